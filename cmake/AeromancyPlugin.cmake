@@ -1,0 +1,27 @@
+# aeromancy_add_plugin(NAME SOURCES src... [OUTPUT_NAME name] [LIBRARIES lib...])
+#
+# Builds an aeromancy plugin: a MODULE library without the "lib" prefix
+# (NAME.so, or OUTPUT_NAME.so), compiled as C11 against Aeromancy::sdk with
+# hidden visibility so that the one entry symbol AERO_PLUGIN defines is all
+# it exports, and linked with -z defs so that an unresolved symbol is a link
+# error rather than a load-time surprise.
+include_guard(GLOBAL)
+
+function(aeromancy_add_plugin name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME" "SOURCES;LIBRARIES")
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "aeromancy_add_plugin(${name}): SOURCES is required")
+  endif()
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE Aeromancy::sdk ${ARG_LIBRARIES})
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    C_STANDARD 11
+    C_STANDARD_REQUIRED ON
+    C_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(ARG_OUTPUT_NAME)
+    set_target_properties(${name} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
+  endif()
+  target_link_options(${name} PRIVATE -Wl,-z,defs)
+endfunction()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, with apt, whatever aeromancy needs that this Debian 12 machine
+# lacks. Usage: cmake/install-deps.sh [build|test]
+#   build (default): compiler, CMake, libffi, inih, SQLite, libcrypto
+#   test:            the above plus cmocka, Docker, debootstrap, make/ninja,
+#                    hyperfine (what the tests and benchmarks drive)
+set -euo pipefail
+want=(build-essential cmake pkg-config git libffi-dev libinih-dev
+      libsqlite3-dev libssl-dev sqlite3)
+if [[ ${1:-build} == test ]]; then
+  want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
+         binutils file python3 ca-certificates)
+fi
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=("$pkg")
+done
+((${#missing[@]} == 0)) && exit 0
+sudo=()
+((EUID == 0)) || sudo=(sudo)
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

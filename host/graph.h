@@ -1,0 +1,69 @@
+/* The action graph: what build_actions fills, validated and ordered.
+ *
+ * Owner: engine (graph.c, graph_render.c). aerohost_main builds it; the
+ * executor runs it.
+ */
+#ifndef AEH_GRAPH_H
+#define AEH_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <aeromancy/action.h>
+
+#include "error.h"
+
+/* One action, as the host keeps it: every string copied. */
+typedef struct aeh_action {
+  size_t index;           /* insertion order */
+  char *job_type;
+  char *job_group;        /* NULL for none */
+  char **outputs;
+  size_t output_count;
+  char **parent_names;    /* as given */
+  size_t parent_count;
+  size_t *parents;        /* indexes of parent actions, after validation */
+  aero_kv *config;        /* keys and string values copied */
+  size_t config_count;
+  aero_action_run_fn run;
+  void *data;
+  aero_action_destroy_fn destroy;
+  bool selected;          /* set by aeh_graph_select; true by default */
+} aeh_action;
+
+/* Creates an empty graph for `project` (copied). NULL when out of memory. */
+aero_graph *aeh_graph_new(const char *project);
+
+/* The host API's graph_add: copies `desc`, takes `desc->data`. */
+aero_status aeh_graph_add(aero_graph *graph, const aero_action_desc *desc,
+                          aero_error *err);
+
+/* Checks the whole graph before anything runs: no action without outputs,
+ * no duplicate output names, every parent known and of this project, no
+ * cycle (the message prints it: "a -> b -> a"). Computes the deterministic
+ * order: topological, ties broken by insertion order. AERO_E_GRAPH on
+ * failure. */
+aero_status aeh_graph_validate(aero_graph *graph, aero_error *err);
+
+/* Marks selected the actions whose "job_type output" text contains any of
+ * the comma-separated substrings of `only` (NULL or "" selects all).
+ * AERO_E_INVALID when a substring matches nothing. */
+aero_status aeh_graph_select(aero_graph *graph, const char *only,
+                             aero_error *err);
+
+const char *aeh_graph_project(const aero_graph *graph);
+size_t aeh_graph_count(const aero_graph *graph);
+/* The i-th action in run order (valid after aeh_graph_validate). */
+aeh_action *aeh_graph_at(const aero_graph *graph, size_t i);
+
+/* `aerohost list`: "[job_type] output" per action in run order, or JSON. */
+void aeh_graph_write_list(const aero_graph *graph, FILE *out, bool json);
+/* `aerohost graph`: Graphviz DOT, or a terminal tree when `text`. */
+void aeh_graph_write_dot(const aero_graph *graph, FILE *out);
+void aeh_graph_write_text(const aero_graph *graph, FILE *out);
+
+/* Calls every action's destroy, then frees the graph. */
+void aeh_graph_free(aero_graph *graph);
+
+#endif /* AEH_GRAPH_H */

@@ -1,0 +1,102 @@
+/* The host side of tracking: opening a store through its backend plugin,
+ * and one tracked run per action.
+ *
+ * Owner: tracking (store.c, tracker.c, artifact_ref.c). Used by the
+ * executor (run begin/end, in the host process) and by the host API table
+ * (the aero_tracker calls, in the action's process).
+ */
+#ifndef AEH_TRACKER_H
+#define AEH_TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <aeromancy/backend.h>
+#include <aeromancy/host_api.h>
+
+#include "error.h"
+#include "graph.h"
+
+typedef struct aeh_store aeh_store;
+
+/* Opens a store with the backend plugin `backend` ("local" when NULL; loaded
+ * as tracker-<name>.so from $AEROMANCY_PLUGIN_PATH, then the build tree,
+ * then the install tree). `location` NULL means: $AEROMANCY_STORE, else
+ * [store] path in aeromancy.ini, else ~/.local/share/aeromancy. The caller
+ * owns *out. */
+aero_status aeh_store_open(const char *backend, const char *location,
+                           aeh_store **out, aero_error *err);
+void aeh_store_close(aeh_store *store);
+const char *aeh_store_location(const aeh_store *store);
+
+/* In a forked child: abandons (never closes) the parent's backend handle,
+ * so that the next tracker call opens the child's own. */
+void aeh_store_after_fork(aeh_store *store);
+
+/* What every run of one aerohost invocation shares. Borrowed by the runs. */
+typedef struct aeh_session {
+  const char *entity;               /* "" for the default */
+  const char *project;              /* the builder's project name */
+  bool dev;
+  const char *const *tags;
+  size_t tag_count;
+  const char *const *overrides;     /* --artifact-override NAME:VERSION */
+  size_t override_count;
+  const aero_kv *environment;       /* runtime facts, see aero_run_record */
+  size_t environment_count;
+} aeh_session;
+
+/* Checks every --artifact-override before anything runs: a valid reference
+ * with an explicit version. AERO_E_INVALID naming the bad one. */
+aero_status aeh_session_check_overrides(const aeh_session *session,
+                                        aero_error *err);
+
+typedef struct aeh_run aeh_run;
+
+/* In the host process, before the action starts: records a RUNNING run and
+ * resolves every parent output (or its override) to an immutable version,
+ * which declare_input will hand out. An input that does not exist fails
+ * with AERO_E_NOT_FOUND naming it (the run is then recorded FAILED). The
+ * caller owns *out. */
+aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
+                          const aero_graph *graph, const aeh_action *action,
+                          aeh_run **out, aero_error *err);
+
+int64_t aeh_run_id(const aeh_run *run);
+
+/* The tracker the action's run callback receives; valid while `run` is. */
+aero_tracker *aeh_run_tracker(aeh_run *run);
+
+/* In the host process, after the action's process ended: records the
+ * outcome; publishes the declared outputs only when it is AERO_RUN_OK. */
+aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
+                        aero_error *err);
+
+/* Frees the run (removing its scratch folder). */
+void aeh_run_free(aeh_run *run);
+
+/* Records a run that never started (parent failed, or not selected). */
+aero_status aeh_run_record_skipped(aeh_store *store,
+                                   const aeh_session *session,
+                                   const aeh_action *action, const char *why,
+                                   aero_error *err);
+
+/* The host API's tracker members. */
+aero_status aeh_tracker_declare_input(aero_tracker *tracker,
+                                      const char *artifact, aero_input *input,
+                                      aero_error *err);
+aero_status aeh_tracker_declare_output(aero_tracker *tracker,
+                                       const aero_output_desc *desc,
+                                       aero_error *err);
+aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
+                                    const aero_metric *metrics, size_t count,
+                                    int64_t step, aero_error *err);
+void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
+                          const char *message);
+aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason);
+const char *aeh_tracker_workdir(aero_tracker *tracker);
+/* True once the action called aero_bailout (read in the action's process). */
+bool aeh_tracker_bailed(const aero_tracker *tracker);
+
+#endif /* AEH_TRACKER_H */

@@ -1,0 +1,65 @@
+/* Actions: the nodes of a project's pipeline.
+ *
+ * A builder's build_actions adds actions to a host-owned graph with
+ * aero_graph_add (plugin.h). Parents are named by one of their output
+ * artifact names, so an action may name a parent that is added later; the
+ * host validates the whole graph (unknown parents, duplicate outputs,
+ * cycles) before anything runs.
+ */
+#ifndef AEROMANCY_ACTION_H
+#define AEROMANCY_ACTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "value.h"
+
+/* The graph being built. Opaque, owned by the host, valid only during
+ * build_actions. Since ABI 1.0. */
+typedef struct aero_graph aero_graph;
+
+/* What an action sees while it runs. Opaque, owned by the host, valid only
+ * during the action's run callback. Since ABI 1.0. */
+typedef struct aero_tracker aero_tracker;
+
+/* The body of an action. `data` is the action's own pointer from its
+ * description. Returns AERO_OK on success; on failure, fills `err` (through
+ * aero_error_setf) and returns a negative status. Runs in a child process
+ * unless the host runs with --no-isolation. */
+typedef aero_status (*aero_action_run_fn)(void *data, aero_tracker *tracker,
+                                          aero_error *err);
+
+/* Frees an action's data. Called exactly once by the host, in the host
+ * process, whether or not the action ran. May be NULL. */
+typedef void (*aero_action_destroy_fn)(void *data);
+
+/* One action, as handed to aero_graph_add.
+ *
+ * Ownership: every string and array is borrowed for the call and copied by
+ * the host. `data` is transferred to the host, which calls `destroy(data)`
+ * when the graph is freed, even when aero_graph_add fails. */
+typedef struct aero_action_desc {
+  uint32_t struct_size;          /* sizeof(aero_action_desc): AERO_ACTION() sets it */
+  const char *job_type;          /* e.g. "train"; [A-Za-z0-9_.-]+ */
+  const char *job_group;         /* groups related runs; NULL for none */
+  const char *const *outputs;    /* artifact names this action declares; the first names it */
+  size_t output_count;           /* at least 1 */
+  const char *const *parents;    /* output names of the actions this one reads */
+  size_t parent_count;
+  const aero_kv *config;         /* recorded with every run of this action */
+  size_t config_count;
+  aero_action_run_fn run;        /* required */
+  void *data;                    /* transferred: handed back to run and destroy */
+  aero_action_destroy_fn destroy; /* may be NULL */
+} aero_action_desc;
+
+/* Counts the elements of a true array (not a pointer). */
+#define AERO_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Starts an aero_action_desc initializer with its size filled in:
+ *   aero_action_desc d = AERO_ACTION(.job_type = "train", ...); */
+#define AERO_ACTION(...)                                                      \
+  ((aero_action_desc){.struct_size = sizeof(aero_action_desc), __VA_ARGS__})
+
+#endif /* AEROMANCY_ACTION_H */

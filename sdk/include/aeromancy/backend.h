@@ -1,0 +1,155 @@
+/* Tracker backends: where runs, metrics and artifacts are recorded.
+ *
+ * A backend is a plugin of kind AERO_PLUGIN_BACKEND that registers this
+ * vtable from its init (aero_register_backend). aerohost loads it by name
+ * (`tracker-local` is the embedded default) through the same loader and ABI
+ * checks as project plugins, so a third party adds a backend without
+ * rebuilding aerohost.
+ *
+ * Process model: the host opens the store once in its own process. Each
+ * action runs in a forked child, which opens its own handle (never using the
+ * parent's) for the tracker calls the action makes; the host process records
+ * the run's start and end. A backend must therefore allow several handles,
+ * in several processes, on one store at once, and never hand out the same
+ * version twice.
+ *
+ * Every callback returns AERO_OK or fills `err` and returns a negative
+ * status. Strings handed to a callback are borrowed for the call.
+ */
+#ifndef AEROMANCY_BACKEND_H
+#define AEROMANCY_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "artifact.h"
+#include "error.h"
+#include "metric.h"
+#include "value.h"
+
+/* How a run ended. Never renumbered. */
+typedef enum aero_run_state {
+  AERO_RUN_RUNNING = 1,   /* started, not yet finished */
+  AERO_RUN_OK = 2,        /* run returned AERO_OK: outputs are published */
+  AERO_RUN_FAILED = 3,    /* run returned an error, or exited non-zero */
+  AERO_RUN_CRASHED = 4,   /* the action's process died of a signal */
+  AERO_RUN_TIMED_OUT = 5, /* killed after --timeout */
+  AERO_RUN_KILLED = 6,    /* interrupted by Ctrl-C / SIGTERM */
+  AERO_RUN_SKIPPED = 7,   /* not run: not selected, or a parent failed */
+  AERO_RUN_BAILED = 8,    /* stopped on purpose by aero_bailout */
+} aero_run_state;
+
+/* Where and how to open a store. */
+typedef struct aero_backend_open_params {
+  uint32_t struct_size; /* sizeof(aero_backend_open_params) */
+  const char *location; /* backend-specific; a folder for tracker-local */
+} aero_backend_open_params;
+
+/* What the host records when a run starts. `environment` holds the
+ * reproducibility facts as key/value pairs: git_commit, git_branch,
+ * git_message, git_remote, image_id, packages (the package list text),
+ * plugin_path, plugin_sha256, host_version, abi_version, hostname,
+ * passthrough_env (names only, never values), command_line. */
+typedef struct aero_run_record {
+  uint32_t struct_size;        /* sizeof(aero_run_record) */
+  const char *entity;          /* store namespace; "" for the default */
+  const char *project;
+  const char *job_type;
+  const char *job_group;       /* may be NULL */
+  const char *const *outputs;  /* the action's output names */
+  size_t output_count;
+  const aero_kv *config;
+  size_t config_count;
+  const char *const *tags;
+  size_t tag_count;
+  const aero_kv *environment;
+  size_t environment_count;
+  bool dev;                    /* dev runs are kept apart from production */
+  int64_t started_ns;          /* wall clock, ns since the Unix epoch */
+} aero_run_record;
+
+/* How a run ended, recorded by the host after the action's process exits. */
+typedef struct aero_run_outcome {
+  uint32_t struct_size; /* sizeof(aero_run_outcome) */
+  uint32_t state;       /* an aero_run_state other than RUNNING */
+  int32_t exit_code;    /* process exit code, or -1 */
+  int32_t signal;       /* terminating signal, or 0 */
+  const char *message;  /* why it failed or was skipped; may be NULL */
+  int64_t ended_ns;     /* wall clock, ns since the Unix epoch */
+} aero_run_outcome;
+
+/* A parsed artifact reference. `version` is N of "vN", or -1 for latest. */
+typedef struct aero_artifact_ref {
+  const char *entity;  /* "" for the default */
+  const char *project;
+  const char *name;
+  int64_t version;
+} aero_artifact_ref;
+
+/* An immutable artifact version, as a backend resolves it. */
+typedef struct aero_artifact_version {
+  uint32_t struct_size;       /* set by the caller */
+  int64_t id;                 /* the backend's own key for this version */
+  int64_t version;            /* N of "vN" */
+  bool dev;                   /* produced by a dev run */
+  char digest[65];            /* SHA-256 of the manifest, lowercase hex */
+  char type[64];              /* artifact type as declared; "" if none */
+} aero_artifact_version;
+
+/* Called once per file of a materialized version. `path` is borrowed for
+ * the call. */
+typedef void (*aero_backend_file_fn)(void *ctx, const char *path);
+
+/* A tracker backend. The host copies it into a zeroed struct of its own
+ * size; members added later read as NULL for older backends. */
+typedef struct aero_backend_vtable {
+  uint32_t struct_size; /* sizeof(aero_backend_vtable) */
+  const char *name;     /* e.g. "local" */
+
+  /* Opens (creating if needed) a store. Writes *store on success only. */
+  aero_status (*open)(const aero_backend_open_params *params, void **store,
+                      aero_error *err);
+  /* Closes a handle opened by `open` in this process. */
+  void (*close)(void *store);
+
+  /* Records a new run as RUNNING and writes its id. */
+  aero_status (*run_begin)(void *store, const aero_run_record *record,
+                           int64_t *run_id, aero_error *err);
+  /* Records how a run ended. When `outcome->state` is AERO_RUN_OK, the
+   * outputs the run declared become published versions in the same
+   * transaction; otherwise they are discarded. */
+  aero_status (*run_end)(void *store, int64_t run_id,
+                         const aero_run_outcome *outcome, aero_error *err);
+
+  /* Resolves a reference to a published version. `dev` says which runs may
+   * see it: production never resolves to a dev version. Returns
+   * AERO_E_NOT_FOUND with a message naming the artifact when none exists. */
+  aero_status (*resolve)(void *store, const aero_artifact_ref *ref, bool dev,
+                         aero_artifact_version *out, aero_error *err);
+  /* Records that run `run_id` read version `version_id`. */
+  aero_status (*record_input)(void *store, int64_t run_id, int64_t version_id,
+                              aero_error *err);
+  /* Makes the files of a version available as read-only local files and
+   * calls `each` for each path, sorted. Writes the folder holding them to
+   * `directory` (at most `directory_size` bytes with the terminator). */
+  aero_status (*materialize)(void *store, int64_t version_id,
+                             aero_backend_file_fn each, void *ctx,
+                             char *directory, size_t directory_size,
+                             aero_error *err);
+
+  /* Stores the files of an output of run `run_id` and records a pending
+   * version, published by run_end. `ref->version` is -1. */
+  aero_status (*put_output)(void *store, int64_t run_id,
+                            const aero_artifact_ref *ref,
+                            const aero_output_desc *desc, aero_error *err);
+  /* Records metrics of run `run_id`; step is AERO_NO_STEP or >= 0. */
+  aero_status (*log_metrics)(void *store, int64_t run_id,
+                             const aero_metric *metrics, size_t count,
+                             int64_t step, aero_error *err);
+  /* Records one text log line of run `run_id`. May be NULL. */
+  aero_status (*log_text)(void *store, int64_t run_id, aero_log_level level,
+                          const char *message, aero_error *err);
+} aero_backend_vtable;
+
+#endif /* AEROMANCY_BACKEND_H */

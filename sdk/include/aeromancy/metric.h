@@ -1,0 +1,24 @@
+/* Metrics logged by an action while it runs. */
+#ifndef AEROMANCY_METRIC_H
+#define AEROMANCY_METRIC_H
+
+#include <stdint.h>
+
+/* One scalar metric. The key is borrowed for the duration of the call. */
+typedef struct aero_metric {
+  const char *key;
+  double value;
+} aero_metric;
+
+/* Pass as `step` when a metric belongs to no particular step. */
+#define AERO_NO_STEP ((int64_t)-1)
+
+/* Levels of text log lines, most severe first. */
+typedef enum aero_log_level {
+  AERO_LOG_ERROR = 1,
+  AERO_LOG_WARN = 2,
+  AERO_LOG_INFO = 3,
+  AERO_LOG_DEBUG = 4,
+} aero_log_level;
+
+#endif /* AEROMANCY_METRIC_H */
