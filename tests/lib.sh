@@ -1,0 +1,68 @@
+# Shared helpers for script tests (tests/cli, tests/container). Source it:
+#   . "$(dirname "$0")/../lib.sh"
+# ctest sets AEROHOST, AERO_SOURCE_DIR, AERO_BUILD_DIR, AERO_FIXTURES,
+# AERO_PLUGIN_PATH (and AEROMANCY once the runner exists).
+set -uo pipefail
+
+AERO_TEST_NAME=$(basename "$0" .sh)
+AERO_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aero-${AERO_TEST_NAME}.XXXXXX")
+export AEROMANCY_STORE="$AERO_TMP/store"
+export HOME="$AERO_TMP/home"
+mkdir -p "$HOME"
+aero_cases=0
+aero_failed=0
+trap 'rm -rf "$AERO_TMP"' EXIT
+
+# fail MESSAGE: marks the current case failed.
+fail() {
+  echo "FAIL [$AERO_TEST_NAME:${aero_case:-?}] $*" >&2
+  aero_failed=$((aero_failed + 1))
+  aero_case_failed=1
+}
+
+# case NAME: starts a named case (for messages and the count).
+case_() {
+  aero_case=$1
+  aero_case_failed=0
+  aero_cases=$((aero_cases + 1))
+}
+
+# run CMD...: runs CMD, keeping its exit code in $rc, stdout in $out and
+# stderr in $err (files $AERO_TMP/out, $AERO_TMP/err).
+run() {
+  "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+  rc=$?
+  out=$(cat "$AERO_TMP/out")
+  err=$(cat "$AERO_TMP/err")
+}
+
+assert_rc() {
+  [[ $rc == "$1" ]] || fail "expected exit $1, got $rc; stderr: $err"
+}
+assert_eq() {
+  [[ $1 == "$2" ]] || fail "expected '$2', got '$1'${3:+ ($3)}"
+}
+assert_contains() {
+  [[ $1 == *"$2"* ]] || fail "expected to contain '$2': $1"
+}
+assert_not_contains() {
+  [[ $1 != *"$2"* ]] || fail "expected not to contain '$2': $1"
+}
+# assert_one_line TEXT: bad input gets exactly one line of error.
+assert_one_line() {
+  local n
+  n=$(printf '%s' "$1" | grep -c '')
+  [[ $n == 1 ]] || fail "expected one line, got $n: $1"
+}
+# sql QUERY: runs QUERY on the local store's database.
+sql() {
+  sqlite3 -batch -noheader "$AEROMANCY_STORE/aeromancy.db" "$1"
+}
+
+# done_: prints the plain summary line and exits non-zero on any failure.
+done_() {
+  local passed=$((aero_cases - aero_failed))
+  ((passed < 0)) && passed=0
+  echo "$AERO_TEST_NAME: $passed passed, $aero_failed failed"
+  ((aero_failed == 0))
+}
