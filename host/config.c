@@ -19,15 +19,29 @@ const char *aeh_config_default_path(const char *project_dir, char *buf,
   return buf;
 }
 
+/* Debian's inih is built without INI_HANDLER_LINENO, so the line number
+ * comes from our own reader: inih reads one line, then reports what is on
+ * it, so the count of lines read is the line of the entry being reported. */
 typedef struct load_state {
   aeh_config *cfg;
+  FILE *file;
+  int line;
   size_t cap;
   int failed_alloc;
 } load_state;
 
+static char *read_line(char *buf, int size, void *stream) {
+  load_state *st = stream;
+  char *got = fgets(buf, size, st->file);
+  if (got != NULL)
+    st->line++;
+  return got;
+}
+
 static int on_entry(void *user, const char *section, const char *key,
-                    const char *value, int line) {
+                    const char *value) {
   load_state *st = user;
+  int line = st->line;
   aeh_config *cfg = st->cfg;
   if (cfg->count == st->cap) {
     size_t cap = st->cap ? st->cap * 2 : 16;
@@ -68,8 +82,8 @@ aero_status aeh_config_load(const char *path, int required, aeh_config *out,
                          "%s: cannot read configuration: %s", path,
                          strerror(errno));
   }
-  load_state st = {.cfg = &cfg};
-  int rc = ini_parse_file(f, on_entry, &st);
+  load_state st = {.cfg = &cfg, .file = f};
+  int rc = ini_parse_stream(read_line, &st, on_entry, &st);
   fclose(f);
   if (st.failed_alloc) {
     aeh_config_free(&cfg);

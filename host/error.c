@@ -42,9 +42,11 @@ void aeh_error_prefix(aero_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  char joined[AERO_ERROR_MESSAGE_MAX];
+  /* Room for both in full, then truncated to what the error keeps. */
+  char joined[2 * AERO_ERROR_MESSAGE_MAX + 2];
   snprintf(joined, sizeof joined, "%s: %s", prefix, err->message);
-  memcpy(err->message, joined, sizeof joined);
+  snprintf(err->message, sizeof err->message, "%.*s",
+           (int)(sizeof err->message - 1), joined);
 }
 
 void aeh_error_clear(aero_error *err) {
