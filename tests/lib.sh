@@ -1,7 +1,7 @@
 # Shared helpers for script tests (tests/cli, tests/container). Source it:
 #   . "$(dirname "$0")/../lib.sh"
 # ctest sets AEROHOST, AERO_SOURCE_DIR, AERO_BUILD_DIR, AERO_FIXTURES,
-# AERO_PLUGIN_PATH (and AEROMANCY once the runner exists).
+# AEROMANCY_PLUGIN_PATH (and AEROMANCY once the runner exists).
 set -uo pipefail
 
 AERO_TEST_NAME=$(basename "$0" .sh)
