@@ -62,15 +62,15 @@ typedef const aero_plugin_info *(*aero_plugin_entry_fn)(void);
  * plugin, shared by its translation units, never exported. */
 extern AERO_HIDDEN const aero_host_api *aero_api;
 
-/* Defines the entry symbol and the plugin's aero_api. `init` has the type
+/* Defines the entry symbol and the plugin's aero_api. `init_fn` has the type
  * aero_status (*)(aero_registrar *reg, aero_error *err). Use once per
  * plugin. */
-#define AERO_PLUGIN(plugin_kind, plugin_name, plugin_version, init)          \
+#define AERO_PLUGIN(plugin_kind, plugin_name, plugin_version, init_fn)       \
   AERO_HIDDEN const aero_host_api *aero_api;                                  \
   static aero_status aero__init(const aero_host_api *api,                     \
                                 aero_registrar *reg, aero_error *err) {       \
     aero_api = api;                                                           \
-    return (init)(reg, err);                                                  \
+    return (init_fn)(reg, err);                                               \
   }                                                                           \
   AERO_EXPORT const aero_plugin_info *aero_plugin_entry(void);                \
   AERO_EXPORT const aero_plugin_info *aero_plugin_entry(void) {               \
