@@ -1,0 +1,175 @@
+/* tracker-local: the content-addressed blob store.
+ *
+ * A blob is named by the SHA-256 of its content: blobs/aa/bbbb... (the
+ * first two hex digits name a folder, so that no folder grows huge). It is
+ * written to a temp file in that same folder, made read-only, fsync'd and
+ * renamed into place, so that a reader (or a crash at any point) never sees
+ * a half-written blob; a leftover temp file is harmless. Writing the same
+ * blob twice at once is harmless too: both renames install identical bytes.
+ */
+#include "local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Chunk per copy_file_range call: big enough to be cheap, small enough to
+ * report progress and notice a full disk early. */
+#define COPY_CHUNK ((size_t)64 << 20)
+#define FALLBACK_BUFFER ((size_t)1 << 20)
+
+void tl_blob_path(const tl_store *store, const char *hex, char *buf,
+                  size_t size) {
+  snprintf(buf, size, "%s/blobs/%.2s/%s", store->root, hex, hex + 2);
+}
+
+static int copy_by_read(int src_fd, int dst_fd, uint64_t from, uint64_t size,
+                        bool *failed_on_write) {
+  char *buf = malloc(FALLBACK_BUFFER);
+  if (buf == NULL)
+    return ENOMEM;
+  int rc = 0;
+  uint64_t done = from;
+  while (done < size) {
+    ssize_t n = pread(src_fd, buf, FALLBACK_BUFFER, (off_t)done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      rc = n < 0 ? errno : EIO; /* shorter than it was when hashed */
+      *failed_on_write = false;
+      break;
+    }
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = pwrite(dst_fd, buf + off, (size_t)(n - off),
+                         (off_t)(done + (uint64_t)off));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        rc = w < 0 ? errno : EIO;
+        *failed_on_write = true;
+        goto done;
+      }
+      off += w;
+    }
+    done += (uint64_t)n;
+  }
+done:
+  free(buf);
+  return rc;
+}
+
+int tl_copy_fd(int src_fd, int dst_fd, uint64_t size, const char *label,
+               bool *failed_on_write) {
+  bool report = label != NULL && size >= TL_PROGRESS_MIN;
+  *failed_on_write = false;
+  if (report)
+    tl_progress(label, 0, size);
+  loff_t in = 0, out = 0;
+  int rc = 0;
+  while ((uint64_t)in < size) {
+    size_t want = size - (uint64_t)in < COPY_CHUNK
+                      ? (size_t)(size - (uint64_t)in)
+                      : COPY_CHUNK;
+    ssize_t n = copy_file_range(src_fd, &in, dst_fd, &out, want, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+                  errno == EOPNOTSUPP)) {
+      /* Not supported between these files: copy the rest by hand. */
+      rc = copy_by_read(src_fd, dst_fd, (uint64_t)in, size, failed_on_write);
+      break;
+    }
+    if (n < 0) {
+      rc = errno;
+      /* Either side; a full disk is reported as the store's problem. */
+      *failed_on_write = rc == ENOSPC || rc == EDQUOT || rc == EFBIG;
+      break;
+    }
+    if (n == 0) {
+      rc = EIO; /* the source shrank since it was hashed */
+      break;
+    }
+    if (report && (uint64_t)in < size)
+      tl_progress(label, (uint64_t)in, size);
+  }
+  if (report)
+    tl_progress(label, size, size);
+  return rc;
+}
+
+aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
+                           const char *src_path, uint64_t size,
+                           const char *label, bool *copied, aero_error *err) {
+  char path[PATH_MAX];
+  tl_blob_path(store, hex, path, sizeof path);
+  struct stat st;
+  /* A blob of the right size is the right blob: its name is its hash. A
+   * wrong size means it was damaged from outside; it is replaced. */
+  if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
+    *copied = false;
+    return AERO_OK;
+  }
+  /* Cannot truncate: tl_open limits the root's length. */
+  char dir[PATH_MAX / 2];
+  snprintf(dir, sizeof dir, "%s/blobs/%.2s", store->root, hex);
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                     "store %s: cannot create %s: %s", store->root, dir,
+                     strerror(errno));
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/.tmp-%.16s-XXXXXX", dir, hex);
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0)
+    return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                     "store %s: cannot create a temp file in %s: %s",
+                     store->root, dir, strerror(errno));
+  aero_status status = AERO_OK;
+  bool on_write = false;
+  int rc = tl_copy_fd(src_fd, fd, size, label, &on_write);
+  if (rc != 0) {
+    if (on_write || rc == ENOSPC || rc == EDQUOT)
+      status = aero_fail(err, tl_errno_status(rc, AERO_E_STORE),
+                         "store %s: cannot store %s: %s", store->root, src_path,
+                         strerror(rc));
+    else
+      status =
+          aero_fail(err, AERO_E_IO, "cannot read %s: %s", src_path,
+                    rc == EIO ? "it changed while being stored" : strerror(rc));
+    goto fail;
+  }
+  /* Read-only before it becomes visible; durable before it is renamed, so
+   * that after a crash a blob's name never points at missing bytes. */
+  if (fchmod(fd, 0444) != 0 || fsync(fd) != 0) {
+    status = aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot store %s: %s", store->root, src_path,
+                       strerror(errno));
+    goto fail;
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    status = aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot store %s: %s", store->root, src_path,
+                       strerror(errno));
+    goto fail;
+  }
+  fd = -1;
+  if (rename(tmp, path) != 0) {
+    status = aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot install blob %s: %s", store->root,
+                       path, strerror(errno));
+    goto fail;
+  }
+  tl_fsync_dir(dir);
+  *copied = true;
+  return AERO_OK;
+fail:
+  if (fd >= 0)
+    close(fd);
+  unlink(tmp);
+  return status;
+}

@@ -1,0 +1,312 @@
+/* tracker-local: the SQLite connection, the schema, and statement helpers.
+ *
+ * Every connection runs in WAL mode (readers never block the writer), with
+ * a 10 s busy timeout so that concurrent aerohost processes and forked
+ * actions queue for the write lock instead of failing, synchronous=NORMAL
+ * (a commit survives a process crash; only a power loss can roll back the
+ * last commits, never corrupt), and foreign keys on. Every change of more
+ * than one statement is one BEGIN IMMEDIATE transaction: taking the write
+ * lock up front means a transaction never has to upgrade a stale read
+ * snapshot, which in WAL mode fails at once instead of waiting.
+ */
+#include "local.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+/* Schema version 1. docs/store.md describes every table; other tools and
+ * tests query them by these names, so renaming is a schema change. */
+static const char schema_v1[] =
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " entity TEXT NOT NULL DEFAULT '',"
+    " project TEXT NOT NULL,"
+    " job_type TEXT NOT NULL,"
+    " job_group TEXT,"
+    " outputs TEXT NOT NULL DEFAULT '',"
+    " mode TEXT NOT NULL CHECK (mode IN ('dev', 'prod')),"
+    " status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed',"
+    "  'crashed', 'timed_out', 'killed', 'skipped', 'bailed')),"
+    " exit_code INTEGER,"
+    " signal INTEGER,"
+    " message TEXT,"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER,"
+    " git_commit TEXT, git_branch TEXT, git_message TEXT, git_remote TEXT,"
+    " image_id TEXT, packages TEXT, plugin_path TEXT, plugin_sha256 TEXT,"
+    " host_version TEXT, abi_version TEXT, hostname TEXT, command_line TEXT,"
+    " passthrough_env TEXT);"
+    "CREATE INDEX runs_by_job ON runs (project, job_type);"
+    "CREATE TABLE run_env ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL, value TEXT,"
+    " PRIMARY KEY (run_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE run_config ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('bool', 'int', 'double', 'string')),"
+    " value,"
+    " PRIMARY KEY (run_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE run_tags ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " tag TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, tag)) WITHOUT ROWID;"
+    "CREATE TABLE metrics ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " value REAL NOT NULL,"
+    " step INTEGER CHECK (step IS NULL OR step >= 0),"
+    " logged_at INTEGER NOT NULL);"
+    "CREATE INDEX metrics_by_run ON metrics (run_id, key, step);"
+    "CREATE TABLE run_logs ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " level TEXT NOT NULL CHECK (level IN ('error', 'warn', 'info', 'debug')),"
+    " message TEXT NOT NULL,"
+    " logged_at INTEGER NOT NULL);"
+    "CREATE INDEX run_logs_by_run ON run_logs (run_id);"
+    "CREATE TABLE artifacts ("
+    " id INTEGER PRIMARY KEY,"
+    " entity TEXT NOT NULL DEFAULT '',"
+    " project TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " UNIQUE (entity, project, name));"
+    "CREATE TABLE versions ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " artifact_id INTEGER NOT NULL REFERENCES artifacts (id),"
+    " version INTEGER CHECK (version IS NULL OR version >= 0),"
+    " digest TEXT NOT NULL,"
+    " type TEXT NOT NULL DEFAULT '',"
+    " mode TEXT NOT NULL CHECK (mode IN ('dev', 'prod')),"
+    " run_id INTEGER NOT NULL REFERENCES runs (id),"
+    " created_at INTEGER NOT NULL,"
+    " published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),"
+    " UNIQUE (artifact_id, version),"
+    " CHECK ((published = 1) = (version IS NOT NULL)));"
+    "CREATE INDEX versions_pending ON versions (run_id) WHERE published = 0;"
+    "CREATE TABLE version_files ("
+    " version_id INTEGER NOT NULL REFERENCES versions (id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " PRIMARY KEY (version_id, path)) WITHOUT ROWID;"
+    "CREATE INDEX version_files_by_blob ON version_files (sha256);"
+    "CREATE TABLE version_metadata ("
+    " version_id INTEGER NOT NULL REFERENCES versions (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('bool', 'int', 'double', 'string')),"
+    " value,"
+    " PRIMARY KEY (version_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE run_inputs ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id),"
+    " version_id INTEGER NOT NULL REFERENCES versions (id),"
+    " PRIMARY KEY (run_id, version_id)) WITHOUT ROWID;"
+    "CREATE TABLE run_outputs ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id),"
+    " version_id INTEGER NOT NULL REFERENCES versions (id),"
+    " PRIMARY KEY (run_id, version_id)) WITHOUT ROWID;"
+    "CREATE INDEX run_outputs_by_version ON run_outputs (version_id);"
+    /* Published versions with their artifact's names, for people and
+     * scripts reading the store. */
+    "CREATE VIEW artifact_versions AS"
+    " SELECT v.id AS version_id, a.entity, a.project, a.name, v.version,"
+    "  v.mode, v.digest, v.type, v.run_id, v.created_at"
+    " FROM versions v JOIN artifacts a ON a.id = v.artifact_id"
+    " WHERE v.published = 1;";
+
+int64_t tl_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+aero_status tl_db_fail(tl_store *store, int rc, const char *what,
+                       aero_error *err) {
+  int primary = rc & 0xff;
+  const char *detail =
+      store->db != NULL ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
+  switch (primary) {
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    return aero_fail(err, AERO_E_STORE, "%s: not a database (file is corrupt?)",
+                     store->db_path);
+  case SQLITE_FULL:
+    return aero_fail(err, AERO_E_NOSPACE, "%s: %s: no space left on device",
+                     store->db_path, what);
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return aero_fail(err, AERO_E_STORE,
+                     "%s: %s: the database stayed locked for %d s by another "
+                     "process",
+                     store->db_path, what, BUSY_TIMEOUT_MS / 1000);
+  case SQLITE_READONLY:
+  case SQLITE_PERM:
+  case SQLITE_CANTOPEN:
+    return aero_fail(err, AERO_E_STORE, "%s: %s: %s (is the store writable?)",
+                     store->db_path, what, detail);
+  case SQLITE_NOMEM:
+    return aero_fail(err, AERO_E_NOMEM, "%s: %s: out of memory", store->db_path,
+                     what);
+  default:
+    return aero_fail(err, AERO_E_STORE, "%s: %s: %s", store->db_path, what,
+                     detail);
+  }
+}
+
+aero_status tl_prepare(tl_store *store, const char *sql, sqlite3_stmt **out,
+                       aero_error *err) {
+  int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
+  if (rc != SQLITE_OK)
+    return tl_db_fail(store, rc, "preparing a statement", err);
+  return AERO_OK;
+}
+
+aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
+  int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return tl_db_fail(store, rc, sql, err);
+  return AERO_OK;
+}
+
+aero_status tl_begin(tl_store *store, aero_error *err) {
+  int rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return tl_db_fail(store, rc, "starting a transaction", err);
+  return AERO_OK;
+}
+
+aero_status tl_commit(tl_store *store, aero_error *err) {
+  int rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return tl_db_fail(store, rc, "committing", err);
+  return AERO_OK;
+}
+
+void tl_rollback(tl_store *store) {
+  /* After some errors SQLite has already rolled back; then there is no
+   * transaction left and this is a no-op. */
+  if (!sqlite3_get_autocommit(store->db))
+    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int tl_bind_text(sqlite3_stmt *st, int index, const char *text) {
+  if (text == NULL)
+    return sqlite3_bind_null(st, index);
+  return sqlite3_bind_text(st, index, text, -1, SQLITE_STATIC);
+}
+
+int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
+                  const char **type_name) {
+  switch (value->type) {
+  case AERO_VALUE_BOOL:
+    *type_name = "bool";
+    return sqlite3_bind_int(st, index, value->as.b ? 1 : 0);
+  case AERO_VALUE_INT:
+    *type_name = "int";
+    return sqlite3_bind_int64(st, index, value->as.i);
+  case AERO_VALUE_DOUBLE:
+    *type_name = "double";
+    return sqlite3_bind_double(st, index, value->as.d);
+  case AERO_VALUE_STRING:
+    *type_name = "string";
+    return tl_bind_text(st, index, value->as.s);
+  default:
+    *type_name = NULL;
+    return SQLITE_MISMATCH;
+  }
+}
+
+static aero_status read_user_version(tl_store *store, int *version,
+                                     aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store, "PRAGMA user_version", &st, err);
+  if (status != AERO_OK)
+    return status;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *version = sqlite3_column_int(st, 0);
+  else
+    status = tl_db_fail(store, rc, "reading the schema version", err);
+  sqlite3_finalize(st);
+  return status;
+}
+
+/* Creates the schema of a new database. Two processes opening a new store
+ * at once both get here: the check is repeated under the write lock, so
+ * exactly one creates it. */
+static aero_status ensure_schema(tl_store *store, aero_error *err) {
+  int version = 0;
+  aero_status status = read_user_version(store, &version, err);
+  if (status != AERO_OK)
+    return status;
+  if (version == TL_SCHEMA_VERSION)
+    return AERO_OK;
+  if (version == 0) {
+    status = tl_begin(store, err);
+    if (status != AERO_OK)
+      return status;
+    status = read_user_version(store, &version, err);
+    if (status == AERO_OK && version == 0) {
+      char set_version[64];
+      snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d",
+               TL_SCHEMA_VERSION);
+      status = tl_exec(store, schema_v1, err);
+      if (status == AERO_OK)
+        status = tl_exec(store, set_version, err);
+      if (status == AERO_OK)
+        version = TL_SCHEMA_VERSION;
+    }
+    if (status == AERO_OK)
+      status = tl_commit(store, err);
+    if (status != AERO_OK) {
+      tl_rollback(store);
+      return status;
+    }
+  }
+  if (version != TL_SCHEMA_VERSION)
+    return aero_fail(err, AERO_E_STORE,
+                     "%s: schema version %d is not the one this tracker-local "
+                     "understands (%d): use the aeromancy that wrote it",
+                     store->db_path, version, TL_SCHEMA_VERSION);
+  return AERO_OK;
+}
+
+aero_status tl_db_open(tl_store *store, aero_error *err) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(
+      store->db_path, &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  store->db = db;
+  aero_status status = AERO_OK;
+  if (rc != SQLITE_OK) {
+    status = tl_db_fail(store, rc, "opening", err);
+    goto fail;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+  /* The first statement reads the file header: a corrupt file fails here. */
+  status = tl_exec(store, "PRAGMA journal_mode = WAL", err);
+  if (status == AERO_OK)
+    status = tl_exec(
+        store, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
+  if (status == AERO_OK)
+    status = ensure_schema(store, err);
+  if (status != AERO_OK)
+    goto fail;
+  return AERO_OK;
+fail:
+  sqlite3_close(db);
+  store->db = NULL;
+  return status;
+}
+
+void tl_db_close(tl_store *store) {
+  sqlite3_close(store->db);
+  store->db = NULL;
+}

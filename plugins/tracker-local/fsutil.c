@@ -1,0 +1,106 @@
+/* tracker-local: small file-system helpers. */
+#include "local.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tl_mkdirs(const char *path) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    return ENAMETOOLONG;
+  size_t len = strlen(buf);
+  while (len > 1 && buf[len - 1] == '/')
+    buf[--len] = '\0';
+  for (char *p = buf + 1; *p != '\0'; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+      return errno;
+    *p = '/';
+  }
+  if (mkdir(buf, 0755) != 0) {
+    if (errno != EEXIST)
+      return errno;
+    struct stat st;
+    if (stat(buf, &st) != 0)
+      return errno;
+    if (!S_ISDIR(st.st_mode))
+      return ENOTDIR;
+  }
+  return 0;
+}
+
+int tl_mkdirs_parent(const char *path) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    return ENAMETOOLONG;
+  char *slash = strrchr(buf, '/');
+  if (slash == NULL || slash == buf)
+    return 0;
+  *slash = '\0';
+  return tl_mkdirs(buf);
+}
+
+static void remove_at(int dirfd, const char *name, int depth) {
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+    return;
+  if (depth > 64)
+    return;
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  DIR *dir = fdopendir(fd);
+  if (dir == NULL) {
+    close(fd);
+    return;
+  }
+  struct dirent *entry;
+  while ((entry = readdir(dir)) != NULL) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+      continue;
+    remove_at(fd, entry->d_name, depth + 1);
+  }
+  closedir(dir);
+  unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+void tl_remove_tree(const char *path) {
+  remove_at(AT_FDCWD, path, 0);
+}
+
+void tl_fsync_dir(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  fsync(fd);
+  close(fd);
+}
+
+char *tl_strdup_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *out = NULL;
+  if (vasprintf(&out, fmt, ap) < 0)
+    out = NULL;
+  va_end(ap);
+  return out;
+}
+
+void tl_progress(const char *label, uint64_t done, uint64_t total) {
+  if (aero_api != NULL && AERO_API_HAS(aero_api, progress) &&
+      aero_api->progress != NULL)
+    aero_api->progress(label, done, total);
+}
+
+aero_status tl_errno_status(int errnum, aero_status otherwise) {
+  return errnum == ENOSPC || errnum == EDQUOT ? AERO_E_NOSPACE : otherwise;
+}

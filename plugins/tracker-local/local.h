@@ -1,0 +1,171 @@
+/* tracker-local's private declarations, shared by its translation units.
+ *
+ * Layout of a store folder (docs/store.md has the full schema):
+ *   aeromancy.db          SQLite (WAL): runs, metrics, artifacts, versions
+ *   blobs/aa/bbbb...      file contents by SHA-256, mode 0444
+ *   views/<version id>/   read-only materialized versions (hard links)
+ *   tmp/                  half-built views and per-run scratch folders
+ *
+ * Everything here is hidden (the plugin is built with -fvisibility=hidden):
+ * the only exported symbol is aero_plugin_entry.
+ */
+#ifndef TL_LOCAL_H
+#define TL_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include <aeromancy/aeromancy.h>
+
+/* The schema this build creates and understands (PRAGMA user_version). */
+#define TL_SCHEMA_VERSION 1
+
+/* The longest store folder path accepted, leaving room under PATH_MAX for
+ * the names the store makes inside it. */
+#define TL_ROOT_MAX 1024
+
+/* Files at least this large report progress while hashed and copied. */
+#define TL_PROGRESS_MIN ((uint64_t)100 << 20)
+
+/* One open handle on a store, owned by the process that opened it. */
+typedef struct tl_store {
+  char *root;    /* absolute store folder */
+  char *db_path; /* root/aeromancy.db */
+  sqlite3 *db;   /* this handle's own connection */
+  pid_t pid;     /* the process that opened it */
+} tl_store;
+
+/* ---- db.c: connection, schema, statement helpers ---- */
+
+/* Opens and, if needed, creates the database of `store` (root and db_path
+ * set). Writes store->db on success only. */
+aero_status tl_db_open(tl_store *store, aero_error *err);
+void tl_db_close(tl_store *store);
+
+/* Fills `err` from the connection's last error, with `what` saying what was
+ * being done; maps SQLITE_FULL to AERO_E_NOSPACE, a corrupt file to the
+ * one-line "not a database" message, and the rest to AERO_E_STORE. */
+aero_status tl_db_fail(tl_store *store, int rc, const char *what,
+                       aero_error *err);
+
+/* Prepares `sql` on the store's connection; fills `err` on failure. */
+aero_status tl_prepare(tl_store *store, const char *sql, sqlite3_stmt **out,
+                       aero_error *err);
+
+/* BEGIN IMMEDIATE (takes the write lock now, waiting up to busy_timeout),
+ * COMMIT, and ROLLBACK (which never fails from the caller's view). */
+aero_status tl_begin(tl_store *store, aero_error *err);
+aero_status tl_commit(tl_store *store, aero_error *err);
+void tl_rollback(tl_store *store);
+
+/* Runs a statement that returns no rows and takes no parameters. */
+aero_status tl_exec(tl_store *store, const char *sql, aero_error *err);
+
+/* Binds text, or NULL when `text` is NULL. */
+int tl_bind_text(sqlite3_stmt *st, int index, const char *text);
+
+/* Binds an aero_value as its natural SQLite type and returns the type's
+ * name ("bool", "int", "double", "string") through *type_name, or NULL for
+ * an unknown type tag. */
+int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
+                  const char **type_name);
+
+/* Wall clock in nanoseconds since the Unix epoch. */
+int64_t tl_now_ns(void);
+
+/* ---- runs.c: the vtable's run members ---- */
+aero_status tl_run_begin(void *handle, const aero_run_record *record,
+                         int64_t *run_id, aero_error *err);
+aero_status tl_run_end(void *handle, int64_t run_id,
+                       const aero_run_outcome *outcome, aero_error *err);
+aero_status tl_log_metrics(void *handle, int64_t run_id,
+                           const aero_metric *metrics, size_t count,
+                           int64_t step, aero_error *err);
+aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
+                        const char *message, aero_error *err);
+
+/* Reads the mode of run `run_id` and checks that it is still running.
+ * Call inside a transaction. */
+aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
+                        aero_error *err);
+
+/* ---- versions.c: resolution, inputs, publication ---- */
+aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
+                       aero_artifact_version *out, aero_error *err);
+aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
+                            aero_error *err);
+
+/* Publishes (or, when `publish` is false, discards) the pending versions
+ * of run `run_id`. Call inside the run_end transaction. */
+aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
+                               aero_error *err);
+
+/* "entity/project/name" or "project/name", for messages. */
+void tl_format_ref(const aero_artifact_ref *ref, char *buf, size_t size);
+
+/* ---- output.c ---- */
+aero_status tl_put_output(void *handle, int64_t run_id,
+                          const aero_artifact_ref *ref,
+                          const aero_output_desc *desc, aero_error *err);
+
+/* ---- views.c ---- */
+aero_status tl_materialize(void *handle, int64_t version_id,
+                           aero_backend_file_fn each, void *ctx,
+                           char *directory, size_t directory_size,
+                           aero_error *err);
+
+/* ---- sha256.c: streaming SHA-256 with OpenSSL EVP ---- */
+
+/* Hashes `size` bytes of `fd` from offset 0 in one pass and writes the
+ * lowercase hex digest (65 bytes with the terminator) to `hex`. `path`
+ * names the file in errors; `label` (may be NULL) is shown in progress
+ * lines for files of TL_PROGRESS_MIN or more. */
+aero_status tl_sha256_fd(int fd, const char *path, uint64_t size,
+                         const char *label, char hex[65], aero_error *err);
+
+/* Writes the hex digest of a finished EVP context. */
+void tl_sha256_hex(const unsigned char digest[32], char hex[65]);
+
+/* ---- blobs.c: the content-addressed store ---- */
+
+/* Writes root/blobs/aa/bbbb... for hex digest `hex` into `buf`. */
+void tl_blob_path(const tl_store *store, const char *hex, char *buf,
+                  size_t size);
+
+/* Makes sure blob `hex` exists, copying `size` bytes of `src_fd` into a
+ * temp file beside it (fsync'd, mode 0444, renamed into place) only if it
+ * does not. *copied says whether anything was written. */
+aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
+                           const char *src_path, uint64_t size,
+                           const char *label, bool *copied, aero_error *err);
+
+/* Copies `size` bytes from `src_fd` (offset 0) to `dst_fd` with
+ * copy_file_range, falling back to read/write; reports progress under
+ * `label` for large files. Returns 0 or an errno value; *failed_on_write
+ * says which side failed. */
+int tl_copy_fd(int src_fd, int dst_fd, uint64_t size, const char *label,
+               bool *failed_on_write);
+
+/* ---- fsutil.c ---- */
+
+/* mkdir -p with mode 0755. Returns 0 or an errno value. */
+int tl_mkdirs(const char *path);
+/* Creates the parent folders of `path`. Returns 0 or an errno value. */
+int tl_mkdirs_parent(const char *path);
+/* rm -rf; best effort. */
+void tl_remove_tree(const char *path);
+/* fsync of a folder, so that a rename in it survives a crash. */
+void tl_fsync_dir(const char *path);
+/* malloc'd printf; NULL when out of memory. */
+char *tl_strdup_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Reports progress if the host table has the member. */
+void tl_progress(const char *label, uint64_t done, uint64_t total);
+/* AERO_E_NOSPACE for ENOSPC/EDQUOT, else `otherwise`. */
+aero_status tl_errno_status(int errnum, aero_status otherwise);
+
+#endif /* TL_LOCAL_H */

@@ -1,0 +1,432 @@
+/* tracker-local: recording runs, their config, tags, environment, metrics
+ * and text logs. */
+#include "local.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Environment facts that have a column of their own in `runs`; any other
+ * key goes to run_env, so that a newer host's facts are never dropped. */
+static const char *const env_columns[] = {
+    "git_commit",      "git_branch",  "git_message", "git_remote",
+    "image_id",        "packages",    "plugin_path", "plugin_sha256",
+    "host_version",    "abi_version", "hostname",    "command_line",
+    "passthrough_env",
+};
+#define ENV_COLUMN_COUNT (sizeof env_columns / sizeof env_columns[0])
+
+static int env_column(const char *key) {
+  for (size_t i = 0; i < ENV_COLUMN_COUNT; i++)
+    if (strcmp(env_columns[i], key) == 0)
+      return (int)i;
+  return -1;
+}
+
+static const char *state_name(uint32_t state) {
+  switch (state) {
+  case AERO_RUN_RUNNING:
+    return "running";
+  case AERO_RUN_OK:
+    return "ok";
+  case AERO_RUN_FAILED:
+    return "failed";
+  case AERO_RUN_CRASHED:
+    return "crashed";
+  case AERO_RUN_TIMED_OUT:
+    return "timed_out";
+  case AERO_RUN_KILLED:
+    return "killed";
+  case AERO_RUN_SKIPPED:
+    return "skipped";
+  case AERO_RUN_BAILED:
+    return "bailed";
+  default:
+    return NULL;
+  }
+}
+
+static const char *level_name(aero_log_level level) {
+  switch (level) {
+  case AERO_LOG_ERROR:
+    return "error";
+  case AERO_LOG_WARN:
+    return "warn";
+  case AERO_LOG_INFO:
+    return "info";
+  case AERO_LOG_DEBUG:
+    return "debug";
+  default:
+    return NULL;
+  }
+}
+
+/* Output names, one line each, for the runs.outputs column. */
+static char *join_outputs(const aero_run_record *rec) {
+  size_t len = 1;
+  for (size_t i = 0; i < rec->output_count; i++)
+    len += strlen(rec->outputs[i]) + 1;
+  char *text = malloc(len);
+  if (text == NULL)
+    return NULL;
+  char *p = text;
+  for (size_t i = 0; i < rec->output_count; i++) {
+    if (i > 0)
+      *p++ = '\n';
+    size_t n = strlen(rec->outputs[i]);
+    memcpy(p, rec->outputs[i], n);
+    p += n;
+  }
+  *p = '\0';
+  return text;
+}
+
+static aero_status check_record(const aero_run_record *rec, aero_error *err) {
+  if (rec->project == NULL || rec->project[0] == '\0' ||
+      rec->job_type == NULL || rec->job_type[0] == '\0')
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: a run needs a project and a job type");
+  if ((rec->output_count > 0 && rec->outputs == NULL) ||
+      (rec->config_count > 0 && rec->config == NULL) ||
+      (rec->tag_count > 0 && rec->tags == NULL) ||
+      (rec->environment_count > 0 && rec->environment == NULL))
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: run record of '%s' has a count without "
+                     "its array",
+                     rec->job_type);
+  for (size_t i = 0; i < rec->output_count; i++)
+    if (rec->outputs[i] == NULL)
+      return aero_fail(err, AERO_E_INVALID,
+                       "tracker-local: run '%s' has a NULL output name",
+                       rec->job_type);
+  for (size_t i = 0; i < rec->tag_count; i++)
+    if (rec->tags[i] == NULL)
+      return aero_fail(err, AERO_E_INVALID,
+                       "tracker-local: run '%s' has a NULL tag", rec->job_type);
+  for (size_t i = 0; i < rec->config_count; i++)
+    if (rec->config[i].key == NULL)
+      return aero_fail(err, AERO_E_INVALID,
+                       "tracker-local: run '%s' has a config entry without a "
+                       "key",
+                       rec->job_type);
+  for (size_t i = 0; i < rec->environment_count; i++)
+    if (rec->environment[i].key == NULL)
+      return aero_fail(err, AERO_E_INVALID,
+                       "tracker-local: run '%s' has an environment entry "
+                       "without a key",
+                       rec->job_type);
+  return AERO_OK;
+}
+
+/* The text of an environment value: facts are strings, but a host may pass
+ * numbers too; those are recorded in their decimal form. */
+static int bind_env_value(sqlite3_stmt *st, int index, const aero_value *v) {
+  const char *type_name;
+  if (v->type == AERO_VALUE_STRING)
+    return tl_bind_text(st, index, v->as.s);
+  return tl_bind_value(st, index, v, &type_name);
+}
+
+static aero_status insert_run(tl_store *store, const aero_run_record *rec,
+                              int64_t *run_id, aero_error *err) {
+  char sql[1024];
+  int n = snprintf(sql, sizeof sql,
+                   "INSERT INTO runs (entity, project, job_type, job_group, "
+                   "outputs, mode, status, started_at");
+  for (size_t i = 0; i < ENV_COLUMN_COUNT; i++)
+    n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", env_columns[i]);
+  n += snprintf(sql + n, sizeof sql - (size_t)n,
+                ") VALUES (?, ?, ?, ?, ?, ?, 'running', ?");
+  for (size_t i = 0; i < ENV_COLUMN_COUNT; i++)
+    n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
+  snprintf(sql + n, sizeof sql - (size_t)n, ")");
+
+  char *outputs = join_outputs(rec);
+  if (outputs == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store, sql, &st, err);
+  if (status != AERO_OK)
+    goto done;
+  tl_bind_text(st, 1, rec->entity != NULL ? rec->entity : "");
+  tl_bind_text(st, 2, rec->project);
+  tl_bind_text(st, 3, rec->job_type);
+  tl_bind_text(st, 4, rec->job_group);
+  tl_bind_text(st, 5, outputs);
+  tl_bind_text(st, 6, rec->dev ? "dev" : "prod");
+  sqlite3_bind_int64(st, 7,
+                     rec->started_ns != 0 ? rec->started_ns : tl_now_ns());
+  for (size_t i = 0; i < rec->environment_count; i++) {
+    int column = env_column(rec->environment[i].key);
+    if (column >= 0)
+      bind_env_value(st, 8 + column, &rec->environment[i].value);
+  }
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) {
+    status = tl_db_fail(store, rc, "recording a run", err);
+    goto done;
+  }
+  *run_id = sqlite3_last_insert_rowid(store->db);
+done:
+  sqlite3_finalize(st);
+  free(outputs);
+  return status;
+}
+
+static aero_status insert_pairs(tl_store *store, int64_t run_id,
+                                const aero_run_record *rec, aero_error *err) {
+  sqlite3_stmt *config = NULL, *tags = NULL, *env = NULL;
+  aero_status status =
+      tl_prepare(store,
+                 "INSERT OR REPLACE INTO run_config (run_id, key, type, value) "
+                 "VALUES (?, ?, ?, ?)",
+                 &config, err);
+  if (status == AERO_OK)
+    status = tl_prepare(store,
+                        "INSERT OR IGNORE INTO run_tags (run_id, tag) "
+                        "VALUES (?, ?)",
+                        &tags, err);
+  if (status == AERO_OK)
+    status = tl_prepare(store,
+                        "INSERT OR REPLACE INTO run_env (run_id, key, value) "
+                        "VALUES (?, ?, ?)",
+                        &env, err);
+  if (status != AERO_OK)
+    goto done;
+  for (size_t i = 0; i < rec->config_count; i++) {
+    const aero_kv *kv = &rec->config[i];
+    const char *type_name = NULL;
+    sqlite3_reset(config);
+    sqlite3_bind_int64(config, 1, run_id);
+    tl_bind_text(config, 2, kv->key);
+    tl_bind_value(config, 4, &kv->value, &type_name);
+    if (type_name == NULL) {
+      status = aero_fail(err, AERO_E_INVALID,
+                         "tracker-local: config '%s' has unknown value type %u",
+                         kv->key, (unsigned)kv->value.type);
+      goto done;
+    }
+    tl_bind_text(config, 3, type_name);
+    int rc = sqlite3_step(config);
+    if (rc != SQLITE_DONE) {
+      status = tl_db_fail(store, rc, "recording the run's config", err);
+      goto done;
+    }
+  }
+  for (size_t i = 0; i < rec->tag_count; i++) {
+    sqlite3_reset(tags);
+    sqlite3_bind_int64(tags, 1, run_id);
+    tl_bind_text(tags, 2, rec->tags[i]);
+    int rc = sqlite3_step(tags);
+    if (rc != SQLITE_DONE) {
+      status = tl_db_fail(store, rc, "recording the run's tags", err);
+      goto done;
+    }
+  }
+  for (size_t i = 0; i < rec->environment_count; i++) {
+    if (env_column(rec->environment[i].key) >= 0)
+      continue;
+    sqlite3_reset(env);
+    sqlite3_bind_int64(env, 1, run_id);
+    tl_bind_text(env, 2, rec->environment[i].key);
+    bind_env_value(env, 3, &rec->environment[i].value);
+    int rc = sqlite3_step(env);
+    if (rc != SQLITE_DONE) {
+      status = tl_db_fail(store, rc, "recording the run's environment", err);
+      goto done;
+    }
+  }
+done:
+  sqlite3_finalize(env);
+  sqlite3_finalize(tags);
+  sqlite3_finalize(config);
+  return status;
+}
+
+aero_status tl_run_begin(void *handle, const aero_run_record *record,
+                         int64_t *run_id, aero_error *err) {
+  tl_store *store = handle;
+  if (record == NULL || record->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: no run record");
+  /* Members the caller predates read as zero. */
+  aero_run_record rec = {0};
+  memcpy(&rec, record,
+         record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
+  aero_status status = check_record(&rec, err);
+  if (status != AERO_OK)
+    return status;
+  status = tl_begin(store, err);
+  if (status != AERO_OK)
+    return status;
+  int64_t id = 0;
+  status = insert_run(store, &rec, &id, err);
+  if (status == AERO_OK)
+    status = insert_pairs(store, id, &rec, err);
+  if (status == AERO_OK)
+    status = tl_commit(store, err);
+  if (status != AERO_OK) {
+    tl_rollback(store);
+    return status;
+  }
+  *run_id = id;
+  return AERO_OK;
+}
+
+aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
+                        aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(store, "SELECT mode, status FROM runs WHERE id = ?", &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    const char *state = (const char *)sqlite3_column_text(st, 1);
+    if (state == NULL || strcmp(state, "running") != 0)
+      status = aero_fail(err, AERO_E_STATE,
+                         "%s: run %lld has already ended (%s)", store->db_path,
+                         (long long)run_id, state != NULL ? state : "?");
+    else
+      *dev = mode != NULL && strcmp(mode, "dev") == 0;
+  } else if (rc == SQLITE_DONE) {
+    status = aero_fail(err, AERO_E_NOT_FOUND, "%s: there is no run %lld",
+                       store->db_path, (long long)run_id);
+  } else {
+    status = tl_db_fail(store, rc, "reading a run", err);
+  }
+  sqlite3_finalize(st);
+  return status;
+}
+
+static aero_status update_run(tl_store *store, int64_t run_id,
+                              const aero_run_outcome *out, const char *state,
+                              aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "UPDATE runs SET status = ?, exit_code = ?, signal = ?, message = ?, "
+      "ended_at = ? WHERE id = ?",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  tl_bind_text(st, 1, state);
+  if (out->exit_code >= 0)
+    sqlite3_bind_int(st, 2, out->exit_code);
+  if (out->signal > 0)
+    sqlite3_bind_int(st, 3, out->signal);
+  tl_bind_text(st, 4, out->message);
+  sqlite3_bind_int64(st, 5, out->ended_ns != 0 ? out->ended_ns : tl_now_ns());
+  sqlite3_bind_int64(st, 6, run_id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording how a run ended", err);
+  sqlite3_finalize(st);
+  return status;
+}
+
+aero_status tl_run_end(void *handle, int64_t run_id,
+                       const aero_run_outcome *outcome, aero_error *err) {
+  tl_store *store = handle;
+  if (outcome == NULL || outcome->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: no run outcome");
+  aero_run_outcome out = {0};
+  memcpy(&out, outcome,
+         outcome->struct_size < sizeof out ? outcome->struct_size : sizeof out);
+  const char *state = state_name(out.state);
+  if (state == NULL || out.state == AERO_RUN_RUNNING)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: run %lld cannot end in state %u",
+                     (long long)run_id, (unsigned)out.state);
+  aero_status status = tl_begin(store, err);
+  if (status != AERO_OK)
+    return status;
+  bool dev = false;
+  status = tl_run_mode(store, run_id, &dev, err);
+  if (status == AERO_OK)
+    status = update_run(store, run_id, &out, state, err);
+  if (status == AERO_OK)
+    status = tl_versions_settle(store, run_id, out.state == AERO_RUN_OK, err);
+  if (status == AERO_OK)
+    status = tl_commit(store, err);
+  if (status != AERO_OK)
+    tl_rollback(store);
+  return status;
+}
+
+aero_status tl_log_metrics(void *handle, int64_t run_id,
+                           const aero_metric *metrics, size_t count,
+                           int64_t step, aero_error *err) {
+  tl_store *store = handle;
+  if (count == 0)
+    return AERO_OK;
+  if (metrics == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: no metrics given");
+  if (step < 0 && step != AERO_NO_STEP)
+    return aero_fail(err, AERO_E_INVALID,
+                     "metric step %lld is negative (use AERO_NO_STEP for none)",
+                     (long long)step);
+  for (size_t i = 0; i < count; i++) {
+    if (metrics[i].key == NULL || metrics[i].key[0] == '\0')
+      return aero_fail(err, AERO_E_INVALID, "metric %zu has an empty key", i);
+    if (!isfinite(metrics[i].value))
+      return aero_fail(err, AERO_E_INVALID,
+                       "metric '%s' is not a finite number (%g)",
+                       metrics[i].key, metrics[i].value);
+  }
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_begin(store, err);
+  if (status != AERO_OK)
+    return status;
+  status = tl_prepare(store,
+                      "INSERT INTO metrics (run_id, key, value, step, "
+                      "logged_at) VALUES (?, ?, ?, ?, ?)",
+                      &st, err);
+  int64_t now = tl_now_ns();
+  for (size_t i = 0; status == AERO_OK && i < count; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, run_id);
+    tl_bind_text(st, 2, metrics[i].key);
+    sqlite3_bind_double(st, 3, metrics[i].value);
+    if (step == AERO_NO_STEP)
+      sqlite3_bind_null(st, 4);
+    else
+      sqlite3_bind_int64(st, 4, step);
+    sqlite3_bind_int64(st, 5, now);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+      status = tl_db_fail(store, rc, "recording metrics", err);
+  }
+  sqlite3_finalize(st);
+  if (status == AERO_OK)
+    status = tl_commit(store, err);
+  if (status != AERO_OK)
+    tl_rollback(store);
+  return status;
+}
+
+aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
+                        const char *message, aero_error *err) {
+  tl_store *store = handle;
+  const char *name = level_name(level);
+  if (name == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: unknown log level %d",
+                     (int)level);
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "INSERT INTO run_logs (run_id, level, "
+                                  "message, logged_at) VALUES (?, ?, ?, ?)",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  tl_bind_text(st, 2, name);
+  tl_bind_text(st, 3, message != NULL ? message : "");
+  sqlite3_bind_int64(st, 4, tl_now_ns());
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording a log line", err);
+  sqlite3_finalize(st);
+  return status;
+}

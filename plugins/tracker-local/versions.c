@@ -1,0 +1,373 @@
+/* tracker-local: resolving references to versions, recording inputs, and
+ * publishing a run's pending outputs.
+ *
+ * Version numbers are per artifact and shared by dev and production runs;
+ * a production run never sees a dev version (`latest` means the highest
+ * published production version there), a dev run sees both.
+ */
+#include "local.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tl_format_ref(const aero_artifact_ref *ref, char *buf, size_t size) {
+  const char *entity = ref->entity != NULL ? ref->entity : "";
+  if (entity[0] != '\0')
+    snprintf(buf, size, "%s/%s/%s", entity, ref->project, ref->name);
+  else
+    snprintf(buf, size, "%s/%s", ref->project, ref->name);
+}
+
+static aero_status check_ref(const aero_artifact_ref *ref, aero_error *err) {
+  if (ref == NULL || ref->project == NULL || ref->project[0] == '\0' ||
+      ref->name == NULL || ref->name[0] == '\0')
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: an artifact reference needs a project "
+                     "and a name");
+  return AERO_OK;
+}
+
+/* The artifact's id, or 0 when it was never declared. */
+static aero_status find_artifact(tl_store *store, const aero_artifact_ref *ref,
+                                 int64_t *id, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "SELECT id FROM artifacts WHERE entity = ? "
+                                  "AND project = ? AND name = ?",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  tl_bind_text(st, 1, ref->entity != NULL ? ref->entity : "");
+  tl_bind_text(st, 2, ref->project);
+  tl_bind_text(st, 3, ref->name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *id = sqlite3_column_int64(st, 0);
+  else if (rc == SQLITE_DONE)
+    *id = 0;
+  else
+    status = tl_db_fail(store, rc, "looking up an artifact", err);
+  sqlite3_finalize(st);
+  return status;
+}
+
+/* The highest published version visible in a mode, or -1. */
+static aero_status latest_version(tl_store *store, int64_t artifact_id,
+                                  bool dev, int64_t *version, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      dev ? "SELECT max(version) FROM versions WHERE artifact_id = ? AND "
+            "published = 1"
+          : "SELECT max(version) FROM versions WHERE artifact_id = ? AND "
+            "published = 1 AND mode = 'prod'",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, artifact_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *version = sqlite3_column_type(st, 0) == SQLITE_NULL
+                   ? -1
+                   : sqlite3_column_int64(st, 0);
+  else
+    status = tl_db_fail(store, rc, "looking up the latest version", err);
+  sqlite3_finalize(st);
+  return status;
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src) {
+  snprintf(dst, size, "%s", src != NULL ? (const char *)src : "");
+}
+
+/* Reads version `version` (published) of the artifact into *out; *found
+ * says whether it exists. */
+static aero_status read_version(tl_store *store, int64_t artifact_id,
+                                int64_t version, aero_artifact_version *out,
+                                bool *found, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "SELECT id, mode, digest, type FROM versions WHERE artifact_id = ? AND "
+      "version = ? AND published = 1",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, artifact_id);
+  sqlite3_bind_int64(st, 2, version);
+  int rc = sqlite3_step(st);
+  *found = false;
+  if (rc == SQLITE_ROW) {
+    aero_artifact_version v = {.struct_size = sizeof v};
+    v.id = sqlite3_column_int64(st, 0);
+    v.version = version;
+    v.dev = strcmp((const char *)sqlite3_column_text(st, 1), "dev") == 0;
+    copy_text(v.digest, sizeof v.digest, sqlite3_column_text(st, 2));
+    copy_text(v.type, sizeof v.type, sqlite3_column_text(st, 3));
+    /* Only the members the caller's struct has. */
+    uint32_t size = out->struct_size;
+    memcpy(out, &v, size < sizeof v ? size : sizeof v);
+    out->struct_size = size;
+    *found = true;
+  } else if (rc != SQLITE_DONE) {
+    status = tl_db_fail(store, rc, "reading a version", err);
+  }
+  sqlite3_finalize(st);
+  return status;
+}
+
+static aero_status resolve_in(tl_store *store, const aero_artifact_ref *ref,
+                              bool dev, aero_artifact_version *out,
+                              aero_error *err) {
+  char name[512];
+  tl_format_ref(ref, name, sizeof name);
+  int64_t artifact_id = 0;
+  aero_status status = find_artifact(store, ref, &artifact_id, err);
+  if (status != AERO_OK)
+    return status;
+  if (artifact_id == 0)
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s' does not exist in the store", name);
+  int64_t latest = -1;
+  status = latest_version(store, artifact_id, dev, &latest, err);
+  if (status != AERO_OK)
+    return status;
+  int64_t wanted = ref->version >= 0 ? ref->version : latest;
+  if (wanted < 0) {
+    int64_t any = -1;
+    status = latest_version(store, artifact_id, true, &any, err);
+    if (status != AERO_OK)
+      return status;
+    if (any >= 0)
+      return aero_fail(err, AERO_E_NOT_FOUND,
+                       "artifact '%s' has only dev versions (latest v%lld): "
+                       "production runs never read dev artifacts",
+                       name, (long long)any);
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s' has no published version yet", name);
+  }
+  bool found = false;
+  status = read_version(store, artifact_id, wanted, out, &found, err);
+  if (status != AERO_OK)
+    return status;
+  if (!found) {
+    if (latest >= 0)
+      return aero_fail(err, AERO_E_NOT_FOUND,
+                       "artifact '%s:v%lld' does not exist (latest is v%lld)",
+                       name, (long long)wanted, (long long)latest);
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s:v%lld' does not exist", name,
+                     (long long)wanted);
+  }
+  if (out->dev && !dev) {
+    if (latest >= 0)
+      return aero_fail(err, AERO_E_NOT_FOUND,
+                       "artifact '%s:v%lld' is a dev version: production runs "
+                       "read only production versions (latest production "
+                       "version: v%lld)",
+                       name, (long long)wanted, (long long)latest);
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s:v%lld' is a dev version: production runs "
+                     "read only production versions (it has none yet)",
+                     name, (long long)wanted);
+  }
+  return AERO_OK;
+}
+
+aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
+                       aero_artifact_version *out, aero_error *err) {
+  tl_store *store = handle;
+  aero_status status = check_ref(ref, err);
+  if (status != AERO_OK)
+    return status;
+  if (out == NULL || out->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: resolve needs an output with its "
+                     "struct_size set");
+  /* One read transaction, so that the latest version and its row come from
+   * the same snapshot. */
+  int rc = sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return tl_db_fail(store, rc, "starting a read", err);
+  aero_artifact_version v = {.struct_size = out->struct_size};
+  status = resolve_in(store, ref, dev, &v, err);
+  tl_rollback(store);
+  if (status == AERO_OK)
+    memcpy(out, &v, out->struct_size < sizeof v ? out->struct_size : sizeof v);
+  return status;
+}
+
+aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
+                            aero_error *err) {
+  tl_store *store = handle;
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "INSERT OR IGNORE INTO run_inputs (run_id, version_id) VALUES (?, ?)",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, version_id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording an input", err);
+  sqlite3_finalize(st);
+  return status;
+}
+
+typedef struct pending {
+  int64_t id;
+  int64_t artifact_id;
+  char digest[65];
+  bool dev;
+} pending;
+
+static aero_status list_pending(tl_store *store, int64_t run_id, pending **out,
+                                size_t *count, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "SELECT id, artifact_id, digest, mode FROM "
+                                  "versions WHERE run_id = ? AND published = "
+                                  "0 ORDER BY id",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  pending *list = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t new_cap = cap ? 2 * cap : 4;
+      pending *grown = realloc(list, new_cap * sizeof *grown);
+      if (grown == NULL) {
+        status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+        goto done;
+      }
+      list = grown;
+      cap = new_cap;
+    }
+    list[n].id = sqlite3_column_int64(st, 0);
+    list[n].artifact_id = sqlite3_column_int64(st, 1);
+    copy_text(list[n].digest, sizeof list[n].digest,
+              sqlite3_column_text(st, 2));
+    list[n].dev = strcmp((const char *)sqlite3_column_text(st, 3), "dev") == 0;
+    n++;
+  }
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "listing a run's outputs", err);
+done:
+  sqlite3_finalize(st);
+  if (status != AERO_OK) {
+    free(list);
+    return status;
+  }
+  *out = list;
+  *count = n;
+  return AERO_OK;
+}
+
+/* Runs a statement with two int64 parameters that returns no rows. */
+static aero_status exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
+                         const char *what, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store, sql, &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, a);
+  sqlite3_bind_int64(st, 2, b);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, what, err);
+  sqlite3_finalize(st);
+  return status;
+}
+
+/* Publishes one pending version. When the latest version the run's mode
+ * sees has the same content, that version is the run's output and the
+ * pending row goes: identical content never makes a new version. Only the
+ * latest is compared, so that going back to older content still makes it
+ * `latest` again (as a new version) rather than leaving a newer, different
+ * version as what readers get. */
+static aero_status publish_one(tl_store *store, int64_t run_id,
+                               const pending *p, aero_error *err) {
+  int64_t latest = -1;
+  aero_status status =
+      latest_version(store, p->artifact_id, p->dev, &latest, err);
+  if (status != AERO_OK)
+    return status;
+  if (latest >= 0) {
+    aero_artifact_version v = {.struct_size = sizeof v};
+    bool found = false;
+    status = read_version(store, p->artifact_id, latest, &v, &found, err);
+    if (status != AERO_OK)
+      return status;
+    if (found && strcmp(v.digest, p->digest) == 0) {
+      status = exec2(store,
+                     "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
+                     "VALUES (?, ?)",
+                     run_id, v.id, "recording an output", err);
+      if (status == AERO_OK)
+        status =
+            exec2(store, "DELETE FROM versions WHERE id = ? AND published = ?",
+                  p->id, 0, "dropping a duplicate version", err);
+      return status;
+    }
+  }
+  /* Numbers are shared by both modes: the next one after every version of
+   * the artifact. The caller holds the write lock (BEGIN IMMEDIATE), so no
+   * other process can take the same number. */
+  int64_t next = -1;
+  sqlite3_stmt *st = NULL;
+  status = tl_prepare(store,
+                      "SELECT coalesce(max(version), -1) FROM versions WHERE "
+                      "artifact_id = ?",
+                      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, p->artifact_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    next = sqlite3_column_int64(st, 0) + 1;
+  else
+    status = tl_db_fail(store, rc, "allocating a version", err);
+  sqlite3_finalize(st);
+  if (status != AERO_OK)
+    return status;
+  status = tl_prepare(store,
+                      "UPDATE versions SET version = ?, published = 1, "
+                      "created_at = ? WHERE id = ?",
+                      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, next);
+  sqlite3_bind_int64(st, 2, tl_now_ns());
+  sqlite3_bind_int64(st, 3, p->id);
+  rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "publishing a version", err);
+  sqlite3_finalize(st);
+  if (status == AERO_OK)
+    status = exec2(store,
+                   "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
+                   "VALUES (?, ?)",
+                   run_id, p->id, "recording an output", err);
+  return status;
+}
+
+aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
+                               aero_error *err) {
+  if (!publish)
+    return exec2(store,
+                 "DELETE FROM versions WHERE run_id = ? AND published = ?",
+                 run_id, 0, "discarding a run's outputs", err);
+  pending *list = NULL;
+  size_t count = 0;
+  aero_status status = list_pending(store, run_id, &list, &count, err);
+  for (size_t i = 0; status == AERO_OK && i < count; i++)
+    status = publish_one(store, run_id, &list[i], err);
+  free(list);
+  return status;
+}

@@ -1,0 +1,204 @@
+/* tracker-local: materialized views of versions, for declare_input.
+ *
+ * views/<version id>/ holds a version's files under their names in the
+ * artifact, as hard links to the blobs (so they cost no space and are
+ * read-only like the blobs). A view is built in a temp folder under tmp/
+ * and renamed into place, so a view that exists is complete; when two
+ * processes build the same view at once, the first rename wins and the
+ * other discards its copy.
+ */
+#include "local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct view_file {
+  char *path;
+  char hash[65];
+  uint64_t size;
+} view_file;
+
+static void free_files(view_file *files, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    free(files[i].path);
+  free(files);
+}
+
+static aero_status list_files(tl_store *store, int64_t version_id,
+                              view_file **out, size_t *count, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "SELECT path, sha256, size FROM "
+                                  "version_files WHERE version_id = ? ORDER "
+                                  "BY path",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, version_id);
+  view_file *files = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t new_cap = cap ? 2 * cap : 16;
+      view_file *grown = realloc(files, new_cap * sizeof *grown);
+      if (grown == NULL)
+        goto nomem;
+      files = grown;
+      cap = new_cap;
+    }
+    files[n].path = strdup((const char *)sqlite3_column_text(st, 0));
+    if (files[n].path == NULL)
+      goto nomem;
+    snprintf(files[n].hash, sizeof files[n].hash, "%s",
+             (const char *)sqlite3_column_text(st, 1));
+    files[n].size = (uint64_t)sqlite3_column_int64(st, 2);
+    n++;
+  }
+  if (rc != SQLITE_DONE) {
+    status = tl_db_fail(store, rc, "listing a version's files", err);
+    goto fail;
+  }
+  sqlite3_finalize(st);
+  if (n == 0) {
+    free(files);
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "%s: version %lld does not exist or has no files",
+                     store->db_path, (long long)version_id);
+  }
+  *out = files;
+  *count = n;
+  return AERO_OK;
+nomem:
+  status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+fail:
+  sqlite3_finalize(st);
+  free_files(files, n);
+  return status;
+}
+
+/* A private copy, for when a hard link is impossible (too many links to
+ * one blob, or a file system without them). */
+static int copy_blob(const char *blob, const char *dest, uint64_t size) {
+  int in = open(blob, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return errno;
+  int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (out < 0) {
+    int rc = errno;
+    close(in);
+    return rc;
+  }
+  bool on_write = false;
+  int rc = tl_copy_fd(in, out, size, NULL, &on_write);
+  if (close(out) != 0 && rc == 0)
+    rc = errno;
+  close(in);
+  return rc;
+}
+
+static aero_status build_view(tl_store *store, int64_t version_id,
+                              const view_file *files, size_t count,
+                              const char *final, aero_error *err) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/tmp/view-%lld-XXXXXX", store->root,
+           (long long)version_id);
+  if (mkdtemp(tmp) == NULL)
+    return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                     "store %s: cannot create a folder in tmp/: %s",
+                     store->root, strerror(errno));
+  chmod(tmp, 0755); /* mkdtemp makes it 0700 */
+  aero_status status = AERO_OK;
+  for (size_t i = 0; i < count; i++) {
+    char blob[PATH_MAX], dest[PATH_MAX];
+    tl_blob_path(store, files[i].hash, blob, sizeof blob);
+    int rc = 0;
+    if (snprintf(dest, sizeof dest, "%s/%s", tmp, files[i].path) >=
+        (int)sizeof dest)
+      rc = ENAMETOOLONG;
+    if (rc == 0)
+      rc = tl_mkdirs_parent(dest);
+    if (rc == 0 && link(blob, dest) != 0) {
+      rc = errno;
+      if (rc == EMLINK || rc == EXDEV || rc == EPERM)
+        rc = copy_blob(blob, dest, files[i].size);
+    }
+    if (rc != 0) {
+      status = aero_fail(
+          err, tl_errno_status(rc, AERO_E_STORE),
+          rc == ENOENT ? "store %s: blob %s of '%s' is missing (%s)"
+                       : "store %s: cannot materialize %s as '%s': %s",
+          store->root, files[i].hash, files[i].path, strerror(rc));
+      goto fail;
+    }
+  }
+  if (rename(tmp, final) != 0) {
+    if (errno == EEXIST || errno == ENOTEMPTY) {
+      /* Another process built the same view first; use it. */
+      tl_remove_tree(tmp);
+      return AERO_OK;
+    }
+    status = aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot install view %s: %s", store->root,
+                       final, strerror(errno));
+    goto fail;
+  }
+  char views[PATH_MAX];
+  snprintf(views, sizeof views, "%s/views", store->root);
+  tl_fsync_dir(views);
+  return AERO_OK;
+fail:
+  tl_remove_tree(tmp);
+  return status;
+}
+
+aero_status tl_materialize(void *handle, int64_t version_id,
+                           aero_backend_file_fn each, void *ctx,
+                           char *directory, size_t directory_size,
+                           aero_error *err) {
+  tl_store *store = handle;
+  view_file *files = NULL;
+  size_t count = 0;
+  aero_status status = list_files(store, version_id, &files, &count, err);
+  if (status != AERO_OK)
+    return status;
+  char final[PATH_MAX];
+  int len = snprintf(final, sizeof final, "%s/views/%lld", store->root,
+                     (long long)version_id);
+  if (directory != NULL && (size_t)len >= directory_size) {
+    status = aero_fail(err, AERO_E_INVALID,
+                       "store %s: view path %s does not fit in %zu bytes",
+                       store->root, final, directory_size);
+    goto done;
+  }
+  struct stat st;
+  if (stat(final, &st) != 0) {
+    status = build_view(store, version_id, files, count, final, err);
+    if (status != AERO_OK)
+      goto done;
+  }
+  if (each != NULL) {
+    for (size_t i = 0; i < count; i++) {
+      char path[PATH_MAX];
+      if (snprintf(path, sizeof path, "%s/%s", final, files[i].path) >=
+          (int)sizeof path) {
+        status =
+            aero_fail(err, AERO_E_INVALID, "store %s: path of '%s' is too long",
+                      store->root, files[i].path);
+        goto done;
+      }
+      each(ctx, path);
+    }
+  }
+  if (directory != NULL)
+    snprintf(directory, directory_size, "%s", final);
+done:
+  free_files(files, count);
+  return status;
+}
