@@ -291,7 +291,7 @@ aero_status demo_train(void *data, aero_tracker *tracker, aero_error *err) {
       err);
   if (st == AERO_OK)
     aero_logf(tracker, AERO_LOG_INFO,
-              "y = %.3f*x1 + %.3f*x2 + %.3f (%s %.4f)", m.w1, m.w2, m.b,
+              "y = %.3f*x1 %+.3f*x2 %+.3f (%s %.4f)", m.w1, m.w2, m.b,
               s->mae ? "mae" : "mse", loss);
 done:
   free(order);
