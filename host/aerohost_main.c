@@ -1,3 +1,9 @@
-/* STUB: replaced by the front-end's implementation. */
-#include <stdio.h>
-int main(void) { fputs("aerohost: not implemented yet\n", stderr); return 3; }
+/* aerohost: loads a project plugin and builds, lists, draws or runs its
+ * action graph. Everything but the console setup lives in cli.c. */
+#include "cli.h"
+#include "console.h"
+
+int main(int argc, char **argv) {
+  aeh_console_init();
+  return aeh_cli_main(argc, argv);
+}

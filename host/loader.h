@@ -48,4 +48,16 @@ const aero_builder_vtable *aeh_plugin_builder(const aeh_plugin *plugin,
 /* The backend a backend plugin registered (host-sized copy), or NULL. */
 const aero_backend_vtable *aeh_plugin_backend(const aeh_plugin *plugin);
 
+/* The host API's register_builder and register_backend (api_table.c). They
+ * accept a registration only while the plugin's init runs (AERO_E_STATE
+ * after), check the vtable and copy it into a zeroed host-sized struct,
+ * with its strings and option table. A rejected registration also fails
+ * the plugin's load, whatever its init returns. */
+aero_status aeh_registrar_add_builder(aero_registrar *reg,
+                                      const aero_builder_vtable *vtable,
+                                      aero_error *err);
+aero_status aeh_registrar_add_backend(aero_registrar *reg,
+                                      const aero_backend_vtable *vtable,
+                                      aero_error *err);
+
 #endif /* AEH_LOADER_H */

@@ -1,0 +1,623 @@
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <aeromancy/abi.h>
+
+#include "console.h"
+#include "executor.h"
+#include "options.h"
+
+#define ALL_COMMANDS                                                           \
+  (AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_GRAPH | AEH_CMD_DESCRIBE)
+
+/* Help columns: option names, then their text, wrapped at WRAP. */
+#define HELP_COLUMN 30
+#define WRAP 79
+/* Most jobs we start at once; more would only thrash two cores. */
+#define MAX_JOBS 4096
+
+typedef enum opt_id {
+  O_HELP,
+  O_ONLY,
+  O_LIST,
+  O_GRAPH,
+  O_JSON,
+  O_FORMAT,
+  O_TAGS,
+  O_DRY_RUN,
+  O_JOBS,
+  O_KEEP_GOING,
+  O_TIMEOUT,
+  O_NO_ISOLATION,
+  O_BUILDER,
+  O_DEV,
+  O_DEBUG,
+  O_OVERRIDE,
+  O_STORE,
+} opt_id;
+
+typedef enum opt_group { G_TASK, G_RUNTIME, G_GENERAL } opt_group;
+
+typedef struct std_option {
+  opt_id id;
+  const char *name;
+  char short_name;
+  const char *metavar; /* NULL: takes no value */
+  unsigned commands;   /* aeh_cli_command bits */
+  opt_group group;
+  const char *help;
+} std_option;
+
+static const std_option std_options[] = {
+    {O_ONLY, "only", 0, "SUBSTRS", AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_GRAPH,
+     G_TASK,
+     "run only the actions whose \"job_type output\" contains one of these "
+     "comma-separated substrings; the others are skipped and their outputs "
+     "resolve to the latest existing version"},
+    {O_LIST, "list", 0, NULL, AEH_CMD_RUN, G_TASK,
+     "print \"[job_type] output\" per action and stop (as aerohost list)"},
+    {O_GRAPH, "graph", 0, NULL, AEH_CMD_RUN, G_TASK,
+     "print the action graph and stop (as aerohost graph)"},
+    {O_JSON, "json", 0, NULL, AEH_CMD_RUN | AEH_CMD_LIST, G_TASK,
+     "list as JSON (with --list for run)"},
+    {O_FORMAT, "format", 0, "dot|text", AEH_CMD_RUN | AEH_CMD_GRAPH, G_TASK,
+     "graph as Graphviz DOT (default) or a terminal tree (with --graph for "
+     "run)"},
+    {O_TAGS, "tags", 0, "A,B", AEH_CMD_RUN, G_TASK,
+     "comma-separated tags added to every run"},
+    {O_DRY_RUN, "dry-run", 0, NULL, AEH_CMD_RUN, G_TASK,
+     "print the plan (what would run, what is skipped and why) and run "
+     "nothing"},
+    {O_JOBS, "jobs", 'j', "N", AEH_CMD_RUN, G_TASK,
+     "run up to N independent actions in parallel (default 1)"},
+    {O_KEEP_GOING, "keep-going", 'k', NULL, AEH_CMD_RUN, G_TASK,
+     "after a failure, go on with the independent branches"},
+    {O_TIMEOUT, "timeout", 0, "SECONDS", AEH_CMD_RUN, G_TASK,
+     "kill an action that runs longer than this; its run is recorded as "
+     "timed out"},
+    {O_NO_ISOLATION, "no-isolation", 0, NULL, AEH_CMD_RUN, G_TASK,
+     "run actions inside the aerohost process, for a debugger (a crash then "
+     "takes aerohost down)"},
+    {O_BUILDER, "builder", 0, "NAME",
+     AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_GRAPH, G_TASK,
+     "the builder to use when the plugin has several (default: the first)"},
+    {O_DEV, "dev", 0, NULL, AEH_CMD_RUN, G_RUNTIME,
+     "dev mode: no runner environment needed; runs and artifacts are kept "
+     "apart from production"},
+    {O_DEBUG, "debug", 0, NULL, AEH_CMD_RUN, G_RUNTIME, "verbose output"},
+    {O_OVERRIDE, "artifact-override", 0, "NAME:VERSION", AEH_CMD_RUN, G_RUNTIME,
+     "pin an input artifact to a version, e.g. dataset:v3 "
+     "(repeatable)"},
+    {O_STORE, "store", 0, "PATH", AEH_CMD_RUN, G_RUNTIME,
+     "the store to record in (default: $AEROMANCY_STORE, else [store] path "
+     "in aeromancy.ini, else ~/.local/share/aeromancy)"},
+    {O_HELP, "help", 'h', NULL, ALL_COMMANDS, G_GENERAL, "show this help"},
+};
+#define STD_OPTION_COUNT (sizeof std_options / sizeof std_options[0])
+
+static const struct {
+  aeh_cli_command command;
+  const char *name;
+  const char *usage;
+  const char *summary;
+} commands[] = {
+    {AEH_CMD_RUN, "run", "aerohost run PLUGIN [options] [-- project flags]",
+     "Loads PLUGIN, builds its action graph from the project flags, and runs "
+     "every action in its own process, tracked in the store."},
+    {AEH_CMD_LIST, "list",
+     "aerohost list PLUGIN [--json] [options] [-- project flags]",
+     "Prints one line per action, \"[job_type] output\", in run order (or "
+     "JSON). Runs nothing and needs no store."},
+    {AEH_CMD_GRAPH, "graph",
+     "aerohost graph PLUGIN [--format dot|text] [options] [-- project "
+     "flags]",
+     "Prints the action graph: Graphviz DOT on stdout (default), or a tree "
+     "for a terminal. Runs nothing and needs no store."},
+    {AEH_CMD_DESCRIBE, "describe", "aerohost describe PLUGIN",
+     "Prints the plugin's name, version, ABI, path, SHA-256 and builders, "
+     "with every option: type, default, short letter, choices and help."},
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static const char *command_usage(aeh_cli_command command) {
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    if (commands[i].command == command)
+      return commands[i].usage;
+  }
+  return "aerohost COMMAND PLUGIN ...";
+}
+
+static const char *command_name(aeh_cli_command command) {
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    if (commands[i].command == command)
+      return commands[i].name;
+  }
+  return "?";
+}
+
+/* Writes `text` wrapped at WRAP, continuing lines at `indent`, starting at
+ * column `col`. */
+static void print_wrapped(FILE *out, const char *text, int col, int indent) {
+  const char *p = text;
+  while (*p != '\0') {
+    while (*p == ' ')
+      p++;
+    size_t word = strcspn(p, " ");
+    if (word == 0)
+      break;
+    if (col > indent && col + 1 + (int)word > WRAP) {
+      fprintf(out, "\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', out);
+      col++;
+    }
+    fwrite(p, 1, word, out);
+    col += (int)word;
+    p += word;
+  }
+  fputc('\n', out);
+}
+
+/* One entry of a help listing, "  -j, --jobs N   text", with the text at
+ * `column`. */
+static void print_entry(FILE *out, const char *left, const char *text,
+                        int column) {
+  int col = fprintf(out, "  %s", left);
+  if (col < column - 1)
+    fprintf(out, "%*s", column - col, "");
+  else
+    fprintf(out, "\n%*s", column, "");
+  print_wrapped(out, text, column, column);
+}
+
+static void print_option_line(FILE *out, const char *left, const char *text) {
+  print_entry(out, left, text, HELP_COLUMN);
+}
+
+static void print_std_group(FILE *out, aeh_cli_command command, opt_group group,
+                            bool several_builders) {
+  for (size_t i = 0; i < STD_OPTION_COUNT; i++) {
+    const std_option *o = &std_options[i];
+    if (o->group != group || !(o->commands & command))
+      continue;
+    if (o->id == O_BUILDER && !several_builders)
+      continue;
+    char left[96];
+    /* Long names stay aligned whether or not a short letter exists. */
+    if (o->short_name != '\0')
+      snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
+               o->metavar ? " " : "", o->metavar ? o->metavar : "");
+    else
+      snprintf(left, sizeof left, "    --%s%s%s", o->name,
+               o->metavar ? " " : "", o->metavar ? o->metavar : "");
+    print_option_line(out, left, o->help);
+  }
+}
+
+void aeh_cli_print_project_options(FILE *out,
+                                   const aero_builder_vtable *builder) {
+  if (builder->option_count == 0) {
+    fprintf(out, "  (this project has no options)\n");
+    return;
+  }
+  for (size_t i = 0; i < builder->option_count; i++) {
+    const aero_option *o = &builder->options[i];
+    char name[80], value[64], left[160], text[1400], def[128];
+    size_t n = 0;
+    for (; o->name[n] != '\0' && n + 1 < sizeof name; n++)
+      name[n] = o->name[n] == '_' ? '-' : o->name[n];
+    name[n] = '\0';
+    if (o->type == AERO_OPT_BOOL)
+      snprintf(value, sizeof value, "%s", "");
+    else
+      snprintf(value, sizeof value, " %s", aeh_option_type_name(o->type));
+    if (o->short_name != '\0')
+      snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name,
+               o->type == AERO_OPT_BOOL ? "[no-]" : "", name, value);
+    else
+      snprintf(left, sizeof left, "    --%s%s%s",
+               o->type == AERO_OPT_BOOL ? "[no-]" : "", name, value);
+    aeh_options_format(o->type, o->def, def, sizeof def);
+    size_t used = (size_t)snprintf(text, sizeof text, "%s%s(default: %s)",
+                                   o->help ? o->help : "",
+                                   o->help && o->help[0] ? " " : "", def);
+    if (o->type == AERO_OPT_CHOICE && used < sizeof text) {
+      used += (size_t)snprintf(text + used, sizeof text - used, " (one of:");
+      for (size_t c = 0; o->choices[c] != NULL && used < sizeof text; c++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s %s",
+                                 c ? "," : "", o->choices[c]);
+      if (used < sizeof text)
+        snprintf(text + used, sizeof text - used, ")");
+    }
+    print_option_line(out, left, text);
+  }
+}
+
+static void print_exit_codes(FILE *out) {
+  fprintf(out, "\nExit codes:\n");
+  print_entry(out, "0", "every selected action succeeded", 10);
+  print_entry(out, "1", "an action failed, crashed or timed out", 10);
+  print_entry(out, "2", "infrastructure error while running (store, host)", 10);
+  print_entry(out, "3",
+              "error before anything ran: bad flag, bad plugin, bad graph, "
+              "bad config, or a store that cannot be opened",
+              10);
+  print_entry(out, "128+N", "killed by signal N", 10);
+}
+
+void aeh_cli_print_help(FILE *out, aeh_cli_command command,
+                        const aeh_plugin *plugin,
+                        const aero_builder_vtable *builder) {
+  size_t c = 0;
+  while (c + 1 < COMMAND_COUNT && commands[c].command != command)
+    c++;
+  fprintf(out, "usage: %s\n\n", commands[c].usage);
+  print_wrapped(out, commands[c].summary, 0, 0);
+  if (command == AEH_CMD_DESCRIBE) {
+    fprintf(out, "\nOptions:\n");
+    print_std_group(out, command, G_GENERAL, false);
+    return;
+  }
+  bool several = plugin == NULL || aeh_plugin_builder_count(plugin) > 1;
+  if (plugin != NULL && builder != NULL) {
+    fprintf(out, "\nProject options of %s (plugin %s %s), after --:\n",
+            builder->project, aeh_plugin_name(plugin),
+            aeh_plugin_version(plugin));
+    if (builder->description != NULL && builder->description[0] != '\0') {
+      fprintf(out, "  ");
+      print_wrapped(out, builder->description, 2, 2);
+    }
+    aeh_cli_print_project_options(out, builder);
+    fprintf(out,
+            "  Defaults can be set in aeromancy.ini, section [%s] "
+            "(key = option name).\n",
+            AEH_FLAGS_SECTION);
+  } else {
+    fprintf(out,
+            "\nProject options: given after --; `aerohost %s PLUGIN "
+            "--help` lists them.\n",
+            command_name(command));
+  }
+  if (command == AEH_CMD_RUN) {
+    fprintf(out, "\nTask runner options:\n");
+    print_std_group(out, command, G_TASK, several);
+    fprintf(out, "\nRuntime options:\n");
+    print_std_group(out, command, G_RUNTIME, several);
+    print_std_group(out, command, G_GENERAL, several);
+  } else {
+    fprintf(out, "\nOptions:\n");
+    print_std_group(out, command, G_TASK, several);
+    print_std_group(out, command, G_GENERAL, several);
+  }
+  print_exit_codes(out);
+}
+
+static void print_main_help(FILE *out) {
+  fprintf(out, "usage: aerohost COMMAND PLUGIN [options] [-- project "
+               "flags]\n\n");
+  print_wrapped(out,
+                "aerohost loads an aeromancy plugin (a project's actions, "
+                "compiled against the SDK), builds its action graph from "
+                "the project's typed flags, and runs every action in its "
+                "own process, tracked in a store.",
+                0, 0);
+  fprintf(out, "\nCommands:\n");
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    print_option_line(out, commands[i].usage, commands[i].summary);
+  fprintf(out, "\nOptions:\n");
+  print_option_line(out, "-h, --help",
+                    "show this help; `aerohost COMMAND --help` for a "
+                    "command's options");
+  print_option_line(out, "--version", "print the host version and plugin ABI");
+  print_exit_codes(out);
+}
+
+static const std_option *find_long(const char *name, size_t len) {
+  for (size_t i = 0; i < STD_OPTION_COUNT; i++) {
+    if (strlen(std_options[i].name) == len &&
+        strncmp(std_options[i].name, name, len) == 0)
+      return &std_options[i];
+  }
+  return NULL;
+}
+
+static const std_option *find_short(char letter) {
+  for (size_t i = 0; i < STD_OPTION_COUNT; i++) {
+    if (std_options[i].short_name == letter)
+      return &std_options[i];
+  }
+  return NULL;
+}
+
+static aero_status unknown_option(aeh_cli_command command, const char *typed,
+                                  aero_error *err) {
+  const char *names[STD_OPTION_COUNT];
+  size_t n = 0;
+  for (size_t i = 0; i < STD_OPTION_COUNT; i++) {
+    if (std_options[i].commands & command)
+      names[n++] = std_options[i].name;
+  }
+  char word[80];
+  snprintf(word, sizeof word, "%.*s", (int)strcspn(typed, "="), typed);
+  const char *near = aeh_suggest(word, names, n);
+  if (near != NULL)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "unknown option --%s (did you mean --%s?)", word,
+                         near);
+  return aeh_error_set(err, AERO_E_INVALID,
+                       "unknown option --%s for aerohost %s (project flags "
+                       "go after --: aerohost %s PLUGIN -- --%s ...)",
+                       word, command_name(command), command_name(command),
+                       word);
+}
+
+static aero_status parse_jobs(const char *text, unsigned *out,
+                              aero_error *err) {
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(text, &end, 10);
+  if (text[0] == '\0' || isspace((unsigned char)text[0]) || *end != '\0' ||
+      errno == ERANGE || n < 1 || n > MAX_JOBS)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--jobs: '%s' is not a whole number from 1 to %d",
+                         text, MAX_JOBS);
+  *out = (unsigned)n;
+  return AERO_OK;
+}
+
+static aero_status parse_timeout(const char *text, double *out,
+                                 aero_error *err) {
+  char *end = NULL;
+  double s = strtod(text, &end);
+  if (text[0] == '\0' || isspace((unsigned char)text[0]) || *end != '\0' ||
+      !isfinite(s) || s <= 0)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--timeout: '%s' is not a number of seconds > 0",
+                         text);
+  *out = s;
+  return AERO_OK;
+}
+
+static aero_status apply(aeh_cli_args *a, const std_option *o,
+                         const char *value, aero_error *err) {
+  switch (o->id) {
+  case O_HELP:
+    a->help = true;
+    break;
+  case O_ONLY:
+    a->only = value;
+    break;
+  case O_LIST:
+    a->list = true;
+    break;
+  case O_GRAPH:
+    a->graph = true;
+    break;
+  case O_JSON:
+    a->json = true;
+    break;
+  case O_FORMAT:
+    if (strcmp(value, "dot") != 0 && strcmp(value, "text") != 0)
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--format: '%s' is not one of: dot, text", value);
+    a->format = value;
+    break;
+  case O_TAGS:
+    a->tags = value;
+    break;
+  case O_DRY_RUN:
+    a->dry_run = true;
+    break;
+  case O_JOBS:
+    return parse_jobs(value, &a->jobs, err);
+  case O_KEEP_GOING:
+    a->keep_going = true;
+    break;
+  case O_TIMEOUT:
+    return parse_timeout(value, &a->timeout_s, err);
+  case O_NO_ISOLATION:
+    a->no_isolation = true;
+    break;
+  case O_BUILDER:
+    a->builder = value;
+    break;
+  case O_DEV:
+    a->dev = true;
+    break;
+  case O_DEBUG:
+    a->debug = true;
+    break;
+  case O_OVERRIDE: {
+    const char **grown =
+        realloc(a->overrides, (a->override_count + 1) * sizeof *grown);
+    if (grown == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    a->overrides = grown;
+    a->overrides[a->override_count++] = value;
+    break;
+  }
+  case O_STORE:
+    a->store = value;
+    break;
+  }
+  return AERO_OK;
+}
+
+/* Parses the standard options of `command` from argv[first..], the plugin
+ * path, and what follows "--". */
+static aero_status parse_args(int argc, char **argv, int first, aeh_cli_args *a,
+                              aero_error *err) {
+  aeh_cli_command command = a->command;
+  for (int i = first; i < argc; i++) {
+    const char *arg = argv[i];
+    const std_option *o = NULL;
+    const char *value = NULL;
+    char label[96];
+    if (strcmp(arg, "--") == 0) {
+      a->project_argc = argc - i - 1;
+      a->project_argv = argv + i + 1;
+      break;
+    }
+    if (arg[0] == '-' && arg[1] == '-') {
+      const char *name = arg + 2;
+      size_t len = strcspn(name, "=");
+      o = find_long(name, len);
+      if (o == NULL || !(o->commands & command)) {
+        if (o == NULL)
+          return unknown_option(command, name, err);
+        return aeh_error_set(err, AERO_E_INVALID,
+                             "--%s is not an option of aerohost %s", o->name,
+                             command_name(command));
+      }
+      snprintf(label, sizeof label, "--%s", o->name);
+      if (name[len] == '=') {
+        if (o->metavar == NULL)
+          return aeh_error_set(err, AERO_E_INVALID, "%s takes no value", label);
+        value = name + len + 1;
+      }
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      o = find_short(arg[1]);
+      if (o == NULL || !(o->commands & command))
+        return aeh_error_set(err, AERO_E_INVALID,
+                             "unknown option -%c for aerohost %s (project "
+                             "flags go after --)",
+                             isprint((unsigned char)arg[1]) ? arg[1] : '?',
+                             command_name(command));
+      snprintf(label, sizeof label, "-%c", o->short_name);
+      if (arg[2] != '\0') {
+        if (o->metavar == NULL)
+          return aeh_error_set(err, AERO_E_INVALID, "%s takes no value", label);
+        value = arg + 2 + (arg[2] == '=');
+      }
+    } else {
+      if (a->plugin == NULL) {
+        a->plugin = arg;
+        continue;
+      }
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "unexpected argument '%s' (one PLUGIN; project "
+                           "flags go after --)",
+                           arg);
+    }
+    if (o->metavar != NULL && value == NULL) {
+      if (i + 1 >= argc || strcmp(argv[i + 1], "--") == 0)
+        return aeh_error_set(err, AERO_E_INVALID, "%s needs a value (%s)",
+                             label, o->metavar);
+      value = argv[++i];
+    }
+    aero_status rc = apply(a, o, value, err);
+    if (rc != AERO_OK)
+      return rc;
+  }
+  if (a->list && a->graph)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--list and --graph cannot be combined");
+  if (command == AEH_CMD_RUN && a->json && !a->list)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--json applies to --list (aerohost run PLUGIN "
+                         "--list --json)");
+  if (command == AEH_CMD_RUN && a->format != NULL && !a->graph)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--format applies to --graph (aerohost run PLUGIN "
+                         "--graph --format text)");
+  return AERO_OK;
+}
+
+const aero_builder_vtable *aeh_cli_pick_builder(const aeh_plugin *plugin,
+                                                const char *name,
+                                                aero_error *err) {
+  size_t n = aeh_plugin_builder_count(plugin);
+  if (name == NULL)
+    return aeh_plugin_builder(plugin, 0);
+  for (size_t i = 0; i < n; i++) {
+    const aero_builder_vtable *b = aeh_plugin_builder(plugin, i);
+    if (strcmp(b->project, name) == 0)
+      return b;
+  }
+  char names[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < n && used < sizeof names; i++)
+    used +=
+        (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                         i ? ", " : "", aeh_plugin_builder(plugin, i)->project);
+  aeh_error_set(err, AERO_E_INVALID,
+                "%s: --builder: no builder named '%s' (this plugin has: %s)",
+                aeh_plugin_path(plugin), name, names);
+  return NULL;
+}
+
+int aeh_cli_main(int argc, char **argv) {
+  aero_error err = AEH_ERROR_INIT;
+  aeh_cli_args args = {.jobs = 1};
+  int code = AEH_EXIT_USAGE;
+  if (argc < 2) {
+    aeh_console_error("no command given (usage: aerohost run|list|graph|"
+                      "describe PLUGIN ...; see aerohost --help)");
+    return AEH_EXIT_USAGE;
+  }
+  const char *word = argv[1];
+  if (strcmp(word, "--version") == 0) {
+    printf("aerohost %s (plugin ABI %d.%d, SDK %s)\n", AERO_HOST_VERSION,
+           AERO_ABI_MAJOR, AERO_ABI_MINOR, AERO_SDK_VERSION);
+    return AEH_EXIT_OK;
+  }
+  if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0 ||
+      (strcmp(word, "help") == 0 && argc == 2)) {
+    print_main_help(stdout);
+    return AEH_EXIT_OK;
+  }
+  bool help_word = strcmp(word, "help") == 0;
+  if (help_word)
+    word = argv[2];
+  const char *names[COMMAND_COUNT];
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    names[i] = commands[i].name;
+    if (strcmp(word, commands[i].name) == 0)
+      args.command = commands[i].command;
+  }
+  if (args.command == 0) {
+    const char *near = aeh_suggest(word, names, COMMAND_COUNT);
+    if (word[0] == '-')
+      aeh_console_error("unknown option %s before the command (usage: "
+                        "aerohost run|list|graph|describe PLUGIN ...)",
+                        word);
+    else if (near != NULL)
+      aeh_console_error("unknown command '%s' (did you mean %s?)", word, near);
+    else
+      aeh_console_error("unknown command '%s' (commands: run, list, graph, "
+                        "describe)",
+                        word);
+    return AEH_EXIT_USAGE;
+  }
+  if (help_word) {
+    aeh_cli_print_help(stdout, args.command, NULL, NULL);
+    return AEH_EXIT_OK;
+  }
+  if (parse_args(argc, argv, 2, &args, &err) != AERO_OK) {
+    aeh_console_error("%s", err.message);
+    goto done;
+  }
+  if (args.plugin == NULL) {
+    if (args.help) {
+      aeh_cli_print_help(stdout, args.command, NULL, NULL);
+      code = AEH_EXIT_OK;
+      goto done;
+    }
+    aeh_console_error("aerohost %s: no PLUGIN given (usage: %s)",
+                      command_name(args.command), command_usage(args.command));
+    goto done;
+  }
+  if (args.command == AEH_CMD_DESCRIBE)
+    code = aeh_cli_describe(&args);
+  else
+    code = aeh_cli_run(&args, argc, argv);
+done:
+  free(args.overrides);
+  return code;
+}

@@ -1,0 +1,82 @@
+/* The aerohost command line: run, list, graph, describe.
+ *
+ * Owner: front-end (cli.c: arguments, help and dispatch; cli_run.c: the
+ * load-build-run flow; cli_describe.c: describe). aerohost_main.c calls
+ * aeh_cli_main and exits with what it returns (executor.h's exit codes).
+ */
+#ifndef AEH_CLI_H
+#define AEH_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <aeromancy/builder.h>
+
+#include "loader.h"
+
+/* The subcommands, as bits so that an option can belong to several. */
+typedef enum aeh_cli_command {
+  AEH_CMD_RUN = 1,
+  AEH_CMD_LIST = 2,
+  AEH_CMD_GRAPH = 4,
+  AEH_CMD_DESCRIBE = 8,
+} aeh_cli_command;
+
+/* What the standard options said. Strings are borrowed from argv. */
+typedef struct aeh_cli_args {
+  aeh_cli_command command;
+  const char *plugin;
+  bool help;
+  /* task runner */
+  const char *only;
+  bool list;
+  bool graph;
+  bool json;
+  const char *format; /* "dot" or "text"; NULL for dot */
+  const char *tags;
+  bool dry_run;
+  unsigned jobs;
+  bool keep_going;
+  double timeout_s;
+  bool no_isolation;
+  const char *builder;
+  /* runtime */
+  bool dev;
+  bool debug;
+  const char **overrides; /* owned array of borrowed strings */
+  size_t override_count;
+  const char *store;
+  /* everything after "--" */
+  int project_argc;
+  char **project_argv;
+} aeh_cli_args;
+
+/* Runs aerohost with its whole command line; returns the exit code. */
+int aeh_cli_main(int argc, char **argv);
+
+/* The load, build, list/graph/run flow of `run`, `list` and `graph`.
+ * `argc`/`argv` are the whole command line, for the run record. */
+int aeh_cli_run(const aeh_cli_args *args, int argc, char **argv);
+
+/* `aerohost describe PLUGIN`. */
+int aeh_cli_describe(const aeh_cli_args *args);
+
+/* The builder --builder names (the first when NULL), or NULL with a message
+ * naming the builders the plugin has. */
+const aero_builder_vtable *aeh_cli_pick_builder(const aeh_plugin *plugin,
+                                                const char *name,
+                                                aero_error *err);
+
+/* Help for `command`; with a loaded plugin and its chosen builder, the
+ * project's options come first. */
+void aeh_cli_print_help(FILE *out, aeh_cli_command command,
+                        const aeh_plugin *plugin,
+                        const aero_builder_vtable *builder);
+
+/* Prints the options of `builder` as help lines (shared by help and
+ * describe). */
+void aeh_cli_print_project_options(FILE *out,
+                                   const aero_builder_vtable *builder);
+
+#endif /* AEH_CLI_H */
