@@ -1,11 +1,153 @@
-/* STUB: replaced by the engine's implementation. */
+/* The console: every human-readable message of the host goes to stderr
+ * through here, so that one decision (terminal, TERM, NO_COLOR) governs
+ * colour and redrawn lines everywhere. */
 #include "console.h"
+
 #include <stdarg.h>
 #include <stdio.h>
-void aeh_console_init(void) {}
-bool aeh_console_fancy(void) { return false; }
-#define EMIT(tag) va_list ap; va_start(ap, fmt); fputs("aerohost: " tag, stderr); vfprintf(stderr, fmt, ap); fputc('\n', stderr); va_end(ap)
-void aeh_console_error(const char *fmt, ...) { EMIT("error: "); }
-void aeh_console_warn(const char *fmt, ...) { EMIT("warning: "); }
-void aeh_console_info(const char *fmt, ...) { EMIT(""); }
-void aeh_console_progress(const char *label, uint64_t done, uint64_t total) { (void)label; (void)done; (void)total; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool fancy;
+
+/* Progress state of the line being redrawn (one per process). */
+static unsigned progress_permille = 1001;
+static bool progress_open;
+
+#define RESET "\033[0m"
+#define BOLD "\033[1m"
+#define RED "\033[1;31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define CYAN "\033[36m"
+
+void aeh_console_init(void) {
+  const char *term = getenv("TERM");
+  const char *no_color = getenv("NO_COLOR");
+  /* no-color.org: NO_COLOR set to anything but "" turns colour off. */
+  fancy = isatty(STDERR_FILENO) && term != NULL && term[0] != '\0' &&
+          strcmp(term, "dumb") != 0 &&
+          (no_color == NULL || no_color[0] == '\0');
+}
+
+bool aeh_console_fancy(void) {
+  return fancy;
+}
+
+void aeh_console_set_plain(void) {
+  fancy = false;
+}
+
+/* Ends a progress line left open, so that the next message starts on a
+ * line of its own. */
+static void close_progress(void) {
+  if (progress_open) {
+    fputs("\r\033[K", stderr);
+    progress_open = false;
+    progress_permille = 1001;
+  }
+}
+
+static void emit(const char *colour, const char *tag, const char *fmt,
+                 va_list ap) {
+  /* One buffer, one write: lines of concurrent processes never mix. */
+  char line[4096];
+  size_t used = 0;
+  close_progress();
+  if (fancy && tag[0] != '\0')
+    used = (size_t)snprintf(line, sizeof line, "aerohost: %s%s" RESET " ",
+                            colour, tag);
+  else
+    used = (size_t)snprintf(line, sizeof line, "aerohost: %s%s", tag,
+                            tag[0] != '\0' ? " " : "");
+  if (used < sizeof line)
+    used += (size_t)vsnprintf(line + used, sizeof line - used, fmt, ap);
+  if (used > sizeof line - 2)
+    used = sizeof line - 2;
+  line[used++] = '\n';
+  fwrite(line, 1, used, stderr);
+}
+
+void aeh_console_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit(RED, "error:", fmt, ap);
+  va_end(ap);
+}
+
+void aeh_console_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit(YELLOW, "warning:", fmt, ap);
+  va_end(ap);
+}
+
+void aeh_console_info(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit("", "", fmt, ap);
+  va_end(ap);
+}
+
+void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
+                        const char *label, const char *detail) {
+  static const char *const words[] = {"Running", "OK", "Failed", "Skipped"};
+  static const char *const colours[] = {CYAN, GREEN, RED, YELLOW};
+  char line[2048];
+  close_progress();
+  const char *word = words[kind];
+  int used;
+  if (fancy)
+    used =
+        snprintf(line, sizeof line, BOLD "[%zu/%zu]" RESET " %s%s" RESET " %s",
+                 i, n, colours[kind], word, label);
+  else
+    used = snprintf(line, sizeof line, "[%zu/%zu] %s %s", i, n, word, label);
+  size_t len = used < 0 ? 0 : (size_t)used;
+  if (detail != NULL && detail[0] != '\0' && len < sizeof line)
+    len += (size_t)snprintf(line + len, sizeof line - len,
+                            kind == AEH_BANNER_OK ? " (%s)" : ": %s", detail);
+  if (len > sizeof line - 2)
+    len = sizeof line - 2;
+  line[len++] = '\n';
+  fwrite(line, 1, len, stderr);
+}
+
+void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
+                         double seconds) {
+  close_progress();
+  if (fancy)
+    fprintf(stderr,
+            GREEN "%zu ok" RESET ", %s%zu failed" RESET ", %s%zu skipped" RESET
+                  " in %.2f s\n",
+            ok, failed > 0 ? RED : "", failed, skipped > 0 ? YELLOW : "",
+            skipped, seconds);
+  else
+    fprintf(stderr, "%zu ok, %zu failed, %zu skipped in %.2f s\n", ok, failed,
+            skipped, seconds);
+}
+
+#define PROGRESS_MIN_BYTES (100ull << 20)
+
+void aeh_console_progress(const char *label, uint64_t done, uint64_t total) {
+  /* Only long operations on a terminal get a line; everywhere else a
+   * progress line would only be noise in a log. */
+  if (!fancy || total <= PROGRESS_MIN_BYTES)
+    return;
+  if (done > total)
+    done = total;
+  unsigned permille = (unsigned)((double)done / (double)total * 1000.0);
+  if (permille == progress_permille && done != total)
+    return; /* nothing visible changed: no redraw */
+  progress_permille = permille;
+  progress_open = true;
+  fprintf(stderr, "\r\033[K%s %3u.%u%% (%llu/%llu MiB)",
+          label != NULL ? label : "", permille / 10, permille % 10,
+          (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+  if (done == total) {
+    fputc('\n', stderr);
+    progress_open = false;
+    progress_permille = 1001;
+  }
+}

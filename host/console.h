@@ -24,4 +24,27 @@ void aeh_console_info(const char *fmt, ...)
 /* The host API's progress member. */
 void aeh_console_progress(const char *label, uint64_t done, uint64_t total);
 
+/* Appended by engine: the executor's banners. */
+#include <stddef.h>
+
+typedef enum aeh_banner_kind {
+  AEH_BANNER_RUNNING, /* "[i/N] Running [job_type] output" */
+  AEH_BANNER_OK,      /* "[i/N] OK [job_type] output (detail)" */
+  AEH_BANNER_FAILED,  /* "[i/N] Failed [job_type] output: detail" */
+  AEH_BANNER_SKIPPED, /* "[i/N] Skipped [job_type] output: detail" */
+} aeh_banner_kind;
+
+/* One banner line on stderr. `label` is "[job_type] output"; `detail` (the
+ * duration, or the reason and run id) may be NULL. Both borrowed. */
+void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
+                        const char *label, const char *detail);
+
+/* "N ok, N failed, N skipped in X.XX s" on stderr. */
+void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
+                         double seconds);
+
+/* Turns colour and redraws off from here on, in this process: an action's
+ * process whose stderr is a pipe to the host (-j > 1). */
+void aeh_console_set_plain(void);
+
 #endif /* AEH_CONSOLE_H */

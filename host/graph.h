@@ -66,4 +66,10 @@ void aeh_graph_write_text(const aero_graph *graph, FILE *out);
 /* Calls every action's destroy, then frees the graph. */
 void aeh_graph_free(aero_graph *graph);
 
+/* The action with insertion index `index` (the index space of
+ * aeh_action.index and of aeh_action.parents: after validation,
+ * parents[k] is the action that outputs parent_names[k]). NULL when out of
+ * range. Appended by engine. */
+aeh_action *aeh_graph_action(const aero_graph *graph, size_t index);
+
 #endif /* AEH_GRAPH_H */

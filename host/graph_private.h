@@ -1,0 +1,37 @@
+/* What graph.c and graph_render.c share: the graph's layout and a few
+ * helpers. Private to the graph unit. */
+#ifndef AEH_GRAPH_PRIVATE_H
+#define AEH_GRAPH_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "graph.h"
+
+struct aero_graph {
+  char *project; /* owned */
+  size_t project_len;
+  aeh_action *actions; /* insertion order; each owns one block of copies
+                          that starts at its `outputs` array */
+  size_t count;
+  size_t cap;
+  size_t *order; /* run order -> insertion index; NULL until valid */
+  bool validated;
+};
+
+/* `name` without a leading "project/" of this graph's project; *foreign is
+ * set when it names another project. Returns a pointer into `name`. */
+const char *aeh_graph_local_name(const aero_graph *graph, const char *name,
+                                 bool *foreign);
+
+/* "[job_type] first_output" into buf. */
+void aeh_graph_label(const aeh_action *action, char *buf, size_t size);
+
+/* A printable, one-line, shortened copy of untrusted text for messages. */
+void aeh_graph_quote(const char *text, char *buf, size_t size);
+
+/* Writes `s` as a JSON string literal. */
+void aeh_json_string(FILE *out, const char *s);
+
+#endif /* AEH_GRAPH_PRIVATE_H */
