@@ -1,21 +1,386 @@
-/* STUB: replaced by the tracking implementation. */
+/* Tracked runs, in the host process: recording a run's start with its
+ * inputs fixed to immutable versions, its end, and skipped runs. The calls
+ * an action makes while it runs are in tracker_calls.c. */
 #include "tracker.h"
-#define NYI(err) aeh_error_set(err, AERO_E_UNSUPPORTED, "tracker: not implemented yet")
-aero_status aeh_store_open(const char *b, const char *l, aeh_store **out, aero_error *err) { (void)b; (void)l; (void)out; return NYI(err); }
-void aeh_store_close(aeh_store *s) { (void)s; }
-const char *aeh_store_location(const aeh_store *s) { (void)s; return ""; }
-void aeh_store_after_fork(aeh_store *s) { (void)s; }
-aero_status aeh_session_check_overrides(const aeh_session *s, aero_error *err) { (void)s; (void)err; return AERO_OK; }
-aero_status aeh_run_begin(aeh_store *s, const aeh_session *se, const aero_graph *g, const aeh_action *a, aeh_run **out, aero_error *err) { (void)s; (void)se; (void)g; (void)a; (void)out; return NYI(err); }
-int64_t aeh_run_id(const aeh_run *r) { (void)r; return 0; }
-aero_tracker *aeh_run_tracker(aeh_run *r) { (void)r; return NULL; }
-aero_status aeh_run_end(aeh_run *r, const aero_run_outcome *o, aero_error *err) { (void)r; (void)o; return NYI(err); }
-void aeh_run_free(aeh_run *r) { (void)r; }
-aero_status aeh_run_record_skipped(aeh_store *s, const aeh_session *se, const aeh_action *a, const char *why, aero_error *err) { (void)s; (void)se; (void)a; (void)why; return NYI(err); }
-aero_status aeh_tracker_declare_input(aero_tracker *t, const char *a, aero_input *i, aero_error *err) { (void)t; (void)a; (void)i; return NYI(err); }
-aero_status aeh_tracker_declare_output(aero_tracker *t, const aero_output_desc *d, aero_error *err) { (void)t; (void)d; return NYI(err); }
-aero_status aeh_tracker_log_metrics(aero_tracker *t, const aero_metric *m, size_t c, int64_t s, aero_error *err) { (void)t; (void)m; (void)c; (void)s; return NYI(err); }
-void aeh_tracker_log_text(aero_tracker *t, aero_log_level l, const char *m) { (void)t; (void)l; (void)m; }
-aero_status aeh_tracker_bailout(aero_tracker *t, const char *r) { (void)t; (void)r; return AERO_E_BAILOUT; }
-const char *aeh_tracker_workdir(aero_tracker *t) { (void)t; return "."; }
-bool aeh_tracker_bailed(const aero_tracker *t) { (void)t; return false; }
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tracker_private.h"
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *session_entity(const aeh_session *session) {
+  return session->entity != NULL ? session->entity : "";
+}
+
+aero_status aeh_session_check_overrides(const aeh_session *session,
+                                        aero_error *err) {
+  aeh_artifact_ref *seen = NULL;
+  aero_status status = AERO_OK;
+  if (session->override_count > 0) {
+    seen = calloc(session->override_count, sizeof *seen);
+    if (seen == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < session->override_count; i++) {
+    const char *text = session->overrides[i];
+    aeh_artifact_ref ref;
+    status = aeh_artifact_ref_parse(text, &ref, err);
+    if (status != AERO_OK) {
+      aeh_error_prefix(err, "--artifact-override");
+      break;
+    }
+    if (!ref.has_version || ref.version < 0) {
+      status = aeh_error_set(err, AERO_E_INVALID,
+                             "--artifact-override '%s' needs an explicit "
+                             "version, e.g. '%s:v3'",
+                             text, text);
+      break;
+    }
+    aeh_artifact_ref_default(&ref, session_entity(session), session->project);
+    for (size_t j = 0; j < i; j++) {
+      if (aeh_artifact_ref_same(&seen[j], &ref) &&
+          seen[j].version != ref.version) {
+        status = aeh_error_set(err, AERO_E_INVALID,
+                               "--artifact-override pins '%s' twice (v%lld "
+                               "and v%lld)",
+                               ref.name, (long long)seen[j].version,
+                               (long long)ref.version);
+        break;
+      }
+    }
+    if (status != AERO_OK)
+      break;
+    seen[i] = ref;
+  }
+  free(seen);
+  return status;
+}
+
+void aeh_run_default_ref(const aeh_run *run, aeh_artifact_ref *ref) {
+  aeh_artifact_ref_default(ref, session_entity(run->session),
+                           run->session->project);
+}
+
+bool aeh_run_override(const aeh_run *run, const aeh_artifact_ref *ref,
+                      int64_t *version) {
+  for (size_t i = 0; i < run->session->override_count; i++) {
+    aeh_artifact_ref pin;
+    if (aeh_artifact_ref_parse(run->session->overrides[i], &pin, NULL) !=
+            AERO_OK ||
+        !pin.has_version || pin.version < 0)
+      continue; /* rejected by aeh_session_check_overrides already */
+    aeh_run_default_ref(run, &pin);
+    if (aeh_artifact_ref_same(&pin, ref)) {
+      *version = pin.version;
+      return true;
+    }
+  }
+  return false;
+}
+
+void aeh_run_input_missing(aeh_run *run, void *handle, const char *label,
+                           const aeh_artifact_ref *ref, bool pinned,
+                           aero_error *err) {
+  if (err == NULL || err->code != AERO_E_NOT_FOUND)
+    return; /* the store failed: its own message says how */
+  if (pinned) {
+    aeh_error_prefix(err, "input '%s' (pinned by --artifact-override)", label);
+    return;
+  }
+  if (ref->has_version) {
+    aeh_error_prefix(err, "input '%s'", label);
+    return;
+  }
+  /* In production, say so when only dev versions exist: "does not exist"
+   * would be wrong, and the fix is different. */
+  if (!run->session->dev) {
+    aero_artifact_ref view = aeh_artifact_ref_view(ref);
+    aero_artifact_version v = {.struct_size = sizeof v};
+    if (aeh_store_backend(run->store)->resolve(handle, &view, true, &v, NULL) ==
+        AERO_OK) {
+      aeh_error_set(err, AERO_E_NOT_FOUND,
+                    "input '%s' has only dev versions (latest v%lld): "
+                    "production runs never read dev artifacts (run its "
+                    "producer in production first)",
+                    label, (long long)v.version);
+      return;
+    }
+  }
+  aeh_error_set(err, AERO_E_NOT_FOUND,
+                "input '%s' does not exist in the store (run its producer "
+                "first, or check --only)",
+                label);
+}
+
+/* The run record every run of `action` shares, with the session's facts. */
+static aero_run_record make_record(const aeh_session *session,
+                                   const aeh_action *action) {
+  return (aero_run_record){
+      .struct_size = sizeof(aero_run_record),
+      .entity = session_entity(session),
+      .project = session->project,
+      .job_type = action->job_type,
+      .job_group = action->job_group,
+      .outputs = (const char *const *)action->outputs,
+      .output_count = action->output_count,
+      .config = action->config,
+      .config_count = action->config_count,
+      .tags = session->tags,
+      .tag_count = session->tag_count,
+      .environment = session->environment,
+      .environment_count = session->environment_count,
+      .dev = session->dev,
+      .started_ns = now_ns(),
+  };
+}
+
+/* Adds an output of a parent as an input, once; a repeated one may become
+ * required. */
+static aero_status add_input(aeh_run *run, const char *label, bool required,
+                             aero_error *err) {
+  aeh_artifact_ref ref;
+  aero_status status = aeh_artifact_ref_parse(label, &ref, err);
+  if (status != AERO_OK) {
+    aeh_error_prefix(err, "parent output of [%s]", run->action->job_type);
+    return status;
+  }
+  aeh_run_default_ref(run, &ref);
+  for (size_t i = 0; i < run->input_count; i++) {
+    if (aeh_artifact_ref_same(&run->inputs[i].ref, &ref)) {
+      run->inputs[i].required |= required;
+      return AERO_OK;
+    }
+  }
+  run->inputs[run->input_count++] = (aeh_fixed_input){
+      .label = label,
+      .ref = ref,
+      .version = {.struct_size = sizeof(aero_artifact_version)},
+      .required = required};
+  return AERO_OK;
+}
+
+/* Lists the inputs: every output of every parent action, the ones the
+ * action names as parents being required. */
+static aero_status list_inputs(aeh_run *run, const aero_graph *graph,
+                               aero_error *err) {
+  const aeh_action *action = run->action;
+  size_t cap = action->parent_count;
+  for (size_t k = 0; action->parents != NULL && k < action->parent_count; k++) {
+    const aeh_action *parent = aeh_graph_action(graph, action->parents[k]);
+    if (parent != NULL)
+      cap += parent->output_count;
+  }
+  if (cap == 0)
+    return AERO_OK;
+  run->inputs = calloc(cap, sizeof *run->inputs);
+  if (run->inputs == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  for (size_t k = 0; k < action->parent_count; k++) {
+    aero_status status = add_input(run, action->parent_names[k], true, err);
+    if (status != AERO_OK)
+      return status;
+  }
+  for (size_t k = 0; action->parents != NULL && k < action->parent_count; k++) {
+    const aeh_action *parent = aeh_graph_action(graph, action->parents[k]);
+    for (size_t j = 0; parent != NULL && j < parent->output_count; j++) {
+      aero_status status = add_input(run, parent->outputs[j], false, err);
+      if (status != AERO_OK)
+        return status;
+    }
+  }
+  return AERO_OK;
+}
+
+/* Resolves every input now, so that the action reads exactly these
+ * versions whatever else runs meanwhile, and records them. */
+static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
+  const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  for (size_t i = 0; i < run->input_count; i++) {
+    aeh_fixed_input *in = &run->inputs[i];
+    aeh_artifact_ref want = in->ref;
+    bool pinned = aeh_run_override(run, &want, &want.version);
+    if (pinned)
+      want.has_version = true;
+    aero_artifact_ref view = aeh_artifact_ref_view(&want);
+    aero_status status =
+        vt->resolve(handle, &view, run->session->dev, &in->version, err);
+    if (status == AERO_E_NOT_FOUND && !in->required && !pinned) {
+      aeh_error_clear(err); /* resolved again if the action asks for it */
+      continue;
+    }
+    if (status != AERO_OK) {
+      aeh_run_input_missing(run, handle, in->label, &want, pinned, err);
+      return status;
+    }
+    in->found = true;
+    status = vt->record_input(handle, run->id, in->version.id, err);
+    if (status != AERO_OK)
+      return status;
+  }
+  return AERO_OK;
+}
+
+/* STORE/tmp/run-ID when the store is a local folder, else under $TMPDIR. */
+static char *workdir_path(const aeh_store *store, int64_t id) {
+  const char *location = aeh_store_location(store);
+  struct stat st;
+  char *path = NULL;
+  if (location != NULL && stat(location, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (asprintf(&path, "%s/tmp/run-%lld", location, (long long)id) < 0)
+      path = NULL;
+  } else {
+    const char *tmp = getenv("TMPDIR");
+    if (asprintf(&path, "%s/aeromancy-run-%ld-%lld",
+                 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp", (long)getpid(),
+                 (long long)id) < 0)
+      path = NULL;
+  }
+  return path;
+}
+
+static char *make_label(const aeh_action *action) {
+  char *label = NULL;
+  if (asprintf(&label, "[%s %s]", action->job_type,
+               action->output_count > 0 ? action->outputs[0] : "") < 0)
+    label = NULL;
+  return label;
+}
+
+aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
+                          const aero_graph *graph, const aeh_action *action,
+                          aeh_run **out, aero_error *err) {
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  const aero_backend_vtable *vt = aeh_store_backend(store);
+  aeh_run *run = calloc(1, sizeof *run);
+  if (run == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  run->tracker.run = run;
+  run->store = store;
+  run->session = session;
+  run->action = action;
+  run->label = make_label(action);
+  if (run->label == NULL) {
+    free(run);
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  aero_run_record record = make_record(session, action);
+  status = vt->run_begin(handle, &record, &run->id, err);
+  if (status != AERO_OK) {
+    run->ended = true;
+    goto fail;
+  }
+  run->workdir = workdir_path(store, run->id);
+  if (run->workdir == NULL)
+    status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (status == AERO_OK)
+    status = list_inputs(run, graph, err);
+  if (status == AERO_OK)
+    status = fix_inputs(run, handle, err);
+  if (status != AERO_OK) {
+    /* The run exists: record why it never started, keeping the first
+     * error for the caller. */
+    aero_run_outcome outcome = {.struct_size = sizeof outcome,
+                                .state = AERO_RUN_FAILED,
+                                .exit_code = -1,
+                                .message = err != NULL ? err->message : NULL,
+                                .ended_ns = now_ns()};
+    aero_error ignored = AEH_ERROR_INIT;
+    vt->run_end(handle, run->id, &outcome, &ignored);
+    run->ended = true;
+    goto fail;
+  }
+  *out = run;
+  return AERO_OK;
+fail:
+  aeh_run_free(run);
+  return status;
+}
+
+int64_t aeh_run_id(const aeh_run *run) {
+  return run->id;
+}
+
+aero_tracker *aeh_run_tracker(aeh_run *run) {
+  return run != NULL ? &run->tracker : NULL;
+}
+
+aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
+                        aero_error *err) {
+  if (run->ended)
+    return aeh_error_set(err, AERO_E_STATE, "run %lld has already ended",
+                         (long long)run->id);
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(run->store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  status =
+      aeh_store_backend(run->store)->run_end(handle, run->id, outcome, err);
+  if (status == AERO_OK)
+    run->ended = true;
+  return status;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+                        struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (type == FTW_DP)
+    rmdir(path);
+  else
+    unlink(path);
+  return 0;
+}
+
+void aeh_run_free(aeh_run *run) {
+  if (run == NULL)
+    return;
+  /* An action may leave read-only files or folders behind: nftw removes
+   * depth-first, and as the owner unlink needs only the folder's write
+   * bit, which the action's own folders keep unless it removed it. */
+  if (run->workdir != NULL)
+    nftw(run->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  for (size_t i = 0; i < run->owned_count; i++)
+    free(run->owned[i]);
+  free(run->owned);
+  free(run->inputs);
+  free(run->workdir);
+  free(run->label);
+  free(run);
+}
+
+aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
+                                   const aeh_action *action, const char *why,
+                                   aero_error *err) {
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  const aero_backend_vtable *vt = aeh_store_backend(store);
+  aero_run_record record = make_record(session, action);
+  int64_t id = 0;
+  status = vt->run_begin(handle, &record, &id, err);
+  if (status != AERO_OK)
+    return status;
+  aero_run_outcome outcome = {.struct_size = sizeof outcome,
+                              .state = AERO_RUN_SKIPPED,
+                              .exit_code = -1,
+                              .message = why,
+                              .ended_ns = record.started_ns};
+  return vt->run_end(handle, id, &outcome, err);
+}

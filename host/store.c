@@ -1,0 +1,313 @@
+/* Opening a store: finding and loading its backend plugin, choosing the
+ * location, and keeping one backend handle per process. */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "loader.h"
+
+struct aeh_store {
+  aeh_plugin *plugin;
+  const aero_backend_vtable *vt; /* owned by `plugin` */
+  char *location;                /* as handed to the backend */
+  void *handle;                  /* this process's handle, or NULL */
+  pid_t owner;                   /* the process `handle` belongs to */
+};
+
+/* The multiarch library folder Debian installs into, relative to the
+ * prefix, for the look-up next to an installed aerohost. */
+#if defined(__x86_64__)
+#define AEH_MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define AEH_MULTIARCH "aarch64-linux-gnu"
+#elif defined(__i386__)
+#define AEH_MULTIARCH "i386-linux-gnu"
+#elif defined(__arm__)
+#define AEH_MULTIARCH "arm-linux-gnueabihf"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define AEH_MULTIARCH "riscv64-linux-gnu"
+#else
+#define AEH_MULTIARCH ""
+#endif
+
+static char *dup_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static char *dup_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *out = NULL;
+  if (vasprintf(&out, fmt, ap) < 0)
+    out = NULL;
+  va_end(ap);
+  return out;
+}
+
+static bool valid_backend_name(const char *name) {
+  if (name[0] == '\0' || strlen(name) > 64)
+    return false;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+          (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+      return false;
+  return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static bool try_dir(const char *dir, const char *file, char *out, size_t size) {
+  if (dir == NULL || dir[0] == '\0')
+    return false;
+  if (snprintf(out, size, "%s/%s", dir, file) >= (int)size)
+    return false;
+  struct stat st;
+  return stat(out, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Finds tracker-<name>.so: $AEROMANCY_PLUGIN_PATH (a colon list), the
+ * build tree, the install tree, then next to the running executable
+ * (../lib/aeromancy/plugins and the multiarch libdir), so that a relocated
+ * install still finds its backends. */
+static aero_status find_backend(const char *name, char *out, size_t size,
+                                aero_error *err) {
+  char file[128];
+  snprintf(file, sizeof file, "tracker-%s.so", name);
+  const char *path = getenv("AEROMANCY_PLUGIN_PATH");
+  if (path != NULL) {
+    char *copy = strdup(path);
+    if (copy == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    bool found = false;
+    char *save = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir != NULL && !found;
+         dir = strtok_r(NULL, ":", &save))
+      found = try_dir(dir, file, out, size);
+    free(copy);
+    if (found)
+      return AERO_OK;
+  }
+  if (try_dir(AERO_PLUGIN_BUILD_DIR, file, out, size) ||
+      try_dir(AERO_PLUGIN_INSTALL_DIR, file, out, size))
+    return AERO_OK;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash != NULL) {
+      *slash = '\0';
+      char dir[PATH_MAX];
+      if (snprintf(dir, sizeof dir, "%s/../lib/aeromancy/plugins", exe) <
+              (int)sizeof dir &&
+          try_dir(dir, file, out, size))
+        return AERO_OK;
+      if (AEH_MULTIARCH[0] != '\0' &&
+          snprintf(dir, sizeof dir, "%s/../lib/%s/aeromancy/plugins", exe,
+                   AEH_MULTIARCH) < (int)sizeof dir &&
+          try_dir(dir, file, out, size))
+        return AERO_OK;
+    }
+  }
+  return aeh_error_set(err, AERO_E_NOT_FOUND,
+                       "tracker backend '%s' not found: no %s in "
+                       "$AEROMANCY_PLUGIN_PATH, %s or %s (set "
+                       "AEROMANCY_PLUGIN_PATH to the folder that holds it)",
+                       name, file, AERO_PLUGIN_BUILD_DIR,
+                       AERO_PLUGIN_INSTALL_DIR);
+}
+
+static const char *home_dir(void) {
+  const char *home = getenv("HOME");
+  if (home != NULL && home[0] != '\0')
+    return home;
+  struct passwd *pw = getpwuid(getuid());
+  return pw != NULL ? pw->pw_dir : NULL;
+}
+
+/* "~/x" becomes "$HOME/x"; a relative path in aeromancy.ini is relative to
+ * the file's folder, not to wherever aerohost was started. */
+static aero_status config_location(char **out, aero_error *err) {
+  char path[PATH_MAX];
+  aeh_config_default_path(NULL, path, sizeof path);
+  aeh_config cfg;
+  aero_status status = aeh_config_load(path, 0, &cfg, err);
+  if (status != AERO_OK)
+    return status;
+  const char *value = aeh_config_get(&cfg, "store", "path");
+  char *location = NULL;
+  if (value != NULL && value[0] != '\0') {
+    const char *home = home_dir();
+    if (strncmp(value, "~/", 2) == 0 && home != NULL) {
+      location = dup_printf("%s/%s", home, value + 2);
+    } else if (value[0] != '/' && cfg.path != NULL &&
+               strchr(cfg.path, '/') != NULL) {
+      const char *slash = strrchr(cfg.path, '/');
+      location =
+          dup_printf("%.*s/%s", (int)(slash - cfg.path), cfg.path, value);
+    } else {
+      location = strdup(value);
+    }
+    if (location == NULL)
+      status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  aeh_config_free(&cfg);
+  if (status == AERO_OK)
+    *out = location;
+  return status;
+}
+
+static aero_status choose_location(const char *explicit, char **out,
+                                   aero_error *err) {
+  if (explicit != NULL && explicit[0] != '\0')
+    return (*out = strdup(explicit)) != NULL
+               ? AERO_OK
+               : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  const char *env = getenv("AEROMANCY_STORE");
+  if (env != NULL && env[0] != '\0')
+    return (*out = strdup(env)) != NULL
+               ? AERO_OK
+               : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  char *from_config = NULL;
+  aero_status status = config_location(&from_config, err);
+  if (status != AERO_OK)
+    return status;
+  if (from_config != NULL) {
+    *out = from_config;
+    return AERO_OK;
+  }
+  const char *xdg = getenv("XDG_DATA_HOME");
+  char *location = NULL;
+  if (xdg != NULL && xdg[0] == '/') {
+    location = dup_printf("%s/aeromancy", xdg);
+  } else {
+    const char *home = home_dir();
+    if (home == NULL)
+      return aeh_error_set(err, AERO_E_CONFIG,
+                           "no store location: set AEROMANCY_STORE, [store] "
+                           "path in aeromancy.ini, or HOME");
+    location = dup_printf("%s/.local/share/aeromancy", home);
+  }
+  if (location == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  *out = location;
+  return AERO_OK;
+}
+
+static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
+                                const char *name, aero_error *err) {
+  if (vt == NULL)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "%s: the plugin registered no tracker backend", path);
+  if (vt->name == NULL || strcmp(vt->name, name) != 0)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "%s: registers backend '%s', expected '%s'", path,
+                         vt->name != NULL ? vt->name : "(none)", name);
+  const char *missing = vt->open == NULL           ? "open"
+                        : vt->close == NULL        ? "close"
+                        : vt->run_begin == NULL    ? "run_begin"
+                        : vt->run_end == NULL      ? "run_end"
+                        : vt->resolve == NULL      ? "resolve"
+                        : vt->record_input == NULL ? "record_input"
+                        : vt->materialize == NULL  ? "materialize"
+                        : vt->put_output == NULL   ? "put_output"
+                        : vt->log_metrics == NULL  ? "log_metrics"
+                                                   : NULL;
+  if (missing != NULL)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "%s: backend '%s' lacks the required member %s", path,
+                         name, missing);
+  return AERO_OK;
+}
+
+aero_status aeh_store_open(const char *backend, const char *location,
+                           aeh_store **out, aero_error *err) {
+  const char *name = backend != NULL ? backend : "local";
+  if (!valid_backend_name(name))
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "invalid tracker backend name '%.60s': use "
+                         "A-Za-z0-9_.-",
+                         name);
+  aeh_store *store = calloc(1, sizeof *store);
+  if (store == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  char path[PATH_MAX];
+  aero_status status = find_backend(name, path, sizeof path, err);
+  if (status == AERO_OK)
+    status = aeh_plugin_load(path, AERO_PLUGIN_BACKEND, &store->plugin, err);
+  if (status != AERO_OK)
+    goto fail;
+  store->vt = aeh_plugin_backend(store->plugin);
+  status = check_vtable(path, store->vt, name, err);
+  if (status == AERO_OK)
+    status = choose_location(location, &store->location, err);
+  if (status != AERO_OK)
+    goto fail;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = store->location};
+  status = store->vt->open(&params, &store->handle, err);
+  if (status != AERO_OK)
+    goto fail;
+  store->owner = getpid();
+  *out = store;
+  return AERO_OK;
+fail:
+  free(store->location);
+  if (store->plugin != NULL)
+    aeh_plugin_unload(store->plugin);
+  free(store);
+  return status;
+}
+
+void aeh_store_close(aeh_store *store) {
+  if (store == NULL)
+    return;
+  /* Only the process that opened a handle closes it; a child's inherited
+   * copy is abandoned (see aeh_store_after_fork). */
+  if (store->handle != NULL && store->owner == getpid())
+    store->vt->close(store->handle);
+  free(store->location);
+  aeh_plugin_unload(store->plugin);
+  free(store);
+}
+
+const char *aeh_store_location(const aeh_store *store) {
+  return store->location;
+}
+
+void aeh_store_after_fork(aeh_store *store) {
+  if (store == NULL)
+    return;
+  /* The parent's handle shares its SQLite connection and locks: using or
+   * closing it here would disturb the parent. It is forgotten, and the
+   * child's own is opened by the first tracker call that needs one. */
+  store->handle = NULL;
+  store->owner = 0;
+}
+
+const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
+  return store->vt;
+}
+
+aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
+  pid_t self = getpid();
+  if (store->handle == NULL || store->owner != self) {
+    /* Forked without aeh_store_after_fork: same rule, never touch it. */
+    store->handle = NULL;
+    aero_backend_open_params params = {.struct_size = sizeof params,
+                                       .location = store->location};
+    void *opened = NULL;
+    aero_status status = store->vt->open(&params, &opened, err);
+    if (status != AERO_OK)
+      return status;
+    store->handle = opened;
+    store->owner = self;
+  }
+  *handle = store->handle;
+  return AERO_OK;
+}

@@ -1,0 +1,19 @@
+/* Private to tracking (store.c, tracker.c): the backend behind an
+ * aeh_store, and the per-process handle on it. */
+#ifndef AEH_STORE_H
+#define AEH_STORE_H
+
+#include <aeromancy/backend.h>
+
+#include "error.h"
+#include "tracker.h"
+
+/* The backend's vtable (a host-sized copy owned by the loaded plugin). */
+const aero_backend_vtable *aeh_store_backend(const aeh_store *store);
+
+/* This process's handle on the store: the one opened by aeh_store_open in
+ * the process that called it, or, in a forked child, the child's own,
+ * opened on first use. Borrowed; valid until aeh_store_close. */
+aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err);
+
+#endif /* AEH_STORE_H */

@@ -1,0 +1,363 @@
+/* The host API's tracker members: what an action calls while it runs, in
+ * its own process (or in the host's with --no-isolation). Each call checks
+ * that it is made inside a run, validates its arguments here (so every
+ * backend gets the same checks and messages), and goes to the backend
+ * through this process's own handle. */
+#include "tracker.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store.h"
+#include "tracker_private.h"
+
+/* The run behind `tracker`, or NULL (with AERO_E_STATE in `err`) when the
+ * call is made outside an action's run. */
+static aeh_run *active_run(aero_tracker *tracker, const char *call,
+                           aero_error *err) {
+  if (tracker == NULL || tracker->run == NULL || tracker->run->ended) {
+    aeh_error_set(err, AERO_E_STATE,
+                  "%s called outside an action's run (the tracker is only "
+                  "valid while the action's run callback runs)",
+                  call);
+    return NULL;
+  }
+  return tracker->run;
+}
+
+/* Keeps `p` until the run is freed; frees it and returns NULL when it
+ * cannot. */
+static void *own(aeh_run *run, void *p) {
+  if (p == NULL)
+    return NULL;
+  if (run->owned_count == run->owned_cap) {
+    size_t cap = run->owned_cap ? 2 * run->owned_cap : 16;
+    void **grown = realloc(run->owned, cap * sizeof *grown);
+    if (grown == NULL) {
+      free(p);
+      return NULL;
+    }
+    run->owned = grown;
+    run->owned_cap = cap;
+  }
+  run->owned[run->owned_count++] = p;
+  return p;
+}
+
+static char *own_strdup(aeh_run *run, const char *text) {
+  return own(run, strdup(text));
+}
+
+typedef struct path_list {
+  aeh_run *run;
+  const char **paths;
+  size_t count;
+  size_t cap;
+  bool failed;
+} path_list;
+
+static void collect_path(void *ctx, const char *path) {
+  path_list *list = ctx;
+  if (list->failed)
+    return;
+  if (list->count == list->cap) {
+    size_t cap = list->cap ? 2 * list->cap : 16;
+    const char **grown = realloc(list->paths, cap * sizeof *grown);
+    if (grown == NULL) {
+      list->failed = true;
+      return;
+    }
+    list->paths = grown;
+    list->cap = cap;
+  }
+  const char *copy = own_strdup(list->run, path);
+  if (copy == NULL) {
+    list->failed = true;
+    return;
+  }
+  list->paths[list->count++] = copy;
+}
+
+/* Which version `ref` means for this run: an --artifact-override first,
+ * then an explicit version, then the version fixed at start for a parent's
+ * output, then the latest now. *fixed says it was fixed (and recorded)
+ * at start. */
+static aero_status pick_version(aeh_run *run, void *handle,
+                                const char *artifact, aeh_artifact_ref *ref,
+                                aero_artifact_version *out, bool *fixed,
+                                aero_error *err) {
+  *fixed = false;
+  bool pinned = aeh_run_override(run, ref, &ref->version);
+  if (pinned)
+    ref->has_version = true;
+  if (!ref->has_version) {
+    for (size_t i = 0; i < run->input_count; i++) {
+      const aeh_fixed_input *in = &run->inputs[i];
+      if (in->found && aeh_artifact_ref_same(&in->ref, ref)) {
+        *out = in->version;
+        *fixed = true;
+        return AERO_OK;
+      }
+    }
+  }
+  aero_artifact_ref view = aeh_artifact_ref_view(ref);
+  aero_status status =
+      aeh_store_backend(run->store)
+          ->resolve(handle, &view, run->session->dev, out, err);
+  if (status != AERO_OK)
+    aeh_run_input_missing(run, handle, artifact, ref, pinned, err);
+  return status;
+}
+
+aero_status aeh_tracker_declare_input(aero_tracker *tracker,
+                                      const char *artifact, aero_input *input,
+                                      aero_error *err) {
+  aeh_run *run = active_run(tracker, "aero_declare_input", err);
+  if (run == NULL)
+    return AERO_E_STATE;
+  if (input == NULL || input->struct_size == 0)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_declare_input('%s'): the aero_input needs its "
+                         "struct_size set (use aero_declare_input)",
+                         artifact != NULL ? artifact : "");
+  aeh_artifact_ref ref;
+  aero_status status = aeh_artifact_ref_parse(artifact, &ref, err);
+  if (status != AERO_OK)
+    return status;
+  aeh_run_default_ref(run, &ref);
+  void *handle = NULL;
+  status = aeh_store_handle(run->store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  aero_artifact_version version = {.struct_size = sizeof version};
+  bool fixed = false;
+  status = pick_version(run, handle, artifact, &ref, &version, &fixed, err);
+  if (status != AERO_OK)
+    return status;
+  if (!fixed) {
+    status = vt->record_input(handle, run->id, version.id, err);
+    if (status != AERO_OK)
+      return status;
+  }
+  path_list list = {.run = run};
+  char directory[4096];
+  status = vt->materialize(handle, version.id, collect_path, &list, directory,
+                           sizeof directory, err);
+  if (status == AERO_OK && list.failed)
+    status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (status != AERO_OK) {
+    free(list.paths);
+    return status;
+  }
+  if (list.paths != NULL && own(run, list.paths) == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  aero_artifact_ref view = aeh_artifact_ref_view(&ref);
+  char name[4 * AEH_REF_PART_MAX + 32];
+  aeh_artifact_ref_format(&view, version.version, name, sizeof name);
+  aero_input filled = {
+      .struct_size = input->struct_size,
+      .artifact = own_strdup(run, name),
+      .directory = own_strdup(run, directory),
+      .paths = list.paths,
+      .path_count = list.count,
+      .artifact_type = own_strdup(run, version.type),
+  };
+  if (filled.artifact == NULL || filled.directory == NULL ||
+      filled.artifact_type == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  /* Only the members the caller's struct has. */
+  memcpy(input, &filled,
+         input->struct_size < sizeof filled ? input->struct_size
+                                            : sizeof filled);
+  return AERO_OK;
+}
+
+/* The action's declared outputs, for messages: "a, b, c". */
+static void declared_list(const aeh_action *action, char *buf, size_t size) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < action->output_count && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
+                          action->outputs[i]);
+}
+
+aero_status aeh_tracker_declare_output(aero_tracker *tracker,
+                                       const aero_output_desc *desc,
+                                       aero_error *err) {
+  aeh_run *run = active_run(tracker, "aero_declare_output", err);
+  if (run == NULL)
+    return AERO_E_STATE;
+  if (desc == NULL || desc->struct_size == 0)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_declare_output: the description needs its "
+                         "struct_size set (use AERO_OUTPUT(...))");
+  aero_output_desc d = {0};
+  memcpy(&d, desc, desc->struct_size < sizeof d ? desc->struct_size : sizeof d);
+  aeh_artifact_ref ref;
+  aero_status status = aeh_artifact_ref_parse(d.name, &ref, err);
+  if (status != AERO_OK) {
+    aeh_error_prefix(err, "aero_declare_output");
+    return status;
+  }
+  if (ref.has_version)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_declare_output: output name '%s' must not "
+                         "have a version: the store numbers versions",
+                         d.name);
+  aeh_run_default_ref(run, &ref);
+  bool declared = false;
+  for (size_t i = 0; i < run->action->output_count && !declared; i++) {
+    aeh_artifact_ref out;
+    if (aeh_artifact_ref_parse(run->action->outputs[i], &out, NULL) != AERO_OK)
+      continue;
+    aeh_run_default_ref(run, &out);
+    declared = aeh_artifact_ref_same(&out, &ref);
+  }
+  if (!declared) {
+    char list[512];
+    declared_list(run->action, list, sizeof list);
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_declare_output: '%s' is not one of the "
+                         "outputs action [%s] declares (%s)",
+                         d.name, run->action->job_type, list);
+  }
+  if (d.file_count == 0 || d.files == NULL)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_declare_output('%s'): no files given", d.name);
+  void *handle = NULL;
+  status = aeh_store_handle(run->store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  d.struct_size = sizeof d;
+  aero_artifact_ref view = aeh_artifact_ref_view(&ref);
+  view.version = -1;
+  return aeh_store_backend(run->store)
+      ->put_output(handle, run->id, &view, &d, err);
+}
+
+aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
+                                    const aero_metric *metrics, size_t count,
+                                    int64_t step, aero_error *err) {
+  aeh_run *run = active_run(tracker, "aero_log_metrics", err);
+  if (run == NULL)
+    return AERO_E_STATE;
+  if (count == 0)
+    return AERO_OK;
+  if (metrics == NULL)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_log_metrics: %zu metrics but no array", count);
+  if (step < 0 && step != AERO_NO_STEP)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aero_log_metrics: step %lld is negative (use "
+                         "AERO_NO_STEP for none)",
+                         (long long)step);
+  for (size_t i = 0; i < count; i++) {
+    if (metrics[i].key == NULL || metrics[i].key[0] == '\0')
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "aero_log_metrics: metric %zu has an empty key",
+                           i + 1);
+    if (!isfinite(metrics[i].value))
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "aero_log_metrics: metric '%s' is %g, not a "
+                           "finite number",
+                           metrics[i].key, metrics[i].value);
+  }
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(run->store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  return aeh_store_backend(run->store)
+      ->log_metrics(handle, run->id, metrics, count, step, err);
+}
+
+static const char *level_prefix(aero_log_level level) {
+  switch (level) {
+  case AERO_LOG_ERROR:
+    return "error: ";
+  case AERO_LOG_WARN:
+    return "warning: ";
+  default:
+    return "";
+  }
+}
+
+void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
+                          const char *message) {
+  if (message == NULL)
+    message = "";
+  if (tracker == NULL || tracker->run == NULL || tracker->run->ended) {
+    fprintf(stderr, "aerohost: aero_logf outside an action's run: %s\n",
+            message);
+    return;
+  }
+  aeh_run *run = tracker->run;
+  size_t len = strlen(message);
+  while (len > 0 && message[len - 1] == '\n')
+    len--;
+  fprintf(stderr, "%s %s%.*s\n", run->label, level_prefix(level), (int)len,
+          message);
+  const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  if (vt->log_text == NULL)
+    return;
+  aero_error err = AEH_ERROR_INIT;
+  void *handle = NULL;
+  char *line = strndup(message, len);
+  if (line == NULL || aeh_store_handle(run->store, &handle, &err) != AERO_OK ||
+      vt->log_text(handle, run->id, level, line, &err) != AERO_OK)
+    fprintf(stderr, "%s warning: log line not recorded: %s\n", run->label,
+            line == NULL ? "out of memory" : err.message);
+  free(line);
+}
+
+aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
+  if (tracker == NULL || tracker->run == NULL || tracker->run->ended)
+    return AERO_E_STATE;
+  aeh_run *run = tracker->run;
+  run->bailed = true;
+  const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  void *handle = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->log_text != NULL &&
+      aeh_store_handle(run->store, &handle, &err) == AERO_OK) {
+    char line[AERO_ERROR_MESSAGE_MAX];
+    snprintf(line, sizeof line, "bailout: %s",
+             reason != NULL && reason[0] != '\0' ? reason : "(no reason)");
+    vt->log_text(handle, run->id, AERO_LOG_INFO, line, &err);
+  }
+  return AERO_E_BAILOUT;
+}
+
+static int make_dirs(char *path) {
+  for (char *p = path + 1; *p != '\0'; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    int rc = mkdir(path, 0755) != 0 && errno != EEXIST ? errno : 0;
+    *p = '/';
+    if (rc != 0)
+      return rc;
+  }
+  return mkdir(path, 0700) != 0 && errno != EEXIST ? errno : 0;
+}
+
+const char *aeh_tracker_workdir(aero_tracker *tracker) {
+  if (tracker == NULL || tracker->run == NULL || tracker->run->ended)
+    return NULL;
+  aeh_run *run = tracker->run;
+  int rc = make_dirs(run->workdir);
+  if (rc != 0) {
+    fprintf(stderr, "%s error: cannot create the scratch folder %s: %s\n",
+            run->label, run->workdir, strerror(rc));
+    return NULL;
+  }
+  return run->workdir;
+}
+
+bool aeh_tracker_bailed(const aero_tracker *tracker) {
+  return tracker != NULL && tracker->run != NULL && tracker->run->bailed;
+}

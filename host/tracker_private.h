@@ -1,0 +1,58 @@
+/* Private to tracking (tracker.c, tracker_calls.c): the run and the
+ * tracker an action sees. */
+#ifndef AEH_TRACKER_PRIVATE_H
+#define AEH_TRACKER_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "artifact_ref.h"
+#include "tracker.h"
+
+/* An input fixed when the run started: an output of a parent action. */
+typedef struct aeh_fixed_input {
+  const char *label;             /* the output name as the graph gives it */
+  aeh_artifact_ref ref;          /* entity and project filled in */
+  aero_artifact_version version; /* valid when `found` */
+  bool found;
+  bool required; /* named by the action as a parent: must exist */
+} aeh_fixed_input;
+
+struct aero_tracker {
+  aeh_run *run;
+};
+
+struct aeh_run {
+  aero_tracker tracker;       /* what the action receives */
+  aeh_store *store;           /* borrowed */
+  const aeh_session *session; /* borrowed */
+  const aeh_action *action;   /* borrowed */
+  int64_t id;
+  aeh_fixed_input *inputs;
+  size_t input_count;
+  char *label;   /* "[job_type output]" for log lines */
+  char *workdir; /* path; created on first use */
+  bool ended;    /* run_end recorded: tracker calls now fail */
+  bool bailed;
+  void **owned; /* strings handed to the action, freed with the run */
+  size_t owned_count;
+  size_t owned_cap;
+};
+
+/* Finds the --artifact-override for `ref` (entity and project filled);
+ * writes its version. Returns false when none applies. */
+bool aeh_run_override(const aeh_run *run, const aeh_artifact_ref *ref,
+                      int64_t *version);
+
+/* Fills `ref`'s missing entity and project from the session. */
+void aeh_run_default_ref(const aeh_run *run, aeh_artifact_ref *ref);
+
+/* The one-line message for an input that cannot be resolved; `label` is the
+ * name the action used, `pinned` says it came from --artifact-override.
+ * Rewrites `err` (which holds the backend's message). */
+void aeh_run_input_missing(aeh_run *run, void *handle, const char *label,
+                           const aeh_artifact_ref *ref, bool pinned,
+                           aero_error *err);
+
+#endif /* AEH_TRACKER_PRIVATE_H */
