@@ -224,9 +224,12 @@ void aeh_cli_print_project_options(FILE *out,
       snprintf(left, sizeof left, "    --%s%s%s",
                o->type == AERO_OPT_BOOL ? "[no-]" : "", name, value);
     aeh_options_format(o->type, o->def, def, sizeof def);
-    size_t used = (size_t)snprintf(text, sizeof text, "%s%s(default: %s)",
-                                   o->help ? o->help : "",
-                                   o->help && o->help[0] ? " " : "", def);
+    bool none = (o->type == AERO_OPT_STRING || o->type == AERO_OPT_CHOICE) &&
+                o->def.s == NULL;
+    size_t used = (size_t)snprintf(
+        text, sizeof text, "%s%s(%s%s)", o->help ? o->help : "",
+        o->help && o->help[0] ? " " : "",
+        none ? "no default" : "default: ", none ? "" : def);
     if (o->type == AERO_OPT_CHOICE && used < sizeof text) {
       used += (size_t)snprintf(text + used, sizeof text - used, " (one of:");
       for (size_t c = 0; o->choices[c] != NULL && used < sizeof text; c++)

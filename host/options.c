@@ -470,8 +470,8 @@ static aero_status parse_long(aeh_option_values *v, int argc, char *const *argv,
       char d[80];
       dashed(v->options[idx].name, d, sizeof d);
       return aeh_error_set(err, AERO_E_INVALID,
-                           "--%s: --%s is not a boolean flag (it takes a %s "
-                           "value)",
+                           "--%s: --%s is not a boolean flag (it takes a "
+                           "value of type %s)",
                            typed, d,
                            aeh_option_type_name(v->options[idx].type));
     }
