@@ -1,0 +1,34 @@
+/* What the runner learns from git about the project: where its root is,
+ * whether its tree is clean, and the commit a production run records. git
+ * runs as a child process with an argument vector (`git -C DIR ...`), so it
+ * works the same in linked worktrees and never sees a shell. */
+#ifndef AEH_RUNNER_GIT_STATE_H
+#define AEH_RUNNER_GIT_STATE_H
+
+#include "error.h"
+#include "strv.h"
+
+typedef struct aeh_git_state {
+  char *commit;  /* full commit id */
+  char *branch;  /* branch name; "HEAD" when detached */
+  char *message; /* first line of the commit message */
+  char *remote;  /* URL of the "origin" remote (or the first one); "" if none */
+} aeh_git_state;
+
+/* The top folder of the git work tree holding `dir`, into *out (owned by the
+ * caller). AERO_E_NOT_FOUND when `dir` is not in a work tree (or git is not
+ * installed). */
+aero_status aeh_git_toplevel(const char *dir, char **out, aero_error *err);
+
+/* Appends one entry per changed or untracked path of the work tree at
+ * `dir`, as git's short status shows them ("M  src/a.c", "?? notes.txt");
+ * ignored files are not listed. An empty `*entries` means a clean tree. */
+aero_status aeh_git_dirty(const char *dir, aeh_strv *entries, aero_error *err);
+
+/* Reads commit, branch, message and remote of the work tree at `dir`. Fails
+ * with AERO_E_CONFIG when there is no commit yet. On success the caller
+ * frees *out with aeh_git_state_free. */
+aero_status aeh_git_read(const char *dir, aeh_git_state *out, aero_error *err);
+void aeh_git_state_free(aeh_git_state *state);
+
+#endif /* AEH_RUNNER_GIT_STATE_H */

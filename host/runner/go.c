@@ -1,0 +1,849 @@
+#include "go.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "git_state.h"
+#include "image.h"
+#include "locate.h"
+#include "process.h"
+#include "project.h"
+
+extern char **environ;
+
+/* Where things are inside the container. */
+#define IN_PROJECT "/project"
+#define IN_BUILD "/build"
+#define IN_PLUGIN_DIR "/plugin"
+#define IN_STORE "/aeromancy/store"
+#define IN_PACKAGES "/usr/share/aeromancy/packages.txt"
+
+/* The shell script the container runs before aerohost: builds the plugin
+ * (configure once, then incremental), shows the compiler's output only
+ * when the build fails, and execs the command it is given. Positional
+ * parameters carry every value, so nothing is ever re-quoted.
+ *   $1 target, $2 "1" to build, $3 "run" or "shell", then the command. */
+static const char build_script[] =
+    "t=$1 build=$2 mode=$3; shift 3\n"
+    "if [ \"$build\" = 1 ]; then\n"
+    "  if [ ! -f " IN_BUILD "/CMakeCache.txt ]; then\n"
+    "    log=$(cmake -S " IN_PROJECT " -B " IN_BUILD " -G Ninja"
+    " -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+    " -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=" IN_BUILD "/plugin 2>&1) || {\n"
+    "      printf '%s\\n' \"$log\" >&2\n"
+    "      echo \"aeromancy: configuring the plugin build failed (CMake output"
+    " above)\" >&2; exit 3; }\n"
+    "  fi\n"
+    "  log=$(cmake --build " IN_BUILD " --target \"$t\" 2>&1) || {\n"
+    "    printf '%s\\n' \"$log\" >&2\n"
+    "    echo \"aeromancy: building the plugin target '$t' failed (build"
+    " output above)\" >&2; exit 3; }\n"
+    /* A project that sets its own output folder still gets its plugin
+     * where the read-only /plugin mount shows it. */
+    "  found=$(find " IN_BUILD " -path " IN_BUILD "/plugin -prune -o -name"
+    " \"$t.so\" -type f -print | head -n 1)\n"
+    "  if [ -n \"$found\" ]; then cp -p \"$found\" " IN_BUILD
+    "/plugin/\"$t.so\"; fi\n"
+    "  if [ ! -f " IN_PLUGIN_DIR "/\"$t.so\" ]; then\n"
+    "    echo \"aeromancy: the build made no $t.so (does CMakeLists.txt call"
+    " aeromancy_add_plugin($t ...)? set [build] target in aeromancy.ini)\""
+    " >&2; exit 3\n"
+    "  fi\n"
+    "fi\n"
+    "sum=$(sha256sum " IN_PLUGIN_DIR
+    "/\"$t.so\") && echo \"aeromancy: plugin " IN_PLUGIN_DIR
+    "/$t.so sha256 ${sum%% *}\" >&2\n"
+    "if [ \"$mode\" = shell ]; then\n"
+    "  echo \"aeromancy: debug shell in the host image; the run would be: $*\""
+    " >&2\n"
+    "  if command -v bash >/dev/null; then exec bash; else exec sh; fi\n"
+    "fi\n"
+    "exec \"$@\"\n";
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("aeromancy: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* Prints an error and gives the exit code for it. */
+static int fail(const aero_error *err, int code) {
+  say("%s", err->message[0] ? err->message : aero_status_str(err->code));
+  return code;
+}
+
+static void show_command(const char *what, char *const *argv) {
+  fprintf(stderr, "aeromancy: %s:", what);
+  for (size_t i = 0; argv[i] != NULL; i++) {
+    const char *a = argv[i];
+    /* The build script is long; its text is in go.c. */
+    if (i > 0 && strcmp(argv[i - 1], "-c") == 0 && strchr(a, '\n'))
+      a = "<build script>";
+    fprintf(stderr, strpbrk(a, " \t\n'\"") ? " '%s'" : " %s", a);
+  }
+  fputc('\n', stderr);
+}
+
+/* The project root: --project as given, else the git work tree holding the
+ * current folder, else the current folder. */
+static aero_status find_project_dir(const char *given, char **out,
+                                    aero_error *err) {
+  char buf[PATH_MAX];
+  if (given != NULL) {
+    struct stat st;
+    if (realpath(given, buf) == NULL || stat(buf, &st) != 0 ||
+        !S_ISDIR(st.st_mode))
+      return aeh_error_set(err, AERO_E_CONFIG, "--project %s: not a folder",
+                           given);
+    *out = strdup(buf);
+    return *out ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  if (getcwd(buf, sizeof buf) == NULL)
+    return aeh_error_set(err, AERO_E_IO, "cannot read the current folder: %s",
+                         strerror(errno));
+  aero_error ignored = AEH_ERROR_INIT;
+  char *top = NULL;
+  if (aeh_git_toplevel(buf, &top, &ignored) == AERO_OK) {
+    *out = top;
+    return AERO_OK;
+  }
+  *out = strdup(buf);
+  return *out ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+}
+
+static const char *const reserved_names[] = {
+    "AEROMANCY_GIT_COMMIT",  "AEROMANCY_GIT_BRANCH", "AEROMANCY_GIT_MESSAGE",
+    "AEROMANCY_GIT_REMOTE",  "AEROMANCY_IMAGE_ID",   "AEROMANCY_PACKAGES_FILE",
+    "AEROMANCY_PASSTHROUGH", "AEROMANCY_STORE",      NULL};
+
+static int is_reserved(const char *name) {
+  for (size_t i = 0; reserved_names[i]; i++)
+    if (strcmp(reserved_names[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+/* Checks what came from the command line, before anything starts. */
+static aero_status check_options(const aeh_go_options *o, aero_error *err) {
+  for (size_t i = 0; i < o->env_names.n; i++) {
+    const char *n = o->env_names.v[i];
+    if (!aeh_project_valid_env_name(n))
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--extra-env-var '%s': not a variable name "
+                           "(letters, digits, _; pass the NAME, never the "
+                           "value)",
+                           n);
+  }
+  for (size_t i = 0; i < o->packages.n; i++)
+    if (!aeh_project_valid_package(o->packages.v[i]))
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--extra-debian-package '%s': not a Debian "
+                           "package name",
+                           o->packages.v[i]);
+  for (size_t i = 0; i < o->overrides.n; i++) {
+    const char *ov = o->overrides.v[i];
+    const char *colon = strrchr(ov, ':');
+    if (colon == NULL || colon == ov || colon[1] == '\0' ||
+        strpbrk(ov, " \t\n") != NULL)
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--artifact-override '%s': expected NAME:VERSION "
+                           "(e.g. aerodemo/model:v3)",
+                           ov);
+  }
+  if (o->dev && o->debug_shell)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--debug-shell opens a shell in the container; it "
+                         "cannot be combined with --dev");
+  return AERO_OK;
+}
+
+/* The passthrough names (ini, then --extra-env-var), without duplicates. */
+static aero_status passthrough_names(const aeh_project *p,
+                                     const aeh_go_options *o, aeh_strv *out,
+                                     aero_error *err) {
+  const aeh_strv *lists[2] = {&p->passthrough, &o->env_names};
+  for (int l = 0; l < 2; l++) {
+    for (size_t i = 0; i < lists[l]->n; i++) {
+      const char *n = lists[l]->v[i];
+      if (is_reserved(n))
+        return aeh_error_set(err, AERO_E_INVALID,
+                             "%s is set by the runner itself and cannot be "
+                             "passed through",
+                             n);
+      if (aeh_strv_contains(out, n))
+        continue;
+      if (getenv(n) == NULL) {
+        say("warning: %s is not set here, so the container will not see it", n);
+        continue;
+      }
+      if (aeh_strv_push(out, n) != AERO_OK)
+        return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    }
+  }
+  return AERO_OK;
+}
+
+/* Production runs come from a clean, committed tree on a feature branch. */
+static aero_status check_git(const aeh_project *p, aeh_git_state *state,
+                             aero_error *err) {
+  aeh_strv dirty = AEH_STRV_INIT;
+  char *top = NULL;
+  aero_status st = aeh_git_toplevel(p->dir, &top, err);
+  if (st != AERO_OK) {
+    st = aeh_error_set(err, AERO_E_CONFIG,
+                       "%s is not in a git repository: production runs record "
+                       "the commit they run (git init && git commit, or run "
+                       "with --dev)",
+                       p->dir);
+    goto done;
+  }
+  st = aeh_git_dirty(p->dir, &dirty, err);
+  if (st != AERO_OK)
+    goto done;
+  if (dirty.n > 0) {
+    /* One line: the first few paths, then how many more. */
+    char list[1024] = "";
+    size_t shown = 0, used = 0;
+    for (; shown < dirty.n && shown < 8; shown++) {
+      int w = snprintf(list + used, sizeof list - used, "%s%s",
+                       shown ? ", " : "", dirty.v[shown]);
+      if (w < 0 || (size_t)w >= sizeof list - used)
+        break;
+      used += (size_t)w;
+    }
+    char more[64] = "";
+    if (shown < dirty.n)
+      snprintf(more, sizeof more, " and %zu more", dirty.n - shown);
+    st = aeh_error_set(err, AERO_E_CONFIG,
+                       "refusing a production run: the work tree has "
+                       "uncommitted changes or untracked files (%s%s); commit "
+                       "them (or add them to .gitignore), or run with --dev",
+                       list, more);
+    goto done;
+  }
+  st = aeh_git_read(p->dir, state, err);
+  if (st != AERO_OK)
+    goto done;
+  if (!p->allow_main && (strcmp(state->branch, "main") == 0 ||
+                         strcmp(state->branch, "master") == 0)) {
+    st = aeh_error_set(err, AERO_E_CONFIG,
+                       "refusing a production run on branch '%s': run "
+                       "experiments from a feature branch (git switch -c "
+                       "my-experiment), or set allow_main = true under [git] "
+                       "in %s",
+                       state->branch, p->ini_path);
+    aeh_git_state_free(state);
+    goto done;
+  }
+done:
+  aeh_strv_free(&dirty);
+  free(top);
+  return st;
+}
+
+/* The image for the current recipe: its id, built first when missing. */
+static aero_status ensure_image(const aeh_project *p, const aeh_go_options *o,
+                                char **tag_out, char **id_out,
+                                aero_error *err) {
+  aero_status st = AERO_OK;
+  aeh_layout layout = {0};
+  aeh_strv files = AEH_STRV_INIT, packages = AEH_STRV_INIT;
+  char hex[65];
+  char *tag = NULL, *id = NULL;
+
+  st = aeh_layout_find(&layout, err);
+  if (st != AERO_OK)
+    goto done;
+  st = aeh_image_context_files(layout.context_dir, &files, err);
+  if (st != AERO_OK)
+    goto done;
+  if (aeh_strv_extend(&packages, &p->debian_packages) ||
+      aeh_strv_extend(&packages, &o->packages)) {
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    goto done;
+  }
+  aeh_strv_sort_unique(&packages);
+  st = aeh_image_recipe_hash(layout.context_dir, &files, p->base_image,
+                             &packages, hex, err);
+  if (st != AERO_OK)
+    goto done;
+  if (asprintf(&tag, "%s:%.12s", p->image_repo, hex) < 0) {
+    tag = NULL;
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    goto done;
+  }
+  st = aeh_image_inspect(p->engine, tag, &id, err);
+  if (st != AERO_OK)
+    goto done;
+  if (id == NULL || o->rebuild) {
+    say("building the host image %s (%s; this takes a few minutes, once per "
+        "recipe)",
+        tag, id == NULL ? "no image for this recipe yet" : "--rebuild");
+    free(id);
+    id = NULL;
+    aeh_image_spec spec = {
+        .engine = p->engine,
+        .context_dir = layout.context_dir,
+        .files = &files,
+        .tag = tag,
+        .recipe = hex,
+        .base_image = p->base_image,
+        .packages = &packages,
+        .no_cache = o->rebuild,
+        .debug = o->debug,
+    };
+    st = aeh_image_build(&spec, err);
+    if (st != AERO_OK)
+      goto done;
+    st = aeh_image_inspect(p->engine, tag, &id, err);
+    if (st != AERO_OK)
+      goto done;
+    if (id == NULL) {
+      st = aeh_error_set(err, AERO_E_IO,
+                         "the image %s is missing right after its build", tag);
+      goto done;
+    }
+  } else if (o->debug) {
+    say("image %s is up to date (%s)", tag, id);
+  }
+  *tag_out = tag;
+  *id_out = id;
+  tag = id = NULL;
+done:
+  free(id);
+  free(tag);
+  aeh_strv_free(&packages);
+  aeh_strv_free(&files);
+  aeh_layout_free(&layout);
+  return st;
+}
+
+/* The plugin's build folder for this project, one per image recipe (or
+ * "dev" for host builds): CACHE/build/NAME-<hash of the project path>/KEY.
+ * Folders of older recipes are removed when a new one starts. */
+static aero_status build_dir_for(const aeh_project *p, const char *key,
+                                 char **out, aero_error *err) {
+  aero_status st = AERO_OK;
+  char *cache = NULL, *root = NULL, *dir = NULL;
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  if (!EVP_Digest(p->dir, strlen(p->dir), md, &mdlen, EVP_sha256(), NULL))
+    return aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
+  st = aeh_layout_cache_dir(&cache, err);
+  if (st != AERO_OK)
+    return st;
+  if (asprintf(&root, "%s/build/%s-%02x%02x%02x%02x%02x%02x", cache, p->name,
+               md[0], md[1], md[2], md[3], md[4], md[5]) < 0 ||
+      asprintf(&dir, "%s/%s", root, key) < 0) {
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    goto done;
+  }
+  struct stat sb;
+  if (strcmp(key, "dev") != 0 && stat(dir, &sb) != 0) {
+    /* A new recipe: an old build folder would only hold stale objects
+     * configured against another SDK. */
+    st = aeh_mkdirs(root, 0700, err);
+    if (st != AERO_OK)
+      goto done;
+    char old[PATH_MAX];
+    DIR *d = opendir(root);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+      if (de->d_name[0] == '.' || strcmp(de->d_name, "dev") == 0)
+        continue;
+      snprintf(old, sizeof old, "%s/%s", root, de->d_name);
+      aero_error ignored = AEH_ERROR_INIT;
+      aeh_remove_tree(old, &ignored);
+    }
+    if (d != NULL)
+      closedir(d);
+  }
+  char plugin_dir[PATH_MAX];
+  snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", dir);
+  st = aeh_mkdirs(plugin_dir, 0700, err);
+  if (st != AERO_OK)
+    goto done;
+  *out = dir;
+  dir = NULL;
+done:
+  free(dir);
+  free(root);
+  free(cache);
+  return st;
+}
+
+/* --mount takes comma-separated fields: a path with a comma would be
+ * misread, so it is refused with a clear message instead. */
+static aero_status push_mount(aeh_strv *argv, const char *source,
+                              const char *target, bool readonly,
+                              aero_error *err) {
+  if (strchr(source, ',') != NULL || strchr(source, '\n') != NULL)
+    return aeh_error_set(err, AERO_E_CONFIG,
+                         "%s: a path with a comma cannot be mounted into the "
+                         "container; move it",
+                         source);
+  if (aeh_strv_push(argv, "--mount") ||
+      aeh_strv_pushf(argv, "type=bind,source=%s,target=%s%s", source, target,
+                     readonly ? ",readonly" : ""))
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  return AERO_OK;
+}
+
+/* aerohost's arguments after the plugin path. */
+static aero_status push_aerohost_args(aeh_strv *argv, const aeh_go_options *o,
+                                      aero_error *err) {
+  if (o->debug && aeh_strv_push(argv, "--debug"))
+    goto nomem;
+  for (size_t i = 0; i < o->overrides.n; i++)
+    if (aeh_strv_push(argv, "--artifact-override") ||
+        aeh_strv_push(argv, o->overrides.v[i]))
+      goto nomem;
+  if (aeh_strv_extend(argv, &o->host_args))
+    goto nomem;
+  if (o->project_argc > 0) {
+    if (aeh_strv_push(argv, "--"))
+      goto nomem;
+    for (int i = 0; i < o->project_argc; i++)
+      if (aeh_strv_push(argv, o->project_argv[i]))
+        goto nomem;
+  }
+  return AERO_OK;
+nomem:
+  return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+}
+
+/* Writes the env file: one variable NAME per line, never a value (the
+ * engine reads each value from its own environment, which the runner
+ * sets). It lives in a private folder the caller removes. */
+static aero_status write_env_file(const aeh_strv *names, char **dir_out,
+                                  char **file_out, aero_error *err) {
+  const char *tmp = getenv("TMPDIR");
+  char *dir = NULL, *file = NULL;
+  if (asprintf(&dir, "%s/aeromancy-env.XXXXXX",
+               tmp && tmp[0] == '/' ? tmp : "/tmp") < 0)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (mkdtemp(dir) == NULL) {
+    aero_status st =
+        aeh_error_set(err, AERO_E_IO, "cannot create a private temp folder: %s",
+                      strerror(errno));
+    free(dir);
+    return st;
+  }
+  if (asprintf(&file, "%s/names", dir) < 0) {
+    rmdir(dir);
+    free(dir);
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  aero_status st = AERO_OK;
+  int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (f == NULL) {
+    st = aeh_error_set(err, AERO_E_IO, "cannot write %s: %s", file,
+                       strerror(errno));
+    if (fd >= 0)
+      close(fd);
+  } else {
+    for (size_t i = 0; i < names->n; i++)
+      fprintf(f, "%s\n", names->v[i]);
+    if (fclose(f) != 0)
+      st = aeh_error_set(err, AERO_E_IO, "cannot write %s: %s", file,
+                         strerror(errno));
+  }
+  if (st != AERO_OK) {
+    unlink(file);
+    rmdir(dir);
+    free(file);
+    free(dir);
+    return st;
+  }
+  *dir_out = dir;
+  *file_out = file;
+  return AERO_OK;
+}
+
+static int production(const aeh_go_options *o) {
+  int code = AEH_EXIT_BEFORE_RUN;
+  aero_error err = AEH_ERROR_INIT;
+  aeh_project p = {0};
+  aeh_git_state git = {0};
+  aeh_strv names = AEH_STRV_INIT, passthrough = AEH_STRV_INIT;
+  aeh_strv sets = AEH_STRV_INIT, argv = AEH_STRV_INIT;
+  char *dir = NULL, *tag = NULL, *image_id = NULL, *build_dir = NULL;
+  char *env_dir = NULL, *env_file = NULL, *plugin_abs = NULL;
+  char *joined = NULL;
+  char **envp = NULL;
+  char plugin_name[NAME_MAX + 1];
+
+  if (check_options(o, &err) != AERO_OK ||
+      find_project_dir(o->project_dir, &dir, &err) != AERO_OK ||
+      aeh_project_load(dir, true, &p, &err) != AERO_OK ||
+      passthrough_names(&p, o, &passthrough, &err) != AERO_OK ||
+      check_git(&p, &git, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  if (o->plugin != NULL) {
+    char buf[PATH_MAX];
+    struct stat sb;
+    const char *base = strrchr(o->plugin, '/');
+    base = base ? base + 1 : o->plugin;
+    if (realpath(o->plugin, buf) == NULL || stat(buf, &sb) != 0 ||
+        !S_ISREG(sb.st_mode)) {
+      say("--plugin %s: no such file", o->plugin);
+      goto done;
+    }
+    plugin_abs = strdup(buf);
+    snprintf(plugin_name, sizeof plugin_name, "%s", base);
+  } else {
+    snprintf(plugin_name, sizeof plugin_name, "%s.so", p.target);
+  }
+  if (ensure_image(&p, o, &tag, &image_id, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  if (o->plugin == NULL &&
+      build_dir_for(&p, strchr(tag, ':') + 1, &build_dir, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  if (aeh_mkdirs(p.store, 0755, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+
+  /* The values reach the engine through its environment only. */
+  joined = aeh_strv_join(&passthrough, ",");
+  if (joined == NULL ||
+      aeh_strv_pushf(&sets, "AEROMANCY_GIT_COMMIT=%s", git.commit) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_GIT_BRANCH=%s", git.branch) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_GIT_MESSAGE=%s", git.message) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_GIT_REMOTE=%s", git.remote) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_IMAGE_ID=%s", image_id) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_PACKAGES_FILE=%s", IN_PACKAGES) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_PASSTHROUGH=%s", joined) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_STORE=%s", IN_STORE))
+    goto nomem;
+  for (size_t i = 0; i < sets.n; i++)
+    if (aeh_strv_pushf(&names, "%.*s", (int)strcspn(sets.v[i], "="), sets.v[i]))
+      goto nomem;
+  if (aeh_strv_extend(&names, &passthrough))
+    goto nomem;
+  envp = aeh_spawn_env_with(NULL, sets.v, sets.n);
+  if (envp == NULL)
+    goto nomem;
+  if (write_env_file(&names, &env_dir, &env_file, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+
+  bool tty = isatty(STDIN_FILENO);
+  if (aeh_strv_push(&argv, p.engine) || aeh_strv_push(&argv, "run") ||
+      aeh_strv_push(&argv, "--rm") || aeh_strv_push(&argv, "--init"))
+    goto nomem;
+  if ((tty || o->debug_shell) && aeh_strv_push(&argv, "-i"))
+    goto nomem;
+  if (tty && aeh_strv_push(&argv, "-t"))
+    goto nomem;
+  if (aeh_strv_push(&argv, "--user") ||
+      aeh_strv_pushf(&argv, "%u:%u", (unsigned)getuid(), (unsigned)getgid()))
+    goto nomem;
+  /* Rootless podman maps the caller to root unless told to keep the id. */
+  if (strcmp(p.engine, "podman") == 0 && getuid() != 0 &&
+      aeh_strv_push(&argv, "--userns=keep-id"))
+    goto nomem;
+  if (aeh_strv_push(&argv, "--env-file") || aeh_strv_push(&argv, env_file) ||
+      aeh_strv_push(&argv, "--workdir") || aeh_strv_push(&argv, IN_PROJECT) ||
+      aeh_strv_push(&argv, "--label") ||
+      aeh_strv_pushf(&argv, "org.aeromancy.project=%s", p.name))
+    goto nomem;
+  char plugin_in[PATH_MAX];
+  snprintf(plugin_in, sizeof plugin_in, IN_PLUGIN_DIR "/%s", plugin_name);
+  char build_plugin_dir[PATH_MAX];
+  if (build_dir != NULL)
+    snprintf(build_plugin_dir, sizeof build_plugin_dir, "%s/plugin", build_dir);
+  if (push_mount(&argv, p.dir, IN_PROJECT, true, &err) ||
+      (build_dir != NULL &&
+       (push_mount(&argv, build_dir, IN_BUILD, false, &err) ||
+        push_mount(&argv, build_plugin_dir, IN_PLUGIN_DIR, true, &err))) ||
+      (plugin_abs != NULL &&
+       push_mount(&argv, plugin_abs, plugin_in, true, &err)) ||
+      push_mount(&argv, p.store, IN_STORE, false, &err)) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  if (aeh_strv_extend(&argv, &p.run_args) ||
+      aeh_strv_extend(&argv, &o->run_args) || aeh_strv_push(&argv, image_id) ||
+      aeh_strv_push(&argv, "sh") || aeh_strv_push(&argv, "-c") ||
+      aeh_strv_push(&argv, build_script) ||
+      aeh_strv_push(&argv, "aeromancy-go") || aeh_strv_push(&argv, p.target) ||
+      aeh_strv_push(&argv, build_dir != NULL ? "1" : "0") ||
+      aeh_strv_push(&argv, o->debug_shell ? "shell" : "run") ||
+      aeh_strv_push(&argv, "aerohost") || aeh_strv_push(&argv, "run") ||
+      aeh_strv_push(&argv, plugin_in))
+    goto nomem;
+  if (push_aerohost_args(&argv, o, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+
+  say("production run of %s at %.12s (%s) in %s", p.name, git.commit,
+      git.branch, tag);
+  if (o->debug) {
+    say("project %s, store %s, build folder %s", p.dir, p.store,
+        build_dir ? build_dir : "(none: --plugin)");
+    say("env file %s lists: %s", env_file,
+        (joined = (free(joined), aeh_strv_join(&names, " "))) ? joined : "?");
+    show_command("running", aeh_strv_argv(&argv));
+  }
+  int run_code = 0;
+  if (aeh_spawn_foreground(aeh_strv_argv(&argv), NULL, envp, false, &run_code,
+                           &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_INFRA);
+    goto done;
+  }
+  code = run_code;
+  /* docker/podman run: 125 the engine failed, 126 the command cannot run,
+   * 127 no such command. aerohost itself never exits with these. */
+  if (code >= 125 && code <= 127) {
+    say("the container engine could not run aerohost in %s (%s run exited "
+        "%d; its message is above)",
+        tag, p.engine, code);
+    code = AEH_EXIT_INFRA;
+  }
+  goto done;
+nomem:
+  say("out of memory");
+  code = AEH_EXIT_INFRA;
+done:
+  if (env_file != NULL)
+    unlink(env_file);
+  if (env_dir != NULL)
+    rmdir(env_dir);
+  free(env_file);
+  free(env_dir);
+  free(envp);
+  free(joined);
+  free(plugin_abs);
+  free(build_dir);
+  free(image_id);
+  free(tag);
+  aeh_strv_free(&argv);
+  aeh_strv_free(&sets);
+  aeh_strv_free(&passthrough);
+  aeh_strv_free(&names);
+  aeh_git_state_free(&git);
+  aeh_project_free(&p);
+  free(dir);
+  return code;
+}
+
+static int file_exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Runs a build step, its output shown only when it fails (or with
+ * --debug). */
+static aero_status build_step(const char *what, char *const *argv, bool debug,
+                              aero_error *err) {
+  aeh_spawn_out r = {0};
+  if (debug)
+    show_command(what, argv);
+  aero_status st = aeh_spawn_capture(argv, NULL, &r, err);
+  if (st != AERO_OK)
+    return st;
+  if (r.code != 0 || debug) {
+    fputs(r.out, stderr);
+    fputs(r.err, stderr);
+  }
+  if (r.code != 0)
+    st = aeh_error_set(err, AERO_E_CONFIG, "%s failed (output above)", what);
+  aeh_spawn_out_free(&r);
+  return st;
+}
+
+/* Finds NAME.so anywhere under `dir` (a project that sets its own output
+ * folder), depth-first. */
+static int find_plugin(const char *dir, const char *file, char *out,
+                       size_t size, int depth) {
+  DIR *d = opendir(dir);
+  if (d == NULL || depth > 8) {
+    if (d)
+      closedir(d);
+    return 0;
+  }
+  struct dirent *de;
+  int found = 0;
+  while (!found && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.' || strcmp(de->d_name, "CMakeFiles") == 0)
+      continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+      continue;
+    if (S_ISREG(sb.st_mode) && strcmp(de->d_name, file) == 0) {
+      snprintf(out, size, "%s", path);
+      found = 1;
+    } else if (S_ISDIR(sb.st_mode)) {
+      found = find_plugin(path, file, out, size, depth + 1);
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+static int dev(const aeh_go_options *o) {
+  int code = AEH_EXIT_BEFORE_RUN;
+  aero_error err = AEH_ERROR_INIT;
+  aeh_project p = {0};
+  aeh_layout layout = {0};
+  aeh_strv argv = AEH_STRV_INIT, sets = AEH_STRV_INIT, names = AEH_STRV_INIT;
+  char *dir = NULL, *build_dir = NULL, *aerohost = NULL, *joined = NULL;
+  char **envp = NULL;
+  char plugin[PATH_MAX];
+
+  if (check_options(o, &err) != AERO_OK ||
+      find_project_dir(o->project_dir, &dir, &err) != AERO_OK ||
+      aeh_project_load(dir, true, &p, &err) != AERO_OK ||
+      passthrough_names(&p, o, &names, &err) != AERO_OK ||
+      aeh_layout_find(&layout, &err) != AERO_OK ||
+      aeh_layout_aerohost(&layout, &aerohost, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  if (o->plugin != NULL) {
+    if (realpath(o->plugin, plugin) == NULL || !file_exists(plugin)) {
+      say("--plugin %s: no such file", o->plugin);
+      goto done;
+    }
+  } else {
+    if (build_dir_for(&p, "dev", &build_dir, &err) != AERO_OK) {
+      code = fail(&err, AEH_EXIT_BEFORE_RUN);
+      goto done;
+    }
+    char cache[PATH_MAX];
+    snprintf(cache, sizeof cache, "%s/CMakeCache.txt", build_dir);
+    if (!file_exists(cache)) {
+      aeh_strv cfg = AEH_STRV_INIT;
+      aero_status st = AERO_OK;
+      if (aeh_strv_push(&cfg, "cmake") || aeh_strv_push(&cfg, "-S") ||
+          aeh_strv_push(&cfg, p.dir) || aeh_strv_push(&cfg, "-B") ||
+          aeh_strv_push(&cfg, build_dir) ||
+          aeh_strv_pushf(&cfg, "-DAeromancy_DIR=%s", layout.cmake_dir) ||
+          aeh_strv_push(&cfg, "-DCMAKE_BUILD_TYPE=RelWithDebInfo") ||
+          aeh_strv_pushf(&cfg, "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=%s/plugin",
+                         build_dir))
+        st = aeh_error_set(&err, AERO_E_NOMEM, "out of memory");
+      if (st == AERO_OK)
+        st = build_step("configuring the plugin build", aeh_strv_argv(&cfg),
+                        o->debug, &err);
+      aeh_strv_free(&cfg);
+      if (st != AERO_OK) {
+        code = fail(&err, AEH_EXIT_BEFORE_RUN);
+        goto done;
+      }
+    }
+    char *const build[] = {"cmake",    "--build", build_dir,
+                           "--target", p.target,  NULL};
+    char what[256];
+    snprintf(what, sizeof what, "building the plugin target '%s'", p.target);
+    if (build_step(what, build, o->debug, &err) != AERO_OK) {
+      code = fail(&err, AEH_EXIT_BEFORE_RUN);
+      goto done;
+    }
+    char file[NAME_MAX + 1];
+    snprintf(file, sizeof file, "%s.so", p.target);
+    snprintf(plugin, sizeof plugin, "%s/plugin/%s", build_dir, file);
+    if (!file_exists(plugin) &&
+        !find_plugin(build_dir, file, plugin, sizeof plugin, 0)) {
+      say("the build made no %s (does CMakeLists.txt call "
+          "aeromancy_add_plugin(%s ...)? set [build] target in "
+          "aeromancy.ini)",
+          file, p.target);
+      goto done;
+    }
+  }
+
+  joined = aeh_strv_join(&names, ",");
+  if (joined == NULL || aeh_strv_pushf(&sets, "AEROMANCY_STORE=%s", p.store) ||
+      aeh_strv_pushf(&sets, "AEROMANCY_PASSTHROUGH=%s", joined))
+    goto nomem;
+  envp = aeh_spawn_env_with(NULL, sets.v, sets.n);
+  if (envp == NULL || aeh_strv_push(&argv, aerohost) ||
+      aeh_strv_push(&argv, "run") || aeh_strv_push(&argv, plugin) ||
+      aeh_strv_push(&argv, "--dev"))
+    goto nomem;
+  if (push_aerohost_args(&argv, o, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  /* aerohost reads the project's aeromancy.ini from its folder, as it does
+   * in the container. */
+  if (chdir(p.dir) != 0) {
+    say("cannot enter %s: %s", p.dir, strerror(errno));
+    goto done;
+  }
+  if (o->debug)
+    show_command("running", aeh_strv_argv(&argv));
+  fflush(NULL);
+  execve(aerohost, aeh_strv_argv(&argv), envp);
+  say("cannot run %s: %s", aerohost, strerror(errno));
+  code = AEH_EXIT_INFRA;
+  goto done;
+nomem:
+  say("out of memory");
+  code = AEH_EXIT_INFRA;
+done:
+  free(envp);
+  free(joined);
+  free(aerohost);
+  free(build_dir);
+  aeh_strv_free(&names);
+  aeh_strv_free(&sets);
+  aeh_strv_free(&argv);
+  aeh_layout_free(&layout);
+  aeh_project_free(&p);
+  free(dir);
+  return code;
+}
+
+int aeh_go(const aeh_go_options *o) {
+  return o->dev ? dev(o) : production(o);
+}
+
+int aeh_go_image(const aeh_go_options *o) {
+  int code = AEH_EXIT_BEFORE_RUN;
+  aero_error err = AEH_ERROR_INIT;
+  aeh_project p = {0};
+  char *dir = NULL, *tag = NULL, *id = NULL;
+  if (check_options(o, &err) != AERO_OK ||
+      find_project_dir(o->project_dir, &dir, &err) != AERO_OK ||
+      aeh_project_load(dir, false, &p, &err) != AERO_OK ||
+      ensure_image(&p, o, &tag, &id, &err) != AERO_OK) {
+    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    goto done;
+  }
+  say("host image %s", tag);
+  printf("%s\n", id);
+  code = fflush(stdout) == 0 ? AEH_EXIT_OK : AEH_EXIT_INFRA;
+done:
+  free(id);
+  free(tag);
+  aeh_project_free(&p);
+  free(dir);
+  return code;
+}

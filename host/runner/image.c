@@ -1,0 +1,257 @@
+#include "image.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "process.h"
+
+/* What the image build needs from the context, and what it does not. */
+static const char *const context_roots[] = {
+    "Dockerfile", "CMakeLists.txt", "cmake", "sdk", "host", "plugins"};
+static const char *const context_skip[] = {"host/runner"};
+
+static int skipped_name(const char *name) {
+  size_t len = strlen(name);
+  return name[0] == '.' || (len > 0 && name[len - 1] == '~');
+}
+
+static aero_status walk(const char *context_dir, const char *rel,
+                        aeh_strv *files, aero_error *err) {
+  for (size_t i = 0; i < sizeof context_skip / sizeof *context_skip; i++)
+    if (strcmp(rel, context_skip[i]) == 0)
+      return AERO_OK;
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/%s", context_dir, rel) >=
+      (int)sizeof path)
+    return aeh_error_set(err, AERO_E_INVALID, "%s/%s: path too long",
+                         context_dir, rel);
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return AERO_OK; /* a missing root is the build's problem to report */
+  if (S_ISREG(st.st_mode))
+    return aeh_strv_push(files, rel) == AERO_OK
+               ? AERO_OK
+               : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (!S_ISDIR(st.st_mode))
+    return AERO_OK;
+  DIR *d = opendir(path);
+  if (d == NULL)
+    return aeh_error_set(err, AERO_E_IO, "cannot read %s: %s", path,
+                         strerror(errno));
+  aero_status status = AERO_OK;
+  struct dirent *de;
+  while (status == AERO_OK && (de = readdir(d)) != NULL) {
+    if (skipped_name(de->d_name))
+      continue;
+    char child[PATH_MAX];
+    if (snprintf(child, sizeof child, "%s/%s", rel, de->d_name) >=
+        (int)sizeof child) {
+      status = aeh_error_set(err, AERO_E_INVALID, "%s/%s: path too long", path,
+                             de->d_name);
+      break;
+    }
+    status = walk(context_dir, child, files, err);
+  }
+  closedir(d);
+  return status;
+}
+
+aero_status aeh_image_context_files(const char *context_dir, aeh_strv *files,
+                                    aero_error *err) {
+  for (size_t i = 0; i < sizeof context_roots / sizeof *context_roots; i++) {
+    aero_status st = walk(context_dir, context_roots[i], files, err);
+    if (st != AERO_OK)
+      return st;
+  }
+  aeh_strv_sort_unique(files);
+  return AERO_OK;
+}
+
+/* Adds a string with its terminating NUL, so that "ab"+"c" and "a"+"bc"
+ * never hash alike. */
+static int hash_str(EVP_MD_CTX *ctx, const char *s) {
+  return EVP_DigestUpdate(ctx, s, strlen(s) + 1);
+}
+
+static aero_status hash_file(EVP_MD_CTX *ctx, const char *path,
+                             aero_error *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return aeh_error_set(err, AERO_E_IO, "cannot read %s: %s", path,
+                         strerror(errno));
+  aero_status st = AERO_OK;
+  char buf[65536];
+  ssize_t got;
+  uint64_t total = 0;
+  while ((got = read(fd, buf, sizeof buf)) != 0) {
+    if (got < 0) {
+      if (errno == EINTR)
+        continue;
+      st = aeh_error_set(err, AERO_E_IO, "cannot read %s: %s", path,
+                         strerror(errno));
+      break;
+    }
+    total += (uint64_t)got;
+    if (!EVP_DigestUpdate(ctx, buf, (size_t)got)) {
+      st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed on %s", path);
+      break;
+    }
+  }
+  close(fd);
+  /* The length after the content delimits one file from the next. */
+  if (st == AERO_OK && !EVP_DigestUpdate(ctx, &total, sizeof total))
+    st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed on %s", path);
+  return st;
+}
+
+aero_status aeh_image_recipe_hash(const char *context_dir,
+                                  const aeh_strv *files, const char *base_image,
+                                  const aeh_strv *packages, char hex[65],
+                                  aero_error *err) {
+  aero_status st = AERO_OK;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+    st = aeh_error_set(err, AERO_E_NOMEM, "cannot start SHA-256");
+    goto done;
+  }
+  int ok = hash_str(ctx, "aeromancy image recipe 1") &&
+           hash_str(ctx, AERO_HOST_VERSION) &&
+           hash_str(ctx, base_image ? base_image : "");
+  for (size_t i = 0; ok && i < packages->n; i++)
+    ok = hash_str(ctx, packages->v[i]);
+  ok = ok && hash_str(ctx, "");
+  if (!ok) {
+    st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
+    goto done;
+  }
+  for (size_t i = 0; i < files->n; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", context_dir, files->v[i]);
+    if (!hash_str(ctx, files->v[i])) {
+      st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
+      goto done;
+    }
+    st = hash_file(ctx, path, err);
+    if (st != AERO_OK)
+      goto done;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+    st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
+    goto done;
+  }
+  for (unsigned i = 0; i < 32; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+done:
+  EVP_MD_CTX_free(ctx);
+  return st;
+}
+
+/* Whether the engine's error says the image does not exist (docker: "No
+ * such image", podman: "image not known"), as opposed to the engine being
+ * unreachable. */
+static int says_missing(const char *text) {
+  char lower[1024];
+  size_t i = 0;
+  for (; text[i] && i < sizeof lower - 1; i++)
+    lower[i] = (char)tolower((unsigned char)text[i]);
+  lower[i] = '\0';
+  return strstr(lower, "no such image") || strstr(lower, "image not known") ||
+         strstr(lower, "no such object");
+}
+
+aero_status aeh_image_inspect(const char *engine, const char *tag, char **id,
+                              aero_error *err) {
+  char *const argv[] = {(char *)engine, "image",     "inspect", "--format",
+                        "{{.Id}}",      (char *)tag, NULL};
+  aeh_spawn_out r = {0};
+  aero_status st = aeh_spawn_capture(argv, NULL, &r, err);
+  if (st != AERO_OK) {
+    if (err != NULL)
+      err->code = AERO_E_IO;
+    return AERO_E_IO;
+  }
+  if (r.code == 0 && r.out_len > 0) {
+    char *got = strndup(r.out, strcspn(r.out, "\r\n"));
+    st = got ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    if (got)
+      *id = got;
+  } else if (says_missing(r.err)) {
+    *id = NULL;
+  } else {
+    char line[512];
+    st = aeh_error_set(err, AERO_E_IO,
+                       "the container engine '%s' is not reachable: %s", engine,
+                       aeh_spawn_first_line(r.err, line, sizeof line));
+  }
+  aeh_spawn_out_free(&r);
+  return st;
+}
+
+aero_status aeh_image_build(const aeh_image_spec *s, aero_error *err) {
+  aero_status st = AERO_OK;
+  aeh_strv tar = AEH_STRV_INIT, build = AEH_STRV_INIT;
+  char *packages = aeh_strv_join(s->packages, " ");
+  if (packages == NULL)
+    goto nomem;
+  /* Exactly the files that were hashed, owned by root in the image. */
+  if (aeh_strv_push(&tar, "tar") || aeh_strv_push(&tar, "-C") ||
+      aeh_strv_push(&tar, s->context_dir) ||
+      aeh_strv_push(&tar, "--no-recursion") ||
+      aeh_strv_push(&tar, "--owner=0") || aeh_strv_push(&tar, "--group=0") ||
+      aeh_strv_push(&tar, "--numeric-owner") || aeh_strv_push(&tar, "-cf") ||
+      aeh_strv_push(&tar, "-") || aeh_strv_push(&tar, "--") ||
+      aeh_strv_extend(&tar, s->files))
+    goto nomem;
+  if (aeh_strv_push(&build, s->engine) || aeh_strv_push(&build, "build") ||
+      aeh_strv_push(&build, "-t") || aeh_strv_push(&build, s->tag) ||
+      aeh_strv_push(&build, "--label") ||
+      aeh_strv_pushf(&build, "org.aeromancy.recipe=%s", s->recipe) ||
+      aeh_strv_push(&build, "--label") ||
+      aeh_strv_pushf(&build, "org.aeromancy.host-version=%s",
+                     AERO_HOST_VERSION) ||
+      aeh_strv_push(&build, "--build-arg") ||
+      aeh_strv_pushf(&build, "EXTRA_DEBIAN_PACKAGES=%s", packages))
+    goto nomem;
+  if (s->base_image != NULL &&
+      (aeh_strv_push(&build, "--build-arg") ||
+       aeh_strv_pushf(&build, "BASE_IMAGE=%s", s->base_image)))
+    goto nomem;
+  if (s->no_cache && aeh_strv_push(&build, "--no-cache"))
+    goto nomem;
+  if (aeh_strv_push(&build, "-"))
+    goto nomem;
+  if (s->debug) {
+    char *b = aeh_strv_join(&build, " ");
+    fprintf(stderr, "aeromancy: tar -C %s -c <%zu files> | %s\n",
+            s->context_dir, s->files->n, b ? b : "?");
+    free(b);
+  }
+  int code = 0;
+  st = aeh_spawn_foreground(aeh_strv_argv(&tar), aeh_strv_argv(&build), NULL,
+                            true, &code, err);
+  if (st == AERO_OK && code != 0)
+    st = aeh_error_set(err, AERO_E_IO,
+                       "building the host image %s failed (%s exited %d; "
+                       "its output is above)",
+                       s->tag, s->engine, code);
+  goto done;
+nomem:
+  st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+done:
+  aeh_strv_free(&build);
+  aeh_strv_free(&tar);
+  free(packages);
+  return st;
+}
