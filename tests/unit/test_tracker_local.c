@@ -1,0 +1,750 @@
+/* tracker-local, driven through its backend vtable: the real plugin loaded
+ * with the real loader, real SQLite files in a temp folder, real fork. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "loader.h"
+
+static aeh_plugin *plugin;
+static const aero_backend_vtable *vt;
+
+typedef struct fixture {
+  char dir[256];   /* temp folder of the test */
+  char store[512]; /* dir/store */
+  void *handle;
+} fixture;
+
+/* ------------------------------------------------------------ helpers */
+
+static void remove_tree(const char *path) {
+  char cmd[PATH_MAX + 32];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *content) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fputs(content, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  static char buf[65536];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* Files under `path` (recursively), counted with find. */
+static int count_files(const char *path) {
+  char cmd[PATH_MAX + 64];
+  snprintf(cmd, sizeof cmd, "find '%s' -type f | wc -l", path);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  int n = -1;
+  assert_int_equal(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+/* One value from the store's database, through the sqlite3 tool. */
+static long long sql_int(const fixture *f, const char *query) {
+  char cmd[PATH_MAX + 512];
+  snprintf(cmd, sizeof cmd, "sqlite3 -batch -noheader '%s/aeromancy.db' \"%s\"",
+           f->store, query);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  long long v = -1;
+  assert_int_equal(fscanf(p, "%lld", &v), 1);
+  pclose(p);
+  return v;
+}
+
+static const char *sql_text(const fixture *f, const char *query) {
+  char cmd[PATH_MAX + 512];
+  snprintf(cmd, sizeof cmd, "sqlite3 -batch -noheader '%s/aeromancy.db' \"%s\"",
+           f->store, query);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  static char line[1024];
+  if (fgets(line, sizeof line, p) == NULL)
+    line[0] = '\0';
+  line[strcspn(line, "\n")] = '\0';
+  pclose(p);
+  return line;
+}
+
+static void open_store(fixture *f) {
+  aero_error err = AEH_ERROR_INIT;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  aero_status status = vt->open(&params, &f->handle, &err);
+  if (status != AERO_OK)
+    fail_msg("open: %s", err.message);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/aero-tl-XXXXXX");
+  if (mkdtemp(f->dir) == NULL)
+    return -1;
+  snprintf(f->store, sizeof f->store, "%s/store", f->dir);
+  open_store(f);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  if (f->handle != NULL)
+    vt->close(f->handle);
+  remove_tree(f->dir);
+  free(f);
+  return 0;
+}
+
+static int64_t begin(void *handle, bool dev, const char *job) {
+  static const char *const outputs[] = {"data"};
+  aero_kv config[] = {AERO_KV_DOUBLE("learning_rate", 0.5),
+                      AERO_KV_STRING("loss", "mse")};
+  static const char *const tags[] = {"t1", "t2"};
+  aero_kv env[] = {AERO_KV_STRING("git_commit", "c0ffee"),
+                   AERO_KV_STRING("future_fact", "kept")};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .entity = "",
+                         .project = "proj",
+                         .job_type = job,
+                         .outputs = outputs,
+                         .output_count = 1,
+                         .config = config,
+                         .config_count = 2,
+                         .tags = tags,
+                         .tag_count = 2,
+                         .environment = env,
+                         .environment_count = 2,
+                         .dev = dev};
+  aero_error err = AEH_ERROR_INIT;
+  int64_t id = 0;
+  if (vt->run_begin(handle, &rec, &id, &err) != AERO_OK)
+    fail_msg("run_begin: %s", err.message);
+  return id;
+}
+
+static aero_status end(void *handle, int64_t run, aero_run_state state,
+                       aero_error *err) {
+  aero_run_outcome out = {.struct_size = sizeof out,
+                          .state = state,
+                          .exit_code = state == AERO_RUN_OK ? 0 : 1,
+                          .signal = state == AERO_RUN_CRASHED ? 11 : 0};
+  return vt->run_end(handle, run, &out, err);
+}
+
+static void end_ok(void *handle, int64_t run) {
+  aero_error err = AEH_ERROR_INIT;
+  if (end(handle, run, AERO_RUN_OK, &err) != AERO_OK)
+    fail_msg("run_end: %s", err.message);
+}
+
+static aero_status put(void *handle, int64_t run, const char *name,
+                       const char *const *files, size_t count,
+                       const char *strip, aero_error *err) {
+  aero_artifact_ref ref = {
+      .entity = "", .project = "proj", .name = name, .version = -1};
+  aero_kv meta[] = {AERO_KV_INT("rows", 3)};
+  aero_output_desc desc =
+      AERO_OUTPUT(.name = name, .files = files, .file_count = count,
+                  .artifact_type = "dataset", .strip_prefix = strip,
+                  .metadata = meta, .metadata_count = 1);
+  return vt->put_output(handle, run, &ref, &desc, err);
+}
+
+static void put_ok(void *handle, int64_t run, const char *name,
+                   const char *file) {
+  aero_error err = AEH_ERROR_INIT;
+  if (put(handle, run, name, &file, 1, NULL, &err) != AERO_OK)
+    fail_msg("put_output: %s", err.message);
+}
+
+static aero_status resolve(void *handle, const char *name, int64_t version,
+                           bool dev, aero_artifact_version *out,
+                           aero_error *err) {
+  aero_artifact_ref ref = {
+      .entity = "", .project = "proj", .name = name, .version = version};
+  out->struct_size = sizeof *out;
+  return vt->resolve(handle, &ref, dev, out, err);
+}
+
+/* Publishes `content` as a new version of `name` in one whole run. */
+static void publish(void *handle, fixture *f, bool dev, const char *name,
+                    const char *content) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s.txt", f->dir, name);
+  write_file(path, content);
+  int64_t run = begin(handle, dev, "make");
+  put_ok(handle, run, name, path);
+  end_ok(handle, run);
+}
+
+typedef struct paths {
+  char items[16][PATH_MAX];
+  size_t count;
+} paths;
+
+static void collect(void *ctx, const char *path) {
+  paths *p = ctx;
+  if (p->count < 16)
+    snprintf(p->items[p->count++], PATH_MAX, "%s", path);
+}
+
+/* ------------------------------------------------------------- cases */
+
+static void test_open_creates_layout_and_schema(void **state) {
+  fixture *f = *state;
+  struct stat st;
+  const char *subs[] = {"aeromancy.db", "blobs", "views", "tmp"};
+  for (size_t i = 0; i < 4; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
+    assert_int_equal(stat(path, &st), 0);
+  }
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 1);
+  /* The tables other tools query by name. */
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                 "name IN ('runs', 'run_config', 'run_tags', 'metrics', "
+                 "'run_logs', 'artifacts', 'versions', 'version_files', "
+                 "'version_metadata', 'run_inputs', 'run_outputs', "
+                 "'run_env')"),
+      12);
+  assert_string_equal(sql_text(f, "PRAGMA journal_mode"), "wal");
+}
+
+static void test_run_records_config_tags_env(void **state) {
+  fixture *f = *state;
+  int64_t run = begin(f->handle, true, "train");
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs WHERE status = "
+                              "'running' AND mode = 'dev'"),
+                   1);
+  aero_metric m[] = {{"loss", 0.25}, {"acc", 0.75}};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->log_metrics(f->handle, run, m, 2, 3, &err), AERO_OK);
+  assert_int_equal(vt->log_metrics(f->handle, run, m, 1, AERO_NO_STEP, &err),
+                   AERO_OK);
+  aero_metric nan_metric = {"bad", 0.0 / 0.0};
+  assert_int_equal(vt->log_metrics(f->handle, run, &nan_metric, 1, 0, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "bad"));
+  assert_int_equal(vt->log_text(f->handle, run, AERO_LOG_INFO, "hello", &err),
+                   AERO_OK);
+  aero_run_outcome out = {.struct_size = sizeof out,
+                          .state = AERO_RUN_CRASHED,
+                          .exit_code = -1,
+                          .signal = 11,
+                          .message = "crashed with SIGSEGV"};
+  assert_int_equal(vt->run_end(f->handle, run, &out, &err), AERO_OK);
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM runs WHERE status = 'crashed' AND "
+                 "signal = 11 AND exit_code IS NULL AND ended_at >= "
+                 "started_at AND git_commit = 'c0ffee'"),
+      1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_config WHERE key = "
+                              "'learning_rate' AND type = 'double' AND value "
+                              "= 0.5"),
+                   1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_tags"), 2);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_env WHERE key = "
+                              "'future_fact' AND value = 'kept'"),
+                   1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics WHERE step = 3"),
+                   2);
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM metrics WHERE step IS NULL"), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_logs WHERE message "
+                              "= 'hello' AND level = 'info'"),
+                   1);
+  /* A run ends once. */
+  assert_int_equal(vt->run_end(f->handle, run, &out, &err), AERO_E_STATE);
+}
+
+static void test_put_publish_resolve_dedupe(void **state) {
+  fixture *f = *state;
+  aero_error err = AEH_ERROR_INIT;
+  aero_artifact_version v;
+  /* Nothing yet. */
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "proj/data"));
+
+  publish(f->handle, f, true, "data", "one\n");
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 0);
+  assert_true(v.dev);
+  assert_string_equal(v.type, "dataset");
+  int64_t first_id = v.id;
+
+  /* Identical content: the same version. */
+  publish(f->handle, f, true, "data", "one\n");
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 0);
+  assert_int_equal(v.id, first_id);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs WHERE "
+                              "version_id = (SELECT id FROM versions)"),
+                   2);
+
+  /* New content: the next number. */
+  publish(f->handle, f, true, "data", "two\n");
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 1);
+  assert_int_equal(resolve(f->handle, "data", 0, true, &v, &err), AERO_OK);
+  assert_int_equal(v.id, first_id);
+  assert_int_equal(resolve(f->handle, "data", 7, true, &v, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "proj/data:v7"));
+  assert_non_null(strstr(err.message, "latest is v1"));
+
+  /* Back to old content: a new latest, not v0 again (readers of `latest`
+   * must get what the producer made last). */
+  publish(f->handle, f, true, "data", "one\n");
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 2);
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM version_metadata WHERE key = 'rows' "
+                 "AND type = 'int' AND value = 3"),
+      3);
+}
+
+static void test_outputs_invisible_until_run_ok(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/a.txt", f->dir);
+  write_file(path, "pending\n");
+  aero_error err = AEH_ERROR_INIT;
+  aero_artifact_version v;
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err),
+                   AERO_E_NOT_FOUND);
+  end_ok(f->handle, run);
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+}
+
+static void test_failed_runs_publish_nothing(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/a.txt", f->dir);
+  const aero_run_state bad[] = {AERO_RUN_CRASHED, AERO_RUN_FAILED,
+                                AERO_RUN_TIMED_OUT, AERO_RUN_KILLED,
+                                AERO_RUN_BAILED};
+  for (size_t i = 0; i < 5; i++) {
+    char content[32];
+    snprintf(content, sizeof content, "attempt %zu\n", i);
+    write_file(path, content);
+    int64_t run = begin(f->handle, true, "make");
+    put_ok(f->handle, run, "data", path);
+    aero_error err = AEH_ERROR_INIT;
+    assert_int_equal(end(f->handle, run, bad[i], &err), AERO_OK);
+  }
+  aero_error err = AEH_ERROR_INIT;
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err),
+                   AERO_E_NOT_FOUND);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM version_files"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs WHERE status IN "
+                              "('crashed', 'failed', 'timed_out', 'killed', "
+                              "'bailed')"),
+                   5);
+}
+
+static void test_dev_and_prod_resolution(void **state) {
+  fixture *f = *state;
+  aero_error err = AEH_ERROR_INIT;
+  aero_artifact_version v;
+  publish(f->handle, f, true, "data", "dev zero\n");
+  /* Production never sees a dev version. */
+  assert_int_equal(resolve(f->handle, "data", -1, false, &v, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "only dev versions"));
+  assert_int_equal(resolve(f->handle, "data", 0, false, &v, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "is a dev version"));
+
+  publish(f->handle, f, false, "data", "prod one\n");
+  publish(f->handle, f, true, "data", "dev two\n");
+  assert_int_equal(resolve(f->handle, "data", -1, false, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 1); /* numbers are shared by both modes */
+  assert_false(v.dev);
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 2);
+  assert_true(v.dev);
+  assert_int_equal(resolve(f->handle, "data", 2, false, &v, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "latest production version: v1"));
+
+  /* Production content equal to a dev version still makes a production
+   * version; dev content equal to the latest version it sees reuses it. */
+  publish(f->handle, f, false, "data", "dev two\n");
+  assert_int_equal(resolve(f->handle, "data", -1, false, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 3);
+  assert_false(v.dev);
+  publish(f->handle, f, true, "data", "dev two\n");
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 3);
+}
+
+static void test_materialized_files_read_only_right_bytes(void **state) {
+  fixture *f = *state;
+  char tree[PATH_MAX], sub[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+  snprintf(tree, sizeof tree, "%s/out", f->dir);
+  snprintf(sub, sizeof sub, "%s/out/sub", f->dir);
+  snprintf(a, sizeof a, "%s/out/a.csv", f->dir);
+  snprintf(b, sizeof b, "%s/out/sub/b.csv", f->dir);
+  assert_int_equal(mkdir(tree, 0755), 0);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  write_file(a, "x,y\n1,2\n");
+  write_file(b, "bee\n");
+  int64_t run = begin(f->handle, true, "make");
+  const char *files[] = {tree};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(put(f->handle, run, "data", files, 1, NULL, &err), AERO_OK);
+  end_ok(f->handle, run);
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+
+  paths got = {0};
+  char dir[1024];
+  assert_int_equal(
+      vt->materialize(f->handle, v.id, collect, &got, dir, sizeof dir, &err),
+      AERO_OK);
+  assert_int_equal(got.count, 2);
+  char want[PATH_MAX];
+  /* A folder without strip_prefix keeps its base name. */
+  snprintf(want, sizeof want, "%s/out/a.csv", dir);
+  assert_string_equal(got.items[0], want);
+  snprintf(want, sizeof want, "%s/out/sub/b.csv", dir);
+  assert_string_equal(got.items[1], want);
+  assert_string_equal(read_file(got.items[0]), "x,y\n1,2\n");
+  assert_string_equal(read_file(got.items[1]), "bee\n");
+  for (size_t i = 0; i < 2; i++) {
+    struct stat st;
+    assert_int_equal(stat(got.items[i], &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0444);
+  }
+  assert_true(dir[0] == '/');
+
+  /* Materializing again reuses the view. */
+  paths again = {0};
+  assert_int_equal(
+      vt->materialize(f->handle, v.id, collect, &again, dir, sizeof dir, &err),
+      AERO_OK);
+  assert_int_equal(again.count, 2);
+  assert_string_equal(again.items[1], got.items[1]);
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/tmp", f->store);
+  assert_int_equal(count_files(tmp), 0);
+}
+
+static void test_strip_prefix_and_bad_names(void **state) {
+  fixture *f = *state;
+  char d1[PATH_MAX], d2[PATH_MAX], a1[PATH_MAX], a2[PATH_MAX];
+  snprintf(d1, sizeof d1, "%s/one", f->dir);
+  snprintf(d2, sizeof d2, "%s/two", f->dir);
+  snprintf(a1, sizeof a1, "%s/one/a.txt", f->dir);
+  snprintf(a2, sizeof a2, "%s/two/a.txt", f->dir);
+  assert_int_equal(mkdir(d1, 0755), 0);
+  assert_int_equal(mkdir(d2, 0755), 0);
+  write_file(a1, "1");
+  write_file(a2, "2");
+  int64_t run = begin(f->handle, true, "make");
+  aero_error err = AEH_ERROR_INIT;
+  const char *both[] = {a1, a2};
+  /* Two files with one base name clash. */
+  assert_int_equal(put(f->handle, run, "data", both, 2, NULL, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "'a.txt'"));
+  /* With strip_prefix they keep their folders. */
+  assert_int_equal(put(f->handle, run, "data", both, 2, f->dir, &err), AERO_OK);
+  /* A path outside strip_prefix. */
+  assert_int_equal(put(f->handle, run, "data", both, 2, d1, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "not under strip_prefix"));
+  /* A missing file. */
+  const char *missing[] = {"/nonexistent/file"};
+  assert_int_equal(put(f->handle, run, "data", missing, 1, NULL, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "/nonexistent/file"));
+  /* strip_prefix that removes everything. */
+  const char *one[] = {a1};
+  assert_int_equal(put(f->handle, run, "data", one, 1, a1, &err),
+                   AERO_E_INVALID);
+  end_ok(f->handle, run);
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM version_files WHERE path "
+                              "IN ('one/a.txt', 'two/a.txt')"),
+                   2);
+}
+
+static void test_redeclare_copies_nothing(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/big.bin", f->dir);
+  FILE *out = fopen(path, "wb");
+  assert_non_null(out);
+  for (int i = 0; i < 300000; i++)
+    fprintf(out, "%d\n", i);
+  fclose(out);
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  end_ok(f->handle, run);
+  char blobs[1024];
+  snprintf(blobs, sizeof blobs, "%s/blobs", f->store);
+  assert_int_equal(count_files(blobs), 1);
+  char hash[65];
+  FILE *p = NULL;
+  char cmd[PATH_MAX + 32];
+  snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+  p = popen(cmd, "r");
+  assert_int_equal(fscanf(p, "%64s", hash), 1);
+  pclose(p);
+  char blob[PATH_MAX];
+  snprintf(blob, sizeof blob, "%s/%.2s/%s", blobs, hash, hash + 2);
+  struct stat before, after;
+  assert_int_equal(stat(blob, &before), 0); /* named by its SHA-256 */
+  assert_int_equal(before.st_mode & 0777, 0444);
+
+  usleep(20000); /* a copy would get a visibly newer mtime */
+  run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  end_ok(f->handle, run);
+  assert_int_equal(stat(blob, &after), 0);
+  assert_int_equal(after.st_ino, before.st_ino);
+  assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  assert_int_equal(count_files(blobs), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+}
+
+static void test_corrupt_database(void **state) {
+  fixture *f = *state;
+  vt->close(f->handle);
+  f->handle = NULL;
+  char db[PATH_MAX];
+  snprintf(db, sizeof db, "%s/aeromancy.db", f->store);
+  char wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+  snprintf(wal, sizeof wal, "%s-wal", db);
+  snprintf(shm, sizeof shm, "%s-shm", db);
+  unlink(wal);
+  unlink(shm);
+  write_file(db, "this is not a database, it is a text file of some length "
+                 "that fills more than the header of a SQLite file would\n");
+  void *handle = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  assert_int_equal(vt->open(&params, &handle, &err), AERO_E_STORE);
+  assert_null(handle);
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "%s: not a database (file is corrupt?)", db);
+  assert_string_equal(err.message, want);
+}
+
+static void test_unwritable_store(void **state) {
+  fixture *f = *state;
+  void *handle = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  char file[PATH_MAX];
+  snprintf(file, sizeof file, "%s/plain-file", f->dir);
+  write_file(file, "x");
+  char below[PATH_MAX + 8];
+  snprintf(below, sizeof below, "%s/store", file);
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = below};
+  assert_int_not_equal(vt->open(&params, &handle, &err), AERO_OK);
+  assert_null(handle);
+  assert_non_null(strstr(err.message, below));
+  assert_null(strchr(err.message, '\n'));
+}
+
+/* N processes, each with its own handle, publish distinct content to one
+ * artifact at once: every version number is handed out exactly once and
+ * nothing is lost. */
+static void test_concurrent_publishers(void **state) {
+  fixture *f = *state;
+  enum { N = 8, EACH = 3 };
+  pid_t pids[N];
+  for (int i = 0; i < N; i++) {
+    pids[i] = fork();
+    assert_true(pids[i] >= 0);
+    if (pids[i] == 0) {
+      void *h = NULL;
+      aero_error err = AEH_ERROR_INIT;
+      aero_backend_open_params params = {.struct_size = sizeof params,
+                                         .location = f->store};
+      if (vt->open(&params, &h, &err) != AERO_OK) {
+        fprintf(stderr, "child %d: %s\n", i, err.message);
+        _exit(1);
+      }
+      for (int k = 0; k < EACH; k++) {
+        char path[PATH_MAX], content[64];
+        snprintf(path, sizeof path, "%s/c%d-%d.txt", f->dir, i, k);
+        snprintf(content, sizeof content, "child %d item %d\n", i, k);
+        write_file(path, content);
+        int64_t run = begin(h, true, "make");
+        const char *files[] = {path};
+        if (put(h, run, "shared", files, 1, NULL, &err) != AERO_OK ||
+            end(h, run, AERO_RUN_OK, &err) != AERO_OK) {
+          fprintf(stderr, "child %d: %s\n", i, err.message);
+          _exit(1);
+        }
+      }
+      vt->close(h);
+      _exit(0);
+    }
+  }
+  for (int i = 0; i < N; i++) {
+    int status = 0;
+    assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions WHERE "
+                              "published = 1"),
+                   N * EACH);
+  assert_int_equal(sql_int(f, "SELECT count(DISTINCT version) FROM versions"),
+                   N * EACH);
+  assert_int_equal(sql_int(f, "SELECT min(version) FROM versions"), 0);
+  assert_int_equal(sql_int(f, "SELECT max(version) FROM versions"),
+                   N * EACH - 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs WHERE status = 'ok'"),
+                   N * EACH);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), N * EACH);
+}
+
+static void test_enospc(void **state) {
+  fixture *f = *state;
+  char mnt[PATH_MAX];
+  snprintf(mnt, sizeof mnt, "%s/tiny", f->dir);
+  assert_int_equal(mkdir(mnt, 0755), 0);
+  if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
+    int e = errno;
+    rmdir(mnt);
+    char why[128];
+    snprintf(why, sizeof why,
+             "cannot mount a tiny tmpfs (%s): ENOSPC case "
+             "not checked",
+             strerror(e));
+    fprintf(stderr, "SKIP: %s\n", why);
+    skip();
+  }
+  char store[PATH_MAX + 8];
+  snprintf(store, sizeof store, "%s/store", mnt);
+  void *h = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = store};
+  aero_status status = vt->open(&params, &h, &err);
+  if (status != AERO_OK) {
+    umount(mnt);
+    fail_msg("open on tmpfs: %s", err.message);
+  }
+  char big[PATH_MAX];
+  snprintf(big, sizeof big, "%s/big.bin", f->dir);
+  FILE *out = fopen(big, "wb");
+  for (int i = 0; i < (2 << 20) / 16; i++)
+    fprintf(out, "%015d\n", i);
+  fclose(out);
+  int64_t run = begin(h, true, "make");
+  const char *files[] = {big};
+  status = put(h, run, "data", files, 1, NULL, &err);
+  char msg[AERO_ERROR_MESSAGE_MAX];
+  snprintf(msg, sizeof msg, "%s", err.message);
+  end_ok(h, run);
+  aero_artifact_version v;
+  aero_status found = resolve(h, "data", -1, true, &v, &err);
+  vt->close(h);
+  char blobs[PATH_MAX + 16];
+  snprintf(blobs, sizeof blobs, "%s/blobs", store);
+  int leftovers = count_files(blobs);
+  assert_int_equal(umount(mnt), 0);
+  assert_int_equal(status, AERO_E_NOSPACE);
+  assert_non_null(strstr(msg, store));
+  assert_non_null(strstr(msg, big));
+  assert_int_equal(found, AERO_E_NOT_FOUND);
+  assert_int_equal(leftovers, 0); /* the temp file was removed */
+}
+
+static int group_setup(void **state) {
+  (void)state;
+  const char *dir = getenv("AEROMANCY_PLUGIN_PATH");
+  if (dir == NULL) {
+    fprintf(stderr, "AEROMANCY_PLUGIN_PATH is not set (run through ctest)\n");
+    return -1;
+  }
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/tracker-local.so", dir);
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_plugin_load(path, AERO_PLUGIN_BACKEND, &plugin, &err) != AERO_OK) {
+    fprintf(stderr, "%s\n", err.message);
+    return -1;
+  }
+  vt = aeh_plugin_backend(plugin);
+  return vt != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  aeh_plugin_unload(plugin);
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_open_creates_layout_and_schema,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_run_records_config_tags_env, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_put_publish_resolve_dedupe, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_outputs_invisible_until_run_ok,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_runs_publish_nothing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_dev_and_prod_resolution, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(
+          test_materialized_files_read_only_right_bytes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_strip_prefix_and_bad_names, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_redeclare_copies_nothing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_database, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unwritable_store, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_concurrent_publishers, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
