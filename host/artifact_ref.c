@@ -51,7 +51,9 @@ static aero_status take_part(const char *text, const char *start, size_t len,
     if (!part_char(start[i])) {
       char why[64];
       unsigned char c = (unsigned char)start[i];
-      if (c > 0x20 && c < 0x7f)
+      if (c == ' ')
+        snprintf(why, sizeof why, "spaces are not allowed");
+      else if (c > 0x20 && c < 0x7f)
         snprintf(why, sizeof why, "'%c' is not allowed", c);
       else
         snprintf(why, sizeof why, "character 0x%02x is not allowed", c);
