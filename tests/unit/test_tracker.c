@@ -1,0 +1,581 @@
+/* The host side of tracking: opening a store through tracker-local.so,
+ * tracked runs with inputs fixed at start, overrides, and every tracker
+ * call an action makes, on a real graph, a real store and real fork. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "graph.h"
+#include "tracker.h"
+
+typedef struct fixture {
+  char dir[256];
+  char store_dir[300];
+  aeh_store *store;
+  aero_graph *graph;
+  aeh_session session;
+  const char *overrides[4];
+} fixture;
+
+static aero_status noop_run(void *data, aero_tracker *tracker,
+                            aero_error *err) {
+  (void)data;
+  (void)tracker;
+  (void)err;
+  return AERO_OK;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void write_file(const char *path, const char *content) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fputs(content, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+static const char *read_file(const char *path) {
+  static char buf[4096];
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static const char *sql(const fixture *f, const char *query) {
+  static char line[4096];
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd,
+           "sqlite3 -batch -noheader -separator '|' '%s/aeromancy.db' \"%s\"",
+           f->store_dir, query);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(line, 1, sizeof line - 1, p);
+  line[n] = '\0';
+  while (n > 0 && line[n - 1] == '\n')
+    line[--n] = '\0';
+  pclose(p);
+  return line;
+}
+
+static void add_action(aero_graph *graph, const char *job, const char *output,
+                       const char *parent) {
+  const char *outputs[] = {output};
+  const char *parents[] = {parent};
+  aero_kv config[] = {AERO_KV_INT("epochs", 3)};
+  aero_action_desc desc =
+      AERO_ACTION(.job_type = job, .outputs = outputs, .output_count = 1,
+                  .parents = parents, .parent_count = parent != NULL ? 1 : 0,
+                  .config = config, .config_count = 1, .run = noop_run);
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_graph_add(graph, &desc, &err) != AERO_OK)
+    fail_msg("graph_add: %s", err.message);
+}
+
+static aeh_action *action_named(const fixture *f, const char *job) {
+  for (size_t i = 0; i < aeh_graph_count(f->graph); i++) {
+    aeh_action *a = aeh_graph_at(f->graph, i);
+    if (strcmp(a->job_type, job) == 0)
+      return a;
+  }
+  fail_msg("no action %s", job);
+  return NULL;
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/aero-trk-XXXXXX");
+  if (mkdtemp(f->dir) == NULL)
+    return -1;
+  snprintf(f->store_dir, sizeof f->store_dir, "%s/store", f->dir);
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_store_open(NULL, f->store_dir, &f->store, &err) != AERO_OK) {
+    fprintf(stderr, "store: %s\n", err.message);
+    return -1;
+  }
+  /* ingest -> raw -> train -> model -> evaluate -> report */
+  f->graph = aeh_graph_new("proj");
+  add_action(f->graph, "ingest", "raw", NULL);
+  add_action(f->graph, "train", "model", "raw");
+  add_action(f->graph, "evaluate", "report", "model");
+  if (aeh_graph_validate(f->graph, &err) != AERO_OK) {
+    fprintf(stderr, "graph: %s\n", err.message);
+    return -1;
+  }
+  static const char *const tags[] = {"nightly"};
+  f->session = (aeh_session){.entity = "",
+                             .project = "proj",
+                             .dev = true,
+                             .tags = tags,
+                             .tag_count = 1,
+                             .overrides = f->overrides};
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  aeh_graph_free(f->graph);
+  aeh_store_close(f->store);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  free(f);
+  return 0;
+}
+
+static aeh_run *begin(fixture *f, const char *job) {
+  aeh_run *run = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_run_begin(f->store, &f->session, f->graph, action_named(f, job), &run,
+                    &err) != AERO_OK)
+    fail_msg("run_begin %s: %s", job, err.message);
+  return run;
+}
+
+static void end(aeh_run *run, aero_run_state state) {
+  aero_run_outcome out = {.struct_size = sizeof out,
+                          .state = state,
+                          .exit_code = state == AERO_RUN_OK ? 0 : 1};
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_run_end(run, &out, &err) != AERO_OK)
+    fail_msg("run_end: %s", err.message);
+}
+
+static aero_status declare(aeh_run *run, const char *name, const char *file,
+                           aero_error *err) {
+  const char *files[] = {file};
+  aero_output_desc desc = AERO_OUTPUT(.name = name, .files = files,
+                                      .file_count = 1, .artifact_type = "t");
+  return aeh_tracker_declare_output(aeh_run_tracker(run), &desc, err);
+}
+
+/* Runs `job` and declares `output` with `content`, ending OK. */
+static void produce(fixture *f, const char *job, const char *output,
+                    const char *content) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s.txt", f->dir, output);
+  write_file(path, content);
+  aeh_run *run = begin(f, job);
+  aero_error err = AEH_ERROR_INIT;
+  if (declare(run, output, path, &err) != AERO_OK)
+    fail_msg("declare_output: %s", err.message);
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+}
+
+/* ------------------------------------------------------------- cases */
+
+static void test_inputs_flow_from_parent_outputs(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "rows\n");
+  aeh_run *run = begin(f, "train");
+  aero_input in = {.struct_size = sizeof in};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(
+      aeh_tracker_declare_input(aeh_run_tracker(run), "raw", &in, &err),
+      AERO_OK);
+  assert_string_equal(in.artifact, "proj/raw:v0");
+  assert_string_equal(in.artifact_type, "t");
+  assert_int_equal(in.path_count, 1);
+  assert_string_equal(read_file(in.paths[0]), "rows\n");
+  struct stat st;
+  assert_int_equal(stat(in.paths[0], &st), 0);
+  assert_int_equal(st.st_mode & 0222, 0); /* read-only */
+  assert_int_equal(strncmp(in.paths[0], in.directory, strlen(in.directory)), 0);
+  int64_t id = aeh_run_id(run);
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  char q[256];
+  snprintf(q, sizeof q,
+           "SELECT a.name || ':v' || v.version FROM run_inputs i JOIN "
+           "versions v ON v.id = i.version_id JOIN artifacts a ON a.id = "
+           "v.artifact_id WHERE i.run_id = %lld",
+           (long long)id);
+  assert_string_equal(sql(f, q), "raw:v0");
+  snprintf(q, sizeof q,
+           "SELECT job_type, mode, status FROM runs WHERE id = %lld",
+           (long long)id);
+  assert_string_equal(sql(f, q), "train|dev|ok");
+  snprintf(q, sizeof q,
+           "SELECT key || '=' || value FROM run_config WHERE run_id = %lld",
+           (long long)id);
+  assert_string_equal(sql(f, q), "epochs=3");
+  snprintf(q, sizeof q, "SELECT tag FROM run_tags WHERE run_id = %lld",
+           (long long)id);
+  assert_string_equal(sql(f, q), "nightly");
+}
+
+static void test_inputs_fixed_at_start(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "first\n");
+  aeh_run *train = begin(f, "train"); /* fixes raw:v0 now */
+  produce(f, "ingest", "raw", "second\n");
+  aero_input in = {.struct_size = sizeof in};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(
+      aeh_tracker_declare_input(aeh_run_tracker(train), "raw", &in, &err),
+      AERO_OK);
+  assert_string_equal(in.artifact, "proj/raw:v0");
+  assert_string_equal(read_file(in.paths[0]), "first\n");
+  /* An explicit latest asks for what is latest now. */
+  assert_int_equal(aeh_tracker_declare_input(aeh_run_tracker(train),
+                                             "raw:latest", &in, &err),
+                   AERO_OK);
+  assert_string_equal(in.artifact, "proj/raw:v1");
+  end(train, AERO_RUN_OK);
+  aeh_run_free(train);
+}
+
+static void test_missing_input_fails_and_is_recorded(void **state) {
+  fixture *f = *state;
+  aeh_run *run = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
+                                 action_named(f, "train"), &run, &err),
+                   AERO_E_NOT_FOUND);
+  assert_null(run);
+  assert_string_equal(err.message,
+                      "input 'raw' does not exist in the store (run its "
+                      "producer first, or check --only)");
+  assert_string_equal(
+      sql(f, "SELECT status || '|' || message FROM runs"),
+      "failed|input 'raw' does not exist in the store (run its producer "
+      "first, or check --only)");
+}
+
+static void test_override_pins_input(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "v0\n");
+  produce(f, "ingest", "raw", "v1\n");
+  f->overrides[0] = "raw:v0";
+  f->session.override_count = 1;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_session_check_overrides(&f->session, &err), AERO_OK);
+  aeh_run *run = begin(f, "train");
+  aero_input in = {.struct_size = sizeof in};
+  assert_int_equal(
+      aeh_tracker_declare_input(aeh_run_tracker(run), "raw", &in, &err),
+      AERO_OK);
+  assert_string_equal(in.artifact, "proj/raw:v0");
+  assert_string_equal(read_file(in.paths[0]), "v0\n");
+  /* The override wins over an explicit version, too. */
+  assert_int_equal(
+      aeh_tracker_declare_input(aeh_run_tracker(run), "proj/raw:v1", &in, &err),
+      AERO_OK);
+  assert_string_equal(in.artifact, "proj/raw:v0");
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+
+  /* A pin to a version that does not exist fails the run at start. */
+  f->overrides[0] = "proj/raw:v9";
+  run = NULL;
+  assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
+                                 action_named(f, "train"), &run, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "--artifact-override"));
+  assert_non_null(strstr(err.message, "raw:v9"));
+  assert_null(strchr(err.message, '\n'));
+}
+
+static void test_check_overrides(void **state) {
+  fixture *f = *state;
+  aero_error err = AEH_ERROR_INIT;
+  f->session.override_count = 1;
+  f->overrides[0] = "raw";
+  assert_int_equal(aeh_session_check_overrides(&f->session, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "explicit version"));
+  f->overrides[0] = "../raw:v1";
+  assert_int_equal(aeh_session_check_overrides(&f->session, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "'../raw:v1'"));
+  f->overrides[0] = "raw:v1";
+  f->overrides[1] = "proj/raw:v2";
+  f->session.override_count = 2;
+  assert_int_equal(aeh_session_check_overrides(&f->session, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "twice"));
+  f->overrides[1] = "other/raw:v2"; /* another project's raw: fine */
+  assert_int_equal(aeh_session_check_overrides(&f->session, &err), AERO_OK);
+}
+
+static void test_declare_output_checks_names(void **state) {
+  fixture *f = *state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/x.txt", f->dir);
+  write_file(path, "x");
+  aeh_run *run = begin(f, "ingest");
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(declare(run, "../raw", path, &err), AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "'../raw'"));
+  assert_int_equal(declare(run, "raw:v3", path, &err), AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "must not have a version"));
+  assert_int_equal(declare(run, "model", path, &err), AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "'model' is not one of the outputs"));
+  assert_non_null(strstr(err.message, "(raw)"));
+  assert_int_equal(declare(run, "proj/raw", path, &err), AERO_OK);
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  assert_string_equal(
+      sql(f, "SELECT name || ':v' || version FROM artifact_versions"),
+      "raw:v0");
+}
+
+static void test_failed_run_publishes_nothing(void **state) {
+  fixture *f = *state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/x.txt", f->dir);
+  write_file(path, "x");
+  aeh_run *run = begin(f, "ingest");
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(declare(run, "raw", path, &err), AERO_OK);
+  end(run, AERO_RUN_CRASHED);
+  aeh_run_free(run);
+  assert_string_equal(sql(f, "SELECT count(*) FROM versions"), "0");
+}
+
+static void test_metrics_and_logs(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  aero_tracker *t = aeh_run_tracker(run);
+  aero_error err = AEH_ERROR_INIT;
+  aero_metric good[] = {{"loss", 0.5}, {"acc", 0.25}};
+  assert_int_equal(aeh_tracker_log_metrics(t, good, 2, 0, &err), AERO_OK);
+  assert_int_equal(aeh_tracker_log_metrics(t, good, 1, 1, &err), AERO_OK);
+  assert_int_equal(aeh_tracker_log_metrics(t, good, 1, AERO_NO_STEP, &err),
+                   AERO_OK);
+  aero_metric inf = {"loss", 1.0 / 0.0};
+  assert_int_equal(aeh_tracker_log_metrics(t, &inf, 1, 0, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "'loss'"));
+  aero_metric empty = {"", 1.0};
+  assert_int_equal(aeh_tracker_log_metrics(t, &empty, 1, 0, &err),
+                   AERO_E_INVALID);
+  assert_int_equal(aeh_tracker_log_metrics(t, good, 1, -5, &err),
+                   AERO_E_INVALID);
+  aeh_tracker_log_text(t, AERO_LOG_INFO, "hello\n");
+  int64_t id = aeh_run_id(run);
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  char q[256];
+  snprintf(q, sizeof q,
+           "SELECT group_concat(key || '@' || ifnull(step, '-'), ',') FROM "
+           "(SELECT * FROM metrics WHERE run_id = %lld ORDER BY id)",
+           (long long)id);
+  assert_string_equal(sql(f, q), "loss@0,acc@0,loss@1,loss@-");
+  assert_string_equal(sql(f, "SELECT message FROM run_logs"), "hello");
+}
+
+static void test_calls_outside_a_run(void **state) {
+  fixture *f = *state;
+  aero_error err = AEH_ERROR_INIT;
+  aero_input in = {.struct_size = sizeof in};
+  assert_int_equal(aeh_tracker_declare_input(NULL, "raw", &in, &err),
+                   AERO_E_STATE);
+  aero_metric m = {"x", 1};
+  assert_int_equal(aeh_tracker_log_metrics(NULL, &m, 1, 0, &err), AERO_E_STATE);
+  aeh_run *run = begin(f, "ingest");
+  aero_tracker *t = aeh_run_tracker(run);
+  end(run, AERO_RUN_OK);
+  /* After the run ended (in-process actions keep the pointer). */
+  assert_int_equal(aeh_tracker_log_metrics(t, &m, 1, 0, &err), AERO_E_STATE);
+  assert_non_null(strstr(err.message, "outside an action's run"));
+  assert_int_equal(declare(run, "raw", "/etc/hostname", &err), AERO_E_STATE);
+  assert_null(aeh_tracker_workdir(t));
+  aeh_run_free(run);
+}
+
+static void test_workdir_and_bailout(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  aero_tracker *t = aeh_run_tracker(run);
+  const char *dir = aeh_tracker_workdir(t);
+  assert_non_null(dir);
+  char saved[512];
+  snprintf(saved, sizeof saved, "%s", dir);
+  assert_int_equal(strncmp(saved, f->store_dir, strlen(f->store_dir)), 0);
+  char inner[600];
+  snprintf(inner, sizeof inner, "%s/scratch.txt", saved);
+  write_file(inner, "temporary");
+  assert_false(aeh_tracker_bailed(t));
+  assert_int_equal(aeh_tracker_bailout(t, "looking at things"), AERO_E_BAILOUT);
+  assert_true(aeh_tracker_bailed(t));
+  end(run, AERO_RUN_BAILED);
+  struct stat st;
+  assert_int_equal(stat(saved, &st), 0);
+  aeh_run_free(run);
+  assert_int_not_equal(stat(saved, &st), 0); /* removed with the run */
+}
+
+/* The real process model: the host records begin and end; a forked child
+ * abandons the inherited handle and makes the tracker calls on its own. */
+static void test_forked_child_tracks_through_its_own_handle(void **state) {
+  fixture *f = *state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/child.txt", f->dir);
+  write_file(path, "from the child\n");
+  aeh_run *run = begin(f, "ingest");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    aeh_store_after_fork(f->store);
+    aero_error err = AEH_ERROR_INIT;
+    aero_metric m = {"rows", 1};
+    if (declare(run, "raw", path, &err) != AERO_OK ||
+        aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, 0, &err) !=
+            AERO_OK) {
+      fprintf(stderr, "child: %s\n", err.message);
+      _exit(1);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  assert_string_equal(
+      sql(f, "SELECT name || ':v' || version FROM artifact_versions"),
+      "raw:v0");
+  assert_string_equal(sql(f, "SELECT count(*) FROM metrics"), "1");
+  /* The host's own handle still works after the child is gone. */
+  produce(f, "ingest", "raw", "later\n");
+  assert_string_equal(sql(f, "SELECT max(version) FROM versions"), "1");
+}
+
+static void test_skipped_run_recorded(void **state) {
+  fixture *f = *state;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_run_record_skipped(f->store, &f->session,
+                                          action_named(f, "evaluate"),
+                                          "parent [train] failed", &err),
+                   AERO_OK);
+  assert_string_equal(sql(f, "SELECT job_type || '|' || status || '|' || "
+                             "message FROM runs"),
+                      "evaluate|skipped|parent [train] failed");
+}
+
+static void test_prod_never_reads_dev(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "dev data\n");
+  f->session.dev = false;
+  aeh_run *run = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
+                                 action_named(f, "train"), &run, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "input 'raw' has only dev versions"));
+  produce(f, "ingest", "raw", "prod data\n");
+  run = begin(f, "train");
+  aero_input in = {.struct_size = sizeof in};
+  assert_int_equal(
+      aeh_tracker_declare_input(aeh_run_tracker(run), "raw", &in, &err),
+      AERO_OK);
+  assert_string_equal(in.artifact, "proj/raw:v1");
+  assert_string_equal(read_file(in.paths[0]), "prod data\n");
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  assert_string_equal(sql(f, "SELECT mode FROM runs WHERE id = (SELECT "
+                             "max(id) FROM runs)"),
+                      "prod");
+}
+
+/* ------------------------------------------------- opening the store */
+
+static void test_store_location_precedence(void **state) {
+  fixture *f = *state;
+  char env_store[512], ini_store[512], ini[512], xdg[512];
+  snprintf(env_store, sizeof env_store, "%s/env-store", f->dir);
+  snprintf(ini_store, sizeof ini_store, "%s/ini-store", f->dir);
+  snprintf(ini, sizeof ini, "%s/aeromancy.ini", f->dir);
+  snprintf(xdg, sizeof xdg, "%s/xdg", f->dir);
+  write_file(ini, "[store]\npath = ini-store\n");
+  setenv("AEROMANCY_CONFIG", ini, 1);
+  setenv("AEROMANCY_STORE", env_store, 1);
+  aeh_store *s = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_store_open(NULL, NULL, &s, &err), AERO_OK);
+  assert_string_equal(aeh_store_location(s), env_store);
+  aeh_store_close(s);
+  unsetenv("AEROMANCY_STORE");
+  /* A relative [store] path is relative to the ini file's folder. */
+  assert_int_equal(aeh_store_open(NULL, NULL, &s, &err), AERO_OK);
+  assert_string_equal(aeh_store_location(s), ini_store);
+  aeh_store_close(s);
+  unsetenv("AEROMANCY_CONFIG");
+  char no_ini[600];
+  snprintf(no_ini, sizeof no_ini, "%s/none.ini", f->dir);
+  setenv("AEROMANCY_CONFIG", no_ini, 1);
+  setenv("XDG_DATA_HOME", xdg, 1);
+  assert_int_equal(aeh_store_open(NULL, NULL, &s, &err), AERO_OK);
+  char want[600];
+  snprintf(want, sizeof want, "%s/aeromancy", xdg);
+  assert_string_equal(aeh_store_location(s), want);
+  aeh_store_close(s);
+  unsetenv("XDG_DATA_HOME");
+  unsetenv("AEROMANCY_CONFIG");
+  struct stat st;
+  assert_int_equal(stat(env_store, &st), 0);
+  assert_int_equal(stat(ini_store, &st), 0);
+}
+
+static void test_store_open_errors(void **state) {
+  fixture *f = *state;
+  aeh_store *s = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_store_open("nosuch", f->store_dir, &s, &err),
+                   AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "tracker-nosuch.so"));
+  assert_null(s);
+  assert_int_equal(aeh_store_open("../x", f->store_dir, &s, &err),
+                   AERO_E_INVALID);
+  /* A corrupt database file: one line naming it. */
+  char bad[512], db[600];
+  snprintf(bad, sizeof bad, "%s/bad-store", f->dir);
+  assert_int_equal(mkdir(bad, 0755), 0);
+  snprintf(db, sizeof db, "%s/aeromancy.db", bad);
+  write_file(db, "garbage garbage garbage garbage garbage garbage garbage "
+                 "garbage garbage garbage garbage garbage garbage garbage\n");
+  assert_int_equal(aeh_store_open(NULL, bad, &s, &err), AERO_E_STORE);
+  char want[700];
+  snprintf(want, sizeof want, "%s: not a database (file is corrupt?)", db);
+  assert_string_equal(err.message, want);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+#define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+      CASE(test_inputs_flow_from_parent_outputs),
+      CASE(test_inputs_fixed_at_start),
+      CASE(test_missing_input_fails_and_is_recorded),
+      CASE(test_override_pins_input),
+      CASE(test_check_overrides),
+      CASE(test_declare_output_checks_names),
+      CASE(test_failed_run_publishes_nothing),
+      CASE(test_metrics_and_logs),
+      CASE(test_calls_outside_a_run),
+      CASE(test_workdir_and_bailout),
+      CASE(test_forked_child_tracks_through_its_own_handle),
+      CASE(test_skipped_run_recorded),
+      CASE(test_prod_never_reads_dev),
+      CASE(test_store_location_precedence),
+      CASE(test_store_open_errors),
+#undef CASE
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
