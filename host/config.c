@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,27 +23,65 @@ const char *aeh_config_default_path(const char *project_dir, char *buf,
 
 /* Debian's inih is built without INI_HANDLER_LINENO, so the line number
  * comes from our own reader: inih reads one line, then reports what is on
- * it, so the count of lines read is the line of the entry being reported. */
+ * it, so the count of lines read is the line of the entry being reported.
+ * That only holds while every line fits inih's buffer, so a longer line is
+ * an error (inih would silently split it into two lines). */
 typedef struct load_state {
   aeh_config *cfg;
   FILE *file;
   int line;
   size_t cap;
   int failed_alloc;
+  int read_errno;     /* set when reading failed (e.g. a directory) */
+  char raw[1024];     /* the line inih is handling, as read */
+  char last_key[256]; /* the key of inih's previous handler call */
+  int error_line;     /* a rejection of ours, reported over inih's */
+  char error[256];
 } load_state;
+
+static void reject_line(load_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void reject_line(load_state *st, const char *fmt, ...) {
+  if (st->error_line != 0)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(st->error, sizeof st->error, fmt, ap);
+  va_end(ap);
+  st->error_line = st->line;
+}
 
 static char *read_line(char *buf, int size, void *stream) {
   load_state *st = stream;
+  if (st->error_line != 0)
+    return NULL; /* stop at our first rejection */
   char *got = fgets(buf, size, st->file);
-  if (got != NULL)
-    st->line++;
+  if (got == NULL) {
+    if (ferror(st->file))
+      st->read_errno = errno ? errno : EIO;
+    return NULL;
+  }
+  st->line++;
+  size_t len = strlen(buf);
+  if (len > 0 && buf[len - 1] != '\n') {
+    /* The buffer is full: fine only if the line ends right here. */
+    int c = getc(st->file);
+    if (c == '\r') {
+      int next = getc(st->file);
+      if (next != '\n' && next != EOF)
+        ungetc(next, st->file);
+    } else if (c != '\n' && c != EOF) {
+      reject_line(st, "line too long (at most %d characters)", size - 1);
+      return NULL;
+    }
+  }
+  snprintf(st->raw, sizeof st->raw, "%s", buf);
   return got;
 }
 
-static int on_entry(void *user, const char *section, const char *key,
-                    const char *value) {
-  load_state *st = user;
-  int line = st->line;
+static int add_entry(load_state *st, const char *section, const char *key,
+                     const char *value) {
   aeh_config *cfg = st->cfg;
   if (cfg->count == st->cap) {
     size_t cap = st->cap ? st->cap * 2 : 16;
@@ -57,7 +97,7 @@ static int on_entry(void *user, const char *section, const char *key,
   e->section = strdup(section);
   e->key = strdup(key);
   e->value = strdup(value);
-  e->line = line;
+  e->line = st->line;
   if (!e->section || !e->key || !e->value) {
     free(e->section);
     free(e->key);
@@ -67,6 +107,74 @@ static int on_entry(void *user, const char *section, const char *key,
   }
   cfg->count++;
   return 1;
+}
+
+/* The raw line as inih may hand over a continuation: leading and trailing
+ * space removed, and with `strip_comment` an inline "; comment" too (inih
+ * versions differ on that). */
+static void continuation_text(const char *raw, int strip_comment, char *out,
+                              size_t size) {
+  while (*raw == ' ' || *raw == '\t')
+    raw++;
+  size_t n = 0;
+  int was_space = 0;
+  for (; raw[n] != '\0' && n + 1 < size; n++) {
+    if (strip_comment && was_space && raw[n] == ';')
+      break;
+    was_space = isspace((unsigned char)raw[n]);
+    out[n] = raw[n];
+  }
+  while (n > 0 && isspace((unsigned char)out[n - 1]))
+    n--;
+  out[n] = '\0';
+}
+
+/* inih reads an indented line after a key as a continuation of that key's
+ * value (as Python's configparser does). Indenting keys is common style,
+ * and a continuation would silently replace the value with the line's
+ * text, so an indented "key = value" is read as the key it looks like, and
+ * any other continuation is an error. */
+static int on_continuation(load_state *st, const char *section, const char *key,
+                           const char *text) {
+  size_t name_len = strcspn(text, "=:");
+  const char *rest = text + name_len;
+  size_t key_len = name_len;
+  while (key_len > 0 && isspace((unsigned char)text[key_len - 1]))
+    key_len--;
+  int looks_like_key = *rest != '\0' && key_len > 0 && key_len < 256;
+  for (size_t i = 0; looks_like_key && i < key_len; i++) {
+    char c = text[i];
+    looks_like_key =
+        isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+  }
+  if (!looks_like_key) {
+    reject_line(st,
+                "indented line continues the value of '%s' (multi-line "
+                "values are not supported: write the value on one line)",
+                key);
+    return 0;
+  }
+  char name[256];
+  snprintf(name, sizeof name, "%.*s", (int)key_len, text);
+  rest++;
+  while (isspace((unsigned char)*rest))
+    rest++;
+  return add_entry(st, section, name, rest);
+}
+
+static int on_entry(void *user, const char *section, const char *key,
+                    const char *value) {
+  load_state *st = user;
+  if ((st->raw[0] == ' ' || st->raw[0] == '\t') &&
+      strcmp(key, st->last_key) == 0) {
+    char text[sizeof st->raw], bare[sizeof st->raw];
+    continuation_text(st->raw, 0, text, sizeof text);
+    continuation_text(st->raw, 1, bare, sizeof bare);
+    if (strcmp(text, value) == 0 || strcmp(bare, value) == 0)
+      return on_continuation(st, section, key, bare);
+  }
+  snprintf(st->last_key, sizeof st->last_key, "%s", key);
+  return add_entry(st, section, key, value);
 }
 
 aero_status aeh_config_load(const char *path, int required, aeh_config *out,
@@ -82,27 +190,38 @@ aero_status aeh_config_load(const char *path, int required, aeh_config *out,
                          "%s: cannot read configuration: %s", path,
                          strerror(errno));
   }
-  load_state st = {.cfg = &cfg, .file = f};
-  int rc = ini_parse_stream(read_line, &st, on_entry, &st);
+  load_state *st = calloc(1, sizeof *st);
+  if (st == NULL) {
+    fclose(f);
+    return aeh_error_set(err, AERO_E_NOMEM, "%s: out of memory", path);
+  }
+  st->cfg = &cfg;
+  st->file = f;
+  int rc = ini_parse_stream(read_line, st, on_entry, st);
   fclose(f);
-  if (st.failed_alloc) {
+  aero_status status = AERO_OK;
+  if (st->failed_alloc)
+    status = aeh_error_set(err, AERO_E_NOMEM, "%s: out of memory", path);
+  else if (st->read_errno != 0)
+    status = aeh_error_set(err, AERO_E_IO, "%s: cannot read configuration: %s",
+                           path, strerror(st->read_errno));
+  else if (st->error_line != 0 && (rc <= 0 || st->error_line <= rc))
+    status = aeh_error_set(err, AERO_E_CONFIG, "%s:%d: %s", path,
+                           st->error_line, st->error);
+  else if (rc < 0)
+    status =
+        aeh_error_set(err, AERO_E_IO, "%s: cannot read configuration", path);
+  else if (rc > 0)
+    status = aeh_error_set(err, AERO_E_CONFIG,
+                           "%s:%d: malformed line (expected [section], "
+                           "key = value, or a ; comment)",
+                           path, rc);
+  free(st);
+  if (status == AERO_OK && (cfg.path = strdup(path)) == NULL)
+    status = aeh_error_set(err, AERO_E_NOMEM, "%s: out of memory", path);
+  if (status != AERO_OK) {
     aeh_config_free(&cfg);
-    return aeh_error_set(err, AERO_E_NOMEM, "%s: out of memory", path);
-  }
-  if (rc != 0) {
-    aeh_config_free(&cfg);
-    if (rc < 0)
-      return aeh_error_set(err, AERO_E_IO, "%s: cannot read configuration",
-                           path);
-    return aeh_error_set(err, AERO_E_CONFIG,
-                         "%s:%d: malformed line (expected [section], "
-                         "key = value, or a ; comment)",
-                         path, rc);
-  }
-  cfg.path = strdup(path);
-  if (cfg.path == NULL) {
-    aeh_config_free(&cfg);
-    return aeh_error_set(err, AERO_E_NOMEM, "%s: out of memory", path);
+    return status;
   }
   *out = cfg;
   return AERO_OK;

@@ -1,0 +1,264 @@
+/* aeromancy.ini through inih: entries with their real line numbers, the
+ * default path, malformed files named with file and line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char ini_path[64];
+
+static const char *write_ini(const char *text) {
+  snprintf(ini_path, sizeof ini_path, "/tmp/aero-test-config-XXXXXX");
+  int fd = mkstemp(ini_path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return ini_path;
+}
+
+static void load_ok(const char *text, aeh_config *cfg) {
+  aero_error err = AEH_ERROR_INIT;
+  const char *path = write_ini(text);
+  if (aeh_config_load(path, 1, cfg, &err) != AERO_OK)
+    fail_msg("%s", err.message);
+  assert_string_equal(cfg->path, path);
+  unlink(path);
+}
+
+/* Loads `text` expecting AERO_E_CONFIG with "PATH:<rest>". */
+static void load_fails(const char *text, const char *rest) {
+  aero_error err = AEH_ERROR_INIT;
+  aeh_config cfg = {.count = 99};
+  const char *path = write_ini(text);
+  aero_status rc = aeh_config_load(path, 1, &cfg, &err);
+  char want[512];
+  snprintf(want, sizeof want, "%s:%s", path, rest);
+  unlink(path);
+  if (rc != AERO_E_CONFIG || strcmp(err.message, want) != 0)
+    fail_msg("expected %s \"%s\"\n got %s \"%s\"", "E_CONFIG", want,
+             aero_status_name(rc), err.message);
+  assert_int_equal(cfg.count, 99); /* out untouched on failure */
+  assert_null(strchr(err.message, '\n'));
+}
+
+static void entries_keep_sections_values_and_lines(void **state) {
+  (void)state;
+  aeh_config cfg;
+  load_ok("top = level\n"          /* 1 */
+          "; a comment\n"          /* 2 */
+          "# another comment\n"    /* 3 */
+          "\n"                     /* 4 */
+          "[project]\n"            /* 5 */
+          "name = aerodemo\n"      /* 6 */
+          "[flags]\n"              /* 7 */
+          "epochs=3\n"             /* 8 */
+          "learning-rate : 0.5\n"  /* 9 */
+          "notes = a b ; inline\n" /* 10 */
+          "  indented = yes\n"     /* 11 */
+          "epochs = 4\n",          /* 12 */
+          &cfg);
+  assert_int_equal(cfg.count, 7);
+  assert_string_equal(cfg.entries[0].section, "");
+  assert_string_equal(cfg.entries[0].key, "top");
+  assert_int_equal(cfg.entries[0].line, 1);
+  assert_string_equal(cfg.entries[1].section, "project");
+  assert_int_equal(cfg.entries[1].line, 6);
+  assert_string_equal(aeh_config_get(&cfg, "flags", "learning-rate"), "0.5");
+  assert_string_equal(aeh_config_get(&cfg, "flags", "notes"), "a b");
+  assert_string_equal(aeh_config_get(&cfg, "flags", "indented"), "yes");
+  assert_int_equal(aeh_config_find(&cfg, "flags", "indented")->line, 11);
+  /* Later lines override earlier ones. */
+  assert_string_equal(aeh_config_get(&cfg, "flags", "epochs"), "4");
+  assert_int_equal(aeh_config_find(&cfg, "flags", "epochs")->line, 12);
+  assert_null(aeh_config_get(&cfg, "flags", "name"));
+  assert_null(aeh_config_find(&cfg, "nosuch", "epochs"));
+  aeh_config_free(&cfg);
+  assert_int_equal(cfg.count, 0);
+  assert_null(cfg.entries);
+}
+
+/* Indented keys are common style; inih reads the second one as a
+ * continuation of the first, which would silently change its value. */
+static void indented_keys_stay_keys(void **state) {
+  (void)state;
+  aeh_config cfg;
+  load_ok("[flags]\n"
+          "    epochs = 3\n"
+          "    learning_rate = 0.1\n"
+          "    notes: x ; comment\n",
+          &cfg);
+  assert_int_equal(cfg.count, 3);
+  assert_string_equal(aeh_config_get(&cfg, "flags", "epochs"), "3");
+  assert_string_equal(aeh_config_get(&cfg, "flags", "learning_rate"), "0.1");
+  assert_int_equal(aeh_config_find(&cfg, "flags", "learning_rate")->line, 3);
+  assert_string_equal(aeh_config_get(&cfg, "flags", "notes"), "x");
+  assert_int_equal(aeh_config_find(&cfg, "flags", "notes")->line, 4);
+  aeh_config_free(&cfg);
+}
+
+static void continuation_lines_are_rejected(void **state) {
+  (void)state;
+  load_fails("[container]\n"
+             "run_args = -v /a:/a\n"
+             "    -v /b:/b\n",
+             "3: indented line continues the value of 'run_args' "
+             "(multi-line values are not supported: write the value on one "
+             "line)");
+}
+
+static void malformed_lines_name_file_and_line(void **state) {
+  (void)state;
+  load_fails("[flags]\nepochs = 3\n[unclosed\n",
+             "3: malformed line (expected [section], key = value, or a ; "
+             "comment)");
+  load_fails("; fine\n\n[flags]\njust some words\n",
+             "4: malformed line (expected [section], key = value, or a ; "
+             "comment)");
+  /* The first bad line is the one reported. */
+  load_fails("[a]\nbad one\nbad two\n",
+             "2: malformed line (expected [section], key = value, or a ; "
+             "comment)");
+}
+
+static void long_lines_are_an_error_not_a_split(void **state) {
+  (void)state;
+  char text[1200];
+  char value[1000];
+  memset(value, 'v', sizeof value - 1);
+  value[sizeof value - 1] = '\0';
+  snprintf(text, sizeof text, "[store]\n\npath = %s\nnext = 1\n", value);
+  aero_error err = AEH_ERROR_INIT;
+  aeh_config cfg;
+  const char *path = write_ini(text);
+  assert_int_equal(aeh_config_load(path, 1, &cfg, &err), AERO_E_CONFIG);
+  char want[128];
+  snprintf(want, sizeof want, "%s:3: line too long (at most ", path);
+  if (strncmp(err.message, want, strlen(want)) != 0)
+    fail_msg("got: %s", err.message);
+  unlink(path);
+}
+
+static void line_of_exact_buffer_length_is_fine(void **state) {
+  (void)state;
+  /* 199 characters and a newline: the longest line inih's buffer of 200
+   * holds; the newline must not count as another line. */
+  char text[400];
+  char value[200];
+  size_t prefix = strlen("key = ");
+  memset(value, 'x', 199 - prefix);
+  value[199 - prefix] = '\0';
+  snprintf(text, sizeof text, "[s]\nkey = %s\nafter = 2\n", value);
+  aeh_config cfg;
+  load_ok(text, &cfg);
+  assert_int_equal(cfg.count, 2);
+  assert_int_equal(strlen(aeh_config_get(&cfg, "s", "key")), 199 - prefix);
+  assert_int_equal(aeh_config_find(&cfg, "s", "after")->line, 3);
+  aeh_config_free(&cfg);
+}
+
+static void last_line_without_newline(void **state) {
+  (void)state;
+  aeh_config cfg;
+  load_ok("[s]\na = 1\nb = 2", &cfg);
+  assert_string_equal(aeh_config_get(&cfg, "s", "b"), "2");
+  assert_int_equal(aeh_config_find(&cfg, "s", "b")->line, 3);
+  aeh_config_free(&cfg);
+}
+
+static void missing_file(void **state) {
+  (void)state;
+  aero_error err = AEH_ERROR_INIT;
+  aeh_config cfg = {.count = 5};
+  assert_int_equal(aeh_config_load("/nonexistent/aeromancy.ini", 0, &cfg, &err),
+                   AERO_OK);
+  assert_int_equal(cfg.count, 0);
+  assert_null(cfg.path);
+  aeh_config_free(&cfg);
+  assert_int_equal(aeh_config_load("/nonexistent/aeromancy.ini", 1, &cfg, &err),
+                   AERO_E_NOT_FOUND);
+  assert_string_equal(err.message, "/nonexistent/aeromancy.ini: cannot read "
+                                   "configuration: No such file or directory");
+}
+
+static void directory_is_an_error(void **state) {
+  (void)state;
+  char dir[] = "/tmp/aero-test-config-dir-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[128];
+  snprintf(path, sizeof path, "%s/aeromancy.ini", dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+  aero_error err = AEH_ERROR_INIT;
+  aeh_config cfg;
+  assert_int_equal(aeh_config_load(path, 0, &cfg, &err), AERO_E_IO);
+  char want[256];
+  snprintf(want, sizeof want, "%s: cannot read configuration: Is a directory",
+           path);
+  assert_string_equal(err.message, want);
+  rmdir(path);
+  rmdir(dir);
+}
+
+static void default_path(void **state) {
+  (void)state;
+  char buf[256];
+  unsetenv("AEROMANCY_CONFIG");
+  assert_string_equal(aeh_config_default_path(NULL, buf, sizeof buf),
+                      "aeromancy.ini");
+  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf),
+                      "/proj/aeromancy.ini");
+  assert_string_equal(aeh_config_default_path("", buf, sizeof buf),
+                      "aeromancy.ini");
+  setenv("AEROMANCY_CONFIG", "/etc/custom.ini", 1);
+  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf),
+                      "/etc/custom.ini");
+  setenv("AEROMANCY_CONFIG", "", 1);
+  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf),
+                      "/proj/aeromancy.ini");
+  unsetenv("AEROMANCY_CONFIG");
+}
+
+static void parse_bool_table(void **state) {
+  (void)state;
+  static const struct {
+    const char *text;
+    int rc, value;
+  } cases[] = {
+      {"1", 0, 1},      {"true", 0, 1}, {"TRUE", 0, 1},  {"Yes", 0, 1},
+      {"on", 0, 1},     {"0", 0, 0},    {"false", 0, 0}, {"no", 0, 0},
+      {"OFF", 0, 0},    {"", -1, 7},    {"2", -1, 7},    {"truthy", -1, 7},
+      {" true", -1, 7}, {"y", -1, 7},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    int value = 7;
+    int rc = aeh_config_parse_bool(cases[c].text, &value);
+    if (rc != cases[c].rc || value != cases[c].value)
+      fail_msg("'%s': rc %d value %d", cases[c].text, rc, value);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(entries_keep_sections_values_and_lines),
+      cmocka_unit_test(indented_keys_stay_keys),
+      cmocka_unit_test(continuation_lines_are_rejected),
+      cmocka_unit_test(malformed_lines_name_file_and_line),
+      cmocka_unit_test(long_lines_are_an_error_not_a_split),
+      cmocka_unit_test(line_of_exact_buffer_length_is_fine),
+      cmocka_unit_test(last_line_without_newline),
+      cmocka_unit_test(missing_file),
+      cmocka_unit_test(directory_is_an_error),
+      cmocka_unit_test(default_path),
+      cmocka_unit_test(parse_bool_table),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
