@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Tracking end to end: aerohost runs the trk_pipeline fixture (ingest ->
+# raw, train -> model, evaluate -> report) on a real store, and the
+# database is checked with sqlite3: runs, config, tags, metrics with steps,
+# inputs and outputs with versions, the plugin's SHA-256, overrides, bad
+# names, missing inputs, and dev/prod separation.
+. "$(dirname "$0")/../lib.sh"
+
+PLUGIN="$AERO_FIXTURES/trk_pipeline.so"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_GIT_BRANCH AEROMANCY_GIT_MESSAGE \
+  AEROMANCY_GIT_REMOTE AEROMANCY_IMAGE_ID AEROMANCY_PACKAGES_FILE \
+  AEROMANCY_PASSTHROUGH
+cd "$AERO_TMP" || exit 1
+
+# versions_of RUN_ID TABLE: "name:vN" of a run's inputs or outputs, sorted.
+versions_of() {
+  sql "SELECT group_concat(x, ' ') FROM (SELECT a.name || ':v' || v.version
+       AS x FROM $2 r JOIN versions v ON v.id = r.version_id
+       JOIN artifacts a ON a.id = v.artifact_id WHERE r.run_id = $1
+       ORDER BY x)"
+}
+# last_run JOB: id of the latest run of JOB.
+last_run() {
+  sql "SELECT max(id) FROM runs WHERE job_type = '$1'"
+}
+
+case_ dev_run_records_everything
+run "$AEROHOST" run "$PLUGIN" --dev --tags a,b
+assert_rc 0
+assert_eq "$(sql "SELECT group_concat(job_type || ':' || mode || ':' || status
+  || ':' || exit_code, ' ') FROM runs")" \
+  "ingest:dev:ok:0 train:dev:ok:0 evaluate:dev:ok:0"
+assert_eq "$(sql "SELECT job_group FROM runs WHERE job_type = 'ingest'")" data
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE ended_at >= started_at
+  AND started_at > 1600000000000000000")" 3
+train=$(last_run train)
+assert_eq "$(sql "SELECT group_concat(key || '=' || type || ':' || value, ' ')
+  FROM (SELECT * FROM run_config WHERE run_id = $train ORDER BY key)")" \
+  "learning_rate=double:0.25 shuffle=bool:1 steps=int:3"
+assert_eq "$(sql "SELECT group_concat(tag, ',') FROM (SELECT tag FROM run_tags
+  WHERE run_id = $train ORDER BY tag)")" "a,b"
+assert_eq "$(sql "SELECT count(*) FROM run_tags")" 6
+assert_eq "$(sql "SELECT group_concat(key || '@' || step || '=' || value, ' ')
+  FROM (SELECT * FROM metrics WHERE run_id = $train ORDER BY step)")" \
+  "loss@0=1.0 loss@1=0.5 loss@2=0.333333333333333"
+assert_eq "$(sql "SELECT key || ':' || ifnull(step, 'none') || '=' || value
+  FROM metrics WHERE run_id = $(last_run ingest)")" "bytes:none=5.0"
+assert_eq "$(sql "SELECT count(*) FROM metrics WHERE run_id =
+  $(last_run evaluate) AND step IS NULL")" 2
+assert_eq "$(versions_of "$train" run_inputs)" "raw:v0"
+assert_eq "$(versions_of "$train" run_outputs)" "model:v0"
+assert_eq "$(versions_of "$(last_run evaluate)" run_inputs)" "model:v0"
+assert_eq "$(versions_of "$(last_run evaluate)" run_outputs)" "report:v0"
+assert_eq "$(sql "SELECT message FROM run_logs WHERE run_id = $train")" \
+  "trained on trk/raw:v0"
+assert_contains "$err" "[train model] trained on trk/raw:v0"
+assert_eq "$(sql "SELECT project || '/' || name || ':' || type || ':' || mode
+  FROM artifact_versions WHERE name = 'raw'")" "trk/raw:dataset:dev"
+assert_eq "$(sql "SELECT key || '=' || value FROM version_metadata")" "bytes=5"
+sha=$(sha256sum "$PLUGIN" | cut -d' ' -f1)
+assert_eq "$(sql "SELECT count(DISTINCT plugin_sha256) || ':' ||
+  plugin_sha256 FROM runs")" "1:$sha"
+assert_eq "$(sql "SELECT plugin_path FROM runs LIMIT 1")" "$PLUGIN"
+assert_eq "$(sql "SELECT abi_version || ' ' || (host_version <> '') || ' ' ||
+  (hostname <> '') FROM runs LIMIT 1")" "1.0 1 1"
+assert_contains "$(sql "SELECT command_line FROM runs LIMIT 1")" \
+  "run $PLUGIN --dev --tags a,b"
+# The file behind raw:v0 is the blob of what ingest wrote.
+blob=$(sql "SELECT sha256 FROM version_files f JOIN artifact_versions v
+  ON v.version_id = f.version_id WHERE v.name = 'raw'")
+assert_eq "$blob" "$(printf hello | sha256sum | cut -d' ' -f1)"
+[[ -f $AEROMANCY_STORE/blobs/${blob:0:2}/${blob:2} ]] || fail "no blob $blob"
+
+case_ rerun_reuses_versions
+run "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 0
+assert_eq "$(sql "SELECT count(*) FROM versions")" 3
+assert_eq "$(versions_of "$(last_run train)" run_outputs)" "model:v0"
+
+case_ override_pins_an_input
+run "$AEROHOST" run "$PLUGIN" --dev -- --content other
+assert_rc 0
+assert_eq "$(versions_of "$(last_run train)" run_inputs)" "raw:v1"
+run "$AEROHOST" run "$PLUGIN" --dev --only train --artifact-override raw:v0
+assert_rc 0
+assert_eq "$(versions_of "$(last_run train)" run_inputs)" "raw:v0"
+assert_contains "$err" "trained on trk/raw:v0"
+# The pinned input made the same model as the first run: its content.
+model=$(versions_of "$(last_run train)" run_outputs)
+assert_eq "$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
+  ON v.version_id = f.version_id WHERE v.name || ':v' || v.version =
+  '$model'")" \
+  "$(printf 'model of hello (from trk/raw:v0)' | sha256sum | cut -d' ' -f1)"
+run "$AEROHOST" run "$PLUGIN" --dev --only train --artifact-override raw:v7
+assert_rc 1
+assert_contains "$err" "input 'raw' (pinned by --artifact-override)"
+assert_contains "$err" "raw:v7"
+run "$AEROHOST" run "$PLUGIN" --dev --artifact-override raw
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "needs an explicit version"
+
+case_ bad_output_name_fails_the_action
+before=$(sql "SELECT count(*) FROM versions")
+run "$AEROHOST" run "$PLUGIN" --dev -- --out-name ../x
+assert_rc 1
+assert_contains "$err" "invalid artifact name '../x'"
+assert_contains "$(sql "SELECT status || ': ' || message FROM runs WHERE
+  job_type = 'ingest' ORDER BY id DESC LIMIT 1")" \
+  "failed: aero_declare_output: invalid artifact name '../x'"
+run "$AEROHOST" run "$PLUGIN" --dev -- --out-name model
+assert_rc 1
+assert_contains "$err" "'model' is not one of the outputs action [ingest]"
+assert_eq "$(sql "SELECT count(*) FROM versions")" "$before"
+
+case_ missing_input_fails_clearly
+run env AEROMANCY_STORE="$AERO_TMP/empty" "$AEROHOST" run "$PLUGIN" --dev \
+  --only train
+assert_rc 1
+assert_contains "$err" "input 'raw' does not exist in the store (run its producer first, or check --only)"
+assert_eq "$(sqlite3 "$AERO_TMP/empty/aeromancy.db" "SELECT job_type || ':' ||
+  status FROM runs WHERE job_type = 'train'")" "train:failed"
+run "$AEROHOST" run "$PLUGIN" --dev -- --extra-input nosuch
+assert_rc 1
+assert_contains "$err" "input 'nosuch' does not exist in the store"
+
+case_ production_refuses_without_runner_env
+runs=$(sql "SELECT count(*) FROM runs")
+run "$AEROHOST" run "$PLUGIN"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "production run needs the runner's environment (AEROMANCY_GIT_COMMIT is not set): run it with \`aeromancy go\`, or pass --dev"
+run env AEROMANCY_GIT_COMMIT=abc "$AEROHOST" run "$PLUGIN"
+assert_rc 3
+assert_contains "$err" "AEROMANCY_IMAGE_ID is not set"
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$runs"
+
+case_ dev_and_prod_are_apart
+export AEROMANCY_GIT_COMMIT=0123456789abcdef AEROMANCY_IMAGE_ID=sha256:feed \
+  AEROMANCY_GIT_BRANCH=feature AEROMANCY_PASSTHROUGH=TOKEN_A,TOKEN_B
+printf 'ii  libc6  2.36\n' >"$AERO_TMP/packages.txt"
+export AEROMANCY_PACKAGES_FILE="$AERO_TMP/packages.txt" TOKEN_A=s3cret-value
+# Only dev versions exist: production does not read them.
+run "$AEROHOST" run "$PLUGIN" --only train
+assert_rc 1
+assert_contains "$err" "input 'raw' has only dev versions"
+run "$AEROHOST" run "$PLUGIN"
+assert_rc 0
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE mode = 'prod' AND status =
+  'ok' AND git_commit = '0123456789abcdef' AND image_id = 'sha256:feed' AND
+  git_branch = 'feature' AND packages = 'ii  libc6  2.36' || char(10) AND
+  passthrough_env = 'TOKEN_A,TOKEN_B'")" 3
+[[ $(sqlite3 "$AEROMANCY_STORE/aeromancy.db" .dump) != *s3cret-value* ]] ||
+  fail "a passthrough value reached the store"
+# Production's versions are its own, numbered after the dev ones.
+prod_raw=$(versions_of "$(last_run train)" run_inputs)
+assert_eq "$(sql "SELECT mode FROM artifact_versions WHERE name || ':v' ||
+  version = '$prod_raw'")" prod
+assert_eq "$(sql "SELECT count(*) FROM run_inputs i JOIN runs r ON r.id =
+  i.run_id JOIN versions v ON v.id = i.version_id WHERE r.mode = 'prod' AND
+  v.mode = 'dev'")" 0
+# Dev sees production versions: the latest raw is the production one.
+run "$AEROHOST" run "$PLUGIN" --dev --only train
+assert_rc 0
+assert_eq "$(versions_of "$(last_run train)" run_inputs)" "$prod_raw"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_GIT_BRANCH \
+  AEROMANCY_PASSTHROUGH AEROMANCY_PACKAGES_FILE TOKEN_A
+
+done_
