@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The local store through aerohost: where it is (flag, environment,
+# aeromancy.ini, XDG default), its layout, concurrent aerohost processes on
+# one store, kill -9 in the middle of a run, and the one-line errors for a
+# corrupt database and an unusable folder.
+. "$(dirname "$0")/../lib.sh"
+
+PLUGIN="$AERO_FIXTURES/trk_pipeline.so"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+
+db_of() { sqlite3 -batch -noheader "$1/aeromancy.db" "$2"; }
+
+case_ location_precedence
+mkdir -p "$AERO_TMP/proj"
+printf '[store]\npath = from-ini\n' >"$AERO_TMP/proj/aeromancy.ini"
+(cd "$AERO_TMP/proj" && env -u AEROMANCY_STORE "$AEROHOST" run "$PLUGIN" \
+  --dev --only ingest >/dev/null 2>&1)
+assert_eq "$(db_of "$AERO_TMP/proj/from-ini" "SELECT count(*) FROM runs")" 1
+(cd "$AERO_TMP/proj" && AEROMANCY_STORE="$AERO_TMP/from-env" "$AEROHOST" run \
+  "$PLUGIN" --dev --only ingest >/dev/null 2>&1)
+assert_eq "$(db_of "$AERO_TMP/from-env" "SELECT count(*) FROM runs")" 1
+(cd "$AERO_TMP/proj" && AEROMANCY_STORE="$AERO_TMP/from-env" "$AEROHOST" run \
+  "$PLUGIN" --dev --only ingest --store "$AERO_TMP/from-flag" >/dev/null 2>&1)
+assert_eq "$(db_of "$AERO_TMP/from-flag" "SELECT count(*) FROM runs")" 1
+assert_eq "$(db_of "$AERO_TMP/from-env" "SELECT count(*) FROM runs")" 1
+env -u AEROMANCY_STORE "$AEROHOST" run "$PLUGIN" --dev --only ingest \
+  >/dev/null 2>&1
+assert_eq "$(db_of "$HOME/.local/share/aeromancy" "SELECT count(*) FROM
+  runs")" 1
+env -u AEROMANCY_STORE XDG_DATA_HOME="$AERO_TMP/xdg" "$AEROHOST" run \
+  "$PLUGIN" --dev --only ingest >/dev/null 2>&1
+assert_eq "$(db_of "$AERO_TMP/xdg/aeromancy" "SELECT count(*) FROM runs")" 1
+
+case_ layout_and_read_only_files
+run "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 0
+assert_eq "$(sql "PRAGMA journal_mode")" wal
+assert_eq "$(sql "PRAGMA user_version")" 1
+for blob in "$AEROMANCY_STORE"/blobs/*/*; do
+  name="$(basename "$(dirname "$blob")")$(basename "$blob")"
+  assert_eq "$(sha256sum "$blob" | cut -d' ' -f1)" "$name" "blob name"
+  assert_eq "$(stat -c %a "$blob")" 444 "blob mode"
+done
+view=$(sql "SELECT version_id FROM artifact_versions WHERE name = 'raw'")
+assert_eq "$(cat "$AEROMANCY_STORE/views/$view/raw.txt")" hello
+assert_eq "$(stat -c %a "$AEROMANCY_STORE/views/$view/raw.txt")" 444
+assert_eq "$(find "$AEROMANCY_STORE/tmp" -mindepth 1 | wc -l)" 0 \
+  "scratch folders removed"
+
+case_ concurrent_aerohost_processes
+export AEROMANCY_STORE="$AERO_TMP/shared"
+pids=()
+for i in 1 2 3 4 5; do
+  "$AEROHOST" run "$PLUGIN" --dev -- --content "content $i" \
+    >"$AERO_TMP/c$i.out" 2>&1 &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || fail "aerohost $i failed: $(cat "$AERO_TMP/c$((i + 1)).out")"
+done
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok'")" 15
+# Five contents of raw: five versions, each number once, none skipped.
+assert_eq "$(sql "SELECT count(*) || ' ' || count(DISTINCT version) || ' ' ||
+  min(version) || ' ' || max(version) FROM artifact_versions WHERE name =
+  'raw'")" "5 5 0 4" "raw versions"
+# Trains that read the same raw may make the same model (then one version):
+# numbers are unique and dense either way.
+for name in model report; do
+  assert_eq "$(sql "SELECT count(*) = count(DISTINCT version) AND min(version)
+    = 0 AND max(version) = count(*) - 1 FROM artifact_versions WHERE name = '$name'")" 1 "$name versions"
+done
+assert_eq "$(sql "SELECT count(*) FROM versions WHERE published = 0")" 0
+assert_eq "$(sql "PRAGMA integrity_check")" ok
+
+case_ kill_9_mid_run_loses_nothing
+export AEROMANCY_STORE="$AERO_TMP/killed"
+run "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 0
+setsid "$AEROHOST" run "$PLUGIN" --dev -- --content killed --sleep-ms 5000 \
+  >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 100); do
+  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 ]] &&
+    break
+  sleep 0.05
+done
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 1
+# aerohost and its action (in a process group of its own): the session
+# setsid gave them.
+kill -9 $(ps -o pid= -s "$victim") 2>/dev/null
+wait "$victim" 2>/dev/null
+sleep 0.2
+assert_eq "$(sql "PRAGMA integrity_check")" ok
+assert_eq "$(sql "SELECT count(*) FROM artifact_versions")" 3
+assert_eq "$(find "$AEROMANCY_STORE/blobs" -type f ! -name '.tmp-*' | wc -l)" \
+  "$(sql "SELECT count(DISTINCT sha256) FROM version_files")"
+run "$AEROHOST" run "$PLUGIN" --dev -- --content after
+assert_rc 0
+assert_eq "$(sql "SELECT count(*) FROM artifact_versions WHERE name =
+  'raw'")" 2
+
+case_ corrupt_database_is_one_line
+mkdir -p "$AERO_TMP/corrupt"
+head -c 4096 /dev/urandom >"$AERO_TMP/corrupt/aeromancy.db"
+run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/corrupt"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AERO_TMP/corrupt/aeromancy.db: not a database (file is corrupt?)"
+
+case_ unusable_store_folder_is_one_line
+touch "$AERO_TMP/a-file"
+run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/a-file/store"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AERO_TMP/a-file/store"
+run env AEROMANCY_PLUGIN_PATH="$AERO_TMP" AEROMANCY_STORE="$AERO_TMP/s" \
+  "$AEROHOST" run "$PLUGIN" --dev
+# The build tree is searched after AEROMANCY_PLUGIN_PATH: still found.
+assert_rc 0
+
+done_
