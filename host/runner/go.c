@@ -738,6 +738,10 @@ static int dev(const aeh_go_options *o) {
     char cache[PATH_MAX];
     snprintf(cache, sizeof cache, "%s/CMakeCache.txt", build_dir);
     if (!file_exists(cache)) {
+      /* Ninja when there is one: its no-op build is the fastest. */
+      aero_error ignored = AEH_ERROR_INIT;
+      char *ninja = NULL;
+      aeh_which("ninja", &ninja, &ignored);
       aeh_strv cfg = AEH_STRV_INIT;
       aero_status st = AERO_OK;
       if (aeh_strv_push(&cfg, "cmake") || aeh_strv_push(&cfg, "-S") ||
@@ -745,6 +749,8 @@ static int dev(const aeh_go_options *o) {
           aeh_strv_push(&cfg, build_dir) ||
           aeh_strv_pushf(&cfg, "-DAeromancy_DIR=%s", layout.cmake_dir) ||
           aeh_strv_push(&cfg, "-DCMAKE_BUILD_TYPE=RelWithDebInfo") ||
+          (ninja != NULL &&
+           (aeh_strv_push(&cfg, "-G") || aeh_strv_push(&cfg, "Ninja"))) ||
           aeh_strv_pushf(&cfg, "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=%s/plugin",
                          build_dir))
         st = aeh_error_set(&err, AERO_E_NOMEM, "out of memory");
@@ -752,6 +758,7 @@ static int dev(const aeh_go_options *o) {
         st = build_step("configuring the plugin build", aeh_strv_argv(&cfg),
                         o->debug, &err);
       aeh_strv_free(&cfg);
+      free(ninja);
       if (st != AERO_OK) {
         code = fail(&err, AEH_EXIT_BEFORE_RUN);
         goto done;

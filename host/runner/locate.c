@@ -108,6 +108,25 @@ void aeh_layout_free(aeh_layout *layout) {
   *layout = (aeh_layout){0};
 }
 
+aero_status aeh_which(const char *name, char **out, aero_error *err) {
+  char path[PATH_MAX];
+  const char *env_path = getenv("PATH");
+  if (env_path == NULL)
+    env_path = "/usr/local/bin:/usr/bin:/bin";
+  for (const char *p = env_path; *p;) {
+    size_t len = strcspn(p, ":");
+    if (len > 0 &&
+        snprintf(path, sizeof path, "%.*s/%s", (int)len, p, name) <
+            (int)sizeof path &&
+        is_executable(path)) {
+      *out = strdup(path);
+      return *out ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    }
+    p += len + (p[len] == ':');
+  }
+  return aeh_error_set(err, AERO_E_NOT_FOUND, "%s not found in PATH", name);
+}
+
 aero_status aeh_layout_aerohost(const aeh_layout *layout, char **out,
                                 aero_error *err) {
   char path[PATH_MAX];
@@ -116,21 +135,8 @@ aero_status aeh_layout_aerohost(const aeh_layout *layout, char **out,
     *out = strdup(path);
     return *out ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   }
-  const char *env_path = getenv("PATH");
-  if (env_path == NULL)
-    env_path = "/usr/local/bin:/usr/bin:/bin";
-  for (const char *p = env_path; *p;) {
-    size_t len = strcspn(p, ":");
-    if (len > 0 && len < sizeof path - 10) {
-      snprintf(path, sizeof path, "%.*s/aerohost", (int)len, p);
-      if (is_executable(path)) {
-        *out = strdup(path);
-        return *out ? AERO_OK
-                    : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-      }
-    }
-    p += len + (p[len] == ':');
-  }
+  if (aeh_which("aerohost", out, err) == AERO_OK)
+    return AERO_OK;
   return aeh_error_set(err, AERO_E_NOT_FOUND,
                        "aerohost not found next to aeromancy (%s) nor in "
                        "PATH",

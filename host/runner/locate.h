@@ -27,6 +27,10 @@ void aeh_layout_free(aeh_layout *layout);
 aero_status aeh_layout_aerohost(const aeh_layout *layout, char **out,
                                 aero_error *err);
 
+/* The first executable `name` in PATH, into *out (owned by the caller);
+ * AERO_E_NOT_FOUND when there is none. */
+aero_status aeh_which(const char *name, char **out, aero_error *err);
+
 /* The runner's cache folder: $XDG_CACHE_HOME/aeromancy, else
  * ~/.cache/aeromancy (created). The caller owns *out. */
 aero_status aeh_layout_cache_dir(char **out, aero_error *err);

@@ -1,10 +1,11 @@
 /* aeh_project_load: the runner's view of aeromancy.ini, with every bad
  * input reported as FILE[:LINE]. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <limits.h>
 #include <stdio.h>

@@ -1,10 +1,11 @@
 /* aeh_shell_words_split: --extra-docker-run-args and run_args are split the
  * way a POSIX shell would, without any expansion. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <string.h>
 

@@ -1,0 +1,130 @@
+# Shared setup of the container tests (source it after nothing else):
+#   . "$(dirname "$0")/lib.sh"
+# On top of tests/lib.sh it gives a reachable Docker engine (Debian's
+# docker.io installed when missing, dockerd started when none runs and then
+# stopped at exit; a daemon that was already running is left alone), the
+# local Debian 12 base image (cmake/make-base-image.sh) as
+# AEROMANCY_BASE_IMAGE, and helpers for git projects.
+#
+# Without root and without a usable engine the tests skip with a message;
+# in CI (CI=true) they fail instead: they must run there.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+export GIT_AUTHOR_NAME="aeromancy tests" GIT_AUTHOR_EMAIL="tests@aeromancy.invalid"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+export GIT_CONFIG_NOSYSTEM=1
+export AEROMANCY_BASE_IMAGE=aeromancy-base:bookworm
+# The env file and other temp files the runner makes land here, where the
+# secrets test can search them.
+export TMPDIR="$AERO_TMP/tmp"
+mkdir -p "$TMPDIR"
+
+aero_dockerd_pid=
+container_cleanup() {
+  if [[ -n $aero_dockerd_pid ]]; then
+    kill "$aero_dockerd_pid" 2>/dev/null
+    wait "$aero_dockerd_pid" 2>/dev/null
+  fi
+  # Containers and build folders write as the caller; nothing needs root.
+  rm -rf "$AERO_TMP"
+}
+trap container_cleanup EXIT
+
+# skip_or_fail WHY: a skip locally, a failure in CI.
+skip_or_fail() {
+  if [[ ${CI:-} == true ]]; then
+    echo "FAIL [$AERO_TEST_NAME] $1 (CI=true: container tests must run)" >&2
+    exit 1
+  fi
+  echo "SKIP [$AERO_TEST_NAME] $1" >&2
+  exit 0
+}
+
+engine_up() { docker version >/dev/null 2>&1; }
+
+# container_setup: everything above; call once at the top of a test.
+container_setup() {
+  [[ -n ${AEROMANCY:-} && -x ${AEROMANCY:-} ]] ||
+    skip_or_fail "AEROMANCY (the runner) is not set; run through ctest"
+  if ! engine_up; then
+    ((EUID == 0)) || skip_or_fail "no reachable Docker engine, and starting one needs root"
+    if ! command -v dockerd >/dev/null; then
+      echo "# installing docker.io" >&2
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+          --no-install-recommends docker.io; } >"$AERO_TMP/apt.log" 2>&1 ||
+        { cat "$AERO_TMP/apt.log" >&2; echo "FAIL cannot install docker.io" >&2; exit 1; }
+    fi
+    echo "# starting dockerd (stopped at exit)" >&2
+    dockerd >"$AERO_TMP/dockerd.log" 2>&1 &
+    aero_dockerd_pid=$!
+    local i
+    for ((i = 0; i < 120; i++)); do
+      engine_up && break
+      kill -0 "$aero_dockerd_pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    engine_up || { cat "$AERO_TMP/dockerd.log" >&2; echo "FAIL dockerd did not come up" >&2; exit 1; }
+  fi
+  if ! docker image inspect "$AEROMANCY_BASE_IMAGE" >/dev/null 2>&1; then
+    ((EUID == 0)) || skip_or_fail "no $AEROMANCY_BASE_IMAGE image, and debootstrap needs root"
+    if ! command -v debootstrap >/dev/null; then
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+          --no-install-recommends debootstrap; } >"$AERO_TMP/apt.log" 2>&1 ||
+        { cat "$AERO_TMP/apt.log" >&2; echo "FAIL cannot install debootstrap" >&2; exit 1; }
+    fi
+    "$AERO_SOURCE_DIR/cmake/make-base-image.sh" "$AEROMANCY_BASE_IMAGE" >/dev/null ||
+      { echo "FAIL cannot create the base image $AEROMANCY_BASE_IMAGE" >&2; exit 1; }
+  fi
+}
+
+# install_runner: installs this build (cmake --install) into a private
+# prefix and sets RUNNER to its aeromancy, so that the test runs the runner
+# as users get it, with a fixed snapshot of the image's sources.
+install_runner() {
+  cmake --install "$AERO_BUILD_DIR" --prefix "$AERO_TMP/prefix" >"$AERO_TMP/install.log" 2>&1 ||
+    { cat "$AERO_TMP/install.log" >&2; echo "FAIL cmake --install" >&2; exit 1; }
+  RUNNER="$AERO_TMP/prefix/bin/aeromancy"
+}
+
+# new_project SRC DIR [BRANCH]: SRC copied into a fresh git repository DIR
+# with one commit on main, then switched to BRANCH (default: experiment).
+new_project() {
+  local src=$1 dir=$2 branch=${3:-experiment}
+  cp -r "$src" "$dir"
+  rm -rf "$dir"/build "$dir"/build-*
+  git -C "$dir" init -q -b main
+  git -C "$dir" add -A
+  git -C "$dir" commit -q -m "initial import"
+  git -C "$dir" switch -q -c "$branch"
+}
+
+# commit_all DIR MESSAGE
+commit_all() {
+  git -C "$1" add -A && git -C "$1" commit -q -m "$2"
+}
+
+# now: a timestamp `docker events --since` takes, with sub-second precision.
+now() { date +%s.%N; }
+
+# containers_created_since T: how many containers the engine created since T.
+containers_created_since() {
+  docker events --since "$1" --until "$(now)" --filter type=container \
+    --filter event=create --format '{{.ID}}' | grep -c .
+}
+
+# images_built_since T: image build (tag) events since T.
+images_tagged_since() {
+  docker events --since "$1" --until "$(now)" --filter type=image \
+    --filter event=tag --format '{{.ID}}' | grep -c .
+}
+
+# image_tag_of TEXT: the aeromancy-host:<12 hex> tag the runner names in TEXT.
+image_tag_of() {
+  grep -o 'aeromancy-host:[0-9a-f]\{12\}' <<<"$1" | head -n 1
+}
+
+# built_plugin NAME: the plugin the runner built in the container, found in
+# its build folder under the test's private HOME.
+built_plugin() {
+  find "$HOME/.cache/aeromancy/build" -path "*/plugin/$1.so" -type f | head -n 1
+}
