@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# aerohost run of the exec_pipeline fixture, whose actions misbehave on
+# demand: each way an action can end is recorded against its run in the
+# real store, its dependents are skipped, the host survives and exits with
+# the documented code. Pipeline (run order): [ingest] data, [train] model,
+# [side] notes, [evaluate] report (reads model).
+. "$(dirname "$0")/../lib.sh"
+
+P=$AERO_FIXTURES/exec_pipeline.so
+
+# go ARGS... -- FLAGS: one dev run on a fresh store.
+go() {
+  rm -rf "$AEROMANCY_STORE"
+  run "$AEROHOST" run --dev "$@"
+}
+
+# runs: "job_type status" per run, in order, on one line.
+runs() {
+  sql "SELECT job_type || ':' || status FROM runs ORDER BY id" | tr '\n' ' '
+}
+
+# col JOB COLUMN: one column of the run of JOB.
+col() {
+  sql "SELECT coalesce($2, '') FROM runs WHERE job_type = '$1'"
+}
+
+case_ "all ok"
+go "$P"
+assert_rc 0
+assert_eq "$(runs)" "ingest:ok train:ok side:ok evaluate:ok "
+assert_contains "$err" "[1/4] Running [ingest] data"
+assert_contains "$err" "[4/4] OK [evaluate] report ("
+assert_contains "$err" "4 ok, 0 failed, 0 skipped in "
+assert_eq "$out" "" "stdout is for data"
+assert_eq "$(sql "SELECT count(*) FROM artifact_versions")" 4
+
+case_ "an error: message recorded, dependents skipped, the rest not started"
+go "$P" -- --misbehave train --how fail
+assert_rc 1
+assert_eq "$(runs)" "ingest:ok train:failed side:skipped evaluate:skipped "
+assert_eq "$(col train message)" "training diverged: loss is NaN"
+id=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
+assert_contains "$err" "[2/4] Failed [train] model: training diverged: loss is NaN (run $id)"
+assert_eq "$(col evaluate message)" "parent [train] model failed"
+assert_contains "$(col side message)" "not started after [train] model failed"
+assert_contains "$err" "1 ok, 1 failed, 2 skipped in "
+assert_eq "$(sql "SELECT group_concat(name) FROM artifact_versions")" "data"
+
+case_ "-k: independent branches go on"
+go -k "$P" -- --misbehave train --how fail
+assert_rc 1
+assert_eq "$(runs)" "ingest:ok train:failed side:ok evaluate:skipped "
+assert_contains "$err" "2 ok, 1 failed, 1 skipped in "
+
+case_ "segfault: crashed with SIGSEGV, nothing published"
+go -k "$P" -- --misbehave train --how segv
+assert_rc 1
+assert_eq "$(runs)" "ingest:ok train:crashed side:ok evaluate:skipped "
+assert_eq "$(col train signal)" 11
+assert_eq "$(col train message)" "crashed with SIGSEGV"
+assert_eq "$(sql "SELECT count(*) FROM artifact_versions WHERE name = 'model'")" 0
+assert_contains "$err" "[2/4] Failed [train] model: crashed with SIGSEGV"
+
+case_ "abort: crashed with SIGABRT"
+go "$P" -- --misbehave side --how abort
+assert_rc 1
+assert_eq "$(col side status)" crashed
+assert_eq "$(col side signal)" 6
+assert_eq "$(col side message)" "crashed with SIGABRT"
+
+case_ "exit(3): failed with its code"
+go "$P" -- --misbehave evaluate --how exit3
+assert_rc 1
+assert_eq "$(runs)" "ingest:ok train:ok side:ok evaluate:failed "
+assert_eq "$(col evaluate exit_code)" 3
+assert_eq "$(col evaluate message)" "action called exit(3)"
+
+case_ "exit(0) mid-run is a failure too"
+go "$P" -- --misbehave ingest --how exit0
+assert_rc 1
+assert_eq "$(col ingest status)" failed
+assert_eq "$(col ingest message)" "action called exit(0)"
+assert_eq "$(col train message)" "parent [ingest] data failed"
+
+case_ "hang with --timeout: timed out"
+start=$(date +%s%N)
+go --timeout 0.5 "$P" -- --misbehave train --how hang
+took_ms=$((($(date +%s%N) - start) / 1000000))
+assert_rc 1
+assert_eq "$(col train status)" timed_out
+assert_eq "$(col train message)" "timed out after 0.5 s"
+assert_eq "$(col evaluate message)" "parent [train] model timed out"
+((took_ms >= 500 && took_ms < 10000)) || fail "took $took_ms ms"
+
+case_ "a hang that ignores SIGTERM is killed after the grace period"
+go --timeout 0.3 "$P" -- --misbehave train --how stubborn
+assert_rc 1
+assert_eq "$(col train status)" timed_out
+assert_eq "$(col train signal)" 9
+
+case_ "bailout: quiet, exit 0, nothing after it"
+go "$P" -- --misbehave train --how bail
+assert_rc 0
+assert_eq "$(runs)" "ingest:ok train:bailed "
+assert_contains "$err" "Bailed out: [train] model"
+assert_not_contains "$err" "[3/4]"
+
+case_ "-j 2: output lines prefixed and whole"
+go -j 2 "$P" -- --talk --sleep 0.2
+assert_rc 0
+assert_eq "$(sql "SELECT group_concat(status) FROM runs")" "ok,ok,ok,ok"
+for job in ingest:data train:model side:notes evaluate:report; do
+  tag="[${job%%:*} ${job#*:}]"
+  assert_contains "$out" "$tag ${job%%:*}: first line"
+  assert_contains "$out" "$tag ${job%%:*}: unterminated"
+  assert_contains "$err" "$tag ${job%%:*}: a warning"
+done
+bad=$(grep -cv '^\[[a-z]* [a-z]*\] ' <<<"$out")
+assert_eq "$bad" 0 "unprefixed stdout lines"
+
+case_ "-j 2 runs independent actions at the same time"
+go -j 2 "$P" -- --sleep 0.5
+assert_rc 0
+# ingest and side overlap: their runs' time spans intersect.
+overlap=$(sql "SELECT count(*) FROM runs a, runs b WHERE a.job_type = 'ingest'
+  AND b.job_type = 'side' AND a.started_at < b.ended_at
+  AND b.started_at < a.ended_at")
+assert_eq "$overlap" 1
+
+case_ "--only: unselected actions are not recorded; inputs resolve to latest"
+go --only evaluate "$P"
+assert_rc 1
+assert_one_line "$(grep Failed <<<"$err")"
+assert_contains "$err" "[4/4] Failed [evaluate] report: input 'model' does not exist"
+assert_contains "$err" "[1/4] Skipped [ingest] data: not selected by --only"
+assert_eq "$(runs)" "evaluate:failed "
+run "$AEROHOST" run --dev "$P"
+assert_rc 0
+run "$AEROHOST" run --dev --only evaluate "$P"
+assert_rc 0
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE job_type = 'train'")" 1
+model=$(sql "SELECT version_id FROM artifact_versions WHERE name = 'model'")
+last=$(sql "SELECT max(id) FROM runs")
+assert_eq "$(sql "SELECT version_id FROM run_inputs WHERE run_id = $last")" "$model"
+
+case_ "--dry-run prints the plan and records nothing"
+go --dry-run --only train "$P"
+assert_rc 0
+assert_contains "$out" "4 actions, 1 to run, 3 skipped"
+assert_contains "$out" "[2/4] run  [train] model <- data"
+assert_contains "$out" "[1/4] skip [ingest] data: not selected"
+if [[ -e $AEROMANCY_STORE/aeromancy.db ]]; then
+  assert_eq "$(sql 'SELECT count(*) FROM runs')" 0
+fi
+
+case_ "--no-isolation runs in-process"
+go --no-isolation "$P" -- --misbehave train --how fail
+assert_rc 1
+assert_eq "$(runs)" "ingest:ok train:failed side:skipped evaluate:skipped "
+
+done_

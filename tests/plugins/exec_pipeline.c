@@ -1,0 +1,164 @@
+/* Executor fixture: a four-action pipeline whose actions can misbehave on
+ * demand, for tests/cli/test_execution.sh and test_signals.sh.
+ *
+ *   [ingest] data -> [train] model -> [evaluate] report;  [side] notes
+ *
+ * Run order: ingest, train, side, evaluate. Every action that succeeds
+ * writes and declares its output. `--misbehave JOB` makes the action of job
+ * type JOB do `--how` instead: return an error, segfault, abort, exit(3),
+ * exit(0), hang, hang ignoring SIGTERM, or bail out. `--marker PATH` makes
+ * that action write its pid to PATH first (so that a test knows it runs);
+ * `--sleep S` makes every action sleep S seconds; `--talk` makes every
+ * action print lines on stdout and stderr. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <aeromancy/aeromancy.h>
+
+#define EXEC_OPTIONS(X)                                                        \
+  X(STRING, misbehave, 0, NULL, "Job type of the action that misbehaves")      \
+  X(CHOICE, how, 0,                                                            \
+    ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail"),   \
+    "What the misbehaving action does")                                        \
+  X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
+  X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
+  X(BOOL, talk, 0, false, "Every action prints to stdout and stderr")
+
+typedef struct settings {
+  char misbehave[64];
+  char how[16];
+  char marker[4096];
+  double sleep_s;
+  bool talk;
+} settings;
+
+static settings config; /* one builder per process */
+
+static aero_status exec_new(void **self, const char *misbehave, const char *how,
+                            const char *marker, double sleep_s, bool talk,
+                            aero_error *err) {
+  (void)err;
+  snprintf(config.misbehave, sizeof config.misbehave, "%s",
+           misbehave != NULL ? misbehave : "");
+  snprintf(config.how, sizeof config.how, "%s", how);
+  snprintf(config.marker, sizeof config.marker, "%s",
+           marker != NULL ? marker : "");
+  config.sleep_s = sleep_s;
+  config.talk = talk;
+  *self = &config;
+  return AERO_OK;
+}
+
+typedef struct step {
+  const char *job_type;
+  const char *output;
+  const char *parent; /* NULL for none */
+} step;
+
+static const step steps[] = {
+    {"ingest", "data", NULL},
+    {"train", "model", "data"},
+    {"side", "notes", NULL},
+    {"evaluate", "report", "model"},
+};
+
+static void nap(double seconds) {
+  struct timespec ts = {(time_t)seconds,
+                        (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0)
+    ;
+}
+
+static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
+  if (config.marker[0] != '\0') {
+    FILE *f = fopen(config.marker, "w");
+    if (f != NULL) {
+      fprintf(f, "%ld\n", (long)getpid());
+      fclose(f);
+    }
+  }
+  const char *how = config.how;
+  if (strcmp(how, "fail") == 0)
+    return aero_fail(err, AERO_E_ACTION, "training diverged: loss is NaN");
+  if (strcmp(how, "segv") == 0) {
+    volatile uintptr_t address = 8;
+    *(volatile int *)address = 1;
+  }
+  if (strcmp(how, "abort") == 0)
+    abort();
+  if (strcmp(how, "exit3") == 0)
+    exit(3);
+  if (strcmp(how, "exit0") == 0)
+    exit(0);
+  if (strcmp(how, "stubborn") == 0)
+    signal(SIGTERM, SIG_IGN);
+  if (strcmp(how, "hang") == 0 || strcmp(how, "stubborn") == 0)
+    for (;;)
+      pause();
+  if (strcmp(how, "bail") == 0)
+    return aero_bailout(tracker, "looked at the data, enough");
+  return aero_fail(err, AERO_E_INVALID, "unknown --how %s", how);
+}
+
+static aero_status exec_run(void *data, aero_tracker *tracker,
+                            aero_error *err) {
+  const step *s = data;
+  if (strcmp(config.misbehave, s->job_type) == 0)
+    return misbehave(tracker, err);
+  if (config.talk) {
+    printf("%s: first line\n", s->job_type);
+    fflush(stdout);
+  }
+  if (config.sleep_s > 0)
+    nap(config.sleep_s);
+  if (config.talk) {
+    printf("%s: unterminated", s->job_type);
+    fprintf(stderr, "%s: a warning\n", s->job_type);
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), s->output);
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
+  fprintf(f, "%s\n", s->output);
+  if (ferror(f) | fclose(f))
+    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
+  const char *files[] = {path};
+  return aero_declare_output(
+      tracker, &AERO_OUTPUT(.name = s->output, .files = files, .file_count = 1),
+      err);
+}
+
+static aero_status exec_build(void *self, aero_graph *graph, aero_error *err) {
+  (void)self;
+  for (size_t i = 0; i < AERO_COUNT(steps); i++) {
+    const step *s = &steps[i];
+    const char *outputs[] = {s->output};
+    const char *parents[] = {s->parent};
+    aero_status st =
+        aero_graph_add(graph,
+                       &AERO_ACTION(.job_type = s->job_type, .outputs = outputs,
+                                    .output_count = 1, .parents = parents,
+                                    .parent_count = s->parent != NULL ? 1 : 0,
+                                    .run = exec_run, .data = (void *)s),
+                       err);
+    if (st != AERO_OK)
+      return st;
+  }
+  return AERO_OK;
+}
+
+AERO_BUILDER(exec_builder, "execdemo",
+             "Executor fixture: a pipeline that "
+             "misbehaves on demand",
+             EXEC_OPTIONS, exec_new, exec_build, NULL);
+
+static aero_status exec_init(aero_registrar *reg, aero_error *err) {
+  return aero_register_builder(reg, &exec_builder, err);
+}
+
+AERO_PLUGIN(AERO_PLUGIN_PROJECT, "exec_pipeline", "1.0.0", exec_init);
