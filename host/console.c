@@ -138,8 +138,10 @@ void aeh_console_progress(const char *label, uint64_t done, uint64_t total) {
   if (done > total)
     done = total;
   unsigned permille = (unsigned)((double)done / (double)total * 1000.0);
-  if (permille == progress_permille && done != total)
-    return; /* nothing visible changed: no redraw */
+  /* Nothing visible changed: no redraw. A finished line stays finished
+   * (its permille stays 1000) until another operation starts. */
+  if (permille == progress_permille && !(done == total && progress_open))
+    return;
   progress_permille = permille;
   progress_open = true;
   fprintf(stderr, "\r\033[K%s %3u.%u%% (%llu/%llu MiB)",
@@ -148,6 +150,5 @@ void aeh_console_progress(const char *label, uint64_t done, uint64_t total) {
   if (done == total) {
     fputc('\n', stderr);
     progress_open = false;
-    progress_permille = 1001;
   }
 }
