@@ -161,10 +161,37 @@ aero_status tl_db_fail(tl_store *store, int rc, const char *what,
 
 aero_status tl_prepare(tl_store *store, const char *sql, sqlite3_stmt **out,
                        aero_error *err) {
-  int rc = sqlite3_prepare_v2(store->db, sql, -1, out, NULL);
+  for (size_t i = 0; i < store->stmt_count; i++) {
+    if (store->stmts[i].sql == sql) {
+      *out = store->stmts[i].st;
+      return AERO_OK;
+    }
+  }
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                              &st, NULL);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, "preparing a statement", err);
+  if (store->stmt_count < TL_STMT_CACHE) {
+    store->stmts[store->stmt_count].sql = sql;
+    store->stmts[store->stmt_count].st = st;
+    store->stmt_count++;
+  }
+  *out = st;
   return AERO_OK;
+}
+
+void tl_finish(tl_store *store, sqlite3_stmt *st) {
+  if (st == NULL)
+    return;
+  for (size_t i = 0; i < store->stmt_count; i++) {
+    if (store->stmts[i].st == st) {
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      return;
+    }
+  }
+  sqlite3_finalize(st); /* the cache was full */
 }
 
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
@@ -233,7 +260,7 @@ static aero_status read_user_version(tl_store *store, int *version,
     *version = sqlite3_column_int(st, 0);
   else
     status = tl_db_fail(store, rc, "reading the schema version", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -301,12 +328,14 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
     goto fail;
   return AERO_OK;
 fail:
-  sqlite3_close(db);
-  store->db = NULL;
+  tl_db_close(store);
   return status;
 }
 
 void tl_db_close(tl_store *store) {
+  for (size_t i = 0; i < store->stmt_count; i++)
+    sqlite3_finalize(store->stmts[i].st);
+  store->stmt_count = 0;
   sqlite3_close(store->db);
   store->db = NULL;
 }

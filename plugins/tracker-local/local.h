@@ -31,12 +31,21 @@
 /* Files at least this large report progress while hashed and copied. */
 #define TL_PROGRESS_MIN ((uint64_t)100 << 20)
 
+/* Prepared statements kept per connection: parsing SQL is a good part of
+ * what recording a run costs. */
+#define TL_STMT_CACHE 48
+
 /* One open handle on a store, owned by the process that opened it. */
 typedef struct tl_store {
   char *root;    /* absolute store folder */
   char *db_path; /* root/aeromancy.db */
   sqlite3 *db;   /* this handle's own connection */
   pid_t pid;     /* the process that opened it */
+  struct {
+    const char *sql; /* a string with static storage: the key */
+    sqlite3_stmt *st;
+  } stmts[TL_STMT_CACHE];
+  size_t stmt_count;
 } tl_store;
 
 /* ---- db.c: connection, schema, statement helpers ---- */
@@ -52,9 +61,13 @@ void tl_db_close(tl_store *store);
 aero_status tl_db_fail(tl_store *store, int rc, const char *what,
                        aero_error *err);
 
-/* Prepares `sql` on the store's connection; fills `err` on failure. */
+/* The prepared statement for `sql`, which must have static storage (it is
+ * the cache key): prepared once per connection, then reused. Hand it back
+ * with tl_finish. Fills `err` on failure. */
 aero_status tl_prepare(tl_store *store, const char *sql, sqlite3_stmt **out,
                        aero_error *err);
+/* Resets a statement from tl_prepare for its next use (NULL is fine). */
+void tl_finish(tl_store *store, sqlite3_stmt *st);
 
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to busy_timeout),
  * COMMIT, and ROLLBACK (which never fails from the caller's view). */

@@ -390,7 +390,7 @@ static aero_status artifact_id(tl_store *store, const aero_artifact_ref *ref,
   }
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "recording an artifact", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -425,7 +425,7 @@ static aero_status record_version(tl_store *store, int64_t run_id,
   sqlite3_bind_int64(st, 1, run_id);
   sqlite3_bind_int64(st, 2, art);
   status = step_done(store, st, "replacing an earlier declaration", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   st = NULL;
   if (status == AERO_OK)
     status = tl_prepare(store,
@@ -442,7 +442,7 @@ static aero_status record_version(tl_store *store, int64_t run_id,
   sqlite3_bind_int64(st, 5, run_id);
   sqlite3_bind_int64(st, 6, tl_now_ns());
   status = step_done(store, st, "recording a version", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   st = NULL;
   if (status != AERO_OK)
     return status;
@@ -460,7 +460,7 @@ static aero_status record_version(tl_store *store, int64_t run_id,
     sqlite3_bind_int64(st, 4, (sqlite3_int64)list->items[i].size);
     status = step_done(store, st, "recording a version's files", err);
   }
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   st = NULL;
   if (status != AERO_OK || desc->metadata_count == 0)
     return status;
@@ -479,7 +479,7 @@ static aero_status record_version(tl_store *store, int64_t run_id,
     tl_bind_text(st, 3, type_name);
     status = step_done(store, st, "recording a version's metadata", err);
   }
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 

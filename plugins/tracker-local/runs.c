@@ -129,17 +129,14 @@ static int bind_env_value(sqlite3_stmt *st, int index, const aero_value *v) {
 
 static aero_status insert_run(tl_store *store, const aero_run_record *rec,
                               int64_t *run_id, aero_error *err) {
-  char sql[1024];
-  int n = snprintf(sql, sizeof sql,
-                   "INSERT INTO runs (entity, project, job_type, job_group, "
-                   "outputs, mode, status, started_at");
-  for (size_t i = 0; i < ENV_COLUMN_COUNT; i++)
-    n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", env_columns[i]);
-  n += snprintf(sql + n, sizeof sql - (size_t)n,
-                ") VALUES (?, ?, ?, ?, ?, ?, 'running', ?");
-  for (size_t i = 0; i < ENV_COLUMN_COUNT; i++)
-    n += snprintf(sql + n, sizeof sql - (size_t)n, ", ?");
-  snprintf(sql + n, sizeof sql - (size_t)n, ")");
+  /* The environment columns in env_columns order, from parameter 8. */
+  static const char sql[] =
+      "INSERT INTO runs (entity, project, job_type, job_group, outputs, mode, "
+      "status, started_at, git_commit, git_branch, git_message, git_remote, "
+      "image_id, packages, plugin_path, plugin_sha256, host_version, "
+      "abi_version, hostname, command_line, passthrough_env) VALUES (?, ?, "
+      "?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  _Static_assert(ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
 
   char *outputs = join_outputs(rec);
   if (outputs == NULL)
@@ -168,7 +165,7 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
   }
   *run_id = sqlite3_last_insert_rowid(store->db);
 done:
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   free(outputs);
   return status;
 }
@@ -237,9 +234,9 @@ static aero_status insert_pairs(tl_store *store, int64_t run_id,
     }
   }
 done:
-  sqlite3_finalize(env);
-  sqlite3_finalize(tags);
-  sqlite3_finalize(config);
+  tl_finish(store, env);
+  tl_finish(store, tags);
+  tl_finish(store, config);
   return status;
 }
 
@@ -296,7 +293,7 @@ aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
   } else {
     status = tl_db_fail(store, rc, "reading a run", err);
   }
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -322,7 +319,7 @@ static aero_status update_run(tl_store *store, int64_t run_id,
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "recording how a run ended", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -398,7 +395,7 @@ aero_status tl_log_metrics(void *handle, int64_t run_id,
     if (rc != SQLITE_DONE)
       status = tl_db_fail(store, rc, "recording metrics", err);
   }
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   if (status == AERO_OK)
     status = tl_commit(store, err);
   if (status != AERO_OK)
@@ -427,6 +424,6 @@ aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "recording a log line", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }

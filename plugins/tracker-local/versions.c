@@ -48,7 +48,7 @@ static aero_status find_artifact(tl_store *store, const aero_artifact_ref *ref,
     *id = 0;
   else
     status = tl_db_fail(store, rc, "looking up an artifact", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -73,7 +73,7 @@ static aero_status latest_version(tl_store *store, int64_t artifact_id,
                    : sqlite3_column_int64(st, 0);
   else
     status = tl_db_fail(store, rc, "looking up the latest version", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -113,7 +113,7 @@ static aero_status read_version(tl_store *store, int64_t artifact_id,
   } else if (rc != SQLITE_DONE) {
     status = tl_db_fail(store, rc, "reading a version", err);
   }
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -213,7 +213,7 @@ aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "recording an input", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -259,7 +259,7 @@ static aero_status list_pending(tl_store *store, int64_t run_id, pending **out,
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "listing a run's outputs", err);
 done:
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   if (status != AERO_OK) {
     free(list);
     return status;
@@ -281,7 +281,7 @@ static aero_status exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, what, err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   return status;
 }
 
@@ -333,7 +333,7 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
     next = sqlite3_column_int64(st, 0) + 1;
   else
     status = tl_db_fail(store, rc, "allocating a version", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   if (status != AERO_OK)
     return status;
   status = tl_prepare(store,
@@ -348,7 +348,7 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
   rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "publishing a version", err);
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   if (status == AERO_OK)
     status = exec2(store,
                    "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "

@@ -65,7 +65,7 @@ static aero_status list_files(tl_store *store, int64_t version_id,
     status = tl_db_fail(store, rc, "listing a version's files", err);
     goto fail;
   }
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   if (n == 0) {
     free(files);
     return aero_fail(err, AERO_E_NOT_FOUND,
@@ -78,7 +78,7 @@ static aero_status list_files(tl_store *store, int64_t version_id,
 nomem:
   status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
 fail:
-  sqlite3_finalize(st);
+  tl_finish(store, st);
   free_files(files, n);
   return status;
 }
