@@ -128,6 +128,7 @@ aero_status aeh_spawn_capture(char *const *argv, char *const *envp,
     }
   }
   int code = wait_child(pid);
+  size_t out_len = bo.len; /* the output may hold NULs (git -z) */
   char *o = buffer_take(&bo);
   char *e = buffer_take(&be);
   if (o == NULL || e == NULL) {
@@ -136,7 +137,7 @@ aero_status aeh_spawn_capture(char *const *argv, char *const *envp,
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     goto done;
   }
-  *out = (aeh_spawn_out){code, o, strlen(o), e};
+  *out = (aeh_spawn_out){code, o, out_len, e};
 done:
   free(be.data);
   free(bo.data);

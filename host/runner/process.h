@@ -11,10 +11,10 @@
 
 /* What a captured command produced. */
 typedef struct aeh_spawn_out {
-  int code;  /* exit code, or 128+N when killed by signal N */
-  char *out; /* stdout, NUL-terminated; owned */
-  size_t out_len;
-  char *err; /* stderr, NUL-terminated; owned */
+  int code;       /* exit code, or 128+N when killed by signal N */
+  char *out;      /* stdout, NUL-terminated; owned */
+  size_t out_len; /* bytes in `out`, which may hold NULs (git -z) */
+  char *err;      /* stderr, NUL-terminated; owned */
 } aeh_spawn_out;
 
 /* Runs argv[0] (searched in PATH) with `envp` (NULL: this process's

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# What aeromancy go refuses before anything starts: a dirty tree, untracked
+# files, branch main, a missing or malformed aeromancy.ini, an unreachable
+# engine, a plugin that does not build. Each is one clear line and exit 3,
+# with no container created and nothing recorded. Also: linked worktrees
+# work, and [git] allow_main lifts the main-branch refusal.
+. "$(dirname "$0")/lib.sh"
+container_setup
+
+proj="$AERO_TMP/aerodemo"
+new_project "$AERO_SOURCE_DIR/examples/aerodemo" "$proj" feature/refusals
+cd "$proj" || exit 1
+
+# refused PATTERN: the last command was refused with one line containing
+# PATTERN, exit 3, no container created since $t0 and no store written.
+refused() {
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "$1"
+  assert_eq "$(containers_created_since "$t0")" 0 "containers created"
+  [[ ! -e $AEROMANCY_STORE/aeromancy.db ]] || fail "the store was written"
+}
+
+case_ "a modified tracked file is refused and named"
+echo "/* local edit */" >>actions.c
+t0=$(now)
+run "$AEROMANCY" go
+refused "uncommitted changes"
+assert_contains "$err" "M actions.c"
+assert_contains "$err" "--dev"
+git checkout -q -- actions.c
+
+case_ "an untracked file is refused and named"
+echo scratch >notes.txt
+mkdir -p scratch && echo x >scratch/deep.txt
+t0=$(now)
+run "$AEROMANCY" go
+refused "untracked files"
+assert_contains "$err" "?? notes.txt"
+assert_contains "$err" "?? scratch/deep.txt"
+rm -rf notes.txt scratch
+
+case_ "a staged change is refused"
+echo "/* staged */" >>aeromain.c
+git add aeromain.c
+t0=$(now)
+run "$AEROMANCY" go
+refused "M  aeromain.c"
+git reset -q --hard
+
+case_ "branch main is refused with the way out"
+git switch -q main
+t0=$(now)
+run "$AEROMANCY" go
+refused "branch 'main'"
+assert_contains "$err" "allow_main = true"
+git switch -q -c master
+t0=$(now)
+run "$AEROMANCY" go
+refused "branch 'master'"
+git switch -q feature/refusals
+
+case_ "a missing aeromancy.ini is refused"
+git rm -q aeromancy.ini && git commit -q -m "no ini"
+t0=$(now)
+run "$AEROMANCY" go
+refused "aeromancy.ini: no such file"
+git revert --no-edit HEAD >/dev/null
+
+case_ "a malformed aeromancy.ini is refused with its line"
+printf '[project]\nname = aerodemo\nthis line is not ini\n' >aeromancy.ini
+commit_all . "break the ini"
+t0=$(now)
+run "$AEROMANCY" go
+refused "aeromancy.ini:3:"
+printf '[project]\nname = aerodemo\n[container]\nrun_arg = -v /x:/x\n' >aeromancy.ini
+commit_all . "typo in the ini"
+t0=$(now)
+run "$AEROMANCY" go
+refused "aeromancy.ini:4: unknown key 'run_arg' in [container]"
+git checkout -q HEAD~2 -- aeromancy.ini && commit_all . "restore the ini"
+
+case_ "an unreachable engine is refused before anything starts"
+t0=$(now)
+DOCKER_HOST=unix:///nonexistent run "$AEROMANCY" go
+refused "not reachable"
+assert_contains "$err" "docker"
+
+case_ "bad runner options are refused"
+t0=$(now)
+run "$AEROMANCY" go --extra-env-var 'A=secret'
+refused "not a variable name"
+run "$AEROMANCY" go --extra-docker-run-args "-v '/unterminated"
+refused "unterminated single quote"
+run "$AEROMANCY" go --artifact-override model
+refused "NAME:VERSION"
+run "$AEROMANCY" go --no-such-option
+refused "unknown option --no-such-option"
+
+case_ "outside a git repository a production run is refused"
+mkdir "$AERO_TMP/plain" && cp -r "$AERO_SOURCE_DIR/examples/aerodemo/." "$AERO_TMP/plain"
+t0=$(now)
+run "$AEROMANCY" go --project "$AERO_TMP/plain"
+refused "not in a git repository"
+
+case_ "a plugin that does not compile: exit 3, the compiler's message, no run"
+echo "this is not C;" >>actions.c
+commit_all . "broken action"
+run "$AEROMANCY" go
+assert_rc 3
+assert_contains "$err" "error:"
+assert_contains "$err" "building the plugin target 'aerodemo' failed"
+[[ ! -e $AEROMANCY_STORE/aeromancy.db ]] || assert_eq "$(sql "select count(*) from runs")" 0 "runs recorded"
+git revert --no-edit HEAD >/dev/null
+
+case_ "a clean linked worktree runs; a dirty one is refused"
+git worktree add -q -b feature/in-worktree "$AERO_TMP/wt"
+cd "$AERO_TMP/wt" || exit 1
+run "$AEROMANCY" go -- --epochs 2
+assert_rc 0
+assert_eq "$(sql "select group_concat(distinct git_branch) from runs")" "feature/in-worktree"
+assert_eq "$(sql "select group_concat(distinct git_commit) from runs")" "$(git rev-parse HEAD)"
+echo x >untracked-in-worktree
+run "$AEROMANCY" go
+assert_rc 3
+assert_contains "$err" "?? untracked-in-worktree"
+rm untracked-in-worktree
+cd "$proj" || exit 1
+
+case_ "[git] allow_main = true lets main run"
+git switch -q main
+printf '\n[git]\nallow_main = true\n' >>aeromancy.ini
+commit_all . "allow main"
+run "$AEROMANCY" go -- --epochs 2
+assert_rc 0
+assert_eq "$(sql "select count(*) from runs where git_branch = 'main' and status = 'ok'")" 3
+
+done_
