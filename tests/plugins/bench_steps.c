@@ -1,0 +1,87 @@
+/* Benchmark fixture: N tracked actions that do nothing (or, with --declare,
+ * write and declare one small file each), chained one after the other or
+ * all independent. Drives tests/bench/bench_steps.sh (per-action overhead)
+ * and bench_plan.sh (`aerohost list` of 100,000 actions). */
+#include <stdio.h>
+#include <string.h>
+
+#include <aeromancy/aeromancy.h>
+
+#define BENCH_OPTIONS(X)                                                       \
+  X(INT, actions, 'n', 10, "Number of actions")                                \
+  X(CHOICE, shape, 0, ("chain", "wide"),                                       \
+    "chain: each action after the previous one; wide: all independent")       \
+  X(BOOL, declare, 0, false, "Each action writes and declares a small file")
+
+typedef struct bench {
+  int64_t actions;
+  bool chain;
+  bool declare;
+} bench;
+
+static bench settings; /* one builder per process: static is enough */
+
+static aero_status bench_new(void **self, int64_t actions, const char *shape,
+                             bool declare, aero_error *err) {
+  if (actions < 1 || actions > 10000000)
+    return aero_fail(err, AERO_E_INVALID,
+                     "--actions must be between 1 and 10000000, got %lld",
+                     (long long)actions);
+  settings.actions = actions;
+  settings.chain = strcmp(shape, "chain") == 0;
+  settings.declare = declare;
+  *self = &settings;
+  return AERO_OK;
+}
+
+/* `data` is the action's index, smuggled in the pointer. */
+static aero_status bench_run(void *data, aero_tracker *tracker,
+                             aero_error *err) {
+  if (!settings.declare)
+    return AERO_OK;
+  char name[32], path[4096];
+  snprintf(name, sizeof name, "step-%zu", (size_t)(uintptr_t)data);
+  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), name);
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
+  fprintf(f, "%s\n", name);
+  if (ferror(f) | fclose(f))
+    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
+  const char *files[] = {path};
+  return aero_declare_output(
+      tracker, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1),
+      err);
+}
+
+static aero_status bench_build(void *self, aero_graph *graph,
+                               aero_error *err) {
+  const bench *b = self;
+  char name[32], parent[32];
+  for (int64_t i = 0; i < b->actions; i++) {
+    snprintf(name, sizeof name, "step-%lld", (long long)i);
+    snprintf(parent, sizeof parent, "step-%lld", (long long)i - 1);
+    const char *outputs[] = {name};
+    const char *parents[] = {parent};
+    bool has_parent = b->chain && i > 0;
+    aero_status st = aero_graph_add(
+        graph,
+        &AERO_ACTION(.job_type = "step", .outputs = outputs, .output_count = 1,
+                     .parents = has_parent ? parents : NULL,
+                     .parent_count = has_parent ? 1 : 0, .run = bench_run,
+                     .data = (void *)(uintptr_t)i),
+        err);
+    if (st != AERO_OK)
+      return st;
+  }
+  return AERO_OK;
+}
+
+AERO_BUILDER(bench_builder, "bench", "N tracked no-op actions", BENCH_OPTIONS,
+             bench_new, bench_build, NULL);
+
+static aero_status bench_init(aero_registrar *reg, aero_error *err) {
+  return aero_register_builder(reg, &bench_builder, err);
+}
+
+AERO_PLUGIN(AERO_PLUGIN_PROJECT, "bench_steps", "1.0.0", bench_init)
