@@ -32,6 +32,11 @@ env -u AEROMANCY_STORE XDG_DATA_HOME="$AERO_TMP/xdg" "$AEROHOST" run \
   "$PLUGIN" --dev --only ingest >/dev/null 2>&1
 assert_eq "$(db_of "$AERO_TMP/xdg/aeromancy" "SELECT count(*) FROM runs")" 1
 
+case_ backend_exports_only_its_entry
+assert_eq "$(nm -D --defined-only "$AEROMANCY_PLUGIN_PATH/tracker-local.so" |
+  awk '$2 ~ /^[A-Z]$/ && $2 != "W" && $2 != "V" {print $3}')" \
+  aero_plugin_entry
+
 case_ layout_and_read_only_files
 run "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 0
