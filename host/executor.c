@@ -360,11 +360,15 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
                                  const int out_pipe[2], const int err_pipe[2]) {
   int status_w = status_pipe[1], out_w = out_pipe[1], err_w = err_pipe[1];
   setpgid(0, 0);
+  /* sigaction and sigprocmask, not signal(): the host already called
+   * these, so the child does not pay for resolving new symbols. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
   for (size_t i = 0; i < AERO_COUNT(reset_signals); i++)
-    signal(reset_signals[i], SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+    sigaction(reset_signals[i], &dfl, NULL);
+  sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
   /* Nothing of the host's event loop belongs in the action's process. */
   close(ex->sig_r);
   close(ex->sig_w);
@@ -545,6 +549,9 @@ static void start(exec *ex, size_t p) {
   }
   nd->state = NODE_RUNNING;
   ex->running++;
+  if (ex->opts->debug)
+    aeh_console_info("%s: run %lld in process %ld", label,
+                     (long long)aeh_run_id(run), (long)pid);
 }
 
 /* The child was reaped: read its report, finish its output, record. */
@@ -570,6 +577,15 @@ static void finish(exec *ex, slot *s, int wstatus) {
   aero_run_outcome o = {0};
   outcome_of(s, &rec, returned, wstatus, ex->opts->timeout_s, &o, msg,
              sizeof msg);
+  if (ex->opts->debug) {
+    char how[64];
+    if (WIFSIGNALED(wstatus))
+      signal_name(WTERMSIG(wstatus), how, sizeof how);
+    else
+      snprintf(how, sizeof how, "exit %d", WEXITSTATUS(wstatus));
+    aeh_console_info("process %ld ended (%s, %s)", (long)s->pid, how,
+                     returned ? "returned" : "did not return");
+  }
   s->busy = false;
   ex->running--;
   complete(ex, s->pos, s->run, &o, s->started);
@@ -855,9 +871,14 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   ex.sig_w = sp[1];
   signal_pipe_w = ex.sig_w;
   install_handlers(opts->isolate, &saved);
+  sigset_t current; /* also binds sigprocmask before the first fork */
+  sigprocmask(SIG_BLOCK, NULL, &current);
   installed = true;
   if (!opts->isolate && opts->timeout_s > 0)
     aeh_console_warn("--timeout is not enforced with --no-isolation");
+  if (!opts->isolate && opts->jobs > 1)
+    aeh_console_warn("--jobs is ignored with --no-isolation: actions run "
+                     "one at a time in this process");
 
   double t0 = now_mono();
   for (;;) {
