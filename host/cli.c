@@ -353,6 +353,9 @@ static aero_status unknown_option(aeh_cli_command command, const char *typed,
     return aeh_error_set(err, AERO_E_INVALID,
                          "unknown option --%s (did you mean --%s?)", word,
                          near);
+  if (command == AEH_CMD_DESCRIBE)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "unknown option --%s for aerohost describe", word);
   return aeh_error_set(err, AERO_E_INVALID,
                        "unknown option --%s for aerohost %s (project flags "
                        "go after --: aerohost %s PLUGIN -- --%s ...)",
@@ -518,6 +521,10 @@ static aero_status parse_args(int argc, char **argv, int first, aeh_cli_args *a,
     if (rc != AERO_OK)
       return rc;
   }
+  if (command == AEH_CMD_DESCRIBE && a->project_argc > 0)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "aerohost describe takes no project flags (it "
+                         "shows the defaults)");
   if (a->list && a->graph)
     return aeh_error_set(err, AERO_E_INVALID,
                          "--list and --graph cannot be combined");

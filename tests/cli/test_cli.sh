@@ -255,6 +255,8 @@ case_ "no plugin"
 bad_opt "aerohost run: no PLUGIN given" run --dev
 case_ "two plugins"
 bad_opt "unexpected argument '$T'" run "$G" "$T"
+case_ "describe takes no project flags"
+bad_opt "aerohost describe takes no project flags" describe "$G" -- --epochs 3
 case_ "--only that matches nothing"
 bad_opt "" list "$G" --only nosuchjob
 
