@@ -87,11 +87,38 @@ static void release(run_ctx *c) {
   aeh_plugin_unload(c->plugin);
 }
 
+/* True when -h or --help appears among the project flags at all. */
+static bool help_word(const aeh_cli_args *a) {
+  for (int i = 0; i < a->project_argc; i++) {
+    if (strcmp(a->project_argv[i], "--help") == 0 ||
+        strcmp(a->project_argv[i], "-h") == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Reads aeromancy.ini and the project flags into the option values. Sets
+ * *help when the flags ask for it. */
+static aero_status settle_values(run_ctx *c, const aeh_cli_args *a, bool *help,
+                                 aero_error *err) {
+  char cfg_path[4096];
+  aeh_config_default_path(NULL, cfg_path, sizeof cfg_path);
+  aero_status rc = aeh_config_load(cfg_path, 0, &c->cfg, err);
+  if (rc != AERO_OK)
+    return rc;
+  c->have_cfg = true;
+  rc = aeh_options_apply_config(&c->values, &c->cfg, err);
+  if (rc != AERO_OK)
+    return rc;
+  return aeh_options_parse(&c->values, a->project_argc, a->project_argv, help,
+                           err);
+}
+
 /* Loads the plugin, picks the builder and settles the option values.
- * Sets *help when help was asked for among the project flags. */
+ * Sets *help when help was asked for; help wins over a bad flag or a bad
+ * aeromancy.ini, since it is how one finds the right flags. */
 static aero_status prepare(run_ctx *c, const aeh_cli_args *a, bool *help,
                            aero_error *err) {
-  char cfg_path[4096];
   aero_status rc =
       aeh_plugin_load(a->plugin, AERO_PLUGIN_PROJECT, &c->plugin, err);
   if (rc != AERO_OK)
@@ -104,22 +131,14 @@ static aero_status prepare(run_ctx *c, const aeh_cli_args *a, bool *help,
   if (rc != AERO_OK)
     return rc;
   c->have_values = true;
-  /* -h among the project flags is help too, even next to a bad flag. */
-  for (int i = 0; i < a->project_argc && !*help; i++)
-    *help = strcmp(a->project_argv[i], "--help") == 0 ||
-            strcmp(a->project_argv[i], "-h") == 0;
   if (*help)
     return AERO_OK;
-  aeh_config_default_path(NULL, cfg_path, sizeof cfg_path);
-  rc = aeh_config_load(cfg_path, 0, &c->cfg, err);
-  if (rc != AERO_OK)
-    return rc;
-  c->have_cfg = true;
-  rc = aeh_options_apply_config(&c->values, &c->cfg, err);
-  if (rc != AERO_OK)
-    return rc;
-  return aeh_options_parse(&c->values, a->project_argc, a->project_argv, help,
-                           err);
+  rc = settle_values(c, a, help, err);
+  if (rc != AERO_OK && help_word(a)) {
+    *help = true;
+    return AERO_OK;
+  }
+  return rc;
 }
 
 /* Constructs the builder and builds, validates and filters its graph. */

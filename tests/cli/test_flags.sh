@@ -189,6 +189,15 @@ assert_rc 0
 assert_contains "$out" "--learning-rate DOUBLE"
 assert_contains "$out" "--[no-]shuffle"
 
+case_ "--help next to a bad flag still shows help"
+run "$AEROHOST" list "$G" -- --bad-flag --help
+assert_rc 0
+assert_contains "$out" "--learning-rate DOUBLE"
+
+case_ "-h as the value of a string flag is a value"
+got --notes -h
+has "[notes] notes._2dh"
+
 case_ "--builder picks the builder, default the first"
 run "$AEROHOST" list "$T" -- --count 3
 assert_rc 0
