@@ -196,7 +196,7 @@ assert_contains "$out" "--learning-rate DOUBLE"
 
 case_ "-h as the value of a string flag is a value"
 got --notes -h
-has "[notes] notes._2dh"
+has "[notes] notes.-h"
 
 case_ "--builder picks the builder, default the first"
 run "$AEROHOST" list "$T" -- --count 3
