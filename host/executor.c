@@ -242,12 +242,20 @@ static void complete(exec *ex, size_t p, aeh_run *run,
   outcome->ended_ns = now_wall_ns();
   aero_error err = AEH_ERROR_INIT;
   int64_t run_id = aeh_run_id(run);
-  if (aeh_run_end(run, outcome, &err) != AERO_OK) {
-    aeh_console_error("recording the end of run %lld (%s): %s",
-                      (long long)run_id, label, err.message);
-    ex->infra = true;
-  }
+  aero_status recorded = aeh_run_end(run, outcome, &err);
   aeh_run_free(run);
+  if (recorded != AERO_OK) {
+    /* Whatever the action did, its outcome (and outputs) are not in the
+     * store: the host's failure, exit 2. */
+    char detail[AERO_ERROR_MESSAGE_MAX + 96];
+    snprintf(detail, sizeof detail, "recording the run failed: %s (run %lld)",
+             err.message, (long long)run_id);
+    aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
+    ex->infra = true;
+    ex->failed++;
+    resolve(ex, p, AERO_RUN_FAILED, true);
+    return;
+  }
 
   uint32_t state = outcome->state;
   if (state == AERO_RUN_OK) {
@@ -458,14 +466,12 @@ static void start(exec *ex, size_t p) {
   aero_status status =
       aeh_run_begin(ex->store, ex->session, ex->graph, nd->action, &run, &err);
   if (status != AERO_OK) {
-    if (infra_status(status)) {
-      aeh_console_error("starting the run of %s: %s", label, err.message);
-      ex->infra = true;
-      ex->skipped++;
-      resolve(ex, p, AERO_RUN_SKIPPED, true);
-      return;
-    }
-    aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, err.message);
+    char detail[AERO_ERROR_MESSAGE_MAX + 64];
+    snprintf(detail, sizeof detail, "%s%s",
+             infra_status(status) ? "recording the run failed: " : "",
+             err.message);
+    aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
+    ex->infra |= infra_status(status);
     ex->failed++;
     if (!ex->stop && !ex->opts->keep_going) {
       ex->stop = true;

@@ -158,4 +158,13 @@ go --no-isolation "$P" -- --misbehave train --how fail
 assert_rc 1
 assert_eq "$(runs)" "ingest:ok train:failed side:skipped evaluate:skipped "
 
+case_ "the store failing while recording: exit 2, nothing more starts"
+# Last: a detached sqlite3 holds the write lock longer than the store waits.
+go "$P" -- --misbehave train --how lock_store
+assert_rc 2
+assert_contains "$err" "[2/4] Failed [train] model: recording the run failed: "
+assert_contains "$err" "locked"
+assert_not_contains "$err" "Running [side]"
+assert_eq "$(col ingest status)" ok
+
 done_

@@ -6,10 +6,13 @@
  * Run order: ingest, train, side, evaluate. Every action that succeeds
  * writes and declares its output. `--misbehave JOB` makes the action of job
  * type JOB do `--how` instead: return an error, segfault, abort, exit(3),
- * exit(0), hang, hang ignoring SIGTERM, or bail out. `--marker PATH` makes
+ * exit(0), hang, hang ignoring SIGTERM, bail out, or return after a
+ * detached `sqlite3` took the store's write lock for 12 s (longer than the
+ * store waits), so that recording the run fails. `--marker PATH` makes
  * that action write its pid to PATH first (so that a test knows it runs);
  * `--sleep S` makes every action sleep S seconds; `--talk` makes every
  * action print lines on stdout and stderr. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,8 @@
 #define EXEC_OPTIONS(X)                                                        \
   X(STRING, misbehave, 0, NULL, "Job type of the action that misbehaves")      \
   X(CHOICE, how, 0,                                                            \
-    ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail"),   \
+    ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
+     "lock_store"),                                                            \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -73,6 +77,37 @@ static void nap(double seconds) {
     ;
 }
 
+/* Starts a detached sqlite3 that holds the store's write lock for 12 s, and
+ * returns once it holds it. */
+static aero_status lock_store(aero_error *err) {
+  const char *store = getenv("AEROMANCY_STORE");
+  if (store == NULL)
+    return aero_fail(err, AERO_E_INVALID, "lock_store needs AEROMANCY_STORE");
+  char db[4096], locked[4096], shell[4200];
+  snprintf(db, sizeof db, "%s/aeromancy.db", store);
+  snprintf(locked, sizeof locked, "%s/locked", store);
+  snprintf(shell, sizeof shell, ".shell touch '%s' && sleep 12", locked);
+  pid_t pid = fork();
+  if (pid < 0)
+    return aero_fail(err, AERO_E_IO, "fork failed");
+  if (pid == 0) {
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execlp("sqlite3", "sqlite3", db, "BEGIN EXCLUSIVE;", shell, "COMMIT;",
+           (char *)NULL);
+    _exit(127);
+  }
+  for (int i = 0; i < 200; i++) {
+    if (access(locked, F_OK) == 0)
+      return AERO_OK;
+    nap(0.05);
+  }
+  return aero_fail(err, AERO_E_IO, "sqlite3 never took the lock");
+}
+
 static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
   if (config.marker[0] != '\0') {
     FILE *f = fopen(config.marker, "w");
@@ -101,6 +136,8 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
       pause();
   if (strcmp(how, "bail") == 0)
     return aero_bailout(tracker, "looked at the data, enough");
+  if (strcmp(how, "lock_store") == 0)
+    return lock_store(err);
   return aero_fail(err, AERO_E_INVALID, "unknown --how %s", how);
 }
 
