@@ -489,8 +489,8 @@ static aero_status resolve_parents(aero_graph *graph, aero_error *err) {
       bool foreign;
       const char *key =
           aeh_graph_local_name(graph, a->parent_names[k], &foreign);
-      aeh_graph_label(a, label, sizeof label);
       if (foreign) {
+        aeh_graph_label(a, label, sizeof label);
         status = aeh_error_set(
             err, AERO_E_GRAPH,
             "action %s: parent '%s' is not an action of this graph (project "
@@ -500,6 +500,7 @@ static aero_status resolve_parents(aero_graph *graph, aero_error *err) {
       }
       name_slot *slot = index_find(&index, key, hash_name(key));
       if (slot->key == NULL) {
+        aeh_graph_label(a, label, sizeof label);
         status = aeh_error_set(err, AERO_E_GRAPH,
                                "action %s: unknown parent '%s': no action "
                                "outputs it",
