@@ -25,7 +25,7 @@ echo tiny >"$bench_dir/tiny.bin"
 # Blob bytes in the store: everything but the database, its journal files
 # and temporary files.
 store_bytes() {
-  find "$AEROMANCY_STORE" -type f -not -name 'aeromancy.db*' -not -path '*/tmp/*' \
+  find "$AEROMANCY_STORE" -type f -not -name 'aeromancy.db*' -not -path "$AEROMANCY_STORE/tmp/*" \
     -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
 }
 now() {
@@ -39,6 +39,9 @@ speed_kbs=$(openssl speed -evp sha256 -bytes 16384 -seconds 3 2>/dev/null |
 speed=$(calc "$speed_kbs * 1000")
 
 note "first declare (hash and store)"
+# The tiny file first, so that its blob is in every count below.
+"$AEROHOST" run "$plugin" --dev -- --file "$bench_dir/tiny.bin" --name tiny >/dev/null 2>&1 ||
+  die "aerohost run of the tiny file failed"
 before_first=$(store_bytes)
 start=$(now)
 "$AEROHOST" run "$plugin" --dev -- --file "$bench_dir/big.bin" >"$bench_dir/first.log" 2>&1 ||
@@ -49,7 +52,7 @@ after_first=$(store_bytes)
 note "declaring unchanged content again"
 hf "$bench_dir/hash.json" -N --warmup 1 --runs 5 \
   -n "declare 1 GiB (unchanged)" "$AEROHOST run $plugin --dev -- --file $bench_dir/big.bin" \
-  -n "declare tiny file" "$AEROHOST run $plugin --dev -- --file $bench_dir/tiny.bin" \
+  -n "declare tiny file" "$AEROHOST run $plugin --dev -- --file $bench_dir/tiny.bin --name tiny" \
   -n "openssl dgst -sha256" "openssl dgst -sha256 $bench_dir/big.bin" \
   -n "sha256sum" "sha256sum $bench_dir/big.bin"
 again=$(median "$bench_dir/hash.json" 0)
@@ -66,7 +69,7 @@ versions=$(sqlite3 -batch -noheader "$AEROMANCY_STORE/aeromancy.db" \
   "SELECT group_concat(name || ':v' || version, ' ') FROM artifact_versions" 2>/dev/null)
 [[ -n $versions ]] || versions="(sqlite3 could not read the store)"
 
-echo "## Hashing and storing a 1 GiB file (bench_hash)"
+echo "## Hashing and storing a $MIB MiB file (bench_hash)"
 echo
 echo "declare_output of a $MIB MiB file of random bytes, from the page cache."
 echo "Hashing throughput = size / (median run declaring unchanged content -"
@@ -83,7 +86,8 @@ echo "| sha256sum FILE | $(ms "$sum") | $(mbs "$sum_rate") | $(ratio "$sum_rate"
 echo
 echo "Blob bytes in the store: $before_first before, $after_first after the first"
 echo "declare, $after_again after 6 more declares of the same content (5 timed, 1"
-echo "warm-up). Published versions: $versions."
+echo "warm-up; the tiny file's few bytes are in every count). Published versions:"
+echo "$versions."
 echo
 target "hashing >= 85% of openssl speed ($(calc "100 * $rate / $speed")%)" \
   "$(python3 -c "print(1 if $rate >= 0.85 * $speed else 0)")"

@@ -1,21 +1,26 @@
 /* Benchmark fixture: one action that declares the file given with --file as
- * the artifact "big". Drives tests/bench/bench_hash.sh: hashing throughput
+ * the artifact --name. Drives tests/bench/bench_hash.sh: hashing throughput
  * of declare_output, and re-declaring unchanged content. */
+#include <stdio.h>
+
 #include <aeromancy/aeromancy.h>
 
 #define HASH_OPTIONS(X)                                                        \
-  X(STRING, file, 'f', NULL, "The file to declare as the artifact \"big\"")
+  X(STRING, file, 'f', NULL, "The file to declare")                            \
+  X(STRING, name, 0, "big", "The artifact to declare it as")
 
-static const char *file_path; /* borrowed from the host for the ctor call */
-static char file_copy[4096];
+/* The options, copied: the host's strings are borrowed for the ctor call. */
+static char file_path[4096];
+static char artifact[256];
 
-static aero_status hash_new(void **self, const char *file, aero_error *err) {
-  if (!file || !*file)
-    return aero_fail(err, AERO_E_INVALID, "--file is required");
-  if (snprintf(file_copy, sizeof file_copy, "%s", file) >=
-      (int)sizeof file_copy)
-    return aero_fail(err, AERO_E_INVALID, "--file: path too long");
-  file_path = file_copy;
+static aero_status hash_new(void **self, const char *file, const char *name,
+                            aero_error *err) {
+  if (!file || !*file || !name || !*name)
+    return aero_fail(err, AERO_E_INVALID, "--file and --name are required");
+  if (snprintf(file_path, sizeof file_path, "%s", file) >=
+          (int)sizeof file_path ||
+      snprintf(artifact, sizeof artifact, "%s", name) >= (int)sizeof artifact)
+    return aero_fail(err, AERO_E_INVALID, "--file or --name too long");
   *self = NULL;
   return AERO_OK;
 }
@@ -25,7 +30,7 @@ static aero_status hash_run(void *data, aero_tracker *tracker,
   (void)data;
   const char *files[] = {file_path};
   return aero_declare_output(tracker,
-                             &AERO_OUTPUT(.name = "big", .files = files,
+                             &AERO_OUTPUT(.name = artifact, .files = files,
                                           .file_count = 1,
                                           .artifact_type = "blob"),
                              err);
@@ -33,7 +38,7 @@ static aero_status hash_run(void *data, aero_tracker *tracker,
 
 static aero_status hash_build(void *self, aero_graph *graph, aero_error *err) {
   (void)self;
-  static const char *const outputs[] = {"big"};
+  const char *outputs[] = {artifact};
   return aero_graph_add(graph,
                         &AERO_ACTION(.job_type = "declare", .outputs = outputs,
                                      .output_count = 1, .run = hash_run),

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# bench_runner: a production run after a plugin change, three ways, side by
+# side in one run, on aerodemo in a git repository on a feature branch:
+#   go       `aeromancy go`: the host image stays; the plugin is rebuilt
+#            incrementally in a container of it and run there
+#   rebuild  what the Python framework does: a Dockerfile FROM the host
+#            image that COPYs the project and builds it, one image per
+#            commit, then `docker run` of that image
+#   bare     `docker run --rm IMAGE true` of the same host image: the floor
+#            of any container run
+# and, inside one container, the plugin's own incremental compile time
+# (`cmake --build` after the same change). Each timed run of go and rebuild
+# is preceded by a change to an action and a commit (hyperfine --prepare).
+# Also counts the images and image bytes each approach leaves behind.
+#
+# Needs a reachable Docker engine and the aeromancy-base:bookworm image
+# (cmake/make-base-image.sh makes it; this script does when run as root).
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${BENCH_RUNNER_RUNS:-7}
+runner=${AEROMANCY:-$AERO_BENCH_BUILD/host/aeromancy}
+[[ -x $runner ]] || die "no runner at $runner: build the aeromancy target"
+docker version >/dev/null 2>&1 || die "no reachable Docker engine (start dockerd)"
+export AEROMANCY_BASE_IMAGE=${AEROMANCY_BASE_IMAGE:-aeromancy-base:bookworm}
+if ! docker image inspect "$AEROMANCY_BASE_IMAGE" >/dev/null 2>&1; then
+  note "creating $AEROMANCY_BASE_IMAGE"
+  "$AERO_SOURCE_DIR/cmake/make-base-image.sh" "$AEROMANCY_BASE_IMAGE" >/dev/null ||
+    die "cannot create $AEROMANCY_BASE_IMAGE (needs root and debootstrap)"
+fi
+export AEROMANCY_STORE="$bench_dir/store"
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@aeromancy.invalid
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@aeromancy.invalid
+
+# The project: aerodemo with a revision number in one of its messages, so
+# that every change below changes the plugin's code.
+proj="$bench_dir/aerodemo"
+cp -r "$AERO_SOURCE_DIR/examples/aerodemo" "$proj"
+sed -i 's/wrote %zu training and %d test rows/wrote %zu training and %d test rows (rev 0)/' \
+  "$proj/actions.c"
+grep -q '(rev 0)' "$proj/actions.c" || die "cannot find the message to change in actions.c"
+git -C "$proj" init -q -b main && git -C "$proj" add -A &&
+  git -C "$proj" commit -q -m "aerodemo" && git -C "$proj" switch -q -c bench ||
+  die "cannot set up the git repository"
+cd "$proj" || die "cannot enter $proj"
+
+# change.sh: the next revision of the action, committed.
+cat >"$bench_dir/change.sh" <<'EOF'
+#!/usr/bin/env bash
+set -e
+n=$(($(cat rev 2>/dev/null || echo 0) + 1))
+echo "$n" >rev
+sed -i "s/(rev [0-9]*)/(rev $n)/" actions.c
+git commit -q -am "rev $n"
+EOF
+chmod +x "$bench_dir/change.sh"
+echo rev >.gitignore && git add .gitignore && git commit -q -m ignore
+
+note "first aeromancy go (builds the host image if its recipe is new)"
+"$runner" go -- --epochs 5 >"$bench_dir/first.log" 2>&1 ||
+  die "aeromancy go failed: $(tail -3 "$bench_dir/first.log" | tr '\n' ' ')"
+tag=$(grep -o 'aeromancy-host:[0-9a-f]\{12\}' "$bench_dir/first.log" | head -n 1)
+[[ -n $tag ]] || die "the runner named no image"
+image_id=$(docker image inspect --format '{{.Id}}' "$tag")
+
+# The rebuild approach's recipe, and the environment a production run needs
+# (passed by value here: this is the approach being compared, not ours).
+cat >"$bench_dir/Dockerfile.rebuild" <<EOF
+FROM $tag
+COPY . /project
+RUN cmake -S /project -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null \\
+ && cmake --build /build >/dev/null
+EOF
+cat >"$bench_dir/rebuild.sh" <<EOF
+#!/usr/bin/env bash
+set -e
+commit=\$(git rev-parse HEAD)
+img=aero-bench-rebuild:\${commit:0:12}
+docker build -q -t "\$img" -f "$bench_dir/Dockerfile.rebuild" . >/dev/null
+docker run --rm --init --user \$(id -u):\$(id -g) \\
+  --mount type=bind,source=$AEROMANCY_STORE,target=/aeromancy/store \\
+  -e AEROMANCY_GIT_COMMIT=\$commit -e AEROMANCY_GIT_BRANCH=bench \\
+  -e AEROMANCY_IMAGE_ID=\$(docker image inspect --format '{{.Id}}' "\$img") \\
+  -e AEROMANCY_PACKAGES_FILE=/usr/share/aeromancy/packages.txt \\
+  "\$img" aerohost run /build/aerodemo.so -- --epochs 5
+EOF
+chmod +x "$bench_dir/rebuild.sh"
+"$bench_dir/rebuild.sh" >"$bench_dir/rebuild-first.log" 2>&1 ||
+  die "the rebuild approach failed: $(tail -3 "$bench_dir/rebuild-first.log" | tr '\n' ' ')"
+
+# image_state: "<distinct image layers> <image bytes as docker system df
+# shows them>" of the engine: a plugin change must add neither.
+image_state() {
+  local layers
+  layers=$(docker images -a -q | sort -u | xargs -r docker image inspect \
+    --format '{{range .RootFS.Layers}}{{println .}}{{end}}' | grep . | sort -u | wc -l)
+  echo "$layers $(docker system df --format '{{.Type}} {{.Size}}' | awk '$1 == "Images" { print $2 }')"
+}
+rebuild_images() {
+  docker images -q aero-bench-rebuild | sort -u | wc -l
+}
+
+note "timing: go after a change, rebuild after a change, bare docker run ($RUNS runs each)"
+before_go=$(image_state)
+hf "$bench_dir/go.json" --runs "$RUNS" --prepare "$bench_dir/change.sh" \
+  -n "aeromancy go (after a plugin change)" "$runner go -- --epochs 5"
+after_go=$(image_state)
+rebuild_before=$(rebuild_images)
+hf "$bench_dir/rebuild.json" --runs "$RUNS" --prepare "$bench_dir/change.sh" \
+  -n "rebuild image + docker run (after a change)" "$bench_dir/rebuild.sh"
+rebuild_after=$(rebuild_images)
+hf "$bench_dir/bare.json" -N --warmup 1 --runs "$RUNS" \
+  -n "docker run --rm IMAGE true" "docker run --rm $image_id true"
+
+# The plugin's own compile time: in one container, the same change then an
+# incremental `cmake --build` of a configured copy of the project.
+note "timing the plugin's incremental compile inside the image"
+compile_times=$(docker run --rm --user "$(id -u):$(id -g)" \
+  --mount "type=bind,source=$proj,target=/src,readonly" "$image_id" sh -c '
+    cp -r /src /tmp/p && cd /tmp/p &&
+    cmake -S . -B b -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+    cmake --build b >/dev/null || exit 1
+    for i in $(seq '"$RUNS"'); do
+      sed -i "s/(rev [0-9]*)/(rev x$i)/" actions.c
+      s=$(date +%s%N); cmake --build b >/dev/null || exit 1; e=$(date +%s%N)
+      echo $(( (e - s) / 1000 ))
+    done') || die "cannot time the compile in the image"
+compile=$(sort -n <<<"$compile_times" | awk '{ a[NR] = $1 } END { printf "%.6f", a[int((NR + 1) / 2)] / 1e6 }')
+
+go=$(median "$bench_dir/go.json")
+rebuild=$(median "$bench_dir/rebuild.json")
+bare=$(median "$bench_dir/bare.json")
+budget=$(calc "$bare + $compile + 0.3")
+overhead=$(calc "$go - $bare - $compile")
+read -r go_layers_before go_bytes_before <<<"$before_go"
+read -r go_layers_after go_bytes_after <<<"$after_go"
+
+# Clean up what this benchmark made (the rebuild approach's images).
+docker images -q aero-bench-rebuild | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
+
+echo "## Runner: a production run after a plugin change (bench_runner)"
+echo
+echo "aerodemo (3 tracked actions) in a git repository, each timed run preceded"
+echo "by a changed action and a commit. Host image $tag. Median of $RUNS runs"
+echo "(hyperfine)."
+echo
+echo "| approach | median (s) | ratio to aeromancy go |"
+echo "|---|---:|---:|"
+echo "| aeromancy go (plugin rebuilt in the host image, mounted) | $(calc "$go") | 1.00 |"
+echo "| rebuild an image per commit (COPY project + build) + docker run | $(calc "$rebuild") | $(ratio "$rebuild" "$go") |"
+echo "| bare docker run --rm IMAGE true | $(calc "$bare") | $(ratio "$bare" "$go") |"
+echo "| the plugin's incremental compile in the image (cmake --build) | $(calc "$compile") | $(ratio "$compile" "$go") |"
+echo
+echo "- aeromancy go minus (bare run + compile): $(ms "$overhead") ms"
+echo "- image layers before/after the $RUNS go runs: $go_layers_before / $go_layers_after;" \
+     "image bytes (docker system df): $go_bytes_before / $go_bytes_after"
+echo "- images the rebuild approach left: $((rebuild_after - rebuild_before)) for $RUNS commits (removed afterwards)"
+echo
+target "aeromancy go <= bare docker run + compile + 0.3 s ($(calc "$go") <= $budget)" "$(lt "$go" "$budget + 1e-9")"
+target "aeromancy go faster than rebuilding an image per change" "$(lt "$go" "$rebuild")"
+same=0
+[[ $go_layers_before == "$go_layers_after" && $go_bytes_before == "$go_bytes_after" ]] && same=1
+target "zero new image layers per plugin change (same layers and bytes)" "$same"
+echo
