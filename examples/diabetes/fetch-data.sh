@@ -33,9 +33,14 @@ for tool in apt-get dpkg-deb tar; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if ! (cd "$tmp" && apt-get download -q "$pkg") >"$tmp/apt.log" 2>&1; then
+download() {
+  (cd "$tmp" && apt-get download -q "$pkg") >"$tmp/apt.log" 2>&1
+}
+# A machine that never ran apt-get update has no package lists: as root,
+# fetch them once and retry.
+if ! download && ! { ((EUID == 0)) && apt-get update -q >>"$tmp/apt.log" 2>&1 && download; }; then
   echo "fetch-data.sh: apt-get download $pkg failed (run apt-get update first?):" \
-       "$(grep -E '^(E|Err):' "$tmp/apt.log" | head -1)" >&2
+       "$(grep -E '^(E|Err|W):' "$tmp/apt.log" | head -1)" >&2
   exit 1
 fi
 debs=("$tmp"/*.deb)
