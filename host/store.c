@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,8 +288,18 @@ void aeh_store_after_fork(aeh_store *store) {
   /* The parent's handle shares its SQLite connection and locks: using or
    * closing it here would disturb the parent. It is forgotten, and the
    * child's own is opened by the first tracker call that needs one. */
+  pid_t parent = store->owner;
   store->handle = NULL;
   store->owner = 0;
+  /* The child's connection leans on the parent's: SQLite's per-process
+   * lock bookkeeping is inherited, so the child never takes the shared
+   * lock that tells a newcomer the WAL index is in use; the parent's does.
+   * A child outliving a host killed with SIGKILL could then have the index
+   * reset under it by the next aerohost. Its run can never be recorded or
+   * published anyway, so it goes with its host. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (parent != 0 && getppid() != parent)
+    raise(SIGKILL); /* the host died before prctl took effect */
 }
 
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {

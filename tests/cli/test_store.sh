@@ -82,18 +82,26 @@ case_ kill_9_mid_run_loses_nothing
 export AEROMANCY_STORE="$AERO_TMP/killed"
 run "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 0
-setsid "$AEROHOST" run "$PLUGIN" --dev -- --content killed --sleep-ms 5000 \
+setsid "$AEROHOST" run "$PLUGIN" --dev -- --content killed --sleep-ms 60000 \
   >/dev/null 2>&1 &
 victim=$!
+# Running: recorded, and the action's process forked.
 for _ in $(seq 100); do
-  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 ]] &&
-    break
+  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 &&
+    $(ps -o pid= -s "$victim" | wc -l) == 2 ]] && break
   sleep 0.05
 done
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 1
-# aerohost and its action (in a process group of its own): the session
-# setsid gave them.
-kill -9 $(ps -o pid= -s "$victim") 2>/dev/null
+# Only aerohost: its action (in a process group of its own) must not
+# outlive it, or it could work on the store unrecorded.
+kill -9 "$victim"
+for _ in $(seq 40); do
+  [[ -z $(ps -o pid= -s "$victim") ]] && break
+  sleep 0.05
+done
+orphans=$(ps -o pid= -s "$victim")
+assert_eq "$orphans" "" "processes left in the killed aerohost's session"
+[[ -n $orphans ]] && kill -9 $orphans
 wait "$victim" 2>/dev/null
 sleep 0.2
 assert_eq "$(sql "PRAGMA integrity_check")" ok
