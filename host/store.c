@@ -256,6 +256,13 @@ aero_status aeh_store_open(const char *backend, const char *location,
   if (status != AERO_OK)
     goto fail;
   store->owner = getpid();
+  /* A folder the backend created is named absolutely from here on, so that
+   * scratch folders handed to actions do not depend on their cwd. */
+  char *absolute = realpath(store->location, NULL);
+  if (absolute != NULL) {
+    free(store->location);
+    store->location = absolute;
+  }
   *out = store;
   return AERO_OK;
 fail:
