@@ -151,7 +151,7 @@ static void on_signal(int sig) {
 }
 
 typedef struct saved_handlers {
-  struct sigaction chld, intr, term;
+  struct sigaction chld, intr, term, pipe;
 } saved_handlers;
 
 static void install_handlers(bool isolate, saved_handlers *saved) {
@@ -161,6 +161,14 @@ static void install_handlers(bool isolate, saved_handlers *saved) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, &saved->chld);
+  /* A reader of our stdout going away (aerohost run -j 2 | head) must not
+   * kill the host in the middle of recording runs: the lost lines are
+   * dropped instead. */
+  struct sigaction ignore;
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &saved->pipe);
   /* In-process runs (--no-isolation) keep the default Ctrl-C: nothing
    * could interrupt a plugin that runs on the host's own stack. */
   if (isolate) {
@@ -174,6 +182,7 @@ static void restore_handlers(bool isolate, const saved_handlers *saved) {
     sigaction(SIGTERM, &saved->term, NULL);
     sigaction(SIGINT, &saved->intr, NULL);
   }
+  sigaction(SIGPIPE, &saved->pipe, NULL);
   sigaction(SIGCHLD, &saved->chld, NULL);
 }
 

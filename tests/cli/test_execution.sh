@@ -118,6 +118,12 @@ done
 bad=$(grep -cv '^\[[a-z]* [a-z]*\] ' <<<"$out")
 assert_eq "$bad" 0 "unprefixed stdout lines"
 
+case_ "-j 2: a reader of stdout going away does not stop the host"
+rm -rf "$AEROMANCY_STORE"
+"$AEROHOST" run --dev -j 2 "$P" -- --talk --sleep 0.2 2>"$AERO_TMP/err" | head -1 >/dev/null
+assert_eq "${PIPESTATUS[0]}" 0
+assert_eq "$(sql "SELECT group_concat(status) FROM runs")" "ok,ok,ok,ok"
+
 case_ "-j 2 runs independent actions at the same time"
 go -j 2 "$P" -- --sleep 0.5
 assert_rc 0
