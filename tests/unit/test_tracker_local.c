@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+
+#include "api_table.h"
 #include "error.h"
 #include "loader.h"
 
@@ -696,6 +699,92 @@ static void test_enospc(void **state) {
   assert_int_equal(leftovers, 0); /* the temp file was removed */
 }
 
+/* Progress lines: the plugin reports through the host table's progress.
+ * To see the calls, the test re-runs the plugin's init with a copy of the
+ * host's table whose progress records them (and then with the host's own
+ * progress again). */
+typedef struct progress_call {
+  char label[64];
+  uint64_t done, total;
+} progress_call;
+static progress_call calls[64];
+static size_t call_count;
+
+static void record_progress(const char *label, uint64_t done, uint64_t total) {
+  if (call_count < 64) {
+    snprintf(calls[call_count].label, sizeof calls[call_count].label, "%s",
+             label);
+    calls[call_count].done = done;
+    calls[call_count].total = total;
+    call_count++;
+  }
+}
+
+static aero_status accept_backend(aero_registrar *reg,
+                                  const aero_backend_vtable *vtable,
+                                  aero_error *err) {
+  (void)reg;
+  (void)vtable;
+  (void)err;
+  return AERO_OK;
+}
+
+static void reinit_plugin(void (*progress)(const char *, uint64_t, uint64_t)) {
+  static aero_host_api api;
+  api = *aeh_host_api();
+  api.register_backend = accept_backend;
+  api.progress = progress;
+  void *lib = dlopen(aeh_plugin_path(plugin), RTLD_NOW | RTLD_NOLOAD);
+  assert_non_null(lib);
+  aero_plugin_entry_fn entry =
+      (aero_plugin_entry_fn)(uintptr_t)dlsym(lib, AERO_ENTRY_SYMBOL);
+  assert_non_null(entry);
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(entry()->init(&api, NULL, &err), AERO_OK);
+  dlclose(lib); /* drops only the reference NOLOAD took */
+}
+
+static void test_progress_for_large_files(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/large.bin", f->dir);
+  const uint64_t size = ((uint64_t)101 << 20) + 5;
+  int fd = open(path, O_WRONLY | O_CREAT, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(ftruncate(fd, (off_t)size), 0); /* sparse: cheap */
+  close(fd);
+  call_count = 0;
+  reinit_plugin(record_progress);
+  int64_t run = begin(f->handle, true, "make");
+  aero_error err = AEH_ERROR_INIT;
+  const char *files[] = {path};
+  aero_status status = put(f->handle, run, "large", files, 1, NULL, &err);
+  reinit_plugin(aeh_host_api()->progress);
+  unlink(path);
+  assert_int_equal(status, AERO_OK);
+  /* Hashing, then storing: each starts at 0 and ends at done == total. */
+  bool hash_start = false, hash_end = false, store_end = false;
+  for (size_t i = 0; i < call_count; i++) {
+    assert_int_equal(calls[i].total, size);
+    assert_true(calls[i].done <= size);
+    if (strcmp(calls[i].label, "hashing large.bin") == 0) {
+      hash_start |= calls[i].done == 0;
+      hash_end |= calls[i].done == size;
+    } else {
+      assert_string_equal(calls[i].label, "storing large.bin");
+      assert_true(hash_end); /* storing comes after hashing */
+      store_end |= calls[i].done == size;
+    }
+  }
+  assert_true(hash_start && hash_end && store_end);
+  /* A small file reports nothing. */
+  call_count = 0;
+  reinit_plugin(record_progress);
+  publish(f->handle, f, true, "small", "tiny\n");
+  reinit_plugin(aeh_host_api()->progress);
+  assert_int_equal(call_count, 0);
+}
+
 static int group_setup(void **state) {
   (void)state;
   const char *dir = getenv("AEROMANCY_PLUGIN_PATH");
@@ -745,6 +834,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_concurrent_publishers, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_progress_for_large_files, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
