@@ -317,6 +317,12 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+  /* Every aerohost closes its connection after a few runs: checkpointing
+   * and deleting the WAL then, and recreating it at the next start, costs
+   * four syncs per invocation (open + 6 runs + close: 7 ms -> 2.5 ms
+   * without). The WAL stays, consistent, and is checkpointed when it
+   * grows past wal_autocheckpoint as usual. */
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* The first statement reads the file header: a corrupt file fails here. */
   status = tl_exec(store, "PRAGMA journal_mode = WAL", err);
   if (status == AERO_OK)
