@@ -107,7 +107,8 @@ typedef struct exec {
   bool bailed;
   char bail_reason[AERO_ERROR_MESSAGE_MAX];
   int interrupted; /* SIGINT or SIGTERM received */
-  bool infra;      /* the store failed: exit 2 */
+  sig_atomic_t interrupts_handled;
+  bool infra; /* the store failed: exit 2 */
   size_t ok, failed, skipped;
 } exec;
 
@@ -141,9 +142,17 @@ static void label_of(const aeh_action *a, char *buf, size_t size) {
 /* ------------------------------------------------------------- signals */
 
 static int signal_pipe_w = -1;
+/* Ctrl-C / SIGTERM received so far, and the last one: read between events
+ * too, so that none is lost or acted on late (the pipe only wakes poll). */
+static volatile sig_atomic_t interrupts_received;
+static volatile sig_atomic_t last_interrupt;
 
 static void on_signal(int sig) {
   int saved = errno;
+  if (sig != SIGCHLD) {
+    last_interrupt = sig;
+    interrupts_received = interrupts_received + 1;
+  }
   unsigned char byte = (unsigned char)sig;
   ssize_t w = write(signal_pipe_w, &byte, 1); /* full pipe: already awake */
   (void)w;
@@ -159,6 +168,8 @@ static void install_handlers(bool isolate, saved_handlers *saved) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT); /* the counter is not updated nested */
+  sigaddset(&sa.sa_mask, SIGTERM);
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, &saved->chld);
   /* A reader of our stdout going away (aerohost run -j 2 | head) must not
@@ -609,10 +620,44 @@ static void finish(exec *ex, slot *s, int wstatus) {
 
 /* ----------------------------------------------------------------- loop */
 
+static void interrupt(exec *ex, int sig, double now) {
+  char name[32];
+  signal_name(sig, name, sizeof name);
+  if (ex->interrupted) {
+    /* A second Ctrl-C: no more patience. */
+    for (size_t i = 0; i < ex->slot_count; i++)
+      if (ex->slots[i].busy)
+        kill(-ex->slots[i].pid, SIGKILL);
+    return;
+  }
+  ex->interrupted = sig;
+  if (ex->running > 0)
+    aeh_console_warn("%s: stopping %zu running action%s", name, ex->running,
+                     ex->running == 1 ? "" : "s");
+  for (size_t i = 0; i < ex->slot_count; i++) {
+    slot *s = &ex->slots[i];
+    if (!s->busy)
+      continue;
+    kill(-s->pid, sig);
+    s->forwarded = sig;
+    if (s->kill_at == 0 || s->kill_at > now + INTERRUPT_GRACE_S)
+      s->kill_at = now + INTERRUPT_GRACE_S;
+  }
+}
+
+/* Acts on every Ctrl-C / SIGTERM received since the last call. */
+static void check_interrupts(exec *ex) {
+  while (ex->interrupts_handled != interrupts_received) {
+    ex->interrupts_handled++;
+    interrupt(ex, last_interrupt, now_mono());
+  }
+}
+
 /* Starts or resolves everything that can go now, earliest position first,
  * so that with -j 1 the banners follow the run order exactly. */
 static void schedule(exec *ex) {
   while (ex->ready.count > 0) {
+    check_interrupts(ex); /* one may have come during the last record */
     size_t p = aeh_minheap_peek(&ex->ready);
     node *nd = &ex->nodes[p];
     char why[1100], label[512];
@@ -655,31 +700,6 @@ static void schedule(exec *ex) {
   }
 }
 
-static void interrupt(exec *ex, int sig, double now) {
-  char name[32];
-  signal_name(sig, name, sizeof name);
-  if (ex->interrupted) {
-    /* A second Ctrl-C: no more patience. */
-    for (size_t i = 0; i < ex->slot_count; i++)
-      if (ex->slots[i].busy)
-        kill(-ex->slots[i].pid, SIGKILL);
-    return;
-  }
-  ex->interrupted = sig;
-  if (ex->running > 0)
-    aeh_console_warn("%s: stopping %zu running action%s", name, ex->running,
-                     ex->running == 1 ? "" : "s");
-  for (size_t i = 0; i < ex->slot_count; i++) {
-    slot *s = &ex->slots[i];
-    if (!s->busy)
-      continue;
-    kill(-s->pid, sig);
-    s->forwarded = sig;
-    if (s->kill_at == 0 || s->kill_at > now + INTERRUPT_GRACE_S)
-      s->kill_at = now + INTERRUPT_GRACE_S;
-  }
-}
-
 /* Waits for the next event (a signal, output, a deadline) and handles it. */
 static void wait_events(exec *ex) {
   double now = now_mono();
@@ -713,18 +733,15 @@ static void wait_events(exec *ex) {
       unsigned char sigs[64];
       ssize_t got;
       while ((got = read(ex->sig_r, sigs, sizeof sigs)) > 0) {
-        for (ssize_t k = 0; k < got; k++) {
-          if (sigs[k] == SIGCHLD)
-            reap = true;
-          else
-            interrupt(ex, sigs[k], now_mono());
-        }
+        for (ssize_t k = 0; k < got; k++)
+          reap |= sigs[k] == SIGCHLD;
       }
     }
     for (size_t k = 1; k < nfds; k++)
       if (ex->pfds[k].revents != 0)
         aeh_linebuf_read(ex->pfd_buf[k]);
   }
+  check_interrupts(ex);
 
   now = now_mono();
   for (size_t i = 0; i < ex->slot_count; i++) {
@@ -885,6 +902,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   ex.sig_r = sp[0];
   ex.sig_w = sp[1];
   signal_pipe_w = ex.sig_w;
+  ex.interrupts_handled = interrupts_received;
   install_handlers(opts->isolate, &saved);
   sigset_t current; /* also binds sigprocmask before the first fork */
   sigprocmask(SIG_BLOCK, NULL, &current);
@@ -902,6 +920,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
       break; /* schedule() resolves everything it cannot start */
     wait_events(&ex);
   }
+  check_interrupts(&ex); /* during the last record: still asked to stop */
   double elapsed = now_mono() - t0;
 
   if (ex.interrupted) {
