@@ -108,6 +108,8 @@ typedef struct exec {
   char bail_reason[AERO_ERROR_MESSAGE_MAX];
   int interrupted; /* SIGINT or SIGTERM received */
   sig_atomic_t interrupts_handled;
+  int reset[32]; /* signals the child must set back to default */
+  size_t reset_count;
   bool infra; /* the store failed: exit 2 */
   size_t ok, failed, skipped;
 } exec;
@@ -394,8 +396,8 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
-  for (size_t i = 0; i < AERO_COUNT(reset_signals); i++)
-    sigaction(reset_signals[i], &dfl, NULL);
+  for (size_t i = 0; i < ex->reset_count; i++)
+    sigaction(ex->reset[i], &dfl, NULL);
   sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
   /* Nothing of the host's event loop belongs in the action's process. */
   close(ex->sig_r);
@@ -906,6 +908,14 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   install_handlers(opts->isolate, &saved);
   sigset_t current; /* also binds sigprocmask before the first fork */
   sigprocmask(SIG_BLOCK, NULL, &current);
+  /* Only what is not already the default costs the child a syscall. */
+  for (size_t i = 0; i < AERO_COUNT(reset_signals); i++) {
+    struct sigaction now;
+    if (sigaction(reset_signals[i], NULL, &now) == 0 &&
+        now.sa_handler == SIG_DFL && !(now.sa_flags & SA_SIGINFO))
+      continue;
+    ex.reset[ex.reset_count++] = reset_signals[i];
+  }
   installed = true;
   if (!opts->isolate && opts->timeout_s > 0)
     aeh_console_warn("--timeout is not enforced with --no-isolation");
