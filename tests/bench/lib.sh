@@ -45,10 +45,11 @@ hf() {
     die "hyperfine failed: $(tail -3 "$json.log" | tr '\n' ' ')"
 }
 
-# median JSON [INDEX]: median seconds of the INDEX-th command (default 0).
+# median JSON [INDEX [FIELD]]: median seconds of the INDEX-th command
+# (default 0); FIELD min, max or mean instead of median.
 median() {
-  python3 -c 'import json,sys; print("%.9f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' \
-    "$1" "${2:-0}"
+  python3 -c 'import json,sys; print("%.9f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])][sys.argv[3]])' \
+    "$1" "${2:-0}" "${3:-median}"
 }
 
 # calc EXPR: floating-point arithmetic, printed with up to 6 decimals.

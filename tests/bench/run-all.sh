@@ -61,6 +61,8 @@ out=$AERO_BENCH_TMP/report.md
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
        "$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
   echo "- build: Release, no sanitizers ($build)"
+  echo "- load average (1, 5, 15 min) at start: $(cut -d' ' -f1-3 /proc/loadavg); other work on the"
+  echo "  machine inflates every figure, the medians less than the means"
   echo "- tools: $(hyperfine --version), $(make --version | head -1), ninja $(ninja --version)," \
        "$(openssl version | cut -d' ' -f1-2)"
   echo
@@ -87,6 +89,7 @@ for script in "${benches[@]}"; do
   cat "$AERO_BENCH_TMP/$name.md" >>"$out"
 done
 
+echo "Load average (1, 5, 15 min) at the end: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$out"
 cat "$out"
 [[ -n $report ]] && cp "$out" "$report"
 exit "$failed"
