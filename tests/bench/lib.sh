@@ -11,7 +11,7 @@
 #   AERO_FIXTURES     its fixture plugins (bench_steps.so, bench_hash.so...)
 #   AEROMANCY_PLUGIN_PATH  its backend plugins (tracker-local)
 #   AERO_SOURCE_DIR   this repository
-#   AEROMANCY         its runner, when built
+#   AEROMANCY         its runner (host/aeromancy), when built
 #   AERO_BENCH_TMP    a scratch folder, removed afterwards
 # Each benchmark uses its own store under $AERO_BENCH_TMP.
 set -uo pipefail

@@ -40,7 +40,7 @@ export AEROHOST=$build/host/aerohost
 export AERO_FIXTURES=$build/tests/plugins
 export AEROMANCY_PLUGIN_PATH=$build/plugins
 export AERO_SOURCE_DIR=$root
-[[ -x $build/host/runner/aeromancy ]] && export AEROMANCY=$build/host/runner/aeromancy
+[[ -x $build/host/aeromancy ]] && export AEROMANCY=$build/host/aeromancy
 AERO_BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aero-bench.XXXXXX")
 export AERO_BENCH_TMP
 trap 'rm -rf "$AERO_BENCH_TMP"' EXIT
