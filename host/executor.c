@@ -386,6 +386,16 @@ static void write_all(int fd, const void *data, size_t size) {
   }
 }
 
+/* Registered in the action's process only. When plugin code calls exit(),
+ * the host's own exit handlers (and a sanitizer's leak check of the host's
+ * abandoned state) must not run in the child: flush what the action printed
+ * and leave with the action's own status. */
+static void child_on_exit(int status, void *unused) {
+  (void)unused;
+  fflush(NULL);
+  _exit(status);
+}
+
 static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
                                  const int out_pipe[2], const int err_pipe[2]) {
   int status_w = status_pipe[1], out_w = out_pipe[1], err_w = err_pipe[1];
@@ -423,6 +433,7 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
     aeh_console_set_plain();
   }
   aeh_store_after_fork(ex->store);
+  on_exit(child_on_exit, NULL);
 
   aeh_action *a = ex->nodes[s->pos].action;
   aero_tracker *tracker = aeh_run_tracker(s->run);
