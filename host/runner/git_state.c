@@ -59,84 +59,31 @@ done:
   return st;
 }
 
-aero_status aeh_git_dirty(const char *dir, aeh_strv *entries, aero_error *err) {
-  aeh_spawn_out r = {0};
-  static const char *const args[] = {"status",
-                                     "--porcelain=v1",
-                                     "-z",
-                                     "--untracked-files=all",
-                                     "--ignore-submodules=none",
-                                     NULL};
-  aero_status st = git(dir, args, &r, err);
-  if (st != AERO_OK)
-    return st;
-  if (r.code != 0) {
-    char line[256];
-    st = aeh_error_set(err, AERO_E_CONFIG, "git status failed in %s: %s", dir,
-                       aeh_spawn_first_line(r.err, line, sizeof line));
-    goto done;
-  }
-  /* -z: "XY path\0", and a rename or copy adds "old path\0" after it. */
-  const char *p = r.out, *end = r.out + r.out_len;
+/* Parses `git status --porcelain=v1 -z`: "XY path\0", and a rename or
+ * copy adds "old path\0" after it. */
+static aero_status parse_status(const aeh_spawn_out *r, aeh_strv *entries,
+                                aero_error *err) {
+  const char *p = r->out, *end = r->out + r->out_len;
   while (p < end && *p != '\0') {
     size_t len = strlen(p);
     if (len < 4) /* not "XY p": stop rather than misread */
       break;
     char xy[3] = {p[0], p[1], '\0'};
-    if (aeh_strv_pushf(entries, "%s %s", xy, p + 3) != AERO_OK) {
-      st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-      goto done;
-    }
+    if (aeh_strv_pushf(entries, "%s %s", xy, p + 3) != AERO_OK)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     p += len + 1;
     if ((xy[0] == 'R' || xy[0] == 'C') && p < end)
       p += strlen(p) + 1;
   }
-done:
-  aeh_spawn_out_free(&r);
-  return st;
+  return AERO_OK;
 }
 
-aero_status aeh_git_read(const char *dir, aeh_git_state *out, aero_error *err) {
-  aero_status st = AERO_OK;
-  aeh_spawn_out head = {0}, branch = {0}, remote = {0};
-  aeh_git_state s = {0};
-  char line[256];
-
-  /* One call for the commit and its message: %H, then the raw body. */
-  static const char *const head_args[] = {"log", "-1", "--format=%H%n%B", NULL};
-  st = git(dir, head_args, &head, err);
-  if (st != AERO_OK)
-    goto done;
-  if (head.code != 0) {
-    st = aeh_error_set(err, AERO_E_CONFIG,
-                       "cannot read the current commit of %s (is there a "
-                       "commit yet?): %s",
-                       dir, aeh_spawn_first_line(head.err, line, sizeof line));
-    goto done;
-  }
-  size_t idlen = strcspn(head.out, "\n");
-  s.commit = strndup(head.out, idlen);
-  const char *msg = head.out + idlen + (head.out[idlen] == '\n');
-  while (*msg == '\n')
-    msg++;
-  s.message = strndup(msg, strcspn(msg, "\n"));
-
-  static const char *const branch_args[] = {"rev-parse", "--abbrev-ref", "HEAD",
-                                            NULL};
-  st = git(dir, branch_args, &branch, err);
-  if (st != AERO_OK)
-    goto done;
-  s.branch = branch.code == 0 ? chomp_copy(branch.out) : strdup("HEAD");
-
-  /* "origin" if there is one, else the first remote git lists. */
-  static const char *const remote_args[] = {"config", "--get-regexp",
-                                            "^remote\\..*\\.url$", NULL};
-  st = git(dir, remote_args, &remote, err);
-  if (st != AERO_OK)
-    goto done;
+/* "origin" if there is one, else the first remote `git config
+ * --get-regexp` lists; "" when there is none. */
+static char *pick_remote(const aeh_spawn_out *r) {
   const char *url = "";
   size_t urllen = 0;
-  for (const char *p = remote.out; remote.code == 0 && *p != '\0';) {
+  for (const char *p = r->out; r->code == 0 && *p != '\0';) {
     size_t len = strcspn(p, "\n");
     const char *sp = memchr(p, ' ', len);
     if (sp != NULL) {
@@ -150,19 +97,80 @@ aero_status aeh_git_read(const char *dir, aeh_git_state *out, aero_error *err) {
     }
     p += len + (p[len] == '\n');
   }
-  s.remote = strndup(url, urllen);
+  return strndup(url, urllen);
+}
 
+aero_status aeh_git_inspect(const char *dir, aeh_strv *dirty,
+                            aeh_git_state *state, aero_error *err) {
+  enum { STATUS, HEAD, MESSAGE, REMOTE, N };
+  char *const status_argv[] = {"git",
+                               "-C",
+                               (char *)dir,
+                               "status",
+                               "--porcelain=v1",
+                               "-z",
+                               "--untracked-files=all",
+                               "--ignore-submodules=none",
+                               NULL};
+  /* rev-parse applies --abbrev-ref to the arguments after it: the commit
+   * id, then the branch name ("HEAD" when detached). */
+  char *const head_argv[] = {"git",  "-C",           (char *)dir, "rev-parse",
+                             "HEAD", "--abbrev-ref", "HEAD",      NULL};
+  char *const message_argv[] = {"git", "-C",          (char *)dir, "log",
+                                "-1",  "--format=%B", NULL};
+  char *const remote_argv[] = {"git",    "-C",           (char *)dir,
+                               "config", "--get-regexp", "^remote\\..*\\.url$",
+                               NULL};
+  char *const *const argvs[N] = {status_argv, head_argv, message_argv,
+                                 remote_argv};
+  aeh_spawn_out r[N] = {{0}};
+  aeh_git_state s = {0};
+  char line[256];
+  aero_status st = aeh_spawn_capture_all(argvs, N, NULL, r, err);
+  if (st != AERO_OK)
+    return st;
+  if (r[STATUS].code != 0) {
+    st = aeh_error_set(err, AERO_E_NOT_FOUND,
+                       "%s is not in a git work tree: %s", dir,
+                       aeh_spawn_first_line(r[STATUS].err, line, sizeof line));
+    goto done;
+  }
+  if (r[HEAD].code != 0 || r[MESSAGE].code != 0) {
+    st = aeh_error_set(
+        err, AERO_E_CONFIG,
+        "cannot read the current commit of %s (is there a commit yet?): %s",
+        dir,
+        aeh_spawn_first_line(r[HEAD].code ? r[HEAD].err : r[MESSAGE].err, line,
+                             sizeof line));
+    goto done;
+  }
+  st = parse_status(&r[STATUS], dirty, err);
+  if (st != AERO_OK)
+    goto done;
+  const char *h = r[HEAD].out;
+  size_t idlen = strcspn(h, "\n");
+  s.commit = strndup(h, idlen);
+  const char *b = h + idlen + (h[idlen] == '\n');
+  s.branch = strndup(b, strcspn(b, "\n"));
+  const char *msg = r[MESSAGE].out;
+  while (*msg == '\n')
+    msg++;
+  s.message = strndup(msg, strcspn(msg, "\n"));
+  s.remote = pick_remote(&r[REMOTE]);
   if (!s.commit || !s.message || !s.branch || !s.remote) {
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     goto done;
   }
-  *out = s;
+  if (s.branch[0] == '\0') {
+    free(s.branch);
+    s.branch = strdup("HEAD");
+  }
+  *state = s;
   s = (aeh_git_state){0};
 done:
   aeh_git_state_free(&s);
-  aeh_spawn_out_free(&remote);
-  aeh_spawn_out_free(&branch);
-  aeh_spawn_out_free(&head);
+  for (int i = N - 1; i >= 0; i--)
+    aeh_spawn_out_free(&r[i]);
   return st;
 }
 

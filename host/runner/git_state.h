@@ -20,15 +20,16 @@ typedef struct aeh_git_state {
  * installed). */
 aero_status aeh_git_toplevel(const char *dir, char **out, aero_error *err);
 
-/* Appends one entry per changed or untracked path of the work tree at
- * `dir`, as git's short status shows them ("M  src/a.c", "?? notes.txt");
- * ignored files are not listed. An empty `*entries` means a clean tree. */
-aero_status aeh_git_dirty(const char *dir, aeh_strv *entries, aero_error *err);
-
-/* Reads commit, branch, message and remote of the work tree at `dir`. Fails
- * with AERO_E_CONFIG when there is no commit yet. On success the caller
- * frees *out with aeh_git_state_free. */
-aero_status aeh_git_read(const char *dir, aeh_git_state *out, aero_error *err);
+/* Everything a production run needs from git, read with four git
+ * commands run at once (status, rev-parse, log, config): appends one entry
+ * per changed or untracked path of the work tree at `dir` to `dirty`, as
+ * git's short status shows them ("M  src/a.c", "?? notes.txt"; ignored
+ * files are not listed, an empty list is a clean tree), and reads commit,
+ * branch, message and remote into *state. Fails with AERO_E_NOT_FOUND when
+ * `dir` is not in a work tree, AERO_E_CONFIG when there is no commit yet.
+ * On success the caller frees *state with aeh_git_state_free. */
+aero_status aeh_git_inspect(const char *dir, aeh_strv *dirty,
+                            aeh_git_state *state, aero_error *err);
 void aeh_git_state_free(aeh_git_state *state);
 
 #endif /* AEH_RUNNER_GIT_STATE_H */

@@ -28,14 +28,16 @@ extern char **environ;
 #define IN_PACKAGES "/usr/share/aeromancy/packages.txt"
 
 /* The shell script the container runs before aerohost: builds the plugin
- * (configure once, then incremental), shows the compiler's output only
- * when the build fails, and execs the command it is given. Positional
- * parameters carry every value, so nothing is ever re-quoted.
- *   $1 target, $2 "1" to build, $3 "run" or "shell", then the command. */
+ * (configure once, then incremental ninja), shows the compiler's output
+ * only when the build fails (or with --debug), and execs the command it is
+ * given. Positional parameters carry every value, so nothing is ever
+ * re-quoted. $1 target, $2 "1" to build, $3 "run" or "shell", $4 "1" for
+ * --debug, then the command. */
 static const char build_script[] =
-    "t=$1 build=$2 mode=$3; shift 3\n"
+    "t=$1 build=$2 mode=$3 debug=$4; shift 4\n"
+    "p=" IN_BUILD "/plugin/$t.so m=" IN_BUILD "/.aeromancy-plugin-path\n"
     "if [ \"$build\" = 1 ]; then\n"
-    "  if [ ! -f " IN_BUILD "/CMakeCache.txt ]; then\n"
+    "  if [ ! -f " IN_BUILD "/build.ninja ]; then\n"
     "    log=$(cmake -S " IN_PROJECT " -B " IN_BUILD " -G Ninja"
     " -DCMAKE_BUILD_TYPE=RelWithDebInfo"
     " -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=" IN_BUILD "/plugin 2>&1) || {\n"
@@ -43,25 +45,31 @@ static const char build_script[] =
     "      echo \"aeromancy: configuring the plugin build failed (CMake output"
     " above)\" >&2; exit 3; }\n"
     "  fi\n"
-    "  log=$(cmake --build " IN_BUILD " --target \"$t\" 2>&1) || {\n"
+    "  log=$(ninja -C " IN_BUILD " \"$t\" 2>&1) || {\n"
     "    printf '%s\\n' \"$log\" >&2\n"
     "    echo \"aeromancy: building the plugin target '$t' failed (build"
     " output above)\" >&2; exit 3; }\n"
-    /* A project that sets its own output folder still gets its plugin
-     * where the read-only /plugin mount shows it. */
-    "  found=$(find " IN_BUILD " -path " IN_BUILD "/plugin -prune -o -name"
-    " \"$t.so\" -type f -print | head -n 1)\n"
-    "  if [ -n \"$found\" ]; then cp -p \"$found\" " IN_BUILD
-    "/plugin/\"$t.so\"; fi\n"
+    "  [ \"$debug\" = 1 ] && printf '%s\\n' \"$log\" >&2\n"
+    /* A project that sets its own output folder: its plugin is found once
+     * (the path remembered) and copied where the read-only /plugin mount
+     * shows it. */
+    "  if [ ! -f \"$m\" ] && [ ! -f \"$p\" ]; then\n"
+    "    find " IN_BUILD " -path " IN_BUILD "/plugin -prune -o -name \"$t.so\""
+    " -type f -print | head -n 1 >\"$m\"\n"
+    "  fi\n"
+    "  if [ -s \"$m\" ]; then cp -p \"$(cat \"$m\")\" \"$p\" || exit 3;"
+    " else rm -f \"$m\"; fi\n"
     "  if [ ! -f " IN_PLUGIN_DIR "/\"$t.so\" ]; then\n"
     "    echo \"aeromancy: the build made no $t.so (does CMakeLists.txt call"
     " aeromancy_add_plugin($t ...)? set [build] target in aeromancy.ini)\""
     " >&2; exit 3\n"
     "  fi\n"
     "fi\n"
-    "sum=$(sha256sum " IN_PLUGIN_DIR
+    "if [ \"$debug\" = 1 ]; then\n"
+    "  sum=$(sha256sum " IN_PLUGIN_DIR
     "/\"$t.so\") && echo \"aeromancy: plugin " IN_PLUGIN_DIR
     "/$t.so sha256 ${sum%% *}\" >&2\n"
+    "fi\n"
     "if [ \"$mode\" = shell ]; then\n"
     "  echo \"aeromancy: debug shell in the host image; the run would be: $*\""
     " >&2\n"
@@ -200,9 +208,9 @@ static aero_status passthrough_names(const aeh_project *p,
 static aero_status check_git(const aeh_project *p, aeh_git_state *state,
                              aero_error *err) {
   aeh_strv dirty = AEH_STRV_INIT;
-  char *top = NULL;
-  aero_status st = aeh_git_toplevel(p->dir, &top, err);
-  if (st != AERO_OK) {
+  aeh_git_state s = {0};
+  aero_status st = aeh_git_inspect(p->dir, &dirty, &s, err);
+  if (st == AERO_E_NOT_FOUND) {
     st = aeh_error_set(err, AERO_E_CONFIG,
                        "%s is not in a git repository: production runs record "
                        "the commit they run (git init && git commit, or run "
@@ -210,7 +218,6 @@ static aero_status check_git(const aeh_project *p, aeh_git_state *state,
                        p->dir);
     goto done;
   }
-  st = aeh_git_dirty(p->dir, &dirty, err);
   if (st != AERO_OK)
     goto done;
   if (dirty.n > 0) {
@@ -234,23 +241,21 @@ static aero_status check_git(const aeh_project *p, aeh_git_state *state,
                        list, more);
     goto done;
   }
-  st = aeh_git_read(p->dir, state, err);
-  if (st != AERO_OK)
-    goto done;
-  if (!p->allow_main && (strcmp(state->branch, "main") == 0 ||
-                         strcmp(state->branch, "master") == 0)) {
+  if (!p->allow_main &&
+      (strcmp(s.branch, "main") == 0 || strcmp(s.branch, "master") == 0)) {
     st = aeh_error_set(err, AERO_E_CONFIG,
                        "refusing a production run on branch '%s': run "
                        "experiments from a feature branch (git switch -c "
                        "my-experiment), or set allow_main = true under [git] "
                        "in %s",
-                       state->branch, p->ini_path);
-    aeh_git_state_free(state);
+                       s.branch, p->ini_path);
     goto done;
   }
+  *state = s;
+  s = (aeh_git_state){0};
 done:
+  aeh_git_state_free(&s);
   aeh_strv_free(&dirty);
-  free(top);
   return st;
 }
 
@@ -591,6 +596,7 @@ static int production(const aeh_go_options *o) {
       aeh_strv_push(&argv, "aeromancy-go") || aeh_strv_push(&argv, p.target) ||
       aeh_strv_push(&argv, build_dir != NULL ? "1" : "0") ||
       aeh_strv_push(&argv, o->debug_shell ? "shell" : "run") ||
+      aeh_strv_push(&argv, o->debug ? "1" : "0") ||
       aeh_strv_push(&argv, "aerohost") || aeh_strv_push(&argv, "run") ||
       aeh_strv_push(&argv, plugin_in))
     goto nomem;

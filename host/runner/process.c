@@ -78,78 +78,126 @@ static char *buffer_take(buffer *b) {
   return d;
 }
 
-aero_status aeh_spawn_capture(char *const *argv, char *const *envp,
-                              aeh_spawn_out *out, aero_error *err) {
-  aero_status st = AERO_OK;
-  int outp[2] = {-1, -1}, errp[2] = {-1, -1};
-  buffer bo = {0}, be = {0};
-  posix_spawn_file_actions_t fa;
-  int fa_ok = 0;
-  pid_t pid = -1;
+/* One captured child of aeh_spawn_capture_all. */
+typedef struct captured {
+  pid_t pid;
+  int fds[2]; /* read ends: stdout, stderr; -1 once closed */
+  buffer bufs[2];
+} captured;
 
-  if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-    st = aeh_error_set(err, AERO_E_IO, "pipe: %s", strerror(errno));
-    goto done;
-  }
-  if (posix_spawn_file_actions_init(&fa) != 0) {
+aero_status aeh_spawn_capture_all(char *const *const *argvs, size_t n,
+                                  char *const *envp, aeh_spawn_out *outs,
+                                  aero_error *err) {
+  aero_status st = AERO_OK;
+  captured *c = calloc(n, sizeof *c);
+  struct pollfd *fds = calloc(2 * n, sizeof *fds);
+  aeh_spawn_out *res = calloc(n, sizeof *res);
+  size_t started = 0;
+  if (c == NULL || fds == NULL || res == NULL) {
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     goto done;
   }
-  fa_ok = 1;
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-  st = spawn_one(&pid, argv, &fa, NULL, envp, err);
-  if (st != AERO_OK)
-    goto done;
-  close(outp[1]);
-  close(errp[1]);
-  outp[1] = errp[1] = -1;
+  for (size_t i = 0; i < n; i++)
+    c[i].fds[0] = c[i].fds[1] = -1;
+  for (; started < n; started++) {
+    captured *k = &c[started];
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    posix_spawn_file_actions_t fa;
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+      st = aeh_error_set(err, AERO_E_IO, "pipe: %s", strerror(errno));
+    } else if (posix_spawn_file_actions_init(&fa) != 0) {
+      st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    } else {
+      posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+      posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+      posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+      st = spawn_one(&k->pid, argvs[started], &fa, NULL, envp, err);
+      posix_spawn_file_actions_destroy(&fa);
+    }
+    if (outp[1] >= 0)
+      close(outp[1]);
+    if (errp[1] >= 0)
+      close(errp[1]);
+    k->fds[0] = outp[0];
+    k->fds[1] = errp[0];
+    if (st != AERO_OK) {
+      k->pid = 0;
+      break;
+    }
+  }
 
-  /* Both pipes at once: a command that fills one while we block on the
-   * other would otherwise deadlock. */
-  struct pollfd fds[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
-  buffer *bufs[2] = {&bo, &be};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
+  /* Every pipe at once: a command that fills one while we block on
+   * another would otherwise deadlock. */
+  for (;;) {
+    nfds_t nfds = 0;
+    for (size_t i = 0; i < n; i++)
+      for (int j = 0; j < 2; j++)
+        if (c[i].fds[j] >= 0)
+          fds[nfds++] = (struct pollfd){c[i].fds[j], POLLIN, 0};
+    if (nfds == 0)
+      break;
+    if (poll(fds, nfds, -1) < 0) {
       if (errno == EINTR)
         continue;
       break;
     }
-    for (int i = 0; i < 2; i++) {
-      if (fds[i].fd < 0 || fds[i].revents == 0)
+    for (nfds_t f = 0; f < nfds; f++) {
+      if (fds[f].revents == 0)
         continue;
-      int r = buffer_read(bufs[i], fds[i].fd);
-      if (r <= 0) {
-        fds[i].fd = -1;
-        open_fds--;
+      for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < 2; j++) {
+          if (c[i].fds[j] != fds[f].fd)
+            continue;
+          if (buffer_read(&c[i].bufs[j], fds[f].fd) <= 0) {
+            close(c[i].fds[j]);
+            c[i].fds[j] = -1;
+          }
+        }
       }
     }
   }
-  int code = wait_child(pid);
-  size_t out_len = bo.len; /* the output may hold NULs (git -z) */
-  char *o = buffer_take(&bo);
-  char *e = buffer_take(&be);
-  if (o == NULL || e == NULL) {
-    free(o);
-    free(e);
-    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    goto done;
+  int codes_ok = st == AERO_OK;
+  for (size_t i = 0; i < n; i++) {
+    if (c[i].pid <= 0)
+      continue;
+    int code = wait_child(c[i].pid);
+    if (!codes_ok)
+      continue;
+    size_t out_len = c[i].bufs[0].len; /* the output may hold NULs (git -z) */
+    char *o = buffer_take(&c[i].bufs[0]);
+    char *e = buffer_take(&c[i].bufs[1]);
+    if (o == NULL || e == NULL) {
+      free(o);
+      free(e);
+      st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+      codes_ok = 0;
+      continue;
+    }
+    res[i] = (aeh_spawn_out){code, o, out_len, e};
   }
-  *out = (aeh_spawn_out){code, o, out_len, e};
+  if (st == AERO_OK) /* out-parameters are written only on success */
+    memcpy(outs, res, n * sizeof *outs);
+  else
+    for (size_t i = 0; i < n; i++)
+      aeh_spawn_out_free(&res[i]);
 done:
-  free(be.data);
-  free(bo.data);
-  if (fa_ok)
-    posix_spawn_file_actions_destroy(&fa);
-  for (int i = 0; i < 2; i++) {
-    if (outp[i] >= 0)
-      close(outp[i]);
-    if (errp[i] >= 0)
-      close(errp[i]);
+  for (size_t i = 0; c != NULL && i < n; i++) {
+    for (int j = 0; j < 2; j++) {
+      if (c[i].fds[j] >= 0)
+        close(c[i].fds[j]);
+      free(c[i].bufs[j].data);
+    }
   }
+  free(res);
+  free(fds);
+  free(c);
   return st;
+}
+
+aero_status aeh_spawn_capture(char *const *argv, char *const *envp,
+                              aeh_spawn_out *out, aero_error *err) {
+  char *const *const argvs[1] = {argv};
+  return aeh_spawn_capture_all(argvs, 1, envp, out, err);
 }
 
 void aeh_spawn_out_free(aeh_spawn_out *out) {

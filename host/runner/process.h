@@ -26,6 +26,15 @@ aero_status aeh_spawn_capture(char *const *argv, char *const *envp,
                               aeh_spawn_out *out, aero_error *err);
 void aeh_spawn_out_free(aeh_spawn_out *out);
 
+/* Runs `n` commands at once, each as aeh_spawn_capture would, and waits for
+ * all of them: independent queries (git's status, commit, remote) cost the
+ * slowest one instead of their sum. On success outs[0..n) are filled (the
+ * caller frees each); when one cannot start, the others are still waited
+ * for and nothing is written to `outs`. */
+aero_status aeh_spawn_capture_all(char *const *const *argvs, size_t n,
+                                  char *const *envp, aeh_spawn_out *outs,
+                                  aero_error *err);
+
 /* The first line of `text` (trailing blanks removed) copied into `buf`, for
  * one-line error messages built from a command's stderr. */
 const char *aeh_spawn_first_line(const char *text, char *buf, size_t size);
