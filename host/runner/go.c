@@ -410,24 +410,17 @@ static aero_status push_mount(aeh_strv *argv, const char *source,
 /* aerohost's arguments after the plugin path. */
 static aero_status push_aerohost_args(aeh_strv *argv, const aeh_go_options *o,
                                       aero_error *err) {
-  if (o->debug && aeh_strv_push(argv, "--debug"))
-    goto nomem;
-  for (size_t i = 0; i < o->overrides.n; i++)
-    if (aeh_strv_push(argv, "--artifact-override") ||
-        aeh_strv_push(argv, o->overrides.v[i]))
-      goto nomem;
-  if (aeh_strv_extend(argv, &o->host_args))
-    goto nomem;
-  if (o->project_argc > 0) {
-    if (aeh_strv_push(argv, "--"))
-      goto nomem;
-    for (int i = 0; i < o->project_argc; i++)
-      if (aeh_strv_push(argv, o->project_argv[i]))
-        goto nomem;
-  }
-  return AERO_OK;
-nomem:
-  return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  int failed = o->debug && aeh_strv_push(argv, "--debug") != AERO_OK;
+  for (size_t i = 0; !failed && i < o->overrides.n; i++)
+    failed = aeh_strv_push(argv, "--artifact-override") != AERO_OK ||
+             aeh_strv_push(argv, o->overrides.v[i]) != AERO_OK;
+  failed = failed || aeh_strv_extend(argv, &o->host_args) != AERO_OK;
+  /* aerohost's own options end where the project's flags start. */
+  if (!failed && o->project_argc > 0)
+    failed = aeh_strv_push(argv, "--") != AERO_OK;
+  for (int i = 0; !failed && i < o->project_argc; i++)
+    failed = aeh_strv_push(argv, o->project_argv[i]) != AERO_OK;
+  return failed ? aeh_error_set(err, AERO_E_NOMEM, "out of memory") : AERO_OK;
 }
 
 /* Writes the env file: one variable NAME per line, never a value (the
@@ -479,160 +472,177 @@ static aero_status write_env_file(const aeh_strv *names, char **dir_out,
   return AERO_OK;
 }
 
-static int production(const aeh_go_options *o) {
-  int code = AEH_EXIT_BEFORE_RUN;
-  aero_error err = AEH_ERROR_INIT;
-  aeh_project p = {0};
-  aeh_git_state git = {0};
-  aeh_strv names = AEH_STRV_INIT, passthrough = AEH_STRV_INIT;
-  aeh_strv sets = AEH_STRV_INIT, argv = AEH_STRV_INIT;
-  char *dir = NULL, *tag = NULL, *image_id = NULL, *build_dir = NULL;
-  char *env_dir = NULL, *env_file = NULL, *plugin_abs = NULL;
-  char *joined = NULL;
-  char **envp = NULL;
-  char plugin_name[NAME_MAX + 1];
+static aero_status nomem(aero_error *err) {
+  return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+}
 
-  if (check_options(o, &err) != AERO_OK ||
-      find_project_dir(o->project_dir, &dir, &err) != AERO_OK ||
-      aeh_project_load(dir, true, &p, &err) != AERO_OK ||
-      passthrough_names(&p, o, &passthrough, &err) != AERO_OK ||
-      check_git(&p, &git, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
-  if (o->plugin != NULL) {
-    char buf[PATH_MAX];
-    struct stat sb;
-    const char *base = strrchr(o->plugin, '/');
-    base = base ? base + 1 : o->plugin;
-    if (realpath(o->plugin, buf) == NULL || stat(buf, &sb) != 0 ||
-        !S_ISREG(sb.st_mode)) {
-      say("--plugin %s: no such file", o->plugin);
-      goto done;
-    }
-    plugin_abs = strdup(buf);
-    snprintf(plugin_name, sizeof plugin_name, "%s", base);
-  } else {
-    snprintf(plugin_name, sizeof plugin_name, "%s.so", p.target);
-  }
-  if (ensure_image(&p, o, &tag, &image_id, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
-  if (o->plugin == NULL &&
-      build_dir_for(&p, strchr(tag, ':') + 1, &build_dir, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
-  if (aeh_mkdirs(p.store, 0755, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
+/* Appends the NULL-terminated `items`. */
+static aero_status push_list(aeh_strv *sv, const char *const *items) {
+  for (size_t i = 0; items[i] != NULL; i++)
+    if (aeh_strv_push(sv, items[i]) != AERO_OK)
+      return AERO_E_NOMEM;
+  return AERO_OK;
+}
 
-  /* The values reach the engine through its environment only. */
-  joined = aeh_strv_join(&passthrough, ",");
-  if (joined == NULL ||
-      aeh_strv_pushf(&sets, "AEROMANCY_GIT_COMMIT=%s", git.commit) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_GIT_BRANCH=%s", git.branch) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_GIT_MESSAGE=%s", git.message) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_GIT_REMOTE=%s", git.remote) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_IMAGE_ID=%s", image_id) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_PACKAGES_FILE=%s", IN_PACKAGES) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_PASSTHROUGH=%s", joined) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_STORE=%s", IN_STORE))
-    goto nomem;
-  for (size_t i = 0; i < sets.n; i++)
-    if (aeh_strv_pushf(&names, "%.*s", (int)strcspn(sets.v[i], "="), sets.v[i]))
-      goto nomem;
-  if (aeh_strv_extend(&names, &passthrough))
-    goto nomem;
-  envp = aeh_spawn_env_with(NULL, sets.v, sets.n);
-  if (envp == NULL)
-    goto nomem;
-  if (write_env_file(&names, &env_dir, &env_file, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
+/* --plugin: an existing regular file, made absolute into *out (owned by
+ * the caller). */
+static aero_status resolve_plugin(const char *given, char **out,
+                                  aero_error *err) {
+  char buf[PATH_MAX];
+  struct stat sb;
+  if (realpath(given, buf) == NULL || stat(buf, &sb) != 0 ||
+      !S_ISREG(sb.st_mode))
+    return aeh_error_set(err, AERO_E_INVALID, "--plugin %s: no such file",
+                         given);
+  *out = strdup(buf);
+  return *out ? AERO_OK : nomem(err);
+}
 
+/* What a production container run is made of, gathered before it starts.
+ * Everything is borrowed. */
+typedef struct container_run {
+  const aeh_go_options *o;
+  const aeh_project *p;
+  const aeh_git_state *git;
+  const aeh_strv *passthrough;
+  const char *tag;
+  const char *image_id;
+  const char *build_dir;  /* NULL with --plugin */
+  const char *plugin_abs; /* --plugin's file, or NULL */
+  const char *plugin_in;  /* where aerohost finds the plugin */
+} container_run;
+
+/* The container's variables: NAME=VALUE for the engine's own environment
+ * in `sets`, and every NAME for the env file in `names`. */
+static aero_status container_env(const container_run *r, aeh_strv *sets,
+                                 aeh_strv *names, aero_error *err) {
+  char *joined = aeh_strv_join(r->passthrough, ",");
+  int failed =
+      joined == NULL ||
+      aeh_strv_pushf(sets, "AEROMANCY_GIT_COMMIT=%s", r->git->commit) ||
+      aeh_strv_pushf(sets, "AEROMANCY_GIT_BRANCH=%s", r->git->branch) ||
+      aeh_strv_pushf(sets, "AEROMANCY_GIT_MESSAGE=%s", r->git->message) ||
+      aeh_strv_pushf(sets, "AEROMANCY_GIT_REMOTE=%s", r->git->remote) ||
+      aeh_strv_pushf(sets, "AEROMANCY_IMAGE_ID=%s", r->image_id) ||
+      aeh_strv_pushf(sets, "AEROMANCY_PACKAGES_FILE=%s", IN_PACKAGES) ||
+      aeh_strv_pushf(sets, "AEROMANCY_PASSTHROUGH=%s", joined) ||
+      aeh_strv_pushf(sets, "AEROMANCY_STORE=%s", IN_STORE);
+  for (size_t i = 0; !failed && i < sets->n; i++)
+    failed = aeh_strv_pushf(names, "%.*s", (int)strcspn(sets->v[i], "="),
+                            sets->v[i]) != AERO_OK;
+  failed = failed || aeh_strv_extend(names, r->passthrough) != AERO_OK;
+  free(joined);
+  return failed ? nomem(err) : AERO_OK;
+}
+
+/* `ENGINE run ...` of the container: options, mounts, extra arguments, the
+ * image, the build script and aerohost's command line. */
+static aero_status container_argv(const container_run *r, const char *env_file,
+                                  aeh_strv *argv, aero_error *err) {
+  const aeh_go_options *o = r->o;
+  const aeh_project *p = r->p;
   bool tty = isatty(STDIN_FILENO);
-  if (aeh_strv_push(&argv, p.engine) || aeh_strv_push(&argv, "run") ||
-      aeh_strv_push(&argv, "--rm") || aeh_strv_push(&argv, "--init"))
-    goto nomem;
-  if ((tty || o->debug_shell) && aeh_strv_push(&argv, "-i"))
-    goto nomem;
-  if (tty && aeh_strv_push(&argv, "-t"))
-    goto nomem;
-  if (aeh_strv_push(&argv, "--user") ||
-      aeh_strv_pushf(&argv, "%u:%u", (unsigned)getuid(), (unsigned)getgid()))
-    goto nomem;
-  /* Rootless podman maps the caller to root unless told to keep the id. */
-  if (strcmp(p.engine, "podman") == 0 && getuid() != 0 &&
-      aeh_strv_push(&argv, "--userns=keep-id"))
-    goto nomem;
-  if (aeh_strv_push(&argv, "--env-file") || aeh_strv_push(&argv, env_file) ||
-      aeh_strv_push(&argv, "--workdir") || aeh_strv_push(&argv, IN_PROJECT) ||
-      aeh_strv_push(&argv, "--label") ||
-      aeh_strv_pushf(&argv, "org.aeromancy.project=%s", p.name))
-    goto nomem;
-  char plugin_in[PATH_MAX];
-  snprintf(plugin_in, sizeof plugin_in, IN_PLUGIN_DIR "/%s", plugin_name);
-  char build_plugin_dir[PATH_MAX];
-  if (build_dir != NULL)
-    snprintf(build_plugin_dir, sizeof build_plugin_dir, "%s/plugin", build_dir);
-  if (push_mount(&argv, p.dir, IN_PROJECT, true, &err) ||
-      (build_dir != NULL &&
-       (push_mount(&argv, build_dir, IN_BUILD, false, &err) ||
-        push_mount(&argv, build_plugin_dir, IN_PLUGIN_DIR, true, &err))) ||
-      (plugin_abs != NULL &&
-       push_mount(&argv, plugin_abs, plugin_in, true, &err)) ||
-      push_mount(&argv, p.store, IN_STORE, false, &err)) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
-  if (aeh_strv_extend(&argv, &p.run_args) ||
-      aeh_strv_extend(&argv, &o->run_args) || aeh_strv_push(&argv, image_id) ||
-      aeh_strv_push(&argv, "sh") || aeh_strv_push(&argv, "-c") ||
-      aeh_strv_push(&argv, build_script) ||
-      aeh_strv_push(&argv, "aeromancy-go") || aeh_strv_push(&argv, p.target) ||
-      aeh_strv_push(&argv, build_dir != NULL ? "1" : "0") ||
-      aeh_strv_push(&argv, o->debug_shell ? "shell" : "run") ||
-      aeh_strv_push(&argv, o->debug ? "1" : "0") ||
-      aeh_strv_push(&argv, "aerohost") || aeh_strv_push(&argv, "run") ||
-      aeh_strv_push(&argv, plugin_in))
-    goto nomem;
-  if (push_aerohost_args(&argv, o, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
+  char user[64];
+  snprintf(user, sizeof user, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
+  const char *const head[] = {p->engine,   "run",      "--rm",       "--init",
+                              "--user",    user,       "--env-file", env_file,
+                              "--workdir", IN_PROJECT, NULL};
+  int failed =
+      push_list(argv, head) != AERO_OK ||
+      ((tty || o->debug_shell) && aeh_strv_push(argv, "-i") != AERO_OK) ||
+      (tty && aeh_strv_push(argv, "-t") != AERO_OK) ||
+      /* Rootless podman maps the caller to root unless told not to. */
+      (strcmp(p->engine, "podman") == 0 && getuid() != 0 &&
+       aeh_strv_push(argv, "--userns=keep-id") != AERO_OK) ||
+      aeh_strv_push(argv, "--label") != AERO_OK ||
+      aeh_strv_pushf(argv, "org.aeromancy.project=%s", p->name) != AERO_OK;
+  if (failed)
+    return nomem(err);
 
-  say("production run of %s at %.12s (%s) in %s", p.name, git.commit,
-      git.branch, tag);
-  if (o->debug) {
-    say("project %s, store %s, build folder %s", p.dir, p.store,
-        build_dir ? build_dir : "(none: --plugin)");
-    say("env file %s lists: %s", env_file,
-        (joined = (free(joined), aeh_strv_join(&names, " "))) ? joined : "?");
+  aero_status st = push_mount(argv, p->dir, IN_PROJECT, true, err);
+  if (st == AERO_OK && r->build_dir != NULL) {
+    char plugin_dir[PATH_MAX];
+    snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", r->build_dir);
+    st = push_mount(argv, r->build_dir, IN_BUILD, false, err);
+    if (st == AERO_OK)
+      st = push_mount(argv, plugin_dir, IN_PLUGIN_DIR, true, err);
+  }
+  if (st == AERO_OK && r->plugin_abs != NULL)
+    st = push_mount(argv, r->plugin_abs, r->plugin_in, true, err);
+  if (st == AERO_OK)
+    st = push_mount(argv, p->store, IN_STORE, false, err);
+  if (st != AERO_OK)
+    return st;
+
+  const char *const tail[] = {r->image_id,
+                              "sh",
+                              "-c",
+                              build_script,
+                              "aeromancy-go",
+                              p->target,
+                              r->build_dir != NULL ? "1" : "0",
+                              o->debug_shell ? "shell" : "run",
+                              o->debug ? "1" : "0",
+                              "aerohost",
+                              "run",
+                              r->plugin_in,
+                              NULL};
+  if (aeh_strv_extend(argv, &p->run_args) != AERO_OK ||
+      aeh_strv_extend(argv, &o->run_args) != AERO_OK ||
+      push_list(argv, tail) != AERO_OK)
+    return nomem(err);
+  return push_aerohost_args(argv, o, err);
+}
+
+/* Runs the container and waits. *code is the exit code to leave with: 3
+ * when it could not start, 2 when the engine failed the run, else
+ * aerohost's. */
+static aero_status run_container(const container_run *r, int *code,
+                                 aero_error *err) {
+  aeh_strv sets = AEH_STRV_INIT, names = AEH_STRV_INIT, argv = AEH_STRV_INIT;
+  char *env_dir = NULL, *env_file = NULL;
+  char **envp = NULL;
+  *code = AEH_EXIT_BEFORE_RUN;
+
+  aero_status st = container_env(r, &sets, &names, err);
+  /* The values reach the engine through its environment only. */
+  if (st == AERO_OK &&
+      (envp = aeh_spawn_env_with(NULL, sets.v, sets.n)) == NULL)
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = write_env_file(&names, &env_dir, &env_file, err);
+  if (st == AERO_OK)
+    st = container_argv(r, env_file, &argv, err);
+  if (st != AERO_OK)
+    goto done;
+
+  say("production run of %s at %.12s (%s) in %s", r->p->name, r->git->commit,
+      r->git->branch, r->tag);
+  if (r->o->debug) {
+    char *listed = aeh_strv_join(&names, " ");
+    say("project %s, store %s, build folder %s", r->p->dir, r->p->store,
+        r->build_dir ? r->build_dir : "(none: --plugin)");
+    say("env file %s lists: %s", env_file, listed ? listed : "?");
+    free(listed);
     show_command("running", aeh_strv_argv(&argv));
   }
   int run_code = 0;
-  if (aeh_spawn_foreground(aeh_strv_argv(&argv), NULL, envp, false, &run_code,
-                           &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_INFRA);
+  st = aeh_spawn_foreground(aeh_strv_argv(&argv), NULL, envp, false, &run_code,
+                            err);
+  if (st != AERO_OK) {
+    *code = AEH_EXIT_INFRA;
     goto done;
   }
-  code = run_code;
+  *code = run_code;
   /* docker/podman run: 125 the engine failed, 126 the command cannot run,
    * 127 no such command. aerohost itself never exits with these. */
-  if (code >= 125 && code <= 127) {
-    say("the container engine could not run aerohost in %s (%s run exited "
-        "%d; its message is above)",
-        tag, p.engine, code);
-    code = AEH_EXIT_INFRA;
+  if (run_code >= 125 && run_code <= 127) {
+    *code = AEH_EXIT_INFRA;
+    st = aeh_error_set(err, AERO_E_IO,
+                       "the container engine could not run aerohost in %s "
+                       "(%s run exited %d; its message is above)",
+                       r->tag, r->p->engine, run_code);
   }
-  goto done;
-nomem:
-  say("out of memory");
-  code = AEH_EXIT_INFRA;
 done:
   if (env_file != NULL)
     unlink(env_file);
@@ -641,15 +651,64 @@ done:
   free(env_file);
   free(env_dir);
   free(envp);
-  free(joined);
+  aeh_strv_free(&argv);
+  aeh_strv_free(&names);
+  aeh_strv_free(&sets);
+  return st;
+}
+
+static int production(const aeh_go_options *o) {
+  int code = AEH_EXIT_BEFORE_RUN;
+  aero_error err = AEH_ERROR_INIT;
+  aeh_project p = {0};
+  aeh_git_state git = {0};
+  aeh_strv passthrough = AEH_STRV_INIT;
+  char *dir = NULL, *tag = NULL, *image_id = NULL, *build_dir = NULL;
+  char *plugin_abs = NULL;
+  char plugin_in[PATH_MAX];
+
+  aero_status st = check_options(o, &err);
+  if (st == AERO_OK)
+    st = find_project_dir(o->project_dir, &dir, &err);
+  if (st == AERO_OK)
+    st = aeh_project_load(dir, true, &p, &err);
+  if (st == AERO_OK)
+    st = passthrough_names(&p, o, &passthrough, &err);
+  if (st == AERO_OK)
+    st = check_git(&p, &git, &err);
+  if (st == AERO_OK && o->plugin != NULL)
+    st = resolve_plugin(o->plugin, &plugin_abs, &err);
+  if (st == AERO_OK)
+    st = ensure_image(&p, o, &tag, &image_id, &err);
+  if (st == AERO_OK && o->plugin == NULL)
+    st = build_dir_for(&p, strchr(tag, ':') + 1, &build_dir, &err);
+  if (st == AERO_OK)
+    st = aeh_mkdirs(p.store, 0755, &err);
+  if (st == AERO_OK) {
+    const char *base = plugin_abs ? strrchr(plugin_abs, '/') + 1 : NULL;
+    if (base != NULL)
+      snprintf(plugin_in, sizeof plugin_in, IN_PLUGIN_DIR "/%s", base);
+    else
+      snprintf(plugin_in, sizeof plugin_in, IN_PLUGIN_DIR "/%s.so", p.target);
+    container_run r = {.o = o,
+                       .p = &p,
+                       .git = &git,
+                       .passthrough = &passthrough,
+                       .tag = tag,
+                       .image_id = image_id,
+                       .build_dir = build_dir,
+                       .plugin_abs = plugin_abs,
+                       .plugin_in = plugin_in};
+    st = run_container(&r, &code, &err);
+  }
+  if (st != AERO_OK)
+    code = fail(&err, code);
+
   free(plugin_abs);
   free(build_dir);
   free(image_id);
   free(tag);
-  aeh_strv_free(&argv);
-  aeh_strv_free(&sets);
   aeh_strv_free(&passthrough);
-  aeh_strv_free(&names);
   aeh_git_state_free(&git);
   aeh_project_free(&p);
   free(dir);
@@ -712,122 +771,144 @@ static int find_plugin(const char *dir, const char *file, char *out,
   return found;
 }
 
+/* Configures the dev build folder the first time (Ninja when there is
+ * one: its no-op build is the fastest). */
+static aero_status dev_configure(const aeh_project *p, const aeh_layout *l,
+                                 const char *build_dir, bool debug,
+                                 aero_error *err) {
+  aero_error ignored = AEH_ERROR_INIT;
+  char *ninja = NULL;
+  aeh_which("ninja", &ninja, &ignored);
+  aeh_strv cfg = AEH_STRV_INIT;
+  aero_status st = AERO_OK;
+  const char *const args[] = {"cmake",   "-S",
+                              p->dir,    "-B",
+                              build_dir, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                              NULL};
+  if (push_list(&cfg, args) != AERO_OK ||
+      aeh_strv_pushf(&cfg, "-DAeromancy_DIR=%s", l->cmake_dir) != AERO_OK ||
+      aeh_strv_pushf(&cfg, "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=%s/plugin",
+                     build_dir) != AERO_OK ||
+      (ninja != NULL && (aeh_strv_push(&cfg, "-G") != AERO_OK ||
+                         aeh_strv_push(&cfg, "Ninja") != AERO_OK)))
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = build_step("configuring the plugin build", aeh_strv_argv(&cfg), debug,
+                    err);
+  aeh_strv_free(&cfg);
+  free(ninja);
+  return st;
+}
+
+/* Builds the plugin on this machine; its path into `plugin`. */
+static aero_status dev_build(const aeh_project *p, const aeh_layout *l,
+                             bool debug, char *plugin, size_t size,
+                             aero_error *err) {
+  char *build_dir = NULL;
+  aero_status st = build_dir_for(p, "dev", &build_dir, err);
+  if (st != AERO_OK)
+    return st;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/CMakeCache.txt", build_dir);
+  if (!file_exists(path))
+    st = dev_configure(p, l, build_dir, debug, err);
+  if (st == AERO_OK) {
+    char *const build[] = {"cmake",    "--build", build_dir,
+                           "--target", p->target, NULL};
+    char what[256];
+    snprintf(what, sizeof what, "building the plugin target '%s'", p->target);
+    st = build_step(what, build, debug, err);
+  }
+  if (st == AERO_OK) {
+    char file[NAME_MAX + 1];
+    snprintf(file, sizeof file, "%s.so", p->target);
+    snprintf(path, sizeof path, "%s/plugin/%s", build_dir, file);
+    if (file_exists(path) || find_plugin(build_dir, file, path, sizeof path, 0))
+      snprintf(plugin, size, "%s", path);
+    else
+      st = aeh_error_set(err, AERO_E_CONFIG,
+                         "the build made no %s (does CMakeLists.txt call "
+                         "aeromancy_add_plugin(%s ...)? set [build] target "
+                         "in aeromancy.ini)",
+                         file, p->target);
+  }
+  free(build_dir);
+  return st;
+}
+
+/* Execs `aerohost run PLUGIN --dev ...` from the project root (aerohost
+ * reads the project's aeromancy.ini from there, as in the container).
+ * Returns only when that fails. */
+static aero_status dev_exec(const aeh_go_options *o, const aeh_project *p,
+                            const char *aerohost, const char *plugin,
+                            const aeh_strv *names, aero_error *err) {
+  aeh_strv sets = AEH_STRV_INIT, argv = AEH_STRV_INIT;
+  char **envp = NULL;
+  char *joined = aeh_strv_join(names, ",");
+  const char *const head[] = {aerohost, "run", plugin, "--dev", NULL};
+  aero_status st = AERO_OK;
+  if (joined == NULL ||
+      aeh_strv_pushf(&sets, "AEROMANCY_STORE=%s", p->store) != AERO_OK ||
+      aeh_strv_pushf(&sets, "AEROMANCY_PASSTHROUGH=%s", joined) != AERO_OK ||
+      (envp = aeh_spawn_env_with(NULL, sets.v, sets.n)) == NULL ||
+      push_list(&argv, head) != AERO_OK)
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = push_aerohost_args(&argv, o, err);
+  if (st == AERO_OK && chdir(p->dir) != 0)
+    st = aeh_error_set(err, AERO_E_IO, "cannot enter %s: %s", p->dir,
+                       strerror(errno));
+  if (st == AERO_OK) {
+    if (o->debug)
+      show_command("running", aeh_strv_argv(&argv));
+    fflush(NULL);
+    execve(aerohost, aeh_strv_argv(&argv), envp);
+    st = aeh_error_set(err, AERO_E_IO, "cannot run %s: %s", aerohost,
+                       strerror(errno));
+  }
+  free(envp);
+  free(joined);
+  aeh_strv_free(&argv);
+  aeh_strv_free(&sets);
+  return st;
+}
+
 static int dev(const aeh_go_options *o) {
-  int code = AEH_EXIT_BEFORE_RUN;
   aero_error err = AEH_ERROR_INIT;
   aeh_project p = {0};
   aeh_layout layout = {0};
-  aeh_strv argv = AEH_STRV_INIT, sets = AEH_STRV_INIT, names = AEH_STRV_INIT;
-  char *dir = NULL, *build_dir = NULL, *aerohost = NULL, *joined = NULL;
-  char **envp = NULL;
+  aeh_strv names = AEH_STRV_INIT;
+  char *dir = NULL, *aerohost = NULL, *prebuilt = NULL;
   char plugin[PATH_MAX];
 
-  if (check_options(o, &err) != AERO_OK ||
-      find_project_dir(o->project_dir, &dir, &err) != AERO_OK ||
-      aeh_project_load(dir, true, &p, &err) != AERO_OK ||
-      passthrough_names(&p, o, &names, &err) != AERO_OK ||
-      aeh_layout_find(&layout, &err) != AERO_OK ||
-      aeh_layout_aerohost(&layout, &aerohost, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
+  aero_status st = check_options(o, &err);
+  if (st == AERO_OK)
+    st = find_project_dir(o->project_dir, &dir, &err);
+  if (st == AERO_OK)
+    st = aeh_project_load(dir, true, &p, &err);
+  if (st == AERO_OK)
+    st = passthrough_names(&p, o, &names, &err);
+  if (st == AERO_OK)
+    st = aeh_layout_find(&layout, &err);
+  if (st == AERO_OK)
+    st = aeh_layout_aerohost(&layout, &aerohost, &err);
+  if (st == AERO_OK && o->plugin != NULL) {
+    st = resolve_plugin(o->plugin, &prebuilt, &err);
+    if (st == AERO_OK)
+      snprintf(plugin, sizeof plugin, "%s", prebuilt);
+  } else if (st == AERO_OK) {
+    st = dev_build(&p, &layout, o->debug, plugin, sizeof plugin, &err);
   }
-  if (o->plugin != NULL) {
-    if (realpath(o->plugin, plugin) == NULL || !file_exists(plugin)) {
-      say("--plugin %s: no such file", o->plugin);
-      goto done;
-    }
-  } else {
-    if (build_dir_for(&p, "dev", &build_dir, &err) != AERO_OK) {
-      code = fail(&err, AEH_EXIT_BEFORE_RUN);
-      goto done;
-    }
-    char cache[PATH_MAX];
-    snprintf(cache, sizeof cache, "%s/CMakeCache.txt", build_dir);
-    if (!file_exists(cache)) {
-      /* Ninja when there is one: its no-op build is the fastest. */
-      aero_error ignored = AEH_ERROR_INIT;
-      char *ninja = NULL;
-      aeh_which("ninja", &ninja, &ignored);
-      aeh_strv cfg = AEH_STRV_INIT;
-      aero_status st = AERO_OK;
-      if (aeh_strv_push(&cfg, "cmake") || aeh_strv_push(&cfg, "-S") ||
-          aeh_strv_push(&cfg, p.dir) || aeh_strv_push(&cfg, "-B") ||
-          aeh_strv_push(&cfg, build_dir) ||
-          aeh_strv_pushf(&cfg, "-DAeromancy_DIR=%s", layout.cmake_dir) ||
-          aeh_strv_push(&cfg, "-DCMAKE_BUILD_TYPE=RelWithDebInfo") ||
-          (ninja != NULL &&
-           (aeh_strv_push(&cfg, "-G") || aeh_strv_push(&cfg, "Ninja"))) ||
-          aeh_strv_pushf(&cfg, "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=%s/plugin",
-                         build_dir))
-        st = aeh_error_set(&err, AERO_E_NOMEM, "out of memory");
-      if (st == AERO_OK)
-        st = build_step("configuring the plugin build", aeh_strv_argv(&cfg),
-                        o->debug, &err);
-      aeh_strv_free(&cfg);
-      free(ninja);
-      if (st != AERO_OK) {
-        code = fail(&err, AEH_EXIT_BEFORE_RUN);
-        goto done;
-      }
-    }
-    char *const build[] = {"cmake",    "--build", build_dir,
-                           "--target", p.target,  NULL};
-    char what[256];
-    snprintf(what, sizeof what, "building the plugin target '%s'", p.target);
-    if (build_step(what, build, o->debug, &err) != AERO_OK) {
-      code = fail(&err, AEH_EXIT_BEFORE_RUN);
-      goto done;
-    }
-    char file[NAME_MAX + 1];
-    snprintf(file, sizeof file, "%s.so", p.target);
-    snprintf(plugin, sizeof plugin, "%s/plugin/%s", build_dir, file);
-    if (!file_exists(plugin) &&
-        !find_plugin(build_dir, file, plugin, sizeof plugin, 0)) {
-      say("the build made no %s (does CMakeLists.txt call "
-          "aeromancy_add_plugin(%s ...)? set [build] target in "
-          "aeromancy.ini)",
-          file, p.target);
-      goto done;
-    }
+  int code = AEH_EXIT_BEFORE_RUN;
+  if (st == AERO_OK) {
+    st = dev_exec(o, &p, aerohost, plugin, &names, &err);
+    code = AEH_EXIT_INFRA; /* only back when the exec failed */
   }
+  code = fail(&err, code);
 
-  joined = aeh_strv_join(&names, ",");
-  if (joined == NULL || aeh_strv_pushf(&sets, "AEROMANCY_STORE=%s", p.store) ||
-      aeh_strv_pushf(&sets, "AEROMANCY_PASSTHROUGH=%s", joined))
-    goto nomem;
-  envp = aeh_spawn_env_with(NULL, sets.v, sets.n);
-  if (envp == NULL || aeh_strv_push(&argv, aerohost) ||
-      aeh_strv_push(&argv, "run") || aeh_strv_push(&argv, plugin) ||
-      aeh_strv_push(&argv, "--dev"))
-    goto nomem;
-  if (push_aerohost_args(&argv, o, &err) != AERO_OK) {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
-  }
-  /* aerohost reads the project's aeromancy.ini from its folder, as it does
-   * in the container. */
-  if (chdir(p.dir) != 0) {
-    say("cannot enter %s: %s", p.dir, strerror(errno));
-    goto done;
-  }
-  if (o->debug)
-    show_command("running", aeh_strv_argv(&argv));
-  fflush(NULL);
-  execve(aerohost, aeh_strv_argv(&argv), envp);
-  say("cannot run %s: %s", aerohost, strerror(errno));
-  code = AEH_EXIT_INFRA;
-  goto done;
-nomem:
-  say("out of memory");
-  code = AEH_EXIT_INFRA;
-done:
-  free(envp);
-  free(joined);
+  free(prebuilt);
   free(aerohost);
-  free(build_dir);
   aeh_strv_free(&names);
-  aeh_strv_free(&sets);
-  aeh_strv_free(&argv);
   aeh_layout_free(&layout);
   aeh_project_free(&p);
   free(dir);

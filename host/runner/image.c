@@ -199,57 +199,70 @@ aero_status aeh_image_inspect(const char *engine, const char *tag, char **id,
   return st;
 }
 
+/* The two commands of an image build: `tar ... -cf - FILES` and
+ * `ENGINE build ... -`. Returns AERO_E_NOMEM when out of memory. */
+static aero_status build_commands(const aeh_image_spec *s, const char *packages,
+                                  aeh_strv *tar, aeh_strv *build) {
+  /* Exactly the files that were hashed, owned by root in the image. */
+  const char *const tar_args[] = {"tar",
+                                  "-C",
+                                  s->context_dir,
+                                  "--no-recursion",
+                                  "--owner=0",
+                                  "--group=0",
+                                  "--numeric-owner",
+                                  "-cf",
+                                  "-",
+                                  "--",
+                                  NULL};
+  const char *const build_args[] = {s->engine, "build", "-t", s->tag, NULL};
+  for (size_t i = 0; tar_args[i] != NULL; i++)
+    if (aeh_strv_push(tar, tar_args[i]) != AERO_OK)
+      return AERO_E_NOMEM;
+  if (aeh_strv_extend(tar, s->files) != AERO_OK)
+    return AERO_E_NOMEM;
+  for (size_t i = 0; build_args[i] != NULL; i++)
+    if (aeh_strv_push(build, build_args[i]) != AERO_OK)
+      return AERO_E_NOMEM;
+  int failed =
+      aeh_strv_push(build, "--label") != AERO_OK ||
+      aeh_strv_pushf(build, "org.aeromancy.recipe=%s", s->recipe) != AERO_OK ||
+      aeh_strv_push(build, "--label") != AERO_OK ||
+      aeh_strv_pushf(build, "org.aeromancy.host-version=%s",
+                     AERO_HOST_VERSION) != AERO_OK ||
+      aeh_strv_push(build, "--build-arg") != AERO_OK ||
+      aeh_strv_pushf(build, "EXTRA_DEBIAN_PACKAGES=%s", packages) != AERO_OK ||
+      (s->base_image != NULL &&
+       (aeh_strv_push(build, "--build-arg") != AERO_OK ||
+        aeh_strv_pushf(build, "BASE_IMAGE=%s", s->base_image) != AERO_OK)) ||
+      (s->no_cache && aeh_strv_push(build, "--no-cache") != AERO_OK) ||
+      aeh_strv_push(build, "-") != AERO_OK;
+  return failed ? AERO_E_NOMEM : AERO_OK;
+}
+
 aero_status aeh_image_build(const aeh_image_spec *s, aero_error *err) {
-  aero_status st = AERO_OK;
   aeh_strv tar = AEH_STRV_INIT, build = AEH_STRV_INIT;
   char *packages = aeh_strv_join(s->packages, " ");
-  if (packages == NULL)
-    goto nomem;
-  /* Exactly the files that were hashed, owned by root in the image. */
-  if (aeh_strv_push(&tar, "tar") || aeh_strv_push(&tar, "-C") ||
-      aeh_strv_push(&tar, s->context_dir) ||
-      aeh_strv_push(&tar, "--no-recursion") ||
-      aeh_strv_push(&tar, "--owner=0") || aeh_strv_push(&tar, "--group=0") ||
-      aeh_strv_push(&tar, "--numeric-owner") || aeh_strv_push(&tar, "-cf") ||
-      aeh_strv_push(&tar, "-") || aeh_strv_push(&tar, "--") ||
-      aeh_strv_extend(&tar, s->files))
-    goto nomem;
-  if (aeh_strv_push(&build, s->engine) || aeh_strv_push(&build, "build") ||
-      aeh_strv_push(&build, "-t") || aeh_strv_push(&build, s->tag) ||
-      aeh_strv_push(&build, "--label") ||
-      aeh_strv_pushf(&build, "org.aeromancy.recipe=%s", s->recipe) ||
-      aeh_strv_push(&build, "--label") ||
-      aeh_strv_pushf(&build, "org.aeromancy.host-version=%s",
-                     AERO_HOST_VERSION) ||
-      aeh_strv_push(&build, "--build-arg") ||
-      aeh_strv_pushf(&build, "EXTRA_DEBIAN_PACKAGES=%s", packages))
-    goto nomem;
-  if (s->base_image != NULL &&
-      (aeh_strv_push(&build, "--build-arg") ||
-       aeh_strv_pushf(&build, "BASE_IMAGE=%s", s->base_image)))
-    goto nomem;
-  if (s->no_cache && aeh_strv_push(&build, "--no-cache"))
-    goto nomem;
-  if (aeh_strv_push(&build, "-"))
-    goto nomem;
-  if (s->debug) {
-    char *b = aeh_strv_join(&build, " ");
-    fprintf(stderr, "aeromancy: tar -C %s -c <%zu files> | %s\n",
-            s->context_dir, s->files->n, b ? b : "?");
-    free(b);
+  aero_status st = packages == NULL ? AERO_E_NOMEM
+                                    : build_commands(s, packages, &tar, &build);
+  if (st != AERO_OK) {
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  } else {
+    if (s->debug) {
+      char *b = aeh_strv_join(&build, " ");
+      fprintf(stderr, "aeromancy: tar -C %s -c <%zu files> | %s\n",
+              s->context_dir, s->files->n, b ? b : "?");
+      free(b);
+    }
+    int code = 0;
+    st = aeh_spawn_foreground(aeh_strv_argv(&tar), aeh_strv_argv(&build), NULL,
+                              true, &code, err);
+    if (st == AERO_OK && code != 0)
+      st = aeh_error_set(err, AERO_E_IO,
+                         "building the host image %s failed (%s exited %d; "
+                         "its output is above)",
+                         s->tag, s->engine, code);
   }
-  int code = 0;
-  st = aeh_spawn_foreground(aeh_strv_argv(&tar), aeh_strv_argv(&build), NULL,
-                            true, &code, err);
-  if (st == AERO_OK && code != 0)
-    st = aeh_error_set(err, AERO_E_IO,
-                       "building the host image %s failed (%s exited %d; "
-                       "its output is above)",
-                       s->tag, s->engine, code);
-  goto done;
-nomem:
-  st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-done:
   aeh_strv_free(&build);
   aeh_strv_free(&tar);
   free(packages);

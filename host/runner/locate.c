@@ -55,22 +55,19 @@ aero_status aeh_layout_find(aeh_layout *out, aero_error *err) {
   }
   exe[n] = '\0';
   l.exe_dir = dir_of(exe);
-  if (l.exe_dir == NULL)
-    goto nomem;
-  l.in_build_tree = realpath(AERO_RUNNER_BUILD_BIN_DIR, build_bin) != NULL &&
+  l.in_build_tree = l.exe_dir != NULL &&
+                    realpath(AERO_RUNNER_BUILD_BIN_DIR, build_bin) != NULL &&
                     strcmp(build_bin, l.exe_dir) == 0;
   if (l.in_build_tree) {
     l.context_dir = strdup(AERO_RUNNER_SOURCE_DIR);
     l.cmake_dir = strdup(AERO_RUNNER_BUILD_PACKAGE_DIR);
-  } else {
+  } else if (l.exe_dir != NULL) {
     prefix = prefix_of(l.exe_dir, AERO_RUNNER_REL_BINDIR);
-    if (prefix == NULL)
-      goto nomem;
-    if (asprintf(&l.context_dir, "%s/%s/aeromancy", prefix,
-                 AERO_RUNNER_REL_DATADIR) < 0)
+    if (prefix != NULL && asprintf(&l.context_dir, "%s/%s/aeromancy", prefix,
+                                   AERO_RUNNER_REL_DATADIR) < 0)
       l.context_dir = NULL;
-    if (asprintf(&l.cmake_dir, "%s/%s/cmake/Aeromancy", prefix,
-                 AERO_RUNNER_REL_LIBDIR) < 0)
+    if (prefix != NULL && asprintf(&l.cmake_dir, "%s/%s/cmake/Aeromancy",
+                                   prefix, AERO_RUNNER_REL_LIBDIR) < 0)
       l.cmake_dir = NULL;
   }
   const char *data = getenv("AEROMANCY_DATA_DIR");
@@ -78,8 +75,10 @@ aero_status aeh_layout_find(aeh_layout *out, aero_error *err) {
     free(l.context_dir);
     l.context_dir = strdup(data);
   }
-  if (l.context_dir == NULL || l.cmake_dir == NULL)
-    goto nomem;
+  if (l.context_dir == NULL || l.cmake_dir == NULL) {
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    goto done;
+  }
 
   char dockerfile[PATH_MAX];
   snprintf(dockerfile, sizeof dockerfile, "%s/Dockerfile", l.context_dir);
@@ -92,9 +91,6 @@ aero_status aeh_layout_find(aeh_layout *out, aero_error *err) {
   }
   *out = l;
   l = (aeh_layout){0};
-  goto done;
-nomem:
-  st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
 done:
   free(prefix);
   aeh_layout_free(&l);

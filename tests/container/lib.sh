@@ -106,16 +106,25 @@ commit_all() {
 # now: a timestamp `docker events --since` takes, with sub-second precision.
 now() { date +%s.%N; }
 
-# containers_created_since T: how many containers the engine created since T.
+# containers_created_since T: how many containers the runner created since T
+# (they carry its org.aeromancy.project label; other users of the engine on
+# this machine do not count).
 containers_created_since() {
   docker events --since "$1" --until "$(now)" --filter type=container \
-    --filter event=create --format '{{.ID}}' | grep -c .
+    --filter event=create --filter label=org.aeromancy.project \
+    --format '{{.ID}}' | grep -c .
 }
 
-# images_built_since T: image build (tag) events since T.
+# images_tagged_since T: how many aeromancy-host images were tagged (built)
+# since T.
 images_tagged_since() {
   docker events --since "$1" --until "$(now)" --filter type=image \
-    --filter event=tag --format '{{.ID}}' | grep -c .
+    --filter event=tag --filter image=aeromancy-host --format '{{.ID}}' | grep -c .
+}
+
+# host_images: how many aeromancy-host images the engine holds.
+host_images() {
+  docker images -q aeromancy-host | sort -u | grep -c .
 }
 
 # image_tag_of TEXT: the aeromancy-host:<12 hex> tag the runner names in TEXT.

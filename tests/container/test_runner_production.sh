@@ -58,7 +58,7 @@ assert_not_contains "$err" "building the host image"
 assert_eq "$(images_tagged_since "$t1")" 0 "images tagged"
 
 case_ "swapping the plugin: same image, no build, new digest recorded"
-images_before=$(docker images -a -q | sort -u | wc -l)
+images_before=$(host_images)
 last=$(sql "select max(id) from runs")
 sed -i 's/wrote %zu training and %d test rows/wrote %zu training rows and %d test rows (v2)/' actions.c
 grep -q '(v2)' actions.c || fail "the test could not change the action"
@@ -70,7 +70,7 @@ assert_contains "$err" "test rows (v2)"
 assert_not_contains "$err" "building the host image"
 assert_eq "$(image_tag_of "$err")" "$tag" "image tag"
 assert_eq "$(images_tagged_since "$t2")" 0 "images tagged"
-assert_eq "$(docker images -a -q | sort -u | wc -l)" "$images_before" "image count"
+assert_eq "$(host_images)" "$images_before" "aeromancy-host images"
 new_sha=$(sha256sum "$(built_plugin aerodemo)" | cut -d' ' -f1)
 [[ $new_sha != "$sha" ]] || fail "the rebuilt plugin has the old digest"
 assert_eq "$(sql "select group_concat(distinct plugin_sha256) from runs where id > $last")" "$new_sha"
