@@ -215,10 +215,8 @@ int main(int argc, char **argv) {
   int code = AEH_EXIT_BEFORE_RUN;
   int help = 0;
   aeh_go_options o = {0};
-  if (argc < 2) {
-    fputs(usage, stderr);
-    return AEH_EXIT_BEFORE_RUN;
-  }
+  if (argc < 2)
+    return bad("no command given (aeromancy go|image [options])");
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
     fputs(usage, stdout);
