@@ -83,8 +83,14 @@ command -v debootstrap >/dev/null ||
   die "the container engine '$engine' is not reachable (is the daemon running?)"
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/aeromancy-base.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
+# An interrupted debootstrap can leave /proc or /sys mounted in the rootfs:
+# unmount them before removing anything, and never cross into a mount.
+cleanup() {
+  findmnt -rn -o TARGET | grep -F "$rootfs/" | sort -r | xargs -r umount -l 2>/dev/null
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 
 say "debootstrap --variant=minbase $suite from $mirror (a few minutes)"
 debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
