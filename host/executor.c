@@ -439,8 +439,12 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
   aero_tracker *tracker = aeh_run_tracker(s->run);
   aero_error err = AEH_ERROR_INIT;
   aero_status status = a->run(a->data, tracker, &err);
-  if (tracker != NULL && aeh_tracker_bailed(tracker))
+  if (tracker != NULL && aeh_tracker_bailed(tracker)) {
     status = AERO_E_BAILOUT;
+    const char *why = aeh_tracker_bail_reason(tracker);
+    if (err.message[0] == '\0' && why != NULL)
+      aeh_error_set_message(&err, status, why);
+  }
   status_record rec;
   memset(&rec, 0, sizeof rec);
   rec.magic = STATUS_MAGIC;
@@ -467,8 +471,12 @@ static void run_inline(exec *ex, size_t p, aeh_run *run, double started) {
   aero_tracker *tracker = aeh_run_tracker(run);
   aero_error err = AEH_ERROR_INIT;
   aero_status status = a->run(a->data, tracker, &err);
-  if (tracker != NULL && aeh_tracker_bailed(tracker))
+  if (tracker != NULL && aeh_tracker_bailed(tracker)) {
     status = AERO_E_BAILOUT;
+    const char *why = aeh_tracker_bail_reason(tracker);
+    if (err.message[0] == '\0' && why != NULL)
+      aeh_error_set_message(&err, status, why);
+  }
   aero_run_outcome o = {.exit_code = status == AERO_OK ? 0 : 1};
   char msg[AERO_ERROR_MESSAGE_MAX];
   snprintf(msg, sizeof msg, "%s",

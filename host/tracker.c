@@ -360,6 +360,7 @@ void aeh_run_free(aeh_run *run) {
   free(run->owned);
   free(run->inputs);
   free(run->workdir);
+  free(run->bail_reason);
   free(run->label);
   free(run);
 }

@@ -98,5 +98,7 @@ aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason);
 const char *aeh_tracker_workdir(aero_tracker *tracker);
 /* True once the action called aero_bailout (read in the action's process). */
 bool aeh_tracker_bailed(const aero_tracker *tracker);
+/* The reason given to aero_bailout, or NULL; owned by the run. */
+const char *aeh_tracker_bail_reason(const aero_tracker *tracker);
 
 #endif /* AEH_TRACKER_H */

@@ -319,6 +319,8 @@ aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
     return AERO_E_STATE;
   aeh_run *run = tracker->run;
   run->bailed = true;
+  if (run->bail_reason == NULL && reason != NULL && reason[0] != '\0')
+    run->bail_reason = strdup(reason); /* NULL on failure: no reason shown */
   const aero_backend_vtable *vt = aeh_store_backend(run->store);
   void *handle = NULL;
   aero_error err = AEH_ERROR_INIT;
@@ -356,6 +358,11 @@ const char *aeh_tracker_workdir(aero_tracker *tracker) {
     return NULL;
   }
   return run->workdir;
+}
+
+const char *aeh_tracker_bail_reason(const aero_tracker *tracker) {
+  return tracker != NULL && tracker->run != NULL ? tracker->run->bail_reason
+                                                 : NULL;
 }
 
 bool aeh_tracker_bailed(const aero_tracker *tracker) {

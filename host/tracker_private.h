@@ -35,6 +35,7 @@ struct aeh_run {
   char *workdir; /* path; created on first use */
   bool ended;    /* run_end recorded: tracker calls now fail */
   bool bailed;
+  char *bail_reason; /* as given to aero_bailout; NULL for none */
   void **owned; /* strings handed to the action, freed with the run */
   size_t owned_count;
   size_t owned_cap;

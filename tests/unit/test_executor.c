@@ -475,7 +475,7 @@ static void bailout_stops_quietly_with_exit_0(void **state) {
   runs(e, r, sizeof r);
   assert_true(strncmp(r, "explore bailed", 14) == 0);
   assert_null(strstr(r, "later")); /* never started, never recorded */
-  assert_has(e->err, "Bailed out: [explore] idea called aero_bailout\n");
+  assert_has(e->err, "Bailed out: [explore] idea: enough for today\n");
   assert_null(strstr(e->err, "[2/2]"));
   aeh_graph_free(g);
 }
