@@ -87,7 +87,7 @@ rootfs=$work/rootfs
 # An interrupted debootstrap can leave /proc or /sys mounted in the rootfs:
 # unmount them before removing anything, and never cross into a mount.
 cleanup() {
-  findmnt -rn -o TARGET | grep -F "$rootfs/" | sort -r | xargs -r umount -l 2>/dev/null
+  { findmnt -rn -o TARGET | grep -F "$rootfs/" | sort -r | xargs -r umount -l; } 2>/dev/null || true
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
