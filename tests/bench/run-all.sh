@@ -52,6 +52,14 @@ else
   for script in "$root"/tests/bench/bench_*.sh; do benches+=("$script"); done
 fi
 
+# How busy the machine is, in the unit every benchmark pays: spawning a
+# process (fork + exec + wait of /bin/true).
+spawn_json=$AERO_BENCH_TMP/spawn.json
+hyperfine -N --style none --warmup 20 --runs 200 --export-json "$spawn_json" /bin/true \
+  >/dev/null 2>&1
+spawn_ms=$(python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' \
+  "$spawn_json" 2>/dev/null || echo "?")
+
 out=$AERO_BENCH_TMP/report.md
 {
   echo "# aeromancy benchmarks"
@@ -63,6 +71,7 @@ out=$AERO_BENCH_TMP/report.md
   echo "- build: Release, no sanitizers ($build)"
   echo "- load average (1, 5, 15 min) at start: $(cut -d' ' -f1-3 /proc/loadavg); other work on the"
   echo "  machine inflates every figure, the medians less than the means"
+  echo "- process spawn (fork + exec + wait of /bin/true), median: $spawn_ms ms"
   echo "- tools: $(hyperfine --version), $(make --version | head -1), ninja $(ninja --version)," \
        "$(openssl version | cut -d' ' -f1-2)"
   echo
