@@ -194,7 +194,7 @@ static aero_status passthrough_names(const aeh_project *p,
       if (aeh_strv_contains(out, n))
         continue;
       if (getenv(n) == NULL) {
-        say("warning: %s is not set here, so the container will not see it", n);
+        say("warning: %s is not set here, so it is not passed on", n);
         continue;
       }
       if (aeh_strv_push(out, n) != AERO_OK)
