@@ -34,6 +34,14 @@ config_of() {
 metric_of() {
   sql "SELECT value FROM metrics WHERE run_id = $1 AND key = '$2' AND step IS NULL"
 }
+# The stored blob of file $2 of the latest version of artifact $1.
+blob() {
+  local sha
+  sha=$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
+             ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'
+             ORDER BY v.version DESC LIMIT 1")
+  echo "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+}
 # in_range VALUE LOW HIGH: exit 0 when LOW <= VALUE <= HIGH (as numbers).
 in_range() {
   awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'
@@ -81,12 +89,6 @@ case_ "the stored files are the real ones"
 assert_eq "$(sql "SELECT group_concat(f.path, ' ') FROM (SELECT path FROM version_files f
                   JOIN artifact_versions v ON v.version_id = f.version_id
                   WHERE v.name = 'dataset' ORDER BY path) f")" "test.csv train.csv"
-blob() { # the blob of file $2 of artifact $1
-  local sha
-  sha=$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
-             ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'")
-  echo "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
-}
 assert_eq "$(head -1 "$(blob dataset train.csv)")" "x1,x2,y"
 assert_eq "$(wc -l <"$(blob dataset train.csv)")" 193
 assert_contains "$(cat "$(blob model model.txt)")" "w1="
