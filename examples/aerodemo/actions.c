@@ -44,8 +44,8 @@ static double rng_uniform(uint64_t *state) {
 }
 
 /* Joins the run's scratch folder and `name` into `buf`. */
-static aero_status work_path(aero_tracker *tracker, const char *name,
-                             char *buf, size_t size, aero_error *err) {
+static aero_status work_path(aero_tracker *tracker, const char *name, char *buf,
+                             size_t size, aero_error *err) {
   int n = snprintf(buf, size, "%s/%s", aero_workdir(tracker), name);
   if (n < 0 || (size_t)n >= size)
     return aero_fail(err, AERO_E_INVALID, "path too long: %s/%s",
@@ -70,16 +70,15 @@ static const char *input_file(const aero_input *in, const char *name,
 }
 
 /* Writes rows [from, to) of `t` as CSV with a header. */
-static aero_status write_csv(const char *path, const demo_table *t,
-                             size_t from, size_t to, aero_error *err) {
+static aero_status write_csv(const char *path, const demo_table *t, size_t from,
+                             size_t to, aero_error *err) {
   FILE *f = fopen(path, "w");
   if (!f)
     return aero_fail(err, AERO_E_IO, "cannot create %s: %s", path,
                      strerror(errno));
   fputs("x1,x2,y\n", f);
   for (size_t i = from; i < to; i++)
-    fprintf(f, "%.6f,%.6f,%.6f\n", t->rows[i].x1, t->rows[i].x2,
-            t->rows[i].y);
+    fprintf(f, "%.6f,%.6f,%.6f\n", t->rows[i].x1, t->rows[i].x2, t->rows[i].y);
   if (ferror(f) | fclose(f)) /* both run: the file is closed either way */
     return aero_fail(err, AERO_E_IO, "cannot write %s", path);
   return AERO_OK;
@@ -179,13 +178,13 @@ aero_status demo_ingest(void *data, aero_tracker *tracker, aero_error *err) {
   const char *files[] = {train_csv, test_csv};
   const aero_kv metadata[] = {AERO_KV_INT("train_rows", (int64_t)split),
                               AERO_KV_INT("test_rows", DEMO_TEST_ROWS)};
-  st = aero_declare_output(
-      tracker,
-      &AERO_OUTPUT(.name = "dataset", .files = files,
-                   .file_count = AERO_COUNT(files), .artifact_type = "dataset",
-                   .metadata = metadata,
-                   .metadata_count = AERO_COUNT(metadata)),
-      err);
+  st = aero_declare_output(tracker,
+                           &AERO_OUTPUT(.name = "dataset", .files = files,
+                                        .file_count = AERO_COUNT(files),
+                                        .artifact_type = "dataset",
+                                        .metadata = metadata,
+                                        .metadata_count = AERO_COUNT(metadata)),
+                           err);
   if (st == AERO_OK)
     aero_logf(tracker, AERO_LOG_INFO, "wrote %zu training and %d test rows",
               split, DEMO_TEST_ROWS);
@@ -290,9 +289,8 @@ aero_status demo_train(void *data, aero_tracker *tracker, aero_error *err) {
                    .metadata_count = AERO_COUNT(metadata)),
       err);
   if (st == AERO_OK)
-    aero_logf(tracker, AERO_LOG_INFO,
-              "y = %.3f*x1 %+.3f*x2 %+.3f (%s %.4f)", m.w1, m.w2, m.b,
-              s->mae ? "mae" : "mse", loss);
+    aero_logf(tracker, AERO_LOG_INFO, "y = %.3f*x1 %+.3f*x2 %+.3f (%s %.4f)",
+              m.w1, m.w2, m.b, s->mae ? "mae" : "mse", loss);
 done:
   free(order);
   free(train.rows);
@@ -329,8 +327,8 @@ aero_status demo_evaluate(void *data, aero_tracker *tracker, aero_error *err) {
       (st = aero_declare_input(tracker, "dataset", &dataset, err)) != AERO_OK)
     goto done;
   const char *model_txt = input_file(&model_in, "model.txt", err);
-  const char *test_csv = model_txt ? input_file(&dataset, "test.csv", err)
-                                   : NULL;
+  const char *test_csv =
+      model_txt ? input_file(&dataset, "test.csv", err) : NULL;
   if (!test_csv) {
     st = AERO_E_NOT_FOUND;
     goto done;
@@ -383,8 +381,7 @@ aero_status demo_evaluate(void *data, aero_tracker *tracker, aero_error *err) {
                                         .artifact_type = "report"),
                            err);
   if (st == AERO_OK)
-    aero_logf(tracker, AERO_LOG_INFO, "test r2 %.4f, rmse %.4f", r2,
-              sqrt(mse));
+    aero_logf(tracker, AERO_LOG_INFO, "test r2 %.4f, rmse %.4f", r2, sqrt(mse));
 done:
   free(test.rows);
   return st;

@@ -19,7 +19,8 @@
   X(DOUBLE, learning_rate, 'l', 0.05, "Step size of gradient descent")         \
   X(INT, epochs, 0, 40, "Passes over the training rows")                       \
   X(CHOICE, loss, 0, ("mse", "mae"), "Loss to minimise")                       \
-  X(BOOL, shuffle, 0, true, "Visit the training rows in a new order each pass") \
+  X(BOOL, shuffle, 0, true,                                                    \
+    "Visit the training rows in a new order each pass")                        \
   X(STRING, notes, 0, NULL, "Free text recorded with the train run")
 
 /* aerohost calls this with one C parameter per option, in order; the
@@ -68,14 +69,14 @@ static aero_status demo_build(void *self, aero_graph *graph, aero_error *err) {
   const aero_kv ingest_config[] = {AERO_KV_INT("rows", DEMO_ROWS),
                                    AERO_KV_INT("test_rows", DEMO_TEST_ROWS),
                                    AERO_KV_INT("seed", DEMO_SEED)};
-  aero_status st = aero_graph_add(
-      graph,
-      &AERO_ACTION(.job_type = "ingest", .job_group = "data",
-                   .outputs = dataset, .output_count = 1,
-                   .config = ingest_config,
-                   .config_count = AERO_COUNT(ingest_config),
-                   .run = demo_ingest, .data = s),
-      err);
+  aero_status st =
+      aero_graph_add(graph,
+                     &AERO_ACTION(.job_type = "ingest", .job_group = "data",
+                                  .outputs = dataset, .output_count = 1,
+                                  .config = ingest_config,
+                                  .config_count = AERO_COUNT(ingest_config),
+                                  .run = demo_ingest, .data = s),
+                     err);
   if (st != AERO_OK)
     return st;
 
@@ -84,16 +85,15 @@ static aero_status demo_build(void *self, aero_graph *graph, aero_error *err) {
       AERO_KV_DOUBLE("learning_rate", s->learning_rate),
       AERO_KV_INT("epochs", s->epochs),
       AERO_KV_STRING("loss", s->mae ? "mae" : "mse"),
-      AERO_KV_BOOL("shuffle", s->shuffle),
-      AERO_KV_STRING("notes", s->notes)};
-  st = aero_graph_add(
-      graph,
-      &AERO_ACTION(.job_type = "train", .job_group = "model", .outputs = model,
-                   .output_count = 1, .parents = dataset, .parent_count = 1,
-                   .config = train_config,
-                   .config_count = AERO_COUNT(train_config),
-                   .run = demo_train, .data = s),
-      err);
+      AERO_KV_BOOL("shuffle", s->shuffle), AERO_KV_STRING("notes", s->notes)};
+  st = aero_graph_add(graph,
+                      &AERO_ACTION(.job_type = "train", .job_group = "model",
+                                   .outputs = model, .output_count = 1,
+                                   .parents = dataset, .parent_count = 1,
+                                   .config = train_config,
+                                   .config_count = AERO_COUNT(train_config),
+                                   .run = demo_train, .data = s),
+                      err);
   if (st != AERO_OK)
     return st;
 
@@ -113,8 +113,8 @@ static aero_status demo_build(void *self, aero_graph *graph, aero_error *err) {
 }
 
 /* Fails to compile if demo_new's parameters do not match DEMO_OPTIONS. */
-AERO_BUILDER(demo_builder, "aerodemo", "Ingest, train, evaluate",
-             DEMO_OPTIONS, demo_new, demo_build, demo_destroy);
+AERO_BUILDER(demo_builder, "aerodemo", "Ingest, train, evaluate", DEMO_OPTIONS,
+             demo_new, demo_build, demo_destroy);
 
 static aero_status demo_init(aero_registrar *reg, aero_error *err) {
   return aero_register_builder(reg, &demo_builder, err);

@@ -1,7 +1,8 @@
 /* The actions of the diabetes project. Each runs in its own process inside
  * a tracker; see examples/aerodemo for the basic pattern this follows.
  */
-#define _XOPEN_SOURCE 700 /* POSIX 2008: posix_spawn, environ under -std=c11 */
+#define _XOPEN_SOURCE 700 /* POSIX 2008: posix_spawn, environ under -std=c11   \
+                           */
 
 #include "actions.h"
 
@@ -18,7 +19,7 @@
 extern char **environ;
 
 /* The ten baseline variables, in the raw file's order, then the target. */
-static const char *const COLUMNS[] = {"age", "sex", "bmi", "bp", "s1", "s2",
+static const char *const COLUMNS[] = {"age", "sex", "bmi", "bp", "s1",    "s2",
                                       "s3",  "s4",  "s5",  "s6", "target"};
 enum { FEATURES = 10, COLS = FEATURES + 1, LINE_MAX_LEN = 1024 };
 
@@ -49,8 +50,8 @@ static aero_status table_push(table *t, size_t *capacity, const double *row,
   return AERO_OK;
 }
 
-static aero_status work_path(aero_tracker *tracker, const char *name,
-                             char *buf, size_t size, aero_error *err) {
+static aero_status work_path(aero_tracker *tracker, const char *name, char *buf,
+                             size_t size, aero_error *err) {
   int n = snprintf(buf, size, "%s/%s", aero_workdir(tracker), name);
   if (n < 0 || (size_t)n >= size)
     return aero_fail(err, AERO_E_INVALID, "path too long: %s/%s",
@@ -138,8 +139,8 @@ static aero_status read_raw(const char *features, const char *target,
   FILE *ff = fopen(features, "r");
   FILE *tf = ff ? fopen(target, "r") : NULL;
   if (!tf) {
-    st = aero_fail(err, AERO_E_IO, "cannot open %s: %s",
-                   ff ? target : features, strerror(errno));
+    st = aero_fail(err, AERO_E_IO, "cannot open %s: %s", ff ? target : features,
+                   strerror(errno));
     goto done;
   }
   for (size_t line = 1; fgets(fline, sizeof fline, ff); line++) {
@@ -151,16 +152,16 @@ static aero_status read_raw(const char *features, const char *target,
     }
     if (!fgets(tline, sizeof tline, tf) ||
         parse_numbers(tline, ' ', &row[FEATURES], 1) != 0) {
-      st = aero_fail(err, AERO_E_INVALID, "%s:%zu: expected one number",
-                     target, line);
+      st = aero_fail(err, AERO_E_INVALID, "%s:%zu: expected one number", target,
+                     line);
       goto done;
     }
     if ((st = table_push(&t, &capacity, row, err)) != AERO_OK)
       goto done;
   }
   if (fgets(tline, sizeof tline, tf) || t.rows < 10) {
-    st = aero_fail(err, AERO_E_INVALID,
-                   "%s and %s do not hold the same rows", features, target);
+    st = aero_fail(err, AERO_E_INVALID, "%s and %s do not hold the same rows",
+                   features, target);
     goto done;
   }
   *out = t;
@@ -283,13 +284,13 @@ aero_status diabetes_ingest(void *data, aero_tracker *tracker,
       AERO_KV_INT("train_rows", (int64_t)(t.rows - test_rows)),
       AERO_KV_INT("test_rows", (int64_t)test_rows),
       AERO_KV_STRING("source", source)};
-  st = aero_declare_output(
-      tracker,
-      &AERO_OUTPUT(.name = "diabetes-data", .files = files,
-                   .file_count = AERO_COUNT(files), .artifact_type = "dataset",
-                   .metadata = metadata,
-                   .metadata_count = AERO_COUNT(metadata)),
-      err);
+  st = aero_declare_output(tracker,
+                           &AERO_OUTPUT(.name = "diabetes-data", .files = files,
+                                        .file_count = AERO_COUNT(files),
+                                        .artifact_type = "dataset",
+                                        .metadata = metadata,
+                                        .metadata_count = AERO_COUNT(metadata)),
+                           err);
   if (st == AERO_OK)
     aero_logf(tracker, AERO_LOG_INFO, "%zu rows from %s: %zu train, %zu test",
               t.rows, source, t.rows - test_rows, test_rows);
@@ -317,8 +318,8 @@ static aero_status read_csv(const char *path, table *out, aero_error *err) {
     strcat(header, c + 1 < COLS ? "," : "\n");
   }
   if (!fgets(line, sizeof line, f) || strcmp(line, header) != 0) {
-    st = aero_fail(err, AERO_E_INVALID, "%s:1: expected the header %.*s",
-                   path, (int)strlen(header) - 1, header);
+    st = aero_fail(err, AERO_E_INVALID, "%s:1: expected the header %.*s", path,
+                   (int)strlen(header) - 1, header);
     goto done;
   }
   for (size_t lineno = 2; fgets(line, sizeof line, f); lineno++) {
@@ -365,8 +366,7 @@ typedef struct scaling {
   double mean[FEATURES], sd[FEATURES];
 } scaling;
 
-static void to_model(const scaling *sc, const double *w, double b,
-                     model *out) {
+static void to_model(const scaling *sc, const double *w, double b, model *out) {
   out->intercept = b;
   for (size_t j = 0; j < FEATURES; j++) {
     out->coef[j] = w[j] / sc->sd[j];
@@ -575,8 +575,8 @@ static aero_status read_model(const char *path, model *out, aero_error *err) {
   }
   fclose(f);
   if (j != FEATURES + 1)
-    return aero_fail(err, AERO_E_INVALID, "%s:%zu: not a diabetes model",
-                     path, j + 1);
+    return aero_fail(err, AERO_E_INVALID, "%s:%zu: not a diabetes model", path,
+                     j + 1);
   *out = m;
   return AERO_OK;
 }
@@ -618,8 +618,8 @@ aero_status diabetes_evaluate(void *data, aero_tracker *tracker,
   const char *model_txt = input_file(&model_in, "model.txt", err);
   const char *train_csv =
       model_txt ? input_file(&data_in, "train.csv", err) : NULL;
-  const char *test_csv = train_csv ? input_file(&data_in, "test.csv", err)
-                                   : NULL;
+  const char *test_csv =
+      train_csv ? input_file(&data_in, "test.csv", err) : NULL;
   if (!test_csv) {
     st = AERO_E_NOT_FOUND;
     goto done;
@@ -631,8 +631,8 @@ aero_status diabetes_evaluate(void *data, aero_tracker *tracker,
 
   scores tr = score(&m, &train), te = score(&m, &test);
   const aero_metric metrics[] = {
-      {"test_r2", te.r2},     {"test_mse", te.mse},   {"test_rmse", sqrt(te.mse)},
-      {"test_mae", te.mae},   {"train_r2", tr.r2},    {"train_mse", tr.mse}};
+      {"test_r2", te.r2},   {"test_mse", te.mse}, {"test_rmse", sqrt(te.mse)},
+      {"test_mae", te.mae}, {"train_r2", tr.r2},  {"train_mse", tr.mse}};
   if ((st = aero_log_metrics(tracker, metrics, AERO_COUNT(metrics),
                              AERO_NO_STEP, err)) != AERO_OK)
     goto done;
@@ -654,9 +654,8 @@ aero_status diabetes_evaluate(void *data, aero_tracker *tracker,
           "| train | %zu | %.4f | %.2f | %.2f |\n"
           "| test | %zu | %.4f | %.2f | %.2f |\n\n"
           "| feature | coefficient |\n|---|---|\n| intercept | %.4f |\n",
-          model_in.artifact, data_in.artifact, train.rows, tr.r2,
-          sqrt(tr.mse), tr.mae, test.rows, te.r2, sqrt(te.mse), te.mae,
-          m.intercept);
+          model_in.artifact, data_in.artifact, train.rows, tr.r2, sqrt(tr.mse),
+          tr.mae, test.rows, te.r2, sqrt(te.mse), te.mae, m.intercept);
   for (size_t j = 0; j < FEATURES; j++)
     fprintf(f, "| %s | %.4f |\n", COLUMNS[j], m.coef[j]);
   if (ferror(f) | fclose(f)) {
@@ -670,8 +669,9 @@ aero_status diabetes_evaluate(void *data, aero_tracker *tracker,
                                         .artifact_type = "report"),
                            err);
   if (st == AERO_OK)
-    aero_logf(tracker, AERO_LOG_INFO, "test R^2 %.3f, RMSE %.1f (train R^2 %.3f)",
-              te.r2, sqrt(te.mse), tr.r2);
+    aero_logf(tracker, AERO_LOG_INFO,
+              "test R^2 %.3f, RMSE %.1f (train R^2 %.3f)", te.r2, sqrt(te.mse),
+              tr.r2);
 done:
   free(test.v);
   free(train.v);

@@ -14,7 +14,8 @@
 #include <aeromancy/aeromancy.h>
 
 /* Where Debian's python3-sklearn installs its data sets. */
-#define DIABETES_SYSTEM_DATA "/usr/lib/python3/dist-packages/sklearn/datasets/data"
+#define DIABETES_SYSTEM_DATA                                                   \
+  "/usr/lib/python3/dist-packages/sklearn/datasets/data"
 
 /* The project's options, as the constructor received them. Owned by the
  * builder; every action borrows it. */
@@ -28,8 +29,7 @@ typedef struct diabetes_settings {
   double l2;            /* ridge penalty; 0 for ordinary least squares */
 } diabetes_settings;
 
-aero_status diabetes_ingest(void *data, aero_tracker *tracker,
-                            aero_error *err);
+aero_status diabetes_ingest(void *data, aero_tracker *tracker, aero_error *err);
 aero_status diabetes_fit(void *data, aero_tracker *tracker, aero_error *err);
 aero_status diabetes_evaluate(void *data, aero_tracker *tracker,
                               aero_error *err);

@@ -18,20 +18,20 @@
 
 #define DIABETES_OPTIONS(X)                                                    \
   X(STRING, data_dir, 'd', NULL,                                               \
-    "Folder with diabetes_data_raw.csv.gz and diabetes_target.csv.gz "        \
-    "(fetch-data.sh fills it); default: the installed python3-sklearn's")     \
+    "Folder with diabetes_data_raw.csv.gz and diabetes_target.csv.gz "         \
+    "(fetch-data.sh fills it); default: the installed python3-sklearn's")      \
   X(INT, seed, 0, 42, "Seed of the train/test split")                          \
-  X(INT, test_percent, 0, 20, "Share of the rows held out for testing")       \
+  X(INT, test_percent, 0, 20, "Share of the rows held out for testing")        \
   X(CHOICE, solver, 0, ("gd", "normal"),                                       \
-    "gd: gradient descent, one step per epoch; normal: the normal equations") \
+    "gd: gradient descent, one step per epoch; normal: the normal equations")  \
   X(DOUBLE, learning_rate, 'l', 0.1, "Gradient descent step size")             \
   X(INT, epochs, 'e', 500, "Gradient descent epochs")                          \
   X(DOUBLE, l2, 0, 0.0, "Ridge penalty on the standardised weights")
 
-static aero_status diabetes_new(void **self, const char *data_dir,
-                                int64_t seed, int64_t test_percent,
-                                const char *solver, double learning_rate,
-                                int64_t epochs, double l2, aero_error *err) {
+static aero_status diabetes_new(void **self, const char *data_dir, int64_t seed,
+                                int64_t test_percent, const char *solver,
+                                double learning_rate, int64_t epochs, double l2,
+                                aero_error *err) {
   if (test_percent < 1 || test_percent > 90)
     return aero_fail(err, AERO_E_INVALID,
                      "--test-percent must be between 1 and 90, got %lld",
@@ -110,8 +110,7 @@ static aero_status diabetes_build(void *self, aero_graph *graph,
       graph,
       &AERO_ACTION(.job_type = "fit", .job_group = "model", .outputs = model,
                    .output_count = 1, .parents = data, .parent_count = 1,
-                   .config = fit_config,
-                   .config_count = AERO_COUNT(fit_config),
+                   .config = fit_config, .config_count = AERO_COUNT(fit_config),
                    .run = diabetes_fit, .data = s),
       err);
   if (st != AERO_OK)

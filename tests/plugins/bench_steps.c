@@ -10,7 +10,7 @@
 #define BENCH_OPTIONS(X)                                                       \
   X(INT, actions, 'n', 10, "Number of actions")                                \
   X(CHOICE, shape, 0, ("chain", "wide"),                                       \
-    "chain: each action after the previous one; wide: all independent")       \
+    "chain: each action after the previous one; wide: all independent")        \
   X(BOOL, declare, 0, false, "Each action writes and declares a small file")
 
 typedef struct bench {
@@ -54,8 +54,7 @@ static aero_status bench_run(void *data, aero_tracker *tracker,
       err);
 }
 
-static aero_status bench_build(void *self, aero_graph *graph,
-                               aero_error *err) {
+static aero_status bench_build(void *self, aero_graph *graph, aero_error *err) {
   const bench *b = self;
   char name[32], parent[32];
   for (int64_t i = 0; i < b->actions; i++) {
