@@ -19,8 +19,7 @@
   X(DOUBLE, learning_rate, 'l', 0.05, "Step size of gradient descent")         \
   X(INT, epochs, 0, 40, "Passes over the training rows")                       \
   X(CHOICE, loss, 0, ("mse", "mae"), "Loss to minimise")                       \
-  X(BOOL, shuffle, 0, true,                                                    \
-    "Visit the training rows in a new order each pass")                        \
+  X(BOOL, shuffle, 0, true, "Reorder the training rows every epoch")           \
   X(STRING, notes, 0, NULL, "Free text recorded with the train run")
 
 /* aerohost calls this with one C parameter per option, in order; the
