@@ -43,6 +43,17 @@ measure one 1 10
 measure three 3 10
 measure many "$N" 5
 
+# The floor under an isolated action: fork + exit + wait from a process
+# with aerohost's libraries mapped (forkwait.c), median of 5 rounds.
+floor=
+if cc -O2 -std=c11 $(pkg-config --cflags libffi inih 2>/dev/null) \
+    "$bench_src/forkwait.c" -o "$bench_dir/forkwait" -lcrypto -lsqlite3 \
+    $(pkg-config --libs libffi inih 2>/dev/null) 2>"$bench_dir/forkwait.log"; then
+  floor=$(calc "$("$bench_dir/forkwait" "$N") / 1000")
+else
+  note "could not build forkwait.c: $(head -1 "$bench_dir/forkwait.log")"
+fi
+
 tools=(noop chain make ninja)
 declare -A label=([noop]="aerohost no-op" [chain]="aerohost chain" [make]=make [ninja]=ninja)
 declare -A slope chain3
@@ -68,7 +79,14 @@ for tool in "${tools[@]}"; do
   echo "| ${label[$tool]} | $(ms "${slope[$tool]}") | $(ratio "${slope[$tool]}" "${slope[make]}") |" \
        "$(ratio "${slope[$tool]}" "${slope[ninja]}") | $(ms "${chain3[$tool]}") |"
 done
+if [[ -n $floor ]]; then
+  echo "| fork + exit + wait, aerohost's libraries mapped (the floor) | $(ms "$floor") |" \
+       "$(ratio "$floor" "${slope[make]}") | $(ratio "$floor" "${slope[ninja]}") | |"
+fi
 echo
+[[ -n $floor ]] &&
+  echo "A tracked no-op action costs $(ratio "${slope[noop]}" "$floor") times a bare fork + wait here." &&
+  echo
 target "tracked no-op action < 2 ms with -j 1 ($(ms "${slope[noop]}") ms)" \
   "$(lt "${slope[noop]}" 0.002)"
 echo

@@ -21,6 +21,7 @@ set -uo pipefail
 export NO_COLOR=1
 
 bench_name=$(basename "$0" .sh)
+bench_src=$(cd "$(dirname "$0")" && pwd) # this folder, whatever the cwd later
 bench_dir="$AERO_BENCH_TMP/$bench_name"
 mkdir -p "$bench_dir"
 export HOME="$bench_dir/home"
