@@ -100,9 +100,10 @@ static char *pick_remote(const aeh_spawn_out *r) {
   return strndup(url, urllen);
 }
 
-aero_status aeh_git_inspect(const char *dir, aeh_strv *dirty,
+aero_status aeh_git_inspect(const char *dir, char *const *also,
+                            aeh_spawn_out *also_out, aeh_strv *dirty,
                             aeh_git_state *state, aero_error *err) {
-  enum { STATUS, HEAD, MESSAGE, REMOTE, N };
+  enum { STATUS, HEAD, MESSAGE, REMOTE, ALSO, N };
   char *const status_argv[] = {"git",
                                "-C",
                                (char *)dir,
@@ -122,13 +123,18 @@ aero_status aeh_git_inspect(const char *dir, aeh_strv *dirty,
                                "config", "--get-regexp", "^remote\\..*\\.url$",
                                NULL};
   char *const *const argvs[N] = {status_argv, head_argv, message_argv,
-                                 remote_argv};
+                                 remote_argv, also};
   aeh_spawn_out r[N] = {{0}};
   aeh_git_state s = {0};
   char line[256];
-  aero_status st = aeh_spawn_capture_all(argvs, N, NULL, r, err);
+  aero_status st =
+      aeh_spawn_capture_all(argvs, also != NULL ? N : N - 1, NULL, r, err);
   if (st != AERO_OK)
     return st;
+  if (also != NULL) {
+    *also_out = r[ALSO];
+    r[ALSO] = (aeh_spawn_out){0};
+  }
   if (r[STATUS].code != 0) {
     st = aeh_error_set(err, AERO_E_NOT_FOUND,
                        "%s is not in a git work tree: %s", dir,

@@ -204,12 +204,14 @@ static aero_status passthrough_names(const aeh_project *p,
   return AERO_OK;
 }
 
-/* Production runs come from a clean, committed tree on a feature branch. */
-static aero_status check_git(const aeh_project *p, aeh_git_state *state,
+/* Production runs come from a clean, committed tree on a feature branch.
+ * `also` runs alongside git's queries (see aeh_git_inspect). */
+static aero_status check_git(const aeh_project *p, char *const *also,
+                             aeh_spawn_out *also_out, aeh_git_state *state,
                              aero_error *err) {
   aeh_strv dirty = AEH_STRV_INIT;
   aeh_git_state s = {0};
-  aero_status st = aeh_git_inspect(p->dir, &dirty, &s, err);
+  aero_status st = aeh_git_inspect(p->dir, also, also_out, &dirty, &s, err);
   if (st == AERO_E_NOT_FOUND) {
     st = aeh_error_set(err, AERO_E_CONFIG,
                        "%s is not in a git repository: production runs record "
@@ -259,80 +261,91 @@ done:
   return st;
 }
 
-/* The image for the current recipe: its id, built first when missing. */
-static aero_status ensure_image(const aeh_project *p, const aeh_go_options *o,
-                                char **tag_out, char **id_out,
-                                aero_error *err) {
-  aero_status st = AERO_OK;
-  aeh_layout layout = {0};
-  aeh_strv files = AEH_STRV_INIT, packages = AEH_STRV_INIT;
+/* The host image's recipe for this project: context, packages, hash, tag. */
+typedef struct recipe {
+  aeh_layout layout;
+  aeh_strv files;
+  aeh_strv packages; /* sorted, unique */
   char hex[65];
-  char *tag = NULL, *id = NULL;
+  char *tag; /* REPO:<12 hex> */
+} recipe;
 
-  st = aeh_layout_find(&layout, err);
-  if (st != AERO_OK)
-    goto done;
-  st = aeh_image_context_files(layout.context_dir, &files, err);
-  if (st != AERO_OK)
-    goto done;
-  if (aeh_strv_extend(&packages, &p->debian_packages) ||
-      aeh_strv_extend(&packages, &o->packages)) {
+static void recipe_free(recipe *r) {
+  free(r->tag);
+  aeh_strv_free(&r->packages);
+  aeh_strv_free(&r->files);
+  aeh_layout_free(&r->layout);
+  *r = (recipe){0};
+}
+
+static aero_status recipe_prepare(const aeh_project *p, const aeh_go_options *o,
+                                  recipe *out, aero_error *err) {
+  recipe r = {0};
+  aero_status st = aeh_layout_find(&r.layout, err);
+  if (st == AERO_OK)
+    st = aeh_image_context_files(r.layout.context_dir, &r.files, err);
+  if (st == AERO_OK &&
+      (aeh_strv_extend(&r.packages, &p->debian_packages) != AERO_OK ||
+       aeh_strv_extend(&r.packages, &o->packages) != AERO_OK))
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    goto done;
-  }
-  aeh_strv_sort_unique(&packages);
-  st = aeh_image_recipe_hash(layout.context_dir, &files, p->base_image,
-                             &packages, hex, err);
-  if (st != AERO_OK)
-    goto done;
-  if (asprintf(&tag, "%s:%.12s", p->image_repo, hex) < 0) {
-    tag = NULL;
+  aeh_strv_sort_unique(&r.packages);
+  if (st == AERO_OK)
+    st = aeh_image_recipe_hash(r.layout.context_dir, &r.files, p->base_image,
+                               &r.packages, r.hex, err);
+  if (st == AERO_OK && asprintf(&r.tag, "%s:%.12s", p->image_repo, r.hex) < 0) {
+    r.tag = NULL;
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    goto done;
   }
-  st = aeh_image_inspect(p->engine, tag, &id, err);
-  if (st != AERO_OK)
-    goto done;
-  if (id == NULL || o->rebuild) {
+  if (st == AERO_OK) {
+    *out = r;
+    r = (recipe){0};
+  }
+  recipe_free(&r);
+  return st;
+}
+
+/* The id of the image for the recipe, built first when it is missing (or
+ * with --rebuild). `inspected` is the result of its `image inspect`,
+ * already run alongside git; NULL runs it here. */
+static aero_status ensure_image(const aeh_project *p, const aeh_go_options *o,
+                                const recipe *r, const aeh_spawn_out *inspected,
+                                char **id_out, aero_error *err) {
+  char *id = NULL;
+  aero_status st =
+      inspected != NULL
+          ? aeh_image_inspect_result(p->engine, inspected, &id, err)
+          : aeh_image_inspect(p->engine, r->tag, &id, err);
+  if (st == AERO_OK && (id == NULL || o->rebuild)) {
     say("building the host image %s (%s; this takes a few minutes, once per "
         "recipe)",
-        tag, id == NULL ? "no image for this recipe yet" : "--rebuild");
+        r->tag, id == NULL ? "no image for this recipe yet" : "--rebuild");
     free(id);
     id = NULL;
     aeh_image_spec spec = {
         .engine = p->engine,
-        .context_dir = layout.context_dir,
-        .files = &files,
-        .tag = tag,
-        .recipe = hex,
+        .context_dir = r->layout.context_dir,
+        .files = &r->files,
+        .tag = r->tag,
+        .recipe = r->hex,
         .base_image = p->base_image,
-        .packages = &packages,
+        .packages = &r->packages,
         .no_cache = o->rebuild,
         .debug = o->debug,
     };
     st = aeh_image_build(&spec, err);
-    if (st != AERO_OK)
-      goto done;
-    st = aeh_image_inspect(p->engine, tag, &id, err);
-    if (st != AERO_OK)
-      goto done;
-    if (id == NULL) {
+    if (st == AERO_OK)
+      st = aeh_image_inspect(p->engine, r->tag, &id, err);
+    if (st == AERO_OK && id == NULL)
       st = aeh_error_set(err, AERO_E_IO,
-                         "the image %s is missing right after its build", tag);
-      goto done;
-    }
-  } else if (o->debug) {
-    say("image %s is up to date (%s)", tag, id);
+                         "the image %s is missing right after its build",
+                         r->tag);
+  } else if (st == AERO_OK && o->debug) {
+    say("image %s is up to date (%s)", r->tag, id);
   }
-  *tag_out = tag;
-  *id_out = id;
-  tag = id = NULL;
-done:
-  free(id);
-  free(tag);
-  aeh_strv_free(&packages);
-  aeh_strv_free(&files);
-  aeh_layout_free(&layout);
+  if (st == AERO_OK)
+    *id_out = id;
+  else
+    free(id);
   return st;
 }
 
@@ -663,8 +676,10 @@ static int production(const aeh_go_options *o) {
   aeh_project p = {0};
   aeh_git_state git = {0};
   aeh_strv passthrough = AEH_STRV_INIT;
-  char *dir = NULL, *tag = NULL, *image_id = NULL, *build_dir = NULL;
-  char *plugin_abs = NULL;
+  recipe rec = {0};
+  aeh_spawn_out inspected = {0};
+  char *dir = NULL, *image_id = NULL, *build_dir = NULL, *plugin_abs = NULL;
+  char *engine = NULL;
   char plugin_in[PATH_MAX];
 
   aero_status st = check_options(o, &err);
@@ -675,13 +690,23 @@ static int production(const aeh_go_options *o) {
   if (st == AERO_OK)
     st = passthrough_names(&p, o, &passthrough, &err);
   if (st == AERO_OK)
-    st = check_git(&p, &git, &err);
-  if (st == AERO_OK && o->plugin != NULL)
-    st = resolve_plugin(o->plugin, &plugin_abs, &err);
-  if (st == AERO_OK)
-    st = ensure_image(&p, o, &tag, &image_id, &err);
+    st = recipe_prepare(&p, o, &rec, &err);
+  if (st == AERO_OK) {
+    /* `image inspect` runs alongside git's queries; an engine that is not
+     * even installed is reported after git's verdict, by ensure_image. */
+    aero_error ignored = AEH_ERROR_INIT;
+    char *inspect[7];
+    aeh_image_inspect_argv(p.engine, rec.tag, inspect);
+    bool installed = aeh_which(p.engine, &engine, &ignored) == AERO_OK;
+    st = check_git(&p, installed ? inspect : NULL, &inspected, &git, &err);
+    if (st == AERO_OK && o->plugin != NULL)
+      st = resolve_plugin(o->plugin, &plugin_abs, &err);
+    if (st == AERO_OK)
+      st = ensure_image(&p, o, &rec, installed ? &inspected : NULL, &image_id,
+                        &err);
+  }
   if (st == AERO_OK && o->plugin == NULL)
-    st = build_dir_for(&p, strchr(tag, ':') + 1, &build_dir, &err);
+    st = build_dir_for(&p, strchr(rec.tag, ':') + 1, &build_dir, &err);
   if (st == AERO_OK)
     st = aeh_mkdirs(p.store, 0755, &err);
   if (st == AERO_OK) {
@@ -694,7 +719,7 @@ static int production(const aeh_go_options *o) {
                        .p = &p,
                        .git = &git,
                        .passthrough = &passthrough,
-                       .tag = tag,
+                       .tag = rec.tag,
                        .image_id = image_id,
                        .build_dir = build_dir,
                        .plugin_abs = plugin_abs,
@@ -704,10 +729,12 @@ static int production(const aeh_go_options *o) {
   if (st != AERO_OK)
     code = fail(&err, code);
 
+  free(engine);
   free(plugin_abs);
   free(build_dir);
   free(image_id);
-  free(tag);
+  aeh_spawn_out_free(&inspected);
+  recipe_free(&rec);
   aeh_strv_free(&passthrough);
   aeh_git_state_free(&git);
   aeh_project_free(&p);
@@ -923,20 +950,26 @@ int aeh_go_image(const aeh_go_options *o) {
   int code = AEH_EXIT_BEFORE_RUN;
   aero_error err = AEH_ERROR_INIT;
   aeh_project p = {0};
-  char *dir = NULL, *tag = NULL, *id = NULL;
-  if (check_options(o, &err) != AERO_OK ||
-      find_project_dir(o->project_dir, &dir, &err) != AERO_OK ||
-      aeh_project_load(dir, false, &p, &err) != AERO_OK ||
-      ensure_image(&p, o, &tag, &id, &err) != AERO_OK) {
+  recipe rec = {0};
+  char *dir = NULL, *id = NULL;
+  aero_status st = check_options(o, &err);
+  if (st == AERO_OK)
+    st = find_project_dir(o->project_dir, &dir, &err);
+  if (st == AERO_OK)
+    st = aeh_project_load(dir, false, &p, &err);
+  if (st == AERO_OK)
+    st = recipe_prepare(&p, o, &rec, &err);
+  if (st == AERO_OK)
+    st = ensure_image(&p, o, &rec, NULL, &id, &err);
+  if (st == AERO_OK) {
+    say("host image %s", rec.tag);
+    printf("%s\n", id);
+    code = fflush(stdout) == 0 ? AEH_EXIT_OK : AEH_EXIT_INFRA;
+  } else {
     code = fail(&err, AEH_EXIT_BEFORE_RUN);
-    goto done;
   }
-  say("host image %s", tag);
-  printf("%s\n", id);
-  code = fflush(stdout) == 0 ? AEH_EXIT_OK : AEH_EXIT_INFRA;
-done:
   free(id);
-  free(tag);
+  recipe_free(&rec);
   aeh_project_free(&p);
   free(dir);
   return code;

@@ -171,30 +171,49 @@ static int says_missing(const char *text) {
          strstr(lower, "no such object");
 }
 
+void aeh_image_inspect_argv(const char *engine, const char *tag,
+                            char *argv[7]) {
+  argv[0] = (char *)engine;
+  argv[1] = "image";
+  argv[2] = "inspect";
+  argv[3] = "--format";
+  argv[4] = "{{.Id}}";
+  argv[5] = (char *)tag;
+  argv[6] = NULL;
+}
+
+aero_status aeh_image_inspect_result(const char *engine, const aeh_spawn_out *r,
+                                     char **id, aero_error *err) {
+  if (r->code == 0 && r->out_len > 0) {
+    char *got = strndup(r->out, strcspn(r->out, "\r\n"));
+    if (got == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    *id = got;
+    return AERO_OK;
+  }
+  if (says_missing(r->err)) {
+    *id = NULL;
+    return AERO_OK;
+  }
+  char line[512];
+  return aeh_error_set(err, AERO_E_IO,
+                       "the container engine '%s' is not reachable: %s", engine,
+                       aeh_spawn_first_line(r->err, line, sizeof line));
+}
+
 aero_status aeh_image_inspect(const char *engine, const char *tag, char **id,
                               aero_error *err) {
-  char *const argv[] = {(char *)engine, "image",     "inspect", "--format",
-                        "{{.Id}}",      (char *)tag, NULL};
+  char *argv[7];
+  aeh_image_inspect_argv(engine, tag, argv);
   aeh_spawn_out r = {0};
   aero_status st = aeh_spawn_capture(argv, NULL, &r, err);
   if (st != AERO_OK) {
+    /* Not installed: as unreachable as an engine gets. */
     if (err != NULL)
       err->code = AERO_E_IO;
     return AERO_E_IO;
   }
-  if (r.code == 0 && r.out_len > 0) {
-    char *got = strndup(r.out, strcspn(r.out, "\r\n"));
-    st = got ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    if (got)
-      *id = got;
-  } else if (says_missing(r.err)) {
-    *id = NULL;
-  } else {
-    char line[512];
-    st = aeh_error_set(err, AERO_E_IO,
-                       "the container engine '%s' is not reachable: %s", engine,
-                       aeh_spawn_first_line(r.err, line, sizeof line));
-  }
+  st = aeh_image_inspect_result(engine, &r, id, err);
   aeh_spawn_out_free(&r);
   return st;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "process.h"
 #include "strv.h"
 
 /* The context files, relative to the context folder, sorted: Dockerfile,
@@ -32,6 +33,13 @@ aero_status aeh_image_recipe_hash(const char *context_dir,
  * error. */
 aero_status aeh_image_inspect(const char *engine, const char *tag, char **id,
                               aero_error *err);
+
+/* The same in two halves, for a caller that runs the command alongside
+ * others: the argument vector (7 slots, strings borrowed from `engine` and
+ * `tag`), and the reading of its captured result. */
+void aeh_image_inspect_argv(const char *engine, const char *tag, char *argv[7]);
+aero_status aeh_image_inspect_result(const char *engine, const aeh_spawn_out *r,
+                                     char **id, aero_error *err);
 
 /* What to build. */
 typedef struct aeh_image_spec {

@@ -63,7 +63,14 @@ static void clean_tree_state(void **state) {
   aeh_git_state s = {0};
   aero_error err = AEH_ERROR_INIT;
   sh("cd \"$1\" && mkdir -p build && echo x >build/ignored.o");
-  assert_int_equal(aeh_git_inspect(repo, &dirty, &s, &err), AERO_OK);
+  /* A command of the caller's runs alongside git's own. */
+  char *const also[] = {"sh", "-c", "echo alongside; exit 2", NULL};
+  aeh_spawn_out also_out = {0};
+  assert_int_equal(aeh_git_inspect(repo, also, &also_out, &dirty, &s, &err),
+                   AERO_OK);
+  assert_string_equal(also_out.out, "alongside\n");
+  assert_int_equal(also_out.code, 2);
+  aeh_spawn_out_free(&also_out);
   assert_int_equal(dirty.n, 0);
   assert_int_equal(strlen(s.commit), 40);
   assert_string_equal(s.branch, "main");
@@ -80,7 +87,8 @@ static void every_kind_of_change_is_listed(void **state) {
   aero_error err = AEH_ERROR_INIT;
   sh("cd \"$1\" && echo changed >>a.c && git mv b.c renamed.c"
      " && mkdir -p new/deep && echo n >new/deep/file.txt");
-  assert_int_equal(aeh_git_inspect(repo, &dirty, &s, &err), AERO_OK);
+  assert_int_equal(aeh_git_inspect(repo, NULL, NULL, &dirty, &s, &err),
+                   AERO_OK);
   assert_int_equal(dirty.n, 3);
   assert_true(aeh_strv_contains(&dirty, " M a.c"));
   assert_true(aeh_strv_contains(&dirty, "R  renamed.c"));
@@ -97,7 +105,8 @@ static void detached_head_and_origin_remote(void **state) {
   sh("cd \"$1\" && git remote add aardvark https://example.invalid/a.git"
      " && git remote add origin https://example.invalid/o.git"
      " && git checkout -q --detach");
-  assert_int_equal(aeh_git_inspect(repo, &dirty, &s, &err), AERO_OK);
+  assert_int_equal(aeh_git_inspect(repo, NULL, NULL, &dirty, &s, &err),
+                   AERO_OK);
   assert_string_equal(s.branch, "HEAD");
   assert_string_equal(s.remote, "https://example.invalid/o.git");
   aeh_git_state_free(&s);
@@ -116,7 +125,7 @@ static void linked_worktree_reads_its_own_branch(void **state) {
   assert_int_equal(aeh_git_toplevel(wt, &top, &err), AERO_OK);
   assert_string_equal(top, wt);
   free(top);
-  assert_int_equal(aeh_git_inspect(wt, &dirty, &s, &err), AERO_OK);
+  assert_int_equal(aeh_git_inspect(wt, NULL, NULL, &dirty, &s, &err), AERO_OK);
   assert_string_equal(s.branch, "feature");
   assert_int_equal(dirty.n, 0);
   aeh_git_state_free(&s);
@@ -132,9 +141,11 @@ static void no_commit_and_no_repository_fail(void **state) {
   snprintf(empty, sizeof empty, "%s/empty", root);
   snprintf(plain, sizeof plain, "%s/plain", root);
   sh("cd \"$1\"/.. && git init -q empty && mkdir plain");
-  assert_int_equal(aeh_git_inspect(empty, &dirty, &s, &err), AERO_E_CONFIG);
+  assert_int_equal(aeh_git_inspect(empty, NULL, NULL, &dirty, &s, &err),
+                   AERO_E_CONFIG);
   assert_non_null(strstr(err.message, "commit"));
-  assert_int_equal(aeh_git_inspect(plain, &dirty, &s, &err), AERO_E_NOT_FOUND);
+  assert_int_equal(aeh_git_inspect(plain, NULL, NULL, &dirty, &s, &err),
+                   AERO_E_NOT_FOUND);
   char *top = NULL;
   assert_int_equal(aeh_git_toplevel(plain, &top, &err), AERO_E_NOT_FOUND);
   assert_null(top);
