@@ -9,6 +9,10 @@ set(AERO_PACKAGE_BUILD_DIR ${CMAKE_BINARY_DIR}/cmake-package)
 install(TARGETS aeromancy_sdk EXPORT AeromancyTargets)
 install(EXPORT AeromancyTargets NAMESPACE Aeromancy::
         DESTINATION ${AERO_CMAKE_INSTALL_DIR})
+# The build tree's own export, so that a project outside this tree can use
+# the build-tree package too (in-tree, Aeromancy::sdk is already an alias).
+export(EXPORT AeromancyTargets NAMESPACE Aeromancy::
+       FILE ${AERO_PACKAGE_BUILD_DIR}/AeromancyTargets.cmake)
 
 foreach(tree build install)
   if(tree STREQUAL "build")
