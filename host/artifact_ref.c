@@ -1,4 +1,5 @@
 #include "artifact_ref.h"
+#include "names.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,29 +9,11 @@
   "use [entity/][project/]name[:vN|:latest], parts made of A-Za-z0-9_.- "      \
   "and not '.' or '..'"
 
-/* The text as it can be quoted on one line: control characters become '?',
- * and a very long text is cut. */
-static void printable(const char *text, char *buf, size_t size) {
-  size_t n = 0;
-  for (; text[n] != '\0' && n + 4 < size && n < 120; n++)
-    buf[n] = (unsigned char)text[n] < 0x20 || text[n] == 0x7f ? '?' : text[n];
-  if (text[n] != '\0' && n + 4 <= size) {
-    memcpy(buf + n, "...", 3);
-    n += 3;
-  }
-  buf[n] = '\0';
-}
-
 static aero_status bad(const char *text, const char *why, aero_error *err) {
   char shown[128];
-  printable(text, shown, sizeof shown);
+  aeh_quote(text, shown, sizeof shown);
   return aeh_error_set(err, AERO_E_INVALID,
                        "invalid artifact name '%s': %s; " FORM, shown, why);
-}
-
-static bool part_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
 /* Checks one part [start, start+len) and copies it into `dst`. */
@@ -48,7 +31,7 @@ static aero_status take_part(const char *text, const char *start, size_t len,
     return bad(text, why, err);
   }
   for (size_t i = 0; i < len; i++) {
-    if (!part_char(start[i])) {
+    if (!aeh_name_char((unsigned char)start[i])) {
       char why[64];
       unsigned char c = (unsigned char)start[i];
       if (c == ' ')

@@ -2,6 +2,7 @@
  * whole graph, the deterministic run order, and --only selection. Rendering
  * lives in graph_render.c. */
 #include "graph.h"
+#include "names.h"
 #include "graph_private.h"
 #include "minheap.h"
 
@@ -11,11 +12,6 @@
 
 /* ---------------------------------------------------------------- names */
 
-static bool name_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
 /* Why one part of a name (between slashes) is bad, or NULL when good. */
 static const char *part_problem(const char *s, size_t n) {
   if (n == 0)
@@ -23,7 +19,7 @@ static const char *part_problem(const char *s, size_t n) {
   if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
     return "'.' and '..' are not names";
   for (size_t i = 0; i < n; i++)
-    if (!name_char((unsigned char)s[i]))
+    if (!aeh_name_char((unsigned char)s[i]))
       return "use only A-Z a-z 0-9 _ . -";
   return NULL;
 }
@@ -42,28 +38,6 @@ static const char *name_problem(const char *name, bool allow_project) {
     return "write it as name or project/name";
   const char *why = part_problem(name, (size_t)(slash - name));
   return why != NULL ? why : part_problem(slash + 1, strlen(slash + 1));
-}
-
-void aeh_graph_quote(const char *text, char *buf, size_t size) {
-  /* Names in messages must keep the message on one line whatever the plugin
-   * passed, so control characters become '?' and long names are cut. */
-  if (size == 0)
-    return;
-  if (text == NULL) {
-    snprintf(buf, size, "(null)");
-    return;
-  }
-  size_t o = 0;
-  for (size_t i = 0; text[i] != '\0' && o + 1 < size; i++) {
-    if (i == 64 && o + 4 < size) {
-      memcpy(buf + o, "...", 3);
-      o += 3;
-      break;
-    }
-    unsigned char c = (unsigned char)text[i];
-    buf[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-  }
-  buf[o] = '\0';
 }
 
 /* ---------------------------------------------------------------- graph */
@@ -120,9 +94,9 @@ static size_t align8(size_t n) {
 static void describe_new(const aero_graph *graph, const aero_action_desc *d,
                          char *buf, size_t size) {
   char type[80], out[80];
-  aeh_graph_quote(d->job_type, type, sizeof type);
+  aeh_quote(d->job_type, type, sizeof type);
   if (d->outputs != NULL && d->output_count > 0 && d->outputs[0] != NULL)
-    aeh_graph_quote(d->outputs[0], out, sizeof out);
+    aeh_quote(d->outputs[0], out, sizeof out);
   else
     snprintf(out, sizeof out, "(no output)");
   snprintf(buf, size, "action #%zu [%s] %s", graph->count + 1, type, out);
@@ -135,7 +109,7 @@ static aero_status check_desc(const aero_graph *graph,
   describe_new(graph, d, who, sizeof who);
   const char *why = name_problem(d->job_type, false);
   if (why != NULL) {
-    aeh_graph_quote(d->job_type, bad, sizeof bad);
+    aeh_quote(d->job_type, bad, sizeof bad);
     return aeh_error_set(err, AERO_E_INVALID, "%s: invalid job type \"%s\": %s",
                          who, bad, why);
   }
@@ -149,7 +123,7 @@ static aero_status check_desc(const aero_graph *graph,
   for (size_t i = 0; i < d->output_count; i++) {
     why = name_problem(d->outputs[i], true);
     if (why != NULL) {
-      aeh_graph_quote(d->outputs[i], bad, sizeof bad);
+      aeh_quote(d->outputs[i], bad, sizeof bad);
       return aeh_error_set(err, AERO_E_INVALID,
                            "%s: invalid output name \"%s\": %s", who, bad, why);
     }
@@ -168,7 +142,7 @@ static aero_status check_desc(const aero_graph *graph,
   for (size_t i = 0; i < d->parent_count; i++) {
     why = name_problem(d->parents[i], true);
     if (why != NULL) {
-      aeh_graph_quote(d->parents[i], bad, sizeof bad);
+      aeh_quote(d->parents[i], bad, sizeof bad);
       return aeh_error_set(err, AERO_E_INVALID,
                            "%s: invalid parent name \"%s\": %s", who, bad, why);
     }
@@ -182,7 +156,7 @@ static aero_status check_desc(const aero_graph *graph,
     if (kv->key == NULL || kv->key[0] == '\0')
       return aeh_error_set(err, AERO_E_INVALID,
                            "%s: config entry %zu has no key", who, i + 1);
-    aeh_graph_quote(kv->key, bad, sizeof bad);
+    aeh_quote(kv->key, bad, sizeof bad);
     if (kv->value.type < AERO_VALUE_BOOL || kv->value.type > AERO_VALUE_STRING)
       return aeh_error_set(err, AERO_E_INVALID,
                            "%s: config \"%s\" has unknown value type %u", who,
@@ -628,7 +602,7 @@ static aero_status no_match(const aero_graph *graph, const char *needle,
     snprintf(list + used, sizeof list - used, ", ... (%zu more)",
              graph->count - shown);
   char quoted[80];
-  aeh_graph_quote(needle, quoted, sizeof quoted);
+  aeh_quote(needle, quoted, sizeof quoted);
   return aeh_error_set(err, AERO_E_INVALID,
                        "--only '%s' matches no action; actions: %s", quoted,
                        graph->count > 0 ? list : "(none)");

@@ -28,8 +28,6 @@ const char *aeh_graph_local_name(const aero_graph *graph, const char *name,
 /* "[job_type] first_output" into buf. */
 void aeh_graph_label(const aeh_action *action, char *buf, size_t size);
 
-/* A printable, one-line, shortened copy of untrusted text for messages. */
-void aeh_graph_quote(const char *text, char *buf, size_t size);
 
 /* Writes `s` as a JSON string literal. */
 void aeh_json_string(FILE *out, const char *s);

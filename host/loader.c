@@ -1,4 +1,5 @@
 #include "loader.h"
+#include "names.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -30,7 +31,6 @@
 /* Longest plugin, project or backend name we accept. */
 #define NAME_MAX_LEN 128
 /* A name quoted in a message is cut here. */
-#define QUOTE_MAX 60
 
 /* A builder as the host keeps it: a host-sized copy whose strings and
  * option table are the host's own. */
@@ -69,37 +69,6 @@ static const char *kind_name(uint32_t kind) {
   default:
     return "unknown";
   }
-}
-
-/* Copies untrusted text for a one-line message: control characters become
- * '?', long text is cut with "...". */
-static const char *quote(const char *text, char *buf, size_t size) {
-  size_t n = 0;
-  for (const char *p = text; *p != '\0' && n + 1 < size; p++) {
-    if (n == QUOTE_MAX && size > QUOTE_MAX + 4) {
-      memcpy(buf + n, "...", 3);
-      n += 3;
-      break;
-    }
-    buf[n++] = iscntrl((unsigned char)*p) ? '?' : *p;
-  }
-  buf[n] = '\0';
-  return buf;
-}
-
-/* [A-Za-z0-9_.-]+, not "." or "..", at most NAME_MAX_LEN: names end up in
- * artifact references and store paths. */
-static bool valid_name(const char *name) {
-  if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0 ||
-      strcmp(name, "..") == 0)
-    return false;
-  size_t n = 0;
-  for (const char *p = name; *p != '\0'; p++, n++) {
-    if (n >= NAME_MAX_LEN ||
-        !(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
-      return false;
-  }
-  return true;
 }
 
 /* What the file is before dlopen sees it: dlopen's own messages for a
@@ -166,7 +135,7 @@ static void dl_message(const char *path, const char *dl_path, char *buf,
 static aero_status check_info(const aeh_plugin *p, const aero_plugin_info *info,
                               aero_plugin_kind kind, aero_error *err) {
   const char *path = p->path;
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   if (info == NULL)
     return aeh_error_set(err, AERO_E_ABI,
                          "%s: " AERO_ENTRY_SYMBOL " returned no info block "
@@ -208,11 +177,11 @@ static aero_status check_info(const aeh_plugin *p, const aero_plugin_info *info,
                          kind_name(kind), (int)kind);
   if (info->name == NULL)
     return aeh_error_set(err, AERO_E_INVALID, "%s: plugin has no name", path);
-  if (!valid_name(info->name))
+  if (!aeh_name_valid(info->name, NAME_MAX_LEN))
     return aeh_error_set(err, AERO_E_INVALID,
                          "%s: plugin name '%s' is invalid (expected "
                          "[A-Za-z0-9_.-]+, at most %d characters)",
-                         path, quote(info->name, q, sizeof q), NAME_MAX_LEN);
+                         path, aeh_quote(info->name, q, sizeof q), NAME_MAX_LEN);
   if (info->init == NULL)
     return aeh_error_set(err, AERO_E_INVALID,
                          "%s: plugin '%s' has no init function", path,
@@ -248,7 +217,7 @@ static void free_builder(builder_copy *b) {
 aero_status aeh_registrar_add_builder(aero_registrar *reg,
                                       const aero_builder_vtable *vtable,
                                       aero_error *err) {
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   if (reg == NULL)
     return aeh_error_set(err, AERO_E_INVALID, "register_builder: no registrar");
   if (!reg->open)
@@ -276,11 +245,11 @@ aero_status aeh_registrar_add_builder(aero_registrar *reg,
   vt.struct_size = sizeof vt;
   if (vt.project == NULL)
     return reject(reg, err, AERO_E_INVALID, "builder has no project name");
-  if (!valid_name(vt.project))
+  if (!aeh_name_valid(vt.project, NAME_MAX_LEN))
     return reject(reg, err, AERO_E_INVALID,
                   "builder project name '%s' is invalid (expected "
                   "[A-Za-z0-9_.-]+, at most %d characters)",
-                  quote(vt.project, q, sizeof q), NAME_MAX_LEN);
+                  aeh_quote(vt.project, q, sizeof q), NAME_MAX_LEN);
   if (vt.constructor == NULL)
     return reject(reg, err, AERO_E_INVALID, "builder '%s' has no constructor",
                   vt.project);
@@ -327,7 +296,7 @@ aero_status aeh_registrar_add_builder(aero_registrar *reg,
 aero_status aeh_registrar_add_backend(aero_registrar *reg,
                                       const aero_backend_vtable *vtable,
                                       aero_error *err) {
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   if (reg == NULL)
     return aeh_error_set(err, AERO_E_INVALID, "register_backend: no registrar");
   if (!reg->open)
@@ -356,10 +325,10 @@ aero_status aeh_registrar_add_backend(aero_registrar *reg,
   vt.struct_size = sizeof vt;
   if (vt.name == NULL)
     return reject(reg, err, AERO_E_INVALID, "backend has no name");
-  if (!valid_name(vt.name))
+  if (!aeh_name_valid(vt.name, NAME_MAX_LEN))
     return reject(reg, err, AERO_E_INVALID,
                   "backend name '%s' is invalid (expected [A-Za-z0-9_.-]+)",
-                  quote(vt.name, q, sizeof q));
+                  aeh_quote(vt.name, q, sizeof q));
   /* Every member but log_text is required. */
   const struct {
     const char *name;

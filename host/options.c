@@ -1,4 +1,5 @@
 #include "options.h"
+#include "names.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +13,6 @@
  * edit-distance work on hostile input. */
 #define NAME_MAX_LEN 64
 /* A value quoted in a message is cut here, so the message stays one line. */
-#define QUOTE_MAX 60
 
 const char *aeh_option_type_name(uint32_t type) {
   switch (type) {
@@ -29,22 +29,6 @@ const char *aeh_option_type_name(uint32_t type) {
   default:
     return "?";
   }
-}
-
-/* Copies `text` for a message: control characters become '?', and long
- * text is cut with "...", so that the message stays one readable line. */
-static const char *quote(const char *text, char *buf, size_t size) {
-  size_t n = 0;
-  for (const char *p = text; *p != '\0' && n + 1 < size; p++) {
-    if (n == QUOTE_MAX && size > QUOTE_MAX + 4) {
-      memcpy(buf + n, "...", 3);
-      n += 3;
-      break;
-    }
-    buf[n++] = iscntrl((unsigned char)*p) ? '?' : *p;
-  }
-  buf[n] = '\0';
-  return buf;
 }
 
 static bool is_identifier(const char *name) {
@@ -85,7 +69,7 @@ static bool starts_with_no(const char *name) {
 
 aero_status aeh_options_check_table(const aero_option *options, size_t count,
                                     aero_error *err) {
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   if (count > 0 && options == NULL)
     return aeh_error_set(err, AERO_E_INVALID,
                          "option_count is %zu but options is NULL", count);
@@ -97,7 +81,7 @@ aero_status aeh_options_check_table(const aero_option *options, size_t count,
       return aeh_error_set(err, AERO_E_INVALID,
                            "option name '%s' is not a C identifier "
                            "(expected [A-Za-z_][A-Za-z0-9_]*, at most %d)",
-                           quote(o->name, q, sizeof q), NAME_MAX_LEN);
+                           aeh_quote(o->name, q, sizeof q), NAME_MAX_LEN);
     if (strcmp(o->name, "help") == 0)
       return aeh_error_set(err, AERO_E_INVALID,
                            "option name 'help' is reserved for --help");
@@ -141,7 +125,7 @@ aero_status aeh_options_check_table(const aero_option *options, size_t count,
         return aeh_error_set(err, AERO_E_INVALID,
                              "CHOICE option '%s' has default '%s', which is "
                              "not one of its choices",
-                             o->name, quote(o->def.s, q, sizeof q));
+                             o->name, aeh_quote(o->def.s, q, sizeof q));
     }
     for (size_t j = 0; j < i; j++) {
       const aero_option *p = &options[j];
@@ -293,7 +277,7 @@ static aero_status set_value(aeh_option_values *v, size_t i, const char *text,
                              const char *label, aeh_option_source source,
                              aero_status code, aero_error *err) {
   const aero_option *o = &v->options[i];
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   aero_scalar value = {0};
   char *owned = NULL;
   switch (o->type) {
@@ -303,7 +287,7 @@ static aero_status set_value(aeh_option_values *v, size_t i, const char *text,
       return aeh_error_set(err, code,
                            "%s: '%s' is not a boolean (use true or false, "
                            "yes or no, on or off, 1 or 0)",
-                           label, quote(text, q, sizeof q));
+                           label, aeh_quote(text, q, sizeof q));
     value.b = b != 0;
     break;
   }
@@ -313,11 +297,11 @@ static aero_status set_value(aeh_option_values *v, size_t i, const char *text,
     long long parsed = strtoll(text, &end, 10);
     if (text[0] == '\0' || isspace((unsigned char)text[0]) || *end != '\0')
       return aeh_error_set(err, code, "%s: '%s' is not an integer", label,
-                           quote(text, q, sizeof q));
+                           aeh_quote(text, q, sizeof q));
     if (errno == ERANGE)
       return aeh_error_set(
           err, code, "%s: '%s' is out of range (%" PRId64 " to %" PRId64 ")",
-          label, quote(text, q, sizeof q), INT64_MIN, INT64_MAX);
+          label, aeh_quote(text, q, sizeof q), INT64_MIN, INT64_MAX);
     value.i = (int64_t)parsed;
     break;
   }
@@ -327,10 +311,10 @@ static aero_status set_value(aeh_option_values *v, size_t i, const char *text,
     double parsed = strtod(text, &end);
     if (text[0] == '\0' || isspace((unsigned char)text[0]) || *end != '\0')
       return aeh_error_set(err, code, "%s: '%s' is not a number", label,
-                           quote(text, q, sizeof q));
+                           aeh_quote(text, q, sizeof q));
     if (!isfinite(parsed))
       return aeh_error_set(err, code, "%s: '%s' is not a finite number", label,
-                           quote(text, q, sizeof q));
+                           aeh_quote(text, q, sizeof q));
     value.d = parsed;
     break;
   }
@@ -346,7 +330,7 @@ static aero_status set_value(aeh_option_values *v, size_t i, const char *text,
       list_choices(o, choices, sizeof choices);
       const char *near = aeh_suggest(text, o->choices, n);
       return aeh_error_set(err, code, "%s: '%s' is not one of: %s%s%s%s", label,
-                           quote(text, q, sizeof q), choices,
+                           aeh_quote(text, q, sizeof q), choices,
                            near ? " (did you mean " : "", near ? near : "",
                            near ? "?)" : "");
     }
@@ -412,7 +396,7 @@ static size_t flag_spellings(const aeh_option_values *v, char (*storage)[80],
 /* "unknown flag --x (did you mean --y?)". */
 static aero_status unknown_flag(const aeh_option_values *v, const char *typed,
                                 aero_error *err) {
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   size_t cap = 2 * v->count;
   char(*storage)[80] = calloc(cap ? cap : 1, sizeof *storage);
   const char **names = calloc(cap ? cap : 1, sizeof *names);
@@ -426,7 +410,7 @@ static aero_status unknown_flag(const aeh_option_values *v, const char *typed,
   if (near != NULL)
     snprintf(hint, sizeof hint, " (did you mean --%s?)", near);
   aeh_error_set(err, AERO_E_INVALID, "unknown flag --%s%s",
-                quote(typed, q, sizeof q), hint);
+                aeh_quote(typed, q, sizeof q), hint);
   free(names);
   free(storage);
   return AERO_E_INVALID;
@@ -505,13 +489,13 @@ static aero_status parse_short(aeh_option_values *v, int argc,
                                char *const *argv, int *i, aero_error *err) {
   const char *arg = argv[*i];
   char label[8];
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   long idx = find_short(v, arg[1]);
   if (idx < 0) {
     if (isprint((unsigned char)arg[1]) && arg[2] == '\0')
       return aeh_error_set(err, AERO_E_INVALID, "unknown flag -%c", arg[1]);
     return aeh_error_set(err, AERO_E_INVALID, "unknown flag %s",
-                         quote(arg, q, sizeof q));
+                         aeh_quote(arg, q, sizeof q));
   }
   const aero_option *o = &v->options[idx];
   snprintf(label, sizeof label, "-%c", arg[1]);
@@ -534,7 +518,7 @@ static aero_status parse_short(aeh_option_values *v, int argc,
 
 aero_status aeh_options_parse(aeh_option_values *v, int argc, char *const *argv,
                               bool *help, aero_error *err) {
-  char q[QUOTE_MAX + 8];
+  char q[AEH_QUOTE_MAX + 8];
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     aero_status rc;
@@ -550,7 +534,7 @@ aero_status aeh_options_parse(aeh_option_values *v, int argc, char *const *argv,
       rc = aeh_error_set(err, AERO_E_INVALID,
                          "unexpected argument '%s' among project flags "
                          "(they read --name value)",
-                         quote(arg, q, sizeof q));
+                         aeh_quote(arg, q, sizeof q));
     if (rc != AERO_OK)
       return rc;
   }
@@ -562,7 +546,7 @@ aero_status aeh_options_parse(aeh_option_values *v, int argc, char *const *argv,
 static aero_status unknown_key(const aeh_option_values *v,
                                const aeh_config *cfg,
                                const aeh_config_entry *entry, aero_error *err) {
-  char q[QUOTE_MAX + 8], key[80];
+  char q[AEH_QUOTE_MAX + 8], key[80];
   size_t n = 0;
   for (; entry->key[n] != '\0' && n + 1 < sizeof key; n++)
     key[n] = entry->key[n] == '-' ? '_' : entry->key[n];
@@ -576,7 +560,7 @@ static aero_status unknown_key(const aeh_option_values *v,
   }
   aeh_error_set(err, AERO_E_CONFIG, "%s:%d: [%s] unknown key '%s' (%s%s%s)",
                 cfg->path ? cfg->path : "aeromancy.ini", entry->line,
-                AEH_FLAGS_SECTION, quote(entry->key, q, sizeof q),
+                AEH_FLAGS_SECTION, aeh_quote(entry->key, q, sizeof q),
                 near ? "did you mean " : "not an option of this project",
                 near ? near : "", near ? "?" : "");
   free(names);

@@ -1,6 +1,7 @@
 /* Opening a store: finding and loading its backend plugin, choosing the
  * location, and keeping one backend handle per process. */
 #include "store.h"
+#include "names.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -51,16 +52,6 @@ static char *dup_printf(const char *fmt, ...) {
     out = NULL;
   va_end(ap);
   return out;
-}
-
-static bool valid_backend_name(const char *name) {
-  if (name[0] == '\0' || strlen(name) > 64)
-    return false;
-  for (const char *p = name; *p != '\0'; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-          (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
-      return false;
-  return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
 static bool try_dir(const char *dir, const char *file, char *out, size_t size) {
@@ -230,7 +221,7 @@ static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
 aero_status aeh_store_open(const char *backend, const char *location,
                            aeh_store **out, aero_error *err) {
   const char *name = backend != NULL ? backend : "local";
-  if (!valid_backend_name(name))
+  if (!aeh_name_valid(name, 64))
     return aeh_error_set(err, AERO_E_INVALID,
                          "invalid tracker backend name '%.60s': use "
                          "A-Za-z0-9_.-",

@@ -1,0 +1,29 @@
+/* Names and untrusted text in messages.
+ *
+ * Every name in aeromancy (plugin, project, job type, artifact part,
+ * backend) follows one rule, [A-Za-z0-9_.-]+ and not "." or "..", because
+ * names end up in artifact references and store paths. Text that a plugin
+ * or a user handed us is quoted before it goes into a one-line message.
+ */
+#ifndef AEH_NAMES_H
+#define AEH_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True for the characters a name may hold. */
+bool aeh_name_char(int c);
+
+/* True when `name` is a whole valid name of at most `max_len` characters. */
+bool aeh_name_valid(const char *name, size_t max_len);
+
+/* How much of a quoted text is kept before "..." (buffers of
+ * AEH_QUOTE_MAX + 8 bytes hold any quote). */
+#define AEH_QUOTE_MAX 60
+
+/* Copies `text` into `buf` for a message: control characters become '?',
+ * text past AEH_QUOTE_MAX characters is cut with "...", NULL reads as
+ * "(null)". Returns `buf`. */
+const char *aeh_quote(const char *text, char *buf, size_t size);
+
+#endif /* AEH_NAMES_H */
