@@ -386,6 +386,21 @@ static void write_all(int fd, const void *data, size_t size) {
   }
 }
 
+/* Calls the action's run with its tracker. An action that called
+ * aero_bailout ends as a bailout whatever it returned, with the reason it
+ * gave unless it set a message of its own. */
+static aero_status call_action(aeh_action *a, aeh_run *run, aero_error *err) {
+  aero_tracker *tracker = aeh_run_tracker(run);
+  aero_status status = a->run(a->data, tracker, err);
+  if (tracker != NULL && aeh_tracker_bailed(tracker)) {
+    status = AERO_E_BAILOUT;
+    const char *why = aeh_tracker_bail_reason(tracker);
+    if (err->message[0] == '\0' && why != NULL)
+      aeh_error_set_message(err, status, why);
+  }
+  return status;
+}
+
 /* Registered in the action's process only. When plugin code calls exit(),
  * the host's own exit handlers (and a sanitizer's leak check of the host's
  * abandoned state) must not run in the child: flush what the action printed
@@ -435,16 +450,8 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
   aeh_store_after_fork(ex->store);
   on_exit(child_on_exit, NULL);
 
-  aeh_action *a = ex->nodes[s->pos].action;
-  aero_tracker *tracker = aeh_run_tracker(s->run);
   aero_error err = AEH_ERROR_INIT;
-  aero_status status = a->run(a->data, tracker, &err);
-  if (tracker != NULL && aeh_tracker_bailed(tracker)) {
-    status = AERO_E_BAILOUT;
-    const char *why = aeh_tracker_bail_reason(tracker);
-    if (err.message[0] == '\0' && why != NULL)
-      aeh_error_set_message(&err, status, why);
-  }
+  aero_status status = call_action(ex->nodes[s->pos].action, s->run, &err);
   status_record rec;
   memset(&rec, 0, sizeof rec);
   rec.magic = STATUS_MAGIC;
@@ -467,16 +474,8 @@ static slot *free_slot(exec *ex) {
 
 /* Runs the action in the host process (--no-isolation). */
 static void run_inline(exec *ex, size_t p, aeh_run *run, double started) {
-  aeh_action *a = ex->nodes[p].action;
-  aero_tracker *tracker = aeh_run_tracker(run);
   aero_error err = AEH_ERROR_INIT;
-  aero_status status = a->run(a->data, tracker, &err);
-  if (tracker != NULL && aeh_tracker_bailed(tracker)) {
-    status = AERO_E_BAILOUT;
-    const char *why = aeh_tracker_bail_reason(tracker);
-    if (err.message[0] == '\0' && why != NULL)
-      aeh_error_set_message(&err, status, why);
-  }
+  aero_status status = call_action(ex->nodes[p].action, run, &err);
   aero_run_outcome o = {.exit_code = status == AERO_OK ? 0 : 1};
   char msg[AERO_ERROR_MESSAGE_MAX];
   snprintf(msg, sizeof msg, "%s",
