@@ -66,6 +66,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
   tl_store *store = calloc(1, sizeof *store);
   if (store == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  store->owner_fd = -1;
   aero_status status = prepare_folder(params->location, &store->root, err);
   if (status != AERO_OK)
     goto fail;
@@ -92,8 +93,10 @@ static void tl_close(void *handle) {
   /* A handle inherited over fork shares the parent's SQLite file locks and
    * WAL index: closing it here could disturb the parent, so it is only
    * forgotten. The host never does this; the check is a safety net. */
-  if (store->pid == getpid())
+  if (store->pid == getpid()) {
+    tl_owner_release(store);
     tl_db_close(store);
+  }
   store_free(store);
 }
 

@@ -41,12 +41,22 @@ typedef struct tl_store {
   char *db_path; /* root/aeromancy.db */
   sqlite3 *db;   /* this handle's own connection */
   pid_t pid;     /* the process that opened it */
+  int owner_fd;  /* flock'd owners/<token> once this handle started a run */
+  char owner_token[17]; /* hex; "" until then */
   struct {
     const char *sql; /* a string with static storage: the key */
     sqlite3_stmt *st;
   } stmts[TL_STMT_CACHE];
   size_t stmt_count;
 } tl_store;
+
+/* ---- owners.c: runs whose aerohost died ---- */
+
+/* Before this handle's first run: takes an owner lock (owners/<token>) and
+ * records as killed the running runs of every owner that died. */
+aero_status tl_owner_claim(tl_store *store, aero_error *err);
+/* Drops this handle's owner lock (its runs have all ended). */
+void tl_owner_release(tl_store *store);
 
 /* ---- db.c: connection, schema, statement helpers ---- */
 

@@ -240,6 +240,24 @@ done:
   return status;
 }
 
+/* Records which live handle owns the run (owners.c). */
+static aero_status insert_owner(tl_store *store, int64_t run_id,
+                                aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store, "INSERT INTO run_env (run_id, key, value) VALUES (?, 'owner', ?)",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  tl_bind_text(st, 2, store->owner_token);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording the run's owner", err);
+  tl_finish(store, st);
+  return status;
+}
+
 aero_status tl_run_begin(void *handle, const aero_run_record *record,
                          int64_t *run_id, aero_error *err) {
   tl_store *store = handle;
@@ -250,6 +268,8 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
   memcpy(&rec, record,
          record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
   aero_status status = check_record(&rec, err);
+  if (status == AERO_OK)
+    status = tl_owner_claim(store, err);
   if (status != AERO_OK)
     return status;
   status = tl_begin(store, err);
@@ -259,6 +279,8 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
   status = insert_run(store, &rec, &id, err);
   if (status == AERO_OK)
     status = insert_pairs(store, id, &rec, err);
+  if (status == AERO_OK)
+    status = insert_owner(store, id, err);
   if (status == AERO_OK)
     status = tl_commit(store, err);
   if (status != AERO_OK) {

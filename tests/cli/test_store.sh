@@ -108,10 +108,37 @@ assert_eq "$(sql "PRAGMA integrity_check")" ok
 assert_eq "$(sql "SELECT count(*) FROM artifact_versions")" 3
 assert_eq "$(find "$AEROMANCY_STORE/blobs" -type f ! -name '.tmp-*' | wc -l)" \
   "$(sql "SELECT count(DISTINCT sha256) FROM version_files")"
+# The dead host's run stays `running` until the next host starts a run: it
+# takes over the dead owner's lock and records that run killed.
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 1
+assert_eq "$(ls "$AEROMANCY_STORE/owners" | wc -l)" 1
 run "$AEROHOST" run "$PLUGIN" --dev -- --content after
 assert_rc 0
 assert_eq "$(sql "SELECT count(*) FROM artifact_versions WHERE name =
   'raw'")" 2
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 0
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'killed'
+  AND message LIKE 'aerohost died without recording%'")" 1
+# Every host that ended cleanly removed its own owner file.
+assert_eq "$(ls "$AEROMANCY_STORE/owners" | wc -l)" 0
+
+case_ a_live_hosts_runs_are_not_taken_over
+export AEROMANCY_STORE="$AERO_TMP/alive"
+run "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 0
+"$AEROHOST" run "$PLUGIN" --dev -- --content slow --sleep-ms 3000 \
+  >/dev/null 2>&1 &
+slow=$!
+for _ in $(seq 100); do
+  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 ]] && break
+  sleep 0.05
+done
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content quick
+assert_rc 0
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'killed'")" 0
+wait "$slow"
+assert_eq "$?" 0 "the slow host's exit code"
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status NOT IN ('ok')")" 0
 
 case_ corrupt_database_is_one_line
 mkdir -p "$AERO_TMP/corrupt"

@@ -1,0 +1,141 @@
+/* Runs whose aerohost died without recording how they ended.
+ *
+ * A host killed with SIGKILL (or a machine that stopped) leaves its runs
+ * `running` for good: nothing is left to record the end. So every handle
+ * that starts runs holds an exclusive flock on a file of its own,
+ * `owners/<token>`, and records the token with each run (run_env key
+ * "owner"). The kernel drops the lock when the owner dies, however it dies,
+ * and on every filesystem that containers sharing the store see alike. The
+ * next host that starts a run takes over every unlocked owner file, records
+ * that owner's running runs as killed (their pending outputs discarded, as
+ * for any run that did not succeed) and removes the file.
+ */
+#include "local.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define OWNERS_DIR "owners"
+
+static const char *const VANISHED =
+    "aerohost died without recording how this run ended (killed with "
+    "SIGKILL, or the machine stopped)";
+
+/* Ends the running runs of dead owner `token` as killed. A run another
+ * reaper ended first is skipped: run_end refuses a run that is not running.
+ */
+static void reap_owner(tl_store *store, const char *token) {
+  sqlite3_stmt *st = NULL;
+  aero_error *none = NULL;
+  if (tl_prepare(store,
+                 "SELECT r.id FROM runs r JOIN run_env e ON e.run_id = r.id "
+                 "WHERE e.key = 'owner' AND e.value = ? "
+                 "AND r.status = 'running'",
+                 &st, none) != AERO_OK)
+    return;
+  tl_bind_text(st, 1, token);
+  int64_t *ids = NULL;
+  size_t n = 0, cap = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t grown_cap = cap ? 2 * cap : 16;
+      int64_t *grown = realloc(ids, grown_cap * sizeof *ids);
+      if (grown == NULL)
+        break; /* the rest are reaped by the next host */
+      ids = grown;
+      cap = grown_cap;
+    }
+    ids[n++] = sqlite3_column_int64(st, 0);
+  }
+  tl_finish(store, st);
+  aero_run_outcome out = {.struct_size = sizeof out,
+                          .state = AERO_RUN_KILLED,
+                          .exit_code = -1,
+                          .signal = 0,
+                          .message = VANISHED};
+  for (size_t i = 0; i < n; i++)
+    tl_run_end(store, ids[i], &out, none);
+  free(ids);
+}
+
+/* Takes over every owner file whose lock nobody holds. */
+static void reap_dead_owners(tl_store *store, const char *dir) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || strcmp(e->d_name, store->owner_token) == 0)
+      continue;
+    char *path = tl_strdup_printf("%s/%s", dir, e->d_name);
+    int fd = path ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      reap_owner(store, e->d_name);
+      unlink(path);
+    }
+    if (fd >= 0)
+      close(fd);
+    free(path);
+  }
+  closedir(d);
+}
+
+aero_status tl_owner_claim(tl_store *store, aero_error *err) {
+  if (store->owner_fd >= 0)
+    return AERO_OK;
+  unsigned char raw[8];
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    return aero_fail(err, AERO_E_IO, "%s: no randomness for an owner token",
+                     store->root);
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(store->owner_token + 2 * i, 3, "%02x", raw[i]);
+  char *dir = tl_strdup_printf("%s/" OWNERS_DIR, store->root);
+  char *tmp = tl_strdup_printf("%s/.%s", dir ? dir : "", store->owner_token);
+  char *path = tl_strdup_printf("%s/%s", dir ? dir : "", store->owner_token);
+  aero_status status = AERO_OK;
+  int fd = -1;
+  if (dir == NULL || tmp == NULL || path == NULL) {
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+    goto done;
+  }
+  /* Locked under a hidden name first, then renamed: a reaper never sees an
+   * owner file that is not yet locked. */
+  if (tl_mkdirs(dir) != 0 ||
+      (fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+      flock(fd, LOCK_EX) != 0 || rename(tmp, path) != 0) {
+    status =
+        aero_fail(err, errno == ENOSPC ? AERO_E_NOSPACE : AERO_E_IO,
+                  "%s: cannot create an owner lock: %s", dir, strerror(errno));
+    if (fd >= 0) {
+      unlink(tmp);
+      close(fd);
+    }
+    goto done;
+  }
+  store->owner_fd = fd;
+  reap_dead_owners(store, dir);
+done:
+  free(path);
+  free(tmp);
+  free(dir);
+  return status;
+}
+
+void tl_owner_release(tl_store *store) {
+  if (store->owner_fd < 0)
+    return;
+  char *path =
+      tl_strdup_printf("%s/" OWNERS_DIR "/%s", store->root, store->owner_token);
+  if (path != NULL)
+    unlink(path);
+  free(path);
+  close(store->owner_fd);
+  store->owner_fd = -1;
+}
