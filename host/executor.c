@@ -10,6 +10,7 @@
  * the children's stdout and stderr pipes, with a poll timeout for the
  * nearest deadline: no sleeping, no busy polling. */
 #include "executor.h"
+#include "fork_server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +112,7 @@ typedef struct exec {
   int reset[32]; /* signals the child must set back to default */
   size_t reset_count;
   bool infra; /* the store failed: exit 2 */
+  aeh_fork_server *server; /* forks the actions' processes; NULL: we do */
   size_t ok, failed, skipped;
 } exec;
 
@@ -463,6 +465,30 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
   _exit(status == AERO_OK ? 0 : 1);
 }
 
+/* What the fork server's child runs (see fork_server.h): the same as a
+ * child forked here, from the server's copy of this executor. */
+static void server_child(void *ctx, size_t pos, aeh_run *run, int status_w,
+                         int out_w, int err_w) {
+  exec *ex = ctx;
+  /* The server closed the host's signal pipe: its numbers may name other
+   * descriptors now. */
+  ex->sig_r = -1;
+  ex->sig_w = -1;
+  slot *s = &ex->slots[0];
+  s->busy = true;
+  s->pos = pos;
+  s->run = run;
+  const int status_pipe[2] = {-1, status_w};
+  const int out_pipe[2] = {-1, out_w};
+  const int err_pipe[2] = {-1, err_w};
+  child_main(ex, s, status_pipe, out_pipe, err_pipe);
+}
+
+static const aeh_action *server_action(void *ctx, size_t pos) {
+  exec *ex = ctx;
+  return pos < ex->n ? ex->nodes[pos].action : NULL;
+}
+
 /* ---------------------------------------------------------------- start */
 
 static slot *free_slot(exec *ex) {
@@ -537,7 +563,14 @@ static void start(exec *ex, size_t p) {
            (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0))
     failed_call = "pipe";
   pid_t pid = -1;
-  if (failed_call == NULL) {
+  if (failed_call == NULL && ex->server != NULL) {
+    int e = aeh_fork_server_spawn(ex->server, p, run, status_pipe[1],
+                                  out_pipe[1], err_pipe[1], &pid);
+    if (e != 0) {
+      errno = e;
+      failed_call = "fork server";
+    }
+  } else if (failed_call == NULL) {
     fflush(NULL); /* or the child would print the host's buffered output */
     pid = fork();
     if (pid < 0)
@@ -720,6 +753,35 @@ static void schedule(exec *ex) {
   }
 }
 
+/* Finishes every action whose end the fork server reported. If the server
+ * died, its actions died with it (they are killed with their parent): they
+ * are finished as killed and the run ends as an infrastructure failure. */
+static void reap_from_server(exec *ex) {
+  pid_t pid;
+  int wstatus;
+  bool lost = false;
+  while (aeh_fork_server_next_exit(ex->server, &pid, &wstatus, &lost)) {
+    for (size_t i = 0; i < ex->slot_count; i++) {
+      slot *s = &ex->slots[i];
+      if (s->busy && s->pid == pid) {
+        finish(ex, s, wstatus);
+        break;
+      }
+    }
+  }
+  if (!lost)
+    return;
+  aeh_console_error("the process that starts actions died: stopping");
+  ex->infra = true;
+  for (size_t i = 0; i < ex->slot_count; i++) {
+    slot *s = &ex->slots[i];
+    if (s->busy) {
+      kill(-s->pid, SIGKILL);
+      finish(ex, s, SIGKILL); /* a wait status: killed by SIGKILL */
+    }
+  }
+}
+
 /* Waits for the next event (a signal, output, a deadline) and handles it. */
 static void wait_events(exec *ex) {
   double now = now_mono();
@@ -727,6 +789,13 @@ static void wait_events(exec *ex) {
   size_t nfds = 0;
   ex->pfds[nfds] = (struct pollfd){.fd = ex->sig_r, .events = POLLIN};
   ex->pfd_buf[nfds++] = NULL;
+  size_t server_at = 0;
+  if (ex->server != NULL) {
+    server_at = nfds;
+    ex->pfds[nfds] = (struct pollfd){.fd = aeh_fork_server_fd(ex->server),
+                                     .events = POLLIN};
+    ex->pfd_buf[nfds++] = NULL;
+  }
   for (size_t i = 0; i < ex->slot_count; i++) {
     slot *s = &ex->slots[i];
     if (!s->busy)
@@ -757,8 +826,10 @@ static void wait_events(exec *ex) {
           reap |= sigs[k] == SIGCHLD;
       }
     }
+    if (server_at != 0 && ex->pfds[server_at].revents != 0)
+      reap = true;
     for (size_t k = 1; k < nfds; k++)
-      if (ex->pfds[k].revents != 0)
+      if (ex->pfd_buf[k] != NULL && ex->pfds[k].revents != 0)
         aeh_linebuf_read(ex->pfd_buf[k]);
   }
   check_interrupts(ex);
@@ -779,6 +850,10 @@ static void wait_events(exec *ex) {
   }
   if (!reap)
     return;
+  if (ex->server != NULL) {
+    reap_from_server(ex);
+    return;
+  }
   for (size_t i = 0; i < ex->slot_count; i++) {
     slot *s = &ex->slots[i];
     int wstatus;
@@ -831,8 +906,8 @@ static bool setup(exec *ex) {
   if (!ex->opts->isolate)
     ex->slot_count = 1;
   ex->slots = calloc(ex->slot_count, sizeof *ex->slots);
-  ex->pfds = malloc((2 * ex->slot_count + 1) * sizeof *ex->pfds);
-  ex->pfd_buf = malloc((2 * ex->slot_count + 1) * sizeof *ex->pfd_buf);
+  ex->pfds = malloc((2 * ex->slot_count + 2) * sizeof *ex->pfds);
+  ex->pfd_buf = malloc((2 * ex->slot_count + 2) * sizeof *ex->pfd_buf);
   if (ex->nodes == NULL || ex->pos_of == NULL || ex->child_start == NULL ||
       ex->ready.items == NULL || ex->slots == NULL || ex->pfds == NULL ||
       ex->pfd_buf == NULL)
@@ -941,6 +1016,19 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     aeh_console_warn("--jobs is ignored with --no-isolation: actions run "
                      "one at a time in this process");
 
+  if (opts->isolate) {
+    /* Everything forked from here on comes from the fork server; should it
+     * not start, this process forks the actions itself. */
+    fflush(NULL);
+    const int keep_out[] = {ex.sig_r, ex.sig_w};
+    int e = aeh_fork_server_start(&ex.server, store, session, server_action,
+                                  server_child, &ex, keep_out,
+                                  AERO_COUNT(keep_out));
+    if (e != 0 && opts->debug)
+      aeh_console_info("no fork server (%s): forking actions directly",
+                       strerror(e));
+  }
+
   double t0 = now_mono();
   for (;;) {
     schedule(&ex);
@@ -950,6 +1038,8 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   }
   check_interrupts(&ex); /* during the last record: still asked to stop */
   double elapsed = now_mono() - t0;
+  aeh_fork_server_stop(ex.server);
+  ex.server = NULL;
 
   if (ex.interrupted) {
     char name[32];
@@ -969,6 +1059,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   }
 
 done:
+  aeh_fork_server_stop(ex.server);
   if (installed)
     restore_handlers(opts->isolate, &saved);
   signal_pipe_w = -1;

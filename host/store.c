@@ -288,7 +288,8 @@ void aeh_store_after_fork(aeh_store *store) {
    * child's own is opened by the first tracker call that needs one. */
   pid_t parent = store->owner;
   store->handle = NULL;
-  store->owner = 0;
+  /* This process's own children check against it in turn. */
+  store->owner = getpid();
   /* The child's connection leans on the parent's: SQLite's per-process
    * lock bookkeeping is inherited, so the child never takes the shared
    * lock that tells a newcomer the WAL index is in use; the parent's does.

@@ -347,6 +347,61 @@ static int remove_entry(const char *path, const struct stat *st, int type,
   return 0;
 }
 
+/* The hand-over bytes: the run's id and its fixed inputs, which are plain
+ * data but for `label`, a string of the graph. */
+typedef struct run_state {
+  int64_t id;
+  uint64_t input_count;
+} run_state;
+
+size_t aeh_run_state_size(const aeh_run *run) {
+  return sizeof(run_state) + run->input_count * sizeof *run->inputs;
+}
+
+void aeh_run_state_write(const aeh_run *run, void *buf) {
+  run_state head = {.id = run->id, .input_count = run->input_count};
+  memcpy(buf, &head, sizeof head);
+  if (run->input_count > 0)
+    memcpy((char *)buf + sizeof head, run->inputs,
+           run->input_count * sizeof *run->inputs);
+}
+
+aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
+                          const aeh_action *action, const void *state,
+                          size_t size, aeh_run **out, aero_error *err) {
+  run_state head;
+  if (size < sizeof head)
+    return aeh_error_set(err, AERO_E_INVALID, "run state: truncated");
+  memcpy(&head, state, sizeof head);
+  if (head.input_count > (size - sizeof head) / sizeof(aeh_fixed_input) ||
+      size != sizeof head + head.input_count * sizeof(aeh_fixed_input))
+    return aeh_error_set(err, AERO_E_INVALID, "run state: bad size");
+  aeh_run *run = calloc(1, sizeof *run);
+  if (run == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  run->tracker.run = run;
+  run->store = store;
+  run->session = session;
+  run->action = action;
+  run->id = head.id;
+  run->label = make_label(action);
+  run->workdir = workdir_path(store, run->id);
+  if (head.input_count > 0) {
+    run->inputs = malloc(head.input_count * sizeof *run->inputs);
+    if (run->inputs != NULL)
+      memcpy(run->inputs, (const char *)state + sizeof head,
+             head.input_count * sizeof *run->inputs);
+  }
+  run->input_count = head.input_count;
+  if (run->label == NULL || run->workdir == NULL ||
+      (head.input_count > 0 && run->inputs == NULL)) {
+    aeh_run_release(run);
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  *out = run;
+  return AERO_OK;
+}
+
 void aeh_run_free(aeh_run *run) {
   if (run == NULL)
     return;
@@ -355,6 +410,12 @@ void aeh_run_free(aeh_run *run) {
    * bit, which the action's own folders keep unless it removed it. */
   if (run->workdir != NULL)
     nftw(run->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  aeh_run_release(run);
+}
+
+void aeh_run_release(aeh_run *run) {
+  if (run == NULL)
+    return;
   for (size_t i = 0; i < run->owned_count; i++)
     free(run->owned[i]);
   free(run->owned);

@@ -76,6 +76,21 @@ aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
 /* Frees the run (removing its scratch folder). */
 void aeh_run_free(aeh_run *run);
 
+/* Handing a run to a process forked from this one before the run began
+ * (the executor's fork server): the state is plain bytes, and the pointers
+ * it keeps into the graph stay valid there, because both processes hold
+ * the graph at the same addresses from before the fork. */
+size_t aeh_run_state_size(const aeh_run *run);
+void aeh_run_state_write(const aeh_run *run, void *buf);
+/* Rebuilds the run from aeh_run_state_write's bytes, for `action`. The
+ * caller owns *out (aeh_run_release). */
+aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
+                          const aeh_action *action, const void *state,
+                          size_t size, aeh_run **out, aero_error *err);
+/* Frees a run's memory only, leaving its scratch folder to the process that
+ * runs the action. */
+void aeh_run_release(aeh_run *run);
+
 /* Records a run that never started (parent failed, or not selected). */
 aero_status aeh_run_record_skipped(aeh_store *store,
                                    const aeh_session *session,

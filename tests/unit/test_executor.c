@@ -50,6 +50,9 @@ typedef enum behaviour {
   DO_PID,
 } behaviour;
 
+/* This test process: the host whose actions run here. */
+static pid_t test_host_pid;
+
 typedef struct act {
   behaviour how;
   char dir[256];
@@ -136,7 +139,8 @@ static aero_status act_run(void *data, aero_tracker *tracker, aero_error *err) {
     fprintf(stderr, "complaint from %s\n", a->name);
     return AERO_OK;
   case DO_INTERRUPT_HOST:
-    kill(getppid(), SIGINT);
+    /* Not getppid(): actions are forked by the host's fork server. */
+    kill(test_host_pid, SIGINT);
     for (;;)
       pause();
   case DO_PID: {
@@ -579,6 +583,7 @@ static void dry_run_prints_the_plan_and_records_nothing(void **state) {
 }
 
 int main(void) {
+  test_host_pid = getpid();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(ok_action_is_recorded_ok, setup,
                                       teardown),

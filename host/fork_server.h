@@ -1,0 +1,65 @@
+/* The fork server: a process forked once, before the first action, that
+ * forks every action's process on the host's behalf.
+ *
+ * Why: fork() write-protects every private page of the forking process, so
+ * the host would pay a page fault for each page it writes after each fork,
+ * and the host writes many (it records every run in SQLite). On a VM where
+ * a fault costs tens of microseconds that was most of an isolated action's
+ * overhead. The fork server writes almost nothing between forks; the host
+ * never forks again after starting it.
+ *
+ * The server is a copy of the host from before the first run, so the graph,
+ * the session and the store sit at the same addresses in both: a run is
+ * handed over as plain bytes (aeh_run_state_write) with the pipes the
+ * action's process writes to (SCM_RIGHTS). The host learns each process id
+ * when it starts and each wait status when it ends, and signals the
+ * process groups itself (timeouts, Ctrl-C).
+ *
+ * Owner: engine (executor).
+ */
+#ifndef AEH_FORK_SERVER_H
+#define AEH_FORK_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tracker.h"
+
+typedef struct aeh_fork_server aeh_fork_server;
+
+/* What the server's child runs: never returns. `status_w`, `out_w` and
+ * `err_w` are the write ends of the host's pipes (-1 when not captured). */
+typedef void (*aeh_fork_server_child_fn)(void *ctx, size_t pos, aeh_run *run,
+                                         int status_w, int out_w, int err_w);
+
+/* Maps a position to its action, in the server's copy of the host. */
+typedef const aeh_action *(*aeh_fork_server_action_fn)(void *ctx, size_t pos);
+
+/* Forks the server. `close_fds` (count `close_count`) are descriptors of
+ * the host that the server must not keep. Returns 0, or an errno value. */
+int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
+                          const aeh_session *session,
+                          aeh_fork_server_action_fn action_of,
+                          aeh_fork_server_child_fn child, void *ctx,
+                          const int *close_fds, size_t close_count);
+
+/* Starts the action at `pos` with `run` in a new process (its own process
+ * group) and writes its pid. Returns 0, or an errno value. */
+int aeh_fork_server_spawn(aeh_fork_server *server, size_t pos,
+                          const aeh_run *run, int status_w, int out_w,
+                          int err_w, pid_t *pid);
+
+/* Readable when an exit is waiting. */
+int aeh_fork_server_fd(const aeh_fork_server *server);
+
+/* The next ended process, without blocking: true and its pid and wait
+ * status, or false when none is waiting. Sets *lost when the server died
+ * (nothing more will come). */
+bool aeh_fork_server_next_exit(aeh_fork_server *server, pid_t *pid,
+                               int *wstatus, bool *lost);
+
+/* Stops the server (after every action ended) and frees it. */
+void aeh_fork_server_stop(aeh_fork_server *server);
+
+#endif /* AEH_FORK_SERVER_H */
