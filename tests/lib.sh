@@ -16,7 +16,12 @@ trap 'rm -rf "$AERO_TMP"' EXIT
 # fail MESSAGE: marks the current case failed.
 fail() {
   echo "FAIL [$AERO_TEST_NAME:${aero_case:-?}] $*" >&2
-  aero_failed=$((aero_failed + 1))
+  # Counted per case, so that the summary line adds up to the cases run.
+  if [[ ${aero_case_failed:-0} == 0 ]]; then
+    aero_failed=$((aero_failed + 1))
+    # A failure before the first case_ still counts as one failed case.
+    [[ -n ${aero_case:-} ]] || aero_cases=$((aero_cases + 1))
+  fi
   aero_case_failed=1
 }
 
@@ -62,7 +67,6 @@ sql() {
 # done_: prints the plain summary line and exits non-zero on any failure.
 done_() {
   local passed=$((aero_cases - aero_failed))
-  ((passed < 0)) && passed=0
   echo "$AERO_TEST_NAME: $passed passed, $aero_failed failed"
   ((aero_failed == 0))
 }
