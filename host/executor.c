@@ -10,6 +10,7 @@
  * the children's stdout and stderr pipes, with a poll timeout for the
  * nearest deadline: no sleeping, no busy polling. */
 #include "executor.h"
+#include "fdio.h"
 #include "fork_server.h"
 
 #include <errno.h>
@@ -111,8 +112,9 @@ typedef struct exec {
   sig_atomic_t interrupts_handled;
   int reset[32]; /* signals the child must set back to default */
   size_t reset_count;
-  bool infra; /* the store failed: exit 2 */
+  bool infra;              /* the store failed: exit 2 */
   aeh_fork_server *server; /* forks the actions' processes; NULL: we do */
+  bool server_tried;       /* ensure_server ran: do not try again */
   size_t ok, failed, skipped;
 } exec;
 
@@ -375,19 +377,6 @@ static const int reset_signals[] = {
     SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ, SIGSYS,
 };
 
-static void write_all(int fd, const void *data, size_t size) {
-  const char *p = data;
-  while (size > 0) {
-    ssize_t w = write(fd, p, size);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    p += w;
-    size -= (size_t)w;
-  }
-}
-
 /* Calls the action's run with its tracker. An action that called
  * aero_bailout ends as a bailout whatever it returned, with the reason it
  * gave unless it set a message of its own. */
@@ -461,7 +450,8 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
   if (status != AERO_OK)
     memcpy(rec.message, err.message, sizeof rec.message);
   fflush(NULL); /* _exit skips stdio: keep what the action printed */
-  write_all(status_w, &rec, sizeof rec);
+  /* A host that is gone cannot read it: nothing to do about a failure. */
+  (void)aeh_write_all(status_w, &rec, sizeof rec);
   _exit(status == AERO_OK ? 0 : 1);
 }
 
@@ -487,6 +477,24 @@ static void server_child(void *ctx, size_t pos, aeh_run *run, int status_w,
 static const aeh_action *server_action(void *ctx, size_t pos) {
   exec *ex = ctx;
   return pos < ex->n ? ex->nodes[pos].action : NULL;
+}
+
+/* Starts the fork server before the first action's process (while no
+ * other action's pipes are open), not before the run: a run that starts no
+ * process (all skipped, --only selecting nothing new) pays for no fork. Should
+ * it not start, this process forks the actions itself. */
+static void ensure_server(exec *ex) {
+  if (ex->server != NULL || ex->server_tried)
+    return;
+  ex->server_tried = true;
+  fflush(NULL);
+  const int keep_out[] = {ex->sig_r, ex->sig_w};
+  int e =
+      aeh_fork_server_start(&ex->server, ex->store, ex->session, server_action,
+                            server_child, ex, keep_out, AERO_COUNT(keep_out));
+  if (e != 0 && ex->opts->debug)
+    aeh_console_info("no fork server (%s): forking actions directly",
+                     strerror(e));
 }
 
 /* ---------------------------------------------------------------- start */
@@ -551,6 +559,9 @@ static void start(exec *ex, size_t p) {
     return;
   }
 
+  /* Before this action's pipes exist: the server must hold none of them,
+   * or the host would never see their end of file. */
+  ensure_server(ex);
   slot *s = free_slot(ex);
   int status_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   const char *failed_call = NULL;
@@ -792,8 +803,8 @@ static void wait_events(exec *ex) {
   size_t server_at = 0;
   if (ex->server != NULL) {
     server_at = nfds;
-    ex->pfds[nfds] = (struct pollfd){.fd = aeh_fork_server_fd(ex->server),
-                                     .events = POLLIN};
+    ex->pfds[nfds] =
+        (struct pollfd){.fd = aeh_fork_server_fd(ex->server), .events = POLLIN};
     ex->pfd_buf[nfds++] = NULL;
   }
   for (size_t i = 0; i < ex->slot_count; i++) {
@@ -1015,19 +1026,6 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   if (!opts->isolate && opts->jobs > 1)
     aeh_console_warn("--jobs is ignored with --no-isolation: actions run "
                      "one at a time in this process");
-
-  if (opts->isolate) {
-    /* Everything forked from here on comes from the fork server; should it
-     * not start, this process forks the actions itself. */
-    fflush(NULL);
-    const int keep_out[] = {ex.sig_r, ex.sig_w};
-    int e = aeh_fork_server_start(&ex.server, store, session, server_action,
-                                  server_child, &ex, keep_out,
-                                  AERO_COUNT(keep_out));
-    if (e != 0 && opts->debug)
-      aeh_console_info("no fork server (%s): forking actions directly",
-                       strerror(e));
-  }
 
   double t0 = now_mono();
   for (;;) {

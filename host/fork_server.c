@@ -1,5 +1,7 @@
 #include "fork_server.h"
 
+#include "fdio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,40 +45,6 @@ struct aeh_fork_server {
   size_t queued_count, queued_cap;
 };
 
-/* ------------------------------------------------------------ plumbing */
-
-static int write_all(int fd, const void *data, size_t size) {
-  const char *p = data;
-  while (size > 0) {
-    ssize_t w = write(fd, p, size);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    p += w;
-    size -= (size_t)w;
-  }
-  return 0;
-}
-
-/* 1 when all `size` bytes were read, 0 at end of file, -1 on error. */
-static int read_all(int fd, void *data, size_t size) {
-  char *p = data;
-  size_t left = size;
-  while (left > 0) {
-    ssize_t r = read(fd, p, left);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return -1;
-    if (r == 0)
-      return left == size ? 0 : -1;
-    p += r;
-    left -= (size_t)r;
-  }
-  return 1;
-}
-
 /* ------------------------------------------------------------- server */
 
 static int server_signal_w = -1;
@@ -93,7 +61,7 @@ static void server_on_sigchld(int sig) {
 static void send_message(int fd, uint32_t kind, pid_t pid, int value) {
   message m = {
       .magic = MESSAGE_MAGIC, .kind = kind, .pid = pid, .value = value};
-  if (write_all(fd, &m, sizeof m) != 0)
+  if (aeh_write_all(fd, &m, sizeof m) != 0)
     _exit(1); /* the host is gone */
 }
 
@@ -151,7 +119,7 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
                   aeh_fork_server_action_fn action_of,
                   aeh_fork_server_child_fn child, void *ctx) {
   char *state = malloc(req->size > 0 ? req->size : 1);
-  if (state == NULL || read_all(fd, state, req->size) != 1)
+  if (state == NULL || aeh_read_all(fd, state, req->size) != 1)
     _exit(1); /* the stream is out of step: nothing sensible follows */
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
@@ -168,16 +136,10 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
       failure = errno;
   }
   if (pid == 0) {
+    /* The child function sets its own process group and signal
+     * dispositions (those of the host it runs for). */
     close(fd);
     close(server_signal_w);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    sigaction(SIGCHLD, &dfl, NULL);
-    sigaction(SIGINT, &dfl, NULL);
-    sigaction(SIGTERM, &dfl, NULL);
-    setpgid(0, 0);
     child(ctx, (size_t)req->pos, run, fds[0], fds[1], fds[2]);
     _exit(127); /* not reached: child never returns */
   }
@@ -292,7 +254,7 @@ int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
 static bool read_message(aeh_fork_server *fs, message *m) {
   if (fs->lost)
     return false;
-  if (read_all(fs->fd, m, sizeof *m) != 1 || m->magic != MESSAGE_MAGIC) {
+  if (aeh_read_all(fs->fd, m, sizeof *m) != 1 || m->magic != MESSAGE_MAGIC) {
     fs->lost = true;
     return false;
   }
@@ -338,7 +300,7 @@ int aeh_fork_server_spawn(aeh_fork_server *fs, size_t pos, const aeh_run *run,
     w = sendmsg(fs->fd, &mh, MSG_NOSIGNAL);
   while (w < 0 && errno == EINTR);
   int result = 0;
-  if (w != (ssize_t)sizeof req || write_all(fs->fd, state, size) != 0) {
+  if (w != (ssize_t)sizeof req || aeh_write_all(fs->fd, state, size) != 0) {
     fs->lost = true;
     result = EPIPE;
   }
