@@ -8,7 +8,7 @@
  * overhead. The fork server writes almost nothing between forks; the host
  * never forks again after starting it.
  *
- * The server is a copy of the host from before the first run, so the graph,
+ * The server is a copy of the host from before its first action, so the graph,
  * the session and the store sit at the same addresses in both: a run is
  * handed over as plain bytes (aeh_run_state_write) with the pipes the
  * action's process writes to (SCM_RIGHTS). The host learns each process id
