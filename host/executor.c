@@ -10,7 +10,6 @@
  * the children's stdout and stderr pipes, with a poll timeout for the
  * nearest deadline: no sleeping, no busy polling. */
 #include "executor.h"
-#include "fdio.h"
 #include "fork_server.h"
 
 #include <errno.h>
@@ -23,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -31,6 +31,7 @@
 
 #include "console.h"
 #include "executor_output.h"
+#include "relay.h"
 #include "minheap.h"
 
 /* After SIGTERM for a timeout, the action's process group gets this long to
@@ -38,18 +39,8 @@
 #define TIMEOUT_GRACE_S 1.0
 #define INTERRUPT_GRACE_S 5.0
 
-#define STATUS_MAGIC 0x52455455u /* "RETU": the child returned */
 #define NONE SIZE_MAX
 #define BAILED_NO_REASON "bailed out"
-
-/* What the child writes when the action's run callback returned. Smaller
- * than PIPE_BUF, so the write is atomic and never blocks on an empty pipe. */
-typedef struct status_record {
-  uint32_t magic;
-  int32_t code; /* the aero_status run returned */
-  char message[AERO_ERROR_MESSAGE_MAX];
-} status_record;
-_Static_assert(sizeof(status_record) <= PIPE_BUF, "status record is atomic");
 
 typedef enum node_state {
   NODE_WAITING, /* parents not all resolved */
@@ -75,7 +66,7 @@ typedef struct slot {
   size_t pos;
   pid_t pid;
   aeh_run *run;
-  int status_fd;
+  aeh_relay_conn relay; /* its tracker calls, then "returned" (relay.h) */
   aeh_linebuf out; /* -j > 1: the child's stdout, prefixed line by line */
   aeh_linebuf err;
   double started;  /* monotonic */
@@ -102,6 +93,7 @@ typedef struct exec {
   bool capture;        /* -j > 1: children's output through pipes */
   struct pollfd *pfds; /* scratch for the loop */
   aeh_linebuf **pfd_buf;
+  slot **pfd_slot; /* the slot whose relay a pollfd is, or NULL */
   int sig_r, sig_w; /* self-pipe */
   /* Why nothing new starts. */
   bool stop; /* an action failed and -k is off */
@@ -329,7 +321,7 @@ static bool infra_status(aero_status status) {
 }
 
 /* Maps how the child ended onto an outcome; `msg` holds its message. */
-static void outcome_of(const slot *s, const status_record *rec, bool returned,
+static void outcome_of(const slot *s, const aeh_relay_conn *rec, bool returned,
                        int wstatus, double timeout_s, aero_run_outcome *o,
                        char *msg, size_t size) {
   char sig[32];
@@ -402,9 +394,9 @@ static void child_on_exit(int status, void *unused) {
   _exit(status);
 }
 
-static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
+static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
                                  const int out_pipe[2], const int err_pipe[2]) {
-  int status_w = status_pipe[1], out_w = out_pipe[1], err_w = err_pipe[1];
+  int relay_w = relay_pair[1], out_w = out_pipe[1], err_w = err_pipe[1];
   setpgid(0, 0);
   /* sigaction and sigprocmask, not signal(): the host already called
    * these, so the child does not pay for resolving new symbols. */
@@ -418,7 +410,7 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
   /* Nothing of the host's event loop belongs in the action's process. */
   close(ex->sig_r);
   close(ex->sig_w);
-  close(status_pipe[0]);
+  close(relay_pair[0]);
   if (out_pipe[0] >= 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
@@ -427,7 +419,7 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
     slot *other = &ex->slots[i];
     if (!other->busy || other == s)
       continue;
-    close(other->status_fd);
+    close(other->relay.fd);
     aeh_linebuf_close(&other->out);
     aeh_linebuf_close(&other->err);
   }
@@ -438,26 +430,21 @@ static _Noreturn void child_main(exec *ex, slot *s, const int status_pipe[2],
     close(err_w);
     aeh_console_set_plain();
   }
-  aeh_store_after_fork(ex->store);
+  aeh_store_relay_to(ex->store, relay_w);
   on_exit(child_on_exit, NULL);
 
   aero_error err = AEH_ERROR_INIT;
   aero_status status = call_action(ex->nodes[s->pos].action, s->run, &err);
-  status_record rec;
-  memset(&rec, 0, sizeof rec);
-  rec.magic = STATUS_MAGIC;
-  rec.code = status;
-  if (status != AERO_OK)
-    memcpy(rec.message, err.message, sizeof rec.message);
   fflush(NULL); /* _exit skips stdio: keep what the action printed */
   /* A host that is gone cannot read it: nothing to do about a failure. */
-  (void)aeh_write_all(status_w, &rec, sizeof rec);
+  (void)aeh_relay_send_returned(relay_w, status,
+                                status != AERO_OK ? err.message : NULL);
   _exit(status == AERO_OK ? 0 : 1);
 }
 
 /* What the fork server's child runs (see fork_server.h): the same as a
  * child forked here, from the server's copy of this executor. */
-static void server_child(void *ctx, size_t pos, aeh_run *run, int status_w,
+static void server_child(void *ctx, size_t pos, aeh_run *run, int relay_w,
                          int out_w, int err_w) {
   exec *ex = ctx;
   /* The server closed the host's signal pipe: its numbers may name other
@@ -468,10 +455,10 @@ static void server_child(void *ctx, size_t pos, aeh_run *run, int status_w,
   s->busy = true;
   s->pos = pos;
   s->run = run;
-  const int status_pipe[2] = {-1, status_w};
+  const int relay_pair[2] = {-1, relay_w};
   const int out_pipe[2] = {-1, out_w};
   const int err_pipe[2] = {-1, err_w};
-  child_main(ex, s, status_pipe, out_pipe, err_pipe);
+  child_main(ex, s, relay_pair, out_pipe, err_pipe);
 }
 
 static const aeh_action *server_action(void *ctx, size_t pos) {
@@ -563,19 +550,19 @@ static void start(exec *ex, size_t p) {
    * or the host would never see their end of file. */
   ensure_server(ex);
   slot *s = free_slot(ex);
-  int status_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int relay_pair[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   const char *failed_call = NULL;
-  /* The status pipe may be non-blocking on both ends: one record, written
-   * once into an empty pipe. The output pipes block on the child's side,
-   * as a terminal would. */
-  if (pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-    failed_call = "pipe";
+  /* The relay blocks on the child's side (it waits for each answer); the
+   * host reads it without blocking. The output pipes block on the child's
+   * side, as a terminal would. */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay_pair) != 0)
+    failed_call = "socketpair";
   else if (ex->capture &&
            (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0))
     failed_call = "pipe";
   pid_t pid = -1;
   if (failed_call == NULL && ex->server != NULL) {
-    int e = aeh_fork_server_spawn(ex->server, p, run, status_pipe[1],
+    int e = aeh_fork_server_spawn(ex->server, p, run, relay_pair[1],
                                   out_pipe[1], err_pipe[1], &pid);
     if (e != 0) {
       errno = e;
@@ -591,18 +578,18 @@ static void start(exec *ex, size_t p) {
     s->busy = true; /* so child_main knows which slot is its own */
     s->pos = p;
     s->run = run;
-    child_main(ex, s, status_pipe, out_pipe, err_pipe);
+    child_main(ex, s, relay_pair, out_pipe, err_pipe);
   }
   int saved_errno = errno;
-  if (status_pipe[1] >= 0)
-    close(status_pipe[1]);
+  if (relay_pair[1] >= 0)
+    close(relay_pair[1]);
   if (out_pipe[1] >= 0)
     close(out_pipe[1]);
   if (err_pipe[1] >= 0)
     close(err_pipe[1]);
   if (failed_call != NULL) {
-    if (status_pipe[0] >= 0)
-      close(status_pipe[0]);
+    if (relay_pair[0] >= 0)
+      close(relay_pair[0]);
     if (out_pipe[0] >= 0)
       close(out_pipe[0]);
     if (err_pipe[0] >= 0)
@@ -624,7 +611,7 @@ static void start(exec *ex, size_t p) {
   s->pos = p;
   s->pid = pid;
   s->run = run;
-  s->status_fd = status_pipe[0];
+  aeh_relay_conn_open(&s->relay, relay_pair[0], aeh_run_id(run), label);
   s->started = started;
   s->deadline = ex->opts->timeout_s > 0 ? started + ex->opts->timeout_s : 0;
   s->kill_at = 0;
@@ -646,15 +633,15 @@ static void start(exec *ex, size_t p) {
 
 /* The child was reaped: read its report, finish its output, record. */
 static void finish(exec *ex, slot *s, int wstatus) {
-  status_record rec;
-  ssize_t got;
-  do
-    got = read(s->status_fd, &rec, sizeof rec);
-  while (got < 0 && errno == EINTR);
-  bool returned = got == (ssize_t)sizeof rec && rec.magic == STATUS_MAGIC;
-  rec.message[sizeof rec.message - 1] = '\0';
-  close(s->status_fd);
-  s->status_fd = -1;
+  /* Whatever it sent before it exited (its last calls, its report) is
+   * served before the run is recorded; a grandchild still holding the
+   * socket open must not stall the host, so nothing more is waited for. */
+  aeh_relay_conn_serve(&s->relay, ex->store);
+  aeh_relay_conn_close(&s->relay);
+  aeh_relay_conn *rec = &s->relay;
+  bool returned = rec->returned;
+  if (rec->unrecorded > 0)
+    ex->infra = true; /* said as it happened; the run is incomplete */
   if (ex->capture) {
     /* Whatever the child wrote before it exited is in the pipes now; a
      * grandchild still holding them open must not stall the host. */
@@ -665,7 +652,7 @@ static void finish(exec *ex, slot *s, int wstatus) {
   }
   char msg[AERO_ERROR_MESSAGE_MAX + 64];
   aero_run_outcome o = {0};
-  outcome_of(s, &rec, returned, wstatus, ex->opts->timeout_s, &o, msg,
+  outcome_of(s, rec, returned, wstatus, ex->opts->timeout_s, &o, msg,
              sizeof msg);
   if (ex->opts->debug) {
     char how[64];
@@ -799,12 +786,14 @@ static void wait_events(exec *ex) {
   double next = 0;
   size_t nfds = 0;
   ex->pfds[nfds] = (struct pollfd){.fd = ex->sig_r, .events = POLLIN};
+  ex->pfd_slot[nfds] = NULL;
   ex->pfd_buf[nfds++] = NULL;
   size_t server_at = 0;
   if (ex->server != NULL) {
     server_at = nfds;
     ex->pfds[nfds] =
         (struct pollfd){.fd = aeh_fork_server_fd(ex->server), .events = POLLIN};
+    ex->pfd_slot[nfds] = NULL;
     ex->pfd_buf[nfds++] = NULL;
   }
   for (size_t i = 0; i < ex->slot_count; i++) {
@@ -815,10 +804,16 @@ static void wait_events(exec *ex) {
       next = s->deadline;
     if (s->kill_at > 0 && (next == 0 || s->kill_at < next))
       next = s->kill_at;
+    if (s->relay.fd >= 0) {
+      ex->pfds[nfds] = (struct pollfd){.fd = s->relay.fd, .events = POLLIN};
+      ex->pfd_slot[nfds] = s;
+      ex->pfd_buf[nfds++] = NULL;
+    }
     aeh_linebuf *bufs[2] = {&s->out, &s->err};
     for (size_t k = 0; k < 2; k++) {
       if (ex->capture && bufs[k]->fd >= 0) {
         ex->pfds[nfds] = (struct pollfd){.fd = bufs[k]->fd, .events = POLLIN};
+        ex->pfd_slot[nfds] = NULL;
         ex->pfd_buf[nfds++] = bufs[k];
       }
     }
@@ -839,9 +834,14 @@ static void wait_events(exec *ex) {
     }
     if (server_at != 0 && ex->pfds[server_at].revents != 0)
       reap = true;
-    for (size_t k = 1; k < nfds; k++)
-      if (ex->pfd_buf[k] != NULL && ex->pfds[k].revents != 0)
+    for (size_t k = 1; k < nfds; k++) {
+      if (ex->pfds[k].revents == 0)
+        continue;
+      if (ex->pfd_buf[k] != NULL)
         aeh_linebuf_read(ex->pfd_buf[k]);
+      else if (ex->pfd_slot[k] != NULL)
+        aeh_relay_conn_serve(&ex->pfd_slot[k]->relay, ex->store);
+    }
   }
   check_interrupts(ex);
 
@@ -917,11 +917,13 @@ static bool setup(exec *ex) {
   if (!ex->opts->isolate)
     ex->slot_count = 1;
   ex->slots = calloc(ex->slot_count, sizeof *ex->slots);
-  ex->pfds = malloc((2 * ex->slot_count + 2) * sizeof *ex->pfds);
-  ex->pfd_buf = malloc((2 * ex->slot_count + 2) * sizeof *ex->pfd_buf);
+  size_t max_fds = 3 * ex->slot_count + 2;
+  ex->pfds = malloc(max_fds * sizeof *ex->pfds);
+  ex->pfd_buf = malloc(max_fds * sizeof *ex->pfd_buf);
+  ex->pfd_slot = malloc(max_fds * sizeof *ex->pfd_slot);
   if (ex->nodes == NULL || ex->pos_of == NULL || ex->child_start == NULL ||
       ex->ready.items == NULL || ex->slots == NULL || ex->pfds == NULL ||
-      ex->pfd_buf == NULL)
+      ex->pfd_buf == NULL || ex->pfd_slot == NULL)
     return false;
   size_t edges = 0;
   for (size_t p = 0; p < n; p++) {
@@ -956,7 +958,7 @@ static bool setup(exec *ex) {
     }
   }
   for (size_t i = 0; i < ex->slot_count; i++) {
-    ex->slots[i].status_fd = -1;
+    ex->slots[i].relay.fd = -1;
     if (!aeh_linebuf_init(&ex->slots[i].out) ||
         !aeh_linebuf_init(&ex->slots[i].err))
       return false;
@@ -971,6 +973,7 @@ static void teardown(exec *ex) {
       aeh_linebuf_free(&ex->slots[i].out);
     }
   free(ex->children);
+  free(ex->pfd_slot);
   free(ex->pfd_buf);
   free(ex->pfds);
   free(ex->slots);

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "loader.h"
+#include "relay.h"
 
 struct aeh_store {
   aeh_plugin *plugin;
@@ -24,6 +25,7 @@ struct aeh_store {
   char *location;                /* as handed to the backend */
   void *handle;                  /* this process's handle, or NULL */
   pid_t owner;                   /* the process `handle` belongs to */
+  void *relay;                   /* an action's process: calls go to the host */
 };
 
 /* The multiarch library folder Debian installs into, relative to the
@@ -283,29 +285,35 @@ const char *aeh_store_location(const aeh_store *store) {
 void aeh_store_after_fork(aeh_store *store) {
   if (store == NULL)
     return;
-  /* The parent's handle shares its SQLite connection and locks: using or
-   * closing it here would disturb the parent. It is forgotten, and the
-   * child's own is opened by the first tracker call that needs one. */
+  /* The parent's handle shares its connection and locks: using or closing
+   * it here would disturb the parent. It is forgotten. */
   pid_t parent = store->owner;
   store->handle = NULL;
   /* This process's own children check against it in turn. */
   store->owner = getpid();
-  /* The child's connection leans on the parent's: SQLite's per-process
-   * lock bookkeeping is inherited, so the child never takes the shared
-   * lock that tells a newcomer the WAL index is in use; the parent's does.
-   * A child outliving a host killed with SIGKILL could then have the index
-   * reset under it by the next aerohost. Its run can never be recorded or
-   * published anyway, so it goes with its host. */
+  /* Nothing this process does can be recorded without its parent: it
+   * goes with the parent. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (parent != 0 && getppid() != parent)
     raise(SIGKILL); /* the host died before prctl took effect */
 }
 
+void aeh_store_relay_to(aeh_store *store, int fd) {
+  if (store == NULL)
+    return;
+  aeh_store_after_fork(store);
+  store->relay = aeh_relay_client(fd);
+}
+
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
-  return store->vt;
+  return store->relay != NULL ? aeh_relay_backend() : store->vt;
 }
 
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
+  if (store->relay != NULL) {
+    *handle = store->relay;
+    return AERO_OK;
+  }
   pid_t self = getpid();
   if (store->handle == NULL || store->owner != self) {
     /* Forked without aeh_store_after_fork: same rule, never touch it. */

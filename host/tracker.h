@@ -31,8 +31,13 @@ void aeh_store_close(aeh_store *store);
 const char *aeh_store_location(const aeh_store *store);
 
 /* In a forked child: abandons (never closes) the parent's backend handle,
- * so that the next tracker call opens the child's own. */
+ * so that a tracker call would open the child's own, and ties the child's
+ * life to its parent's. */
 void aeh_store_after_fork(aeh_store *store);
+
+/* In an action's process: aeh_store_after_fork, then every backend call
+ * goes over `fd` to the host, which makes it (relay.h). */
+void aeh_store_relay_to(aeh_store *store, int fd);
 
 /* What every run of one aerohost invocation shares. Borrowed by the runs. */
 typedef struct aeh_session {

@@ -113,6 +113,7 @@ static const aero_backend_vtable local_backend = {
     .put_output = tl_put_output,
     .log_metrics = tl_log_metrics,
     .log_text = tl_log_text,
+    .log_metric_rows = tl_log_metric_rows,
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {

@@ -108,6 +108,9 @@ aero_status tl_run_end(void *handle, int64_t run_id,
 aero_status tl_log_metrics(void *handle, int64_t run_id,
                            const aero_metric *metrics, size_t count,
                            int64_t step, aero_error *err);
+aero_status tl_log_metric_rows(void *handle, int64_t run_id,
+                               const aero_metric_row *rows, size_t count,
+                               aero_error *err);
 aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
                         const char *message, aero_error *err);
 

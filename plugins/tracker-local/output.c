@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+/* SHA256_*, as in sha256.c. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 typedef struct out_file {
   char *source; /* the path read */
@@ -351,20 +353,16 @@ done:
 
 static aero_status manifest_digest(const file_list *list, char hex[65],
                                    aero_error *err) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-    EVP_MD_CTX_free(ctx);
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: cannot start SHA-256");
-  }
   for (size_t i = 0; i < list->count; i++) {
-    EVP_DigestUpdate(ctx, list->items[i].name, strlen(list->items[i].name) + 1);
-    EVP_DigestUpdate(ctx, list->items[i].hash, 64);
-    EVP_DigestUpdate(ctx, "\n", 1);
+    SHA256_Update(&ctx, list->items[i].name, strlen(list->items[i].name) + 1);
+    SHA256_Update(&ctx, list->items[i].hash, 64);
+    SHA256_Update(&ctx, "\n", 1);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, digest, &len);
-  EVP_MD_CTX_free(ctx);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_Final(digest, &ctx);
   tl_sha256_hex(digest, hex);
   return AERO_OK;
 }

@@ -374,25 +374,26 @@ aero_status tl_run_end(void *handle, int64_t run_id,
   return status;
 }
 
-aero_status tl_log_metrics(void *handle, int64_t run_id,
-                           const aero_metric *metrics, size_t count,
-                           int64_t step, aero_error *err) {
+aero_status tl_log_metric_rows(void *handle, int64_t run_id,
+                               const aero_metric_row *rows, size_t count,
+                               aero_error *err) {
   tl_store *store = handle;
   if (count == 0)
     return AERO_OK;
-  if (metrics == NULL)
+  if (rows == NULL)
     return aero_fail(err, AERO_E_INVALID, "tracker-local: no metrics given");
-  if (step < 0 && step != AERO_NO_STEP)
-    return aero_fail(err, AERO_E_INVALID,
-                     "metric step %lld is negative (use AERO_NO_STEP for none)",
-                     (long long)step);
   for (size_t i = 0; i < count; i++) {
-    if (metrics[i].key == NULL || metrics[i].key[0] == '\0')
+    if (rows[i].key == NULL || rows[i].key[0] == '\0')
       return aero_fail(err, AERO_E_INVALID, "metric %zu has an empty key", i);
-    if (!isfinite(metrics[i].value))
+    if (!isfinite(rows[i].value))
       return aero_fail(err, AERO_E_INVALID,
-                       "metric '%s' is not a finite number (%g)",
-                       metrics[i].key, metrics[i].value);
+                       "metric '%s' is not a finite number (%g)", rows[i].key,
+                       rows[i].value);
+    if (rows[i].step < 0 && rows[i].step != AERO_NO_STEP)
+      return aero_fail(err, AERO_E_INVALID,
+                       "metric step %lld is negative (use AERO_NO_STEP for "
+                       "none)",
+                       (long long)rows[i].step);
   }
   sqlite3_stmt *st = NULL;
   aero_status status = tl_begin(store, err);
@@ -402,17 +403,16 @@ aero_status tl_log_metrics(void *handle, int64_t run_id,
                       "INSERT INTO metrics (run_id, key, value, step, "
                       "logged_at) VALUES (?, ?, ?, ?, ?)",
                       &st, err);
-  int64_t now = tl_now_ns();
   for (size_t i = 0; status == AERO_OK && i < count; i++) {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, run_id);
-    tl_bind_text(st, 2, metrics[i].key);
-    sqlite3_bind_double(st, 3, metrics[i].value);
-    if (step == AERO_NO_STEP)
+    tl_bind_text(st, 2, rows[i].key);
+    sqlite3_bind_double(st, 3, rows[i].value);
+    if (rows[i].step == AERO_NO_STEP)
       sqlite3_bind_null(st, 4);
     else
-      sqlite3_bind_int64(st, 4, step);
-    sqlite3_bind_int64(st, 5, now);
+      sqlite3_bind_int64(st, 4, rows[i].step);
+    sqlite3_bind_int64(st, 5, rows[i].logged_ns);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
       status = tl_db_fail(store, rc, "recording metrics", err);
@@ -422,6 +422,27 @@ aero_status tl_log_metrics(void *handle, int64_t run_id,
     status = tl_commit(store, err);
   if (status != AERO_OK)
     tl_rollback(store);
+  return status;
+}
+
+aero_status tl_log_metrics(void *handle, int64_t run_id,
+                           const aero_metric *metrics, size_t count,
+                           int64_t step, aero_error *err) {
+  if (count == 0)
+    return AERO_OK;
+  if (metrics == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: no metrics given");
+  aero_metric_row *rows = calloc(count, sizeof *rows);
+  if (rows == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  int64_t now = tl_now_ns();
+  for (size_t i = 0; i < count; i++)
+    rows[i] = (aero_metric_row){.key = metrics[i].key,
+                                .value = metrics[i].value,
+                                .step = step,
+                                .logged_ns = now};
+  aero_status status = tl_log_metric_rows(handle, run_id, rows, count, err);
+  free(rows);
   return status;
 }
 

@@ -1,5 +1,5 @@
 /* Pins the layout of every struct that crosses the plugin ABI to its
- * x86-64 values in ABI 1.0, and the numbers of every enum, so that an
+ * x86-64 values in ABI 1.1, and the numbers of every enum, so that an
  * accidental change (a reordered member, a changed type, a renumbered
  * status) fails here before it breaks plugins built against an older SDK.
  * Growing the ABI means appending members and updating these pins in the
@@ -39,6 +39,7 @@ static const char *const pinned[] = {
     "aero_run_outcome",
     "aero_artifact_ref",
     "aero_artifact_version",
+    "aero_metric_row",
     "aero_backend_vtable",
     "aero_host_api",
     "aero_plugin_info",
@@ -140,7 +141,7 @@ static void struct_layouts(void **state) {
   OFF(aero_artifact_version, dev, 24);
   OFF(aero_artifact_version, digest, 25);
   OFF(aero_artifact_version, type, 90);
-  SIZE(aero_backend_vtable, 96);
+  SIZE(aero_backend_vtable, 104);
   OFF(aero_backend_vtable, struct_size, 0);
   OFF(aero_backend_vtable, name, 8);
   OFF(aero_backend_vtable, open, 16);
@@ -153,6 +154,12 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_vtable, put_output, 72);
   OFF(aero_backend_vtable, log_metrics, 80);
   OFF(aero_backend_vtable, log_text, 88);
+  OFF(aero_backend_vtable, log_metric_rows, 96);
+  SIZE(aero_metric_row, 32);
+  OFF(aero_metric_row, key, 0);
+  OFF(aero_metric_row, value, 8);
+  OFF(aero_metric_row, step, 16);
+  OFF(aero_metric_row, logged_ns, 24);
   SIZE(aero_host_api, 104);
   OFF(aero_host_api, struct_size, 0);
   OFF(aero_host_api, abi_major, 4);
@@ -226,7 +233,7 @@ static void every_sdk_struct_is_pinned(void **state) {
 static void enum_values_and_constants(void **state) {
   (void)state;
   assert_int_equal(AERO_ABI_MAJOR, 1);
-  assert_int_equal(AERO_ABI_MINOR, 0);
+  assert_int_equal(AERO_ABI_MINOR, 1);
   assert_int_equal(AERO_PLUGIN_MAGIC, 0x4F524541u);
   assert_memory_equal(&(uint32_t){AERO_PLUGIN_MAGIC}, "AERO", 4);
   assert_string_equal(AERO_ENTRY_SYMBOL, "aero_plugin_entry");

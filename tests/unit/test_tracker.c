@@ -9,15 +9,20 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "graph.h"
+#include "relay.h"
+#include "store.h"
 #include "tracker.h"
 
 typedef struct fixture {
@@ -422,31 +427,74 @@ static void test_workdir_and_bailout(void **state) {
   assert_int_not_equal(stat(saved, &st), 0); /* removed with the run */
 }
 
-/* The real process model: the host records begin and end; a forked child
- * abandons the inherited handle and makes the tracker calls on its own. */
-static void test_forked_child_tracks_through_its_own_handle(void **state) {
+/* ------------------------------------------------------------ relay */
+
+typedef aero_status (*child_fn)(fixture *f, aeh_run *run, aero_error *err);
+
+typedef struct relayed {
+  int wstatus;
+  bool returned; /* the child's report arrived */
+  int32_t code;
+  char message[AERO_ERROR_MESSAGE_MAX];
+  size_t unrecorded;
+} relayed;
+
+/* The real process model: the host records begin and end and serves the
+ * relay; a forked child makes the tracker calls through it (and, like an
+ * action's process, reports how its callback returned). */
+static relayed run_relayed(fixture *f, aeh_run *run, child_fn fn) {
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(sv[0]);
+    aeh_store_relay_to(f->store, sv[1]);
+    aero_error err = AEH_ERROR_INIT;
+    aero_status status = fn(f, run, &err);
+    aeh_relay_send_returned(sv[1], status,
+                            status != AERO_OK ? err.message : NULL);
+    _exit(status == AERO_OK ? 0 : 1);
+  }
+  close(sv[1]);
+  aeh_relay_conn conn;
+  aeh_relay_conn_open(&conn, sv[0], aeh_run_id(run), "[test child]");
+  for (;;) {
+    struct pollfd pfd = {.fd = conn.fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    if (!aeh_relay_conn_serve(&conn, f->store))
+      break;
+  }
+  relayed out = {.returned = conn.returned,
+                 .code = conn.code,
+                 .unrecorded = conn.unrecorded};
+  snprintf(out.message, sizeof out.message, "%s", conn.message);
+  aeh_relay_conn_close(&conn);
+  assert_int_equal(waitpid(pid, &out.wstatus, 0), pid);
+  return out;
+}
+
+static aero_status child_declares_and_logs(fixture *f, aeh_run *run,
+                                           aero_error *err) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/child.txt", f->dir);
+  aero_metric m = {"rows", 1};
+  aero_status status = declare(run, "raw", path, err);
+  if (status == AERO_OK)
+    status = aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, 0, err);
+  return status;
+}
+
+static void test_forked_child_tracks_through_the_relay(void **state) {
   fixture *f = *state;
   char path[512];
   snprintf(path, sizeof path, "%s/child.txt", f->dir);
   write_file(path, "from the child\n");
   aeh_run *run = begin(f, "ingest");
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    aeh_store_after_fork(f->store);
-    aero_error err = AEH_ERROR_INIT;
-    aero_metric m = {"rows", 1};
-    if (declare(run, "raw", path, &err) != AERO_OK ||
-        aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, 0, &err) !=
-            AERO_OK) {
-      fprintf(stderr, "child: %s\n", err.message);
-      _exit(1);
-    }
-    _exit(0);
-  }
-  int status = 0;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  relayed r = run_relayed(f, run, child_declares_and_logs);
+  assert_true(WIFEXITED(r.wstatus) && WEXITSTATUS(r.wstatus) == 0);
+  assert_true(r.returned);
+  assert_int_equal(r.code, AERO_OK);
   end(run, AERO_RUN_OK);
   aeh_run_free(run);
   assert_string_equal(
@@ -456,6 +504,140 @@ static void test_forked_child_tracks_through_its_own_handle(void **state) {
   /* The host's own handle still works after the child is gone. */
   produce(f, "ingest", "raw", "later\n");
   assert_string_equal(sql(f, "SELECT max(version) FROM versions"), "1");
+}
+
+/* Logs 300 metrics without waiting for the host, then dies. */
+static aero_status child_logs_then_crashes(fixture *f, aeh_run *run,
+                                           aero_error *err) {
+  (void)f;
+  for (int i = 0; i < 300; i++) {
+    aero_metric m = {"loss", 1.0 / (i + 1)};
+    if (aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, i, err) !=
+        AERO_OK)
+      return AERO_E_IO;
+  }
+  aero_metric last = {"acc", 0.5};
+  aeh_tracker_log_metrics(aeh_run_tracker(run), &last, 1, AERO_NO_STEP, err);
+  aeh_tracker_log_text(aeh_run_tracker(run), AERO_LOG_WARN, "about to crash");
+  signal(SIGABRT, SIG_DFL);
+  abort();
+}
+
+static void test_metrics_logged_before_a_crash_are_recorded(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_logs_then_crashes);
+  assert_true(WIFSIGNALED(r.wstatus));
+  assert_false(r.returned);
+  assert_int_equal(r.unrecorded, 0);
+  end(run, AERO_RUN_CRASHED);
+  aeh_run_free(run);
+  /* Every one, with its step, in order, and none twice. */
+  assert_string_equal(sql(f, "SELECT count(*), count(DISTINCT step), "
+                             "min(step), max(step) FROM metrics WHERE "
+                             "key = 'loss'"),
+                      "300|300|0|299");
+  assert_string_equal(sql(f, "SELECT count(*) FROM metrics WHERE key = 'acc' "
+                             "AND step IS NULL"),
+                      "1");
+  assert_string_equal(sql(f, "SELECT count(*) FROM (SELECT step, logged_at, "
+                             "lag(logged_at) OVER (ORDER BY step) AS prev "
+                             "FROM metrics WHERE key = 'loss') WHERE "
+                             "logged_at < prev"),
+                      "0");
+  assert_string_equal(sql(f, "SELECT level || ':' || message FROM run_logs"),
+                      "warn:about to crash");
+}
+
+/* Asks the host to record an input for a run that is not its own. */
+static aero_status child_forges_a_run(fixture *f, aeh_run *run,
+                                      aero_error *err) {
+  void *handle = NULL;
+  aeh_store_handle(f->store, &handle, err);
+  return aeh_store_backend(f->store)->record_input(handle, aeh_run_id(run) + 7,
+                                                   1, err);
+}
+
+static void test_relay_refuses_another_run(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_forges_a_run);
+  assert_true(r.returned);
+  assert_int_equal(r.code, AERO_E_INVALID);
+  char want[160];
+  snprintf(want, sizeof want,
+           "this action's process may only record run %lld, not run %lld",
+           (long long)aeh_run_id(run), (long long)aeh_run_id(run) + 7);
+  assert_string_equal(r.message, want);
+  end(run, AERO_RUN_FAILED);
+  aeh_run_free(run);
+  assert_string_equal(sql(f, "SELECT count(*) FROM run_inputs"), "0");
+}
+
+/* Declares a relative path after moving to another folder: the host must
+ * read it from there, not from its own current folder. */
+static aero_status child_declares_relative(fixture *f, aeh_run *run,
+                                           aero_error *err) {
+  char sub[512];
+  snprintf(sub, sizeof sub, "%s/elsewhere", f->dir);
+  if (chdir(sub) != 0)
+    return AERO_E_IO;
+  return declare(run, "raw", "data.txt", err);
+}
+
+static void test_relative_paths_follow_the_action(void **state) {
+  fixture *f = *state;
+  char sub[512], path[600];
+  snprintf(sub, sizeof sub, "%s/elsewhere", f->dir);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  snprintf(path, sizeof path, "%s/data.txt", sub);
+  write_file(path, "relative\n");
+  char here[PATH_MAX];
+  assert_non_null(getcwd(here, sizeof here));
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_declares_relative);
+  assert_int_equal(r.code, AERO_OK);
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  char after[PATH_MAX];
+  assert_non_null(getcwd(after, sizeof after));
+  assert_string_equal(after, here); /* the host came back */
+  assert_string_equal(sql(f, "SELECT path || ':' || size FROM version_files"),
+                      "data.txt:9");
+}
+
+/* Writes a frame that is not one, then makes a call. */
+static aero_status child_breaks_the_stream(fixture *f, aeh_run *run,
+                                           aero_error *err) {
+  (void)f;
+  int fd = -1;
+  /* The relay's descriptor: the only socket this process has. */
+  for (int i = 3; i < 64 && fd < 0; i++) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(i, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+      fd = i;
+  }
+  const uint32_t junk[3] = {8, 99, 0};
+  if (fd < 0 || write(fd, junk, sizeof junk) != (ssize_t)sizeof junk)
+    return AERO_E_IO;
+  aero_metric m = {"rows", 1};
+  aero_status status =
+      aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, 0, err);
+  if (status == AERO_OK)
+    status = declare(run, "raw", "/nonexistent-file", err);
+  return status;
+}
+
+static void test_malformed_stream_cuts_the_relay(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_breaks_the_stream);
+  assert_true(WIFEXITED(r.wstatus) && WEXITSTATUS(r.wstatus) == 1);
+  assert_false(r.returned); /* nothing after the bad frame is believed */
+  end(run, AERO_RUN_FAILED);
+  aeh_run_free(run);
+  assert_string_equal(sql(f, "SELECT count(*) FROM metrics"), "0");
 }
 
 static void test_skipped_run_recorded(void **state) {
@@ -570,7 +752,11 @@ int main(void) {
       CASE(test_metrics_and_logs),
       CASE(test_calls_outside_a_run),
       CASE(test_workdir_and_bailout),
-      CASE(test_forked_child_tracks_through_its_own_handle),
+      CASE(test_forked_child_tracks_through_the_relay),
+      CASE(test_metrics_logged_before_a_crash_are_recorded),
+      CASE(test_relay_refuses_another_run),
+      CASE(test_relative_paths_follow_the_action),
+      CASE(test_malformed_stream_cuts_the_relay),
       CASE(test_skipped_run_recorded),
       CASE(test_prod_never_reads_dev),
       CASE(test_store_location_precedence),

@@ -6,12 +6,12 @@
  * checks as project plugins, so a third party adds a backend without
  * rebuilding aerohost.
  *
- * Process model: the host opens the store once in its own process. Each
- * action runs in a forked child, which opens its own handle (never using the
- * parent's) for the tracker calls the action makes; the host process records
- * the run's start and end. A backend must therefore allow several handles,
- * in several processes, on one store at once, and never hand out the same
- * version twice.
+ * Process model: the host opens the store once, in its own process, and
+ * makes every call on that handle: the tracker calls of an action running
+ * in a forked child are relayed to the host. Several aerohost processes may
+ * still work on one store at once, so a backend must allow several
+ * handles, in several processes, and never hand out the same version
+ * twice.
  *
  * Every callback returns AERO_OK or fills `err` and returns a negative
  * status. Strings handed to a callback are borrowed for the call.
@@ -97,6 +97,14 @@ typedef struct aero_artifact_version {
   char type[64];              /* artifact type as declared; "" if none */
 } aero_artifact_version;
 
+/* One metric of a batch (log_metric_rows). Since ABI 1.1. */
+typedef struct aero_metric_row {
+  const char *key;
+  double value;
+  int64_t step;      /* AERO_NO_STEP or >= 0 */
+  int64_t logged_ns; /* when the action logged it, ns since the Unix epoch */
+} aero_metric_row;
+
 /* Called once per file of a materialized version. `path` is borrowed for
  * the call. */
 typedef void (*aero_backend_file_fn)(void *ctx, const char *path);
@@ -150,6 +158,13 @@ typedef struct aero_backend_vtable {
   /* Records one text log line of run `run_id`. May be NULL. */
   aero_status (*log_text)(void *store, int64_t run_id, aero_log_level level,
                           const char *message, aero_error *err);
+  /* Since ABI 1.1, optional: records a batch of metrics of run `run_id`,
+   * all or none (one transaction). The host gathers the metrics an action
+   * logs in quick succession into one call. NULL: the host calls
+   * log_metrics per row. */
+  aero_status (*log_metric_rows)(void *store, int64_t run_id,
+                                 const aero_metric_row *rows, size_t count,
+                                 aero_error *err);
 } aero_backend_vtable;
 
 #endif /* AEROMANCY_BACKEND_H */

@@ -1,0 +1,289 @@
+/* The relay, action's side: a backend vtable whose members send each call
+ * to the host and wait for its answer (see relay.h). */
+#include "relay.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "relay_wire.h"
+
+typedef struct relay_client {
+  int fd;
+  aeh_wire out; /* reused for every request */
+} relay_client;
+
+static relay_client the_client = {.fd = -1};
+
+void *aeh_relay_client(int fd) {
+  the_client.fd = fd;
+  return &the_client;
+}
+
+static int send_all(int fd, const char *p, size_t size) {
+  while (size > 0) {
+    ssize_t w = send(fd, p, size, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    p += w;
+    size -= (size_t)w;
+  }
+  return 0;
+}
+
+static int recv_all(int fd, void *data, size_t size) {
+  char *p = data;
+  while (size > 0) {
+    ssize_t r = recv(fd, p, size, 0);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return -1;
+    p += r;
+    size -= (size_t)r;
+  }
+  return 0;
+}
+
+static aero_status lost(aero_error *err, const char *what) {
+  return aeh_error_set(err, AERO_E_STORE,
+                       "%s: lost the connection to aerohost, which records "
+                       "the run (%s)",
+                       what, errno != 0 ? strerror(errno) : "end of stream");
+}
+
+/* Starts a request of kind `op`. */
+static aeh_wire *request(relay_client *c, aeh_relay_op op) {
+  aeh_wire_start(&c->out);
+  aeh_wire_u32(&c->out, op);
+  return &c->out;
+}
+
+/* Sends the request and reads the reply into *body (malloc'd, the caller
+ * frees it) positioned after the status and message. A failed call fills
+ * `err` with the host's message. */
+static aero_status call(relay_client *c, const char *what, char **body,
+                        aeh_wire_reader *r, aero_error *err) {
+  *body = NULL;
+  if (!aeh_wire_finish(&c->out))
+    return aeh_error_set(err, AERO_E_NOMEM,
+                         "%s: the request is too large or memory ran out",
+                         what);
+  errno = 0;
+  uint32_t size = 0;
+  if (send_all(c->fd, c->out.data, c->out.len) != 0 ||
+      recv_all(c->fd, &size, sizeof size) != 0)
+    return lost(err, what);
+  if (size > AEH_RELAY_FRAME_MAX)
+    return aeh_error_set(err, AERO_E_STORE, "%s: malformed reply", what);
+  char *data = malloc(size > 0 ? size : 1);
+  if (data == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (recv_all(c->fd, data, size) != 0) {
+    free(data);
+    return lost(err, what);
+  }
+  *r = (aeh_wire_reader){.p = data, .left = size};
+  aero_status status = (aero_status)aeh_wire_get_i64(r);
+  const char *message = aeh_wire_get_str(r);
+  if (r->bad) {
+    free(data);
+    return aeh_error_set(err, AERO_E_STORE, "%s: malformed reply", what);
+  }
+  if (status != AERO_OK) {
+    aeh_error_set_message(err, status, message);
+    free(data);
+    return status;
+  }
+  *body = data;
+  return AERO_OK;
+}
+
+/* Sends a request that gets no reply. */
+static aero_status post(relay_client *c, const char *what, aero_error *err) {
+  if (!aeh_wire_finish(&c->out))
+    return aeh_error_set(err, AERO_E_NOMEM,
+                         "%s: the request is too large or memory ran out",
+                         what);
+  errno = 0;
+  if (send_all(c->fd, c->out.data, c->out.len) != 0)
+    return lost(err, what);
+  return AERO_OK;
+}
+
+static void put_ref(aeh_wire *w, const aero_artifact_ref *ref) {
+  aeh_wire_str(w, ref->entity);
+  aeh_wire_str(w, ref->project);
+  aeh_wire_str(w, ref->name);
+  aeh_wire_i64(w, ref->version);
+}
+
+static aero_status relay_resolve(void *handle, const aero_artifact_ref *ref,
+                                 bool dev, aero_artifact_version *out,
+                                 aero_error *err) {
+  relay_client *c = handle;
+  aeh_wire *w = request(c, AEH_RELAY_RESOLVE);
+  put_ref(w, ref);
+  aeh_wire_u32(w, dev);
+  char *body;
+  aeh_wire_reader r;
+  aero_status status = call(c, "resolving an artifact", &body, &r, err);
+  if (status != AERO_OK)
+    return status;
+  out->id = aeh_wire_get_i64(&r);
+  out->version = aeh_wire_get_i64(&r);
+  out->dev = aeh_wire_get_u32(&r) != 0;
+  const char *digest = aeh_wire_get_str(&r);
+  const char *type = aeh_wire_get_str(&r);
+  snprintf(out->digest, sizeof out->digest, "%s", digest ? digest : "");
+  snprintf(out->type, sizeof out->type, "%s", type ? type : "");
+  if (r.bad)
+    status = aeh_error_set(err, AERO_E_STORE, "resolving: malformed reply");
+  free(body);
+  return status;
+}
+
+static aero_status relay_record_input(void *handle, int64_t run_id,
+                                      int64_t version_id, aero_error *err) {
+  relay_client *c = handle;
+  aeh_wire *w = request(c, AEH_RELAY_RECORD_INPUT);
+  aeh_wire_i64(w, run_id);
+  aeh_wire_i64(w, version_id);
+  char *body;
+  aeh_wire_reader r;
+  aero_status status = call(c, "recording an input", &body, &r, err);
+  free(body);
+  return status;
+}
+
+static aero_status relay_materialize(void *handle, int64_t version_id,
+                                     aero_backend_file_fn each, void *ctx,
+                                     char *directory, size_t directory_size,
+                                     aero_error *err) {
+  relay_client *c = handle;
+  aeh_wire *w = request(c, AEH_RELAY_MATERIALIZE);
+  aeh_wire_i64(w, version_id);
+  char *body;
+  aeh_wire_reader r;
+  aero_status status = call(c, "materializing an input", &body, &r, err);
+  if (status != AERO_OK)
+    return status;
+  const char *dir = aeh_wire_get_str(&r);
+  snprintf(directory, directory_size, "%s", dir != NULL ? dir : "");
+  uint32_t count = aeh_wire_get_u32(&r);
+  for (uint32_t i = 0; i < count && !r.bad; i++) {
+    const char *path = aeh_wire_get_str(&r);
+    if (path != NULL)
+      each(ctx, path);
+  }
+  if (r.bad)
+    status = aeh_error_set(err, AERO_E_STORE, "materializing: malformed reply");
+  free(body);
+  return status;
+}
+
+static aero_status relay_put_output(void *handle, int64_t run_id,
+                                    const aero_artifact_ref *ref,
+                                    const aero_output_desc *desc,
+                                    aero_error *err) {
+  relay_client *c = handle;
+  /* The host reads the files where this process would: relative paths
+   * (and strip_prefix) mean the same there. */
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == NULL)
+    return aeh_error_set(err, AERO_E_IO,
+                         "aero_declare_output('%s'): cannot tell the current "
+                         "folder: %s",
+                         desc->name, strerror(errno));
+  aeh_wire *w = request(c, AEH_RELAY_PUT_OUTPUT);
+  aeh_wire_i64(w, run_id);
+  put_ref(w, ref);
+  aeh_wire_str(w, cwd);
+  aeh_wire_str(w, desc->name);
+  aeh_wire_u32(w, (uint32_t)desc->file_count);
+  for (size_t i = 0; i < desc->file_count; i++)
+    aeh_wire_str(w, desc->files[i]);
+  aeh_wire_str(w, desc->artifact_type);
+  aeh_wire_str(w, desc->strip_prefix);
+  size_t meta = desc->metadata != NULL ? desc->metadata_count : 0;
+  aeh_wire_u32(w, (uint32_t)desc->metadata_count);
+  aeh_wire_u32(w, desc->metadata != NULL);
+  for (size_t i = 0; i < meta; i++) {
+    aeh_wire_str(w, desc->metadata[i].key);
+    aeh_wire_value(w, &desc->metadata[i].value);
+  }
+  char *body;
+  aeh_wire_reader r;
+  aero_status status = call(c, "declaring an output", &body, &r, err);
+  free(body);
+  return status;
+}
+
+static aero_status relay_log_metrics(void *handle, int64_t run_id,
+                                     const aero_metric *metrics, size_t count,
+                                     int64_t step, aero_error *err) {
+  relay_client *c = handle;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  aeh_wire *w = request(c, AEH_RELAY_LOG_METRICS);
+  aeh_wire_i64(w, run_id);
+  aeh_wire_i64(w, step);
+  aeh_wire_i64(w, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+  aeh_wire_u32(w, (uint32_t)count);
+  for (size_t i = 0; i < count; i++) {
+    aeh_wire_str(w, metrics[i].key);
+    aeh_wire_f64(w, metrics[i].value);
+  }
+  return post(c, "logging metrics", err);
+}
+
+static aero_status relay_log_text(void *handle, int64_t run_id,
+                                  aero_log_level level, const char *message,
+                                  aero_error *err) {
+  relay_client *c = handle;
+  aeh_wire *w = request(c, AEH_RELAY_LOG_TEXT);
+  aeh_wire_i64(w, run_id);
+  aeh_wire_u32(w, (uint32_t)level);
+  aeh_wire_str(w, message);
+  return post(c, "logging text", err);
+}
+
+static void relay_close(void *handle) {
+  relay_client *c = handle;
+  aeh_wire_free(&c->out);
+}
+
+static const aero_backend_vtable relay_vtable = {
+    .struct_size = sizeof(aero_backend_vtable),
+    .name = "relay",
+    .close = relay_close,
+    .resolve = relay_resolve,
+    .record_input = relay_record_input,
+    .materialize = relay_materialize,
+    .put_output = relay_put_output,
+    .log_metrics = relay_log_metrics,
+    .log_text = relay_log_text,
+};
+
+const aero_backend_vtable *aeh_relay_backend(void) {
+  return &relay_vtable;
+}
+
+int aeh_relay_send_returned(int fd, aero_status code, const char *message) {
+  aeh_wire w = {0};
+  aeh_wire_start(&w);
+  aeh_wire_u32(&w, AEH_RELAY_RETURNED);
+  aeh_wire_i64(&w, code);
+  aeh_wire_str(&w, message);
+  int rc = aeh_wire_finish(&w) ? send_all(fd, w.data, w.len) : -1;
+  aeh_wire_free(&w);
+  return rc;
+}

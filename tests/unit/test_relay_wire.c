@@ -1,0 +1,98 @@
+/* The relay's frame encoding: what is written reads back the same, and a
+ * truncated or malformed frame is noticed rather than read past. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "relay_wire.h"
+
+static aeh_wire_reader body_of(const aeh_wire *w) {
+  return (aeh_wire_reader){.p = w->data + 4, .left = w->len - 4};
+}
+
+static void test_fields_read_back(void **state) {
+  (void)state;
+  aeh_wire w = {0};
+  aeh_wire_start(&w);
+  aeh_wire_u32(&w, 7);
+  aeh_wire_i64(&w, -42);
+  aeh_wire_f64(&w, 0.25);
+  aeh_wire_str(&w, "name");
+  aeh_wire_str(&w, NULL);
+  aeh_wire_str(&w, "");
+  aero_value values[] = {
+      {.type = AERO_VALUE_BOOL, .as.b = true},
+      {.type = AERO_VALUE_INT, .as.i = INT64_MIN},
+      {.type = AERO_VALUE_DOUBLE, .as.d = -1.5},
+      {.type = AERO_VALUE_STRING, .as.s = "text"},
+  };
+  for (size_t i = 0; i < 4; i++)
+    aeh_wire_value(&w, &values[i]);
+  assert_true(aeh_wire_finish(&w));
+  uint32_t len;
+  memcpy(&len, w.data, sizeof len);
+  assert_int_equal(len, w.len - 4);
+
+  aeh_wire_reader r = body_of(&w);
+  assert_int_equal(aeh_wire_get_u32(&r), 7);
+  assert_int_equal(aeh_wire_get_i64(&r), -42);
+  assert_true(aeh_wire_get_f64(&r) == 0.25);
+  assert_string_equal(aeh_wire_get_str(&r), "name");
+  assert_null(aeh_wire_get_str(&r));
+  assert_string_equal(aeh_wire_get_str(&r), "");
+  aero_value v = aeh_wire_get_value(&r);
+  assert_true(v.type == AERO_VALUE_BOOL && v.as.b);
+  v = aeh_wire_get_value(&r);
+  assert_true(v.type == AERO_VALUE_INT && v.as.i == INT64_MIN);
+  v = aeh_wire_get_value(&r);
+  assert_true(v.type == AERO_VALUE_DOUBLE && v.as.d == -1.5);
+  v = aeh_wire_get_value(&r);
+  assert_int_equal(v.type, AERO_VALUE_STRING);
+  assert_string_equal(v.as.s, "text");
+  assert_false(r.bad);
+  assert_int_equal(r.left, 0);
+  aeh_wire_free(&w);
+}
+
+static void test_truncated_frame_is_bad(void **state) {
+  (void)state;
+  aeh_wire w = {0};
+  aeh_wire_start(&w);
+  aeh_wire_str(&w, "a string");
+  aeh_wire_i64(&w, 5);
+  assert_true(aeh_wire_finish(&w));
+  /* Cut inside the string, then inside the integer. */
+  aeh_wire_reader r = {.p = w.data + 4, .left = 6};
+  assert_null(aeh_wire_get_str(&r));
+  assert_true(r.bad);
+  assert_int_equal(aeh_wire_get_i64(&r), 0); /* stays bad: zeros */
+  r = (aeh_wire_reader){.p = w.data + 4, .left = w.len - 4 - 3};
+  assert_string_equal(aeh_wire_get_str(&r), "a string");
+  assert_false(r.bad);
+  assert_int_equal(aeh_wire_get_i64(&r), 0);
+  assert_true(r.bad);
+  aeh_wire_free(&w);
+}
+
+static void test_string_without_terminator_is_bad(void **state) {
+  (void)state;
+  /* Length 3, then "abc" and no NUL where one must be. */
+  const char bytes[] = {3, 0, 0, 0, 'a', 'b', 'c', 'd'};
+  aeh_wire_reader r = {.p = bytes, .left = sizeof bytes};
+  assert_null(aeh_wire_get_str(&r));
+  assert_true(r.bad);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fields_read_back),
+      cmocka_unit_test(test_truncated_frame_is_bad),
+      cmocka_unit_test(test_string_without_terminator_is_bad),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
