@@ -394,9 +394,9 @@ static void child_on_exit(int status, void *unused) {
   _exit(status);
 }
 
-static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
-                                 const int out_pipe[2], const int err_pipe[2]) {
-  int relay_w = relay_pair[1], out_w = out_pipe[1], err_w = err_pipe[1];
+/* What an action's process does first: its own process group, default
+ * signal dispositions, nothing of the host's event loop. */
+static void child_prepare(exec *ex) {
   setpgid(0, 0);
   /* sigaction and sigprocmask, not signal(): the host already called
    * these, so the child does not pay for resolving new symbols. */
@@ -408,13 +408,17 @@ static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
     sigaction(ex->reset[i], &dfl, NULL);
   sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
   /* Nothing of the host's event loop belongs in the action's process. */
-  close(ex->sig_r);
-  close(ex->sig_w);
-  close(relay_pair[0]);
-  if (out_pipe[0] >= 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+  if (ex->sig_r >= 0) {
+    close(ex->sig_r);
+    close(ex->sig_w);
   }
+  aeh_store_after_fork(ex->store);
+  on_exit(child_on_exit, NULL);
+}
+
+/* Runs the action of slot `s` and leaves with how it ended. */
+static _Noreturn void child_run(exec *ex, slot *s, int relay_w, int out_w,
+                                int err_w) {
   for (size_t i = 0; i < ex->slot_count; i++) {
     slot *other = &ex->slots[i];
     if (!other->busy || other == s)
@@ -431,7 +435,6 @@ static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
     aeh_console_set_plain();
   }
   aeh_store_relay_to(ex->store, relay_w);
-  on_exit(child_on_exit, NULL);
 
   aero_error err = AEH_ERROR_INIT;
   aero_status status = call_action(ex->nodes[s->pos].action, s->run, &err);
@@ -439,7 +442,22 @@ static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
   /* A host that is gone cannot read it: nothing to do about a failure. */
   (void)aeh_relay_send_returned(relay_w, status,
                                 status != AERO_OK ? err.message : NULL);
+  /* End of stream now, with the report, not when exit closes the socket
+   * (nor never, should the action have left a process holding it). */
+  shutdown(relay_w, SHUT_WR);
   _exit(status == AERO_OK ? 0 : 1);
+}
+
+/* A child this process forked itself (no fork server). */
+static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
+                                 const int out_pipe[2], const int err_pipe[2]) {
+  close(relay_pair[0]);
+  if (out_pipe[0] >= 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+  }
+  child_prepare(ex);
+  child_run(ex, s, relay_pair[1], out_pipe[1], err_pipe[1]);
 }
 
 /* What the fork server's child runs (see fork_server.h): the same as a
@@ -455,10 +473,8 @@ static void server_child(void *ctx, size_t pos, aeh_run *run, int relay_w,
   s->busy = true;
   s->pos = pos;
   s->run = run;
-  const int relay_pair[2] = {-1, relay_w};
-  const int out_pipe[2] = {-1, out_w};
-  const int err_pipe[2] = {-1, err_w};
-  child_main(ex, s, relay_pair, out_pipe, err_pipe);
+  child_prepare(ex);
+  child_run(ex, s, relay_w, out_w, err_w);
 }
 
 static const aeh_action *server_action(void *ctx, size_t pos) {
@@ -466,10 +482,8 @@ static const aeh_action *server_action(void *ctx, size_t pos) {
   return pos < ex->n ? ex->nodes[pos].action : NULL;
 }
 
-/* Starts the fork server before the first action's process (while no
- * other action's pipes are open), not before the run: a run that starts no
- * process (all skipped, --only selecting nothing new) pays for no fork. Should
- * it not start, this process forks the actions itself. */
+/* Starts the fork server before any action's pipes are open. Should it not
+ * start, this process forks the actions itself. */
 static void ensure_server(exec *ex) {
   if (ex->server != NULL || ex->server_tried)
     return;
@@ -482,6 +496,14 @@ static void ensure_server(exec *ex) {
   if (e != 0 && ex->opts->debug)
     aeh_console_info("no fork server (%s): forking actions directly",
                      strerror(e));
+}
+
+/* True when some action is selected to run (else no process will start). */
+static bool any_selected(const exec *ex) {
+  for (size_t p = 0; p < ex->n; p++)
+    if (ex->nodes[p].action->selected)
+      return true;
+  return false;
 }
 
 /* ---------------------------------------------------------------- start */
@@ -671,6 +693,19 @@ static void finish(exec *ex, slot *s, int wstatus) {
 
 /* ----------------------------------------------------------------- loop */
 
+/* Serves what the action's process sent. When it reported "returned" and
+ * then closed the relay, it is on its way out through _exit with the
+ * status child_run gives it: the run is finished now rather than after
+ * the fork server reaps it and says so, one process hand-over less per
+ * action (the server's later report of that pid is ignored). A process
+ * forked here must be reaped here, so it waits for SIGCHLD. */
+static void serve_relay(exec *ex, slot *s) {
+  if (aeh_relay_conn_serve(&s->relay, ex->store) || !s->relay.returned ||
+      ex->server == NULL)
+    return;
+  finish(ex, s, W_EXITCODE(s->relay.code == AERO_OK ? 0 : 1, 0));
+}
+
 static void interrupt(exec *ex, int sig, double now) {
   char name[32];
   signal_name(sig, name, sizeof name);
@@ -834,14 +869,12 @@ static void wait_events(exec *ex) {
     }
     if (server_at != 0 && ex->pfds[server_at].revents != 0)
       reap = true;
-    for (size_t k = 1; k < nfds; k++) {
-      if (ex->pfds[k].revents == 0)
-        continue;
-      if (ex->pfd_buf[k] != NULL)
+    for (size_t k = 1; k < nfds; k++)
+      if (ex->pfd_buf[k] != NULL && ex->pfds[k].revents != 0)
         aeh_linebuf_read(ex->pfd_buf[k]);
-      else if (ex->pfd_slot[k] != NULL)
-        aeh_relay_conn_serve(&ex->pfd_slot[k]->relay, ex->store);
-    }
+    for (size_t k = 1; k < nfds; k++)
+      if (ex->pfd_slot[k] != NULL && ex->pfds[k].revents != 0)
+        serve_relay(ex, ex->pfd_slot[k]);
   }
   check_interrupts(ex);
 
@@ -1024,6 +1057,18 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     ex.reset[ex.reset_count++] = reset_signals[i];
   }
   installed = true;
+  /* The fork server goes first, while this process holds no store state:
+   * its copy (and every action's process, forked from it) is then smaller
+   * to fork, and what this process writes to the store's memory afterwards
+   * is its own rather than shared copy-on-write with the server. */
+  if (opts->isolate && any_selected(&ex))
+    ensure_server(&ex);
+  aero_error connect_err = AEH_ERROR_INIT;
+  if (aeh_store_connect(store, &connect_err) != AERO_OK) {
+    aeh_console_error("%s", connect_err.message);
+    code = AEH_EXIT_USAGE;
+    goto done;
+  }
   if (!opts->isolate && opts->timeout_s > 0)
     aeh_console_warn("--timeout is not enforced with --no-isolation");
   if (!opts->isolate && opts->jobs > 1)

@@ -20,9 +20,11 @@
 #include "relay.h"
 
 struct aeh_store {
-  aeh_plugin *plugin;
+  char *name;                    /* the backend's, e.g. "local" */
+  char *backend_path;            /* its plugin file */
+  aeh_plugin *plugin;            /* NULL until aeh_store_connect */
   const aero_backend_vtable *vt; /* owned by `plugin` */
-  char *location;                /* as handed to the backend */
+  char *location;                /* absolute, as handed to the backend */
   void *handle;                  /* this process's handle, or NULL */
   pid_t owner;                   /* the process `handle` belongs to */
   void *relay;                   /* an action's process: calls go to the host */
@@ -220,8 +222,21 @@ static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
   return AERO_OK;
 }
 
-aero_status aeh_store_open(const char *backend, const char *location,
-                           aeh_store **out, aero_error *err) {
+/* `location` named absolutely, so that scratch folders handed to actions
+ * do not depend on their current folder: resolved when it exists, else
+ * joined to the current folder (the backend creates it). */
+static char *absolute_location(const char *location) {
+  char *resolved = realpath(location, NULL);
+  if (resolved != NULL || location[0] == '/')
+    return resolved != NULL ? resolved : strdup(location);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == NULL)
+    return strdup(location);
+  return dup_printf("%s/%s", cwd, location);
+}
+
+aero_status aeh_store_prepare(const char *backend, const char *location,
+                              aeh_store **out, aero_error *err) {
   const char *name = backend != NULL ? backend : "local";
   if (!aeh_name_valid(name, 64))
     return aeh_error_set(err, AERO_E_INVALID,
@@ -232,38 +247,69 @@ aero_status aeh_store_open(const char *backend, const char *location,
   if (store == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   char path[PATH_MAX];
+  char *chosen = NULL;
   aero_status status = find_backend(name, path, sizeof path, err);
   if (status == AERO_OK)
-    status = aeh_plugin_load(path, AERO_PLUGIN_BACKEND, &store->plugin, err);
-  if (status != AERO_OK)
-    goto fail;
-  store->vt = aeh_plugin_backend(store->plugin);
-  status = check_vtable(path, store->vt, name, err);
-  if (status == AERO_OK)
-    status = choose_location(location, &store->location, err);
-  if (status != AERO_OK)
-    goto fail;
-  aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = store->location};
-  status = store->vt->open(&params, &store->handle, err);
-  if (status != AERO_OK)
-    goto fail;
-  store->owner = getpid();
-  /* A folder the backend created is named absolutely from here on, so that
-   * scratch folders handed to actions do not depend on their cwd. */
-  char *absolute = realpath(store->location, NULL);
-  if (absolute != NULL) {
-    free(store->location);
-    store->location = absolute;
+    status = choose_location(location, &chosen, err);
+  if (status == AERO_OK) {
+    store->name = strdup(name);
+    store->backend_path = strdup(path);
+    store->location = absolute_location(chosen);
+    if (store->name == NULL || store->backend_path == NULL ||
+        store->location == NULL)
+      status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  free(chosen);
+  if (status != AERO_OK) {
+    aeh_store_close(store);
+    return status;
   }
   *out = store;
   return AERO_OK;
-fail:
-  free(store->location);
+}
+
+aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
   if (store->plugin != NULL)
+    return AERO_OK;
+  aero_status status = aeh_plugin_load(store->backend_path, AERO_PLUGIN_BACKEND,
+                                       &store->plugin, err);
+  if (status != AERO_OK)
+    return status;
+  store->vt = aeh_plugin_backend(store->plugin);
+  status = check_vtable(store->backend_path, store->vt, store->name, err);
+  if (status == AERO_OK) {
+    aero_backend_open_params params = {.struct_size = sizeof params,
+                                       .location = store->location};
+    status = store->vt->open(&params, &store->handle, err);
+  }
+  if (status != AERO_OK) {
     aeh_plugin_unload(store->plugin);
-  free(store);
-  return status;
+    store->plugin = NULL;
+    store->vt = NULL;
+    return status;
+  }
+  store->owner = getpid();
+  /* The folder exists now: its name without symbolic links. */
+  char *resolved = realpath(store->location, NULL);
+  if (resolved != NULL) {
+    free(store->location);
+    store->location = resolved;
+  }
+  return AERO_OK;
+}
+
+aero_status aeh_store_open(const char *backend, const char *location,
+                           aeh_store **out, aero_error *err) {
+  aeh_store *store = NULL;
+  aero_status status = aeh_store_prepare(backend, location, &store, err);
+  if (status == AERO_OK)
+    status = aeh_store_connect(store, err);
+  if (status != AERO_OK) {
+    aeh_store_close(store);
+    return status;
+  }
+  *out = store;
+  return AERO_OK;
 }
 
 void aeh_store_close(aeh_store *store) {
@@ -274,7 +320,10 @@ void aeh_store_close(aeh_store *store) {
   if (store->handle != NULL && store->owner == getpid())
     store->vt->close(store->handle);
   free(store->location);
-  aeh_plugin_unload(store->plugin);
+  free(store->backend_path);
+  free(store->name);
+  if (store->plugin != NULL)
+    aeh_plugin_unload(store->plugin);
   free(store);
 }
 
@@ -301,7 +350,8 @@ void aeh_store_after_fork(aeh_store *store) {
 void aeh_store_relay_to(aeh_store *store, int fd) {
   if (store == NULL)
     return;
-  aeh_store_after_fork(store);
+  if (store->owner != getpid())
+    aeh_store_after_fork(store);
   store->relay = aeh_relay_client(fd);
 }
 

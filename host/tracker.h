@@ -27,6 +27,15 @@ typedef struct aeh_store aeh_store;
  * owns *out. */
 aero_status aeh_store_open(const char *backend, const char *location,
                            aeh_store **out, aero_error *err);
+
+/* aeh_store_open in two steps: prepare finds the backend's plugin and the
+ * location (nothing loaded, nothing opened: a process forked now, like
+ * the executor's fork server, carries no store state); connect loads the
+ * backend and opens the store, in the process that records. Connecting a
+ * connected store does nothing. */
+aero_status aeh_store_prepare(const char *backend, const char *location,
+                              aeh_store **out, aero_error *err);
+aero_status aeh_store_connect(aeh_store *store, aero_error *err);
 void aeh_store_close(aeh_store *store);
 const char *aeh_store_location(const aeh_store *store);
 
@@ -35,8 +44,9 @@ const char *aeh_store_location(const aeh_store *store);
  * life to its parent's. */
 void aeh_store_after_fork(aeh_store *store);
 
-/* In an action's process: aeh_store_after_fork, then every backend call
- * goes over `fd` to the host, which makes it (relay.h). */
+/* In an action's process: aeh_store_after_fork (unless done already),
+ * then every backend call goes over `fd` to the host, which makes it
+ * (relay.h). */
 void aeh_store_relay_to(aeh_store *store, int fd);
 
 /* What every run of one aerohost invocation shares. Borrowed by the runs. */

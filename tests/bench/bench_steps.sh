@@ -47,7 +47,7 @@ measure many "$N" 5
 # with aerohost's libraries mapped (forkwait.c), median of 5 rounds.
 floor=
 if cc -O2 -std=c11 $(pkg-config --cflags libffi inih 2>/dev/null) \
-    "$bench_src/forkwait.c" -o "$bench_dir/forkwait" -lcrypto -lsqlite3 \
+    "$bench_src/forkwait.c" -o "$bench_dir/forkwait" -lsqlite3 \
     $(pkg-config --libs libffi inih 2>/dev/null) 2>"$bench_dir/forkwait.log"; then
   floor=$(calc "$("$bench_dir/forkwait" "$N") / 1000")
 else
