@@ -384,14 +384,27 @@ static aero_status call_action(aeh_action *a, aeh_run *run, aero_error *err) {
   return status;
 }
 
-/* Registered in the action's process only. When plugin code calls exit(),
- * the host's own exit handlers (and a sanitizer's leak check of the host's
- * abandoned state) must not run in the child: flush what the action printed
- * and leave with the action's own status. */
+/* When plugin code calls exit() in an action's process, the host's own
+ * exit handlers (and a sanitizer's leak check of the host's abandoned
+ * state) must not run there: flush what the action printed and leave with
+ * the action's own status. Registered once, in the host, before any
+ * action's process exists, so that none pays for registering it (a write
+ * to a page it shares copy-on-write); in the host itself it does nothing. */
+static pid_t on_exit_host;
+
 static void child_on_exit(int status, void *unused) {
   (void)unused;
+  if (getpid() == on_exit_host)
+    return;
   fflush(NULL);
   _exit(status);
+}
+
+static void register_child_on_exit(void) {
+  if (on_exit_host != 0)
+    return;
+  on_exit_host = getpid();
+  on_exit(child_on_exit, NULL);
 }
 
 /* What an action's process does first: its own process group, default
@@ -413,7 +426,6 @@ static void child_prepare(exec *ex) {
     close(ex->sig_w);
   }
   aeh_store_after_fork(ex->store);
-  on_exit(child_on_exit, NULL);
 }
 
 /* Runs the action of slot `s` and leaves with how it ended. */
@@ -1061,6 +1073,8 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
    * its copy (and every action's process, forked from it) is then smaller
    * to fork, and what this process writes to the store's memory afterwards
    * is its own rather than shared copy-on-write with the server. */
+  if (opts->isolate)
+    register_child_on_exit();
   if (opts->isolate && any_selected(&ex))
     ensure_server(&ex);
   aero_error connect_err = AEH_ERROR_INIT;

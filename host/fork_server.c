@@ -118,17 +118,23 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
                   aeh_store *store, const aeh_session *session,
                   aeh_fork_server_action_fn action_of,
                   aeh_fork_server_child_fn child, void *ctx) {
-  char *state = malloc(req->size > 0 ? req->size : 1);
+  /* On the stack, not the heap: every page the server writes between
+   * forks costs it a copy-on-write fault, since each fork shares them all
+   * again. The child keeps this frame (it never returns from here). */
+  char small[4096], storage[8192];
+  char *state = req->size <= sizeof small ? small : malloc(req->size);
   if (state == NULL || aeh_read_all(fd, state, req->size) != 1)
     _exit(1); /* the stream is out of step: nothing sensible follows */
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
   const aeh_action *action = action_of(ctx, (size_t)req->pos);
   int failure = 0;
-  if (action == NULL || aeh_run_adopt(store, session, action, state, req->size,
-                                      &run, &err) != AERO_OK)
+  if (action == NULL ||
+      aeh_run_adopt(store, session, action, state, req->size, storage,
+                    sizeof storage, &run, &err) != AERO_OK)
     failure = action == NULL ? EINVAL : ENOMEM;
-  free(state);
+  if (state != small)
+    free(state);
   pid_t pid = -1;
   if (failure == 0) {
     pid = fork();

@@ -278,8 +278,11 @@ const aero_backend_vtable *aeh_relay_backend(void) {
 }
 
 int aeh_relay_send_returned(int fd, aero_status code, const char *message) {
+  /* On the stack: the action's process is about to leave, and a first
+   * malloc here would cost it copy-on-write faults. */
+  char buf[AERO_ERROR_MESSAGE_MAX + 64];
   aeh_wire w = {0};
-  aeh_wire_start(&w);
+  aeh_wire_start_in(&w, buf, sizeof buf);
   aeh_wire_u32(&w, AEH_RELAY_RETURNED);
   aeh_wire_i64(&w, code);
   aeh_wire_str(&w, message);

@@ -12,15 +12,18 @@ static void put(aeh_wire *w, const void *bytes, size_t size) {
     size_t cap = w->cap ? w->cap : 256;
     while (cap < w->len + size)
       cap *= 2;
-    char *grown = cap > (size_t)AEH_RELAY_FRAME_MAX + 4
-                      ? NULL
-                      : realloc(w->data, cap);
+    char *grown = NULL;
+    if (cap <= (size_t)AEH_RELAY_FRAME_MAX + 4)
+      grown = w->borrowed ? malloc(cap) : realloc(w->data, cap);
     if (grown == NULL) {
       w->failed = true;
       return;
     }
+    if (w->borrowed)
+      memcpy(grown, w->data, w->len);
     w->data = grown;
     w->cap = cap;
+    w->borrowed = false;
   }
   memcpy(w->data + w->len, bytes, size);
   w->len += size;
@@ -28,6 +31,13 @@ static void put(aeh_wire *w, const void *bytes, size_t size) {
 
 void aeh_wire_bytes(aeh_wire *w, const void *bytes, size_t size) {
   put(w, bytes, size);
+}
+
+void aeh_wire_start_in(aeh_wire *w, char *buf, size_t size) {
+  if (!w->borrowed)
+    free(w->data);
+  *w = (aeh_wire){.data = buf, .cap = size, .borrowed = true};
+  aeh_wire_u32(w, 0); /* the length, filled in by aeh_wire_finish */
 }
 
 void aeh_wire_start(aeh_wire *w) {
@@ -91,7 +101,8 @@ bool aeh_wire_finish(aeh_wire *w) {
 }
 
 void aeh_wire_free(aeh_wire *w) {
-  free(w->data);
+  if (!w->borrowed)
+    free(w->data);
   *w = (aeh_wire){0};
 }
 

@@ -22,9 +22,13 @@ typedef struct aeh_wire {
   size_t len;
   size_t cap;
   bool failed;
+  bool borrowed; /* `data` is the caller's until the frame outgrows it */
 } aeh_wire;
 
 void aeh_wire_start(aeh_wire *w);
+/* Starts a frame in the caller's `buf` (for a frame that usually fits:
+ * no allocation), moving to the heap if it grows past `size`. */
+void aeh_wire_start_in(aeh_wire *w, char *buf, size_t size);
 void aeh_wire_u32(aeh_wire *w, uint32_t v);
 void aeh_wire_i64(aeh_wire *w, int64_t v);
 void aeh_wire_f64(aeh_wire *w, double v);

@@ -233,29 +233,39 @@ static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
   return AERO_OK;
 }
 
-/* STORE/tmp/run-ID when the store is a local folder, else under $TMPDIR. */
-static char *workdir_path(const aeh_store *store, int64_t id) {
+/* STORE/tmp/run-ID when the store is a local folder, else under $TMPDIR:
+ * written to `buf` like snprintf. */
+static int workdir_into(char *buf, size_t size, const aeh_store *store,
+                        int64_t id) {
   const char *location = aeh_store_location(store);
   struct stat st;
-  char *path = NULL;
-  if (location != NULL && stat(location, &st) == 0 && S_ISDIR(st.st_mode)) {
-    if (asprintf(&path, "%s/tmp/run-%lld", location, (long long)id) < 0)
-      path = NULL;
-  } else {
-    const char *tmp = getenv("TMPDIR");
-    if (asprintf(&path, "%s/aeromancy-run-%ld-%lld",
-                 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp", (long)getpid(),
-                 (long long)id) < 0)
-      path = NULL;
-  }
+  if (location != NULL && stat(location, &st) == 0 && S_ISDIR(st.st_mode))
+    return snprintf(buf, size, "%s/tmp/run-%lld", location, (long long)id);
+  const char *tmp = getenv("TMPDIR");
+  return snprintf(buf, size, "%s/aeromancy-run-%ld-%lld",
+                  tmp != NULL && tmp[0] == '/' ? tmp : "/tmp", (long)getpid(),
+                  (long long)id);
+}
+
+/* "[job_type output]", for log lines, written to `buf` like snprintf. */
+static int label_into(char *buf, size_t size, const aeh_action *action) {
+  return snprintf(buf, size, "[%s %s]", action->job_type,
+                  action->output_count > 0 ? action->outputs[0] : "");
+}
+
+static char *workdir_path(const aeh_store *store, int64_t id) {
+  int n = workdir_into(NULL, 0, store, id);
+  char *path = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (path != NULL)
+    workdir_into(path, (size_t)n + 1, store, id);
   return path;
 }
 
 static char *make_label(const aeh_action *action) {
-  char *label = NULL;
-  if (asprintf(&label, "[%s %s]", action->job_type,
-               action->output_count > 0 ? action->outputs[0] : "") < 0)
-    label = NULL;
+  int n = label_into(NULL, 0, action);
+  char *label = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (label != NULL)
+    label_into(label, (size_t)n + 1, action);
   return label;
 }
 
@@ -366,9 +376,40 @@ void aeh_run_state_write(const aeh_run *run, void *buf) {
            run->input_count * sizeof *run->inputs);
 }
 
+/* The run, its inputs, label and scratch folder path in `storage` (when
+ * they fit), so that adopting one allocates nothing. */
+static aeh_run *adopt_in(void *storage, size_t storage_size,
+                         const aeh_store *store, const aeh_action *action,
+                         int64_t id, size_t input_count) {
+  size_t head = (sizeof(aeh_run) + 15) & ~(size_t)15;
+  size_t inputs = input_count * sizeof(aeh_fixed_input);
+  if (storage == NULL || storage_size < head + inputs + 64)
+    return NULL;
+  char *at = storage;
+  aeh_run *run = (aeh_run *)(void *)at;
+  memset(run, 0, sizeof *run);
+  run->inputs = input_count > 0 ? (aeh_fixed_input *)(void *)(at + head) : NULL;
+  /* Packed, so that the few bytes written span as few pages as can be. */
+  char *label = at + head + inputs;
+  size_t room = storage_size - head - inputs;
+  int label_len = label_into(label, room, action);
+  if (label_len < 0 || (size_t)label_len + 1 >= room)
+    return NULL;
+  char *workdir = label + label_len + 1;
+  room -= (size_t)label_len + 1;
+  int workdir_len = workdir_into(workdir, room, store, id);
+  if (workdir_len < 0 || (size_t)workdir_len >= room)
+    return NULL;
+  run->label = label;
+  run->workdir = workdir;
+  run->in_storage = true;
+  return run;
+}
+
 aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
                           const aeh_action *action, const void *state,
-                          size_t size, aeh_run **out, aero_error *err) {
+                          size_t size, void *storage, size_t storage_size,
+                          aeh_run **out, aero_error *err) {
   run_state head;
   if (size < sizeof head)
     return aeh_error_set(err, AERO_E_INVALID, "run state: truncated");
@@ -376,22 +417,25 @@ aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
   if (head.input_count > (size - sizeof head) / sizeof(aeh_fixed_input) ||
       size != sizeof head + head.input_count * sizeof(aeh_fixed_input))
     return aeh_error_set(err, AERO_E_INVALID, "run state: bad size");
-  aeh_run *run = calloc(1, sizeof *run);
-  if (run == NULL)
-    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  aeh_run *run = adopt_in(storage, storage_size, store, action, head.id,
+                          (size_t)head.input_count);
+  if (run == NULL) {
+    run = calloc(1, sizeof *run);
+    if (run == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    run->label = make_label(action);
+    run->workdir = workdir_path(store, head.id);
+    if (head.input_count > 0)
+      run->inputs = malloc(head.input_count * sizeof *run->inputs);
+  }
   run->tracker.run = run;
   run->store = store;
   run->session = session;
   run->action = action;
   run->id = head.id;
-  run->label = make_label(action);
-  run->workdir = workdir_path(store, run->id);
-  if (head.input_count > 0) {
-    run->inputs = malloc(head.input_count * sizeof *run->inputs);
-    if (run->inputs != NULL)
-      memcpy(run->inputs, (const char *)state + sizeof head,
-             head.input_count * sizeof *run->inputs);
-  }
+  if (head.input_count > 0 && run->inputs != NULL)
+    memcpy(run->inputs, (const char *)state + sizeof head,
+           head.input_count * sizeof *run->inputs);
   run->input_count = head.input_count;
   if (run->label == NULL || run->workdir == NULL ||
       (head.input_count > 0 && run->inputs == NULL)) {
@@ -419,9 +463,11 @@ void aeh_run_release(aeh_run *run) {
   for (size_t i = 0; i < run->owned_count; i++)
     free(run->owned[i]);
   free(run->owned);
+  free(run->bail_reason);
+  if (run->in_storage)
+    return;
   free(run->inputs);
   free(run->workdir);
-  free(run->bail_reason);
   free(run->label);
   free(run);
 }

@@ -97,11 +97,14 @@ void aeh_run_free(aeh_run *run);
  * the graph at the same addresses from before the fork. */
 size_t aeh_run_state_size(const aeh_run *run);
 void aeh_run_state_write(const aeh_run *run, void *buf);
-/* Rebuilds the run from aeh_run_state_write's bytes, for `action`. The
- * caller owns *out (aeh_run_release). */
+/* Rebuilds the run from aeh_run_state_write's bytes, for `action`, in
+ * `storage` when it fits there (no allocation: the fork server writes as
+ * little as it can between forks), else on the heap. `storage` may be
+ * NULL, and must outlive the run. The caller owns *out (aeh_run_release). */
 aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
                           const aeh_action *action, const void *state,
-                          size_t size, aeh_run **out, aero_error *err);
+                          size_t size, void *storage, size_t storage_size,
+                          aeh_run **out, aero_error *err);
 /* Frees a run's memory only, leaving its scratch folder to the process that
  * runs the action. */
 void aeh_run_release(aeh_run *run);

@@ -36,6 +36,8 @@ struct aeh_run {
   bool ended;    /* run_end recorded: tracker calls now fail */
   bool bailed;
   char *bail_reason; /* as given to aero_bailout; NULL for none */
+  bool in_storage; /* run, inputs, label and workdir live in the caller's
+                      storage (aeh_run_adopt): not freed */
   void **owned; /* strings handed to the action, freed with the run */
   size_t owned_count;
   size_t owned_cap;

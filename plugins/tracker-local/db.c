@@ -327,7 +327,10 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
   status = tl_exec(store, "PRAGMA journal_mode = WAL", err);
   if (status == AERO_OK)
     status = tl_exec(
-        store, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
+        store,
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+        "PRAGMA wal_autocheckpoint = 256",
+        err);
   if (status == AERO_OK)
     status = ensure_schema(store, err);
   if (status != AERO_OK)
