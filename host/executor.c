@@ -408,8 +408,9 @@ static void register_child_on_exit(void) {
 }
 
 /* What an action's process does first: its own process group, default
- * signal dispositions, nothing of the host's event loop. */
-static void child_prepare(exec *ex) {
+ * signal dispositions, nothing of the host's event loop (whose pipe ends
+ * are `sig_r` and `sig_w`, or -1 when the fork server closed them). */
+static void child_prepare(const exec *ex, int sig_r, int sig_w) {
   setpgid(0, 0);
   /* sigaction and sigprocmask, not signal(): the host already called
    * these, so the child does not pay for resolving new symbols. */
@@ -420,20 +421,23 @@ static void child_prepare(exec *ex) {
   for (size_t i = 0; i < ex->reset_count; i++)
     sigaction(ex->reset[i], &dfl, NULL);
   sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
-  /* Nothing of the host's event loop belongs in the action's process. */
-  if (ex->sig_r >= 0) {
-    close(ex->sig_r);
-    close(ex->sig_w);
+  if (sig_r >= 0) {
+    close(sig_r);
+    close(sig_w);
   }
-  aeh_store_after_fork(ex->store);
 }
 
-/* Runs the action of slot `s` and leaves with how it ended. */
-static _Noreturn void child_run(exec *ex, slot *s, int relay_w, int out_w,
+/* Runs the action at position `pos` with `run` and leaves with how it
+ * ended. `own` is its slot when this process was forked by the host,
+ * whose other actions' pipes it must not keep; NULL when forked by the
+ * server, which holds none. Writes nothing of the executor's state: the
+ * process shares those pages with its parent, and a write would copy. */
+static _Noreturn void child_run(exec *ex, size_t pos, aeh_run *run,
+                                const slot *own, int relay_w, int out_w,
                                 int err_w) {
-  for (size_t i = 0; i < ex->slot_count; i++) {
+  for (size_t i = 0; own != NULL && i < ex->slot_count; i++) {
     slot *other = &ex->slots[i];
-    if (!other->busy || other == s)
+    if (!other->busy || other == own)
       continue;
     close(other->relay.fd);
     aeh_linebuf_close(&other->out);
@@ -449,7 +453,7 @@ static _Noreturn void child_run(exec *ex, slot *s, int relay_w, int out_w,
   aeh_store_relay_to(ex->store, relay_w);
 
   aero_error err = AEH_ERROR_INIT;
-  aero_status status = call_action(ex->nodes[s->pos].action, s->run, &err);
+  aero_status status = call_action(ex->nodes[pos].action, run, &err);
   fflush(NULL); /* _exit skips stdio: keep what the action printed */
   /* A host that is gone cannot read it: nothing to do about a failure. */
   (void)aeh_relay_send_returned(relay_w, status,
@@ -468,8 +472,8 @@ static _Noreturn void child_main(exec *ex, slot *s, const int relay_pair[2],
     close(out_pipe[0]);
     close(err_pipe[0]);
   }
-  child_prepare(ex);
-  child_run(ex, s, relay_pair[1], out_pipe[1], err_pipe[1]);
+  child_prepare(ex, ex->sig_r, ex->sig_w);
+  child_run(ex, s->pos, s->run, s, relay_pair[1], out_pipe[1], err_pipe[1]);
 }
 
 /* What the fork server's child runs (see fork_server.h): the same as a
@@ -479,14 +483,8 @@ static void server_child(void *ctx, size_t pos, aeh_run *run, int relay_w,
   exec *ex = ctx;
   /* The server closed the host's signal pipe: its numbers may name other
    * descriptors now. */
-  ex->sig_r = -1;
-  ex->sig_w = -1;
-  slot *s = &ex->slots[0];
-  s->busy = true;
-  s->pos = pos;
-  s->run = run;
-  child_prepare(ex);
-  child_run(ex, s, relay_w, out_w, err_w);
+  child_prepare(ex, -1, -1);
+  child_run(ex, pos, run, NULL, relay_w, out_w, err_w);
 }
 
 static const aeh_action *server_action(void *ctx, size_t pos) {

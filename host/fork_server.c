@@ -121,7 +121,7 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
   /* On the stack, not the heap: every page the server writes between
    * forks costs it a copy-on-write fault, since each fork shares them all
    * again. The child keeps this frame (it never returns from here). */
-  char small[4096], storage[8192];
+  char small[1536], storage[3072];
   char *state = req->size <= sizeof small ? small : malloc(req->size);
   if (state == NULL || aeh_read_all(fd, state, req->size) != 1)
     _exit(1); /* the stream is out of step: nothing sensible follows */

@@ -27,7 +27,6 @@ struct aeh_store {
   char *location;                /* absolute, as handed to the backend */
   void *handle;                  /* this process's handle, or NULL */
   pid_t owner;                   /* the process `handle` belongs to */
-  void *relay;                   /* an action's process: calls go to the host */
 };
 
 /* The multiarch library folder Debian installs into, relative to the
@@ -347,21 +346,31 @@ void aeh_store_after_fork(aeh_store *store) {
     raise(SIGKILL); /* the host died before prctl took effect */
 }
 
+/* This process's relay (an action's process), or NULL. Kept here rather
+ * than in the store, which the action's process leaves unwritten: it
+ * shares that page with its parent, and a write would copy it. */
+static void *process_relay;
+
 void aeh_store_relay_to(aeh_store *store, int fd) {
   if (store == NULL)
     return;
-  if (store->owner != getpid())
-    aeh_store_after_fork(store);
-  store->relay = aeh_relay_client(fd);
+  /* The inherited handle is never used (every call goes over fd), so it
+   * need not be forgotten as aeh_store_after_fork does; only the tie to
+   * the parent is needed. */
+  pid_t parent = store->owner;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (parent != 0 && getppid() != parent)
+    raise(SIGKILL); /* the parent died before prctl took effect */
+  process_relay = aeh_relay_client(fd);
 }
 
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
-  return store->relay != NULL ? aeh_relay_backend() : store->vt;
+  return process_relay != NULL ? aeh_relay_backend() : store->vt;
 }
 
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
-  if (store->relay != NULL) {
-    *handle = store->relay;
+  if (process_relay != NULL) {
+    *handle = process_relay;
     return AERO_OK;
   }
   pid_t self = getpid();

@@ -44,9 +44,9 @@ const char *aeh_store_location(const aeh_store *store);
  * life to its parent's. */
 void aeh_store_after_fork(aeh_store *store);
 
-/* In an action's process: aeh_store_after_fork (unless done already),
- * then every backend call goes over `fd` to the host, which makes it
- * (relay.h). */
+/* In an action's process, forked from the store's owner: ties the process
+ * to its parent (PR_SET_PDEATHSIG), and from then on every backend call
+ * goes over `fd` to the host, which makes it (relay.h). */
 void aeh_store_relay_to(aeh_store *store, int fd);
 
 /* What every run of one aerohost invocation shares. Borrowed by the runs. */
