@@ -2,13 +2,14 @@
  * forked child by default, scheduled by one poll() loop.
  *
  * The host process records every run (aeh_run_begin before the fork,
- * aeh_run_end after the child is reaped); the child only runs the action
- * and reports "returned, with this status and message" over its own status
- * pipe. An exit without that report is an exit() in plugin code; a signal
- * is a crash; a passed deadline is a timeout. The loop waits on a self-pipe
- * written by the SIGCHLD / SIGINT / SIGTERM handlers and, with -j > 1, on
- * the children's stdout and stderr pipes, with a poll timeout for the
- * nearest deadline: no sleeping, no busy polling. */
+ * aeh_run_end once the child is done) and serves the child's tracker calls
+ * over its relay (relay.h); the child runs the action and reports
+ * "returned, with this status and message" on the same stream. An exit
+ * without that report is an exit() in plugin code; a signal is a crash; a
+ * passed deadline is a timeout. The loop waits on a self-pipe written by
+ * the SIGCHLD / SIGINT / SIGTERM handlers, the fork server's socket, the
+ * relays and, with -j > 1, the children's stdout and stderr pipes, with a
+ * poll timeout for the nearest deadline: no sleeping, no busy polling. */
 #include "executor.h"
 #include "fork_server.h"
 

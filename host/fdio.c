@@ -1,12 +1,15 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-int aeh_write_all(int fd, const void *data, size_t size) {
+/* Writes all of `data`, with send() and no SIGPIPE on a socket. */
+static int put_all(int fd, const void *data, size_t size, bool socket) {
   const char *p = data;
   while (size > 0) {
-    ssize_t w = write(fd, p, size);
+    ssize_t w = socket ? send(fd, p, size, MSG_NOSIGNAL) : write(fd, p, size);
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0)
@@ -15,6 +18,14 @@ int aeh_write_all(int fd, const void *data, size_t size) {
     size -= (size_t)w;
   }
   return 0;
+}
+
+int aeh_write_all(int fd, const void *data, size_t size) {
+  return put_all(fd, data, size, false);
+}
+
+int aeh_send_all(int fd, const void *data, size_t size) {
+  return put_all(fd, data, size, true);
 }
 
 int aeh_read_all(int fd, void *data, size_t size) {

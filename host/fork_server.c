@@ -24,7 +24,7 @@ enum { MSG_STARTED = 1, MSG_EXITED = 2 };
  * as SCM_RIGHTS with it. */
 typedef struct request {
   uint32_t magic;
-  uint32_t fd_mask; /* which of status, out, err were sent, in that order */
+  uint32_t fd_mask; /* which of relay, out, err were sent, in that order */
   uint64_t pos;
   uint64_t size;
 } request;
@@ -268,7 +268,7 @@ static bool read_message(aeh_fork_server *fs, message *m) {
 }
 
 int aeh_fork_server_spawn(aeh_fork_server *fs, size_t pos, const aeh_run *run,
-                          int status_w, int out_w, int err_w, pid_t *pid) {
+                          int relay_w, int out_w, int err_w, pid_t *pid) {
   if (fs->lost)
     return EPIPE;
   size_t size = aeh_run_state_size(run);
@@ -279,7 +279,7 @@ int aeh_fork_server_spawn(aeh_fork_server *fs, size_t pos, const aeh_run *run,
   int sent[MAX_FDS];
   uint32_t mask = 0;
   size_t n = 0;
-  const int fds[MAX_FDS] = {status_w, out_w, err_w};
+  const int fds[MAX_FDS] = {relay_w, out_w, err_w};
   for (size_t i = 0; i < MAX_FDS; i++) {
     if (fds[i] >= 0) {
       sent[n++] = fds[i];

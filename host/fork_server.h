@@ -1,9 +1,11 @@
-/* The fork server: a process forked once, before the first action, that
- * forks every action's process on the host's behalf.
+/* The fork server: a process forked once, when a run starts and before the
+ * store is opened, that forks every action's process on the host's behalf.
  *
  * Why: fork() write-protects every private page of the forking process, so
  * the host would pay a page fault for each page it writes after each fork,
- * and the host writes many (it records every run in SQLite). On a VM where
+ * and the host writes many (it records every run in SQLite). Forked before
+ * the store is opened, the server (and every action's process) carries no
+ * SQLite state, and the host's writes to it are its own. On a VM where
  * a fault costs tens of microseconds that was most of an isolated action's
  * overhead. The fork server writes almost nothing between forks; the host
  * never forks again after starting it.
@@ -28,10 +30,11 @@
 
 typedef struct aeh_fork_server aeh_fork_server;
 
-/* What the server's child runs: never returns. `status_w`, `out_w` and
- * `err_w` are the write ends of the host's pipes (-1 when not captured). */
+/* What the server's child runs: never returns. `relay_w` is the action's
+ * end of its relay (relay.h); `out_w` and `err_w` the write ends of the
+ * host's output pipes (-1 when not captured). */
 typedef void (*aeh_fork_server_child_fn)(void *ctx, size_t pos, aeh_run *run,
-                                         int status_w, int out_w, int err_w);
+                                         int relay_w, int out_w, int err_w);
 
 /* Maps a position to its action, in the server's copy of the host. */
 typedef const aeh_action *(*aeh_fork_server_action_fn)(void *ctx, size_t pos);
@@ -47,7 +50,7 @@ int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
 /* Starts the action at `pos` with `run` in a new process (its own process
  * group) and writes its pid. Returns 0, or an errno value. */
 int aeh_fork_server_spawn(aeh_fork_server *server, size_t pos,
-                          const aeh_run *run, int status_w, int out_w,
+                          const aeh_run *run, int relay_w, int out_w,
                           int err_w, pid_t *pid);
 
 /* Readable when an exit is waiting. */

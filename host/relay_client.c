@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdio.h"
 #include "relay_wire.h"
 
 typedef struct relay_client {
@@ -24,33 +25,6 @@ static relay_client the_client = {.fd = -1};
 void *aeh_relay_client(int fd) {
   the_client.fd = fd;
   return &the_client;
-}
-
-static int send_all(int fd, const char *p, size_t size) {
-  while (size > 0) {
-    ssize_t w = send(fd, p, size, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    p += w;
-    size -= (size_t)w;
-  }
-  return 0;
-}
-
-static int recv_all(int fd, void *data, size_t size) {
-  char *p = data;
-  while (size > 0) {
-    ssize_t r = recv(fd, p, size, 0);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      return -1;
-    p += r;
-    size -= (size_t)r;
-  }
-  return 0;
 }
 
 static aero_status lost(aero_error *err, const char *what) {
@@ -79,15 +53,15 @@ static aero_status call(relay_client *c, const char *what, char **body,
                          what);
   errno = 0;
   uint32_t size = 0;
-  if (send_all(c->fd, c->out.data, c->out.len) != 0 ||
-      recv_all(c->fd, &size, sizeof size) != 0)
+  if (aeh_send_all(c->fd, c->out.data, c->out.len) != 0 ||
+      aeh_read_all(c->fd, &size, sizeof size) != 1)
     return lost(err, what);
   if (size > AEH_RELAY_FRAME_MAX)
     return aeh_error_set(err, AERO_E_STORE, "%s: malformed reply", what);
   char *data = malloc(size > 0 ? size : 1);
   if (data == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  if (recv_all(c->fd, data, size) != 0) {
+  if (aeh_read_all(c->fd, data, size) != 1) {
     free(data);
     return lost(err, what);
   }
@@ -114,7 +88,7 @@ static aero_status post(relay_client *c, const char *what, aero_error *err) {
                          "%s: the request is too large or memory ran out",
                          what);
   errno = 0;
-  if (send_all(c->fd, c->out.data, c->out.len) != 0)
+  if (aeh_send_all(c->fd, c->out.data, c->out.len) != 0)
     return lost(err, what);
   return AERO_OK;
 }
@@ -286,7 +260,7 @@ int aeh_relay_send_returned(int fd, aero_status code, const char *message) {
   aeh_wire_u32(&w, AEH_RELAY_RETURNED);
   aeh_wire_i64(&w, code);
   aeh_wire_str(&w, message);
-  int rc = aeh_wire_finish(&w) ? send_all(fd, w.data, w.len) : -1;
+  int rc = aeh_wire_finish(&w) ? aeh_send_all(fd, w.data, w.len) : -1;
   aeh_wire_free(&w);
   return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "console.h"
 #include "error.h"
+#include "fdio.h"
 #include "relay_wire.h"
 #include "store.h"
 
@@ -94,19 +95,8 @@ static bool add_row(aeh_relay_conn *c, const char *key, double value,
 /* The reply is written whole: the process waits for it, reading. A process
  * that died meanwhile just loses it. */
 static void send_reply(aeh_relay_conn *c, aeh_wire *w) {
-  if (!aeh_wire_finish(w))
-    return;
-  const char *p = w->data;
-  size_t left = w->len;
-  while (left > 0) {
-    ssize_t n = send(c->fd, p, left, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    p += n;
-    left -= (size_t)n;
-  }
+  if (aeh_wire_finish(w))
+    (void)aeh_send_all(c->fd, w->data, w->len);
 }
 
 /* Starts a reply with the call's outcome. */

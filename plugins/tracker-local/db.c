@@ -333,6 +333,28 @@ static void give_sqlite_a_page_cache(void) {
     munmap(block, size); /* SQLite already initialised: keep its default */
 }
 
+/* Switches the store to WAL (a no-op once it is). On a new store opened
+ * by several hosts at once the switch needs an exclusive lock, and SQLite
+ * answers a second connection upgrading its lock SQLITE_BUSY at once,
+ * without its busy handler (waiting could deadlock): retried here, within
+ * the same timeout. */
+static aero_status set_wal_mode(tl_store *store, aero_error *err) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (int attempt = 0;; attempt++) {
+    int rc = sqlite3_exec(store->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+                          NULL);
+    if (rc == SQLITE_OK)
+      return AERO_OK;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double waited_ms = (double)(now.tv_sec - start.tv_sec) * 1e3 +
+                       (double)(now.tv_nsec - start.tv_nsec) / 1e6;
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS)
+      return tl_db_fail(store, rc, "PRAGMA journal_mode = WAL", err);
+    sqlite3_sleep(attempt < 10 ? 1 : 10);
+  }
+}
+
 aero_status tl_db_open(tl_store *store, aero_error *err) {
   give_sqlite_a_page_cache();
   sqlite3 *db = NULL;
@@ -354,7 +376,7 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
    * grows past wal_autocheckpoint as usual. */
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* The first statement reads the file header: a corrupt file fails here. */
-  status = tl_exec(store, "PRAGMA journal_mode = WAL", err);
+  status = set_wal_mode(store, err);
   if (status == AERO_OK)
     status = tl_exec(
         store,

@@ -149,9 +149,57 @@ static void test_hosts_and_children_share_one_store(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* Hosts started at the same moment on a store that does not exist yet:
+ * every one opens it (the first switch to WAL races; the losers are told
+ * SQLITE_BUSY at once and must retry, not fail). */
+enum { ROUNDS = 15, OPENERS = 8 };
+
+static void test_hosts_open_a_new_store_at_once(void **state) {
+  (void)state;
+  for (int round = 0; round < ROUNDS; round++) {
+    char dir[] = "/tmp/aero-open-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char store[64];
+    snprintf(store, sizeof store, "%s/store", dir);
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    pid_t pids[OPENERS];
+    for (int i = 0; i < OPENERS; i++) {
+      pids[i] = fork();
+      assert_true(pids[i] >= 0);
+      if (pids[i] == 0) {
+        close(gate[1]);
+        char byte;
+        (void)!read(gate[0], &byte, 1); /* end of file: all go at once */
+        aeh_store *s = NULL;
+        aero_error err = AEH_ERROR_INIT;
+        if (aeh_store_open(NULL, store, &s, &err) != AERO_OK) {
+          fprintf(stderr, "opener %d: %s\n", i, err.message);
+          _exit(1);
+        }
+        aeh_store_close(s);
+        _exit(0);
+      }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (int i = 0; i < OPENERS; i++) {
+      int status = 0;
+      assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+      assert_true(WIFEXITED(status));
+      assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(sql_int(store, "PRAGMA user_version"), 1);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hosts_and_children_share_one_store),
+      cmocka_unit_test(test_hosts_open_a_new_store_at_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
