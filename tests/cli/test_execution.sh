@@ -60,6 +60,10 @@ assert_eq "$(col train signal)" 11
 assert_eq "$(col train message)" "crashed with SIGSEGV"
 assert_eq "$(sql "SELECT count(*) FROM artifact_versions WHERE name = 'model'")" 0
 assert_contains "$err" "[2/4] Failed [train] model: crashed with SIGSEGV"
+# Sent to aerohost before the crash, so recorded with the crashed run.
+train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
+assert_eq "$(sql "SELECT key || '=' || value || '@' || step FROM metrics WHERE run_id = $train")" "last_loss=0.5@7"
+assert_eq "$(sql "SELECT level || ':' || message FROM run_logs WHERE run_id = $train")" "warn:about to crash"
 
 case_ "abort: crashed with SIGABRT"
 go "$P" -- --misbehave side --how abort

@@ -120,6 +120,9 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
   if (strcmp(how, "fail") == 0)
     return aero_fail(err, AERO_E_ACTION, "training diverged: loss is NaN");
   if (strcmp(how, "segv") == 0) {
+    /* What it logged just before crashing must still be recorded. */
+    aero_log_metric(tracker, "last_loss", 0.5, 7, err);
+    aero_logf(tracker, AERO_LOG_WARN, "about to crash");
     volatile uintptr_t address = 8;
     *(volatile int *)address = 1;
   }

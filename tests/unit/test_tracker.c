@@ -246,6 +246,55 @@ static void test_inputs_fixed_at_start(void **state) {
   aeh_run_free(train);
 }
 
+/* The fork server hands a run over as bytes and rebuilds it in caller
+ * storage (no allocation) or, when that is too small, on the heap: either
+ * way the rebuilt run resolves the same fixed input. */
+static void test_run_handed_over_as_bytes(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "first\n");
+  aeh_run *train = begin(f, "train"); /* fixes raw:v0 */
+  produce(f, "ingest", "raw", "second\n");
+  size_t size = aeh_run_state_size(train);
+  char *bytes = malloc(size);
+  assert_non_null(bytes);
+  aeh_run_state_write(train, bytes);
+  static char storage[4096];
+  char tiny[64];
+  void *storages[] = {storage, tiny, NULL};
+  size_t sizes[] = {sizeof storage, sizeof tiny, 0};
+  for (size_t k = 0; k < 3; k++) {
+    aeh_run *copy = NULL;
+    aero_error err = AEH_ERROR_INIT;
+    assert_int_equal(aeh_run_adopt(f->store, &f->session,
+                                   action_named(f, "train"), bytes, size,
+                                   storages[k], sizes[k], &copy, &err),
+                     AERO_OK);
+    assert_int_equal(aeh_run_id(copy), aeh_run_id(train));
+    if (k == 0) /* it fits: built inside the storage */
+      assert_ptr_equal(copy, (void *)storage);
+    else
+      assert_true((char *)copy < tiny || (char *)copy >= tiny + sizeof tiny);
+    aero_input in = {.struct_size = sizeof in};
+    assert_int_equal(
+        aeh_tracker_declare_input(aeh_run_tracker(copy), "raw", &in, &err),
+        AERO_OK);
+    assert_string_equal(in.artifact, "proj/raw:v0");
+    assert_string_equal(read_file(in.paths[0]), "first\n");
+    aeh_run_release(copy);
+  }
+  /* A truncated state is refused, not read past. */
+  aeh_run *copy = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_run_adopt(f->store, &f->session,
+                                 action_named(f, "train"), bytes, size - 1,
+                                 storage, sizeof storage, &copy, &err),
+                   AERO_E_INVALID);
+  assert_null(copy);
+  free(bytes);
+  end(train, AERO_RUN_OK);
+  aeh_run_free(train);
+}
+
 static void test_missing_input_fails_and_is_recorded(void **state) {
   fixture *f = *state;
   aeh_run *run = NULL;
@@ -744,6 +793,7 @@ int main(void) {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
       CASE(test_inputs_flow_from_parent_outputs),
       CASE(test_inputs_fixed_at_start),
+      CASE(test_run_handed_over_as_bytes),
       CASE(test_missing_input_fails_and_is_recorded),
       CASE(test_override_pins_input),
       CASE(test_check_overrides),
