@@ -11,14 +11,15 @@
 
 static const char usage[] =
     "usage: aeromancy go [options] [-- project flags]\n"
-    "       aeromancy image [--rebuild] [--extra-debian-package PKG]...\n"
+    "       aeromancy image [--rebuild] [--prune] [--extra-debian-package PKG]...\n"
     "       aeromancy --help | --version\n"
     "\n"
     "go: builds the project's plugin in the aeromancy host image and runs it\n"
     "with aerohost in a container (production: a clean git tree on a\n"
     "feature branch, every run tracked with its commit and image).\n"
     "image: builds the host image for the current recipe when it is missing\n"
-    "(or again with --rebuild) and prints its id.\n"
+    "(or again with --rebuild) and prints its id; --prune removes the host\n"
+    "images of older recipes.\n"
     "\n"
     "Runner options:\n"
     "  --dev                      no git checks, no container: build the\n"
@@ -38,6 +39,8 @@ static const char usage[] =
     "  --project DIR              the project (default: the git work tree\n"
     "                             of the current folder)\n"
     "  --rebuild                  (image) build every layer again\n"
+    "  --prune                    (image) remove the host images of older\n"
+    "                             recipes (one a container uses is kept)\n"
     "\n"
     "Passed on to aerohost run: --only SUBSTRS, --tags A,B, -j/--jobs N,\n"
     "-k/--keep-going, --timeout SECONDS, --dry-run. Everything after -- goes\n"
@@ -75,6 +78,7 @@ static const opt options[] = {
     {"plugin", 0, VALUE, CMD_GO, 0},
     {"project", 0, VALUE, CMD_GO | CMD_IMAGE, 0},
     {"rebuild", 0, FLAG, CMD_IMAGE, 0},
+    {"prune", 0, FLAG, CMD_IMAGE, 0},
     {"only", 0, VALUE, CMD_GO, 1},
     {"tags", 0, VALUE, CMD_GO, 1},
     {"jobs", 'j', VALUE, CMD_GO, 1},
@@ -131,6 +135,8 @@ static int apply(aeh_go_options *o, const opt *op, const char *value,
     o->debug_shell = o->debug = true;
   } else if (strcmp(n, "rebuild") == 0) {
     o->rebuild = true;
+  } else if (strcmp(n, "prune") == 0) {
+    o->prune = true;
   } else if (strcmp(n, "extra-docker-run-args") == 0) {
     st = aeh_shell_words_split(value, &o->run_args, &err);
     if (st != AERO_OK)

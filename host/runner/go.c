@@ -946,6 +946,25 @@ int aeh_go(const aeh_go_options *o) {
   return o->dev ? dev(o) : production(o);
 }
 
+/* `image --prune`: the images of this repository but the current
+ * recipe's. One in use by a container is kept, and said so. */
+static aero_status prune_images(const aeh_project *p, const recipe *r,
+                                aero_error *err) {
+  size_t removed = 0;
+  aeh_strv refused = {0};
+  aero_status st =
+      aeh_image_prune(p->engine, p->image_repo, r->tag, &removed, &refused,
+                      err);
+  if (st == AERO_OK) {
+    say("removed %zu older host image%s of %s", removed,
+        removed == 1 ? "" : "s", p->image_repo);
+    for (size_t i = 0; i < refused.n; i++)
+      say("kept %s", refused.v[i]);
+  }
+  aeh_strv_free(&refused);
+  return st;
+}
+
 int aeh_go_image(const aeh_go_options *o) {
   int code = AEH_EXIT_BEFORE_RUN;
   aero_error err = AEH_ERROR_INIT;
@@ -961,6 +980,8 @@ int aeh_go_image(const aeh_go_options *o) {
     st = recipe_prepare(&p, o, &rec, &err);
   if (st == AERO_OK)
     st = ensure_image(&p, o, &rec, NULL, &id, &err);
+  if (st == AERO_OK && o->prune)
+    st = prune_images(&p, &rec, &err);
   if (st == AERO_OK) {
     say("host image %s", rec.tag);
     printf("%s\n", id);

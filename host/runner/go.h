@@ -30,6 +30,7 @@ typedef struct aeh_go_options {
   bool debug;              /* verbose: commands shown, --debug to aerohost */
   bool debug_shell;        /* a shell in the container instead of the run */
   bool rebuild;            /* `image --rebuild`: every layer again */
+  bool prune;              /* `image --prune`: remove older recipes' images */
   const char *project_dir; /* NULL: git top of the cwd, else the cwd */
   const char *plugin;      /* an already built plugin, or NULL */
   aeh_strv run_args;       /* --extra-docker-run-args, split */

@@ -218,6 +218,47 @@ aero_status aeh_image_inspect(const char *engine, const char *tag, char **id,
   return st;
 }
 
+aero_status aeh_image_prune(const char *engine, const char *repo,
+                            const char *keep, size_t *removed,
+                            aeh_strv *refused, aero_error *err) {
+  char *list[] = {(char *)engine, "image", "ls", "--format",
+                  "{{.Repository}}:{{.Tag}}", (char *)repo, NULL};
+  aeh_spawn_out r = {0};
+  aero_status st = aeh_spawn_capture(list, NULL, &r, err);
+  if (st != AERO_OK)
+    return st;
+  if (r.code != 0) {
+    char line[512];
+    st = aeh_error_set(err, AERO_E_IO,
+                       "the container engine '%s' cannot list the images of "
+                       "%s: %s",
+                       engine, repo, aeh_spawn_first_line(r.err, line,
+                                                          sizeof line));
+    aeh_spawn_out_free(&r);
+    return st;
+  }
+  *removed = 0;
+  for (char *save = NULL, *ref = strtok_r(r.out, "\r\n", &save);
+       ref != NULL && st == AERO_OK; ref = strtok_r(NULL, "\r\n", &save)) {
+    /* Untagged layers (<none>) belong to the engine's own pruning. */
+    if (strcmp(ref, keep) == 0 || strstr(ref, "<none>") != NULL)
+      continue;
+    char *rm[] = {(char *)engine, "image", "rm", ref, NULL};
+    aeh_spawn_out out = {0};
+    st = aeh_spawn_capture(rm, NULL, &out, err);
+    if (st == AERO_OK && out.code == 0) {
+      (*removed)++;
+    } else if (st == AERO_OK) {
+      char line[512];
+      st = aeh_strv_pushf(refused, "%s (%s)", ref,
+                          aeh_spawn_first_line(out.err, line, sizeof line));
+    }
+    aeh_spawn_out_free(&out);
+  }
+  aeh_spawn_out_free(&r);
+  return st;
+}
+
 /* The two commands of an image build: `tar ... -cf - FILES` and
  * `ENGINE build ... -`. Returns AERO_E_NOMEM when out of memory. */
 static aero_status build_commands(const aeh_image_spec *s, const char *packages,

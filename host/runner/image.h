@@ -41,6 +41,15 @@ void aeh_image_inspect_argv(const char *engine, const char *tag, char *argv[7]);
 aero_status aeh_image_inspect_result(const char *engine, const aeh_spawn_out *r,
                                      char **id, aero_error *err);
 
+/* Removes the images of repository `repo` other than `keep` (REPO:TAG):
+ * the hosts of older recipes, which every change to aeromancy or to the
+ * image's knobs leaves behind. Writes how many were removed, and appends
+ * to `refused` each one the engine would not remove (a container still
+ * uses it) with the engine's reason. */
+aero_status aeh_image_prune(const char *engine, const char *repo,
+                            const char *keep, size_t *removed,
+                            aeh_strv *refused, aero_error *err);
+
 /* What to build. */
 typedef struct aeh_image_spec {
   const char *engine;

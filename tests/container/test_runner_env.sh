@@ -127,4 +127,26 @@ assert_eq "$(containers_created_since "$t0")" 0 "containers created"
 assert_eq "$(sql "select group_concat(distinct mode) from runs where id > $last")" "dev"
 assert_eq "$(sql "select group_concat(distinct hostname) from runs where id > $last")" "$(hostname)"
 
+case_ "image --prune removes the host images of older recipes, and only those"
+# A copy of the project with its own image repository, so that pruning
+# touches nothing of aeromancy-host (built from the cache: same recipe).
+prune_proj="$AERO_TMP/probe-prune"
+cp -r "$proj" "$prune_proj"
+printf '\n[container]\nimage = aeromancy-prune-test\n' >>"$prune_proj/aeromancy.ini"
+run "$RUNNER" image --project "$prune_proj"
+assert_rc 0
+current=$(grep -o 'aeromancy-prune-test:[0-9a-f]\{12\}' <<<"$err" | head -n 1)
+[[ -n $current ]] || fail "the runner named no aeromancy-prune-test image: $err"
+docker tag "$current" aeromancy-prune-test:older-one
+docker tag "$current" aeromancy-prune-test:older-two
+docker tag "$current" aeromancy-prune-other:kept
+run "$RUNNER" image --prune --project "$prune_proj"
+assert_rc 0
+assert_contains "$err" "removed 2 older host images of aeromancy-prune-test"
+assert_eq "$(docker image ls --format '{{.Repository}}:{{.Tag}}' aeromancy-prune-test)" "$current"
+docker image inspect aeromancy-prune-other:kept >/dev/null 2>&1 ||
+  fail "--prune removed an image of another repository"
+assert_eq "$out" "$(docker image inspect --format '{{.Id}}' "$current")"
+docker image rm "$current" aeromancy-prune-other:kept >/dev/null 2>&1
+
 done_
