@@ -47,9 +47,12 @@ typedef enum aeh_relay_op {
 /* ------------------------------------------------------ action's side */
 
 /* The backend whose every call is relayed over `fd`, and its handle. One
- * per process: the action's. */
+ * per process: the action's. `store` is the action's (borrowed): an output
+ * whose files are large is stored from this process instead, so that
+ * hashing and copying them runs in parallel with other actions rather
+ * than in the host's loop. */
 const aero_backend_vtable *aeh_relay_backend(void);
-void *aeh_relay_client(int fd);
+void *aeh_relay_client(int fd, aeh_store *store);
 
 /* Sends the final report: the run callback returned `code` with
  * `message` (may be NULL). Returns 0, or -1 when the host is gone. */
@@ -61,6 +64,7 @@ int aeh_relay_send_returned(int fd, aero_status code, const char *message);
 typedef struct aeh_relay_conn {
   int fd;         /* the host's end; -1 once closed */
   int64_t run_id; /* the only run this process may record for */
+  size_t outputs; /* declare-output requests served */
   char label[256]; /* "[job_type output]", for messages */
   char *buf;      /* bytes of frames not yet whole */
   size_t len;

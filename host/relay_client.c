@@ -8,23 +8,50 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "fdio.h"
 #include "relay_wire.h"
+#include "store.h"
 
 typedef struct relay_client {
   int fd;
-  aeh_wire out; /* reused for every request */
+  aeh_store *store; /* the action's, for outputs stored from here */
+  aeh_wire out;     /* reused for every request */
 } relay_client;
 
 static relay_client the_client = {.fd = -1};
 
-void *aeh_relay_client(int fd) {
+void *aeh_relay_client(int fd, aeh_store *store) {
   the_client.fd = fd;
+  the_client.store = store;
   return &the_client;
+}
+
+/* Above this many bytes an output is hashed and stored from the action's
+ * own process: opening the store there (loading the backend, a SQLite
+ * connection) costs a few milliseconds, what hashing ~8 MiB does here, and
+ * then the work runs in parallel with other actions instead of holding
+ * up the host's loop. */
+#define LOCAL_OUTPUT_BYTES ((uint64_t)16 << 20)
+
+/* Whether the output is large: a folder counts as large (it is walked
+ * where it is stored), a path that cannot be read as small (the host
+ * then reports it like any other). */
+static bool large_output(const aero_output_desc *desc) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < desc->file_count; i++) {
+    struct stat st;
+    if (desc->files[i] == NULL || stat(desc->files[i], &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode))
+      return true;
+    total += (uint64_t)st.st_size;
+  }
+  return total >= LOCAL_OUTPUT_BYTES;
 }
 
 static aero_status lost(aero_error *err, const char *what) {
@@ -169,6 +196,14 @@ static aero_status relay_put_output(void *handle, int64_t run_id,
                                     const aero_output_desc *desc,
                                     aero_error *err) {
   relay_client *c = handle;
+  if (c->store != NULL && desc->files != NULL && large_output(desc)) {
+    const aero_backend_vtable *vt = NULL;
+    void *own = NULL;
+    aero_status status = aeh_store_direct(c->store, &vt, &own, err);
+    if (status != AERO_OK)
+      return status;
+    return vt->put_output(own, run_id, ref, desc, err);
+  }
   /* The host reads the files where this process would: relative paths
    * (and strip_prefix) mean the same there. */
   char cwd[PATH_MAX];

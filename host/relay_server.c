@@ -347,6 +347,7 @@ static bool serve_frame(aeh_relay_conn *c, aeh_store *store, const char *data,
       status = do_materialize(&r, vt, h, &results, &err);
       break;
     case AEH_RELAY_PUT_OUTPUT:
+      c->outputs++;
       status = do_put_output(c, &r, vt, h, &err);
       break;
     default:

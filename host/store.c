@@ -361,11 +361,29 @@ void aeh_store_relay_to(aeh_store *store, int fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (parent != 0 && getppid() != parent)
     raise(SIGKILL); /* the parent died before prctl took effect */
-  process_relay = aeh_relay_client(fd);
+  process_relay = aeh_relay_client(fd, store);
 }
 
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
   return process_relay != NULL ? aeh_relay_backend() : store->vt;
+}
+
+/* This process's own handle, opened now if the one it has belongs to the
+ * process it was forked from (which it never touches). */
+static aero_status own_handle(aeh_store *store, aero_error *err) {
+  pid_t self = getpid();
+  if (store->handle != NULL && store->owner == self)
+    return AERO_OK;
+  store->handle = NULL;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = store->location};
+  void *opened = NULL;
+  aero_status status = store->vt->open(&params, &opened, err);
+  if (status != AERO_OK)
+    return status;
+  store->handle = opened;
+  store->owner = self;
+  return AERO_OK;
 }
 
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
@@ -373,19 +391,32 @@ aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
     *handle = process_relay;
     return AERO_OK;
   }
-  pid_t self = getpid();
-  if (store->handle == NULL || store->owner != self) {
-    /* Forked without aeh_store_after_fork: same rule, never touch it. */
-    store->handle = NULL;
-    aero_backend_open_params params = {.struct_size = sizeof params,
-                                       .location = store->location};
-    void *opened = NULL;
-    aero_status status = store->vt->open(&params, &opened, err);
+  aero_status status = own_handle(store, err);
+  if (status == AERO_OK)
+    *handle = store->handle;
+  return status;
+}
+
+aero_status aeh_store_direct(aeh_store *store, const aero_backend_vtable **vt,
+                             void **handle, aero_error *err) {
+  if (store->plugin == NULL) {
+    aero_status status = aeh_plugin_load(
+        store->backend_path, AERO_PLUGIN_BACKEND, &store->plugin, err);
     if (status != AERO_OK)
       return status;
-    store->handle = opened;
-    store->owner = self;
+    store->vt = aeh_plugin_backend(store->plugin);
+    status = check_vtable(store->backend_path, store->vt, store->name, err);
+    if (status != AERO_OK) {
+      aeh_plugin_unload(store->plugin);
+      store->plugin = NULL;
+      store->vt = NULL;
+      return status;
+    }
   }
-  *handle = store->handle;
-  return AERO_OK;
+  aero_status status = own_handle(store, err);
+  if (status == AERO_OK) {
+    *vt = store->vt;
+    *handle = store->handle;
+  }
+  return status;
 }

@@ -16,4 +16,10 @@ const aero_backend_vtable *aeh_store_backend(const aeh_store *store);
  * opened on first use. Borrowed; valid until aeh_store_close. */
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err);
 
+/* This process's own backend and handle even where calls are relayed: the
+ * backend is loaded and the store opened here if they are not yet. For an
+ * action's process that stores a large output itself (relay_client.c). */
+aero_status aeh_store_direct(aeh_store *store, const aero_backend_vtable **vt,
+                             void **handle, aero_error *err);
+
 #endif /* AEH_STORE_H */

@@ -486,6 +486,7 @@ typedef struct relayed {
   int32_t code;
   char message[AERO_ERROR_MESSAGE_MAX];
   size_t unrecorded;
+  size_t outputs; /* declare-output requests the host served */
 } relayed;
 
 /* The real process model: the host records begin and end and serves the
@@ -516,7 +517,8 @@ static relayed run_relayed(fixture *f, aeh_run *run, child_fn fn) {
   }
   relayed out = {.returned = conn.returned,
                  .code = conn.code,
-                 .unrecorded = conn.unrecorded};
+                 .unrecorded = conn.unrecorded,
+                 .outputs = conn.outputs};
   snprintf(out.message, sizeof out.message, "%s", conn.message);
   aeh_relay_conn_close(&conn);
   assert_int_equal(waitpid(pid, &out.wstatus, 0), pid);
@@ -544,6 +546,7 @@ static void test_forked_child_tracks_through_the_relay(void **state) {
   assert_true(WIFEXITED(r.wstatus) && WEXITSTATUS(r.wstatus) == 0);
   assert_true(r.returned);
   assert_int_equal(r.code, AERO_OK);
+  assert_int_equal(r.outputs, 1); /* a small output: stored by the host */
   end(run, AERO_RUN_OK);
   aeh_run_free(run);
   assert_string_equal(
@@ -553,6 +556,39 @@ static void test_forked_child_tracks_through_the_relay(void **state) {
   /* The host's own handle still works after the child is gone. */
   produce(f, "ingest", "raw", "later\n");
   assert_string_equal(sql(f, "SELECT max(version) FROM versions"), "1");
+}
+
+/* Declares a 20 MiB file: stored from the child's own process, so that
+ * hashing it does not hold up the host's loop. */
+static aero_status child_declares_large(fixture *f, aeh_run *run,
+                                        aero_error *err) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/large.bin", f->dir);
+  return declare(run, "raw", path, err);
+}
+
+static void test_large_output_stored_by_the_action(void **state) {
+  fixture *f = *state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/large.bin", f->dir);
+  FILE *out = fopen(path, "wb");
+  assert_non_null(out);
+  static char block[1 << 20];
+  for (size_t i = 0; i < 20; i++) {
+    memset(block, (int)('a' + i), sizeof block);
+    assert_int_equal(fwrite(block, 1, sizeof block, out), sizeof block);
+  }
+  assert_int_equal(fclose(out), 0);
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_declares_large);
+  assert_int_equal(r.code, AERO_OK);
+  assert_int_equal(r.outputs, 0); /* not a request: done in the child */
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
+  assert_string_equal(
+      sql(f, "SELECT name || ':v' || version FROM artifact_versions"),
+      "raw:v0");
+  assert_string_equal(sql(f, "SELECT size FROM version_files"), "20971520");
 }
 
 /* Logs 300 metrics without waiting for the host, then dies. */
@@ -803,6 +839,7 @@ int main(void) {
       CASE(test_calls_outside_a_run),
       CASE(test_workdir_and_bailout),
       CASE(test_forked_child_tracks_through_the_relay),
+      CASE(test_large_output_stored_by_the_action),
       CASE(test_metrics_logged_before_a_crash_are_recorded),
       CASE(test_relay_refuses_another_run),
       CASE(test_relative_paths_follow_the_action),

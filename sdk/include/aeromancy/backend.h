@@ -7,11 +7,13 @@
  * rebuilding aerohost.
  *
  * Process model: the host opens the store once, in its own process, and
- * makes every call on that handle: the tracker calls of an action running
- * in a forked child are relayed to the host. Several aerohost processes may
- * still work on one store at once, so a backend must allow several
- * handles, in several processes, and never hand out the same version
- * twice.
+ * makes nearly every call on that handle: the tracker calls of an action
+ * running in a forked child are relayed to the host. The exception is
+ * put_output of a large output, which the action's process makes on a
+ * handle of its own (opened there, never inherited), so that hashing runs
+ * in parallel. Several aerohost processes may work on one store at once
+ * too, so a backend must allow several handles, in several processes, and
+ * never hand out the same version twice.
  *
  * Every callback returns AERO_OK or fills `err` and returns a negative
  * status. Strings handed to a callback are borrowed for the call.
