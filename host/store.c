@@ -267,7 +267,8 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
   return AERO_OK;
 }
 
-aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
+/* Loads the backend plugin unless it is loaded. */
+static aero_status load_backend(aeh_store *store, aero_error *err) {
   if (store->plugin != NULL)
     return AERO_OK;
   aero_status status = aeh_plugin_load(store->backend_path, AERO_PLUGIN_BACKEND,
@@ -276,18 +277,40 @@ aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
     return status;
   store->vt = aeh_plugin_backend(store->plugin);
   status = check_vtable(store->backend_path, store->vt, store->name, err);
-  if (status == AERO_OK) {
-    aero_backend_open_params params = {.struct_size = sizeof params,
-                                       .location = store->location};
-    status = store->vt->open(&params, &store->handle, err);
-  }
   if (status != AERO_OK) {
     aeh_plugin_unload(store->plugin);
     store->plugin = NULL;
     store->vt = NULL;
-    return status;
   }
-  store->owner = getpid();
+  return status;
+}
+
+/* This process's own handle, opened now if the one it has belongs to the
+ * process it was forked from (which it never touches). */
+static aero_status own_handle(aeh_store *store, aero_error *err) {
+  pid_t self = getpid();
+  if (store->handle != NULL && store->owner == self)
+    return AERO_OK;
+  store->handle = NULL;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = store->location};
+  void *opened = NULL;
+  aero_status status = store->vt->open(&params, &opened, err);
+  if (status != AERO_OK)
+    return status;
+  store->handle = opened;
+  store->owner = self;
+  return AERO_OK;
+}
+
+aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
+  if (store->handle != NULL && store->owner == getpid())
+    return AERO_OK;
+  aero_status status = load_backend(store, err);
+  if (status == AERO_OK)
+    status = own_handle(store, err);
+  if (status != AERO_OK)
+    return status;
   /* The folder exists now: its name without symbolic links. */
   char *resolved = realpath(store->location, NULL);
   if (resolved != NULL) {
@@ -330,6 +353,15 @@ const char *aeh_store_location(const aeh_store *store) {
   return store->location;
 }
 
+/* Nothing a forked process does can be recorded without its parent: it
+ * goes with the parent (also when the parent died before prctl took
+ * effect). `parent` 0: no parent to follow. */
+static void tie_to_parent(pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (parent != 0 && getppid() != parent)
+    raise(SIGKILL);
+}
+
 void aeh_store_after_fork(aeh_store *store) {
   if (store == NULL)
     return;
@@ -339,11 +371,7 @@ void aeh_store_after_fork(aeh_store *store) {
   store->handle = NULL;
   /* This process's own children check against it in turn. */
   store->owner = getpid();
-  /* Nothing this process does can be recorded without its parent: it
-   * goes with the parent. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (parent != 0 && getppid() != parent)
-    raise(SIGKILL); /* the host died before prctl took effect */
+  tie_to_parent(parent);
 }
 
 /* This process's relay (an action's process), or NULL. Kept here rather
@@ -357,33 +385,12 @@ void aeh_store_relay_to(aeh_store *store, int fd) {
   /* The inherited handle is never used (every call goes over fd), so it
    * need not be forgotten as aeh_store_after_fork does; only the tie to
    * the parent is needed. */
-  pid_t parent = store->owner;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (parent != 0 && getppid() != parent)
-    raise(SIGKILL); /* the parent died before prctl took effect */
+  tie_to_parent(store->owner);
   process_relay = aeh_relay_client(fd, store);
 }
 
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
   return process_relay != NULL ? aeh_relay_backend() : store->vt;
-}
-
-/* This process's own handle, opened now if the one it has belongs to the
- * process it was forked from (which it never touches). */
-static aero_status own_handle(aeh_store *store, aero_error *err) {
-  pid_t self = getpid();
-  if (store->handle != NULL && store->owner == self)
-    return AERO_OK;
-  store->handle = NULL;
-  aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = store->location};
-  void *opened = NULL;
-  aero_status status = store->vt->open(&params, &opened, err);
-  if (status != AERO_OK)
-    return status;
-  store->handle = opened;
-  store->owner = self;
-  return AERO_OK;
 }
 
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
@@ -399,21 +406,9 @@ aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
 
 aero_status aeh_store_direct(aeh_store *store, const aero_backend_vtable **vt,
                              void **handle, aero_error *err) {
-  if (store->plugin == NULL) {
-    aero_status status = aeh_plugin_load(
-        store->backend_path, AERO_PLUGIN_BACKEND, &store->plugin, err);
-    if (status != AERO_OK)
-      return status;
-    store->vt = aeh_plugin_backend(store->plugin);
-    status = check_vtable(store->backend_path, store->vt, store->name, err);
-    if (status != AERO_OK) {
-      aeh_plugin_unload(store->plugin);
-      store->plugin = NULL;
-      store->vt = NULL;
-      return status;
-    }
-  }
-  aero_status status = own_handle(store, err);
+  aero_status status = load_backend(store, err);
+  if (status == AERO_OK)
+    status = own_handle(store, err);
   if (status == AERO_OK) {
     *vt = store->vt;
     *handle = store->handle;
