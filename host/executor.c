@@ -107,7 +107,6 @@ typedef struct exec {
   size_t reset_count;
   bool infra;              /* the store failed: exit 2 */
   aeh_fork_server *server; /* forks the actions' processes; NULL: we do */
-  bool server_tried;       /* ensure_server ran: do not try again */
   size_t ok, failed, skipped;
 } exec;
 
@@ -493,12 +492,10 @@ static const aeh_action *server_action(void *ctx, size_t pos) {
   return pos < ex->n ? ex->nodes[pos].action : NULL;
 }
 
-/* Starts the fork server before any action's pipes are open. Should it not
- * start, this process forks the actions itself. */
-static void ensure_server(exec *ex) {
-  if (ex->server != NULL || ex->server_tried)
-    return;
-  ex->server_tried = true;
+/* Starts the fork server, once, before any action's pipes exist (the
+ * server must hold none of them, or the host would never see their end of
+ * file). Should it not start, this process forks the actions itself. */
+static void start_server(exec *ex) {
   fflush(NULL);
   const int keep_out[] = {ex->sig_r, ex->sig_w};
   int e =
@@ -579,9 +576,6 @@ static void start(exec *ex, size_t p) {
     return;
   }
 
-  /* Before this action's pipes exist: the server must hold none of them,
-   * or the host would never see their end of file. */
-  ensure_server(ex);
   slot *s = free_slot(ex);
   int relay_pair[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   const char *failed_call = NULL;
@@ -1075,7 +1069,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
   if (opts->isolate)
     register_child_on_exit();
   if (opts->isolate && any_selected(&ex))
-    ensure_server(&ex);
+    start_server(&ex);
   aero_error connect_err = AEH_ERROR_INIT;
   if (aeh_store_connect(store, &connect_err) != AERO_OK) {
     aeh_console_error("%s", connect_err.message);
