@@ -108,6 +108,16 @@ static aero_status call(relay_client *c, const char *what, char **body,
   return AERO_OK;
 }
 
+/* A call whose reply holds its status only. */
+static aero_status call_for_status(relay_client *c, const char *what,
+                                   aero_error *err) {
+  char *body;
+  aeh_wire_reader r;
+  aero_status status = call(c, what, &body, &r, err);
+  free(body);
+  return status;
+}
+
 /* Sends a request that gets no reply. */
 static aero_status post(relay_client *c, const char *what, aero_error *err) {
   if (!aeh_wire_finish(&c->out))
@@ -158,11 +168,7 @@ static aero_status relay_record_input(void *handle, int64_t run_id,
   aeh_wire *w = request(c, AEH_RELAY_RECORD_INPUT);
   aeh_wire_i64(w, run_id);
   aeh_wire_i64(w, version_id);
-  char *body;
-  aeh_wire_reader r;
-  aero_status status = call(c, "recording an input", &body, &r, err);
-  free(body);
-  return status;
+  return call_for_status(c, "recording an input", err);
 }
 
 static aero_status relay_materialize(void *handle, int64_t version_id,
@@ -229,11 +235,7 @@ static aero_status relay_put_output(void *handle, int64_t run_id,
     aeh_wire_str(w, desc->metadata[i].key);
     aeh_wire_value(w, &desc->metadata[i].value);
   }
-  char *body;
-  aeh_wire_reader r;
-  aero_status status = call(c, "declaring an output", &body, &r, err);
-  free(body);
-  return status;
+  return call_for_status(c, "declaring an output", err);
 }
 
 static aero_status relay_log_metrics(void *handle, int64_t run_id,
