@@ -1,9 +1,11 @@
 /* The relay: an action's store calls, carried from its process to the
  * host's.
  *
- * Only the host process touches the store. An action's process is handed
+ * The host process makes the store calls. An action's process is handed
  * one end of a socket pair; every backend call its tracker makes (resolve,
- * record_input, materialize, put_output) goes as one request frame, which
+ * record_input, materialize, put_output) goes as one request frame (but
+ * put_output of a large output, made in the action's process on a handle
+ * of its own: see aeh_relay_client), which
  * the host serves on its own handle from its event loop and answers with a
  * status, a message and the results. Metrics and log lines go one way: the
  * action does not wait, and the host records the metrics that arrived
