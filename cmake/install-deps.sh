@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs, with apt, whatever aeromancy needs that this Debian 12 machine
 # lacks. Usage: cmake/install-deps.sh [build|test]
-#   build (default): compiler, CMake, libffi, inih, SQLite, libcrypto
+#   build (default): compiler, CMake, libffi, inih, SQLite, libcrypto,
+#                    libpq and libcurl (the team store backend)
 #   test:            the above plus cmocka, Docker, debootstrap, make/ninja,
-#                    hyperfine (what the tests and benchmarks drive)
+#                    hyperfine, PostgreSQL 15 and Node.js with npm (the team
+#                    store tests start a PostgreSQL server and s3rver)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
-      libsqlite3-dev libssl-dev sqlite3)
+      libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev)
 if [[ ${1:-build} == test ]]; then
   want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
-         binutils file python3 ca-certificates)
+         binutils file python3 ca-certificates postgresql-15 nodejs)
+  # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
+  # and conflicts with Debian's package.
+  command -v npm >/dev/null || want+=(npm)
 fi
 missing=()
 for pkg in "${want[@]}"; do

@@ -1,0 +1,165 @@
+# Real servers for the team store tests, started by the tests themselves:
+# PostgreSQL 15 (Debian's postgresql-15) and s3rver (npm). Source it after
+# tests/lib.sh:
+#   . "$(dirname "$0")/../servers.sh"
+#   aero_pg_start    # sets AERO_PG_URL, AERO_PG_DIR; stops at exit
+#   aero_s3_start    # sets AERO_S3_URL, AERO_S3_BUCKET, AWS_*; stops at exit
+# Under CI=true a server that cannot start fails the test; elsewhere the
+# caller may skip (aero_servers_skip prints why and exits 0).
+#
+# PostgreSQL refuses to run as root: as root the cluster belongs to the
+# system user `aerotest` (created once); otherwise to the current user. It
+# listens on a unix socket in its own temporary folder only, never on TCP.
+# s3rver is installed with npm once into $AERO_BUILD_DIR/tools/s3rver (or
+# $AERO_S3RVER_DIR) and listens on 127.0.0.1 on a port the kernel picks.
+
+AERO_PG_BIN=${AERO_PG_BIN:-/usr/lib/postgresql/15/bin}
+AERO_S3RVER_VERSION=3.7.1
+aero_server_pids=()
+aero_server_dirs=()
+
+# Stops what this file started; chained into lib.sh's EXIT trap.
+aero_servers_stop() {
+  local pid
+  if [[ -n ${AERO_PG_DIR:-} && -f $AERO_PG_DIR/data/postmaster.pid ]]; then
+    aero_pg_ctl stop -m immediate -w >/dev/null 2>&1
+  fi
+  for pid in "${aero_server_pids[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  for dir in "${aero_server_dirs[@]}"; do rm -rf "$dir"; done
+  rm -rf "$AERO_TMP"
+}
+trap aero_servers_stop EXIT
+
+# aero_servers_skip WHY: skips the test where allowed (never under CI).
+aero_servers_skip() {
+  if [[ ${CI:-} == true ]]; then
+    fail "cannot start the test servers under CI: $1"
+    done_
+    exit 1
+  fi
+  echo "$AERO_TEST_NAME: skipped: $1"
+  exit 0
+}
+
+# The user the cluster runs as, and how to run a command as that user.
+aero_pg_as() {
+  if ((EUID == 0)); then
+    runuser -u aerotest -- "$@"
+  else
+    "$@"
+  fi
+}
+
+aero_pg_ctl() {
+  aero_pg_as "$AERO_PG_BIN/pg_ctl" -D "$AERO_PG_DIR/data" "$@"
+}
+
+# aero_pg_start: initdb in a new temporary folder, start, create database
+# "aero". Sets AERO_PG_URL (a libpq URI with the socket folder as host).
+aero_pg_start() {
+  [[ -x $AERO_PG_BIN/initdb ]] ||
+    aero_servers_skip "no $AERO_PG_BIN/initdb (install postgresql-15)"
+  if ((EUID == 0)) && ! id aerotest >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin aerotest \
+      2>/dev/null || id aerotest >/dev/null 2>&1 ||
+      aero_servers_skip "cannot create the system user aerotest"
+  fi
+  AERO_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aero-pg.XXXXXX")
+  aero_server_dirs+=("$AERO_PG_DIR")
+  ((EUID == 0)) && chown aerotest "$AERO_PG_DIR"
+  local user
+  user=$( ((EUID == 0)) && echo aerotest || id -un)
+  aero_pg_as "$AERO_PG_BIN/initdb" -D "$AERO_PG_DIR/data" -A trust \
+    -U "$user" --no-sync -E UTF8 >"$AERO_PG_DIR/initdb.log" 2>&1 ||
+    aero_servers_skip "initdb failed: $(tail -1 "$AERO_PG_DIR/initdb.log")"
+  aero_pg_ctl start -w -t 60 -l "$AERO_PG_DIR/server.log" \
+    -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \
+      -c fsync=off -c max_connections=200" >/dev/null ||
+    aero_servers_skip "PostgreSQL did not start: $(tail -3 "$AERO_PG_DIR/server.log")"
+  aero_pg_as "$AERO_PG_BIN/createdb" -h "$AERO_PG_DIR" -U "$user" aero ||
+    aero_servers_skip "createdb failed"
+  AERO_PG_USER=$user
+  AERO_PG_URL="postgresql://$user@/aero?host=$AERO_PG_DIR"
+  export AERO_PG_URL AERO_PG_DIR AERO_PG_USER
+}
+
+# aero_psql SQL: runs SQL on the test database, unaligned, no headers.
+aero_psql() {
+  "$AERO_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$AERO_PG_DIR" \
+    -U "$AERO_PG_USER" -d aero -c "$1"
+}
+
+# aero_pg_restart: a fast restart (connections are cut).
+aero_pg_restart() {
+  aero_pg_ctl restart -m fast -w -t 60 -l "$AERO_PG_DIR/server.log" \
+    -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \
+      -c fsync=off -c max_connections=200" >/dev/null
+}
+
+# The s3rver executable, installed with npm on first use.
+aero_s3rver_bin() {
+  local dir=${AERO_S3RVER_DIR:-${AERO_BUILD_DIR:-$AERO_TMP}/tools/s3rver}
+  local bin=$dir/node_modules/.bin/s3rver
+  if [[ ! -x $bin ]]; then
+    command -v npm >/dev/null || { echo "npm not found (install nodejs npm)"; return 1; }
+    mkdir -p "$dir"
+    # One install at a time when several tests start at once.
+    (
+      flock 9
+      [[ -x $bin ]] || npm install --prefix "$dir" --no-audit --no-fund \
+        --loglevel=error "s3rver@$AERO_S3RVER_VERSION" >"$dir/npm.log" 2>&1
+    ) 9>"$dir/.lock" || { echo "npm install s3rver failed: $(tail -2 "$dir/npm.log")"; return 1; }
+  fi
+  echo "$bin"
+}
+
+# aero_s3_start [BUCKET]: starts s3rver on a free loopback port with
+# BUCKET (default "aero"). Sets AERO_S3_URL, AERO_S3_DIR, AERO_S3_PID and
+# the AWS_* variables s3rver's default credentials need.
+aero_s3_start() {
+  local bin
+  bin=$(aero_s3rver_bin) || aero_servers_skip "$bin"
+  AERO_S3_BUCKET=${1:-aero}
+  AERO_S3_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aero-s3.XXXXXX")
+  aero_server_dirs+=("$AERO_S3_DIR")
+  aero_s3_launch "$bin" 0
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+  export AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$AERO_S3_URL
+  export AERO_S3_BUCKET AERO_S3_DIR
+}
+
+# aero_s3_launch BIN PORT: starts s3rver on PORT (0: any) over AERO_S3_DIR.
+aero_s3_launch() {
+  mkdir -p "$AERO_S3_DIR/data"
+  "$1" -d "$AERO_S3_DIR/data" -a 127.0.0.1 -p "$2" \
+    --configure-bucket "$AERO_S3_BUCKET" >"$AERO_S3_DIR/log" 2>&1 &
+  AERO_S3_PID=$!
+  aero_server_pids+=("$AERO_S3_PID")
+  local i port=
+  for ((i = 0; i < 300; i++)); do
+    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$AERO_S3_DIR/log" |
+      head -1 | cut -d: -f2)
+    [[ -n $port ]] && break
+    kill -0 "$AERO_S3_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $port ]] || aero_servers_skip "s3rver did not start: $(tail -3 "$AERO_S3_DIR/log")"
+  AERO_S3_PORT=$port
+  AERO_S3_URL=http://127.0.0.1:$port
+  export AERO_S3_URL AERO_S3_PORT AERO_S3_PID
+}
+
+# aero_s3_kill: kill -9 of s3rver (a server that goes away).
+aero_s3_kill() {
+  kill -9 "$AERO_S3_PID" 2>/dev/null
+  wait "$AERO_S3_PID" 2>/dev/null
+}
+
+# aero_s3_restart: starts s3rver again on the same port and data.
+aero_s3_restart() {
+  local bin
+  bin=$(aero_s3rver_bin) || return 1
+  aero_s3_launch "$bin" "$AERO_S3_PORT"
+}
