@@ -21,7 +21,7 @@ ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       gcc libc6-dev make ninja-build cmake pkg-config \
-      libffi-dev libinih-dev libsqlite3-dev libssl-dev \
+      libffi-dev libinih-dev libsqlite3-dev libssl-dev libjansson-dev \
  && rm -rf /var/lib/apt/lists/*
 
 FROM toolchain AS build

@@ -2,13 +2,14 @@
 # Installs, with apt, whatever aeromancy needs that this Debian 12 machine
 # lacks. Usage: cmake/install-deps.sh [build|test]
 #   build (default): compiler, CMake, libffi, inih, SQLite, libcrypto,
-#                    libpq and libcurl (the team store backend)
+#                    jansson, libpq and libcurl (the team store backend)
 #   test:            the above plus cmocka, Docker, debootstrap, make/ninja,
 #                    hyperfine, PostgreSQL 15 and Node.js with npm (the team
 #                    store tests start a PostgreSQL server and s3rver)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
-      libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev)
+      libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev
+      libjansson-dev)
 if [[ ${1:-build} == test ]]; then
   want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
          binutils file python3 ca-certificates postgresql-15 nodejs)

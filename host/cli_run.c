@@ -238,8 +238,11 @@ int aeh_cli_run(const aeh_cli_args *a, int argc, char **argv) {
   if (build(&c, a, &err) != AERO_OK)
     goto report;
   if (a->command == AEH_CMD_LIST || a->list) {
-    aeh_graph_write_list(c.graph, stdout, a->json);
     code = AEH_EXIT_OK;
+    if (aeh_graph_write_list(c.graph, stdout, a->json) != 0) {
+      aeh_console_error("cannot write the action list to stdout");
+      code = AEH_EXIT_INFRA;
+    }
   } else if (a->command == AEH_CMD_GRAPH || a->graph) {
     if (a->format != NULL && strcmp(a->format, "text") == 0)
       aeh_graph_write_text(c.graph, stdout);

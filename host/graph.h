@@ -57,8 +57,10 @@ size_t aeh_graph_count(const aero_graph *graph);
 /* The i-th action in run order (valid after aeh_graph_validate). */
 aeh_action *aeh_graph_at(const aero_graph *graph, size_t i);
 
-/* `aerohost list`: "[job_type] output" per action in run order, or JSON. */
-void aeh_graph_write_list(const aero_graph *graph, FILE *out, bool json);
+/* `aerohost list`: "[job_type] output" per action in run order, or JSON
+ * (text that is not UTF-8 escaped, see json_out.h). Returns 0, or -1 when
+ * the JSON could not be built or written. */
+int aeh_graph_write_list(const aero_graph *graph, FILE *out, bool json);
 /* `aerohost graph`: Graphviz DOT, or a terminal tree when `text`. */
 void aeh_graph_write_dot(const aero_graph *graph, FILE *out);
 void aeh_graph_write_text(const aero_graph *graph, FILE *out);

@@ -28,8 +28,4 @@ const char *aeh_graph_local_name(const aero_graph *graph, const char *name,
 /* "[job_type] first_output" into buf. */
 void aeh_graph_label(const aeh_action *action, char *buf, size_t size);
 
-
-/* Writes `s` as a JSON string literal. */
-void aeh_json_string(FILE *out, const char *s);
-
 #endif /* AEH_GRAPH_PRIVATE_H */

@@ -3,97 +3,79 @@
  * the given stream (stdout: data). */
 #include "graph.h"
 #include "graph_private.h"
+#include "json_out.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void aeh_graph_write_list(const aero_graph *graph, FILE *out, bool json) {
+/* A config value as JSON; NULL when memory ran out. */
+static json_t *value_json(const aero_value *v) {
+  switch (v->type) {
+  case AERO_VALUE_BOOL:
+    return json_boolean(v->as.b);
+  case AERO_VALUE_INT:
+    return json_integer((json_int_t)v->as.i);
+  case AERO_VALUE_DOUBLE:
+    return aeh_json_number(v->as.d);
+  default:
+    return aeh_json_text(v->as.s);
+  }
+}
+
+/* One action of `list --json`; NULL when memory ran out. */
+static json_t *action_json(const aeh_action *a) {
+  json_t *obj = json_object();
+  json_t *outputs = json_array();
+  json_t *parents = json_array();
+  json_t *config = json_object();
+  int rc = obj && outputs && parents && config ? 0 : -1;
+  for (size_t k = 0; rc == 0 && k < a->output_count; k++)
+    rc = aeh_json_append(outputs, aeh_json_text(a->outputs[k]));
+  for (size_t k = 0; rc == 0 && k < a->parent_count; k++)
+    rc = aeh_json_append(parents, aeh_json_text(a->parent_names[k]));
+  for (size_t k = 0; rc == 0 && k < a->config_count; k++)
+    rc =
+        aeh_json_set(config, a->config[k].key, value_json(&a->config[k].value));
+  /* The object takes its own references; ours are dropped below. */
+  if (rc == 0)
+    rc = aeh_json_set(obj, "job_type", aeh_json_text(a->job_type));
+  if (rc == 0)
+    rc = aeh_json_set(obj, "job_group", aeh_json_text(a->job_group));
+  if (rc == 0)
+    rc = aeh_json_set(obj, "outputs", json_incref(outputs));
+  if (rc == 0)
+    rc = aeh_json_set(obj, "parents", json_incref(parents));
+  if (rc == 0)
+    rc = aeh_json_set(obj, "config", json_incref(config));
+  if (rc == 0)
+    rc = aeh_json_set(obj, "selected", json_boolean(a->selected));
+  json_decref(config);
+  json_decref(parents);
+  json_decref(outputs);
+  if (rc != 0) {
+    json_decref(obj);
+    return NULL;
+  }
+  return obj;
+}
+
+int aeh_graph_write_list(const aero_graph *graph, FILE *out, bool json) {
   size_t n = aeh_graph_count(graph);
   if (!json) {
     for (size_t i = 0; i < n; i++) {
       const aeh_action *a = aeh_graph_at(graph, i);
       fprintf(out, "[%s] %s\n", a->job_type, a->outputs[0]);
     }
-    return;
+    return 0;
   }
-  fputs("[", out);
-  for (size_t i = 0; i < n; i++) {
-    const aeh_action *a = aeh_graph_at(graph, i);
-    fputs(i > 0 ? ",\n  " : "\n  ", out);
-    fputs("{\"job_type\": ", out);
-    aeh_json_string(out, a->job_type);
-    fputs(", \"job_group\": ", out);
-    if (a->job_group != NULL)
-      aeh_json_string(out, a->job_group);
-    else
-      fputs("null", out);
-    fputs(", \"outputs\": [", out);
-    for (size_t k = 0; k < a->output_count; k++) {
-      fputs(k > 0 ? ", " : "", out);
-      aeh_json_string(out, a->outputs[k]);
-    }
-    fputs("], \"parents\": [", out);
-    for (size_t k = 0; k < a->parent_count; k++) {
-      fputs(k > 0 ? ", " : "", out);
-      aeh_json_string(out, a->parent_names[k]);
-    }
-    fputs("], \"config\": {", out);
-    for (size_t k = 0; k < a->config_count; k++) {
-      const aero_kv *kv = &a->config[k];
-      fputs(k > 0 ? ", " : "", out);
-      aeh_json_string(out, kv->key);
-      fputs(": ", out);
-      switch (kv->value.type) {
-      case AERO_VALUE_BOOL:
-        fputs(kv->value.as.b ? "true" : "false", out);
-        break;
-      case AERO_VALUE_INT:
-        fprintf(out, "%lld", (long long)kv->value.as.i);
-        break;
-      case AERO_VALUE_DOUBLE:
-        if (isfinite(kv->value.as.d))
-          fprintf(out, "%.17g", kv->value.as.d);
-        else
-          fputs("null", out); /* JSON has no NaN or infinity */
-        break;
-      default:
-        aeh_json_string(out, kv->value.as.s);
-        break;
-      }
-    }
-    fprintf(out, "}, \"selected\": %s}", a->selected ? "true" : "false");
-  }
-  fputs(n > 0 ? "\n]\n" : "]\n", out);
-}
-
-void aeh_json_string(FILE *out, const char *s) {
-  putc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-    switch (*p) {
-    case '"':
-      fputs("\\\"", out);
-      break;
-    case '\\':
-      fputs("\\\\", out);
-      break;
-    case '\n':
-      fputs("\\n", out);
-      break;
-    case '\t':
-      fputs("\\t", out);
-      break;
-    case '\r':
-      fputs("\\r", out);
-      break;
-    default:
-      if (*p < 0x20)
-        fprintf(out, "\\u%04x", *p);
-      else
-        putc(*p, out);
-    }
-  }
-  putc('"', out);
+  json_t *doc = json_array();
+  int rc = doc != NULL ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = aeh_json_append(doc, action_json(aeh_graph_at(graph, i)));
+  if (rc == 0)
+    rc = aeh_json_write(out, doc);
+  json_decref(doc);
+  return rc;
 }
 
 /* A DOT double-quoted string: only '"' and '\' need escaping there; a

@@ -185,6 +185,18 @@ printf '%s' "$out" | python3 -c 'import json,sys; json.load(sys.stdin)' ||
 assert_contains "$out" "epochs.3"
 assert_contains "$out" "summary"
 
+case_ "list --json escapes a flag that is not UTF-8"
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+run "$AEROHOST" list --json "$DEMO" -- --notes $'caf\xc3\xa9 \xff"\x01\xc3('
+assert_rc 0
+notes=$(printf '%s' "$out" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin):
+    if "notes" in a["config"]:
+        print(ascii(a["config"]["notes"]))') ||
+  fail "not valid JSON: $out"
+assert_eq "$notes" "'caf\\xe9 \\\\xff\"\\x01\\\\xc3('"
+
 case_ "graph: DOT with the edges"
 run "$AEROHOST" graph "$G"
 assert_rc 0
