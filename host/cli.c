@@ -39,6 +39,7 @@ typedef enum opt_id {
   O_DEBUG,
   O_OVERRIDE,
   O_STORE,
+  O_BACKEND,
 } opt_id;
 
 typedef enum opt_group { G_TASK, G_RUNTIME, G_GENERAL } opt_group;
@@ -96,6 +97,9 @@ static const std_option std_options[] = {
     {O_STORE, "store", 0, "PATH", AEH_CMD_RUN, G_RUNTIME,
      "the store to record in (default: $AEROMANCY_STORE, else [store] path "
      "in aeromancy.ini, else ~/.local/share/aeromancy)"},
+    {O_BACKEND, "backend", 0, "NAME", AEH_CMD_RUN, G_RUNTIME,
+     "the tracker backend plugin tracker-NAME.so to record with (default: "
+     "[store] backend in aeromancy.ini, else local)"},
     {O_HELP, "help", 'h', NULL, ALL_COMMANDS, G_GENERAL, "show this help"},
 };
 #define STD_OPTION_COUNT (sizeof std_options / sizeof std_options[0])
@@ -450,6 +454,9 @@ static aero_status apply(aeh_cli_args *a, const std_option *o,
   }
   case O_STORE:
     a->store = value;
+    break;
+  case O_BACKEND:
+    a->backend = value;
     break;
   }
   return AERO_OK;

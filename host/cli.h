@@ -47,6 +47,7 @@ typedef struct aeh_cli_args {
   const char **overrides; /* owned array of borrowed strings */
   size_t override_count;
   const char *store;
+  const char *backend; /* tracker backend name, or NULL */
   /* everything after "--" */
   int project_argc;
   char **project_argv;

@@ -194,7 +194,7 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
   /* Found here, connected by the executor (after it forks its fork
    * server) unless this is a dry run. Nothing ran yet: a store that
    * cannot be opened is exit 3, not 2. */
-  if (aeh_store_prepare(NULL, a->store, &c->store, err) != AERO_OK)
+  if (aeh_store_prepare(a->backend, a->store, &c->store, err) != AERO_OK)
     return AEH_EXIT_USAGE;
   aeh_session session = {
       .entity = "",

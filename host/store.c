@@ -70,8 +70,8 @@ static bool try_dir(const char *dir, const char *file, char *out, size_t size) {
  * build tree, the install tree, then next to the running executable
  * (../lib/aeromancy/plugins and the multiarch libdir), so that a relocated
  * install still finds its backends. */
-static aero_status find_backend(const char *name, char *out, size_t size,
-                                aero_error *err) {
+static aero_status find_backend(const char *name, const char *origin, char *out,
+                                size_t size, aero_error *err) {
   char file[128];
   snprintf(file, sizeof file, "tracker-%s.so", name);
   const char *path = getenv("AEROMANCY_PLUGIN_PATH");
@@ -111,10 +111,10 @@ static aero_status find_backend(const char *name, char *out, size_t size,
     }
   }
   return aeh_error_set(err, AERO_E_NOT_FOUND,
-                       "tracker backend '%s' not found: no %s in "
+                       "%s: tracker backend '%s' not found: no %s in "
                        "$AEROMANCY_PLUGIN_PATH, %s or %s (set "
                        "AEROMANCY_PLUGIN_PATH to the folder that holds it)",
-                       name, file, AERO_PLUGIN_BUILD_DIR,
+                       origin, name, file, AERO_PLUGIN_BUILD_DIR,
                        AERO_PLUGIN_INSTALL_DIR);
 }
 
@@ -234,20 +234,59 @@ static char *absolute_location(const char *location) {
   return dup_printf("%s/%s", cwd, location);
 }
 
+/* The backend named by `[store] backend` in aeromancy.ini, into *out
+ * (owned by the caller; NULL when the file names none), and where it was
+ * named, "FILE:LINE: [store] backend", into `origin`. */
+static aero_status config_backend(char **out, char *origin, size_t size,
+                                  aero_error *err) {
+  char path[PATH_MAX];
+  aeh_config_default_path(NULL, path, sizeof path);
+  aeh_config cfg;
+  aero_status status = aeh_config_load(path, 0, &cfg, err);
+  if (status != AERO_OK)
+    return status;
+  const aeh_config_entry *e = aeh_config_find(&cfg, "store", "backend");
+  *out = NULL;
+  if (e != NULL) {
+    snprintf(origin, size, "%s:%d: [store] backend", cfg.path, e->line);
+    if ((*out = strdup(e->value)) == NULL)
+      status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  aeh_config_free(&cfg);
+  return status;
+}
+
 aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err) {
-  const char *name = backend != NULL ? backend : "local";
-  if (!aeh_name_valid(name, 64))
-    return aeh_error_set(err, AERO_E_INVALID,
-                         "invalid tracker backend name '%.60s': use "
-                         "A-Za-z0-9_.-",
-                         name);
+  char origin[PATH_MAX + 64] = "--backend";
+  char *configured = NULL;
+  if (backend == NULL) {
+    aero_status status =
+        config_backend(&configured, origin, sizeof origin, err);
+    if (status != AERO_OK)
+      return status;
+    if (configured == NULL)
+      snprintf(origin, sizeof origin, "the default backend");
+  }
+  const char *name = backend != NULL      ? backend
+                     : configured != NULL ? configured
+                                          : "local";
+  if (!aeh_name_valid(name, 64)) {
+    aero_status status = aeh_error_set(err, AERO_E_INVALID,
+                                       "%s: invalid tracker backend name "
+                                       "'%.60s': use A-Za-z0-9_.-",
+                                       origin, name);
+    free(configured);
+    return status;
+  }
   aeh_store *store = calloc(1, sizeof *store);
-  if (store == NULL)
+  if (store == NULL) {
+    free(configured);
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
   char path[PATH_MAX];
   char *chosen = NULL;
-  aero_status status = find_backend(name, path, sizeof path, err);
+  aero_status status = find_backend(name, origin, path, sizeof path, err);
   if (status == AERO_OK)
     status = choose_location(location, &chosen, err);
   if (status == AERO_OK) {
@@ -259,6 +298,7 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
       status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   }
   free(chosen);
+  free(configured);
   if (status != AERO_OK) {
     aeh_store_close(store);
     return status;

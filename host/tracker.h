@@ -20,11 +20,12 @@
 
 typedef struct aeh_store aeh_store;
 
-/* Opens a store with the backend plugin `backend` ("local" when NULL; loaded
- * as tracker-<name>.so from $AEROMANCY_PLUGIN_PATH, then the build tree,
- * then the install tree). `location` NULL means: $AEROMANCY_STORE, else
- * [store] path in aeromancy.ini, else ~/.local/share/aeromancy. The caller
- * owns *out. */
+/* Opens a store with the backend plugin `backend` (NULL: [store] backend in
+ * aeromancy.ini, else "local"; loaded as tracker-<name>.so from
+ * $AEROMANCY_PLUGIN_PATH, then the build tree, then the install tree).
+ * `location` NULL means: $AEROMANCY_STORE, else [store] path in
+ * aeromancy.ini, else $XDG_DATA_HOME/aeromancy, else
+ * ~/.local/share/aeromancy. The caller owns *out. */
 aero_status aeh_store_open(const char *backend, const char *location,
                            aeh_store **out, aero_error *err);
 

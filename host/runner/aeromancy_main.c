@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: aeromancy go [options] [-- project flags]\n"
-    "       aeromancy image [--rebuild] [--prune] [--extra-debian-package PKG]...\n"
+    "       aeromancy image [--rebuild] [--prune] [--extra-debian-package "
+    "PKG]...\n"
     "       aeromancy --help | --version\n"
     "\n"
     "go: builds the project's plugin in the aeromancy host image and runs it\n"
@@ -43,8 +44,8 @@ static const char usage[] =
     "                             recipes (one a container uses is kept)\n"
     "\n"
     "Passed on to aerohost run: --only SUBSTRS, --tags A,B, -j/--jobs N,\n"
-    "-k/--keep-going, --timeout SECONDS, --dry-run. Everything after -- goes\n"
-    "to the project's own flags.\n"
+    "-k/--keep-going, --timeout SECONDS, --dry-run, --backend NAME.\n"
+    "Everything after -- goes to the project's own flags.\n"
     "\n"
     "aeromancy.ini at the project root: [project] name; [build] target;\n"
     "[container] engine, image, base_image, run_args, debian_packages;\n"
@@ -85,6 +86,7 @@ static const opt options[] = {
     {"keep-going", 'k', FLAG, CMD_GO, 1},
     {"timeout", 0, VALUE, CMD_GO, 1},
     {"dry-run", 0, FLAG, CMD_GO, 1},
+    {"backend", 0, VALUE, CMD_GO, 1},
     {"help", 'h', FLAG, CMD_GO | CMD_IMAGE, 0},
 };
 
