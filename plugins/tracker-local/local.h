@@ -21,6 +21,8 @@
 
 #include <aeromancy/aeromancy.h>
 
+#include "plugin_common.h"
+
 /* The schema this build creates and understands (PRAGMA user_version). */
 #define TL_SCHEMA_VERSION 1
 
@@ -29,7 +31,7 @@
 #define TL_ROOT_MAX 1024
 
 /* Files at least this large report progress while hashed and copied. */
-#define TL_PROGRESS_MIN ((uint64_t)100 << 20)
+#define TL_PROGRESS_MIN PC_PROGRESS_MIN
 
 /* Prepared statements kept per connection: parsing SQL is a good part of
  * what recording a run costs. */
@@ -130,9 +132,6 @@ aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
 aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
                                aero_error *err);
 
-/* "entity/project/name" or "project/name", for messages. */
-void tl_format_ref(const aero_artifact_ref *ref, char *buf, size_t size);
-
 /* ---- output.c ---- */
 aero_status tl_put_output(void *handle, int64_t run_id,
                           const aero_artifact_ref *ref,
@@ -143,18 +142,6 @@ aero_status tl_materialize(void *handle, int64_t version_id,
                            aero_backend_file_fn each, void *ctx,
                            char *directory, size_t directory_size,
                            aero_error *err);
-
-/* ---- sha256.c: streaming SHA-256 with OpenSSL EVP ---- */
-
-/* Hashes `size` bytes of `fd` from offset 0 in one pass and writes the
- * lowercase hex digest (65 bytes with the terminator) to `hex`. `path`
- * names the file in errors; `label` (may be NULL) is shown in progress
- * lines for files of TL_PROGRESS_MIN or more. */
-aero_status tl_sha256_fd(int fd, const char *path, uint64_t size,
-                         const char *label, char hex[65], aero_error *err);
-
-/* Writes the hex digest of a finished EVP context. */
-void tl_sha256_hex(const unsigned char digest[32], char hex[65]);
 
 /* ---- blobs.c: the content-addressed store ---- */
 
@@ -176,22 +163,16 @@ aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
 int tl_copy_fd(int src_fd, int dst_fd, uint64_t size, const char *label,
                bool *failed_on_write);
 
-/* ---- fsutil.c ---- */
-
-/* mkdir -p with mode 0755. Returns 0 or an errno value. */
-int tl_mkdirs(const char *path);
-/* Creates the parent folders of `path`. Returns 0 or an errno value. */
-int tl_mkdirs_parent(const char *path);
-/* rm -rf; best effort. */
-void tl_remove_tree(const char *path);
-/* fsync of a folder, so that a rename in it survives a crash. */
-void tl_fsync_dir(const char *path);
-/* malloc'd printf; NULL when out of memory. */
-char *tl_strdup_printf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-/* Reports progress if the host table has the member. */
-void tl_progress(const char *label, uint64_t done, uint64_t total);
-/* AERO_E_NOSPACE for ENOSPC/EDQUOT, else `otherwise`. */
-aero_status tl_errno_status(int errnum, aero_status otherwise);
+/* The shared helpers under the names this plugin's code uses. */
+#define tl_mkdirs pc_mkdirs
+#define tl_mkdirs_parent pc_mkdirs_parent
+#define tl_remove_tree pc_remove_tree
+#define tl_fsync_dir pc_fsync_dir
+#define tl_strdup_printf pc_strdup_printf
+#define tl_progress pc_progress
+#define tl_errno_status pc_errno_status
+#define tl_sha256_fd pc_sha256_fd
+#define tl_sha256_hex pc_sha256_hex
+#define tl_format_ref pc_format_ref
 
 #endif /* TL_LOCAL_H */

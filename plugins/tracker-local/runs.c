@@ -6,118 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Environment facts that have a column of their own in `runs`; any other
- * key goes to run_env, so that a newer host's facts are never dropped. */
-static const char *const env_columns[] = {
-    "git_commit",      "git_branch",  "git_message", "git_remote",
-    "image_id",        "packages",    "plugin_path", "plugin_sha256",
-    "host_version",    "abi_version", "hostname",    "command_line",
-    "passthrough_env",
-};
-#define ENV_COLUMN_COUNT (sizeof env_columns / sizeof env_columns[0])
-
-static int env_column(const char *key) {
-  for (size_t i = 0; i < ENV_COLUMN_COUNT; i++)
-    if (strcmp(env_columns[i], key) == 0)
-      return (int)i;
-  return -1;
-}
-
-static const char *state_name(uint32_t state) {
-  switch (state) {
-  case AERO_RUN_RUNNING:
-    return "running";
-  case AERO_RUN_OK:
-    return "ok";
-  case AERO_RUN_FAILED:
-    return "failed";
-  case AERO_RUN_CRASHED:
-    return "crashed";
-  case AERO_RUN_TIMED_OUT:
-    return "timed_out";
-  case AERO_RUN_KILLED:
-    return "killed";
-  case AERO_RUN_SKIPPED:
-    return "skipped";
-  case AERO_RUN_BAILED:
-    return "bailed";
-  default:
-    return NULL;
-  }
-}
-
-static const char *level_name(aero_log_level level) {
-  switch (level) {
-  case AERO_LOG_ERROR:
-    return "error";
-  case AERO_LOG_WARN:
-    return "warn";
-  case AERO_LOG_INFO:
-    return "info";
-  case AERO_LOG_DEBUG:
-    return "debug";
-  default:
-    return NULL;
-  }
-}
-
-/* Output names, one line each, for the runs.outputs column. */
-static char *join_outputs(const aero_run_record *rec) {
-  size_t len = 1;
-  for (size_t i = 0; i < rec->output_count; i++)
-    len += strlen(rec->outputs[i]) + 1;
-  char *text = malloc(len);
-  if (text == NULL)
-    return NULL;
-  char *p = text;
-  for (size_t i = 0; i < rec->output_count; i++) {
-    if (i > 0)
-      *p++ = '\n';
-    size_t n = strlen(rec->outputs[i]);
-    memcpy(p, rec->outputs[i], n);
-    p += n;
-  }
-  *p = '\0';
-  return text;
-}
-
-static aero_status check_record(const aero_run_record *rec, aero_error *err) {
-  if (rec->project == NULL || rec->project[0] == '\0' ||
-      rec->job_type == NULL || rec->job_type[0] == '\0')
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-local: a run needs a project and a job type");
-  if ((rec->output_count > 0 && rec->outputs == NULL) ||
-      (rec->config_count > 0 && rec->config == NULL) ||
-      (rec->tag_count > 0 && rec->tags == NULL) ||
-      (rec->environment_count > 0 && rec->environment == NULL))
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-local: run record of '%s' has a count without "
-                     "its array",
-                     rec->job_type);
-  for (size_t i = 0; i < rec->output_count; i++)
-    if (rec->outputs[i] == NULL)
-      return aero_fail(err, AERO_E_INVALID,
-                       "tracker-local: run '%s' has a NULL output name",
-                       rec->job_type);
-  for (size_t i = 0; i < rec->tag_count; i++)
-    if (rec->tags[i] == NULL)
-      return aero_fail(err, AERO_E_INVALID,
-                       "tracker-local: run '%s' has a NULL tag", rec->job_type);
-  for (size_t i = 0; i < rec->config_count; i++)
-    if (rec->config[i].key == NULL)
-      return aero_fail(err, AERO_E_INVALID,
-                       "tracker-local: run '%s' has a config entry without a "
-                       "key",
-                       rec->job_type);
-  for (size_t i = 0; i < rec->environment_count; i++)
-    if (rec->environment[i].key == NULL)
-      return aero_fail(err, AERO_E_INVALID,
-                       "tracker-local: run '%s' has an environment entry "
-                       "without a key",
-                       rec->job_type);
-  return AERO_OK;
-}
-
 /* The text of an environment value: facts are strings, but a host may pass
  * numbers too; those are recorded in their decimal form. */
 static int bind_env_value(sqlite3_stmt *st, int index, const aero_value *v) {
@@ -136,9 +24,9 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
       "image_id, packages, plugin_path, plugin_sha256, host_version, "
       "abi_version, hostname, command_line, passthrough_env) VALUES (?, ?, "
       "?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  _Static_assert(ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
+  _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
 
-  char *outputs = join_outputs(rec);
+  char *outputs = pc_join_outputs(rec);
   if (outputs == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   sqlite3_stmt *st = NULL;
@@ -154,7 +42,7 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
   sqlite3_bind_int64(st, 7,
                      rec->started_ns != 0 ? rec->started_ns : tl_now_ns());
   for (size_t i = 0; i < rec->environment_count; i++) {
-    int column = env_column(rec->environment[i].key);
+    int column = pc_env_column(rec->environment[i].key);
     if (column >= 0)
       bind_env_value(st, 8 + column, &rec->environment[i].value);
   }
@@ -221,7 +109,7 @@ static aero_status insert_pairs(tl_store *store, int64_t run_id,
     }
   }
   for (size_t i = 0; i < rec->environment_count; i++) {
-    if (env_column(rec->environment[i].key) >= 0)
+    if (pc_env_column(rec->environment[i].key) >= 0)
       continue;
     sqlite3_reset(env);
     sqlite3_bind_int64(env, 1, run_id);
@@ -267,7 +155,7 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
   aero_run_record rec = {0};
   memcpy(&rec, record,
          record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
-  aero_status status = check_record(&rec, err);
+  aero_status status = pc_check_record(&rec, err);
   if (status == AERO_OK)
     status = tl_owner_claim(store, err);
   if (status != AERO_OK)
@@ -353,7 +241,7 @@ aero_status tl_run_end(void *handle, int64_t run_id,
   aero_run_outcome out = {0};
   memcpy(&out, outcome,
          outcome->struct_size < sizeof out ? outcome->struct_size : sizeof out);
-  const char *state = state_name(out.state);
+  const char *state = pc_state_name(out.state);
   if (state == NULL || out.state == AERO_RUN_RUNNING)
     return aero_fail(err, AERO_E_INVALID,
                      "tracker-local: run %lld cannot end in state %u",
@@ -449,7 +337,7 @@ aero_status tl_log_metrics(void *handle, int64_t run_id,
 aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
                         const char *message, aero_error *err) {
   tl_store *store = handle;
-  const char *name = level_name(level);
+  const char *name = pc_level_name(level);
   if (name == NULL)
     return aero_fail(err, AERO_E_INVALID, "tracker-local: unknown log level %d",
                      (int)level);

@@ -11,23 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tl_format_ref(const aero_artifact_ref *ref, char *buf, size_t size) {
-  const char *entity = ref->entity != NULL ? ref->entity : "";
-  if (entity[0] != '\0')
-    snprintf(buf, size, "%s/%s/%s", entity, ref->project, ref->name);
-  else
-    snprintf(buf, size, "%s/%s", ref->project, ref->name);
-}
-
-static aero_status check_ref(const aero_artifact_ref *ref, aero_error *err) {
-  if (ref == NULL || ref->project == NULL || ref->project[0] == '\0' ||
-      ref->name == NULL || ref->name[0] == '\0')
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-local: an artifact reference needs a project "
-                     "and a name");
-  return AERO_OK;
-}
-
 /* The artifact's id, or 0 when it was never declared. */
 static aero_status find_artifact(tl_store *store, const aero_artifact_ref *ref,
                                  int64_t *id, aero_error *err) {
@@ -121,7 +104,7 @@ static aero_status resolve_in(tl_store *store, const aero_artifact_ref *ref,
                               bool dev, aero_artifact_version *out,
                               aero_error *err) {
   char name[512];
-  tl_format_ref(ref, name, sizeof name);
+  pc_format_ref(ref, name, sizeof name);
   int64_t artifact_id = 0;
   aero_status status = find_artifact(store, ref, &artifact_id, err);
   if (status != AERO_OK)
@@ -178,7 +161,7 @@ static aero_status resolve_in(tl_store *store, const aero_artifact_ref *ref,
 aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
                        aero_artifact_version *out, aero_error *err) {
   tl_store *store = handle;
-  aero_status status = check_ref(ref, err);
+  aero_status status = pc_check_ref(ref, err);
   if (status != AERO_OK)
     return status;
   if (out == NULL || out->struct_size == 0)

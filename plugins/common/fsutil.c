@@ -1,5 +1,5 @@
-/* tracker-local: small file-system helpers. */
-#include "local.h"
+/* Small file-system helpers shared by the backend plugins. */
+#include "plugin_common.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int tl_mkdirs(const char *path) {
+int pc_mkdirs(const char *path) {
   char buf[PATH_MAX];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
     return ENAMETOOLONG;
@@ -39,7 +39,7 @@ int tl_mkdirs(const char *path) {
   return 0;
 }
 
-int tl_mkdirs_parent(const char *path) {
+int pc_mkdirs_parent(const char *path) {
   char buf[PATH_MAX];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
     return ENAMETOOLONG;
@@ -47,7 +47,7 @@ int tl_mkdirs_parent(const char *path) {
   if (slash == NULL || slash == buf)
     return 0;
   *slash = '\0';
-  return tl_mkdirs(buf);
+  return pc_mkdirs(buf);
 }
 
 static void remove_at(int dirfd, const char *name, int depth) {
@@ -73,11 +73,11 @@ static void remove_at(int dirfd, const char *name, int depth) {
   unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-void tl_remove_tree(const char *path) {
+void pc_remove_tree(const char *path) {
   remove_at(AT_FDCWD, path, 0);
 }
 
-void tl_fsync_dir(const char *path) {
+void pc_fsync_dir(const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return;
@@ -85,7 +85,7 @@ void tl_fsync_dir(const char *path) {
   close(fd);
 }
 
-char *tl_strdup_printf(const char *fmt, ...) {
+char *pc_strdup_printf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char *out = NULL;
@@ -95,12 +95,12 @@ char *tl_strdup_printf(const char *fmt, ...) {
   return out;
 }
 
-void tl_progress(const char *label, uint64_t done, uint64_t total) {
+void pc_progress(const char *label, uint64_t done, uint64_t total) {
   if (aero_api != NULL && AERO_API_HAS(aero_api, progress) &&
       aero_api->progress != NULL)
     aero_api->progress(label, done, total);
 }
 
-aero_status tl_errno_status(int errnum, aero_status otherwise) {
+aero_status pc_errno_status(int errnum, aero_status otherwise) {
   return errnum == ENOSPC || errnum == EDQUOT ? AERO_E_NOSPACE : otherwise;
 }

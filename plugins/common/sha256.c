@@ -1,4 +1,4 @@
-/* tracker-local: SHA-256 of a file in one streaming pass, with OpenSSL's
+/* SHA-256 of a file in one streaming pass, with OpenSSL's
  * SHA256_* functions, which use the CPU's SHA extensions when it has them.
  * Not EVP: the same code, without initialising OpenSSL's provider tables,
  * which costs ~2 ms per process here, more than hashing a typical output.
@@ -8,7 +8,7 @@
  * enough that read() costs little per byte, small enough to stay in L2 so
  * that the hash reads the bytes from cache rather than memory.
  */
-#include "local.h"
+#include "plugin_common.h"
 
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
@@ -19,12 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #define HASH_BUFFER_SIZE ((size_t)256 << 10)
 /* How often (bytes) a large file reports progress. */
 #define PROGRESS_STEP ((uint64_t)64 << 20)
 
-void tl_sha256_hex(const unsigned char digest[32], char hex[65]) {
+void pc_sha256_hex(const unsigned char digest[32], char hex[65]) {
   static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < 32; i++) {
     hex[2 * i] = digits[digest[i] >> 4];
@@ -33,10 +32,10 @@ void tl_sha256_hex(const unsigned char digest[32], char hex[65]) {
   hex[64] = '\0';
 }
 
-aero_status tl_sha256_fd(int fd, const char *path, uint64_t size,
+aero_status pc_sha256_fd(int fd, const char *path, uint64_t size,
                          const char *label, char hex[65], aero_error *err) {
   aero_status status = AERO_OK;
-  bool report = label != NULL && size >= TL_PROGRESS_MIN;
+  bool report = label != NULL && size >= PC_PROGRESS_MIN;
   unsigned char *buf = malloc(HASH_BUFFER_SIZE);
   SHA256_CTX ctx;
   if (buf == NULL) {
@@ -52,7 +51,7 @@ aero_status tl_sha256_fd(int fd, const char *path, uint64_t size,
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   uint64_t done = 0, next_report = PROGRESS_STEP;
   if (report)
-    tl_progress(label, 0, size);
+    pc_progress(label, 0, size);
   for (;;) {
     ssize_t n = pread(fd, buf, HASH_BUFFER_SIZE, (off_t)done);
     if (n < 0) {
@@ -67,7 +66,7 @@ aero_status tl_sha256_fd(int fd, const char *path, uint64_t size,
     SHA256_Update(&ctx, buf, (size_t)n);
     done += (uint64_t)n;
     if (report && done >= next_report && done < size) {
-      tl_progress(label, done, size);
+      pc_progress(label, done, size);
       next_report = done + PROGRESS_STEP;
     }
   }
@@ -81,13 +80,13 @@ aero_status tl_sha256_fd(int fd, const char *path, uint64_t size,
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256_Final(digest, &ctx);
-  tl_sha256_hex(digest, hex);
+  pc_sha256_hex(digest, hex);
   if (report)
-    tl_progress(label, size, size);
+    pc_progress(label, size, size);
 done:
   /* A failure still ends the progress line it started. */
   if (report && status != AERO_OK)
-    tl_progress(label, size, size);
+    pc_progress(label, size, size);
   free(buf);
   return status;
 }

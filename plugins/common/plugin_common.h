@@ -1,0 +1,98 @@
+/* Helpers shared by the backend plugins (tracker-local, tracker-postgres):
+ * file-system chores, SHA-256 of files, and the expansion of a declared
+ * output into its files. Linked statically into each plugin and hidden
+ * there (the plugins export their entry symbol only).
+ */
+#ifndef PC_PLUGIN_COMMON_H
+#define PC_PLUGIN_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <aeromancy/aeromancy.h>
+#include <aeromancy/backend.h>
+
+/* Files at least this large report progress while hashed and copied. */
+#define PC_PROGRESS_MIN ((uint64_t)100 << 20)
+
+/* ---- fsutil.c ---- */
+
+/* mkdir -p with mode 0755. Returns 0 or an errno value. */
+int pc_mkdirs(const char *path);
+/* Creates the parent folders of `path`. Returns 0 or an errno value. */
+int pc_mkdirs_parent(const char *path);
+/* rm -rf; best effort. */
+void pc_remove_tree(const char *path);
+/* fsync of a folder, so that a rename in it survives a crash. */
+void pc_fsync_dir(const char *path);
+/* malloc'd printf; NULL when out of memory. */
+char *pc_strdup_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Reports progress if the host table has the member. */
+void pc_progress(const char *label, uint64_t done, uint64_t total);
+/* AERO_E_NOSPACE for ENOSPC/EDQUOT, else `otherwise`. */
+aero_status pc_errno_status(int errnum, aero_status otherwise);
+
+/* ---- sha256.c: streaming SHA-256 with OpenSSL's SHA256_* ---- */
+
+/* Hashes `size` bytes of `fd` from offset 0 in one pass and writes the
+ * lowercase hex digest (65 bytes with the terminator) to `hex`. `path`
+ * names the file in errors; `label` (may be NULL) is shown in progress
+ * lines for files of PC_PROGRESS_MIN or more. */
+aero_status pc_sha256_fd(int fd, const char *path, uint64_t size,
+                         const char *label, char hex[65], aero_error *err);
+/* Writes the lowercase hex form of a 32-byte digest. */
+void pc_sha256_hex(const unsigned char digest[32], char hex[65]);
+
+/* ---- outfiles.c: the files of a declared output ---- */
+
+typedef struct pc_file {
+  char *source; /* the path read */
+  char *name;   /* its name inside the artifact */
+  uint64_t size;
+  char hash[65]; /* filled by the backend once hashed */
+} pc_file;
+
+typedef struct pc_file_list {
+  pc_file *items;
+  size_t count;
+  size_t cap;
+} pc_file_list;
+
+void pc_file_list_free(pc_file_list *list);
+/* Checks an output's description (files, type, metadata). `output` names
+ * it in messages. */
+aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
+                          aero_error *err);
+/* Expands the declared paths into the sorted list of files with their
+ * names, rejecting bad and clashing names. */
+aero_status pc_collect(const char *output, const aero_output_desc *desc,
+                       pc_file_list *list, aero_error *err);
+/* The version digest of a list whose hashes are filled. */
+aero_status pc_manifest_digest(const pc_file_list *list, char hex[65],
+                               aero_error *err);
+
+/* ---- records.c: run records and references ---- */
+
+/* Environment facts that have a column of their own in `runs`, in column
+ * order; any other key goes to run_env, so that a newer host's facts are
+ * never dropped. */
+#define PC_ENV_COLUMN_COUNT 13
+extern const char *const pc_env_columns[PC_ENV_COLUMN_COUNT];
+/* The index of `key` in pc_env_columns, or -1. */
+int pc_env_column(const char *key);
+/* "running", "ok"...; NULL for an unknown state. */
+const char *pc_state_name(uint32_t state);
+/* "error", "warn", "info", "debug"; NULL for an unknown level. */
+const char *pc_level_name(aero_log_level level);
+/* Output names, one line each (malloc'd; NULL when out of memory). */
+char *pc_join_outputs(const aero_run_record *rec);
+/* Checks a run record's required members and arrays. */
+aero_status pc_check_record(const aero_run_record *rec, aero_error *err);
+/* Checks that a reference has a project and a name. */
+aero_status pc_check_ref(const aero_artifact_ref *ref, aero_error *err);
+/* "entity/project/name" or "project/name", for messages. */
+void pc_format_ref(const aero_artifact_ref *ref, char *buf, size_t size);
+
+#endif /* PC_PLUGIN_COMMON_H */

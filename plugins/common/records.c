@@ -1,0 +1,137 @@
+/* What a run record means to every backend: the environment facts with a
+ * column of their own, state and log level names, and the checks of a run
+ * record and an artifact reference. Shared so that the backends record the
+ * same names.
+ */
+#include "plugin_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Environment facts that have a column of their own in `runs`; any other
+ * key goes to run_env, so that a newer host's facts are never dropped. */
+const char *const pc_env_columns[] = {
+    "git_commit",      "git_branch",  "git_message", "git_remote",
+    "image_id",        "packages",    "plugin_path", "plugin_sha256",
+    "host_version",    "abi_version", "hostname",    "command_line",
+    "passthrough_env",
+};
+
+int pc_env_column(const char *key) {
+  for (size_t i = 0; i < PC_ENV_COLUMN_COUNT; i++)
+    if (strcmp(pc_env_columns[i], key) == 0)
+      return (int)i;
+  return -1;
+}
+
+const char *pc_state_name(uint32_t state) {
+  switch (state) {
+  case AERO_RUN_RUNNING:
+    return "running";
+  case AERO_RUN_OK:
+    return "ok";
+  case AERO_RUN_FAILED:
+    return "failed";
+  case AERO_RUN_CRASHED:
+    return "crashed";
+  case AERO_RUN_TIMED_OUT:
+    return "timed_out";
+  case AERO_RUN_KILLED:
+    return "killed";
+  case AERO_RUN_SKIPPED:
+    return "skipped";
+  case AERO_RUN_BAILED:
+    return "bailed";
+  default:
+    return NULL;
+  }
+}
+
+const char *pc_level_name(aero_log_level level) {
+  switch (level) {
+  case AERO_LOG_ERROR:
+    return "error";
+  case AERO_LOG_WARN:
+    return "warn";
+  case AERO_LOG_INFO:
+    return "info";
+  case AERO_LOG_DEBUG:
+    return "debug";
+  default:
+    return NULL;
+  }
+}
+
+/* Output names, one line each, for the runs.outputs column. */
+char *pc_join_outputs(const aero_run_record *rec) {
+  size_t len = 1;
+  for (size_t i = 0; i < rec->output_count; i++)
+    len += strlen(rec->outputs[i]) + 1;
+  char *text = malloc(len);
+  if (text == NULL)
+    return NULL;
+  char *p = text;
+  for (size_t i = 0; i < rec->output_count; i++) {
+    if (i > 0)
+      *p++ = '\n';
+    size_t n = strlen(rec->outputs[i]);
+    memcpy(p, rec->outputs[i], n);
+    p += n;
+  }
+  *p = '\0';
+  return text;
+}
+
+aero_status pc_check_record(const aero_run_record *rec, aero_error *err) {
+  if (rec->project == NULL || rec->project[0] == '\0' ||
+      rec->job_type == NULL || rec->job_type[0] == '\0')
+    return aero_fail(err, AERO_E_INVALID,
+                     "a run needs a project and a job type");
+  if ((rec->output_count > 0 && rec->outputs == NULL) ||
+      (rec->config_count > 0 && rec->config == NULL) ||
+      (rec->tag_count > 0 && rec->tags == NULL) ||
+      (rec->environment_count > 0 && rec->environment == NULL))
+    return aero_fail(err, AERO_E_INVALID,
+                     "run record of '%s' has a count without "
+                     "its array",
+                     rec->job_type);
+  for (size_t i = 0; i < rec->output_count; i++)
+    if (rec->outputs[i] == NULL)
+      return aero_fail(err, AERO_E_INVALID, "run '%s' has a NULL output name",
+                       rec->job_type);
+  for (size_t i = 0; i < rec->tag_count; i++)
+    if (rec->tags[i] == NULL)
+      return aero_fail(err, AERO_E_INVALID, "run '%s' has a NULL tag",
+                       rec->job_type);
+  for (size_t i = 0; i < rec->config_count; i++)
+    if (rec->config[i].key == NULL)
+      return aero_fail(err, AERO_E_INVALID,
+                       "run '%s' has a config entry without a "
+                       "key",
+                       rec->job_type);
+  for (size_t i = 0; i < rec->environment_count; i++)
+    if (rec->environment[i].key == NULL)
+      return aero_fail(err, AERO_E_INVALID,
+                       "run '%s' has an environment entry "
+                       "without a key",
+                       rec->job_type);
+  return AERO_OK;
+}
+
+void pc_format_ref(const aero_artifact_ref *ref, char *buf, size_t size) {
+  const char *entity = ref->entity != NULL ? ref->entity : "";
+  if (entity[0] != '\0')
+    snprintf(buf, size, "%s/%s/%s", entity, ref->project, ref->name);
+  else
+    snprintf(buf, size, "%s/%s", ref->project, ref->name);
+}
+
+aero_status pc_check_ref(const aero_artifact_ref *ref, aero_error *err) {
+  if (ref == NULL || ref->project == NULL || ref->project[0] == '\0' ||
+      ref->name == NULL || ref->name[0] == '\0')
+    return aero_fail(err, AERO_E_INVALID,
+                     "an artifact reference needs a project "
+                     "and a name");
+  return AERO_OK;
+}
