@@ -615,7 +615,7 @@ aero_status aeh_graph_select(aero_graph *graph, const char *only,
   bool *chosen = NULL;
   aero_status status = AERO_OK;
   bool any = false;
-  if (only != NULL && only[0] != '\0') {
+  if (only != NULL) {
     copy = strdup(only);
     chosen = calloc(graph->count + 1, sizeof *chosen);
     if (copy == NULL || chosen == NULL) {
@@ -644,6 +644,17 @@ aero_status aeh_graph_select(aero_graph *graph, const char *only,
         status = no_match(graph, tok, err);
         goto done;
       }
+    }
+    /* `--only ,` or `--only ""` names nothing; selecting everything would
+     * run what the user meant to narrow down. */
+    if (!any) {
+      char quoted[80];
+      status = aeh_error_set(err, AERO_E_INVALID,
+                             "--only '%s' names no action: give "
+                             "comma-separated substrings of \"job_type "
+                             "output\"",
+                             aeh_quote(only, quoted, sizeof quoted));
+      goto done;
     }
   }
   /* Written only once every substring matched. */

@@ -47,8 +47,9 @@ aero_status aeh_graph_add(aero_graph *graph, const aero_action_desc *desc,
 aero_status aeh_graph_validate(aero_graph *graph, aero_error *err);
 
 /* Marks selected the actions whose "job_type output" text contains any of
- * the comma-separated substrings of `only` (NULL or "" selects all).
- * AERO_E_INVALID when a substring matches nothing. */
+ * the comma-separated substrings of `only` (NULL selects all).
+ * AERO_E_INVALID when a substring matches nothing or `only` holds none
+ * (blank, or commas only). */
 aero_status aeh_graph_select(aero_graph *graph, const char *only,
                              aero_error *err);
 

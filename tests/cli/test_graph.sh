@@ -73,6 +73,15 @@ assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "--only 'nosuch' matches no action; actions: [ingest] data, [train] model"
 
+case_ "--only with commas only is an error, not everything"
+for only in , "" " , "; do
+  run "$AEROHOST" run --dev --only "$only" "$F/graph_diamond.so"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "--only '$only' names no action"
+done
+[[ ! -e $AEROMANCY_STORE/aeromancy.db ]] || fail "--only ',' ran something"
+
 case_ "graph: DOT on stdout"
 run "$AEROHOST" graph "$F/graph_diamond.so"
 assert_rc 0

@@ -384,9 +384,6 @@ static void only_matches_job_type_and_each_output(void **state) {
   assert_true(aeh_graph_at(g, 0)->selected);
   assert_false(aeh_graph_at(g, 1)->selected);
   assert_true(aeh_graph_at(g, 2)->selected);
-  assert_int_equal(aeh_graph_select(g, "", &err), AERO_OK);
-  for (size_t i = 0; i < 3; i++)
-    assert_true(aeh_graph_at(g, i)->selected);
   assert_int_equal(aeh_graph_select(g, "train", &err), AERO_OK);
   assert_int_equal(aeh_graph_select(g, NULL, &err), AERO_OK);
   assert_true(aeh_graph_at(g, 0)->selected);
@@ -404,6 +401,23 @@ static void only_substring_matching_nothing_is_an_error(void **state) {
   /* A failed selection changes nothing. */
   for (size_t i = 0; i < 3; i++)
     assert_true(aeh_graph_at(g, i)->selected);
+  aeh_graph_free(g);
+}
+
+static void only_without_any_substring_is_an_error(void **state) {
+  (void)state;
+  aero_graph *g = demo_graph();
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_graph_select(g, "train", &err), AERO_OK);
+  static const char *const blank[] = {",", "", " , ,\t", ",,"};
+  for (size_t k = 0; k < sizeof blank / sizeof blank[0]; k++) {
+    err.code = AERO_OK;
+    assert_int_equal(aeh_graph_select(g, blank[k], &err), AERO_E_INVALID);
+    assert_non_null(strstr(err.message, "names no action"));
+    /* The earlier selection stands. */
+    assert_false(aeh_graph_at(g, 0)->selected);
+    assert_true(aeh_graph_at(g, 1)->selected);
+  }
   aeh_graph_free(g);
 }
 
@@ -606,6 +620,7 @@ int main(void) {
       cmocka_unit_test(large_graph_validates_and_lists),
       cmocka_unit_test(only_matches_job_type_and_each_output),
       cmocka_unit_test(only_substring_matching_nothing_is_an_error),
+      cmocka_unit_test(only_without_any_substring_is_an_error),
       cmocka_unit_test(list_json_is_valid_and_complete),
       cmocka_unit_test(dot_is_valid_and_escaped),
       cmocka_unit_test(text_tree_shows_shared_children_once),
