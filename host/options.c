@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -315,6 +316,14 @@ static aero_status set_value(aeh_option_values *v, size_t i, const char *text,
     if (!isfinite(parsed))
       return aeh_error_set(err, code, "%s: '%s' is not a finite number", label,
                            aeh_quote(text, q, sizeof q));
+    /* strtod's ERANGE on a finite result is underflow: the value came back
+     * as 0 or lost its precision, which is no more the user's number than
+     * infinity is. */
+    if (errno == ERANGE)
+      return aeh_error_set(err, code,
+                           "%s: '%s' is too close to 0 for a double (its "
+                           "smallest magnitude is %.17g)",
+                           label, aeh_quote(text, q, sizeof q), DBL_MIN);
     value.d = parsed;
     break;
   }

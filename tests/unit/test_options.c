@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,14 @@ static const parse_case parse_cases[] = {
     {{"--learning-rate", "1e-3"},
      NULL,
      W(1e-3, 10, "mse", true, NULL, false),
+     false},
+    {{"--learning-rate", "0e-400"}, /* an exact zero is no underflow */
+     NULL,
+     W(0, 10, "mse", true, NULL, false),
+     false},
+    {{"--learning-rate", "2.2250738585072014e-308"},
+     NULL,
+     W(DBL_MIN, 10, "mse", true, NULL, false),
      false},
     {{"--learning-rate", "-0.5"},
      NULL,
@@ -204,6 +213,16 @@ static const parse_case parse_cases[] = {
      false},
     {{"--learning-rate", "1e999"},
      "--learning-rate: '1e999' is not a finite number",
+     W(0.01, 10, "mse", true, NULL, false),
+     false},
+    {{"--learning-rate", "1e-400"},
+     "--learning-rate: '1e-400' is too close to 0 for a double (its smallest "
+     "magnitude is 2.2250738585072014e-308)",
+     W(0.01, 10, "mse", true, NULL, false),
+     false},
+    {{"--learning-rate", "-1e-310"},
+     "--learning-rate: '-1e-310' is too close to 0 for a double (its smallest "
+     "magnitude is 2.2250738585072014e-308)",
      W(0.01, 10, "mse", true, NULL, false),
      false},
     {{"--loss", "MAE"},
