@@ -9,7 +9,7 @@
 #include <aeromancy/abi.h>
 
 #include "console.h"
-#include "executor.h"
+#include "exec/executor.h"
 #include "options.h"
 
 #define ALL_COMMANDS                                                           \

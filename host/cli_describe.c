@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "console.h"
-#include "executor.h"
+#include "exec/executor.h"
 #include "options.h"
 
 static void describe_option(FILE *out, const aero_option *o) {

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "console.h"
 #include "ctor_call.h"
-#include "executor.h"
+#include "exec/executor.h"
 #include "graph.h"
 #include "options.h"
 #include "runtime_env.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "executor.h"
+#include "exec/executor.h"
 #include "graph.h"
 #include "tracker.h"
 

@@ -1,4 +1,4 @@
-#include "executor_output.h"
+#include "output.h"
 
 #include <errno.h>
 #include <fcntl.h>

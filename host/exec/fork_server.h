@@ -50,8 +50,8 @@ int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
 /* Starts the action at `pos` with `run` in a new process (its own process
  * group) and writes its pid. Returns 0, or an errno value. */
 int aeh_fork_server_spawn(aeh_fork_server *server, size_t pos,
-                          const aeh_run *run, int relay_w, int out_w,
-                          int err_w, pid_t *pid);
+                          const aeh_run *run, int relay_w, int out_w, int err_w,
+                          pid_t *pid);
 
 /* Readable when an exit is waiting. */
 int aeh_fork_server_fd(const aeh_fork_server *server);

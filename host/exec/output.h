@@ -2,8 +2,8 @@
  * stderr arrive through a pipe and leave the host as whole lines prefixed
  * with "[job_type output] ", so that parallel output stays readable.
  * Private to the executor. */
-#ifndef AEH_EXECUTOR_OUTPUT_H
-#define AEH_EXECUTOR_OUTPUT_H
+#ifndef AEH_EXEC_OUTPUT_H
+#define AEH_EXEC_OUTPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,4 +30,4 @@ void aeh_linebuf_drain(aeh_linebuf *buf);
 void aeh_linebuf_close(aeh_linebuf *buf);
 void aeh_linebuf_free(aeh_linebuf *buf);
 
-#endif /* AEH_EXECUTOR_OUTPUT_H */
+#endif /* AEH_EXEC_OUTPUT_H */

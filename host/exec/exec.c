@@ -1,0 +1,21 @@
+/* The helpers that exec.h declares for every part of the executor. */
+#include "exec.h"
+
+#include <stdio.h>
+#include <time.h>
+
+double aeh_exec_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t aeh_exec_wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void aeh_exec_label(const aeh_action *a, char *buf, size_t size) {
+  snprintf(buf, size, "[%s] %s", a->job_type, a->outputs[0]);
+}

@@ -1,0 +1,30 @@
+/* What aeh_execute is asked to do, and the exit codes it answers with:
+ * apart from executor.h so that the executor's parts can use them without
+ * an arrow back up to aeh_execute.
+ *
+ * Owner: engine.
+ */
+#ifndef AEH_EXEC_OPTIONS_H
+#define AEH_EXEC_OPTIONS_H
+
+#include <stdbool.h>
+
+/* aerohost's exit codes (the README and --help document them). */
+enum {
+  AEH_EXIT_OK = 0,       /* every selected action succeeded */
+  AEH_EXIT_FAILED = 1,   /* an action failed, crashed or timed out */
+  AEH_EXIT_INFRA = 2,    /* the store or the host failed while running */
+  AEH_EXIT_USAGE = 3,    /* error before anything ran */
+  AEH_EXIT_SIGNAL = 128, /* + N when killed by signal N */
+};
+
+typedef struct aeh_exec_options {
+  unsigned jobs;    /* >= 1: independent actions run in parallel */
+  bool keep_going;  /* after a failure, go on with independent branches */
+  double timeout_s; /* per action; 0 for none */
+  bool dry_run;     /* print the plan, run nothing */
+  bool isolate;     /* false: run actions in-process (--no-isolation) */
+  bool debug;       /* verbose */
+} aeh_exec_options;
+
+#endif /* AEH_EXEC_OPTIONS_H */

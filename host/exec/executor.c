@@ -1,0 +1,117 @@
+/* aeh_execute: one tracked run per selected action, each in a forked child
+ * by default, driven by one poll() loop.
+ *
+ * The host process records every run (aeh_run_begin before the action
+ * starts, aeh_run_end once it is done) and serves the action's tracker
+ * calls over its relay (relay.h); the action reports "returned, with this
+ * status and message" on the same stream. The parts (exec.h lists them):
+ * the scheduler picks what goes next and hands it to a placement, the
+ * loop waits for events and finishes what ended. */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "dry_run.h"
+#include "exec.h"
+#include "interrupt.h"
+#include "loop.h"
+#include "placement.h"
+#include "scheduler.h"
+#include "signals.h"
+
+static int summarise(aeh_exec *ex, double elapsed) {
+  if (ex->interrupted) {
+    char name[32];
+    aeh_signal_name(ex->interrupted, name, sizeof name);
+    aeh_console_error("interrupted by %s", name);
+    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed);
+    return AEH_EXIT_SIGNAL + ex->interrupted;
+  }
+  if (ex->infra) {
+    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed);
+    return AEH_EXIT_INFRA;
+  }
+  if (ex->bailed) {
+    aeh_console_info("Bailed out: %s", ex->bail_reason);
+    return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;
+  }
+  aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed);
+  return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;
+}
+
+int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
+                const aeh_exec_options *opts) {
+  if (opts->dry_run)
+    return aeh_dry_run(graph, opts);
+  aeh_exec ex = {.graph = graph,
+                 .store = store,
+                 .session = session,
+                 .opts = opts,
+                 .place =
+                     opts->isolate ? &aeh_place_process : &aeh_place_inline,
+                 .n = aeh_graph_count(graph),
+                 .sig_r = -1,
+                 .sig_w = -1,
+                 .first_failure = AEH_EXEC_NONE};
+  int code = AEH_EXIT_INFRA;
+  aeh_saved_handlers saved;
+  bool installed = false;
+  if (!aeh_sched_init(&ex)) {
+    aeh_console_error("out of memory preparing %zu actions", ex.n);
+    goto done;
+  }
+  ex.capture = opts->isolate && ex.slot_count > 1;
+  int sp[2];
+  if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) != 0) {
+    aeh_console_error("cannot create the signal pipe: %s", strerror(errno));
+    goto done;
+  }
+  ex.sig_r = sp[0];
+  ex.sig_w = sp[1];
+  ex.interrupts_handled = aeh_signals_received();
+  aeh_signals_install(ex.sig_w, opts->isolate, &saved);
+  installed = true;
+  if (ex.place->open != NULL)
+    ex.place->open(&ex);
+  aero_error connect_err = AEH_ERROR_INIT;
+  if (aeh_store_connect(store, &connect_err) != AERO_OK) {
+    aeh_console_error("%s", connect_err.message);
+    code = AEH_EXIT_USAGE;
+    goto done;
+  }
+  if (!opts->isolate && opts->timeout_s > 0)
+    aeh_console_warn("--timeout is not enforced with --no-isolation");
+  if (!opts->isolate && opts->jobs > 1)
+    aeh_console_warn("--jobs is ignored with --no-isolation: actions run "
+                     "one at a time in this process");
+
+  double t0 = aeh_exec_now();
+  for (;;) {
+    aeh_sched_run_ready(&ex);
+    if (ex.running == 0)
+      break; /* the scheduler resolves everything it cannot start */
+    aeh_loop_wait(&ex);
+  }
+  aeh_interrupt_check(&ex); /* during the last record: still asked to stop */
+  double elapsed = aeh_exec_now() - t0;
+  if (ex.place->close != NULL)
+    ex.place->close(&ex);
+  code = summarise(&ex, elapsed);
+
+done:
+  if (ex.place->close != NULL)
+    ex.place->close(&ex);
+  if (installed)
+    aeh_signals_restore(opts->isolate, &saved);
+  if (ex.sig_w >= 0)
+    close(ex.sig_w);
+  if (ex.sig_r >= 0)
+    close(ex.sig_r);
+  aeh_sched_free(&ex);
+  return code;
+}

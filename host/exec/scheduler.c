@@ -1,0 +1,292 @@
+#include "scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "interrupt.h"
+#include "placement.h"
+
+static const char *result_verb(uint32_t result) {
+  switch (result) {
+  case AERO_RUN_CRASHED:
+    return "crashed";
+  case AERO_RUN_TIMED_OUT:
+    return "timed out";
+  case AERO_RUN_KILLED:
+    return "was killed";
+  default:
+    return "failed";
+  }
+}
+
+/* Marks position `p` resolved and releases its dependents. */
+static void resolve(aeh_exec *ex, size_t p, uint32_t result, bool bad) {
+  aeh_node *nd = &ex->nodes[p];
+  nd->state = AEH_NODE_DONE;
+  nd->result = result;
+  nd->bad = bad;
+  for (size_t c = ex->child_start[p]; c < ex->child_start[p + 1]; c++) {
+    aeh_node *child = &ex->nodes[ex->children[c]];
+    if (bad && child->blame == AEH_EXEC_NONE) {
+      /* Point at the action that actually failed, not at a skipped one. */
+      child->blame = nd->blame != AEH_EXEC_NONE ? nd->blame : p;
+      child->direct = nd->blame == AEH_EXEC_NONE;
+    }
+    if (--child->need == 0 && child->state == AEH_NODE_WAITING) {
+      child->state = AEH_NODE_READY;
+      aeh_minheap_push(&ex->ready, ex->children[c]);
+    }
+  }
+}
+
+/* Without -k, the first failure stops everything not yet started. */
+static void note_failure(aeh_exec *ex, size_t p) {
+  if (!ex->stop && !ex->opts->keep_going) {
+    ex->stop = true;
+    ex->first_failure = p;
+  }
+}
+
+/* Skips position `p` with a banner and, when `record`, a SKIPPED run. */
+static void skip(aeh_exec *ex, size_t p, const char *why, bool record,
+                 bool bad) {
+  aeh_node *nd = &ex->nodes[p];
+  char label[512];
+  aeh_exec_label(nd->action, label, sizeof label);
+  aeh_console_banner(AEH_BANNER_SKIPPED, p + 1, ex->n, label, why);
+  if (record) {
+    aero_error err = AEH_ERROR_INIT;
+    if (aeh_run_record_skipped(ex->store, ex->session, nd->action, why, &err) !=
+        AERO_OK) {
+      aeh_console_error("recording the skipped run of %s: %s", label,
+                        err.message);
+      ex->infra = true;
+    }
+  }
+  ex->skipped++;
+  resolve(ex, p, AERO_RUN_SKIPPED, bad);
+}
+
+void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
+                        aero_run_outcome *outcome, double started) {
+  aeh_node *nd = &ex->nodes[p];
+  char label[512];
+  aeh_exec_label(nd->action, label, sizeof label);
+  outcome->struct_size = sizeof *outcome;
+  outcome->ended_ns = aeh_exec_wall_ns();
+  aero_error err = AEH_ERROR_INIT;
+  int64_t run_id = aeh_run_id(run);
+  aero_status recorded = aeh_run_end(run, outcome, &err);
+  aeh_run_free(run);
+  if (recorded != AERO_OK) {
+    /* Whatever the action did, its outcome (and outputs) are not in the
+     * store: the host's failure, exit 2. */
+    char detail[AERO_ERROR_MESSAGE_MAX + 96];
+    snprintf(detail, sizeof detail, "recording the run failed: %s (run %lld)",
+             err.message, (long long)run_id);
+    aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
+    ex->infra = true;
+    ex->failed++;
+    resolve(ex, p, AERO_RUN_FAILED, true);
+    return;
+  }
+
+  uint32_t state = outcome->state;
+  if (state == AERO_RUN_OK) {
+    char took[64];
+    snprintf(took, sizeof took, "%.2f s", aeh_exec_now() - started);
+    aeh_console_banner(AEH_BANNER_OK, p + 1, ex->n, label, took);
+    ex->ok++;
+    resolve(ex, p, state, false);
+    return;
+  }
+  if (state == AERO_RUN_BAILED) {
+    /* aero_bailout keeps its reason in the run's log; the action may also
+     * have set one in its error. */
+    bool reason = outcome->message != NULL &&
+                  strcmp(outcome->message, AEH_EXEC_BAILED_NO_REASON) != 0;
+    if (!ex->bailed && reason)
+      snprintf(ex->bail_reason, sizeof ex->bail_reason, "%s: %s", label,
+               outcome->message);
+    else if (!ex->bailed)
+      snprintf(ex->bail_reason, sizeof ex->bail_reason,
+               "%s called aero_bailout", label);
+    ex->bailed = true;
+    resolve(ex, p, state, true);
+    return;
+  }
+  char detail[AERO_ERROR_MESSAGE_MAX + 64];
+  snprintf(detail, sizeof detail, "%s (run %lld)",
+           outcome->message != NULL ? outcome->message : "failed",
+           (long long)run_id);
+  aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
+  ex->failed++;
+  note_failure(ex, p);
+  resolve(ex, p, state, true);
+}
+
+/* The store itself failing is the host's problem (exit 2); anything else
+ * aeh_run_begin refuses (an input that does not exist, a bad override) is
+ * this action's failure. */
+static bool infra_status(aero_status status) {
+  return status == AERO_E_STORE || status == AERO_E_NOMEM ||
+         status == AERO_E_IO || status == AERO_E_NOSPACE;
+}
+
+/* Announces the action at `p`, begins its run and hands it to the
+ * placement. */
+static void place(aeh_exec *ex, size_t p) {
+  aeh_node *nd = &ex->nodes[p];
+  char label[512];
+  aeh_exec_label(nd->action, label, sizeof label);
+  aeh_console_banner(AEH_BANNER_RUNNING, p + 1, ex->n, label, NULL);
+  double started = aeh_exec_now();
+
+  aeh_run *run = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  aero_status status =
+      aeh_run_begin(ex->store, ex->session, ex->graph, nd->action, &run, &err);
+  if (status != AERO_OK) {
+    char detail[AERO_ERROR_MESSAGE_MAX + 64];
+    snprintf(detail, sizeof detail, "%s%s",
+             infra_status(status) ? "recording the run failed: " : "",
+             err.message);
+    aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
+    ex->infra |= infra_status(status);
+    ex->failed++;
+    note_failure(ex, p);
+    resolve(ex, p, AERO_RUN_FAILED, true);
+    return;
+  }
+  ex->place->start(ex, p, run, started);
+}
+
+void aeh_sched_run_ready(aeh_exec *ex) {
+  while (ex->ready.count > 0) {
+    aeh_interrupt_check(ex); /* one may have come during the last record */
+    size_t p = aeh_minheap_peek(&ex->ready);
+    aeh_node *nd = &ex->nodes[p];
+    char why[1100], label[512];
+    if (!nd->action->selected) {
+      aeh_minheap_pop(&ex->ready);
+      skip(ex, p,
+           "not selected by --only (its outputs resolve to the latest "
+           "version)",
+           false, false);
+      continue;
+    }
+    if (ex->interrupted || ex->bailed || ex->infra) {
+      /* Quietly: the one line saying why comes at the end. */
+      aeh_minheap_pop(&ex->ready);
+      ex->skipped++;
+      resolve(ex, p, AERO_RUN_SKIPPED, false);
+      continue;
+    }
+    if (nd->blame != AEH_EXEC_NONE) {
+      aeh_minheap_pop(&ex->ready);
+      const aeh_node *culprit = &ex->nodes[nd->blame];
+      aeh_exec_label(culprit->action, label, sizeof label);
+      snprintf(why, sizeof why, "%s %s %s", nd->direct ? "parent" : "ancestor",
+               label, result_verb(culprit->result));
+      skip(ex, p, why, true, true);
+      continue;
+    }
+    if (ex->stop) {
+      aeh_minheap_pop(&ex->ready);
+      aeh_exec_label(ex->nodes[ex->first_failure].action, label, sizeof label);
+      snprintf(why, sizeof why, "not started after %s %s (-k keeps going)",
+               label, result_verb(ex->nodes[ex->first_failure].result));
+      skip(ex, p, why, true, false);
+      continue;
+    }
+    if (ex->place->has_room != NULL && !ex->place->has_room(ex))
+      break;
+    aeh_minheap_pop(&ex->ready);
+    place(ex, p);
+  }
+}
+
+bool aeh_sched_any_selected(const aeh_exec *ex) {
+  for (size_t p = 0; p < ex->n; p++)
+    if (ex->nodes[p].action->selected)
+      return true;
+  return false;
+}
+
+bool aeh_sched_init(aeh_exec *ex) {
+  size_t n = ex->n;
+  ex->nodes = calloc(n + 1, sizeof *ex->nodes);
+  ex->pos_of = malloc((n + 1) * sizeof *ex->pos_of);
+  ex->child_start = calloc(n + 2, sizeof *ex->child_start);
+  ex->ready.items = malloc((n + 1) * sizeof *ex->ready.items);
+  ex->slot_count = ex->opts->jobs > 0 ? ex->opts->jobs : 1;
+  if (!ex->opts->isolate)
+    ex->slot_count = 1;
+  ex->slots = calloc(ex->slot_count, sizeof *ex->slots);
+  size_t max_fds = 3 * ex->slot_count + 2;
+  ex->pfds = malloc(max_fds * sizeof *ex->pfds);
+  ex->pfd_buf = malloc(max_fds * sizeof *ex->pfd_buf);
+  ex->pfd_slot = malloc(max_fds * sizeof *ex->pfd_slot);
+  if (ex->nodes == NULL || ex->pos_of == NULL || ex->child_start == NULL ||
+      ex->ready.items == NULL || ex->slots == NULL || ex->pfds == NULL ||
+      ex->pfd_buf == NULL || ex->pfd_slot == NULL)
+    return false;
+  size_t edges = 0;
+  for (size_t p = 0; p < n; p++) {
+    aeh_action *a = aeh_graph_at(ex->graph, p);
+    ex->pos_of[a->index] = p;
+    edges += a->parent_count;
+  }
+  ex->children = malloc((edges + 1) * sizeof *ex->children);
+  if (ex->children == NULL)
+    return false;
+  for (size_t p = 0; p < n; p++) {
+    aeh_action *a = aeh_graph_at(ex->graph, p);
+    ex->nodes[p] = (aeh_node){.action = a, .blame = AEH_EXEC_NONE};
+    for (size_t k = 0; k < a->parent_count; k++)
+      ex->child_start[ex->pos_of[a->parents[k]] + 2]++;
+  }
+  for (size_t i = 2; i < n + 2; i++)
+    ex->child_start[i] += ex->child_start[i - 1];
+  for (size_t p = 0; p < n; p++) {
+    aeh_action *a = aeh_graph_at(ex->graph, p);
+    for (size_t k = 0; k < a->parent_count; k++)
+      ex->children[ex->child_start[ex->pos_of[a->parents[k]] + 1]++] = p;
+  }
+  /* An unselected action waits for nothing: its outputs resolve to what
+   * already exists. Everything else waits for all of its parents. */
+  for (size_t p = 0; p < n; p++) {
+    aeh_node *nd = &ex->nodes[p];
+    nd->need = nd->action->parent_count; /* counted down by resolve() */
+    if (!nd->action->selected || nd->need == 0) {
+      nd->state = AEH_NODE_READY;
+      aeh_minheap_push(&ex->ready, p);
+    }
+  }
+  for (size_t i = 0; i < ex->slot_count; i++) {
+    ex->slots[i].relay.fd = -1;
+    if (!aeh_linebuf_init(&ex->slots[i].out) ||
+        !aeh_linebuf_init(&ex->slots[i].err))
+      return false;
+  }
+  return true;
+}
+
+void aeh_sched_free(aeh_exec *ex) {
+  if (ex->slots != NULL)
+    for (size_t i = ex->slot_count; i-- > 0;) {
+      aeh_linebuf_free(&ex->slots[i].err);
+      aeh_linebuf_free(&ex->slots[i].out);
+    }
+  free(ex->children);
+  free(ex->pfd_slot);
+  free(ex->pfd_buf);
+  free(ex->pfds);
+  free(ex->slots);
+  free(ex->ready.items);
+  free(ex->child_start);
+  free(ex->pos_of);
+  free(ex->nodes);
+}

@@ -1,0 +1,33 @@
+/* The scheduler: which action goes next (earliest position first among
+ * those whose parents resolved), and how each resolved. It decides per
+ * action between skipping it (unselected, a failed parent, a stop) and
+ * handing its begun run to the placement (placement.h).
+ *
+ * Private to host/exec/. Owner: engine.
+ */
+#ifndef AEH_EXEC_SCHEDULER_H
+#define AEH_EXEC_SCHEDULER_H
+
+#include <stdbool.h>
+
+#include "exec.h"
+
+/* Builds the nodes, the children lists and the ready heap of `ex->graph`,
+ * and `slot_count` slots. False when out of memory (aeh_sched_free still
+ * frees what was made). */
+bool aeh_sched_init(aeh_exec *ex);
+void aeh_sched_free(aeh_exec *ex);
+
+/* True when some action is selected to run (else no process will start). */
+bool aeh_sched_any_selected(const aeh_exec *ex);
+
+/* Starts or resolves everything that can go now, earliest position first,
+ * so that with -j 1 the banners follow the run order exactly. */
+void aeh_sched_run_ready(aeh_exec *ex);
+
+/* Records how the run of position `p` ended, prints its banner, and
+ * resolves it. Takes `run`; `started` is monotonic. */
+void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
+                        aero_run_outcome *outcome, double started);
+
+#endif /* AEH_EXEC_SCHEDULER_H */

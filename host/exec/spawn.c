@@ -1,0 +1,369 @@
+/* The one way an action's process is started, and the two placements built
+ * on it (placement.h): aeh_place_process forks each action (through the
+ * fork server, or directly should the server not start) and watches it
+ * from the event loop; aeh_place_inline calls it on the host's own stack
+ * (--no-isolation).
+ *
+ * The child puts itself in its own process group, restores default signal
+ * dispositions, runs the action with its relay as the tracker's channel,
+ * and reports "returned, with this status and message" before _exit. */
+#include "placement.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "loop.h"
+#include "outcome.h"
+#include "scheduler.h"
+
+/* The dispositions the host changed or a sanitizer installed: an action
+ * starts with the defaults, so that a segfault kills it with SIGSEGV. */
+static const int reset_signals[] = {
+    SIGINT,  SIGTERM, SIGCHLD, SIGPIPE, SIGHUP,  SIGQUIT,
+    SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGABRT, SIGTRAP,
+    SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ, SIGSYS,
+};
+
+/* Calls the action's run with its tracker. An action that called
+ * aero_bailout ends as a bailout whatever it returned, with the reason it
+ * gave unless it set a message of its own. */
+static aero_status call_action(aeh_action *a, aeh_run *run, aero_error *err) {
+  aero_tracker *tracker = aeh_run_tracker(run);
+  aero_status status = a->run(a->data, tracker, err);
+  if (tracker != NULL && aeh_tracker_bailed(tracker)) {
+    status = AERO_E_BAILOUT;
+    const char *why = aeh_tracker_bail_reason(tracker);
+    if (err->message[0] == '\0' && why != NULL)
+      aeh_error_set_message(err, status, why);
+  }
+  return status;
+}
+
+/* When plugin code calls exit() in an action's process, the host's own
+ * exit handlers (and a sanitizer's leak check of the host's abandoned
+ * state) must not run there: flush what the action printed and leave with
+ * the action's own status. Registered once, in the host, before any
+ * action's process exists, so that none pays for registering it (a write
+ * to a page it shares copy-on-write); in the host itself it does nothing. */
+static pid_t on_exit_host;
+
+static void child_on_exit(int status, void *unused) {
+  (void)unused;
+  if (getpid() == on_exit_host)
+    return;
+  fflush(NULL);
+  _exit(status);
+}
+
+static void register_child_on_exit(void) {
+  if (on_exit_host != 0)
+    return;
+  on_exit_host = getpid();
+  on_exit(child_on_exit, NULL);
+}
+
+/* What an action's process does first: its own process group, default
+ * signal dispositions, nothing of the host's event loop (whose pipe ends
+ * are `sig_r` and `sig_w`, or -1 when the fork server closed them). */
+static void child_prepare(const aeh_exec *ex, int sig_r, int sig_w) {
+  setpgid(0, 0);
+  /* sigaction and sigprocmask, not signal(): the host already called
+   * these, so the child does not pay for resolving new symbols. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (size_t i = 0; i < ex->reset_count; i++)
+    sigaction(ex->reset[i], &dfl, NULL);
+  sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
+  if (sig_r >= 0) {
+    close(sig_r);
+    close(sig_w);
+  }
+}
+
+/* Runs the action at position `pos` with `run` and leaves with how it
+ * ended. `own` is its slot when this process was forked by the host,
+ * whose other actions' pipes it must not keep; NULL when forked by the
+ * server, which holds none. Writes nothing of the executor's state: the
+ * process shares those pages with its parent, and a write would copy. */
+static _Noreturn void child_run(aeh_exec *ex, size_t pos, aeh_run *run,
+                                const aeh_slot *own, int relay_w, int out_w,
+                                int err_w) {
+  for (size_t i = 0; own != NULL && i < ex->slot_count; i++) {
+    aeh_slot *other = &ex->slots[i];
+    if (!other->busy || other == own)
+      continue;
+    close(other->relay.fd);
+    aeh_linebuf_close(&other->out);
+    aeh_linebuf_close(&other->err);
+  }
+  if (out_w >= 0) {
+    dup2(out_w, STDOUT_FILENO);
+    dup2(err_w, STDERR_FILENO);
+    close(out_w);
+    close(err_w);
+    aeh_console_set_plain();
+  }
+  aeh_store_relay_to(ex->store, relay_w);
+
+  aero_error err = AEH_ERROR_INIT;
+  aero_status status = call_action(ex->nodes[pos].action, run, &err);
+  fflush(NULL); /* _exit skips stdio: keep what the action printed */
+  /* A host that is gone cannot read it: nothing to do about a failure. */
+  (void)aeh_relay_send_returned(relay_w, status,
+                                status != AERO_OK ? err.message : NULL);
+  /* End of stream now, with the report, not when exit closes the socket
+   * (nor never, should the action have left a process holding it). */
+  shutdown(relay_w, SHUT_WR);
+  _exit(status == AERO_OK ? 0 : 1);
+}
+
+/* A child this process forked itself (no fork server). */
+static _Noreturn void child_main(aeh_exec *ex, aeh_slot *s,
+                                 const int relay_pair[2], const int out_pipe[2],
+                                 const int err_pipe[2]) {
+  close(relay_pair[0]);
+  if (out_pipe[0] >= 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+  }
+  child_prepare(ex, ex->sig_r, ex->sig_w);
+  child_run(ex, s->pos, s->run, s, relay_pair[1], out_pipe[1], err_pipe[1]);
+}
+
+/* What the fork server's child runs (see fork_server.h): the same as a
+ * child forked here, from the server's copy of this executor. */
+static void server_child(void *ctx, size_t pos, aeh_run *run, int relay_w,
+                         int out_w, int err_w) {
+  aeh_exec *ex = ctx;
+  /* The server closed the host's signal pipe: its numbers may name other
+   * descriptors now. */
+  child_prepare(ex, -1, -1);
+  child_run(ex, pos, run, NULL, relay_w, out_w, err_w);
+}
+
+static const aeh_action *server_action(void *ctx, size_t pos) {
+  aeh_exec *ex = ctx;
+  return pos < ex->n ? ex->nodes[pos].action : NULL;
+}
+
+/* Before the store connects: the signals a child must reset, the exit
+ * guard, and the fork server. The server goes first, while this process
+ * holds no store state: its copy (and every action's process, forked from
+ * it) is then smaller to fork, and what this process writes to the
+ * store's memory afterwards is its own rather than shared copy-on-write
+ * with the server. It starts once, before any action's pipes exist (the
+ * server must hold none of them, or the host would never see their end of
+ * file). Should it not start, this process forks the actions itself. */
+static void process_open(aeh_exec *ex) {
+  sigset_t current; /* also binds sigprocmask before the first fork */
+  sigprocmask(SIG_BLOCK, NULL, &current);
+  /* Only what is not already the default costs the child a syscall. */
+  for (size_t i = 0; i < AERO_COUNT(reset_signals); i++) {
+    struct sigaction now;
+    if (sigaction(reset_signals[i], NULL, &now) == 0 &&
+        now.sa_handler == SIG_DFL && !(now.sa_flags & SA_SIGINFO))
+      continue;
+    ex->reset[ex->reset_count++] = reset_signals[i];
+  }
+  register_child_on_exit();
+  if (!aeh_sched_any_selected(ex))
+    return;
+  fflush(NULL);
+  const int keep_out[] = {ex->sig_r, ex->sig_w};
+  int e =
+      aeh_fork_server_start(&ex->server, ex->store, ex->session, server_action,
+                            server_child, ex, keep_out, AERO_COUNT(keep_out));
+  if (e != 0 && ex->opts->debug)
+    aeh_console_info("no fork server (%s): forking actions directly",
+                     strerror(e));
+}
+
+static bool process_has_room(const aeh_exec *ex) {
+  return ex->running < ex->slot_count;
+}
+
+static aeh_slot *free_slot(aeh_exec *ex) {
+  for (size_t i = 0; i < ex->slot_count; i++)
+    if (!ex->slots[i].busy)
+      return &ex->slots[i];
+  return NULL;
+}
+
+static void close_fd(int fd) {
+  if (fd >= 0)
+    close(fd);
+}
+
+static void process_start(aeh_exec *ex, size_t p, aeh_run *run,
+                          double started) {
+  aeh_node *nd = &ex->nodes[p];
+  aeh_slot *s = free_slot(ex);
+  int relay_pair[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  const char *failed_call = NULL;
+  /* The relay blocks on the child's side (it waits for each answer); the
+   * host reads it without blocking. The output pipes block on the child's
+   * side, as a terminal would. */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay_pair) != 0)
+    failed_call = "socketpair";
+  else if (ex->capture &&
+           (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0))
+    failed_call = "pipe";
+  pid_t pid = -1;
+  if (failed_call == NULL && ex->server != NULL) {
+    int e = aeh_fork_server_spawn(ex->server, p, run, relay_pair[1],
+                                  out_pipe[1], err_pipe[1], &pid);
+    if (e != 0) {
+      errno = e;
+      failed_call = "fork server";
+    }
+  } else if (failed_call == NULL) {
+    fflush(NULL); /* or the child would print the host's buffered output */
+    pid = fork();
+    if (pid < 0)
+      failed_call = "fork";
+  }
+  if (pid == 0) {
+    s->busy = true; /* so child_main knows which slot is its own */
+    s->pos = p;
+    s->run = run;
+    child_main(ex, s, relay_pair, out_pipe, err_pipe);
+  }
+  int saved_errno = errno;
+  close_fd(relay_pair[1]);
+  close_fd(out_pipe[1]);
+  close_fd(err_pipe[1]);
+  if (failed_call != NULL) {
+    close_fd(relay_pair[0]);
+    close_fd(out_pipe[0]);
+    close_fd(err_pipe[0]);
+    char msg[256];
+    snprintf(msg, sizeof msg, "could not start the action's process: %s: %s",
+             failed_call, strerror(saved_errno));
+    aero_run_outcome o = {
+        .state = AERO_RUN_FAILED, .exit_code = -1, .message = msg};
+    aeh_console_error("%s", msg);
+    ex->infra = true;
+    aeh_sched_complete(ex, p, run, &o, started);
+    return;
+  }
+  /* Both sides set the group, so that it exists before either relies on
+   * it; the child's own call may already have made this one fail. */
+  setpgid(pid, pid);
+  char label[512];
+  aeh_exec_label(nd->action, label, sizeof label);
+  s->busy = true;
+  s->pos = p;
+  s->pid = pid;
+  s->run = run;
+  aeh_relay_conn_open(&s->relay, relay_pair[0], aeh_run_id(run), label);
+  s->started = started;
+  s->deadline = ex->opts->timeout_s > 0 ? started + ex->opts->timeout_s : 0;
+  s->kill_at = 0;
+  s->timed_out = false;
+  s->forwarded = 0;
+  if (ex->capture) {
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "[%s %s] ", nd->action->job_type,
+             nd->action->outputs[0]);
+    aeh_linebuf_open(&s->out, out_pipe[0], STDOUT_FILENO, prefix);
+    aeh_linebuf_open(&s->err, err_pipe[0], STDERR_FILENO, prefix);
+  }
+  nd->state = AEH_NODE_RUNNING;
+  ex->running++;
+  if (ex->opts->debug)
+    aeh_console_info("%s: run %lld in process %ld", label,
+                     (long long)aeh_run_id(run), (long)pid);
+}
+
+static int process_event_fd(const aeh_exec *ex) {
+  return ex->server != NULL ? aeh_fork_server_fd(ex->server) : -1;
+}
+
+/* Finishes every action whose end the fork server reported. If the server
+ * died, its actions died with it (they are killed with their parent): they
+ * are finished as killed and the run ends as an infrastructure failure. */
+static void reap_from_server(aeh_exec *ex) {
+  pid_t pid;
+  int wstatus;
+  bool lost = false;
+  while (aeh_fork_server_next_exit(ex->server, &pid, &wstatus, &lost)) {
+    for (size_t i = 0; i < ex->slot_count; i++) {
+      aeh_slot *s = &ex->slots[i];
+      if (s->busy && s->pid == pid) {
+        aeh_loop_finish(ex, s, wstatus);
+        break;
+      }
+    }
+  }
+  if (!lost)
+    return;
+  aeh_console_error("the process that starts actions died: stopping");
+  ex->infra = true;
+  for (size_t i = 0; i < ex->slot_count; i++) {
+    aeh_slot *s = &ex->slots[i];
+    if (s->busy) {
+      kill(-s->pid, SIGKILL);
+      aeh_loop_finish(ex, s, SIGKILL); /* a wait status: killed by SIGKILL */
+    }
+  }
+}
+
+static void process_reap(aeh_exec *ex) {
+  if (ex->server != NULL) {
+    reap_from_server(ex);
+    return;
+  }
+  for (size_t i = 0; i < ex->slot_count; i++) {
+    aeh_slot *s = &ex->slots[i];
+    int wstatus;
+    if (s->busy && waitpid(s->pid, &wstatus, WNOHANG) == s->pid)
+      aeh_loop_finish(ex, s, wstatus);
+  }
+}
+
+static void process_signal(aeh_exec *ex, aeh_slot *s, int sig) {
+  (void)ex;
+  kill(-s->pid, sig);
+}
+
+static void process_close(aeh_exec *ex) {
+  aeh_fork_server_stop(ex->server);
+  ex->server = NULL;
+}
+
+const aeh_placement aeh_place_process = {
+    .name = "process",
+    .open = process_open,
+    .has_room = process_has_room,
+    .start = process_start,
+    .event_fd = process_event_fd,
+    .reap = process_reap,
+    .signal = process_signal,
+    .close = process_close,
+};
+
+/* Runs the action in the host process (--no-isolation). */
+static void inline_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
+  aero_error err = AEH_ERROR_INIT;
+  aero_status status = call_action(ex->nodes[p].action, run, &err);
+  aero_run_outcome o = {0};
+  char msg[AERO_ERROR_MESSAGE_MAX];
+  aeh_outcome_of_return(status, &err, &o, msg, sizeof msg);
+  aeh_sched_complete(ex, p, run, &o, started);
+}
+
+const aeh_placement aeh_place_inline = {
+    .name = "inline",
+    .start = inline_start,
+};
