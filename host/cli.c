@@ -9,15 +9,13 @@
 #include <aeromancy/abi.h>
 
 #include "console.h"
+#include "doc.h"
 #include "exec/executor.h"
 #include "options.h"
 
 #define ALL_COMMANDS                                                           \
   (AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_GRAPH | AEH_CMD_DESCRIBE)
 
-/* Help columns: option names, then their text, wrapped at WRAP. */
-#define HELP_COLUMN 30
-#define WRAP 79
 /* Most jobs we start at once; more would only thrash two cores. */
 #define MAX_JOBS 4096
 
@@ -144,48 +142,8 @@ static const char *command_name(aeh_cli_command command) {
   return "?";
 }
 
-/* Writes `text` wrapped at WRAP, continuing lines at `indent`, starting at
- * column `col`. */
-static void print_wrapped(FILE *out, const char *text, int col, int indent) {
-  const char *p = text;
-  while (*p != '\0') {
-    while (*p == ' ')
-      p++;
-    size_t word = strcspn(p, " ");
-    if (word == 0)
-      break;
-    if (col > indent && col + 1 + (int)word > WRAP) {
-      fprintf(out, "\n%*s", indent, "");
-      col = indent;
-    } else if (col > indent) {
-      fputc(' ', out);
-      col++;
-    }
-    fwrite(p, 1, word, out);
-    col += (int)word;
-    p += word;
-  }
-  fputc('\n', out);
-}
-
-/* One entry of a help listing, "  -j, --jobs N   text", with the text at
- * `column`. */
-static void print_entry(FILE *out, const char *left, const char *text,
-                        int column) {
-  int col = fprintf(out, "  %s", left);
-  if (col < column - 1)
-    fprintf(out, "%*s", column - col, "");
-  else
-    fprintf(out, "\n%*s", column, "");
-  print_wrapped(out, text, column, column);
-}
-
-static void print_option_line(FILE *out, const char *left, const char *text) {
-  print_entry(out, left, text, HELP_COLUMN);
-}
-
-static void print_std_group(FILE *out, aeh_cli_command command, opt_group group,
-                            bool several_builders) {
+static void print_std_group(const aeh_doc *d, aeh_cli_command command,
+                            opt_group group, bool several_builders) {
   for (size_t i = 0; i < STD_OPTION_COUNT; i++) {
     const std_option *o = &std_options[i];
     if (o->group != group || !(o->commands & command))
@@ -200,14 +158,14 @@ static void print_std_group(FILE *out, aeh_cli_command command, opt_group group,
     else
       snprintf(left, sizeof left, "    --%s%s%s", o->name,
                o->metavar ? " " : "", o->metavar ? o->metavar : "");
-    print_option_line(out, left, o->help);
+    aeh_doc_entry(d, left, o->help, 0);
   }
 }
 
-void aeh_cli_print_project_options(FILE *out,
-                                   const aero_builder_vtable *builder) {
+static void write_project_options(const aeh_doc *d,
+                                  const aero_builder_vtable *builder) {
   if (builder->option_count == 0) {
-    fprintf(out, "  (this project has no options)\n");
+    aeh_doc_para(d, 2, "(this project has no options)");
     return;
   }
   for (size_t i = 0; i < builder->option_count; i++) {
@@ -242,87 +200,169 @@ void aeh_cli_print_project_options(FILE *out,
       if (used < sizeof text)
         snprintf(text + used, sizeof text - used, ")");
     }
-    print_option_line(out, left, text);
+    aeh_doc_entry(d, left, text, 0);
   }
 }
 
-static void print_exit_codes(FILE *out) {
-  fprintf(out, "\nExit codes:\n");
-  print_entry(out, "0", "every selected action succeeded", 10);
-  print_entry(out, "1", "an action failed, crashed or timed out", 10);
-  print_entry(out, "2", "infrastructure error while running (store, host)", 10);
-  print_entry(out, "3",
-              "error before anything ran: bad flag, bad plugin, bad graph, "
-              "bad config, or a store that cannot be opened",
-              10);
-  print_entry(out, "128+N", "killed by signal N", 10);
+void aeh_cli_print_project_options(FILE *out,
+                                   const aero_builder_vtable *builder) {
+  aeh_doc d = {out, AEH_DOC_TEXT};
+  write_project_options(&d, builder);
+}
+
+static void write_exit_codes(const aeh_doc *d, int section) {
+  aeh_doc_heading(d, section ? "Exit status" : "Exit codes", section);
+  aeh_doc_entry(d, "0", "every selected action succeeded", 10);
+  aeh_doc_entry(d, "1", "an action failed, crashed or timed out", 10);
+  aeh_doc_entry(d, "2", "infrastructure error while running (store, host)", 10);
+  aeh_doc_entry(d, "3",
+                "error before anything ran: bad flag, bad plugin, bad graph, "
+                "bad config, or a store that cannot be opened",
+                10);
+  aeh_doc_entry(d, "128+N", "killed by signal N", 10);
+}
+
+/* One command's help; the man page writes the same, minus the exit codes
+ * (their own section there). */
+static void write_command_help(const aeh_doc *d, aeh_cli_command command,
+                               const aeh_plugin *plugin,
+                               const aero_builder_vtable *builder) {
+  size_t c = 0;
+  while (c + 1 < COMMAND_COUNT && commands[c].command != command)
+    c++;
+  char title[32];
+  snprintf(title, sizeof title, "aerohost %s", commands[c].name);
+  aeh_doc_usage(d, title, commands[c].usage);
+  aeh_doc_para(d, 0, commands[c].summary);
+  if (command == AEH_CMD_DESCRIBE) {
+    aeh_doc_heading(d, "Options", 0);
+    print_std_group(d, command, G_GENERAL, false);
+    return;
+  }
+  bool several = plugin == NULL || aeh_plugin_builder_count(plugin) > 1;
+  if (plugin != NULL && builder != NULL) {
+    fprintf(d->out, "\nProject options of %s (plugin %s %s), after --:\n",
+            builder->project, aeh_plugin_name(plugin),
+            aeh_plugin_version(plugin));
+    if (builder->description != NULL && builder->description[0] != '\0')
+      aeh_doc_para(d, 2, builder->description);
+    write_project_options(d, builder);
+    fprintf(d->out,
+            "  Defaults can be set in aeromancy.ini, section [%s] "
+            "(key = option name).\n",
+            AEH_FLAGS_SECTION);
+  } else {
+    char text[160];
+    snprintf(text, sizeof text,
+             "Project options: given after --; `aerohost %s PLUGIN --help` "
+             "lists them.",
+             commands[c].name);
+    if (d->format == AEH_DOC_TEXT)
+      fputc('\n', d->out);
+    aeh_doc_para(d, 0, text);
+  }
+  if (command == AEH_CMD_RUN) {
+    aeh_doc_heading(d, "Task runner options", 0);
+    print_std_group(d, command, G_TASK, several);
+    aeh_doc_heading(d, "Runtime options", 0);
+    print_std_group(d, command, G_RUNTIME, several);
+    print_std_group(d, command, G_GENERAL, several);
+  } else {
+    aeh_doc_heading(d, "Options", 0);
+    print_std_group(d, command, G_TASK, several);
+    print_std_group(d, command, G_GENERAL, several);
+  }
 }
 
 void aeh_cli_print_help(FILE *out, aeh_cli_command command,
                         const aeh_plugin *plugin,
                         const aero_builder_vtable *builder) {
-  size_t c = 0;
-  while (c + 1 < COMMAND_COUNT && commands[c].command != command)
-    c++;
-  fprintf(out, "usage: %s\n\n", commands[c].usage);
-  print_wrapped(out, commands[c].summary, 0, 0);
-  if (command == AEH_CMD_DESCRIBE) {
-    fprintf(out, "\nOptions:\n");
-    print_std_group(out, command, G_GENERAL, false);
-    return;
-  }
-  bool several = plugin == NULL || aeh_plugin_builder_count(plugin) > 1;
-  if (plugin != NULL && builder != NULL) {
-    fprintf(out, "\nProject options of %s (plugin %s %s), after --:\n",
-            builder->project, aeh_plugin_name(plugin),
-            aeh_plugin_version(plugin));
-    if (builder->description != NULL && builder->description[0] != '\0') {
-      fprintf(out, "  ");
-      print_wrapped(out, builder->description, 2, 2);
-    }
-    aeh_cli_print_project_options(out, builder);
-    fprintf(out,
-            "  Defaults can be set in aeromancy.ini, section [%s] "
-            "(key = option name).\n",
-            AEH_FLAGS_SECTION);
-  } else {
-    fprintf(out,
-            "\nProject options: given after --; `aerohost %s PLUGIN "
-            "--help` lists them.\n",
-            command_name(command));
-  }
-  if (command == AEH_CMD_RUN) {
-    fprintf(out, "\nTask runner options:\n");
-    print_std_group(out, command, G_TASK, several);
-    fprintf(out, "\nRuntime options:\n");
-    print_std_group(out, command, G_RUNTIME, several);
-    print_std_group(out, command, G_GENERAL, several);
-  } else {
-    fprintf(out, "\nOptions:\n");
-    print_std_group(out, command, G_TASK, several);
-    print_std_group(out, command, G_GENERAL, several);
-  }
-  print_exit_codes(out);
+  aeh_doc d = {out, AEH_DOC_TEXT};
+  write_command_help(&d, command, plugin, builder);
+  write_exit_codes(&d, 0);
 }
 
+static const char main_intro[] =
+    "aerohost loads an aeromancy plugin (a project's actions, compiled "
+    "against the SDK), builds its action graph from the project's typed "
+    "flags, and runs every action in its own process, tracked in a store.";
+
 static void print_main_help(FILE *out) {
-  fprintf(out, "usage: aerohost COMMAND PLUGIN [options] [-- project "
-               "flags]\n\n");
-  print_wrapped(out,
-                "aerohost loads an aeromancy plugin (a project's actions, "
-                "compiled against the SDK), builds its action graph from "
-                "the project's typed flags, and runs every action in its "
-                "own process, tracked in a store.",
-                0, 0);
-  fprintf(out, "\nCommands:\n");
+  aeh_doc d = {out, AEH_DOC_TEXT};
+  aeh_doc_usage(&d, "aerohost",
+                "aerohost COMMAND PLUGIN [options] [-- project flags]");
+  aeh_doc_para(&d, 0, main_intro);
+  aeh_doc_heading(&d, "Commands", 0);
   for (size_t i = 0; i < COMMAND_COUNT; i++)
-    print_option_line(out, commands[i].usage, commands[i].summary);
-  fprintf(out, "\nOptions:\n");
-  print_option_line(out, "-h, --help",
-                    "show this help; `aerohost COMMAND --help` for a "
-                    "command's options");
-  print_option_line(out, "--version", "print the host version and plugin ABI");
-  print_exit_codes(out);
+    aeh_doc_entry(&d, commands[i].usage, commands[i].summary, 0);
+  aeh_doc_heading(&d, "Options", 0);
+  aeh_doc_entry(&d, "-h, --help",
+                "show this help; `aerohost COMMAND --help` for a command's "
+                "options",
+                0);
+  aeh_doc_entry(&d, "--version",
+                "print the host version, the plugin ABI and the SDK version",
+                0);
+  write_exit_codes(&d, 0);
+}
+
+void aeh_cli_write_manual(FILE *out) {
+  aeh_doc d = {out, AEH_DOC_MAN};
+  aeh_doc_man_begin(&d, "aerohost", 1,
+                    "load an aeromancy plugin and run its actions, tracked");
+  aeh_doc_heading(&d, "Synopsis", 1);
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    fputs(i ? ".br\n\\fB" : ".nh\n\\fB", out);
+    aeh_doc_escaped(&d, commands[i].usage);
+    fputs("\\fR\n", out);
+  }
+  fputs(".br\n\\fBaerohost \\-\\-version\\fR\n", out);
+  aeh_doc_heading(&d, "Description", 1);
+  aeh_doc_para(&d, 0, main_intro);
+  aeh_doc_para(&d, 0,
+               "Project flags, after --, are the plugin's own typed options: "
+               "--name value, --name=value, a short letter, and "
+               "--flag/--no-flag for booleans. Defaults come from the "
+               "plugin, then the [flags] section of aeromancy.ini, then the "
+               "command line; aeromancy.ini(5) describes the file.");
+  aeh_doc_heading(&d, "Commands", 1);
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    write_command_help(&d, commands[i].command, NULL, NULL);
+  write_exit_codes(&d, 1);
+  aeh_doc_heading(&d, "Environment", 1);
+  aeh_doc_entry(&d, "AEROMANCY_STORE",
+                "the store to record in, unless --store is given", 0);
+  aeh_doc_entry(&d, "AEROMANCY_PLUGIN_PATH",
+                "colon-separated folders searched first for backend plugins",
+                0);
+  aeh_doc_entry(&d, "NO_COLOR", "no colour on the terminal", 0);
+  aeh_doc_heading(&d, "See also", 1);
+  aeh_doc_para(&d, 0, "aeromancy(1), aeromancy.ini(5)");
+}
+
+void aeh_cli_write_completion(FILE *out) {
+  fputs("_aerohost_commands='", out);
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    fprintf(out, "%s%s", i ? " " : "", commands[i].name);
+  fputs("'\n", out);
+  for (size_t c = 0; c < COMMAND_COUNT; c++) {
+    for (int with_value = 0; with_value < 2; with_value++) {
+      fprintf(out, "_aerohost_%s_%s='", with_value ? "valopts" : "opts",
+              commands[c].name);
+      const char *sep = "";
+      for (size_t i = 0; i < STD_OPTION_COUNT; i++) {
+        const std_option *o = &std_options[i];
+        if (!(o->commands & commands[c].command) ||
+            (with_value && o->metavar == NULL))
+          continue;
+        fprintf(out, "%s--%s", sep, o->name);
+        sep = " ";
+        if (o->short_name != '\0')
+          fprintf(out, " -%c", o->short_name);
+      }
+      fputs("'\n", out);
+    }
+  }
 }
 
 static const std_option *find_long(const char *name, size_t len) {

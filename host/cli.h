@@ -80,4 +80,13 @@ void aeh_cli_print_help(FILE *out, aeh_cli_command command,
 void aeh_cli_print_project_options(FILE *out,
                                    const aero_builder_vtable *builder);
 
+/* Writes the aerohost(1) man page (roff) to `out`: the same text as the
+ * help of every command, from the same tables. */
+void aeh_cli_write_manual(FILE *out);
+
+/* Writes the word lists of aerohost's bash completion (shell assignments:
+ * _aerohost_commands, _aerohost_opts_CMD, _aerohost_valopts_CMD) from the
+ * option table the parser uses. */
+void aeh_cli_write_completion(FILE *out);
+
 #endif /* AEH_CLI_H */

@@ -5,24 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ini_doc.h"
 #include "shell_words.h"
-
-/* The keys the runner owns, per section; anything else in these sections is
- * a typo worth an error. [project] and [store] are shared with aerohost and
- * the store, so only their known keys are read there. */
-static const char *const build_keys[] = {"system", "target", NULL};
-static const char *const container_keys[] = {
-    "engine", "image", "base_image", "run_args", "debian_packages", NULL};
-static const char *const env_keys[] = {"passthrough", NULL};
-static const char *const git_keys[] = {"allow_main", NULL};
-
-static const struct {
-  const char *section;
-  const char *const *keys;
-} strict_sections[] = {{"build", build_keys},
-                       {"container", container_keys},
-                       {"env", env_keys},
-                       {"git", git_keys}};
 
 bool aeh_project_valid_env_name(const char *name) {
   if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
@@ -51,21 +35,17 @@ bool aeh_project_valid_package(const char *name) {
   return true;
 }
 
+/* The runner's own sections are strict: a key ini_doc.c does not document
+ * is a typo worth an error. [project] and [store] are shared with aerohost
+ * and the store, so only their known keys are read there. */
 static aero_status check_keys(const aeh_config *cfg, aero_error *err) {
   for (size_t i = 0; i < cfg->count; i++) {
     const aeh_config_entry *e = &cfg->entries[i];
-    for (size_t s = 0; s < sizeof strict_sections / sizeof *strict_sections;
-         s++) {
-      if (strcmp(e->section, strict_sections[s].section) != 0)
-        continue;
-      const char *const *k = strict_sections[s].keys;
-      while (*k && strcmp(*k, e->key) != 0)
-        k++;
-      if (*k == NULL)
-        return aeh_error_set(err, AERO_E_CONFIG,
-                             "%s:%d: unknown key '%s' in [%s]", cfg->path,
-                             e->line, e->key, e->section);
-    }
+    if (aeh_ini_section_strict(e->section) &&
+        !aeh_ini_key_known(e->section, e->key))
+      return aeh_error_set(err, AERO_E_CONFIG,
+                           "%s:%d: unknown key '%s' in [%s]", cfg->path,
+                           e->line, e->key, e->section);
   }
   return AERO_OK;
 }

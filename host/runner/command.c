@@ -1,0 +1,300 @@
+#include "command.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "doc.h"
+#include "go.h"
+#include "ini_doc.h"
+
+/* Every `aeromancy` subcommand, in the order help lists them. A command
+ * missing here does not exist: the dispatcher, the help and the man page
+ * all read this list. */
+const aeh_command *const aeh_commands[] = {
+    &aeh_cmd_go,
+    &aeh_cmd_image,
+    &aeh_cmd_help,
+};
+const size_t aeh_command_count = sizeof aeh_commands / sizeof *aeh_commands;
+
+static const aeh_option help_option = {"help", 'h', NULL, "show this help", 0};
+
+const aeh_command *aeh_command_find(const char *name) {
+  for (size_t i = 0; i < aeh_command_count; i++)
+    if (strcmp(aeh_commands[i]->name, name) == 0)
+      return aeh_commands[i];
+  return NULL;
+}
+
+int aeh_command_usage_error(const aeh_command *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("aeromancy: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  if (cmd != NULL)
+    fprintf(stderr, " (see aeromancy %s --help)\n", cmd->name);
+  else
+    fputs(" (see aeromancy --help)\n", stderr);
+  return AEH_EXIT_BEFORE_RUN;
+}
+
+static const aeh_option *find_long(const aeh_command *cmd, const char *name,
+                                   size_t len) {
+  for (const aeh_option *o = cmd->options; o && o->name; o++)
+    if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+      return o;
+  if (len == 4 && strncmp(name, "help", 4) == 0)
+    return &help_option;
+  return NULL;
+}
+
+static const aeh_option *find_short(const aeh_command *cmd, char c) {
+  for (const aeh_option *o = cmd->options; o && o->name; o++)
+    if (o->short_name == c)
+      return o;
+  return c == 'h' ? &help_option : NULL;
+}
+
+int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
+                      aeh_option_fn apply, void *ctx, aeh_args *out) {
+  aeh_args a = {.rest_argc = 0};
+  bool help = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const aeh_option *o = NULL;
+    const char *value = NULL;
+    if (strcmp(arg, "--") == 0) {
+      if (!cmd->takes_rest)
+        return aeh_command_usage_error(cmd,
+                                       "aeromancy %s takes no project "
+                                       "flags",
+                                       cmd->name);
+      a.rest_argc = argc - i - 1;
+      a.rest_argv = argv + i + 1;
+      break;
+    }
+    if (strncmp(arg, "--", 2) == 0) {
+      size_t len = strcspn(arg + 2, "=");
+      o = find_long(cmd, arg + 2, len);
+      if (o == NULL)
+        return aeh_command_usage_error(
+            cmd, "unknown option %.*s for aeromancy %s%s", (int)len + 2, arg,
+            cmd->name, cmd->takes_rest ? " (project flags go after --)" : "");
+      if (arg[2 + len] == '=') {
+        if (o->metavar == NULL)
+          return aeh_command_usage_error(cmd, "--%s takes no value", o->name);
+        value = arg + 3 + len;
+      }
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      o = find_short(cmd, arg[1]);
+      if (o == NULL)
+        return aeh_command_usage_error(
+            cmd, "unknown option -%c for aeromancy %s%s", arg[1], cmd->name,
+            cmd->takes_rest ? " (project flags go after --)" : "");
+      if (arg[2] != '\0') { /* -j4 */
+        if (o->metavar == NULL)
+          return aeh_command_usage_error(cmd, "-%c takes no value", arg[1]);
+        value = arg + 2;
+      }
+    } else {
+      if (a.positional_count < cmd->max_positional) {
+        a.positional[a.positional_count++] = arg;
+        continue;
+      }
+      if (cmd->takes_rest)
+        return aeh_command_usage_error(
+            cmd,
+            "unexpected argument '%s' (project flags go after --: "
+            "aeromancy %s -- --flag value)",
+            arg, cmd->name);
+      return aeh_command_usage_error(cmd, "unexpected argument '%s'", arg);
+    }
+    if (o->metavar != NULL && value == NULL) {
+      if (i + 1 >= argc || strcmp(argv[i + 1], "--") == 0)
+        return aeh_command_usage_error(cmd, "--%s needs a value (%s)", o->name,
+                                       o->metavar);
+      value = argv[++i];
+    }
+    if (o == &help_option) {
+      help = true;
+      continue;
+    }
+    int rc = apply ? apply(ctx, o, value) : 0;
+    if (rc != 0)
+      return rc;
+  }
+  if (help) {
+    aeh_command_print_help(cmd, stdout);
+    return AEH_EXIT_OK;
+  }
+  if (a.positional_count < cmd->min_positional)
+    return aeh_command_usage_error(cmd, "aeromancy %s: missing argument",
+                                   cmd->name);
+  if (out != NULL)
+    *out = a;
+  return -1;
+}
+
+static void write_option(const aeh_doc *d, const aeh_option *o) {
+  char left[96];
+  if (o->short_name != 0)
+    snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
+             o->metavar ? " " : "", o->metavar ? o->metavar : "");
+  else
+    snprintf(left, sizeof left, "    --%s%s%s", o->name, o->metavar ? " " : "",
+             o->metavar ? o->metavar : "");
+  aeh_doc_entry(d, left, o->help, 0);
+}
+
+static void write_command(const aeh_doc *d, const aeh_command *cmd) {
+  char title[64];
+  snprintf(title, sizeof title, "aeromancy %s", cmd->name);
+  aeh_doc_usage(d, title, cmd->usage);
+  aeh_doc_para(d, 0, cmd->summary);
+  if (cmd->description != NULL) {
+    if (d->format == AEH_DOC_TEXT)
+      fputc('\n', d->out);
+    aeh_doc_para(d, 0, cmd->description);
+  }
+  aeh_doc_heading(d, "Options", 0);
+  for (const aeh_option *o = cmd->options; o && o->name; o++)
+    write_option(d, o);
+  write_option(d, &help_option);
+}
+
+static const char exit_codes[][2][160] = {
+    {"0", "all ok"},
+    {"1", "an action failed"},
+    {"2", "infrastructure error while running (store, container engine)"},
+    {"3", "nothing ran: bad option or aeromancy.ini, dirty tree, branch "
+          "main, engine unreachable, plugin build failed"},
+    {"128+N", "aerohost killed by signal N"},
+};
+
+static void write_exit_codes(const aeh_doc *d, int section) {
+  aeh_doc_heading(d, section ? "Exit status" : "Exit codes", section);
+  for (size_t i = 0; i < sizeof exit_codes / sizeof *exit_codes; i++)
+    aeh_doc_entry(d, exit_codes[i][0], exit_codes[i][1], 10);
+}
+
+void aeh_command_print_help(const aeh_command *cmd, FILE *out) {
+  aeh_doc d = {out, AEH_DOC_TEXT};
+  write_command(&d, cmd);
+  write_exit_codes(&d, 0);
+}
+
+static const char intro[] =
+    "aeromancy runs an aeromancy project: it builds the project's plugin "
+    "and runs it with aerohost, in a container built once from the host "
+    "image's recipe (production) or directly on this machine (--dev), and "
+    "reads back what the runs recorded.";
+
+void aeh_commands_print_help(FILE *out) {
+  aeh_doc d = {out, AEH_DOC_TEXT};
+  fputs("usage: aeromancy COMMAND [options]\n", out);
+  fputs("       aeromancy --help | --version\n\n", out);
+  aeh_doc_para(&d, 0, intro);
+  aeh_doc_heading(&d, "Commands", 0);
+  for (size_t i = 0; i < aeh_command_count; i++)
+    aeh_doc_entry(&d, aeh_commands[i]->name, aeh_commands[i]->summary, 14);
+  fputc('\n', out);
+  aeh_doc_para(&d, 0,
+               "`aeromancy COMMAND --help` shows a command's options; "
+               "`aeromancy help aeromancy.ini` the project file's keys.");
+  write_exit_codes(&d, 0);
+}
+
+void aeh_commands_write_manual(FILE *out) {
+  aeh_doc d = {out, AEH_DOC_MAN};
+  aeh_doc_man_begin(&d, "aeromancy", 1,
+                    "build and run an aeromancy project, and read its runs");
+  aeh_doc_heading(&d, "Synopsis", 1);
+  fputs(".nh\n", out);
+  for (size_t i = 0; i < aeh_command_count; i++) {
+    const char *p = aeh_commands[i]->usage;
+    while (*p != '\0') {
+      size_t n = strcspn(p, "\n");
+      char line[256];
+      snprintf(line, sizeof line, "%.*s", (int)n, p);
+      fputs("\\fB", out);
+      aeh_doc_escaped(&d, line);
+      fputs("\\fR\n.br\n", out);
+      p += n + (p[n] == '\n');
+    }
+  }
+  fputs("\\fBaeromancy \\-\\-version\\fR\n", out);
+  aeh_doc_heading(&d, "Description", 1);
+  aeh_doc_para(&d, 0, intro);
+  aeh_doc_heading(&d, "Commands", 1);
+  for (size_t i = 0; i < aeh_command_count; i++)
+    write_command(&d, aeh_commands[i]);
+  aeh_doc_heading(&d, "Files", 1);
+  aeh_doc_entry(&d, "aeromancy.ini",
+                "the project's settings, at its root; see aeromancy.ini(5)", 0);
+  aeh_doc_heading(&d, "Environment", 1);
+  aeh_ini_write_environment(&d);
+  write_exit_codes(&d, 1);
+  aeh_doc_heading(&d, "See also", 1);
+  aeh_doc_para(&d, 0, "aerohost(1), aeromancy.ini(5)");
+}
+
+/* `aeromancy help [COMMAND | aeromancy.ini]`. */
+static int help_run(const aeh_command *self, int argc, char **argv) {
+  aeh_args a;
+  int rc = aeh_command_parse(self, argc, argv, NULL, NULL, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.positional_count == 0) {
+    aeh_commands_print_help(stdout);
+    return AEH_EXIT_OK;
+  }
+  const char *topic = a.positional[0];
+  if (strcmp(topic, "aeromancy.ini") == 0 || strcmp(topic, "ini") == 0) {
+    aeh_ini_print_help(stdout);
+    return AEH_EXIT_OK;
+  }
+  const aeh_command *cmd = aeh_command_find(topic);
+  if (cmd == NULL)
+    return aeh_command_usage_error(self, "no help on '%s'", topic);
+  aeh_command_print_help(cmd, stdout);
+  return AEH_EXIT_OK;
+}
+
+const aeh_command aeh_cmd_help = {
+    .name = "help",
+    .usage = "aeromancy help [COMMAND | aeromancy.ini]",
+    .summary = "show the help of a command, or the keys of aeromancy.ini",
+    .options = NULL,
+    .max_positional = 1,
+    .run = help_run,
+};
+
+void aeh_commands_write_completion(FILE *out) {
+  fputs("_aeromancy_commands='", out);
+  for (size_t i = 0; i < aeh_command_count; i++)
+    fprintf(out, "%s%s", i ? " " : "", aeh_commands[i]->name);
+  fputs("'\n", out);
+  for (size_t c = 0; c < aeh_command_count; c++) {
+    const aeh_command *cmd = aeh_commands[c];
+    for (int with_value = 0; with_value < 2; with_value++) {
+      /* Shell variable names: '-' is not allowed in them. */
+      fprintf(out, "_aeromancy_%s_", with_value ? "valopts" : "opts");
+      for (const char *p = cmd->name; *p; p++)
+        fputc(*p == '-' ? '_' : *p, out);
+      fputs("='", out);
+      const char *sep = "";
+      for (const aeh_option *o = cmd->options; o && o->name; o++) {
+        if (with_value && o->metavar == NULL)
+          continue;
+        fprintf(out, "%s--%s", sep, o->name);
+        sep = " ";
+        if (o->short_name != 0)
+          fprintf(out, " -%c", o->short_name);
+      }
+      if (!with_value)
+        fprintf(out, "%s--help -h", sep);
+      fputs("'\n", out);
+    }
+  }
+}

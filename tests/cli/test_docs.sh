@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Man pages and --help come from one source: every command of aerohost and
+# aeromancy has a section in its man page, each section says what the
+# command's --help says (same words, same order), aeromancy.ini(5) says what
+# `aeromancy help aeromancy.ini` says, and man --warnings finds nothing.
+. "$(dirname "$0")/../lib.sh"
+
+docs="$AERO_BUILD_DIR/host/docs"
+
+# words: stdin as one word per line, lower case, without a trailing colon
+# (headings read "Options:" in help, "OPTIONS" or bold in a man page).
+words() { tr -s ' \t' '\n\n' | grep -v '^$' | tr 'A-Z' 'a-z' | sed 's/:$//'; }
+
+# render PAGE: the page as plain text on one very wide line per paragraph
+# (no line breaks, so no hyphenation), one word per line.
+render() {
+  MANWIDTH=4000 LC_ALL=C.UTF-8 man -E UTF-8 -l "$1" 2>/dev/null | col -bx | words
+}
+
+# assert_subsequence NEEDLE_FILE HAYSTACK_FILE WHAT: every word of NEEDLE
+# appears in HAYSTACK in the same order.
+assert_subsequence() {
+  local -a need hay
+  mapfile -t need <"$1"
+  mapfile -t hay <"$2"
+  local i=0 j=0
+  while ((i < ${#need[@]} && j < ${#hay[@]})); do
+    [[ ${need[i]} == "${hay[j]}" ]] && i=$((i + 1))
+    j=$((j + 1))
+  done
+  ((i == ${#need[@]})) ||
+    fail "$3: the man page lacks '${need[i]}' (word $i of the help) in order"
+}
+
+# help_body TEXT: a command's help without its exit code table (the man page
+# has that once, in EXIT STATUS) and without "usage:".
+help_body() {
+  sed -e '/^Exit codes:/,$d' -e 's/^usage: //' <<<"$1"
+}
+
+case_ "man --warnings finds nothing in any page"
+for page in aerohost.1 aeromancy.1 aeromancy.ini.5; do
+  [[ -s $docs/$page ]] || { fail "no generated page $docs/$page"; continue; }
+  warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$docs/$page" 2>&1 >/dev/null)
+  assert_eq "$warnings" "" "man --warnings $page"
+done
+
+# commands_of HELP: the command names listed under "Commands:".
+commands_of() {
+  sed -n '/^Commands:/,/^$/p' <<<"$1" | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p'
+}
+
+case_ "every aeromancy command has a man page section with its --help text"
+run "$AEROMANCY" --help
+assert_rc 0
+mapfile -t cmds < <(commands_of "$out")
+((${#cmds[@]} >= 3)) || fail "aeromancy --help lists too few commands: ${cmds[*]}"
+render "$docs/aeromancy.1" >"$AERO_TMP/man.words"
+for c in "${cmds[@]}"; do
+  grep -q "^\.SS \"aeromancy $c\"$" "$docs/aeromancy.1" ||
+    fail "aeromancy.1 has no section for the command '$c'"
+  run "$AEROMANCY" "$c" --help
+  assert_rc 0
+  assert_contains "$out" "usage: aeromancy $c"
+  help_body "$out" | words >"$AERO_TMP/help.words"
+  assert_subsequence "$AERO_TMP/help.words" "$AERO_TMP/man.words" "aeromancy $c"
+done
+
+case_ "every aerohost command has a man page section with its --help text"
+run "$AEROHOST" --help
+assert_rc 0
+mapfile -t cmds < <(sed -n '/^Commands:/,/^$/p' <<<"$out" | sed -n 's/^  aerohost \([a-z]*\).*/\1/p')
+((${#cmds[@]} >= 4)) || fail "aerohost --help lists too few commands: ${cmds[*]}"
+render "$docs/aerohost.1" >"$AERO_TMP/man.words"
+for c in "${cmds[@]}"; do
+  grep -q "^\.SS \"aerohost $c\"$" "$docs/aerohost.1" ||
+    fail "aerohost.1 has no section for the command '$c'"
+  run "$AEROHOST" "$c" --help
+  assert_rc 0
+  help_body "$out" | words >"$AERO_TMP/help.words"
+  assert_subsequence "$AERO_TMP/help.words" "$AERO_TMP/man.words" "aerohost $c"
+done
+
+case_ "aeromancy.ini(5) says what aeromancy help aeromancy.ini says"
+run "$AEROMANCY" help aeromancy.ini
+assert_rc 0
+assert_contains "$out" "passthrough = VAR, VAR"
+words <<<"$out" | tr -d '[]' >"$AERO_TMP/help.words"
+render "$docs/aeromancy.ini.5" | tr -d '[]' >"$AERO_TMP/man.words"
+assert_subsequence "$AERO_TMP/help.words" "$AERO_TMP/man.words" "aeromancy.ini"
+
+case_ "the runner rejects an ini key the manual does not document"
+mkdir -p "$AERO_TMP/p"
+printf '[project]\nname = p\n[container]\nrun_arg = -v /x:/x\n' >"$AERO_TMP/p/aeromancy.ini"
+run "$AEROMANCY" go --dev --project "$AERO_TMP/p"
+assert_rc 3
+assert_contains "$err" "unknown key 'run_arg' in [container]"
+assert_one_line "$err"
+
+case_ "help: an unknown topic is one line and exit 3"
+run "$AEROMANCY" help frobnicate
+assert_rc 3
+assert_contains "$err" "no help on 'frobnicate'"
+assert_one_line "$err"
+
+done_
