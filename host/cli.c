@@ -62,8 +62,8 @@ static const std_option std_options[] = {
      "print \"[job_type] output\" per action and stop (as aerohost list)"},
     {O_GRAPH, "graph", 0, NULL, AEH_CMD_RUN, G_TASK,
      "print the action graph and stop (as aerohost graph)"},
-    {O_JSON, "json", 0, NULL, AEH_CMD_RUN | AEH_CMD_LIST, G_TASK,
-     "list as JSON (with --list for run)"},
+    {O_JSON, "json", 0, NULL, AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_DESCRIBE,
+     G_TASK, "print JSON (with --list for run)"},
     {O_FORMAT, "format", 0, "dot|text", AEH_CMD_RUN | AEH_CMD_GRAPH, G_TASK,
      "graph as Graphviz DOT (default) or a terminal tree (with --graph for "
      "run)"},
@@ -120,7 +120,7 @@ static const struct {
      "flags]",
      "Prints the action graph: Graphviz DOT on stdout (default), or a tree "
      "for a terminal. Runs nothing and needs no store."},
-    {AEH_CMD_DESCRIBE, "describe", "aerohost describe PLUGIN",
+    {AEH_CMD_DESCRIBE, "describe", "aerohost describe PLUGIN [--json]",
      "Prints the plugin's name, version, ABI, path, SHA-256 and builders, "
      "with every option: type, default, short letter, choices and help."},
 };
@@ -236,6 +236,7 @@ static void write_command_help(const aeh_doc *d, aeh_cli_command command,
   aeh_doc_para(d, 0, commands[c].summary);
   if (command == AEH_CMD_DESCRIBE) {
     aeh_doc_heading(d, "Options", 0);
+    print_std_group(d, command, G_TASK, false);
     print_std_group(d, command, G_GENERAL, false);
     return;
   }

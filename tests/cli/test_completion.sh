@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Bash completion of aerohost and aeromancy, as bash runs it: the generated
+# scripts are sourced, `complete -p` names the functions, and each case sets
+# COMP_WORDS/COMP_CWORD as bash would and calls the function. Project flags
+# after -- come from the plugin itself (aerohost describe --json).
+. "$(dirname "$0")/../lib.sh"
+
+comp="$AERO_BUILD_DIR/host/docs/completion"
+demo="$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so"
+export PATH="$(dirname "$AEROHOST"):$PATH"
+
+# complete_ WORDS...: what Tab offers for the last word, space-separated.
+complete_() {
+  bash -c '
+    . "$1/aerohost"; . "$1/aeromancy"; shift
+    fn=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
+    COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+    "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    echo "${COMPREPLY[*]}"' _ "$comp" "$@"
+}
+
+case_ "complete -p registers both programs"
+run bash -c ". '$comp/aerohost'; . '$comp/aeromancy'; complete -p aerohost aeromancy"
+assert_rc 0
+assert_contains "$out" "complete -F _aerohost aerohost"
+assert_contains "$out" "complete -F _aeromancy aeromancy"
+
+case_ "aerohost: commands, then the command's options"
+assert_eq "$(complete_ aerohost '')" "run list graph describe --help --version"
+assert_eq "$(complete_ aerohost gr)" "graph"
+assert_eq "$(complete_ aerohost run --j)" "--json --jobs"
+assert_eq "$(complete_ aerohost list --j)" "--json"
+assert_eq "$(complete_ aerohost graph --format '')" "dot text"
+
+case_ "every option aerohost run --help lists is offered"
+run "$AEROHOST" run --help
+offered=" $(complete_ aerohost run --) "
+for o in $(grep -o -- '--[a-z][a-z-]*' <<<"$out" | sort -u); do
+  [[ $o == --name || $o == --flag ]] && continue # prose, not options
+  [[ $offered == *" $o "* ]] || fail "run --help lists $o, completion does not offer it"
+done
+
+case_ "project flags after -- come from the plugin"
+assert_eq "$(complete_ aerohost run "$demo" -- --le)" "--learning-rate"
+assert_eq "$(complete_ aerohost run "$demo" --only x -- --sh)" "--shuffle"
+assert_eq "$(complete_ aerohost run "$demo" -- --no-sh)" "--no-shuffle"
+assert_eq "$(complete_ aerohost run "$AERO_TMP/missing.so" -- --le)" ""
+
+case_ "aeromancy: commands, options, help topics, project flags of --plugin"
+assert_eq "$(complete_ aeromancy g)" "go"
+assert_eq "$(complete_ aeromancy go --de)" "--dev --debug --debug-shell"
+assert_contains "$(complete_ aeromancy help '')" "aeromancy.ini"
+assert_eq "$(complete_ aeromancy go --plugin "$demo" -- --le)" "--learning-rate"
+
+done_
