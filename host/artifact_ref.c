@@ -19,30 +19,20 @@ static aero_status bad(const char *text, const char *why, aero_error *err) {
 /* Checks one part [start, start+len) and copies it into `dst`. */
 static aero_status take_part(const char *text, const char *start, size_t len,
                              char *dst, aero_error *err) {
-  if (len == 0)
-    return bad(text, "it has an empty part", err);
-  if ((len == 1 && start[0] == '.') ||
-      (len == 2 && start[0] == '.' && start[1] == '.'))
-    return bad(text, "'.' and '..' are not names", err);
-  if (len >= AEH_REF_PART_MAX) {
-    char why[64];
-    snprintf(why, sizeof why, "a part is longer than %d characters",
-             AEH_REF_PART_MAX - 1);
-    return bad(text, why, err);
-  }
-  for (size_t i = 0; i < len; i++) {
-    if (!aeh_name_char((unsigned char)start[i])) {
-      char why[64];
-      unsigned char c = (unsigned char)start[i];
-      if (c == ' ')
-        snprintf(why, sizeof why, "spaces are not allowed");
-      else if (c > 0x20 && c < 0x7f)
-        snprintf(why, sizeof why, "'%c' is not allowed", c);
-      else
-        snprintf(why, sizeof why, "character 0x%02x is not allowed", c);
-      return bad(text, why, err);
+  char buf[64], why[80];
+  const char *problem = aeh_name_problem(start, len, buf, sizeof buf);
+  if (problem != NULL) {
+    /* The rule's own words, about this part of the reference. */
+    if (strcmp(problem, "it is empty") == 0)
+      problem = "it has an empty part";
+    else if (strncmp(problem, "it is longer", 12) == 0) {
+      snprintf(why, sizeof why, "a part is longer than %d characters",
+               AEH_NAME_MAX);
+      problem = why;
     }
+    return bad(text, problem, err);
   }
+  /* The rule bounds len by AEH_NAME_MAX: it fits AEH_REF_PART_MAX. */
   memcpy(dst, start, len);
   dst[len] = '\0';
   return AERO_OK;

@@ -15,10 +15,10 @@
 #include <aeromancy/backend.h>
 
 #include "error.h"
+#include "names.h"
 
-/* Bytes of one part, terminator included: parts have at most 127
- * characters. */
-#define AEH_REF_PART_MAX 128
+/* Bytes of one part, terminator included: a part is a name (names.h). */
+#define AEH_REF_PART_MAX (AEH_NAME_MAX + 1)
 
 /* A parsed reference; the parts live in the struct itself. */
 typedef struct aeh_artifact_ref {

@@ -2,9 +2,9 @@
  * whole graph, the deterministic run order, and --only selection. Rendering
  * lives in graph_render.c. */
 #include "graph.h"
-#include "names.h"
 #include "graph_private.h"
 #include "minheap.h"
+#include "names.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,32 +12,26 @@
 
 /* ---------------------------------------------------------------- names */
 
-/* Why one part of a name (between slashes) is bad, or NULL when good. */
-static const char *part_problem(const char *s, size_t n) {
-  if (n == 0)
-    return "an empty name part";
-  if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-    return "'.' and '..' are not names";
-  for (size_t i = 0; i < n; i++)
-    if (!aeh_name_char((unsigned char)s[i]))
-      return "use only A-Z a-z 0-9 _ . -";
-  return NULL;
-}
-
 /* Why `name` is not a valid job type (allow_project false) or output /
- * parent name ("name" or "project/name"), or NULL when it is valid. */
-static const char *name_problem(const char *name, bool allow_project) {
+ * parent name ("name" or "project/name"), or NULL when it is valid. Each
+ * part follows the rule every artifact name follows (names.h), length
+ * included, so that a name the graph accepts never fails when the action
+ * declares it. The text is static or written into `buf`. */
+static const char *name_problem(const char *name, bool allow_project, char *buf,
+                                size_t size) {
   if (name == NULL)
     return "it is NULL";
   const char *slash = strchr(name, '/');
   if (slash == NULL)
-    return part_problem(name, strlen(name));
+    return aeh_name_problem(name, strlen(name), buf, size);
   if (!allow_project)
-    return "use only A-Z a-z 0-9 _ . -";
+    return "'/' is not allowed";
   if (strchr(slash + 1, '/') != NULL)
     return "write it as name or project/name";
-  const char *why = part_problem(name, (size_t)(slash - name));
-  return why != NULL ? why : part_problem(slash + 1, strlen(slash + 1));
+  const char *why = aeh_name_problem(name, (size_t)(slash - name), buf, size);
+  return why != NULL
+             ? why
+             : aeh_name_problem(slash + 1, strlen(slash + 1), buf, size);
 }
 
 /* ---------------------------------------------------------------- graph */
@@ -105,9 +99,9 @@ static void describe_new(const aero_graph *graph, const aero_action_desc *d,
 /* Checks a description whose size is known good. */
 static aero_status check_desc(const aero_graph *graph,
                               const aero_action_desc *d, aero_error *err) {
-  char who[200], bad[80];
+  char who[200], bad[80], buf[64];
   describe_new(graph, d, who, sizeof who);
-  const char *why = name_problem(d->job_type, false);
+  const char *why = name_problem(d->job_type, false, buf, sizeof buf);
   if (why != NULL) {
     aeh_quote(d->job_type, bad, sizeof bad);
     return aeh_error_set(err, AERO_E_INVALID, "%s: invalid job type \"%s\": %s",
@@ -121,7 +115,7 @@ static aero_status check_desc(const aero_graph *graph,
                          "least one output name",
                          who);
   for (size_t i = 0; i < d->output_count; i++) {
-    why = name_problem(d->outputs[i], true);
+    why = name_problem(d->outputs[i], true, buf, sizeof buf);
     if (why != NULL) {
       aeh_quote(d->outputs[i], bad, sizeof bad);
       return aeh_error_set(err, AERO_E_INVALID,
@@ -140,7 +134,7 @@ static aero_status check_desc(const aero_graph *graph,
                          "%s: parent_count is %zu but parents is NULL", who,
                          d->parent_count);
   for (size_t i = 0; i < d->parent_count; i++) {
-    why = name_problem(d->parents[i], true);
+    why = name_problem(d->parents[i], true, buf, sizeof buf);
     if (why != NULL) {
       aeh_quote(d->parents[i], bad, sizeof bad);
       return aeh_error_set(err, AERO_E_INVALID,

@@ -34,8 +34,9 @@
 #define BUILDER_SIZE_1_0 END_OF(aero_builder_vtable, destroy)
 #define BACKEND_SIZE_1_0 END_OF(aero_backend_vtable, log_text)
 
-/* Longest plugin, project or backend name we accept. */
-#define NAME_MAX_LEN 128
+/* Longest plugin, project or backend name we accept: the names rule's, as
+ * a project name becomes a part of artifact references. */
+#define NAME_MAX_LEN AEH_NAME_MAX
 /* A name quoted in a message is cut here. */
 
 /* A builder as the host keeps it: a host-sized copy whose strings and

@@ -11,11 +11,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Longest name (one part of an artifact reference), in characters: names
+ * become parts of artifact references and of store paths. */
+#define AEH_NAME_MAX 127
+
 /* True for the characters a name may hold. */
 bool aeh_name_char(int c);
 
 /* True when `name` is a whole valid name of at most `max_len` characters. */
 bool aeh_name_valid(const char *name, size_t max_len);
+
+/* Why the `len` bytes at `s` are not one valid name of at most
+ * AEH_NAME_MAX characters ("it is empty", "'/' is not allowed", ...), or
+ * NULL when they are. The text is either static or written into `buf`. */
+const char *aeh_name_problem(const char *s, size_t len, char *buf, size_t size);
 
 /* How much of a quoted text is kept before "..." (buffers of
  * AEH_QUOTE_MAX + 8 bytes hold any quote). */

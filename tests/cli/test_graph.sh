@@ -33,6 +33,7 @@ bad_graph graph_foreign \
   "action [evaluate] report: parent 'other/model' is not an action of this graph"
 bad_graph graph_bad_name \
   "invalid output name \"../etc\": '.' and '..' are not names"
+bad_graph graph_long_name "is longer than 127 characters"
 
 case_ "a refused graph records nothing"
 [[ ! -e $AEROMANCY_STORE/aeromancy.db ]] ||

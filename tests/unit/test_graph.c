@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "graph.h"
+#include "names.h"
 
 static int destroyed;
 
@@ -194,6 +195,39 @@ static void add_rejects_bad_descriptions(void **state) {
   d.parents = bad_parent;
   d.parent_count = 1;
   expect_reject(&d, "invalid parent name \"da ta\"");
+
+  /* One name rule, length included: what the graph accepts, the tracker
+   * accepts when the action declares it. */
+  char long_name[AEH_NAME_MAX + 2], demo_long[AEH_NAME_MAX + 8];
+  memset(long_name, 'x', AEH_NAME_MAX + 1);
+  long_name[AEH_NAME_MAX + 1] = '\0';
+  snprintf(demo_long, sizeof demo_long, "demo/%s", long_name);
+  const char *too_long[][1] = {{long_name}, {demo_long}};
+  for (size_t i = 0; i < AERO_COUNT(too_long); i++) {
+    d = ok;
+    d.outputs = too_long[i];
+    expect_reject(&d, "is longer than 127 characters");
+  }
+  d = ok;
+  d.job_type = long_name;
+  expect_reject(&d, "is longer than 127 characters");
+  d = ok;
+  d.parents = too_long[0];
+  d.parent_count = 1;
+  expect_reject(&d, "invalid parent name");
+
+  {
+    char longest[AEH_NAME_MAX + 1];
+    memset(longest, 'y', AEH_NAME_MAX);
+    longest[AEH_NAME_MAX] = '\0';
+    const char *fits[] = {longest};
+    d = ok;
+    d.outputs = fits;
+    aero_graph *g = aeh_graph_new("demo");
+    aero_error err = AEH_ERROR_INIT;
+    assert_int_equal(aeh_graph_add(g, &d, &err), AERO_OK);
+    aeh_graph_free(g);
+  }
 
   aero_kv no_key[] = {AERO_KV_INT(NULL, 1)};
   d = ok;

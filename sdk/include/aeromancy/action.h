@@ -41,7 +41,7 @@ typedef void (*aero_action_destroy_fn)(void *data);
  * when the graph is freed, even when aero_graph_add fails. */
 typedef struct aero_action_desc {
   uint32_t struct_size;          /* sizeof(aero_action_desc): AERO_ACTION() sets it */
-  const char *job_type;          /* e.g. "train"; [A-Za-z0-9_.-]+ */
+  const char *job_type;          /* e.g. "train"; [A-Za-z0-9_.-]{1,127} */
   const char *job_group;         /* groups related runs; NULL for none */
   const char *const *outputs;    /* artifact names this action declares; the first names it */
   size_t output_count;           /* at least 1 */

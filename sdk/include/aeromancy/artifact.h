@@ -1,7 +1,8 @@
 /* Artifacts as actions see them: inputs they read and outputs they declare.
  *
  * Artifact references are `[entity/][project/]name[:version]` where every
- * part matches [A-Za-z0-9_.-]+ (and is not "." or ".."), and a version is
+ * part matches [A-Za-z0-9_.-]+ of at most 127 characters (and is not "."
+ * or ".."), and a version is
  * `vN` or `latest`. A missing project means the running project; a missing
  * entity means the store's default; a missing version means `latest`.
  */
