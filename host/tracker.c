@@ -463,6 +463,7 @@ void aeh_run_release(aeh_run *run) {
   for (size_t i = 0; i < run->owned_count; i++)
     free(run->owned[i]);
   free(run->owned);
+  free(run->declared);
   free(run->bail_reason);
   if (run->in_storage)
     return;

@@ -130,6 +130,11 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
                           const char *message);
 aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason);
 const char *aeh_tracker_workdir(aero_tracker *tracker);
+/* After the action's run returned AERO_OK: AERO_OK when it declared every
+ * output it lists, else AERO_E_ACTION naming the first it did not declare
+ * (a dependent would otherwise read an older version of it). */
+aero_status aeh_tracker_check_outputs(const aero_tracker *tracker,
+                                      aero_error *err);
 /* True once the action called aero_bailout (read in the action's process). */
 bool aeh_tracker_bailed(const aero_tracker *tracker);
 /* The reason given to aero_bailout, or NULL; owned by the run. */

@@ -210,15 +210,18 @@ aero_status aeh_tracker_declare_output(aero_tracker *tracker,
                          "have a version: the store numbers versions",
                          d.name);
   aeh_run_default_ref(run, &ref);
-  bool declared = false;
-  for (size_t i = 0; i < run->action->output_count && !declared; i++) {
+  size_t index = run->action->output_count;
+  for (size_t i = 0; i < run->action->output_count; i++) {
     aeh_artifact_ref out;
     if (aeh_artifact_ref_parse(run->action->outputs[i], &out, NULL) != AERO_OK)
       continue;
     aeh_run_default_ref(run, &out);
-    declared = aeh_artifact_ref_same(&out, &ref);
+    if (aeh_artifact_ref_same(&out, &ref)) {
+      index = i;
+      break;
+    }
   }
-  if (!declared) {
+  if (index == run->action->output_count) {
     char list[512];
     declared_list(run->action, list, sizeof list);
     return aeh_error_set(err, AERO_E_INVALID,
@@ -233,11 +236,32 @@ aero_status aeh_tracker_declare_output(aero_tracker *tracker,
   status = aeh_store_handle(run->store, &handle, err);
   if (status != AERO_OK)
     return status;
+  if (run->declared == NULL &&
+      (run->declared = calloc(run->action->output_count, 1)) == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   d.struct_size = sizeof d;
   aero_artifact_ref view = aeh_artifact_ref_view(&ref);
   view.version = -1;
-  return aeh_store_backend(run->store)
-      ->put_output(handle, run->id, &view, &d, err);
+  status = aeh_store_backend(run->store)
+               ->put_output(handle, run->id, &view, &d, err);
+  if (status == AERO_OK)
+    run->declared[index] = 1;
+  return status;
+}
+
+aero_status aeh_tracker_check_outputs(const aero_tracker *tracker,
+                                      aero_error *err) {
+  if (tracker == NULL || tracker->run == NULL)
+    return AERO_OK;
+  const aeh_run *run = tracker->run;
+  for (size_t i = 0; i < run->action->output_count; i++)
+    if (run->declared == NULL || !run->declared[i])
+      return aeh_error_set(err, AERO_E_ACTION,
+                           "returned OK without declaring its output '%s' "
+                           "(every output an action lists must be declared "
+                           "with aero_declare_output)",
+                           run->action->outputs[i]);
+  return AERO_OK;
 }
 
 aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
@@ -299,6 +323,17 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
   size_t len = strlen(message);
   while (len > 0 && message[len - 1] == '\n')
     len--;
+  /* Refused here, before it reaches the store: a backend refusing it later
+   * would count as a store failure (exit 2) of a run that succeeded. */
+  int number = (int)level;
+  if (number < AERO_LOG_ERROR || number > AERO_LOG_DEBUG) {
+    fprintf(stderr,
+            "%s warning: aero_logf: invalid log level %d (use "
+            "AERO_LOG_ERROR, _WARN, _INFO or _DEBUG); line not recorded: "
+            "%.*s\n",
+            run->label, number, (int)len, message);
+    return;
+  }
   fprintf(stderr, "%s %s%.*s\n", run->label, level_prefix(level), (int)len,
           message);
   const aero_backend_vtable *vt = aeh_store_backend(run->store);

@@ -38,6 +38,8 @@ struct aeh_run {
   char *bail_reason; /* as given to aero_bailout; NULL for none */
   bool in_storage; /* run, inputs, label and workdir live in the caller's
                       storage (aeh_run_adopt): not freed */
+  unsigned char *declared; /* per action output: declared with success;
+                              NULL until the first declaration */
   void **owned; /* strings handed to the action, freed with the run */
   size_t owned_count;
   size_t owned_cap;

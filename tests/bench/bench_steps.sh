@@ -4,11 +4,11 @@
 #
 # Per-step cost is the slope (t(N) - t(1)) / (N - 1), so that start-up
 # (loading the plugin, opening the store; reading the Makefile) cancels out.
-# aerohost's actions are tracked: "no-op" actions (independent, as an action
-# that declares nothing cannot feed a child) are each forked, their run
-# recorded as started, then finished; the "chain" actions each also resolve
-# their parent's output as input, write a small file and declare it (hash,
-# blob store, publish). make and ninja run a chain whose steps fork and
+# aerohost's actions are tracked, and an action must declare the outputs it
+# lists: "no-op" actions (independent) are each forked, their run recorded
+# as started, write a small file and declare it (hash, blob store, publish),
+# then finished; the "chain" actions each also resolve their parent's
+# output as input. make and ninja run a chain whose steps fork and
 # exec `touch` (ninja through /bin/sh -c).
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +23,7 @@ cd "$bench_dir" || die "cannot enter $bench_dir"
 for n in 1 3 "$N"; do
   make_graph "$bench_dir/g$n" "$n" chain
 done
-"$AEROHOST" run "$plugin" --dev -j 1 -- --actions 3 --shape chain --declare >"$bench_dir/first.log" 2>&1 ||
+"$AEROHOST" run "$plugin" --dev -j 1 -- --actions 3 --shape chain >"$bench_dir/first.log" 2>&1 ||
   die "aerohost run failed: $(tail -2 "$bench_dir/first.log" | tr '\n' ' ')"
 
 # measure NAME N: medians of every tool on the N-step chain, into $NAME.json
@@ -35,7 +35,7 @@ measure() {
     --prepare true --prepare true --prepare "rm -rf $g/out" \
     --prepare "rm -rf $g/out $g/.ninja_log $g/.ninja_deps" \
     -n "aerohost no-op" "$AEROHOST run $plugin --dev -j 1 -- --actions $n --shape wide" \
-    -n "aerohost chain" "$AEROHOST run $plugin --dev -j 1 -- --actions $n --shape chain --declare" \
+    -n "aerohost chain" "$AEROHOST run $plugin --dev -j 1 -- --actions $n --shape chain" \
     -n "make" "make -s -j1 -C $g" \
     -n "ninja" "ninja -j1 -C $g"
 }
@@ -68,9 +68,9 @@ echo "## Per-action overhead (bench_steps)"
 echo
 echo "N trivial steps run one at a time (-j 1). Per step: (t(N=$N) - t(N=1)) /"
 echo "$((N - 1)), medians of hyperfine runs. \"aerohost no-op\": tracked actions that"
-echo "do nothing (fork, run recorded in SQLite, finalised). \"aerohost chain\": each"
-echo "action also reads its parent's output and writes and declares a small file"
-echo "(input resolved and recorded, hash, blob store, publish). make and ninja:"
+echo "do the least they can: write and declare a small file (fork, run recorded in"
+echo "SQLite, hash, blob store, publish, finalised). \"aerohost chain\": each action"
+echo "also resolves its parent's output as input (resolved and recorded). make and ninja:"
 echo "a chain of \`touch\` steps. The last column is the whole 3-step run."
 echo
 echo "| tool | per step (ms) | ratio to make | ratio to ninja | 3 steps, whole run (ms) |"

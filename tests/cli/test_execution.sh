@@ -168,6 +168,25 @@ go --no-isolation "$P" -- --misbehave train --how fail
 assert_rc 1
 assert_eq "$(runs)" "ingest:ok train:failed side:skipped evaluate:skipped "
 
+case_ "OK without declaring a listed output: failed, naming it; no old version handed on"
+go "$P"
+run "$AEROHOST" run --dev "$P" -- --misbehave train --how no_output
+assert_rc 1
+assert_contains "$err" "Failed [train] model: returned OK without declaring its output 'model'"
+assert_eq "$(sql "SELECT job_type || ':' || status FROM runs WHERE id > 4 ORDER BY id" | tr '\n' ' ')" \
+  "ingest:ok train:failed side:skipped evaluate:skipped "
+assert_contains "$(sql "SELECT message FROM runs WHERE id = 6")" "output 'model'"
+assert_eq "$(sql "SELECT count(*) FROM artifact_versions WHERE name = 'model'")" 1
+assert_eq "$(sql "SELECT count(*) FROM run_inputs WHERE run_id > 4 AND version_id IN (SELECT v.id FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE a.name = 'model')")" 0
+
+case_ "aero_logf with an invalid level: refused with a warning, the run ok, exit 0"
+go "$P" -- --misbehave train --how bad_level
+assert_rc 0
+assert_eq "$(runs)" "ingest:ok train:ok side:ok evaluate:ok "
+assert_contains "$err" "[train model] warning: aero_logf: invalid log level 9"
+assert_contains "$err" "4 ok, 0 failed"
+assert_eq "$(sql "SELECT count(*) FROM run_logs WHERE message LIKE '%level nine%'")" 0
+
 case_ "the store failing while recording: exit 2, nothing more starts"
 # Last: a detached sqlite3 holds the write lock longer than the store waits.
 go "$P" -- --misbehave train --how lock_store

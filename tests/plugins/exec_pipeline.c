@@ -6,11 +6,12 @@
  * Run order: ingest, train, side, evaluate. Every action that succeeds
  * writes and declares its output. `--misbehave JOB` makes the action of job
  * type JOB do `--how` instead: return an error, segfault, abort, exit(3),
- * exit(0), hang, hang ignoring SIGTERM, bail out, or return after a
+ * exit(0), hang, hang ignoring SIGTERM, bail out, return after a
  * detached `sqlite3` took the store's write lock for 12 s (longer than the
- * store waits), so that recording the run fails. `--marker PATH` makes
- * that action write its pid to PATH first (so that a test knows it runs);
- * `--sleep S` makes every action sleep S seconds; `--talk` makes every
+ * store waits), so that recording the run fails, return OK without
+ * declaring its output, or log at an invalid level and then succeed.
+ * `--marker PATH` makes that action write its pid to PATH first (so that a
+ * test knows it runs); `--sleep S` makes every action sleep S seconds; `--talk` makes every
  * action print lines on stdout and stderr. */
 #include <fcntl.h>
 #include <signal.h>
@@ -26,7 +27,7 @@
   X(STRING, misbehave, 0, NULL, "Job type of the action that misbehaves")      \
   X(CHOICE, how, 0,                                                            \
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
-     "lock_store"),                                                            \
+     "lock_store", "no_output", "bad_level"),                                  \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -139,15 +140,18 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
       pause();
   if (strcmp(how, "bail") == 0)
     return aero_bailout(tracker, "looked at the data, enough");
-  if (strcmp(how, "lock_store") == 0)
-    return lock_store(err);
+  if (strcmp(how, "no_output") == 0)
+    return AERO_OK;
   return aero_fail(err, AERO_E_INVALID, "unknown --how %s", how);
 }
 
 static aero_status exec_run(void *data, aero_tracker *tracker,
                             aero_error *err) {
   const step *s = data;
-  if (strcmp(config.misbehave, s->job_type) == 0)
+  bool mine = strcmp(config.misbehave, s->job_type) == 0;
+  if (mine && strcmp(config.how, "bad_level") == 0)
+    aero_logf(tracker, (aero_log_level)9, "a line at level nine");
+  else if (mine && strcmp(config.how, "lock_store") != 0)
     return misbehave(tracker, err);
   if (config.talk) {
     printf("%s: first line\n", s->job_type);
@@ -168,9 +172,12 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
   if (ferror(f) | fclose(f))
     return aero_fail(err, AERO_E_IO, "cannot write %s", path);
   const char *files[] = {path};
-  return aero_declare_output(
+  aero_status status = aero_declare_output(
       tracker, &AERO_OUTPUT(.name = s->output, .files = files, .file_count = 1),
       err);
+  if (status == AERO_OK && mine && strcmp(config.how, "lock_store") == 0)
+    return lock_store(err);
+  return status;
 }
 
 static aero_status exec_build(void *self, aero_graph *graph, aero_error *err) {

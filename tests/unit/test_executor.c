@@ -137,7 +137,7 @@ static aero_status act_run(void *data, aero_tracker *tracker, aero_error *err) {
     sleep_for(a->sleep_s);
     printf("partial from %s", a->name);
     fprintf(stderr, "complaint from %s\n", a->name);
-    return AERO_OK;
+    return declare_own(a, tracker, err);
   case DO_INTERRUPT_HOST:
     /* Not getppid(): actions are forked by the host's fork server. */
     kill(test_host_pid, SIGINT);
@@ -147,7 +147,7 @@ static aero_status act_run(void *data, aero_tracker *tracker, aero_error *err) {
     char text[32];
     snprintf(text, sizeof text, "%ld\n", (long)getpid());
     write_file(a, "pid", text);
-    return AERO_OK;
+    return declare_own(a, tracker, err);
   }
   }
   return AERO_OK;

@@ -63,7 +63,9 @@ typedef struct aero_host_api {
   /* Records metrics at `step` (AERO_NO_STEP for none). Since 1.0. */
   aero_status (*log_metrics)(aero_tracker *tracker, const aero_metric *metrics,
                              size_t count, int64_t step, aero_error *err);
-  /* Prints and records one line of text (no trailing newline needed). */
+  /* Prints and records one line of text (no trailing newline needed). A
+   * level outside aero_log_level is refused: the line is printed with a
+   * warning and not recorded, and the run is not affected. */
   void (*log_text)(aero_tracker *tracker, aero_log_level level,
                    const char *message);
   /* Marks the running action as stopped on purpose, for debugging: the
