@@ -12,7 +12,8 @@ want=(build-essential cmake pkg-config git libffi-dev libinih-dev
       libjansson-dev)
 if [[ ${1:-build} == test ]]; then
   want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
-         binutils file python3 ca-certificates postgresql-15 nodejs)
+         binutils file python3 ca-certificates postgresql-15 nodejs
+         lintian dpkg-dev fakeroot man-db bash-completion)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)
