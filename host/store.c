@@ -27,6 +27,7 @@ struct aeh_store {
   char *location;                /* absolute, as handed to the backend */
   void *handle;                  /* this process's handle, or NULL */
   pid_t owner;                   /* the process `handle` belongs to */
+  uint32_t open_flags;           /* AERO_OPEN_* for the backend's open */
 };
 
 /* The multiarch library folder Debian installs into, relative to the
@@ -333,7 +334,8 @@ static aero_status own_handle(aeh_store *store, aero_error *err) {
     return AERO_OK;
   store->handle = NULL;
   aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = store->location};
+                                     .location = store->location,
+                                     .flags = store->open_flags};
   void *opened = NULL;
   aero_status status = store->vt->open(&params, &opened, err);
   if (status != AERO_OK)
@@ -366,6 +368,22 @@ aero_status aeh_store_open(const char *backend, const char *location,
   aero_status status = aeh_store_prepare(backend, location, &store, err);
   if (status == AERO_OK)
     status = aeh_store_connect(store, err);
+  if (status != AERO_OK) {
+    aeh_store_close(store);
+    return status;
+  }
+  *out = store;
+  return AERO_OK;
+}
+
+aero_status aeh_store_open_existing(const char *backend, const char *location,
+                                    aeh_store **out, aero_error *err) {
+  aeh_store *store = NULL;
+  aero_status status = aeh_store_prepare(backend, location, &store, err);
+  if (status == AERO_OK) {
+    store->open_flags = AERO_OPEN_EXISTING;
+    status = aeh_store_connect(store, err);
+  }
   if (status != AERO_OK) {
     aeh_store_close(store);
     return status;

@@ -29,6 +29,12 @@ typedef struct aeh_store aeh_store;
 aero_status aeh_store_open(const char *backend, const char *location,
                            aeh_store **out, aero_error *err);
 
+/* aeh_store_open for readers: the same backend and location rule, but a
+ * store that does not exist yet is AERO_E_NOT_FOUND, and nothing is
+ * created (a read command never creates a store). */
+aero_status aeh_store_open_existing(const char *backend, const char *location,
+                                    aeh_store **out, aero_error *err);
+
 /* aeh_store_open in two steps: prepare finds the backend's plugin and the
  * location (nothing loaded, nothing opened: a process forked now, like
  * the executor's fork server, carries no store state); connect loads the
@@ -52,14 +58,14 @@ void aeh_store_relay_to(aeh_store *store, int fd);
 
 /* What every run of one aerohost invocation shares. Borrowed by the runs. */
 typedef struct aeh_session {
-  const char *entity;               /* "" for the default */
-  const char *project;              /* the builder's project name */
+  const char *entity;  /* "" for the default */
+  const char *project; /* the builder's project name */
   bool dev;
   const char *const *tags;
   size_t tag_count;
-  const char *const *overrides;     /* --artifact-override NAME:VERSION */
+  const char *const *overrides; /* --artifact-override NAME:VERSION */
   size_t override_count;
-  const aero_kv *environment;       /* runtime facts, see aero_run_record */
+  const aero_kv *environment; /* runtime facts, see aero_run_record */
   size_t environment_count;
 } aeh_session;
 
@@ -111,8 +117,7 @@ aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
 void aeh_run_release(aeh_run *run);
 
 /* Records a run that never started (parent failed, or not selected). */
-aero_status aeh_run_record_skipped(aeh_store *store,
-                                   const aeh_session *session,
+aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
                                    const aeh_action *action, const char *why,
                                    aero_error *err);
 

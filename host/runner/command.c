@@ -6,6 +6,7 @@
 #include "doc.h"
 #include "go.h"
 #include "ini_doc.h"
+#include "read_cmd.h"
 
 /* Every `aeromancy` subcommand, in the order help lists them. A command
  * missing here does not exist: the dispatcher, the help and the man page
@@ -13,6 +14,9 @@
 const aeh_command *const aeh_commands[] = {
     &aeh_cmd_go,
     &aeh_cmd_image,
+    &aeh_cmd_runs,
+    &aeh_cmd_show,
+    &aeh_cmd_metrics,
     &aeh_cmd_help,
 };
 const size_t aeh_command_count = sizeof aeh_commands / sizeof *aeh_commands;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,6 +59,33 @@ fail:
   return status;
 }
 
+/* A store that must exist already (readers never create one): its folder
+ * and database are there, and nothing is created or checked for writing. */
+static aero_status existing_folder(const char *location, char **root_out,
+                                   aero_error *err) {
+  char *root = realpath(location, NULL);
+  struct stat st;
+  if (root == NULL || strlen(root) > TL_ROOT_MAX) {
+    free(root);
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "no store at %s (nothing was recorded there yet)",
+                     location);
+  }
+  char db[PATH_MAX];
+  snprintf(db, sizeof db, "%s/aeromancy.db", root);
+  if (stat(db, &st) != 0 || !S_ISREG(st.st_mode)) {
+    aero_status status = aero_fail(
+        err, AERO_E_NOT_FOUND,
+        "no store at %s: it has no aeromancy.db (nothing was recorded there "
+        "yet)",
+        root);
+    free(root);
+    return status;
+  }
+  *root_out = root;
+  return AERO_OK;
+}
+
 static aero_status tl_open(const aero_backend_open_params *params, void **out,
                            aero_error *err) {
   if (params == NULL || params->location == NULL || params->location[0] == '\0')
@@ -67,7 +95,13 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
   if (store == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   store->owner_fd = -1;
-  aero_status status = prepare_folder(params->location, &store->root, err);
+  bool existing =
+      params->struct_size >=
+          offsetof(aero_backend_open_params, flags) + sizeof params->flags &&
+      (params->flags & AERO_OPEN_EXISTING) != 0;
+  aero_status status =
+      existing ? existing_folder(params->location, &store->root, err)
+               : prepare_folder(params->location, &store->root, err);
   if (status != AERO_OK)
     goto fail;
   store->db_path = tl_strdup_printf("%s/aeromancy.db", store->root);
@@ -114,6 +148,11 @@ static const aero_backend_vtable local_backend = {
     .log_metrics = tl_log_metrics,
     .log_text = tl_log_text,
     .log_metric_rows = tl_log_metric_rows,
+    .query_runs = tl_query_runs,
+    .query_run = tl_query_run,
+    .query_metrics = tl_query_metrics,
+    .query_versions = tl_query_versions,
+    .query_files = tl_query_files,
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {

@@ -116,6 +116,11 @@ aero_status tl_log_metric_rows(void *handle, int64_t run_id,
 aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
                         const char *message, aero_error *err);
 
+/* The aero_run_state of a status column word (pc_state_name's inverse),
+ * and the aero_log_level of a level word; 0 for an unknown word. */
+uint32_t tl_state_from_name(const char *name);
+uint32_t tl_level_from_name(const char *name);
+
 /* Reads the mode of run `run_id` and checks that it is still running.
  * Call inside a transaction. */
 aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
@@ -142,6 +147,50 @@ aero_status tl_materialize(void *handle, int64_t version_id,
                            aero_backend_file_fn each, void *ctx,
                            char *directory, size_t directory_size,
                            aero_error *err);
+
+/* ---- query_runs.c, query_run.c, query_metrics.c, query_versions.c: the
+ * vtable's query members (ABI 1.2) ---- */
+aero_status tl_query_runs(void *handle, const aero_run_filter *filter,
+                          aero_status (*each)(void *, const aero_run_info *,
+                                              aero_error *),
+                          void *ctx, aero_error *err);
+aero_status tl_query_run(void *handle, int64_t run_id,
+                         const aero_run_sink *sink, void *ctx, aero_error *err);
+aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
+                             aero_metric_rows_fn each, void *ctx,
+                             aero_error *err);
+aero_status tl_query_versions(void *handle, const aero_version_filter *filter,
+                              aero_status (*each)(void *,
+                                                  const aero_version_info *,
+                                                  aero_error *),
+                              void *ctx, aero_error *err);
+aero_status tl_query_files(void *handle, int64_t version_id,
+                           aero_status (*each)(void *, const aero_file_info *,
+                                               aero_error *),
+                           void *ctx, aero_error *err);
+
+/* Fills a run row from the columns of TL_RUN_COLUMNS at `first`; the
+ * strings are the statement's, valid until it steps again. */
+#define TL_RUN_COLUMNS                                                         \
+  "r.id, r.status, r.entity, r.project, r.job_type, r.job_group, r.outputs, "  \
+  "r.mode, r.exit_code, r.signal, r.message, r.started_at, r.ended_at, "       \
+  "r.git_commit, r.git_branch"
+void tl_run_info_from(sqlite3_stmt *st, int first, aero_run_info *out);
+
+/* Fills a version row from the columns of TL_VERSION_COLUMNS (a join of
+ * versions v and artifacts a). */
+#define TL_VERSION_COLUMNS                                                     \
+  "v.id, a.entity, a.project, a.name, v.version, v.mode, v.digest, v.type, "   \
+  "v.run_id, v.created_at, "                                                   \
+  "(SELECT count(*) FROM version_files f WHERE f.version_id = v.id), "         \
+  "(SELECT coalesce(sum(size), 0) FROM version_files f "                       \
+  "WHERE f.version_id = v.id)"
+void tl_version_info_from(sqlite3_stmt *st, int first, aero_version_info *out);
+
+/* A read transaction, so that a query sees one snapshot while hosts
+ * write; tl_read_end ends it (never fails from the caller's view). */
+aero_status tl_read_begin(tl_store *store, aero_error *err);
+void tl_read_end(tl_store *store);
 
 /* ---- blobs.c: the content-addressed store ---- */
 

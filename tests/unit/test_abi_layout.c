@@ -1,5 +1,5 @@
 /* Pins the layout of every struct that crosses the plugin ABI to its
- * x86-64 values in ABI 1.1, and the numbers of every enum, so that an
+ * x86-64 values in ABI 1.2, and the numbers of every enum, so that an
  * accidental change (a reordered member, a changed type, a renumbered
  * status) fails here before it breaks plugins built against an older SDK.
  * Growing the ABI means appending members and updating these pins in the
@@ -43,6 +43,20 @@ static const char *const pinned[] = {
     "aero_backend_vtable",
     "aero_host_api",
     "aero_plugin_info",
+    "aero_run_filter",
+    "aero_run_info",
+    "aero_version_info",
+    "aero_file_info",
+    "aero_log_line",
+    "aero_metric_summary",
+    "aero_version_filter",
+    "aero_metric_query",
+    "aero_run_sink",
+    "aero_problem",
+    "aero_check_params",
+    "aero_check_report",
+    "aero_garbage",
+    "aero_collect_params",
 };
 
 static void struct_layouts(void **state) {
@@ -103,9 +117,10 @@ static void struct_layouts(void **state) {
   OFF(aero_builder_vtable, constructor, 40);
   OFF(aero_builder_vtable, build_actions, 48);
   OFF(aero_builder_vtable, destroy, 56);
-  SIZE(aero_backend_open_params, 16);
+  SIZE(aero_backend_open_params, 24);
   OFF(aero_backend_open_params, struct_size, 0);
   OFF(aero_backend_open_params, location, 8);
+  OFF(aero_backend_open_params, flags, 16);
   SIZE(aero_run_record, 120);
   OFF(aero_run_record, struct_size, 0);
   OFF(aero_run_record, entity, 8);
@@ -141,7 +156,7 @@ static void struct_layouts(void **state) {
   OFF(aero_artifact_version, dev, 24);
   OFF(aero_artifact_version, digest, 25);
   OFF(aero_artifact_version, type, 90);
-  SIZE(aero_backend_vtable, 104);
+  SIZE(aero_backend_vtable, 160);
   OFF(aero_backend_vtable, struct_size, 0);
   OFF(aero_backend_vtable, name, 8);
   OFF(aero_backend_vtable, open, 16);
@@ -155,6 +170,13 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_vtable, log_metrics, 80);
   OFF(aero_backend_vtable, log_text, 88);
   OFF(aero_backend_vtable, log_metric_rows, 96);
+  OFF(aero_backend_vtable, query_runs, 104);
+  OFF(aero_backend_vtable, query_run, 112);
+  OFF(aero_backend_vtable, query_metrics, 120);
+  OFF(aero_backend_vtable, query_versions, 128);
+  OFF(aero_backend_vtable, query_files, 136);
+  OFF(aero_backend_vtable, check, 144);
+  OFF(aero_backend_vtable, collect, 152);
   SIZE(aero_metric_row, 32);
   OFF(aero_metric_row, key, 0);
   OFF(aero_metric_row, value, 8);
@@ -230,10 +252,119 @@ static void every_sdk_struct_is_pinned(void **state) {
   assert_int_equal(found, sizeof pinned / sizeof pinned[0]);
 }
 
+/* The rows and filters of the query members (query.h), since ABI 1.2. */
+static void query_layouts(void **state) {
+  (void)state;
+  SIZE(aero_run_filter, 88);
+  OFF(aero_run_filter, struct_size, 0);
+  OFF(aero_run_filter, state, 4);
+  OFF(aero_run_filter, project, 8);
+  OFF(aero_run_filter, job_type, 16);
+  OFF(aero_run_filter, tag, 24);
+  OFF(aero_run_filter, branch, 32);
+  OFF(aero_run_filter, mode, 40);
+  OFF(aero_run_filter, limit, 44);
+  OFF(aero_run_filter, since_ns, 48);
+  OFF(aero_run_filter, before_id, 56);
+  OFF(aero_run_filter, after_id, 64);
+  OFF(aero_run_filter, input_version_id, 72);
+  OFF(aero_run_filter, oldest_first, 80);
+  SIZE(aero_run_info, 112);
+  OFF(aero_run_info, struct_size, 0);
+  OFF(aero_run_info, state, 4);
+  OFF(aero_run_info, id, 8);
+  OFF(aero_run_info, entity, 16);
+  OFF(aero_run_info, project, 24);
+  OFF(aero_run_info, job_type, 32);
+  OFF(aero_run_info, job_group, 40);
+  OFF(aero_run_info, outputs, 48);
+  OFF(aero_run_info, dev, 56);
+  OFF(aero_run_info, exit_code, 60);
+  OFF(aero_run_info, signal, 64);
+  OFF(aero_run_info, message, 72);
+  OFF(aero_run_info, started_ns, 80);
+  OFF(aero_run_info, ended_ns, 88);
+  OFF(aero_run_info, git_commit, 96);
+  OFF(aero_run_info, git_branch, 104);
+  SIZE(aero_version_info, 96);
+  OFF(aero_version_info, struct_size, 0);
+  OFF(aero_version_info, dev, 4);
+  OFF(aero_version_info, id, 8);
+  OFF(aero_version_info, entity, 16);
+  OFF(aero_version_info, project, 24);
+  OFF(aero_version_info, name, 32);
+  OFF(aero_version_info, version, 40);
+  OFF(aero_version_info, digest, 48);
+  OFF(aero_version_info, type, 56);
+  OFF(aero_version_info, run_id, 64);
+  OFF(aero_version_info, created_ns, 72);
+  OFF(aero_version_info, file_count, 80);
+  OFF(aero_version_info, total_size, 88);
+  SIZE(aero_file_info, 32);
+  OFF(aero_file_info, path, 8);
+  OFF(aero_file_info, sha256, 16);
+  OFF(aero_file_info, size, 24);
+  SIZE(aero_log_line, 24);
+  OFF(aero_log_line, level, 4);
+  OFF(aero_log_line, message, 8);
+  OFF(aero_log_line, logged_ns, 16);
+  OFF(aero_file_info, struct_size, 0);
+  SIZE(aero_metric_summary, 56);
+  OFF(aero_metric_summary, key, 8);
+  OFF(aero_metric_summary, count, 16);
+  OFF(aero_metric_summary, last, 24);
+  OFF(aero_metric_summary, min, 32);
+  OFF(aero_metric_summary, max, 40);
+  OFF(aero_metric_summary, last_step, 48);
+  SIZE(aero_version_filter, 56);
+  OFF(aero_version_filter, mode, 4);
+  OFF(aero_version_filter, entity, 8);
+  OFF(aero_version_filter, project, 16);
+  OFF(aero_version_filter, name, 24);
+  OFF(aero_version_filter, version, 32);
+  OFF(aero_version_filter, run_id, 40);
+  OFF(aero_version_filter, version_id, 48);
+  SIZE(aero_metric_query, 32);
+  OFF(aero_metric_query, run_id, 8);
+  OFF(aero_metric_query, keys, 16);
+  OFF(aero_metric_query, key_count, 24);
+  SIZE(aero_run_sink, 72);
+  OFF(aero_run_sink, run, 8);
+  OFF(aero_run_sink, environment, 16);
+  OFF(aero_run_sink, config, 24);
+  OFF(aero_run_sink, tag, 32);
+  OFF(aero_run_sink, input, 40);
+  OFF(aero_run_sink, output, 48);
+  OFF(aero_run_sink, log_line, 56);
+  OFF(aero_run_sink, metric_summary, 64);
+  SIZE(aero_problem, 48);
+  OFF(aero_problem, kind, 4);
+  OFF(aero_problem, subject, 8);
+  OFF(aero_problem, detail, 16);
+  OFF(aero_problem, run_id, 24);
+  OFF(aero_problem, version_id, 32);
+  OFF(aero_problem, repaired, 40);
+  SIZE(aero_check_params, 8);
+  OFF(aero_check_params, repair, 4);
+  SIZE(aero_check_report, 48);
+  OFF(aero_check_report, blobs_checked, 8);
+  OFF(aero_check_report, bytes_hashed, 16);
+  OFF(aero_check_report, files_checked, 24);
+  OFF(aero_check_report, orphans, 32);
+  OFF(aero_check_report, problems, 40);
+  SIZE(aero_garbage, 24);
+  OFF(aero_garbage, kind, 4);
+  OFF(aero_garbage, subject, 8);
+  OFF(aero_garbage, bytes, 16);
+  SIZE(aero_collect_params, 16);
+  OFF(aero_collect_params, dry_run, 4);
+  OFF(aero_collect_params, keep_dev_ns, 8);
+}
+
 static void enum_values_and_constants(void **state) {
   (void)state;
   assert_int_equal(AERO_ABI_MAJOR, 1);
-  assert_int_equal(AERO_ABI_MINOR, 1);
+  assert_int_equal(AERO_ABI_MINOR, 2);
   assert_int_equal(AERO_PLUGIN_MAGIC, 0x4F524541u);
   assert_memory_equal(&(uint32_t){AERO_PLUGIN_MAGIC}, "AERO", 4);
   assert_string_equal(AERO_ENTRY_SYMBOL, "aero_plugin_entry");
@@ -292,6 +423,19 @@ static void enum_values_and_constants(void **state) {
   assert_int_equal(AERO_RUN_KILLED, 6);
   assert_int_equal(AERO_RUN_SKIPPED, 7);
   assert_int_equal(AERO_RUN_BAILED, 8);
+  assert_int_equal(AERO_OPEN_EXISTING, 1);
+  assert_int_equal(AERO_MODE_ANY, 0);
+  assert_int_equal(AERO_MODE_DEV, 1);
+  assert_int_equal(AERO_MODE_PROD, 2);
+  assert_int_equal(AERO_PROBLEM_BLOB_DAMAGED, 1);
+  assert_int_equal(AERO_PROBLEM_BLOB_MISSING, 2);
+  assert_int_equal(AERO_PROBLEM_SIZE, 3);
+  assert_int_equal(AERO_PROBLEM_RUN_ABANDONED, 4);
+  assert_int_equal(AERO_PROBLEM_OTHER, 5);
+  assert_int_equal(AERO_GARBAGE_BLOB, 1);
+  assert_int_equal(AERO_GARBAGE_SCRATCH, 2);
+  assert_int_equal(AERO_GARBAGE_TEMP, 3);
+  assert_int_equal(AERO_GARBAGE_DEV_RUN, 4);
 }
 
 static void api_has_follows_struct_size(void **state) {
@@ -346,6 +490,7 @@ static void sdk_macros_fill_struct_size(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(struct_layouts),
+      cmocka_unit_test(query_layouts),
       cmocka_unit_test(every_sdk_struct_is_pinned),
       cmocka_unit_test(enum_values_and_constants),
       cmocka_unit_test(api_has_follows_struct_size),

@@ -8,7 +8,7 @@
 #define AEROMANCY_ABI_H
 
 #define AERO_ABI_MAJOR 1
-#define AERO_ABI_MINOR 1
+#define AERO_ABI_MINOR 2
 
 /* First field of every plugin info block: "AERO" read as a little-endian
  * uint32. */

@@ -28,6 +28,7 @@
 #include "artifact.h"
 #include "error.h"
 #include "metric.h"
+#include "query.h"
 #include "value.h"
 
 /* How a run ended. Never renumbered. */
@@ -42,10 +43,17 @@ typedef enum aero_run_state {
   AERO_RUN_BAILED = 8,    /* stopped on purpose by aero_bailout */
 } aero_run_state;
 
+/* aero_backend_open_params.flags. Since ABI 1.2. */
+#define AERO_OPEN_EXISTING                                                     \
+  1u /* fail with AERO_E_NOT_FOUND, creating                                   \
+        nothing, when no store is there: readers                               \
+        never create a store */
+
 /* Where and how to open a store. */
 typedef struct aero_backend_open_params {
   uint32_t struct_size; /* sizeof(aero_backend_open_params) */
   const char *location; /* backend-specific; a folder for tracker-local */
+  uint32_t flags;       /* since ABI 1.2: AERO_OPEN_* bits */
 } aero_backend_open_params;
 
 /* What the host records when a run starts. `environment` holds the
@@ -54,12 +62,12 @@ typedef struct aero_backend_open_params {
  * plugin_path, plugin_sha256, host_version, abi_version, hostname,
  * passthrough_env (names only, never values), command_line. */
 typedef struct aero_run_record {
-  uint32_t struct_size;        /* sizeof(aero_run_record) */
-  const char *entity;          /* store namespace; "" for the default */
+  uint32_t struct_size; /* sizeof(aero_run_record) */
+  const char *entity;   /* store namespace; "" for the default */
   const char *project;
   const char *job_type;
-  const char *job_group;       /* may be NULL */
-  const char *const *outputs;  /* the action's output names */
+  const char *job_group;      /* may be NULL */
+  const char *const *outputs; /* the action's output names */
   size_t output_count;
   const aero_kv *config;
   size_t config_count;
@@ -67,8 +75,8 @@ typedef struct aero_run_record {
   size_t tag_count;
   const aero_kv *environment;
   size_t environment_count;
-  bool dev;                    /* dev runs are kept apart from production */
-  int64_t started_ns;          /* wall clock, ns since the Unix epoch */
+  bool dev;           /* dev runs are kept apart from production */
+  int64_t started_ns; /* wall clock, ns since the Unix epoch */
 } aero_run_record;
 
 /* How a run ended, recorded by the host after the action's process exits. */
@@ -83,7 +91,7 @@ typedef struct aero_run_outcome {
 
 /* A parsed artifact reference. `version` is N of "vN", or -1 for latest. */
 typedef struct aero_artifact_ref {
-  const char *entity;  /* "" for the default */
+  const char *entity; /* "" for the default */
   const char *project;
   const char *name;
   int64_t version;
@@ -91,21 +99,13 @@ typedef struct aero_artifact_ref {
 
 /* An immutable artifact version, as a backend resolves it. */
 typedef struct aero_artifact_version {
-  uint32_t struct_size;       /* set by the caller */
-  int64_t id;                 /* the backend's own key for this version */
-  int64_t version;            /* N of "vN" */
-  bool dev;                   /* produced by a dev run */
-  char digest[65];            /* SHA-256 of the manifest, lowercase hex */
-  char type[64];              /* artifact type as declared; "" if none */
+  uint32_t struct_size; /* set by the caller */
+  int64_t id;           /* the backend's own key for this version */
+  int64_t version;      /* N of "vN" */
+  bool dev;             /* produced by a dev run */
+  char digest[65];      /* SHA-256 of the manifest, lowercase hex */
+  char type[64];        /* artifact type as declared; "" if none */
 } aero_artifact_version;
-
-/* One metric of a batch (log_metric_rows). Since ABI 1.1. */
-typedef struct aero_metric_row {
-  const char *key;
-  double value;
-  int64_t step;      /* AERO_NO_STEP or >= 0 */
-  int64_t logged_ns; /* when the action logged it, ns since the Unix epoch */
-} aero_metric_row;
 
 /* Called once per file of a materialized version. `path` is borrowed for
  * the call. */
@@ -167,6 +167,61 @@ typedef struct aero_backend_vtable {
   aero_status (*log_metric_rows)(void *store, int64_t run_id,
                                  const aero_metric_row *rows, size_t count,
                                  aero_error *err);
+
+  /* ---- Query members, since ABI 1.2 (query.h has the rows and the
+   * ownership rules: filters borrowed, rows valid during their callback).
+   * All optional for writers; `aeromancy runs/show/metrics/...` and the
+   * web page need the first five and name a missing one in their error.
+   * A query reads one consistent snapshot where the backend can. ---- */
+
+  /* Streams the runs `filter` selects to `each`, newest first (see
+   * aero_run_filter for order and keyset pagination). */
+  aero_status (*query_runs)(void *store, const aero_run_filter *filter,
+                            aero_status (*each)(void *ctx,
+                                                const aero_run_info *run,
+                                                aero_error *err),
+                            void *ctx, aero_error *err);
+  /* Streams everything recorded about run `run_id` to the non-NULL members
+   * of `sink`, in their order. AERO_E_NOT_FOUND, calling nothing, when
+   * there is no such run. */
+  aero_status (*query_run)(void *store, int64_t run_id,
+                           const aero_run_sink *sink, void *ctx,
+                           aero_error *err);
+  /* Streams the points of one run in batches (see aero_metric_query),
+   * never loading them all: a run may hold millions. An unknown run gives
+   * no points, not an error. */
+  aero_status (*query_metrics)(void *store, const aero_metric_query *query,
+                               aero_metric_rows_fn each, void *ctx,
+                               aero_error *err);
+  /* Streams the published versions `filter` selects. */
+  aero_status (*query_versions)(
+      void *store, const aero_version_filter *filter,
+      aero_status (*each)(void *ctx, const aero_version_info *version,
+                          aero_error *err),
+      void *ctx, aero_error *err);
+  /* Streams the files of version `version_id`, sorted by path. */
+  aero_status (*query_files)(void *store, int64_t version_id,
+                             aero_status (*each)(void *ctx,
+                                                 const aero_file_info *file,
+                                                 aero_error *err),
+                             void *ctx, aero_error *err);
+  /* Verifies the store: every content re-hashed, every version's files
+   * present with their recorded size and digest, runs left running by
+   * hosts that are gone. Streams each problem to `each` and fills
+   * `report`. Safe while other hosts write to the store. */
+  aero_status (*check)(void *store, const aero_check_params *params,
+                       aero_status (*each)(void *ctx,
+                                           const aero_problem *problem,
+                                           aero_error *err),
+                       void *ctx, aero_check_report *report, aero_error *err);
+  /* Removes what nothing refers to (see aero_garbage_kind), streaming
+   * each removal (or, with params->dry_run, each candidate) to `each`.
+   * Never removes what a live host is writing or may still refer to. */
+  aero_status (*collect)(void *store, const aero_collect_params *params,
+                         aero_status (*each)(void *ctx,
+                                             const aero_garbage *garbage,
+                                             aero_error *err),
+                         void *ctx, aero_error *err);
 } aero_backend_vtable;
 
 #endif /* AEROMANCY_BACKEND_H */

@@ -10,6 +10,16 @@ typedef struct aero_metric {
   double value;
 } aero_metric;
 
+/* One point of a metric: a batch of log_metric_rows, a batch streamed by
+ * query_metrics (backend.h). Strings are borrowed for the call. Since ABI
+ * 1.1. */
+typedef struct aero_metric_row {
+  const char *key;
+  double value;
+  int64_t step;      /* AERO_NO_STEP or >= 0 */
+  int64_t logged_ns; /* when the action logged it, ns since the Unix epoch */
+} aero_metric_row;
+
 /* Pass as `step` when a metric belongs to no particular step. */
 #define AERO_NO_STEP ((int64_t)-1)
 

@@ -1,0 +1,686 @@
+/* aeromancy runs | show | metrics: the runs of a store, one run's whole
+ * record, and its metric points. Text views are drawn from the same JSON
+ * documents that --json prints (record_json.c), so the two never say
+ * different things; only `metrics` streams straight from the backend. */
+#include "read_cmd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "go.h"
+#include "record_json.h"
+#include "text_table.h"
+
+/* ---- shared by the family ---- */
+
+/* "2026-12-01 15:40:36" in local time, from the schema's UTC text. */
+static void local_time(const json_t *iso, char *buf, size_t size) {
+  const char *text = json_string_value(iso);
+  struct tm tm = {0};
+  if (text == NULL || strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+    snprintf(buf, size, "-");
+    return;
+  }
+  time_t t = timegm(&tm);
+  struct tm local;
+  localtime_r(&t, &local);
+  strftime(buf, size, "%Y-%m-%d %H:%M:%S", &local);
+}
+
+static void duration_text(const json_t *seconds, char *buf, size_t size) {
+  if (!json_is_number(seconds)) {
+    snprintf(buf, size, "-");
+    return;
+  }
+  double s = json_number_value(seconds);
+  if (s < 1)
+    snprintf(buf, size, "%.0f ms", s * 1e3);
+  else if (s < 120)
+    snprintf(buf, size, "%.2f s", s);
+  else if (s < 7200)
+    snprintf(buf, size, "%.1f min", s / 60);
+  else
+    snprintf(buf, size, "%.1f h", s / 3600);
+}
+
+/* A JSON scalar as text: numbers with %g precision enough to round-trip
+ * what people compare. */
+static void scalar_text(const json_t *v, char *buf, size_t size) {
+  if (json_is_string(v))
+    snprintf(buf, size, "%s", json_string_value(v));
+  else if (json_is_integer(v))
+    snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+  else if (json_is_real(v))
+    snprintf(buf, size, "%.6g", json_real_value(v));
+  else if (json_is_true(v))
+    snprintf(buf, size, "true");
+  else if (json_is_false(v))
+    snprintf(buf, size, "false");
+  else
+    snprintf(buf, size, "-");
+}
+
+/* "[job_type] output" of a run object. */
+static void action_label(const json_t *run, char *buf, size_t size) {
+  const json_t *names = json_object_get(run, "output_names");
+  const char *first = json_string_value(json_array_get(names, 0));
+  snprintf(buf, size, "[%s] %s",
+           json_string_value(json_object_get(run, "job_type")),
+           first != NULL ? first : "");
+}
+
+/* ---- runs ---- */
+
+enum {
+  O_PROJECT = 1,
+  O_JOB_TYPE,
+  O_STATUS,
+  O_TAG,
+  O_BRANCH,
+  O_DEV,
+  O_PROD,
+  O_SINCE,
+  O_LIMIT,
+  O_BEFORE,
+  O_JSON,
+  O_CSV,
+};
+
+static const aeh_option runs_options[] = {
+    {"project", 0, "P", "runs of project P", O_PROJECT},
+    {"job-type", 0, "T", "runs of job type T", O_JOB_TYPE},
+    {"status", 0, "S",
+     "runs with status S: running, ok, failed, crashed, timed_out, killed, "
+     "skipped or bailed",
+     O_STATUS},
+    {"tag", 0, "T", "runs tagged T (aerohost run --tags)", O_TAG},
+    {"branch", 0, "B", "runs of git branch B", O_BRANCH},
+    {"dev", 0, NULL, "only dev runs", O_DEV},
+    {"prod", 0, NULL, "only production runs", O_PROD},
+    {"since", 0, "DATE",
+     "runs started at or after DATE: YYYY-MM-DD[THH:MM[:SS]] (local time) or "
+     "an age: 30m, 12h, 7d, 2w",
+     O_SINCE},
+    {"limit", 0, "N", "at most N runs (default 50; 0: all)", O_LIMIT},
+    {"before", 0, "ID", "only runs older than run ID: the next page", O_BEFORE},
+    {"json", 0, NULL,
+     "one JSON document (docs/json-schema.md); its next_before_id is the "
+     "--before of the next page",
+     O_JSON},
+    AEH_READ_STORE_OPTION,
+    {NULL, 0, NULL, NULL, 0},
+};
+
+/* What the read commands' options set. */
+typedef struct read_opts {
+  aero_run_filter filter;
+  const char *status;
+  const char *since;
+  const char *limit;
+  const char *before;
+  const char *store;
+  bool dev, prod, json, csv;
+} read_opts;
+
+static int apply_option(void *ctx, const aeh_option *op, const char *value) {
+  read_opts *o = ctx;
+  switch (op->id) {
+  case O_PROJECT:
+    o->filter.project = value;
+    break;
+  case O_JOB_TYPE:
+    o->filter.job_type = value;
+    break;
+  case O_STATUS:
+    o->status = value;
+    break;
+  case O_TAG:
+    o->filter.tag = value;
+    break;
+  case O_BRANCH:
+    o->filter.branch = value;
+    break;
+  case O_DEV:
+    o->dev = true;
+    break;
+  case O_PROD:
+    o->prod = true;
+    break;
+  case O_SINCE:
+    o->since = value;
+    break;
+  case O_LIMIT:
+    o->limit = value;
+    break;
+  case O_BEFORE:
+    o->before = value;
+    break;
+  case O_JSON:
+    o->json = true;
+    break;
+  case O_CSV:
+    o->csv = true;
+    break;
+  case AEH_READ_O_STORE:
+    o->store = value;
+    break;
+  }
+  return 0;
+}
+
+/* --since: YYYY-MM-DD[THH:MM[:SS]] (local time) or an age: 30m, 12h, 7d. */
+static bool parse_since(const char *text, int64_t *ns) {
+  char *end = NULL;
+  errno = 0;
+  double amount = strtod(text, &end);
+  if (end != text && errno == 0 && end[0] != '\0' && end[1] == '\0' &&
+      amount >= 0) {
+    double unit = end[0] == 'm'   ? 60
+                  : end[0] == 'h' ? 3600
+                  : end[0] == 'd' ? 86400
+                  : end[0] == 'w' ? 604800
+                                  : 0;
+    if (unit > 0) {
+      *ns = (int64_t)((double)time(NULL) - amount * unit) * 1000000000;
+      return true;
+    }
+  }
+  static const char *const formats[] = {"%Y-%m-%dT%H:%M:%S",
+                                        "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+                                        "%Y-%m-%d %H:%M", "%Y-%m-%d"};
+  for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+    struct tm tm = {0};
+    const char *rest = strptime(text, formats[i], &tm);
+    if (rest != NULL && *rest == '\0') {
+      tm.tm_isdst = -1;
+      time_t t = mktime(&tm);
+      if (t == (time_t)-1)
+        return false;
+      *ns = (int64_t)t * 1000000000;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool parse_count(const char *text, int64_t max, int64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || errno != 0 || *end != '\0' || v < 0 ||
+      v > max)
+    return false;
+  *out = v;
+  return true;
+}
+
+static void print_runs_text(const json_t *doc) {
+  aeh_table t;
+  aeh_table_init(&t, 8);
+  const char *head[] = {"ID",     "STARTED",  "PROJECT", "ACTION",
+                        "STATUS", "DURATION", "COMMIT",  "METRICS"};
+  if (aeh_out_aligned())
+    aeh_table_add(&t, head);
+  size_t i;
+  const json_t *run;
+  json_array_foreach(json_object_get(doc, "runs"), i, run) {
+    char id[32], started[40], action[300], duration[32], commit[16],
+        metrics[200] = "";
+    snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(run, "id")));
+    local_time(json_object_get(run, "started_at"), started, sizeof started);
+    action_label(run, action, sizeof action);
+    duration_text(json_object_get(run, "duration_s"), duration,
+                  sizeof duration);
+    const char *git = json_string_value(json_object_get(run, "git_commit"));
+    snprintf(commit, sizeof commit, "%.7s", git != NULL ? git : "-");
+    const char *key;
+    const json_t *value;
+    int shown = 0;
+    json_object_foreach((json_t *)json_object_get(run, "last_metrics"), key,
+                        value) {
+      if (shown == 3)
+        break;
+      char v[48];
+      scalar_text(value, v, sizeof v);
+      size_t len = strlen(metrics);
+      snprintf(metrics + len, sizeof metrics - len, "%s%s=%s",
+               shown > 0 ? " " : "", key, v);
+      shown++;
+    }
+    const char *status = json_string_value(json_object_get(run, "status"));
+    const char *mode = json_string_value(json_object_get(run, "mode"));
+    char status_text[48];
+    snprintf(status_text, sizeof status_text, "%s%s", status,
+             mode != NULL && strcmp(mode, "dev") == 0 ? " (dev)" : "");
+    const char *cells[] = {
+        id,     started,     json_string_value(json_object_get(run, "project")),
+        action, status_text, duration,
+        commit, metrics};
+    if (aeh_table_add(&t, cells) == AERO_OK)
+      aeh_table_colour(&t, 4, aeh_status_colour(status));
+  }
+  aeh_table_print(&t, stdout, 0);
+}
+
+static int cmd_runs(const aeh_command *cmd, int argc, char **argv) {
+  read_opts o = {.filter = {.struct_size = sizeof o.filter, .limit = 50}};
+  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, NULL);
+  if (rc >= 0)
+    return rc;
+  aero_run_filter f = o.filter;
+  if (o.dev && o.prod)
+    return aeh_command_usage_error(cmd, "--dev and --prod exclude each other");
+  f.mode = o.dev ? AERO_MODE_DEV : o.prod ? AERO_MODE_PROD : AERO_MODE_ANY;
+  if (o.status != NULL) {
+    for (uint32_t st = AERO_RUN_RUNNING; st <= AERO_RUN_BAILED; st++)
+      if (strcmp(aeh_state_word(st), o.status) == 0)
+        f.state = st;
+    if (f.state == 0)
+      return aeh_command_usage_error(cmd,
+                                     "unknown status '%s' (one of running, "
+                                     "ok, failed, crashed, timed_out, "
+                                     "killed, skipped, bailed)",
+                                     o.status);
+  }
+  if (o.since != NULL && !parse_since(o.since, &f.since_ns))
+    return aeh_command_usage_error(cmd,
+                                   "--since '%s' is not a date "
+                                   "(YYYY-MM-DD[THH:MM]) or an age (30m, "
+                                   "12h, 7d)",
+                                   o.since);
+  int64_t n;
+  if (o.limit != NULL) {
+    if (!parse_count(o.limit, UINT32_MAX, &n))
+      return aeh_command_usage_error(
+          cmd, "--limit '%s' is not a count (0: all)", o.limit);
+    f.limit = (uint32_t)n;
+  }
+  if (o.before != NULL) {
+    if (!parse_count(o.before, INT64_MAX, &n) || n == 0)
+      return aeh_command_usage_error(cmd, "--before '%s' is not a run id",
+                                     o.before);
+    f.before_id = n;
+  }
+  aeh_record rec;
+  rc = aeh_read_open(cmd, o.store, &rec);
+  if (rc >= 0)
+    return rc;
+  aero_error err = AEH_ERROR_INIT;
+  json_t *doc = NULL;
+  aero_status st = aeh_record_runs_json(&rec, &f, &doc, &err);
+  if (st != AERO_OK) {
+    rc = aeh_read_fail(cmd, st, &err);
+  } else if (o.json) {
+    rc = aeh_read_write_json(cmd, doc);
+  } else {
+    print_runs_text(doc);
+    rc = AEH_EXIT_OK;
+  }
+  json_decref(doc);
+  aeh_record_close(&rec);
+  return rc;
+}
+
+/* ---- show ---- */
+
+static const aeh_option show_options[] = {
+    {"json", 0, NULL, "one JSON document (docs/json-schema.md)", O_JSON},
+    AEH_READ_STORE_OPTION,
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static void heading(const char *title) {
+  if (aeh_out_aligned())
+    printf("\n%s\n", title);
+}
+
+/* Key/value rows of an object; in tab-separated output each line starts
+ * with the section name, so that grep finds one fact per line. */
+static void print_pairs(const char *section, const json_t *object) {
+  aeh_table t;
+  bool aligned = aeh_out_aligned();
+  aeh_table_init(&t, aligned ? 2 : 3);
+  const char *key;
+  const json_t *value;
+  json_object_foreach((json_t *)object, key, value) {
+    char text[4096];
+    scalar_text(value, text, sizeof text);
+    /* A multi-line value (packages, git message) shows its first line. */
+    if (aligned)
+      text[strcspn(text, "\n")] = '\0';
+    const char *cells3[] = {section, key, text};
+    aeh_table_add(&t, aligned ? cells3 + 1 : cells3);
+  }
+  aeh_table_print(&t, stdout, 2);
+}
+
+static void print_versions(const char *section, const json_t *list) {
+  aeh_table t;
+  aeh_table_init(&t, 6);
+  size_t i;
+  const json_t *v;
+  json_array_foreach(list, i, v) {
+    char size[32], files[32], run[32], digest[80];
+    snprintf(size, sizeof size, "%" JSON_INTEGER_FORMAT " bytes",
+             json_integer_value(json_object_get(v, "total_size")));
+    json_int_t nfiles = json_integer_value(json_object_get(v, "file_count"));
+    snprintf(files, sizeof files, "%" JSON_INTEGER_FORMAT " file%s", nfiles,
+             nfiles == 1 ? "" : "s");
+    snprintf(run, sizeof run, "run %" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(v, "run_id")));
+    snprintf(digest, sizeof digest, "%s",
+             json_string_value(json_object_get(v, "digest")));
+    const char *cells[] = {
+        section, json_string_value(json_object_get(v, "ref")),
+        digest,  files,
+        size,    run};
+    aeh_table_add(&t, cells);
+    size_t j;
+    const json_t *f;
+    json_array_foreach(json_object_get(v, "files"), j, f) {
+      char fsize[32];
+      snprintf(fsize, sizeof fsize, "%" JSON_INTEGER_FORMAT " bytes",
+               json_integer_value(json_object_get(f, "size")));
+      const char *fc[] = {"file",
+                          json_string_value(json_object_get(f, "path")),
+                          json_string_value(json_object_get(f, "sha256")),
+                          "",
+                          fsize,
+                          json_string_value(json_object_get(v, "ref"))};
+      aeh_table_add(&t, fc);
+    }
+  }
+  aeh_table_print(&t, stdout, 2);
+}
+
+static void print_metrics(const json_t *metrics) {
+  aeh_table t;
+  bool aligned = aeh_out_aligned();
+  aeh_table_init(&t, aligned ? 6 : 7);
+  const char *head[] = {"metric", "last", "min", "max", "count", "last step"};
+  if (aligned && json_object_size(metrics) > 0)
+    aeh_table_add(&t, head);
+  const char *key;
+  const json_t *m;
+  json_object_foreach((json_t *)metrics, key, m) {
+    char last[48], min[48], max[48], count[32], step[32];
+    scalar_text(json_object_get(m, "last"), last, sizeof last);
+    scalar_text(json_object_get(m, "min"), min, sizeof min);
+    scalar_text(json_object_get(m, "max"), max, sizeof max);
+    scalar_text(json_object_get(m, "count"), count, sizeof count);
+    scalar_text(json_object_get(m, "last_step"), step, sizeof step);
+    const char *cells[] = {"metric", key, last, min, max, count, step};
+    aeh_table_add(&t, aligned ? cells + 1 : cells);
+  }
+  aeh_table_print(&t, stdout, 2);
+}
+
+static void print_logs(const json_t *logs) {
+  aeh_table t;
+  bool aligned = aeh_out_aligned();
+  aeh_table_init(&t, aligned ? 3 : 4);
+  size_t i;
+  const json_t *line;
+  json_array_foreach(logs, i, line) {
+    char when[40];
+    local_time(json_object_get(line, "time"), when, sizeof when);
+    const char *cells[] = {"log", when,
+                           json_string_value(json_object_get(line, "level")),
+                           json_string_value(json_object_get(line, "message"))};
+    aeh_table_add(&t, aligned ? cells + 1 : cells);
+  }
+  aeh_table_print(&t, stdout, 2);
+}
+
+static void print_run_text(const json_t *run) {
+  char action[300], started[40], ended[40], duration[32];
+  action_label(run, action, sizeof action);
+  local_time(json_object_get(run, "started_at"), started, sizeof started);
+  local_time(json_object_get(run, "ended_at"), ended, sizeof ended);
+  duration_text(json_object_get(run, "duration_s"), duration, sizeof duration);
+  const char *status = json_string_value(json_object_get(run, "status"));
+  json_t *facts = json_object();
+  json_object_set(facts, "id", json_object_get(run, "id"));
+  json_object_set_new(facts, "action", json_string(action));
+  json_object_set(facts, "project", json_object_get(run, "project"));
+  json_object_set(facts, "mode", json_object_get(run, "mode"));
+  json_object_set(facts, "status", json_object_get(run, "status"));
+  json_t *reason = json_object_get(run, "message");
+  if (json_is_string(reason))
+    json_object_set(facts, "reason", reason);
+  json_t *code = json_object_get(run, "exit_code");
+  if (json_is_integer(code))
+    json_object_set(facts, "exit_code", code);
+  json_t *sig = json_object_get(run, "signal");
+  if (json_is_integer(sig))
+    json_object_set(facts, "signal", sig);
+  json_object_set_new(facts, "started", json_string(started));
+  json_object_set_new(facts, "ended", json_string(ended));
+  json_object_set_new(facts, "duration", json_string(duration));
+  size_t i;
+  json_t *tag;
+  char tags[1024] = "";
+  json_array_foreach(json_object_get(run, "tags"), i, tag) {
+    size_t len = strlen(tags);
+    snprintf(tags + len, sizeof tags - len, "%s%s", i ? "," : "",
+             json_string_value(tag));
+  }
+  if (tags[0] != '\0')
+    json_object_set_new(facts, "tags", json_string(tags));
+  if (aeh_out_aligned() && aeh_out_colour())
+    printf("run %" JSON_INTEGER_FORMAT "  %s  \033[%sm%s\033[0m\n",
+           json_integer_value(json_object_get(run, "id")), action,
+           aeh_status_colour(status) == AEH_GREEN ? "32" : "31", status);
+  print_pairs("run", facts);
+  json_decref(facts);
+  heading("environment");
+  print_pairs("environment", json_object_get(run, "environment"));
+  heading("config");
+  print_pairs("config", json_object_get(run, "config"));
+  heading("inputs");
+  print_versions("input", json_object_get(run, "inputs"));
+  heading("outputs");
+  print_versions("output", json_object_get(run, "outputs"));
+  heading("metrics");
+  print_metrics(json_object_get(run, "metrics"));
+  heading("log");
+  print_logs(json_object_get(run, "logs"));
+}
+
+static int cmd_show(const aeh_command *cmd, int argc, char **argv) {
+  read_opts o = {.json = false};
+  aeh_args a;
+  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
+  if (rc >= 0)
+    return rc;
+  aeh_record rec;
+  rc = aeh_read_open(cmd, o.store, &rec);
+  if (rc >= 0)
+    return rc;
+  aero_error err = AEH_ERROR_INIT;
+  int64_t id = 0;
+  json_t *doc = NULL;
+  aero_status st = aeh_record_find_run(&rec, a.positional[0], &id, &err);
+  if (st == AERO_OK)
+    st = aeh_record_run_json(&rec, id, &doc, &err);
+  if (st != AERO_OK)
+    rc = aeh_read_fail(cmd, st, &err);
+  else if (o.json)
+    rc = aeh_read_write_json(cmd, doc);
+  else {
+    print_run_text(doc);
+    rc = AEH_EXIT_OK;
+  }
+  json_decref(doc);
+  aeh_record_close(&rec);
+  return rc;
+}
+
+/* ---- metrics ---- */
+
+static const aeh_option metrics_options[] = {
+    {"csv", 0, NULL, "CSV with a header line: key,step,value,time", O_CSV},
+    {"json", 0, NULL, "a JSON array of points (docs/json-schema.md)", O_JSON},
+    AEH_READ_STORE_OPTION,
+    {NULL, 0, NULL, NULL, 0},
+};
+
+typedef enum { OUT_TEXT, OUT_CSV, OUT_JSON } out_format;
+
+typedef struct points {
+  out_format format;
+  int64_t count;
+  bool failed_write;
+} points;
+
+/* One point per line, written as it comes: a million points never sit in
+ * memory. On a terminal the columns have fixed widths instead of being
+ * measured first. */
+static aero_status on_points(void *ctx, const aero_metric_row *rows,
+                             size_t count, aero_error *err) {
+  points *p = ctx;
+  bool aligned = aeh_out_aligned();
+  for (size_t i = 0; i < count; i++) {
+    const aero_metric_row *r = &rows[i];
+    char step[24] = "";
+    if (r->step != AERO_NO_STEP)
+      snprintf(step, sizeof step, "%" PRId64, r->step);
+    double secs = (double)r->logged_ns / 1e9;
+    switch (p->format) {
+    case OUT_JSON: {
+      json_t *o = aeh_json_point(r);
+      char *text =
+          o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+      json_decref(o);
+      if (text == NULL)
+        return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+      fprintf(stdout, "%s  %s", p->count > 0 ? ",\n" : "", text);
+      free(text);
+      break;
+    }
+    case OUT_CSV:
+      /* Keys are [A-Za-z0-9_.-/]: no quoting needed. */
+      fprintf(stdout, "%s,%s,%.17g,%.6f\n", r->key, step, r->value, secs);
+      break;
+    default:
+      if (aligned)
+        fprintf(stdout, "%-20s %8s  %-14.10g %.6f\n", r->key, step, r->value,
+                secs);
+      else
+        fprintf(stdout, "%s\t%s\t%.17g\t%.6f\n", r->key, step, r->value, secs);
+    }
+    p->count++;
+  }
+  if (ferror(stdout)) {
+    p->failed_write = true;
+    return aeh_error_set(err, AERO_E_IO, "cannot write to standard output");
+  }
+  return AERO_OK;
+}
+
+static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
+  read_opts o = {.json = false};
+  aeh_args a;
+  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
+  if (rc >= 0)
+    return rc;
+  points p = {.format = OUT_TEXT};
+  if (o.json && o.csv)
+    return aeh_command_usage_error(cmd, "--json and --csv exclude each other");
+  if (o.json)
+    p.format = OUT_JSON;
+  else if (o.csv)
+    p.format = OUT_CSV;
+  aeh_record rec;
+  rc = aeh_read_open(cmd, o.store, &rec);
+  if (rc >= 0)
+    return rc;
+  aero_error err = AEH_ERROR_INIT;
+  int64_t id = 0;
+  aero_status st = AEH_RECORD_NEED(&rec, query_metrics, &err);
+  if (st == AERO_OK)
+    st = aeh_record_find_run(&rec, a.positional[0], &id, &err);
+  if (st == AERO_OK) {
+    static char big[1 << 16];
+    setvbuf(stdout, big, _IOFBF, sizeof big);
+    aero_metric_query q = {.struct_size = sizeof q,
+                           .run_id = id,
+                           .keys = &a.positional[1],
+                           .key_count = a.positional_count - 1};
+    if (p.format == OUT_JSON)
+      fputs("[\n", stdout);
+    else if (p.format == OUT_CSV)
+      fputs("key,step,value,time\n", stdout);
+    else if (aeh_out_aligned())
+      printf("%-20s %8s  %-14s %s\n", "KEY", "STEP", "VALUE", "TIME");
+    st = rec.vt->query_metrics(rec.handle, &q, on_points, &p, &err);
+    if (p.format == OUT_JSON && st == AERO_OK)
+      fputs(p.count > 0 ? "\n]\n" : "]\n", stdout);
+  }
+  if (fflush(stdout) != 0 && st == AERO_OK)
+    st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
+  rc = st == AERO_OK ? AEH_EXIT_OK : aeh_read_fail(cmd, st, &err);
+  aeh_record_close(&rec);
+  return rc;
+}
+
+/* ---- the commands: usage, description and options in one place ---- */
+
+const aeh_command aeh_cmd_runs = {
+    .name = "runs",
+    .usage = "aeromancy runs [--project P] [--job-type T] [--status S] "
+             "[--tag T] [--branch B]\n"
+             "aeromancy runs [--dev|--prod] [--since DATE] [--limit N] "
+             "[--before ID] [--json] [--store PATH]",
+    .summary = "list runs, newest first",
+    .description =
+        "Lists the runs of the store, newest first: id, start time, project, "
+        "[job_type] output, status, duration, short commit and the last "
+        "value of a few metrics.\n\n"
+        "Columns are aligned on a terminal and separated by tabs otherwise; "
+        "NO_COLOR turns colour off. A read command never creates a store: "
+        "without one it exits 3.",
+    .options = runs_options,
+    .run = cmd_runs,
+};
+
+const aeh_command aeh_cmd_show = {
+    .name = "show",
+    .usage = "aeromancy show RUN [--json] [--store PATH]",
+    .summary = "everything recorded about one run",
+    .description =
+        "Prints everything recorded about run RUN: its action, status and "
+        "reason, times, command line and environment (git commit and "
+        "branch, image id, plugin SHA-256, packages...), config, tags, "
+        "inputs with their exact versions, outputs with their files, sizes "
+        "and digests, a summary per metric (last, min, max, count) and its "
+        "log lines.\n\n"
+        "On a terminal the text comes in aligned sections; otherwise one "
+        "fact per line, tab-separated, the first field naming its section. "
+        "An unknown RUN is named with the nearest existing run (exit 3).",
+    .options = show_options,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = cmd_show,
+};
+
+const aeh_command aeh_cmd_metrics = {
+    .name = "metrics",
+    .usage = "aeromancy metrics RUN [KEY...] [--json|--csv] [--store PATH]",
+    .summary = "every point of a run's metrics, streamed",
+    .description =
+        "Prints every point run RUN logged (of the metrics KEY..., at most "
+        "7, or all), key by key in step order: key, step (empty when "
+        "none), value, and time (seconds since the Unix epoch). Points are "
+        "streamed as the store hands them over, never loaded whole.",
+    .options = metrics_options,
+    .min_positional = 1,
+    .max_positional = AEH_MAX_POSITIONAL,
+    .run = cmd_metrics,
+};

@@ -1,0 +1,34 @@
+/* Shared by the read commands; see read_cmd.h. */
+#include "read_cmd.h"
+
+#include "go.h"
+#include "json_out.h"
+
+int aeh_read_fail(const aeh_command *cmd, aero_status status,
+                  const aero_error *err) {
+  fprintf(stderr, "aeromancy %s: %s\n", cmd->name,
+          err->message[0] != '\0' ? err->message : aero_status_str(status));
+  switch (status) {
+  case AERO_E_NOT_FOUND:
+  case AERO_E_INVALID:
+  case AERO_E_CONFIG:
+    return AEH_EXIT_BEFORE_RUN;
+  default:
+    return AEH_EXIT_INFRA;
+  }
+}
+
+int aeh_read_open(const aeh_command *cmd, const char *store, aeh_record *rec) {
+  aero_error err = AEH_ERROR_INIT;
+  aero_status status = aeh_record_open(NULL, store, rec, &err);
+  if (status != AERO_OK)
+    return aeh_read_fail(cmd, status, &err);
+  return -1;
+}
+
+int aeh_read_write_json(const aeh_command *cmd, const json_t *doc) {
+  if (aeh_json_write(stdout, doc) == 0)
+    return AEH_EXIT_OK;
+  fprintf(stderr, "aeromancy %s: cannot write the JSON document\n", cmd->name);
+  return AEH_EXIT_INFRA;
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Reading the record back (issue 9): aeromancy runs, show and metrics on a
+# store made by real runs of the examples through aerohost, checked against
+# what the store's own tables hold (sqlite3), in text, tab-separated and
+# JSON form; bad run ids; a read command never creating a store.
+. "$(dirname "$0")/../lib.sh"
+
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+EXEC=$AERO_FIXTURES/exec_pipeline.so
+cd "$AERO_TMP" || exit 1
+A=$AEROMANCY
+
+# assert_num_eq GOT WANT: equal as doubles (the shell prints 15 digits,
+# JSON 17).
+assert_num_eq() {
+  awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d;
+    m = b < 0 ? -b : b; exit !(a != "" && d <= 1e-12 * (m > 1 ? m : 1)) }' ||
+    fail "expected $2, got $1"
+}
+
+# on_tty CMD...: runs CMD with stdout on a terminal (script's pty); the
+# output, without carriage returns, in $out.
+on_tty() {
+  local cmd
+  printf -v cmd '%q ' "$@"
+  out=$(script -qec "$cmd" /dev/null | tr -d '\r')
+  rc=${PIPESTATUS[0]}
+}
+
+case_ "a read command on a store that does not exist: exit 3, one line, nothing created"
+for c in "runs" "show 1" "metrics 1"; do
+  # shellcheck disable=SC2086
+  run "$A" $c
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "no store at $AEROMANCY_STORE"
+done
+[[ ! -e $AEROMANCY_STORE ]] || fail "a read command created $AEROMANCY_STORE"
+
+# The store: aerodemo twice (the second with tags and other flags, and a
+# note with bytes that are not UTF-8), then a failing fixture run.
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo run 1"
+"$AEROHOST" run "$DEMO" --dev --tags red,blue -- --learning-rate 0.05 \
+  --notes $'caf\xe9 \xff ok' >/dev/null 2>&1 || fail "aerodemo run 2"
+"$AEROHOST" run "$EXEC" --dev -k -- --misbehave train --how fail >/dev/null 2>&1
+[[ $? == 1 ]] || fail "the failing fixture run should exit 1"
+last=$(sql "SELECT max(id) FROM runs")
+train=$(sql "SELECT max(id) FROM runs WHERE job_type = 'train' AND project = 'aerodemo'")
+
+case_ "runs: newest first, one tab-separated line per run off a terminal"
+run "$A" runs
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | wc -l)" "$(sql "SELECT count(*) FROM runs")"
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | tr '\n' ' ')" \
+  "$(sql "SELECT group_concat(id, ' ') FROM (SELECT id FROM runs ORDER BY id DESC)") "
+line=$(printf '%s\n' "$out" | grep -P "^$train\t")
+assert_eq "$(printf '%s' "$line" | cut -f3,4,5)" "$(printf 'aerodemo\t[train] model\tok (dev)')"
+assert_contains "$(printf '%s' "$line" | cut -f8)" "loss="
+
+case_ "runs filters: project, job type, status, tag, mode, since, limit, before"
+run "$A" runs --project aerodemo --job-type train
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | tr '\n' ' ')" \
+  "$(sql "SELECT group_concat(id, ' ') FROM (SELECT id FROM runs WHERE project='aerodemo' AND job_type='train' ORDER BY id DESC)") "
+run "$A" runs --status failed
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | cut -f1)" \
+  "$(sql "SELECT id FROM runs WHERE status = 'failed'")"
+run "$A" runs --tag red
+assert_eq "$(printf '%s\n' "$out" | wc -l)" 3
+run "$A" runs --prod
+assert_rc 0
+assert_eq "$out" ""
+run "$A" runs --dev --since 1h
+assert_eq "$(printf '%s\n' "$out" | wc -l)" "$(sql "SELECT count(*) FROM runs")"
+run "$A" runs --since 2999-01-01
+assert_eq "$out" ""
+run "$A" runs --limit 2
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | tr '\n' ' ')" "$last $((last - 1)) "
+run "$A" runs --limit 2 --before $((last - 1))
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | tr '\n' ' ')" "$((last - 2)) $((last - 3)) "
+
+case_ "runs --json: the schema, and next_before_id pages through"
+run "$A" runs --json --limit 2
+assert_rc 0
+assert_eq "$(jq -r '.runs | map(.id) | join(" ")' <<<"$out")" "$last $((last - 1))"
+assert_eq "$(jq -r '.next_before_id' <<<"$out")" "$((last - 1))"
+run "$A" runs --json --project aerodemo --job-type train --limit 1
+assert_eq "$(jq -r '.runs[0] | [.id, .project, .job_type, .output_names[0], .mode, .status, .exit_code] | join(" ")' <<<"$out")" \
+  "$train aerodemo train model dev ok 0"
+assert_num_eq "$(jq -r '.runs[0].last_metrics.loss' <<<"$out")" \
+  "$(sql "SELECT value FROM metrics WHERE run_id = $train AND key = 'loss' ORDER BY step DESC LIMIT 1")"
+run "$A" runs --json --limit 0
+assert_eq "$(jq -r '.next_before_id' <<<"$out")" "null"
+
+case_ "runs: bad options get one line and exit 3"
+for bad in "--status bogus" "--since yesterday-ish" "--limit -1" "--dev --prod" "--frobnicate" "--before x"; do
+  # shellcheck disable=SC2086
+  run "$A" runs $bad
+  assert_rc 3
+  assert_one_line "$err"
+done
+
+case_ "show: config, environment, inputs and outputs with digests, metrics, log"
+run "$A" show "$train"
+assert_rc 0
+assert_contains "$out" "$(printf 'config\tlearning_rate\t0.05')"
+assert_contains "$out" "$(printf 'run\tstatus\tok')"
+assert_contains "$out" "$(printf 'environment\tplugin_sha256\t%s' "$(sql "SELECT plugin_sha256 FROM runs WHERE id = $train")")"
+in_digest=$(sql "SELECT v.digest FROM run_inputs i JOIN versions v ON v.id = i.version_id WHERE i.run_id = $train")
+assert_contains "$out" "$(printf 'input\taerodemo/dataset:v0\t%s' "$in_digest")"
+out_digest=$(sql "SELECT v.digest FROM run_outputs o JOIN versions v ON v.id = o.version_id WHERE o.run_id = $train")
+assert_contains "$out" "$(printf 'output\taerodemo/model:v')"
+assert_contains "$out" "$out_digest"
+file_sha=$(sql "SELECT f.sha256 FROM run_outputs o JOIN version_files f ON f.version_id = o.version_id WHERE o.run_id = $train")
+assert_contains "$out" "$(printf 'file\tmodel.txt\t%s' "$file_sha")"
+assert_contains "$out" "$(printf 'metric\tloss\t')"
+assert_contains "$out" "$(printf '\tinfo\ty = ')"
+
+case_ "show --json: the same facts, valid JSON even for bytes that are not UTF-8"
+run "$A" show "$train" --json
+assert_rc 0
+jq -e . <<<"$out" >/dev/null || fail "show --json is not valid JSON"
+assert_eq "$(jq -r '.config.learning_rate' <<<"$out")" "0.05"
+assert_eq "$(jq -r '.config.notes' <<<"$out")" 'caf\xe9 \xff ok'
+assert_eq "$(jq -r '.tags | join(",")' <<<"$out")" "blue,red"
+assert_eq "$(jq -r '.inputs[0].digest' <<<"$out")" "$in_digest"
+assert_eq "$(jq -r '.outputs[0].files[0].sha256' <<<"$out")" "$file_sha"
+assert_eq "$(jq -r '.metrics.loss.count' <<<"$out")" \
+  "$(sql "SELECT count(*) FROM metrics WHERE run_id = $train AND key = 'loss'")"
+assert_num_eq "$(jq -r '.metrics.loss.min' <<<"$out")" \
+  "$(sql "SELECT min(value) FROM metrics WHERE run_id = $train AND key = 'loss'")"
+assert_contains "$(jq -r '.environment.command_line' <<<"$out")" \
+  "--notes 'caf\\xe9 \\xff ok'"
+
+case_ "show of a failed run: status and reason"
+failed=$(sql "SELECT id FROM runs WHERE status = 'failed'")
+run "$A" show "$failed" --json
+assert_eq "$(jq -r '.status' <<<"$out")" "failed"
+assert_eq "$(jq -r '.message' <<<"$out")" "$(sql "SELECT message FROM runs WHERE id = $failed")"
+
+case_ "an unknown or malformed run id: one line naming it and the nearest, exit 3"
+for c in show metrics; do
+  run "$A" $c 99999
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "no run 99999"
+  assert_contains "$err" "(nearest: $last)"
+  run "$A" $c abc
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "'abc' is not a run id"
+done
+sql "DELETE FROM runs WHERE id = 2" 2>/dev/null || true
+run "$A" show 2
+[[ $(sql "SELECT count(*) FROM runs WHERE id = 2") == 0 ]] &&
+  assert_contains "$err" "(nearest: "
+
+case_ "metrics: every point, streamed, as text, CSV and JSON, by key"
+run "$A" metrics "$train"
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | wc -l)" "$(sql "SELECT count(*) FROM metrics WHERE run_id = $train")"
+assert_num_eq "$(printf '%s\n' "$out" | awk -F'\t' '$1 == "loss" && $2 == 3 {print $3}')" \
+  "$(sql "SELECT value FROM metrics WHERE run_id = $train AND key = 'loss' AND step = 3")"
+run "$A" metrics "$train" --csv
+assert_eq "$(printf '%s\n' "$out" | head -1)" "key,step,value,time"
+assert_eq "$(printf '%s\n' "$out" | tail -n +2 | wc -l)" "$(sql "SELECT count(*) FROM metrics WHERE run_id = $train")"
+evaluate=$(sql "SELECT max(id) FROM runs WHERE job_type = 'evaluate' AND project = 'aerodemo'")
+run "$A" metrics "$evaluate" test_r2 --json
+assert_rc 0
+assert_eq "$(jq -r 'length' <<<"$out")" 1
+assert_eq "$(jq -r '.[0].key + " " + (.[0].step|tostring)' <<<"$out")" "test_r2 null"
+run "$A" metrics "$evaluate" no_such_key --json
+assert_eq "$(jq -r 'length' <<<"$out")" 0
+
+case_ "on a terminal: aligned columns, colour, and none with NO_COLOR"
+on_tty "$A" runs
+assert_rc 0
+assert_not_contains "$out" $'\t'
+assert_contains "$out" "ID"
+assert_contains "$out" $'\e[32mok'
+on_tty env NO_COLOR=1 "$A" runs
+assert_not_contains "$out" $'\e['
+on_tty env NO_COLOR=1 "$A" show "$train"
+assert_contains "$out" "config"
+assert_not_contains "$out" $'\t'
+
+case_ "--help of every read command, and aeromancy --help lists them"
+for c in runs show metrics; do
+  run "$A" $c --help
+  assert_rc 0
+  assert_contains "$out" "usage: aeromancy $c"
+done
+run "$A" --help
+assert_contains "$out" "runs "
+assert_contains "$out" "metrics "
+
+done_
