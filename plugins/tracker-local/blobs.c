@@ -4,8 +4,19 @@
  * first two hex digits name a folder, so that no folder grows huge). It is
  * written to a temp file in that same folder, made read-only, fsync'd and
  * renamed into place, so that a reader (or a crash at any point) never sees
- * a half-written blob; a leftover temp file is harmless. Writing the same
- * blob twice at once is harmless too: both renames install identical bytes.
+ * a half-written blob. Writing the same blob twice at once is harmless too:
+ * both renames install identical bytes. The temp file of a run's output is
+ * written in the run's scratch folder (tmp/run-<id>/), so that whoever
+ * removes that folder (the host when the run ends, the next host when the
+ * host died) removes a half-written blob with it.
+ *
+ * A blob is sealed when it is installed: its modification time is set to
+ * the epoch (TL_BLOB_SEAL). Blobs are read-only, but root ignores modes,
+ * and views are hard links to them: a blob written in place afterwards
+ * carries a newer time. So every use checks size and seal (one stat), and
+ * a blob whose seal is broken is hashed again before it is trusted: kept
+ * (and sealed again) when its content still matches its name, replaced
+ * when it is declared again, refused otherwise.
  */
 #include "local.h"
 
@@ -26,6 +37,65 @@
 void tl_blob_path(const tl_store *store, const char *hex, char *buf,
                   size_t size) {
   snprintf(buf, size, "%s/blobs/%.2s/%s", store->root, hex, hex + 2);
+}
+
+bool tl_blob_sealed(const struct stat *st) {
+  return st->st_mtim.tv_sec == TL_BLOB_SEAL && st->st_mtim.tv_nsec == 0;
+}
+
+int tl_blob_seal(int fd) {
+  const struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+                                    {.tv_sec = TL_BLOB_SEAL, .tv_nsec = 0}};
+  return futimens(fd, times) == 0 ? 0 : errno;
+}
+
+aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
+                          bool full, tl_blob_state *state, aero_error *err) {
+  char path[PATH_MAX];
+  tl_blob_path(store, hex, path, sizeof path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT)
+      return aero_fail(err, AERO_E_IO, "store %s: cannot read blob %s: %s",
+                       store->root, hex, strerror(errno));
+    *state = TL_BLOB_MISSING;
+    (void)aero_fail(err, AERO_E_NOT_FOUND, "store %s: blob %s is missing",
+                    store->root, hex);
+    return AERO_OK;
+  }
+  aero_status status = AERO_OK;
+  struct stat st;
+  char got[65];
+  if (fstat(fd, &st) != 0) {
+    status = aero_fail(err, AERO_E_IO, "store %s: cannot read blob %s: %s",
+                       store->root, hex, strerror(errno));
+  } else if ((uint64_t)st.st_size != size) {
+    *state = TL_BLOB_DAMAGED;
+    (void)aero_fail(err, AERO_E_STORE,
+                    "store %s: blob %s is damaged: %llu bytes, %llu recorded "
+                    "(changed after it was stored)",
+                    store->root, hex, (unsigned long long)st.st_size,
+                    (unsigned long long)size);
+  } else if (!full && tl_blob_sealed(&st)) {
+    *state = TL_BLOB_INTACT;
+  } else if ((status = tl_sha256_fd(fd, path, size, NULL, got, err)) !=
+             AERO_OK) {
+    /* err says why it could not be read */
+  } else if (strcmp(got, hex) != 0) {
+    *state = TL_BLOB_DAMAGED;
+    (void)aero_fail(err, AERO_E_STORE,
+                    "store %s: blob %s is damaged: its content now hashes to "
+                    "%.16s... (changed after it was stored)",
+                    store->root, hex, got);
+  } else {
+    *state = TL_BLOB_INTACT;
+    /* Intact after all (copied without its times, or touched): seal it
+     * again so that the next use costs a stat, not a hash. */
+    if (!tl_blob_sealed(&st))
+      tl_blob_seal(fd);
+  }
+  close(fd);
+  return status;
 }
 
 static int copy_by_read(int src_fd, int dst_fd, uint64_t from, uint64_t size,
@@ -102,15 +172,34 @@ int tl_copy_fd(int src_fd, int dst_fd, uint64_t size, const char *label,
   return rc;
 }
 
-aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
-                           const char *src_path, uint64_t size,
+/* Where the temp file of blob `hex` is made: the scratch folder of run
+ * `run_id` (created if needed), or the blob's own folder without a run. */
+static aero_status temp_name(tl_store *store, const char *hex, int64_t run_id,
+                             char *tmp, size_t size, aero_error *err) {
+  if (run_id > 0) {
+    snprintf(tmp, size, "%s/tmp/run-%lld", store->root, (long long)run_id);
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+      return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot create %s: %s", store->root, tmp,
+                       strerror(errno));
+    snprintf(tmp + strlen(tmp), size - strlen(tmp), "/.blob-%.16s-XXXXXX", hex);
+  } else {
+    snprintf(tmp, size, "%s/blobs/%.2s/.tmp-%.16s-XXXXXX", store->root, hex,
+             hex);
+  }
+  return AERO_OK;
+}
+
+aero_status tl_blob_ensure(tl_store *store, const char *hex, int64_t run_id,
+                           int src_fd, const char *src_path, uint64_t size,
                            const char *label, bool *copied, aero_error *err) {
   char path[PATH_MAX];
   tl_blob_path(store, hex, path, sizeof path);
-  struct stat st;
-  /* A blob of the right size is the right blob: its name is its hash. A
-   * wrong size means it was damaged from outside; it is replaced. */
-  if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
+  /* A blob is named by its hash: one that checks out is the right one. A
+   * damaged one (or one that cannot be read) is replaced by this copy. */
+  tl_blob_state state = TL_BLOB_MISSING;
+  if (tl_blob_check(store, hex, size, false, &state, NULL) == AERO_OK &&
+      state == TL_BLOB_INTACT) {
     *copied = false;
     return AERO_OK;
   }
@@ -122,7 +211,9 @@ aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
                      "store %s: cannot create %s: %s", store->root, dir,
                      strerror(errno));
   char tmp[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s/.tmp-%.16s-XXXXXX", dir, hex);
+  aero_status named = temp_name(store, hex, run_id, tmp, sizeof tmp, err);
+  if (named != AERO_OK)
+    return named;
   int fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0)
     return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
@@ -142,8 +233,10 @@ aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
                     rc == EIO ? "it changed while being stored" : strerror(rc));
     goto fail;
   }
-  /* Read-only before it becomes visible; durable before it is renamed, so
-   * that after a crash a blob's name never points at missing bytes. */
+  /* Read-only and sealed before it becomes visible; durable before it is
+   * renamed, so that after a crash a blob's name never points at missing
+   * bytes. A seal that cannot be set costs a hash at each use, no more. */
+  tl_blob_seal(fd);
   if (fchmod(fd, 0444) != 0 || fsync(fd) != 0) {
     status = aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
                        "store %s: cannot store %s: %s", store->root, src_path,

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <sqlite3.h>
@@ -45,6 +46,8 @@ typedef struct tl_store {
   pid_t pid;     /* the process that opened it */
   int owner_fd;  /* flock'd owners/<token> once this handle started a run */
   char owner_token[17]; /* hex; "" until then */
+  size_t unended; /* runs this handle began and has not recorded ended: while
+                     any is left, its owner file outlives the handle */
   struct {
     const char *sql; /* a string with static storage: the key */
     sqlite3_stmt *st;
@@ -57,7 +60,9 @@ typedef struct tl_store {
 /* Before this handle's first run: takes an owner lock (owners/<token>) and
  * records as killed the running runs of every owner that died. */
 aero_status tl_owner_claim(tl_store *store, aero_error *err);
-/* Drops this handle's owner lock (its runs have all ended). */
+/* Drops this handle's owner lock. The owner file itself is removed only
+ * when every run the handle began was recorded ended: otherwise it stays,
+ * unlocked, so that the next host records those runs killed. */
 void tl_owner_release(tl_store *store);
 
 /* ---- db.c: connection, schema, statement helpers ---- */
@@ -107,6 +112,10 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
                          int64_t *run_id, aero_error *err);
 aero_status tl_run_end(void *handle, int64_t run_id,
                        const aero_run_outcome *outcome, aero_error *err);
+/* tl_run_end for a run of another handle (a dead owner's): does not count
+ * against this handle's unended runs. */
+aero_status tl_run_settle(tl_store *store, int64_t run_id,
+                          const aero_run_outcome *outcome, aero_error *err);
 aero_status tl_log_metrics(void *handle, int64_t run_id,
                            const aero_metric *metrics, size_t count,
                            int64_t step, aero_error *err);
@@ -198,11 +207,38 @@ void tl_read_end(tl_store *store);
 void tl_blob_path(const tl_store *store, const char *hex, char *buf,
                   size_t size);
 
-/* Makes sure blob `hex` exists, copying `size` bytes of `src_fd` into a
- * temp file beside it (fsync'd, mode 0444, renamed into place) only if it
- * does not. *copied says whether anything was written. */
-aero_status tl_blob_ensure(tl_store *store, const char *hex, int src_fd,
-                           const char *src_path, uint64_t size,
+/* A blob's modification time once installed (blobs.c): a blob written in
+ * place afterwards has another. */
+#define TL_BLOB_SEAL 0
+
+/* What tl_blob_check found. */
+typedef enum tl_blob_state {
+  TL_BLOB_INTACT,  /* right size; sealed, or its content hashes to its name */
+  TL_BLOB_MISSING, /* no such file */
+  TL_BLOB_DAMAGED, /* wrong size, or content that no longer hashes to its name
+                    */
+} tl_blob_state;
+
+/* Checks blob `hex`, recorded as `size` bytes: size and seal only (one
+ * stat), unless the seal is broken or `full` (fsck) asks for its content to
+ * be hashed. An intact blob with a broken seal is sealed again. Returns
+ * AERO_OK once it could tell, with *state set and, unless INTACT, `err`
+ * describing the blob in one line; else the read error. */
+aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
+                          bool full, tl_blob_state *state, aero_error *err);
+
+/* True when the file `st` describes carries the seal (TL_BLOB_SEAL). */
+bool tl_blob_sealed(const struct stat *st);
+/* Seals the file open as `fd`. Returns 0 or an errno value. */
+int tl_blob_seal(int fd);
+
+/* Makes sure blob `hex` exists and is intact (tl_blob_check), copying
+ * `size` bytes of `src_fd` into a temp file (fsync'd, mode 0444, sealed,
+ * renamed into place) when it does not: a damaged blob is replaced. The
+ * temp file is made in the scratch folder of run `run_id`, or, when it is
+ * 0, beside the blob. *copied says whether anything was written. */
+aero_status tl_blob_ensure(tl_store *store, const char *hex, int64_t run_id,
+                           int src_fd, const char *src_path, uint64_t size,
                            const char *label, bool *copied, aero_error *err);
 
 /* Copies `size` bytes from `src_fd` (offset 0) to `dst_fd` with

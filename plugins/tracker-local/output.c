@@ -27,7 +27,8 @@
 /* Hashes one file and stores its blob if the store lacks it. The file must
  * not change meanwhile: its size and modification time are compared
  * before and after. */
-static aero_status store_file(tl_store *store, pc_file *file, aero_error *err) {
+static aero_status store_file(tl_store *store, int64_t run_id, pc_file *file,
+                              aero_error *err) {
   int fd = open(file->source, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return aero_fail(err, errno == ENOENT ? AERO_E_NOT_FOUND : AERO_E_IO,
@@ -47,8 +48,8 @@ static aero_status store_file(tl_store *store, pc_file *file, aero_error *err) {
     goto done;
   label = tl_strdup_printf("storing %s", file->name);
   bool copied = false;
-  status = tl_blob_ensure(store, file->hash, fd, file->source, file->size,
-                          label, &copied, err);
+  status = tl_blob_ensure(store, file->hash, run_id, fd, file->source,
+                          file->size, label, &copied, err);
   free(label);
   if (status != AERO_OK)
     goto done;
@@ -203,7 +204,7 @@ aero_status tl_put_output(void *handle, int64_t run_id,
   pc_file_list list = {0};
   status = pc_collect(output, &desc, &list, err);
   for (size_t i = 0; status == AERO_OK && i < list.count; i++)
-    status = store_file(store, &list.items[i], err);
+    status = store_file(store, run_id, &list.items[i], err);
   char digest[65];
   if (status == AERO_OK)
     status = pc_manifest_digest(&list, digest, err);

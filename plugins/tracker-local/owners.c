@@ -8,7 +8,14 @@
  * and on every filesystem that containers sharing the store see alike. The
  * next host that starts a run takes over every unlocked owner file, records
  * that owner's running runs as killed (their pending outputs discarded, as
- * for any run that did not succeed) and removes the file.
+ * for any run that did not succeed), removes what they left in tmp/ (their
+ * scratch folders, with any half-written blob in them, and half-built
+ * views), and removes the file.
+ *
+ * A host that could not record how one of its runs ended (the database
+ * locked past its busy timeout, a full disk) leaves its owner file behind
+ * when it closes the store, for the same reason: ownership outlives every
+ * unrecorded run, and the next host records it.
  */
 #include "local.h"
 
@@ -25,13 +32,37 @@
 #define OWNERS_DIR "owners"
 
 static const char *const VANISHED =
-    "aerohost died without recording how this run ended (killed with "
-    "SIGKILL, or the machine stopped)";
+    "aerohost ended without recording how this run ended (killed with "
+    "SIGKILL, the machine stopped, or the store could not be written)";
 
-/* Ends the running runs of dead owner `token` as killed. A run another
- * reaper ended first is skipped: run_end refuses a run that is not running.
- */
-static void reap_owner(tl_store *store, const char *token) {
+/* Removes the half-built views of owner `token` (tmp/view-<id>-<token>-*,
+ * see views.c). */
+static void remove_owner_views(tl_store *store, const char *token) {
+  size_t len = strlen(token);
+  char *dir = tl_strdup_printf("%s/tmp", store->root);
+  DIR *d = dir != NULL ? opendir(dir) : NULL;
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    const char *dash =
+        strncmp(e->d_name, "view-", 5) == 0 ? strchr(e->d_name + 5, '-') : NULL;
+    if (dash == NULL || strncmp(dash + 1, token, len) != 0 ||
+        dash[1 + len] != '-')
+      continue;
+    char *path = tl_strdup_printf("%s/%s", dir, e->d_name);
+    if (path != NULL)
+      tl_remove_tree(path);
+    free(path);
+  }
+  if (d != NULL)
+    closedir(d);
+  free(dir);
+}
+
+/* Ends the running runs of dead owner `token` as killed and removes what
+ * they left in tmp/. A run another reaper ended first is skipped: it is no
+ * longer running. Returns true when every run of the owner is recorded
+ * ended, so that the owner file may go. */
+static bool reap_owner(tl_store *store, const char *token) {
   sqlite3_stmt *st = NULL;
   aero_error *none = NULL;
   if (tl_prepare(store,
@@ -39,14 +70,16 @@ static void reap_owner(tl_store *store, const char *token) {
                  "WHERE e.key = 'owner' AND e.value = ? "
                  "AND r.status = 'running'",
                  &st, none) != AERO_OK)
-    return;
+    return false;
   tl_bind_text(st, 1, token);
   int64_t *ids = NULL;
   size_t n = 0, cap = 0;
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  bool all = true;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == cap) {
       size_t grown_cap = cap ? 2 * cap : 16;
-      int64_t *grown = realloc(ids, grown_cap * sizeof *ids);
+      int64_t *grown = realloc(ids, grown_cap * sizeof *grown);
       if (grown == NULL)
         break; /* the rest are reaped by the next host */
       ids = grown;
@@ -54,15 +87,32 @@ static void reap_owner(tl_store *store, const char *token) {
     }
     ids[n++] = sqlite3_column_int64(st, 0);
   }
+  if (rc != SQLITE_DONE)
+    all = false;
   tl_finish(store, st);
   aero_run_outcome out = {.struct_size = sizeof out,
                           .state = AERO_RUN_KILLED,
                           .exit_code = -1,
                           .signal = 0,
                           .message = VANISHED};
-  for (size_t i = 0; i < n; i++)
-    tl_run_end(store, ids[i], &out, none);
+  for (size_t i = 0; i < n; i++) {
+    aero_status status = tl_run_settle(store, ids[i], &out, none);
+    if (status != AERO_OK && status != AERO_E_STATE) {
+      all = false; /* still running: its scratch folder stays too */
+      continue;
+    }
+    /* The run's scratch folder (the host names it tmp/run-<id>), with any
+     * blob being written in it (blobs.c). */
+    char *scratch =
+        tl_strdup_printf("%s/tmp/run-%lld", store->root, (long long)ids[i]);
+    if (scratch != NULL)
+      tl_remove_tree(scratch);
+    free(scratch);
+  }
   free(ids);
+  if (all)
+    remove_owner_views(store, token);
+  return all;
 }
 
 /* Takes over every owner file whose lock nobody holds. */
@@ -76,10 +126,9 @@ static void reap_dead_owners(tl_store *store, const char *dir) {
       continue;
     char *path = tl_strdup_printf("%s/%s", dir, e->d_name);
     int fd = path ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      reap_owner(store, e->d_name);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        reap_owner(store, e->d_name))
       unlink(path);
-    }
     if (fd >= 0)
       close(fd);
     free(path);
@@ -133,7 +182,7 @@ void tl_owner_release(tl_store *store) {
     return;
   char *path =
       tl_strdup_printf("%s/" OWNERS_DIR "/%s", store->root, store->owner_token);
-  if (path != NULL)
+  if (path != NULL && store->unended == 0)
     unlink(path);
   free(path);
   close(store->owner_fd);

@@ -175,6 +175,7 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
     tl_rollback(store);
     return status;
   }
+  store->unended++;
   *run_id = id;
   return AERO_OK;
 }
@@ -236,6 +237,14 @@ static aero_status update_run(tl_store *store, int64_t run_id,
 aero_status tl_run_end(void *handle, int64_t run_id,
                        const aero_run_outcome *outcome, aero_error *err) {
   tl_store *store = handle;
+  aero_status status = tl_run_settle(store, run_id, outcome, err);
+  if (status == AERO_OK && store->unended > 0)
+    store->unended--;
+  return status;
+}
+
+aero_status tl_run_settle(tl_store *store, int64_t run_id,
+                          const aero_run_outcome *outcome, aero_error *err) {
   if (outcome == NULL || outcome->struct_size == 0)
     return aero_fail(err, AERO_E_INVALID, "tracker-local: no run outcome");
   aero_run_outcome out = {0};

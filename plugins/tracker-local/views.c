@@ -5,7 +5,13 @@
  * read-only like the blobs). A view is built in a temp folder under tmp/
  * and renamed into place, so a view that exists is complete; when two
  * processes build the same view at once, the first rename wins and the
- * other discards its copy.
+ * other discards its copy. The temp folder's name carries the builder's
+ * owner token (owners.c), so that the host that takes over a dead builder
+ * removes what it left.
+ *
+ * Every use checks each file of the view (size and seal, blobs.c): a view
+ * file that fails is rebuilt from its blob when the blob is intact, and
+ * refused, naming the blob, when it is not.
  */
 #include "local.h"
 
@@ -97,6 +103,8 @@ static int copy_blob(const char *blob, const char *dest, uint64_t size) {
   }
   bool on_write = false;
   int rc = tl_copy_fd(in, out, size, NULL, &on_write);
+  if (rc == 0)
+    rc = tl_blob_seal(out);
   if (close(out) != 0 && rc == 0)
     rc = errno;
   close(in);
@@ -107,8 +115,8 @@ static aero_status build_view(tl_store *store, int64_t version_id,
                               const view_file *files, size_t count,
                               const char *final, aero_error *err) {
   char tmp[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s/tmp/view-%lld-XXXXXX", store->root,
-           (long long)version_id);
+  snprintf(tmp, sizeof tmp, "%s/tmp/view-%lld-%s-XXXXXX", store->root,
+           (long long)version_id, store->owner_token);
   if (mkdtemp(tmp) == NULL)
     return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
                      "store %s: cannot create a folder in tmp/: %s",
@@ -158,6 +166,60 @@ fail:
   return status;
 }
 
+/* Checks that the view `final` still holds what version `version_id`
+ * recorded (size and seal of each file); rebuilds it from the blobs when
+ * it does not and they are intact, and fails naming the first damaged or
+ * missing blob when they are not. */
+static aero_status check_view(tl_store *store, int64_t version_id,
+                              const view_file *files, size_t count,
+                              const char *final, aero_error *err) {
+  bool stale = false;
+  for (size_t i = 0; i < count && !stale; i++) {
+    char path[PATH_MAX];
+    struct stat st;
+    stale = snprintf(path, sizeof path, "%s/%s", final, files[i].path) >=
+                (int)sizeof path ||
+            stat(path, &st) != 0 || (uint64_t)st.st_size != files[i].size ||
+            !tl_blob_sealed(&st);
+  }
+  if (!stale)
+    return AERO_OK;
+  for (size_t i = 0; i < count; i++) {
+    tl_blob_state state = TL_BLOB_INTACT;
+    aero_status status =
+        tl_blob_check(store, files[i].hash, files[i].size, false, &state, err);
+    if (status != AERO_OK)
+      return status;
+    if (state != TL_BLOB_INTACT)
+      return aero_fail(
+          err, AERO_E_STORE,
+          "store %s: file '%s' of version %lld: blob %s is %s (declare "
+          "that content again to repair it; aeromancy fsck checks "
+          "every blob)",
+          store->root, files[i].path, (long long)version_id, files[i].hash,
+          state == TL_BLOB_MISSING ? "missing"
+                                   : "damaged (changed after it was "
+                                     "stored)");
+  }
+  /* Set aside under a unique name, then removed: a concurrent builder's
+   * rename of a fresh view cannot collide with it. */
+  char aside[PATH_MAX];
+  snprintf(aside, sizeof aside, "%s/tmp/stale-%lld-XXXXXX", store->root,
+           (long long)version_id);
+  if (mkdtemp(aside) != NULL) {
+    char inside[PATH_MAX + 8];
+    snprintf(inside, sizeof inside, "%s/v", aside);
+    if (rename(final, inside) != 0 && errno != ENOENT) {
+      tl_remove_tree(aside);
+      return aero_fail(err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot replace damaged view %s: %s",
+                       store->root, final, strerror(errno));
+    }
+    tl_remove_tree(aside);
+  }
+  return build_view(store, version_id, files, count, final, err);
+}
+
 aero_status tl_materialize(void *handle, int64_t version_id,
                            aero_backend_file_fn each, void *ctx,
                            char *directory, size_t directory_size,
@@ -178,11 +240,12 @@ aero_status tl_materialize(void *handle, int64_t version_id,
     goto done;
   }
   struct stat st;
-  if (stat(final, &st) != 0) {
+  if (stat(final, &st) == 0)
+    status = check_view(store, version_id, files, count, final, err);
+  else
     status = build_view(store, version_id, files, count, final, err);
-    if (status != AERO_OK)
-      goto done;
-  }
+  if (status != AERO_OK)
+    goto done;
   if (each != NULL) {
     for (size_t i = 0; i < count; i++) {
       char path[PATH_MAX];

@@ -118,7 +118,7 @@ assert_eq "$(sql "SELECT count(*) FROM artifact_versions WHERE name =
   'raw'")" 2
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 0
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'killed'
-  AND message LIKE 'aerohost died without recording%'")" 1
+  AND message LIKE 'aerohost ended without recording%'")" 1
 # Every host that ended cleanly removed its own owner file.
 assert_eq "$(ls "$AEROMANCY_STORE/owners" | wc -l)" 0
 

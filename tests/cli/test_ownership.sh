@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs whose host could not record how they ended. A host that cannot
+# record a run's end (the database locked past its busy timeout) keeps its
+# owner file, so that the next host records the run killed; the host that
+# takes over a dead owner's runs (kill -9) removes what they left in the
+# store's tmp/: scratch folders, half-written blobs, half-built views.
+. "$(dirname "$0")/../lib.sh"
+
+EXEC=$AERO_FIXTURES/exec_pipeline.so
+HASH=$AERO_FIXTURES/bench_hash.so
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+
+owners() { ls "$AEROMANCY_STORE/owners" 2>/dev/null | wc -l; }
+
+case_ "run end unrecorded (store locked): ownership kept, the next host records it"
+export AEROMANCY_STORE="$AERO_TMP/locked"
+# train declares model, then a detached sqlite3 holds the write lock for
+# 12 s: longer than the host waits to record train's end.
+run "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how lock_store
+assert_rc 2
+assert_contains "$err" "recording the run failed: "
+train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
+assert_eq "$(owners)" 1 "the owner file of a host with an unrecorded run"
+assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 1
+for _ in $(seq 150); do
+  sql "BEGIN IMMEDIATE; COMMIT;" 2>/dev/null && break
+  sleep 0.1
+done
+run "$AEROHOST" run --dev "$EXEC"
+assert_rc 0
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" killed
+assert_contains "$(sql "SELECT message FROM runs WHERE id = $train")" \
+  "aerohost ended without recording how this run ended"
+assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 0 \
+  "the unrecorded run's pending output"
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 0
+assert_eq "$(owners)" 0
+
+case_ "kill -9 while storing an output: the next host removes what the run left"
+export AEROMANCY_STORE="$AERO_TMP/killed"
+# Large enough (a direct store by the action's process) that storing it
+# takes a while; the host is killed once its temp blob exists.
+head -c $((96 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
+setsid "$AEROHOST" run "$HASH" --dev -- --file "$AERO_TMP/big.bin" \
+  --name big >/dev/null 2>&1 &
+victim=$!
+seen=
+for _ in $(seq 1000); do
+  seen=$(find "$AEROMANCY_STORE/tmp" -name '.blob-*' 2>/dev/null | head -1)
+  [[ -n $seen ]] && break
+  sleep 0.01
+done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+# The action's process dies with its host (PR_SET_PDEATHSIG).
+for _ in $(seq 100); do
+  [[ -z $(ps -o pid= -s "$victim") ]] && break
+  sleep 0.05
+done
+[[ -n $seen ]] || fail "no temp blob appeared in a run's scratch folder"
+id=$(sql "SELECT id FROM runs WHERE status = 'running'")
+assert_eq "$id" 1 "the killed run, still running"
+assert_contains "$seen" "/tmp/run-$id/.blob-"
+# A view being built when the host died: named with its owner's token.
+token=$(ls "$AEROMANCY_STORE/owners")
+mkdir -p "$AEROMANCY_STORE/tmp/view-9-$token-Ab12Cd"
+: >"$AEROMANCY_STORE/tmp/view-9-$token-Ab12Cd/half"
+mkdir -p "$AEROMANCY_STORE/tmp/view-9-0123456789abcdef-Zz99Zz"
+echo small >"$AERO_TMP/small.bin"
+run "$AEROHOST" run "$HASH" --dev -- --file "$AERO_TMP/small.bin" --name small
+assert_rc 0
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $id")" killed
+assert_eq "$(ls "$AEROMANCY_STORE/tmp" | sort | tr '\n' ' ')" \
+  "view-9-0123456789abcdef-Zz99Zz " "tmp/ after the take-over (another owner's view stays)"
+assert_eq "$(find "$AEROMANCY_STORE" -name '.blob-*' -o -name '.tmp-*' | wc -l)" 0
+assert_eq "$(owners)" 0
+
+done_
