@@ -226,6 +226,11 @@ static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
  * do not depend on their current folder: resolved when it exists, else
  * joined to the current folder (the backend creates it). */
 static char *absolute_location(const char *location) {
+  /* A URL or connection string (postgresql://..., host=... dbname=...) is
+   * the backend's to read, never a path. */
+  if (strstr(location, "://") != NULL ||
+      (strchr(location, '=') != NULL && strchr(location, '/') == NULL))
+    return strdup(location);
   char *resolved = realpath(location, NULL);
   if (resolved != NULL || location[0] == '/')
     return resolved != NULL ? resolved : strdup(location);
@@ -261,6 +266,11 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err) {
   char origin[PATH_MAX + 64] = "--backend";
   char *configured = NULL;
+  const char *env = getenv("AEROMANCY_BACKEND");
+  if (backend == NULL && env != NULL && env[0] != '\0') {
+    backend = env;
+    snprintf(origin, sizeof origin, "$AEROMANCY_BACKEND");
+  }
   if (backend == NULL) {
     aero_status status =
         config_backend(&configured, origin, sizeof origin, err);

@@ -46,7 +46,7 @@ aero_servers_skip() {
 # The user the cluster runs as, and how to run a command as that user.
 aero_pg_as() {
   if ((EUID == 0)); then
-    runuser -u aerotest -- "$@"
+    (cd / && runuser -u aerotest -- "$@")
   else
     "$@"
   fi
@@ -162,4 +162,22 @@ aero_s3_restart() {
   local bin
   bin=$(aero_s3rver_bin) || return 1
   aero_s3_launch "$bin" "$AERO_S3_PORT"
+}
+
+# aero_team_start: both servers, and the environment that points aerohost
+# at them: AEROMANCY_BACKEND=postgres, AEROMANCY_STORE (the database),
+# AEROMANCY_BLOBS (the bucket, prefix "team"), AEROMANCY_CACHE.
+aero_team_start() {
+  aero_pg_start
+  aero_s3_start
+  export AEROMANCY_BACKEND=postgres AEROMANCY_STORE=$AERO_PG_URL
+  export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
+  export AEROMANCY_CACHE=$AERO_TMP/cache
+}
+
+# aero_s3_objects: the keys in the bucket (s3rver keeps one file per
+# object under its data folder).
+aero_s3_objects() {
+  (cd "$AERO_S3_DIR/data/$AERO_S3_BUCKET" 2>/dev/null &&
+    find . -name '*._S3rver_object' | sed 's|^\./||; s|\._S3rver_object$||' | sort)
 }

@@ -1,0 +1,409 @@
+/* tracker-postgres: the libpq connection, retries, and the schema.
+ *
+ * Every change is one statement or one transaction. A transaction that
+ * fails because the connection was lost (the server restarted, a network
+ * cut) or lost a serialization race is rolled back and run again on a
+ * fresh connection, with exponential backoff, for up to
+ * $AEROMANCY_PG_RETRY_SECONDS (default 30): so a database restarted in the
+ * middle of a run costs a pause, not the run. Bodies are written to be
+ * safe to run twice (run_begin is keyed by a client token; the rest
+ * either runs in a transaction that was rolled back or is idempotent).
+ */
+#include "tp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Schema version 1: the tables and columns of tracker-local's schema
+ * (docs/store.md), so that the same queries read both, plus runs.lease and
+ * runs.client_key (the lease of the handle that runs it, and run_begin's
+ * idempotency key) and the leases table. */
+static const char schema_v1[] =
+    "CREATE TABLE runs ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " entity TEXT NOT NULL DEFAULT '',"
+    " project TEXT NOT NULL,"
+    " job_type TEXT NOT NULL,"
+    " job_group TEXT,"
+    " outputs TEXT NOT NULL DEFAULT '',"
+    " mode TEXT NOT NULL CHECK (mode IN ('dev', 'prod')),"
+    " status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed',"
+    "  'crashed', 'timed_out', 'killed', 'skipped', 'bailed')),"
+    " exit_code INTEGER,"
+    " signal INTEGER,"
+    " message TEXT,"
+    " started_at BIGINT NOT NULL,"
+    " ended_at BIGINT,"
+    " git_commit TEXT, git_branch TEXT, git_message TEXT, git_remote TEXT,"
+    " image_id TEXT, packages TEXT, plugin_path TEXT, plugin_sha256 TEXT,"
+    " host_version TEXT, abi_version TEXT, hostname TEXT, command_line TEXT,"
+    " passthrough_env TEXT,"
+    " lease TEXT,"
+    " client_key TEXT UNIQUE);"
+    "CREATE INDEX runs_by_job ON runs (project, job_type);"
+    "CREATE INDEX runs_running ON runs (lease) WHERE status = 'running';"
+    "CREATE TABLE run_env ("
+    " run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL, value TEXT,"
+    " PRIMARY KEY (run_id, key));"
+    "CREATE TABLE run_config ("
+    " run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('bool', 'int', 'double', 'string')),"
+    " value TEXT,"
+    " PRIMARY KEY (run_id, key));"
+    "CREATE TABLE run_tags ("
+    " run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " tag TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, tag));"
+    "CREATE TABLE metrics ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " value DOUBLE PRECISION NOT NULL,"
+    " step BIGINT CHECK (step IS NULL OR step >= 0),"
+    " logged_at BIGINT NOT NULL);"
+    "CREATE INDEX metrics_by_run ON metrics (run_id, key, step);"
+    "CREATE TABLE run_logs ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " level TEXT NOT NULL CHECK (level IN ('error', 'warn', 'info', 'debug')),"
+    " message TEXT NOT NULL,"
+    " logged_at BIGINT NOT NULL);"
+    "CREATE INDEX run_logs_by_run ON run_logs (run_id);"
+    "CREATE TABLE artifacts ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " entity TEXT NOT NULL DEFAULT '',"
+    " project TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " UNIQUE (entity, project, name));"
+    "CREATE TABLE versions ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " artifact_id BIGINT NOT NULL REFERENCES artifacts (id),"
+    " version BIGINT CHECK (version IS NULL OR version >= 0),"
+    " digest TEXT NOT NULL,"
+    " type TEXT NOT NULL DEFAULT '',"
+    " mode TEXT NOT NULL CHECK (mode IN ('dev', 'prod')),"
+    " run_id BIGINT NOT NULL REFERENCES runs (id),"
+    " created_at BIGINT NOT NULL,"
+    " published INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1)),"
+    " UNIQUE (artifact_id, version),"
+    " CHECK ((published = 1) = (version IS NOT NULL)));"
+    "CREATE INDEX versions_pending ON versions (run_id) WHERE published = 0;"
+    "CREATE TABLE version_files ("
+    " version_id BIGINT NOT NULL REFERENCES versions (id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " size BIGINT NOT NULL,"
+    " PRIMARY KEY (version_id, path));"
+    "CREATE INDEX version_files_by_blob ON version_files (sha256);"
+    "CREATE TABLE version_metadata ("
+    " version_id BIGINT NOT NULL REFERENCES versions (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('bool', 'int', 'double', 'string')),"
+    " value TEXT,"
+    " PRIMARY KEY (version_id, key));"
+    "CREATE TABLE run_inputs ("
+    " run_id BIGINT NOT NULL REFERENCES runs (id),"
+    " version_id BIGINT NOT NULL REFERENCES versions (id),"
+    " PRIMARY KEY (run_id, version_id));"
+    "CREATE TABLE run_outputs ("
+    " run_id BIGINT NOT NULL REFERENCES runs (id),"
+    " version_id BIGINT NOT NULL REFERENCES versions (id),"
+    " PRIMARY KEY (run_id, version_id));"
+    "CREATE INDEX run_outputs_by_version ON run_outputs (version_id);"
+    "CREATE TABLE leases ("
+    " token TEXT PRIMARY KEY,"
+    " hostname TEXT, pid INTEGER,"
+    " expires_at TIMESTAMPTZ NOT NULL);"
+    "CREATE VIEW artifact_versions AS"
+    " SELECT v.id AS version_id, a.entity, a.project, a.name, v.version,"
+    "  v.mode, v.digest, v.type, v.run_id, v.created_at"
+    " FROM versions v JOIN artifacts a ON a.id = v.artifact_id"
+    " WHERE v.published = 1;";
+
+int64_t tp_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void tp_param_text(tp_params *p, const char *text) {
+  if (p->count < 32)
+    p->values[p->count++] = text;
+}
+
+void tp_param_int(tp_params *p, int64_t value) {
+  if (p->count >= 32)
+    return;
+  snprintf(p->buf[p->count], sizeof p->buf[p->count], "%lld", (long long)value);
+  p->values[p->count] = p->buf[p->count];
+  p->count++;
+}
+
+bool tp_array_add(char **buf, size_t *len, size_t *cap, const char *text) {
+  size_t need = *len + 4 + (text != NULL ? 2 * strlen(text) : 4);
+  if (need > *cap) {
+    size_t grown_cap = need * 2 + 64;
+    char *grown = realloc(*buf, grown_cap);
+    if (grown == NULL)
+      return false;
+    *buf = grown;
+    *cap = grown_cap;
+  }
+  char *p = *buf + *len;
+  *p++ = *len == 0 ? '{' : ',';
+  if (text == NULL) {
+    memcpy(p, "NULL", 4);
+    p += 4;
+  } else {
+    *p++ = '"';
+    for (const char *c = text; *c != '\0'; c++) {
+      if (*c == '"' || *c == '\\')
+        *p++ = '\\';
+      *p++ = *c;
+    }
+    *p++ = '"';
+  }
+  *len = (size_t)(p - *buf);
+  return true;
+}
+
+bool tp_array_end(char **buf, size_t *len, size_t *cap) {
+  if (*len + 3 > *cap) {
+    char *grown = realloc(*buf, *len + 3);
+    if (grown == NULL)
+      return false;
+    *buf = grown;
+    *cap = *len + 3;
+  }
+  if (*len == 0)
+    (*buf)[(*len)++] = '{';
+  (*buf)[(*len)++] = '}';
+  (*buf)[*len] = '\0';
+  return true;
+}
+
+/* The first line of libpq's message, which never holds a password. */
+static void first_line(const char *msg, char *out, size_t size) {
+  if (msg == NULL)
+    msg = "";
+  if (strncmp(msg, "ERROR:  ", 8) == 0)
+    msg += 8;
+  size_t len = strcspn(msg, "\n");
+  snprintf(out, size, "%.*s", (int)len, msg);
+}
+
+/* Set when the last failure was a lost connection or a lost race. */
+static bool retryable(tp_store *store, const PGresult *res) {
+  if (store->db == NULL || PQstatus(store->db) == CONNECTION_BAD)
+    return true;
+  const char *state =
+      res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  /* 40001 serialization failure, 40P01 deadlock, 57P01 admin shutdown,
+   * 08xxx connection exceptions. */
+  return state != NULL &&
+         (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+          strcmp(state, "57P01") == 0 || strncmp(state, "08", 2) == 0);
+}
+
+aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
+                    PGresult **out, const char *what, aero_error *err) {
+  if (store->db == NULL || PQstatus(store->db) == CONNECTION_BAD) {
+    store->last_retryable = true;
+    return aero_fail(err, AERO_E_STORE, "%s: %s: the connection is lost",
+                     store->server, what);
+  }
+  /* Without parameters, PQexec: it takes several statements at once. */
+  PGresult *res = p == NULL ? PQexec(store->db, sql)
+                            : PQexecParams(store->db, sql, p->count, NULL,
+                                           p->values, NULL, NULL, 0);
+  ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    if (out != NULL)
+      *out = res;
+    else
+      PQclear(res);
+    return AERO_OK;
+  }
+  store->last_retryable = retryable(store, res);
+  char line[512];
+  first_line(res != NULL && PQresultErrorMessage(res)[0] != '\0'
+                 ? PQresultErrorMessage(res)
+                 : PQerrorMessage(store->db),
+             line, sizeof line);
+  const char *state =
+      res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  aero_status code = state != NULL && strcmp(state, "53100") == 0
+                         ? AERO_E_NOSPACE
+                         : AERO_E_STORE;
+  PQclear(res);
+  return aero_fail(err, code, "%s: %s: %s", store->server, what, line);
+}
+
+static double retry_seconds(void) {
+  const char *v = getenv("AEROMANCY_PG_RETRY_SECONDS");
+  char *end = NULL;
+  double d = v != NULL ? strtod(v, &end) : -1;
+  return v != NULL && end != v && *end == '\0' && d >= 0 ? d : 30;
+}
+
+static double since(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - start->tv_sec) +
+         (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void pause_for(double seconds) {
+  struct timespec ts = {(time_t)seconds,
+                        (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
+static aero_status with_retries(tp_store *store, tp_txn_fn fn, void *ctx,
+                                const char *what, bool transaction,
+                                aero_error *err) {
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  double limit = retry_seconds(), delay = 0.05;
+  for (int attempt = 1;; attempt++) {
+    store->last_retryable = false;
+    aero_status status =
+        transaction ? tp_exec(store, "BEGIN", NULL, NULL, what, err) : AERO_OK;
+    if (status == AERO_OK)
+      status = fn(store, ctx, err);
+    if (status == AERO_OK && transaction)
+      status = tp_exec(store, "COMMIT", NULL, NULL, what, err);
+    if (status == AERO_OK)
+      return AERO_OK;
+    bool again = store->last_retryable;
+    if (store->db != NULL && PQstatus(store->db) == CONNECTION_OK &&
+        PQtransactionStatus(store->db) != PQTRANS_IDLE) {
+      PGresult *res = PQexec(store->db, "ROLLBACK");
+      PQclear(res);
+    }
+    if (!again || since(&start) + delay > limit)
+      return status;
+    pause_for(delay);
+    delay = delay * 2 < 2.0 ? delay * 2 : 2.0;
+    if (store->db == NULL || PQstatus(store->db) == CONNECTION_BAD) {
+      /* The server may still be starting: PQreset fails until it is up. */
+      while (PQreset(store->db), PQstatus(store->db) != CONNECTION_OK) {
+        if (since(&start) + delay > limit) {
+          char line[512];
+          first_line(PQerrorMessage(store->db), line, sizeof line);
+          return aero_fail(err, AERO_E_STORE,
+                           "%s: %s: the connection was lost and could not "
+                           "be made again in %.0f s: %s",
+                           store->server, what, limit, line);
+        }
+        pause_for(delay);
+        delay = delay * 2 < 2.0 ? delay * 2 : 2.0;
+      }
+      PGresult *res = PQexec(store->db, "SET client_min_messages = warning");
+      PQclear(res);
+    }
+    (void)attempt;
+  }
+}
+
+aero_status tp_txn(tp_store *store, tp_txn_fn fn, void *ctx, const char *what,
+                   aero_error *err) {
+  return with_retries(store, fn, ctx, what, true, err);
+}
+
+aero_status tp_once(tp_store *store, tp_txn_fn fn, void *ctx, const char *what,
+                    aero_error *err) {
+  return with_retries(store, fn, ctx, what, false, err);
+}
+
+typedef struct schema_ctx {
+  int version;
+} schema_ctx;
+
+static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
+  schema_ctx *ctx = ctx_;
+  /* One creator at a time, however many hosts open a new database. */
+  aero_status status = tp_exec(store, "SELECT pg_advisory_xact_lock(7303)",
+                               NULL, NULL, "locking the schema", err);
+  PGresult *res = NULL;
+  if (status == AERO_OK)
+    status = tp_exec(store, "SELECT to_regclass('aero_schema') IS NOT NULL",
+                     NULL, &res, "reading the schema version", err);
+  if (status != AERO_OK)
+    return status;
+  bool exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+  PQclear(res);
+  if (!exists) {
+    status = tp_exec(store, schema_v1, NULL, NULL, "creating the schema", err);
+    if (status == AERO_OK)
+      status = tp_exec(store,
+                       "CREATE TABLE aero_schema (version INTEGER NOT NULL);"
+                       "INSERT INTO aero_schema VALUES (1)",
+                       NULL, NULL, "creating the schema", err);
+    if (status != AERO_OK)
+      return status;
+  }
+  status = tp_exec(store, "SELECT max(version) FROM aero_schema", NULL, &res,
+                   "reading the schema version", err);
+  if (status == AERO_OK) {
+    ctx->version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+  }
+  return status;
+}
+
+/* "postgres host:port/db" from libpq's view of the connection string:
+ * never the password or the full string. */
+static void server_name(tp_store *store) {
+  const char *host = "", *port = "", *db = "";
+  PQconninfoOption *opts = PQconninfoParse(store->conninfo, NULL);
+  for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+    if (o->val == NULL)
+      continue;
+    if (strcmp(o->keyword, "host") == 0)
+      host = o->val;
+    else if (strcmp(o->keyword, "port") == 0)
+      port = o->val;
+    else if (strcmp(o->keyword, "dbname") == 0)
+      db = o->val;
+  }
+  snprintf(store->server, sizeof store->server, "postgres %s%s%s/%s",
+           host[0] != '\0' ? host : "localhost", port[0] != '\0' ? ":" : "",
+           port, db);
+  PQconninfoFree(opts);
+}
+
+aero_status tp_db_open(tp_store *store, aero_error *err) {
+  server_name(store);
+  store->db = PQconnectdb(store->conninfo);
+  if (store->db == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  if (PQstatus(store->db) != CONNECTION_OK) {
+    char line[512];
+    first_line(PQerrorMessage(store->db), line, sizeof line);
+    return aero_fail(err, AERO_E_STORE, "%s: cannot connect: %s", store->server,
+                     line);
+  }
+  PGresult *res = PQexec(store->db, "SET client_min_messages = warning");
+  PQclear(res);
+  schema_ctx ctx = {0};
+  aero_status status =
+      tp_txn(store, create_schema, &ctx, "creating the schema", err);
+  if (status == AERO_OK && ctx.version != TP_SCHEMA_VERSION)
+    status = aero_fail(err, AERO_E_STORE,
+                       "%s: schema version %d is not the one this "
+                       "tracker-postgres understands (%d): use the aeromancy "
+                       "that wrote it",
+                       store->server, ctx.version, TP_SCHEMA_VERSION);
+  return status;
+}
+
+void tp_db_close(tp_store *store) {
+  if (store->db != NULL)
+    PQfinish(store->db);
+  store->db = NULL;
+}

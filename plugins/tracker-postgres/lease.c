@@ -1,0 +1,153 @@
+/* tracker-postgres: runs whose aerohost died.
+ *
+ * tracker-local holds a flock per live handle; across machines there is no
+ * such lock, so a handle that starts runs takes a lease instead: a row in
+ * `leases` with an expiry, renewed every third of its length by a thread
+ * with its own connection. Every handle's first run_begin records as
+ * killed the running runs of every lease that expired (and drops their
+ * pending versions), in one statement. The length is
+ * $AEROMANCY_LEASE_SECONDS (default 60): a host cut off from the database
+ * for longer than that finds its runs recorded killed.
+ */
+#include "tp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+static int lease_seconds(void) {
+  const char *v = getenv("AEROMANCY_LEASE_SECONDS");
+  char *end = NULL;
+  long n = v != NULL ? strtol(v, &end, 10) : 0;
+  return v != NULL && end != v && *end == '\0' && n >= 1 && n <= 86400 ? (int)n
+                                                                       : 60;
+}
+
+static void renew(PGconn *conn, const char *token, int seconds) {
+  char secs[16];
+  snprintf(secs, sizeof secs, "%d", seconds);
+  const char *params[] = {token, secs};
+  PGresult *res = PQexecParams(
+      conn,
+      "UPDATE leases SET expires_at = now() + make_interval(secs => $2::int) "
+      "WHERE token = $1",
+      2, NULL, params, NULL, NULL, 0);
+  PQclear(res);
+}
+
+static void *heartbeat(void *arg) {
+  tp_store *store = arg;
+  PGconn *conn = NULL;
+  pthread_mutex_lock(&store->lock);
+  while (!store->heartbeat_stop) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += store->lease_seconds / 3 > 0 ? store->lease_seconds / 3 : 1;
+    while (!store->heartbeat_stop &&
+           pthread_cond_timedwait(&store->heartbeat_cond, &store->lock,
+                                  &until) != ETIMEDOUT)
+      ;
+    if (store->heartbeat_stop)
+      break;
+    char token[33];
+    snprintf(token, sizeof token, "%s", store->lease);
+    int seconds = store->lease_seconds;
+    /* The renewal runs without the handle's lock: its own connection. */
+    pthread_mutex_unlock(&store->lock);
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+      if (conn != NULL)
+        PQfinish(conn);
+      conn = PQconnectdb(store->conninfo);
+    }
+    if (PQstatus(conn) == CONNECTION_OK)
+      renew(conn, token, seconds);
+    pthread_mutex_lock(&store->lock);
+  }
+  pthread_mutex_unlock(&store->lock);
+  if (conn != NULL)
+    PQfinish(conn);
+  return NULL;
+}
+
+typedef struct claim_ctx {
+  const char *token;
+  char hostname[256];
+  int seconds;
+} claim_ctx;
+
+static aero_status claim_body(tp_store *store, void *ctx_, aero_error *err) {
+  claim_ctx *ctx = ctx_;
+  tp_params p = {0};
+  tp_param_text(&p, ctx->token);
+  tp_param_text(&p, ctx->hostname);
+  tp_param_int(&p, getpid());
+  tp_param_int(&p, ctx->seconds);
+  aero_status status =
+      tp_exec(store,
+              "INSERT INTO leases (token, hostname, pid, expires_at) VALUES "
+              "($1, $2, $3, now() + make_interval(secs => $4::int)) ON "
+              "CONFLICT (token) DO NOTHING",
+              &p, NULL, "taking a lease", err);
+  if (status != AERO_OK)
+    return status;
+  tp_params k = {0};
+  tp_param_int(&k, tp_now_ns());
+  return tp_exec(
+      store,
+      "WITH dead AS (DELETE FROM leases WHERE expires_at < now() RETURNING "
+      "token), killed AS (UPDATE runs SET status = 'killed', ended_at = $1, "
+      "message = 'its aerohost stopped renewing its lease (the host died or "
+      "lost the database)' WHERE status = 'running' AND lease IN (SELECT "
+      "token FROM dead) RETURNING id) DELETE FROM versions WHERE published = "
+      "0 AND run_id IN (SELECT id FROM killed)",
+      &k, NULL, "recording the runs of dead hosts", err);
+}
+
+aero_status tp_lease_claim(tp_store *store, aero_error *err) {
+  if (store->lease[0] != '\0')
+    return AERO_OK;
+  unsigned char raw[16];
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    return aero_fail(err, AERO_E_IO, "tracker-postgres: no random bytes: %s",
+                     strerror(errno));
+  char token[33];
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(token + 2 * i, 3, "%02x", raw[i]);
+  claim_ctx ctx = {.token = token, .seconds = lease_seconds()};
+  if (gethostname(ctx.hostname, sizeof ctx.hostname) != 0)
+    snprintf(ctx.hostname, sizeof ctx.hostname, "?");
+  aero_status status = tp_txn(store, claim_body, &ctx, "taking a lease", err);
+  if (status != AERO_OK)
+    return status;
+  snprintf(store->lease, sizeof store->lease, "%s", token);
+  store->lease_seconds = ctx.seconds;
+  store->heartbeat_stop = false;
+  if (pthread_create(&store->heartbeat, NULL, heartbeat, store) == 0)
+    store->heartbeat_running = true;
+  return AERO_OK;
+}
+
+void tp_lease_release(tp_store *store) {
+  if (store->lease[0] == '\0')
+    return;
+  if (store->heartbeat_running) {
+    pthread_mutex_lock(&store->lock);
+    store->heartbeat_stop = true;
+    pthread_cond_signal(&store->heartbeat_cond);
+    pthread_mutex_unlock(&store->lock);
+    pthread_join(store->heartbeat, NULL);
+    store->heartbeat_running = false;
+  }
+  if (store->db != NULL && PQstatus(store->db) == CONNECTION_OK) {
+    const char *params[] = {store->lease};
+    PGresult *res =
+        PQexecParams(store->db, "DELETE FROM leases WHERE token = $1", 1, NULL,
+                     params, NULL, NULL, 0);
+    PQclear(res);
+  }
+  store->lease[0] = '\0';
+}

@@ -1,0 +1,381 @@
+/* tracker-postgres: recording runs, their config, tags, environment,
+ * metrics and text logs. Each call is one round trip: a run with its
+ * config, tags and environment is one statement (arrays unnested by the
+ * server), and so is a batch of metrics. */
+#include "tp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing PostgreSQL array literal. */
+typedef struct pg_array {
+  char *buf;
+  size_t len, cap;
+  bool failed;
+} pg_array;
+
+static void array_add(pg_array *a, const char *text) {
+  if (!a->failed && !tp_array_add(&a->buf, &a->len, &a->cap, text))
+    a->failed = true;
+}
+
+static const char *array_text(pg_array *a) {
+  if (!a->failed && !tp_array_end(&a->buf, &a->len, &a->cap))
+    a->failed = true;
+  return a->failed ? NULL : a->buf;
+}
+
+const char *tp_value_text(const aero_value *v, char *buf, size_t size,
+                          const char **type) {
+  switch (v->type) {
+  case AERO_VALUE_BOOL:
+    *type = "bool";
+    return v->as.b ? "true" : "false";
+  case AERO_VALUE_INT:
+    *type = "int";
+    snprintf(buf, size, "%lld", (long long)v->as.i);
+    return buf;
+  case AERO_VALUE_DOUBLE:
+    *type = "double";
+    snprintf(buf, size, "%.17g", v->as.d);
+    return buf;
+  case AERO_VALUE_STRING:
+    *type = "string";
+    return v->as.s;
+  default:
+    *type = NULL;
+    return NULL;
+  }
+}
+
+typedef struct begin_ctx {
+  const aero_run_record *rec;
+  tp_params params;
+  int64_t id;
+} begin_ctx;
+
+static aero_status begin_body(tp_store *store, void *ctx_, aero_error *err) {
+  begin_ctx *ctx = ctx_;
+  _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
+  PGresult *res = NULL;
+  aero_status status = tp_exec(
+      store,
+      "WITH r AS (INSERT INTO runs (entity, project, job_type, job_group, "
+      "outputs, mode, status, started_at, git_commit, git_branch, "
+      "git_message, git_remote, image_id, packages, plugin_path, "
+      "plugin_sha256, host_version, abi_version, hostname, command_line, "
+      "passthrough_env, lease, client_key) VALUES ($1, $2, $3, $4, $5, $6, "
+      "'running', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+      "$19, $20, $21, $22) ON CONFLICT (client_key) DO UPDATE SET "
+      "client_key = excluded.client_key RETURNING id),"
+      " c AS (INSERT INTO run_config (run_id, key, type, value) SELECT r.id, "
+      "u.k, u.t, u.v FROM r, unnest($23::text[], $24::text[], $25::text[]) "
+      "AS u(k, t, v) ON CONFLICT DO NOTHING),"
+      " t AS (INSERT INTO run_tags (run_id, tag) SELECT r.id, u.t FROM r, "
+      "unnest($26::text[]) AS u(t) ON CONFLICT DO NOTHING),"
+      " e AS (INSERT INTO run_env (run_id, key, value) SELECT r.id, u.k, u.v "
+      "FROM r, unnest($27::text[], $28::text[]) AS u(k, v) ON CONFLICT DO "
+      "NOTHING)"
+      " SELECT id FROM r",
+      &ctx->params, &res, "recording a run", err);
+  if (status == AERO_OK) {
+    ctx->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+  }
+  return status;
+}
+
+aero_status tp_run_begin(void *handle, const aero_run_record *record,
+                         int64_t *run_id, aero_error *err) {
+  tp_store *store = handle;
+  if (record == NULL || record->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no run record");
+  aero_run_record rec = {0};
+  memcpy(&rec, record,
+         record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
+  aero_status status = pc_check_record(&rec, err);
+  if (status != AERO_OK)
+    return status;
+  pthread_mutex_lock(&store->lock);
+  status = tp_lease_claim(store, err);
+  if (status != AERO_OK) {
+    pthread_mutex_unlock(&store->lock);
+    return status;
+  }
+  char *outputs = pc_join_outputs(&rec);
+  const char *env[PC_ENV_COLUMN_COUNT] = {0};
+  char numbers[PC_ENV_COLUMN_COUNT][32];
+  pg_array ck = {0}, ct = {0}, cv = {0}, tags = {0}, ek = {0}, ev = {0};
+  char(*config_numbers)[32] =
+      calloc(rec.config_count + rec.environment_count + 1, 32);
+  for (size_t i = 0; i < rec.environment_count; i++) {
+    const char *type;
+    int column = pc_env_column(rec.environment[i].key);
+    if (column >= 0) {
+      env[column] = tp_value_text(&rec.environment[i].value, numbers[column],
+                                  sizeof numbers[column], &type);
+    } else if (config_numbers != NULL) {
+      array_add(&ek, rec.environment[i].key);
+      array_add(&ev,
+                tp_value_text(&rec.environment[i].value,
+                              config_numbers[rec.config_count + i], 32, &type));
+    }
+  }
+  for (size_t i = 0; config_numbers != NULL && i < rec.config_count; i++) {
+    const char *type = NULL;
+    const char *text =
+        tp_value_text(&rec.config[i].value, config_numbers[i], 32, &type);
+    if (type == NULL) {
+      status = aero_fail(err, AERO_E_INVALID,
+                         "tracker-postgres: config '%s' has unknown value "
+                         "type %u",
+                         rec.config[i].key, (unsigned)rec.config[i].value.type);
+      break;
+    }
+    array_add(&ck, rec.config[i].key);
+    array_add(&ct, type);
+    array_add(&cv, text);
+  }
+  for (size_t i = 0; i < rec.tag_count; i++)
+    array_add(&tags, rec.tags[i]);
+  begin_ctx ctx = {.rec = &rec};
+  tp_params *p = &ctx.params;
+  char client_key[64];
+  snprintf(client_key, sizeof client_key, "%s:%lld", store->lease,
+           (long long)++store->run_seq);
+  if (status == AERO_OK) {
+    tp_param_text(p, rec.entity != NULL ? rec.entity : "");
+    tp_param_text(p, rec.project);
+    tp_param_text(p, rec.job_type);
+    tp_param_text(p, rec.job_group);
+    tp_param_text(p, outputs);
+    tp_param_text(p, rec.dev ? "dev" : "prod");
+    tp_param_int(p, rec.started_ns != 0 ? rec.started_ns : tp_now_ns());
+    for (size_t i = 0; i < PC_ENV_COLUMN_COUNT; i++)
+      tp_param_text(p, env[i]);
+    tp_param_text(p, store->lease);
+    tp_param_text(p, client_key);
+    tp_param_text(p, array_text(&ck));
+    tp_param_text(p, array_text(&ct));
+    tp_param_text(p, array_text(&cv));
+    tp_param_text(p, array_text(&tags));
+    tp_param_text(p, array_text(&ek));
+    tp_param_text(p, array_text(&ev));
+    if (outputs == NULL || config_numbers == NULL || ck.failed || ct.failed ||
+        cv.failed || tags.failed || ek.failed || ev.failed)
+      status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  }
+  if (status == AERO_OK)
+    status = tp_once(store, begin_body, &ctx, "recording a run", err);
+  pthread_mutex_unlock(&store->lock);
+  if (status == AERO_OK)
+    *run_id = ctx.id;
+  free(outputs);
+  free(config_numbers);
+  free(ck.buf), free(ct.buf), free(cv.buf), free(tags.buf), free(ek.buf),
+      free(ev.buf);
+  return status;
+}
+
+aero_status tp_run_mode(tp_store *store, int64_t run_id, bool *dev,
+                        aero_error *err) {
+  tp_params p = {0};
+  tp_param_int(&p, run_id);
+  PGresult *res = NULL;
+  aero_status status =
+      tp_exec(store, "SELECT mode, status FROM runs WHERE id = $1 FOR SHARE",
+              &p, &res, "reading a run", err);
+  if (status != AERO_OK)
+    return status;
+  if (PQntuples(res) == 0)
+    status = aero_fail(err, AERO_E_NOT_FOUND, "%s: there is no run %lld",
+                       store->server, (long long)run_id);
+  else if (strcmp(PQgetvalue(res, 0, 1), "running") != 0)
+    status = aero_fail(err, AERO_E_STATE, "%s: run %lld has already ended (%s)",
+                       store->server, (long long)run_id, PQgetvalue(res, 0, 1));
+  else
+    *dev = strcmp(PQgetvalue(res, 0, 0), "dev") == 0;
+  PQclear(res);
+  return status;
+}
+
+typedef struct end_ctx {
+  int64_t run_id;
+  const aero_run_outcome *out;
+  const char *state;
+} end_ctx;
+
+static aero_status end_body(tp_store *store, void *ctx_, aero_error *err) {
+  end_ctx *ctx = ctx_;
+  tp_params p = {0};
+  tp_param_int(&p, ctx->run_id);
+  PGresult *res = NULL;
+  aero_status status =
+      tp_exec(store, "SELECT status FROM runs WHERE id = $1 FOR UPDATE", &p,
+              &res, "reading a run", err);
+  if (status != AERO_OK)
+    return status;
+  const char *now = PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : NULL;
+  if (now == NULL)
+    status = aero_fail(err, AERO_E_NOT_FOUND, "%s: there is no run %lld",
+                       store->server, (long long)ctx->run_id);
+  else if (strcmp(now, "running") != 0 && strcmp(now, ctx->state) != 0)
+    status = aero_fail(err, AERO_E_STATE, "%s: run %lld has already ended (%s)",
+                       store->server, (long long)ctx->run_id, now);
+  bool already = status == AERO_OK && strcmp(now, "running") != 0;
+  PQclear(res);
+  /* Already in this state: an earlier try committed but its reply was
+   * lost with the connection. */
+  if (status != AERO_OK || already)
+    return status;
+  tp_params u = {0};
+  tp_param_text(&u, ctx->state);
+  if (ctx->out->exit_code >= 0)
+    tp_param_int(&u, ctx->out->exit_code);
+  else
+    tp_param_text(&u, NULL);
+  if (ctx->out->signal > 0)
+    tp_param_int(&u, ctx->out->signal);
+  else
+    tp_param_text(&u, NULL);
+  tp_param_text(&u, ctx->out->message);
+  tp_param_int(&u, ctx->out->ended_ns != 0 ? ctx->out->ended_ns : tp_now_ns());
+  tp_param_int(&u, ctx->run_id);
+  status = tp_exec(store,
+                   "UPDATE runs SET status = $1, exit_code = $2, signal = $3, "
+                   "message = $4, ended_at = $5 WHERE id = $6",
+                   &u, NULL, "recording how a run ended", err);
+  if (status == AERO_OK)
+    status = tp_versions_settle(store, ctx->run_id,
+                                ctx->out->state == AERO_RUN_OK, err);
+  return status;
+}
+
+aero_status tp_run_end(void *handle, int64_t run_id,
+                       const aero_run_outcome *outcome, aero_error *err) {
+  tp_store *store = handle;
+  if (outcome == NULL || outcome->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no run outcome");
+  aero_run_outcome out = {0};
+  memcpy(&out, outcome,
+         outcome->struct_size < sizeof out ? outcome->struct_size : sizeof out);
+  const char *state = pc_state_name(out.state);
+  if (state == NULL || out.state == AERO_RUN_RUNNING)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-postgres: run %lld cannot end in state %u",
+                     (long long)run_id, (unsigned)out.state);
+  end_ctx ctx = {.run_id = run_id, .out = &out, .state = state};
+  pthread_mutex_lock(&store->lock);
+  aero_status status =
+      tp_txn(store, end_body, &ctx, "recording how a run ended", err);
+  pthread_mutex_unlock(&store->lock);
+  return status;
+}
+
+typedef struct exec_ctx {
+  const char *sql;
+  tp_params params;
+  const char *what;
+} exec_ctx;
+
+static aero_status exec_body(tp_store *store, void *ctx_, aero_error *err) {
+  exec_ctx *ctx = ctx_;
+  return tp_exec(store, ctx->sql, &ctx->params, NULL, ctx->what, err);
+}
+
+aero_status tp_log_metric_rows(void *handle, int64_t run_id,
+                               const aero_metric_row *rows, size_t count,
+                               aero_error *err) {
+  tp_store *store = handle;
+  if (count == 0)
+    return AERO_OK;
+  if (rows == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no metrics given");
+  for (size_t i = 0; i < count; i++) {
+    if (rows[i].key == NULL || rows[i].key[0] == '\0')
+      return aero_fail(err, AERO_E_INVALID, "metric %zu has an empty key", i);
+    if (!isfinite(rows[i].value))
+      return aero_fail(err, AERO_E_INVALID,
+                       "metric '%s' is not a finite number (%g)", rows[i].key,
+                       rows[i].value);
+    if (rows[i].step < 0 && rows[i].step != AERO_NO_STEP)
+      return aero_fail(err, AERO_E_INVALID,
+                       "metric step %lld is negative (use AERO_NO_STEP for "
+                       "none)",
+                       (long long)rows[i].step);
+  }
+  pg_array keys = {0}, values = {0}, steps = {0}, times = {0};
+  for (size_t i = 0; i < count; i++) {
+    char num[32];
+    array_add(&keys, rows[i].key);
+    snprintf(num, sizeof num, "%.17g", rows[i].value);
+    array_add(&values, num);
+    snprintf(num, sizeof num, "%lld", (long long)rows[i].step);
+    array_add(&steps, rows[i].step == AERO_NO_STEP ? NULL : num);
+    snprintf(num, sizeof num, "%lld", (long long)rows[i].logged_ns);
+    array_add(&times, num);
+  }
+  exec_ctx ctx = {.sql = "INSERT INTO metrics (run_id, key, value, step, "
+                         "logged_at) SELECT $1, u.k, u.v, u.s, u.t FROM "
+                         "unnest($2::text[], $3::float8[], $4::bigint[], "
+                         "$5::bigint[]) AS u(k, v, s, t)",
+                  .what = "recording metrics"};
+  tp_param_int(&ctx.params, run_id);
+  tp_param_text(&ctx.params, array_text(&keys));
+  tp_param_text(&ctx.params, array_text(&values));
+  tp_param_text(&ctx.params, array_text(&steps));
+  tp_param_text(&ctx.params, array_text(&times));
+  aero_status status;
+  if (keys.failed || values.failed || steps.failed || times.failed) {
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  } else {
+    pthread_mutex_lock(&store->lock);
+    status = tp_once(store, exec_body, &ctx, ctx.what, err);
+    pthread_mutex_unlock(&store->lock);
+  }
+  free(keys.buf), free(values.buf), free(steps.buf), free(times.buf);
+  return status;
+}
+
+aero_status tp_log_metrics(void *handle, int64_t run_id,
+                           const aero_metric *metrics, size_t count,
+                           int64_t step, aero_error *err) {
+  if (count == 0)
+    return AERO_OK;
+  if (metrics == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no metrics given");
+  aero_metric_row *rows = calloc(count, sizeof *rows);
+  if (rows == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  int64_t now = tp_now_ns();
+  for (size_t i = 0; i < count; i++)
+    rows[i] = (aero_metric_row){.key = metrics[i].key,
+                                .value = metrics[i].value,
+                                .step = step,
+                                .logged_ns = now};
+  aero_status status = tp_log_metric_rows(handle, run_id, rows, count, err);
+  free(rows);
+  return status;
+}
+
+aero_status tp_log_text(void *handle, int64_t run_id, aero_log_level level,
+                        const char *message, aero_error *err) {
+  tp_store *store = handle;
+  const char *name = pc_level_name(level);
+  if (name == NULL)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-postgres: unknown log level %d", (int)level);
+  exec_ctx ctx = {.sql = "INSERT INTO run_logs (run_id, level, message, "
+                         "logged_at) VALUES ($1, $2, $3, $4)",
+                  .what = "recording a log line"};
+  tp_param_int(&ctx.params, run_id);
+  tp_param_text(&ctx.params, name);
+  tp_param_text(&ctx.params, message != NULL ? message : "");
+  tp_param_int(&ctx.params, tp_now_ns());
+  pthread_mutex_lock(&store->lock);
+  aero_status status = tp_once(store, exec_body, &ctx, ctx.what, err);
+  pthread_mutex_unlock(&store->lock);
+  return status;
+}

@@ -1,0 +1,712 @@
+/* The blob bucket: S3 requests with libcurl, signed with sigv4.c.
+ *
+ * Blobs are objects <prefix>blobs/aa/bbbb... named by the SHA-256 of their
+ * content, so an object that exists with the right size and digest is the
+ * right blob and uploading it twice is harmless. A single PUT carries the
+ * file's SHA-256 as its signed payload hash (the server rejects a body
+ * that does not match it); files of $AEROMANCY_S3_PART_MB (default 64)
+ * MiB or more go up in parts, each read from the file by libcurl as it
+ * sends, so memory stays flat whatever the size. Every blob is checked
+ * with a HEAD (size and x-amz-meta-sha256) after its upload.
+ *
+ * Requests are path-style (endpoint/bucket/key), which every S3-compatible
+ * server accepts. Failures that may pass (no connection, a reset, a
+ * timeout, HTTP 5xx and 429) are retried with exponential backoff for up
+ * to $AEROMANCY_S3_RETRY_SECONDS (default 30); others fail at once with one
+ * line naming the server and what was asked.
+ */
+#include "tp.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+#define EMPTY_SHA256                                                           \
+  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define RESPONSE_MAX ((size_t)64 << 10)
+
+struct tp_s3 {
+  char *bucket;
+  char *prefix;   /* "" or ending in '/' */
+  char *endpoint; /* scheme://host[:port], no trailing '/' */
+  char *host;     /* host[:port], as signed */
+  char *region;
+  char *access_key;
+  char *secret_key;
+  char *token; /* AWS_SESSION_TOKEN, or NULL */
+  char name[512];
+  CURL *curl;
+  double retry_seconds;
+  uint64_t part_size;
+};
+
+typedef struct s3_req {
+  const char *method;
+  const char *key;   /* object key (unencoded), or NULL for the bucket */
+  const char *query; /* canonical query string, "" for none */
+  /* Body: `length` bytes of `fd` from `offset`, or `body`. */
+  int fd;
+  uint64_t offset, length, sent;
+  const char *body;
+  size_t body_len;
+  const char *payload_hash;
+  const char *meta_sha256; /* sent as x-amz-meta-sha256 when not NULL */
+  /* Download sink (GET): fd and running hash. */
+  int out_fd;
+  SHA256_CTX out_hash;
+  uint64_t received;
+  int out_errno;
+  /* Progress of a large upload: bytes before this request, and in all. */
+  const char *label;
+  uint64_t progress_base, progress_total;
+  /* Response. */
+  long code;
+  char etag[128];
+  char meta[65];
+  uint64_t content_length;
+  bool has_length;
+  char *resp;
+  size_t resp_len;
+} s3_req;
+
+static char *env_dup(const char *name, const char *fallback) {
+  const char *v = getenv(name);
+  if (v == NULL || v[0] == '\0')
+    v = fallback;
+  return v != NULL ? strdup(v) : NULL;
+}
+
+static double env_number(const char *name, double fallback) {
+  const char *v = getenv(name);
+  if (v == NULL || v[0] == '\0')
+    return fallback;
+  char *end = NULL;
+  double d = strtod(v, &end);
+  return end != v && *end == '\0' && d >= 0 ? d : fallback;
+}
+
+void tp_s3_close(tp_s3 *s3) {
+  if (s3 == NULL)
+    return;
+  if (s3->curl != NULL)
+    curl_easy_cleanup(s3->curl);
+  if (s3->secret_key != NULL)
+    memset(s3->secret_key, 0, strlen(s3->secret_key));
+  free(s3->bucket);
+  free(s3->prefix);
+  free(s3->endpoint);
+  free(s3->host);
+  free(s3->region);
+  free(s3->access_key);
+  free(s3->secret_key);
+  free(s3->token);
+  free(s3);
+}
+
+const char *tp_s3_name(const tp_s3 *s3) {
+  return s3->name;
+}
+
+aero_status tp_s3_open(tp_s3 **out, aero_error *err) {
+  const char *blobs = getenv("AEROMANCY_BLOBS");
+  if (blobs == NULL || blobs[0] == '\0')
+    return aero_fail(err, AERO_E_CONFIG,
+                     "tracker-postgres: no blob bucket: set AEROMANCY_BLOBS "
+                     "(or [store] blobs) to s3://bucket[/prefix]");
+  if (strncmp(blobs, "s3://", 5) != 0 || blobs[5] == '\0' || blobs[5] == '/')
+    return aero_fail(err, AERO_E_CONFIG,
+                     "tracker-postgres: blob location '%.200s' is not "
+                     "s3://bucket[/prefix]",
+                     blobs);
+  tp_s3 *s3 = calloc(1, sizeof *s3);
+  if (s3 == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  const char *bucket = blobs + 5;
+  const char *slash = strchr(bucket, '/');
+  s3->bucket = slash != NULL ? strndup(bucket, (size_t)(slash - bucket))
+                             : strdup(bucket);
+  const char *prefix = slash != NULL ? slash + 1 : "";
+  size_t plen = strlen(prefix);
+  while (plen > 0 && prefix[plen - 1] == '/')
+    plen--;
+  s3->prefix =
+      plen > 0 ? pc_strdup_printf("%.*s/", (int)plen, prefix) : strdup("");
+  const char *region = getenv("AWS_DEFAULT_REGION");
+  s3->region = env_dup(
+      "AWS_REGION", region != NULL && region[0] != '\0' ? region : "us-east-1");
+  s3->access_key = env_dup("AWS_ACCESS_KEY_ID", NULL);
+  s3->secret_key = env_dup("AWS_SECRET_ACCESS_KEY", NULL);
+  s3->token = env_dup("AWS_SESSION_TOKEN", NULL);
+  char *endpoint = env_dup("AWS_ENDPOINT_URL_S3", NULL);
+  if (endpoint == NULL)
+    endpoint = env_dup("AWS_ENDPOINT_URL", NULL);
+  if (endpoint == NULL && s3->region != NULL)
+    endpoint = pc_strdup_printf("https://s3.%s.amazonaws.com", s3->region);
+  s3->endpoint = endpoint;
+  aero_status status = AERO_OK;
+  if (s3->bucket == NULL || s3->prefix == NULL || s3->region == NULL ||
+      s3->endpoint == NULL) {
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+    goto fail;
+  }
+  size_t elen = strlen(s3->endpoint);
+  while (elen > 0 && s3->endpoint[elen - 1] == '/')
+    s3->endpoint[--elen] = '\0';
+  const char *authority = strstr(s3->endpoint, "://");
+  if (authority == NULL || authority[3] == '\0' ||
+      strchr(authority + 3, '/') != NULL ||
+      strchr(authority + 3, '@') != NULL) {
+    status = aero_fail(err, AERO_E_CONFIG,
+                       "tracker-postgres: AWS_ENDPOINT_URL must be "
+                       "scheme://host[:port] (no path, no user)");
+    goto fail;
+  }
+  s3->host = strdup(authority + 3);
+  snprintf(s3->name, sizeof s3->name, "S3 server %s (bucket %s)", s3->endpoint,
+           s3->bucket);
+  if (s3->access_key == NULL || s3->secret_key == NULL) {
+    status = aero_fail(err, AERO_E_CONFIG,
+                       "tracker-postgres: set AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY for %s",
+                       s3->name);
+    goto fail;
+  }
+  s3->retry_seconds = env_number("AEROMANCY_S3_RETRY_SECONDS", 30);
+  double part_mb = env_number("AEROMANCY_S3_PART_MB", 64);
+  if (part_mb < 5)
+    part_mb = 5; /* S3's smallest part but the last */
+  s3->part_size = (uint64_t)(part_mb * 1048576.0);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+      (s3->curl = curl_easy_init()) == NULL) {
+    status = aero_fail(err, AERO_E_NOMEM,
+                       "tracker-postgres: cannot start "
+                       "libcurl");
+    goto fail;
+  }
+  *out = s3;
+  return AERO_OK;
+fail:
+  tp_s3_close(s3);
+  return status;
+}
+
+/* ---- one request ---- */
+
+static size_t read_body(char *buf, size_t size, size_t n, void *ctx) {
+  s3_req *r = ctx;
+  uint64_t left = r->length - r->sent;
+  size_t want = size * n < left ? size * n : (size_t)left;
+  if (want == 0)
+    return 0;
+  ssize_t got;
+  do
+    got = pread(r->fd, buf, want, (off_t)(r->offset + r->sent));
+  while (got < 0 && errno == EINTR);
+  if (got <= 0)
+    return CURL_READFUNC_ABORT; /* the file shrank or cannot be read */
+  r->sent += (uint64_t)got;
+  return (size_t)got;
+}
+
+static size_t write_body(char *buf, size_t size, size_t n, void *ctx) {
+  s3_req *r = ctx;
+  size_t len = size * n;
+  if (r->out_fd >= 0 && r->code / 100 == 2) {
+    for (size_t off = 0; off < len;) {
+      ssize_t w = write(r->out_fd, buf + off, len - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        r->out_errno = w < 0 ? errno : EIO;
+        return 0;
+      }
+      off += (size_t)w;
+    }
+    SHA256_Update(&r->out_hash, buf, len);
+    r->received += len;
+    return len;
+  }
+  /* Error documents and small XML replies: kept, bounded. */
+  size_t room = r->resp_len < RESPONSE_MAX ? RESPONSE_MAX - r->resp_len : 0;
+  size_t keep = len < room ? len : room;
+  if (keep > 0) {
+    char *grown = realloc(r->resp, r->resp_len + keep + 1);
+    if (grown == NULL)
+      return 0;
+    memcpy(grown + r->resp_len, buf, keep);
+    r->resp = grown;
+    r->resp_len += keep;
+    r->resp[r->resp_len] = '\0';
+  }
+  return len;
+}
+
+static void header_value(const char *line, size_t len, const char *name,
+                         char *out, size_t size) {
+  size_t nlen = strlen(name);
+  if (len <= nlen + 1 || strncasecmp(line, name, nlen) != 0 ||
+      line[nlen] != ':')
+    return;
+  const char *v = line + nlen + 1;
+  const char *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+    end--;
+  snprintf(out, size, "%.*s", (int)(end - v), v);
+}
+
+static size_t read_header(char *buf, size_t size, size_t n, void *ctx) {
+  s3_req *r = ctx;
+  size_t len = size * n;
+  if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
+    /* A new response (after 100-continue or a redirect): start over. */
+    r->etag[0] = r->meta[0] = '\0';
+    r->has_length = false;
+    const char *sp = memchr(buf, ' ', len);
+    r->code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
+  }
+  header_value(buf, len, "etag", r->etag, sizeof r->etag);
+  header_value(buf, len, "x-amz-meta-sha256", r->meta, sizeof r->meta);
+  char length[32] = "";
+  header_value(buf, len, "content-length", length, sizeof length);
+  if (length[0] != '\0') {
+    r->content_length = strtoull(length, NULL, 10);
+    r->has_length = true;
+  }
+  return len;
+}
+
+static int progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+                    curl_off_t ultotal, curl_off_t ulnow) {
+  (void)dltotal, (void)dlnow, (void)ultotal;
+  s3_req *r = ctx;
+  static const uint64_t step = (uint64_t)32 << 20;
+  uint64_t done = r->progress_base + (uint64_t)ulnow;
+  if (done / step != (r->progress_base + r->sent) / step || ulnow == 0)
+    pc_progress(r->label, done, r->progress_total);
+  return 0;
+}
+
+static bool transient_curl(CURLcode rc) {
+  switch (rc) {
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static void amz_now(char out[17]) {
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* The error code in an S3 error document, e.g. "NoSuchBucket". */
+static void error_code(const s3_req *r, char *out, size_t size) {
+  out[0] = '\0';
+  const char *start = r->resp != NULL ? strstr(r->resp, "<Code>") : NULL;
+  const char *end = start != NULL ? strstr(start, "</Code>") : NULL;
+  if (start != NULL && end != NULL && end - start - 6 < 64)
+    snprintf(out, size, " (%.*s)", (int)(end - start - 6), start + 6);
+}
+
+static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
+  CURL *c = s3->curl;
+  curl_easy_reset(c);
+  char date[17];
+  amz_now(date);
+  const char *names[5], *values[5];
+  size_t n = 0;
+  names[n] = "host", values[n++] = s3->host;
+  names[n] = "x-amz-content-sha256", values[n++] = r->payload_hash;
+  names[n] = "x-amz-date", values[n++] = date;
+  if (r->meta_sha256 != NULL)
+    names[n] = "x-amz-meta-sha256", values[n++] = r->meta_sha256;
+  if (s3->token != NULL)
+    names[n] = "x-amz-security-token", values[n++] = s3->token;
+  tp_sigv4 sig = {.method = r->method,
+                  .path = path,
+                  .query = r->query,
+                  .names = names,
+                  .values = values,
+                  .header_count = n,
+                  .payload_hash = r->payload_hash,
+                  .amz_date = date,
+                  .region = s3->region,
+                  .service = "s3",
+                  .access_key = s3->access_key,
+                  .secret_key = s3->secret_key};
+  char auth[768];
+  tp_sigv4_authorization(&sig, auth, sizeof auth);
+  struct curl_slist *headers = NULL;
+  char line[1024];
+  for (size_t i = 0; i < n; i++) {
+    snprintf(line, sizeof line, "%s: %s", names[i], values[i]);
+    headers = curl_slist_append(headers, line);
+  }
+  snprintf(line, sizeof line, "Authorization: %s", auth);
+  headers = curl_slist_append(headers, line);
+  headers = curl_slist_append(headers, "Expect:");
+  headers = curl_slist_append(headers, "Content-Type:");
+  memset(line, 0, sizeof line);
+  memset(auth, 0, sizeof auth);
+
+  char *url = pc_strdup_printf("%s%s%s%s", s3->endpoint, path,
+                               r->query[0] != '\0' ? "?" : "", r->query);
+  if (url == NULL || headers == NULL) {
+    free(url);
+    curl_slist_free_all(headers);
+    return CURLE_OUT_OF_MEMORY;
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  /* A server that stops answering mid-transfer counts as gone. */
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, read_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+  if (strcmp(r->method, "HEAD") == 0) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (r->fd >= 0) {
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(c, CURLOPT_READDATA, r);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->length);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+    if (r->label != NULL) {
+      curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+      curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
+    }
+  } else if (strcmp(r->method, "POST") == 0) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+  } else if (strcmp(r->method, "GET") != 0) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+  }
+  if (strcmp(r->method, "GET") == 0)
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
+  CURLcode rc = curl_easy_perform(c);
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  if (code != 0)
+    r->code = code;
+  curl_slist_free_all(headers);
+  free(url);
+  return rc;
+}
+
+/* Runs `r`, retrying what may pass. Fails with one line naming the
+ * server unless the reply is 2xx, or 404 when `allow_404`. */
+static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
+                           bool allow_404, aero_error *err) {
+  char *key = r->key != NULL ? tp_uri_encode(r->key, true) : NULL;
+  char *path =
+      r->key != NULL && key != NULL
+          ? pc_strdup_printf("/%s/%s", s3->bucket, key)
+          : (r->key == NULL ? pc_strdup_printf("/%s", s3->bucket) : NULL);
+  free(key);
+  if (path == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  aero_status status = AERO_OK;
+  double delay = 0.1;
+  for (int attempt = 1;; attempt++) {
+    r->sent = 0;
+    r->code = 0;
+    r->received = 0;
+    r->out_errno = 0;
+    free(r->resp);
+    r->resp = NULL;
+    r->resp_len = 0;
+    if (r->out_fd >= 0) {
+      if (ftruncate(r->out_fd, 0) != 0 || lseek(r->out_fd, 0, SEEK_SET) != 0) {
+        status = aero_fail(err, AERO_E_IO, "cannot reset a download: %s",
+                           strerror(errno));
+        break;
+      }
+      SHA256_Init(&r->out_hash);
+    }
+    CURLcode rc = perform_once(s3, r, path);
+    bool transient = false;
+    char detail[256];
+    if (rc == CURLE_OK && r->out_errno != 0) {
+      status = aero_fail(err, pc_errno_status(r->out_errno, AERO_E_IO),
+                         "%s: %s: cannot write the download: %s", s3->name,
+                         what, strerror(r->out_errno));
+      break;
+    }
+    if (rc == CURLE_ABORTED_BY_CALLBACK && r->fd >= 0) {
+      status = aero_fail(err, AERO_E_IO,
+                         "%s: %s: the file being uploaded changed or could "
+                         "not be read",
+                         s3->name, what);
+      break;
+    }
+    if (rc != CURLE_OK) {
+      transient = transient_curl(rc);
+      snprintf(detail, sizeof detail, "%s", curl_easy_strerror(rc));
+    } else if (r->code / 100 == 2 || (allow_404 && r->code == 404)) {
+      status = AERO_OK;
+      break;
+    } else {
+      transient = r->code >= 500 || r->code == 429 || r->code == 408;
+      char code[80];
+      error_code(r, code, sizeof code);
+      if (code[0] == '\0' && r->code == 403) /* a HEAD has no body */
+        snprintf(code, sizeof code,
+                 " (access denied: check "
+                 "AWS_ACCESS_KEY_ID and "
+                 "AWS_SECRET_ACCESS_KEY)");
+      snprintf(detail, sizeof detail, "HTTP %ld%s", r->code, code);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double waited = (double)(now.tv_sec - start.tv_sec) +
+                    (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+    if (!transient || waited + delay > s3->retry_seconds) {
+      status = aero_fail(err, r->code == 404 ? AERO_E_NOT_FOUND : AERO_E_STORE,
+                         "%s: %s: %s%s", s3->name, what, detail,
+                         attempt > 1 ? " (gave up retrying)" : "");
+      break;
+    }
+    struct timespec pause = {(time_t)delay,
+                             (long)((delay - (double)(time_t)delay) * 1e9)};
+    nanosleep(&pause, NULL);
+    delay = delay * 2 < 2.0 ? delay * 2 : 2.0;
+  }
+  free(path);
+  return status;
+}
+
+static void req_init(s3_req *r, const char *method, const char *key,
+                     const char *query) {
+  memset(r, 0, sizeof *r);
+  r->method = method;
+  r->key = key;
+  r->query = query;
+  r->fd = -1;
+  r->out_fd = -1;
+  r->payload_hash = EMPTY_SHA256;
+}
+
+static char *blob_key(const tp_s3 *s3, const char *hex) {
+  return pc_strdup_printf("%sblobs/%.2s/%s", s3->prefix, hex, hex + 2);
+}
+
+aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
+                           bool *present, aero_error *err) {
+  char *key = blob_key(s3, hex);
+  if (key == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  s3_req r;
+  req_init(&r, "HEAD", key, "");
+  char what[128];
+  snprintf(what, sizeof what, "looking up blob %.16s", hex);
+  aero_status status = perform(s3, &r, what, true, err);
+  /* Present only when whole and, where the server tells, the same. */
+  *present = status == AERO_OK && r.code == 200 && r.has_length &&
+             r.content_length == size &&
+             (r.meta[0] == '\0' || strcmp(r.meta, hex) == 0);
+  free(r.resp);
+  free(key);
+  return status;
+}
+
+static aero_status verify(tp_s3 *s3, const char *hex, uint64_t size,
+                          aero_error *err) {
+  bool present = false;
+  aero_status status = tp_s3_has_blob(s3, hex, size, &present, err);
+  if (status == AERO_OK && !present)
+    status = aero_fail(err, AERO_E_STORE,
+                       "%s: blob %.16s... is not complete in the bucket after "
+                       "its upload",
+                       s3->name, hex);
+  return status;
+}
+
+/* The text between <tag> and </tag> in `xml`, malloc'd, or NULL. */
+static char *xml_text(const char *xml, const char *tag) {
+  char open[64], close[64];
+  snprintf(open, sizeof open, "<%s>", tag);
+  snprintf(close, sizeof close, "</%s>", tag);
+  const char *a = xml != NULL ? strstr(xml, open) : NULL;
+  const char *b = a != NULL ? strstr(a, close) : NULL;
+  return b != NULL ? strndup(a + strlen(open), (size_t)(b - a - strlen(open)))
+                   : NULL;
+}
+
+static aero_status put_parts(tp_s3 *s3, const char *key, const char *hex,
+                             int fd, uint64_t size, const char *label,
+                             aero_error *err) {
+  s3_req r;
+  req_init(&r, "POST", key, "uploads=");
+  r.meta_sha256 = hex;
+  aero_status status =
+      perform(s3, &r, "starting a multipart upload", false, err);
+  char *upload_id = status == AERO_OK ? xml_text(r.resp, "UploadId") : NULL;
+  free(r.resp);
+  if (status != AERO_OK)
+    return status;
+  if (upload_id == NULL)
+    return aero_fail(err, AERO_E_STORE,
+                     "%s: starting a multipart upload: no UploadId in the "
+                     "reply",
+                     s3->name);
+  char *encoded_id = tp_uri_encode(upload_id, false);
+  size_t parts = (size_t)((size + s3->part_size - 1) / s3->part_size);
+  /* Each part: <Part><PartNumber>N</PartNumber><ETag>...</ETag></Part>. */
+  size_t cap = 64 + parts * 200, len = 0;
+  char *done = malloc(cap);
+  if (encoded_id == NULL || done == NULL) {
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+    goto abort;
+  }
+  len += (size_t)snprintf(done, cap, "<CompleteMultipartUpload>");
+  pc_progress(label, 0, size);
+  for (size_t i = 0; i < parts; i++) {
+    char query[512];
+    /* Canonical order: partNumber sorts before uploadId. */
+    snprintf(query, sizeof query, "partNumber=%zu&uploadId=%s", i + 1,
+             encoded_id);
+    req_init(&r, "PUT", key, query);
+    r.fd = fd;
+    r.offset = (uint64_t)i * s3->part_size;
+    r.length =
+        size - r.offset < s3->part_size ? size - r.offset : s3->part_size;
+    r.payload_hash = "UNSIGNED-PAYLOAD";
+    r.label = label;
+    r.progress_base = r.offset;
+    r.progress_total = size;
+    char what[64];
+    snprintf(what, sizeof what, "uploading part %zu of %zu", i + 1, parts);
+    status = perform(s3, &r, what, false, err);
+    free(r.resp);
+    if (status == AERO_OK && r.etag[0] == '\0')
+      status = aero_fail(err, AERO_E_STORE, "%s: %s: no ETag in the reply",
+                         s3->name, what);
+    if (status != AERO_OK)
+      goto abort;
+    len += (size_t)snprintf(done + len, cap - len,
+                            "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
+                            "</Part>",
+                            i + 1, r.etag);
+  }
+  len += (size_t)snprintf(done + len, cap - len, "</CompleteMultipartUpload>");
+  pc_progress(label, size, size);
+  char query[512];
+  snprintf(query, sizeof query, "uploadId=%s", encoded_id);
+  char body_hash[65];
+  tp_sha256_buf(done, len, body_hash);
+  req_init(&r, "POST", key, query);
+  r.body = done;
+  r.body_len = len;
+  r.payload_hash = body_hash;
+  status = perform(s3, &r, "completing a multipart upload", false, err);
+  /* S3 may answer 200 with an error document. */
+  if (status == AERO_OK && r.resp != NULL && strstr(r.resp, "<Error>") != NULL)
+    status = aero_fail(err, AERO_E_STORE,
+                       "%s: completing a multipart upload failed", s3->name);
+  free(r.resp);
+  if (status != AERO_OK)
+    goto abort;
+  free(done);
+  free(encoded_id);
+  free(upload_id);
+  return AERO_OK;
+abort:
+  if (encoded_id != NULL) {
+    /* Best effort: the server would otherwise keep the parts. */
+    char abort_query[512];
+    snprintf(abort_query, sizeof abort_query, "uploadId=%s", encoded_id);
+    req_init(&r, "DELETE", key, abort_query);
+    double keep = s3->retry_seconds;
+    s3->retry_seconds = 0;
+    perform(s3, &r, "aborting a multipart upload", true, NULL);
+    s3->retry_seconds = keep;
+    free(r.resp);
+  }
+  free(done);
+  free(encoded_id);
+  free(upload_id);
+  return status;
+}
+
+aero_status tp_s3_put_blob(tp_s3 *s3, const char *hex, int fd, uint64_t size,
+                           const char *label, aero_error *err) {
+  char *key = blob_key(s3, hex);
+  if (key == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  aero_status status;
+  if (size >= s3->part_size) {
+    status = put_parts(s3, key, hex, fd, size, label, err);
+  } else {
+    s3_req r;
+    req_init(&r, "PUT", key, "");
+    r.fd = fd;
+    r.length = size;
+    r.payload_hash = hex; /* the blob's name is its body's SHA-256 */
+    r.meta_sha256 = hex;
+    char what[128];
+    snprintf(what, sizeof what, "uploading blob %.16s", hex);
+    status = perform(s3, &r, what, false, err);
+    free(r.resp);
+  }
+  if (status == AERO_OK)
+    status = verify(s3, hex, size, err);
+  free(key);
+  return status;
+}
+
+aero_status tp_s3_get_blob(tp_s3 *s3, const char *hex, int fd,
+                           aero_error *err) {
+  char *key = blob_key(s3, hex);
+  if (key == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  s3_req r;
+  req_init(&r, "GET", key, "");
+  r.out_fd = fd;
+  char what[128];
+  snprintf(what, sizeof what, "downloading blob %.16s", hex);
+  aero_status status = perform(s3, &r, what, true, err);
+  if (status == AERO_OK && r.code == 404)
+    status = aero_fail(err, AERO_E_NOT_FOUND,
+                       "%s: blob %.16s... is missing from the bucket "
+                       "(deleted from outside?)",
+                       s3->name, hex);
+  if (status == AERO_OK) {
+    unsigned char digest[32];
+    char got[65];
+    SHA256_Final(digest, &r.out_hash);
+    pc_sha256_hex(digest, got);
+    if (strcmp(got, hex) != 0)
+      status = aero_fail(err, AERO_E_STORE,
+                         "%s: blob %.16s... in the bucket is damaged (its "
+                         "SHA-256 is %.16s...)",
+                         s3->name, hex, got);
+  }
+  free(r.resp);
+  free(key);
+  return status;
+}

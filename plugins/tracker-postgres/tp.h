@@ -1,0 +1,200 @@
+/* tracker-postgres' private declarations, shared by its translation units.
+ *
+ * Runs, metrics, versions and lineage live in a PostgreSQL database (libpq;
+ * docs/store.md has the schema, the same tables and columns as
+ * tracker-local's); file contents live in an S3 bucket under
+ * <prefix>/blobs/aa/bbbb... named by their SHA-256, and in a bounded local
+ * cache of verified blobs and materialized versions.
+ *
+ * Credentials (a password in the connection string, the S3 secret key) are
+ * read where they are used and never copied into a message, a log line or
+ * the record: messages name the server by host, port and database only.
+ */
+#ifndef TP_TP_H
+#define TP_TP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+#include <aeromancy/aeromancy.h>
+
+#include "plugin_common.h"
+
+/* The schema this build creates and understands (table aero_schema). */
+#define TP_SCHEMA_VERSION 1
+
+typedef struct tp_s3 tp_s3;
+
+/* One open handle on a store, owned by the process that opened it. Every
+ * vtable call takes `lock`: libpq and libcurl handles serve one thread at
+ * a time, and the host may call from several. */
+typedef struct tp_store {
+  char *conninfo;   /* as given: may hold a password, never printed */
+  char server[256]; /* "postgres host:port/db", for messages */
+  PGconn *db;
+  pid_t pid;
+  pthread_mutex_t lock;
+  tp_s3 *s3;
+  char *cache;        /* the local cache folder */
+  uint64_t cache_max; /* bytes */
+  char view_ns[17];   /* this database's views under cache/views/ */
+  /* The lease of this handle's runs: "" until its first run_begin. */
+  char lease[33];
+  int lease_seconds;
+  pthread_t heartbeat;
+  bool heartbeat_running;
+  bool heartbeat_stop;
+  pthread_cond_t heartbeat_cond;
+  int64_t run_seq;     /* numbers this handle's run_begin calls */
+  bool last_retryable; /* the last failure may pass on a new try */
+} tp_store;
+
+/* ---- db.c: connection, retries, schema ---- */
+
+aero_status tp_db_open(tp_store *store, aero_error *err);
+void tp_db_close(tp_store *store);
+
+/* A statement's parameters as text (NULL: SQL NULL). */
+typedef struct tp_params {
+  const char *values[32];
+  int count;
+  char buf[32][32]; /* storage for numbers */
+} tp_params;
+void tp_param_text(tp_params *p, const char *text);
+void tp_param_int(tp_params *p, int64_t value);
+
+/* Runs `sql` with `p` (may be NULL). On success writes the result to *out
+ * (PQclear it) when `out` is not NULL. Fails naming `what` and the
+ * server, and notes in store->last_retryable whether a retry may pass. */
+aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
+                    PGresult **out, const char *what, aero_error *err);
+
+/* A transaction body: runs statements with tp_exec. */
+typedef aero_status (*tp_txn_fn)(tp_store *store, void *ctx, aero_error *err);
+/* BEGIN, body, COMMIT, retried with backoff when the connection was lost
+ * or the transaction lost a serialization race (up to
+ * $AEROMANCY_PG_RETRY_SECONDS, default 30). A body must be safe to run
+ * again after a rollback. */
+aero_status tp_txn(tp_store *store, tp_txn_fn fn, void *ctx, const char *what,
+                   aero_error *err);
+
+/* The same retries for a body of one statement, without BEGIN/COMMIT
+ * (a single statement is atomic by itself). */
+aero_status tp_once(tp_store *store, tp_txn_fn fn, void *ctx, const char *what,
+                    aero_error *err);
+
+/* Appends `text` to a PostgreSQL array literal being built in *buf (a
+ * malloc'd string, grown); NULL adds a NULL element. Returns false when
+ * out of memory. */
+bool tp_array_add(char **buf, size_t *len, size_t *cap, const char *text);
+/* Closes the literal ("{...}"). */
+bool tp_array_end(char **buf, size_t *len, size_t *cap);
+
+/* Wall clock in nanoseconds since the Unix epoch. */
+int64_t tp_now_ns(void);
+
+/* ---- lease.c: runs of a dead host ---- */
+
+/* Before this handle's first run: takes a lease, renewed by a heartbeat
+ * thread, and records as killed the running runs whose lease expired. */
+aero_status tp_lease_claim(tp_store *store, aero_error *err);
+/* Stops the heartbeat and drops the lease. */
+void tp_lease_release(tp_store *store);
+
+/* ---- runs.c ---- */
+aero_status tp_run_begin(void *handle, const aero_run_record *record,
+                         int64_t *run_id, aero_error *err);
+aero_status tp_run_end(void *handle, int64_t run_id,
+                       const aero_run_outcome *outcome, aero_error *err);
+aero_status tp_log_metrics(void *handle, int64_t run_id,
+                           const aero_metric *metrics, size_t count,
+                           int64_t step, aero_error *err);
+aero_status tp_log_metric_rows(void *handle, int64_t run_id,
+                               const aero_metric_row *rows, size_t count,
+                               aero_error *err);
+aero_status tp_log_text(void *handle, int64_t run_id, aero_log_level level,
+                        const char *message, aero_error *err);
+/* The text form of a value as recorded (bool "true"/"false", numbers in
+ * decimal) and its type name in *type (NULL for an unknown tag). `buf`
+ * holds numbers. */
+const char *tp_value_text(const aero_value *v, char *buf, size_t size,
+                          const char **type);
+/* The mode of a running run, inside a transaction (locks the row). */
+aero_status tp_run_mode(tp_store *store, int64_t run_id, bool *dev,
+                        aero_error *err);
+
+/* ---- versions.c ---- */
+aero_status tp_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
+                       aero_artifact_version *out, aero_error *err);
+aero_status tp_record_input(void *handle, int64_t run_id, int64_t version_id,
+                            aero_error *err);
+/* Publishes or discards a run's pending versions (inside run_end's
+ * transaction). */
+aero_status tp_versions_settle(tp_store *store, int64_t run_id, bool publish,
+                               aero_error *err);
+
+/* ---- output.c ---- */
+aero_status tp_put_output(void *handle, int64_t run_id,
+                          const aero_artifact_ref *ref,
+                          const aero_output_desc *desc, aero_error *err);
+
+/* ---- cache.c ---- */
+aero_status tp_materialize(void *handle, int64_t version_id,
+                           aero_backend_file_fn each, void *ctx,
+                           char *directory, size_t directory_size,
+                           aero_error *err);
+/* Chooses the cache folder and its bound ($AEROMANCY_CACHE,
+ * $AEROMANCY_CACHE_MAX_MB). */
+aero_status tp_cache_init(tp_store *store, aero_error *err);
+
+/* ---- s3.c: the blob bucket ---- */
+
+/* Reads the bucket from $AEROMANCY_BLOBS (s3://bucket[/prefix]) and the
+ * credentials, region and endpoint from the AWS_* variables. */
+aero_status tp_s3_open(tp_s3 **out, aero_error *err);
+void tp_s3_close(tp_s3 *s3);
+/* "s3://bucket/prefix at endpoint", for messages. */
+const char *tp_s3_name(const tp_s3 *s3);
+/* Whether blob `hex` is in the bucket with `size` bytes. */
+aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
+                           bool *present, aero_error *err);
+/* Uploads `size` bytes of `fd` as blob `hex` (in parts when large,
+ * streamed), then checks the bucket holds it. `label` names it in the
+ * progress line. */
+aero_status tp_s3_put_blob(tp_s3 *s3, const char *hex, int fd, uint64_t size,
+                           const char *label, aero_error *err);
+/* Downloads blob `hex` into `fd` (truncated first) and checks its
+ * SHA-256. AERO_E_NOT_FOUND when the bucket lacks it. */
+aero_status tp_s3_get_blob(tp_s3 *s3, const char *hex, int fd, aero_error *err);
+
+/* ---- sigv4.c: AWS Signature Version 4 ---- */
+
+typedef struct tp_sigv4 {
+  const char *method;        /* "GET", "PUT"... */
+  const char *path;          /* canonical URI: already URI-encoded */
+  const char *query;         /* canonical query string ("" for none) */
+  const char *const *names;  /* header names, lowercase, sorted */
+  const char *const *values; /* their values, trimmed */
+  size_t header_count;
+  const char *payload_hash; /* hex SHA-256, or "UNSIGNED-PAYLOAD" */
+  const char *amz_date;     /* "YYYYMMDDTHHMMSSZ" */
+  const char *region;
+  const char *service;
+  const char *access_key;
+  const char *secret_key;
+} tp_sigv4;
+
+/* Writes the Authorization header value for `req` into `out`. */
+void tp_sigv4_authorization(const tp_sigv4 *req, char *out, size_t size);
+/* URI-encodes `in` as SigV4 wants (unreserved characters kept; '/' kept
+ * when `keep_slash`). Returns a malloc'd string or NULL. */
+char *tp_uri_encode(const char *in, bool keep_slash);
+/* Hex SHA-256 of a buffer. */
+void tp_sha256_buf(const void *data, size_t size, char hex[65]);
+
+#endif /* TP_TP_H */

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The team store (tracker-postgres) through aerohost, against a real
+# PostgreSQL 15 and s3rver started here: a pipeline recorded in the
+# database with its blobs in the bucket, content addresses verified,
+# identical content not a new version, dev and production apart, reads
+# served from the local cache, credentials never recorded or printed, and
+# one-line errors naming the server.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../servers.sh"
+
+PLUGIN="$AERO_FIXTURES/trk_pipeline.so"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+aero_team_start
+q() { aero_psql "$1"; }
+
+case_ pipeline_recorded
+run "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 0
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status || ':' || mode, ' '
+  ORDER BY id) FROM runs")" "ingest:ok:dev train:ok:dev evaluate:ok:dev"
+assert_eq "$(q "SELECT string_agg(name || ':v' || version, ' ' ORDER BY name)
+  FROM artifact_versions")" "model:v0 raw:v0 report:v0"
+assert_eq "$(q "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id
+  WHERE r.job_type = 'train' AND m.step IS NOT NULL")" 3 "train's metric steps"
+assert_eq "$(q "SELECT count(*) FROM run_inputs")" 2 "lineage"
+assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0
+assert_eq "$(q "SELECT count(*) FROM leases")" 0 "lease dropped at exit"
+
+case_ blobs_are_content_addresses
+# Every file of every version is an object named by its SHA-256, whose
+# bytes have that SHA-256.
+n=0
+while IFS='|' read -r hash size; do
+  n=$((n + 1))
+  obj="$AERO_S3_DIR/data/$AERO_S3_BUCKET/team/blobs/${hash:0:2}/${hash:2}._S3rver_object"
+  [[ -f $obj ]] || { fail "blob $hash is not in the bucket"; continue; }
+  assert_eq "$(sha256sum "$obj" | cut -d' ' -f1)" "$hash" "blob content"
+  assert_eq "$(stat -c %s "$obj")" "$size" "blob size"
+done < <(q "SELECT sha256, size FROM version_files")
+assert_eq "$n" 3 "files recorded"
+raw=$(q "SELECT version_id FROM artifact_versions WHERE name = 'raw'")
+view=$(find "$AEROMANCY_CACHE/views" -mindepth 2 -maxdepth 2 -name "$raw")
+assert_eq "$(cat "$view/raw.txt")" hello "materialized from the cache"
+assert_eq "$(stat -c %a "$view/raw.txt")" 444
+
+case_ identical_content_is_no_new_version
+before=$(aero_s3_objects | wc -l)
+run "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 0
+assert_eq "$(q "SELECT count(*) FROM artifact_versions")" 3
+assert_eq "$(aero_s3_objects | wc -l)" "$before" "nothing uploaded twice"
+run "$AEROHOST" run "$PLUGIN" --dev -- --content changed
+assert_rc 0
+assert_eq "$(q "SELECT max(version) FROM artifact_versions WHERE name =
+  'raw'")" 1
+
+case_ cached_reads_make_no_request
+# raw:v1 was read by train from the cache: with its blob gone from the
+# bucket, reading it again still works, from the cache alone.
+hash=$(q "SELECT f.sha256 FROM version_files f JOIN artifact_versions v ON
+  v.version_id = f.version_id WHERE v.name = 'raw' AND v.version = 1")
+rm -f "$AERO_S3_DIR/data/$AERO_S3_BUCKET/team/blobs/${hash:0:2}/${hash:2}"*
+run "$AEROHOST" run "$PLUGIN" --dev --only train
+assert_rc 0
+assert_contains "$out$err" "trained on trk/raw:v1"
+
+case_ blob_deleted_from_bucket
+# Without the cache the same read fails, one line naming the server and
+# the blob; nothing recorded is lost.
+runs_before=$(q "SELECT count(*) FROM runs WHERE status = 'ok'")
+run env AEROMANCY_CACHE="$AERO_TMP/cache2" "$AEROHOST" run "$PLUGIN" --dev \
+  --only train
+assert_rc 1
+assert_contains "$err" "S3 server $AERO_S3_URL (bucket $AERO_S3_BUCKET)"
+assert_contains "$err" "blob ${hash:0:16}... is missing from the bucket"
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" "$runs_before"
+assert_eq "$(q "SELECT status FROM runs ORDER BY id DESC LIMIT 1")" failed
+# Declaring the same content again uploads the blob again.
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content changed
+assert_rc 0
+[[ -f "$AERO_S3_DIR/data/$AERO_S3_BUCKET/team/blobs/${hash:0:2}/${hash:2}._S3rver_object" ]] ||
+  fail "the blob was not uploaded again"
+
+case_ dev_and_production_apart
+prod=(env AEROMANCY_GIT_COMMIT=abc AEROMANCY_IMAGE_ID=img)
+run "${prod[@]}" "$AEROHOST" run "$PLUGIN" --only train
+assert_rc 1
+assert_contains "$err" "has only dev versions"
+run "${prod[@]}" "$AEROHOST" run "$PLUGIN"
+assert_rc 0
+assert_eq "$(q "SELECT string_agg(mode || ':v' || version, ' ' ORDER BY version)
+  FROM artifact_versions WHERE name = 'raw'")" "dev:v0 dev:v1 prod:v2"
+
+case_ credentials_never_recorded
+# A password in the URL and the S3 secret (s3rver does not check it): in
+# no table, no message, also with --debug.
+AERO_PG_PW_URL="postgresql://$AERO_PG_USER:pg-s3cret-pw@/aero?host=$AERO_PG_DIR"
+run env AEROMANCY_STORE="$AERO_PG_PW_URL" AWS_SECRET_ACCESS_KEY=s3-s3cret-key \
+  "$AEROHOST" run "$PLUGIN" --dev --debug -- --content creds
+assert_rc 0
+assert_not_contains "$out$err" s3cret
+"$AERO_PG_BIN/pg_dump" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" aero \
+  >"$AERO_TMP/dump.sql"
+assert_contains "$(cat "$AERO_TMP/dump.sql")" creds
+assert_not_contains "$(cat "$AERO_TMP/dump.sql")" s3cret
+run env AEROMANCY_STORE="postgresql://u:pg-s3cret-pw@/aero?host=$AERO_TMP/nowhere" \
+  "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "postgres $AERO_TMP/nowhere/aero: cannot connect"
+assert_not_contains "$err" pg-s3cret-pw
+
+case_ bad_settings_one_line
+run env AEROMANCY_BLOBS=bucket-without-scheme "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "'bucket-without-scheme' is not s3://bucket[/prefix]"
+run env -u AEROMANCY_BLOBS "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "set AEROMANCY_BLOBS"
+run env AEROMANCY_STORE="$AERO_TMP/a-folder" "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "is not a PostgreSQL connection string"
+run env AWS_ENDPOINT_URL=http://127.0.0.1:1 AEROMANCY_S3_RETRY_SECONDS=0 \
+  "$AEROHOST" run "$PLUGIN" --dev -- --content unreachable
+assert_rc 1
+assert_contains "$err" "S3 server http://127.0.0.1:1 (bucket $AERO_S3_BUCKET)"
+run env AWS_ACCESS_KEY_ID=NOSUCHKEY "$AEROHOST" run "$PLUGIN" --dev -- \
+  --content badkey
+assert_rc 1
+assert_contains "$err" "HTTP 403 (access denied: check AWS_ACCESS_KEY_ID"
+
+done_
