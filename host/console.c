@@ -115,17 +115,20 @@ void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
 }
 
 void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
-                         double seconds) {
+                         double seconds, const char *where) {
   close_progress();
+  const char *sep = where != NULL && where[0] != '\0' ? "; " : "";
+  if (where == NULL)
+    where = "";
   if (fancy)
     fprintf(stderr,
             GREEN "%zu ok" RESET ", %s%zu failed" RESET ", %s%zu skipped" RESET
-                  " in %.2f s\n",
+                  " in %.2f s%s%s\n",
             ok, failed > 0 ? RED : "", failed, skipped > 0 ? YELLOW : "",
-            skipped, seconds);
+            skipped, seconds, sep, where);
   else
-    fprintf(stderr, "%zu ok, %zu failed, %zu skipped in %.2f s\n", ok, failed,
-            skipped, seconds);
+    fprintf(stderr, "%zu ok, %zu failed, %zu skipped in %.2f s%s%s\n", ok,
+            failed, skipped, seconds, sep, where);
 }
 
 #define PROGRESS_MIN_BYTES (100ull << 20)

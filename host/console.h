@@ -39,9 +39,11 @@ typedef enum aeh_banner_kind {
 void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
                         const char *label, const char *detail);
 
-/* "N ok, N failed, N skipped in X.XX s" on stderr. */
+/* "N ok, N failed, N skipped in X.XX s; WHERE" on stderr. `where` says
+ * where the record is ("runs 41-43 in ~/.local/share/aeromancy"); NULL or
+ * "" leaves it out. Borrowed. */
 void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
-                         double seconds);
+                         double seconds, const char *where);
 
 /* Turns colour and redraws off from here on, in this process: an action's
  * process whose stderr is a pipe to the host (-j > 1). */

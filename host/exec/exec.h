@@ -107,6 +107,9 @@ typedef struct aeh_exec {
   bool infra;              /* the store failed: exit 2 */
   aeh_fork_server *server; /* forks the actions' processes; NULL: we do */
   size_t ok, failed, skipped;
+  /* The runs this execution began, for the summary line. */
+  int64_t first_run, last_run;
+  size_t runs_begun;
 } aeh_exec;
 
 /* Monotonic seconds, for deadlines and durations. */

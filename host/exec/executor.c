@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,23 +25,51 @@
 #include "scheduler.h"
 #include "signals.h"
 
+/* "runs 41-43 in ~/.local/share/aeromancy": where the record of this
+ * execution is, so that `aeromancy show 41` is one copy away. Ids of
+ * another host's runs may fall between ours. */
+static void record_where(const aeh_exec *ex, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (ex->runs_begun == 0 || ex->store == NULL)
+    return;
+  const char *location = aeh_store_location(ex->store);
+  const char *home = getenv("HOME");
+  size_t home_len = home != NULL ? strlen(home) : 0;
+  char shown[4096];
+  if (home_len > 1 && strncmp(location, home, home_len) == 0 &&
+      (location[home_len] == '/' || location[home_len] == '\0'))
+    snprintf(shown, sizeof shown, "~%s", location + home_len);
+  else
+    snprintf(shown, sizeof shown, "%s", location);
+  long long first = ex->first_run, last = ex->last_run;
+  if (ex->runs_begun == 1)
+    snprintf(buf, size, "run %lld in %s", first, shown);
+  else if ((size_t)(last - first) + 1 == ex->runs_begun)
+    snprintf(buf, size, "runs %lld-%lld in %s", first, last, shown);
+  else
+    snprintf(buf, size, "%zu runs between %lld and %lld in %s",
+             ex->runs_begun, first, last, shown);
+}
+
 static int summarise(aeh_exec *ex, double elapsed) {
+  char where[4200];
+  record_where(ex, where, sizeof where);
   if (ex->interrupted) {
     char name[32];
     aeh_signal_name(ex->interrupted, name, sizeof name);
     aeh_console_error("interrupted by %s", name);
-    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed);
+    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed, where);
     return AEH_EXIT_SIGNAL + ex->interrupted;
   }
   if (ex->infra) {
-    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed);
+    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed, where);
     return AEH_EXIT_INFRA;
   }
   if (ex->bailed) {
     aeh_console_info("Bailed out: %s", ex->bail_reason);
     return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;
   }
-  aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed);
+  aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed, where);
   return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;
 }
 

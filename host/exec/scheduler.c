@@ -160,6 +160,12 @@ static void place(aeh_exec *ex, size_t p) {
     resolve(ex, p, AERO_RUN_FAILED, true);
     return;
   }
+  int64_t id = aeh_run_id(run);
+  if (ex->runs_begun == 0 || id < ex->first_run)
+    ex->first_run = id;
+  if (ex->runs_begun == 0 || id > ex->last_run)
+    ex->last_run = id;
+  ex->runs_begun++;
   ex->place->start(ex, p, run, started);
 }
 

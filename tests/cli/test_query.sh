@@ -184,6 +184,17 @@ on_tty env NO_COLOR=1 "$A" show "$train"
 assert_contains "$out" "config"
 assert_not_contains "$out" $'\t'
 
+case_ "a run's summary line ends with its run ids and the store"
+run "$AEROHOST" run "$DEMO" --dev
+assert_rc 0
+first=$(sql "SELECT max(id) - 2 FROM runs")
+assert_contains "$err" "3 ok, 0 failed, 0 skipped in "
+assert_contains "$err" "; runs $first-$((first + 2)) in $AEROMANCY_STORE"
+run "$AEROHOST" run "$DEMO" --dev --only train
+assert_contains "$err" "; run $((first + 3)) in $AEROMANCY_STORE"
+run env AEROMANCY_STORE="$HOME/st" "$AEROHOST" run "$DEMO" --dev
+assert_contains "$(printf '%s' "$err" | tail -1)" "; runs 1-3 in ~/st"
+
 case_ "--help of every read command, and aeromancy --help lists them"
 for c in runs show metrics; do
   run "$A" $c --help

@@ -130,7 +130,8 @@ static void plain_lines_elsewhere(void **state) {
                      "loss is NaN (run 12)");
   aeh_console_banner(AEH_BANNER_SKIPPED, 3, 3, "[evaluate] report",
                      "parent [train] model failed");
-  aeh_console_summary(1, 1, 1, 1.5);
+  aeh_console_summary(1, 1, 1, 1.5, NULL);
+  aeh_console_summary(3, 0, 0, 0.02, "runs 41-43 in ~/store");
   aeh_console_error("bad %s", "thing");
   aeh_console_warn("careful");
   aeh_console_info("Bailed out: %s", "why");
@@ -144,6 +145,8 @@ static void plain_lines_elsewhere(void **state) {
                       "[3/3] Skipped [evaluate] report: parent [train] model "
                       "failed\n"
                       "1 ok, 1 failed, 1 skipped in 1.50 s\n"
+                      "3 ok, 0 failed, 0 skipped in 0.02 s; runs 41-43 in "
+                      "~/store\n"
                       "aerohost: error: bad thing\n"
                       "aerohost: warning: careful\n"
                       "aerohost: Bailed out: why\n");
