@@ -17,6 +17,7 @@ const aeh_command *const aeh_commands[] = {
     &aeh_cmd_runs,
     &aeh_cmd_show,
     &aeh_cmd_metrics,
+    &aeh_cmd_new,
     &aeh_cmd_help,
 };
 const size_t aeh_command_count = sizeof aeh_commands / sizeof *aeh_commands;

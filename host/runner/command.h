@@ -93,6 +93,7 @@ void aeh_commands_write_completion(FILE *out);
 /* The commands. */
 extern const aeh_command aeh_cmd_go;
 extern const aeh_command aeh_cmd_image;
+extern const aeh_command aeh_cmd_new;
 extern const aeh_command aeh_cmd_help;
 
 #endif /* AEH_RUNNER_COMMAND_H */

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `aeromancy new NAME [DIR]`: a ready project (CMakeLists with
+# find_package(Aeromancy), aeromain.c with one builder, two actions and typed
+# flags, aeromancy.ini, .gitignore, README), a git repository with a first
+# commit on main and a feature branch checked out; it builds and runs at
+# once with `aeromancy go --dev`. Bad names and occupied folders are
+# refused with one line.
+. "$(dirname "$0")/../lib.sh"
+
+export GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME="aeromancy tests" GIT_AUTHOR_EMAIL="tests@aeromancy.invalid"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+cd "$AERO_TMP" || exit 1
+
+case_ "new writes the project and commits it on main, then a feature branch"
+run "$AEROMANCY" new demo
+assert_rc 0
+assert_contains "$err" "created the project demo in demo"
+for f in CMakeLists.txt aeromain.c aeromancy.ini .gitignore README.md; do
+  [[ -s demo/$f ]] || fail "demo/$f missing or empty"
+done
+assert_contains "$(cat demo/CMakeLists.txt)" "find_package(Aeromancy REQUIRED)"
+assert_contains "$(cat demo/CMakeLists.txt)" "aeromancy_add_plugin(demo "
+assert_contains "$(cat demo/aeromancy.ini)" "name = demo"
+readme=$(cat demo/README.md)
+assert_contains "$readme" "cmake -S . -B build && cmake --build build"
+assert_contains "$readme" "aeromancy go --dev"
+assert_contains "$readme" "aeromancy go -- "
+run grep -rl '@NAME@' demo --exclude-dir=.git
+assert_eq "$out" "" "files with placeholders left"
+assert_eq "$(git -C demo branch --show-current)" "start"
+assert_eq "$(git -C demo rev-list --count main)" "1"
+assert_eq "$(git -C demo status --porcelain)" ""
+
+case_ "the new project runs at once with aeromancy go --dev"
+(cd demo && "$AEROMANCY" go --dev -- --epochs 3 --verbose) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 0
+assert_contains "$err" "2 ok, 0 failed"
+assert_contains "$err" "epoch 2: mean"
+assert_eq "$(sql "select count(*) from runs where status = 'ok'")" 2
+# The project's typed flags are checked by aerohost.
+(cd demo && "$AEROMANCY" go --dev -- --epochs many) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+rc=$?
+assert_rc 3
+# Building left the tree clean: the build folders are ignored.
+assert_eq "$(git -C demo status --porcelain)" ""
+
+case_ "new PROJECT DIR, --no-git, --branch"
+run "$AEROMANCY" new other "$AERO_TMP/sub" --no-git
+assert_rc 0
+[[ -f sub/aeromain.c && ! -e sub/.git ]] || fail "--no-git: files without .git expected"
+mkdir empty
+run "$AEROMANCY" new third empty --branch exp-1
+assert_rc 0
+assert_eq "$(git -C empty branch --show-current)" "exp-1"
+
+case_ "without a git identity the first commit is still made, and said so"
+(unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+ HOME="$AERO_TMP/nohome" "$AEROMANCY" new anon) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 0
+assert_contains "$err" "git has no user.name/user.email"
+assert_eq "$(git -C anon log -1 --format=%an)" "aeromancy new"
+
+case_ "bad input: one line, exit 3, nothing written"
+run "$AEROMANCY" new 9lives
+assert_rc 3
+assert_contains "$err" "'9lives' is not a usable project name"
+assert_one_line "$err"
+[[ ! -e 9lives ]] || fail "a folder was made for a bad name"
+run "$AEROMANCY" new demo
+assert_rc 3
+assert_contains "$err" "demo exists and is not empty"
+assert_one_line "$err"
+run "$AEROMANCY" new x --branch main
+assert_rc 3
+assert_contains "$err" "refuse main"
+run "$AEROMANCY" new
+assert_rc 3
+assert_one_line "$err"
+
+done_
