@@ -147,11 +147,14 @@ static aero_status match_version(void *ctx, const aero_version_info *v,
   bool same_entity = !ref->has_entity || strcmp(v->entity, ref->entity) == 0;
   /* Candidates for "nearest": versions of the same artifact when only the
    * version is wrong, else other artifacts by name. */
-  size_t d = distance(v->name, ref->name) + (same_project ? 0 : 1) +
-             (same_entity ? 0 : 1);
   bool artifact_matches = same_name && same_project && same_entity;
-  if (artifact_matches && ref->version >= 0)
-    d = (size_t)llabs((long long)(v->version - ref->version));
+  size_t d = ((size_t)1 << 20) + distance(v->name, ref->name) +
+             (same_project ? 0 : 1) + (same_entity ? 0 : 1);
+  /* The same artifact always comes nearer than another one. */
+  if (artifact_matches && ref->version >= 0) {
+    long long gap = llabs((long long)(v->version - ref->version));
+    d = gap < (1 << 20) ? (size_t)gap : ((size_t)1 << 20) - 1;
+  }
   if (d < m->nearest_distance ||
       (artifact_matches && d == m->nearest_distance)) {
     m->nearest_distance = d;

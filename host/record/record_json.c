@@ -416,3 +416,46 @@ aero_status aeh_record_run_json(const aeh_record *rec, int64_t run_id,
   *out = d.run;
   return AERO_OK;
 }
+
+/* ---- artifact versions ---- */
+
+static aero_status add_listed_version(void *ctx, const aero_version_info *row,
+                                      aero_error *err) {
+  return add_version(ctx, row, err);
+}
+
+aero_status aeh_record_versions_json(const aeh_record *rec,
+                                     const aero_version_filter *filter,
+                                     bool with_files, json_t **out,
+                                     aero_error *err) {
+  aero_status status = AEH_RECORD_NEED(rec, query_versions, err);
+  if (status != AERO_OK)
+    return status;
+  json_t *list = json_array();
+  json_t *doc = json_object();
+  if (list == NULL || doc == NULL)
+    status = nomem(err);
+  if (status == AERO_OK)
+    status = rec->vt->query_versions(rec->handle, filter, add_listed_version,
+                                     list, err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(list, i, v) {
+    if (status != AERO_OK || !with_files)
+      break;
+    json_t *files = NULL;
+    status = aeh_record_files_json(
+        rec, json_integer_value(json_object_get(v, "id")), &files, err);
+    if (status == AERO_OK && aeh_json_set(v, "files", files))
+      status = nomem(err);
+  }
+  if (status == AERO_OK && aeh_json_set(doc, "artifacts", json_incref(list)))
+    status = nomem(err);
+  json_decref(list);
+  if (status != AERO_OK) {
+    json_decref(doc);
+    return status;
+  }
+  *out = doc;
+  return AERO_OK;
+}

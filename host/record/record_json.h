@@ -47,4 +47,19 @@ aero_status aeh_record_run_json(const aeh_record *rec, int64_t run_id,
 aero_status aeh_record_files_json(const aeh_record *rec, int64_t version_id,
                                   json_t **out, aero_error *err);
 
+/* The lineage of version `root` (record_lineage.c): up, the runs that
+ * made it and their inputs, recursively; down (`down`), the runs that read
+ * it and their outputs. {"root", "direction", "versions", "runs"}, each
+ * run with "inputs" and "outputs" as lists of refs. */
+aero_status aeh_record_lineage_json(const aeh_record *rec,
+                                    const aeh_version *root, bool down,
+                                    json_t **out, aero_error *err);
+
+/* {"artifacts": [VERSION...]}: the versions `filter` selects, each with its
+ * files when `with_files`. */
+aero_status aeh_record_versions_json(const aeh_record *rec,
+                                     const aero_version_filter *filter,
+                                     bool with_files, json_t **out,
+                                     aero_error *err);
+
 #endif /* AEH_RECORD_JSON_H */

@@ -42,5 +42,9 @@ int aeh_read_write_json(const aeh_command *cmd, const json_t *doc);
 extern const aeh_command aeh_cmd_runs;
 extern const aeh_command aeh_cmd_show;
 extern const aeh_command aeh_cmd_metrics;
+extern const aeh_command aeh_cmd_artifacts;
+extern const aeh_command aeh_cmd_lineage;
+extern const aeh_command aeh_cmd_export;
+extern const aeh_command aeh_cmd_path;
 
 #endif /* AEH_READ_CMD_H */

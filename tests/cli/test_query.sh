@@ -150,10 +150,6 @@ for c in show metrics; do
   assert_one_line "$err"
   assert_contains "$err" "'abc' is not a run id"
 done
-sql "DELETE FROM runs WHERE id = 2" 2>/dev/null || true
-run "$A" show 2
-[[ $(sql "SELECT count(*) FROM runs WHERE id = 2") == 0 ]] &&
-  assert_contains "$err" "(nearest: "
 
 case_ "metrics: every point, streamed, as text, CSV and JSON, by key"
 run "$A" metrics "$train"
@@ -195,8 +191,72 @@ assert_contains "$err" "; run $((first + 3)) in $AEROMANCY_STORE"
 run env AEROMANCY_STORE="$HOME/st" "$AEROHOST" run "$DEMO" --dev
 assert_contains "$(printf '%s' "$err" | tail -1)" "; runs 1-3 in ~/st"
 
+case_ "artifacts: every version with its producing run; NAME with its files"
+run "$A" artifacts
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | sort | tr '\n' ' ')" \
+  "$(sql "SELECT group_concat(r, ' ') FROM (SELECT project || '/' || name || ':v' || version AS r FROM artifact_versions ORDER BY r)") "
+model_run=$(sql "SELECT run_id FROM artifact_versions WHERE name = 'model' AND version = 0")
+assert_eq "$(printf '%s\n' "$out" | awk -F'\t' '$1 == "aerodemo/model:v0" {print $6}')" "$model_run"
+run "$A" artifacts aerodemo/model --json
+assert_rc 0
+assert_eq "$(jq -r '.artifacts | map(.ref) | join(" ")' <<<"$out")" \
+  "$(sql "SELECT group_concat(r, ' ') FROM (SELECT 'aerodemo/model:v' || version AS r FROM artifact_versions WHERE name = 'model' ORDER BY version)")"
+assert_eq "$(jq -r '.artifacts[0].files[0].path' <<<"$out")" "model.txt"
+run "$A" artifacts modle
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "no artifact 'modle'"
+assert_contains "$err" "(nearest: aerodemo/model:v"
+run "$A" artifacts model:v99
+assert_rc 3
+assert_contains "$err" "(nearest: aerodemo/model:v"
+
+case_ "lineage: up to the versions nobody produced, down to the consumers"
+report=$(sql "SELECT max(version) FROM artifact_versions WHERE name = 'report'")
+run "$A" lineage "aerodemo/report:v$report" --format json
+assert_rc 0
+assert_eq "$(jq -r '.direction' <<<"$out")" "up"
+assert_eq "$(jq -r '[.runs[].job_type] | sort | join(" ")' <<<"$out")" "evaluate ingest train"
+assert_eq "$(jq -r '[.versions[].name] | sort | join(" ")' <<<"$out")" "dataset model report"
+run "$A" lineage "aerodemo/report:v$report"
+assert_contains "$out" "<- run"
+assert_contains "$out" "[ingest] dataset"
+run "$A" lineage aerodemo/dataset:v0 --down --format json
+assert_rc 0
+assert_eq "$(jq -r '.direction' <<<"$out")" "down"
+assert_eq "$(jq -r '[.runs[].id] | sort | map(tostring) | join(" ")' <<<"$out")" \
+  "$(sql "SELECT group_concat(run_id, ' ') FROM (SELECT DISTINCT i.run_id AS run_id FROM run_inputs i JOIN versions v ON v.id = i.version_id JOIN artifacts a ON a.id = v.artifact_id WHERE a.name IN ('dataset', 'model') AND a.project = 'aerodemo' ORDER BY run_id)")"
+run "$A" lineage report --format dot
+assert_rc 0
+printf '%s\n' "$out" | dot -Tsvg >/dev/null 2>&1 || fail "lineage --format dot is not valid Graphviz"
+assert_contains "$out" '-> "v:aerodemo/report:v'
+run "$A" lineage report --format yaml
+assert_rc 3
+assert_one_line "$err"
+
+case_ "path and export: the version's files, read-only, hard-linked"
+run "$A" path aerodemo/model:v0
+assert_rc 0
+[[ -d $out && -f $out/model.txt && $(stat -c %a "$out/model.txt") == 444 ]] ||
+  fail "path gave $out"
+run "$A" export aerodemo/dataset:v0 "$AERO_TMP/exported"
+assert_rc 0
+for f in train.csv test.csv; do
+  sha=$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v ON v.version_id = f.version_id WHERE v.name = 'dataset' AND v.version = 0 AND f.path = '$f'")
+  assert_eq "$(sha256sum <"$AERO_TMP/exported/$f" | cut -d' ' -f1)" "$sha"
+  assert_eq "$(stat -c %a "$AERO_TMP/exported/$f")" 444
+  assert_eq "$(stat -c %i "$AERO_TMP/exported/$f")" "$(stat -c %i "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}")"
+done
+run "$A" export aerodemo/dataset:v0 "$AERO_TMP/exported"
+assert_rc 3
+assert_contains "$err" "File exists"
+run "$A" export nothing "$AERO_TMP/x"
+assert_rc 3
+[[ ! -e $AERO_TMP/x ]] || fail "export of an unknown artifact created its folder"
+
 case_ "--help of every read command, and aeromancy --help lists them"
-for c in runs show metrics; do
+for c in runs show metrics artifacts lineage export path; do
   run "$A" $c --help
   assert_rc 0
   assert_contains "$out" "usage: aeromancy $c"
