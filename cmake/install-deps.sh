@@ -2,18 +2,20 @@
 # Installs, with apt, whatever aeromancy needs that this Debian 12 machine
 # lacks. Usage: cmake/install-deps.sh [build|test]
 #   build (default): compiler, CMake, libffi, inih, SQLite, libcrypto,
-#                    jansson, libpq and libcurl (the team store backend)
+#                    jansson, libpq and libcurl (the team store backend),
+#                    libmicrohttpd and Chart.js (aeromancy ui)
 #   test:            the above plus cmocka, Docker, debootstrap, make/ninja,
 #                    hyperfine, PostgreSQL 15 and Node.js with npm (the team
-#                    store tests start a PostgreSQL server and s3rver)
+#                    store tests start a PostgreSQL server and s3rver; the
+#                    UI's tests drive chromium with puppeteer-core), curl
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
       libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev
-      libjansson-dev)
+      libjansson-dev libmicrohttpd-dev libjs-chart.js)
 if [[ ${1:-build} == test ]]; then
   want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
          binutils file python3 ca-certificates postgresql-15 nodejs
-         lintian dpkg-dev fakeroot man-db bash-completion)
+         lintian dpkg-dev fakeroot man-db bash-completion chromium curl)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)

@@ -22,6 +22,7 @@ const aeh_command *const aeh_commands[] = {
     &aeh_cmd_export,
     &aeh_cmd_path,
     &aeh_cmd_new,
+    &aeh_cmd_ui,
     &aeh_cmd_help,
 };
 const size_t aeh_command_count = sizeof aeh_commands / sizeof *aeh_commands;

@@ -95,5 +95,6 @@ extern const aeh_command aeh_cmd_go;
 extern const aeh_command aeh_cmd_image;
 extern const aeh_command aeh_cmd_new;
 extern const aeh_command aeh_cmd_help;
+extern const aeh_command aeh_cmd_ui;
 
 #endif /* AEH_RUNNER_COMMAND_H */

@@ -1,0 +1,136 @@
+// Helpers shared by every page. Pages build the DOM with el(), which only
+// ever sets text through textContent and attributes through setAttribute:
+// text from the store (flags, config, log lines, names) is never parsed as
+// HTML. The server's Content-Security-Policy forbids inline script too.
+'use strict';
+
+const ui = {};
+
+// el('td', {class: 'x', href: '/run/3'}, 'text', childNode, ...)
+ui.el = function (tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+};
+
+ui.clear = function (node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+  return node;
+};
+
+// Fetches JSON from the API; throws an Error carrying the server's message.
+ui.api = async function (path) {
+  const r = await fetch(path, {headers: {Accept: 'application/json'}});
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (!r.ok) throw new Error((body && body.error) || (r.status + ' ' + r.statusText));
+  return body;
+};
+
+ui.fail = function (err) {
+  const main = ui.clear(document.getElementById('main'));
+  main.append(ui.el('p', {class: 'error', role: 'alert'}, String(err.message || err)));
+  document.body.dataset.ready = 'error';
+};
+
+// Nanoseconds since the epoch to "2026-12-01 15:40:41" (local time).
+ui.time = function (ns) {
+  if (!ns) return '';
+  const d = new Date(Number(ns) / 1e6);
+  const p = (n) => String(n).padStart(2, '0');
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
+    p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+};
+
+ui.duration = function (startNs, endNs) {
+  if (!startNs || !endNs) return '';
+  const s = (Number(endNs) - Number(startNs)) / 1e9;
+  if (s < 1) return (s * 1000).toFixed(0) + ' ms';
+  if (s < 120) return s.toFixed(1) + ' s';
+  return (s / 60).toFixed(1) + ' min';
+};
+
+ui.bytes = function (n) {
+  n = Number(n);
+  if (n < 1024) return n + ' B';
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let i = -1;
+  do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
+  return n.toFixed(1) + ' ' + units[i];
+};
+
+ui.number = function (v) {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'number') return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return (a !== 0 && (a < 1e-3 || a >= 1e6)) ? v.toExponential(4) : String(+v.toPrecision(6));
+};
+
+ui.status = function (state) {
+  return ui.el('span', {class: 'status status-' + state}, state);
+};
+
+ui.runLink = function (id) {
+  return ui.el('a', {href: '/run/' + encodeURIComponent(id)}, '#' + id);
+};
+
+ui.artifactLink = function (ref, text) {
+  return ui.el('a', {href: '/artifact?ref=' + encodeURIComponent(ref)}, text || ref);
+};
+
+ui.section = function (title, ...children) {
+  return ui.el('section', {}, ui.el('h2', {}, title), ...children);
+};
+
+// A two-column table of [key, value] pairs; values may be nodes.
+ui.kvTable = function (pairs, cls) {
+  return ui.el('table', {class: 'kv ' + (cls || '')},
+    ui.el('tbody', {}, pairs.map(([k, v]) =>
+      ui.el('tr', {}, ui.el('th', {scope: 'row'}, k), ui.el('td', {}, v)))));
+};
+
+// Chart.js line chart of one or more series [{label, points: [[step, value]...]}].
+// Animations are off: a chart is drawn once, at once.
+ui.palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2',
+  '#ca8a04', '#db2777'];
+ui.lineChart = function (canvas, series, title) {
+  const datasets = series.map((s, i) => ({
+    label: s.label,
+    data: s.points.map(([x, y]) => ({x: x, y: y})),
+    borderColor: ui.palette[i % ui.palette.length],
+    backgroundColor: ui.palette[i % ui.palette.length],
+    borderWidth: 1.5,
+    pointRadius: s.points.length > 200 ? 0 : 2,
+    pointHitRadius: 4,
+    spanGaps: true,
+  }));
+  return new Chart(canvas, {
+    type: 'line',
+    data: {datasets: datasets},
+    options: {
+      animation: false,
+      parsing: false,
+      normalized: true,
+      responsive: true,
+      maintainAspectRatio: false,
+      interaction: {mode: 'nearest', axis: 'x', intersect: false},
+      scales: {
+        x: {type: 'linear', title: {display: true, text: 'step'}},
+        y: {type: 'linear', title: {display: false}},
+      },
+      plugins: {
+        title: {display: !!title, text: title},
+        legend: {display: series.length > 1},
+        tooltip: {callbacks: {label: (c) => c.dataset.label + ': ' + ui.number(c.parsed.y)}},
+      },
+    },
+  });
+};

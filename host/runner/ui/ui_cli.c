@@ -1,0 +1,63 @@
+/* `aeromancy ui`: the store, Chart.js, serving until a signal (ui.h). */
+#include "ui.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tracker.h"
+#include "ui_assets.h"
+#include "ui_server.h"
+
+enum { EXIT_OK = 0, EXIT_BEFORE = 3 };
+
+/* Waits for SIGINT or SIGTERM, which are blocked in every thread (the
+ * server's thread is started after the mask is set). */
+static void wait_for_stop(const sigset_t *stop) {
+  int sig;
+  while (sigwait(stop, &sig) != 0)
+    ;
+}
+
+int aeh_ui_serve(const aeh_ui_options *o) {
+  aero_error err = AEH_ERROR_INIT;
+  aeh_store *store = NULL;
+  aeh_ui_server *server = NULL;
+  int code = EXIT_OK;
+  if (aeh_store_prepare(NULL, o->store, &store, &err) != AERO_OK ||
+      aeh_ui_assets_load(NULL, &err) != AERO_OK) {
+    fprintf(stderr, "aeromancy ui: %s\n", err.message);
+    code = EXIT_BEFORE;
+    goto done;
+  }
+
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+  aeh_ui_settings settings = {o->host, o->port, store};
+  if (aeh_ui_server_start(&settings, &server, &err) != AERO_OK) {
+    fprintf(stderr, "aeromancy ui: %s\n", err.message);
+    code = EXIT_BEFORE;
+    goto done;
+  }
+  const char *host = o->host ? o->host : "127.0.0.1";
+  if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0)
+    fprintf(stderr,
+            "aeromancy ui: warning: listening on %s: other machines can read "
+            "this store (there is no login)\n",
+            host);
+  int v6 = strchr(host, ':') != NULL;
+  fprintf(stderr,
+          "aeromancy ui: serving %s on http://%s%s%s:%u/ (Ctrl-C to stop)\n",
+          aeh_store_location(store), v6 ? "[" : "", host, v6 ? "]" : "",
+          aeh_ui_server_port(server));
+  wait_for_stop(&stop);
+  aeh_ui_server_stop(server);
+done:
+  aeh_ui_assets_unload();
+  aeh_store_close(store);
+  return code;
+}

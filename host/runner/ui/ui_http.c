@@ -1,0 +1,79 @@
+/* Replies and their headers (ui_http.h). */
+#include "ui_http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Scripts, styles, images and fetches from this server only; nothing
+ * inline, no plugins, no frames, no forms posting anywhere. */
+static const char csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+const char *aeh_ui_arg(const aeh_ui_request *rq, const char *name) {
+  return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+enum MHD_Result aeh_ui_reply(const aeh_ui_request *rq, unsigned status,
+                             const char *type, const void *body, size_t size,
+                             enum MHD_ResponseMemoryMode mode, int cache) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(size, (void *)body, mode);
+  if (r == NULL) {
+    if (mode == MHD_RESPMEM_MUST_FREE)
+      free((void *)body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(r, "Content-Security-Policy", csp);
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "X-Frame-Options", "DENY");
+  MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                          cache ? "max-age=3600" : "no-store");
+  if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+  enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+enum MHD_Result aeh_ui_reply_json(const aeh_ui_request *rq, unsigned status,
+                                  json_t *doc) {
+  /* Escaping "/" keeps "</script>" out of any JSON text, wherever it
+   * ends up. */
+  char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
+  json_decref(doc);
+  if (text == NULL)
+    return aeh_ui_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                              "out of memory");
+  return aeh_ui_reply(rq, status, "application/json", text, strlen(text),
+                      MHD_RESPMEM_MUST_FREE, 0);
+}
+
+enum MHD_Result aeh_ui_reply_error(const aeh_ui_request *rq, unsigned status,
+                                   const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (strncmp(rq->path, "/api/", 5) == 0) {
+    json_t *doc = json_pack("{s:s}", "error", msg);
+    char *text = doc == NULL ? NULL : json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (text != NULL)
+      return aeh_ui_reply(rq, status, "application/json", text, strlen(text),
+                          MHD_RESPMEM_MUST_FREE, 0);
+  }
+  /* Plain text: the browser never parses it as HTML. */
+  size_t n = strlen(msg);
+  if (n + 1 < sizeof msg)
+    msg[n++] = '\n';
+  return aeh_ui_reply(rq, status, "text/plain; charset=utf-8", msg, n,
+                      MHD_RESPMEM_MUST_COPY, 0);
+}

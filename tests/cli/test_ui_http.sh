@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# `aeromancy ui` over plain HTTP (curl, against the real server): the
+# gates every request passes (GET/HEAD only, no body, the Host header, URL
+# parameters that try to climb out, header size, connection count), the
+# protective headers, Chart.js served from Debian's package, options and
+# their errors, and a clean stop.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/ui_lib.sh"
+cd "$AERO_TMP" || exit 1
+
+case_ serves_pages_and_chartjs_locally
+ui_start || { fail "server did not start: $(cat "$AERO_TMP/ui.err")"; done_; exit; }
+assert_contains "$(cat "$AERO_TMP/ui.err")" "serving $AEROMANCY_STORE on http://127.0.0.1:"
+http /
+assert_eq "$code" 200
+assert_contains "$body" '<script src="/static/runs.js"'
+assert_contains "$headers" "Content-Security-Policy: default-src 'none'; script-src 'self'"
+assert_contains "$headers" "X-Content-Type-Options: nosniff"
+http /static/chart.min.js
+assert_eq "$code" 200
+cmp -s "$AERO_TMP/body" /usr/share/javascript/chart.js/chart.min.js ||
+  fail "chart.min.js is not Debian's libjs-chart.js"
+assert_contains "$headers" "Content-Type: text/javascript"
+http -I /static/app.css
+assert_eq "$code" 200
+assert_not_contains "$body" "--fg" # -I writes the headers only
+
+case_ only_get_and_head
+for m in POST PUT DELETE PATCH OPTIONS TRACE; do
+  http -X "$m" /
+  assert_eq "$code" 405 "$m"
+  assert_contains "$headers" "Allow: GET, HEAD"
+done
+http -X POST --data-binary 'x=1' /api/runs
+assert_eq "$code" 405
+http -X GET --data-binary 'x=1' /
+assert_eq "$code" 413
+
+case_ host_header_checked
+http -H "Host: evil.example:$UI_PORT" /
+assert_eq "$code" 403
+assert_not_contains "$body" "<script"
+http -H "Host: evil.example" /static/chart.min.js
+assert_eq "$code" 403
+http -H "Host: 127.0.0.1:$((UI_PORT + 1))" /
+assert_eq "$code" 403
+http -H "Host:" --http1.0 /
+assert_eq "$code" 403
+http -H "Host: localhost:$UI_PORT" /
+assert_eq "$code" 200
+
+case_ traversal_in_every_parameter
+for path in \
+  "/static/..%2f..%2f..%2fetc%2fpasswd" "/static/../../../etc/passwd" \
+  "/static/%2e%2e/%2e%2e/etc/passwd" "/static//etc/passwd" \
+  "/run/..%2f..%2fetc%2fpasswd" "/run/1/../../etc/passwd" \
+  "/artifact?ref=..%2f..%2fetc%2fpasswd" "/artifact?ref=%2fetc%2fpasswd" \
+  "/compare?runs=..%2f..%2fetc%2fpasswd" "/compare?runs=1,..%2fetc" \
+  "/..%2f..%2fetc%2fpasswd" "/etc/passwd"; do
+  http --path-as-is "$path"
+  assert_eq "$code" 404 "$path"
+  assert_not_contains "$body" "root:"
+done
+
+case_ request_size_bounded
+big=$(head -c 70000 /dev/zero | tr '\0' a)
+http -H "X-Big: $big" /
+[[ $code == 431 || $code == 413 || $code == 000 ]] ||
+  fail "a 70 KB header got $code"
+http "/?q=$big"
+[[ $code == 414 || $code == 431 || $code == 000 ]] ||
+  fail "a 70 KB URL got $code"
+http /
+assert_eq "$code" 200 "served after oversized requests"
+
+case_ connections_bounded
+fds=()
+for ((i = 0; i < 70; i++)); do
+  exec {fd}<>"/dev/tcp/127.0.0.1/$UI_PORT" && fds+=("$fd")
+done
+sleep 0.3
+http --max-time 2 /
+[[ $code != 200 ]] || fail "a 71st connection was served while 70 were open"
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+sleep 0.3
+http --max-time 5 /
+assert_eq "$code" 200 "served once the idle connections closed"
+
+case_ stops_cleanly_on_sigterm
+ui_stop
+assert_eq "$ui_rc" 0 "exit code after SIGTERM"
+
+case_ bad_options
+run "$AEROMANCY" ui --port 70000
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "--port"
+run "$AEROMANCY" ui --host not-an-address --port 0
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "not-an-address"
+run "$AEROMANCY" ui --bogus
+assert_rc 3
+assert_contains "$err" "--bogus"
+run "$AEROMANCY" ui --port
+assert_rc 3
+assert_contains "$err" "needs a value"
+
+case_ port_in_use_is_one_line
+ui_start || fail "server did not start"
+run "$AEROMANCY" ui --port "$UI_PORT"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "port $UI_PORT"
+ui_stop
+
+case_ other_host_warns
+ui_start --host 0.0.0.0 || fail "server did not start on 0.0.0.0"
+assert_contains "$(cat "$AERO_TMP/ui.err")" "warning: listening on 0.0.0.0"
+http /
+assert_eq "$code" 200
+ui_stop
+
+done_
