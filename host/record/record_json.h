@@ -62,4 +62,11 @@ aero_status aeh_record_versions_json(const aeh_record *rec,
                                      bool with_files, json_t **out,
                                      aero_error *err);
 
+/* Runs `a_id` and `b_id` side by side (record_diff.c): {"runs": [A, B],
+ * "all": bool, "rows": [{"section", "key", "a", "b", "same"}]}, only the
+ * rows that differ unless `all`. */
+aero_status aeh_record_diff_json(const aeh_record *rec, int64_t a_id,
+                                 int64_t b_id, bool all, json_t **out,
+                                 aero_error *err);
+
 #endif /* AEH_RECORD_JSON_H */

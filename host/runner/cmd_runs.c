@@ -89,6 +89,7 @@ enum {
   O_BEFORE,
   O_JSON,
   O_CSV,
+  O_ALL,
 };
 
 static const aeh_option runs_options[] = {
@@ -124,7 +125,7 @@ typedef struct read_opts {
   const char *limit;
   const char *before;
   const char *store;
-  bool dev, prod, json, csv;
+  bool dev, prod, json, csv, all;
 } read_opts;
 
 static int apply_option(void *ctx, const aeh_option *op, const char *value) {
@@ -165,6 +166,9 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
     break;
   case O_CSV:
     o->csv = true;
+    break;
+  case O_ALL:
+    o->all = true;
     break;
   case AEH_READ_O_STORE:
     o->store = value;
@@ -630,6 +634,92 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
   return rc;
 }
 
+/* ---- diff ---- */
+
+static const aeh_option diff_options[] = {
+    {"all", 0, NULL, "every row, not only those that differ", O_ALL},
+    {"json", 0, NULL, "one JSON document (docs/json-schema.md)", O_JSON},
+    AEH_READ_STORE_OPTION,
+    {NULL, 0, NULL, NULL, 0},
+};
+
+/* A diff cell: scalars as text, arrays joined by commas, null as "-"; on a
+ * terminal long values are cut so that the columns stay readable. */
+static void cell_text(const json_t *v, char *buf, size_t size) {
+  if (json_is_array(v)) {
+    buf[0] = '\0';
+    size_t i;
+    const json_t *item;
+    json_array_foreach(v, i, item) {
+      char one[256];
+      scalar_text(item, one, sizeof one);
+      size_t len = strlen(buf);
+      snprintf(buf + len, size - len, "%s%s", i ? "," : "", one);
+    }
+  } else {
+    scalar_text(v, buf, size);
+  }
+  if (aeh_out_aligned()) {
+    buf[strcspn(buf, "\n")] = '\0';
+    if (strlen(buf) > 48 && size > 48)
+      snprintf(buf + 45, size - 45, "...");
+  }
+}
+
+static int cmd_diff(const aeh_command *cmd, int argc, char **argv) {
+  read_opts o = {.json = false};
+  aeh_args a;
+  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
+  if (rc >= 0)
+    return rc;
+  aeh_record rec;
+  rc = aeh_read_open(cmd, o.store, &rec);
+  if (rc >= 0)
+    return rc;
+  aero_error err = AEH_ERROR_INIT;
+  int64_t ids[2] = {0, 0};
+  json_t *doc = NULL;
+  aero_status st = aeh_record_find_run(&rec, a.positional[0], &ids[0], &err);
+  if (st == AERO_OK)
+    st = aeh_record_find_run(&rec, a.positional[1], &ids[1], &err);
+  if (st == AERO_OK)
+    st = aeh_record_diff_json(&rec, ids[0], ids[1], o.all, &doc, &err);
+  if (st != AERO_OK) {
+    rc = aeh_read_fail(cmd, st, &err);
+  } else if (o.json) {
+    rc = aeh_read_write_json(cmd, doc);
+  } else {
+    aeh_table t;
+    aeh_table_init(&t, 4);
+    char ha[32], hb[32];
+    snprintf(ha, sizeof ha, "run %lld", (long long)ids[0]);
+    snprintf(hb, sizeof hb, "run %lld", (long long)ids[1]);
+    const char *head[] = {"", "", ha, hb};
+    if (aeh_out_aligned())
+      aeh_table_add(&t, head);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(doc, "rows"), i, row) {
+      char va[4096], vb[4096];
+      cell_text(json_object_get(row, "a"), va, sizeof va);
+      cell_text(json_object_get(row, "b"), vb, sizeof vb);
+      const char *cells[] = {json_string_value(json_object_get(row, "section")),
+                             json_string_value(json_object_get(row, "key")), va,
+                             vb};
+      if (aeh_table_add(&t, cells) == AERO_OK &&
+          !json_is_true(json_object_get(row, "same"))) {
+        aeh_table_colour(&t, 2, AEH_RED);
+        aeh_table_colour(&t, 3, AEH_GREEN);
+      }
+    }
+    aeh_table_print(&t, stdout, 0);
+    rc = AEH_EXIT_OK;
+  }
+  json_decref(doc);
+  aeh_record_close(&rec);
+  return rc;
+}
+
 /* ---- the commands: usage, description and options in one place ---- */
 
 const aeh_command aeh_cmd_runs = {
@@ -683,4 +773,22 @@ const aeh_command aeh_cmd_metrics = {
     .min_positional = 1,
     .max_positional = AEH_MAX_POSITIONAL,
     .run = cmd_metrics,
+};
+
+const aeh_command aeh_cmd_diff = {
+    .name = "diff",
+    .usage = "aeromancy diff RUN RUN [--all] [--json] [--store PATH]",
+    .summary = "two runs side by side",
+    .description =
+        "Compares two runs: the run itself (action, status, mode, "
+        "duration), config, project flags, inputs and outputs (by "
+        "artifact, compared by digest: the same content under another "
+        "version number is the same), the last value of each metric, and "
+        "the environment (commit, image, plugin SHA-256, packages...). Only "
+        "what differs is shown unless --all. One row per fact: section, "
+        "key, first run's value, second run's value.",
+    .options = diff_options,
+    .min_positional = 2,
+    .max_positional = 2,
+    .run = cmd_diff,
 };

@@ -17,6 +17,7 @@ const aeh_command *const aeh_commands[] = {
     &aeh_cmd_runs,
     &aeh_cmd_show,
     &aeh_cmd_metrics,
+    &aeh_cmd_diff,
     &aeh_cmd_artifacts,
     &aeh_cmd_lineage,
     &aeh_cmd_export,

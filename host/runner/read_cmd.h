@@ -42,6 +42,7 @@ int aeh_read_write_json(const aeh_command *cmd, const json_t *doc);
 extern const aeh_command aeh_cmd_runs;
 extern const aeh_command aeh_cmd_show;
 extern const aeh_command aeh_cmd_metrics;
+extern const aeh_command aeh_cmd_diff;
 extern const aeh_command aeh_cmd_artifacts;
 extern const aeh_command aeh_cmd_lineage;
 extern const aeh_command aeh_cmd_export;

@@ -40,7 +40,7 @@ done
 # The store: aerodemo twice (the second with tags and other flags, and a
 # note with bytes that are not UTF-8), then a failing fixture run.
 "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo run 1"
-"$AEROHOST" run "$DEMO" --dev --tags red,blue -- --learning-rate 0.05 \
+"$AEROHOST" run "$DEMO" --dev --tags red,blue -- --learning-rate 0.07 \
   --notes $'caf\xe9 \xff ok' >/dev/null 2>&1 || fail "aerodemo run 2"
 "$AEROHOST" run "$EXEC" --dev -k -- --misbehave train --how fail >/dev/null 2>&1
 [[ $? == 1 ]] || fail "the failing fixture run should exit 1"
@@ -103,7 +103,7 @@ done
 case_ "show: config, environment, inputs and outputs with digests, metrics, log"
 run "$A" show "$train"
 assert_rc 0
-assert_contains "$out" "$(printf 'config\tlearning_rate\t0.05')"
+assert_contains "$out" "$(printf 'config\tlearning_rate\t0.07')"
 assert_contains "$out" "$(printf 'run\tstatus\tok')"
 assert_contains "$out" "$(printf 'environment\tplugin_sha256\t%s' "$(sql "SELECT plugin_sha256 FROM runs WHERE id = $train")")"
 in_digest=$(sql "SELECT v.digest FROM run_inputs i JOIN versions v ON v.id = i.version_id WHERE i.run_id = $train")
@@ -120,7 +120,7 @@ case_ "show --json: the same facts, valid JSON even for bytes that are not UTF-8
 run "$A" show "$train" --json
 assert_rc 0
 jq -e . <<<"$out" >/dev/null || fail "show --json is not valid JSON"
-assert_eq "$(jq -r '.config.learning_rate' <<<"$out")" "0.05"
+assert_eq "$(jq -r '.config.learning_rate' <<<"$out")" "0.07"
 assert_eq "$(jq -r '.config.notes' <<<"$out")" 'caf\xe9 \xff ok'
 assert_eq "$(jq -r '.tags | join(",")' <<<"$out")" "blue,red"
 assert_eq "$(jq -r '.inputs[0].digest' <<<"$out")" "$in_digest"
@@ -191,6 +191,30 @@ assert_contains "$err" "; run $((first + 3)) in $AEROMANCY_STORE"
 run env AEROMANCY_STORE="$HOME/st" "$AEROHOST" run "$DEMO" --dev
 assert_contains "$(printf '%s' "$err" | tail -1)" "; runs 1-3 in ~/st"
 
+case_ "diff: config, flags, outputs by digest, last metrics; only what differs unless --all"
+t1=$(sql "SELECT min(id) FROM runs WHERE job_type = 'train' AND project = 'aerodemo'")
+run "$A" diff "$t1" "$train" --json
+assert_rc 0
+rows=$(jq -c '.rows' <<<"$out")
+assert_eq "$(jq -r 'map(select(.section == "config" and .key == "learning_rate")) | .[0] | "\(.a) \(.b) \(.same)"' <<<"$rows")" \
+  "$(sql "SELECT value FROM run_config WHERE run_id = $t1 AND key = 'learning_rate'") 0.07 false"
+assert_eq "$(jq -r 'map(select(.section == "outputs")) | .[0].key' <<<"$rows")" "aerodemo/model"
+assert_eq "$(jq -r 'map(select(.section == "flags")) | .[0].b' <<<"$rows")" \
+  "--learning-rate 0.07 --notes 'caf\\xe9 \\xff ok'"
+assert_eq "$(jq -r 'map(select(.section == "metrics" and .key == "loss")) | length' <<<"$rows")" 1
+assert_eq "$(jq -r 'map(select(.same)) | length' <<<"$rows")" 0
+assert_eq "$(jq -r 'map(select(.section == "inputs")) | length' <<<"$rows")" 0
+run "$A" diff "$t1" "$train" --all --json
+assert_eq "$(jq -r '.rows | map(select(.section == "inputs" and .same)) | .[0].key' <<<"$out")" "aerodemo/dataset"
+run "$A" diff "$t1" "$t1"
+assert_rc 0
+assert_eq "$out" ""
+run "$A" diff "$t1" "$train"
+assert_contains "$out" "$(printf 'config\tlearning_rate\t')"
+run "$A" diff "$t1" 99999
+assert_rc 3
+assert_one_line "$err"
+
 case_ "artifacts: every version with its producing run; NAME with its files"
 run "$A" artifacts
 assert_rc 0
@@ -256,7 +280,7 @@ assert_rc 3
 [[ ! -e $AERO_TMP/x ]] || fail "export of an unknown artifact created its folder"
 
 case_ "--help of every read command, and aeromancy --help lists them"
-for c in runs show metrics artifacts lineage export path; do
+for c in runs show metrics diff artifacts lineage export path; do
   run "$A" $c --help
   assert_rc 0
   assert_contains "$out" "usage: aeromancy $c"
