@@ -1,4 +1,5 @@
 #include "config.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -8,6 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* Every section of aeromancy.ini (documented in host/runner/ini_doc.c,
+ * whose table a runner test compares with this list). */
+const char *const aeh_config_sections[] = {
+    "project", "build", "container", "env", "store", "git", "flags", NULL};
+
+static size_t section_count(void) {
+  size_t n = 0;
+  while (aeh_config_sections[n] != NULL)
+    n++;
+  return n;
+}
+
+bool aeh_config_section_known(const char *section) {
+  for (size_t i = 0; aeh_config_sections[i] != NULL; i++)
+    if (strcmp(aeh_config_sections[i], section) == 0)
+      return true;
+  return false;
+}
 
 const char *aeh_config_default_path(const char *project_dir, char *buf,
                                     size_t size) {
@@ -80,9 +100,41 @@ static char *read_line(char *buf, int size, void *stream) {
   return got;
 }
 
+/* A typo in a section or a key given twice would otherwise be silently
+ * ignored or overridden: both are errors naming the line. */
+static int check_entry(load_state *st, const char *section, const char *key) {
+  if (section[0] == '\0') {
+    reject_line(st, "'%.64s' is outside any [section]", key);
+    return 0;
+  }
+  if (!aeh_config_section_known(section)) {
+    const char *near = NULL;
+    for (size_t i = 0; near == NULL && aeh_config_sections[i] != NULL; i++)
+      if (strcasecmp(aeh_config_sections[i], section) == 0)
+        near = aeh_config_sections[i];
+    if (near == NULL)
+      near = aeh_suggest(section, aeh_config_sections, section_count());
+    reject_line(st, "unknown section [%.64s] (%s%s%s)", section,
+                near ? "did you mean ["
+                     : "sections: project, build, "
+                       "container, env, store, git, flags",
+                near ? near : "", near ? "]?" : "");
+    return 0;
+  }
+  const aeh_config_entry *first = aeh_config_find(st->cfg, section, key);
+  if (first != NULL) {
+    reject_line(st, "duplicate key '%.64s' in [%s] (first set on line %d)", key,
+                section, first->line);
+    return 0;
+  }
+  return 1;
+}
+
 static int add_entry(load_state *st, const char *section, const char *key,
                      const char *value) {
   aeh_config *cfg = st->cfg;
+  if (!check_entry(st, section, key))
+    return 0;
   if (cfg->count == st->cap) {
     size_t cap = st->cap ? st->cap * 2 : 16;
     aeh_config_entry *grown = realloc(cfg->entries, cap * sizeof *grown);
@@ -182,6 +234,13 @@ aero_status aeh_config_load(const char *path, int required, aeh_config *out,
   aeh_config cfg = {0};
   FILE *f = fopen(path, "r");
   if (f == NULL) {
+    /* A file the user named in AEROMANCY_CONFIG is never optional: a typo
+     * there would silently drop every setting. */
+    const char *named = getenv("AEROMANCY_CONFIG");
+    if (errno == ENOENT && named != NULL && strcmp(named, path) == 0)
+      return aeh_error_set(err, AERO_E_CONFIG,
+                           "%s: no such file (named by AEROMANCY_CONFIG)",
+                           path);
     if (errno == ENOENT && !required) {
       *out = cfg;
       return AERO_OK;

@@ -8,6 +8,7 @@
 #ifndef AEH_CONFIG_H
 #define AEH_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <aeromancy/status.h>
@@ -18,7 +19,7 @@ typedef struct aeh_config_entry {
   char *section; /* "" before the first [section] */
   char *key;
   char *value;
-  int line;      /* 1-based line in the file */
+  int line; /* 1-based line in the file */
 } aeh_config_entry;
 
 typedef struct aeh_config {
@@ -27,21 +28,29 @@ typedef struct aeh_config {
   size_t count;
 } aeh_config;
 
+/* The sections aeromancy.ini may hold, NULL-terminated. An entry in any
+ * other section (or before the first) is an error when the file is read. */
+extern const char *const aeh_config_sections[];
+
+/* Whether `section` is one of aeh_config_sections. */
+bool aeh_config_section_known(const char *section);
+
 /* The file aerohost and the runner read: $AEROMANCY_CONFIG if set, else
  * aeromancy.ini in `project_dir` (NULL: the current folder). Writes into
  * `buf`. */
 const char *aeh_config_default_path(const char *project_dir, char *buf,
-                                     size_t size);
+                                    size_t size);
 
 /* Reads `path` into `*out`. A missing file is not an error when `required`
- * is false: *out is then an empty config. A malformed file fails with
- * AERO_E_CONFIG and "PATH:LINE: why". On success the caller owns *out and
- * frees it with aeh_config_free. */
+ * is false, unless $AEROMANCY_CONFIG names it (AERO_E_CONFIG): *out is then
+ * an empty config. A malformed file, an unknown section, an entry outside
+ * any section and a key given twice in a section fail with AERO_E_CONFIG
+ * and "PATH:LINE: why". On success the caller owns *out and frees it with
+ * aeh_config_free. */
 aero_status aeh_config_load(const char *path, int required, aeh_config *out,
                             aero_error *err);
 
-/* The last value of section/key (later lines override earlier ones), or
- * NULL. Borrowed from `cfg`. */
+/* The value of section/key, or NULL. Borrowed from `cfg`. */
 const char *aeh_config_get(const aeh_config *cfg, const char *section,
                            const char *key);
 

@@ -576,6 +576,25 @@ static aero_status unknown_key(const aeh_option_values *v,
   return AERO_E_CONFIG;
 }
 
+/* "[flags] learning-rate sets learning_rate again (first on line N)". */
+static aero_status twice(const aeh_option_values *v, const aeh_config *cfg,
+                         size_t at, size_t idx, aero_error *err) {
+  const aeh_config_entry *entry = &cfg->entries[at];
+  int first = 0;
+  for (size_t e = 0; e < at && first == 0; e++) {
+    const aeh_config_entry *earlier = &cfg->entries[e];
+    if (strcmp(earlier->section, AEH_FLAGS_SECTION) == 0 &&
+        find_long(v, earlier->key, strlen(earlier->key)) == (long)idx)
+      first = earlier->line;
+  }
+  char q[AEH_QUOTE_MAX + 8];
+  return aeh_error_set(err, AERO_E_CONFIG,
+                       "%s:%d: [%s] '%s' sets %s again (first set on line %d)",
+                       cfg->path ? cfg->path : "aeromancy.ini", entry->line,
+                       AEH_FLAGS_SECTION, aeh_quote(entry->key, q, sizeof q),
+                       v->options[idx].name, first);
+}
+
 aero_status aeh_options_apply_config(aeh_option_values *v,
                                      const aeh_config *cfg, aero_error *err) {
   char label[1200];
@@ -589,6 +608,10 @@ aero_status aeh_options_apply_config(aeh_option_values *v,
     long idx = find_long(v, entry->key, strlen(entry->key));
     if (idx < 0)
       return unknown_key(v, cfg, entry, err);
+    /* learning_rate and learning-rate are one option: config.c sees two
+     * keys, so the second setting is caught here. */
+    if (v->source[idx] == AEH_FROM_CONFIG)
+      return twice(v, cfg, e, (size_t)idx, err);
     aero_status rc = set_value(v, (size_t)idx, entry->value, label,
                                AEH_FROM_CONFIG, AERO_E_CONFIG, err);
     if (rc != AERO_OK)

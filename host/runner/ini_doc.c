@@ -68,7 +68,8 @@ static const char *const environment[][2] = {
     {"AEROMANCY_STORE", "the store, over [store] path"},
     {"AEROMANCY_ENGINE", "the container engine, over [container] engine"},
     {"AEROMANCY_BASE_IMAGE", "the base image, over [container] base_image"},
-    {"AEROMANCY_CONFIG", "another file to read instead of aeromancy.ini"},
+    {"AEROMANCY_CONFIG",
+     "another file to read instead of aeromancy.ini (it must exist)"},
     {"AEROMANCY_DATA_DIR",
      "another image build context instead of the installed one"},
     {"XDG_CACHE_HOME", "parent of the plugin build folders (default: "
@@ -82,6 +83,10 @@ bool aeh_ini_section_strict(const char *section) {
     if (strcmp(sections[i].name, section) == 0)
       return sections[i].strict;
   return false;
+}
+
+const char *aeh_ini_section_name(size_t i) {
+  return i < COUNT(sections) ? sections[i].name : NULL;
 }
 
 bool aeh_ini_key_known(const char *section, const char *key) {
@@ -101,7 +106,8 @@ static const char intro[] =
     "runner (aeromancy), of aerohost and of the project's own flags. It is "
     "an INI file: [section] headers, key = value lines, ; or # comments. "
     "Precedence: the command line, then the environment, then this file, "
-    "then built-in defaults.";
+    "then built-in defaults. A section not listed here, a key given twice "
+    "and an entry before the first section are errors.";
 
 static void write_sections(const aeh_doc *d) {
   for (size_t s = 0; s < COUNT(sections); s++) {

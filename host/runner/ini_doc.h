@@ -18,6 +18,10 @@
  * is a typo worth an error. */
 bool aeh_ini_section_strict(const char *section);
 
+/* The name of the i-th documented section, or NULL past the last (a test
+ * holds this table and config.c's aeh_config_sections to the same list). */
+const char *aeh_ini_section_name(size_t i);
+
 /* Whether `key` is documented in `section`. */
 bool aeh_ini_key_known(const char *section, const char *key);
 

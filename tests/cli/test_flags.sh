@@ -172,6 +172,23 @@ bad_ini '[flags]\n\nepochs = many\n' \
 case_ "bad choice in [flags]"
 bad_ini '[flags]\nloss = l2\n' \
   "aeromancy.ini:2: [flags] loss: 'l2' is not one of: mse, mae, huber"
+case_ "unknown section in aeromancy.ini"
+bad_ini '[project]\nname = x\n[FLAGS]\nepochs = 3\n' \
+  "aeromancy.ini:4: unknown section [FLAGS] (did you mean [flags]?)"
+case_ "duplicate key in aeromancy.ini"
+bad_ini '[flags]\nepochs = 3\nloss = mae\nepochs = 4\n' \
+  "aeromancy.ini:4: duplicate key 'epochs' in [flags] (first set on line 2)"
+case_ "one flag set twice under its two spellings"
+bad_ini '[flags]\nlearning_rate = 0.1\nlearning-rate = 0.2\n' \
+  "aeromancy.ini:3: [flags] 'learning-rate' sets learning_rate again (first set on line 2)"
+case_ "AEROMANCY_CONFIG naming a missing file"
+rm -f aeromancy.ini
+AEROMANCY_CONFIG=$AERO_TMP/nosuch.ini run "$AEROHOST" run --dev "$G"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AERO_TMP/nosuch.ini: no such file (named by AEROMANCY_CONFIG)"
+[[ ! -e $AEROMANCY_STORE/aeromancy.db ]] || fail "a store was created"
+
 case_ "a bad ini is refused even when the CLI sets the key"
 printf '[flags]\nepochs = many\n' >aeromancy.ini
 run "$AEROHOST" list "$G" -- --epochs 3

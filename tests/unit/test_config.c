@@ -54,37 +54,64 @@ static void load_fails(const char *text, const char *rest) {
 static void entries_keep_sections_values_and_lines(void **state) {
   (void)state;
   aeh_config cfg;
-  load_ok("top = level\n"          /* 1 */
+  load_ok("[store]\n"              /* 1 */
           "; a comment\n"          /* 2 */
           "# another comment\n"    /* 3 */
           "\n"                     /* 4 */
-          "[project]\n"            /* 5 */
-          "name = aerodemo\n"      /* 6 */
-          "[flags]\n"              /* 7 */
-          "epochs=3\n"             /* 8 */
-          "learning-rate : 0.5\n"  /* 9 */
-          "notes = a b ; inline\n" /* 10 */
-          "  indented = yes\n"     /* 11 */
-          "epochs = 4\n",          /* 12 */
+          "path = /s\n"            /* 5 */
+          "[project]\n"            /* 6 */
+          "name = aerodemo\n"      /* 7 */
+          "[flags]\n"              /* 8 */
+          "epochs=3\n"             /* 9 */
+          "learning-rate : 0.5\n"  /* 10 */
+          "notes = a b ; inline\n" /* 11 */
+          "  indented = yes\n"     /* 12 */
+          "[store]\n"              /* 13: a section again is fine */
+          "backend = local\n",     /* 14 */
           &cfg);
   assert_int_equal(cfg.count, 7);
-  assert_string_equal(cfg.entries[0].section, "");
-  assert_string_equal(cfg.entries[0].key, "top");
-  assert_int_equal(cfg.entries[0].line, 1);
+  assert_string_equal(cfg.entries[0].section, "store");
+  assert_string_equal(cfg.entries[0].key, "path");
+  assert_int_equal(cfg.entries[0].line, 5);
   assert_string_equal(cfg.entries[1].section, "project");
-  assert_int_equal(cfg.entries[1].line, 6);
+  assert_int_equal(cfg.entries[1].line, 7);
   assert_string_equal(aeh_config_get(&cfg, "flags", "learning-rate"), "0.5");
   assert_string_equal(aeh_config_get(&cfg, "flags", "notes"), "a b");
   assert_string_equal(aeh_config_get(&cfg, "flags", "indented"), "yes");
-  assert_int_equal(aeh_config_find(&cfg, "flags", "indented")->line, 11);
-  /* Later lines override earlier ones. */
-  assert_string_equal(aeh_config_get(&cfg, "flags", "epochs"), "4");
-  assert_int_equal(aeh_config_find(&cfg, "flags", "epochs")->line, 12);
+  assert_int_equal(aeh_config_find(&cfg, "flags", "indented")->line, 12);
+  assert_string_equal(aeh_config_get(&cfg, "flags", "epochs"), "3");
+  assert_int_equal(aeh_config_find(&cfg, "store", "backend")->line, 14);
   assert_null(aeh_config_get(&cfg, "flags", "name"));
   assert_null(aeh_config_find(&cfg, "nosuch", "epochs"));
   aeh_config_free(&cfg);
   assert_int_equal(cfg.count, 0);
   assert_null(cfg.entries);
+}
+
+/* A typo in a section or a key set twice would otherwise be ignored or
+ * silently overridden. */
+static void unknown_sections_and_duplicates_are_errors(void **state) {
+  (void)state;
+  load_fails("[flags]\nepochs = 3\nlearning_rate = 1\nepochs = 4\n",
+             "4: duplicate key 'epochs' in [flags] (first set on line 2)");
+  load_fails("[flags]\nepochs = 3\n[store]\npath = x\n[flags]\nepochs = 4\n",
+             "6: duplicate key 'epochs' in [flags] (first set on line 2)");
+  load_fails("[project]\nname = x\n\n[FLAGS]\nepochs = 3\n",
+             "5: unknown section [FLAGS] (did you mean [flags]?)");
+  load_fails("[contianer]\nimage = x\n",
+             "2: unknown section [contianer] (did you mean [container]?)");
+  load_fails("[zzz]\na = 1\n",
+             "2: unknown section [zzz] (sections: project, build, container, "
+             "env, store, git, flags)");
+  load_fails("top = level\n[flags]\n", "1: 'top' is outside any [section]");
+  /* The same key in two sections is two keys. */
+  aeh_config cfg;
+  load_ok("[project]\nname = a\n[store]\nname = b\n", &cfg);
+  assert_int_equal(cfg.count, 2);
+  aeh_config_free(&cfg);
+  for (size_t i = 0; aeh_config_sections[i] != NULL; i++)
+    assert_true(aeh_config_section_known(aeh_config_sections[i]));
+  assert_false(aeh_config_section_known("Flags"));
 }
 
 /* Indented keys are common style; inih reads the second one as a
@@ -125,7 +152,7 @@ static void malformed_lines_name_file_and_line(void **state) {
              "4: malformed line (expected [section], key = value, or a ; "
              "comment)");
   /* The first bad line is the one reported. */
-  load_fails("[a]\nbad one\nbad two\n",
+  load_fails("[store]\nbad one\nbad two\n",
              "2: malformed line (expected [section], key = value, or a ; "
              "comment)");
 }
@@ -157,21 +184,21 @@ static void line_of_exact_buffer_length_is_fine(void **state) {
   size_t prefix = strlen("key = ");
   memset(value, 'x', 199 - prefix);
   value[199 - prefix] = '\0';
-  snprintf(text, sizeof text, "[s]\nkey = %s\nafter = 2\n", value);
+  snprintf(text, sizeof text, "[store]\nkey = %s\nafter = 2\n", value);
   aeh_config cfg;
   load_ok(text, &cfg);
   assert_int_equal(cfg.count, 2);
-  assert_int_equal(strlen(aeh_config_get(&cfg, "s", "key")), 199 - prefix);
-  assert_int_equal(aeh_config_find(&cfg, "s", "after")->line, 3);
+  assert_int_equal(strlen(aeh_config_get(&cfg, "store", "key")), 199 - prefix);
+  assert_int_equal(aeh_config_find(&cfg, "store", "after")->line, 3);
   aeh_config_free(&cfg);
 }
 
 static void last_line_without_newline(void **state) {
   (void)state;
   aeh_config cfg;
-  load_ok("[s]\na = 1\nb = 2", &cfg);
-  assert_string_equal(aeh_config_get(&cfg, "s", "b"), "2");
-  assert_int_equal(aeh_config_find(&cfg, "s", "b")->line, 3);
+  load_ok("[store]\na = 1\nb = 2", &cfg);
+  assert_string_equal(aeh_config_get(&cfg, "store", "b"), "2");
+  assert_int_equal(aeh_config_find(&cfg, "store", "b")->line, 3);
   aeh_config_free(&cfg);
 }
 
@@ -188,6 +215,22 @@ static void missing_file(void **state) {
                    AERO_E_NOT_FOUND);
   assert_string_equal(err.message, "/nonexistent/aeromancy.ini: cannot read "
                                    "configuration: No such file or directory");
+}
+
+/* A file named in AEROMANCY_CONFIG is required even where aeromancy.ini
+ * is optional: a typo in the variable would drop every setting. */
+static void missing_file_named_by_environment(void **state) {
+  (void)state;
+  aero_error err = AEH_ERROR_INIT;
+  aeh_config cfg = {.count = 5};
+  char buf[256];
+  setenv("AEROMANCY_CONFIG", "/nonexistent/custom.ini", 1);
+  const char *path = aeh_config_default_path(NULL, buf, sizeof buf);
+  assert_int_equal(aeh_config_load(path, 0, &cfg, &err), AERO_E_CONFIG);
+  assert_string_equal(err.message, "/nonexistent/custom.ini: no such file "
+                                   "(named by AEROMANCY_CONFIG)");
+  assert_int_equal(cfg.count, 5);
+  unsetenv("AEROMANCY_CONFIG");
 }
 
 static void directory_is_an_error(void **state) {
@@ -249,6 +292,7 @@ static void parse_bool_table(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(entries_keep_sections_values_and_lines),
+      cmocka_unit_test(unknown_sections_and_duplicates_are_errors),
       cmocka_unit_test(indented_keys_stay_keys),
       cmocka_unit_test(continuation_lines_are_rejected),
       cmocka_unit_test(malformed_lines_name_file_and_line),
@@ -256,6 +300,7 @@ int main(void) {
       cmocka_unit_test(line_of_exact_buffer_length_is_fine),
       cmocka_unit_test(last_line_without_newline),
       cmocka_unit_test(missing_file),
+      cmocka_unit_test(missing_file_named_by_environment),
       cmocka_unit_test(directory_is_an_error),
       cmocka_unit_test(default_path),
       cmocka_unit_test(parse_bool_table),

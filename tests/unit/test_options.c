@@ -394,6 +394,9 @@ static void config_errors_name_file_and_line(void **state) {
        "yes or no, on or off, 1 or 0)"},
       {"[flags]\nlearning_rate = inf\n",
        "2: [flags] learning_rate: 'inf' is not a finite number"},
+      {"[flags]\nlearning_rate = 1\nepochs = 2\nlearning-rate = 3\n",
+       "4: [flags] 'learning-rate' sets learning_rate again (first set on "
+       "line 2)"},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     char path[64];

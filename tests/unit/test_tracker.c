@@ -785,9 +785,17 @@ static void test_store_location_precedence(void **state) {
   assert_string_equal(aeh_store_location(s), ini_store);
   aeh_store_close(s);
   unsetenv("AEROMANCY_CONFIG");
-  char no_ini[600];
+  /* A file named by AEROMANCY_CONFIG that is not there is an error, not
+   * the defaults. */
+  char no_ini[600], empty_ini[600];
   snprintf(no_ini, sizeof no_ini, "%s/none.ini", f->dir);
   setenv("AEROMANCY_CONFIG", no_ini, 1);
+  assert_int_equal(aeh_store_open(NULL, NULL, &s, &err), AERO_E_CONFIG);
+  assert_non_null(strstr(err.message, "none.ini: no such file (named by "
+                                      "AEROMANCY_CONFIG)"));
+  snprintf(empty_ini, sizeof empty_ini, "%s/empty.ini", f->dir);
+  write_file(empty_ini, "; nothing set\n");
+  setenv("AEROMANCY_CONFIG", empty_ini, 1);
   setenv("XDG_DATA_HOME", xdg, 1);
   assert_int_equal(aeh_store_open(NULL, NULL, &s, &err), AERO_OK);
   char want[600];
