@@ -1,6 +1,7 @@
 #include "fork_server.h"
 
 #include "fdio.h"
+#include "proctree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +183,9 @@ static _Noreturn void server_main(int fd, pid_t host, aeh_store *store,
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGINT, &ignore, NULL);
   sigaction(SIGTERM, &ignore, NULL);
+  sigaction(SIGHUP, &ignore, NULL);
+  /* What outlives an action that died comes here, for the host to end. */
+  aeh_proctree_adopt_orphans();
   sigaction(SIGPIPE, &ignore, NULL);
   sigset_t none;
   sigemptyset(&none);
@@ -210,7 +214,9 @@ static _Noreturn void server_main(int fd, pid_t host, aeh_store *store,
       break;
     serve(fd, &req, fds, store, session, action_of, child, ctx);
   }
-  /* The host is done (or gone): wait for what is left, then leave. */
+  /* The host is done (or gone): every action ended, so what is left are
+   * processes they left behind: end them, then leave. */
+  (void)aeh_proctree_kill_children(getpid(), NULL, 0);
   while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
   }
   _exit(0);
@@ -338,6 +344,10 @@ int aeh_fork_server_spawn(aeh_fork_server *fs, size_t pos, const aeh_run *run,
     fs->queued[fs->queued_count++] = m;
   }
   return result;
+}
+
+pid_t aeh_fork_server_pid(const aeh_fork_server *fs) {
+  return fs->pid;
 }
 
 int aeh_fork_server_fd(const aeh_fork_server *fs) {

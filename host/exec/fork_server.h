@@ -53,6 +53,10 @@ int aeh_fork_server_spawn(aeh_fork_server *server, size_t pos,
                           const aeh_run *run, int relay_w, int out_w, int err_w,
                           pid_t *pid);
 
+/* The server's process id: the processes that outlived an action which
+ * died are handed to it (it is a child subreaper, proctree.h). */
+pid_t aeh_fork_server_pid(const aeh_fork_server *server);
+
 /* Readable when an exit is waiting. */
 int aeh_fork_server_fd(const aeh_fork_server *server);
 

@@ -26,7 +26,9 @@ static void interrupt(aeh_exec *ex, int sig, double now) {
     aeh_slot *s = &ex->slots[i];
     if (!s->busy)
       continue;
-    ex->place->signal(ex, s, sig);
+    /* A hangup is about the host's terminal, not the actions': they get
+     * what a SIGTERM would send them. */
+    ex->place->signal(ex, s, sig == SIGHUP ? SIGTERM : sig);
     s->forwarded = sig;
     if (s->kill_at == 0 || s->kill_at > now + INTERRUPT_GRACE_S)
       s->kill_at = now + INTERRUPT_GRACE_S;

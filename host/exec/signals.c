@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 static int signal_pipe_w = -1;
-/* Ctrl-C / SIGTERM received so far, and the last one (the pipe only wakes
- * poll). */
+/* Ctrl-C / SIGTERM / SIGHUP received so far, and the last one (the pipe only
+ * wakes poll). */
 static volatile sig_atomic_t interrupts_received;
 static volatile sig_atomic_t last_interrupt;
 
@@ -31,6 +31,7 @@ void aeh_signals_install(int pipe_w, bool isolate, aeh_saved_handlers *saved) {
   sigemptyset(&sa.sa_mask);
   sigaddset(&sa.sa_mask, SIGINT); /* the counter is not updated nested */
   sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, &saved->chld);
   /* A reader of our stdout going away (aerohost run -j 2 | head) must not
@@ -46,11 +47,15 @@ void aeh_signals_install(int pipe_w, bool isolate, aeh_saved_handlers *saved) {
   if (isolate) {
     sigaction(SIGINT, &sa, &saved->intr);
     sigaction(SIGTERM, &sa, &saved->term);
+    /* A closed terminal or ssh session: stop as for SIGTERM, so that the
+     * runs are recorded killed rather than left to the next host. */
+    sigaction(SIGHUP, &sa, &saved->hup);
   }
 }
 
 void aeh_signals_restore(bool isolate, const aeh_saved_handlers *saved) {
   if (isolate) {
+    sigaction(SIGHUP, &saved->hup, NULL);
     sigaction(SIGTERM, &saved->term, NULL);
     sigaction(SIGINT, &saved->intr, NULL);
   }

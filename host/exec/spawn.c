@@ -23,6 +23,7 @@
 #include "console.h"
 #include "loop.h"
 #include "outcome.h"
+#include "proctree.h"
 #include "scheduler.h"
 
 /* The dispositions the host changed or a sanitizer installed: an action
@@ -64,6 +65,7 @@ static void child_on_exit(int status, void *unused) {
   if (getpid() == on_exit_host)
     return;
   fflush(NULL);
+  aeh_proctree_end_descendants();
   _exit(status);
 }
 
@@ -79,6 +81,7 @@ static void register_child_on_exit(void) {
  * are `sig_r` and `sig_w`, or -1 when the fork server closed them). */
 static void child_prepare(const aeh_exec *ex, int sig_r, int sig_w) {
   setpgid(0, 0);
+  aeh_proctree_adopt_orphans(); /* proctree.h */
   /* sigaction and sigprocmask, not signal(): the host already called
    * these, so the child does not pay for resolving new symbols. */
   struct sigaction dfl;
@@ -122,6 +125,8 @@ static _Noreturn void child_run(aeh_exec *ex, size_t pos, aeh_run *run,
   aero_error err = AEH_ERROR_INIT;
   aero_status status = call_action(ex->nodes[pos].action, run, &err);
   fflush(NULL); /* _exit skips stdio: keep what the action printed */
+  /* Whatever it started ends with it, before its run is recorded. */
+  aeh_proctree_end_descendants();
   /* A host that is gone cannot read it: nothing to do about a failure. */
   (void)aeh_relay_send_returned(relay_w, status,
                                 status != AERO_OK ? err.message : NULL);
@@ -293,6 +298,25 @@ static int process_event_fd(const aeh_exec *ex) {
   return ex->server != NULL ? aeh_fork_server_fd(ex->server) : -1;
 }
 
+/* An action that did not return (crashed, killed, timed out) could not end
+ * what it started: what stayed in its process group is killed here, and
+ * what left it was handed to the fork server (a subreaper), whose children
+ * other than the running actions are therefore leftovers. */
+static void end_leftovers(aeh_exec *ex, pid_t group) {
+  kill(-group, SIGKILL);
+  if (ex->server == NULL)
+    return;
+  pid_t *keep = malloc(ex->slot_count * sizeof *keep);
+  size_t count = 0;
+  for (size_t i = 0; keep != NULL && i < ex->slot_count; i++)
+    if (ex->slots[i].busy)
+      keep[count++] = ex->slots[i].pid;
+  if (keep != NULL)
+    (void)aeh_proctree_kill_children(aeh_fork_server_pid(ex->server), keep,
+                                     count);
+  free(keep);
+}
+
 /* Finishes every action whose end the fork server reported. If the server
  * died, its actions died with it (they are killed with their parent): they
  * are finished as killed and the run ends as an infrastructure failure. */
@@ -305,6 +329,7 @@ static void reap_from_server(aeh_exec *ex) {
       aeh_slot *s = &ex->slots[i];
       if (s->busy && s->pid == pid) {
         aeh_loop_finish(ex, s, wstatus);
+        end_leftovers(ex, pid);
         break;
       }
     }
@@ -330,8 +355,10 @@ static void process_reap(aeh_exec *ex) {
   for (size_t i = 0; i < ex->slot_count; i++) {
     aeh_slot *s = &ex->slots[i];
     int wstatus;
-    if (s->busy && waitpid(s->pid, &wstatus, WNOHANG) == s->pid)
+    if (s->busy && waitpid(s->pid, &wstatus, WNOHANG) == s->pid) {
       aeh_loop_finish(ex, s, wstatus);
+      end_leftovers(ex, s->pid);
+    }
   }
 }
 

@@ -187,9 +187,70 @@ assert_contains "$err" "[train model] warning: aero_logf: invalid log level 9"
 assert_contains "$err" "4 ok, 0 failed"
 assert_eq "$(sql "SELECT count(*) FROM run_logs WHERE message LIKE '%level nine%'")" 0
 
+# A process the action left behind, in its group or not, ends with it:
+# whether the action returned, called exit() or crashed.
+for how in linger linger_exit linger_segv; do
+  case_ "$how: what the action started ends with it"
+  rm -f "$AERO_TMP/marker.kids"
+  go "$P" -- --misbehave train --how "$how" --marker "$AERO_TMP/marker"
+  kids=$(cat "$AERO_TMP/marker.kids" 2>/dev/null)
+  assert_eq "$(wc -w <<<"$kids")" 2 "two processes were left behind"
+  for kid in $kids; do
+    if kill -0 "$kid" 2>/dev/null; then
+      fail "process $kid outlived its action"
+      kill -KILL "$kid"
+    fi
+  done
+  case $how in
+  linger) assert_eq "$(col train status)" ok ;;
+  linger_exit) assert_eq "$(col train status)" failed ;;
+  linger_segv) assert_eq "$(col train status)" crashed ;;
+  esac
+done
+
+case_ "what a crashed action left behind ends before the next action"
+rm -rf "$AEROMANCY_STORE" "$AERO_TMP/marker.kids"
+"$AEROHOST" run --dev -k "$P" -- --misbehave ingest --how linger_segv \
+  --marker "$AERO_TMP/marker" --sleep 3 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+host=$!
+for _ in $(seq 100); do
+  grep -q "Running \[side\]" "$AERO_TMP/err" && break
+  sleep 0.05
+done
+kids=$(cat "$AERO_TMP/marker.kids" 2>/dev/null)
+assert_eq "$(wc -w <<<"$kids")" 2 "two processes were left behind"
+for kid in $kids; do
+  for _ in $(seq 20); do
+    kill -0 "$kid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$kid" 2>/dev/null; then
+    fail "process $kid outlived its crashed action"
+    kill -KILL "$kid"
+  fi
+done
+kill -0 "$host" 2>/dev/null || fail "aerohost ended before the check"
+wait "$host"
+
 case_ "the store failing while recording: exit 2, nothing more starts"
-# Last: a detached sqlite3 holds the write lock longer than the store waits.
-go "$P" -- --misbehave train --how lock_store
+# Last: when the action asks, a sqlite3 started here holds the write lock
+# longer than the store waits (one the action started would end with it).
+rm -rf "$AEROMANCY_STORE"
+"$AEROHOST" run --dev "$P" -- --misbehave train --how lock_store \
+  >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+host=$!
+for _ in $(seq 200); do
+  [[ -e $AEROMANCY_STORE/lock-wanted ]] && break
+  sleep 0.05
+done
+sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN EXCLUSIVE;" \
+  ".shell touch '$AEROMANCY_STORE/locked' && sleep 12" "COMMIT;" \
+  >/dev/null 2>&1 &
+locker=$!
+wait "$host"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+kill "$locker" 2>/dev/null
 assert_rc 2
 assert_contains "$err" "[2/4] Failed [train] model: recording the run failed: "
 assert_contains "$err" "locked"

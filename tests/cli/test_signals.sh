@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SIGTERM and SIGINT sent to aerohost while actions run: the signal reaches
+# SIGTERM, SIGINT and SIGHUP sent to aerohost while actions run: the signal reaches
 # the actions' processes, which die; their runs are recorded killed; nothing
 # else starts; aerohost exits 128+N.
 . "$(dirname "$0")/../lib.sh"
@@ -54,6 +54,19 @@ for sig in TERM INT; do
   assert_contains "$err" "interrupted by SIG$sig"
   ((took_ms < 4000)) || fail "took $took_ms ms to stop"
 done
+
+case_ "SIGHUP (a closed terminal) stops like SIGTERM: runs recorded killed"
+start "$P" -- --misbehave train --how hang --marker "$marker"
+signal_host HUP
+finish
+assert_rc 129
+assert_eq "$(col train status)" killed
+assert_eq "$(col train message)" "interrupted by SIGHUP"
+assert_eq "$(col ingest status)" ok
+assert_eq "$(sql "SELECT count(*) FROM runs")" 2 "nothing else started"
+kill -0 "$child" 2>/dev/null && fail "action process $child survived"
+assert_contains "$err" "interrupted by SIGHUP"
+((took_ms < 4000)) || fail "took $took_ms ms to stop"
 
 case_ "SIGTERM with -j 2 reaches every running action"
 start -j 2 "$P" -- --misbehave ingest --how hang --marker "$marker" --sleep 30

@@ -6,12 +6,13 @@
  * Run order: ingest, train, side, evaluate. Every action that succeeds
  * writes and declares its output. `--misbehave JOB` makes the action of job
  * type JOB do `--how` instead: return an error, segfault, abort, exit(3),
- * exit(0), hang, hang ignoring SIGTERM, bail out, return after a
- * detached `sqlite3` took the store's write lock for 12 s (longer than the
- * store waits), so that recording the run fails, return OK without
- * declaring its output, or log at an invalid level and then succeed.
- * `--marker PATH` makes that action write its pid to PATH first (so that a
- * test knows it runs); `--sleep S` makes every action sleep S seconds; `--talk` makes every
+ * exit(0), hang, hang ignoring SIGTERM, bail out, return once the test
+ * took the store's write lock (so that recording the run fails), return
+ * OK without declaring its output, log at an invalid level and then
+ * succeed, or leave processes behind and then succeed, exit(0) or crash
+ * (`linger...`). `--marker PATH` makes that action write its pid to PATH
+ * first (so that a test knows it runs); `--sleep S` makes every action
+ * sleep S seconds; `--talk` makes every
  * action print lines on stdout and stderr. */
 #include <fcntl.h>
 #include <signal.h>
@@ -27,7 +28,8 @@
   X(STRING, misbehave, 0, NULL, "Job type of the action that misbehaves")      \
   X(CHOICE, how, 0,                                                            \
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
-     "lock_store", "no_output", "bad_level"),                                  \
+     "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
+     "linger_segv"),                                                           \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -78,35 +80,65 @@ static void nap(double seconds) {
     ;
 }
 
-/* Starts a detached sqlite3 that holds the store's write lock for 12 s, and
- * returns once it holds it. */
+/* Asks for the store's write lock to be taken (a file `lock-wanted` in the
+ * store) and returns once the test holds it (a file `locked`): the process
+ * holding it must not be one this action started, since those end with the
+ * action. */
 static aero_status lock_store(aero_error *err) {
   const char *store = getenv("AEROMANCY_STORE");
   if (store == NULL)
     return aero_fail(err, AERO_E_INVALID, "lock_store needs AEROMANCY_STORE");
-  char db[4096], locked[4096], shell[4200];
-  snprintf(db, sizeof db, "%s/aeromancy.db", store);
+  char wanted[4096], locked[4096];
+  snprintf(wanted, sizeof wanted, "%s/lock-wanted", store);
   snprintf(locked, sizeof locked, "%s/locked", store);
-  snprintf(shell, sizeof shell, ".shell touch '%s' && sleep 12", locked);
-  pid_t pid = fork();
-  if (pid < 0)
-    return aero_fail(err, AERO_E_IO, "fork failed");
-  if (pid == 0) {
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    execlp("sqlite3", "sqlite3", db, "BEGIN EXCLUSIVE;", shell, "COMMIT;",
-           (char *)NULL);
-    _exit(127);
-  }
+  FILE *f = fopen(wanted, "w");
+  if (f == NULL || fclose(f) != 0)
+    return aero_fail(err, AERO_E_IO, "cannot create %s", wanted);
   for (int i = 0; i < 200; i++) {
     if (access(locked, F_OK) == 0)
       return AERO_OK;
     nap(0.05);
   }
-  return aero_fail(err, AERO_E_IO, "sqlite3 never took the lock");
+  return aero_fail(err, AERO_E_IO, "nobody took the lock");
+}
+
+/* Leaves processes behind: one in the action's process group, and one
+ * that left the group (setsid) and whose parent exited. Each appends its
+ * pid to MARKER.kids; returns once both did. */
+static void leave_processes(void) {
+  char kids[4200];
+  snprintf(kids, sizeof kids, "%s.kids", config.marker);
+  for (int k = 0; k < 2; k++) {
+    pid_t pid = fork();
+    if (pid != 0)
+      continue;
+    if (k == 1 && fork() != 0)
+      _exit(0); /* the grandchild is orphaned */
+    if (k == 1)
+      setsid();
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    FILE *f = fopen(kids, "a");
+    if (f != NULL) {
+      fprintf(f, "%ld\n", (long)getpid());
+      fclose(f);
+    }
+    for (;;)
+      pause();
+  }
+  for (int i = 0; i < 200; i++) {
+    FILE *f = fopen(kids, "r");
+    int lines = 0, c;
+    while (f != NULL && (c = fgetc(f)) != EOF)
+      lines += c == '\n';
+    if (f != NULL)
+      fclose(f);
+    if (lines >= 2)
+      return;
+    nap(0.02);
+  }
 }
 
 static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
@@ -142,6 +174,12 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
     return aero_bailout(tracker, "looked at the data, enough");
   if (strcmp(how, "no_output") == 0)
     return AERO_OK;
+  if (strncmp(how, "linger", 6) == 0)
+    leave_processes();
+  if (strcmp(how, "linger_exit") == 0)
+    exit(0);
+  if (strcmp(how, "linger_segv") == 0)
+    raise(SIGSEGV);
   return aero_fail(err, AERO_E_INVALID, "unknown --how %s", how);
 }
 
@@ -151,6 +189,8 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
   bool mine = strcmp(config.misbehave, s->job_type) == 0;
   if (mine && strcmp(config.how, "bad_level") == 0)
     aero_logf(tracker, (aero_log_level)9, "a line at level nine");
+  else if (mine && strcmp(config.how, "linger") == 0)
+    (void)misbehave(tracker, err); /* leaves processes, then goes on */
   else if (mine && strcmp(config.how, "lock_store") != 0)
     return misbehave(tracker, err);
   if (config.talk) {
