@@ -19,6 +19,18 @@ runs() {
   sql "SELECT job_type || ':' || status FROM runs ORDER BY id" | tr '\n' ' '
 }
 
+# alive PID: the process runs (a zombie has ended: it waits for its
+# parent to reap it). Waits up to 1 s for it to end.
+alive() {
+  local state
+  for _ in $(seq 20); do
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [[ -z $state || $state == Z ]] && return 1
+    sleep 0.05
+  done
+  return 0
+}
+
 # col JOB COLUMN: one column of the run of JOB.
 col() {
   sql "SELECT coalesce($2, '') FROM runs WHERE job_type = '$1'"
@@ -196,7 +208,7 @@ for how in linger linger_exit linger_segv; do
   kids=$(cat "$AERO_TMP/marker.kids" 2>/dev/null)
   assert_eq "$(wc -w <<<"$kids")" 2 "two processes were left behind"
   for kid in $kids; do
-    if kill -0 "$kid" 2>/dev/null; then
+    if alive "$kid"; then
       fail "process $kid outlived its action"
       kill -KILL "$kid"
     fi
@@ -220,11 +232,7 @@ done
 kids=$(cat "$AERO_TMP/marker.kids" 2>/dev/null)
 assert_eq "$(wc -w <<<"$kids")" 2 "two processes were left behind"
 for kid in $kids; do
-  for _ in $(seq 20); do
-    kill -0 "$kid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if kill -0 "$kid" 2>/dev/null; then
+  if alive "$kid"; then
     fail "process $kid outlived its crashed action"
     kill -KILL "$kid"
   fi
