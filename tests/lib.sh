@@ -41,6 +41,30 @@ run() {
   err=$(cat "$AERO_TMP/err")
 }
 
+# run_store_locked CMD...: like run, for an aerohost run of the exec_pipeline
+# fixture with `--how lock_store`: when its action asks (a file lock-wanted
+# in $AEROMANCY_STORE), a sqlite3 started here holds the store's write lock
+# for up to 12 s, longer than the host waits to record; it is stopped once
+# CMD ended. (A process the action started itself would end with it.)
+run_store_locked() {
+  "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+  local host=$! locker=
+  for _ in $(seq 200); do
+    [[ -e $AEROMANCY_STORE/lock-wanted ]] && break
+    sleep 0.05
+  done
+  sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN EXCLUSIVE;" \
+    ".shell touch '$AEROMANCY_STORE/locked' && sleep 12" "COMMIT;" \
+    >/dev/null 2>&1 &
+  locker=$!
+  wait "$host"
+  rc=$?
+  kill "$locker" 2>/dev/null
+  wait "$locker" 2>/dev/null
+  out=$(cat "$AERO_TMP/out")
+  err=$(cat "$AERO_TMP/err")
+}
+
 assert_rc() {
   [[ $rc == "$1" ]] || fail "expected exit $1, got $rc; stderr: $err"
 }

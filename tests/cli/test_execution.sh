@@ -241,24 +241,9 @@ kill -0 "$host" 2>/dev/null || fail "aerohost ended before the check"
 wait "$host"
 
 case_ "the store failing while recording: exit 2, nothing more starts"
-# Last: when the action asks, a sqlite3 started here holds the write lock
-# longer than the store waits (one the action started would end with it).
+# Last: the test holds the write lock longer than the store waits.
 rm -rf "$AEROMANCY_STORE"
-"$AEROHOST" run --dev "$P" -- --misbehave train --how lock_store \
-  >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
-host=$!
-for _ in $(seq 200); do
-  [[ -e $AEROMANCY_STORE/lock-wanted ]] && break
-  sleep 0.05
-done
-sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN EXCLUSIVE;" \
-  ".shell touch '$AEROMANCY_STORE/locked' && sleep 12" "COMMIT;" \
-  >/dev/null 2>&1 &
-locker=$!
-wait "$host"
-rc=$?
-err=$(cat "$AERO_TMP/err")
-kill "$locker" 2>/dev/null
+run_store_locked "$AEROHOST" run --dev "$P" -- --misbehave train --how lock_store
 assert_rc 2
 assert_contains "$err" "[2/4] Failed [train] model: recording the run failed: "
 assert_contains "$err" "locked"

@@ -14,9 +14,9 @@ owners() { ls "$AEROMANCY_STORE/owners" 2>/dev/null | wc -l; }
 
 case_ "run end unrecorded (store locked): ownership kept, the next host records it"
 export AEROMANCY_STORE="$AERO_TMP/locked"
-# train declares model, then a detached sqlite3 holds the write lock for
-# 12 s: longer than the host waits to record train's end.
-run "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how lock_store
+# train declares model, then the test holds the write lock for longer
+# than the host waits to record train's end.
+run_store_locked "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how lock_store
 assert_rc 2
 assert_contains "$err" "recording the run failed: "
 train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
