@@ -108,6 +108,11 @@ static const aero_backend_vtable postgres_backend = {
     .log_metrics = tp_log_metrics,
     .log_text = tp_log_text,
     .log_metric_rows = tp_log_metric_rows,
+    .query_runs = tp_query_runs,
+    .query_run = tp_query_run,
+    .query_metrics = tp_query_metrics,
+    .query_versions = tp_query_versions,
+    .query_files = tp_query_files,
 };
 
 static aero_status postgres_init(aero_registrar *reg, aero_error *err) {

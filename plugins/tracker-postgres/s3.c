@@ -215,6 +215,15 @@ static size_t read_body(char *buf, size_t size, size_t n, void *ctx) {
   return (size_t)got;
 }
 
+/* libcurl rewinds the body when it resends on a new connection. */
+static int seek_body(void *ctx, curl_off_t offset, int origin) {
+  s3_req *r = ctx;
+  if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > r->length)
+    return CURL_SEEKFUNC_CANTSEEK;
+  r->sent = (uint64_t)offset;
+  return CURL_SEEKFUNC_OK;
+}
+
 static size_t write_body(char *buf, size_t size, size_t n, void *ctx) {
   s3_req *r = ctx;
   size_t len = size * n;
@@ -303,6 +312,7 @@ static bool transient_curl(CURLcode rc) {
   case CURLE_RECV_ERROR:
   case CURLE_GOT_NOTHING:
   case CURLE_PARTIAL_FILE:
+  case CURLE_SEND_FAIL_REWIND:
   case CURLE_HTTP2:
   case CURLE_HTTP2_STREAM:
     return true;
@@ -392,6 +402,8 @@ static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(c, CURLOPT_READDATA, r);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, r);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->length);
     curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
     if (r->label != NULL) {

@@ -152,6 +152,26 @@ aero_status tp_materialize(void *handle, int64_t version_id,
  * $AEROMANCY_CACHE_MAX_MB). */
 aero_status tp_cache_init(tp_store *store, aero_error *err);
 
+/* ---- query.c: the query members (ABI 1.2) ---- */
+aero_status tp_query_runs(void *handle, const aero_run_filter *filter,
+                          aero_status (*each)(void *, const aero_run_info *,
+                                              aero_error *),
+                          void *ctx, aero_error *err);
+aero_status tp_query_run(void *handle, int64_t run_id,
+                         const aero_run_sink *sink, void *ctx, aero_error *err);
+aero_status tp_query_metrics(void *handle, const aero_metric_query *query,
+                             aero_metric_rows_fn each, void *ctx,
+                             aero_error *err);
+aero_status tp_query_versions(void *handle, const aero_version_filter *filter,
+                              aero_status (*each)(void *,
+                                                  const aero_version_info *,
+                                                  aero_error *),
+                              void *ctx, aero_error *err);
+aero_status tp_query_files(void *handle, int64_t version_id,
+                           aero_status (*each)(void *, const aero_file_info *,
+                                               aero_error *),
+                           void *ctx, aero_error *err);
+
 /* ---- s3.c: the blob bucket ---- */
 
 /* Reads the bucket from $AEROMANCY_BLOBS (s3://bucket[/prefix]) and the

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The team store when its servers fail, against a real PostgreSQL 15 and
+# s3rver started here: the database restarted in the middle of a run (the
+# run goes on), the database gone for good (one line naming it, nothing
+# recorded lost), s3rver killed in the middle of a multipart upload (the
+# run fails naming the server, no version refers to the half-uploaded
+# blob, a later run uploads it whole), and an aerohost killed with -9
+# (its lease expires and the next host records its run killed).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../servers.sh"
+
+PLUGIN="$AERO_FIXTURES/trk_pipeline.so"
+BIG_PLUGIN="$AERO_FIXTURES/bench_hash.so"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+aero_team_start
+q() { aero_psql "$1"; }
+s3log() { sed 's/\x1b\[[0-9;]*m//g' "$AERO_S3_DIR/log"; }
+
+# wait_for CMD...: polls CMD for up to 60 s.
+wait_for() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# An ingest run of this case is running (runs cut off earlier, whose lease
+# has not expired yet, are older than $seen).
+seen=0
+running_ingest() { [[ $(q "SELECT count(*) FROM runs WHERE job_type =
+  'ingest' AND status = 'running' AND id > $seen" 2>/dev/null) == 1 ]]; }
+mark() { seen=$(q "SELECT coalesce(max(id), 0) FROM runs"); }
+
+case_ database_restarted_mid_run
+"$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 4000 >"$AERO_TMP/r1.out" 2>&1 &
+pid=$!
+wait_for running_ingest || fail "ingest never started"
+aero_pg_restart || fail "restart failed"
+wait "$pid"
+rc=$?
+assert_eq "$rc" 0 "exit code; $(cat "$AERO_TMP/r1.out")"
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id)
+  FROM runs")" "ingest:ok train:ok evaluate:ok"
+assert_eq "$(q "SELECT count(*) FROM artifact_versions")" 3
+assert_eq "$(q "SELECT count(*) FROM runs WHERE client_key IS NULL")" 0
+
+case_ database_gone
+mark
+export AEROMANCY_PG_RETRY_SECONDS=2
+"$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 3000 --content gone \
+  >"$AERO_TMP/r2.out" 2>"$AERO_TMP/r2.err" &
+pid=$!
+wait_for running_ingest || fail "ingest never started"
+aero_pg_ctl stop -m fast -w >/dev/null
+wait "$pid"
+rc=$?
+[[ $rc == 1 || $rc == 2 ]] || fail "exit $rc; $(cat "$AERO_TMP/r2.err")"
+assert_contains "$(cat "$AERO_TMP/r2.err")" "postgres $AERO_PG_DIR/aero"
+assert_contains "$(cat "$AERO_TMP/r2.err")" "could not be made again"
+aero_pg_ctl start -w -l "$AERO_PG_DIR/server.log" \
+  -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \
+    -c fsync=off -c max_connections=200" >/dev/null
+# What was recorded before is all there; the cut-off run is not ok and
+# published nothing.
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 3
+assert_eq "$(q "SELECT count(*) FROM artifact_versions")" 3
+assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0 AND run_id
+  IN (SELECT id FROM runs WHERE status <> 'running')")" 0
+unset AEROMANCY_PG_RETRY_SECONDS
+
+case_ s3_killed_mid_upload
+head -c $((200 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
+part_stored() { s3log | grep -q "Stored part 2 of"; }
+export AEROMANCY_S3_PART_MB=5 AEROMANCY_S3_RETRY_SECONDS=2
+"$AEROHOST" run "$BIG_PLUGIN" --dev -- --file "$AERO_TMP/big.bin" \
+  >"$AERO_TMP/r3.out" 2>"$AERO_TMP/r3.err" &
+pid=$!
+wait_for part_stored || fail "no part was uploaded"
+aero_s3_kill
+wait "$pid"
+rc=$?
+assert_eq "$rc" 1 "exit code; $(cat "$AERO_TMP/r3.err")"
+assert_contains "$(cat "$AERO_TMP/r3.err")" "S3 server $AERO_S3_URL (bucket $AERO_S3_BUCKET): uploading part"
+assert_contains "$(cat "$AERO_TMP/r3.err")" "gave up retrying"
+assert_eq "$(q "SELECT status FROM runs WHERE job_type = 'declare'")" failed
+assert_eq "$(q "SELECT count(*) FROM artifact_versions WHERE name = 'big'")" 0
+assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0
+aero_s3_restart || fail "s3rver did not restart"
+run "$AEROHOST" run "$BIG_PLUGIN" --dev -- --file "$AERO_TMP/big.bin"
+assert_rc 0
+hash=$(sha256sum "$AERO_TMP/big.bin" | cut -d' ' -f1)
+assert_eq "$(q "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
+  ON v.version_id = f.version_id WHERE v.name = 'big'")" "$hash"
+obj="$AERO_S3_DIR/data/$AERO_S3_BUCKET/team/blobs/${hash:0:2}/${hash:2}._S3rver_object"
+assert_eq "$(sha256sum "$obj" 2>/dev/null | cut -d' ' -f1)" "$hash" "blob whole"
+unset AEROMANCY_S3_PART_MB AEROMANCY_S3_RETRY_SECONDS
+
+case_ dead_host_recorded_killed
+mark
+export AEROMANCY_LEASE_SECONDS=2
+"$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 60000 --content doomed \
+  >/dev/null 2>&1 &
+pid=$!
+wait_for running_ingest || fail "ingest never started"
+doomed=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+# Another host's lease is renewed meanwhile; the dead one's expires.
+sleep 3
+assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" running \
+  "nobody reaped it yet"
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content next
+assert_rc 0
+assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" killed
+assert_contains "$(q "SELECT message FROM runs WHERE id = $doomed")" \
+  "stopped renewing its lease"
+assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0
+
+case_ live_lease_is_renewed
+mark
+# A run longer than the lease: its heartbeat keeps it; a host starting
+# meanwhile does not take it for dead.
+"$AEROHOST" run "$PLUGIN" --dev --only ingest -- --sleep-ms 5000 \
+  --content long >"$AERO_TMP/r5.out" 2>&1 &
+pid=$!
+wait_for running_ingest || fail "ingest never started"
+long=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
+sleep 3
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content meanwhile
+assert_rc 0
+wait "$pid"
+assert_eq "$?" 0 "the long run; $(cat "$AERO_TMP/r5.out")"
+assert_eq "$(q "SELECT status FROM runs WHERE id = $long")" ok
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'killed' AND id > $seen")" 0
+unset AEROMANCY_LEASE_SECONDS
+
+done_
