@@ -11,6 +11,7 @@
 #include "exec/executor.h"
 #include "graph.h"
 #include "options.h"
+#include "override_reads.h"
 #include "runtime_env.h"
 #include "tracker.h"
 
@@ -207,7 +208,8 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .environment = c->env.entries,
       .environment_count = c->env.count,
   };
-  if (aeh_session_check_overrides(&session, err) != AERO_OK)
+  if (aeh_session_check_overrides(&session, err) != AERO_OK ||
+      aeh_overrides_check_reads(&session, c->graph, err) != AERO_OK)
     return AEH_EXIT_USAGE;
   aeh_exec_options opts = {
       .jobs = a->jobs ? a->jobs : 1,

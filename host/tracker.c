@@ -43,10 +43,11 @@ aero_status aeh_session_check_overrides(const aeh_session *session,
       break;
     }
     if (!ref.has_version || ref.version < 0) {
+      /* The example keeps the name as written, without ":latest". */
       status = aeh_error_set(err, AERO_E_INVALID,
                              "--artifact-override '%s' needs an explicit "
-                             "version, e.g. '%s:v3'",
-                             text, text);
+                             "version, e.g. '%.*s:v3'",
+                             text, (int)strcspn(text, ":"), text);
       break;
     }
     aeh_artifact_ref_default(&ref, session_entity(session), session->project);

@@ -100,6 +100,29 @@ assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "needs an explicit version"
 
+case_ override_errors_name_the_fix
+runs=$(sql 'SELECT count(*) FROM runs')
+run "$AEROHOST" run "$PLUGIN" --dev --artifact-override raw:latest
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "--artifact-override 'raw:latest' needs an explicit version, e.g. 'raw:v3'"
+run "$AEROHOST" run "$PLUGIN" --dev --artifact-override rwa:v0
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "--artifact-override 'rwa:v0': no selected action reads 'rwa' (did you mean raw?)"
+run "$AEROHOST" run "$PLUGIN" --dev --artifact-override zzzzzz:v0
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "no selected action reads 'zzzzzz' (they read: raw"
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest --artifact-override raw:v0
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "--artifact-override 'raw:v0': no selected action reads an artifact of this project"
+assert_eq "$(sql 'SELECT count(*) FROM runs')" "$runs"
+# Another project's artifact is not in the graph: it is not checked.
+run "$AEROHOST" run "$PLUGIN" --dev --dry-run --artifact-override other/raw:v0
+assert_rc 0
+
 case_ bad_output_name_fails_the_action
 before=$(sql "SELECT count(*) FROM versions")
 run "$AEROHOST" run "$PLUGIN" --dev -- --out-name ../x
