@@ -22,6 +22,8 @@ const aeh_command *const aeh_commands[] = {
     &aeh_cmd_lineage,
     &aeh_cmd_export,
     &aeh_cmd_path,
+    &aeh_cmd_fsck,
+    &aeh_cmd_gc,
     &aeh_cmd_new,
     &aeh_cmd_ui,
     &aeh_cmd_help,

@@ -47,5 +47,7 @@ extern const aeh_command aeh_cmd_artifacts;
 extern const aeh_command aeh_cmd_lineage;
 extern const aeh_command aeh_cmd_export;
 extern const aeh_command aeh_cmd_path;
+extern const aeh_command aeh_cmd_fsck;
+extern const aeh_command aeh_cmd_gc;
 
 #endif /* AEH_READ_CMD_H */

@@ -153,6 +153,8 @@ static const aero_backend_vtable local_backend = {
     .query_metrics = tl_query_metrics,
     .query_versions = tl_query_versions,
     .query_files = tl_query_files,
+    .check = tl_check,
+    .collect = tl_collect,
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {

@@ -178,6 +178,16 @@ aero_status tl_query_files(void *handle, int64_t version_id,
                                                aero_error *),
                            void *ctx, aero_error *err);
 
+/* ---- check.c, collect.c: the maintenance members (aeromancy fsck, gc) */
+aero_status tl_check(void *handle, const aero_check_params *params,
+                     aero_status (*each)(void *, const aero_problem *,
+                                         aero_error *),
+                     void *ctx, aero_check_report *report, aero_error *err);
+aero_status tl_collect(void *handle, const aero_collect_params *params,
+                       aero_status (*each)(void *, const aero_garbage *,
+                                           aero_error *),
+                       void *ctx, aero_error *err);
+
 /* Fills a run row from the columns of TL_RUN_COLUMNS at `first`; the
  * strings are the statement's, valid until it steps again. */
 #define TL_RUN_COLUMNS                                                         \

@@ -48,7 +48,7 @@ assert_eq "$(complete_ aerohost run "$demo" -- --no-sh)" "--no-shuffle"
 assert_eq "$(complete_ aerohost run "$AERO_TMP/missing.so" -- --le)" ""
 
 case_ "aeromancy: commands, options, help topics, project flags of --plugin"
-assert_eq "$(complete_ aeromancy g)" "go"
+assert_eq "$(complete_ aeromancy g)" "go gc"
 assert_eq "$(complete_ aeromancy go --de)" "--dev --debug --debug-shell"
 assert_contains "$(complete_ aeromancy help '')" "aeromancy.ini"
 assert_eq "$(complete_ aeromancy go --plugin "$demo" -- --le)" "--learning-rate"

@@ -216,7 +216,10 @@ typedef struct aero_backend_vtable {
                        void *ctx, aero_check_report *report, aero_error *err);
   /* Removes what nothing refers to (see aero_garbage_kind), streaming
    * each removal (or, with params->dry_run, each candidate) to `each`.
-   * Never removes what a live host is writing or may still refer to. */
+   * Never removes what a live host is writing or may still refer to:
+   * returns AERO_E_STATE, with a message saying what it kept and why,
+   * when it collected everything else but had to keep something for a
+   * host at work. */
   aero_status (*collect)(void *store, const aero_collect_params *params,
                          aero_status (*each)(void *ctx,
                                              const aero_garbage *garbage,

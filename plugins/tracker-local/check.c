@@ -1,0 +1,291 @@
+/* tracker-local: verifying a store (the vtable's check member, for
+ * `aeromancy fsck`).
+ *
+ * Every blob a version refers to is re-hashed with tl_blob_check (the same
+ * check a declaration makes, here always in full), so a blob written in
+ * place is caught whatever its size; one that is gone is reported with a
+ * version that needs it. Blobs nothing refers to are counted. Runs still
+ * `running` whose owner lock (owners.c) nobody holds were left by a host
+ * that is gone. With `repair`, damaged blobs are moved aside to damaged/
+ * (so that the next declaration of that content stores it again), and
+ * abandoned runs are recorded as killed.
+ *
+ * Safe while hosts write: the list of blobs is read in one snapshot, then
+ * hashed outside any transaction; blobs are only ever installed whole
+ * (renamed into place), so a blob that appears meanwhile is complete.
+ */
+#include "local.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct blob_ref {
+  char hex[65];
+  int64_t size;
+  int64_t version_id; /* one version that holds it */
+} blob_ref;
+
+typedef struct checker {
+  tl_store *store;
+  const aero_check_params *params;
+  aero_status (*each)(void *, const aero_problem *, aero_error *);
+  void *ctx;
+  aero_check_report counts;
+  aero_error *err;
+} checker;
+
+static aero_status report(checker *c, uint32_t kind, const char *subject,
+                          const char *detail, int64_t run_id,
+                          int64_t version_id, bool repaired) {
+  c->counts.problems++;
+  aero_problem p = {.struct_size = sizeof p,
+                    .kind = kind,
+                    .subject = subject,
+                    .detail = detail,
+                    .run_id = run_id,
+                    .version_id = version_id,
+                    .repaired = repaired};
+  return c->each != NULL ? c->each(c->ctx, &p, c->err) : AERO_OK;
+}
+
+/* Every blob the versions (published or pending) refer to, once. */
+static aero_status list_blobs(tl_store *store, blob_ref **out, size_t *count,
+                              aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "SELECT sha256, max(size), min(version_id) "
+                                  "FROM version_files GROUP BY sha256",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  blob_ref *list = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t grown_cap = cap ? 2 * cap : 256;
+      blob_ref *grown = realloc(list, grown_cap * sizeof *grown);
+      if (grown == NULL) {
+        status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+        break;
+      }
+      list = grown;
+      cap = grown_cap;
+    }
+    snprintf(list[n].hex, sizeof list[n].hex, "%s",
+             (const char *)sqlite3_column_text(st, 0));
+    list[n].size = sqlite3_column_int64(st, 1);
+    list[n].version_id = sqlite3_column_int64(st, 2);
+    n++;
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "listing blobs", err);
+  tl_finish(store, st);
+  if (status != AERO_OK) {
+    free(list);
+    return status;
+  }
+  *out = list;
+  *count = n;
+  return AERO_OK;
+}
+
+/* Moves a damaged blob to damaged/<hex>-<time>: out of the way of the next
+ * declaration, kept for whoever wants to look at it. */
+static bool move_aside(tl_store *store, const char *hex) {
+  char from[PATH_MAX], dir[PATH_MAX], to[PATH_MAX + 96];
+  tl_blob_path(store, hex, from, sizeof from);
+  snprintf(dir, sizeof dir, "%s/damaged", store->root);
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    return false;
+  snprintf(to, sizeof to, "%s/%s-%lld", dir, hex, (long long)time(NULL));
+  return rename(from, to) == 0;
+}
+
+static aero_status check_blobs(checker *c) {
+  blob_ref *list = NULL;
+  size_t count = 0;
+  aero_status status = tl_read_begin(c->store, c->err);
+  if (status == AERO_OK) {
+    status = list_blobs(c->store, &list, &count, c->err);
+    tl_read_end(c->store);
+  }
+  for (size_t i = 0; status == AERO_OK && i < count; i++) {
+    blob_ref *b = &list[i];
+    tl_blob_state state = TL_BLOB_INTACT;
+    aero_error *why = c->err; /* tl_blob_check describes what it found */
+    status =
+        tl_blob_check(c->store, b->hex, (uint64_t)b->size, true, &state, why);
+    if (status != AERO_OK)
+      break;
+    c->counts.files_checked++;
+    if (state != TL_BLOB_MISSING) {
+      c->counts.blobs_checked++;
+      c->counts.bytes_hashed += b->size;
+    }
+    if (state == TL_BLOB_INTACT)
+      continue;
+    char path[PATH_MAX];
+    tl_blob_path(c->store, b->hex, path, sizeof path);
+    struct stat st;
+    uint32_t kind = state == TL_BLOB_MISSING ? AERO_PROBLEM_BLOB_MISSING
+                    : stat(path, &st) == 0 && st.st_size != b->size
+                        ? AERO_PROBLEM_SIZE
+                        : AERO_PROBLEM_BLOB_DAMAGED;
+    char detail[512];
+    snprintf(detail, sizeof detail,
+             kind == AERO_PROBLEM_BLOB_MISSING
+                 ? "blob %s of version %lld is missing"
+             : kind == AERO_PROBLEM_SIZE
+                 ? "blob %s of version %lld has another size than recorded "
+                   "(%lld bytes recorded)"
+                 : "blob %s of version %lld no longer hashes to its name "
+                   "(changed in place)",
+             b->hex, (long long)b->version_id, (long long)b->size);
+    bool repaired = kind != AERO_PROBLEM_BLOB_MISSING && c->params->repair &&
+                    move_aside(c->store, b->hex);
+    status = report(c, kind, b->hex, detail, 0, b->version_id, repaired);
+  }
+  free(list);
+  return status;
+}
+
+/* Counts the blobs no version refers to. */
+static aero_status count_orphans(checker *c) {
+  char root[TL_ROOT_MAX + 16];
+  snprintf(root, sizeof root, "%s/blobs", c->store->root);
+  DIR *top = opendir(root);
+  if (top == NULL)
+    return AERO_OK;
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      c->store, "SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1", &st,
+      c->err);
+  struct dirent *d;
+  while (status == AERO_OK && (d = readdir(top)) != NULL) {
+    if (strlen(d->d_name) != 2)
+      continue;
+    char sub[TL_ROOT_MAX + 32];
+    snprintf(sub, sizeof sub, "%s/%.2s", root, d->d_name);
+    DIR *in = opendir(sub);
+    struct dirent *e;
+    while (in != NULL && (e = readdir(in)) != NULL) {
+      if (e->d_name[0] == '.' || strlen(e->d_name) != 62)
+        continue;
+      char hex[65];
+      snprintf(hex, sizeof hex, "%.2s%.62s", d->d_name, e->d_name);
+      sqlite3_reset(st);
+      tl_bind_text(st, 1, hex);
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE)
+        c->counts.orphans++;
+      else if (rc != SQLITE_ROW)
+        status = tl_db_fail(c->store, rc, "looking up a blob", c->err);
+    }
+    if (in != NULL)
+      closedir(in);
+  }
+  closedir(top);
+  tl_finish(c->store, st);
+  return status;
+}
+
+/* True when the owner behind `token` is gone: its lock file is missing or
+ * nobody holds its lock. */
+static bool owner_gone(tl_store *store, const char *token) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/owners/%s", store->root, token);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT;
+  bool gone = flock(fd, LOCK_EX | LOCK_NB) == 0; /* released by close */
+  close(fd);
+  return gone;
+}
+
+static aero_status check_runs(checker *c) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      c->store,
+      "SELECT r.id, e.value FROM runs r JOIN run_env e ON e.run_id = r.id "
+      "AND e.key = 'owner' WHERE r.status = 'running' ORDER BY r.id",
+      &st, c->err);
+  if (status != AERO_OK)
+    return status;
+  int64_t *ids = NULL;
+  size_t n = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *token = (const char *)sqlite3_column_text(st, 1);
+    if (token == NULL || !owner_gone(c->store, token))
+      continue;
+    int64_t *grown = realloc(ids, (n + 1) * sizeof *ids);
+    if (grown == NULL) {
+      status = aero_fail(c->err, AERO_E_NOMEM, "tracker-local: out of memory");
+      break;
+    }
+    ids = grown;
+    ids[n++] = sqlite3_column_int64(st, 0);
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(c->store, rc, "listing running runs", c->err);
+  tl_finish(c->store, st);
+  for (size_t i = 0; status == AERO_OK && i < n; i++) {
+    bool repaired = false;
+    if (c->params->repair) {
+      aero_run_outcome out = {.struct_size = sizeof out,
+                              .state = AERO_RUN_KILLED,
+                              .exit_code = -1,
+                              .message = "recorded as killed by aeromancy "
+                                         "fsck --repair: its aerohost was "
+                                         "gone"};
+      repaired = tl_run_settle(c->store, ids[i], &out, NULL) == AERO_OK;
+    }
+    char subject[32], detail[160];
+    snprintf(subject, sizeof subject, "%lld", (long long)ids[i]);
+    snprintf(detail, sizeof detail,
+             "run %lld is still 'running' but the aerohost that ran it is "
+             "gone",
+             (long long)ids[i]);
+    status = report(c, AERO_PROBLEM_RUN_ABANDONED, subject, detail, ids[i], 0,
+                    repaired);
+  }
+  free(ids);
+  return status;
+}
+
+aero_status tl_check(void *handle, const aero_check_params *params,
+                     aero_status (*each)(void *, const aero_problem *,
+                                         aero_error *),
+                     void *ctx, aero_check_report *out, aero_error *err) {
+  tl_store *store = handle;
+  aero_check_params none = {.struct_size = sizeof none};
+  if (params == NULL)
+    params = &none;
+  checker c = {.store = store,
+               .params = params,
+               .each = each,
+               .ctx = ctx,
+               .counts = {.struct_size = sizeof c.counts},
+               .err = err};
+  aero_status status = check_blobs(&c);
+  if (status == AERO_OK)
+    status = count_orphans(&c);
+  if (status == AERO_OK)
+    status = check_runs(&c);
+  if (out != NULL) {
+    uint32_t size = out->struct_size;
+    memcpy(out, &c.counts, size < sizeof c.counts ? size : sizeof c.counts);
+    out->struct_size = size;
+  }
+  return status;
+}

@@ -1,0 +1,328 @@
+/* tracker-local: removing what nothing refers to (the vtable's collect
+ * member, for `aeromancy gc`), in this order:
+ *
+ *   1. finished dev runs that ended longer ago than keep_dev_ns, with the
+ *      versions only they made, unless a run that stays refers to those
+ *      versions (then the run that made them stays too);
+ *   2. views of versions that no longer exist;
+ *   3. scratch folders (tmp/run-<id>) of runs that are not running, and
+ *      temp files beside blobs older than a day (a killed host's);
+ *   4. blobs no version refers to.
+ *
+ * Never what a live host is writing: a host stores a blob before the
+ * version that refers to it is recorded, and may reuse an unreferenced
+ * blob it finds intact. So step 4 runs under the write lock, which no run
+ * can begin without, and only when no run is running at all (a run whose
+ * host is gone is reaped first, as the next host would); otherwise it is
+ * skipped and reported. Steps 1 and 4 are transactions; with dry_run they
+ * are rolled back after reporting what they would remove.
+ */
+#include "local.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TEMP_MAX_AGE_S (24 * 3600)
+
+typedef struct collector {
+  tl_store *store;
+  const aero_collect_params *params;
+  aero_status (*each)(void *, const aero_garbage *, aero_error *);
+  void *ctx;
+  aero_error *err;
+} collector;
+
+static aero_status found(collector *c, uint32_t kind, const char *subject,
+                         int64_t bytes) {
+  aero_garbage g = {.struct_size = sizeof g,
+                    .kind = kind,
+                    .subject = subject,
+                    .bytes = bytes};
+  return c->each != NULL ? c->each(c->ctx, &g, c->err) : AERO_OK;
+}
+
+/* ---- 1. old dev runs ---- */
+
+static aero_status old_dev_runs(collector *c) {
+  if (c->params->keep_dev_ns < 0)
+    return AERO_OK;
+  tl_store *store = c->store;
+  aero_status status = tl_begin(store, c->err);
+  if (status != AERO_OK)
+    return status;
+  /* Candidates, then (until nothing changes) every candidate that made a
+   * version a run outside the set read or re-declared is dropped. */
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "CREATE TEMP TABLE IF NOT EXISTS gc_runs (id INTEGER PRIMARY KEY);"
+           "DELETE FROM gc_runs;"
+           "INSERT INTO gc_runs SELECT id FROM runs WHERE mode = 'dev' AND "
+           "status <> 'running' AND ended_at IS NOT NULL AND ended_at < %lld",
+           (long long)(tl_now_ns() - c->params->keep_dev_ns));
+  status = tl_exec(store, sql, c->err);
+  while (status == AERO_OK) {
+    status = tl_exec(
+        store,
+        "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
+        "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 FROM "
+        "run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN (SELECT "
+        "id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_outputs o WHERE "
+        "o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM gc_runs))))",
+        c->err);
+    if (status != AERO_OK || sqlite3_changes(store->db) == 0)
+      break;
+  }
+  sqlite3_stmt *st = NULL;
+  if (status == AERO_OK)
+    status = tl_prepare(store,
+                        "SELECT g.id, r.job_type FROM gc_runs g JOIN runs r "
+                        "ON r.id = g.id ORDER BY g.id",
+                        &st, c->err);
+  int rc = SQLITE_DONE;
+  while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char subject[160];
+    snprintf(subject, sizeof subject, "run %lld [%s]",
+             (long long)sqlite3_column_int64(st, 0),
+             (const char *)sqlite3_column_text(st, 1));
+    status = found(c, AERO_GARBAGE_DEV_RUN, subject, 0);
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "listing old dev runs", c->err);
+  tl_finish(store, st);
+  if (status == AERO_OK && !c->params->dry_run)
+    status = tl_exec(
+        store,
+        "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM run_outputs WHERE run_id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs);",
+        c->err);
+  if (status == AERO_OK && !c->params->dry_run)
+    status = tl_commit(store, c->err);
+  if (status != AERO_OK || c->params->dry_run)
+    tl_rollback(store);
+  return status;
+}
+
+/* ---- 2. views of versions that are gone ---- */
+
+static aero_status stale_views(collector *c) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s/views", c->store->root);
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return AERO_OK;
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(c->store, "SELECT 1 FROM versions WHERE id = ?", &st, c->err);
+  struct dirent *e;
+  while (status == AERO_OK && (d != NULL) && (e = readdir(d)) != NULL) {
+    char *end = NULL;
+    long long id = strtoll(e->d_name, &end, 10);
+    if (e->d_name[0] == '.' || end == e->d_name || *end != '\0')
+      continue;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      continue;
+    if (rc != SQLITE_DONE) {
+      status = tl_db_fail(c->store, rc, "looking up a version", c->err);
+      break;
+    }
+    char path[PATH_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    status = found(c, AERO_GARBAGE_SCRATCH, path, 0);
+    if (!c->params->dry_run)
+      tl_remove_tree(path);
+  }
+  tl_finish(c->store, st);
+  closedir(d);
+  return status;
+}
+
+/* ---- 3. scratch folders and temp files ---- */
+
+static aero_status scratch(collector *c) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s/tmp", c->store->root);
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return AERO_OK;
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(c->store, "SELECT status FROM runs WHERE id = ?", &st, c->err);
+  struct dirent *e;
+  while (status == AERO_OK && (e = readdir(d)) != NULL) {
+    long long id = 0;
+    char rest = 0;
+    if (sscanf(e->d_name, "run-%lld%c", &id, &rest) != 1)
+      continue;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    const char *state =
+        rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      status = tl_db_fail(c->store, rc, "looking up a run", c->err);
+      break;
+    }
+    /* A running run's folder is in use (a dead host's run is reaped by
+     * the next host, or fsck --repair, first). */
+    if (state != NULL && strcmp(state, "running") == 0)
+      continue;
+    char path[PATH_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    status = found(c, AERO_GARBAGE_SCRATCH, path, 0);
+    if (!c->params->dry_run)
+      tl_remove_tree(path);
+  }
+  tl_finish(c->store, st);
+  closedir(d);
+  /* Temp files beside blobs (written without a run's scratch folder) that
+   * nobody has touched for a day: a killed writer's. */
+  char blobs[TL_ROOT_MAX + 16];
+  snprintf(blobs, sizeof blobs, "%s/blobs", c->store->root);
+  DIR *top = opendir(blobs);
+  time_t now = time(NULL);
+  while (status == AERO_OK && top != NULL && (e = readdir(top)) != NULL) {
+    if (strlen(e->d_name) != 2)
+      continue;
+    char sub[TL_ROOT_MAX + 32];
+    snprintf(sub, sizeof sub, "%s/%.2s", blobs, e->d_name);
+    DIR *in = opendir(sub);
+    struct dirent *f;
+    while (status == AERO_OK && in != NULL && (f = readdir(in)) != NULL) {
+      if (strncmp(f->d_name, ".tmp-", 5) != 0)
+        continue;
+      char path[PATH_MAX + 300];
+      snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
+      struct stat s;
+      if (lstat(path, &s) != 0 || now - s.st_mtime < TEMP_MAX_AGE_S)
+        continue;
+      status = found(c, AERO_GARBAGE_TEMP, path, (int64_t)s.st_size);
+      if (!c->params->dry_run)
+        unlink(path);
+    }
+    if (in != NULL)
+      closedir(in);
+  }
+  if (top != NULL)
+    closedir(top);
+  return status;
+}
+
+/* ---- 4. blobs no version refers to ---- */
+
+static aero_status any_running(tl_store *store, bool *running,
+                               aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store, "SELECT 1 FROM runs WHERE status = 'running' LIMIT 1", &st, err);
+  if (status != AERO_OK)
+    return status;
+  int rc = sqlite3_step(st);
+  *running = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "looking for running runs", err);
+  tl_finish(store, st);
+  return status;
+}
+
+static aero_status orphan_blobs(collector *c) {
+  tl_store *store = c->store;
+  aero_status status = tl_begin(store, c->err);
+  if (status != AERO_OK)
+    return status;
+  bool running = false;
+  status = any_running(store, &running, c->err);
+  if (status == AERO_OK && running) {
+    tl_rollback(store);
+    return aero_fail(c->err, AERO_E_STATE,
+                     "store %s: a run is in progress: unreferenced blobs are "
+                     "kept (a live host may be about to refer to them); run "
+                     "gc again when no host is running",
+                     store->root);
+  }
+  sqlite3_stmt *st = NULL;
+  if (status == AERO_OK)
+    status = tl_prepare(store,
+                        "SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1",
+                        &st, c->err);
+  char root[TL_ROOT_MAX + 16];
+  snprintf(root, sizeof root, "%s/blobs", store->root);
+  DIR *top = status == AERO_OK ? opendir(root) : NULL;
+  struct dirent *d;
+  while (status == AERO_OK && top != NULL && (d = readdir(top)) != NULL) {
+    if (strlen(d->d_name) != 2)
+      continue;
+    char sub[TL_ROOT_MAX + 32];
+    snprintf(sub, sizeof sub, "%s/%.2s", root, d->d_name);
+    DIR *in = opendir(sub);
+    struct dirent *e;
+    while (status == AERO_OK && in != NULL && (e = readdir(in)) != NULL) {
+      if (e->d_name[0] == '.' || strlen(e->d_name) != 62)
+        continue;
+      char hex[65];
+      snprintf(hex, sizeof hex, "%.2s%.62s", d->d_name, e->d_name);
+      sqlite3_reset(st);
+      tl_bind_text(st, 1, hex);
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW)
+        continue;
+      if (rc != SQLITE_DONE) {
+        status = tl_db_fail(store, rc, "looking up a blob", c->err);
+        break;
+      }
+      char path[PATH_MAX + 300];
+      snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
+      struct stat s;
+      int64_t bytes = lstat(path, &s) == 0 ? (int64_t)s.st_size : 0;
+      status = found(c, AERO_GARBAGE_BLOB, hex, bytes);
+      if (status == AERO_OK && !c->params->dry_run && unlink(path) != 0 &&
+          errno != ENOENT)
+        status = aero_fail(c->err, tl_errno_status(errno, AERO_E_STORE),
+                           "store %s: cannot remove blob %s: %s", store->root,
+                           hex, strerror(errno));
+    }
+    if (in != NULL)
+      closedir(in);
+  }
+  if (top != NULL)
+    closedir(top);
+  tl_finish(store, st);
+  /* Nothing was written to the database: ending the transaction lets the
+   * hosts waiting for the lock go on. */
+  tl_rollback(store);
+  return status;
+}
+
+aero_status tl_collect(void *handle, const aero_collect_params *params,
+                       aero_status (*each)(void *, const aero_garbage *,
+                                           aero_error *),
+                       void *ctx, aero_error *err) {
+  tl_store *store = handle;
+  aero_collect_params none = {.struct_size = sizeof none, .keep_dev_ns = -1};
+  if (params == NULL)
+    params = &none;
+  collector c = {store, params, each, ctx, err};
+  /* Runs whose host is gone first, as the next host would: their scratch
+   * folders and pending outputs go, and they stop counting as running. */
+  aero_status status = params->dry_run ? AERO_OK : tl_owner_claim(store, err);
+  if (status == AERO_OK)
+    status = old_dev_runs(&c);
+  if (status == AERO_OK)
+    status = stale_views(&c);
+  if (status == AERO_OK)
+    status = scratch(&c);
+  if (status == AERO_OK)
+    status = orphan_blobs(&c);
+  return status;
+}

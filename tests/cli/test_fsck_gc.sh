@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# aeromancy fsck and gc (issue 9) on stores made by real runs of aerodemo
+# and of the exec_pipeline fixture: blobs modified in place (same size and
+# another size), deleted, a run left running by a killed host, and both
+# commands while another aerohost is in the middle of a run.
+. "$(dirname "$0")/../lib.sh"
+
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+EXEC=$AERO_FIXTURES/exec_pipeline.so
+A=$AEROMANCY
+marker=$AERO_TMP/marker
+cd "$AERO_TMP" || exit 1
+
+# blob_of NAME FILE: the path of the blob of FILE in the latest NAME.
+blob_of() {
+  local sha
+  sha=$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
+             ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'
+             ORDER BY v.version DESC LIMIT 1")
+  echo "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+}
+
+# start_hanging: aerohost in the background ($host) with its train action
+# hanging (pid in $marker) after ingest published its output.
+start_hanging() {
+  rm -f "$marker"
+  "$AEROHOST" run "$EXEC" --dev -- --misbehave train --how hang \
+    --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
+  host=$!
+  for _ in $(seq 200); do
+    [[ -s $marker ]] && break
+    sleep 0.05
+  done
+  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
+}
+
+case_ "fsck and gc on a store that does not exist: exit 3, nothing created"
+for c in fsck gc; do
+  run "$A" $c
+  assert_rc 3
+  assert_one_line "$err"
+done
+[[ ! -e $AEROMANCY_STORE ]] || fail "created the store"
+
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"
+
+case_ "fsck of a sound store: every blob re-hashed, exit 0"
+run "$A" fsck
+assert_rc 0
+assert_eq "$out" ""
+assert_contains "$err" "$(sql "SELECT count(DISTINCT sha256) FROM version_files") blobs re-hashed"
+assert_contains "$err" "0 problems"
+
+case_ "fsck while another aerohost is mid-run: its running run is not abandoned"
+start_hanging
+run "$A" fsck
+assert_rc 0
+assert_not_contains "$out" "abandoned"
+kill -TERM "$host"
+wait "$host"
+
+case_ "fsck catches a blob modified in place with the same size"
+model=$(blob_of model model.txt)
+size=$(stat -c %s "$model")
+chmod u+w "$model"
+printf 'X' | dd of="$model" bs=1 seek=3 conv=notrunc status=none
+assert_eq "$(stat -c %s "$model")" "$size"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'damaged\t%s' "$(basename "$(dirname "$model")")$(basename "$model")")"
+assert_contains "$err" "1 problems"
+
+case_ "fsck catches a blob of another size, and a deleted blob"
+train=$(blob_of dataset train.csv)
+chmod u+w "$train"
+echo "extra" >>"$train"
+test_csv=$(blob_of dataset test.csv)
+rm -f "$test_csv"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'size\t%s' "$(basename "$(dirname "$train")")$(basename "$train")")"
+assert_contains "$out" "$(printf 'missing\t%s' "$(basename "$(dirname "$test_csv")")$(basename "$test_csv")")"
+assert_contains "$err" "3 problems"
+
+case_ "fsck --repair moves damaged blobs aside; declaring the content again stores it"
+run "$A" fsck --repair
+assert_rc 1 # the deleted blob cannot be repaired here
+assert_contains "$out" "(repaired)"
+[[ ! -e $model && ! -e $train ]] || fail "damaged blobs were not moved aside"
+[[ $(ls "$AEROMANCY_STORE/damaged" | wc -l) == 2 ]] || fail "damaged/ should hold 2 blobs"
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo after repair"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
+
+case_ "fsck reports a run left running by a killed host; --repair records it killed"
+start_hanging
+kill -KILL "$host"
+wait "$host" 2>/dev/null
+hung=$(sql "SELECT id FROM runs WHERE status = 'running'")
+[[ -n $hung ]] || fail "no run left running"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'abandoned\t%s\t' "$hung")"
+run "$A" fsck --repair
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $hung")" "killed"
+run "$A" fsck
+assert_rc 0
+
+case_ "gc removes unreferenced blobs and dead scratch; --dry-run removes nothing"
+orphan_hex=ab$(printf '%062d' 0)
+mkdir -p "$AEROMANCY_STORE/blobs/ab" "$AEROMANCY_STORE/tmp/run-99999"
+echo orphan >"$AEROMANCY_STORE/blobs/ab/${orphan_hex:2}"
+run "$A" fsck
+assert_contains "$err" "1 orphan blobs"
+run "$A" gc --dry-run
+assert_rc 0
+assert_contains "$out" "$(printf 'blob\t%s\t7' "$orphan_hex")"
+assert_contains "$out" "$(printf 'scratch\t%s/tmp/run-99999' "$AEROMANCY_STORE")"
+[[ -e $AEROMANCY_STORE/blobs/ab/${orphan_hex:2} && -d $AEROMANCY_STORE/tmp/run-99999 ]] ||
+  fail "gc --dry-run removed something"
+run "$A" gc
+assert_rc 0
+[[ ! -e $AEROMANCY_STORE/blobs/ab/${orphan_hex:2} ]] || fail "orphan blob kept"
+[[ ! -e $AEROMANCY_STORE/tmp/run-99999 ]] || fail "dead scratch kept"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 orphan blobs"
+
+case_ "gc while another aerohost is mid-run keeps what it may need, and the run ends well"
+echo orphan >"$AEROMANCY_STORE/blobs/ab/${orphan_hex:2}"
+start_hanging
+running=$(sql "SELECT id FROM runs WHERE status = 'running'")
+run "$A" gc --keep-dev 0
+assert_rc 0
+assert_contains "$err" "a run is in progress"
+[[ -e $AEROMANCY_STORE/blobs/ab/${orphan_hex:2} ]] || fail "gc removed a blob while a host was running"
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $running")" "running"
+kill -TERM "$host"
+wait "$host"
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $running")" "killed"
+run "$A" fsck
+assert_rc 0
+
+case_ "gc --keep-dev DAYS removes finished dev runs older than that, and their blobs"
+before=$(sql "SELECT count(*) FROM runs")
+run "$A" gc --keep-dev 1
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$before"
+run "$A" gc --keep-dev 0 --dry-run
+assert_contains "$out" "dev-run"
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$before"
+run "$A" gc --keep-dev 0
+assert_rc 0
+assert_eq "$(sql "SELECT count(*) FROM runs")" 0
+assert_eq "$(find "$AEROMANCY_STORE/blobs" -type f | wc -l)" 0
+run "$A" fsck
+assert_rc 0
+run "$A" gc --keep-dev soon
+assert_rc 3
+assert_one_line "$err"
+
+done_
