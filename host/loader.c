@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "api_table.h"
+#include "elf_check.h"
+#include "load_guard.h"
 #include "options.h"
 
 /* Where a member ends: a struct whose struct_size reaches this has it. */
@@ -426,6 +428,8 @@ aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
   if (path == NULL || path[0] == '\0')
     return aeh_error_set(err, AERO_E_INVALID, "no plugin path given");
   rc = check_file(path, err);
+  if (rc == AERO_OK)
+    rc = aeh_elf_check(path, err);
   if (rc != AERO_OK)
     return rc;
 
@@ -445,6 +449,8 @@ aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
   }
   snprintf(dl_path, len + 3, "%s%s", strchr(path, '/') ? "" : "./", path);
 
+  /* From here to init's return, plugin code runs in this process: */
+  aeh_load_guard_begin(path);
   dlerror();
   p->handle = dlopen(dl_path, RTLD_NOW | RTLD_LOCAL);
   if (p->handle == NULL) {
@@ -480,11 +486,13 @@ aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
   rc = run_init(p, info, err);
   if (rc != AERO_OK)
     goto fail;
+  aeh_load_guard_end();
   free(dl_path);
   *out = p;
   return AERO_OK;
 
 fail:
+  aeh_load_guard_end();
   /* The library stays mapped: dlclose would run its destructors, plugin
    * code we promised not to run after a failed check. */
   if (p != NULL)

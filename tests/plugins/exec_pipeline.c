@@ -9,11 +9,12 @@
  * exit(0), hang, hang ignoring SIGTERM, bail out, return once the test
  * took the store's write lock (so that recording the run fails), return
  * OK without declaring its output, log at an invalid level and then
- * succeed, or leave processes behind and then succeed, exit(0) or crash
- * (`linger...`). `--marker PATH` makes that action write its pid to PATH
- * first (so that a test knows it runs); `--sleep S` makes every action
- * sleep S seconds; `--talk` makes every
- * action print lines on stdout and stderr. */
+ * succeed, leave processes behind and then succeed, exit(0) or crash
+ * (`linger...`), or hang after starting a child that sleeps for a minute
+ * (`hang_tree`: its pid in PATH.child, PATH from --marker). `--marker PATH`
+ * makes that action write its pid to PATH first (so that a test knows it
+ * runs); `--sleep S` makes every action sleep S seconds; `--talk` makes
+ * every action print lines on stdout and stderr. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@
   X(CHOICE, how, 0,                                                            \
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
-     "linger_segv"),                                                           \
+     "linger_segv", "hang_tree"),                                              \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -180,6 +181,23 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
     exit(0);
   if (strcmp(how, "linger_segv") == 0)
     raise(SIGSEGV);
+  if (strcmp(how, "hang_tree") == 0) {
+    pid_t child = fork();
+    if (child == 0) {
+      /* Stays in the action's process group, as a helper process would. */
+      nap(60);
+      _exit(0);
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s.child", config.marker);
+    FILE *f = fopen(path, "w");
+    if (f != NULL) {
+      fprintf(f, "%ld\n", (long)child);
+      fclose(f);
+    }
+    for (;;)
+      pause();
+  }
   return aero_fail(err, AERO_E_INVALID, "unknown --how %s", how);
 }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# --timeout ends the action's whole process group, not only the action's
+# own process: a helper process the action started (which would otherwise
+# outlive it, working on unrecorded) is gone when aerohost returns.
+. "$(dirname "$0")/../lib.sh"
+
+P=$AERO_FIXTURES/exec_pipeline.so
+marker=$AERO_TMP/train.pid
+
+# alive PID: the process exists and is not a zombie (one waiting for a
+# parent to reap it has ended).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
+case_ "timeout: the action and the child it started are both ended"
+run "$AEROHOST" run --dev --timeout 1 "$P" -- --misbehave train \
+  --how hang_tree --marker "$marker"
+assert_rc 1
+assert_contains "$err" "Failed [train] model: timed out after 1 s"
+assert_eq "$(sql "SELECT status FROM runs WHERE job_type = 'train'")" timed_out
+action=$(cat "$marker" 2>/dev/null)
+helper=$(cat "$marker.child" 2>/dev/null)
+[[ -n $action && -n $helper ]] || fail "the action did not start its child"
+# The group got SIGTERM before aerohost returned; give the kernel a moment
+# to finish the helper off.
+for _ in $(seq 40); do
+  alive "$helper" || break
+  sleep 0.05
+done
+if [[ -n $helper ]] && alive "$helper"; then
+  fail "the action's child $helper outlived the timeout"
+  kill -9 "$helper"
+fi
+[[ -n $action ]] && alive "$action" && fail "the action $action outlived the timeout"
+
+done_
