@@ -25,6 +25,7 @@ struct aeh_store {
   aeh_plugin *plugin;            /* NULL until aeh_store_connect */
   const aero_backend_vtable *vt; /* owned by `plugin` */
   char *location;                /* absolute, as handed to the backend */
+  char *shown;                   /* `location` without a password */
   void *handle;                  /* this process's handle, or NULL */
   pid_t owner;                   /* the process `handle` belongs to */
   uint32_t open_flags;           /* AERO_OPEN_* for the backend's open */
@@ -225,11 +226,54 @@ static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
 /* `location` named absolutely, so that scratch folders handed to actions
  * do not depend on their current folder: resolved when it exists, else
  * joined to the current folder (the backend creates it). */
+/* A URL (postgresql://...) or a connection string of key=value words
+ * (host=... dbname=...): the backend's to read, never a path. */
+static bool location_is_url(const char *location) {
+  size_t word = strspn(location, "abcdefghijklmnopqrstuvwxyz_");
+  return strstr(location, "://") != NULL || (word > 0 && location[word] == '=');
+}
+
+/* `location` fit to print: the password of a URL (scheme://user:PASSWORD@)
+ * and any password=VALUE word or query parameter left out, so that the
+ * summary line and messages never show a credential. */
+static char *shown_location(const char *location) {
+  char *out = strdup(location);
+  if (out == NULL || !location_is_url(location))
+    return out;
+  char *scheme = strstr(out, "://");
+  if (scheme != NULL) {
+    char *auth = scheme + 3;
+    char *at = strchr(auth, '@');
+    char *slash = strchr(auth, '/');
+    char *colon = strchr(auth, ':');
+    if (at != NULL && (slash == NULL || at < slash) && colon != NULL &&
+        colon < at)
+      memmove(colon, at, strlen(at) + 1);
+  }
+  for (char *p = out; (p = strstr(p, "password=")) != NULL;) {
+    bool word = p == out || p[-1] == ' ' || p[-1] == '?' || p[-1] == '&';
+    if (!word) {
+      p++;
+      continue;
+    }
+    char *end = p + 9;
+    if (*end == '\'') {
+      for (end++; *end != '\0' && *end != '\''; end += *end == '\\' ? 2 : 1)
+        if (end[0] == '\\' && end[1] == '\0')
+          break;
+      if (*end == '\'')
+        end++;
+    } else {
+      end += strcspn(end, " &");
+    }
+    end += strspn(end, " &");
+    memmove(p, end, strlen(end) + 1);
+  }
+  return out;
+}
+
 static char *absolute_location(const char *location) {
-  /* A URL or connection string (postgresql://..., host=... dbname=...) is
-   * the backend's to read, never a path. */
-  if (strstr(location, "://") != NULL ||
-      (strchr(location, '=') != NULL && strchr(location, '/') == NULL))
+  if (location_is_url(location))
     return strdup(location);
   char *resolved = realpath(location, NULL);
   if (resolved != NULL || location[0] == '/')
@@ -304,8 +348,10 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
     store->name = strdup(name);
     store->backend_path = strdup(path);
     store->location = absolute_location(chosen);
+    store->shown =
+        store->location != NULL ? shown_location(store->location) : NULL;
     if (store->name == NULL || store->backend_path == NULL ||
-        store->location == NULL)
+        store->location == NULL || store->shown == NULL)
       status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   }
   free(chosen);
@@ -365,9 +411,14 @@ aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
     return status;
   /* The folder exists now: its name without symbolic links. */
   char *resolved = realpath(store->location, NULL);
-  if (resolved != NULL) {
+  char *shown = resolved != NULL ? strdup(resolved) : NULL;
+  if (resolved != NULL && shown != NULL) {
     free(store->location);
+    free(store->shown);
     store->location = resolved;
+    store->shown = shown;
+  } else {
+    free(resolved);
   }
   return AERO_OK;
 }
@@ -410,6 +461,7 @@ void aeh_store_close(aeh_store *store) {
   if (store->handle != NULL && store->owner == getpid())
     store->vt->close(store->handle);
   free(store->location);
+  free(store->shown);
   free(store->backend_path);
   free(store->name);
   if (store->plugin != NULL)
@@ -418,7 +470,7 @@ void aeh_store_close(aeh_store *store) {
 }
 
 const char *aeh_store_location(const aeh_store *store) {
-  return store->location;
+  return store->shown;
 }
 
 /* Nothing a forked process does can be recorded without its parent: it

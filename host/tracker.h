@@ -44,6 +44,8 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err);
 aero_status aeh_store_connect(aeh_store *store, aero_error *err);
 void aeh_store_close(aeh_store *store);
+/* The location for messages: a URL or connection string without its
+ * password. */
 const char *aeh_store_location(const aeh_store *store);
 
 /* In a forked child: abandons (never closes) the parent's backend handle,

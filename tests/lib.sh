@@ -83,9 +83,54 @@ assert_one_line() {
   n=$(printf '%s' "$1" | grep -c '')
   [[ $n == 1 ]] || fail "expected one line, got $n: $1"
 }
-# sql QUERY: runs QUERY on the local store's database.
+# The backend a script runs against: local (default), or postgres (the team
+# store, on servers started here; ctest runs the scripts that support it
+# once per backend: one suite, two backends).
+AERO_TEST_BACKEND=${AERO_TEST_BACKEND:-local}
+if [[ $AERO_TEST_BACKEND == postgres ]]; then
+  . "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+  aero_team_start
+  # SQLite's group_concat, so that one query text reads both stores.
+  aero_sql_compat() {
+    aero_psql "CREATE FUNCTION aero_gc(acc text, x text, sep text) RETURNS
+      text LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN x IS NULL THEN acc WHEN
+      acc IS NULL THEN x ELSE acc || sep || x END';
+      CREATE AGGREGATE group_concat(text, text) (SFUNC = aero_gc, STYPE = text);
+      CREATE FUNCTION aero_gc1(acc text, x text) RETURNS text LANGUAGE sql
+      IMMUTABLE AS 'SELECT aero_gc(acc, x, '','')';
+      CREATE AGGREGATE group_concat(text) (SFUNC = aero_gc1, STYPE = text)" \
+      >/dev/null
+  }
+  aero_sql_compat
+fi
+
+# sql QUERY: runs QUERY on the store's database (SQLite, or PostgreSQL with
+# SQLite's group_concat).
 sql() {
-  sqlite3 -batch -noheader "$AEROMANCY_STORE/aeromancy.db" "$1"
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    aero_psql "$1"
+  else
+    sqlite3 -batch -noheader "$AEROMANCY_STORE/aeromancy.db" "$1"
+  fi
+}
+
+# blob_file SHA: the file holding blob SHA's content in the store.
+blob_file() {
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    aero_team_blob "$1"
+  else
+    echo "$AEROMANCY_STORE/blobs/${1:0:2}/${1:2}"
+  fi
+}
+
+# new_store NAME: switches to a fresh, empty store named NAME.
+new_store() {
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    aero_team_new_store "$1"
+    aero_sql_compat
+  else
+    export AEROMANCY_STORE=$AERO_TMP/$1
+  fi
 }
 
 # done_: prints the plain summary line and exits non-zero on any failure.

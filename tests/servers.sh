@@ -13,7 +13,10 @@
 # s3rver is installed with npm once into $AERO_BUILD_DIR/tools/s3rver (or
 # $AERO_S3RVER_DIR) and listens on 127.0.0.1 on a port the kernel picks.
 
+[[ -z ${AERO_SERVERS_LOADED:-} ]] || return 0
+AERO_SERVERS_LOADED=1
 AERO_PG_BIN=${AERO_PG_BIN:-/usr/lib/postgresql/15/bin}
+AERO_PG_DB=aero
 AERO_S3RVER_VERSION=3.7.1
 aero_server_pids=()
 aero_server_dirs=()
@@ -78,17 +81,17 @@ aero_pg_start() {
     -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \
       -c fsync=off -c max_connections=200" >/dev/null ||
     aero_servers_skip "PostgreSQL did not start: $(tail -3 "$AERO_PG_DIR/server.log")"
-  aero_pg_as "$AERO_PG_BIN/createdb" -h "$AERO_PG_DIR" -U "$user" aero ||
+  aero_pg_as "$AERO_PG_BIN/createdb" -h "$AERO_PG_DIR" -U "$user" "$AERO_PG_DB" ||
     aero_servers_skip "createdb failed"
   AERO_PG_USER=$user
-  AERO_PG_URL="postgresql://$user@/aero?host=$AERO_PG_DIR"
+  AERO_PG_URL="postgresql://$user@/$AERO_PG_DB?host=$AERO_PG_DIR"
   export AERO_PG_URL AERO_PG_DIR AERO_PG_USER
 }
 
 # aero_psql SQL: runs SQL on the test database, unaligned, no headers.
 aero_psql() {
   "$AERO_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$AERO_PG_DIR" \
-    -U "$AERO_PG_USER" -d aero -c "$1"
+    -U "$AERO_PG_USER" -d "$AERO_PG_DB" -c "$1"
 }
 
 # aero_pg_restart: a fast restart (connections are cut).
@@ -180,4 +183,21 @@ aero_team_start() {
 aero_s3_objects() {
   (cd "$AERO_S3_DIR/data/$AERO_S3_BUCKET" 2>/dev/null &&
     find . -name '*._S3rver_object' | sed 's|^\./||; s|\._S3rver_object$||' | sort)
+}
+
+# aero_team_new_store NAME: a fresh, empty team store: database NAME,
+# bucket prefix NAME. Sets AERO_PG_DB, AEROMANCY_STORE, AEROMANCY_BLOBS.
+aero_team_new_store() {
+  aero_pg_as "$AERO_PG_BIN/createdb" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" "$1" ||
+    fail "createdb $1 failed"
+  AERO_PG_DB=$1
+  AERO_PG_URL="postgresql://$AERO_PG_USER@/$1?host=$AERO_PG_DIR"
+  export AERO_PG_DB AERO_PG_URL AEROMANCY_STORE=$AERO_PG_URL
+  export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/$1
+}
+
+# aero_team_blob SHA: the file s3rver keeps the content of blob SHA in.
+aero_team_blob() {
+  local prefix=${AEROMANCY_BLOBS#s3://"$AERO_S3_BUCKET"/}
+  echo "$AERO_S3_DIR/data/$AERO_S3_BUCKET/$prefix/blobs/${1:0:2}/${1:2}._S3rver_object"
 }

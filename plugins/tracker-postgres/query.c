@@ -297,7 +297,7 @@ static aero_status config_row(void *ctx, const PGresult *res, int i,
   const char *text = col(res, i, 2) != NULL ? col(res, i, 2) : "";
   if (strcmp(type, "bool") == 0) {
     kv.value.type = AERO_VALUE_BOOL;
-    kv.value.as.b = strcmp(text, "true") == 0;
+    kv.value.as.b = strcmp(text, "0") != 0 && strcmp(text, "false") != 0;
   } else if (strcmp(type, "int") == 0) {
     kv.value.type = AERO_VALUE_INT;
     kv.value.as.i = strtoll(text, NULL, 10);

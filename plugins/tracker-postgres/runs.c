@@ -32,14 +32,20 @@ const char *tp_value_text(const aero_value *v, char *buf, size_t size,
   switch (v->type) {
   case AERO_VALUE_BOOL:
     *type = "bool";
-    return v->as.b ? "true" : "false";
+    return v->as.b ? "1" : "0";
   case AERO_VALUE_INT:
     *type = "int";
     snprintf(buf, size, "%lld", (long long)v->as.i);
     return buf;
   case AERO_VALUE_DOUBLE:
     *type = "double";
-    snprintf(buf, size, "%.17g", v->as.d);
+    /* The shortest text that reads back as the same double: 0.02, not
+     * 0.020000000000000000416. */
+    for (int digits = 15; digits <= 17; digits++) {
+      snprintf(buf, size, "%.*g", digits, v->as.d);
+      if (strtod(buf, NULL) == v->as.d)
+        break;
+    }
     return buf;
   case AERO_VALUE_STRING:
     *type = "string";

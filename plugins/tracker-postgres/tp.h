@@ -119,8 +119,8 @@ aero_status tp_log_metric_rows(void *handle, int64_t run_id,
                                aero_error *err);
 aero_status tp_log_text(void *handle, int64_t run_id, aero_log_level level,
                         const char *message, aero_error *err);
-/* The text form of a value as recorded (bool "true"/"false", numbers in
- * decimal) and its type name in *type (NULL for an unknown tag). `buf`
+/* The text form of a value as recorded (bool "1"/"0", as tracker-local
+ * stores it; numbers in decimal, doubles in their shortest exact form) and its type name in *type (NULL for an unknown tag). `buf`
  * holds numbers. */
 const char *tp_value_text(const aero_value *v, char *buf, size_t size,
                           const char **type);

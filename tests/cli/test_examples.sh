@@ -4,6 +4,7 @@
 # action to the next, flags and aeromancy.ini reaching the run config,
 # identical runs reusing versions) and diabetes (a real regression on
 # scikit-learn's data from Debian's python3-sklearn, with a sensible R^2).
+# Run once per backend (AERO_TEST_BACKEND: local, postgres).
 . "$(dirname "$0")/../lib.sh"
 
 DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
@@ -18,13 +19,13 @@ run_of() {
 outputs_of() {
   sql "SELECT group_concat(x, ' ') FROM (SELECT a.name || ':v' || v.version AS x
        FROM run_outputs o JOIN versions v ON v.id = o.version_id
-       JOIN artifacts a ON a.id = v.artifact_id WHERE o.run_id = $1 ORDER BY x)"
+       JOIN artifacts a ON a.id = v.artifact_id WHERE o.run_id = $1 ORDER BY x) s"
 }
 # "name:vN" of every input of run $1, sorted.
 inputs_of() {
   sql "SELECT group_concat(x, ' ') FROM (SELECT a.name || ':v' || v.version AS x
        FROM run_inputs i JOIN versions v ON v.id = i.version_id
-       JOIN artifacts a ON a.id = v.artifact_id WHERE i.run_id = $1 ORDER BY x)"
+       JOIN artifacts a ON a.id = v.artifact_id WHERE i.run_id = $1 ORDER BY x) s"
 }
 # The value of config key $2 of run $1.
 config_of() {
@@ -40,7 +41,7 @@ blob() {
   sha=$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
              ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'
              ORDER BY v.version DESC LIMIT 1")
-  echo "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+  blob_file "$sha"
 }
 # in_range VALUE LOW HIGH: exit 0 when LOW <= VALUE <= HIGH (as numbers).
 in_range() {
@@ -53,9 +54,9 @@ case_ "aerodemo runs ingest, train, evaluate in dev mode"
 run "$AEROHOST" run "$DEMO" --dev
 assert_rc 0
 assert_eq "$(sql "SELECT group_concat(job_type || ':' || mode || ':' || status, ' ')
-                  FROM (SELECT * FROM runs ORDER BY id)")" \
+                  FROM (SELECT * FROM runs ORDER BY id) s")" \
   "ingest:dev:ok train:dev:ok evaluate:dev:ok"
-assert_eq "$(sql "SELECT group_concat(job_group, ' ') FROM (SELECT * FROM runs ORDER BY id)")" \
+assert_eq "$(sql "SELECT group_concat(job_group, ' ') FROM (SELECT * FROM runs ORDER BY id) s")" \
   "data model model"
 ingest=$(run_of ingest) train=$(run_of train) evaluate=$(run_of evaluate)
 
@@ -72,7 +73,7 @@ case_ "evaluate logs its scores once, without a step"
 in_range "$(metric_of "$evaluate" test_r2)" 0.99 1 ||
   fail "test_r2 of the demo's noiseless-ish line: $(metric_of "$evaluate" test_r2)"
 assert_eq "$(sql "SELECT group_concat(key, ' ') FROM (SELECT key FROM metrics
-                  WHERE run_id = $evaluate ORDER BY key)")" \
+                  WHERE run_id = $evaluate ORDER BY key) s")" \
   "test_mae test_mse test_r2 test_rmse"
 
 case_ "artifacts flow: each action reads the versions its parents wrote"
@@ -82,7 +83,7 @@ assert_eq "$(outputs_of "$evaluate")" "report:v0"
 assert_eq "$(inputs_of "$train")" "$(outputs_of "$ingest")"
 assert_eq "$(inputs_of "$evaluate")" "$(outputs_of "$ingest") $(outputs_of "$train")"
 assert_eq "$(sql "SELECT group_concat(name || '=' || type, ' ') FROM
-                  (SELECT name, type FROM artifact_versions ORDER BY name)")" \
+                  (SELECT name, type FROM artifact_versions ORDER BY name) s")" \
   "dataset=dataset model=model report=report"
 
 case_ "the stored files are the real ones"
@@ -149,15 +150,15 @@ assert_rc 0
 assert_contains "$(cat "$DATA/SOURCE" 2>/dev/null)" "python3-sklearn"
 assert_eq "$(gzip -dc "$DATA/diabetes_data_raw.csv.gz" 2>/dev/null | wc -l)" 442
 
-export AEROMANCY_STORE=$AERO_TMP/diabetes-store
+new_store diabetes
 case_ "diabetes fits by gradient descent and logs both losses every epoch"
 run "$AEROHOST" run "$DIABETES" --dev -- --data-dir "$DATA"
 assert_rc 0
-assert_eq "$(sql "SELECT group_concat(job_type || ':' || status, ' ') FROM (SELECT * FROM runs ORDER BY id)")" \
+assert_eq "$(sql "SELECT group_concat(job_type || ':' || status, ' ') FROM (SELECT * FROM runs ORDER BY id) s")" \
   "ingest:ok fit:ok evaluate:ok"
 fit=$(run_of fit)
 assert_eq "$(sql "SELECT group_concat(key || '=' || n, ' ') FROM (SELECT key, count(DISTINCT step) AS n
-                  FROM metrics WHERE run_id = $fit GROUP BY key ORDER BY key)")" \
+                  FROM metrics WHERE run_id = $fit GROUP BY key ORDER BY key) s")" \
   "test_mse=500 train_mse=500"
 first=$(sql "SELECT value FROM metrics WHERE run_id = $fit AND key = 'train_mse' AND step = 0")
 last=$(sql "SELECT value FROM metrics WHERE run_id = $fit AND key = 'train_mse' AND step = 499")
@@ -190,7 +191,7 @@ assert_rc 1
 assert_contains "$err" "no diabetes_data_raw.csv.gz in $AERO_TMP/empty"
 assert_eq "$(sql "SELECT status FROM runs WHERE id = $(run_of ingest)")" failed
 assert_eq "$(sql "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs
-                  WHERE id > $(run_of ingest) ORDER BY id)")" "skipped skipped"
+                  WHERE id > $(run_of ingest) ORDER BY id) s")" "skipped skipped"
 
 case_ "a missing --data-dir fails before anything runs"
 run "$AEROHOST" run "$DIABETES" --dev -- --data-dir "$AERO_TMP/nowhere"

@@ -100,6 +100,12 @@ run env AEROMANCY_STORE="$AERO_PG_PW_URL" AWS_SECRET_ACCESS_KEY=s3-s3cret-key \
   "$AEROHOST" run "$PLUGIN" --dev --debug -- --content creds
 assert_rc 0
 assert_not_contains "$out$err" s3cret
+assert_contains "$err" "in postgresql://$AERO_PG_USER@/aero?host=$AERO_PG_DIR"
+run env AEROMANCY_STORE="host=$AERO_PG_DIR dbname=aero password=pg-s3cret-pw \
+  user=$AERO_PG_USER" "$AEROHOST" run "$PLUGIN" --dev -- --content words
+assert_rc 0
+assert_not_contains "$out$err" s3cret
+assert_contains "$err" "in host=$AERO_PG_DIR dbname=aero user=$AERO_PG_USER"
 "$AERO_PG_BIN/pg_dump" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" aero \
   >"$AERO_TMP/dump.sql"
 assert_contains "$(cat "$AERO_TMP/dump.sql")" creds
