@@ -35,8 +35,16 @@ bool aeh_console_fancy(void) {
   return fancy;
 }
 
+/* Set with plain: the host writes this process's stderr lines prefixed. */
+static bool captured;
+
 void aeh_console_set_plain(void) {
   fancy = false;
+  captured = true;
+}
+
+bool aeh_console_captured(void) {
+  return captured;
 }
 
 /* Ends a progress line left open, so that the next message starts on a

@@ -49,4 +49,9 @@ void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
  * process whose stderr is a pipe to the host (-j > 1). */
 void aeh_console_set_plain(void);
 
+/* True after aeh_console_set_plain: the host prefixes every line this
+ * process writes to stderr with its action's "[job_type output]", so the
+ * process's own messages leave that label out. */
+bool aeh_console_captured(void);
+
 #endif /* AEH_CONSOLE_H */

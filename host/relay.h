@@ -75,6 +75,8 @@ typedef struct aeh_relay_conn {
   size_t row_count;
   size_t row_cap;
   size_t unrecorded; /* metrics and log lines the store refused */
+  char broken[160];  /* why the stream was refused as malformed (plugin
+                        code wrote on the socket); "" while it was not */
   bool returned;     /* the report arrived: see code and message */
   int32_t code;
   char message[AERO_ERROR_MESSAGE_MAX];

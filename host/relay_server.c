@@ -41,13 +41,17 @@ void aeh_relay_conn_close(aeh_relay_conn *c) {
   c->row_cap = 0;
 }
 
-/* Something the action logged could not be recorded: said once per batch,
- * counted so that the run ends as the store's failure. */
+/* Something the action logged could not be recorded: counted so that the
+ * run ends as the store's failure, and said once per action. A store that
+ * refuses one batch (a full disk) usually refuses every later one, and a
+ * line per batch buried the cause under thousands of copies. */
 static void unrecorded(aeh_relay_conn *c, size_t count, const char *what,
                        const aero_error *err) {
+  if (c->unrecorded == 0)
+    aeh_console_error("%s %zu %s not recorded: %s (what else it logs and "
+                      "fails is not reported again)",
+                      c->label, count, what, err->message);
   c->unrecorded += count;
-  aeh_console_error("%s %zu %s not recorded: %s", c->label, count, what,
-                    err->message);
 }
 
 /* Records the metrics gathered so far, in one call when the backend takes
@@ -68,8 +72,7 @@ static void flush_rows(aeh_relay_conn *c, aeh_store *store) {
     }
   }
   if (status != AERO_OK)
-    unrecorded(c, c->row_count, c->row_count == 1 ? "metric" : "metrics",
-               &err);
+    unrecorded(c, c->row_count, c->row_count == 1 ? "metric" : "metrics", &err);
   drop_rows(c);
 }
 
@@ -297,10 +300,10 @@ static bool take_log_text(aeh_relay_conn *c, aeh_store *store,
 /* A frame this host's relay client did not write (plugin code scribbled
  * on the socket): nothing after it can be trusted, and no answer is
  * awaited. Returns false, for the caller to close the stream. */
-static bool refuse(const aeh_relay_conn *c, uint32_t op) {
-  aeh_console_error("%s sent a tracker request aerohost cannot read (kind %u): "
-                    "its later tracker calls fail",
-                    c->label, op);
+static bool refuse(aeh_relay_conn *c, uint32_t op) {
+  snprintf(c->broken, sizeof c->broken,
+           "sent a tracker request aerohost cannot read (kind %u)", op);
+  aeh_console_error("%s %s: its later tracker calls fail", c->label, c->broken);
   return false;
 }
 
@@ -403,6 +406,11 @@ bool aeh_relay_conn_serve(aeh_relay_conn *c, aeh_store *store) {
       uint32_t size;
       memcpy(&size, c->buf + at, sizeof size);
       if (size > AEH_RELAY_FRAME_MAX) {
+        snprintf(c->broken, sizeof c->broken,
+                 "sent a tracker frame of %u bytes (at most %u)", size,
+                 AEH_RELAY_FRAME_MAX);
+        aeh_console_error("%s %s: its later tracker calls fail", c->label,
+                          c->broken);
         flush_rows(c, store);
         aeh_relay_conn_close(c);
         return false;

@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "console.h"
 #include "store.h"
 #include "tracker_private.h"
 
@@ -299,6 +301,28 @@ aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
       ->log_metrics(handle, run->id, metrics, count, step, err);
 }
 
+/* One line on stderr about `run`, labelled "[job_type output]" unless the
+ * host already labels this process's lines (-j > 1), written at once. */
+static void say(const aeh_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(const aeh_run *run, const char *fmt, ...) {
+  char line[AERO_ERROR_MESSAGE_MAX + 512];
+  size_t used = 0;
+  if (!aeh_console_captured())
+    used = (size_t)snprintf(line, sizeof line, "%s ", run->label);
+  if (used < sizeof line) {
+    va_list ap;
+    va_start(ap, fmt);
+    used += (size_t)vsnprintf(line + used, sizeof line - used, fmt, ap);
+    va_end(ap);
+  }
+  if (used > sizeof line - 2)
+    used = sizeof line - 2;
+  line[used++] = '\n';
+  fwrite(line, 1, used, stderr);
+}
+
 static const char *level_prefix(aero_log_level level) {
   switch (level) {
   case AERO_LOG_ERROR:
@@ -327,15 +351,13 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
    * would count as a store failure (exit 2) of a run that succeeded. */
   int number = (int)level;
   if (number < AERO_LOG_ERROR || number > AERO_LOG_DEBUG) {
-    fprintf(stderr,
-            "%s warning: aero_logf: invalid log level %d (use "
-            "AERO_LOG_ERROR, _WARN, _INFO or _DEBUG); line not recorded: "
-            "%.*s\n",
-            run->label, number, (int)len, message);
+    say(run,
+        "warning: aero_logf: invalid log level %d (use AERO_LOG_ERROR, _WARN, "
+        "_INFO or _DEBUG); line not recorded: %.*s",
+        number, (int)len, message);
     return;
   }
-  fprintf(stderr, "%s %s%.*s\n", run->label, level_prefix(level), (int)len,
-          message);
+  say(run, "%s%.*s", level_prefix(level), (int)len, message);
   const aero_backend_vtable *vt = aeh_store_backend(run->store);
   if (vt->log_text == NULL)
     return;
@@ -344,8 +366,8 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
   char *line = strndup(message, len);
   if (line == NULL || aeh_store_handle(run->store, &handle, &err) != AERO_OK ||
       vt->log_text(handle, run->id, level, line, &err) != AERO_OK)
-    fprintf(stderr, "%s warning: log line not recorded: %s\n", run->label,
-            line == NULL ? "out of memory" : err.message);
+    say(run, "warning: log line not recorded: %s",
+        line == NULL ? "out of memory" : err.message);
   free(line);
 }
 
@@ -388,8 +410,8 @@ const char *aeh_tracker_workdir(aero_tracker *tracker) {
   aeh_run *run = tracker->run;
   int rc = make_dirs(run->workdir);
   if (rc != 0) {
-    fprintf(stderr, "%s error: cannot create the scratch folder %s: %s\n",
-            run->label, run->workdir, strerror(rc));
+    say(run, "error: cannot create the scratch folder %s: %s", run->workdir,
+        strerror(rc));
     return NULL;
   }
   return run->workdir;

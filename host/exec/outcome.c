@@ -24,6 +24,11 @@ void aeh_outcome_of_process(const aeh_slot *s, const aeh_relay_conn *rec,
     o->state = AERO_RUN_KILLED;
     aeh_signal_name(s->forwarded, sig, sizeof sig);
     snprintf(msg, size, "interrupted by %s", sig);
+  } else if (rec->broken[0] != '\0') {
+    /* What it reported after scribbling on the channel cannot be trusted,
+     * and its exit status says nothing of why. */
+    o->state = AERO_RUN_FAILED;
+    snprintf(msg, size, "tracker protocol error: the action %s", rec->broken);
   } else if (returned && rec->code == AERO_E_BAILOUT) {
     o->state = AERO_RUN_BAILED;
     snprintf(msg, size, "%s",
