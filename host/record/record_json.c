@@ -178,9 +178,44 @@ static aero_status nomem(aero_error *err) {
 
 /* ---- listings ---- */
 
+/* The listing being built: runs matching `text` (NULL: every run) are
+ * appended until `limit` (0: no limit) are there. */
+typedef struct listing {
+  json_t *runs;
+  const char *text;
+  uint32_t limit;
+  bool full; /* stopped because the page is full */
+} listing;
+
+/* True when `needle` occurs in `hay` ignoring ASCII case. */
+static bool has_text(const char *hay, const char *needle) {
+  return hay != NULL && strcasestr(hay, needle) != NULL;
+}
+
+/* What a text search looks at: the run's id, names, status, message and
+ * git state (what the listing shows; config needs a query per run). */
+static bool matches(const aero_run_info *run, const char *text) {
+  char id[24];
+  snprintf(id, sizeof id, "%lld", (long long)run->id);
+  return strcmp(id, text) == 0 || has_text(run->project, text) ||
+         has_text(run->job_type, text) || has_text(run->job_group, text) ||
+         has_text(run->outputs, text) || has_text(run->message, text) ||
+         has_text(run->git_branch, text) || has_text(run->git_commit, text) ||
+         has_text(aeh_state_word(run->state), text);
+}
+
 static aero_status add_run(void *ctx, const aero_run_info *run,
                            aero_error *err) {
-  return aeh_json_append(ctx, aeh_json_run(run)) == 0 ? AERO_OK : nomem(err);
+  listing *l = ctx;
+  if (l->text != NULL && !matches(run, l->text))
+    return AERO_OK;
+  if (aeh_json_append(l->runs, aeh_json_run(run)) != 0)
+    return nomem(err);
+  if (l->limit != 0 && json_array_size(l->runs) == l->limit) {
+    l->full = true;
+    return AERO_E_INTERRUPTED; /* stops the query; not an error here */
+  }
+  return AERO_OK;
 }
 
 static aero_status add_last(void *ctx, const aero_metric_summary *m,
@@ -192,6 +227,13 @@ static aero_status add_last(void *ctx, const aero_metric_summary *m,
 aero_status aeh_record_runs_json(const aeh_record *rec,
                                  const aero_run_filter *filter, json_t **out,
                                  aero_error *err) {
+  return aeh_record_runs_search_json(rec, filter, NULL, out, err);
+}
+
+aero_status aeh_record_runs_search_json(const aeh_record *rec,
+                                        const aero_run_filter *filter,
+                                        const char *text, json_t **out,
+                                        aero_error *err) {
   aero_status status = AEH_RECORD_NEED(rec, query_runs, err);
   if (status == AERO_OK)
     status = AEH_RECORD_NEED(rec, query_run, err);
@@ -204,7 +246,16 @@ aero_status aeh_record_runs_json(const aeh_record *rec,
     json_decref(doc);
     return nomem(err);
   }
-  status = rec->vt->query_runs(rec->handle, filter, add_run, runs, err);
+  /* A search reads runs until a page of matches is found, so the backend
+   * is asked for no limit and stopped by add_run. */
+  aero_run_filter f = *filter;
+  listing l = {runs, text != NULL && text[0] != '\0' ? text : NULL,
+               filter->limit, false};
+  if (l.text != NULL)
+    f.limit = 0;
+  status = rec->vt->query_runs(rec->handle, &f, add_run, &l, err);
+  if (status == AERO_E_INTERRUPTED && l.full)
+    status = AERO_OK;
   /* The last metric values, run by run: a callback may not call into the
    * handle that calls it, so after the listing. */
   aero_run_sink sink = {.struct_size = sizeof sink, .metric_summary = add_last};

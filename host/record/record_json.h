@@ -37,6 +37,15 @@ aero_status aeh_record_runs_json(const aeh_record *rec,
                                  const aero_run_filter *filter, json_t **out,
                                  aero_error *err);
 
+/* aeh_record_runs_json keeping only the runs whose id, project, job type
+ * or group, output names, status, message, git branch or commit contain
+ * `text` (ignoring ASCII case; NULL or "": every run), a page of
+ * filter->limit matches. The web page's search. */
+aero_status aeh_record_runs_search_json(const aeh_record *rec,
+                                        const aero_run_filter *filter,
+                                        const char *text, json_t **out,
+                                        aero_error *err);
+
 /* Everything recorded about one run (`show`): the run object plus
  * environment, config, tags, inputs, outputs (each with its files), logs
  * and metrics (summaries). Writes *out on success only. */

@@ -7,8 +7,18 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/ui_lib.sh"
 cd "$AERO_TMP" || exit 1
+DEMO="$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so"
+
+case_ no_store_is_one_line_and_creates_none
+run "$AEROMANCY" ui --port 0
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AEROMANCY_STORE"
+[[ ! -e $AEROMANCY_STORE ]] || fail "aeromancy ui created the store"
 
 case_ serves_pages_and_chartjs_locally
+run "$AEROHOST" run "$DEMO" --dev -- --notes '<script>alert(1)</script>'
+assert_rc 0
 ui_start || { fail "server did not start: $(cat "$AERO_TMP/ui.err")"; done_; exit; }
 assert_contains "$(cat "$AERO_TMP/ui.err")" "serving $AEROMANCY_STORE on http://127.0.0.1:"
 http /
@@ -56,11 +66,55 @@ for path in \
   "/run/..%2f..%2fetc%2fpasswd" "/run/1/../../etc/passwd" \
   "/artifact?ref=..%2f..%2fetc%2fpasswd" "/artifact?ref=%2fetc%2fpasswd" \
   "/compare?runs=..%2f..%2fetc%2fpasswd" "/compare?runs=1,..%2fetc" \
-  "/..%2f..%2fetc%2fpasswd" "/etc/passwd"; do
+  "/..%2f..%2fetc%2fpasswd" "/etc/passwd" \
+  "/api/runs/..%2f..%2fetc%2fpasswd" "/api/runs/2/../../../etc/passwd" \
+  "/api/runs/2/series?key=..%2f..%2fetc%2fpasswd" \
+  "/api/artifacts?ref=..%2f..%2fetc%2fpasswd" "/api/artifacts?ref=%2fetc%2fpasswd" \
+  "/api/lineage?ref=..%2f..%2fetc%2fpasswd" \
+  "/api/files/1/..%2f..%2f..%2fetc%2fpasswd" "/api/files/../../etc/passwd" \
+  "/api/files/1/$(printf '0%.0s' {1..64})" "/api/static/../etc/passwd"; do
   http --path-as-is "$path"
-  assert_eq "$code" 404 "$path"
+  [[ $code == 404 || $code == 400 ]] || fail "$path: got $code"
   assert_not_contains "$body" "root:"
 done
+for param in project job_type tag branch q status mode since limit before \
+  input_version; do
+  http "/api/runs?$param=..%2f..%2f..%2fetc%2fpasswd"
+  [[ $code == 200 || $code == 400 ]] || fail "/api/runs?$param=...: got $code"
+  assert_not_contains "$body" "root:"
+  [[ $code == 400 ]] || assert_contains "$body" '"runs":[]'
+done
+http "/api/runs/2/series?key=loss&points=..%2fetc"
+assert_eq "$code" 400
+http "/api/lineage?ref=dataset&down=..%2fetc"
+assert_eq "$code" 400
+
+case_ api_runs_search_pages_through_matches
+run "$AEROHOST" run "$DEMO" --dev -- --learning-rate 0.02 # runs 4-6
+assert_rc 0
+http "/api/runs?q=EVALUATE"
+assert_eq "$code" 200
+assert_eq "$(grep -o '"job_type":"[a-z]*"' <<<"$body" | sort | uniq -c | tr -s ' ')" \
+  ' 2 "job_type":"evaluate"'
+http "/api/runs?q=evaluate&limit=1"
+assert_contains "$body" '"id":6,'
+assert_contains "$body" '"next_before_id":6'
+http "/api/runs?q=evaluate&limit=1&before=6"
+assert_contains "$body" '"id":3,'
+assert_not_contains "$body" '"id":6,'
+http "/api/runs?q=no-such-run"
+assert_contains "$body" '{"runs":[],"next_before_id":null}'
+http "/api/runs?q=5"
+assert_contains "$body" '"runs":[{"id":5,'
+http /api/runs/99
+assert_eq "$code" 404
+assert_contains "$body" '"error":"no run 99'
+
+case_ api_json_escapes_markup
+http /api/runs/2
+assert_eq "$code" 200
+assert_contains "$headers" "Content-Type: application/json"
+assert_contains "$body" '"notes":"<script>alert(1)<\/script>"'
 
 case_ request_size_bounded
 big=$(head -c 70000 /dev/zero | tr '\0' a)

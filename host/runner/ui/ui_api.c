@@ -1,7 +1,238 @@
-/* The JSON API under /api/ (ui_server.h). */
+/* The JSON API under /api/ (ui_server.h): the documents of
+ * docs/json-schema.md, built by the record layer (record_json.h) from the
+ * backend's query members; the UI adds only the routes, the parameters'
+ * checks and the downsampled series of a chart (ui_series.c).
+ *
+ *   /api/runs?project&job_type&status&tag&branch&mode&since&q&limit&before
+ *            &input_version                     runs, newest first
+ *   /api/runs/ID                                 one run, everything
+ *   /api/runs/ID/metrics[?key=K]                 every point
+ *   /api/runs/ID/series?key=K&points=N           one metric, downsampled
+ *   /api/artifacts?ref=REF                       an artifact's versions
+ *   /api/lineage?ref=REF[&down=1]                a version's lineage
+ *   /api/files/VERSION_ID/SHA256                 a file, by its digest
+ *   /api/store                                   the store's location
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "record_json.h"
+#include "ui_api.h"
+#include "ui_guard.h"
 #include "ui_server.h"
 
+enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 500 };
+
+static unsigned http_status(aero_status st) {
+  switch (st) {
+  case AERO_E_NOT_FOUND:
+    return MHD_HTTP_NOT_FOUND;
+  case AERO_E_INVALID:
+    return MHD_HTTP_BAD_REQUEST;
+  case AERO_E_NOMEM:
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
+  default:
+    return MHD_HTTP_INTERNAL_SERVER_ERROR;
+  }
+}
+
+/* Replies with `doc`, or with the error of a failed call. */
+static enum MHD_Result answer(const aeh_ui_request *rq, aero_status st,
+                              json_t *doc, const aero_error *err) {
+  if (st != AERO_OK)
+    return aeh_ui_reply_error(rq, http_status(st), "%s", err->message);
+  return aeh_ui_reply_json(rq, MHD_HTTP_OK, doc);
+}
+
+static enum MHD_Result bad_arg(const aeh_ui_request *rq, const char *name) {
+  return aeh_ui_reply_error(rq, MHD_HTTP_BAD_REQUEST,
+                            "parameter '%s' is not valid", name);
+}
+
+/* A text parameter (a name to match): NULL when absent, `bad` when ill
+ * formed. */
+static const char *text_arg(const aeh_ui_request *rq, const char *name,
+                            int *bad) {
+  const char *v = aeh_ui_arg(rq, name);
+  if (v == NULL || v[0] == '\0')
+    return NULL;
+  if (!aeh_ui_is_text(v))
+    *bad = 1;
+  return v;
+}
+
+static enum MHD_Result runs(const aeh_ui_request *rq, aeh_record *rec) {
+  aero_run_filter f = {.struct_size = sizeof f, .limit = DEFAULT_LIMIT};
+  int bad = 0;
+  f.project = text_arg(rq, "project", &bad);
+  f.job_type = text_arg(rq, "job_type", &bad);
+  f.tag = text_arg(rq, "tag", &bad);
+  f.branch = text_arg(rq, "branch", &bad);
+  const char *query = text_arg(rq, "q", &bad);
+  if (bad)
+    return bad_arg(rq, "project, job_type, tag, branch or q");
+  const char *v;
+  if ((v = aeh_ui_arg(rq, "status")) != NULL && v[0] != '\0') {
+    for (uint32_t s = AERO_RUN_RUNNING; s <= AERO_RUN_BAILED; s++)
+      if (strcmp(aeh_state_word(s), v) == 0)
+        f.state = s;
+    if (f.state == 0)
+      return bad_arg(rq, "status");
+  }
+  if ((v = aeh_ui_arg(rq, "mode")) != NULL && v[0] != '\0') {
+    if (strcmp(v, "dev") == 0)
+      f.mode = AERO_MODE_DEV;
+    else if (strcmp(v, "prod") == 0)
+      f.mode = AERO_MODE_PROD;
+    else
+      return bad_arg(rq, "mode");
+  }
+  long n;
+  if ((v = aeh_ui_arg(rq, "since")) != NULL && v[0] != '\0') {
+    int64_t seconds;
+    if (!aeh_ui_parse_id(v, &seconds) || seconds > INT64_MAX / 1000000000)
+      return bad_arg(rq, "since");
+    f.since_ns = seconds * 1000000000;
+  }
+  if ((v = aeh_ui_arg(rq, "limit")) != NULL) {
+    if (!aeh_ui_parse_count(v, &n) || n < 1 || n > MAX_LIMIT)
+      return bad_arg(rq, "limit");
+    f.limit = (uint32_t)n;
+  }
+  if ((v = aeh_ui_arg(rq, "before")) != NULL &&
+      !aeh_ui_parse_id(v, &f.before_id))
+    return bad_arg(rq, "before");
+  if ((v = aeh_ui_arg(rq, "input_version")) != NULL &&
+      !aeh_ui_parse_id(v, &f.input_version_id))
+    return bad_arg(rq, "input_version");
+  aero_error err = AEH_ERROR_INIT;
+  json_t *doc = NULL;
+  aero_status st = aeh_record_runs_search_json(rec, &f, query, &doc, &err);
+  return answer(rq, st, doc, &err);
+}
+
+static enum MHD_Result one_run(const aeh_ui_request *rq, aeh_record *rec,
+                               int64_t id) {
+  aero_error err = AEH_ERROR_INIT;
+  json_t *doc = NULL;
+  aero_status st = aeh_record_run_json(rec, id, &doc, &err);
+  return answer(rq, st, doc, &err);
+}
+
+static enum MHD_Result series(const aeh_ui_request *rq, aeh_record *rec,
+                              int64_t id) {
+  const char *key = aeh_ui_arg(rq, "key");
+  if (!aeh_ui_is_text(key))
+    return bad_arg(rq, "key");
+  long points = AEH_UI_SERIES_POINTS;
+  const char *v = aeh_ui_arg(rq, "points");
+  if (v != NULL && (!aeh_ui_parse_count(v, &points) || points < 4 ||
+                    points > AEH_UI_SERIES_MAX_POINTS))
+    return bad_arg(rq, "points");
+  aero_error err = AEH_ERROR_INIT;
+  json_t *doc = NULL;
+  aero_status st = aeh_ui_series_json(rec, id, key, (size_t)points, &doc, &err);
+  return answer(rq, st, doc, &err);
+}
+
+static enum MHD_Result points(const aeh_ui_request *rq, aeh_record *rec,
+                              int64_t id) {
+  const char *key = aeh_ui_arg(rq, "key");
+  if (key != NULL && !aeh_ui_is_text(key))
+    return bad_arg(rq, "key");
+  aero_error err = AEH_ERROR_INIT;
+  char *text = NULL;
+  size_t len = 0;
+  aero_status st = aeh_ui_points_text(rec, id, key, &text, &len, &err);
+  if (st != AERO_OK)
+    return aeh_ui_reply_error(rq, http_status(st), "%s", err.message);
+  return aeh_ui_reply(rq, MHD_HTTP_OK, "application/json", text, len,
+                      MHD_RESPMEM_MUST_FREE, 0);
+}
+
+static enum MHD_Result artifacts(const aeh_ui_request *rq, aeh_record *rec) {
+  const char *text = aeh_ui_arg(rq, "ref");
+  if (text == NULL)
+    return bad_arg(rq, "ref");
+  aero_error err = AEH_ERROR_INIT;
+  aeh_version v;
+  json_t *doc = NULL;
+  aero_status st = aeh_record_find_version(rec, text, &v, &err);
+  if (st == AERO_OK) {
+    /* Every version of the artifact the reference names. */
+    aero_version_filter f = {.struct_size = sizeof f,
+                             .entity = v.entity,
+                             .project = v.project,
+                             .name = v.name,
+                             .version = -1};
+    st = aeh_record_versions_json(rec, &f, true, &doc, &err);
+  }
+  return answer(rq, st, doc, &err);
+}
+
+static enum MHD_Result lineage(const aeh_ui_request *rq, aeh_record *rec) {
+  const char *text = aeh_ui_arg(rq, "ref");
+  const char *down = aeh_ui_arg(rq, "down");
+  if (text == NULL)
+    return bad_arg(rq, "ref");
+  if (down != NULL && strcmp(down, "0") != 0 && strcmp(down, "1") != 0)
+    return bad_arg(rq, "down");
+  aero_error err = AEH_ERROR_INIT;
+  aeh_version v;
+  json_t *doc = NULL;
+  aero_status st = aeh_record_find_version(rec, text, &v, &err);
+  if (st == AERO_OK)
+    st = aeh_record_lineage_json(rec, &v, down != NULL && down[0] == '1', &doc,
+                                 &err);
+  return answer(rq, st, doc, &err);
+}
+
+static enum MHD_Result store(const aeh_ui_request *rq, aeh_record *rec) {
+  json_t *doc = json_object();
+  if (doc == NULL ||
+      aeh_json_set(doc, "location", aeh_json_text(aeh_record_location(rec))))
+    return aeh_ui_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "out of memory");
+  return aeh_ui_reply_json(rq, MHD_HTTP_OK, doc);
+}
+
+/* "runs/ID[/series]": the id and what follows it. */
+static int split_run_path(const char *rest, int64_t *id, const char **tail) {
+  char digits[20];
+  size_t n = strcspn(rest, "/");
+  if (n == 0 || n >= sizeof digits)
+    return 0;
+  memcpy(digits, rest, n);
+  digits[n] = '\0';
+  if (!aeh_ui_parse_id(digits, id))
+    return 0;
+  *tail = rest + n;
+  return 1;
+}
+
 enum MHD_Result aeh_ui_api(const aeh_ui_request *rq) {
-  return aeh_ui_reply_error(rq, MHD_HTTP_NOT_FOUND, "no such API: %s",
-                            rq->path);
+  aeh_record *rec = aeh_ui_server_store(rq->server);
+  const char *p = rq->path + 5; /* after "/api/" */
+  int64_t id;
+  const char *tail;
+  if (strcmp(p, "runs") == 0)
+    return runs(rq, rec);
+  if (strncmp(p, "runs/", 5) == 0 && split_run_path(p + 5, &id, &tail)) {
+    if (tail[0] == '\0')
+      return one_run(rq, rec, id);
+    if (strcmp(tail, "/series") == 0)
+      return series(rq, rec, id);
+    if (strcmp(tail, "/metrics") == 0)
+      return points(rq, rec, id);
+  }
+  if (strcmp(p, "artifacts") == 0)
+    return artifacts(rq, rec);
+  if (strcmp(p, "lineage") == 0)
+    return lineage(rq, rec);
+  if (strncmp(p, "files/", 6) == 0 && split_run_path(p + 6, &id, &tail) &&
+      tail[0] == '/' && aeh_ui_is_digest(tail + 1))
+    return aeh_ui_file(rq, rec, id, tail + 1);
+  if (strcmp(p, "store") == 0)
+    return store(rq, rec);
+  return aeh_ui_reply_error(rq, MHD_HTTP_NOT_FOUND, "no such API");
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tracker.h"
+#include "record.h"
 #include "ui_assets.h"
 #include "ui_server.h"
 
@@ -21,10 +21,10 @@ static void wait_for_stop(const sigset_t *stop) {
 
 int aeh_ui_serve(const aeh_ui_options *o) {
   aero_error err = AEH_ERROR_INIT;
-  aeh_store *store = NULL;
+  aeh_record rec = {0};
   aeh_ui_server *server = NULL;
   int code = EXIT_OK;
-  if (aeh_store_prepare(NULL, o->store, &store, &err) != AERO_OK ||
+  if (aeh_record_open(NULL, o->store, &rec, &err) != AERO_OK ||
       aeh_ui_assets_load(NULL, &err) != AERO_OK) {
     fprintf(stderr, "aeromancy ui: %s\n", err.message);
     code = EXIT_BEFORE;
@@ -37,7 +37,7 @@ int aeh_ui_serve(const aeh_ui_options *o) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-  aeh_ui_settings settings = {o->host, o->port, store};
+  aeh_ui_settings settings = {o->host, o->port, &rec};
   if (aeh_ui_server_start(&settings, &server, &err) != AERO_OK) {
     fprintf(stderr, "aeromancy ui: %s\n", err.message);
     code = EXIT_BEFORE;
@@ -52,12 +52,13 @@ int aeh_ui_serve(const aeh_ui_options *o) {
   int v6 = strchr(host, ':') != NULL;
   fprintf(stderr,
           "aeromancy ui: serving %s on http://%s%s%s:%u/ (Ctrl-C to stop)\n",
-          aeh_store_location(store), v6 ? "[" : "", host, v6 ? "]" : "",
+          aeh_record_location(&rec), v6 ? "[" : "", host, v6 ? "]" : "",
           aeh_ui_server_port(server));
   wait_for_stop(&stop);
   aeh_ui_server_stop(server);
 done:
   aeh_ui_assets_unload();
-  aeh_store_close(store);
+  if (rec.store != NULL)
+    aeh_record_close(&rec);
   return code;
 }

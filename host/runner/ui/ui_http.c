@@ -1,10 +1,13 @@
 /* Replies and their headers (ui_http.h). */
 #include "ui_http.h"
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Scripts, styles, images and fetches from this server only; nothing
  * inline, no plugins, no frames, no forms posting anywhere. */
@@ -17,16 +20,11 @@ const char *aeh_ui_arg(const aeh_ui_request *rq, const char *name) {
   return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-enum MHD_Result aeh_ui_reply(const aeh_ui_request *rq, unsigned status,
-                             const char *type, const void *body, size_t size,
-                             enum MHD_ResponseMemoryMode mode, int cache) {
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer(size, (void *)body, mode);
-  if (r == NULL) {
-    if (mode == MHD_RESPMEM_MUST_FREE)
-      free((void *)body);
-    return MHD_NO;
-  }
+/* Adds the headers every reply carries, queues it and drops our
+ * reference. */
+static enum MHD_Result queue(const aeh_ui_request *rq, unsigned status,
+                             struct MHD_Response *r, const char *type,
+                             int cache) {
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
   MHD_add_response_header(r, "Content-Security-Policy", csp);
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -40,6 +38,39 @@ enum MHD_Result aeh_ui_reply(const aeh_ui_request *rq, unsigned status,
   enum MHD_Result ret = MHD_queue_response(rq->conn, status, r);
   MHD_destroy_response(r);
   return ret;
+}
+
+enum MHD_Result aeh_ui_reply(const aeh_ui_request *rq, unsigned status,
+                             const char *type, const void *body, size_t size,
+                             enum MHD_ResponseMemoryMode mode, int cache) {
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(size, (void *)body, mode);
+  if (r == NULL) {
+    if (mode == MHD_RESPMEM_MUST_FREE)
+      free((void *)body);
+    return MHD_NO;
+  }
+  return queue(rq, status, r, type, cache);
+}
+
+enum MHD_Result aeh_ui_reply_fd(const aeh_ui_request *rq, int fd, uint64_t size,
+                                const char *name) {
+  struct MHD_Response *r = MHD_create_response_from_fd64(size, fd);
+  if (r == NULL) {
+    close(fd);
+    return MHD_NO;
+  }
+  /* The name only as a suggestion, and only in characters that need no
+   * quoting: anything else becomes '_'. */
+  char disposition[160] = "attachment; filename=\"";
+  size_t n = strlen(disposition);
+  for (const char *c = name; *c != '\0' && n + 3 < sizeof disposition; c++)
+    disposition[n++] =
+        (isalnum((unsigned char)*c) || strchr("._-", *c)) ? *c : '_';
+  disposition[n++] = '"';
+  disposition[n] = '\0';
+  MHD_add_response_header(r, "Content-Disposition", disposition);
+  return queue(rq, MHD_HTTP_OK, r, "application/octet-stream", 0);
 }
 
 enum MHD_Result aeh_ui_reply_json(const aeh_ui_request *rq, unsigned status,

@@ -8,6 +8,7 @@
 #define AEH_UI_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -32,6 +33,12 @@ const char *aeh_ui_arg(const aeh_ui_request *rq, const char *name);
 enum MHD_Result aeh_ui_reply(const aeh_ui_request *rq, unsigned status,
                              const char *type, const void *body, size_t size,
                              enum MHD_ResponseMemoryMode mode, int cache);
+
+/* Queues the `size` bytes of open file `fd` (taken: closed by the server,
+ * even on failure) as a download suggesting the file name `name`
+ * (borrowed; reduced to [A-Za-z0-9._-]). */
+enum MHD_Result aeh_ui_reply_fd(const aeh_ui_request *rq, int fd, uint64_t size,
+                                const char *name);
 
 /* Queues `doc` as compact JSON. Takes the reference to `doc`. */
 enum MHD_Result aeh_ui_reply_json(const aeh_ui_request *rq, unsigned status,

@@ -40,18 +40,16 @@ ui.fail = function (err) {
   document.body.dataset.ready = 'error';
 };
 
-// Nanoseconds since the epoch to "2026-12-01 15:40:41" (local time).
-ui.time = function (ns) {
-  if (!ns) return '';
-  const d = new Date(Number(ns) / 1e6);
+// The schema's UTC times ("2026-12-01T15:40:36.123Z") in local time.
+ui.time = function (iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
   const p = (n) => String(n).padStart(2, '0');
   return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
     p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
 };
 
-ui.duration = function (startNs, endNs) {
-  if (!startNs || !endNs) return '';
-  const s = (Number(endNs) - Number(startNs)) / 1e9;
+ui.seconds = function (s) {
   if (s < 1) return (s * 1000).toFixed(0) + ' ms';
   if (s < 120) return s.toFixed(1) + ' s';
   return (s / 60).toFixed(1) + ' min';
@@ -133,4 +131,23 @@ ui.lineChart = function (canvas, series, title) {
       },
     },
   });
+};
+
+// A config value as text: strings as they are, everything else as JSON.
+ui.value = function (v) {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
+
+// A version's files, each a download link by digest.
+ui.fileList = function (v) {
+  if (!v.files) return String(v.file_count);
+  return ui.el('ul', {class: 'files'}, v.files.map((f) => ui.el('li', {},
+    ui.el('a', {href: '/api/files/' + v.id + '/' + f.sha256, download: f.path.split('/').pop()}, f.path),
+    ' ', ui.el('span', {class: 'muted'}, ui.bytes(f.size)))));
+};
+
+// A series document's points as [x, y]: the step, or the point's position
+// when it was logged without one.
+ui.seriesPoints = function (s) {
+  return s.points.map(([step, value], i) => [step === null ? i : step, value]);
 };

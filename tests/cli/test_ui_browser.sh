@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `aeromancy ui` in a real browser: Debian's chromium, headless, driven by
+# puppeteer-core (installed with npm into the build tree on first use)
+# against the real server on a store made by real runs of aerodemo. The
+# scenario is tests/cli/ui_browser.js; its screenshots are kept in
+# $AERO_BUILD_DIR/ui-screenshots.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/ui_lib.sh"
+cd "$AERO_TMP" || exit 1
+
+DEMO="$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so"
+NODE_DIR="$AERO_BUILD_DIR/ui-test-node"
+PUPPETEER=puppeteer-core@24.9.0
+SHOTS="$AERO_BUILD_DIR/ui-screenshots"
+XSS='<script>window.aeroXss=1</script><img src=x onerror="window.aeroXss=2">'
+
+case_ browser_available
+[[ -x /usr/bin/chromium ]] || fail "no /usr/bin/chromium (cmake/install-deps.sh test installs it)"
+if [[ ! -d $NODE_DIR/node_modules/puppeteer-core ]]; then
+  mkdir -p "$NODE_DIR"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
+    "$PUPPETEER" >"$AERO_TMP/npm.log" 2>&1 ||
+    fail "npm install $PUPPETEER failed: $(tail -3 "$AERO_TMP/npm.log")"
+fi
+((aero_failed == 0)) || { done_; exit; }
+
+case_ store_from_real_runs
+run "$AEROHOST" run "$DEMO" --dev                      # runs 1-3: lr 0.05
+assert_rc 0
+run "$AEROHOST" run "$DEMO" --dev -- --learning-rate 0.02 --notes "$XSS" # 4-6
+assert_rc 0
+run "$AEROHOST" run "$DEMO" --dev --only train -- --epochs 5000 # run 7
+assert_rc 0
+
+case_ browser_scenario
+ui_start || { fail "server did not start: $(cat "$AERO_TMP/ui.err")"; done_; exit; }
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+NODE_PATH="$NODE_DIR/node_modules" UI_URL="$UI_URL" SHOTS="$SHOTS" \
+  PROFILE="$AERO_TMP/chromium-profile" DEMO="$DEMO" XSS="$XSS" \
+  node "$(dirname "$0")/ui_browser.js" >"$AERO_TMP/browser.out" 2>&1
+browser_rc=$?
+cat "$AERO_TMP/browser.out"
+assert_eq "$browser_rc" 0 "ui_browser.js"
+for shot in runs runs-filtered run run-downsampled artifact compare; do
+  [[ -s $SHOTS/$shot.png ]] || fail "no screenshot $shot.png"
+done
+ui_stop
+assert_eq "$ui_rc" 0 "server exit code"
+
+done_
