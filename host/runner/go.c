@@ -866,6 +866,28 @@ static aero_status dev_build(const aeh_project *p, const aeh_layout *l,
 /* Execs `aerohost run PLUGIN --dev ...` from the project root (aerohost
  * reads the project's aeromancy.ini from there, as in the container).
  * Returns only when that fails. */
+/* The commit of a dev run, when its project is a git work tree with a
+ * clean tree: then the commit says exactly what ran, and `aeromancy
+ * rerun` can check it out. A dirty tree or no git records nothing. */
+static aero_status dev_git_facts(const aeh_project *p, aeh_strv *sets) {
+  aeh_git_state git = {0};
+  aeh_strv dirty = AEH_STRV_INIT;
+  aero_error ignored = AEH_ERROR_INIT;
+  aero_status st = AERO_OK;
+  if (aeh_git_inspect(p->dir, NULL, NULL, &dirty, &git, &ignored) != AERO_OK)
+    return AERO_OK;
+  if (dirty.n == 0 &&
+      (aeh_strv_pushf(sets, "AEROMANCY_GIT_COMMIT=%s", git.commit) != AERO_OK ||
+       aeh_strv_pushf(sets, "AEROMANCY_GIT_BRANCH=%s", git.branch) != AERO_OK ||
+       aeh_strv_pushf(sets, "AEROMANCY_GIT_MESSAGE=%s", git.message) !=
+           AERO_OK ||
+       aeh_strv_pushf(sets, "AEROMANCY_GIT_REMOTE=%s", git.remote) != AERO_OK))
+    st = AERO_E_NOMEM;
+  aeh_git_state_free(&git);
+  aeh_strv_free(&dirty);
+  return st;
+}
+
 static aero_status dev_exec(const aeh_go_options *o, const aeh_project *p,
                             const char *aerohost, const char *plugin,
                             const aeh_strv *names, aero_error *err) {
@@ -877,6 +899,7 @@ static aero_status dev_exec(const aeh_go_options *o, const aeh_project *p,
   if (joined == NULL ||
       aeh_strv_pushf(&sets, "AEROMANCY_STORE=%s", p->store) != AERO_OK ||
       aeh_strv_pushf(&sets, "AEROMANCY_PASSTHROUGH=%s", joined) != AERO_OK ||
+      dev_git_facts(p, &sets) != AERO_OK ||
       (envp = aeh_spawn_env_with(NULL, sets.v, sets.n)) == NULL ||
       push_list(&argv, head) != AERO_OK)
     st = nomem(err);
@@ -952,9 +975,8 @@ static aero_status prune_images(const aeh_project *p, const recipe *r,
                                 aero_error *err) {
   size_t removed = 0;
   aeh_strv refused = {0};
-  aero_status st =
-      aeh_image_prune(p->engine, p->image_repo, r->tag, &removed, &refused,
-                      err);
+  aero_status st = aeh_image_prune(p->engine, p->image_repo, r->tag, &removed,
+                                   &refused, err);
   if (st == AERO_OK) {
     say("removed %zu older host image%s of %s", removed,
         removed == 1 ? "" : "s", p->image_repo);

@@ -49,5 +49,6 @@ extern const aeh_command aeh_cmd_export;
 extern const aeh_command aeh_cmd_path;
 extern const aeh_command aeh_cmd_fsck;
 extern const aeh_command aeh_cmd_gc;
+extern const aeh_command aeh_cmd_rerun;
 
 #endif /* AEH_READ_CMD_H */

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# aeromancy rerun (issue 9) in dev mode: runs made by `aeromancy go --dev`
+# in real git repositories (the diabetes example, a project from `aeromancy
+# new`, and one whose action is deliberately nondeterministic) are rerun
+# from their record alone and compared output by output.
+. "$(dirname "$0")/../lib.sh"
+
+export GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME="aeromancy tests" GIT_AUTHOR_EMAIL="tests@aeromancy.invalid"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+A=$AEROMANCY
+cd "$AERO_TMP" || exit 1
+
+# commit_all DIR: a git repository of DIR's files on branch "work".
+commit_all() {
+  git -C "$1" init -q -b work && git -C "$1" add -A &&
+    git -C "$1" commit -q -m "as run" || fail "git commit in $1"
+}
+
+# go_dev DIR ARGS...: aeromancy go --dev in DIR; output in $err.
+go_dev() {
+  local dir=$1
+  shift
+  (cd "$dir" && "$A" go --dev "$@") >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+  rc=$?
+  err=$(cat "$AERO_TMP/err")
+}
+
+case_ "the diabetes example: every run reproduced bit for bit"
+DATA=$AERO_BUILD_DIR/example-data/diabetes
+"$AERO_SOURCE_DIR/examples/diabetes/fetch-data.sh" "$DATA" >/dev/null 2>&1 ||
+  fail "fetch-data.sh"
+cp -r "$AERO_SOURCE_DIR/examples/diabetes" diabetes
+commit_all diabetes
+go_dev diabetes -- --data-dir "$DATA"
+assert_rc 0
+ids=$(sql "SELECT group_concat(id, ' ') FROM runs WHERE status = 'ok'")
+[[ -n $ids ]] || fail "diabetes recorded no run"
+assert_eq "$(sql "SELECT count(DISTINCT git_commit) FROM runs")" 1
+for id in $ids; do
+  run bash -c "cd diabetes && '$A' rerun $id --dev"
+  assert_rc 0
+  outputs=$(sql "SELECT count(*) FROM run_outputs WHERE run_id = $id")
+  assert_contains "$err" "reproduced: $outputs of $outputs outputs identical"
+  assert_not_contains "$out" "differs"
+done
+assert_eq "$(git -C diabetes worktree list | wc -l)" 1 # the temporary one is gone
+
+case_ "rerun --dry-run prints the worktree and aeromancy go command lines"
+fit=$(sql "SELECT max(id) FROM runs WHERE job_type = 'train'")
+[[ -n $fit ]] || fit=$(echo "$ids" | awk '{print $2}')
+before=$(sql "SELECT count(*) FROM runs")
+run bash -c "cd diabetes && '$A' rerun $fit --dev --dry-run"
+assert_rc 0
+assert_contains "$out" "worktree add --detach"
+assert_contains "$out" "$(sql "SELECT git_commit FROM runs WHERE id = $fit")"
+assert_contains "$out" "go --dev --project"
+assert_contains "$out" "--artifact-override diabetes/"
+assert_contains "$out" "-- --data-dir $DATA"
+assert_eq "$before" "$(sql "SELECT count(*) FROM runs")"
+
+case_ "a deliberately nondeterministic action is reported as differing, exit 1"
+"$A" new noisy >/dev/null 2>&1 || fail "aeromancy new"
+# The fitted model gets the time in nanoseconds: never the same twice.
+sed -i 's|  fprintf(f, "mean %.6f\\n", mean);|  struct timespec ts;\n  clock_gettime(CLOCK_REALTIME, \&ts);\n  fprintf(f, "mean %.6f at %ld\\n", mean, (long)ts.tv_nsec);|' noisy/aeromain.c
+sed -i 's|#include <string.h>|#include <string.h>\n#include <time.h>|' noisy/aeromain.c
+grep -q tv_nsec noisy/aeromain.c || fail "could not make the action nondeterministic"
+git -C noisy commit -qam "nondeterministic" || fail "git commit"
+go_dev noisy -- --epochs 2
+assert_rc 0
+model_run=$(sql "SELECT max(id) FROM runs WHERE project = 'noisy' AND job_type = 'fit'")
+run bash -c "cd noisy && '$A' rerun $model_run --dev"
+assert_rc 1
+assert_contains "$out" "$(printf 'differs\tnoisy/model\t')"
+assert_contains "$err" "not reproduced: 0 of 1 outputs identical"
+assert_contains "$err" "differing: noisy/model"
+
+case_ "a run without a commit, an unknown commit, an unknown run: one line, exit 3"
+"$AEROHOST" run "$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so" --dev >/dev/null 2>&1
+nocommit=$(sql "SELECT max(id) FROM runs")
+run bash -c "cd noisy && '$A' rerun $nocommit --dev"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "recorded no git commit"
+sql "UPDATE runs SET git_commit = '0123456789abcdef0123456789abcdef01234567' WHERE id = $model_run"
+run bash -c "cd noisy && '$A' rerun $model_run --dev"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "commit 0123456789abcdef0123456789abcdef01234567 of run $model_run is unknown to the repository"
+run "$A" rerun 99999 --dev
+assert_rc 3
+assert_contains "$err" "no run 99999"
+
+done_
