@@ -1,10 +1,13 @@
 # aeromancy_add_plugin(NAME SOURCES src... [OUTPUT_NAME name] [LIBRARIES lib...])
 #
 # Builds an aeromancy plugin: a MODULE library without the "lib" prefix
-# (NAME.so, or OUTPUT_NAME.so), compiled as C11 against Aeromancy::sdk with
+# (NAME.so, or OUTPUT_NAME.so), compiled against Aeromancy::sdk as C11 and,
+# for C++ sources (in a project with the CXX language), as C++17, with
 # hidden visibility so that the one entry symbol AERO_PLUGIN defines is all
 # it exports, and linked with -z defs so that an unresolved symbol is a link
-# error rather than a load-time surprise.
+# error rather than a load-time surprise. A version script keeps the
+# export list to that one symbol even where headers ask for default
+# visibility (the C++ standard library's templates do).
 include_guard(GLOBAL)
 
 function(aeromancy_add_plugin name)
@@ -19,9 +22,17 @@ function(aeromancy_add_plugin name)
     C_STANDARD 11
     C_STANDARD_REQUIRED ON
     C_VISIBILITY_PRESET hidden
+    CXX_STANDARD 17
+    CXX_STANDARD_REQUIRED ON
+    CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   if(ARG_OUTPUT_NAME)
     set_target_properties(${name} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
   endif()
-  target_link_options(${name} PRIVATE -Wl,-z,defs)
+  set(map ${CMAKE_BINARY_DIR}/aeromancy-plugin.map)
+  if(NOT EXISTS ${map})
+    file(WRITE ${map} "{ global: aero_plugin_entry; local: *; };\n")
+  endif()
+  target_link_options(${name} PRIVATE -Wl,-z,defs -Wl,--version-script=${map})
+  set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${map})
 endfunction()

@@ -3,8 +3,9 @@
 # UndefinedBehaviorSanitizer (the CI test build).
 option(AERO_SANITIZE "Build with ASan and UBSan" OFF)
 
-add_compile_options(-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-                    -Wmissing-prototypes -Wvla -Wformat=2)
+add_compile_options(-Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
+                    # C only (the C++ example is built in-tree too)
+                    "$<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes;-Wmissing-prototypes>")
 add_compile_definitions(_GNU_SOURCE)
 
 if(AERO_SANITIZE)

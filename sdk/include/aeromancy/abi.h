@@ -7,6 +7,10 @@
 #ifndef AEROMANCY_ABI_H
 #define AEROMANCY_ABI_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define AERO_ABI_MAJOR 1
 #define AERO_ABI_MINOR 2
 
@@ -19,5 +23,10 @@
 
 /* The SDK's own version, for --version and the run record. */
 #define AERO_SDK_VERSION "0.1.0"
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_ABI_H */

@@ -15,6 +15,10 @@
 #include "error.h"
 #include "value.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The graph being built. Opaque, owned by the host, valid only during
  * build_actions. Since ABI 1.0. */
 typedef struct aero_graph aero_graph;
@@ -58,8 +62,25 @@ typedef struct aero_action_desc {
 #define AERO_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 /* Starts an aero_action_desc initializer with its size filled in:
- *   aero_action_desc d = AERO_ACTION(.job_type = "train", ...); */
+ *   aero_action_desc d = AERO_ACTION(.job_type = "train", ...);
+ * C++ has no compound literals (and C++17 no designated initializers):
+ * start from aero_action_init() and set the members:
+ *   aero_action_desc d = aero_action_init();
+ *   d.job_type = "train"; ... aero_graph_add(graph, &d, err); */
+#ifndef __cplusplus
 #define AERO_ACTION(...)                                                      \
   ((aero_action_desc){.struct_size = sizeof(aero_action_desc), __VA_ARGS__})
+#else
+static inline aero_action_desc aero_action_init(void) {
+  aero_action_desc d = {};
+  d.struct_size = sizeof(aero_action_desc);
+  return d;
+}
+#endif
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_ACTION_H */

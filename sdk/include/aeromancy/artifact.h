@@ -14,6 +14,10 @@
 
 #include "value.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A resolved input, filled by aero_declare_input.
  *
  * Ownership: every pointer is owned by the host and stays valid until the
@@ -48,8 +52,22 @@ typedef struct aero_output_desc {
   size_t metadata_count;
 } aero_output_desc;
 
-/* Starts an aero_output_desc initializer with its size filled in. */
+/* Starts an aero_output_desc initializer with its size filled in. In C++,
+ * as for actions (action.h): aero_output_init(), then set the members. */
+#ifndef __cplusplus
 #define AERO_OUTPUT(...)                                                      \
   ((aero_output_desc){.struct_size = sizeof(aero_output_desc), __VA_ARGS__})
+#else
+static inline aero_output_desc aero_output_init(void) {
+  aero_output_desc d = {};
+  d.struct_size = sizeof(aero_output_desc);
+  return d;
+}
+#endif
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_ARTIFACT_H */

@@ -31,6 +31,10 @@
 #include "query.h"
 #include "value.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How a run ended. Never renumbered. */
 typedef enum aero_run_state {
   AERO_RUN_RUNNING = 1,   /* started, not yet finished */
@@ -226,5 +230,10 @@ typedef struct aero_backend_vtable {
                                              aero_error *err),
                          void *ctx, aero_error *err);
 } aero_backend_vtable;
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_BACKEND_H */

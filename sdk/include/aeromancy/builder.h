@@ -37,6 +37,14 @@
 #include "error.h"
 #include "value.h"
 
+#ifdef __cplusplus
+#include <type_traits>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Option types, and the C type each is passed to the constructor as. */
 typedef enum aero_option_type {
   AERO_OPT_BOOL = 1,   /* bool */
@@ -106,6 +114,7 @@ typedef struct aero_builder_vtable {
 /* Defines `static const aero_builder_vtable ident` from an option X-list and
  * the three callbacks, and fails to compile when `ctor`'s parameters do not
  * match the options. */
+#ifndef __cplusplus
 #define AERO_BUILDER(ident, project_name, desc, OPTIONS, ctor, build, dtor)   \
   static const aero_option ident##__options[] = {                             \
       OPTIONS(AERO__OPTION_ENTRY){0}};                                        \
@@ -125,5 +134,72 @@ typedef struct aero_builder_vtable {
       .build_actions = (build),                                               \
       .destroy = (dtor),                                                      \
   }
+
+#else
+/* C++: the same table and the same check, without designated initializers
+ * or compound literals. The option table lives in a struct named after
+ * `ident`, beside each CHOICE option's list of choices; the check is a
+ * static_assert on the constructor's exact type (std::is_same, with or
+ * without noexcept), the C++ counterpart of _Generic. */
+static inline aero_option aero__option(uint32_t type, char short_name,
+                                       const char *name, const char *help,
+                                       aero_scalar def,
+                                       const char *const *choices) {
+  aero_option o = {};
+  o.type = type;
+  o.short_name = short_name;
+  o.name = name;
+  o.help = help;
+  o.def = def;
+  o.choices = choices;
+  return o;
+}
+#define AERO__CXX_CHOICES_BOOL(n, d)
+#define AERO__CXX_CHOICES_INT(n, d)
+#define AERO__CXX_CHOICES_DOUBLE(n, d)
+#define AERO__CXX_CHOICES_STRING(n, d)
+#define AERO__CXX_CHOICES_CHOICE(n, d)                                        \
+  static constexpr const char *const n##__choices[] = {AERO__UNPAREN d,       \
+                                                       nullptr};
+#define AERO__CXX_CHOICES(t, n, s, d, h) AERO__CXX_CHOICES_##t(n, d)
+#define AERO__CXX_DEFAULT_BOOL(n, d) aero__scalar_b(d), nullptr
+#define AERO__CXX_DEFAULT_INT(n, d) aero__scalar_i(d), nullptr
+#define AERO__CXX_DEFAULT_DOUBLE(n, d) aero__scalar_d(d), nullptr
+#define AERO__CXX_DEFAULT_STRING(n, d) aero__scalar_s(d), nullptr
+#define AERO__CXX_DEFAULT_CHOICE(n, d)                                        \
+  aero__scalar_s(AERO__FIRST d), n##__choices
+#define AERO__CXX_OPTION_ENTRY(t, n, s, d, h)                                 \
+  aero__option(AERO_OPT_##t, (s), #n, (h), AERO__CXX_DEFAULT_##t(n, d)),
+#define AERO_BUILDER(ident, project_name, desc, OPTIONS, ctor, build, dtor)   \
+  struct ident##__table {                                                     \
+    OPTIONS(AERO__CXX_CHOICES)                                                \
+    static const aero_option options[];                                       \
+  };                                                                          \
+  const aero_option ident##__table::options[] = {                             \
+      OPTIONS(AERO__CXX_OPTION_ENTRY) aero_option()};                         \
+  typedef aero_status (*ident##__ctor_type)(                                  \
+      void **self OPTIONS(AERO__OPTION_PARAM), aero_error *err);              \
+  typedef aero_status (*ident##__ctor_noexcept)(                              \
+      void **self OPTIONS(AERO__OPTION_PARAM), aero_error *err) noexcept;     \
+  static_assert(std::is_same<decltype(&(ctor)), ident##__ctor_type>::value || \
+                    std::is_same<decltype(&(ctor)),                           \
+                                 ident##__ctor_noexcept>::value,              \
+                "AERO_BUILDER: the parameters of " #ctor                      \
+                " must be (void **self, one per option of " #OPTIONS          \
+                " in order and of its C type, aero_error *err)");             \
+  static const aero_builder_vtable ident = {                                  \
+      sizeof(aero_builder_vtable),                                            \
+      (project_name),                                                         \
+      (desc),                                                                 \
+      ident##__table::options,                                                \
+      AERO_COUNT(ident##__table::options) - 1,                                \
+      reinterpret_cast<void (*)(void)>(ctor),                                 \
+      (build),                                                                \
+      (dtor)}
+#endif
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_BUILDER_H */

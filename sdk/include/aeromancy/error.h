@@ -10,6 +10,10 @@
 
 #include "status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Opaque; owned by the host; valid only for the duration of the call that
  * received it. Since ABI 1.0. */
 typedef struct aero_error aero_error;
@@ -17,5 +21,10 @@ typedef struct aero_error aero_error;
 /* The longest message an error keeps, terminator included; longer messages
  * are truncated. */
 #define AERO_ERROR_MESSAGE_MAX 1024
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_ERROR_H */

@@ -20,6 +20,10 @@
 #include "error.h"
 #include "metric.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Registration context handed to a plugin's init. Opaque, owned by the host,
  * valid only during init. Since ABI 1.0. */
 typedef struct aero_registrar aero_registrar;
@@ -87,5 +91,10 @@ typedef struct aero_host_api {
 #define AERO_API_HAS(api, member)                                             \
   ((api)->struct_size >=                                                      \
    offsetof(aero_host_api, member) + sizeof((api)->member))
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_HOST_API_H */

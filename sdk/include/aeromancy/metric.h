@@ -4,6 +4,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One scalar metric. The key is borrowed for the duration of the call. */
 typedef struct aero_metric {
   const char *key;
@@ -30,5 +34,10 @@ typedef enum aero_log_level {
   AERO_LOG_INFO = 3,
   AERO_LOG_DEBUG = 4,
 } aero_log_level;
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_METRIC_H */

@@ -20,6 +20,10 @@
 #include "abi.h"
 #include "host_api.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* What a plugin provides. */
 typedef enum aero_plugin_kind {
   AERO_PLUGIN_PROJECT = 1, /* registers one or more builders */
@@ -65,6 +69,25 @@ extern AERO_HIDDEN const aero_host_api *aero_api;
 /* Defines the entry symbol and the plugin's aero_api. `init_fn` has the type
  * aero_status (*)(aero_registrar *reg, aero_error *err). Use once per
  * plugin. */
+#ifdef __cplusplus
+#define AERO__EXTERN_C extern "C"
+#define AERO__PLUGIN_INFO(kind_, name_, version_)                             \
+  {AERO_PLUGIN_MAGIC, sizeof(aero_plugin_info), AERO_ABI_MAJOR,              \
+   AERO_ABI_MINOR,    (kind_),                  (name_),                      \
+   (version_),        aero__init}
+#else
+#define AERO__EXTERN_C
+#define AERO__PLUGIN_INFO(kind_, name_, version_)                             \
+  {.magic = AERO_PLUGIN_MAGIC,                                                \
+   .struct_size = sizeof(aero_plugin_info),                                   \
+   .abi_major = AERO_ABI_MAJOR,                                               \
+   .abi_minor = AERO_ABI_MINOR,                                               \
+   .kind = (kind_),                                                           \
+   .name = (name_),                                                           \
+   .version = (version_),                                                     \
+   .init = aero__init}
+#endif
+/* (In C++ the entry keeps its C name: extern "C".) */
 #define AERO_PLUGIN(plugin_kind, plugin_name, plugin_version, init_fn)       \
   AERO_HIDDEN const aero_host_api *aero_api;                                  \
   static aero_status aero__init(const aero_host_api *api,                     \
@@ -72,18 +95,10 @@ extern AERO_HIDDEN const aero_host_api *aero_api;
     aero_api = api;                                                           \
     return (init_fn)(reg, err);                                               \
   }                                                                           \
-  AERO_EXPORT const aero_plugin_info *aero_plugin_entry(void);                \
-  AERO_EXPORT const aero_plugin_info *aero_plugin_entry(void) {               \
-    static const aero_plugin_info info = {                                    \
-        .magic = AERO_PLUGIN_MAGIC,                                           \
-        .struct_size = sizeof(aero_plugin_info),                              \
-        .abi_major = AERO_ABI_MAJOR,                                          \
-        .abi_minor = AERO_ABI_MINOR,                                          \
-        .kind = (plugin_kind),                                                \
-        .name = (plugin_name),                                                \
-        .version = (plugin_version),                                          \
-        .init = aero__init,                                                   \
-    };                                                                        \
+  AERO__EXTERN_C AERO_EXPORT const aero_plugin_info *aero_plugin_entry(void); \
+  AERO__EXTERN_C AERO_EXPORT const aero_plugin_info *aero_plugin_entry(void) { \
+    static const aero_plugin_info info =                                      \
+        AERO__PLUGIN_INFO((plugin_kind), (plugin_name), (plugin_version));    \
     return &info;                                                             \
   }
 
@@ -179,5 +194,10 @@ static inline aero_status aero_bailout(aero_tracker *tracker,
 static inline const char *aero_workdir(aero_tracker *tracker) {
   return aero_api->workdir(tracker);
 }
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_PLUGIN_H */

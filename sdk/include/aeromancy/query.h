@@ -31,6 +31,10 @@
 #include "metric.h"
 #include "value.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* True when row or filter `p` (a pointer to a struct with struct_size)
  * carries `member`. */
 #define AERO_ROW_HAS(p, type, member)                                          \
@@ -247,5 +251,10 @@ typedef struct aero_collect_params {
                            they made, unless a run read them) that ended
                            longer ago than this; -1: keep every dev run */
 } aero_collect_params;
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_QUERY_H */

@@ -7,6 +7,10 @@
 #ifndef AEROMANCY_STATUS_H
 #define AEROMANCY_STATUS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(NAME, value, message) */
 #define AERO_STATUS_MAP(X)                                                    \
   X(OK, 0, "ok")                                                              \
@@ -60,5 +64,10 @@ static inline const char *aero_status_name(aero_status status) {
   }
   return "UNKNOWN";
 }
+
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* AEROMANCY_STATUS_H */
