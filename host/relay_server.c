@@ -402,10 +402,12 @@ bool aeh_relay_conn_serve(aeh_relay_conn *c, aeh_store *store) {
     }
     c->len += (size_t)got;
     size_t at = 0;
-    while (c->len - at >= 4) {
-      uint32_t size;
-      memcpy(&size, c->buf + at, sizeof size);
-      if (size > AEH_RELAY_FRAME_MAX) {
+    const char *body;
+    uint32_t size;
+    aeh_frame_state state;
+    while ((state = aeh_wire_next_frame(c->buf, c->len, &at, &body, &size)) !=
+           AEH_FRAME_PARTIAL) {
+      if (state == AEH_FRAME_TOO_LARGE) {
         snprintf(c->broken, sizeof c->broken,
                  "sent a tracker frame of %u bytes (at most %u)", size,
                  AEH_RELAY_FRAME_MAX);
@@ -415,14 +417,11 @@ bool aeh_relay_conn_serve(aeh_relay_conn *c, aeh_store *store) {
         aeh_relay_conn_close(c);
         return false;
       }
-      if (c->len - at - 4 < size)
-        break;
-      if (!serve_frame(c, store, c->buf + at + 4, size)) {
+      if (!serve_frame(c, store, body, size)) {
         flush_rows(c, store);
         aeh_relay_conn_close(c);
         return false;
       }
-      at += 4 + (size_t)size;
     }
     memmove(c->buf, c->buf + at, c->len - at);
     c->len -= at;

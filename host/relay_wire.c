@@ -106,6 +106,20 @@ void aeh_wire_free(aeh_wire *w) {
   *w = (aeh_wire){0};
 }
 
+aeh_frame_state aeh_wire_next_frame(const char *buf, size_t len, size_t *at,
+                                    const char **body, uint32_t *size) {
+  if (*at > len || len - *at < sizeof *size)
+    return AEH_FRAME_PARTIAL;
+  memcpy(size, buf + *at, sizeof *size);
+  if (*size > AEH_RELAY_FRAME_MAX)
+    return AEH_FRAME_TOO_LARGE;
+  if (len - *at - sizeof *size < *size)
+    return AEH_FRAME_PARTIAL;
+  *body = buf + *at + sizeof *size;
+  *at += sizeof *size + (size_t)*size;
+  return AEH_FRAME_WHOLE;
+}
+
 static bool take(aeh_wire_reader *r, void *out, size_t size) {
   if (r->bad || r->left < size) {
     r->bad = true;

@@ -41,6 +41,20 @@ void aeh_wire_bytes(aeh_wire *w, const void *bytes, size_t size);
 bool aeh_wire_finish(aeh_wire *w);
 void aeh_wire_free(aeh_wire *w);
 
+/* What aeh_wire_next_frame found. */
+typedef enum aeh_frame_state {
+  AEH_FRAME_PARTIAL,   /* not all of the next frame has arrived */
+  AEH_FRAME_WHOLE,     /* *body and *size are the next frame */
+  AEH_FRAME_TOO_LARGE, /* its length (*size) is over AEH_RELAY_FRAME_MAX:
+                          the stream cannot be trusted after it */
+} aeh_frame_state;
+
+/* The relay's frame decoder: the next frame of the stream bytes
+ * buf[*at, len). On AEH_FRAME_WHOLE, *body points at its `*size` bytes
+ * (borrowed from `buf`) and *at moves past it. */
+aeh_frame_state aeh_wire_next_frame(const char *buf, size_t len, size_t *at,
+                                    const char **body, uint32_t *size);
+
 /* A frame being read (its body, after the length). Reading past the end or
  * a malformed field sets `bad` and yields zeros and NULLs. */
 typedef struct aeh_wire_reader {

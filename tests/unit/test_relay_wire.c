@@ -88,9 +88,50 @@ static void test_string_without_terminator_is_bad(void **state) {
   assert_true(r.bad);
 }
 
+/* The stream is cut into frames by their lengths; a frame not yet whole
+ * waits, a length over the limit is refused before anything is read. */
+static void test_next_frame_splits_the_stream(void **state) {
+  (void)state;
+  char stream[64];
+  uint32_t a = 3, b = 0, huge = AEH_RELAY_FRAME_MAX + 1;
+  size_t len = 0;
+  memcpy(stream + len, &a, 4);
+  memcpy(stream + len + 4, "abc", 3);
+  len += 7;
+  memcpy(stream + len, &b, 4);
+  len += 4;
+  memcpy(stream + len, &a, 4);
+  memcpy(stream + len + 4, "xy", 2); /* one byte short */
+  len += 6;
+  size_t at = 0;
+  const char *body = NULL;
+  uint32_t size = 0;
+  assert_int_equal(aeh_wire_next_frame(stream, len, &at, &body, &size),
+                   AEH_FRAME_WHOLE);
+  assert_int_equal(size, 3);
+  assert_memory_equal(body, "abc", 3);
+  assert_int_equal(at, 7);
+  assert_int_equal(aeh_wire_next_frame(stream, len, &at, &body, &size),
+                   AEH_FRAME_WHOLE);
+  assert_int_equal(size, 0);
+  assert_int_equal(at, 11);
+  assert_int_equal(aeh_wire_next_frame(stream, len, &at, &body, &size),
+                   AEH_FRAME_PARTIAL);
+  assert_int_equal(at, 11);
+  assert_int_equal(aeh_wire_next_frame(stream, 13, &at, &body, &size),
+                   AEH_FRAME_PARTIAL); /* not even the length */
+  memcpy(stream, &huge, 4);
+  at = 0;
+  assert_int_equal(aeh_wire_next_frame(stream, 4, &at, &body, &size),
+                   AEH_FRAME_TOO_LARGE);
+  assert_int_equal(size, huge);
+  assert_int_equal(at, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fields_read_back),
+      cmocka_unit_test(test_next_frame_splits_the_stream),
       cmocka_unit_test(test_truncated_frame_is_bad),
       cmocka_unit_test(test_string_without_terminator_is_bad),
   };
