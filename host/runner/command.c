@@ -25,6 +25,7 @@ const aeh_command *const aeh_commands[] = {
     &aeh_cmd_fsck,
     &aeh_cmd_gc,
     &aeh_cmd_rerun,
+    &aeh_cmd_store,
     &aeh_cmd_new,
     &aeh_cmd_ui,
     &aeh_cmd_help,

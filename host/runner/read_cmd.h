@@ -50,5 +50,6 @@ extern const aeh_command aeh_cmd_path;
 extern const aeh_command aeh_cmd_fsck;
 extern const aeh_command aeh_cmd_gc;
 extern const aeh_command aeh_cmd_rerun;
+extern const aeh_command aeh_cmd_store;
 
 #endif /* AEH_READ_CMD_H */

@@ -1,0 +1,604 @@
+/* aeromancy store copy FROM TO: a store's history into another store,
+ * through the backends' members only (query members on FROM, write members
+ * on TO), so that it works between any two backends: a local store into a
+ * team store, and back.
+ *
+ * Runs are copied oldest first, each as a run of TO with its record (times,
+ * mode, config, tags, environment, metrics, log lines, how it ended) and
+ * its outputs stored again from FROM's files, so TO checks and dedupes
+ * them as for any run: identical content reuses the version TO has. Inputs
+ * are pinned to TO's version of the same artifact with the same digest.
+ * Each copied run carries the tag "copied" and the environment fact
+ * copied_from = "FROM#ID": a second copy skips what the first did, so the
+ * command is idempotent and resumes where an interrupted copy stopped.
+ * Runs still running in FROM are left out. Not carried over: a version's
+ * metadata (the query members do not read it) and when each log line was
+ * written (TO records the copy's time).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "read_cmd.h"
+#include "store.h"
+
+enum { O_FROM_BACKEND = 1, O_TO_BACKEND };
+
+typedef struct copy_opts {
+  const char *from_backend, *to_backend;
+} copy_opts;
+
+static int apply_option(void *ctx, const aeh_option *op, const char *value) {
+  copy_opts *o = ctx;
+  if (op->id == O_FROM_BACKEND)
+    o->from_backend = value;
+  else if (op->id == O_TO_BACKEND)
+    o->to_backend = value;
+  return 0;
+}
+
+/* The backend a location implies: a PostgreSQL URL or key=value words
+ * name the team store, anything else a local folder. */
+static const char *backend_of(const char *location) {
+  size_t word = strspn(location, "abcdefghijklmnopqrstuvwxyz_");
+  if (strncmp(location, "postgresql://", 13) == 0 ||
+      strncmp(location, "postgres://", 11) == 0 ||
+      (word > 0 && location[word] == '='))
+    return "postgres";
+  return "local";
+}
+
+/* A growing list of strings, all owned. */
+typedef struct strs {
+  char **v;
+  size_t n, cap;
+  bool failed;
+} strs;
+
+static void strs_add(strs *s, const char *text) {
+  if (s->failed)
+    return;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 16;
+    char **grown = realloc(s->v, cap * sizeof *grown);
+    if (grown == NULL) {
+      s->failed = true;
+      return;
+    }
+    s->v = grown;
+    s->cap = cap;
+  }
+  if ((s->v[s->n] = strdup(text != NULL ? text : "")) == NULL)
+    s->failed = true;
+  else
+    s->n++;
+}
+
+static void strs_free(strs *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->v[i]);
+  free(s->v);
+  memset(s, 0, sizeof *s);
+}
+
+static bool strs_has(const strs *s, const char *text) {
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->v[i], text) == 0)
+      return true;
+  return false;
+}
+
+typedef struct side {
+  aeh_store *store;
+  const aero_backend_vtable *vt;
+  void *handle;
+} side;
+
+/* ---- what TO already holds: copied_from of its copied runs ---- */
+
+typedef struct seen_ctx {
+  side *to;
+  strs ids;  /* TO's copied runs */
+  strs from; /* their copied_from */
+} seen_ctx;
+
+static aero_status seen_run(void *ctx, const aero_run_info *run,
+                            aero_error *err) {
+  (void)err;
+  seen_ctx *s = ctx;
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)run->id);
+  strs_add(&s->ids, id);
+  return AERO_OK;
+}
+
+static aero_status seen_env(void *ctx, const char *key, const char *value,
+                            aero_error *err) {
+  (void)err;
+  if (strcmp(key, "copied_from") == 0)
+    strs_add(&((seen_ctx *)ctx)->from, value);
+  return AERO_OK;
+}
+
+static aero_status already_copied(side *to, strs *out, aero_error *err) {
+  seen_ctx s = {.to = to};
+  aero_run_filter filter = {.struct_size = sizeof filter, .tag = "copied"};
+  aero_status st = to->vt->query_runs(to->handle, &filter, seen_run, &s, err);
+  aero_run_sink sink = {.struct_size = sizeof sink, .environment = seen_env};
+  for (size_t i = 0; st == AERO_OK && i < s.ids.n; i++)
+    st = to->vt->query_run(to->handle, strtoll(s.ids.v[i], NULL, 10), &sink, &s,
+                           err);
+  strs_free(&s.ids);
+  if (st == AERO_OK && (s.ids.failed || s.from.failed))
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (st != AERO_OK) {
+    strs_free(&s.from);
+    return st;
+  }
+  *out = s.from;
+  return AERO_OK;
+}
+
+/* ---- one run of FROM, gathered ---- */
+
+typedef struct version_ref {
+  char entity[128], project[128], name[128], digest[65], type[64];
+  int64_t id;
+} version_ref;
+
+typedef struct gathered {
+  aero_run_info run; /* strings point into `text` */
+  strs text;         /* owned copies of the run's strings */
+  strs env_keys, env_values, config_keys, config_values, tags;
+  uint32_t *config_types;
+  size_t config_cap;
+  version_ref *inputs, *outputs;
+  size_t input_count, output_count;
+  strs log_levels, log_lines;
+  bool failed;
+} gathered;
+
+static const char *keep(gathered *g, const char *text) {
+  if (text == NULL)
+    return NULL;
+  strs_add(&g->text, text);
+  return g->text.failed ? "" : g->text.v[g->text.n - 1];
+}
+
+static aero_status g_run(void *ctx, const aero_run_info *run, aero_error *err) {
+  (void)err;
+  gathered *g = ctx;
+  g->run = *run;
+  g->run.entity = keep(g, run->entity);
+  g->run.project = keep(g, run->project);
+  g->run.job_type = keep(g, run->job_type);
+  g->run.job_group = keep(g, run->job_group);
+  g->run.outputs = keep(g, run->outputs);
+  g->run.message = keep(g, run->message);
+  return AERO_OK;
+}
+
+static aero_status g_env(void *ctx, const char *key, const char *value,
+                         aero_error *err) {
+  (void)err;
+  gathered *g = ctx;
+  strs_add(&g->env_keys, key);
+  strs_add(&g->env_values, value);
+  return AERO_OK;
+}
+
+static aero_status g_config(void *ctx, const aero_kv *kv, aero_error *err) {
+  (void)err;
+  gathered *g = ctx;
+  char text[64];
+  const char *value = text;
+  switch (kv->value.type) {
+  case AERO_VALUE_BOOL:
+    snprintf(text, sizeof text, "%d", kv->value.as.b ? 1 : 0);
+    break;
+  case AERO_VALUE_INT:
+    snprintf(text, sizeof text, "%lld", (long long)kv->value.as.i);
+    break;
+  case AERO_VALUE_DOUBLE:
+    snprintf(text, sizeof text, "%.17g", kv->value.as.d);
+    break;
+  default:
+    value = kv->value.as.s;
+  }
+  if (g->config_keys.n == g->config_cap) {
+    size_t cap = g->config_cap ? 2 * g->config_cap : 16;
+    uint32_t *grown = realloc(g->config_types, cap * sizeof *grown);
+    if (grown == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    g->config_types = grown;
+    g->config_cap = cap;
+  }
+  g->config_types[g->config_keys.n] = kv->value.type;
+  strs_add(&g->config_keys, kv->key);
+  strs_add(&g->config_values, value);
+  return AERO_OK;
+}
+
+static aero_status g_tag(void *ctx, const char *tag, aero_error *err) {
+  (void)err;
+  strs_add(&((gathered *)ctx)->tags, tag);
+  return AERO_OK;
+}
+
+static aero_status add_version(version_ref **list, size_t *count,
+                               const aero_version_info *v, aero_error *err) {
+  version_ref *grown = realloc(*list, (*count + 1) * sizeof *grown);
+  if (grown == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  *list = grown;
+  version_ref *r = &grown[(*count)++];
+  snprintf(r->entity, sizeof r->entity, "%s", v->entity ? v->entity : "");
+  snprintf(r->project, sizeof r->project, "%s", v->project);
+  snprintf(r->name, sizeof r->name, "%s", v->name);
+  snprintf(r->digest, sizeof r->digest, "%s", v->digest);
+  snprintf(r->type, sizeof r->type, "%s", v->type ? v->type : "");
+  r->id = v->id;
+  return AERO_OK;
+}
+
+static aero_status g_input(void *ctx, const aero_version_info *v,
+                           aero_error *err) {
+  gathered *g = ctx;
+  return add_version(&g->inputs, &g->input_count, v, err);
+}
+
+static aero_status g_output(void *ctx, const aero_version_info *v,
+                            aero_error *err) {
+  gathered *g = ctx;
+  return add_version(&g->outputs, &g->output_count, v, err);
+}
+
+static aero_status g_log(void *ctx, const aero_log_line *line,
+                         aero_error *err) {
+  (void)err;
+  gathered *g = ctx;
+  char level[16];
+  snprintf(level, sizeof level, "%u", line->level);
+  strs_add(&g->log_levels, level);
+  strs_add(&g->log_lines, line->message);
+  return AERO_OK;
+}
+
+static void gathered_free(gathered *g) {
+  strs *all[] = {&g->text,        &g->env_keys,      &g->env_values,
+                 &g->config_keys, &g->config_values, &g->tags,
+                 &g->log_levels,  &g->log_lines};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    strs_free(all[i]);
+  free(g->config_types);
+  free(g->inputs);
+  free(g->outputs);
+  memset(g, 0, sizeof *g);
+}
+
+/* ---- writing one run into TO ---- */
+
+typedef struct metrics_ctx {
+  side *to;
+  int64_t run_id;
+} metrics_ctx;
+
+static aero_status copy_metrics(void *ctx, const aero_metric_row *rows,
+                                size_t count, aero_error *err) {
+  metrics_ctx *m = ctx;
+  if (m->to->vt->log_metric_rows != NULL)
+    return m->to->vt->log_metric_rows(m->to->handle, m->run_id, rows, count,
+                                      err);
+  for (size_t i = 0; i < count; i++) {
+    aero_metric one = {.key = rows[i].key, .value = rows[i].value};
+    aero_status st = m->to->vt->log_metrics(m->to->handle, m->run_id, &one, 1,
+                                            rows[i].step, err);
+    if (st != AERO_OK)
+      return st;
+  }
+  return AERO_OK;
+}
+
+/* TO's version of the same artifact with the same digest, if any. */
+typedef struct match_ctx {
+  const char *digest;
+  int64_t id;
+} match_ctx;
+
+static aero_status match_version(void *ctx, const aero_version_info *v,
+                                 aero_error *err) {
+  (void)err;
+  match_ctx *m = ctx;
+  if (strcmp(v->digest, m->digest) == 0 && m->id == 0)
+    m->id = v->id;
+  return AERO_OK;
+}
+
+typedef struct files_ctx {
+  strs paths;
+} files_ctx;
+
+static void add_file(void *ctx, const char *path) {
+  strs_add(&((files_ctx *)ctx)->paths, path);
+}
+
+static aero_status copy_output(side *from, side *to, int64_t run_id,
+                               const version_ref *v, aero_error *err) {
+  files_ctx files = {{0}};
+  char dir[4096];
+  aero_status st = from->vt->materialize(from->handle, v->id, add_file, &files,
+                                         dir, sizeof dir, err);
+  if (st == AERO_OK && files.paths.failed)
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (st == AERO_OK) {
+    const char *folder[] = {dir};
+    aero_output_desc desc = {.struct_size = sizeof desc,
+                             .name = v->name,
+                             .files = folder,
+                             .file_count = 1,
+                             .artifact_type = v->type[0] ? v->type : NULL,
+                             .strip_prefix = dir};
+    aero_artifact_ref ref = {.entity = v->entity,
+                             .project = v->project,
+                             .name = v->name,
+                             .version = -1};
+    st = to->vt->put_output(to->handle, run_id, &ref, &desc, err);
+  }
+  strs_free(&files.paths);
+  return st;
+}
+
+static aero_status write_run(side *from, side *to, const char *origin,
+                             gathered *g, aero_error *err) {
+  size_t out_count = 0;
+  strs outputs = {0};
+  for (const char *p = g->run.outputs; p != NULL && *p != '\0';) {
+    size_t len = strcspn(p, "\n");
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)len, p);
+    strs_add(&outputs, name);
+    out_count++;
+    p += len + (p[len] == '\n');
+  }
+  strs_add(&g->tags, "copied");
+  strs_add(&g->env_keys, "copied_from");
+  strs_add(&g->env_values, origin);
+  size_t nenv = g->env_keys.n, ncfg = g->config_keys.n;
+  aero_kv *env = calloc(nenv + 1, sizeof *env);
+  aero_kv *cfg = calloc(ncfg + 1, sizeof *cfg);
+  aero_status st = AERO_OK;
+  if (env == NULL || cfg == NULL || outputs.failed || g->tags.failed ||
+      g->env_keys.failed || g->env_values.failed)
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  for (size_t i = 0; st == AERO_OK && i < nenv; i++)
+    env[i] = (aero_kv){
+        .key = g->env_keys.v[i],
+        .value = {.type = AERO_VALUE_STRING, .as.s = g->env_values.v[i]}};
+  for (size_t i = 0; st == AERO_OK && i < ncfg; i++) {
+    const char *text = g->config_values.v[i];
+    aero_value value = {.type = g->config_types[i]};
+    if (value.type == AERO_VALUE_BOOL)
+      value.as.b = strcmp(text, "0") != 0;
+    else if (value.type == AERO_VALUE_INT)
+      value.as.i = strtoll(text, NULL, 10);
+    else if (value.type == AERO_VALUE_DOUBLE)
+      value.as.d = strtod(text, NULL);
+    else
+      value.as.s = text;
+    cfg[i] = (aero_kv){.key = g->config_keys.v[i], .value = value};
+  }
+  int64_t run_id = 0;
+  if (st == AERO_OK) {
+    aero_run_record rec = {.struct_size = sizeof rec,
+                           .entity = g->run.entity,
+                           .project = g->run.project,
+                           .job_type = g->run.job_type,
+                           .job_group = g->run.job_group,
+                           .outputs = (const char *const *)outputs.v,
+                           .output_count = outputs.n,
+                           .config = cfg,
+                           .config_count = ncfg,
+                           .tags = (const char *const *)g->tags.v,
+                           .tag_count = g->tags.n,
+                           .environment = env,
+                           .environment_count = nenv,
+                           .dev = g->run.dev,
+                           .started_ns = g->run.started_ns};
+    st = to->vt->run_begin(to->handle, &rec, &run_id, err);
+  }
+  /* From here on the run exists in TO: whatever fails, it is ended. */
+  if (st == AERO_OK) {
+    aero_metric_query q = {.struct_size = sizeof q, .run_id = g->run.id};
+    metrics_ctx m = {to, run_id};
+    st = from->vt->query_metrics(from->handle, &q, copy_metrics, &m, err);
+  }
+  for (size_t i = 0; st == AERO_OK && i < g->log_lines.n; i++)
+    if (to->vt->log_text != NULL)
+      st = to->vt->log_text(to->handle, run_id,
+                            (aero_log_level)atoi(g->log_levels.v[i]),
+                            g->log_lines.v[i], err);
+  for (size_t i = 0; st == AERO_OK && i < g->input_count; i++) {
+    const version_ref *v = &g->inputs[i];
+    aero_version_filter f = {.struct_size = sizeof f,
+                             .entity = v->entity,
+                             .project = v->project,
+                             .name = v->name,
+                             .version = -1};
+    match_ctx m = {.digest = v->digest};
+    st = to->vt->query_versions(to->handle, &f, match_version, &m, err);
+    if (st == AERO_OK && m.id != 0)
+      st = to->vt->record_input(to->handle, run_id, m.id, err);
+  }
+  for (size_t i = 0; st == AERO_OK && i < g->output_count; i++)
+    st = copy_output(from, to, run_id, &g->outputs[i], err);
+  if (run_id != 0) {
+    aero_run_outcome out = {.struct_size = sizeof out,
+                            .state = g->run.state,
+                            .exit_code = g->run.exit_code,
+                            .signal = g->run.signal,
+                            .message = g->run.message,
+                            .ended_ns = g->run.ended_ns};
+    if (st != AERO_OK) {
+      out.state = AERO_RUN_FAILED;
+      out.message = "the copy of this run failed";
+    }
+    aero_error ignored = AEH_ERROR_INIT;
+    aero_status end = to->vt->run_end(to->handle, run_id, &out,
+                                      st == AERO_OK ? err : &ignored);
+    if (st == AERO_OK)
+      st = end;
+  }
+  free(env);
+  free(cfg);
+  strs_free(&outputs);
+  return st;
+}
+
+/* ---- the command ---- */
+
+typedef struct list_ctx {
+  strs ids;
+} list_ctx;
+
+static aero_status list_run(void *ctx, const aero_run_info *run,
+                            aero_error *err) {
+  (void)err;
+  if (run->state == AERO_RUN_RUNNING)
+    return AERO_OK;
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)run->id);
+  strs_add(&((list_ctx *)ctx)->ids, id);
+  return AERO_OK;
+}
+
+static aero_status open_side(const char *backend, const char *location,
+                             bool existing, side *s, aero_error *err) {
+  aero_status st =
+      existing ? aeh_store_open_existing(backend, location, &s->store, err)
+               : aeh_store_open(backend, location, &s->store, err);
+  if (st != AERO_OK)
+    return st;
+  s->vt = aeh_store_backend(s->store);
+  st = aeh_store_handle(s->store, &s->handle, err);
+  const char *missing = s->vt->query_runs == NULL       ? "query_runs"
+                        : s->vt->query_run == NULL      ? "query_run"
+                        : s->vt->query_metrics == NULL  ? "query_metrics"
+                        : s->vt->query_versions == NULL ? "query_versions"
+                                                        : NULL;
+  if (st == AERO_OK && missing != NULL)
+    st = aeh_error_set(err, AERO_E_UNSUPPORTED,
+                       "%s: its backend '%s' lacks the query member %s",
+                       aeh_store_location(s->store), backend, missing);
+  return st;
+}
+
+static aero_status copy_all(side *from, side *to, size_t *copied,
+                            size_t *skipped, aero_error *err) {
+  strs done = {0};
+  aero_status st = already_copied(to, &done, err);
+  list_ctx runs = {{0}};
+  aero_run_filter filter = {.struct_size = sizeof filter, .oldest_first = true};
+  if (st == AERO_OK)
+    st = from->vt->query_runs(from->handle, &filter, list_run, &runs, err);
+  if (st == AERO_OK && runs.ids.failed)
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  const char *where = aeh_store_location(from->store);
+  for (size_t i = 0; st == AERO_OK && i < runs.ids.n; i++) {
+    char *origin = NULL;
+    if (asprintf(&origin, "%s#%s", where, runs.ids.v[i]) < 0) {
+      st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+      break;
+    }
+    if (strs_has(&done, origin)) {
+      (*skipped)++;
+      free(origin);
+      continue;
+    }
+    gathered g = {0};
+    aero_run_sink sink = {.struct_size = sizeof sink,
+                          .run = g_run,
+                          .environment = g_env,
+                          .config = g_config,
+                          .tag = g_tag,
+                          .input = g_input,
+                          .output = g_output,
+                          .log_line = g_log};
+    st = from->vt->query_run(from->handle, strtoll(runs.ids.v[i], NULL, 10),
+                             &sink, &g, err);
+    if (st == AERO_OK)
+      st = write_run(from, to, origin, &g, err);
+    if (st == AERO_OK)
+      (*copied)++;
+    gathered_free(&g);
+    free(origin);
+  }
+  strs_free(&runs.ids);
+  strs_free(&done);
+  return st;
+}
+
+static int cmd_store(const aeh_command *cmd, int argc, char **argv) {
+  copy_opts o = {0};
+  aeh_args a;
+  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
+  if (rc >= 0)
+    return rc;
+  if (strcmp(a.positional[0], "copy") != 0)
+    return aeh_command_usage_error(cmd, "unknown store command '%s' (use copy)",
+                                   a.positional[0]);
+  if (a.positional_count != 3)
+    return aeh_command_usage_error(cmd, "copy needs FROM and TO");
+  const char *from_loc = a.positional[1], *to_loc = a.positional[2];
+  const char *from_backend =
+      o.from_backend != NULL ? o.from_backend : backend_of(from_loc);
+  const char *to_backend =
+      o.to_backend != NULL ? o.to_backend : backend_of(to_loc);
+  aero_error err = AEH_ERROR_INIT;
+  side from = {0}, to = {0};
+  size_t copied = 0, skipped = 0;
+  aero_status st = open_side(from_backend, from_loc, true, &from, &err);
+  if (st == AERO_OK)
+    st = open_side(to_backend, to_loc, false, &to, &err);
+  if (st == AERO_OK)
+    st = copy_all(&from, &to, &copied, &skipped, &err);
+  if (st == AERO_OK)
+    fprintf(stderr,
+            "aeromancy store copy: %zu run%s copied, %zu copied before, from "
+            "%s to %s\n",
+            copied, copied == 1 ? "" : "s", skipped,
+            aeh_store_location(from.store), aeh_store_location(to.store));
+  else
+    rc = aeh_read_fail(cmd, st, &err);
+  aeh_store_close(to.store);
+  aeh_store_close(from.store);
+  return st == AERO_OK ? 0 : rc;
+}
+
+static const aeh_option store_options[] = {
+    {"from-backend", 0, "NAME",
+     "the backend of FROM (default: postgres for a postgresql:// URL or "
+     "key=value words, else local)",
+     O_FROM_BACKEND},
+    {"to-backend", 0, "NAME", "the backend of TO (default: as for FROM)",
+     O_TO_BACKEND},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+const aeh_command aeh_cmd_store = {
+    .name = "store",
+    .usage = "aeromancy store copy [--from-backend NAME] [--to-backend NAME] "
+             "FROM TO",
+    .summary = "copy a store's history into another store",
+    .description =
+        "Copies every finished run of FROM, oldest first, into TO (created "
+        "if needed): its record, metrics, log lines, inputs and outputs, "
+        "whose files TO stores and dedupes as for any run. FROM and TO are "
+        "store locations: a folder (the local store) or a PostgreSQL "
+        "connection string (the team store). Idempotent: runs copied before "
+        "are skipped, so a copy can be repeated or resumed.",
+    .options = store_options,
+    .min_positional = 1,
+    .max_positional = 3,
+    .run = cmd_store,
+};

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench_teamstore: the team store (tracker-postgres, on a PostgreSQL 15 and
+# an s3rver started here, both on this machine) beside the local store, in
+# one run:
+# - a tracked no-op action (bench_steps.so -n 1) and the aerodemo pipeline,
+#   each on the local store and on the team store: what a round trip per
+#   tracker call batch costs;
+# - uploading a 1 GiB output (bench_hash.so) against `curl --upload-file`
+#   of the same file to the same server. The upload's share of a declare is
+#   a fresh declare (new content: hashed, uploaded in parts, checked) minus
+#   a declare of unchanged content (hashed, found in the bucket): both are
+#   timed here.
+. "$(dirname "$0")/lib.sh"
+
+MIB=${BENCH_UPLOAD_MIB:-1024}
+bytes=$((MIB * 1024 * 1024))
+steps="$AERO_FIXTURES/bench_steps.so"
+hash_plugin="$AERO_FIXTURES/bench_hash.so"
+demo="$AERO_BENCH_BUILD/examples/aerodemo/aerodemo.so"
+for f in "$steps" "$hash_plugin" "$demo" "$AEROMANCY_PLUGIN_PATH/tracker-postgres.so"; do
+  [[ -f $f ]] || die "no $f: build it"
+done
+cd "$bench_dir" || die "cannot enter $bench_dir"
+
+# tests/servers.sh, with what it expects of tests/lib.sh.
+AERO_TMP="$bench_dir/servers"
+AERO_TEST_NAME=$bench_name
+AERO_BUILD_DIR=$AERO_BENCH_BUILD
+mkdir -p "$AERO_TMP"
+fail() { die "$*"; }
+done_() { :; }
+. "$AERO_SOURCE_DIR/tests/servers.sh"
+CI=true # a server that does not start is an error here, never a skip
+note "starting PostgreSQL and s3rver"
+aero_team_start
+team=(env AEROMANCY_BACKEND=postgres)
+local_store=(env AEROMANCY_BACKEND=local AEROMANCY_STORE="$bench_dir/local")
+"${local_store[@]}" "$AEROHOST" run "$demo" --dev >"$bench_dir/warm.log" 2>&1 &&
+  "${team[@]}" "$AEROHOST" run "$demo" --dev >>"$bench_dir/warm.log" 2>&1 ||
+  die "a first run failed: $(tail -2 "$bench_dir/warm.log" | tr '\n' ' ')"
+
+note "timing a tracked no-op action and aerodemo on both stores"
+hf "$bench_dir/calls.json" -N --warmup 3 --runs 20 \
+  -n "no-op, local" "${local_store[*]} $AEROHOST run $steps --dev -- -n 1" \
+  -n "no-op, team" "${team[*]} $AEROHOST run $steps --dev -- -n 1" \
+  -n "aerodemo, local" "${local_store[*]} $AEROHOST run $demo --dev" \
+  -n "aerodemo, team" "${team[*]} $AEROHOST run $demo --dev"
+noop_l=$(median "$bench_dir/calls.json" 0)
+noop_t=$(median "$bench_dir/calls.json" 1)
+demo_l=$(median "$bench_dir/calls.json" 2)
+demo_t=$(median "$bench_dir/calls.json" 3)
+# Round trips per run of the no-op action, counted by the server.
+before=$(aero_psql "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database WHERE datname = 'aero'")
+"${team[@]}" "$AEROHOST" run "$steps" --dev -- -n 1 >/dev/null 2>&1
+after=$(aero_psql "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database WHERE datname = 'aero'")
+
+note "writing a $MIB MiB file of random bytes"
+head -c "$bytes" /dev/urandom >"$bench_dir/big.bin" || die "cannot write big.bin"
+# New content for every fresh declare: its first 32 bytes rewritten.
+fresh="dd if=/dev/urandom of=$bench_dir/big.bin bs=32 count=1 conv=notrunc status=none"
+key=0
+note "timing the upload of $MIB MiB: aerohost (fresh, unchanged) and curl"
+hf "$bench_dir/upload.json" --runs 3 --prepare "$fresh" \
+  -n "declare, fresh content" \
+  "${team[*]} $AEROHOST run $hash_plugin --dev -- --file $bench_dir/big.bin"
+hf "$bench_dir/unchanged.json" --runs 3 \
+  -n "declare, unchanged content" \
+  "${team[*]} $AEROHOST run $hash_plugin --dev -- --file $bench_dir/big.bin"
+hf "$bench_dir/curl.json" --runs 3 --prepare "$fresh" \
+  -n "curl --upload-file" \
+  "curl -sf --aws-sigv4 aws:amz:$AWS_REGION:s3 --user $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY --upload-file $bench_dir/big.bin $AERO_S3_URL/$AERO_S3_BUCKET/curl/\$RANDOM -o /dev/null"
+up=$(median "$bench_dir/upload.json" 0)
+same=$(median "$bench_dir/unchanged.json" 0)
+curl_t=$(median "$bench_dir/curl.json" 0)
+upload_only=$(calc "$up - $same")
+rate() { python3 -c "print('%.0f' % ($MIB / $1))"; }
+
+echo "## Team store (bench_teamstore)"
+echo
+echo "tracker-postgres on PostgreSQL 15 (unix socket) and s3rver (loopback),"
+echo "both on this machine, beside tracker-local. Medians (hyperfine, no shell"
+echo "for the first table)."
+echo
+echo "| command | local (ms) | team (ms) | team / local |"
+echo "|---|---:|---:|---:|"
+echo "| tracked no-op action (bench_steps -n 1) | $(ms "$noop_l") | $(ms "$noop_t") | $(ratio "$noop_t" "$noop_l") |"
+echo "| aerodemo --dev (3 actions, 40 metrics) | $(ms "$demo_l") | $(ms "$demo_t") | $(ratio "$demo_t" "$demo_l") |"
+echo
+echo "Transactions the server counted for one run of the no-op action (open,"
+echo "lease, run begin and end, close): $((after - before))."
+echo
+echo "| $MIB MiB to s3rver | median (s) | MiB/s |"
+echo "|---|---:|---:|"
+echo "| aerohost declare, fresh content (hash + multipart upload + check) | $(calc "$up") | $(rate "$up") |"
+echo "| aerohost declare, unchanged content (hash + HEAD) | $(calc "$same") | $(rate "$same") |"
+echo "| upload share of the fresh declare (difference) | $upload_only | $(rate "$upload_only") |"
+echo "| curl --upload-file (one signed PUT) | $(calc "$curl_t") | $(rate "$curl_t") |"
+echo
+target "upload at least 80% of curl's rate ($(calc "$curl_t / $upload_only * 100")%)" \
+  "$(python3 -c "print(1 if $curl_t / $upload_only >= 0.8 else 0)")"
+echo
