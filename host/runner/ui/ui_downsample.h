@@ -1,15 +1,15 @@
-/* Downsampling a metric series for a chart, in one pass and bounded memory.
+/* Downsampling a metric series for a chart, in one pass and bounded memory,
+ * without knowing its length ahead.
  *
  * A run may log 1,000,000 points of one metric; a chart a few hundred pixels
- * wide shows at most a few thousand. The series is cut into `buckets`
- * equal runs of consecutive points, and each bucket keeps its first, lowest,
- * highest and last point (in their original order, each once): the drawn
- * line keeps every spike and every plateau's ends, which averaging or
- * taking every Nth point would lose.
- *
- * Points are fed in step order with aeh_ui_downsample_add; the caller says
- * ahead how many there are (the metric's count). When a live writer adds
- * points meanwhile, the extra ones fall into the last bucket.
+ * wide shows at most a few thousand. Up to `max_points` points are kept as
+ * they are. Past that, the series is cut into buckets of consecutive
+ * points, and each bucket keeps its first, lowest, highest and last point
+ * (in their original order, each once): the drawn line keeps every spike
+ * and every plateau's ends, which averaging or taking every Nth point
+ * would lose. When the buckets fill up, neighbours merge (their extremes
+ * are kept exactly) and new buckets are twice as long, so the result
+ * always holds between max_points / 8 and max_points points.
  */
 #ifndef AEH_UI_DOWNSAMPLE_H
 #define AEH_UI_DOWNSAMPLE_H
@@ -22,30 +22,34 @@ typedef struct aeh_ui_point {
   double value; /* may be NaN or infinite */
 } aeh_ui_point;
 
-typedef struct aeh_ui_downsample {
-  size_t total;   /* points announced */
-  size_t buckets; /* 0: every point is kept */
-  size_t seen;    /* points fed so far */
-  size_t bucket;  /* the bucket being filled */
-  size_t filled;  /* points in it */
+typedef struct aeh_ui_bucket {
   aeh_ui_point first, low, high, last;
-  size_t first_i, low_i, high_i, last_i; /* their positions in the series */
-  aeh_ui_point *out;                     /* kept points; owned */
-  size_t count;                          /* of out */
-  size_t capacity;
+  size_t first_i, low_i, high_i, last_i; /* positions in the series */
+  size_t filled;                         /* points in it */
+} aeh_ui_bucket;
+
+typedef struct aeh_ui_downsample {
+  size_t max_points;     /* at least 8, a multiple of 8 */
+  size_t seen;           /* points fed so far */
+  aeh_ui_point *raw;     /* the first max_points points, kept whole */
+  aeh_ui_bucket *bucket; /* after that: at most max_points / 4 buckets */
+  size_t buckets;        /* closed buckets */
+  size_t bucket_size;    /* points per bucket from now on */
+  aeh_ui_bucket open;    /* the bucket being filled */
+  aeh_ui_point *out;     /* the result, after finish; owned */
+  size_t count;          /* of out */
 } aeh_ui_downsample;
 
-/* Starts a downsampler for `total` points kept to at most `max_points`
- * (at least 4). Every point is kept when `total` <= `max_points`. Returns 0,
- * or -1 when out of memory. */
-int aeh_ui_downsample_init(aeh_ui_downsample *d, size_t total,
-                           size_t max_points);
+/* Starts a downsampler keeping at most `max_points` points (rounded down
+ * to a multiple of 8, at least 8). Returns 0, or -1 when out of memory. */
+int aeh_ui_downsample_init(aeh_ui_downsample *d, size_t max_points);
 
 /* Feeds the next point. Returns 0, or -1 when out of memory. */
 int aeh_ui_downsample_add(aeh_ui_downsample *d, aeh_ui_point p);
 
-/* Flushes the last bucket. d->out[0..d->count) is then the result (still
- * owned by `d`). Returns 0, or -1 when out of memory. */
+/* Ends the series: d->out[0..d->count) is then the result (still owned by
+ * `d`), and d->count < d->seen when points were dropped. Returns 0, or -1
+ * when out of memory. */
 int aeh_ui_downsample_finish(aeh_ui_downsample *d);
 
 /* Frees what `d` holds. */

@@ -7,20 +7,6 @@
 #include "ui_api.h"
 #include "ui_downsample.h"
 
-typedef struct count_ctx {
-  const char *key;
-  int64_t count; /* -1 until the key is seen */
-} count_ctx;
-
-static aero_status on_summary(void *ctx, const aero_metric_summary *m,
-                              aero_error *err) {
-  (void)err;
-  count_ctx *c = ctx;
-  if (strcmp(m->key, c->key) == 0)
-    c->count = m->count;
-  return AERO_OK;
-}
-
 static aero_status on_rows(void *ctx, const aero_metric_row *rows, size_t count,
                            aero_error *err) {
   aeh_ui_downsample *d = ctx;
@@ -54,17 +40,14 @@ aero_status aeh_ui_series_json(const aeh_record *rec, int64_t run_id,
     st = AEH_RECORD_NEED(rec, query_metrics, err);
   if (st != AERO_OK)
     return st;
-  count_ctx c = {key, -1};
-  aero_run_sink sink = {.struct_size = sizeof sink,
-                        .metric_summary = on_summary};
-  st = rec->vt->query_run(rec->handle, run_id, &sink, &c, err);
+  /* An unknown run is an error; its points are then read once, with no
+   * count asked first (the downsampler needs none). */
+  aero_run_sink exists = {.struct_size = sizeof exists};
+  st = rec->vt->query_run(rec->handle, run_id, &exists, NULL, err);
   if (st != AERO_OK)
     return st;
-  if (c.count < 0)
-    return aeh_error_set(err, AERO_E_NOT_FOUND, "run %lld has no metric '%s'",
-                         (long long)run_id, key);
   aeh_ui_downsample d;
-  if (aeh_ui_downsample_init(&d, (size_t)c.count, max_points) != 0)
+  if (aeh_ui_downsample_init(&d, max_points) != 0)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   const char *keys[] = {key};
   aero_metric_query q = {
@@ -72,6 +55,9 @@ aero_status aeh_ui_series_json(const aeh_record *rec, int64_t run_id,
   st = rec->vt->query_metrics(rec->handle, &q, on_rows, &d, err);
   if (st == AERO_OK && aeh_ui_downsample_finish(&d) != 0)
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (st == AERO_OK && d.seen == 0)
+    st = aeh_error_set(err, AERO_E_NOT_FOUND, "run %lld has no metric '%s'",
+                       (long long)run_id, key);
   json_t *doc = NULL;
   if (st == AERO_OK) {
     doc = json_object();
