@@ -7,7 +7,8 @@
 #   test:            the above plus cmocka, Docker, debootstrap, make/ninja,
 #                    hyperfine, PostgreSQL 15 and Node.js with npm (the team
 #                    store tests start a PostgreSQL server and s3rver; the
-#                    UI's tests drive chromium with puppeteer-core), curl
+#                    UI's tests drive chromium with puppeteer-core), curl,
+#                    clang with libFuzzer (the fuzz targets)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
       libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev
@@ -15,6 +16,7 @@ want=(build-essential cmake pkg-config git libffi-dev libinih-dev
 if [[ ${1:-build} == test ]]; then
   want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
          binutils file python3 ca-certificates postgresql-15 nodejs
+         clang libclang-rt-14-dev
          lintian dpkg-dev fakeroot man-db bash-completion chromium curl)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.

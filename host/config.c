@@ -1,4 +1,5 @@
 #include "config.h"
+#include "names.h"
 #include "options.h"
 
 #include <ctype.h>
@@ -104,7 +105,9 @@ static char *read_line(char *buf, int size, void *stream) {
  * ignored or overridden: both are errors naming the line. */
 static int check_entry(load_state *st, const char *section, const char *key) {
   if (section[0] == '\0') {
-    reject_line(st, "'%.64s' is outside any [section]", key);
+    char q[AEH_QUOTE_MAX + 8];
+    reject_line(st, "'%s' is outside any [section]",
+                aeh_quote(key, q, sizeof q));
     return 0;
   }
   if (!aeh_config_section_known(section)) {
@@ -114,7 +117,9 @@ static int check_entry(load_state *st, const char *section, const char *key) {
         near = aeh_config_sections[i];
     if (near == NULL)
       near = aeh_suggest(section, aeh_config_sections, section_count());
-    reject_line(st, "unknown section [%.64s] (%s%s%s)", section,
+    char q[AEH_QUOTE_MAX + 8];
+    reject_line(st, "unknown section [%s] (%s%s%s)",
+                aeh_quote(section, q, sizeof q),
                 near ? "did you mean ["
                      : "sections: project, build, "
                        "container, env, store, git, flags",
@@ -123,8 +128,9 @@ static int check_entry(load_state *st, const char *section, const char *key) {
   }
   const aeh_config_entry *first = aeh_config_find(st->cfg, section, key);
   if (first != NULL) {
-    reject_line(st, "duplicate key '%.64s' in [%s] (first set on line %d)", key,
-                section, first->line);
+    char q[AEH_QUOTE_MAX + 8];
+    reject_line(st, "duplicate key '%s' in [%s] (first set on line %d)",
+                aeh_quote(key, q, sizeof q), section, first->line);
     return 0;
   }
   return 1;
@@ -200,10 +206,11 @@ static int on_continuation(load_state *st, const char *section, const char *key,
         isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
   }
   if (!looks_like_key) {
+    char q[AEH_QUOTE_MAX + 8];
     reject_line(st,
                 "indented line continues the value of '%s' (multi-line "
                 "values are not supported: write the value on one line)",
-                key);
+                aeh_quote(key, q, sizeof q));
     return 0;
   }
   char name[256];

@@ -452,9 +452,12 @@ static aero_status parse_long(aeh_option_values *v, int argc, char *const *argv,
   const char *inline_value = eq ? eq + 1 : NULL;
   char label[104], typed[96];
   snprintf(typed, sizeof typed, "%.*s", (int)(len < 90 ? len : 90), name);
-  if (len == 0)
+  if (len == 0) {
+    char q[AEH_QUOTE_MAX + 8];
     return aeh_error_set(err, AERO_E_INVALID,
-                         "unexpected argument '%s' among project flags", arg);
+                         "unexpected argument '%s' among project flags",
+                         aeh_quote(arg, q, sizeof q));
+  }
   long idx = find_long(v, name, len);
   bool negated = false;
   if (idx < 0 && len > 3 && starts_with_no(name)) {

@@ -154,7 +154,9 @@ const char *aeh_wire_get_str(aeh_wire_reader *r) {
   uint32_t len = aeh_wire_get_u32(r);
   if (r->bad || len == NULL_STRING)
     return NULL;
-  if (r->left < (size_t)len + 1 || r->p[len] != '\0') {
+  /* A NUL inside would cut the string short of the length it claims. */
+  if (r->left < (size_t)len + 1 || r->p[len] != '\0' ||
+      memchr(r->p, '\0', len) != NULL) {
     r->bad = true;
     return NULL;
   }

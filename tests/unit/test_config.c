@@ -104,6 +104,12 @@ static void unknown_sections_and_duplicates_are_errors(void **state) {
              "2: unknown section [zzz] (sections: project, build, container, "
              "env, store, git, flags)");
   load_fails("top = level\n[flags]\n", "1: 'top' is outside any [section]");
+  /* Found by the fuzz target: what the file holds is quoted, so a control
+   * character cannot break the one line. */
+  load_fails("[fl\rags]\na = 1\n",
+             "2: unknown section [fl?ags] (did you mean [flags]?)");
+  load_fails("[flags]\na\x01 = 1\na\x01 = 2\n",
+             "3: duplicate key 'a?' in [flags] (first set on line 2)");
   /* The same key in two sections is two keys. */
   aeh_config cfg;
   load_ok("[project]\nname = a\n[store]\nname = b\n", &cfg);

@@ -256,6 +256,10 @@ static const parse_case parse_cases[] = {
      "unexpected argument '--' among project flags",
      W(0.01, 10, "mse", true, NULL, false),
      false},
+    {{"--=\r3"}, /* found by the fuzz target: quoted, one line */
+     "unexpected argument '--=?3' among project flags",
+     W(0.01, 10, "mse", true, NULL, false),
+     false},
     {{"--=3"},
      "unexpected argument '--=3' among project flags",
      W(0.01, 10, "mse", true, NULL, false),

@@ -88,6 +88,16 @@ static void test_string_without_terminator_is_bad(void **state) {
   assert_true(r.bad);
 }
 
+/* Found by the fuzz target: a NUL inside a string would hand the server a
+ * shorter string than the frame holds. */
+static void test_string_with_inner_nul_is_bad(void **state) {
+  (void)state;
+  const char bytes[] = {3, 0, 0, 0, 'a', 0, 'c', 0};
+  aeh_wire_reader r = {.p = bytes, .left = sizeof bytes};
+  assert_null(aeh_wire_get_str(&r));
+  assert_true(r.bad);
+}
+
 /* The stream is cut into frames by their lengths; a frame not yet whole
  * waits, a length over the limit is refused before anything is read. */
 static void test_next_frame_splits_the_stream(void **state) {
@@ -134,6 +144,7 @@ int main(void) {
       cmocka_unit_test(test_next_frame_splits_the_stream),
       cmocka_unit_test(test_truncated_frame_is_bad),
       cmocka_unit_test(test_string_without_terminator_is_bad),
+      cmocka_unit_test(test_string_with_inner_nul_is_bad),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
