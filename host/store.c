@@ -138,6 +138,14 @@ static aero_status config_location(char **out, aero_error *err) {
   if (status != AERO_OK)
     return status;
   const char *value = aeh_config_get(&cfg, "store", "path");
+  /* [store] url: a location that is not a folder, taken as written. */
+  const char *url = aeh_config_get(&cfg, "store", "url");
+  if ((value == NULL || value[0] == '\0') && url != NULL && url[0] != '\0') {
+    *out = strdup(url);
+    aeh_config_free(&cfg);
+    return *out != NULL ? AERO_OK
+                        : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
   char *location = NULL;
   if (value != NULL && value[0] != '\0') {
     const char *home = home_dir();
@@ -284,6 +292,26 @@ static char *absolute_location(const char *location) {
   return dup_printf("%s/%s", cwd, location);
 }
 
+/* [store] blobs of aeromancy.ini reaches the backend (and the actions'
+ * processes) as $AEROMANCY_BLOBS, which overrides it. */
+static aero_status config_blobs(aero_error *err) {
+  const char *set = getenv("AEROMANCY_BLOBS");
+  if (set != NULL && set[0] != '\0')
+    return AERO_OK;
+  char path[PATH_MAX];
+  aeh_config_default_path(NULL, path, sizeof path);
+  aeh_config cfg;
+  aero_status status = aeh_config_load(path, 0, &cfg, err);
+  if (status != AERO_OK)
+    return status;
+  const char *blobs = aeh_config_get(&cfg, "store", "blobs");
+  if (blobs != NULL && blobs[0] != '\0' &&
+      setenv("AEROMANCY_BLOBS", blobs, 1) != 0)
+    status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  aeh_config_free(&cfg);
+  return status;
+}
+
 /* The backend named by `[store] backend` in aeromancy.ini, into *out
  * (owned by the caller; NULL when the file names none), and where it was
  * named, "FILE:LINE: [store] backend", into `origin`. */
@@ -310,6 +338,9 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err) {
   char origin[PATH_MAX + 64] = "--backend";
   char *configured = NULL;
+  aero_status blobs = config_blobs(err);
+  if (blobs != AERO_OK)
+    return blobs;
   const char *env = getenv("AEROMANCY_BACKEND");
   if (backend == NULL && env != NULL && env[0] != '\0') {
     backend = env;

@@ -60,12 +60,21 @@ static const ini_key keys[] = {
     {"store", "backend", "NAME",
      "the tracker backend plugin, tracker-NAME.so (default: local; "
      "aerohost run --backend overrides)"},
+    {"store", "url", "URL",
+     "the store of a backend that is not a folder, e.g. "
+     "postgresql://user@host/db for backend postgres (used when [store] path "
+     "is not set; AEROMANCY_STORE overrides)"},
+    {"store", "blobs", "s3://BUCKET/PREFIX",
+     "where the postgres backend keeps file contents (AEROMANCY_BLOBS "
+     "overrides)"},
     {"git", "allow_main", "true|false",
      "allow production runs on main or master (default: false)"},
 };
 
 static const char *const environment[][2] = {
     {"AEROMANCY_STORE", "the store, over [store] path"},
+    {"AEROMANCY_BACKEND", "the tracker backend, over [store] backend"},
+    {"AEROMANCY_BLOBS", "the postgres backend's bucket, over [store] blobs"},
     {"AEROMANCY_ENGINE", "the container engine, over [container] engine"},
     {"AEROMANCY_BASE_IMAGE", "the base image, over [container] base_image"},
     {"AEROMANCY_CONFIG",

@@ -58,7 +58,7 @@ note "writing a $MIB MiB file of random bytes"
 head -c "$bytes" /dev/urandom >"$bench_dir/big.bin" || die "cannot write big.bin"
 # New content for every fresh declare: its first 32 bytes rewritten.
 fresh="dd if=/dev/urandom of=$bench_dir/big.bin bs=32 count=1 conv=notrunc status=none"
-key=0
+
 note "timing the upload of $MIB MiB: aerohost (fresh, unchanged) and curl"
 hf "$bench_dir/upload.json" --runs 3 --prepare "$fresh" \
   -n "declare, fresh content" \
@@ -68,7 +68,7 @@ hf "$bench_dir/unchanged.json" --runs 3 \
   "${team[*]} $AEROHOST run $hash_plugin --dev -- --file $bench_dir/big.bin"
 hf "$bench_dir/curl.json" --runs 3 --prepare "$fresh" \
   -n "curl --upload-file" \
-  "curl -sf --aws-sigv4 aws:amz:$AWS_REGION:s3 --user $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY --upload-file $bench_dir/big.bin $AERO_S3_URL/$AERO_S3_BUCKET/curl/\$RANDOM -o /dev/null"
+  "curl -sf --aws-sigv4 aws:amz:$AWS_REGION:s3 --user $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' --upload-file $bench_dir/big.bin $AERO_S3_URL/$AERO_S3_BUCKET/curl/\$RANDOM -o /dev/null"
 up=$(median "$bench_dir/upload.json" 0)
 same=$(median "$bench_dir/unchanged.json" 0)
 curl_t=$(median "$bench_dir/curl.json" 0)

@@ -117,6 +117,20 @@ assert_one_line "$err"
 assert_contains "$err" "postgres $AERO_TMP/nowhere/aero: cannot connect"
 assert_not_contains "$err" pg-s3cret-pw
 
+case_ settings_from_aeromancy_ini
+# [store] backend, url and blobs, with none of the variables set.
+mkdir -p "$AERO_TMP/proj"
+printf '[store]\nbackend = postgres\nurl = %s\nblobs = s3://%s/from-ini\n' \
+  "$AERO_PG_URL" "$AERO_S3_BUCKET" >"$AERO_TMP/proj/aeromancy.ini"
+before=$(q "SELECT count(*) FROM runs")
+(cd "$AERO_TMP/proj" && env -u AEROMANCY_BACKEND -u AEROMANCY_STORE \
+  -u AEROMANCY_BLOBS "$AEROHOST" run "$PLUGIN" --dev -- --content ini \
+  >"$AERO_TMP/ini.out" 2>&1) || fail "run from aeromancy.ini: $(cat "$AERO_TMP/ini.out")"
+assert_eq "$(q "SELECT count(*) FROM runs")" $((before + 3))
+hash=$(printf ini | sha256sum | cut -d' ' -f1)
+[[ -f "$AERO_S3_DIR/data/$AERO_S3_BUCKET/from-ini/blobs/${hash:0:2}/${hash:2}._S3rver_object" ]] ||
+  fail "the blob is not under the prefix of [store] blobs"
+
 case_ bad_settings_one_line
 run env AEROMANCY_BLOBS=bucket-without-scheme "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 3
