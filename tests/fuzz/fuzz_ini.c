@@ -10,26 +10,8 @@
 
 #include "config.h"
 #include "fuzz_check.h"
+#include "option_table.h"
 #include "options.h"
-
-static const char *const loss_choices[] = {"mse", "mae", "huber", NULL};
-
-static const aero_option table[] = {
-    {.type = AERO_OPT_DOUBLE,
-     .short_name = 'l',
-     .name = "learning_rate",
-     .help = "Step size",
-     .def = {.d = 0.01}},
-    {.type = AERO_OPT_INT, .name = "epochs", .help = "Passes", .def = {.i = 3}},
-    {.type = AERO_OPT_CHOICE,
-     .name = "loss",
-     .help = "Loss",
-     .def = {.s = "mse"},
-     .choices = loss_choices},
-    {.type = AERO_OPT_BOOL, .name = "shuffle", .help = "Shuffle"},
-    {.type = AERO_OPT_STRING, .name = "notes", .help = "Notes"},
-};
-#define TABLE_COUNT (sizeof table / sizeof table[0])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

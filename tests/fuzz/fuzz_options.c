@@ -7,34 +7,9 @@
 #include <stdint.h>
 
 #include "fuzz_check.h"
+#include "option_table.h"
 #include "options.h"
 
-static const char *const loss_choices[] = {"mse", "mae", "huber", NULL};
-
-static const aero_option table[] = {
-    {.type = AERO_OPT_DOUBLE,
-     .short_name = 'l',
-     .name = "learning_rate",
-     .help = "Step size",
-     .def = {.d = 0.01}},
-    {.type = AERO_OPT_INT,
-     .short_name = 'e',
-     .name = "epochs",
-     .help = "Passes",
-     .def = {.i = 10}},
-    {.type = AERO_OPT_CHOICE,
-     .name = "loss",
-     .help = "Loss",
-     .def = {.s = "mse"},
-     .choices = loss_choices},
-    {.type = AERO_OPT_BOOL,
-     .short_name = 's',
-     .name = "shuffle",
-     .help = "Shuffle",
-     .def = {.b = true}},
-    {.type = AERO_OPT_STRING, .name = "notes", .help = "Notes"},
-};
-#define TABLE_COUNT (sizeof table / sizeof table[0])
 #define MAX_ARGS 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

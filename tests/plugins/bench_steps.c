@@ -8,6 +8,8 @@
 
 #include <aeromancy/aeromancy.h>
 
+#include "fixture_output.h"
+
 #define BENCH_OPTIONS(X)                                                       \
   X(INT, actions, 'n', 10, "Number of actions")                                \
   X(CHOICE, shape, 0, ("chain", "wide"),                                       \
@@ -35,19 +37,9 @@ static aero_status bench_new(void **self, int64_t actions, const char *shape,
 /* `data` is the action's index, smuggled in the pointer. */
 static aero_status bench_run(void *data, aero_tracker *tracker,
                              aero_error *err) {
-  char name[32], path[4096];
+  char name[32];
   snprintf(name, sizeof name, "step-%zu", (size_t)(uintptr_t)data);
-  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), name);
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
-  fprintf(f, "%s\n", name);
-  if (ferror(f) | fclose(f))
-    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
-  const char *files[] = {path};
-  return aero_declare_output(
-      tracker, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1),
-      err);
+  return fixture_declare_file(tracker, name, err);
 }
 
 static aero_status bench_build(void *self, aero_graph *graph, aero_error *err) {

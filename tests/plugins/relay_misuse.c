@@ -11,6 +11,8 @@
  * Every action that returns OK declares its output first. */
 #include <aeromancy/aeromancy.h>
 
+#include "fixture_output.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,30 +48,13 @@ static void scribble(const void *frame, size_t size) {
   }
 }
 
-/* Declares the action's one output, a small file. */
-static aero_status declare(aero_tracker *tracker, const char *name,
-                           aero_error *err) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), name);
-  FILE *f = fopen(path, "w");
-  if (f == NULL)
-    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
-  fprintf(f, "%s\n", name);
-  if (ferror(f) | fclose(f))
-    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
-  const char *files[] = {path};
-  return aero_declare_output(
-      tracker, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1),
-      err);
-}
-
 static aero_status first_run(void *data, aero_tracker *tracker,
                              aero_error *err) {
   (void)data;
   if (strcmp(config.how, "logf") == 0) {
     aero_logf(tracker, AERO_LOG_INFO, "hello from logf");
     aero_logf(tracker, AERO_LOG_WARN, "careful from logf");
-    return declare(tracker, "one", err);
+    return fixture_declare_file(tracker, "one", err);
   }
   if (strcmp(config.how, "garbage") == 0 || strcmp(config.how, "huge") == 0) {
     /* u32 length, then a u32 kind no relay client writes. */
@@ -78,7 +63,7 @@ static aero_status first_run(void *data, aero_tracker *tracker,
       frame[0] = 0xFFFFFFF0u;
     scribble(frame, sizeof frame);
     (void)aero_log_metric(tracker, "after", 1.0, 0, err);
-    return declare(tracker, "one", err);
+    return fixture_declare_file(tracker, "one", err);
   }
   char key[600];
   memset(key, 'k', sizeof key - 24);
@@ -89,13 +74,13 @@ static aero_status first_run(void *data, aero_tracker *tracker,
     struct timespec pause = {0, 300000};
     nanosleep(&pause, NULL);
   }
-  return declare(tracker, "one", err);
+  return fixture_declare_file(tracker, "one", err);
 }
 
 static aero_status second_run(void *data, aero_tracker *tracker,
                               aero_error *err) {
   (void)data;
-  return declare(tracker, "two", err);
+  return fixture_declare_file(tracker, "two", err);
 }
 
 static aero_status misuse_new(void **self, const char *how, int64_t count,
@@ -111,11 +96,11 @@ static aero_status misuse_build(void *self, aero_graph *graph,
                                 aero_error *err) {
   (void)self;
   const char *one[] = {"one"}, *two[] = {"two"};
-  aero_status st = aero_graph_add(
-      graph,
-      &AERO_ACTION(.job_type = "first", .outputs = one, .output_count = 1,
-                   .run = first_run),
-      err);
+  aero_status st =
+      aero_graph_add(graph,
+                     &AERO_ACTION(.job_type = "first", .outputs = one,
+                                  .output_count = 1, .run = first_run),
+                     err);
   if (st != AERO_OK)
     return st;
   return aero_graph_add(graph,

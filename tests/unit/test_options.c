@@ -7,43 +7,15 @@
 
 #include <cmocka.h>
 
-#include <math.h>
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "option_table.h"
 #include "options.h"
-
-static const char *const loss_choices[] = {"mse", "mae", "huber", NULL};
-
-/* The same table as tests/plugins/ldr_good.c. */
-static const aero_option table[] = {
-    {.type = AERO_OPT_DOUBLE,
-     .short_name = 'l',
-     .name = "learning_rate",
-     .help = "Step size",
-     .def = {.d = 0.01}},
-    {.type = AERO_OPT_INT,
-     .short_name = 'e',
-     .name = "epochs",
-     .help = "Passes",
-     .def = {.i = 10}},
-    {.type = AERO_OPT_CHOICE,
-     .name = "loss",
-     .help = "Loss",
-     .def = {.s = "mse"},
-     .choices = loss_choices},
-    {.type = AERO_OPT_BOOL,
-     .short_name = 's',
-     .name = "shuffle",
-     .help = "Shuffle",
-     .def = {.b = true}},
-    {.type = AERO_OPT_STRING, .name = "notes", .help = "Notes"},
-    {.type = AERO_OPT_BOOL, .name = "verbose", .help = "More"},
-};
-#define TABLE_COUNT (sizeof table / sizeof table[0])
 
 typedef struct expect {
   double lr;

@@ -1,0 +1,26 @@
+/* Shared by fixture plugins: declare an output made of one small file,
+ * NAME.txt in the action's scratch folder, holding NAME. */
+#ifndef FIXTURE_OUTPUT_H
+#define FIXTURE_OUTPUT_H
+
+#include <stdio.h>
+
+#include <aeromancy/aeromancy.h>
+
+static inline aero_status
+fixture_declare_file(aero_tracker *tracker, const char *name, aero_error *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), name);
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
+  fprintf(f, "%s\n", name);
+  if (ferror(f) | fclose(f))
+    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
+  const char *files[] = {path};
+  return aero_declare_output(
+      tracker, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1),
+      err);
+}
+
+#endif /* FIXTURE_OUTPUT_H */
