@@ -59,33 +59,38 @@ static void remove_owner_views(tl_store *store, const char *token) {
 }
 
 /* Ends the running runs of dead owner `token` as killed and removes what
- * they left in tmp/. A run another reaper ended first is skipped: it is no
- * longer running. Returns true when every run of the owner is recorded
- * ended, so that the owner file may go. */
+ * its runs left in tmp/: also those of runs that ended, since the owner
+ * may have died after recording a run's end but before removing its
+ * scratch folder. A run another reaper ended first is no longer running.
+ * Returns true when every run of the owner is recorded ended, so that the
+ * owner file may go. */
 static bool reap_owner(tl_store *store, const char *token) {
   sqlite3_stmt *st = NULL;
   aero_error *none = NULL;
   if (tl_prepare(store,
-                 "SELECT r.id FROM runs r JOIN run_env e ON e.run_id = r.id "
-                 "WHERE e.key = 'owner' AND e.value = ? "
-                 "AND r.status = 'running'",
+                 "SELECT r.id, r.status = 'running' FROM runs r JOIN run_env "
+                 "e ON e.run_id = r.id WHERE e.key = 'owner' AND e.value = ?",
                  &st, none) != AERO_OK)
     return false;
   tl_bind_text(st, 1, token);
-  int64_t *ids = NULL;
+  struct owned_run {
+    int64_t id;
+    bool running;
+  } *ids = NULL;
   size_t n = 0, cap = 0;
   bool all = true;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == cap) {
       size_t grown_cap = cap ? 2 * cap : 16;
-      int64_t *grown = realloc(ids, grown_cap * sizeof *grown);
+      struct owned_run *grown = realloc(ids, grown_cap * sizeof *grown);
       if (grown == NULL)
         break; /* the rest are reaped by the next host */
       ids = grown;
       cap = grown_cap;
     }
-    ids[n++] = sqlite3_column_int64(st, 0);
+    ids[n].id = sqlite3_column_int64(st, 0);
+    ids[n++].running = sqlite3_column_int(st, 1) != 0;
   }
   if (rc != SQLITE_DONE)
     all = false;
@@ -96,7 +101,8 @@ static bool reap_owner(tl_store *store, const char *token) {
                           .signal = 0,
                           .message = VANISHED};
   for (size_t i = 0; i < n; i++) {
-    aero_status status = tl_run_settle(store, ids[i], &out, none);
+    aero_status status =
+        ids[i].running ? tl_run_settle(store, ids[i].id, &out, none) : AERO_OK;
     if (status != AERO_OK && status != AERO_E_STATE) {
       all = false; /* still running: its scratch folder stays too */
       continue;
@@ -104,7 +110,7 @@ static bool reap_owner(tl_store *store, const char *token) {
     /* The run's scratch folder (the host names it tmp/run-<id>), with any
      * blob being written in it (blobs.c). */
     char *scratch =
-        tl_strdup_printf("%s/tmp/run-%lld", store->root, (long long)ids[i]);
+        tl_strdup_printf("%s/tmp/run-%lld", store->root, (long long)ids[i].id);
     if (scratch != NULL)
       tl_remove_tree(scratch);
     free(scratch);

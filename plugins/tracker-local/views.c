@@ -204,8 +204,8 @@ static aero_status check_view(tl_store *store, int64_t version_id,
   /* Set aside under a unique name, then removed: a concurrent builder's
    * rename of a fresh view cannot collide with it. */
   char aside[PATH_MAX];
-  snprintf(aside, sizeof aside, "%s/tmp/stale-%lld-XXXXXX", store->root,
-           (long long)version_id);
+  snprintf(aside, sizeof aside, "%s/tmp/view-%lld-%s-stale-XXXXXX", store->root,
+           (long long)version_id, store->owner_token);
   if (mkdtemp(aside) != NULL) {
     char inside[PATH_MAX + 8];
     snprintf(inside, sizeof inside, "%s/v", aside);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs whose host could not record how they ended. A host that cannot
-# record a run's end (the database locked past its busy timeout) keeps its
-# owner file, so that the next host records the run killed; the host that
-# takes over a dead owner's runs (kill -9) removes what they left in the
-# store's tmp/: scratch folders, half-written blobs, half-built views.
+# record a run's end (the database locked past its busy timeout, a full
+# disk) keeps its owner file, so that the next host records the run
+# killed; the host that takes over a dead owner's runs (kill -9) removes
+# what they left in the store's tmp/: scratch folders, half-written blobs,
+# half-built views.
 . "$(dirname "$0")/../lib.sh"
 
 EXEC=$AERO_FIXTURES/exec_pipeline.so
@@ -36,6 +37,31 @@ assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 0 \
   "the unrecorded run's pending output"
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 0
 assert_eq "$(owners)" 0
+
+case_ "run end unrecorded (disk full): ownership kept, the next host records it"
+# A file system of its own, 8 MiB, that train fills after declaring model.
+mnt=$AERO_TMP/small-fs
+mkdir -p "$mnt"
+trap 'umount -l "$mnt" 2>/dev/null; rm -rf "$AERO_TMP"' EXIT
+if mount -t tmpfs -o size=8m tmpfs "$mnt" 2>/dev/null; then
+  export AEROMANCY_STORE="$mnt/store"
+  run "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how fill_store
+  assert_rc 2
+  assert_contains "$err" "recording the run failed: "
+  train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
+  assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
+  assert_eq "$(owners)" 1 "the owner file of a host with an unrecorded run"
+  rm -f "$AEROMANCY_STORE/filler"
+  run "$AEROHOST" run --dev "$EXEC"
+  assert_rc 0
+  assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" killed
+  assert_eq "$(owners)" 0
+  umount "$mnt"
+elif [[ ${CI:-} == true ]]; then
+  fail "cannot mount a tmpfs to fill (CI runs the tests as root)"
+else
+  echo "test_ownership: disk-full case skipped: mounting a tmpfs needs root" >&2
+fi
 
 case_ "kill -9 while storing an output: the next host removes what the run left"
 export AEROMANCY_STORE="$AERO_TMP/killed"

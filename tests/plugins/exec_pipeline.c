@@ -11,7 +11,9 @@
  * OK without declaring its output, log at an invalid level and then
  * succeed, leave processes behind and then succeed, exit(0) or crash
  * (`linger...`), or hang after starting a child that sleeps for a minute
- * (`hang_tree`: its pid in PATH.child, PATH from --marker). `--marker PATH`
+ * (`hang_tree`: its pid in PATH.child, PATH from --marker), or declare its
+ * output and then fill the store's file system (`fill_store`: with
+ * STORE/filler), so that recording the run fails. `--marker PATH`
  * makes that action write its pid to PATH first (so that a test knows it
  * runs); `--sleep S` makes every action sleep S seconds; `--talk` makes
  * every action print lines on stdout and stderr. */
@@ -30,7 +32,7 @@
   X(CHOICE, how, 0,                                                            \
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
-     "linger_segv", "hang_tree"),                                              \
+     "linger_segv", "hang_tree", "fill_store"),                                \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -142,6 +144,25 @@ static void leave_processes(void) {
   }
 }
 
+/* Writes STORE/filler until the file system is full. */
+static aero_status fill_store(aero_error *err) {
+  const char *store = getenv("AEROMANCY_STORE");
+  if (store == NULL)
+    return aero_fail(err, AERO_E_INVALID, "fill_store needs AEROMANCY_STORE");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/filler", store);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
+  static const char zeros[65536];
+  while (write(fd, zeros, sizeof zeros) > 0)
+    ;
+  while (write(fd, zeros, 1) > 0)
+    ;
+  close(fd);
+  return AERO_OK;
+}
+
 static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
   if (config.marker[0] != '\0') {
     FILE *f = fopen(config.marker, "w");
@@ -209,7 +230,8 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
     aero_logf(tracker, (aero_log_level)9, "a line at level nine");
   else if (mine && strcmp(config.how, "linger") == 0)
     (void)misbehave(tracker, err); /* leaves processes, then goes on */
-  else if (mine && strcmp(config.how, "lock_store") != 0)
+  else if (mine && strcmp(config.how, "lock_store") != 0 &&
+           strcmp(config.how, "fill_store") != 0)
     return misbehave(tracker, err);
   if (config.talk) {
     printf("%s: first line\n", s->job_type);
@@ -235,6 +257,8 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
       err);
   if (status == AERO_OK && mine && strcmp(config.how, "lock_store") == 0)
     return lock_store(err);
+  if (status == AERO_OK && mine && strcmp(config.how, "fill_store") == 0)
+    return fill_store(err);
   return status;
 }
 
