@@ -10,18 +10,13 @@ cd "$AERO_TMP" || exit 1
 
 DEMO="$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so"
 NODE_DIR="$AERO_BUILD_DIR/ui-test-node"
-PUPPETEER=puppeteer-core@24.9.0
 SHOTS="$AERO_BUILD_DIR/ui-screenshots"
 XSS='<script>window.aeroXss=1</script><img src=x onerror="window.aeroXss=2">'
 
 case_ browser_available
 [[ -x /usr/bin/chromium ]] || fail "no /usr/bin/chromium (cmake/install-deps.sh test installs it)"
-if [[ ! -d $NODE_DIR/node_modules/puppeteer-core ]]; then
-  mkdir -p "$NODE_DIR"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
-    "$PUPPETEER" >"$AERO_TMP/npm.log" 2>&1 ||
-    fail "npm install $PUPPETEER failed: $(tail -3 "$AERO_TMP/npm.log")"
-fi
+ui_puppeteer "$NODE_DIR" 2>"$AERO_TMP/npm.err" ||
+  fail "npm install $UI_PUPPETEER failed: $(cat "$AERO_TMP/npm.err")"
 ((aero_failed == 0)) || { done_; exit; }
 
 case_ store_from_real_runs

@@ -3,7 +3,7 @@
 // SHOTS (screenshot folder), PROFILE (a fresh user-data-dir), DEMO, XSS.
 // Prints one line per failed check; exits 1 if any failed.
 'use strict';
-const puppeteer = require('puppeteer-core');
+const chromium = require('./ui_chromium.js');
 const crypto = require('crypto');
 
 const URL_ = process.env.UI_URL;
@@ -28,13 +28,7 @@ async function api(path) {
 }
 
 async function main() {
-  const browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-proxy-server', '--user-data-dir=' + process.env.PROFILE],
-  });
+  const browser = await chromium.launch(process.env.PROFILE);
   const page = await browser.newPage();
   await page.setViewport({width: 1280, height: 900});
   const problems = [];

@@ -35,3 +35,19 @@ http() {
   body=$(cat "$AERO_TMP/body")
   headers=$(cat "$AERO_TMP/headers")
 }
+
+# ui_puppeteer DIR: puppeteer-core in DIR/node_modules, installed with npm
+# on first use (the version is pinned: it drives Debian's chromium through
+# the DevTools protocol and needs Node.js 18 or later). Returns non-zero,
+# with npm's last lines on stderr, when it cannot be installed.
+UI_PUPPETEER=puppeteer-core@24.9.0
+ui_puppeteer() {
+  local dir=$1
+  [[ -d $dir/node_modules/puppeteer-core ]] && return 0
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+    "$UI_PUPPETEER" >"$dir/npm.log" 2>&1 || {
+    tail -3 "$dir/npm.log" >&2
+    return 1
+  }
+}

@@ -41,9 +41,10 @@ bool aeh_ui_host_allowed(const char *host, const char *bound, unsigned port) {
   return host_is(host, bound, port);
 }
 
-bool aeh_ui_parse_id(const char *text, int64_t *id) {
+/* A whole decimal number of 1 to `max_digits` digits, no sign. */
+static bool digits(const char *text, size_t max_digits, int64_t *out) {
   size_t n = text == NULL ? 0 : strlen(text);
-  if (n == 0 || n > 18)
+  if (n == 0 || n > max_digits)
     return false;
   int64_t v = 0;
   for (size_t i = 0; i < n; i++) {
@@ -51,8 +52,12 @@ bool aeh_ui_parse_id(const char *text, int64_t *id) {
       return false;
     v = v * 10 + (text[i] - '0');
   }
-  *id = v;
+  *out = v;
   return true;
+}
+
+bool aeh_ui_parse_id(const char *text, int64_t *id) {
+  return digits(text, 18, id);
 }
 
 bool aeh_ui_parse_id_list(const char *text, int64_t *ids, size_t max,
@@ -102,15 +107,9 @@ bool aeh_ui_is_text(const char *text) {
 }
 
 bool aeh_ui_parse_count(const char *text, long *out) {
-  size_t n = text == NULL ? 0 : strlen(text);
-  if (n == 0 || n > 9)
+  int64_t v;
+  if (!digits(text, 9, &v))
     return false;
-  long v = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (text[i] < '0' || text[i] > '9')
-      return false;
-    v = v * 10 + (text[i] - '0');
-  }
-  *out = v;
+  *out = (long)v;
   return true;
 }

@@ -107,6 +107,7 @@ async function main() {
     compare.disabled = document.querySelectorAll('input.pick:checked').length < 1;
   });
   document.body.dataset.ready = '1';
+  window.aeroRunsDrawn = performance.now();
 }
 
 main().catch(ui.fail);
