@@ -65,6 +65,38 @@ run_store_locked() {
   err=$(cat "$AERO_TMP/err")
 }
 
+# store_runs: how many runs the local store holds (0 without a store).
+store_runs() {
+  if [[ -e $AEROMANCY_STORE/aeromancy.db ]]; then
+    sql 'SELECT count(*) FROM runs'
+  else
+    echo 0
+  fi
+}
+
+# plugin_refused PLUGIN WANT RUNS COMMAND...: for each aerohost COMMAND
+# (`run` means `run --dev`), PLUGIN is refused before anything runs: exit 3,
+# one line on stderr naming PLUGIN and containing WANT, nothing on stdout,
+# and still RUNS runs in the store. One case per command.
+plugin_refused() {
+  local plugin=$1 want=$2 runs=$3 cmd
+  shift 3
+  for cmd in "$@"; do
+    case_ "$(basename "$plugin") ($cmd)"
+    if [[ $cmd == run ]]; then
+      run "$AEROHOST" run --dev "$plugin"
+    else
+      run "$AEROHOST" "$cmd" "$plugin"
+    fi
+    assert_rc 3
+    assert_one_line "$err"
+    assert_contains "$err" "$plugin: "
+    assert_contains "$err" "$want"
+    assert_eq "$out" "" "nothing on stdout"
+    assert_eq "$(store_runs)" "$runs" "runs in the store"
+  done
+}
+
 assert_rc() {
   [[ $rc == "$1" ]] || fail "expected exit $1, got $rc; stderr: $err"
 }

@@ -13,30 +13,43 @@ unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 
 owners() { ls "$AEROMANCY_STORE/owners" 2>/dev/null | wc -l; }
 
+# unrecorded RUNNER HOW RELEASE: train declares model, then (--how HOW)
+# makes recording its end fail; RUNNER runs that host (run, or
+# run_store_locked). Its run stays running and its owner file stays; once
+# RELEASE (a command) lifted the cause, the next host records it killed and
+# discards its pending output.
+unrecorded() {
+  local runner=$1 how=$2 release=$3 train
+  "$runner" "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how "$how"
+  assert_rc 2
+  assert_contains "$err" "recording the run failed: "
+  train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
+  assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
+  assert_eq "$(owners)" 1 "the owner file of a host with an unrecorded run"
+  assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 1
+  "$release"
+  run "$AEROHOST" run --dev "$EXEC"
+  assert_rc 0
+  assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" killed
+  assert_contains "$(sql "SELECT message FROM runs WHERE id = $train")" \
+    "aerohost ended without recording how this run ended"
+  assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 0 \
+    "the unrecorded run's pending output"
+  assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 0
+  assert_eq "$(owners)" 0
+}
+lock_released() {
+  for _ in $(seq 150); do
+    sql "BEGIN IMMEDIATE; COMMIT;" 2>/dev/null && return
+    sleep 0.1
+  done
+}
+space_freed() { rm -f "$AEROMANCY_STORE/filler"; }
+
 case_ "run end unrecorded (store locked): ownership kept, the next host records it"
+# The test holds the write lock longer than the host waits to record.
 export AEROMANCY_STORE="$AERO_TMP/locked"
-# train declares model, then the test holds the write lock for longer
-# than the host waits to record train's end.
-run_store_locked "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how lock_store
-assert_rc 2
-assert_contains "$err" "recording the run failed: "
-train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
-assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
-assert_eq "$(owners)" 1 "the owner file of a host with an unrecorded run"
-assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 1
-for _ in $(seq 150); do
-  sql "BEGIN IMMEDIATE; COMMIT;" 2>/dev/null && break
-  sleep 0.1
-done
-run "$AEROHOST" run --dev "$EXEC"
-assert_rc 0
-assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" killed
-assert_contains "$(sql "SELECT message FROM runs WHERE id = $train")" \
-  "aerohost ended without recording how this run ended"
-assert_eq "$(sql "SELECT count(*) FROM versions WHERE run_id = $train")" 0 \
-  "the unrecorded run's pending output"
-assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 0
-assert_eq "$(owners)" 0
+unrecorded run_store_locked lock_store lock_released
 
 case_ "run end unrecorded (disk full): ownership kept, the next host records it"
 # A file system of its own, 8 MiB, that train fills after declaring model.
@@ -45,17 +58,7 @@ mkdir -p "$mnt"
 trap 'umount -l "$mnt" 2>/dev/null; rm -rf "$AERO_TMP"' EXIT
 if mount -t tmpfs -o size=8m tmpfs "$mnt" 2>/dev/null; then
   export AEROMANCY_STORE="$mnt/store"
-  run "$AEROHOST" run --dev "$EXEC" -- --misbehave train --how fill_store
-  assert_rc 2
-  assert_contains "$err" "recording the run failed: "
-  train=$(sql "SELECT id FROM runs WHERE job_type = 'train'")
-  assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
-  assert_eq "$(owners)" 1 "the owner file of a host with an unrecorded run"
-  rm -f "$AEROMANCY_STORE/filler"
-  run "$AEROHOST" run --dev "$EXEC"
-  assert_rc 0
-  assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" killed
-  assert_eq "$(owners)" 0
+  unrecorded run fill_store space_freed
   umount "$mnt"
 elif [[ ${CI:-} == true ]]; then
   fail "cannot mount a tmpfs to fill (CI runs the tests as root)"

@@ -10,26 +10,13 @@
 F=$AERO_FIXTURES
 GOOD=$F/ldr_good.so
 
-# refused PLUGIN WANT [COMMANDS...]: each command refuses PLUGIN so.
+# refused PLUGIN WANT [COMMANDS...]: run and describe (or COMMANDS) refuse
+# PLUGIN so, with nothing recorded.
 refused() {
-  local plugin=$1 want=$2 cmd
+  local plugin=$1 want=$2
   shift 2
   (($# > 0)) || set -- run describe
-  for cmd in "$@"; do
-    case_ "$(basename "$plugin") ($cmd): $want"
-    if [[ $cmd == run ]]; then
-      run "$AEROHOST" run --dev "$plugin"
-    else
-      run "$AEROHOST" "$cmd" "$plugin"
-    fi
-    assert_rc 3
-    assert_one_line "$err"
-    assert_contains "$err" "$plugin: "
-    assert_contains "$err" "$want"
-    assert_eq "$out" "" "nothing on stdout"
-    [[ -e $AEROMANCY_STORE/aeromancy.db ]] &&
-      assert_eq "$(sql 'SELECT count(*) FROM runs')" 0 "runs recorded"
-  done
+  plugin_refused "$plugin" "$want" 0 "$@"
 }
 
 size=$(stat -c %s "$GOOD")

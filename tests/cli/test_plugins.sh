@@ -6,40 +6,19 @@
 
 F=$AERO_FIXTURES
 
-runs_count() {
-  if [[ -e $AEROMANCY_STORE/aeromancy.db ]]; then
-    sql 'SELECT count(*) FROM runs'
-  else
-    echo 0
-  fi
-}
-
 # A store that already holds runs, so that "nothing lost" can fail.
 case_ "a good plugin runs and records"
 run "$AEROHOST" run --dev "$F/ldr_good.so"
 assert_rc 0
-before=$(runs_count)
+before=$(store_runs)
 [[ $before -gt 0 ]] || fail "expected recorded runs, got '$before'"
 
 # bad PLUGIN WANT [COMMANDS...]: each command refuses PLUGIN the same way.
 bad() {
-  local plugin=$1 want=$2 cmd
+  local plugin=$1 want=$2
   shift 2
   (($# > 0)) || set -- run list describe
-  for cmd in "$@"; do
-    case_ "$(basename "$plugin") ($cmd)"
-    if [[ $cmd == run ]]; then
-      run "$AEROHOST" run --dev "$plugin"
-    else
-      run "$AEROHOST" "$cmd" "$plugin"
-    fi
-    assert_rc 3
-    assert_one_line "$err"
-    assert_contains "$err" "$plugin: "
-    assert_contains "$err" "$want"
-    assert_eq "$out" "" "nothing on stdout"
-    assert_eq "$(runs_count)" "$before" "runs in the store"
-  done
+  plugin_refused "$plugin" "$want" "$before" "$@"
 }
 
 bad "$AERO_TMP/nonexistent.so" "no such file"
@@ -101,6 +80,6 @@ assert_contains "$err" "rebuild the plugin against SDK 1.x"
 case_ "the good plugin still runs after all that"
 run "$AEROHOST" run --dev "$F/ldr_good.so"
 assert_rc 0
-[[ $(runs_count) -gt $before ]] || fail "expected new runs after $before"
+[[ $(store_runs) -gt $before ]] || fail "expected new runs after $before"
 
 done_
