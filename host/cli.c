@@ -38,6 +38,8 @@ typedef enum opt_id {
   O_OVERRIDE,
   O_STORE,
   O_BACKEND,
+  O_FORCE,
+  O_FORCE_ONLY,
 } opt_id;
 
 typedef enum opt_group { G_TASK, G_RUNTIME, G_GENERAL } opt_group;
@@ -72,6 +74,13 @@ static const std_option std_options[] = {
     {O_DRY_RUN, "dry-run", 0, NULL, AEH_CMD_RUN, G_TASK,
      "print the plan (what would run, what is skipped and why) and run "
      "nothing"},
+    {O_FORCE, "force", 0, NULL, AEH_CMD_RUN, G_TASK,
+     "run every selected action, even when a past run with the same code, "
+     "config and inputs could be reused"},
+    {O_FORCE_ONLY, "force-only", 0, "SUBSTRS", AEH_CMD_RUN, G_TASK,
+     "run the actions whose \"job_type output\" contains one of these "
+     "comma-separated substrings even when they could be reused (what "
+     "reads their outputs reruns if those change)"},
     {O_JOBS, "jobs", 'j', "N", AEH_CMD_RUN, G_TASK,
      "run up to N independent actions in parallel (default 1)"},
     {O_KEEP_GOING, "keep-going", 'k', NULL, AEH_CMD_RUN, G_TASK,
@@ -469,6 +478,18 @@ static aero_status apply(aeh_cli_args *a, const std_option *o,
     return parse_jobs(value, &a->jobs, err);
   case O_KEEP_GOING:
     a->keep_going = true;
+    break;
+  case O_FORCE:
+    a->force = true;
+    break;
+  case O_FORCE_ONLY:
+    if (value[strspn(value, ", \t")] == '\0')
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--force-only: '%s' names no action (give "
+                           "substrings of \"job_type output\", "
+                           "comma-separated)",
+                           value);
+    a->force_only = value;
     break;
   case O_TIMEOUT:
     return parse_timeout(value, &a->timeout_s, err);

@@ -38,6 +38,8 @@ typedef struct aeh_cli_args {
   bool dry_run;
   unsigned jobs;
   bool keep_going;
+  bool force;             /* --force */
+  const char *force_only; /* --force-only SUBSTRS; NULL for none */
   double timeout_s;
   bool no_isolation;
   const char *builder;

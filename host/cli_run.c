@@ -218,6 +218,8 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .dry_run = a->dry_run,
       .isolate = !a->no_isolation,
       .debug = a->debug,
+      .force = a->force,
+      .force_only = a->force_only,
   };
   /* Children inherit unflushed buffers; flush so nothing prints twice. */
   fflush(stdout);

@@ -100,8 +100,9 @@ void aeh_console_info(const char *fmt, ...) {
 
 void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
                         const char *label, const char *detail) {
-  static const char *const words[] = {"Running", "OK", "Failed", "Skipped"};
-  static const char *const colours[] = {CYAN, GREEN, RED, YELLOW};
+  static const char *const words[] = {"Running", "OK", "Failed", "Skipped",
+                                      "Reused"};
+  static const char *const colours[] = {CYAN, GREEN, RED, YELLOW, GREEN};
   char line[2048];
   close_progress();
   const char *word = words[kind];
@@ -114,29 +115,34 @@ void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
     used = snprintf(line, sizeof line, "[%zu/%zu] %s %s", i, n, word, label);
   size_t len = used < 0 ? 0 : (size_t)used;
   if (detail != NULL && detail[0] != '\0' && len < sizeof line)
-    len += (size_t)snprintf(line + len, sizeof line - len,
-                            kind == AEH_BANNER_OK ? " (%s)" : ": %s", detail);
+    len += (size_t)snprintf(
+        line + len, sizeof line - len,
+        kind == AEH_BANNER_OK || kind == AEH_BANNER_REUSED ? " (%s)" : ": %s",
+        detail);
   if (len > sizeof line - 2)
     len = sizeof line - 2;
   line[len++] = '\n';
   fwrite(line, 1, len, stderr);
 }
 
-void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
-                         double seconds, const char *where) {
+void aeh_console_summary(size_t ok, size_t reused, size_t failed,
+                         size_t skipped, double seconds, const char *where) {
   close_progress();
   const char *sep = where != NULL && where[0] != '\0' ? "; " : "";
   if (where == NULL)
     where = "";
+  char reused_text[48] = "";
+  if (reused > 0)
+    snprintf(reused_text, sizeof reused_text, ", %zu reused", reused);
   if (fancy)
     fprintf(stderr,
-            GREEN "%zu ok" RESET ", %s%zu failed" RESET ", %s%zu skipped" RESET
-                  " in %.2f s%s%s\n",
-            ok, failed > 0 ? RED : "", failed, skipped > 0 ? YELLOW : "",
-            skipped, seconds, sep, where);
+            GREEN "%zu ok%s" RESET ", %s%zu failed" RESET
+                  ", %s%zu skipped" RESET " in %.2f s%s%s\n",
+            ok, reused_text, failed > 0 ? RED : "", failed,
+            skipped > 0 ? YELLOW : "", skipped, seconds, sep, where);
   else
-    fprintf(stderr, "%zu ok, %zu failed, %zu skipped in %.2f s%s%s\n", ok,
-            failed, skipped, seconds, sep, where);
+    fprintf(stderr, "%zu ok%s, %zu failed, %zu skipped in %.2f s%s%s\n", ok,
+            reused_text, failed, skipped, seconds, sep, where);
 }
 
 #define PROGRESS_MIN_BYTES (100ull << 20)

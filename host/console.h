@@ -32,6 +32,7 @@ typedef enum aeh_banner_kind {
   AEH_BANNER_OK,      /* "[i/N] OK [job_type] output (detail)" */
   AEH_BANNER_FAILED,  /* "[i/N] Failed [job_type] output: detail" */
   AEH_BANNER_SKIPPED, /* "[i/N] Skipped [job_type] output: detail" */
+  AEH_BANNER_REUSED,  /* "[i/N] Reused [job_type] output (run 41, 2 h ago)" */
 } aeh_banner_kind;
 
 /* One banner line on stderr. `label` is "[job_type] output"; `detail` (the
@@ -39,11 +40,12 @@ typedef enum aeh_banner_kind {
 void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
                         const char *label, const char *detail);
 
-/* "N ok, N failed, N skipped in X.XX s; WHERE" on stderr. `where` says
+/* "N ok, N failed, N skipped in X.XX s; WHERE" on stderr, with ", N
+ * reused" after "N ok" when some were. `where` says
  * where the record is ("runs 41-43 in ~/.local/share/aeromancy"); NULL or
  * "" leaves it out. Borrowed. */
-void aeh_console_summary(size_t ok, size_t failed, size_t skipped,
-                         double seconds, const char *where);
+void aeh_console_summary(size_t ok, size_t reused, size_t failed,
+                         size_t skipped, double seconds, const char *where);
 
 /* Turns colour and redraws off from here on, in this process: an action's
  * process whose stderr is a pipe to the host (-j > 1). */

@@ -162,6 +162,9 @@ static aero_status check_desc(const aero_graph *graph,
   return AERO_OK;
 }
 
+/* The size of ABI 1.0's aero_action_desc: everything up to `destroy`. */
+#define AEH_ACTION_DESC_1_0 offsetof(aero_action_desc, code_version)
+
 /* Copies `s` to *cursor and advances it. */
 static char *put_string(char **cursor, const char *s) {
   size_t n = strlen(s) + 1;
@@ -176,6 +179,8 @@ static char *put_string(char **cursor, const char *s) {
 static aero_status copy_desc(const aero_action_desc *d, aeh_action *a,
                              aero_error *err) {
   size_t strings = strlen(d->job_type) + 1;
+  if (d->code_version != NULL)
+    strings += strlen(d->code_version) + 1;
   if (d->job_group != NULL)
     strings += strlen(d->job_group) + 1;
   for (size_t i = 0; i < d->output_count; i++)
@@ -207,6 +212,9 @@ static aero_status copy_desc(const aero_action_desc *d, aeh_action *a,
 
   a->job_type = put_string(&p, d->job_type);
   a->job_group = d->job_group != NULL ? put_string(&p, d->job_group) : NULL;
+  a->code_version =
+      d->code_version != NULL ? put_string(&p, d->code_version) : NULL;
+  a->is_volatile = d->is_volatile;
   for (size_t i = 0; i < d->output_count; i++)
     a->outputs[i] = put_string(&p, d->outputs[i]);
   for (size_t i = 0; i < d->parent_count; i++) {
@@ -237,10 +245,11 @@ aero_status aeh_graph_add(aero_graph *graph, const aero_action_desc *desc,
   size_t have = desc->struct_size;
   /* A size of 0 almost always means a description written without
    * AERO_ACTION() against this very header: its layout is ours, so its
-   * destroy can be trusted. A short non-zero size cannot be. Members added
-   * in later ABI minors are ignored. */
-  if (have >= sizeof d || have == 0)
-    d = *desc;
+   * destroy can be trusted. A size short of ABI 1.0's description cannot
+   * be. A plugin of an older minor has a shorter one: what it lacks reads
+   * as zero; members of later minors are ignored. */
+  if (have >= AEH_ACTION_DESC_1_0 || have == 0)
+    memcpy(&d, desc, have == 0 || have > sizeof d ? sizeof d : have);
   aero_status status = AERO_OK;
   if (graph == NULL) {
     status = aeh_error_set(err, AERO_E_INVALID, "graph_add: the graph is NULL");
@@ -253,12 +262,12 @@ aero_status aeh_graph_add(aero_graph *graph, const aero_action_desc *desc,
                            graph->count + 1);
     goto fail;
   }
-  if (have < sizeof d) {
+  if (have < AEH_ACTION_DESC_1_0) {
     status = aeh_error_set(err, AERO_E_ABI,
                            "action #%zu: struct_size %zu is smaller than "
                            "aero_action_desc (%zu bytes); rebuild the plugin "
                            "against this SDK",
-                           graph->count + 1, have, sizeof d);
+                           graph->count + 1, have, (size_t)AEH_ACTION_DESC_1_0);
     goto fail;
   }
   status = check_desc(graph, &d, err);

@@ -16,20 +16,22 @@
 
 /* One action, as the host keeps it: every string copied. */
 typedef struct aeh_action {
-  size_t index;           /* insertion order */
+  size_t index; /* insertion order */
   char *job_type;
-  char *job_group;        /* NULL for none */
+  char *job_group; /* NULL for none */
   char **outputs;
   size_t output_count;
-  char **parent_names;    /* as given */
+  char **parent_names; /* as given */
   size_t parent_count;
-  size_t *parents;        /* indexes of parent actions, after validation */
-  aero_kv *config;        /* keys and string values copied */
+  size_t *parents; /* indexes of parent actions, after validation */
+  aero_kv *config; /* keys and string values copied */
   size_t config_count;
   aero_action_run_fn run;
   void *data;
   aero_action_destroy_fn destroy;
-  bool selected;          /* set by aeh_graph_select; true by default */
+  bool selected;      /* set by aeh_graph_select; true by default */
+  char *code_version; /* for the reuse key; NULL for none (ABI 1.3) */
+  bool is_volatile;   /* never reused (ABI 1.3) */
 } aeh_action;
 
 /* Creates an empty graph for `project` (copied). NULL when out of memory. */

@@ -206,7 +206,8 @@ static aero_status list_inputs(aeh_run *run, const aero_graph *graph,
 }
 
 /* Resolves every input now, so that the action reads exactly these
- * versions whatever else runs meanwhile, and records them. */
+ * versions whatever else runs meanwhile, and records them (unless the run
+ * is only a preview, which has no id). */
 static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
   const aero_backend_vtable *vt = aeh_store_backend(run->store);
   for (size_t i = 0; i < run->input_count; i++) {
@@ -227,6 +228,8 @@ static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
       return status;
     }
     in->found = true;
+    if (run->id == 0)
+      continue;
     status = vt->record_input(handle, run->id, in->version.id, err);
     if (status != AERO_OK)
       return status;
@@ -493,4 +496,108 @@ aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
                               .message = why,
                               .ended_ns = record.started_ns};
   return vt->run_end(handle, id, &outcome, err);
+}
+
+/* ------------------------------------------------------------- reuse */
+
+bool aeh_store_reuses(const aeh_store *store) {
+  const aero_backend_vtable *vt = aeh_store_backend(store);
+  return vt != NULL && vt->reuse_key != NULL && vt->reuse_find != NULL &&
+         vt->reuse_record != NULL;
+}
+
+aero_status aeh_run_preview(aeh_store *store, const aeh_session *session,
+                            const aero_graph *graph, const aeh_action *action,
+                            aeh_run **out, aero_error *err) {
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  aeh_run *run = calloc(1, sizeof *run);
+  if (run == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  run->tracker.run = run;
+  run->store = store;
+  run->session = session;
+  run->action = action;
+  run->ended = true; /* never begun: no tracker call may use it */
+  status = list_inputs(run, graph, err);
+  if (status == AERO_OK)
+    status = fix_inputs(run, handle, err);
+  if (status != AERO_OK) {
+    aeh_run_release(run);
+    return status;
+  }
+  *out = run;
+  return AERO_OK;
+}
+
+size_t aeh_run_input_count(const aeh_run *run) {
+  return run->input_count;
+}
+
+bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
+                   const aero_artifact_version **version) {
+  if (i >= run->input_count || !run->inputs[i].found)
+    return false;
+  *label = run->inputs[i].label;
+  *version = &run->inputs[i].version;
+  return true;
+}
+
+aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *parts,
+                             aero_error *err) {
+  if (!aeh_store_reuses(run->store))
+    return AERO_OK;
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(run->store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  return aeh_store_backend(run->store)
+      ->reuse_key(handle, run->id, key, parts, err);
+}
+
+aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
+                           const aeh_action *action, const char *key,
+                           aero_reuse_match *match, aero_error *err) {
+  match->struct_size = sizeof *match;
+  match->run_id = 0;
+  match->parts[0] = '\0';
+  if (!aeh_store_reuses(store))
+    return AERO_OK;
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  aero_reuse_query query = {.struct_size = sizeof query,
+                            .entity = session_entity(session),
+                            .project = session->project,
+                            .job_type = action->job_type,
+                            .key = key,
+                            .dev = session->dev};
+  return aeh_store_backend(store)->reuse_find(handle, &query, match, err);
+}
+
+aero_status aeh_run_record_reused(const aeh_run *preview, int64_t reused_run_id,
+                                  int64_t *run_id, aero_error *err) {
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(preview->store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  int64_t *ids = NULL;
+  size_t count = 0;
+  if (preview->input_count > 0) {
+    ids = calloc(preview->input_count, sizeof *ids);
+    if (ids == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < preview->input_count; i++)
+    if (preview->inputs[i].found)
+      ids[count++] = preview->inputs[i].version.id;
+  aero_run_record record = make_record(preview->session, preview->action);
+  status = aeh_store_backend(preview->store)
+               ->reuse_record(handle, &record, reused_run_id, ids, count,
+                              run_id, err);
+  free(ids);
+  return status;
 }

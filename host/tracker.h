@@ -147,4 +147,36 @@ bool aeh_tracker_bailed(const aero_tracker *tracker);
 /* The reason given to aero_bailout, or NULL; owned by the run. */
 const char *aeh_tracker_bail_reason(const aero_tracker *tracker);
 
+/* ---- Reuse (backends of ABI 1.3 with the reuse members; backend.h). */
+
+/* True when the connected store's backend can record and find reuse keys;
+ * false for a backend without them (it never reuses). */
+bool aeh_store_reuses(const aeh_store *store);
+
+/* Resolves the inputs of `action` as aeh_run_begin would, recording
+ * nothing: a run that never begins, for the reuse key and a reused run's
+ * record. Fails like aeh_run_begin when an input does not exist. The
+ * caller owns *out (aeh_run_free). */
+aero_status aeh_run_preview(aeh_store *store, const aeh_session *session,
+                            const aero_graph *graph, const aeh_action *action,
+                            aeh_run **out, aero_error *err);
+/* The inputs fixed for `run` (begun or preview): false for one that was
+ * not found (an optional input that does not exist), else its label and
+ * version, borrowed from the run. */
+size_t aeh_run_input_count(const aeh_run *run);
+bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
+                   const aero_artifact_version **version);
+/* Records the reuse key of a begun run (nothing without reuse members).
+ * `key` and `parts` borrowed. */
+aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *parts,
+                             aero_error *err);
+/* Finds a past run of `action` with `key` (match->run_id 0 for none). */
+aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
+                           const aeh_action *action, const char *key,
+                           aero_reuse_match *match, aero_error *err);
+/* Records a run of the preview's action with status REUSED, pointing at
+ * `reused_run_id`, with the preview's inputs; writes its id. */
+aero_status aeh_run_record_reused(const aeh_run *preview, int64_t reused_run_id,
+                                  int64_t *run_id, aero_error *err);
+
 #endif /* AEH_TRACKER_H */

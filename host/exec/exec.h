@@ -8,6 +8,8 @@
  *   loop.c       the poll() loop: relays, output, deadlines
  *   interrupt.c  Ctrl-C / SIGTERM forwarded to the running actions
  *   signals.c    the self-pipe the signal handlers write to
+ *   reuse.c      whether a past run can stand for an action (reuse_key.c
+ *                computes the key it is found by)
  *   outcome.c    how an ended action maps onto a run outcome
  *   dry_run.c    the plan printed by --dry-run
  *   executor.c   aeh_execute: set up, loop until done, summarise
@@ -106,7 +108,8 @@ typedef struct aeh_exec {
   size_t reset_count;
   bool infra;              /* the store failed: exit 2 */
   aeh_fork_server *server; /* forks the actions' processes; NULL: we do */
-  size_t ok, failed, skipped;
+  size_t ok, failed, skipped, reused;
+  bool reuses; /* the backend can find past runs to reuse */
   /* The runs this execution began, for the summary line. */
   int64_t first_run, last_run;
   size_t runs_begun;

@@ -19,12 +19,16 @@ enum {
 };
 
 typedef struct aeh_exec_options {
-  unsigned jobs;    /* >= 1: independent actions run in parallel */
-  bool keep_going;  /* after a failure, go on with independent branches */
-  double timeout_s; /* per action; 0 for none */
-  bool dry_run;     /* print the plan, run nothing */
-  bool isolate;     /* false: run actions in-process (--no-isolation) */
-  bool debug;       /* verbose */
+  unsigned jobs;          /* >= 1: independent actions run in parallel */
+  bool keep_going;        /* after a failure, go on with independent branches */
+  double timeout_s;       /* per action; 0 for none */
+  bool dry_run;           /* print the plan, run nothing */
+  bool isolate;           /* false: run actions in-process (--no-isolation) */
+  bool debug;             /* verbose */
+  bool force;             /* run every selected action: reuse none (--force) */
+  const char *force_only; /* comma-separated substrings of "job_type
+                             output": run these, reuse the others when
+                             nothing they read changed; NULL for none */
 } aeh_exec_options;
 
 #endif /* AEH_EXEC_OPTIONS_H */

@@ -47,8 +47,8 @@ static void record_where(const aeh_exec *ex, char *buf, size_t size) {
   else if ((size_t)(last - first) + 1 == ex->runs_begun)
     snprintf(buf, size, "runs %lld-%lld in %s", first, last, shown);
   else
-    snprintf(buf, size, "%zu runs between %lld and %lld in %s",
-             ex->runs_begun, first, last, shown);
+    snprintf(buf, size, "%zu runs between %lld and %lld in %s", ex->runs_begun,
+             first, last, shown);
 }
 
 static int summarise(aeh_exec *ex, double elapsed) {
@@ -58,18 +58,21 @@ static int summarise(aeh_exec *ex, double elapsed) {
     char name[32];
     aeh_signal_name(ex->interrupted, name, sizeof name);
     aeh_console_error("interrupted by %s", name);
-    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed, where);
+    aeh_console_summary(ex->ok, ex->reused, ex->failed, ex->skipped, elapsed,
+                        where);
     return AEH_EXIT_SIGNAL + ex->interrupted;
   }
   if (ex->infra) {
-    aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed, where);
+    aeh_console_summary(ex->ok, ex->reused, ex->failed, ex->skipped, elapsed,
+                        where);
     return AEH_EXIT_INFRA;
   }
   if (ex->bailed) {
     aeh_console_info("Bailed out: %s", ex->bail_reason);
     return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;
   }
-  aeh_console_summary(ex->ok, ex->failed, ex->skipped, elapsed, where);
+  aeh_console_summary(ex->ok, ex->reused, ex->failed, ex->skipped, elapsed,
+                      where);
   return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;
 }
 
@@ -113,6 +116,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     code = AEH_EXIT_USAGE;
     goto done;
   }
+  ex.reuses = aeh_store_reuses(store);
   if (!opts->isolate && opts->timeout_s > 0)
     aeh_console_warn("--timeout is not enforced with --no-isolation");
   if (!opts->isolate && opts->jobs > 1)

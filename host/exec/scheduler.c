@@ -7,6 +7,7 @@
 #include "console.h"
 #include "interrupt.h"
 #include "placement.h"
+#include "reuse.h"
 
 static const char *result_verb(uint32_t result) {
   switch (result) {
@@ -135,10 +136,26 @@ static bool infra_status(aero_status status) {
          status == AERO_E_IO || status == AERO_E_NOSPACE;
 }
 
-/* Announces the action at `p`, begins its run and hands it to the
- * placement. */
+/* Counts run `id` as one of this execution's. */
+static void count_run(aeh_exec *ex, int64_t id) {
+  if (ex->runs_begun == 0 || id < ex->first_run)
+    ex->first_run = id;
+  if (ex->runs_begun == 0 || id > ex->last_run)
+    ex->last_run = id;
+  ex->runs_begun++;
+}
+
+/* Reuses a past run for the action at `p` or, when none stands for it,
+ * announces it, begins its run and hands it to the placement. */
 static void place(aeh_exec *ex, size_t p) {
   aeh_node *nd = &ex->nodes[p];
+  int64_t reused = 0;
+  if (aeh_reuse_try(ex, p, &reused)) {
+    count_run(ex, reused);
+    ex->reused++;
+    resolve(ex, p, AERO_RUN_REUSED, false);
+    return;
+  }
   char label[512];
   aeh_exec_label(nd->action, label, sizeof label);
   aeh_console_banner(AEH_BANNER_RUNNING, p + 1, ex->n, label, NULL);
@@ -160,12 +177,8 @@ static void place(aeh_exec *ex, size_t p) {
     resolve(ex, p, AERO_RUN_FAILED, true);
     return;
   }
-  int64_t id = aeh_run_id(run);
-  if (ex->runs_begun == 0 || id < ex->first_run)
-    ex->first_run = id;
-  if (ex->runs_begun == 0 || id > ex->last_run)
-    ex->last_run = id;
-  ex->runs_begun++;
+  count_run(ex, aeh_run_id(run));
+  aeh_reuse_note(ex, p, run);
   ex->place->start(ex, p, run, started);
 }
 

@@ -368,6 +368,12 @@ static void process_signal(aeh_exec *ex, aeh_slot *s, int sig) {
 }
 
 static void process_close(aeh_exec *ex) {
+  /* Every action ended: whatever the server still has besides is left
+   * over from one that died, and is ended now rather than by the server on
+   * its way out (which the host's own exit may cut short). */
+  if (ex->server != NULL)
+    (void)aeh_proctree_kill_children(aeh_fork_server_pid(ex->server), NULL,
+                                     0);
   aeh_fork_server_stop(ex->server);
   ex->server = NULL;
 }

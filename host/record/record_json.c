@@ -12,6 +12,7 @@ const char *aeh_state_word(uint32_t state) {
       [AERO_RUN_FAILED] = "failed",       [AERO_RUN_CRASHED] = "crashed",
       [AERO_RUN_TIMED_OUT] = "timed_out", [AERO_RUN_KILLED] = "killed",
       [AERO_RUN_SKIPPED] = "skipped",     [AERO_RUN_BAILED] = "bailed",
+      [AERO_RUN_REUSED] = "reused",
   };
   if (state < sizeof words / sizeof *words && words[state] != NULL)
     return words[state];

@@ -282,14 +282,14 @@ static int cmd_runs(const aeh_command *cmd, int argc, char **argv) {
     return aeh_command_usage_error(cmd, "--dev and --prod exclude each other");
   f.mode = o.dev ? AERO_MODE_DEV : o.prod ? AERO_MODE_PROD : AERO_MODE_ANY;
   if (o.status != NULL) {
-    for (uint32_t st = AERO_RUN_RUNNING; st <= AERO_RUN_BAILED; st++)
+    for (uint32_t st = AERO_RUN_RUNNING; st <= AERO_RUN_REUSED; st++)
       if (strcmp(aeh_state_word(st), o.status) == 0)
         f.state = st;
     if (f.state == 0)
       return aeh_command_usage_error(cmd,
                                      "unknown status '%s' (one of running, "
                                      "ok, failed, crashed, timed_out, "
-                                     "killed, skipped, bailed)",
+                                     "killed, skipped, bailed, reused)",
                                      o.status);
   }
   if (o.since != NULL && !parse_since(o.since, &f.since_ns))

@@ -43,6 +43,8 @@ const char *pc_state_name(uint32_t state) {
     return "skipped";
   case AERO_RUN_BAILED:
     return "bailed";
+  case AERO_RUN_REUSED:
+    return "reused";
   default:
     return NULL;
   }

@@ -155,6 +155,9 @@ static const aero_backend_vtable local_backend = {
     .query_files = tl_query_files,
     .check = tl_check,
     .collect = tl_collect,
+    .reuse_key = tl_reuse_key,
+    .reuse_find = tl_reuse_find,
+    .reuse_record = tl_reuse_record,
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {

@@ -25,7 +25,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 1
+#define TL_SCHEMA_VERSION 2
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -112,6 +112,10 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
                          int64_t *run_id, aero_error *err);
 aero_status tl_run_end(void *handle, int64_t run_id,
                        const aero_run_outcome *outcome, aero_error *err);
+/* Inserts a run of `rec` (checked) with its config, tags and environment,
+ * status running, inside the caller's transaction. */
+aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
+                          int64_t *run_id, aero_error *err);
 /* tl_run_end for a run of another handle (a dead owner's): does not count
  * against this handle's unended runs. */
 aero_status tl_run_settle(tl_store *store, int64_t run_id,
@@ -210,6 +214,21 @@ void tl_version_info_from(sqlite3_stmt *st, int first, aero_version_info *out);
  * write; tl_read_end ends it (never fails from the caller's view). */
 aero_status tl_read_begin(tl_store *store, aero_error *err);
 void tl_read_end(tl_store *store);
+
+/* ---- reuse.c: the vtable's reuse members (schema version 2) ---- */
+
+/* Schema 1 -> 2: runs may be `reused` (runs.reused_run points at the run
+ * reused), and run_keys holds each run's reuse key. Inside the caller's
+ * transaction. */
+aero_status tl_reuse_migrate(tl_store *store, aero_error *err);
+aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
+                         const char *parts, aero_error *err);
+aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
+                          aero_reuse_match *match, aero_error *err);
+aero_status tl_reuse_record(void *handle, const aero_run_record *record,
+                            int64_t reused_run_id, const int64_t *input_ids,
+                            size_t input_count, int64_t *run_id,
+                            aero_error *err);
 
 /* ---- blobs.c: the content-addressed store ---- */
 

@@ -128,6 +128,14 @@ done:
   return status;
 }
 
+aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
+                          int64_t *run_id, aero_error *err) {
+  aero_status status = insert_run(store, rec, run_id, err);
+  if (status == AERO_OK)
+    status = insert_pairs(store, *run_id, rec, err);
+  return status;
+}
+
 /* Records which live handle owns the run (owners.c). */
 static aero_status insert_owner(tl_store *store, int64_t run_id,
                                 aero_error *err) {

@@ -28,7 +28,7 @@ assert_eq "$(stat -c %Y "$raw")" 0 "a stored blob is sealed (mtime at the epoch)
 
 case_ "same-size damage: the consumer is refused, naming the blob"
 printf 'HELLO' >"$raw" # root ignores the 0444 mode
-run "$AEROHOST" run "$PLUGIN" --dev --only train
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train
 assert_rc 1
 assert_contains "$err" "blob $(basename "$(dirname "$raw")")$(basename "$raw") is damaged"
 assert_eq "$(sql "SELECT status FROM runs ORDER BY id DESC LIMIT 1")" failed
@@ -46,7 +46,7 @@ assert_contains "$(model_text)" "model of hello "
 
 case_ "a damaged size is refused too"
 truncate -s 2 "$raw"
-run "$AEROHOST" run "$PLUGIN" --dev --only train
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train
 assert_rc 1
 assert_contains "$err" "is damaged"
 assert_eq "$(grep -c 'is damaged' <<<"$err")" 1 "one line"
@@ -56,7 +56,7 @@ assert_eq "$(cat "$raw")" hello
 
 case_ "an intact blob without its seal is verified and sealed again"
 touch "$raw"
-run "$AEROHOST" run "$PLUGIN" --dev --only train
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train
 assert_rc 0
 assert_eq "$(stat -c %Y "$raw")" 0
 

@@ -285,7 +285,7 @@ assert_eq "$(sql 'SELECT DISTINCT plugin_sha256 FROM runs')" \
 assert_eq "$(sql 'SELECT DISTINCT plugin_path FROM runs')" "$G"
 
 case_ "run --only runs the selected actions"
-run "$AEROHOST" run --dev --only epochs "$G" -- --epochs 5
+run "$AEROHOST" run --dev --force --only epochs "$G" -- --epochs 5
 assert_rc 0
 assert_contains "$err" "Running [epochs] epochs.5"
 assert_not_contains "$err" "Running [loss]"

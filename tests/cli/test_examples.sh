@@ -96,11 +96,13 @@ assert_contains "$(cat "$(blob model model.txt)")" "w1="
 assert_contains "$(cat "$(blob report report.md)")" "model: aerodemo/model:v0"
 assert_contains "$(cat "$(blob report report.md)")" "| r2 |"
 
-case_ "a second identical run records new runs but reuses every version"
+case_ "a second identical run reuses every action: new runs, the same versions"
 versions=$(sql "SELECT count(*) FROM versions")
 run "$AEROHOST" run "$DEMO" --dev
 assert_rc 0
-assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok'")" 6
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok'")" 3
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'reused'")" 3
+assert_contains "$err" "0 ok, 3 reused, 0 failed, 0 skipped in "
 assert_eq "$(sql "SELECT count(*) FROM versions")" "$versions"
 assert_eq "$(outputs_of "$(run_of ingest)")" "dataset:v0"
 assert_eq "$(outputs_of "$(run_of train)")" "model:v0"

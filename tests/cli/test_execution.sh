@@ -182,7 +182,7 @@ assert_eq "$(runs)" "ingest:ok train:failed side:skipped evaluate:skipped "
 
 case_ "OK without declaring a listed output: failed, naming it; no old version handed on"
 go "$P"
-run "$AEROHOST" run --dev "$P" -- --misbehave train --how no_output
+run "$AEROHOST" run --dev --force "$P" -- --misbehave train --how no_output
 assert_rc 1
 assert_contains "$err" "Failed [train] model: returned OK without declaring its output 'model'"
 assert_eq "$(sql "SELECT job_type || ':' || status FROM runs WHERE id > 4 ORDER BY id" | tr '\n' ' ')" \

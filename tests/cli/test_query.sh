@@ -181,7 +181,7 @@ assert_contains "$out" "config"
 assert_not_contains "$out" $'\t'
 
 case_ "a run's summary line ends with its run ids and the store"
-run "$AEROHOST" run "$DEMO" --dev
+run "$AEROHOST" run "$DEMO" --dev --force
 assert_rc 0
 first=$(sql "SELECT max(id) - 2 FROM runs")
 assert_contains "$err" "3 ok, 0 failed, 0 skipped in "

@@ -62,7 +62,7 @@ assert_eq "$(sql "SELECT count(DISTINCT plugin_sha256) || ':' ||
   plugin_sha256 FROM runs")" "1:$sha"
 assert_eq "$(sql "SELECT plugin_path FROM runs LIMIT 1")" "$PLUGIN"
 assert_eq "$(sql "SELECT abi_version || ' ' || (host_version <> '') || ' ' ||
-  (hostname <> '') FROM runs LIMIT 1")" "1.2 1 1"
+  (hostname <> '') FROM runs LIMIT 1")" "1.3 1 1"
 assert_contains "$(sql "SELECT command_line FROM runs LIMIT 1")" \
   "run $PLUGIN --dev --tags a,b"
 # The file behind raw:v0 is the blob of what ingest wrote.
@@ -81,7 +81,7 @@ case_ override_pins_an_input
 run "$AEROHOST" run "$PLUGIN" --dev -- --content other
 assert_rc 0
 assert_eq "$(versions_of "$(last_run train)" run_inputs)" "raw:v1"
-run "$AEROHOST" run "$PLUGIN" --dev --only train --artifact-override raw:v0
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train --artifact-override raw:v0
 assert_rc 0
 assert_eq "$(versions_of "$(last_run train)" run_inputs)" "raw:v0"
 assert_contains "$err" "trained on trk/raw:v0"
@@ -125,13 +125,13 @@ assert_rc 0
 
 case_ bad_output_name_fails_the_action
 before=$(sql "SELECT count(*) FROM versions")
-run "$AEROHOST" run "$PLUGIN" --dev -- --out-name ../x
+run "$AEROHOST" run "$PLUGIN" --dev --force -- --out-name ../x
 assert_rc 1
 assert_contains "$err" "invalid artifact name '../x'"
 assert_contains "$(sql "SELECT status || ': ' || message FROM runs WHERE
   job_type = 'ingest' ORDER BY id DESC LIMIT 1")" \
   "failed: aero_declare_output: invalid artifact name '../x'"
-run "$AEROHOST" run "$PLUGIN" --dev -- --out-name model
+run "$AEROHOST" run "$PLUGIN" --dev --force -- --out-name model
 assert_rc 1
 assert_contains "$err" "'model' is not one of the outputs action [ingest]"
 assert_eq "$(sql "SELECT count(*) FROM versions")" "$before"
@@ -143,7 +143,7 @@ assert_rc 1
 assert_contains "$err" "input 'raw' does not exist in the store (run its producer first, or check --only)"
 assert_eq "$(sqlite3 "$AERO_TMP/empty/aeromancy.db" "SELECT job_type || ':' ||
   status FROM runs WHERE job_type = 'train'")" "train:failed"
-run "$AEROHOST" run "$PLUGIN" --dev -- --extra-input nosuch
+run "$AEROHOST" run "$PLUGIN" --dev --force -- --extra-input nosuch
 assert_rc 1
 assert_contains "$err" "input 'nosuch' does not exist in the store"
 

@@ -1,5 +1,5 @@
 /* Pins the layout of every struct that crosses the plugin ABI to its
- * x86-64 values in ABI 1.2, and the numbers of every enum, so that an
+ * x86-64 values in ABI 1.3, and the numbers of every enum, so that an
  * accidental change (a reordered member, a changed type, a renumbered
  * status) fails here before it breaks plugins built against an older SDK.
  * Growing the ABI means appending members and updating these pins in the
@@ -57,6 +57,8 @@ static const char *const pinned[] = {
     "aero_check_report",
     "aero_garbage",
     "aero_collect_params",
+    "aero_reuse_query",
+    "aero_reuse_match",
 };
 
 static void struct_layouts(void **state) {
@@ -72,7 +74,7 @@ static void struct_layouts(void **state) {
   SIZE(aero_metric, 16);
   OFF(aero_metric, key, 0);
   OFF(aero_metric, value, 8);
-  SIZE(aero_action_desc, 96);
+  SIZE(aero_action_desc, 112);
   OFF(aero_action_desc, struct_size, 0);
   OFF(aero_action_desc, job_type, 8);
   OFF(aero_action_desc, job_group, 16);
@@ -85,6 +87,8 @@ static void struct_layouts(void **state) {
   OFF(aero_action_desc, run, 72);
   OFF(aero_action_desc, data, 80);
   OFF(aero_action_desc, destroy, 88);
+  OFF(aero_action_desc, code_version, 96); /* since 1.3 */
+  OFF(aero_action_desc, is_volatile, 104);
   SIZE(aero_input, 48);
   OFF(aero_input, struct_size, 0);
   OFF(aero_input, artifact, 8);
@@ -156,7 +160,7 @@ static void struct_layouts(void **state) {
   OFF(aero_artifact_version, dev, 24);
   OFF(aero_artifact_version, digest, 25);
   OFF(aero_artifact_version, type, 90);
-  SIZE(aero_backend_vtable, 160);
+  SIZE(aero_backend_vtable, 184);
   OFF(aero_backend_vtable, struct_size, 0);
   OFF(aero_backend_vtable, name, 8);
   OFF(aero_backend_vtable, open, 16);
@@ -177,6 +181,21 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_vtable, query_files, 136);
   OFF(aero_backend_vtable, check, 144);
   OFF(aero_backend_vtable, collect, 152);
+  OFF(aero_backend_vtable, reuse_key, 160); /* since 1.3 */
+  OFF(aero_backend_vtable, reuse_find, 168);
+  OFF(aero_backend_vtable, reuse_record, 176);
+  SIZE(aero_reuse_query, 48);
+  OFF(aero_reuse_query, struct_size, 0);
+  OFF(aero_reuse_query, entity, 8);
+  OFF(aero_reuse_query, project, 16);
+  OFF(aero_reuse_query, job_type, 24);
+  OFF(aero_reuse_query, key, 32);
+  OFF(aero_reuse_query, dev, 40);
+  SIZE(aero_reuse_match, 280);
+  OFF(aero_reuse_match, struct_size, 0);
+  OFF(aero_reuse_match, run_id, 8);
+  OFF(aero_reuse_match, ended_ns, 16);
+  OFF(aero_reuse_match, parts, 24);
   SIZE(aero_metric_row, 32);
   OFF(aero_metric_row, key, 0);
   OFF(aero_metric_row, value, 8);
@@ -364,7 +383,7 @@ static void query_layouts(void **state) {
 static void enum_values_and_constants(void **state) {
   (void)state;
   assert_int_equal(AERO_ABI_MAJOR, 1);
-  assert_int_equal(AERO_ABI_MINOR, 2);
+  assert_int_equal(AERO_ABI_MINOR, 3);
   assert_int_equal(AERO_PLUGIN_MAGIC, 0x4F524541u);
   assert_memory_equal(&(uint32_t){AERO_PLUGIN_MAGIC}, "AERO", 4);
   assert_string_equal(AERO_ENTRY_SYMBOL, "aero_plugin_entry");
@@ -423,6 +442,7 @@ static void enum_values_and_constants(void **state) {
   assert_int_equal(AERO_RUN_KILLED, 6);
   assert_int_equal(AERO_RUN_SKIPPED, 7);
   assert_int_equal(AERO_RUN_BAILED, 8);
+  assert_int_equal(AERO_RUN_REUSED, 9);
   assert_int_equal(AERO_OPEN_EXISTING, 1);
   assert_int_equal(AERO_MODE_ANY, 0);
   assert_int_equal(AERO_MODE_DEV, 1);

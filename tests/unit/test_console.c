@@ -130,8 +130,8 @@ static void plain_lines_elsewhere(void **state) {
                      "loss is NaN (run 12)");
   aeh_console_banner(AEH_BANNER_SKIPPED, 3, 3, "[evaluate] report",
                      "parent [train] model failed");
-  aeh_console_summary(1, 1, 1, 1.5, NULL);
-  aeh_console_summary(3, 0, 0, 0.02, "runs 41-43 in ~/store");
+  aeh_console_summary(1, 0, 1, 1, 1.5, NULL);
+  aeh_console_summary(3, 0, 0, 0, 0.02, "runs 41-43 in ~/store");
   aeh_console_error("bad %s", "thing");
   aeh_console_warn("careful");
   aeh_console_info("Bailed out: %s", "why");

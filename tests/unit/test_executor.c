@@ -294,7 +294,9 @@ static void assert_has(const char *text, const char *want) {
     fail_msg("expected '%s' in:\n%s", want, text);
 }
 
-static const aeh_exec_options serial = {.jobs = 1, .isolate = true};
+/* These tests are about running: nothing is reused (--force). */
+static const aeh_exec_options serial = {
+    .jobs = 1, .isolate = true, .force = true};
 
 /* --------------------------------------------------------------- tests */
 

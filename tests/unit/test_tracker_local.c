@@ -230,7 +230,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 1);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
   /* The tables other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "

@@ -9,6 +9,7 @@
 #ifndef AEROMANCY_ACTION_H
 #define AEROMANCY_ACTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,14 @@ typedef void (*aero_action_destroy_fn)(void *data);
 
 /* One action, as handed to aero_graph_add.
  *
+ * Reuse: before running an action, the host computes its key from the
+ * plugin's SHA-256 (or `code_version`), the builder and job type, the
+ * config, the exact versions its inputs resolve to, its output names and
+ * dev versus production. A past successful run with the same key whose
+ * outputs are still complete in the store is reused instead of running
+ * the action again. So every flag an action reads belongs in its
+ * `config`: a flag read without being declared there does not rerun it.
+ *
  * Ownership: every string and array is borrowed for the call and copied by
  * the host. `data` is transferred to the host, which calls `destroy(data)`
  * when the graph is freed, even when aero_graph_add fails. */
@@ -56,6 +65,17 @@ typedef struct aero_action_desc {
   aero_action_run_fn run;        /* required */
   void *data;                    /* transferred: handed back to run and destroy */
   aero_action_destroy_fn destroy; /* may be NULL */
+  /* Since ABI 1.3 (a description of 1.0-1.2 ends before these; the host
+   * reads them as NULL and false): */
+  const char *code_version;      /* the version of this action's code, for
+                                    reuse: when set, it stands for the
+                                    plugin's SHA-256 in the reuse key, so
+                                    that rebuilding the plugin for another
+                                    action's change does not rerun this one;
+                                    NULL for none. Copied. */
+  bool is_volatile;              /* never reuse a past run of this action
+                                    (it reads the outside world); the
+                                    issue's `.volatile`, a C keyword */
 } aero_action_desc;
 
 /* Counts the elements of a true array (not a pointer). */

@@ -45,6 +45,8 @@ typedef enum aero_run_state {
   AERO_RUN_KILLED = 6,    /* interrupted by Ctrl-C / SIGTERM */
   AERO_RUN_SKIPPED = 7,   /* not run: not selected, or a parent failed */
   AERO_RUN_BAILED = 8,    /* stopped on purpose by aero_bailout */
+  AERO_RUN_REUSED = 9,    /* since ABI 1.3: not run, a past OK run with the
+                             same reuse key stands for it (its outputs) */
 } aero_run_state;
 
 /* aero_backend_open_params.flags. Since ABI 1.2. */
@@ -110,6 +112,27 @@ typedef struct aero_artifact_version {
   char digest[65];      /* SHA-256 of the manifest, lowercase hex */
   char type[64];        /* artifact type as declared; "" if none */
 } aero_artifact_version;
+
+/* What reuse_find looks for. Since ABI 1.3. Strings borrowed for the
+ * call. */
+typedef struct aero_reuse_query {
+  uint32_t struct_size; /* sizeof(aero_reuse_query) */
+  const char *entity;   /* "" for the default */
+  const char *project;
+  const char *job_type;
+  const char *key; /* the reuse key: 64 lowercase hex digits */
+  bool dev;        /* dev runs reuse only dev runs, production only prod */
+} aero_reuse_query;
+
+/* What reuse_find found. Since ABI 1.3. Filled by the backend. */
+typedef struct aero_reuse_match {
+  uint32_t struct_size; /* set by the caller */
+  int64_t run_id;       /* the run to reuse; 0 for none */
+  int64_t ended_ns;     /* when that run ended */
+  char parts[256];      /* the key parts recorded with the newest OK run of
+                           this job and mode, matching or not ("" for none):
+                           the host compares them to say what changed */
+} aero_reuse_match;
 
 /* Called once per file of a materialized version. `path` is borrowed for
  * the call. */
@@ -229,6 +252,31 @@ typedef struct aero_backend_vtable {
                                              const aero_garbage *garbage,
                                              aero_error *err),
                          void *ctx, aero_error *err);
+
+  /* ---- Reuse members, since ABI 1.3. Optional, all three or none: a
+   * backend without them never reuses (every action runs). The host
+   * computes the key; the backend only stores and matches it. ---- */
+
+  /* Records the reuse key `key` (64 hex digits) of run `run_id`, still
+   * RUNNING, with `parts` (at most 255 bytes, handed back by reuse_find).
+   * A key counts only once its run ended OK. */
+  aero_status (*reuse_key)(void *store, int64_t run_id, const char *key,
+                           const char *parts, aero_error *err);
+  /* Finds the newest run of the query's project, job type and mode that
+   * ended OK with the query's key and whose every output version is still
+   * complete (each file's content present with its recorded size at
+   * least). No match is AERO_OK with match->run_id 0. */
+  aero_status (*reuse_find)(void *store, const aero_reuse_query *query,
+                            aero_reuse_match *match, aero_error *err);
+  /* Records, in one transaction, a run of `record` with status REUSED that
+   * points at `reused_run_id`, holds its output versions and read the
+   * versions `input_ids` (count `input_count`); writes its id. A reused
+   * run that is no longer OK fails with AERO_E_NOT_FOUND, recording
+   * nothing. */
+  aero_status (*reuse_record)(void *store, const aero_run_record *record,
+                              int64_t reused_run_id, const int64_t *input_ids,
+                              size_t input_count, int64_t *run_id,
+                              aero_error *err);
 } aero_backend_vtable;
 
 

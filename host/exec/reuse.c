@@ -1,0 +1,99 @@
+#include "reuse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "console.h"
+#include "reuse_key.h"
+
+/* True when "job_type output" of `a`, for one of its outputs, contains one
+ * of the comma-separated substrings of `list` (as --only matches). */
+static bool matches(const aeh_action *a, const char *list) {
+  for (const char *p = list; p != NULL && *p;) {
+    size_t n = strcspn(p, ",");
+    for (size_t k = 0; n > 0 && k < a->output_count; k++) {
+      char text[1024], sub[512];
+      snprintf(text, sizeof text, "%s %s", a->job_type, a->outputs[k]);
+      snprintf(sub, sizeof sub, "%.*s", (int)n, p);
+      if (strstr(text, sub) != NULL)
+        return true;
+    }
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return false;
+}
+
+bool aeh_reuse_allowed(const aeh_exec *ex, size_t p) {
+  const aeh_action *a = ex->nodes[p].action;
+  return ex->reuses && !a->is_volatile && !ex->opts->force &&
+         !(ex->opts->force_only != NULL && matches(a, ex->opts->force_only));
+}
+
+/* "2 h ago", "5 min ago", "3 days ago", "just now". */
+static void age_of(int64_t ended_ns, char *buf, size_t size) {
+  double s = (double)(aeh_exec_wall_ns() - ended_ns) / 1e9;
+  if (s < 60)
+    snprintf(buf, size, "%s", s < 5 ? "just now" : "");
+  if (s >= 5 && s < 60)
+    snprintf(buf, size, "%.0f s ago", s);
+  else if (s >= 60 && s < 3600)
+    snprintf(buf, size, "%.0f min ago", s / 60);
+  else if (s >= 3600 && s < 48 * 3600)
+    snprintf(buf, size, "%.0f h ago", s / 3600);
+  else if (s >= 48 * 3600)
+    snprintf(buf, size, "%.0f days ago", s / 86400);
+}
+
+bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id) {
+  if (!aeh_reuse_allowed(ex, p))
+    return false;
+  const aeh_action *a = ex->nodes[p].action;
+  char label[512];
+  aeh_exec_label(a, label, sizeof label);
+  aeh_run *preview = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  /* An input that cannot be resolved is not reusable: the action's run
+   * begins as usual and records why it failed. */
+  if (aeh_run_preview(ex->store, ex->session, ex->graph, a, &preview, &err) !=
+      AERO_OK)
+    return false;
+  aeh_reuse_key key;
+  aeh_reuse_key_of(ex->session, a, preview, &key);
+  aero_reuse_match match;
+  aero_status status =
+      aeh_reuse_find(ex->store, ex->session, a, key.key, &match, &err);
+  if (status == AERO_OK && match.run_id > 0)
+    status = aeh_run_record_reused(preview, match.run_id, run_id, &err);
+  aeh_run_free(preview);
+  if (status != AERO_OK) {
+    aeh_console_warn("%s: looking for a run to reuse failed, running it: %s",
+                     label, err.message);
+    return false;
+  }
+  if (match.run_id == 0)
+    return false;
+  char age[64] = "", detail[128];
+  age_of(match.ended_ns, age, sizeof age);
+  snprintf(detail, sizeof detail, "run %lld, %s", (long long)match.run_id, age);
+  aeh_console_banner(AEH_BANNER_REUSED, p + 1, ex->n, label, detail);
+  return true;
+}
+
+void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run) {
+  const aeh_action *a = ex->nodes[p].action;
+  /* A volatile action's runs are never reused: no key for them. */
+  if (!ex->reuses || a->is_volatile)
+    return;
+  aeh_reuse_key key;
+  aeh_reuse_key_of(ex->session, a, run, &key);
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_run_note_key(run, key.key, key.parts, &err) != AERO_OK) {
+    char label[512];
+    aeh_exec_label(a, label, sizeof label);
+    aeh_console_warn("%s: its reuse key was not recorded (%s): a later run "
+                     "will not reuse it",
+                     label, err.message);
+  }
+}

@@ -1,0 +1,31 @@
+/* Reuse: before an action is placed, the scheduler asks whether a past
+ * successful run with the same key (reuse_key.h) stands for it. Then no
+ * process starts: a run with status `reused` is recorded, pointing at the
+ * past run and holding its output versions, so that the action's
+ * dependents resolve to the same versions and are reused in turn.
+ *
+ * Private to host/exec/. Owner: engine.
+ */
+#ifndef AEH_EXEC_REUSE_H
+#define AEH_EXEC_REUSE_H
+
+#include <stdbool.h>
+
+#include "exec.h"
+
+/* True when a past run may stand for the action at `p`: the backend can
+ * find one, the action is not volatile, and neither --force nor a
+ * matching --force-only asks for it to run. */
+bool aeh_reuse_allowed(const aeh_exec *ex, size_t p);
+
+/* Looks for a past run of the action at `p`. When one is found and
+ * recorded, prints "[i/N] Reused [job] output (run 41, 2 h ago)", writes
+ * the new run's id and returns true; otherwise the action must run (a
+ * failed lookup is said on the console and the action runs). */
+bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id);
+
+/* After the action's run began: records its key, so that a later run can
+ * reuse it once it ended OK. */
+void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run);
+
+#endif /* AEH_EXEC_REUSE_H */

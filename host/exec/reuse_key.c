@@ -1,0 +1,193 @@
+#include "reuse_key.h"
+
+/* SHA256_*, not EVP: see loader.c (no provider tables to initialise). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  PART_CODE,
+  PART_BUILDER,
+  PART_CONFIG,
+  PART_INPUTS,
+  PART_OUTPUTS,
+  PART_MODE,
+  PART_COUNT
+};
+
+static const char *const part_names[PART_COUNT] = {
+    "code", "builder", "config", "inputs", "outputs", "mode"};
+
+/* Each field is followed by a NUL, so that ("ab", "c") and ("a", "bc")
+ * hash differently. */
+static void field(SHA256_CTX *ctx, const char *s) {
+  SHA256_Update(ctx, s != NULL ? s : "", (s != NULL ? strlen(s) : 0) + 1);
+}
+
+static void field_i64(SHA256_CTX *ctx, int64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRId64, v);
+  field(ctx, buf);
+}
+
+static const char *env_value(const aeh_session *session, const char *key) {
+  for (size_t i = 0; i < session->environment_count; i++) {
+    const aero_kv *kv = &session->environment[i];
+    if (strcmp(kv->key, key) == 0 && kv->value.type == AERO_VALUE_STRING)
+      return kv->value.as.s;
+  }
+  return NULL;
+}
+
+static int by_key(const void *a, const void *b) {
+  const aero_kv *x = *(const aero_kv *const *)a;
+  const aero_kv *y = *(const aero_kv *const *)b;
+  return strcmp(x->key, y->key);
+}
+
+static void hash_config(SHA256_CTX *ctx, const aeh_action *a) {
+  const aero_kv **sorted = malloc((a->config_count + 1) * sizeof *sorted);
+  size_t n = 0;
+  for (size_t i = 0; sorted != NULL && i < a->config_count; i++)
+    sorted[n++] = &a->config[i];
+  if (sorted == NULL) {
+    /* Out of memory: declared order, still deterministic. */
+    for (size_t i = 0; i < a->config_count; i++)
+      field(ctx, a->config[i].key);
+    return;
+  }
+  qsort(sorted, n, sizeof *sorted, by_key);
+  for (size_t i = 0; i < n; i++) {
+    const aero_value *v = &sorted[i]->value;
+    char buf[64];
+    field(ctx, sorted[i]->key);
+    switch (v->type) {
+    case AERO_VALUE_BOOL:
+      field(ctx, v->as.b ? "b:true" : "b:false");
+      break;
+    case AERO_VALUE_INT:
+      snprintf(buf, sizeof buf, "i:%" PRId64, v->as.i);
+      field(ctx, buf);
+      break;
+    case AERO_VALUE_DOUBLE:
+      /* %a: exact, so that 0.1 and 0.10000000000000001 stay one value */
+      snprintf(buf, sizeof buf, "d:%a", v->as.d);
+      field(ctx, buf);
+      break;
+    default:
+      field(ctx, "s:");
+      field(ctx, v->as.s);
+      break;
+    }
+  }
+  free(sorted);
+}
+
+static void hash_inputs(SHA256_CTX *ctx, const aeh_run *run) {
+  /* In the order the run lists them: parents' order, fixed by the graph. */
+  size_t n = aeh_run_input_count(run);
+  for (size_t i = 0; i < n; i++) {
+    const char *label;
+    const aero_artifact_version *v;
+    if (!aeh_run_input(run, i, &label, &v))
+      continue;
+    field(ctx, label);
+    field_i64(ctx, v->version);
+    field_i64(ctx, v->id);
+    field(ctx, v->digest);
+  }
+}
+
+static void hex(const unsigned char *d, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++)
+    snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+void aeh_reuse_key_of(const aeh_session *session, const aeh_action *action,
+                      const aeh_run *run, aeh_reuse_key *out) {
+  unsigned char digests[PART_COUNT][SHA256_DIGEST_LENGTH];
+  for (int p = 0; p < PART_COUNT; p++) {
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    switch (p) {
+    case PART_CODE:
+      if (action->code_version != NULL) {
+        field(&ctx, "code_version");
+        field(&ctx, action->code_version);
+      } else {
+        field(&ctx, "plugin_sha256");
+        field(&ctx, env_value(session, "plugin_sha256"));
+      }
+      break;
+    case PART_BUILDER:
+      field(&ctx, session->entity);
+      field(&ctx, session->project);
+      field(&ctx, action->job_type);
+      break;
+    case PART_CONFIG:
+      hash_config(&ctx, action);
+      break;
+    case PART_INPUTS:
+      hash_inputs(&ctx, run);
+      break;
+    case PART_OUTPUTS:
+      for (size_t i = 0; i < action->output_count; i++)
+        field(&ctx, action->outputs[i]);
+      break;
+    default:
+      field(&ctx, session->dev ? "dev" : "prod");
+      break;
+    }
+    SHA256_Final(digests[p], &ctx);
+  }
+  unsigned char key[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)digests, sizeof digests, key);
+  hex(key, sizeof key, out->key);
+  size_t used = 0;
+  out->parts[0] = '\0';
+  for (int p = 0; p < PART_COUNT; p++) {
+    char short_hex[17];
+    hex(digests[p], 8, short_hex);
+    used +=
+        (size_t)snprintf(out->parts + used, sizeof out->parts - used, "%s%s=%s",
+                         p > 0 ? " " : "", part_names[p], short_hex);
+  }
+}
+
+/* The value of `name=` in a parts text, into `buf`; false when absent. */
+static bool part_value(const char *parts, const char *name, char *buf,
+                       size_t size) {
+  size_t len = strlen(name);
+  for (const char *p = parts; p != NULL && *p;) {
+    if (strncmp(p, name, len) == 0 && p[len] == '=') {
+      const char *v = p + len + 1;
+      size_t n = strcspn(v, " ");
+      snprintf(buf, size, "%.*s", (int)n, v);
+      return true;
+    }
+    p = strchr(p, ' ');
+    if (p != NULL)
+      p++;
+  }
+  return false;
+}
+
+void aeh_reuse_key_diff(const char *old, const char *now, char *buf,
+                        size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int p = 0; p < PART_COUNT && old != NULL && old[0]; p++) {
+    char a[32], b[32];
+    bool in_old = part_value(old, part_names[p], a, sizeof a);
+    bool in_now = part_value(now, part_names[p], b, sizeof b);
+    if (in_old && in_now && strcmp(a, b) == 0)
+      continue;
+    if (used < size)
+      used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                               used > 0 ? ", " : "", part_names[p]);
+  }
+}

@@ -1,0 +1,307 @@
+/* tracker-local: the reuse members. A run's reuse key (computed by the
+ * host) is kept in run_keys; a reused run is a row of `runs` with status
+ * `reused`, `reused_run` pointing at the run it stands for, and that run's
+ * output versions in run_outputs. */
+#include "local.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
+  /* SQLite cannot alter a CHECK constraint: the table's text is edited in
+   * sqlite_schema, as its manual describes for a constraint that only
+   * allows more, and the schema cookie bumped so that every connection
+   * reads it again. */
+  static const char allow_reused[] =
+      "PRAGMA writable_schema = ON;"
+      "UPDATE sqlite_schema SET sql = replace(sql, '''bailed'')', "
+      "'''bailed'', ''reused'')') WHERE type = 'table' AND name = 'runs';"
+      "PRAGMA writable_schema = OFF;";
+  static const char tables[] =
+      "ALTER TABLE runs ADD COLUMN reused_run INTEGER REFERENCES runs (id);"
+      "CREATE TABLE run_keys ("
+      " run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+      " key TEXT NOT NULL,"
+      " parts TEXT NOT NULL);"
+      "CREATE INDEX run_keys_by_key ON run_keys (key);";
+  sqlite3_stmt *st = NULL;
+  int cookie = 0;
+  aero_status status = tl_prepare(store, "PRAGMA schema_version", &st, err);
+  if (status != AERO_OK)
+    return status;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    cookie = sqlite3_column_int(st, 0);
+  tl_finish(store, st);
+  status = tl_exec(store, allow_reused, err);
+  char bump[64];
+  snprintf(bump, sizeof bump, "PRAGMA schema_version = %d", cookie + 1);
+  if (status == AERO_OK)
+    status = tl_exec(store, bump, err);
+  if (status == AERO_OK)
+    status = tl_exec(store, tables, err);
+  return status;
+}
+
+aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
+                         const char *parts, aero_error *err) {
+  tl_store *store = handle;
+  if (key == NULL || strlen(key) != 64 || parts == NULL || strlen(parts) > 255)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: a reuse key is 64 hex digits, its parts "
+                     "at most 255 bytes");
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "INSERT OR REPLACE INTO run_keys (run_id, key, parts) VALUES (?, ?, ?)",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  tl_bind_text(st, 2, key);
+  tl_bind_text(st, 3, parts);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording a run's reuse key", err);
+  tl_finish(store, st);
+  return status;
+}
+
+/* How many output names a run lists (runs.outputs, one per line). */
+static size_t count_lines(const char *text) {
+  if (text == NULL || text[0] == '\0')
+    return 0;
+  size_t n = 1;
+  for (const char *p = text; *p; p++)
+    n += *p == '\n';
+  return n;
+}
+
+/* True when every output the run lists has a published version held by the
+ * run, and every file of those versions is intact as far as one stat can
+ * tell (present, recorded size, sealed): a damaged blob is never reused. */
+static aero_status outputs_complete(tl_store *store, int64_t run_id,
+                                    size_t expected, bool *complete,
+                                    aero_error *err) {
+  *complete = false;
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(store,
+                 "SELECT count(*) FROM run_outputs o JOIN versions v ON v.id = "
+                 "o.version_id WHERE o.run_id = ? AND v.published = 1",
+                 &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  size_t held = 0;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    held = (size_t)sqlite3_column_int64(st, 0);
+  else
+    status = tl_db_fail(store, rc, "reading a run's outputs", err);
+  tl_finish(store, st);
+  if (status != AERO_OK || held != expected)
+    return status;
+  status = tl_prepare(store,
+                      "SELECT f.sha256, f.size FROM run_outputs o JOIN "
+                      "version_files f ON f.version_id = o.version_id WHERE "
+                      "o.run_id = ?",
+                      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  bool intact = true;
+  while (intact && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *hex = (const char *)sqlite3_column_text(st, 0);
+    uint64_t size = (uint64_t)sqlite3_column_int64(st, 1);
+    tl_blob_state state = TL_BLOB_MISSING;
+    if (hex == NULL ||
+        tl_blob_check(store, hex, size, false, &state, NULL) != AERO_OK ||
+        state != TL_BLOB_INTACT)
+      intact = false;
+  }
+  if (intact && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "reading a run's files", err);
+  tl_finish(store, st);
+  *complete = status == AERO_OK && intact;
+  return status;
+}
+
+aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
+                          aero_reuse_match *match, aero_error *err) {
+  tl_store *store = handle;
+  if (query == NULL || query->struct_size < sizeof *query || match == NULL ||
+      query->key == NULL || query->project == NULL || query->job_type == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: bad reuse query");
+  match->run_id = 0;
+  match->ended_ns = 0;
+  match->parts[0] = '\0';
+  aero_status status = tl_read_begin(store, err);
+  if (status != AERO_OK)
+    return status;
+  const char *entity = query->entity != NULL ? query->entity : "";
+  const char *mode = query->dev ? "dev" : "prod";
+  sqlite3_stmt *st = NULL;
+  status = tl_prepare(store,
+                      "SELECT k.parts FROM runs r JOIN run_keys k ON k.run_id "
+                      "= r.id WHERE r.project = ? AND r.job_type = ? AND "
+                      "r.entity = ? AND r.mode = ? AND r.status = 'ok' ORDER "
+                      "BY r.id DESC LIMIT 1",
+                      &st, err);
+  if (status != AERO_OK)
+    goto done;
+  tl_bind_text(st, 1, query->project);
+  tl_bind_text(st, 2, query->job_type);
+  tl_bind_text(st, 3, entity);
+  tl_bind_text(st, 4, mode);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *parts = (const char *)sqlite3_column_text(st, 0);
+    snprintf(match->parts, sizeof match->parts, "%s", parts ? parts : "");
+  } else if (rc != SQLITE_DONE) {
+    status = tl_db_fail(store, rc, "finding a run to reuse", err);
+  }
+  tl_finish(store, st);
+  if (status != AERO_OK)
+    goto done;
+  status = tl_prepare(store,
+                      "SELECT r.id, r.ended_at, r.outputs FROM run_keys k "
+                      "JOIN runs r ON r.id = k.run_id WHERE k.key = ? AND "
+                      "r.project = ? AND r.job_type = ? AND r.entity = ? AND "
+                      "r.mode = ? AND r.status = 'ok' ORDER BY r.id DESC",
+                      &st, err);
+  if (status != AERO_OK)
+    goto done;
+  tl_bind_text(st, 1, query->key);
+  tl_bind_text(st, 2, query->project);
+  tl_bind_text(st, 3, query->job_type);
+  tl_bind_text(st, 4, entity);
+  tl_bind_text(st, 5, mode);
+  /* Newest first: an older run with the same key is tried when the newer
+   * one's outputs are no longer complete. */
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(st, 0);
+    size_t expected = count_lines((const char *)sqlite3_column_text(st, 2));
+    bool complete = false;
+    status = outputs_complete(store, id, expected, &complete, err);
+    if (status != AERO_OK)
+      break;
+    if (complete) {
+      match->run_id = id;
+      match->ended_ns = sqlite3_column_int64(st, 1);
+      break;
+    }
+  }
+  if (status == AERO_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "finding a run to reuse", err);
+  tl_finish(store, st);
+done:
+  tl_read_end(store);
+  return status;
+}
+
+static aero_status reused_still_ok(tl_store *store, int64_t run_id,
+                                   aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(store, "SELECT status FROM runs WHERE id = ?", &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  int rc = sqlite3_step(st);
+  const char *state =
+      rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "reading the run to reuse", err);
+  else if (state == NULL || strcmp(state, "ok") != 0)
+    status = aero_fail(err, AERO_E_NOT_FOUND,
+                       "%s: run %lld is not a successful run to reuse",
+                       store->db_path, (long long)run_id);
+  tl_finish(store, st);
+  return status;
+}
+
+static aero_status link_versions(tl_store *store, int64_t run_id,
+                                 int64_t reused_run_id,
+                                 const int64_t *input_ids, size_t input_count,
+                                 aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) SELECT ?, "
+      "version_id FROM run_outputs WHERE run_id = ?",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, reused_run_id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording a reused run's outputs", err);
+  tl_finish(store, st);
+  if (status != AERO_OK)
+    return status;
+  status = tl_prepare(store,
+                      "INSERT OR IGNORE INTO run_inputs (run_id, version_id) "
+                      "VALUES (?, ?)",
+                      &st, err);
+  if (status != AERO_OK)
+    return status;
+  for (size_t i = 0; i < input_count && status == AERO_OK; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, input_ids[i]);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+      status = tl_db_fail(store, rc, "recording a reused run's inputs", err);
+  }
+  tl_finish(store, st);
+  return status;
+}
+
+aero_status tl_reuse_record(void *handle, const aero_run_record *record,
+                            int64_t reused_run_id, const int64_t *input_ids,
+                            size_t input_count, int64_t *run_id,
+                            aero_error *err) {
+  tl_store *store = handle;
+  if (record == NULL || record->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: no run record");
+  aero_run_record rec = {0};
+  memcpy(&rec, record,
+         record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
+  aero_status status = pc_check_record(&rec, err);
+  if (status != AERO_OK)
+    return status;
+  status = tl_begin(store, err);
+  if (status != AERO_OK)
+    return status;
+  int64_t id = 0;
+  status = reused_still_ok(store, reused_run_id, err);
+  if (status == AERO_OK)
+    status = tl_run_insert(store, &rec, &id, err);
+  sqlite3_stmt *st = NULL;
+  if (status == AERO_OK)
+    status = tl_prepare(store,
+                        "UPDATE runs SET status = 'reused', reused_run = ?, "
+                        "ended_at = started_at WHERE id = ?",
+                        &st, err);
+  if (status == AERO_OK) {
+    sqlite3_bind_int64(st, 1, reused_run_id);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+      status = tl_db_fail(store, rc, "recording a reused run", err);
+    tl_finish(store, st);
+  }
+  if (status == AERO_OK)
+    status =
+        link_versions(store, id, reused_run_id, input_ids, input_count, err);
+  if (status == AERO_OK)
+    status = tl_commit(store, err);
+  if (status != AERO_OK) {
+    tl_rollback(store);
+    return status;
+  }
+  *run_id = id;
+  return AERO_OK;
+}
