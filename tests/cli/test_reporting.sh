@@ -29,7 +29,7 @@ assert_contains "$(col first message)" "cannot read (kind 99)"
 
 for jobs in 1 2; do
   case_ "aero_logf lines carry the action's label once (-j $jobs)"
-  run "$AEROHOST" run --dev -j "$jobs" "$P" -- --how logf
+  run "$AEROHOST" run --dev --force -j "$jobs" "$P" -- --how logf
   assert_rc 0
   assert_eq "$(grep 'from logf' <<<"$err")" \
     $'[first one] hello from logf\n[first one] warning: careful from logf'
@@ -44,7 +44,7 @@ sql 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 (
   trap '' XFSZ
   ulimit -f 256
-  exec "$AEROHOST" run --dev "$P" -- --how metrics --count 2000
+  exec "$AEROHOST" run --dev --force "$P" -- --how metrics --count 2000
 ) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
 rc=$?
 err=$(cat "$AERO_TMP/err")

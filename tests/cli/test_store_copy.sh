@@ -31,12 +31,12 @@ FAILED="SELECT job_type || ':' || status || ':' || coalesce(message, '') FROM
   runs WHERE status <> 'ok' ORDER BY started_at"
 
 case_ local_to_team
-AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --tags a >/dev/null 2>&1
-AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev -- --content two \
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force --tags a >/dev/null 2>&1
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- --content two \
   >/dev/null 2>&1
-AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev -- --content two \
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- --content two \
   --extra-input nothing >/dev/null 2>&1
-AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$DEMO" --dev --force >/dev/null 2>&1
 runs=$(lsql "$LOCAL" "SELECT count(*) FROM runs")
 run "$A" store copy "$LOCAL" "$TEAM"
 assert_rc 0
