@@ -130,7 +130,11 @@ if [[ $AERO_TEST_BACKEND == postgres ]]; then
       CREATE AGGREGATE group_concat(text, text) (SFUNC = aero_gc, STYPE = text);
       CREATE FUNCTION aero_gc1(acc text, x text) RETURNS text LANGUAGE sql
       IMMUTABLE AS 'SELECT aero_gc(acc, x, '','')';
-      CREATE AGGREGATE group_concat(text) (SFUNC = aero_gc1, STYPE = text)" \
+      CREATE AGGREGATE group_concat(text) (SFUNC = aero_gc1, STYPE = text);
+      CREATE FUNCTION aero_gcn(acc text, x bigint, sep text) RETURNS text
+      LANGUAGE sql IMMUTABLE AS 'SELECT aero_gc(acc, x::text, sep)';
+      CREATE AGGREGATE group_concat(bigint, text) (SFUNC = aero_gcn, STYPE =
+      text)" \
       >/dev/null
   }
   aero_sql_compat

@@ -75,7 +75,7 @@ aero_pg_start() {
   local user
   user=$( ((EUID == 0)) && echo aerotest || id -un)
   aero_pg_as "$AERO_PG_BIN/initdb" -D "$AERO_PG_DIR/data" -A trust \
-    -U "$user" --no-sync -E UTF8 >"$AERO_PG_DIR/initdb.log" 2>&1 ||
+    -U "$user" --no-sync -E UTF8 --locale=C >"$AERO_PG_DIR/initdb.log" 2>&1 ||
     aero_servers_skip "initdb failed: $(tail -1 "$AERO_PG_DIR/initdb.log")"
   aero_pg_ctl start -w -t 60 -l "$AERO_PG_DIR/server.log" \
     -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \

@@ -307,7 +307,8 @@ aero_status tp_materialize(void *handle, int64_t version_id,
                        "tracker-postgres: cache path %s is too long", view);
   if (status == AERO_OK)
     memcpy(directory, view, strlen(view) + 1);
-  for (size_t i = 0; status == AERO_OK && i < list.count; i++)
+  /* A caller that wants the folder only passes no callback. */
+  for (size_t i = 0; status == AERO_OK && each != NULL && i < list.count; i++)
     each(ctx, list.items[i].source);
   pc_file_list_free(&list);
   return status;

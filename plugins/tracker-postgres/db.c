@@ -143,7 +143,19 @@ void tp_param_int(tp_params *p, int64_t value) {
   p->count++;
 }
 
-bool tp_array_add(char **buf, size_t *len, size_t *cap, const char *text) {
+static bool array_add(char **buf, size_t *len, size_t *cap, const char *text);
+
+bool tp_array_add(char **buf, size_t *len, size_t *cap, const char *text_in) {
+  /* Escaped before the array's own quoting, so that its backslashes are
+   * quoted too. */
+  char *escaped = text_in != NULL ? tp_utf8_escaped(text_in) : NULL;
+  const char *text = escaped != NULL ? escaped : text_in;
+  bool ok = array_add(buf, len, cap, text);
+  free(escaped);
+  return ok;
+}
+
+static bool array_add(char **buf, size_t *len, size_t *cap, const char *text) {
   size_t need = *len + 4 + (text != NULL ? 2 * strlen(text) : 4);
   if (need > *cap) {
     size_t grown_cap = need * 2 + 64;
@@ -209,8 +221,75 @@ static bool retryable(tp_store *store, const PGresult *res) {
           strcmp(state, "57P01") == 0 || strncmp(state, "08", 2) == 0);
 }
 
+/* The length of the valid UTF-8 sequence at `s`, or 0. */
+static size_t utf8_char(const unsigned char *s) {
+  if (s[0] < 0x80)
+    return 1;
+  size_t n = s[0] >= 0xc2 && s[0] <= 0xdf   ? 2
+             : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                            : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+  /* Overlong forms, surrogates and code points past U+10FFFF. */
+  if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+      (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+    return 0;
+  return n;
+}
+
+/* PostgreSQL text is UTF-8 and refuses anything else, where SQLite keeps
+ * the bytes: a byte that is not part of valid UTF-8 is written as the four
+ * characters \xNN, the form the readers show such bytes in anyway.
+ * Returns NULL when `text` is valid as it is (or out of memory). */
+char *tp_utf8_escaped(const char *text) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t bad = 0, n;
+  for (size_t i = 0; s[i] != '\0'; i += n ? n : 1)
+    if ((n = utf8_char(s + i)) == 0)
+      bad++;
+  if (bad == 0)
+    return NULL;
+  char *out = malloc(strlen(text) + 3 * bad + 1);
+  if (out == NULL)
+    return NULL;
+  char *o = out;
+  for (size_t i = 0; s[i] != '\0'; i += n ? n : 1) {
+    n = utf8_char(s + i);
+    if (n == 0) {
+      o += sprintf(o, "\\x%02x", s[i]);
+    } else {
+      memcpy(o, s + i, n);
+      o += n;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
 aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
                     PGresult **out, const char *what, aero_error *err) {
+  if (p != NULL) {
+    /* Parameters with bytes that are not UTF-8: the same call with them
+     * escaped (a rare path; the copies live for this call). */
+    char *escaped[32] = {0};
+    bool any = false;
+    for (int i = 0; i < p->count; i++)
+      if (p->values[i] != NULL && (escaped[i] = tp_utf8_escaped(p->values[i])))
+        any = true;
+    if (any) {
+      tp_params copy = *p;
+      for (int i = 0; i < p->count; i++)
+        copy.values[i] = escaped[i] != NULL          ? escaped[i]
+                         : p->values[i] == p->buf[i] ? copy.buf[i]
+                                                     : p->values[i];
+      aero_status status = tp_exec(store, sql, &copy, out, what, err);
+      for (int i = 0; i < p->count; i++)
+        free(escaped[i]);
+      return status;
+    }
+  }
   if (store->db == NULL || PQstatus(store->db) == CONNECTION_BAD) {
     store->last_retryable = true;
     return aero_fail(err, AERO_E_STORE, "%s: %s: the connection is lost",

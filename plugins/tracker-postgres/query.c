@@ -186,8 +186,8 @@ static void clause_with(char *sql, size_t size, int n, const char *clause) {
   size_t len = strlen(sql);
   if (mark == NULL)
     return;
-  snprintf(sql + len, size - len, " AND %.*s$%d%s", (int)(mark - clause), clause,
-           n, mark + 2);
+  snprintf(sql + len, size - len, " AND %.*s$%d%s", (int)(mark - clause),
+           clause, n, mark + 2);
 }
 
 static void where(char *sql, size_t size, tp_params *p, const char *clause,

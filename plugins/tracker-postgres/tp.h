@@ -95,6 +95,11 @@ bool tp_array_add(char **buf, size_t *len, size_t *cap, const char *text);
 /* Closes the literal ("{...}"). */
 bool tp_array_end(char **buf, size_t *len, size_t *cap);
 
+/* PostgreSQL text is UTF-8 only: a copy of `text` with every byte that is
+ * not part of valid UTF-8 written as \xNN (malloc'd), or NULL when `text`
+ * is valid as it is. */
+char *tp_utf8_escaped(const char *text);
+
 /* Wall clock in nanoseconds since the Unix epoch. */
 int64_t tp_now_ns(void);
 
@@ -120,8 +125,8 @@ aero_status tp_log_metric_rows(void *handle, int64_t run_id,
 aero_status tp_log_text(void *handle, int64_t run_id, aero_log_level level,
                         const char *message, aero_error *err);
 /* The text form of a value as recorded (bool "1"/"0", as tracker-local
- * stores it; numbers in decimal, doubles in their shortest exact form) and its type name in *type (NULL for an unknown tag). `buf`
- * holds numbers. */
+ * stores it; numbers in decimal, doubles in their shortest exact form) and its
+ * type name in *type (NULL for an unknown tag). `buf` holds numbers. */
 const char *tp_value_text(const aero_value *v, char *buf, size_t size,
                           const char **type);
 /* The mode of a running run, inside a transaction (locks the row). */
