@@ -21,6 +21,10 @@
  * action that logs and publishes costs a few socket round trips, and no
  * database state ever crosses a fork.
  *
+ * The relay is one transport of a run (tracker.c's aeh_run_relay_to sets
+ * it on the run in the action's process); the store below knows nothing
+ * of it, so arrows run one way: tracker -> relay_client -> store.
+ *
  * Owner: tracking. relay_client.c is the action's side, relay_server.c
  * the host's, relay_wire.c the encoding.
  */

@@ -17,7 +17,6 @@
 
 #include "config.h"
 #include "loader.h"
-#include "relay.h"
 
 struct aeh_store {
   char *name;                    /* the backend's, e.g. "local" */
@@ -525,30 +524,16 @@ void aeh_store_after_fork(aeh_store *store) {
   tie_to_parent(parent);
 }
 
-/* This process's relay (an action's process), or NULL. Kept here rather
- * than in the store, which the action's process leaves unwritten: it
- * shares that page with its parent, and a write would copy it. */
-static void *process_relay;
-
-void aeh_store_relay_to(aeh_store *store, int fd) {
-  if (store == NULL)
-    return;
-  /* The inherited handle is never used (every call goes over fd), so it
-   * need not be forgotten as aeh_store_after_fork does; only the tie to
-   * the parent is needed. */
-  tie_to_parent(store->owner);
-  process_relay = aeh_relay_client(fd, store);
+void aeh_store_tie_to_owner(aeh_store *store) {
+  if (store != NULL)
+    tie_to_parent(store->owner);
 }
 
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
-  return process_relay != NULL ? aeh_relay_backend() : store->vt;
+  return store->vt;
 }
 
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
-  if (process_relay != NULL) {
-    *handle = process_relay;
-    return AERO_OK;
-  }
   aero_status status = own_handle(store, err);
   if (status == AERO_OK)
     *handle = store->handle;

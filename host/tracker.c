@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "relay.h"
 #include "store.h"
 #include "tracker_private.h"
 
@@ -110,8 +111,10 @@ void aeh_run_input_missing(aeh_run *run, void *handle, const char *label,
   if (!run->session->dev) {
     aero_artifact_ref view = aeh_artifact_ref_view(ref);
     aero_artifact_version v = {.struct_size = sizeof v};
-    if (aeh_store_backend(run->store)->resolve(handle, &view, true, &v, NULL) ==
-        AERO_OK) {
+    const aero_backend_vtable *vt = NULL;
+    void *own = NULL;
+    if (aeh_run_backend(run, &vt, &own, NULL) == AERO_OK &&
+        vt->resolve(handle, &view, true, &v, NULL) == AERO_OK) {
       aeh_error_set(err, AERO_E_NOT_FOUND,
                     "input '%s' has only dev versions (latest v%lld): "
                     "production runs never read dev artifacts (run its "
@@ -210,6 +213,7 @@ static aero_status list_inputs(aeh_run *run, const aero_graph *graph,
  * is only a preview, which has no id). */
 static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
   const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  /* The host records the run: always its own backend, never a relay. */
   for (size_t i = 0; i < run->input_count; i++) {
     aeh_fixed_input *in = &run->inputs[i];
     aeh_artifact_ref want = in->ref;
@@ -271,6 +275,28 @@ static char *make_label(const aeh_action *action) {
   if (label != NULL)
     label_into(label, (size_t)n + 1, action);
   return label;
+}
+
+aero_status aeh_run_backend(aeh_run *run, const aero_backend_vtable **vt,
+                            void **handle, aero_error *err) {
+  if (run->vt != NULL) {
+    *vt = run->vt;
+    *handle = run->handle;
+    return AERO_OK;
+  }
+  /* Not cached: a process forked from this one (--no-isolation's
+   * children, the fork server's) must open its own handle, which
+   * aeh_store_handle does. */
+  aero_status status = aeh_store_handle(run->store, handle, err);
+  if (status == AERO_OK)
+    *vt = aeh_store_backend(run->store);
+  return status;
+}
+
+void aeh_run_relay_to(aeh_run *run, int fd) {
+  aeh_store_tie_to_owner(run->store);
+  run->handle = aeh_relay_client(fd, run->store);
+  run->vt = aeh_relay_backend();
 }
 
 aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
@@ -340,11 +366,11 @@ aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
     return aeh_error_set(err, AERO_E_STATE, "run %lld has already ended",
                          (long long)run->id);
   void *handle = NULL;
-  aero_status status = aeh_store_handle(run->store, &handle, err);
+  const aero_backend_vtable *vt = NULL;
+  aero_status status = aeh_run_backend(run, &vt, &handle, err);
   if (status != AERO_OK)
     return status;
-  status =
-      aeh_store_backend(run->store)->run_end(handle, run->id, outcome, err);
+  status = vt->run_end(handle, run->id, outcome, err);
   if (status == AERO_OK)
     run->ended = true;
   return status;

@@ -53,10 +53,9 @@ const char *aeh_store_location(const aeh_store *store);
  * life to its parent's. */
 void aeh_store_after_fork(aeh_store *store);
 
-/* In an action's process, forked from the store's owner: ties the process
- * to its parent (PR_SET_PDEATHSIG), and from then on every backend call
- * goes over `fd` to the host, which makes it (relay.h). */
-void aeh_store_relay_to(aeh_store *store, int fd);
+/* In a process forked from the store's owner: ties its life to its
+ * parent's (PR_SET_PDEATHSIG), without touching the inherited handle. */
+void aeh_store_tie_to_owner(aeh_store *store);
 
 /* What every run of one aerohost invocation shares. Borrowed by the runs. */
 typedef struct aeh_session {
@@ -88,6 +87,12 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
                           aeh_run **out, aero_error *err);
 
 int64_t aeh_run_id(const aeh_run *run);
+
+/* In the action's process, forked from the host: ties the process to its
+ * parent and sends every tracker call of `run` over `fd` to the host,
+ * which makes it (relay.h). The run holds that transport; the store and
+ * every other run are untouched. */
+void aeh_run_relay_to(aeh_run *run, int fd);
 
 /* The tracker the action's run callback receives; valid while `run` is. */
 aero_tracker *aeh_run_tracker(aeh_run *run);

@@ -107,9 +107,11 @@ static aero_status pick_version(aeh_run *run, void *handle,
     }
   }
   aero_artifact_ref view = aeh_artifact_ref_view(ref);
-  aero_status status =
-      aeh_store_backend(run->store)
-          ->resolve(handle, &view, run->session->dev, out, err);
+  const aero_backend_vtable *vt = NULL;
+  void *own = NULL;
+  aero_status status = aeh_run_backend(run, &vt, &own, err);
+  if (status == AERO_OK)
+    status = vt->resolve(handle, &view, run->session->dev, out, err);
   if (status != AERO_OK)
     aeh_run_input_missing(run, handle, artifact, ref, pinned, err);
   return status;
@@ -132,10 +134,10 @@ aero_status aeh_tracker_declare_input(aero_tracker *tracker,
     return status;
   aeh_run_default_ref(run, &ref);
   void *handle = NULL;
-  status = aeh_store_handle(run->store, &handle, err);
+  const aero_backend_vtable *vt = NULL;
+  status = aeh_run_backend(run, &vt, &handle, err);
   if (status != AERO_OK)
     return status;
-  const aero_backend_vtable *vt = aeh_store_backend(run->store);
   aero_artifact_version version = {.struct_size = sizeof version};
   bool fixed = false;
   status = pick_version(run, handle, artifact, &ref, &version, &fixed, err);
@@ -235,7 +237,8 @@ aero_status aeh_tracker_declare_output(aero_tracker *tracker,
     return aeh_error_set(err, AERO_E_INVALID,
                          "aero_declare_output('%s'): no files given", d.name);
   void *handle = NULL;
-  status = aeh_store_handle(run->store, &handle, err);
+  const aero_backend_vtable *vt = NULL;
+  status = aeh_run_backend(run, &vt, &handle, err);
   if (status != AERO_OK)
     return status;
   if (run->declared == NULL &&
@@ -244,8 +247,7 @@ aero_status aeh_tracker_declare_output(aero_tracker *tracker,
   d.struct_size = sizeof d;
   aero_artifact_ref view = aeh_artifact_ref_view(&ref);
   view.version = -1;
-  status = aeh_store_backend(run->store)
-               ->put_output(handle, run->id, &view, &d, err);
+  status = vt->put_output(handle, run->id, &view, &d, err);
   if (status == AERO_OK)
     run->declared[index] = 1;
   return status;
@@ -294,11 +296,11 @@ aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
                            metrics[i].key, metrics[i].value);
   }
   void *handle = NULL;
-  aero_status status = aeh_store_handle(run->store, &handle, err);
+  const aero_backend_vtable *vt = NULL;
+  aero_status status = aeh_run_backend(run, &vt, &handle, err);
   if (status != AERO_OK)
     return status;
-  return aeh_store_backend(run->store)
-      ->log_metrics(handle, run->id, metrics, count, step, err);
+  return vt->log_metrics(handle, run->id, metrics, count, step, err);
 }
 
 /* One line on stderr about `run`, labelled "[job_type output]" unless the
@@ -358,13 +360,17 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
     return;
   }
   say(run, "%s%.*s", level_prefix(level), (int)len, message);
-  const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  const aero_backend_vtable *vt = NULL;
+  void *handle = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_run_backend(run, &vt, &handle, &err) != AERO_OK) {
+    say(run, "warning: log line not recorded: %s", err.message);
+    return;
+  }
   if (vt->log_text == NULL)
     return;
-  aero_error err = AEH_ERROR_INIT;
-  void *handle = NULL;
   char *line = strndup(message, len);
-  if (line == NULL || aeh_store_handle(run->store, &handle, &err) != AERO_OK ||
+  if (line == NULL ||
       vt->log_text(handle, run->id, level, line, &err) != AERO_OK)
     say(run, "warning: log line not recorded: %s",
         line == NULL ? "out of memory" : err.message);
@@ -378,11 +384,11 @@ aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
   run->bailed = true;
   if (run->bail_reason == NULL && reason != NULL && reason[0] != '\0')
     run->bail_reason = strdup(reason); /* NULL on failure: no reason shown */
-  const aero_backend_vtable *vt = aeh_store_backend(run->store);
+  const aero_backend_vtable *vt = NULL;
   void *handle = NULL;
   aero_error err = AEH_ERROR_INIT;
-  if (vt->log_text != NULL &&
-      aeh_store_handle(run->store, &handle, &err) == AERO_OK) {
+  if (aeh_run_backend(run, &vt, &handle, &err) == AERO_OK &&
+      vt->log_text != NULL) {
     char line[AERO_ERROR_MESSAGE_MAX];
     snprintf(line, sizeof line, "bailout: %s",
              reason != NULL && reason[0] != '\0' ? reason : "(no reason)");

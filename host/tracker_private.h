@@ -36,14 +36,24 @@ struct aeh_run {
   bool ended;    /* run_end recorded: tracker calls now fail */
   bool bailed;
   char *bail_reason; /* as given to aero_bailout; NULL for none */
-  bool in_storage; /* run, inputs, label and workdir live in the caller's
-                      storage (aeh_run_adopt): not freed */
+  bool in_storage;   /* run, inputs, label and workdir live in the caller's
+                        storage (aeh_run_adopt): not freed */
   unsigned char *declared; /* per action output: declared with success;
                               NULL until the first declaration */
+  /* The transport this run's tracker calls use, when it is not the
+   * store's own backend and handle: the relay to the host, in the action's
+   * process (aeh_run_relay_to). NULL: the store's (aeh_run_backend). */
+  const aero_backend_vtable *vt;
+  void *handle;
   void **owned; /* strings handed to the action, freed with the run */
   size_t owned_count;
   size_t owned_cap;
 };
+
+/* The backend and handle run `run`'s calls go to: its relay when it has
+ * one, else the store's own in this process. Both borrowed. */
+aero_status aeh_run_backend(aeh_run *run, const aero_backend_vtable **vt,
+                            void **handle, aero_error *err);
 
 /* Finds the --artifact-override for `ref` (entity and project filled);
  * writes its version. Returns false when none applies. */

@@ -120,7 +120,7 @@ static _Noreturn void child_run(aeh_exec *ex, size_t pos, aeh_run *run,
     close(err_w);
     aeh_console_set_plain();
   }
-  aeh_store_relay_to(ex->store, relay_w);
+  aeh_run_relay_to(run, relay_w);
 
   aero_error err = AEH_ERROR_INIT;
   aero_status status = call_action(ex->nodes[pos].action, run, &err);

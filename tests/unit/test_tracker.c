@@ -24,6 +24,7 @@
 #include "relay.h"
 #include "store.h"
 #include "tracker.h"
+#include "tracker_private.h"
 
 typedef struct fixture {
   char dir[256];
@@ -499,7 +500,7 @@ static relayed run_relayed(fixture *f, aeh_run *run, child_fn fn) {
   assert_true(pid >= 0);
   if (pid == 0) {
     close(sv[0]);
-    aeh_store_relay_to(f->store, sv[1]);
+    aeh_run_relay_to(run, sv[1]);
     aero_error err = AEH_ERROR_INIT;
     aero_status status = fn(f, run, &err);
     aeh_relay_send_returned(sv[1], status,
@@ -597,8 +598,7 @@ static aero_status child_logs_then_crashes(fixture *f, aeh_run *run,
   (void)f;
   for (int i = 0; i < 300; i++) {
     aero_metric m = {"loss", 1.0 / (i + 1)};
-    if (aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, i, err) !=
-        AERO_OK)
+    if (aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, i, err) != AERO_OK)
       return AERO_E_IO;
   }
   aero_metric last = {"acc", 0.5};
@@ -634,13 +634,47 @@ static void test_metrics_logged_before_a_crash_are_recorded(void **state) {
                       "warn:about to crash");
 }
 
-/* Asks the host to record an input for a run that is not its own. */
+/* Asks the host, through the run's own transport (the relay), to record
+ * an input for a run that is not its own. */
 static aero_status child_forges_a_run(fixture *f, aeh_run *run,
                                       aero_error *err) {
+  (void)f;
   void *handle = NULL;
-  aeh_store_handle(f->store, &handle, err);
-  return aeh_store_backend(f->store)->record_input(handle, aeh_run_id(run) + 7,
-                                                   1, err);
+  const aero_backend_vtable *vt = NULL;
+  aero_status status = aeh_run_backend(run, &vt, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  return vt->record_input(handle, aeh_run_id(run) + 7, 1, err);
+}
+
+/* The relay is the run's transport, not the process's: the store's own
+ * backend in the action's process is still the local one. */
+static aero_status child_checks_transport(fixture *f, aeh_run *run,
+                                          aero_error *err) {
+  void *handle = NULL;
+  const aero_backend_vtable *vt = NULL;
+  aero_status status = aeh_run_backend(run, &vt, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  if (vt != aeh_relay_backend() || vt == aeh_store_backend(f->store))
+    return aeh_error_set(err, AERO_E_STATE, "the run does not use the relay");
+  return AERO_OK;
+}
+
+static void test_relay_is_the_runs_transport(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_checks_transport);
+  assert_true(r.returned);
+  assert_int_equal(r.code, AERO_OK);
+  /* In the host the run goes straight to the store. */
+  void *handle = NULL;
+  const aero_backend_vtable *vt = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_run_backend(run, &vt, &handle, &err), AERO_OK);
+  assert_ptr_equal(vt, aeh_store_backend(f->store));
+  end(run, AERO_RUN_OK);
+  aeh_run_free(run);
 }
 
 static void test_relay_refuses_another_run(void **state) {
@@ -849,6 +883,7 @@ int main(void) {
       CASE(test_forked_child_tracks_through_the_relay),
       CASE(test_large_output_stored_by_the_action),
       CASE(test_metrics_logged_before_a_crash_are_recorded),
+      CASE(test_relay_is_the_runs_transport),
       CASE(test_relay_refuses_another_run),
       CASE(test_relative_paths_follow_the_action),
       CASE(test_malformed_stream_cuts_the_relay),

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# bench_query: reading the record back (aeromancy runs, show, metrics,
+# fsck) on a generated store of 100,000 runs and 10,000,000 metric points,
+# side by side in one run with the sqlite3 shell running the equivalent
+# query on the same database, and fsck against `openssl speed -evp sha256`.
+#
+# The store: its schema made by a real aerohost run of aerodemo, then the
+# runs and points generated with SQL straight into the database file (one
+# transaction of recursive CTEs), and BENCH_QUERY_BLOB_MIB MiB of blobs
+# (default 512) recorded as the files of one version, for fsck.
+. "$(dirname "$0")/lib.sh"
+
+: "${AEROMANCY:?bench_query needs the aeromancy runner}"
+RUNS=${BENCH_QUERY_RUNS:-100000}
+BIG=${BENCH_QUERY_BIG_POINTS:-1000000}
+PER_RUN=${BENCH_QUERY_PER_RUN:-90} # points of every other run
+BLOB_MIB=${BENCH_QUERY_BLOB_MIB:-512}
+export AEROMANCY_STORE="$bench_dir/store"
+db="$AEROMANCY_STORE/aeromancy.db"
+cd "$bench_dir" || die "cannot enter $bench_dir"
+
+note "making the store's schema with aerohost run aerodemo"
+demo=$(find "$AERO_BENCH_BUILD/examples/aerodemo" -name aerodemo.so | head -1)
+[[ -f $demo ]] || die "no aerodemo.so in $AERO_BENCH_BUILD"
+"$AEROHOST" run "$demo" --dev >/dev/null 2>&1 || die "aerohost run aerodemo failed"
+base=$(sqlite3 "$db" "SELECT max(id) FROM runs")
+big=$((base + RUNS / 2)) # the run with a million points
+shown=$((base + RUNS / 3)) # the run `show` reads
+
+note "generating $RUNS runs and $(((RUNS - 1) * PER_RUN + BIG)) metric points with SQL"
+gen_start=$(date +%s.%N)
+sqlite3 "$db" <<SQL || die "generating the store failed"
+PRAGMA synchronous = OFF;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $RUNS)
+INSERT INTO runs (id, project, job_type, job_group, outputs, mode, status,
+  exit_code, started_at, ended_at, git_commit, git_branch, git_message,
+  image_id, plugin_path, plugin_sha256, host_version, abi_version, hostname,
+  command_line, passthrough_env)
+SELECT $base + i, 'bench', CASE i % 3 WHEN 0 THEN 'ingest' WHEN 1 THEN 'train'
+  ELSE 'evaluate' END, 'g', 'out' || (i % 3), CASE WHEN i % 10 = 0 THEN 'prod'
+  ELSE 'dev' END, CASE WHEN i % 97 = 0 THEN 'failed' ELSE 'ok' END, 0,
+  1700000000000000000 + i * 1000000000, 1700000000000000000 + i * 1000000000
+  + 250000000, '0123456789abcdef0123456789abcdef01234567', 'exp/bench',
+  'generated', 'sha256:feed', '/plugin/bench.so',
+  'c0ffee0123456789c0ffee0123456789c0ffee0123456789c0ffee0123456789', '0.1.0',
+  '1.2', 'bench', 'aerohost run /plugin/bench.so -- --learning-rate 0.01', ''
+FROM n;
+INSERT INTO run_config (run_id, key, type, value)
+SELECT id, 'learning_rate', 'double', 0.01 FROM runs WHERE project = 'bench';
+INSERT INTO run_config (run_id, key, type, value)
+SELECT id, 'epochs', 'int', 30 FROM runs WHERE project = 'bench';
+INSERT INTO run_logs (run_id, level, message, logged_at)
+SELECT id, 'info', 'generated run', started_at FROM runs WHERE project = 'bench';
+WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < $PER_RUN - 1)
+INSERT INTO metrics (run_id, key, value, step, logged_at)
+SELECT r.id, 'k' || (s.j % 3), r.id * 0.001 + s.j, s.j / 3, r.started_at + s.j
+FROM runs r, s WHERE r.project = 'bench' AND r.id <> $big ORDER BY r.id, s.j;
+WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < $BIG - 1)
+INSERT INTO metrics (run_id, key, value, step, logged_at)
+SELECT $big, 'loss', 1.0 / (j + 1), j, 1700000000000000000 + j FROM s;
+COMMIT;
+SQL
+gen_s=$(calc "$(date +%s.%N) - $gen_start")
+points=$(sqlite3 "$db" "SELECT count(*) FROM metrics")
+runs=$(sqlite3 "$db" "SELECT count(*) FROM runs")
+
+note "writing $BLOB_MIB MiB of blobs for fsck"
+chunk=64
+artifact=$(sqlite3 "$db" "INSERT INTO artifacts (project, name) VALUES ('bench', 'blobs'); SELECT last_insert_rowid()")
+version=$(sqlite3 "$db" "INSERT INTO versions (artifact_id, version, digest, type, mode, run_id, created_at, published)
+  VALUES ($artifact, 0, 'bench', '', 'dev', $shown, 1700000000000000000, 1); SELECT last_insert_rowid()")
+for ((i = 0; i < BLOB_MIB / chunk; i++)); do
+  head -c $((chunk << 20)) /dev/urandom >"$bench_dir/blob"
+  sha=$(sha256sum "$bench_dir/blob" | cut -d' ' -f1)
+  mkdir -p "$AEROMANCY_STORE/blobs/${sha:0:2}"
+  mv "$bench_dir/blob" "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+  chmod 444 "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+  touch -m -d @0 "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+  sqlite3 "$db" "INSERT INTO version_files (version_id, path, sha256, size)
+    VALUES ($version, 'part-$i', '$sha', $((chunk << 20)))"
+done
+blob_bytes=$(sqlite3 "$db" "SELECT sum(size) FROM version_files")
+
+A=$AEROMANCY
+# The sqlite3 shell's equivalents: the same rows each command reads.
+runs_sql="WITH page AS (SELECT * FROM runs ORDER BY id DESC LIMIT 50)
+SELECT p.id, p.started_at, p.project, p.job_type, p.outputs, p.status,
+  p.ended_at - p.started_at, p.git_commit, m.key, m.value
+FROM page p LEFT JOIN metrics m ON m.run_id = p.id ORDER BY p.id DESC, m.key, m.step, m.id;"
+show_sql="SELECT * FROM runs WHERE id = $shown;
+SELECT key, value FROM run_env WHERE run_id = $shown;
+SELECT key, type, value FROM run_config WHERE run_id = $shown ORDER BY key;
+SELECT tag FROM run_tags WHERE run_id = $shown;
+SELECT a.name, v.version, v.digest, f.path, f.sha256, f.size FROM run_inputs i
+  JOIN versions v ON v.id = i.version_id JOIN artifacts a ON a.id = v.artifact_id
+  JOIN version_files f ON f.version_id = v.id WHERE i.run_id = $shown;
+SELECT a.name, v.version, v.digest, f.path, f.sha256, f.size FROM run_outputs o
+  JOIN versions v ON v.id = o.version_id JOIN artifacts a ON a.id = v.artifact_id
+  JOIN version_files f ON f.version_id = v.id WHERE o.run_id = $shown;
+SELECT level, message, logged_at FROM run_logs WHERE run_id = $shown ORDER BY id;
+SELECT key, count(*), min(value), max(value) FROM metrics WHERE run_id = $shown GROUP BY key;"
+metrics_sql="SELECT key, step, value, logged_at FROM metrics WHERE run_id = $big ORDER BY key, step, id;"
+
+note "runs --limit 50 and show vs sqlite3 (hyperfine)"
+hf "$bench_dir/runs.json" -N --warmup 5 --runs 30 \
+  "$A runs --limit 50" "sqlite3 -batch $db '$runs_sql'"
+hf "$bench_dir/show.json" -N --warmup 5 --runs 30 \
+  "$A show $shown" "sqlite3 -batch $db '$show_sql'"
+note "metrics of the run with $BIG points vs sqlite3"
+hf "$bench_dir/metrics.json" --warmup 1 --runs 5 \
+  "$A metrics $big >/dev/null" "$A metrics $big --csv >/dev/null" \
+  "sqlite3 -batch $db '$metrics_sql' >/dev/null"
+note "fsck vs openssl speed -evp sha256"
+speed_kbs=$(openssl speed -evp sha256 -bytes 16384 -seconds 3 2>/dev/null |
+  awk '$1 == "sha256" { sub(/k$/, "", $2); print $2 }')
+[[ -n $speed_kbs ]] || die "could not read openssl speed's sha256 figure"
+speed=$(calc "$speed_kbs * 1000")
+"$A" fsck >/dev/null 2>&1 # the blobs into the page cache, as openssl's buffer is
+hf "$bench_dir/fsck.json" --warmup 0 --runs 3 "$A fsck"
+
+runs_a=$(median "$bench_dir/runs.json" 0) runs_b=$(median "$bench_dir/runs.json" 1)
+show_a=$(median "$bench_dir/show.json" 0) show_b=$(median "$bench_dir/show.json" 1)
+met_a=$(median "$bench_dir/metrics.json" 0) met_csv=$(median "$bench_dir/metrics.json" 1)
+met_b=$(median "$bench_dir/metrics.json" 2)
+fsck_s=$(median "$bench_dir/fsck.json" 0)
+pps=$(calc "$BIG / $met_a")
+pps_csv=$(calc "$BIG / $met_csv")
+pps_sql=$(calc "$BIG / $met_b")
+fsck_rate=$(calc "$blob_bytes / $fsck_s")
+
+echo "## query"
+echo
+echo "A store of $runs runs and $points metric points (generated with SQL in ${gen_s%.*} s; one run"
+echo "holds $BIG points, the others $PER_RUN) and $((blob_bytes >> 20)) MiB of blobs. Medians;"
+echo "\"bare query\" is the sqlite3 shell running the equivalent SQL on the same file."
+echo
+echo "| what | aeromancy | bare query (sqlite3) | ratio |"
+echo "|---|---|---|---|"
+echo "| \`runs --limit 50\` | $(ms "$runs_a") ms | $(ms "$runs_b") ms | $(ratio "$runs_a" "$runs_b")× |"
+echo "| \`show RUN\` | $(ms "$show_a") ms | $(ms "$show_b") ms | $(ratio "$show_a" "$show_b")× |"
+echo "| \`metrics RUN\`, $BIG points, text | $(ms "$met_a") ms ($(python3 -c "print('{:,.0f}'.format($pps))") points/s) | $(ms "$met_b") ms ($(python3 -c "print('{:,.0f}'.format($pps_sql))") points/s) | $(ratio "$met_a" "$met_b")× |"
+echo "| \`metrics RUN --csv\` | $(ms "$met_csv") ms ($(python3 -c "print('{:,.0f}'.format($pps_csv))") points/s) | | |"
+echo "| \`fsck\`, $((blob_bytes >> 20)) MiB | $(python3 -c "print('%.0f' % ($fsck_rate / 1e6))") MB/s | openssl speed: $(python3 -c "print('%.0f' % ($speed / 1e6))") MB/s | $(python3 -c "print('%.0f%%' % (100 * $fsck_rate / $speed))") |"
+echo
+target "runs --limit 50 under 50 ms and within 2x of the bare query" \
+  "$(python3 -c "print(1 if $runs_a < 0.05 and $runs_a <= 2 * $runs_b else 0)")"
+target "show RUN under 50 ms and within 2x of the bare query" \
+  "$(python3 -c "print(1 if $show_a < 0.05 and $show_a <= 2 * $show_b else 0)")"
+target "metrics RUN streams 2,000,000 points/s or more" "$(python3 -c "print(1 if $pps >= 2e6 else 0)")"
+target "fsck hashes at 85% or more of openssl speed -evp sha256" \
+  "$(python3 -c "print(1 if $fsck_rate >= 0.85 * $speed else 0)")"
+echo
