@@ -16,11 +16,11 @@ _aerohost_project_flags() {
 }
 
 _aerohost() {
-  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-}
   local cmd= plugin= i w v
   COMPREPLY=()
   for ((i = 1; i < COMP_CWORD; i++)); do
-    w=${COMP_WORDS[i]}
+    w=${COMP_WORDS[i]-}
     if [[ $w == -- ]]; then
       [[ $cur == -* ]] &&
         COMPREPLY=($(compgen -W "$(_aerohost_project_flags "$plugin")" -- "$cur"))

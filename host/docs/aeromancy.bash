@@ -16,11 +16,11 @@ _aeromancy_plugin() {
 }
 
 _aeromancy() {
-  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-}
   local cmd= plugin= i w v
   COMPREPLY=()
   for ((i = 1; i < COMP_CWORD; i++)); do
-    w=${COMP_WORDS[i]}
+    w=${COMP_WORDS[i]-}
     if [[ $w == -- ]]; then
       [[ $cur == -* ]] || return 0
       declare -F _aerohost_project_flags >/dev/null ||
@@ -34,7 +34,7 @@ _aeromancy() {
       [[ $w != -* ]] && cmd=$w
       continue
     fi
-    [[ $w == --plugin ]] && plugin=${COMP_WORDS[i + 1]}
+    [[ $w == --plugin ]] && plugin=${COMP_WORDS[i + 1]-}
     v=_aeromancy_valopts_${cmd//-/_}
     [[ " ${!v-} " == *" $w "* ]] && ((i++))
   done

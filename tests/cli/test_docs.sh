@@ -97,6 +97,14 @@ assert_rc 3
 assert_contains "$err" "unknown key 'run_arg' in [container]"
 assert_one_line "$err"
 
+case_ "both programs' --version: the project's version, the ABI, the SDK"
+version=$(sed -n 's/^project(aeromancy VERSION \([0-9.]*\).*/\1/p' "$AERO_SOURCE_DIR/CMakeLists.txt")
+abi="$(sed -n 's/^#define AERO_ABI_MAJOR \([0-9]*\).*/\1/p' "$AERO_SOURCE_DIR/sdk/include/aeromancy/abi.h").$(sed -n 's/^#define AERO_ABI_MINOR \([0-9]*\).*/\1/p' "$AERO_SOURCE_DIR/sdk/include/aeromancy/abi.h")"
+run "$AEROHOST" --version
+assert_eq "$out" "aerohost $version (plugin ABI $abi, SDK $version)"
+run "$AEROMANCY" --version
+assert_eq "$out" "aeromancy $version (plugin ABI $abi, SDK $version)"
+
 case_ "help: an unknown topic is one line and exit 3"
 run "$AEROMANCY" help frobnicate
 assert_rc 3

@@ -89,7 +89,7 @@ man -w aerohost
 man -w aeromancy
 man -w 5 aeromancy.ini
 step new
-cd /root && aeromancy new demo 2>&1 | head -n 1
+cd /root && aeromancy new demo 2>&1 | grep created
 cd /root/demo || exit 13
 git config --global user.email t@aeromancy.invalid; git config --global user.name t
 step build
@@ -99,10 +99,11 @@ step go-dev
 aeromancy go --dev -- --epochs 3 2>&1 | tail -n 1
 echo "rc=${PIPESTATUS[0]}"
 step complete
+set +u # bash-completion is written for interactive shells
 . /usr/share/bash-completion/bash_completion
 _completion_loader aerohost
 complete -p aerohost
-COMP_WORDS=(aerohost run build/demo.so -- --le); COMP_CWORD=5
+COMP_WORDS=(aerohost run build/demo.so -- --le); COMP_CWORD=4
 COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
 _aerohost aerohost --le --
 echo "reply=${COMPREPLY[*]}"
@@ -126,6 +127,11 @@ step end
 INSIDE
 
 cxx_src="$AERO_SOURCE_DIR/examples/cxxdemo"
+# The container's apt keeps what it downloads in a folder of this machine,
+# so that later runs of this test install the same .debs without the
+# network (apt still resolves the Depends: nothing is preinstalled).
+apt_cache=${AERO_TEST_APT_CACHE:-/var/tmp/aeromancy-test-apt}
+mkdir -p "$apt_cache"
 mounts=(-v "$pkgdir:/pkg:ro")
 [[ -d $cxx_src ]] && mounts+=(-v "$cxx_src:/src/cxxdemo:ro")
 
@@ -148,6 +154,7 @@ if ! docker run --rm "$AEROMANCY_BASE_IMAGE" timeout 60 apt-get update -q >/dev/
 fi
 
 case_ "installed in a clean container: dpkg -i, apt-get -f install"
+((offline)) || mounts+=(-v "$apt_cache:/var/cache/apt/archives")
 docker run --rm -e OFFLINE=$offline "${mounts[@]}" "$AEROMANCY_BASE_IMAGE" \
   bash /pkg/inside.sh >"$AERO_TMP/inside.log" 2>&1
 rc=$?
