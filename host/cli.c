@@ -321,12 +321,9 @@ void aeh_cli_write_manual(FILE *out) {
   aeh_doc_man_begin(&d, "aerohost", 1,
                     "load an aeromancy plugin and run its actions, tracked");
   aeh_doc_heading(&d, "Synopsis", 1);
-  for (size_t i = 0; i < COMMAND_COUNT; i++) {
-    fputs(i ? ".br\n\\fB" : ".nh\n\\fB", out);
-    aeh_doc_escaped(&d, commands[i].usage);
-    fputs("\\fR\n", out);
-  }
-  fputs(".br\n\\fBaerohost \\-\\-version\\fR\n", out);
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    aeh_doc_synopsis(&d, commands[i].usage);
+  aeh_doc_synopsis(&d, "aerohost --version");
   aeh_doc_heading(&d, "Description", 1);
   aeh_doc_para(&d, 0, main_intro);
   aeh_doc_para(&d, 0,

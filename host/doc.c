@@ -179,3 +179,15 @@ void aeh_doc_man_begin(const aeh_doc *d, const char *name, int section,
   roff_n(d->out, summary, strlen(summary), 0);
   fputc('\n', d->out);
 }
+
+void aeh_doc_synopsis(const aeh_doc *d, const char *lines) {
+  if (d->format != AEH_DOC_MAN)
+    return;
+  for (const char *p = lines; *p != '\0';) {
+    size_t n = strcspn(p, "\n");
+    fputs(".nh\n.br\n\\fB", d->out);
+    roff_n(d->out, p, n, 0);
+    fputs("\\fR\n", d->out);
+    p += n + (p[n] == '\n');
+  }
+}

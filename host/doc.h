@@ -44,6 +44,10 @@ void aeh_doc_entry(const aeh_doc *d, const char *left, const char *text,
 void aeh_doc_man_begin(const aeh_doc *d, const char *name, int section,
                        const char *summary);
 
+/* One or more synopsis lines ('\n'-separated) of a man page's SYNOPSIS,
+ * in bold, each on a line of its own, never hyphenated. No-op in text. */
+void aeh_doc_synopsis(const aeh_doc *d, const char *lines);
+
 /* Writes `text` escaped for roff (backslashes, hyphens, a leading dot or
  * quote); in text, as is. */
 void aeh_doc_escaped(const aeh_doc *d, const char *text);

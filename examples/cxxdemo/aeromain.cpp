@@ -32,6 +32,20 @@ std::string work_path(aero_tracker *t, const char *name) {
   return std::string(aero_workdir(t)) + "/" + name;
 }
 
+// Declares the one file at `path` as the output `name`. C++ has no compound
+// literals: the descriptor starts from aero_output_init().
+aero_status declare_file(aero_tracker *t, const char *name,
+                         const std::string &path, const char *type,
+                         aero_error *err) {
+  const char *files[] = {path.c_str()};
+  aero_output_desc o = aero_output_init();
+  o.name = name;
+  o.files = files;
+  o.file_count = 1;
+  o.artifact_type = type;
+  return aero_declare_output(t, &o, err);
+}
+
 // Solves A x = b in place (A is n x n, row-major) by Gaussian elimination
 // with partial pivoting; false when A is singular.
 bool solve(std::vector<double> &a, std::vector<double> &b, size_t n) {
@@ -72,13 +86,7 @@ aero_status sample(void *data, aero_tracker *t, aero_error *err) noexcept {
     out.close();
     if (!out)
       return aero_fail(err, AERO_E_IO, "cannot write %s", path.c_str());
-    const char *files[] = {path.c_str()};
-    aero_output_desc o = aero_output_init();
-    o.name = "points";
-    o.files = files;
-    o.file_count = 1;
-    o.artifact_type = "dataset";
-    return aero_declare_output(t, &o, err);
+    return declare_file(t, "points", path, "dataset", err);
   } catch (const std::exception &e) {
     return aero_fail(err, AERO_E_ACTION, "sample: %s", e.what());
   }
@@ -130,13 +138,9 @@ aero_status fit(void *data, aero_tracker *t, aero_error *err) noexcept {
     for (double c : b)
       out << c << '\n';
     out.close();
-    const char *files[] = {path.c_str()};
-    aero_output_desc o = aero_output_init();
-    o.name = "polynomial";
-    o.files = files;
-    o.file_count = 1;
-    o.artifact_type = "model";
-    return aero_declare_output(t, &o, err);
+    if (!out)
+      return aero_fail(err, AERO_E_IO, "cannot write %s", path.c_str());
+    return declare_file(t, "polynomial", path, "model", err);
   } catch (const std::exception &e) {
     return aero_fail(err, AERO_E_ACTION, "fit: %s", e.what());
   }

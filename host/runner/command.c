@@ -12,22 +12,10 @@
  * missing here does not exist: the dispatcher, the help and the man page
  * all read this list. */
 const aeh_command *const aeh_commands[] = {
-    &aeh_cmd_go,
-    &aeh_cmd_image,
-    &aeh_cmd_runs,
-    &aeh_cmd_show,
-    &aeh_cmd_metrics,
-    &aeh_cmd_diff,
-    &aeh_cmd_artifacts,
-    &aeh_cmd_lineage,
-    &aeh_cmd_export,
-    &aeh_cmd_path,
-    &aeh_cmd_fsck,
-    &aeh_cmd_gc,
-    &aeh_cmd_rerun,
-    &aeh_cmd_store,
-    &aeh_cmd_new,
-    &aeh_cmd_ui,
+    &aeh_cmd_go,      &aeh_cmd_image, &aeh_cmd_runs,      &aeh_cmd_show,
+    &aeh_cmd_metrics, &aeh_cmd_diff,  &aeh_cmd_artifacts, &aeh_cmd_lineage,
+    &aeh_cmd_export,  &aeh_cmd_path,  &aeh_cmd_fsck,      &aeh_cmd_gc,
+    &aeh_cmd_rerun,   &aeh_cmd_store, &aeh_cmd_new,       &aeh_cmd_ui,
     &aeh_cmd_help,
 };
 const size_t aeh_command_count = sizeof aeh_commands / sizeof *aeh_commands;
@@ -225,20 +213,9 @@ void aeh_commands_write_manual(FILE *out) {
   aeh_doc_man_begin(&d, "aeromancy", 1,
                     "build and run an aeromancy project, and read its runs");
   aeh_doc_heading(&d, "Synopsis", 1);
-  fputs(".nh\n", out);
-  for (size_t i = 0; i < aeh_command_count; i++) {
-    const char *p = aeh_commands[i]->usage;
-    while (*p != '\0') {
-      size_t n = strcspn(p, "\n");
-      char line[256];
-      snprintf(line, sizeof line, "%.*s", (int)n, p);
-      fputs("\\fB", out);
-      aeh_doc_escaped(&d, line);
-      fputs("\\fR\n.br\n", out);
-      p += n + (p[n] == '\n');
-    }
-  }
-  fputs("\\fBaeromancy \\-\\-version\\fR\n", out);
+  for (size_t i = 0; i < aeh_command_count; i++)
+    aeh_doc_synopsis(&d, aeh_commands[i]->usage);
+  aeh_doc_synopsis(&d, "aeromancy --version");
   aeh_doc_heading(&d, "Description", 1);
   aeh_doc_para(&d, 0, intro);
   aeh_doc_heading(&d, "Commands", 1);

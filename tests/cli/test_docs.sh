@@ -45,41 +45,37 @@ for page in aerohost.1 aeromancy.1 aeromancy.ini.5; do
   assert_eq "$warnings" "" "man --warnings $page"
 done
 
-# commands_of HELP: the command names listed under "Commands:".
+# commands_of HELP: the command names listed under "Commands:" (aeromancy
+# lists "  NAME  summary", aerohost "  aerohost NAME ...").
 commands_of() {
-  sed -n '/^Commands:/,/^$/p' <<<"$1" | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p'
+  sed -n '/^Commands:/,/^$/p' <<<"$1" |
+    sed -n -e 's/^  aerohost \([a-z]*\).*/\1/p' -e 's/^  \([a-z][a-z0-9-]*\) .*/\1/p'
+}
+
+# check_program NAME BINARY MIN: every command NAME --help lists (at least
+# MIN) has its section in NAME.1, holding the words of its --help in order.
+check_program() {
+  local prog=$1 bin=$2 min=$3 page="$docs/$1.1" c
+  run "$bin" --help
+  assert_rc 0
+  mapfile -t cmds < <(commands_of "$out")
+  ((${#cmds[@]} >= min)) || fail "$prog --help lists too few commands: ${cmds[*]}"
+  render "$page" >"$AERO_TMP/man.words"
+  for c in "${cmds[@]}"; do
+    grep -q "^\.SS \"$prog $c\"$" "$page" || fail "$prog.1 has no section for the command '$c'"
+    run "$bin" "$c" --help
+    assert_rc 0
+    assert_contains "$out" "usage: $prog $c"
+    help_body "$out" | words >"$AERO_TMP/help.words"
+    assert_subsequence "$AERO_TMP/help.words" "$AERO_TMP/man.words" "$prog $c"
+  done
 }
 
 case_ "every aeromancy command has a man page section with its --help text"
-run "$AEROMANCY" --help
-assert_rc 0
-mapfile -t cmds < <(commands_of "$out")
-((${#cmds[@]} >= 3)) || fail "aeromancy --help lists too few commands: ${cmds[*]}"
-render "$docs/aeromancy.1" >"$AERO_TMP/man.words"
-for c in "${cmds[@]}"; do
-  grep -q "^\.SS \"aeromancy $c\"$" "$docs/aeromancy.1" ||
-    fail "aeromancy.1 has no section for the command '$c'"
-  run "$AEROMANCY" "$c" --help
-  assert_rc 0
-  assert_contains "$out" "usage: aeromancy $c"
-  help_body "$out" | words >"$AERO_TMP/help.words"
-  assert_subsequence "$AERO_TMP/help.words" "$AERO_TMP/man.words" "aeromancy $c"
-done
+check_program aeromancy "$AEROMANCY" 4
 
 case_ "every aerohost command has a man page section with its --help text"
-run "$AEROHOST" --help
-assert_rc 0
-mapfile -t cmds < <(sed -n '/^Commands:/,/^$/p' <<<"$out" | sed -n 's/^  aerohost \([a-z]*\).*/\1/p')
-((${#cmds[@]} >= 4)) || fail "aerohost --help lists too few commands: ${cmds[*]}"
-render "$docs/aerohost.1" >"$AERO_TMP/man.words"
-for c in "${cmds[@]}"; do
-  grep -q "^\.SS \"aerohost $c\"$" "$docs/aerohost.1" ||
-    fail "aerohost.1 has no section for the command '$c'"
-  run "$AEROHOST" "$c" --help
-  assert_rc 0
-  help_body "$out" | words >"$AERO_TMP/help.words"
-  assert_subsequence "$AERO_TMP/help.words" "$AERO_TMP/man.words" "aerohost $c"
-done
+check_program aerohost "$AEROHOST" 4
 
 case_ "aeromancy.ini(5) says what aeromancy help aeromancy.ini says"
 run "$AEROMANCY" help aeromancy.ini
