@@ -453,6 +453,11 @@ aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
   return AERO_OK;
 }
 
+aero_status aeh_store_connect_existing(aeh_store *store, aero_error *err) {
+  store->open_flags = AERO_OPEN_EXISTING;
+  return aeh_store_connect(store, err);
+}
+
 aero_status aeh_store_open(const char *backend, const char *location,
                            aeh_store **out, aero_error *err) {
   aeh_store *store = NULL;

@@ -43,6 +43,9 @@ aero_status aeh_store_open_existing(const char *backend, const char *location,
 aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err);
 aero_status aeh_store_connect(aeh_store *store, aero_error *err);
+/* aeh_store_connect for a prepared store that must exist already (a dry
+ * run reads it, never creates it): AERO_E_NOT_FOUND when there is none. */
+aero_status aeh_store_connect_existing(aeh_store *store, aero_error *err);
 void aeh_store_close(aeh_store *store);
 /* The location for messages: a URL or connection string without its
  * password. */

@@ -79,7 +79,7 @@ static int summarise(aeh_exec *ex, double elapsed) {
 int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
                 const aeh_exec_options *opts) {
   if (opts->dry_run)
-    return aeh_dry_run(graph, opts);
+    return aeh_dry_run(graph, store, session, opts);
   aeh_exec ex = {.graph = graph,
                  .store = store,
                  .session = session,

@@ -25,14 +25,22 @@ static bool matches(const aeh_action *a, const char *list) {
   return false;
 }
 
-bool aeh_reuse_allowed(const aeh_exec *ex, size_t p) {
-  const aeh_action *a = ex->nodes[p].action;
-  return ex->reuses && !a->is_volatile && !ex->opts->force &&
-         !(ex->opts->force_only != NULL && matches(a, ex->opts->force_only));
+const char *aeh_reuse_refused(const aeh_exec_options *opts,
+                              const aeh_action *a) {
+  if (a->is_volatile)
+    return "volatile";
+  if (opts->force)
+    return "--force";
+  if (opts->force_only != NULL && matches(a, opts->force_only))
+    return "--force-only";
+  return NULL;
 }
 
-/* "2 h ago", "5 min ago", "3 days ago", "just now". */
-static void age_of(int64_t ended_ns, char *buf, size_t size) {
+bool aeh_reuse_allowed(const aeh_exec *ex, size_t p) {
+  return ex->reuses && aeh_reuse_refused(ex->opts, ex->nodes[p].action) == NULL;
+}
+
+void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size) {
   double s = (double)(aeh_exec_wall_ns() - ended_ns) / 1e9;
   if (s < 60)
     snprintf(buf, size, "%s", s < 5 ? "just now" : "");
@@ -75,7 +83,7 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id) {
   if (match.run_id == 0)
     return false;
   char age[64] = "", detail[128];
-  age_of(match.ended_ns, age, sizeof age);
+  aeh_reuse_age(match.ended_ns, age, sizeof age);
   snprintf(detail, sizeof detail, "run %lld, %s", (long long)match.run_id, age);
   aeh_console_banner(AEH_BANNER_REUSED, p + 1, ex->n, label, detail);
   return true;

@@ -13,6 +13,15 @@
 
 #include "exec.h"
 
+/* Why `a` must run whatever the store holds ("volatile", "--force",
+ * "--force-only"), or NULL when a past run may stand for it. */
+const char *aeh_reuse_refused(const aeh_exec_options *opts,
+                              const aeh_action *a);
+
+/* "2 h ago", "5 min ago", "3 days ago", "just now" for a wall-clock time in
+ * ns. */
+void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size);
+
 /* True when a past run may stand for the action at `p`: the backend can
  * find one, the action is not volatile, and neither --force nor a
  * matching --force-only asks for it to run. */

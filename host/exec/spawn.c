@@ -372,8 +372,7 @@ static void process_close(aeh_exec *ex) {
    * over from one that died, and is ended now rather than by the server on
    * its way out (which the host's own exit may cut short). */
   if (ex->server != NULL)
-    (void)aeh_proctree_kill_children(aeh_fork_server_pid(ex->server), NULL,
-                                     0);
+    (void)aeh_proctree_kill_children(aeh_fork_server_pid(ex->server), NULL, 0);
   aeh_fork_server_stop(ex->server);
   ex->server = NULL;
 }

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Reuse: an action whose code, config, inputs, outputs and mode match a past
+# successful run is not executed; a run `reused` is recorded instead,
+# pointing at that run and holding its output versions. On the aerodemo
+# example (a flag change, a plugin rebuilt with a code change) and the
+# reuse_pipeline fixture ([source] raw -> [train] model -> [report]
+# report), on a real store.
+. "$(dirname "$0")/../lib.sh"
+
+R=$AERO_FIXTURES/reuse_pipeline.so
+inc="$AERO_SOURCE_DIR/sdk/include"
+cd "$AERO_TMP" || exit 1
+
+# status JOB: the status of the latest run of JOB.
+status() {
+  sql "SELECT status FROM runs WHERE job_type = '$1' ORDER BY id DESC LIMIT 1"
+}
+# statuses: "job:status" of the latest run of each job, in run order.
+statuses() {
+  sql "SELECT job_type || ':' || status FROM runs WHERE id IN (SELECT max(id)
+       FROM runs GROUP BY job_type) ORDER BY id" | tr '\n' ' '
+}
+# demo NAME [CODE]: builds examples/aerodemo as $AERO_TMP/NAME.so, with the
+# line CODE added to its actions (a code change).
+demo() {
+  mkdir -p "$AERO_TMP/src-$1"
+  cp "$AERO_SOURCE_DIR"/examples/aerodemo/*.[ch] "$AERO_TMP/src-$1/"
+  [[ -z ${2:-} ]] || printf '%s\n' "$2" >>"$AERO_TMP/src-$1/actions.c"
+  cc -std=gnu11 -O1 -shared -fPIC -fvisibility=hidden -I"$inc" \
+    -o "$AERO_TMP/$1.so" "$AERO_TMP/src-$1"/*.c -lm ||
+    fail "cannot build the demo plugin $1"
+}
+
+demo demo1
+demo demo2 'int aerodemo_tweak(void); int aerodemo_tweak(void) { return 2; }'
+export AEROMANCY_STORE=$AERO_TMP/demo-store
+
+case_ "an unchanged re-run reuses every action"
+run "$AEROHOST" run --dev "$AERO_TMP/demo1.so"
+assert_rc 0
+assert_contains "$err" "3 ok, 0 failed"
+run "$AEROHOST" run --dev "$AERO_TMP/demo1.so"
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [ingest] dataset (run 1, "
+assert_contains "$err" "[2/3] Reused [train] model (run 2, "
+assert_contains "$err" "[3/3] Reused [evaluate] report (run 3, "
+assert_contains "$err" "0 ok, 3 reused, 0 failed, 0 skipped in "
+assert_not_contains "$err" "Running"
+assert_eq "$(sql "SELECT group_concat(reused_run, ',') FROM runs WHERE
+  status = 'reused'")" "1,2,3"
+assert_eq "$(sql "SELECT count(*) FROM run_outputs WHERE run_id = 5")" 1
+assert_eq "$(sql "SELECT version_id FROM run_outputs WHERE run_id = 5")" \
+  "$(sql "SELECT version_id FROM run_outputs WHERE run_id = 2")" \
+  "the reused run holds the same version"
+assert_eq "$(sql "SELECT count(*) FROM run_inputs WHERE run_id = 6")" 2 \
+  "a reused run records what it read"
+
+case_ "one flag of aerodemo changed: only train and evaluate run"
+run "$AEROHOST" run --dev "$AERO_TMP/demo1.so" -- --epochs 41
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [ingest] dataset"
+assert_contains "$err" "[2/3] Running [train] model"
+assert_contains "$err" "[3/3] Running [evaluate] report"
+assert_contains "$err" "2 ok, 1 reused, 0 failed"
+
+case_ "--dry-run says what would be reused and which part of the key changed"
+run "$AEROHOST" run --dev --dry-run "$AERO_TMP/demo1.so" -- --epochs 42
+assert_rc 0
+assert_contains "$out" "3 actions, 2 to run, 1 to reuse, 0 skipped"
+assert_contains "$out" "[1/3] reuse [ingest] dataset: run 1, "
+assert_contains "$out" "[2/3] run  [train] model <- dataset: config changed"
+assert_contains "$out" \
+  "[3/3] run  [evaluate] report <- model dataset: inputs may change: [train] model runs"
+runs=$(sql "SELECT count(*) FROM runs")
+run "$AEROHOST" run --dev --dry-run "$AERO_TMP/demo2.so" -- --epochs 41
+assert_contains "$out" "[1/3] run  [ingest] dataset: code changed"
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$runs" "a dry run records nothing"
+
+case_ "the plugin rebuilt with a code change: everything runs"
+run "$AEROHOST" run --dev "$AERO_TMP/demo2.so" -- --epochs 41
+assert_rc 0
+assert_contains "$err" "3 ok, 0 failed"
+assert_not_contains "$err" "Reused"
+
+case_ "--force runs everything; --force-only the matching actions"
+run "$AEROHOST" run --dev --force "$AERO_TMP/demo2.so" -- --epochs 41
+assert_rc 0
+assert_contains "$err" "3 ok, 0 failed"
+run "$AEROHOST" run --dev --force-only train "$AERO_TMP/demo2.so" -- --epochs 41
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [ingest] dataset"
+assert_contains "$err" "[2/3] Running [train] model"
+# The same model again: the same version, so evaluate is reused.
+assert_contains "$err" "[3/3] Reused [evaluate] report"
+run "$AEROHOST" run --dev --force-only , "$AERO_TMP/demo2.so"
+assert_rc 3
+assert_contains "$err" "--force-only: ',' names no action"
+
+export AEROMANCY_STORE=$AERO_TMP/store
+
+case_ "production reuses only production runs"
+run "$AEROHOST" run --dev "$R"
+run "$AEROHOST" run --dev "$R"
+assert_contains "$err" "0 ok, 3 reused"
+# Production needs the runner's facts; these stand in for them.
+printf 'ii  libc6  2.36\n' >"$AERO_TMP/packages.txt"
+prod() {
+  run env AEROMANCY_GIT_COMMIT=0123456789abcdef AEROMANCY_IMAGE_ID=sha256:feed \
+    AEROMANCY_GIT_BRANCH=feature AEROMANCY_PACKAGES_FILE="$AERO_TMP/packages.txt" \
+    "$AEROHOST" run "$R" "$@"
+}
+prod
+assert_rc 0
+assert_contains "$err" "3 ok, 0 failed"
+prod
+assert_contains "$err" "0 ok, 3 reused"
+assert_eq "$(sql "SELECT count(*) FROM runs r JOIN runs p ON p.id = r.reused_run
+  WHERE r.status = 'reused' AND r.mode <> p.mode")" 0 "never across modes"
+
+case_ "an overridden input version: its dependents run"
+run "$AEROHOST" run --dev --only source "$R" -- --seed 2
+assert_contains "$err" "[1/3] Running [source] raw"
+run "$AEROHOST" run --dev "$R" -- --seed 2
+assert_contains "$err" "[2/3] Running [train] model"
+run "$AEROHOST" run --dev "$R" -- --seed 2
+assert_contains "$err" "0 ok, 3 reused"
+run "$AEROHOST" run --dev --artifact-override raw:v0 "$R" -- --seed 2
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [source] raw"
+assert_contains "$err" "[2/3] Reused [train] model"
+# v0 was read by train before, with this config: that run is reused. A
+# version train never read makes it run, and what depends on it:
+run "$AEROHOST" run --dev --only source "$R" -- --seed 3
+v=$(sql "SELECT max(version) FROM artifact_versions WHERE name = 'raw'")
+run "$AEROHOST" run --dev "$R" -- --seed 4
+assert_contains "$err" "[2/3] Running [train] model"
+run "$AEROHOST" run --dev --artifact-override "raw:v$v" "$R" -- --seed 4
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [source] raw"
+assert_contains "$err" "[2/3] Running [train] model"
+assert_contains "$err" "[3/3] Running [report] report"
+assert_contains "$(cat "$(sql "SELECT '$AEROMANCY_STORE/blobs/' ||
+  substr(f.sha256, 1, 2) || '/' || substr(f.sha256, 3) FROM version_files f
+  JOIN run_outputs o ON o.version_id = f.version_id WHERE o.run_id = (SELECT
+  max(id) FROM runs WHERE job_type = 'train')")")" "model of raw 3 x 1"
+
+case_ "a deleted reused blob: the action runs and stores it again"
+export AEROMANCY_STORE=$AERO_TMP/store2
+run "$AEROHOST" run --dev "$R"
+run "$AEROHOST" run --dev "$R"
+assert_contains "$err" "0 ok, 3 reused"
+model=$(sql "SELECT f.sha256 FROM version_files f JOIN run_outputs o ON
+  o.version_id = f.version_id WHERE o.run_id = (SELECT max(id) FROM runs
+  WHERE job_type = 'train')")
+blob="$AEROMANCY_STORE/blobs/${model:0:2}/${model:2}"
+[[ -f $blob ]] || fail "no blob at $blob"
+rm -f "$blob"
+run "$AEROHOST" run --dev "$R"
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [source] raw"
+assert_contains "$err" "[2/3] Running [train] model"
+# The same content: the same version, so report is reused.
+assert_contains "$err" "[3/3] Reused [report] report"
+[[ -f $blob ]] || fail "the model's blob was not stored again"
+
+case_ "a damaged reused blob (another size) is not trusted either"
+printf 'x' >>"$blob"
+run "$AEROHOST" run --dev "$R"
+assert_rc 0
+assert_contains "$err" "[2/3] Running [train] model"
+
+case_ "a volatile action always runs"
+run "$AEROHOST" run --dev "$R" -- --volatile-source
+run "$AEROHOST" run --dev "$R" -- --volatile-source
+assert_rc 0
+assert_contains "$err" "[1/3] Running [source] raw"
+assert_contains "$err" "[2/3] Reused [train] model"
+run "$AEROHOST" run --dev --dry-run "$R" -- --volatile-source
+assert_contains "$out" "[1/3] run  [source] raw: volatile"
+
+case_ "code_version stands for the plugin: a rebuilt plugin does not rerun it"
+cp "$R" "$AERO_TMP/rebuilt.so"
+run "$AEROHOST" run --dev "$AERO_TMP/rebuilt.so" -- --train-version t1
+printf '\0' >>"$AERO_TMP/rebuilt.so" # another SHA-256, same code
+run "$AEROHOST" run --dev "$AERO_TMP/rebuilt.so" -- --train-version t1
+assert_rc 0
+assert_contains "$err" "[1/3] Running [source] raw"
+assert_contains "$err" "[2/3] Reused [train] model"
+assert_contains "$err" "[3/3] Running [report] report"
+run "$AEROHOST" run --dev "$AERO_TMP/rebuilt.so" -- --train-version t2
+assert_contains "$err" "[2/3] Running [train] model"
+
+case_ "two hosts reusing at once on one store"
+run "$AEROHOST" run --dev "$R" -- --seed 7
+for k in 1 2; do
+  "$AEROHOST" run --dev "$R" -- --seed 7 >"$AERO_TMP/out$k" 2>"$AERO_TMP/err$k" &
+  pids[k]=$!
+done
+for k in 1 2; do
+  wait "${pids[k]}"
+  rc=$?
+  err=$(cat "$AERO_TMP/err$k")
+  assert_rc 0
+  assert_contains "$err" "0 ok, 3 reused, 0 failed"
+done
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'reused' AND
+  id > (SELECT max(id) FROM runs WHERE status = 'ok')")" 6
+
+done_
