@@ -113,6 +113,9 @@ static const aero_backend_vtable postgres_backend = {
     .query_metrics = tp_query_metrics,
     .query_versions = tp_query_versions,
     .query_files = tp_query_files,
+    .reuse_key = tp_reuse_key,
+    .reuse_find = tp_reuse_find,
+    .reuse_record = tp_reuse_record,
 };
 
 static aero_status postgres_init(aero_registrar *reg, aero_error *err) {

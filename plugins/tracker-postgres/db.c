@@ -124,6 +124,24 @@ static const char schema_v1[] =
     " FROM versions v JOIN artifacts a ON a.id = v.artifact_id"
     " WHERE v.published = 1;";
 
+/* Version 2 (reuse, ABI 1.3): the status `reused`, the run a reused run
+ * stands for, and the reuse keys of runs, as tracker-local keeps them. A
+ * version 1 database is migrated in place, in the transaction that opens
+ * it; a new database is created at version 1 and migrated the same way,
+ * so the migration is exercised on every new store. */
+static const char schema_v2[] =
+    "ALTER TABLE runs DROP CONSTRAINT runs_status_check;"
+    "ALTER TABLE runs ADD CONSTRAINT runs_status_check CHECK (status IN "
+    "('running', 'ok', 'failed', 'crashed', 'timed_out', 'killed', "
+    "'skipped', 'bailed', 'reused'));"
+    "ALTER TABLE runs ADD COLUMN reused_run BIGINT REFERENCES runs (id);"
+    "CREATE TABLE run_keys ("
+    " run_id BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " parts TEXT NOT NULL);"
+    "CREATE INDEX run_keys_by_key ON run_keys (key);"
+    "UPDATE aero_schema SET version = 2;";
+
 int64_t tp_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -431,6 +449,12 @@ static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
   if (status == AERO_OK) {
     ctx->version = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
+  }
+  if (status == AERO_OK && ctx->version == 1) {
+    status = tp_exec(store, schema_v2, NULL, NULL,
+                     "migrating the schema to version 2", err);
+    if (status == AERO_OK)
+      ctx->version = 2;
   }
   return status;
 }

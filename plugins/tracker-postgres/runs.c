@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing PostgreSQL array literal. */
-typedef struct pg_array {
-  char *buf;
-  size_t len, cap;
-  bool failed;
-} pg_array;
-
 static void array_add(pg_array *a, const char *text) {
   if (!a->failed && !tp_array_add(&a->buf, &a->len, &a->cap, text))
     a->failed = true;
@@ -56,14 +49,8 @@ const char *tp_value_text(const aero_value *v, char *buf, size_t size,
   }
 }
 
-typedef struct begin_ctx {
-  const aero_run_record *rec;
-  tp_params params;
-  int64_t id;
-} begin_ctx;
-
-static aero_status begin_body(tp_store *store, void *ctx_, aero_error *err) {
-  begin_ctx *ctx = ctx_;
+aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
+                               aero_error *err) {
   _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
   PGresult *res = NULL;
   aero_status status = tp_exec(
@@ -85,11 +72,89 @@ static aero_status begin_body(tp_store *store, void *ctx_, aero_error *err) {
       "FROM r, unnest($27::text[], $28::text[]) AS u(k, v) ON CONFLICT DO "
       "NOTHING)"
       " SELECT id FROM r",
-      &ctx->params, &res, "recording a run", err);
+      &ins->params, &res, "recording a run", err);
   if (status == AERO_OK) {
-    ctx->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    ins->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
   }
+  return status;
+}
+
+static aero_status insert_body(tp_store *store, void *ctx, aero_error *err) {
+  return tp_run_insert_exec(store, ctx, err);
+}
+
+void tp_run_prepared_free(tp_run_insert *ins) {
+  free(ins->outputs);
+  free(ins->numbers);
+  for (size_t i = 0; i < 6; i++)
+    free(ins->arrays[i].buf);
+  memset(ins, 0, sizeof *ins);
+}
+
+aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
+                           const char *lease, const char *client_key,
+                           aero_error *err) {
+  memset(ins, 0, sizeof *ins);
+  ins->outputs = pc_join_outputs(rec);
+  const char *env[PC_ENV_COLUMN_COUNT] = {0};
+  pg_array *ck = &ins->arrays[0], *ct = &ins->arrays[1], *cv = &ins->arrays[2],
+           *tags = &ins->arrays[3], *ek = &ins->arrays[4],
+           *ev = &ins->arrays[5];
+  ins->numbers = calloc(rec->config_count + rec->environment_count + 1, 32);
+  aero_status status = AERO_OK;
+  for (size_t i = 0; ins->numbers != NULL && i < rec->environment_count; i++) {
+    const char *type;
+    int column = pc_env_column(rec->environment[i].key);
+    if (column >= 0) {
+      env[column] = tp_value_text(&rec->environment[i].value,
+                                  ins->env_numbers[column], 32, &type);
+    } else {
+      array_add(ek, rec->environment[i].key);
+      array_add(ev,
+                tp_value_text(&rec->environment[i].value,
+                              ins->numbers[rec->config_count + i], 32, &type));
+    }
+  }
+  for (size_t i = 0; ins->numbers != NULL && i < rec->config_count; i++) {
+    const char *type = NULL;
+    const char *text =
+        tp_value_text(&rec->config[i].value, ins->numbers[i], 32, &type);
+    if (type == NULL) {
+      status =
+          aero_fail(err, AERO_E_INVALID,
+                    "tracker-postgres: config '%s' has unknown value "
+                    "type %u",
+                    rec->config[i].key, (unsigned)rec->config[i].value.type);
+      break;
+    }
+    array_add(ck, rec->config[i].key);
+    array_add(ct, type);
+    array_add(cv, text);
+  }
+  for (size_t i = 0; i < rec->tag_count; i++)
+    array_add(tags, rec->tags[i]);
+  tp_params *p = &ins->params;
+  tp_param_text(p, rec->entity != NULL ? rec->entity : "");
+  tp_param_text(p, rec->project);
+  tp_param_text(p, rec->job_type);
+  tp_param_text(p, rec->job_group);
+  tp_param_text(p, ins->outputs);
+  tp_param_text(p, rec->dev ? "dev" : "prod");
+  tp_param_int(p, rec->started_ns != 0 ? rec->started_ns : tp_now_ns());
+  for (size_t i = 0; i < PC_ENV_COLUMN_COUNT; i++)
+    tp_param_text(p, env[i]);
+  tp_param_text(p, lease);
+  tp_param_text(p, client_key);
+  bool failed = ins->outputs == NULL || ins->numbers == NULL;
+  for (size_t i = 0; i < 6; i++) {
+    tp_param_text(p, array_text(&ins->arrays[i]));
+    failed = failed || ins->arrays[i].failed;
+  }
+  if (status == AERO_OK && failed)
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  if (status != AERO_OK)
+    tp_run_prepared_free(ins);
   return status;
 }
 
@@ -106,82 +171,19 @@ aero_status tp_run_begin(void *handle, const aero_run_record *record,
     return status;
   pthread_mutex_lock(&store->lock);
   status = tp_lease_claim(store, err);
-  if (status != AERO_OK) {
-    pthread_mutex_unlock(&store->lock);
-    return status;
-  }
-  char *outputs = pc_join_outputs(&rec);
-  const char *env[PC_ENV_COLUMN_COUNT] = {0};
-  char numbers[PC_ENV_COLUMN_COUNT][32];
-  pg_array ck = {0}, ct = {0}, cv = {0}, tags = {0}, ek = {0}, ev = {0};
-  char(*config_numbers)[32] =
-      calloc(rec.config_count + rec.environment_count + 1, 32);
-  for (size_t i = 0; i < rec.environment_count; i++) {
-    const char *type;
-    int column = pc_env_column(rec.environment[i].key);
-    if (column >= 0) {
-      env[column] = tp_value_text(&rec.environment[i].value, numbers[column],
-                                  sizeof numbers[column], &type);
-    } else if (config_numbers != NULL) {
-      array_add(&ek, rec.environment[i].key);
-      array_add(&ev,
-                tp_value_text(&rec.environment[i].value,
-                              config_numbers[rec.config_count + i], 32, &type));
-    }
-  }
-  for (size_t i = 0; config_numbers != NULL && i < rec.config_count; i++) {
-    const char *type = NULL;
-    const char *text =
-        tp_value_text(&rec.config[i].value, config_numbers[i], 32, &type);
-    if (type == NULL) {
-      status = aero_fail(err, AERO_E_INVALID,
-                         "tracker-postgres: config '%s' has unknown value "
-                         "type %u",
-                         rec.config[i].key, (unsigned)rec.config[i].value.type);
-      break;
-    }
-    array_add(&ck, rec.config[i].key);
-    array_add(&ct, type);
-    array_add(&cv, text);
-  }
-  for (size_t i = 0; i < rec.tag_count; i++)
-    array_add(&tags, rec.tags[i]);
-  begin_ctx ctx = {.rec = &rec};
-  tp_params *p = &ctx.params;
   char client_key[64];
   snprintf(client_key, sizeof client_key, "%s:%lld", store->lease,
            (long long)++store->run_seq);
+  tp_run_insert ins;
+  if (status == AERO_OK)
+    status = tp_run_prepare(&ins, &rec, store->lease, client_key, err);
   if (status == AERO_OK) {
-    tp_param_text(p, rec.entity != NULL ? rec.entity : "");
-    tp_param_text(p, rec.project);
-    tp_param_text(p, rec.job_type);
-    tp_param_text(p, rec.job_group);
-    tp_param_text(p, outputs);
-    tp_param_text(p, rec.dev ? "dev" : "prod");
-    tp_param_int(p, rec.started_ns != 0 ? rec.started_ns : tp_now_ns());
-    for (size_t i = 0; i < PC_ENV_COLUMN_COUNT; i++)
-      tp_param_text(p, env[i]);
-    tp_param_text(p, store->lease);
-    tp_param_text(p, client_key);
-    tp_param_text(p, array_text(&ck));
-    tp_param_text(p, array_text(&ct));
-    tp_param_text(p, array_text(&cv));
-    tp_param_text(p, array_text(&tags));
-    tp_param_text(p, array_text(&ek));
-    tp_param_text(p, array_text(&ev));
-    if (outputs == NULL || config_numbers == NULL || ck.failed || ct.failed ||
-        cv.failed || tags.failed || ek.failed || ev.failed)
-      status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+    status = tp_once(store, insert_body, &ins, "recording a run", err);
+    if (status == AERO_OK)
+      *run_id = ins.id;
+    tp_run_prepared_free(&ins);
   }
-  if (status == AERO_OK)
-    status = tp_once(store, begin_body, &ctx, "recording a run", err);
   pthread_mutex_unlock(&store->lock);
-  if (status == AERO_OK)
-    *run_id = ctx.id;
-  free(outputs);
-  free(config_numbers);
-  free(ck.buf), free(ct.buf), free(cv.buf), free(tags.buf), free(ek.buf),
-      free(ev.buf);
   return status;
 }
 

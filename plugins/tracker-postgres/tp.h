@@ -26,7 +26,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (table aero_schema). */
-#define TP_SCHEMA_VERSION 1
+#define TP_SCHEMA_VERSION 2
 
 typedef struct tp_s3 tp_s3;
 
@@ -112,6 +112,34 @@ aero_status tp_lease_claim(tp_store *store, aero_error *err);
 void tp_lease_release(tp_store *store);
 
 /* ---- runs.c ---- */
+
+/* A growing PostgreSQL array literal. */
+typedef struct pg_array {
+  char *buf;
+  size_t len, cap;
+  bool failed;
+} pg_array;
+
+/* A run record made into the parameters of the statement that records it
+ * with its config, tags and environment (tp_run_insert_exec). */
+typedef struct tp_run_insert {
+  tp_params params;
+  char *outputs;
+  char (*numbers)[32];
+  char env_numbers[PC_ENV_COLUMN_COUNT][32];
+  pg_array arrays[6];
+  int64_t id; /* the run's id, once recorded */
+} tp_run_insert;
+/* `lease` and `client_key` (may be NULL) are borrowed until the insert is
+ * freed. Frees what it made on failure. */
+aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
+                           const char *lease, const char *client_key,
+                           aero_error *err);
+/* Records the run as RUNNING (one statement); writes ins->id. */
+aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
+                               aero_error *err);
+void tp_run_prepared_free(tp_run_insert *ins);
+
 aero_status tp_run_begin(void *handle, const aero_run_record *record,
                          int64_t *run_id, aero_error *err);
 aero_status tp_run_end(void *handle, int64_t run_id,
@@ -176,6 +204,16 @@ aero_status tp_query_files(void *handle, int64_t version_id,
                            aero_status (*each)(void *, const aero_file_info *,
                                                aero_error *),
                            void *ctx, aero_error *err);
+
+/* ---- reuse.c: the reuse members (ABI 1.3) ---- */
+aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
+                         const char *parts, aero_error *err);
+aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
+                          aero_reuse_match *match, aero_error *err);
+aero_status tp_reuse_record(void *handle, const aero_run_record *record,
+                            int64_t reused_run_id, const int64_t *input_ids,
+                            size_t input_count, int64_t *run_id,
+                            aero_error *err);
 
 /* ---- s3.c: the blob bucket ---- */
 

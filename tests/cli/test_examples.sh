@@ -100,14 +100,9 @@ case_ "a second identical run reuses every action: new runs, the same versions"
 versions=$(sql "SELECT count(*) FROM versions")
 run "$AEROHOST" run "$DEMO" --dev
 assert_rc 0
-if [[ $AERO_TEST_BACKEND == postgres ]]; then
-  # tracker-postgres has no reuse members yet: every action runs again.
-  assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok'")" 6
-else
-  assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok'")" 3
-  assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'reused'")" 3
-  assert_contains "$err" "0 ok, 3 reused, 0 failed, 0 skipped in "
-fi
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok'")" 3
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'reused'")" 3
+assert_contains "$err" "0 ok, 3 reused, 0 failed, 0 skipped in "
 assert_eq "$(sql "SELECT count(*) FROM versions")" "$versions"
 assert_eq "$(outputs_of "$(run_of ingest)")" "dataset:v0"
 assert_eq "$(outputs_of "$(run_of train)")" "model:v0"

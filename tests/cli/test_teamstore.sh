@@ -12,6 +12,7 @@ PLUGIN="$AERO_FIXTURES/trk_pipeline.so"
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 cd "$AERO_TMP" || exit 1
 aero_team_start
+AERO_PG_URL_MAIN=$AERO_PG_URL
 q() { aero_psql "$1"; }
 
 case_ pipeline_recorded
@@ -61,7 +62,7 @@ case_ cached_reads_make_no_request
 hash=$(q "SELECT f.sha256 FROM version_files f JOIN artifact_versions v ON
   v.version_id = f.version_id WHERE v.name = 'raw' AND v.version = 1")
 rm -f "$AERO_S3_DIR/data/$AERO_S3_BUCKET/team/blobs/${hash:0:2}/${hash:2}"*
-run "$AEROHOST" run "$PLUGIN" --dev --only train
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train
 assert_rc 0
 assert_contains "$out$err" "trained on trk/raw:v1"
 
@@ -70,7 +71,7 @@ case_ blob_deleted_from_bucket
 # the blob; nothing recorded is lost.
 runs_before=$(q "SELECT count(*) FROM runs WHERE status = 'ok'")
 run env AEROMANCY_CACHE="$AERO_TMP/cache2" "$AEROHOST" run "$PLUGIN" --dev \
-  --only train
+  --force --only train
 assert_rc 1
 assert_contains "$err" "S3 server $AERO_S3_URL (bucket $AERO_S3_BUCKET)"
 assert_contains "$err" "blob ${hash:0:16}... is missing from the bucket"
@@ -130,6 +131,36 @@ assert_eq "$(q "SELECT count(*) FROM runs")" $((before + 3))
 hash=$(printf ini | sha256sum | cut -d' ' -f1)
 [[ -f "$AERO_S3_DIR/data/$AERO_S3_BUCKET/from-ini/blobs/${hash:0:2}/${hash:2}._S3rver_object" ]] ||
   fail "the blob is not under the prefix of [store] blobs"
+
+case_ schema_migrated_from_version_1
+# A database as version 1 left it (before reuse): opening it migrates it
+# in place, keeping what it holds; a newer version is refused in one line.
+aero_team_new_store oldschema
+run "$AEROHOST" run "$PLUGIN" --dev -- --content old
+assert_rc 0
+q "DROP TABLE run_keys; ALTER TABLE runs DROP COLUMN reused_run;
+   ALTER TABLE runs DROP CONSTRAINT runs_status_check;
+   ALTER TABLE runs ADD CONSTRAINT runs_status_check CHECK (status IN
+   ('running', 'ok', 'failed', 'crashed', 'timed_out', 'killed', 'skipped',
+   'bailed')); UPDATE aero_schema SET version = 1" >/dev/null
+assert_eq "$(q "SELECT to_regclass('run_keys') IS NULL")" t
+run "$AEROHOST" run "$PLUGIN" --dev -- --content old
+assert_rc 0
+assert_eq "$(q "SELECT version FROM aero_schema")" 2
+# The old runs are kept; having no reuse keys they are not reused, but the
+# runs made since are.
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 6 "old runs kept"
+run "$AEROHOST" run "$PLUGIN" --dev -- --content old
+assert_rc 0
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'reused'")" 3 \
+  "the migrated store reuses"
+q "UPDATE aero_schema SET version = 3" >/dev/null
+run "$AEROHOST" run "$PLUGIN" --dev -- --content newer
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "schema version 3 is not the one this tracker-postgres understands (2)"
+export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
+export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
 
 case_ bad_settings_one_line
 run env AEROMANCY_BLOBS=bucket-without-scheme "$AEROHOST" run "$PLUGIN" --dev

@@ -22,7 +22,9 @@ host() {
     # that dedupe races with allocation.
     local content="host $h round $r"
     ((r % 4 == 0)) && content="shared round $r"
-    AEROMANCY_CACHE="$AERO_TMP/cache-$h" "$AEROHOST" run "$PLUGIN" --dev -- \
+    # --force: every round runs (reuse would stand in for repeated ones).
+    AEROMANCY_CACHE="$AERO_TMP/cache-$h" "$AEROHOST" run "$PLUGIN" --dev \
+      --force -- \
       --content "$content" >>"$AERO_TMP/host-$h.log" 2>&1 ||
       echo "round $r failed" >>"$AERO_TMP/host-$h.failed"
   done

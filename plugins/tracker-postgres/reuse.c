@@ -1,0 +1,227 @@
+/* tracker-postgres: the reuse members (ABI 1.3). A run's reuse key
+ * (computed by the host) is kept in run_keys; a reused run is a row of
+ * `runs` with status `reused`, `reused_run` pointing at the run it stands
+ * for, and that run's output versions in run_outputs: the same layout as
+ * tracker-local's. A run is reused only while every file of its outputs is
+ * whole in the bucket (a HEAD per blob, with its size). */
+#include "tp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct key_ctx {
+  tp_params params;
+} key_ctx;
+
+static aero_status key_body(tp_store *store, void *ctx_, aero_error *err) {
+  key_ctx *ctx = ctx_;
+  return tp_exec(store,
+                 "INSERT INTO run_keys (run_id, key, parts) VALUES ($1, $2, "
+                 "$3) ON CONFLICT (run_id) DO UPDATE SET key = excluded.key, "
+                 "parts = excluded.parts",
+                 &ctx->params, NULL, "recording a reuse key", err);
+}
+
+aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
+                         const char *parts, aero_error *err) {
+  tp_store *store = handle;
+  if (key == NULL || strlen(key) != 64 || parts == NULL || strlen(parts) > 255)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-postgres: a reuse key is 64 hex digits, its "
+                     "parts at most 255 bytes");
+  key_ctx ctx = {0};
+  tp_param_int(&ctx.params, run_id);
+  tp_param_text(&ctx.params, key);
+  tp_param_text(&ctx.params, parts);
+  pthread_mutex_lock(&store->lock);
+  aero_status status =
+      tp_once(store, key_body, &ctx, "recording a reuse key", err);
+  pthread_mutex_unlock(&store->lock);
+  return status;
+}
+
+typedef struct find_ctx {
+  const aero_reuse_query *query;
+  PGresult *parts;      /* the newest OK run's key parts */
+  PGresult *candidates; /* runs with the key, newest first */
+} find_ctx;
+
+static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
+  find_ctx *ctx = ctx_;
+  PQclear(ctx->parts);
+  PQclear(ctx->candidates);
+  ctx->parts = ctx->candidates = NULL;
+  const aero_reuse_query *q = ctx->query;
+  tp_params p = {0};
+  tp_param_text(&p, q->project);
+  tp_param_text(&p, q->job_type);
+  tp_param_text(&p, q->entity != NULL ? q->entity : "");
+  tp_param_text(&p, q->dev ? "dev" : "prod");
+  aero_status status = tp_exec(
+      store,
+      "SELECT k.parts FROM runs r JOIN run_keys k ON k.run_id = r.id WHERE "
+      "r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND r.mode = $4 "
+      "AND r.status = 'ok' ORDER BY r.id DESC LIMIT 1",
+      &p, &ctx->parts, "finding a run to reuse", err);
+  tp_param_text(&p, q->key);
+  /* Each candidate with the blobs of its outputs and the number of outputs
+   * it declared (a run that published fewer is not whole). */
+  if (status == AERO_OK)
+    status = tp_exec(
+        store,
+        "SELECT r.id, r.ended_at, cardinality(string_to_array(r.outputs, "
+        "E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT "
+        "count(*) FROM run_outputs o WHERE o.run_id = r.id), (SELECT "
+        "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_outputs o JOIN "
+        "version_files f ON f.version_id = o.version_id WHERE o.run_id = "
+        "r.id) FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
+        "$5 AND r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND "
+        "r.mode = $4 AND r.status = 'ok' ORDER BY r.id DESC",
+        &p, &ctx->candidates, "finding a run to reuse", err);
+  return status;
+}
+
+/* Whether every blob of "sha size,sha size,..." is whole in the bucket. */
+static aero_status blobs_whole(tp_store *store, const char *list, bool *whole,
+                               aero_error *err) {
+  *whole = true;
+  for (const char *p = list; p != NULL && *p != '\0' && *whole;) {
+    char hex[65];
+    unsigned long long size = 0;
+    if (sscanf(p, "%64s %llu", hex, &size) != 2)
+      break;
+    aero_status status =
+        tp_s3_has_blob(store->s3, hex, (uint64_t)size, whole, err);
+    if (status != AERO_OK)
+      return status;
+    p = strchr(p, ',');
+    if (p != NULL)
+      p++;
+  }
+  return AERO_OK;
+}
+
+aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
+                          aero_reuse_match *match, aero_error *err) {
+  tp_store *store = handle;
+  if (query == NULL || query->struct_size < sizeof *query || match == NULL ||
+      query->key == NULL || query->project == NULL || query->job_type == NULL)
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: bad reuse query");
+  match->run_id = 0;
+  match->ended_ns = 0;
+  match->parts[0] = '\0';
+  find_ctx ctx = {.query = query};
+  pthread_mutex_lock(&store->lock);
+  aero_status status =
+      tp_txn(store, find_body, &ctx, "finding a run to reuse", err);
+  if (status == AERO_OK && PQntuples(ctx.parts) > 0)
+    snprintf(match->parts, sizeof match->parts, "%s",
+             PQgetvalue(ctx.parts, 0, 0));
+  /* Newest first: an older run with the same key is tried when the newer
+   * one's outputs are no longer whole. */
+  for (int i = 0; status == AERO_OK && ctx.candidates != NULL &&
+                  i < PQntuples(ctx.candidates);
+       i++) {
+    long declared = strtol(PQgetvalue(ctx.candidates, i, 2), NULL, 10);
+    long published = strtol(PQgetvalue(ctx.candidates, i, 3), NULL, 10);
+    bool whole = published >= declared;
+    if (whole)
+      status =
+          blobs_whole(store, PQgetvalue(ctx.candidates, i, 4), &whole, err);
+    if (status == AERO_OK && whole) {
+      match->run_id = strtoll(PQgetvalue(ctx.candidates, i, 0), NULL, 10);
+      match->ended_ns = strtoll(PQgetvalue(ctx.candidates, i, 1), NULL, 10);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&store->lock);
+  PQclear(ctx.parts);
+  PQclear(ctx.candidates);
+  return status;
+}
+
+typedef struct record_ctx {
+  tp_run_insert *ins;
+  int64_t reused;
+  const int64_t *inputs;
+  size_t input_count;
+  char *input_array;
+} record_ctx;
+
+static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
+  record_ctx *ctx = ctx_;
+  tp_params p = {0};
+  tp_param_int(&p, ctx->reused);
+  PGresult *res = NULL;
+  aero_status status =
+      tp_exec(store, "SELECT status FROM runs WHERE id = $1 FOR SHARE", &p,
+              &res, "reading the run to reuse", err);
+  if (status != AERO_OK)
+    return status;
+  bool ok = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "ok") == 0;
+  PQclear(res);
+  if (!ok)
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "%s: run %lld is not a successful run to reuse",
+                     store->server, (long long)ctx->reused);
+  status = tp_run_insert_exec(store, ctx->ins, err);
+  if (status != AERO_OK)
+    return status;
+  tp_params u = {0};
+  tp_param_int(&u, ctx->ins->id);
+  tp_param_int(&u, ctx->reused);
+  tp_param_text(&u, ctx->input_array);
+  return tp_exec(
+      store,
+      "WITH r AS (UPDATE runs SET status = 'reused', reused_run = $2, "
+      "ended_at = started_at WHERE id = $1), o AS (INSERT INTO run_outputs "
+      "(run_id, version_id) SELECT $1, version_id FROM run_outputs WHERE "
+      "run_id = $2 ON CONFLICT DO NOTHING) INSERT INTO run_inputs (run_id, "
+      "version_id) SELECT $1, u.v FROM unnest($3::bigint[]) AS u(v) ON "
+      "CONFLICT DO NOTHING",
+      &u, NULL, "recording a reused run", err);
+}
+
+aero_status tp_reuse_record(void *handle, const aero_run_record *record,
+                            int64_t reused_run_id, const int64_t *input_ids,
+                            size_t input_count, int64_t *run_id,
+                            aero_error *err) {
+  tp_store *store = handle;
+  if (record == NULL || record->struct_size == 0 ||
+      (input_count > 0 && input_ids == NULL))
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no run record");
+  aero_run_record rec = {0};
+  memcpy(&rec, record,
+         record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
+  aero_status status = pc_check_record(&rec, err);
+  if (status != AERO_OK)
+    return status;
+  char *inputs = NULL;
+  size_t len = 0, cap = 0;
+  bool ok = true;
+  for (size_t i = 0; i < input_count; i++) {
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)input_ids[i]);
+    ok = ok && tp_array_add(&inputs, &len, &cap, num);
+  }
+  ok = ok && tp_array_end(&inputs, &len, &cap);
+  if (!ok) {
+    free(inputs);
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  }
+  tp_run_insert ins;
+  pthread_mutex_lock(&store->lock);
+  /* No lease: the run is never RUNNING outside this transaction. */
+  status = tp_run_prepare(&ins, &rec, NULL, NULL, err);
+  if (status == AERO_OK) {
+    record_ctx ctx = {&ins, reused_run_id, input_ids, input_count, inputs};
+    status = tp_txn(store, record_body, &ctx, "recording a reused run", err);
+    if (status == AERO_OK)
+      *run_id = ins.id;
+    tp_run_prepared_free(&ins);
+  }
+  pthread_mutex_unlock(&store->lock);
+  free(inputs);
+  return status;
+}
