@@ -29,9 +29,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Building a project's plugin: CMake, a C compiler and its headers, a build
-# tool; `aeromancy new` commits with git; production runs need an engine.
+# tool; `aeromancy ui` serves Debian's Chart.js, a file dpkg-shlibdeps cannot
+# see; `aeromancy new` commits with git; production runs need an engine.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "cmake (>= 3.25), gcc | c-compiler, libc6-dev, make | ninja-build")
+    "cmake (>= 3.25), gcc | c-compiler, libc6-dev, make | ninja-build, libjs-chart.js")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "git, docker.io | podman, ninja-build, g++")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "debootstrap")
 set(CPACK_STRIP_FILES ON)

@@ -36,6 +36,7 @@ for lib in "libc6 (>=" "libffi8 (>=" "libinih1 (>="; do
   assert_contains "$depends" "$lib"
 done
 assert_contains "$depends" "cmake"
+assert_contains "$depends" "libjs-chart.js" # read by aeromancy ui at run time
 
 case_ "contents: programs, backend, SDK, CMake package, recipe, man pages, completions"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
