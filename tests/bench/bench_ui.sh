@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench_ui: `aeromancy ui` on a large store, side by side with the floor for
+# a static page, `python3 -m http.server` serving the same pages and the
+# same JSON (saved from our /api/) from files.
+#
+# The store: aerodemo run for real (5 pipelines, and one train run of
+# 1,000,000 epochs that logs a 1,000,000-point loss), then its runs
+# multiplied with sqlite3 (runs, config, environment, tags and metrics of
+# the small runs copied under new ids) to 100,000 runs.
+# Measured: the first answer of the runs page (its HTML, and /api/runs,
+# the first page of 50 runs with their last metric values) with
+# hyperfine + curl; the runs page and the run page of the 1,000,000-point
+# run in headless chromium (puppeteer-core), until the table / the last
+# chart is drawn.
+. "$(dirname "$0")/lib.sh"
+. "$bench_src/../cli/ui_lib.sh"
+
+[[ -n ${AEROMANCY:-} ]] || die "no aeromancy runner built"
+plugin="$AERO_BENCH_BUILD/examples/aerodemo/aerodemo.so"
+[[ -f $plugin ]] || die "no $plugin: build the examples"
+export AEROMANCY_STORE="$bench_dir/store"
+AERO_TMP=$bench_dir # for ui_lib.sh
+cd "$bench_dir" || die "cannot enter $bench_dir"
+py=/usr/bin/python3
+[[ -x $py ]] || py=$(command -v python3)
+ui_puppeteer "$AERO_BENCH_BUILD/ui-test-node" || die "cannot install $UI_PUPPETEER"
+
+note "recording real aerodemo runs (one of 1,000,000 epochs)"
+for lr in 0.05 0.04 0.03 0.02 0.01; do
+  "$AEROHOST" run "$plugin" --dev -- --learning-rate $lr >"$bench_dir/run.log" 2>&1 ||
+    die "aerohost run failed: $(tail -2 "$bench_dir/run.log" | tr '\n' ' ')"
+done
+"$AEROHOST" run "$plugin" --dev --only train -- --epochs 1000000 \
+  >"$bench_dir/run.log" 2>&1 ||
+  die "the 1,000,000-epoch run failed: $(tail -2 "$bench_dir/run.log" | tr '\n' ' ')"
+db=$AEROMANCY_STORE/aeromancy.db
+big=$(sqlite3 "$db" "SELECT max(id) FROM runs WHERE job_type = 'train'")
+points=$(sqlite3 "$db" "SELECT count(*) FROM metrics WHERE run_id = $big")
+[[ $points == 1000000 ]] || die "run $big logged $points points, not 1000000"
+
+note "multiplying the runs to 100,000"
+while (($(sqlite3 "$db" "SELECT count(*) FROM runs") < 100000)); do
+  sqlite3 "$db" <<SQL || die "cannot grow the store"
+BEGIN;
+CREATE TEMP TABLE k AS SELECT max(id) AS off FROM runs;
+INSERT INTO runs SELECT id + (SELECT off FROM k), entity, project, job_type,
+  job_group, outputs, mode, status, exit_code, signal, message, started_at,
+  ended_at, git_commit, git_branch, git_message, git_remote, image_id,
+  packages, plugin_path, plugin_sha256, host_version, abi_version, hostname,
+  command_line, passthrough_env FROM runs WHERE id <= (SELECT off FROM k);
+INSERT INTO run_config SELECT run_id + (SELECT off FROM k), key, type, value
+  FROM run_config WHERE run_id <= (SELECT off FROM k);
+INSERT INTO run_env SELECT run_id + (SELECT off FROM k), key, value
+  FROM run_env WHERE run_id <= (SELECT off FROM k);
+INSERT INTO run_tags SELECT run_id + (SELECT off FROM k), tag
+  FROM run_tags WHERE run_id <= (SELECT off FROM k);
+INSERT INTO metrics (run_id, key, value, step, logged_at)
+  SELECT run_id + (SELECT off FROM k), key, value, step, logged_at
+  FROM metrics WHERE run_id <= (SELECT off FROM k) AND run_id != $big;
+DROP TABLE k;
+COMMIT;
+SQL
+done
+nruns=$(sqlite3 "$db" "SELECT count(*) FROM runs")
+npoints=$(sqlite3 "$db" "SELECT count(*) FROM metrics")
+note "store: $nruns runs, $npoints metric points"
+
+ui_start --store "$AEROMANCY_STORE" || die "aeromancy ui did not start: $(cat "$bench_dir/ui.err")"
+trap 'ui_stop' EXIT
+
+# The static mirror: the same pages and the same answers, as files.
+mirror=$bench_dir/mirror
+mkdir -p "$mirror/static" "$mirror/run/$big" "$mirror/api/runs/$big"
+get() { curl -sf --noproxy '*' -o "$2" "$UI_URL$1" || die "GET $1 failed"; }
+get / "$mirror/index.html"
+get "/run/$big" "$mirror/run/$big/index.html"
+for f in app.css common.js runs.js run.js chart.min.js; do
+  get "/static/$f" "$mirror/static/$f"
+done
+get "/api/runs?limit=50" "$mirror/api/runs/index.html"   # /api/runs -> /api/runs/
+get "/api/runs/$big" "$mirror/api/runs/$big/index.html" # /api/runs/ID -> .../ID/
+get "/api/runs/$big/series?key=loss" "$mirror/api/runs/$big/series"
+pyport=$((UI_PORT + 1))
+(cd "$mirror" && exec "$py" -m http.server --bind 127.0.0.1 "$pyport") \
+  >"$bench_dir/py.log" 2>&1 &
+pypid=$!
+trap 'ui_stop; kill $pypid 2>/dev/null' EXIT
+for ((i = 0; i < 100; i++)); do
+  curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$pyport/" && break
+  sleep 0.1
+done
+PY_URL=http://127.0.0.1:$pyport
+
+note "timing first answers (hyperfine + curl)"
+c="curl -sf --noproxy 127.0.0.1 -o /dev/null"
+hf "$bench_dir/first.json" -N --warmup 3 --runs 30 \
+  -n "ui /" "$c $UI_URL/" \
+  -n "ui /api/runs?limit=50" "$c $UI_URL/api/runs?limit=50" \
+  -n "http.server /" "$c $PY_URL/" \
+  -n "http.server /api/runs/ (file)" "$c $PY_URL/api/runs/" \
+  -n "ui /api/runs/$big/series?key=loss" "$c $UI_URL/api/runs/$big/series?key=loss" \
+  -n "ui /api/runs/$big" "$c $UI_URL/api/runs/$big"
+
+note "timing pages in chromium"
+pages=$(printf '[["ui runs","%s/","aeroRunsDrawn"],["http.server runs","%s/","aeroRunsDrawn"],["ui run","%s/run/%s","aeroChartsDrawn"],["http.server run","%s/run/%s/","aeroChartsDrawn"]]' \
+  "$UI_URL" "$PY_URL" "$UI_URL" "$big" "$PY_URL" "$big")
+NODE_PATH="$AERO_BENCH_BUILD/ui-test-node/node_modules" PROFILE="$bench_dir/profile" \
+  RUNS=7 PAGES="$pages" node "$bench_src/ui_bench.js" >"$bench_dir/browser.json" \
+  2>"$bench_dir/browser.err" || die "browser timing failed: $(tail -3 "$bench_dir/browser.err")"
+bmed() {
+  python3 -c 'import json,sys,statistics; print("%.1f" % statistics.median(json.load(open(sys.argv[1]))[sys.argv[2]]))' \
+    "$bench_dir/browser.json" "$1"
+}
+
+html=$(median "$bench_dir/first.json" 0)
+api=$(median "$bench_dir/first.json" 1)
+pyhtml=$(median "$bench_dir/first.json" 2)
+pyapi=$(median "$bench_dir/first.json" 3)
+series=$(median "$bench_dir/first.json" 4)
+show=$(median "$bench_dir/first.json" 5)
+b_runs=$(bmed "ui runs")
+b_pyruns=$(bmed "http.server runs")
+b_run=$(bmed "ui run")
+b_pyrun=$(bmed "http.server run")
+
+echo "## Web app (bench_ui)"
+echo
+echo "\`aeromancy ui\` on a store of $nruns runs and $npoints metric points"
+echo "(real aerodemo runs, multiplied with sqlite3), one run holding a"
+echo "1,000,000-point loss. Beside it, \`python3 -m http.server\` serving the"
+echo "same pages and the same JSON from files: the floor for a static page."
+echo "First answers: median of 30 (hyperfine, curl, including curl's own"
+echo "start-up). Pages: median of 7 loads in headless chromium, cache off,"
+echo "from navigation start until the runs table / the last chart is drawn."
+echo
+echo "| what | aeromancy ui (ms) | http.server, files (ms) | ratio |"
+echo "|---|---:|---:|---:|"
+echo "| runs page HTML | $(ms "$html") | $(ms "$pyhtml") | $(ratio "$html" "$pyhtml") |"
+echo "| /api/runs, first 50 of $nruns runs | $(ms "$api") | $(ms "$pyapi") | $(ratio "$api" "$pyapi") |"
+echo "| runs page drawn (browser) | $b_runs | $b_pyruns | $(ratio "$b_runs" "$b_pyruns") |"
+echo "| /api/runs/ID of the 1,000,000-point run | $(ms "$show") | | |"
+echo "| /api/runs/ID/series, 1,000,000 points downsampled | $(ms "$series") | | |"
+echo "| run page, last chart drawn (browser) | $b_run | $b_pyrun | $(ratio "$b_run" "$b_pyrun") |"
+echo
+target "runs page of a $nruns-run store: first answer < 100 ms (HTML $(ms "$html") ms, first page of runs $(ms "$api") ms)" \
+  "$(lt "$api" 0.100)"
+target "run page with a 1,000,000-point metric: last chart drawn < 300 ms ($b_run ms)" \
+  "$(lt "$b_run" 300)"
+echo
