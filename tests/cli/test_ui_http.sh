@@ -110,6 +110,31 @@ http /api/runs/99
 assert_eq "$code" 404
 assert_contains "$body" '"error":"no run 99'
 
+case_ a_running_run_is_read_afresh_and_a_finished_one_kept
+"$AEROHOST" run "$AERO_FIXTURES/trk_pipeline.so" --dev --only ingest -- \
+  --sleep-ms 3000 >/dev/null 2>&1 &
+host_pid=$!
+for ((i = 0; i < 100; i++)); do
+  http "/api/runs?limit=1"
+  [[ $body == *'"status":"running"'* ]] && break
+  sleep 0.05
+done
+id=$(grep -o '"id":[0-9]*' <<<"$body" | head -1 | cut -d: -f2)
+http "/api/runs/$id"
+assert_contains "$body" '"status":"running"'
+wait "$host_pid"
+http "/api/runs/$id"
+assert_contains "$body" '"status":"ok"'
+first=$body
+http "/api/runs/$id"
+assert_eq "$body" "$first" "a finished run's page, answered again"
+http "/api/runs/5/series?key=loss"
+first=$body
+http "/api/runs/5/series?key=loss"
+assert_eq "$body" "$first" "a finished run's series, answered again"
+http "/api/runs/5/series?key=loss&points=8"
+assert_not_contains "$body" "$first"
+
 case_ api_json_escapes_markup
 http /api/runs/2
 assert_eq "$code" 200

@@ -12,12 +12,15 @@
  *   /api/lineage?ref=REF[&down=1]                a version's lineage
  *   /api/files/VERSION_ID/SHA256                 a file, by its digest
  *   /api/store                                   the store's location
+ *
+ * A finished run's page and series are kept (ui_cache.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "record_json.h"
 #include "ui_api.h"
+#include "ui_cache.h"
 #include "ui_guard.h"
 #include "ui_server.h"
 
@@ -111,12 +114,69 @@ static enum MHD_Result runs(const aeh_ui_request *rq, aeh_record *rec) {
   return answer(rq, st, doc, &err);
 }
 
+static aero_status on_state(void *ctx, const aero_run_info *run,
+                            aero_error *err) {
+  (void)err;
+  *(uint32_t *)ctx = run->state;
+  return AERO_OK;
+}
+
+/* The cache key for run `id`'s answer `what`, when the run has ended (its
+ * record no longer changes); else "" (nothing kept). Asks the backend
+ * every time, so a run that is gone is never answered from memory. */
+static void kept_key(const aeh_record *rec, int64_t id, const char *what,
+                     char *key, size_t size) {
+  uint32_t state = 0;
+  aero_error err = AEH_ERROR_INIT;
+  aero_run_sink sink = {.struct_size = sizeof sink, .run = on_state};
+  key[0] = '\0';
+  if (rec->vt->query_run(rec->handle, id, &sink, &state, &err) == AERO_OK &&
+      state != 0 && state != AERO_RUN_RUNNING &&
+      (size_t)snprintf(key, size, "%lld/%s", (long long)id, what) >= size)
+    key[0] = '\0';
+}
+
+/* Replies with what is kept under `key`; 0 when nothing is. */
+static int reply_kept(const aeh_ui_request *rq, const char *key,
+                      enum MHD_Result *ret) {
+  size_t len;
+  const char *text = key[0] ? aeh_ui_cache_get(key, &len) : NULL;
+  if (text == NULL)
+    return 0;
+  *ret = aeh_ui_reply(rq, MHD_HTTP_OK, "application/json", text, len,
+                      MHD_RESPMEM_MUST_COPY, 0);
+  return 1;
+}
+
+/* Replies with `doc` (or the error), keeping it under `key` unless "". */
+static enum MHD_Result answer_keep(const aeh_ui_request *rq, aero_status st,
+                                   json_t *doc, const aero_error *err,
+                                   const char *key) {
+  if (st != AERO_OK || key[0] == '\0')
+    return answer(rq, st, doc, err);
+  char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
+  json_decref(doc);
+  if (text == NULL)
+    return aeh_ui_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "out of memory");
+  size_t len = strlen(text);
+  enum MHD_Result ret = aeh_ui_reply(rq, MHD_HTTP_OK, "application/json", text,
+                                     len, MHD_RESPMEM_MUST_COPY, 0);
+  aeh_ui_cache_put(key, text, len);
+  return ret;
+}
+
 static enum MHD_Result one_run(const aeh_ui_request *rq, aeh_record *rec,
                                int64_t id) {
+  char key[64];
+  enum MHD_Result ret;
+  kept_key(rec, id, "run", key, sizeof key);
+  if (reply_kept(rq, key, &ret))
+    return ret;
   aero_error err = AEH_ERROR_INIT;
   json_t *doc = NULL;
   aero_status st = aeh_record_run_json(rec, id, &doc, &err);
-  return answer(rq, st, doc, &err);
+  return answer_keep(rq, st, doc, &err, key);
 }
 
 static enum MHD_Result series(const aeh_ui_request *rq, aeh_record *rec,
@@ -129,10 +189,16 @@ static enum MHD_Result series(const aeh_ui_request *rq, aeh_record *rec,
   if (v != NULL && (!aeh_ui_parse_count(v, &points) || points < 4 ||
                     points > AEH_UI_SERIES_MAX_POINTS))
     return bad_arg(rq, "points");
+  char what[300], kept[340];
+  enum MHD_Result ret;
+  snprintf(what, sizeof what, "series/%ld/%s", points, key);
+  kept_key(rec, id, what, kept, sizeof kept);
+  if (reply_kept(rq, kept, &ret))
+    return ret;
   aero_error err = AEH_ERROR_INIT;
   json_t *doc = NULL;
   aero_status st = aeh_ui_series_json(rec, id, key, (size_t)points, &doc, &err);
-  return answer(rq, st, doc, &err);
+  return answer_keep(rq, st, doc, &err, kept);
 }
 
 static enum MHD_Result points(const aeh_ui_request *rq, aeh_record *rec,

@@ -7,6 +7,7 @@
 
 #include "record.h"
 #include "ui_assets.h"
+#include "ui_cache.h"
 #include "ui_server.h"
 
 enum { EXIT_OK = 0, EXIT_BEFORE = 3 };
@@ -57,6 +58,7 @@ int aeh_ui_serve(const aeh_ui_options *o) {
   wait_for_stop(&stop);
   aeh_ui_server_stop(server);
 done:
+  aeh_ui_cache_clear();
   aeh_ui_assets_unload();
   if (rec.store != NULL)
     aeh_record_close(&rec);

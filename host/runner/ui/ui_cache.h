@@ -1,0 +1,32 @@
+/* Answers about finished runs, kept in memory.
+ *
+ * A run's record stops changing when it ends (its metrics, logs and
+ * outputs are written while it runs; publication happens in the same
+ * transaction that ends it), so the JSON of a finished run's page and
+ * charts can be kept and served again: reading a 1,000,000-point series
+ * from the backend costs hundreds of milliseconds, a kept answer nothing.
+ * The routes ask the backend, on every request, whether the run still
+ * exists and how it stands (one row), and keep nothing for a run that is
+ * still running. At most AEH_UI_CACHE_BYTES are kept; the least recently
+ * used answers go first. One thread uses it (ui_server.h).
+ */
+#ifndef AEH_UI_CACHE_H
+#define AEH_UI_CACHE_H
+
+#include <stddef.h>
+
+#define AEH_UI_CACHE_BYTES (64u << 20)
+#define AEH_UI_CACHE_ENTRIES 64
+
+/* The answer kept under `key`, or NULL; borrowed until the next put.
+ * Writes its length to *len. */
+const char *aeh_ui_cache_get(const char *key, size_t *len);
+
+/* Keeps `text` (`len` bytes, taken: freed by the cache, even when it is
+ * too large to keep) under `key` (copied). */
+void aeh_ui_cache_put(const char *key, char *text, size_t len);
+
+/* Frees everything kept. */
+void aeh_ui_cache_clear(void);
+
+#endif /* AEH_UI_CACHE_H */
