@@ -45,32 +45,28 @@ static aero_status meet_version(walk *w, const aero_version_info *row,
   return AERO_OK;
 }
 
-static aero_status on_input(void *ctx, const aero_version_info *v,
-                            aero_error *err) {
-  walk *w = ctx;
-  /* Going up, a run's inputs are the next generation; going down, they are
-   * only named. */
-  if (!w->down)
-    return meet_version(w, v, w->run_inputs, err);
+/* A version a run read (`input`) or made: the next generation when the
+ * walk goes that way (up: inputs; down: outputs), else only named. */
+static aero_status on_link(walk *w, const aero_version_info *v, bool input,
+                           aero_error *err) {
+  json_t *refs = input ? w->run_inputs : w->run_outputs;
+  if (input != w->down)
+    return meet_version(w, v, refs, err);
   aeh_version c;
   aeh_version_copy(&c, v);
   char ref[512];
   aeh_version_ref(c.entity, c.project, c.name, c.version, ref, sizeof ref);
-  return aeh_json_append(w->run_inputs, aeh_json_text(ref)) ? nomem(err)
-                                                            : AERO_OK;
+  return aeh_json_append(refs, aeh_json_text(ref)) ? nomem(err) : AERO_OK;
+}
+
+static aero_status on_input(void *ctx, const aero_version_info *v,
+                            aero_error *err) {
+  return on_link(ctx, v, true, err);
 }
 
 static aero_status on_output(void *ctx, const aero_version_info *v,
                              aero_error *err) {
-  walk *w = ctx;
-  if (w->down)
-    return meet_version(w, v, w->run_outputs, err);
-  aeh_version c;
-  aeh_version_copy(&c, v);
-  char ref[512];
-  aeh_version_ref(c.entity, c.project, c.name, c.version, ref, sizeof ref);
-  return aeh_json_append(w->run_outputs, aeh_json_text(ref)) ? nomem(err)
-                                                             : AERO_OK;
+  return on_link(ctx, v, false, err);
 }
 
 static aero_status on_run(void *ctx, const aero_run_info *run,

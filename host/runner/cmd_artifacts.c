@@ -73,7 +73,8 @@ static const aeh_option artifacts_options[] = {
     {NULL, 0, NULL, NULL, 0},
 };
 
-static void print_artifacts(const json_t *doc, bool files) {
+/* Files are listed when the document has them (artifacts NAME). */
+static void print_artifacts(const json_t *doc) {
   aeh_table t;
   aeh_table_init(&t, 8);
   const char *head[] = {"ARTIFACT", "MODE", "TYPE",    "FILES",
@@ -95,8 +96,6 @@ static void print_artifacts(const json_t *doc, bool files) {
     size_t j;
     const json_t *f;
     json_array_foreach(json_object_get(v, "files"), j, f) {
-      if (!files)
-        break;
       char fsize[32];
       snprintf(fsize, sizeof fsize, "%lld", num(f, "size"));
       const char *fc[] = {"  file", str(f, "path"),  "", "", fsize, "",
@@ -134,17 +133,7 @@ static int cmd_artifacts(const aeh_command *cmd, int argc, char **argv) {
   json_t *doc = NULL;
   aero_status st =
       aeh_record_versions_json(&rec, &f, a.positional_count == 1, &doc, &err);
-  if (st != AERO_OK)
-    rc = aeh_read_fail(cmd, st, &err);
-  else if (o.json)
-    rc = aeh_read_write_json(cmd, doc);
-  else {
-    print_artifacts(doc, a.positional_count == 1);
-    rc = AEH_EXIT_OK;
-  }
-  json_decref(doc);
-  aeh_record_close(&rec);
-  return rc;
+  return aeh_read_finish(cmd, st, &err, doc, o.json, print_artifacts, &rec);
 }
 
 /* ---- lineage ---- */
@@ -218,6 +207,25 @@ static void dot_id(const char *prefix, const char *text) {
   putchar('"');
 }
 
+/* An edge between run `key` and version `ref` (read when `input`, else
+ * made). Versions outside the walk (a run's other inputs, going down) are
+ * drawn dashed: the edge still says what the run read or made. */
+static void dot_edge(const json_t *doc, const char *key, const char *ref,
+                     bool input) {
+  if (find_by(json_object_get(doc, "versions"), "ref", ref, 0) == NULL) {
+    printf("  ");
+    dot_id("v:", ref);
+    printf(" [shape=box, style=dashed, label=");
+    dot_id("", ref);
+    printf("];\n");
+  }
+  printf("  ");
+  dot_id(input ? "v:" : "r:", input ? ref : key);
+  printf(" -> ");
+  dot_id(input ? "r:" : "v:", input ? key : ref);
+  printf(";\n");
+}
+
 static void print_dot(const json_t *doc) {
   printf("digraph lineage {\n  rankdir=LR;\n  node [fontname=\"sans\"];\n");
   size_t i;
@@ -243,36 +251,10 @@ static void print_dot(const json_t *doc) {
     size_t j;
     const json_t *link;
     json_array_foreach(json_object_get(run, "inputs"), j, link) {
-      /* Inputs outside the walk (going down) are drawn too: the edge says
-       * what the run read. */
-      if (find_by(json_object_get(doc, "versions"), "ref",
-                  json_string_value(link), 0) == NULL) {
-        printf("  ");
-        dot_id("v:", json_string_value(link));
-        printf(" [shape=box, style=dashed, label=");
-        dot_id("", json_string_value(link));
-        printf("];\n");
-      }
-      printf("  ");
-      dot_id("v:", json_string_value(link));
-      printf(" -> ");
-      dot_id("r:", key);
-      printf(";\n");
+      dot_edge(doc, key, json_string_value(link), true);
     }
     json_array_foreach(json_object_get(run, "outputs"), j, link) {
-      if (find_by(json_object_get(doc, "versions"), "ref",
-                  json_string_value(link), 0) == NULL) {
-        printf("  ");
-        dot_id("v:", json_string_value(link));
-        printf(" [shape=box, style=dashed, label=");
-        dot_id("", json_string_value(link));
-        printf("];\n");
-      }
-      printf("  ");
-      dot_id("r:", key);
-      printf(" -> ");
-      dot_id("v:", json_string_value(link));
-      printf(";\n");
+      dot_edge(doc, key, json_string_value(link), false);
     }
   }
   printf("}\n");

@@ -318,17 +318,7 @@ static int cmd_runs(const aeh_command *cmd, int argc, char **argv) {
   aero_error err = AEH_ERROR_INIT;
   json_t *doc = NULL;
   aero_status st = aeh_record_runs_json(&rec, &f, &doc, &err);
-  if (st != AERO_OK) {
-    rc = aeh_read_fail(cmd, st, &err);
-  } else if (o.json) {
-    rc = aeh_read_write_json(cmd, doc);
-  } else {
-    print_runs_text(doc);
-    rc = AEH_EXIT_OK;
-  }
-  json_decref(doc);
-  aeh_record_close(&rec);
-  return rc;
+  return aeh_read_finish(cmd, st, &err, doc, o.json, print_runs_text, &rec);
 }
 
 /* ---- show ---- */
@@ -513,17 +503,7 @@ static int cmd_show(const aeh_command *cmd, int argc, char **argv) {
   aero_status st = aeh_record_find_run(&rec, a.positional[0], &id, &err);
   if (st == AERO_OK)
     st = aeh_record_run_json(&rec, id, &doc, &err);
-  if (st != AERO_OK)
-    rc = aeh_read_fail(cmd, st, &err);
-  else if (o.json)
-    rc = aeh_read_write_json(cmd, doc);
-  else {
-    print_run_text(doc);
-    rc = AEH_EXIT_OK;
-  }
-  json_decref(doc);
-  aeh_record_close(&rec);
-  return rc;
+  return aeh_read_finish(cmd, st, &err, doc, o.json, print_run_text, &rec);
 }
 
 /* ---- metrics ---- */

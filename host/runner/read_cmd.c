@@ -32,3 +32,21 @@ int aeh_read_write_json(const aeh_command *cmd, const json_t *doc) {
   fprintf(stderr, "aeromancy %s: cannot write the JSON document\n", cmd->name);
   return AEH_EXIT_INFRA;
 }
+
+int aeh_read_finish(const aeh_command *cmd, aero_status status,
+                    const aero_error *err, json_t *doc, bool json,
+                    void (*print_text)(const json_t *doc), aeh_record *rec) {
+  int rc = AEH_EXIT_OK;
+  if (status != AERO_OK) {
+    rc = aeh_read_fail(cmd, status, err);
+  } else if (json) {
+    rc = aeh_read_write_json(cmd, doc);
+  } else {
+    print_text(doc);
+    if (fflush(stdout) != 0)
+      rc = AEH_EXIT_INFRA;
+  }
+  json_decref(doc);
+  aeh_record_close(rec);
+  return rc;
+}

@@ -35,6 +35,13 @@ int aeh_read_open(const aeh_command *cmd, const char *store, aeh_record *rec);
 int aeh_read_fail(const aeh_command *cmd, aero_status status,
                   const aero_error *err);
 
+/* The end of most read commands: a failed `status` reported, else `doc`
+ * written as JSON (`json`) or drawn as text by `print_text`. Frees `doc`
+ * (may be NULL) and closes `rec`. Returns the exit code. */
+int aeh_read_finish(const aeh_command *cmd, aero_status status,
+                    const aero_error *err, json_t *doc, bool json,
+                    void (*print_text)(const json_t *doc), aeh_record *rec);
+
 /* Writes a JSON document to stdout; returns the exit code. */
 int aeh_read_write_json(const aeh_command *cmd, const json_t *doc);
 

@@ -159,43 +159,38 @@ static aero_status check_blobs(checker *c) {
   return status;
 }
 
+/* Whether blob `hex` is one no version refers to. */
+typedef struct orphans {
+  checker *c;
+  sqlite3_stmt *st;
+} orphans;
+
+static aero_status count_one(void *ctx, const char *hex, const char *path,
+                             const char *name) {
+  (void)path;
+  (void)name;
+  orphans *o = ctx;
+  if (hex == NULL)
+    return AERO_OK;
+  sqlite3_reset(o->st);
+  tl_bind_text(o->st, 1, hex);
+  int rc = sqlite3_step(o->st);
+  if (rc == SQLITE_DONE)
+    o->c->counts.orphans++;
+  else if (rc != SQLITE_ROW)
+    return tl_db_fail(o->c->store, rc, "looking up a blob", o->c->err);
+  return AERO_OK;
+}
+
 /* Counts the blobs no version refers to. */
 static aero_status count_orphans(checker *c) {
-  char root[TL_ROOT_MAX + 16];
-  snprintf(root, sizeof root, "%s/blobs", c->store->root);
-  DIR *top = opendir(root);
-  if (top == NULL)
-    return AERO_OK;
-  sqlite3_stmt *st = NULL;
+  orphans o = {c, NULL};
   aero_status status = tl_prepare(
-      c->store, "SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1", &st,
+      c->store, "SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1", &o.st,
       c->err);
-  struct dirent *d;
-  while (status == AERO_OK && (d = readdir(top)) != NULL) {
-    if (strlen(d->d_name) != 2)
-      continue;
-    char sub[TL_ROOT_MAX + 32];
-    snprintf(sub, sizeof sub, "%s/%.2s", root, d->d_name);
-    DIR *in = opendir(sub);
-    struct dirent *e;
-    while (in != NULL && (e = readdir(in)) != NULL) {
-      if (e->d_name[0] == '.' || strlen(e->d_name) != 62)
-        continue;
-      char hex[65];
-      snprintf(hex, sizeof hex, "%.2s%.62s", d->d_name, e->d_name);
-      sqlite3_reset(st);
-      tl_bind_text(st, 1, hex);
-      int rc = sqlite3_step(st);
-      if (rc == SQLITE_DONE)
-        c->counts.orphans++;
-      else if (rc != SQLITE_ROW)
-        status = tl_db_fail(c->store, rc, "looking up a blob", c->err);
-    }
-    if (in != NULL)
-      closedir(in);
-  }
-  closedir(top);
-  tl_finish(c->store, st);
+  if (status == AERO_OK)
+    status = tl_blob_walk(c->store, count_one, &o);
+  tl_finish(c->store, o.st);
   return status;
 }
 

@@ -150,6 +150,19 @@ static aero_status stale_views(collector *c) {
 
 /* ---- 3. scratch folders and temp files ---- */
 
+static aero_status old_temp_file(void *ctx, const char *hex, const char *path,
+                                 const char *name) {
+  collector *c = ctx;
+  struct stat s;
+  if (hex != NULL || strncmp(name, ".tmp-", 5) != 0 || lstat(path, &s) != 0 ||
+      time(NULL) - s.st_mtime < TEMP_MAX_AGE_S)
+    return AERO_OK;
+  aero_status status = found(c, AERO_GARBAGE_TEMP, path, (int64_t)s.st_size);
+  if (!c->params->dry_run)
+    unlink(path);
+  return status;
+}
+
 static aero_status scratch(collector *c) {
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s/tmp", c->store->root);
@@ -188,34 +201,8 @@ static aero_status scratch(collector *c) {
   closedir(d);
   /* Temp files beside blobs (written without a run's scratch folder) that
    * nobody has touched for a day: a killed writer's. */
-  char blobs[TL_ROOT_MAX + 16];
-  snprintf(blobs, sizeof blobs, "%s/blobs", c->store->root);
-  DIR *top = opendir(blobs);
-  time_t now = time(NULL);
-  while (status == AERO_OK && top != NULL && (e = readdir(top)) != NULL) {
-    if (strlen(e->d_name) != 2)
-      continue;
-    char sub[TL_ROOT_MAX + 32];
-    snprintf(sub, sizeof sub, "%s/%.2s", blobs, e->d_name);
-    DIR *in = opendir(sub);
-    struct dirent *f;
-    while (status == AERO_OK && in != NULL && (f = readdir(in)) != NULL) {
-      if (strncmp(f->d_name, ".tmp-", 5) != 0)
-        continue;
-      char path[PATH_MAX + 300];
-      snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
-      struct stat s;
-      if (lstat(path, &s) != 0 || now - s.st_mtime < TEMP_MAX_AGE_S)
-        continue;
-      status = found(c, AERO_GARBAGE_TEMP, path, (int64_t)s.st_size);
-      if (!c->params->dry_run)
-        unlink(path);
-    }
-    if (in != NULL)
-      closedir(in);
-  }
-  if (top != NULL)
-    closedir(top);
+  if (status == AERO_OK)
+    status = tl_blob_walk(c->store, old_temp_file, c);
   return status;
 }
 
@@ -236,6 +223,36 @@ static aero_status any_running(tl_store *store, bool *running,
   return status;
 }
 
+typedef struct unreferenced {
+  collector *c;
+  sqlite3_stmt *st;
+} unreferenced;
+
+static aero_status remove_unreferenced(void *ctx, const char *hex,
+                                       const char *path, const char *name) {
+  (void)name;
+  unreferenced *u = ctx;
+  collector *c = u->c;
+  if (hex == NULL)
+    return AERO_OK;
+  sqlite3_reset(u->st);
+  tl_bind_text(u->st, 1, hex);
+  int rc = sqlite3_step(u->st);
+  if (rc == SQLITE_ROW)
+    return AERO_OK;
+  if (rc != SQLITE_DONE)
+    return tl_db_fail(c->store, rc, "looking up a blob", c->err);
+  struct stat s;
+  int64_t bytes = lstat(path, &s) == 0 ? (int64_t)s.st_size : 0;
+  aero_status status = found(c, AERO_GARBAGE_BLOB, hex, bytes);
+  if (status == AERO_OK && !c->params->dry_run && unlink(path) != 0 &&
+      errno != ENOENT)
+    status = aero_fail(c->err, tl_errno_status(errno, AERO_E_STORE),
+                       "store %s: cannot remove blob %s: %s", c->store->root,
+                       hex, strerror(errno));
+  return status;
+}
+
 static aero_status orphan_blobs(collector *c) {
   tl_store *store = c->store;
   aero_status status = tl_begin(store, c->err);
@@ -251,53 +268,14 @@ static aero_status orphan_blobs(collector *c) {
                      "gc again when no host is running",
                      store->root);
   }
-  sqlite3_stmt *st = NULL;
+  unreferenced u = {c, NULL};
   if (status == AERO_OK)
     status = tl_prepare(store,
                         "SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1",
-                        &st, c->err);
-  char root[TL_ROOT_MAX + 16];
-  snprintf(root, sizeof root, "%s/blobs", store->root);
-  DIR *top = status == AERO_OK ? opendir(root) : NULL;
-  struct dirent *d;
-  while (status == AERO_OK && top != NULL && (d = readdir(top)) != NULL) {
-    if (strlen(d->d_name) != 2)
-      continue;
-    char sub[TL_ROOT_MAX + 32];
-    snprintf(sub, sizeof sub, "%s/%.2s", root, d->d_name);
-    DIR *in = opendir(sub);
-    struct dirent *e;
-    while (status == AERO_OK && in != NULL && (e = readdir(in)) != NULL) {
-      if (e->d_name[0] == '.' || strlen(e->d_name) != 62)
-        continue;
-      char hex[65];
-      snprintf(hex, sizeof hex, "%.2s%.62s", d->d_name, e->d_name);
-      sqlite3_reset(st);
-      tl_bind_text(st, 1, hex);
-      int rc = sqlite3_step(st);
-      if (rc == SQLITE_ROW)
-        continue;
-      if (rc != SQLITE_DONE) {
-        status = tl_db_fail(store, rc, "looking up a blob", c->err);
-        break;
-      }
-      char path[PATH_MAX + 300];
-      snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
-      struct stat s;
-      int64_t bytes = lstat(path, &s) == 0 ? (int64_t)s.st_size : 0;
-      status = found(c, AERO_GARBAGE_BLOB, hex, bytes);
-      if (status == AERO_OK && !c->params->dry_run && unlink(path) != 0 &&
-          errno != ENOENT)
-        status = aero_fail(c->err, tl_errno_status(errno, AERO_E_STORE),
-                           "store %s: cannot remove blob %s: %s", store->root,
-                           hex, strerror(errno));
-    }
-    if (in != NULL)
-      closedir(in);
-  }
-  if (top != NULL)
-    closedir(top);
-  tl_finish(store, st);
+                        &u.st, c->err);
+  if (status == AERO_OK)
+    status = tl_blob_walk(store, remove_unreferenced, &u);
+  tl_finish(store, u.st);
   /* Nothing was written to the database: ending the transaction lets the
    * hosts waiting for the lock go on. */
   tl_rollback(store);

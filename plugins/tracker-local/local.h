@@ -182,6 +182,16 @@ aero_status tl_query_files(void *handle, int64_t version_id,
                                                aero_error *),
                            void *ctx, aero_error *err);
 
+/* ---- blob_walk.c ---- */
+
+/* Called for every file of the blob folders: `hex` is its digest when it
+ * is named like a blob, else NULL (a temp file); `path` its path, `name`
+ * its file name. All borrowed for the call. A status other than AERO_OK
+ * stops the walk and is returned. */
+typedef aero_status (*tl_blob_walk_fn)(void *ctx, const char *hex,
+                                       const char *path, const char *name);
+aero_status tl_blob_walk(tl_store *store, tl_blob_walk_fn fn, void *ctx);
+
 /* ---- check.c, collect.c: the maintenance members (aeromancy fsck, gc) */
 aero_status tl_check(void *handle, const aero_check_params *params,
                      aero_status (*each)(void *, const aero_problem *,

@@ -111,6 +111,9 @@ case_ "gc removes unreferenced blobs and dead scratch; --dry-run removes nothing
 orphan_hex=ab$(printf '%062d' 0)
 mkdir -p "$AEROMANCY_STORE/blobs/ab" "$AEROMANCY_STORE/tmp/run-99999"
 echo orphan >"$AEROMANCY_STORE/blobs/ab/${orphan_hex:2}"
+echo half >"$AEROMANCY_STORE/blobs/ab/.tmp-old-XXXXXX"
+touch -d '2 days ago' "$AEROMANCY_STORE/blobs/ab/.tmp-old-XXXXXX"
+echo half >"$AEROMANCY_STORE/blobs/ab/.tmp-new-XXXXXX"
 run "$A" fsck
 assert_contains "$err" "1 orphan blobs"
 run "$A" gc --dry-run
@@ -123,6 +126,9 @@ run "$A" gc
 assert_rc 0
 [[ ! -e $AEROMANCY_STORE/blobs/ab/${orphan_hex:2} ]] || fail "orphan blob kept"
 [[ ! -e $AEROMANCY_STORE/tmp/run-99999 ]] || fail "dead scratch kept"
+[[ ! -e $AEROMANCY_STORE/blobs/ab/.tmp-old-XXXXXX ]] || fail "a day-old temp file kept"
+[[ -e $AEROMANCY_STORE/blobs/ab/.tmp-new-XXXXXX ]] || fail "a fresh temp file removed"
+rm -f "$AEROMANCY_STORE/blobs/ab/.tmp-new-XXXXXX"
 run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 orphan blobs"
