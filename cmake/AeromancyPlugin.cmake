@@ -8,7 +8,22 @@
 # error rather than a load-time surprise. A version script keeps the
 # export list to that one symbol even where headers ask for default
 # visibility (the C++ standard library's templates do).
+#
+# Every plugin target is also listed in BUILD_DIR/aeromancy-plugins.txt, one
+# "TARGET<tab>PATH-OF-ITS-.so" line each, written at generate time: the
+# runner (`aeromancy go`) reads it to find the project's plugin without being
+# told its target's name.
 include_guard(GLOBAL)
+
+function(_aeromancy_write_plugin_list)
+  get_property(targets GLOBAL PROPERTY AEROMANCY_PLUGIN_TARGETS)
+  set(content "")
+  foreach(target IN LISTS targets)
+    string(APPEND content "${target}\t$<TARGET_FILE:${target}>\n")
+  endforeach()
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/aeromancy-plugins.txt
+       CONTENT "${content}")
+endfunction()
 
 function(aeromancy_add_plugin name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME" "SOURCES;LIBRARIES")
@@ -35,4 +50,13 @@ function(aeromancy_add_plugin name)
   endif()
   target_link_options(${name} PRIVATE -Wl,-z,defs -Wl,--version-script=${map})
   set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${map})
+  # The list is written once, when the top folder is done, with every
+  # plugin target of the build.
+  set_property(GLOBAL APPEND PROPERTY AEROMANCY_PLUGIN_TARGETS ${name})
+  get_property(listed GLOBAL PROPERTY AEROMANCY_PLUGIN_LIST_DEFERRED)
+  if(NOT listed)
+    set_property(GLOBAL PROPERTY AEROMANCY_PLUGIN_LIST_DEFERRED TRUE)
+    cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR}
+                   CALL _aeromancy_write_plugin_list)
+  endif()
 endfunction()

@@ -8,6 +8,7 @@
 
 #include <aeromancy/abi.h>
 
+#include "cli_options.h"
 #include "console.h"
 #include "doc.h"
 #include "exec/executor.h"
@@ -19,28 +20,11 @@
 /* Most jobs we start at once; more would only thrash two cores. */
 #define MAX_JOBS 4096
 
+#define OPTION_ID(id, ...) id,
 typedef enum opt_id {
-  O_HELP,
-  O_ONLY,
-  O_LIST,
-  O_GRAPH,
-  O_JSON,
-  O_FORMAT,
-  O_TAGS,
-  O_DRY_RUN,
-  O_JOBS,
-  O_KEEP_GOING,
-  O_TIMEOUT,
-  O_NO_ISOLATION,
-  O_BUILDER,
-  O_DEV,
-  O_DEBUG,
-  O_OVERRIDE,
-  O_STORE,
-  O_BACKEND,
-  O_FORCE,
-  O_FORCE_ONLY,
+  AEH_CLI_OPTIONS_PASSED_ON(OPTION_ID) AEH_CLI_OPTIONS_OWN(OPTION_ID)
 } opt_id;
+#undef OPTION_ID
 
 typedef enum opt_group { G_TASK, G_RUNTIME, G_GENERAL } opt_group;
 
@@ -54,61 +38,12 @@ typedef struct std_option {
   const char *help;
 } std_option;
 
-static const std_option std_options[] = {
-    {O_ONLY, "only", 0, "SUBSTRS", AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_GRAPH,
-     G_TASK,
-     "run only the actions whose \"job_type output\" contains one of these "
-     "comma-separated substrings; the others are skipped and their outputs "
-     "resolve to the latest existing version"},
-    {O_LIST, "list", 0, NULL, AEH_CMD_RUN, G_TASK,
-     "print \"[job_type] output\" per action and stop (as aerohost list)"},
-    {O_GRAPH, "graph", 0, NULL, AEH_CMD_RUN, G_TASK,
-     "print the action graph and stop (as aerohost graph)"},
-    {O_JSON, "json", 0, NULL, AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_DESCRIBE,
-     G_TASK, "print JSON (with --list for run)"},
-    {O_FORMAT, "format", 0, "dot|text", AEH_CMD_RUN | AEH_CMD_GRAPH, G_TASK,
-     "graph as Graphviz DOT (default) or a terminal tree (with --graph for "
-     "run)"},
-    {O_TAGS, "tags", 0, "A,B", AEH_CMD_RUN, G_TASK,
-     "comma-separated tags added to every run"},
-    {O_DRY_RUN, "dry-run", 0, NULL, AEH_CMD_RUN, G_TASK,
-     "print the plan (what would run, what is skipped and why) and run "
-     "nothing"},
-    {O_FORCE, "force", 0, NULL, AEH_CMD_RUN, G_TASK,
-     "run every selected action, even when a past run with the same code, "
-     "config and inputs could be reused"},
-    {O_FORCE_ONLY, "force-only", 0, "SUBSTRS", AEH_CMD_RUN, G_TASK,
-     "run the actions whose \"job_type output\" contains one of these "
-     "comma-separated substrings even when they could be reused (what "
-     "reads their outputs reruns if those change)"},
-    {O_JOBS, "jobs", 'j', "N", AEH_CMD_RUN, G_TASK,
-     "run up to N independent actions in parallel (default 1)"},
-    {O_KEEP_GOING, "keep-going", 'k', NULL, AEH_CMD_RUN, G_TASK,
-     "after a failure, go on with the independent branches"},
-    {O_TIMEOUT, "timeout", 0, "SECONDS", AEH_CMD_RUN, G_TASK,
-     "kill an action that runs longer than this; its run is recorded as "
-     "timed out"},
-    {O_NO_ISOLATION, "no-isolation", 0, NULL, AEH_CMD_RUN, G_TASK,
-     "run actions inside the aerohost process, for a debugger (a crash then "
-     "takes aerohost down)"},
-    {O_BUILDER, "builder", 0, "NAME",
-     AEH_CMD_RUN | AEH_CMD_LIST | AEH_CMD_GRAPH, G_TASK,
-     "the builder to use when the plugin has several (default: the first)"},
-    {O_DEV, "dev", 0, NULL, AEH_CMD_RUN, G_RUNTIME,
-     "dev mode: no runner environment needed; runs and artifacts are kept "
-     "apart from production"},
-    {O_DEBUG, "debug", 0, NULL, AEH_CMD_RUN, G_RUNTIME, "verbose output"},
-    {O_OVERRIDE, "artifact-override", 0, "NAME:VERSION", AEH_CMD_RUN, G_RUNTIME,
-     "pin an input artifact to a version, e.g. dataset:v3 "
-     "(repeatable)"},
-    {O_STORE, "store", 0, "PATH", AEH_CMD_RUN, G_RUNTIME,
-     "the store to record in (default: $AEROMANCY_STORE, else [store] path "
-     "in aeromancy.ini, else ~/.local/share/aeromancy)"},
-    {O_BACKEND, "backend", 0, "NAME", AEH_CMD_RUN, G_RUNTIME,
-     "the tracker backend plugin tracker-NAME.so to record with (default: "
-     "[store] backend in aeromancy.ini, else local)"},
-    {O_HELP, "help", 'h', NULL, ALL_COMMANDS, G_GENERAL, "show this help"},
-};
+/* Help lists them in this order, by group. */
+#define OPTION_ENTRY(id, name, letter, metavar, commands, group, help)         \
+  {id, name, letter, metavar, commands, group, help},
+static const std_option std_options[] = {AEH_CLI_OPTIONS_PASSED_ON(OPTION_ENTRY)
+                                             AEH_CLI_OPTIONS_OWN(OPTION_ENTRY)};
+#undef OPTION_ENTRY
 #define STD_OPTION_COUNT (sizeof std_options / sizeof std_options[0])
 
 static const struct {

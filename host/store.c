@@ -129,9 +129,10 @@ static const char *home_dir(void) {
 
 /* "~/x" becomes "$HOME/x"; a relative path in aeromancy.ini is relative to
  * the file's folder, not to wherever aerohost was started. */
-static aero_status config_location(char **out, aero_error *err) {
+static aero_status config_location(const char *project_dir, char **out,
+                                   aero_error *err) {
   char path[PATH_MAX];
-  aeh_config_default_path(NULL, path, sizeof path);
+  aeh_config_default_path(project_dir, path, sizeof path);
   aeh_config cfg;
   aero_status status = aeh_config_load(path, 0, &cfg, err);
   if (status != AERO_OK)
@@ -167,7 +168,10 @@ static aero_status config_location(char **out, aero_error *err) {
   return status;
 }
 
-static aero_status choose_location(const char *explicit, char **out,
+static char *absolute_location(const char *location);
+
+static aero_status choose_location(const char *explicit,
+                                   const char *project_dir, char **out,
                                    aero_error *err) {
   if (explicit != NULL && explicit[0] != '\0')
     return (*out = strdup(explicit)) != NULL
@@ -179,7 +183,7 @@ static aero_status choose_location(const char *explicit, char **out,
                ? AERO_OK
                : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   char *from_config = NULL;
-  aero_status status = config_location(&from_config, err);
+  aero_status status = config_location(project_dir, &from_config, err);
   if (status != AERO_OK)
     return status;
   if (from_config != NULL) {
@@ -228,6 +232,19 @@ static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
                          "%s: backend '%s' lacks the required member %s", path,
                          name, missing);
   return AERO_OK;
+}
+
+aero_status aeh_store_choose_location(const char *explicit,
+                                      const char *project_dir, char **out,
+                                      aero_error *err) {
+  char *chosen = NULL;
+  aero_status status = choose_location(explicit, project_dir, &chosen, err);
+  if (status != AERO_OK)
+    return status;
+  *out = absolute_location(chosen);
+  free(chosen);
+  return *out != NULL ? AERO_OK
+                      : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
 }
 
 /* `location` named absolutely, so that scratch folders handed to actions
@@ -370,21 +387,18 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   }
   char path[PATH_MAX];
-  char *chosen = NULL;
   aero_status status = find_backend(name, origin, path, sizeof path, err);
   if (status == AERO_OK)
-    status = choose_location(location, &chosen, err);
+    status = aeh_store_choose_location(location, NULL, &store->location, err);
   if (status == AERO_OK) {
     store->name = strdup(name);
     store->backend_path = strdup(path);
-    store->location = absolute_location(chosen);
     store->shown =
         store->location != NULL ? shown_location(store->location) : NULL;
     if (store->name == NULL || store->backend_path == NULL ||
-        store->location == NULL || store->shown == NULL)
+        store->shown == NULL)
       status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   }
-  free(chosen);
   free(configured);
   if (status != AERO_OK) {
     aeh_store_close(store);

@@ -35,6 +35,16 @@ aero_status aeh_store_open(const char *backend, const char *location,
 aero_status aeh_store_open_existing(const char *backend, const char *location,
                                     aeh_store **out, aero_error *err);
 
+/* The one rule for where the store is, for aerohost and the runner alike:
+ * `explicit` (--store), else $AEROMANCY_STORE, else [store] path in
+ * aeromancy.ini ($AEROMANCY_CONFIG, else the one in `project_dir`, NULL:
+ * the current folder; "~/" is $HOME, a relative path is from the file's
+ * folder), else $XDG_DATA_HOME/aeromancy, else ~/.local/share/aeromancy.
+ * Written to *out (owned by the caller) as an absolute path. */
+aero_status aeh_store_choose_location(const char *explicit,
+                                      const char *project_dir, char **out,
+                                      aero_error *err);
+
 /* aeh_store_open in two steps: prepare finds the backend's plugin and the
  * location (nothing loaded, nothing opened: a process forked now, like
  * the executor's fork server, carries no store state); connect loads the

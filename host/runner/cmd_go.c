@@ -2,6 +2,7 @@
  * and the step from parsed options to go.c. */
 #include <string.h>
 
+#include "cli_options.h"
 #include "command.h"
 #include "go.h"
 #include "shell_words.h"
@@ -18,6 +19,7 @@ enum {
   O_PROJECT,
   O_REBUILD,
   O_PRUNE,
+  O_STORE,
   O_FORWARD, /* passed on to aerohost run as given */
 };
 
@@ -54,23 +56,19 @@ static const aeh_option go_options[] = {
      "pin an input artifact (repeatable)", O_OVERRIDE},
     {"plugin", 0, "PATH", "run this already built plugin", O_PLUGIN},
     PROJECT_OPTION,
-    {"only", 0, "SUBSTRS",
-     "run only the actions whose \"job_type output\" contains one of these "
-     "(aerohost run --only)",
-     O_FORWARD},
-    {"tags", 0, "A,B", "tags added to every run (aerohost run --tags)",
-     O_FORWARD},
-    {"jobs", 'j', "N", "run up to N independent actions in parallel",
-     O_FORWARD},
-    {"keep-going", 'k', NULL,
-     "after a failure, go on with the independent branches", O_FORWARD},
-    {"timeout", 0, "SECONDS", "kill an action that runs longer than this",
-     O_FORWARD},
-    {"dry-run", 0, NULL, "print the plan and run nothing", O_FORWARD},
-    {"backend", 0, "NAME",
-     "the tracker backend to record with (aerohost run --backend)",
-     O_FORWARD},
-    {NULL, 0, NULL, NULL, 0},
+    {"store", 0, "PATH",
+     "the store (default: $AEROMANCY_STORE, else [store] path in "
+     "aeromancy.ini, else $XDG_DATA_HOME/aeromancy, else "
+     "~/.local/share/aeromancy); in production it is mounted into the "
+     "container",
+     O_STORE},
+/* Every other option of aerohost run, from aerohost's own table, is
+ * passed on as given. */
+#define PASSED_ON(id, name, letter, metavar, commands, group, help)            \
+  {name, letter, metavar, help " (aerohost run --" name ")", O_FORWARD},
+    AEH_CLI_OPTIONS_PASSED_ON(PASSED_ON)
+#undef PASSED_ON
+        {NULL, 0, NULL, NULL, 0},
 };
 
 static const aeh_option image_options[] = {
@@ -134,6 +132,9 @@ static int apply(void *ctx, const aeh_option *op, const char *value) {
     break;
   case O_PROJECT:
     o->project_dir = value;
+    break;
+  case O_STORE:
+    o->store = value;
     break;
   }
   return st == AERO_OK ? 0 : oom();

@@ -17,6 +17,7 @@
 #include "locate.h"
 #include "process.h"
 #include "project.h"
+#include "tracker.h"
 
 extern char **environ;
 
@@ -30,14 +31,17 @@ extern char **environ;
 /* The shell script the container runs before aerohost: builds the plugin
  * (configure once, then incremental ninja), shows the compiler's output
  * only when the build fails (or with --debug), and execs the command it is
- * given. Positional parameters carry every value, so nothing is ever
- * re-quoted. $1 target, $2 "1" to build, $3 "run" or "shell", $4 "1" for
- * --debug, then the command. */
+ * given with the plugin's path inserted after its first two words
+ * (`aerohost run`). Positional parameters carry every value, so nothing is
+ * ever re-quoted. $1 target ("": the build's one plugin target, from its
+ * aeromancy-plugins.txt), $2 "1" to build, $3 "run" or "shell", $4 "1" for
+ * --debug, $5 the plugin's path (with --plugin; else found by the build),
+ * then the command. */
 static const char build_script[] =
-    "t=$1 build=$2 mode=$3 debug=$4; shift 4\n"
-    "p=" IN_BUILD "/plugin/$t.so m=" IN_BUILD "/.aeromancy-plugin-path\n"
+    "t=$1 build=$2 mode=$3 debug=$4 plugin=$5; shift 5\n"
+    "list=" IN_BUILD "/aeromancy-plugins.txt tab=$(printf '\\t')\n"
     "if [ \"$build\" = 1 ]; then\n"
-    "  if [ ! -f " IN_BUILD "/build.ninja ]; then\n"
+    "  if [ ! -f " IN_BUILD "/build.ninja ] || [ ! -f \"$list\" ]; then\n"
     "    log=$(cmake -S " IN_PROJECT " -B " IN_BUILD " -G Ninja"
     " -DCMAKE_BUILD_TYPE=RelWithDebInfo"
     " -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=" IN_BUILD "/plugin 2>&1) || {\n"
@@ -45,37 +49,68 @@ static const char build_script[] =
     "      echo \"aeromancy: configuring the plugin build failed (CMake output"
     " above)\" >&2; exit 3; }\n"
     "  fi\n"
+    /* pick: the list's plugin target ($t, when $1 named none) and its
+     * file ($f); before the build, and after it, which configures again
+     * when CMakeLists.txt changed. */
+    "  pick() {\n"
+    "    n=0 names= f= first=\n"
+    "    while IFS=\"$tab\" read -r name file; do\n"
+    "      n=$((n + 1)) names=\"$names${names:+, }$name\"\n"
+    "      [ -n \"$first\" ] || first=$name\n"
+    "      [ \"$name\" = \"${1:-$first}\" ] && f=$file\n"
+    "    done <\"$list\"\n"
+    "    [ -n \"$1\" ] && return 0\n"
+    "    if [ \"$n\" = 0 ]; then\n"
+    "      echo \"aeromancy: the project's CMakeLists.txt makes no plugin"
+    " (add aeromancy_add_plugin(NAME SOURCES ...)), or set [build] target in"
+    " aeromancy.ini\" >&2; exit 3\n"
+    "    elif [ \"$n\" != 1 ]; then\n"
+    "      echo \"aeromancy: the project makes $n plugins ($names): choose one"
+    " with [build] target = NAME in aeromancy.ini\" >&2; exit 3\n"
+    "    fi\n"
+    "    t=$first\n"
+    "  }\n"
+    "  given=$t\n"
+    "  pick \"$given\"\n"
     "  log=$(ninja -C " IN_BUILD " \"$t\" 2>&1) || {\n"
     "    printf '%s\\n' \"$log\" >&2\n"
     "    echo \"aeromancy: building the plugin target '$t' failed (build"
     " output above)\" >&2; exit 3; }\n"
     "  [ \"$debug\" = 1 ] && printf '%s\\n' \"$log\" >&2\n"
-    /* A project that sets its own output folder: its plugin is found once
-     * (the path remembered) and copied where the read-only /plugin mount
-     * shows it. */
-    "  if [ ! -f \"$m\" ] && [ ! -f \"$p\" ]; then\n"
-    "    find " IN_BUILD " -path " IN_BUILD "/plugin -prune -o -name \"$t.so\""
-    " -type f -print | head -n 1 >\"$m\"\n"
+    "  built=$t\n"
+    "  pick \"$given\"\n"
+    "  if [ \"$t\" != \"$built\" ]; then\n"
+    "    echo \"aeromancy: the project's plugin target changed from '$built'"
+    " to '$t' while it was built: run again\" >&2; exit 3\n"
     "  fi\n"
-    "  if [ -s \"$m\" ]; then cp -p \"$(cat \"$m\")\" \"$p\" || exit 3;"
-    " else rm -f \"$m\"; fi\n"
-    "  if [ ! -f " IN_PLUGIN_DIR "/\"$t.so\" ]; then\n"
+    /* A target made without aeromancy_add_plugin: its t.so, anywhere. */
+    "  [ -n \"$f\" ] || f=$(find " IN_BUILD " -path " IN_BUILD "/plugin -prune"
+    " -o -name \"$t.so\" -type f -print | head -n 1)\n"
+    "  [ -n \"$f\" ] || f=" IN_BUILD "/plugin/$t.so\n"
+    "  if [ ! -f \"$f\" ]; then\n"
     "    echo \"aeromancy: the build made no $t.so (does CMakeLists.txt call"
     " aeromancy_add_plugin($t ...)? set [build] target in aeromancy.ini)\""
     " >&2; exit 3\n"
     "  fi\n"
+    /* A project that sets its own output folder: its plugin is copied
+     * where the read-only /plugin mount shows it. */
+    "  b=${f##*/}\n"
+    "  if [ \"$f\" != " IN_BUILD "/plugin/\"$b\" ]; then\n"
+    "    cp -p \"$f\" " IN_BUILD "/plugin/\"$b\" || exit 3\n"
+    "  fi\n"
+    "  plugin=" IN_PLUGIN_DIR "/$b\n"
     "fi\n"
     "if [ \"$debug\" = 1 ]; then\n"
-    "  sum=$(sha256sum " IN_PLUGIN_DIR
-    "/\"$t.so\") && echo \"aeromancy: plugin " IN_PLUGIN_DIR
-    "/$t.so sha256 ${sum%% *}\" >&2\n"
+    "  sum=$(sha256sum \"$plugin\") && echo \"aeromancy: plugin $plugin"
+    " sha256 ${sum%% *}\" >&2\n"
     "fi\n"
+    "cmd=$1 sub=$2; shift 2\n"
     "if [ \"$mode\" = shell ]; then\n"
-    "  echo \"aeromancy: debug shell in the host image; the run would be: $*\""
-    " >&2\n"
+    "  echo \"aeromancy: debug shell in the host image; the run would be:"
+    " $cmd $sub $plugin $*\" >&2\n"
     "  if command -v bash >/dev/null; then exec bash; else exec sh; fi\n"
     "fi\n"
-    "exec \"$@\"\n";
+    "exec \"$cmd\" \"$sub\" \"$plugin\" \"$@\"\n";
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -142,6 +177,24 @@ static int is_reserved(const char *name) {
     if (strcmp(reserved_names[i], name) == 0)
       return 1;
   return 0;
+}
+
+/* Loads the project's settings; --store wins over the store they name. */
+static aero_status load_project(const aeh_go_options *o, const char *dir,
+                                bool required, aeh_project *p,
+                                aero_error *err) {
+  aero_status st = aeh_project_load(dir, required, p, err);
+  if (st != AERO_OK || o->store == NULL)
+    return st;
+  char *store = NULL;
+  st = aeh_store_choose_location(o->store, dir, &store, err);
+  if (st != AERO_OK) {
+    aeh_project_free(p);
+    return st;
+  }
+  free(p->store);
+  p->store = store;
+  return AERO_OK;
 }
 
 /* Checks what came from the command line, before anything starts. */
@@ -522,7 +575,7 @@ typedef struct container_run {
   const char *image_id;
   const char *build_dir;  /* NULL with --plugin */
   const char *plugin_abs; /* --plugin's file, or NULL */
-  const char *plugin_in;  /* where aerohost finds the plugin */
+  const char *plugin_in;  /* --plugin's path in the container, or NULL */
 } container_run;
 
 /* The container's variables: NAME=VALUE for the engine's own environment
@@ -592,13 +645,13 @@ static aero_status container_argv(const container_run *r, const char *env_file,
                               "-c",
                               build_script,
                               "aeromancy-go",
-                              p->target,
+                              p->target != NULL ? p->target : "",
                               r->build_dir != NULL ? "1" : "0",
                               o->debug_shell ? "shell" : "run",
                               o->debug ? "1" : "0",
+                              r->plugin_in != NULL ? r->plugin_in : "",
                               "aerohost",
                               "run",
-                              r->plugin_in,
                               NULL};
   if (aeh_strv_extend(argv, &p->run_args) != AERO_OK ||
       aeh_strv_extend(argv, &o->run_args) != AERO_OK ||
@@ -686,7 +739,7 @@ static int production(const aeh_go_options *o) {
   if (st == AERO_OK)
     st = find_project_dir(o->project_dir, &dir, &err);
   if (st == AERO_OK)
-    st = aeh_project_load(dir, true, &p, &err);
+    st = load_project(o, dir, false, &p, &err);
   if (st == AERO_OK)
     st = passthrough_names(&p, o, &passthrough, &err);
   if (st == AERO_OK)
@@ -711,10 +764,9 @@ static int production(const aeh_go_options *o) {
     st = aeh_mkdirs(p.store, 0755, &err);
   if (st == AERO_OK) {
     const char *base = plugin_abs ? strrchr(plugin_abs, '/') + 1 : NULL;
+    /* Without --plugin, the build in the container finds it. */
     if (base != NULL)
       snprintf(plugin_in, sizeof plugin_in, IN_PLUGIN_DIR "/%s", base);
-    else
-      snprintf(plugin_in, sizeof plugin_in, IN_PLUGIN_DIR "/%s.so", p.target);
     container_run r = {.o = o,
                        .p = &p,
                        .git = &git,
@@ -723,7 +775,7 @@ static int production(const aeh_go_options *o) {
                        .image_id = image_id,
                        .build_dir = build_dir,
                        .plugin_abs = plugin_abs,
-                       .plugin_in = plugin_in};
+                       .plugin_in = base != NULL ? plugin_in : NULL};
     st = run_container(&r, &code, &err);
   }
   if (st != AERO_OK)
@@ -827,6 +879,56 @@ static aero_status dev_configure(const aeh_project *p, const aeh_layout *l,
   return st;
 }
 
+/* The list of the build's plugin targets (AeromancyPlugin.cmake writes
+ * it at generate time), one "TARGET<tab>FILE" per line. */
+#define PLUGIN_LIST "aeromancy-plugins.txt"
+
+/* The plugin target to build: `target` when given, else the build's one
+ * plugin target, into `chosen`; its file into `file` ("" when the list does
+ * not name the target: one made without aeromancy_add_plugin). */
+static aero_status plugin_from_list(const char *build_dir, const char *target,
+                                    char *chosen, size_t chosen_size,
+                                    char *file, size_t file_size,
+                                    aero_error *err) {
+  char path[PATH_MAX], line[PATH_MAX + 256], names[512] = "";
+  size_t count = 0, used = 0;
+  snprintf(path, sizeof path, "%s/" PLUGIN_LIST, build_dir);
+  FILE *f = fopen(path, "r");
+  file[0] = '\0';
+  if (target != NULL && target != chosen)
+    snprintf(chosen, chosen_size, "%s", target);
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    char *tab = strchr(line, '\t');
+    if (tab == NULL)
+      continue;
+    *tab = '\0';
+    if (target == NULL && count == 0)
+      snprintf(chosen, chosen_size, "%s", line);
+    if (strcmp(line, chosen) == 0)
+      snprintf(file, file_size, "%s", tab + 1);
+    if (used < sizeof names)
+      used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                               count ? ", " : "", line);
+    count++;
+  }
+  if (f != NULL)
+    fclose(f);
+  if (target != NULL)
+    return AERO_OK;
+  if (count == 0)
+    return aeh_error_set(err, AERO_E_CONFIG,
+                         "the project's CMakeLists.txt makes no plugin (add "
+                         "aeromancy_add_plugin(NAME SOURCES ...)), or set "
+                         "[build] target in aeromancy.ini");
+  if (count > 1)
+    return aeh_error_set(err, AERO_E_CONFIG,
+                         "the project makes %zu plugins (%s): choose one with "
+                         "[build] target = NAME in aeromancy.ini",
+                         count, names);
+  return AERO_OK;
+}
+
 /* Builds the plugin on this machine; its path into `plugin`. */
 static aero_status dev_build(const aeh_project *p, const aeh_layout *l,
                              bool debug, char *plugin, size_t size,
@@ -835,29 +937,47 @@ static aero_status dev_build(const aeh_project *p, const aeh_layout *l,
   aero_status st = build_dir_for(p, "dev", &build_dir, err);
   if (st != AERO_OK)
     return st;
-  char path[PATH_MAX];
+  char path[PATH_MAX], list[PATH_MAX], target[256], file[PATH_MAX];
   snprintf(path, sizeof path, "%s/CMakeCache.txt", build_dir);
-  if (!file_exists(path))
+  snprintf(list, sizeof list, "%s/" PLUGIN_LIST, build_dir);
+  /* A folder configured before the list existed is configured again. */
+  if (!file_exists(path) || !file_exists(list))
     st = dev_configure(p, l, build_dir, debug, err);
+  if (st == AERO_OK)
+    st = plugin_from_list(build_dir, p->target, target, sizeof target, file,
+                          sizeof file, err);
   if (st == AERO_OK) {
     char *const build[] = {"cmake",    "--build", build_dir,
-                           "--target", p->target, NULL};
-    char what[256];
-    snprintf(what, sizeof what, "building the plugin target '%s'", p->target);
+                           "--target", target,    NULL};
+    char what[320];
+    snprintf(what, sizeof what, "building the plugin target '%s'", target);
     st = build_step(what, build, debug, err);
   }
+  /* The build configures again when CMakeLists.txt changed, so the list
+   * is read again: still one plugin target (or the one named), and its
+   * file. */
+  char again[sizeof target];
+  if (st == AERO_OK)
+    st = plugin_from_list(build_dir, p->target, again, sizeof again, file,
+                          sizeof file, err);
+  if (st == AERO_OK && strcmp(again, target) != 0)
+    st = aeh_error_set(err, AERO_E_CONFIG,
+                       "the project's plugin target changed from '%s' to "
+                       "'%s' while it was built: run again",
+                       target, again);
   if (st == AERO_OK) {
-    char file[NAME_MAX + 1];
-    snprintf(file, sizeof file, "%s.so", p->target);
-    snprintf(path, sizeof path, "%s/plugin/%s", build_dir, file);
-    if (file_exists(path) || find_plugin(build_dir, file, path, sizeof path, 0))
+    char name[sizeof target + 4];
+    snprintf(name, sizeof name, "%s.so", target);
+    if (file[0] != '\0' && file_exists(file))
+      snprintf(plugin, size, "%s", file);
+    else if (find_plugin(build_dir, name, path, sizeof path, 0))
       snprintf(plugin, size, "%s", path);
     else
       st = aeh_error_set(err, AERO_E_CONFIG,
                          "the build made no %s (does CMakeLists.txt call "
                          "aeromancy_add_plugin(%s ...)? set [build] target "
                          "in aeromancy.ini)",
-                         file, p->target);
+                         name, target);
   }
   free(build_dir);
   return st;
@@ -935,7 +1055,7 @@ static int dev(const aeh_go_options *o) {
   if (st == AERO_OK)
     st = find_project_dir(o->project_dir, &dir, &err);
   if (st == AERO_OK)
-    st = aeh_project_load(dir, true, &p, &err);
+    st = load_project(o, dir, false, &p, &err);
   if (st == AERO_OK)
     st = passthrough_names(&p, o, &names, &err);
   if (st == AERO_OK)
@@ -997,7 +1117,7 @@ int aeh_go_image(const aeh_go_options *o) {
   if (st == AERO_OK)
     st = find_project_dir(o->project_dir, &dir, &err);
   if (st == AERO_OK)
-    st = aeh_project_load(dir, false, &p, &err);
+    st = load_project(o, dir, false, &p, &err);
   if (st == AERO_OK)
     st = recipe_prepare(&p, o, &rec, &err);
   if (st == AERO_OK)

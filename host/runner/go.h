@@ -33,6 +33,7 @@ typedef struct aeh_go_options {
   bool prune;              /* `image --prune`: remove older recipes' images */
   const char *project_dir; /* NULL: git top of the cwd, else the cwd */
   const char *plugin;      /* an already built plugin, or NULL */
+  const char *store;       /* --store, or NULL */
   aeh_strv run_args;       /* --extra-docker-run-args, split */
   aeh_strv packages;       /* --extra-debian-package */
   aeh_strv env_names;      /* --extra-env-var */

@@ -31,14 +31,13 @@ static const ini_section sections[] = {
 
 static const ini_key keys[] = {
     {"project", "name", "NAME",
-     "the project's name (default: the folder's name); the plugin target "
-     "unless [build] target says otherwise"},
+     "the project's name (default: the folder's name)"},
     {"build", "system", "cmake",
      "the only one: CMake with find_package(Aeromancy) and "
      "aeromancy_add_plugin"},
     {"build", "target", "TARGET",
-     "the plugin's CMake target, built as TARGET.so (default: the project "
-     "name)"},
+     "the plugin's CMake target (default: the one target "
+     "aeromancy_add_plugin makes; needed when the project makes several)"},
     {"container", "engine", "docker|podman",
      "the container engine (default: docker; AEROMANCY_ENGINE overrides)"},
     {"container", "image", "REPOSITORY",
@@ -55,11 +54,12 @@ static const ini_key keys[] = {
      "names of variables whose values are passed into the container; "
      "names only are written anywhere, never values"},
     {"store", "path", "PATH",
-     "the store (default: ~/.local/share/aeromancy; relative paths are "
-     "from the project root; AEROMANCY_STORE overrides)"},
+     "the store (default: $XDG_DATA_HOME/aeromancy, else "
+     "~/.local/share/aeromancy; relative paths are from the file's folder; "
+     "AEROMANCY_STORE overrides)"},
     {"store", "backend", "NAME",
      "the tracker backend plugin, tracker-NAME.so (default: local; "
-     "aerohost run --backend overrides)"},
+     "--backend overrides)"},
     {"store", "url", "URL",
      "the store of a backend that is not a folder, e.g. "
      "postgresql://user@host/db for backend postgres (used when [store] path "
@@ -115,8 +115,9 @@ static const char intro[] =
     "runner (aeromancy), of aerohost and of the project's own flags. It is "
     "an INI file: [section] headers, key = value lines, ; or # comments. "
     "Precedence: the command line, then the environment, then this file, "
-    "then built-in defaults. A section not listed here, a key given twice "
-    "and an entry before the first section are errors.";
+    "then built-in defaults. A project needs none: every key has a "
+    "default. A section not listed here, a key given twice and an entry "
+    "before the first section are errors.";
 
 static void write_sections(const aeh_doc *d) {
   for (size_t s = 0; s < COUNT(sections); s++) {

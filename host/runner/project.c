@@ -7,6 +7,7 @@
 
 #include "ini_doc.h"
 #include "shell_words.h"
+#include "tracker.h"
 
 bool aeh_project_valid_env_name(const char *name) {
   if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
@@ -86,25 +87,6 @@ static char *dup_or_null(const char *s) {
   return s ? strdup(s) : NULL;
 }
 
-/* An absolute store path: ~/ expands to $HOME, a relative path is taken
- * from the project root. */
-static char *resolve_store(const char *value, const char *project_dir) {
-  char *out = NULL;
-  const char *home = getenv("HOME");
-  if (value == NULL || value[0] == '\0') {
-    if (asprintf(&out, "%s/.local/share/aeromancy", home ? home : "") < 0)
-      return NULL;
-  } else if (value[0] == '/') {
-    out = strdup(value);
-  } else if (strncmp(value, "~/", 2) == 0 && home != NULL) {
-    if (asprintf(&out, "%s/%s", home, value + 2) < 0)
-      return NULL;
-  } else if (asprintf(&out, "%s/%s", project_dir, value) < 0) {
-    return NULL;
-  }
-  return out;
-}
-
 static const char *env_or(const char *name, const char *fallback) {
   const char *v = getenv(name);
   return v != NULL && v[0] != '\0' ? v : fallback;
@@ -145,7 +127,7 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
                       ? aeh_config_get(&cfg, "project", "name")
                       : base);
   const char *target = aeh_config_get(&cfg, "build", "target");
-  p.target = strdup(target ? target : p.name ? p.name : "");
+  p.target = dup_or_null(target);
   p.engine = strdup(env_or("AEROMANCY_ENGINE",
                            aeh_config_get(&cfg, "container", "engine")
                                ? aeh_config_get(&cfg, "container", "engine")
@@ -154,13 +136,16 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
   p.image_repo = strdup(image ? image : "aeromancy-host");
   p.base_image = dup_or_null(env_or(
       "AEROMANCY_BASE_IMAGE", aeh_config_get(&cfg, "container", "base_image")));
-  p.store = resolve_store(
-      env_or("AEROMANCY_STORE", aeh_config_get(&cfg, "store", "path")), dir);
-  if (!p.dir || !p.ini_path || !p.name || !p.target || !p.engine ||
-      !p.image_repo || !p.store) {
+  if (!p.dir || !p.ini_path || !p.name || (target && !p.target) || !p.engine ||
+      !p.image_repo) {
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     goto done;
   }
+
+  /* aerohost's own rule, so that both write to the same store. */
+  st = aeh_store_choose_location(NULL, dir, &p.store, err);
+  if (st != AERO_OK)
+    goto done;
 
   const aeh_config_entry *e = aeh_config_find(&cfg, "build", "system");
   if (e != NULL && strcmp(e->value, "cmake") != 0) {
@@ -170,21 +155,26 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
                        cfg.path, e->line, e->value);
     goto done;
   }
-  for (const char *c = p.target; required && *c; c++) {
-    if (!(isalnum((unsigned char)*c) || strchr("_.+-", *c))) {
-      e = aeh_config_find(&cfg, "build", "target");
-      if (e == NULL)
-        e = aeh_config_find(&cfg, "project", "name");
-      st = aeh_error_set(err, AERO_E_CONFIG,
-                         "%s:%d: '%s' is not a usable plugin target name "
-                         "(letters, digits, _ . + -)",
-                         p.ini_path, e ? e->line : 0, p.target);
-      goto done;
+  /* Both end up in file names (NAME.so, the build folder's name). */
+  static const char *const named[][2] = {{"project", "name"},
+                                         {"build", "target"}};
+  for (size_t i = 0; i < 2; i++) {
+    e = aeh_config_find(&cfg, named[i][0], named[i][1]);
+    for (const char *c = e != NULL ? e->value : ""; *c; c++) {
+      if (!(isalnum((unsigned char)*c) || strchr("_.+-", *c))) {
+        st = aeh_error_set(err, AERO_E_CONFIG,
+                           "%s:%d: [%s] %s = '%s' is not usable (letters, "
+                           "digits, _ . + -)",
+                           p.ini_path, e->line, named[i][0], named[i][1],
+                           e->value);
+        goto done;
+      }
     }
   }
-  if (required && p.target[0] == '\0') {
-    st = aeh_error_set(err, AERO_E_CONFIG, "%s: [build] target is empty",
-                       p.ini_path);
+  e = aeh_config_find(&cfg, "build", "target");
+  if (p.target != NULL && p.target[0] == '\0') {
+    st = aeh_error_set(err, AERO_E_CONFIG, "%s:%d: [build] target is empty",
+                       p.ini_path, e->line);
     goto done;
   }
   if (strcmp(p.engine, "docker") != 0 && strcmp(p.engine, "podman") != 0) {

@@ -4,14 +4,15 @@
  *
  *   [project]   name = aerodemo
  *   [build]     system = cmake          (the only one; aeromancy_add_plugin)
- *               target = aerodemo       (default: the project name)
+ *               target = aerodemo       (default: the one plugin target
+ *                                        aeromancy_add_plugin made)
  *   [container] engine = docker|podman
  *               image = aeromancy-host  (repository; the tag is the recipe)
  *               base_image = ...        (BASE_IMAGE build arg)
  *               run_args = -v "/data:/data:ro" --shm-size 1g
  *               debian_packages = libgsl-dev, gnuplot
  *   [env]       passthrough = WANDB_API_KEY, CUDA_VISIBLE_DEVICES
- *   [store]     path = /srv/aeromancy   (relative: to the project root)
+ *   [store]     path = /srv/aeromancy   (relative: to the file's folder)
  *   [git]       allow_main = false
  */
 #ifndef AEH_RUNNER_PROJECT_H
@@ -27,14 +28,15 @@ typedef struct aeh_project {
   char *dir;         /* absolute project root */
   char *ini_path;    /* the aeromancy.ini read */
   char *name;        /* [project] name; default: the folder's name */
-  char *target;      /* the plugin's CMake target and file name */
+  char *target;      /* [build] target, or NULL: the build's one plugin */
   char *engine;      /* "docker" or "podman" */
   char *image_repo;  /* image repository, without tag */
   char *base_image;  /* NULL: the Dockerfile's own default */
   aeh_strv run_args; /* extra `docker run` arguments, split */
   aeh_strv debian_packages;
   aeh_strv passthrough; /* names of variables passed into the container */
-  char *store;          /* absolute host path of the store */
+  char *store;          /* absolute host path of the store (aerohost's rule:
+                           aeh_store_choose_location) */
   bool allow_main;      /* production runs allowed on main/master */
 } aeh_project;
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What aeromancy go refuses before anything starts: a dirty tree, untracked
-# files, branch main, a missing or malformed aeromancy.ini, an unreachable
+# files, branch main, a malformed aeromancy.ini, an unreachable
 # engine, a plugin that does not build. Each is one clear line and exit 3,
 # with no container created and nothing recorded. Also: linked worktrees
-# work, and [git] allow_main lifts the main-branch refusal.
+# work, [git] allow_main lifts the main-branch refusal, and a project needs
+# no aeromancy.ini (the runner finds its plugin target).
 . "$(dirname "$0")/lib.sh"
 container_setup
 
@@ -60,12 +61,18 @@ run "$AEROMANCY" go
 refused "branch 'master'"
 git switch -q feature/refusals
 
-case_ "a missing aeromancy.ini is refused"
-git rm -q aeromancy.ini && git commit -q -m "no ini"
-t0=$(now)
-run "$AEROMANCY" go
-refused "aeromancy.ini: no such file"
+case_ "without aeromancy.ini the runner finds the plugin target itself"
+# As in the README: the plugin target is not named after the project.
+git rm -q aeromancy.ini
+sed -i 's/_plugin(aerodemo /_plugin(aeromain /; s/_options(aerodemo /_options(aeromain /' CMakeLists.txt
+commit_all . "no ini, plugin target aeromain"
+run "$AEROMANCY" go -- --epochs 2
+assert_rc 0
+assert_eq "$(sql "select group_concat(distinct plugin_path) from runs")" \
+  "/plugin/aeromain.so"
+assert_eq "$(sql "select count(*) from runs where status = 'ok'")" 3
 git revert --no-edit HEAD >/dev/null
+rm -rf "$AEROMANCY_STORE"
 
 case_ "a malformed aeromancy.ini is refused with its line"
 printf '[project]\nname = aerodemo\nthis line is not ini\n' >aeromancy.ini

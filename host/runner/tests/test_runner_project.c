@@ -28,6 +28,7 @@ static int setup(void **state) {
   unsetenv("AEROMANCY_STORE");
   unsetenv("AEROMANCY_ENGINE");
   unsetenv("AEROMANCY_BASE_IMAGE");
+  unsetenv("XDG_DATA_HOME");
   setenv("HOME", dir, 1);
   return 0;
 }
@@ -94,7 +95,7 @@ static void defaults_and_environment(void **state) {
   aero_error err = AEH_ERROR_INIT;
   write_ini("[project]\nname = demo\n");
   assert_int_equal(aeh_project_load(dir, true, &p, &err), AERO_OK);
-  assert_string_equal(p.target, "demo");
+  assert_null(p.target); /* the build's one plugin target */
   assert_string_equal(p.engine, "docker");
   assert_string_equal(p.image_repo, "aeromancy-host");
   assert_null(p.base_image);
@@ -103,6 +104,13 @@ static void defaults_and_environment(void **state) {
   snprintf(store, sizeof store, "%s/.local/share/aeromancy", dir);
   assert_string_equal(p.store, store);
   aeh_project_free(&p);
+
+  /* The same default as aerohost's: XDG_DATA_HOME first. */
+  setenv("XDG_DATA_HOME", "/srv/xdg", 1);
+  assert_int_equal(aeh_project_load(dir, true, &p, &err), AERO_OK);
+  assert_string_equal(p.store, "/srv/xdg/aeromancy");
+  aeh_project_free(&p);
+  unsetenv("XDG_DATA_HOME");
 
   setenv("AEROMANCY_STORE", "/srv/store", 1);
   setenv("AEROMANCY_BASE_IMAGE", "aeromancy-base:bookworm", 1);
@@ -145,6 +153,10 @@ static void bad_values_name_file_and_line(void **state) {
   expect_error("[container]\nrun_args = -v 'unterminated\n",
                "aeromancy.ini:2: [container] run_args");
   expect_error("[project]\nname = no/slash\n", "aeromancy.ini:2:");
+  expect_error("[build]\n\ntarget = a b\n",
+               "aeromancy.ini:3: [build] target = 'a b'");
+  expect_error("[build]\ntarget =\n", "aeromancy.ini:2: [build] target is "
+                                      "empty");
 }
 
 static void names_are_checked(void **state) {
