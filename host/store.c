@@ -67,10 +67,13 @@ static bool try_dir(const char *dir, const char *file, char *out, size_t size) {
   return stat(out, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Finds tracker-<name>.so: $AEROMANCY_PLUGIN_PATH (a colon list), the
- * build tree, the install tree, then next to the running executable
- * (../lib/aeromancy/plugins and the multiarch libdir), so that a relocated
- * install still finds its backends. */
+/* Finds tracker-<name>.so: in $AEROMANCY_PLUGIN_PATH (a colon list), then
+ * only relative to the running executable, never at a path compiled in (an
+ * installed aerohost must not load the backends of the build tree it was
+ * built in): an installed one's PREFIX/LIBDIR/aeromancy/plugins
+ * (AERO_PLUGIN_REL_DIR from its bindir, then lib/ and the multiarch
+ * libdir, so that a moved or repackaged install finds its own), or, run
+ * from its build tree (which holds CMakeCache.txt), that tree's plugins. */
 static aero_status find_backend(const char *name, const char *origin, char *out,
                                 size_t size, aero_error *err) {
   char file[128];
@@ -89,34 +92,37 @@ static aero_status find_backend(const char *name, const char *origin, char *out,
     if (found)
       return AERO_OK;
   }
-  if (try_dir(AERO_PLUGIN_BUILD_DIR, file, out, size) ||
-      try_dir(AERO_PLUGIN_INSTALL_DIR, file, out, size))
-    return AERO_OK;
-  char exe[PATH_MAX];
+  char exe[PATH_MAX] = "";
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash != NULL) {
-      *slash = '\0';
-      char dir[PATH_MAX];
-      if (snprintf(dir, sizeof dir, "%s/../lib/aeromancy/plugins", exe) <
+  char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+  if (slash != NULL) {
+    *slash = '\0';
+    char dir[PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/" AERO_BUILD_TREE_REL_DIR "/CMakeCache.txt",
+             exe);
+    struct stat st;
+    bool build_tree = stat(dir, &st) == 0;
+    const char *const installed[] = {
+        AERO_PLUGIN_REL_DIR, "../lib/aeromancy/plugins",
+        "../lib/" AEH_MULTIARCH "/aeromancy/plugins"};
+    for (size_t i = 0; !build_tree && i < 3; i++)
+      if (snprintf(dir, sizeof dir, "%s/%s", exe, installed[i]) <
               (int)sizeof dir &&
           try_dir(dir, file, out, size))
         return AERO_OK;
-      if (AEH_MULTIARCH[0] != '\0' &&
-          snprintf(dir, sizeof dir, "%s/../lib/%s/aeromancy/plugins", exe,
-                   AEH_MULTIARCH) < (int)sizeof dir &&
-          try_dir(dir, file, out, size))
-        return AERO_OK;
-    }
+    if (build_tree &&
+        snprintf(dir, sizeof dir, "%s/" AERO_PLUGIN_BUILD_REL_DIR, exe) <
+            (int)sizeof dir &&
+        try_dir(dir, file, out, size))
+      return AERO_OK;
   }
   return aeh_error_set(err, AERO_E_NOT_FOUND,
                        "%s: tracker backend '%s' not found: no %s in "
-                       "$AEROMANCY_PLUGIN_PATH, %s or %s (set "
+                       "$AEROMANCY_PLUGIN_PATH nor beside %s (in "
+                       "%s/" AERO_PLUGIN_REL_DIR "; set "
                        "AEROMANCY_PLUGIN_PATH to the folder that holds it)",
-                       origin, name, file, AERO_PLUGIN_BUILD_DIR,
-                       AERO_PLUGIN_INSTALL_DIR);
+                       origin, name, file, slash ? exe : "aerohost",
+                       slash ? exe : "BINDIR");
 }
 
 static const char *home_dir(void) {

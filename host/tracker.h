@@ -22,7 +22,8 @@ typedef struct aeh_store aeh_store;
 
 /* Opens a store with the backend plugin `backend` (NULL: [store] backend in
  * aeromancy.ini, else "local"; loaded as tracker-<name>.so from
- * $AEROMANCY_PLUGIN_PATH, then the build tree, then the install tree).
+ * $AEROMANCY_PLUGIN_PATH, else relative to the running executable: its
+ * install tree, or its build tree when it runs from one).
  * `location` NULL means: $AEROMANCY_STORE, else [store] path in
  * aeromancy.ini, else $XDG_DATA_HOME/aeromancy, else
  * ~/.local/share/aeromancy. The caller owns *out. */

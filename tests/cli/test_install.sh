@@ -2,7 +2,9 @@
 # `cmake --install` puts aerohost, the runner, the SDK headers, the CMake
 # package and the tracker-local backend in the usual GNU folders, and a
 # project outside this repository builds its plugin against the installed
-# package in a few lines and runs it with the installed aerohost.
+# package in a few lines and runs it with the installed aerohost, which
+# finds its backend plugins only relative to itself or in
+# AEROMANCY_PLUGIN_PATH, never in the build tree.
 . "$(dirname "$0")/../lib.sh"
 
 prefix="$AERO_TMP/prefix"
@@ -25,21 +27,21 @@ assert_rc 1
 case_ "an outside project builds against the installed package"
 cp -r "$AERO_SOURCE_DIR/examples/aerodemo" "$AERO_TMP/project"
 pkg=$(dirname "$(find "$prefix" -name AeromancyConfig.cmake -print -quit)")
-run cmake -S "$AERO_TMP/project" -B "$AERO_TMP/project/build" -DAeromancy_DIR="$pkg"
+run cmake -S "$AERO_TMP/project" -B "$AERO_TMP/project/build" -DAeromancy_DIR="$pkg" \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 assert_rc 0
+# Plugins compile as C11, as the README says (not CMake's default gnu11).
+commands=$(cat "$AERO_TMP/project/build/compile_commands.json")
+assert_contains "$commands" "-std=c11"
+assert_not_contains "$commands" "-std=gnu11"
 run cmake --build "$AERO_TMP/project/build"
 assert_rc 0
 plugin="$AERO_TMP/project/build/aerodemo.so"
 [[ -f $plugin ]] || fail "no plugin built at $plugin"
 
 case_ "the installed aerohost finds its installed backend and runs it"
-# Only the install tree: no plugin path, and the build tree's backend folder
-# (which aerohost would look in first) hidden for the moment. This test runs
-# alone (RUN_SERIAL) and puts the folder back however it ends.
+# Only the install tree: no plugin path.
 unset AEROMANCY_PLUGIN_PATH
-hidden="$AERO_BUILD_DIR/plugins.hidden-by-test_install"
-mv "$AERO_BUILD_DIR/plugins" "$hidden"
-trap 'mv "$hidden" "$AERO_BUILD_DIR/plugins"; rm -rf "$AERO_TMP"' EXIT
 (cd "$AERO_TMP/project" && "$prefix/bin/aerohost" run "$plugin" --dev -- --epochs 3) \
   >"$AERO_TMP/out" 2>"$AERO_TMP/err"
 rc=$?
@@ -47,5 +49,31 @@ err=$(cat "$AERO_TMP/err")
 assert_rc 0
 assert_contains "$err" "3 ok, 0 failed"
 assert_eq "$(sql "select count(*) from runs where status = 'ok'")" 3
+
+case_ "an installed aerohost never loads a backend of the build tree"
+# The build tree still holds tracker-local.so; the install tree no longer
+# does: the installed aerohost must not fall back to the build tree.
+installed=$(find "$prefix" -name tracker-local.so -print -quit)
+mv "$installed" "$AERO_TMP/moved-tracker-local.so"
+run env -C "$AERO_TMP/project" "$prefix/bin/aerohost" run "$plugin" --dev
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "tracker backend 'local' not found"
+assert_contains "$err" "$prefix/bin"
+# AEROMANCY_PLUGIN_PATH is the other place it looks.
+run env -C "$AERO_TMP/project" AEROMANCY_PLUGIN_PATH="$AERO_TMP" \
+  "$prefix/bin/aerohost" run "$plugin" --dev
+assert_rc 3 # a file named tracker-local.so is needed, not any file
+cp "$AERO_TMP/moved-tracker-local.so" "$AERO_TMP/tracker-local.so"
+run env -C "$AERO_TMP/project" AEROMANCY_PLUGIN_PATH="$AERO_TMP" \
+  "$prefix/bin/aerohost" run "$plugin" --dev
+assert_rc 0
+
+case_ "a moved install still finds its backend, relative to itself"
+mv "$AERO_TMP/moved-tracker-local.so" "$installed"
+mv "$prefix" "$AERO_TMP/moved-prefix"
+run env -C "$AERO_TMP/project" "$AERO_TMP/moved-prefix/bin/aerohost" run \
+  "$plugin" --dev
+assert_rc 0
 
 done_
