@@ -36,6 +36,9 @@ function(aeromancy_add_plugin name)
     PREFIX ""
     C_STANDARD 11
     C_STANDARD_REQUIRED ON
+    # -std=c11, not CMake's default gnu11: plugins are C11 as documented
+    # (POSIX functions need _POSIX_C_SOURCE, as in examples/aerodemo).
+    C_EXTENSIONS OFF
     C_VISIBILITY_PRESET hidden
     CXX_STANDARD 17
     CXX_STANDARD_REQUIRED ON
