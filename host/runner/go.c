@@ -357,6 +357,51 @@ static aero_status recipe_prepare(const aeh_project *p, const aeh_go_options *o,
   return st;
 }
 
+/* The base image the recipe builds from: [container] base_image or
+ * AEROMANCY_BASE_IMAGE, else the Dockerfile's own default (its
+ * `ARG BASE_IMAGE=` line), into `out`. */
+static void base_image_of(const aeh_project *p, const recipe *r, char *out,
+                          size_t size) {
+  char path[PATH_MAX], line[512];
+  snprintf(out, size, "%s", p->base_image != NULL ? p->base_image : "");
+  snprintf(path, sizeof path, "%s/Dockerfile", r->layout.context_dir);
+  FILE *f = p->base_image == NULL ? fopen(path, "r") : NULL;
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "ARG BASE_IMAGE=", 15) == 0) {
+      snprintf(out, size, "%.*s", (int)strcspn(line + 15, " \t\r\n"),
+               line + 15);
+      break;
+    }
+  }
+  if (f != NULL)
+    fclose(f);
+}
+
+/* After a failed image build: when the base image is not on this machine,
+ * the engine could not pull it (no registry reachable, or no such image),
+ * and the way out is the base image script. Replaces the message. */
+static void explain_missing_base(const aeh_project *p, const recipe *r,
+                                 aero_error *err) {
+  char base[256], *id = NULL;
+  aero_error ignored = AEH_ERROR_INIT;
+  base_image_of(p, r, base, sizeof base);
+  if (base[0] == '\0' ||
+      aeh_image_inspect(p->engine, base, &id, &ignored) != AERO_OK ||
+      id != NULL) {
+    free(id);
+    return;
+  }
+  aeh_error_set(err, AERO_E_IO,
+                "building the host image failed: its base image %s is not on "
+                "this machine and %s could not pull it (its message is "
+                "above). Where no image registry is reachable, make a base "
+                "image from this machine's Debian mirror: sudo "
+                "%s/cmake/make-base-image.sh, then set "
+                "AEROMANCY_BASE_IMAGE=aeromancy-base:bookworm (or [container] "
+                "base_image in aeromancy.ini)",
+                base, p->engine, r->layout.context_dir);
+}
+
 /* The id of the image for the recipe, built first when it is missing (or
  * with --rebuild). `inspected` is the result of its `image inspect`,
  * already run alongside git; NULL runs it here. */
@@ -386,6 +431,8 @@ static aero_status ensure_image(const aeh_project *p, const aeh_go_options *o,
         .debug = o->debug,
     };
     st = aeh_image_build(&spec, err);
+    if (st != AERO_OK)
+      explain_missing_base(p, r, err);
     if (st == AERO_OK)
       st = aeh_image_inspect(p->engine, r->tag, &id, err);
     if (st == AERO_OK && id == NULL)

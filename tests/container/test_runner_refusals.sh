@@ -93,6 +93,16 @@ DOCKER_HOST=unix:///nonexistent run "$AEROMANCY" go
 refused "not reachable"
 assert_contains "$err" "docker"
 
+case_ "a base image no registry gives: the runner says what to do"
+# No image registry is reachable from the test machines, and this name is
+# in none anyway: the engine's pull fails, and the runner names the way out.
+AEROMANCY_BASE_IMAGE=aeromancy-no-such-base:1 run "$AEROMANCY" image
+assert_rc 3
+last=$(tail -n 1 <<<"$err")
+assert_contains "$last" "base image aeromancy-no-such-base:1 is not on this machine"
+assert_contains "$last" "cmake/make-base-image.sh"
+assert_contains "$last" "AEROMANCY_BASE_IMAGE=aeromancy-base:bookworm"
+
 case_ "bad runner options are refused"
 t0=$(now)
 run "$AEROMANCY" go --extra-env-var 'A=secret'
