@@ -9,14 +9,7 @@
 
 #include <stdbool.h>
 
-/* aerohost's exit codes (the README and --help document them). */
-enum {
-  AEH_EXIT_OK = 0,       /* every selected action succeeded */
-  AEH_EXIT_FAILED = 1,   /* an action failed, crashed or timed out */
-  AEH_EXIT_INFRA = 2,    /* the store or the host failed while running */
-  AEH_EXIT_USAGE = 3,    /* error before anything ran */
-  AEH_EXIT_SIGNAL = 128, /* + N when killed by signal N */
-};
+#include "exit_codes.h" /* what aeh_execute answers with */
 
 typedef struct aeh_exec_options {
   unsigned jobs;          /* >= 1: independent actions run in parallel */

@@ -454,7 +454,7 @@ static int cmd_export(const aeh_command *cmd, int argc, char **argv) {
       fprintf(stderr, "aeromancy %s: cannot write %s: %s%s\n", cmd->name, to,
               strerror(e),
               e == EEXIST ? " (export into an empty or new folder)" : "");
-      rc = e == EEXIST ? AEH_EXIT_BEFORE_RUN : AEH_EXIT_INFRA;
+      rc = e == EEXIST ? AEH_EXIT_USAGE : AEH_EXIT_INFRA;
     }
   }
   if (rc < 0) {

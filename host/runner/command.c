@@ -39,7 +39,7 @@ int aeh_command_usage_error(const aeh_command *cmd, const char *fmt, ...) {
     fprintf(stderr, " (see aeromancy %s --help)\n", cmd->name);
   else
     fputs(" (see aeromancy --help)\n", stderr);
-  return AEH_EXIT_BEFORE_RUN;
+  return AEH_EXIT_USAGE;
 }
 
 static const aeh_option *find_long(const aeh_command *cmd, const char *name,

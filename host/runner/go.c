@@ -715,7 +715,7 @@ static aero_status run_container(const container_run *r, int *code,
   aeh_strv sets = AEH_STRV_INIT, names = AEH_STRV_INIT, argv = AEH_STRV_INIT;
   char *env_dir = NULL, *env_file = NULL;
   char **envp = NULL;
-  *code = AEH_EXIT_BEFORE_RUN;
+  *code = AEH_EXIT_USAGE;
 
   aero_status st = container_env(r, &sets, &names, err);
   /* The values reach the engine through its environment only. */
@@ -771,7 +771,7 @@ done:
 }
 
 static int production(const aeh_go_options *o) {
-  int code = AEH_EXIT_BEFORE_RUN;
+  int code = AEH_EXIT_USAGE;
   aero_error err = AEH_ERROR_INIT;
   aeh_project p = {0};
   aeh_git_state git = {0};
@@ -1116,7 +1116,7 @@ static int dev(const aeh_go_options *o) {
   } else if (st == AERO_OK) {
     st = dev_build(&p, &layout, o->debug, plugin, sizeof plugin, &err);
   }
-  int code = AEH_EXIT_BEFORE_RUN;
+  int code = AEH_EXIT_USAGE;
   if (st == AERO_OK) {
     st = dev_exec(o, &p, aerohost, plugin, &names, &err);
     code = AEH_EXIT_INFRA; /* only back when the exec failed */
@@ -1155,7 +1155,7 @@ static aero_status prune_images(const aeh_project *p, const recipe *r,
 }
 
 int aeh_go_image(const aeh_go_options *o) {
-  int code = AEH_EXIT_BEFORE_RUN;
+  int code = AEH_EXIT_USAGE;
   aero_error err = AEH_ERROR_INIT;
   aeh_project p = {0};
   recipe rec = {0};
@@ -1176,7 +1176,7 @@ int aeh_go_image(const aeh_go_options *o) {
     printf("%s\n", id);
     code = fflush(stdout) == 0 ? AEH_EXIT_OK : AEH_EXIT_INFRA;
   } else {
-    code = fail(&err, AEH_EXIT_BEFORE_RUN);
+    code = fail(&err, AEH_EXIT_USAGE);
   }
   free(id);
   recipe_free(&rec);

@@ -15,15 +15,8 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "exit_codes.h"
 #include "strv.h"
-
-/* Exit codes, shared with aerohost (see docs/runner.md). */
-enum {
-  AEH_EXIT_OK = 0,
-  AEH_EXIT_ACTION_FAILED = 1,
-  AEH_EXIT_INFRA = 2,
-  AEH_EXIT_BEFORE_RUN = 3,
-};
 
 typedef struct aeh_go_options {
   bool dev;                /* no git checks, no container */

@@ -12,7 +12,7 @@ int aeh_read_fail(const aeh_command *cmd, aero_status status,
   case AERO_E_NOT_FOUND:
   case AERO_E_INVALID:
   case AERO_E_CONFIG:
-    return AEH_EXIT_BEFORE_RUN;
+    return AEH_EXIT_USAGE;
   default:
     return AEH_EXIT_INFRA;
   }
