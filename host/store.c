@@ -214,29 +214,15 @@ static aero_status choose_location(const char *explicit,
   return AERO_OK;
 }
 
-static aero_status check_vtable(const char *path, const aero_backend_vtable *vt,
-                                const char *name, aero_error *err) {
-  if (vt == NULL)
-    return aeh_error_set(err, AERO_E_INVALID,
-                         "%s: the plugin registered no tracker backend", path);
-  if (vt->name == NULL || strcmp(vt->name, name) != 0)
+/* The loader has checked the vtable (registered, every required member
+ * present: aeh_registrar_add_backend); what is left is whether it is the
+ * backend that was asked for. */
+static aero_status check_name(const char *path, const aero_backend_vtable *vt,
+                              const char *name, aero_error *err) {
+  if (strcmp(vt->name, name) != 0)
     return aeh_error_set(err, AERO_E_INVALID,
                          "%s: registers backend '%s', expected '%s'", path,
-                         vt->name != NULL ? vt->name : "(none)", name);
-  const char *missing = vt->open == NULL           ? "open"
-                        : vt->close == NULL        ? "close"
-                        : vt->run_begin == NULL    ? "run_begin"
-                        : vt->run_end == NULL      ? "run_end"
-                        : vt->resolve == NULL      ? "resolve"
-                        : vt->record_input == NULL ? "record_input"
-                        : vt->materialize == NULL  ? "materialize"
-                        : vt->put_output == NULL   ? "put_output"
-                        : vt->log_metrics == NULL  ? "log_metrics"
-                                                   : NULL;
-  if (missing != NULL)
-    return aeh_error_set(err, AERO_E_INVALID,
-                         "%s: backend '%s' lacks the required member %s", path,
-                         name, missing);
+                         vt->name, name);
   return AERO_OK;
 }
 
@@ -423,7 +409,7 @@ static aero_status load_backend(aeh_store *store, aero_error *err) {
   if (status != AERO_OK)
     return status;
   store->vt = aeh_plugin_backend(store->plugin);
-  status = check_vtable(store->backend_path, store->vt, store->name, err);
+  status = check_name(store->backend_path, store->vt, store->name, err);
   if (status != AERO_OK) {
     aeh_plugin_unload(store->plugin);
     store->plugin = NULL;

@@ -57,6 +57,23 @@ assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "invalid tracker backend name '../x'"
 
+case_ a_backend_lacking_a_required_member_is_refused_once
+mkdir -p "$AERO_TMP/plugins"
+cp "$AERO_FIXTURES/ldr_backend.so" "$AERO_TMP/plugins/tracker-ldrnull.so"
+LDR_BACKEND_CASE=no_resolve AEROMANCY_PLUGIN_PATH="$AERO_TMP/plugins" \
+  run "$AEROHOST" run "$PLUGIN" --dev --backend ldrnull --store "$AERO_TMP/n"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "backend 'ldrnull' has no resolve"
+
+case_ a_plugin_registering_another_backend_is_refused
+cp "$AERO_FIXTURES/tracker-journal.so" "$AERO_TMP/plugins/tracker-other.so"
+AEROMANCY_PLUGIN_PATH="$AERO_TMP/plugins" \
+  run "$AEROHOST" run "$PLUGIN" --dev --backend other --store "$AERO_TMP/n"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "registers backend 'journal', expected 'other'"
+
 case_ list_needs_no_backend
 run "$AEROHOST" run "$PLUGIN" --list --backend nosuch
 assert_rc 0
