@@ -1,7 +1,8 @@
 /* The action graph: what build_actions fills, validated and ordered.
  *
- * Owner: engine (graph.c, graph_render.c). aerohost_main builds it; the
- * executor runs it.
+ * Owner: engine (graph.c, graph_render.c). cli_run.c builds it (the
+ * builder's build_actions, then validate and --only); the executor
+ * (exec/) runs it.
  */
 #ifndef AEH_GRAPH_H
 #define AEH_GRAPH_H

@@ -1,7 +1,7 @@
 /* Loading plugins: dlopen, the ABI checks, and init.
  *
- * Owner: front-end (loader.c, registrar in loader.c). Used by aerohost_main
- * for project plugins and by store.c for tracker backends.
+ * Owner: front-end (loader.c, registrar in loader.c). Used by cli_run.c and
+ * cli_describe.c for project plugins and by store.c for tracker backends.
  */
 #ifndef AEH_LOADER_H
 #define AEH_LOADER_H
@@ -24,9 +24,11 @@ typedef struct aeh_plugin aeh_plugin;
 aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
                             aeh_plugin **out, aero_error *err);
 
-/* Runs nothing of the plugin's; keeps the library mapped (see STYLE.md: the
- * library stays loaded until every destroy callback has run, which the
- * caller guarantees by unloading last). */
+/* Frees the host's copies and runs nothing of the plugin's. The library
+ * stays mapped (never dlclose'd): a destroy callback or a function pointer
+ * the host still holds must stay valid until every one has run, which the
+ * caller guarantees by unloading last, and dlclose does not promise to
+ * unload anyway. */
 void aeh_plugin_unload(aeh_plugin *plugin);
 
 const char *aeh_plugin_path(const aeh_plugin *plugin);    /* as loaded */

@@ -161,8 +161,11 @@ static const aero_backend_vtable local_backend = {
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {
-  /* SQLite is thread-safe as built by Debian; check rather than assume,
-   * since each handle may be used from the host's worker threads. */
+  /* aerohost uses each handle from one thread (it has no worker threads),
+   * but a reader such as `aeromancy ui` may open handles in several
+   * threads. Handles are opened SQLITE_OPEN_NOMUTEX (multi-thread mode),
+   * which is safe only in a SQLite built with thread support: Debian's
+   * is; check rather than assume. */
   if (sqlite3_threadsafe() == 0)
     return aero_fail(err, AERO_E_UNSUPPORTED,
                      "tracker-local: SQLite %s was built without thread "
