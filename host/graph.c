@@ -491,6 +491,37 @@ static aero_status resolve_parents(aero_graph *graph, aero_error *err) {
   return status;
 }
 
+bool aeh_graph_children(const aero_graph *graph, const size_t *visit,
+                        size_t **start_out, size_t **children_out) {
+  size_t n = graph->count, edges = 0;
+  for (size_t i = 0; i < n; i++)
+    edges += graph->actions[i].parent_count;
+  /* Counted at +2, summed, then filled at +1: start[i] .. start[i + 1]. */
+  size_t *start = calloc(n + 2, sizeof *start);
+  size_t *children = malloc((edges + 1) * sizeof *children);
+  if (start == NULL || children == NULL) {
+    free(start);
+    free(children);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const aeh_action *a = &graph->actions[i];
+    for (size_t k = 0; k < a->parent_count; k++)
+      start[a->parents[k] + 2]++;
+  }
+  for (size_t i = 2; i < n + 2; i++)
+    start[i] += start[i - 1];
+  for (size_t v = 0; v < n; v++) {
+    size_t i = visit != NULL ? visit[v] : v;
+    const aeh_action *a = &graph->actions[i];
+    for (size_t k = 0; k < a->parent_count; k++)
+      children[start[a->parents[k] + 1]++] = i;
+  }
+  *start_out = start;
+  *children_out = children;
+  return true;
+}
+
 aero_status aeh_graph_validate(aero_graph *graph, aero_error *err) {
   size_t n = graph->count;
   size_t *indegree = NULL, *child_start = NULL, *children = NULL;
@@ -500,35 +531,18 @@ aero_status aeh_graph_validate(aero_graph *graph, aero_error *err) {
   if (status != AERO_OK)
     goto done;
 
-  /* Children in CSR form: child_start[i] .. child_start[i+1]. */
-  size_t edges = 0;
-  for (size_t i = 0; i < n; i++)
-    edges += graph->actions[i].parent_count;
   indegree = calloc(n + 1, sizeof *indegree);
-  child_start = calloc(n + 2, sizeof *child_start);
-  children = malloc((edges + 1) * sizeof *children);
   order = malloc((n + 1) * sizeof *order);
   ready.items = malloc((n + 1) * sizeof *ready.items);
-  if (indegree == NULL || child_start == NULL || children == NULL ||
-      order == NULL || ready.items == NULL) {
+  if (indegree == NULL || order == NULL || ready.items == NULL ||
+      !aeh_graph_children(graph, NULL, &child_start, &children)) {
     status = aeh_error_set(err, AERO_E_NOMEM,
                            "out of memory validating the "
                            "graph");
     goto done;
   }
-  for (size_t i = 0; i < n; i++) {
-    const aeh_action *a = &graph->actions[i];
-    indegree[i] = a->parent_count;
-    for (size_t k = 0; k < a->parent_count; k++)
-      child_start[a->parents[k] + 2]++;
-  }
-  for (size_t i = 2; i < n + 2; i++)
-    child_start[i] += child_start[i - 1];
-  for (size_t i = 0; i < n; i++) {
-    const aeh_action *a = &graph->actions[i];
-    for (size_t k = 0; k < a->parent_count; k++)
-      children[child_start[a->parents[k] + 1]++] = i;
-  }
+  for (size_t i = 0; i < n; i++)
+    indegree[i] = graph->actions[i].parent_count;
 
   /* Kahn's algorithm with a min-heap: O((V + E) log V). */
   for (size_t i = 0; i < n; i++)

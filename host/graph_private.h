@@ -25,6 +25,14 @@ struct aero_graph {
 const char *aeh_graph_local_name(const aero_graph *graph, const char *name,
                                  bool *foreign);
 
+/* The children of every action in CSR form, built once for both users
+ * (the topological sort and the text tree): those of the action with
+ * insertion index i are (*children)[(*start)[i] .. (*start)[i + 1]),
+ * listed in the order of `visit` (insertion indices; NULL: insertion
+ * order). The caller frees both arrays. False when out of memory. */
+bool aeh_graph_children(const aero_graph *graph, const size_t *visit,
+                        size_t **start, size_t **children);
+
 /* "[job_type] first_output" into buf. */
 void aeh_graph_label(const aeh_action *action, char *buf, size_t size);
 

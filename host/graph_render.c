@@ -157,34 +157,19 @@ static void tree_line(FILE *out, const aero_graph *graph, const char *prefix,
 
 void aeh_graph_write_text(const aero_graph *graph, FILE *out) {
   size_t n = aeh_graph_count(graph);
-  size_t *start = calloc(n + 2, sizeof *start);
-  size_t edges = 0;
-  for (size_t i = 0; i < n; i++)
-    edges += aeh_graph_action(graph, i)->parent_count;
-  size_t *children = malloc((edges + 1) * sizeof *children);
+  size_t *start = NULL, *children = NULL;
   bool *shown = calloc(n + 1, sizeof *shown);
   frame *stack = malloc((n + 1) * sizeof *stack);
   char prefix[TREE_PREFIX_MAX + 16];
-  if (start == NULL || children == NULL || shown == NULL || stack == NULL) {
+  /* Children listed in run order. */
+  if (!aeh_graph_children(graph, graph->order, &start, &children) ||
+      shown == NULL || stack == NULL) {
     fputs("(out of memory)\n", out);
     goto done;
   }
   bool any_unselected = false;
   for (size_t i = 0; i < n; i++) {
     any_unselected |= !aeh_graph_at(graph, i)->selected;
-  }
-  /* Children listed in run order: fill by walking actions in run order. */
-  for (size_t i = 0; i < n; i++) {
-    const aeh_action *a = aeh_graph_action(graph, i);
-    for (size_t k = 0; k < a->parent_count; k++)
-      start[a->parents[k] + 2]++;
-  }
-  for (size_t i = 2; i < n + 2; i++)
-    start[i] += start[i - 1];
-  for (size_t i = 0; i < n; i++) {
-    const aeh_action *a = aeh_graph_at(graph, i);
-    for (size_t k = 0; k < a->parent_count; k++)
-      children[start[a->parents[k] + 1]++] = a->index;
   }
 
   for (size_t r = 0; r < n; r++) {

@@ -640,8 +640,29 @@ static void text_tree_shows_shared_children_once(void **state) {
   aeh_graph_free(g);
 }
 
+static void text_tree_lists_children_in_run_order(void **state) {
+  (void)state;
+  aero_graph *g = aeh_graph_new("demo");
+  /* Inserted before its sibling z, x runs after it: x waits for y. */
+  add_ok(g, "prep", "p", NULL);
+  add_ok(g, "join", "x", "p,y");
+  add_ok(g, "zed", "z", "p");
+  add_ok(g, "why", "y", NULL);
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_graph_validate(g, &err), AERO_OK);
+  char *text = render(aeh_graph_write_text, g);
+  assert_string_equal(text, "[prep] p\n"
+                            "├── [zed] z\n"
+                            "└── [join] x\n"
+                            "[why] y\n"
+                            "└── [join] x (see above)\n");
+  free(text);
+  aeh_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(text_tree_lists_children_in_run_order),
       cmocka_unit_test(add_copies_every_string),
       cmocka_unit_test(add_rejects_bad_descriptions),
       cmocka_unit_test(add_rejects_short_struct_without_reading_it),
