@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aeu.h"
 #include "console.h"
 #include "store.h"
 #include "tracker_private.h"
@@ -397,24 +398,11 @@ aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
   return AERO_E_BAILOUT;
 }
 
-static int make_dirs(char *path) {
-  for (char *p = path + 1; *p != '\0'; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    int rc = mkdir(path, 0755) != 0 && errno != EEXIST ? errno : 0;
-    *p = '/';
-    if (rc != 0)
-      return rc;
-  }
-  return mkdir(path, 0700) != 0 && errno != EEXIST ? errno : 0;
-}
-
 const char *aeh_tracker_workdir(aero_tracker *tracker) {
   if (tracker == NULL || tracker->run == NULL || tracker->run->ended)
     return NULL;
   aeh_run *run = tracker->run;
-  int rc = make_dirs(run->workdir);
+  int rc = aeu_mkdirs(run->workdir, 0700);
   if (rc != 0) {
     say(run, "error: cannot create the scratch folder %s: %s", run->workdir,
         strerror(rc));

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aeu.h"
 #include "go.h"
 #include "read_cmd.h"
 #include "text_table.h"
@@ -394,19 +395,6 @@ static int copy_file(const char *from, const char *to) {
   return rc;
 }
 
-/* mkdir -p of the folders of `path` below `root`. */
-static int make_parents(const char *path, size_t root_len) {
-  char buf[PATH_MAX];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + root_len + 1; (p = strchr(p, '/')) != NULL; p++) {
-    *p = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return errno;
-    *p = '/';
-  }
-  return 0;
-}
-
 static int cmd_export(const aeh_command *cmd, int argc, char **argv) {
   art_opts o = {.json = false};
   aeh_args a;
@@ -441,7 +429,7 @@ static int cmd_export(const aeh_command *cmd, int argc, char **argv) {
       rc = AEH_EXIT_INFRA;
       break;
     }
-    int e = make_parents(to, strlen(dest));
+    int e = aeu_mkdirs_parent(to, 0755);
     /* A hard link shares the store's read-only file; across file systems
      * (or past the link limit) a read-only copy. */
     if (e == 0 && link(list.paths[i], to) == 0)

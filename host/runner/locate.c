@@ -1,5 +1,7 @@
 #include "locate.h"
 
+#include "aeu.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -140,24 +142,10 @@ aero_status aeh_layout_aerohost(const aeh_layout *layout, char **out,
 }
 
 aero_status aeh_mkdirs(const char *path, unsigned mode, aero_error *err) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return aeh_error_set(err, AERO_E_INVALID, "%s: path too long", path);
-  for (char *p = buf + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char saved = *p;
-      *p = '\0';
-      if (mkdir(buf, mode) != 0 && errno != EEXIST)
-        return aeh_error_set(err, AERO_E_IO, "cannot create %s: %s", buf,
-                             strerror(errno));
-      *p = saved;
-      if (saved == '\0')
-        break;
-    }
-  }
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-    return aeh_error_set(err, AERO_E_IO, "%s: not a folder", path);
+  int rc = aeu_mkdirs(path, mode);
+  if (rc != 0)
+    return aeh_error_set(err, AERO_E_IO, "cannot create %s: %s", path,
+                         strerror(rc));
   return AERO_OK;
 }
 

@@ -12,44 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int pc_mkdirs(const char *path) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return ENAMETOOLONG;
-  size_t len = strlen(buf);
-  while (len > 1 && buf[len - 1] == '/')
-    buf[--len] = '\0';
-  for (char *p = buf + 1; *p != '\0'; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return errno;
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) != 0) {
-    if (errno != EEXIST)
-      return errno;
-    struct stat st;
-    if (stat(buf, &st) != 0)
-      return errno;
-    if (!S_ISDIR(st.st_mode))
-      return ENOTDIR;
-  }
-  return 0;
-}
-
-int pc_mkdirs_parent(const char *path) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return ENAMETOOLONG;
-  char *slash = strrchr(buf, '/');
-  if (slash == NULL || slash == buf)
-    return 0;
-  *slash = '\0';
-  return pc_mkdirs(buf);
-}
-
 static void remove_at(int dirfd, const char *name, int depth) {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
     return;

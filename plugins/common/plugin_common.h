@@ -6,6 +6,7 @@
 #ifndef PC_PLUGIN_COMMON_H
 #define PC_PLUGIN_COMMON_H
 
+#include "aeu.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,10 +19,11 @@
 
 /* ---- fsutil.c ---- */
 
-/* mkdir -p with mode 0755. Returns 0 or an errno value. */
-int pc_mkdirs(const char *path);
+/* mkdir -p with mode 0755 (aeu.h has the one copy). Returns 0 or an errno
+ * value. */
+#define pc_mkdirs(path) aeu_mkdirs((path), 0755)
 /* Creates the parent folders of `path`. Returns 0 or an errno value. */
-int pc_mkdirs_parent(const char *path);
+#define pc_mkdirs_parent(path) aeu_mkdirs_parent((path), 0755)
 /* rm -rf; best effort. */
 void pc_remove_tree(const char *path);
 /* fsync of a folder, so that a rename in it survives a crash. */

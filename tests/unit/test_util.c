@@ -1,0 +1,86 @@
+/* aero_util (host/util/aeu.h): the one mkdir -p of the host, the runner and
+ * the backend plugins. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aeu.h"
+
+static char root[PATH_MAX];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(root, sizeof root, "%s/aero-util.XXXXXX",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  return mkdtemp(root) != NULL ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static mode_t mode_of(const char *path) {
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  return st.st_mode & 0777;
+}
+
+static void creates_every_missing_folder_with_the_mode(void **state) {
+  (void)state;
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/a/b/c/", root);
+  assert_int_equal(aeu_mkdirs(path, 0700), 0);
+  assert_int_equal(mode_of(path), 0700);
+  snprintf(path, sizeof path, "%s/a", root);
+  assert_int_equal(mode_of(path), 0700);
+  /* Again: it exists, which is fine. */
+  assert_int_equal(aeu_mkdirs(path, 0755), 0);
+}
+
+static void a_file_in_the_way_is_enotdir(void **state) {
+  (void)state;
+  char file[PATH_MAX + 32], path[PATH_MAX + 64];
+  snprintf(file, sizeof file, "%s/f", root);
+  FILE *f = fopen(file, "w");
+  assert_non_null(f);
+  fclose(f);
+  assert_int_equal(aeu_mkdirs(file, 0755), ENOTDIR);
+  snprintf(path, sizeof path, "%s/below", file);
+  assert_int_equal(aeu_mkdirs(path, 0755), ENOTDIR);
+}
+
+static void parent_of_a_path(void **state) {
+  (void)state;
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/x/y/file.txt", root);
+  assert_int_equal(aeu_mkdirs_parent(path, 0755), 0);
+  snprintf(path, sizeof path, "%s/x/y", root);
+  assert_int_equal(mode_of(path), 0755);
+  assert_int_equal(aeu_mkdirs_parent("bare-name", 0755), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(
+          creates_every_missing_folder_with_the_mode, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_file_in_the_way_is_enotdir, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(parent_of_a_path, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
