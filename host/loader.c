@@ -1,11 +1,6 @@
 #include "loader.h"
 
-/* SHA256_Init/Update/Final, not EVP: the same code (the CPU's SHA
- * extensions), without initialising OpenSSL's provider tables, which costs
- * ~2 ms per process here, more than hashing a plugin. Deprecated in
- * OpenSSL 3, not removed. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include "aeu.h"
 #include "names.h"
 
 #include <ctype.h>
@@ -527,32 +522,11 @@ unsigned aeh_plugin_abi_minor(const aeh_plugin *plugin) {
 
 /* SHA-256 of the file at `path` into `hex` (65 bytes). */
 static bool hash_file(const char *path, char *hex) {
-  bool ok = false;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  unsigned char *buf = malloc(1 << 16);
-  SHA256_CTX ctx;
+  uint64_t length = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (buf == NULL || fd < 0 || SHA256_Init(&ctx) != 1)
-    goto done;
-  for (;;) {
-    ssize_t got = read(fd, buf, 1 << 16);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0)
-      goto done;
-    if (got == 0)
-      break;
-    SHA256_Update(&ctx, buf, (size_t)got);
-  }
-  if (SHA256_Final(digest, &ctx) != 1)
-    goto done;
-  for (unsigned i = 0; i < SHA256_DIGEST_LENGTH; i++)
-    snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  ok = true;
-done:
+  bool ok = fd >= 0 && aeu_sha256_fd(fd, NULL, NULL, &length, hex) == 0;
   if (fd >= 0)
     close(fd);
-  free(buf);
   return ok;
 }
 

@@ -1,5 +1,7 @@
 #include "image.h"
 
+#include "aeu.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -83,35 +85,24 @@ static int hash_str(EVP_MD_CTX *ctx, const char *s) {
   return EVP_DigestUpdate(ctx, s, strlen(s) + 1);
 }
 
+/* Adds the SHA-256 of the file at `path` (the one file-hashing routine,
+ * aeu_sha256_fd), so that each file's part has a fixed length. */
 static aero_status hash_file(EVP_MD_CTX *ctx, const char *path,
                              aero_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return aeh_error_set(err, AERO_E_IO, "cannot read %s: %s", path,
                          strerror(errno));
-  aero_status st = AERO_OK;
-  char buf[65536];
-  ssize_t got;
-  uint64_t total = 0;
-  while ((got = read(fd, buf, sizeof buf)) != 0) {
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      st = aeh_error_set(err, AERO_E_IO, "cannot read %s: %s", path,
-                         strerror(errno));
-      break;
-    }
-    total += (uint64_t)got;
-    if (!EVP_DigestUpdate(ctx, buf, (size_t)got)) {
-      st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed on %s", path);
-      break;
-    }
-  }
+  char hex[65];
+  uint64_t length = 0;
+  int rc = aeu_sha256_fd(fd, NULL, NULL, &length, hex);
   close(fd);
-  /* The length after the content delimits one file from the next. */
-  if (st == AERO_OK && !EVP_DigestUpdate(ctx, &total, sizeof total))
-    st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed on %s", path);
-  return st;
+  if (rc != 0)
+    return aeh_error_set(err, AERO_E_IO, "cannot hash %s: %s", path,
+                         strerror(rc));
+  if (!hash_str(ctx, hex))
+    return aeh_error_set(err, AERO_E_IO, "SHA-256 failed on %s", path);
+  return AERO_OK;
 }
 
 aero_status aeh_image_recipe_hash(const char *context_dir,
@@ -124,7 +115,7 @@ aero_status aeh_image_recipe_hash(const char *context_dir,
     st = aeh_error_set(err, AERO_E_NOMEM, "cannot start SHA-256");
     goto done;
   }
-  int ok = hash_str(ctx, "aeromancy image recipe 1") &&
+  int ok = hash_str(ctx, "aeromancy image recipe 2") &&
            hash_str(ctx, AERO_HOST_VERSION) &&
            hash_str(ctx, base_image ? base_image : "");
   for (size_t i = 0; ok && i < packages->n; i++)

@@ -1,13 +1,15 @@
 /* Leaf helpers with one copy for the host, the runner and the backend
  * plugins: aero_util, a static, position-independent library with hidden
  * symbols that each links (so a plugin still exports its one entry). They
- * depend on libc only, and report errors as errno values, leaving the
- * message to the caller's own error style.
+ * depend on libc (and libcrypto's SHA-256) only, and report errors as
+ * errno values, leaving the message to the caller's own error style.
  *
  * Owner: front-end.
  */
 #ifndef AEU_H
 #define AEU_H
+
+#include <stdint.h>
 
 /* mkdir -p: creates `path` and every missing folder above it, each with
  * `mode`. Returns 0 when `path` is a folder afterwards (also when it was
@@ -17,5 +19,19 @@ int aeu_mkdirs(const char *path, unsigned mode);
 
 /* aeu_mkdirs of the folder holding `path` (nothing for a bare name). */
 int aeu_mkdirs_parent(const char *path, unsigned mode);
+
+/* Called with the bytes hashed so far after each block read. */
+typedef void (*aeu_progress_fn)(void *ctx, uint64_t done);
+
+/* SHA-256 of everything `fd` holds from offset 0, in one streaming pass
+ * (the one file-hashing routine: stored outputs, plugins, the host image's
+ * recipe). Writes the lowercase hex digest (65 bytes with the terminator)
+ * to `hex` and the bytes hashed to *length. `progress` may be NULL.
+ * Returns 0 or an errno value (ENOSYS: OpenSSL cannot hash). */
+int aeu_sha256_fd(int fd, aeu_progress_fn progress, void *ctx, uint64_t *length,
+                  char hex[65]);
+
+/* Writes the lowercase hex form of a 32-byte digest. */
+void aeu_sha256_hex(const unsigned char digest[32], char hex[65]);
 
 #endif /* AEU_H */
