@@ -15,6 +15,9 @@ enum {
                             host, container engine) */
   AEH_EXIT_USAGE = 3,    /* error before anything ran */
   AEH_EXIT_SIGNAL = 128, /* + N when killed by signal N */
+  /* The names the runner's code uses for the same two codes. */
+  AEH_EXIT_ACTION_FAILED = AEH_EXIT_FAILED,
+  AEH_EXIT_BEFORE_RUN = AEH_EXIT_USAGE,
 };
 
 #endif /* AEH_EXIT_CODES_H */
