@@ -8,6 +8,10 @@
  * Build and run: see README.md. Each action runs in its own process, in a
  * tracker that records its config, metrics, inputs and outputs.
  */
+/* Plugins compile as C11 (-std=c11): POSIX calls (strdup, clock_gettime...)
+ * need this before the first include. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
