@@ -41,8 +41,8 @@ assert_rc 0
 assert_not_contains "$out" "digraph"
 assert_contains "$out" "dataset"
 
-case_ "--builder, -j, -k and --only are passed on"
-run "$AEROMANCY" go --dev --builder aerodemo -j 2 -k --only ingest
+case_ "--builder, -j, -k, --only and --force are passed on"
+run "$AEROMANCY" go --dev --builder aerodemo -j 2 -k --only ingest --force
 assert_rc 0
 assert_contains "$err" "1 ok"
 run "$AEROMANCY" go --dev --builder nosuch
