@@ -61,6 +61,9 @@ async function main() {
   check(firstId === Math.max(...all.map((r) => r.id)), 'newest run first');
   const metricHeads = await page.$$eval('#runs th.metric', (ths) => ths.map((t) => t.textContent));
   check(metricHeads.includes('loss'), 'metric columns include loss: ' + metricHeads.join(','));
+  await page.waitForFunction(() => document.getElementById('store').textContent !== '');
+  const storeName = await page.$eval('#store', (s) => s.textContent);
+  check(storeName === process.env.AEROMANCY_STORE, 'the header names the store: ' + storeName);
   await page.screenshot({path: SHOTS + '/runs.png', fullPage: true});
 
   // 2. Filter by job type, then a text search.

@@ -151,3 +151,10 @@ ui.fileList = function (v) {
 ui.seriesPoints = function (s) {
   return s.points.map(([step, value], i) => [step === null ? i : step, value]);
 };
+
+// The header names the store being browsed.
+document.addEventListener('DOMContentLoaded', () => {
+  ui.api('/api/store').then((s) => {
+    document.getElementById('store').textContent = s.location;
+  }).catch(() => {});
+});
