@@ -8,7 +8,9 @@
 #                    hyperfine, PostgreSQL 15 and Node.js with npm (the team
 #                    store tests start a PostgreSQL server and s3rver; the
 #                    UI's tests drive chromium with puppeteer-core), curl,
-#                    clang with libFuzzer (the fuzz targets)
+#                    clang with libFuzzer (the fuzz targets), Slurm 22.05
+#                    (slurmctld, slurmd, its clients: the Slurm executor's
+#                    tests start a one-node cluster)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
       libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev
@@ -17,7 +19,8 @@ if [[ ${1:-build} == test ]]; then
   want+=(libcmocka-dev docker.io debootstrap ninja-build make hyperfine
          binutils file python3 ca-certificates postgresql-15 nodejs
          clang libclang-rt-14-dev
-         lintian dpkg-dev fakeroot man-db bash-completion chromium curl)
+         lintian dpkg-dev fakeroot man-db bash-completion chromium curl
+         slurmctld slurmd slurm-client munge)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)

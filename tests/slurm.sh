@@ -1,0 +1,127 @@
+# A real one-node Slurm cluster for the Slurm executor's tests: Debian's
+# slurmctld and slurmd (Slurm 22.05), started by the test on loopback as
+# root in a temporary folder, stopped at exit. Source it after tests/lib.sh:
+#   . "$(dirname "$0")/../slurm.sh"
+#   aero_slurm_start   # sets SLURM_CONF (the clients find the cluster by it)
+# Under CI=true a cluster that cannot start fails the test; elsewhere the
+# test is skipped (aero_servers_skip).
+#
+# No munge: the build has auth/none and cred/none, and every process runs
+# as root on one machine, so there is nothing to authenticate. Ports are
+# picked at random (two tests may run clusters at once) and retried when
+# taken. Everything the daemons write (state, spool, logs, pid files) is in
+# the cluster's folder, AERO_SLURM_DIR.
+
+[[ -z ${AERO_SLURM_LOADED:-} ]] || return 0
+AERO_SLURM_LOADED=1
+. "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+AERO_SLURM_SBIN=${AERO_SLURM_SBIN:-/usr/sbin}
+aero_slurm_pids=()
+
+aero_slurm_stop() {
+  local pid
+  [[ -n ${SLURM_CONF:-} ]] && scancel --quiet --user=root >/dev/null 2>&1
+  for pid in "${aero_slurm_pids[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  aero_slurm_pids=()
+  aero_servers_stop
+}
+trap aero_slurm_stop EXIT
+
+# aero_slurm_conf PORT: writes slurm.conf for the controller on PORT and
+# the node's slurmd on PORT+1.
+aero_slurm_conf() {
+  local d=$AERO_SLURM_DIR cpus mem
+  cpus=$(nproc)
+  # slurmd -C reports what the node has; RealMemory must not exceed it.
+  mem=$("$AERO_SLURM_SBIN/slurmd" -C 2>/dev/null | grep -o 'RealMemory=[0-9]*' | cut -d= -f2)
+  [[ -n $mem ]] || mem=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024))
+  cat >"$d/slurm.conf" <<EOF
+ClusterName=aero$1
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$1
+SlurmdPort=$(($1 + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/none
+CredType=cred/none
+MpiDefault=none
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+# Without it a job would hold all the memory, and jobs would run one by one.
+DefMemPerCPU=64
+SchedulerType=sched/builtin
+SchedulerParameters=sched_interval=1,batch_sched_delay=0
+ReturnToService=2
+MinJobAge=3600
+KillWait=2
+InactiveLimit=0
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmdPidFile=$d/slurmd.pid
+SlurmctldLogFile=$d/slurmctld.log
+SlurmdLogFile=$d/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+EOF
+}
+
+# aero_slurm_start: starts slurmctld and slurmd, waits until sinfo shows
+# the node idle. Sets and exports SLURM_CONF and AERO_SLURM_DIR.
+aero_slurm_start() {
+  ((EUID == 0)) || aero_servers_skip "the test Slurm cluster runs as root"
+  [[ -x $AERO_SLURM_SBIN/slurmctld && -x $AERO_SLURM_SBIN/slurmd ]] ||
+    aero_servers_skip "no slurmctld/slurmd (install slurmctld slurmd)"
+  command -v sbatch >/dev/null || aero_servers_skip "no sbatch (install slurm-client)"
+  AERO_SLURM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aero-slurm.XXXXXX")
+  aero_server_dirs+=("$AERO_SLURM_DIR")
+  mkdir -p "$AERO_SLURM_DIR/state" "$AERO_SLURM_DIR/spool"
+  export AERO_SLURM_DIR SLURM_CONF=$AERO_SLURM_DIR/slurm.conf
+  local try port i state=
+  for try in 1 2 3 4 5; do
+    port=$((20000 + (RANDOM % 20000) * 2))
+    aero_slurm_conf "$port"
+    : >"$AERO_SLURM_DIR/slurmctld.log"
+    "$AERO_SLURM_SBIN/slurmctld" -D -i -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmctld.out" 2>&1 &
+    aero_slurm_pids+=($!)
+    "$AERO_SLURM_SBIN/slurmd" -D -N localhost -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmd.out" 2>&1 &
+    aero_slurm_pids+=($!)
+    for ((i = 0; i < 300; i++)); do
+      state=$(sinfo -h -N -o '%T' 2>/dev/null | head -1)
+      [[ $state == idle ]] && break
+      for pid in "${aero_slurm_pids[@]}"; do
+        kill -0 "$pid" 2>/dev/null || break 2
+      done
+      sleep 0.1
+    done
+    [[ $state == idle ]] && return 0
+    for pid in "${aero_slurm_pids[@]}"; do
+      kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    aero_slurm_pids=()
+    # A port taken by another cluster: try others; anything else: give up.
+    grep -qi 'address already in use' "$AERO_SLURM_DIR"/*.log "$AERO_SLURM_DIR"/*.out \
+      2>/dev/null || break
+  done
+  aero_servers_skip "Slurm did not start (node: ${state:-none}): $(tail -2 "$AERO_SLURM_DIR/slurmctld.log" "$AERO_SLURM_DIR/slurmd.log" 2>/dev/null | tr '\n' ' ')"
+}
+
+# aero_slurm_wait_idle: waits (up to 60 s) until no job of the cluster is
+# pending or running.
+aero_slurm_wait_idle() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ -z $(squeue -h -t PENDING,RUNNING,COMPLETING -o %i 2>/dev/null) ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
