@@ -70,6 +70,9 @@ static const char build_script[] =
     "    fi\n"
     "    t=$first\n"
     "  }\n"
+    /* A changed CMakeLists.txt regenerates the build (and the list) first,
+     * so that the list read before the build is not stale. */
+    "  ninja -C " IN_BUILD " build.ninja >/dev/null 2>&1\n"
     "  given=$t\n"
     "  pick \"$given\"\n"
     "  log=$(ninja -C " IN_BUILD " \"$t\" 2>&1) || {\n"
@@ -990,6 +993,20 @@ static aero_status dev_build(const aeh_project *p, const aeh_layout *l,
   /* A folder configured before the list existed is configured again. */
   if (!file_exists(path) || !file_exists(list))
     st = dev_configure(p, l, build_dir, debug, err);
+  /* A changed CMakeLists.txt regenerates the build (and the list) first,
+   * so that the list read before the build is not stale: the generator's
+   * own check, a no-op when nothing changed. */
+  if (st == AERO_OK) {
+    snprintf(path, sizeof path, "%s/build.ninja", build_dir);
+    char *const regen[] = {"cmake",
+                           "--build",
+                           build_dir,
+                           "--target",
+                           file_exists(path) ? "build.ninja"
+                                             : "cmake_check_build_system",
+                           NULL};
+    st = build_step("configuring the plugin build", regen, debug, err);
+  }
   if (st == AERO_OK)
     st = plugin_from_list(build_dir, p->target, target, sizeof target, file,
                           sizeof file, err);

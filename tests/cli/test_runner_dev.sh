@@ -96,4 +96,13 @@ assert_rc 0
 assert_contains "$(sql "SELECT plugin_path FROM runs ORDER BY id DESC
   LIMIT 1")" "/other.so"
 
+case_ "a renamed plugin target is found, not the one built before"
+rm aeromancy.ini
+sed -i '/aeromancy_add_plugin(other /d; s/aeromancy_add_plugin(aeromain /aeromancy_add_plugin(renamed /' \
+  CMakeLists.txt
+run "$AEROMANCY" go --dev --only ingest --force
+assert_rc 0
+assert_contains "$(sql "SELECT plugin_path FROM runs ORDER BY id DESC
+  LIMIT 1")" "/renamed.so"
+
 done_
