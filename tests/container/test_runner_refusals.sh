@@ -148,7 +148,9 @@ case_ "[git] allow_main = true lets main run"
 git switch -q main
 printf '\n[git]\nallow_main = true\n' >>aeromancy.ini
 commit_all . "allow main"
-run "$AEROMANCY" go -- --epochs 2
+# --force (passed on to aerohost): the worktree case ran the same code and
+# config, which would otherwise be reused rather than run.
+run "$AEROMANCY" go --force -- --epochs 2
 assert_rc 0
 assert_eq "$(sql "select count(*) from runs where git_branch = 'main' and status = 'ok'")" 3
 
