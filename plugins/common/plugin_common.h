@@ -97,4 +97,27 @@ aero_status pc_check_ref(const aero_artifact_ref *ref, aero_error *err);
 /* "entity/project/name" or "project/name", for messages. */
 void pc_format_ref(const aero_artifact_ref *ref, char *buf, size_t size);
 
+/* Checks a batch of metrics (keys, finite values, steps); `backend` names
+ * the plugin in messages. */
+aero_status pc_check_metric_rows(const char *backend,
+                                 const aero_metric_row *rows, size_t count,
+                                 aero_error *err);
+/* A backend's log_metric_rows. */
+typedef aero_status (*pc_metric_rows_fn)(void *handle, int64_t run_id,
+                                         const aero_metric_row *rows,
+                                         size_t count, aero_error *err);
+/* log_metrics in terms of log_metric_rows: every metric one row with
+ * `step`, logged at `now_ns`. */
+aero_status pc_log_metrics_as_rows(const char *backend, void *handle,
+                                   int64_t run_id, const aero_metric *metrics,
+                                   size_t count, int64_t step, int64_t now_ns,
+                                   pc_metric_rows_fn log_rows, aero_error *err);
+/* The start of every put_output: checks the reference, copies the
+ * caller's description into *desc (members it predates zero), writes
+ * "project/name" to `output` and checks the description. */
+aero_status pc_output_begin(const char *backend, const aero_artifact_ref *ref,
+                            const aero_output_desc *desc_in,
+                            aero_output_desc *desc, char *output,
+                            size_t output_size, aero_error *err);
+
 #endif /* PC_PLUGIN_COMMON_H */

@@ -5,6 +5,7 @@
  */
 #include "plugin_common.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,66 @@ aero_status pc_check_ref(const aero_artifact_ref *ref, aero_error *err) {
                      "an artifact reference needs a project "
                      "and a name");
   return AERO_OK;
+}
+
+aero_status pc_check_metric_rows(const char *backend,
+                                 const aero_metric_row *rows, size_t count,
+                                 aero_error *err) {
+  if (count > 0 && rows == NULL)
+    return aero_fail(err, AERO_E_INVALID, "%s: no metrics given", backend);
+  for (size_t i = 0; i < count; i++) {
+    if (rows[i].key == NULL || rows[i].key[0] == '\0')
+      return aero_fail(err, AERO_E_INVALID, "metric %zu has an empty key", i);
+    if (!isfinite(rows[i].value))
+      return aero_fail(err, AERO_E_INVALID,
+                       "metric '%s' is not a finite number (%g)", rows[i].key,
+                       rows[i].value);
+    if (rows[i].step < 0 && rows[i].step != AERO_NO_STEP)
+      return aero_fail(err, AERO_E_INVALID,
+                       "metric step %lld is negative (use AERO_NO_STEP for "
+                       "none)",
+                       (long long)rows[i].step);
+  }
+  return AERO_OK;
+}
+
+aero_status pc_log_metrics_as_rows(const char *backend, void *handle,
+                                   int64_t run_id, const aero_metric *metrics,
+                                   size_t count, int64_t step, int64_t now_ns,
+                                   pc_metric_rows_fn log_rows,
+                                   aero_error *err) {
+  if (count == 0)
+    return AERO_OK;
+  if (metrics == NULL)
+    return aero_fail(err, AERO_E_INVALID, "%s: no metrics given", backend);
+  aero_metric_row *rows = calloc(count, sizeof *rows);
+  if (rows == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "%s: out of memory", backend);
+  for (size_t i = 0; i < count; i++)
+    rows[i] = (aero_metric_row){.key = metrics[i].key,
+                                .value = metrics[i].value,
+                                .step = step,
+                                .logged_ns = now_ns};
+  aero_status status = log_rows(handle, run_id, rows, count, err);
+  free(rows);
+  return status;
+}
+
+aero_status pc_output_begin(const char *backend, const aero_artifact_ref *ref,
+                            const aero_output_desc *desc_in,
+                            aero_output_desc *desc, char *output,
+                            size_t output_size, aero_error *err) {
+  if (ref == NULL || ref->project == NULL || ref->project[0] == '\0' ||
+      ref->name == NULL || ref->name[0] == '\0')
+    return aero_fail(err, AERO_E_INVALID,
+                     "%s: an output needs a project and a name", backend);
+  if (desc_in == NULL || desc_in->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "%s: output '%s' has no description",
+                     backend, ref->name);
+  memset(desc, 0, sizeof *desc);
+  memcpy(desc, desc_in,
+         desc_in->struct_size < sizeof *desc ? desc_in->struct_size
+                                             : sizeof *desc);
+  pc_format_ref(ref, output, output_size);
+  return pc_check_desc(output, desc, err);
 }

@@ -2,7 +2,6 @@
  * and text logs. */
 #include "local.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,21 +284,9 @@ aero_status tl_log_metric_rows(void *handle, int64_t run_id,
   tl_store *store = handle;
   if (count == 0)
     return AERO_OK;
-  if (rows == NULL)
-    return aero_fail(err, AERO_E_INVALID, "tracker-local: no metrics given");
-  for (size_t i = 0; i < count; i++) {
-    if (rows[i].key == NULL || rows[i].key[0] == '\0')
-      return aero_fail(err, AERO_E_INVALID, "metric %zu has an empty key", i);
-    if (!isfinite(rows[i].value))
-      return aero_fail(err, AERO_E_INVALID,
-                       "metric '%s' is not a finite number (%g)", rows[i].key,
-                       rows[i].value);
-    if (rows[i].step < 0 && rows[i].step != AERO_NO_STEP)
-      return aero_fail(err, AERO_E_INVALID,
-                       "metric step %lld is negative (use AERO_NO_STEP for "
-                       "none)",
-                       (long long)rows[i].step);
-  }
+  aero_status checked = pc_check_metric_rows("tracker-local", rows, count, err);
+  if (checked != AERO_OK)
+    return checked;
   sqlite3_stmt *st = NULL;
   aero_status status = tl_begin(store, err);
   if (status != AERO_OK)
@@ -333,22 +320,8 @@ aero_status tl_log_metric_rows(void *handle, int64_t run_id,
 aero_status tl_log_metrics(void *handle, int64_t run_id,
                            const aero_metric *metrics, size_t count,
                            int64_t step, aero_error *err) {
-  if (count == 0)
-    return AERO_OK;
-  if (metrics == NULL)
-    return aero_fail(err, AERO_E_INVALID, "tracker-local: no metrics given");
-  aero_metric_row *rows = calloc(count, sizeof *rows);
-  if (rows == NULL)
-    return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-  int64_t now = tl_now_ns();
-  for (size_t i = 0; i < count; i++)
-    rows[i] = (aero_metric_row){.key = metrics[i].key,
-                                .value = metrics[i].value,
-                                .step = step,
-                                .logged_ns = now};
-  aero_status status = tl_log_metric_rows(handle, run_id, rows, count, err);
-  free(rows);
-  return status;
+  return pc_log_metrics_as_rows("tracker-local", handle, run_id, metrics, count,
+                                step, tl_now_ns(), tl_log_metric_rows, err);
 }
 
 aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,

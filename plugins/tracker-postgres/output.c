@@ -116,21 +116,10 @@ aero_status tp_put_output(void *handle, int64_t run_id,
                           const aero_artifact_ref *ref,
                           const aero_output_desc *desc_in, aero_error *err) {
   tp_store *store = handle;
-  if (ref == NULL || ref->project == NULL || ref->project[0] == '\0' ||
-      ref->name == NULL || ref->name[0] == '\0')
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-postgres: an output needs a project and a name");
-  if (desc_in == NULL || desc_in->struct_size == 0)
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-postgres: output '%s' has no description",
-                     ref->name);
-  aero_output_desc desc = {0};
-  memcpy(&desc, desc_in,
-         desc_in->struct_size < sizeof desc ? desc_in->struct_size
-                                            : sizeof desc);
+  aero_output_desc desc;
   char output[512];
-  pc_format_ref(ref, output, sizeof output);
-  aero_status status = pc_check_desc(output, &desc, err);
+  aero_status status = pc_output_begin("tracker-postgres", ref, desc_in, &desc,
+                                       output, sizeof output, err);
   if (status != AERO_OK)
     return status;
   pc_file_list list = {0};

@@ -4,7 +4,6 @@
  * server), and so is a batch of metrics. */
 #include "tp.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,21 +298,10 @@ aero_status tp_log_metric_rows(void *handle, int64_t run_id,
   tp_store *store = handle;
   if (count == 0)
     return AERO_OK;
-  if (rows == NULL)
-    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no metrics given");
-  for (size_t i = 0; i < count; i++) {
-    if (rows[i].key == NULL || rows[i].key[0] == '\0')
-      return aero_fail(err, AERO_E_INVALID, "metric %zu has an empty key", i);
-    if (!isfinite(rows[i].value))
-      return aero_fail(err, AERO_E_INVALID,
-                       "metric '%s' is not a finite number (%g)", rows[i].key,
-                       rows[i].value);
-    if (rows[i].step < 0 && rows[i].step != AERO_NO_STEP)
-      return aero_fail(err, AERO_E_INVALID,
-                       "metric step %lld is negative (use AERO_NO_STEP for "
-                       "none)",
-                       (long long)rows[i].step);
-  }
+  aero_status checked =
+      pc_check_metric_rows("tracker-postgres", rows, count, err);
+  if (checked != AERO_OK)
+    return checked;
   pg_array keys = {0}, values = {0}, steps = {0}, times = {0};
   for (size_t i = 0; i < count; i++) {
     char num[32];
@@ -350,22 +338,9 @@ aero_status tp_log_metric_rows(void *handle, int64_t run_id,
 aero_status tp_log_metrics(void *handle, int64_t run_id,
                            const aero_metric *metrics, size_t count,
                            int64_t step, aero_error *err) {
-  if (count == 0)
-    return AERO_OK;
-  if (metrics == NULL)
-    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no metrics given");
-  aero_metric_row *rows = calloc(count, sizeof *rows);
-  if (rows == NULL)
-    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-  int64_t now = tp_now_ns();
-  for (size_t i = 0; i < count; i++)
-    rows[i] = (aero_metric_row){.key = metrics[i].key,
-                                .value = metrics[i].value,
-                                .step = step,
-                                .logged_ns = now};
-  aero_status status = tp_log_metric_rows(handle, run_id, rows, count, err);
-  free(rows);
-  return status;
+  return pc_log_metrics_as_rows("tracker-postgres", handle, run_id, metrics,
+                                count, step, tp_now_ns(), tp_log_metric_rows,
+                                err);
 }
 
 aero_status tp_log_text(void *handle, int64_t run_id, aero_log_level level,

@@ -80,6 +80,7 @@ case_ "every version is complete; no pending one is left"
 assert_eq "$(sql "SELECT count(*) FROM versions WHERE published = 0 OR version IS NULL")" 0
 assert_eq "$(sql "SELECT count(*) FROM versions v WHERE NOT EXISTS
   (SELECT 1 FROM version_files f WHERE f.version_id = v.id)")" 0
+# (A reused run holds the versions of the run it stands for.)
 assert_eq "$(sql "SELECT count(*) FROM run_outputs o JOIN runs r ON r.id = o.run_id
   WHERE r.status NOT IN ('ok', 'reused')")" 0 "outputs of runs that did not succeed"
 bad=0
