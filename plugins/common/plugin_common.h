@@ -120,4 +120,15 @@ aero_status pc_output_begin(const char *backend, const aero_artifact_ref *ref,
                             aero_output_desc *desc, char *output,
                             size_t output_size, aero_error *err);
 
+/* Why a reference resolves to nothing, in the one wording every backend
+ * uses (AERO_E_NOT_FOUND): no visible version at all (`any_dev`: the
+ * latest dev version, or -1); version `wanted` missing (`latest`: the
+ * latest visible one, or -1); version `wanted` a dev version asked for by
+ * a production run. */
+aero_status pc_resolve_none(const char *name, int64_t any_dev, aero_error *err);
+aero_status pc_resolve_missing(const char *name, int64_t wanted, int64_t latest,
+                               aero_error *err);
+aero_status pc_resolve_dev_only(const char *name, int64_t wanted,
+                                int64_t latest, aero_error *err);
+
 #endif /* PC_PLUGIN_COMMON_H */

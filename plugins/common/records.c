@@ -200,3 +200,38 @@ aero_status pc_output_begin(const char *backend, const aero_artifact_ref *ref,
   pc_format_ref(ref, output, output_size);
   return pc_check_desc(output, desc, err);
 }
+
+aero_status pc_resolve_none(const char *name, int64_t any_dev,
+                            aero_error *err) {
+  if (any_dev >= 0)
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s' has only dev versions (latest v%lld): "
+                     "production runs never read dev artifacts",
+                     name, (long long)any_dev);
+  return aero_fail(err, AERO_E_NOT_FOUND,
+                   "artifact '%s' has no published version yet", name);
+}
+
+aero_status pc_resolve_missing(const char *name, int64_t wanted, int64_t latest,
+                               aero_error *err) {
+  if (latest >= 0)
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s:v%lld' does not exist (latest is v%lld)",
+                     name, (long long)wanted, (long long)latest);
+  return aero_fail(err, AERO_E_NOT_FOUND, "artifact '%s:v%lld' does not exist",
+                   name, (long long)wanted);
+}
+
+aero_status pc_resolve_dev_only(const char *name, int64_t wanted,
+                                int64_t latest, aero_error *err) {
+  if (latest >= 0)
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "artifact '%s:v%lld' is a dev version: production runs "
+                     "read only production versions (latest production "
+                     "version: v%lld)",
+                     name, (long long)wanted, (long long)latest);
+  return aero_fail(err, AERO_E_NOT_FOUND,
+                   "artifact '%s:v%lld' is a dev version: production runs "
+                   "read only production versions (it has none yet)",
+                   name, (long long)wanted);
+}

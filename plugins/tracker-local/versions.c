@@ -122,39 +122,16 @@ static aero_status resolve_in(tl_store *store, const aero_artifact_ref *ref,
     status = latest_version(store, artifact_id, true, &any, err);
     if (status != AERO_OK)
       return status;
-    if (any >= 0)
-      return aero_fail(err, AERO_E_NOT_FOUND,
-                       "artifact '%s' has only dev versions (latest v%lld): "
-                       "production runs never read dev artifacts",
-                       name, (long long)any);
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "artifact '%s' has no published version yet", name);
+    return pc_resolve_none(name, any, err);
   }
   bool found = false;
   status = read_version(store, artifact_id, wanted, out, &found, err);
   if (status != AERO_OK)
     return status;
-  if (!found) {
-    if (latest >= 0)
-      return aero_fail(err, AERO_E_NOT_FOUND,
-                       "artifact '%s:v%lld' does not exist (latest is v%lld)",
-                       name, (long long)wanted, (long long)latest);
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "artifact '%s:v%lld' does not exist", name,
-                     (long long)wanted);
-  }
-  if (out->dev && !dev) {
-    if (latest >= 0)
-      return aero_fail(err, AERO_E_NOT_FOUND,
-                       "artifact '%s:v%lld' is a dev version: production runs "
-                       "read only production versions (latest production "
-                       "version: v%lld)",
-                       name, (long long)wanted, (long long)latest);
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "artifact '%s:v%lld' is a dev version: production runs "
-                     "read only production versions (it has none yet)",
-                     name, (long long)wanted);
-  }
+  if (!found)
+    return pc_resolve_missing(name, wanted, latest, err);
+  if (out->dev && !dev)
+    return pc_resolve_dev_only(name, wanted, latest, err);
   return AERO_OK;
 }
 

@@ -73,13 +73,7 @@ static aero_status resolve_body(tp_store *store, void *ctx_, aero_error *err) {
     status = latest(store, artifact_id, true, &any, err);
     if (status != AERO_OK)
       return status;
-    if (any >= 0)
-      return aero_fail(err, AERO_E_NOT_FOUND,
-                       "artifact '%s' has only dev versions (latest v%lld): "
-                       "production runs never read dev artifacts",
-                       name, (long long)any);
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "artifact '%s' has no published version yet", name);
+    return pc_resolve_none(name, any, err);
   }
   tp_params q = {0};
   tp_param_text(&q, artifact_id);
@@ -92,13 +86,7 @@ static aero_status resolve_body(tp_store *store, void *ctx_, aero_error *err) {
     return status;
   if (PQntuples(res) == 0) {
     PQclear(res);
-    if (newest >= 0)
-      return aero_fail(err, AERO_E_NOT_FOUND,
-                       "artifact '%s:v%lld' does not exist (latest is v%lld)",
-                       name, (long long)wanted, (long long)newest);
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "artifact '%s:v%lld' does not exist", name,
-                     (long long)wanted);
+    return pc_resolve_missing(name, wanted, newest, err);
   }
   aero_artifact_version *v = &ctx->v;
   v->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -108,10 +96,7 @@ static aero_status resolve_body(tp_store *store, void *ctx_, aero_error *err) {
   snprintf(v->type, sizeof v->type, "%s", PQgetvalue(res, 0, 3));
   PQclear(res);
   if (v->dev && !ctx->dev)
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "artifact '%s:v%lld' is a dev version: production runs "
-                     "read only production versions",
-                     name, (long long)wanted);
+    return pc_resolve_dev_only(name, wanted, newest, err);
   return AERO_OK;
 }
 
