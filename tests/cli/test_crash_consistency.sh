@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash consistency: aerohost killed with SIGKILL at random moments while
-# its runs store and publish outputs (small ones over the relay, large ones
-# stored by the action's own process), trial after trial on one store; then
+# its runs store and publish outputs (small ones over the relay, at random;
+# large ones stored by the action's own process, aimed at the blob being
+# written), trial after trial on one store; then
 # one more host takes over, and the store is checked: the database's
 # integrity, every version complete with every blob intact, no half-written
 # blob or view anywhere, every dead host's runs recorded, nothing left in
@@ -15,9 +16,9 @@ N=${AERO_CRASH_TRIALS:-20}
 S=$AEROMANCY_STORE
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 
-# 32 MiB: past the size from which the action's process stores it itself,
+# 64 MiB: past the size from which the action's process stores it itself,
 # and long enough to write that a kill can land in the middle.
-head -c $((32 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
+head -c $((64 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
 
 # live_in_session SID: the processes of session SID that have not ended.
 live_in_session() {
@@ -30,20 +31,24 @@ for i in $(seq "$N"); do
   if ((i % 2)); then
     # New content each time: a new blob to write, a new version to publish.
     printf 'trial %d\n' "$i" >>"$AERO_TMP/big.bin"
-    cmd=("$AEROHOST" run "$HASH" --dev -- --file "$AERO_TMP/big.bin" --name big)
+    # --force: the action's config does not name the file's content, so
+    # a past success would be reused instead of run.
+    cmd=("$AEROHOST" run "$HASH" --dev --force -- --file "$AERO_TMP/big.bin"
+      --name big)
   else
-    cmd=("$AEROHOST" run "$TRK" --dev -- --content "trial $i" \
+    cmd=("$AEROHOST" run "$TRK" --dev --force -- --content "trial $i" \
       --sleep-ms $((RANDOM % 150)))
   fi
   setsid "${cmd[@]}" >/dev/null 2>&1 &
   host=$!
-  if ((i % 4 == 1)); then
-    # Aimed: while the large blob is being written (a few milliseconds in).
-    for _ in $(seq 300); do
+  if ((i % 2)); then
+    # Aimed: while the large blob is being written (0-4 ms after its temp
+    # file appeared).
+    for _ in $(seq 600); do
       [[ -n $(find "$S/tmp" -name '.blob-*' 2>/dev/null) ]] && break
-      sleep 0.01
+      sleep 0.005
     done
-    sleep "0.0$((RANDOM % 10))"
+    sleep "0.00$((RANDOM % 5))"
   else
     sleep "0.$(printf '%03d' $((RANDOM % 500)))"
   fi
