@@ -40,27 +40,25 @@ points=$(sqlite3 "$db" "SELECT count(*) FROM metrics WHERE run_id = $big")
 [[ $points == 1000000 ]] || die "run $big logged $points points, not 1000000"
 
 note "multiplying the runs to 100,000"
+# copy TABLE KEY [WHERE]: the rows of the runs up to $off again, under the
+# run ids shifted by $off (KEY is the run id column); whatever the columns.
+copy() {
+  local cols
+  cols=$(sqlite3 "$db" "SELECT group_concat(name, ', ') FROM pragma_table_info('$1')
+    WHERE name NOT IN ('$2', 'id')") || die "no table $1"
+  echo "INSERT INTO $1 ($2, $cols) SELECT $2 + $off, $cols FROM $1
+        WHERE $2 <= $off ${3:-};"
+}
 while (($(sqlite3 "$db" "SELECT count(*) FROM runs") < 100000)); do
-  sqlite3 "$db" <<SQL || die "cannot grow the store"
-BEGIN;
-CREATE TEMP TABLE k AS SELECT max(id) AS off FROM runs;
-INSERT INTO runs SELECT id + (SELECT off FROM k), entity, project, job_type,
-  job_group, outputs, mode, status, exit_code, signal, message, started_at,
-  ended_at, git_commit, git_branch, git_message, git_remote, image_id,
-  packages, plugin_path, plugin_sha256, host_version, abi_version, hostname,
-  command_line, passthrough_env FROM runs WHERE id <= (SELECT off FROM k);
-INSERT INTO run_config SELECT run_id + (SELECT off FROM k), key, type, value
-  FROM run_config WHERE run_id <= (SELECT off FROM k);
-INSERT INTO run_env SELECT run_id + (SELECT off FROM k), key, value
-  FROM run_env WHERE run_id <= (SELECT off FROM k);
-INSERT INTO run_tags SELECT run_id + (SELECT off FROM k), tag
-  FROM run_tags WHERE run_id <= (SELECT off FROM k);
-INSERT INTO metrics (run_id, key, value, step, logged_at)
-  SELECT run_id + (SELECT off FROM k), key, value, step, logged_at
-  FROM metrics WHERE run_id <= (SELECT off FROM k) AND run_id != $big;
-DROP TABLE k;
-COMMIT;
-SQL
+  off=$(sqlite3 "$db" "SELECT max(id) FROM runs")
+  { echo "BEGIN;"
+    copy runs id
+    copy run_config run_id
+    copy run_env run_id
+    copy run_tags run_id
+    copy metrics run_id "AND run_id != $big"
+    echo "COMMIT;"
+  } | sqlite3 "$db" || die "cannot grow the store"
 done
 nruns=$(sqlite3 "$db" "SELECT count(*) FROM runs")
 npoints=$(sqlite3 "$db" "SELECT count(*) FROM metrics")
