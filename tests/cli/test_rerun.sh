@@ -43,6 +43,8 @@ for id in $ids; do
   outputs=$(sql "SELECT count(*) FROM run_outputs WHERE run_id = $id")
   assert_contains "$err" "reproduced: $outputs of $outputs outputs identical"
   assert_not_contains "$out" "differs"
+  # Really executed again: a reuse of the run itself would prove nothing.
+  assert_eq "$(sql "SELECT status FROM runs WHERE id = (SELECT max(id) FROM runs)")" ok "rerun of $id"
 done
 assert_eq "$(git -C diabetes worktree list | wc -l)" 1 # the temporary one is gone
 
@@ -55,6 +57,7 @@ assert_rc 0
 assert_contains "$out" "worktree add --detach"
 assert_contains "$out" "$(sql "SELECT git_commit FROM runs WHERE id = $fit")"
 assert_contains "$out" "go --dev --project"
+assert_contains "$out" "--force"
 assert_contains "$out" "--artifact-override diabetes/"
 assert_contains "$out" "-- --data-dir $DATA"
 assert_eq "$before" "$(sql "SELECT count(*) FROM runs")"
