@@ -8,10 +8,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* SHA256_*, as in sha256.c. */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -332,4 +334,36 @@ aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
                        output, kv->key, (unsigned)kv->value.type);
   }
   return AERO_OK;
+}
+
+aero_status pc_store_file(pc_file *file, pc_put_blob_fn put, void *ctx,
+                          aero_error *err) {
+  int fd = open(file->source, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return aero_fail(err, errno == ENOENT ? AERO_E_NOT_FOUND : AERO_E_IO,
+                     "cannot read %s: %s", file->source, strerror(errno));
+  aero_status status = AERO_OK;
+  struct stat before, after;
+  if (fstat(fd, &before) != 0) {
+    status = aero_fail(err, AERO_E_IO, "cannot read %s: %s", file->source,
+                       strerror(errno));
+    goto done;
+  }
+  file->size = (uint64_t)before.st_size;
+  char *label = pc_strdup_printf("hashing %s", file->name);
+  status = pc_sha256_fd(fd, file->source, file->size, label, file->hash, err);
+  free(label);
+  if (status == AERO_OK)
+    status = put(ctx, file, fd, err);
+  if (status == AERO_OK &&
+      (fstat(fd, &after) != 0 || after.st_size != before.st_size ||
+       after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec))
+    status = aero_fail(err, AERO_E_IO,
+                       "%s changed while it was being stored: declare it "
+                       "once it is complete",
+                       file->source);
+done:
+  close(fd);
+  return status;
 }

@@ -71,6 +71,15 @@ aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
  * names, rejecting bad and clashing names. */
 aero_status pc_collect(const char *output, const aero_output_desc *desc,
                        pc_file_list *list, aero_error *err);
+/* Stores the content of `file` (open as `fd`, its hash and size filled)
+ * where the backend keeps blobs, unless it is there already. */
+typedef aero_status (*pc_put_blob_fn)(void *ctx, const pc_file *file, int fd,
+                                      aero_error *err);
+/* Hashes one file in one pass (filling its size and hash), hands it to
+ * `put`, and checks that it did not change meanwhile (size and
+ * modification time before and after). */
+aero_status pc_store_file(pc_file *file, pc_put_blob_fn put, void *ctx,
+                          aero_error *err);
 /* The version digest of a list whose hashes are filled. */
 aero_status pc_manifest_digest(const pc_file_list *list, char hex[65],
                                aero_error *err);

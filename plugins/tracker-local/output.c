@@ -24,45 +24,28 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
-/* Hashes one file and stores its blob if the store lacks it. The file must
- * not change meanwhile: its size and modification time are compared
- * before and after. */
+typedef struct put_ctx {
+  tl_store *store;
+  int64_t run_id;
+} put_ctx;
+
+/* Stores the blob of a hashed file if the store lacks it. */
+static aero_status put_blob(void *ctx_, const pc_file *file, int fd,
+                            aero_error *err) {
+  put_ctx *ctx = ctx_;
+  char *label = tl_strdup_printf("storing %s", file->name);
+  bool copied = false;
+  aero_status status =
+      tl_blob_ensure(ctx->store, file->hash, ctx->run_id, fd, file->source,
+                     file->size, label, &copied, err);
+  free(label);
+  return status;
+}
+
 static aero_status store_file(tl_store *store, int64_t run_id, pc_file *file,
                               aero_error *err) {
-  int fd = open(file->source, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return aero_fail(err, errno == ENOENT ? AERO_E_NOT_FOUND : AERO_E_IO,
-                     "cannot read %s: %s", file->source, strerror(errno));
-  aero_status status = AERO_OK;
-  struct stat before, after;
-  if (fstat(fd, &before) != 0) {
-    status = aero_fail(err, AERO_E_IO, "cannot read %s: %s", file->source,
-                       strerror(errno));
-    goto done;
-  }
-  file->size = (uint64_t)before.st_size;
-  char *label = tl_strdup_printf("hashing %s", file->name);
-  status = tl_sha256_fd(fd, file->source, file->size, label, file->hash, err);
-  free(label);
-  if (status != AERO_OK)
-    goto done;
-  label = tl_strdup_printf("storing %s", file->name);
-  bool copied = false;
-  status = tl_blob_ensure(store, file->hash, run_id, fd, file->source,
-                          file->size, label, &copied, err);
-  free(label);
-  if (status != AERO_OK)
-    goto done;
-  if (fstat(fd, &after) != 0 || after.st_size != before.st_size ||
-      after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-      after.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
-    status = aero_fail(err, AERO_E_IO,
-                       "%s changed while it was being stored: declare it "
-                       "once it is complete",
-                       file->source);
-done:
-  close(fd);
-  return status;
+  put_ctx ctx = {store, run_id};
+  return pc_store_file(file, put_blob, &ctx, err);
 }
 
 static aero_status artifact_id(tl_store *store, const aero_artifact_ref *ref,

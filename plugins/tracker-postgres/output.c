@@ -14,40 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static aero_status store_file(tp_store *store, pc_file *file, aero_error *err) {
-  int fd = open(file->source, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return aero_fail(err, errno == ENOENT ? AERO_E_NOT_FOUND : AERO_E_IO,
-                     "cannot read %s: %s", file->source, strerror(errno));
-  aero_status status = AERO_OK;
-  struct stat before, after;
-  if (fstat(fd, &before) != 0) {
-    status = aero_fail(err, AERO_E_IO, "cannot read %s: %s", file->source,
-                       strerror(errno));
-    goto done;
-  }
-  file->size = (uint64_t)before.st_size;
-  char *label = pc_strdup_printf("hashing %s", file->name);
-  status = pc_sha256_fd(fd, file->source, file->size, label, file->hash, err);
-  free(label);
+/* Uploads the blob of a hashed file unless the bucket has it whole. */
+static aero_status put_blob(void *ctx, const pc_file *file, int fd,
+                            aero_error *err) {
+  tp_store *store = ctx;
   bool present = false;
-  if (status == AERO_OK)
-    status = tp_s3_has_blob(store->s3, file->hash, file->size, &present, err);
+  aero_status status =
+      tp_s3_has_blob(store->s3, file->hash, file->size, &present, err);
   if (status == AERO_OK && !present) {
-    label = pc_strdup_printf("uploading %s", file->name);
+    char *label = pc_strdup_printf("uploading %s", file->name);
     status = tp_s3_put_blob(store->s3, file->hash, fd, file->size, label, err);
     free(label);
   }
-  if (status == AERO_OK &&
-      (fstat(fd, &after) != 0 || after.st_size != before.st_size ||
-       after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec))
-    status = aero_fail(err, AERO_E_IO,
-                       "%s changed while it was being stored: declare it "
-                       "once it is complete",
-                       file->source);
-done:
-  close(fd);
   return status;
 }
 
@@ -126,7 +104,7 @@ aero_status tp_put_output(void *handle, int64_t run_id,
   status = pc_collect(output, &desc, &list, err);
   pthread_mutex_lock(&store->lock);
   for (size_t i = 0; status == AERO_OK && i < list.count; i++)
-    status = store_file(store, &list.items[i], err);
+    status = pc_store_file(&list.items[i], put_blob, store, err);
   char digest[65];
   if (status == AERO_OK)
     status = pc_manifest_digest(&list, digest, err);
