@@ -4,7 +4,9 @@
 # in no record), extra docker run args mount a data folder, the debug shell
 # sees the plugin and the store, an already built plugin runs as given,
 # extra Debian packages land in the image and its package list, and --dev
-# runs on this machine without a container.
+# runs on this machine without a container. Every run passes --force on to
+# aerohost: these actions read what the container gives them (variables,
+# mounts), which a reused past run would not show.
 . "$(dirname "$0")/lib.sh"
 container_setup
 install_runner
@@ -40,7 +42,7 @@ done
 exec $(command -v docker) "\$@"
 WRAPPER
 chmod +x "$AERO_TMP/bin/docker"
-PATH="$AERO_TMP/bin:$PATH" PROBE_SECRET=$secret run "$RUNNER" go --extra-env-var PROBE_SECRET -- --env-var PROBE_SECRET
+PATH="$AERO_TMP/bin:$PATH" PROBE_SECRET=$secret run "$RUNNER" go --force --extra-env-var PROBE_SECRET -- --env-var PROBE_SECRET
 assert_rc 0
 env_file=$(cat "$AERO_TMP/env-file.copy")
 assert_contains "$env_file" "PROBE_SECRET"
@@ -59,10 +61,10 @@ fi
 assert_eq "$(find "$TMPDIR" -name 'aeromancy-env.*')" "" "env files left behind"
 
 case_ "[env] passthrough of aeromancy.ini passes a variable too; an unset one is named"
-PROBE_FROM_INI=from-the-ini run "$RUNNER" go -- --env-var PROBE_FROM_INI
+PROBE_FROM_INI=from-the-ini run "$RUNNER" go --force -- --env-var PROBE_FROM_INI
 assert_rc 0
 assert_eq "$(artifact_text env_seen)" "len=12 sha256=$(printf from-the-ini | sha256sum | cut -d' ' -f1)"
-run "$RUNNER" go -- --env-var PROBE_FROM_INI
+run "$RUNNER" go --force -- --env-var PROBE_FROM_INI
 assert_rc 0
 assert_contains "$err" "PROBE_FROM_INI is not set here"
 assert_eq "$(artifact_text env_seen)" "unset"
@@ -72,10 +74,10 @@ data="$AERO_TMP/data dir"
 mkdir -p "$data"
 payload="payload $(date +%s%N)"
 printf '%s\n' "$payload" >"$data/input.txt"
-run "$RUNNER" go --extra-docker-run-args "-v '$data:/data:ro' --label probe=1" -- --data-file /data/input.txt
+run "$RUNNER" go --force --extra-docker-run-args "-v '$data:/data:ro' --label probe=1" -- --data-file /data/input.txt
 assert_rc 0
 assert_eq "$(artifact_text data_copy)" "$payload"
-run "$RUNNER" go -- --data-file /data/input.txt
+run "$RUNNER" go --force -- --data-file /data/input.txt
 assert_rc 1
 assert_contains "$err" "cannot open /data/input.txt"
 
@@ -92,7 +94,7 @@ plugin=$(built_plugin probe)
 sha=$(sha256sum "$plugin" | cut -d' ' -f1)
 cp "$plugin" "$AERO_TMP/prebuilt.so"
 last=$(sql "select max(id) from runs")
-run "$RUNNER" go --plugin "$AERO_TMP/prebuilt.so" -- --greeting prebuilt
+run "$RUNNER" go --force --plugin "$AERO_TMP/prebuilt.so" -- --greeting prebuilt
 assert_rc 0
 assert_eq "$(sql "select plugin_path || ' ' || plugin_sha256 from runs where id > $last")" "/plugin/prebuilt.so $sha"
 assert_eq "$(artifact_text hello)" "prebuilt"
@@ -106,7 +108,7 @@ assert_eq "$out" "$(sql "select image_id from runs order by id desc limit 1")"
 case_ "--extra-debian-package builds a new image that lists the package"
 last=$(sql "select max(id) from runs")
 t0=$(now)
-run "$RUNNER" go --extra-debian-package bc
+run "$RUNNER" go --force --extra-debian-package bc
 assert_rc 0
 # Built now unless an earlier run of this test built this recipe.
 if (($(images_tagged_since "$t0") > 0)); then
@@ -121,7 +123,7 @@ assert_contains "$packages" $'\nbc\t'
 case_ "--dev builds and runs on this machine, recorded as dev"
 t0=$(now)
 last=$(sql "select max(id) from runs")
-run "$RUNNER" go --dev -- --greeting dev-mode
+run "$RUNNER" go --force --dev -- --greeting dev-mode
 assert_rc 0
 assert_eq "$(containers_created_since "$t0")" 0 "containers created"
 assert_eq "$(sql "select group_concat(distinct mode) from runs where id > $last")" "dev"
