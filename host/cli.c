@@ -452,6 +452,13 @@ static aero_status apply(aeh_cli_args *a, const std_option *o,
   case O_BACKEND:
     a->backend = value;
     break;
+  case O_EXECUTOR:
+    if (strcmp(value, "local") != 0 && strcmp(value, "slurm") != 0)
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--executor: '%s' is not one of: local, slurm",
+                           value);
+    a->slurm = strcmp(value, "slurm") == 0;
+    break;
   }
   return AERO_OK;
 }

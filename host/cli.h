@@ -50,6 +50,7 @@ typedef struct aeh_cli_args {
   size_t override_count;
   const char *store;
   const char *backend; /* tracker backend name, or NULL */
+  bool slurm;          /* --executor slurm */
   /* everything after "--" */
   int project_argc;
   char **project_argv;

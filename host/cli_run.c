@@ -143,6 +143,31 @@ static aero_status prepare(run_ctx *c, const aeh_cli_args *a, bool *help,
 }
 
 /* Constructs the builder and builds, validates and filters its graph. */
+/* In a Slurm job the executor submitted (placement_slurm.c), this aerohost
+ * runs one action: the one at run-order position $AEROMANCY_SLURM_ACTION
+ * (1-based, as in the banners) of the same graph. */
+static const char *slurm_job_action(void) {
+  const char *pos = getenv("AEROMANCY_SLURM_ACTION");
+  return pos != NULL && pos[0] != '\0' ? pos : NULL;
+}
+
+static aero_status select_job_action(aero_graph *graph, aero_error *err) {
+  const char *pos = slurm_job_action();
+  if (pos == NULL)
+    return AERO_OK;
+  size_t n = aeh_graph_count(graph);
+  char *end = NULL;
+  unsigned long long want = strtoull(pos, &end, 10);
+  if (*end != '\0' || want == 0 || want > n)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "AEROMANCY_SLURM_ACTION: '%s' is not a position "
+                         "between 1 and %zu",
+                         pos, n);
+  for (size_t p = 0; p < n; p++)
+    aeh_graph_at(graph, p)->selected = p + 1 == want;
+  return AERO_OK;
+}
+
 static aero_status build(run_ctx *c, const aeh_cli_args *a, aero_error *err) {
   const char *path = aeh_plugin_path(c->plugin);
   const aero_builder_vtable *b = c->builder;
@@ -169,9 +194,9 @@ static aero_status build(run_ctx *c, const aeh_cli_args *a, aero_error *err) {
     aeh_error_prefix(err, "%s: builder '%s'", path, b->project);
     return rc;
   }
-  if (a->only != NULL)
-    return aeh_graph_select(c->graph, a->only, err);
-  return AERO_OK;
+  if (a->only != NULL && aeh_graph_select(c->graph, a->only, err) != AERO_OK)
+    return err->code;
+  return select_job_action(c->graph, err);
 }
 
 /* Opens the store and runs the validated graph; returns the exit code. */
@@ -218,8 +243,12 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .dry_run = a->dry_run,
       .isolate = !a->no_isolation,
       .debug = a->debug,
-      .force = a->force,
+      /* In a job, reuse was decided by the host that submitted it. */
+      .force = a->force || slurm_job_action() != NULL,
       .force_only = a->force_only,
+      .slurm = a->slurm && slurm_job_action() == NULL,
+      .argc = argc,
+      .argv = argv,
   };
   /* Children inherit unflushed buffers; flush so nothing prints twice. */
   fflush(stdout);

@@ -22,6 +22,11 @@ typedef struct aeh_exec_options {
   const char *force_only; /* comma-separated substrings of "job_type
                              output": run these, reuse the others when
                              nothing they read changed; NULL for none */
+  bool slurm;             /* each action as a Slurm job (--executor slurm) */
+  /* aerohost's own command line, which each Slurm job runs again for its
+   * one action (placement_slurm.c). Borrowed. */
+  int argc;
+  char **argv;
 } aeh_exec_options;
 
 #endif /* AEH_EXEC_OPTIONS_H */

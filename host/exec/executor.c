@@ -84,8 +84,9 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
                  .store = store,
                  .session = session,
                  .opts = opts,
-                 .place =
-                     opts->isolate ? &aeh_place_process : &aeh_place_inline,
+                 .place = opts->slurm     ? &aeh_place_slurm
+                          : opts->isolate ? &aeh_place_process
+                                          : &aeh_place_inline,
                  .n = aeh_graph_count(graph),
                  .sig_r = -1,
                  .sig_w = -1,
@@ -97,7 +98,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     aeh_console_error("out of memory preparing %zu actions", ex.n);
     goto done;
   }
-  ex.capture = opts->isolate && ex.slot_count > 1;
+  ex.capture = opts->isolate && !opts->slurm && ex.slot_count > 1;
   int sp[2];
   if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) != 0) {
     aeh_console_error("cannot create the signal pipe: %s", strerror(errno));

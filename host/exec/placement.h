@@ -25,6 +25,11 @@
 
 struct aeh_placement {
   const char *name;
+  /* The action's run is begun and ended where it runs (a batch job's own
+   * aerohost, in the same store): the scheduler begins none, `start` gets
+   * a NULL run, and the placement reports the end with aeh_sched_resolved.
+   * Such a placement has a slot for every action (no -j bound). */
+  bool records_elsewhere;
   /* Before the store connects: anything that must exist before the host
    * holds store state (the fork server). */
   void (*open)(aeh_exec *ex);
@@ -49,5 +54,8 @@ struct aeh_placement {
 extern const aeh_placement aeh_place_process;
 /* Actions on the host's own stack (--no-isolation). */
 extern const aeh_placement aeh_place_inline;
+
+/* Each action as a Slurm job (--executor slurm; placement_slurm.c). */
+extern const aeh_placement aeh_place_slurm;
 
 #endif /* AEH_EXEC_PLACEMENT_H */

@@ -70,6 +70,9 @@ static void skip(aeh_exec *ex, size_t p, const char *why, bool record,
   resolve(ex, p, AERO_RUN_SKIPPED, bad);
 }
 
+static void announce(aeh_exec *ex, size_t p, const aero_run_outcome *outcome,
+                     int64_t run_id, double started);
+
 void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
                         aero_run_outcome *outcome, double started) {
   aeh_node *nd = &ex->nodes[p];
@@ -94,6 +97,15 @@ void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
     return;
   }
 
+  announce(ex, p, outcome, run_id, started);
+}
+
+/* Prints the banner of the run of `p` (recorded, as `run_id`, or 0 when
+ * recorded where it ran) and resolves it. */
+static void announce(aeh_exec *ex, size_t p, const aero_run_outcome *outcome,
+                     int64_t run_id, double started) {
+  char label[512];
+  aeh_exec_label(ex->nodes[p].action, label, sizeof label);
   uint32_t state = outcome->state;
   if (state == AERO_RUN_OK) {
     char took[64];
@@ -119,9 +131,11 @@ void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
     return;
   }
   char detail[AERO_ERROR_MESSAGE_MAX + 64];
-  snprintf(detail, sizeof detail, "%s (run %lld)",
-           outcome->message != NULL ? outcome->message : "failed",
-           (long long)run_id);
+  const char *why = outcome->message != NULL ? outcome->message : "failed";
+  if (run_id != 0)
+    snprintf(detail, sizeof detail, "%s (run %lld)", why, (long long)run_id);
+  else
+    snprintf(detail, sizeof detail, "%s", why);
   aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
   ex->failed++;
   note_failure(ex, p);
@@ -145,6 +159,13 @@ static void count_run(aeh_exec *ex, int64_t id) {
   ex->runs_begun++;
 }
 
+void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
+                        int64_t run_id, double started) {
+  if (run_id != 0)
+    count_run(ex, run_id);
+  announce(ex, p, outcome, run_id, started);
+}
+
 /* Reuses a past run for the action at `p` or, when none stands for it,
  * announces it, begins its run and hands it to the placement. */
 static void place(aeh_exec *ex, size_t p) {
@@ -160,6 +181,10 @@ static void place(aeh_exec *ex, size_t p) {
   aeh_exec_label(nd->action, label, sizeof label);
   aeh_console_banner(AEH_BANNER_RUNNING, p + 1, ex->n, label, NULL);
   double started = aeh_exec_now();
+  if (ex->place->records_elsewhere) {
+    ex->place->start(ex, p, NULL, started);
+    return;
+  }
 
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
@@ -243,6 +268,8 @@ bool aeh_sched_init(aeh_exec *ex) {
   ex->slot_count = ex->opts->jobs > 0 ? ex->opts->jobs : 1;
   if (!ex->opts->isolate)
     ex->slot_count = 1;
+  if (ex->place->records_elsewhere)
+    ex->slot_count = n > 0 ? n : 1;
   ex->slots = calloc(ex->slot_count, sizeof *ex->slots);
   size_t max_fds = 3 * ex->slot_count + 2;
   ex->pfds = malloc(max_fds * sizeof *ex->pfds);

@@ -30,4 +30,10 @@ void aeh_sched_run_ready(aeh_exec *ex);
 void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
                         aero_run_outcome *outcome, double started);
 
+/* Like aeh_sched_complete for a run recorded where the action ran (a
+ * placement with `records_elsewhere`): prints its banner and resolves it,
+ * recording nothing. `run_id` 0 when unknown. */
+void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
+                        int64_t run_id, double started);
+
 #endif /* AEH_EXEC_SCHEDULER_H */

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# aerohost run --executor slurm on a real one-node Slurm cluster
+# (tests/slurm.sh) with the team store (real PostgreSQL and s3rver): each
+# action one sbatch job whose own aerohost records the run; the records
+# equal a local run's; a failing job and its skipped dependents; Ctrl-C
+# cancels the jobs; independent actions run as independent jobs.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../slurm.sh"
+
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+EXEC="$AERO_FIXTURES/exec_pipeline.so"
+STEPS="$AERO_FIXTURES/bench_steps.so"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+aero_slurm_start
+aero_team_start
+q() { aero_psql "$1"; }
+versions() {
+  q "SELECT string_agg(name || ':v' || version || ':' || digest, ' ' ORDER BY name)
+     FROM artifact_versions"
+}
+# The runs by job type (ids follow the order jobs began their runs).
+runs() { q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY job_type) FROM runs"; }
+# fresh NAME: a new empty store NAME and a new working folder (the jobs'
+# outputs go to ./aeromancy-slurm).
+fresh() {
+  aero_team_new_store "$1"
+  mkdir -p "$AERO_TMP/$1" && cd "$AERO_TMP/$1" || exit 1
+}
+
+case_ aerodemo_as_jobs_equals_local
+fresh local_demo
+run "$AEROHOST" run "$DEMO" --dev
+assert_rc 0
+local_versions=$(versions)
+fresh slurm_demo
+run "$AEROHOST" run "$DEMO" --dev --executor slurm
+assert_rc 0
+assert_contains "$err" "[1/3] Running [ingest] dataset"
+assert_contains "$err" "[3/3] OK [evaluate] report"
+assert_contains "$err" "3 ok, 0 failed, 0 skipped in"
+assert_contains "$err" "runs 1-3 in postgresql://"
+assert_eq "$(runs)" "evaluate:ok ingest:ok train:ok"
+assert_eq "$(versions)" "$local_versions" "same versions and digests as a local run"
+[[ -n $local_versions ]] || fail "no versions recorded"
+assert_eq "$(ls aeromancy-slurm/*.out | wc -l)" 3 "one job (and output) per action"
+
+case_ failed_job_skips_dependents
+fresh slurm_fail
+run "$AEROHOST" run "$EXEC" --dev --executor slurm -k -- --misbehave train --how fail
+assert_rc 1
+assert_contains "$err" "Failed [train] model: training diverged: loss is NaN (run $(q "SELECT id FROM runs WHERE job_type = 'train'")"
+assert_contains "$err" "Skipped [evaluate] report: parent [train] model failed"
+assert_contains "$err" "OK [side] notes"
+assert_contains "$err" "2 ok, 1 failed, 1 skipped in"
+assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:failed"
+assert_eq "$(ls aeromancy-slurm/*.out | wc -l)" 3 "evaluate was never submitted"
+
+case_ failure_without_k_stops
+fresh slurm_stop
+run "$AEROHOST" run "$EXEC" --dev --executor slurm -- --misbehave ingest --how fail
+assert_rc 1
+# [side] is independent and was submitted with [ingest], as with -j 2.
+assert_eq "$(runs)" "evaluate:skipped ingest:failed side:ok train:skipped"
+
+case_ wide_independent_jobs
+fresh slurm_wide
+run "$AEROHOST" run "$STEPS" --dev --executor slurm -- -n 24 --shape wide
+assert_rc 0
+assert_contains "$err" "24 ok, 0 failed, 0 skipped in"
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 24
+assert_eq "$(q "SELECT count(*) FROM artifact_versions")" 24
+
+case_ ctrl_c_cancels_jobs
+fresh slurm_int
+"$AEROHOST" run "$EXEC" --dev --executor slurm -- --sleep 60 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+host=$!
+for _ in $(seq 300); do
+  [[ $(q "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null) == 2 ]] && break
+  sleep 0.1
+done
+kill -INT "$host"
+wait "$host"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 130
+assert_contains "$err" "interrupted by SIGINT"
+assert_contains "$err" "Failed [ingest] data: interrupted by SIGINT (Slurm job"
+aero_slurm_wait_idle || fail "jobs still queued after Ctrl-C"
+assert_eq "$(runs)" "ingest:killed side:killed"
+
+case_ bad_executor
+run "$AEROHOST" run "$DEMO" --dev --executor pbs
+assert_rc 3
+assert_contains "$err" "--executor: 'pbs' is not one of: local, slurm"
+
+done_
