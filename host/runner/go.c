@@ -953,8 +953,11 @@ static aero_status plugin_from_list(const char *build_dir, const char *target,
     if (tab == NULL)
       continue;
     *tab = '\0';
+    /* A target name too long for `chosen` cannot be the one asked for. */
+    if (strlen(line) >= chosen_size)
+      continue;
     if (target == NULL && count == 0)
-      snprintf(chosen, chosen_size, "%s", line);
+      memcpy(chosen, line, strlen(line) + 1);
     if (strcmp(line, chosen) == 0)
       snprintf(file, file_size, "%s", tab + 1);
     if (used < sizeof names)
