@@ -29,8 +29,13 @@ shown=$((base + RUNS / 3)) # the run `show` reads
 
 note "generating $RUNS runs and $(((RUNS - 1) * PER_RUN + BIG)) metric points with SQL"
 gen_start=$(date +%s.%N)
+# Rollback journal, no syncs, a big page cache while generating: in WAL
+# mode the one big transaction would first be written whole to the WAL.
+# The store is put back in WAL mode afterwards, as aerohost keeps it.
 sqlite3 "$db" <<SQL || die "generating the store failed"
+PRAGMA journal_mode = DELETE;
 PRAGMA synchronous = OFF;
+PRAGMA cache_size = -262144;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $RUNS)
 INSERT INTO runs (id, project, job_type, job_group, outputs, mode, status,
@@ -60,6 +65,7 @@ WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < $BIG - 
 INSERT INTO metrics (run_id, key, value, step, logged_at)
 SELECT $big, 'loss', 1.0 / (j + 1), j, 1700000000000000000 + j FROM s;
 COMMIT;
+PRAGMA journal_mode = WAL;
 SQL
 gen_s=$(calc "$(date +%s.%N) - $gen_start")
 points=$(sqlite3 "$db" "SELECT count(*) FROM metrics")
