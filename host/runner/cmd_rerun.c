@@ -106,6 +106,9 @@ static aero_status go_argv(const json_t *run, const char *self, bool dev,
     st = aeh_strv_push(argv, "go");
   if (st == AERO_OK && dev)
     st = aeh_strv_push(argv, "--dev");
+  /* Run it again for real: never reuse the past success being checked. */
+  if (st == AERO_OK)
+    st = aeh_strv_push(argv, "--force");
   if (st == AERO_OK)
     st = aeh_strv_push(argv, "--project");
   if (st == AERO_OK)
