@@ -133,14 +133,21 @@ static const char *home_dir(void) {
   return pw != NULL ? pw->pw_dir : NULL;
 }
 
+/* aeromancy.ini ($AEROMANCY_CONFIG, else the one in `project_dir`, NULL:
+ * the current folder); a missing file is an empty one. */
+static aero_status load_config(const char *project_dir, aeh_config *cfg,
+                               aero_error *err) {
+  char path[PATH_MAX];
+  aeh_config_default_path(project_dir, path, sizeof path);
+  return aeh_config_load(path, 0, cfg, err);
+}
+
 /* "~/x" becomes "$HOME/x"; a relative path in aeromancy.ini is relative to
  * the file's folder, not to wherever aerohost was started. */
 static aero_status config_location(const char *project_dir, char **out,
                                    aero_error *err) {
-  char path[PATH_MAX];
-  aeh_config_default_path(project_dir, path, sizeof path);
   aeh_config cfg;
-  aero_status status = aeh_config_load(path, 0, &cfg, err);
+  aero_status status = load_config(project_dir, &cfg, err);
   if (status != AERO_OK)
     return status;
   const char *value = aeh_config_get(&cfg, "store", "path");
@@ -325,10 +332,8 @@ static aero_status config_blobs(aero_error *err) {
  * named, "FILE:LINE: [store] backend", into `origin`. */
 static aero_status config_backend(char **out, char *origin, size_t size,
                                   aero_error *err) {
-  char path[PATH_MAX];
-  aeh_config_default_path(NULL, path, sizeof path);
   aeh_config cfg;
-  aero_status status = aeh_config_load(path, 0, &cfg, err);
+  aero_status status = load_config(NULL, &cfg, err);
   if (status != AERO_OK)
     return status;
   const aeh_config_entry *e = aeh_config_find(&cfg, "store", "backend");
