@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,9 +179,17 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
       any = true;
     }
   }
+  /* --timeout is enforced by the job's aerohost (the same flag), which
+   * records the run timed out as a local run does; Slurm's time limit, a
+   * minute more in whole minutes, only stops a job whose aerohost hangs. */
+  char limit[64];
+  snprintf(limit, sizeof limit, "--time=%.0f",
+           ceil(ex->opts->timeout_s / 60.0) + 1);
   char *argv[12];
   size_t n = 0;
   argv[n++] = "sbatch";
+  if (ex->opts->timeout_s > 0)
+    argv[n++] = limit;
   argv[n++] = "--parsable";
   argv[n++] = name;
   argv[n++] = "--output=" OUTPUT_DIR "/%j.out";
@@ -259,7 +268,13 @@ static void job_outcome(const aeh_slot *s, long id, const char *state,
     o->state = AERO_RUN_KILLED;
     snprintf(msg, size, "interrupted by %s (Slurm job %ld cancelled)", sig, id);
   } else if (strcmp(state, "FAILED") == 0) {
-    o->state = AERO_RUN_FAILED;
+    /* The state the job's aerohost recorded, by the message outcome.c
+     * gives each, so that dependents say "timed out" as in a local run. */
+    o->state = strncmp(failure, "timed out after ", 16) == 0
+                   ? AERO_RUN_TIMED_OUT
+               : strncmp(failure, "crashed with ", 13) == 0   ? AERO_RUN_CRASHED
+               : strncmp(failure, "interrupted by ", 15) == 0 ? AERO_RUN_KILLED
+                                                              : AERO_RUN_FAILED;
     if (failure[0] != '\0')
       snprintf(msg, size, "%s", failure);
     else

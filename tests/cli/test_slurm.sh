@@ -63,6 +63,18 @@ assert_rc 1
 # [side] is independent and was submitted with [ingest], as with -j 2.
 assert_eq "$(runs)" "evaluate:skipped ingest:failed side:ok train:skipped"
 
+case_ timeout_in_the_job
+fresh slurm_timeout
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --timeout 1 -- --misbehave train --how hang
+assert_rc 1
+assert_contains "$err" "Failed [train] model: timed out after 1 s (run "
+assert_contains "$err" "Skipped [evaluate] report: parent [train] model timed out"
+assert_eq "$(q "SELECT status || ':' || message FROM runs WHERE job_type = 'train'")" \
+  "timed_out:timed out after 1 s"
+# Slurm's own limit, a minute more, stops a job whose aerohost hangs.
+assert_eq "$(squeue -h -t all -o '%j %l' | grep '^aero \[train\] model' | tail -1)" \
+  "aero [train] model 2:00"
+
 case_ wide_independent_jobs
 fresh slurm_wide
 run "$AEROHOST" run "$STEPS" --dev --executor slurm -- -n 24 --shape wide
