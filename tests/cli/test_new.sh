@@ -44,6 +44,12 @@ assert_eq "$(sql "select count(*) from runs where status = 'ok'")" 2
 (cd demo && "$AEROMANCY" go --dev -- --epochs many) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
 rc=$?
 assert_rc 3
+# Tab after `aeromancy go --` offers the flags of the plugin go just built.
+reply=$(cd demo && PATH="$(dirname "$AEROHOST"):$PATH" bash -c '
+  . "$1/aerohost"; . "$1/aeromancy"
+  COMP_WORDS=(aeromancy go --dev -- --le); COMP_CWORD=4
+  _aeromancy aeromancy --le --; echo "${COMPREPLY[*]}"' _ "$AERO_BUILD_DIR/host/docs/completion")
+assert_eq "$reply" "--learning-rate"
 # Building left the tree clean: the build folders are ignored.
 assert_eq "$(git -C demo status --porcelain)" ""
 
