@@ -73,12 +73,14 @@ apt_opts=(-y -q --no-install-recommends)
 ((offline)) && apt_opts+=(--no-download -o Dir::Cache::archives=/pkg/archives)
 step install
 ((offline)) || apt-get update -q >/dev/null || exit 10
+[[ -d /aptcache ]] && cp /aptcache/*.deb /var/cache/apt/archives/ 2>/dev/null
 dpkg -i /pkg/aeromancy.deb >/dev/null 2>&1 # fails: Depends are missing
 apt-get -f install "${apt_opts[@]}" >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 11; }
 # What the checks below use, not aeromancy's dependencies.
 apt-get install "${apt_opts[@]}" man-db bash-completion git g++ >>/tmp/apt.log 2>&1 ||
   { cat /tmp/apt.log; exit 12; }
 dpkg-query -W -f='${Status}\n' aeromancy
+[[ -d /out ]] && cp -n /var/cache/apt/archives/*.deb /out/ 2>/dev/null
 step files-before
 find / -xdev \( -path /proc -o -path /sys -o -path /var/lib/dpkg -o -path /var/cache \
   -o -path /var/log -o -path /tmp -o -path /root \) -prune -o -print | sort >/tmp/before.txt
@@ -128,11 +130,14 @@ step end
 INSIDE
 
 cxx_src="$AERO_SOURCE_DIR/examples/cxxdemo"
-# The container's apt keeps what it downloads in a folder of this machine,
-# so that later runs of this test install the same .debs without the
-# network (apt still resolves the Depends: nothing is preinstalled).
+# What the container's apt downloads is kept in a folder of this machine,
+# so that later runs of this test install the same .debs without fetching
+# them again (apt still resolves the Depends: nothing is preinstalled). The
+# container gets a read-only view and hands new files back through /out;
+# they are added by rename, so concurrent runs (other checkouts) never
+# share a lock or see half a file.
 apt_cache=${AERO_TEST_APT_CACHE:-/var/tmp/aeromancy-test-apt}
-mkdir -p "$apt_cache"
+mkdir -p "$apt_cache" "$AERO_TMP/out"
 mounts=(-v "$pkgdir:/pkg:ro")
 [[ -d $cxx_src ]] && mounts+=(-v "$cxx_src:/src/cxxdemo:ro")
 
@@ -155,12 +160,16 @@ if ! docker run --rm "$AEROMANCY_BASE_IMAGE" timeout 60 apt-get update -q >/dev/
 fi
 
 case_ "installed in a clean container: dpkg -i, apt-get -f install"
-((offline)) || mounts+=(-v "$apt_cache:/var/cache/apt/archives")
+((offline)) || mounts+=(-v "$apt_cache:/aptcache:ro" -v "$AERO_TMP/out:/out")
 docker run --rm -e OFFLINE=$offline "${mounts[@]}" "$AEROMANCY_BASE_IMAGE" \
   bash /pkg/inside.sh >"$AERO_TMP/inside.log" 2>&1
 rc=$?
 log=$(cat "$AERO_TMP/inside.log")
 err=$log
+for f in "$AERO_TMP"/out/*.deb; do
+  [[ -f $f && ! -e $apt_cache/${f##*/} ]] || continue
+  cp "$f" "$apt_cache/.${f##*/}.$$" && mv -f "$apt_cache/.${f##*/}.$$" "$apt_cache/${f##*/}"
+done
 # section NAME: the lines the script printed after "=== NAME".
 section() { awk -v s="=== $1" '$0 == s {on = 1; next} /^=== / {on = 0} on' <<<"$log"; }
 assert_rc 0
