@@ -94,6 +94,10 @@ static aero_status claim_body(tp_store *store, void *ctx_, aero_error *err) {
               &p, NULL, "taking a lease", err);
   if (status != AERO_OK)
     return status;
+  return tp_lease_reap(store, err);
+}
+
+aero_status tp_lease_reap(tp_store *store, aero_error *err) {
   tp_params k = {0};
   tp_param_int(&k, tp_now_ns());
   return tp_exec(

@@ -60,6 +60,7 @@ typedef struct s3_req {
   const char *meta_sha256; /* sent as x-amz-meta-sha256 when not NULL */
   /* Download sink (GET): fd and running hash. */
   int out_fd;
+  bool hash_only; /* GET: hash the body, keep nothing */
   SHA256_CTX out_hash;
   uint64_t received;
   int out_errno;
@@ -227,8 +228,8 @@ static int seek_body(void *ctx, curl_off_t offset, int origin) {
 static size_t write_body(char *buf, size_t size, size_t n, void *ctx) {
   s3_req *r = ctx;
   size_t len = size * n;
-  if (r->out_fd >= 0 && r->code / 100 == 2) {
-    for (size_t off = 0; off < len;) {
+  if ((r->out_fd >= 0 || r->hash_only) && r->code / 100 == 2) {
+    for (size_t off = 0; r->out_fd >= 0 && off < len;) {
       ssize_t w = write(r->out_fd, buf + off, len - off);
       if (w < 0 && errno == EINTR)
         continue;
@@ -453,8 +454,9 @@ static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
     free(r->resp);
     r->resp = NULL;
     r->resp_len = 0;
-    if (r->out_fd >= 0) {
-      if (ftruncate(r->out_fd, 0) != 0 || lseek(r->out_fd, 0, SEEK_SET) != 0) {
+    if (r->out_fd >= 0 || r->hash_only) {
+      if (r->out_fd >= 0 && (ftruncate(r->out_fd, 0) != 0 ||
+                             lseek(r->out_fd, 0, SEEK_SET) != 0)) {
         status = aero_fail(err, AERO_E_IO, "cannot reset a download: %s",
                            strerror(errno));
         break;
@@ -720,5 +722,121 @@ aero_status tp_s3_get_blob(tp_s3 *s3, const char *hex, int fd,
   }
   free(r.resp);
   free(key);
+  return status;
+}
+
+aero_status tp_s3_hash_blob(tp_s3 *s3, const char *hex, bool *found,
+                            char digest_hex[65], uint64_t *bytes,
+                            aero_error *err) {
+  char *key = blob_key(s3, hex);
+  if (key == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  s3_req r;
+  req_init(&r, "GET", key, "");
+  r.hash_only = true;
+  char what[128];
+  snprintf(what, sizeof what, "re-hashing blob %.16s", hex);
+  aero_status status = perform(s3, &r, what, true, err);
+  *found = status == AERO_OK && r.code != 404;
+  *bytes = r.received;
+  digest_hex[0] = '\0';
+  if (*found) {
+    unsigned char digest[32];
+    SHA256_Final(digest, &r.out_hash);
+    pc_sha256_hex(digest, digest_hex);
+  }
+  free(r.resp);
+  free(key);
+  return status;
+}
+
+aero_status tp_s3_delete_blob(tp_s3 *s3, const char *hex, aero_error *err) {
+  char *key = blob_key(s3, hex);
+  if (key == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  s3_req r;
+  req_init(&r, "DELETE", key, "");
+  char what[128];
+  snprintf(what, sizeof what, "deleting blob %.16s", hex);
+  aero_status status = perform(s3, &r, what, true, err);
+  free(r.resp);
+  free(key);
+  return status;
+}
+
+/* The blob named by an object key under <prefix>blobs/, or false. */
+static bool key_blob(const tp_s3 *s3, const char *key, char hex[65]) {
+  size_t plen = strlen(s3->prefix);
+  if (strncmp(key, s3->prefix, plen) != 0 ||
+      strncmp(key + plen, "blobs/", 6) != 0)
+    return false;
+  const char *k = key + plen + 6;
+  if (strlen(k) != 65 || k[2] != '/')
+    return false;
+  snprintf(hex, 65, "%.2s%s", k, k + 3);
+  return strspn(hex, "0123456789abcdef") == 64;
+}
+
+aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
+                             aero_error *err) {
+  char *prefix = pc_strdup_printf("%sblobs/", s3->prefix);
+  char *enc_prefix = prefix != NULL ? tp_uri_encode(prefix, false) : NULL;
+  free(prefix);
+  if (enc_prefix == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  char *token = NULL; /* the continuation token, URI-encoded */
+  aero_status status = AERO_OK;
+  do {
+    /* Pages of 100 keep a reply well under RESPONSE_MAX. */
+    char *query =
+        token != NULL
+            ? pc_strdup_printf("continuation-token=%s&list-type=2&max-keys="
+                               "100&prefix=%s",
+                               token, enc_prefix)
+            : pc_strdup_printf("list-type=2&max-keys=100&prefix=%s",
+                               enc_prefix);
+    free(token);
+    token = NULL;
+    if (query == NULL) {
+      status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+      break;
+    }
+    s3_req r;
+    req_init(&r, "GET", NULL, query);
+    status = perform(s3, &r, "listing the blobs", false, err);
+    free(query);
+    for (const char *at = r.resp; status == AERO_OK && at != NULL &&
+                                  (at = strstr(at, "<Contents>")) != NULL;) {
+      const char *end = strstr(at, "</Contents>");
+      if (end == NULL)
+        break;
+      char *entry = strndup(at, (size_t)(end - at));
+      char *key = entry != NULL ? xml_text(entry, "Key") : NULL;
+      char *size = entry != NULL ? xml_text(entry, "Size") : NULL;
+      char hex[65];
+      if (key != NULL && size != NULL && key_blob(s3, key, hex))
+        status = each(ctx, hex, strtoull(size, NULL, 10), err);
+      free(entry);
+      free(key);
+      free(size);
+      at = end;
+    }
+    char *truncated =
+        status == AERO_OK ? xml_text(r.resp, "IsTruncated") : NULL;
+    if (truncated != NULL && strcmp(truncated, "true") == 0) {
+      char *next = xml_text(r.resp, "NextContinuationToken");
+      token = next != NULL ? tp_uri_encode(next, false) : NULL;
+      free(next);
+      if (token == NULL)
+        status = aero_fail(err, AERO_E_STORE,
+                           "%s: listing the blobs: a truncated reply without "
+                           "a continuation token",
+                           s3->name);
+    }
+    free(truncated);
+    free(r.resp);
+  } while (status == AERO_OK && token != NULL);
+  free(token);
+  free(enc_prefix);
   return status;
 }

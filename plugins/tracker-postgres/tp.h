@@ -108,6 +108,9 @@ int64_t tp_now_ns(void);
 /* Before this handle's first run: takes a lease, renewed by a heartbeat
  * thread, and records as killed the running runs whose lease expired. */
 aero_status tp_lease_claim(tp_store *store, aero_error *err);
+/* Inside a transaction: drops the expired leases, records their running
+ * runs killed and drops those runs' pending versions. */
+aero_status tp_lease_reap(tp_store *store, aero_error *err);
 /* Stops the heartbeat and drops the lease. */
 void tp_lease_release(tp_store *store);
 
@@ -234,6 +237,31 @@ aero_status tp_s3_put_blob(tp_s3 *s3, const char *hex, int fd, uint64_t size,
 /* Downloads blob `hex` into `fd` (truncated first) and checks its
  * SHA-256. AERO_E_NOT_FOUND when the bucket lacks it. */
 aero_status tp_s3_get_blob(tp_s3 *s3, const char *hex, int fd, aero_error *err);
+
+/* Re-hashes blob `hex` as the bucket holds it, streamed (nothing kept):
+ * *found false when there is no such object, else its SHA-256 and size. */
+aero_status tp_s3_hash_blob(tp_s3 *s3, const char *hex, bool *found,
+                            char digest_hex[65], uint64_t *bytes,
+                            aero_error *err);
+/* Deletes blob `hex` (no error when already gone). */
+aero_status tp_s3_delete_blob(tp_s3 *s3, const char *hex, aero_error *err);
+/* Calls `each` for every blob object in the bucket, in key order. */
+typedef aero_status (*tp_s3_blob_fn)(void *ctx, const char *hex, uint64_t size,
+                                     aero_error *err);
+aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
+                             aero_error *err);
+
+/* ---- check.c ---- */
+aero_status tp_check(void *handle, const aero_check_params *params,
+                     aero_status (*each)(void *, const aero_problem *,
+                                         aero_error *),
+                     void *ctx, aero_check_report *report, aero_error *err);
+
+/* ---- collect.c ---- */
+aero_status tp_collect(void *handle, const aero_collect_params *params,
+                       aero_status (*each)(void *, const aero_garbage *,
+                                           aero_error *),
+                       void *ctx, aero_error *err);
 
 /* ---- sigv4.c: AWS Signature Version 4 ---- */
 

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# aeromancy fsck on the team store (tracker-postgres, issue 12) against a
+# real PostgreSQL and s3rver started here, on a store made by real runs of
+# aerodemo and the exec_pipeline fixture: blobs modified in the bucket
+# (same size and another size), deleted, an orphan, a run left running by
+# a killed host, and fsck while another aerohost is in the middle of a run.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../servers.sh"
+
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+EXEC=$AERO_FIXTURES/exec_pipeline.so
+A=$AEROMANCY
+marker=$AERO_TMP/marker
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+aero_team_start
+# A killed host's lease expires soon after it stops renewing it.
+export AEROMANCY_LEASE_SECONDS=2
+q() { aero_psql "$1"; }
+
+# blob_of NAME FILE: the digest of FILE in the latest NAME.
+blob_of() {
+  q "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
+     ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'
+     ORDER BY v.version DESC LIMIT 1"
+}
+
+# start_hanging: aerohost in the background ($host) with its train action
+# hanging (pid in $marker) after ingest published its output.
+start_hanging() {
+  rm -f "$marker"
+  "$AEROHOST" run "$EXEC" --dev -- --misbehave train --how hang \
+    --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
+  host=$!
+  for _ in $(seq 200); do
+    [[ -s $marker ]] && break
+    sleep 0.05
+  done
+  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
+}
+
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"
+
+case_ "fsck of a sound team store: every blob re-hashed, exit 0"
+run "$A" fsck
+assert_rc 0
+assert_eq "$out" ""
+assert_contains "$err" "$(q "SELECT count(DISTINCT sha256) FROM version_files") blobs re-hashed"
+assert_contains "$err" "0 orphan blobs, 0 problems"
+
+case_ "fsck while another aerohost is mid-run: its running run is not abandoned"
+start_hanging
+run "$A" fsck
+assert_rc 0
+assert_not_contains "$out" "abandoned"
+kill -TERM "$host"
+wait "$host"
+
+case_ "fsck catches a blob modified in the bucket with the same size"
+model_sha=$(blob_of model model.txt)
+model=$(aero_team_blob "$model_sha")
+size=$(stat -c %s "$model")
+printf 'X' | dd of="$model" bs=1 seek=3 conv=notrunc status=none
+assert_eq "$(stat -c %s "$model")" "$size"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'damaged\t%s' "$model_sha")"
+assert_contains "$err" "1 problems"
+
+case_ "fsck catches a blob of another size, and a deleted blob"
+train_sha=$(blob_of dataset train.csv)
+echo "extra" >>"$(aero_team_blob "$train_sha")"
+test_sha=$(blob_of dataset test.csv)
+rm -f "$(aero_team_blob "$test_sha")"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'size\t%s' "$train_sha")"
+assert_contains "$out" "$(printf 'missing\t%s' "$test_sha")"
+assert_contains "$err" "3 problems"
+
+case_ "fsck --repair deletes damaged blobs; declaring the content again uploads it"
+run "$A" fsck --repair
+assert_rc 1 # the deleted blob cannot be repaired here
+assert_contains "$out" "(repaired)"
+[[ ! -e $(aero_team_blob "$model_sha") && ! -e $(aero_team_blob "$train_sha") ]] ||
+  fail "damaged blobs were not deleted"
+"$AEROHOST" run "$DEMO" --dev --force >/dev/null 2>&1 || fail "aerodemo after repair"
+assert_eq "$(sha256sum <"$(aero_team_blob "$model_sha")" | cut -d' ' -f1)" "$model_sha" \
+  "model uploaded again"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
+
+case_ "fsck counts an orphan blob"
+orphan=$(printf 'orphan\n' | sha256sum | cut -d' ' -f1)
+mkdir -p "$(dirname "$(aero_team_blob "$orphan")")"
+printf 'orphan\n' >"$(aero_team_blob "$orphan")"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "1 orphan blobs, 0 problems"
+
+case_ "fsck reports a run left running by a killed host; --repair records it killed"
+start_hanging
+kill -KILL "$host"
+wait "$host" 2>/dev/null
+hung=$(q "SELECT id FROM runs WHERE status = 'running'")
+[[ -n $hung ]] || fail "no run left running"
+sleep 3 # its lease expires
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'abandoned\t%s\t' "$hung")"
+assert_eq "$(q "SELECT status FROM runs WHERE id = $hung")" "running" "fsck alone changes nothing"
+run "$A" fsck --repair
+assert_eq "$(q "SELECT status FROM runs WHERE id = $hung")" "killed"
+assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0 "pending versions dropped"
+run "$A" fsck
+assert_rc 0
+
+done_
