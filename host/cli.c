@@ -459,6 +459,9 @@ static aero_status apply(aeh_cli_args *a, const std_option *o,
                            value);
     a->slurm = strcmp(value, "slurm") == 0;
     break;
+  case O_DETACH:
+    a->detach = true;
+    break;
   }
   return AERO_OK;
 }

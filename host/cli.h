@@ -51,6 +51,7 @@ typedef struct aeh_cli_args {
   const char *store;
   const char *backend; /* tracker backend name, or NULL */
   bool slurm;          /* --executor slurm */
+  bool detach;         /* --detach */
   /* everything after "--" */
   int project_argc;
   char **project_argv;

@@ -59,7 +59,10 @@
     "[store] backend in aeromancy.ini, else local)")                           \
   X(O_EXECUTOR, "executor", 0, "local|slurm", AEH_CMD_RUN, G_TASK,             \
     "where actions run: here (local, the default) or each as a Slurm job "     \
-    "(slurm; needs a team store every node reaches)")
+    "(slurm; needs a team store every node reaches)")                          \
+  X(O_DETACH, "detach", 0, NULL, AEH_CMD_RUN, G_TASK,                          \
+    "with --executor slurm: submit every action as a job and return, "         \
+    "printing the job ids (nothing is reused)")
 
 #define AEH_CLI_OPTIONS_OWN(X)                                                 \
   X(O_DEV, "dev", 0, NULL, AEH_CMD_RUN, G_RUNTIME,                             \

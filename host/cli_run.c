@@ -202,6 +202,12 @@ static aero_status build(run_ctx *c, const aeh_cli_args *a, aero_error *err) {
 /* Opens the store and runs the validated graph; returns the exit code. */
 static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
                    aero_error *err) {
+  if (a->detach && !a->slurm) {
+    aeh_error_set(err, AERO_E_INVALID,
+                  "--detach needs --executor slurm (a local run cannot "
+                  "outlive aerohost)");
+    return AEH_EXIT_USAGE;
+  }
   if (a->tags != NULL &&
       split_tags(a->tags, &c->tags, &c->tag_count, err) != AERO_OK)
     return AEH_EXIT_USAGE;
@@ -244,9 +250,10 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .isolate = !a->no_isolation,
       .debug = a->debug,
       /* In a job, reuse was decided by the host that submitted it. */
-      .force = a->force || slurm_job_action() != NULL,
+      .force = a->force || a->detach || slurm_job_action() != NULL,
       .force_only = a->force_only,
       .slurm = a->slurm && slurm_job_action() == NULL,
+      .detach = a->detach && slurm_job_action() == NULL,
       .argc = argc,
       .argv = argv,
   };

@@ -109,7 +109,8 @@ typedef struct aeh_exec {
   bool infra;              /* the store failed: exit 2 */
   aeh_fork_server *server; /* forks the actions' processes; NULL: we do */
   size_t ok, failed, skipped, reused;
-  bool reuses; /* the backend can find past runs to reuse */
+  size_t submitted; /* --detach: jobs submitted and not followed */
+  bool reuses;      /* the backend can find past runs to reuse */
   /* The runs this execution began, for the summary line. */
   int64_t first_run, last_run;
   size_t runs_begun;

@@ -23,6 +23,7 @@ typedef struct aeh_exec_options {
                              output": run these, reuse the others when
                              nothing they read changed; NULL for none */
   bool slurm;             /* each action as a Slurm job (--executor slurm) */
+  bool detach;            /* with slurm: submit everything, follow nothing */
   /* aerohost's own command line, which each Slurm job runs again for its
    * one action (placement_slurm.c). Borrowed. */
   int argc;

@@ -67,6 +67,12 @@ static int summarise(aeh_exec *ex, double elapsed) {
                         where);
     return AEH_EXIT_INFRA;
   }
+  if (ex->opts->detach && !ex->infra) {
+    aeh_console_info("%zu action%s submitted to Slurm (job ids on stdout); "
+                     "aeromancy runs shows them as they run",
+                     ex->submitted, ex->submitted == 1 ? "" : "s");
+    return AEH_EXIT_OK;
+  }
   if (ex->bailed) {
     aeh_console_info("Bailed out: %s", ex->bail_reason);
     return ex->failed > 0 ? AEH_EXIT_FAILED : AEH_EXIT_OK;

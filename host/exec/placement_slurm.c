@@ -194,6 +194,8 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   argv[n++] = name;
   argv[n++] = "--output=" OUTPUT_DIR "/%j.out";
   argv[n++] = env;
+  /* A job whose parent failed is cancelled, not left pending forever. */
+  argv[n++] = "--kill-on-invalid-dep=yes";
   if (any)
     argv[n++] = dep;
   argv[n++] = script;
@@ -206,6 +208,12 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
     return;
   }
   sl.job[p] = id;
+  if (ex->opts->detach) {
+    printf("%ld\t%s\n", id, label);
+    fflush(stdout);
+    aeh_sched_submitted(ex, p);
+    return;
+  }
   *s = (aeh_slot){.busy = true,
                   .pos = p,
                   .started = started,

@@ -36,4 +36,8 @@ void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
 void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
                         int64_t run_id, double started);
 
+/* --detach: the action at `p` was submitted and is not followed; its
+ * dependents may be submitted now (depending on its job). */
+void aeh_sched_submitted(aeh_exec *ex, size_t p);
+
 #endif /* AEH_EXEC_SCHEDULER_H */

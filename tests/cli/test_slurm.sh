@@ -101,6 +101,33 @@ assert_contains "$err" "Failed [ingest] data: interrupted by SIGINT (Slurm job"
 aero_slurm_wait_idle || fail "jobs still queued after Ctrl-C"
 assert_eq "$(runs)" "ingest:killed side:killed"
 
+case_ detach_then_runs
+fresh slurm_detach
+run "$AEROHOST" run "$DEMO" --dev --executor slurm --detach
+assert_rc 0
+assert_eq "$(cut -f2 <<<"$out" | tr '\n' ' ')" "[ingest] dataset [train] model [evaluate] report "
+assert_contains "$err" "3 actions submitted to Slurm"
+jobs=$(cut -f1 <<<"$out" | paste -sd,)
+# The children depend on their parents' jobs.
+train_job=$(sed -n 2p <<<"$out" | cut -f1)
+assert_contains "$(scontrol show job "$train_job")" "Dependency=afterok:$(sed -n 1p <<<"$out" | cut -f1)"
+seen=
+for _ in $(seq 600); do
+  now=$("$AEROMANCY" runs --dev 2>/dev/null | grep -c $'\tok (dev)\t')
+  [[ $now != "${seen##* }" ]] && seen+=" $now"
+  [[ $now == 3 ]] && break
+  sleep 0.1
+done
+assert_eq "${seen##* }" 3 "aeromancy runs shows the three runs ok"
+[[ $(wc -w <<<"$seen") -ge 2 ]] || fail "aeromancy runs never showed a run in progress ($seen)"
+assert_eq "$(runs)" "evaluate:ok ingest:ok train:ok"
+assert_eq "$(squeue -h -t all -j "$jobs" -o %T | sort -u)" COMPLETED
+
+case_ detach_needs_slurm
+run "$AEROHOST" run "$DEMO" --dev --detach
+assert_rc 3
+assert_contains "$err" "--detach needs --executor slurm"
+
 case_ bad_executor
 run "$AEROHOST" run "$DEMO" --dev --executor pbs
 assert_rc 3
