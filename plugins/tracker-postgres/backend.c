@@ -117,6 +117,7 @@ static const aero_backend_vtable postgres_backend = {
     .reuse_find = tp_reuse_find,
     .reuse_record = tp_reuse_record,
     .check = tp_check,
+    .collect = tp_collect,
 };
 
 static aero_status postgres_init(aero_registrar *reg, aero_error *err) {

@@ -163,7 +163,8 @@ static aero_status check_blobs(checker *c) {
     return status;
   /* Byte order for bsearch, whatever the database's collation. */
   qsort(c->refs, c->nrefs, sizeof *c->refs, cmp_hex);
-  qsort(c->objs, c->nobjs, sizeof *c->objs, cmp_hex);
+  if (c->nobjs > 0) /* an empty bucket leaves objs NULL */
+    qsort(c->objs, c->nobjs, sizeof *c->objs, cmp_hex);
   for (size_t i = 0; status == AERO_OK && i < c->nobjs; i++)
     status = check_obj(c, &c->objs[i]);
   for (size_t i = 0; status == AERO_OK && i < c->nrefs; i++) {
@@ -171,8 +172,8 @@ static aero_status check_blobs(checker *c) {
     c->counts.files_checked += r->files;
     if (r->seen)
       continue;
-    bool listed =
-        bsearch(r->hex, c->objs, c->nobjs, sizeof *c->objs, cmp_hex) != NULL;
+    bool listed = c->nobjs > 0 && bsearch(r->hex, c->objs, c->nobjs,
+                                          sizeof *c->objs, cmp_hex) != NULL;
     if (listed)
       continue; /* damaged: reported above */
     char detail[200];

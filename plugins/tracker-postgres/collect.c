@@ -1,0 +1,227 @@
+/* tracker-postgres: removing what nothing refers to (the vtable's collect
+ * member, for `aeromancy gc`), in this order:
+ *
+ *   1. the runs of hosts whose lease expired are recorded killed and their
+ *      pending versions dropped, as the next run_begin of any host would;
+ *   2. finished dev runs that ended longer ago than keep_dev_ns, with the
+ *      versions only they made, unless a run that stays refers to those
+ *      versions or reused the run (then the run that made them stays);
+ *   3. bucket objects no version (published or pending) refers to.
+ *
+ * Never what a live host is writing: a host uploads a blob before the
+ * pending version that refers to it is recorded, and skips the upload of
+ * a blob the bucket already holds. Every host that uploads holds a lease
+ * (taken at its first run_begin), so step 3 runs only when no lease is
+ * alive and no run is running; otherwise it is skipped and gc fails with
+ * AERO_E_STATE saying so, after steps 1 and 2.
+ */
+#include "tp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct collector {
+  tp_store *store;
+  const aero_collect_params *params;
+  aero_status (*each)(void *, const aero_garbage *, aero_error *);
+  void *ctx;
+  aero_error *err;
+  /* Step 2's runs, "id\tjob_type" each, for the report. */
+  char **runs;
+  size_t nruns;
+  /* Step 3: the referenced blobs (sorted) and whether a host is at work. */
+  char (*refs)[65];
+  size_t nrefs;
+  bool busy;
+} collector;
+
+static aero_status found(collector *c, uint32_t kind, const char *subject,
+                         int64_t bytes) {
+  if (c->each == NULL)
+    return AERO_OK;
+  aero_garbage g = {.struct_size = sizeof g,
+                    .kind = kind,
+                    .subject = subject,
+                    .bytes = bytes};
+  return c->each(c->ctx, &g, c->err);
+}
+
+static void free_runs(collector *c) {
+  for (size_t i = 0; i < c->nruns; i++)
+    free(c->runs[i]);
+  free(c->runs);
+  c->runs = NULL;
+  c->nruns = 0;
+}
+
+static aero_status reap_body(tp_store *store, void *ctx, aero_error *err) {
+  (void)ctx;
+  return tp_lease_reap(store, err);
+}
+
+/* ---- 2. old dev runs ---- */
+
+static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
+  collector *c = ctx;
+  free_runs(c);
+  tp_params p = {0};
+  tp_param_int(&p, tp_now_ns() - c->params->keep_dev_ns);
+  aero_status status = tp_exec(
+      store,
+      "CREATE TEMP TABLE IF NOT EXISTS gc_runs (id BIGINT PRIMARY KEY) ON "
+      "COMMIT DELETE ROWS",
+      NULL, NULL, "listing old dev runs", err);
+  if (status == AERO_OK)
+    status = tp_exec(store,
+                     "INSERT INTO gc_runs SELECT id FROM runs WHERE mode = "
+                     "'dev' AND status <> 'running' AND ended_at IS NOT NULL "
+                     "AND ended_at < $1",
+                     &p, NULL, "listing old dev runs", err);
+  /* Until nothing changes: a candidate stays when a run outside the set
+   * read or re-declared a version it made, or reused it. */
+  for (bool changed = true; status == AERO_OK && changed;) {
+    PGresult *res = NULL;
+    status = tp_exec(
+        store,
+        "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
+        "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 "
+        "FROM run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN "
+        "(SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_outputs o "
+        "WHERE o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM "
+        "gc_runs)))) OR id IN (SELECT reused_run FROM runs WHERE reused_run "
+        "IS NOT NULL AND id NOT IN (SELECT id FROM gc_runs))",
+        NULL, &res, "listing old dev runs", err);
+    if (status == AERO_OK) {
+      changed = strcmp(PQcmdTuples(res), "0") != 0;
+      PQclear(res);
+    }
+  }
+  PGresult *res = NULL;
+  if (status == AERO_OK)
+    status = tp_exec(store,
+                     "SELECT g.id || ' [' || r.job_type || ']' FROM gc_runs g "
+                     "JOIN runs r ON r.id = g.id ORDER BY g.id",
+                     NULL, &res, "listing old dev runs", err);
+  if (status != AERO_OK)
+    return status;
+  size_t n = (size_t)PQntuples(res);
+  c->runs = calloc(n + 1, sizeof *c->runs);
+  for (size_t i = 0; c->runs != NULL && i < n; i++)
+    if ((c->runs[c->nruns] = strdup(PQgetvalue(res, (int)i, 0))) != NULL)
+      c->nruns++;
+  PQclear(res);
+  if (c->runs == NULL || c->nruns != n)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  if (c->params->dry_run)
+    return AERO_OK; /* gc_runs is emptied at commit */
+  return tp_exec(
+      store,
+      "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
+      "DELETE FROM run_outputs WHERE run_id IN (SELECT id FROM gc_runs);"
+      "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
+      "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs);",
+      NULL, NULL, "removing old dev runs", err);
+}
+
+static aero_status old_dev_runs(collector *c) {
+  if (c->params->keep_dev_ns < 0)
+    return AERO_OK;
+  aero_status status =
+      tp_txn(c->store, dev_body, c, "removing old dev runs", c->err);
+  for (size_t i = 0; status == AERO_OK && i < c->nruns; i++) {
+    char subject[300];
+    snprintf(subject, sizeof subject, "run %s", c->runs[i]);
+    status = found(c, AERO_GARBAGE_DEV_RUN, subject, 0);
+  }
+  free_runs(c);
+  return status;
+}
+
+/* ---- 3. unreferenced blobs ---- */
+
+static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
+  collector *c = ctx;
+  PGresult *res = NULL;
+  aero_status status = tp_exec(
+      store,
+      "SELECT (SELECT count(*) FROM leases WHERE expires_at >= now()) + "
+      "(SELECT count(*) FROM runs WHERE status = 'running')",
+      NULL, &res, "looking for hosts at work", err);
+  if (status != AERO_OK)
+    return status;
+  c->busy = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+  PQclear(res);
+  if (c->busy)
+    return AERO_OK;
+  status = tp_exec(store, "SELECT DISTINCT sha256 FROM version_files", NULL,
+                   &res, "listing the blobs versions refer to", err);
+  if (status != AERO_OK)
+    return status;
+  free(c->refs);
+  c->nrefs = (size_t)PQntuples(res);
+  c->refs = calloc(c->nrefs + 1, sizeof *c->refs);
+  if (c->refs == NULL)
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  for (size_t i = 0; status == AERO_OK && i < c->nrefs; i++)
+    snprintf(c->refs[i], 65, "%s", PQgetvalue(res, (int)i, 0));
+  PQclear(res);
+  return status;
+}
+
+static int cmp_hex(const void *a, const void *b) {
+  return strcmp((const char *)a, (const char *)b);
+}
+
+static aero_status unreferenced(void *ctx, const char *hex, uint64_t size,
+                                aero_error *err) {
+  collector *c = ctx;
+  (void)err;
+  if (bsearch(hex, c->refs, c->nrefs, sizeof *c->refs, cmp_hex) != NULL)
+    return AERO_OK;
+  aero_status status = found(c, AERO_GARBAGE_BLOB, hex, (int64_t)size);
+  if (status == AERO_OK && !c->params->dry_run)
+    status = tp_s3_delete_blob(c->store->s3, hex, c->err);
+  return status;
+}
+
+static aero_status orphan_blobs(collector *c) {
+  aero_status status = tp_once(c->store, refs_body, c,
+                               "listing the blobs versions refer to", c->err);
+  if (status == AERO_OK && c->busy)
+    return aero_fail(c->err, AERO_E_STATE,
+                     "%s: a host is at work (a live lease or a running run): "
+                     "unreferenced blobs are kept (it may be about to refer "
+                     "to them); run gc again when no host is running",
+                     c->store->server);
+  if (status == AERO_OK) {
+    qsort(c->refs, c->nrefs, sizeof *c->refs, cmp_hex);
+    status = tp_s3_list_blobs(c->store->s3, unreferenced, c, c->err);
+  }
+  return status;
+}
+
+aero_status tp_collect(void *handle, const aero_collect_params *params,
+                       aero_status (*each)(void *, const aero_garbage *,
+                                           aero_error *),
+                       void *ctx, aero_error *err) {
+  tp_store *store = handle;
+  aero_collect_params none = {.struct_size = sizeof none, .keep_dev_ns = -1};
+  collector c = {.store = store,
+                 .params = params != NULL ? params : &none,
+                 .each = each,
+                 .ctx = ctx,
+                 .err = err};
+  pthread_mutex_lock(&store->lock);
+  aero_status status = c.params->dry_run
+                           ? AERO_OK
+                           : tp_txn(store, reap_body, NULL,
+                                    "recording the runs of dead hosts", err);
+  if (status == AERO_OK)
+    status = old_dev_runs(&c);
+  if (status == AERO_OK)
+    status = orphan_blobs(&c);
+  pthread_mutex_unlock(&store->lock);
+  free(c.refs);
+  return status;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# aeromancy gc on the team store (tracker-postgres, issue 12) against a
+# real PostgreSQL and s3rver started here: unreferenced objects removed
+# (--dry-run removes nothing), nothing removed while another aerohost is
+# in the middle of a run, hosts writing new content while gc runs in a
+# loop lose nothing, and old dev runs removed with --keep-dev.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../servers.sh"
+
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+EXEC=$AERO_FIXTURES/exec_pipeline.so
+PIPE=$AERO_FIXTURES/trk_pipeline.so
+A=$AEROMANCY
+marker=$AERO_TMP/marker
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+aero_team_start
+export AEROMANCY_LEASE_SECONDS=2
+q() { aero_psql "$1"; }
+
+# put_orphan TEXT: an object no version refers to; echoes its digest.
+put_orphan() {
+  local sha
+  sha=$(printf '%s\n' "$1" | sha256sum | cut -d' ' -f1)
+  mkdir -p "$(dirname "$(aero_team_blob "$sha")")"
+  printf '%s\n' "$1" >"$(aero_team_blob "$sha")"
+  echo "$sha"
+}
+
+start_hanging() {
+  rm -f "$marker"
+  "$AEROHOST" run "$EXEC" --dev -- --misbehave train --how hang \
+    --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
+  host=$!
+  for _ in $(seq 200); do
+    [[ -s $marker ]] && break
+    sleep 0.05
+  done
+  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
+}
+
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"
+
+case_ "gc removes unreferenced objects; --dry-run removes nothing"
+orphan=$(put_orphan orphan)
+run "$A" gc --dry-run
+assert_rc 0
+assert_contains "$out" "$(printf 'blob\t%s\t7' "$orphan")"
+[[ -e $(aero_team_blob "$orphan") ]] || fail "gc --dry-run removed the orphan"
+run "$A" gc
+assert_rc 0
+[[ ! -e $(aero_team_blob "$orphan") ]] || fail "orphan kept"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 orphan blobs, 0 problems"
+
+case_ "gc while another aerohost is mid-run keeps every object"
+orphan=$(put_orphan orphan2)
+start_hanging
+running=$(q "SELECT id FROM runs WHERE status = 'running'")
+run "$A" gc --keep-dev 0
+assert_rc 0
+assert_contains "$err" "a host is at work"
+[[ -e $(aero_team_blob "$orphan") ]] || fail "gc removed an object while a host was running"
+assert_eq "$(q "SELECT status FROM runs WHERE id = $running")" "running"
+kill -TERM "$host"
+wait "$host"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
+
+case_ "hosts writing new content while gc runs in a loop lose nothing"
+(
+  for i in 1 2 3 4 5 6; do
+    "$AEROHOST" run "$PIPE" --dev --force -- --content "round $i" >/dev/null 2>&1 ||
+      echo "round $i failed" >>"$AERO_TMP/rounds.err"
+  done
+) &
+writer=$!
+while kill -0 "$writer" 2>/dev/null; do
+  "$A" gc >/dev/null 2>&1
+done
+wait "$writer"
+[[ ! -s $AERO_TMP/rounds.err ]] || fail "$(cat "$AERO_TMP/rounds.err")"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
+
+case_ "gc --keep-dev removes finished dev runs older than that, and their objects"
+before=$(q "SELECT count(*) FROM runs")
+run "$A" gc --keep-dev 1
+assert_eq "$(q "SELECT count(*) FROM runs")" "$before"
+run "$A" gc --keep-dev 0 --dry-run
+assert_contains "$out" "dev-run"
+assert_eq "$(q "SELECT count(*) FROM runs")" "$before"
+run "$A" gc --keep-dev 0
+assert_rc 0
+assert_eq "$(q "SELECT count(*) FROM runs")" 0
+assert_eq "$(aero_s3_objects | grep -c /blobs/)" 0 "objects left"
+run "$A" fsck
+assert_rc 0
+
+done_
