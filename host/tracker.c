@@ -299,6 +299,25 @@ void aeh_run_relay_to(aeh_run *run, int fd) {
   run->vt = aeh_relay_backend();
 }
 
+/* A run of `action`, not yet begun, with its label; NULL when out of
+ * memory. */
+static aeh_run *new_run(aeh_store *store, const aeh_session *session,
+                        const aeh_action *action) {
+  aeh_run *run = calloc(1, sizeof *run);
+  if (run == NULL)
+    return NULL;
+  run->tracker.run = run;
+  run->store = store;
+  run->session = session;
+  run->action = action;
+  run->label = make_label(action);
+  if (run->label == NULL) {
+    free(run);
+    return NULL;
+  }
+  return run;
+}
+
 aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
                           const aero_graph *graph, const aeh_action *action,
                           aeh_run **out, aero_error *err) {
@@ -307,18 +326,9 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
   if (status != AERO_OK)
     return status;
   const aero_backend_vtable *vt = aeh_store_backend(store);
-  aeh_run *run = calloc(1, sizeof *run);
+  aeh_run *run = new_run(store, session, action);
   if (run == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  run->tracker.run = run;
-  run->store = store;
-  run->session = session;
-  run->action = action;
-  run->label = make_label(action);
-  if (run->label == NULL) {
-    free(run);
-    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  }
   aero_run_record record = make_record(session, action);
   status = vt->run_begin(handle, &record, &run->id, err);
   if (status != AERO_OK) {
@@ -539,13 +549,9 @@ aero_status aeh_run_preview(aeh_store *store, const aeh_session *session,
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)
     return status;
-  aeh_run *run = calloc(1, sizeof *run);
+  aeh_run *run = new_run(store, session, action);
   if (run == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  run->tracker.run = run;
-  run->store = store;
-  run->session = session;
-  run->action = action;
   run->ended = true; /* never begun: no tracker call may use it */
   status = list_inputs(run, graph, err);
   if (status == AERO_OK)
@@ -571,8 +577,8 @@ bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
   return true;
 }
 
-aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *parts,
-                             aero_error *err) {
+aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
+                             const char *parts, aero_error *err) {
   if (!aeh_store_reuses(run->store))
     return AERO_OK;
   void *handle = NULL;
@@ -580,12 +586,13 @@ aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *parts,
   if (status != AERO_OK)
     return status;
   return aeh_store_backend(run->store)
-      ->reuse_key(handle, run->id, key, parts, err);
+      ->reuse_key(handle, run->id, key, job, parts, err);
 }
 
 aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
                            const aeh_action *action, const char *key,
-                           aero_reuse_match *match, aero_error *err) {
+                           const char *job, aero_reuse_match *match,
+                           aero_error *err) {
   match->struct_size = sizeof *match;
   match->run_id = 0;
   match->parts[0] = '\0';
@@ -600,7 +607,8 @@ aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
                             .project = session->project,
                             .job_type = action->job_type,
                             .key = key,
-                            .dev = session->dev};
+                            .dev = session->dev,
+                            .job = job};
   return aeh_store_backend(store)->reuse_find(handle, &query, match, err);
 }
 

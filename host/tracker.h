@@ -186,13 +186,15 @@ size_t aeh_run_input_count(const aeh_run *run);
 bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
                    const aero_artifact_version **version);
 /* Records the reuse key of a begun run (nothing without reuse members).
- * `key` and `parts` borrowed. */
-aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *parts,
-                             aero_error *err);
-/* Finds a past run of `action` with `key` (match->run_id 0 for none). */
+ * `key`, `job` and `parts` borrowed (backend.h, reuse_key). */
+aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
+                             const char *parts, aero_error *err);
+/* Finds a past run of `action` with `key` (match->run_id 0 for none), and
+ * the parts of the newest run of `job`. */
 aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
                            const aeh_action *action, const char *key,
-                           aero_reuse_match *match, aero_error *err);
+                           const char *job, aero_reuse_match *match,
+                           aero_error *err);
 /* Records a run of the preview's action with status REUSED, pointing at
  * `reused_run_id`, with the preview's inputs; writes its id. */
 aero_status aeh_run_record_reused(const aeh_run *preview, int64_t reused_run_id,

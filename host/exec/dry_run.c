@@ -46,7 +46,8 @@ static int plan_one(const aero_graph *graph, aeh_store *store,
   aeh_reuse_key_of(session, a, preview, &key);
   aeh_run_free(preview);
   aero_reuse_match match;
-  if (aeh_reuse_find(store, session, a, key.key, &match, &err) != AERO_OK) {
+  if (aeh_reuse_find(store, session, a, key.key, key.job, &match, &err) !=
+      AERO_OK) {
     snprintf(why, size, "looking for a run to reuse failed: %s", err.message);
     return PLAN_RUN;
   }

@@ -71,7 +71,7 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id) {
   aeh_reuse_key_of(ex->session, a, preview, &key);
   aero_reuse_match match;
   aero_status status =
-      aeh_reuse_find(ex->store, ex->session, a, key.key, &match, &err);
+      aeh_reuse_find(ex->store, ex->session, a, key.key, key.job, &match, &err);
   if (status == AERO_OK && match.run_id > 0)
     status = aeh_run_record_reused(preview, match.run_id, run_id, &err);
   aeh_run_free(preview);
@@ -97,7 +97,7 @@ void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run) {
   aeh_reuse_key key;
   aeh_reuse_key_of(ex->session, a, run, &key);
   aero_error err = AEH_ERROR_INIT;
-  if (aeh_run_note_key(run, key.key, key.parts, &err) != AERO_OK) {
+  if (aeh_run_note_key(run, key.key, key.job, key.parts, &err) != AERO_OK) {
     char label[512];
     aeh_exec_label(a, label, sizeof label);
     aeh_console_warn("%s: its reuse key was not recorded (%s): a later run "

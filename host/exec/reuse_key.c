@@ -147,6 +147,13 @@ void aeh_reuse_key_of(const aeh_session *session, const aeh_action *action,
   unsigned char key[SHA256_DIGEST_LENGTH];
   SHA256((const unsigned char *)digests, sizeof digests, key);
   hex(key, sizeof key, out->key);
+  SHA256_CTX job;
+  SHA256_Init(&job);
+  SHA256_Update(&job, digests[PART_BUILDER], SHA256_DIGEST_LENGTH);
+  SHA256_Update(&job, digests[PART_OUTPUTS], SHA256_DIGEST_LENGTH);
+  SHA256_Update(&job, digests[PART_MODE], SHA256_DIGEST_LENGTH);
+  SHA256_Final(key, &job);
+  hex(key, sizeof key, out->job);
   size_t used = 0;
   out->parts[0] = '\0';
   for (int p = 0; p < PART_COUNT; p++) {

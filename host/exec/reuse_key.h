@@ -10,7 +10,8 @@
  *   outputs  its output names, in order
  *   mode     dev or production
  *
- * The key is the SHA-256 of the six; `parts` names each with its first 16
+ * The key is the SHA-256 of the six; `job` that of builder, outputs and
+ * mode (which action this is); `parts` names each with its first 16
  * hex digits, so that a later run can say which one changed.
  *
  * Private to host/exec/. Owner: engine.
@@ -24,6 +25,8 @@
 
 typedef struct aeh_reuse_key {
   char key[65];    /* 64 lowercase hex digits */
+  char job[65];    /* the action, whatever its code, config and inputs:
+                      SHA-256 of the builder, outputs and mode parts */
   char parts[256]; /* "code=0123456789abcdef builder=... mode=..." */
 } aeh_reuse_key;
 

@@ -112,6 +112,10 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
                          int64_t *run_id, aero_error *err);
 aero_status tl_run_end(void *handle, int64_t run_id,
                        const aero_run_outcome *outcome, aero_error *err);
+/* Copies a caller's run record into `rec` (members the caller predates read
+ * as zero) and checks it. */
+aero_status tl_run_record_read(const aero_run_record *record,
+                               aero_run_record *rec, aero_error *err);
 /* Inserts a run of `rec` (checked) with its config, tags and environment,
  * status running, inside the caller's transaction. */
 aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
@@ -232,7 +236,7 @@ void tl_read_end(tl_store *store);
  * transaction. */
 aero_status tl_reuse_migrate(tl_store *store, aero_error *err);
 aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
-                         const char *parts, aero_error *err);
+                         const char *job, const char *parts, aero_error *err);
 aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err);
 aero_status tl_reuse_record(void *handle, const aero_run_record *record,

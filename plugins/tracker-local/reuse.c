@@ -23,8 +23,10 @@ aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
       "CREATE TABLE run_keys ("
       " run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
       " key TEXT NOT NULL,"
+      " job TEXT NOT NULL,"
       " parts TEXT NOT NULL);"
-      "CREATE INDEX run_keys_by_key ON run_keys (key);";
+      "CREATE INDEX run_keys_by_key ON run_keys (key, run_id);"
+      "CREATE INDEX run_keys_by_job ON run_keys (job, run_id);";
   sqlite3_stmt *st = NULL;
   int cookie = 0;
   aero_status status = tl_prepare(store, "PRAGMA schema_version", &st, err);
@@ -44,22 +46,25 @@ aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
 }
 
 aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
-                         const char *parts, aero_error *err) {
+                         const char *job, const char *parts, aero_error *err) {
   tl_store *store = handle;
-  if (key == NULL || strlen(key) != 64 || parts == NULL || strlen(parts) > 255)
+  if (key == NULL || strlen(key) != 64 || job == NULL || strlen(job) != 64 ||
+      parts == NULL || strlen(parts) > 255)
     return aero_fail(err, AERO_E_INVALID,
-                     "tracker-local: a reuse key is 64 hex digits, its parts "
-                     "at most 255 bytes");
+                     "tracker-local: a reuse key and job are 64 hex digits, "
+                     "the parts at most 255 bytes");
   sqlite3_stmt *st = NULL;
   aero_status status = tl_prepare(
       store,
-      "INSERT OR REPLACE INTO run_keys (run_id, key, parts) VALUES (?, ?, ?)",
+      "INSERT OR REPLACE INTO run_keys (run_id, key, job, parts) VALUES (?, "
+      "?, ?, ?)",
       &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, run_id);
   tl_bind_text(st, 2, key);
-  tl_bind_text(st, 3, parts);
+  tl_bind_text(st, 3, job);
+  tl_bind_text(st, 4, parts);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "recording a run's reuse key", err);
@@ -141,19 +146,18 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
     return status;
   const char *entity = query->entity != NULL ? query->entity : "";
   const char *mode = query->dev ? "dev" : "prod";
+  const char *job = query->job != NULL ? query->job : "";
   sqlite3_stmt *st = NULL;
+  /* Both lookups start from run_keys (CROSS JOIN keeps that order): runs
+   * of one job type may be many, and reused runs have no key. */
   status = tl_prepare(store,
-                      "SELECT k.parts FROM runs r JOIN run_keys k ON k.run_id "
-                      "= r.id WHERE r.project = ? AND r.job_type = ? AND "
-                      "r.entity = ? AND r.mode = ? AND r.status = 'ok' ORDER "
-                      "BY r.id DESC LIMIT 1",
+                      "SELECT k.parts FROM run_keys k CROSS JOIN runs r ON "
+                      "r.id = k.run_id WHERE k.job = ? AND r.status = 'ok' "
+                      "ORDER BY k.run_id DESC LIMIT 1",
                       &st, err);
   if (status != AERO_OK)
     goto done;
-  tl_bind_text(st, 1, query->project);
-  tl_bind_text(st, 2, query->job_type);
-  tl_bind_text(st, 3, entity);
-  tl_bind_text(st, 4, mode);
+  tl_bind_text(st, 1, job);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     const char *parts = (const char *)sqlite3_column_text(st, 0);
@@ -166,9 +170,10 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
     goto done;
   status = tl_prepare(store,
                       "SELECT r.id, r.ended_at, r.outputs FROM run_keys k "
-                      "JOIN runs r ON r.id = k.run_id WHERE k.key = ? AND "
-                      "r.project = ? AND r.job_type = ? AND r.entity = ? AND "
-                      "r.mode = ? AND r.status = 'ok' ORDER BY r.id DESC",
+                      "CROSS JOIN runs r ON r.id = k.run_id WHERE k.key = ? "
+                      "AND r.project = ? AND r.job_type = ? AND r.entity = ? "
+                      "AND r.mode = ? AND r.status = 'ok' ORDER BY k.run_id "
+                      "DESC",
                       &st, err);
   if (status != AERO_OK)
     goto done;
@@ -264,12 +269,8 @@ aero_status tl_reuse_record(void *handle, const aero_run_record *record,
                             size_t input_count, int64_t *run_id,
                             aero_error *err) {
   tl_store *store = handle;
-  if (record == NULL || record->struct_size == 0)
-    return aero_fail(err, AERO_E_INVALID, "tracker-local: no run record");
-  aero_run_record rec = {0};
-  memcpy(&rec, record,
-         record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
-  aero_status status = pc_check_record(&rec, err);
+  aero_run_record rec;
+  aero_status status = tl_run_record_read(record, &rec, err);
   if (status != AERO_OK)
     return status;
   status = tl_begin(store, err);

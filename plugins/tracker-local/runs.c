@@ -153,16 +153,22 @@ static aero_status insert_owner(tl_store *store, int64_t run_id,
   return status;
 }
 
-aero_status tl_run_begin(void *handle, const aero_run_record *record,
-                         int64_t *run_id, aero_error *err) {
-  tl_store *store = handle;
+aero_status tl_run_record_read(const aero_run_record *record,
+                               aero_run_record *rec, aero_error *err) {
   if (record == NULL || record->struct_size == 0)
     return aero_fail(err, AERO_E_INVALID, "tracker-local: no run record");
   /* Members the caller predates read as zero. */
-  aero_run_record rec = {0};
-  memcpy(&rec, record,
-         record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
-  aero_status status = pc_check_record(&rec, err);
+  memset(rec, 0, sizeof *rec);
+  memcpy(rec, record,
+         record->struct_size < sizeof *rec ? record->struct_size : sizeof *rec);
+  return pc_check_record(rec, err);
+}
+
+aero_status tl_run_begin(void *handle, const aero_run_record *record,
+                         int64_t *run_id, aero_error *err) {
+  tl_store *store = handle;
+  aero_run_record rec;
+  aero_status status = tl_run_record_read(record, &rec, err);
   if (status == AERO_OK)
     status = tl_owner_claim(store, err);
   if (status != AERO_OK)

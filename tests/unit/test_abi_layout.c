@@ -184,13 +184,14 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_vtable, reuse_key, 160); /* since 1.3 */
   OFF(aero_backend_vtable, reuse_find, 168);
   OFF(aero_backend_vtable, reuse_record, 176);
-  SIZE(aero_reuse_query, 48);
+  SIZE(aero_reuse_query, 56);
   OFF(aero_reuse_query, struct_size, 0);
   OFF(aero_reuse_query, entity, 8);
   OFF(aero_reuse_query, project, 16);
   OFF(aero_reuse_query, job_type, 24);
   OFF(aero_reuse_query, key, 32);
   OFF(aero_reuse_query, dev, 40);
+  OFF(aero_reuse_query, job, 48);
   SIZE(aero_reuse_match, 280);
   OFF(aero_reuse_match, struct_size, 0);
   OFF(aero_reuse_match, run_id, 8);

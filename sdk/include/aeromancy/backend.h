@@ -122,6 +122,8 @@ typedef struct aero_reuse_query {
   const char *job_type;
   const char *key; /* the reuse key: 64 lowercase hex digits */
   bool dev;        /* dev runs reuse only dev runs, production only prod */
+  const char *job; /* 64 hex digits naming the action (project, job type,
+                      output names, mode): reuse_key's `job` */
 } aero_reuse_query;
 
 /* What reuse_find found. Since ABI 1.3. Filled by the backend. */
@@ -130,7 +132,7 @@ typedef struct aero_reuse_match {
   int64_t run_id;       /* the run to reuse; 0 for none */
   int64_t ended_ns;     /* when that run ended */
   char parts[256];      /* the key parts recorded with the newest OK run of
-                           this job and mode, matching or not ("" for none):
+                           the query's `job`, matching or not ("" for none):
                            the host compares them to say what changed */
 } aero_reuse_match;
 
@@ -257,13 +259,15 @@ typedef struct aero_backend_vtable {
    * backend without them never reuses (every action runs). The host
    * computes the key; the backend only stores and matches it. ---- */
 
-  /* Records the reuse key `key` (64 hex digits) of run `run_id`, still
-   * RUNNING, with `parts` (at most 255 bytes, handed back by reuse_find).
-   * A key counts only once its run ended OK. */
+  /* Records the reuse key `key` of run `run_id`, still RUNNING, with `job`
+   * (both 64 hex digits; `job` names the action, so that reuse_find can
+   * report the parts of its newest run) and `parts` (at most 255 bytes,
+   * handed back by reuse_find). A key counts only once its run ended OK. */
   aero_status (*reuse_key)(void *store, int64_t run_id, const char *key,
-                           const char *parts, aero_error *err);
-  /* Finds the newest run of the query's project, job type and mode that
-   * ended OK with the query's key and whose every output version is still
+                           const char *job, const char *parts,
+                           aero_error *err);
+  /* Finds the newest run of the query's job that ended OK with the
+   * query's key and whose every output version is still
    * complete (each file's content present with its recorded size at
    * least). No match is AERO_OK with match->run_id 0. */
   aero_status (*reuse_find)(void *store, const aero_reuse_query *query,

@@ -70,8 +70,7 @@ static aero_status put(aero_tracker *t, const char *name, const char *text,
       t, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1), err);
 }
 
-static aero_status run_env_seen(void *data, aero_tracker *t,
-                                aero_error *err) {
+static aero_status run_env_seen(void *data, aero_tracker *t, aero_error *err) {
   probe *p = data;
   const char *value = getenv(p->env_var);
   char text[256];
@@ -90,8 +89,7 @@ static aero_status run_env_seen(void *data, aero_tracker *t,
   return put(t, "env_seen", text, strlen(text), err);
 }
 
-static aero_status run_data_copy(void *data, aero_tracker *t,
-                                 aero_error *err) {
+static aero_status run_data_copy(void *data, aero_tracker *t, aero_error *err) {
   probe *p = data;
   FILE *f = fopen(p->data_file, "rb");
   if (f == NULL)
@@ -119,9 +117,11 @@ static aero_status add(aero_graph *g, const char *job_type,
                        const char *const *output, aero_action_run_fn run,
                        probe *p, aero_error *err) {
   return aero_graph_add(g,
+                        /* Its actions read the environment and files
+                         * the container mounts: never reused. */
                         &AERO_ACTION(.job_type = job_type, .outputs = output,
-                                     .output_count = 1, .run = run,
-                                     .data = p),
+                                     .output_count = 1, .run = run, .data = p,
+                                     .is_volatile = true),
                         err);
 }
 
