@@ -138,8 +138,10 @@ static const char schema_v2[] =
     "CREATE TABLE run_keys ("
     " run_id BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
     " key TEXT NOT NULL,"
+    " job TEXT NOT NULL DEFAULT '',"
     " parts TEXT NOT NULL);"
     "CREATE INDEX run_keys_by_key ON run_keys (key);"
+    "CREATE INDEX run_keys_by_job ON run_keys (job, run_id);"
     "UPDATE aero_schema SET version = 2;";
 
 int64_t tp_now_ns(void) {

@@ -17,23 +17,25 @@ typedef struct key_ctx {
 static aero_status key_body(tp_store *store, void *ctx_, aero_error *err) {
   key_ctx *ctx = ctx_;
   return tp_exec(store,
-                 "INSERT INTO run_keys (run_id, key, parts) VALUES ($1, $2, "
-                 "$3) ON CONFLICT (run_id) DO UPDATE SET key = excluded.key, "
-                 "parts = excluded.parts",
+                 "INSERT INTO run_keys (run_id, key, parts, job) VALUES ($1, "
+                 "$2, $3, $4) ON CONFLICT (run_id) DO UPDATE SET key = "
+                 "excluded.key, parts = excluded.parts, job = excluded.job",
                  &ctx->params, NULL, "recording a reuse key", err);
 }
 
 aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
-                         const char *parts, aero_error *err) {
+                         const char *job, const char *parts, aero_error *err) {
   tp_store *store = handle;
-  if (key == NULL || strlen(key) != 64 || parts == NULL || strlen(parts) > 255)
+  if (key == NULL || strlen(key) != 64 || job == NULL || strlen(job) != 64 ||
+      parts == NULL || strlen(parts) > 255)
     return aero_fail(err, AERO_E_INVALID,
-                     "tracker-postgres: a reuse key is 64 hex digits, its "
-                     "parts at most 255 bytes");
+                     "tracker-postgres: a reuse key and job are 64 hex "
+                     "digits, the parts at most 255 bytes");
   key_ctx ctx = {0};
   tp_param_int(&ctx.params, run_id);
   tp_param_text(&ctx.params, key);
   tp_param_text(&ctx.params, parts);
+  tp_param_text(&ctx.params, job);
   pthread_mutex_lock(&store->lock);
   aero_status status =
       tp_once(store, key_body, &ctx, "recording a reuse key", err);
@@ -53,17 +55,19 @@ static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
   PQclear(ctx->candidates);
   ctx->parts = ctx->candidates = NULL;
   const aero_reuse_query *q = ctx->query;
+  /* The newest OK run of this action (its job digest), for its parts. */
+  tp_params j = {0};
+  tp_param_text(&j, q->job != NULL ? q->job : "");
+  aero_status status = tp_exec(
+      store,
+      "SELECT k.parts FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE "
+      "k.job = $1 AND r.status = 'ok' ORDER BY k.run_id DESC LIMIT 1",
+      &j, &ctx->parts, "finding a run to reuse", err);
   tp_params p = {0};
   tp_param_text(&p, q->project);
   tp_param_text(&p, q->job_type);
   tp_param_text(&p, q->entity != NULL ? q->entity : "");
   tp_param_text(&p, q->dev ? "dev" : "prod");
-  aero_status status = tp_exec(
-      store,
-      "SELECT k.parts FROM runs r JOIN run_keys k ON k.run_id = r.id WHERE "
-      "r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND r.mode = $4 "
-      "AND r.status = 'ok' ORDER BY r.id DESC LIMIT 1",
-      &p, &ctx->parts, "finding a run to reuse", err);
   tp_param_text(&p, q->key);
   /* Each candidate with the blobs of its outputs and the number of outputs
    * it declared (a run that published fewer is not whole). */

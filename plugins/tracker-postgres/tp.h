@@ -210,7 +210,7 @@ aero_status tp_query_files(void *handle, int64_t version_id,
 
 /* ---- reuse.c: the reuse members (ABI 1.3) ---- */
 aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
-                         const char *parts, aero_error *err);
+                         const char *job, const char *parts, aero_error *err);
 aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err);
 aero_status tp_reuse_record(void *handle, const aero_run_record *record,
