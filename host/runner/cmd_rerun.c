@@ -117,10 +117,6 @@ static aero_status go_argv(const json_t *run, const char *self, bool dev,
   const char *first = json_string_value(
       json_array_get(json_object_get(run, "output_names"), 0));
   if (st == AERO_OK)
-    /* A rerun checks that the run reproduces: it must execute, not reuse
-     * the run it reruns. */
-    st = aeh_strv_push(argv, "--force");
-  if (st == AERO_OK)
     st = aeh_strv_push(argv, "--only");
   if (st == AERO_OK)
     st = aeh_strv_pushf(argv, "%s %s", str(run, "job_type"),
