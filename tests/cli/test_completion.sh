@@ -49,7 +49,13 @@ assert_eq "$(complete_ aerohost run "$AERO_TMP/missing.so" -- --le)" ""
 
 case_ "aeromancy: commands, options, help topics, project flags of --plugin"
 assert_eq "$(complete_ aeromancy g)" "go gc"
-assert_eq "$(complete_ aeromancy go --de)" "--dev --debug --debug-shell"
+offered=$(complete_ aeromancy go --de)
+for o in --dev --debug --debug-shell; do
+  [[ " $offered " == *" $o "* ]] || fail "aeromancy go --de<Tab> does not offer $o: $offered"
+done
+for o in $offered; do
+  [[ $o == --de* ]] || fail "aeromancy go --de<Tab> offers $o"
+done
 assert_contains "$(complete_ aeromancy help '')" "aeromancy.ini"
 assert_eq "$(complete_ aeromancy go --plugin "$demo" -- --le)" "--learning-rate"
 
