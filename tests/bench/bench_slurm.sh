@@ -13,15 +13,8 @@ steps="$AERO_FIXTURES/bench_steps.so"
   die "no $steps or tracker-postgres.so: build them"
 cd "$bench_dir" || die "cannot enter $bench_dir"
 
-# tests/slurm.sh and servers.sh, with what they expect of tests/lib.sh.
-AERO_TMP="$bench_dir/servers"
-AERO_TEST_NAME=$bench_name
-AERO_BUILD_DIR=$AERO_BENCH_BUILD
-mkdir -p "$AERO_TMP"
-fail() { die "$*"; }
-done_() { :; }
+bench_test_servers
 . "$AERO_SOURCE_DIR/tests/slurm.sh"
-CI=true # a cluster that does not start is an error here, never a skip
 note "starting Slurm, PostgreSQL and s3rver"
 aero_slurm_start
 aero_team_start

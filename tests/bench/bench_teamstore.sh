@@ -22,15 +22,8 @@ for f in "$steps" "$hash_plugin" "$demo" "$AEROMANCY_PLUGIN_PATH/tracker-postgre
 done
 cd "$bench_dir" || die "cannot enter $bench_dir"
 
-# tests/servers.sh, with what it expects of tests/lib.sh.
-AERO_TMP="$bench_dir/servers"
-AERO_TEST_NAME=$bench_name
-AERO_BUILD_DIR=$AERO_BENCH_BUILD
-mkdir -p "$AERO_TMP"
-fail() { die "$*"; }
-done_() { :; }
+bench_test_servers
 . "$AERO_SOURCE_DIR/tests/servers.sh"
-CI=true # a server that does not start is an error here, never a skip
 note "starting PostgreSQL and s3rver"
 aero_team_start
 team=(env AEROMANCY_BACKEND=postgres)

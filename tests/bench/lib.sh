@@ -103,3 +103,16 @@ with open(d + "/Makefile", "w") as mk, open(d + "/build.ninja", "w") as nj:
     mk.write("$(shell mkdir -p out)\n")
 EOF
 }
+
+# bench_test_servers: what tests/servers.sh and tests/slurm.sh expect of
+# tests/lib.sh; source them after calling it. A server that does not start
+# is an error here (CI=true), never a skip.
+bench_test_servers() {
+  AERO_TMP="$bench_dir/servers"
+  AERO_TEST_NAME=$bench_name
+  AERO_BUILD_DIR=$AERO_BENCH_BUILD
+  mkdir -p "$AERO_TMP"
+  fail() { die "$*"; }
+  done_() { :; }
+  CI=true
+}
