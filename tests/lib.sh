@@ -169,6 +169,22 @@ new_store() {
   fi
 }
 
+# start_hanging: aerohost in the background ($host) running the
+# exec_pipeline fixture in dev mode with its train action hanging (its pid
+# in $AERO_TMP/marker) after ingest published its output.
+start_hanging() {
+  local marker=$AERO_TMP/marker
+  rm -f "$marker"
+  "$AEROHOST" run "$AERO_FIXTURES/exec_pipeline.so" --dev -- --misbehave train \
+    --how hang --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
+  host=$!
+  for _ in $(seq 200); do
+    [[ -s $marker ]] && break
+    sleep 0.05
+  done
+  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
+}
+
 # done_: prints the plain summary line and exits non-zero on any failure.
 done_() {
   local passed=$((aero_cases - aero_failed))

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
-EXEC=$AERO_FIXTURES/exec_pipeline.so
 A=$AEROMANCY
-marker=$AERO_TMP/marker
 cd "$AERO_TMP" || exit 1
 
 # blob_of NAME FILE: the path of the blob of FILE in the latest NAME.
@@ -18,20 +16,6 @@ blob_of() {
              ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'
              ORDER BY v.version DESC LIMIT 1")
   echo "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
-}
-
-# start_hanging: aerohost in the background ($host) with its train action
-# hanging (pid in $marker) after ingest published its output.
-start_hanging() {
-  rm -f "$marker"
-  "$AEROHOST" run "$EXEC" --dev -- --misbehave train --how hang \
-    --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
-  host=$!
-  for _ in $(seq 200); do
-    [[ -s $marker ]] && break
-    sleep 0.05
-  done
-  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
 }
 
 case_ "fsck and gc on a store that does not exist: exit 3, nothing created"

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/../servers.sh"
 
 DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
-EXEC=$AERO_FIXTURES/exec_pipeline.so
 A=$AEROMANCY
-marker=$AERO_TMP/marker
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 cd "$AERO_TMP" || exit 1
 aero_team_start
@@ -23,20 +21,6 @@ blob_of() {
   q "SELECT f.sha256 FROM version_files f JOIN artifact_versions v
      ON v.version_id = f.version_id WHERE v.name = '$1' AND f.path = '$2'
      ORDER BY v.version DESC LIMIT 1"
-}
-
-# start_hanging: aerohost in the background ($host) with its train action
-# hanging (pid in $marker) after ingest published its output.
-start_hanging() {
-  rm -f "$marker"
-  "$AEROHOST" run "$EXEC" --dev -- --misbehave train --how hang \
-    --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
-  host=$!
-  for _ in $(seq 200); do
-    [[ -s $marker ]] && break
-    sleep 0.05
-  done
-  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
 }
 
 "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"

@@ -8,10 +8,8 @@
 . "$(dirname "$0")/../servers.sh"
 
 DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
-EXEC=$AERO_FIXTURES/exec_pipeline.so
 PIPE=$AERO_FIXTURES/trk_pipeline.so
 A=$AEROMANCY
-marker=$AERO_TMP/marker
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 cd "$AERO_TMP" || exit 1
 aero_team_start
@@ -25,18 +23,6 @@ put_orphan() {
   mkdir -p "$(dirname "$(aero_team_blob "$sha")")"
   printf '%s\n' "$1" >"$(aero_team_blob "$sha")"
   echo "$sha"
-}
-
-start_hanging() {
-  rm -f "$marker"
-  "$AEROHOST" run "$EXEC" --dev -- --misbehave train --how hang \
-    --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
-  host=$!
-  for _ in $(seq 200); do
-    [[ -s $marker ]] && break
-    sleep 0.05
-  done
-  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
 }
 
 "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"
