@@ -13,7 +13,7 @@ unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 cd "$AERO_TMP" || exit 1
 aero_team_start
 # A killed host's lease expires soon after it stops renewing it.
-export AEROMANCY_LEASE_SECONDS=2
+export AEROMANCY_LEASE_SECONDS=5 # long enough for a heartbeat under load
 q() { aero_psql "$1"; }
 
 # blob_of NAME FILE: the digest of FILE in the latest NAME.
@@ -89,7 +89,7 @@ kill -KILL "$host"
 wait "$host" 2>/dev/null
 hung=$(q "SELECT id FROM runs WHERE status = 'running'")
 [[ -n $hung ]] || fail "no run left running"
-sleep 3 # its lease expires
+sleep 6 # its lease expires
 run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'abandoned\t%s\t' "$hung")"

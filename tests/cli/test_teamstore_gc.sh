@@ -13,7 +13,7 @@ A=$AEROMANCY
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 cd "$AERO_TMP" || exit 1
 aero_team_start
-export AEROMANCY_LEASE_SECONDS=2
+export AEROMANCY_LEASE_SECONDS=5 # long enough for a heartbeat under load
 q() { aero_psql "$1"; }
 
 # put_orphan TEXT: an object no version refers to; echoes its digest.
