@@ -47,6 +47,13 @@ function(aeromancy_add_plugin name)
   if(ARG_OUTPUT_NAME)
     set_target_properties(${name} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
   endif()
+  # No folder path is compiled into the plugin (debug info, __FILE__): the
+  # same sources built in another checkout or build folder (aeromancy
+  # rerun's worktree, a teammate's clone) give the same SHA-256, which the
+  # record compares and the reuse key holds.
+  target_compile_options(${name} PRIVATE
+    "-ffile-prefix-map=${CMAKE_SOURCE_DIR}=."
+    "-ffile-prefix-map=${CMAKE_BINARY_DIR}=.")
   set(map ${CMAKE_BINARY_DIR}/aeromancy-plugin.map)
   if(NOT EXISTS ${map})
     file(WRITE ${map} "{ global: aero_plugin_entry; local: *; };\n")
