@@ -196,6 +196,9 @@ static aero_status build(run_ctx *c, const aeh_cli_args *a, aero_error *err) {
   }
   if (a->only != NULL && aeh_graph_select(c->graph, a->only, err) != AERO_OK)
     return err->code;
+  if (a->force_only != NULL &&
+      aeh_graph_force(c->graph, a->force_only, err) != AERO_OK)
+    return err->code;
   return select_job_action(c->graph, err);
 }
 
@@ -251,7 +254,6 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .debug = a->debug,
       /* In a job, reuse was decided by the host that submitted it. */
       .force = a->force || a->detach || slurm_job_action() != NULL,
-      .force_only = a->force_only,
       .slurm = a->slurm && slurm_job_action() == NULL,
       .detach = a->detach && slurm_job_action() == NULL,
       .argc = argc,

@@ -600,8 +600,8 @@ static bool action_matches(const aeh_action *a, const char *needle, char **buf,
 }
 
 /* "--only 'x' matches no action; actions: [a] b, [c] d, ... (N more)". */
-static aero_status no_match(const aero_graph *graph, const char *needle,
-                            aero_error *err) {
+static aero_status no_match(const aero_graph *graph, const char *option,
+                            const char *needle, aero_error *err) {
   char list[600];
   size_t used = 0;
   list[0] = '\0';
@@ -621,65 +621,87 @@ static aero_status no_match(const aero_graph *graph, const char *needle,
   char quoted[80];
   aeh_quote(needle, quoted, sizeof quoted);
   return aeh_error_set(err, AERO_E_INVALID,
-                       "--only '%s' matches no action; actions: %s", quoted,
+                       "%s '%s' matches no action; actions: %s", option, quoted,
                        graph->count > 0 ? list : "(none)");
+}
+
+/* Sets chosen[i] for each action whose "job_type output" text contains one
+ * of the comma-separated substrings of `list`; `option` names the list in
+ * errors. Every substring must match, and the list must hold one. */
+static aero_status match_list(const aero_graph *graph, const char *option,
+                              const char *list, bool *chosen, aero_error *err) {
+  char *copy = strdup(list), *buf = NULL;
+  size_t cap = 0;
+  aero_status status = AERO_OK;
+  bool any = false;
+  if (copy == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory in %s", option);
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+       tok = strtok_r(NULL, ",", &save)) {
+    while (*tok == ' ' || *tok == '\t')
+      tok++;
+    size_t len = strlen(tok);
+    while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+      tok[--len] = '\0';
+    if (len == 0)
+      continue;
+    any = true;
+    bool matched = false;
+    for (size_t i = 0; i < graph->count; i++) {
+      if (action_matches(&graph->actions[i], tok, &buf, &cap)) {
+        chosen[i] = true;
+        matched = true;
+      }
+    }
+    if (!matched) {
+      status = no_match(graph, option, tok, err);
+      goto done;
+    }
+  }
+  /* `--only ,` or `--only ""` names nothing; selecting everything would
+   * run what the user meant to narrow down. */
+  if (!any) {
+    char quoted[80];
+    status = aeh_error_set(err, AERO_E_INVALID,
+                           "%s '%s' names no action: give "
+                           "comma-separated substrings of \"job_type "
+                           "output\"",
+                           option, aeh_quote(list, quoted, sizeof quoted));
+  }
+done:
+  free(buf);
+  free(copy);
+  return status;
 }
 
 aero_status aeh_graph_select(aero_graph *graph, const char *only,
                              aero_error *err) {
-  char *copy = NULL, *buf = NULL;
-  size_t cap = 0;
-  bool *chosen = NULL;
-  aero_status status = AERO_OK;
-  bool any = false;
-  if (only != NULL) {
-    copy = strdup(only);
-    chosen = calloc(graph->count + 1, sizeof *chosen);
-    if (copy == NULL || chosen == NULL) {
-      status = aeh_error_set(err, AERO_E_NOMEM, "out of memory in --only");
-      goto done;
-    }
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-      while (*tok == ' ' || *tok == '\t')
-        tok++;
-      size_t len = strlen(tok);
-      while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-        tok[--len] = '\0';
-      if (len == 0)
-        continue;
-      any = true;
-      bool matched = false;
-      for (size_t i = 0; i < graph->count; i++) {
-        if (action_matches(&graph->actions[i], tok, &buf, &cap)) {
-          chosen[i] = true;
-          matched = true;
-        }
-      }
-      if (!matched) {
-        status = no_match(graph, tok, err);
-        goto done;
-      }
-    }
-    /* `--only ,` or `--only ""` names nothing; selecting everything would
-     * run what the user meant to narrow down. */
-    if (!any) {
-      char quoted[80];
-      status = aeh_error_set(err, AERO_E_INVALID,
-                             "--only '%s' names no action: give "
-                             "comma-separated substrings of \"job_type "
-                             "output\"",
-                             aeh_quote(only, quoted, sizeof quoted));
-      goto done;
-    }
+  if (only == NULL) {
+    for (size_t i = 0; i < graph->count; i++)
+      graph->actions[i].selected = true;
+    return AERO_OK;
   }
+  bool *chosen = calloc(graph->count + 1, sizeof *chosen);
+  if (chosen == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory in --only");
+  aero_status status = match_list(graph, "--only", only, chosen, err);
   /* Written only once every substring matched. */
-  for (size_t i = 0; i < graph->count; i++)
-    graph->actions[i].selected = !any || chosen[i];
-done:
+  for (size_t i = 0; status == AERO_OK && i < graph->count; i++)
+    graph->actions[i].selected = chosen[i];
   free(chosen);
-  free(buf);
-  free(copy);
+  return status;
+}
+
+aero_status aeh_graph_force(aero_graph *graph, const char *force_only,
+                            aero_error *err) {
+  bool *chosen = calloc(graph->count + 1, sizeof *chosen);
+  if (chosen == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory in --force-only");
+  aero_status status =
+      match_list(graph, "--force-only", force_only, chosen, err);
+  for (size_t i = 0; status == AERO_OK && i < graph->count; i++)
+    graph->actions[i].forced = chosen[i];
+  free(chosen);
   return status;
 }

@@ -31,6 +31,7 @@ typedef struct aeh_action {
   void *data;
   aero_action_destroy_fn destroy;
   bool selected;      /* set by aeh_graph_select; true by default */
+  bool forced;        /* never reused: set by aeh_graph_force */
   char *code_version; /* for the reuse key; NULL for none (ABI 1.3) */
   bool is_volatile;   /* never reused (ABI 1.3) */
 } aeh_action;
@@ -55,6 +56,12 @@ aero_status aeh_graph_validate(aero_graph *graph, aero_error *err);
  * (blank, or commas only). */
 aero_status aeh_graph_select(aero_graph *graph, const char *only,
                              aero_error *err);
+
+/* Marks forced (executed, never reused) the actions matched by the
+ * comma-separated substrings of `force_only`, by the rule and with the
+ * errors of aeh_graph_select (a substring matching nothing is an error). */
+aero_status aeh_graph_force(aero_graph *graph, const char *force_only,
+                            aero_error *err);
 
 const char *aeh_graph_project(const aero_graph *graph);
 size_t aeh_graph_count(const aero_graph *graph);

@@ -12,18 +12,15 @@
 #include "exit_codes.h" /* what aeh_execute answers with */
 
 typedef struct aeh_exec_options {
-  unsigned jobs;          /* >= 1: independent actions run in parallel */
-  bool keep_going;        /* after a failure, go on with independent branches */
-  double timeout_s;       /* per action; 0 for none */
-  bool dry_run;           /* print the plan, run nothing */
-  bool isolate;           /* false: run actions in-process (--no-isolation) */
-  bool debug;             /* verbose */
-  bool force;             /* run every selected action: reuse none (--force) */
-  const char *force_only; /* comma-separated substrings of "job_type
-                             output": run these, reuse the others when
-                             nothing they read changed; NULL for none */
-  bool slurm;             /* each action as a Slurm job (--executor slurm) */
-  bool detach;            /* with slurm: submit everything, follow nothing */
+  unsigned jobs;    /* >= 1: independent actions run in parallel */
+  bool keep_going;  /* after a failure, go on with independent branches */
+  double timeout_s; /* per action; 0 for none */
+  bool dry_run;     /* print the plan, run nothing */
+  bool isolate;     /* false: run actions in-process (--no-isolation) */
+  bool debug;       /* verbose */
+  bool force;       /* run every selected action: reuse none (--force) */
+  bool slurm;       /* each action as a Slurm job (--executor slurm) */
+  bool detach;      /* with slurm: submit everything, follow nothing */
   /* aerohost's own command line, which each Slurm job runs again for its
    * one action (placement_slurm.c). Borrowed. */
   int argc;

@@ -6,32 +6,13 @@
 #include "console.h"
 #include "reuse_key.h"
 
-/* True when "job_type output" of `a`, for one of its outputs, contains one
- * of the comma-separated substrings of `list` (as --only matches). */
-static bool matches(const aeh_action *a, const char *list) {
-  for (const char *p = list; p != NULL && *p;) {
-    size_t n = strcspn(p, ",");
-    for (size_t k = 0; n > 0 && k < a->output_count; k++) {
-      char text[1024], sub[512];
-      snprintf(text, sizeof text, "%s %s", a->job_type, a->outputs[k]);
-      snprintf(sub, sizeof sub, "%.*s", (int)n, p);
-      if (strstr(text, sub) != NULL)
-        return true;
-    }
-    p += n;
-    if (*p == ',')
-      p++;
-  }
-  return false;
-}
-
 const char *aeh_reuse_refused(const aeh_exec_options *opts,
                               const aeh_action *a) {
   if (a->is_volatile)
     return "volatile";
   if (opts->force)
     return "--force";
-  if (opts->force_only != NULL && matches(a, opts->force_only))
+  if (a->forced)
     return "--force-only";
   return NULL;
 }

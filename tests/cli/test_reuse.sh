@@ -95,6 +95,12 @@ assert_contains "$err" "[3/3] Reused [evaluate] report"
 run "$AEROHOST" run --dev --force-only , "$AERO_TMP/demo2.so"
 assert_rc 3
 assert_contains "$err" "--force-only: ',' names no action"
+# A typo forces nothing: an error naming it, as --only, before anything runs.
+before=$(sql "SELECT count(*) FROM runs")
+run "$AEROHOST" run --dev --force-only trian "$AERO_TMP/demo2.so" -- --epochs 41
+assert_rc 3
+assert_contains "$err" "--force-only 'trian' matches no action; actions: [ingest] dataset"
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$before" "runs after a bad --force-only"
 
 export AEROMANCY_STORE=$AERO_TMP/store
 
