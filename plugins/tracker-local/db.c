@@ -265,9 +265,9 @@ static aero_status read_user_version(tl_store *store, int *version,
   return status;
 }
 
-/* Creates the schema of a new database, or brings one of version 1 to
- * this version. Two processes opening a store at once both get here: the
- * check is repeated under the write lock, so exactly one changes it. */
+/* Creates the schema of a new database, or brings an older one to this
+ * version. Two processes opening a store at once both get here: the check
+ * is repeated under the write lock, so exactly one changes it. */
 static aero_status ensure_schema(tl_store *store, aero_error *err) {
   int version = 0;
   aero_status status = read_user_version(store, &version, err);
@@ -275,12 +275,12 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
     return status;
   if (version == TL_SCHEMA_VERSION)
     return AERO_OK;
-  if (version == 0 || version == 1) {
+  if (version >= 0 && version < TL_SCHEMA_VERSION) {
     status = tl_begin(store, err);
     if (status != AERO_OK)
       return status;
     status = read_user_version(store, &version, err);
-    if (status == AERO_OK && (version == 0 || version == 1)) {
+    if (status == AERO_OK && version >= 0 && version < TL_SCHEMA_VERSION) {
       /* A new store gets version 1, then every step after it, so that
        * there is one way to each version. */
       char set_version[64];
@@ -288,8 +288,10 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
                TL_SCHEMA_VERSION);
       if (version == 0)
         status = tl_exec(store, schema_v1, err);
-      if (status == AERO_OK)
+      if (status == AERO_OK && version <= 1)
         status = tl_reuse_migrate(store, err);
+      if (status == AERO_OK && version <= 2)
+        status = tl_summary_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

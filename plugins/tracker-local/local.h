@@ -25,7 +25,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 2
+#define TL_SCHEMA_VERSION 3
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -142,6 +142,25 @@ uint32_t tl_level_from_name(const char *name);
  * Call inside a transaction. */
 aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
                         aero_error *err);
+
+/* ---- metric_summary.c: each run's metric summaries, kept as recorded */
+
+/* Schema 2 to 3: creates metric_summaries and fills it from the points
+ * already recorded. Call inside the schema's transaction. */
+aero_status tl_summary_migrate(tl_store *store, aero_error *err);
+/* Adds a batch of points of run `run_id` (logged after every point
+ * recorded before) to its summaries. Call inside the transaction that
+ * records the points. */
+aero_status tl_summary_record(tl_store *store, int64_t run_id,
+                              const aero_metric_row *rows, size_t count,
+                              aero_error *err);
+/* Hands the summary of each metric key of run `run_id` to `each`, sorted
+ * by key; the summary is valid during the call. Stops at the first status
+ * that is not AERO_OK and returns it. */
+typedef aero_status (*tl_summary_fn)(void *ctx, const aero_metric_summary *m,
+                                     aero_error *err);
+aero_status tl_summary_each(tl_store *store, int64_t run_id, tl_summary_fn each,
+                            void *ctx, aero_error *err);
 
 /* ---- versions.c: resolution, inputs, publication ---- */
 aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,

@@ -117,62 +117,11 @@ static aero_status log_row(part *p, sqlite3_stmt *st) {
   return p->sink->log_line(p->ctx, &line, p->err);
 }
 
-/* Metric summaries in one pass over the run's points in index order (key,
- * step, logging order): the last row of a key is its last point. */
-typedef struct summary {
-  char key[256];
-  aero_metric_summary m;
-  bool open;
-} summary;
-
-static aero_status flush_summary(part *p, summary *s) {
-  if (!s->open)
-    return AERO_OK;
-  s->open = false;
-  s->m.key = s->key;
-  return p->sink->metric_summary(p->ctx, &s->m, p->err);
-}
-
+/* Metric summaries, as kept when the points were recorded
+ * (metric_summary.c). */
 static aero_status summaries(part *p) {
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(p->store,
-                                  "SELECT key, value, step FROM metrics "
-                                  "WHERE run_id = ? ORDER BY key, step, id",
-                                  &st, p->err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, p->run_id);
-  summary s = {.open = false};
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *key = text(st, 0);
-    double value = sqlite3_column_double(st, 1);
-    int64_t step = sqlite3_column_type(st, 2) == SQLITE_NULL
-                       ? AERO_NO_STEP
-                       : sqlite3_column_int64(st, 2);
-    if (!s.open || strncmp(s.key, key, sizeof s.key) != 0) {
-      status = flush_summary(p, &s);
-      if (status != AERO_OK)
-        break;
-      snprintf(s.key, sizeof s.key, "%s", key);
-      s.m = (aero_metric_summary){
-          .struct_size = sizeof s.m, .min = value, .max = value};
-      s.open = true;
-    }
-    s.m.count++;
-    s.m.last = value;
-    s.m.last_step = step;
-    if (value < s.m.min)
-      s.m.min = value;
-    if (value > s.m.max)
-      s.m.max = value;
-  }
-  if (status == AERO_OK && rc != SQLITE_DONE)
-    status = tl_db_fail(p->store, rc, "summarising metrics", p->err);
-  if (status == AERO_OK)
-    status = flush_summary(p, &s);
-  tl_finish(p->store, st);
-  return status;
+  return tl_summary_each(p->store, p->run_id, p->sink->metric_summary, p->ctx,
+                         p->err);
 }
 
 aero_status tl_query_run(void *handle, int64_t run_id,

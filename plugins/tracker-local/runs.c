@@ -317,6 +317,8 @@ aero_status tl_log_metric_rows(void *handle, int64_t run_id,
   }
   tl_finish(store, st);
   if (status == AERO_OK)
+    status = tl_summary_record(store, run_id, rows, count, err);
+  if (status == AERO_OK)
     status = tl_commit(store, err);
   if (status != AERO_OK)
     tl_rollback(store);

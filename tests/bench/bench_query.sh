@@ -64,6 +64,14 @@ FROM runs r, s WHERE r.project = 'bench' AND r.id <> $big ORDER BY r.id, s.j;
 WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < $BIG - 1)
 INSERT INTO metrics (run_id, key, value, step, logged_at)
 SELECT $big, 'loss', 1.0 / (j + 1), j, 1700000000000000000 + j FROM s;
+-- what tracker-local keeps beside the points it records (docs/store.md)
+INSERT INTO metric_summaries (run_id, key, count, min_value, max_value,
+  last_value, last_step)
+SELECT run_id, key, count(*), min(value), max(value),
+  (SELECT l.value FROM metrics l WHERE l.run_id = m.run_id AND l.key = m.key
+   ORDER BY l.step DESC, l.id DESC LIMIT 1), max(step)
+FROM metrics m WHERE run_id IN (SELECT id FROM runs WHERE project = 'bench')
+GROUP BY run_id, key;
 COMMIT;
 PRAGMA journal_mode = WAL;
 SQL

@@ -5,8 +5,8 @@
 #
 # The store: aerodemo run for real (5 pipelines, and one train run of
 # 1,000,000 epochs that logs a 1,000,000-point loss), then its runs
-# multiplied with sqlite3 (runs, config, environment, tags and metrics of
-# the small runs copied under new ids) to 100,000 runs.
+# multiplied with sqlite3 (runs, config, environment, tags, metrics and
+# their summaries of the small runs copied under new ids) to 100,000 runs.
 # Measured: the first answer of the runs page (its HTML, and /api/runs,
 # the first page of 50 runs with their last metric values) with
 # hyperfine + curl; the runs page and the run page of the 1,000,000-point
@@ -57,6 +57,7 @@ while (($(sqlite3 "$db" "SELECT count(*) FROM runs") < 100000)); do
     copy run_env run_id
     copy run_tags run_id
     copy metrics run_id "AND run_id != $big"
+    copy metric_summaries run_id "AND run_id != $big"
     echo "COMMIT;"
   } | sqlite3 "$db" || die "cannot grow the store"
 done

@@ -230,7 +230,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
   /* The tables other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
@@ -287,6 +287,112 @@ static void test_run_records_config_tags_env(void **state) {
                    1);
   /* A run ends once. */
   assert_int_equal(vt->run_end(f->handle, run, &out, &err), AERO_E_STATE);
+}
+
+/* What query_run reports for one metric key. */
+typedef struct summary_seen {
+  const char *key;
+  aero_metric_summary m;
+  int keys; /* summaries reported */
+  bool found;
+} summary_seen;
+
+static aero_status on_summary(void *ctx, const aero_metric_summary *m,
+                              aero_error *err) {
+  (void)err;
+  summary_seen *s = ctx;
+  s->keys++;
+  if (strcmp(m->key, s->key) == 0) {
+    s->m = *m;
+    s->found = true;
+  }
+  return AERO_OK;
+}
+
+static summary_seen summary_of(void *handle, int64_t run, const char *key) {
+  summary_seen s = {.key = key};
+  aero_run_sink sink = {.struct_size = sizeof sink,
+                        .metric_summary = on_summary};
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->query_run(handle, run, &sink, &s, &err) != AERO_OK)
+    fail_msg("query_run: %s", err.message);
+  assert_true(s.found);
+  return s;
+}
+
+/* Keys whose kept summary differs from one computed from the points. */
+#define SUMMARY_WRONG                                                          \
+  "SELECT count(*) FROM metric_summaries s WHERE NOT (s.count = (SELECT "      \
+  "count(*) FROM metrics m WHERE m.run_id = s.run_id AND m.key = s.key) AND "  \
+  "s.min_value = (SELECT min(value) FROM metrics m WHERE m.run_id = s.run_id " \
+  "AND m.key = s.key) AND s.max_value = (SELECT max(value) FROM metrics m "    \
+  "WHERE m.run_id = s.run_id AND m.key = s.key) AND s.last_value = (SELECT "   \
+  "value FROM metrics m WHERE m.run_id = s.run_id AND m.key = s.key ORDER BY " \
+  "step DESC, id DESC LIMIT 1) AND s.last_step IS (SELECT max(step) FROM "     \
+  "metrics m WHERE m.run_id = s.run_id AND m.key = s.key))"
+
+static void test_metric_summaries_kept_and_migrated(void **state) {
+  fixture *f = *state;
+  int64_t run = begin(f->handle, true, "train");
+  aero_error err = AEH_ERROR_INIT;
+  /* One batch with more keys than are summarised at once; "loss" gets a
+   * point without a step after stepped ones (not last), an equal step
+   * later (last), a lower step (not last). */
+  aero_metric_row rows[48];
+  char keys[40][8];
+  size_t n = 0;
+  for (int i = 0; i < 40; i++) {
+    snprintf(keys[i], sizeof keys[i], "k%02d", i);
+    rows[n++] = (aero_metric_row){
+        .key = keys[i], .value = i, .step = AERO_NO_STEP, .logged_ns = 1};
+  }
+  const aero_metric_row loss[] = {{"loss", 1.0, 5, 1},
+                                  {"loss", 9.0, AERO_NO_STEP, 1},
+                                  {"loss", 2.0, 5, 1},
+                                  {"loss", -4.0, 3, 1},
+                                  {"nostep", 7.0, AERO_NO_STEP, 1}};
+  for (size_t i = 0; i < 5; i++)
+    rows[n++] = loss[i];
+  assert_int_equal(vt->log_metric_rows(f->handle, run, rows, n, &err), AERO_OK);
+  /* Later batches: an equal step logged later wins; a point without a
+   * step never follows a stepped one; without steps, the latest wins. */
+  const aero_metric_row later[] = {{"loss", 3.0, 5, 2},
+                                   {"loss", 3.5, 5, 2},
+                                   {"loss", 0.5, AERO_NO_STEP, 2},
+                                   {"nostep", 8.0, AERO_NO_STEP, 2},
+                                   {"k07", 70.0, 1, 2}};
+  assert_int_equal(vt->log_metric_rows(f->handle, run, later, 5, &err),
+                   AERO_OK);
+  assert_int_equal(vt->log_metric_rows(f->handle, run, later + 3, 1, &err),
+                   AERO_OK);
+  end_ok(f->handle, run);
+
+  summary_seen s = summary_of(f->handle, run, "loss");
+  assert_int_equal(s.keys, 42);
+  assert_int_equal(s.m.count, 7);
+  assert_true(s.m.min == -4.0 && s.m.max == 9.0);
+  assert_true(s.m.last == 3.5);
+  assert_int_equal(s.m.last_step, 5);
+  s = summary_of(f->handle, run, "nostep");
+  assert_int_equal(s.m.count, 3);
+  assert_true(s.m.last == 8.0);
+  assert_int_equal(s.m.last_step, AERO_NO_STEP);
+  s = summary_of(f->handle, run, "k07");
+  assert_true(s.m.count == 2 && s.m.last == 70.0 && s.m.last_step == 1);
+  assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
+
+  /* A store of schema 2 (no summaries kept) gets them from its points
+   * when it is opened. */
+  vt->close(f->handle);
+  f->handle = NULL;
+  sql_int(f, "DROP TABLE metric_summaries; PRAGMA user_version = 2; "
+             "SELECT 0");
+  open_store(f);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
+  assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
+  s = summary_of(f->handle, run, "loss");
+  assert_true(s.m.count == 7 && s.m.last == 3.5 && s.m.last_step == 5);
 }
 
 static void test_put_publish_resolve_dedupe(void **state) {
@@ -815,6 +921,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_run_records_config_tags_env, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_metric_summaries_kept_and_migrated,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_put_publish_resolve_dedupe, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_outputs_invisible_until_run_ok,

@@ -1,0 +1,183 @@
+/* tracker-local: each run's metric summaries (count, min, max, last
+ * point), kept in metric_summaries as the points are recorded.
+ *
+ * Reading a summary (show, the last values of a runs listing, the web
+ * page's run) then costs one row per key instead of a pass over every
+ * point: a run may hold millions. Recording pays one upsert per key per
+ * batch of points, in the batch's own transaction, so a summary always
+ * agrees with the points beside it.
+ *
+ * "Last" is the point that sorts last by (step, logging order) with no
+ * step before any step, as the points are read back (metrics_by_run):
+ * the highest step, the latest logged among equal steps.
+ */
+#include "local.h"
+
+#include <string.h>
+
+static const char table_sql[] =
+    "CREATE TABLE metric_summaries ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " min_value REAL NOT NULL,"
+    " max_value REAL NOT NULL,"
+    " last_value REAL NOT NULL,"
+    " last_step INTEGER,"
+    " PRIMARY KEY (run_id, key)) WITHOUT ROWID;";
+
+/* The summaries of the points already in a store made before the table
+ * existed. The last point's step is the highest step (NULL when none has
+ * one); its value is read from the index backwards. */
+static const char backfill_sql[] =
+    "INSERT INTO metric_summaries (run_id, key, count, min_value, max_value,"
+    " last_value, last_step)"
+    " SELECT run_id, key, count(*), min(value), max(value),"
+    "  (SELECT l.value FROM metrics l WHERE l.run_id = m.run_id AND"
+    "   l.key = m.key ORDER BY l.step DESC, l.id DESC LIMIT 1),"
+    "  max(step)"
+    " FROM metrics m GROUP BY run_id, key;";
+
+aero_status tl_summary_migrate(tl_store *store, aero_error *err) {
+  aero_status status = tl_exec(store, table_sql, err);
+  if (status == AERO_OK)
+    status = tl_exec(store, backfill_sql, err);
+  return status;
+}
+
+/* A batch's points of one key, summarised. */
+typedef struct partial {
+  const char *key; /* the caller's row's, borrowed */
+  int64_t count;
+  double min, max, last;
+  int64_t last_step; /* AERO_NO_STEP when the last point has none */
+} partial;
+
+/* True when a point at `step` logged after the point at `last_step`
+ * becomes the last one. */
+static bool is_later(int64_t step, int64_t last_step) {
+  if (step == AERO_NO_STEP)
+    return last_step == AERO_NO_STEP;
+  return last_step == AERO_NO_STEP || step >= last_step;
+}
+
+/* is_later in SQL, for the upsert: the batch's last point (excluded)
+ * against the stored one. */
+#define LATER                                                                  \
+  "(CASE WHEN excluded.last_step IS NULL THEN last_step IS NULL ELSE "         \
+  "last_step IS NULL OR excluded.last_step >= last_step END)"
+
+/* Merges `p` into the stored summary; the points of `p` were logged after
+ * every point already summarised. */
+static aero_status upsert(tl_store *store, int64_t run_id, const partial *p,
+                          aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "INSERT INTO metric_summaries (run_id, key, count, min_value, "
+      "max_value, last_value, last_step) VALUES (?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (run_id, key) DO UPDATE SET "
+      "count = count + excluded.count, "
+      "min_value = min(min_value, excluded.min_value), "
+      "max_value = max(max_value, excluded.max_value), "
+      "last_value = CASE WHEN " LATER " THEN excluded.last_value "
+      "ELSE last_value END, "
+      "last_step = CASE WHEN " LATER " THEN excluded.last_step "
+      "ELSE last_step END",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  tl_bind_text(st, 2, p->key);
+  sqlite3_bind_int64(st, 3, p->count);
+  sqlite3_bind_double(st, 4, p->min);
+  sqlite3_bind_double(st, 5, p->max);
+  sqlite3_bind_double(st, 6, p->last);
+  if (p->last_step == AERO_NO_STEP)
+    sqlite3_bind_null(st, 7);
+  else
+    sqlite3_bind_int64(st, 7, p->last_step);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "recording a metric summary", err);
+  tl_finish(store, st);
+  return status;
+}
+
+/* Keys summarised at once: a batch with more distinct keys is written in
+ * several rounds, so that finding a row's key stays cheap. */
+enum { PARTIALS = 32 };
+
+aero_status tl_summary_record(tl_store *store, int64_t run_id,
+                              const aero_metric_row *rows, size_t count,
+                              aero_error *err) {
+  partial parts[PARTIALS];
+  size_t used = 0;
+  aero_status status = AERO_OK;
+  for (size_t i = 0; status == AERO_OK && i <= count; i++) {
+    partial *p = NULL;
+    for (size_t k = 0; i < count && p == NULL && k < used; k++)
+      if (strcmp(parts[k].key, rows[i].key) == 0)
+        p = &parts[k];
+    if (i == count || (p == NULL && used == PARTIALS)) {
+      for (size_t k = 0; status == AERO_OK && k < used; k++)
+        status = upsert(store, run_id, &parts[k], err);
+      used = 0;
+    }
+    if (i == count || status != AERO_OK)
+      break;
+    const aero_metric_row *r = &rows[i];
+    if (p == NULL) {
+      parts[used] = (partial){.key = r->key,
+                              .min = r->value,
+                              .max = r->value,
+                              .last = r->value,
+                              .last_step = r->step};
+      p = &parts[used++];
+    }
+    p->count++;
+    if (r->value < p->min)
+      p->min = r->value;
+    if (r->value > p->max)
+      p->max = r->value;
+    if (is_later(r->step, p->last_step)) {
+      p->last = r->value;
+      p->last_step = r->step;
+    }
+  }
+  return status;
+}
+
+aero_status tl_summary_each(tl_store *store, int64_t run_id, tl_summary_fn each,
+                            void *ctx, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(store,
+                 "SELECT key, count, min_value, max_value, last_value, "
+                 "last_step FROM metric_summaries WHERE run_id = ? "
+                 "ORDER BY key",
+                 &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, run_id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    aero_metric_summary m = {.struct_size = sizeof m,
+                             .key = (const char *)sqlite3_column_text(st, 0),
+                             .count = sqlite3_column_int64(st, 1),
+                             .min = sqlite3_column_double(st, 2),
+                             .max = sqlite3_column_double(st, 3),
+                             .last = sqlite3_column_double(st, 4),
+                             .last_step =
+                                 sqlite3_column_type(st, 5) == SQLITE_NULL
+                                     ? AERO_NO_STEP
+                                     : sqlite3_column_int64(st, 5)};
+    status = each(ctx, &m, err);
+    if (status != AERO_OK)
+      break;
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "reading metric summaries", err);
+  tl_finish(store, st);
+  return status;
+}
