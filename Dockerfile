@@ -14,7 +14,8 @@
 #   EXTRA_DEBIAN_PACKAGES  space-separated packages the project needs
 ARG BASE_IMAGE=debian:bookworm-slim
 
-# The toolchain and the libraries aerohost links: the plugin build needs the
+# The toolchain and the libraries aerohost and its backends link (libpq and
+# libcurl: tracker-postgres, the team store): the plugin build needs the
 # same ones, so they are one layer shared by the build and the final stage.
 FROM ${BASE_IMAGE} AS toolchain
 ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
@@ -22,6 +23,7 @@ RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       gcc libc6-dev make ninja-build cmake pkg-config \
       libffi-dev libinih-dev libsqlite3-dev libssl-dev libjansson-dev \
+      libpq-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 FROM toolchain AS build

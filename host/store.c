@@ -251,7 +251,7 @@ aero_status aeh_store_choose_location(const char *explicit,
  * joined to the current folder (the backend creates it). */
 /* A URL (postgresql://...) or a connection string of key=value words
  * (host=... dbname=...): the backend's to read, never a path. */
-static bool location_is_url(const char *location) {
+bool aeh_store_location_is_url(const char *location) {
   size_t word = strspn(location, "abcdefghijklmnopqrstuvwxyz_");
   return strstr(location, "://") != NULL || (word > 0 && location[word] == '=');
 }
@@ -259,9 +259,9 @@ static bool location_is_url(const char *location) {
 /* `location` fit to print: the password of a URL (scheme://user:PASSWORD@)
  * and any password=VALUE word or query parameter left out, so that the
  * summary line and messages never show a credential. */
-static char *shown_location(const char *location) {
+char *aeh_store_location_shown(const char *location) {
   char *out = strdup(location);
-  if (out == NULL || !location_is_url(location))
+  if (out == NULL || !aeh_store_location_is_url(location))
     return out;
   char *scheme = strstr(out, "://");
   if (scheme != NULL) {
@@ -296,7 +296,7 @@ static char *shown_location(const char *location) {
 }
 
 static char *absolute_location(const char *location) {
-  if (location_is_url(location))
+  if (aeh_store_location_is_url(location))
     return strdup(location);
   char *resolved = realpath(location, NULL);
   if (resolved != NULL || location[0] == '/')
@@ -390,8 +390,9 @@ aero_status aeh_store_prepare(const char *backend, const char *location,
   if (status == AERO_OK) {
     store->name = strdup(name);
     store->backend_path = strdup(path);
-    store->shown =
-        store->location != NULL ? shown_location(store->location) : NULL;
+    store->shown = store->location != NULL
+                       ? aeh_store_location_shown(store->location)
+                       : NULL;
     if (store->name == NULL || store->backend_path == NULL ||
         store->shown == NULL)
       status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");

@@ -46,6 +46,15 @@ aero_status aeh_store_choose_location(const char *explicit,
                                       const char *project_dir, char **out,
                                       aero_error *err);
 
+/* Whether `location` is a URL (postgresql://...) or a connection string of
+ * key=value words: a backend's to read, never a folder. */
+bool aeh_store_location_is_url(const char *location);
+
+/* `location` fit to print: a URL's password and any password=VALUE word
+ * or query parameter left out. Owned by the caller; NULL when out of
+ * memory. */
+char *aeh_store_location_shown(const char *location);
+
 /* aeh_store_open in two steps: prepare finds the backend's plugin and the
  * location (nothing loaded, nothing opened: a process forked now, like
  * the executor's fork server, carries no store state); connect loads the

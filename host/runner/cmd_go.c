@@ -59,8 +59,9 @@ static const aeh_option go_options[] = {
     {"store", 0, "PATH",
      "the store (default: $AEROMANCY_STORE, else [store] path in "
      "aeromancy.ini, else $XDG_DATA_HOME/aeromancy, else "
-     "~/.local/share/aeromancy); in production it is mounted into the "
-     "container",
+     "~/.local/share/aeromancy); in production a folder is mounted into "
+     "the container, a team store's URL (postgresql://...) is passed to it "
+     "with its credentials by name",
      O_STORE},
 /* Every other option of aerohost run, from aerohost's own table, is
  * passed on as given. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container_store.h"
 #include "git_state.h"
 #include "image.h"
 #include "locate.h"
@@ -25,7 +26,6 @@ extern char **environ;
 #define IN_PROJECT "/project"
 #define IN_BUILD "/build"
 #define IN_PLUGIN_DIR "/plugin"
-#define IN_STORE "/aeromancy/store"
 #define IN_PACKAGES "/usr/share/aeromancy/packages.txt"
 
 /* The shell script the container runs before aerohost: builds the plugin
@@ -173,7 +173,8 @@ static aero_status find_project_dir(const char *given, char **out,
 static const char *const reserved_names[] = {
     "AEROMANCY_GIT_COMMIT",  "AEROMANCY_GIT_BRANCH", "AEROMANCY_GIT_MESSAGE",
     "AEROMANCY_GIT_REMOTE",  "AEROMANCY_IMAGE_ID",   "AEROMANCY_PACKAGES_FILE",
-    "AEROMANCY_PASSTHROUGH", "AEROMANCY_STORE",      NULL};
+    "AEROMANCY_PASSTHROUGH", "AEROMANCY_STORE",      "AEROMANCY_BACKEND",
+    "AEROMANCY_BLOBS",       "AEROMANCY_CACHE",      NULL};
 
 static int is_reserved(const char *name) {
   for (size_t i = 0; reserved_names[i]; i++)
@@ -626,6 +627,7 @@ typedef struct container_run {
   const char *build_dir;  /* NULL with --plugin */
   const char *plugin_abs; /* --plugin's file, or NULL */
   const char *plugin_in;  /* --plugin's path in the container, or NULL */
+  const aeh_container_store *store;
 } container_run;
 
 /* The container's variables: NAME=VALUE for the engine's own environment
@@ -642,13 +644,30 @@ static aero_status container_env(const container_run *r, aeh_strv *sets,
       aeh_strv_pushf(sets, "AEROMANCY_IMAGE_ID=%s", r->image_id) ||
       aeh_strv_pushf(sets, "AEROMANCY_PACKAGES_FILE=%s", IN_PACKAGES) ||
       aeh_strv_pushf(sets, "AEROMANCY_PASSTHROUGH=%s", joined) ||
-      aeh_strv_pushf(sets, "AEROMANCY_STORE=%s", IN_STORE);
+      aeh_strv_extend(sets, &r->store->sets);
   for (size_t i = 0; !failed && i < sets->n; i++)
     failed = aeh_strv_pushf(names, "%.*s", (int)strcspn(sets->v[i], "="),
                             sets->v[i]) != AERO_OK;
-  failed = failed || aeh_strv_extend(names, r->passthrough) != AERO_OK;
+  /* The store's credentials may be passed through as well: each name
+   * once. */
+  const aeh_strv *by_name[2] = {r->passthrough, &r->store->names};
+  for (int l = 0; l < 2; l++)
+    for (size_t i = 0; !failed && i < by_name[l]->n; i++)
+      failed = !aeh_strv_contains(names, by_name[l]->v[i]) &&
+               aeh_strv_push(names, by_name[l]->v[i]) != AERO_OK;
   free(joined);
   return failed ? nomem(err) : AERO_OK;
+}
+
+/* Whether `args` (extra `docker run` arguments) choose a network. */
+static bool names_network(const aeh_strv *args) {
+  for (size_t i = 0; i < args->n; i++) {
+    const char *a = args->v[i];
+    if (strcmp(a, "--network") == 0 || strcmp(a, "--net") == 0 ||
+        strncmp(a, "--network=", 10) == 0 || strncmp(a, "--net=", 6) == 0)
+      return true;
+  }
+  return false;
 }
 
 /* `ENGINE run ...` of the container: options, mounts, extra arguments, the
@@ -685,10 +704,19 @@ static aero_status container_argv(const container_run *r, const char *env_file,
   }
   if (st == AERO_OK && r->plugin_abs != NULL)
     st = push_mount(argv, r->plugin_abs, r->plugin_in, true, err);
-  if (st == AERO_OK)
-    st = push_mount(argv, p->store, IN_STORE, false, err);
+  const aeh_strv *m = &r->store->mounts;
+  for (size_t i = 0; st == AERO_OK && i + 2 < m->n; i += 3)
+    st = push_mount(argv, m->v[i], m->v[i + 1], strcmp(m->v[i + 2], "ro") == 0,
+                    err);
   if (st != AERO_OK)
     return st;
+  /* A server on this machine's loopback is only reached from the host's
+   * network, unless the project chose a network itself. */
+  if (r->store->host_network && !names_network(&p->run_args) &&
+      !names_network(&o->run_args) &&
+      (aeh_strv_push(argv, "--network") != AERO_OK ||
+       aeh_strv_push(argv, "host") != AERO_OK))
+    return nomem(err);
 
   const char *const tail[] = {r->image_id,
                               "sh",
@@ -736,9 +764,15 @@ static aero_status run_container(const container_run *r, int *code,
       r->git->branch, r->tag);
   if (r->o->debug) {
     char *listed = aeh_strv_join(&names, " ");
-    say("project %s, store %s, build folder %s", r->p->dir, r->p->store,
+    char *shown = aeh_store_location_shown(r->p->store);
+    say("project %s, store %s, build folder %s", r->p->dir, shown ? shown : "?",
         r->build_dir ? r->build_dir : "(none: --plugin)");
+    if (r->store->host_network)
+      say("the container uses the host's network: %s is on this machine's "
+          "loopback",
+          r->store->why_network);
     say("env file %s lists: %s", env_file, listed ? listed : "?");
+    free(shown);
     free(listed);
     show_command("running", aeh_strv_argv(&argv));
   }
@@ -773,6 +807,31 @@ done:
   return st;
 }
 
+/* The store's part of the container: the backend --backend names (passed
+ * on to aerohost as given), else the project's; the blob cache
+ * $AEROMANCY_CACHE, else the runner's cache folder (the backend's own
+ * default, so that runs here and in containers share it). */
+static aero_status plan_store(const aeh_project *p, const aeh_go_options *o,
+                              aeh_container_store *out, aero_error *err) {
+  const char *backend = p->backend;
+  for (size_t i = 0; i + 1 < o->host_args.n; i++)
+    if (strcmp(o->host_args.v[i], "--backend") == 0)
+      backend = o->host_args.v[i + 1];
+  const char *env = getenv("AEROMANCY_CACHE");
+  char *cache = NULL;
+  aero_status st = AERO_OK;
+  if (env != NULL && env[0] != '\0')
+    cache = strdup(env);
+  else
+    st = aeh_layout_cache_dir(&cache, err);
+  if (st == AERO_OK && cache == NULL)
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = aeh_container_store_plan(p->store, backend, p->blobs, cache, out, err);
+  free(cache);
+  return st;
+}
+
 static int production(const aeh_go_options *o) {
   int code = AEH_EXIT_USAGE;
   aero_error err = AEH_ERROR_INIT;
@@ -784,6 +843,7 @@ static int production(const aeh_go_options *o) {
   char *dir = NULL, *image_id = NULL, *build_dir = NULL, *plugin_abs = NULL;
   char *engine = NULL;
   char plugin_in[PATH_MAX];
+  aeh_container_store store = {0};
 
   aero_status st = check_options(o, &err);
   if (st == AERO_OK)
@@ -811,7 +871,7 @@ static int production(const aeh_go_options *o) {
   if (st == AERO_OK && o->plugin == NULL)
     st = build_dir_for(&p, strchr(rec.tag, ':') + 1, &build_dir, &err);
   if (st == AERO_OK)
-    st = aeh_mkdirs(p.store, 0755, &err);
+    st = plan_store(&p, o, &store, &err);
   if (st == AERO_OK) {
     const char *base = plugin_abs ? strrchr(plugin_abs, '/') + 1 : NULL;
     /* Without --plugin, the build in the container finds it. */
@@ -825,12 +885,14 @@ static int production(const aeh_go_options *o) {
                        .image_id = image_id,
                        .build_dir = build_dir,
                        .plugin_abs = plugin_abs,
-                       .plugin_in = base != NULL ? plugin_in : NULL};
+                       .plugin_in = base != NULL ? plugin_in : NULL,
+                       .store = &store};
     st = run_container(&r, &code, &err);
   }
   if (st != AERO_OK)
     code = fail(&err, code);
 
+  aeh_container_store_free(&store);
   free(engine);
   free(plugin_abs);
   free(build_dir);

@@ -6,7 +6,8 @@
  * when it does not), then one container that builds the plugin against the
  * image's SDK (project read-only, build folder writable, files owned by the
  * caller) and runs `aerohost run /plugin/NAME.so` with the plugin mounted
- * read-only, the store mounted, and an env file of variable names only.
+ * read-only, the store mounted (a team store reaches it as
+ * container_store.h says), and an env file of variable names only.
  * Dev (`go --dev`): build the plugin on this machine and exec aerohost.
  */
 #ifndef AEH_RUNNER_GO_H

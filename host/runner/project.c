@@ -136,8 +136,14 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
   p.image_repo = strdup(image ? image : "aeromancy-host");
   p.base_image = dup_or_null(env_or(
       "AEROMANCY_BASE_IMAGE", aeh_config_get(&cfg, "container", "base_image")));
+  const char *backend =
+      env_or("AEROMANCY_BACKEND", aeh_config_get(&cfg, "store", "backend"));
+  const char *blobs =
+      env_or("AEROMANCY_BLOBS", aeh_config_get(&cfg, "store", "blobs"));
+  p.backend = dup_or_null(backend);
+  p.blobs = dup_or_null(blobs);
   if (!p.dir || !p.ini_path || !p.name || (target && !p.target) || !p.engine ||
-      !p.image_repo) {
+      !p.image_repo || (backend && !p.backend) || (blobs && !p.blobs)) {
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     goto done;
   }
@@ -239,5 +245,7 @@ void aeh_project_free(aeh_project *project) {
   aeh_strv_free(&project->debian_packages);
   aeh_strv_free(&project->passthrough);
   free(project->store);
+  free(project->backend);
+  free(project->blobs);
   *project = (aeh_project){0};
 }

@@ -13,6 +13,8 @@
  *               debian_packages = libgsl-dev, gnuplot
  *   [env]       passthrough = WANDB_API_KEY, CUDA_VISIBLE_DEVICES
  *   [store]     path = /srv/aeromancy   (relative: to the file's folder)
+ *               backend = postgres      url = postgresql://...
+ *               blobs = s3://bucket/prefix
  *   [git]       allow_main = false
  */
 #ifndef AEH_RUNNER_PROJECT_H
@@ -36,17 +38,21 @@ typedef struct aeh_project {
   aeh_strv debian_packages;
   aeh_strv passthrough; /* names of variables passed into the container */
   char *store;          /* absolute host path of the store (aerohost's rule:
-                           aeh_store_choose_location) */
+                           aeh_store_choose_location); a team store's
+                           URL as written */
+  char *backend;        /* $AEROMANCY_BACKEND, else [store] backend, or
+                           NULL (aerohost's default) */
+  char *blobs;          /* $AEROMANCY_BLOBS, else [store] blobs, or NULL */
   bool allow_main;      /* production runs allowed on main/master */
 } aeh_project;
 
 /* Reads `dir`/aeromancy.ini (or $AEROMANCY_CONFIG), which must exist when
  * `required` (else a missing file gives the defaults).
  * Environment overrides: AEROMANCY_ENGINE, AEROMANCY_BASE_IMAGE,
- * AEROMANCY_STORE. A missing file, a malformed line, an unknown key in the
- * runner's sections or a bad value fails with AERO_E_CONFIG and a message
- * "PATH[:LINE]: why". On success the caller frees *out with
- * aeh_project_free. */
+ * AEROMANCY_STORE, AEROMANCY_BACKEND, AEROMANCY_BLOBS. A missing file, a
+ * malformed line, an unknown key in the runner's sections or a bad value fails
+ * with AERO_E_CONFIG and a message "PATH[:LINE]: why". On success the caller
+ * frees *out with aeh_project_free. */
 aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
                              aero_error *err);
 void aeh_project_free(aeh_project *project);

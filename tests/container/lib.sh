@@ -137,3 +137,24 @@ image_tag_of() {
 built_plugin() {
   find "$HOME/.cache/aeromancy/build" -path "*/plugin/$1.so" -type f | head -n 1
 }
+
+# spy_docker: a docker in front of the real one, in $AERO_TMP/bin (put it
+# first in PATH for the commands to watch). Of each `docker run` it keeps
+# the arguments, one a line, in $AERO_TMP/docker-argv, and a copy of the
+# env file (the runner deletes the original) in $AERO_TMP/env-file.copy.
+spy_docker() {
+  mkdir -p "$AERO_TMP/bin"
+  cat >"$AERO_TMP/bin/docker" <<WRAPPER
+#!/usr/bin/env bash
+if [[ \${1:-} == run ]]; then
+  printf '%s\n' "\$@" >"$AERO_TMP/docker-argv"
+  prev=
+  for a in "\$@"; do
+    [[ \$prev == --env-file ]] && cp "\$a" "$AERO_TMP/env-file.copy"
+    prev=\$a
+  done
+fi
+exec $(command -v docker) "\$@"
+WRAPPER
+  chmod +x "$AERO_TMP/bin/docker"
+}

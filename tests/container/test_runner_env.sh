@@ -31,17 +31,7 @@ secret="aero-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 expected="len=${#secret} sha256=$(printf '%s' "$secret" | sha256sum | cut -d' ' -f1)"
 # A docker in front of the real one keeps a copy of the env file it is
 # given (the runner deletes the original): it must hold names only.
-mkdir -p "$AERO_TMP/bin"
-cat >"$AERO_TMP/bin/docker" <<WRAPPER
-#!/usr/bin/env bash
-prev=
-for a in "\$@"; do
-  [[ \$prev == --env-file ]] && cp "\$a" "$AERO_TMP/env-file.copy"
-  prev=\$a
-done
-exec $(command -v docker) "\$@"
-WRAPPER
-chmod +x "$AERO_TMP/bin/docker"
+spy_docker
 PATH="$AERO_TMP/bin:$PATH" PROBE_SECRET=$secret run "$RUNNER" go --force --extra-env-var PROBE_SECRET -- --env-var PROBE_SECRET
 assert_rc 0
 env_file=$(cat "$AERO_TMP/env-file.copy")
