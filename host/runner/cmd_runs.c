@@ -1,7 +1,7 @@
-/* aeromancy runs | show | metrics: the runs of a store, one run's whole
- * record, and its metric points. Text views are drawn from the same JSON
+/* aeromancy runs | show | diff: the runs of a store, one run's whole
+ * record, two runs side by side. Text views are drawn from the same JSON
  * documents that --json prints (record_json.c), so the two never say
- * different things; only `metrics` streams straight from the backend. */
+ * different things (`metrics`, which streams, is cmd_metrics.c). */
 #include "read_cmd.h"
 
 #include <errno.h>
@@ -88,7 +88,6 @@ enum {
   O_LIMIT,
   O_BEFORE,
   O_JSON,
-  O_CSV,
   O_ALL,
 };
 
@@ -125,7 +124,7 @@ typedef struct read_opts {
   const char *limit;
   const char *before;
   const char *store;
-  bool dev, prod, json, csv, all;
+  bool dev, prod, json, all;
 } read_opts;
 
 static int apply_option(void *ctx, const aeh_option *op, const char *value) {
@@ -163,9 +162,6 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
     break;
   case O_JSON:
     o->json = true;
-    break;
-  case O_CSV:
-    o->csv = true;
     break;
   case O_ALL:
     o->all = true;
@@ -506,119 +502,6 @@ static int cmd_show(const aeh_command *cmd, int argc, char **argv) {
   return aeh_read_finish(cmd, st, &err, doc, o.json, print_run_text, &rec);
 }
 
-/* ---- metrics ---- */
-
-static const aeh_option metrics_options[] = {
-    {"csv", 0, NULL, "CSV with a header line: key,step,value,time", O_CSV},
-    {"json", 0, NULL, "a JSON array of points (docs/json-schema.md)", O_JSON},
-    AEH_READ_STORE_OPTION,
-    {NULL, 0, NULL, NULL, 0},
-};
-
-typedef enum { OUT_TEXT, OUT_CSV, OUT_JSON } out_format;
-
-typedef struct points {
-  out_format format;
-  int64_t count;
-  bool failed_write;
-} points;
-
-/* One point per line, written as it comes: a million points never sit in
- * memory. On a terminal the columns have fixed widths instead of being
- * measured first. */
-static aero_status on_points(void *ctx, const aero_metric_row *rows,
-                             size_t count, aero_error *err) {
-  points *p = ctx;
-  bool aligned = aeh_out_aligned();
-  for (size_t i = 0; i < count; i++) {
-    const aero_metric_row *r = &rows[i];
-    char step[24] = "";
-    if (r->step != AERO_NO_STEP)
-      snprintf(step, sizeof step, "%" PRId64, r->step);
-    /* Seconds with microseconds, from integers: formatting a double is
-     * what streaming millions of points costs most. */
-    char secs[40];
-    int64_t us = r->logged_ns / 1000;
-    snprintf(secs, sizeof secs, "%lld.%06lld", (long long)(us / 1000000),
-             (long long)(us % 1000000));
-    switch (p->format) {
-    case OUT_JSON: {
-      json_t *o = aeh_json_point(r);
-      char *text =
-          o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-      json_decref(o);
-      if (text == NULL)
-        return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-      fprintf(stdout, "%s  %s", p->count > 0 ? ",\n" : "", text);
-      free(text);
-      break;
-    }
-    case OUT_CSV:
-      /* Keys are [A-Za-z0-9_.-/]: no quoting needed. */
-      fprintf(stdout, "%s,%s,%.17g,%s\n", r->key, step, r->value, secs);
-      break;
-    default:
-      if (aligned)
-        fprintf(stdout, "%-20s %8s  %-14.10g %s\n", r->key, step, r->value,
-                secs);
-      else
-        fprintf(stdout, "%s\t%s\t%.17g\t%s\n", r->key, step, r->value, secs);
-    }
-    p->count++;
-  }
-  if (ferror(stdout)) {
-    p->failed_write = true;
-    return aeh_error_set(err, AERO_E_IO, "cannot write to standard output");
-  }
-  return AERO_OK;
-}
-
-static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
-  read_opts o = {.json = false};
-  aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
-  points p = {.format = OUT_TEXT};
-  if (o.json && o.csv)
-    return aeh_command_usage_error(cmd, "--json and --csv exclude each other");
-  if (o.json)
-    p.format = OUT_JSON;
-  else if (o.csv)
-    p.format = OUT_CSV;
-  aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
-  if (rc >= 0)
-    return rc;
-  aero_error err = AEH_ERROR_INIT;
-  int64_t id = 0;
-  aero_status st = AEH_RECORD_NEED(&rec, query_metrics, &err);
-  if (st == AERO_OK)
-    st = aeh_record_find_run(&rec, a.positional[0], &id, &err);
-  if (st == AERO_OK) {
-    static char big[1 << 16];
-    setvbuf(stdout, big, _IOFBF, sizeof big);
-    aero_metric_query q = {.struct_size = sizeof q,
-                           .run_id = id,
-                           .keys = &a.positional[1],
-                           .key_count = a.positional_count - 1};
-    if (p.format == OUT_JSON)
-      fputs("[\n", stdout);
-    else if (p.format == OUT_CSV)
-      fputs("key,step,value,time\n", stdout);
-    else if (aeh_out_aligned())
-      printf("%-20s %8s  %-14s %s\n", "KEY", "STEP", "VALUE", "TIME");
-    st = rec.vt->query_metrics(rec.handle, &q, on_points, &p, &err);
-    if (p.format == OUT_JSON && st == AERO_OK)
-      fputs(p.count > 0 ? "\n]\n" : "]\n", stdout);
-  }
-  if (fflush(stdout) != 0 && st == AERO_OK)
-    st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
-  rc = st == AERO_OK ? AEH_EXIT_OK : aeh_read_fail(cmd, st, &err);
-  aeh_record_close(&rec);
-  return rc;
-}
-
 /* ---- diff ---- */
 
 static const aeh_option diff_options[] = {
@@ -743,21 +626,6 @@ const aeh_command aeh_cmd_show = {
     .min_positional = 1,
     .max_positional = 1,
     .run = cmd_show,
-};
-
-const aeh_command aeh_cmd_metrics = {
-    .name = "metrics",
-    .usage = "aeromancy metrics RUN [KEY...] [--json|--csv] [--store PATH]",
-    .summary = "every point of a run's metrics, streamed",
-    .description =
-        "Prints every point run RUN logged (of the metrics KEY..., at most "
-        "7, or all), key by key in step order: key, step (empty when "
-        "none), value, and time (seconds since the Unix epoch). Points are "
-        "streamed as the store hands them over, never loaded whole.",
-    .options = metrics_options,
-    .min_positional = 1,
-    .max_positional = AEH_MAX_POSITIONAL,
-    .run = cmd_metrics,
 };
 
 const aeh_command aeh_cmd_diff = {

@@ -300,4 +300,64 @@ run "$A" --help
 assert_contains "$out" "runs "
 assert_contains "$out" "metrics "
 
+case_ "metrics: every value reads back as exactly the stored double, in its shortest form"
+# Tricky and random doubles bound into the store as IEEE values (Python's
+# sqlite3), then compared bit for bit with what text, CSV and JSON say, and
+# in length with Python's repr (the shortest decimal that reads back). The
+# formatting is the runner's, the same for every backend.
+if [[ $AERO_TEST_BACKEND == local ]]; then
+  tricky=$(sql "SELECT max(id) FROM runs WHERE job_type = 'train' AND project = 'aerodemo'")
+  python3 - "$AEROMANCY_STORE/aeromancy.db" "$tricky" <<'PY' || fail "could not add the tricky points"
+import math, random, sqlite3, struct, sys
+random.seed(9)
+vals = [0.1, 0.2, 0.1 + 0.2, 1 / 3, 2 / 3, 1e-4, 1e-5, 1e-6, 1.5e-7, 1e-7,
+        5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.0, -0.0,
+        4503599627370495.5, 2251799813685248.5, 9007199254740993.0, 1e15,
+        1e16, 1e22, 1e23, 123456.789, -2.5, 2.0 ** -20, 0.9999999999999999,
+        9.999999999999999e-07, 1.0000000000000002e-06, 3.0, -1.0]
+vals += [math.nextafter(2.0 ** e, d) for e in range(-30, 60) for d in (0, math.inf)]
+while len(vals) < 4000:
+    v = struct.unpack('<d', struct.pack('<Q', random.getrandbits(64)))[0]
+    if math.isfinite(v):
+        vals.append(v)
+vals += [random.random() for _ in range(2000)]
+vals += [10 ** random.uniform(-8, 17) for _ in range(2000)]
+db = sqlite3.connect(sys.argv[1])
+with db:
+    db.executemany("INSERT INTO metrics (run_id, key, value, step, logged_at) "
+                   "VALUES (?, 'tricky', ?, ?, 0)",
+                   [(int(sys.argv[2]), v, i) for i, v in enumerate(vals)])
+PY
+  check_values() { # FORMAT: the points in $out against the store
+    printf '%s\n' "$out" >"$AERO_TMP/points"
+    python3 - "$AEROMANCY_STORE/aeromancy.db" "$tricky" "$1" "$AERO_TMP/points" <<'PY'
+import json, re, sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+want = dict(db.execute("SELECT step, value FROM metrics WHERE run_id = ? AND key = 'tricky'",
+                       (int(sys.argv[2]),)))
+bits = lambda v: struct.pack('<d', v)
+digits = lambda t: len(re.sub(r'^0+|0+$', '', re.sub(r'[^0-9]', '', t.split('e')[0]))) or 1
+lines = open(sys.argv[4]).read().splitlines()
+if sys.argv[3] == 'json':
+    got = [(p['step'], json.dumps(p['value']), p['value']) for p in json.loads('\n'.join(lines))]
+else:
+    sep = ',' if sys.argv[3] == 'csv' else '\t'
+    rows = [l.split(sep) for l in lines[1 if sys.argv[3] == 'csv' else 0:]]
+    got = [(int(r[1]), r[2], float(r[2])) for r in rows]
+assert len(got) == len(want), (len(got), len(want))
+for step, text, value in got:
+    assert bits(value) == bits(want[step]), (step, text, repr(want[step]))
+    if sys.argv[3] != 'json':  # JSON numbers are jansson's 17 digits
+        assert digits(text) <= digits(repr(want[step])), (text, repr(want[step]))
+PY
+  }
+  for f in text csv json; do
+    flag=--$f
+    [[ $f == text ]] && flag=
+    run "$A" metrics "$tricky" tricky $flag
+    assert_rc 0
+    check_values "$f" || fail "metrics --$f: a value does not read back exactly or is not shortest"
+  done
+fi
+
 done_

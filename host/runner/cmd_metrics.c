@@ -1,0 +1,245 @@
+/* aeromancy metrics: every point of a run's metrics, streamed from the
+ * backend as it hands them over, never loaded whole.
+ *
+ * Text and CSV lines are built by hand in one large buffer: at millions of
+ * points, printf's parsing of its format and its formatting of doubles
+ * were most of the time (docs/performance.md). Values go through
+ * aeu_format_double, which writes the shortest decimal that reads back as
+ * exactly the stored double; steps and times are integers where they are
+ * stored. JSON stays jansson's (never hand-escaped). */
+#include "read_cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "aeu.h"
+#include "go.h"
+#include "text_table.h"
+
+enum { O_JSON = 1, O_CSV };
+
+static const aeh_option metrics_options[] = {
+    {"csv", 0, NULL, "CSV with a header line: key,step,value,time", O_CSV},
+    {"json", 0, NULL, "a JSON array of points (docs/json-schema.md)", O_JSON},
+    AEH_READ_STORE_OPTION,
+    {NULL, 0, NULL, NULL, 0},
+};
+
+typedef struct metrics_opts {
+  const char *store;
+  bool json, csv;
+} metrics_opts;
+
+static int apply_option(void *ctx, const aeh_option *op, const char *value) {
+  metrics_opts *o = ctx;
+  if (op->id == O_JSON)
+    o->json = true;
+  else if (op->id == O_CSV)
+    o->csv = true;
+  else if (op->id == AEH_READ_O_STORE)
+    o->store = value;
+  return 0;
+}
+
+typedef enum { OUT_TEXT, OUT_ALIGNED, OUT_CSV, OUT_JSON } out_format;
+
+/* The lines not yet written to stdout. */
+#define OUT_SIZE ((size_t)256 << 10)
+
+typedef struct points {
+  out_format format;
+  int64_t count;
+  bool failed_write;
+  size_t used;
+  char out[OUT_SIZE];
+} points;
+
+static void out_flush(points *p) {
+  if (p->used > 0 && fwrite(p->out, 1, p->used, stdout) != p->used)
+    p->failed_write = true;
+  p->used = 0;
+}
+
+static void out_put(points *p, const char *text, size_t len) {
+  if (len > OUT_SIZE - p->used) {
+    out_flush(p);
+    if (len > OUT_SIZE) { /* a key longer than the buffer */
+      if (fwrite(text, 1, len, stdout) != len)
+        p->failed_write = true;
+      return;
+    }
+  }
+  memcpy(p->out + p->used, text, len);
+  p->used += len;
+}
+
+static void out_char(points *p, char c) {
+  out_put(p, &c, 1);
+}
+
+/* `text` and then spaces up to `width` (before it, when `right`). */
+static void out_padded(points *p, const char *text, size_t len, size_t width,
+                       bool right) {
+  static const char spaces[] = "                        ";
+  size_t pad = len < width ? width - len : 0;
+  if (!right)
+    out_put(p, text, len);
+  out_put(p, spaces, pad < sizeof spaces - 1 ? pad : sizeof spaces - 1);
+  if (right)
+    out_put(p, text, len);
+}
+
+/* Seconds since the epoch with microseconds, from the stored nanoseconds. */
+static size_t seconds_text(int64_t ns, char *buf) {
+  char *b = buf;
+  uint64_t us = (ns < 0 ? -(uint64_t)ns : (uint64_t)ns) / 1000;
+  if (ns < 0)
+    *b++ = '-';
+  b += aeu_format_u64(us / 1000000, b);
+  *b++ = '.';
+  uint64_t frac = us % 1000000;
+  for (int i = 5; i >= 0; i--) {
+    b[i] = (char)('0' + frac % 10);
+    frac /= 10;
+  }
+  b += 6;
+  *b = '\0';
+  return (size_t)(b - buf);
+}
+
+static aero_status json_point(points *p, const aero_metric_row *r,
+                              aero_error *err) {
+  json_t *o = aeh_json_point(r);
+  char *text =
+      o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  json_decref(o);
+  if (text == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (p->count > 0)
+    out_put(p, ",\n", 2);
+  out_put(p, "  ", 2);
+  out_put(p, text, strlen(text));
+  free(text);
+  return AERO_OK;
+}
+
+/* One point per line, written as it comes. On a terminal the columns have
+ * fixed widths instead of being measured first. */
+static aero_status on_points(void *ctx, const aero_metric_row *rows,
+                             size_t count, aero_error *err) {
+  points *p = ctx;
+  const char *key = NULL;
+  size_t key_len = 0;
+  char sep = p->format == OUT_CSV ? ',' : '\t';
+  for (size_t i = 0; i < count; i++) {
+    const aero_metric_row *r = &rows[i];
+    if (p->format == OUT_JSON) {
+      aero_status status = json_point(p, r, err);
+      if (status != AERO_OK)
+        return status;
+      p->count++;
+      continue;
+    }
+    if (r->key != key) { /* a batch shares one copy of a run of keys */
+      key = r->key;
+      key_len = strlen(key);
+    }
+    char step[24] = "", value[AEU_DOUBLE_CHARS], secs[32];
+    size_t step_len =
+        r->step != AERO_NO_STEP ? aeu_format_i64(r->step, step) : 0;
+    size_t value_len = aeu_format_double(r->value, value);
+    size_t secs_len = seconds_text(r->logged_ns, secs);
+    if (p->format == OUT_ALIGNED) {
+      out_padded(p, key, key_len, 20, false);
+      out_char(p, ' ');
+      out_padded(p, step, step_len, 8, true);
+      out_put(p, "  ", 2);
+      out_padded(p, value, value_len, 23, false);
+      out_char(p, ' ');
+    } else {
+      /* Keys are [A-Za-z0-9_.-/]: no CSV quoting needed. */
+      out_put(p, key, key_len);
+      out_char(p, sep);
+      out_put(p, step, step_len);
+      out_char(p, sep);
+      out_put(p, value, value_len);
+      out_char(p, sep);
+    }
+    out_put(p, secs, secs_len);
+    out_char(p, '\n');
+    p->count++;
+  }
+  if (p->failed_write || ferror(stdout)) {
+    p->failed_write = true;
+    return aeh_error_set(err, AERO_E_IO, "cannot write to standard output");
+  }
+  return AERO_OK;
+}
+
+static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
+  metrics_opts o = {.json = false};
+  aeh_args a;
+  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
+  if (rc >= 0)
+    return rc;
+  if (o.json && o.csv)
+    return aeh_command_usage_error(cmd, "--json and --csv exclude each other");
+  aeh_record rec;
+  rc = aeh_read_open(cmd, o.store, &rec);
+  if (rc >= 0)
+    return rc;
+  points *p = calloc(1, sizeof *p);
+  aero_error err = AEH_ERROR_INIT;
+  int64_t id = 0;
+  aero_status st =
+      p != NULL ? AERO_OK : aeh_error_set(&err, AERO_E_NOMEM, "out of memory");
+  if (st == AERO_OK)
+    st = AEH_RECORD_NEED(&rec, query_metrics, &err);
+  if (st == AERO_OK)
+    st = aeh_record_find_run(&rec, a.positional[0], &id, &err);
+  if (st == AERO_OK) {
+    p->format = o.json              ? OUT_JSON
+                : o.csv             ? OUT_CSV
+                : aeh_out_aligned() ? OUT_ALIGNED
+                                    : OUT_TEXT;
+    aero_metric_query q = {.struct_size = sizeof q,
+                           .run_id = id,
+                           .keys = &a.positional[1],
+                           .key_count = a.positional_count - 1};
+    if (p->format == OUT_JSON)
+      out_put(p, "[\n", 2);
+    else if (p->format == OUT_CSV)
+      out_put(p, "key,step,value,time\n", 20);
+    else if (p->format == OUT_ALIGNED)
+      printf("%-20s %8s  %-23s %s\n", "KEY", "STEP", "VALUE", "TIME");
+    st = rec.vt->query_metrics(rec.handle, &q, on_points, p, &err);
+    if (p->format == OUT_JSON && st == AERO_OK)
+      out_put(p, p->count > 0 ? "\n]\n" : "]\n", p->count > 0 ? 3 : 2);
+    out_flush(p);
+    if (p->failed_write && st == AERO_OK)
+      st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
+  }
+  if (fflush(stdout) != 0 && st == AERO_OK)
+    st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
+  rc = st == AERO_OK ? AEH_EXIT_OK : aeh_read_fail(cmd, st, &err);
+  free(p);
+  aeh_record_close(&rec);
+  return rc;
+}
+
+const aeh_command aeh_cmd_metrics = {
+    .name = "metrics",
+    .usage = "aeromancy metrics RUN [KEY...] [--json|--csv] [--store PATH]",
+    .summary = "every point of a run's metrics, streamed",
+    .description =
+        "Prints every point run RUN logged (of the metrics KEY..., at most "
+        "7, or all), key by key in step order: key, step (empty when "
+        "none), value, and time (seconds since the Unix epoch). Points are "
+        "streamed as the store hands them over, never loaded whole. Values "
+        "are the shortest decimals that read back as exactly the recorded "
+        "numbers.",
+    .options = metrics_options,
+    .min_positional = 1,
+    .max_positional = AEH_MAX_POSITIONAL,
+    .run = cmd_metrics,
+};
