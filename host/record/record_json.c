@@ -398,6 +398,51 @@ aero_status aeh_record_files_json(const aeh_record *rec, int64_t version_id,
   return AERO_OK;
 }
 
+static aero_status add_metadata_entry(void *ctx, const aero_kv *kv,
+                                      aero_error *err) {
+  return aeh_json_set(ctx, kv->key, value_json(&kv->value)) ? nomem(err)
+                                                            : AERO_OK;
+}
+
+aero_status aeh_record_metadata_json(const aeh_record *rec, int64_t version_id,
+                                     json_t **out, aero_error *err) {
+  json_t *metadata = json_object();
+  if (metadata == NULL)
+    return nomem(err);
+  aero_status status = AERO_OK;
+  if (rec->vt->query_metadata != NULL) /* else the backend keeps none */
+    status = rec->vt->query_metadata(rec->handle, version_id,
+                                     add_metadata_entry, metadata, err);
+  if (status != AERO_OK) {
+    json_decref(metadata);
+    return status;
+  }
+  *out = metadata;
+  return AERO_OK;
+}
+
+/* Adds "files" and "metadata" to each VERSION of `versions`, after the
+ * query that listed them (a callback may not call into the store). */
+static aero_status add_version_details(const aeh_record *rec, json_t *versions,
+                                       aero_error *err) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(versions, i, v) {
+    int64_t id = json_integer_value(json_object_get(v, "id"));
+    json_t *files = NULL, *metadata = NULL;
+    aero_status status = aeh_record_files_json(rec, id, &files, err);
+    if (status == AERO_OK && aeh_json_set(v, "files", files))
+      status = nomem(err);
+    if (status == AERO_OK)
+      status = aeh_record_metadata_json(rec, id, &metadata, err);
+    if (status == AERO_OK && aeh_json_set(v, "metadata", metadata))
+      status = nomem(err);
+    if (status != AERO_OK)
+      return status;
+  }
+  return AERO_OK;
+}
+
 aero_status aeh_record_run_json(const aeh_record *rec, int64_t run_id,
                                 json_t **out, aero_error *err) {
   aero_status status = AEH_RECORD_NEED(rec, query_run, err);
@@ -428,23 +473,10 @@ aero_status aeh_record_run_json(const aeh_record *rec, int64_t run_id,
     status = aeh_error_set(err, AERO_E_STORE,
                            "the backend reported no row for run %lld",
                            (long long)run_id);
-  /* Each version's files, after the run's own query (no nested calls). */
-  json_t *lists[] = {d.inputs, d.outputs};
-  for (size_t l = 0; status == AERO_OK && l < 2; l++) {
-    size_t i;
-    json_t *v;
-    json_array_foreach(lists[l], i, v) {
-      json_t *files = NULL;
-      status = aeh_record_files_json(
-          rec, json_integer_value(json_object_get(v, "id")), &files, err);
-      if (status != AERO_OK)
-        break;
-      if (aeh_json_set(v, "files", files)) {
-        status = nomem(err);
-        break;
-      }
-    }
-  }
+  if (status == AERO_OK)
+    status = add_version_details(rec, d.inputs, err);
+  if (status == AERO_OK)
+    status = add_version_details(rec, d.outputs, err);
   if (status == AERO_OK &&
       (aeh_json_set(d.run, "environment", json_incref(d.environment)) ||
        aeh_json_set(d.run, "config", json_incref(d.config)) ||
@@ -490,17 +522,8 @@ aero_status aeh_record_versions_json(const aeh_record *rec,
   if (status == AERO_OK)
     status = rec->vt->query_versions(rec->handle, filter, add_listed_version,
                                      list, err);
-  size_t i;
-  json_t *v;
-  json_array_foreach(list, i, v) {
-    if (status != AERO_OK || !with_files)
-      break;
-    json_t *files = NULL;
-    status = aeh_record_files_json(
-        rec, json_integer_value(json_object_get(v, "id")), &files, err);
-    if (status == AERO_OK && aeh_json_set(v, "files", files))
-      status = nomem(err);
-  }
+  if (status == AERO_OK && with_files)
+    status = add_version_details(rec, list, err);
   if (status == AERO_OK && aeh_json_set(doc, "artifacts", json_incref(list)))
     status = nomem(err);
   json_decref(list);

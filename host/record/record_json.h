@@ -47,7 +47,8 @@ aero_status aeh_record_runs_search_json(const aeh_record *rec,
                                         aero_error *err);
 
 /* Everything recorded about one run (`show`): the run object plus
- * environment, config, tags, inputs, outputs (each with its files), logs
+ * environment, config, tags, inputs, outputs (each with its files and
+ * metadata), logs
  * and metrics (summaries). Writes *out on success only. */
 aero_status aeh_record_run_json(const aeh_record *rec, int64_t run_id,
                                 json_t **out, aero_error *err);
@@ -55,6 +56,11 @@ aero_status aeh_record_run_json(const aeh_record *rec, int64_t run_id,
 /* The files of version `version_id` as a JSON array. */
 aero_status aeh_record_files_json(const aeh_record *rec, int64_t version_id,
                                   json_t **out, aero_error *err);
+
+/* The metadata of version `version_id` as a JSON object {key: value}
+ * (typed as recorded); {} when it has none or the backend keeps none. */
+aero_status aeh_record_metadata_json(const aeh_record *rec, int64_t version_id,
+                                     json_t **out, aero_error *err);
 
 /* The lineage of version `root` (record_lineage.c): up, the runs that
  * made it and their inputs, recursively; down (`down`), the runs that read
@@ -65,7 +71,7 @@ aero_status aeh_record_lineage_json(const aeh_record *rec,
                                     json_t **out, aero_error *err);
 
 /* {"artifacts": [VERSION...]}: the versions `filter` selects, each with its
- * files when `with_files`. */
+ * files and metadata when `with_files`. */
 aero_status aeh_record_versions_json(const aeh_record *rec,
                                      const aero_version_filter *filter,
                                      bool with_files, json_t **out,

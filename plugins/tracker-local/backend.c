@@ -158,6 +158,7 @@ static const aero_backend_vtable local_backend = {
     .reuse_key = tl_reuse_key,
     .reuse_find = tl_reuse_find,
     .reuse_record = tl_reuse_record,
+    .query_metadata = tl_query_metadata,
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {

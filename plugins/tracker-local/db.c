@@ -250,6 +250,25 @@ int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
   }
 }
 
+void tl_kv_from(sqlite3_stmt *st, int first, aero_kv *out) {
+  const char *type = (const char *)sqlite3_column_text(st, first + 1);
+  const char *text = (const char *)sqlite3_column_text(st, first + 2);
+  *out = (aero_kv){.key = (const char *)sqlite3_column_text(st, first)};
+  if (type != NULL && strcmp(type, "bool") == 0) {
+    out->value.type = AERO_VALUE_BOOL;
+    out->value.as.b = sqlite3_column_int(st, first + 2) != 0;
+  } else if (type != NULL && strcmp(type, "int") == 0) {
+    out->value.type = AERO_VALUE_INT;
+    out->value.as.i = sqlite3_column_int64(st, first + 2);
+  } else if (type != NULL && strcmp(type, "double") == 0) {
+    out->value.type = AERO_VALUE_DOUBLE;
+    out->value.as.d = sqlite3_column_double(st, first + 2);
+  } else {
+    out->value.type = AERO_VALUE_STRING;
+    out->value.as.s = text != NULL ? text : "";
+  }
+}
+
 static aero_status read_user_version(tl_store *store, int *version,
                                      aero_error *err) {
   sqlite3_stmt *st = NULL;

@@ -104,6 +104,11 @@ int tl_bind_text(sqlite3_stmt *st, int index, const char *text);
 int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
                   const char **type_name);
 
+/* tl_bind_value's inverse: the columns key, type, value from `first` of
+ * the current row (run_config, version_metadata) as an aero_kv whose
+ * strings are the statement's, valid until it steps again. */
+void tl_kv_from(sqlite3_stmt *st, int first, aero_kv *out);
+
 /* Wall clock in nanoseconds since the Unix epoch. */
 int64_t tl_now_ns(void);
 
@@ -204,6 +209,10 @@ aero_status tl_query_files(void *handle, int64_t version_id,
                            aero_status (*each)(void *, const aero_file_info *,
                                                aero_error *),
                            void *ctx, aero_error *err);
+aero_status tl_query_metadata(void *handle, int64_t version_id,
+                              aero_status (*each)(void *, const aero_kv *,
+                                                  aero_error *),
+                              void *ctx, aero_error *err);
 
 /* ---- blob_walk.c ---- */
 

@@ -75,21 +75,8 @@ static aero_status env_row(part *p, sqlite3_stmt *st) {
 }
 
 static aero_status config_row(part *p, sqlite3_stmt *st) {
-  aero_kv kv = {.key = text(st, 0)};
-  const char *type = text(st, 1);
-  if (strcmp(type, "bool") == 0) {
-    kv.value.type = AERO_VALUE_BOOL;
-    kv.value.as.b = sqlite3_column_int(st, 2) != 0;
-  } else if (strcmp(type, "int") == 0) {
-    kv.value.type = AERO_VALUE_INT;
-    kv.value.as.i = sqlite3_column_int64(st, 2);
-  } else if (strcmp(type, "double") == 0) {
-    kv.value.type = AERO_VALUE_DOUBLE;
-    kv.value.as.d = sqlite3_column_double(st, 2);
-  } else {
-    kv.value.type = AERO_VALUE_STRING;
-    kv.value.as.s = text(st, 2) != NULL ? text(st, 2) : "";
-  }
+  aero_kv kv;
+  tl_kv_from(st, 0, &kv);
   return p->sink->config(p->ctx, &kv, p->err);
 }
 

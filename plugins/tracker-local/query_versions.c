@@ -1,5 +1,5 @@
-/* tracker-local: listing published artifact versions (query_versions) and
- * the files of one (query_files). */
+/* tracker-local: listing published artifact versions (query_versions),
+ * the files of one (query_files) and its metadata (query_metadata). */
 #include "local.h"
 
 #include <stdio.h>
@@ -110,6 +110,37 @@ aero_status tl_query_files(void *handle, int64_t version_id,
   }
   if (status == AERO_OK && rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "listing a version's files", err);
+  tl_finish(store, st);
+  return status;
+}
+
+aero_status tl_query_metadata(void *handle, int64_t version_id,
+                              aero_status (*each)(void *, const aero_kv *,
+                                                  aero_error *),
+                              void *ctx, aero_error *err) {
+  tl_store *store = handle;
+  if (each == NULL)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-local: query_metadata needs a callback");
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "SELECT key, type, value FROM "
+                                  "version_metadata WHERE version_id = ? "
+                                  "ORDER BY key",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, version_id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    aero_kv kv;
+    tl_kv_from(st, 0, &kv);
+    status = each(ctx, &kv, err);
+    if (status != AERO_OK)
+      break;
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, "reading a version's metadata", err);
   tl_finish(store, st);
   return status;
 }

@@ -118,6 +118,7 @@ static const aero_backend_vtable postgres_backend = {
     .reuse_record = tp_reuse_record,
     .check = tp_check,
     .collect = tp_collect,
+    .query_metadata = tp_query_metadata,
 };
 
 static aero_status postgres_init(aero_registrar *reg, aero_error *err) {

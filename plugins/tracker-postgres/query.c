@@ -289,25 +289,33 @@ static aero_status env_row(void *ctx, const PGresult *res, int i,
   return a->sink.environment(a->ctx, col(res, i, 0), col(res, i, 1), err);
 }
 
+/* Columns key, type, value (text) from `first` of row `i` (run_config,
+ * version_metadata) as an aero_kv whose strings are `res`'s. */
+static void kv_from(const PGresult *res, int i, int first, aero_kv *kv) {
+  *kv = (aero_kv){.key = col(res, i, first)};
+  const char *type = col(res, i, first + 1);
+  const char *text =
+      col(res, i, first + 2) != NULL ? col(res, i, first + 2) : "";
+  if (strcmp(type, "bool") == 0) {
+    kv->value.type = AERO_VALUE_BOOL;
+    kv->value.as.b = strcmp(text, "0") != 0 && strcmp(text, "false") != 0;
+  } else if (strcmp(type, "int") == 0) {
+    kv->value.type = AERO_VALUE_INT;
+    kv->value.as.i = strtoll(text, NULL, 10);
+  } else if (strcmp(type, "double") == 0) {
+    kv->value.type = AERO_VALUE_DOUBLE;
+    kv->value.as.d = strtod(text, NULL);
+  } else {
+    kv->value.type = AERO_VALUE_STRING;
+    kv->value.as.s = text;
+  }
+}
+
 static aero_status config_row(void *ctx, const PGresult *res, int i,
                               aero_error *err) {
   run_arg *a = ctx;
-  aero_kv kv = {.key = col(res, i, 0)};
-  const char *type = col(res, i, 1);
-  const char *text = col(res, i, 2) != NULL ? col(res, i, 2) : "";
-  if (strcmp(type, "bool") == 0) {
-    kv.value.type = AERO_VALUE_BOOL;
-    kv.value.as.b = strcmp(text, "0") != 0 && strcmp(text, "false") != 0;
-  } else if (strcmp(type, "int") == 0) {
-    kv.value.type = AERO_VALUE_INT;
-    kv.value.as.i = strtoll(text, NULL, 10);
-  } else if (strcmp(type, "double") == 0) {
-    kv.value.type = AERO_VALUE_DOUBLE;
-    kv.value.as.d = strtod(text, NULL);
-  } else {
-    kv.value.type = AERO_VALUE_STRING;
-    kv.value.as.s = text;
-  }
+  aero_kv kv;
+  kv_from(res, i, 0, &kv);
   return a->sink.config(a->ctx, &kv, err);
 }
 
@@ -656,4 +664,47 @@ aero_status tp_query_files(void *handle, int64_t version_id,
   files_arg a = {version_id, each, ctx};
   query_ctx q = {.body = files_body, .arg = &a};
   return query(handle, &q, "listing a version's files", err);
+}
+
+/* ---- query_metadata ---- */
+
+typedef struct metadata_arg {
+  int64_t version_id;
+  aero_status (*each)(void *, const aero_kv *, aero_error *);
+  void *ctx;
+} metadata_arg;
+
+static aero_status metadata_row(void *ctx, const PGresult *res, int i,
+                                aero_error *err) {
+  metadata_arg *a = ctx;
+  aero_kv kv;
+  kv_from(res, i, 0, &kv);
+  return a->each(a->ctx, &kv, err);
+}
+
+static aero_status metadata_body(tp_store *store, query_ctx *q,
+                                 aero_error *err) {
+  metadata_arg *a = q->arg;
+  tp_params p = {0};
+  tp_param_int(&p, a->version_id);
+  stream s = {.sql = "SELECT key, type, value FROM version_metadata WHERE "
+                     "version_id = $1 ORDER BY key COLLATE \"C\"",
+              .params = &p,
+              .what = "reading a version's metadata",
+              .row = metadata_row,
+              .ctx = a,
+              .delivered = &q->delivered};
+  return run_stream(store, &s, err);
+}
+
+aero_status tp_query_metadata(void *handle, int64_t version_id,
+                              aero_status (*each)(void *, const aero_kv *,
+                                                  aero_error *),
+                              void *ctx, aero_error *err) {
+  if (each == NULL)
+    return aero_fail(err, AERO_E_INVALID,
+                     "tracker-postgres: query_metadata needs a callback");
+  metadata_arg a = {version_id, each, ctx};
+  query_ctx q = {.body = metadata_body, .arg = &a};
+  return query(handle, &q, "reading a version's metadata", err);
 }

@@ -207,6 +207,10 @@ aero_status tp_query_files(void *handle, int64_t version_id,
                            aero_status (*each)(void *, const aero_file_info *,
                                                aero_error *),
                            void *ctx, aero_error *err);
+aero_status tp_query_metadata(void *handle, int64_t version_id,
+                              aero_status (*each)(void *, const aero_kv *,
+                                                  aero_error *),
+                              void *ctx, aero_error *err);
 
 /* ---- reuse.c: the reuse members (ABI 1.3) ---- */
 aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,

@@ -128,6 +128,9 @@ assert_eq "$(jq -r '.config.notes' <<<"$out")" 'caf\xe9 \xff ok'
 assert_eq "$(jq -r '.tags | join(",")' <<<"$out")" "blue,red"
 assert_eq "$(jq -r '.inputs[0].digest' <<<"$out")" "$in_digest"
 assert_eq "$(jq -r '.outputs[0].files[0].sha256' <<<"$out")" "$file_sha"
+assert_eq "$(jq -r '.outputs[0].metadata | keys | join(",")' <<<"$out")" \
+  "final_loss,trained_on"
+assert_eq "$(jq -r '.inputs[0].metadata.train_rows | type' <<<"$out")" number
 assert_eq "$(jq -r '.metrics.loss.count' <<<"$out")" \
   "$(sql "SELECT count(*) FROM metrics WHERE run_id = $train AND key = 'loss'")"
 assert_num_eq "$(jq -r '.metrics.loss.min' <<<"$out")" \
@@ -232,6 +235,14 @@ assert_rc 0
 assert_eq "$(jq -r '.artifacts | map(.ref) | join(" ")' <<<"$out")" \
   "$(sql "SELECT group_concat(r, ' ') FROM (SELECT 'aerodemo/model:v' || version AS r FROM artifact_versions WHERE name = 'model' ORDER BY version) s")"
 assert_eq "$(jq -r '.artifacts[0].files[0].path' <<<"$out")" "model.txt"
+# The metadata the action attached to each version, typed as recorded.
+v0=$(jq -r '.artifacts[0].id' <<<"$out")
+assert_eq "$(jq -r '.artifacts[0].metadata.final_loss | type' <<<"$out")" number
+assert_num_eq "$(jq -r '.artifacts[0].metadata.final_loss' <<<"$out")" \
+  "$(sql "SELECT value FROM version_metadata WHERE version_id = $v0 AND key = 'final_loss'")"
+assert_eq "$(jq -r '.artifacts[0].metadata.trained_on' <<<"$out")" \
+  "$(sql "SELECT value FROM version_metadata WHERE version_id = $v0 AND key = 'trained_on'")"
+assert_contains "$(jq -r '.artifacts[0].metadata.trained_on' <<<"$out")" "aerodemo/dataset:v"
 run "$A" artifacts modle
 assert_rc 3
 assert_one_line "$err"

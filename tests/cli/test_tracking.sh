@@ -62,7 +62,7 @@ assert_eq "$(sql "SELECT count(DISTINCT plugin_sha256) || ':' ||
   plugin_sha256 FROM runs")" "1:$sha"
 assert_eq "$(sql "SELECT plugin_path FROM runs LIMIT 1")" "$PLUGIN"
 assert_eq "$(sql "SELECT abi_version || ' ' || (host_version <> '') || ' ' ||
-  (hostname <> '') FROM runs LIMIT 1")" "1.3 1 1"
+  (hostname <> '') FROM runs LIMIT 1")" "1.4 1 1"
 assert_contains "$(sql "SELECT command_line FROM runs LIMIT 1")" \
   "run $PLUGIN --dev --tags a,b"
 # The file behind raw:v0 is the blob of what ingest wrote.

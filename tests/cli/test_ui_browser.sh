@@ -19,6 +19,16 @@ ui_puppeteer "$NODE_DIR" 2>"$AERO_TMP/npm.err" ||
   fail "npm install $UI_PUPPETEER failed: $(cat "$AERO_TMP/npm.err")"
 ((aero_failed == 0)) || { done_; exit; }
 
+case_ readme_shows_the_run_page
+# The README's section on the web app (which its table of contents links
+# to) shows a screenshot of the run page, kept in docs/.
+readme="$AERO_SOURCE_DIR/README.md"
+section=$(sed -n '/^## The web app: aeromancy ui$/,/^## /p' "$readme")
+assert_eq "$(grep -c '^- \[The web app: aeromancy ui\](#the-web-app-aeromancy-ui)$' "$readme")" 1
+assert_contains "$section" "](docs/ui-run.png)"
+assert_eq "$(head -c 8 "$AERO_SOURCE_DIR/docs/ui-run.png" | od -An -tx1 | tr -d ' \n')" \
+  89504e470d0a1a0a "docs/ui-run.png is a PNG"
+
 case_ store_from_real_runs
 run "$AEROHOST" run "$DEMO" --dev                      # runs 1-3: lr 0.05
 assert_rc 0

@@ -141,6 +141,21 @@ assert_eq "$code" 200
 assert_contains "$headers" "Content-Type: application/json"
 assert_contains "$body" '"notes":"<script>alert(1)<\/script>"'
 
+case_ api_artifact_versions_carry_metadata
+http "/api/artifacts?ref=aerodemo/model"
+assert_eq "$code" 200
+assert_eq "$(jq -r '.artifacts[0].metadata | keys | join(",")' <<<"$body")" \
+  "final_loss,trained_on"
+assert_eq "$(jq -r '.artifacts[0].metadata.final_loss | type' <<<"$body")" number
+assert_contains "$(jq -r '.artifacts[0].metadata.trained_on' <<<"$body")" \
+  "aerodemo/dataset:v"
+http "/api/artifacts?ref=aerodemo/dataset:v0"
+assert_eq "$(jq -c '.artifacts[0].metadata' <<<"$body")" \
+  '{"test_rows":64,"train_rows":192}'
+http /api/runs/2
+assert_eq "$(jq -r '.outputs[0].metadata.trained_on' <<<"$body")" \
+  "$(jq -r '.inputs[0].ref' <<<"$body")"
+
 case_ request_size_bounded
 big=$(head -c 70000 /dev/zero | tr '\0' a)
 http -H "X-Big: $big" /

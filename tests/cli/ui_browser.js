@@ -127,6 +127,22 @@ async function main() {
   const graph = await page.$$eval('#lineage-graph a.node', (ns) => ns.map((n) => n.dataset.node));
   check(graph.includes('r:' + lr02.id) && graph.some((n) => n.startsWith('v:aerodemo/dataset')),
     'the lineage graph draws the producer and its input: ' + graph.join(' '));
+  // The version's metadata (what train attached to the model), typed as
+  // recorded, and each file with its size and digest.
+  const model = lr02.outputs.find((v) => v.name === 'model');
+  const shownRef = await page.$eval('table.summary', (t) => t.textContent);
+  check(model && shownRef.includes(model.ref), 'the artifact page shows ' + (model && model.ref));
+  const meta = await page.$$eval('#metadata tr', (trs) => Object.fromEntries(trs.map((tr) =>
+    [tr.dataset.key, tr.querySelector('td').textContent])));
+  check(model && typeof model.metadata.final_loss === 'number' &&
+        meta.final_loss === JSON.stringify(model.metadata.final_loss) &&
+        meta.trained_on === model.metadata.trained_on && meta.trained_on.startsWith('aerodemo/dataset:v'),
+  'the version\'s metadata is shown: ' + JSON.stringify(meta));
+  const files = await page.$$eval('#files tbody tr', (trs) => trs.map((tr) =>
+    [tr.querySelector('a').getAttribute('href').split('/').pop(), tr.cells[2].textContent, tr.cells[1].title]));
+  check(files.length === model.files.length && files.every(([href, sha, size], i) =>
+    href === sha && sha === model.files[i].sha256 && size === model.files[i].size + ' bytes'),
+  'each file with its size and SHA-256: ' + JSON.stringify(files));
   const consumers = await page.$$eval('#consumers a', (as) => as.length);
   check(consumers >= 1, 'the consuming evaluate run is listed');
   await page.screenshot({path: SHOTS + '/artifact.png', fullPage: true});
@@ -162,14 +178,40 @@ async function main() {
   check(ds.max === long.metrics.loss.max, 'the series keeps its maximum (' + ds.max + ')');
   await page.screenshot({path: SHOTS + '/run-downsampled.png'});
 
-  // 7. A store written by a live aerohost: new runs appear on reload.
+  // 7. A store written by a live aerohost: a run shows on reload while it
+  // is being recorded (running, its points only growing, every answer
+  // whole), then as ok once aerohost is done.
   const before = (await api('/api/runs?limit=1')).runs[0].id;
-  require('child_process').execFileSync(process.env.AEROHOST, ['run', process.env.DEMO, '--dev', '--only', 'ingest'],
-    {stdio: 'ignore'});
+  const child = require('child_process').spawn(process.env.AEROHOST,
+    ['run', process.env.DEMO, '--dev', '--only', 'train', '--', '--epochs', '100000'], {stdio: 'ignore'});
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  let live = null;
+  for (let i = 0; i < 400 && live === null; i++) {
+    await page.goto(URL_ + '/');
+    await ready(page);
+    const row = await page.$eval('#runs tbody tr', (tr) => ({id: Number(tr.dataset.run),
+      status: tr.querySelector('.status').textContent}));
+    if (row.id > before && row.status === 'running') live = row;
+    else await new Promise((r) => setTimeout(r, 25));
+  }
+  check(live !== null, 'a run that aerohost is recording shows on reload as running');
+  const counts = [];
+  for (let i = 0; live !== null && i < 5; i++) {
+    const doc = await api('/api/runs/' + live.id);
+    if (doc.status !== 'running') break;
+    const s = await api('/api/runs/' + live.id + '/series?key=loss');
+    counts.push(doc.metrics.loss ? doc.metrics.loss.count : 0, s.count);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  check(counts.length >= 2 && counts.every((c, i) => i === 0 || c >= counts[i - 1]),
+    'its points only grow from one answer to the next: ' + counts.join(' '));
+  check(await exited === 0, 'the live aerohost run succeeded');
   await page.goto(URL_ + '/');
   await ready(page);
-  const newest = await page.$eval('#runs tbody tr', (tr) => Number(tr.dataset.run));
-  check(newest > before, 'a run recorded while the server runs shows on reload (' + newest + ' > ' + before + ')');
+  const done = await page.$eval('#runs tbody tr', (tr) => ({id: Number(tr.dataset.run),
+    status: tr.querySelector('.status').textContent}));
+  check(live !== null && done.id === live.id && done.status === 'ok',
+    'on reload after it ended, the run shows as ok: ' + JSON.stringify(done));
 
   check(problems.length === 0, 'no page errors or CSP violations: ' + problems.join('; '));
   check(foreign.length === 0, 'nothing fetched from elsewhere: ' + foreign.join(' '));

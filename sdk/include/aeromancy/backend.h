@@ -281,6 +281,19 @@ typedef struct aero_backend_vtable {
                               int64_t reused_run_id, const int64_t *input_ids,
                               size_t input_count, int64_t *run_id,
                               aero_error *err);
+
+  /* ---- Since ABI 1.4, optional: a NULL member means the backend keeps
+   * no metadata, and readers show none. ---- */
+
+  /* Streams the metadata the producing action attached to version
+   * `version_id` (aero_output_desc.metadata), sorted by key; each entry
+   * is the backend's, valid during its callback. A version without
+   * metadata, or no such version, streams nothing. */
+  aero_status (*query_metadata)(void *store, int64_t version_id,
+                                aero_status (*each)(void *ctx,
+                                                    const aero_kv *entry,
+                                                    aero_error *err),
+                                void *ctx, aero_error *err);
 } aero_backend_vtable;
 
 

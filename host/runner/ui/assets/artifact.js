@@ -1,6 +1,6 @@
-// The artifact page: an artifact's versions, the chosen version's files
-// (downloads by digest), its producing and consuming runs, and its
-// lineage (up and down) drawn as a graph.
+// The artifact page: an artifact's versions, the chosen version's
+// metadata and files (downloads by digest, sizes, digests), its producing
+// and consuming runs, and its lineage (up and down) drawn as a graph.
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -70,6 +70,25 @@ function drawLineage(docs, current) {
   return root;
 }
 
+// The metadata the producing action attached, key by key.
+function metadataTable(metadata) {
+  const keys = Object.keys(metadata || {}).sort();
+  if (!keys.length) return ui.el('p', {class: 'muted', id: 'metadata'}, 'none');
+  return ui.el('table', {class: 'kv', id: 'metadata'}, ui.el('tbody', {}, keys.map((k) =>
+    ui.el('tr', {'data-key': k}, ui.el('th', {scope: 'row'}, k), ui.el('td', {}, ui.value(metadata[k]))))));
+}
+
+// Each file: its download (by digest), size and SHA-256.
+function filesTable(v) {
+  return ui.el('table', {id: 'files'},
+    ui.el('thead', {}, ui.el('tr', {}, ui.el('th', {}, 'file'), ui.el('th', {class: 'num'}, 'size'),
+      ui.el('th', {}, 'SHA-256'))),
+    ui.el('tbody', {}, v.files.map((f) => ui.el('tr', {},
+      ui.el('td', {}, ui.fileLink(v, f)),
+      ui.el('td', {class: 'num', title: f.size + ' bytes'}, ui.bytes(f.size)),
+      ui.el('td', {class: 'mono'}, f.sha256)))));
+}
+
 async function main() {
   const ref = new URLSearchParams(location.search).get('ref');
   const doc = await ui.api('/api/artifacts?ref=' + encodeURIComponent(ref));
@@ -94,7 +113,8 @@ async function main() {
     ['size', ui.bytes(chosen.total_size) + ' in ' + chosen.file_count + ' file(s)'],
     ['produced by', ui.el('a', {href: '/run/' + chosen.run_id, id: 'producer'}, 'run #' + chosen.run_id)],
   ], 'summary'));
-  main.append(ui.section('Files', ui.fileList(chosen)));
+  main.append(ui.section('Metadata', metadataTable(chosen.metadata)));
+  main.append(ui.section('Files', filesTable(chosen)));
   main.append(ui.section('Versions', ui.el('table', {id: 'versions'},
     ui.el('thead', {}, ui.el('tr', {}, ['version', 'mode', 'created', 'digest', 'files', 'size', 'produced by'].map((h) => ui.el('th', {}, h)))),
     ui.el('tbody', {}, versions.slice().reverse().map((v) => ui.el('tr', {class: v.id === chosen.id ? 'changed' : ''},

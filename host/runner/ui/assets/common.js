@@ -95,11 +95,24 @@ ui.kvTable = function (pairs, cls) {
       ui.el('tr', {}, ui.el('th', {scope: 'row'}, k), ui.el('td', {}, v)))));
 };
 
-// Chart.js line chart of one or more series [{label, points: [[step, value]...]}].
-// Animations are off: a chart is drawn once, at once.
+// Chart.js, which chart pages load with `async` (id "chartjs") so that
+// their API requests go out while it is still being compiled: resolves
+// once it has run.
+ui.chartReady = function () {
+  if (window.Chart) return Promise.resolve();
+  const script = document.getElementById('chartjs');
+  return new Promise((resolve, reject) => {
+    script.addEventListener('load', resolve);
+    script.addEventListener('error', () => reject(new Error('Chart.js did not load')));
+  });
+};
+
+// Chart.js line chart of one or more series [{label, points: [[step, value]...]}],
+// once Chart.js is there. Animations are off: a chart is drawn once, at
+// once; points are handed over already parsed and sorted by x.
 ui.palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2',
   '#ca8a04', '#db2777'];
-ui.lineChart = function (canvas, series, title) {
+ui.lineChart = async function (canvas, series, title) {
   const datasets = series.map((s, i) => ({
     label: s.label,
     data: s.points.map(([x, y]) => ({x: x, y: y})),
@@ -110,6 +123,7 @@ ui.lineChart = function (canvas, series, title) {
     pointHitRadius: 4,
     spanGaps: true,
   }));
+  await ui.chartReady();
   return new Chart(canvas, {
     type: 'line',
     data: {datasets: datasets},
@@ -138,12 +152,16 @@ ui.value = function (v) {
   return typeof v === 'string' ? v : JSON.stringify(v);
 };
 
+// A link downloading file `f` of version `v`, by its digest.
+ui.fileLink = function (v, f) {
+  return ui.el('a', {href: '/api/files/' + v.id + '/' + f.sha256, download: f.path.split('/').pop()}, f.path);
+};
+
 // A version's files, each a download link by digest.
 ui.fileList = function (v) {
   if (!v.files) return String(v.file_count);
   return ui.el('ul', {class: 'files'}, v.files.map((f) => ui.el('li', {},
-    ui.el('a', {href: '/api/files/' + v.id + '/' + f.sha256, download: f.path.split('/').pop()}, f.path),
-    ' ', ui.el('span', {class: 'muted'}, ui.bytes(f.size)))));
+    ui.fileLink(v, f), ' ', ui.el('span', {class: 'muted'}, ui.bytes(f.size)))));
 };
 
 // A series document's points as [x, y]: the step, or the point's position

@@ -48,7 +48,7 @@ async function main() {
     const having = runs.filter((r) => key in r.metrics);
     const series = await Promise.all(having.map((r) =>
       ui.api('/api/runs/' + r.id + '/series?key=' + encodeURIComponent(key))));
-    ui.lineChart(canvas, series.map((s, i) => ({label: '#' + having[i].id, points: ui.seriesPoints(s)})), key);
+    await ui.lineChart(canvas, series.map((s, i) => ({label: '#' + having[i].id, points: ui.seriesPoints(s)})), key);
     canvas.dataset.series = String(series.length);
   }));
   document.body.dataset.ready = '1';

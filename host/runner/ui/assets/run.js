@@ -92,7 +92,7 @@ async function main() {
     charts.append(box);
     const s = await ui.api('/api/runs/' + run.id + '/series?key=' + encodeURIComponent(key));
     if (s.downsampled) box.append(ui.el('span', {class: 'note'}, s.points.length + ' of ' + s.count + ' points'));
-    ui.lineChart(canvas, [{label: key, points: ui.seriesPoints(s)}], key);
+    await ui.lineChart(canvas, [{label: key, points: ui.seriesPoints(s)}], key);
     canvas.dataset.points = String(s.points.length);
     canvas.dataset.count = String(s.count);
   }));
