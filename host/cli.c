@@ -462,6 +462,13 @@ static aero_status apply(aeh_cli_args *a, const std_option *o,
   case O_DETACH:
     a->detach = true;
     break;
+  case O_SLURM_CPUS:
+  case O_SLURM_MEM:
+  case O_SLURM_TIME:
+  case O_SLURM_GPUS:
+  case O_SLURM_PARTITION:
+    a->slurm_res[o->id - O_SLURM_CPUS] = value;
+    break;
   }
   return AERO_OK;
 }

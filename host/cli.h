@@ -52,6 +52,9 @@ typedef struct aeh_cli_args {
   const char *backend; /* tracker backend name, or NULL */
   bool slurm;          /* --executor slurm */
   bool detach;         /* --detach */
+  /* --slurm-cpus, --slurm-mem, --slurm-time, --slurm-gpus,
+   * --slurm-partition, as given (parsed by cli_run.c); NULL when absent */
+  const char *slurm_res[5];
   /* everything after "--" */
   int project_argc;
   char **project_argv;

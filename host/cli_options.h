@@ -62,7 +62,22 @@
     "(slurm; needs a team store every node reaches)")                          \
   X(O_DETACH, "detach", 0, NULL, AEH_CMD_RUN, G_TASK,                          \
     "with --executor slurm: submit every action as a job and return, "         \
-    "printing the job ids (nothing is reused)")
+    "printing the job ids (an action that can be reused is not submitted)")    \
+  X(O_SLURM_CPUS, "slurm-cpus", 0, "N", AEH_CMD_RUN, G_TASK,                   \
+    "with --executor slurm: CPUs per job, over the actions' own and "          \
+    "[slurm] cpus")                                                            \
+  X(O_SLURM_MEM, "slurm-mem", 0, "SIZE", AEH_CMD_RUN, G_TASK,                  \
+    "with --executor slurm: memory per job (MiB, or with K, M, G or T), "      \
+    "over the actions' own and [slurm] mem")                                   \
+  X(O_SLURM_TIME, "slurm-time", 0, "LIMIT", AEH_CMD_RUN, G_TASK,               \
+    "with --executor slurm: time limit per job (minutes, [D-]H:M:S, or with "  \
+    "s, m, h or d), over the actions' own and [slurm] time")                   \
+  X(O_SLURM_GPUS, "slurm-gpus", 0, "N", AEH_CMD_RUN, G_TASK,                   \
+    "with --executor slurm: GPUs per job, over the actions' own and "          \
+    "[slurm] gpus")                                                            \
+  X(O_SLURM_PARTITION, "slurm-partition", 0, "NAME", AEH_CMD_RUN, G_TASK,      \
+    "with --executor slurm: the partition of every job, over the actions' "    \
+    "own and [slurm] partition")
 
 #define AEH_CLI_OPTIONS_OWN(X)                                                 \
   X(O_DEV, "dev", 0, NULL, AEH_CMD_RUN, G_RUNTIME,                             \

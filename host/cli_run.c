@@ -9,6 +9,7 @@
 #include "console.h"
 #include "ctor_call.h"
 #include "exec/executor.h"
+#include "exec/slurm_resources.h"
 #include "graph.h"
 #include "options.h"
 #include "override_reads.h"
@@ -65,6 +66,7 @@ typedef struct run_ctx {
   aeh_runtime_env env;
   bool have_env;
   aeh_store *store;
+  aeh_slurm_settings slurm_res;
 } run_ctx;
 
 static void release(run_ctx *c) {
@@ -81,6 +83,7 @@ static void release(run_ctx *c) {
   for (size_t i = 0; i < c->tag_count; i++)
     free(c->tags[i]);
   free(c->tags);
+  aeh_slurm_settings_free(&c->slurm_res);
   if (c->have_cfg)
     aeh_config_free(&c->cfg);
   if (c->have_values)
@@ -202,6 +205,24 @@ static aero_status build(run_ctx *c, const aeh_cli_args *a, aero_error *err) {
   return select_job_action(c->graph, err);
 }
 
+/* What each Slurm job asks for: aeromancy.ini [slurm], then the
+ * --slurm-* flags. Checked on every run, so that a bad value is found
+ * before a cluster is involved. */
+static aero_status slurm_settings(run_ctx *c, const aeh_cli_args *a,
+                                  aero_error *err) {
+  static const char *const keys[] = {"cpus", "mem", "time", "gpus",
+                                     "partition"};
+  aero_status rc = aeh_slurm_settings_from_config(&c->slurm_res, &c->cfg, err);
+  for (size_t i = 0; rc == AERO_OK && i < AERO_COUNT(keys); i++) {
+    char where[64];
+    snprintf(where, sizeof where, "--slurm-%s", keys[i]);
+    if (a->slurm_res[i] != NULL)
+      rc = aeh_slurm_settings_add(&c->slurm_res, NULL, keys[i], a->slurm_res[i],
+                                  where, err);
+  }
+  return rc;
+}
+
 /* Opens the store and runs the validated graph; returns the exit code. */
 static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
                    aero_error *err) {
@@ -245,6 +266,8 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
   if (aeh_session_check_overrides(&session, err) != AERO_OK ||
       aeh_overrides_check_reads(&session, c->graph, err) != AERO_OK)
     return AEH_EXIT_USAGE;
+  if (slurm_settings(c, a, err) != AERO_OK)
+    return AEH_EXIT_USAGE;
   aeh_exec_options opts = {
       .jobs = a->jobs ? a->jobs : 1,
       .keep_going = a->keep_going,
@@ -256,6 +279,7 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .force = a->force || a->detach || slurm_job_action() != NULL,
       .slurm = a->slurm && slurm_job_action() == NULL,
       .detach = a->detach && slurm_job_action() == NULL,
+      .slurm_res = &c->slurm_res,
       .argc = argc,
       .argv = argv,
   };

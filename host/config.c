@@ -13,8 +13,9 @@
 
 /* Every section of aeromancy.ini (documented in host/runner/ini_doc.c,
  * whose table a runner test compares with this list). */
-const char *const aeh_config_sections[] = {
-    "project", "build", "container", "env", "store", "git", "flags", NULL};
+const char *const aeh_config_sections[] = {"project", "build", "container",
+                                           "env",     "store", "git",
+                                           "flags",   "slurm", NULL};
 
 static size_t section_count(void) {
   size_t n = 0;
@@ -122,7 +123,7 @@ static int check_entry(load_state *st, const char *section, const char *key) {
                 aeh_quote(section, q, sizeof q),
                 near ? "did you mean ["
                      : "sections: project, build, "
-                       "container, env, store, git, flags",
+                       "container, env, store, git, flags, slurm",
                 near ? near : "", near ? "]?" : "");
     return 0;
   }

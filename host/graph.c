@@ -109,6 +109,14 @@ static aero_status check_desc(const aero_graph *graph,
   }
   if (d->run == NULL)
     return aeh_error_set(err, AERO_E_INVALID, "%s: no run callback", who);
+  why = d->partition != NULL
+            ? name_problem(d->partition, false, buf, sizeof buf)
+            : NULL;
+  if (why != NULL) {
+    aeh_quote(d->partition, bad, sizeof bad);
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "%s: invalid partition \"%s\": %s", who, bad, why);
+  }
   if (d->output_count == 0 || d->outputs == NULL)
     return aeh_error_set(err, AERO_E_INVALID,
                          "%s: declares no outputs; every action needs at "
@@ -181,6 +189,8 @@ static aero_status copy_desc(const aero_action_desc *d, aeh_action *a,
   size_t strings = strlen(d->job_type) + 1;
   if (d->code_version != NULL)
     strings += strlen(d->code_version) + 1;
+  if (d->partition != NULL)
+    strings += strlen(d->partition) + 1;
   if (d->job_group != NULL)
     strings += strlen(d->job_group) + 1;
   for (size_t i = 0; i < d->output_count; i++)
@@ -215,6 +225,11 @@ static aero_status copy_desc(const aero_action_desc *d, aeh_action *a,
   a->code_version =
       d->code_version != NULL ? put_string(&p, d->code_version) : NULL;
   a->is_volatile = d->is_volatile;
+  a->partition = d->partition != NULL ? put_string(&p, d->partition) : NULL;
+  a->cpus = d->cpus;
+  a->gpus = d->gpus;
+  a->time_limit_s = d->time_limit_s;
+  a->memory_mb = d->memory_mb;
   for (size_t i = 0; i < d->output_count; i++)
     a->outputs[i] = put_string(&p, d->outputs[i]);
   for (size_t i = 0; i < d->parent_count; i++) {

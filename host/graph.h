@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <aeromancy/action.h>
@@ -34,6 +35,10 @@ typedef struct aeh_action {
   bool forced;        /* never reused: set by aeh_graph_force */
   char *code_version; /* for the reuse key; NULL for none (ABI 1.3) */
   bool is_volatile;   /* never reused (ABI 1.3) */
+  /* What it needs where it runs (ABI 1.4; 0/NULL: the default). */
+  uint32_t cpus, gpus, time_limit_s;
+  uint64_t memory_mb;
+  char *partition;
 } aeh_action;
 
 /* Creates an empty graph for `project` (copied). NULL when out of memory. */

@@ -83,6 +83,7 @@ typedef struct aeh_exec {
   const aeh_session *session;
   const aeh_exec_options *opts;
   const aeh_placement *place; /* where runnable actions go */
+  void *place_state;          /* the placement's own, from open to close */
   size_t n;
   aeh_node *nodes;
   size_t *child_start; /* CSR of children, by position */

@@ -21,6 +21,9 @@ typedef struct aeh_exec_options {
   bool force;       /* run every selected action: reuse none (--force) */
   bool slurm;       /* each action as a Slurm job (--executor slurm) */
   bool detach;      /* with slurm: submit everything, follow nothing */
+  /* What each Slurm job asks for over the actions' own resources
+   * (slurm_resources.h); NULL for nothing. Borrowed. */
+  const struct aeh_slurm_settings *slurm_res;
   /* aerohost's own command line, which each Slurm job runs again for its
    * one action (placement_slurm.c). Borrowed. */
   int argc;

@@ -12,6 +12,7 @@
 #include "placement.h"
 #include "scheduler.h"
 #include "signals.h"
+#include "slurm_job.h"
 
 /* After SIGTERM for a timeout, the action's process group gets this long to
  * exit before SIGKILL. */
@@ -39,6 +40,8 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
   aero_run_outcome o = {0};
   aeh_outcome_of_process(s, rec, returned, wstatus, ex->opts->timeout_s, &o,
                          msg, sizeof msg);
+  if (o.state != AERO_RUN_OK)
+    aeh_slurm_job_ending(&o, msg, sizeof msg);
   if (ex->opts->debug) {
     char how[64];
     if (WIFSIGNALED(wstatus))

@@ -11,7 +11,8 @@
  * guard for a job that outlives a parent's record: Slurm never starts
  * it on a parent that failed).
  *
- * One execution per process: the placement's state is file-static. */
+ * The placement's state (slurm_state) is made by open and freed by close,
+ * held in the execution's place_state. */
 #include "placement.h"
 
 #include <errno.h>
@@ -30,62 +31,20 @@
 #include "console.h"
 #include "scheduler.h"
 #include "signals.h"
-
-extern char **environ;
+#include "slurm_cmd.h"
+#include "slurm_resources.h"
 
 /* How often squeue is asked about the jobs still running. */
 #define POLL_INTERVAL_NS 200000000L
 #define OUTPUT_DIR "aeromancy-slurm"
 
-static struct {
-  int timer;
+typedef struct slurm_state {
+  int timer; /* wakes the loop to ask squeue */
   long *job; /* by position; 0: not submitted */
-} sl = {.timer = -1};
+} slurm_state;
 
-/* Runs argv (PATH lookup), its stdout and stderr into `out`; returns its
- * exit status (-1: could not start). */
-static int capture(char *const argv[], char *out, size_t size) {
-  int fds[2];
-  out[0] = '\0';
-  if (pipe2(fds, O_CLOEXEC) != 0)
-    return -1;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    snprintf(out, size, "%s: %s", argv[0], strerror(rc));
-    return -1;
-  }
-  size_t len = 0;
-  for (;;) {
-    char chunk[4096];
-    ssize_t got = read(fds[0], chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0)
-      break;
-    size_t take = (size_t)got < size - 1 - len ? (size_t)got : size - 1 - len;
-    memcpy(out + len, chunk, take);
-    len += take;
-  }
-  out[len] = '\0';
-  close(fds[0]);
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The first line of `text`, for a one-line message. */
-static const char *first_line(char *text) {
-  text[strcspn(text, "\n")] = '\0';
-  return text;
+static slurm_state *state_of(const aeh_exec *ex) {
+  return ex->place_state;
 }
 
 /* Appends `arg` single-quoted for sh. */
@@ -122,16 +81,21 @@ static bool write_script(const aeh_exec *ex, size_t p, char *path,
 }
 
 static void slurm_open(aeh_exec *ex) {
-  sl.job = calloc(ex->n + 1, sizeof *sl.job);
-  sl.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-  if (sl.job == NULL || sl.timer < 0) {
+  slurm_state *sl = calloc(1, sizeof *sl);
+  ex->place_state = sl;
+  if (sl != NULL) {
+    sl->timer = -1;
+    sl->job = calloc(ex->n + 1, sizeof *sl->job);
+    sl->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  }
+  if (sl == NULL || sl->job == NULL || sl->timer < 0) {
     aeh_console_error("cannot follow Slurm jobs: %s", strerror(errno));
     ex->infra = true;
     return;
   }
   struct itimerspec every = {.it_interval = {0, POLL_INTERVAL_NS},
                              .it_value = {0, POLL_INTERVAL_NS}};
-  timerfd_settime(sl.timer, 0, &every, NULL);
+  timerfd_settime(sl->timer, 0, &every, NULL);
   if (mkdir(OUTPUT_DIR, 0777) != 0 && errno != EEXIST) {
     aeh_console_error("%s: cannot create the jobs' folder: %s", OUTPUT_DIR,
                       strerror(errno));
@@ -157,11 +121,42 @@ static void not_submitted(aeh_exec *ex, size_t p, const char *why,
   aeh_sched_resolved(ex, p, &o, 0, started);
 }
 
+/* Appends to `argv` what the action at `p` asks of Slurm (its own
+ * resources under [slurm] and the --slurm-* flags) in `buf`. Without a
+ * time limit of its own, --timeout (enforced by the job's aerohost, the
+ * same flag, which records the run timed out as a local run does) gives
+ * one a minute longer, which only stops a job whose aerohost hangs. */
+static size_t put_resources(const aeh_exec *ex, size_t p, char *argv[],
+                            char (*buf)[64]) {
+  aeh_slurm_res res;
+  aeh_slurm_resources(ex->opts->slurm_res, ex->nodes[p].action, &res);
+  size_t n = 0;
+  double minutes = res.time_limit_s > 0 ? ceil(res.time_limit_s / 60.0)
+                   : ex->opts->timeout_s > 0
+                       ? ceil(ex->opts->timeout_s / 60.0) + 1
+                       : 0;
+  if (minutes > 0)
+    snprintf(buf[n++], sizeof *buf, "--time=%.0f", minutes);
+  if (res.cpus > 0)
+    snprintf(buf[n++], sizeof *buf, "--cpus-per-task=%u", res.cpus);
+  if (res.memory_mb > 0)
+    snprintf(buf[n++], sizeof *buf, "--mem=%lluM",
+             (unsigned long long)res.memory_mb);
+  if (res.gpus > 0)
+    snprintf(buf[n++], sizeof *buf, "--gpus=%u", res.gpus);
+  if (res.partition != NULL)
+    snprintf(buf[n++], sizeof *buf, "--partition=%s", res.partition);
+  for (size_t i = 0; i < n; i++)
+    argv[i] = buf[i];
+  return n;
+}
+
 static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   (void)run; /* NULL: the job records its run */
+  slurm_state *sl = state_of(ex);
   char script[PATH_MAX], label[512], name[600], env[64], dep[4096], out[4096];
   aeh_slot *s = free_slot(ex);
-  if (sl.job == NULL || s == NULL ||
+  if (sl == NULL || sl->job == NULL || s == NULL ||
       !write_script(ex, p, script, sizeof script)) {
     not_submitted(ex, p, "cannot write its job script", started);
     return;
@@ -173,23 +168,17 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   const aeh_action *a = ex->nodes[p].action;
   bool any = false;
   for (size_t k = 0; k < a->parent_count && used < sizeof dep - 24; k++) {
-    long parent = sl.job[ex->pos_of[a->parents[k]]];
+    long parent = sl->job[ex->pos_of[a->parents[k]]];
     if (parent > 0) {
       used += (size_t)snprintf(dep + used, sizeof dep - used, ":%ld", parent);
       any = true;
     }
   }
-  /* --timeout is enforced by the job's aerohost (the same flag), which
-   * records the run timed out as a local run does; Slurm's time limit, a
-   * minute more in whole minutes, only stops a job whose aerohost hangs. */
-  char limit[64];
-  snprintf(limit, sizeof limit, "--time=%.0f",
-           ceil(ex->opts->timeout_s / 60.0) + 1);
-  char *argv[12];
+  char res[5][64];
+  char *argv[16];
   size_t n = 0;
   argv[n++] = "sbatch";
-  if (ex->opts->timeout_s > 0)
-    argv[n++] = limit;
+  n += put_resources(ex, p, argv + n, res);
   argv[n++] = "--parsable";
   argv[n++] = name;
   argv[n++] = "--output=" OUTPUT_DIR "/%j.out";
@@ -200,14 +189,14 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
     argv[n++] = dep;
   argv[n++] = script;
   argv[n] = NULL;
-  int rc = capture(argv, out, sizeof out);
+  int rc = aeh_slurm_cmd(argv, out, sizeof out);
   char *end = NULL;
   long id = strtol(out, &end, 10);
   if (rc != 0 || id <= 0 || (*end != '\0' && *end != '\n' && *end != ';')) {
-    not_submitted(ex, p, first_line(out), started);
+    not_submitted(ex, p, aeh_slurm_first_line(out), started);
     return;
   }
-  sl.job[p] = id;
+  sl->job[p] = id;
   if (ex->opts->detach) {
     printf("%ld\t%s\n", id, label);
     fflush(stdout);
@@ -226,8 +215,8 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
 }
 
 static int slurm_event_fd(const aeh_exec *ex) {
-  (void)ex;
-  return sl.timer;
+  const slurm_state *sl = state_of(ex);
+  return sl != NULL ? sl->timer : -1;
 }
 
 /* What the job's aerohost printed: the id of the run it recorded (from
@@ -260,12 +249,30 @@ static bool job_report(long id, int64_t *run_id, char *failure, size_t size) {
   return true;
 }
 
-/* Maps an ended job's state onto the outcome of its action. */
+/* The state the job's aerohost recorded, by the message outcome.c or
+ * slurm_job.c gives each, so that dependents say "timed out" as in a
+ * local run. */
+static uint32_t recorded_state(const char *failure) {
+  if (strncmp(failure, "timed out after ", 16) == 0 ||
+      strstr(failure, " reached its time limit") != NULL)
+    return AERO_RUN_TIMED_OUT;
+  if (strncmp(failure, "crashed with ", 13) == 0)
+    return AERO_RUN_CRASHED;
+  if (strncmp(failure, "interrupted by ", 15) == 0 ||
+      (strncmp(failure, "Slurm job ", 10) == 0 &&
+       strstr(failure, " was cancelled") != NULL))
+    return AERO_RUN_KILLED;
+  return AERO_RUN_FAILED;
+}
+
+/* Maps an ended job's state onto the outcome of its action: what its
+ * aerohost recorded when it said so (`failure`), else what Slurm says. */
 static void job_outcome(const aeh_slot *s, long id, const char *state,
                         const char *reason, const char *failure,
                         aero_run_outcome *o, char *msg, size_t size) {
   o->message = msg;
   o->exit_code = -1;
+  bool why = reason[0] != '\0' && strcmp(reason, "None") != 0;
   if (strcmp(state, "COMPLETED") == 0) {
     o->state = AERO_RUN_OK;
     o->exit_code = 0;
@@ -275,19 +282,13 @@ static void job_outcome(const aeh_slot *s, long id, const char *state,
     aeh_signal_name(s->forwarded, sig, sizeof sig);
     o->state = AERO_RUN_KILLED;
     snprintf(msg, size, "interrupted by %s (Slurm job %ld cancelled)", sig, id);
+  } else if (failure[0] != '\0') {
+    o->state = recorded_state(failure);
+    snprintf(msg, size, "%s", failure);
   } else if (strcmp(state, "FAILED") == 0) {
-    /* The state the job's aerohost recorded, by the message outcome.c
-     * gives each, so that dependents say "timed out" as in a local run. */
-    o->state = strncmp(failure, "timed out after ", 16) == 0
-                   ? AERO_RUN_TIMED_OUT
-               : strncmp(failure, "crashed with ", 13) == 0   ? AERO_RUN_CRASHED
-               : strncmp(failure, "interrupted by ", 15) == 0 ? AERO_RUN_KILLED
-                                                              : AERO_RUN_FAILED;
-    if (failure[0] != '\0')
-      snprintf(msg, size, "%s", failure);
-    else
-      snprintf(msg, size, "Slurm job %ld failed (output in %s/%ld.out)", id,
-               OUTPUT_DIR, id);
+    o->state = AERO_RUN_FAILED;
+    snprintf(msg, size, "Slurm job %ld failed (output in %s/%ld.out)", id,
+             OUTPUT_DIR, id);
   } else if (strcmp(state, "TIMEOUT") == 0) {
     o->state = AERO_RUN_TIMED_OUT;
     snprintf(msg, size, "Slurm job %ld reached its time limit", id);
@@ -295,9 +296,7 @@ static void job_outcome(const aeh_slot *s, long id, const char *state,
     /* CANCELLED, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, BOOT_FAIL, DEADLINE */
     o->state = AERO_RUN_KILLED;
     snprintf(msg, size, "Slurm job %ld ended %s%s%s%s", id, state,
-             reason[0] && strcmp(reason, "None") != 0 ? " (" : "",
-             strcmp(reason, "None") != 0 ? reason : "",
-             reason[0] && strcmp(reason, "None") != 0 ? ")" : "");
+             why ? " (" : "", why ? reason : "", why ? ")" : "");
   }
 }
 
@@ -314,8 +313,11 @@ static bool job_running(const char *state) {
 }
 
 static void slurm_reap(aeh_exec *ex) {
+  slurm_state *sl = state_of(ex);
   uint64_t ticks;
-  while (read(sl.timer, &ticks, sizeof ticks) > 0)
+  if (sl == NULL)
+    return;
+  while (read(sl->timer, &ticks, sizeof ticks) > 0)
     ;
   if (ex->running == 0)
     return;
@@ -333,11 +335,11 @@ static void slurm_reap(aeh_exec *ex) {
     if (ex->slots[i].busy)
       used += (size_t)snprintf(ids + used, cap - used, "%s%ld",
                                ids[used - 1] == '=' ? "" : ",",
-                               sl.job[ex->slots[i].pos]);
+                               sl->job[ex->slots[i].pos]);
   char *argv[] = {"squeue", "-h", "-t", "all", ids, "-o", "%i %T %r", NULL};
-  if (capture(argv, out, 1 << 20) != 0) {
+  if (aeh_slurm_cmd(argv, out, 1 << 20) != 0) {
     if (ex->opts->debug)
-      aeh_console_info("squeue: %s", first_line(out));
+      aeh_console_info("squeue: %s", aeh_slurm_first_line(out));
     free(ids);
     free(out);
     return; /* a busy controller: asked again at the next tick */
@@ -352,7 +354,7 @@ static void slurm_reap(aeh_exec *ex) {
       continue;
     for (size_t i = 0; i < ex->slot_count; i++) {
       aeh_slot *s = &ex->slots[i];
-      if (!s->busy || sl.job[s->pos] != id)
+      if (!s->busy || sl->job[s->pos] != id)
         continue;
       aero_run_outcome o = {0};
       char msg[AERO_ERROR_MESSAGE_MAX], failure[1024] = "";
@@ -374,21 +376,23 @@ static void slurm_reap(aeh_exec *ex) {
  * aerohost records the run killed. */
 static void slurm_signal(aeh_exec *ex, aeh_slot *s, int sig) {
   (void)sig;
+  const slurm_state *sl = state_of(ex);
   char id[32], out[1024];
-  snprintf(id, sizeof id, "%ld", sl.job[s->pos]);
+  snprintf(id, sizeof id, "%ld", sl->job[s->pos]);
   char *argv[] = {"scancel", id, NULL};
-  if (capture(argv, out, sizeof out) != 0)
-    aeh_console_warn("scancel %s: %s", id, first_line(out));
-  (void)ex;
+  if (aeh_slurm_cmd(argv, out, sizeof out) != 0)
+    aeh_console_warn("scancel %s: %s", id, aeh_slurm_first_line(out));
 }
 
 static void slurm_close(aeh_exec *ex) {
-  (void)ex;
-  if (sl.timer >= 0)
-    close(sl.timer);
-  sl.timer = -1;
-  free(sl.job);
-  sl.job = NULL;
+  slurm_state *sl = state_of(ex);
+  if (sl == NULL)
+    return;
+  if (sl->timer >= 0)
+    close(sl->timer);
+  free(sl->job);
+  free(sl);
+  ex->place_state = NULL;
 }
 
 const aeh_placement aeh_place_slurm = {

@@ -27,6 +27,11 @@ static const ini_section sections[] = {
      "Defaults for the project's own flags (aerohost reads these): key = "
      "option name (learning_rate or learning-rate), value as on the command "
      "line. The command line wins over them; an unknown key is an error."},
+    {"slurm", false,
+     "What each Slurm job asks for (aerohost run --executor slurm), over "
+     "what the action declares: KEY for every action, JOB_TYPE.KEY for the "
+     "actions of one job type (it wins over KEY); the --slurm-* flags win "
+     "over both. An unknown key is an error."},
 };
 
 static const ini_key keys[] = {
@@ -69,6 +74,14 @@ static const ini_key keys[] = {
      "overrides)"},
     {"git", "allow_main", "true|false",
      "allow production runs on main or master (default: false)"},
+    {"slurm", "cpus", "N", "CPUs per job (--cpus-per-task)"},
+    {"slurm", "mem", "SIZE",
+     "memory per job: MiB, or a number with K, M, G or T (--mem)"},
+    {"slurm", "time", "LIMIT",
+     "time limit per job: minutes, M:S, [D-]H:M:S, or a number with s, m, "
+     "h or d, rounded up to whole minutes (--time)"},
+    {"slurm", "gpus", "N", "GPUs per job (--gpus)"},
+    {"slurm", "partition", "NAME", "the partition jobs go to (--partition)"},
 };
 
 static const char *const environment[][2] = {

@@ -21,6 +21,11 @@ versions() {
 }
 # The runs by job type (ids follow the order jobs began their runs).
 runs() { q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY job_type) FROM runs"; }
+# latest_job JOB_TYPE FORMAT: squeue's FORMAT of the latest job of that
+# job type.
+latest_job() {
+  squeue -h -t all --sort=-i -o "%j|$2" | grep "^aero \[$1\] " | head -1 | cut -d'|' -f2
+}
 # fresh NAME: a new empty store NAME and a new working folder (the jobs'
 # outputs go to ./aeromancy-slurm).
 fresh() {
@@ -71,9 +76,48 @@ assert_contains "$err" "Failed [train] model: timed out after 1 s (run "
 assert_contains "$err" "Skipped [evaluate] report: parent [train] model timed out"
 assert_eq "$(q "SELECT status || ':' || message FROM runs WHERE job_type = 'train'")" \
   "timed_out:timed out after 1 s"
-# Slurm's own limit, a minute more, stops a job whose aerohost hangs.
-assert_eq "$(squeue -h -t all -o '%j %l' | grep '^aero \[train\] model' | tail -1)" \
-  "aero [train] model 2:00"
+# Slurm's own limit, a minute more, stops a job whose aerohost hangs;
+# an action's own time limit (train's 7 minutes) stands instead.
+assert_eq "$(latest_job ingest '%j %l')" \
+  "aero [ingest] data 2:00"
+assert_eq "$(latest_job train '%j %l')" \
+  "aero [train] model 7:00"
+
+case_ slurm_time_limit_from_ini
+fresh slurm_limit
+# Slurm ends the job (its limit is whole minutes, checked every 30 s or
+# so); the job's aerohost records Slurm's reason.
+printf '[slurm]\ntrain.time = 1\n' >aeromancy.ini
+run "$AEROHOST" run "$EXEC" --dev --executor slurm -- --misbehave train --how hang
+assert_rc 1
+train_job=$(latest_job train %i)
+assert_eq "$(squeue -h -t all -j "$train_job" -o '%T %l')" "TIMEOUT 1:00"
+assert_contains "$err" "Failed [train] model: Slurm job $train_job reached its time limit (TimeLimit) (run "
+assert_contains "$err" "Skipped [evaluate] report: parent [train] model timed out"
+assert_eq "$(q "SELECT status || ':' || message FROM runs WHERE job_type = 'train'")" \
+  "timed_out:Slurm job $train_job reached its time limit (TimeLimit)"
+
+case_ scancel_from_outside
+fresh slurm_scancel
+"$AEROHOST" run "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang \
+  >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+host=$!
+for _ in $(seq 300); do
+  [[ $(q "SELECT count(*) FROM runs WHERE job_type = 'train' AND status = 'running'" 2>/dev/null) == 1 ]] && break
+  sleep 0.1
+done
+train_job=$(latest_job train %i)
+[[ -n $train_job ]] || fail "no job for [train]"
+scancel "$train_job"
+wait "$host"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 1
+assert_contains "$err" "Failed [train] model: Slurm job $train_job was cancelled (run "
+assert_contains "$err" "Skipped [evaluate] report: parent [train] model was killed"
+assert_eq "$(q "SELECT status || ':' || message FROM runs WHERE job_type = 'train'")" \
+  "killed:Slurm job $train_job was cancelled"
+assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
 
 case_ wide_independent_jobs
 fresh slurm_wide
@@ -122,6 +166,36 @@ assert_eq "${seen##* }" 3 "aeromancy runs shows the three runs ok"
 [[ $(wc -w <<<"$seen") -ge 2 ]] || fail "aeromancy runs never showed a run in progress ($seen)"
 assert_eq "$(runs)" "evaluate:ok ingest:ok train:ok"
 assert_eq "$(squeue -h -t all -j "$jobs" -o %T | sort -u)" COMPLETED
+
+case_ resources_from_action_ini_and_flags
+fresh slurm_res
+# [train] declares 2 CPUs, 96 MiB and 7 minutes; [slurm] KEY overrides
+# that, [slurm] JOB_TYPE.KEY overrides KEY, and the flags everything.
+printf '[slurm]\ntime = 3\nevaluate.time = 1:00:00\nevaluate.mem = 1G\n' >aeromancy.ini
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --detach --slurm-mem 80
+assert_rc 0
+job_of() { grep -P "\t\\[$1\\]" <<<"$out" | cut -f1; }
+show() { scontrol show job -o "$(job_of "$1")" | grep -o " $2=[^ ]*"; }
+assert_eq "$(show train NumCPUs)" " NumCPUs=2" "the action's own CPUs"
+assert_eq "$(show train TimeLimit)" " TimeLimit=00:03:00" "[slurm] time over the action's"
+assert_eq "$(show ingest TimeLimit)" " TimeLimit=00:03:00" "[slurm] time"
+assert_eq "$(show evaluate TimeLimit)" " TimeLimit=01:00:00" "[slurm] evaluate.time"
+assert_eq "$(show train MinMemoryNode)" " MinMemoryNode=80M" "--slurm-mem over the action's"
+assert_eq "$(show evaluate MinMemoryNode)" " MinMemoryNode=80M" "--slurm-mem over [slurm]"
+assert_eq "$(show side NumCPUs)" " NumCPUs=1" "nothing asked: the default"
+aero_slurm_wait_idle || fail "jobs still queued"
+assert_eq "$(runs)" "evaluate:ok ingest:ok side:ok train:ok"
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --force --slurm-partition nowhere
+assert_rc 2
+assert_contains "$err" "Failed [ingest] data: not submitted to Slurm: sbatch: error: invalid partition specified: nowhere"
+printf '[slurm]\ntrain.time = soon\n' >aeromancy.ini
+run "$AEROHOST" run "$EXEC" --dev --executor slurm
+assert_rc 3
+assert_contains "$err" "aeromancy.ini:2: [slurm] train.time: 'soon' is not a time limit"
+rm aeromancy.ini
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --slurm-cpus none
+assert_rc 3
+assert_contains "$err" "--slurm-cpus: 'none' is not a number of CPUs (1 or more)"
 
 case_ detach_needs_slurm
 run "$AEROHOST" run "$DEMO" --dev --detach

@@ -16,7 +16,8 @@
  * STORE/filler), so that recording the run fails. `--marker PATH`
  * makes that action write its pid to PATH first (so that a test knows it
  * runs); `--sleep S` makes every action sleep S seconds; `--talk` makes
- * every action print lines on stdout and stderr. */
+ * every action print lines on stdout and stderr. [train] asks Slurm for
+ * 2 CPUs, 96 MiB and 7 minutes (ABI 1.4's resources). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,13 +68,16 @@ typedef struct step {
   const char *job_type;
   const char *output;
   const char *parent; /* NULL for none */
+  /* What it asks of Slurm (ABI 1.4), for test_slurm.sh; 0: nothing. */
+  uint32_t cpus, time_limit_s;
+  uint64_t memory_mb;
 } step;
 
 static const step steps[] = {
-    {"ingest", "data", NULL},
-    {"train", "model", "data"},
-    {"side", "notes", NULL},
-    {"evaluate", "report", "model"},
+    {"ingest", "data", NULL, 0, 0, 0},
+    {"train", "model", "data", 2, 7 * 60, 96},
+    {"side", "notes", NULL, 0, 0, 0},
+    {"evaluate", "report", "model", 0, 0, 0},
 };
 
 static void nap(double seconds) {
@@ -273,7 +277,9 @@ static aero_status exec_build(void *self, aero_graph *graph, aero_error *err) {
                        &AERO_ACTION(.job_type = s->job_type, .outputs = outputs,
                                     .output_count = 1, .parents = parents,
                                     .parent_count = s->parent != NULL ? 1 : 0,
-                                    .run = exec_run, .data = (void *)s),
+                                    .run = exec_run, .data = (void *)s,
+                                    .cpus = s->cpus, .memory_mb = s->memory_mb,
+                                    .time_limit_s = s->time_limit_s),
                        err);
     if (st != AERO_OK)
       return st;

@@ -74,7 +74,7 @@ static void struct_layouts(void **state) {
   SIZE(aero_metric, 16);
   OFF(aero_metric, key, 0);
   OFF(aero_metric, value, 8);
-  SIZE(aero_action_desc, 112);
+  SIZE(aero_action_desc, 136);
   OFF(aero_action_desc, struct_size, 0);
   OFF(aero_action_desc, job_type, 8);
   OFF(aero_action_desc, job_group, 16);
@@ -89,6 +89,11 @@ static void struct_layouts(void **state) {
   OFF(aero_action_desc, destroy, 88);
   OFF(aero_action_desc, code_version, 96); /* since 1.3 */
   OFF(aero_action_desc, is_volatile, 104);
+  OFF(aero_action_desc, cpus, 108); /* since 1.4 */
+  OFF(aero_action_desc, gpus, 112);
+  OFF(aero_action_desc, time_limit_s, 116);
+  OFF(aero_action_desc, memory_mb, 120);
+  OFF(aero_action_desc, partition, 128);
   SIZE(aero_input, 48);
   OFF(aero_input, struct_size, 0);
   OFF(aero_input, artifact, 8);

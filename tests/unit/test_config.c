@@ -102,7 +102,7 @@ static void unknown_sections_and_duplicates_are_errors(void **state) {
              "2: unknown section [contianer] (did you mean [container]?)");
   load_fails("[zzz]\na = 1\n",
              "2: unknown section [zzz] (sections: project, build, container, "
-             "env, store, git, flags)");
+             "env, store, git, flags, slurm)");
   load_fails("top = level\n[flags]\n", "1: 'top' is outside any [section]");
   /* Found by the fuzz target: what the file holds is quoted, so a control
    * character cannot break the one line. */

@@ -253,6 +253,44 @@ static void add_rejects_short_struct_without_reading_it(void **state) {
   aeh_graph_free(g);
 }
 
+/* ABI 1.4's resources are copied; a 1.3 description (shorter) reads as
+ * none, whatever lies past its end. */
+static void resources_copied_and_absent_before_1_4(void **state) {
+  (void)state;
+  aero_graph *g = aeh_graph_new("demo");
+  const char *model[] = {"model"};
+  char part[] = "gpu";
+  aero_action_desc d =
+      AERO_ACTION(.job_type = "train", .outputs = model, .output_count = 1,
+                  .run = noop_run, .cpus = 3, .gpus = 1, .time_limit_s = 90,
+                  .memory_mb = 512, .partition = part);
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_graph_add(g, &d, &err), AERO_OK);
+  part[0] = 'x';
+  aeh_action *a = aeh_graph_at(g, 0);
+  assert_int_equal(a->cpus, 3);
+  assert_int_equal(a->gpus, 1);
+  assert_int_equal(a->time_limit_s, 90);
+  assert_int_equal(a->memory_mb, 512);
+  assert_string_equal(a->partition, "gpu");
+
+  const char *other[] = {"other"};
+  d.outputs = other;
+  d.struct_size = offsetof(aero_action_desc, cpus);
+  d.partition = (const char *)1; /* past the end: never read */
+  assert_int_equal(aeh_graph_add(g, &d, &err), AERO_OK);
+  a = aeh_graph_at(g, 1);
+  assert_int_equal(a->cpus + a->gpus + a->time_limit_s, 0);
+  assert_int_equal(a->memory_mb, 0);
+  assert_null(a->partition);
+  aeh_graph_free(g);
+
+  d = AERO_ACTION(.job_type = "train", .outputs = model, .output_count = 1,
+                  .run = noop_run, .destroy = count_destroy,
+                  .partition = "no room");
+  expect_reject(&d, "action #1 [train] model: invalid partition \"no room\"");
+}
+
 static void project_qualified_outputs_are_local(void **state) {
   (void)state;
   aero_graph *g = aeh_graph_new("demo");
@@ -666,6 +704,7 @@ int main(void) {
       cmocka_unit_test(add_copies_every_string),
       cmocka_unit_test(add_rejects_bad_descriptions),
       cmocka_unit_test(add_rejects_short_struct_without_reading_it),
+      cmocka_unit_test(resources_copied_and_absent_before_1_4),
       cmocka_unit_test(project_qualified_outputs_are_local),
       cmocka_unit_test(duplicate_output_names_both_actions),
       cmocka_unit_test(unknown_parent_names_action_and_parent),

@@ -76,6 +76,19 @@ typedef struct aero_action_desc {
   bool is_volatile;              /* never reuse a past run of this action
                                     (it reads the outside world); the
                                     issue's `.volatile`, a C keyword */
+  /* Since ABI 1.4 (a description of 1.0-1.3 ends before these; the host
+   * reads them as 0 and NULL): what the action needs where it runs. The
+   * Slurm executor asks sbatch for them; a local run ignores them.
+   * aeromancy.ini [slurm] and the --slurm-* flags override them. 0 or
+   * NULL: the cluster's default. */
+  uint32_t cpus;                 /* CPUs for its one task (--cpus-per-task) */
+  uint32_t gpus;                 /* GPUs (--gpus) */
+  uint32_t time_limit_s;         /* wall-clock limit in seconds; Slurm
+                                    counts whole minutes, so it is rounded
+                                    up (--time) */
+  uint64_t memory_mb;            /* memory in MiB (--mem) */
+  const char *partition;         /* partition (--partition); NULL for the
+                                    default. Copied. */
 } aero_action_desc;
 
 /* Counts the elements of a true array (not a pointer). */

@@ -1,0 +1,28 @@
+/* The job side of the Slurm placement: the aerohost a Slurm job runs for
+ * one action ($AEROMANCY_SLURM_ACTION) records why Slurm ended the job.
+ *
+ * When Slurm ends a job (its time limit, scancel, preemption, a node
+ * failure) it signals every process of the job: the action dies or is
+ * interrupted, and its run would say only "interrupted by SIGTERM". Asked
+ * then, Slurm knows why (scontrol: the job's reason, and the line
+ * slurmstepd writes to the job's output, "... DUE TO TIME LIMIT"), so the
+ * run records that instead.
+ *
+ * Private to host/exec/. Owner: engine.
+ */
+#ifndef AEH_EXEC_SLURM_JOB_H
+#define AEH_EXEC_SLURM_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <aeromancy/backend.h>
+
+/* When this aerohost runs in a Slurm job and Slurm is ending that job,
+ * rewrites the failed outcome `o` with Slurm's reason in `msg`: timed
+ * out for the time limit, killed otherwise. False (nothing changed) when
+ * not in a job, or when the job is still running (the action failed on
+ * its own). */
+bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size);
+
+#endif /* AEH_EXEC_SLURM_JOB_H */
