@@ -250,6 +250,27 @@ int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
   }
 }
 
+aero_status tl_each_row(tl_store *store, const char *sql, int64_t id,
+                        aero_status (*row)(void *ctx, sqlite3_stmt *st,
+                                           aero_error *err),
+                        void *ctx, const char *what, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store, sql, &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    status = row(ctx, st, err);
+    if (status != AERO_OK)
+      break;
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, what, err);
+  tl_finish(store, st);
+  return status;
+}
+
 void tl_kv_from(sqlite3_stmt *st, int first, aero_kv *out) {
   const char *type = (const char *)sqlite3_column_text(st, first + 1);
   const char *text = (const char *)sqlite3_column_text(st, first + 2);

@@ -92,6 +92,14 @@ aero_status tl_begin(tl_store *store, aero_error *err);
 aero_status tl_commit(tl_store *store, aero_error *err);
 void tl_rollback(tl_store *store);
 
+/* Runs `sql` (static storage, as for tl_prepare; one parameter, `id`) and
+ * hands each row to `row`, stopping at the first status that is not
+ * AERO_OK and returning it; a failed step is `what` in the error. */
+aero_status tl_each_row(tl_store *store, const char *sql, int64_t id,
+                        aero_status (*row)(void *ctx, sqlite3_stmt *st,
+                                           aero_error *err),
+                        void *ctx, const char *what, aero_error *err);
+
 /* Runs a statement that returns no rows and takes no parameters. */
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err);
 

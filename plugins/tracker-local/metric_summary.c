@@ -148,36 +148,32 @@ aero_status tl_summary_record(tl_store *store, int64_t run_id,
   return status;
 }
 
+typedef struct summary_ctx {
+  tl_summary_fn each;
+  void *ctx;
+} summary_ctx;
+
+static aero_status summary_row(void *ctx, sqlite3_stmt *st, aero_error *err) {
+  summary_ctx *c = ctx;
+  aero_metric_summary m = {.struct_size = sizeof m,
+                           .key = (const char *)sqlite3_column_text(st, 0),
+                           .count = sqlite3_column_int64(st, 1),
+                           .min = sqlite3_column_double(st, 2),
+                           .max = sqlite3_column_double(st, 3),
+                           .last = sqlite3_column_double(st, 4),
+                           .last_step =
+                               sqlite3_column_type(st, 5) == SQLITE_NULL
+                                   ? AERO_NO_STEP
+                                   : sqlite3_column_int64(st, 5)};
+  return c->each(c->ctx, &m, err);
+}
+
 aero_status tl_summary_each(tl_store *store, int64_t run_id, tl_summary_fn each,
                             void *ctx, aero_error *err) {
-  sqlite3_stmt *st = NULL;
-  aero_status status =
-      tl_prepare(store,
-                 "SELECT key, count, min_value, max_value, last_value, "
-                 "last_step FROM metric_summaries WHERE run_id = ? "
-                 "ORDER BY key",
-                 &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, run_id);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    aero_metric_summary m = {.struct_size = sizeof m,
-                             .key = (const char *)sqlite3_column_text(st, 0),
-                             .count = sqlite3_column_int64(st, 1),
-                             .min = sqlite3_column_double(st, 2),
-                             .max = sqlite3_column_double(st, 3),
-                             .last = sqlite3_column_double(st, 4),
-                             .last_step =
-                                 sqlite3_column_type(st, 5) == SQLITE_NULL
-                                     ? AERO_NO_STEP
-                                     : sqlite3_column_int64(st, 5)};
-    status = each(ctx, &m, err);
-    if (status != AERO_OK)
-      break;
-  }
-  if (status == AERO_OK && rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "reading metric summaries", err);
-  tl_finish(store, st);
-  return status;
+  summary_ctx c = {each, ctx};
+  return tl_each_row(store,
+                     "SELECT key, count, min_value, max_value, last_value, "
+                     "last_step FROM metric_summaries WHERE run_id = ? "
+                     "ORDER BY key",
+                     run_id, summary_row, &c, "reading metric summaries", err);
 }

@@ -81,66 +81,58 @@ aero_status tl_query_versions(void *handle, const aero_version_filter *filter,
   return status;
 }
 
+typedef struct files_ctx {
+  aero_status (*each)(void *, const aero_file_info *, aero_error *);
+  void *ctx;
+} files_ctx;
+
+static aero_status file_row(void *ctx, sqlite3_stmt *st, aero_error *err) {
+  files_ctx *c = ctx;
+  aero_file_info f = {.struct_size = sizeof f,
+                      .path = (const char *)sqlite3_column_text(st, 0),
+                      .sha256 = (const char *)sqlite3_column_text(st, 1),
+                      .size = sqlite3_column_int64(st, 2)};
+  return c->each(c->ctx, &f, err);
+}
+
 aero_status tl_query_files(void *handle, int64_t version_id,
                            aero_status (*each)(void *, const aero_file_info *,
                                                aero_error *),
                            void *ctx, aero_error *err) {
-  tl_store *store = handle;
   if (each == NULL)
     return aero_fail(err, AERO_E_INVALID,
                      "tracker-local: query_files needs a callback");
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store,
-                                  "SELECT path, sha256, size FROM "
-                                  "version_files WHERE version_id = ? "
-                                  "ORDER BY path",
-                                  &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, version_id);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    aero_file_info f = {.struct_size = sizeof f,
-                        .path = (const char *)sqlite3_column_text(st, 0),
-                        .sha256 = (const char *)sqlite3_column_text(st, 1),
-                        .size = sqlite3_column_int64(st, 2)};
-    status = each(ctx, &f, err);
-    if (status != AERO_OK)
-      break;
-  }
-  if (status == AERO_OK && rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "listing a version's files", err);
-  tl_finish(store, st);
-  return status;
+  files_ctx c = {each, ctx};
+  return tl_each_row(handle,
+                     "SELECT path, sha256, size FROM version_files WHERE "
+                     "version_id = ? ORDER BY path",
+                     version_id, file_row, &c, "listing a version's files",
+                     err);
+}
+
+typedef struct metadata_ctx {
+  aero_status (*each)(void *, const aero_kv *, aero_error *);
+  void *ctx;
+} metadata_ctx;
+
+static aero_status metadata_row(void *ctx, sqlite3_stmt *st, aero_error *err) {
+  metadata_ctx *c = ctx;
+  aero_kv kv;
+  tl_kv_from(st, 0, &kv);
+  return c->each(c->ctx, &kv, err);
 }
 
 aero_status tl_query_metadata(void *handle, int64_t version_id,
                               aero_status (*each)(void *, const aero_kv *,
                                                   aero_error *),
                               void *ctx, aero_error *err) {
-  tl_store *store = handle;
   if (each == NULL)
     return aero_fail(err, AERO_E_INVALID,
                      "tracker-local: query_metadata needs a callback");
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store,
-                                  "SELECT key, type, value FROM "
-                                  "version_metadata WHERE version_id = ? "
-                                  "ORDER BY key",
-                                  &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, version_id);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    aero_kv kv;
-    tl_kv_from(st, 0, &kv);
-    status = each(ctx, &kv, err);
-    if (status != AERO_OK)
-      break;
-  }
-  if (status == AERO_OK && rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "reading a version's metadata", err);
-  tl_finish(store, st);
-  return status;
+  metadata_ctx c = {each, ctx};
+  return tl_each_row(handle,
+                     "SELECT key, type, value FROM version_metadata WHERE "
+                     "version_id = ? ORDER BY key",
+                     version_id, metadata_row, &c,
+                     "reading a version's metadata", err);
 }
