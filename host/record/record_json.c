@@ -95,6 +95,9 @@ json_t *aeh_json_run(const aero_run_info *run) {
                                          : json_null());
   bad |= aeh_json_set(o, "git_commit", aeh_json_text(run->git_commit));
   bad |= aeh_json_set(o, "git_branch", aeh_json_text(run->git_branch));
+  bool reused =
+      AERO_ROW_HAS(run, aero_run_info, reused_run) && run->reused_run > 0;
+  bad |= aeh_json_set(o, "reused_run", int_or_null(reused, run->reused_run));
   if (bad) {
     json_decref(o);
     return NULL;

@@ -444,6 +444,9 @@ static void print_run_text(const json_t *run) {
   json_t *reason = json_object_get(run, "message");
   if (json_is_string(reason))
     json_object_set(facts, "reason", reason);
+  json_t *reused = json_object_get(run, "reused_run");
+  if (json_is_integer(reused))
+    json_object_set(facts, "reused_run", reused);
   json_t *code = json_object_get(run, "exit_code");
   if (json_is_integer(code))
     json_object_set(facts, "exit_code", code);

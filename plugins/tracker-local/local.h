@@ -247,7 +247,7 @@ aero_status tl_collect(void *handle, const aero_collect_params *params,
 #define TL_RUN_COLUMNS                                                         \
   "r.id, r.status, r.entity, r.project, r.job_type, r.job_group, r.outputs, "  \
   "r.mode, r.exit_code, r.signal, r.message, r.started_at, r.ended_at, "       \
-  "r.git_commit, r.git_branch"
+  "r.git_commit, r.git_branch, r.reused_run"
 void tl_run_info_from(sqlite3_stmt *st, int first, aero_run_info *out);
 
 /* Fills a version row from the columns of TL_VERSION_COLUMNS (a join of

@@ -64,6 +64,7 @@ void tl_run_info_from(sqlite3_stmt *st, int first, aero_run_info *out) {
       .ended_ns = sqlite3_column_int64(st, first + 12),
       .git_commit = column_text(st, first + 13),
       .git_branch = column_text(st, first + 14),
+      .reused_run = sqlite3_column_int64(st, first + 15), /* NULL: 0 */
   };
 }
 

@@ -20,7 +20,7 @@
 #define RUN_COLUMNS                                                            \
   "r.id, r.status, r.entity, r.project, r.job_type, r.job_group, r.outputs, "  \
   "r.mode, r.exit_code, r.signal, r.message, r.started_at, r.ended_at, "       \
-  "r.git_commit, r.git_branch"
+  "r.git_commit, r.git_branch, r.reused_run"
 #define VERSION_COLUMNS                                                        \
   "v.id, a.entity, a.project, a.name, v.version, v.mode, v.digest, v.type, "   \
   "v.run_id, v.created_at, "                                                   \
@@ -72,6 +72,7 @@ static void run_info(const PGresult *res, int row, aero_run_info *out) {
       .ended_ns = col_int(res, row, 12, 0),
       .git_commit = col(res, row, 13),
       .git_branch = col(res, row, 14),
+      .reused_run = col_int(res, row, 15, 0),
   };
 }
 

@@ -54,6 +54,16 @@ assert_eq "$(sql "SELECT version_id FROM run_outputs WHERE run_id = 5")" \
   "the reused run holds the same version"
 assert_eq "$(sql "SELECT count(*) FROM run_inputs WHERE run_id = 6")" 2 \
   "a reused run records what it read"
+# What aeromancy show and runs say of it: the run it stands for.
+run "$AEROMANCY" show 5 --json
+assert_rc 0
+assert_eq "$(jq -r '.status + " " + (.reused_run | tostring)' <<<"$out")" "reused 2"
+run "$AEROMANCY" show 2 --json
+assert_eq "$(jq -r '.reused_run' <<<"$out")" null "a run that ran stands for none"
+run "$AEROMANCY" show 5
+assert_contains "$out" $'run\treused_run\t2'
+run "$AEROMANCY" runs --json
+assert_eq "$(jq -r '[.runs[] | .reused_run // 0] | join(",")' <<<"$out")" "3,2,1,0,0,0"
 
 case_ "one flag of aerodemo changed: only train and evaluate run"
 run "$AEROHOST" run --dev "$AERO_TMP/demo1.so" -- --epochs 41

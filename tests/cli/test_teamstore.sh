@@ -154,6 +154,13 @@ run "$AEROHOST" run "$PLUGIN" --dev -- --content old
 assert_rc 0
 assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'reused'")" 3 \
   "the migrated store reuses"
+# aeromancy show names the run a reused run stands for (the query members).
+reused=$(q "SELECT max(id) FROM runs WHERE status = 'reused'")
+run "$AEROMANCY" show "$reused" --json
+assert_rc 0
+assert_eq "$(jq -r '.reused_run' <<<"$out")" \
+  "$(q "SELECT reused_run FROM runs WHERE id = $reused")"
+assert_not_contains "$(jq -r '.reused_run' <<<"$out")" null
 q "UPDATE aero_schema SET version = 3" >/dev/null
 run "$AEROHOST" run "$PLUGIN" --dev -- --content newer
 assert_rc 3

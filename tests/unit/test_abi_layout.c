@@ -295,7 +295,7 @@ static void query_layouts(void **state) {
   OFF(aero_run_filter, after_id, 64);
   OFF(aero_run_filter, input_version_id, 72);
   OFF(aero_run_filter, oldest_first, 80);
-  SIZE(aero_run_info, 112);
+  SIZE(aero_run_info, 120);
   OFF(aero_run_info, struct_size, 0);
   OFF(aero_run_info, state, 4);
   OFF(aero_run_info, id, 8);
@@ -312,6 +312,7 @@ static void query_layouts(void **state) {
   OFF(aero_run_info, ended_ns, 88);
   OFF(aero_run_info, git_commit, 96);
   OFF(aero_run_info, git_branch, 104);
+  OFF(aero_run_info, reused_run, 112);
   SIZE(aero_version_info, 96);
   OFF(aero_version_info, struct_size, 0);
   OFF(aero_version_info, dev, 4);
