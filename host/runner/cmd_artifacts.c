@@ -17,9 +17,9 @@
 enum { O_JSON = 1, O_DOWN, O_FORMAT };
 
 typedef struct art_opts {
+  aeh_read_opts read; /* first: --store, and how the rest is parsed */
   bool json, down;
   const char *format;
-  const char *store;
 } art_opts;
 
 static int apply_option(void *ctx, const aeh_option *op, const char *value) {
@@ -34,22 +34,20 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
   case O_FORMAT:
     o->format = value;
     break;
-  case AEH_READ_O_STORE:
-    o->store = value;
-    break;
   }
   return 0;
 }
 
-/* Opens the store and finds `ref`; returns -1 when both worked, else the
- * exit code (the store is closed then). */
-static int open_and_find(const aeh_command *cmd, const art_opts *o,
-                         const char *ref, aeh_record *rec, aeh_version *v) {
-  int rc = aeh_read_open(cmd, o->store, rec);
-  if (rc >= 0)
+/* aeh_read_start, then the version the first operand names; returns -1
+ * when both worked, else the exit code (the store is closed then). */
+static int start_and_find(const aeh_command *cmd, int argc, char **argv,
+                          art_opts *o, aeh_args *a, aeh_record *rec,
+                          aeh_version *v) {
+  int rc = aeh_read_start(cmd, argc, argv, &o->read, a, rec);
+  if (rc >= 0 || a->positional_count == 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;
-  aero_status st = aeh_record_find_version(rec, ref, v, &err);
+  aero_status st = aeh_record_find_version(rec, a->positional[0], v, &err);
   if (st != AERO_OK) {
     aeh_record_close(rec);
     return aeh_read_fail(cmd, st, &err);
@@ -108,27 +106,20 @@ static void print_artifacts(const json_t *doc) {
 }
 
 static int cmd_artifacts(const aeh_command *cmd, int argc, char **argv) {
-  art_opts o = {.json = false};
+  art_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
   aeh_record rec;
   aeh_version v;
+  int rc = start_and_find(cmd, argc, argv, &o, &a, &rec, &v);
+  if (rc >= 0)
+    return rc;
   aero_version_filter f = {.struct_size = sizeof f, .version = -1};
   if (a.positional_count == 1) {
-    rc = open_and_find(cmd, &o, a.positional[0], &rec, &v);
-    if (rc >= 0)
-      return rc;
     f.entity = v.entity;
     f.project = v.project;
     f.name = v.name;
     if (strchr(a.positional[0], ':') != NULL)
       f.version = v.version; /* NAME:vN: that version only */
-  } else {
-    rc = aeh_read_open(cmd, o.store, &rec);
-    if (rc >= 0)
-      return rc;
   }
   aero_error err = AEH_ERROR_INIT;
   json_t *doc = NULL;
@@ -261,19 +252,23 @@ static void print_dot(const json_t *doc) {
   printf("}\n");
 }
 
-static int cmd_lineage(const aeh_command *cmd, int argc, char **argv) {
-  art_opts o = {.format = "text"};
-  aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
-  if (strcmp(o.format, "text") != 0 && strcmp(o.format, "dot") != 0 &&
-      strcmp(o.format, "json") != 0)
+static int check_format(const aeh_command *cmd, aeh_read_opts *opts,
+                        const aeh_args *args) {
+  const art_opts *o = (const art_opts *)opts;
+  (void)args;
+  if (strcmp(o->format, "text") != 0 && strcmp(o->format, "dot") != 0 &&
+      strcmp(o->format, "json") != 0)
     return aeh_command_usage_error(
-        cmd, "--format '%s' is not one of text, dot, json", o.format);
+        cmd, "--format '%s' is not one of text, dot, json", o->format);
+  return -1;
+}
+
+static int cmd_lineage(const aeh_command *cmd, int argc, char **argv) {
+  art_opts o = {.read = {apply_option, check_format, NULL}, .format = "text"};
+  aeh_args a;
   aeh_record rec;
   aeh_version v;
-  rc = open_and_find(cmd, &o, a.positional[0], &rec, &v);
+  int rc = start_and_find(cmd, argc, argv, &o, &a, &rec, &v);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;
@@ -349,14 +344,11 @@ static int materialize(const aeh_command *cmd, aeh_record *rec,
 }
 
 static int cmd_path(const aeh_command *cmd, int argc, char **argv) {
-  art_opts o = {.json = false};
+  art_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
   aeh_record rec;
   aeh_version v;
-  rc = open_and_find(cmd, &o, a.positional[0], &rec, &v);
+  int rc = start_and_find(cmd, argc, argv, &o, &a, &rec, &v);
   if (rc >= 0)
     return rc;
   char dir[PATH_MAX];
@@ -395,21 +387,26 @@ static int copy_file(const char *from, const char *to) {
   return rc;
 }
 
+/* export's DIR: a folder, or nothing yet. */
+static int check_dest(const aeh_command *cmd, aeh_read_opts *opts,
+                      const aeh_args *args) {
+  (void)opts;
+  struct stat st;
+  if (stat(args->positional[1], &st) == 0 && !S_ISDIR(st.st_mode))
+    return aeh_command_usage_error(cmd, "%s exists and is not a folder",
+                                   args->positional[1]);
+  return -1;
+}
+
 static int cmd_export(const aeh_command *cmd, int argc, char **argv) {
-  art_opts o = {.json = false};
+  art_opts o = {.read = {apply_option, check_dest, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
+  aeh_record rec;
+  aeh_version v;
+  int rc = start_and_find(cmd, argc, argv, &o, &a, &rec, &v);
   if (rc >= 0)
     return rc;
   const char *dest = a.positional[1];
-  struct stat st;
-  if (stat(dest, &st) == 0 && !S_ISDIR(st.st_mode))
-    return aeh_command_usage_error(cmd, "%s exists and is not a folder", dest);
-  aeh_record rec;
-  aeh_version v;
-  rc = open_and_find(cmd, &o, a.positional[0], &rec, &v);
-  if (rc >= 0)
-    return rc;
   char dir[PATH_MAX];
   files list = {0};
   rc = materialize(cmd, &rec, &v, &list, dir, sizeof dir);

@@ -26,19 +26,27 @@ static const aeh_option metrics_options[] = {
 };
 
 typedef struct metrics_opts {
-  const char *store;
+  aeh_read_opts read; /* first: --store, and how the rest is parsed */
   bool json, csv;
 } metrics_opts;
 
 static int apply_option(void *ctx, const aeh_option *op, const char *value) {
   metrics_opts *o = ctx;
+  (void)value;
   if (op->id == O_JSON)
     o->json = true;
   else if (op->id == O_CSV)
     o->csv = true;
-  else if (op->id == AEH_READ_O_STORE)
-    o->store = value;
   return 0;
+}
+
+static int check_metrics(const aeh_command *cmd, aeh_read_opts *opts,
+                         const aeh_args *args) {
+  (void)args;
+  const metrics_opts *o = (const metrics_opts *)opts;
+  if (o->json && o->csv)
+    return aeh_command_usage_error(cmd, "--json and --csv exclude each other");
+  return -1;
 }
 
 typedef enum { OUT_TEXT, OUT_ALIGNED, OUT_CSV, OUT_JSON } out_format;
@@ -177,15 +185,10 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
 }
 
 static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
-  metrics_opts o = {.json = false};
+  metrics_opts o = {.read = {apply_option, check_metrics, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
-  if (o.json && o.csv)
-    return aeh_command_usage_error(cmd, "--json and --csv exclude each other");
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, &a, &rec);
   if (rc >= 0)
     return rc;
   points *p = calloc(1, sizeof *p);

@@ -25,9 +25,9 @@
 enum { O_DEV = 1, O_DRY_RUN, O_PROJECT };
 
 typedef struct rerun_opts {
+  aeh_read_opts read; /* first: --store, and how the rest is parsed */
   bool dev, dry_run;
   const char *project;
-  const char *store;
 } rerun_opts;
 
 static int apply_option(void *ctx, const aeh_option *op, const char *value) {
@@ -41,9 +41,6 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
     break;
   case O_PROJECT:
     o->project = value;
-    break;
-  case AEH_READ_O_STORE:
-    o->store = value;
     break;
   }
   return 0;
@@ -248,13 +245,10 @@ static int compare(const json_t *old, const json_t *fresh) {
 }
 
 static int cmd_rerun(const aeh_command *cmd, int argc, char **argv) {
-  rerun_opts o = {.dev = false};
+  rerun_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, &a, &rec);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;

@@ -118,12 +118,12 @@ static const aeh_option runs_options[] = {
 
 /* What the read commands' options set. */
 typedef struct read_opts {
+  aeh_read_opts read; /* first: --store, and how the rest is parsed */
   aero_run_filter filter;
   const char *status;
   const char *since;
   const char *limit;
   const char *before;
-  const char *store;
   bool dev, prod, json, all;
 } read_opts;
 
@@ -165,9 +165,6 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
     break;
   case O_ALL:
     o->all = true;
-    break;
-  case AEH_READ_O_STORE:
-    o->store = value;
     break;
   }
   return 0;
@@ -268,52 +265,58 @@ static void print_runs_text(const json_t *doc) {
   aeh_table_print(&t, stdout, 0);
 }
 
-static int cmd_runs(const aeh_command *cmd, int argc, char **argv) {
-  read_opts o = {.filter = {.struct_size = sizeof o.filter, .limit = 50}};
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, NULL);
-  if (rc >= 0)
-    return rc;
-  aero_run_filter f = o.filter;
-  if (o.dev && o.prod)
+/* The filter from runs' options; a usage error for those that make none. */
+static int check_runs(const aeh_command *cmd, aeh_read_opts *opts,
+                      const aeh_args *args) {
+  (void)args;
+  read_opts *o = (read_opts *)opts;
+  aero_run_filter *f = &o->filter;
+  if (o->dev && o->prod)
     return aeh_command_usage_error(cmd, "--dev and --prod exclude each other");
-  f.mode = o.dev ? AERO_MODE_DEV : o.prod ? AERO_MODE_PROD : AERO_MODE_ANY;
-  if (o.status != NULL) {
+  f->mode = o->dev ? AERO_MODE_DEV : o->prod ? AERO_MODE_PROD : AERO_MODE_ANY;
+  if (o->status != NULL) {
     for (uint32_t st = AERO_RUN_RUNNING; st <= AERO_RUN_REUSED; st++)
-      if (strcmp(aeh_state_word(st), o.status) == 0)
-        f.state = st;
-    if (f.state == 0)
+      if (strcmp(aeh_state_word(st), o->status) == 0)
+        f->state = st;
+    if (f->state == 0)
       return aeh_command_usage_error(cmd,
                                      "unknown status '%s' (one of running, "
                                      "ok, failed, crashed, timed_out, "
                                      "killed, skipped, bailed, reused)",
-                                     o.status);
+                                     o->status);
   }
-  if (o.since != NULL && !parse_since(o.since, &f.since_ns))
+  if (o->since != NULL && !parse_since(o->since, &f->since_ns))
     return aeh_command_usage_error(cmd,
                                    "--since '%s' is not a date "
                                    "(YYYY-MM-DD[THH:MM]) or an age (30m, "
                                    "12h, 7d)",
-                                   o.since);
+                                   o->since);
   int64_t n;
-  if (o.limit != NULL) {
-    if (!parse_count(o.limit, UINT32_MAX, &n))
+  if (o->limit != NULL) {
+    if (!parse_count(o->limit, UINT32_MAX, &n))
       return aeh_command_usage_error(
-          cmd, "--limit '%s' is not a count (0: all)", o.limit);
-    f.limit = (uint32_t)n;
+          cmd, "--limit '%s' is not a count (0: all)", o->limit);
+    f->limit = (uint32_t)n;
   }
-  if (o.before != NULL) {
-    if (!parse_count(o.before, INT64_MAX, &n) || n == 0)
+  if (o->before != NULL) {
+    if (!parse_count(o->before, INT64_MAX, &n) || n == 0)
       return aeh_command_usage_error(cmd, "--before '%s' is not a run id",
-                                     o.before);
-    f.before_id = n;
+                                     o->before);
+    f->before_id = n;
   }
+  return -1;
+}
+
+static int cmd_runs(const aeh_command *cmd, int argc, char **argv) {
+  read_opts o = {.read = {apply_option, check_runs, NULL},
+                 .filter = {.struct_size = sizeof o.filter, .limit = 50}};
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, NULL, &rec);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;
   json_t *doc = NULL;
-  aero_status st = aeh_record_runs_json(&rec, &f, &doc, &err);
+  aero_status st = aeh_record_runs_json(&rec, &o.filter, &doc, &err);
   return aeh_read_finish(cmd, st, &err, doc, o.json, print_runs_text, &rec);
 }
 
@@ -487,13 +490,10 @@ static void print_run_text(const json_t *run) {
 }
 
 static int cmd_show(const aeh_command *cmd, int argc, char **argv) {
-  read_opts o = {.json = false};
+  read_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, &a, &rec);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;
@@ -538,13 +538,10 @@ static void cell_text(const json_t *v, char *buf, size_t size) {
 }
 
 static int cmd_diff(const aeh_command *cmd, int argc, char **argv) {
-  read_opts o = {.json = false};
+  read_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_args a;
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, &a);
-  if (rc >= 0)
-    return rc;
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, &a, &rec);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;

@@ -14,9 +14,10 @@
 enum { O_REPAIR = 1, O_DRY_RUN, O_KEEP_DEV };
 
 typedef struct store_opts {
+  aeh_read_opts read; /* first: --store, and how the rest is parsed */
   bool repair, dry_run;
   const char *keep_dev;
-  const char *store;
+  aero_collect_params collect; /* gc's, from the options */
 } store_opts;
 
 static int apply_option(void *ctx, const aeh_option *op, const char *value) {
@@ -30,9 +31,6 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
     break;
   case O_KEEP_DEV:
     o->keep_dev = value;
-    break;
-  case AEH_READ_O_STORE:
-    o->store = value;
     break;
   }
   return 0;
@@ -89,12 +87,9 @@ static aero_status on_problem(void *ctx, const aero_problem *p,
 }
 
 static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
-  store_opts o = {.repair = false};
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, NULL);
-  if (rc >= 0)
-    return rc;
+  store_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, NULL, &rec);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;
@@ -171,32 +166,38 @@ static aero_status on_garbage(void *ctx, const aero_garbage *g,
   return AERO_OK;
 }
 
-static int cmd_gc(const aeh_command *cmd, int argc, char **argv) {
-  store_opts o = {.repair = false};
-  int rc = aeh_command_parse(cmd, argc, argv, apply_option, &o, NULL);
-  if (rc >= 0)
-    return rc;
-  aero_collect_params params = {
-      .struct_size = sizeof params, .dry_run = o.dry_run, .keep_dev_ns = -1};
-  if (o.keep_dev != NULL) {
+/* gc's parameters from its options; a usage error for a bad --keep-dev. */
+static int check_gc(const aeh_command *cmd, aeh_read_opts *opts,
+                    const aeh_args *args) {
+  (void)args;
+  store_opts *o = (store_opts *)opts;
+  o->collect = (aero_collect_params){.struct_size = sizeof o->collect,
+                                     .dry_run = o->dry_run,
+                                     .keep_dev_ns = -1};
+  if (o->keep_dev != NULL) {
     char *end = NULL;
     errno = 0;
-    double days = strtod(o.keep_dev, &end);
-    if (end == o.keep_dev || *end != '\0' || errno != 0 || days < 0 ||
+    double days = strtod(o->keep_dev, &end);
+    if (end == o->keep_dev || *end != '\0' || errno != 0 || days < 0 ||
         days > 100000)
       return aeh_command_usage_error(
-          cmd, "--keep-dev '%s' is not a number of days", o.keep_dev);
-    params.keep_dev_ns = (int64_t)(days * 86400.0 * 1e9);
+          cmd, "--keep-dev '%s' is not a number of days", o->keep_dev);
+    o->collect.keep_dev_ns = (int64_t)(days * 86400.0 * 1e9);
   }
+  return -1;
+}
+
+static int cmd_gc(const aeh_command *cmd, int argc, char **argv) {
+  store_opts o = {.read = {apply_option, check_gc, NULL}};
   aeh_record rec;
-  rc = aeh_read_open(cmd, o.store, &rec);
+  int rc = aeh_read_start(cmd, argc, argv, &o.read, NULL, &rec);
   if (rc >= 0)
     return rc;
   aero_error err = AEH_ERROR_INIT;
   aero_status st = AEH_RECORD_NEED(&rec, collect, &err);
   garbage n = {{0}, 0};
   if (st == AERO_OK)
-    st = rec.vt->collect(rec.handle, &params, on_garbage, &n, &err);
+    st = rec.vt->collect(rec.handle, &o.collect, on_garbage, &n, &err);
   fflush(stdout);
   if (st == AERO_E_STATE) {
     /* Everything else was collected; what a host at work may need stays. */

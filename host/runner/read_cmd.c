@@ -18,12 +18,25 @@ int aeh_read_fail(const aeh_command *cmd, aero_status status,
   }
 }
 
-int aeh_read_open(const aeh_command *cmd, const char *store, aeh_record *rec) {
+static int apply_read(void *ctx, const aeh_option *op, const char *value) {
+  aeh_read_opts *o = ctx;
+  if (op->id == AEH_READ_O_STORE) {
+    o->store = value;
+    return 0;
+  }
+  return o->apply != NULL ? o->apply(ctx, op, value) : 0;
+}
+
+int aeh_read_start(const aeh_command *cmd, int argc, char **argv,
+                   aeh_read_opts *opts, aeh_args *args, aeh_record *rec) {
+  int rc = aeh_command_parse(cmd, argc, argv, apply_read, opts, args);
+  if (rc >= 0)
+    return rc;
+  if (opts->check != NULL && (rc = opts->check(cmd, opts, args)) >= 0)
+    return rc;
   aero_error err = AEH_ERROR_INIT;
-  aero_status status = aeh_record_open(NULL, store, rec, &err);
-  if (status != AERO_OK)
-    return aeh_read_fail(cmd, status, &err);
-  return -1;
+  aero_status status = aeh_record_open(NULL, opts->store, rec, &err);
+  return status == AERO_OK ? -1 : aeh_read_fail(cmd, status, &err);
 }
 
 int aeh_read_write_json(const aeh_command *cmd, const json_t *doc) {

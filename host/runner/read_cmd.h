@@ -24,10 +24,27 @@
         AEH_READ_O_STORE                                                       \
   }
 
-/* Opens the store (`store`, else the store rule) for reading; a store
- * that does not exist is reported and never created. On failure prints
- * one line and returns the exit code; else -1. */
-int aeh_read_open(const aeh_command *cmd, const char *store, aeh_record *rec);
+/* What every read command's options begin with (the first member of its
+ * own options struct, so that `apply` and `check` are given the whole). */
+typedef struct aeh_read_opts {
+  aeh_option_fn apply; /* the command's own options (--store is done here);
+                          NULL when it has none */
+  /* NULL, or called once parsed (`args` NULL for a command without
+   * operands), before the store is opened: returns the exit code of a bad
+   * combination (aeh_command_usage_error), else -1. */
+  int (*check)(const aeh_command *cmd, struct aeh_read_opts *opts,
+               const aeh_args *args);
+  const char *store; /* --store PATH; NULL: the store rule */
+} aeh_read_opts;
+
+/* A read command's prologue: parses its command line into `opts` and
+ * `args` (NULL for a command without operands), runs opts->check, then
+ * opens the store (--store, else the store rule) for reading into `rec`;
+ * a store that does not exist is reported and never created. Returns -1
+ * when `rec` is open (the caller closes it), else the exit code after one
+ * line on stderr (0 after --help). */
+int aeh_read_start(const aeh_command *cmd, int argc, char **argv,
+                   aeh_read_opts *opts, aeh_args *args, aeh_record *rec);
 
 /* Prints "aeromancy NAME: message" for a failed call and returns the exit
  * code for `status`: 3 for what the user typed (not found, invalid), 2

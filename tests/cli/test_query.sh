@@ -301,6 +301,22 @@ run "$A" export nothing "$AERO_TMP/x"
 assert_rc 3
 [[ ! -e $AERO_TMP/x ]] || fail "export of an unknown artifact created its folder"
 
+case_ "--store PATH: every read command reads that store, and never creates one"
+if [[ $AERO_TEST_BACKEND == local ]]; then
+  for c in "runs" "show $train" "metrics $train" "diff $train $train" \
+    "artifacts" "lineage aerodemo/dataset:v0" "path aerodemo/dataset:v0" "fsck"; do
+    # shellcheck disable=SC2086
+    run env AEROMANCY_STORE="$AERO_TMP/elsewhere" "$A" $c --store "$AEROMANCY_STORE"
+    assert_rc 0
+    # shellcheck disable=SC2086
+    run "$A" $c --store "$AERO_TMP/none"
+    assert_rc 3
+    assert_one_line "$err"
+    assert_contains "$err" "no store at $AERO_TMP/none"
+  done
+  [[ ! -e $AERO_TMP/none && ! -e $AERO_TMP/elsewhere ]] || fail "a read command created a store"
+fi
+
 case_ "--help of every read command, and aeromancy --help lists them"
 for c in runs show metrics diff artifacts lineage export path; do
   run "$A" $c --help
