@@ -10,7 +10,8 @@
 #                    UI's tests drive chromium with puppeteer-core), curl,
 #                    clang with libFuzzer (the fuzz targets), Slurm 22.05
 #                    (slurmctld, slurmd, its clients: the Slurm executor's
-#                    tests start a one-node cluster)
+#                    tests start a one-node cluster), eatmydata (bench_reuse
+#                    fills its 100,000-action store without syncs)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
       libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev
@@ -20,7 +21,7 @@ if [[ ${1:-build} == test ]]; then
          binutils file python3 ca-certificates postgresql-15 nodejs
          clang libclang-rt-14-dev
          lintian dpkg-dev fakeroot man-db bash-completion chromium curl
-         slurmctld slurmd slurm-client munge)
+         slurmctld slurmd slurm-client munge eatmydata)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)

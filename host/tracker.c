@@ -612,26 +612,56 @@ aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
   return aeh_store_backend(store)->reuse_find(handle, &query, match, err);
 }
 
-aero_status aeh_run_record_reused(const aeh_run *preview, int64_t reused_run_id,
-                                  int64_t *run_id, aero_error *err) {
-  void *handle = NULL;
-  aero_status status = aeh_store_handle(preview->store, &handle, err);
-  if (status != AERO_OK)
-    return status;
-  int64_t *ids = NULL;
-  size_t count = 0;
-  if (preview->input_count > 0) {
-    ids = calloc(preview->input_count, sizeof *ids);
-    if (ids == NULL)
-      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+aero_status aeh_reused_prepare(const aeh_run *preview, int64_t reused_run_id,
+                               aeh_reused *out, aero_error *err) {
+  *out = (aeh_reused){.record = make_record(preview->session, preview->action),
+                      .reused_run_id = reused_run_id};
+  for (size_t i = 0; i < preview->input_count; i++) {
+    if (!preview->inputs[i].found)
+      continue;
+    if (out->input_ids == NULL) {
+      out->input_ids = malloc(preview->input_count * sizeof *out->input_ids);
+      if (out->input_ids == NULL)
+        return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    }
+    out->input_ids[out->input_count++] = preview->inputs[i].version.id;
   }
-  for (size_t i = 0; i < preview->input_count; i++)
-    if (preview->inputs[i].found)
-      ids[count++] = preview->inputs[i].version.id;
-  aero_run_record record = make_record(preview->session, preview->action);
-  status = aeh_store_backend(preview->store)
-               ->reuse_record(handle, &record, reused_run_id, ids, count,
-                              run_id, err);
-  free(ids);
+  return AERO_OK;
+}
+
+aero_status aeh_reused_record(aeh_store *store, aeh_reused *runs, size_t count,
+                              aero_error *err) {
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(store, &handle, err);
+  if (status != AERO_OK || count == 0)
+    return status;
+  const aero_backend_vtable *vt = aeh_store_backend(store);
+  if (vt->reuse_record_batch == NULL) {
+    /* An ABI 1.3 backend: one transaction each. */
+    for (size_t i = 0; i < count && status == AERO_OK; i++)
+      status = vt->reuse_record(handle, &runs[i].record, runs[i].reused_run_id,
+                                runs[i].input_ids, runs[i].input_count,
+                                &runs[i].run_id, err);
+    return status;
+  }
+  aero_reuse_item *items = malloc(count * sizeof *items);
+  if (items == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < count; i++)
+    items[i] = (aero_reuse_item){.struct_size = sizeof *items,
+                                 .record = &runs[i].record,
+                                 .reused_run_id = runs[i].reused_run_id,
+                                 .input_ids = runs[i].input_ids,
+                                 .input_count = runs[i].input_count};
+  status = vt->reuse_record_batch(handle, items, count, err);
+  for (size_t i = 0; i < count && status == AERO_OK; i++)
+    runs[i].run_id = items[i].run_id;
+  free(items);
   return status;
+}
+
+void aeh_reused_release(aeh_reused *reused) {
+  free(reused->input_ids);
+  reused->input_ids = NULL;
+  reused->input_count = 0;
 }

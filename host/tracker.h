@@ -204,9 +204,28 @@ aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
                            const aeh_action *action, const char *key,
                            const char *job, aero_reuse_match *match,
                            aero_error *err);
-/* Records a run of the preview's action with status REUSED, pointing at
- * `reused_run_id`, with the preview's inputs; writes its id. */
-aero_status aeh_run_record_reused(const aeh_run *preview, int64_t reused_run_id,
-                                  int64_t *run_id, aero_error *err);
+/* A reused run decided and not yet recorded: the executor gathers a streak
+ * of them and records them at once (aeh_reused_record), in one transaction
+ * where the backend can. */
+typedef struct aeh_reused {
+  aero_run_record record; /* the session's facts, started when decided;
+                             borrows the session and action */
+  int64_t reused_run_id;
+  int64_t *input_ids; /* owned; the preview's inputs that were found */
+  size_t input_count;
+  int64_t run_id; /* written by aeh_reused_record */
+} aeh_reused;
+
+/* A run of the preview's action with status REUSED, pointing at
+ * `reused_run_id`, with the preview's inputs, into *out (release it with
+ * aeh_reused_release). */
+aero_status aeh_reused_prepare(const aeh_run *preview, int64_t reused_run_id,
+                               aeh_reused *out, aero_error *err);
+/* Records `count` reused runs, writing each run_id: all or none in one
+ * transaction with a backend of ABI 1.4 (reuse_record_batch); else one
+ * call each, and a failure leaves those before it recorded. */
+aero_status aeh_reused_record(aeh_store *store, aeh_reused *runs, size_t count,
+                              aero_error *err);
+void aeh_reused_release(aeh_reused *reused);
 
 #endif /* AEH_TRACKER_H */

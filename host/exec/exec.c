@@ -19,3 +19,11 @@ int64_t aeh_exec_wall_ns(void) {
 void aeh_exec_label(const aeh_action *a, char *buf, size_t size) {
   snprintf(buf, size, "[%s] %s", a->job_type, a->outputs[0]);
 }
+
+void aeh_exec_count_run(aeh_exec *ex, int64_t id) {
+  if (ex->runs_begun == 0 || id < ex->first_run)
+    ex->first_run = id;
+  if (ex->runs_begun == 0 || id > ex->last_run)
+    ex->last_run = id;
+  ex->runs_begun++;
+}

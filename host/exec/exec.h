@@ -112,6 +112,9 @@ typedef struct aeh_exec {
   size_t ok, failed, skipped, reused;
   size_t submitted; /* --detach: jobs submitted and not followed */
   bool reuses;      /* the backend can find past runs to reuse */
+  /* Reused runs decided and not yet recorded (reuse.h). */
+  aeh_reused *pending;
+  size_t pending_count, pending_cap;
   /* The runs this execution began, for the summary line. */
   int64_t first_run, last_run;
   size_t runs_begun;
@@ -121,6 +124,8 @@ typedef struct aeh_exec {
 double aeh_exec_now(void);
 /* Wall-clock nanoseconds, for run records. */
 int64_t aeh_exec_wall_ns(void);
+/* Counts run `id` as one of this execution's (for the summary line). */
+void aeh_exec_count_run(aeh_exec *ex, int64_t id);
 /* "[job_type] first_output", the label of banners and messages. */
 void aeh_exec_label(const aeh_action *a, char *buf, size_t size);
 

@@ -1,6 +1,7 @@
 #include "reuse.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "console.h"
@@ -35,12 +36,30 @@ void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size) {
     snprintf(buf, size, "%.0f days ago", s / 86400);
 }
 
-bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id) {
+/* Adds the reused run of `preview` to ex->pending. */
+static aero_status add_pending(aeh_exec *ex, const aeh_run *preview,
+                               int64_t reused_run_id, aero_error *err) {
+  if (ex->pending_count == ex->pending_cap) {
+    size_t cap = ex->pending_cap > 0 ? 2 * ex->pending_cap : 64;
+    aeh_reused *grown = realloc(ex->pending, cap * sizeof *grown);
+    if (grown == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    ex->pending = grown;
+    ex->pending_cap = cap;
+  }
+  aero_status status = aeh_reused_prepare(preview, reused_run_id,
+                                          &ex->pending[ex->pending_count], err);
+  if (status == AERO_OK)
+    ex->pending_count++;
+  else
+    aeh_reused_release(&ex->pending[ex->pending_count]);
+  return status;
+}
+
+bool aeh_reuse_try(aeh_exec *ex, size_t p) {
   if (!aeh_reuse_allowed(ex, p))
     return false;
   const aeh_action *a = ex->nodes[p].action;
-  char label[512];
-  aeh_exec_label(a, label, sizeof label);
   aeh_run *preview = NULL;
   aero_error err = AEH_ERROR_INIT;
   /* An input that cannot be resolved is not reusable: the action's run
@@ -54,8 +73,10 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id) {
   aero_status status =
       aeh_reuse_find(ex->store, ex->session, a, key.key, key.job, &match, &err);
   if (status == AERO_OK && match.run_id > 0)
-    status = aeh_run_record_reused(preview, match.run_id, run_id, &err);
+    status = add_pending(ex, preview, match.run_id, &err);
   aeh_run_free(preview);
+  char label[512];
+  aeh_exec_label(a, label, sizeof label);
   if (status != AERO_OK) {
     aeh_console_warn("%s: looking for a run to reuse failed, running it: %s",
                      label, err.message);
@@ -68,6 +89,39 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id) {
   snprintf(detail, sizeof detail, "run %lld, %s", (long long)match.run_id, age);
   aeh_console_banner(AEH_BANNER_REUSED, p + 1, ex->n, label, detail);
   return true;
+}
+
+void aeh_reuse_flush(aeh_exec *ex) {
+  if (ex->pending_count == 0)
+    return;
+  aero_error err = AEH_ERROR_INIT;
+  aero_status status =
+      aeh_reused_record(ex->store, ex->pending, ex->pending_count, &err);
+  size_t recorded = 0;
+  for (size_t i = 0; i < ex->pending_count; i++) {
+    if (ex->pending[i].run_id != 0) {
+      aeh_exec_count_run(ex, ex->pending[i].run_id);
+      recorded++;
+    }
+    aeh_reused_release(&ex->pending[i]);
+  }
+  if (status != AERO_OK) {
+    /* Their banners are out: the record is what failed, the host's. */
+    size_t lost = ex->pending_count - recorded;
+    aeh_console_error("recording %zu reused run%s failed: %s", lost,
+                      lost == 1 ? "" : "s", err.message);
+    ex->reused -= lost < ex->reused ? lost : ex->reused;
+    ex->infra = true;
+  }
+  ex->pending_count = 0;
+}
+
+void aeh_reuse_free(aeh_exec *ex) {
+  for (size_t i = 0; i < ex->pending_count; i++)
+    aeh_reused_release(&ex->pending[i]);
+  free(ex->pending);
+  ex->pending = NULL;
+  ex->pending_count = ex->pending_cap = 0;
 }
 
 void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run) {

@@ -27,11 +27,21 @@ void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size);
  * matching --force-only asks for it to run. */
 bool aeh_reuse_allowed(const aeh_exec *ex, size_t p);
 
-/* Looks for a past run of the action at `p`. When one is found and
- * recorded, prints "[i/N] Reused [job] output (run 41, 2 h ago)", writes
- * the new run's id and returns true; otherwise the action must run (a
- * failed lookup is said on the console and the action runs). */
-bool aeh_reuse_try(aeh_exec *ex, size_t p, int64_t *run_id);
+/* Looks for a past run of the action at `p`. When one is found, adds the
+ * run that records the reuse to ex->pending, prints "[i/N] Reused [job]
+ * output (run 41, 2 h ago)" and returns true; otherwise the action must
+ * run (a failed lookup is said on the console and the action runs). */
+bool aeh_reuse_try(aeh_exec *ex, size_t p);
+
+/* Records ex->pending (one transaction where the backend can), counts the
+ * recorded runs and empties it. A failure is the host's (said on the
+ * console, ex->infra set: exit 2). Called before anything else is
+ * recorded or waited for, so that a streak of reused actions costs one
+ * commit and the store's runs keep the order in which they were decided. */
+void aeh_reuse_flush(aeh_exec *ex);
+
+/* Frees ex->pending. */
+void aeh_reuse_free(aeh_exec *ex);
 
 /* After the action's run began: records its key, so that a later run can
  * reuse it once it ended OK. */

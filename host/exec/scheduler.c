@@ -22,6 +22,10 @@ static const char *result_verb(uint32_t result) {
   }
 }
 
+/* Reused runs recorded per transaction at most: bounds the memory a long
+ * streak holds and the time another host waits for the write lock. */
+#define AEH_REUSE_FLUSH_AT 4096
+
 /* Marks position `p` resolved and releases its dependents. */
 static void resolve(aeh_exec *ex, size_t p, uint32_t result, bool bad) {
   aeh_node *nd = &ex->nodes[p];
@@ -58,6 +62,7 @@ static void skip(aeh_exec *ex, size_t p, const char *why, bool record,
   aeh_exec_label(nd->action, label, sizeof label);
   aeh_console_banner(AEH_BANNER_SKIPPED, p + 1, ex->n, label, why);
   if (record) {
+    aeh_reuse_flush(ex);
     aero_error err = AEH_ERROR_INIT;
     if (aeh_run_record_skipped(ex->store, ex->session, nd->action, why, &err) !=
         AERO_OK) {
@@ -150,15 +155,6 @@ static bool infra_status(aero_status status) {
          status == AERO_E_IO || status == AERO_E_NOSPACE;
 }
 
-/* Counts run `id` as one of this execution's. */
-static void count_run(aeh_exec *ex, int64_t id) {
-  if (ex->runs_begun == 0 || id < ex->first_run)
-    ex->first_run = id;
-  if (ex->runs_begun == 0 || id > ex->last_run)
-    ex->last_run = id;
-  ex->runs_begun++;
-}
-
 void aeh_sched_submitted(aeh_exec *ex, size_t p) {
   ex->submitted++;
   resolve(ex, p, AERO_RUN_OK, false);
@@ -167,7 +163,7 @@ void aeh_sched_submitted(aeh_exec *ex, size_t p) {
 void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
                         int64_t run_id, double started) {
   if (run_id != 0)
-    count_run(ex, run_id);
+    aeh_exec_count_run(ex, run_id);
   announce(ex, p, outcome, run_id, started);
 }
 
@@ -175,11 +171,18 @@ void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
  * announces it, begins its run and hands it to the placement. */
 static void place(aeh_exec *ex, size_t p) {
   aeh_node *nd = &ex->nodes[p];
-  int64_t reused = 0;
-  if (aeh_reuse_try(ex, p, &reused)) {
-    count_run(ex, reused);
+  if (aeh_reuse_try(ex, p)) {
     ex->reused++;
     resolve(ex, p, AERO_RUN_REUSED, false);
+    if (ex->pending_count >= AEH_REUSE_FLUSH_AT)
+      aeh_reuse_flush(ex);
+    return;
+  }
+  aeh_reuse_flush(ex);
+  if (ex->infra) {
+    /* Quietly, as aeh_sched_run_ready does: the error is out. */
+    ex->skipped++;
+    resolve(ex, p, AERO_RUN_SKIPPED, false);
     return;
   }
   char label[512];
@@ -207,7 +210,7 @@ static void place(aeh_exec *ex, size_t p) {
     resolve(ex, p, AERO_RUN_FAILED, true);
     return;
   }
-  count_run(ex, aeh_run_id(run));
+  aeh_exec_count_run(ex, aeh_run_id(run));
   aeh_reuse_note(ex, p, run);
   ex->place->start(ex, p, run, started);
 }
@@ -255,6 +258,7 @@ void aeh_sched_run_ready(aeh_exec *ex) {
     aeh_minheap_pop(&ex->ready);
     place(ex, p);
   }
+  aeh_reuse_flush(ex);
 }
 
 bool aeh_sched_any_selected(const aeh_exec *ex) {
@@ -331,6 +335,7 @@ void aeh_sched_free(aeh_exec *ex) {
       aeh_linebuf_free(&ex->slots[i].err);
       aeh_linebuf_free(&ex->slots[i].out);
     }
+  aeh_reuse_free(ex);
   free(ex->children);
   free(ex->pfd_slot);
   free(ex->pfd_buf);

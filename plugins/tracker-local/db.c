@@ -202,18 +202,46 @@ aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
   return AERO_OK;
 }
 
+/* Runs one of the transaction statements below, prepared once per
+ * connection: sqlite3_exec would parse it again at every call, a good part
+ * of what a short transaction costs. */
+static int step_once(tl_store *store, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  if (tl_prepare(store, sql, &st, NULL) != AERO_OK)
+    return sqlite3_errcode(store->db);
+  int rc = sqlite3_step(st);
+  tl_finish(store, st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static const char begin_immediate[] = "BEGIN IMMEDIATE";
+static const char begin_read[] = "BEGIN";
+static const char commit[] = "COMMIT";
+
 aero_status tl_begin(tl_store *store, aero_error *err) {
-  int rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  int rc = step_once(store, begin_immediate);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, "starting a transaction", err);
   return AERO_OK;
 }
 
 aero_status tl_commit(tl_store *store, aero_error *err) {
-  int rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+  int rc = step_once(store, commit);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, "committing", err);
   return AERO_OK;
+}
+
+aero_status tl_read_begin(tl_store *store, aero_error *err) {
+  int rc = step_once(store, begin_read);
+  if (rc != SQLITE_OK)
+    return tl_db_fail(store, rc, "starting a read", err);
+  return AERO_OK;
+}
+
+void tl_read_end(tl_store *store) {
+  if (!sqlite3_get_autocommit(store->db))
+    step_once(store, commit);
 }
 
 void tl_rollback(tl_store *store) {
@@ -389,8 +417,8 @@ static aero_status set_wal_mode(tl_store *store, aero_error *err) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (int attempt = 0;; attempt++) {
-    int rc = sqlite3_exec(store->db, "PRAGMA journal_mode = WAL", NULL, NULL,
-                          NULL);
+    int rc =
+        sqlite3_exec(store->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
       return AERO_OK;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -425,11 +453,10 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
   /* The first statement reads the file header: a corrupt file fails here. */
   status = set_wal_mode(store, err);
   if (status == AERO_OK)
-    status = tl_exec(
-        store,
-        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
-        "PRAGMA wal_autocheckpoint = 256",
-        err);
+    status = tl_exec(store,
+                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                     "PRAGMA wal_autocheckpoint = 256",
+                     err);
   if (status == AERO_OK)
     status = ensure_schema(store, err);
   if (status != AERO_OK)

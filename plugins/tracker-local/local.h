@@ -36,7 +36,7 @@
 
 /* Prepared statements kept per connection: parsing SQL is a good part of
  * what recording a run costs. */
-#define TL_STMT_CACHE 48
+#define TL_STMT_CACHE 64
 
 /* One open handle on a store, owned by the process that opened it. */
 typedef struct tl_store {
@@ -91,6 +91,10 @@ void tl_finish(tl_store *store, sqlite3_stmt *st);
 aero_status tl_begin(tl_store *store, aero_error *err);
 aero_status tl_commit(tl_store *store, aero_error *err);
 void tl_rollback(tl_store *store);
+/* A read transaction, so that a query sees one snapshot while hosts
+ * write; tl_read_end ends it (never fails from the caller's view). */
+aero_status tl_read_begin(tl_store *store, aero_error *err);
+void tl_read_end(tl_store *store);
 
 /* Runs `sql` (static storage, as for tl_prepare; one parameter, `id`) and
  * hands each row to `row`, stopping at the first status that is not
@@ -260,11 +264,6 @@ void tl_run_info_from(sqlite3_stmt *st, int first, aero_run_info *out);
   "WHERE f.version_id = v.id)"
 void tl_version_info_from(sqlite3_stmt *st, int first, aero_version_info *out);
 
-/* A read transaction, so that a query sees one snapshot while hosts
- * write; tl_read_end ends it (never fails from the caller's view). */
-aero_status tl_read_begin(tl_store *store, aero_error *err);
-void tl_read_end(tl_store *store);
-
 /* ---- reuse.c: the vtable's reuse members (schema version 2) ---- */
 
 /* Schema 1 -> 2: runs may be `reused` (runs.reused_run points at the run
@@ -279,6 +278,8 @@ aero_status tl_reuse_record(void *handle, const aero_run_record *record,
                             int64_t reused_run_id, const int64_t *input_ids,
                             size_t input_count, int64_t *run_id,
                             aero_error *err);
+aero_status tl_reuse_record_batch(void *handle, aero_reuse_item *items,
+                                  size_t count, aero_error *err);
 
 /* ---- blobs.c: the content-addressed store ---- */
 

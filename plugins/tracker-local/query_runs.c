@@ -12,18 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-aero_status tl_read_begin(tl_store *store, aero_error *err) {
-  int rc = sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    return tl_db_fail(store, rc, "starting a read", err);
-  return AERO_OK;
-}
-
-void tl_read_end(tl_store *store) {
-  if (!sqlite3_get_autocommit(store->db))
-    sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
-}
-
 uint32_t tl_state_from_name(const char *name) {
   for (uint32_t state = AERO_RUN_RUNNING; name != NULL && state <= 16; state++)
     if (pc_state_name(state) != NULL && strcmp(pc_state_name(state), name) == 0)

@@ -132,6 +132,30 @@ static aero_status outputs_complete(tl_store *store, int64_t run_id,
   return status;
 }
 
+/* The key parts of the newest OK run of action `job` into match->parts. */
+static aero_status newest_parts(tl_store *store, const char *job,
+                                aero_reuse_match *match, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(store,
+                 "SELECT k.parts FROM run_keys k CROSS JOIN runs r ON "
+                 "r.id = k.run_id WHERE k.job = ? AND r.status = 'ok' "
+                 "ORDER BY k.run_id DESC LIMIT 1",
+                 &st, err);
+  if (status != AERO_OK)
+    return status;
+  tl_bind_text(st, 1, job);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *parts = (const char *)sqlite3_column_text(st, 0);
+    snprintf(match->parts, sizeof match->parts, "%s", parts ? parts : "");
+  } else if (rc != SQLITE_DONE) {
+    status = tl_db_fail(store, rc, "finding a run to reuse", err);
+  }
+  tl_finish(store, st);
+  return status;
+}
+
 aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err) {
   tl_store *store = handle;
@@ -146,28 +170,9 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
     return status;
   const char *entity = query->entity != NULL ? query->entity : "";
   const char *mode = query->dev ? "dev" : "prod";
-  const char *job = query->job != NULL ? query->job : "";
   sqlite3_stmt *st = NULL;
   /* Both lookups start from run_keys (CROSS JOIN keeps that order): runs
    * of one job type may be many, and reused runs have no key. */
-  status = tl_prepare(store,
-                      "SELECT k.parts FROM run_keys k CROSS JOIN runs r ON "
-                      "r.id = k.run_id WHERE k.job = ? AND r.status = 'ok' "
-                      "ORDER BY k.run_id DESC LIMIT 1",
-                      &st, err);
-  if (status != AERO_OK)
-    goto done;
-  tl_bind_text(st, 1, job);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const char *parts = (const char *)sqlite3_column_text(st, 0);
-    snprintf(match->parts, sizeof match->parts, "%s", parts ? parts : "");
-  } else if (rc != SQLITE_DONE) {
-    status = tl_db_fail(store, rc, "finding a run to reuse", err);
-  }
-  tl_finish(store, st);
-  if (status != AERO_OK)
-    goto done;
   status = tl_prepare(store,
                       "SELECT r.id, r.ended_at, r.outputs FROM run_keys k "
                       "CROSS JOIN runs r ON r.id = k.run_id WHERE k.key = ? "
@@ -184,6 +189,7 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
   tl_bind_text(st, 5, mode);
   /* Newest first: an older run with the same key is tried when the newer
    * one's outputs are no longer complete. */
+  int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(st, 0);
     size_t expected = count_lines((const char *)sqlite3_column_text(st, 2));
@@ -200,6 +206,11 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
   if (status == AERO_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "finding a run to reuse", err);
   tl_finish(store, st);
+  /* What the newest run of the action was run with, to say what changed:
+   * asked only when nothing matched (backend.h). */
+  if (status == AERO_OK && match->run_id == 0)
+    status =
+        newest_parts(store, query->job != NULL ? query->job : "", match, err);
 done:
   tl_read_end(store);
   return status;
@@ -264,16 +275,13 @@ static aero_status link_versions(tl_store *store, int64_t run_id,
   return status;
 }
 
-aero_status tl_reuse_record(void *handle, const aero_run_record *record,
-                            int64_t reused_run_id, const int64_t *input_ids,
-                            size_t input_count, int64_t *run_id,
-                            aero_error *err) {
-  tl_store *store = handle;
+/* Records one reused run inside the caller's transaction. */
+static aero_status record_one(tl_store *store, const aero_run_record *record,
+                              int64_t reused_run_id, const int64_t *input_ids,
+                              size_t input_count, int64_t *run_id,
+                              aero_error *err) {
   aero_run_record rec;
   aero_status status = tl_run_record_read(record, &rec, err);
-  if (status != AERO_OK)
-    return status;
-  status = tl_begin(store, err);
   if (status != AERO_OK)
     return status;
   int64_t id = 0;
@@ -298,11 +306,44 @@ aero_status tl_reuse_record(void *handle, const aero_run_record *record,
     status =
         link_versions(store, id, reused_run_id, input_ids, input_count, err);
   if (status == AERO_OK)
-    status = tl_commit(store, err);
-  if (status != AERO_OK) {
-    tl_rollback(store);
+    *run_id = id;
+  return status;
+}
+
+aero_status tl_reuse_record(void *handle, const aero_run_record *record,
+                            int64_t reused_run_id, const int64_t *input_ids,
+                            size_t input_count, int64_t *run_id,
+                            aero_error *err) {
+  aero_reuse_item item = {.struct_size = sizeof item,
+                          .record = record,
+                          .reused_run_id = reused_run_id,
+                          .input_ids = input_ids,
+                          .input_count = input_count};
+  aero_status status = tl_reuse_record_batch(handle, &item, 1, err);
+  if (status == AERO_OK)
+    *run_id = item.run_id;
+  return status;
+}
+
+aero_status tl_reuse_record_batch(void *handle, aero_reuse_item *items,
+                                  size_t count, aero_error *err) {
+  tl_store *store = handle;
+  if (count > 0 && (items == NULL || items->struct_size < sizeof *items))
+    return aero_fail(err, AERO_E_INVALID, "tracker-local: bad reused runs");
+  aero_status status = tl_begin(store, err);
+  if (status != AERO_OK)
     return status;
+  /* Stepped by the caller's struct_size: a newer host's items are larger. */
+  size_t stride = count > 0 ? items->struct_size : 0;
+  for (size_t i = 0; i < count && status == AERO_OK; i++) {
+    aero_reuse_item *item =
+        (aero_reuse_item *)(void *)((char *)items + i * stride);
+    status = record_one(store, item->record, item->reused_run_id,
+                        item->input_ids, item->input_count, &item->run_id, err);
   }
-  *run_id = id;
-  return AERO_OK;
+  if (status == AERO_OK)
+    status = tl_commit(store, err);
+  if (status != AERO_OK)
+    tl_rollback(store);
+  return status;
 }

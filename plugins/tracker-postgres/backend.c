@@ -116,6 +116,7 @@ static const aero_backend_vtable postgres_backend = {
     .reuse_key = tp_reuse_key,
     .reuse_find = tp_reuse_find,
     .reuse_record = tp_reuse_record,
+    .reuse_record_batch = tp_reuse_record_batch,
     .check = tp_check,
     .collect = tp_collect,
     .query_metadata = tp_query_metadata,

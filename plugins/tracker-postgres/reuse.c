@@ -51,18 +51,9 @@ typedef struct find_ctx {
 
 static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
   find_ctx *ctx = ctx_;
-  PQclear(ctx->parts);
   PQclear(ctx->candidates);
-  ctx->parts = ctx->candidates = NULL;
+  ctx->candidates = NULL;
   const aero_reuse_query *q = ctx->query;
-  /* The newest OK run of this action (its job digest), for its parts. */
-  tp_params j = {0};
-  tp_param_text(&j, q->job != NULL ? q->job : "");
-  aero_status status = tp_exec(
-      store,
-      "SELECT k.parts FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE "
-      "k.job = $1 AND r.status = 'ok' ORDER BY k.run_id DESC LIMIT 1",
-      &j, &ctx->parts, "finding a run to reuse", err);
   tp_params p = {0};
   tp_param_text(&p, q->project);
   tp_param_text(&p, q->job_type);
@@ -71,19 +62,32 @@ static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
   tp_param_text(&p, q->key);
   /* Each candidate with the blobs of its outputs and the number of outputs
    * it declared (a run that published fewer is not whole). */
-  if (status == AERO_OK)
-    status = tp_exec(
-        store,
-        "SELECT r.id, r.ended_at, cardinality(string_to_array(r.outputs, "
-        "E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT "
-        "count(*) FROM run_outputs o WHERE o.run_id = r.id), (SELECT "
-        "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_outputs o JOIN "
-        "version_files f ON f.version_id = o.version_id WHERE o.run_id = "
-        "r.id) FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
-        "$5 AND r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND "
-        "r.mode = $4 AND r.status = 'ok' ORDER BY r.id DESC",
-        &p, &ctx->candidates, "finding a run to reuse", err);
-  return status;
+  return tp_exec(
+      store,
+      "SELECT r.id, r.ended_at, cardinality(string_to_array(r.outputs, "
+      "E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT "
+      "count(*) FROM run_outputs o WHERE o.run_id = r.id), (SELECT "
+      "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_outputs o JOIN "
+      "version_files f ON f.version_id = o.version_id WHERE o.run_id = "
+      "r.id) FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
+      "$5 AND r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND "
+      "r.mode = $4 AND r.status = 'ok' ORDER BY r.id DESC",
+      &p, &ctx->candidates, "finding a run to reuse", err);
+}
+
+/* The newest OK run of this action (its job digest), for its parts: asked
+ * only when no run matched (backend.h). */
+static aero_status parts_body(tp_store *store, void *ctx_, aero_error *err) {
+  find_ctx *ctx = ctx_;
+  PQclear(ctx->parts);
+  ctx->parts = NULL;
+  tp_params j = {0};
+  tp_param_text(&j, ctx->query->job != NULL ? ctx->query->job : "");
+  return tp_exec(
+      store,
+      "SELECT k.parts FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE "
+      "k.job = $1 AND r.status = 'ok' ORDER BY k.run_id DESC LIMIT 1",
+      &j, &ctx->parts, "finding a run to reuse", err);
 }
 
 /* Whether every blob of "sha size,sha size,..." is whole in the bucket. */
@@ -118,10 +122,7 @@ aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
   find_ctx ctx = {.query = query};
   pthread_mutex_lock(&store->lock);
   aero_status status =
-      tp_txn(store, find_body, &ctx, "finding a run to reuse", err);
-  if (status == AERO_OK && PQntuples(ctx.parts) > 0)
-    snprintf(match->parts, sizeof match->parts, "%s",
-             PQgetvalue(ctx.parts, 0, 0));
+      tp_once(store, find_body, &ctx, "finding a run to reuse", err);
   /* Newest first: an older run with the same key is tried when the newer
    * one's outputs are no longer whole. */
   for (int i = 0; status == AERO_OK && ctx.candidates != NULL &&
@@ -139,24 +140,34 @@ aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
       break;
     }
   }
+  if (status == AERO_OK && match->run_id == 0)
+    status = tp_once(store, parts_body, &ctx, "finding a run to reuse", err);
+  if (status == AERO_OK && ctx.parts != NULL && PQntuples(ctx.parts) > 0)
+    snprintf(match->parts, sizeof match->parts, "%s",
+             PQgetvalue(ctx.parts, 0, 0));
   pthread_mutex_unlock(&store->lock);
   PQclear(ctx.parts);
   PQclear(ctx.candidates);
   return status;
 }
 
-typedef struct record_ctx {
-  tp_run_insert *ins;
+/* One reused run, prepared before the transaction. */
+typedef struct record_item {
+  tp_run_insert ins;
+  bool prepared;
   int64_t reused;
-  const int64_t *inputs;
-  size_t input_count;
-  char *input_array;
+  char *input_array; /* "{1,2}" */
+} record_item;
+
+typedef struct record_ctx {
+  record_item *items;
+  size_t count;
 } record_ctx;
 
-static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
-  record_ctx *ctx = ctx_;
+static aero_status record_item_body(tp_store *store, record_item *item,
+                                    aero_error *err) {
   tp_params p = {0};
-  tp_param_int(&p, ctx->reused);
+  tp_param_int(&p, item->reused);
   PGresult *res = NULL;
   aero_status status =
       tp_exec(store, "SELECT status FROM runs WHERE id = $1 FOR SHARE", &p,
@@ -168,14 +179,14 @@ static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
   if (!ok)
     return aero_fail(err, AERO_E_NOT_FOUND,
                      "%s: run %lld is not a successful run to reuse",
-                     store->server, (long long)ctx->reused);
-  status = tp_run_insert_exec(store, ctx->ins, err);
+                     store->server, (long long)item->reused);
+  status = tp_run_insert_exec(store, &item->ins, err);
   if (status != AERO_OK)
     return status;
   tp_params u = {0};
-  tp_param_int(&u, ctx->ins->id);
-  tp_param_int(&u, ctx->reused);
-  tp_param_text(&u, ctx->input_array);
+  tp_param_int(&u, item->ins.id);
+  tp_param_int(&u, item->reused);
+  tp_param_text(&u, item->input_array);
   return tp_exec(
       store,
       "WITH r AS (UPDATE runs SET status = 'reused', reused_run = $2, "
@@ -187,13 +198,21 @@ static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
       &u, NULL, "recording a reused run", err);
 }
 
-aero_status tp_reuse_record(void *handle, const aero_run_record *record,
-                            int64_t reused_run_id, const int64_t *input_ids,
-                            size_t input_count, int64_t *run_id,
-                            aero_error *err) {
-  tp_store *store = handle;
+/* Every item in the one transaction (retried whole by tp_txn). */
+static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
+  record_ctx *ctx = ctx_;
+  aero_status status = AERO_OK;
+  for (size_t i = 0; i < ctx->count && status == AERO_OK; i++)
+    status = record_item_body(store, &ctx->items[i], err);
+  return status;
+}
+
+/* Checks and prepares the insert of `in` into `out`. */
+static aero_status prepare_item(const aero_reuse_item *in, record_item *out,
+                                aero_error *err) {
+  const aero_run_record *record = in->record;
   if (record == NULL || record->struct_size == 0 ||
-      (input_count > 0 && input_ids == NULL))
+      (in->input_count > 0 && in->input_ids == NULL))
     return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no run record");
   aero_run_record rec = {0};
   memcpy(&rec, record,
@@ -201,31 +220,67 @@ aero_status tp_reuse_record(void *handle, const aero_run_record *record,
   aero_status status = pc_check_record(&rec, err);
   if (status != AERO_OK)
     return status;
-  char *inputs = NULL;
   size_t len = 0, cap = 0;
   bool ok = true;
-  for (size_t i = 0; i < input_count; i++) {
+  for (size_t i = 0; i < in->input_count; i++) {
     char num[32];
-    snprintf(num, sizeof num, "%lld", (long long)input_ids[i]);
-    ok = ok && tp_array_add(&inputs, &len, &cap, num);
+    snprintf(num, sizeof num, "%lld", (long long)in->input_ids[i]);
+    ok = ok && tp_array_add(&out->input_array, &len, &cap, num);
   }
-  ok = ok && tp_array_end(&inputs, &len, &cap);
-  if (!ok) {
-    free(inputs);
+  ok = ok && tp_array_end(&out->input_array, &len, &cap);
+  if (!ok)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-  }
-  tp_run_insert ins;
-  pthread_mutex_lock(&store->lock);
+  out->reused = in->reused_run_id;
   /* No lease: the run is never RUNNING outside this transaction. */
-  status = tp_run_prepare(&ins, &rec, NULL, NULL, err);
+  status = tp_run_prepare(&out->ins, &rec, NULL, NULL, err);
+  out->prepared = status == AERO_OK;
+  return status;
+}
+
+aero_status tp_reuse_record_batch(void *handle, aero_reuse_item *items,
+                                  size_t count, aero_error *err) {
+  tp_store *store = handle;
+  if (count > 0 && (items == NULL || items->struct_size < sizeof *items))
+    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: bad reused runs");
+  record_item *prepared = calloc(count > 0 ? count : 1, sizeof *prepared);
+  if (prepared == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  /* Stepped by the caller's struct_size: a newer host's items are larger. */
+  size_t stride = count > 0 ? items->struct_size : 0;
+  aero_status status = AERO_OK;
+  for (size_t i = 0; i < count && status == AERO_OK; i++)
+    status = prepare_item(
+        (const aero_reuse_item *)(const void *)((char *)items + i * stride),
+        &prepared[i], err);
   if (status == AERO_OK) {
-    record_ctx ctx = {&ins, reused_run_id, input_ids, input_count, inputs};
-    status = tp_txn(store, record_body, &ctx, "recording a reused run", err);
-    if (status == AERO_OK)
-      *run_id = ins.id;
-    tp_run_prepared_free(&ins);
+    record_ctx ctx = {prepared, count};
+    pthread_mutex_lock(&store->lock);
+    status = tp_txn(store, record_body, &ctx, "recording reused runs", err);
+    pthread_mutex_unlock(&store->lock);
   }
-  pthread_mutex_unlock(&store->lock);
-  free(inputs);
+  for (size_t i = 0; i < count; i++) {
+    if (status == AERO_OK)
+      ((aero_reuse_item *)(void *)((char *)items + i * stride))->run_id =
+          prepared[i].ins.id;
+    if (prepared[i].prepared)
+      tp_run_prepared_free(&prepared[i].ins);
+    free(prepared[i].input_array);
+  }
+  free(prepared);
+  return status;
+}
+
+aero_status tp_reuse_record(void *handle, const aero_run_record *record,
+                            int64_t reused_run_id, const int64_t *input_ids,
+                            size_t input_count, int64_t *run_id,
+                            aero_error *err) {
+  aero_reuse_item item = {.struct_size = sizeof item,
+                          .record = record,
+                          .reused_run_id = reused_run_id,
+                          .input_ids = input_ids,
+                          .input_count = input_count};
+  aero_status status = tp_reuse_record_batch(handle, &item, 1, err);
+  if (status == AERO_OK)
+    *run_id = item.run_id;
   return status;
 }

@@ -221,6 +221,9 @@ aero_status tp_reuse_record(void *handle, const aero_run_record *record,
                             int64_t reused_run_id, const int64_t *input_ids,
                             size_t input_count, int64_t *run_id,
                             aero_error *err);
+/* ABI 1.4: many reused runs in one transaction. */
+aero_status tp_reuse_record_batch(void *handle, aero_reuse_item *items,
+                                  size_t count, aero_error *err);
 
 /* ---- s3.c: the blob bucket ---- */
 

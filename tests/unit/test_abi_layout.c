@@ -59,6 +59,7 @@ static const char *const pinned[] = {
     "aero_collect_params",
     "aero_reuse_query",
     "aero_reuse_match",
+    "aero_reuse_item",
 };
 
 static void struct_layouts(void **state) {
@@ -165,7 +166,7 @@ static void struct_layouts(void **state) {
   OFF(aero_artifact_version, dev, 24);
   OFF(aero_artifact_version, digest, 25);
   OFF(aero_artifact_version, type, 90);
-  SIZE(aero_backend_vtable, 192);
+  SIZE(aero_backend_vtable, 200);
   OFF(aero_backend_vtable, struct_size, 0);
   OFF(aero_backend_vtable, name, 8);
   OFF(aero_backend_vtable, open, 16);
@@ -190,6 +191,14 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_vtable, reuse_find, 168);
   OFF(aero_backend_vtable, reuse_record, 176);
   OFF(aero_backend_vtable, query_metadata, 184); /* since 1.4 */
+  OFF(aero_backend_vtable, reuse_record_batch, 192);
+  SIZE(aero_reuse_item, 48);
+  OFF(aero_reuse_item, struct_size, 0);
+  OFF(aero_reuse_item, record, 8);
+  OFF(aero_reuse_item, reused_run_id, 16);
+  OFF(aero_reuse_item, input_ids, 24);
+  OFF(aero_reuse_item, input_count, 32);
+  OFF(aero_reuse_item, run_id, 40);
   SIZE(aero_reuse_query, 56);
   OFF(aero_reuse_query, struct_size, 0);
   OFF(aero_reuse_query, entity, 8);

@@ -759,6 +759,65 @@ static void test_malformed_stream_cuts_the_relay(void **state) {
   assert_string_equal(sql(f, "SELECT count(*) FROM metrics"), "0");
 }
 
+/* Records two reused runs of `train` standing for `ok` and `bad` (in that
+ * order) and returns the status; ids in r[0..1].run_id. */
+static aero_status record_two(fixture *f, int64_t ok, int64_t bad,
+                              aeh_reused r[2], aero_error *err) {
+  aeh_run *preview = NULL;
+  if (aeh_run_preview(f->store, &f->session, f->graph, action_named(f, "train"),
+                      &preview, err) != AERO_OK)
+    fail_msg("preview: %s", err->message);
+  assert_int_equal(aeh_reused_prepare(preview, ok, &r[0], err), AERO_OK);
+  assert_int_equal(aeh_reused_prepare(preview, bad, &r[1], err), AERO_OK);
+  aeh_run_free(preview);
+  aero_status status = aeh_reused_record(f->store, r, 2, err);
+  aeh_reused_release(&r[0]);
+  aeh_reused_release(&r[1]);
+  return status;
+}
+
+/* Reused runs are recorded in one transaction by a backend of ABI 1.4 (a
+ * failure records none), and one call each by a backend without
+ * reuse_record_batch (a failure keeps those before it). */
+static void test_reused_runs_batched_or_one_by_one(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "rows\n");
+  aeh_run *train = begin(f, "train");
+  int64_t ok = aeh_run_id(train);
+  end(train, AERO_RUN_OK);
+  aeh_run_free(train);
+  train = begin(f, "train");
+  int64_t failed = aeh_run_id(train);
+  end(train, AERO_RUN_FAILED);
+  aeh_run_free(train);
+  aeh_reused r[2];
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(record_two(f, ok, ok, r, &err), AERO_OK);
+  assert_int_equal(r[1].run_id, r[0].run_id + 1);
+  char query[256];
+  snprintf(query, sizeof query,
+           "SELECT count(*) FROM runs r JOIN run_inputs i ON i.run_id = r.id "
+           "WHERE r.status = 'reused' AND r.reused_run = %lld AND r.id >= "
+           "%lld",
+           (long long)ok, (long long)r[0].run_id);
+  assert_string_equal(sql(f, query), "2");
+  assert_int_equal(record_two(f, ok, failed, r, &err), AERO_E_NOT_FOUND);
+  assert_true(r[0].run_id == 0 && r[1].run_id == 0);
+  assert_string_equal(sql(f, "SELECT count(*) FROM runs WHERE status = "
+                             "'reused'"),
+                      "2");
+  /* The same store through a backend of ABI 1.3: the vtable's copy with
+   * the member cleared, as the loader leaves it for an older plugin. */
+  aero_backend_vtable *vt =
+      (aero_backend_vtable *)(uintptr_t)aeh_store_backend(f->store);
+  vt->reuse_record_batch = NULL;
+  assert_int_equal(record_two(f, ok, failed, r, &err), AERO_E_NOT_FOUND);
+  assert_true(r[0].run_id > 0 && r[1].run_id == 0);
+  assert_string_equal(sql(f, "SELECT count(*) FROM runs WHERE status = "
+                             "'reused'"),
+                      "3");
+}
+
 static void test_skipped_run_recorded(void **state) {
   fixture *f = *state;
   aero_error err = AEH_ERROR_INIT;
@@ -887,6 +946,7 @@ int main(void) {
       CASE(test_relay_refuses_another_run),
       CASE(test_relative_paths_follow_the_action),
       CASE(test_malformed_stream_cuts_the_relay),
+      CASE(test_reused_runs_batched_or_one_by_one),
       CASE(test_skipped_run_recorded),
       CASE(test_prod_never_reads_dev),
       CASE(test_store_location_precedence),

@@ -219,6 +219,62 @@ static void collect(void *ctx, const char *path) {
     snprintf(p->items[p->count++], PATH_MAX, "%s", path);
 }
 
+/* reuse_record_batch (ABI 1.4): every item in one transaction, each new
+ * run `reused` with its reused run's outputs and its own inputs; one reused
+ * run that is not OK fails the call naming it and records none of them. */
+static void test_reuse_record_batch_all_or_none(void **state) {
+  fixture *f = *state;
+  assert_non_null(vt->reuse_record_batch);
+  publish(f->handle, f, true, "data", "a,b\n");
+  int64_t good = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  aero_artifact_version v;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  int64_t failed = begin(f->handle, true, "make");
+  assert_int_equal(end(f->handle, failed, AERO_RUN_FAILED, &err), AERO_OK);
+  static const char *const outputs[] = {"data"};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .entity = "",
+                         .project = "proj",
+                         .job_type = "make",
+                         .outputs = outputs,
+                         .output_count = 1,
+                         .dev = true};
+  int64_t inputs[] = {v.id};
+  aero_reuse_item items[3];
+  for (size_t i = 0; i < 3; i++)
+    items[i] = (aero_reuse_item){.struct_size = sizeof items[i],
+                                 .record = &rec,
+                                 .reused_run_id = good,
+                                 .input_ids = i == 1 ? inputs : NULL,
+                                 .input_count = i == 1 ? 1 : 0};
+  items[2].reused_run_id = failed;
+  long long runs_before = sql_int(f, "SELECT count(*) FROM runs");
+  assert_int_equal(vt->reuse_record_batch(f->handle, items, 3, &err),
+                   AERO_E_NOT_FOUND);
+  char want[64];
+  snprintf(want, sizeof want, "run %lld", (long long)failed);
+  assert_non_null(strstr(err.message, want));
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs"), runs_before);
+  assert_int_equal(vt->reuse_record_batch(f->handle, items, 2, &err), AERO_OK);
+  assert_true(items[0].run_id > failed);
+  assert_int_equal(items[1].run_id, items[0].run_id + 1);
+  char query[256];
+  snprintf(query, sizeof query,
+           "SELECT count(*) FROM runs r JOIN run_outputs o ON o.run_id = "
+           "r.id WHERE r.id IN (%lld, %lld) AND r.status = 'reused' AND "
+           "r.reused_run = %lld AND r.ended_at = r.started_at AND "
+           "o.version_id = %lld",
+           (long long)items[0].run_id, (long long)items[1].run_id,
+           (long long)good, (long long)v.id);
+  assert_int_equal(sql_int(f, query), 2);
+  snprintf(query, sizeof query,
+           "SELECT group_concat(run_id) FROM run_inputs WHERE version_id = "
+           "%lld",
+           (long long)v.id);
+  assert_int_equal(sql_int(f, query), items[1].run_id);
+}
+
 /* ------------------------------------------------------------- cases */
 
 static void test_open_creates_layout_and_schema(void **state) {
@@ -918,6 +974,8 @@ static int group_teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_open_creates_layout_and_schema,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_record_batch_all_or_none,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_run_records_config_tags_env, setup,
                                       teardown),

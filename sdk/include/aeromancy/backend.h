@@ -131,10 +131,24 @@ typedef struct aero_reuse_match {
   uint32_t struct_size; /* set by the caller */
   int64_t run_id;       /* the run to reuse; 0 for none */
   int64_t ended_ns;     /* when that run ended */
-  char parts[256];      /* the key parts recorded with the newest OK run of
-                           the query's `job`, matching or not ("" for none):
-                           the host compares them to say what changed */
+  char parts[256];      /* when no run matches: the key parts recorded
+                           with the newest OK run of the query's `job` (""
+                           for none), which the host compares to say what
+                           changed; a backend may leave it "" on a match
+                           (since 1.4: the lookup of an unchanged re-run
+                           saves a query) */
 } aero_reuse_match;
+
+/* One reused run for reuse_record_batch. Since ABI 1.4. `record` and
+ * `input_ids` borrowed for the call; `run_id` written by the backend. */
+typedef struct aero_reuse_item {
+  uint32_t struct_size;          /* sizeof(aero_reuse_item) */
+  const aero_run_record *record; /* as reuse_record's */
+  int64_t reused_run_id;
+  const int64_t *input_ids;
+  size_t input_count;
+  int64_t run_id; /* out: the new run's id */
+} aero_reuse_item;
 
 /* Called once per file of a materialized version. `path` is borrowed for
  * the call. */
@@ -264,8 +278,7 @@ typedef struct aero_backend_vtable {
    * report the parts of its newest run) and `parts` (at most 255 bytes,
    * handed back by reuse_find). A key counts only once its run ended OK. */
   aero_status (*reuse_key)(void *store, int64_t run_id, const char *key,
-                           const char *job, const char *parts,
-                           aero_error *err);
+                           const char *job, const char *parts, aero_error *err);
   /* Finds the newest run of the query's job that ended OK with the
    * query's key and whose every output version is still
    * complete (each file's content present with its recorded size at
@@ -294,6 +307,16 @@ typedef struct aero_backend_vtable {
                                                     const aero_kv *entry,
                                                     aero_error *err),
                                 void *ctx, aero_error *err);
+
+  /* Since ABI 1.4, optional: records what reuse_record records for each
+   * of `items` (count `count`, each `struct_size` bytes apart) in one
+   * transaction, all or none, writing each new run's id in its `run_id`.
+   * An unchanged re-run reuses many actions in a row: one commit for
+   * them all instead of one each. A reused run that is no longer OK fails
+   * with AERO_E_NOT_FOUND naming it, recording nothing. NULL: the host
+   * calls reuse_record per item. */
+  aero_status (*reuse_record_batch)(void *store, aero_reuse_item *items,
+                                    size_t count, aero_error *err);
 } aero_backend_vtable;
 
 
