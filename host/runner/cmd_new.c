@@ -193,8 +193,8 @@ static int new_run(const aeh_command *self, int argc, char **argv) {
         o.branch);
   rc = make_dir(self, dir);
   for (size_t i = 0; rc == 0 && i < aeh_new_template_count; i++)
-    rc = write_file(dir, aeh_new_template[i].path, aeh_new_template[i].text,
-                    name);
+    rc = write_file(dir, aeh_new_template[i].path,
+                    (const char *)aeh_new_template[i].text, name);
   if (rc == 0 && !o.no_git)
     rc = init_repository(dir, name, o.branch);
   if (rc != 0)

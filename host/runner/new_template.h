@@ -1,14 +1,15 @@
 /* The files `aeromancy new` writes, embedded at build time from
- * host/runner/template/ (embed.cmake). "@NAME@" in a file's text is the
- * project's name. */
+ * host/runner/template/ (cmake/embed_files.cmake). "@NAME@" in a file's
+ * text is the project's name. */
 #ifndef AEH_RUNNER_NEW_TEMPLATE_H
 #define AEH_RUNNER_NEW_TEMPLATE_H
 
 #include <stddef.h>
 
 typedef struct aeh_template_file {
-  const char *path; /* relative to the project folder */
-  const char *text; /* NUL-terminated */
+  const char *path;          /* relative to the project folder */
+  const unsigned char *text; /* NUL-terminated */
+  size_t size;               /* without the NUL */
 } aeh_template_file;
 
 extern const aeh_template_file aeh_new_template[];

@@ -34,6 +34,15 @@ assert_contains "$headers" "Content-Type: text/javascript"
 http -I /static/app.css
 assert_eq "$code" 200
 assert_not_contains "$body" "--fg" # -I writes the headers only
+assert_contains "$headers" "Content-Type: text/css; charset=utf-8"
+# The embedded files (cmake/embed_files.cmake) byte for byte, typed by name.
+for f in runs.html:text/html run.js:text/javascript app.css:text/css; do
+  http "/static/${f%%:*}"
+  assert_eq "$code" 200
+  cmp -s "$AERO_TMP/body" "$AERO_SOURCE_DIR/host/runner/ui/assets/${f%%:*}" ||
+    fail "/static/${f%%:*} is not host/runner/ui/assets/${f%%:*}"
+  assert_contains "$headers" "Content-Type: ${f#*:}; charset=utf-8"
+done
 
 case_ only_get_and_head
 for m in POST PUT DELETE PATCH OPTIONS TRACE; do

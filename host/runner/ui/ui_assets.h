@@ -12,7 +12,6 @@
 
 typedef struct aeh_ui_asset {
   const char *name;          /* file name, e.g. "run.js" */
-  const char *type;          /* Content-Type */
   const unsigned char *data; /* static, or owned by the loaded Chart.js */
   size_t size;
 } aeh_ui_asset;
@@ -22,6 +21,9 @@ typedef struct aeh_ui_asset {
 
 /* The embedded asset called `name`, or Chart.js once loaded, or NULL. */
 const aeh_ui_asset *aeh_ui_asset_find(const char *name);
+
+/* The Content-Type of an asset, from its name's extension. */
+const char *aeh_ui_asset_type(const char *name);
 
 /* Reads Chart.js from `path` (AERO_CHARTJS_PATH when NULL). On failure
  * AERO_E_NOT_FOUND naming the path and the package that provides it. */

@@ -43,8 +43,8 @@ static enum MHD_Result asset(const aeh_ui_request *rq, const char *name,
   const aeh_ui_asset *a = aeh_ui_asset_find(name);
   if (a == NULL)
     return aeh_ui_reply_error(rq, MHD_HTTP_NOT_FOUND, "no such page");
-  return aeh_ui_reply(rq, MHD_HTTP_OK, a->type, a->data, a->size,
-                      MHD_RESPMEM_PERSISTENT, cache);
+  return aeh_ui_reply(rq, MHD_HTTP_OK, aeh_ui_asset_type(a->name), a->data,
+                      a->size, MHD_RESPMEM_PERSISTENT, cache);
 }
 
 /* The pages: HTML shells whose scripts fetch /api/. Their parameters are
