@@ -11,9 +11,10 @@
  * Each copied run carries the tag "copied" and the environment fact
  * copied_from = "FROM#ID": a second copy skips what the first did, so the
  * command is idempotent and resumes where an interrupted copy stopped.
- * Runs still running in FROM are left out. Not carried over: a version's
- * metadata (the query members do not read it) and when each log line was
- * written (TO records the copy's time).
+ * Runs still running in FROM are left out. A version's metadata goes with
+ * it when FROM's backend reads it back (query_metadata, ABI 1.4). Not
+ * carried over: when each log line was written (TO records the copy's
+ * time).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,79 @@ static aero_status already_copied(side *to, strs *out, aero_error *err) {
   return AERO_OK;
 }
 
+/* Typed key/value pairs (a run's config, a version's metadata) copied out
+ * of a callback: each value kept as text, with its type. */
+typedef struct kvs {
+  strs keys, values;
+  uint32_t *types;
+  size_t cap;
+} kvs;
+
+static aero_status kvs_add(kvs *k, const aero_kv *kv, aero_error *err) {
+  char text[64];
+  const char *value = text;
+  switch (kv->value.type) {
+  case AERO_VALUE_BOOL:
+    snprintf(text, sizeof text, "%d", kv->value.as.b ? 1 : 0);
+    break;
+  case AERO_VALUE_INT:
+    snprintf(text, sizeof text, "%lld", (long long)kv->value.as.i);
+    break;
+  case AERO_VALUE_DOUBLE:
+    snprintf(text, sizeof text, "%.17g", kv->value.as.d);
+    break;
+  default:
+    value = kv->value.as.s;
+  }
+  if (k->keys.n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 16;
+    uint32_t *grown = realloc(k->types, cap * sizeof *grown);
+    if (grown == NULL)
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    k->types = grown;
+    k->cap = cap;
+  }
+  k->types[k->keys.n] = kv->value.type;
+  strs_add(&k->keys, kv->key);
+  strs_add(&k->values, value);
+  return AERO_OK;
+}
+
+/* The pairs as an array of k->keys.n aero_kv (pointing into `k`), which
+ * the caller frees; NULL when out of memory. */
+static aero_kv *kvs_array(const kvs *k) {
+  aero_kv *out = calloc(k->keys.n + 1, sizeof *out);
+  if (out == NULL || k->keys.failed || k->values.failed) {
+    free(out);
+    return NULL;
+  }
+  for (size_t i = 0; i < k->keys.n; i++) {
+    const char *text = k->values.v[i];
+    aero_value value = {.type = k->types[i]};
+    if (value.type == AERO_VALUE_BOOL)
+      value.as.b = strcmp(text, "0") != 0;
+    else if (value.type == AERO_VALUE_INT)
+      value.as.i = strtoll(text, NULL, 10);
+    else if (value.type == AERO_VALUE_DOUBLE)
+      value.as.d = strtod(text, NULL);
+    else
+      value.as.s = text;
+    out[i] = (aero_kv){.key = k->keys.v[i], .value = value};
+  }
+  return out;
+}
+
+static void kvs_free(kvs *k) {
+  strs_free(&k->keys);
+  strs_free(&k->values);
+  free(k->types);
+  memset(k, 0, sizeof *k);
+}
+
+static aero_status kvs_add_cb(void *ctx, const aero_kv *kv, aero_error *err) {
+  return kvs_add(ctx, kv, err);
+}
+
 /* ---- one run of FROM, gathered ---- */
 
 typedef struct version_ref {
@@ -150,9 +224,8 @@ typedef struct version_ref {
 typedef struct gathered {
   aero_run_info run; /* strings point into `text` */
   strs text;         /* owned copies of the run's strings */
-  strs env_keys, env_values, config_keys, config_values, tags;
-  uint32_t *config_types;
-  size_t config_cap;
+  strs env_keys, env_values, tags;
+  kvs config;
   version_ref *inputs, *outputs;
   size_t input_count, output_count;
   strs log_levels, log_lines;
@@ -189,35 +262,7 @@ static aero_status g_env(void *ctx, const char *key, const char *value,
 }
 
 static aero_status g_config(void *ctx, const aero_kv *kv, aero_error *err) {
-  (void)err;
-  gathered *g = ctx;
-  char text[64];
-  const char *value = text;
-  switch (kv->value.type) {
-  case AERO_VALUE_BOOL:
-    snprintf(text, sizeof text, "%d", kv->value.as.b ? 1 : 0);
-    break;
-  case AERO_VALUE_INT:
-    snprintf(text, sizeof text, "%lld", (long long)kv->value.as.i);
-    break;
-  case AERO_VALUE_DOUBLE:
-    snprintf(text, sizeof text, "%.17g", kv->value.as.d);
-    break;
-  default:
-    value = kv->value.as.s;
-  }
-  if (g->config_keys.n == g->config_cap) {
-    size_t cap = g->config_cap ? 2 * g->config_cap : 16;
-    uint32_t *grown = realloc(g->config_types, cap * sizeof *grown);
-    if (grown == NULL)
-      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    g->config_types = grown;
-    g->config_cap = cap;
-  }
-  g->config_types[g->config_keys.n] = kv->value.type;
-  strs_add(&g->config_keys, kv->key);
-  strs_add(&g->config_values, value);
-  return AERO_OK;
+  return kvs_add(&((gathered *)ctx)->config, kv, err);
 }
 
 static aero_status g_tag(void *ctx, const char *tag, aero_error *err) {
@@ -266,12 +311,11 @@ static aero_status g_log(void *ctx, const aero_log_line *line,
 }
 
 static void gathered_free(gathered *g) {
-  strs *all[] = {&g->text,        &g->env_keys,      &g->env_values,
-                 &g->config_keys, &g->config_values, &g->tags,
-                 &g->log_levels,  &g->log_lines};
+  strs *all[] = {&g->text, &g->env_keys,   &g->env_values,
+                 &g->tags, &g->log_levels, &g->log_lines};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     strs_free(all[i]);
-  free(g->config_types);
+  kvs_free(&g->config);
   free(g->inputs);
   free(g->outputs);
   memset(g, 0, sizeof *g);
@@ -326,10 +370,18 @@ static void add_file(void *ctx, const char *path) {
 static aero_status copy_output(side *from, side *to, int64_t run_id,
                                const version_ref *v, aero_error *err) {
   files_ctx files = {{0}};
+  kvs metadata = {0};
+  aero_kv *meta = NULL;
   char dir[4096];
   aero_status st = from->vt->materialize(from->handle, v->id, add_file, &files,
                                          dir, sizeof dir, err);
   if (st == AERO_OK && files.paths.failed)
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  /* The metadata its action attached, when FROM's backend keeps it. */
+  if (st == AERO_OK && from->vt->query_metadata != NULL)
+    st = from->vt->query_metadata(from->handle, v->id, kvs_add_cb, &metadata,
+                                  err);
+  if (st == AERO_OK && (meta = kvs_array(&metadata)) == NULL)
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (st == AERO_OK) {
     const char *folder[] = {dir};
@@ -338,13 +390,17 @@ static aero_status copy_output(side *from, side *to, int64_t run_id,
                              .files = folder,
                              .file_count = 1,
                              .artifact_type = v->type[0] ? v->type : NULL,
-                             .strip_prefix = dir};
+                             .strip_prefix = dir,
+                             .metadata = meta,
+                             .metadata_count = metadata.keys.n};
     aero_artifact_ref ref = {.entity = v->entity,
                              .project = v->project,
                              .name = v->name,
                              .version = -1};
     st = to->vt->put_output(to->handle, run_id, &ref, &desc, err);
   }
+  free(meta);
+  kvs_free(&metadata);
   strs_free(&files.paths);
   return st;
 }
@@ -364,9 +420,9 @@ static aero_status write_run(side *from, side *to, const char *origin,
   strs_add(&g->tags, "copied");
   strs_add(&g->env_keys, "copied_from");
   strs_add(&g->env_values, origin);
-  size_t nenv = g->env_keys.n, ncfg = g->config_keys.n;
+  size_t nenv = g->env_keys.n, ncfg = g->config.keys.n;
   aero_kv *env = calloc(nenv + 1, sizeof *env);
-  aero_kv *cfg = calloc(ncfg + 1, sizeof *cfg);
+  aero_kv *cfg = kvs_array(&g->config);
   aero_status st = AERO_OK;
   if (env == NULL || cfg == NULL || outputs.failed || g->tags.failed ||
       g->env_keys.failed || g->env_values.failed)
@@ -375,19 +431,6 @@ static aero_status write_run(side *from, side *to, const char *origin,
     env[i] = (aero_kv){
         .key = g->env_keys.v[i],
         .value = {.type = AERO_VALUE_STRING, .as.s = g->env_values.v[i]}};
-  for (size_t i = 0; st == AERO_OK && i < ncfg; i++) {
-    const char *text = g->config_values.v[i];
-    aero_value value = {.type = g->config_types[i]};
-    if (value.type == AERO_VALUE_BOOL)
-      value.as.b = strcmp(text, "0") != 0;
-    else if (value.type == AERO_VALUE_INT)
-      value.as.i = strtoll(text, NULL, 10);
-    else if (value.type == AERO_VALUE_DOUBLE)
-      value.as.d = strtod(text, NULL);
-    else
-      value.as.s = text;
-    cfg[i] = (aero_kv){.key = g->config_keys.v[i], .value = value};
-  }
   int64_t run_id = 0;
   if (st == AERO_OK) {
     aero_run_record rec = {.struct_size = sizeof rec,

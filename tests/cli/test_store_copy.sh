@@ -27,6 +27,14 @@ METRICS="SELECT count(*) || ':' || sum(value) FROM metrics"
 LINEAGE="SELECT r.job_type || '<' || a.name || ':' || v.digest FROM run_inputs
   i JOIN runs r ON r.id = i.run_id JOIN versions v ON v.id = i.version_id JOIN
   artifacts a ON a.id = v.artifact_id ORDER BY r.started_at, a.name"
+# Each version's metadata: keys and types on every side, values too
+# between the two local stores (the team store keeps them as text).
+METADATA="SELECT av.name || ':v' || av.version || ':' || m.key || ':' || m.type
+  FROM version_metadata m JOIN artifact_versions av ON av.version_id =
+  m.version_id ORDER BY av.name, av.version, m.key"
+METADATA_VALUES="SELECT av.name || ':v' || av.version || ':' || m.key || '='
+  || m.value FROM version_metadata m JOIN artifact_versions av ON
+  av.version_id = m.version_id ORDER BY av.name, av.version, m.key"
 FAILED="SELECT job_type || ':' || status || ':' || coalesce(message, '') FROM
   runs WHERE status <> 'ok' ORDER BY started_at"
 
@@ -42,9 +50,10 @@ run "$A" store copy "$LOCAL" "$TEAM"
 assert_rc 0
 assert_one_line "$err"
 assert_contains "$err" "$runs runs copied, 0 copied before"
-for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED"; do
+for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA"; do
   assert_eq "$(tsql "$q")" "$(lsql "$LOCAL" "$q")" "$q"
 done
+assert_contains "$(tsql "$METADATA")" "model:v0:trained_on:string"
 assert_eq "$(tsql "SELECT count(*) FROM metrics")" \
   "$(lsql "$LOCAL" "SELECT count(*) FROM metrics")"
 assert_eq "$(tsql "SELECT count(*) FROM runs r WHERE EXISTS (SELECT 1 FROM
@@ -62,7 +71,7 @@ case_ team_back_to_local
 run "$A" store copy "$TEAM" "$BACK"
 assert_rc 0
 assert_contains "$err" "$runs runs copied"
-for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED"; do
+for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA_VALUES"; do
   assert_eq "$(lsql "$BACK" "$q")" "$(lsql "$LOCAL" "$q")" "$q"
 done
 # The files themselves: the blobs of the copy are those of the original.
