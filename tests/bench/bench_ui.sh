@@ -59,7 +59,7 @@ while (($(sqlite3 "$db" "SELECT count(*) FROM runs") < 100000)); do
     copy metrics run_id "AND run_id != $big"
     copy metric_summaries run_id "AND run_id != $big"
     echo "COMMIT;"
-  } | sqlite3 "$db" || die "cannot grow the store"
+  } | sqlite3 -cmd ".timeout 10000" "$db" || die "cannot grow the store"
 done
 nruns=$(sqlite3 "$db" "SELECT count(*) FROM runs")
 npoints=$(sqlite3 "$db" "SELECT count(*) FROM metrics")
@@ -84,7 +84,23 @@ cold() {
   curl -sf --noproxy '*' -o "$2" -w '%{time_total}' "$UI_URL$1" || die "GET $1 failed"
 }
 show_cold=$(cold "/api/runs/$big" "$mirror/api/runs/$big/index.html") # /api/runs/ID -> .../ID/
+# cpu_ms PID: the CPU time (user + system) process PID has used, in ms.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
+}
+cpu_before=$(cpu_ms "$UI_PID")
 series_cold=$(cold "/api/runs/$big/series?key=loss" "$mirror/api/runs/$big/series")
+series_cpu=$(calc "$(cpu_ms "$UI_PID") - $cpu_before")
+# The same ordered read of the million points by the sqlite3 shell, in CPU
+# time too: what any reader of this file pays, whatever the load.
+points_sql="SELECT count(*), sum(value), sum(step), max(logged_at) FROM (SELECT
+  value, step, logged_at FROM metrics WHERE run_id = $big AND key = 'loss'
+  ORDER BY step, id)"
+sqlite_cpu=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print((r.ru_utime + r.ru_stime) * 1000)' sqlite3 "$db" "$points_sql") ||
+  die "sqlite3 could not read the points"
 # A fresh server for the browser: its first load of the run page is cold.
 ui_stop
 ui_start --store "$AEROMANCY_STORE" || die "aeromancy ui did not restart"
@@ -149,6 +165,7 @@ echo "| /api/runs, first 50 of $nruns runs | $(ms "$api") | $(ms "$pyapi") | $(r
 echo "| runs page drawn (browser) | $b_runs | $b_pyruns | $(ratio "$b_runs" "$b_pyruns") |"
 echo "| /api/runs/ID of the 1,000,000-point run, first answer (read from the store) | $(ms "$show_cold") | | |"
 echo "| /api/runs/ID/series, 1,000,000 points downsampled, first answer | $(ms "$series_cold") | | |"
+echo "| the same, CPU time of the server (ms) vs the sqlite3 shell's CPU time for the same ordered read of the points | $(printf '%.0f' "$series_cpu") | sqlite3: $(printf '%.0f' "$sqlite_cpu") | $(ratio "$series_cpu" "$sqlite_cpu") |"
 echo "| /api/runs/ID again (kept: the run has ended) | $(ms "$show") | | |"
 echo "| /api/runs/ID/series again (kept) | $(ms "$series") | | |"
 echo "| run page, last chart drawn, first load after start (browser) | $b_run_first | | |"
