@@ -60,6 +60,11 @@ typedef enum aeh_relay_op {
 const aero_backend_vtable *aeh_relay_backend(void);
 void *aeh_relay_client(int fd, aeh_store *store);
 
+/* Sends the metric points the action's relay client holds (it sends
+ * points logged in a burst together): before its process leaves by
+ * exit(). Sends after them, like every other request, the report below. */
+void aeh_relay_flush(void);
+
 /* Sends the final report: the run callback returned `code` with
  * `message` (may be NULL). Returns 0, or -1 when the host is gone. */
 int aeh_relay_send_returned(int fd, aero_status code, const char *message);

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +19,36 @@
 #include "relay_wire.h"
 #include "store.h"
 
+/* Metric points logged in a burst are sent together: one send per point
+ * wakes the host per point, which capped an action at a few hundred
+ * thousand points/s. The first HELD_AFTER points of a burst (points less
+ * than BURST_NS apart) go out one by one, so that an action logging now
+ * and then, or a few dozen at once, starts no thread and delays nothing;
+ * later ones are held, up to HELD_MAX bytes, and sent by the action's
+ * next other tracker call, its end, or the flusher thread at most
+ * HELD_NS after the first one held. A crash of the action's process
+ * loses what is held: at most the last HELD_NS of a burst. */
+#define BURST_NS 1000000 /* 1 ms */
+#define HELD_AFTER 64
+#define HELD_MAX (64 * 1024)
+#define HELD_NS 10000000 /* 10 ms */
+
 typedef struct relay_client {
   int fd;
   aeh_store *store; /* the action's, for outputs stored from here */
   aeh_wire out;     /* reused for every request */
+  /* Metric frames not sent yet, and what decides when they are. The lock
+   * orders every write to `fd` between this thread and the flusher. */
+  pthread_mutex_t lock;
+  char *held;
+  size_t held_len, held_cap;
+  int64_t held_since; /* CLOCK_MONOTONIC ns of the first frame held */
+  int64_t last_metric;
+  unsigned burst; /* points in the current burst */
+  bool flusher;   /* the flusher thread is running */
 } relay_client;
 
-static relay_client the_client = {.fd = -1};
+static relay_client the_client = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 void *aeh_relay_client(int fd, aeh_store *store) {
   the_client.fd = fd;
@@ -61,6 +86,111 @@ static aero_status lost(aero_error *err, const char *what) {
                        what, errno != 0 ? strerror(errno) : "end of stream");
 }
 
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sends the held metric frames; the caller holds the lock. */
+static int send_held(relay_client *c) {
+  if (c->held_len == 0)
+    return 0;
+  int rc = aeh_send_all(c->fd, c->held, c->held_len);
+  c->held_len = 0;
+  return rc;
+}
+
+/* Sends the held frames, then `data`: everything logged before a request
+ * reaches the host before it. */
+static int send_after_held(relay_client *c, const void *data, size_t size) {
+  pthread_mutex_lock(&c->lock);
+  int rc = send_held(c);
+  if (rc == 0)
+    rc = aeh_send_all(c->fd, data, size);
+  pthread_mutex_unlock(&c->lock);
+  return rc;
+}
+
+/* The flusher: sends what has been held for HELD_NS, while the action
+ * computes between bursts. */
+static void *flusher_main(void *arg) {
+  relay_client *c = arg;
+  const struct timespec tick = {0, HELD_NS / 2};
+  for (;;) {
+    nanosleep(&tick, NULL);
+    pthread_mutex_lock(&c->lock);
+    if (c->held_len > 0 && mono_ns() - c->held_since >= HELD_NS)
+      (void)send_held(c);
+    pthread_mutex_unlock(&c->lock);
+  }
+  return NULL;
+}
+
+/* Starts the flusher with every signal blocked: signals meant for the
+ * action reach its own thread. False when it cannot start (points are
+ * then sent one by one). */
+static bool start_flusher(relay_client *c) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool ok = pthread_attr_init(&attr) == 0;
+  ok = ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
+  ok = ok && pthread_attr_setstacksize(&attr, 64 * 1024) == 0;
+  ok = ok && pthread_create(&thread, &attr, flusher_main, c) == 0;
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  c->flusher = ok;
+  return ok;
+}
+
+/* Holds the finished metric frame in c->out, or sends it now; false
+ * when the connection is lost. */
+static bool hold_or_send(relay_client *c) {
+  int64_t now = mono_ns();
+  c->burst = now - c->last_metric < BURST_NS ? c->burst + 1 : 0;
+  c->last_metric = now;
+  pthread_mutex_lock(&c->lock);
+  bool hold = c->burst >= HELD_AFTER && (c->flusher || start_flusher(c));
+  if (hold && c->held_len + c->out.len > c->held_cap) {
+    size_t cap = c->held_cap > 0 ? c->held_cap : 4096;
+    while (cap < c->held_len + c->out.len)
+      cap *= 2;
+    char *grown = realloc(c->held, cap);
+    if (grown != NULL) {
+      c->held = grown;
+      c->held_cap = cap;
+    }
+    hold = grown != NULL;
+  }
+  int rc = 0;
+  if (hold) {
+    if (c->held_len == 0)
+      c->held_since = now;
+    memcpy(c->held + c->held_len, c->out.data, c->out.len);
+    c->held_len += c->out.len;
+    if (c->held_len >= HELD_MAX)
+      rc = send_held(c);
+  } else {
+    rc = send_held(c);
+    if (rc == 0)
+      rc = aeh_send_all(c->fd, c->out.data, c->out.len);
+  }
+  pthread_mutex_unlock(&c->lock);
+  return rc == 0;
+}
+
+void aeh_relay_flush(void) {
+  relay_client *c = &the_client;
+  if (c->fd < 0)
+    return;
+  pthread_mutex_lock(&c->lock);
+  (void)send_held(c);
+  pthread_mutex_unlock(&c->lock);
+}
+
 /* Starts a request of kind `op`. */
 static aeh_wire *request(relay_client *c, aeh_relay_op op) {
   aeh_wire_start(&c->out);
@@ -80,7 +210,7 @@ static aero_status call(relay_client *c, const char *what, char **body,
                          what);
   errno = 0;
   uint32_t size = 0;
-  if (aeh_send_all(c->fd, c->out.data, c->out.len) != 0 ||
+  if (send_after_held(c, c->out.data, c->out.len) != 0 ||
       aeh_read_all(c->fd, &size, sizeof size) != 1)
     return lost(err, what);
   if (size > AEH_RELAY_FRAME_MAX)
@@ -125,7 +255,7 @@ static aero_status post(relay_client *c, const char *what, aero_error *err) {
                          "%s: the request is too large or memory ran out",
                          what);
   errno = 0;
-  if (aeh_send_all(c->fd, c->out.data, c->out.len) != 0)
+  if (send_after_held(c, c->out.data, c->out.len) != 0)
     return lost(err, what);
   return AERO_OK;
 }
@@ -253,7 +383,12 @@ static aero_status relay_log_metrics(void *handle, int64_t run_id,
     aeh_wire_str(w, metrics[i].key);
     aeh_wire_f64(w, metrics[i].value);
   }
-  return post(c, "logging metrics", err);
+  if (!aeh_wire_finish(&c->out))
+    return aeh_error_set(err, AERO_E_NOMEM,
+                         "logging metrics: the request is too large or "
+                         "memory ran out");
+  errno = 0;
+  return hold_or_send(c) ? AERO_OK : lost(err, "logging metrics");
 }
 
 static aero_status relay_log_text(void *handle, int64_t run_id,
@@ -269,6 +404,7 @@ static aero_status relay_log_text(void *handle, int64_t run_id,
 
 static void relay_close(void *handle) {
   relay_client *c = handle;
+  aeh_relay_flush();
   aeh_wire_free(&c->out);
 }
 
@@ -297,7 +433,10 @@ int aeh_relay_send_returned(int fd, aero_status code, const char *message) {
   aeh_wire_u32(&w, AEH_RELAY_RETURNED);
   aeh_wire_i64(&w, code);
   aeh_wire_str(&w, message);
-  int rc = aeh_wire_finish(&w) ? aeh_send_all(fd, w.data, w.len) : -1;
+  int rc = -1;
+  if (aeh_wire_finish(&w))
+    rc = fd == the_client.fd ? send_after_held(&the_client, w.data, w.len)
+                             : aeh_send_all(fd, w.data, w.len);
   aeh_wire_free(&w);
   return rc;
 }

@@ -64,6 +64,7 @@ static void child_on_exit(int status, void *unused) {
   (void)unused;
   if (getpid() == on_exit_host)
     return;
+  aeh_relay_flush();
   fflush(NULL);
   aeh_proctree_end_descendants();
   _exit(status);

@@ -21,7 +21,7 @@ py=/usr/bin/python3
 
 note "timing aerohost run aerodemo.so --dev"
 hf "$bench_dir/demo.json" -N --warmup 3 --runs 40 \
-  -n "aerohost run aerodemo.so --dev" "$AEROHOST run $plugin --dev" \
+  -n "aerohost run aerodemo.so --dev" "$AEROHOST run $plugin --dev --force" \
   -n "aerohost list aerodemo.so" "$AEROHOST list $plugin" \
   -n "python3 -c 'import sqlite3, json'" "$py -c 'import sqlite3, json'"
 run=$(median "$bench_dir/demo.json" 0)

@@ -51,8 +51,8 @@ after_first=$(store_bytes)
 
 note "declaring unchanged content again"
 hf "$bench_dir/hash.json" -N --warmup 1 --runs 5 \
-  -n "declare 1 GiB (unchanged)" "$AEROHOST run $plugin --dev -- --file $bench_dir/big.bin" \
-  -n "declare tiny file" "$AEROHOST run $plugin --dev -- --file $bench_dir/tiny.bin --name tiny" \
+  -n "declare 1 GiB (unchanged)" "$AEROHOST run $plugin --dev --force -- --file $bench_dir/big.bin" \
+  -n "declare tiny file" "$AEROHOST run $plugin --dev --force -- --file $bench_dir/tiny.bin --name tiny" \
   -n "openssl dgst -sha256" "openssl dgst -sha256 $bench_dir/big.bin" \
   -n "sha256sum" "sha256sum $bench_dir/big.bin"
 again=$(median "$bench_dir/hash.json" 0)

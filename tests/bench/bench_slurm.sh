@@ -34,7 +34,7 @@ while squeue -h -j "$ids" -t PENDING,RUNNING,CONFIGURING,COMPLETING -o %i | grep
 done
 BARE
 
-run_slurm="$AEROHOST run $steps --dev --executor slurm"
+run_slurm="$AEROHOST run $steps --dev --force --executor slurm"
 "$AEROHOST" run "$steps" --dev --executor slurm -- -n 2 >"$bench_dir/warm.log" 2>&1 ||
   die "a first run failed: $(tail -2 "$bench_dir/warm.log" | tr '\n' ' ')"
 note "timing $N-action chains and $N independent actions"

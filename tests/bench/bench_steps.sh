@@ -33,11 +33,12 @@ measure() {
   # one --prepare per command, in order: make and ninja start from scratch
   hf "$bench_dir/$name.json" --warmup 1 --runs "$runs" \
     --prepare true --prepare true --prepare "rm -rf $g/out" \
-    --prepare "rm -rf $g/out $g/.ninja_log $g/.ninja_deps" \
-    -n "aerohost no-op" "$AEROHOST run $plugin --dev -j 1 -- --actions $n --shape wide" \
-    -n "aerohost chain" "$AEROHOST run $plugin --dev -j 1 -- --actions $n --shape chain" \
+    --prepare "rm -rf $g/out $g/.ninja_log $g/.ninja_deps" --prepare true \
+    -n "aerohost no-op" "$AEROHOST run $plugin --dev --force -j 1 -- --actions $n --shape wide" \
+    -n "aerohost chain" "$AEROHOST run $plugin --dev --force -j 1 -- --actions $n --shape chain" \
     -n "make" "make -s -j1 -C $g" \
-    -n "ninja" "ninja -j1 -C $g"
+    -n "ninja" "ninja -j1 -C $g" \
+    -n "aerohost fresh" "$AEROHOST run $plugin --dev --force -j 1 -- --actions $n --shape wide --fresh"
 }
 measure one 1 10
 measure three 3 10
@@ -54,10 +55,11 @@ else
   note "could not build forkwait.c: $(head -1 "$bench_dir/forkwait.log")"
 fi
 
-tools=(noop chain make ninja)
-declare -A label=([noop]="aerohost no-op" [chain]="aerohost chain" [make]=make [ninja]=ninja)
+tools=(noop chain make ninja fresh)
+declare -A label=([noop]="aerohost no-op" [chain]="aerohost chain" [make]=make [ninja]=ninja
+  [fresh]="aerohost fresh (100 new bytes)")
 declare -A slope chain3
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
   t1=$(median "$bench_dir/one.json" "$i")
   tn=$(median "$bench_dir/many.json" "$i")
   slope[${tools[$i]}]=$(calc "($tn - $t1) / ($N - 1)")
@@ -71,7 +73,10 @@ echo "$((N - 1)), medians of hyperfine runs. \"aerohost no-op\": tracked actions
 echo "do the least they can: write and declare a small file (fork, run recorded in"
 echo "SQLite, hash, blob store, publish, finalised). \"aerohost chain\": each action"
 echo "also resolves its parent's output as input (resolved and recorded). make and ninja:"
-echo "a chain of \`touch\` steps. The last column is the whole 3-step run."
+echo "a chain of \`touch\` steps. \"aerohost fresh\": like no-op, but each action"
+echo "writes 100 bytes the store has never seen (stored and synced: the fresh"
+echo "path). Every aerohost run passes --force (nothing is reused). The last"
+echo "column is the whole 3-step run."
 echo
 echo "| tool | per step (ms) | ratio to make | ratio to ninja | 3 steps, whole run (ms) |"
 echo "|---|---:|---:|---:|---:|"
@@ -89,4 +94,6 @@ echo
   echo
 target "tracked no-op action < 2 ms with -j 1 ($(ms "${slope[noop]}") ms)" \
   "$(lt "${slope[noop]}" 0.002)"
+target "fresh action (a new 100-byte output) at most 0.5x make's per-step cost ($(ratio "${slope[fresh]}" "${slope[make]}")x)" \
+  "$(python3 -c "print(1 if ${slope[fresh]} <= 0.5 * ${slope[make]} else 0)")"
 echo

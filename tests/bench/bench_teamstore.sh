@@ -34,10 +34,10 @@ local_store=(env AEROMANCY_BACKEND=local AEROMANCY_STORE="$bench_dir/local")
 
 note "timing a tracked no-op action and aerodemo on both stores"
 hf "$bench_dir/calls.json" -N --warmup 3 --runs 20 \
-  -n "no-op, local" "${local_store[*]} $AEROHOST run $steps --dev -- -n 1" \
-  -n "no-op, team" "${team[*]} $AEROHOST run $steps --dev -- -n 1" \
-  -n "aerodemo, local" "${local_store[*]} $AEROHOST run $demo --dev" \
-  -n "aerodemo, team" "${team[*]} $AEROHOST run $demo --dev"
+  -n "no-op, local" "${local_store[*]} $AEROHOST run $steps --dev --force -- -n 1" \
+  -n "no-op, team" "${team[*]} $AEROHOST run $steps --dev --force -- -n 1" \
+  -n "aerodemo, local" "${local_store[*]} $AEROHOST run $demo --dev --force" \
+  -n "aerodemo, team" "${team[*]} $AEROHOST run $demo --dev --force"
 noop_l=$(median "$bench_dir/calls.json" 0)
 noop_t=$(median "$bench_dir/calls.json" 1)
 demo_l=$(median "$bench_dir/calls.json" 2)
@@ -55,10 +55,10 @@ fresh="dd if=/dev/urandom of=$bench_dir/big.bin bs=32 count=1 conv=notrunc statu
 note "timing the upload of $MIB MiB: aerohost (fresh, unchanged) and curl"
 hf "$bench_dir/upload.json" --runs 3 --prepare "$fresh" \
   -n "declare, fresh content" \
-  "${team[*]} $AEROHOST run $hash_plugin --dev -- --file $bench_dir/big.bin"
+  "${team[*]} $AEROHOST run $hash_plugin --dev --force -- --file $bench_dir/big.bin"
 hf "$bench_dir/unchanged.json" --runs 3 \
   -n "declare, unchanged content" \
-  "${team[*]} $AEROHOST run $hash_plugin --dev -- --file $bench_dir/big.bin"
+  "${team[*]} $AEROHOST run $hash_plugin --dev --force -- --file $bench_dir/big.bin"
 hf "$bench_dir/curl.json" --runs 3 --prepare "$fresh" \
   -n "curl --upload-file" \
   "curl -sf --aws-sigv4 aws:amz:$AWS_REGION:s3 --user $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' --upload-file $bench_dir/big.bin $AERO_S3_URL/$AERO_S3_BUCKET/curl/\$RANDOM -o /dev/null"

@@ -5,6 +5,8 @@
  * list` of 100,000 actions). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <aeromancy/aeromancy.h>
 
@@ -13,25 +15,58 @@
 #define BENCH_OPTIONS(X)                                                       \
   X(INT, actions, 'n', 10, "Number of actions")                                \
   X(CHOICE, shape, 0, ("chain", "wide"),                                       \
-    "chain: each action after the previous one; wide: all independent")
+    "chain: each action after the previous one; wide: all independent")        \
+  X(BOOL, fresh, 0, false,                                                     \
+    "Each action writes 100 bytes the store has never seen (a nonce) "         \
+    "instead of its name")                                                     \
+  X(INT, metrics, 0, 0, "Points each action logs, one aero_log_metric each")
 
 typedef struct bench {
   int64_t actions;
   bool chain;
+  bool fresh;
+  int64_t metrics;
 } bench;
 
 static bench settings; /* one builder per process: static is enough */
 
 static aero_status bench_new(void **self, int64_t actions, const char *shape,
-                             aero_error *err) {
+                             bool fresh, int64_t metrics, aero_error *err) {
   if (actions < 1 || actions > 10000000)
     return aero_fail(err, AERO_E_INVALID,
                      "--actions must be between 1 and 10000000, got %lld",
                      (long long)actions);
   settings.actions = actions;
   settings.chain = strcmp(shape, "chain") == 0;
+  settings.fresh = fresh;
+  if (metrics < 0)
+    return aero_fail(err, AERO_E_INVALID, "--metrics must be >= 0, got %lld",
+                     (long long)metrics);
+  settings.metrics = metrics;
   *self = &settings;
   return AERO_OK;
+}
+
+/* NAME.txt holding 100 bytes no run wrote before: the wall clock in ns,
+ * the process id and the name, padded. */
+static aero_status declare_fresh(aero_tracker *tracker, const char *name,
+                                 aero_error *err) {
+  char path[4096], content[101];
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  snprintf(content, sizeof content, "%lld.%09ld %ld %-60s",
+           (long long)now.tv_sec, now.tv_nsec, (long)getpid(), name);
+  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), name);
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
+  fprintf(f, "%-99.99s\n", content);
+  if (ferror(f) | fclose(f))
+    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
+  const char *files[] = {path};
+  return aero_declare_output(
+      tracker, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1),
+      err);
 }
 
 /* `data` is the action's index, smuggled in the pointer. */
@@ -39,6 +74,14 @@ static aero_status bench_run(void *data, aero_tracker *tracker,
                              aero_error *err) {
   char name[32];
   snprintf(name, sizeof name, "step-%zu", (size_t)(uintptr_t)data);
+  for (int64_t i = 0; i < settings.metrics; i++) {
+    aero_status st =
+        aero_log_metric(tracker, "loss", 1.0 / (double)(i + 1), i, err);
+    if (st != AERO_OK)
+      return st;
+  }
+  if (settings.fresh)
+    return declare_fresh(tracker, name, err);
   return fixture_declare_file(tracker, name, err);
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -634,6 +635,41 @@ static void test_metrics_logged_before_a_crash_are_recorded(void **state) {
                       "warn:about to crash");
 }
 
+/* Logs a burst of 5,000 points (sent together, not one by one), then
+ * computes for 300 ms without another tracker call and is killed. */
+static aero_status child_bursts_then_is_killed(fixture *f, aeh_run *run,
+                                               aero_error *err) {
+  (void)f;
+  for (int i = 0; i < 5000; i++) {
+    aero_metric m = {"loss", 1.0 / (i + 1)};
+    if (aeh_tracker_log_metrics(aeh_run_tracker(run), &m, 1, i, err) != AERO_OK)
+      return AERO_E_IO;
+  }
+  const struct timespec pause = {0, 300 * 1000000};
+  nanosleep(&pause, NULL);
+  raise(SIGKILL);
+  return AERO_OK;
+}
+
+/* Points held by the action's relay client reach the host while it
+ * computes (the flusher, within ~10 ms), not only at its next call. */
+static void test_burst_of_metrics_sent_while_the_action_computes(void **state) {
+  fixture *f = *state;
+  aeh_run *run = begin(f, "ingest");
+  relayed r = run_relayed(f, run, child_bursts_then_is_killed);
+  assert_true(WIFSIGNALED(r.wstatus) && WTERMSIG(r.wstatus) == SIGKILL);
+  assert_int_equal(r.unrecorded, 0);
+  end(run, AERO_RUN_KILLED);
+  aeh_run_free(run);
+  assert_string_equal(sql(f, "SELECT count(*), count(DISTINCT step), "
+                             "min(step), max(step) FROM metrics"),
+                      "5000|5000|0|4999");
+  assert_string_equal(sql(f, "SELECT count(*) FROM (SELECT step, id, "
+                             "lag(id) OVER (ORDER BY step) AS prev FROM "
+                             "metrics) WHERE id < prev"),
+                      "0");
+}
+
 /* Asks the host, through the run's own transport (the relay), to record
  * an input for a run that is not its own. */
 static aero_status child_forges_a_run(fixture *f, aeh_run *run,
@@ -942,6 +978,7 @@ int main(void) {
       CASE(test_forked_child_tracks_through_the_relay),
       CASE(test_large_output_stored_by_the_action),
       CASE(test_metrics_logged_before_a_crash_are_recorded),
+      CASE(test_burst_of_metrics_sent_while_the_action_computes),
       CASE(test_relay_is_the_runs_transport),
       CASE(test_relay_refuses_another_run),
       CASE(test_relative_paths_follow_the_action),
