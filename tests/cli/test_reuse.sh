@@ -4,7 +4,8 @@
 # pointing at that run and holding its output versions. On the aerodemo
 # example (a flag change, a plugin rebuilt with a code change) and the
 # reuse_pipeline fixture ([source] raw -> [train] model -> [report]
-# report), on a real store.
+# report), on a real store. Run once per backend (AERO_TEST_BACKEND: local,
+# postgres): a blob deleted or damaged is one in the folder or the bucket.
 . "$(dirname "$0")/../lib.sh"
 
 R=$AERO_FIXTURES/reuse_pipeline.so
@@ -33,7 +34,7 @@ demo() {
 
 demo demo1
 demo demo2 'int aerodemo_tweak(void); int aerodemo_tweak(void) { return 2; }'
-export AEROMANCY_STORE=$AERO_TMP/demo-store
+new_store demo_store
 
 case_ "an unchanged re-run reuses every action"
 run "$AEROHOST" run --dev "$AERO_TMP/demo1.so"
@@ -112,7 +113,7 @@ assert_rc 3
 assert_contains "$err" "--force-only 'trian' matches no action; actions: [ingest] dataset"
 assert_eq "$(sql "SELECT count(*) FROM runs")" "$before" "runs after a bad --force-only"
 
-export AEROMANCY_STORE=$AERO_TMP/store
+new_store main_store
 
 case_ "production reuses only production runs"
 run "$AEROHOST" run --dev "$R"
@@ -155,20 +156,19 @@ assert_rc 0
 assert_contains "$err" "[1/3] Reused [source] raw"
 assert_contains "$err" "[2/3] Running [train] model"
 assert_contains "$err" "[3/3] Running [report] report"
-assert_contains "$(cat "$(sql "SELECT '$AEROMANCY_STORE/blobs/' ||
-  substr(f.sha256, 1, 2) || '/' || substr(f.sha256, 3) FROM version_files f
+assert_contains "$(cat "$(blob_file "$(sql "SELECT f.sha256 FROM version_files f
   JOIN run_outputs o ON o.version_id = f.version_id WHERE o.run_id = (SELECT
-  max(id) FROM runs WHERE job_type = 'train')")")" "model of raw 3 x 1"
+  max(id) FROM runs WHERE job_type = 'train')")")")" "model of raw 3 x 1"
 
 case_ "a deleted reused blob: the action runs and stores it again"
-export AEROMANCY_STORE=$AERO_TMP/store2
+new_store store2
 run "$AEROHOST" run --dev "$R"
 run "$AEROHOST" run --dev "$R"
 assert_contains "$err" "0 ok, 3 reused"
 model=$(sql "SELECT f.sha256 FROM version_files f JOIN run_outputs o ON
   o.version_id = f.version_id WHERE o.run_id = (SELECT max(id) FROM runs
   WHERE job_type = 'train')")
-blob="$AEROMANCY_STORE/blobs/${model:0:2}/${model:2}"
+blob=$(blob_file "$model")
 [[ -f $blob ]] || fail "no blob at $blob"
 rm -f "$blob"
 run "$AEROHOST" run --dev "$R"
