@@ -134,9 +134,10 @@ aero_status tl_run_end(void *handle, int64_t run_id,
 aero_status tl_run_record_read(const aero_run_record *record,
                                aero_run_record *rec, aero_error *err);
 /* Inserts a run of `rec` (checked) with its config, tags and environment,
- * status running, inside the caller's transaction. */
+ * inside the caller's transaction: status running, or with `reused_run`
+ * not 0, reused (standing for that run, ended when it started). */
 aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
-                          int64_t *run_id, aero_error *err);
+                          int64_t reused_run, int64_t *run_id, aero_error *err);
 /* tl_run_end for a run of another handle (a dead owner's): does not count
  * against this handle's unended runs. */
 aero_status tl_run_settle(tl_store *store, int64_t run_id,

@@ -90,45 +90,40 @@ static aero_status outputs_complete(tl_store *store, int64_t run_id,
                                     aero_error *err) {
   *complete = false;
   sqlite3_stmt *st = NULL;
-  aero_status status =
-      tl_prepare(store,
-                 "SELECT count(*) FROM run_outputs o JOIN versions v ON v.id = "
-                 "o.version_id WHERE o.run_id = ? AND v.published = 1",
-                 &st, err);
+  /* One statement: each output version the run holds, published or not,
+   * with each of its files (none: NULLs), by version. */
+  aero_status status = tl_prepare(
+      store,
+      "SELECT o.version_id, v.published, f.sha256, f.size FROM run_outputs o "
+      "JOIN versions v ON v.id = o.version_id LEFT JOIN version_files f ON "
+      "f.version_id = o.version_id WHERE o.run_id = ? ORDER BY o.version_id",
+      &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, run_id);
   size_t held = 0;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    held = (size_t)sqlite3_column_int64(st, 0);
-  else
-    status = tl_db_fail(store, rc, "reading a run's outputs", err);
-  tl_finish(store, st);
-  if (status != AERO_OK || held != expected)
-    return status;
-  status = tl_prepare(store,
-                      "SELECT f.sha256, f.size FROM run_outputs o JOIN "
-                      "version_files f ON f.version_id = o.version_id WHERE "
-                      "o.run_id = ?",
-                      &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, run_id);
+  int64_t last = 0;
   bool intact = true;
+  int rc;
   while (intact && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *hex = (const char *)sqlite3_column_text(st, 0);
-    uint64_t size = (uint64_t)sqlite3_column_int64(st, 1);
+    int64_t version = sqlite3_column_int64(st, 0);
+    if (sqlite3_column_int(st, 1) != 1)
+      continue; /* not published: not held */
+    if (held == 0 || version != last)
+      held++;
+    last = version;
+    const char *hex = (const char *)sqlite3_column_text(st, 2);
+    uint64_t size = (uint64_t)sqlite3_column_int64(st, 3);
     tl_blob_state state = TL_BLOB_MISSING;
-    if (hex == NULL ||
-        tl_blob_check(store, hex, size, false, &state, NULL) != AERO_OK ||
-        state != TL_BLOB_INTACT)
+    if (hex != NULL &&
+        (tl_blob_check(store, hex, size, false, &state, NULL) != AERO_OK ||
+         state != TL_BLOB_INTACT))
       intact = false;
   }
   if (intact && rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "reading a run's files", err);
+    status = tl_db_fail(store, rc, "reading a run's outputs", err);
   tl_finish(store, st);
-  *complete = status == AERO_OK && intact;
+  *complete = status == AERO_OK && intact && held == expected;
   return status;
 }
 
@@ -286,22 +281,10 @@ static aero_status record_one(tl_store *store, const aero_run_record *record,
     return status;
   int64_t id = 0;
   status = reused_still_ok(store, reused_run_id, err);
+  /* Inserted reused at once (an insert as running, then an update, wrote
+   * the row twice). */
   if (status == AERO_OK)
-    status = tl_run_insert(store, &rec, &id, err);
-  sqlite3_stmt *st = NULL;
-  if (status == AERO_OK)
-    status = tl_prepare(store,
-                        "UPDATE runs SET status = 'reused', reused_run = ?, "
-                        "ended_at = started_at WHERE id = ?",
-                        &st, err);
-  if (status == AERO_OK) {
-    sqlite3_bind_int64(st, 1, reused_run_id);
-    sqlite3_bind_int64(st, 2, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-      status = tl_db_fail(store, rc, "recording a reused run", err);
-    tl_finish(store, st);
-  }
+    status = tl_run_insert(store, &rec, reused_run_id, &id, err);
   if (status == AERO_OK)
     status =
         link_versions(store, id, reused_run_id, input_ids, input_count, err);

@@ -14,22 +14,36 @@ static int bind_env_value(sqlite3_stmt *st, int index, const aero_value *v) {
   return tl_bind_value(st, index, v, &type_name);
 }
 
+/* The run's columns, in the order of the parameters below. */
+#define RUN_COLUMNS                                                            \
+  "entity, project, job_type, job_group, outputs, mode, status, "              \
+  "started_at, git_commit, git_branch, git_message, git_remote, image_id, "    \
+  "packages, plugin_path, plugin_sha256, host_version, abi_version, "          \
+  "hostname, command_line, passthrough_env"
+#define RUN_VALUES                                                             \
+  "?, ?, ?, ?, ?, ?, ?8, ?7, ?9, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+
+/* Inserts the run `rec` with status `status`: "running", or "reused"
+ * standing for run `reused_run` (ended when it started). */
 static aero_status insert_run(tl_store *store, const aero_run_record *rec,
+                              const char *status_name, int64_t reused_run,
                               int64_t *run_id, aero_error *err) {
-  /* The environment columns in env_columns order, from parameter 8. */
-  static const char sql[] =
-      "INSERT INTO runs (entity, project, job_type, job_group, outputs, mode, "
-      "status, started_at, git_commit, git_branch, git_message, git_remote, "
-      "image_id, packages, plugin_path, plugin_sha256, host_version, "
-      "abi_version, hostname, command_line, passthrough_env) VALUES (?, ?, "
-      "?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  /* Parameters: 1-6 the run's own columns, 7 started_at, 8 the status,
+   * from 9 the environment columns in env_columns order, then (reused)
+   * 22 reused_run. */
+  static const char running[] =
+      "INSERT INTO runs (" RUN_COLUMNS ") VALUES (" RUN_VALUES ")";
+  static const char reused[] =
+      "INSERT INTO runs (" RUN_COLUMNS
+      ", reused_run, ended_at) VALUES (" RUN_VALUES ", ?22, ?7)";
   _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
 
   char *outputs = pc_join_outputs(rec);
   if (outputs == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store, sql, &st, err);
+  aero_status status =
+      tl_prepare(store, reused_run != 0 ? reused : running, &st, err);
   if (status != AERO_OK)
     goto done;
   tl_bind_text(st, 1, rec->entity != NULL ? rec->entity : "");
@@ -40,11 +54,14 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
   tl_bind_text(st, 6, rec->dev ? "dev" : "prod");
   sqlite3_bind_int64(st, 7,
                      rec->started_ns != 0 ? rec->started_ns : tl_now_ns());
+  tl_bind_text(st, 8, status_name);
   for (size_t i = 0; i < rec->environment_count; i++) {
     int column = pc_env_column(rec->environment[i].key);
     if (column >= 0)
-      bind_env_value(st, 8 + column, &rec->environment[i].value);
+      bind_env_value(st, 9 + column, &rec->environment[i].value);
   }
+  if (reused_run != 0)
+    sqlite3_bind_int64(st, 22, reused_run);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     status = tl_db_fail(store, rc, "recording a run", err);
@@ -128,8 +145,11 @@ done:
 }
 
 aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
-                          int64_t *run_id, aero_error *err) {
-  aero_status status = insert_run(store, rec, run_id, err);
+                          int64_t reused_run, int64_t *run_id,
+                          aero_error *err) {
+  aero_status status =
+      insert_run(store, rec, reused_run != 0 ? "reused" : "running", reused_run,
+                 run_id, err);
   if (status == AERO_OK)
     status = insert_pairs(store, *run_id, rec, err);
   return status;
@@ -177,7 +197,7 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
   if (status != AERO_OK)
     return status;
   int64_t id = 0;
-  status = insert_run(store, &rec, &id, err);
+  status = insert_run(store, &rec, "running", 0, &id, err);
   if (status == AERO_OK)
     status = insert_pairs(store, id, &rec, err);
   if (status == AERO_OK)

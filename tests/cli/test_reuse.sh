@@ -185,6 +185,20 @@ run "$AEROHOST" run --dev "$R"
 assert_rc 0
 assert_contains "$err" "[2/3] Running [train] model"
 
+case_ "a past run that no longer holds one of its outputs is not reused"
+run "$AEROHOST" run --dev "$R" -- --seed 11
+run "$AEROHOST" run --dev "$R" -- --seed 11
+assert_contains "$err" "0 ok, 3 reused"
+# As if its version were gone: every run with this key that holds it lets
+# it go, so the newest one lists an output it no longer holds.
+sql "DELETE FROM run_outputs WHERE run_id IN (SELECT k.run_id FROM run_keys
+  k JOIN runs r ON r.id = k.run_id WHERE r.job_type = 'train' AND
+  r.status = 'ok')"
+run "$AEROHOST" run --dev "$R" -- --seed 11
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [source] raw"
+assert_contains "$err" "[2/3] Running [train] model"
+
 case_ "a volatile action always runs"
 run "$AEROHOST" run --dev "$R" -- --volatile-source
 run "$AEROHOST" run --dev "$R" -- --volatile-source
