@@ -276,7 +276,7 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
       .isolate = !a->no_isolation,
       .debug = a->debug,
       /* In a job, reuse was decided by the host that submitted it. */
-      .force = a->force || a->detach || slurm_job_action() != NULL,
+      .force = a->force || slurm_job_action() != NULL,
       .slurm = a->slurm && slurm_job_action() == NULL,
       .detach = a->detach && slurm_job_action() == NULL,
       .slurm_res = &c->slurm_res,

@@ -59,6 +59,8 @@ typedef struct aeh_node {
   bool bad;        /* its dependents must not run */
   size_t blame;    /* the failed action (position) that stops this one */
   bool direct;     /* `blame` is a parent, not a further ancestor */
+  bool released;   /* its dependents were let go (scheduler.c) */
+  bool detached;   /* --detach: submitted, not followed; resolved ok */
 } aeh_node;
 
 /* One action being carried out by a placement. */

@@ -68,9 +68,12 @@ static int summarise(aeh_exec *ex, double elapsed) {
     return AEH_EXIT_INFRA;
   }
   if (ex->opts->detach && !ex->infra) {
-    aeh_console_info("%zu action%s submitted to Slurm (job ids on stdout); "
+    char reused[64] = "";
+    if (ex->reused > 0)
+      snprintf(reused, sizeof reused, ", %zu reused", ex->reused);
+    aeh_console_info("%zu action%s submitted to Slurm%s (job ids on stdout); "
                      "aeromancy runs shows them as they run",
-                     ex->submitted, ex->submitted == 1 ? "" : "s");
+                     ex->submitted, ex->submitted == 1 ? "" : "s", reused);
     return AEH_EXIT_OK;
   }
   if (ex->bailed) {

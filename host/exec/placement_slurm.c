@@ -39,8 +39,11 @@
 #define OUTPUT_DIR "aeromancy-slurm"
 
 typedef struct slurm_state {
-  int timer; /* wakes the loop to ask squeue */
-  long *job; /* by position; 0: not submitted */
+  int timer;       /* wakes the loop to ask squeue */
+  long *job;       /* by position; 0: not submitted */
+  size_t *ended;   /* scratch for reap: slots whose job ended */
+  char **ended_at; /* their squeue lines ("STATE REASON") */
+  bool stopped;    /* pending jobs cancelled after a failure without -k */
 } slurm_state;
 
 static slurm_state *state_of(const aeh_exec *ex) {
@@ -86,9 +89,12 @@ static void slurm_open(aeh_exec *ex) {
   if (sl != NULL) {
     sl->timer = -1;
     sl->job = calloc(ex->n + 1, sizeof *sl->job);
+    sl->ended = calloc(ex->n + 1, sizeof *sl->ended);
+    sl->ended_at = calloc(ex->n + 1, sizeof *sl->ended_at);
     sl->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   }
-  if (sl == NULL || sl->job == NULL || sl->timer < 0) {
+  if (sl == NULL || sl->job == NULL || sl->ended == NULL ||
+      sl->ended_at == NULL || sl->timer < 0) {
     aeh_console_error("cannot follow Slurm jobs: %s", strerror(errno));
     ex->infra = true;
     return;
@@ -212,6 +218,10 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   ex->running++;
   if (ex->opts->debug)
     aeh_console_info("%s: Slurm job %ld", label, id);
+  /* Slurm holds the dependents back (afterok) until this job ends well:
+   * they are submitted now, so that each starts as soon as its parents
+   * ended, with no round trip through this host. */
+  aeh_sched_placed(ex, p);
 }
 
 static int slurm_event_fd(const aeh_exec *ex) {
@@ -312,6 +322,57 @@ static bool job_running(const char *state) {
   return false;
 }
 
+/* Finishes the action of slot `s`, whose job ended in `state` (squeue's
+ * "STATE REASON"). A job that never started (no output: cancelled while
+ * it waited, for a failed parent or a stop) is skipped as the scheduler
+ * would have skipped it. */
+static void job_ended(aeh_exec *ex, aeh_slot *s, long id, char *line) {
+  char state[64] = "", reason[256] = "";
+  sscanf(line, "%63s %255[^\n]", state, reason);
+  aero_run_outcome o = {0};
+  char msg[AERO_ERROR_MESSAGE_MAX], failure[1024] = "";
+  int64_t run_id = 0;
+  bool started = job_report(id, &run_id, failure, sizeof failure);
+  s->busy = false;
+  ex->running--;
+  if (strcmp(state, "COMPLETED") != 0 && !started &&
+      aeh_sched_never_started(ex, s->pos))
+    return;
+  job_outcome(s, id, state, reason, failure, &o, msg, sizeof msg);
+  aeh_sched_resolved(ex, s->pos, &o, run_id, s->started);
+}
+
+/* After a failure without -k nothing new starts: the jobs still pending
+ * (`pending`, `count` of them) are cancelled, and are skipped when they
+ * come back cancelled without having started. */
+static void stop_pending(aeh_exec *ex, slurm_state *sl, const long *pending,
+                         size_t count) {
+  sl->stopped = true;
+  if (count == 0)
+    return;
+  size_t cap = 24 * count + 1;
+  char *ids = malloc(cap), out[1024];
+  if (ids == NULL)
+    return;
+  size_t used = 0;
+  for (size_t i = 0; i < count; i++)
+    used += (size_t)snprintf(ids + used, cap - used, "%s%ld", i ? "," : "",
+                             pending[i]);
+  char *argv[] = {"scancel", ids, NULL};
+  if (aeh_slurm_cmd(argv, out, sizeof out) != 0)
+    aeh_console_warn("scancel %s: %s", ids, aeh_slurm_first_line(out));
+  free(ids);
+  (void)ex;
+}
+
+/* The slot following job `id`, or NULL. */
+static aeh_slot *slot_of(aeh_exec *ex, const slurm_state *sl, long id) {
+  for (size_t i = 0; i < ex->slot_count; i++)
+    if (ex->slots[i].busy && sl->job[ex->slots[i].pos] == id)
+      return &ex->slots[i];
+  return NULL;
+}
+
 static void slurm_reap(aeh_exec *ex) {
   slurm_state *sl = state_of(ex);
   uint64_t ticks;
@@ -325,9 +386,11 @@ static void slurm_reap(aeh_exec *ex) {
   size_t cap = 64 + 24 * ex->running;
   char *ids = malloc(cap);
   char *out = malloc(1 << 20);
-  if (ids == NULL || out == NULL) {
+  long *pending = malloc((ex->running + 1) * sizeof *pending);
+  if (ids == NULL || out == NULL || pending == NULL) {
     free(ids);
     free(out);
+    free(pending);
     return;
   }
   size_t used = (size_t)snprintf(ids, cap, "--jobs=");
@@ -337,38 +400,48 @@ static void slurm_reap(aeh_exec *ex) {
                                ids[used - 1] == '=' ? "" : ",",
                                sl->job[ex->slots[i].pos]);
   char *argv[] = {"squeue", "-h", "-t", "all", ids, "-o", "%i %T %r", NULL};
+  size_t ended = 0, waiting = 0;
   if (aeh_slurm_cmd(argv, out, 1 << 20) != 0) {
     if (ex->opts->debug)
       aeh_console_info("squeue: %s", aeh_slurm_first_line(out));
-    free(ids);
-    free(out);
-    return; /* a busy controller: asked again at the next tick */
+    goto done; /* a busy controller: asked again at the next tick */
   }
   char *save = NULL;
   for (char *line = strtok_r(out, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
     long id;
-    char state[64], reason[256] = "";
-    if (sscanf(line, "%ld %63s %255[^\n]", &id, state, reason) < 2 ||
-        job_running(state))
+    char state[64];
+    int at = 0;
+    if (sscanf(line, "%ld %n%63s", &id, &at, state) < 2)
       continue;
-    for (size_t i = 0; i < ex->slot_count; i++) {
-      aeh_slot *s = &ex->slots[i];
-      if (!s->busy || sl->job[s->pos] != id)
-        continue;
-      aero_run_outcome o = {0};
-      char msg[AERO_ERROR_MESSAGE_MAX], failure[1024] = "";
-      int64_t run_id = 0;
-      job_report(id, &run_id, failure, sizeof failure);
-      job_outcome(s, id, state, reason, failure, &o, msg, sizeof msg);
-      s->busy = false;
-      ex->running--;
-      aeh_sched_resolved(ex, s->pos, &o, run_id, s->started);
-      break;
+    if (strcmp(state, "PENDING") == 0)
+      pending[waiting++] = id;
+    aeh_slot *s = job_running(state) ? NULL : slot_of(ex, sl, id);
+    if (s != NULL) {
+      sl->ended[ended] = (size_t)(s - ex->slots);
+      sl->ended_at[ended++] = line + at;
     }
   }
+  /* Parents first: a child cancelled for its parent's failure is skipped
+   * with that parent named, so it waits until its parents resolved (in
+   * this pass, or at the next tick). */
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (size_t e = 0; e < ended; e++) {
+      aeh_slot *s = sl->ended_at[e] ? &ex->slots[sl->ended[e]] : NULL;
+      if (s == NULL || !aeh_sched_parents_resolved(ex, s->pos))
+        continue;
+      job_ended(ex, s, sl->job[s->pos], sl->ended_at[e]);
+      sl->ended_at[e] = NULL;
+      progress = true;
+    }
+  }
+  if (ex->stop && !sl->stopped)
+    stop_pending(ex, sl, pending, waiting);
+done:
   free(ids);
   free(out);
+  free(pending);
 }
 
 /* Ctrl-C / SIGTERM, or the SIGKILL after the grace: the job is cancelled
@@ -391,6 +464,8 @@ static void slurm_close(aeh_exec *ex) {
   if (sl->timer >= 0)
     close(sl->timer);
   free(sl->job);
+  free(sl->ended);
+  free(sl->ended_at);
   free(sl);
   ex->place_state = NULL;
 }

@@ -26,6 +26,22 @@ static const char *result_verb(uint32_t result) {
  * streak holds and the time another host waits for the write lock. */
 #define AEH_REUSE_FLUSH_AT 4096
 
+/* Lets the dependents of position `p` go once their other parents did
+ * (once only: a placement may release them before `p` resolved). */
+static void release(aeh_exec *ex, size_t p) {
+  aeh_node *nd = &ex->nodes[p];
+  if (nd->released)
+    return;
+  nd->released = true;
+  for (size_t c = ex->child_start[p]; c < ex->child_start[p + 1]; c++) {
+    aeh_node *child = &ex->nodes[ex->children[c]];
+    if (--child->need == 0 && child->state == AEH_NODE_WAITING) {
+      child->state = AEH_NODE_READY;
+      aeh_minheap_push(&ex->ready, ex->children[c]);
+    }
+  }
+}
+
 /* Marks position `p` resolved and releases its dependents. */
 static void resolve(aeh_exec *ex, size_t p, uint32_t result, bool bad) {
   aeh_node *nd = &ex->nodes[p];
@@ -39,11 +55,8 @@ static void resolve(aeh_exec *ex, size_t p, uint32_t result, bool bad) {
       child->blame = nd->blame != AEH_EXEC_NONE ? nd->blame : p;
       child->direct = nd->blame == AEH_EXEC_NONE;
     }
-    if (--child->need == 0 && child->state == AEH_NODE_WAITING) {
-      child->state = AEH_NODE_READY;
-      aeh_minheap_push(&ex->ready, ex->children[c]);
-    }
   }
+  release(ex, p);
 }
 
 /* Without -k, the first failure stops everything not yet started. */
@@ -155,7 +168,22 @@ static bool infra_status(aero_status status) {
          status == AERO_E_IO || status == AERO_E_NOSPACE;
 }
 
+void aeh_sched_placed(aeh_exec *ex, size_t p) {
+  release(ex, p);
+}
+
+bool aeh_sched_parents_resolved(const aeh_exec *ex, size_t p) {
+  const aeh_action *a = ex->nodes[p].action;
+  for (size_t k = 0; k < a->parent_count; k++) {
+    const aeh_node *parent = &ex->nodes[ex->pos_of[a->parents[k]]];
+    if (parent->state != AEH_NODE_DONE || parent->detached)
+      return false;
+  }
+  return true;
+}
+
 void aeh_sched_submitted(aeh_exec *ex, size_t p) {
+  ex->nodes[p].detached = true;
   ex->submitted++;
   resolve(ex, p, AERO_RUN_OK, false);
 }
@@ -171,7 +199,11 @@ void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
  * announces it, begins its run and hands it to the placement. */
 static void place(aeh_exec *ex, size_t p) {
   aeh_node *nd = &ex->nodes[p];
-  if (aeh_reuse_try(ex, p)) {
+  nd->state = AEH_NODE_RUNNING;
+  /* A parent placed and not yet ended (a Slurm job the placement chains
+   * with afterok) has not made its outputs: what they will be is not
+   * known, so neither is a past run that would stand for this one. */
+  if (aeh_sched_parents_resolved(ex, p) && aeh_reuse_try(ex, p)) {
     ex->reused++;
     resolve(ex, p, AERO_RUN_REUSED, false);
     if (ex->pending_count >= AEH_REUSE_FLUSH_AT)
@@ -215,42 +247,60 @@ static void place(aeh_exec *ex, size_t p) {
   ex->place->start(ex, p, run, started);
 }
 
+/* Whether position `p` must not run now: unselected, a failed parent, a
+ * stop, an interrupt. */
+static bool barred(const aeh_exec *ex, size_t p) {
+  const aeh_node *nd = &ex->nodes[p];
+  return !nd->action->selected || ex->interrupted || ex->bailed || ex->infra ||
+         nd->blame != AEH_EXEC_NONE || ex->stop;
+}
+
+/* Skips position `p` as barred() says it must be; false when it may run. */
+static bool skip_if_barred(aeh_exec *ex, size_t p) {
+  aeh_node *nd = &ex->nodes[p];
+  char why[1100], label[512];
+  if (!barred(ex, p))
+    return false;
+  if (!nd->action->selected) {
+    skip(ex, p,
+         "not selected by --only (its outputs resolve to the latest "
+         "version)",
+         false, false);
+    return true;
+  }
+  if (ex->interrupted || ex->bailed || ex->infra) {
+    /* Quietly: the one line saying why comes at the end. */
+    ex->skipped++;
+    resolve(ex, p, AERO_RUN_SKIPPED, false);
+    return true;
+  }
+  if (nd->blame != AEH_EXEC_NONE) {
+    const aeh_node *culprit = &ex->nodes[nd->blame];
+    aeh_exec_label(culprit->action, label, sizeof label);
+    snprintf(why, sizeof why, "%s %s %s", nd->direct ? "parent" : "ancestor",
+             label, result_verb(culprit->result));
+    skip(ex, p, why, true, true);
+    return true;
+  }
+  /* ex->stop */
+  aeh_exec_label(ex->nodes[ex->first_failure].action, label, sizeof label);
+  snprintf(why, sizeof why, "not started after %s %s (-k keeps going)", label,
+           result_verb(ex->nodes[ex->first_failure].result));
+  skip(ex, p, why, true, false);
+  return true;
+}
+
+bool aeh_sched_never_started(aeh_exec *ex, size_t p) {
+  return skip_if_barred(ex, p);
+}
+
 void aeh_sched_run_ready(aeh_exec *ex) {
   while (ex->ready.count > 0) {
     aeh_interrupt_check(ex); /* one may have come during the last record */
     size_t p = aeh_minheap_peek(&ex->ready);
-    aeh_node *nd = &ex->nodes[p];
-    char why[1100], label[512];
-    if (!nd->action->selected) {
+    if (barred(ex, p)) {
       aeh_minheap_pop(&ex->ready);
-      skip(ex, p,
-           "not selected by --only (its outputs resolve to the latest "
-           "version)",
-           false, false);
-      continue;
-    }
-    if (ex->interrupted || ex->bailed || ex->infra) {
-      /* Quietly: the one line saying why comes at the end. */
-      aeh_minheap_pop(&ex->ready);
-      ex->skipped++;
-      resolve(ex, p, AERO_RUN_SKIPPED, false);
-      continue;
-    }
-    if (nd->blame != AEH_EXEC_NONE) {
-      aeh_minheap_pop(&ex->ready);
-      const aeh_node *culprit = &ex->nodes[nd->blame];
-      aeh_exec_label(culprit->action, label, sizeof label);
-      snprintf(why, sizeof why, "%s %s %s", nd->direct ? "parent" : "ancestor",
-               label, result_verb(culprit->result));
-      skip(ex, p, why, true, true);
-      continue;
-    }
-    if (ex->stop) {
-      aeh_minheap_pop(&ex->ready);
-      aeh_exec_label(ex->nodes[ex->first_failure].action, label, sizeof label);
-      snprintf(why, sizeof why, "not started after %s %s (-k keeps going)",
-               label, result_verb(ex->nodes[ex->first_failure].result));
-      skip(ex, p, why, true, false);
+      skip_if_barred(ex, p);
       continue;
     }
     if (ex->place->has_room != NULL && !ex->place->has_room(ex))

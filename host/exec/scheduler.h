@@ -36,6 +36,23 @@ void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
 void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
                         int64_t run_id, double started);
 
+/* The action at `p` was handed to a placement that holds its dependents
+ * back itself until it ends well (Slurm's afterok): they may be placed
+ * now. A dependent is then never reused (what its inputs will be is not
+ * known yet) and, when `p` fails, is resolved through
+ * aeh_sched_never_started. */
+void aeh_sched_placed(aeh_exec *ex, size_t p);
+
+/* True when every parent of the action at `p` resolved (a detached
+ * one, submitted and not followed, has not). */
+bool aeh_sched_parents_resolved(const aeh_exec *ex, size_t p);
+
+/* The action at `p`, placed, ended without starting (its Slurm job was
+ * cancelled while it waited): when the scheduler would not have started
+ * it now (a failed parent, a stop, an interrupt), skips it as it would
+ * have, and returns true; false when it must be reported as failed. */
+bool aeh_sched_never_started(aeh_exec *ex, size_t p);
+
 /* --detach: the action at `p` was submitted and is not followed; its
  * dependents may be submitted now (depending on its job). */
 void aeh_sched_submitted(aeh_exec *ex, size_t p);

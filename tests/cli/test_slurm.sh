@@ -50,6 +50,68 @@ assert_eq "$(versions)" "$local_versions" "same versions and digests as a local 
 [[ -n $local_versions ]] || fail "no versions recorded"
 assert_eq "$(ls aeromancy-slurm/*.out | wc -l)" 3 "one job (and output) per action"
 
+case_ diabetes_as_jobs_equals_local
+DATA=$AERO_BUILD_DIR/example-data/diabetes
+DIABETES=$AERO_BUILD_DIR/examples/diabetes/diabetes.so
+[[ -f $DATA/diabetes_data_raw.csv.gz ]] ||
+  "$AERO_SOURCE_DIR/examples/diabetes/fetch-data.sh" "$DATA" >/dev/null 2>&1 ||
+  fail "no diabetes data in $DATA"
+fresh local_diabetes
+run "$AEROHOST" run "$DIABETES" --dev -- --data-dir "$DATA"
+assert_rc 0
+local_versions=$(versions)
+local_r2=$(q "SELECT value FROM metrics m JOIN runs r ON r.id = m.run_id
+              WHERE r.job_type = 'evaluate' AND key = 'test_r2'")
+fresh slurm_diabetes
+run "$AEROHOST" run "$DIABETES" --dev --executor slurm -- --data-dir "$DATA"
+assert_rc 0
+assert_contains "$err" "3 ok, 0 failed, 0 skipped in"
+assert_eq "$(runs)" "evaluate:ok fit:ok ingest:ok"
+assert_eq "$(versions)" "$local_versions" "same versions and digests as a local run"
+assert_eq "$(q "SELECT value FROM metrics m JOIN runs r ON r.id = m.run_id
+                WHERE r.job_type = 'evaluate' AND key = 'test_r2'")" "$local_r2"
+assert_eq "$(q "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id
+                WHERE r.job_type = 'fit' AND key = 'train_mse'")" 500
+
+case_ reuse_decided_before_submitting
+# The diabetes runs above stand for a second run: nothing is submitted.
+jobs_before=$(squeue -h -t all -o %i | wc -l)
+run "$AEROHOST" run "$DIABETES" --dev --executor slurm -- --data-dir "$DATA"
+assert_rc 0
+assert_contains "$err" "0 ok, 3 reused, 0 failed, 0 skipped in"
+assert_eq "$(squeue -h -t all -o %i | wc -l)" "$jobs_before" "no job submitted"
+run "$AEROHOST" run "$DIABETES" --dev --executor slurm --detach -- --data-dir "$DATA"
+assert_rc 0
+assert_eq "$out" "" "no job id printed"
+assert_contains "$err" "[3/3] Reused [evaluate] diabetes-report (run "
+assert_contains "$err" "0 actions submitted to Slurm, 3 reused"
+assert_eq "$(squeue -h -t all -o %i | wc -l)" "$jobs_before" "no job submitted"
+# Forcing fit: ingest is reused, fit submitted, and evaluate submitted too
+# (chained afterok on fit's job): fit's new outputs do not exist yet, so
+# no past run can be known to stand for it.
+run "$AEROHOST" run "$DIABETES" --dev --executor slurm --detach --force-only fit -- --data-dir "$DATA"
+assert_rc 0
+assert_contains "$err" "[1/3] Reused [ingest] diabetes-data"
+assert_eq "$(cut -f2 <<<"$out" | tr '\n' ' ')" "[fit] diabetes-model [evaluate] diabetes-report "
+assert_contains "$err" "2 actions submitted to Slurm, 1 reused"
+assert_contains "$(scontrol show job "$(sed -n 2p <<<"$out" | cut -f1)")" \
+  "Dependency=afterok:$(sed -n 1p <<<"$out" | cut -f1)"
+aero_slurm_wait_idle || fail "jobs still queued"
+# Runs 1-3 ran, 4-6 and 7-9 were reused; then:
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs WHERE id > 9")" \
+  "ingest:reused fit:ok evaluate:ok"
+
+case_ children_submitted_at_once_with_afterok
+fresh slurm_chain
+run "$AEROHOST" run "$EXEC" --dev --executor slurm -- --sleep 2
+assert_rc 0
+# [train] was submitted while [ingest] still ran: Slurm, not this host,
+# held it back until ingest's job ended well.
+ingest_end=$(date -d "$(latest_job ingest %e)" +%s)
+train_submit=$(date -d "$(latest_job train %V)" +%s)
+((train_submit < ingest_end)) ||
+  fail "train submitted at $train_submit, after ingest ended at $ingest_end"
+
 case_ failed_job_skips_dependents
 fresh slurm_fail
 run "$AEROHOST" run "$EXEC" --dev --executor slurm -k -- --misbehave train --how fail
@@ -121,11 +183,12 @@ assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
 
 case_ wide_independent_jobs
 fresh slurm_wide
-run "$AEROHOST" run "$STEPS" --dev --executor slurm -- -n 24 --shape wide
+run "$AEROHOST" run "$STEPS" --dev --executor slurm -- -n 200 --shape wide
 assert_rc 0
-assert_contains "$err" "24 ok, 0 failed, 0 skipped in"
-assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 24
-assert_eq "$(q "SELECT count(*) FROM artifact_versions")" 24
+assert_contains "$err" "200 ok, 0 failed, 0 skipped in"
+assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 200
+assert_eq "$(q "SELECT count(*) FROM artifact_versions")" 200
+assert_eq "$(ls aeromancy-slurm/*.out | wc -l)" 200 "one job per action"
 
 case_ ctrl_c_cancels_jobs
 fresh slurm_int
