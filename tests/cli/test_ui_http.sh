@@ -165,6 +165,36 @@ http /api/runs/2
 assert_eq "$(jq -r '.outputs[0].metadata.trained_on' <<<"$body")" \
   "$(jq -r '.inputs[0].ref' <<<"$body")"
 
+case_ api_runs_filters_select
+# Each filter of the runs page, through /api/runs: what it keeps and what
+# it leaves out (the store: aerodemo dev runs and trk_pipeline's ingest).
+ids() { jq -r '[.runs[].id] | join(" ")' <<<"$body"; }
+http "/api/runs?limit=500"
+all=$(ids)
+http "/api/runs?job_type=train"
+assert_eq "$(jq -r '[.runs[].job_type] | unique | join(" ")' <<<"$body")" train
+assert_eq "$(ids)" "5 2"
+http "/api/runs?project=aerodemo&status=ok"
+assert_eq "$(jq -r '[.runs[] | .project + ":" + .status] | unique | join(" ")' <<<"$body")" \
+  "aerodemo:ok"
+http "/api/runs?project=trk&limit=500"
+assert_eq "$(jq -r '[.runs[].project] | unique | join(" ")' <<<"$body")" trk
+http "/api/runs?status=running"
+assert_eq "$(ids)" ""
+http "/api/runs?mode=prod"
+assert_eq "$(ids)" ""
+http "/api/runs?mode=dev&limit=500"
+assert_eq "$(ids)" "$all"
+now=$(date +%s)
+http "/api/runs?since=$((now - 3600))&limit=500"
+assert_eq "$(ids)" "$all" "since an hour ago"
+http "/api/runs?since=$((now + 3600))"
+assert_eq "$(ids)" "" "since an hour from now"
+http "/api/runs?branch=no-such-branch"
+assert_eq "$(ids)" ""
+http "/api/runs?tag=no-such-tag"
+assert_eq "$(ids)" ""
+
 case_ request_size_bounded
 big=$(head -c 70000 /dev/zero | tr '\0' a)
 http -H "X-Big: $big" /
