@@ -136,7 +136,11 @@ aero_s3_start() {
 # aero_s3_launch BIN PORT: starts s3rver on PORT (0: any) over AERO_S3_DIR.
 aero_s3_launch() {
   mkdir -p "$AERO_S3_DIR/data"
-  "$1" -d "$AERO_S3_DIR/data" -a 127.0.0.1 -p "$2" \
+  # s3rver makes a listing's continuation token with DES, which Node's
+  # OpenSSL 3 keeps in its legacy provider: without it any listing of more
+  # than one page fails (HTTP 500).
+  NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
+    "$1" -d "$AERO_S3_DIR/data" -a 127.0.0.1 -p "$2" \
     --configure-bucket "$AERO_S3_BUCKET" >"$AERO_S3_DIR/log" 2>&1 &
   AERO_S3_PID=$!
   aero_server_pids+=("$AERO_S3_PID")

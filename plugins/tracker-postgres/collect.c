@@ -13,7 +13,12 @@
  * a blob the bucket already holds. Every host that uploads holds a lease
  * (taken at its first run_begin), so step 3 runs only when no lease is
  * alive and no run is running; otherwise it is skipped and gc fails with
- * AERO_E_STATE saying so, after steps 1 and 2.
+ * AERO_E_STATE saying so, after steps 1 and 2. From that look at the
+ * leases to its last delete, step 3 holds the advisory lock TP_GC_LOCK,
+ * which a host takes (shared) with its first lease: a host that starts
+ * meanwhile waits, rather than skip the upload of a blob gc is about to
+ * delete. Each delete first checks that the lock is still held (a lost
+ * connection drops it), and gc stops when it is not.
  */
 #include "tp.h"
 
@@ -143,11 +148,20 @@ static aero_status old_dev_runs(collector *c) {
 static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
   collector *c = ctx;
   PGresult *res = NULL;
-  aero_status status = tp_exec(
-      store,
-      "SELECT (SELECT count(*) FROM leases WHERE expires_at >= now()) + "
-      "(SELECT count(*) FROM runs WHERE status = 'running')",
-      NULL, &res, "looking for hosts at work", err);
+  tp_params k = {0};
+  tp_param_int(&k, TP_GC_LOCK);
+  /* On this connection until released (or the connection is lost). */
+  aero_status status =
+      c->params->dry_run
+          ? AERO_OK
+          : tp_exec(store, "SELECT pg_advisory_lock($1)", &k, NULL,
+                    "waiting for hosts taking a lease", err);
+  if (status == AERO_OK)
+    status = tp_exec(
+        store,
+        "SELECT (SELECT count(*) FROM leases WHERE expires_at >= now()) + "
+        "(SELECT count(*) FROM runs WHERE status = 'running')",
+        NULL, &res, "looking for hosts at work", err);
   if (status != AERO_OK)
     return status;
   c->busy = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
@@ -173,6 +187,31 @@ static int cmp_hex(const void *a, const void *b) {
   return strcmp((const char *)a, (const char *)b);
 }
 
+/* Whether this connection still holds TP_GC_LOCK: a connection lost (and
+ * made again) since refs_body took it holds nothing, and a host may have
+ * taken a lease since. No retry: a new connection would not hold it. */
+static aero_status still_locked(collector *c) {
+  tp_params k = {0};
+  tp_param_int(&k, TP_GC_LOCK);
+  PGresult *res = NULL;
+  aero_status status =
+      tp_exec(c->store,
+              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+              "classid = 0 AND objid = $1 AND objsubid = 1 AND pid = "
+              "pg_backend_pid() AND mode = 'ExclusiveLock' AND granted",
+              &k, &res, "checking gc's lock", c->err);
+  if (status != AERO_OK)
+    return status;
+  bool held = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+  PQclear(res);
+  return held ? AERO_OK
+              : aero_fail(c->err, AERO_E_STORE,
+                          "%s: gc lost its lock on the database (the "
+                          "connection was cut): it stopped deleting; run it "
+                          "again",
+                          c->store->server);
+}
+
 static aero_status unreferenced(void *ctx, const char *hex, uint64_t size,
                                 aero_error *err) {
   collector *c = ctx;
@@ -181,23 +220,43 @@ static aero_status unreferenced(void *ctx, const char *hex, uint64_t size,
     return AERO_OK;
   aero_status status = found(c, AERO_GARBAGE_BLOB, hex, (int64_t)size);
   if (status == AERO_OK && !c->params->dry_run)
+    status = still_locked(c);
+  if (status == AERO_OK && !c->params->dry_run)
     status = tp_s3_delete_blob(c->store->s3, hex, c->err);
   return status;
+}
+
+/* Releases TP_GC_LOCK (nothing to do when the connection that held it is
+ * gone: so is the lock). */
+static void unlock(tp_store *store) {
+  if (store->db == NULL || PQstatus(store->db) != CONNECTION_OK)
+    return;
+  /* Only when held: unlocking a lock not held is a WARNING on stderr. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT pg_advisory_unlock(%d) FROM pg_locks WHERE locktype = "
+           "'advisory' AND classid = 0 AND objid = %d AND objsubid = 1 AND "
+           "pid = pg_backend_pid() AND granted",
+           TP_GC_LOCK, TP_GC_LOCK);
+  PQclear(PQexec(store->db, sql));
 }
 
 static aero_status orphan_blobs(collector *c) {
   aero_status status = tp_once(c->store, refs_body, c,
                                "listing the blobs versions refer to", c->err);
   if (status == AERO_OK && c->busy)
-    return aero_fail(c->err, AERO_E_STATE,
-                     "%s: a host is at work (a live lease or a running run): "
-                     "unreferenced blobs are kept (it may be about to refer "
-                     "to them); run gc again when no host is running",
-                     c->store->server);
-  if (status == AERO_OK) {
+    status = aero_fail(c->err, AERO_E_STATE,
+                       "%s: a host is at work (a live lease or a running "
+                       "run): unreferenced blobs are kept (it may be about "
+                       "to refer to them); run gc again when no host is "
+                       "running",
+                       c->store->server);
+  else if (status == AERO_OK) {
     qsort(c->refs, c->nrefs, sizeof *c->refs, cmp_hex);
     status = tp_s3_list_blobs(c->store->s3, unreferenced, c, c->err);
   }
+  if (!c->params->dry_run)
+    unlock(c->store);
   return status;
 }
 

@@ -81,12 +81,23 @@ typedef struct claim_ctx {
 
 static aero_status claim_body(tp_store *store, void *ctx_, aero_error *err) {
   claim_ctx *ctx = ctx_;
+  /* Not while gc deletes unreferenced objects: it looked at the leases
+   * before it started, and this host may be about to skip the upload of
+   * a blob the bucket holds because gc has not reached it yet. Waits for
+   * gc; hosts never wait for each other (the lock is shared). */
+  tp_params k = {0};
+  tp_param_int(&k, TP_GC_LOCK);
+  aero_status status =
+      tp_exec(store, "SELECT pg_advisory_xact_lock_shared($1)", &k, NULL,
+              "waiting for gc to finish deleting", err);
+  if (status != AERO_OK)
+    return status;
   tp_params p = {0};
   tp_param_text(&p, ctx->token);
   tp_param_text(&p, ctx->hostname);
   tp_param_int(&p, getpid());
   tp_param_int(&p, ctx->seconds);
-  aero_status status =
+  status =
       tp_exec(store,
               "INSERT INTO leases (token, hostname, pid, expires_at) VALUES "
               "($1, $2, $3, now() + make_interval(secs => $4::int)) ON "

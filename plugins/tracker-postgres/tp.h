@@ -28,6 +28,12 @@
 /* The schema this build creates and understands (table aero_schema). */
 #define TP_SCHEMA_VERSION 2
 
+/* The advisory lock key that keeps gc's deletion of unreferenced objects
+ * and a host's first lease apart: gc holds it exclusively from its look at
+ * the leases to its last delete, a host shared while it takes its lease
+ * (collect.c, lease.c). 7303 is the schema's. */
+#define TP_GC_LOCK 7304
+
 typedef struct tp_s3 tp_s3;
 
 /* One open handle on a store, owned by the process that opened it. Every

@@ -3,7 +3,8 @@
 # real PostgreSQL and s3rver started here: unreferenced objects removed
 # (--dry-run removes nothing), nothing removed while another aerohost is
 # in the middle of a run, hosts writing new content while gc runs in a
-# loop lose nothing, and old dev runs removed with --keep-dev.
+# loop lose nothing, a host that starts while gc deletes waits for it,
+# and old dev runs removed with --keep-dev.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../servers.sh"
 
@@ -71,6 +72,69 @@ wait "$writer"
 run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 problems"
+
+case_ "a host taking its first lease while gc deletes waits for gc, and loses nothing"
+# The host's content is in the bucket already, unreferenced, under a key
+# that sorts after 400 other orphans: gc deletes those first, in listing
+# order. A host that started meanwhile and saw the object would skip its
+# upload, and gc would delete it next (fsck: missing); it must wait for gc
+# instead, and upload it after.
+content=
+for i in $(seq 2000); do
+  sha=$(printf 'race %s' "$i" | sha256sum | cut -d' ' -f1)
+  [[ $sha == f* ]] && content="race $i" && break
+done
+blob=$(aero_team_blob "$sha")
+mkdir -p "$(dirname "$blob")" "$(dirname "$(aero_team_blob 00)")"
+printf '%s' "$content" >"$blob"
+for i in $(seq 400); do
+  echo filler >"$(aero_team_blob "$(printf '00%062x' "$i")")"
+done
+first=$(aero_team_blob "$(printf '00%062x' 1)")
+"$A" gc >"$AERO_TMP/gc.out" 2>"$AERO_TMP/gc.err" &
+gc=$!
+for _ in $(seq 1200); do
+  [[ -e $first ]] || break
+  sleep 0.05
+done
+[[ ! -e $first ]] || fail "gc did not start deleting"
+t0=$(date +%s%N)
+run "$AEROHOST" run "$PIPE" --dev --force --only ingest -- --content "$content"
+assert_rc 0
+wait "$gc"
+rc=$?
+err=$(cat "$AERO_TMP/gc.err")
+assert_rc 0
+assert_eq "$(aero_s3_objects | grep -c '/00')" 0 "fillers left"
+[[ -e $blob ]] || fail "gc deleted the blob the host's new version refers to"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
+
+case_ "gc whose database connection is cut while it deletes stops deleting"
+mkdir -p "$(dirname "$first")"
+for i in $(seq 400); do
+  echo filler >"$(aero_team_blob "$(printf '00%062x' "$i")")"
+done
+"$A" gc >"$AERO_TMP/gc.out" 2>"$AERO_TMP/gc.err" &
+gc=$!
+for _ in $(seq 1200); do
+  [[ -e $first ]] || break
+  sleep 0.05
+done
+# The connection that holds gc's lock: without it a host may take a lease.
+q "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
+   AND objid = 7304 AND granted" >/dev/null
+wait "$gc"
+rc=$?
+err=$(cat "$AERO_TMP/gc.err")
+assert_rc 2
+assert_one_line "$err"
+left=$(aero_s3_objects | grep -c '/00')
+((left > 0)) || fail "gc went on deleting without its lock"
+run "$A" gc
+assert_rc 0
+assert_eq "$(aero_s3_objects | grep -c '/00')" 0 "fillers left after a second gc"
 
 case_ "gc --keep-dev removes finished dev runs older than that, and their objects"
 before=$(q "SELECT count(*) FROM runs")
