@@ -23,14 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct ref_blob {
-  char hex[65];
-  int64_t size;       /* recorded size */
-  int64_t version_id; /* one version holding it */
-  int64_t files;      /* version files holding it */
-  bool seen;          /* in the bucket, whole */
-} ref_blob;
-
 typedef struct obj_blob {
   char hex[65];
   uint64_t size;
@@ -42,8 +34,7 @@ typedef struct checker {
   aero_status (*each)(void *, const aero_problem *, aero_error *);
   void *ctx;
   aero_check_report counts;
-  ref_blob *refs;
-  size_t nrefs;
+  tp_blob_refs refs;
   obj_blob *objs;
   size_t nobjs, capobjs;
   int64_t *abandoned;
@@ -67,34 +58,9 @@ static aero_status report(checker *c, uint32_t kind, const char *subject,
   return c->each(c->ctx, &p, c->err);
 }
 
-static int cmp_hex(const void *a, const void *b) {
-  return strcmp((const char *)a, (const char *)b);
-}
-
 static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
   checker *c = ctx;
-  PGresult *res = NULL;
-  aero_status status =
-      tp_exec(store,
-              "SELECT sha256, max(size), min(version_id), count(*) FROM "
-              "version_files GROUP BY sha256",
-              NULL, &res, "listing the blobs versions refer to", err);
-  if (status != AERO_OK)
-    return status;
-  free(c->refs);
-  c->nrefs = (size_t)PQntuples(res);
-  c->refs = calloc(c->nrefs + 1, sizeof *c->refs);
-  if (c->refs == NULL)
-    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-  for (size_t i = 0; status == AERO_OK && i < c->nrefs; i++) {
-    ref_blob *r = &c->refs[i];
-    snprintf(r->hex, sizeof r->hex, "%s", PQgetvalue(res, (int)i, 0));
-    r->size = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
-    r->version_id = strtoll(PQgetvalue(res, (int)i, 2), NULL, 10);
-    r->files = strtoll(PQgetvalue(res, (int)i, 3), NULL, 10);
-  }
-  PQclear(res);
-  return status;
+  return tp_blob_refs_load(store, &c->refs, err);
 }
 
 static aero_status add_obj(void *ctx, const char *hex, uint64_t size,
@@ -116,7 +82,7 @@ static aero_status add_obj(void *ctx, const char *hex, uint64_t size,
 /* Re-hashes one object; reports and (with --repair) deletes it when
  * damaged. */
 static aero_status check_obj(checker *c, const obj_blob *o) {
-  ref_blob *ref = bsearch(o->hex, c->refs, c->nrefs, sizeof *c->refs, cmp_hex);
+  tp_blob_ref *ref = tp_blob_refs_find(&c->refs, o->hex);
   bool found = false;
   char got[65];
   uint64_t bytes = 0;
@@ -161,19 +127,17 @@ static aero_status check_blobs(checker *c) {
   aero_status status = tp_s3_list_blobs(c->store->s3, add_obj, c, c->err);
   if (status != AERO_OK)
     return status;
-  /* Byte order for bsearch, whatever the database's collation. */
-  qsort(c->refs, c->nrefs, sizeof *c->refs, cmp_hex);
   if (c->nobjs > 0) /* an empty bucket leaves objs NULL */
-    qsort(c->objs, c->nobjs, sizeof *c->objs, cmp_hex);
+    qsort(c->objs, c->nobjs, sizeof *c->objs, tp_cmp_hex);
   for (size_t i = 0; status == AERO_OK && i < c->nobjs; i++)
     status = check_obj(c, &c->objs[i]);
-  for (size_t i = 0; status == AERO_OK && i < c->nrefs; i++) {
-    ref_blob *r = &c->refs[i];
+  for (size_t i = 0; status == AERO_OK && i < c->refs.n; i++) {
+    tp_blob_ref *r = &c->refs.v[i];
     c->counts.files_checked += r->files;
     if (r->seen)
       continue;
     bool listed = c->nobjs > 0 && bsearch(r->hex, c->objs, c->nobjs,
-                                          sizeof *c->objs, cmp_hex) != NULL;
+                                          sizeof *c->objs, tp_cmp_hex) != NULL;
     if (listed)
       continue; /* damaged: reported above */
     char detail[200];
@@ -275,7 +239,7 @@ aero_status tp_check(void *handle, const aero_check_params *params,
     memcpy(out, &c.counts, size < sizeof c.counts ? size : sizeof c.counts);
     out->struct_size = size;
   }
-  free(c.refs);
+  tp_blob_refs_free(&c.refs);
   free(c.objs);
   free(c.abandoned);
   return status;

@@ -35,9 +35,8 @@ typedef struct collector {
   /* Step 2's runs, "id\tjob_type" each, for the report. */
   char **runs;
   size_t nruns;
-  /* Step 3: the referenced blobs (sorted) and whether a host is at work. */
-  char (*refs)[65];
-  size_t nrefs;
+  /* Step 3: the referenced blobs and whether a host is at work. */
+  tp_blob_refs refs;
   bool busy;
 } collector;
 
@@ -168,23 +167,7 @@ static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
   PQclear(res);
   if (c->busy)
     return AERO_OK;
-  status = tp_exec(store, "SELECT DISTINCT sha256 FROM version_files", NULL,
-                   &res, "listing the blobs versions refer to", err);
-  if (status != AERO_OK)
-    return status;
-  free(c->refs);
-  c->nrefs = (size_t)PQntuples(res);
-  c->refs = calloc(c->nrefs + 1, sizeof *c->refs);
-  if (c->refs == NULL)
-    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-  for (size_t i = 0; status == AERO_OK && i < c->nrefs; i++)
-    snprintf(c->refs[i], 65, "%s", PQgetvalue(res, (int)i, 0));
-  PQclear(res);
-  return status;
-}
-
-static int cmp_hex(const void *a, const void *b) {
-  return strcmp((const char *)a, (const char *)b);
+  return tp_blob_refs_load(store, &c->refs, err);
 }
 
 /* Whether this connection still holds TP_GC_LOCK: a connection lost (and
@@ -216,7 +199,7 @@ static aero_status unreferenced(void *ctx, const char *hex, uint64_t size,
                                 aero_error *err) {
   collector *c = ctx;
   (void)err;
-  if (bsearch(hex, c->refs, c->nrefs, sizeof *c->refs, cmp_hex) != NULL)
+  if (tp_blob_refs_find(&c->refs, hex) != NULL)
     return AERO_OK;
   aero_status status = found(c, AERO_GARBAGE_BLOB, hex, (int64_t)size);
   if (status == AERO_OK && !c->params->dry_run)
@@ -251,10 +234,8 @@ static aero_status orphan_blobs(collector *c) {
                        "to refer to them); run gc again when no host is "
                        "running",
                        c->store->server);
-  else if (status == AERO_OK) {
-    qsort(c->refs, c->nrefs, sizeof *c->refs, cmp_hex);
+  else if (status == AERO_OK)
     status = tp_s3_list_blobs(c->store->s3, unreferenced, c, c->err);
-  }
   if (!c->params->dry_run)
     unlock(c->store);
   return status;
@@ -281,6 +262,6 @@ aero_status tp_collect(void *handle, const aero_collect_params *params,
   if (status == AERO_OK)
     status = orphan_blobs(&c);
   pthread_mutex_unlock(&store->lock);
-  free(c.refs);
+  tp_blob_refs_free(&c.refs);
   return status;
 }

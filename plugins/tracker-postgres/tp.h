@@ -264,6 +264,32 @@ typedef aero_status (*tp_s3_blob_fn)(void *ctx, const char *hex, uint64_t size,
 aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                              aero_error *err);
 
+/* ---- blob_refs.c: the blobs the versions refer to (fsck and gc) ---- */
+
+typedef struct tp_blob_ref {
+  char hex[65];       /* first: tp_cmp_hex compares it */
+  int64_t size;       /* recorded size */
+  int64_t version_id; /* one version holding it */
+  int64_t files;      /* version files holding it */
+  bool seen;          /* check.c: found whole in the bucket */
+} tp_blob_ref;
+
+typedef struct tp_blob_refs {
+  tp_blob_ref *v;
+  size_t n;
+} tp_blob_refs;
+
+/* Reads every blob version_files refers to (published or pending) into
+ * *refs, replacing what it held, sorted in byte order whatever the
+ * database's collation. One statement, for a tp_once or tp_txn body. */
+aero_status tp_blob_refs_load(tp_store *store, tp_blob_refs *refs,
+                              aero_error *err);
+/* The entry for `hex`, or NULL. */
+tp_blob_ref *tp_blob_refs_find(const tp_blob_refs *refs, const char *hex);
+void tp_blob_refs_free(tp_blob_refs *refs);
+/* qsort/bsearch order of structs that start with a NUL-terminated hex. */
+int tp_cmp_hex(const void *a, const void *b);
+
 /* ---- check.c ---- */
 aero_status tp_check(void *handle, const aero_check_params *params,
                      aero_status (*each)(void *, const aero_problem *,
