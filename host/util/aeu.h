@@ -39,9 +39,10 @@ void aeu_sha256_hex(const unsigned char digest[32], char hex[65]);
 #define AEU_DOUBLE_CHARS 32
 
 /* Writes `v` as the shortest decimal that strtod reads back as exactly `v`
- * (integral values as integers; laid out like printf's %.17g: an exponent
- * below 1e-4 or from 1e17 on; "inf", "nan" as glibc writes them) to `out`,
- * which has room for AEU_DOUBLE_CHARS bytes, terminated. Returns its
+ * (but where that decimal lies exactly halfway between two doubles: then
+ * one digit more; integral values as integers; laid out like printf's %.17g: an
+ * exponent below 1e-4 or from 1e17 on; "inf", "nan" as glibc writes them) to
+ * `out`, which has room for AEU_DOUBLE_CHARS bytes, terminated. Returns its
  * length. Several times faster than printf (format_number.c says how). */
 size_t aeu_format_double(double v, char *out);
 

@@ -19,7 +19,7 @@
  * interval is the nearest 15-digit one (15-digit decimals are further
  * apart than the interval is wide), and if the nearest n-digit decimal is
  * outside, every other n-digit one is too, so the length is the shortest.
- * Exact ties are treated as outside (longer output, still exact). 17 digits
+ * Exact ties are treated as outside (a digit more, still exact). 17 digits
  * always pass; should they not, glibc is asked.
  */
 #include "aeu.h"
@@ -195,10 +195,11 @@ size_t aeu_format_double(double v, char *out) {
       }
     }
   }
-  /* Outside the exact range (or a 17-digit miss, which cannot happen):
-   * glibc's correctly rounded 15, 16, then 17 digits, the first that reads
-   * back (the same shortest length, by the argument above, but for
-   * subnormals, whose ulp is wide: from 1 digit); inf and nan. */
+  /* Outside the exact range (and for 17 digits below 1e-6, where 10^j
+   * would pass 10^22; and a 17-digit miss, which cannot happen): glibc's
+   * correctly rounded 15, 16, then 17 digits, the first that reads back (the
+   * same shortest length, by the argument above, but for subnormals, whose ulp
+   * is wide: from 1 digit); inf and nan. */
   for (int n = fabs(v) < DBL_MIN ? 1 : 15; n < 17 && isfinite(v); n++) {
     snprintf(out, AEU_DOUBLE_CHARS, "%.*g", n, v);
     if (strtod(out, NULL) == v)
