@@ -159,6 +159,15 @@ blob_file() {
   fi
 }
 
+# store_dump: the whole database of the store, as SQL text.
+store_dump() {
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    aero_pg_as "$AERO_PG_BIN/pg_dump" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" "$AERO_PG_DB"
+  else
+    sqlite3 "$AEROMANCY_STORE/aeromancy.db" .dump
+  fi
+}
+
 # new_store NAME: switches to a fresh, empty store named NAME.
 new_store() {
   if [[ $AERO_TEST_BACKEND == postgres ]]; then
