@@ -86,7 +86,7 @@ typedef struct aero_run_info {
   int64_t ended_ns;       /* 0 while running */
   const char *git_commit; /* may be NULL (dev runs outside git) */
   const char *git_branch; /* may be NULL */
-  int64_t reused_run;     /* since ABI 1.3 (AERO_ROW_HAS): for a run with
+  int64_t reused_run;     /* since ABI 1.4 (AERO_ROW_HAS): for a run with
                              state AERO_RUN_REUSED, the run it stands for
                              (whose outputs it holds); else 0 */
 } aero_run_info;
