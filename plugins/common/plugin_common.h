@@ -101,6 +101,16 @@ const char *pc_level_name(aero_log_level level);
 char *pc_join_outputs(const aero_run_record *rec);
 /* Checks a run record's required members and arrays. */
 aero_status pc_check_record(const aero_run_record *rec, aero_error *err);
+
+/* The vtable's reuse_record, for a backend whose reuse_record_batch does
+ * the work: one item through `batch`. */
+aero_status pc_reuse_record_one(void *handle,
+                                aero_status (*batch)(void *, aero_reuse_item *,
+                                                     size_t, aero_error *),
+                                const aero_run_record *record,
+                                int64_t reused_run_id, const int64_t *input_ids,
+                                size_t input_count, int64_t *run_id,
+                                aero_error *err);
 /* Checks that a reference has a project and a name. */
 aero_status pc_check_ref(const aero_artifact_ref *ref, aero_error *err);
 /* "entity/project/name" or "project/name", for messages. */

@@ -235,3 +235,21 @@ aero_status pc_resolve_dev_only(const char *name, int64_t wanted,
                    "read only production versions (it has none yet)",
                    name, (long long)wanted);
 }
+
+aero_status pc_reuse_record_one(void *handle,
+                                aero_status (*batch)(void *, aero_reuse_item *,
+                                                     size_t, aero_error *),
+                                const aero_run_record *record,
+                                int64_t reused_run_id, const int64_t *input_ids,
+                                size_t input_count, int64_t *run_id,
+                                aero_error *err) {
+  aero_reuse_item item = {.struct_size = sizeof item,
+                          .record = record,
+                          .reused_run_id = reused_run_id,
+                          .input_ids = input_ids,
+                          .input_count = input_count};
+  aero_status status = batch(handle, &item, 1, err);
+  if (status == AERO_OK)
+    *run_id = item.run_id;
+  return status;
+}

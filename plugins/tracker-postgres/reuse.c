@@ -274,13 +274,7 @@ aero_status tp_reuse_record(void *handle, const aero_run_record *record,
                             int64_t reused_run_id, const int64_t *input_ids,
                             size_t input_count, int64_t *run_id,
                             aero_error *err) {
-  aero_reuse_item item = {.struct_size = sizeof item,
-                          .record = record,
-                          .reused_run_id = reused_run_id,
-                          .input_ids = input_ids,
-                          .input_count = input_count};
-  aero_status status = tp_reuse_record_batch(handle, &item, 1, err);
-  if (status == AERO_OK)
-    *run_id = item.run_id;
-  return status;
+  return pc_reuse_record_one(handle, tp_reuse_record_batch, record,
+                             reused_run_id, input_ids, input_count, run_id,
+                             err);
 }

@@ -51,22 +51,13 @@ static aero_status bench_new(void **self, int64_t actions, const char *shape,
  * the process id and the name, padded. */
 static aero_status declare_fresh(aero_tracker *tracker, const char *name,
                                  aero_error *err) {
-  char path[4096], content[101];
+  char nonce[101], content[102];
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  snprintf(content, sizeof content, "%lld.%09ld %ld %-60s",
-           (long long)now.tv_sec, now.tv_nsec, (long)getpid(), name);
-  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), name);
-  FILE *f = fopen(path, "w");
-  if (f == NULL)
-    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
-  fprintf(f, "%-99.99s\n", content);
-  if (ferror(f) | fclose(f))
-    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
-  const char *files[] = {path};
-  return aero_declare_output(
-      tracker, &AERO_OUTPUT(.name = name, .files = files, .file_count = 1),
-      err);
+  snprintf(nonce, sizeof nonce, "%lld.%09ld %ld %s", (long long)now.tv_sec,
+           now.tv_nsec, (long)getpid(), name);
+  snprintf(content, sizeof content, "%-99.99s\n", nonce);
+  return fixture_declare_content(tracker, name, content, err);
 }
 
 /* `data` is the action's index, smuggled in the pointer. */
