@@ -360,6 +360,8 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
         status = tl_reuse_migrate(store, err);
       if (status == AERO_OK && version <= 2)
         status = tl_summary_migrate(store, err);
+      if (status == AERO_OK && version <= 3)
+        status = tl_points_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

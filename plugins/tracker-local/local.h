@@ -25,7 +25,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 3
+#define TL_SCHEMA_VERSION 4
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -210,6 +210,11 @@ aero_status tl_query_runs(void *handle, const aero_run_filter *filter,
                           void *ctx, aero_error *err);
 aero_status tl_query_run(void *handle, int64_t run_id,
                          const aero_run_sink *sink, void *ctx, aero_error *err);
+/* Schema 3 to 4: replaces metrics_by_run with metrics_points, the index
+ * that also holds each point's value and time, so that reading a run's
+ * points is one ordered pass over the index. Call inside the schema's
+ * transaction. */
+aero_status tl_points_migrate(tl_store *store, aero_error *err);
 aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
                              aero_metric_rows_fn each, void *ctx,
                              aero_error *err);

@@ -8,7 +8,7 @@
  * agrees with the points beside it.
  *
  * "Last" is the point that sorts last by (step, logging order) with no
- * step before any step, as the points are read back (metrics_by_run):
+ * step before any step, as the points are read back (metrics_points):
  * the highest step, the latest logged among equal steps.
  */
 #include "local.h"

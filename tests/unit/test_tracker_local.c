@@ -286,7 +286,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
   /* The tables other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
@@ -437,18 +437,101 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
   assert_true(s.m.count == 2 && s.m.last == 70.0 && s.m.last_step == 1);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
 
-  /* A store of schema 2 (no summaries kept) gets them from its points
-   * when it is opened. */
+  /* A store of schema 2 (no summaries kept, the index of schema 3) gets
+   * them from its points when it is opened. */
   vt->close(f->handle);
   f->handle = NULL;
-  sql_int(f, "DROP TABLE metric_summaries; PRAGMA user_version = 2; "
-             "SELECT 0");
+  sql_int(f, "DROP TABLE metric_summaries; DROP INDEX metrics_points; "
+             "CREATE INDEX metrics_by_run ON metrics (run_id, key, step); "
+             "PRAGMA user_version = 2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
   assert_true(s.m.count == 7 && s.m.last == 3.5 && s.m.last_step == 5);
+}
+
+/* The points query_metrics hands over, as "key:step=value" joined. */
+typedef struct points_seen {
+  char text[512];
+} points_seen;
+
+static aero_status on_points(void *ctx, const aero_metric_row *rows,
+                             size_t count, aero_error *err) {
+  (void)err;
+  points_seen *seen = ctx;
+  for (size_t i = 0; i < count; i++) {
+    size_t used = strlen(seen->text);
+    snprintf(seen->text + used, sizeof seen->text - used, "%s:%lld=%g ",
+             rows[i].key, (long long)rows[i].step, rows[i].value);
+  }
+  return AERO_OK;
+}
+
+static const char *points_of(fixture *f, int64_t run) {
+  static points_seen seen;
+  seen.text[0] = '\0';
+  aero_metric_query q = {.struct_size = sizeof q, .run_id = run};
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->query_metrics(f->handle, &q, on_points, &seen, &err) != AERO_OK)
+    fail_msg("query_metrics: %s", err.message);
+  return seen.text;
+}
+
+/* How SQLite reads a run's points, as query_metrics asks for them: the
+ * detail of EXPLAIN QUERY PLAN's one step. */
+static const char *points_plan(const fixture *f) {
+  char cmd[PATH_MAX + 512];
+  snprintf(cmd, sizeof cmd,
+           "sqlite3 -batch -noheader -cmd '.explain off' '%s/aeromancy.db' "
+           "'EXPLAIN QUERY PLAN SELECT key, value, step, logged_at FROM "
+           "metrics WHERE run_id = 1 ORDER BY key, step, id'",
+           f->store);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  static char line[1024];
+  if (fgets(line, sizeof line, p) == NULL)
+    line[0] = '\0';
+  line[strcspn(line, "\n")] = '\0';
+  pclose(p);
+  const char *detail = strrchr(line, '|');
+  return detail != NULL ? detail + 1 : line;
+}
+
+static void test_points_read_from_covering_index(void **state) {
+  fixture *f = *state;
+  int64_t run = begin(f->handle, true, "train");
+  aero_error err = AEH_ERROR_INIT;
+  /* Equal steps keep their logging order; no step sorts first. */
+  const aero_metric_row rows[] = {{"loss", 1.0, 5, 1},
+                                  {"acc", 0.5, 1, 1},
+                                  {"loss", 2.0, 5, 1},
+                                  {"loss", 9.0, AERO_NO_STEP, 1},
+                                  {"loss", -4.0, 3, 1}};
+  assert_int_equal(vt->log_metric_rows(f->handle, run, rows, 5, &err), AERO_OK);
+  end_ok(f->handle, run);
+  const char *want = "acc:1=0.5 loss:-1=9 loss:3=-4 loss:5=1 loss:5=2 ";
+  assert_string_equal(points_of(f, run), want);
+  assert_string_equal(points_plan(f),
+                      "SEARCH metrics USING COVERING INDEX metrics_points "
+                      "(run_id=?)");
+
+  /* A store of schema 3 (metrics_by_run, without values) gets the
+   * covering index when it is opened, and reads the same points. */
+  vt->close(f->handle);
+  f->handle = NULL;
+  sql_int(f, "DROP INDEX metrics_points; CREATE INDEX metrics_by_run ON "
+             "metrics (run_id, key, step); PRAGMA user_version = 3; SELECT 0");
+  open_store(f);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
+                              "name = 'metrics_by_run'"),
+                   0);
+  assert_string_equal(points_plan(f),
+                      "SEARCH metrics USING COVERING INDEX metrics_points "
+                      "(run_id=?)");
+  assert_string_equal(points_of(f, run), want);
 }
 
 static void test_put_publish_resolve_dedupe(void **state) {
@@ -979,6 +1062,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_run_records_config_tags_env, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_points_read_from_covering_index,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_metric_summaries_kept_and_migrated,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_put_publish_resolve_dedupe, setup,
