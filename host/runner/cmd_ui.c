@@ -1,9 +1,15 @@
-/* `aeromancy ui`: its options and help (command.h); the server is
- * host/runner/ui (ui.h). */
+/* `aeromancy ui`: its options and help (command.h); the server is the
+ * program aeromancy-ui (host/runner/ui), which this execs, so that only
+ * `ui` maps libmicrohttpd and GnuTLS (ui_main.c). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "command.h"
+#include "exit_codes.h"
 #include "ui.h"
 
 enum { O_STORE = 1, O_PORT, O_HOST };
@@ -47,11 +53,36 @@ static int apply(void *ctx, const aeh_option *op, const char *value) {
   return 0;
 }
 
+/* Replaces this process with aeromancy-ui (same pid, signals and exit
+ * code), found at AERO_UI_REL_PATH from the runner's own folder. Returns 3
+ * only when that fails. */
+static int exec_ui(const aeh_ui_options *o) {
+  char exe[PATH_MAX], path[PATH_MAX + 64], port[16];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    fprintf(stderr, "aeromancy ui: cannot read /proc/self/exe: %s\n",
+            strerror(errno));
+    return AEH_EXIT_USAGE;
+  }
+  exe[n] = '\0';
+  *strrchr(exe, '/') = '\0';
+  snprintf(path, sizeof path, "%s/%s", exe, AERO_UI_REL_PATH);
+  snprintf(port, sizeof port, "%u", o->port);
+  char *argv[] = {"aeromancy-ui", (char *)(o->store ? o->store : ""),
+                  (char *)(o->host ? o->host : ""), port, NULL};
+  execv(path, argv);
+  fprintf(stderr,
+          "aeromancy ui: cannot run %s: %s (the web app is a program of its "
+          "own: reinstall aeromancy)\n",
+          path, strerror(errno));
+  return AEH_EXIT_USAGE;
+}
+
 static int run(const aeh_command *self, int argc, char **argv) {
   aeh_ui_options o = {NULL, NULL, AEH_UI_DEFAULT_PORT};
   aeh_args a;
   int code = aeh_command_parse(self, argc, argv, apply, &o, &a);
-  return code < 0 ? aeh_ui_serve(&o) : code;
+  return code < 0 ? exec_ui(&o) : code;
 }
 
 const aeh_command aeh_cmd_ui = {

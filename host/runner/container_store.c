@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #ifdef AEH_HAVE_LIBPQ
+#include <dlfcn.h>
 #include <libpq-fe.h>
 #endif
 
@@ -176,15 +177,54 @@ static bool is_pg_location(const char *location) {
   return strstr(location, "://") == NULL;
 }
 
+#ifdef AEH_HAVE_LIBPQ
+/* The three libpq functions the runner uses. libpq (with Kerberos, LDAP,
+ * GnuTLS...) is loaded here, when a production run reaches a team store,
+ * and not linked: every other command (runs, show...) would otherwise pay
+ * ~2 ms and ~200 page faults at start-up to map it (docs/performance.md).
+ * Its soname has been libpq.so.5 since PostgreSQL 8.0. */
+typedef struct pq_calls {
+  PQconninfoOption *(*parse)(const char *conninfo, char **errmsg);
+  void (*free_options)(PQconninfoOption *options);
+  void (*free_mem)(void *ptr);
+} pq_calls;
+
+static aero_status pq_load(pq_calls *pq, aero_error *err) {
+  static const char soname[] = "libpq.so.5";
+  void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL)
+    return aeh_error_set(err, AERO_E_CONFIG,
+                         "cannot load %s to read the team store's URL: %s "
+                         "(install libpq5)",
+                         soname, dlerror());
+  /* Kept loaded: the runner exits soon after, and dlclose promises
+   * nothing. */
+  *(void **)&pq->parse = dlsym(lib, "PQconninfoParse");
+  *(void **)&pq->free_options = dlsym(lib, "PQconninfoFree");
+  *(void **)&pq->free_mem = dlsym(lib, "PQfreemem");
+  if (pq->parse == NULL || pq->free_options == NULL || pq->free_mem == NULL)
+    return aeh_error_set(err, AERO_E_CONFIG,
+                         "%s lacks PQconninfoParse, PQconninfoFree or "
+                         "PQfreemem (install libpq5)",
+                         soname);
+  return AERO_OK;
+}
+#endif
+
 /* The database's hosts: the URL's (host, hostaddr), else $PGHOST and
  * $PGHOSTADDR, else libpq's default socket folder. */
 static aero_status pg_hosts(aeh_container_store *cs, const char *location,
                             aero_error *err) {
 #ifdef AEH_HAVE_LIBPQ
+  pq_calls pq;
+  aero_status loaded = pq_load(&pq, err);
+  if (loaded != AERO_OK)
+    return loaded;
   char *message = NULL;
-  PQconninfoOption *opts = PQconninfoParse(location, &message);
+  PQconninfoOption *opts = pq.parse(location, &message);
   if (opts == NULL) {
-    PQfreemem(message);
+    if (message != NULL)
+      pq.free_mem(message);
     /* libpq's message may quote the string, password and all. */
     char *shown = aeh_store_location_shown(location);
     aero_status st = aeh_error_set(err, AERO_E_CONFIG,
@@ -220,7 +260,7 @@ static aero_status pg_hosts(aeh_container_store *cs, const char *location,
       stat(PG_DEFAULT_SOCKET_DIR, &sb) == 0 && S_ISDIR(sb.st_mode))
     st = push_mount(cs, PG_DEFAULT_SOCKET_DIR, PG_DEFAULT_SOCKET_DIR, false,
                     err);
-  PQconninfoFree(opts);
+  pq.free_options(opts);
   return st;
 #else
   (void)cs;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aeu.h"
 #include "container_store.h"
 #include "git_state.h"
 #include "image.h"
@@ -461,8 +461,7 @@ static aero_status build_dir_for(const aeh_project *p, const char *key,
   aero_status st = AERO_OK;
   char *cache = NULL, *root = NULL, *dir = NULL;
   unsigned char md[32];
-  unsigned int mdlen = 0;
-  if (!EVP_Digest(p->dir, strlen(p->dir), md, &mdlen, EVP_sha256(), NULL))
+  if (aeu_sha256_buf(p->dir, strlen(p->dir), md) != 0)
     return aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
   st = aeh_layout_cache_dir(&cache, err);
   if (st != AERO_OK)

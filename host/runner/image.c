@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,16 +78,16 @@ aero_status aeh_image_context_files(const char *context_dir, aeh_strv *files,
   return AERO_OK;
 }
 
-/* Adds a string with its terminating NUL, so that "ab"+"c" and "a"+"bc"
- * never hash alike. */
-static int hash_str(EVP_MD_CTX *ctx, const char *s) {
-  return EVP_DigestUpdate(ctx, s, strlen(s) + 1);
+/* The recipe is hashed as one text: each part followed by its NUL, so that
+ * "ab"+"c" and "a"+"bc" never hash alike. A few kilobytes, hashed once with
+ * aeu_sha256_buf (no EVP, no shared libcrypto in the runner). */
+static int hash_str(FILE *text, const char *s) {
+  return fwrite(s, 1, strlen(s) + 1, text) == strlen(s) + 1;
 }
 
 /* Adds the SHA-256 of the file at `path` (the one file-hashing routine,
  * aeu_sha256_fd), so that each file's part has a fixed length. */
-static aero_status hash_file(EVP_MD_CTX *ctx, const char *path,
-                             aero_error *err) {
+static aero_status hash_file(FILE *text, const char *path, aero_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return aeh_error_set(err, AERO_E_IO, "cannot read %s: %s", path,
@@ -100,8 +99,8 @@ static aero_status hash_file(EVP_MD_CTX *ctx, const char *path,
   if (rc != 0)
     return aeh_error_set(err, AERO_E_IO, "cannot hash %s: %s", path,
                          strerror(rc));
-  if (!hash_str(ctx, hex))
-    return aeh_error_set(err, AERO_E_IO, "SHA-256 failed on %s", path);
+  if (!hash_str(text, hex))
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   return AERO_OK;
 }
 
@@ -110,42 +109,34 @@ aero_status aeh_image_recipe_hash(const char *context_dir,
                                   const aeh_strv *packages, char hex[65],
                                   aero_error *err) {
   aero_status st = AERO_OK;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-    st = aeh_error_set(err, AERO_E_NOMEM, "cannot start SHA-256");
-    goto done;
-  }
-  int ok = hash_str(ctx, "aeromancy image recipe 2") &&
-           hash_str(ctx, AERO_HOST_VERSION) &&
-           hash_str(ctx, base_image ? base_image : "");
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *text = open_memstream(&buf, &size);
+  if (text == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  int ok = hash_str(text, "aeromancy image recipe 2") &&
+           hash_str(text, AERO_HOST_VERSION) &&
+           hash_str(text, base_image ? base_image : "");
   for (size_t i = 0; ok && i < packages->n; i++)
-    ok = hash_str(ctx, packages->v[i]);
-  ok = ok && hash_str(ctx, "");
-  if (!ok) {
-    st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
-    goto done;
-  }
-  for (size_t i = 0; i < files->n; i++) {
+    ok = hash_str(text, packages->v[i]);
+  ok = ok && hash_str(text, "");
+  for (size_t i = 0; ok && st == AERO_OK && i < files->n; i++) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", context_dir, files->v[i]);
-    if (!hash_str(ctx, files->v[i])) {
-      st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
-      goto done;
-    }
-    st = hash_file(ctx, path, err);
-    if (st != AERO_OK)
-      goto done;
+    ok = hash_str(text, files->v[i]);
+    if (ok)
+      st = hash_file(text, path, err);
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0;
-  if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+  if (fclose(text) != 0)
+    ok = 0;
+  if (st == AERO_OK && !ok)
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  unsigned char md[32];
+  if (st == AERO_OK && aeu_sha256_buf(buf, size, md) != 0)
     st = aeh_error_set(err, AERO_E_IO, "SHA-256 failed");
-    goto done;
-  }
-  for (unsigned i = 0; i < 32; i++)
-    snprintf(hex + 2 * i, 3, "%02x", md[i]);
-done:
-  EVP_MD_CTX_free(ctx);
+  if (st == AERO_OK)
+    aeu_sha256_hex(md, hex);
+  free(buf);
   return st;
 }
 
@@ -212,8 +203,9 @@ aero_status aeh_image_inspect(const char *engine, const char *tag, char **id,
 aero_status aeh_image_prune(const char *engine, const char *repo,
                             const char *keep, size_t *removed,
                             aeh_strv *refused, aero_error *err) {
-  char *list[] = {(char *)engine, "image", "ls", "--format",
-                  "{{.Repository}}:{{.Tag}}", (char *)repo, NULL};
+  char *list[] = {
+      (char *)engine, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}",
+      (char *)repo,   NULL};
   aeh_spawn_out r = {0};
   aero_status st = aeh_spawn_capture(list, NULL, &r, err);
   if (st != AERO_OK)
@@ -223,8 +215,8 @@ aero_status aeh_image_prune(const char *engine, const char *repo,
     st = aeh_error_set(err, AERO_E_IO,
                        "the container engine '%s' cannot list the images of "
                        "%s: %s",
-                       engine, repo, aeh_spawn_first_line(r.err, line,
-                                                          sizeof line));
+                       engine, repo,
+                       aeh_spawn_first_line(r.err, line, sizeof line));
     aeh_spawn_out_free(&r);
     return st;
   }

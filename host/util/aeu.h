@@ -32,6 +32,11 @@ typedef void (*aeu_progress_fn)(void *ctx, uint64_t done);
 int aeu_sha256_fd(int fd, aeu_progress_fn progress, void *ctx, uint64_t *length,
                   char hex[65]);
 
+/* SHA-256 of `size` bytes at `data` (borrowed) into `digest`, for the
+ * runner's short keys (build folder names, the image recipe's text), so
+ * that it needs no EVP and no shared libcrypto. Returns 0 or ENOSYS. */
+int aeu_sha256_buf(const void *data, size_t size, unsigned char digest[32]);
+
 /* Writes the lowercase hex form of a 32-byte digest. */
 void aeu_sha256_hex(const unsigned char digest[32], char hex[65]);
 

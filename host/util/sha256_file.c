@@ -31,6 +31,14 @@ void aeu_sha256_hex(const unsigned char digest[32], char hex[65]) {
   hex[64] = '\0';
 }
 
+int aeu_sha256_buf(const void *data, size_t size, unsigned char digest[32]) {
+  SHA256_CTX sha;
+  if (SHA256_Init(&sha) != 1 || SHA256_Update(&sha, data, size) != 1 ||
+      SHA256_Final(digest, &sha) != 1)
+    return ENOSYS;
+  return 0;
+}
+
 int aeu_sha256_fd(int fd, aeu_progress_fn progress, void *ctx, uint64_t *length,
                   char hex[65]) {
   unsigned char *buf = malloc(HASH_BUFFER_SIZE);

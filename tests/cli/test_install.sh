@@ -76,4 +76,37 @@ run env -C "$AERO_TMP/project" "$AERO_TMP/moved-prefix/bin/aerohost" run \
   "$plugin" --dev
 assert_rc 0
 
+case_ "the installed runner maps no web, TLS, PostgreSQL or shared libcrypto library"
+# Those cost every read command its start-up (docs/performance.md): only
+# aeromancy-ui links libmicrohttpd, and libpq is dlopened by a production
+# run with a team store.
+run ldd "$AERO_TMP/moved-prefix/bin/aeromancy"
+assert_rc 0
+for lib in libmicrohttpd libgnutls libpq libcrypto libssl libkrb5; do
+  [[ $out != *"$lib"* ]] || fail "the runner links $lib"
+done
+run ldd "$AERO_TMP/moved-prefix/libexec/aeromancy-ui"
+assert_contains "$out" libmicrohttpd
+
+case_ "the installed (and moved) aeromancy ui runs its own aeromancy-ui"
+. "$AERO_SOURCE_DIR/tests/cli/ui_lib.sh"
+AEROMANCY="$AERO_TMP/moved-prefix/bin/aeromancy" ui_start --store "$AEROMANCY_STORE" ||
+  fail "aeromancy ui did not start: $(cat "$AERO_TMP/ui.err")"
+http /api/runs
+assert_eq "$code" 200
+assert_contains "$body" '"status"'
+ui_stop
+assert_eq "$ui_rc" 0
+run "$AERO_TMP/moved-prefix/libexec/aeromancy-ui"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "aeromancy ui"
+
+case_ "aeromancy ui without its aeromancy-ui: one line naming it, exit 3"
+rm "$AERO_TMP/moved-prefix/libexec/aeromancy-ui"
+run "$AERO_TMP/moved-prefix/bin/aeromancy" ui --store "$AEROMANCY_STORE" --port 0
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AERO_TMP/moved-prefix/bin/../libexec/aeromancy-ui"
+
 done_
