@@ -21,7 +21,8 @@ if [[ ${1:-build} == test ]]; then
          binutils file python3 ca-certificates postgresql-15 nodejs
          clang libclang-rt-14-dev
          lintian dpkg-dev fakeroot man-db bash-completion chromium curl
-         slurmctld slurmd slurm-client munge eatmydata)
+         slurmctld slurmd slurm-client munge eatmydata
+         linux-perf)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)

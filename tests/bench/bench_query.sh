@@ -125,6 +125,21 @@ hf "$bench_dir/runs.json" -N --warmup 5 --runs 30 \
   "$A runs --limit 50" "sqlite3 -batch $db '$runs_sql'"
 hf "$bench_dir/show.json" -N --warmup 5 --runs 30 \
   "$A show $shown" "sqlite3 -batch $db '$show_sql'"
+note "start-up: aeromancy vs the sqlite3 shell (hyperfine, perf stat)"
+hf "$bench_dir/startup.json" -N --warmup 5 --runs 50 "$A --version" \
+  "sqlite3 -version"
+# pstat CMD...: "page-faults task-clock-ms", means of 30 runs (perf stat),
+# or "- -" without perf.
+pstat() {
+  command -v perf >/dev/null || { echo "- -"; return; }
+  perf stat -r 30 -x, -e page-faults,task-clock "$@" 2>&1 >/dev/null |
+    awk -F, '$3 == "page-faults" { f = $1 } $3 == "task-clock" { t = $1 }
+      END { printf "%s %s\n", f == "" ? "-" : f, t == "" ? "-" : t }'
+}
+read -r up_a_pf up_a_cpu < <(pstat "$A" --version)
+read -r up_b_pf up_b_cpu < <(pstat sqlite3 -version)
+read -r show_a_pf show_a_cpu2 < <(pstat "$A" show "$shown")
+read -r show_b_pf show_b_cpu2 < <(pstat sqlite3 -batch "$db" "$show_sql")
 note "metrics of the run with $BIG points vs sqlite3"
 hf "$bench_dir/metrics.json" --warmup 1 --runs 5 \
   "$A metrics $big >/dev/null" "$A metrics $big --csv >/dev/null" \
@@ -187,6 +202,16 @@ echo "| \`metrics RUN\`, $BIG points, text | $(ms "$met_a") ms ($(kpps "$pps") p
 echo "| \`metrics RUN --csv\` | $(ms "$met_csv") ms ($(kpps "$pps_csv") points/s) | | $(ratio "$met_csv" "$met_b")× |"
 echo "| the same, CPU time (user + system): text | $(ms "$met_a_cpu") ms ($(kpps "$(calc "$BIG / $met_a_cpu")") points/s) | $(ms "$met_b_cpu") ms | $(ratio "$met_a_cpu" "$met_b_cpu")× |"
 echo "| CPU time, \`--csv\` | $(ms "$met_csv_cpu") ms ($(kpps "$(calc "$BIG / $met_csv_cpu")") points/s) | | $(ratio "$met_csv_cpu" "$met_b_cpu")× |"
+echo
+echo "Start-up and \`show\` (perf stat: page faults and task-clock CPU ms, means"
+echo "of 30 runs; wall clock: hyperfine medians)."
+echo
+echo "| what | aeromancy | sqlite3 shell | ratio |"
+echo "|---|---|---|---|"
+up_a=$(median "$bench_dir/startup.json" 0) up_b=$(median "$bench_dir/startup.json" 1)
+echo "| \`--version\` / \`-version\`, wall | $(ms "$up_a") ms | $(ms "$up_b") ms | $(ratio "$up_a" "$up_b")× |"
+echo "| the same, page faults / CPU ms | $up_a_pf / $up_a_cpu | $up_b_pf / $up_b_cpu | |"
+echo "| \`show RUN\` / its query, page faults / CPU ms | $show_a_pf / $show_a_cpu2 | $show_b_pf / $show_b_cpu2 | |"
 echo
 echo "Hashing, $((hashed >> 20)) MiB of blobs read from the page cache. \`openssl speed\`"
 echo "hashes one buffer in memory; it reports per CPU second, and with"
