@@ -149,4 +149,25 @@ run "$A" gc --keep-dev soon
 assert_rc 3
 assert_one_line "$err"
 
+case_ "fsck hashes every blob (two threads share them): each one changed is reported"
+new_store every-blob
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"
+blobs=$(sql "SELECT DISTINCT sha256 FROM version_files")
+for sha in $blobs; do
+  f=$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}
+  chmod u+w "$f"
+  # The first byte flipped: same size, another digest.
+  first=$(head -c 1 "$f" | od -An -tu1 | tr -d ' ')
+  printf "\\$(printf '%03o' $((first ^ 1)))" | dd of="$f" bs=1 conv=notrunc status=none
+done
+run "$A" fsck
+assert_rc 1
+n=$(wc -w <<<"$blobs")
+((n >= 4)) || fail "aerodemo stored only $n blobs"
+assert_eq "$(grep -c $'^damaged\t' <<<"$out")" "$n"
+for sha in $blobs; do
+  assert_contains "$out" "$(printf 'damaged\t%s' "$sha")"
+done
+assert_contains "$err" "$n problems"
+
 done_
