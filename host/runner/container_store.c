@@ -199,9 +199,13 @@ static aero_status pq_load(pq_calls *pq, aero_error *err) {
                          soname, dlerror());
   /* Kept loaded: the runner exits soon after, and dlclose promises
    * nothing. */
-  *(void **)&pq->parse = dlsym(lib, "PQconninfoParse");
-  *(void **)&pq->free_options = dlsym(lib, "PQconninfoFree");
-  *(void **)&pq->free_mem = dlsym(lib, "PQfreemem");
+  void *parse = dlsym(lib, "PQconninfoParse");
+  void *free_options = dlsym(lib, "PQconninfoFree");
+  void *free_mem = dlsym(lib, "PQfreemem");
+  /* POSIX lets a dlsym result be converted to a function pointer. */
+  memcpy(&pq->parse, &parse, sizeof parse);
+  memcpy(&pq->free_options, &free_options, sizeof free_options);
+  memcpy(&pq->free_mem, &free_mem, sizeof free_mem);
   if (pq->parse == NULL || pq->free_options == NULL || pq->free_mem == NULL)
     return aeh_error_set(err, AERO_E_CONFIG,
                          "%s lacks PQconninfoParse, PQconninfoFree or "
@@ -216,7 +220,7 @@ static aero_status pq_load(pq_calls *pq, aero_error *err) {
 static aero_status pg_hosts(aeh_container_store *cs, const char *location,
                             aero_error *err) {
 #ifdef AEH_HAVE_LIBPQ
-  pq_calls pq;
+  pq_calls pq = {NULL, NULL, NULL};
   aero_status loaded = pq_load(&pq, err);
   if (loaded != AERO_OK)
     return loaded;
