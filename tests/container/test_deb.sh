@@ -41,7 +41,7 @@ assert_contains "$depends" "libjs-chart.js" # read by aeromancy ui at run time
 case_ "contents: programs, backend, SDK, CMake package, recipe, man pages, completions"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-for f in ./usr/bin/aerohost ./usr/bin/aeromancy \
+for f in ./usr/bin/aerohost ./usr/bin/aeromancy ./usr/libexec/aeromancy-ui \
   "./usr/lib/$multiarch/aeromancy/plugins/tracker-local.so" \
   ./usr/include/aeromancy/aeromancy.h \
   "./usr/lib/$multiarch/cmake/Aeromancy/AeromancyConfig.cmake" \
