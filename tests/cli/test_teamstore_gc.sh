@@ -73,6 +73,24 @@ run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 problems"
 
+# gc_over_fillers: 400 orphans with keys 00..., then gc in the background
+# ($gc, output in $AERO_TMP/gc.*) once it has deleted the first of them.
+gc_over_fillers() {
+  local first i
+  first=$(aero_team_blob "$(printf '00%062x' 1)")
+  mkdir -p "$(dirname "$first")"
+  for i in $(seq 400); do
+    echo filler >"$(aero_team_blob "$(printf '00%062x' "$i")")"
+  done
+  "$A" gc >"$AERO_TMP/gc.out" 2>"$AERO_TMP/gc.err" &
+  gc=$!
+  for _ in $(seq 1200); do
+    [[ -e $first ]] || break
+    sleep 0.05
+  done
+  [[ ! -e $first ]] || fail "gc did not start deleting"
+}
+
 case_ "a host taking its first lease while gc deletes waits for gc, and loses nothing"
 # The host's content is in the bucket already, unreferenced, under a key
 # that sorts after 400 other orphans: gc deletes those first, in listing
@@ -85,20 +103,9 @@ for i in $(seq 2000); do
   [[ $sha == f* ]] && content="race $i" && break
 done
 blob=$(aero_team_blob "$sha")
-mkdir -p "$(dirname "$blob")" "$(dirname "$(aero_team_blob 00)")"
+mkdir -p "$(dirname "$blob")"
 printf '%s' "$content" >"$blob"
-for i in $(seq 400); do
-  echo filler >"$(aero_team_blob "$(printf '00%062x' "$i")")"
-done
-first=$(aero_team_blob "$(printf '00%062x' 1)")
-"$A" gc >"$AERO_TMP/gc.out" 2>"$AERO_TMP/gc.err" &
-gc=$!
-for _ in $(seq 1200); do
-  [[ -e $first ]] || break
-  sleep 0.05
-done
-[[ ! -e $first ]] || fail "gc did not start deleting"
-t0=$(date +%s%N)
+gc_over_fillers
 run "$AEROHOST" run "$PIPE" --dev --force --only ingest -- --content "$content"
 assert_rc 0
 wait "$gc"
@@ -112,16 +119,7 @@ assert_rc 0
 assert_contains "$err" "0 problems"
 
 case_ "gc whose database connection is cut while it deletes stops deleting"
-mkdir -p "$(dirname "$first")"
-for i in $(seq 400); do
-  echo filler >"$(aero_team_blob "$(printf '00%062x' "$i")")"
-done
-"$A" gc >"$AERO_TMP/gc.out" 2>"$AERO_TMP/gc.err" &
-gc=$!
-for _ in $(seq 1200); do
-  [[ -e $first ]] || break
-  sleep 0.05
-done
+gc_over_fillers
 # The connection that holds gc's lock: without it a host may take a lease.
 q "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
    AND objid = 7304 AND granted" >/dev/null
