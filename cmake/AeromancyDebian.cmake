@@ -56,5 +56,9 @@ add_custom_target(aeromancy_deb_doc ALL
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/debian/copyright
               ${CMAKE_BINARY_DIR}/debian/changelog.gz
         DESTINATION ${AERO_DEB_DOC_DIR})
+# aeromancy-ui (libexecdir) has no page of its own: see the file.
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
+        RENAME aeromancy)
 
 include(CPack)
