@@ -125,6 +125,14 @@ aero_tracker *aeh_run_tracker(aeh_run *run);
 aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
                         aero_error *err);
 
+/* Records the outcome of run `run_id`, begun by another process that
+ * died before it could (a Slurm job killed outright), when the store
+ * still has it RUNNING. *found is the state the store had (0: no such
+ * run): a run that ended meanwhile is left as it is. */
+aero_status aeh_run_end_orphan(aeh_store *store, int64_t run_id,
+                               const aero_run_outcome *outcome, uint32_t *found,
+                               aero_error *err);
+
 /* Frees the run (removing its scratch folder). */
 void aeh_run_free(aeh_run *run);
 

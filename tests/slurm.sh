@@ -30,7 +30,8 @@ aero_slurm_stop() {
 trap aero_slurm_stop EXIT
 
 # aero_slurm_conf PORT: writes slurm.conf for the controller on PORT and
-# the node's slurmd on PORT+1.
+# the node's slurmd on PORT+1. AERO_SLURM_MIN_JOB_AGE: seconds an ended
+# job stays in squeue (3600; a test of purged jobs sets a few).
 aero_slurm_conf() {
   local d=$AERO_SLURM_DIR cpus mem
   cpus=$(nproc)
@@ -56,7 +57,7 @@ DefMemPerCPU=64
 SchedulerType=sched/builtin
 SchedulerParameters=sched_interval=1,batch_sched_delay=0
 ReturnToService=2
-MinJobAge=3600
+MinJobAge=${AERO_SLURM_MIN_JOB_AGE:-3600}
 KillWait=2
 InactiveLimit=0
 JobAcctGatherType=jobacct_gather/none

@@ -32,17 +32,21 @@
 #include "scheduler.h"
 #include "signals.h"
 #include "slurm_cmd.h"
+#include "slurm_job.h"
 #include "slurm_resources.h"
 
 /* How often squeue is asked about the jobs still running. */
 #define POLL_INTERVAL_NS 200000000L
 #define OUTPUT_DIR "aeromancy-slurm"
+/* The squeue line of a job Slurm no longer knows. */
+static char GONE[] = "";
 
 typedef struct slurm_state {
   int timer;       /* wakes the loop to ask squeue */
   long *job;       /* by position; 0: not submitted */
   size_t *ended;   /* scratch for reap: slots whose job ended */
-  char **ended_at; /* their squeue lines ("STATE REASON") */
+  char **ended_at; /* their squeue lines ("STATE REASON"), or GONE */
+  bool *seen;      /* scratch for reap: slots squeue listed */
   bool stopped;    /* pending jobs cancelled after a failure without -k */
 } slurm_state;
 
@@ -91,10 +95,11 @@ static void slurm_open(aeh_exec *ex) {
     sl->job = calloc(ex->n + 1, sizeof *sl->job);
     sl->ended = calloc(ex->n + 1, sizeof *sl->ended);
     sl->ended_at = calloc(ex->n + 1, sizeof *sl->ended_at);
+    sl->seen = calloc(ex->slot_count + 1, sizeof *sl->seen);
     sl->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   }
   if (sl == NULL || sl->job == NULL || sl->ended == NULL ||
-      sl->ended_at == NULL || sl->timer < 0) {
+      sl->ended_at == NULL || sl->seen == NULL || sl->timer < 0) {
     aeh_console_error("cannot follow Slurm jobs: %s", strerror(errno));
     ex->infra = true;
     return;
@@ -230,6 +235,7 @@ static int slurm_event_fd(const aeh_exec *ex) {
 }
 
 /* What the job's aerohost printed: the id of the run it recorded (from
+ * "aeromancy: Slurm job J records run N", printed as the run began, or
  * its summary, "...; run N in STORE"), and the detail of its "Failed"
  * banner without the "(run N)" the caller adds back. False when the
  * output cannot be read. */
@@ -252,7 +258,8 @@ static bool job_report(long id, int64_t *run_id, char *failure, size_t size) {
     }
     long long n;
     const char *run = strstr(line, "; run ");
-    if (run != NULL && sscanf(run, "; run %lld in ", &n) == 1)
+    if ((run != NULL && sscanf(run, "; run %lld in ", &n) == 1) ||
+        sscanf(line, "aeromancy: Slurm job %*[0-9] records run %lld", &n) == 1)
       *run_id = n;
   }
   fclose(f);
@@ -322,23 +329,91 @@ static bool job_running(const char *state) {
   return false;
 }
 
+/* Records run `run_id` with outcome `o` when the store still has it
+ * running; the state the store had, 0 when it cannot say. */
+static uint32_t settle_run(aeh_exec *ex, int64_t run_id,
+                           const aero_run_outcome *o) {
+  uint32_t found = 0;
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_run_end_orphan(ex->store, run_id, o, &found, &err) != AERO_OK) {
+    aeh_console_error("recording run %lld failed: %s", (long long)run_id,
+                      err.message);
+    ex->infra = true;
+  }
+  return found;
+}
+
+/* A job that ended in a failed state while its run is still recorded
+ * running: its aerohost was killed outright (SIGKILL: out of memory under
+ * cgroups, a node failure) before it could record anything, so this host
+ * records the run killed with Slurm's state and reason, in `o`. */
+static void end_orphan(aeh_exec *ex, long id, const char *state,
+                       const char *reason, int64_t run_id, aero_run_outcome *o,
+                       char *msg, size_t size) {
+  int sig = aeh_slurm_job_signal(id);
+  char name[32] = "";
+  if (sig > 0)
+    aeh_signal_name(sig, name, sizeof name);
+  bool why = reason[0] != '\0' && strcmp(reason, "None") != 0;
+  aero_run_outcome killed = {
+      .state = AERO_RUN_KILLED, .exit_code = -1, .signal = sig, .message = msg};
+  char text[AERO_ERROR_MESSAGE_MAX];
+  snprintf(text, sizeof text, "Slurm job %ld ended %s%s%s%s: %s%s", id, state,
+           why ? " (" : "", why ? reason : "", why ? ")" : "",
+           sig > 0 ? "its aerohost was killed by "
+                   : "its aerohost ended without recording the run",
+           name);
+  snprintf(msg, size, "%s", text);
+  if (settle_run(ex, run_id, &killed) == AERO_RUN_RUNNING)
+    *o = killed;
+}
+
+/* A followed job that squeue no longer knows (purged after MinJobAge):
+ * how it ended is read from its run's record. A run recorded ok is a
+ * job COMPLETED; one still running was killed before its aerohost could
+ * record it (recorded so now, in `o`); any other, or a job that never
+ * began a run, FAILED (its "Failed" banner, if any, says why). */
+static void gone_state(aeh_exec *ex, long id, int64_t run_id, char *state,
+                       size_t size, aero_run_outcome *o, char *msg,
+                       size_t msg_size) {
+  snprintf(state, size, "FAILED");
+  if (run_id <= 0)
+    return;
+  snprintf(msg, msg_size,
+           "Slurm job %ld left the queue while its run was still running", id);
+  aero_run_outcome killed = {
+      .state = AERO_RUN_KILLED, .exit_code = -1, .message = msg};
+  uint32_t found = settle_run(ex, run_id, &killed);
+  if (found == AERO_RUN_OK)
+    snprintf(state, size, "COMPLETED");
+  else if (found == AERO_RUN_RUNNING)
+    *o = killed;
+}
+
 /* Finishes the action of slot `s`, whose job ended in `state` (squeue's
- * "STATE REASON"). A job that never started (no output: cancelled while
- * it waited, for a failed parent or a stop) is skipped as the scheduler
- * would have skipped it. */
-static void job_ended(aeh_exec *ex, aeh_slot *s, long id, char *line) {
+ * "STATE REASON"; NULL for a job Slurm no longer knows). A job that never
+ * started (no output: cancelled while it waited, for a failed parent or a stop)
+ * is skipped as the scheduler would have skipped it. */
+static void job_ended(aeh_exec *ex, aeh_slot *s, long id, const char *line) {
   char state[64] = "", reason[256] = "";
-  sscanf(line, "%63s %255[^\n]", state, reason);
+  if (line != NULL)
+    sscanf(line, "%63s %255[^\n]", state, reason);
   aero_run_outcome o = {0};
   char msg[AERO_ERROR_MESSAGE_MAX], failure[1024] = "";
   int64_t run_id = 0;
   bool started = job_report(id, &run_id, failure, sizeof failure);
   s->busy = false;
   ex->running--;
+  if (line == NULL)
+    gone_state(ex, id, run_id, state, sizeof state, &o, msg, sizeof msg);
   if (strcmp(state, "COMPLETED") != 0 && !started &&
       aeh_sched_never_started(ex, s->pos))
     return;
-  job_outcome(s, id, state, reason, failure, &o, msg, sizeof msg);
+  if (o.message == NULL) {
+    job_outcome(s, id, state, reason, failure, &o, msg, sizeof msg);
+    if (strcmp(state, "COMPLETED") != 0 && run_id > 0)
+      end_orphan(ex, id, state, reason, run_id, &o, msg, sizeof msg);
+  }
   aeh_sched_resolved(ex, s->pos, &o, run_id, s->started);
 }
 
@@ -404,8 +479,14 @@ static void slurm_reap(aeh_exec *ex) {
   if (aeh_slurm_cmd(argv, out, 1 << 20) != 0) {
     if (ex->opts->debug)
       aeh_console_info("squeue: %s", aeh_slurm_first_line(out));
-    goto done; /* a busy controller: asked again at the next tick */
+    /* Every job asked about purged: each is checked below. Anything
+     * else is a busy controller: asked again at the next tick. */
+    if (strstr(out, "Invalid job id") == NULL)
+      goto done;
+    out[0] = '\0';
   }
+  for (size_t i = 0; i < ex->slot_count; i++)
+    sl->seen[i] = false;
   char *save = NULL;
   for (char *line = strtok_r(out, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
@@ -416,12 +497,22 @@ static void slurm_reap(aeh_exec *ex) {
       continue;
     if (strcmp(state, "PENDING") == 0)
       pending[waiting++] = id;
-    aeh_slot *s = job_running(state) ? NULL : slot_of(ex, sl, id);
-    if (s != NULL) {
+    aeh_slot *s = slot_of(ex, sl, id);
+    if (s != NULL)
+      sl->seen[s - ex->slots] = true;
+    if (s != NULL && !job_running(state)) {
       sl->ended[ended] = (size_t)(s - ex->slots);
       sl->ended_at[ended++] = line + at;
     }
   }
+  /* A job squeue left out ended and was purged (MinJobAge) between two
+   * ticks: without this it would be waited for forever. */
+  for (size_t i = 0; i < ex->slot_count; i++)
+    if (ex->slots[i].busy && !sl->seen[i] &&
+        aeh_slurm_job_gone(sl->job[ex->slots[i].pos])) {
+      sl->ended[ended] = i;
+      sl->ended_at[ended++] = GONE;
+    }
   /* Parents first: a child cancelled for its parent's failure is skipped
    * with that parent named, so it waits until its parents resolved (in
    * this pass, or at the next tick). */
@@ -431,7 +522,8 @@ static void slurm_reap(aeh_exec *ex) {
       aeh_slot *s = sl->ended_at[e] ? &ex->slots[sl->ended[e]] : NULL;
       if (s == NULL || !aeh_sched_parents_resolved(ex, s->pos))
         continue;
-      job_ended(ex, s, sl->job[s->pos], sl->ended_at[e]);
+      job_ended(ex, s, sl->job[s->pos],
+                sl->ended_at[e] == GONE ? NULL : sl->ended_at[e]);
       sl->ended_at[e] = NULL;
       progress = true;
     }
@@ -466,6 +558,7 @@ static void slurm_close(aeh_exec *ex) {
   free(sl->job);
   free(sl->ended);
   free(sl->ended_at);
+  free(sl->seen);
   free(sl);
   ex->place_state = NULL;
 }

@@ -8,6 +8,7 @@
 #include "interrupt.h"
 #include "placement.h"
 #include "reuse.h"
+#include "slurm_job.h"
 
 static const char *result_verb(uint32_t result) {
   switch (result) {
@@ -243,6 +244,7 @@ static void place(aeh_exec *ex, size_t p) {
     return;
   }
   aeh_exec_count_run(ex, aeh_run_id(run));
+  aeh_slurm_job_began(aeh_run_id(run));
   aeh_reuse_note(ex, p, run);
   ex->place->start(ex, p, run, started);
 }

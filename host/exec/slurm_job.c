@@ -1,6 +1,7 @@
 #include "slurm_job.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,4 +71,32 @@ bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size) {
              reason[0] ? ")" : "");
   }
   return true;
+}
+
+void aeh_slurm_job_began(int64_t run_id) {
+  const char *job = getenv("SLURM_JOB_ID");
+  const char *action = getenv("AEROMANCY_SLURM_ACTION");
+  if (job != NULL && action != NULL && job[0] != '\0' && action[0] != '\0')
+    fprintf(stderr, "aeromancy: Slurm job %s records run %lld\n", job,
+            (long long)run_id);
+}
+
+int aeh_slurm_job_signal(long id) {
+  char record[8192], code[64], job[32];
+  snprintf(job, sizeof job, "%ld", id);
+  char *argv[] = {"scontrol", "show", "job", "-o", job, NULL};
+  int status = 0, sig = 0;
+  if (aeh_slurm_cmd(argv, record, sizeof record) != 0 ||
+      !field(record, "ExitCode", code, sizeof code) ||
+      sscanf(code, "%d:%d", &status, &sig) != 2)
+    return 0;
+  return sig;
+}
+
+bool aeh_slurm_job_gone(long id) {
+  char record[8192], job[32];
+  snprintf(job, sizeof job, "%ld", id);
+  char *argv[] = {"scontrol", "show", "job", "-o", job, NULL};
+  return aeh_slurm_cmd(argv, record, sizeof record) != 0 &&
+         strstr(record, "Invalid job id") != NULL;
 }

@@ -25,4 +25,18 @@
  * its own). */
 bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size);
 
+/* When this aerohost runs in a Slurm job: says on stderr, at once (the
+ * job's output), which run it recorded, "aeromancy: Slurm job J records
+ * run N", so that the submitting host can end that run if the job is
+ * killed outright (SIGKILL) before its aerohost could. */
+void aeh_slurm_job_began(int64_t run_id);
+
+/* The signal that ended job `id` (scontrol's ExitCode=CODE:SIGNAL), or 0. */
+int aeh_slurm_job_signal(long id);
+
+/* True when Slurm no longer knows job `id` (scontrol: "Invalid job id
+ * specified"): it ended and was purged after MinJobAge. False when it
+ * knows it, or cannot say. */
+bool aeh_slurm_job_gone(long id);
+
 #endif /* AEH_EXEC_SLURM_JOB_H */

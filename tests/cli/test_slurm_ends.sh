@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# How the Slurm executor learns the end of a job its aerohost could not
+# report, on a real one-node Slurm cluster (tests/slurm.sh) that purges
+# ended jobs after 2 s (MinJobAge) and the team store: a job killed
+# outright (SIGKILL) leaves its run running until the submitting host
+# records it killed with Slurm's state; a job purged from squeue before the
+# host saw it end is settled from its run's record instead of waited for.
+. "$(dirname "$0")/../lib.sh"
+AERO_SLURM_MIN_JOB_AGE=2
+. "$(dirname "$0")/../slurm.sh"
+
+DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
+EXEC="$AERO_FIXTURES/exec_pipeline.so"
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+cd "$AERO_TMP" || exit 1
+aero_slurm_start
+aero_team_start
+q() { aero_psql "$1"; }
+runs() { q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY job_type) FROM runs"; }
+fresh() {
+  aero_team_new_store "$1"
+  mkdir -p "$AERO_TMP/$1" && cd "$AERO_TMP/$1" || exit 1
+}
+# start_host ARGS...: aerohost run ARGS in the background ($host), its
+# output in $AERO_TMP/out and err; a watchdog kills it after 150 s (a host
+# waiting forever for a job fails the test instead of hanging it).
+start_host() {
+  "$AEROHOST" run "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+  host=$!
+  (sleep 150 && kill -KILL "$host") >/dev/null 2>&1 &
+  watchdog=$!
+}
+# wait_host: waits for the host; $rc, $err.
+wait_host() {
+  wait "$host"
+  rc=$?
+  pkill -P "$watchdog" 2>/dev/null; kill "$watchdog" 2>/dev/null
+  err=$(cat "$AERO_TMP/err")
+  ((rc != 137)) || fail "the host never ended (killed by the watchdog): $(tail -3 "$AERO_TMP/err")"
+}
+# wait_running JOB_TYPE: until the store has a run of JOB_TYPE running.
+wait_running() {
+  for _ in $(seq 600); do
+    [[ $(q "SELECT count(*) FROM runs WHERE job_type = '$1' AND status = 'running'" 2>/dev/null) == 1 ]] && return 0
+    sleep 0.1
+  done
+  fail "no run of [$1] running"
+}
+# job_of JOB_TYPE: the newest job of JOB_TYPE.
+job_of() {
+  squeue -h -t all --sort=-i -o "%i|%j" | grep "|aero \[$1\] " | cut -d'|' -f1 | head -1
+}
+# wait_purged JOBS: until squeue lists none of the comma-separated JOBS
+# (squeue -j fails on a purged job: the whole queue is listed instead).
+wait_purged() {
+  for _ in $(seq 1500); do
+    squeue -h -t all -o %i | grep -qxE "${1//,/|}" || return 0
+    sleep 0.1
+  done
+  fail "jobs $1 never left the queue"
+}
+# kill_job JOB: SIGKILL to every process of JOB, its aerohost included, as
+# the kernel's OOM killer under cgroups or a node failure would: nothing in
+# the job can record its run. (scancel --signal=KILL is no such kill: the
+# job's aerohost, in a process group of its own, outlives it.)
+kill_job() {
+  local pids
+  pids=$(scontrol listpids "$1" | awk '$2 == '"$1"' {print $1}')
+  [[ -n $pids ]] || fail "no processes for job $1"
+  kill -KILL $pids
+}
+
+case_ job_killed_outright_recorded_killed
+fresh slurm_sigkill
+start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
+wait_running train
+train_job=$(job_of train)
+[[ -n $train_job ]] || fail "no job for [train]"
+kill_job "$train_job"
+wait_host
+assert_rc 1
+assert_contains "$err" "Failed [train] model: Slurm job $train_job ended FAILED"
+assert_contains "$err" "its aerohost was killed by SIGKILL (run "
+assert_contains "$err" "Skipped [evaluate] report: parent [train] model was killed"
+assert_eq "$(q "SELECT status FROM runs WHERE job_type = 'train'")" killed
+assert_contains "$(q "SELECT message FROM runs WHERE job_type = 'train'")" \
+  "Slurm job $train_job ended FAILED"
+assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
+
+case_ purged_jobs_settled_from_their_runs
+fresh slurm_purged
+before=$(squeue -h -t all --sort=-i -o %i | head -1)
+start_host "$DEMO" --dev --executor slurm
+# Once its three jobs are submitted, the host sleeps while they run, end
+# and are purged.
+for _ in $(seq 600); do
+  jobs=$(squeue -h -t all -o %i | awk '$1 > '"${before:-0}" | paste -sd,)
+  [[ $(tr , '\n' <<<"$jobs" | wc -l) == 3 ]] && break
+  sleep 0.02
+done
+kill -STOP "$host"
+assert_eq "$(tr , '\n' <<<"$jobs" | wc -l)" 3 "three jobs submitted"
+aero_slurm_wait_idle || fail "jobs still running"
+wait_purged "$jobs"
+kill -CONT "$host"
+wait_host
+assert_rc 0
+assert_contains "$err" "[3/3] OK [evaluate] report"
+assert_contains "$err" "3 ok, 0 failed, 0 skipped in"
+assert_eq "$(runs)" "evaluate:ok ingest:ok train:ok"
+
+case_ purged_killed_job_recorded_killed
+fresh slurm_purged_kill
+start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
+wait_running train
+train_job=$(job_of train)
+kill -STOP "$host"
+kill_job "$train_job"
+wait_purged "$train_job"
+kill -CONT "$host"
+wait_host
+assert_rc 1
+assert_contains "$err" "Failed [train] model: Slurm job $train_job left the queue while its run was still running (run "
+assert_eq "$(q "SELECT status || ':' || message FROM runs WHERE job_type = 'train'")" \
+  "killed:Slurm job $train_job left the queue while its run was still running"
+assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
+
+done_
