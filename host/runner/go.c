@@ -232,6 +232,16 @@ static aero_status check_options(const aeh_go_options *o, aero_error *err) {
     return aeh_error_set(err, AERO_E_INVALID,
                          "--debug-shell opens a shell in the container; it "
                          "cannot be combined with --dev");
+  /* The container has no Slurm commands and no cluster configuration:
+   * passed on to its aerohost, every action would fail unsubmitted. */
+  for (size_t i = 0; !o->dev && i + 1 < o->host_args.n; i++)
+    if (strcmp(o->host_args.v[i], "--executor") == 0 &&
+        strcmp(o->host_args.v[i + 1], "slurm") == 0)
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "--executor slurm: production runs as Slurm jobs "
+                           "(in the project's image) are not supported yet; "
+                           "use --dev, whose jobs run aerohost on the nodes "
+                           "directly");
   return AERO_OK;
 }
 
