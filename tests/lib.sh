@@ -65,9 +65,19 @@ run_store_locked() {
   err=$(cat "$AERO_TMP/err")
 }
 
-# store_runs: how many runs the local store holds (0 without a store).
+# store_exists: the store was created (the local file, the team store's
+# tables).
+store_exists() {
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    [[ $(aero_psql "SELECT to_regclass('runs') IS NOT NULL") == t ]]
+  else
+    [[ -e $AEROMANCY_STORE/aeromancy.db ]]
+  fi
+}
+
+# store_runs: how many runs the store holds (0 without a store).
 store_runs() {
-  if [[ -e $AEROMANCY_STORE/aeromancy.db ]]; then
+  if store_exists; then
     sql 'SELECT count(*) FROM runs'
   else
     echo 0
@@ -175,6 +185,18 @@ new_store() {
     aero_sql_compat
   else
     export AEROMANCY_STORE=$AERO_TMP/$1
+  fi
+}
+
+# fresh_store: an empty store again: the local store's folder removed, or
+# a new team store (database and bucket prefix) switched to.
+aero_fresh_stores=0
+fresh_store() {
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    aero_fresh_stores=$((aero_fresh_stores + 1))
+    new_store "fresh$aero_fresh_stores"
+  else
+    rm -rf "$AEROMANCY_STORE"
   fi
 }
 
