@@ -118,7 +118,7 @@ case_ "run refuses a bad flag before anything runs"
 run "$AEROHOST" run --dev "$G" -- --epochs x
 assert_rc 3
 assert_one_line "$err"
-[[ ! -e $AEROMANCY_STORE/aeromancy.db ]] || fail "a store was created"
+store_exists && fail "a store was created"
 
 case_ "aeromancy.ini [flags] gives defaults"
 cat >aeromancy.ini <<'INI'
@@ -187,7 +187,7 @@ AEROMANCY_CONFIG=$AERO_TMP/nosuch.ini run "$AEROHOST" run --dev "$G"
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "$AERO_TMP/nosuch.ini: no such file (named by AEROMANCY_CONFIG)"
-[[ ! -e $AEROMANCY_STORE/aeromancy.db ]] || fail "a store was created"
+store_exists && fail "a store was created"
 
 case_ "a bad ini is refused even when the CLI sets the key"
 printf '[flags]\nepochs = many\n' >aeromancy.ini

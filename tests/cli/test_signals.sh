@@ -10,7 +10,8 @@ marker=$AERO_TMP/marker
 # start ARGS...: aerohost run in the background ($host), waits until the
 # misbehaving action wrote its pid ($child).
 start() {
-  rm -rf "$AEROMANCY_STORE" "$marker"
+  fresh_store
+  rm -f "$marker"
   "$AEROHOST" run --dev "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
   host=$!
   child=
@@ -35,7 +36,7 @@ signal_host() {
 }
 
 col() {
-  sql "SELECT coalesce($2, '') FROM runs WHERE job_type = '$1'"
+  sql "SELECT coalesce(CAST($2 AS text), '') FROM runs WHERE job_type = '$1'"
 }
 
 for sig in TERM INT; do
