@@ -83,9 +83,13 @@ static long long sql_int(const fixture *f, const char *query) {
   return v;
 }
 
-static const char *sql_text(const fixture *f, const char *query) {
+/* The first line the sqlite3 shell prints for `query`, run with the
+ * shell's `options`. */
+static const char *sql_line(const fixture *f, const char *options,
+                            const char *query) {
   char cmd[PATH_MAX + 512];
-  snprintf(cmd, sizeof cmd, "sqlite3 -batch -noheader '%s/aeromancy.db' \"%s\"",
+  snprintf(cmd, sizeof cmd,
+           "sqlite3 -batch -noheader %s '%s/aeromancy.db' \"%s\"", options,
            f->store, query);
   FILE *p = popen(cmd, "r");
   assert_non_null(p);
@@ -95,6 +99,10 @@ static const char *sql_text(const fixture *f, const char *query) {
   line[strcspn(line, "\n")] = '\0';
   pclose(p);
   return line;
+}
+
+static const char *sql_text(const fixture *f, const char *query) {
+  return sql_line(f, "", query);
 }
 
 static void open_store(fixture *f) {
@@ -482,19 +490,10 @@ static const char *points_of(fixture *f, int64_t run) {
 /* How SQLite reads a run's points, as query_metrics asks for them: the
  * detail of EXPLAIN QUERY PLAN's one step. */
 static const char *points_plan(const fixture *f) {
-  char cmd[PATH_MAX + 512];
-  snprintf(cmd, sizeof cmd,
-           "sqlite3 -batch -noheader -cmd '.explain off' '%s/aeromancy.db' "
-           "'EXPLAIN QUERY PLAN SELECT key, value, step, logged_at FROM "
-           "metrics WHERE run_id = 1 ORDER BY key, step, id'",
-           f->store);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  static char line[1024];
-  if (fgets(line, sizeof line, p) == NULL)
-    line[0] = '\0';
-  line[strcspn(line, "\n")] = '\0';
-  pclose(p);
+  const char *line = sql_line(
+      f, "-cmd '.explain off'",
+      "EXPLAIN QUERY PLAN SELECT key, value, step, logged_at FROM metrics "
+      "WHERE run_id = 1 ORDER BY key, step, id");
   const char *detail = strrchr(line, '|');
   return detail != NULL ? detail + 1 : line;
 }
