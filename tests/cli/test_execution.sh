@@ -225,10 +225,13 @@ rm -f "$AERO_TMP/marker.kids"
 "$AEROHOST" run --dev -k "$P" -- --misbehave ingest --how linger_segv \
   --marker "$AERO_TMP/marker" --sleep 3 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
 host=$!
-for _ in $(seq 100); do
+# Up to 30 s: ingest sleeps 3 s first, and a loaded machine (sanitizers,
+# parallel tests) starts processes slowly.
+for _ in $(seq 600); do
   grep -q "Running \[side\]" "$AERO_TMP/err" && break
   sleep 0.05
 done
+grep -q "Running \[side\]" "$AERO_TMP/err" || fail "side never started: $(cat "$AERO_TMP/err")"
 kids=$(cat "$AERO_TMP/marker.kids" 2>/dev/null)
 assert_eq "$(wc -w <<<"$kids")" 2 "two processes were left behind"
 for kid in $kids; do
