@@ -355,17 +355,22 @@ static void end_orphan(aeh_exec *ex, long id, const char *state,
   if (sig > 0)
     aeh_signal_name(sig, name, sizeof name);
   bool why = reason[0] != '\0' && strcmp(reason, "None") != 0;
-  aero_run_outcome killed = {
-      .state = AERO_RUN_KILLED, .exit_code = -1, .signal = sig, .message = msg};
   char text[AERO_ERROR_MESSAGE_MAX];
+  aero_run_outcome killed = {.state = AERO_RUN_KILLED,
+                             .exit_code = -1,
+                             .signal = sig,
+                             .message = text};
   snprintf(text, sizeof text, "Slurm job %ld ended %s%s%s%s: %s%s", id, state,
            why ? " (" : "", why ? reason : "", why ? ")" : "",
            sig > 0 ? "its aerohost was killed by "
                    : "its aerohost ended without recording the run",
            name);
-  snprintf(msg, size, "%s", text);
-  if (settle_run(ex, run_id, &killed) == AERO_RUN_RUNNING)
+  /* `msg` holds the job's own failure until the store says it is lost. */
+  if (settle_run(ex, run_id, &killed) == AERO_RUN_RUNNING) {
+    snprintf(msg, size, "%s", text);
     *o = killed;
+    o->message = msg;
+  }
 }
 
 /* A followed job that squeue no longer knows (purged after MinJobAge):
