@@ -48,28 +48,35 @@ static aero_status store_file(tl_store *store, int64_t run_id, pc_file *file,
   return pc_store_file(file, put_blob, &ctx, err);
 }
 
+/* Looks the artifact up before inserting it: an upsert that finds the row
+ * still rewrites it and its index page, one WAL frame per declared output
+ * for nothing once the artifact exists (issue 10). */
 static aero_status artifact_id(tl_store *store, const aero_artifact_ref *ref,
                                int64_t *id, aero_error *err) {
-  sqlite3_stmt *st = NULL;
-  aero_status status =
-      tl_prepare(store,
-                 "INSERT INTO artifacts (entity, project, name) VALUES (?, ?, "
-                 "?) ON CONFLICT DO UPDATE SET name = excluded.name "
-                 "RETURNING id",
-                 &st, err);
-  if (status != AERO_OK)
-    return status;
-  tl_bind_text(st, 1, ref->entity != NULL ? ref->entity : "");
-  tl_bind_text(st, 2, ref->project);
-  tl_bind_text(st, 3, ref->name);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *id = sqlite3_column_int64(st, 0);
+  static const char *const sql[] = {
+      "SELECT id FROM artifacts WHERE entity = ? AND project = ? AND name = ?",
+      "INSERT INTO artifacts (entity, project, name) VALUES (?, ?, ?) "
+      "RETURNING id"};
+  aero_status status = AERO_OK;
+  int rc = SQLITE_DONE;
+  for (size_t i = 0; i < 2 && status == AERO_OK && rc == SQLITE_DONE; i++) {
+    sqlite3_stmt *st = NULL;
+    status = tl_prepare(store, sql[i], &st, err);
+    if (status != AERO_OK)
+      return status;
+    tl_bind_text(st, 1, ref->entity != NULL ? ref->entity : "");
+    tl_bind_text(st, 2, ref->project);
+    tl_bind_text(st, 3, ref->name);
     rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      *id = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+      status = tl_db_fail(store, rc, "recording an artifact", err);
+    tl_finish(store, st);
   }
-  if (rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "recording an artifact", err);
-  tl_finish(store, st);
+  if (status == AERO_OK && rc != SQLITE_ROW)
+    status = aero_fail(err, AERO_E_IO, "%s: recording an artifact gave no id",
+                       store->db_path);
   return status;
 }
 
