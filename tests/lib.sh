@@ -216,6 +216,17 @@ start_hanging() {
   [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
 }
 
+# start_abandoned QUERY_FN: a hanging host killed with SIGKILL, so its run
+# stays 'running' with nobody to finish it; that run's id in $hung (read
+# with QUERY_FN, the test's own SQL helper: sql for SQLite, q for postgres).
+start_abandoned() {
+  start_hanging
+  kill -KILL "$host"
+  wait "$host" 2>/dev/null
+  hung=$("$1" "SELECT id FROM runs WHERE status = 'running'")
+  [[ -n $hung ]] || fail "no run left running"
+}
+
 # done_: prints the plain summary line and exits non-zero on any failure.
 done_() {
   local passed=$((aero_cases - aero_failed))

@@ -78,11 +78,7 @@ assert_rc 0
 assert_contains "$err" "0 problems"
 
 case_ "fsck reports a run left running by a killed host; --repair records it killed"
-start_hanging
-kill -KILL "$host"
-wait "$host" 2>/dev/null
-hung=$(sql "SELECT id FROM runs WHERE status = 'running'")
-[[ -n $hung ]] || fail "no run left running"
+start_abandoned sql
 run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'abandoned\t%s\t' "$hung")"
