@@ -227,6 +227,27 @@ start_abandoned() {
   [[ -n $hung ]] || fail "no run left running"
 }
 
+# keep_dev_removes_runs QUERY_FN BLOBS_FN: the store holds only finished
+# dev runs; `gc --keep-dev 1` and `--dry-run` keep them all, `--keep-dev 0`
+# removes every run and every blob, and fsck finds the store sound after.
+# QUERY_FN is the test's SQL helper; BLOBS_FN prints how many blobs the
+# store's blob storage holds (files on disk, or S3 objects).
+keep_dev_removes_runs() {
+  local before
+  before=$("$1" "SELECT count(*) FROM runs")
+  run "$A" gc --keep-dev 1
+  assert_eq "$("$1" "SELECT count(*) FROM runs")" "$before"
+  run "$A" gc --keep-dev 0 --dry-run
+  assert_contains "$out" "dev-run"
+  assert_eq "$("$1" "SELECT count(*) FROM runs")" "$before"
+  run "$A" gc --keep-dev 0
+  assert_rc 0
+  assert_eq "$("$1" "SELECT count(*) FROM runs")" 0
+  assert_eq "$("$2")" 0 "blobs left"
+  run "$A" fsck
+  assert_rc 0
+}
+
 # done_: prints the plain summary line and exits non-zero on any failure.
 done_() {
   local passed=$((aero_cases - aero_failed))

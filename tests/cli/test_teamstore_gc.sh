@@ -135,17 +135,7 @@ assert_rc 0
 assert_eq "$(aero_s3_objects | grep -c '/00')" 0 "fillers left after a second gc"
 
 case_ "gc --keep-dev removes finished dev runs older than that, and their objects"
-before=$(q "SELECT count(*) FROM runs")
-run "$A" gc --keep-dev 1
-assert_eq "$(q "SELECT count(*) FROM runs")" "$before"
-run "$A" gc --keep-dev 0 --dry-run
-assert_contains "$out" "dev-run"
-assert_eq "$(q "SELECT count(*) FROM runs")" "$before"
-run "$A" gc --keep-dev 0
-assert_rc 0
-assert_eq "$(q "SELECT count(*) FROM runs")" 0
-assert_eq "$(aero_s3_objects | grep -c /blobs/)" 0 "objects left"
-run "$A" fsck
-assert_rc 0
+blob_objects() { aero_s3_objects | grep -c /blobs/; }
+keep_dev_removes_runs q blob_objects
 
 done_
