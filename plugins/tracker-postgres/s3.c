@@ -693,53 +693,29 @@ aero_status tp_s3_put_blob(tp_s3 *s3, const char *hex, int fd, uint64_t size,
   return status;
 }
 
-aero_status tp_s3_get_blob(tp_s3 *s3, const char *hex, int fd,
-                           aero_error *err) {
+/* GETs blob `hex` into `fd` (or, when fd < 0, only hashes it as it streams
+ * past): *found false on 404, else its SHA-256 in `digest_hex` and size. */
+static aero_status get_hashed(tp_s3 *s3, const char *hex, int fd,
+                              const char *verb, bool *found,
+                              char digest_hex[65], uint64_t *bytes,
+                              aero_error *err) {
+  *found = false;
+  *bytes = 0;
+  digest_hex[0] = '\0';
   char *key = blob_key(s3, hex);
   if (key == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   s3_req r;
   req_init(&r, "GET", key, "");
-  r.out_fd = fd;
+  if (fd < 0)
+    r.hash_only = true;
+  else
+    r.out_fd = fd;
   char what[128];
-  snprintf(what, sizeof what, "downloading blob %.16s", hex);
-  aero_status status = perform(s3, &r, what, true, err);
-  if (status == AERO_OK && r.code == 404)
-    status = aero_fail(err, AERO_E_NOT_FOUND,
-                       "%s: blob %.16s... is missing from the bucket "
-                       "(deleted from outside?)",
-                       s3->name, hex);
-  if (status == AERO_OK) {
-    unsigned char digest[32];
-    char got[65];
-    SHA256_Final(digest, &r.out_hash);
-    pc_sha256_hex(digest, got);
-    if (strcmp(got, hex) != 0)
-      status = aero_fail(err, AERO_E_STORE,
-                         "%s: blob %.16s... in the bucket is damaged (its "
-                         "SHA-256 is %.16s...)",
-                         s3->name, hex, got);
-  }
-  free(r.resp);
-  free(key);
-  return status;
-}
-
-aero_status tp_s3_hash_blob(tp_s3 *s3, const char *hex, bool *found,
-                            char digest_hex[65], uint64_t *bytes,
-                            aero_error *err) {
-  char *key = blob_key(s3, hex);
-  if (key == NULL)
-    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-  s3_req r;
-  req_init(&r, "GET", key, "");
-  r.hash_only = true;
-  char what[128];
-  snprintf(what, sizeof what, "re-hashing blob %.16s", hex);
+  snprintf(what, sizeof what, "%s blob %.16s", verb, hex);
   aero_status status = perform(s3, &r, what, true, err);
   *found = status == AERO_OK && r.code != 404;
   *bytes = r.received;
-  digest_hex[0] = '\0';
   if (*found) {
     unsigned char digest[32];
     SHA256_Final(digest, &r.out_hash);
@@ -748,6 +724,32 @@ aero_status tp_s3_hash_blob(tp_s3 *s3, const char *hex, bool *found,
   free(r.resp);
   free(key);
   return status;
+}
+
+aero_status tp_s3_get_blob(tp_s3 *s3, const char *hex, int fd,
+                           aero_error *err) {
+  bool found;
+  char got[65];
+  uint64_t bytes;
+  aero_status status =
+      get_hashed(s3, hex, fd, "downloading", &found, got, &bytes, err);
+  if (status == AERO_OK && !found)
+    status = aero_fail(err, AERO_E_NOT_FOUND,
+                       "%s: blob %.16s... is missing from the bucket "
+                       "(deleted from outside?)",
+                       s3->name, hex);
+  if (status == AERO_OK && strcmp(got, hex) != 0)
+    status = aero_fail(err, AERO_E_STORE,
+                       "%s: blob %.16s... in the bucket is damaged (its "
+                       "SHA-256 is %.16s...)",
+                       s3->name, hex, got);
+  return status;
+}
+
+aero_status tp_s3_hash_blob(tp_s3 *s3, const char *hex, bool *found,
+                            char digest_hex[65], uint64_t *bytes,
+                            aero_error *err) {
+  return get_hashed(s3, hex, -1, "re-hashing", found, digest_hex, bytes, err);
 }
 
 aero_status tp_s3_delete_blob(tp_s3 *s3, const char *hex, aero_error *err) {
