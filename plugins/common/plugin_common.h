@@ -150,4 +150,19 @@ aero_status pc_resolve_missing(const char *name, int64_t wanted, int64_t latest,
 aero_status pc_resolve_dev_only(const char *name, int64_t wanted,
                                 int64_t latest, aero_error *err);
 
+/* Where a check sends its problems: `each` (may be NULL: count only) is
+ * called with `ctx` and `err`, all borrowed from the caller. */
+typedef struct pc_problem_sink {
+  aero_status (*each)(void *, const aero_problem *, aero_error *);
+  void *ctx;
+  aero_error *err;
+} pc_problem_sink;
+
+/* Counts one problem in `counts` and hands it to the sink's callback. */
+aero_status pc_report_problem(const pc_problem_sink *sink,
+                              aero_check_report *counts, uint32_t kind,
+                              const char *subject, const char *detail,
+                              int64_t run_id, int64_t version_id,
+                              bool repaired);
+
 #endif /* PC_PLUGIN_COMMON_H */

@@ -50,15 +50,9 @@ typedef struct checker {
 static aero_status report(checker *c, uint32_t kind, const char *subject,
                           const char *detail, int64_t run_id,
                           int64_t version_id, bool repaired) {
-  c->counts.problems++;
-  aero_problem p = {.struct_size = sizeof p,
-                    .kind = kind,
-                    .subject = subject,
-                    .detail = detail,
-                    .run_id = run_id,
-                    .version_id = version_id,
-                    .repaired = repaired};
-  return c->each != NULL ? c->each(c->ctx, &p, c->err) : AERO_OK;
+  pc_problem_sink sink = {.each = c->each, .ctx = c->ctx, .err = c->err};
+  return pc_report_problem(&sink, &c->counts, kind, subject, detail, run_id,
+                           version_id, repaired);
 }
 
 /* Every blob the versions (published or pending) refer to, once. */

@@ -45,17 +45,9 @@ typedef struct checker {
 static aero_status report(checker *c, uint32_t kind, const char *subject,
                           const char *detail, int64_t run_id,
                           int64_t version_id, bool repaired) {
-  c->counts.problems++;
-  if (c->each == NULL)
-    return AERO_OK;
-  aero_problem p = {.struct_size = sizeof p,
-                    .kind = kind,
-                    .subject = subject,
-                    .detail = detail,
-                    .run_id = run_id,
-                    .version_id = version_id,
-                    .repaired = repaired};
-  return c->each(c->ctx, &p, c->err);
+  pc_problem_sink sink = {.each = c->each, .ctx = c->ctx, .err = c->err};
+  return pc_report_problem(&sink, &c->counts, kind, subject, detail, run_id,
+                           version_id, repaired);
 }
 
 static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
