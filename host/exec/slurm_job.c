@@ -43,14 +43,30 @@ static void cause(const char *output, char *buf, size_t size) {
   fclose(f);
 }
 
-bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size) {
+/* scontrol's one-line record of job `job`, into `record`; true when
+ * scontrol answered (false: an error message is in `record`). */
+static bool show_job(const char *job, char *record, size_t size) {
+  char *argv[] = {"scontrol", "show", "job", "-o", (char *)job, NULL};
+  return aeh_slurm_cmd(argv, record, size) == 0;
+}
+
+/* The id of the Slurm job this process runs an action in: SLURM_JOB_ID
+ * from Slurm, with AEROMANCY_SLURM_ACTION from placement_slurm.c's sbatch
+ * --export; NULL outside one. */
+static const char *own_job(void) {
   const char *job = getenv("SLURM_JOB_ID");
   const char *action = getenv("AEROMANCY_SLURM_ACTION");
   if (job == NULL || action == NULL || job[0] == '\0' || action[0] == '\0')
+    return NULL;
+  return job;
+}
+
+bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size) {
+  const char *job = own_job();
+  if (job == NULL)
     return false;
   char record[8192], state[64], reason[128], output[4096] = "", due[128];
-  char *argv[] = {"scontrol", "show", "job", "-o", (char *)job, NULL};
-  if (aeh_slurm_cmd(argv, record, sizeof record) != 0 ||
+  if (!show_job(job, record, sizeof record) ||
       !field(record, "JobState", state, sizeof state) ||
       strcmp(state, "RUNNING") == 0)
     return false;
@@ -74,9 +90,8 @@ bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size) {
 }
 
 void aeh_slurm_job_began(int64_t run_id) {
-  const char *job = getenv("SLURM_JOB_ID");
-  const char *action = getenv("AEROMANCY_SLURM_ACTION");
-  if (job != NULL && action != NULL && job[0] != '\0' && action[0] != '\0')
+  const char *job = own_job();
+  if (job != NULL)
     fprintf(stderr, "aeromancy: Slurm job %s records run %lld\n", job,
             (long long)run_id);
 }
@@ -84,9 +99,8 @@ void aeh_slurm_job_began(int64_t run_id) {
 int aeh_slurm_job_signal(long id) {
   char record[8192], code[64], job[32];
   snprintf(job, sizeof job, "%ld", id);
-  char *argv[] = {"scontrol", "show", "job", "-o", job, NULL};
   int status = 0, sig = 0;
-  if (aeh_slurm_cmd(argv, record, sizeof record) != 0 ||
+  if (!show_job(job, record, sizeof record) ||
       !field(record, "ExitCode", code, sizeof code) ||
       sscanf(code, "%d:%d", &status, &sig) != 2)
     return 0;
@@ -96,7 +110,6 @@ int aeh_slurm_job_signal(long id) {
 bool aeh_slurm_job_gone(long id) {
   char record[8192], job[32];
   snprintf(job, sizeof job, "%ld", id);
-  char *argv[] = {"scontrol", "show", "job", "-o", job, NULL};
-  return aeh_slurm_cmd(argv, record, sizeof record) != 0 &&
+  return !show_job(job, record, sizeof record) &&
          strstr(record, "Invalid job id") != NULL;
 }
