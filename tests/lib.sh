@@ -236,9 +236,14 @@ keep_dev_removes_runs() {
   local before
   before=$("$1" "SELECT count(*) FROM runs")
   run "$A" gc --keep-dev 1
+  assert_rc 0 # nothing old enough is no error
+  assert_not_contains "$out" "dev-run"
+  assert_contains "$err" " 0 dev runs in "
   assert_eq "$("$1" "SELECT count(*) FROM runs")" "$before"
   run "$A" gc --keep-dev 0 --dry-run
-  assert_contains "$out" "dev-run"
+  assert_rc 0
+  assert_eq "$(grep -c $'^dev-run\t' <<<"$out")" "$before" "dev runs it would remove"
+  assert_contains "$err" "would remove"
   assert_eq "$("$1" "SELECT count(*) FROM runs")" "$before"
   run "$A" gc --keep-dev 0
   assert_rc 0

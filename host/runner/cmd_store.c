@@ -105,6 +105,14 @@ static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
   double seconds = now_s() - started;
   if (st != AERO_OK) {
     rc = aeh_read_fail(cmd, st, &err);
+  } else if (report.problems != (int64_t)n.found) {
+    /* A check that counts one thing and reports another cannot be
+     * trusted either way: neither "sound" nor a problem count. */
+    fprintf(stderr,
+            "aeromancy fsck: the backend counted %lld problems but reported "
+            "%zu in %s: not trusting this check\n",
+            (long long)report.problems, n.found, aeh_record_location(&rec));
+    rc = AEH_EXIT_INFRA;
   } else {
     double mb = (double)report.bytes_hashed / 1e6;
     fprintf(stderr,
@@ -233,7 +241,8 @@ const aeh_command aeh_cmd_fsck = {
         "local store) so that the next declaration of that content stores "
         "it again, and abandoned runs are recorded as killed.\n\n"
         "Exit codes: 0 no problem (or all repaired); 1 problems remain; 2 "
-        "the store could not be read; 3 no store there.",
+        "the store could not be read (or the backend's count of problems "
+        "disagrees with the problems it reported); 3 no store there.",
     .options = fsck_options,
     .run = cmd_fsck,
 };
@@ -251,7 +260,10 @@ const aeh_command aeh_cmd_gc = {
         "Safe while another aerohost writes: runs of hosts that are gone are "
         "recorded as killed first, and while any run is in progress the "
         "unreferenced blobs are kept (a live host may be about to refer to "
-        "them), with a note.",
+        "them), with a note.\n\n"
+        "Exit codes: 0 done (also when nothing was old enough, or a run in "
+        "progress kept the unreferenced blobs); 2 the store could not be "
+        "read or changed; 3 no store there, or a bad --keep-dev.",
     .options = gc_options,
     .run = cmd_gc,
 };

@@ -33,7 +33,7 @@ run "$A" fsck
 assert_rc 0
 assert_eq "$out" ""
 assert_contains "$err" "$(sql "SELECT count(DISTINCT sha256) FROM version_files") blobs re-hashed"
-assert_contains "$err" "0 problems"
+assert_contains "$err" "orphan blobs, 0 problems in"
 
 case_ "fsck while another aerohost is mid-run: its running run is not abandoned"
 start_hanging
@@ -52,7 +52,7 @@ assert_eq "$(stat -c %s "$model")" "$size"
 run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'damaged\t%s' "$(basename "$(dirname "$model")")$(basename "$model")")"
-assert_contains "$err" "1 problems"
+assert_contains "$err" "orphan blobs, 1 problems in"
 
 case_ "fsck catches a blob of another size, and a deleted blob"
 train=$(blob_of dataset train.csv)
@@ -64,18 +64,20 @@ run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'size\t%s' "$(basename "$(dirname "$train")")$(basename "$train")")"
 assert_contains "$out" "$(printf 'missing\t%s' "$(basename "$(dirname "$test_csv")")$(basename "$test_csv")")"
-assert_contains "$err" "3 problems"
+assert_contains "$err" "orphan blobs, 3 problems in"
 
 case_ "fsck --repair moves damaged blobs aside; declaring the content again stores it"
 run "$A" fsck --repair
 assert_rc 1 # the deleted blob cannot be repaired here
-assert_contains "$out" "(repaired)"
+assert_eq "$(grep -c ' (repaired)$' <<<"$out")" 2 "repaired lines"
+assert_eq "$(grep -c '' <<<"$out")" 3 "problem lines"
+assert_contains "$err" "orphan blobs, 3 problems, repaired: some in"
 [[ ! -e $model && ! -e $train ]] || fail "damaged blobs were not moved aside"
 [[ $(ls "$AEROMANCY_STORE/damaged" | wc -l) == 2 ]] || fail "damaged/ should hold 2 blobs"
 "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo after repair"
 run "$A" fsck
 assert_rc 0
-assert_contains "$err" "0 problems"
+assert_contains "$err" "orphan blobs, 0 problems in"
 
 case_ "fsck reports a run left running by a killed host; --repair records it killed"
 start_abandoned sql
@@ -83,6 +85,8 @@ run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'abandoned\t%s\t' "$hung")"
 run "$A" fsck --repair
+assert_rc 0 # all repaired
+assert_contains "$err" "orphan blobs, 1 problems, repaired: all in"
 assert_eq "$(sql "SELECT status FROM runs WHERE id = $hung")" "killed"
 run "$A" fsck
 assert_rc 0
@@ -154,6 +158,6 @@ assert_eq "$(grep -c $'^damaged\t' <<<"$out")" "$n"
 for sha in $blobs; do
   assert_contains "$out" "$(printf 'damaged\t%s' "$sha")"
 done
-assert_contains "$err" "$n problems"
+assert_contains "$err" "orphan blobs, $n problems in"
 
 done_

@@ -49,7 +49,7 @@ assert_eq "$(stat -c %s "$model")" "$size"
 run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'damaged\t%s' "$model_sha")"
-assert_contains "$err" "1 problems"
+assert_contains "$err" "orphan blobs, 1 problems in"
 
 case_ "fsck catches a blob of another size, and a deleted blob"
 train_sha=$(blob_of dataset train.csv)
@@ -60,12 +60,14 @@ run "$A" fsck
 assert_rc 1
 assert_contains "$out" "$(printf 'size\t%s' "$train_sha")"
 assert_contains "$out" "$(printf 'missing\t%s' "$test_sha")"
-assert_contains "$err" "3 problems"
+assert_contains "$err" "orphan blobs, 3 problems in"
 
 case_ "fsck --repair deletes damaged blobs; declaring the content again uploads it"
 run "$A" fsck --repair
 assert_rc 1 # the deleted blob cannot be repaired here
-assert_contains "$out" "(repaired)"
+assert_eq "$(grep -c ' (repaired)$' <<<"$out")" 2 "repaired lines"
+assert_eq "$(grep -c '' <<<"$out")" 3 "problem lines"
+assert_contains "$err" "orphan blobs, 3 problems, repaired: some in"
 [[ ! -e $(aero_team_blob "$model_sha") && ! -e $(aero_team_blob "$train_sha") ]] ||
   fail "damaged blobs were not deleted"
 "$AEROHOST" run "$DEMO" --dev --force >/dev/null 2>&1 || fail "aerodemo after repair"
@@ -73,7 +75,7 @@ assert_eq "$(sha256sum <"$(aero_team_blob "$model_sha")" | cut -d' ' -f1)" "$mod
   "model uploaded again"
 run "$A" fsck
 assert_rc 0
-assert_contains "$err" "0 problems"
+assert_contains "$err" "orphan blobs, 0 problems in"
 
 case_ "fsck counts an orphan blob"
 orphan=$(printf 'orphan\n' | sha256sum | cut -d' ' -f1)
@@ -91,6 +93,8 @@ assert_rc 1
 assert_contains "$out" "$(printf 'abandoned\t%s\t' "$hung")"
 assert_eq "$(q "SELECT status FROM runs WHERE id = $hung")" "running" "fsck alone changes nothing"
 run "$A" fsck --repair
+assert_rc 0 # all repaired
+assert_contains "$err" "orphan blobs, 1 problems, repaired: all in"
 assert_eq "$(q "SELECT status FROM runs WHERE id = $hung")" "killed"
 assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0 "pending versions dropped"
 run "$A" fsck
