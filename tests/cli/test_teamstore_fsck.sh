@@ -51,6 +51,38 @@ assert_rc 1
 assert_contains "$out" "$(printf 'damaged\t%s' "$model_sha")"
 assert_contains "$err" "orphan blobs, 1 problems in"
 
+case_ "a blob damaged in the bucket is refused when downloaded; nothing recorded is lost"
+# A cold cache: every read below downloads from the bucket.
+export AEROMANCY_CACHE=$AERO_TMP/cold-cache
+runs_before=$(q "SELECT id, status FROM runs ORDER BY id")
+versions_before=$(q "SELECT id, published FROM versions ORDER BY id")
+run "$A" export model "$AERO_TMP/model-out"
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "blob ${model_sha:0:16}... in the bucket is damaged (its SHA-256 is "
+[[ ! -e $AERO_TMP/model-out/model.txt ]] || fail "export wrote the damaged model"
+[[ -z $(find "$AEROMANCY_CACHE" -type f) ]] ||
+  fail "the damaged blob was left in the cache: $(find "$AEROMANCY_CACHE" -type f)"
+# A run whose action reads the damaged input fails, and says why.
+run "$AEROHOST" run "$DEMO" --dev --force
+assert_rc 1
+assert_contains "$err" "blob ${model_sha:0:16}... in the bucket is damaged"
+assert_eq "$(q "SELECT status FROM runs ORDER BY id DESC LIMIT 1")" "failed"
+[[ -z $(find "$AEROMANCY_CACHE/blobs" -type f -name "${model_sha:2}") ]] ||
+  fail "the damaged blob was cached"
+run "$A" export model "$AERO_TMP/model-out"
+assert_rc 2
+assert_contains "$err" "in the bucket is damaged"
+runs_after=$(q "SELECT id, status FROM runs ORDER BY id")
+assert_eq "$(head -n "$(grep -c '' <<<"$runs_before")" <<<"$runs_after")" "$runs_before" \
+  "runs recorded before"
+assert_eq "$(q "SELECT id, published FROM versions WHERE id <= $(tail -1 <<<"$versions_before" | cut -d'|' -f1) ORDER BY id")" \
+  "$versions_before" "versions recorded before"
+run "$A" fsck
+assert_rc 1
+assert_contains "$err" "orphan blobs, 1 problems in"
+export AEROMANCY_CACHE=$AERO_TMP/cache
+
 case_ "fsck catches a blob of another size, and a deleted blob"
 train_sha=$(blob_of dataset train.csv)
 echo "extra" >>"$(aero_team_blob "$train_sha")"
