@@ -127,10 +127,37 @@ static void *flusher_main(void *arg) {
   return NULL;
 }
 
+/* fork() copies only the calling thread: a child forked while the flusher
+ * held the lock (plugin code that forks a helper and logs from it before
+ * exec) would wait for it forever. So a fork waits until the lock is
+ * free, and the child starts with it free, no flusher, and nothing held:
+ * what was held is the parent's to send. */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&the_client.lock);
+}
+
+static void fork_parent(void) {
+  pthread_mutex_unlock(&the_client.lock);
+}
+
+static void fork_child(void) {
+  the_client.held_len = 0;
+  the_client.burst = 0;
+  the_client.flusher = false;
+  pthread_mutex_unlock(&the_client.lock);
+}
+
 /* Starts the flusher with every signal blocked: signals meant for the
  * action reach its own thread. False when it cannot start (points are
- * then sent one by one). */
+ * then sent one by one). The fork handlers go with the first flusher:
+ * until then no other thread of ours takes the lock, and registering
+ * them earlier would cost every action's process a few page faults. */
 static bool start_flusher(relay_client *c) {
+  static bool fork_safe;
+  if (!fork_safe)
+    fork_safe = pthread_atfork(fork_prepare, fork_parent, fork_child) == 0;
+  if (!fork_safe)
+    return false;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
