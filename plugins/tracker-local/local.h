@@ -53,6 +53,8 @@ typedef struct tl_store {
     sqlite3_stmt *st;
   } stmts[TL_STMT_CACHE];
   size_t stmt_count;
+  bool wal_backfilled; /* this connection's last commit left every WAL frame
+                          copied into the database (db.c) */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */

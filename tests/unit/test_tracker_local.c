@@ -283,6 +283,51 @@ static void test_reuse_record_batch_all_or_none(void **state) {
   assert_int_equal(sql_int(f, query), items[1].run_id);
 }
 
+static long long wal_size(const fixture *f) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/aeromancy.db-wal", f->store);
+  struct stat st;
+  return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* A WAL whose every frame was checkpointed is emptied when the handle
+ * closes (the next opener would read and checksum all of it); one that was
+ * not is left as it is (emptying it would cost syncs at every close). */
+static void test_close_empties_checkpointed_wal(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "a,b\n");
+  vt->close(f->handle);
+  f->handle = NULL;
+  assert_true(wal_size(f) > 0);
+  open_store(f);
+  int64_t good = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  static const char *const outputs[] = {"data"};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .entity = "",
+                         .project = "proj",
+                         .job_type = "make",
+                         .outputs = outputs,
+                         .output_count = 1,
+                         .dev = true};
+  /* Enough runs for one commit to pass the 256-frame checkpoint. */
+  enum { N = 8000 };
+  aero_reuse_item *items = calloc(N, sizeof *items);
+  assert_non_null(items);
+  for (size_t i = 0; i < N; i++)
+    items[i] = (aero_reuse_item){
+        .struct_size = sizeof items[i], .record = &rec, .reused_run_id = good};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->reuse_record_batch(f->handle, items, N, &err), AERO_OK);
+  free(items);
+  vt->close(f->handle);
+  f->handle = NULL;
+  assert_int_equal(wal_size(f), 0);
+  open_store(f);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs WHERE status = "
+                              "'reused'"),
+                   N);
+}
+
 /* ------------------------------------------------------------- cases */
 
 static void test_open_creates_layout_and_schema(void **state) {
@@ -1056,6 +1101,8 @@ static int group_teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_open_creates_layout_and_schema,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_record_batch_all_or_none,
                                       setup, teardown),
