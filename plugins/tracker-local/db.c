@@ -362,6 +362,8 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
         status = tl_summary_migrate(store, err);
       if (status == AERO_OK && version <= 3)
         status = tl_points_migrate(store, err);
+      if (status == AERO_OK && version <= 4)
+        status = tl_blocks_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

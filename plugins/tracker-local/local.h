@@ -25,7 +25,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 4
+#define TL_SCHEMA_VERSION 5
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -168,12 +168,19 @@ aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
 /* Schema 2 to 3: creates metric_summaries and fills it from the points
  * already recorded. Call inside the schema's transaction. */
 aero_status tl_summary_migrate(tl_store *store, aero_error *err);
-/* Adds a batch of points of run `run_id` (logged after every point
- * recorded before) to its summaries. Call inside the transaction that
- * records the points. */
-aero_status tl_summary_record(tl_store *store, int64_t run_id,
-                              const aero_metric_row *rows, size_t count,
-                              aero_error *err);
+/* Points of one key of a batch, summarised: logged after every point of
+ * that key already recorded, `last` the one that sorts last (highest step,
+ * latest logged among equal steps, no step before any step). */
+typedef struct tl_summary_part {
+  const char *key; /* borrowed */
+  int64_t count;
+  double min, max, last;
+  int64_t last_step; /* AERO_NO_STEP when the last point has none */
+} tl_summary_part;
+/* Merges `p` into the summary of its key of run `run_id`. Call inside the
+ * transaction that records the points. */
+aero_status tl_summary_add(tl_store *store, int64_t run_id,
+                           const tl_summary_part *p, aero_error *err);
 /* Hands the summary of each metric key of run `run_id` to `each`, sorted
  * by key; the summary is valid during the call. Stops at the first status
  * that is not AERO_OK and returns it. */
@@ -181,6 +188,37 @@ typedef aero_status (*tl_summary_fn)(void *ctx, const aero_metric_summary *m,
                                      aero_error *err);
 aero_status tl_summary_each(tl_store *store, int64_t run_id, tl_summary_fn each,
                             void *ctx, aero_error *err);
+
+/* ---- metric_blocks.c: points stored in blocks (schema 5) ---- */
+
+/* Records a batch of checked points of run `run_id`: one block per key,
+ * and their summaries. Call inside a transaction. */
+aero_status tl_blocks_record(tl_store *store, int64_t run_id,
+                             const aero_metric_row *rows, size_t count,
+                             aero_error *err);
+/* Schema 4 to 5: creates metric_blocks, moves every point of the metrics
+ * table into blocks and drops the table. Call inside the schema's
+ * transaction. */
+aero_status tl_blocks_migrate(tl_store *store, aero_error *err);
+
+/* A block's arrays, borrowed from a statement's current row. */
+typedef struct tl_block {
+  size_t n;
+  const unsigned char *steps, *vals, *times; /* n 8-byte little-endian */
+} tl_block;
+/* Points `out` at the arrays of the block in columns first (count),
+ * first + 1 (steps), + 2 (vals), + 3 (times) of st's row; false when their
+ * sizes do not match the count. Valid until the statement moves. */
+bool tl_block_view(sqlite3_stmt *st, int first, tl_block *out);
+/* What is wrong with a block read with tl_block_view, given its
+ * first_step and last_step columns (has_* false for NULL); NULL when it
+ * is sound. */
+const char *tl_block_check(const tl_block *b, bool has_first, int64_t first,
+                           bool has_last, int64_t last);
+/* The 8-byte little-endian integers and doubles of the arrays. */
+void tl_put_i64(unsigned char *p, int64_t v);
+int64_t tl_get_i64(const unsigned char *p);
+double tl_get_f64(const unsigned char *p);
 
 /* ---- versions.c: resolution, inputs, publication ---- */
 aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,

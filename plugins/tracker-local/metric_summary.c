@@ -3,12 +3,12 @@
  *
  * Reading a summary (show, the last values of a runs listing, the web
  * page's run) then costs one row per key instead of a pass over every
- * point: a run may hold millions. Recording pays one upsert per key per
- * batch of points, in the batch's own transaction, so a summary always
- * agrees with the points beside it.
+ * point: a run may hold millions. Recording pays one upsert per block
+ * (a key of a batch of points, metric_blocks.c), in the batch's own
+ * transaction, so a summary always agrees with the points beside it.
  *
  * "Last" is the point that sorts last by (step, logging order) with no
- * step before any step, as the points are read back (metrics_points):
+ * step before any step, as the points are read back (query_metrics.c):
  * the highest step, the latest logged among equal steps.
  */
 #include "local.h"
@@ -45,32 +45,14 @@ aero_status tl_summary_migrate(tl_store *store, aero_error *err) {
   return status;
 }
 
-/* A batch's points of one key, summarised. */
-typedef struct partial {
-  const char *key; /* the caller's row's, borrowed */
-  int64_t count;
-  double min, max, last;
-  int64_t last_step; /* AERO_NO_STEP when the last point has none */
-} partial;
-
-/* True when a point at `step` logged after the point at `last_step`
- * becomes the last one. */
-static bool is_later(int64_t step, int64_t last_step) {
-  if (step == AERO_NO_STEP)
-    return last_step == AERO_NO_STEP;
-  return last_step == AERO_NO_STEP || step >= last_step;
-}
-
-/* is_later in SQL, for the upsert: the batch's last point (excluded)
- * against the stored one. */
+/* Whether the batch's last point (excluded) comes after the stored one:
+ * a higher or equal step (logged later), and no step before any step. */
 #define LATER                                                                  \
   "(CASE WHEN excluded.last_step IS NULL THEN last_step IS NULL ELSE "         \
   "last_step IS NULL OR excluded.last_step >= last_step END)"
 
-/* Merges `p` into the stored summary; the points of `p` were logged after
- * every point already summarised. */
-static aero_status upsert(tl_store *store, int64_t run_id, const partial *p,
-                          aero_error *err) {
+aero_status tl_summary_add(tl_store *store, int64_t run_id,
+                           const tl_summary_part *p, aero_error *err) {
   sqlite3_stmt *st = NULL;
   aero_status status = tl_prepare(
       store,
@@ -101,50 +83,6 @@ static aero_status upsert(tl_store *store, int64_t run_id, const partial *p,
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "recording a metric summary", err);
   tl_finish(store, st);
-  return status;
-}
-
-/* Keys summarised at once: a batch with more distinct keys is written in
- * several rounds, so that finding a row's key stays cheap. */
-enum { PARTIALS = 32 };
-
-aero_status tl_summary_record(tl_store *store, int64_t run_id,
-                              const aero_metric_row *rows, size_t count,
-                              aero_error *err) {
-  partial parts[PARTIALS];
-  size_t used = 0;
-  aero_status status = AERO_OK;
-  for (size_t i = 0; status == AERO_OK && i <= count; i++) {
-    partial *p = NULL;
-    for (size_t k = 0; i < count && p == NULL && k < used; k++)
-      if (strcmp(parts[k].key, rows[i].key) == 0)
-        p = &parts[k];
-    if (i == count || (p == NULL && used == PARTIALS)) {
-      for (size_t k = 0; status == AERO_OK && k < used; k++)
-        status = upsert(store, run_id, &parts[k], err);
-      used = 0;
-    }
-    if (i == count || status != AERO_OK)
-      break;
-    const aero_metric_row *r = &rows[i];
-    if (p == NULL) {
-      parts[used] = (partial){.key = r->key,
-                              .min = r->value,
-                              .max = r->value,
-                              .last = r->value,
-                              .last_step = r->step};
-      p = &parts[used++];
-    }
-    p->count++;
-    if (r->value < p->min)
-      p->min = r->value;
-    if (r->value > p->max)
-      p->max = r->value;
-    if (is_later(r->step, p->last_step)) {
-      p->last = r->value;
-      p->last_step = r->step;
-    }
-  }
   return status;
 }
 

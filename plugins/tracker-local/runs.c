@@ -313,31 +313,10 @@ aero_status tl_log_metric_rows(void *handle, int64_t run_id,
   aero_status checked = pc_check_metric_rows("tracker-local", rows, count, err);
   if (checked != AERO_OK)
     return checked;
-  sqlite3_stmt *st = NULL;
   aero_status status = tl_begin(store, err);
   if (status != AERO_OK)
     return status;
-  status = tl_prepare(store,
-                      "INSERT INTO metrics (run_id, key, value, step, "
-                      "logged_at) VALUES (?, ?, ?, ?, ?)",
-                      &st, err);
-  for (size_t i = 0; status == AERO_OK && i < count; i++) {
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, run_id);
-    tl_bind_text(st, 2, rows[i].key);
-    sqlite3_bind_double(st, 3, rows[i].value);
-    if (rows[i].step == AERO_NO_STEP)
-      sqlite3_bind_null(st, 4);
-    else
-      sqlite3_bind_int64(st, 4, rows[i].step);
-    sqlite3_bind_int64(st, 5, rows[i].logged_ns);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-      status = tl_db_fail(store, rc, "recording metrics", err);
-  }
-  tl_finish(store, st);
-  if (status == AERO_OK)
-    status = tl_summary_record(store, run_id, rows, count, err);
+  status = tl_blocks_record(store, run_id, rows, count, err);
   if (status == AERO_OK)
     status = tl_commit(store, err);
   if (status != AERO_OK)

@@ -328,8 +328,8 @@ assert_contains "$out" "runs "
 assert_contains "$out" "metrics "
 
 case_ "metrics: every value reads back as exactly the stored double, in its shortest form"
-# Tricky and random doubles bound into the store as IEEE values (Python's
-# sqlite3), then compared bit for bit with what text, CSV and JSON say, and
+# Tricky and random doubles written into the store as IEEE values (a block
+# packed by Python), then compared bit for bit with what text, CSV and JSON say, and
 # in length with Python's repr (the shortest decimal that reads back). The
 # formatting is the runner's, the same for every backend.
 if [[ $AERO_TEST_BACKEND == local ]]; then
@@ -350,10 +350,14 @@ while len(vals) < 4000:
 vals += [random.random() for _ in range(2000)]
 vals += [10 ** random.uniform(-8, 17) for _ in range(2000)]
 db = sqlite3.connect(sys.argv[1])
+n = len(vals)  # one block (docs/store.md): steps 0..n-1, times 0
 with db:
-    db.executemany("INSERT INTO metrics (run_id, key, value, step, logged_at) "
-                   "VALUES (?, 'tricky', ?, ?, 0)",
-                   [(int(sys.argv[2]), v, i) for i, v in enumerate(vals)])
+    db.execute("INSERT INTO metric_blocks (run_id, key, count, first_step, "
+               "last_step, steps, vals, times) VALUES (?, 'tricky', ?, 0, ?, "
+               "?, ?, ?)", (int(sys.argv[2]), n, n - 1,
+                            struct.pack('<%dq' % n, *range(n)),
+                            struct.pack('<%dd' % n, *vals),
+                            struct.pack('<%dq' % n, *[0] * n)))
 PY
   check_values() { # FORMAT: the points in $out against the store
     printf '%s\n' "$out" >"$AERO_TMP/points"

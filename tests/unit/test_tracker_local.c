@@ -339,15 +339,15 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
-  /* The tables other tools query by name. */
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
+  /* The tables and views other tools query by name. */
   assert_int_equal(
-      sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                 "name IN ('runs', 'run_config', 'run_tags', 'metrics', "
-                 "'run_logs', 'artifacts', 'versions', 'version_files', "
-                 "'version_metadata', 'run_inputs', 'run_outputs', "
-                 "'run_env')"),
-      12);
+      sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', "
+                 "'view') AND name IN ('runs', 'run_config', 'run_tags', "
+                 "'metrics', 'metric_blocks', 'run_logs', 'artifacts', "
+                 "'versions', 'version_files', 'version_metadata', "
+                 "'run_inputs', 'run_outputs', 'run_env')"),
+      13);
   assert_string_equal(sql_text(f, "PRAGMA journal_mode"), "wal");
 }
 
@@ -429,6 +429,20 @@ static summary_seen summary_of(void *handle, int64_t run, const char *key) {
   return s;
 }
 
+/* Turns the store back into schema 4 (one metrics row per point, the
+ * covering index metrics_points), as tracker-local wrote it before
+ * blocks, with the same points in the same logging order per key. */
+#define TO_SCHEMA_4                                                            \
+  "CREATE TABLE old_points AS SELECT * FROM metrics; DROP VIEW metrics; "      \
+  "DROP TABLE metric_blocks; CREATE TABLE metrics (id INTEGER PRIMARY KEY, "   \
+  "run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, key TEXT "  \
+  "NOT NULL, value REAL NOT NULL, step INTEGER CHECK (step IS NULL OR step "   \
+  ">= 0), logged_at INTEGER NOT NULL); INSERT INTO metrics (run_id, key, "     \
+  "value, step, logged_at) SELECT run_id, key, value, step, logged_at FROM "   \
+  "old_points ORDER BY block_id, point; DROP TABLE old_points; CREATE INDEX "  \
+  "metrics_points ON metrics (run_id, key, step, id, value, logged_at); "      \
+  "PRAGMA user_version = 4; "
+
 /* Keys whose kept summary differs from one computed from the points. */
 #define SUMMARY_WRONG                                                          \
   "SELECT count(*) FROM metric_summaries s WHERE NOT (s.count = (SELECT "      \
@@ -437,7 +451,8 @@ static summary_seen summary_of(void *handle, int64_t run, const char *key) {
   "AND m.key = s.key) AND s.max_value = (SELECT max(value) FROM metrics m "    \
   "WHERE m.run_id = s.run_id AND m.key = s.key) AND s.last_value = (SELECT "   \
   "value FROM metrics m WHERE m.run_id = s.run_id AND m.key = s.key ORDER BY " \
-  "step DESC, id DESC LIMIT 1) AND s.last_step IS (SELECT max(step) FROM "     \
+  "step DESC, block_id DESC, point DESC LIMIT 1) AND s.last_step IS (SELECT "  \
+  "max(step) FROM "                                                            \
   "metrics m WHERE m.run_id = s.run_id AND m.key = s.key))"
 
 static void test_metric_summaries_kept_and_migrated(void **state) {
@@ -494,11 +509,12 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
    * them from its points when it is opened. */
   vt->close(f->handle);
   f->handle = NULL;
-  sql_int(f, "DROP TABLE metric_summaries; DROP INDEX metrics_points; "
-             "CREATE INDEX metrics_by_run ON metrics (run_id, key, step); "
-             "PRAGMA user_version = 2; SELECT 0");
+  sql_int(f, TO_SCHEMA_4 "DROP TABLE metric_summaries; DROP INDEX "
+                         "metrics_points; CREATE INDEX metrics_by_run ON "
+                         "metrics (run_id, key, step); PRAGMA user_version = "
+                         "2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
@@ -532,50 +548,173 @@ static const char *points_of(fixture *f, int64_t run) {
   return seen.text;
 }
 
-/* How SQLite reads a run's points, as query_metrics asks for them: the
+/* How SQLite reads a run's blocks, as query_metrics asks for them: the
  * detail of EXPLAIN QUERY PLAN's one step. */
 static const char *points_plan(const fixture *f) {
   const char *line = sql_line(
       f, "-cmd '.explain off'",
-      "EXPLAIN QUERY PLAN SELECT key, value, step, logged_at FROM metrics "
-      "WHERE run_id = 1 ORDER BY key, step, id");
+      "EXPLAIN QUERY PLAN SELECT key, id, first_step, count, steps, vals, "
+      "times FROM metric_blocks WHERE run_id = 1 ORDER BY key, first_step, "
+      "id");
   const char *detail = strrchr(line, '|');
   return detail != NULL ? detail + 1 : line;
 }
 
-static void test_points_read_from_covering_index(void **state) {
+static void test_points_read_in_order_and_migrated(void **state) {
   fixture *f = *state;
   int64_t run = begin(f->handle, true, "train");
   aero_error err = AEH_ERROR_INIT;
-  /* Equal steps keep their logging order; no step sorts first. */
+  /* Equal steps keep their logging order; no step sorts first; a later
+   * batch's points sort among the earlier ones by step. */
   const aero_metric_row rows[] = {{"loss", 1.0, 5, 1},
                                   {"acc", 0.5, 1, 1},
                                   {"loss", 2.0, 5, 1},
                                   {"loss", 9.0, AERO_NO_STEP, 1},
                                   {"loss", -4.0, 3, 1}};
+  const aero_metric_row later[] = {
+      {"loss", 7.0, 4, 2}, {"loss", 8.0, 5, 2}, {"loss", 6.0, AERO_NO_STEP, 2}};
   assert_int_equal(vt->log_metric_rows(f->handle, run, rows, 5, &err), AERO_OK);
+  assert_int_equal(vt->log_metric_rows(f->handle, run, later, 3, &err),
+                   AERO_OK);
   end_ok(f->handle, run);
-  const char *want = "acc:1=0.5 loss:-1=9 loss:3=-4 loss:5=1 loss:5=2 ";
+  const char *want = "acc:1=0.5 loss:-1=9 loss:-1=6 loss:3=-4 loss:4=7 "
+                     "loss:5=1 loss:5=2 loss:5=8 ";
   assert_string_equal(points_of(f, run), want);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_blocks"), 3);
   assert_string_equal(points_plan(f),
-                      "SEARCH metrics USING COVERING INDEX metrics_points "
+                      "SEARCH metric_blocks USING INDEX metric_blocks_by_run "
                       "(run_id=?)");
 
-  /* A store of schema 3 (metrics_by_run, without values) gets the
-   * covering index when it is opened, and reads the same points. */
-  vt->close(f->handle);
-  f->handle = NULL;
-  sql_int(f, "DROP INDEX metrics_points; CREATE INDEX metrics_by_run ON "
-             "metrics (run_id, key, step); PRAGMA user_version = 3; SELECT 0");
-  open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
-  assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
-                              "name = 'metrics_by_run'"),
-                   0);
-  assert_string_equal(points_plan(f),
-                      "SEARCH metrics USING COVERING INDEX metrics_points "
-                      "(run_id=?)");
-  assert_string_equal(points_of(f, run), want);
+  /* A store of schema 4 (a row per point) gets its points moved into
+   * blocks when it is opened, and reads the same points; so does one of
+   * schema 3 (metrics_by_run, without values). */
+  for (int version = 4; version >= 3; version--) {
+    vt->close(f->handle);
+    f->handle = NULL;
+    sql_int(f, version == 4 ? TO_SCHEMA_4 "SELECT 0"
+                            : TO_SCHEMA_4 "DROP INDEX metrics_points; CREATE "
+                                          "INDEX metrics_by_run ON metrics "
+                                          "(run_id, key, step); PRAGMA "
+                                          "user_version = 3; SELECT 0");
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), 8);
+    open_store(f);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
+                                "name IN ('metrics_by_run', 'metrics_points')"),
+                     0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_blocks"), 2);
+    assert_string_equal(points_of(f, run), want);
+  }
+}
+
+/* A point as the tests below log and expect it. */
+typedef struct point {
+  int64_t key;
+  int64_t step;
+  double value;
+  int64_t ns;
+} point;
+
+static const char *const point_keys[] = {"a", "b", "c"};
+
+typedef struct points_got {
+  point *p;
+  size_t n, cap;
+} points_got;
+
+static aero_status collect_points(void *ctx, const aero_metric_row *rows,
+                                  size_t count, aero_error *err) {
+  (void)err;
+  points_got *got = ctx;
+  for (size_t i = 0; i < count; i++) {
+    if (got->n == got->cap)
+      return AERO_E_INVALID;
+    int key = rows[i].key[0] - 'a';
+    got->p[got->n++] =
+        (point){key, rows[i].step, rows[i].value, rows[i].logged_ns};
+  }
+  return AERO_OK;
+}
+
+/* Key, then step, then logging order (`ns` counts up as logged). */
+static int by_key_step_ns(const void *a, const void *b) {
+  const point *x = a, *y = b;
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  if (x->step != y->step)
+    return x->step < y->step ? -1 : 1;
+  return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+static void test_points_of_many_batches_merge_in_order(void **state) {
+  fixture *f = *state;
+  int64_t run = begin(f->handle, true, "train");
+  aero_error err = AEH_ERROR_INIT;
+  enum { BATCHES = 60, MAX_BATCH = 300, TOTAL = BATCHES * MAX_BATCH };
+  point *logged = calloc(TOTAL, sizeof *logged);
+  aero_metric_row *rows = calloc(MAX_BATCH, sizeof *rows);
+  assert_non_null(logged);
+  assert_non_null(rows);
+  size_t n = 0;
+  srand(7);
+  /* Batches of interleaved keys, steps mostly rising but often repeated,
+   * going back, or none: blocks whose steps overlap. */
+  for (int batch = 0; batch < BATCHES; batch++) {
+    size_t count = 1 + (size_t)rand() % MAX_BATCH;
+    for (size_t i = 0; i < count; i++) {
+      int r = rand() % 10;
+      int64_t step = r == 0   ? AERO_NO_STEP
+                     : r <= 2 ? rand() % 50
+                              : (int64_t)(n / 4) + rand() % 3;
+      point p = {rand() % 3, step, (double)rand() / 7.0 - 1e5, (int64_t)n + 1};
+      logged[n++] = p;
+      rows[i] = (aero_metric_row){point_keys[p.key], p.value, p.step, p.ns};
+    }
+    assert_int_equal(vt->log_metric_rows(f->handle, run, rows, count, &err),
+                     AERO_OK);
+  }
+  end_ok(f->handle, run);
+  qsort(logged, n, sizeof *logged, by_key_step_ns);
+
+  points_got got = {calloc(n, sizeof(point)), 0, n};
+  aero_metric_query q = {.struct_size = sizeof q, .run_id = run};
+  assert_int_equal(vt->query_metrics(f->handle, &q, collect_points, &got, &err),
+                   AERO_OK);
+  assert_int_equal(got.n, n);
+  assert_memory_equal(got.p, logged, n * sizeof *logged);
+
+  /* Keys asked for, in the order asked. */
+  const char *asked[] = {"c", "a"};
+  q.keys = asked;
+  q.key_count = 2;
+  got.n = 0;
+  assert_int_equal(vt->query_metrics(f->handle, &q, collect_points, &got, &err),
+                   AERO_OK);
+  size_t a = 0, c = 0;
+  while (a < n && logged[a].key == 0)
+    a++;
+  c = a;
+  while (c < n && logged[c].key == 1)
+    c++;
+  assert_int_equal(got.n, (n - c) + a);
+  assert_memory_equal(got.p, logged + c, (n - c) * sizeof *logged);
+  assert_memory_equal(got.p + (n - c), logged, a * sizeof *logged);
+
+  /* The metrics view shows the same points, values exact. */
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), (long long)n);
+  size_t k = n / 2;
+  while (logged[k].step == AERO_NO_STEP)
+    k++;
+  char query[256];
+  snprintf(query, sizeof query,
+           "SELECT count(*) FROM metrics WHERE value = %.17g AND step = "
+           "%lld AND logged_at = %lld AND key = '%s'",
+           logged[k].value, (long long)logged[k].step, (long long)logged[k].ns,
+           point_keys[logged[k].key]);
+  assert_int_equal(sql_int(f, query), 1);
+  free(got.p);
+  free(rows);
+  free(logged);
 }
 
 static void test_put_publish_resolve_dedupe(void **state) {
@@ -1108,8 +1247,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_run_records_config_tags_env, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_points_read_from_covering_index,
+      cmocka_unit_test_setup_teardown(test_points_read_in_order_and_migrated,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_points_of_many_batches_merge_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_metric_summaries_kept_and_migrated,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_put_publish_resolve_dedupe, setup,
