@@ -150,8 +150,14 @@ void aeh_reuse_key_of(const aeh_session *session, const aeh_action *action,
     }
     SHA256_Final(digests[p], &ctx);
   }
+  /* SHA256_Init..Final, not the one-shot SHA256(): in OpenSSL 3 that one
+   * goes through EVP, which loads openssl.cnf and fetches an algorithm
+   * at every call (3% of an unchanged re-run). */
   unsigned char key[SHA256_DIGEST_LENGTH];
-  SHA256((const unsigned char *)digests, sizeof digests, key);
+  SHA256_CTX all;
+  SHA256_Init(&all);
+  SHA256_Update(&all, digests, sizeof digests);
+  SHA256_Final(key, &all);
   hex(key, sizeof key, out->key);
   SHA256_CTX job;
   SHA256_Init(&job);

@@ -211,20 +211,60 @@ done:
   return status;
 }
 
-static aero_status reused_still_ok(tl_store *store, int64_t run_id,
-                                   aero_error *err) {
+/* What a reused run holds: its output versions, read before the run is
+ * inserted (an INSERT ... SELECT from run_outputs into itself made SQLite
+ * copy the rows through a temporary table at every reused run). */
+typedef struct held_versions {
+  int64_t fixed[8];
+  int64_t *ids; /* fixed, or malloc'd when there are more */
+  size_t count, cap;
+} held_versions;
+
+static bool held_add(held_versions *held, int64_t id) {
+  if (held->count == held->cap) {
+    size_t cap = 2 * held->cap;
+    int64_t *grown = malloc(cap * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    memcpy(grown, held->ids, held->count * sizeof *grown);
+    if (held->ids != held->fixed)
+      free(held->ids);
+    held->ids = grown;
+    held->cap = cap;
+  }
+  held->ids[held->count++] = id;
+  return true;
+}
+
+/* Checks that run `run_id` is still a successful run (one statement with
+ * reading its output versions into `held`). */
+static aero_status reused_outputs(tl_store *store, int64_t run_id,
+                                  held_versions *held, aero_error *err) {
   sqlite3_stmt *st = NULL;
   aero_status status =
-      tl_prepare(store, "SELECT status FROM runs WHERE id = ?", &st, err);
+      tl_prepare(store,
+                 "SELECT r.status, o.version_id FROM runs r LEFT JOIN "
+                 "run_outputs o ON o.run_id = r.id WHERE r.id = ?",
+                 &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, run_id);
-  int rc = sqlite3_step(st);
-  const char *state =
-      rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+  bool ok = false;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *state = (const char *)sqlite3_column_text(st, 0);
+    ok = state != NULL && strcmp(state, "ok") == 0;
+    if (!ok)
+      break;
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+        !held_add(held, sqlite3_column_int64(st, 1))) {
+      status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+      break;
+    }
+  }
+  if (status == AERO_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "reading the run to reuse", err);
-  else if (state == NULL || strcmp(state, "ok") != 0)
+  else if (status == AERO_OK && !ok)
     status = aero_fail(err, AERO_E_NOT_FOUND,
                        "%s: run %lld is not a successful run to reuse",
                        store->db_path, (long long)run_id);
@@ -232,39 +272,23 @@ static aero_status reused_still_ok(tl_store *store, int64_t run_id,
   return status;
 }
 
-static aero_status link_versions(tl_store *store, int64_t run_id,
-                                 int64_t reused_run_id,
-                                 const int64_t *input_ids, size_t input_count,
-                                 aero_error *err) {
+/* Inserts the pairs (run_id, ids[i]) with the statement `sql`. */
+static aero_status link(tl_store *store, const char *sql, int64_t run_id,
+                        const int64_t *ids, size_t count, const char *what,
+                        aero_error *err) {
+  if (count == 0)
+    return AERO_OK;
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(
-      store,
-      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) SELECT ?, "
-      "version_id FROM run_outputs WHERE run_id = ?",
-      &st, err);
+  aero_status status = tl_prepare(store, sql, &st, err);
   if (status != AERO_OK)
     return status;
-  sqlite3_bind_int64(st, 1, run_id);
-  sqlite3_bind_int64(st, 2, reused_run_id);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "recording a reused run's outputs", err);
-  tl_finish(store, st);
-  if (status != AERO_OK)
-    return status;
-  status = tl_prepare(store,
-                      "INSERT OR IGNORE INTO run_inputs (run_id, version_id) "
-                      "VALUES (?, ?)",
-                      &st, err);
-  if (status != AERO_OK)
-    return status;
-  for (size_t i = 0; i < input_count && status == AERO_OK; i++) {
+  for (size_t i = 0; i < count && status == AERO_OK; i++) {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, input_ids[i]);
-    rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 2, ids[i]);
+    int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
-      status = tl_db_fail(store, rc, "recording a reused run's inputs", err);
+      status = tl_db_fail(store, rc, what, err);
   }
   tl_finish(store, st);
   return status;
@@ -279,15 +303,28 @@ static aero_status record_one(tl_store *store, const aero_run_record *record,
   aero_status status = tl_run_record_read(record, &rec, err);
   if (status != AERO_OK)
     return status;
+  held_versions held = {.cap = 8};
+  held.ids = held.fixed;
   int64_t id = 0;
-  status = reused_still_ok(store, reused_run_id, err);
+  status = reused_outputs(store, reused_run_id, &held, err);
   /* Inserted reused at once (an insert as running, then an update, wrote
    * the row twice). */
   if (status == AERO_OK)
     status = tl_run_insert(store, &rec, reused_run_id, &id, err);
   if (status == AERO_OK)
     status =
-        link_versions(store, id, reused_run_id, input_ids, input_count, err);
+        link(store,
+             "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
+             "VALUES (?, ?)",
+             id, held.ids, held.count, "recording a reused run's outputs", err);
+  if (status == AERO_OK)
+    status = link(store,
+                  "INSERT OR IGNORE INTO run_inputs (run_id, version_id) "
+                  "VALUES (?, ?)",
+                  id, input_ids, input_count, "recording a reused run's inputs",
+                  err);
+  if (held.ids != held.fixed)
+    free(held.ids);
   if (status == AERO_OK)
     *run_id = id;
   return status;

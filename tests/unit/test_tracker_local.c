@@ -310,7 +310,7 @@ static void test_close_empties_checkpointed_wal(void **state) {
                          .output_count = 1,
                          .dev = true};
   /* Enough runs for one commit to pass the 256-frame checkpoint. */
-  enum { N = 8000 };
+  enum { N = 16000 };
   aero_reuse_item *items = calloc(N, sizeof *items);
   assert_non_null(items);
   for (size_t i = 0; i < N; i++)
