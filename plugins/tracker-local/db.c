@@ -11,14 +11,21 @@
  */
 #include "local.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 10000
+/* How long a connection waits for a schema upgrade another process runs
+ * (see upgrade_running). */
+#define UPGRADE_WAIT_MS (30 * 60 * 1000)
 
 /* Schema version 1. docs/store.md describes every table; other tools and
  * tests query them by these names, so renaming is a schema change. */
@@ -145,7 +152,10 @@ aero_status tl_db_fail(tl_store *store, int rc, const char *what,
     return aero_fail(err, AERO_E_STORE,
                      "%s: %s: the database stayed locked for %d s by another "
                      "process",
-                     store->db_path, what, BUSY_TIMEOUT_MS / 1000);
+                     store->db_path, what,
+                     store->busy_waited_s > BUSY_TIMEOUT_MS / 1000
+                         ? store->busy_waited_s
+                         : BUSY_TIMEOUT_MS / 1000);
   case SQLITE_READONLY:
   case SQLITE_PERM:
   case SQLITE_CANTOPEN:
@@ -333,6 +343,61 @@ static aero_status read_user_version(tl_store *store, int *version,
   return status;
 }
 
+/* A schema upgrade holds the write lock while it rewrites the store:
+ * seconds on a large one, maybe longer than BUSY_TIMEOUT_MS, after which
+ * a concurrent host's write would fail although nothing is wrong. So the
+ * upgrading connection also holds an flock on upgrade.lock in the store,
+ * and the others keep waiting while it is held (up to UPGRADE_WAIT_MS). */
+static char *upgrade_lock_path(const tl_store *store) {
+  return pc_strdup_printf("%s/upgrade.lock", store->root);
+}
+
+static bool upgrade_running(const tl_store *store) {
+  char *path = upgrade_lock_path(store);
+  int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  free(path);
+  if (fd < 0)
+    return false; /* never upgraded here */
+  bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd); /* drops the shared lock, if taken */
+  return held;
+}
+
+/* SQLite's busy handler: `count` calls so far in this wait. */
+static int on_busy(void *ctx, int count) {
+  tl_store *store = ctx;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (count == 0) {
+    store->busy_since = now;
+    store->busy_waited_s = 0;
+  }
+  double waited_ms = (double)(now.tv_sec - store->busy_since.tv_sec) * 1e3 +
+                     (double)(now.tv_nsec - store->busy_since.tv_nsec) / 1e6;
+  if (waited_ms >= BUSY_TIMEOUT_MS &&
+      (waited_ms >= UPGRADE_WAIT_MS || !upgrade_running(store))) {
+    store->busy_waited_s = (int)(waited_ms / 1e3);
+    return 0;
+  }
+  sqlite3_sleep(count < 10 ? 1 : 10);
+  return 1;
+}
+
+/* Takes upgrade.lock for the upgrade about to run (-1 when another
+ * process holds it: it upgrades, and this one waits for its write lock). */
+static int upgrade_lock(const tl_store *store) {
+  char *path = upgrade_lock_path(store);
+  int fd = path != NULL
+               ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)
+               : -1;
+  free(path);
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
 /* Creates the schema of a new database, or brings an older one to this
  * version. Two processes opening a store at once both get here: the check
  * is repeated under the write lock, so exactly one changes it. */
@@ -344,9 +409,13 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
   if (version == TL_SCHEMA_VERSION)
     return AERO_OK;
   if (version >= 0 && version < TL_SCHEMA_VERSION) {
+    int lock_fd = upgrade_lock(store);
     status = tl_begin(store, err);
-    if (status != AERO_OK)
+    if (status != AERO_OK) {
+      if (lock_fd >= 0)
+        close(lock_fd);
       return status;
+    }
     status = read_user_version(store, &version, err);
     if (status == AERO_OK && version >= 0 && version < TL_SCHEMA_VERSION) {
       /* A new store gets version 1, then every step after it, so that
@@ -371,10 +440,12 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
     }
     if (status == AERO_OK)
       status = tl_commit(store, err);
-    if (status != AERO_OK) {
+    if (status != AERO_OK)
       tl_rollback(store);
+    if (lock_fd >= 0)
+      close(lock_fd); /* after the commit: the upgrade is visible */
+    if (status != AERO_OK)
       return status;
-    }
   }
   if (version != TL_SCHEMA_VERSION)
     return aero_fail(err, AERO_E_STORE,
@@ -481,7 +552,7 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
     goto fail;
   }
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+  sqlite3_busy_handler(db, on_busy, store);
   /* Every aerohost closes its connection after a few runs: checkpointing
    * and deleting the WAL then, and recreating it at the next start, costs
    * four syncs per invocation (open + 6 runs + close: 7 ms -> 2.5 ms

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -55,6 +56,8 @@ typedef struct tl_store {
   size_t stmt_count;
   bool wal_backfilled; /* this connection's last commit left every WAL frame
                           copied into the database (db.c) */
+  struct timespec busy_since; /* when the current wait for a lock began */
+  int busy_waited_s;          /* how long the last wait that gave up took */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */
