@@ -248,6 +248,7 @@ keep_dev_removes_runs() {
   run "$A" gc --keep-dev 0
   assert_rc 0
   assert_eq "$("$1" "SELECT count(*) FROM runs")" 0
+  assert_eq "$("$1" "SELECT count(*) FROM metrics")" 0 "metric points left"
   assert_eq "$("$2")" 0 "blobs left"
   run "$A" fsck
   assert_rc 0

@@ -8,7 +8,8 @@
  * `running` whose owner lock (owners.c) nobody holds were left by a host
  * that is gone. With `repair`, damaged blobs are moved aside to damaged/
  * (so that the next declaration of that content stores it again), and
- * abandoned runs are recorded as killed.
+ * abandoned runs are recorded as killed. Metric blocks are decoded and
+ * checked against their summaries (reported, never repaired).
  *
  * Safe while hosts write: the list of blobs is read in one snapshot, then
  * hashed outside any transaction; blobs are only ever installed whole
@@ -300,6 +301,72 @@ static aero_status check_runs(checker *c) {
   return status;
 }
 
+/* Every metric block decodes (arrays of `count` points, steps in order,
+ * finite values, first and last step its own), and every key's summary
+ * counts the points its blocks hold. Nothing here can be repaired: the
+ * points are reported, never dropped. */
+static aero_status check_metric_blocks(checker *c) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      c->store,
+      "SELECT id, run_id, key, first_step, last_step, count, steps, vals, "
+      "times FROM metric_blocks ORDER BY id",
+      &st, c->err);
+  if (status != AERO_OK)
+    return status;
+  int rc;
+  while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    tl_block b;
+    const char *problem = "its arrays do not hold `count` points";
+    if (tl_block_view(st, 5, &b))
+      problem = tl_block_check(&b, sqlite3_column_type(st, 3) != SQLITE_NULL,
+                               sqlite3_column_int64(st, 3),
+                               sqlite3_column_type(st, 4) != SQLITE_NULL,
+                               sqlite3_column_int64(st, 4));
+    if (problem == NULL)
+      continue;
+    int64_t id = sqlite3_column_int64(st, 0), run = sqlite3_column_int64(st, 1);
+    char subject[40], detail[512];
+    snprintf(subject, sizeof subject, "metric-block-%lld", (long long)id);
+    snprintf(detail, sizeof detail,
+             "metric block %lld of run %lld (key '%.200s') is damaged: %s",
+             (long long)id, (long long)run,
+             (const char *)sqlite3_column_text(st, 2), problem);
+    status = report(c, AERO_PROBLEM_OTHER, subject, detail, run, 0, false);
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(c->store, rc, "reading metric blocks", c->err);
+  tl_finish(c->store, st);
+  if (status != AERO_OK)
+    return status;
+  status = tl_prepare(
+      c->store,
+      "SELECT coalesce(s.run_id, b.run_id), coalesce(s.key, b.key), "
+      "s.count, b.points FROM metric_summaries s "
+      "FULL JOIN (SELECT run_id, key, sum(count) AS points FROM "
+      "metric_blocks GROUP BY run_id, key) b ON b.run_id = s.run_id AND "
+      "b.key = s.key WHERE s.count IS NOT b.points",
+      &st, c->err);
+  if (status != AERO_OK)
+    return status;
+  while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t run = sqlite3_column_int64(st, 0);
+    char subject[40], detail[512];
+    snprintf(subject, sizeof subject, "metric-summary-%lld", (long long)run);
+    snprintf(detail, sizeof detail,
+             "run %lld, metric '%.200s': its summary counts %lld points, its "
+             "blocks hold %lld",
+             (long long)run, (const char *)sqlite3_column_text(st, 1),
+             (long long)sqlite3_column_int64(st, 2),
+             (long long)sqlite3_column_int64(st, 3));
+    status = report(c, AERO_PROBLEM_OTHER, subject, detail, run, 0, false);
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE)
+    status = tl_db_fail(c->store, rc, "reading metric summaries", c->err);
+  tl_finish(c->store, st);
+  return status;
+}
+
 aero_status tl_check(void *handle, const aero_check_params *params,
                      aero_status (*each)(void *, const aero_problem *,
                                          aero_error *),
@@ -319,6 +386,8 @@ aero_status tl_check(void *handle, const aero_check_params *params,
     status = count_orphans(&c);
   if (status == AERO_OK)
     status = check_runs(&c);
+  if (status == AERO_OK)
+    status = check_metric_blocks(&c);
   if (out != NULL) {
     uint32_t size = out->struct_size;
     memcpy(out, &c.counts, size < sizeof c.counts ? size : sizeof c.counts);

@@ -135,6 +135,8 @@ assert_rc 0
 case_ "gc --keep-dev DAYS removes finished dev runs older than that, and their blobs"
 blob_files() { find "$AEROMANCY_STORE/blobs" -type f | wc -l; }
 keep_dev_removes_runs sql blob_files
+assert_eq "$(sql "SELECT count(*) FROM metric_blocks")" 0 "metric blocks left"
+assert_eq "$(sql "SELECT count(*) FROM metric_summaries")" 0 "metric summaries left"
 run "$A" gc --keep-dev soon
 assert_rc 3
 assert_one_line "$err"
@@ -159,5 +161,33 @@ for sha in $blobs; do
   assert_contains "$out" "$(printf 'damaged\t%s' "$sha")"
 done
 assert_contains "$err" "orphan blobs, $n problems in"
+
+case_ "fsck decodes every metric block: a damaged one and a summary that disagrees are reported, the points kept"
+new_store metric-blocks
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo"
+train=$(sql "SELECT max(run_id) FROM metric_blocks WHERE key = 'loss'")
+[[ -n $train ]] || fail "no run stored a loss metric"
+block=$(sql "SELECT max(id) FROM metric_blocks WHERE run_id = $train")
+blocks=$(sql "SELECT count(*) FROM metric_blocks")
+saved=$(sql "SELECT hex(vals) FROM metric_blocks WHERE id = $block")
+sql "UPDATE metric_blocks SET vals = substr(vals, 1, length(vals) - 1) WHERE id = $block"
+sql "UPDATE metric_summaries SET count = count + 1 WHERE run_id = $train AND key = 'loss'"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'metric-block-%s\t' "$block")"
+assert_contains "$out" "metric block $block of run $train"
+assert_contains "$out" "its arrays do not hold"
+assert_contains "$out" "metric 'loss': its summary counts"
+run "$A" fsck --repair
+assert_rc 1 # nothing of this is repaired
+assert_eq "$(sql "SELECT count(*) FROM metric_blocks")" "$blocks" "blocks after --repair"
+run "$A" metrics "$train"
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "metric block $block is damaged"
+sql "UPDATE metric_blocks SET vals = x'$saved' WHERE id = $block"
+sql "UPDATE metric_summaries SET count = count - 1 WHERE run_id = $train AND key = 'loss'"
+run "$A" fsck
+assert_rc 0
 
 done_

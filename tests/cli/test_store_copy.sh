@@ -77,6 +77,17 @@ done
 # The files themselves: the blobs of the copy are those of the original.
 blobs() { (cd "$1/blobs" && find . -type f | sort | tr '\n' ' '); }
 assert_eq "$(blobs "$BACK")" "$(blobs "$LOCAL")"
+# Every run's points, byte for byte, through the team store and back.
+ids_l=($(lsql "$LOCAL" "SELECT id FROM runs ORDER BY started_at, job_type"))
+ids_b=($(lsql "$BACK" "SELECT id FROM runs ORDER BY started_at, job_type"))
+assert_eq "${#ids_b[@]}" "${#ids_l[@]}" "runs on both sides"
+for i in "${!ids_l[@]}"; do
+  assert_eq "$("$A" metrics "${ids_b[$i]}" --csv --store "$BACK" | sha256sum)" \
+    "$("$A" metrics "${ids_l[$i]}" --csv --store "$LOCAL" | sha256sum)" \
+    "points of run ${ids_l[$i]}"
+done
+assert_eq "$(lsql "$BACK" "SELECT count(*) FROM metrics")" \
+  "$(lsql "$LOCAL" "SELECT count(*) FROM metrics")"
 # aeromancy show reads the same run the same way on all three stores.
 last_l=$(lsql "$LOCAL" "SELECT max(id) FROM runs")
 last_b=$(lsql "$BACK" "SELECT max(id) FROM runs")
