@@ -482,9 +482,26 @@ static void server_name(tp_store *store) {
   PQconninfoFree(opts);
 }
 
+/* libpq's default prints what the server says outside a query to stderr,
+ * such as the FATAL of a connection an administrator ends while we sit
+ * idle. That would be a second line beside our own one-line error, which
+ * already says the connection was lost; and warnings (client_min_messages)
+ * are for the server's log, not the user's terminal. */
+static void drop_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+PGconn *tp_connect(const char *conninfo) {
+  PGconn *conn = PQconnectdb(conninfo);
+  if (conn != NULL)
+    PQsetNoticeProcessor(conn, drop_notice, NULL);
+  return conn;
+}
+
 aero_status tp_db_open(tp_store *store, aero_error *err) {
   server_name(store);
-  store->db = PQconnectdb(store->conninfo);
+  store->db = tp_connect(store->conninfo);
   if (store->db == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   if (PQstatus(store->db) != CONNECTION_OK) {

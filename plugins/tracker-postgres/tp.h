@@ -63,6 +63,9 @@ typedef struct tp_store {
 /* ---- db.c: connection, retries, schema ---- */
 
 aero_status tp_db_open(tp_store *store, aero_error *err);
+/* PQconnectdb with the server's notices kept off stderr. Caller owns the
+ * result (PQfinish), as with PQconnectdb. */
+PGconn *tp_connect(const char *conninfo);
 void tp_db_close(tp_store *store);
 
 /* A statement's parameters as text (NULL: SQL NULL). */
