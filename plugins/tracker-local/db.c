@@ -170,11 +170,22 @@ aero_status tl_db_fail(tl_store *store, int rc, const char *what,
   }
 }
 
+/* Ends a read transaction kept by tl_read_linger. */
+static void stop_lingering(tl_store *store);
+
+/* A statement that writes must not run inside a kept read transaction:
+ * it would stay uncommitted there. */
+static void before_statement(tl_store *store, sqlite3_stmt *st) {
+  if (store->lingering && !sqlite3_stmt_readonly(st))
+    stop_lingering(store);
+}
+
 aero_status tl_prepare(tl_store *store, const char *sql, sqlite3_stmt **out,
                        aero_error *err) {
   for (size_t i = 0; i < store->stmt_count; i++) {
     if (store->stmts[i].sql == sql) {
       *out = store->stmts[i].st;
+      before_statement(store, *out);
       return AERO_OK;
     }
   }
@@ -188,6 +199,7 @@ aero_status tl_prepare(tl_store *store, const char *sql, sqlite3_stmt **out,
     store->stmts[store->stmt_count].st = st;
     store->stmt_count++;
   }
+  before_statement(store, st);
   *out = st;
   return AERO_OK;
 }
@@ -206,6 +218,7 @@ void tl_finish(tl_store *store, sqlite3_stmt *st) {
 }
 
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
+  stop_lingering(store);
   int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, sql, err);
@@ -228,7 +241,16 @@ static const char begin_immediate[] = "BEGIN IMMEDIATE";
 static const char begin_read[] = "BEGIN";
 static const char commit[] = "COMMIT";
 
+static void stop_lingering(tl_store *store) {
+  if (!store->lingering)
+    return;
+  store->lingering = false;
+  if (!sqlite3_get_autocommit(store->db))
+    step_once(store, commit);
+}
+
 aero_status tl_begin(tl_store *store, aero_error *err) {
+  stop_lingering(store);
   int rc = step_once(store, begin_immediate);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, "starting a transaction", err);
@@ -243,6 +265,8 @@ aero_status tl_commit(tl_store *store, aero_error *err) {
 }
 
 aero_status tl_read_begin(tl_store *store, aero_error *err) {
+  if (store->lingering)
+    return AERO_OK; /* already in one */
   int rc = step_once(store, begin_read);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, "starting a read", err);
@@ -250,11 +274,20 @@ aero_status tl_read_begin(tl_store *store, aero_error *err) {
 }
 
 void tl_read_end(tl_store *store) {
-  if (!sqlite3_get_autocommit(store->db))
+  if (!store->lingering && !sqlite3_get_autocommit(store->db))
     step_once(store, commit);
 }
 
+void tl_read_linger(tl_store *store, bool keep) {
+  if (keep)
+    store->lingering = !sqlite3_get_autocommit(store->db);
+  else
+    stop_lingering(store);
+  tl_read_end(store);
+}
+
 void tl_rollback(tl_store *store) {
+  store->lingering = false;
   /* After some errors SQLite has already rolled back; then there is no
    * transaction left and this is a no-op. */
   if (!sqlite3_get_autocommit(store->db))
@@ -581,6 +614,10 @@ void tl_db_close(tl_store *store) {
   for (size_t i = 0; i < store->stmt_count; i++)
     sqlite3_finalize(store->stmts[i].st);
   store->stmt_count = 0;
+  if (store->db != NULL && store->lingering &&
+      !sqlite3_get_autocommit(store->db))
+    sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+  store->lingering = false;
   if (store->db != NULL)
     empty_wal(store);
   sqlite3_close(store->db);

@@ -58,6 +58,7 @@ typedef struct tl_store {
                           copied into the database (db.c) */
   struct timespec busy_since; /* when the current wait for a lock began */
   int busy_waited_s;          /* how long the last wait that gave up took */
+  bool lingering; /* a read transaction kept open (tl_read_linger) */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */
@@ -100,6 +101,13 @@ void tl_rollback(tl_store *store);
  * write; tl_read_end ends it (never fails from the caller's view). */
 aero_status tl_read_begin(tl_store *store, aero_error *err);
 void tl_read_end(tl_store *store);
+/* Ends the read transaction of tl_read_begin, or with `keep` keeps it open
+ * (tl_read_begin and tl_read_end then do nothing): the lookups of a streak
+ * of reused actions share one snapshot instead of taking and dropping the
+ * WAL read lock each (7% of an unchanged re-run). A kept one ends before
+ * anything else: the next write (tl_begin, tl_exec, a statement from
+ * tl_prepare that writes), a rollback, tl_read_linger(false), the close. */
+void tl_read_linger(tl_store *store, bool keep);
 
 /* Runs `sql` (static storage, as for tl_prepare; one parameter, `id`) and
  * hands each row to `row`, stopping at the first status that is not

@@ -207,7 +207,9 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
     status =
         newest_parts(store, query->job != NULL ? query->job : "", match, err);
 done:
-  tl_read_end(store);
+  /* A match is recorded later with the next ones (reuse_record_batch):
+   * the lookups until then share this read transaction. */
+  tl_read_linger(store, status == AERO_OK && match->run_id > 0);
   return status;
 }
 

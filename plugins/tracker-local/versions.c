@@ -147,12 +147,12 @@ aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
                      "struct_size set");
   /* One read transaction, so that the latest version and its row come from
    * the same snapshot. */
-  int rc = sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    return tl_db_fail(store, rc, "starting a read", err);
+  status = tl_read_begin(store, err);
+  if (status != AERO_OK)
+    return status;
   aero_artifact_version v = {.struct_size = out->struct_size};
   status = resolve_in(store, ref, dev, &v, err);
-  tl_rollback(store);
+  tl_read_end(store);
   if (status == AERO_OK)
     memcpy(out, &v, out->struct_size < sizeof v ? out->struct_size : sizeof v);
   return status;

@@ -328,6 +328,46 @@ static void test_close_empties_checkpointed_wal(void **state) {
                    N);
 }
 
+/* A lookup that matched keeps its read transaction for the next lookups
+ * (a streak of reused actions); the handle's next write ends it: that
+ * write is committed at once, and what the handle reads afterwards
+ * includes what other connections wrote meanwhile. */
+static void test_reuse_lookup_read_ends_at_next_write(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "v0\n");
+  int64_t run = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  char key[65], job[65];
+  memset(key, 'a', 64);
+  memset(job, 'b', 64);
+  key[64] = job[64] = '\0';
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->reuse_key(f->handle, run, key, job, "p", &err), AERO_OK);
+  aero_reuse_query query = {.struct_size = sizeof query,
+                            .entity = "",
+                            .project = "proj",
+                            .job_type = "make",
+                            .key = key,
+                            .dev = true,
+                            .job = job};
+  aero_reuse_match match = {.struct_size = sizeof match};
+  assert_int_equal(vt->reuse_find(f->handle, &query, &match, &err), AERO_OK);
+  assert_int_equal(match.run_id, run);
+  /* Another connection publishes v1 while the lookup's read is kept. */
+  fixture other = *f;
+  open_store(&other);
+  publish(other.handle, f, true, "data", "v1\n");
+  vt->close(other.handle);
+  assert_int_equal(vt->reuse_find(f->handle, &query, &match, &err), AERO_OK);
+  assert_int_equal(match.run_id, run);
+  /* A write through the handle: committed, visible to the sqlite3 tool. */
+  assert_int_equal(vt->reuse_key(f->handle, run + 1, key, job, "p", &err),
+                   AERO_OK);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_keys"), 2);
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 1);
+}
+
 /* ------------------------------------------------------------- cases */
 
 static void test_open_creates_layout_and_schema(void **state) {
@@ -1240,6 +1280,8 @@ static int group_teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_open_creates_layout_and_schema,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_lookup_read_ends_at_next_write,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
