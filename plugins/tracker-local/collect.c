@@ -74,7 +74,9 @@ static aero_status old_dev_runs(collector *c) {
         "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 FROM "
         "run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN (SELECT "
         "id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_outputs o WHERE "
-        "o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM gc_runs))))",
+        "o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM gc_runs)) "
+        "OR EXISTS (SELECT 1 FROM output_links l WHERE l.version_id = v.id "
+        "AND l.run_id NOT IN (SELECT id FROM gc_runs))))",
         c->err);
     if (status != AERO_OK || sqlite3_changes(store->db) == 0)
       break;

@@ -217,6 +217,21 @@ void tl_finish(tl_store *store, sqlite3_stmt *st) {
   sqlite3_finalize(st); /* the cache was full */
 }
 
+aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
+                     const char *what, aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store, sql, &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, a);
+  sqlite3_bind_int64(st, 2, b);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    status = tl_db_fail(store, rc, what, err);
+  tl_finish(store, st);
+  return status;
+}
+
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
   stop_lingering(store);
   int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
@@ -466,6 +481,8 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
         status = tl_points_migrate(store, err);
       if (status == AERO_OK && version <= 4)
         status = tl_blocks_migrate(store, err);
+      if (status == AERO_OK && version <= 5)
+        status = tl_links_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

@@ -26,7 +26,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 5
+#define TL_SCHEMA_VERSION 6
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -116,6 +116,11 @@ aero_status tl_each_row(tl_store *store, const char *sql, int64_t id,
                         aero_status (*row)(void *ctx, sqlite3_stmt *st,
                                            aero_error *err),
                         void *ctx, const char *what, aero_error *err);
+
+/* Runs `sql` (static storage) with the two int64 parameters `a` and `b`,
+ * returning no rows; a failed step is `what` in the error. */
+aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
+                     const char *what, aero_error *err);
 
 /* Runs a statement that returns no rows and takes no parameters. */
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err);
@@ -237,10 +242,39 @@ aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
 aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
                             aero_error *err);
 
+/* The latest published version of an artifact that a run of mode `dev`
+ * sees: *found false when there is none. */
+aero_status tl_version_latest(tl_store *store, int64_t artifact_id, bool dev,
+                              aero_artifact_version *out, bool *found,
+                              aero_error *err);
+/* The number the next version of the artifact gets. Call under the write
+ * lock. */
+aero_status tl_version_next(tl_store *store, int64_t artifact_id, int64_t *next,
+                            aero_error *err);
+
 /* Publishes (or, when `publish` is false, discards) the pending versions
- * of run `run_id`. Call inside the run_end transaction. */
+ * and output links of run `run_id`. Call inside the run_end transaction. */
 aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
                                aero_error *err);
+
+/* ---- links.c: a declared output whose content is the latest version
+ * (schema version 5) ---- */
+
+/* Schema 5 to 6: creates output_links. Inside the schema's transaction. */
+aero_status tl_links_migrate(tl_store *store, aero_error *err);
+/* Inside put_output's transaction, after an earlier pending version of the
+ * same artifact by this run was dropped: when the latest version the run's
+ * mode sees has `digest` and the type and metadata of `desc`, records a
+ * link to it (replacing an earlier one) and sets *linked; otherwise drops
+ * an earlier link, leaving *linked false for a pending version to be
+ * recorded. */
+aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
+                           bool dev, const aero_output_desc *desc,
+                           const char *digest, bool *linked, aero_error *err);
+/* Turns the links of run `run_id` into its outputs (`publish`), or drops
+ * them. Inside the run_end transaction. */
+aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
+                            aero_error *err);
 
 /* ---- output.c ---- */
 aero_status tl_put_output(void *handle, int64_t run_id,

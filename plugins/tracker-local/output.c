@@ -88,7 +88,8 @@ static aero_status step_done(tl_store *store, sqlite3_stmt *st,
   return AERO_OK;
 }
 
-/* Records the pending version: replaces an earlier declaration of the same
+/* Records the pending version, or a link when the content is the latest
+ * version's (links.c): replaces an earlier declaration of the same
  * artifact by this run, so the last declaration is the one published. */
 static aero_status record_version(tl_store *store, int64_t run_id,
                                   const aero_artifact_ref *ref,
@@ -113,6 +114,12 @@ static aero_status record_version(tl_store *store, int64_t run_id,
   status = step_done(store, st, "replacing an earlier declaration", err);
   tl_finish(store, st);
   st = NULL;
+  bool linked = false;
+  if (status == AERO_OK)
+    status =
+        tl_link_record(store, run_id, art, dev, desc, digest, &linked, err);
+  if (status != AERO_OK || linked)
+    return status;
   if (status == AERO_OK)
     status = tl_prepare(store,
                         "INSERT INTO versions (artifact_id, version, digest, "

@@ -177,6 +177,39 @@ aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
   return status;
 }
 
+aero_status tl_version_latest(tl_store *store, int64_t artifact_id, bool dev,
+                              aero_artifact_version *out, bool *found,
+                              aero_error *err) {
+  int64_t latest = -1;
+  *found = false;
+  aero_status status = latest_version(store, artifact_id, dev, &latest, err);
+  if (status == AERO_OK && latest >= 0)
+    status = read_version(store, artifact_id, latest, out, found, err);
+  return status;
+}
+
+aero_status tl_version_next(tl_store *store, int64_t artifact_id, int64_t *next,
+                            aero_error *err) {
+  /* Numbers are shared by both modes: the next one after every version of
+   * the artifact. The caller holds the write lock (BEGIN IMMEDIATE), so no
+   * other process can take the same number. */
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(store,
+                                  "SELECT coalesce(max(version), -1) FROM "
+                                  "versions WHERE artifact_id = ?",
+                                  &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, artifact_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *next = sqlite3_column_int64(st, 0) + 1;
+  else
+    status = tl_db_fail(store, rc, "allocating a version", err);
+  tl_finish(store, st);
+  return status;
+}
+
 typedef struct pending {
   int64_t id;
   int64_t artifact_id;
@@ -229,22 +262,6 @@ done:
   return AERO_OK;
 }
 
-/* Runs a statement with two int64 parameters that returns no rows. */
-static aero_status exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
-                         const char *what, aero_error *err) {
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store, sql, &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, a);
-  sqlite3_bind_int64(st, 2, b);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, what, err);
-  tl_finish(store, st);
-  return status;
-}
-
 /* Publishes one pending version. When the latest version the run's mode
  * sees has the same content, that version is the run's output and the
  * pending row goes: identical content never makes a new version. Only the
@@ -253,49 +270,28 @@ static aero_status exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
  * version as what readers get. */
 static aero_status publish_one(tl_store *store, int64_t run_id,
                                const pending *p, aero_error *err) {
-  int64_t latest = -1;
+  aero_artifact_version v = {.struct_size = sizeof v};
+  bool found = false;
   aero_status status =
-      latest_version(store, p->artifact_id, p->dev, &latest, err);
+      tl_version_latest(store, p->artifact_id, p->dev, &v, &found, err);
   if (status != AERO_OK)
     return status;
-  if (latest >= 0) {
-    aero_artifact_version v = {.struct_size = sizeof v};
-    bool found = false;
-    status = read_version(store, p->artifact_id, latest, &v, &found, err);
-    if (status != AERO_OK)
-      return status;
-    if (found && strcmp(v.digest, p->digest) == 0) {
-      status = exec2(store,
-                     "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
-                     "VALUES (?, ?)",
-                     run_id, v.id, "recording an output", err);
-      if (status == AERO_OK)
-        status =
-            exec2(store, "DELETE FROM versions WHERE id = ? AND published = ?",
-                  p->id, 0, "dropping a duplicate version", err);
-      return status;
-    }
+  if (found && strcmp(v.digest, p->digest) == 0) {
+    status = tl_exec2(store,
+                      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
+                      "VALUES (?, ?)",
+                      run_id, v.id, "recording an output", err);
+    if (status == AERO_OK)
+      status =
+          tl_exec2(store, "DELETE FROM versions WHERE id = ? AND published = ?",
+                   p->id, 0, "dropping a duplicate version", err);
+    return status;
   }
-  /* Numbers are shared by both modes: the next one after every version of
-   * the artifact. The caller holds the write lock (BEGIN IMMEDIATE), so no
-   * other process can take the same number. */
   int64_t next = -1;
+  status = tl_version_next(store, p->artifact_id, &next, err);
+  if (status != AERO_OK)
+    return status;
   sqlite3_stmt *st = NULL;
-  status = tl_prepare(store,
-                      "SELECT coalesce(max(version), -1) FROM versions WHERE "
-                      "artifact_id = ?",
-                      &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, p->artifact_id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    next = sqlite3_column_int64(st, 0) + 1;
-  else
-    status = tl_db_fail(store, rc, "allocating a version", err);
-  tl_finish(store, st);
-  if (status != AERO_OK)
-    return status;
   status = tl_prepare(store,
                       "UPDATE versions SET version = ?, published = 1, "
                       "created_at = ? WHERE id = ?",
@@ -305,27 +301,30 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
   sqlite3_bind_int64(st, 1, next);
   sqlite3_bind_int64(st, 2, tl_now_ns());
   sqlite3_bind_int64(st, 3, p->id);
-  rc = sqlite3_step(st);
+  int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "publishing a version", err);
   tl_finish(store, st);
   if (status == AERO_OK)
-    status = exec2(store,
-                   "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
-                   "VALUES (?, ?)",
-                   run_id, p->id, "recording an output", err);
+    status = tl_exec2(store,
+                      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
+                      "VALUES (?, ?)",
+                      run_id, p->id, "recording an output", err);
   return status;
 }
 
 aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
                                aero_error *err) {
+  aero_status status = tl_links_settle(store, run_id, publish, err);
+  if (status != AERO_OK)
+    return status;
   if (!publish)
-    return exec2(store,
-                 "DELETE FROM versions WHERE run_id = ? AND published = ?",
-                 run_id, 0, "discarding a run's outputs", err);
+    return tl_exec2(store,
+                    "DELETE FROM versions WHERE run_id = ? AND published = ?",
+                    run_id, 0, "discarding a run's outputs", err);
   pending *list = NULL;
   size_t count = 0;
-  aero_status status = list_pending(store, run_id, &list, &count, err);
+  status = list_pending(store, run_id, &list, &count, err);
   for (size_t i = 0; status == AERO_OK && i < count; i++)
     status = publish_one(store, run_id, &list[i], err);
   free(list);

@@ -75,7 +75,7 @@ assert_eq "$rows" 1206
 sum=$(osql "SELECT sum(value * (step IS NULL)) || ':' || count(DISTINCT key) FROM metrics")
 run "$A" runs --store "$OLD"
 assert_rc 0
-assert_eq "$(osql "PRAGMA user_version")" 5
+assert_eq "$(osql "PRAGMA user_version")" 6
 assert_eq "$(osql "SELECT type FROM sqlite_schema WHERE name = 'metrics'")" view
 assert_eq "$(osql "SELECT sum(count) FROM metric_blocks")" "$rows"
 # One block per key of each run: 1,206 points, none more than 4,096.

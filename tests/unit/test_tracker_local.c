@@ -379,7 +379,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
   /* The tables and views other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', "
@@ -473,6 +473,7 @@ static summary_seen summary_of(void *handle, int64_t run, const char *key) {
  * covering index metrics_points), as tracker-local wrote it before
  * blocks, with the same points in the same logging order per key. */
 #define TO_SCHEMA_4                                                            \
+  "DROP TABLE output_links; "                                                  \
   "CREATE TABLE old_points AS SELECT * FROM metrics; DROP VIEW metrics; "      \
   "DROP TABLE metric_blocks; CREATE TABLE metrics (id INTEGER PRIMARY KEY, "   \
   "run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, key TEXT "  \
@@ -554,7 +555,7 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
                          "metrics (run_id, key, step); PRAGMA user_version = "
                          "2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
@@ -638,7 +639,7 @@ static void test_points_read_in_order_and_migrated(void **state) {
                                           "user_version = 3; SELECT 0");
     assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), 8);
     open_store(f);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 5);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
                                 "name IN ('metrics_by_run', 'metrics_points')"),
                      0);
@@ -1018,6 +1019,150 @@ static void test_redeclare_copies_nothing(void **state) {
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
 }
 
+/* put_output with an explicit type and one `rows` metadata value. */
+static void put_typed(void *handle, int64_t run, const char *file,
+                      const char *type, int64_t rows) {
+  aero_artifact_ref ref = {
+      .entity = "", .project = "proj", .name = "data", .version = -1};
+  aero_kv meta[] = {AERO_KV_INT("rows", rows)};
+  aero_output_desc desc =
+      AERO_OUTPUT(.name = "data", .files = &file, .file_count = 1,
+                  .artifact_type = type, .metadata = meta, .metadata_count = 1);
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->put_output(handle, run, &ref, &desc, &err) != AERO_OK)
+    fail_msg("put_output: %s", err.message);
+}
+
+/* Declaring the latest version's content (same type and metadata) records
+ * a link, not a pending version: no versions or file rows written, and the
+ * run ends holding that version, as before; a failed run's link goes. */
+static void test_unchanged_output_is_a_link(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "same\n");
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/data.txt", f->dir);
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM version_files"), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links WHERE "
+                              "version_id = (SELECT id FROM versions)"),
+                   1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 1);
+  end_ok(f->handle, run);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs WHERE "
+                              "version_id = (SELECT id FROM versions)"),
+                   2);
+
+  run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(end(f->handle, run, AERO_RUN_FAILED, &err), AERO_OK);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 2);
+
+  /* Another type, or other metadata: a pending version as before (the
+   * content still makes no new version). */
+  run = begin(f->handle, true, "make");
+  put_typed(f->handle, run, path, "model", 3);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 1);
+  put_typed(f->handle, run, path, "dataset", 4);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  /* Declared again as it is: the link replaces the pending version. */
+  put_typed(f->handle, run, path, "dataset", 3);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 1);
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 0);
+  /* And new content replaces the link. */
+  write_file(path, "other\n");
+  put_ok(f->handle, run, "data", path);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  end_ok(f->handle, run);
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 1);
+}
+
+/* gc keeps a dev version that a running run linked as its output, with
+ * the run that made it, and the linked run ends holding it. */
+static void test_gc_keeps_linked_versions(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "kept\n");
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/data.txt", f->dir);
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  aero_collect_params params = {.struct_size = sizeof params, .keep_dev_ns = 0};
+  aero_error err = AEH_ERROR_INIT;
+  /* AERO_E_STATE: the running run's scratch folder is kept too. */
+  aero_status collected = vt->collect(f->handle, &params, NULL, NULL, &err);
+  if (collected != AERO_OK && collected != AERO_E_STATE)
+    fail_msg("collect: %s", err.message);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+  end_ok(f->handle, run);
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  assert_int_equal(v.version, 0);
+}
+
+/* A run linked to the latest version while another run published other
+ * content: it ends holding its own content as a new latest version, with
+ * the linked version's files, type and metadata, as a pending version
+ * would have become. */
+static void test_link_outrun_publishes_its_content(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "mine\n");
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/data.txt", f->dir);
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 1);
+  void *other = NULL;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->open(&params, &other, &err), AERO_OK);
+  publish(other, f, true, "data", "theirs\n");
+  vt->close(other);
+  end_ok(f->handle, run);
+
+  aero_artifact_version v0, v2;
+  assert_int_equal(resolve(f->handle, "data", 0, true, &v0, &err), AERO_OK);
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v2, &err), AERO_OK);
+  assert_int_equal(v2.version, 2);
+  assert_string_equal(v2.digest, v0.digest);
+  assert_string_equal(v2.type, "dataset");
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM run_outputs WHERE run_id = %lld AND "
+           "version_id = %lld",
+           (long long)run, (long long)v2.id);
+  assert_int_equal(sql_int(f, sql), 1);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM version_files a JOIN version_files b ON "
+           "a.path = b.path AND a.sha256 = b.sha256 AND a.size = b.size "
+           "WHERE a.version_id = %lld AND b.version_id = %lld",
+           (long long)v0.id, (long long)v2.id);
+  assert_int_equal(sql_int(f, sql), 1);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM version_metadata WHERE version_id = %lld "
+           "AND key = 'rows' AND value = 3",
+           (long long)v2.id);
+  assert_int_equal(sql_int(f, sql), 1);
+  paths got = {0};
+  char dir[PATH_MAX];
+  assert_int_equal(
+      vt->materialize(f->handle, v2.id, collect, &got, dir, sizeof dir, &err),
+      AERO_OK);
+  assert_int_equal(got.count, 1);
+  assert_string_equal(read_file(got.items[0]), "mine\n");
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+}
+
 static void test_corrupt_database(void **state) {
   fixture *f = *state;
   vt->close(f->handle);
@@ -1308,6 +1453,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_strip_prefix_and_bad_names, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_redeclare_copies_nothing, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_unchanged_output_is_a_link, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_link_outrun_publishes_its_content,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gc_keeps_linked_versions, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unwritable_store, setup, teardown),
