@@ -47,9 +47,54 @@ bool aeh_console_captured(void) {
   return captured;
 }
 
+/* Banner lines held by aeh_console_hold, not yet written. */
+static struct {
+  bool on;
+  char *text;
+  size_t len, cap;
+} held;
+
+static void write_held(void) {
+  if (held.len > 0)
+    fwrite(held.text, 1, held.len, stderr);
+  held.len = 0;
+}
+
+void aeh_console_hold(void) {
+  held.on = true;
+}
+
+void aeh_console_release(void) {
+  write_held();
+  held.on = false;
+  free(held.text);
+  held.text = NULL;
+  held.cap = 0;
+}
+
+/* Appends `line` to the held lines; false when it must be written now. */
+static bool hold_line(const char *line, size_t len) {
+  if (!held.on)
+    return false;
+  if (held.len + len > held.cap) {
+    size_t cap = held.cap > 0 ? 2 * held.cap : 16384;
+    while (cap < held.len + len)
+      cap *= 2;
+    char *grown = realloc(held.text, cap);
+    if (grown == NULL)
+      return false;
+    held.text = grown;
+    held.cap = cap;
+  }
+  memcpy(held.text + held.len, line, len);
+  held.len += len;
+  return true;
+}
+
 /* Ends a progress line left open, so that the next message starts on a
- * line of its own. */
+ * line of its own; writes the held lines first. */
 static void close_progress(void) {
+  write_held();
   if (progress_open) {
     fputs("\r\033[K", stderr);
     progress_open = false;
@@ -104,7 +149,6 @@ void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
                                       "Reused"};
   static const char *const colours[] = {CYAN, GREEN, RED, YELLOW, GREEN};
   char line[2048];
-  close_progress();
   const char *word = words[kind];
   int used;
   if (fancy)
@@ -122,7 +166,10 @@ void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
   if (len > sizeof line - 2)
     len = sizeof line - 2;
   line[len++] = '\n';
-  fwrite(line, 1, len, stderr);
+  if (progress_open || !hold_line(line, len)) {
+    close_progress();
+    fwrite(line, 1, len, stderr);
+  }
 }
 
 void aeh_console_summary(size_t ok, size_t reused, size_t failed,
@@ -152,6 +199,7 @@ void aeh_console_progress(const char *label, uint64_t done, uint64_t total) {
    * progress line would only be noise in a log. */
   if (!fancy || total <= PROGRESS_MIN_BYTES)
     return;
+  write_held();
   if (done > total)
     done = total;
   unsigned permille = (unsigned)((double)done / (double)total * 1000.0);

@@ -40,6 +40,13 @@ typedef enum aeh_banner_kind {
 void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
                         const char *label, const char *detail);
 
+/* Banners of a streak of reused actions: from aeh_console_hold on, banner
+ * lines are gathered in memory and written at once (one write instead of
+ * one per reused action) by aeh_console_release, or before any other line
+ * this console writes, so the order of lines never changes. */
+void aeh_console_hold(void);
+void aeh_console_release(void);
+
 /* "N ok, N failed, N skipped in X.XX s; WHERE" on stderr, with ", N
  * reused" after "N ok" when some were. `where` says
  * where the record is ("runs 41-43 in ~/.local/share/aeromancy"); NULL or

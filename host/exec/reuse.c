@@ -87,11 +87,14 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p) {
   char age[64] = "", detail[128];
   aeh_reuse_age(match.ended_ns, age, sizeof age);
   snprintf(detail, sizeof detail, "run %lld, %s", (long long)match.run_id, age);
+  /* Written with the streak's other banners (aeh_reuse_flush). */
+  aeh_console_hold();
   aeh_console_banner(AEH_BANNER_REUSED, p + 1, ex->n, label, detail);
   return true;
 }
 
 void aeh_reuse_flush(aeh_exec *ex) {
+  aeh_console_release();
   if (ex->pending_count == 0)
     return;
   aero_error err = AEH_ERROR_INIT;
@@ -117,6 +120,7 @@ void aeh_reuse_flush(aeh_exec *ex) {
 }
 
 void aeh_reuse_free(aeh_exec *ex) {
+  aeh_console_release();
   for (size_t i = 0; i < ex->pending_count; i++)
     aeh_reused_release(&ex->pending[i]);
   free(ex->pending);

@@ -153,6 +153,33 @@ static void plain_lines_elsewhere(void **state) {
   free(text);
 }
 
+/* Held banners (a streak of reused actions) are written together at
+ * release, or before any other line, never out of order. */
+static void held_banners_keep_their_order(void **state) {
+  (void)state;
+  sink s;
+  set_env("xterm", NULL);
+  to_file(&s);
+  aeh_console_init();
+  aeh_console_hold();
+  aeh_console_banner(AEH_BANNER_REUSED, 1, 3, "[ingest] data", "run 4");
+  aeh_console_banner(AEH_BANNER_REUSED, 2, 3, "[train] model", "run 5");
+  fflush(stderr);
+  char first[8];
+  assert_int_equal(read(s.reader, first, sizeof first), 0); /* held */
+  aeh_console_warn("careful");
+  aeh_console_banner(AEH_BANNER_REUSED, 3, 3, "[evaluate] report", "run 6");
+  aeh_console_release();
+  aeh_console_summary(0, 3, 0, 0, 0.01, NULL);
+  char *text = collect(&s);
+  assert_string_equal(text, "[1/3] Reused [ingest] data (run 4)\n"
+                            "[2/3] Reused [train] model (run 5)\n"
+                            "aerohost: warning: careful\n"
+                            "[3/3] Reused [evaluate] report (run 6)\n"
+                            "0 ok, 3 reused, 0 failed, 0 skipped in 0.01 s\n");
+  free(text);
+}
+
 static void colour_and_redraws_on_a_terminal(void **state) {
   (void)state;
   sink s;
@@ -208,6 +235,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(colour_only_on_a_usable_terminal),
       cmocka_unit_test(plain_lines_elsewhere),
+      cmocka_unit_test(held_banners_keep_their_order),
       cmocka_unit_test(colour_and_redraws_on_a_terminal),
       cmocka_unit_test(set_plain_stops_colour),
   };
