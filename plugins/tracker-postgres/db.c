@@ -228,6 +228,15 @@ static void first_line(const char *msg, char *out, size_t size) {
   snprintf(out, size, "%.*s", (int)len, msg);
 }
 
+/* The handle's own connection: what the server says outside a result
+ * (tp_connect drops it; a WARNING, or the FATAL of a connection cut
+ * between two statements, which waits in the socket until the next one)
+ * is kept, and said in the error of the statement it came with. */
+static void keep_notice(void *arg, const char *message) {
+  tp_store *store = arg;
+  first_line(message, store->notice, sizeof store->notice);
+}
+
 /* Set when the last failure was a lost connection or a lost race. */
 static bool retryable(tp_store *store, const PGresult *res) {
   if (store->db == NULL || PQstatus(store->db) == CONNECTION_BAD)
@@ -315,6 +324,7 @@ aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
     return aero_fail(err, AERO_E_STORE, "%s: %s: the connection is lost",
                      store->server, what);
   }
+  store->notice[0] = '\0';
   /* Without parameters, PQexec: it takes several statements at once. */
   PGresult *res = p == NULL ? PQexec(store->db, sql)
                             : PQexecParams(store->db, sql, p->count, NULL,
@@ -339,6 +349,9 @@ aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
                          ? AERO_E_NOSPACE
                          : AERO_E_STORE;
   PQclear(res);
+  if (store->notice[0] != '\0' && strstr(line, store->notice) == NULL)
+    return aero_fail(err, code, "%s: %s: %s (the server said: %s)",
+                     store->server, what, line, store->notice);
   return aero_fail(err, code, "%s: %s: %s", store->server, what, line);
 }
 
@@ -504,6 +517,7 @@ aero_status tp_db_open(tp_store *store, aero_error *err) {
   store->db = tp_connect(store->conninfo);
   if (store->db == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  PQsetNoticeProcessor(store->db, keep_notice, store); /* kept by PQreset */
   if (PQstatus(store->db) != CONNECTION_OK) {
     char line[512];
     first_line(PQerrorMessage(store->db), line, sizeof line);

@@ -58,6 +58,8 @@ typedef struct tp_store {
   pthread_cond_t heartbeat_cond;
   int64_t run_seq;     /* numbers this handle's run_begin calls */
   bool last_retryable; /* the last failure may pass on a new try */
+  char notice[256];    /* what the server said outside a result during the
+                          current statement (first line), for its error */
 } tp_store;
 
 /* ---- db.c: connection, retries, schema ---- */

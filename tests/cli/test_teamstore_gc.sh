@@ -121,8 +121,14 @@ assert_contains "$err" "0 problems"
 case_ "gc whose database connection is cut while it deletes stops deleting"
 gc_over_fillers
 # The connection that holds gc's lock: without it a host may take a lease.
+# Cut while gc waits for the bucket (s3rver stopped meanwhile), not for the
+# database: the server's last word then waits in the socket until gc's
+# next query, and must not reach stderr as a line of its own.
+kill -STOP "$AERO_S3_PID"
+sleep 1
 q "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
    AND objid = 7304 AND granted" >/dev/null
+kill -CONT "$AERO_S3_PID"
 wait "$gc"
 rc=$?
 err=$(cat "$AERO_TMP/gc.err")
@@ -133,6 +139,24 @@ left=$(aero_s3_objects | grep -c '/00')
 run "$A" gc
 assert_rc 0
 assert_eq "$(aero_s3_objects | grep -c '/00')" 0 "fillers left after a second gc"
+
+case_ "what the server says besides an error stays in the one line of error"
+# A server WARNING, then an error, in gc's first statement (recording the
+# runs of dead hosts: a lease that expired). libpq alone prints the
+# warning on a line of its own, as it does the FATAL of a connection cut
+# between two statements.
+q "CREATE FUNCTION aero_warn() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN RAISE WARNING 'careful'; RAISE EXCEPTION 'no deleting leases'; END \$\$;
+   CREATE TRIGGER aero_warn BEFORE DELETE ON leases FOR EACH ROW
+   EXECUTE FUNCTION aero_warn();
+   INSERT INTO leases (token, hostname, pid, expires_at)
+   VALUES ('expired', 'h', 1, now() - interval '1 hour')" >/dev/null
+run "$A" gc
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "no deleting leases (the server said: WARNING:  careful)"
+q "DROP TRIGGER aero_warn ON leases; DROP FUNCTION aero_warn();
+   DELETE FROM leases WHERE token = 'expired'" >/dev/null
 
 case_ "gc --keep-dev removes finished dev runs older than that, and their objects"
 blob_objects() { aero_s3_objects | grep -c /blobs/; }
