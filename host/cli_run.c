@@ -252,6 +252,17 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
    * cannot be opened is exit 3, not 2. */
   if (aeh_store_prepare(a->backend, a->store, &c->store, err) != AERO_OK)
     return AEH_EXIT_USAGE;
+  /* Each job's aerohost, on its node, records its run in this store. */
+  if (a->slurm && !a->dry_run && slurm_job_action() == NULL &&
+      !aeh_store_location_is_url(aeh_store_location(c->store))) {
+    aeh_error_set(err, AERO_E_CONFIG,
+                  "--executor slurm needs the team store (--backend postgres "
+                  "--store postgresql://..., or [store] in aeromancy.ini): "
+                  "the store %s is a folder on this machine, which the jobs' "
+                  "nodes do not share",
+                  aeh_store_location(c->store));
+    return AEH_EXIT_USAGE;
+  }
   aeh_session session = {
       .entity = "",
       .project = c->builder->project,

@@ -37,17 +37,23 @@
 
 /* How often squeue is asked about the jobs still running. */
 #define POLL_INTERVAL_NS 200000000L
+/* Where the jobs' scripts and outputs go, under the current folder (a
+ * disk the nodes share), unless $AEROMANCY_SLURM_DIR names another. */
 #define OUTPUT_DIR "aeromancy-slurm"
 /* The squeue line of a job Slurm no longer knows. */
 static char GONE[] = "";
 
 typedef struct slurm_state {
-  int timer;       /* wakes the loop to ask squeue */
-  long *job;       /* by position; 0: not submitted */
-  size_t *ended;   /* scratch for reap: slots whose job ended */
-  char **ended_at; /* their squeue lines ("STATE REASON"), or GONE */
-  bool *seen;      /* scratch for reap: slots squeue listed */
-  bool stopped;    /* pending jobs cancelled after a failure without -k */
+  int timer;          /* wakes the loop to ask squeue */
+  long *job;          /* by position; 0: not submitted */
+  size_t *ended;      /* scratch for reap: slots whose job ended */
+  char **ended_at;    /* their squeue lines ("STATE REASON"), or GONE */
+  bool *seen;         /* scratch for reap: slots squeue listed */
+  bool stopped;       /* pending jobs cancelled after a failure without -k */
+  char **command;     /* the jobs' command (read_command), or NULL */
+  char *words;        /* its text, which `command` points into */
+  bool no_command;    /* named but unreadable: no job is submitted */
+  char dir[PATH_MAX]; /* the jobs' scripts and outputs (slurm_open) */
 } slurm_state;
 
 static slurm_state *state_of(const aeh_exec *ex) {
@@ -65,21 +71,68 @@ static void put_quoted(FILE *f, const char *arg) {
   fputc('\'', f);
 }
 
-/* Writes the job script of position `p`: this aerohost, this command line. */
+/* The command the jobs run in place of `this aerohost run PLUGIN`, when
+ * the file $AEROMANCY_SLURM_JOB_COMMAND names it, one word a line: the
+ * runner's (`aeromancy go --executor slurm`), which runs the action in
+ * the project's image (`docker run ... IMAGE aerohost run /plugin/P.so`).
+ * The runner starts this aerohost as `aerohost run PLUGIN OPTIONS...`, so
+ * the job's command ends with OPTIONS. Read into `sl`; false when the
+ * file cannot be read. */
+static bool read_command(slurm_state *sl, const char *file) {
+  FILE *f = fopen(file, "r");
+  if (f == NULL)
+    return false;
+  size_t size = 0, n = 0;
+  ssize_t len = getdelim(&sl->words, &size, '\0', f);
+  bool ok = !ferror(f) && len > 0;
+  fclose(f);
+  for (ssize_t i = 0; ok && i < len; i++)
+    n += sl->words[i] == '\n';
+  sl->command = ok ? calloc(n + 1, sizeof *sl->command) : NULL;
+  if (sl->command == NULL)
+    return false;
+  char *save = NULL;
+  n = 0;
+  for (char *w = strtok_r(sl->words, "\n", &save); w != NULL;
+       w = strtok_r(NULL, "\n", &save))
+    sl->command[n++] = w;
+  return n > 0;
+}
+
+/* Writes the job script of position `p`: this aerohost, this command line
+ * (or the runner's command, then this command line's options). */
 static bool write_script(const aeh_exec *ex, size_t p, char *path,
                          size_t size) {
+  const slurm_state *sl = state_of(ex);
   char exe[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (len <= 0)
     return false;
   exe[len] = '\0';
-  snprintf(path, size, "%s/action-%zu.sh", OUTPUT_DIR, p + 1);
+  int first = 1;
+  if (sl->no_command)
+    return false;
+  if (sl->command != NULL) {
+    if (ex->opts->argc < 3 || strcmp(ex->opts->argv[1], "run") != 0)
+      return false;
+    first = 3;
+  }
+  int w = snprintf(path, size, "%s/action-%zu.sh", sl->dir, p + 1);
+  if (w < 0 || (size_t)w >= size)
+    return false;
   FILE *f = fopen(path, "w");
   if (f == NULL)
     return false;
-  fputs("#!/bin/sh\nexec ", f);
-  put_quoted(f, exe);
-  for (int i = 1; i < ex->opts->argc; i++) {
+  fputs("#!/bin/sh\nexec", f);
+  for (size_t i = 0; sl->command != NULL && sl->command[i] != NULL; i++) {
+    fputc(' ', f);
+    put_quoted(f, sl->command[i]);
+  }
+  if (sl->command == NULL) {
+    fputc(' ', f);
+    put_quoted(f, exe);
+  }
+  for (int i = first; i < ex->opts->argc; i++) {
     fputc(' ', f);
     put_quoted(f, ex->opts->argv[i]);
   }
@@ -107,8 +160,22 @@ static void slurm_open(aeh_exec *ex) {
   struct itimerspec every = {.it_interval = {0, POLL_INTERVAL_NS},
                              .it_value = {0, POLL_INTERVAL_NS}};
   timerfd_settime(sl->timer, 0, &every, NULL);
-  if (mkdir(OUTPUT_DIR, 0777) != 0 && errno != EEXIST) {
-    aeh_console_error("%s: cannot create the jobs' folder: %s", OUTPUT_DIR,
+  const char *command = getenv("AEROMANCY_SLURM_JOB_COMMAND");
+  errno = 0;
+  if (command != NULL && command[0] != '\0' && !read_command(sl, command)) {
+    sl->no_command = true;
+    aeh_console_error("cannot read the jobs' command from %s "
+                      "(AEROMANCY_SLURM_JOB_COMMAND): %s",
+                      command, errno ? strerror(errno) : "no command");
+    ex->infra = true;
+  }
+  /* The runner's jobs keep their files beside the plugin, out of the
+   * project's tree. */
+  const char *dir = getenv("AEROMANCY_SLURM_DIR");
+  snprintf(sl->dir, sizeof sl->dir, "%s",
+           dir != NULL && dir[0] != '\0' ? dir : OUTPUT_DIR);
+  if (mkdir(sl->dir, 0777) != 0 && errno != EEXIST) {
+    aeh_console_error("%s: cannot create the jobs' folder: %s", sl->dir,
                       strerror(errno));
     ex->infra = true;
   }
@@ -165,7 +232,8 @@ static size_t put_resources(const aeh_exec *ex, size_t p, char *argv[],
 static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   (void)run; /* NULL: the job records its run */
   slurm_state *sl = state_of(ex);
-  char script[PATH_MAX], label[512], name[600], env[64], dep[4096], out[4096];
+  char script[PATH_MAX], label[512], name[600], env[64], dep[4096], out[4096],
+      output[PATH_MAX + 32];
   aeh_slot *s = free_slot(ex);
   if (sl == NULL || sl->job == NULL || s == NULL ||
       !write_script(ex, p, script, sizeof script)) {
@@ -192,7 +260,8 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   n += put_resources(ex, p, argv + n, res);
   argv[n++] = "--parsable";
   argv[n++] = name;
-  argv[n++] = "--output=" OUTPUT_DIR "/%j.out";
+  snprintf(output, sizeof output, "--output=%s/%%j.out", sl->dir);
+  argv[n++] = output;
   argv[n++] = env;
   /* A job whose parent failed is cancelled, not left pending forever. */
   argv[n++] = "--kill-on-invalid-dep=yes";
@@ -239,9 +308,10 @@ static int slurm_event_fd(const aeh_exec *ex) {
  * its summary, "...; run N in STORE"), and the detail of its "Failed"
  * banner without the "(run N)" the caller adds back. False when the
  * output cannot be read. */
-static bool job_report(long id, int64_t *run_id, char *failure, size_t size) {
-  char path[64], line[2048];
-  snprintf(path, sizeof path, OUTPUT_DIR "/%ld.out", id);
+static bool job_report(const char *dir, long id, int64_t *run_id, char *failure,
+                       size_t size) {
+  char path[PATH_MAX + 32], line[2048];
+  snprintf(path, sizeof path, "%s/%ld.out", dir, id);
   FILE *f = fopen(path, "r");
   if (f == NULL)
     return false;
@@ -284,9 +354,10 @@ static uint32_t recorded_state(const char *failure) {
 
 /* Maps an ended job's state onto the outcome of its action: what its
  * aerohost recorded when it said so (`failure`), else what Slurm says. */
-static void job_outcome(const aeh_slot *s, long id, const char *state,
-                        const char *reason, const char *failure,
-                        aero_run_outcome *o, char *msg, size_t size) {
+static void job_outcome(const char *dir, const aeh_slot *s, long id,
+                        const char *state, const char *reason,
+                        const char *failure, aero_run_outcome *o, char *msg,
+                        size_t size) {
   o->message = msg;
   o->exit_code = -1;
   bool why = reason[0] != '\0' && strcmp(reason, "None") != 0;
@@ -304,8 +375,8 @@ static void job_outcome(const aeh_slot *s, long id, const char *state,
     snprintf(msg, size, "%s", failure);
   } else if (strcmp(state, "FAILED") == 0) {
     o->state = AERO_RUN_FAILED;
-    snprintf(msg, size, "Slurm job %ld failed (output in %s/%ld.out)", id,
-             OUTPUT_DIR, id);
+    snprintf(msg, size, "Slurm job %ld failed (output in %.512s/%ld.out)", id,
+             dir, id);
   } else if (strcmp(state, "TIMEOUT") == 0) {
     o->state = AERO_RUN_TIMED_OUT;
     snprintf(msg, size, "Slurm job %ld reached its time limit", id);
@@ -406,7 +477,8 @@ static void job_ended(aeh_exec *ex, aeh_slot *s, long id, const char *line) {
   aero_run_outcome o = {0};
   char msg[AERO_ERROR_MESSAGE_MAX], failure[1024] = "";
   int64_t run_id = 0;
-  bool started = job_report(id, &run_id, failure, sizeof failure);
+  const char *dir = state_of(ex)->dir;
+  bool started = job_report(dir, id, &run_id, failure, sizeof failure);
   s->busy = false;
   ex->running--;
   if (line == NULL)
@@ -415,7 +487,7 @@ static void job_ended(aeh_exec *ex, aeh_slot *s, long id, const char *line) {
       aeh_sched_never_started(ex, s->pos))
     return;
   if (o.message == NULL) {
-    job_outcome(s, id, state, reason, failure, &o, msg, sizeof msg);
+    job_outcome(dir, s, id, state, reason, failure, &o, msg, sizeof msg);
     if (strcmp(state, "COMPLETED") != 0 && run_id > 0)
       end_orphan(ex, id, state, reason, run_id, &o, msg, sizeof msg);
   }
@@ -564,6 +636,8 @@ static void slurm_close(aeh_exec *ex) {
   free(sl->ended);
   free(sl->ended_at);
   free(sl->seen);
+  free(sl->command);
+  free(sl->words);
   free(sl);
   ex->place_state = NULL;
 }

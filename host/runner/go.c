@@ -34,7 +34,8 @@ extern char **environ;
  * given with the plugin's path inserted after its first two words
  * (`aerohost run`). Positional parameters carry every value, so nothing is
  * ever re-quoted. $1 target ("": the build's one plugin target, from its
- * aeromancy-plugins.txt), $2 "1" to build, $3 "run" or "shell", $4 "1" for
+ * aeromancy-plugins.txt), $2 "1" to build, $3 "run", "shell" or "build"
+ * (print the plugin's path in the container and stop), $4 "1" for
  * --debug, $5 the plugin's path (with --plugin; else found by the build),
  * then the command. */
 static const char build_script[] =
@@ -107,6 +108,8 @@ static const char build_script[] =
     "  sum=$(sha256sum \"$plugin\") && echo \"aeromancy: plugin $plugin"
     " sha256 ${sum%% *}\" >&2\n"
     "fi\n"
+    /* Slurm: the jobs run the plugin later; only its path is wanted. */
+    "if [ \"$mode\" = build ]; then printf '%s\\n' \"$plugin\"; exit 0; fi\n"
     "cmd=$1 sub=$2; shift 2\n"
     "if [ \"$mode\" = shell ]; then\n"
     "  echo \"aeromancy: debug shell in the host image; the run would be:"
@@ -170,11 +173,21 @@ static aero_status find_project_dir(const char *given, char **out,
   return *out ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
 }
 
-static const char *const reserved_names[] = {
-    "AEROMANCY_GIT_COMMIT",  "AEROMANCY_GIT_BRANCH", "AEROMANCY_GIT_MESSAGE",
-    "AEROMANCY_GIT_REMOTE",  "AEROMANCY_IMAGE_ID",   "AEROMANCY_PACKAGES_FILE",
-    "AEROMANCY_PASSTHROUGH", "AEROMANCY_STORE",      "AEROMANCY_BACKEND",
-    "AEROMANCY_BLOBS",       "AEROMANCY_CACHE",      NULL};
+static const char *const reserved_names[] = {"AEROMANCY_GIT_COMMIT",
+                                             "AEROMANCY_GIT_BRANCH",
+                                             "AEROMANCY_GIT_MESSAGE",
+                                             "AEROMANCY_GIT_REMOTE",
+                                             "AEROMANCY_IMAGE_ID",
+                                             "AEROMANCY_PACKAGES_FILE",
+                                             "AEROMANCY_PASSTHROUGH",
+                                             "AEROMANCY_STORE",
+                                             "AEROMANCY_BACKEND",
+                                             "AEROMANCY_BLOBS",
+                                             "AEROMANCY_CACHE",
+                                             "AEROMANCY_SLURM_ACTION",
+                                             "AEROMANCY_SLURM_DIR",
+                                             "AEROMANCY_SLURM_JOB_COMMAND",
+                                             NULL};
 
 static int is_reserved(const char *name) {
   for (size_t i = 0; reserved_names[i]; i++)
@@ -199,6 +212,15 @@ static aero_status load_project(const aeh_go_options *o, const char *dir,
   free(p->store);
   p->store = store;
   return AERO_OK;
+}
+
+/* Whether aerohost is asked to submit the actions as Slurm jobs. */
+static bool wants_slurm(const aeh_go_options *o) {
+  for (size_t i = 0; i + 1 < o->host_args.n; i++)
+    if (strcmp(o->host_args.v[i], "--executor") == 0 &&
+        strcmp(o->host_args.v[i + 1], "slurm") == 0)
+      return true;
+  return false;
 }
 
 /* Checks what came from the command line, before anything starts. */
@@ -232,16 +254,10 @@ static aero_status check_options(const aeh_go_options *o, aero_error *err) {
     return aeh_error_set(err, AERO_E_INVALID,
                          "--debug-shell opens a shell in the container; it "
                          "cannot be combined with --dev");
-  /* The container has no Slurm commands and no cluster configuration:
-   * passed on to its aerohost, every action would fail unsubmitted. */
-  for (size_t i = 0; !o->dev && i + 1 < o->host_args.n; i++)
-    if (strcmp(o->host_args.v[i], "--executor") == 0 &&
-        strcmp(o->host_args.v[i + 1], "slurm") == 0)
-      return aeh_error_set(err, AERO_E_INVALID,
-                           "--executor slurm: production runs as Slurm jobs "
-                           "(in the project's image) are not supported yet; "
-                           "use --dev, whose jobs run aerohost on the nodes "
-                           "directly");
+  if (o->debug_shell && wants_slurm(o))
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "--debug-shell opens a shell in one container; it "
+                         "cannot be combined with --executor slurm");
   return AERO_OK;
 }
 
@@ -679,22 +695,19 @@ static bool names_network(const aeh_strv *args) {
   return false;
 }
 
-/* `ENGINE run ...` of the container: options, mounts, extra arguments, the
- * image, the build script and aerohost's command line. */
-static aero_status container_argv(const container_run *r, const char *env_file,
-                                  aeh_strv *argv, aero_error *err) {
-  const aeh_go_options *o = r->o;
+/* The start of every `ENGINE run` of the project's image: its options,
+ * the project (read-only) and the plugin's mounts; the build folder
+ * (read-write) only when `build`. */
+static aero_status push_run_head(const container_run *r, bool build,
+                                 aeh_strv *argv, aero_error *err) {
   const aeh_project *p = r->p;
-  bool tty = isatty(STDIN_FILENO);
   char user[64];
   snprintf(user, sizeof user, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
-  const char *const head[] = {p->engine,   "run",      "--rm",       "--init",
-                              "--user",    user,       "--env-file", env_file,
+  const char *const head[] = {p->engine,   "run",      "--rm",
+                              "--init",    "--user",   user,
                               "--workdir", IN_PROJECT, NULL};
   int failed =
       push_list(argv, head) != AERO_OK ||
-      ((tty || o->debug_shell) && aeh_strv_push(argv, "-i") != AERO_OK) ||
-      (tty && aeh_strv_push(argv, "-t") != AERO_OK) ||
       /* Rootless podman maps the caller to root unless told not to. */
       (strcmp(p->engine, "podman") == 0 && getuid() != 0 &&
        aeh_strv_push(argv, "--userns=keep-id") != AERO_OK) ||
@@ -702,30 +715,56 @@ static aero_status container_argv(const container_run *r, const char *env_file,
       aeh_strv_pushf(argv, "org.aeromancy.project=%s", p->name) != AERO_OK;
   if (failed)
     return nomem(err);
-
   aero_status st = push_mount(argv, p->dir, IN_PROJECT, true, err);
   if (st == AERO_OK && r->build_dir != NULL) {
     char plugin_dir[PATH_MAX];
     snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", r->build_dir);
-    st = push_mount(argv, r->build_dir, IN_BUILD, false, err);
+    if (build)
+      st = push_mount(argv, r->build_dir, IN_BUILD, false, err);
     if (st == AERO_OK)
       st = push_mount(argv, plugin_dir, IN_PLUGIN_DIR, true, err);
   }
   if (st == AERO_OK && r->plugin_abs != NULL)
     st = push_mount(argv, r->plugin_abs, r->plugin_in, true, err);
+  return st;
+}
+
+/* The store's mounts, and the host's network when a server of the store
+ * listens on this machine's loopback (unless the project chose a network
+ * itself). */
+static aero_status push_store_access(const container_run *r, aeh_strv *argv,
+                                     aero_error *err) {
   const aeh_strv *m = &r->store->mounts;
+  aero_status st = AERO_OK;
   for (size_t i = 0; st == AERO_OK && i + 2 < m->n; i += 3)
     st = push_mount(argv, m->v[i], m->v[i + 1], strcmp(m->v[i + 2], "ro") == 0,
                     err);
-  if (st != AERO_OK)
-    return st;
-  /* A server on this machine's loopback is only reached from the host's
-   * network, unless the project chose a network itself. */
-  if (r->store->host_network && !names_network(&p->run_args) &&
-      !names_network(&o->run_args) &&
+  if (st == AERO_OK && r->store->host_network &&
+      !names_network(&r->p->run_args) && !names_network(&r->o->run_args) &&
       (aeh_strv_push(argv, "--network") != AERO_OK ||
        aeh_strv_push(argv, "host") != AERO_OK))
-    return nomem(err);
+    st = nomem(err);
+  return st;
+}
+
+/* `ENGINE run ...` of the container: options, mounts, extra arguments, the
+ * image, the build script and aerohost's command line. */
+static aero_status container_argv(const container_run *r, const char *env_file,
+                                  aeh_strv *argv, aero_error *err) {
+  const aeh_go_options *o = r->o;
+  const aeh_project *p = r->p;
+  bool tty = isatty(STDIN_FILENO);
+  aero_status st = push_run_head(r, true, argv, err);
+  if (st == AERO_OK &&
+      (aeh_strv_push(argv, "--env-file") != AERO_OK ||
+       aeh_strv_push(argv, env_file) != AERO_OK ||
+       ((tty || o->debug_shell) && aeh_strv_push(argv, "-i") != AERO_OK) ||
+       (tty && aeh_strv_push(argv, "-t") != AERO_OK)))
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = push_store_access(r, argv, err);
+  if (st != AERO_OK)
+    return st;
 
   const char *const tail[] = {r->image_id,
                               "sh",
@@ -816,6 +855,223 @@ done:
   return st;
 }
 
+/* Builds the plugin in the image, as a production run does before its
+ * aerohost starts, and gives the plugin's path inside (under /plugin)
+ * in `plugin_in`. *code: 0, or the exit code to leave with when the
+ * build failed (its output is shown; nothing more to say). */
+static aero_status build_in_container(const container_run *r, char *plugin_in,
+                                      size_t size, int *code, aero_error *err) {
+  aeh_strv argv = AEH_STRV_INIT;
+  aeh_spawn_out out = {0};
+  const char *const tail[] = {r->image_id,
+                              "sh",
+                              "-c",
+                              build_script,
+                              "aeromancy-go",
+                              r->p->target != NULL ? r->p->target : "",
+                              "1",
+                              "build",
+                              r->o->debug ? "1" : "0",
+                              "",
+                              NULL};
+  aero_status st = push_run_head(r, true, &argv, err);
+  if (st == AERO_OK && push_list(&argv, tail) != AERO_OK)
+    st = nomem(err);
+  if (st == AERO_OK && r->o->debug)
+    show_command("building the plugin", aeh_strv_argv(&argv));
+  if (st == AERO_OK)
+    st = aeh_spawn_capture(aeh_strv_argv(&argv), NULL, &out, err);
+  if (st == AERO_OK) {
+    fputs(out.err, stderr);
+    *code = out.code;
+    if (out.code >= 125 && out.code <= 127) {
+      *code = AEH_EXIT_INFRA;
+      st = aeh_error_set(err, AERO_E_IO,
+                         "the container engine could not build the plugin in "
+                         "%s (%s run exited %d; its message is above)",
+                         r->tag, r->p->engine, out.code);
+    } else if (out.code == 0) {
+      aeh_spawn_first_line(out.out, plugin_in, size);
+      if (strncmp(plugin_in, IN_PLUGIN_DIR "/", sizeof IN_PLUGIN_DIR) != 0) {
+        *code = AEH_EXIT_INFRA;
+        st = aeh_error_set(
+            err, AERO_E_IO,
+            "the plugin build in %s named no plugin under " IN_PLUGIN_DIR
+            " (it printed '%s')",
+            r->tag, plugin_in);
+      }
+    }
+  }
+  aeh_spawn_out_free(&out);
+  aeh_strv_free(&argv);
+  return st;
+}
+
+/* The bind mount whose target inside the container is `path`: its source
+ * here, or NULL. */
+static const char *mount_source(const aeh_strv *mounts, const char *path) {
+  for (size_t i = 0; i + 2 < mounts->n; i += 3)
+    if (strcmp(mounts->v[i + 1], path) == 0)
+      return mounts->v[i];
+  return NULL;
+}
+
+/* The command each Slurm job runs: `ENGINE run` of the image, by id, with
+ * the plugin and the store reached as by one production container, then
+ * `aerohost run PLUGIN` (the submitting aerohost appends its own
+ * arguments). Every variable crosses by NAME (`-e NAME`: the job has its
+ * value from the submitting aerohost, through sbatch --export=ALL), so no
+ * value is in the job's script; only the paths that differ inside the
+ * container (the blob cache, libpq's files, the package list) are given
+ * with their value there. The submitting aerohost's own variables, with
+ * the values of this machine, go into `host_sets`. */
+static aero_status slurm_job_command(const container_run *r,
+                                     const char *plugin_in, aeh_strv *words,
+                                     aeh_strv *host_sets, aero_error *err) {
+  aeh_strv sets = AEH_STRV_INIT, names = AEH_STRV_INIT;
+  aero_status st = container_env(r, &sets, &names, err);
+  if (st == AERO_OK)
+    st = push_run_head(r, false, words, err);
+  if (st == AERO_OK)
+    st = push_store_access(r, words, err);
+  for (size_t i = 0; st == AERO_OK && i < names.n; i++) {
+    const char *name = names.v[i], *set = NULL;
+    size_t len = strlen(name);
+    for (size_t k = 0; set == NULL && k < sets.n; k++)
+      if (strncmp(sets.v[k], name, len) == 0 && sets.v[k][len] == '=')
+        set = sets.v[k];
+    const char *value = set != NULL ? set + len + 1 : NULL;
+    const char *here =
+        value != NULL ? mount_source(&r->store->mounts, value) : NULL;
+    bool inside_only =
+        set != NULL && strcmp(name, "AEROMANCY_PACKAGES_FILE") == 0;
+    int failed = aeh_strv_push(words, "-e") != AERO_OK;
+    if (here != NULL || inside_only)
+      failed = failed || aeh_strv_push(words, set) != AERO_OK;
+    else
+      failed = failed || aeh_strv_push(words, name) != AERO_OK;
+    if (here != NULL)
+      failed =
+          failed || aeh_strv_pushf(host_sets, "%s=%s", name, here) != AERO_OK;
+    else if (set != NULL && !inside_only)
+      failed = failed || aeh_strv_push(host_sets, set) != AERO_OK;
+    if (failed)
+      st = nomem(err);
+  }
+  /* What Slurm sets and the job's aerohost reads (slurm_job.c). */
+  const char *const job_vars[] = {"-e", "AEROMANCY_SLURM_ACTION", "-e",
+                                  "SLURM_JOB_ID", NULL};
+  const char *const tail[] = {r->image_id, "aerohost", "run", plugin_in, NULL};
+  if (st == AERO_OK && (push_list(words, job_vars) != AERO_OK ||
+                        aeh_strv_extend(words, &r->p->run_args) != AERO_OK ||
+                        aeh_strv_extend(words, &r->o->run_args) != AERO_OK ||
+                        push_list(words, tail) != AERO_OK))
+    st = nomem(err);
+  for (size_t i = 0; st == AERO_OK && i < words->n; i++)
+    if (strchr(words->v[i], '\n') != NULL)
+      st = aeh_error_set(err, AERO_E_CONFIG,
+                         "a `%s run` argument with a line break cannot go "
+                         "into a Slurm job's command: '%s'",
+                         r->p->engine, words->v[i]);
+  aeh_strv_free(&names);
+  aeh_strv_free(&sets);
+  return st;
+}
+
+/* Writes `words`, one a line, to a new file in `dir`; its path into
+ * *out. */
+static aero_status write_words(const char *dir, const aeh_strv *words,
+                               char **out, aero_error *err) {
+  char *path = NULL;
+  if (asprintf(&path, "%s/slurm-job-command.XXXXXX", dir) < 0)
+    return nomem(err);
+  int fd = mkstemp(path);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  aero_status st = AERO_OK;
+  for (size_t i = 0; f != NULL && i < words->n; i++)
+    fprintf(f, "%s\n", words->v[i]);
+  if (f == NULL || fclose(f) != 0)
+    st = aeh_error_set(err, AERO_E_IO, "cannot write %s: %s", path,
+                       strerror(errno));
+  if (f == NULL && fd >= 0)
+    close(fd);
+  if (st != AERO_OK) {
+    if (fd >= 0)
+      unlink(path);
+    free(path);
+    return st;
+  }
+  *out = path;
+  return AERO_OK;
+}
+
+/* A production run as Slurm jobs: the plugin is built in the image as for
+ * a container run, then this machine's aerohost (which reaches sbatch and
+ * the cluster) builds the graph from that plugin and submits each action
+ * as a job whose script runs it in the image (slurm_job_command). The
+ * jobs' scripts and outputs go to `work_dir`/aeromancy-slurm (beside the
+ * plugin), so that the project's tree stays clean. *code as for
+ * run_container. */
+static aero_status run_slurm(const container_run *r, const char *aerohost,
+                             const char *work_dir, int *code, aero_error *err) {
+  aeh_strv words = AEH_STRV_INIT, sets = AEH_STRV_INIT, argv = AEH_STRV_INIT;
+  char plugin_in[PATH_MAX], plugin_here[PATH_MAX];
+  char *command = NULL;
+  char **envp = NULL;
+  *code = AEH_EXIT_USAGE;
+  aero_status st = AERO_OK;
+  if (r->build_dir != NULL) {
+    st = build_in_container(r, plugin_in, sizeof plugin_in, code, err);
+    if (st != AERO_OK || *code != 0)
+      goto done;
+    *code = AEH_EXIT_USAGE;
+    snprintf(plugin_here, sizeof plugin_here, "%s/plugin/%s", r->build_dir,
+             plugin_in + sizeof IN_PLUGIN_DIR);
+  } else {
+    snprintf(plugin_in, sizeof plugin_in, "%s", r->plugin_in);
+    snprintf(plugin_here, sizeof plugin_here, "%s", r->plugin_abs);
+  }
+  st = slurm_job_command(r, plugin_in, &words, &sets, err);
+  if (st == AERO_OK)
+    st = write_words(work_dir, &words, &command, err);
+  const char *const head[] = {aerohost, "run", plugin_here, NULL};
+  if (st == AERO_OK &&
+      (aeh_strv_pushf(&sets, "AEROMANCY_SLURM_JOB_COMMAND=%s", command) ||
+       aeh_strv_pushf(&sets, "AEROMANCY_SLURM_DIR=%s/aeromancy-slurm",
+                      work_dir) ||
+       (envp = aeh_spawn_env_with(NULL, sets.v, sets.n)) == NULL ||
+       push_list(&argv, head) != AERO_OK))
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = push_aerohost_args(&argv, r->o, err);
+  /* From the project root, as in the container (/project) and --dev:
+   * aeromancy.ini and relative paths in the project's flags. */
+  if (st == AERO_OK && chdir(r->p->dir) != 0)
+    st = aeh_error_set(err, AERO_E_IO, "cannot enter %s: %s", r->p->dir,
+                       strerror(errno));
+  if (st != AERO_OK)
+    goto done;
+  say("production run of %s at %.12s (%s) as Slurm jobs in %s", r->p->name,
+      r->git->commit, r->git->branch, r->tag);
+  if (r->o->debug) {
+    say("the jobs' scripts and outputs are in %s/aeromancy-slurm", work_dir);
+    show_command("each job runs", aeh_strv_argv(&words));
+    show_command("submitting", aeh_strv_argv(&argv));
+  }
+  st = aeh_spawn_foreground(aeh_strv_argv(&argv), NULL, envp, false, code, err);
+  if (st != AERO_OK)
+    *code = AEH_EXIT_INFRA;
+done:
+  if (command != NULL)
+    unlink(command);
+  free(command);
+  free(envp);
+  aeh_strv_free(&argv);
+  aeh_strv_free(&sets);
+  aeh_strv_free(&words);
+  return st;
+}
+
 /* The store's part of the container: the backend --backend names (passed
  * on to aerohost as given), else the project's; the blob cache
  * $AEROMANCY_CACHE, else the runner's cache folder (the backend's own
@@ -850,15 +1106,27 @@ static int production(const aeh_go_options *o) {
   recipe rec = {0};
   aeh_spawn_out inspected = {0};
   char *dir = NULL, *image_id = NULL, *build_dir = NULL, *plugin_abs = NULL;
-  char *engine = NULL;
+  char *engine = NULL, *aerohost = NULL;
   char plugin_in[PATH_MAX];
   aeh_container_store store = {0};
+  bool slurm = wants_slurm(o);
 
   aero_status st = check_options(o, &err);
   if (st == AERO_OK)
     st = find_project_dir(o->project_dir, &dir, &err);
   if (st == AERO_OK)
     st = load_project(o, dir, false, &p, &err);
+  /* The jobs' nodes reach a team store; a folder here they do not. */
+  if (st == AERO_OK && slurm && !aeh_store_location_is_url(p.store)) {
+    char *shown = aeh_store_location_shown(p.store);
+    st = aeh_error_set(&err, AERO_E_CONFIG,
+                       "--executor slurm needs the team store (--backend "
+                       "postgres --store postgresql://..., or [store] in "
+                       "aeromancy.ini): the store %s is a folder on this "
+                       "machine, which the jobs' nodes do not share",
+                       shown != NULL ? shown : p.store);
+    free(shown);
+  }
   if (st == AERO_OK)
     st = passthrough_names(&p, o, &passthrough, &err);
   if (st == AERO_OK)
@@ -877,8 +1145,12 @@ static int production(const aeh_go_options *o) {
       st = ensure_image(&p, o, &rec, installed ? &inspected : NULL, &image_id,
                         &err);
   }
-  if (st == AERO_OK && o->plugin == NULL)
+  /* Slurm: the build folder holds the jobs' scripts and outputs, even
+   * with --plugin. */
+  if (st == AERO_OK && (o->plugin == NULL || slurm))
     st = build_dir_for(&p, strchr(rec.tag, ':') + 1, &build_dir, &err);
+  if (st == AERO_OK && slurm)
+    st = aeh_layout_aerohost(&rec.layout, &aerohost, &err);
   if (st == AERO_OK)
     st = plan_store(&p, o, &store, &err);
   if (st == AERO_OK) {
@@ -892,17 +1164,19 @@ static int production(const aeh_go_options *o) {
                        .passthrough = &passthrough,
                        .tag = rec.tag,
                        .image_id = image_id,
-                       .build_dir = build_dir,
+                       .build_dir = o->plugin == NULL ? build_dir : NULL,
                        .plugin_abs = plugin_abs,
                        .plugin_in = base != NULL ? plugin_in : NULL,
                        .store = &store};
-    st = run_container(&r, &code, &err);
+    st = slurm ? run_slurm(&r, aerohost, build_dir, &code, &err)
+               : run_container(&r, &code, &err);
   }
   if (st != AERO_OK)
     code = fail(&err, code);
 
   aeh_container_store_free(&store);
   free(engine);
+  free(aerohost);
   free(plugin_abs);
   free(build_dir);
   free(image_id);

@@ -78,4 +78,16 @@ case_ list_needs_no_backend
 run "$AEROHOST" run "$PLUGIN" --list --backend nosuch
 assert_rc 0
 
+case_ slurm_needs_a_team_store
+# Each job's aerohost records its run from its node: a folder here is
+# refused before anything is submitted (no sbatch is needed to see it).
+run env -u AEROMANCY_BACKEND "$AEROHOST" run "$PLUGIN" --dev --executor slurm \
+  --store "$AERO_TMP/slurm-local"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "--executor slurm needs the team store"
+assert_contains "$err" "$AERO_TMP/slurm-local"
+[[ ! -e $AERO_TMP/slurm-local/aeromancy.db ]] || fail "the store was written"
+[[ ! -e aeromancy-slurm ]] || fail "a job folder was made"
+
 done_

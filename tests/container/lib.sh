@@ -158,3 +158,16 @@ exec $(command -v docker) "\$@"
 WRAPPER
   chmod +x "$AERO_TMP/bin/docker"
 }
+
+# secret_of WHAT: a fresh credential value, "aero-WHAT-<24 hex>", that no
+# file holds before the test.
+secret_of() { echo "aero-$1-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+
+# no_secrets WHAT TEXT: none of the values in the array `secrets` is in
+# TEXT.
+no_secrets() {
+  local s
+  for s in "${secrets[@]}"; do
+    [[ $2 != *"$s"* ]] || fail "$1 holds the credential value ${s%%-*}-${s#*-}"
+  done
+}

@@ -114,7 +114,7 @@ refused "NAME:VERSION"
 run "$AEROMANCY" go --no-such-option
 refused "unknown option --no-such-option"
 run "$AEROMANCY" go --executor slurm
-refused "--executor slurm: production runs as Slurm jobs"
+refused "--executor slurm needs the team store"
 
 case_ "outside a git repository a production run is refused"
 mkdir "$AERO_TMP/plain" && cp -r "$AERO_SOURCE_DIR/examples/aerodemo/." "$AERO_TMP/plain"

@@ -23,7 +23,6 @@ aero_pg_start
 aero_s3_start
 TMPDIR=$tmpdir
 
-secret_of() { echo "aero-$1-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 # s3rver checks the access key, not the secret (nor the signature); the
 # database trusts the socket: any password is accepted, and none may leak.
 AWS_SECRET_ACCESS_KEY=$(secret_of s3)
@@ -51,13 +50,6 @@ team_read() {
     run "$RUNNER" "$@"
 }
 
-# no_secrets WHAT TEXT: none of the credential values is in TEXT.
-no_secrets() {
-  local s
-  for s in "${secrets[@]}"; do
-    [[ $2 != *"$s"* ]] || fail "$1 holds the credential value ${s%%-*}-${s#*-}"
-  done
-}
 
 # check_production_runs N: the last N runs are aerodemo's, ok or reused,
 # in production, made in the container of the current image at $commit.

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# aeromancy go --executor slurm in production, against the real engine, a
+# one-node Slurm cluster (tests/slurm.sh) and the team store's PostgreSQL
+# and s3rver, all started here: the runner builds the image and the plugin
+# in it, this machine's aerohost submits each action as a job, and each
+# job's script runs the action in the project's image (`docker run` of the
+# image by id). Every run records that image's id; the records equal a
+# local production run's (same versions for the same content); a failing
+# job is reported with exit 1 and its dependent skipped; no credential
+# value is in a job's script, the jobs' command or any docker argument; a
+# local store is refused before anything is built.
+. "$(dirname "$0")/lib.sh"
+container_setup
+install_runner
+
+# PostgreSQL runs as the user aerotest, which cannot enter this test's
+# private folder: the servers and the cluster live in /tmp.
+tmpdir=$TMPDIR
+TMPDIR=/tmp
+. "$AERO_SOURCE_DIR/tests/slurm.sh"
+trap 'aero_slurm_stop; container_cleanup' EXIT
+aero_slurm_start
+aero_team_start
+TMPDIR=$tmpdir
+
+# s3rver checks the access key, not the secret; the database trusts the
+# socket: any password is accepted, and none may leak.
+AWS_SECRET_ACCESS_KEY=$(secret_of s3)
+PGPASSWORD=$(secret_of pg)
+export AWS_SECRET_ACCESS_KEY PGPASSWORD
+secrets=("$AWS_SECRET_ACCESS_KEY" "$PGPASSWORD")
+
+# A docker in front of the real one: every `docker run` (the runner's and
+# the jobs') appends its arguments, one a line, to docker-runs, each run
+# ended by a line "--end--". The jobs find it first in PATH too (sbatch
+# passes this environment on).
+mkdir -p "$AERO_TMP/bin"
+cat >"$AERO_TMP/bin/docker" <<WRAPPER
+#!/usr/bin/env bash
+if [[ \${1:-} == run ]]; then
+  printf '%s\n' "\$@" --end-- >>"$AERO_TMP/docker-runs"
+fi
+exec $(command -v docker) "\$@"
+WRAPPER
+chmod +x "$AERO_TMP/bin/docker"
+PATH="$AERO_TMP/bin:$PATH"
+
+proj="$AERO_TMP/aerodemo"
+new_project "$AERO_SOURCE_DIR/examples/aerodemo" "$proj" exp/slurm
+cd "$proj" || exit 1
+commit=$(git rev-parse HEAD)
+
+q() { aero_psql "$1"; }
+versions() {
+  q "SELECT string_agg(name || ':v' || version || ':' || digest, ' ' ORDER BY name)
+     FROM artifact_versions"
+}
+# job_scripts: the job scripts of the last run, in the runner's build folder.
+job_scripts() {
+  find "$HOME/.cache/aeromancy/build" -path '*/aeromancy-slurm/action-*.sh' -type f
+}
+
+case_ "a local production run, for the versions"
+aero_team_new_store go_local
+run "$RUNNER" go
+assert_rc 0
+local_versions=$(versions)
+[[ -n $local_versions ]] || fail "no versions recorded"
+image_id=$(docker image inspect --format '{{.Id}}' "$(image_tag_of "$err")")
+[[ $image_id == sha256:* ]] || fail "no image id for the runner's tag: $err"
+
+case_ "go --executor slurm: each action a job in the image; the records equal the local run's"
+aero_team_new_store go_slurm
+: >"$AERO_TMP/docker-runs"
+run "$RUNNER" go --debug --executor slurm
+assert_rc 0
+assert_contains "$err" "as Slurm jobs in aeromancy-host:"
+assert_contains "$err" "[1/3] Running [ingest] dataset"
+assert_contains "$err" "[3/3] OK [evaluate] report"
+assert_contains "$err" "3 ok, 0 failed, 0 skipped in"
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status || ':' || mode, ' ' ORDER BY job_type) FROM runs")" \
+  "evaluate:ok:prod ingest:ok:prod train:ok:prod"
+assert_eq "$(versions)" "$local_versions" "same versions and digests as a local run"
+assert_eq "$(q "SELECT string_agg(DISTINCT image_id, ',') FROM runs")" "$image_id" "image id of every run"
+assert_eq "$(q "SELECT string_agg(DISTINCT git_commit, ',') FROM runs")" "$commit"
+# The plugin's path only exists in the container: the runs ran there.
+assert_eq "$(q "SELECT string_agg(DISTINCT plugin_path, ',') FROM runs")" "/plugin/aerodemo.so"
+# Three jobs, each running the image by id with the plugin read-only.
+assert_eq "$(job_scripts | wc -l)" 3 "job scripts"
+for script in $(job_scripts); do
+  body=$(cat "$script")
+  assert_contains "$body" "'run' '--rm'"
+  assert_contains "$body" "'$image_id' 'aerohost' 'run' '/plugin/aerodemo.so'"
+  assert_contains "$body" "'-e' 'AEROMANCY_IMAGE_ID'"
+  assert_contains "$body" "'-e' 'PGPASSWORD'"
+  assert_contains "$body" "'--network' 'host'"
+  assert_contains "$body" ",target=/plugin,readonly'"
+  no_secrets "job script $script" "$body"
+done
+# The project's tree stays clean: the jobs' files are in the build folder.
+assert_eq "$(git status --porcelain)" "" "files left in the project"
+runs_of_jobs=$(grep -c '^--end--$' "$AERO_TMP/docker-runs")
+assert_eq "$runs_of_jobs" 4 "docker runs (one build, three jobs)"
+no_secrets "the docker arguments" "$(cat "$AERO_TMP/docker-runs")"
+no_secrets "the runner's --debug output" "$err"
+no_secrets "the database" "$(aero_pg_as "$AERO_PG_BIN/pg_dump" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" go_slurm)"
+for s in "${secrets[@]}"; do
+  assert_eq "$(grep -rlF -- "$s" "$AERO_TMP" 2>/dev/null)" "" "files holding a credential"
+done
+
+case_ "a failing job: exit 1, its dependent skipped, recorded in the image"
+aero_team_new_store go_slurm_fail
+run "$RUNNER" go --executor slurm -- --learning-rate 1e300
+assert_rc 1
+train_run=$(q "SELECT id FROM runs WHERE job_type = 'train'")
+assert_contains "$err" "Failed [train] model: diverged at epoch"
+assert_contains "$err" "(run $train_run)"
+assert_contains "$err" "Skipped [evaluate] report: parent [train] model failed"
+assert_contains "$err" "1 ok, 1 failed, 1 skipped in"
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
+  "ingest:ok train:failed evaluate:skipped"
+assert_eq "$(q "SELECT string_agg(DISTINCT image_id, ',') FROM runs")" "$image_id" "image id of every run"
+
+case_ "a local store is refused before anything is built"
+t0=$(now)
+AEROMANCY_BACKEND= AEROMANCY_STORE="$AERO_TMP/local-store" run "$RUNNER" go --executor slurm
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "--executor slurm needs the team store"
+assert_contains "$err" "$AERO_TMP/local-store"
+assert_eq "$(containers_created_since "$t0")" 0 "containers created"
+
+done_
