@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -424,10 +425,33 @@ static aero_status load_backend(aeh_store *store, aero_error *err) {
   return status;
 }
 
+/* getpid(), asked of the kernel once per process: every access to the
+ * store checks that its handle is this process's own, twice per reused
+ * action (a system call each, 2% of an unchanged re-run). A forked child
+ * forgets the parent's answer (pthread_atfork); without the handler it is
+ * asked every time. */
+static pid_t known_pid;
+static bool pid_handler;
+
+static void forget_pid(void) {
+  known_pid = 0;
+}
+
+static pid_t self_pid(void) {
+  if (known_pid != 0)
+    return known_pid;
+  if (!pid_handler)
+    pid_handler = pthread_atfork(NULL, NULL, forget_pid) == 0;
+  pid_t pid = getpid();
+  if (pid_handler)
+    known_pid = pid;
+  return pid;
+}
+
 /* This process's own handle, opened now if the one it has belongs to the
  * process it was forked from (which it never touches). */
 static aero_status own_handle(aeh_store *store, aero_error *err) {
-  pid_t self = getpid();
+  pid_t self = self_pid();
   if (store->handle != NULL && store->owner == self)
     return AERO_OK;
   store->handle = NULL;
@@ -444,7 +468,7 @@ static aero_status own_handle(aeh_store *store, aero_error *err) {
 }
 
 aero_status aeh_store_connect(aeh_store *store, aero_error *err) {
-  if (store->handle != NULL && store->owner == getpid())
+  if (store->handle != NULL && store->owner == self_pid())
     return AERO_OK;
   aero_status status = load_backend(store, err);
   if (status == AERO_OK)
@@ -505,7 +529,7 @@ void aeh_store_close(aeh_store *store) {
     return;
   /* Only the process that opened a handle closes it; a child's inherited
    * copy is abandoned (see aeh_store_after_fork). */
-  if (store->handle != NULL && store->owner == getpid())
+  if (store->handle != NULL && store->owner == self_pid())
     store->vt->close(store->handle);
   free(store->location);
   free(store->shown);
@@ -537,7 +561,7 @@ void aeh_store_after_fork(aeh_store *store) {
   pid_t parent = store->owner;
   store->handle = NULL;
   /* This process's own children check against it in turn. */
-  store->owner = getpid();
+  store->owner = self_pid();
   tie_to_parent(parent);
 }
 
