@@ -106,7 +106,25 @@ blob=$(aero_team_blob "$sha")
 mkdir -p "$(dirname "$blob")"
 printf '%s' "$content" >"$blob"
 gc_over_fillers
-run "$AEROHOST" run "$PIPE" --dev --force --only ingest -- --content "$content"
+# The host must start while gc is still deleting (gc could otherwise be
+# through on a fast machine, or the host late on a loaded one): s3rver is
+# stopped until the host waits for gc's lock.
+kill -STOP "$AERO_S3_PID"
+"$AEROHOST" run "$PIPE" --dev --force --only ingest -- --content "$content" \
+  >"$AERO_TMP/host.out" 2>"$AERO_TMP/host.err" &
+starter=$!
+waiting=0
+for _ in $(seq 600); do
+  waiting=$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+               AND objid = 7304 AND NOT granted")
+  [[ $waiting == 1 ]] && break
+  sleep 0.05
+done
+kill -CONT "$AERO_S3_PID"
+assert_eq "$waiting" 1 "the host waiting for gc's lock"
+wait "$starter"
+rc=$?
+err=$(cat "$AERO_TMP/host.err")
 assert_rc 0
 wait "$gc"
 rc=$?
