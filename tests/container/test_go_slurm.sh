@@ -6,7 +6,9 @@
 # job's script runs the action in the project's image (`docker run` of the
 # image by id). Every run records that image's id; the records equal a
 # local production run's (same versions for the same content); a failing
-# job is reported with exit 1 and its dependent skipped; no credential
+# job is reported with exit 1 and its dependent skipped; --detach returns
+# at once and the jobs still run in the image; SIGTERM to the runner
+# cancels the jobs and the run is recorded killed; no credential
 # value is in a job's script, the jobs' command or any docker argument; a
 # local store is refused before anything is built.
 . "$(dirname "$0")/lib.sh"
@@ -120,6 +122,44 @@ assert_contains "$err" "1 ok, 1 failed, 1 skipped in"
 assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
   "ingest:ok train:failed evaluate:skipped"
 assert_eq "$(q "SELECT string_agg(DISTINCT image_id, ',') FROM runs")" "$image_id" "image id of every run"
+
+case_ "--detach: the runner returns at once; the jobs run in the image after it"
+aero_team_new_store go_slurm_detach
+run "$RUNNER" go --executor slurm --detach -- --epochs 5
+assert_rc 0
+assert_eq "$(cut -f2 <<<"$out" | tr '\n' ' ')" "[ingest] dataset [train] model [evaluate] report "
+# The jobs' command file the runner handed to aerohost is gone: each job
+# script holds the whole command.
+assert_eq "$(find "$HOME/.cache/aeromancy/build" -name 'slurm-job-command.*')" "" "command files left"
+aero_slurm_wait_idle || fail "jobs still queued"
+assert_eq "$(squeue -h -t all -j "$(cut -f1 <<<"$out" | paste -sd,)" -o %T | sort -u)" COMPLETED
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
+  "ingest:ok train:ok evaluate:ok"
+assert_eq "$(q "SELECT string_agg(DISTINCT image_id, ',') FROM runs")" "$image_id" "image id of every run"
+
+case_ "SIGTERM to the runner cancels the jobs; the run in the container is recorded killed"
+aero_team_new_store go_slurm_term
+"$RUNNER" go --executor slurm -- --epochs 1000000 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+runner=$!
+for _ in $(seq 600); do
+  [[ $(q "SELECT count(*) FROM runs WHERE job_type = 'train' AND status = 'running'" 2>/dev/null) == 1 ]] && break
+  sleep 0.1
+done
+kill -TERM "$runner"
+wait "$runner"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 143
+assert_contains "$err" "Failed [train] model: interrupted by SIGTERM"
+aero_slurm_wait_idle || fail "jobs still queued after SIGTERM"
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
+  "ingest:ok train:killed"
+# The job's container went with its job (docker run passes the signal on).
+for _ in $(seq 100); do
+  [[ -z $(docker ps -q --filter "volume=$proj") ]] && break
+  sleep 0.1
+done
+assert_eq "$(docker ps -q --filter "volume=$proj")" "" "containers of the project still running"
 
 case_ "a local store is refused before anything is built"
 t0=$(now)
