@@ -12,31 +12,40 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void remove_at(int dirfd, const char *name, int depth) {
+/* Returns 0 when `name` is gone, else the first errno that kept a part of
+ * it (removal goes on past it: best effort). */
+static int remove_at(int dirfd, const char *name, int depth) {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-    return;
+    return 0;
+  int first = errno; /* EISDIR for a folder, tried next */
   if (depth > 64)
-    return;
+    return first;
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return;
+    return errno == ENOTDIR || errno == ELOOP ? first : errno;
   DIR *dir = fdopendir(fd);
   if (dir == NULL) {
+    int e = errno;
     close(fd);
-    return;
+    return e;
   }
+  int rc = 0;
   struct dirent *entry;
   while ((entry = readdir(dir)) != NULL) {
     if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
       continue;
-    remove_at(fd, entry->d_name, depth + 1);
+    int e = remove_at(fd, entry->d_name, depth + 1);
+    if (rc == 0)
+      rc = e;
   }
   closedir(dir);
-  unlinkat(dirfd, name, AT_REMOVEDIR);
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT && rc == 0)
+    rc = errno;
+  return rc;
 }
 
-void pc_remove_tree(const char *path) {
-  remove_at(AT_FDCWD, path, 0);
+int pc_remove_tree(const char *path) {
+  return remove_at(AT_FDCWD, path, 0);
 }
 
 void pc_fsync_dir(const char *path) {

@@ -24,8 +24,9 @@
 #define pc_mkdirs(path) aeu_mkdirs((path), 0755)
 /* Creates the parent folders of `path`. Returns 0 or an errno value. */
 #define pc_mkdirs_parent(path) aeu_mkdirs_parent((path), 0755)
-/* rm -rf; best effort. */
-void pc_remove_tree(const char *path);
+/* rm -rf; best effort: goes on past what it cannot remove. Returns 0 when
+ * `path` is gone, else the first errno that kept a part of it. */
+int pc_remove_tree(const char *path);
 /* fsync of a folder, so that a rename in it survives a crash. */
 void pc_fsync_dir(const char *path);
 /* malloc'd printf; NULL when out of memory. */

@@ -48,6 +48,20 @@ static aero_status found(collector *c, uint32_t kind, const char *subject,
   return c->each != NULL ? c->each(c->ctx, &g, c->err) : AERO_OK;
 }
 
+/* Removes `path` (a folder when `tree`) unless dry-running; what stays is
+ * an error: gc never reports as removed what is still there. */
+static aero_status remove_path(collector *c, const char *path, bool tree) {
+  if (c->params->dry_run)
+    return AERO_OK;
+  int rc = tree ? tl_remove_tree(path)
+                : (unlink(path) == 0 || errno == ENOENT ? 0 : errno);
+  if (rc == 0)
+    return AERO_OK;
+  return aero_fail(c->err, tl_errno_status(rc, AERO_E_STORE),
+                   "store %s: cannot remove %s: %s", c->store->root, path,
+                   strerror(rc));
+}
+
 /* ---- 1. old dev runs ---- */
 
 static aero_status old_dev_runs(collector *c) {
@@ -141,9 +155,9 @@ static aero_status stale_views(collector *c) {
     }
     char path[PATH_MAX + 300];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    status = found(c, AERO_GARBAGE_SCRATCH, path, 0);
-    if (!c->params->dry_run)
-      tl_remove_tree(path);
+    status = remove_path(c, path, true);
+    if (status == AERO_OK)
+      status = found(c, AERO_GARBAGE_SCRATCH, path, 0);
   }
   tl_finish(c->store, st);
   closedir(d);
@@ -159,9 +173,9 @@ static aero_status old_temp_file(void *ctx, const char *hex, const char *path,
   if (hex != NULL || strncmp(name, ".tmp-", 5) != 0 || lstat(path, &s) != 0 ||
       time(NULL) - s.st_mtime < TEMP_MAX_AGE_S)
     return AERO_OK;
-  aero_status status = found(c, AERO_GARBAGE_TEMP, path, (int64_t)s.st_size);
-  if (!c->params->dry_run)
-    unlink(path);
+  aero_status status = remove_path(c, path, false);
+  if (status == AERO_OK)
+    status = found(c, AERO_GARBAGE_TEMP, path, (int64_t)s.st_size);
   return status;
 }
 
@@ -195,9 +209,9 @@ static aero_status scratch(collector *c) {
       continue;
     char path[PATH_MAX + 300];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    status = found(c, AERO_GARBAGE_SCRATCH, path, 0);
-    if (!c->params->dry_run)
-      tl_remove_tree(path);
+    status = remove_path(c, path, true);
+    if (status == AERO_OK)
+      status = found(c, AERO_GARBAGE_SCRATCH, path, 0);
   }
   tl_finish(c->store, st);
   closedir(d);

@@ -117,6 +117,25 @@ run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 orphan blobs"
 
+case_ "gc that cannot remove a scratch folder says so, and lists it not as removed"
+# An immutable file (chattr +i: root cannot remove it either) in the
+# scratch folder of a run that is over.
+mkdir -p "$AEROMANCY_STORE/tmp/run-99998/sub"
+stuck=$AEROMANCY_STORE/tmp/run-99998/sub/stuck
+echo stuck >"$stuck"
+chattr +i "$stuck" || fail "chattr +i is needed here (e2fsprogs, ext4)"
+run "$A" gc
+chattr -i "$stuck"
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "cannot remove $AEROMANCY_STORE/tmp/run-99998: Operation not permitted"
+assert_not_contains "$out" "run-99998"
+[[ -e $stuck ]] || fail "the immutable file is gone"
+run "$A" gc
+assert_rc 0
+assert_contains "$out" "$(printf 'scratch\t%s/tmp/run-99998' "$AEROMANCY_STORE")"
+[[ ! -e $AEROMANCY_STORE/tmp/run-99998 ]] || fail "the scratch folder stayed"
+
 case_ "gc while another aerohost is mid-run keeps what it may need, and the run ends well"
 echo orphan >"$AEROMANCY_STORE/blobs/ab/${orphan_hex:2}"
 start_hanging
