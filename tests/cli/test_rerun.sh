@@ -79,6 +79,28 @@ assert_contains "$out" "$(printf 'differs\tnoisy/model\t')"
 assert_contains "$err" "not reproduced: 0 of 1 outputs identical"
 assert_contains "$err" "differing: noisy/model"
 
+case_ "a run whose input's content is gone from the store: rerun fails, says so, loses nothing"
+sample_sha=$(sql "SELECT f.sha256 FROM run_inputs i JOIN version_files f ON
+  f.version_id = i.version_id WHERE i.run_id = $model_run LIMIT 1")
+[[ -n $sample_sha ]] || fail "the fit run read no input"
+sample_blob=$(blob_file "$sample_sha")
+chmod u+w "$(dirname "$sample_blob")"
+mv "$sample_blob" "$AERO_TMP/sample.blob"
+# Nor a copy elsewhere: the local store's views, the team store's cache.
+if [[ $AERO_TEST_BACKEND == postgres ]]; then
+  rm -rf "$AEROMANCY_CACHE"
+else
+  rm -rf "$AEROMANCY_STORE/views"
+fi
+runs_before=$(sql "SELECT id || status FROM runs ORDER BY id")
+run bash -c "cd noisy && '$A' rerun $model_run --dev"
+assert_rc 1
+assert_contains "$err" "${sample_sha:0:16}"
+assert_contains "$err" "not reproduced: run "
+[[ $(sql "SELECT id || status FROM runs ORDER BY id") == "$runs_before"* ]] ||
+  fail "a run recorded before changed"
+mv "$AERO_TMP/sample.blob" "$sample_blob"
+
 case_ "a run without a commit, an unknown commit, an unknown run: one line, exit 3"
 "$AEROHOST" run "$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so" --dev >/dev/null 2>&1
 nocommit=$(sql "SELECT max(id) FROM runs")
