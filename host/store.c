@@ -574,6 +574,10 @@ const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
   return store->vt;
 }
 
+bool aeh_store_begins_whole(const aeh_store *store) {
+  return store->plugin != NULL && aeh_plugin_abi_minor(store->plugin) >= 5;
+}
+
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
   aero_status status = own_handle(store, err);
   if (status == AERO_OK)

@@ -11,6 +11,11 @@
 /* The backend's vtable (a host-sized copy owned by the loaded plugin). */
 const aero_backend_vtable *aeh_store_backend(const aeh_store *store);
 
+/* Whether the loaded backend records a run's inputs and reuse key with
+ * run_begin (aero_run_record's members since ABI 1.5): an older one
+ * ignores them, and is given them by record_input and reuse_key. */
+bool aeh_store_begins_whole(const aeh_store *store);
+
 /* This process's handle on the store: the one opened by aeh_store_open in
  * the process that called it, or, in a forked child, the child's own,
  * opened on first use. Borrowed; valid until aeh_store_close. */

@@ -318,9 +318,22 @@ static aeh_run *new_run(aeh_store *store, const aeh_session *session,
   return run;
 }
 
+/* The ids of the inputs of `run` resolved so far (malloc'd; NULL when
+ * none or out of memory, which *count 0 says apart). */
+static int64_t *found_inputs(const aeh_run *run, size_t *count) {
+  *count = 0;
+  int64_t *ids =
+      run->input_count > 0 ? malloc(run->input_count * sizeof *ids) : NULL;
+  for (size_t i = 0; ids != NULL && i < run->input_count; i++)
+    if (run->inputs[i].found)
+      ids[(*count)++] = run->inputs[i].version.id;
+  return ids;
+}
+
 aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
                           const aero_graph *graph, const aeh_action *action,
-                          aeh_run **out, aero_error *err) {
+                          aeh_run_key_fn key_of, void *key_ctx, aeh_run **out,
+                          aero_error *err) {
   void *handle = NULL;
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)
@@ -330,19 +343,38 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
   if (run == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   aero_run_record record = make_record(session, action);
-  status = vt->run_begin(handle, &record, &run->id, err);
+  /* Inputs first: the run is recorded with them (and its key) at once. */
+  aero_status resolved = list_inputs(run, graph, err);
+  if (resolved == AERO_OK)
+    resolved = fix_inputs(run, handle, err);
+  size_t found = 0;
+  int64_t *ids = found_inputs(run, &found);
+  if (found > 0 && ids == NULL && resolved == AERO_OK)
+    resolved = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  bool whole = aeh_store_begins_whole(store);
+  if (whole) {
+    record.input_ids = ids;
+    record.input_count = found;
+  }
+  if (whole && resolved == AERO_OK && key_of != NULL)
+    run->keyed = key_of(key_ctx, run, &record.reuse_key, &record.reuse_job,
+                        &record.reuse_parts);
+  aero_error begin_err = AEH_ERROR_INIT;
+  status = vt->run_begin(handle, &record, &run->id, &begin_err);
   if (status != AERO_OK) {
+    free(ids);
+    aeh_error_set(err, status, "%s", begin_err.message);
     run->ended = true;
     goto fail;
   }
+  /* An ABI 1.4 backend: the inputs one call each, as before. */
+  for (size_t i = 0; !whole && i < found && resolved == AERO_OK; i++)
+    resolved = vt->record_input(handle, run->id, ids[i], err);
+  free(ids);
   run->workdir = workdir_path(store, run->id);
-  if (run->workdir == NULL)
-    status = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  if (status == AERO_OK)
-    status = list_inputs(run, graph, err);
-  if (status == AERO_OK)
-    status = fix_inputs(run, handle, err);
-  if (status != AERO_OK) {
+  if (run->workdir == NULL && resolved == AERO_OK)
+    resolved = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (resolved != AERO_OK) {
     /* The run exists: record why it never started, keeping the first
      * error for the caller. */
     aero_run_outcome outcome = {.struct_size = sizeof outcome,
@@ -353,6 +385,7 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
     aero_error ignored = AEH_ERROR_INIT;
     vt->run_end(handle, run->id, &outcome, &ignored);
     run->ended = true;
+    status = resolved;
     goto fail;
   }
   *out = run;
@@ -577,9 +610,13 @@ bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
   return true;
 }
 
+bool aeh_run_keyed(const aeh_run *run) {
+  return run->keyed;
+}
+
 aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
                              const char *parts, aero_error *err) {
-  if (!aeh_store_reuses(run->store))
+  if (!aeh_store_reuses(run->store) || run->keyed)
     return AERO_OK;
   void *handle = NULL;
   aero_status status = aeh_store_handle(run->store, &handle, err);

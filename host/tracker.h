@@ -100,14 +100,24 @@ aero_status aeh_session_check_overrides(const aeh_session *session,
 
 typedef struct aeh_run aeh_run;
 
-/* In the host process, before the action starts: records a RUNNING run and
- * resolves every parent output (or its override) to an immutable version,
- * which declare_input will hand out. An input that does not exist fails
- * with AERO_E_NOT_FOUND naming it (the run is then recorded FAILED). The
- * caller owns *out. */
+/* The reuse key of `run`, its inputs resolved and not yet begun: false
+ * for none; else *key, *job and *parts as aero_backend_vtable.reuse_key
+ * takes them, owned by `ctx` and valid until aeh_run_begin returns. */
+typedef bool (*aeh_run_key_fn)(void *ctx, const aeh_run *run, const char **key,
+                               const char **job, const char **parts);
+
+/* In the host process, before the action starts: resolves every parent
+ * output (or its override) to an immutable version, which declare_input
+ * will hand out, and records a RUNNING run that read them, with the reuse
+ * key `key_of` gives (may be NULL), in one backend call (ABI 1.5; an
+ * older backend gets the inputs by record_input, and the key from
+ * aeh_run_note_key). An input that does not exist fails with
+ * AERO_E_NOT_FOUND naming it (the run is then recorded FAILED, holding
+ * the inputs resolved before it). The caller owns *out. */
 aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
                           const aero_graph *graph, const aeh_action *action,
-                          aeh_run **out, aero_error *err);
+                          aeh_run_key_fn key_of, void *key_ctx, aeh_run **out,
+                          aero_error *err);
 
 int64_t aeh_run_id(const aeh_run *run);
 
@@ -202,10 +212,12 @@ aero_status aeh_run_preview(aeh_store *store, const aeh_session *session,
 size_t aeh_run_input_count(const aeh_run *run);
 bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
                    const aero_artifact_version **version);
-/* Records the reuse key of a begun run (nothing without reuse members).
- * `key`, `job` and `parts` borrowed (backend.h, reuse_key). */
+/* Records the reuse key of a begun run (nothing without reuse members, or
+ * when aeh_run_begin recorded it with the run: aeh_run_keyed). `key`,
+ * `job` and `parts` borrowed (backend.h, reuse_key). */
 aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
                              const char *parts, aero_error *err);
+bool aeh_run_keyed(const aeh_run *run);
 /* Finds a past run of `action` with `key` (match->run_id 0 for none), and
  * the parts of the newest run of `job`. */
 aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,

@@ -128,10 +128,24 @@ void aeh_reuse_free(aeh_exec *ex) {
   ex->pending_count = ex->pending_cap = 0;
 }
 
+bool aeh_reuse_key_for(void *ctx_, const aeh_run *run, const char **key,
+                       const char **job, const char **parts) {
+  aeh_reuse_key_ctx *ctx = ctx_;
+  const aeh_action *a = ctx->ex->nodes[ctx->p].action;
+  /* A volatile action's runs are never reused: no key for them. */
+  if (!ctx->ex->reuses || a->is_volatile)
+    return false;
+  aeh_reuse_key_of(ctx->ex->session, a, run, &ctx->key);
+  *key = ctx->key.key;
+  *job = ctx->key.job;
+  *parts = ctx->key.parts;
+  return true;
+}
+
 void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run) {
   const aeh_action *a = ex->nodes[p].action;
   /* A volatile action's runs are never reused: no key for them. */
-  if (!ex->reuses || a->is_volatile)
+  if (!ex->reuses || a->is_volatile || aeh_run_keyed(run))
     return;
   aeh_reuse_key key;
   aeh_reuse_key_of(ex->session, a, run, &key);

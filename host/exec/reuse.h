@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "exec.h"
+#include "reuse_key.h"
 
 /* Why `a` must run whatever the store holds ("volatile", "--force",
  * "--force-only"), or NULL when a past run may stand for it. */
@@ -43,8 +44,19 @@ void aeh_reuse_flush(aeh_exec *ex);
 /* Frees ex->pending. */
 void aeh_reuse_free(aeh_exec *ex);
 
+/* The key of the action at position `p` for aeh_run_begin (an
+ * aeh_run_key_fn): the caller's `ctx` holds the position and the key's
+ * storage. */
+typedef struct aeh_reuse_key_ctx {
+  aeh_exec *ex;
+  size_t p;
+  aeh_reuse_key key;
+} aeh_reuse_key_ctx;
+bool aeh_reuse_key_for(void *ctx, const aeh_run *run, const char **key,
+                       const char **job, const char **parts);
+
 /* After the action's run began: records its key, so that a later run can
- * reuse it once it ended OK. */
+ * reuse it once it ended OK, unless it was recorded with the run. */
 void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run);
 
 #endif /* AEH_EXEC_REUSE_H */

@@ -229,8 +229,10 @@ static void place(aeh_exec *ex, size_t p) {
 
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
+  aeh_reuse_key_ctx key = {.ex = ex, .p = p};
   aero_status status =
-      aeh_run_begin(ex->store, ex->session, ex->graph, nd->action, &run, &err);
+      aeh_run_begin(ex->store, ex->session, ex->graph, nd->action,
+                    aeh_reuse_key_for, &key, &run, &err);
   if (status != AERO_OK) {
     char detail[AERO_ERROR_MESSAGE_MAX + 64];
     snprintf(detail, sizeof detail, "%s%s",

@@ -94,7 +94,8 @@ aero_status pc_check_record(const aero_run_record *rec, aero_error *err) {
   if ((rec->output_count > 0 && rec->outputs == NULL) ||
       (rec->config_count > 0 && rec->config == NULL) ||
       (rec->tag_count > 0 && rec->tags == NULL) ||
-      (rec->environment_count > 0 && rec->environment == NULL))
+      (rec->environment_count > 0 && rec->environment == NULL) ||
+      (rec->input_count > 0 && rec->input_ids == NULL))
     return aero_fail(err, AERO_E_INVALID,
                      "run record of '%s' has a count without "
                      "its array",

@@ -202,6 +202,13 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
     status = insert_pairs(store, id, &rec, err);
   if (status == AERO_OK)
     status = insert_owner(store, id, err);
+  /* ABI 1.5: its inputs and reuse key in the same commit (zero from an
+   * older host, which makes those calls itself). */
+  for (size_t i = 0; status == AERO_OK && i < rec.input_count; i++)
+    status = tl_record_input(store, id, rec.input_ids[i], err);
+  if (status == AERO_OK && rec.reuse_key != NULL)
+    status = tl_reuse_key(store, id, rec.reuse_key, rec.reuse_job,
+                          rec.reuse_parts, err);
   if (status == AERO_OK)
     status = tl_commit(store, err);
   if (status != AERO_OK) {

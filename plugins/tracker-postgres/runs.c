@@ -69,7 +69,14 @@ aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
       "unnest($26::text[]) AS u(t) ON CONFLICT DO NOTHING),"
       " e AS (INSERT INTO run_env (run_id, key, value) SELECT r.id, u.k, u.v "
       "FROM r, unnest($27::text[], $28::text[]) AS u(k, v) ON CONFLICT DO "
-      "NOTHING)"
+      "NOTHING),"
+      /* ABI 1.5: its inputs and reuse key, in the same statement. */
+      " i AS (INSERT INTO run_inputs (run_id, version_id) SELECT r.id, u.v "
+      "FROM r, unnest($29::bigint[]) AS u(v) ON CONFLICT DO NOTHING),"
+      " k AS (INSERT INTO run_keys (run_id, key, parts, job) SELECT r.id, "
+      "$30, $32, $31 FROM r WHERE $30::text IS NOT NULL ON CONFLICT (run_id) "
+      "DO UPDATE SET key = excluded.key, parts = excluded.parts, job = "
+      "excluded.job)"
       " SELECT id FROM r",
       &ins->params, &res, "recording a run", err);
   if (status == AERO_OK) {
@@ -86,7 +93,7 @@ static aero_status insert_body(tp_store *store, void *ctx, aero_error *err) {
 void tp_run_prepared_free(tp_run_insert *ins) {
   free(ins->outputs);
   free(ins->numbers);
-  for (size_t i = 0; i < 6; i++)
+  for (size_t i = 0; i < 7; i++)
     free(ins->arrays[i].buf);
   memset(ins, 0, sizeof *ins);
 }
@@ -133,6 +140,11 @@ aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
   }
   for (size_t i = 0; i < rec->tag_count; i++)
     array_add(tags, rec->tags[i]);
+  for (size_t i = 0; i < rec->input_count; i++) {
+    snprintf(ins->input_numbers, sizeof ins->input_numbers, "%lld",
+             (long long)rec->input_ids[i]);
+    array_add(&ins->arrays[6], ins->input_numbers);
+  }
   tp_params *p = &ins->params;
   tp_param_text(p, rec->entity != NULL ? rec->entity : "");
   tp_param_text(p, rec->project);
@@ -146,10 +158,13 @@ aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
   tp_param_text(p, lease);
   tp_param_text(p, client_key);
   bool failed = ins->outputs == NULL || ins->numbers == NULL;
-  for (size_t i = 0; i < 6; i++) {
+  for (size_t i = 0; i < 7; i++) {
     tp_param_text(p, array_text(&ins->arrays[i]));
     failed = failed || ins->arrays[i].failed;
   }
+  tp_param_text(p, rec->reuse_key);
+  tp_param_text(p, rec->reuse_job);
+  tp_param_text(p, rec->reuse_parts);
   if (status == AERO_OK && failed)
     status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   if (status != AERO_OK)
@@ -166,6 +181,9 @@ aero_status tp_run_begin(void *handle, const aero_run_record *record,
   memcpy(&rec, record,
          record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
   aero_status status = pc_check_record(&rec, err);
+  if (status == AERO_OK && rec.reuse_key != NULL)
+    status =
+        tp_reuse_key_check(rec.reuse_key, rec.reuse_job, rec.reuse_parts, err);
   if (status != AERO_OK)
     return status;
   pthread_mutex_lock(&store->lock);

@@ -141,8 +141,10 @@ typedef struct tp_run_insert {
   char *outputs;
   char (*numbers)[32];
   char env_numbers[PC_ENV_COLUMN_COUNT][32];
-  pg_array arrays[6];
-  int64_t id; /* the run's id, once recorded */
+  pg_array arrays[7];     /* config keys, types, values; tags; environment
+                             keys, values; input version ids (ABI 1.5) */
+  char input_numbers[32]; /* scratch for one input id's text */
+  int64_t id;             /* the run's id, once recorded */
 } tp_run_insert;
 /* `lease` and `client_key` (may be NULL) are borrowed until the insert is
  * freed. Frees what it made on failure. */
@@ -224,6 +226,9 @@ aero_status tp_query_metadata(void *handle, int64_t version_id,
                               void *ctx, aero_error *err);
 
 /* ---- reuse.c: the reuse members (ABI 1.3) ---- */
+/* Checks the reuse key, job and parts as reuse_key takes them. */
+aero_status tp_reuse_key_check(const char *key, const char *job,
+                               const char *parts, aero_error *err);
 aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
                          const char *job, const char *parts, aero_error *err);
 aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,

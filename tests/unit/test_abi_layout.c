@@ -1,5 +1,5 @@
 /* Pins the layout of every struct that crosses the plugin ABI to its
- * x86-64 values in ABI 1.4, and the numbers of every enum, so that an
+ * x86-64 values in ABI 1.5, and the numbers of every enum, so that an
  * accidental change (a reordered member, a changed type, a renumbered
  * status) fails here before it breaks plugins built against an older SDK.
  * Growing the ABI means appending members and updating these pins in the
@@ -131,7 +131,7 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_open_params, struct_size, 0);
   OFF(aero_backend_open_params, location, 8);
   OFF(aero_backend_open_params, flags, 16);
-  SIZE(aero_run_record, 120);
+  SIZE(aero_run_record, 160);
   OFF(aero_run_record, struct_size, 0);
   OFF(aero_run_record, entity, 8);
   OFF(aero_run_record, project, 16);
@@ -147,6 +147,11 @@ static void struct_layouts(void **state) {
   OFF(aero_run_record, environment_count, 96);
   OFF(aero_run_record, dev, 104);
   OFF(aero_run_record, started_ns, 112);
+  OFF(aero_run_record, input_ids, 120);   /* since 1.5 */
+  OFF(aero_run_record, input_count, 128); /* since 1.5 */
+  OFF(aero_run_record, reuse_key, 136);   /* since 1.5 */
+  OFF(aero_run_record, reuse_job, 144);   /* since 1.5 */
+  OFF(aero_run_record, reuse_parts, 152); /* since 1.5 */
   SIZE(aero_run_outcome, 32);
   OFF(aero_run_outcome, struct_size, 0);
   OFF(aero_run_outcome, state, 4);
@@ -400,7 +405,7 @@ static void query_layouts(void **state) {
 static void enum_values_and_constants(void **state) {
   (void)state;
   assert_int_equal(AERO_ABI_MAJOR, 1);
-  assert_int_equal(AERO_ABI_MINOR, 4);
+  assert_int_equal(AERO_ABI_MINOR, 5);
   assert_int_equal(AERO_PLUGIN_MAGIC, 0x4F524541u);
   assert_memory_equal(&(uint32_t){AERO_PLUGIN_MAGIC}, "AERO", 4);
   assert_string_equal(AERO_ENTRY_SYMBOL, "aero_plugin_entry");

@@ -148,8 +148,8 @@ static int teardown(void **state) {
 static aeh_run *begin(fixture *f, const char *job) {
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
-  if (aeh_run_begin(f->store, &f->session, f->graph, action_named(f, job), &run,
-                    &err) != AERO_OK)
+  if (aeh_run_begin(f->store, &f->session, f->graph, action_named(f, job), NULL,
+                    NULL, &run, &err) != AERO_OK)
     fail_msg("run_begin %s: %s", job, err.message);
   return run;
 }
@@ -302,7 +302,8 @@ static void test_missing_input_fails_and_is_recorded(void **state) {
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
-                                 action_named(f, "train"), &run, &err),
+                                 action_named(f, "train"), NULL, NULL, &run,
+                                 &err),
                    AERO_E_NOT_FOUND);
   assert_null(run);
   assert_string_equal(err.message,
@@ -341,7 +342,8 @@ static void test_override_pins_input(void **state) {
   f->overrides[0] = "proj/raw:v9";
   run = NULL;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
-                                 action_named(f, "train"), &run, &err),
+                                 action_named(f, "train"), NULL, NULL, &run,
+                                 &err),
                    AERO_E_NOT_FOUND);
   assert_non_null(strstr(err.message, "--artifact-override"));
   assert_non_null(strstr(err.message, "raw:v9"));
@@ -875,7 +877,8 @@ static void test_prod_never_reads_dev(void **state) {
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
-                                 action_named(f, "train"), &run, &err),
+                                 action_named(f, "train"), NULL, NULL, &run,
+                                 &err),
                    AERO_E_NOT_FOUND);
   assert_non_null(strstr(err.message, "input 'raw' has only dev versions"));
   produce(f, "ingest", "raw", "prod data\n");

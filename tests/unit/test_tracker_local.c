@@ -1019,6 +1019,66 @@ static void test_redeclare_copies_nothing(void **state) {
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
 }
 
+/* ABI 1.5: run_begin records the run's inputs and reuse key in its own
+ * commit; a 1.4 host's shorter record (struct_size before them) is read
+ * without them, whatever follows it in memory. */
+static void test_run_begin_records_inputs_and_key(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "in\n");
+  aero_artifact_version v;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  char key[65], job[65];
+  memset(key, 'a', 64);
+  memset(job, 'b', 64);
+  key[64] = job[64] = '\0';
+  int64_t inputs[] = {v.id};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .entity = "",
+                         .project = "proj",
+                         .job_type = "train",
+                         .dev = true,
+                         .input_ids = inputs,
+                         .input_count = 1,
+                         .reuse_key = key,
+                         .reuse_job = job,
+                         .reuse_parts = "code=1"};
+  int64_t run = 0;
+  assert_int_equal(vt->run_begin(f->handle, &rec, &run, &err), AERO_OK);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM run_inputs WHERE run_id = %lld AND "
+           "version_id = %lld",
+           (long long)run, (long long)v.id);
+  assert_int_equal(sql_int(f, sql), 1);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM run_keys WHERE run_id = %lld AND key = "
+           "'%s' AND job = '%s' AND parts = 'code=1'",
+           (long long)run, key, job);
+  assert_int_equal(sql_int(f, sql), 1);
+  end_ok(f->handle, run);
+
+  rec.struct_size = offsetof(aero_run_record, input_ids);
+  rec.input_ids = (const int64_t *)(uintptr_t)1; /* never read */
+  rec.reuse_key = "not read";
+  assert_int_equal(vt->run_begin(f->handle, &rec, &run, &err), AERO_OK);
+  snprintf(sql, sizeof sql,
+           "SELECT (SELECT count(*) FROM run_inputs WHERE run_id = %lld) + "
+           "(SELECT count(*) FROM run_keys WHERE run_id = %lld)",
+           (long long)run, (long long)run);
+  assert_int_equal(sql_int(f, sql), 0);
+  end_ok(f->handle, run);
+
+  /* A count without its array, and a bad key, record nothing. */
+  long long runs = sql_int(f, "SELECT count(*) FROM runs");
+  rec.struct_size = sizeof rec;
+  rec.input_ids = NULL;
+  assert_int_equal(vt->run_begin(f->handle, &rec, &run, &err), AERO_E_INVALID);
+  rec.input_ids = inputs;
+  assert_int_equal(vt->run_begin(f->handle, &rec, &run, &err), AERO_E_INVALID);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs"), runs);
+}
+
 /* put_output with an explicit type and one `rows` metadata value. */
 static void put_typed(void *handle, int64_t run, const char *file,
                       const char *type, int64_t rows) {
@@ -1454,6 +1514,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_redeclare_copies_nothing, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_run_begin_records_inputs_and_key,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_unchanged_output_is_a_link, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_link_outrun_publishes_its_content,

@@ -83,6 +83,16 @@ typedef struct aero_run_record {
   size_t environment_count;
   bool dev;           /* dev runs are kept apart from production */
   int64_t started_ns; /* wall clock, ns since the Unix epoch */
+  /* Since ABI 1.5, read by run_begin only (a backend reads them only when
+   * struct_size covers them; a host gives them to a 1.5 backend only, and
+   * calls record_input and reuse_key for an older one): what those calls
+   * record, in run_begin's one transaction. An unchanged re-run begins
+   * many runs in a row; one commit each instead of up to three. */
+  const int64_t *input_ids; /* versions the run reads, as record_input */
+  size_t input_count;
+  const char *reuse_key;   /* NULL: none; else as reuse_key's `key`, */
+  const char *reuse_job;   /* `job` */
+  const char *reuse_parts; /* and `parts` */
 } aero_run_record;
 
 /* How a run ended, recorded by the host after the action's process exits. */
@@ -318,7 +328,6 @@ typedef struct aero_backend_vtable {
   aero_status (*reuse_record_batch)(void *store, aero_reuse_item *items,
                                     size_t count, aero_error *err);
 } aero_backend_vtable;
-
 
 #ifdef __cplusplus
 } /* extern "C" */
