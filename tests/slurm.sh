@@ -70,10 +70,18 @@ SlurmdPidFile=$d/slurmd.pid
 SlurmctldLogFile=$d/slurmctld.log
 SlurmdLogFile=$d/slurmd.log
 SlurmctldDebug=info
-SlurmdDebug=info
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
+# debug: slurmd says when it builds a job's login environment (tests/cli/test_slurm.sh).
+SlurmdDebug=debug
+# Two GPUs that are files in the cluster's folder (gres.conf): Slurm hands
+# them out as it would real ones (SLURM_JOB_GPUS, CUDA_VISIBLE_DEVICES).
+GresTypes=gpu
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+  # Slurm wants a device per GPU: two of /dev/null's kind (char 1:3).
+  rm -f "$d/gpu0" "$d/gpu1"
+  mknod "$d/gpu0" c 1 3 && mknod "$d/gpu1" c 1 3 &&
+    echo "Name=gpu File=$d/gpu[0-1]" >"$d/gres.conf"
 }
 
 # aero_slurm_start: starts slurmctld and slurmd, waits until sinfo shows

@@ -1,19 +1,23 @@
 /* Slurm's commands (sbatch, squeue, scancel, scontrol) as the Slurm
- * placement and a job's own aerohost run them.
+ * placement and a job's own aerohost run them, through the spawner both
+ * aerohost and the runner use (proc/process.c): whole output, any length.
  *
  * Private to host/exec/. Owner: engine.
  */
 #ifndef AEH_EXEC_SLURM_CMD_H
 #define AEH_EXEC_SLURM_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Runs argv (PATH lookup), its stdout and stderr into `out` (cut to
- * `size`); returns its exit status (-1: it could not start, or died of a
- * signal). */
-int aeh_slurm_cmd(char *const argv[], char *out, size_t size);
+#include "process.h"
 
-/* Ends `text` at its first newline, for a one-line message. */
-const char *aeh_slurm_first_line(char *text);
+/* Runs argv (PATH lookup) with `envp` (NULL: this process's environment),
+ * stdin from /dev/null, and captures what it printed in *out, which the caller
+ * frees with aeh_spawn_out_free whatever the result (all empty when it could
+ * not start). True when it exited 0; otherwise `why` holds one line: the first
+ * of its stderr (else of its stdout), or why it could not start. */
+bool aeh_slurm_run(char *const argv[], char *const envp[], aeh_spawn_out *out,
+                   char *why, size_t size);
 
 #endif /* AEH_EXEC_SLURM_CMD_H */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "slurm_cmd.h"
 
 /* The value of " KEY=" in scontrol's one-line record, into `buf`. */
@@ -43,11 +44,13 @@ static void cause(const char *output, char *buf, size_t size) {
   fclose(f);
 }
 
-/* scontrol's one-line record of job `job`, into `record`; true when
- * scontrol answered (false: an error message is in `record`). */
-static bool show_job(const char *job, char *record, size_t size) {
+/* scontrol's one-line record of job `job`, into `record` (freed by the
+ * caller with aeh_spawn_out_free, whatever the result); true when
+ * scontrol answered (false: the error is in `why`). */
+static bool show_job(const char *job, aeh_spawn_out *record, char *why,
+                     size_t size) {
   char *argv[] = {"scontrol", "show", "job", "-o", (char *)job, NULL};
-  return aeh_slurm_cmd(argv, record, size) == 0;
+  return aeh_slurm_run(argv, NULL, record, why, size);
 }
 
 /* The id of the Slurm job this process runs an action in: SLURM_JOB_ID
@@ -65,15 +68,19 @@ bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size) {
   const char *job = own_job();
   if (job == NULL)
     return false;
-  char record[8192], state[64], reason[128], output[4096] = "", due[128];
-  if (!show_job(job, record, sizeof record) ||
-      !field(record, "JobState", state, sizeof state) ||
-      strcmp(state, "RUNNING") == 0)
-    return false;
-  if (!field(record, "Reason", reason, sizeof reason) ||
-      strcmp(reason, "None") == 0)
+  char why[256], state[64], reason[128], output[4096] = "", due[128];
+  aeh_spawn_out record;
+  bool ended = show_job(job, &record, why, sizeof why) &&
+               field(record.out, "JobState", state, sizeof state) &&
+               strcmp(state, "RUNNING") != 0;
+  if (ended && (!field(record.out, "Reason", reason, sizeof reason) ||
+                strcmp(reason, "None") == 0))
     reason[0] = '\0';
-  field(record, "StdOut", output, sizeof output);
+  if (ended)
+    field(record.out, "StdOut", output, sizeof output);
+  aeh_spawn_out_free(&record);
+  if (!ended)
+    return false;
   cause(output, due, sizeof due);
   o->message = msg;
   if (strcmp(due, "time limit") == 0 || strcmp(reason, "TimeLimit") == 0) {
@@ -96,20 +103,31 @@ void aeh_slurm_job_began(int64_t run_id) {
             (long long)run_id);
 }
 
-int aeh_slurm_job_signal(long id) {
-  char record[8192], code[64], job[32];
+aero_status aeh_slurm_job_signal(long id, int *sig, aero_error *err) {
+  char code[64] = "", job[32], why[512];
   snprintf(job, sizeof job, "%ld", id);
-  int status = 0, sig = 0;
-  if (!show_job(job, record, sizeof record) ||
-      !field(record, "ExitCode", code, sizeof code) ||
-      sscanf(code, "%d:%d", &status, &sig) != 2)
-    return 0;
-  return sig;
+  aeh_spawn_out record;
+  int status = 0, got = 0;
+  bool shown = show_job(job, &record, why, sizeof why);
+  bool read = shown && field(record.out, "ExitCode", code, sizeof code) &&
+              sscanf(code, "%d:%d", &status, &got) == 2;
+  aeh_spawn_out_free(&record);
+  if (!shown)
+    return aeh_error_set(err, AERO_E_IO, "scontrol show job %s: %s", job, why);
+  if (!read)
+    return aeh_error_set(err, AERO_E_IO,
+                         "scontrol show job %s: no ExitCode=CODE:SIGNAL in "
+                         "its record ('%s')",
+                         job, code);
+  *sig = got;
+  return AERO_OK;
 }
 
 bool aeh_slurm_job_gone(long id) {
-  char record[8192], job[32];
+  char job[32], why[512];
   snprintf(job, sizeof job, "%ld", id);
-  return !show_job(job, record, sizeof record) &&
-         strstr(record, "Invalid job id") != NULL;
+  aeh_spawn_out record;
+  bool shown = show_job(job, &record, why, sizeof why);
+  aeh_spawn_out_free(&record);
+  return !shown && strstr(why, "Invalid job id") != NULL;
 }

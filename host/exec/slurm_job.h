@@ -31,8 +31,11 @@ bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size);
  * killed outright (SIGKILL) before its aerohost could. */
 void aeh_slurm_job_began(int64_t run_id);
 
-/* The signal that ended job `id` (scontrol's ExitCode=CODE:SIGNAL), or 0. */
-int aeh_slurm_job_signal(long id);
+/* The signal that ended job `id` (scontrol's ExitCode=CODE:SIGNAL; 0:
+ * none), into *sig. An error (AERO_E_IO, naming the job and scontrol's
+ * answer) when scontrol cannot say: a failed lookup must not read as an
+ * end without a signal. */
+aero_status aeh_slurm_job_signal(long id, int *sig, aero_error *err);
 
 /* True when Slurm no longer knows job `id` (scontrol: "Invalid job id
  * specified"): it ended and was purged after MinJobAge. False when it

@@ -89,4 +89,6 @@ echo "pay as well. The whole graph is submitted at once (afterok), as the bare j
 echo
 target "scheduling overhead per action at most 1.5x bare sbatch jobs (chain: $(ratio "$a_chain" "$b_chain")x)" \
   "$(lt "$(calc "$a_chain / $b_chain")" 1.5)"
+target "scheduling overhead per action at most 1.5x bare sbatch jobs ($N independent: $(ratio "$a_wide" "$b_wide")x)" \
+  "$(lt "$(calc "$a_wide / $b_wide")" 1.5)"
 echo

@@ -49,6 +49,9 @@ assert_eq "$(runs)" "evaluate:ok ingest:ok train:ok"
 assert_eq "$(versions)" "$local_versions" "same versions and digests as a local run"
 [[ -n $local_versions ]] || fail "no versions recorded"
 assert_eq "$(ls aeromancy-slurm/*.out | wc -l)" 3 "one job (and output) per action"
+# The job's position reaches it without --export=ALL,VAR, which makes
+# slurmd build a login environment first (`su - root`, seconds a job).
+assert_not_contains "$(cat "$AERO_SLURM_DIR/slurmd.log")" "_get_user_env"
 
 case_ diabetes_as_jobs_equals_local
 DATA=$AERO_BUILD_DIR/example-data/diabetes
@@ -232,7 +235,7 @@ assert_eq "$(squeue -h -t all -j "$jobs" -o %T | sort -u)" COMPLETED
 
 case_ resources_from_action_ini_and_flags
 fresh slurm_res
-# [train] declares 2 CPUs, 96 MiB and 7 minutes; [slurm] KEY overrides
+# [train] declares 2 CPUs, 96 MiB, 7 minutes and a GPU; [slurm] KEY overrides
 # that, [slurm] JOB_TYPE.KEY overrides KEY, and the flags everything.
 printf '[slurm]\ntime = 3\nevaluate.time = 1:00:00\nevaluate.mem = 1G\n' >aeromancy.ini
 run "$AEROHOST" run "$EXEC" --dev --executor slurm --detach --slurm-mem 80
@@ -246,11 +249,26 @@ assert_eq "$(show evaluate TimeLimit)" " TimeLimit=01:00:00" "[slurm] evaluate.t
 assert_eq "$(show train MinMemoryNode)" " MinMemoryNode=80M" "--slurm-mem over the action's"
 assert_eq "$(show evaluate MinMemoryNode)" " MinMemoryNode=80M" "--slurm-mem over [slurm]"
 assert_eq "$(show side NumCPUs)" " NumCPUs=1" "nothing asked: the default"
+assert_eq "$(show train TresPerJob)" " TresPerJob=gres:gpu:1" "the action's own GPU"
+assert_eq "$(show side TresPerJob)" "" "no GPU asked: none"
 aero_slurm_wait_idle || fail "jobs still queued"
 assert_eq "$(runs)" "evaluate:ok ingest:ok side:ok train:ok"
+# The cluster's GPUs are two device files (tests/slurm.sh): the job got one.
+assert_contains "$(cat "aeromancy-slurm/$(job_of train).out")" "train: GPUs 0"
 run "$AEROHOST" run "$EXEC" --dev --executor slurm --force --slurm-partition nowhere
 assert_rc 2
-assert_contains "$err" "Failed [ingest] data: not submitted to Slurm: sbatch: error: invalid partition specified: nowhere"
+assert_contains "$err" "Failed [ingest] data: not submitted to Slurm (asked for --time=3 --partition=nowhere): sbatch: error: invalid partition specified: nowhere"
+# More GPUs than the cluster has: refused at once, the action named.
+printf '[slurm]\ntrain.gpus = 2\n' >aeromancy.ini
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --force --only train --detach
+assert_rc 0
+[[ $(show train TresPerJob) == " TresPerJob=gres:gpu:2" ]] ||
+  fail "[slurm] train.gpus over the action's: $(show train TresPerJob)"
+aero_slurm_wait_idle || fail "jobs still queued"
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --force --slurm-gpus 3
+assert_rc 2
+assert_contains "$err" "Failed [ingest] data: not submitted to Slurm (asked for --gpus=3): sbatch: error: Batch job submission failed: Requested node configuration is not available"
+assert_one_line "$(grep 'Failed \[ingest\]' <<<"$err")"
 printf '[slurm]\ntrain.time = soon\n' >aeromancy.ini
 run "$AEROHOST" run "$EXEC" --dev --executor slurm
 assert_rc 3

@@ -71,13 +71,14 @@ typedef struct step {
   /* What it asks of Slurm (ABI 1.4), for test_slurm.sh; 0: nothing. */
   uint32_t cpus, time_limit_s;
   uint64_t memory_mb;
+  uint32_t gpus;
 } step;
 
 static const step steps[] = {
-    {"ingest", "data", NULL, 0, 0, 0},
-    {"train", "model", "data", 2, 7 * 60, 96},
-    {"side", "notes", NULL, 0, 0, 0},
-    {"evaluate", "report", "model", 0, 0, 0},
+    {"ingest", "data", NULL, 0, 0, 0, 0},
+    {"train", "model", "data", 2, 7 * 60, 96, 1},
+    {"side", "notes", NULL, 0, 0, 0, 0},
+    {"evaluate", "report", "model", 0, 0, 0, 0},
 };
 
 static void nap(double seconds) {
@@ -237,6 +238,12 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
   else if (mine && strcmp(config.how, "lock_store") != 0 &&
            strcmp(config.how, "fill_store") != 0)
     return misbehave(tracker, err);
+  /* In a Slurm job with GPUs, which ones it got (test_slurm.sh). */
+  const char *gpus = getenv("SLURM_JOB_GPUS");
+  if (gpus != NULL && gpus[0] != '\0') {
+    printf("%s: GPUs %s\n", s->job_type, gpus);
+    fflush(stdout);
+  }
   if (config.talk) {
     printf("%s: first line\n", s->job_type);
     fflush(stdout);
@@ -272,15 +279,15 @@ static aero_status exec_build(void *self, aero_graph *graph, aero_error *err) {
     const step *s = &steps[i];
     const char *outputs[] = {s->output};
     const char *parents[] = {s->parent};
-    aero_status st =
-        aero_graph_add(graph,
-                       &AERO_ACTION(.job_type = s->job_type, .outputs = outputs,
-                                    .output_count = 1, .parents = parents,
-                                    .parent_count = s->parent != NULL ? 1 : 0,
-                                    .run = exec_run, .data = (void *)s,
-                                    .cpus = s->cpus, .memory_mb = s->memory_mb,
-                                    .time_limit_s = s->time_limit_s),
-                       err);
+    aero_status st = aero_graph_add(
+        graph,
+        &AERO_ACTION(.job_type = s->job_type, .outputs = outputs,
+                     .output_count = 1, .parents = parents,
+                     .parent_count = s->parent != NULL ? 1 : 0, .run = exec_run,
+                     .data = (void *)s, .cpus = s->cpus,
+                     .memory_mb = s->memory_mb, .time_limit_s = s->time_limit_s,
+                     .gpus = s->gpus),
+        err);
     if (st != AERO_OK)
       return st;
   }

@@ -1,8 +1,8 @@
 /* Running other programs (git, cmake, tar, the container engine) with
  * argument vectors through posix_spawnp: never through a shell string, so
  * no path or value is ever re-parsed. */
-#ifndef AEH_RUNNER_PROCESS_H
-#define AEH_RUNNER_PROCESS_H
+#ifndef AEH_PROC_PROCESS_H
+#define AEH_PROC_PROCESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,4 +57,4 @@ aero_status aeh_spawn_foreground(char *const *producer, char *const *consumer,
  * `sets`. NULL when out of memory. */
 char **aeh_spawn_env_with(char *const *base, char *const *sets, size_t nsets);
 
-#endif /* AEH_RUNNER_PROCESS_H */
+#endif /* AEH_PROC_PROCESS_H */

@@ -1,6 +1,7 @@
-/* Child processes of the runner: captured output (with NULs), exit codes
- * and signals, many commands at once, a missing program, foreground
- * pipelines, and environments built for a child. */
+/* Child processes of aerohost and the runner (host/proc/process.c):
+ * captured output (with NULs) of any length, exit codes and signals, many
+ * commands at once, a missing program, foreground pipelines, and
+ * environments built for a child. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,27 @@ static void captures_stdout_with_nuls_and_stderr(void **state) {
   assert_int_equal(r.out_len, 4);
   assert_memory_equal(r.out, "a\0b\0", 4);
   assert_string_equal(r.err, "oops\n");
+  aeh_spawn_out_free(&r);
+}
+
+/* Several MiB on both pipes at once (squeue over thousands of jobs):
+ * kept whole, never cut at a buffer's size. */
+static void long_output_is_kept_whole(void **state) {
+  (void)state;
+  char *const argv[] = {
+      "sh", "-c",
+      "head -c 5000000 /dev/zero | tr '\\0' x; echo end;"
+      "head -c 3000000 /dev/zero | tr '\\0' y >&2; echo fin >&2",
+      NULL};
+  aeh_spawn_out r = {0};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_spawn_capture(argv, NULL, &r, &err), AERO_OK);
+  assert_int_equal(r.code, 0);
+  assert_int_equal(r.out_len, 5000004);
+  assert_int_equal(strspn(r.out, "x"), 5000000);
+  assert_string_equal(r.out + 5000000, "end\n");
+  assert_int_equal(strlen(r.err), 3000004);
+  assert_string_equal(r.err + 3000000, "fin\n");
   aeh_spawn_out_free(&r);
 }
 
@@ -121,6 +143,7 @@ static void env_with_replaces_and_adds(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(captures_stdout_with_nuls_and_stderr),
+      cmocka_unit_test(long_output_is_kept_whole),
       cmocka_unit_test(a_signal_reads_as_128_plus_n),
       cmocka_unit_test(a_missing_program_is_named),
       cmocka_unit_test(many_commands_run_at_once),
