@@ -67,7 +67,8 @@ typedef struct aeh_node {
 typedef struct aeh_slot {
   bool busy;
   size_t pos;
-  pid_t pid; /* its process group, for signals */
+  pid_t pid;       /* its process group, for signals; 0 while not yet known */
+  uint64_t ticket; /* its fork server start (fork_server.h), or 0 */
   aeh_run *run;
   aeh_relay_conn relay; /* its tracker calls, then "returned" (relay.h) */
   aeh_linebuf out;      /* -j > 1: the child's stdout, prefixed line by line */

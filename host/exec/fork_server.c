@@ -30,7 +30,8 @@ typedef struct request {
   uint64_t size;
 } request;
 
-/* Server -> host. */
+/* Server -> host: STARTED on the start pipe, in the order the requests
+ * came; EXITED on the socket. */
 typedef struct message {
   uint32_t magic;
   uint32_t kind;
@@ -39,16 +40,18 @@ typedef struct message {
 } message;
 
 struct aeh_fork_server {
-  int fd;          /* the host's end of the socket */
-  pid_t pid;       /* the server */
-  bool lost;       /* the server is gone */
-  message *queued; /* exits read while waiting for a start */
-  size_t queued_count, queued_cap;
+  int fd;            /* the host's end of the socket */
+  int start_fd;      /* the read end of the start pipe (non-blocking) */
+  pid_t pid;         /* the server */
+  bool lost;         /* the server is gone */
+  uint64_t asked;    /* starts asked for: the last ticket given */
+  uint64_t answered; /* starts whose outcome was read */
 };
 
 /* ------------------------------------------------------------- server */
 
 static int server_signal_w = -1;
+static int server_start_w = -1; /* the write end of the start pipe */
 
 static void server_on_sigchld(int sig) {
   (void)sig;
@@ -147,6 +150,7 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
      * dispositions (those of the host it runs for). */
     close(fd);
     close(server_signal_w);
+    close(server_start_w);
     child(ctx, (size_t)req->pos, run, fds[0], fds[1], fds[2]);
     _exit(127); /* not reached: child never returns */
   }
@@ -154,11 +158,12 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
     setpgid(pid, pid); /* both sides, so that it exists before either acts */
   close_fds(fds);
   aeh_run_release(run);
-  send_message(fd, MSG_STARTED, pid, failure);
+  (void)fd;
+  send_message(server_start_w, MSG_STARTED, pid, failure);
 }
 
-static _Noreturn void server_main(int fd, pid_t host, aeh_store *store,
-                                  const aeh_session *session,
+static _Noreturn void server_main(int fd, int start_w, pid_t host,
+                                  aeh_store *store, const aeh_session *session,
                                   aeh_fork_server_action_fn action_of,
                                   aeh_fork_server_child_fn child, void *ctx) {
   /* Goes with the host, however the host ends; the actions go with it. */
@@ -169,6 +174,7 @@ static _Noreturn void server_main(int fd, pid_t host, aeh_store *store,
   if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) != 0)
     _exit(1);
   server_signal_w = sp[1];
+  server_start_w = start_w;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = server_on_sigchld;
@@ -232,9 +238,16 @@ int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
   aeh_fork_server *fs = calloc(1, sizeof *fs);
   if (fs == NULL)
     return ENOMEM;
-  int sv[2];
+  int sv[2], st[2] = {-1, -1};
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     int e = errno;
+    free(fs);
+    return e;
+  }
+  if (pipe2(st, O_CLOEXEC) != 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
     free(fs);
     return e;
   }
@@ -244,19 +257,27 @@ int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
     int e = errno;
     close(sv[0]);
     close(sv[1]);
+    close(st[0]);
+    close(st[1]);
     free(fs);
     return e;
   }
   if (pid == 0) {
     close(sv[0]);
+    close(st[0]);
     for (size_t i = 0; i < close_count; i++)
       if (close_fds_of_host[i] >= 0)
         close(close_fds_of_host[i]);
     free(fs);
-    server_main(sv[1], host, store, session, action_of, child, ctx);
+    server_main(sv[1], st[1], host, store, session, action_of, child, ctx);
   }
   close(sv[1]);
+  close(st[1]);
+  /* Read when the host needs a process id, never polled: a start must
+   * not wake the host (see aeh_fork_server_started). */
+  fcntl(st[0], F_SETFL, O_NONBLOCK);
   fs->fd = sv[0];
+  fs->start_fd = st[0];
   fs->pid = pid;
   *out = fs;
   return 0;
@@ -274,7 +295,7 @@ static bool read_message(aeh_fork_server *fs, message *m) {
 }
 
 int aeh_fork_server_spawn(aeh_fork_server *fs, size_t pos, const aeh_run *run,
-                          int relay_w, int out_w, int err_w, pid_t *pid) {
+                          int relay_w, int out_w, int err_w, uint64_t *ticket) {
   if (fs->lost)
     return EPIPE;
   size_t size = aeh_run_state_size(run);
@@ -317,33 +338,37 @@ int aeh_fork_server_spawn(aeh_fork_server *fs, size_t pos, const aeh_run *run,
     result = EPIPE;
   }
   free(state);
-  /* Exits of other actions may come first: keep them for next_exit. */
-  message m;
-  while (result == 0) {
-    if (!read_message(fs, &m)) {
-      result = EPIPE;
-      break;
-    }
-    if (m.kind == MSG_STARTED) {
-      if (m.value != 0)
-        result = m.value;
-      else
-        *pid = m.pid;
-      break;
-    }
-    if (fs->queued_count == fs->queued_cap) {
-      size_t cap = fs->queued_cap ? 2 * fs->queued_cap : 8;
-      message *grown = realloc(fs->queued, cap * sizeof *grown);
-      if (grown == NULL) {
-        result = ENOMEM;
-        break;
-      }
-      fs->queued = grown;
-      fs->queued_cap = cap;
-    }
-    fs->queued[fs->queued_count++] = m;
-  }
+  if (result == 0)
+    *ticket = ++fs->asked;
   return result;
+}
+
+bool aeh_fork_server_started(aeh_fork_server *fs, bool wait, uint64_t *ticket,
+                             pid_t *pid, int *failure) {
+  while (!fs->lost && fs->answered < fs->asked) {
+    message m;
+    ssize_t got = read(fs->start_fd, &m, sizeof m);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0 && errno == EAGAIN) {
+      struct pollfd pfd = {.fd = fs->start_fd, .events = POLLIN};
+      if (!wait || (poll(&pfd, 1, -1) < 0 && errno != EINTR))
+        return false;
+      continue;
+    }
+    /* Written whole (16 bytes, under PIPE_BUF): anything else means the
+     * server is gone. */
+    if (got != (ssize_t)sizeof m || m.magic != MESSAGE_MAGIC ||
+        m.kind != MSG_STARTED) {
+      fs->lost = true;
+      return false;
+    }
+    *ticket = ++fs->answered;
+    *pid = m.value == 0 ? m.pid : -1;
+    *failure = m.value;
+    return true;
+  }
+  return false;
 }
 
 pid_t aeh_fork_server_pid(const aeh_fork_server *fs) {
@@ -357,32 +382,20 @@ int aeh_fork_server_fd(const aeh_fork_server *fs) {
 bool aeh_fork_server_next_exit(aeh_fork_server *fs, pid_t *pid, int *wstatus,
                                bool *lost) {
   *lost = false;
-  if (fs->queued_count > 0) {
-    message m = fs->queued[0];
-    memmove(fs->queued, fs->queued + 1,
-            (fs->queued_count - 1) * sizeof *fs->queued);
-    fs->queued_count--;
-    *pid = m.pid;
-    *wstatus = m.value;
-    return true;
-  }
-  for (;;) {
+  if (!fs->lost) {
     struct pollfd pfd = {.fd = fs->fd, .events = POLLIN};
-    if (fs->lost || poll(&pfd, 1, 0) <= 0) {
-      *lost = fs->lost;
+    if (poll(&pfd, 1, 0) <= 0)
       return false;
-    }
     message m;
-    if (!read_message(fs, &m)) {
-      *lost = true;
-      return false;
-    }
-    if (m.kind == MSG_EXITED) {
+    if (read_message(fs, &m) && m.kind == MSG_EXITED) {
       *pid = m.pid;
       *wstatus = m.value;
       return true;
     }
+    fs->lost = true; /* gone, or out of step: nothing sensible follows */
   }
+  *lost = true;
+  return false;
 }
 
 void aeh_fork_server_stop(aeh_fork_server *fs) {
@@ -392,7 +405,7 @@ void aeh_fork_server_stop(aeh_fork_server *fs) {
    * to finish unmapping its copy of the host (~1 ms): if it is not gone
    * yet, it stays a zombie until this process ends, which is near. */
   close(fs->fd);
+  close(fs->start_fd);
   waitpid(fs->pid, NULL, WNOHANG);
-  free(fs->queued);
   free(fs);
 }

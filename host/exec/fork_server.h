@@ -13,9 +13,10 @@
  * The server is a copy of the host from before its first action, so the graph,
  * the session and the store sit at the same addresses in both: a run is
  * handed over as plain bytes (aeh_run_state_write) with the pipes the
- * action's process writes to (SCM_RIGHTS). The host learns each process id
- * when it starts and each wait status when it ends, and signals the
- * process groups itself (timeouts, Ctrl-C).
+ * action's process writes to (SCM_RIGHTS). The host does not wait for the
+ * fork: it learns each process id when it needs one, and each wait
+ * status when the process ends, and signals the process groups itself
+ * (timeouts, Ctrl-C).
  *
  * Owner: engine (executor).
  */
@@ -24,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tracker.h"
@@ -47,11 +49,25 @@ int aeh_fork_server_start(aeh_fork_server **out, aeh_store *store,
                           aeh_fork_server_child_fn child, void *ctx,
                           const int *close_fds, size_t close_count);
 
-/* Starts the action at `pos` with `run` in a new process (its own process
- * group) and writes its pid. Returns 0, or an errno value. */
+/* Asks the server to start the action at `pos` with `run` in a new
+ * process (its own process group), and returns without waiting for it:
+ * 0 and the start's ticket (1, 2, ... in the order asked), or an errno
+ * value. aeh_fork_server_started tells how it went. */
 int aeh_fork_server_spawn(aeh_fork_server *server, size_t pos,
                           const aeh_run *run, int relay_w, int out_w, int err_w,
-                          pid_t *pid);
+                          uint64_t *ticket);
+
+/* The outcome of the oldest start not yet told, in the order asked: true
+ * with its ticket and either its process id (*failure 0) or an errno
+ * value in *failure (*pid -1); false when none is left, when none has
+ * come yet and `wait` is false, or when the server is gone. Each start's
+ * outcome is written before anything about its process's end, and is
+ * read only here, on a pipe the host does not poll: a start costs the
+ * host no wake-up, and the host asks when it needs a process id (to
+ * signal it, to match an exit) or a start's failure (the relay of a
+ * process that never started ends at once). */
+bool aeh_fork_server_started(aeh_fork_server *server, bool wait,
+                             uint64_t *ticket, pid_t *pid, int *failure);
 
 /* The server's process id: the processes that outlived an action which
  * died are handed to it (it is a child subreaper, proctree.h). */

@@ -64,10 +64,17 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
  * action (the server's later report of that pid is ignored). A process
  * forked here must be reaped here, so it waits for SIGCHLD. */
 static void serve_relay(aeh_exec *ex, aeh_slot *s) {
-  if (aeh_relay_conn_serve(&s->relay, ex->store) || !s->relay.returned ||
-      ex->server == NULL)
+  /* A reap earlier in this round may have finished it. */
+  if (!s->busy || aeh_relay_conn_serve(&s->relay, ex->store))
     return;
-  aeh_loop_finish(ex, s, W_EXITCODE(s->relay.code == AERO_OK ? 0 : 1, 0));
+  if (s->relay.returned && ex->server != NULL) {
+    aeh_loop_finish(ex, s, W_EXITCODE(s->relay.code == AERO_OK ? 0 : 1, 0));
+    return;
+  }
+  /* Ended without a report: the process died, or never started (the
+   * placement learns which when it reaps). */
+  if (ex->place->reap != NULL)
+    ex->place->reap(ex);
 }
 
 static void add_fd(aeh_exec *ex, size_t *nfds, int fd, aeh_slot *s,

@@ -214,6 +214,59 @@ static void close_fd(int fd) {
     close(fd);
 }
 
+/* Records that the action's process could not be started. */
+static void not_started(aeh_exec *ex, size_t p, aeh_run *run, double started,
+                        const char *failed_call, int error) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "could not start the action's process: %s: %s",
+           failed_call, strerror(error));
+  aero_run_outcome o = {
+      .state = AERO_RUN_FAILED, .exit_code = -1, .message = msg};
+  aeh_console_error("%s", msg);
+  ex->infra = true;
+  aeh_sched_complete(ex, p, run, &o, started);
+}
+
+/* Reads how the fork server's starts went, in the order they were asked
+ * for: each process id goes to its slot, unless the action already
+ * reported and its run was finished (aeh_fork_server_started), and a
+ * start that failed ends its run. With `wait`, until every start is
+ * told. */
+static void settle_starts(aeh_exec *ex, bool wait) {
+  uint64_t ticket;
+  pid_t pid;
+  int failure;
+  while (ex->server != NULL &&
+         aeh_fork_server_started(ex->server, wait, &ticket, &pid, &failure)) {
+    aeh_slot *s = NULL;
+    for (size_t i = 0; s == NULL && i < ex->slot_count; i++)
+      if (ex->slots[i].busy && ex->slots[i].ticket == ticket)
+        s = &ex->slots[i];
+    if (s == NULL)
+      continue; /* finished already: its process id is of no use */
+    s->ticket = 0;
+    if (failure == 0) {
+      s->pid = pid;
+      if (ex->opts->debug) {
+        char label[512];
+        aeh_exec_label(ex->nodes[s->pos].action, label, sizeof label);
+        aeh_console_info("%s: run %lld in process %ld", label,
+                         (long long)aeh_run_id(s->run), (long)pid);
+      }
+      continue;
+    }
+    /* Nothing ran: the server closed the pipes it was handed. */
+    aeh_relay_conn_close(&s->relay);
+    aeh_linebuf_close(&s->out);
+    aeh_linebuf_close(&s->err);
+    s->busy = false;
+    ex->running--;
+    aeh_run *run = s->run;
+    s->run = NULL;
+    not_started(ex, s->pos, run, s->started, "fork server", failure);
+  }
+}
+
 static void process_start(aeh_exec *ex, size_t p, aeh_run *run,
                           double started) {
   aeh_node *nd = &ex->nodes[p];
@@ -229,9 +282,11 @@ static void process_start(aeh_exec *ex, size_t p, aeh_run *run,
            (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0))
     failed_call = "pipe";
   pid_t pid = -1;
+  uint64_t ticket = 0;
   if (failed_call == NULL && ex->server != NULL) {
+    /* Not waiting for the fork: its process id comes when needed. */
     int e = aeh_fork_server_spawn(ex->server, p, run, relay_pair[1],
-                                  out_pipe[1], err_pipe[1], &pid);
+                                  out_pipe[1], err_pipe[1], &ticket);
     if (e != 0) {
       errno = e;
       failed_call = "fork server";
@@ -256,24 +311,20 @@ static void process_start(aeh_exec *ex, size_t p, aeh_run *run,
     close_fd(relay_pair[0]);
     close_fd(out_pipe[0]);
     close_fd(err_pipe[0]);
-    char msg[256];
-    snprintf(msg, sizeof msg, "could not start the action's process: %s: %s",
-             failed_call, strerror(saved_errno));
-    aero_run_outcome o = {
-        .state = AERO_RUN_FAILED, .exit_code = -1, .message = msg};
-    aeh_console_error("%s", msg);
-    ex->infra = true;
-    aeh_sched_complete(ex, p, run, &o, started);
+    not_started(ex, p, run, started, failed_call, saved_errno);
     return;
   }
   /* Both sides set the group, so that it exists before either relies on
-   * it; the child's own call may already have made this one fail. */
-  setpgid(pid, pid);
+   * it; the child's own call may already have made this one fail. (The
+   * fork server does this for its own children.) */
+  if (ticket == 0)
+    setpgid(pid, pid);
   char label[512];
   aeh_exec_label(nd->action, label, sizeof label);
   s->busy = true;
   s->pos = p;
-  s->pid = pid;
+  s->pid = ticket != 0 ? 0 : pid;
+  s->ticket = ticket;
   s->run = run;
   aeh_relay_conn_open(&s->relay, relay_pair[0], aeh_run_id(run), label);
   s->started = started;
@@ -290,9 +341,13 @@ static void process_start(aeh_exec *ex, size_t p, aeh_run *run,
   }
   nd->state = AEH_NODE_RUNNING;
   ex->running++;
-  if (ex->opts->debug)
+  if (ex->opts->debug && ticket != 0)
+    settle_starts(ex, true); /* says the process id */
+  else if (ex->opts->debug)
     aeh_console_info("%s: run %lld in process %ld", label,
                      (long long)aeh_run_id(run), (long)pid);
+  else if (ticket != 0)
+    settle_starts(ex, false); /* keeps the start pipe from filling up */
 }
 
 static int process_event_fd(const aeh_exec *ex) {
@@ -307,10 +362,11 @@ static void end_leftovers(aeh_exec *ex, pid_t group) {
   kill(-group, SIGKILL);
   if (ex->server == NULL)
     return;
+  settle_starts(ex, true); /* every running action's process id */
   pid_t *keep = malloc(ex->slot_count * sizeof *keep);
   size_t count = 0;
   for (size_t i = 0; keep != NULL && i < ex->slot_count; i++)
-    if (ex->slots[i].busy)
+    if (ex->slots[i].busy && ex->slots[i].pid > 0)
       keep[count++] = ex->slots[i].pid;
   if (keep != NULL)
     (void)aeh_proctree_kill_children(aeh_fork_server_pid(ex->server), keep,
@@ -322,13 +378,23 @@ static void end_leftovers(aeh_exec *ex, pid_t group) {
  * died, its actions died with it (they are killed with their parent): they
  * are finished as killed and the run ends as an infrastructure failure. */
 static void reap_from_server(aeh_exec *ex) {
+  /* A relay that ended without a report, of a process whose start was
+   * not told yet: the start may have failed (the server then closes the
+   * pipes it was handed). */
+  bool unsure = false;
+  for (size_t i = 0; i < ex->slot_count; i++)
+    unsure |= ex->slots[i].busy && ex->slots[i].ticket != 0 &&
+              ex->slots[i].relay.fd < 0;
+  settle_starts(ex, unsure);
   pid_t pid;
   int wstatus;
   bool lost = false;
   while (aeh_fork_server_next_exit(ex->server, &pid, &wstatus, &lost)) {
+    /* Its start was told before its end: match it to its slot. */
+    settle_starts(ex, false);
     for (size_t i = 0; i < ex->slot_count; i++) {
       aeh_slot *s = &ex->slots[i];
-      if (s->busy && s->pid == pid) {
+      if (s->busy && s->pid == pid && pid > 0) {
         aeh_loop_finish(ex, s, wstatus);
         end_leftovers(ex, pid);
         break;
@@ -342,7 +408,8 @@ static void reap_from_server(aeh_exec *ex) {
   for (size_t i = 0; i < ex->slot_count; i++) {
     aeh_slot *s = &ex->slots[i];
     if (s->busy) {
-      kill(-s->pid, SIGKILL);
+      if (s->pid > 0)
+        kill(-s->pid, SIGKILL);
       aeh_loop_finish(ex, s, SIGKILL); /* a wait status: killed by SIGKILL */
     }
   }
@@ -364,8 +431,11 @@ static void process_reap(aeh_exec *ex) {
 }
 
 static void process_signal(aeh_exec *ex, aeh_slot *s, int sig) {
-  (void)ex;
-  kill(-s->pid, sig);
+  if (s->ticket != 0)
+    settle_starts(ex, true);
+  /* Never kill(0): a start that failed meanwhile freed the slot. */
+  if (s->busy && s->pid > 0)
+    kill(-s->pid, sig);
 }
 
 static void process_close(aeh_exec *ex) {

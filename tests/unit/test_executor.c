@@ -48,6 +48,7 @@ typedef enum behaviour {
   DO_PRINT,
   DO_INTERRUPT_HOST,
   DO_PID,
+  DO_KILL_STARTER, /* kills the process that forked it, then waits */
 } behaviour;
 
 /* This test process: the host whose actions run here. */
@@ -141,6 +142,10 @@ static aero_status act_run(void *data, aero_tracker *tracker, aero_error *err) {
   case DO_INTERRUPT_HOST:
     /* Not getppid(): actions are forked by the host's fork server. */
     kill(test_host_pid, SIGINT);
+    for (;;)
+      pause();
+  case DO_KILL_STARTER:
+    kill(getppid(), SIGKILL);
     for (;;)
       pause();
   case DO_PID: {
@@ -584,6 +589,31 @@ static void dry_run_prints_the_plan_and_records_nothing(void **state) {
   aeh_graph_free(g);
 }
 
+/* The process that starts actions dies (here an action kills it): the
+ * running actions die with it and are recorded so, nothing else starts,
+ * the run is the host's failure, and the host signals no process but the
+ * actions' (a start whose process id it never learnt must not become
+ * kill(0), its own process group: this test process). */
+static void starter_death_stops_the_run(void **state) {
+  env *e = *state;
+  aero_graph *g = aeh_graph_new("exectest");
+  add(e, g, "killer", "a", NULL, DO_KILL_STARTER, 0);
+  add(e, g, "sleeper", "b", NULL, DO_SLEEP, 3);
+  add(e, g, "after", "c", "a", DO_OK, 0);
+  validate(g);
+  aeh_exec_options opts = serial;
+  opts.jobs = 2;
+  assert_int_equal(run_graph(e, g, &opts), AEH_EXIT_INFRA);
+  assert_has(e->err, "the process that starts actions died: stopping");
+  assert_true(e->seconds < 2.5); /* the sleeper did not run to its end */
+  char r[4096];
+  runs(e, r, sizeof r);
+  assert_has(r, "killer crashed crashed with SIGKILL");
+  assert_has(r, "sleeper crashed crashed with SIGKILL");
+  assert_true(strstr(r, "after ok") == NULL);
+  aeh_graph_free(g);
+}
+
 int main(void) {
   test_host_pid = getpid();
   const struct CMUnitTest tests[] = {
@@ -594,6 +624,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           crash_abort_and_exit_are_recorded_and_host_survives, setup, teardown),
       cmocka_unit_test_setup_teardown(hang_times_out, setup, teardown),
+      cmocka_unit_test_setup_teardown(starter_death_stops_the_run, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(
           failure_stops_independent_actions_unless_keep_going, setup, teardown),
       cmocka_unit_test_setup_teardown(jobs_run_independent_actions_in_parallel,
