@@ -143,8 +143,13 @@ aero_status aeh_run_end_orphan(aeh_store *store, int64_t run_id,
                                const aero_run_outcome *outcome, uint32_t *found,
                                aero_error *err);
 
-/* Frees the run (removing its scratch folder). */
+/* Frees the run (removing its scratch folder: emptied, the folder itself
+ * may be kept for the next run this process begins, renamed). */
 void aeh_run_free(aeh_run *run);
+
+/* Removes the scratch folder aeh_run_free kept, if any: when this
+ * process begins no more runs. */
+void aeh_run_drop_kept_workdir(void);
 
 /* Handing a run to a process forked from this one before the run began
  * (the executor's fork server): the state is plain bytes, and the pointers

@@ -149,6 +149,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
 done:
   if (ex.place->close != NULL)
     ex.place->close(&ex);
+  aeh_run_drop_kept_workdir();
   if (installed)
     aeh_signals_restore(opts->isolate, &saved);
   if (ex.sig_w >= 0)

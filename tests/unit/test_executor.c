@@ -10,12 +10,14 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +51,7 @@ typedef enum behaviour {
   DO_INTERRUPT_HOST,
   DO_PID,
   DO_KILL_STARTER, /* kills the process that forked it, then waits */
+  DO_SCRATCH, /* fails unless its scratch folder starts empty; leaves files */
 } behaviour;
 
 /* This test process: the host whose actions run here. */
@@ -85,6 +88,19 @@ static void sleep_for(double seconds) {
                         (long)((seconds - (double)(time_t)seconds) * 1e9)};
   while (nanosleep(&ts, &ts) != 0)
     ;
+}
+
+/* Entries in folder `dir` besides . and .., or -1 when it cannot be read. */
+static int entries_in(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  closedir(d);
+  return n;
 }
 
 /* Declares the action's own output, as a real action would. */
@@ -144,6 +160,20 @@ static aero_status act_run(void *data, aero_tracker *tracker, aero_error *err) {
     kill(test_host_pid, SIGINT);
     for (;;)
       pause();
+  case DO_SCRATCH: {
+    const char *dir = aeh_tracker_workdir(tracker);
+    if (dir == NULL || entries_in(dir) != 0)
+      return aeh_error_set(err, AERO_E_ACTION, "scratch folder %s not empty",
+                           dir != NULL ? dir : "(none)");
+    char path[512];
+    snprintf(path, sizeof path, "%s/sub", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/sub/left-over", dir);
+    FILE *f = fopen(path, "w");
+    if (f != NULL)
+      fclose(f);
+    return declare_own(a, tracker, err);
+  }
   case DO_KILL_STARTER:
     kill(getppid(), SIGKILL);
     for (;;)
@@ -614,6 +644,28 @@ static void starter_death_stops_the_run(void **state) {
   aeh_graph_free(g);
 }
 
+/* Each run starts with an empty scratch folder, whatever the run before
+ * left in its own (the host keeps one emptied folder for the next run),
+ * and none is left in the store's tmp/ when the host is done: with and
+ * without isolation. */
+static void scratch_folders_start_empty_and_are_removed(void **state) {
+  env *e = *state;
+  for (int isolate = 1; isolate >= 0; isolate--) {
+    aero_graph *g = aeh_graph_new("exectest");
+    add(e, g, "s", "a", NULL, DO_SCRATCH, 0);
+    add(e, g, "s", "b", "a", DO_SCRATCH, 0);
+    add(e, g, "s", "c", "b", DO_SCRATCH, 0);
+    validate(g);
+    aeh_exec_options opts = serial;
+    opts.isolate = isolate != 0;
+    assert_int_equal(run_graph(e, g, &opts), AEH_EXIT_OK);
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s/tmp", e->dir);
+    assert_int_equal(entries_in(tmp), 0);
+    aeh_graph_free(g);
+  }
+}
+
 int main(void) {
   test_host_pid = getpid();
   const struct CMUnitTest tests[] = {
@@ -626,6 +678,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(hang_times_out, setup, teardown),
       cmocka_unit_test_setup_teardown(starter_death_stops_the_run, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          scratch_folders_start_empty_and_are_removed, setup, teardown),
       cmocka_unit_test_setup_teardown(
           failure_stops_independent_actions_unless_keep_going, setup, teardown),
       cmocka_unit_test_setup_teardown(jobs_run_independent_actions_in_parallel,
