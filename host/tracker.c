@@ -265,11 +265,10 @@ static int label_into(char *buf, size_t size, const aeh_action *action) {
 }
 
 static char *workdir_path(const aeh_store *store, int64_t id) {
-  int n = workdir_into(NULL, 0, store, id);
-  char *path = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (path != NULL)
-    workdir_into(path, (size_t)n + 1, store, id);
-  return path;
+  /* Once, not measured then written: each call stats the store. */
+  char path[PATH_MAX];
+  int n = workdir_into(path, sizeof path, store, id);
+  return n >= 0 && (size_t)n < sizeof path ? strdup(path) : NULL;
 }
 
 static char *make_label(const aeh_action *action) {

@@ -13,6 +13,15 @@ int aeu_mkdirs(const char *path, unsigned mode) {
   size_t len = strlen(buf);
   while (len > 1 && buf[len - 1] == '/')
     buf[--len] = '\0';
+  /* The whole path first: its parents usually exist (an action's scratch
+   * folder, made once per action), and one call then does it. */
+  struct stat st;
+  if (mkdir(buf, (mode_t)mode) == 0)
+    return 0;
+  if (errno == EEXIST)
+    return stat(buf, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+  if (errno != ENOENT)
+    return errno;
   /* Each prefix in turn; EEXIST is fine until the last, which must be a
    * folder. */
   for (char *p = buf + 1;; p++) {
@@ -26,7 +35,6 @@ int aeu_mkdirs(const char *path, unsigned mode) {
     if (saved == '\0')
       break;
   }
-  struct stat st;
   if (stat(buf, &st) != 0)
     return errno;
   return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
