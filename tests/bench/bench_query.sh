@@ -79,6 +79,7 @@ FROM runs r, s WHERE r.project = 'bench' AND r.id <> $big ORDER BY r.id, s.j;
 WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < $BIG - 1)
 INSERT INTO metrics (run_id, key, value, step, logged_at)
 SELECT $big, 'loss', 1.0 / (j + 1), j, 1700000000000000000 + j FROM s;
+CREATE INDEX metrics_points ON metrics (run_id, key, step, id, value, logged_at);
 -- what tracker-local keeps beside the points it records (docs/store.md)
 INSERT INTO metric_summaries (run_id, key, count, min_value, max_value,
   last_value, last_step)
@@ -87,7 +88,6 @@ SELECT run_id, key, count(*), min(value), max(value),
    ORDER BY l.step DESC, l.id DESC LIMIT 1), max(step)
 FROM metrics m WHERE run_id IN (SELECT id FROM runs WHERE project = 'bench')
 GROUP BY run_id, key;
-CREATE INDEX metrics_points ON metrics (run_id, key, step, id, value, logged_at);
 PRAGMA user_version = 4;
 COMMIT;
 PRAGMA journal_mode = WAL;
