@@ -275,6 +275,18 @@ static char *view_sql(void) {
   return sql;
 }
 
+/* The connection's secure_delete setting (1 on, 0 off), -1 unknown. */
+static int secure_delete_state(tl_store *store) {
+  sqlite3_stmt *st = NULL;
+  int state = -1;
+  if (sqlite3_prepare_v2(store->db, "PRAGMA secure_delete", -1, &st, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    state = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return state;
+}
+
 /* Points per block when converting a schema 4 store: its points are read
  * in block order already, so blocks never overlap. */
 #define MIGRATE_BLOCK 4096
@@ -329,8 +341,17 @@ aero_status tl_blocks_migrate(tl_store *store, aero_error *err) {
   sqlite3_finalize(st);
   free(key);
   free(b.steps);
+  /* SQLite as Debian builds it overwrites every page it frees with zeros
+   * (secure_delete): for the old table that is writing its whole size
+   * again through the WAL under the write lock (190 s for 10,000,000
+   * points at load 24, of 14.6 s of CPU). Its points live on in the
+   * blocks, so its pages are freed as they are. */
+  int secure = secure_delete_state(store);
   if (status == AERO_OK)
-    status = tl_exec(store, "DROP TABLE metrics", err);
+    status =
+        tl_exec(store, "PRAGMA secure_delete = OFF; DROP TABLE metrics", err);
+  if (secure > 0)
+    sqlite3_exec(store->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
   char *view = status == AERO_OK ? view_sql() : NULL;
   if (status == AERO_OK && view == NULL)
     status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
