@@ -278,21 +278,9 @@ static aero_status reused_outputs(tl_store *store, int64_t run_id,
 static aero_status link(tl_store *store, const char *sql, int64_t run_id,
                         const int64_t *ids, size_t count, const char *what,
                         aero_error *err) {
-  if (count == 0)
-    return AERO_OK;
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store, sql, &st, err);
-  if (status != AERO_OK)
-    return status;
-  for (size_t i = 0; i < count && status == AERO_OK; i++) {
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, ids[i]);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-      status = tl_db_fail(store, rc, what, err);
-  }
-  tl_finish(store, st);
+  aero_status status = AERO_OK;
+  for (size_t i = 0; i < count && status == AERO_OK; i++)
+    status = tl_exec2(store, sql, run_id, ids[i], what, err);
   return status;
 }
 
