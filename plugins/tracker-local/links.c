@@ -99,25 +99,6 @@ static aero_status same_metadata(tl_store *store, int64_t version_id,
   return status;
 }
 
-/* Runs `sql` with the parameters run, artifact (and, when not 0, version). */
-static aero_status exec_link(tl_store *store, const char *sql, int64_t run_id,
-                             int64_t artifact_id, int64_t version_id,
-                             const char *what, aero_error *err) {
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store, sql, &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, run_id);
-  sqlite3_bind_int64(st, 2, artifact_id);
-  if (version_id != 0)
-    sqlite3_bind_int64(st, 3, version_id);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, what, err);
-  tl_finish(store, st);
-  return status;
-}
-
 aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
                            bool dev, const aero_output_desc *desc,
                            const char *digest, bool *linked, aero_error *err) {
@@ -139,16 +120,16 @@ aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
     /* A pending version stands for this declaration: an earlier link of
      * the same artifact by this run goes, as an earlier pending version
      * does. */
-    return exec_link(store,
-                     "DELETE FROM output_links WHERE run_id = ? AND "
-                     "artifact_id = ?",
-                     run_id, artifact_id, 0, "replacing an earlier declaration",
-                     err);
-  status =
-      exec_link(store,
-                "INSERT OR REPLACE INTO output_links (run_id, "
-                "artifact_id, version_id) VALUES (?, ?, ?)",
-                run_id, artifact_id, latest.id, "recording an output", err);
+    return tl_exec2(store,
+                    "DELETE FROM output_links WHERE run_id = ? AND "
+                    "artifact_id = ?",
+                    run_id, artifact_id, "replacing an earlier declaration",
+                    err);
+  status = tl_exec2(store,
+                    "INSERT OR REPLACE INTO output_links (run_id, "
+                    "artifact_id, version_id) SELECT ?, artifact_id, id FROM "
+                    "versions WHERE id = ?",
+                    run_id, latest.id, "recording an output", err);
   if (status == AERO_OK)
     *linked = true;
   return status;
