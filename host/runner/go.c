@@ -712,7 +712,11 @@ static aero_status push_run_head(const container_run *r, bool build,
       (strcmp(p->engine, "podman") == 0 && getuid() != 0 &&
        aeh_strv_push(argv, "--userns=keep-id") != AERO_OK) ||
       aeh_strv_push(argv, "--label") != AERO_OK ||
-      aeh_strv_pushf(argv, "org.aeromancy.project=%s", p->name) != AERO_OK;
+      aeh_strv_pushf(argv, "org.aeromancy.project=%s", p->name) != AERO_OK ||
+      /* Names are not unique across checkouts: the folder tells which
+       * checkout a container works for (`docker ps --filter label=...`). */
+      aeh_strv_push(argv, "--label") != AERO_OK ||
+      aeh_strv_pushf(argv, "org.aeromancy.project-dir=%s", p->dir) != AERO_OK;
   if (failed)
     return nomem(err);
   aero_status st = push_mount(argv, p->dir, IN_PROJECT, true, err);

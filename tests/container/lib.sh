@@ -106,12 +106,15 @@ commit_all() {
 # now: a timestamp `docker events --since` takes, with sub-second precision.
 now() { date +%s.%N; }
 
-# containers_created_since T: how many containers the runner created since T
-# (they carry its org.aeromancy.project label; other users of the engine on
-# this machine do not count).
+# containers_created_since T [DIR]: how many containers the runner created
+# since T for the project in DIR (default $proj): they carry its
+# org.aeromancy.project-dir label. Other users of the engine on this
+# machine, other checkouts of the same project included, do not count.
 containers_created_since() {
+  local dir
+  dir=$(realpath "${2:-$proj}")
   docker events --since "$1" --until "$(now)" --filter type=container \
-    --filter event=create --filter label=org.aeromancy.project \
+    --filter event=create --filter "label=org.aeromancy.project-dir=$dir" \
     --format '{{.ID}}' | grep -c .
 }
 

@@ -26,6 +26,11 @@ else
   assert_not_contains "$err" "building the host image"
 fi
 image_id=$(docker image inspect --format '{{.Id}}' "$tag")
+# One container builds the plugin and runs it. It carries the checkout's
+# label, by which the refusal tests count containers; another folder's
+# count stays 0.
+assert_eq "$(containers_created_since "$t0")" 1 "containers of this checkout"
+assert_eq "$(containers_created_since "$t0" "$AERO_TMP")" 0 "containers of another folder"
 plugin=$(built_plugin aerodemo)
 [[ -f $plugin ]] || fail "no aerodemo.so in the build folder"
 sha=$(sha256sum "$plugin" | cut -d' ' -f1)
