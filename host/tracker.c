@@ -244,17 +244,20 @@ static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
   return AERO_OK;
 }
 
-/* STORE/tmp/run-ID when the store is a local folder, else under $TMPDIR:
- * written to `buf` like snprintf. */
+/* STORE/tmp/run-ID when the store is a local folder, else under $TMPDIR,
+ * named by the host's process id `host_pid` (run ids of different stores
+ * meet there): written to `buf` like snprintf. A process the host forked
+ * (the fork server's action) gets the host's pid from the run's state, so
+ * that both name the folder the host removes. */
 static int workdir_into(char *buf, size_t size, const aeh_store *store,
-                        int64_t id) {
+                        int64_t id, int64_t host_pid) {
   const char *location = aeh_store_location(store);
   struct stat st;
   if (location != NULL && stat(location, &st) == 0 && S_ISDIR(st.st_mode))
     return snprintf(buf, size, "%s/tmp/run-%lld", location, (long long)id);
   const char *tmp = getenv("TMPDIR");
   return snprintf(buf, size, "%s/aeromancy-run-%ld-%lld",
-                  tmp != NULL && tmp[0] == '/' ? tmp : "/tmp", (long)getpid(),
+                  tmp != NULL && tmp[0] == '/' ? tmp : "/tmp", (long)host_pid,
                   (long long)id);
 }
 
@@ -264,10 +267,11 @@ static int label_into(char *buf, size_t size, const aeh_action *action) {
                   action->output_count > 0 ? action->outputs[0] : "");
 }
 
-static char *workdir_path(const aeh_store *store, int64_t id) {
+static char *workdir_path(const aeh_store *store, int64_t id,
+                          int64_t host_pid) {
   /* Once, not measured then written: each call stats the store. */
   char path[PATH_MAX];
-  int n = workdir_into(path, sizeof path, store, id);
+  int n = workdir_into(path, sizeof path, store, id, host_pid);
   return n >= 0 && (size_t)n < sizeof path ? strdup(path) : NULL;
 }
 
@@ -373,7 +377,8 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
   for (size_t i = 0; !whole && i < found && resolved == AERO_OK; i++)
     resolved = vt->record_input(handle, run->id, ids[i], err);
   free(ids);
-  run->workdir = workdir_path(store, run->id);
+  run->host_pid = (int64_t)getpid();
+  run->workdir = workdir_path(store, run->id, run->host_pid);
   if (run->workdir == NULL && resolved == AERO_OK)
     resolved = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (resolved == AERO_OK)
@@ -465,6 +470,7 @@ void aeh_run_drop_kept_workdir(void) {
  * data but for `label`, a string of the graph. */
 typedef struct run_state {
   int64_t id;
+  int64_t host_pid; /* the process that began the run: names its folder */
   uint64_t input_count;
 } run_state;
 
@@ -473,7 +479,9 @@ size_t aeh_run_state_size(const aeh_run *run) {
 }
 
 void aeh_run_state_write(const aeh_run *run, void *buf) {
-  run_state head = {.id = run->id, .input_count = run->input_count};
+  run_state head = {.id = run->id,
+                    .host_pid = run->host_pid,
+                    .input_count = run->input_count};
   memcpy(buf, &head, sizeof head);
   if (run->input_count > 0)
     memcpy((char *)buf + sizeof head, run->inputs,
@@ -484,7 +492,7 @@ void aeh_run_state_write(const aeh_run *run, void *buf) {
  * they fit), so that adopting one allocates nothing. */
 static aeh_run *adopt_in(void *storage, size_t storage_size,
                          const aeh_store *store, const aeh_action *action,
-                         int64_t id, size_t input_count) {
+                         int64_t id, int64_t host_pid, size_t input_count) {
   size_t head = (sizeof(aeh_run) + 15) & ~(size_t)15;
   size_t inputs = input_count * sizeof(aeh_fixed_input);
   if (storage == NULL || storage_size < head + inputs + 64)
@@ -501,7 +509,7 @@ static aeh_run *adopt_in(void *storage, size_t storage_size,
     return NULL;
   char *workdir = label + label_len + 1;
   room -= (size_t)label_len + 1;
-  int workdir_len = workdir_into(workdir, room, store, id);
+  int workdir_len = workdir_into(workdir, room, store, id, host_pid);
   if (workdir_len < 0 || (size_t)workdir_len >= room)
     return NULL;
   run->label = label;
@@ -522,13 +530,13 @@ aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
       size != sizeof head + head.input_count * sizeof(aeh_fixed_input))
     return aeh_error_set(err, AERO_E_INVALID, "run state: bad size");
   aeh_run *run = adopt_in(storage, storage_size, store, action, head.id,
-                          (size_t)head.input_count);
+                          head.host_pid, (size_t)head.input_count);
   if (run == NULL) {
     run = calloc(1, sizeof *run);
     if (run == NULL)
       return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     run->label = make_label(action);
-    run->workdir = workdir_path(store, head.id);
+    run->workdir = workdir_path(store, head.id, head.host_pid);
     if (head.input_count > 0)
       run->inputs = malloc(head.input_count * sizeof *run->inputs);
   }
@@ -537,6 +545,7 @@ aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
   run->session = session;
   run->action = action;
   run->id = head.id;
+  run->host_pid = head.host_pid;
   if (head.input_count > 0 && run->inputs != NULL)
     memcpy(run->inputs, (const char *)state + sizeof head,
            head.input_count * sizeof *run->inputs);

@@ -31,10 +31,11 @@ struct aeh_run {
   int64_t id;
   aeh_fixed_input *inputs;
   size_t input_count;
-  char *label;   /* "[job_type output]" for log lines */
-  char *workdir; /* path; created on first use */
-  bool ended;    /* run_end recorded: tracker calls now fail */
-  bool keyed;    /* its reuse key was recorded with it (aeh_run_begin) */
+  char *label;      /* "[job_type output]" for log lines */
+  char *workdir;    /* path; created on first use */
+  int64_t host_pid; /* the process that began the run (names workdir) */
+  bool ended;       /* run_end recorded: tracker calls now fail */
+  bool keyed;       /* its reuse key was recorded with it (aeh_run_begin) */
   bool bailed;
   char *bail_reason; /* as given to aero_bailout; NULL for none */
   bool in_storage;   /* run, inputs, label and workdir live in the caller's

@@ -203,4 +203,19 @@ assert_eq "$(versions_of "$(last_run train)" run_inputs)" "$prod_raw"
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_GIT_BRANCH \
   AEROMANCY_PASSTHROUGH AEROMANCY_PACKAGES_FILE TOKEN_A
 
+
+case_ "a run leaves no scratch folder behind (in the store or under TMPDIR)"
+# With a team store the scratch folders live under TMPDIR, named by the
+# host's pid; the fork server's action must use that name too, or the
+# host removes a folder that never existed and the action's stays.
+mkdir -p "$AERO_TMP/tmpdir"
+TMPDIR="$AERO_TMP/tmpdir" run "$AEROHOST" run "$PLUGIN" --dev --force
+assert_rc 0
+assert_eq "$(find "$AERO_TMP/tmpdir" -mindepth 1 -maxdepth 1 -name 'aeromancy-run-*' | wc -l)" 0 \
+  "scratch folders left under TMPDIR"
+if [[ -d $AEROMANCY_STORE/tmp ]]; then
+  assert_eq "$(find "$AEROMANCY_STORE/tmp" -mindepth 1 -maxdepth 1 -name 'run-*' | wc -l)" 0 \
+    "scratch folders left in the store"
+fi
+
 done_
