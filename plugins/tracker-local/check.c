@@ -341,11 +341,17 @@ static aero_status check_metric_blocks(checker *c) {
     return status;
   status = tl_prepare(
       c->store,
-      "SELECT coalesce(s.run_id, b.run_id), coalesce(s.key, b.key), "
-      "s.count, b.points FROM metric_summaries s "
-      "FULL JOIN (SELECT run_id, key, sum(count) AS points FROM "
-      "metric_blocks GROUP BY run_id, key) b ON b.run_id = s.run_id AND "
-      "b.key = s.key WHERE s.count IS NOT b.points",
+      /* Each side looked up through the other's index: a FULL JOIN with
+       * the grouped blocks scanned them once per summary (minutes on a
+       * store of 10 M points). */
+      "SELECT run_id, key, count, points FROM (SELECT s.run_id, s.key, "
+      "s.count, (SELECT sum(b.count) FROM metric_blocks b WHERE b.run_id = "
+      "s.run_id AND b.key = s.key) AS points FROM metric_summaries s) "
+      "WHERE count IS NOT points "
+      "UNION ALL SELECT b.run_id, b.key, NULL, sum(b.count) FROM "
+      "metric_blocks b WHERE NOT EXISTS (SELECT 1 FROM metric_summaries s "
+      "WHERE s.run_id = b.run_id AND s.key = b.key) GROUP BY b.run_id, "
+      "b.key",
       &st, c->err);
   if (status != AERO_OK)
     return status;

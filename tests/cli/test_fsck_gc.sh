@@ -191,8 +191,16 @@ blocks=$(sql "SELECT count(*) FROM metric_blocks")
 saved=$(sql "SELECT hex(vals) FROM metric_blocks WHERE id = $block")
 sql "UPDATE metric_blocks SET vals = substr(vals, 1, length(vals) - 1) WHERE id = $block"
 sql "UPDATE metric_summaries SET count = count + 1 WHERE run_id = $train AND key = 'loss'"
+# A summary renamed: blocks with no summary, and a summary with no blocks.
+lost=$(sql "SELECT run_id || ' ' || key FROM metric_summaries WHERE key != 'loss' LIMIT 1")
+[[ -n $lost ]] || fail "aerodemo logged no metric but loss"
+sql "UPDATE metric_summaries SET key = key || '-gone' WHERE run_id = ${lost%% *} AND key = '${lost#* }'"
 run "$A" fsck
 assert_rc 1
+assert_contains "$out" "run ${lost%% *}, metric '${lost#* }': its summary counts 0 points"
+assert_contains "$out" "run ${lost%% *}, metric '${lost#* }-gone': its summary counts"
+assert_contains "$out" "points, its blocks hold 0"
+sql "UPDATE metric_summaries SET key = '${lost#* }' WHERE run_id = ${lost%% *} AND key = '${lost#* }-gone'"
 assert_contains "$out" "$(printf 'metric-block-%s\t' "$block")"
 assert_contains "$out" "metric block $block of run $train"
 assert_contains "$out" "its arrays do not hold"
