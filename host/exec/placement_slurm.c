@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "process.h"
 #include "scheduler.h"
 #include "signals.h"
-#include "slurm_cmd.h"
 #include "slurm_job.h"
 #include "slurm_resources.h"
 
@@ -284,7 +284,7 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   argv[n++] = script;
   argv[n] = NULL;
   aeh_spawn_out out;
-  bool ran = aeh_slurm_run(argv, envp, &out, why, sizeof why);
+  bool ran = aeh_spawn_check(argv, envp, &out, why, sizeof why);
   free(envp);
   char *end = NULL;
   long id = ran ? strtol(out.out, &end, 10) : 0;
@@ -544,7 +544,7 @@ static void stop_pending(aeh_exec *ex, slurm_state *sl, const long *pending,
                              pending[i]);
   char *argv[] = {"scancel", ids, NULL};
   aeh_spawn_out out;
-  if (!aeh_slurm_run(argv, NULL, &out, why, sizeof why))
+  if (!aeh_spawn_check(argv, NULL, &out, why, sizeof why))
     aeh_console_warn("scancel %s: %s", ids, why);
   aeh_spawn_out_free(&out);
   free(ids);
@@ -589,7 +589,7 @@ static void slurm_reap(aeh_exec *ex) {
                                sl->job[ex->slots[i].pos]);
   char *argv[] = {"squeue", "-h", "-t", "all", ids, "-o", "%i %T %r", NULL};
   size_t ended = 0, waiting = 0;
-  if (!aeh_slurm_run(argv, NULL, &out, why, sizeof why)) {
+  if (!aeh_spawn_check(argv, NULL, &out, why, sizeof why)) {
     if (ex->opts->debug)
       aeh_console_info("squeue: %s", why);
     /* Every job asked about purged: each is checked below. Anything
@@ -659,7 +659,7 @@ static void slurm_signal(aeh_exec *ex, aeh_slot *s, int sig) {
   snprintf(id, sizeof id, "%ld", sl->job[s->pos]);
   char *argv[] = {"scancel", id, NULL};
   aeh_spawn_out out;
-  if (!aeh_slurm_run(argv, NULL, &out, why, sizeof why))
+  if (!aeh_spawn_check(argv, NULL, &out, why, sizeof why))
     aeh_console_warn("scancel %s: %s", id, why);
   aeh_spawn_out_free(&out);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "slurm_cmd.h"
+#include "process.h"
 
 /* The value of " KEY=" in scontrol's one-line record, into `buf`. */
 static bool field(const char *record, const char *key, char *buf, size_t size) {
@@ -50,7 +50,7 @@ static void cause(const char *output, char *buf, size_t size) {
 static bool show_job(const char *job, aeh_spawn_out *record, char *why,
                      size_t size) {
   char *argv[] = {"scontrol", "show", "job", "-o", (char *)job, NULL};
-  return aeh_slurm_run(argv, NULL, record, why, size);
+  return aeh_spawn_check(argv, NULL, record, why, size);
 }
 
 /* The id of the Slurm job this process runs an action in: SLURM_JOB_ID

@@ -39,6 +39,15 @@ aero_status aeh_spawn_capture_all(char *const *const *argvs, size_t n,
  * one-line error messages built from a command's stderr. */
 const char *aeh_spawn_first_line(const char *text, char *buf, size_t size);
 
+/* aeh_spawn_capture for a command that must succeed (Slurm's sbatch,
+ * squeue, scancel, scontrol): true when it exited 0; otherwise `why` holds
+ * one line: the first of its stderr (else of its stdout, else its exit
+ * code), or why it could not start. *out holds what it printed (all empty
+ * when it could not start); the caller frees it with aeh_spawn_out_free
+ * whatever the result. */
+bool aeh_spawn_check(char *const argv[], char *const envp[], aeh_spawn_out *out,
+                     char *why, size_t size);
+
 /* Runs a pipeline of one or two commands in the foreground and waits:
  * `producer | consumer` when `consumer` is not NULL, else `producer` alone.
  * stdin and stderr are inherited; the last command's stdout goes to stderr

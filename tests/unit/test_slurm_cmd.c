@@ -1,6 +1,6 @@
-/* Slurm's commands as the Slurm executor runs them (host/exec/slurm_cmd.c,
- * slurm_job.c), with the real Slurm clients: output of any length kept
- * whole, a failure's one-line reason, and a job's end that scontrol
+/* Slurm's commands as the Slurm executor runs them (aeh_spawn_check of
+ * host/proc/process.c, slurm_job.c), with the real Slurm clients: output of any
+ * length kept whole, a failure's one-line reason, and a job's end that scontrol
  * cannot give read as an error, never as "no signal". */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "exec/slurm_cmd.h"
 #include "exec/slurm_job.h"
+#include "process.h"
 
 static void long_output_is_not_cut(void **state) {
   (void)state;
@@ -27,7 +27,7 @@ static void long_output_is_not_cut(void **state) {
                         NULL};
   aeh_spawn_out out;
   char why[256];
-  assert_true(aeh_slurm_run(argv, NULL, &out, why, sizeof why));
+  assert_true(aeh_spawn_check(argv, NULL, &out, why, sizeof why));
   assert_true(out.out_len > (1 << 20));
   assert_non_null(strstr(out.out, "\n59999 PENDING Dependency\n"));
   aeh_spawn_out_free(&out);
@@ -41,15 +41,15 @@ static void a_failure_gives_its_first_line(void **state) {
                         NULL};
   aeh_spawn_out out;
   char why[256];
-  assert_false(aeh_slurm_run(argv, NULL, &out, why, sizeof why));
+  assert_false(aeh_spawn_check(argv, NULL, &out, why, sizeof why));
   assert_string_equal(why, "sbatch: error: no");
   aeh_spawn_out_free(&out);
   char *const silent[] = {"sh", "-c", "exit 3", NULL};
-  assert_false(aeh_slurm_run(silent, NULL, &out, why, sizeof why));
+  assert_false(aeh_spawn_check(silent, NULL, &out, why, sizeof why));
   assert_string_equal(why, "sh exited with code 3");
   aeh_spawn_out_free(&out);
   char *const missing[] = {"aeromancy-no-such-sbatch", NULL};
-  assert_false(aeh_slurm_run(missing, NULL, &out, why, sizeof why));
+  assert_false(aeh_spawn_check(missing, NULL, &out, why, sizeof why));
   assert_non_null(strstr(why, "aeromancy-no-such-sbatch"));
   aeh_spawn_out_free(&out);
 }
