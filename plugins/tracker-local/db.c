@@ -336,6 +336,14 @@ int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
   }
 }
 
+bool tl_bind_kv(sqlite3_stmt *st, int first, const aero_kv *kv) {
+  const char *type_name = NULL;
+  tl_bind_text(st, first, kv->key);
+  tl_bind_value(st, first + 2, &kv->value, &type_name);
+  tl_bind_text(st, first + 1, type_name);
+  return type_name != NULL;
+}
+
 aero_status tl_each_row(tl_store *store, const char *sql, int64_t id,
                         aero_status (*row)(void *ctx, sqlite3_stmt *st,
                                            aero_error *err),

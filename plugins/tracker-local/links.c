@@ -69,12 +69,9 @@ static aero_status same_metadata(tl_store *store, int64_t version_id,
     if (later)
       continue;
     keys++;
-    const char *type_name = NULL;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, version_id);
-    tl_bind_text(st, 2, kv->key);
-    tl_bind_value(st, 4, &kv->value, &type_name);
-    tl_bind_text(st, 3, type_name);
+    tl_bind_kv(st, 2, kv);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
       *same = false;

@@ -134,7 +134,12 @@ int tl_bind_text(sqlite3_stmt *st, int index, const char *text);
 int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
                   const char **type_name);
 
-/* tl_bind_value's inverse: the columns key, type, value from `first` of
+/* Binds `kv` as the columns key, type, value from `first` (run_config,
+ * version_metadata); false for an unknown value type, whose type column is
+ * then bound NULL. */
+bool tl_bind_kv(sqlite3_stmt *st, int first, const aero_kv *kv);
+
+/* tl_bind_kv's inverse: the columns key, type, value from `first` of
  * the current row (run_config, version_metadata) as an aero_kv whose
  * strings are the statement's, valid until it steps again. */
 void tl_kv_from(sqlite3_stmt *st, int first, aero_kv *out);

@@ -163,13 +163,9 @@ static aero_status record_version(tl_store *store, int64_t run_id,
                       "key, type, value) VALUES (?, ?, ?, ?)",
                       &st, err);
   for (size_t i = 0; status == AERO_OK && i < desc->metadata_count; i++) {
-    const aero_kv *kv = &desc->metadata[i];
-    const char *type_name = NULL;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, version_id);
-    tl_bind_text(st, 2, kv->key);
-    tl_bind_value(st, 4, &kv->value, &type_name);
-    tl_bind_text(st, 3, type_name);
+    tl_bind_kv(st, 2, &desc->metadata[i]);
     status = step_done(store, st, "recording a version's metadata", err);
   }
   tl_finish(store, st);

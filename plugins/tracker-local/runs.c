@@ -96,18 +96,14 @@ static aero_status insert_pairs(tl_store *store, int64_t run_id,
     goto done;
   for (size_t i = 0; i < rec->config_count; i++) {
     const aero_kv *kv = &rec->config[i];
-    const char *type_name = NULL;
     sqlite3_reset(config);
     sqlite3_bind_int64(config, 1, run_id);
-    tl_bind_text(config, 2, kv->key);
-    tl_bind_value(config, 4, &kv->value, &type_name);
-    if (type_name == NULL) {
+    if (!tl_bind_kv(config, 2, kv)) {
       status = aero_fail(err, AERO_E_INVALID,
                          "tracker-local: config '%s' has unknown value type %u",
                          kv->key, (unsigned)kv->value.type);
       goto done;
     }
-    tl_bind_text(config, 3, type_name);
     int rc = sqlite3_step(config);
     if (rc != SQLITE_DONE) {
       status = tl_db_fail(store, rc, "recording the run's config", err);
