@@ -228,15 +228,6 @@ static void first_line(const char *msg, char *out, size_t size) {
   snprintf(out, size, "%.*s", (int)len, msg);
 }
 
-/* The handle's own connection: what the server says outside a result
- * (tp_connect drops it; a WARNING, or the FATAL of a connection cut
- * between two statements, which waits in the socket until the next one)
- * is kept, and said in the error of the statement it came with. */
-static void keep_notice(void *arg, const char *message) {
-  tp_store *store = arg;
-  first_line(message, store->notice, sizeof store->notice);
-}
-
 /* Set when the last failure was a lost connection or a lost race. */
 static bool retryable(tp_store *store, const PGresult *res) {
   if (store->db == NULL || PQstatus(store->db) == CONNECTION_BAD)
@@ -495,29 +486,30 @@ static void server_name(tp_store *store) {
   PQconninfoFree(opts);
 }
 
-/* libpq's default prints what the server says outside a query to stderr,
- * such as the FATAL of a connection an administrator ends while we sit
- * idle. That would be a second line beside our own one-line error, which
- * already says the connection was lost; and warnings (client_min_messages)
- * are for the server's log, not the user's terminal. */
-static void drop_notice(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
+/* libpq's default prints what the server says outside a result to stderr:
+ * a WARNING, or the FATAL of a connection cut between two statements
+ * (which waits in the socket until the next one). That would be a second
+ * line beside our own one-line error. A handle's own connection keeps the
+ * first line instead, and tp_exec says it in the error of the statement
+ * it came with; other connections (the heartbeat's) drop it. */
+static void on_notice(void *arg, const char *message) {
+  tp_store *keeper = arg;
+  if (keeper != NULL)
+    first_line(message, keeper->notice, sizeof keeper->notice);
 }
 
-PGconn *tp_connect(const char *conninfo) {
+PGconn *tp_connect(const char *conninfo, tp_store *keeper) {
   PGconn *conn = PQconnectdb(conninfo);
-  if (conn != NULL)
-    PQsetNoticeProcessor(conn, drop_notice, NULL);
+  if (conn != NULL) /* kept by PQreset */
+    PQsetNoticeProcessor(conn, on_notice, keeper);
   return conn;
 }
 
 aero_status tp_db_open(tp_store *store, aero_error *err) {
   server_name(store);
-  store->db = tp_connect(store->conninfo);
+  store->db = tp_connect(store->conninfo, store);
   if (store->db == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-  PQsetNoticeProcessor(store->db, keep_notice, store); /* kept by PQreset */
   if (PQstatus(store->db) != CONNECTION_OK) {
     char line[512];
     first_line(PQerrorMessage(store->db), line, sizeof line);

@@ -61,7 +61,7 @@ static void *heartbeat(void *arg) {
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
       if (conn != NULL)
         PQfinish(conn);
-      conn = tp_connect(store->conninfo);
+      conn = tp_connect(store->conninfo, NULL);
     }
     if (PQstatus(conn) == CONNECTION_OK)
       renew(conn, token, seconds);

@@ -65,9 +65,11 @@ typedef struct tp_store {
 /* ---- db.c: connection, retries, schema ---- */
 
 aero_status tp_db_open(tp_store *store, aero_error *err);
-/* PQconnectdb with the server's notices kept off stderr. Caller owns the
- * result (PQfinish), as with PQconnectdb. */
-PGconn *tp_connect(const char *conninfo);
+/* PQconnectdb with the server's notices kept off stderr: in
+ * keeper->notice (borrowed for the connection's life), or dropped when
+ * `keeper` is NULL. Caller owns the result (PQfinish), as with
+ * PQconnectdb. */
+PGconn *tp_connect(const char *conninfo, tp_store *keeper);
 void tp_db_close(tp_store *store);
 
 /* A statement's parameters as text (NULL: SQL NULL). */
