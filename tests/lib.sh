@@ -200,6 +200,19 @@ fresh_store() {
   fi
 }
 
+# wait_until TRIES PAUSE CMD...: runs CMD until it succeeds, at most TRIES
+# times, PAUSE seconds apart; fails (status 1) when it never did, for the
+# caller to say what it waited for.
+wait_until() {
+  local tries=$1 pause=$2 i
+  shift 2
+  for ((i = 0; i < tries; i++)); do
+    "$@" && return 0
+    sleep "$pause"
+  done
+  return 1
+}
+
 # start_hanging: aerohost in the background ($host) running the
 # exec_pipeline fixture in dev mode with its train action hanging (its pid
 # in $AERO_TMP/marker) after ingest published its output.
@@ -209,11 +222,8 @@ start_hanging() {
   "$AEROHOST" run "$AERO_FIXTURES/exec_pipeline.so" --dev -- --misbehave train \
     --how hang --marker "$marker" >/dev/null 2>"$AERO_TMP/host.err" &
   host=$!
-  for _ in $(seq 200); do
-    [[ -s $marker ]] && break
-    sleep 0.05
-  done
-  [[ -s $marker ]] || fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
+  wait_until 200 0.05 test -s "$marker" ||
+    fail "the hanging action never started: $(cat "$AERO_TMP/host.err")"
 }
 
 # start_abandoned QUERY_FN: a hanging host killed with SIGKILL, so its run

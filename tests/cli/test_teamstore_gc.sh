@@ -113,13 +113,15 @@ kill -STOP "$AERO_S3_PID"
 "$AEROHOST" run "$PIPE" --dev --force --only ingest -- --content "$content" \
   >"$AERO_TMP/host.out" 2>"$AERO_TMP/host.err" &
 starter=$!
+# Read while s3rver is stopped: once it goes on, gc ends and the host
+# takes the lock.
 waiting=0
-for _ in $(seq 600); do
+host_waits() {
   waiting=$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
                AND objid = 7304 AND NOT granted")
-  [[ $waiting == 1 ]] && break
-  sleep 0.05
-done
+  [[ $waiting == 1 ]]
+}
+wait_until 600 0.05 host_waits
 kill -CONT "$AERO_S3_PID"
 assert_eq "$waiting" 1 "the host waiting for gc's lock"
 wait "$starter"
