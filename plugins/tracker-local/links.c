@@ -16,7 +16,6 @@
  */
 #include "local.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,19 +131,12 @@ aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
   return status;
 }
 
-/* A link being settled: the linked version and the run's mode. */
-typedef struct link {
-  int64_t artifact_id;
-  int64_t version_id;
-  char digest[65];
-  bool dev;
-} link;
-
 /* Publishes the content of the linked version as a new version made by
  * run `run_id`: its files, type and metadata, which the link's
  * declaration had (tl_link_record compared them). */
-static aero_status publish_copy(tl_store *store, int64_t run_id, const link *l,
-                                int64_t *new_id, aero_error *err) {
+static aero_status publish_copy(tl_store *store, int64_t run_id,
+                                const tl_settling *l, int64_t *new_id,
+                                aero_error *err) {
   int64_t next = -1;
   aero_status status = tl_version_next(store, l->artifact_id, &next, err);
   sqlite3_stmt *st = NULL;
@@ -186,8 +178,8 @@ static aero_status publish_copy(tl_store *store, int64_t run_id, const link *l,
 
 /* Makes the linked content the run's output: the latest version of its
  * mode when that still has the content, else a new version of it. */
-static aero_status publish_link(tl_store *store, int64_t run_id, const link *l,
-                                aero_error *err) {
+static aero_status publish_link(tl_store *store, int64_t run_id,
+                                const tl_settling *l, aero_error *err) {
   aero_artifact_version latest = {.struct_size = sizeof latest};
   bool found = false;
   aero_status status =
@@ -207,56 +199,28 @@ static aero_status publish_link(tl_store *store, int64_t run_id, const link *l,
 
 aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
                             aero_error *err) {
-  sqlite3_stmt *st = NULL;
+  tl_settling *list = NULL;
+  size_t n = 0;
   aero_status status = AERO_OK;
   if (publish)
-    status = tl_prepare(store,
-                        "SELECT l.artifact_id, l.version_id, v.digest, r.mode "
-                        "FROM output_links l JOIN versions v ON v.id = "
-                        "l.version_id JOIN runs r ON r.id = l.run_id WHERE "
-                        "l.run_id = ? ORDER BY l.artifact_id",
-                        &st, err);
-  link *list = NULL;
-  size_t n = 0, cap = 0;
-  int rc = SQLITE_DONE;
-  if (publish && status == AERO_OK) {
-    sqlite3_bind_int64(st, 1, run_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      if (n == cap) {
-        size_t grown_cap = cap > 0 ? 2 * cap : 4;
-        link *grown = realloc(list, grown_cap * sizeof *grown);
-        if (grown == NULL) {
-          status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-          break;
-        }
-        list = grown;
-        cap = grown_cap;
-      }
-      const unsigned char *digest = sqlite3_column_text(st, 2);
-      const unsigned char *mode = sqlite3_column_text(st, 3);
-      list[n] =
-          (link){.artifact_id = sqlite3_column_int64(st, 0),
-                 .version_id = sqlite3_column_int64(st, 1),
-                 .dev = mode != NULL && strcmp((const char *)mode, "dev") == 0};
-      snprintf(list[n].digest, sizeof list[n].digest, "%s",
-               digest != NULL ? (const char *)digest : "");
-      n++;
-    }
-    if (status == AERO_OK && rc != SQLITE_DONE)
-      status = tl_db_fail(store, rc, "listing a run's outputs", err);
-  }
-  tl_finish(store, st);
+    status = tl_settling_list(
+        store,
+        "SELECT l.version_id, l.artifact_id, v.digest, r.mode FROM "
+        "output_links l JOIN versions v ON v.id = l.version_id JOIN runs r "
+        "ON r.id = l.run_id WHERE l.run_id = ? ORDER BY l.artifact_id",
+        run_id, &list, &n, err);
   for (size_t i = 0; status == AERO_OK && i < n; i++)
     status = publish_link(store, run_id, &list[i], err);
   free(list);
   if (status != AERO_OK)
     return status;
+  sqlite3_stmt *st = NULL;
   status =
       tl_prepare(store, "DELETE FROM output_links WHERE run_id = ?", &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, run_id);
-  rc = sqlite3_step(st);
+  int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "settling a run's outputs", err);
   tl_finish(store, st);

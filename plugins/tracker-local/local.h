@@ -257,6 +257,20 @@ aero_status tl_version_latest(tl_store *store, int64_t artifact_id, bool dev,
 aero_status tl_version_next(tl_store *store, int64_t artifact_id, int64_t *next,
                             aero_error *err);
 
+/* An output of a run being settled: a pending version, or the version an
+ * output link names, with its artifact, content and the run's mode. */
+typedef struct tl_settling {
+  int64_t version_id;
+  int64_t artifact_id;
+  char digest[65];
+  bool dev;
+} tl_settling;
+/* The rows of `sql` (static storage; one parameter, the run's id; columns
+ * version id, artifact id, digest, mode) as a malloc'd list the caller
+ * frees. */
+aero_status tl_settling_list(tl_store *store, const char *sql, int64_t run_id,
+                             tl_settling **out, size_t *count, aero_error *err);
+
 /* Publishes (or, when `publish` is false, discards) the pending versions
  * and output links of run `run_id`. Call inside the run_end transaction. */
 aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,

@@ -210,31 +210,21 @@ aero_status tl_version_next(tl_store *store, int64_t artifact_id, int64_t *next,
   return status;
 }
 
-typedef struct pending {
-  int64_t id;
-  int64_t artifact_id;
-  char digest[65];
-  bool dev;
-} pending;
-
-static aero_status list_pending(tl_store *store, int64_t run_id, pending **out,
-                                size_t *count, aero_error *err) {
+aero_status tl_settling_list(tl_store *store, const char *sql, int64_t run_id,
+                             tl_settling **out, size_t *count,
+                             aero_error *err) {
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store,
-                                  "SELECT id, artifact_id, digest, mode FROM "
-                                  "versions WHERE run_id = ? AND published = "
-                                  "0 ORDER BY id",
-                                  &st, err);
+  aero_status status = tl_prepare(store, sql, &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, run_id);
-  pending *list = NULL;
+  tl_settling *list = NULL;
   size_t n = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == cap) {
       size_t new_cap = cap ? 2 * cap : 4;
-      pending *grown = realloc(list, new_cap * sizeof *grown);
+      tl_settling *grown = realloc(list, new_cap * sizeof *grown);
       if (grown == NULL) {
         status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
         goto done;
@@ -242,11 +232,12 @@ static aero_status list_pending(tl_store *store, int64_t run_id, pending **out,
       list = grown;
       cap = new_cap;
     }
-    list[n].id = sqlite3_column_int64(st, 0);
+    const unsigned char *mode = sqlite3_column_text(st, 3);
+    list[n].version_id = sqlite3_column_int64(st, 0);
     list[n].artifact_id = sqlite3_column_int64(st, 1);
     copy_text(list[n].digest, sizeof list[n].digest,
               sqlite3_column_text(st, 2));
-    list[n].dev = strcmp((const char *)sqlite3_column_text(st, 3), "dev") == 0;
+    list[n].dev = mode != NULL && strcmp((const char *)mode, "dev") == 0;
     n++;
   }
   if (rc != SQLITE_DONE)
@@ -269,7 +260,7 @@ done:
  * `latest` again (as a new version) rather than leaving a newer, different
  * version as what readers get. */
 static aero_status publish_one(tl_store *store, int64_t run_id,
-                               const pending *p, aero_error *err) {
+                               const tl_settling *p, aero_error *err) {
   aero_artifact_version v = {.struct_size = sizeof v};
   bool found = false;
   aero_status status =
@@ -284,7 +275,7 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
     if (status == AERO_OK)
       status =
           tl_exec2(store, "DELETE FROM versions WHERE id = ? AND published = ?",
-                   p->id, 0, "dropping a duplicate version", err);
+                   p->version_id, 0, "dropping a duplicate version", err);
     return status;
   }
   int64_t next = -1;
@@ -300,7 +291,7 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
     return status;
   sqlite3_bind_int64(st, 1, next);
   sqlite3_bind_int64(st, 2, tl_now_ns());
-  sqlite3_bind_int64(st, 3, p->id);
+  sqlite3_bind_int64(st, 3, p->version_id);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "publishing a version", err);
@@ -309,7 +300,7 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
     status = tl_exec2(store,
                       "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
                       "VALUES (?, ?)",
-                      run_id, p->id, "recording an output", err);
+                      run_id, p->version_id, "recording an output", err);
   return status;
 }
 
@@ -322,9 +313,13 @@ aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
     return tl_exec2(store,
                     "DELETE FROM versions WHERE run_id = ? AND published = ?",
                     run_id, 0, "discarding a run's outputs", err);
-  pending *list = NULL;
+  tl_settling *list = NULL;
   size_t count = 0;
-  status = list_pending(store, run_id, &list, &count, err);
+  status = tl_settling_list(store,
+                            "SELECT id, artifact_id, digest, mode FROM "
+                            "versions WHERE run_id = ? AND published = 0 "
+                            "ORDER BY id",
+                            run_id, &list, &count, err);
   for (size_t i = 0; status == AERO_OK && i < count; i++)
     status = publish_one(store, run_id, &list[i], err);
   free(list);
