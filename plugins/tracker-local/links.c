@@ -21,7 +21,7 @@
 
 aero_status tl_links_migrate(tl_store *store, aero_error *err) {
   return tl_exec(store,
-                 "CREATE TABLE IF NOT EXISTS output_links ("
+                 "CREATE TABLE output_links ("
                  " run_id INTEGER NOT NULL REFERENCES runs (id),"
                  " artifact_id INTEGER NOT NULL REFERENCES artifacts (id),"
                  " version_id INTEGER NOT NULL REFERENCES versions (id),"

@@ -48,6 +48,8 @@ BEGIN;
 -- schema 4's points: a row each, and the covering index
 DROP VIEW metrics;
 DROP TABLE metric_blocks;
+-- schema 6's output links came after schema 4
+DROP TABLE output_links;
 -- the aerodemo run's points went with the blocks: so do their summaries
 -- (fsck, timed below, checks every summary against the points)
 DELETE FROM metric_summaries;

@@ -59,7 +59,8 @@ if [[ $(sql "SELECT type FROM sqlite_schema WHERE name = 'metrics'") == view ]];
 else
   sql "DROP TABLE metrics" || fail "dropping the table metrics"
 fi
-sql "DROP TABLE IF EXISTS metric_blocks; DELETE FROM metric_summaries;
+sql "DROP TABLE IF EXISTS metric_blocks; DROP TABLE IF EXISTS output_links;
+     DELETE FROM metric_summaries;
      CREATE TABLE metrics (id INTEGER PRIMARY KEY,
        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
        key TEXT NOT NULL, value REAL NOT NULL,
