@@ -29,23 +29,6 @@ aero_status tl_links_migrate(tl_store *store, aero_error *err) {
                  err);
 }
 
-/* Whether a row of `sql` (parameters: `id`, then the text `text`) exists. */
-static aero_status exists(tl_store *store, const char *sql, int64_t id,
-                          const char *text, bool *found, aero_error *err) {
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store, sql, &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, id);
-  tl_bind_text(st, 2, text);
-  int rc = sqlite3_step(st);
-  *found = rc == SQLITE_ROW;
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "comparing an output", err);
-  tl_finish(store, st);
-  return status;
-}
-
 /* Whether the metadata of `desc` (the last value of a key repeated, as
  * recording it keeps) is exactly that of version `version_id`. */
 static aero_status same_metadata(tl_store *store, int64_t version_id,
@@ -103,11 +86,12 @@ aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
   *linked = false;
   aero_status status =
       tl_version_latest(store, artifact_id, dev, &latest, &found, err);
-  bool same = found && strcmp(latest.digest, digest) == 0;
-  if (status == AERO_OK && same)
-    status = exists(
-        store, "SELECT 1 FROM versions WHERE id = ? AND type = ?", latest.id,
-        desc->artifact_type != NULL ? desc->artifact_type : "", &same, err);
+  /* The type read with the version is whole: a declared type is shorter
+   * than its buffer (pc_output_begin). */
+  bool same =
+      found && strcmp(latest.digest, digest) == 0 &&
+      strcmp(latest.type,
+             desc->artifact_type != NULL ? desc->artifact_type : "") == 0;
   if (status == AERO_OK && same)
     status = same_metadata(store, latest.id, desc, &same, err);
   if (status != AERO_OK)
