@@ -115,12 +115,8 @@ aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
   return status;
 }
 
-/* Publishes the content of the linked version as a new version made by
- * run `run_id`: its files, type and metadata, which the link's
- * declaration had (tl_link_record compared them). */
-static aero_status publish_copy(tl_store *store, int64_t run_id,
-                                const tl_settling *l, int64_t *new_id,
-                                aero_error *err) {
+aero_status tl_link_copy(tl_store *store, int64_t run_id, const tl_settling *l,
+                         int64_t *new_id, aero_error *err) {
   int64_t next = -1;
   aero_status status = tl_version_next(store, l->artifact_id, &next, err);
   sqlite3_stmt *st = NULL;
@@ -160,27 +156,6 @@ static aero_status publish_copy(tl_store *store, int64_t run_id,
   return status;
 }
 
-/* Makes the linked content the run's output: the latest version of its
- * mode when that still has the content, else a new version of it. */
-static aero_status publish_link(tl_store *store, int64_t run_id,
-                                const tl_settling *l, aero_error *err) {
-  aero_artifact_version latest = {.struct_size = sizeof latest};
-  bool found = false;
-  aero_status status =
-      tl_version_latest(store, l->artifact_id, l->dev, &latest, &found, err);
-  if (status != AERO_OK)
-    return status;
-  int64_t output = latest.id;
-  if (!found || strcmp(latest.digest, l->digest) != 0)
-    status = publish_copy(store, run_id, l, &output, err);
-  if (status == AERO_OK)
-    status = tl_exec2(store,
-                      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
-                      "VALUES (?, ?)",
-                      run_id, output, "recording an output", err);
-  return status;
-}
-
 aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
                             aero_error *err) {
   tl_settling *list = NULL;
@@ -194,7 +169,7 @@ aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
         "ON r.id = l.run_id WHERE l.run_id = ? ORDER BY l.artifact_id",
         run_id, &list, &n, err);
   for (size_t i = 0; status == AERO_OK && i < n; i++)
-    status = publish_link(store, run_id, &list[i], err);
+    status = tl_output_publish(store, run_id, &list[i], true, err);
   free(list);
   if (status != AERO_OK)
     return status;

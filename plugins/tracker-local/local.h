@@ -271,6 +271,19 @@ typedef struct tl_settling {
 aero_status tl_settling_list(tl_store *store, const char *sql, int64_t run_id,
                              tl_settling **out, size_t *count, aero_error *err);
 
+/* Makes output `p` (a pending version, or a link when `linked`) an output
+ * of run `run_id`. When the latest version the run's mode sees has the
+ * same content, that version is the output (a pending row then goes):
+ * identical content never makes a new version. Only the latest is
+ * compared, so that going back to older content still makes it `latest`
+ * again (as a new version) rather than leaving a newer, different version
+ * as what readers get. Otherwise a pending version is numbered, and a
+ * link's content copied into a new version (tl_link_copy). Inside the
+ * run_end transaction. */
+aero_status tl_output_publish(tl_store *store, int64_t run_id,
+                              const tl_settling *p, bool linked,
+                              aero_error *err);
+
 /* Publishes (or, when `publish` is false, discards) the pending versions
  * and output links of run `run_id`. Call inside the run_end transaction. */
 aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
@@ -290,6 +303,11 @@ aero_status tl_links_migrate(tl_store *store, aero_error *err);
 aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
                            bool dev, const aero_output_desc *desc,
                            const char *digest, bool *linked, aero_error *err);
+/* Publishes the content of linked version `l` as a new version made by
+ * run `run_id` (its files, type and metadata, which the link's declaration
+ * had: tl_link_record compared them); *new_id is its id. */
+aero_status tl_link_copy(tl_store *store, int64_t run_id, const tl_settling *l,
+                         int64_t *new_id, aero_error *err);
 /* Turns the links of run `run_id` into its outputs (`publish`), or drops
  * them. Inside the run_end transaction. */
 aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,

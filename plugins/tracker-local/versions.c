@@ -253,33 +253,11 @@ done:
   return AERO_OK;
 }
 
-/* Publishes one pending version. When the latest version the run's mode
- * sees has the same content, that version is the run's output and the
- * pending row goes: identical content never makes a new version. Only the
- * latest is compared, so that going back to older content still makes it
- * `latest` again (as a new version) rather than leaving a newer, different
- * version as what readers get. */
-static aero_status publish_one(tl_store *store, int64_t run_id,
-                               const tl_settling *p, aero_error *err) {
-  aero_artifact_version v = {.struct_size = sizeof v};
-  bool found = false;
-  aero_status status =
-      tl_version_latest(store, p->artifact_id, p->dev, &v, &found, err);
-  if (status != AERO_OK)
-    return status;
-  if (found && strcmp(v.digest, p->digest) == 0) {
-    status = tl_exec2(store,
-                      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
-                      "VALUES (?, ?)",
-                      run_id, v.id, "recording an output", err);
-    if (status == AERO_OK)
-      status =
-          tl_exec2(store, "DELETE FROM versions WHERE id = ? AND published = ?",
-                   p->version_id, 0, "dropping a duplicate version", err);
-    return status;
-  }
+/* Numbers pending version `p`: it becomes the artifact's latest. */
+static aero_status number_pending(tl_store *store, const tl_settling *p,
+                                  aero_error *err) {
   int64_t next = -1;
-  status = tl_version_next(store, p->artifact_id, &next, err);
+  aero_status status = tl_version_next(store, p->artifact_id, &next, err);
   if (status != AERO_OK)
     return status;
   sqlite3_stmt *st = NULL;
@@ -296,11 +274,35 @@ static aero_status publish_one(tl_store *store, int64_t run_id,
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "publishing a version", err);
   tl_finish(store, st);
+  return status;
+}
+
+aero_status tl_output_publish(tl_store *store, int64_t run_id,
+                              const tl_settling *p, bool linked,
+                              aero_error *err) {
+  aero_artifact_version v = {.struct_size = sizeof v};
+  bool found = false;
+  aero_status status =
+      tl_version_latest(store, p->artifact_id, p->dev, &v, &found, err);
+  if (status != AERO_OK)
+    return status;
+  int64_t output = p->version_id;
+  if (found && strcmp(v.digest, p->digest) == 0) {
+    output = v.id;
+    if (!linked)
+      status =
+          tl_exec2(store, "DELETE FROM versions WHERE id = ? AND published = ?",
+                   p->version_id, 0, "dropping a duplicate version", err);
+  } else if (linked) {
+    status = tl_link_copy(store, run_id, p, &output, err);
+  } else {
+    status = number_pending(store, p, err);
+  }
   if (status == AERO_OK)
     status = tl_exec2(store,
                       "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
                       "VALUES (?, ?)",
-                      run_id, p->version_id, "recording an output", err);
+                      run_id, output, "recording an output", err);
   return status;
 }
 
@@ -321,7 +323,7 @@ aero_status tl_versions_settle(tl_store *store, int64_t run_id, bool publish,
                             "ORDER BY id",
                             run_id, &list, &count, err);
   for (size_t i = 0; status == AERO_OK && i < count; i++)
-    status = publish_one(store, run_id, &list[i], err);
+    status = tl_output_publish(store, run_id, &list[i], false, err);
   free(list);
   return status;
 }

@@ -1145,6 +1145,21 @@ static void test_unchanged_output_is_a_link(void **state) {
   aero_artifact_version v;
   assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
   assert_int_equal(v.version, 1);
+
+  /* The latest content under another type: its pending version goes at
+   * the end, and the run holds the latest version. */
+  run = begin(f->handle, true, "make");
+  put_typed(f->handle, run, path, "model", 3);
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 1);
+  end_ok(f->handle, run);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
+  char held[128];
+  snprintf(held, sizeof held,
+           "SELECT count(*) FROM run_outputs WHERE run_id = %lld AND "
+           "version_id = %lld",
+           (long long)run, (long long)v.id);
+  assert_int_equal(sql_int(f, held), 1);
 }
 
 /* gc keeps a dev version that a running run linked as its output, with
