@@ -217,6 +217,11 @@ aero_status tl_summary_each(tl_store *store, int64_t run_id, tl_summary_fn each,
 aero_status tl_blocks_record(tl_store *store, int64_t run_id,
                              const aero_metric_row *rows, size_t count,
                              aero_error *err);
+/* Schema 3 to 4 (metric_blocks.c, where the old metrics table ends):
+ * replaces metrics_by_run with metrics_points, the index that also holds
+ * each point's value and time; step 4 to 5 reads the points in its order.
+ * Call inside the schema's transaction. */
+aero_status tl_points_migrate(tl_store *store, aero_error *err);
 /* Schema 4 to 5: creates metric_blocks, moves every point of the metrics
  * table into blocks and drops the table. Call inside the schema's
  * transaction. */
@@ -332,11 +337,6 @@ aero_status tl_query_runs(void *handle, const aero_run_filter *filter,
                           void *ctx, aero_error *err);
 aero_status tl_query_run(void *handle, int64_t run_id,
                          const aero_run_sink *sink, void *ctx, aero_error *err);
-/* Schema 3 to 4: replaces metrics_by_run with metrics_points, the index
- * that also holds each point's value and time, so that reading a run's
- * points is one ordered pass over the index. Call inside the schema's
- * transaction. */
-aero_status tl_points_migrate(tl_store *store, aero_error *err);
 aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
                              aero_metric_rows_fn each, void *ctx,
                              aero_error *err);

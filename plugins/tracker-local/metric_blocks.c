@@ -287,6 +287,14 @@ static int secure_delete_state(tl_store *store) {
   return state;
 }
 
+aero_status tl_points_migrate(tl_store *store, aero_error *err) {
+  return tl_exec(store,
+                 "CREATE INDEX metrics_points ON metrics"
+                 " (run_id, key, step, id, value, logged_at);"
+                 "DROP INDEX metrics_by_run;",
+                 err);
+}
+
 /* Points per block when converting a schema 4 store: its points are read
  * in block order already, so blocks never overlap. */
 #define MIGRATE_BLOCK 4096

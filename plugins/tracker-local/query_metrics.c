@@ -238,14 +238,6 @@ static aero_status stream(tl_store *store, sqlite3_stmt *st, batch *b,
   return status;
 }
 
-aero_status tl_points_migrate(tl_store *store, aero_error *err) {
-  return tl_exec(store,
-                 "CREATE INDEX metrics_points ON metrics"
-                 " (run_id, key, step, id, value, logged_at);"
-                 "DROP INDEX metrics_by_run;",
-                 err);
-}
-
 aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
                              aero_metric_rows_fn each, void *ctx,
                              aero_error *err) {
