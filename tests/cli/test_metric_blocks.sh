@@ -73,6 +73,11 @@ assert_eq "$(osql "PRAGMA user_version")" 4
 rows=$(osql "SELECT count(*) FROM metrics")
 assert_eq "$rows" 1206
 sum=$(osql "SELECT sum(value * (step IS NULL)) || ':' || count(DISTINCT key) FROM metrics")
+# Every point, its value to 17 digits (exact for a double), in one order.
+POINTS="SELECT group_concat(line, char(10)) FROM (SELECT run_id || '|' || key
+  || '|' || printf('%!.17g', value) || '|' || ifnull(step, '-') || '|' ||
+  logged_at AS line FROM metrics ORDER BY run_id, key, step, logged_at, value)"
+points=$(osql "$POINTS" | sha256sum)
 run "$A" runs --store "$OLD"
 assert_rc 0
 assert_eq "$(osql "PRAGMA user_version")" 6
@@ -83,6 +88,7 @@ assert_eq "$(osql "SELECT count(*) FROM metric_blocks")" \
   "$(osql "SELECT count(*) FROM metric_summaries")"
 # The view reads the same points back.
 assert_eq "$(osql "SELECT sum(value * (step IS NULL)) || ':' || count(DISTINCT key) FROM metrics")" "$sum"
+assert_eq "$(osql "$POINTS" | sha256sum)" "$points" "every point read through the view"
 run "$A" fsck --store "$OLD"
 assert_rc 0
 
