@@ -197,6 +197,7 @@ lost=$(sql "SELECT run_id || ' ' || key FROM metric_summaries WHERE key != 'loss
 sql "UPDATE metric_summaries SET key = key || '-gone' WHERE run_id = ${lost%% *} AND key = '${lost#* }'"
 run "$A" fsck
 assert_rc 1
+assert_contains "$err" "orphan blobs, 4 problems in"
 assert_contains "$out" "run ${lost%% *}, metric '${lost#* }': its summary counts 0 points"
 assert_contains "$out" "run ${lost%% *}, metric '${lost#* }-gone': its summary counts"
 assert_contains "$out" "points, its blocks hold 0"
@@ -214,6 +215,32 @@ assert_one_line "$err"
 assert_contains "$err" "metric block $block is damaged"
 sql "UPDATE metric_blocks SET vals = x'$saved' WHERE id = $block"
 sql "UPDATE metric_summaries SET count = count - 1 WHERE run_id = $train AND key = 'loss'"
+run "$A" fsck
+assert_rc 0
+
+case_ "fsck names what is wrong inside a metric block"
+block=$(sql "SELECT id FROM metric_blocks WHERE count >= 2 AND first_step < last_step LIMIT 1")
+[[ -n $block ]] || fail "no block of two steps or more"
+IFS='|' read -r steps vals first last < <(sql "SELECT hex(steps), hex(vals),
+  first_step, last_step FROM metric_blocks WHERE id = $block")
+# damage SET-CLAUSE MESSAGE: the block changed so, fsck says MESSAGE.
+damage() {
+  sql "UPDATE metric_blocks SET $1 WHERE id = $block" ||
+    fail "damaging block $block"
+  run "$A" fsck
+  assert_rc 1
+  assert_contains "$out" "metric block $block of run"
+  assert_contains "$out" "is damaged: $2"
+  sql "UPDATE metric_blocks SET steps = x'$steps', vals = x'$vals',
+    first_step = $first, last_step = $last WHERE id = $block"
+}
+damage "first_step = first_step + 1" "first_step is not its lowest step"
+damage "last_step = last_step - 1" "last_step is not its highest step"
+damage "steps = substr(steps, 9, 8) || substr(steps, 1, 8) || substr(steps, 17)" \
+  "steps out of order"
+damage "steps = x'FEFFFFFFFFFFFFFF' || substr(steps, 9)" "a negative step"
+damage "vals = x'000000000000F07F' || substr(vals, 9)" \
+  "a value that is not a finite number"
 run "$A" fsck
 assert_rc 0
 
