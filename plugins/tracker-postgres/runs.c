@@ -141,9 +141,9 @@ aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
   for (size_t i = 0; i < rec->tag_count; i++)
     array_add(tags, rec->tags[i]);
   for (size_t i = 0; i < rec->input_count; i++) {
-    snprintf(ins->input_numbers, sizeof ins->input_numbers, "%lld",
-             (long long)rec->input_ids[i]);
-    array_add(&ins->arrays[6], ins->input_numbers);
+    char id[32]; /* copied into the array */
+    snprintf(id, sizeof id, "%lld", (long long)rec->input_ids[i]);
+    array_add(&ins->arrays[6], id);
   }
   tp_params *p = &ins->params;
   tp_param_text(p, rec->entity != NULL ? rec->entity : "");

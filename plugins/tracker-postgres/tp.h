@@ -143,10 +143,9 @@ typedef struct tp_run_insert {
   char *outputs;
   char (*numbers)[32];
   char env_numbers[PC_ENV_COLUMN_COUNT][32];
-  pg_array arrays[7];     /* config keys, types, values; tags; environment
-                             keys, values; input version ids (ABI 1.5) */
-  char input_numbers[32]; /* scratch for one input id's text */
-  int64_t id;             /* the run's id, once recorded */
+  pg_array arrays[7]; /* config keys, types, values; tags; environment
+                         keys, values; input version ids (ABI 1.5) */
+  int64_t id;         /* the run's id, once recorded */
 } tp_run_insert;
 /* `lease` and `client_key` (may be NULL) are borrowed until the insert is
  * freed. Frees what it made on failure. */
