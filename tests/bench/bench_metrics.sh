@@ -29,14 +29,11 @@ got=$(sqlite3 "$db" "SELECT sum(count) FROM metric_blocks WHERE run_id = $last")
 
 # Schema 4's metrics table, empty, in a database of its own: the shell's
 # insert of N rows with its index, one transaction.
-cat >"$bench_dir/schema.sql" <<'SQL'
+cat >"$bench_dir/schema.sql" <<SQL
 CREATE TABLE runs (id INTEGER PRIMARY KEY);
 INSERT INTO runs (id) VALUES (1);
-CREATE TABLE metrics (id INTEGER PRIMARY KEY,
-  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  key TEXT NOT NULL, value REAL NOT NULL,
-  step INTEGER CHECK (step IS NULL OR step >= 0), logged_at INTEGER NOT NULL);
-CREATE INDEX metrics_points ON metrics (run_id, key, step, id, value, logged_at);
+$(schema4_metrics)
+$(schema4_metrics_index)
 SQL
 insert="PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
 BEGIN; WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i

@@ -53,10 +53,7 @@ DROP TABLE output_links;
 -- the aerodemo run's points went with the blocks: so do their summaries
 -- (fsck, timed below, checks every summary against the points)
 DELETE FROM metric_summaries;
-CREATE TABLE metrics (id INTEGER PRIMARY KEY,
-  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  key TEXT NOT NULL, value REAL NOT NULL,
-  step INTEGER CHECK (step IS NULL OR step >= 0), logged_at INTEGER NOT NULL);
+$(schema4_metrics)
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $RUNS)
 INSERT INTO runs (id, project, job_type, job_group, outputs, mode, status,
   exit_code, started_at, ended_at, git_commit, git_branch, git_message,
@@ -84,7 +81,7 @@ FROM runs r, s WHERE r.project = 'bench' AND r.id <> $big ORDER BY r.id, s.j;
 WITH RECURSIVE s(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM s WHERE j < $BIG - 1)
 INSERT INTO metrics (run_id, key, value, step, logged_at)
 SELECT $big, 'loss', 1.0 / (j + 1), j, 1700000000000000000 + j FROM s;
-CREATE INDEX metrics_points ON metrics (run_id, key, step, id, value, logged_at);
+$(schema4_metrics_index)
 -- what tracker-local keeps beside the points it records (docs/store.md)
 INSERT INTO metric_summaries (run_id, key, count, min_value, max_value,
   last_value, last_step)

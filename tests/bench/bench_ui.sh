@@ -99,14 +99,12 @@ rows_db=$bench_dir/rows.db
 "$AEROMANCY" metrics "$big" --csv --store "$AEROMANCY_STORE" >"$bench_dir/points.csv" ||
   die "aeromancy metrics $big failed"
 sqlite3 "$rows_db" >/dev/null <<SQL || die "cannot make the rows database"
-CREATE TABLE metrics (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL,
-  key TEXT NOT NULL, value REAL NOT NULL,
-  step INTEGER CHECK (step IS NULL OR step >= 0), logged_at INTEGER NOT NULL);
+$(schema4_metrics)
 CREATE TEMP TABLE csv (key TEXT, step INTEGER, value REAL, time REAL);
 .import --csv --skip 1 $bench_dir/points.csv csv
 INSERT INTO metrics (run_id, key, value, step, logged_at)
   SELECT $big, key, value, step, CAST(time * 1e9 AS INTEGER) FROM csv;
-CREATE INDEX metrics_points ON metrics (run_id, key, step, id, value, logged_at);
+$(schema4_metrics_index)
 SQL
 points_sql="SELECT count(*), sum(value), sum(step), max(logged_at) FROM (SELECT
   value, step, logged_at FROM metrics WHERE run_id = $big AND key = 'loss'

@@ -53,6 +53,22 @@ median() {
     "$1" "${2:-0}" "${3:-median}"
 }
 
+# schema4_metrics: the SQL of schema 4's metrics table, a row per point
+# (the layout before blocks, docs/store.md): what the sqlite3 shell reads
+# and writes beside aerohost. schema4_metrics_index: its covering index,
+# apart, so that a bulk insert can come first.
+schema4_metrics() {
+  cat <<'SQL'
+CREATE TABLE metrics (id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  key TEXT NOT NULL, value REAL NOT NULL,
+  step INTEGER CHECK (step IS NULL OR step >= 0), logged_at INTEGER NOT NULL);
+SQL
+}
+schema4_metrics_index() {
+  echo "CREATE INDEX metrics_points ON metrics (run_id, key, step, id, value, logged_at);"
+}
+
 # calc EXPR: floating-point arithmetic, printed with up to 6 decimals.
 calc() {
   python3 -c "print(round($1, 6))"
