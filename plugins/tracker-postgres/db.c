@@ -151,12 +151,12 @@ int64_t tp_now_ns(void) {
 }
 
 void tp_param_text(tp_params *p, const char *text) {
-  if (p->count < 32)
+  if (p->count < TP_MAX_PARAMS)
     p->values[p->count++] = text;
 }
 
 void tp_param_int(tp_params *p, int64_t value) {
-  if (p->count >= 32)
+  if (p->count >= TP_MAX_PARAMS)
     return;
   snprintf(p->buf[p->count], sizeof p->buf[p->count], "%lld", (long long)value);
   p->values[p->count] = p->buf[p->count];
@@ -293,7 +293,7 @@ aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
   if (p != NULL) {
     /* Parameters with bytes that are not UTF-8: the same call with them
      * escaped (a rare path; the copies live for this call). */
-    char *escaped[32] = {0};
+    char *escaped[TP_MAX_PARAMS] = {0};
     bool any = false;
     for (int i = 0; i < p->count; i++)
       if (p->values[i] != NULL && (escaped[i] = tp_utf8_escaped(p->values[i])))

@@ -73,10 +73,14 @@ PGconn *tp_connect(const char *conninfo, tp_store *keeper);
 void tp_db_close(tp_store *store);
 
 /* A statement's parameters as text (NULL: SQL NULL). */
+/* The most parameters a statement takes here; a parameter past it is
+ * dropped (the statement then fails on the missing $N). The run insert
+ * (runs.c) uses all 32. */
+#define TP_MAX_PARAMS 32
 typedef struct tp_params {
-  const char *values[32];
+  const char *values[TP_MAX_PARAMS];
   int count;
-  char buf[32][32]; /* storage for numbers */
+  char buf[TP_MAX_PARAMS][32]; /* storage for numbers */
 } tp_params;
 void tp_param_text(tp_params *p, const char *text);
 void tp_param_int(tp_params *p, int64_t value);
