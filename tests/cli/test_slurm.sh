@@ -197,10 +197,8 @@ case_ ctrl_c_cancels_jobs
 fresh slurm_int
 "$AEROHOST" run "$EXEC" --dev --executor slurm -- --sleep 60 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
 host=$!
-for _ in $(seq 300); do
-  [[ $(q "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null) == 2 ]] && break
-  sleep 0.1
-done
+two_running() { [[ $(q "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null) == 2 ]]; }
+wait_until 300 0.1 two_running || fail "two runs never ran at once: $(cat "$AERO_TMP/err")"
 kill -INT "$host"
 wait "$host"
 rc=$?
