@@ -105,6 +105,17 @@ static const char *sql_text(const fixture *f, const char *query) {
   return sql_line(f, "", query);
 }
 
+/* Whether `table` (run_inputs or run_outputs) pairs run `run` with
+ * version `version`. */
+static bool run_holds(const fixture *f, const char *table, int64_t run,
+                      int64_t version) {
+  char query[256];
+  snprintf(query, sizeof query,
+           "SELECT count(*) FROM %s WHERE run_id = %lld AND version_id = %lld",
+           table, (long long)run, (long long)version);
+  return sql_int(f, query) == 1;
+}
+
 static void open_store(fixture *f) {
   aero_error err = AEH_ERROR_INIT;
   aero_backend_open_params params = {.struct_size = sizeof params,
@@ -1045,12 +1056,8 @@ static void test_run_begin_records_inputs_and_key(void **state) {
                          .reuse_parts = "code=1"};
   int64_t run = 0;
   assert_int_equal(vt->run_begin(f->handle, &rec, &run, &err), AERO_OK);
+  assert_true(run_holds(f, "run_inputs", run, v.id));
   char sql[256];
-  snprintf(sql, sizeof sql,
-           "SELECT count(*) FROM run_inputs WHERE run_id = %lld AND "
-           "version_id = %lld",
-           (long long)run, (long long)v.id);
-  assert_int_equal(sql_int(f, sql), 1);
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM run_keys WHERE run_id = %lld AND key = "
            "'%s' AND job = '%s' AND parts = 'code=1'",
@@ -1154,12 +1161,7 @@ static void test_unchanged_output_is_a_link(void **state) {
       sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 1);
   end_ok(f->handle, run);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
-  char held[128];
-  snprintf(held, sizeof held,
-           "SELECT count(*) FROM run_outputs WHERE run_id = %lld AND "
-           "version_id = %lld",
-           (long long)run, (long long)v.id);
-  assert_int_equal(sql_int(f, held), 1);
+  assert_true(run_holds(f, "run_outputs", run, v.id));
 }
 
 /* gc keeps a dev version that a running run linked as its output, with
@@ -1211,12 +1213,8 @@ static void test_link_outrun_publishes_its_content(void **state) {
   assert_int_equal(v2.version, 2);
   assert_string_equal(v2.digest, v0.digest);
   assert_string_equal(v2.type, "dataset");
+  assert_true(run_holds(f, "run_outputs", run, v2.id));
   char sql[256];
-  snprintf(sql, sizeof sql,
-           "SELECT count(*) FROM run_outputs WHERE run_id = %lld AND "
-           "version_id = %lld",
-           (long long)run, (long long)v2.id);
-  assert_int_equal(sql_int(f, sql), 1);
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM version_files a JOIN version_files b ON "
            "a.path = b.path AND a.sha256 = b.sha256 AND a.size = b.size "
