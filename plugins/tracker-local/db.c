@@ -235,9 +235,13 @@ aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
   stop_lingering(store);
   int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    return tl_db_fail(store, rc, sql, err);
-  return AERO_OK;
+  if (rc == SQLITE_OK)
+    return AERO_OK;
+  /* The statement's start says what failed: a schema step's whole SQL
+   * (kilobytes) would push SQLite's reason past the message's end. */
+  char what[80];
+  snprintf(what, sizeof what, "%.64s%s", sql, strlen(sql) > 64 ? "..." : "");
+  return tl_db_fail(store, rc, what, err);
 }
 
 /* Runs one of the transaction statements below, prepared once per

@@ -1260,6 +1260,36 @@ static void test_corrupt_database(void **state) {
   assert_string_equal(err.message, want);
 }
 
+/* A folder whose aeromancy.db is another program's database (a table
+ * `runs` of its own): refused in one line that ends with SQLite's reason,
+ * not lost behind the kilobytes of the schema's SQL. */
+static void test_foreign_database(void **state) {
+  fixture *f = *state;
+  vt->close(f->handle);
+  f->handle = NULL;
+  char db[PATH_MAX];
+  snprintf(db, sizeof db, "%s/aeromancy.db", f->store);
+  char wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+  snprintf(wal, sizeof wal, "%s-wal", db);
+  snprintf(shm, sizeof shm, "%s-shm", db);
+  unlink(db);
+  unlink(wal);
+  unlink(shm);
+  sql_int(f, "CREATE TABLE runs (x); SELECT 0");
+  void *handle = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  assert_int_equal(vt->open(&params, &handle, &err), AERO_E_STORE);
+  assert_null(handle);
+  assert_null(strchr(err.message, '\n'));
+  assert_true(strncmp(err.message, db, strlen(db)) == 0);
+  const char *reason = "table runs already exists";
+  size_t len = strlen(err.message);
+  assert_true(len < 300);
+  assert_string_equal(err.message + len - strlen(reason), reason);
+}
+
 static void test_unwritable_store(void **state) {
   fixture *f = *state;
   void *handle = NULL;
@@ -1536,6 +1566,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_gc_keeps_linked_versions, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_database, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unwritable_store, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_publishers, setup,
                                       teardown),
