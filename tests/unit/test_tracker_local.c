@@ -1236,25 +1236,37 @@ static void test_link_outrun_publishes_its_content(void **state) {
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
 }
 
-static void test_corrupt_database(void **state) {
-  fixture *f = *state;
+/* Closes the fixture's handle and removes its database (with its WAL and
+ * shared memory), whose path goes to `db` (PATH_MAX bytes). */
+static void remove_database(fixture *f, char *db) {
   vt->close(f->handle);
   f->handle = NULL;
-  char db[PATH_MAX];
-  snprintf(db, sizeof db, "%s/aeromancy.db", f->store);
+  snprintf(db, PATH_MAX, "%s/aeromancy.db", f->store);
   char wal[PATH_MAX + 8], shm[PATH_MAX + 8];
   snprintf(wal, sizeof wal, "%s-wal", db);
   snprintf(shm, sizeof shm, "%s-shm", db);
+  unlink(db);
   unlink(wal);
   unlink(shm);
-  write_file(db, "this is not a database, it is a text file of some length "
-                 "that fills more than the header of a SQLite file would\n");
+}
+
+/* Opening the fixture's store fails (AERO_E_STORE), saying why in *err. */
+static void open_refused(const fixture *f, aero_error *err) {
   void *handle = NULL;
-  aero_error err = AEH_ERROR_INIT;
   aero_backend_open_params params = {.struct_size = sizeof params,
                                      .location = f->store};
-  assert_int_equal(vt->open(&params, &handle, &err), AERO_E_STORE);
+  assert_int_equal(vt->open(&params, &handle, err), AERO_E_STORE);
   assert_null(handle);
+}
+
+static void test_corrupt_database(void **state) {
+  fixture *f = *state;
+  char db[PATH_MAX];
+  remove_database(f, db);
+  write_file(db, "this is not a database, it is a text file of some length "
+                 "that fills more than the header of a SQLite file would\n");
+  aero_error err = AEH_ERROR_INIT;
+  open_refused(f, &err);
   char want[PATH_MAX + 64];
   snprintf(want, sizeof want, "%s: not a database (file is corrupt?)", db);
   assert_string_equal(err.message, want);
@@ -1265,23 +1277,11 @@ static void test_corrupt_database(void **state) {
  * not lost behind the kilobytes of the schema's SQL. */
 static void test_foreign_database(void **state) {
   fixture *f = *state;
-  vt->close(f->handle);
-  f->handle = NULL;
   char db[PATH_MAX];
-  snprintf(db, sizeof db, "%s/aeromancy.db", f->store);
-  char wal[PATH_MAX + 8], shm[PATH_MAX + 8];
-  snprintf(wal, sizeof wal, "%s-wal", db);
-  snprintf(shm, sizeof shm, "%s-shm", db);
-  unlink(db);
-  unlink(wal);
-  unlink(shm);
+  remove_database(f, db);
   sql_int(f, "CREATE TABLE runs (x); SELECT 0");
-  void *handle = NULL;
   aero_error err = AEH_ERROR_INIT;
-  aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = f->store};
-  assert_int_equal(vt->open(&params, &handle, &err), AERO_E_STORE);
-  assert_null(handle);
+  open_refused(f, &err);
   assert_null(strchr(err.message, '\n'));
   assert_true(strncmp(err.message, db, strlen(db)) == 0);
   const char *reason = "table runs already exists";
