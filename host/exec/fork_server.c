@@ -158,7 +158,6 @@ static void serve(int fd, const request *req, int fds[MAX_FDS],
     setpgid(pid, pid); /* both sides, so that it exists before either acts */
   close_fds(fds);
   aeh_run_release(run);
-  (void)fd;
   send_message(server_start_w, MSG_STARTED, pid, failure);
 }
 
