@@ -88,14 +88,18 @@ static bool read_command(slurm_state *sl, const char *file) {
   fclose(f);
   for (ssize_t i = 0; ok && i < len; i++)
     n += sl->words[i] == '\n';
-  sl->command = ok ? calloc(n + 1, sizeof *sl->command) : NULL;
+  sl->command = ok ? calloc(n + 2, sizeof *sl->command) : NULL;
   if (sl->command == NULL)
     return false;
-  char *save = NULL;
+  /* Every line is a word, an empty one too (`--entrypoint ""`): not
+   * strtok, which would drop it and shift every word after it. */
   n = 0;
-  for (char *w = strtok_r(sl->words, "\n", &save); w != NULL;
-       w = strtok_r(NULL, "\n", &save))
+  for (char *w = sl->words, *nl; *w != '\0'; w = nl + 1) {
     sl->command[n++] = w;
+    if ((nl = strchr(w, '\n')) == NULL)
+      break; /* the last line, without its newline */
+    *nl = '\0';
+  }
   return n > 0;
 }
 

@@ -286,4 +286,18 @@ run "$AEROHOST" run "$DEMO" --dev --executor pbs
 assert_rc 3
 assert_contains "$err" "--executor: 'pbs' is not one of: local, slurm"
 
+case_ job_command_keeps_empty_words
+# The runner's command for the jobs ($AEROMANCY_SLURM_JOB_COMMAND, one word
+# a line) may hold an empty word (`--run-arg --entrypoint --run-arg ""`):
+# it reaches the job as an empty argument, not dropped.
+fresh job_command
+printf '%s\n' /bin/sh -c \
+  '[ $# -ge 3 ] && [ -z "$1" ] && shift && exec "$@"; echo "job command: empty word lost" >&2; exit 9' \
+  job-command "" "$AEROHOST" run "$DEMO" >command.txt
+AEROMANCY_SLURM_JOB_COMMAND=$PWD/command.txt \
+  run "$AEROHOST" run "$DEMO" --dev --executor slurm
+assert_rc 0
+assert_contains "$err" "3 ok, 0 failed, 0 skipped in"
+assert_not_contains "$(cat aeromancy-slurm/*.out)" "empty word lost"
+
 done_
