@@ -254,15 +254,9 @@ static int execute(run_ctx *c, const aeh_cli_args *a, int argc, char **argv,
     return AEH_EXIT_USAGE;
   /* Each job's aerohost, on its node, records its run in this store. */
   if (a->slurm && !a->dry_run && slurm_job_action() == NULL &&
-      !aeh_store_location_is_url(aeh_store_location(c->store))) {
-    aeh_error_set(err, AERO_E_CONFIG,
-                  "--executor slurm needs the team store (--backend postgres "
-                  "--store postgresql://..., or [store] in aeromancy.ini): "
-                  "the store %s is a folder on this machine, which the jobs' "
-                  "nodes do not share",
-                  aeh_store_location(c->store));
+      aeh_store_location_check_shared(aeh_store_location(c->store), err) !=
+          AERO_OK)
     return AEH_EXIT_USAGE;
-  }
   aeh_session session = {
       .entity = "",
       .project = c->builder->project,

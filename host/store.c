@@ -257,6 +257,18 @@ bool aeh_store_location_is_url(const char *location) {
   return strstr(location, "://") != NULL || (word > 0 && location[word] == '=');
 }
 
+aero_status aeh_store_location_check_shared(const char *location,
+                                            aero_error *err) {
+  if (aeh_store_location_is_url(location))
+    return AERO_OK;
+  return aeh_error_set(err, AERO_E_CONFIG,
+                       "--executor slurm needs the team store (--backend "
+                       "postgres --store postgresql://..., or [store] in "
+                       "aeromancy.ini): the store %s is a folder on this "
+                       "machine, which the jobs' nodes do not share",
+                       location);
+}
+
 /* `location` fit to print: the password of a URL (scheme://user:PASSWORD@)
  * and any password=VALUE word or query parameter left out, so that the
  * summary line and messages never show a credential. */

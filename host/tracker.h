@@ -55,6 +55,12 @@ bool aeh_store_location_is_url(const char *location);
  * memory. */
 char *aeh_store_location_shown(const char *location);
 
+/* For --executor slurm, whose jobs record their runs on the cluster's
+ * nodes: AERO_OK when `location` is a team store they reach (a URL),
+ * else AERO_E_CONFIG saying that a folder on this machine is not one. */
+aero_status aeh_store_location_check_shared(const char *location,
+                                            aero_error *err);
+
 /* aeh_store_open in two steps: prepare finds the backend's plugin and the
  * location (nothing loaded, nothing opened: a process forked now, like
  * the executor's fork server, carries no store state); connect loads the

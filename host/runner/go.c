@@ -1121,16 +1121,8 @@ static int production(const aeh_go_options *o) {
   if (st == AERO_OK)
     st = load_project(o, dir, false, &p, &err);
   /* The jobs' nodes reach a team store; a folder here they do not. */
-  if (st == AERO_OK && slurm && !aeh_store_location_is_url(p.store)) {
-    char *shown = aeh_store_location_shown(p.store);
-    st = aeh_error_set(&err, AERO_E_CONFIG,
-                       "--executor slurm needs the team store (--backend "
-                       "postgres --store postgresql://..., or [store] in "
-                       "aeromancy.ini): the store %s is a folder on this "
-                       "machine, which the jobs' nodes do not share",
-                       shown != NULL ? shown : p.store);
-    free(shown);
-  }
+  if (st == AERO_OK && slurm)
+    st = aeh_store_location_check_shared(p.store, &err);
   if (st == AERO_OK)
     st = passthrough_names(&p, o, &passthrough, &err);
   if (st == AERO_OK)
