@@ -212,8 +212,8 @@ static aero_status list_inputs(aeh_run *run, const aero_graph *graph,
 }
 
 /* Resolves every input now, so that the action reads exactly these
- * versions whatever else runs meanwhile, and records them (unless the run
- * is only a preview, which has no id). */
+ * versions whatever else runs meanwhile. Before the run is recorded: the
+ * caller records the inputs found (aeh_run_begin). */
 static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
   const aero_backend_vtable *vt = aeh_store_backend(run->store);
   /* The host records the run: always its own backend, never a relay. */
@@ -235,11 +235,6 @@ static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
       return status;
     }
     in->found = true;
-    if (run->id == 0)
-      continue;
-    status = vt->record_input(handle, run->id, in->version.id, err);
-    if (status != AERO_OK)
-      return status;
   }
   return AERO_OK;
 }
