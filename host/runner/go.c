@@ -751,6 +751,26 @@ static aero_status push_store_access(const container_run *r, aeh_strv *argv,
   return st;
 }
 
+/* The image and the build script with its parameters (build_script):
+ * `mode` "run", "shell" or "build", `plugin_in` the plugin's path with
+ * --plugin (else ""). */
+static aero_status push_build_script(const container_run *r, const char *mode,
+                                     const char *plugin_in, aeh_strv *argv,
+                                     aero_error *err) {
+  const char *const tail[] = {r->image_id,
+                              "sh",
+                              "-c",
+                              build_script,
+                              "aeromancy-go",
+                              r->p->target != NULL ? r->p->target : "",
+                              r->build_dir != NULL ? "1" : "0",
+                              mode,
+                              r->o->debug ? "1" : "0",
+                              plugin_in,
+                              NULL};
+  return push_list(argv, tail) != AERO_OK ? nomem(err) : AERO_OK;
+}
+
 /* `ENGINE run ...` of the container: options, mounts, extra arguments, the
  * image, the build script and aerohost's command line. */
 static aero_status container_argv(const container_run *r, const char *env_file,
@@ -770,24 +790,15 @@ static aero_status container_argv(const container_run *r, const char *env_file,
   if (st != AERO_OK)
     return st;
 
-  const char *const tail[] = {r->image_id,
-                              "sh",
-                              "-c",
-                              build_script,
-                              "aeromancy-go",
-                              p->target != NULL ? p->target : "",
-                              r->build_dir != NULL ? "1" : "0",
-                              o->debug_shell ? "shell" : "run",
-                              o->debug ? "1" : "0",
-                              r->plugin_in != NULL ? r->plugin_in : "",
-                              "aerohost",
-                              "run",
-                              NULL};
   if (aeh_strv_extend(argv, &p->run_args) != AERO_OK ||
-      aeh_strv_extend(argv, &o->run_args) != AERO_OK ||
-      push_list(argv, tail) != AERO_OK)
+      aeh_strv_extend(argv, &o->run_args) != AERO_OK)
     return nomem(err);
-  return push_aerohost_args(argv, o, err);
+  st = push_build_script(r, o->debug_shell ? "shell" : "run",
+                         r->plugin_in != NULL ? r->plugin_in : "", argv, err);
+  if (st == AERO_OK && (aeh_strv_push(argv, "aerohost") != AERO_OK ||
+                        aeh_strv_push(argv, "run") != AERO_OK))
+    st = nomem(err);
+  return st == AERO_OK ? push_aerohost_args(argv, o, err) : st;
 }
 
 /* Runs the container and waits. *code is the exit code to leave with: 3
@@ -867,20 +878,10 @@ static aero_status build_in_container(const container_run *r, char *plugin_in,
                                       size_t size, int *code, aero_error *err) {
   aeh_strv argv = AEH_STRV_INIT;
   aeh_spawn_out out = {0};
-  const char *const tail[] = {r->image_id,
-                              "sh",
-                              "-c",
-                              build_script,
-                              "aeromancy-go",
-                              r->p->target != NULL ? r->p->target : "",
-                              "1",
-                              "build",
-                              r->o->debug ? "1" : "0",
-                              "",
-                              NULL};
+  /* Called with a build folder only: the script builds ("1"). */
   aero_status st = push_run_head(r, true, &argv, err);
-  if (st == AERO_OK && push_list(&argv, tail) != AERO_OK)
-    st = nomem(err);
+  if (st == AERO_OK)
+    st = push_build_script(r, "build", "", &argv, err);
   if (st == AERO_OK && r->o->debug)
     show_command("building the plugin", aeh_strv_argv(&argv));
   if (st == AERO_OK)
