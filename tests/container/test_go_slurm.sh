@@ -141,10 +141,10 @@ case_ "SIGTERM to the runner cancels the jobs; the run in the container is recor
 aero_team_new_store go_slurm_term
 "$RUNNER" go --executor slurm -- --epochs 1000000 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
 runner=$!
-for _ in $(seq 600); do
-  [[ $(q "SELECT count(*) FROM runs WHERE job_type = 'train' AND status = 'running'" 2>/dev/null) == 1 ]] && break
-  sleep 0.1
-done
+train_running() {
+  [[ $(q "SELECT count(*) FROM runs WHERE job_type = 'train' AND status = 'running'" 2>/dev/null) == 1 ]]
+}
+wait_until 600 0.1 train_running || fail "train never ran: $(cat "$AERO_TMP/err")"
 kill -TERM "$runner"
 wait "$runner"
 rc=$?
@@ -155,10 +155,8 @@ aero_slurm_wait_idle || fail "jobs still queued after SIGTERM"
 assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
   "ingest:ok train:killed"
 # The job's container went with its job (docker run passes the signal on).
-for _ in $(seq 100); do
-  [[ -z $(docker ps -q --filter "volume=$proj") ]] && break
-  sleep 0.1
-done
+no_containers() { [[ -z $(docker ps -q --filter "volume=$proj") ]]; }
+wait_until 100 0.1 no_containers
 assert_eq "$(docker ps -q --filter "volume=$proj")" "" "containers of the project still running"
 
 case_ "a local store is refused before anything is built"
