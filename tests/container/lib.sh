@@ -143,14 +143,17 @@ built_plugin() {
 
 # spy_docker: a docker in front of the real one, in $AERO_TMP/bin (put it
 # first in PATH for the commands to watch). Of each `docker run` it keeps
-# the arguments, one a line, in $AERO_TMP/docker-argv, and a copy of the
-# env file (the runner deletes the original) in $AERO_TMP/env-file.copy.
+# the arguments, one a line, in $AERO_TMP/docker-argv (the last run's) and
+# appended to $AERO_TMP/docker-runs (every run's, each ended by a line
+# "--end--"), and a copy of the env file (the runner deletes the original)
+# in $AERO_TMP/env-file.copy.
 spy_docker() {
   mkdir -p "$AERO_TMP/bin"
   cat >"$AERO_TMP/bin/docker" <<WRAPPER
 #!/usr/bin/env bash
 if [[ \${1:-} == run ]]; then
   printf '%s\n' "\$@" >"$AERO_TMP/docker-argv"
+  printf '%s\n' "\$@" --end-- >>"$AERO_TMP/docker-runs"
   prev=
   for a in "\$@"; do
     [[ \$prev == --env-file ]] && cp "\$a" "$AERO_TMP/env-file.copy"

@@ -32,19 +32,10 @@ PGPASSWORD=$(secret_of pg)
 export AWS_SECRET_ACCESS_KEY PGPASSWORD
 secrets=("$AWS_SECRET_ACCESS_KEY" "$PGPASSWORD")
 
-# A docker in front of the real one: every `docker run` (the runner's and
-# the jobs') appends its arguments, one a line, to docker-runs, each run
-# ended by a line "--end--". The jobs find it first in PATH too (sbatch
-# passes this environment on).
-mkdir -p "$AERO_TMP/bin"
-cat >"$AERO_TMP/bin/docker" <<WRAPPER
-#!/usr/bin/env bash
-if [[ \${1:-} == run ]]; then
-  printf '%s\n' "\$@" --end-- >>"$AERO_TMP/docker-runs"
-fi
-exec $(command -v docker) "\$@"
-WRAPPER
-chmod +x "$AERO_TMP/bin/docker"
+# A docker in front of the real one (lib.sh): every `docker run`, the
+# runner's and the jobs', is appended to docker-runs. The jobs find it
+# first in PATH too (sbatch passes this environment on).
+spy_docker
 PATH="$AERO_TMP/bin:$PATH"
 
 proj="$AERO_TMP/aerodemo"
