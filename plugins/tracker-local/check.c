@@ -359,12 +359,26 @@ static aero_status check_metric_blocks(checker *c) {
     int64_t run = sqlite3_column_int64(st, 0);
     char subject[40], detail[512];
     snprintf(subject, sizeof subject, "metric-summary-%lld", (long long)run);
-    snprintf(detail, sizeof detail,
-             "run %lld, metric '%.200s': its summary counts %lld points, its "
-             "blocks hold %lld",
-             (long long)run, (const char *)sqlite3_column_text(st, 1),
-             (long long)sqlite3_column_int64(st, 2),
-             (long long)sqlite3_column_int64(st, 3));
+    const char *key = (const char *)sqlite3_column_text(st, 1);
+    long long counted = sqlite3_column_int64(st, 2);
+    long long held = sqlite3_column_int64(st, 3);
+    /* A missing row is said as such: "0 points" would read as a summary
+     * that exists and counts none. */
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+      snprintf(detail, sizeof detail,
+               "run %lld, metric '%.200s': its blocks hold %lld points and "
+               "it has no summary",
+               (long long)run, key, held);
+    else if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+      snprintf(detail, sizeof detail,
+               "run %lld, metric '%.200s': its summary counts %lld points and "
+               "it has no blocks",
+               (long long)run, key, counted);
+    else
+      snprintf(detail, sizeof detail,
+               "run %lld, metric '%.200s': its summary counts %lld points, "
+               "its blocks hold %lld",
+               (long long)run, key, counted, held);
     status = report(c, AERO_PROBLEM_OTHER, subject, detail, run, 0, false);
   }
   if (status == AERO_OK && rc != SQLITE_DONE)
