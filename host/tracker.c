@@ -429,7 +429,9 @@ aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
  * device (0.2-1.5 ms on this project's VMs, per action), and making one
  * takes a new block. One at most, in the host only (runs begin and end
  * there). A host that dies leaves it behind as a finished run's scratch
- * folder, which `aeromancy gc` removes. */
+ * folder: `aeromancy gc` removes it from a local store's tmp/; under
+ * $TMPDIR (a team store) it stays, as any scratch folder of a host that
+ * died does. */
 static char kept_workdir[PATH_MAX];
 static bool removal_failed; /* something in the folder stayed */
 
