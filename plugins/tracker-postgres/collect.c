@@ -214,7 +214,9 @@ static aero_status unreferenced(void *ctx, const char *hex, uint64_t size,
 static void unlock(tp_store *store) {
   if (store->db == NULL || PQstatus(store->db) != CONNECTION_OK)
     return;
-  /* Only when held: unlocking a lock not held is a WARNING on stderr. */
+  /* Only when held: unlocking a lock not held makes the server send a
+   * WARNING, which tp_connect's notice keeper would then add to the next
+   * error line as what the server said. */
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT pg_advisory_unlock(%d) FROM pg_locks WHERE locktype = "
