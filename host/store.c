@@ -29,6 +29,7 @@ struct aeh_store {
   void *handle;                  /* this process's handle, or NULL */
   pid_t owner;                   /* the process `handle` belongs to */
   uint32_t open_flags;           /* AERO_OPEN_* for the backend's open */
+  bool as_abi_1_4;               /* tests: begin runs as for a 1.4 backend */
 };
 
 /* The multiarch library folder Debian installs into, relative to the
@@ -587,7 +588,12 @@ const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
 }
 
 bool aeh_store_begins_whole(const aeh_store *store) {
-  return store->plugin != NULL && aeh_plugin_abi_minor(store->plugin) >= 5;
+  return store->plugin != NULL && !store->as_abi_1_4 &&
+         aeh_plugin_abi_minor(store->plugin) >= 5;
+}
+
+void aeh_store_begin_as_abi_1_4(aeh_store *store) {
+  store->as_abi_1_4 = true;
 }
 
 aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {

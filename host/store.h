@@ -15,6 +15,9 @@ const aero_backend_vtable *aeh_store_backend(const aeh_store *store);
  * run_begin (aero_run_record's members since ABI 1.5): an older one
  * ignores them, and is given them by record_input and reuse_key. */
 bool aeh_store_begins_whole(const aeh_store *store);
+/* For tests: begin runs as for an ABI 1.4 backend (inputs one
+ * record_input call each), which no built-in backend is any more. */
+void aeh_store_begin_as_abi_1_4(aeh_store *store);
 
 /* This process's handle on the store: the one opened by aeh_store_open in
  * the process that called it, or, in a forked child, the child's own,

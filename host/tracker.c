@@ -368,9 +368,15 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
     run->ended = true;
     goto fail;
   }
-  /* An ABI 1.4 backend: the inputs one call each, as before. */
-  for (size_t i = 0; !whole && i < found && resolved == AERO_OK; i++)
-    resolved = vt->record_input(handle, run->id, ids[i], err);
+  /* An ABI 1.4 backend: the inputs one call each, as before; those found
+   * are recorded even when a later one is missing (as run_begin does for
+   * 1.5), keeping the first error. */
+  for (size_t i = 0; !whole && i < found; i++) {
+    aero_error input_err = AEH_ERROR_INIT;
+    aero_status st = vt->record_input(handle, run->id, ids[i], &input_err);
+    if (st != AERO_OK && resolved == AERO_OK)
+      resolved = aeh_error_set(err, st, "%s", input_err.message);
+  }
   free(ids);
   run->host_pid = (int64_t)getpid();
   run->workdir = workdir_path(store, run->id, run->host_pid);

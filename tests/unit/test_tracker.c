@@ -93,6 +93,20 @@ static void add_action(aero_graph *graph, const char *job, const char *output,
     fail_msg("graph_add: %s", err.message);
 }
 
+/* An action reading two parents (named by their outputs), in order. */
+static void add_two_parent_action(aero_graph *graph, const char *job,
+                                  const char *output, const char *first,
+                                  const char *second) {
+  const char *outputs[] = {output};
+  const char *parents[] = {first, second};
+  aero_action_desc desc =
+      AERO_ACTION(.job_type = job, .outputs = outputs, .output_count = 1,
+                  .parents = parents, .parent_count = 2, .run = noop_run);
+  aero_error err = AEH_ERROR_INIT;
+  if (aeh_graph_add(graph, &desc, &err) != AERO_OK)
+    fail_msg("graph_add: %s", err.message);
+}
+
 static aeh_action *action_named(const fixture *f, const char *job) {
   for (size_t i = 0; i < aeh_graph_count(f->graph); i++) {
     aeh_action *a = aeh_graph_at(f->graph, i);
@@ -119,6 +133,7 @@ static int setup(void **state) {
   add_action(f->graph, "ingest", "raw", NULL);
   add_action(f->graph, "train", "model", "raw");
   add_action(f->graph, "evaluate", "report", "model");
+  add_two_parent_action(f->graph, "compare", "comparison", "raw", "model");
   if (aeh_graph_validate(f->graph, &err) != AERO_OK) {
     fprintf(stderr, "graph: %s\n", err.message);
     return -1;
@@ -313,6 +328,38 @@ static void test_missing_input_fails_and_is_recorded(void **state) {
       sql(f, "SELECT status || '|' || message FROM runs"),
       "failed|input 'raw' does not exist in the store (run its producer "
       "first, or check --only)");
+}
+
+/* An input missing after one found: the failed run holds the one found,
+ * through run_begin (ABI 1.5) and through record_input (ABI 1.4). */
+static void missing_second_input(fixture *f) {
+  aeh_run *run = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
+                                 action_named(f, "compare"), NULL, NULL, &run,
+                                 &err),
+                   AERO_E_NOT_FOUND);
+  assert_null(run);
+  assert_non_null(strstr(err.message, "input 'model' does not exist"));
+  assert_string_equal(
+      sql(f, "SELECT r.status || '|' || a.name FROM runs r JOIN run_inputs i "
+             "ON i.run_id = r.id JOIN versions v ON v.id = i.version_id JOIN "
+             "artifacts a ON a.id = v.artifact_id WHERE r.job_type = "
+             "'compare'"),
+      "failed|raw");
+}
+
+static void test_missing_second_input_keeps_the_first(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "rows\n");
+  missing_second_input(f);
+}
+
+static void test_missing_second_input_keeps_the_first_abi_1_4(void **state) {
+  fixture *f = *state;
+  produce(f, "ingest", "raw", "rows\n");
+  aeh_store_begin_as_abi_1_4(f->store);
+  missing_second_input(f);
 }
 
 static void test_override_pins_input(void **state) {
@@ -977,6 +1024,8 @@ int main(void) {
       CASE(test_inputs_fixed_at_start),
       CASE(test_run_handed_over_as_bytes),
       CASE(test_missing_input_fails_and_is_recorded),
+      CASE(test_missing_second_input_keeps_the_first),
+      CASE(test_missing_second_input_keeps_the_first_abi_1_4),
       CASE(test_override_pins_input),
       CASE(test_check_overrides),
       CASE(test_declare_output_checks_names),
