@@ -733,6 +733,17 @@ static aero_status push_run_head(const container_run *r, bool build,
   return st;
 }
 
+/* The project's `[container] run_args` and `--extra-docker-run-args`:
+ * last among the options, before the image, in every `ENGINE run` of the
+ * project's image (the plugin's build, its run, a Slurm job's). */
+static aero_status push_run_args(const container_run *r, aeh_strv *argv,
+                                 aero_error *err) {
+  if (aeh_strv_extend(argv, &r->p->run_args) != AERO_OK ||
+      aeh_strv_extend(argv, &r->o->run_args) != AERO_OK)
+    return nomem(err);
+  return AERO_OK;
+}
+
 /* The store's mounts, and the host's network when a server of the store
  * listens on this machine's loopback (unless the project chose a network
  * itself). */
@@ -776,7 +787,6 @@ static aero_status push_build_script(const container_run *r, const char *mode,
 static aero_status container_argv(const container_run *r, const char *env_file,
                                   aeh_strv *argv, aero_error *err) {
   const aeh_go_options *o = r->o;
-  const aeh_project *p = r->p;
   bool tty = isatty(STDIN_FILENO);
   aero_status st = push_run_head(r, true, argv, err);
   if (st == AERO_OK &&
@@ -790,11 +800,10 @@ static aero_status container_argv(const container_run *r, const char *env_file,
   if (st != AERO_OK)
     return st;
 
-  if (aeh_strv_extend(argv, &p->run_args) != AERO_OK ||
-      aeh_strv_extend(argv, &o->run_args) != AERO_OK)
-    return nomem(err);
-  st = push_build_script(r, o->debug_shell ? "shell" : "run",
-                         r->plugin_in != NULL ? r->plugin_in : "", argv, err);
+  st = push_run_args(r, argv, err);
+  if (st == AERO_OK)
+    st = push_build_script(r, o->debug_shell ? "shell" : "run",
+                           r->plugin_in != NULL ? r->plugin_in : "", argv, err);
   if (st == AERO_OK && (aeh_strv_push(argv, "aerohost") != AERO_OK ||
                         aeh_strv_push(argv, "run") != AERO_OK))
     st = nomem(err);
@@ -880,6 +889,8 @@ static aero_status build_in_container(const container_run *r, char *plugin_in,
   aeh_spawn_out out = {0};
   /* Called with a build folder only: the script builds ("1"). */
   aero_status st = push_run_head(r, true, &argv, err);
+  if (st == AERO_OK)
+    st = push_run_args(r, &argv, err);
   if (st == AERO_OK)
     st = push_build_script(r, "build", "", &argv, err);
   if (st == AERO_OK && r->o->debug)
@@ -967,10 +978,11 @@ static aero_status slurm_job_command(const container_run *r,
   const char *const job_vars[] = {"-e", "AEROMANCY_SLURM_ACTION", "-e",
                                   "SLURM_JOB_ID", NULL};
   const char *const tail[] = {r->image_id, "aerohost", "run", plugin_in, NULL};
-  if (st == AERO_OK && (push_list(words, job_vars) != AERO_OK ||
-                        aeh_strv_extend(words, &r->p->run_args) != AERO_OK ||
-                        aeh_strv_extend(words, &r->o->run_args) != AERO_OK ||
-                        push_list(words, tail) != AERO_OK))
+  if (st == AERO_OK && push_list(words, job_vars) != AERO_OK)
+    st = nomem(err);
+  if (st == AERO_OK)
+    st = push_run_args(r, words, err);
+  if (st == AERO_OK && push_list(words, tail) != AERO_OK)
     st = nomem(err);
   for (size_t i = 0; st == AERO_OK && i < words->n; i++)
     if (strchr(words->v[i], '\n') != NULL)

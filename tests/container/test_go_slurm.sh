@@ -65,7 +65,7 @@ image_id=$(docker image inspect --format '{{.Id}}' "$(image_tag_of "$err")")
 case_ "go --executor slurm: each action a job in the image; the records equal the local run's"
 aero_team_new_store go_slurm
 : >"$AERO_TMP/docker-runs"
-run "$RUNNER" go --debug --executor slurm
+run "$RUNNER" go --debug --executor slurm --extra-docker-run-args "--label aero-test=go-slurm"
 assert_rc 0
 assert_contains "$err" "as Slurm jobs in aeromancy-host:"
 assert_contains "$err" "[1/3] Running [ingest] dataset"
@@ -94,6 +94,8 @@ done
 assert_eq "$(git status --porcelain)" "" "files left in the project"
 runs_of_jobs=$(grep -c '^--end--$' "$AERO_TMP/docker-runs")
 assert_eq "$runs_of_jobs" 4 "docker runs (one build, three jobs)"
+# --extra-docker-run-args reach every one of them, the build included.
+assert_eq "$(grep -cx 'aero-test=go-slurm' "$AERO_TMP/docker-runs")" 4 "docker runs with the extra arguments"
 no_secrets "the docker arguments" "$(cat "$AERO_TMP/docker-runs")"
 no_secrets "the runner's --debug output" "$err"
 no_secrets "the database" "$(aero_pg_as "$AERO_PG_BIN/pg_dump" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" go_slurm)"
