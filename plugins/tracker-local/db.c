@@ -569,8 +569,10 @@ static int after_commit(void *ctx, sqlite3 *db, const char *name, int frames) {
  * index, a cost that grew with the store (13 MB, 3,000 frames, after a
  * few reused re-runs of 1,000 actions: a commit that appends to a WAL
  * checkpointed by an earlier process cannot restart it). With every frame
- * copied, truncating needs no sync; never waits for another connection's
- * reader (busy timeout 0: it is then simply left). */
+ * copied, truncating needs no sync; when another process appended since,
+ * the checkpoint first copies its frames, with the syncs that takes (rare:
+ * hosts sharing a store). Never waits for another connection's reader
+ * (busy timeout 0: the WAL is then simply left). */
 static void empty_wal(tl_store *store) {
   if (!store->wal_backfilled)
     return;
