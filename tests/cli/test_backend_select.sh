@@ -21,6 +21,21 @@ assert_contains "$journal" "put_output raw 1"
 assert_contains "$journal" "run_end 2"
 [[ ! -e $AERO_TMP/j1/aeromancy.db ]] || fail "tracker-local wrote the store"
 
+case_ fsck_through_the_selected_backend_counts_its_problems
+# The journal's check reports one problem and counts it: a failed check.
+run env AEROMANCY_BACKEND=journal "$AEROMANCY" fsck --store "$AERO_TMP/j1"
+assert_rc 1
+assert_contains "$out" "$(printf 'problem\tjournal\ta journal keeps')"
+assert_contains "$err" "1 problems in"
+
+case_ fsck_distrusts_a_backend_whose_count_and_reports_disagree
+run env AEROMANCY_BACKEND=journal JOURNAL_CHECK_MISCOUNT=1 "$AEROMANCY" fsck \
+  --store "$AERO_TMP/j1"
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "the backend counted 2 problems but reported 1 in"
+assert_contains "$err" "not trusting this check"
+
 case_ ini_store_backend_selects_the_plugin
 printf '[store]\nbackend = journal\npath = j2\n' >aeromancy.ini
 run env -u AEROMANCY_STORE "$AEROHOST" run "$PLUGIN" --dev --only ingest

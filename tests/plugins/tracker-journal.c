@@ -2,7 +2,10 @@
  * backend by name (--backend, [store] backend): it appends one line per
  * call to LOCATION/journal.txt, so a test sees which backend recorded a
  * run. It keeps no versions: resolve finds nothing, so it suits actions
- * without inputs (`--only ingest` of trk_pipeline). */
+ * without inputs (`--only ingest` of trk_pipeline). Its check (for
+ * `aeromancy fsck`) reports one problem, and counts one more when
+ * JOURNAL_CHECK_MISCOUNT is set: a backend whose count and reports
+ * disagree. */
 #include <aeromancy/aeromancy.h>
 
 #include <errno.h>
@@ -127,6 +130,23 @@ static aero_status j_log_metrics(void *store, int64_t run_id,
   return AERO_OK;
 }
 
+static aero_status
+j_check(void *store, const aero_check_params *params,
+        aero_status (*each)(void *ctx, const aero_problem *problem,
+                            aero_error *err),
+        void *ctx, aero_check_report *report, aero_error *err) {
+  (void)params;
+  aero_problem p = {.struct_size = sizeof p,
+                    .kind = AERO_PROBLEM_OTHER,
+                    .subject = "journal",
+                    .detail = "a journal keeps no contents to check"};
+  aero_status st = each(ctx, &p, err);
+  if (st != AERO_OK)
+    return st;
+  report->problems = getenv("JOURNAL_CHECK_MISCOUNT") != NULL ? 2 : 1;
+  return note(store, err, "check");
+}
+
 static const aero_backend_vtable journal_backend = {
     .struct_size = sizeof(aero_backend_vtable),
     .name = "journal",
@@ -139,6 +159,7 @@ static const aero_backend_vtable journal_backend = {
     .materialize = j_materialize,
     .put_output = j_put_output,
     .log_metrics = j_log_metrics,
+    .check = j_check,
 };
 
 static aero_status j_init(aero_registrar *reg, aero_error *err) {
