@@ -357,9 +357,11 @@ static aero_status check_metric_blocks(checker *c) {
     return status;
   while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t run = sqlite3_column_int64(st, 0);
-    char subject[40], detail[512];
-    snprintf(subject, sizeof subject, "metric-summary-%lld", (long long)run);
     const char *key = (const char *)sqlite3_column_text(st, 1);
+    char subject[256], detail[512];
+    /* The key too: two bad summaries of one run are two subjects. */
+    snprintf(subject, sizeof subject, "metric-summary-%lld-%.200s",
+             (long long)run, key);
     long long counted = sqlite3_column_int64(st, 2);
     long long held = sqlite3_column_int64(st, 3);
     /* A missing row is said as such: "0 points" would read as a summary
