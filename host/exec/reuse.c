@@ -36,9 +36,14 @@ void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size) {
     snprintf(buf, size, "%.0f days ago", s / 86400);
 }
 
-/* Adds the reused run of `preview` to ex->pending. */
-static aero_status add_pending(aeh_exec *ex, const aeh_run *preview,
-                               int64_t reused_run_id, aero_error *err) {
+/* Prepares the run that would record a reuse of `preview` in the slot
+ * after ex->pending's last, without counting it: done before the lookup,
+ * because a match keeps the backend's read transaction open until the
+ * pending runs are recorded (tracker-local shares it with the streak's
+ * next lookups), and a failure after the match would leave it open with
+ * nothing pending to end it, past the next wait. */
+static aero_status reserve_pending(aeh_exec *ex, const aeh_run *preview,
+                                   aero_error *err) {
   if (ex->pending_count == ex->pending_cap) {
     size_t cap = ex->pending_cap > 0 ? 2 * ex->pending_cap : 64;
     aeh_reused *grown = realloc(ex->pending, cap * sizeof *grown);
@@ -47,12 +52,10 @@ static aero_status add_pending(aeh_exec *ex, const aeh_run *preview,
     ex->pending = grown;
     ex->pending_cap = cap;
   }
-  aero_status status = aeh_reused_prepare(preview, reused_run_id,
-                                          &ex->pending[ex->pending_count], err);
-  if (status == AERO_OK)
-    ex->pending_count++;
-  else
-    aeh_reused_release(&ex->pending[ex->pending_count]);
+  aeh_reused *slot = &ex->pending[ex->pending_count];
+  aero_status status = aeh_reused_prepare(preview, 0, slot, err);
+  if (status != AERO_OK)
+    aeh_reused_release(slot);
   return status;
 }
 
@@ -69,12 +72,21 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p) {
     return false;
   aeh_reuse_key key;
   aeh_reuse_key_of(ex->session, a, preview, &key);
-  aero_reuse_match match;
-  aero_status status =
-      aeh_reuse_find(ex->store, ex->session, a, key.key, key.job, &match, &err);
-  if (status == AERO_OK && match.run_id > 0)
-    status = add_pending(ex, preview, match.run_id, &err);
+  aero_reuse_match match = {.run_id = 0};
+  aero_status status = reserve_pending(ex, preview, &err);
   aeh_run_free(preview);
+  if (status == AERO_OK) {
+    /* Nothing may fail from here on once a run matched. */
+    aeh_reused *slot = &ex->pending[ex->pending_count];
+    status = aeh_reuse_find(ex->store, ex->session, a, key.key, key.job, &match,
+                            &err);
+    if (status == AERO_OK && match.run_id > 0) {
+      slot->reused_run_id = match.run_id;
+      ex->pending_count++;
+    } else {
+      aeh_reused_release(slot);
+    }
+  }
   char label[512];
   aeh_exec_label(a, label, sizeof label);
   if (status != AERO_OK) {
