@@ -73,20 +73,22 @@ int aeh_relay_send_returned(int fd, aero_status code, const char *message);
 
 /* One action process's stream, read as it arrives. */
 typedef struct aeh_relay_conn {
-  int fd;         /* the host's end; -1 once closed */
-  int64_t run_id; /* the only run this process may record for */
-  size_t outputs; /* declare-output requests served */
+  int fd;          /* the host's end; -1 once closed */
+  int64_t run_id;  /* the only run this process may record for */
+  size_t outputs;  /* declare-output requests served */
   char label[256]; /* "[job_type output]", for messages */
-  char *buf;      /* bytes of frames not yet whole */
+  char *buf;       /* bytes of frames not yet whole */
   size_t len;
   size_t cap;
   aero_metric_row *rows; /* metrics not yet recorded; keys malloc'd */
   size_t row_count;
   size_t row_cap;
   size_t unrecorded; /* metrics and log lines the store refused */
-  char broken[160];  /* why the stream was refused as malformed (plugin
-                        code wrote on the socket); "" while it was not */
-  bool returned;     /* the report arrived: see code and message */
+  /* Why the store refused the first of them. */
+  char unrecorded_why[AERO_ERROR_MESSAGE_MAX];
+  char broken[160]; /* why the stream was refused as malformed (plugin
+                       code wrote on the socket); "" while it was not */
+  bool returned;    /* the report arrived: see code and message */
   int32_t code;
   char message[AERO_ERROR_MESSAGE_MAX];
 } aeh_relay_conn;

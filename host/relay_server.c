@@ -47,10 +47,12 @@ void aeh_relay_conn_close(aeh_relay_conn *c) {
  * line per batch buried the cause under thousands of copies. */
 static void unrecorded(aeh_relay_conn *c, size_t count, const char *what,
                        const aero_error *err) {
-  if (c->unrecorded == 0)
+  if (c->unrecorded == 0) {
+    snprintf(c->unrecorded_why, sizeof c->unrecorded_why, "%s", err->message);
     aeh_console_error("%s %zu %s not recorded: %s (what else it logs and "
                       "fails is not reported again)",
                       c->label, count, what, err->message);
+  }
   c->unrecorded += count;
 }
 

@@ -409,6 +409,11 @@ int64_t aeh_run_id(const aeh_run *run) {
   return run->id;
 }
 
+size_t aeh_run_unrecorded(const aeh_run *run, const char **why) {
+  *why = run->unrecorded_why != NULL ? run->unrecorded_why : "";
+  return run->unrecorded;
+}
+
 aero_tracker *aeh_run_tracker(aeh_run *run) {
   return run != NULL ? &run->tracker : NULL;
 }
@@ -582,6 +587,7 @@ void aeh_run_release(aeh_run *run) {
   free(run->owned);
   free(run->declared);
   free(run->bail_reason);
+  free(run->unrecorded_why);
   if (run->in_storage)
     return;
   free(run->inputs);

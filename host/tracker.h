@@ -127,6 +127,11 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
 
 int64_t aeh_run_id(const aeh_run *run);
 
+/* How many metrics and log lines of `run` its backend refused in this
+ * process (an action run on the host's stack, --no-isolation), and why
+ * the first was (*why: borrowed from the run, "" for none). */
+size_t aeh_run_unrecorded(const aeh_run *run, const char **why);
+
 /* In the action's process, forked from the host: ties the process to its
  * parent and sends every tracker call of `run` over `fd` to the host,
  * which makes it (relay.h). The run holds that transport; the store and

@@ -269,6 +269,15 @@ aero_status aeh_tracker_check_outputs(const aero_tracker *tracker,
   return AERO_OK;
 }
 
+/* The backend refused `count` things `run` logged: counted, so that a run
+ * on the host's stack that returns OK anyway is not recorded a success
+ * (the relay counts them for an action in its own process). */
+static void note_unrecorded(aeh_run *run, size_t count, const char *why) {
+  if (run->unrecorded_why == NULL)
+    run->unrecorded_why = strdup(why);
+  run->unrecorded += count;
+}
+
 aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
                                     const aero_metric *metrics, size_t count,
                                     int64_t step, aero_error *err) {
@@ -301,7 +310,10 @@ aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
   aero_status status = aeh_run_backend(run, &vt, &handle, err);
   if (status != AERO_OK)
     return status;
-  return vt->log_metrics(handle, run->id, metrics, count, step, err);
+  status = vt->log_metrics(handle, run->id, metrics, count, step, err);
+  if (status != AERO_OK)
+    note_unrecorded(run, count, err->message);
+  return status;
 }
 
 /* One line on stderr about `run`, labelled "[job_type output]" unless the
@@ -372,9 +384,11 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
     return;
   char *line = strndup(message, len);
   if (line == NULL ||
-      vt->log_text(handle, run->id, level, line, &err) != AERO_OK)
+      vt->log_text(handle, run->id, level, line, &err) != AERO_OK) {
     say(run, "warning: log line not recorded: %s",
         line == NULL ? "out of memory" : err.message);
+    note_unrecorded(run, 1, line == NULL ? "out of memory" : err.message);
+  }
   free(line);
 }
 

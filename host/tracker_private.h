@@ -42,6 +42,8 @@ struct aeh_run {
                         storage (aeh_run_adopt): not freed */
   unsigned char *declared; /* per action output: declared with success;
                               NULL until the first declaration */
+  size_t unrecorded;       /* metrics and log lines its backend refused here */
+  char *unrecorded_why;    /* the first refusal's message; NULL for none */
   /* The transport this run's tracker calls use, when it is not the
    * store's own backend and handle: the relay to the host, in the action's
    * process (aeh_run_relay_to). NULL: the store's (aeh_run_backend). */

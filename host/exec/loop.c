@@ -26,8 +26,6 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
   aeh_relay_conn_close(&s->relay);
   aeh_relay_conn *rec = &s->relay;
   bool returned = rec->returned;
-  if (rec->unrecorded > 0)
-    ex->infra = true; /* said as it happened; the run is incomplete */
   if (ex->capture) {
     /* Whatever the child wrote before it exited is in the pipes now; a
      * grandchild still holding them open must not stall the host. */
@@ -40,6 +38,15 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
   aero_run_outcome o = {0};
   aeh_outcome_of_process(s, rec, returned, wstatus, ex->opts->timeout_s, &o,
                          msg, sizeof msg);
+  if (rec->unrecorded > 0) {
+    /* Said as it happened. The record lacks what the action logged: it is
+     * the store's failure (exit 2), and the run is no success, whatever
+     * the action returned. */
+    ex->infra = true;
+    if (o.state == AERO_RUN_OK)
+      aeh_outcome_unrecorded(&o, rec->unrecorded, rec->unrecorded_why, msg,
+                             sizeof msg);
+  }
   if (o.state != AERO_RUN_OK)
     aeh_slurm_job_ending(&o, msg, sizeof msg);
   if (ex->opts->debug) {

@@ -65,3 +65,12 @@ void aeh_outcome_of_return(aero_status status, const aero_error *err,
     o->state = AERO_RUN_FAILED;
   }
 }
+
+void aeh_outcome_unrecorded(aero_run_outcome *o, size_t count, const char *why,
+                            char *msg, size_t size) {
+  o->state = AERO_RUN_FAILED;
+  snprintf(msg, size,
+           "the store refused %zu of the metrics and log lines it logged: %s",
+           count, why);
+  o->message = msg;
+}

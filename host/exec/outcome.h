@@ -22,4 +22,10 @@ void aeh_outcome_of_process(const aeh_slot *s, const aeh_relay_conn *rec,
 void aeh_outcome_of_return(aero_status status, const aero_error *err,
                            aero_run_outcome *o, char *msg, size_t size);
 
+/* The store refused `count` metrics or log lines of a run that would have
+ * ended OK, the first for `why`: it ends failed instead, since its record
+ * is incomplete. `msg` (size `size`) holds the message `o` points at. */
+void aeh_outcome_unrecorded(aero_run_outcome *o, size_t count, const char *why,
+                            char *msg, size_t size);
+
 #endif /* AEH_EXEC_OUTCOME_H */

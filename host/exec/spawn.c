@@ -466,6 +466,13 @@ static void inline_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   aero_run_outcome o = {0};
   char msg[AERO_ERROR_MESSAGE_MAX];
   aeh_outcome_of_return(status, &err, &o, msg, sizeof msg);
+  const char *why = NULL;
+  size_t unrecorded = aeh_run_unrecorded(run, &why);
+  if (unrecorded > 0) {
+    ex->infra = true; /* as for an action in its own process (loop.c) */
+    if (o.state == AERO_RUN_OK)
+      aeh_outcome_unrecorded(&o, unrecorded, why, msg, sizeof msg);
+  }
   aeh_sched_complete(ex, p, run, &o, started);
 }
 

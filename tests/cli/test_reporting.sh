@@ -53,6 +53,9 @@ if [[ $AERO_TEST_BACKEND == local ]]; then
   assert_rc 2
   assert_eq "$(grep -c 'not recorded' <<<"$err")" 1
   assert_contains "$err" "aerohost: error: [first] one "
+  # Its record lacks them: the run is no success (here its end cannot be
+  # recorded either).
+  assert_not_contains "$(col first status)" ok
   [[ $(grep -c '' <<<"$err") -le 5 ]] || fail "more than 5 lines: $err"
 fi
 

@@ -13,7 +13,11 @@
  * (`linger...`), or hang after starting a child that sleeps for a minute
  * (`hang_tree`: its pid in PATH.child, PATH from --marker), or declare its
  * output and then fill the store's file system (`fill_store`: with
- * STORE/filler), so that recording the run fails. `--marker PATH`
+ * STORE/filler), so that recording the run fails; or fill it, then log
+ * 500 metrics after declaring its output one call at a time and remove the
+ * filler before returning OK
+ * (`fill_metrics`: space is back by the time the run ends), or fill it
+ * before declaring its output (`fill_declare`). `--marker PATH`
  * makes that action write its pid to PATH first (so that a test knows it
  * runs); `--sleep S` makes every action sleep S seconds; `--talk` makes
  * every action print lines on stdout and stderr. [train] asks Slurm for
@@ -33,7 +37,8 @@
   X(CHOICE, how, 0,                                                            \
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
-     "linger_segv", "hang_tree", "fill_store"),                                \
+     "linger_segv", "hang_tree", "fill_store", "fill_metrics",                 \
+     "fill_declare"),                                                          \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -168,6 +173,25 @@ static aero_status fill_store(aero_error *err) {
   return AERO_OK;
 }
 
+/* Fills the store, logs metrics the host cannot record, then gives the
+ * space back: the run's end is recordable, its metrics are not. */
+static aero_status fill_then_log(aero_tracker *tracker, aero_error *err) {
+  if (fill_store(err) != AERO_OK)
+    return AERO_E_IO;
+  for (int i = 0; i < 500; i++) {
+    (void)aero_log_metric(tracker, "loss", 1.0 / (i + 1), i, err);
+    if (i % 50 == 49)
+      nap(0.02); /* several batches reach the host */
+  }
+  /* A tracker call that is not a metric sends what the process holds. */
+  aero_logf(tracker, AERO_LOG_INFO, "logged 500 points");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/filler", getenv("AEROMANCY_STORE"));
+  if (unlink(path) != 0)
+    return aero_fail(err, AERO_E_IO, "cannot remove %s", path);
+  return AERO_OK;
+}
+
 static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
   if (config.marker[0] != '\0') {
     FILE *f = fopen(config.marker, "w");
@@ -236,8 +260,11 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
   else if (mine && strcmp(config.how, "linger") == 0)
     (void)misbehave(tracker, err); /* leaves processes, then goes on */
   else if (mine && strcmp(config.how, "lock_store") != 0 &&
-           strcmp(config.how, "fill_store") != 0)
+           strncmp(config.how, "fill_", 5) != 0)
     return misbehave(tracker, err);
+  if (mine && strcmp(config.how, "fill_declare") == 0 &&
+      fill_store(err) != AERO_OK)
+    return AERO_E_IO;
   /* In a Slurm job with GPUs, which ones it got (test_slurm.sh). */
   const char *gpus = getenv("SLURM_JOB_GPUS");
   if (gpus != NULL && gpus[0] != '\0') {
@@ -270,6 +297,8 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
     return lock_store(err);
   if (status == AERO_OK && mine && strcmp(config.how, "fill_store") == 0)
     return fill_store(err);
+  if (status == AERO_OK && mine && strcmp(config.how, "fill_metrics") == 0)
+    return fill_then_log(tracker, err);
   return status;
 }
 

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A local store whose file system fills up during a run (ENOSPC while
+# SQLite writes its WAL, or while a blob is written): while the action
+# logs metrics, when it declares its output, when its run ends (the
+# outputs published with it). Each time: exit 2, a line naming the store's
+# database and the cause, the run never recorded `ok` nor its output
+# published, the earlier runs untouched, and `aeromancy fsck` clean once
+# space is back and the next host recorded what this one could not.
+# The store lives on a tmpfs of 8 MiB; the exec_pipeline fixture's train
+# action fills it (`--how fill_...`, with STORE/filler).
+. "$(dirname "$0")/../lib.sh"
+
+EXEC=$AERO_FIXTURES/exec_pipeline.so
+TRK=$AERO_FIXTURES/trk_pipeline.so
+A=$AEROMANCY
+unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
+
+mnt=$AERO_TMP/small-fs
+mkdir -p "$mnt"
+trap 'umount -l "$mnt" 2>/dev/null; rm -rf "$AERO_TMP"' EXIT
+if ! mount -t tmpfs -o size=8m tmpfs "$mnt" 2>/dev/null; then
+  if [[ ${CI:-} == true ]]; then
+    fail "cannot mount a tmpfs to fill (CI runs the tests as root)"
+    done_
+  fi
+  echo "test_disk_full: skipped: mounting a tmpfs needs root" >&2
+  exit 0
+fi
+export AEROMANCY_STORE=$mnt/store
+DB=$AEROMANCY_STORE/aeromancy.db
+
+# The record of every run so far (with its metrics and outputs), to compare
+# once a run failed to record.
+snapshot() {
+  sql "SELECT id, status, ended_at, message FROM runs WHERE id <= $1 ORDER BY id;
+       SELECT run_id, id, version, digest, published FROM versions
+         WHERE run_id <= $1 ORDER BY id;
+       SELECT run_id, key, count, last_value FROM metric_summaries
+         WHERE run_id <= $1 ORDER BY 1, 2;
+       SELECT count(*) FROM metrics WHERE run_id <= $1;
+       SELECT run_id, message FROM run_logs WHERE run_id <= $1 ORDER BY id"
+}
+
+run "$AEROHOST" run --dev "$TRK"
+assert_rc 0
+run "$AEROHOST" run --dev "$EXEC"
+assert_rc 0
+earlier=$(sql "SELECT max(id) FROM runs")
+before=$(snapshot "$earlier")
+[[ $(sql "SELECT count(*) FROM metrics") -gt 0 ]] || fail "no earlier metrics"
+
+# full HOW [HOST_FLAGS...]: train (HOW) fills the store and the host exits
+# 2 naming the store's database and the cause; train's run is not ok and
+# its output not published. Sets $train.
+full() {
+  local how=$1
+  shift
+  run "$AEROHOST" run --dev --force "$@" "$EXEC" -- --misbehave train \
+    --how "$how"
+  assert_rc 2
+  assert_contains "$err" "$DB: committing: no space left on device"
+  # Said when it happens and in the run's end line, never once per batch.
+  local lines
+  lines=$(grep -c 'no space left on device' <<<"$err")
+  [[ $lines -ge 1 && $lines -le 2 ]] || fail "$how: $lines lines name the cause: $err"
+  assert_not_contains "$err" "OK [train]"
+  train=$(sql "SELECT max(id) FROM runs WHERE job_type = 'train'")
+  [[ $train -gt $earlier ]] || fail "$how: train's run was not recorded"
+  assert_not_contains "$(sql "SELECT status FROM runs WHERE id = $train")" ok
+  assert_eq "$(sql "SELECT count(*) FROM run_outputs WHERE run_id = $train")" \
+    0 "$how: train's published outputs"
+  assert_eq "$(sql "SELECT count(*) FROM runs WHERE id > $train")" 0 \
+    "$how: runs after train's (the host stops at the store's failure)"
+}
+
+# intact: space is back (the filler removed), the earlier runs are as they
+# were, and fsck finds the store sound once a host recorded the run whose
+# end could not be (if any).
+intact() {
+  rm -f "$AEROMANCY_STORE/filler"
+  assert_eq "$(snapshot "$earlier" | grep -v "^$train|")" \
+    "$(grep -v "^$train|" <<<"$before")" "the earlier runs"
+  if [[ $(sql "SELECT status FROM runs WHERE id = $train") == running ]]; then
+    run "$A" fsck
+    assert_rc 1
+    assert_eq "$(cut -f1-2 <<<"$out")" "abandoned	$train"
+    run "$AEROHOST" run --dev --force "$TRK" --only ingest
+    assert_rc 0
+    assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" killed
+  fi
+  run "$A" fsck
+  assert_rc 0
+  assert_contains "$err" " 0 problems in "
+  earlier=$(sql "SELECT max(id) FROM runs")
+  before=$(snapshot "$earlier")
+}
+
+case_ "full while the action logs metrics: the run fails, not ok without them"
+full fill_metrics
+assert_contains "$err" "aerohost: error: [train] model "
+assert_contains "$err" " not recorded: $DB: committing: no space left on device"
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" failed
+assert_contains "$(sql "SELECT message FROM runs WHERE id = $train")" \
+  "of the metrics and log lines it logged: $DB: committing: no space left on device"
+intact
+
+case_ "full while the action logs metrics on the host's stack (--no-isolation)"
+full fill_metrics --no-isolation
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" failed
+assert_contains "$(sql "SELECT message FROM runs WHERE id = $train")" \
+  "of the metrics and log lines it logged: $DB: committing"
+intact
+
+case_ "full when the action declares its output"
+full fill_declare
+intact
+
+case_ "full when the run ends and publishes its output"
+full fill_store
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
+assert_contains "$err" "recording the run failed: $DB: committing: no space left on device"
+intact
+
+done_
