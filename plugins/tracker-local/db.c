@@ -217,19 +217,32 @@ void tl_finish(tl_store *store, sqlite3_stmt *st) {
   sqlite3_finalize(st); /* the cache was full */
 }
 
-aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
-                     const char *what, aero_error *err) {
+/* tl_exec1 and tl_exec2: `sql` with the `n` int64 parameters `ids`. */
+static aero_status exec_ids(tl_store *store, const char *sql,
+                            const int64_t *ids, int n, const char *what,
+                            aero_error *err) {
   sqlite3_stmt *st = NULL;
   aero_status status = tl_prepare(store, sql, &st, err);
   if (status != AERO_OK)
     return status;
-  sqlite3_bind_int64(st, 1, a);
-  sqlite3_bind_int64(st, 2, b);
+  for (int i = 0; i < n; i++)
+    sqlite3_bind_int64(st, i + 1, ids[i]);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, what, err);
   tl_finish(store, st);
   return status;
+}
+
+aero_status tl_exec1(tl_store *store, const char *sql, int64_t id,
+                     const char *what, aero_error *err) {
+  return exec_ids(store, sql, &id, 1, what, err);
+}
+
+aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
+                     const char *what, aero_error *err) {
+  const int64_t ids[] = {a, b};
+  return exec_ids(store, sql, ids, 2, what, err);
 }
 
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err) {
@@ -346,6 +359,12 @@ bool tl_bind_kv(sqlite3_stmt *st, int first, const aero_kv *kv) {
   tl_bind_value(st, first + 2, &kv->value, &type_name);
   tl_bind_text(st, first + 1, type_name);
   return type_name != NULL;
+}
+
+bool tl_bind_metadata(sqlite3_stmt *st, int64_t version_id, const aero_kv *kv) {
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, version_id);
+  return tl_bind_kv(st, 2, kv);
 }
 
 aero_status tl_each_row(tl_store *store, const char *sql, int64_t id,

@@ -51,9 +51,7 @@ static aero_status same_metadata(tl_store *store, int64_t version_id,
     if (later)
       continue;
     keys++;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, version_id);
-    tl_bind_kv(st, 2, kv);
+    tl_bind_metadata(st, version_id, kv);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
       *same = false;
@@ -173,15 +171,6 @@ aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
   free(list);
   if (status != AERO_OK)
     return status;
-  sqlite3_stmt *st = NULL;
-  status =
-      tl_prepare(store, "DELETE FROM output_links WHERE run_id = ?", &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, run_id);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "settling a run's outputs", err);
-  tl_finish(store, st);
-  return status;
+  return tl_exec1(store, "DELETE FROM output_links WHERE run_id = ?", run_id,
+                  "settling a run's outputs", err);
 }

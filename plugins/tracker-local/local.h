@@ -117,8 +117,10 @@ aero_status tl_each_row(tl_store *store, const char *sql, int64_t id,
                                            aero_error *err),
                         void *ctx, const char *what, aero_error *err);
 
-/* Runs `sql` (static storage) with the two int64 parameters `a` and `b`,
- * returning no rows; a failed step is `what` in the error. */
+/* Runs `sql` (static storage) with the int64 parameter `id`, or the two
+ * `a` and `b`, returning no rows; a failed step is `what` in the error. */
+aero_status tl_exec1(tl_store *store, const char *sql, int64_t id,
+                     const char *what, aero_error *err);
 aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
                      const char *what, aero_error *err);
 
@@ -138,6 +140,10 @@ int tl_bind_value(sqlite3_stmt *st, int index, const aero_value *value,
  * version_metadata); false for an unknown value type, whose type column is
  * then bound NULL. */
 bool tl_bind_kv(sqlite3_stmt *st, int first, const aero_kv *kv);
+/* Resets `st` (whose parameters are version_id, key, type, value, as
+ * version_metadata's columns) and binds one entry of version `version_id`;
+ * false as tl_bind_kv. */
+bool tl_bind_metadata(sqlite3_stmt *st, int64_t version_id, const aero_kv *kv);
 
 /* tl_bind_kv's inverse: the columns key, type, value from `first` of
  * the current row (run_config, version_metadata) as an aero_kv whose

@@ -103,29 +103,21 @@ static aero_status record_version(tl_store *store, int64_t run_id,
   if (status == AERO_OK)
     status = artifact_id(store, ref, &art, err);
   if (status == AERO_OK)
-    status = tl_prepare(store,
-                        "DELETE FROM versions WHERE run_id = ? AND "
-                        "artifact_id = ? AND published = 0",
-                        &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, run_id);
-  sqlite3_bind_int64(st, 2, art);
-  status = step_done(store, st, "replacing an earlier declaration", err);
-  tl_finish(store, st);
-  st = NULL;
+    status = tl_exec2(store,
+                      "DELETE FROM versions WHERE run_id = ? AND "
+                      "artifact_id = ? AND published = 0",
+                      run_id, art, "replacing an earlier declaration", err);
   bool linked = false;
   if (status == AERO_OK)
     status =
         tl_link_record(store, run_id, art, dev, desc, digest, &linked, err);
   if (status != AERO_OK || linked)
     return status;
-  if (status == AERO_OK)
-    status = tl_prepare(store,
-                        "INSERT INTO versions (artifact_id, version, digest, "
-                        "type, mode, run_id, created_at, published) VALUES "
-                        "(?, NULL, ?, ?, ?, ?, ?, 0)",
-                        &st, err);
+  status = tl_prepare(store,
+                      "INSERT INTO versions (artifact_id, version, digest, "
+                      "type, mode, run_id, created_at, published) VALUES "
+                      "(?, NULL, ?, ?, ?, ?, ?, 0)",
+                      &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, art);
@@ -163,9 +155,7 @@ static aero_status record_version(tl_store *store, int64_t run_id,
                       "key, type, value) VALUES (?, ?, ?, ?)",
                       &st, err);
   for (size_t i = 0; status == AERO_OK && i < desc->metadata_count; i++) {
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, version_id);
-    tl_bind_kv(st, 2, &desc->metadata[i]);
+    tl_bind_metadata(st, version_id, &desc->metadata[i]);
     status = step_done(store, st, "recording a version's metadata", err);
   }
   tl_finish(store, st);
