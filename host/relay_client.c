@@ -46,6 +46,7 @@ typedef struct relay_client {
   int64_t last_metric;
   unsigned burst; /* points in the current burst */
   bool flusher;   /* the flusher thread is running */
+  bool ended;     /* the action's return was reported: the run is over */
 } relay_client;
 
 static relay_client the_client = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -86,6 +87,17 @@ static aero_status lost(aero_error *err, const char *what) {
                        what, errno != 0 ? strerror(errno) : "end of stream");
 }
 
+/* A call made after the action's return was reported, from a thread the
+ * action left running: the run it would add to is over (the host records
+ * it as reported), so the call fails rather than be held and lost when
+ * the process leaves. */
+static aero_status after_end(aero_error *err, const char *what) {
+  return aeh_error_set(err, AERO_E_STATE,
+                       "%s: the action already returned (a thread it left "
+                       "running?): not recorded",
+                       what);
+}
+
 static int64_t mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -102,9 +114,13 @@ static int send_held(relay_client *c) {
 }
 
 /* Sends the held frames, then `data`: everything logged before a request
- * reaches the host before it. */
+ * reaches the host before it. 1 when the run is over (nothing sent). */
 static int send_after_held(relay_client *c, const void *data, size_t size) {
   pthread_mutex_lock(&c->lock);
+  if (c->ended) {
+    pthread_mutex_unlock(&c->lock);
+    return 1;
+  }
   int rc = send_held(c);
   if (rc == 0)
     rc = aeh_send_all(c->fd, data, size);
@@ -173,13 +189,17 @@ static bool start_flusher(relay_client *c) {
   return ok;
 }
 
-/* Holds the finished metric frame in c->out, or sends it now; false
- * when the connection is lost. */
-static bool hold_or_send(relay_client *c) {
+/* Holds the finished metric frame in c->out, or sends it now; -1 when the
+ * connection is lost, 1 when the run is over (nothing held or sent). */
+static int hold_or_send(relay_client *c) {
   int64_t now = mono_ns();
   c->burst = now - c->last_metric < BURST_NS ? c->burst + 1 : 0;
   c->last_metric = now;
   pthread_mutex_lock(&c->lock);
+  if (c->ended) {
+    pthread_mutex_unlock(&c->lock);
+    return 1;
+  }
   bool hold = c->burst >= HELD_AFTER && (c->flusher || start_flusher(c));
   if (hold && c->held_len + c->out.len > c->held_cap) {
     size_t cap = c->held_cap > 0 ? c->held_cap : 4096;
@@ -206,7 +226,7 @@ static bool hold_or_send(relay_client *c) {
       rc = aeh_send_all(c->fd, c->out.data, c->out.len);
   }
   pthread_mutex_unlock(&c->lock);
-  return rc == 0;
+  return rc == 0 ? 0 : -1;
 }
 
 void aeh_relay_flush(void) {
@@ -237,8 +257,10 @@ static aero_status call(relay_client *c, const char *what, char **body,
                          what);
   errno = 0;
   uint32_t size = 0;
-  if (send_after_held(c, c->out.data, c->out.len) != 0 ||
-      aeh_read_all(c->fd, &size, sizeof size) != 1)
+  int sent = send_after_held(c, c->out.data, c->out.len);
+  if (sent > 0)
+    return after_end(err, what);
+  if (sent != 0 || aeh_read_all(c->fd, &size, sizeof size) != 1)
     return lost(err, what);
   if (size > AEH_RELAY_FRAME_MAX)
     return aeh_error_set(err, AERO_E_STORE, "%s: malformed reply", what);
@@ -282,9 +304,10 @@ static aero_status post(relay_client *c, const char *what, aero_error *err) {
                          "%s: the request is too large or memory ran out",
                          what);
   errno = 0;
-  if (send_after_held(c, c->out.data, c->out.len) != 0)
-    return lost(err, what);
-  return AERO_OK;
+  int sent = send_after_held(c, c->out.data, c->out.len);
+  if (sent > 0)
+    return after_end(err, what);
+  return sent == 0 ? AERO_OK : lost(err, what);
 }
 
 static void put_ref(aeh_wire *w, const aero_artifact_ref *ref) {
@@ -415,7 +438,10 @@ static aero_status relay_log_metrics(void *handle, int64_t run_id,
                          "logging metrics: the request is too large or "
                          "memory ran out");
   errno = 0;
-  return hold_or_send(c) ? AERO_OK : lost(err, "logging metrics");
+  int sent = hold_or_send(c);
+  if (sent > 0)
+    return after_end(err, "logging metrics");
+  return sent == 0 ? AERO_OK : lost(err, "logging metrics");
 }
 
 static aero_status relay_log_text(void *handle, int64_t run_id,
@@ -451,6 +477,20 @@ const aero_backend_vtable *aeh_relay_backend(void) {
   return &relay_vtable;
 }
 
+/* Sends the report after the last held points, and ends the run: under
+ * the lock, so that a thread the action left running logs either before
+ * the report (and its points reach the host first) or after it (and its
+ * call fails), never into a buffer that nobody sends. */
+static int send_report(relay_client *c, const aeh_wire *w) {
+  pthread_mutex_lock(&c->lock);
+  int rc = send_held(c);
+  if (rc == 0)
+    rc = aeh_send_all(c->fd, w->data, w->len);
+  c->ended = true;
+  pthread_mutex_unlock(&c->lock);
+  return rc;
+}
+
 int aeh_relay_send_returned(int fd, aero_status code, const char *message) {
   /* On the stack: the action's process is about to leave, and a first
    * malloc here would cost it copy-on-write faults. */
@@ -462,7 +502,7 @@ int aeh_relay_send_returned(int fd, aero_status code, const char *message) {
   aeh_wire_str(&w, message);
   int rc = -1;
   if (aeh_wire_finish(&w))
-    rc = fd == the_client.fd ? send_after_held(&the_client, w.data, w.len)
+    rc = fd == the_client.fd ? send_report(&the_client, &w)
                              : aeh_send_all(fd, w.data, w.len);
   aeh_wire_free(&w);
   return rc;

@@ -281,6 +281,10 @@ static void note_unrecorded(aeh_run *run, size_t count, const char *why) {
 aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
                                     const aero_metric *metrics, size_t count,
                                     int64_t step, aero_error *err) {
+  /* A plugin's own thread has no error object to give. */
+  aero_error own = AEH_ERROR_INIT;
+  if (err == NULL)
+    err = &own;
   aeh_run *run = active_run(tracker, "aero_log_metrics", err);
   if (run == NULL)
     return AERO_E_STATE;

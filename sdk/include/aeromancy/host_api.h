@@ -64,7 +64,10 @@ typedef struct aero_host_api {
   /* Stores an output (run only); see aero_output_desc. Since 1.0. */
   aero_status (*declare_output)(aero_tracker *tracker,
                                 const aero_output_desc *desc, aero_error *err);
-  /* Records metrics at `step` (AERO_NO_STEP for none). Since 1.0. */
+  /* Records metrics at `step` (AERO_NO_STEP for none). Since 1.0. May be
+   * called from a thread of the action's own (with `err` NULL when it has
+   * none) while the action runs; after the action returned it fails with
+   * AERO_E_STATE and records nothing. */
   aero_status (*log_metrics)(aero_tracker *tracker, const aero_metric *metrics,
                              size_t count, int64_t step, aero_error *err);
   /* Prints and records one line of text (no trailing newline needed). A
