@@ -9,7 +9,8 @@
  * that is gone. With `repair`, damaged blobs are moved aside to damaged/
  * (so that the next declaration of that content stores it again), and
  * abandoned runs are recorded as killed. Metric blocks are decoded and
- * checked against their summaries (reported, never repaired).
+ * checked against their summaries (check_metrics.c; reported, never
+ * repaired).
  *
  * Safe while hosts write: the list of blobs is read in one snapshot, then
  * hashed outside any transaction; blobs are only ever installed whole
@@ -301,94 +302,6 @@ static aero_status check_runs(checker *c) {
   return status;
 }
 
-/* Every metric block decodes (arrays of `count` points, steps in order,
- * finite values, first and last step its own), and every key's summary
- * counts the points its blocks hold. Nothing here can be repaired: the
- * points are reported, never dropped. */
-static aero_status check_metric_blocks(checker *c) {
-  sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(
-      c->store,
-      "SELECT id, run_id, key, first_step, last_step, count, steps, vals, "
-      "times FROM metric_blocks ORDER BY id",
-      &st, c->err);
-  if (status != AERO_OK)
-    return status;
-  int rc;
-  while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    tl_block b;
-    const char *problem = "its arrays do not hold `count` points";
-    if (tl_block_view(st, 5, &b))
-      problem = tl_block_check(&b, sqlite3_column_type(st, 3) != SQLITE_NULL,
-                               sqlite3_column_int64(st, 3),
-                               sqlite3_column_type(st, 4) != SQLITE_NULL,
-                               sqlite3_column_int64(st, 4));
-    if (problem == NULL)
-      continue;
-    int64_t id = sqlite3_column_int64(st, 0), run = sqlite3_column_int64(st, 1);
-    char subject[40], detail[512];
-    snprintf(subject, sizeof subject, "metric-block-%lld", (long long)id);
-    snprintf(detail, sizeof detail,
-             "metric block %lld of run %lld (key '%.200s') is damaged: %s",
-             (long long)id, (long long)run,
-             (const char *)sqlite3_column_text(st, 2), problem);
-    status = report(c, AERO_PROBLEM_OTHER, subject, detail, run, 0, false);
-  }
-  if (status == AERO_OK && rc != SQLITE_DONE)
-    status = tl_db_fail(c->store, rc, "reading metric blocks", c->err);
-  tl_finish(c->store, st);
-  if (status != AERO_OK)
-    return status;
-  status = tl_prepare(
-      c->store,
-      /* Each side looked up through the other's index: a FULL JOIN with
-       * the grouped blocks scanned them once per summary (minutes on a
-       * store of 10 M points). */
-      "SELECT run_id, key, count, points FROM (SELECT s.run_id, s.key, "
-      "s.count, (SELECT sum(b.count) FROM metric_blocks b WHERE b.run_id = "
-      "s.run_id AND b.key = s.key) AS points FROM metric_summaries s) "
-      "WHERE count IS NOT points "
-      "UNION ALL SELECT b.run_id, b.key, NULL, sum(b.count) FROM "
-      "metric_blocks b WHERE NOT EXISTS (SELECT 1 FROM metric_summaries s "
-      "WHERE s.run_id = b.run_id AND s.key = b.key) GROUP BY b.run_id, "
-      "b.key",
-      &st, c->err);
-  if (status != AERO_OK)
-    return status;
-  while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int64_t run = sqlite3_column_int64(st, 0);
-    const char *key = (const char *)sqlite3_column_text(st, 1);
-    char subject[256], detail[512];
-    /* The key too: two bad summaries of one run are two subjects. */
-    snprintf(subject, sizeof subject, "metric-summary-%lld-%.200s",
-             (long long)run, key);
-    long long counted = sqlite3_column_int64(st, 2);
-    long long held = sqlite3_column_int64(st, 3);
-    /* A missing row is said as such: "0 points" would read as a summary
-     * that exists and counts none. */
-    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-      snprintf(detail, sizeof detail,
-               "run %lld, metric '%.200s': its blocks hold %lld points and "
-               "it has no summary",
-               (long long)run, key, held);
-    else if (sqlite3_column_type(st, 3) == SQLITE_NULL)
-      snprintf(detail, sizeof detail,
-               "run %lld, metric '%.200s': its summary counts %lld points and "
-               "it has no blocks",
-               (long long)run, key, counted);
-    else
-      snprintf(detail, sizeof detail,
-               "run %lld, metric '%.200s': its summary counts %lld points, "
-               "its blocks hold %lld",
-               (long long)run, key, counted, held);
-    status = report(c, AERO_PROBLEM_OTHER, subject, detail, run, 0, false);
-  }
-  if (status == AERO_OK && rc != SQLITE_DONE)
-    status = tl_db_fail(c->store, rc, "reading metric summaries", c->err);
-  tl_finish(c->store, st);
-  return status;
-}
-
 aero_status tl_check(void *handle, const aero_check_params *params,
                      aero_status (*each)(void *, const aero_problem *,
                                          aero_error *),
@@ -408,8 +321,10 @@ aero_status tl_check(void *handle, const aero_check_params *params,
     status = count_orphans(&c);
   if (status == AERO_OK)
     status = check_runs(&c);
-  if (status == AERO_OK)
-    status = check_metric_blocks(&c);
+  if (status == AERO_OK) {
+    pc_problem_sink sink = {.each = each, .ctx = ctx, .err = err};
+    status = tl_check_metrics(store, &sink, &c.counts);
+  }
   if (out != NULL) {
     uint32_t size = out->struct_size;
     memcpy(out, &c.counts, size < sizeof c.counts ? size : sizeof c.counts);

@@ -375,6 +375,10 @@ aero_status tl_check(void *handle, const aero_check_params *params,
                      aero_status (*each)(void *, const aero_problem *,
                                          aero_error *),
                      void *ctx, aero_check_report *report, aero_error *err);
+/* fsck's check of every metric block and summary (check_metrics.c): each
+ * problem counted in `counts` and handed to the sink. */
+aero_status tl_check_metrics(tl_store *store, const pc_problem_sink *sink,
+                             aero_check_report *counts);
 aero_status tl_collect(void *handle, const aero_collect_params *params,
                        aero_status (*each)(void *, const aero_garbage *,
                                            aero_error *),

@@ -2,9 +2,11 @@
 # bench_query: reading the record back (aeromancy runs, show, metrics,
 # fsck) on a generated store of 100,000 runs and 10,000,000 metric points,
 # side by side in one run with the sqlite3 shell running the equivalent
-# query on the same database, and fsck against `openssl speed -evp sha256`
-# (wall clock against its -elapsed figure, CPU time against its default
-# one) and `openssl dgst -sha256` of the same blob files. Every command is
+# query on the same database, and fsck's two parts apart: its hashing
+# against `openssl speed -evp sha256` (wall clock against its -elapsed
+# figure, CPU time against its default one) and `openssl dgst -sha256` of
+# the same blob files, its check of the metric blocks against the sqlite3
+# shell reading the same rows. Every command is
 # also given in CPU time (user + system): on the shared machine the wall
 # clock moves with the other work, the CPU time much less.
 #
@@ -172,7 +174,26 @@ note "metrics of the run with $BIG points vs sqlite3"
 hf "$bench_dir/metrics.json" --warmup 1 --runs 5 \
   "$A metrics $big >/dev/null" "$A metrics $big --csv >/dev/null" \
   "sqlite3 -batch $rows_db '$metrics_sql' >/dev/null"
-note "fsck vs openssl speed -evp sha256 and openssl dgst on the same files"
+note "fsck vs openssl speed -evp sha256, openssl dgst and the sqlite3 shell"
+# fsck does two things: it re-hashes the blobs and decodes the metric
+# blocks (checking them against their summaries). Each is compared with
+# its own reference, on a copy of the store that holds only that: blobs
+# (the same folder, its database without blocks and summaries) or points
+# (the same database, no version files, no blobs). The whole store's fsck
+# is timed beside them.
+sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+hash_store=$bench_dir/store-blobs metric_store=$bench_dir/store-points
+mkdir -p "$hash_store" "$metric_store/blobs"
+ln -s "$AEROMANCY_STORE/blobs" "$hash_store/blobs"
+cp "$db" "$hash_store/aeromancy.db" && cp "$db" "$metric_store/aeromancy.db" ||
+  die "cannot copy the store"
+sqlite3 "$hash_store/aeromancy.db" "PRAGMA secure_delete = OFF;
+  DELETE FROM metric_blocks; DELETE FROM metric_summaries" &&
+  sqlite3 "$metric_store/aeromancy.db" "DELETE FROM version_files" ||
+  die "cannot make the copies of the store"
+blocks_sql="SELECT count(*), sum(count), length(max(steps)), length(max(vals)),
+  length(max(times)) FROM metric_blocks;
+SELECT count(*), sum(count) FROM metric_summaries;"
 # openssl speed divides by the CPU time it used unless -elapsed: on a shared
 # machine, wall time is compared with wall time (-elapsed, measured just
 # before and after fsck) and CPU time with CPU time, never one with the
@@ -183,14 +204,19 @@ openssl_speed() { # [-elapsed]: bytes/s
 }
 speed=$(openssl_speed)
 [[ -n $speed ]] || die "could not read openssl speed's sha256 figure"
-"$A" fsck >/dev/null 2>&1 # the blobs into the page cache, as openssl's buffer is
+# The blobs and both databases into the page cache, as openssl's buffer is.
+for s in "$AEROMANCY_STORE" "$hash_store" "$metric_store"; do
+  "$A" fsck --store "$s" >/dev/null 2>&1 || die "fsck of $s found problems"
+done
 blob_files=$(sqlite3 "$db" "SELECT DISTINCT sha256 FROM version_files" |
   awk -v s="$AEROMANCY_STORE/blobs" '{ printf "%s/%s/%s ", s, substr($1, 1, 2), substr($1, 3) }')
 speed_wall1=$(openssl_speed -elapsed)
-hf "$bench_dir/fsck.json" --warmup 0 --runs 5 "$A fsck" \
-  "openssl dgst -sha256 $blob_files"
+hf "$bench_dir/fsck.json" --warmup 0 --runs 5 "$A fsck --store $hash_store" \
+  "openssl dgst -sha256 $blob_files" "$A fsck --store $metric_store" \
+  "sqlite3 -batch $metric_store/aeromancy.db '$blocks_sql'" "$A fsck"
 speed_wall2=$(openssl_speed -elapsed)
 speed_wall=$(calc "($speed_wall1 + $speed_wall2) / 2")
+blocks=$(sqlite3 "$db" "SELECT count(*) FROM metric_blocks")
 
 runs_a=$(median "$bench_dir/runs.json" 0) runs_b=$(median "$bench_dir/runs.json" 1)
 show_a=$(median "$bench_dir/show.json" 0) show_b=$(median "$bench_dir/show.json" 1)
@@ -198,6 +224,9 @@ met_a=$(median "$bench_dir/metrics.json" 0) met_csv=$(median "$bench_dir/metrics
 met_b=$(median "$bench_dir/metrics.json" 2)
 fsck_s=$(median "$bench_dir/fsck.json" 0)
 dgst_s=$(median "$bench_dir/fsck.json" 1)
+check_s=$(median "$bench_dir/fsck.json" 2)
+shell_s=$(median "$bench_dir/fsck.json" 3)
+whole_s=$(median "$bench_dir/fsck.json" 4)
 # What fsck and openssl dgst hash: each distinct blob once.
 hashed=$(sqlite3 "$db" "SELECT sum(size) FROM (SELECT DISTINCT sha256, size FROM version_files)")
 cpu() { # JSON INDEX: user + system seconds (hyperfine's means)
@@ -206,6 +235,9 @@ cpu() { # JSON INDEX: user + system seconds (hyperfine's means)
 met_a_cpu=$(cpu "$bench_dir/metrics.json" 0) met_csv_cpu=$(cpu "$bench_dir/metrics.json" 1)
 met_b_cpu=$(cpu "$bench_dir/metrics.json" 2)
 fsck_cpu=$(cpu "$bench_dir/fsck.json" 0)
+check_cpu=$(cpu "$bench_dir/fsck.json" 2)
+shell_cpu=$(cpu "$bench_dir/fsck.json" 3)
+whole_cpu=$(cpu "$bench_dir/fsck.json" 4)
 pps=$(calc "$BIG / $met_a")
 pps_csv=$(calc "$BIG / $met_csv")
 pps_sql=$(calc "$BIG / $met_b")
@@ -245,15 +277,30 @@ echo "| \`--version\` / \`-version\`, wall | $(ms "$up_a") ms | $(ms "$up_b") ms
 echo "| the same, page faults / CPU ms | $up_a_pf / $up_a_cpu | $up_b_pf / $up_b_cpu | |"
 echo "| \`show RUN\` / its query, page faults / CPU ms | $show_a_pf / $show_a_cpu2 | $show_b_pf / $show_b_cpu2 | |"
 echo
-echo "Hashing, $((hashed >> 20)) MiB of blobs read from the page cache. \`openssl speed\`"
-echo "hashes one buffer in memory; it reports per CPU second, and with"
-echo "\`-elapsed\` per wall-clock second (measured just before and after fsck)."
+echo "\`fsck\` re-hashes the blobs and decodes the metric blocks; each part is"
+echo "timed on a copy of the store that holds only it (the whole store's fsck"
+echo "beside them: $(ms "$whole_s") ms wall, $(ms "$whole_cpu") ms CPU)."
+echo
+echo "Hashing, $((hashed >> 20)) MiB of blobs read from the page cache (the copy without"
+echo "metric points). \`openssl speed\` hashes one buffer in memory; it reports per"
+echo "CPU second, and with \`-elapsed\` per wall-clock second (measured just"
+echo "before and after fsck)."
 echo
 echo "| what | MB/s | vs. openssl speed, like for like |"
 echo "|---|---|---|"
 echo "| \`fsck\`, wall clock | $(mbs "$fsck_rate") | $(pct "$fsck_rate" "$speed_wall") of \`openssl speed -elapsed\` ($(mbs "$speed_wall") MB/s) |"
 echo "| \`fsck\`, per CPU second (user + system) | $(mbs "$fsck_cpu_rate") | $(pct "$fsck_cpu_rate" "$speed") of \`openssl speed\` ($(mbs "$speed") MB/s) |"
 echo "| \`openssl dgst -sha256\` on the same files, wall clock | $(mbs "$dgst_rate") | $(pct "$dgst_rate" "$speed_wall") |"
+echo
+echo "Checking the metric points: $points points in $blocks blocks (the copy without"
+echo "blobs), each block decoded and every key's points counted against its"
+echo "summary; beside it the sqlite3 shell reading the same rows (every block's"
+echo "three arrays whole, every summary) and checking nothing."
+echo
+echo "| what | time (ms) | points/s | CPU (ms, user + system) | ratio to the shell, wall / CPU |"
+echo "|---|---:|---:|---:|---:|"
+echo "| \`fsck\` | $(ms "$check_s") | $(kpps "$(calc "$points / $check_s")") | $(ms "$check_cpu") | $(ratio "$check_s" "$shell_s")× / $(ratio "$check_cpu" "$shell_cpu")× |"
+echo "| sqlite3 shell reading the same rows | $(ms "$shell_s") | $(kpps "$(calc "$points / $shell_s")") | $(ms "$shell_cpu") | |"
 echo
 target "runs --limit 50 under 50 ms and within 2x of the bare query" \
   "$(python3 -c "print(1 if $runs_a < 0.05 and $runs_a <= 2 * $runs_b else 0)")"

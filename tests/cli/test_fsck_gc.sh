@@ -250,4 +250,38 @@ damage "vals = x'000000000000F07F' || substr(vals, 9)" \
 run "$A" fsck
 assert_rc 0
 
+case_ "fsck adds up a key's blocks wherever they lie: KEY KEY OTHER KEY is sound"
+run_id=$(sql "SELECT run_id FROM metric_blocks GROUP BY run_id HAVING count(DISTINCT key) >= 2 LIMIT 1")
+[[ -n $run_id ]] || fail "no run logged two metrics"
+IFS='|' read -r one other < <(sql "SELECT min(key), max(key) FROM metric_blocks WHERE run_id = $run_id")
+# copy KEY: one more block of KEY (a copy of its first, equal steps are
+# allowed across blocks) and its points added to the summary.
+copy() {
+  sql "INSERT INTO metric_blocks (run_id, key, count, first_step, last_step,
+         steps, vals, times)
+       SELECT run_id, key, count, first_step, last_step, steps, vals, times
+       FROM metric_blocks WHERE run_id = $run_id AND key = '$1' ORDER BY id LIMIT 1;
+       UPDATE metric_summaries SET count = count + (SELECT count FROM metric_blocks
+         WHERE id = last_insert_rowid()) WHERE run_id = $run_id AND key = '$1'" ||
+    fail "copying a block of $1"
+}
+copy "$one"
+copy "$one"
+copy "$other"
+copy "$one"
+run "$A" fsck
+assert_rc 0
+assert_eq "$out" ""
+sql "UPDATE metric_summaries SET count = count - 1 WHERE run_id = $run_id AND key = '$one'"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "run $run_id, metric '$one': its summary counts"
+# The last key of all (after the last summary) without its summary.
+IFS='|' read -r last_run last_key < <(sql "SELECT run_id, key FROM metric_blocks
+  ORDER BY run_id DESC, key DESC LIMIT 1")
+sql "DELETE FROM metric_summaries WHERE run_id = $last_run AND key = '$last_key'"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "run $last_run, metric '$last_key': its blocks hold"
+
 done_
