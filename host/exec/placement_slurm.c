@@ -34,6 +34,7 @@
 #include "signals.h"
 #include "slurm_job.h"
 #include "slurm_resources.h"
+#include "slurm_script.h"
 
 /* How often squeue is asked about the jobs still running. */
 #define POLL_INTERVAL_NS 200000000L
@@ -58,17 +59,6 @@ typedef struct slurm_state {
 
 static slurm_state *state_of(const aeh_exec *ex) {
   return ex->place_state;
-}
-
-/* Appends `arg` single-quoted for sh. */
-static void put_quoted(FILE *f, const char *arg) {
-  fputc('\'', f);
-  for (; *arg; arg++)
-    if (*arg == '\'')
-      fputs("'\\''", f);
-    else
-      fputc(*arg, f);
-  fputc('\'', f);
 }
 
 /* The command the jobs run in place of `this aerohost run PLUGIN`, when
@@ -101,47 +91,6 @@ static bool read_command(slurm_state *sl, const char *file) {
     *nl = '\0';
   }
   return n > 0;
-}
-
-/* Writes the job script of position `p`: this aerohost, this command line
- * (or the runner's command, then this command line's options). */
-static bool write_script(const aeh_exec *ex, size_t p, char *path,
-                         size_t size) {
-  const slurm_state *sl = state_of(ex);
-  char exe[PATH_MAX];
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len <= 0)
-    return false;
-  exe[len] = '\0';
-  int first = 1;
-  if (sl->no_command)
-    return false;
-  if (sl->command != NULL) {
-    if (ex->opts->argc < 3 || strcmp(ex->opts->argv[1], "run") != 0)
-      return false;
-    first = 3;
-  }
-  int w = snprintf(path, size, "%s/action-%zu.sh", sl->dir, p + 1);
-  if (w < 0 || (size_t)w >= size)
-    return false;
-  FILE *f = fopen(path, "w");
-  if (f == NULL)
-    return false;
-  fputs("#!/bin/sh\nexec", f);
-  for (size_t i = 0; sl->command != NULL && sl->command[i] != NULL; i++) {
-    fputc(' ', f);
-    put_quoted(f, sl->command[i]);
-  }
-  if (sl->command == NULL) {
-    fputc(' ', f);
-    put_quoted(f, exe);
-  }
-  for (int i = first; i < ex->opts->argc; i++) {
-    fputc(' ', f);
-    put_quoted(f, ex->opts->argv[i]);
-  }
-  fputc('\n', f);
-  return fclose(f) == 0;
 }
 
 static void slurm_open(aeh_exec *ex) {
@@ -242,9 +191,21 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   char script[PATH_MAX], label[512], name[600], env[64], dep[4096], why[1024],
       output[PATH_MAX + 32];
   aeh_slot *s = free_slot(ex);
-  if (sl == NULL || sl->job == NULL || s == NULL ||
-      !write_script(ex, p, script, sizeof script)) {
-    not_submitted(ex, p, "", "cannot write its job script", started);
+  if (sl == NULL || sl->job == NULL || s == NULL) {
+    not_submitted(ex, p, "", "no room to follow its job", started);
+    return;
+  }
+  if (sl->no_command) {
+    not_submitted(ex, p, "",
+                  "the jobs' command ($AEROMANCY_SLURM_JOB_COMMAND) could "
+                  "not be read",
+                  started);
+    return;
+  }
+  if (!aeh_slurm_script_write(sl->dir, p + 1, sl->command, ex->opts->argc,
+                              ex->opts->argv, script, sizeof script, why,
+                              sizeof why)) {
+    not_submitted(ex, p, "", why, started);
     return;
   }
   aeh_exec_label(ex->nodes[p].action, label, sizeof label);
