@@ -178,6 +178,22 @@ store_dump() {
   fi
 }
 
+# schema7_undo_sql: SQL that turns a local store of schema 7 back into the
+# shape of schema 6 (`runs` a table, each run's invocation facts in its own
+# columns), for tests that then rewind it further and upgrade it again.
+schema7_undo_sql() {
+  local c cols="git_commit git_branch git_message git_remote image_id packages
+    plugin_path plugin_sha256 host_version abi_version hostname command_line
+    passthrough_env"
+  echo "DROP VIEW runs;"
+  for c in $cols; do
+    echo "ALTER TABLE run_records ADD COLUMN $c TEXT;"
+    echo "UPDATE run_records SET $c = (SELECT $c FROM invocations i WHERE i.id = invocation_id);"
+  done
+  echo "ALTER TABLE run_records DROP COLUMN invocation_id; DROP TABLE invocations;"
+  echo "ALTER TABLE run_records RENAME TO runs;"
+}
+
 # new_store NAME: switches to a fresh, empty store named NAME.
 new_store() {
   if [[ $AERO_TEST_BACKEND == postgres ]]; then

@@ -253,11 +253,12 @@ static bool owner_gone(tl_store *store, const char *token) {
 
 static aero_status check_runs(checker *c) {
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(
-      c->store,
-      "SELECT r.id, e.value FROM runs r JOIN run_env e ON e.run_id = r.id "
-      "AND e.key = 'owner' WHERE r.status = 'running' ORDER BY r.id",
-      &st, c->err);
+  aero_status status =
+      tl_prepare(c->store,
+                 "SELECT r.id, e.value FROM run_records r JOIN run_env e ON "
+                 "e.run_id = r.id "
+                 "AND e.key = 'owner' WHERE r.status = 'running' ORDER BY r.id",
+                 &st, c->err);
   if (status != AERO_OK)
     return status;
   int64_t *ids = NULL;

@@ -74,12 +74,13 @@ static aero_status old_dev_runs(collector *c) {
   /* Candidates, then (until nothing changes) every candidate that made a
    * version a run outside the set read or re-declared is dropped. */
   char sql[512];
-  snprintf(sql, sizeof sql,
-           "CREATE TEMP TABLE IF NOT EXISTS gc_runs (id INTEGER PRIMARY KEY);"
-           "DELETE FROM gc_runs;"
-           "INSERT INTO gc_runs SELECT id FROM runs WHERE mode = 'dev' AND "
-           "status <> 'running' AND ended_at IS NOT NULL AND ended_at < %lld",
-           (long long)(tl_now_ns() - c->params->keep_dev_ns));
+  snprintf(
+      sql, sizeof sql,
+      "CREATE TEMP TABLE IF NOT EXISTS gc_runs (id INTEGER PRIMARY KEY);"
+      "DELETE FROM gc_runs;"
+      "INSERT INTO gc_runs SELECT id FROM run_records WHERE mode = 'dev' AND "
+      "status <> 'running' AND ended_at IS NOT NULL AND ended_at < %lld",
+      (long long)(tl_now_ns() - c->params->keep_dev_ns));
   status = tl_exec(store, sql, c->err);
   while (status == AERO_OK) {
     status = tl_exec(
@@ -97,10 +98,11 @@ static aero_status old_dev_runs(collector *c) {
   }
   sqlite3_stmt *st = NULL;
   if (status == AERO_OK)
-    status = tl_prepare(store,
-                        "SELECT g.id, r.job_type FROM gc_runs g JOIN runs r "
-                        "ON r.id = g.id ORDER BY g.id",
-                        &st, c->err);
+    status =
+        tl_prepare(store,
+                   "SELECT g.id, r.job_type FROM gc_runs g JOIN run_records r "
+                   "ON r.id = g.id ORDER BY g.id",
+                   &st, c->err);
   int rc = SQLITE_DONE;
   while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     char subject[160];
@@ -118,7 +120,9 @@ static aero_status old_dev_runs(collector *c) {
         "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
         "DELETE FROM run_outputs WHERE run_id IN (SELECT id FROM gc_runs);"
         "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
-        "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs);",
+        "DELETE FROM run_records WHERE id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM invocations WHERE id NOT IN (SELECT invocation_id FROM "
+        "run_records WHERE invocation_id IS NOT NULL);",
         c->err);
   if (status == AERO_OK && !c->params->dry_run)
     status = tl_commit(store, c->err);
@@ -186,8 +190,8 @@ static aero_status scratch(collector *c) {
   if (d == NULL)
     return AERO_OK;
   sqlite3_stmt *st = NULL;
-  aero_status status =
-      tl_prepare(c->store, "SELECT status FROM runs WHERE id = ?", &st, c->err);
+  aero_status status = tl_prepare(
+      c->store, "SELECT status FROM run_records WHERE id = ?", &st, c->err);
   struct dirent *e;
   while (status == AERO_OK && (e = readdir(d)) != NULL) {
     long long id = 0;
@@ -228,7 +232,8 @@ static aero_status any_running(tl_store *store, bool *running,
                                aero_error *err) {
   sqlite3_stmt *st = NULL;
   aero_status status = tl_prepare(
-      store, "SELECT 1 FROM runs WHERE status = 'running' LIMIT 1", &st, err);
+      store, "SELECT 1 FROM run_records WHERE status = 'running' LIMIT 1", &st,
+      err);
   if (status != AERO_OK)
     return status;
   int rc = sqlite3_step(st);

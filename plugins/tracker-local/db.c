@@ -293,6 +293,7 @@ aero_status tl_commit(tl_store *store, aero_error *err) {
   int rc = step_once(store, commit);
   if (rc != SQLITE_OK)
     return tl_db_fail(store, rc, "committing", err);
+  tl_invocation_after(store, true);
   return AERO_OK;
 }
 
@@ -320,10 +321,18 @@ void tl_read_linger(tl_store *store, bool keep) {
 
 void tl_rollback(tl_store *store) {
   store->lingering = false;
+  tl_invocation_after(store, false);
   /* After some errors SQLite has already rolled back; then there is no
    * transaction left and this is a no-op. */
   if (!sqlite3_get_autocommit(store->db))
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int tl_bind_env_value(sqlite3_stmt *st, int index, const aero_value *v) {
+  const char *type_name;
+  if (v->type == AERO_VALUE_STRING)
+    return tl_bind_text(st, index, v->as.s);
+  return tl_bind_value(st, index, v, &type_name);
 }
 
 int tl_bind_text(sqlite3_stmt *st, int index, const char *text) {
@@ -514,6 +523,8 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
         status = tl_blocks_migrate(store, err);
       if (status == AERO_OK && version <= 5)
         status = tl_links_migrate(store, err);
+      if (status == AERO_OK && version <= 6)
+        status = tl_invocations_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)
@@ -667,6 +678,7 @@ fail:
 }
 
 void tl_db_close(tl_store *store) {
+  tl_invocation_forget(store);
   for (size_t i = 0; i < store->stmt_count; i++)
     sqlite3_finalize(store->stmts[i].st);
   store->stmt_count = 0;

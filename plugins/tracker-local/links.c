@@ -163,7 +163,8 @@ aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
     status = tl_settling_list(
         store,
         "SELECT l.version_id, l.artifact_id, v.digest, r.mode FROM "
-        "output_links l JOIN versions v ON v.id = l.version_id JOIN runs r "
+        "output_links l JOIN versions v ON v.id = l.version_id JOIN "
+        "run_records r "
         "ON r.id = l.run_id WHERE l.run_id = ? ORDER BY l.artifact_id",
         run_id, &list, &n, err);
   for (size_t i = 0; status == AERO_OK && i < n; i++)

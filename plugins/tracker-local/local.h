@@ -26,7 +26,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 6
+#define TL_SCHEMA_VERSION 7
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -59,6 +59,11 @@ typedef struct tl_store {
   struct timespec busy_since; /* when the current wait for a lock began */
   int busy_waited_s;          /* how long the last wait that gave up took */
   bool lingering; /* a read transaction kept open (tl_read_linger) */
+  struct {
+    int64_t id;     /* the invocations row of the last run written; 0: none */
+    bool committed; /* that row is committed (else it goes with a rollback) */
+    char *facts[PC_ENV_COLUMN_COUNT]; /* its facts (copies; NULL: absent) */
+  } invocation;                       /* invocations.c */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */
@@ -70,6 +75,24 @@ aero_status tl_owner_claim(tl_store *store, aero_error *err);
  * when every run the handle began was recorded ended: otherwise it stays,
  * unlocked, so that the next host records those runs killed. */
 void tl_owner_release(tl_store *store);
+
+/* ---- invocations.c: an invocation's facts, once (schema 7) ---- */
+
+/* Schema 6 to 7: `runs` becomes run_records without the 13 fact columns,
+ * their values move to `invocations` (one row per streak of consecutive
+ * runs with the same facts), and the view `runs` joins them back. Inside
+ * the schema's transaction. */
+aero_status tl_invocations_migrate(tl_store *store, aero_error *err);
+/* The invocations row for the facts of `rec` (its environment keys with a
+ * column): the handle's last one when the facts are the same, else a new
+ * row. Inside the caller's write transaction. */
+aero_status tl_invocation_of(tl_store *store, const aero_run_record *rec,
+                             int64_t *id, aero_error *err);
+/* After a commit (`committed`) or a rollback: a row the handle wrote in a
+ * transaction that was rolled back is forgotten. */
+void tl_invocation_after(tl_store *store, bool committed);
+/* Forgets the handle's invocation and frees its copies (close). */
+void tl_invocation_forget(tl_store *store);
 
 /* ---- db.c: connection, schema, statement helpers ---- */
 
@@ -126,6 +149,10 @@ aero_status tl_exec2(tl_store *store, const char *sql, int64_t a, int64_t b,
 
 /* Runs a statement that returns no rows and takes no parameters. */
 aero_status tl_exec(tl_store *store, const char *sql, aero_error *err);
+
+/* Binds an environment fact's value: a string as text, a number in its
+ * SQLite form (facts are strings, but a host may pass numbers too). */
+int tl_bind_env_value(sqlite3_stmt *st, int index, const aero_value *v);
 
 /* Binds text, or NULL when `text` is NULL. */
 int tl_bind_text(sqlite3_stmt *st, int index, const char *text);
@@ -384,12 +411,15 @@ aero_status tl_collect(void *handle, const aero_collect_params *params,
                                            aero_error *),
                        void *ctx, aero_error *err);
 
-/* Fills a run row from the columns of TL_RUN_COLUMNS at `first`; the
- * strings are the statement's, valid until it steps again. */
+/* Fills a run row from the columns of TL_RUN_COLUMNS (from TL_RUN_TABLES)
+ * at `first`; the strings are the statement's, valid until it steps
+ * again. */
 #define TL_RUN_COLUMNS                                                         \
   "r.id, r.status, r.entity, r.project, r.job_type, r.job_group, r.outputs, "  \
   "r.mode, r.exit_code, r.signal, r.message, r.started_at, r.ended_at, "       \
-  "r.git_commit, r.git_branch, r.reused_run"
+  "i.git_commit, i.git_branch, r.reused_run"
+#define TL_RUN_TABLES                                                          \
+  "run_records r LEFT JOIN invocations i ON i.id = r.invocation_id"
 void tl_run_info_from(sqlite3_stmt *st, int first, aero_run_info *out);
 
 /* Fills a version row from the columns of TL_VERSION_COLUMNS (a join of

@@ -67,10 +67,11 @@ static void remove_owner_views(tl_store *store, const char *token) {
 static bool reap_owner(tl_store *store, const char *token) {
   sqlite3_stmt *st = NULL;
   aero_error *none = NULL;
-  if (tl_prepare(store,
-                 "SELECT r.id, r.status = 'running' FROM runs r JOIN run_env "
-                 "e ON e.run_id = r.id WHERE e.key = 'owner' AND e.value = ?",
-                 &st, none) != AERO_OK)
+  if (tl_prepare(
+          store,
+          "SELECT r.id, r.status = 'running' FROM run_records r JOIN run_env "
+          "e ON e.run_id = r.id WHERE e.key = 'owner' AND e.value = ?",
+          &st, none) != AERO_OK)
     return false;
   tl_bind_text(st, 1, token);
   struct owned_run {

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The facts kept as columns of `runs`, in the order they are reported;
- * the rest come from run_env. */
+/* The facts kept as columns of the run's invocation, in the order they
+ * are reported; the rest come from run_env. */
 static const char run_facts_sql[] =
-    "SELECT git_commit, git_branch, git_message, git_remote, image_id, "
-    "packages, plugin_path, plugin_sha256, host_version, abi_version, "
-    "hostname, command_line, passthrough_env FROM runs WHERE id = ?";
+    "SELECT i.git_commit, i.git_branch, i.git_message, i.git_remote, "
+    "i.image_id, i.packages, i.plugin_path, i.plugin_sha256, i.host_version, "
+    "i.abi_version, i.hostname, i.command_line, i.passthrough_env FROM "
+    "run_records r JOIN invocations i ON i.id = r.invocation_id WHERE r.id = "
+    "?";
 static const char *const fact_names[] = {
     "git_commit",      "git_branch",  "git_message", "git_remote",
     "image_id",        "packages",    "plugin_path", "plugin_sha256",
@@ -128,7 +130,8 @@ aero_status tl_query_run(void *handle, int64_t run_id,
   bool found = false;
   {
     sqlite3_stmt *st = NULL;
-    status = tl_prepare(store, "SELECT 1 FROM runs WHERE id = ?", &st, err);
+    status =
+        tl_prepare(store, "SELECT 1 FROM run_records WHERE id = ?", &st, err);
     if (status == AERO_OK) {
       sqlite3_bind_int64(st, 1, run_id);
       int rc = sqlite3_step(st);
@@ -142,9 +145,9 @@ aero_status tl_query_run(void *handle, int64_t run_id,
     status = aero_fail(err, AERO_E_NOT_FOUND, "no run %lld in %s",
                        (long long)run_id, store->root);
   if (status == AERO_OK && s.run != NULL)
-    status =
-        each_row(&p, "SELECT " TL_RUN_COLUMNS " FROM runs r WHERE r.id = ?",
-                 "reading a run", run_row);
+    status = each_row(
+        &p, "SELECT " TL_RUN_COLUMNS " FROM " TL_RUN_TABLES " WHERE r.id = ?",
+        "reading a run", run_row);
   if (status == AERO_OK && s.environment != NULL)
     status = each_row(&p, run_facts_sql, "reading a run's facts", facts_row);
   if (status == AERO_OK && s.environment != NULL)

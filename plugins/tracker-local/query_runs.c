@@ -77,7 +77,7 @@ aero_status tl_query_runs(void *handle, const aero_run_filter *filter,
   if (filter->state != 0 && (state = pc_state_name(filter->state)) == NULL)
     return aero_fail(err, AERO_E_INVALID, "tracker-local: no run state %u",
                      filter->state);
-  char sql[1024] = "SELECT " TL_RUN_COLUMNS " FROM runs r WHERE 1";
+  char sql[1024] = "SELECT " TL_RUN_COLUMNS " FROM " TL_RUN_TABLES " WHERE 1";
   bool ok = true;
   if (filter->project != NULL)
     ok = ok && add(sql, sizeof sql, "r.project = :project");
@@ -90,7 +90,7 @@ aero_status tl_query_runs(void *handle, const aero_run_filter *filter,
                    "EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id "
                    "AND t.tag = :tag)");
   if (filter->branch != NULL)
-    ok = ok && add(sql, sizeof sql, "r.git_branch = :branch");
+    ok = ok && add(sql, sizeof sql, "i.git_branch = :branch");
   if (filter->mode == AERO_MODE_DEV)
     ok = ok && add(sql, sizeof sql, "r.mode = 'dev'");
   else if (filter->mode == AERO_MODE_PROD)

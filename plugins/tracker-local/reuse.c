@@ -133,7 +133,7 @@ static aero_status newest_parts(tl_store *store, const char *job,
   sqlite3_stmt *st = NULL;
   aero_status status =
       tl_prepare(store,
-                 "SELECT k.parts FROM run_keys k CROSS JOIN runs r ON "
+                 "SELECT k.parts FROM run_keys k CROSS JOIN run_records r ON "
                  "r.id = k.run_id WHERE k.job = ? AND r.status = 'ok' "
                  "ORDER BY k.run_id DESC LIMIT 1",
                  &st, err);
@@ -168,13 +168,14 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
   sqlite3_stmt *st = NULL;
   /* Both lookups start from run_keys (CROSS JOIN keeps that order): runs
    * of one job type may be many, and reused runs have no key. */
-  status = tl_prepare(store,
-                      "SELECT r.id, r.ended_at, r.outputs FROM run_keys k "
-                      "CROSS JOIN runs r ON r.id = k.run_id WHERE k.key = ? "
-                      "AND r.project = ? AND r.job_type = ? AND r.entity = ? "
-                      "AND r.mode = ? AND r.status = 'ok' ORDER BY k.run_id "
-                      "DESC",
-                      &st, err);
+  status =
+      tl_prepare(store,
+                 "SELECT r.id, r.ended_at, r.outputs FROM run_keys k "
+                 "CROSS JOIN run_records r ON r.id = k.run_id WHERE k.key = ? "
+                 "AND r.project = ? AND r.job_type = ? AND r.entity = ? "
+                 "AND r.mode = ? AND r.status = 'ok' ORDER BY k.run_id "
+                 "DESC",
+                 &st, err);
   if (status != AERO_OK)
     goto done;
   tl_bind_text(st, 1, query->key);
@@ -245,7 +246,7 @@ static aero_status reused_outputs(tl_store *store, int64_t run_id,
   sqlite3_stmt *st = NULL;
   aero_status status =
       tl_prepare(store,
-                 "SELECT r.status, o.version_id FROM runs r LEFT JOIN "
+                 "SELECT r.status, o.version_id FROM run_records r LEFT JOIN "
                  "run_outputs o ON o.run_id = r.id WHERE r.id = ?",
                  &st, err);
   if (status != AERO_OK)

@@ -5,45 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The text of an environment value: facts are strings, but a host may pass
- * numbers too; those are recorded in their decimal form. */
-static int bind_env_value(sqlite3_stmt *st, int index, const aero_value *v) {
-  const char *type_name;
-  if (v->type == AERO_VALUE_STRING)
-    return tl_bind_text(st, index, v->as.s);
-  return tl_bind_value(st, index, v, &type_name);
-}
-
 /* The run's columns, in the order of the parameters below. */
 #define RUN_COLUMNS                                                            \
   "entity, project, job_type, job_group, outputs, mode, status, "              \
-  "started_at, git_commit, git_branch, git_message, git_remote, image_id, "    \
-  "packages, plugin_path, plugin_sha256, host_version, abi_version, "          \
-  "hostname, command_line, passthrough_env"
-#define RUN_VALUES                                                             \
-  "?, ?, ?, ?, ?, ?, ?8, ?7, ?9, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+  "started_at, invocation_id"
+#define RUN_VALUES "?, ?, ?, ?, ?, ?, ?8, ?7, ?9"
 
 /* Inserts the run `rec` with status `status`: "running", or "reused"
- * standing for run `reused_run` (ended when it started). */
+ * standing for run `reused_run` (ended when it started). Its environment
+ * facts go to its invocation (invocations.c). */
 static aero_status insert_run(tl_store *store, const aero_run_record *rec,
                               const char *status_name, int64_t reused_run,
                               int64_t *run_id, aero_error *err) {
   /* Parameters: 1-6 the run's own columns, 7 started_at, 8 the status,
-   * from 9 the environment columns in env_columns order, then (reused)
-   * 22 reused_run. */
+   * 9 the invocation, then (reused) 10 reused_run. */
   static const char running[] =
-      "INSERT INTO runs (" RUN_COLUMNS ") VALUES (" RUN_VALUES ")";
+      "INSERT INTO run_records (" RUN_COLUMNS ") VALUES (" RUN_VALUES ")";
   static const char reused[] =
-      "INSERT INTO runs (" RUN_COLUMNS
-      ", reused_run, ended_at) VALUES (" RUN_VALUES ", ?22, ?7)";
-  _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
+      "INSERT INTO run_records (" RUN_COLUMNS
+      ", reused_run, ended_at) VALUES (" RUN_VALUES ", ?10, ?7)";
 
+  int64_t invocation = 0;
+  aero_status status = tl_invocation_of(store, rec, &invocation, err);
+  if (status != AERO_OK)
+    return status;
   char *outputs = pc_join_outputs(rec);
   if (outputs == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   sqlite3_stmt *st = NULL;
-  aero_status status =
-      tl_prepare(store, reused_run != 0 ? reused : running, &st, err);
+  status = tl_prepare(store, reused_run != 0 ? reused : running, &st, err);
   if (status != AERO_OK)
     goto done;
   tl_bind_text(st, 1, rec->entity != NULL ? rec->entity : "");
@@ -55,13 +45,9 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
   sqlite3_bind_int64(st, 7,
                      rec->started_ns != 0 ? rec->started_ns : tl_now_ns());
   tl_bind_text(st, 8, status_name);
-  for (size_t i = 0; i < rec->environment_count; i++) {
-    int column = pc_env_column(rec->environment[i].key);
-    if (column >= 0)
-      bind_env_value(st, 9 + column, &rec->environment[i].value);
-  }
+  sqlite3_bind_int64(st, 9, invocation);
   if (reused_run != 0)
-    sqlite3_bind_int64(st, 22, reused_run);
+    sqlite3_bind_int64(st, 10, reused_run);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     status = tl_db_fail(store, rc, "recording a run", err);
@@ -126,7 +112,7 @@ static aero_status insert_pairs(tl_store *store, int64_t run_id,
     sqlite3_reset(env);
     sqlite3_bind_int64(env, 1, run_id);
     tl_bind_text(env, 2, rec->environment[i].key);
-    bind_env_value(env, 3, &rec->environment[i].value);
+    tl_bind_env_value(env, 3, &rec->environment[i].value);
     int rc = sqlite3_step(env);
     if (rc != SQLITE_DONE) {
       status = tl_db_fail(store, rc, "recording the run's environment", err);
@@ -219,8 +205,8 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
 aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
                         aero_error *err) {
   sqlite3_stmt *st = NULL;
-  aero_status status =
-      tl_prepare(store, "SELECT mode, status FROM runs WHERE id = ?", &st, err);
+  aero_status status = tl_prepare(
+      store, "SELECT mode, status FROM run_records WHERE id = ?", &st, err);
   if (status != AERO_OK)
     return status;
   sqlite3_bind_int64(st, 1, run_id);
@@ -248,11 +234,11 @@ static aero_status update_run(tl_store *store, int64_t run_id,
                               const aero_run_outcome *out, const char *state,
                               aero_error *err) {
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(
-      store,
-      "UPDATE runs SET status = ?, exit_code = ?, signal = ?, message = ?, "
-      "ended_at = ? WHERE id = ?",
-      &st, err);
+  aero_status status = tl_prepare(store,
+                                  "UPDATE run_records SET status = ?, "
+                                  "exit_code = ?, signal = ?, message = ?, "
+                                  "ended_at = ? WHERE id = ?",
+                                  &st, err);
   if (status != AERO_OK)
     return status;
   tl_bind_text(st, 1, state);

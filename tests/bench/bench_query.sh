@@ -47,6 +47,27 @@ PRAGMA journal_mode = DELETE;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -262144;
 BEGIN;
+-- schema 7's invocations came after schema 4: runs a table again, with
+-- each run's facts in its own columns
+DROP VIEW runs;
+ALTER TABLE run_records ADD COLUMN git_commit TEXT;
+ALTER TABLE run_records ADD COLUMN git_branch TEXT;
+ALTER TABLE run_records ADD COLUMN git_message TEXT;
+ALTER TABLE run_records ADD COLUMN git_remote TEXT;
+ALTER TABLE run_records ADD COLUMN image_id TEXT;
+ALTER TABLE run_records ADD COLUMN packages TEXT;
+ALTER TABLE run_records ADD COLUMN plugin_path TEXT;
+ALTER TABLE run_records ADD COLUMN plugin_sha256 TEXT;
+ALTER TABLE run_records ADD COLUMN host_version TEXT;
+ALTER TABLE run_records ADD COLUMN abi_version TEXT;
+ALTER TABLE run_records ADD COLUMN hostname TEXT;
+ALTER TABLE run_records ADD COLUMN command_line TEXT;
+ALTER TABLE run_records ADD COLUMN passthrough_env TEXT;
+UPDATE run_records SET (git_commit, git_branch, git_message, git_remote, image_id, packages, plugin_path, plugin_sha256, host_version, abi_version, hostname, command_line, passthrough_env) = (SELECT git_commit, git_branch, git_message, git_remote, image_id, packages, plugin_path, plugin_sha256, host_version, abi_version, hostname, command_line, passthrough_env
+  FROM invocations i WHERE i.id = invocation_id);
+ALTER TABLE run_records DROP COLUMN invocation_id;
+DROP TABLE invocations;
+ALTER TABLE run_records RENAME TO runs;
 -- schema 4's points: a row each, and the covering index
 DROP VIEW metrics;
 DROP TABLE metric_blocks;

@@ -108,7 +108,14 @@ run bash -c "cd noisy && '$A' rerun $nocommit --dev"
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "recorded no git commit"
-sql "UPDATE runs SET git_commit = '0123456789abcdef0123456789abcdef01234567' WHERE id = $model_run"
+if [[ $AERO_TEST_BACKEND == postgres ]]; then
+  sql "UPDATE runs SET git_commit = '0123456789abcdef0123456789abcdef01234567' WHERE id = $model_run"
+else
+  # The local store keeps the commit with the invocation (schema 7): shared
+  # by the runs of that aerohost.
+  sql "UPDATE invocations SET git_commit = '0123456789abcdef0123456789abcdef01234567'
+    WHERE id = (SELECT invocation_id FROM run_records WHERE id = $model_run)"
+fi
 run bash -c "cd noisy && '$A' rerun $model_run --dev"
 assert_rc 3
 assert_one_line "$err"

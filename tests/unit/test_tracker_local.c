@@ -390,7 +390,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
   /* The tables and views other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', "
@@ -480,10 +480,39 @@ static summary_seen summary_of(void *handle, int64_t run, const char *key) {
   return s;
 }
 
+/* Turns the store back into schema 6: `runs` a table with the facts of
+ * each run's invocation in its own columns. */
+#define TO_SCHEMA_6                                                            \
+  "DROP VIEW runs; "                                                           \
+  "ALTER TABLE run_records ADD COLUMN git_commit TEXT; "                       \
+  "ALTER TABLE run_records ADD COLUMN git_branch TEXT; "                       \
+  "ALTER TABLE run_records ADD COLUMN git_message TEXT; "                      \
+  "ALTER TABLE run_records ADD COLUMN git_remote TEXT; "                       \
+  "ALTER TABLE run_records ADD COLUMN image_id TEXT; "                         \
+  "ALTER TABLE run_records ADD COLUMN packages TEXT; "                         \
+  "ALTER TABLE run_records ADD COLUMN plugin_path TEXT; "                      \
+  "ALTER TABLE run_records ADD COLUMN plugin_sha256 TEXT; "                    \
+  "ALTER TABLE run_records ADD COLUMN host_version TEXT; "                     \
+  "ALTER TABLE run_records ADD COLUMN abi_version TEXT; "                      \
+  "ALTER TABLE run_records ADD COLUMN hostname TEXT; "                         \
+  "ALTER TABLE run_records ADD COLUMN command_line TEXT; "                     \
+  "ALTER TABLE run_records ADD COLUMN passthrough_env TEXT; "                  \
+  "UPDATE run_records SET (git_commit, git_branch, git_message, git_remote, "  \
+  "image_id, packages, plugin_path, plugin_sha256, host_version, "             \
+  "abi_version, hostname, command_line, passthrough_env) = (SELECT "           \
+  "git_commit, git_branch, git_message, git_remote, image_id, packages, "      \
+  "plugin_path, plugin_sha256, host_version, abi_version, hostname, "          \
+  "command_line, passthrough_env FROM invocations i WHERE i.id = "             \
+  "invocation_id); "                                                           \
+  "ALTER TABLE run_records DROP COLUMN invocation_id; DROP TABLE "             \
+  "invocations; "                                                              \
+  "ALTER TABLE run_records RENAME TO runs; "
+
 /* Turns the store back into schema 4 (one metrics row per point, the
  * covering index metrics_points), as tracker-local wrote it before
  * blocks, with the same points in the same logging order per key. */
 #define TO_SCHEMA_4                                                            \
+  TO_SCHEMA_6                                                                  \
   "DROP TABLE output_links; "                                                  \
   "CREATE TABLE old_points AS SELECT * FROM metrics; DROP VIEW metrics; "      \
   "DROP TABLE metric_blocks; CREATE TABLE metrics (id INTEGER PRIMARY KEY, "   \
@@ -566,7 +595,7 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
                          "metrics (run_id, key, step); PRAGMA user_version = "
                          "2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
@@ -650,7 +679,7 @@ static void test_points_read_in_order_and_migrated(void **state) {
                                           "user_version = 3; SELECT 0");
     assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), 8);
     open_store(f);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 6);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
                                 "name IN ('metrics_by_run', 'metrics_points')"),
                      0);
@@ -1259,6 +1288,44 @@ static void open_refused(const fixture *f, aero_error *err) {
   assert_null(handle);
 }
 
+/* Schema 7: a run's facts are its invocation's row, shared while the facts
+ * stay the same and never one written by a transaction rolled back. */
+static void test_invocation_facts_per_run(void **state) {
+  fixture *f = *state;
+  begin(f->handle, true, "a");
+  aero_kv bad_config[] = {{.key = "x", .value = {.type = (aero_value_type)99}}};
+  aero_kv env[] = {AERO_KV_STRING("git_commit", "beef"),
+                   AERO_KV_STRING("hostname", "h2")};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .project = "proj",
+                         .job_type = "b",
+                         .config = bad_config,
+                         .config_count = 1,
+                         .environment = env,
+                         .environment_count = 2,
+                         .dev = true};
+  aero_error err = AEH_ERROR_INIT;
+  int64_t id = 0;
+  /* Its invocation row is written, then the run is refused: rolled back. */
+  assert_int_equal(vt->run_begin(f->handle, &rec, &id, &err), AERO_E_INVALID);
+  rec.config_count = 0;
+  assert_int_equal(vt->run_begin(f->handle, &rec, &id, &err), AERO_OK);
+  assert_int_equal(vt->run_begin(f->handle, &rec, &id, &err), AERO_OK);
+  begin(f->handle, true, "a");
+  assert_string_equal(
+      sql_text(f, "SELECT group_concat(job_type || ':' || "
+                  "ifnull(git_commit, '-') || ':' || ifnull(hostname, '-'), "
+                  "' ') FROM runs"),
+      "a:c0ffee:- b:beef:h2 b:beef:h2 a:c0ffee:-");
+  /* c0ffee, beef, c0ffee again: the last run's facts differ from the
+   * previous run's, so it has a row of its own. */
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM invocations"), 3);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_records WHERE "
+                              "invocation_id NOT IN (SELECT id FROM "
+                              "invocations)"),
+                   0);
+}
+
 static void test_corrupt_database(void **state) {
   fixture *f = *state;
   char db[PATH_MAX];
@@ -1564,6 +1631,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_link_outrun_publishes_its_content,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_gc_keeps_linked_versions, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_invocation_facts_per_run, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
