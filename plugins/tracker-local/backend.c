@@ -95,6 +95,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
   if (store == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   store->owner_fd = -1;
+  store->schema_fd = -1;
   bool existing =
       params->struct_size >=
           offsetof(aero_backend_open_params, flags) + sizeof params->flags &&

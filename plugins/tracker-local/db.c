@@ -494,8 +494,6 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
   aero_status status = read_user_version(store, &version, err);
   if (status != AERO_OK)
     return status;
-  if (version == TL_SCHEMA_VERSION)
-    return AERO_OK;
   if (version >= 0 && version < TL_SCHEMA_VERSION) {
     int lock_fd = upgrade_lock(store);
     status = tl_begin(store, err);
@@ -505,6 +503,11 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
       return status;
     }
     status = read_user_version(store, &version, err);
+    /* Still old under the write lock: whoever holds schema.lock uses the
+     * store at this version (a process at the new one would have found
+     * it upgraded), and the upgrade must not break its writes. */
+    if (status == AERO_OK && version >= 0 && version < TL_SCHEMA_VERSION)
+      status = tl_schema_claim(store, version, err);
     if (status == AERO_OK && version >= 0 && version < TL_SCHEMA_VERSION) {
       /* A new store gets version 1, then every step after it, so that
        * there is one way to each version. */
@@ -536,6 +539,14 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
       tl_rollback(store);
     if (lock_fd >= 0)
       close(lock_fd); /* after the commit: the upgrade is visible */
+    if (status != AERO_OK)
+      return status;
+  }
+  if (version == TL_SCHEMA_VERSION) {
+    /* In use at this version from now on; a newer process may have
+     * upgraded the store while this one waited for the lock. */
+    tl_schema_share(store);
+    status = read_user_version(store, &version, err);
     if (status != AERO_OK)
       return status;
   }
@@ -690,4 +701,5 @@ void tl_db_close(tl_store *store) {
     empty_wal(store);
   sqlite3_close(store->db);
   store->db = NULL;
+  tl_schema_release(store);
 }

@@ -64,6 +64,7 @@ typedef struct tl_store {
     bool committed; /* that row is committed (else it goes with a rollback) */
     char *facts[PC_ENV_COLUMN_COUNT]; /* its facts (copies; NULL: absent) */
   } invocation;                       /* invocations.c */
+  int schema_fd;  /* schema.lock, flock'd while open (schema_lock.c); -1 */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */
@@ -93,6 +94,16 @@ aero_status tl_invocation_of(tl_store *store, const aero_run_record *rec,
 void tl_invocation_after(tl_store *store, bool committed);
 /* Forgets the handle's invocation and frees its copies (close). */
 void tl_invocation_forget(tl_store *store);
+/* ---- schema_lock.c: the schema version in use ---- */
+
+/* Before upgrading from `version`: takes schema.lock exclusively, without
+ * waiting; fails with one line naming both versions when another process
+ * holds it (it uses the store at `version`). */
+aero_status tl_schema_claim(tl_store *store, int version, aero_error *err);
+/* Once the schema is this version: holds schema.lock shared until
+ * tl_schema_release, waiting for an upgrade another process runs. */
+void tl_schema_share(tl_store *store);
+void tl_schema_release(tl_store *store);
 
 /* ---- db.c: connection, schema, statement helpers ---- */
 

@@ -3,7 +3,9 @@
 # holds SQLite's write lock for as long as it rewrites the store (seconds
 # on a large one), longer than the 10 s a write otherwise waits. A host
 # writing meanwhile waits for it, and reports no false failure; nothing
-# recorded is lost.
+# recorded is lost. An upgrade while an older host uses the store at its
+# version (schema.lock held shared) is refused, since it would break that
+# host's writes.
 . "$(dirname "$0")/../lib.sh"
 
 PLUGIN=$AERO_FIXTURES/trk_pipeline.so
@@ -100,5 +102,59 @@ assert_eq "$(sql "SELECT count FROM metric_summaries WHERE key = 'bulk'")" 15000
 (($(sql "SELECT count(*) FROM metrics") > points)) || fail "the hosts' points are missing"
 run "$A" fsck
 assert_rc 0
+
+case_ "a running host holds schema.lock shared: an upgrade could not take it"
+start_hanging
+flock -n -x "$AEROMANCY_STORE/schema.lock" true &&
+  fail "schema.lock was free while a host ran"
+flock -n -s "$AEROMANCY_STORE/schema.lock" true ||
+  fail "schema.lock was held exclusively while a host ran"
+kill "$host"
+wait "$host" 2>/dev/null
+flock -n -x "$AEROMANCY_STORE/schema.lock" true ||
+  fail "schema.lock stayed held after the host ended"
+
+case_ "an upgrade while an older host uses the store is refused, naming both versions"
+# A store of schema 5 (before output_links) that a host of schema 5 uses:
+# it holds schema.lock shared, as every host does (this shell holds it).
+sql "$(schema7_undo_sql) DROP TABLE output_links; PRAGMA user_version = 5" ||
+  fail "making schema 5"
+old=$(sql "SELECT count(*) FROM runs")
+exec {older}>"$AEROMANCY_STORE/schema.lock"
+flock -s "$older"
+run "$AEROHOST" run "$PLUGIN" --dev --force
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AEROMANCY_STORE/aeromancy.db: schema version 5 is in use by another process"
+assert_contains "$err" "this one needs version $current"
+run "$A" runs
+assert_rc 2
+assert_contains "$err" "schema version 5 is in use by another process"
+# Untouched: the older host's writes (to its schema) go on.
+assert_eq "$(sql "PRAGMA user_version")" 5
+sql "INSERT INTO runs (project, job_type, mode, status, started_at)
+     VALUES ('older', 'write', 'dev', 'ok', 1)" ||
+  fail "the older host's write failed"
+exec {older}>&-
+run "$AEROHOST" run "$PLUGIN" --dev --force
+assert_rc 0
+assert_eq "$(sql "PRAGMA user_version")" "$current"
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$((old + 1 + 3))"
+run "$A" fsck
+assert_rc 0
+
+case_ "a host that opens the store while a newer one upgrades it waits, then refuses"
+# The newer one holds schema.lock exclusively until its upgrade committed.
+rm -f "$AERO_TMP/locked"
+flock -x "$AEROMANCY_STORE/schema.lock" sh -c "touch '$AERO_TMP/locked';
+  sleep 1; sqlite3 '$AEROMANCY_STORE/aeromancy.db' 'PRAGMA user_version = 99'" &
+newer=$!
+wait_until 100 0.05 test -e "$AERO_TMP/locked" || fail "the upgrade never started"
+run "$AEROHOST" run "$PLUGIN" --dev --force
+wait "$newer"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "schema version 99 is not the one this tracker-local understands ($current)"
+sql "PRAGMA user_version = $current"
 
 done_
