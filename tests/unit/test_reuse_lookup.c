@@ -143,7 +143,7 @@ static void lookup_failing_for_memory_leaves_no_stale_snapshot(void **state) {
 
   /* Another process marks the run failed meanwhile: a read transaction
    * left open would still see it ok and reuse it. */
-  sql(e, "UPDATE runs SET status = 'failed'");
+  sql(e, "UPDATE run_records SET status = 'failed'");
   assert_false(aeh_reuse_try(&ex, 0));
   assert_int_equal(ex.pending_count, 0);
 
