@@ -7,7 +7,8 @@
  * that does not match it); files of $AEROMANCY_S3_PART_MB (default 64)
  * MiB or more go up in parts, each read from the file by libcurl as it
  * sends, so memory stays flat whatever the size. Every blob is checked
- * with a HEAD (size and x-amz-meta-sha256) after its upload.
+ * with a HEAD (size and x-amz-meta-sha256) before its upload, which is
+ * skipped when both match, and after it.
  *
  * Requests are path-style (endpoint/bucket/key), which every S3-compatible
  * server accepts. Failures that may pass (no connection, a reset, a
@@ -539,10 +540,14 @@ aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
   char what[128];
   snprintf(what, sizeof what, "looking up blob %.16s", hex);
   aero_status status = perform(s3, &r, what, true, err);
-  /* Present only when whole and, where the server tells, the same. */
+  /* Present only when whole and put there by an upload of ours: every
+   * upload carries the blob's SHA-256 as x-amz-meta-sha256, and any PUT
+   * replaces an object's metadata with its content. An object of the right
+   * size without it (or with another digest) was written by someone else
+   * and may hold other bytes: it is uploaded again, which costs what the
+   * upload costs, never a download. */
   *present = status == AERO_OK && r.code == 200 && r.has_length &&
-             r.content_length == size &&
-             (r.meta[0] == '\0' || strcmp(r.meta, hex) == 0);
+             r.content_length == size && strcmp(r.meta, hex) == 0;
   free(r.resp);
   free(key);
   return status;
