@@ -48,7 +48,7 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
                              sizeof msg);
   }
   if (o.state != AERO_RUN_OK)
-    aeh_slurm_job_ending(&o, msg, sizeof msg);
+    aeh_slurm_job_ending(&o, s->forwarded != 0, msg, sizeof msg);
   if (ex->opts->debug) {
     char how[64];
     if (WIFSIGNALED(wstatus))

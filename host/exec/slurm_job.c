@@ -1,13 +1,26 @@
 #include "slurm_job.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "console.h"
 #include "error.h"
 #include "process.h"
+
+/* How long a production job's aerohost waits for its wrapper's word on
+ * why Slurm signalled the job. The wrapper asks scontrol as the signal
+ * arrives, which takes milliseconds; Slurm's KillWait (30 s by default)
+ * must leave the engine's client time to pass the run's banner on after. */
+#define END_WAIT_MS 2000
 
 /* The value of " KEY=" in scontrol's one-line record, into `buf`. */
 static bool field(const char *record, const char *key, char *buf, size_t size) {
@@ -64,24 +77,118 @@ static const char *own_job(void) {
   return job;
 }
 
-bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size) {
+/* What scontrol's record `record` says of a job: whether it holds the
+ * job's state, into `state`; its reason ("" for None) into `reason`, and
+ * its output file into `output`. */
+static bool read_record(const char *record, char *state, size_t state_size,
+                        char *reason, size_t reason_size, char *output,
+                        size_t output_size) {
+  if (!field(record, "JobState", state, state_size))
+    return false;
+  if (!field(record, "Reason", reason, reason_size) ||
+      strcmp(reason, "None") == 0)
+    reason[0] = '\0';
+  if (!field(record, "StdOut", output, output_size))
+    output[0] = '\0';
+  return true;
+}
+
+/* Whether `path` exists, waiting up to END_WAIT_MS for it to be renamed or
+ * written into `dir` (inotify: no sleeping in a loop). */
+static bool appears(const char *dir, const char *path) {
+  int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+    close(fd);
+    fd = -1;
+  }
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  bool found;
+  while (!(found = access(path, F_OK) == 0) && fd >= 0) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long left = END_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+                               (t.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left <= 0)
+      break;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char events[4096];
+    if (poll(&p, 1, (int)left) > 0)
+      while (read(fd, events, sizeof events) > 0)
+        ;
+  }
+  if (fd >= 0)
+    close(fd);
+  return found;
+}
+
+/* Why Slurm ends job `job`, from scontrol (a --dev job): its state,
+ * reason, and the cause slurmstepd wrote to its output. False when
+ * scontrol cannot say. */
+static bool ask_scontrol(const char *job, char *state, size_t state_size,
+                         char *reason, size_t reason_size, char *due,
+                         size_t due_size) {
+  char why[256], output[4096];
+  aeh_spawn_out record;
+  bool known = show_job(job, &record, why, sizeof why) &&
+               read_record(record.out, state, state_size, reason, reason_size,
+                           output, sizeof output);
+  aeh_spawn_out_free(&record);
+  if (known)
+    cause(output, due, due_size);
+  return known;
+}
+
+/* The same from the file the job's wrapper wrote in folder `ends` (a
+ * production job's container): scontrol's record on its first line, then
+ * the output's "*** JOB" lines. False, said on stderr (the job's output),
+ * when it did not come or holds no record (scontrol's error instead). */
+static bool read_end_file(const char *ends, const char *job, char *state,
+                          size_t state_size, char *reason, size_t reason_size,
+                          char *due, size_t due_size) {
+  char path[PATH_MAX], output[4096];
+  snprintf(path, sizeof path, "%s/%s", ends, job);
+  if (!appears(ends, path)) {
+    aeh_console_warn("Slurm job %s: no word from its script on why it was "
+                     "signalled (%s did not appear within %d s)",
+                     job, path, END_WAIT_MS / 1000);
+    return false;
+  }
+  FILE *f = fopen(path, "r");
+  const char *unread = f == NULL ? strerror(errno) : "an empty file";
+  char *record = NULL;
+  size_t cap = 0;
+  bool got = f != NULL && getline(&record, &cap, f) > 0;
+  if (f != NULL)
+    fclose(f);
+  bool known = got && read_record(record, state, state_size, reason,
+                                  reason_size, output, sizeof output);
+  if (got)
+    record[strcspn(record, "\n")] = '\0';
+  if (!known)
+    aeh_console_warn("Slurm job %s: its script could not say why it was "
+                     "signalled: %.300s",
+                     job, got ? record : unread);
+  free(record);
+  if (known)
+    cause(path, due, due_size);
+  return known;
+}
+
+bool aeh_slurm_job_ending(aero_run_outcome *o, bool interrupted, char *msg,
+                          size_t size) {
   const char *job = own_job();
   if (job == NULL)
     return false;
-  char why[256], state[64], reason[128], output[4096] = "", due[128];
-  aeh_spawn_out record;
-  bool ended = show_job(job, &record, why, sizeof why) &&
-               field(record.out, "JobState", state, sizeof state) &&
-               strcmp(state, "RUNNING") != 0;
-  if (ended && (!field(record.out, "Reason", reason, sizeof reason) ||
-                strcmp(reason, "None") == 0))
-    reason[0] = '\0';
-  if (ended)
-    field(record.out, "StdOut", output, sizeof output);
-  aeh_spawn_out_free(&record);
-  if (!ended)
+  char state[64], reason[128], due[128];
+  const char *ends = getenv("AEROMANCY_SLURM_END_DIR");
+  bool known =
+      ends != NULL && ends[0] != '\0'
+          ? interrupted && read_end_file(ends, job, state, sizeof state, reason,
+                                         sizeof reason, due, sizeof due)
+          : ask_scontrol(job, state, sizeof state, reason, sizeof reason, due,
+                         sizeof due);
+  if (!known || strcmp(state, "RUNNING") == 0)
     return false;
-  cause(output, due, sizeof due);
   o->message = msg;
   if (strcmp(due, "time limit") == 0 || strcmp(reason, "TimeLimit") == 0) {
     o->state = AERO_RUN_TIMED_OUT;

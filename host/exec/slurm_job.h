@@ -22,8 +22,17 @@
  * rewrites the failed outcome `o` with Slurm's reason in `msg`: timed
  * out for the time limit, killed otherwise. False (nothing changed) when
  * not in a job, or when the job is still running (the action failed on
- * its own). */
-bool aeh_slurm_job_ending(aero_run_outcome *o, char *msg, size_t size);
+ * its own).
+ *
+ * Slurm is asked with scontrol, unless $AEROMANCY_SLURM_END_DIR names a
+ * folder: then this aerohost runs in a production job's container, where
+ * no scontrol is, and the job's wrapper outside (host/runner/
+ * slurm_wrapper.h) writes Slurm's answer to FOLDER/JOBID when the job is
+ * signalled. It is waited for (a few seconds at most) only when the
+ * action was `interrupted` by a signal this aerohost received, which is
+ * how Slurm's signal reaches it there. */
+bool aeh_slurm_job_ending(aero_run_outcome *o, bool interrupted, char *msg,
+                          size_t size);
 
 /* When this aerohost runs in a Slurm job: says on stderr, at once (the
  * job's output), which run it recorded, "aeromancy: Slurm job J records

@@ -18,6 +18,7 @@
 #include "locate.h"
 #include "process.h"
 #include "project.h"
+#include "slurm_wrapper.h"
 #include "tracker.h"
 
 extern char **environ;
@@ -935,19 +936,27 @@ static const char *mount_source(const aeh_strv *mounts, const char *path) {
 /* The command each Slurm job runs: `ENGINE run` of the image, by id, with
  * the plugin and the store reached as by one production container, then
  * `aerohost run PLUGIN` (the submitting aerohost appends its own
- * arguments). Every variable crosses by NAME (`-e NAME`: the job has its
- * value from the submitting aerohost, through sbatch --export=ALL), so no
- * value is in the job's script; only the paths that differ inside the
- * container (the blob cache, libpq's files, the package list) are given
- * with their value there. The submitting aerohost's own variables, with
- * the values of this machine, go into `host_sets`. */
+ * arguments), through the `wrapper` that tells the job's aerohost why
+ * Slurm ends the job, in the folder `ends` (slurm_wrapper.h). Every variable
+ * crosses by NAME (`-e NAME`: the job has its value from the submitting
+ * aerohost, through sbatch --export=ALL), so no value is in the job's script;
+ * only the paths that differ inside the container (the blob cache, libpq's
+ * files, the package list) are given with their value there. The submitting
+ * aerohost's own variables, with the values of this machine, go into
+ * `host_sets`. */
 static aero_status slurm_job_command(const container_run *r,
-                                     const char *plugin_in, aeh_strv *words,
+                                     const char *plugin_in, const char *wrapper,
+                                     const char *ends, aeh_strv *words,
                                      aeh_strv *host_sets, aero_error *err) {
   aeh_strv sets = AEH_STRV_INIT, names = AEH_STRV_INIT;
-  aero_status st = container_env(r, &sets, &names, err);
+  const char *const head[] = {"sh", wrapper, ends, NULL};
+  aero_status st = push_list(words, head) != AERO_OK
+                       ? nomem(err)
+                       : container_env(r, &sets, &names, err);
   if (st == AERO_OK)
     st = push_run_head(r, false, words, err);
+  if (st == AERO_OK)
+    st = push_mount(words, ends, AEH_SLURM_ENDS_IN, true, err);
   if (st == AERO_OK)
     st = push_store_access(r, words, err);
   for (size_t i = 0; st == AERO_OK && i < names.n; i++) {
@@ -975,8 +984,11 @@ static aero_status slurm_job_command(const container_run *r,
       st = nomem(err);
   }
   /* What Slurm sets and the job's aerohost reads (slurm_job.c). */
-  const char *const job_vars[] = {"-e", "AEROMANCY_SLURM_ACTION", "-e",
-                                  "SLURM_JOB_ID", NULL};
+  const char *const job_vars[] = {
+      "-e", "AEROMANCY_SLURM_ACTION",
+      "-e", "SLURM_JOB_ID",
+      "-e", AEH_SLURM_ENDS_ENV "=" AEH_SLURM_ENDS_IN,
+      NULL};
   const char *const tail[] = {r->image_id, "aerohost", "run", plugin_in, NULL};
   if (st == AERO_OK && push_list(words, job_vars) != AERO_OK)
     st = nomem(err);
@@ -1033,7 +1045,7 @@ static aero_status run_slurm(const container_run *r, const char *aerohost,
                              const char *work_dir, int *code, aero_error *err) {
   aeh_strv words = AEH_STRV_INIT, sets = AEH_STRV_INIT, argv = AEH_STRV_INIT;
   char plugin_in[PATH_MAX], plugin_here[PATH_MAX];
-  char *command = NULL;
+  char *command = NULL, *jobs_dir = NULL, *wrapper = NULL, *ends = NULL;
   char **envp = NULL;
   *code = AEH_EXIT_USAGE;
   aero_status st = AERO_OK;
@@ -1048,14 +1060,22 @@ static aero_status run_slurm(const container_run *r, const char *aerohost,
     snprintf(plugin_in, sizeof plugin_in, "%s", r->plugin_in);
     snprintf(plugin_here, sizeof plugin_here, "%s", r->plugin_abs);
   }
-  st = slurm_job_command(r, plugin_in, &words, &sets, err);
+  if (asprintf(&jobs_dir, "%s/aeromancy-slurm", work_dir) < 0) {
+    jobs_dir = NULL;
+    st = nomem(err);
+  }
+  if (st == AERO_OK)
+    st = aeh_mkdirs(jobs_dir, 0777, err);
+  if (st == AERO_OK)
+    st = aeh_slurm_wrapper_write(jobs_dir, &wrapper, &ends, err);
+  if (st == AERO_OK)
+    st = slurm_job_command(r, plugin_in, wrapper, ends, &words, &sets, err);
   if (st == AERO_OK)
     st = write_words(work_dir, &words, &command, err);
   const char *const head[] = {aerohost, "run", plugin_here, NULL};
   if (st == AERO_OK &&
       (aeh_strv_pushf(&sets, "AEROMANCY_SLURM_JOB_COMMAND=%s", command) ||
-       aeh_strv_pushf(&sets, "AEROMANCY_SLURM_DIR=%s/aeromancy-slurm",
-                      work_dir) ||
+       aeh_strv_pushf(&sets, "AEROMANCY_SLURM_DIR=%s", jobs_dir) ||
        (envp = aeh_spawn_env_with(NULL, sets.v, sets.n)) == NULL ||
        push_list(&argv, head) != AERO_OK))
     st = nomem(err);
@@ -1071,7 +1091,7 @@ static aero_status run_slurm(const container_run *r, const char *aerohost,
   say("production run of %s at %.12s (%s) as Slurm jobs in %s", r->p->name,
       r->git->commit, r->git->branch, r->tag);
   if (r->o->debug) {
-    say("the jobs' scripts and outputs are in %s/aeromancy-slurm", work_dir);
+    say("the jobs' scripts and outputs are in %s", jobs_dir);
     show_command("each job runs", aeh_strv_argv(&words));
     show_command("submitting", aeh_strv_argv(&argv));
   }
@@ -1082,6 +1102,9 @@ done:
   if (command != NULL)
     unlink(command);
   free(command);
+  free(jobs_dir);
+  free(wrapper);
+  free(ends);
   free(envp);
   aeh_strv_free(&argv);
   aeh_strv_free(&sets);

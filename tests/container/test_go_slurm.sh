@@ -6,7 +6,9 @@
 # job's script runs the action in the project's image (`docker run` of the
 # image by id). Every run records that image's id; the records equal a
 # local production run's (same versions for the same content); a failing
-# job is reported with exit 1 and its dependent skipped; --detach returns
+# job is reported with exit 1 and its dependent skipped; a job over its
+# Slurm time limit is recorded, in the container, with Slurm's reason, as
+# the submitting host reports it; --detach returns
 # at once and the jobs still run in the image; SIGTERM to the runner
 # cancels the jobs and the run is recorded killed; no credential
 # value is in a job's script, the jobs' command or any docker argument; a
@@ -147,10 +149,51 @@ assert_contains "$err" "Failed [train] model: interrupted by SIGTERM"
 aero_slurm_wait_idle || fail "jobs still queued after SIGTERM"
 assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
   "ingest:ok train:killed"
+# The job's aerohost, in the container, learnt from the job's wrapper why.
+job=$(squeue -h -t all -n "aero [train] model" -o %i | sort -n | tail -1)
+assert_eq "$(q "SELECT message FROM runs WHERE job_type = 'train'")" "Slurm job $job was cancelled"
 # The job's container went with its job (docker run passes the signal on).
 no_containers() { [[ -z $(docker ps -q --filter "volume=$proj") ]]; }
 wait_until 100 0.1 no_containers
 assert_eq "$(docker ps -q --filter "volume=$proj")" "" "containers of the project still running"
+
+case_ "a job over its Slurm time limit: recorded in the container with Slurm's reason; its dependent skipped"
+aero_team_new_store go_slurm_limit
+# A project of `aeromancy new` whose first action hangs: Slurm ends its job
+# after the minute it asked for (checked every 30 s or so).
+(cd "$AERO_TMP" && "$RUNNER" new hang >/dev/null) || fail "aeromancy new failed"
+cd "$AERO_TMP/hang" || exit 1
+sed -i -e 's|^#include <string.h>$|&\n#include <unistd.h>|' \
+  -e 's|^static aero_status prepare(void \*data, aero_tracker \*t, aero_error \*err) {$|&\n  sleep(3600); /* until Slurm ends its job */|' \
+  aeromain.c
+grep -q '^#include <unistd.h>$' aeromain.c && grep -q '^  sleep(3600);' aeromain.c ||
+  fail "the template's aeromain.c changed: prepare does not hang"
+commit_all . "prepare hangs"
+run "$RUNNER" go --executor slurm --slurm-time 1
+assert_rc 1
+job=$(squeue -h -t all -n "aero [prepare] samples" -o %i | sort -n | tail -1)
+assert_eq "$(squeue -h -t all -j "$job" -o '%T %l')" "TIMEOUT 1:00"
+hung=$(q "SELECT id FROM runs WHERE job_type = 'prepare'")
+# Both sides say the same: the submitting host's banners, and the run the
+# job's aerohost recorded in the container.
+assert_contains "$err" "Failed [prepare] samples: Slurm job $job reached its time limit (TimeLimit) (run $hung)"
+assert_contains "$err" "Skipped [fit] model: parent [prepare] samples timed out"
+assert_contains "$err" "0 ok, 1 failed, 1 skipped in"
+run "$RUNNER" show "$hung" --json
+assert_rc 0
+assert_eq "$(jq -r '[.status, .message, .mode] | join(":")' <<<"$out")" \
+  "timed_out:Slurm job $job reached its time limit (TimeLimit):prod"
+assert_eq "$(jq -r '.environment.image_id' <<<"$out")" "$image_id" "the run was recorded in the image"
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs")" \
+  "prepare:timed_out fit:skipped"
+# The job's wrapper, outside the container, asked Slurm (the job is
+# COMPLETING when it is signalled; slurmstepd's line follows the record).
+end_record=$(find "$HOME/.cache/aeromancy/build" -path "*/aeromancy-slurm/ends/$job" -type f)
+[[ -n $end_record ]] || fail "no end record of job $job"
+assert_contains "$(cat "$end_record")" " Reason=TimeLimit "
+assert_contains "$(cat "$end_record")" "*** JOB $job ON localhost CANCELLED AT "
+no_secrets "the job's end record" "$(cat "$end_record")"
+cd "$proj" || exit 1
 
 case_ "a local store is refused before anything is built"
 t0=$(now)

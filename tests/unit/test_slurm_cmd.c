@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -76,11 +78,102 @@ static void a_failed_lookup_of_the_signal_is_an_error(void **state) {
   unlink(conf);
 }
 
+/* A production job's aerohost (in a container without scontrol) reads why
+ * Slurm ends its job from the file its wrapper writes: only when a signal
+ * interrupted its action, waiting for a file that comes late, and never
+ * taking an answer that is not a record for one. */
+static char ends[] = "/tmp/aero-slurm-ends-XXXXXX";
+
+static void put_end(const char *text) {
+  char tmp[sizeof ends + 16], path[sizeof ends + 16];
+  snprintf(tmp, sizeof tmp, "%s/77.part", ends);
+  snprintf(path, sizeof path, "%s/77", ends);
+  FILE *f = fopen(tmp, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(rename(tmp, path), 0);
+}
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static const char timeout_record[] =
+    "JobId=77 JobName=aero [train] model JobState=COMPLETING "
+    "Reason=TimeLimit StdOut=/nowhere/77.out\n"
+    "slurmstepd: error: *** JOB 77 ON n CANCELLED AT 2026-12-02T01:04:29 "
+    "DUE TO TIME LIMIT ***\n";
+
+static void the_wrappers_word_on_the_end(void **state) {
+  (void)state;
+  assert_non_null(mkdtemp(ends));
+  setenv("SLURM_JOB_ID", "77", 1);
+  setenv("AEROMANCY_SLURM_ACTION", "2", 1);
+  setenv("AEROMANCY_SLURM_END_DIR", ends, 1);
+  char msg[256];
+  aero_run_outcome o = {.state = AERO_RUN_KILLED};
+
+  /* The wrapper writes it a little after the container got the signal. */
+  pid_t writer = fork();
+  assert_true(writer >= 0);
+  if (writer == 0) {
+    usleep(300000);
+    put_end(timeout_record);
+    _exit(0);
+  }
+  double t0 = now_s();
+  assert_true(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  assert_true(now_s() - t0 < 1.5);
+  assert_int_equal(o.state, AERO_RUN_TIMED_OUT);
+  assert_string_equal(o.message,
+                      "Slurm job 77 reached its time limit (TimeLimit)");
+  waitpid(writer, NULL, 0);
+
+  /* An action that failed on its own: no wait, no rewrite. */
+  o = (aero_run_outcome){.state = AERO_RUN_FAILED};
+  assert_false(aeh_slurm_job_ending(&o, false, msg, sizeof msg));
+  assert_int_equal(o.state, AERO_RUN_FAILED);
+
+  put_end("JobId=77 JobState=CANCELLED Reason=None StdOut=/nowhere\n"
+          "slurmstepd: error: *** JOB 77 ON n CANCELLED AT 2026-12-02T01:04:29 "
+          "DUE TO PREEMPTION ***\n");
+  assert_true(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  assert_int_equal(o.state, AERO_RUN_KILLED);
+  assert_string_equal(o.message,
+                      "Slurm job 77 was cancelled due to preemption");
+
+  /* Signalled without being ended (scancel --signal=TERM), and scontrol's
+   * error in place of a record: the signal stands. */
+  o = (aero_run_outcome){.state = AERO_RUN_KILLED};
+  put_end("JobId=77 JobState=RUNNING Reason=None\n");
+  assert_false(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  put_end("slurm_load_jobs error: Socket timed out on send/recv operation\n");
+  assert_false(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  assert_int_equal(o.state, AERO_RUN_KILLED);
+
+  /* No file at all: given up after a bounded wait. */
+  char path[sizeof ends + 16];
+  snprintf(path, sizeof path, "%s/77", ends);
+  unlink(path);
+  t0 = now_s();
+  assert_false(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  double waited = now_s() - t0;
+  assert_true(waited > 1.5 && waited < 10);
+  assert_int_equal(rmdir(ends), 0);
+  unsetenv("AEROMANCY_SLURM_END_DIR");
+  unsetenv("AEROMANCY_SLURM_ACTION");
+  unsetenv("SLURM_JOB_ID");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(long_output_is_not_cut),
       cmocka_unit_test(a_failure_gives_its_first_line),
       cmocka_unit_test(a_failed_lookup_of_the_signal_is_an_error),
+      cmocka_unit_test(the_wrappers_word_on_the_end),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
