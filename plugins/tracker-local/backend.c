@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 static void store_free(tl_store *store) {
+  if (store->blobs_fd >= 0)
+    close(store->blobs_fd);
   free(store->db_path);
   free(store->root);
   free(store);
@@ -96,6 +98,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   store->owner_fd = -1;
   store->schema_fd = -1;
+  store->blobs_fd = -1;
   bool existing =
       params->struct_size >=
           offsetof(aero_backend_open_params, flags) + sizeof params->flags &&

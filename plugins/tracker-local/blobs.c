@@ -49,18 +49,53 @@ int tl_blob_seal(int fd) {
   return futimens(fd, times) == 0 ? 0 : errno;
 }
 
+/* The blobs folder of the handle, opened once (O_PATH): a stat relative to
+ * it walks two names instead of the store's whole path, and its name needs
+ * no formatting (a reuse lookup stats every output file: 10% of an
+ * unchanged re-run's CPU went to that walk and snprintf). -1 when it
+ * cannot be opened (no blob stored yet): full paths then. */
+static int blobs_dir(tl_store *store) {
+  if (store->blobs_fd < 0) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/blobs", store->root);
+    store->blobs_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  return store->blobs_fd;
+}
+
+/* One stat of blob `hex`: its entry relative to the blobs folder when that
+ * is open, else by its full path. */
+static int stat_blob(tl_store *store, const char *hex, struct stat *st) {
+  int dir = blobs_dir(store);
+  if (dir < 0) {
+    char path[PATH_MAX];
+    tl_blob_path(store, hex, path, sizeof path);
+    return stat(path, st);
+  }
+  char name[68]; /* aa/ + 62 hex digits */
+  size_t len = strnlen(hex, 64);
+  if (len < 3)
+    return -1;
+  name[0] = hex[0];
+  name[1] = hex[1];
+  name[2] = '/';
+  memcpy(name + 3, hex + 2, len - 2);
+  name[len + 1] = '\0';
+  return fstatat(dir, name, st, 0);
+}
+
 aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
                           bool full, tl_blob_state *state, aero_error *err) {
-  char path[PATH_MAX];
-  tl_blob_path(store, hex, path, sizeof path);
   struct stat quick;
-  if (!full && stat(path, &quick) == 0 && S_ISREG(quick.st_mode) &&
+  if (!full && stat_blob(store, hex, &quick) == 0 && S_ISREG(quick.st_mode) &&
       (uint64_t)quick.st_size == size && tl_blob_sealed(&quick)) {
     /* The common answer in one system call (a reuse lookup asks this of
      * every output file); anything else is looked at closely below. */
     *state = TL_BLOB_INTACT;
     return AERO_OK;
   }
+  char path[PATH_MAX];
+  tl_blob_path(store, hex, path, sizeof path);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno != ENOENT)

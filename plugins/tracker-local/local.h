@@ -59,12 +59,14 @@ typedef struct tl_store {
   struct timespec busy_since; /* when the current wait for a lock began */
   int busy_waited_s;          /* how long the last wait that gave up took */
   bool lingering; /* a read transaction kept open (tl_read_linger) */
+  int blobs_fd;   /* root/blobs opened O_PATH for quick stats (blobs.c); -1:
+                     not (yet) */
   struct {
     int64_t id;     /* the invocations row of the last run written; 0: none */
     bool committed; /* that row is committed (else it goes with a rollback) */
     char *facts[PC_ENV_COLUMN_COUNT]; /* its facts (copies; NULL: absent) */
   } invocation;                       /* invocations.c */
-  int schema_fd;  /* schema.lock, flock'd while open (schema_lock.c); -1 */
+  int schema_fd; /* schema.lock, flock'd while open (schema_lock.c); -1 */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */
@@ -200,11 +202,10 @@ aero_status tl_run_end(void *handle, int64_t run_id,
  * as zero) and checks it. */
 aero_status tl_run_record_read(const aero_run_record *record,
                                aero_run_record *rec, aero_error *err);
-/* Inserts a run of `rec` (checked) with its config, tags and environment,
- * inside the caller's transaction: status running, or with `reused_run`
- * not 0, reused (standing for that run, ended when it started). */
-aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
-                          int64_t reused_run, int64_t *run_id, aero_error *err);
+/* Inserts the config, tags and environment facts without a column of run
+ * `run_id`'s record `rec` (checked), inside the caller's transaction. */
+aero_status tl_run_pairs(tl_store *store, int64_t run_id,
+                         const aero_run_record *rec, aero_error *err);
 /* tl_run_end for a run of another handle (a dead owner's): does not count
  * against this handle's unended runs. */
 aero_status tl_run_settle(tl_store *store, int64_t run_id,

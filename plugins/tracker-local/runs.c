@@ -5,26 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The run's columns, in the order of the parameters below. */
-#define RUN_COLUMNS                                                            \
-  "entity, project, job_type, job_group, outputs, mode, status, "              \
-  "started_at, invocation_id"
-#define RUN_VALUES "?, ?, ?, ?, ?, ?, ?8, ?7, ?9"
-
-/* Inserts the run `rec` with status `status`: "running", or "reused"
- * standing for run `reused_run` (ended when it started). Its environment
- * facts go to its invocation (invocations.c). */
+/* Inserts the run `rec` as running. Its environment facts go to its
+ * invocation (invocations.c); reused runs are inserted by reused_runs.c. */
 static aero_status insert_run(tl_store *store, const aero_run_record *rec,
-                              const char *status_name, int64_t reused_run,
                               int64_t *run_id, aero_error *err) {
-  /* Parameters: 1-6 the run's own columns, 7 started_at, 8 the status,
-   * 9 the invocation, then (reused) 10 reused_run. */
-  static const char running[] =
-      "INSERT INTO run_records (" RUN_COLUMNS ") VALUES (" RUN_VALUES ")";
-  static const char reused[] =
-      "INSERT INTO run_records (" RUN_COLUMNS
-      ", reused_run, ended_at) VALUES (" RUN_VALUES ", ?10, ?7)";
-
+  static const char sql[] =
+      "INSERT INTO run_records (entity, project, job_type, job_group, "
+      "outputs, mode, status, started_at, invocation_id) VALUES (?, ?, ?, ?, "
+      "?, ?, 'running', ?, ?)";
   int64_t invocation = 0;
   aero_status status = tl_invocation_of(store, rec, &invocation, err);
   if (status != AERO_OK)
@@ -33,7 +21,7 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
   if (outputs == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   sqlite3_stmt *st = NULL;
-  status = tl_prepare(store, reused_run != 0 ? reused : running, &st, err);
+  status = tl_prepare(store, sql, &st, err);
   if (status != AERO_OK)
     goto done;
   tl_bind_text(st, 1, rec->entity != NULL ? rec->entity : "");
@@ -44,10 +32,7 @@ static aero_status insert_run(tl_store *store, const aero_run_record *rec,
   tl_bind_text(st, 6, rec->dev ? "dev" : "prod");
   sqlite3_bind_int64(st, 7,
                      rec->started_ns != 0 ? rec->started_ns : tl_now_ns());
-  tl_bind_text(st, 8, status_name);
-  sqlite3_bind_int64(st, 9, invocation);
-  if (reused_run != 0)
-    sqlite3_bind_int64(st, 10, reused_run);
+  sqlite3_bind_int64(st, 8, invocation);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     status = tl_db_fail(store, rc, "recording a run", err);
@@ -60,8 +45,8 @@ done:
   return status;
 }
 
-static aero_status insert_pairs(tl_store *store, int64_t run_id,
-                                const aero_run_record *rec, aero_error *err) {
+aero_status tl_run_pairs(tl_store *store, int64_t run_id,
+                         const aero_run_record *rec, aero_error *err) {
   sqlite3_stmt *config = NULL, *tags = NULL, *env = NULL;
   aero_status status =
       tl_prepare(store,
@@ -126,17 +111,6 @@ done:
   return status;
 }
 
-aero_status tl_run_insert(tl_store *store, const aero_run_record *rec,
-                          int64_t reused_run, int64_t *run_id,
-                          aero_error *err) {
-  aero_status status =
-      insert_run(store, rec, reused_run != 0 ? "reused" : "running", reused_run,
-                 run_id, err);
-  if (status == AERO_OK)
-    status = insert_pairs(store, *run_id, rec, err);
-  return status;
-}
-
 /* Records which live handle owns the run (owners.c). */
 static aero_status insert_owner(tl_store *store, int64_t run_id,
                                 aero_error *err) {
@@ -179,9 +153,9 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
   if (status != AERO_OK)
     return status;
   int64_t id = 0;
-  status = insert_run(store, &rec, "running", 0, &id, err);
+  status = insert_run(store, &rec, &id, err);
   if (status == AERO_OK)
-    status = insert_pairs(store, id, &rec, err);
+    status = tl_run_pairs(store, id, &rec, err);
   if (status == AERO_OK)
     status = insert_owner(store, id, err);
   /* ABI 1.5: its inputs and reuse key in the same commit (zero from an

@@ -181,6 +181,9 @@ assert_contains "$err" "[3/3] Reused [report] report"
 
 case_ "a damaged reused blob (another size) is not trusted either"
 printf 'x' >>"$blob"
+# Its seal (the local store's modification time) put back: only its size
+# tells.
+touch -d @0 "$blob"
 run "$AEROHOST" run --dev "$R"
 assert_rc 0
 assert_contains "$err" "[2/3] Running [train] model"
@@ -235,5 +238,31 @@ for k in 1 2; do
 done
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'reused' AND
   id > (SELECT max(id) FROM runs WHERE status = 'ok')")" 6
+
+case_ "a re-run of 70 actions: every reused run holds its run's outputs and its own inputs"
+# tracker-local records reused runs 32 rows to an INSERT: two full chunks
+# and a rest, each run with the versions of the run it reuses.
+new_store chain70
+S=$AERO_FIXTURES/bench_steps.so
+run "$AEROHOST" run --dev "$S" -- --actions 70 --shape chain
+assert_rc 0
+first=$(sql "SELECT max(id) FROM runs")
+run "$AEROHOST" run --dev "$S" -- --actions 70 --shape chain
+assert_rc 0
+assert_contains "$err" "0 ok, 70 reused, 0 failed"
+assert_contains "$err" "runs $((first + 1))-$((first + 70)) in"
+# versions TABLE ID: the versions run ID (an SQL expression) has in TABLE,
+# in order ('-' for none).
+versions() {
+  echo "coalesce((SELECT group_concat(v, ',') FROM (SELECT version_id AS v
+    FROM $1 WHERE run_id = $2 ORDER BY version_id) s), '-')"
+}
+assert_eq "$(sql "SELECT count(*) FROM runs r JOIN runs o ON o.id = r.reused_run
+  WHERE r.status = 'reused' AND r.job_type = o.job_type AND r.outputs = o.outputs
+  AND $(versions run_outputs r.id) = $(versions run_outputs o.id)
+  AND $(versions run_inputs r.id) = $(versions run_inputs o.id)
+  AND r.id - $first = o.id")" 70
+# A chain: every run but the first read its parent's output.
+assert_eq "$(sql "SELECT count(*) FROM run_inputs WHERE run_id > $first")" 69
 
 done_
