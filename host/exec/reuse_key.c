@@ -28,10 +28,19 @@ static void field(SHA256_CTX *ctx, const char *s) {
   SHA256_Update(ctx, s != NULL ? s : "", (s != NULL ? strlen(s) : 0) + 1);
 }
 
+/* `v` in decimal, as "%" PRId64 writes it, without printf's machinery
+ * (two per input of every reused action). */
 static void field_i64(SHA256_CTX *ctx, int64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%" PRId64, v);
-  field(ctx, buf);
+  char buf[24];
+  char *p = buf + sizeof buf;
+  *--p = '\0';
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    *--p = '-';
+  field(ctx, p);
 }
 
 static const char *env_value(const aeh_session *session, const char *key) {
@@ -166,15 +175,21 @@ void aeh_reuse_key_of(const aeh_session *session, const aeh_action *action,
   SHA256_Update(&job, digests[PART_MODE], SHA256_DIGEST_LENGTH);
   SHA256_Final(key, &job);
   hex(key, sizeof key, out->job);
-  size_t used = 0;
-  out->parts[0] = '\0';
+  /* "code=<16 hex> builder=<16 hex> ...", put together by hand: six
+   * snprintf calls were 3% of an unchanged re-run. 141 bytes. */
+  _Static_assert(sizeof out->parts > 141, "parts holds the six parts");
+  char *at = out->parts;
   for (int p = 0; p < PART_COUNT; p++) {
-    char short_hex[17];
-    hex(digests[p], 8, short_hex);
-    used +=
-        (size_t)snprintf(out->parts + used, sizeof out->parts - used, "%s%s=%s",
-                         p > 0 ? " " : "", part_names[p], short_hex);
+    size_t len = strlen(part_names[p]);
+    if (p > 0)
+      *at++ = ' ';
+    memcpy(at, part_names[p], len);
+    at += len;
+    *at++ = '=';
+    hex(digests[p], 8, at);
+    at += 16;
   }
+  *at = '\0';
 }
 
 /* The value of `name=` in a parts text, into `buf`; false when absent. */

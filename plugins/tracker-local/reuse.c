@@ -82,49 +82,35 @@ static size_t count_lines(const char *text) {
   return n;
 }
 
-/* True when every output the run lists has a published version held by the
- * run, and every file of those versions is intact as far as one stat can
- * tell (present, recorded size, sealed): a damaged blob is never reused. */
-static aero_status outputs_complete(tl_store *store, int64_t run_id,
-                                    size_t expected, bool *complete,
-                                    aero_error *err) {
-  *complete = false;
-  sqlite3_stmt *st = NULL;
-  /* One statement: each output version the run holds, published or not,
-   * with each of its files (none: NULLs), by version. */
-  aero_status status = tl_prepare(
-      store,
-      "SELECT o.version_id, v.published, f.sha256, f.size FROM run_outputs o "
-      "JOIN versions v ON v.id = o.version_id LEFT JOIN version_files f ON "
-      "f.version_id = o.version_id WHERE o.run_id = ? ORDER BY o.version_id",
-      &st, err);
-  if (status != AERO_OK)
-    return status;
-  sqlite3_bind_int64(st, 1, run_id);
-  size_t held = 0;
-  int64_t last = 0;
-  bool intact = true;
-  int rc;
-  while (intact && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int64_t version = sqlite3_column_int64(st, 0);
-    if (sqlite3_column_int(st, 1) != 1)
-      continue; /* not published: not held */
-    if (held == 0 || version != last)
-      held++;
-    last = version;
-    const char *hex = (const char *)sqlite3_column_text(st, 2);
-    uint64_t size = (uint64_t)sqlite3_column_int64(st, 3);
-    tl_blob_state state = TL_BLOB_MISSING;
-    if (hex != NULL &&
-        (tl_blob_check(store, hex, size, false, &state, NULL) != AERO_OK ||
-         state != TL_BLOB_INTACT))
-      intact = false;
-  }
-  if (intact && rc != SQLITE_DONE)
-    status = tl_db_fail(store, rc, "reading a run's outputs", err);
-  tl_finish(store, st);
-  *complete = status == AERO_OK && intact && held == expected;
-  return status;
+/* One candidate run of a reuse lookup, read row by row: its outputs are
+ * complete when every output it lists has a published version it holds,
+ * and every file of those versions is intact as far as one stat can tell
+ * (present, recorded size, sealed): a damaged blob is never reused. */
+typedef struct candidate {
+  int64_t id, ended_ns;
+  size_t expected; /* output names it lists */
+  size_t held;     /* published versions it holds, so far */
+  int64_t last;    /* the last version counted */
+  bool intact;     /* no file found wanting, so far */
+} candidate;
+
+/* Takes one row of the lookup (a version file of the candidate's, or
+ * NULLs for none) into `c`. */
+static void candidate_row(tl_store *store, sqlite3_stmt *st, candidate *c) {
+  if (!c->intact || sqlite3_column_type(st, 3) == SQLITE_NULL ||
+      sqlite3_column_int(st, 4) != 1)
+    return; /* already refused; no output; not published: not held */
+  int64_t version = sqlite3_column_int64(st, 3);
+  if (c->held == 0 || version != c->last)
+    c->held++;
+  c->last = version;
+  const char *hex = (const char *)sqlite3_column_text(st, 5);
+  uint64_t size = (uint64_t)sqlite3_column_int64(st, 6);
+  tl_blob_state state = TL_BLOB_MISSING;
+  if (hex != NULL &&
+      (tl_blob_check(store, hex, size, false, &state, NULL) != AERO_OK ||
+       state != TL_BLOB_INTACT))
+    c->intact = false;
 }
 
 /* The key parts of the newest OK run of action `job` into match->parts. */
@@ -167,15 +153,22 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
   const char *mode = query->dev ? "dev" : "prod";
   sqlite3_stmt *st = NULL;
   /* Both lookups start from run_keys (CROSS JOIN keeps that order): runs
-   * of one job type may be many, and reused runs have no key. */
-  status =
-      tl_prepare(store,
-                 "SELECT r.id, r.ended_at, r.outputs FROM run_keys k "
-                 "CROSS JOIN run_records r ON r.id = k.run_id WHERE k.key = ? "
-                 "AND r.project = ? AND r.job_type = ? AND r.entity = ? "
-                 "AND r.mode = ? AND r.status = 'ok' ORDER BY k.run_id "
-                 "DESC",
-                 &st, err);
+   * of one job type may be many, and reused runs have no key. One
+   * statement reads the candidates with each of their output versions'
+   * files (one statement per candidate and another for its outputs cost
+   * a statement's fixed work twice per reused action): a candidate's rows
+   * follow each other, a version's files too (run_outputs' key is
+   * (run_id, version_id)). */
+  status = tl_prepare(store,
+                      "SELECT r.id, r.ended_at, r.outputs, o.version_id, "
+                      "v.published, f.sha256, f.size FROM run_keys k "
+                      "CROSS JOIN run_records r ON r.id = k.run_id LEFT JOIN "
+                      "run_outputs o ON o.run_id = r.id LEFT JOIN versions v "
+                      "ON v.id = o.version_id LEFT JOIN version_files f ON "
+                      "f.version_id = o.version_id WHERE k.key = ? AND "
+                      "r.project = ? AND r.job_type = ? AND r.entity = ? AND "
+                      "r.mode = ? AND r.status = 'ok' ORDER BY k.run_id DESC",
+                      &st, err);
   if (status != AERO_OK)
     goto done;
   tl_bind_text(st, 1, query->key);
@@ -185,22 +178,27 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
   tl_bind_text(st, 5, mode);
   /* Newest first: an older run with the same key is tried when the newer
    * one's outputs are no longer complete. */
+  candidate c = {.id = 0};
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(st, 0);
-    size_t expected = count_lines((const char *)sqlite3_column_text(st, 2));
-    bool complete = false;
-    status = outputs_complete(store, id, expected, &complete, err);
-    if (status != AERO_OK)
-      break;
-    if (complete) {
-      match->run_id = id;
-      match->ended_ns = sqlite3_column_int64(st, 1);
-      break;
+    if (id != c.id) {
+      if (c.id != 0 && c.intact && c.held == c.expected)
+        break; /* the previous candidate is complete */
+      c = (candidate){.id = id,
+                      .ended_ns = sqlite3_column_int64(st, 1),
+                      .expected =
+                          count_lines((const char *)sqlite3_column_text(st, 2)),
+                      .intact = true};
     }
+    candidate_row(store, st, &c);
   }
-  if (status == AERO_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "finding a run to reuse", err);
+  else if (c.id != 0 && c.intact && c.held == c.expected) {
+    match->run_id = c.id;
+    match->ended_ns = c.ended_ns;
+  }
   tl_finish(store, st);
   /* What the newest run of the action was run with, to say what changed:
    * asked only when nothing matched (backend.h). */
