@@ -160,10 +160,22 @@ sql() {
   fi
 }
 
-# blob_file SHA: the file holding blob SHA's content in the store.
+# blob_file SHA: the file holding blob SHA's content in the store. A small
+# blob kept in the local store's database (inline_blobs) is written out to
+# a copy under $AERO_TMP/inline/ first: reading it reads the store, changing
+# it changes nothing (a test that damages blob files sets
+# AEROMANCY_INLINE_MAX=0, or damages the row with sql).
 blob_file() {
   if [[ $AERO_TEST_BACKEND == postgres ]]; then
     aero_team_blob "$1"
+  elif [[ $(sqlite3 -batch -noheader "$AEROMANCY_STORE/aeromancy.db" \
+      "SELECT count(*) FROM sqlite_schema s, inline_blobs i WHERE
+       s.name = 'inline_blobs' AND i.sha256 = '$1'" 2>/dev/null) == 1 ]]; then
+    mkdir -p "$AERO_TMP/inline"
+    sqlite3 -batch -noheader "$AEROMANCY_STORE/aeromancy.db" \
+      "SELECT writefile('$AERO_TMP/inline/$1', content) FROM inline_blobs
+       WHERE sha256 = '$1'" >/dev/null
+    echo "$AERO_TMP/inline/$1"
   else
     echo "$AEROMANCY_STORE/blobs/${1:0:2}/${1:2}"
   fi
@@ -178,14 +190,15 @@ store_dump() {
   fi
 }
 
-# schema7_undo_sql: SQL that turns a local store of schema 7 back into the
-# shape of schema 6 (`runs` a table, each run's invocation facts in its own
-# columns), for tests that then rewind it further and upgrade it again.
+# schema7_undo_sql: SQL that turns a local store of schema 7 or 8 back into
+# the shape of schema 6 (no inline_blobs: its small blobs are dropped with
+# it; `runs` a table, each run's invocation facts in its own columns), for
+# tests that then rewind it further and upgrade it again.
 schema7_undo_sql() {
   local c cols="git_commit git_branch git_message git_remote image_id packages
     plugin_path plugin_sha256 host_version abi_version hostname command_line
     passthrough_env"
-  echo "DROP VIEW runs;"
+  echo "DROP TABLE IF EXISTS inline_blobs; DROP VIEW runs;"
   for c in $cols; do
     echo "ALTER TABLE run_records ADD COLUMN $c TEXT;"
     echo "UPDATE run_records SET $c = (SELECT $c FROM invocations i WHERE i.id = invocation_id);"

@@ -88,6 +88,9 @@ static const char *const environment[][2] = {
     {"AEROMANCY_STORE", "the store, over [store] path"},
     {"AEROMANCY_BACKEND", "the tracker backend, over [store] backend"},
     {"AEROMANCY_BLOBS", "the postgres backend's bucket, over [store] blobs"},
+    {"AEROMANCY_INLINE_MAX",
+     "the local backend's largest blob kept in the database, in bytes, 0 to "
+     "65536 (default: 4096; 0: every blob a file)"},
     {"AEROMANCY_ENGINE", "the container engine, over [container] engine"},
     {"AEROMANCY_BASE_IMAGE", "the base image, over [container] base_image"},
     {"AEROMANCY_CONFIG",

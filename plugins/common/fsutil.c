@@ -75,3 +75,17 @@ void pc_progress(const char *label, uint64_t done, uint64_t total) {
 aero_status pc_errno_status(int errnum, aero_status otherwise) {
   return errnum == ENOSPC || errnum == EDQUOT ? AERO_E_NOSPACE : otherwise;
 }
+
+int pc_write_all(int fd, const void *buf, size_t size) {
+  const char *p = buf;
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n < 0 ? errno : EIO;
+    p += n;
+    size -= (size_t)n;
+  }
+  return 0;
+}

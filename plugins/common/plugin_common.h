@@ -29,6 +29,9 @@
 int pc_remove_tree(const char *path);
 /* fsync of a folder, so that a rename in it survives a crash. */
 void pc_fsync_dir(const char *path);
+/* Writes all `size` bytes of `buf` to `fd`, past short writes and EINTR.
+ * Returns 0 or an errno value. */
+int pc_write_all(int fd, const void *buf, size_t size);
 /* malloc'd printf; NULL when out of memory. */
 char *pc_strdup_printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));

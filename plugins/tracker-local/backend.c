@@ -99,13 +99,15 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
   store->owner_fd = -1;
   store->schema_fd = -1;
   store->blobs_fd = -1;
+  aero_status status = tl_inline_limit(&store->inline_max, err);
+  if (status != AERO_OK)
+    goto fail;
   bool existing =
       params->struct_size >=
           offsetof(aero_backend_open_params, flags) + sizeof params->flags &&
       (params->flags & AERO_OPEN_EXISTING) != 0;
-  aero_status status =
-      existing ? existing_folder(params->location, &store->root, err)
-               : prepare_folder(params->location, &store->root, err);
+  status = existing ? existing_folder(params->location, &store->root, err)
+                    : prepare_folder(params->location, &store->root, err);
   if (status != AERO_OK)
     goto fail;
   store->db_path = tl_strdup_printf("%s/aeromancy.db", store->root);

@@ -17,6 +17,9 @@
  * a blob whose seal is broken is hashed again before it is trusted: kept
  * (and sealed again) when its content still matches its name, replaced
  * when it is declared again, refused otherwise.
+ *
+ * Small blobs are rows of the database instead (inline.c): tl_blob_check
+ * looks there first.
  */
 #include "local.h"
 
@@ -86,8 +89,30 @@ static int stat_blob(tl_store *store, const char *hex, struct stat *st) {
 
 aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
                           bool full, tl_blob_state *state, aero_error *err) {
+  bool found = false;
+  aero_status status =
+      tl_inline_load(store, hex, size, NULL, &found, state, NULL, err);
+  if (status != AERO_OK)
+    return status;
+  if (!found)
+    return tl_blob_file_check(store, hex, size, full, state, err);
+  /* A damaged row (`err` says so): a file of that content, stored by a
+   * process with a lower AEROMANCY_INLINE_MAX, still serves. */
+  tl_blob_state file = TL_BLOB_MISSING;
+  if (*state != TL_BLOB_INTACT &&
+      tl_blob_file_check(store, hex, size, full, &file, NULL) == AERO_OK &&
+      file == TL_BLOB_INTACT)
+    *state = TL_BLOB_INTACT;
+  return AERO_OK;
+}
+
+aero_status tl_blob_file_check(tl_store *store, const char *hex, uint64_t size,
+                               bool full, tl_blob_state *state,
+                               aero_error *err) {
   struct stat quick;
-  if (!full && stat_blob(store, hex, &quick) == 0 && S_ISREG(quick.st_mode) &&
+  int looked = full ? -1 : stat_blob(store, hex, &quick);
+  int why = looked != 0 && !full ? errno : 0;
+  if (looked == 0 && S_ISREG(quick.st_mode) &&
       (uint64_t)quick.st_size == size && tl_blob_sealed(&quick)) {
     /* The common answer in one system call (a reuse lookup asks this of
      * every output file); anything else is looked at closely below. */
@@ -96,7 +121,11 @@ aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
   }
   char path[PATH_MAX];
   tl_blob_path(store, hex, path, sizeof path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* No file at all is the other common answer since small blobs are rows
+   * (inline.c): a declaration looks for a file first. */
+  int fd = why == ENOENT ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && why == ENOENT)
+    errno = ENOENT;
   if (fd < 0) {
     if (errno != ENOENT)
       return aero_fail(err, AERO_E_IO, "store %s: cannot read blob %s: %s",

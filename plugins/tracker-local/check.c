@@ -15,6 +15,9 @@
  * Safe while hosts write: the list of blobs is read in one snapshot, then
  * hashed outside any transaction; blobs are only ever installed whole
  * (renamed into place), so a blob that appears meanwhile is complete.
+ * Blobs kept in the database (inline.c) are hashed on this thread (the
+ * connection is not shared), the files on two; a damaged row is set aside
+ * by --repair as a damaged file is, into damaged/.
  */
 #include "local.h"
 
@@ -38,6 +41,8 @@ typedef struct blob_ref {
   int64_t version_id;  /* one version that holds it */
   tl_blob_state state; /* what hashing found (hash_all) */
   aero_status status;  /* AERO_OK unless it could not be read */
+  bool in_db;          /* a row of inline_blobs, not a file */
+  uint64_t stored;     /* the row's length (in_db) */
 } blob_ref;
 
 typedef struct checker {
@@ -62,8 +67,10 @@ static aero_status list_blobs(tl_store *store, blob_ref **out, size_t *count,
                               aero_error *err) {
   sqlite3_stmt *st = NULL;
   aero_status status = tl_prepare(store,
-                                  "SELECT sha256, max(size), min(version_id) "
-                                  "FROM version_files GROUP BY sha256",
+                                  "SELECT f.sha256, max(f.size), "
+                                  "min(f.version_id), EXISTS (SELECT 1 FROM "
+                                  "inline_blobs i WHERE i.sha256 = f.sha256) "
+                                  "FROM version_files f GROUP BY f.sha256",
                                   &st, err);
   if (status != AERO_OK)
     return status;
@@ -87,6 +94,8 @@ static aero_status list_blobs(tl_store *store, blob_ref **out, size_t *count,
     list[n].version_id = sqlite3_column_int64(st, 2);
     list[n].state = TL_BLOB_INTACT;
     list[n].status = AERO_OK;
+    list[n].in_db = sqlite3_column_int(st, 3) != 0;
+    list[n].stored = 0;
     n++;
   }
   if (status == AERO_OK && rc != SQLITE_DONE)
@@ -125,11 +134,13 @@ static void hash_some(hash_queue *q) {
   size_t i;
   while ((i = atomic_fetch_add(&q->next, 1)) < q->count) {
     blob_ref *b = &q->list[i];
+    if (b->in_db)
+      continue; /* hashed by check_rows */
     b->state = TL_BLOB_INTACT;
     /* No message here: the caller asks again, on its own thread, for the
      * rare blob that cannot be read. */
-    b->status = tl_blob_check(q->store, b->hex, (uint64_t)b->size, true,
-                              &b->state, NULL);
+    b->status = tl_blob_file_check(q->store, b->hex, (uint64_t)b->size, true,
+                                   &b->state, NULL);
   }
 }
 
@@ -153,6 +164,31 @@ static void hash_all(tl_store *store, blob_ref *list, size_t count) {
     pthread_join(helper, NULL);
 }
 
+/* Hashes the blobs that are rows, on this thread. A row gone since the
+ * list was read (gc) is looked for as a file. */
+static void check_rows(tl_store *store, blob_ref *list, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    blob_ref *b = &list[i];
+    bool found = false;
+    if (!b->in_db)
+      continue;
+    b->status = tl_inline_load(store, b->hex, (uint64_t)b->size, NULL, &found,
+                               &b->state, &b->stored, NULL);
+    b->in_db = b->status != AERO_OK || found;
+  }
+}
+
+/* Checks blob `b` again on this thread, for the message of a blob that
+ * could not be read. */
+static aero_status check_again(checker *c, blob_ref *b, tl_blob_state *state) {
+  bool found = false;
+  if (b->in_db)
+    return tl_inline_load(c->store, b->hex, (uint64_t)b->size, NULL, &found,
+                          state, &b->stored, c->err);
+  return tl_blob_file_check(c->store, b->hex, (uint64_t)b->size, true, state,
+                            c->err);
+}
+
 static aero_status check_blobs(checker *c) {
   blob_ref *list = NULL;
   size_t count = 0;
@@ -161,14 +197,15 @@ static aero_status check_blobs(checker *c) {
     status = list_blobs(c->store, &list, &count, c->err);
     tl_read_end(c->store);
   }
-  if (status == AERO_OK)
+  if (status == AERO_OK) {
+    check_rows(c->store, list, count);
     hash_all(c->store, list, count);
+  }
   for (size_t i = 0; status == AERO_OK && i < count; i++) {
     blob_ref *b = &list[i];
     tl_blob_state state = b->state;
     if (b->status != AERO_OK) /* again, for the message */
-      status = tl_blob_check(c->store, b->hex, (uint64_t)b->size, true, &state,
-                             c->err);
+      status = check_again(c, b, &state);
     if (status != AERO_OK)
       break;
     c->counts.files_checked++;
@@ -181,22 +218,30 @@ static aero_status check_blobs(checker *c) {
     char path[PATH_MAX];
     tl_blob_path(c->store, b->hex, path, sizeof path);
     struct stat st;
+    bool other_size = b->in_db ? b->stored != (uint64_t)b->size
+                               : stat(path, &st) == 0 && st.st_size != b->size;
     uint32_t kind = state == TL_BLOB_MISSING ? AERO_PROBLEM_BLOB_MISSING
-                    : stat(path, &st) == 0 && st.st_size != b->size
-                        ? AERO_PROBLEM_SIZE
-                        : AERO_PROBLEM_BLOB_DAMAGED;
+                    : other_size             ? AERO_PROBLEM_SIZE
+                                             : AERO_PROBLEM_BLOB_DAMAGED;
+    const char *where = b->in_db ? " (in the database)" : "";
     char detail[512];
-    snprintf(detail, sizeof detail,
-             kind == AERO_PROBLEM_BLOB_MISSING
-                 ? "blob %s of version %lld is missing"
-             : kind == AERO_PROBLEM_SIZE
-                 ? "blob %s of version %lld has another size than recorded "
-                   "(%lld bytes recorded)"
-                 : "blob %s of version %lld no longer hashes to its name "
-                   "(changed in place)",
-             b->hex, (long long)b->version_id, (long long)b->size);
-    bool repaired = kind != AERO_PROBLEM_BLOB_MISSING && c->params->repair &&
-                    move_aside(c->store, b->hex);
+    if (kind == AERO_PROBLEM_BLOB_MISSING)
+      snprintf(detail, sizeof detail, "blob %s of version %lld is missing",
+               b->hex, (long long)b->version_id);
+    else if (kind == AERO_PROBLEM_SIZE)
+      snprintf(detail, sizeof detail,
+               "blob %s of version %lld%s has another size than recorded "
+               "(%lld bytes recorded)",
+               b->hex, (long long)b->version_id, where, (long long)b->size);
+    else
+      snprintf(detail, sizeof detail,
+               "blob %s of version %lld%s no longer hashes to its name "
+               "(changed in place)",
+               b->hex, (long long)b->version_id, where);
+    bool repaired =
+        kind != AERO_PROBLEM_BLOB_MISSING && c->params->repair &&
+        (b->in_db ? tl_inline_set_aside(c->store, b->hex, NULL) == AERO_OK
+                  : move_aside(c->store, b->hex));
     status = report(c, kind, b->hex, detail, 0, b->version_id, repaired);
   }
   free(list);
@@ -226,7 +271,14 @@ static aero_status count_one(void *ctx, const char *hex, const char *path,
   return AERO_OK;
 }
 
-/* Counts the blobs no version refers to. */
+static aero_status count_row(void *ctx, const char *hex, int64_t bytes) {
+  (void)hex;
+  (void)bytes;
+  ((checker *)ctx)->counts.orphans++;
+  return AERO_OK;
+}
+
+/* Counts the blobs no version refers to, files and rows. */
 static aero_status count_orphans(checker *c) {
   orphans o = {c, NULL};
   aero_status status = tl_prepare(
@@ -235,6 +287,8 @@ static aero_status count_orphans(checker *c) {
   if (status == AERO_OK)
     status = tl_blob_walk(c->store, count_one, &o);
   tl_finish(c->store, o.st);
+  if (status == AERO_OK)
+    status = tl_inline_orphans(c->store, false, count_row, c, c->err);
   return status;
 }
 

@@ -7,7 +7,7 @@
  *   2. views of versions that no longer exist;
  *   3. scratch folders (tmp/run-<id>) of runs that are not running, and
  *      temp files beside blobs older than a day (a killed host's);
- *   4. blobs no version refers to.
+ *   4. blobs no version refers to (files, and rows of inline_blobs).
  *
  * Never what a live host is writing: a host stores a blob before the
  * version that refers to it is recorded, and may reuse an unreferenced
@@ -274,6 +274,10 @@ static aero_status remove_unreferenced(void *ctx, const char *hex,
   return status;
 }
 
+static aero_status remove_row(void *ctx, const char *hex, int64_t bytes) {
+  return found(ctx, AERO_GARBAGE_BLOB, hex, bytes);
+}
+
 static aero_status orphan_blobs(collector *c) {
   tl_store *store = c->store;
   aero_status status = tl_begin(store, c->err);
@@ -297,9 +301,14 @@ static aero_status orphan_blobs(collector *c) {
   if (status == AERO_OK)
     status = tl_blob_walk(store, remove_unreferenced, &u);
   tl_finish(store, u.st);
-  /* Nothing was written to the database: ending the transaction lets the
-   * hosts waiting for the lock go on. */
-  tl_rollback(store);
+  /* The rows go in this transaction, committed unless dry-running. */
+  if (status == AERO_OK)
+    status =
+        tl_inline_orphans(store, !c->params->dry_run, remove_row, c, c->err);
+  if (status == AERO_OK && !c->params->dry_run)
+    status = tl_commit(store, c->err);
+  if (status != AERO_OK || c->params->dry_run)
+    tl_rollback(store);
   return status;
 }
 

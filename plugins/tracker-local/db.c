@@ -528,6 +528,8 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
         status = tl_links_migrate(store, err);
       if (status == AERO_OK && version <= 6)
         status = tl_invocations_migrate(store, err);
+      if (status == AERO_OK && version <= 7)
+        status = tl_inline_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

@@ -2,7 +2,8 @@
  *
  * Layout of a store folder (docs/store.md has the full schema):
  *   aeromancy.db          SQLite (WAL): runs, metrics, artifacts, versions
- *   blobs/aa/bbbb...      file contents by SHA-256, mode 0444
+ *   blobs/aa/bbbb...      file contents by SHA-256, mode 0444 (the small
+ *                         ones are rows of inline_blobs instead: inline.c)
  *   views/<version id>/   read-only materialized versions (hard links)
  *   tmp/                  half-built views and per-run scratch folders
  *
@@ -26,7 +27,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 7
+#define TL_SCHEMA_VERSION 8
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -66,7 +67,8 @@ typedef struct tl_store {
     bool committed; /* that row is committed (else it goes with a rollback) */
     char *facts[PC_ENV_COLUMN_COUNT]; /* its facts (copies; NULL: absent) */
   } invocation;                       /* invocations.c */
-  int schema_fd; /* schema.lock, flock'd while open (schema_lock.c); -1 */
+  int schema_fd;     /* schema.lock, flock'd while open (schema_lock.c); -1 */
+  size_t inline_max; /* the largest blob stored in the database (inline.c) */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */
@@ -479,13 +481,20 @@ typedef enum tl_blob_state {
                     */
 } tl_blob_state;
 
-/* Checks blob `hex`, recorded as `size` bytes: size and seal only (one
- * stat), unless the seal is broken or `full` (fsck) asks for its content to
- * be hashed. An intact blob with a broken seal is sealed again. Returns
- * AERO_OK once it could tell, with *state set and, unless INTACT, `err`
- * describing the blob in one line; else the read error. */
+/* Checks blob `hex`, recorded as `size` bytes, wherever it is: a row of
+ * the database is hashed (inline.c); a file is checked by size and seal
+ * only (one stat), unless the seal is broken or `full` (fsck) asks for its
+ * content to be hashed. An intact file with a broken seal is sealed again.
+ * Returns AERO_OK once it could tell, with *state set and, unless INTACT,
+ * `err` describing the blob in one line; else the read error. Uses the
+ * store's connection: one thread at a time. */
 aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
                           bool full, tl_blob_state *state, aero_error *err);
+/* tl_blob_check of the file blobs/aa/bbbb... alone (MISSING when there is
+ * only a row): touches no database, so threads may call it at once. */
+aero_status tl_blob_file_check(tl_store *store, const char *hex, uint64_t size,
+                               bool full, tl_blob_state *state,
+                               aero_error *err);
 
 /* True when the file `st` describes carries the seal (TL_BLOB_SEAL). */
 bool tl_blob_sealed(const struct stat *st);
@@ -507,6 +516,47 @@ aero_status tl_blob_ensure(tl_store *store, const char *hex, int64_t run_id,
  * says which side failed. */
 int tl_copy_fd(int src_fd, int dst_fd, uint64_t size, const char *label,
                bool *failed_on_write);
+
+/* ---- inline.c: small blobs as rows of the database (schema 8) ---- */
+
+/* A new blob of at most this many bytes is stored in the database, in the
+ * transaction that records its version, rather than as a synced file
+ * (docs/store.md; AEROMANCY_INLINE_MAX overrides it, up to TL_INLINE_CAP).
+ * Readers look a blob up in the database when it is no larger than
+ * TL_INLINE_CAP, whatever the limit of the process that stored it. */
+#define TL_INLINE_MAX 4096
+#define TL_INLINE_CAP 65536
+
+/* Schema 7 to 8: creates inline_blobs. Inside the schema's transaction. */
+aero_status tl_inline_migrate(tl_store *store, aero_error *err);
+/* The largest blob this process stores in the database: TL_INLINE_MAX, or
+ * $AEROMANCY_INLINE_MAX (0 stores every blob as a file); fails naming the
+ * variable when it is not a number from 0 to TL_INLINE_CAP. */
+aero_status tl_inline_limit(size_t *limit, aero_error *err);
+/* Looks blob `hex`, recorded as `size` bytes, up in the database: *found
+ * false when it is not there (nothing else is written then). When found,
+ * its content is hashed: *state INTACT, or DAMAGED with `err` describing
+ * it in one line; *stored (may be NULL) is its length. With `content` not
+ * NULL an intact blob's bytes are copied into a malloc'd buffer the caller
+ * frees. Returns AERO_OK once it could tell, else the read error. */
+aero_status tl_inline_load(tl_store *store, const char *hex, uint64_t size,
+                           void **content, bool *found, tl_blob_state *state,
+                           uint64_t *stored, aero_error *err);
+/* Stores `size` bytes (`content`, hashing to `hex`) as blob `hex`,
+ * replacing a damaged row of that name; writes nothing when an intact one
+ * is there. Inside the transaction that records the version using it. */
+aero_status tl_inline_put(tl_store *store, const char *hex, const void *content,
+                          size_t size, aero_error *err);
+/* fsck --repair: writes blob `hex`'s row to damaged/<hex>-<time> (synced)
+ * and deletes it, in a transaction of its own. */
+aero_status tl_inline_set_aside(tl_store *store, const char *hex,
+                                aero_error *err);
+/* Hands each row no version refers to (its digest and length, borrowed
+ * for the call) to `each`; with `remove`, deletes them first (inside the
+ * caller's transaction). Stops at the first status that is not AERO_OK. */
+typedef aero_status (*tl_inline_fn)(void *ctx, const char *hex, int64_t bytes);
+aero_status tl_inline_orphans(tl_store *store, bool remove, tl_inline_fn each,
+                              void *ctx, aero_error *err);
 
 /* The shared helpers under the names this plugin's code uses. */
 #define tl_mkdirs pc_mkdirs

@@ -2,11 +2,14 @@
  * recording a pending version that run_end publishes.
  *
  * Files are hashed in one streaming pass and copied only when the store
- * lacks their blob, so re-declaring unchanged content copies nothing. The
+ * lacks their blob, so re-declaring unchanged content copies nothing. A
+ * small file (at most inline_max bytes) becomes a row of the database,
+ * written in the version's own transaction (inline.c). The
  * version's digest is the SHA-256 of its sorted manifest: for each file,
  * its name in the artifact, a NUL, its blob's hex digest, a newline. Every
- * blob is in place before the version row is written, and the row is one
- * transaction: a failure at any point records nothing.
+ * blob file is in place before the version row is written, and the rows
+ * (with the small blobs) are one transaction: a failure at any point
+ * records nothing.
  */
 #include "local.h"
 
@@ -27,12 +30,58 @@
 typedef struct put_ctx {
   tl_store *store;
   int64_t run_id;
+  void **contents; /* per file: its bytes to store in the database, or NULL */
+  size_t current;  /* the file being stored */
 } put_ctx;
 
-/* Stores the blob of a hashed file if the store lacks it. */
+/* Reads the `size` bytes of a small file hashed as `hash` into a malloc'd
+ * buffer, checking that they are still what was hashed: the row is
+ * written later, from these bytes. */
+static aero_status read_small(int fd, const pc_file *file, void **out,
+                              aero_error *err) {
+  char *buf = malloc(file->size + 1);
+  if (buf == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  size_t done = 0;
+  while (done < file->size) {
+    ssize_t n = pread(fd, buf + done, file->size - done, (off_t)done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    done += (size_t)n;
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  char hex[65] = "";
+  if (done == file->size) {
+    SHA256((const unsigned char *)buf, done, digest);
+    tl_sha256_hex(digest, hex);
+  }
+  if (strcmp(hex, file->hash) != 0) {
+    free(buf);
+    return aero_fail(err, AERO_E_IO,
+                     "%s changed while it was being stored: declare it "
+                     "once it is complete",
+                     file->source);
+  }
+  *out = buf;
+  return AERO_OK;
+}
+
+/* Stores the blob of a hashed file if the store lacks it: a small one is
+ * read for put_inline, unless it is already a file (a store from before
+ * schema 8). */
 static aero_status put_blob(void *ctx_, const pc_file *file, int fd,
                             aero_error *err) {
   put_ctx *ctx = ctx_;
+  if (file->size <= ctx->store->inline_max) {
+    tl_blob_state state = TL_BLOB_MISSING;
+    if (tl_blob_file_check(ctx->store, file->hash, file->size, false, &state,
+                           NULL) == AERO_OK &&
+        state == TL_BLOB_INTACT)
+      return AERO_OK;
+    return read_small(fd, file, &ctx->contents[ctx->current], err);
+  }
   char *label = tl_strdup_printf("storing %s", file->name);
   bool copied = false;
   aero_status status =
@@ -42,10 +91,17 @@ static aero_status put_blob(void *ctx_, const pc_file *file, int fd,
   return status;
 }
 
-static aero_status store_file(tl_store *store, int64_t run_id, pc_file *file,
-                              aero_error *err) {
-  put_ctx ctx = {store, run_id};
-  return pc_store_file(file, put_blob, &ctx, err);
+/* The small blobs read by put_blob, as rows: inside the transaction that
+ * records their version, so that they are as durable as it is and cost no
+ * sync of their own. */
+static aero_status put_inline(tl_store *store, const pc_file_list *list,
+                              void *const *contents, aero_error *err) {
+  aero_status status = AERO_OK;
+  for (size_t i = 0; status == AERO_OK && i < list->count; i++)
+    if (contents[i] != NULL)
+      status = tl_inline_put(store, list->items[i].hash, contents[i],
+                             (size_t)list->items[i].size, err);
+  return status;
 }
 
 /* Looks the artifact up before inserting it: an upsert that finds the row
@@ -174,20 +230,31 @@ aero_status tl_put_output(void *handle, int64_t run_id,
     return status;
   pc_file_list list = {0};
   status = pc_collect(output, &desc, &list, err);
-  for (size_t i = 0; status == AERO_OK && i < list.count; i++)
-    status = store_file(store, run_id, &list.items[i], err);
+  put_ctx ctx = {store, run_id, NULL, 0};
+  if (status == AERO_OK && list.count > 0 &&
+      (ctx.contents = calloc(list.count, sizeof *ctx.contents)) == NULL)
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  for (size_t i = 0; status == AERO_OK && i < list.count; i++) {
+    ctx.current = i;
+    status = pc_store_file(&list.items[i], put_blob, &ctx, err);
+  }
   char digest[65];
   if (status == AERO_OK)
     status = pc_manifest_digest(&list, digest, err);
   if (status == AERO_OK)
     status = tl_begin(store, err);
   if (status == AERO_OK) {
-    status = record_version(store, run_id, ref, &desc, &list, digest, err);
+    status = put_inline(store, &list, ctx.contents, err);
+    if (status == AERO_OK)
+      status = record_version(store, run_id, ref, &desc, &list, digest, err);
     if (status == AERO_OK)
       status = tl_commit(store, err);
     if (status != AERO_OK)
       tl_rollback(store);
   }
+  for (size_t i = 0; ctx.contents != NULL && i < list.count; i++)
+    free(ctx.contents[i]);
+  free(ctx.contents);
   pc_file_list_free(&list);
   return status;
 }

@@ -85,7 +85,8 @@ static size_t count_lines(const char *text) {
 /* One candidate run of a reuse lookup, read row by row: its outputs are
  * complete when every output it lists has a published version it holds,
  * and every file of those versions is intact as far as one stat can tell
- * (present, recorded size, sealed): a damaged blob is never reused. */
+ * (present, recorded size, sealed), or, for a blob kept in the database,
+ * as its hash tells: a damaged blob is never reused. */
 typedef struct candidate {
   int64_t id, ended_ns;
   size_t expected; /* output names it lists */

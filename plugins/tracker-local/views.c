@@ -12,6 +12,12 @@
  * Every use checks each file of the view (size and seal, blobs.c): a view
  * file that fails is rebuilt from its blob when the blob is intact, and
  * refused, naming the blob, when it is not.
+ *
+ * A blob kept in the database (inline.c) has no file to link: its view
+ * file is written from the row, which is hashed at every use (a damaged
+ * row is refused, as a damaged blob is), and the view file is compared
+ * with it byte for byte (at most TL_INLINE_CAP bytes): a copy has no seal
+ * shared with its blob, and is not synced, so a crash may leave it short.
  */
 #include "local.h"
 
@@ -28,11 +34,14 @@ typedef struct view_file {
   char *path;
   char hash[65];
   uint64_t size;
+  void *content; /* the blob's bytes when it is a row (malloc'd), else NULL */
 } view_file;
 
 static void free_files(view_file *files, size_t count) {
-  for (size_t i = 0; i < count; i++)
+  for (size_t i = 0; i < count; i++) {
     free(files[i].path);
+    free(files[i].content);
+  }
   free(files);
 }
 
@@ -65,6 +74,7 @@ static aero_status list_files(tl_store *store, int64_t version_id,
     snprintf(files[n].hash, sizeof files[n].hash, "%s",
              (const char *)sqlite3_column_text(st, 1));
     files[n].size = (uint64_t)sqlite3_column_int64(st, 2);
+    files[n].content = NULL;
     n++;
   }
   if (rc != SQLITE_DONE) {
@@ -87,6 +97,78 @@ fail:
   tl_finish(store, st);
   free_files(files, n);
   return status;
+}
+
+/* The refusal of a version whose file `f` has a blob that is not intact. */
+static aero_status refuse(tl_store *store, int64_t version_id,
+                          const view_file *f, tl_blob_state state,
+                          aero_error *err) {
+  return aero_fail(err, AERO_E_STORE,
+                   "store %s: file '%s' of version %lld: blob %s is %s "
+                   "(declare that content again to repair it; aeromancy fsck "
+                   "checks every blob)",
+                   store->root, f->path, (long long)version_id, f->hash,
+                   state == TL_BLOB_MISSING ? "missing"
+                                            : "damaged (changed after it was "
+                                              "stored)");
+}
+
+/* Reads the blobs of `files` that are rows into their `content`, hashed:
+ * a damaged row is refused unless a file of that content serves. */
+static aero_status load_rows(tl_store *store, int64_t version_id,
+                             view_file *files, size_t count, aero_error *err) {
+  for (size_t i = 0; i < count; i++) {
+    bool found = false;
+    tl_blob_state state = TL_BLOB_INTACT;
+    aero_status status =
+        tl_inline_load(store, files[i].hash, files[i].size, &files[i].content,
+                       &found, &state, NULL, err);
+    if (status != AERO_OK)
+      return status;
+    if (!found || state == TL_BLOB_INTACT)
+      continue;
+    tl_blob_state file = TL_BLOB_MISSING;
+    if (tl_blob_file_check(store, files[i].hash, files[i].size, false, &file,
+                           NULL) != AERO_OK ||
+        file != TL_BLOB_INTACT)
+      return refuse(store, version_id, &files[i], state, err);
+  }
+  return AERO_OK;
+}
+
+/* Writes a row's bytes as the view file `dest` (read-only, sealed like a
+ * blob, so that the size-and-seal check of every use applies). Returns 0
+ * or an errno value. */
+static int write_row(const view_file *f, const char *dest) {
+  int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (out < 0)
+    return errno;
+  int rc = pc_write_all(out, f->content, (size_t)f->size);
+  if (rc == 0)
+    rc = tl_blob_seal(out);
+  if (close(out) != 0 && rc == 0)
+    rc = errno;
+  return rc;
+}
+
+/* True when the view file `path` holds exactly the row's bytes. */
+static bool same_as_row(const char *path, const view_file *f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  char *buf = fd >= 0 ? malloc((size_t)f->size + 1) : NULL;
+  size_t got = 0;
+  ssize_t n;
+  /* One byte more than the row: a longer file is not the same. */
+  while (buf != NULL && got <= f->size &&
+         ((n = read(fd, buf + got, (size_t)f->size + 1 - got)) > 0 ||
+          (n < 0 && errno == EINTR)))
+    if (n > 0)
+      got += (size_t)n;
+  bool same =
+      buf != NULL && got == f->size && memcmp(buf, f->content, got) == 0;
+  free(buf);
+  if (fd >= 0)
+    close(fd);
+  return same;
 }
 
 /* A private copy, for when a hard link is impossible (too many links to
@@ -132,7 +214,9 @@ static aero_status build_view(tl_store *store, int64_t version_id,
       rc = ENAMETOOLONG;
     if (rc == 0)
       rc = tl_mkdirs_parent(dest);
-    if (rc == 0 && link(blob, dest) != 0) {
+    if (rc == 0 && files[i].content != NULL) {
+      rc = write_row(&files[i], dest);
+    } else if (rc == 0 && link(blob, dest) != 0) {
       rc = errno;
       if (rc == EMLINK || rc == EXDEV || rc == EPERM)
         rc = copy_blob(blob, dest, files[i].size);
@@ -180,7 +264,8 @@ static aero_status check_view(tl_store *store, int64_t version_id,
     stale = snprintf(path, sizeof path, "%s/%s", final, files[i].path) >=
                 (int)sizeof path ||
             stat(path, &st) != 0 || (uint64_t)st.st_size != files[i].size ||
-            !tl_blob_sealed(&st);
+            !tl_blob_sealed(&st) ||
+            (files[i].content != NULL && !same_as_row(path, &files[i]));
   }
   if (!stale)
     return AERO_OK;
@@ -191,15 +276,7 @@ static aero_status check_view(tl_store *store, int64_t version_id,
     if (status != AERO_OK)
       return status;
     if (state != TL_BLOB_INTACT)
-      return aero_fail(
-          err, AERO_E_STORE,
-          "store %s: file '%s' of version %lld: blob %s is %s (declare "
-          "that content again to repair it; aeromancy fsck checks "
-          "every blob)",
-          store->root, files[i].path, (long long)version_id, files[i].hash,
-          state == TL_BLOB_MISSING ? "missing"
-                                   : "damaged (changed after it was "
-                                     "stored)");
+      return refuse(store, version_id, &files[i], state, err);
   }
   /* Set aside under a unique name, then removed: a concurrent builder's
    * rename of a fresh view cannot collide with it. */
@@ -230,6 +307,9 @@ aero_status tl_materialize(void *handle, int64_t version_id,
   aero_status status = list_files(store, version_id, &files, &count, err);
   if (status != AERO_OK)
     return status;
+  status = load_rows(store, version_id, files, count, err);
+  if (status != AERO_OK)
+    goto done;
   char final[PATH_MAX];
   int len = snprintf(final, sizeof final, "%s/views/%lld", store->root,
                      (long long)version_id);

@@ -74,7 +74,7 @@ echo "do the least they can: write and declare a small file (fork, run recorded 
 echo "SQLite, hash, blob store, publish, finalised). \"aerohost chain\": each action"
 echo "also resolves its parent's output as input (resolved and recorded). make and ninja:"
 echo "a chain of \`touch\` steps. \"aerohost fresh\": like no-op, but each action"
-echo "writes 100 bytes the store has never seen (stored and synced: the fresh"
+echo "writes 100 bytes the store has never seen (a new blob stored: the fresh"
 echo "path). Every aerohost run passes --force (nothing is reused). The last"
 echo "column is the whole 3-step run."
 echo

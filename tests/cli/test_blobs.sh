@@ -6,6 +6,9 @@
 # blob that lost its seal (touched, copied without times) is hashed once
 # and sealed again.
 . "$(dirname "$0")/../lib.sh"
+# This script is about blob files: none is kept in the database
+# (test_inline_blobs.sh covers those).
+export AEROMANCY_INLINE_MAX=0
 
 PLUGIN=$AERO_FIXTURES/trk_pipeline.so
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME

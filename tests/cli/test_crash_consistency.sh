@@ -90,7 +90,7 @@ assert_eq "$(sql "SELECT count(*) FROM run_outputs o JOIN runs r ON r.id = o.run
   WHERE r.status NOT IN ('ok', 'reused')")" 0 "outputs of runs that did not succeed"
 bad=0
 while IFS='|' read -r hash size; do
-  blob=$S/blobs/${hash:0:2}/${hash:2}
+  blob=$(blob_file "$hash") # a copy of a row of the database, or the file
   if [[ ! -f $blob || $(stat -c %s "$blob") != "$size" ||
     $(sha256sum <"$blob" | cut -d' ' -f1) != "$hash" ]]; then
     fail "blob $hash of a version is missing or wrong"

@@ -4,6 +4,9 @@
 # another size), deleted, a run left running by a killed host, and both
 # commands while another aerohost is in the middle of a run.
 . "$(dirname "$0")/../lib.sh"
+# This script is about blob files: none is kept in the database
+# (test_inline_blobs.sh covers those).
+export AEROMANCY_INLINE_MAX=0
 
 DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
 A=$AEROMANCY

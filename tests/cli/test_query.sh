@@ -286,8 +286,13 @@ for f in train.csv test.csv; do
   sha=$(sql "SELECT f.sha256 FROM version_files f JOIN artifact_versions v ON v.version_id = f.version_id WHERE v.name = 'dataset' AND v.version = 0 AND f.path = '$f'")
   assert_eq "$(sha256sum <"$AERO_TMP/exported/$f" | cut -d' ' -f1)" "$sha"
   assert_eq "$(stat -c %a "$AERO_TMP/exported/$f")" 444
-  # Hard links to the stored blob (the team store: to its local cache).
-  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+  # Hard links to the stored blob (the team store: to its local cache); a
+  # small blob kept in the local store's database has no file to link to:
+  # a copy of its bytes (checked above).
+  if [[ $AERO_TEST_BACKEND != postgres &&
+    $(sql "SELECT count(*) FROM inline_blobs WHERE sha256 = '$sha'") == 1 ]]; then
+    continue
+  elif [[ $AERO_TEST_BACKEND == postgres ]]; then
     stored=$AEROMANCY_CACHE/blobs/${sha:0:2}/${sha:2}
   else
     stored=$(blob_file "$sha")

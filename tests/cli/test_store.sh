@@ -4,6 +4,9 @@
 # one store, kill -9 in the middle of a run, and the one-line errors for a
 # corrupt database and an unusable folder.
 . "$(dirname "$0")/../lib.sh"
+# This script is about blob files: none is kept in the database
+# (test_inline_blobs.sh covers those).
+export AEROMANCY_INLINE_MAX=0
 
 PLUGIN="$AERO_FIXTURES/trk_pipeline.so"
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
@@ -41,7 +44,7 @@ case_ layout_and_read_only_files
 run "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 0
 assert_eq "$(sql "PRAGMA journal_mode")" wal
-assert_eq "$(sql "PRAGMA user_version")" 7
+assert_eq "$(sql "PRAGMA user_version")" 8
 for blob in "$AEROMANCY_STORE"/blobs/*/*; do
   name="$(basename "$(dirname "$blob")")$(basename "$blob")"
   assert_eq "$(sha256sum "$blob" | cut -d' ' -f1)" "$name" "blob name"

@@ -22,8 +22,7 @@ artifact_text() {
              join artifacts a on a.id = v.artifact_id
              where a.name = '$1' and v.published = 1 order by v.version desc limit 1")
   [[ -n $sha ]] || return 1
-  # Blobs live at blobs/<first 2 hex>/<other 62 hex>.
-  cat "$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}"
+  cat "$(blob_file "$sha")"
 }
 
 case_ "--extra-env-var passes the value, and the value touches no disk"

@@ -4,6 +4,7 @@
  * tests/bench/bench_steps.sh (per-action overhead) and bench_plan.sh (`aerohost
  * list` of 100,000 actions). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,19 +20,22 @@
   X(BOOL, fresh, 0, false,                                                     \
     "Each action writes 100 bytes the store has never seen (a nonce) "         \
     "instead of its name")                                                     \
+  X(INT, fresh_bytes, 0, 100, "How many bytes a --fresh action writes")        \
   X(INT, metrics, 0, 0, "Points each action logs, one aero_log_metric each")
 
 typedef struct bench {
   int64_t actions;
   bool chain;
   bool fresh;
+  int64_t fresh_bytes;
   int64_t metrics;
 } bench;
 
 static bench settings; /* one builder per process: static is enough */
 
 static aero_status bench_new(void **self, int64_t actions, const char *shape,
-                             bool fresh, int64_t metrics, aero_error *err) {
+                             bool fresh, int64_t fresh_bytes, int64_t metrics,
+                             aero_error *err) {
   if (actions < 1 || actions > 10000000)
     return aero_fail(err, AERO_E_INVALID,
                      "--actions must be between 1 and 10000000, got %lld",
@@ -39,6 +43,11 @@ static aero_status bench_new(void **self, int64_t actions, const char *shape,
   settings.actions = actions;
   settings.chain = strcmp(shape, "chain") == 0;
   settings.fresh = fresh;
+  if (fresh_bytes < 100 || fresh_bytes > ((int64_t)1 << 24))
+    return aero_fail(err, AERO_E_INVALID,
+                     "--fresh-bytes must be between 100 and 16777216, got %lld",
+                     (long long)fresh_bytes);
+  settings.fresh_bytes = fresh_bytes;
   if (metrics < 0)
     return aero_fail(err, AERO_E_INVALID, "--metrics must be >= 0, got %lld",
                      (long long)metrics);
@@ -47,17 +56,26 @@ static aero_status bench_new(void **self, int64_t actions, const char *shape,
   return AERO_OK;
 }
 
-/* NAME.txt holding 100 bytes no run wrote before: the wall clock in ns,
- * the process id and the name, padded. */
+/* NAME.txt holding --fresh-bytes bytes (100 by default) no run wrote
+ * before: the wall clock in ns, the process id and the name, padded. */
 static aero_status declare_fresh(aero_tracker *tracker, const char *name,
                                  aero_error *err) {
-  char nonce[101], content[102];
+  size_t n = (size_t)settings.fresh_bytes;
+  char nonce[101];
+  char *content = malloc(n + 1);
+  if (content == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "bench_steps: out of memory");
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   snprintf(nonce, sizeof nonce, "%lld.%09ld %ld %s", (long long)now.tv_sec,
            now.tv_nsec, (long)getpid(), name);
-  snprintf(content, sizeof content, "%-99.99s\n", nonce);
-  return fixture_declare_content(tracker, name, content, err);
+  memset(content, ' ', n - 1);
+  memcpy(content, nonce, strlen(nonce));
+  content[n - 1] = '\n';
+  content[n] = '\0';
+  aero_status st = fixture_declare_content(tracker, name, content, err);
+  free(content);
+  return st;
 }
 
 /* `data` is the action's index, smuggled in the pointer. */

@@ -23,7 +23,7 @@
   X(STRING, extra_input, 0, NULL, "Another input evaluate reads")
 
 typedef struct trk {
-  char content[256];
+  char content[8192]; /* up to 8 KiB: test_inline_blobs.sh writes 4097 bytes */
   char out_name[256];
   char extra_input[256];
   int64_t steps;

@@ -390,7 +390,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 8);
   /* The tables and views other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', "
@@ -483,7 +483,7 @@ static summary_seen summary_of(void *handle, int64_t run, const char *key) {
 /* Turns the store back into schema 6: `runs` a table with the facts of
  * each run's invocation in its own columns. */
 #define TO_SCHEMA_6                                                            \
-  "DROP VIEW runs; "                                                           \
+  "DROP TABLE inline_blobs; DROP VIEW runs; "                                  \
   "ALTER TABLE run_records ADD COLUMN git_commit TEXT; "                       \
   "ALTER TABLE run_records ADD COLUMN git_branch TEXT; "                       \
   "ALTER TABLE run_records ADD COLUMN git_message TEXT; "                      \
@@ -595,7 +595,7 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
                          "metrics (run_id, key, step); PRAGMA user_version = "
                          "2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 8);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
@@ -679,7 +679,7 @@ static void test_points_read_in_order_and_migrated(void **state) {
                                           "user_version = 3; SELECT 0");
     assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), 8);
     open_store(f);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 7);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 8);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
                                 "name IN ('metrics_by_run', 'metrics_points')"),
                      0);
