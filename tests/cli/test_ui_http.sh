@@ -223,6 +223,34 @@ sleep 0.3
 http --max-time 5 /
 assert_eq "$code" 200 "served once the idle connections closed"
 
+case_ a_finished_runs_page_computes_its_answers_ahead
+# Asking for /run/ID has the server compute that run's answer and its
+# charts' series at once (ui_prefetch.h): they are kept before the page's
+# scripts ask for them. Shown by removing the points from the store in
+# between: the series still comes, from memory.
+run "$AEROHOST" run "$DEMO" --dev --only train
+assert_rc 0
+ahead=$(sql "SELECT max(id) FROM runs WHERE job_type = 'train'")
+# (run 5's series was asked for above)
+other=$(sql "SELECT min(id) FROM runs WHERE job_type = 'train' AND id != 5")
+[[ -n $ahead && $ahead != "$other" ]] || fail "no two train runs"
+http "/run/$ahead"
+assert_eq "$code" 200
+sleep 2 # the computing is done long before (a few ms)
+for r in "$ahead" "$other"; do
+  if [[ $AERO_TEST_BACKEND == postgres ]]; then
+    sql "DELETE FROM metrics WHERE run_id = $r AND key = 'loss'"
+  else
+    sql "DELETE FROM metric_blocks WHERE run_id = $r AND key = 'loss'"
+  fi
+done
+http "/api/runs/$ahead/series?key=loss"
+assert_eq "$code" 200
+assert_contains "$body" '"key":"loss","count":'
+# A run whose page was not asked for is read from the store.
+http "/api/runs/$other/series?key=loss"
+assert_eq "$code" 404
+
 case_ stops_cleanly_on_sigterm
 ui_stop
 assert_eq "$ui_rc" 0 "exit code after SIGTERM"

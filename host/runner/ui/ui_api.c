@@ -15,6 +15,7 @@
  *
  * A finished run's page and series are kept (ui_cache.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include "ui_api.h"
 #include "ui_cache.h"
 #include "ui_guard.h"
+#include "ui_prefetch.h"
 #include "ui_server.h"
 
 enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 500 };
@@ -121,10 +123,9 @@ static aero_status on_state(void *ctx, const aero_run_info *run,
   return AERO_OK;
 }
 
-/* The cache key for run `id`'s answer `what`, when the run has ended (its
- * record no longer changes); else "" (nothing kept). Asks the backend
- * every time, so a run that is gone is never answered from memory. */
-static void kept_key(const aeh_record *rec, int64_t id, const char *what,
+/* Asks the backend every time, so a run that is gone is never answered
+ * from memory. */
+void aeh_ui_kept_key(const aeh_record *rec, int64_t id, const char *what,
                      char *key, size_t size) {
   uint32_t state = 0;
   aero_error err = AEH_ERROR_INIT;
@@ -136,15 +137,33 @@ static void kept_key(const aeh_record *rec, int64_t id, const char *what,
     key[0] = '\0';
 }
 
-/* Replies with what is kept under `key`; 0 when nothing is. */
+void aeh_ui_series_what(char *what, size_t size, long points, const char *key) {
+  snprintf(what, size, "series/%ld/%s", points, key);
+}
+
+char *aeh_ui_kept_text(json_t *doc, size_t *len) {
+  char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
+  json_decref(doc);
+  if (text != NULL)
+    *len = strlen(text);
+  return text;
+}
+
+/* Replies with what is kept under `key`; 0 when nothing is. When the
+ * answer is being computed ahead (ui_prefetch.h), waits for it rather
+ * than computing it a second time. */
 static int reply_kept(const aeh_ui_request *rq, const char *key,
                       enum MHD_Result *ret) {
+  if (key[0] == '\0')
+    return 0;
   size_t len;
-  const char *text = key[0] ? aeh_ui_cache_get(key, &len) : NULL;
+  char *text = aeh_ui_cache_copy(key, &len);
+  if (text == NULL && aeh_ui_prefetch_wait(key))
+    text = aeh_ui_cache_copy(key, &len);
   if (text == NULL)
     return 0;
   *ret = aeh_ui_reply(rq, MHD_HTTP_OK, "application/json", text, len,
-                      MHD_RESPMEM_MUST_COPY, 0);
+                      MHD_RESPMEM_MUST_FREE, 0);
   return 1;
 }
 
@@ -154,12 +173,11 @@ static enum MHD_Result answer_keep(const aeh_ui_request *rq, aero_status st,
                                    const char *key) {
   if (st != AERO_OK || key[0] == '\0')
     return answer(rq, st, doc, err);
-  char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
-  json_decref(doc);
+  size_t len = 0;
+  char *text = aeh_ui_kept_text(doc, &len);
   if (text == NULL)
     return aeh_ui_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
                               "out of memory");
-  size_t len = strlen(text);
   enum MHD_Result ret = aeh_ui_reply(rq, MHD_HTTP_OK, "application/json", text,
                                      len, MHD_RESPMEM_MUST_COPY, 0);
   aeh_ui_cache_put(key, text, len);
@@ -170,7 +188,7 @@ static enum MHD_Result one_run(const aeh_ui_request *rq, aeh_record *rec,
                                int64_t id) {
   char key[64];
   enum MHD_Result ret;
-  kept_key(rec, id, "run", key, sizeof key);
+  aeh_ui_kept_key(rec, id, "run", key, sizeof key);
   if (reply_kept(rq, key, &ret))
     return ret;
   aero_error err = AEH_ERROR_INIT;
@@ -191,8 +209,8 @@ static enum MHD_Result series(const aeh_ui_request *rq, aeh_record *rec,
     return bad_arg(rq, "points");
   char what[300], kept[340];
   enum MHD_Result ret;
-  snprintf(what, sizeof what, "series/%ld/%s", points, key);
-  kept_key(rec, id, what, kept, sizeof kept);
+  aeh_ui_series_what(what, sizeof what, points, key);
+  aeh_ui_kept_key(rec, id, what, kept, sizeof kept);
   if (reply_kept(rq, kept, &ret))
     return ret;
   aero_error err = AEH_ERROR_INIT;

@@ -32,6 +32,17 @@ aero_status aeh_ui_points_text(const aeh_record *rec, int64_t run_id,
                                const char *key, char **out, size_t *len,
                                aero_error *err);
 
+/* The cache key (ui_cache.h) of run `id`'s answer `what` ("run", or
+ * aeh_ui_series_what's), when the run has ended (its record no longer
+ * changes); else "" (nothing kept). */
+void aeh_ui_kept_key(const aeh_record *rec, int64_t id, const char *what,
+                     char *key, size_t size);
+/* The `what` of a chart's series of `points` points of metric `key`. */
+void aeh_ui_series_what(char *what, size_t size, long points, const char *key);
+/* The text an answer is kept (and served) as: `doc` (taken) as compact
+ * JSON, malloc'd, its length in *len; NULL when out of memory. */
+char *aeh_ui_kept_text(json_t *doc, size_t *len);
+
 /* Replies with the file of version `version_id` whose SHA-256 is `digest`
  * (64 lowercase hex digits, checked by the caller). The file's path comes
  * from the backend (its file list and its materialized view), never from

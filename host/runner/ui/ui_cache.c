@@ -1,6 +1,7 @@
 /* Finished runs' answers, least recently used first out (ui_cache.h). */
 #include "ui_cache.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ typedef struct entry {
 static entry entries[AEH_UI_CACHE_ENTRIES];
 static size_t bytes;
 static unsigned long clock_;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void drop(entry *e) {
   bytes -= e->len;
@@ -22,14 +24,32 @@ static void drop(entry *e) {
   memset(e, 0, sizeof *e);
 }
 
-const char *aeh_ui_cache_get(const char *key, size_t *len) {
+static entry *find(const char *key) {
   for (size_t i = 0; i < AEH_UI_CACHE_ENTRIES; i++)
-    if (entries[i].key != NULL && strcmp(entries[i].key, key) == 0) {
-      entries[i].used = ++clock_;
-      *len = entries[i].len;
-      return entries[i].text;
-    }
+    if (entries[i].key != NULL && strcmp(entries[i].key, key) == 0)
+      return &entries[i];
   return NULL;
+}
+
+char *aeh_ui_cache_copy(const char *key, size_t *len) {
+  pthread_mutex_lock(&lock);
+  entry *e = find(key);
+  char *copy = e != NULL ? malloc(e->len + 1) : NULL;
+  if (copy != NULL) {
+    memcpy(copy, e->text, e->len);
+    copy[e->len] = '\0';
+    e->used = ++clock_;
+    *len = e->len;
+  }
+  pthread_mutex_unlock(&lock);
+  return copy;
+}
+
+int aeh_ui_cache_has(const char *key) {
+  pthread_mutex_lock(&lock);
+  int has = find(key) != NULL;
+  pthread_mutex_unlock(&lock);
+  return has;
 }
 
 /* The least recently used entry that holds something, or NULL. */
@@ -48,10 +68,11 @@ void aeh_ui_cache_put(const char *key, char *text, size_t len) {
     free(text);
     return;
   }
-  entry *e = NULL;
-  for (size_t i = 0; i < AEH_UI_CACHE_ENTRIES; i++)
-    if (entries[i].key != NULL && strcmp(entries[i].key, key) == 0)
-      drop(&entries[i]);
+  pthread_mutex_lock(&lock);
+  entry *e = find(key);
+  if (e != NULL)
+    drop(e);
+  e = NULL;
   for (entry *o; bytes + len > AEH_UI_CACHE_BYTES && (o = oldest()) != NULL;)
     drop(o);
   for (size_t i = 0; e == NULL && i < AEH_UI_CACHE_ENTRIES; i++)
@@ -63,10 +84,13 @@ void aeh_ui_cache_put(const char *key, char *text, size_t len) {
   }
   *e = (entry){k, text, len, ++clock_};
   bytes += len;
+  pthread_mutex_unlock(&lock);
 }
 
 void aeh_ui_cache_clear(void) {
+  pthread_mutex_lock(&lock);
   for (size_t i = 0; i < AEH_UI_CACHE_ENTRIES; i++)
     if (entries[i].key != NULL)
       drop(&entries[i]);
+  pthread_mutex_unlock(&lock);
 }

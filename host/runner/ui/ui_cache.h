@@ -8,7 +8,9 @@
  * The routes ask the backend, on every request, whether the run still
  * exists and how it stands (one row), and keep nothing for a run that is
  * still running. At most AEH_UI_CACHE_BYTES are kept; the least recently
- * used answers go first. One thread uses it (ui_server.h).
+ * used answers go first. Two threads use it, under its own lock: the
+ * server's, and the one that computes a run page's answers ahead
+ * (ui_prefetch.h).
  */
 #ifndef AEH_UI_CACHE_H
 #define AEH_UI_CACHE_H
@@ -18,9 +20,12 @@
 #define AEH_UI_CACHE_BYTES (64u << 20)
 #define AEH_UI_CACHE_ENTRIES 64
 
-/* The answer kept under `key`, or NULL; borrowed until the next put.
- * Writes its length to *len. */
-const char *aeh_ui_cache_get(const char *key, size_t *len);
+/* A copy of the answer kept under `key` (the caller frees it), or NULL
+ * (nothing kept, or out of memory). Writes its length to *len. */
+char *aeh_ui_cache_copy(const char *key, size_t *len);
+
+/* Whether an answer is kept under `key`. */
+int aeh_ui_cache_has(const char *key);
 
 /* Keeps `text` (`len` bytes, taken: freed by the cache, even when it is
  * too large to keep) under `key` (copied). */

@@ -8,6 +8,7 @@
 #include "record.h"
 #include "ui_assets.h"
 #include "ui_cache.h"
+#include "ui_prefetch.h"
 #include "ui_server.h"
 
 enum { EXIT_OK = 0, EXIT_BEFORE = 3 };
@@ -23,6 +24,7 @@ static void wait_for_stop(const sigset_t *stop) {
 int aeh_ui_serve(const aeh_ui_options *o) {
   aero_error err = AEH_ERROR_INIT;
   aeh_record rec = {0};
+  aeh_record ahead = {0}; /* the prefetch thread's own handle */
   aeh_ui_server *server = NULL;
   int code = EXIT_OK;
   if (aeh_record_open(NULL, o->store, &rec, &err) != AERO_OK ||
@@ -37,6 +39,15 @@ int aeh_ui_serve(const aeh_ui_options *o) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+  /* Without it (the store cannot be opened twice, no thread), every
+   * answer is computed when asked for, as before. */
+  if (aeh_record_open(NULL, o->store, &ahead, &err) == AERO_OK &&
+      aeh_ui_prefetch_start(&ahead) != 0) {
+    aeh_record_close(&ahead);
+    ahead = (aeh_record){0};
+  }
+  err = (aero_error)AEH_ERROR_INIT;
 
   aeh_ui_settings settings = {o->host, o->port, &rec};
   if (aeh_ui_server_start(&settings, &server, &err) != AERO_OK) {
@@ -58,6 +69,9 @@ int aeh_ui_serve(const aeh_ui_options *o) {
   wait_for_stop(&stop);
   aeh_ui_server_stop(server);
 done:
+  aeh_ui_prefetch_stop();
+  if (ahead.store != NULL)
+    aeh_record_close(&ahead);
   aeh_ui_cache_clear();
   aeh_ui_assets_unload();
   if (rec.store != NULL)

@@ -11,6 +11,7 @@
 #include "artifact_ref.h"
 #include "ui_assets.h"
 #include "ui_guard.h"
+#include "ui_prefetch.h"
 
 enum {
   MAX_CONNECTIONS = 64,
@@ -59,6 +60,8 @@ static enum MHD_Result page(const aeh_ui_request *rq) {
     if (!aeh_ui_parse_id(p + 5, &id))
       return aeh_ui_reply_error(rq, MHD_HTTP_NOT_FOUND,
                                 "a run is named by its number: /run/42");
+    /* Its answers are computed while the browser loads the scripts. */
+    aeh_ui_prefetch_run(id);
     return asset(rq, "run.html", 0);
   }
   if (strcmp(p, "/artifact") == 0) {
