@@ -49,10 +49,7 @@ run() {
 run_store_locked() {
   "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
   local host=$! locker=
-  for _ in $(seq 200); do
-    [[ -e $AEROMANCY_STORE/lock-wanted ]] && break
-    sleep 0.05
-  done
+  wait_until 200 0.05 test -e "$AEROMANCY_STORE/lock-wanted"
   sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN EXCLUSIVE;" \
     ".shell touch '$AEROMANCY_STORE/locked' && sleep 12" "COMMIT;" \
     >/dev/null 2>&1 &
@@ -240,6 +237,11 @@ wait_until() {
     sleep "$pause"
   done
   return 1
+}
+
+# session_ended PID: no process is left in the session PID led (setsid).
+session_ended() {
+  [[ -z $(ps -o pid= -s "$1") ]]
 }
 
 # start_hanging: aerohost in the background ($host) running the

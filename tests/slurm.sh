@@ -126,11 +126,19 @@ aero_slurm_start() {
 
 # aero_slurm_wait_idle: waits (up to 60 s) until no job of the cluster is
 # pending or running.
+aero_slurm_idle() {
+  [[ -z $(squeue -h -t PENDING,RUNNING,COMPLETING -o %i 2>/dev/null) ]]
+}
 aero_slurm_wait_idle() {
-  local i
-  for ((i = 0; i < 600; i++)); do
-    [[ -z $(squeue -h -t PENDING,RUNNING,COMPLETING -o %i 2>/dev/null) ]] && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_until 600 0.1 aero_slurm_idle
+}
+
+# aero_slurm_wait_running JOB_TYPE: waits (up to 60 s) until the team
+# store (aero_psql) has one run of JOB_TYPE running: its job started; the
+# moment to signal or cancel it. Fails (status 1) when it never had.
+aero_slurm_one_running() {
+  [[ $(aero_psql "SELECT count(*) FROM runs WHERE job_type = '$1' AND status = 'running'" 2>/dev/null) == 1 ]]
+}
+aero_slurm_wait_running() {
+  wait_until 600 0.1 aero_slurm_one_running "$1"
 }

@@ -24,6 +24,9 @@ head -c $((64 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
 live_in_session() {
   ps -o stat=,pid= -s "$1" | awk '$1 !~ /^Z/ { print $2 }'
 }
+none_live_in_session() { [[ -z $(live_in_session "$1") ]]; }
+# temp_blob_in STORE: a blob is being written into STORE.
+temp_blob_in() { [[ -n $(find "$1/tmp" -name '.blob-*' 2>/dev/null) ]]; }
 
 case_ "$N hosts killed with SIGKILL at random moments"
 mid_run=0
@@ -44,10 +47,7 @@ for i in $(seq "$N"); do
   if ((i % 2)); then
     # Aimed: while the large blob is being written (0-4 ms after its temp
     # file appeared).
-    for _ in $(seq 600); do
-      [[ -n $(find "$S/tmp" -name '.blob-*' 2>/dev/null) ]] && break
-      sleep 0.005
-    done
+    wait_until 600 0.005 temp_blob_in "$S"
     sleep "0.00$((RANDOM % 5))"
   else
     sleep "0.$(printf '%03d' $((RANDOM % 500)))"
@@ -59,10 +59,7 @@ for i in $(seq "$N"); do
   # Its action dies with it (PR_SET_PDEATHSIG): wait until none is left, so
   # that nothing writes to the store while it is checked. Zombies waiting
   # for init to reap them have ended.
-  for _ in $(seq 100); do
-    [[ -z $(live_in_session "$host") ]] && break
-    sleep 0.02
-  done
+  wait_until 100 0.02 none_live_in_session "$host"
   assert_eq "$(live_in_session "$host")" "" "processes of killed host $i"
 done
 ((mid_run > 0)) || fail "no host was killed while a run was running"

@@ -19,16 +19,16 @@ runs() {
   sql "SELECT job_type || ':' || status FROM runs ORDER BY id" | tr '\n' ' '
 }
 
-# alive PID: the process runs (a zombie has ended: it waits for its
-# parent to reap it). Waits up to 1 s for it to end.
-alive() {
+# ended PID: the process is gone or a zombie (one waiting for its parent
+# to reap it has ended).
+ended() {
   local state
-  for _ in $(seq 20); do
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-    [[ -z $state || $state == Z ]] && return 1
-    sleep 0.05
-  done
-  return 0
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+  [[ -z $state || $state == Z ]]
+}
+# alive PID: the process runs. Waits up to 1 s for it to end.
+alive() {
+  ! wait_until 20 0.05 ended "$1"
 }
 
 # col JOB COLUMN: one column of the run of JOB (as text: PostgreSQL's
@@ -227,11 +227,8 @@ rm -f "$AERO_TMP/marker.kids"
 host=$!
 # Up to 30 s: ingest sleeps 3 s first, and a loaded machine (sanitizers,
 # parallel tests) starts processes slowly.
-for _ in $(seq 600); do
-  grep -q "Running \[side\]" "$AERO_TMP/err" && break
-  sleep 0.05
-done
-grep -q "Running \[side\]" "$AERO_TMP/err" || fail "side never started: $(cat "$AERO_TMP/err")"
+wait_until 600 0.05 grep -q "Running \[side\]" "$AERO_TMP/err" ||
+  fail "side never started: $(cat "$AERO_TMP/err")"
 kids=$(cat "$AERO_TMP/marker.kids" 2>/dev/null)
 assert_eq "$(wc -w <<<"$kids")" 2 "two processes were left behind"
 for kid in $kids; do

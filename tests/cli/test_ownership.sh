@@ -39,10 +39,8 @@ unrecorded() {
   assert_eq "$(owners)" 0
 }
 lock_released() {
-  for _ in $(seq 150); do
-    sql "BEGIN IMMEDIATE; COMMIT;" 2>/dev/null && return
-    sleep 0.1
-  done
+  wait_until 150 0.1 sql "BEGIN IMMEDIATE; COMMIT;" 2>/dev/null
+  return 0
 }
 space_freed() { rm -f "$AEROMANCY_STORE/filler"; }
 
@@ -75,18 +73,15 @@ setsid "$AEROHOST" run "$HASH" --dev -- --file "$AERO_TMP/big.bin" \
   --name big >/dev/null 2>&1 &
 victim=$!
 seen=
-for _ in $(seq 1000); do
+temp_blob_seen() {
   seen=$(find "$AEROMANCY_STORE/tmp" -name '.blob-*' 2>/dev/null | head -1)
-  [[ -n $seen ]] && break
-  sleep 0.01
-done
+  [[ -n $seen ]]
+}
+wait_until 1000 0.01 temp_blob_seen
 kill -9 "$victim"
 wait "$victim" 2>/dev/null
 # The action's process dies with its host (PR_SET_PDEATHSIG).
-for _ in $(seq 100); do
-  [[ -z $(ps -o pid= -s "$victim") ]] && break
-  sleep 0.05
-done
+wait_until 100 0.05 session_ended "$victim"
 [[ -n $seen ]] || fail "no temp blob appeared in a run's scratch folder"
 id=$(sql "SELECT id FROM runs WHERE status = 'running'")
 assert_eq "$id" 1 "the killed run, still running"

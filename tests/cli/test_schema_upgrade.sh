@@ -27,11 +27,8 @@ flock -x "$AEROMANCY_STORE/upgrade.lock" sqlite3 "$AEROMANCY_STORE/aeromancy.db"
   ".timeout 5000" "BEGIN EXCLUSIVE;" ".shell touch '$AERO_TMP/locked' && sleep 13" \
   "COMMIT;" >/dev/null 2>&1 &
 upgrader=$!
-for _ in $(seq 200); do
-  [[ -e $AERO_TMP/locked ]] && break
-  sleep 0.05
-done
-[[ -e $AERO_TMP/locked ]] || fail "the upgrade never took the lock"
+wait_until 200 0.05 test -e "$AERO_TMP/locked" ||
+  fail "the upgrade never took the lock"
 runs_before=$(sql "SELECT count(*) FROM runs")
 started=$SECONDS
 run "$AEROHOST" run "$PLUGIN" --dev --force
@@ -46,10 +43,7 @@ rm -f "$AERO_TMP/locked"
 sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN EXCLUSIVE;" \
   ".shell touch '$AERO_TMP/locked' && sleep 13" "COMMIT;" >/dev/null 2>&1 &
 locker=$!
-for _ in $(seq 200); do
-  [[ -e $AERO_TMP/locked ]] && break
-  sleep 0.05
-done
+wait_until 200 0.05 test -e "$AERO_TMP/locked"
 run "$AEROHOST" run "$PLUGIN" --dev --force --only ingest
 assert_rc 2
 assert_contains "$err" "the database stayed locked for 10 s by another process"

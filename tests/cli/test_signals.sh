@@ -15,10 +15,7 @@ start() {
   "$AEROHOST" run --dev "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
   host=$!
   child=
-  for _ in $(seq 200); do
-    [[ -s $marker ]] && child=$(cat "$marker") && break
-    sleep 0.05
-  done
+  wait_until 200 0.05 test -s "$marker" && child=$(cat "$marker")
   [[ -n $child ]] || fail "the action never started: $(cat "$AERO_TMP/err")"
 }
 

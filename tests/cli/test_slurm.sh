@@ -167,10 +167,7 @@ fresh slurm_scancel
 "$AEROHOST" run "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang \
   >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
 host=$!
-for _ in $(seq 300); do
-  [[ $(q "SELECT count(*) FROM runs WHERE job_type = 'train' AND status = 'running'" 2>/dev/null) == 1 ]] && break
-  sleep 0.1
-done
+aero_slurm_wait_running train || fail "train never ran: $(cat "$AERO_TMP/err")"
 train_job=$(latest_job train %i)
 [[ -n $train_job ]] || fail "no job for [train]"
 scancel "$train_job"

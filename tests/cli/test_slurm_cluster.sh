@@ -10,19 +10,18 @@ aero_slurm_start
 
 # state JOB: the job's state as squeue shows it (ended jobs stay listed).
 state() { squeue -h -t all -j "$1" -o %T 2>/dev/null; }
-# wait_ended JOB...: until none of the jobs is pending, running or completing.
-wait_ended() {
-  local i j s busy
-  for ((i = 0; i < 300; i++)); do
-    busy=0
-    for j in "$@"; do
-      s=$(state "$j")
-      [[ $s == PENDING || $s == RUNNING || $s == COMPLETING || $s == CONFIGURING ]] && busy=1
-    done
-    ((busy)) || return 0
-    sleep 0.1
+# ended JOB...: none of the jobs is pending, running or completing.
+ended() {
+  local j s
+  for j in "$@"; do
+    s=$(state "$j")
+    [[ $s == PENDING || $s == RUNNING || $s == COMPLETING || $s == CONFIGURING ]] && return 1
   done
-  return 1
+  return 0
+}
+# wait_ended JOB...: until they ended (30 s at most).
+wait_ended() {
+  wait_until 300 0.1 ended "$@"
 }
 
 case_ node_idle

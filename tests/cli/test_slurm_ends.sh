@@ -40,11 +40,7 @@ wait_host() {
 }
 # wait_running JOB_TYPE: until the store has a run of JOB_TYPE running.
 wait_running() {
-  for _ in $(seq 600); do
-    [[ $(q "SELECT count(*) FROM runs WHERE job_type = '$1' AND status = 'running'" 2>/dev/null) == 1 ]] && return 0
-    sleep 0.1
-  done
-  fail "no run of [$1] running"
+  aero_slurm_wait_running "$1" || fail "no run of [$1] running"
 }
 # job_of JOB_TYPE: the newest job of JOB_TYPE.
 job_of() {
@@ -52,12 +48,9 @@ job_of() {
 }
 # wait_purged JOBS: until squeue lists none of the comma-separated JOBS
 # (squeue -j fails on a purged job: the whole queue is listed instead).
+purged() { ! squeue -h -t all -o %i | grep -qxE "${1//,/|}"; }
 wait_purged() {
-  for _ in $(seq 1500); do
-    squeue -h -t all -o %i | grep -qxE "${1//,/|}" || return 0
-    sleep 0.1
-  done
-  fail "jobs $1 never left the queue"
+  wait_until 1500 0.1 purged "$1" || fail "jobs $1 never left the queue"
 }
 # kill_job JOB: SIGKILL to every process of JOB, its aerohost included, as
 # the kernel's OOM killer under cgroups or a node failure would: nothing in
@@ -93,11 +86,11 @@ before=$(squeue -h -t all --sort=-i -o %i | head -1)
 start_host "$DEMO" --dev --executor slurm
 # Once its three jobs are submitted, the host sleeps while they run, end
 # and are purged.
-for _ in $(seq 600); do
+three_submitted() {
   jobs=$(squeue -h -t all -o %i | awk '$1 > '"${before:-0}" | paste -sd,)
-  [[ $(tr , '\n' <<<"$jobs" | wc -l) == 3 ]] && break
-  sleep 0.02
-done
+  [[ $(tr , '\n' <<<"$jobs" | wc -l) == 3 ]]
+}
+wait_until 600 0.02 three_submitted
 kill -STOP "$host"
 assert_eq "$(tr , '\n' <<<"$jobs" | wc -l)" 3 "three jobs submitted"
 aero_slurm_wait_idle || fail "jobs still running"

@@ -91,19 +91,16 @@ setsid "$AEROHOST" run "$PLUGIN" --dev -- --content killed --sleep-ms 60000 \
   >/dev/null 2>&1 &
 victim=$!
 # Running: recorded, and the action's process forked.
-for _ in $(seq 100); do
+running_and_forked() {
   [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 &&
-    $(ps -o pid= -s "$victim" | wc -l) == 2 ]] && break
-  sleep 0.05
-done
+    $(ps -o pid= -s "$victim" | wc -l) == 2 ]]
+}
+wait_until 100 0.05 running_and_forked
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 1
 # Only aerohost: its action (in a process group of its own) must not
 # outlive it, or it could work on the store unrecorded.
 kill -9 "$victim"
-for _ in $(seq 40); do
-  [[ -z $(ps -o pid= -s "$victim") ]] && break
-  sleep 0.05
-done
+wait_until 40 0.05 session_ended "$victim"
 orphans=$(ps -o pid= -s "$victim")
 assert_eq "$orphans" "" "processes left in the killed aerohost's session"
 [[ -n $orphans ]] && kill -9 $orphans
@@ -134,10 +131,8 @@ assert_rc 0
 "$AEROHOST" run "$PLUGIN" --dev -- --content slow --sleep-ms 3000 \
   >/dev/null 2>&1 &
 slow=$!
-for _ in $(seq 100); do
-  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 ]] && break
-  sleep 0.05
-done
+one_running() { [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 ]]; }
+wait_until 100 0.05 one_running
 run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content quick
 assert_rc 0
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'killed'")" 0

@@ -17,15 +17,6 @@ aero_team_start
 q() { aero_psql "$1"; }
 s3log() { sed 's/\x1b\[[0-9;]*m//g' "$AERO_S3_DIR/log"; }
 
-# wait_for CMD...: polls CMD for up to 60 s.
-wait_for() {
-  local i
-  for ((i = 0; i < 600; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # An ingest run of this case is running (runs cut off earlier, whose lease
 # has not expired yet, are older than $seen).
 seen=0
@@ -36,7 +27,7 @@ mark() { seen=$(q "SELECT coalesce(max(id), 0) FROM runs"); }
 case_ database_restarted_mid_run
 "$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 4000 >"$AERO_TMP/r1.out" 2>&1 &
 pid=$!
-wait_for running_ingest || fail "ingest never started"
+wait_until 600 0.1 running_ingest || fail "ingest never started"
 aero_pg_restart || fail "restart failed"
 wait "$pid"
 rc=$?
@@ -52,7 +43,7 @@ export AEROMANCY_PG_RETRY_SECONDS=2
 "$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 3000 --content gone \
   >"$AERO_TMP/r2.out" 2>"$AERO_TMP/r2.err" &
 pid=$!
-wait_for running_ingest || fail "ingest never started"
+wait_until 600 0.1 running_ingest || fail "ingest never started"
 aero_pg_ctl stop -m fast -w >/dev/null
 wait "$pid"
 rc=$?
@@ -77,7 +68,7 @@ export AEROMANCY_S3_PART_MB=5 AEROMANCY_S3_RETRY_SECONDS=2
 "$AEROHOST" run "$BIG_PLUGIN" --dev -- --file "$AERO_TMP/big.bin" \
   >"$AERO_TMP/r3.out" 2>"$AERO_TMP/r3.err" &
 pid=$!
-wait_for part_stored || fail "no part was uploaded"
+wait_until 600 0.1 part_stored || fail "no part was uploaded"
 aero_s3_kill
 wait "$pid"
 rc=$?
@@ -103,7 +94,7 @@ export AEROMANCY_LEASE_SECONDS=2
 "$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 60000 --content doomed \
   >/dev/null 2>&1 &
 pid=$!
-wait_for running_ingest || fail "ingest never started"
+wait_until 600 0.1 running_ingest || fail "ingest never started"
 doomed=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
@@ -125,7 +116,7 @@ mark
 "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --sleep-ms 5000 \
   --content long >"$AERO_TMP/r5.out" 2>&1 &
 pid=$!
-wait_for running_ingest || fail "ingest never started"
+wait_until 600 0.1 running_ingest || fail "ingest never started"
 long=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
 sleep 3
 run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content meanwhile

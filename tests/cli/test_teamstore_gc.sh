@@ -84,10 +84,7 @@ gc_over_fillers() {
   done
   "$A" gc >"$AERO_TMP/gc.out" 2>"$AERO_TMP/gc.err" &
   gc=$!
-  for _ in $(seq 1200); do
-    [[ -e $first ]] || break
-    sleep 0.05
-  done
+  wait_until 1200 0.05 test ! -e "$first"
   [[ ! -e $first ]] || fail "gc did not start deleting"
 }
 

@@ -31,10 +31,8 @@ helper=$(cat "$marker.child" 2>/dev/null)
 [[ -n $action && -n $helper ]] || fail "the action did not start its child"
 # The group got SIGTERM before aerohost returned; give the kernel a moment
 # to finish the helper off.
-for _ in $(seq 40); do
-  alive "$helper" || break
-  sleep 0.05
-done
+gone() { ! alive "$1"; }
+wait_until 40 0.05 gone "$helper"
 if [[ -n $helper ]] && alive "$helper"; then
   fail "the action's child $helper outlived the timeout"
   kill -9 "$helper"

@@ -127,11 +127,11 @@ case_ a_running_run_is_read_afresh_and_a_finished_one_kept
 "$AEROHOST" run "$AERO_FIXTURES/trk_pipeline.so" --dev --only ingest -- \
   --sleep-ms 3000 >/dev/null 2>&1 &
 host_pid=$!
-for ((i = 0; i < 100; i++)); do
+newest_running() {
   http "/api/runs?limit=1"
-  [[ $body == *'"status":"running"'* ]] && break
-  sleep 0.05
-done
+  [[ $body == *'"status":"running"'* ]]
+}
+wait_until 100 0.05 newest_running
 id=$(grep -o '"id":[0-9]*' <<<"$body" | head -1 | cut -d: -f2)
 http "/api/runs/$id"
 assert_contains "$body" '"status":"running"'

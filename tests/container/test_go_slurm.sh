@@ -136,10 +136,7 @@ case_ "SIGTERM to the runner cancels the jobs; the run in the container is recor
 aero_team_new_store go_slurm_term
 "$RUNNER" go --executor slurm -- --epochs 1000000 >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
 runner=$!
-train_running() {
-  [[ $(q "SELECT count(*) FROM runs WHERE job_type = 'train' AND status = 'running'" 2>/dev/null) == 1 ]]
-}
-wait_until 600 0.1 train_running || fail "train never ran: $(cat "$AERO_TMP/err")"
+aero_slurm_wait_running train || fail "train never ran: $(cat "$AERO_TMP/err")"
 kill -TERM "$runner"
 wait "$runner"
 rc=$?
