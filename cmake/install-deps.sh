@@ -10,7 +10,8 @@
 #                    UI's tests drive chromium with puppeteer-core), curl,
 #                    clang with libFuzzer (the fuzz targets), Slurm 22.05
 #                    (slurmctld, slurmd, its clients: the Slurm executor's
-#                    tests start a one-node cluster), eatmydata (bench_reuse
+#                    tests start a one-node cluster; slurmdbd with MariaDB
+#                    for its accounting, sacct), eatmydata (bench_reuse
 #                    fills its 100,000-action store without syncs)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
@@ -22,6 +23,7 @@ if [[ ${1:-build} == test ]]; then
          clang libclang-rt-14-dev
          lintian dpkg-dev fakeroot man-db bash-completion chromium curl
          slurmctld slurmd slurm-client munge eatmydata
+         slurmdbd mariadb-server
          linux-perf)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.

@@ -6,6 +6,13 @@
 # Under CI=true a cluster that cannot start fails the test; elsewhere the
 # test is skipped (aero_servers_skip).
 #
+# With AERO_SLURM_ACCOUNTING=1 (set before aero_slurm_start) the cluster
+# also keeps accounting, as most real ones do: Debian's mariadbd with its
+# own data folder in the cluster's folder (a socket there and loopback;
+# no grant tables: nothing but the test reaches it) and slurmdbd, so
+# that sacct answers for jobs squeue no longer lists. Without it the
+# cluster has no accounting (AccountingStorageType=accounting_storage/none).
+#
 # No munge: the build has auth/none and cred/none, and every process runs
 # as root on one machine, so there is nothing to authenticate. Ports are
 # picked at random (two tests may run clusters at once) and retried when
@@ -21,19 +28,50 @@ aero_slurm_pids=()
 aero_slurm_stop() {
   local pid
   [[ -n ${SLURM_CONF:-} ]] && scancel --quiet --user=root >/dev/null 2>&1
-  for pid in "${aero_slurm_pids[@]}"; do
-    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  aero_slurm_kill
+  aero_servers_stop
+}
+
+# aero_slurm_kill: stops the daemons, the last started first (slurmdbd
+# before its database).
+aero_slurm_kill() {
+  local i
+  for ((i = ${#aero_slurm_pids[@]} - 1; i >= 0; i--)); do
+    kill "${aero_slurm_pids[i]}" 2>/dev/null && wait "${aero_slurm_pids[i]}" 2>/dev/null
   done
   aero_slurm_pids=()
-  aero_servers_stop
 }
 trap aero_slurm_stop EXIT
 
 # aero_slurm_conf PORT: writes slurm.conf for the controller on PORT and
-# the node's slurmd on PORT+1. AERO_SLURM_MIN_JOB_AGE: seconds an ended
-# job stays in squeue (3600; a test of purged jobs sets a few).
+# the node's slurmd on PORT+1 (and, with accounting, slurmdbd.conf for
+# slurmdbd on PORT+2, its MariaDB on PORT+3). AERO_SLURM_MIN_JOB_AGE:
+# seconds an ended job stays in squeue (3600; a test of purged jobs sets a
+# few).
 aero_slurm_conf() {
-  local d=$AERO_SLURM_DIR cpus mem
+  local d=$AERO_SLURM_DIR cpus mem acct=accounting_storage/none
+  if [[ ${AERO_SLURM_ACCOUNTING:-} == 1 ]]; then
+    acct="accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=$(($1 + 2))"
+    cat >"$d/slurmdbd.conf" <<EOF
+AuthType=auth/none
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$(($1 + 2))
+SlurmUser=root
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$(($1 + 3))
+StorageUser=root
+StorageLoc=slurm_acct_db
+PidFile=$d/slurmdbd.pid
+LogFile=$d/slurmdbd.log
+DebugLevel=info
+EOF
+    # slurmdbd refuses a configuration others may read.
+    chmod 600 "$d/slurmdbd.conf"
+  fi
   cpus=$(nproc)
   # slurmd -C reports what the node has; RealMemory must not exceed it.
   mem=$("$AERO_SLURM_SBIN/slurmd" -C 2>/dev/null | grep -o 'RealMemory=[0-9]*' | cut -d= -f2)
@@ -61,7 +99,7 @@ MinJobAge=${AERO_SLURM_MIN_JOB_AGE:-3600}
 KillWait=2
 InactiveLimit=0
 JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+AccountingStorageType=$acct
 JobCompType=jobcomp/none
 StateSaveLocation=$d/state
 SlurmdSpoolDir=$d/spool
@@ -97,31 +135,64 @@ aero_slurm_start() {
   export AERO_SLURM_DIR SLURM_CONF=$AERO_SLURM_DIR/slurm.conf
   local try port i state=
   for try in 1 2 3 4 5; do
-    port=$((20000 + (RANDOM % 20000) * 2))
+    port=$((20000 + (RANDOM % 10000) * 4))
     aero_slurm_conf "$port"
     : >"$AERO_SLURM_DIR/slurmctld.log"
-    "$AERO_SLURM_SBIN/slurmctld" -D -i -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmctld.out" 2>&1 &
-    aero_slurm_pids+=($!)
-    "$AERO_SLURM_SBIN/slurmd" -D -N localhost -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmd.out" 2>&1 &
-    aero_slurm_pids+=($!)
-    for ((i = 0; i < 300; i++)); do
-      state=$(sinfo -h -N -o '%T' 2>/dev/null | head -1)
-      [[ $state == idle ]] && break
-      for pid in "${aero_slurm_pids[@]}"; do
-        kill -0 "$pid" 2>/dev/null || break 2
+    if [[ ${AERO_SLURM_ACCOUNTING:-} != 1 ]] || aero_slurm_start_dbd "$port"; then
+      "$AERO_SLURM_SBIN/slurmctld" -D -i -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmctld.out" 2>&1 &
+      aero_slurm_pids+=($!)
+      "$AERO_SLURM_SBIN/slurmd" -D -N localhost -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmd.out" 2>&1 &
+      aero_slurm_pids+=($!)
+      for ((i = 0; i < 300; i++)); do
+        state=$(sinfo -h -N -o '%T' 2>/dev/null | head -1)
+        [[ $state == idle ]] && break
+        for pid in "${aero_slurm_pids[@]}"; do
+          kill -0 "$pid" 2>/dev/null || break 2
+        done
+        sleep 0.1
       done
-      sleep 0.1
-    done
-    [[ $state == idle ]] && return 0
-    for pid in "${aero_slurm_pids[@]}"; do
-      kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    done
-    aero_slurm_pids=()
+      [[ $state == idle ]] && return 0
+    fi
+    aero_slurm_kill
     # A port taken by another cluster: try others; anything else: give up.
     grep -qi 'address already in use' "$AERO_SLURM_DIR"/*.log "$AERO_SLURM_DIR"/*.out \
-      2>/dev/null || break
+      "$AERO_SLURM_DIR"/db/*.err 2>/dev/null || break
   done
-  aero_servers_skip "Slurm did not start (node: ${state:-none}): $(tail -2 "$AERO_SLURM_DIR/slurmctld.log" "$AERO_SLURM_DIR/slurmd.log" 2>/dev/null | tr '\n' ' ')"
+  aero_servers_skip "Slurm did not start (node: ${state:-none}): $(tail -2 "$AERO_SLURM_DIR/slurmctld.log" "$AERO_SLURM_DIR/slurmd.log" "$AERO_SLURM_DIR/slurmdbd.log" "$AERO_SLURM_DIR/db/mariadbd.err" 2>/dev/null | tr '\n' ' ')"
+}
+
+# aero_slurm_start_dbd PORT: starts MariaDB on PORT+3 (an empty data
+# folder: slurmdbd creates its database and tables, slurmctld registers
+# the cluster) and slurmdbd on PORT+2; waits until slurmdbd listens.
+aero_slurm_start_dbd() {
+  local d=$AERO_SLURM_DIR i
+  [[ -x $AERO_SLURM_SBIN/slurmdbd && -x $AERO_SLURM_SBIN/mariadbd ]] ||
+    aero_servers_skip "no slurmdbd/mariadbd (install slurmdbd mariadb-server)"
+  rm -rf "$d/db" && mkdir -p "$d/db/data"
+  # Small files, no syncs: the database lives as long as the test.
+  "$AERO_SLURM_SBIN/mariadbd" --no-defaults --user=root --datadir="$d/db/data" \
+    --socket="$d/db/mariadbd.sock" --bind-address=127.0.0.1 --port=$(($1 + 3)) \
+    --skip-grant-tables --skip-log-bin --pid-file="$d/db/mariadbd.pid" \
+    --log-error="$d/db/mariadbd.err" --innodb-buffer-pool-size=32M \
+    --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
+    --innodb-doublewrite=0 --skip-innodb-use-native-aio \
+    --innodb-data-file-path=ibdata1:1M:autoextend \
+    --innodb-temp-data-file-path=ibtmp1:1M:autoextend --innodb-lock-wait-timeout=900 >/dev/null 2>&1 &
+  aero_slurm_pids+=($!)
+  for ((i = 0; i < 300; i++)); do
+    [[ -S $d/db/mariadbd.sock ]] && break
+    kill -0 "${aero_slurm_pids[-1]}" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  "$AERO_SLURM_SBIN/slurmdbd" -D >>"$d/slurmdbd.out" 2>&1 &
+  aero_slurm_pids+=($!)
+  # slurmctld gives up at once on a database it cannot reach.
+  for ((i = 0; i < 600; i++)); do
+    (: </dev/tcp/127.0.0.1/$(($1 + 2))) 2>/dev/null && return 0
+    kill -0 "${aero_slurm_pids[-1]}" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
 }
 
 # aero_slurm_wait_idle: waits (up to 60 s) until no job of the cluster is

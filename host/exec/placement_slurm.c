@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <math.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "process.h"
 #include "scheduler.h"
 #include "signals.h"
+#include "slurm_acct.h"
 #include "slurm_job.h"
 #include "slurm_resources.h"
 #include "slurm_script.h"
@@ -41,15 +43,17 @@
 /* Where the jobs' scripts and outputs go, under the current folder (a
  * disk the nodes share), unless $AEROMANCY_SLURM_DIR names another. */
 #define OUTPUT_DIR "aeromancy-slurm"
-/* The squeue line of a job Slurm no longer knows. */
-static char GONE[] = "";
+/* An entry of slurm_state.ended already handled. */
+#define HANDLED SIZE_MAX
 
 typedef struct slurm_state {
   int timer;          /* wakes the loop to ask squeue */
   long *job;          /* by position; 0: not submitted */
   size_t *ended;      /* scratch for reap: slots whose job ended */
-  char **ended_at;    /* their squeue lines ("STATE REASON"), or GONE */
+  aeh_slurm_end *end; /* how each ended (squeue, sacct; state "": unknown) */
+  long *lost;         /* scratch for reap: the jobs squeue no longer lists */
   bool *seen;         /* scratch for reap: slots squeue listed */
+  bool no_acct;       /* sacct said the cluster keeps no accounting */
   bool stopped;       /* pending jobs cancelled after a failure without -k */
   char **command;     /* the jobs' command (read_command), or NULL */
   char *words;        /* its text, which `command` points into */
@@ -100,12 +104,13 @@ static void slurm_open(aeh_exec *ex) {
     sl->timer = -1;
     sl->job = calloc(ex->n + 1, sizeof *sl->job);
     sl->ended = calloc(ex->n + 1, sizeof *sl->ended);
-    sl->ended_at = calloc(ex->n + 1, sizeof *sl->ended_at);
+    sl->end = calloc(ex->n + 1, sizeof *sl->end);
+    sl->lost = calloc(ex->n + 1, sizeof *sl->lost);
     sl->seen = calloc(ex->slot_count + 1, sizeof *sl->seen);
     sl->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   }
-  if (sl == NULL || sl->job == NULL || sl->ended == NULL ||
-      sl->ended_at == NULL || sl->seen == NULL || sl->timer < 0) {
+  if (sl == NULL || sl->job == NULL || sl->ended == NULL || sl->end == NULL ||
+      sl->lost == NULL || sl->seen == NULL || sl->timer < 0) {
     aeh_console_error("cannot follow Slurm jobs: %s", strerror(errno));
     ex->infra = true;
     return;
@@ -344,9 +349,9 @@ static uint32_t recorded_state(const char *failure) {
 /* Maps an ended job's state onto the outcome of its action: what its
  * aerohost recorded when it said so (`failure`), else what Slurm says. */
 static void job_outcome(const char *dir, const aeh_slot *s, long id,
-                        const char *state, const char *reason,
-                        const char *failure, aero_run_outcome *o, char *msg,
-                        size_t size) {
+                        const aeh_slurm_end *e, const char *failure,
+                        aero_run_outcome *o, char *msg, size_t size) {
+  const char *state = e->state, *reason = e->reason;
   o->message = msg;
   o->exit_code = -1;
   bool why = reason[0] != '\0' && strcmp(reason, "None") != 0;
@@ -363,9 +368,17 @@ static void job_outcome(const char *dir, const aeh_slot *s, long id,
     o->state = recorded_state(failure);
     snprintf(msg, size, "%s", failure);
   } else if (strcmp(state, "FAILED") == 0) {
+    /* Its exit code or signal when sacct gave them (squeue does not). */
+    char how[64] = "";
+    if (e->signal > 0) {
+      char sig[32];
+      aeh_signal_name(e->signal, sig, sizeof sig);
+      snprintf(how, sizeof how, ", killed by %s", sig);
+    } else if (e->exit_code > 0)
+      snprintf(how, sizeof how, " with exit code %d", e->exit_code);
     o->state = AERO_RUN_FAILED;
-    snprintf(msg, size, "Slurm job %ld failed (output in %.512s/%ld.out)", id,
-             dir, id);
+    snprintf(msg, size, "Slurm job %ld failed%s (output in %.512s/%ld.out)", id,
+             how, dir, id);
   } else if (strcmp(state, "TIMEOUT") == 0) {
     o->state = AERO_RUN_TIMED_OUT;
     snprintf(msg, size, "Slurm job %ld reached its time limit", id);
@@ -409,12 +422,15 @@ static uint32_t settle_run(aeh_exec *ex, int64_t run_id,
  * records the run killed with Slurm's state and reason, in `o`. When
  * Slurm cannot say how the job ended, the record says that instead of
  * claiming an end without a signal. */
-static void end_orphan(aeh_exec *ex, long id, const char *state,
-                       const char *reason, int64_t run_id, aero_run_outcome *o,
-                       char *msg, size_t size) {
-  int sig = 0;
+static void end_orphan(aeh_exec *ex, long id, const aeh_slurm_end *e,
+                       int64_t run_id, aero_run_outcome *o, char *msg,
+                       size_t size) {
+  const char *state = e->state, *reason = e->reason;
+  int sig = e->signal;
   aero_error err = AEH_ERROR_INIT;
-  bool known = aeh_slurm_job_signal(id, &sig, &err) == AERO_OK;
+  /* sacct gave the signal; squeue does not: scontrol, while it knows the
+   * job. */
+  bool known = sig >= 0 || aeh_slurm_job_signal(id, &sig, &err) == AERO_OK;
   char how[AERO_ERROR_MESSAGE_MAX / 2] = "";
   if (!known)
     snprintf(how, sizeof how, "how its aerohost ended is unknown (%.400s)",
@@ -441,7 +457,8 @@ static void end_orphan(aeh_exec *ex, long id, const char *state,
   }
 }
 
-/* A followed job that squeue no longer knows (purged after MinJobAge):
+/* A followed job that squeue no longer knows (purged after MinJobAge)
+ * and that Slurm's accounting cannot tell of (none kept, sacct failed):
  * how it ended is read from its run's record. A run recorded ok is a
  * job COMPLETED; one still running was killed before its aerohost could
  * record it (recorded so now, in `o`); any other, or a job that never
@@ -463,14 +480,14 @@ static void gone_state(aeh_exec *ex, long id, int64_t run_id, char *state,
     *o = killed;
 }
 
-/* Finishes the action of slot `s`, whose job ended in `state` (squeue's
- * "STATE REASON"; NULL for a job Slurm no longer knows). A job that never
- * started (no output: cancelled while it waited, for a failed parent or a stop)
- * is skipped as the scheduler would have skipped it. */
-static void job_ended(aeh_exec *ex, aeh_slot *s, long id, const char *line) {
-  char state[64] = "", reason[256] = "";
-  if (line != NULL)
-    sscanf(line, "%63s %255[^\n]", state, reason);
+/* Finishes the action of slot `s`, whose job ended as `end` says (squeue's
+ * or sacct's word; an empty state for a job Slurm no longer knows). A job
+ * that never started (no output: cancelled while it waited, for a failed
+ * parent or a stop) is skipped as the scheduler would have skipped it. */
+static void job_ended(aeh_exec *ex, aeh_slot *s, long id,
+                      const aeh_slurm_end *end) {
+  aeh_slurm_end e = *end;
+  char *state = e.state;
   aero_run_outcome o = {0};
   char msg[AERO_ERROR_MESSAGE_MAX], failure[1024] = "";
   int64_t run_id = 0;
@@ -478,17 +495,40 @@ static void job_ended(aeh_exec *ex, aeh_slot *s, long id, const char *line) {
   bool started = job_report(dir, id, &run_id, failure, sizeof failure);
   s->busy = false;
   ex->running--;
-  if (line == NULL)
-    gone_state(ex, id, run_id, state, sizeof state, &o, msg, sizeof msg);
+  if (state[0] == '\0')
+    gone_state(ex, id, run_id, state, sizeof e.state, &o, msg, sizeof msg);
   if (strcmp(state, "COMPLETED") != 0 && !started &&
       aeh_sched_never_started(ex, s->pos))
     return;
   if (o.message == NULL) {
-    job_outcome(dir, s, id, state, reason, failure, &o, msg, sizeof msg);
+    job_outcome(dir, s, id, &e, failure, &o, msg, sizeof msg);
     if (strcmp(state, "COMPLETED") != 0 && run_id > 0)
-      end_orphan(ex, id, state, reason, run_id, &o, msg, sizeof msg);
+      end_orphan(ex, id, &e, run_id, &o, msg, sizeof msg);
   }
   aeh_sched_resolved(ex, s->pos, &o, run_id, s->started);
+}
+
+/* How the `count` jobs sl->lost, which squeue no longer lists, ended, into
+ * `ends`, from Slurm's accounting: one sacct for all of them, only for
+ * these (a job squeue lists costs no sacct). Where accounting cannot say
+ * (not kept on this cluster, said once with --debug; sacct failing, said
+ * in one line) the states stay empty: each job is settled from its run's
+ * record (gone_state). */
+static void lost_ends(aeh_exec *ex, slurm_state *sl, aeh_slurm_end *ends,
+                      size_t count) {
+  if (sl->no_acct)
+    return;
+  aero_error err = AEH_ERROR_INIT;
+  aero_status status = aeh_slurm_acct_ends(sl->lost, count, ends, &err);
+  if (status == AERO_E_UNSUPPORTED) {
+    sl->no_acct = true;
+    if (ex->opts->debug)
+      aeh_console_info("sacct: this cluster keeps no accounting; jobs "
+                       "purged from squeue are settled from their runs");
+  } else if (status != AERO_OK)
+    aeh_console_warn("%s: how %s ended is read from %s instead", err.message,
+                     count > 1 ? "these jobs" : "this job",
+                     count > 1 ? "their runs' records" : "its run's record");
 }
 
 /* After a failure without -k nothing new starts: the jobs still pending
@@ -580,29 +620,32 @@ static void slurm_reap(aeh_exec *ex) {
       sl->seen[s - ex->slots] = true;
     if (s != NULL && !job_running(state)) {
       sl->ended[ended] = (size_t)(s - ex->slots);
-      sl->ended_at[ended++] = line + at;
+      aeh_slurm_end_from_squeue(line + at, &sl->end[ended++]);
     }
   }
   /* A job squeue left out ended and was purged (MinJobAge) between two
    * ticks: without this it would be waited for forever. */
+  size_t lost = 0;
   for (size_t i = 0; i < ex->slot_count; i++)
     if (ex->slots[i].busy && !sl->seen[i] &&
         aeh_slurm_job_gone(sl->job[ex->slots[i].pos])) {
+      sl->lost[lost++] = sl->job[ex->slots[i].pos];
       sl->ended[ended] = i;
-      sl->ended_at[ended++] = GONE;
+      sl->end[ended++] = (aeh_slurm_end){.exit_code = -1, .signal = -1};
     }
+  if (lost > 0)
+    lost_ends(ex, sl, sl->end + ended - lost, lost);
   /* Parents first: a child cancelled for its parent's failure is skipped
    * with that parent named, so it waits until its parents resolved (in
    * this pass, or at the next tick). */
   for (bool progress = true; progress;) {
     progress = false;
     for (size_t e = 0; e < ended; e++) {
-      aeh_slot *s = sl->ended_at[e] ? &ex->slots[sl->ended[e]] : NULL;
+      aeh_slot *s = sl->ended[e] != HANDLED ? &ex->slots[sl->ended[e]] : NULL;
       if (s == NULL || !aeh_sched_parents_resolved(ex, s->pos))
         continue;
-      job_ended(ex, s, sl->job[s->pos],
-                sl->ended_at[e] == GONE ? NULL : sl->ended_at[e]);
-      sl->ended_at[e] = NULL;
+      job_ended(ex, s, sl->job[s->pos], &sl->end[e]);
+      sl->ended[e] = HANDLED;
       progress = true;
     }
   }
@@ -637,7 +680,8 @@ static void slurm_close(aeh_exec *ex) {
     close(sl->timer);
   free(sl->job);
   free(sl->ended);
-  free(sl->ended_at);
+  free(sl->end);
+  free(sl->lost);
   free(sl->seen);
   free(sl->command);
   free(sl->words);

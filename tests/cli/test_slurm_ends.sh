@@ -4,9 +4,16 @@
 # ended jobs after 2 s (MinJobAge) and the team store: a job killed
 # outright (SIGKILL) leaves its run running until the submitting host
 # records it killed with Slurm's state; a job purged from squeue before the
-# host saw it end is settled from its run's record instead of waited for.
+# host saw it end is settled from Slurm's accounting (sacct, on the
+# cluster's slurmdbd and MariaDB) with Slurm's state, reason and exit code,
+# or, where accounting cannot say, from its run's record instead of
+# waited for. AERO_SLURM_ACCOUNTING=0 (ctest's cli.test_slurm_ends.noacct)
+# runs the same cases on a cluster without accounting, as many users'
+# clusters are: settled from the runs, and nothing said about sacct.
 . "$(dirname "$0")/../lib.sh"
 AERO_SLURM_MIN_JOB_AGE=2
+AERO_SLURM_ACCOUNTING=${AERO_SLURM_ACCOUNTING:-1}
+acct=$AERO_SLURM_ACCOUNTING
 . "$(dirname "$0")/../slurm.sh"
 
 DEMO=$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so
@@ -101,6 +108,7 @@ assert_rc 0
 assert_contains "$err" "[3/3] OK [evaluate] report"
 assert_contains "$err" "3 ok, 0 failed, 0 skipped in"
 assert_eq "$(runs)" "evaluate:ok ingest:ok train:ok"
+assert_not_contains "$err" "sacct"
 
 case_ purged_killed_job_recorded_killed
 fresh slurm_purged_kill
@@ -113,9 +121,78 @@ wait_purged "$train_job"
 kill -CONT "$host"
 wait_host
 assert_rc 1
-assert_contains "$err" "Failed [train] model: Slurm job $train_job left the queue while its run was still running (run "
+if ((acct)); then
+  # sacct: the job FAILED, its batch script killed by signal 9 (its
+  # Reason, what it last waited for, is no cause and is left out).
+  why="Slurm job $train_job ended FAILED: its aerohost was killed by SIGKILL"
+else
+  why="Slurm job $train_job left the queue while its run was still running"
+fi
+assert_contains "$err" "Failed [train] model: $why (run "
 assert_eq "$(q "SELECT status || ':' || message FROM runs WHERE job_type = 'train'")" \
-  "killed:Slurm job $train_job left the queue while its run was still running"
+  "killed:$why"
+assert_contains "$("$AEROMANCY" runs --job-type train --json 2>&1)" "$why"
+assert_contains "$err" "2 ok, 1 failed, 1 skipped in"
 assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
+assert_not_contains "$err" "sacct"
+
+# A job cancelled before its aerohost began (it waited on a partition
+# that was down) leaves no run: only Slurm can say how it ended.
+case_ purged_job_that_never_ran
+fresh slurm_purged_never_ran
+before=$(squeue -h -t all --sort=-i -o %i | head -1)
+scontrol update PartitionName=debug State=DOWN
+start_host "$DEMO" --dev --executor slurm
+for _ in $(seq 600); do
+  jobs=$(squeue -h -t all -o %i | awk '$1 > '"${before:-0}" | paste -sd,)
+  [[ $(tr , '\n' <<<"$jobs" | wc -l) == 3 ]] && break
+  sleep 0.02
+done
+kill -STOP "$host"
+assert_eq "$(tr , '\n' <<<"$jobs" | wc -l)" 3 "three jobs submitted"
+ingest_job=${jobs%%,*}
+scancel "$ingest_job"
+wait_purged "$jobs"
+scontrol update PartitionName=debug State=UP
+kill -CONT "$host"
+wait_host
+assert_rc 1
+if ((acct)); then
+  # (Slurm saves no reason for it: PartitionDown is not kept.)
+  assert_contains "$err" "[1/3] Failed [ingest] dataset: Slurm job $ingest_job ended CANCELLED"$'\n'"[2/3]"
+  assert_contains "$err" "Skipped [train] model: parent [ingest] dataset was killed"
+else
+  assert_contains "$err" "[1/3] Failed [ingest] dataset: Slurm job $ingest_job failed (output in "
+  assert_contains "$err" "Skipped [train] model: parent [ingest] dataset failed"
+fi
+assert_contains "$err" "0 ok, 1 failed, 2 skipped in"
+assert_eq "$(runs)" "evaluate:skipped train:skipped"
+assert_not_contains "$err" "sacct"
+
+# sacct failing (here: slurmdbd's port wrong in the configuration the host
+# reads, squeue and scontrol unaffected) is said in one line, and the
+# jobs are settled from their runs: never a success the store does not
+# hold.
+if ((acct)); then
+  case_ sacct_failing_said_in_one_line
+  fresh slurm_dbd_unreachable
+  sed "s/^AccountingStoragePort=.*/AccountingStoragePort=1/" "$SLURM_CONF" >"$AERO_TMP/broken.conf"
+  SLURM_CONF=$AERO_TMP/broken.conf start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
+  wait_running train
+  train_job=$(job_of train)
+  kill -STOP "$host"
+  kill_job "$train_job"
+  wait_purged "$train_job"
+  kill -CONT "$host"
+  wait_host
+  assert_rc 1
+  # Both jobs purged at once (evaluate's, cancelled for its parent): one
+  # sacct, one line.
+  assert_eq "$(grep -c sacct <<<"$err")" 1 "one line about sacct: $err"
+  assert_contains "$err" "warning: sacct -j "
+  assert_contains "$err" "Connection refused: how these jobs ended is read from their runs' records instead"
+  assert_contains "$err" "Failed [train] model: Slurm job $train_job left the queue while its run was still running (run "
+  assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
+fi
 
 done_
