@@ -114,15 +114,17 @@ static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
             (long long)report.problems, n.found, aeh_record_location(&rec));
     rc = AEH_EXIT_INFRA;
   } else {
-    double mb = (double)report.bytes_hashed / 1e6;
+    /* The time of the whole check, not a hashing rate: the check also
+     * lists blobs, looks at runs and decodes every metric block, time a
+     * rate over the whole would count as hashing. */
     fprintf(stderr,
-            "aeromancy fsck: %lld blobs re-hashed (%.1f MB, %.0f MB/s), %lld "
-            "orphan blobs, %zu problems%s%s in %s\n",
-            (long long)report.blobs_checked, mb,
-            seconds > 0 ? mb / seconds : 0.0, (long long)report.orphans,
-            n.found, n.repaired > 0 ? ", repaired: " : "",
+            "aeromancy fsck: %lld blobs re-hashed (%.1f MB), %lld orphan "
+            "blobs, %zu problems%s%s in %s (%.1f s)\n",
+            (long long)report.blobs_checked, (double)report.bytes_hashed / 1e6,
+            (long long)report.orphans, n.found,
+            n.repaired > 0 ? ", repaired: " : "",
             n.repaired > 0 ? (n.repaired == n.found ? "all" : "some") : "",
-            aeh_record_location(&rec));
+            aeh_record_location(&rec), seconds);
     /* Problems that remain are a failed check, like fsck(8). */
     rc = n.found > n.repaired ? AEH_EXIT_ACTION_FAILED : AEH_EXIT_OK;
   }
