@@ -12,7 +12,10 @@
  * the background so that the shell can take SIGTERM (a trap does not run
  * while a foreground command does), and is waited for again after a
  * trap (`again`): the container is still ending the action, and `wait`
- * gives the client's exit status even when it ended meanwhile. The record is
+ * gives the client's exit status even when it ended meanwhile. A record
+ * of an earlier job of the same id (Slurm numbers jobs again after its
+ * controller lost its state) is removed first: the job's aerohost reads the
+ * file as soon as it is there. The record is
  * written to a temporary name and renamed, so that the reader never sees half
  * of it; slurmstepd writes its "*** JOB N ... DUE TO TIME LIMIT ***" line to
  * the job's output (StdOut in the record) before it signals, and that
@@ -29,6 +32,9 @@ static const char wrapper[] =
     "# ENDS/$SLURM_JOB_ID, which the container has mounted.\n"
     "ends=$1\n"
     "shift\n"
+    "# Slurm numbers jobs again once its controller lost its state: a\n"
+    "# record an earlier job of this id left is not this job's.\n"
+    "if [ -n \"$SLURM_JOB_ID\" ]; then rm -f \"$ends/$SLURM_JOB_ID\"; fi\n"
     "ended() {\n"
     "  again=1 f=$ends/$SLURM_JOB_ID\n"
     "  scontrol show job -o \"$SLURM_JOB_ID\" >\"$f.part\" 2>&1\n"
