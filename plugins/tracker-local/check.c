@@ -1,8 +1,8 @@
 /* tracker-local: verifying a store (the vtable's check member, for
  * `aeromancy fsck`).
  *
- * Every blob a version refers to is re-hashed with tl_blob_check (the same
- * check a declaration makes, here always in full), so a blob written in
+ * Every blob a version refers to is re-hashed in full (a file with
+ * tl_blob_file_check, a row with tl_inline_load), so a blob written in
  * place is caught whatever its size; one that is gone is reported with a
  * version that needs it. Blobs nothing refers to are counted. Runs still
  * `running` whose owner lock (owners.c) nobody holds were left by a host
