@@ -134,6 +134,18 @@ int64_t tl_now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The schema version the store is at now, -1 when it cannot be read. */
+static int schema_now(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
+}
+
 aero_status tl_db_fail(tl_store *store, int rc, const char *what,
                        aero_error *err) {
   int primary = rc & 0xff;
@@ -165,9 +177,22 @@ aero_status tl_db_fail(tl_store *store, int rc, const char *what,
     return aero_fail(err, AERO_E_NOMEM, "%s: %s: out of memory", store->db_path,
                      what);
   default:
-    return aero_fail(err, AERO_E_STORE, "%s: %s: %s", store->db_path, what,
-                     detail);
+    break;
   }
+  /* A program that holds no schema.lock (one built before it, or the
+   * sqlite3 shell) may have changed the schema under this connection: its
+   * statements then fail against tables that are not what it knows. */
+  char said[512];
+  snprintf(said, sizeof said, "%s", detail);
+  int now =
+      store->db != NULL && store->schema_checked ? schema_now(store->db) : -1;
+  if (now >= 0 && now != TL_SCHEMA_VERSION)
+    return aero_fail(err, AERO_E_STORE,
+                     "%s: %s: %s (another program changed the store to "
+                     "schema version %d while this one, at version %d, used "
+                     "it)",
+                     store->db_path, what, said, now, TL_SCHEMA_VERSION);
+  return aero_fail(err, AERO_E_STORE, "%s: %s: %s", store->db_path, what, said);
 }
 
 /* Ends a read transaction kept by tl_read_linger. */
@@ -557,6 +582,7 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
                      "%s: schema version %d is not the one this tracker-local "
                      "understands (%d): use the aeromancy that wrote it",
                      store->db_path, version, TL_SCHEMA_VERSION);
+  store->schema_checked = true;
   return AERO_OK;
 }
 

@@ -67,8 +67,9 @@ typedef struct tl_store {
     bool committed; /* that row is committed (else it goes with a rollback) */
     char *facts[PC_ENV_COLUMN_COUNT]; /* its facts (copies; NULL: absent) */
   } invocation;                       /* invocations.c */
-  int schema_fd;     /* schema.lock, flock'd while open (schema_lock.c); -1 */
-  size_t inline_max; /* the largest blob stored in the database (inline.c) */
+  int schema_fd;       /* schema.lock, flock'd while open (schema_lock.c); -1 */
+  size_t inline_max;   /* the largest blob stored in the database (inline.c) */
+  bool schema_checked; /* the schema was this version once opened */
 } tl_store;
 
 /* ---- owners.c: runs whose aerohost died ---- */

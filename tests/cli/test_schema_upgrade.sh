@@ -154,4 +154,22 @@ assert_one_line "$err"
 assert_contains "$err" "schema version 99 is not the one this tracker-local understands ($current)"
 sql "PRAGMA user_version = $current"
 
+case_ "a store changed under a running host by a program without the lock: its failure names both versions"
+# The sqlite3 shell takes no schema.lock: it turns version_files into a
+# view, as a newer schema might, while ingest sleeps before declaring.
+"$AEROHOST" run "$PLUGIN" --dev --force --only ingest -- --sleep-ms 1500 \
+  --content "new content, new version_files rows" \
+  >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+host=$!
+running() { [[ -n $(sql "SELECT id FROM runs WHERE status = 'running'") ]]; }
+wait_until 100 0.05 running || fail "ingest never started"
+sql "ALTER TABLE version_files RENAME TO version_files_8;
+     CREATE VIEW version_files AS SELECT * FROM version_files_8;
+     PRAGMA user_version = 8" || fail "changing the schema"
+wait "$host"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 1
+assert_contains "$err" "cannot modify version_files because it is a view (another program changed the store to schema version 8 while this one, at version $current, used it)"
+
 done_
