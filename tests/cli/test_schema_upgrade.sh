@@ -163,13 +163,14 @@ case_ "a store changed under a running host by a program without the lock: its f
 host=$!
 running() { [[ -n $(sql "SELECT id FROM runs WHERE status = 'running'") ]]; }
 wait_until 100 0.05 running || fail "ingest never started"
-sql "ALTER TABLE version_files RENAME TO version_files_8;
-     CREATE VIEW version_files AS SELECT * FROM version_files_8;
-     PRAGMA user_version = 8" || fail "changing the schema"
+newer=$((current + 1))
+sql "ALTER TABLE version_files RENAME TO version_files_$newer;
+     CREATE VIEW version_files AS SELECT * FROM version_files_$newer;
+     PRAGMA user_version = $newer" || fail "changing the schema"
 wait "$host"
 rc=$?
 err=$(cat "$AERO_TMP/err")
 assert_rc 1
-assert_contains "$err" "cannot modify version_files because it is a view (another program changed the store to schema version 8 while this one, at version $current, used it)"
+assert_contains "$err" "cannot modify version_files because it is a view (another program changed the store to schema version $newer while this one, at version $current, used it)"
 
 done_
