@@ -143,11 +143,7 @@ fresh slurm_purged_never_ran
 before=$(squeue -h -t all --sort=-i -o %i | head -1)
 scontrol update PartitionName=debug State=DOWN
 start_host "$DEMO" --dev --executor slurm
-for _ in $(seq 600); do
-  jobs=$(squeue -h -t all -o %i | awk '$1 > '"${before:-0}" | paste -sd,)
-  [[ $(tr , '\n' <<<"$jobs" | wc -l) == 3 ]] && break
-  sleep 0.02
-done
+wait_until 600 0.02 three_submitted
 kill -STOP "$host"
 assert_eq "$(tr , '\n' <<<"$jobs" | wc -l)" 3 "three jobs submitted"
 ingest_job=${jobs%%,*}
