@@ -66,7 +66,9 @@ typedef struct aero_host_api {
                                 const aero_output_desc *desc, aero_error *err);
   /* Records metrics at `step` (AERO_NO_STEP for none). Since 1.0. May be
    * called from a thread of the action's own (with `err` NULL when it has
-   * none) while the action runs; after the action returned it fails with
+   * none) while the action runs, as long as no other tracker call is made
+   * at the same time (calls are not serialized: the action's thread and
+   * that one must take turns); after the action returned it fails with
    * AERO_E_STATE and records nothing. */
   aero_status (*log_metrics)(aero_tracker *tracker, const aero_metric *metrics,
                              size_t count, int64_t step, aero_error *err);
