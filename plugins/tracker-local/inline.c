@@ -57,6 +57,20 @@ aero_status tl_inline_limit(size_t *limit, aero_error *err) {
   return AERO_OK;
 }
 
+/* The SHA-256 of `content` (`size` bytes) in hex, into `hash`. */
+static void row_hash(const void *content, size_t size, char hash[65]) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(content, size, digest);
+  tl_sha256_hex(digest, hash);
+}
+
+/* Whether `content` (`size` bytes) hashes to `hex`. */
+static bool row_hashes_to(const char *hex, const void *content, size_t size) {
+  char hash[65];
+  row_hash(content, size, hash);
+  return strcmp(hash, hex) == 0;
+}
+
 /* What is wrong with `content` (`got` bytes) as blob `hex` of `size`
  * bytes, in `err`; *state DAMAGED, or INTACT and nothing said. */
 static void judge(tl_store *store, const char *hex, uint64_t size,
@@ -70,10 +84,8 @@ static void judge(tl_store *store, const char *hex, uint64_t size,
                     store->root, hex, got, (unsigned long long)size);
     return;
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
   char hash[65];
-  SHA256(content, got, digest);
-  tl_sha256_hex(digest, hash);
+  row_hash(content, got, hash);
   if (strcmp(hash, hex) != 0) {
     (void)aero_fail(err, AERO_E_STORE,
                     "store %s: blob %s (in the database) is damaged: its "
@@ -159,7 +171,13 @@ aero_status tl_inline_set_aside(tl_store *store, const char *hex,
     tl_bind_text(st, 1, hex);
     rc = sqlite3_step(st);
   }
-  if (status == AERO_OK && rc == SQLITE_ROW) {
+  /* Hashed again under the write lock: a declaration of the same bytes
+   * may have repaired the row since fsck hashed it, and an intact row
+   * that a version refers to must never go. */
+  bool intact = status == AERO_OK && rc == SQLITE_ROW &&
+                row_hashes_to(hex, sqlite3_column_blob(st, 0),
+                              (size_t)sqlite3_column_bytes(st, 0));
+  if (status == AERO_OK && rc == SQLITE_ROW && !intact) {
     char dir[PATH_MAX], to[PATH_MAX + 96];
     snprintf(dir, sizeof dir, "%s/damaged", store->root);
     snprintf(to, sizeof to, "%s/%s-%lld", dir, hex, (long long)time(NULL));
@@ -186,7 +204,7 @@ aero_status tl_inline_set_aside(tl_store *store, const char *hex,
     status = tl_db_fail(store, rc, "reading a blob", err);
   }
   tl_finish(store, st);
-  if (status == AERO_OK) {
+  if (status == AERO_OK && !intact) {
     status = tl_prepare(store, "DELETE FROM inline_blobs WHERE sha256 = ?", &st,
                         err);
     if (status == AERO_OK) {

@@ -549,7 +549,9 @@ aero_status tl_inline_load(tl_store *store, const char *hex, uint64_t size,
 aero_status tl_inline_put(tl_store *store, const char *hex, const void *content,
                           size_t size, aero_error *err);
 /* fsck --repair: writes blob `hex`'s row to damaged/<hex>-<time> (synced)
- * and deletes it, in a transaction of its own. */
+ * and deletes it, in a transaction of its own, unless under that
+ * transaction's lock the row hashes to its name again (declared again
+ * since fsck hashed it): then it stays. */
 aero_status tl_inline_set_aside(tl_store *store, const char *hex,
                                 aero_error *err);
 /* Hands each row no version refers to (its digest and length, borrowed

@@ -88,6 +88,31 @@ assert_eq "$(row_count "$hello")" 1 "declaring the content stores it again"
 run "$A" fsck
 assert_rc 0
 
+case_ "fsck --repair never sets aside a row declared again while it checked"
+# The row is damaged when fsck reads it, and repaired (as a declaration of
+# the same bytes would) in a write transaction that commits while fsck
+# waits for the write lock to set the row aside: under that lock the row
+# is intact again, and must stay.
+damage "$hello" jello
+db=$AEROMANCY_STORE/aeromancy.db
+fifo=$AERO_TMP/writer.fifo
+mkfifo "$fifo"
+sqlite3 -batch "$db" <"$fifo" &
+writer=$!
+exec {to_writer}>"$fifo"
+echo "BEGIN IMMEDIATE; UPDATE inline_blobs SET content = CAST('hello' AS BLOB)
+  WHERE sha256 = '$hello';" >&$to_writer
+write_lock_held() { ! sqlite3 "$db" "BEGIN IMMEDIATE; ROLLBACK" 2>/dev/null; }
+wait_until 100 0.05 write_lock_held || fail "the writer never took the lock"
+(sleep 2 && echo "COMMIT;" >&$to_writer) &
+run "$A" fsck --repair
+exec {to_writer}>&-
+wait "$writer"
+assert_contains "$out" "$hello" "fsck saw the damaged row"
+assert_eq "$(row_count "$hello")" 1 "the row declared again meanwhile stays"
+run "$A" fsck
+assert_rc 0
+
 case_ "gc removes the rows no version refers to; --dry-run keeps them"
 orphan=$(sha_of orphan)
 sql "INSERT INTO inline_blobs VALUES ('$orphan', CAST('orphan' AS BLOB))"
