@@ -68,13 +68,16 @@ static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
   tp_param_text(&p, q->entity != NULL ? q->entity : "");
   tp_param_text(&p, q->dev ? "dev" : "prod");
   tp_param_text(&p, q->key);
-  /* Each candidate with the blobs of its outputs and the number of outputs
-   * it declared (a run that published fewer is not whole). */
+  /* Each candidate with the number of outputs it declared, the number of
+   * published versions it holds (a run holding fewer is not whole: a
+   * version left pending by a crash mid-publish, or unpublished since, is
+   * not there to reuse) and the blobs of those versions. */
   return tp_exec(
       store,
       "SELECT r.id, r.ended_at, cardinality(string_to_array(r.outputs, "
       "E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT "
-      "count(*) FROM run_outputs o WHERE o.run_id = r.id), (SELECT "
+      "count(*) FROM run_outputs o JOIN versions v ON v.id = o.version_id "
+      "WHERE o.run_id = r.id AND v.published = 1), (SELECT "
       "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_outputs o JOIN "
       "version_files f ON f.version_id = o.version_id WHERE o.run_id = "
       "r.id) FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "

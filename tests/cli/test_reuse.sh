@@ -204,10 +204,6 @@ assert_rc 0
 assert_contains "$err" "[1/3] Reused [source] raw"
 assert_contains "$err" "[2/3] Running [train] model"
 
-# Local store only: tracker-postgres counts a candidate's output versions
-# without looking at whether they are published (plugins/tracker-postgres/
-# reuse.c), a gap of its own.
-if [[ $AERO_TEST_BACKEND != postgres ]]; then
 case_ "a past run whose output version is no longer published is not reused"
 run "$AEROHOST" run --dev "$R" -- --seed 12
 run "$AEROHOST" run --dev "$R" -- --seed 12
@@ -221,7 +217,6 @@ run "$AEROHOST" run --dev "$R" -- --seed 12
 assert_rc 0
 assert_contains "$err" "[1/3] Reused [source] raw"
 assert_contains "$err" "[2/3] Running [train] model"
-fi
 
 case_ "a volatile action always runs"
 run "$AEROHOST" run --dev "$R" -- --volatile-source
