@@ -617,12 +617,20 @@ static void give_sqlite_a_page_cache(void) {
 /* SQLite's automatic checkpoint (a passive one after a commit that leaves
  * WAL_CHECKPOINT_FRAMES or more frames in the WAL), done here to learn
  * whether it copied every frame: then the WAL holds nothing the database
- * lacks, and tl_db_close empties it. */
-#define WAL_CHECKPOINT_FRAMES 256
+ * lacks, and tl_db_close empties it. Each checkpoint costs two syncs (the
+ * WAL, then the database) and rewrites the pages it copies: a tracked
+ * action commits ~23 frames, mostly the same few pages, so at 256 frames
+ * a run of 200 actions checkpointed 27 times (55 fdatasync); at 1,024
+ * frames 7 times, each copying a few more distinct pages. What a host
+ * leaves for the next one to read at its start stays bounded by
+ * WAL_LEAVE_FRAMES (tl_db_close). */
+#define WAL_CHECKPOINT_FRAMES 1024
+#define WAL_LEAVE_FRAMES 256
 
 static int after_commit(void *ctx, sqlite3 *db, const char *name, int frames) {
   tl_store *store = ctx;
   store->wal_backfilled = false;
+  store->wal_frames = frames;
   if (frames < WAL_CHECKPOINT_FRAMES)
     return SQLITE_OK;
   int log = -1, copied = -2;
@@ -638,12 +646,15 @@ static int after_commit(void *ctx, sqlite3 *db, const char *name, int frames) {
  * index, a cost that grew with the store (13 MB, 3,000 frames, after a
  * few reused re-runs of 1,000 actions: a commit that appends to a WAL
  * checkpointed by an earlier process cannot restart it). With every frame
- * copied, truncating needs no sync; when another process appended since,
- * the checkpoint first copies its frames, with the syncs that takes (rare:
- * hosts sharing a store). Never waits for another connection's reader
- * (busy timeout 0: the WAL is then simply left). */
+ * copied, truncating needs no sync; a WAL of WAL_LEAVE_FRAMES or more that
+ * is not (this host's commits since its last checkpoint, or another
+ * process appended since) is checkpointed first, with the syncs that
+ * takes: the next start then reads at most 1 MB, as when SQLite
+ * checkpointed every 256 frames, while the syncs come once per host
+ * instead of every ~11 actions. Never waits for another connection's
+ * reader (busy timeout 0: the WAL is then simply left). */
 static void empty_wal(tl_store *store) {
-  if (!store->wal_backfilled)
+  if (!store->wal_backfilled && store->wal_frames < WAL_LEAVE_FRAMES)
     return;
   sqlite3_busy_timeout(store->db, 0);
   sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,

@@ -57,6 +57,8 @@ typedef struct tl_store {
   size_t stmt_count;
   bool wal_backfilled; /* this connection's last commit left every WAL frame
                           copied into the database (db.c) */
+  int wal_frames;      /* frames in the WAL after this connection's last
+                          commit (db.c) */
   struct timespec busy_since; /* when the current wait for a lock began */
   int busy_waited_s;          /* how long the last wait that gave up took */
   bool lingering; /* a read transaction kept open (tl_read_linger) */

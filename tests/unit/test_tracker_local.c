@@ -304,6 +304,37 @@ static long long wal_size(const fixture *f) {
 /* A WAL whose every frame was checkpointed is emptied when the handle
  * closes (the next opener would read and checksum all of it); one that was
  * not is left as it is (emptying it would cost syncs at every close). */
+/* Frames of the WAL file of that size (its header, then frames of a 4 KiB
+ * page and a 24-byte header). */
+static long long wal_frames(long long size) {
+  return size <= 32 ? 0 : (size - 32) / (4096 + 24);
+}
+
+/* A handle that committed many small transactions (tracked actions, each
+ * its own few commits) without reaching the running checkpoint (1,024
+ * frames) checkpoints at close once its WAL holds 256 frames or more: the
+ * next opener never reads more than that (1 MB), though the syncs came
+ * once for the handle rather than every 256 frames. */
+static void test_close_checkpoints_long_wal(void **state) {
+  fixture *f = *state;
+  char name[32];
+  int runs = 0;
+  /* Past 256 frames, short of 1,024. */
+  while (wal_frames(wal_size(f)) < 300 && runs < 200) {
+    snprintf(name, sizeof name, "out%d", runs++);
+    publish(f->handle, f, true, name, name);
+  }
+  long long frames = wal_frames(wal_size(f));
+  assert_true(frames >= 256);
+  assert_true(frames < 1024);
+  vt->close(f->handle);
+  f->handle = NULL;
+  assert_int_equal(wal_size(f), 0);
+  open_store(f);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs WHERE status = 'ok'"),
+                   runs);
+}
+
 static void test_close_empties_checkpointed_wal(void **state) {
   fixture *f = *state;
   publish(f->handle, f, true, "data", "a,b\n");
@@ -320,8 +351,8 @@ static void test_close_empties_checkpointed_wal(void **state) {
                          .outputs = outputs,
                          .output_count = 1,
                          .dev = true};
-  /* Enough runs for one commit to pass the 256-frame checkpoint. */
-  enum { N = 16000 };
+  /* Enough runs for one commit to pass the 1,024-frame checkpoint. */
+  enum { N = 64000 };
   aero_reuse_item *items = calloc(N, sizeof *items);
   assert_non_null(items);
   for (size_t i = 0; i < N; i++)
@@ -330,6 +361,7 @@ static void test_close_empties_checkpointed_wal(void **state) {
   aero_error err = AEH_ERROR_INIT;
   assert_int_equal(vt->reuse_record_batch(f->handle, items, N, &err), AERO_OK);
   free(items);
+  assert_true(wal_frames(wal_size(f)) >= 1024);
   vt->close(f->handle);
   f->handle = NULL;
   assert_int_equal(wal_size(f), 0);
@@ -1600,6 +1632,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_close_checkpoints_long_wal, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_reuse_record_batch_all_or_none,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_run_records_config_tags_env, setup,
