@@ -1,8 +1,9 @@
 /* Reuse lookups (host/exec/reuse.c) on a real local store: a lookup that
- * fails for want of memory leaves no read transaction behind. The store's
- * backend keeps a matched lookup's read transaction open until the pending
- * reused runs are recorded; one left open with nothing pending would last
- * past the next wait, and every later read would see the store as it was.
+ * fails for want of memory leaves no read transaction behind; a batch of
+ * reused runs that fails to record is neither counted nor half kept. The
+ * store's backend keeps a matched lookup's read transaction open until the
+ * pending reused runs are recorded; one left open with nothing pending would
+ * last past the next wait, and every later read would see the store as it was.
  * The allocation of the pending run is made to fail through the linker
  * (-Wl,--wrap=aeh_reused_prepare, tests/CMakeLists.txt). */
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 #include "exec/reuse.h"
 #include "exec/scheduler.h"
 #include "graph.h"
+#include "store.h"
 #include "tracker.h"
 
 /* How many of the next aeh_reused_prepare calls fail as out of memory. */
@@ -46,10 +48,11 @@ aero_status __wrap_aeh_reused_prepare(const aeh_run *preview,
   return __real_aeh_reused_prepare(preview, reused_run_id, out, err);
 }
 
+/* Declares the output named `data` (a static string), one file. */
 static aero_status declare(void *data, aero_tracker *tracker, aero_error *err) {
-  (void)data;
+  const char *name = data;
   char path[512];
-  snprintf(path, sizeof path, "%s/made.txt", aeh_tracker_workdir(tracker));
+  snprintf(path, sizeof path, "%s/%s.txt", aeh_tracker_workdir(tracker), name);
   FILE *f = fopen(path, "w");
   if (f == NULL)
     return aeh_error_set(err, AERO_E_IO, "cannot write %s", path);
@@ -57,7 +60,7 @@ static aero_status declare(void *data, aero_tracker *tracker, aero_error *err) {
   fclose(f);
   const char *files[] = {path};
   aero_output_desc desc =
-      AERO_OUTPUT(.name = "made", .files = files, .file_count = 1);
+      AERO_OUTPUT(.name = name, .files = files, .file_count = 1);
   return aeh_tracker_declare_output(tracker, &desc, err);
 }
 
@@ -68,7 +71,9 @@ typedef struct env {
   aero_graph *graph;
 } env;
 
-static int setup(void **state) {
+/* A store in a new folder and a graph of `actions` independent actions,
+ * [make] made, then [make2] made2. */
+static int setup_with(void **state, int actions) {
   env *e = calloc(1, sizeof *e);
   snprintf(e->dir, sizeof e->dir, "/tmp/test_reuse_lookup.XXXXXX");
   if (e == NULL || mkdtemp(e->dir) == NULL)
@@ -80,16 +85,30 @@ static int setup(void **state) {
   }
   e->session = (aeh_session){.entity = "", .project = "reusetest", .dev = true};
   e->graph = aeh_graph_new("reusetest");
-  const char *outs[] = {"made"};
-  aero_action_desc d = AERO_ACTION(.job_type = "make", .outputs = outs,
-                                   .output_count = 1, .run = declare);
-  if (aeh_graph_add(e->graph, &d, &err) != AERO_OK ||
-      aeh_graph_validate(e->graph, &err) != AERO_OK) {
+  static const char *const jobs[] = {"make", "make2"};
+  static const char *const outs[][1] = {{"made"}, {"made2"}};
+  for (int i = 0; i < actions; i++) {
+    aero_action_desc d =
+        AERO_ACTION(.job_type = jobs[i], .outputs = outs[i], .output_count = 1,
+                    .run = declare, .data = (void *)outs[i][0]);
+    if (aeh_graph_add(e->graph, &d, &err) != AERO_OK) {
+      fprintf(stderr, "the graph: %s\n", err.message);
+      return -1;
+    }
+  }
+  if (aeh_graph_validate(e->graph, &err) != AERO_OK) {
     fprintf(stderr, "the graph: %s\n", err.message);
     return -1;
   }
   *state = e;
   return 0;
+}
+
+static int setup(void **state) {
+  return setup_with(state, 1);
+}
+static int setup_two(void **state) {
+  return setup_with(state, 2);
 }
 
 static int teardown(void **state) {
@@ -167,12 +186,136 @@ static void lookup_matches_the_ok_run(void **state) {
   aeh_sched_free(&ex);
 }
 
+/* The output of a query of the store by the sqlite3 shell. */
+static long long sql_number(const env *e, const char *query) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s/aeromancy.db' \"%s\"", e->dir,
+           query);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  long long n = -1;
+  assert_int_equal(fscanf(p, "%lld", &n), 1);
+  assert_int_equal(pclose(p), 0);
+  return n;
+}
+
+#define BATCH                                                                  \
+  40 /* two of tracker-local's chunks (32 runs each), the second               \
+        not full */
+
+/* Calls the store's reuse_record_batch for BATCH reused runs of run 1,
+ * item `bad` standing for a run that is not a successful one (-1: none). */
+static aero_status record_batch(env *e, aero_reuse_item *items, int bad,
+                                aero_error *err) {
+  static const char *const outs[] = {"made"};
+  static const aero_run_record record = {.struct_size = sizeof record,
+                                         .entity = "",
+                                         .project = "reusetest",
+                                         .job_type = "make",
+                                         .outputs = outs,
+                                         .output_count = 1,
+                                         .dev = true};
+  for (int i = 0; i < BATCH; i++)
+    items[i] = (aero_reuse_item){.struct_size = sizeof *items,
+                                 .record = &record,
+                                 .reused_run_id = i == bad ? 999 : 1,
+                                 .run_id = -7};
+  void *handle = NULL;
+  assert_int_equal(aeh_store_handle(e->store, &handle, err), AERO_OK);
+  return aeh_store_backend(e->store)->reuse_record_batch(handle, items, BATCH,
+                                                         err);
+}
+
+/* A batch whose second chunk fails (its transaction rolled back after the
+ * first chunk's rows were written and numbered) hands back no run id: a
+ * caller counting the items with one as recorded counts none. */
+static void batch_failing_late_hands_back_no_run_ids(void **state) {
+  env *e = *state;
+  assert_int_equal(aeh_execute(e->graph, e->store, &e->session, &reusing), 0);
+  aero_reuse_item items[BATCH];
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(record_batch(e, items, 35, &err), AERO_E_NOT_FOUND);
+  assert_non_null(strstr(err.message, "run 999 is not a successful run"));
+  for (int i = 0; i < BATCH; i++)
+    assert_int_equal(items[i].run_id, 0);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM run_records"), 1);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM run_outputs"), 1);
+
+  /* The control: the same batch without the bad item is recorded whole,
+   * its ids the ones that follow run 1's. */
+  err = (aero_error)AEH_ERROR_INIT;
+  assert_int_equal(record_batch(e, items, -1, &err), AERO_OK);
+  for (int i = 0; i < BATCH; i++)
+    assert_int_equal(items[i].run_id, 2 + i);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM run_records WHERE "
+                                 "status = 'reused' AND reused_run = 1"),
+                   BATCH);
+}
+
+/* The host's side: two matched runs, the second marked failed by another
+ * process before the pending reused runs are recorded. The batch fails
+ * after the first was written and numbered, and is rolled back: one error
+ * line says both were not recorded, neither is counted as begun nor as
+ * reused (the summary line's figures), and the invocation ends as an
+ * infrastructure error (ex.infra: exit 2). */
+static void reused_run_gone_before_recording_is_not_counted(void **state) {
+  env *e = *state;
+  assert_int_equal(aeh_execute(e->graph, e->store, &e->session, &reusing), 0);
+  aeh_exec ex;
+  exec_init(e, &ex);
+  assert_true(aeh_reuse_try(&ex, 0));
+  assert_true(aeh_reuse_try(&ex, 1));
+  ex.reused = 2; /* as place() counts them */
+  sql(e, "UPDATE run_records SET status = 'failed' WHERE job_type = 'make2'");
+
+  char log[] = "/tmp/test_reuse_lookup.err.XXXXXX";
+  int fd = mkstemp(log);
+  assert_true(fd >= 0);
+  fflush(stderr);
+  int saved = dup(STDERR_FILENO);
+  assert_true(saved >= 0 && dup2(fd, STDERR_FILENO) >= 0);
+  aeh_reuse_flush(&ex);
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  char text[2048] = "";
+  ssize_t got = pread(fd, text, sizeof text - 1, 0);
+  close(fd);
+  unlink(log);
+  assert_true(got > 0);
+  text[got] = '\0';
+  fputs(text, stderr);
+
+  assert_true(ex.infra);
+  assert_int_equal(ex.reused, 0);
+  assert_int_equal(ex.runs_begun, 0);
+  assert_int_equal(ex.pending_count, 0);
+  /* The streak's banners (released before the record is tried), then one
+   * line for the whole failed record. */
+  assert_ptr_equal(strstr(text, "[1/2] Reused [make] made (run 1, "), text);
+  assert_non_null(strstr(text, "\n[2/2] Reused [make2] made2 (run 2, "));
+  assert_non_null(strstr(text, "\naerohost: error: recording 2 reused runs "
+                               "failed: "));
+  assert_non_null(strstr(text, "run 2 is not a successful run to reuse\n"));
+  size_t lines = 0;
+  for (const char *c = text; *c; c++)
+    lines += *c == '\n';
+  assert_int_equal(lines, 3);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM run_records"), 2);
+  aeh_reuse_free(&ex);
+  aeh_sched_free(&ex);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(lookup_matches_the_ok_run, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(
           lookup_failing_for_memory_leaves_no_stale_snapshot, setup, teardown),
+      cmocka_unit_test_setup_teardown(batch_failing_late_hands_back_no_run_ids,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          reused_run_gone_before_recording_is_not_counted, setup_two, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
