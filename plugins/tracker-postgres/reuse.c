@@ -270,9 +270,9 @@ aero_status tp_reuse_record_batch(void *handle, aero_reuse_item *items,
     pthread_mutex_unlock(&store->lock);
   }
   for (size_t i = 0; i < count; i++) {
-    if (status == AERO_OK)
-      ((aero_reuse_item *)(void *)((char *)items + i * stride))->run_id =
-          prepared[i].ins.id;
+    /* None was recorded when the transaction failed (backend.h). */
+    ((aero_reuse_item *)(void *)((char *)items + i * stride))->run_id =
+        status == AERO_OK ? prepared[i].ins.id : 0;
     if (prepared[i].prepared)
       tp_run_prepared_free(&prepared[i].ins);
     free(prepared[i].input_array);

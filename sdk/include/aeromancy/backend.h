@@ -157,7 +157,8 @@ typedef struct aero_reuse_item {
   int64_t reused_run_id;
   const int64_t *input_ids;
   size_t input_count;
-  int64_t run_id; /* out: the new run's id */
+  int64_t run_id; /* out: the new run's id; 0 in every item when the
+                     call fails (none was recorded) */
 } aero_reuse_item;
 
 /* Called once per file of a materialized version. `path` is borrowed for
