@@ -139,7 +139,8 @@ if [[ -n $again_cpu && -n $tiny_cpu && -n $dgst_cpu && -n $cpu_speed ]]; then
 fi
 echo "Blob bytes in the store: $before_first before, $after_first after the first"
 echo "declare, $after_again after 6 more declares of the same content (5 timed, 1"
-echo "warm-up; the tiny file's few bytes are in every count). Published versions:"
+echo "warm-up; the tiny file's blob, in every count if a file, is kept in the"
+echo "database since schema 8). Published versions:"
 echo "$versions."
 echo
 target "hashing >= 85% of openssl speed ($(calc "100 * $rate / $speed")%)" \
