@@ -121,6 +121,9 @@ typedef struct aeh_exec {
   /* The runs this execution began, for the summary line. */
   int64_t first_run, last_run;
   size_t runs_begun;
+  /* The OOM killer's kills in the host's memory cgroup (oom.h), as last
+   * read: one more when an action died of SIGKILL is that action's. */
+  uint64_t oom_kills;
 } aeh_exec;
 
 /* Monotonic seconds, for deadlines and durations. */

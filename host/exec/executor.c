@@ -21,6 +21,7 @@
 #include "exec.h"
 #include "interrupt.h"
 #include "loop.h"
+#include "oom.h"
 #include "placement.h"
 #include "scheduler.h"
 #include "signals.h"
@@ -108,6 +109,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     goto done;
   }
   ex.capture = opts->isolate && !opts->slurm && ex.slot_count > 1;
+  ex.oom_kills = aeh_oom_kills();
   int sp[2];
   if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) != 0) {
     aeh_console_error("cannot create the signal pipe: %s", strerror(errno));

@@ -8,6 +8,7 @@
 
 #include "console.h"
 #include "interrupt.h"
+#include "oom.h"
 #include "outcome.h"
 #include "placement.h"
 #include "scheduler.h"
@@ -38,6 +39,15 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
   aero_run_outcome o = {0};
   aeh_outcome_of_process(s, rec, returned, wstatus, ex->opts->timeout_s, &o,
                          msg, sizeof msg);
+  if (o.state == AERO_RUN_CRASHED && o.signal == SIGKILL) {
+    /* The OOM killer's SIGKILL is told from any other by its count. */
+    uint64_t kills = aeh_oom_kills();
+    if (kills > ex->oom_kills) {
+      o.state = AERO_RUN_KILLED;
+      aeh_oom_message(msg, sizeof msg);
+    }
+    ex->oom_kills = kills;
+  }
   if (rec->unrecorded > 0) {
     /* Said as it happened. The record lacks what the action logged: it is
      * the store's failure (exit 2), and the run is no success, whatever

@@ -340,6 +340,7 @@ static uint32_t recorded_state(const char *failure) {
   if (strncmp(failure, "crashed with ", 13) == 0)
     return AERO_RUN_CRASHED;
   if (strncmp(failure, "interrupted by ", 15) == 0 ||
+      strncmp(failure, "out of memory", 13) == 0 ||
       (strncmp(failure, "Slurm job ", 10) == 0 &&
        strstr(failure, " was cancelled") != NULL))
     return AERO_RUN_KILLED;

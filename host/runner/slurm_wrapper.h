@@ -10,6 +10,12 @@
  * asks it when it gets SIGTERM and writes the answer to ENDS/JOBID: a
  * folder mounted into the container, where that aerohost reads it.
  *
+ * The engine's daemon starts the container outside the job's cgroup, so
+ * the wrapper also gives it the job's allocation as `ENGINE run` options:
+ * memory, CPUs (and the job's CPU set when it is bound), and the device
+ * files of its GPUs, from Slurm's variables and gres.conf
+ * (docs/execution.md has the table).
+ *
  * Owner: runner.
  */
 #ifndef AEH_RUNNER_SLURM_WRAPPER_H

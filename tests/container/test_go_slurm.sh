@@ -8,7 +8,9 @@
 # local production run's (same versions for the same content); a failing
 # job is reported with exit 1 and its dependent skipped; a job over its
 # Slurm time limit is recorded, in the container, with Slurm's reason, as
-# the submitting host reports it; --detach returns
+# the submitting host reports it; the job's memory, CPUs and GPU device
+# reach its container, and an action past the memory is recorded out of
+# memory, its dependent skipped; --detach returns
 # at once and the jobs still run in the image; SIGTERM to the runner
 # cancels the jobs and the run is recorded killed; no credential
 # value is in a job's script, the jobs' command or any docker argument; a
@@ -190,6 +192,41 @@ end_record=$(find "$HOME/.cache/aeromancy/build" -path "*/aeromancy-slurm/ends/$
 assert_contains "$(cat "$end_record")" " Reason=TimeLimit "
 assert_contains "$(cat "$end_record")" "*** JOB $job ON localhost CANCELLED AT "
 no_secrets "the job's end record" "$(cat "$end_record")"
+cd "$proj" || exit 1
+
+case_ "the job's allocation reaches its container: memory, CPUs, its GPU's device file"
+aero_team_new_store go_slurm_alloc
+# A project of `aeromancy new` whose prepare reports, as metrics, what its
+# container was given (tests/container/slurm_limits.inc.c), or with
+# --verbose takes 512 MiB.
+(cd "$AERO_TMP" && "$RUNNER" new alloc >/dev/null) || fail "aeromancy new failed"
+cd "$AERO_TMP/alloc" || exit 1
+sed -i -e "s|^#include <aeromancy/aeromancy.h>\$|&\n#define GPU0 \"$AERO_SLURM_DIR/gpu0\"\n#define GPU1 \"$AERO_SLURM_DIR/gpu1\"|" aeromain.c
+sed -i -e "/^#define GPU1 /r $AERO_SOURCE_DIR/tests/container/slurm_limits.inc.c" \
+  -e 's|^  (void)data;$|  if (probe(t, ((settings *)data)->verbose, err) != AERO_OK)\n    return AERO_E_ACTION;|' \
+  aeromain.c
+grep -q '^static aero_status probe(' aeromain.c && grep -q '^  if (probe(t, ' aeromain.c ||
+  fail "the template's aeromain.c changed: prepare does not probe"
+commit_all . "prepare reports its container's limits"
+run "$RUNNER" go --executor slurm --slurm-mem 300 --slurm-cpus 1 --slurm-gpus 1
+assert_rc 0
+assert_contains "$err" "2 ok, 0 failed, 0 skipped in"
+# Slurm hands out GPU 0 of the two first (the cluster is idle): the
+# container has its device file, not the other's.
+assert_eq "$(q "SELECT string_agg(m.key || '=' || m.value, ' ' ORDER BY m.key)
+  FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.job_type = 'prepare'")" \
+  "cpus=1 gpu0=1 gpu1=0 memory_mib=300"
+
+case_ "an action past its job's memory is recorded out of memory; its dependent skipped"
+aero_team_new_store go_slurm_oom
+run "$RUNNER" go --executor slurm --slurm-mem 100 -- --verbose
+assert_rc 1
+eater=$(q "SELECT id FROM runs WHERE job_type = 'prepare'")
+assert_contains "$err" "Failed [prepare] samples: out of memory: the kernel killed it at its memory limit (100 MiB) (run $eater)"
+assert_contains "$err" "Skipped [fit] model: parent [prepare] samples was killed"
+assert_contains "$err" "0 ok, 1 failed, 1 skipped in"
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status || ':' || coalesce(message, ''), ' ' ORDER BY id) FROM runs")" \
+  "prepare:killed:out of memory: the kernel killed it at its memory limit (100 MiB) fit:skipped:parent [prepare] samples was killed"
 cd "$proj" || exit 1
 
 case_ "a local store is refused before anything is built"
