@@ -37,9 +37,11 @@ typedef struct relay_client {
   int fd;
   aeh_store *store; /* the action's, for outputs stored from here */
   aeh_wire out;     /* reused for every request */
-  /* Metric frames not sent yet, and what decides when they are. The lock
-   * orders every write to `fd` between this thread and the flusher. */
-  pthread_mutex_t lock;
+  /* Metric frames not sent yet, and what decides when they are. Every
+   * member is used under the tracker's call lock (tracker.h): each relay
+   * call runs whole under it (request built in `out`, sent, reply read,
+   * so that the action's threads may call at once), and the flusher and
+   * the final report take it to write to `fd`. */
   char *held;
   size_t held_len, held_cap;
   int64_t held_since; /* CLOCK_MONOTONIC ns of the first frame held */
@@ -49,7 +51,7 @@ typedef struct relay_client {
   bool ended;     /* the action's return was reported: the run is over */
 } relay_client;
 
-static relay_client the_client = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
+static relay_client the_client = {.fd = -1};
 
 void *aeh_relay_client(int fd, aeh_store *store) {
   the_client.fd = fd;
@@ -104,7 +106,7 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Sends the held metric frames; the caller holds the lock. */
+/* Sends the held metric frames; the caller holds the call lock. */
 static int send_held(relay_client *c) {
   if (c->held_len == 0)
     return 0;
@@ -116,15 +118,11 @@ static int send_held(relay_client *c) {
 /* Sends the held frames, then `data`: everything logged before a request
  * reaches the host before it. 1 when the run is over (nothing sent). */
 static int send_after_held(relay_client *c, const void *data, size_t size) {
-  pthread_mutex_lock(&c->lock);
-  if (c->ended) {
-    pthread_mutex_unlock(&c->lock);
+  if (c->ended)
     return 1;
-  }
   int rc = send_held(c);
   if (rc == 0)
     rc = aeh_send_all(c->fd, data, size);
-  pthread_mutex_unlock(&c->lock);
   return rc;
 }
 
@@ -135,43 +133,35 @@ static void *flusher_main(void *arg) {
   const struct timespec tick = {0, HELD_NS / 2};
   for (;;) {
     nanosleep(&tick, NULL);
-    pthread_mutex_lock(&c->lock);
+    aeh_tracker_calls_lock();
     if (c->held_len > 0 && mono_ns() - c->held_since >= HELD_NS)
       (void)send_held(c);
-    pthread_mutex_unlock(&c->lock);
+    aeh_tracker_calls_unlock();
   }
   return NULL;
 }
 
-/* fork() copies only the calling thread: a child forked while the flusher
- * held the lock (plugin code that forks a helper and logs from it before
- * exec) would wait for it forever. So a fork waits until the lock is
- * free, and the child starts with it free, no flusher, and nothing held:
- * what was held is the parent's to send. */
-static void fork_prepare(void) {
-  pthread_mutex_lock(&the_client.lock);
-}
-
-static void fork_parent(void) {
-  pthread_mutex_unlock(&the_client.lock);
-}
-
+/* fork() copies only the calling thread. The call lock's own handlers
+ * (aeh_tracker_calls_fork_safe) make a fork wait until no call runs and
+ * the flusher holds nothing; the child (plugin code that forks a helper and
+ * logs from it before exec) then starts with no flusher and nothing held: what
+ * was held is the parent's to send. */
 static void fork_child(void) {
   the_client.held_len = 0;
   the_client.burst = 0;
   the_client.flusher = false;
-  pthread_mutex_unlock(&the_client.lock);
 }
 
 /* Starts the flusher with every signal blocked: signals meant for the
  * action reach its own thread. False when it cannot start (points are
- * then sent one by one). The fork handlers go with the first flusher:
- * until then no other thread of ours takes the lock, and registering
- * them earlier would cost every action's process a few page faults. */
+ * then sent one by one). The fork handler goes with the first flusher:
+ * until then nothing is held, and registering it earlier would cost every
+ * action's process a few page faults. Called under the call lock. */
 static bool start_flusher(relay_client *c) {
   static bool fork_safe;
   if (!fork_safe)
-    fork_safe = pthread_atfork(fork_prepare, fork_parent, fork_child) == 0;
+    fork_safe = aeh_tracker_calls_fork_safe() &&
+                pthread_atfork(NULL, NULL, fork_child) == 0;
   if (!fork_safe)
     return false;
   sigset_t all, old;
@@ -195,11 +185,8 @@ static int hold_or_send(relay_client *c) {
   int64_t now = mono_ns();
   c->burst = now - c->last_metric < BURST_NS ? c->burst + 1 : 0;
   c->last_metric = now;
-  pthread_mutex_lock(&c->lock);
-  if (c->ended) {
-    pthread_mutex_unlock(&c->lock);
+  if (c->ended)
     return 1;
-  }
   bool hold = c->burst >= HELD_AFTER && (c->flusher || start_flusher(c));
   if (hold && c->held_len + c->out.len > c->held_cap) {
     size_t cap = c->held_cap > 0 ? c->held_cap : 4096;
@@ -225,7 +212,6 @@ static int hold_or_send(relay_client *c) {
     if (rc == 0)
       rc = aeh_send_all(c->fd, c->out.data, c->out.len);
   }
-  pthread_mutex_unlock(&c->lock);
   return rc == 0 ? 0 : -1;
 }
 
@@ -233,9 +219,9 @@ void aeh_relay_flush(void) {
   relay_client *c = &the_client;
   if (c->fd < 0)
     return;
-  pthread_mutex_lock(&c->lock);
+  aeh_tracker_calls_lock();
   (void)send_held(c);
-  pthread_mutex_unlock(&c->lock);
+  aeh_tracker_calls_unlock();
 }
 
 /* Starts a request of kind `op`. */
@@ -482,12 +468,12 @@ const aero_backend_vtable *aeh_relay_backend(void) {
  * the report (and its points reach the host first) or after it (and its
  * call fails), never into a buffer that nobody sends. */
 static int send_report(relay_client *c, const aeh_wire *w) {
-  pthread_mutex_lock(&c->lock);
+  aeh_tracker_calls_lock();
   int rc = send_held(c);
   if (rc == 0)
     rc = aeh_send_all(c->fd, w->data, w->len);
   c->ended = true;
-  pthread_mutex_unlock(&c->lock);
+  aeh_tracker_calls_unlock();
   return rc;
 }
 

@@ -428,9 +428,14 @@ aero_status aeh_run_end(aeh_run *run, const aero_run_outcome *outcome,
   aero_status status = aeh_run_backend(run, &vt, &handle, err);
   if (status != AERO_OK)
     return status;
+  /* Under the call lock: a thread the action left running (in this
+   * process, --no-isolation) makes its call before, on the store's handle
+   * that this uses, or fails after. */
+  aeh_tracker_calls_lock();
   status = vt->run_end(handle, run->id, outcome, err);
   if (status == AERO_OK)
     run->ended = true;
+  aeh_tracker_calls_unlock();
   return status;
 }
 

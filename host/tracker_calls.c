@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,60 @@
 #include "console.h"
 #include "store.h"
 #include "tracker_private.h"
+
+/* Serializes the tracker calls of this process (tracker.h): an action's
+ * threads share the run's transport (the relay's request buffer and
+ * socket, or the store's handle, a SQLite connection opened NOMUTEX under
+ * --no-isolation) and the run's own state (strings handed out, outputs
+ * declared). One lock for the whole call, because a relayed call's reply
+ * must be read by the thread that sent its request. */
+static pthread_mutex_t calls = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t calls_fork_once = PTHREAD_ONCE_INIT;
+
+/* fork() copies only the calling thread: a child forked while another
+ * thread made a tracker call would wait for the lock forever. So a fork
+ * waits until no call runs, and the child starts with the lock free. */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&calls);
+}
+
+static void fork_release(void) {
+  pthread_mutex_unlock(&calls);
+}
+
+/* Registered with the first tracker call, not before: registering costs
+ * a process a few page faults, which an action making no tracker call
+ * should not pay (nor the host, whose every fork would run them); until
+ * then no other thread takes the lock. A failure leaves the calls
+ * serialized, but a fork during one unsafe. */
+static bool fork_safe;
+
+static void register_fork_handlers(void) {
+  fork_safe = pthread_atfork(fork_prepare, fork_release, fork_release) == 0;
+}
+
+bool aeh_tracker_calls_fork_safe(void) {
+  pthread_once(&calls_fork_once, register_fork_handlers);
+  return fork_safe;
+}
+
+/* What each member takes. */
+static void lock_call(void) {
+  (void)aeh_tracker_calls_fork_safe();
+  pthread_mutex_lock(&calls);
+}
+
+static void unlock_call(void) {
+  pthread_mutex_unlock(&calls);
+}
+
+void aeh_tracker_calls_lock(void) {
+  pthread_mutex_lock(&calls);
+}
+
+void aeh_tracker_calls_unlock(void) {
+  pthread_mutex_unlock(&calls);
+}
 
 /* The run behind `tracker`, or NULL (with AERO_E_STATE in `err`) when the
  * call is made outside an action's run. */
@@ -118,9 +173,9 @@ static aero_status pick_version(aeh_run *run, void *handle,
   return status;
 }
 
-aero_status aeh_tracker_declare_input(aero_tracker *tracker,
-                                      const char *artifact, aero_input *input,
-                                      aero_error *err) {
+static aero_status declare_input_locked(aero_tracker *tracker,
+                                        const char *artifact, aero_input *input,
+                                        aero_error *err) {
   aeh_run *run = active_run(tracker, "aero_declare_input", err);
   if (run == NULL)
     return AERO_E_STATE;
@@ -191,9 +246,9 @@ static void declared_list(const aeh_action *action, char *buf, size_t size) {
                           action->outputs[i]);
 }
 
-aero_status aeh_tracker_declare_output(aero_tracker *tracker,
-                                       const aero_output_desc *desc,
-                                       aero_error *err) {
+static aero_status declare_output_locked(aero_tracker *tracker,
+                                         const aero_output_desc *desc,
+                                         aero_error *err) {
   aeh_run *run = active_run(tracker, "aero_declare_output", err);
   if (run == NULL)
     return AERO_E_STATE;
@@ -278,9 +333,9 @@ static void note_unrecorded(aeh_run *run, size_t count, const char *why) {
   run->unrecorded += count;
 }
 
-aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
-                                    const aero_metric *metrics, size_t count,
-                                    int64_t step, aero_error *err) {
+static aero_status log_metrics_locked(aero_tracker *tracker,
+                                      const aero_metric *metrics, size_t count,
+                                      int64_t step, aero_error *err) {
   /* A plugin's own thread has no error object to give. */
   aero_error own = AEH_ERROR_INIT;
   if (err == NULL)
@@ -353,8 +408,8 @@ static const char *level_prefix(aero_log_level level) {
   }
 }
 
-void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
-                          const char *message) {
+static void log_text_locked(aero_tracker *tracker, aero_log_level level,
+                            const char *message) {
   if (message == NULL)
     message = "";
   if (tracker == NULL || tracker->run == NULL || tracker->run->ended) {
@@ -396,7 +451,7 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
   free(line);
 }
 
-aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
+static aero_status bailout_locked(aero_tracker *tracker, const char *reason) {
   if (tracker == NULL || tracker->run == NULL || tracker->run->ended)
     return AERO_E_STATE;
   aeh_run *run = tracker->run;
@@ -416,7 +471,7 @@ aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
   return AERO_E_BAILOUT;
 }
 
-const char *aeh_tracker_workdir(aero_tracker *tracker) {
+static const char *workdir_locked(aero_tracker *tracker) {
   if (tracker == NULL || tracker->run == NULL || tracker->run->ended)
     return NULL;
   aeh_run *run = tracker->run;
@@ -427,6 +482,56 @@ const char *aeh_tracker_workdir(aero_tracker *tracker) {
     return NULL;
   }
   return run->workdir;
+}
+
+/* The host API's members: each whole call under the lock. */
+
+aero_status aeh_tracker_declare_input(aero_tracker *tracker,
+                                      const char *artifact, aero_input *input,
+                                      aero_error *err) {
+  lock_call();
+  aero_status status = declare_input_locked(tracker, artifact, input, err);
+  unlock_call();
+  return status;
+}
+
+aero_status aeh_tracker_declare_output(aero_tracker *tracker,
+                                       const aero_output_desc *desc,
+                                       aero_error *err) {
+  lock_call();
+  aero_status status = declare_output_locked(tracker, desc, err);
+  unlock_call();
+  return status;
+}
+
+aero_status aeh_tracker_log_metrics(aero_tracker *tracker,
+                                    const aero_metric *metrics, size_t count,
+                                    int64_t step, aero_error *err) {
+  lock_call();
+  aero_status status = log_metrics_locked(tracker, metrics, count, step, err);
+  unlock_call();
+  return status;
+}
+
+void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
+                          const char *message) {
+  lock_call();
+  log_text_locked(tracker, level, message);
+  unlock_call();
+}
+
+aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason) {
+  lock_call();
+  aero_status status = bailout_locked(tracker, reason);
+  unlock_call();
+  return status;
+}
+
+const char *aeh_tracker_workdir(aero_tracker *tracker) {
+  lock_call();
+  const char *workdir = workdir_locked(tracker);
+  unlock_call();
+  return workdir;
 }
 
 const char *aeh_tracker_bail_reason(const aero_tracker *tracker) {

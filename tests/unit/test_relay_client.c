@@ -1,7 +1,8 @@
 /* The relay, action's side: plugin code may fork (a helper process) and
  * log metrics from the child before it execs. The child must not inherit
- * the relay's lock held by the flusher thread, which fork() leaves behind:
- * it would wait for it forever. */
+ * the tracker's call lock held by the flusher thread, which fork() leaves
+ * behind: it would wait for it forever. Relay calls are made under that
+ * lock, as the tracker's members make them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +42,10 @@ static void *drain_later(void *arg) {
 static aero_status log_one(const aero_backend_vtable *vt, void *h, int64_t i) {
   aero_error err = AEH_ERROR_INIT;
   aero_metric m = {.key = "loss", .value = 1.0 / (double)(i + 1)};
-  return vt->log_metrics(h, 1, &m, 1, i, &err);
+  aeh_tracker_calls_lock();
+  aero_status status = vt->log_metrics(h, 1, &m, 1, i, &err);
+  aeh_tracker_calls_unlock();
+  return status;
 }
 
 static void test_fork_while_the_flusher_sends(void **state) {
@@ -77,7 +81,7 @@ static void test_fork_while_the_flusher_sends(void **state) {
   int wstatus = 0;
   assert_int_equal(waitpid(pid, &wstatus, 0), pid);
   if (WIFSIGNALED(wstatus))
-    fail_msg("the forked child was killed by signal %d (stuck on the relay's "
+    fail_msg("the forked child was killed by signal %d (stuck on the call "
              "lock)",
              WTERMSIG(wstatus));
   assert_true(WIFEXITED(wstatus));

@@ -55,6 +55,14 @@ typedef struct aero_host_api {
   aero_status (*graph_add)(aero_graph *graph, const aero_action_desc *desc,
                            aero_error *err);
 
+  /* The tracker calls (declare_input, declare_output, log_metrics,
+   * log_text, bailout, workdir) may be made from any number of the
+   * action's threads at once while the action runs, in its own process or
+   * with --no-isolation: the host serializes them (each call runs whole,
+   * one at a time, in the order they take the host's lock), so every one
+   * is recorded as if made alone. A thread with no `err` of its own
+   * passes NULL. Since 1.0. */
+
   /* Resolves an input artifact to an immutable version, records it as an
    * input of the running action and fills `*input` (run only). Parents'
    * outputs resolve to the versions fixed when the action started;
@@ -66,10 +74,9 @@ typedef struct aero_host_api {
                                 const aero_output_desc *desc, aero_error *err);
   /* Records metrics at `step` (AERO_NO_STEP for none). Since 1.0. May be
    * called from a thread of the action's own (with `err` NULL when it has
-   * none) while the action runs, as long as no other tracker call is made
-   * at the same time (calls are not serialized: the action's thread and
-   * that one must take turns); after the action returned it fails with
-   * AERO_E_STATE and records nothing. */
+   * none) while the action runs, like every tracker call (see below);
+   * after the action returned it fails with AERO_E_STATE and records
+   * nothing. */
   aero_status (*log_metrics)(aero_tracker *tracker, const aero_metric *metrics,
                              size_t count, int64_t step, aero_error *err);
   /* Prints and records one line of text (no trailing newline needed). A
