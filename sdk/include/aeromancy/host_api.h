@@ -74,7 +74,7 @@ typedef struct aero_host_api {
                                 const aero_output_desc *desc, aero_error *err);
   /* Records metrics at `step` (AERO_NO_STEP for none). Since 1.0. May be
    * called from a thread of the action's own (with `err` NULL when it has
-   * none) while the action runs, like every tracker call (see below);
+   * none) while the action runs, like every tracker call (see above);
    * after the action returned it fails with AERO_E_STATE and records
    * nothing. */
   aero_status (*log_metrics)(aero_tracker *tracker, const aero_metric *metrics,
