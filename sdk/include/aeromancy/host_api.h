@@ -60,8 +60,9 @@ typedef struct aero_host_api {
    * action's threads at once while the action runs, in its own process or
    * with --no-isolation: the host serializes them (each call runs whole,
    * one at a time, in the order they take the host's lock), so every one
-   * is recorded as if made alone. A thread with no `err` of its own
-   * passes NULL. Since 1.0. */
+   * is recorded as if made alone; a call waits while another runs (one
+   * storing a large output holds back a thread's metrics until it is
+   * done). A thread with no `err` of its own passes NULL. */
 
   /* Resolves an input artifact to an immutable version, records it as an
    * input of the running action and fills `*input` (run only). Parents'
