@@ -18,6 +18,11 @@
  * Blobs kept in the database (inline.c) are hashed on this thread (the
  * connection is not shared), the files on two; a damaged row is set aside
  * by --repair as a damaged file is, into damaged/.
+ *
+ * One content can be both a row and a file: a file stored by a process
+ * with a lower AEROMANCY_INLINE_MAX (or before schema 8) and damaged, then
+ * declared again, gets a row beside it. Readers use the row, but fall back
+ * to the file when the row is damaged, so the file is checked too.
  */
 #include "local.h"
 
@@ -43,6 +48,9 @@ typedef struct blob_ref {
   aero_status status;  /* AERO_OK unless it could not be read */
   bool in_db;          /* a row of inline_blobs, not a file */
   uint64_t stored;     /* the row's length (in_db) */
+  /* The file of that content beside the row (in_db; hash_all). */
+  tl_blob_state file_state;
+  aero_status file_status;
 } blob_ref;
 
 typedef struct checker {
@@ -96,6 +104,8 @@ static aero_status list_blobs(tl_store *store, blob_ref **out, size_t *count,
     list[n].status = AERO_OK;
     list[n].in_db = sqlite3_column_int(st, 3) != 0;
     list[n].stored = 0;
+    list[n].file_state = TL_BLOB_MISSING;
+    list[n].file_status = AERO_OK;
     n++;
   }
   if (status == AERO_OK && rc != SQLITE_DONE)
@@ -134,13 +144,15 @@ static void hash_some(hash_queue *q) {
   size_t i;
   while ((i = atomic_fetch_add(&q->next, 1)) < q->count) {
     blob_ref *b = &q->list[i];
-    if (b->in_db)
-      continue; /* hashed by check_rows */
-    b->state = TL_BLOB_INTACT;
     /* No message here: the caller asks again, on its own thread, for the
-     * rare blob that cannot be read. */
-    b->status = tl_blob_file_check(q->store, b->hex, (uint64_t)b->size, true,
-                                   &b->state, NULL);
+     * rare blob that cannot be read. A row is hashed by check_rows; here,
+     * the file beside it, if any. */
+    if (b->in_db)
+      b->file_status = tl_blob_file_check(q->store, b->hex, (uint64_t)b->size,
+                                          true, &b->file_state, NULL);
+    else
+      b->status = tl_blob_file_check(q->store, b->hex, (uint64_t)b->size,
+                                     true, &b->state, NULL);
   }
 }
 
@@ -189,6 +201,57 @@ static aero_status check_again(checker *c, blob_ref *b, tl_blob_state *state) {
                             c->err);
 }
 
+/* Reports blob `b`, found `state` (not INTACT): its row when `row`, else
+ * its file. With --repair, a damaged one is set aside. */
+static aero_status report_blob(checker *c, const blob_ref *b, bool row,
+                               tl_blob_state state) {
+  char path[PATH_MAX];
+  tl_blob_path(c->store, b->hex, path, sizeof path);
+  struct stat st;
+  bool other_size = row ? b->stored != (uint64_t)b->size
+                        : stat(path, &st) == 0 && st.st_size != b->size;
+  uint32_t kind = state == TL_BLOB_MISSING ? AERO_PROBLEM_BLOB_MISSING
+                  : other_size             ? AERO_PROBLEM_SIZE
+                                           : AERO_PROBLEM_BLOB_DAMAGED;
+  const char *where = row       ? " (in the database)"
+                      : b->in_db ? " (a file beside its row)"
+                                 : "";
+  char detail[512];
+  if (kind == AERO_PROBLEM_BLOB_MISSING)
+    snprintf(detail, sizeof detail, "blob %s of version %lld is missing",
+             b->hex, (long long)b->version_id);
+  else if (kind == AERO_PROBLEM_SIZE)
+    snprintf(detail, sizeof detail,
+             "blob %s of version %lld%s has another size than recorded "
+             "(%lld bytes recorded)",
+             b->hex, (long long)b->version_id, where, (long long)b->size);
+  else
+    snprintf(detail, sizeof detail,
+             "blob %s of version %lld%s no longer hashes to its name "
+             "(changed in place)",
+             b->hex, (long long)b->version_id, where);
+  bool repaired = kind != AERO_PROBLEM_BLOB_MISSING && c->params->repair &&
+                  (row ? tl_inline_set_aside(c->store, b->hex, NULL) == AERO_OK
+                       : move_aside(c->store, b->hex));
+  return report(c, kind, b->hex, detail, 0, b->version_id, repaired);
+}
+
+/* The file of row `b`'s content, when there is one: no file is the rule
+ * for a row, a damaged one is reported as any damaged file is. */
+static aero_status check_file_beside(checker *c, const blob_ref *b) {
+  tl_blob_state state = b->file_state;
+  if (b->file_status != AERO_OK) { /* again, for the message */
+    aero_status status = tl_blob_file_check(c->store, b->hex, (uint64_t)b->size,
+                                            true, &state, c->err);
+    if (status != AERO_OK)
+      return status;
+  }
+  if (state == TL_BLOB_MISSING)
+    return AERO_OK;
+  c->counts.bytes_hashed += b->size;
+  return state == TL_BLOB_INTACT ? AERO_OK : report_blob(c, b, false, state);
+}
+
 static aero_status check_blobs(checker *c) {
   blob_ref *list = NULL;
   size_t count = 0;
@@ -213,36 +276,10 @@ static aero_status check_blobs(checker *c) {
       c->counts.blobs_checked++;
       c->counts.bytes_hashed += b->size;
     }
-    if (state == TL_BLOB_INTACT)
-      continue;
-    char path[PATH_MAX];
-    tl_blob_path(c->store, b->hex, path, sizeof path);
-    struct stat st;
-    bool other_size = b->in_db ? b->stored != (uint64_t)b->size
-                               : stat(path, &st) == 0 && st.st_size != b->size;
-    uint32_t kind = state == TL_BLOB_MISSING ? AERO_PROBLEM_BLOB_MISSING
-                    : other_size             ? AERO_PROBLEM_SIZE
-                                             : AERO_PROBLEM_BLOB_DAMAGED;
-    const char *where = b->in_db ? " (in the database)" : "";
-    char detail[512];
-    if (kind == AERO_PROBLEM_BLOB_MISSING)
-      snprintf(detail, sizeof detail, "blob %s of version %lld is missing",
-               b->hex, (long long)b->version_id);
-    else if (kind == AERO_PROBLEM_SIZE)
-      snprintf(detail, sizeof detail,
-               "blob %s of version %lld%s has another size than recorded "
-               "(%lld bytes recorded)",
-               b->hex, (long long)b->version_id, where, (long long)b->size);
-    else
-      snprintf(detail, sizeof detail,
-               "blob %s of version %lld%s no longer hashes to its name "
-               "(changed in place)",
-               b->hex, (long long)b->version_id, where);
-    bool repaired =
-        kind != AERO_PROBLEM_BLOB_MISSING && c->params->repair &&
-        (b->in_db ? tl_inline_set_aside(c->store, b->hex, NULL) == AERO_OK
-                  : move_aside(c->store, b->hex));
-    status = report(c, kind, b->hex, detail, 0, b->version_id, repaired);
+    if (state != TL_BLOB_INTACT)
+      status = report_blob(c, b, b->in_db, state);
+    if (status == AERO_OK && b->in_db)
+      status = check_file_beside(c, b);
   }
   free(list);
   return status;

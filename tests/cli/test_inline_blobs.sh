@@ -182,4 +182,35 @@ run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 orphan blobs, 0 problems in"
 
+case_ "a damaged file beside an intact row of its content: fsck reports it, --repair moves it aside"
+# Stored as a file by a process with a lower limit, damaged in place, then
+# declared again: the row is made beside the file. Readers use the row, but
+# fall back to the file when the row is damaged: fsck checks both.
+new_store beside
+AEROMANCY_INLINE_MAX=0 run "$AEROHOST" run "$PLUGIN" --dev -- --content hello
+assert_rc 0
+f=$(file_of "$hello")
+chmod u+w "$f"
+printf 'j' | dd of="$f" bs=1 conv=notrunc status=none
+run "$AEROHOST" run "$PLUGIN" --dev --force -- --content hello
+assert_rc 0
+assert_eq "$(row_count "$hello")" 1 "the row made beside the damaged file"
+assert_eq "$(cat "$f")" jello "the damaged file"
+run "$A" fsck
+assert_rc 1
+assert_eq "$(grep -c '' <<<"$out")" 1 "problem lines"
+assert_contains "$out" "$(printf 'damaged\t%s\t' "$hello")"
+assert_contains "$out" "(a file beside its row) no longer hashes to its name"
+assert_contains "$err" "1 problems in"
+run "$A" fsck --repair
+assert_rc 0
+assert_contains "$out" "(repaired)"
+[[ ! -e $f ]] || fail "the damaged file is still in blobs/"
+assert_eq "$(cat "$AEROMANCY_STORE/damaged/$hello-"*)" jello "kept in damaged/"
+assert_eq "$(row_count "$hello")" 1 "the intact row stays"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 orphan blobs, 0 problems in"
+assert_contains "$(model_text)" "model of hello "
+
 done_
