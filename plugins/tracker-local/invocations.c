@@ -9,7 +9,11 @@
  * facts. A handle keeps the facts of the last invocation row it wrote and
  * uses that row while the facts of the next run are the same, text for
  * text; other facts make a new row. A row written in a transaction that
- * was rolled back is forgotten with it.
+ * was rolled back is forgotten with it. `aeromancy gc` deletes the
+ * invocations no run refers to, which may be this handle's row between two
+ * of its transactions; so the first reuse in a transaction looks the row up
+ * (a primary-key lookup) and writes a new one when it is gone or another
+ * handle's row has taken its id since.
  */
 #include "local.h"
 
@@ -232,6 +236,7 @@ void tl_invocation_forget(tl_store *store) {
 }
 
 void tl_invocation_after(tl_store *store, bool committed) {
+  store->invocation.seen = false;
   if (committed)
     store->invocation.committed = store->invocation.id != 0;
   else if (!store->invocation.committed)
@@ -249,7 +254,42 @@ static bool remember(tl_store *store, const char **facts, int64_t id) {
     }
   }
   store->invocation.id = id;
+  store->invocation.seen = true;
   return true;
+}
+
+/* Whether the remembered row still exists with the remembered facts: gc
+ * may have deleted it since the last transaction, and then another
+ * handle's next row may have taken its id (a rowid is one past the
+ * largest, not AUTOINCREMENT), with that handle's facts. Checked once per
+ * write transaction, which holds the write lock, so no gc can delete it
+ * before the commit. */
+static aero_status still_there(tl_store *store, bool *there, aero_error *err) {
+  *there = true;
+  if (store->invocation.seen)
+    return AERO_OK;
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store, "SELECT " FACT_COLUMNS " FROM invocations WHERE id = ?", &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, store->invocation.id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    for (int i = 0; *there && i < PC_ENV_COLUMN_COUNT; i++) {
+      int type = sqlite3_column_type(st, i);
+      *there = (type == SQLITE_NULL || type == SQLITE_TEXT) &&
+               same_text(store->invocation.facts[i],
+                         (const char *)sqlite3_column_text(st, i));
+    }
+    store->invocation.seen = *there;
+  } else if (rc == SQLITE_DONE) {
+    *there = false;
+  } else {
+    status = tl_db_fail(store, rc, "looking up the run's invocation", err);
+  }
+  tl_finish(store, st);
+  return status;
 }
 
 aero_status tl_invocation_of(tl_store *store, const aero_run_record *rec,
@@ -260,7 +300,13 @@ aero_status tl_invocation_of(tl_store *store, const aero_run_record *rec,
     bool same = true;
     for (int i = 0; same && i < PC_ENV_COLUMN_COUNT; i++)
       same = same_text(store->invocation.facts[i], facts[i]);
+    bool there = false;
     if (same) {
+      aero_status status = still_there(store, &there, err);
+      if (status != AERO_OK)
+        return status;
+    }
+    if (same && there) {
       *id = store->invocation.id;
       return AERO_OK;
     }

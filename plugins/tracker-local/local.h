@@ -67,6 +67,8 @@ typedef struct tl_store {
   struct {
     int64_t id;     /* the invocations row of the last run written; 0: none */
     bool committed; /* that row is committed (else it goes with a rollback) */
+    bool seen;      /* that row is known to exist in the current write
+                       transaction (gc may delete it between two) */
     char *facts[PC_ENV_COLUMN_COUNT]; /* its facts (copies; NULL: absent) */
   } invocation;                       /* invocations.c */
   int schema_fd;       /* schema.lock, flock'd while open (schema_lock.c); -1 */

@@ -1358,6 +1358,74 @@ static void test_invocation_facts_per_run(void **state) {
                    0);
 }
 
+/* Another handle on the fixture's store (as another aerohost or
+ * `aeromancy gc`); the caller closes it. */
+static void *other_handle(const fixture *f) {
+  void *other = NULL;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->open(&params, &other, &err), AERO_OK);
+  return other;
+}
+
+/* `aeromancy gc --keep-dev 0` through `handle`. */
+static void collect_all_dev(void *handle) {
+  aero_collect_params params = {.struct_size = sizeof params, .keep_dev_ns = 0};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->collect(handle, &params, NULL, NULL, &err), AERO_OK);
+}
+
+/* gc (another handle, as `aeromancy gc` between two runs of one host)
+ * deletes the invocation row this handle remembers with the only run that
+ * used it: the next run with the same facts writes the row again rather
+ * than pointing at the deleted one. */
+static void test_invocation_rewritten_after_gc(void **state) {
+  fixture *f = *state;
+  end_ok(f->handle, begin(f->handle, true, "a"));
+  void *gc = other_handle(f);
+  collect_all_dev(gc);
+  vt->close(gc);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM invocations"), 0);
+  begin(f->handle, true, "b");
+  assert_string_equal(sql_text(f, "SELECT group_concat(job_type || ':' || "
+                                  "ifnull(git_commit, '-'), ' ') FROM runs"),
+                      "b:c0ffee");
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_records WHERE "
+                              "invocation_id NOT IN (SELECT id FROM "
+                              "invocations)"),
+                   0);
+}
+
+/* After gc deleted this handle's invocation row, another host's run with
+ * other facts takes its id (SQLite gives the next row the largest id plus
+ * one): this handle's next run must not read that host's facts. */
+static void test_invocation_id_taken_after_gc(void **state) {
+  fixture *f = *state;
+  end_ok(f->handle, begin(f->handle, true, "a"));
+  long long first = sql_int(f, "SELECT max(id) FROM invocations");
+  void *other = other_handle(f);
+  collect_all_dev(other);
+  aero_kv env[] = {AERO_KV_STRING("git_commit", "beef")};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .project = "proj",
+                         .job_type = "c",
+                         .environment = env,
+                         .environment_count = 1,
+                         .dev = true};
+  aero_error err = AEH_ERROR_INIT;
+  int64_t id = 0;
+  assert_int_equal(vt->run_begin(other, &rec, &id, &err), AERO_OK);
+  end_ok(other, id);
+  vt->close(other);
+  /* The premise: the other host's row has the deleted row's id. */
+  assert_int_equal(sql_int(f, "SELECT max(id) FROM invocations"), first);
+  begin(f->handle, true, "b");
+  assert_string_equal(sql_text(f, "SELECT group_concat(job_type || ':' || "
+                                  "ifnull(git_commit, '-'), ' ') FROM runs"),
+                      "c:beef b:c0ffee");
+}
+
 static void test_corrupt_database(void **state) {
   fixture *f = *state;
   char db[PATH_MAX];
@@ -1667,6 +1735,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_gc_keeps_linked_versions, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_invocation_facts_per_run, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_invocation_rewritten_after_gc, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_invocation_id_taken_after_gc, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
