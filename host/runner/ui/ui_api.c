@@ -207,7 +207,7 @@ static enum MHD_Result series(const aeh_ui_request *rq, aeh_record *rec,
   if (v != NULL && (!aeh_ui_parse_count(v, &points) || points < 4 ||
                     points > AEH_UI_SERIES_MAX_POINTS))
     return bad_arg(rq, "points");
-  char what[300], kept[340];
+  char what[AEH_UI_SERIES_WHAT_SIZE], kept[AEH_UI_KEPT_KEY_SIZE];
   enum MHD_Result ret;
   aeh_ui_series_what(what, sizeof what, points, key);
   aeh_ui_kept_key(rec, id, what, kept, sizeof kept);

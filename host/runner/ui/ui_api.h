@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "record.h"
+#include "ui_guard.h"
 #include "ui_http.h"
 
 /* Points a chart gets by default, and at most. */
@@ -39,6 +40,11 @@ void aeh_ui_kept_key(const aeh_record *rec, int64_t id, const char *what,
                      char *key, size_t size);
 /* The `what` of a chart's series of `points` points of metric `key`. */
 void aeh_ui_series_what(char *what, size_t size, long points, const char *key);
+/* Room for the `what` of a key the API takes (aeh_ui_is_text), and for
+ * the cache key of that `what`. */
+#define AEH_UI_SERIES_WHAT_SIZE (sizeof "series/20000/" + AEH_UI_TEXT_MAX)
+#define AEH_UI_KEPT_KEY_SIZE                                                   \
+  (sizeof "999999999999999999/" + AEH_UI_SERIES_WHAT_SIZE)
 /* The text an answer is kept (and served) as: `doc` (taken) as compact
  * JSON, malloc'd, its length in *len; NULL when out of memory. */
 char *aeh_ui_kept_text(json_t *doc, size_t *len);

@@ -87,6 +87,15 @@ void aeh_ui_cache_put(const char *key, char *text, size_t len) {
   pthread_mutex_unlock(&lock);
 }
 
+size_t aeh_ui_cache_count(void) {
+  size_t n = 0;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < AEH_UI_CACHE_ENTRIES; i++)
+    n += entries[i].key != NULL;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
 void aeh_ui_cache_clear(void) {
   pthread_mutex_lock(&lock);
   for (size_t i = 0; i < AEH_UI_CACHE_ENTRIES; i++)

@@ -31,6 +31,9 @@ int aeh_ui_cache_has(const char *key);
  * too large to keep) under `key` (copied). */
 void aeh_ui_cache_put(const char *key, char *text, size_t len);
 
+/* How many answers are kept. */
+size_t aeh_ui_cache_count(void);
+
 /* Frees everything kept. */
 void aeh_ui_cache_clear(void);
 

@@ -96,7 +96,7 @@ bool aeh_ui_is_digest(const char *text) {
 
 bool aeh_ui_is_text(const char *text) {
   size_t n = text == NULL ? 0 : strlen(text);
-  if (n == 0 || n > 256)
+  if (n == 0 || n > AEH_UI_TEXT_MAX)
     return false;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)text[i];

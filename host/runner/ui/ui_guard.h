@@ -31,10 +31,16 @@ bool aeh_ui_parse_id_list(const char *text, int64_t *ids, size_t max,
 /* True for a SHA-256 digest: exactly 64 lowercase hex digits. */
 bool aeh_ui_is_digest(const char *text);
 
-/* True for a metric key, a filter value or a search text: 1 to 256 bytes
- * without control characters. Such text only ever reaches the query layer
- * as a value to compare with (artifact references are parsed by
- * aeh_artifact_ref_parse instead). */
+/* The longest text parameter the API takes, in bytes. A metric key may be
+ * longer (the backends take any), but no request can name it: the
+ * prefetch thread (ui_prefetch.c) asks aeh_ui_is_text too, and computes
+ * no series of such a key. */
+#define AEH_UI_TEXT_MAX 256
+
+/* True for a metric key, a filter value or a search text: 1 to
+ * AEH_UI_TEXT_MAX bytes without control characters. Such text only ever
+ * reaches the query layer as a value to compare with (artifact references
+ * are parsed by aeh_artifact_ref_parse instead). */
 bool aeh_ui_is_text(const char *text);
 
 /* Parses a non-negative decimal integer of at most 9 digits (limits,

@@ -9,14 +9,15 @@
 #include "record_json.h"
 #include "ui_api.h"
 #include "ui_cache.h"
+#include "ui_guard.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER; /* a run asked, stop */
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER; /* `busy` changed */
 static pthread_t thread;
 static int started, stopping;
-static int64_t asked;   /* the run to compute next; 0: none */
-static char busy[400];  /* the key of the answer being computed, or "" */
+static int64_t asked;                   /* the run to compute next; 0: none */
+static char busy[AEH_UI_KEPT_KEY_SIZE]; /* the answer being computed, or "" */
 static aeh_record *rec; /* the thread's own handle on the store */
 
 static void set_busy(const char *key) {
@@ -47,9 +48,11 @@ static void keep(const char *key, int64_t id, const char *metric) {
 
 /* The run's answer, then the series of each of its metrics, as the run
  * page asks for them. A failure keeps nothing: the route then computes
- * the answer itself and says what went wrong. */
+ * the answer itself and says what went wrong. A key the series route
+ * refuses (longer than AEH_UI_TEXT_MAX, or with control characters) is
+ * skipped: no request could ever be answered from it. */
 static void compute(int64_t id) {
-  char key[400], what[300];
+  char key[AEH_UI_KEPT_KEY_SIZE], what[AEH_UI_SERIES_WHAT_SIZE];
   aeh_ui_kept_key(rec, id, "run", key, sizeof key);
   if (key[0] == '\0')
     return; /* running, or gone: nothing is kept */
@@ -61,6 +64,8 @@ static void compute(int64_t id) {
   const char *metric;
   json_t *summary;
   json_object_foreach(json_object_get(run, "metrics"), metric, summary) {
+    if (!aeh_ui_is_text(metric))
+      continue;
     aeh_ui_series_what(what, sizeof what, AEH_UI_SERIES_POINTS, metric);
     aeh_ui_kept_key(rec, id, what, key, sizeof key);
     keep(key, id, metric);
