@@ -12,7 +12,8 @@
 #                    (slurmctld, slurmd, its clients: the Slurm executor's
 #                    tests start a one-node cluster; slurmdbd with MariaDB
 #                    for its accounting, sacct), eatmydata (bench_reuse
-#                    fills its 100,000-action store without syncs)
+#                    fills its 100,000-action store without syncs), graphviz
+#                    and jq (the CLI tests check DOT output and JSON)
 set -euo pipefail
 want=(build-essential cmake pkg-config git libffi-dev libinih-dev
       libsqlite3-dev libssl-dev sqlite3 libpq-dev libcurl4-openssl-dev
@@ -24,7 +25,7 @@ if [[ ${1:-build} == test ]]; then
          lintian dpkg-dev fakeroot man-db bash-completion chromium curl
          slurmctld slurmd slurm-client munge eatmydata
          slurmdbd mariadb-server
-         linux-perf)
+         linux-perf graphviz jq)
   # Debian's npm; a Node.js from elsewhere (e.g. NodeSource) brings its own
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)
