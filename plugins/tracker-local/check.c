@@ -120,16 +120,66 @@ static aero_status list_blobs(tl_store *store, blob_ref **out, size_t *count,
   return AERO_OK;
 }
 
-/* Moves a damaged blob to damaged/<hex>-<time>: out of the way of the next
- * declaration, kept for whoever wants to look at it. */
-static bool move_aside(tl_store *store, const char *hex) {
+/* Whether the file open as `fd` (`st`), blob `hex` of `size` bytes, is
+ * intact: hashed in full. False when it cannot be read (nothing is moved
+ * that was not seen damaged). */
+static bool file_intact(int fd, const struct stat *st, const char *path,
+                        const char *hex, uint64_t size, bool *damaged) {
+  char got[65];
+  *damaged = false;
+  if ((uint64_t)st->st_size != size) {
+    *damaged = true;
+    return false;
+  }
+  if (tl_sha256_fd(fd, path, size, NULL, got, NULL) != AERO_OK)
+    return false;
+  *damaged = strcmp(got, hex) != 0;
+  return !*damaged;
+}
+
+/* Moves a damaged blob file to damaged/<hex>-<time>: out of the way of the
+ * next declaration, kept for whoever wants to look at it. True when the
+ * file there now is not the damaged one (moved, or intact after all).
+ *
+ * A host declaring the same content replaces a damaged file (it renames a
+ * good copy into place, tl_blob_ensure, without any lock), maybe since
+ * fsck hashed it: the file is hashed again here, and left when intact
+ * (sealed again). Hashing takes no lock (a large blob would hold writers
+ * past their busy timeout); a good copy may still be renamed in between,
+ * so what the rename moved is compared with the file hashed, which stays
+ * open (its inode cannot be reused meanwhile), and a good copy moved by
+ * mistake is linked back (never over a newer one). The move and its undo
+ * happen under the store's write lock, as a row's (tl_inline_set_aside):
+ * no writer's transaction sees the blob gone for that moment. */
+static bool move_aside(tl_store *store, const char *hex, uint64_t size) {
   char from[PATH_MAX], dir[PATH_MAX], to[PATH_MAX + 96];
   tl_blob_path(store, hex, from, sizeof from);
-  snprintf(dir, sizeof dir, "%s/damaged", store->root);
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+  int fd = open(from, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return false;
-  snprintf(to, sizeof to, "%s/%s-%lld", dir, hex, (long long)time(NULL));
-  return rename(from, to) == 0;
+  struct stat hashed, moved;
+  bool damaged = false;
+  if (fstat(fd, &hashed) == 0 &&
+      file_intact(fd, &hashed, from, hex, size, &damaged)) {
+    if (!tl_blob_sealed(&hashed))
+      tl_blob_seal(fd);
+    close(fd);
+    return true;
+  }
+  bool done = false;
+  if (damaged && tl_begin(store, NULL) == AERO_OK) {
+    snprintf(dir, sizeof dir, "%s/damaged", store->root);
+    snprintf(to, sizeof to, "%s/%s-%lld", dir, hex, (long long)time(NULL));
+    if ((mkdir(dir, 0755) == 0 || errno == EEXIST) && rename(from, to) == 0) {
+      done = stat(to, &moved) == 0 && moved.st_dev == hashed.st_dev &&
+             moved.st_ino == hashed.st_ino;
+      if (!done && (link(to, from) == 0 || errno == EEXIST))
+        unlink(to);
+    }
+    tl_rollback(store); /* nothing written: the lock only */
+  }
+  close(fd);
+  return done;
 }
 
 /* The blobs left to hash, shared by the hashing threads. */
@@ -232,7 +282,7 @@ static aero_status report_blob(checker *c, const blob_ref *b, bool row,
              b->hex, (long long)b->version_id, where);
   bool repaired = kind != AERO_PROBLEM_BLOB_MISSING && c->params->repair &&
                   (row ? tl_inline_set_aside(c->store, b->hex, NULL) == AERO_OK
-                       : move_aside(c->store, b->hex));
+                       : move_aside(c->store, b->hex, (uint64_t)b->size));
   return report(c, kind, b->hex, detail, 0, b->version_id, repaired);
 }
 

@@ -86,6 +86,70 @@ run "$A" fsck
 assert_rc 0
 assert_contains "$err" "orphan blobs, 0 problems in"
 
+case_ "fsck --repair never moves aside a good copy a host stored while fsck checked"
+# Two blobs damaged in place; fsck --repair moves them aside in the order
+# of their names, each under the store's write lock, held here by a sqlite3
+# shell: fsck waits with the first one open (hashed again: damaged). Then
+# a good copy of each is renamed into place, as a host declaring that
+# content does (tl_blob_ensure, which takes no lock). The lock let go, the
+# rename fsck makes moves the first one's good copy (it must notice and
+# put it back), and the second one hashes good again (it must stay).
+mapfile -t shas < <(sql "SELECT DISTINCT sha256 FROM version_files
+  WHERE size >= 4 ORDER BY sha256")
+first=${shas[0]} second=${shas[${#shas[@]} - 1]}
+declare -A blob
+for sha in "$first" "$second"; do
+  blob[$sha]=$AEROMANCY_STORE/blobs/${sha:0:2}/${sha:2}
+  cp "${blob[$sha]}" "$AERO_TMP/good-$sha"
+  chmod u+w "${blob[$sha]}"
+  printf '\0' | dd of="${blob[$sha]}" bs=1 seek=1 conv=notrunc status=none
+done
+aside_before=$(ls "$AEROMANCY_STORE/damaged" | wc -l)
+db=$AEROMANCY_STORE/aeromancy.db
+fifo=$AERO_TMP/locker.fifo
+mkfifo "$fifo"
+sqlite3 -batch "$db" <"$fifo" &
+locker=$!
+exec {to_locker}>"$fifo"
+echo "BEGIN IMMEDIATE;" >&$to_locker
+write_lock_held() { ! sqlite3 "$db" "BEGIN IMMEDIATE; ROLLBACK" 2>/dev/null; }
+wait_until 100 0.05 write_lock_held || fail "the locker never took the lock"
+"$A" fsck --repair >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+fsck=$!
+# holds PID FILE: process PID has FILE open.
+holds() {
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == "$2" ]] && return 0
+  done
+  return 1
+}
+# Open for long (not a moment of the hashing pass): waiting for the lock.
+wait_until 200 0.05 holds "$fsck" "${blob[$first]}" && sleep 0.5 &&
+  holds "$fsck" "${blob[$first]}" ||
+  fail "fsck never waited to move the first blob with it open"
+for sha in "$first" "$second"; do
+  dir=$(dirname "${blob[$sha]}")
+  cp "$AERO_TMP/good-$sha" "$dir/.tmp-test"
+  chmod 0444 "$dir/.tmp-test"
+  mv -f "$dir/.tmp-test" "${blob[$sha]}"
+done
+echo "COMMIT;" >&$to_locker
+exec {to_locker}>&-
+wait "$locker"
+wait "$fsck"
+rc=$?
+out=$(cat "$AERO_TMP/out")
+for sha in "$first" "$second"; do
+  assert_contains "$out" "$(printf 'damaged\t%s' "$sha")"
+  [[ -e ${blob[$sha]} ]] || fail "the good copy of $sha was moved aside"
+  [[ -e ${blob[$sha]} ]] &&
+    assert_eq "$(sha256sum <"${blob[$sha]}" | cut -d' ' -f1)" "$sha" "$sha's content"
+done
+assert_eq "$(ls "$AEROMANCY_STORE/damaged" | wc -l)" "$aside_before" "blobs in damaged/"
+run "$A" fsck
+assert_rc 0
+
 case_ "fsck reports a run left running by a killed host; --repair records it killed"
 start_abandoned sql
 run "$A" fsck
