@@ -43,11 +43,12 @@ rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 NODE_PATH="$NODE_DIR/node_modules" UI_URL="$UI_URL" SHOTS="$SHOTS" \
   PROFILE="$AERO_TMP/chromium-profile" DEMO="$DEMO" XSS="$XSS" \
+  TRK="$AERO_FIXTURES/trk_pipeline.so" \
   node "$(dirname "$0")/ui_browser.js" >"$AERO_TMP/browser.out" 2>&1
 browser_rc=$?
 cat "$AERO_TMP/browser.out"
 assert_eq "$browser_rc" 0 "ui_browser.js"
-for shot in runs runs-filtered run run-downsampled artifact compare; do
+for shot in runs runs-filtered run run-downsampled artifact compare run-long-key; do
   [[ -s $SHOTS/$shot.png ]] || fail "no screenshot $shot.png"
 done
 ui_stop

@@ -213,6 +213,34 @@ async function main() {
   check(live !== null && done.id === live.id && done.status === 'ok',
     'on reload after it ended, the run shows as ok: ' + JSON.stringify(done));
 
+  // 8. A metric key longer than the API takes (AEH_UI_TEXT_MAX, 256
+  // bytes): that chart says so in its place, the rest of the page stands.
+  const longKey = 'k'.repeat(300);
+  const made = require('child_process').spawnSync(process.env.AEROHOST,
+    ['run', process.env.TRK, '--dev', '--', '--metric-key', longKey], {stdio: 'ignore'});
+  check(made.status === 0, 'aerohost ran the pipeline logging a 300-byte metric key');
+  const withLong = (await api('/api/runs?job_type=train&limit=1')).runs[0];
+  const seen = problems.length;
+  await page.goto(URL_ + '/run/' + withLong.id);
+  await ready(page);
+  const failed = await page.$$eval('div.chart[data-failed]', (bs) => bs.map((b) => [b.dataset.failed, b.textContent]));
+  check(failed.length === 1 && failed[0][0] === longKey &&
+        failed[0][1].includes('a metric key of 1 to 256 bytes'),
+  'the 300-byte key\'s chart says why it is not drawn: ' + JSON.stringify(failed).slice(0, 200));
+  const loss = await page.$eval('canvas[data-key="loss"]', (c) => Chart.getChart(c).data.datasets[0].data.length);
+  check(loss === 3, 'the run\'s other chart is drawn (' + loss + ' points)');
+  await page.screenshot({path: SHOTS + '/run-long-key.png', fullPage: true});
+  // So does the compare page, beside a run without that key.
+  await page.goto(URL_ + '/compare?runs=' + lr02.id + ',' + withLong.id);
+  await ready(page);
+  const cmpFailed = await page.$$eval('div.chart[data-failed]', (bs) => bs.map((b) => b.dataset.failed));
+  const cmpLoss = await page.$eval('canvas[data-key="loss"]', (c) => Chart.getChart(c).data.datasets.length);
+  check(cmpFailed.length === 1 && cmpFailed[0] === longKey && cmpLoss === 2,
+    'compare: the long key\'s chart says why, loss of both runs is drawn');
+  // The refused request is the browser's one console error there.
+  const refused = problems.splice(seen).filter((p) => !/status of 400/.test(p));
+  check(refused.length === 0, 'nothing else went wrong on that page: ' + refused.join('; '));
+
   check(problems.length === 0, 'no page errors or CSP violations: ' + problems.join('; '));
   check(foreign.length === 0, 'nothing fetched from elsewhere: ' + foreign.join(' '));
   await browser.close();

@@ -34,6 +34,15 @@ ui.api = async function (path) {
   return body;
 };
 
+// A chart whose series the server will not give (a metric key longer than
+// its API takes, or the store failing for that one): the error in the
+// chart's place, so that the rest of the page stands.
+ui.chartFailed = function (box, key, err) {
+  ui.clear(box).setAttribute('data-failed', key);
+  const name = key.length > 60 ? key.slice(0, 60) + '…' : key;
+  box.append(ui.el('p', {class: 'error'}, 'no chart of ' + name + ': ' + String(err.message || err)));
+};
+
 ui.fail = function (err) {
   const main = ui.clear(document.getElementById('main'));
   main.append(ui.el('p', {class: 'error', role: 'alert'}, String(err.message || err)));

@@ -46,10 +46,14 @@ async function main() {
     box.append(canvas);
     charts.append(box);
     const having = runs.filter((r) => key in r.metrics);
-    const series = await Promise.all(having.map((r) =>
-      ui.api('/api/runs/' + r.id + '/series?key=' + encodeURIComponent(key))));
-    await ui.lineChart(canvas, series.map((s, i) => ({label: '#' + having[i].id, points: ui.seriesPoints(s)})), key);
-    canvas.dataset.series = String(series.length);
+    try {
+      const series = await Promise.all(having.map((r) =>
+        ui.api('/api/runs/' + r.id + '/series?key=' + encodeURIComponent(key))));
+      await ui.lineChart(canvas, series.map((s, i) => ({label: '#' + having[i].id, points: ui.seriesPoints(s)})), key);
+      canvas.dataset.series = String(series.length);
+    } catch (e) {
+      ui.chartFailed(box, key, e);
+    }
   }));
   document.body.dataset.ready = '1';
 }

@@ -90,11 +90,15 @@ async function main() {
     const canvas = ui.el('canvas', {'data-key': key});
     box.append(canvas);
     charts.append(box);
-    const s = await ui.api('/api/runs/' + run.id + '/series?key=' + encodeURIComponent(key));
-    if (s.downsampled) box.append(ui.el('span', {class: 'note'}, s.points.length + ' of ' + s.count + ' points'));
-    await ui.lineChart(canvas, [{label: key, points: ui.seriesPoints(s)}], key);
-    canvas.dataset.points = String(s.points.length);
-    canvas.dataset.count = String(s.count);
+    try {
+      const s = await ui.api('/api/runs/' + run.id + '/series?key=' + encodeURIComponent(key));
+      if (s.downsampled) box.append(ui.el('span', {class: 'note'}, s.points.length + ' of ' + s.count + ' points'));
+      await ui.lineChart(canvas, [{label: key, points: ui.seriesPoints(s)}], key);
+      canvas.dataset.points = String(s.points.length);
+      canvas.dataset.count = String(s.count);
+    } catch (e) {
+      ui.chartFailed(box, key, e);
+    }
   }));
   document.body.dataset.ready = '1';
   window.aeroChartsDrawn = performance.now();
