@@ -21,8 +21,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-/* Opens schema.lock once per handle; -1 when it cannot be (a read-only
- * store: it cannot be upgraded either, and nothing is locked). */
+/* Opens schema.lock once per handle: for writing, so that it is created
+ * when missing, else read-only: flock needs no write access, and a reader
+ * of a store it cannot write (mounted read-only, or a schema.lock of
+ * another user's) must still hold the lock shared, or an upgrade by a
+ * process that can write would run under it. -1 when it cannot be opened
+ * at all (a read-only store without one: nothing is locked). */
 static int lock_fd(tl_store *store) {
   if (store->schema_fd >= 0)
     return store->schema_fd;
@@ -31,6 +35,8 @@ static int lock_fd(tl_store *store) {
     return -1;
   store->schema_fd =
       open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (store->schema_fd < 0)
+    store->schema_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   free(path);
   return store->schema_fd;
 }

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1474,6 +1476,88 @@ static void test_unwritable_store(void **state) {
   assert_null(strchr(err.message, '\n'));
 }
 
+/* Child of test_read_only_store: in a mount namespace of its own, mounts
+ * the store read-only at `ro`, opens a handle there (a reader, as
+ * `aeromancy runs` on a store mounted read-only), says so on `ready` and
+ * keeps it open until `done` closes. Exits 77 when it cannot mount. */
+static void read_only_reader(const char *store, const char *ro, int ready,
+                             int done) {
+  if (unshare(CLONE_NEWNS) != 0 ||
+      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      mount(store, ro, NULL, MS_BIND, NULL) != 0 ||
+      mount(NULL, ro, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) {
+    fprintf(stderr,
+            "SKIP: cannot mount the store read-only (%s): the "
+            "read-only reader case is not checked\n",
+            strerror(errno));
+    _exit(77);
+  }
+  void *h = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = ro,
+                                     .flags = AERO_OPEN_EXISTING};
+  if (vt->open(&params, &h, &err) != AERO_OK) {
+    fprintf(stderr, "open read-only: %s\n", err.message);
+    _exit(1);
+  }
+  aero_artifact_version v;
+  if (resolve(h, "data", -1, true, &v, &err) != AERO_OK) {
+    fprintf(stderr, "resolve read-only: %s\n", err.message);
+    _exit(1);
+  }
+  char c = 'r';
+  if (write(ready, &c, 1) != 1 || read(done, &c, 1) < 0)
+    _exit(1);
+  vt->close(h);
+  _exit(0);
+}
+
+/* A reader of a store mounted read-only cannot open schema.lock for
+ * writing; it opens it read-only and holds it shared all the same, so an
+ * upgrade by a process that can write (here: a lock taken through the
+ * writable path) is refused while it reads. */
+static void test_read_only_store(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "content");
+  vt->close(f->handle);
+  f->handle = NULL;
+  char ro[PATH_MAX], lock[PATH_MAX + 16];
+  snprintf(ro, sizeof ro, "%s/ro", f->dir);
+  snprintf(lock, sizeof lock, "%s/schema.lock", f->store);
+  assert_int_equal(mkdir(ro, 0755), 0);
+  int ready[2], done[2];
+  assert_int_equal(pipe(ready), 0);
+  assert_int_equal(pipe(done), 0);
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0) {
+    close(ready[0]);
+    close(done[1]);
+    read_only_reader(f->store, ro, ready[1], done[0]);
+  }
+  close(ready[1]);
+  close(done[0]);
+  char c;
+  bool reading = read(ready[0], &c, 1) == 1;
+  int fd = open(lock, O_RDONLY | O_CLOEXEC);
+  bool refused =
+      fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(done[1]);
+  int wstatus = 0;
+  assert_int_equal(waitpid(child, &wstatus, 0), child);
+  close(ready[0]);
+  if (!reading && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 77) {
+    close(fd);
+    skip();
+  }
+  assert_true(reading);
+  assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  assert_true(refused); /* held shared while the reader had it open */
+  assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0); /* and let go */
+  close(fd);
+}
+
 /* N processes, each with its own handle, publish distinct content to one
  * artifact at once: every version number is handed out exactly once and
  * nothing is lost. */
@@ -1743,6 +1827,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_corrupt_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unwritable_store, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_read_only_store, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_publishers, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
