@@ -90,12 +90,18 @@ assert_rc 0
 setsid "$AEROHOST" run "$PLUGIN" --dev -- --content killed --sleep-ms 60000 \
   >/dev/null 2>&1 &
 victim=$!
-# Running: recorded, and the action's process forked.
-running_and_forked() {
-  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 &&
-    $(ps -o pid= -s "$victim" | wc -l) == 2 ]]
+# Running: recorded, and the action's process forked (the session holds
+# aerohost, its fork server and the action, the one in a process group of
+# its own). Waiting must end well inside the action's 60 s, or the victim
+# ends on its own and the case proves nothing.
+action_forked() {
+  ps -o pgid= -s "$victim" | tr -d ' ' | grep -qvx "$victim"
 }
-wait_until 100 0.05 running_and_forked
+running_and_forked() {
+  [[ $(sql "SELECT count(*) FROM runs WHERE status = 'running'") == 1 ]] &&
+    action_forked
+}
+wait_until 200 0.05 running_and_forked || fail "the victim's action never ran"
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 1
 # Only aerohost: its action (in a process group of its own) must not
 # outlive it, or it could work on the store unrecorded.
