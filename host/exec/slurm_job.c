@@ -21,6 +21,8 @@
  * arrives, which takes milliseconds; Slurm's KillWait (30 s by default)
  * must leave the engine's client time to pass the run's banner on after. */
 #define END_WAIT_MS 2000
+/* How often appears() looks for that word where inotify cannot tell. */
+#define POLL_STEP_MS 50
 
 /* The value of " KEY=" in scontrol's one-line record, into `buf`. */
 static bool field(const char *record, const char *key, char *buf, size_t size) {
@@ -94,7 +96,10 @@ static bool read_record(const char *record, char *state, size_t state_size,
 }
 
 /* Whether `path` exists, waiting up to END_WAIT_MS for it to be renamed or
- * written into `dir` (inotify: no sleeping in a loop). */
+ * written into `dir`: woken by inotify, no sleeping in a loop; where
+ * inotify cannot watch `dir` (the user's inotify instances used up, a
+ * folder not there yet), by looking again every POLL_STEP_MS, so that the
+ * wait is as long either way. */
 static bool appears(const char *dir, const char *path) {
   int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
@@ -104,15 +109,17 @@ static bool appears(const char *dir, const char *path) {
   struct timespec t0, t;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   bool found;
-  while (!(found = access(path, F_OK) == 0) && fd >= 0) {
+  while (!(found = access(path, F_OK) == 0)) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     long left = END_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
                                (t.tv_nsec - t0.tv_nsec) / 1000000);
     if (left <= 0)
       break;
+    /* poll() ignores a negative fd: then it only sleeps the step. */
     struct pollfd p = {.fd = fd, .events = POLLIN};
     char events[4096];
-    if (poll(&p, 1, (int)left) > 0)
+    int step = (int)(fd >= 0 || left < POLL_STEP_MS ? left : POLL_STEP_MS);
+    if (poll(&p, 1, step) > 0)
       while (read(fd, events, sizeof events) > 0)
         ;
   }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,12 +169,58 @@ static void the_wrappers_word_on_the_end(void **state) {
   unsetenv("SLURM_JOB_ID");
 }
 
+/* Where inotify cannot watch the folder (here: not there yet; on a node,
+ * the user's inotify instances used up) the wait is no shorter: the file
+ * that comes late is found, and the warning's "within 2 s" is true. */
+static void the_wrappers_word_without_inotify(void **state) {
+  (void)state;
+  char base[] = "/tmp/aero-slurm-ends-XXXXXX", dir[64], path[80], tmp[80];
+  assert_non_null(mkdtemp(base));
+  snprintf(dir, sizeof dir, "%s/later", base);
+  snprintf(path, sizeof path, "%s/78", dir);
+  snprintf(tmp, sizeof tmp, "%s/78.part", base);
+  setenv("SLURM_JOB_ID", "78", 1);
+  setenv("AEROMANCY_SLURM_ACTION", "2", 1);
+  setenv("AEROMANCY_SLURM_END_DIR", dir, 1);
+  char msg[256];
+  aero_run_outcome o = {.state = AERO_RUN_KILLED};
+  pid_t writer = fork();
+  assert_true(writer >= 0);
+  if (writer == 0) {
+    usleep(300000);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fputs(timeout_record, f) < 0 || fclose(f) != 0 ||
+        mkdir(dir, 0700) != 0 || rename(tmp, path) != 0)
+      _exit(1);
+    _exit(0);
+  }
+  double t0 = now_s();
+  assert_true(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  assert_true(now_s() - t0 < 1.5);
+  assert_int_equal(o.state, AERO_RUN_TIMED_OUT);
+  int status = -1;
+  waitpid(writer, &status, 0);
+  assert_int_equal(status, 0);
+  /* And none at all: given up after the same bounded wait. */
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0);
+  t0 = now_s();
+  assert_false(aeh_slurm_job_ending(&o, true, msg, sizeof msg));
+  double waited = now_s() - t0;
+  assert_true(waited > 1.5 && waited < 10);
+  assert_int_equal(rmdir(base), 0);
+  unsetenv("AEROMANCY_SLURM_END_DIR");
+  unsetenv("AEROMANCY_SLURM_ACTION");
+  unsetenv("SLURM_JOB_ID");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(long_output_is_not_cut),
       cmocka_unit_test(a_failure_gives_its_first_line),
       cmocka_unit_test(a_failed_lookup_of_the_signal_is_an_error),
       cmocka_unit_test(the_wrappers_word_on_the_end),
+      cmocka_unit_test(the_wrappers_word_without_inotify),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
