@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -45,13 +46,22 @@
 #define OUTPUT_DIR "aeromancy-slurm"
 /* An entry of slurm_state.ended already handled. */
 #define HANDLED SIZE_MAX
+/* How far this host's clock may run ahead of the controller's, which
+ * stamps a job's submit time: a job squeue never listed is taken to be
+ * submitted no earlier than this before sbatch ran. Generous for clocks
+ * kept in step (NTP), as Slurm's munge credentials need them (their
+ * lifetime is 300 s by default). */
+#define CLOCK_SLACK_S 300
 
 typedef struct slurm_state {
   int timer;          /* wakes the loop to ask squeue */
   long *job;          /* by position; 0: not submitted */
+  time_t *submitted;  /* by position: the job's submit time, the
+                         controller's once squeue listed it */
   size_t *ended;      /* scratch for reap: slots whose job ended */
   aeh_slurm_end *end; /* how each ended (squeue, sacct; state "": unknown) */
   long *lost;         /* scratch for reap: the jobs squeue no longer lists */
+  time_t *lost_since; /* scratch for reap: when each of `lost` was submitted */
   bool *seen;         /* scratch for reap: slots squeue listed */
   bool no_acct;       /* sacct said the cluster keeps no accounting */
   bool stopped;       /* pending jobs cancelled after a failure without -k */
@@ -103,14 +113,17 @@ static void slurm_open(aeh_exec *ex) {
   if (sl != NULL) {
     sl->timer = -1;
     sl->job = calloc(ex->n + 1, sizeof *sl->job);
+    sl->submitted = calloc(ex->n + 1, sizeof *sl->submitted);
     sl->ended = calloc(ex->n + 1, sizeof *sl->ended);
     sl->end = calloc(ex->n + 1, sizeof *sl->end);
     sl->lost = calloc(ex->n + 1, sizeof *sl->lost);
+    sl->lost_since = calloc(ex->n + 1, sizeof *sl->lost_since);
     sl->seen = calloc(ex->slot_count + 1, sizeof *sl->seen);
     sl->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   }
-  if (sl == NULL || sl->job == NULL || sl->ended == NULL || sl->end == NULL ||
-      sl->lost == NULL || sl->seen == NULL || sl->timer < 0) {
+  if (sl == NULL || sl->job == NULL || sl->submitted == NULL ||
+      sl->ended == NULL || sl->end == NULL || sl->lost == NULL ||
+      sl->lost_since == NULL || sl->seen == NULL || sl->timer < 0) {
     aeh_console_error("cannot follow Slurm jobs: %s", strerror(errno));
     ex->infra = true;
     return;
@@ -254,6 +267,7 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   argv[n++] = script;
   argv[n] = NULL;
   aeh_spawn_out out;
+  time_t before = time(NULL);
   bool ran = aeh_spawn_check(argv, envp, &out, why, sizeof why);
   free(envp);
   char *end = NULL;
@@ -271,6 +285,7 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
     return;
   }
   sl->job[p] = id;
+  sl->submitted[p] = before - CLOCK_SLACK_S;
   if (ex->opts->detach) {
     printf("%ld\t%s\n", id, label);
     fflush(stdout);
@@ -520,7 +535,8 @@ static void lost_ends(aeh_exec *ex, slurm_state *sl, aeh_slurm_end *ends,
   if (sl->no_acct)
     return;
   aero_error err = AEH_ERROR_INIT;
-  aero_status status = aeh_slurm_acct_ends(sl->lost, count, ends, &err);
+  aero_status status =
+      aeh_slurm_acct_ends(sl->lost, sl->lost_since, count, ends, &err);
   if (status == AERO_E_UNSUPPORTED) {
     sl->no_acct = true;
     if (ex->opts->debug)
@@ -593,9 +609,18 @@ static void slurm_reap(aeh_exec *ex) {
       used += (size_t)snprintf(ids + used, cap - used, "%s%ld",
                                ids[used - 1] == '=' ? "" : ",",
                                sl->job[ex->slots[i].pos]);
-  char *argv[] = {"squeue", "-h", "-t", "all", ids, "-o", "%i %T %r", NULL};
+  /* %V: the job's submit time by the controller's clock, in Unix time
+   * (SLURM_TIME_FORMAT), which tells its record in Slurm's accounting
+   * from an older job's of the same id (lost_ends). */
+  char *argv[] = {"squeue", "-h", "-t", "all", ids, "-o", "%i %V %T %r", NULL};
+  char *sets[] = {"SLURM_TIME_FORMAT=%s"};
+  char **envp = aeh_spawn_env_with(NULL, sets, 1);
   size_t ended = 0, waiting = 0;
-  if (!aeh_spawn_check(argv, NULL, &out, why, sizeof why)) {
+  if (envp == NULL)
+    goto done;
+  bool ran = aeh_spawn_check(argv, envp, &out, why, sizeof why);
+  free(envp);
+  if (!ran) {
     if (ex->opts->debug)
       aeh_console_info("squeue: %s", why);
     /* Every job asked about purged: each is checked below. Anything
@@ -610,15 +635,18 @@ static void slurm_reap(aeh_exec *ex) {
   for (char *line = strtok_r(out.out, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
     long id;
-    char state[64];
+    char submit[32], state[64], *after = NULL;
     int at = 0;
-    if (sscanf(line, "%ld %n%63s", &id, &at, state) < 2)
+    if (sscanf(line, "%ld %31s %n%63s", &id, submit, &at, state) < 3)
       continue;
     if (strcmp(state, "PENDING") == 0)
       pending[waiting++] = id;
     aeh_slot *s = slot_of(ex, sl, id);
     if (s != NULL)
       sl->seen[s - ex->slots] = true;
+    long long when = strtoll(submit, &after, 10);
+    if (s != NULL && when > 0 && *after == '\0')
+      sl->submitted[s->pos] = (time_t)when;
     if (s != NULL && !job_running(state)) {
       sl->ended[ended] = (size_t)(s - ex->slots);
       aeh_slurm_end_from_squeue(line + at, &sl->end[ended++]);
@@ -630,6 +658,7 @@ static void slurm_reap(aeh_exec *ex) {
   for (size_t i = 0; i < ex->slot_count; i++)
     if (ex->slots[i].busy && !sl->seen[i] &&
         aeh_slurm_job_gone(sl->job[ex->slots[i].pos])) {
+      sl->lost_since[lost] = sl->submitted[ex->slots[i].pos];
       sl->lost[lost++] = sl->job[ex->slots[i].pos];
       sl->ended[ended] = i;
       sl->end[ended++] = (aeh_slurm_end){.exit_code = -1, .signal = -1};
@@ -680,9 +709,11 @@ static void slurm_close(aeh_exec *ex) {
   if (sl->timer >= 0)
     close(sl->timer);
   free(sl->job);
+  free(sl->submitted);
   free(sl->ended);
   free(sl->end);
   free(sl->lost);
+  free(sl->lost_since);
   free(sl->seen);
   free(sl->command);
   free(sl->words);

@@ -165,6 +165,40 @@ assert_contains "$err" "0 ok, 1 failed, 2 skipped in"
 assert_eq "$(runs)" "evaluate:skipped train:skipped"
 assert_not_contains "$err" "sacct"
 
+# Slurm reuses job ids (a controller that lost its state starts again at
+# FirstJobId), and sacct answers with the newest record it has for an id:
+# while ours is not in the database yet, an older job's. Here the only
+# record of the purged job is made an older job's that completed, submitted
+# 30 s before ours (within the 300 s this host allows for clocks apart:
+# the submit time squeue showed tells them apart): it is no answer, and
+# the job is settled from its run, never a success the store does not hold.
+if ((acct)); then
+  case_ reused_id_older_record_ignored
+  fresh slurm_reused_id
+  start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
+  wait_running train
+  train_job=$(job_of train)
+  kill -STOP "$host"
+  kill_job "$train_job"
+  wait_purged "$train_job"
+  ended_in_db() { [[ $(sacct -n -X -j "$train_job" -o State | tr -d ' ') == FAILED ]]; }
+  wait_until 600 0.1 ended_in_db || fail "job $train_job's end never reached the database"
+  cluster=$(sed -n 's/^ClusterName=//p' "$SLURM_CONF")
+  mariadb --socket="$AERO_SLURM_DIR/db/mariadbd.sock" -u root slurm_acct_db -e "
+    UPDATE ${cluster}_job_table SET state = 3, exit_code = 0,
+      time_submit = time_submit - 30, time_eligible = time_eligible - 30,
+      time_start = time_start - 30, time_end = time_end - 30
+    WHERE id_job = $train_job" || fail "cannot rewrite job $train_job's record"
+  assert_eq "$(sacct -n -X -j "$train_job" -o State | tr -d ' ')" COMPLETED
+  kill -CONT "$host"
+  wait_host
+  assert_rc 1
+  why="Slurm job $train_job left the queue while its run was still running"
+  assert_contains "$err" "Failed [train] model: $why (run "
+  assert_eq "$(runs)" "evaluate:skipped ingest:ok side:ok train:killed"
+  assert_not_contains "$err" "sacct"
+fi
+
 # sacct failing (here: slurmdbd's port wrong in the configuration the host
 # reads, squeue and scontrol unaffected) is said in one line, and the
 # jobs are settled from their runs: never a success the store does not
