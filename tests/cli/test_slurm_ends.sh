@@ -154,8 +154,13 @@ kill -CONT "$host"
 wait_host
 assert_rc 1
 if ((acct)); then
-  # (Slurm saves no reason for it: PartitionDown is not kept.)
-  assert_contains "$err" "[1/3] Failed [ingest] dataset: Slurm job $ingest_job ended CANCELLED"$'\n'"[2/3]"
+  # What it waited for, when Slurm's accounting kept it: whether the
+  # scheduler marked it PartitionDown before the scancel is a matter of
+  # timing (it was, under load); nothing else.
+  failed=$(grep -F "[1/3] Failed [ingest] dataset: " <<<"$err")
+  cancelled="[1/3] Failed [ingest] dataset: Slurm job $ingest_job ended CANCELLED"
+  [[ $failed == "$cancelled" || $failed == "$cancelled (while pending: PartitionDown)" ]] ||
+    fail "expected '$cancelled', bare or (while pending: PartitionDown): $err"
   assert_contains "$err" "Skipped [train] model: parent [ingest] dataset was killed"
 else
   assert_contains "$err" "[1/3] Failed [ingest] dataset: Slurm job $ingest_job failed (output in "
