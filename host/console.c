@@ -2,6 +2,7 @@
  * through here, so that one decision (terminal, TERM, NO_COLOR) governs
  * colour and redrawn lines everywhere. */
 #include "console.h"
+#include "aeu.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,28 +144,63 @@ void aeh_console_info(const char *fmt, ...) {
   va_end(ap);
 }
 
+/* A line put together by hand: a banner per reused action, 1,000 in an
+ * unchanged re-run, spent 3% of its CPU in snprintf. */
+typedef struct line_buf {
+  char *at, *end; /* end: the last byte the text may use */
+} line_buf;
+
+static void put(line_buf *b, const char *s, size_t len) {
+  size_t room = (size_t)(b->end - b->at);
+  if (len > room)
+    len = room;
+  memcpy(b->at, s, len);
+  b->at += len;
+}
+
+static void put_str(line_buf *b, const char *s) {
+  put(b, s, strlen(s));
+}
+
+static void put_count(line_buf *b, size_t v) {
+  char digits[24];
+  put(b, digits, aeu_format_u64((uint64_t)v, digits));
+}
+
 void aeh_console_banner(aeh_banner_kind kind, size_t i, size_t n,
                         const char *label, const char *detail) {
   static const char *const words[] = {"Running", "OK", "Failed", "Skipped",
                                       "Reused"};
   static const char *const colours[] = {CYAN, GREEN, RED, YELLOW, GREEN};
   char line[2048];
-  const char *word = words[kind];
-  int used;
+  /* As snprintf into line[2047] would: the newline always fits. */
+  line_buf b = {.at = line, .end = line + sizeof line - 2};
   if (fancy)
-    used =
-        snprintf(line, sizeof line, BOLD "[%zu/%zu]" RESET " %s%s" RESET " %s",
-                 i, n, colours[kind], word, label);
-  else
-    used = snprintf(line, sizeof line, "[%zu/%zu] %s %s", i, n, word, label);
-  size_t len = used < 0 ? 0 : (size_t)used;
-  if (detail != NULL && detail[0] != '\0' && len < sizeof line)
-    len += (size_t)snprintf(
-        line + len, sizeof line - len,
-        kind == AEH_BANNER_OK || kind == AEH_BANNER_REUSED ? " (%s)" : ": %s",
-        detail);
-  if (len > sizeof line - 2)
-    len = sizeof line - 2;
+    put_str(&b, BOLD);
+  put_str(&b, "[");
+  put_count(&b, i);
+  put_str(&b, "/");
+  put_count(&b, n);
+  put_str(&b, "]");
+  if (fancy) {
+    put_str(&b, RESET " ");
+    put_str(&b, colours[kind]);
+    put_str(&b, words[kind]);
+    put_str(&b, RESET " ");
+  } else {
+    put_str(&b, " ");
+    put_str(&b, words[kind]);
+    put_str(&b, " ");
+  }
+  put_str(&b, label);
+  if (detail != NULL && detail[0] != '\0') {
+    bool paren = kind == AEH_BANNER_OK || kind == AEH_BANNER_REUSED;
+    put_str(&b, paren ? " (" : ": ");
+    put_str(&b, detail);
+    if (paren)
+      put_str(&b, ")");
+  }
+  size_t len = (size_t)(b.at - line);
   line[len++] = '\n';
   if (progress_open || !hold_line(line, len)) {
     close_progress();

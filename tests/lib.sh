@@ -187,7 +187,17 @@ store_dump() {
   fi
 }
 
-# schema7_undo_sql: SQL that turns a local store of schema 7 or 8 back into
+# schema9_undo_sql: SQL that turns a local store of schema 9 back into the
+# shape of schema 8: run_outputs a table again, each reused run holding a
+# copy of the outputs of the run it reuses.
+schema9_undo_sql() {
+  echo "DROP VIEW IF EXISTS run_outputs;"
+  echo "ALTER TABLE run_own_outputs RENAME TO run_outputs;"
+  echo "INSERT OR IGNORE INTO run_outputs SELECT r.id, o.version_id FROM"
+  echo "  run_records r JOIN run_outputs o ON o.run_id = r.reused_run;"
+}
+
+# schema7_undo_sql: SQL that turns a local store of schema 7 to 9 back into
 # the shape of schema 6 (no inline_blobs: its small blobs are dropped with
 # it; `runs` a table, each run's invocation facts in its own columns), for
 # tests that then rewind it further and upgrade it again.
@@ -195,6 +205,7 @@ schema7_undo_sql() {
   local c cols="git_commit git_branch git_message git_remote image_id packages
     plugin_path plugin_sha256 host_version abi_version hostname command_line
     passthrough_env"
+  schema9_undo_sql
   echo "DROP TABLE IF EXISTS inline_blobs; DROP VIEW runs;"
   for c in $cols; do
     echo "ALTER TABLE run_records ADD COLUMN $c TEXT;"

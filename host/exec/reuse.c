@@ -1,9 +1,11 @@
 #include "reuse.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
 #include "console.h"
 #include "reuse_key.h"
 
@@ -22,18 +24,33 @@ bool aeh_reuse_allowed(const aeh_exec *ex, size_t p) {
   return ex->reuses && aeh_reuse_refused(ex->opts, ex->nodes[p].action) == NULL;
 }
 
+/* `n` rounded as printf's "%.0f" rounds it, then `unit`, into buf. */
+static void put_age(double n, const char *unit, char *buf, size_t size) {
+  char digits[24];
+  size_t len = aeu_format_i64((int64_t)nearbyint(n), digits);
+  size_t unit_len = strlen(unit);
+  if (size > len + unit_len) {
+    memcpy(buf, digits, len);
+    memcpy(buf + len, unit, unit_len + 1);
+  } else if (size > 0) {
+    buf[0] = '\0';
+  }
+}
+
+/* By hand, not snprintf: once per reused action (with the banner, 3% of
+ * an unchanged re-run's CPU went to formatting). */
 void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size) {
   double s = (double)(aeh_exec_wall_ns() - ended_ns) / 1e9;
-  if (s < 60)
-    snprintf(buf, size, "%s", s < 5 ? "just now" : "");
-  if (s >= 5 && s < 60)
-    snprintf(buf, size, "%.0f s ago", s);
-  else if (s >= 60 && s < 3600)
-    snprintf(buf, size, "%.0f min ago", s / 60);
-  else if (s >= 3600 && s < 48 * 3600)
-    snprintf(buf, size, "%.0f h ago", s / 3600);
-  else if (s >= 48 * 3600)
-    snprintf(buf, size, "%.0f days ago", s / 86400);
+  if (s < 5)
+    snprintf(buf, size, "%s", "just now");
+  else if (s < 60)
+    put_age(s, " s ago", buf, size);
+  else if (s < 3600)
+    put_age(s / 60, " min ago", buf, size);
+  else if (s < 48 * 3600)
+    put_age(s / 3600, " h ago", buf, size);
+  else
+    put_age(s / 86400, " days ago", buf, size);
 }
 
 /* Prepares the run that would record a reuse of `preview` in the slot
@@ -98,7 +115,13 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p) {
     return false;
   char age[64] = "", detail[128];
   aeh_reuse_age(match.ended_ns, age, sizeof age);
-  snprintf(detail, sizeof detail, "run %lld, %s", (long long)match.run_id, age);
+  /* "run N, AGE" */
+  memcpy(detail, "run ", 4);
+  size_t used = 4 + aeu_format_i64(match.run_id, detail + 4);
+  size_t age_len = strnlen(age, sizeof detail - used - 3);
+  memcpy(detail + used, ", ", 2);
+  memcpy(detail + used + 2, age, age_len);
+  detail[used + 2 + age_len] = '\0';
   /* Written with the streak's other banners (aeh_reuse_flush). */
   aeh_console_hold();
   aeh_console_banner(AEH_BANNER_REUSED, p + 1, ex->n, label, detail);

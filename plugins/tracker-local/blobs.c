@@ -106,6 +106,21 @@ aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
   return AERO_OK;
 }
 
+aero_status tl_blob_check_read(tl_store *store, const char *hex, uint64_t size,
+                               bool found, const void *row, size_t row_size,
+                               tl_blob_state *state, aero_error *err) {
+  if (!found || size > TL_INLINE_CAP)
+    return tl_blob_file_check(store, hex, size, false, state, err);
+  tl_inline_judge(store, hex, size, row, row_size, state, err);
+  /* As tl_blob_check: a file of that content still serves. */
+  tl_blob_state file = TL_BLOB_MISSING;
+  if (*state != TL_BLOB_INTACT &&
+      tl_blob_file_check(store, hex, size, false, &file, NULL) == AERO_OK &&
+      file == TL_BLOB_INTACT)
+    *state = TL_BLOB_INTACT;
+  return AERO_OK;
+}
+
 aero_status tl_blob_file_check(tl_store *store, const char *hex, uint64_t size,
                                bool full, tl_blob_state *state,
                                aero_error *err) {

@@ -83,17 +83,30 @@ static aero_status old_dev_runs(collector *c) {
       (long long)(tl_now_ns() - c->params->keep_dev_ns));
   status = tl_exec(store, sql, c->err);
   while (status == AERO_OK) {
-    status = tl_exec(
-        store,
-        "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
-        "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 FROM "
-        "run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN (SELECT "
-        "id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_outputs o WHERE "
-        "o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM gc_runs)) "
-        "OR EXISTS (SELECT 1 FROM output_links l WHERE l.version_id = v.id "
-        "AND l.run_id NOT IN (SELECT id FROM gc_runs))))",
-        c->err);
-    if (status != AERO_OK || sqlite3_changes(store->db) == 0)
+    /* A run that a kept run reuses stays (the reused run's reused_run
+     * points at it, and holds its outputs: schema 9's run_outputs view):
+     * one scan of run_records, where asking the view by version would
+     * scan it once per version (reused_run has no index). A kept run's
+     * own outputs are then in run_own_outputs. */
+    status = tl_exec(store,
+                     "DELETE FROM gc_runs WHERE id IN (SELECT reused_run FROM "
+                     "run_records WHERE reused_run IS NOT NULL AND id NOT IN "
+                     "(SELECT id FROM gc_runs))",
+                     c->err);
+    int kept = status == AERO_OK ? sqlite3_changes(store->db) : 0;
+    if (status == AERO_OK)
+      status = tl_exec(
+          store,
+          "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
+          "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 "
+          "FROM run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN "
+          "(SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_own_outputs "
+          "o WHERE o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM "
+          "gc_runs)) OR EXISTS (SELECT 1 FROM output_links l WHERE "
+          "l.version_id = v.id AND l.run_id NOT IN (SELECT id FROM "
+          "gc_runs))))",
+          c->err);
+    if (status != AERO_OK || kept + sqlite3_changes(store->db) == 0)
       break;
   }
   sqlite3_stmt *st = NULL;
@@ -118,7 +131,8 @@ static aero_status old_dev_runs(collector *c) {
     status = tl_exec(
         store,
         "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
-        "DELETE FROM run_outputs WHERE run_id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM run_own_outputs WHERE run_id IN (SELECT id FROM "
+        "gc_runs);"
         "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
         "DELETE FROM run_records WHERE id IN (SELECT id FROM gc_runs);"
         "DELETE FROM invocations WHERE id NOT IN (SELECT invocation_id FROM "

@@ -554,6 +554,8 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
         status = tl_invocations_migrate(store, err);
       if (status == AERO_OK && version <= 7)
         status = tl_inline_migrate(store, err);
+      if (status == AERO_OK && version <= 8)
+        status = tl_reuse_outputs_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

@@ -57,10 +57,17 @@ aero_status tl_inline_limit(size_t *limit, aero_error *err) {
   return AERO_OK;
 }
 
-/* The SHA-256 of `content` (`size` bytes) in hex, into `hash`. */
+/* The SHA-256 of `content` (`size` bytes) in hex, into `hash`. By
+ * SHA256_Init/Update/Final, not the one-shot SHA256(): in OpenSSL 3 that
+ * one goes through EVP and fetches the algorithm at every call, which was
+ * 7% of an unchanged re-run of 1,000 actions (each reused output's row is
+ * hashed). */
 static void row_hash(const void *content, size_t size, char hash[65]) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(content, size, digest);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, content, size);
+  SHA256_Final(digest, &ctx);
   tl_sha256_hex(digest, hash);
 }
 
@@ -95,6 +102,12 @@ static void judge(tl_store *store, const char *hex, uint64_t size,
     return;
   }
   *state = TL_BLOB_INTACT;
+}
+
+void tl_inline_judge(tl_store *store, const char *hex, uint64_t size,
+                     const void *content, size_t got, tl_blob_state *state,
+                     aero_error *err) {
+  judge(store, hex, size, content, got, state, err);
 }
 
 aero_status tl_inline_load(tl_store *store, const char *hex, uint64_t size,

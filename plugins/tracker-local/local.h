@@ -27,7 +27,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 8
+#define TL_SCHEMA_VERSION 9
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -461,6 +461,24 @@ aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
                          const char *job, const char *parts, aero_error *err);
 aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err);
+/* Every run's output versions, as the table run_outputs held them until
+ * schema 8: the pairs each run recorded itself (run_own_outputs), and
+ * for a reused run those of the run it reuses (a reused run reuses an
+ * `ok` run, never another reused one). A query by run_id reads two
+ * primary keys; one by version_id reads the runs reusing a run by a scan
+ * of run_records (no index on reused_run: it would be the churn the
+ * view avoids), which gc does not ask (collect.c). */
+#define TL_RUN_OUTPUTS_VIEW                                                    \
+  "CREATE VIEW run_outputs (run_id, version_id) AS"                            \
+  " SELECT run_id, version_id FROM run_own_outputs UNION ALL"                  \
+  " SELECT r.id, o.version_id FROM run_records r JOIN run_own_outputs o"       \
+  " ON o.run_id = r.reused_run;"
+/* Schema 8 to 9: a reused run's outputs are those of the run it reuses,
+ * no longer copied rows: the table run_outputs becomes run_own_outputs
+ * (the outputs each run recorded itself), the copies of reused runs are
+ * deleted from it, and the view run_outputs gives every run's outputs as
+ * the table did. Inside the schema's transaction. */
+aero_status tl_reuse_outputs_migrate(tl_store *store, aero_error *err);
 aero_status tl_reuse_record(void *handle, const aero_run_record *record,
                             int64_t reused_run_id, const int64_t *input_ids,
                             size_t input_count, int64_t *run_id,
@@ -495,6 +513,12 @@ typedef enum tl_blob_state {
  * store's connection: one thread at a time. */
 aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
                           bool full, tl_blob_state *state, aero_error *err);
+/* tl_blob_check (not `full`) of blob `hex` whose row of inline_blobs the
+ * caller read already: `found` with its `row_size` bytes at `row`, or not
+ * found (a query joined to inline_blobs saves a statement per blob). */
+aero_status tl_blob_check_read(tl_store *store, const char *hex, uint64_t size,
+                               bool found, const void *row, size_t row_size,
+                               tl_blob_state *state, aero_error *err);
 /* tl_blob_check of the file blobs/aa/bbbb... alone (MISSING when there is
  * only a row): touches no database, so threads may call it at once. */
 aero_status tl_blob_file_check(tl_store *store, const char *hex, uint64_t size,
@@ -547,6 +571,11 @@ aero_status tl_inline_limit(size_t *limit, aero_error *err);
 aero_status tl_inline_load(tl_store *store, const char *hex, uint64_t size,
                            void **content, bool *found, tl_blob_state *state,
                            uint64_t *stored, aero_error *err);
+/* tl_inline_load's check of a row already read (`got` bytes at
+ * `content`): *state INTACT, or DAMAGED with `err` saying why. */
+void tl_inline_judge(tl_store *store, const char *hex, uint64_t size,
+                     const void *content, size_t got, tl_blob_state *state,
+                     aero_error *err);
 /* Stores `size` bytes (`content`, hashing to `hex`) as blob `hex`,
  * replacing a damaged row of that name; writes nothing when an intact one
  * is there. Inside the transaction that records the version using it. */

@@ -1,7 +1,7 @@
 /* tracker-local: the reuse members. A run's reuse key (computed by the
  * host) is kept in run_keys; a reused run is a row of `runs` with status
- * `reused`, `reused_run` pointing at the run it stands for, and that run's
- * output versions in run_outputs (recorded by reused_runs.c). */
+ * `reused` and `reused_run` pointing at the run it stands for, whose
+ * outputs it holds (the view run_outputs; recorded by reused_runs.c). */
 #include "local.h"
 
 #include <stdio.h>
@@ -107,10 +107,14 @@ static void candidate_row(tl_store *store, sqlite3_stmt *st, candidate *c) {
   c->last = version;
   const char *hex = (const char *)sqlite3_column_text(st, 5);
   uint64_t size = (uint64_t)sqlite3_column_int64(st, 6);
+  /* The blob's row, joined in (NULL: none; a zero-length row is a blob). */
+  bool in_db = sqlite3_column_type(st, 7) != SQLITE_NULL;
+  const void *row = in_db ? sqlite3_column_blob(st, 7) : NULL;
+  size_t row_size = in_db ? (size_t)sqlite3_column_bytes(st, 7) : 0;
   tl_blob_state state = TL_BLOB_MISSING;
-  if (hex != NULL &&
-      (tl_blob_check(store, hex, size, false, &state, NULL) != AERO_OK ||
-       state != TL_BLOB_INTACT))
+  if (hex != NULL && (tl_blob_check_read(store, hex, size, in_db, row, row_size,
+                                         &state, NULL) != AERO_OK ||
+                      state != TL_BLOB_INTACT))
     c->intact = false;
 }
 
@@ -161,15 +165,20 @@ aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
    * counts a version once per run of its rows, so the ORDER BY asks for a
    * candidate's rows together and, within them, a version's files
    * together. It costs no sort: run_keys is read by (key, run_id) and
-   * run_outputs by its key (run_id, version_id), which is that order
-   * (EXPLAIN QUERY PLAN shows no temp b-tree). */
+   * run_own_outputs by its key (run_id, version_id), which is that order
+   * (EXPLAIN QUERY PLAN shows no temp b-tree). A candidate is an `ok`
+   * run: its outputs are its own rows. Each file's row of inline_blobs,
+   * if any, is joined in: one statement less per output (inline.c hashes
+   * a row at every use). */
   status = tl_prepare(store,
                       "SELECT r.id, r.ended_at, r.outputs, o.version_id, "
-                      "v.published, f.sha256, f.size FROM run_keys k "
-                      "CROSS JOIN run_records r ON r.id = k.run_id LEFT JOIN "
-                      "run_outputs o ON o.run_id = r.id LEFT JOIN versions v "
-                      "ON v.id = o.version_id LEFT JOIN version_files f ON "
-                      "f.version_id = o.version_id WHERE k.key = ? AND "
+                      "v.published, f.sha256, f.size, b.content FROM "
+                      "run_keys k CROSS JOIN run_records r ON r.id = "
+                      "k.run_id LEFT JOIN run_own_outputs o ON o.run_id = "
+                      "r.id LEFT JOIN versions v ON v.id = o.version_id "
+                      "LEFT JOIN version_files f ON f.version_id = "
+                      "o.version_id LEFT JOIN inline_blobs b ON b.sha256 = "
+                      "f.sha256 WHERE k.key = ? AND "
                       "r.project = ? AND r.job_type = ? AND r.entity = ? AND "
                       "r.mode = ? AND r.status = 'ok' ORDER BY k.run_id DESC, "
                       "o.version_id",

@@ -300,7 +300,7 @@ aero_status tl_output_publish(tl_store *store, int64_t run_id,
   }
   if (status == AERO_OK)
     status = tl_exec2(store,
-                      "INSERT OR IGNORE INTO run_outputs (run_id, version_id) "
+                      "INSERT OR IGNORE INTO run_own_outputs (run_id, version_id) "
                       "VALUES (?, ?)",
                       run_id, output, "recording an output", err);
   return status;

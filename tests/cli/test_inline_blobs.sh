@@ -160,11 +160,11 @@ case_ "a store of schema 7 upgrades; a blob is a file or a row, never made twice
 new_store old
 AEROMANCY_INLINE_MAX=0 run "$AEROHOST" run "$PLUGIN" --dev -- --content hello
 assert_rc 0
-sql "DROP TABLE inline_blobs; PRAGMA user_version = 7"
+sql "$(schema9_undo_sql) DROP TABLE inline_blobs; PRAGMA user_version = 7"
 runs_before=$(sql "SELECT count(*) FROM runs")
 run "$AEROHOST" run "$PLUGIN" --dev --force -- --content hello
 assert_rc 0
-assert_eq "$(sql "PRAGMA user_version")" 8
+assert_eq "$(sql "PRAGMA user_version")" 9
 assert_eq "$(sql "SELECT count(*) FROM runs")" "$((runs_before + 3))" "runs kept"
 [[ -f $(file_of "$hello") ]] || fail "the old blob file is gone"
 assert_eq "$(row_count "$hello")" 0 "the content of an intact file is not a row too"

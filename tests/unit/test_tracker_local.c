@@ -296,6 +296,129 @@ static void test_reuse_record_batch_all_or_none(void **state) {
   assert_int_equal(sql_int(f, query), items[1].run_id);
 }
 
+/* Turns the store back into schema 8: run_outputs a table again, with a
+ * copy of its reused run's outputs for each reused run. */
+#define TO_SCHEMA_8                                                            \
+  "DROP VIEW run_outputs; "                                                    \
+  "ALTER TABLE run_own_outputs RENAME TO run_outputs; "                        \
+  "INSERT OR IGNORE INTO run_outputs SELECT r.id, o.version_id FROM "          \
+  "run_records r JOIN run_outputs o ON o.run_id = r.reused_run; "
+
+/* query_versions' callback: counts the versions handed over. */
+static aero_status count_version(void *ctx, const aero_version_info *version,
+                                 aero_error *err) {
+  (void)version;
+  (void)err;
+  ++*(int *)ctx;
+  return AERO_OK;
+}
+
+/* Reused runs of run `good` (`n` of them, n <= 4), recorded in one batch;
+ * their ids into `ids`. */
+static void reuse_of(fixture *f, int64_t good, size_t n, int64_t *ids) {
+  static const char *const outputs[] = {"data"};
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .entity = "",
+                         .project = "proj",
+                         .job_type = "make",
+                         .outputs = outputs,
+                         .output_count = 1,
+                         .dev = true};
+  aero_reuse_item items[4];
+  for (size_t i = 0; i < n; i++)
+    items[i] = (aero_reuse_item){
+        .struct_size = sizeof items[i], .record = &rec, .reused_run_id = good};
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->reuse_record_batch(f->handle, items, n, &err) != AERO_OK)
+    fail_msg("reuse_record_batch: %s", err.message);
+  for (size_t i = 0; i < n; i++)
+    ids[i] = items[i].run_id;
+}
+
+/* Every (run, version) pair of the view run_outputs, as one number. */
+#define OUTPUT_PAIRS                                                           \
+  "SELECT count(*) * 1000000 + sum(run_id * 1000 + version_id) FROM "          \
+  "run_outputs"
+
+/* Schema 9: a reused run's outputs are the run's it reuses, which the view
+ * run_outputs and query_versions give; nothing is copied into
+ * run_own_outputs. A store of schema 8, where they were copies, upgrades
+ * to the same answers without them. */
+static void test_reused_outputs_are_implied(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "a,b\n");
+  int64_t good = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  int64_t ids[2];
+  reuse_of(f, good, 2, ids);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_own_outputs"), 1);
+  char query[256];
+  snprintf(query, sizeof query,
+           "SELECT count(*) FROM run_outputs o JOIN run_own_outputs g ON "
+           "g.version_id = o.version_id AND g.run_id = %lld WHERE o.run_id "
+           "IN (%lld, %lld)",
+           (long long)good, (long long)ids[0], (long long)ids[1]);
+  assert_int_equal(sql_int(f, query), 2);
+  aero_version_filter filter = {
+      .struct_size = sizeof filter, .version = -1, .run_id = ids[1]};
+  int found = 0;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(
+      vt->query_versions(f->handle, &filter, count_version, &found, &err),
+      AERO_OK);
+  assert_int_equal(found, 1);
+  long long pairs = sql_int(f, OUTPUT_PAIRS);
+
+  vt->close(f->handle);
+  f->handle = NULL;
+  sql_int(f, TO_SCHEMA_8 "PRAGMA user_version = 8; SELECT 0");
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 3);
+  open_store(f);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_own_outputs"), 1);
+  assert_int_equal(sql_int(f, OUTPUT_PAIRS), pairs);
+}
+
+/* gc keeps an old dev run while a kept run reuses it (the reused run's
+ * outputs are its: schema 9), even one that made no output; the reused
+ * run's own age does not matter once it is kept. */
+static void test_gc_keeps_reused_runs(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "kept\n");
+  int64_t made = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  int64_t bare = begin(f->handle, true, "make");
+  end_ok(f->handle, bare);
+  int64_t old = begin(f->handle, true, "make");
+  end_ok(f->handle, old);
+  int64_t ids[2];
+  reuse_of(f, made, 1, ids);
+  reuse_of(f, bare, 1, ids + 1);
+  /* Every run but the reused ones from long ago. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "UPDATE run_records SET started_at = 1, ended_at = 1 WHERE id NOT "
+           "IN (%lld, %lld); SELECT 0",
+           (long long)ids[0], (long long)ids[1]);
+  sql_int(f, sql);
+  aero_collect_params params = {.struct_size = sizeof params,
+                                .keep_dev_ns = 3600 * (int64_t)1000000000};
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->collect(f->handle, &params, NULL, NULL, &err) != AERO_OK)
+    fail_msg("collect: %s", err.message);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM runs WHERE id IN (%lld, %lld, %lld, %lld)",
+           (long long)made, (long long)bare, (long long)ids[0],
+           (long long)ids[1]);
+  assert_int_equal(sql_int(f, sql), 4);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE id = %lld",
+           (long long)old);
+  assert_int_equal(sql_int(f, sql), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM run_outputs WHERE run_id = %lld",
+           (long long)ids[0]);
+  assert_int_equal(sql_int(f, sql), 1);
+}
+
 static long long wal_size(const fixture *f) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/aeromancy.db-wal", f->store);
@@ -424,7 +547,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 8);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
   /* The tables and views other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', "
@@ -517,6 +640,7 @@ static summary_seen summary_of(void *handle, int64_t run, const char *key) {
 /* Turns the store back into schema 6: `runs` a table with the facts of
  * each run's invocation in its own columns. */
 #define TO_SCHEMA_6                                                            \
+  TO_SCHEMA_8                                                                  \
   "DROP TABLE inline_blobs; DROP VIEW runs; "                                  \
   "ALTER TABLE run_records ADD COLUMN git_commit TEXT; "                       \
   "ALTER TABLE run_records ADD COLUMN git_branch TEXT; "                       \
@@ -629,7 +753,7 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
                          "metrics (run_id, key, step); PRAGMA user_version = "
                          "2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 8);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
@@ -713,7 +837,7 @@ static void test_points_read_in_order_and_migrated(void **state) {
                                           "user_version = 3; SELECT 0");
     assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), 8);
     open_store(f);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 8);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
                                 "name IN ('metrics_by_run', 'metrics_points')"),
                      0);
@@ -1816,6 +1940,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_link_outrun_publishes_its_content,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reused_outputs_are_implied, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_gc_keeps_reused_runs, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_gc_keeps_linked_versions, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_invocation_facts_per_run, setup,
