@@ -6,7 +6,7 @@
  * its file rows and their indexes) only for run_end to find the same
  * digest and delete it again wrote about a dozen database pages per output
  * for nothing (issue 10). A link is one row: (run, artifact, version).
- * run_end turns it into the run's output (run_outputs) when the version is
+ * run_end turns it into the run's output (run_own_outputs) when the version is
  * still the latest its mode sees, as a pending version would have been
  * published; when another run published different content meanwhile, it
  * publishes the linked content as a new version, exactly what the pending

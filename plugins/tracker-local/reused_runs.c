@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs per chunk; pairs per multi-row INSERT of run_outputs/run_inputs. */
+/* Runs per chunk; pairs per multi-row INSERT of run_inputs. */
 #define CHUNK 32
 
 /* One reused run's row: 11 parameters (id, entity, project, job_type,
