@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 static void store_free(tl_store *store) {
+  tl_declared_forget(store);
   if (store->blobs_fd >= 0)
     close(store->blobs_fd);
   free(store->db_path);

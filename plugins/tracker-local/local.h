@@ -74,7 +74,14 @@ typedef struct tl_store {
   int schema_fd;       /* schema.lock, flock'd while open (schema_lock.c); -1 */
   size_t inline_max;   /* the largest blob stored in the database (inline.c) */
   bool schema_checked; /* the schema was this version once opened */
+  int64_t *begun; /* runs this handle began and has not ended (declared.c) */
+  size_t begun_count, begun_cap;
+  struct tl_declared **declared; /* small outputs waiting for their run's
+                                    end, in declaration order (declared.c) */
+  size_t declared_count, declared_cap;
 } tl_store;
+
+typedef struct tl_declared tl_declared;
 
 /* ---- owners.c: runs whose aerohost died ---- */
 
@@ -374,6 +381,52 @@ aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
 aero_status tl_put_output(void *handle, int64_t run_id,
                           const aero_artifact_ref *ref,
                           const aero_output_desc *desc, aero_error *err);
+/* The artifact's id, its row inserted when it has none. Inside a write
+ * transaction. */
+aero_status tl_artifact_id(tl_store *store, const aero_artifact_ref *ref,
+                           int64_t *id, aero_error *err);
+/* Inserts a version of the artifact made by run `run_id`, with its files
+ * and the metadata of `desc`: pending when `number` is -1, else published
+ * as that number. *version_id is its id. Inside a write transaction. */
+aero_status tl_version_insert(tl_store *store, int64_t artifact_id,
+                              int64_t run_id, bool dev,
+                              const aero_output_desc *desc,
+                              const pc_file_list *list, const char *digest,
+                              int64_t number, int64_t *version_id,
+                              aero_error *err);
+
+/* ---- declared.c: small outputs recorded with their run's end ---- */
+
+/* Whether run `run_id` was begun by this handle and has not ended. */
+bool tl_declared_mine(const tl_store *store, int64_t run_id);
+/* After run_begin's commit: the run is this handle's. */
+aero_status tl_declared_begun(tl_store *store, int64_t run_id,
+                              aero_error *err);
+/* After run_end's commit: the run is no longer this handle's, and its kept
+ * declarations are forgotten. */
+void tl_declared_ended(tl_store *store, int64_t run_id);
+/* Keeps a stored declaration (its blob files in place, its small blobs'
+ * bytes in `contents`) for tl_declared_publish, when run `run_id` is this
+ * handle's, the declaration small, and no other handle declared outputs
+ * of the run: then *kept is set and `list` (emptied) and `contents` change
+ * hands. Otherwise the caller records it at once. */
+aero_status tl_declared_keep(tl_store *store, int64_t run_id,
+                             const aero_artifact_ref *ref,
+                             const aero_output_desc *desc, pc_file_list *list,
+                             void **contents, const char *digest, bool *kept,
+                             aero_error *err);
+/* Forgets the kept declarations of run `run_id`, only those of artifact
+ * `ref` unless it is NULL. */
+void tl_declared_drop(tl_store *store, int64_t run_id,
+                      const aero_artifact_ref *ref);
+/* Records the kept declarations of run `run_id` (mode `dev`) as its
+ * outputs, published, except one of an artifact that another handle
+ * declared for the run since. Inside the run_end transaction, before
+ * tl_versions_settle. */
+aero_status tl_declared_publish(tl_store *store, int64_t run_id, bool dev,
+                                aero_error *err);
+/* Frees every kept declaration and the handle's run list (close). */
+void tl_declared_forget(tl_store *store);
 
 /* ---- views.c ---- */
 aero_status tl_materialize(void *handle, int64_t version_id,

@@ -107,8 +107,8 @@ static aero_status put_inline(tl_store *store, const pc_file_list *list,
 /* Looks the artifact up before inserting it: an upsert that finds the row
  * still rewrites it and its index page, one WAL frame per declared output
  * for nothing once the artifact exists (issue 10). */
-static aero_status artifact_id(tl_store *store, const aero_artifact_ref *ref,
-                               int64_t *id, aero_error *err) {
+aero_status tl_artifact_id(tl_store *store, const aero_artifact_ref *ref,
+                           int64_t *id, aero_error *err) {
   static const char *const sql[] = {
       "SELECT id FROM artifacts WHERE entity = ? AND project = ? AND name = ?",
       "INSERT INTO artifacts (entity, project, name) VALUES (?, ?, ?) "
@@ -144,50 +144,35 @@ static aero_status step_done(tl_store *store, sqlite3_stmt *st,
   return AERO_OK;
 }
 
-/* Records the pending version, or a link when the content is the latest
- * version's (links.c): replaces an earlier declaration of the same
- * artifact by this run, so the last declaration is the one published. */
-static aero_status record_version(tl_store *store, int64_t run_id,
-                                  const aero_artifact_ref *ref,
-                                  const aero_output_desc *desc,
-                                  const pc_file_list *list, const char *digest,
-                                  aero_error *err) {
-  bool dev = false;
-  int64_t art = 0, version_id = 0;
+aero_status tl_version_insert(tl_store *store, int64_t artifact_id,
+                              int64_t run_id, bool dev,
+                              const aero_output_desc *desc,
+                              const pc_file_list *list, const char *digest,
+                              int64_t number, int64_t *version_id,
+                              aero_error *err) {
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_run_mode(store, run_id, &dev, err);
-  if (status == AERO_OK)
-    status = artifact_id(store, ref, &art, err);
-  if (status == AERO_OK)
-    status = tl_exec2(store,
-                      "DELETE FROM versions WHERE run_id = ? AND "
-                      "artifact_id = ? AND published = 0",
-                      run_id, art, "replacing an earlier declaration", err);
-  bool linked = false;
-  if (status == AERO_OK)
-    status =
-        tl_link_record(store, run_id, art, dev, desc, digest, &linked, err);
-  if (status != AERO_OK || linked)
-    return status;
-  status = tl_prepare(store,
-                      "INSERT INTO versions (artifact_id, version, digest, "
-                      "type, mode, run_id, created_at, published) VALUES "
-                      "(?, NULL, ?, ?, ?, ?, ?, 0)",
-                      &st, err);
+  aero_status status = tl_prepare(
+      store,
+      "INSERT INTO versions (artifact_id, version, digest, type, mode, "
+      "run_id, created_at, published) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      &st, err);
   if (status != AERO_OK)
     return status;
-  sqlite3_bind_int64(st, 1, art);
-  tl_bind_text(st, 2, digest);
-  tl_bind_text(st, 3, desc->artifact_type != NULL ? desc->artifact_type : "");
-  tl_bind_text(st, 4, dev ? "dev" : "prod");
-  sqlite3_bind_int64(st, 5, run_id);
-  sqlite3_bind_int64(st, 6, tl_now_ns());
+  sqlite3_bind_int64(st, 1, artifact_id);
+  if (number >= 0)
+    sqlite3_bind_int64(st, 2, number);
+  tl_bind_text(st, 3, digest);
+  tl_bind_text(st, 4, desc->artifact_type != NULL ? desc->artifact_type : "");
+  tl_bind_text(st, 5, dev ? "dev" : "prod");
+  sqlite3_bind_int64(st, 6, run_id);
+  sqlite3_bind_int64(st, 7, tl_now_ns());
+  sqlite3_bind_int(st, 8, number >= 0);
   status = step_done(store, st, "recording a version", err);
   tl_finish(store, st);
   st = NULL;
   if (status != AERO_OK)
     return status;
-  version_id = sqlite3_last_insert_rowid(store->db);
+  *version_id = sqlite3_last_insert_rowid(store->db);
 
   status = tl_prepare(store,
                       "INSERT INTO version_files (version_id, path, sha256, "
@@ -195,7 +180,7 @@ static aero_status record_version(tl_store *store, int64_t run_id,
                       &st, err);
   for (size_t i = 0; status == AERO_OK && i < list->count; i++) {
     sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, version_id);
+    sqlite3_bind_int64(st, 1, *version_id);
     tl_bind_text(st, 2, list->items[i].name);
     tl_bind_text(st, 3, list->items[i].hash);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)list->items[i].size);
@@ -211,11 +196,39 @@ static aero_status record_version(tl_store *store, int64_t run_id,
                       "key, type, value) VALUES (?, ?, ?, ?)",
                       &st, err);
   for (size_t i = 0; status == AERO_OK && i < desc->metadata_count; i++) {
-    tl_bind_metadata(st, version_id, &desc->metadata[i]);
+    tl_bind_metadata(st, *version_id, &desc->metadata[i]);
     status = step_done(store, st, "recording a version's metadata", err);
   }
   tl_finish(store, st);
   return status;
+}
+
+/* Records the pending version, or a link when the content is the latest
+ * version's (links.c): replaces an earlier declaration of the same
+ * artifact by this run, so the last declaration is the one published. */
+static aero_status record_version(tl_store *store, int64_t run_id,
+                                  const aero_artifact_ref *ref,
+                                  const aero_output_desc *desc,
+                                  const pc_file_list *list, const char *digest,
+                                  aero_error *err) {
+  bool dev = false;
+  int64_t art = 0, version_id = 0;
+  aero_status status = tl_run_mode(store, run_id, &dev, err);
+  if (status == AERO_OK)
+    status = tl_artifact_id(store, ref, &art, err);
+  if (status == AERO_OK)
+    status = tl_exec2(store,
+                      "DELETE FROM versions WHERE run_id = ? AND "
+                      "artifact_id = ? AND published = 0",
+                      run_id, art, "replacing an earlier declaration", err);
+  bool linked = false;
+  if (status == AERO_OK)
+    status =
+        tl_link_record(store, run_id, art, dev, desc, digest, &linked, err);
+  if (status != AERO_OK || linked)
+    return status;
+  return tl_version_insert(store, art, run_id, dev, desc, list, digest, -1,
+                           &version_id, err);
 }
 
 aero_status tl_put_output(void *handle, int64_t run_id,
@@ -241,9 +254,17 @@ aero_status tl_put_output(void *handle, int64_t run_id,
   char digest[65];
   if (status == AERO_OK)
     status = pc_manifest_digest(&list, digest, err);
+  /* A small declaration of a run this handle began waits for the commit
+   * of the run's end (declared.c); the list and bytes then change hands. */
+  bool kept = false;
   if (status == AERO_OK)
+    status = tl_declared_keep(store, run_id, ref, &desc, &list, ctx.contents,
+                              digest, &kept, err);
+  if (kept)
+    ctx.contents = NULL;
+  if (status == AERO_OK && !kept)
     status = tl_begin(store, err);
-  if (status == AERO_OK) {
+  if (status == AERO_OK && !kept) {
     status = put_inline(store, &list, ctx.contents, err);
     if (status == AERO_OK)
       status = record_version(store, run_id, ref, &desc, &list, digest, err);
@@ -251,6 +272,8 @@ aero_status tl_put_output(void *handle, int64_t run_id,
       status = tl_commit(store, err);
     if (status != AERO_OK)
       tl_rollback(store);
+    else /* replaces a kept declaration of the artifact, if any */
+      tl_declared_drop(store, run_id, ref);
   }
   for (size_t i = 0; ctx.contents != NULL && i < list.count; i++)
     free(ctx.contents[i]);

@@ -186,6 +186,8 @@ aero_status tl_run_begin(void *handle, const aero_run_record *record,
   }
   store->unended++;
   *run_id = id;
+  /* Without room to note it, its outputs are recorded as declared. */
+  (void)tl_declared_begun(store, id, NULL);
   return AERO_OK;
 }
 
@@ -249,6 +251,8 @@ aero_status tl_run_end(void *handle, int64_t run_id,
   aero_status status = tl_run_settle(store, run_id, outcome, err);
   if (status == AERO_OK && store->unended > 0)
     store->unended--;
+  if (status == AERO_OK)
+    tl_declared_ended(store, run_id);
   return status;
 }
 
@@ -271,6 +275,8 @@ aero_status tl_run_settle(tl_store *store, int64_t run_id,
   status = tl_run_mode(store, run_id, &dev, err);
   if (status == AERO_OK)
     status = update_run(store, run_id, &out, state, err);
+  if (status == AERO_OK && out.state == AERO_RUN_OK)
+    status = tl_declared_publish(store, run_id, dev, err);
   if (status == AERO_OK)
     status = tl_versions_settle(store, run_id, out.state == AERO_RUN_OK, err);
   if (status == AERO_OK)

@@ -1274,6 +1274,149 @@ static void test_run_begin_records_inputs_and_key(void **state) {
 }
 
 /* put_output with an explicit type and one `rows` metadata value. */
+/* A second handle on the fixture's store: the one an action's own process
+ * opens to record a large output (relay_client.c), whose declarations are
+ * committed at once, as pending versions or links. */
+static void *action_handle(const fixture *f) {
+  void *h = NULL;
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->open(&params, &h, &err) != AERO_OK)
+    fail_msg("open: %s", err.message);
+  return h;
+}
+
+/* The content of the latest version of `name` (dev), one file. */
+static const char *latest_content(fixture *f, const char *name,
+                                  int64_t *version) {
+  aero_artifact_version v;
+  aero_error err = AEH_ERROR_INIT;
+  if (resolve(f->handle, name, -1, true, &v, &err) != AERO_OK)
+    fail_msg("resolve: %s", err.message);
+  *version = v.version;
+  paths got = {0};
+  char dir[PATH_MAX];
+  if (vt->materialize(f->handle, v.id, collect, &got, dir, sizeof dir,
+                      &err) != AERO_OK)
+    fail_msg("materialize: %s", err.message);
+  assert_int_equal(got.count, 1);
+  return read_file(got.items[0]);
+}
+
+/* A small output of a run this handle began is written in the commit that
+ * records the run's end: nothing of it in the database before (not its
+ * artifact, its version or its blob's row), all of it after. Declared
+ * twice, the last declaration is the output, and the first one's bytes
+ * are never written. */
+static void test_small_output_recorded_with_run_end(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/data.txt", f->dir);
+  write_file(path, "kept until the end\n");
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(f->handle, run, "data", path);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM artifacts"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM inline_blobs"), 0);
+  end_ok(f->handle, run);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions WHERE "
+                              "published = 1 AND version = 0 AND type = "
+                              "'dataset' AND mode = 'dev'"),
+                   1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM version_files"), 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM version_metadata WHERE "
+                              "key = 'rows' AND value = 3"),
+                   1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM inline_blobs"), 1);
+  assert_true(
+      run_holds(f, "run_outputs", run, sql_int(f, "SELECT id FROM versions")));
+  int64_t number = -1;
+  assert_string_equal(latest_content(f, "data", &number),
+                      "kept until the end\n");
+
+  run = begin(f->handle, true, "make");
+  write_file(path, "first\n");
+  put_ok(f->handle, run, "data", path);
+  write_file(path, "second\n");
+  put_ok(f->handle, run, "data", path);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+  end_ok(f->handle, run);
+  assert_string_equal(latest_content(f, "data", &number), "second\n");
+  assert_int_equal(number, 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM inline_blobs"), 2);
+  char sql[128];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM run_outputs WHERE run_id = %lld",
+           (long long)run);
+  assert_int_equal(sql_int(f, sql), 1);
+}
+
+/* A host that dies after a run declared a small output and before its end
+ * leaves no trace of the output: the next host records the run killed, and
+ * no version, blob row or artifact exists. */
+static void test_host_death_before_run_end_publishes_nothing(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/data.txt", f->dir);
+  write_file(path, "never published\n");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    void *h = action_handle(f);
+    int64_t run = begin(h, true, "make");
+    put_ok(h, run, "data", path);
+    _exit(0); /* dies holding the run: no run_end, no close */
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  int64_t run = begin(f->handle, true, "next"); /* takes over the dead owner */
+  end_ok(f->handle, run);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM runs WHERE status = "
+                              "'killed' AND job_type = 'make'"),
+                   1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM inline_blobs"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 0);
+}
+
+/* One artifact declared by a run through both of its handles (a small
+ * output through the host's, a large one from the action's own process):
+ * the declaration made last is the run's output, whichever handle made
+ * it, as when both went through one handle. */
+static void test_last_declaration_wins_across_handles(void **state) {
+  fixture *f = *state;
+  void *act = action_handle(f);
+  char host_path[PATH_MAX], act_path[PATH_MAX];
+  snprintf(host_path, sizeof host_path, "%s/host.txt", f->dir);
+  snprintf(act_path, sizeof act_path, "%s/action.txt", f->dir);
+
+  int64_t run = begin(f->handle, true, "make");
+  write_file(host_path, "host's, first\n");
+  put_ok(f->handle, run, "data", host_path);
+  write_file(act_path, "action's, last\n");
+  put_ok(act, run, "data", act_path);
+  end_ok(f->handle, run);
+  int64_t number = -1;
+  assert_string_equal(latest_content(f, "data", &number), "action's, last\n");
+  assert_int_equal(number, 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
+
+  run = begin(f->handle, true, "make");
+  write_file(act_path, "action's, first\n");
+  put_ok(act, run, "data", act_path);
+  write_file(host_path, "host's, last\n");
+  put_ok(f->handle, run, "data", host_path);
+  end_ok(f->handle, run);
+  assert_string_equal(latest_content(f, "data", &number), "host's, last\n");
+  assert_int_equal(number, 1);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 2);
+  vt->close(act);
+}
+
 static void put_typed(void *handle, int64_t run, const char *file,
                       const char *type, int64_t rows) {
   aero_artifact_ref ref = {
@@ -1287,16 +1430,18 @@ static void put_typed(void *handle, int64_t run, const char *file,
     fail_msg("put_output: %s", err.message);
 }
 
-/* Declaring the latest version's content (same type and metadata) records
- * a link, not a pending version: no versions or file rows written, and the
- * run ends holding that version, as before; a failed run's link goes. */
+/* Declaring the latest version's content (same type and metadata) from the
+ * action's own handle records a link, not a pending version: no versions
+ * or file rows written, and the run ends holding that version, as before;
+ * a failed run's link goes. */
 static void test_unchanged_output_is_a_link(void **state) {
   fixture *f = *state;
+  void *act = action_handle(f);
   publish(f->handle, f, true, "data", "same\n");
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/data.txt", f->dir);
   int64_t run = begin(f->handle, true, "make");
-  put_ok(f->handle, run, "data", path);
+  put_ok(act, run, "data", path);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM version_files"), 1);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links WHERE "
@@ -1311,7 +1456,7 @@ static void test_unchanged_output_is_a_link(void **state) {
                    2);
 
   run = begin(f->handle, true, "make");
-  put_ok(f->handle, run, "data", path);
+  put_ok(act, run, "data", path);
   aero_error err = AEH_ERROR_INIT;
   assert_int_equal(end(f->handle, run, AERO_RUN_FAILED, &err), AERO_OK);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
@@ -1320,20 +1465,20 @@ static void test_unchanged_output_is_a_link(void **state) {
   /* Another type, or other metadata: a pending version as before (the
    * content still makes no new version). */
   run = begin(f->handle, true, "make");
-  put_typed(f->handle, run, path, "model", 3);
+  put_typed(act, run, path, "model", 3);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 1);
-  put_typed(f->handle, run, path, "dataset", 4);
+  put_typed(act, run, path, "dataset", 4);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
   /* Declared again as it is: the link replaces the pending version. */
-  put_typed(f->handle, run, path, "dataset", 3);
+  put_typed(act, run, path, "dataset", 3);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 1);
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 0);
   /* And new content replaces the link. */
   write_file(path, "other\n");
-  put_ok(f->handle, run, "data", path);
+  put_ok(act, run, "data", path);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
   end_ok(f->handle, run);
   aero_artifact_version v;
@@ -1343,23 +1488,24 @@ static void test_unchanged_output_is_a_link(void **state) {
   /* The latest content under another type: its pending version goes at
    * the end, and the run holds the latest version. */
   run = begin(f->handle, true, "make");
-  put_typed(f->handle, run, path, "model", 3);
+  put_typed(act, run, path, "model", 3);
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 1);
   end_ok(f->handle, run);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
-  assert_true(run_holds(f, "run_outputs", run, v.id));
+  assert_true(run_holds(f, "run_outputs", run, v.id));  vt->close(act);
 }
 
 /* gc keeps a dev version that a running run linked as its output, with
  * the run that made it, and the linked run ends holding it. */
 static void test_gc_keeps_linked_versions(void **state) {
   fixture *f = *state;
+  void *act = action_handle(f);
   publish(f->handle, f, true, "data", "kept\n");
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/data.txt", f->dir);
   int64_t run = begin(f->handle, true, "make");
-  put_ok(f->handle, run, "data", path);
+  put_ok(act, run, "data", path);
   aero_collect_params params = {.struct_size = sizeof params, .keep_dev_ns = 0};
   aero_error err = AEH_ERROR_INIT;
   /* AERO_E_STATE: the running run's scratch folder is kept too. */
@@ -1370,7 +1516,7 @@ static void test_gc_keeps_linked_versions(void **state) {
   end_ok(f->handle, run);
   aero_artifact_version v;
   assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
-  assert_int_equal(v.version, 0);
+  assert_int_equal(v.version, 0);  vt->close(act);
 }
 
 /* A run linked to the latest version while another run published other
@@ -1379,11 +1525,12 @@ static void test_gc_keeps_linked_versions(void **state) {
  * would have become. */
 static void test_link_outrun_publishes_its_content(void **state) {
   fixture *f = *state;
+  void *act = action_handle(f);
   publish(f->handle, f, true, "data", "mine\n");
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/data.txt", f->dir);
   int64_t run = begin(f->handle, true, "make");
-  put_ok(f->handle, run, "data", path);
+  put_ok(act, run, "data", path);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 1);
   void *other = NULL;
   aero_backend_open_params params = {.struct_size = sizeof params,
@@ -1420,7 +1567,7 @@ static void test_link_outrun_publishes_its_content(void **state) {
       AERO_OK);
   assert_int_equal(got.count, 1);
   assert_string_equal(read_file(got.items[0]), "mine\n");
-  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);  vt->close(act);
 }
 
 /* Closes the fixture's handle and removes its database (with its WAL and
@@ -1936,6 +2083,12 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_run_begin_records_inputs_and_key,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_small_output_recorded_with_run_end,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_last_declaration_wins_across_handles,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_host_death_before_run_end_publishes_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unchanged_output_is_a_link, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_link_outrun_publishes_its_content,

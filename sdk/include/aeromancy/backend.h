@@ -203,7 +203,10 @@ typedef struct aero_backend_vtable {
                              aero_error *err);
 
   /* Stores the files of an output of run `run_id` and records a pending
-   * version, published by run_end. `ref->version` is -1. */
+   * version, published by run_end. `ref->version` is -1. Once it returns
+   * AERO_OK the files may change or go: their bytes are stored; the
+   * pending version itself may be written with run_end's commit, since
+   * nothing reads it before. */
   aero_status (*put_output)(void *store, int64_t run_id,
                             const aero_artifact_ref *ref,
                             const aero_output_desc *desc, aero_error *err);
