@@ -23,10 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* SHA256_*, as in sha256.c. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
-
 typedef struct put_ctx {
   tl_store *store;
   int64_t run_id;
@@ -51,12 +47,9 @@ static aero_status read_small(int fd, const pc_file *file, void **out,
       break;
     done += (size_t)n;
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
   char hex[65] = "";
-  if (done == file->size) {
-    SHA256((const unsigned char *)buf, done, digest);
-    tl_sha256_hex(digest, hex);
-  }
+  if (done == file->size)
+    tl_sha256_of(buf, done, hex);
   if (strcmp(hex, file->hash) != 0) {
     free(buf);
     return aero_fail(err, AERO_E_IO,
