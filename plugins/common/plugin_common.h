@@ -50,6 +50,13 @@ aero_status pc_sha256_fd(int fd, const char *path, uint64_t size,
                          const char *label, char hex[65], aero_error *err);
 /* Writes the lowercase hex form of a 32-byte digest. */
 void pc_sha256_hex(const unsigned char digest[32], char hex[65]);
+/* The lowercase hex SHA-256 of `size` bytes at `data` (borrowed) into
+ * `hex`, by aeu_sha256_buf (SHA256_Init/Update/Final). Never OpenSSL 3's
+ * one-shot SHA256(): it goes through EVP at every call, and one reference
+ * to it links libcrypto.a's whole EVP and provider code into a plugin
+ * (5.9 MB instead of 1.6 for tracker-local, relocated by the dynamic
+ * loader in every process that opens a store; test_plugin_code.sh). */
+void pc_sha256_buf(const void *data, size_t size, char hex[65]);
 
 /* ---- outfiles.c: the files of a declared output ---- */
 

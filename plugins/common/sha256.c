@@ -14,6 +14,15 @@ void pc_sha256_hex(const unsigned char digest[32], char hex[65]) {
   aeu_sha256_hex(digest, hex);
 }
 
+void pc_sha256_buf(const void *data, size_t size, char hex[65]) {
+  unsigned char digest[32];
+  /* SHA256_Init cannot fail with the default implementation; a digest of
+   * zeros would still never match a stored one. */
+  if (aeu_sha256_buf(data, size, digest) != 0)
+    memset(digest, 0, sizeof digest);
+  aeu_sha256_hex(digest, hex);
+}
+
 typedef struct progress {
   const char *label;
   uint64_t size;

@@ -26,10 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* SHA256_*, as in sha256.c. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
-
 aero_status tl_inline_migrate(tl_store *store, aero_error *err) {
   /* WITHOUT ROWID: one b-tree keyed by the digest, no second index. */
   return tl_exec(store,
@@ -57,26 +53,10 @@ aero_status tl_inline_limit(size_t *limit, aero_error *err) {
   return AERO_OK;
 }
 
-/* By SHA256_Init/Update/Final, not the one-shot SHA256(): in OpenSSL 3
- * that one goes through EVP and fetches the algorithm at every call, which
- * was 7% of an unchanged re-run of 1,000 actions (each reused output's row
- * is hashed). And no SHA256() anywhere in this plugin: one reference to it
- * links libcrypto.a's whole EVP/provider code in (5.9 MB instead of 1.6,
- * 18,313 relocations instead of 1,698, applied by the dynamic loader in
- * every process that opens a local store; tests/cli/test_plugin_code.sh). */
-void tl_sha256_of(const void *content, size_t size, char hash[65]) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, content, size);
-  SHA256_Final(digest, &ctx);
-  tl_sha256_hex(digest, hash);
-}
-
 /* Whether `content` (`size` bytes) hashes to `hex`. */
 static bool row_hashes_to(const char *hex, const void *content, size_t size) {
   char hash[65];
-  tl_sha256_of(content, size, hash);
+  tl_sha256_buf(content, size, hash);
   return strcmp(hash, hex) == 0;
 }
 
@@ -94,7 +74,7 @@ static void judge(tl_store *store, const char *hex, uint64_t size,
     return;
   }
   char hash[65];
-  tl_sha256_of(content, got, hash);
+  tl_sha256_buf(content, got, hash);
   if (strcmp(hash, hex) != 0) {
     (void)aero_fail(err, AERO_E_STORE,
                     "store %s: blob %s (in the database) is damaged: its "

@@ -609,10 +609,6 @@ int tl_copy_fd(int src_fd, int dst_fd, uint64_t size, const char *label,
 #define TL_INLINE_MAX 4096
 #define TL_INLINE_CAP 65536
 
-/* The SHA-256 of `content` (`size` bytes) in hex into `hash`, cheaper than
- * OpenSSL 3's one-shot SHA256() for the small buffers hashed per action. */
-void tl_sha256_of(const void *content, size_t size, char hash[65]);
-
 /* Schema 7 to 8: creates inline_blobs. Inside the schema's transaction. */
 aero_status tl_inline_migrate(tl_store *store, aero_error *err);
 /* The largest blob this process stores in the database: TL_INLINE_MAX, or
@@ -661,6 +657,7 @@ aero_status tl_inline_orphans(tl_store *store, bool remove, tl_inline_fn each,
 #define tl_errno_status pc_errno_status
 #define tl_sha256_fd pc_sha256_fd
 #define tl_sha256_hex pc_sha256_hex
+#define tl_sha256_buf pc_sha256_buf
 #define tl_format_ref pc_format_ref
 
 #endif /* TL_LOCAL_H */

@@ -49,7 +49,7 @@ static aero_status read_small(int fd, const pc_file *file, void **out,
   }
   char hex[65] = "";
   if (done == file->size)
-    tl_sha256_of(buf, done, hex);
+    tl_sha256_buf(buf, done, hex);
   if (strcmp(hex, file->hash) != 0) {
     free(buf);
     return aero_fail(err, AERO_E_IO,

@@ -75,7 +75,7 @@ static aero_status tp_open(const aero_backend_open_params *params, void **out,
   char ns_source[1024], ns[65];
   snprintf(ns_source, sizeof ns_source, "%s\n%s", store->server,
            tp_s3_name(store->s3));
-  tp_sha256_buf(ns_source, strlen(ns_source), ns);
+  pc_sha256_buf(ns_source, strlen(ns_source), ns);
   snprintf(store->view_ns, sizeof store->view_ns, "%.16s", ns);
   *out = store;
   return AERO_OK;

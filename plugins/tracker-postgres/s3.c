@@ -637,7 +637,7 @@ static aero_status put_parts(tp_s3 *s3, const char *key, const char *hex,
   char query[512];
   snprintf(query, sizeof query, "uploadId=%s", encoded_id);
   char body_hash[65];
-  tp_sha256_buf(done, len, body_hash);
+  pc_sha256_buf(done, len, body_hash);
   req_init(&r, "POST", key, query);
   r.body = done;
   r.body_len = len;

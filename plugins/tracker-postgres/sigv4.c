@@ -14,17 +14,11 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
-void tp_sha256_buf(const void *data, size_t size, char hex[65]) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(data, size, digest);
-  pc_sha256_hex(digest, hex);
-}
-
 static void hmac_sha256(const void *key, size_t key_len, const void *msg,
                         size_t msg_len, unsigned char out[32]) {
   unsigned char block[64] = {0};
   if (key_len > sizeof block)
-    SHA256(key, key_len, block);
+    aeu_sha256_buf(key, key_len, block); /* no one-shot SHA256(): EVP */
   else
     memcpy(block, key, key_len);
   unsigned char pad[64];

@@ -339,7 +339,5 @@ void tp_sigv4_authorization(const tp_sigv4 *req, char *out, size_t size);
 /* URI-encodes `in` as SigV4 wants (unreserved characters kept; '/' kept
  * when `keep_slash`). Returns a malloc'd string or NULL. */
 char *tp_uri_encode(const char *in, bool keep_slash);
-/* Hex SHA-256 of a buffer. */
-void tp_sha256_buf(const void *data, size_t size, char hex[65]);
 
 #endif /* TP_TP_H */

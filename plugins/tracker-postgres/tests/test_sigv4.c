@@ -60,7 +60,7 @@ static void put_object(void **state) {
   (void)state;
   char payload[65];
   const char *body = "Welcome to Amazon S3.";
-  tp_sha256_buf(body, strlen(body), payload);
+  pc_sha256_buf(body, strlen(body), payload);
   assert_string_equal(
       payload,
       "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
