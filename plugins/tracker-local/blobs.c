@@ -87,6 +87,19 @@ static int stat_blob(tl_store *store, const char *hex, struct stat *st) {
   return fstatat(dir, name, st, 0);
 }
 
+/* After a blob's row was judged: where the row is damaged (the caller's
+ * `err` says how, and is left so), a file of that content, stored by a
+ * process with a lower AEROMANCY_INLINE_MAX, still serves, and *state
+ * becomes TL_BLOB_INTACT. */
+static void file_still_serves(tl_store *store, const char *hex, uint64_t size,
+                              bool full, tl_blob_state *state) {
+  tl_blob_state file = TL_BLOB_MISSING;
+  if (*state != TL_BLOB_INTACT &&
+      tl_blob_file_check(store, hex, size, full, &file, NULL) == AERO_OK &&
+      file == TL_BLOB_INTACT)
+    *state = TL_BLOB_INTACT;
+}
+
 aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
                           bool full, tl_blob_state *state, aero_error *err) {
   bool found = false;
@@ -96,13 +109,7 @@ aero_status tl_blob_check(tl_store *store, const char *hex, uint64_t size,
     return status;
   if (!found)
     return tl_blob_file_check(store, hex, size, full, state, err);
-  /* A damaged row (`err` says so): a file of that content, stored by a
-   * process with a lower AEROMANCY_INLINE_MAX, still serves. */
-  tl_blob_state file = TL_BLOB_MISSING;
-  if (*state != TL_BLOB_INTACT &&
-      tl_blob_file_check(store, hex, size, full, &file, NULL) == AERO_OK &&
-      file == TL_BLOB_INTACT)
-    *state = TL_BLOB_INTACT;
+  file_still_serves(store, hex, size, full, state);
   return AERO_OK;
 }
 
@@ -112,12 +119,7 @@ aero_status tl_blob_check_read(tl_store *store, const char *hex, uint64_t size,
   if (!found || size > TL_INLINE_CAP)
     return tl_blob_file_check(store, hex, size, false, state, err);
   tl_inline_judge(store, hex, size, row, row_size, state, err);
-  /* As tl_blob_check: a file of that content still serves. */
-  tl_blob_state file = TL_BLOB_MISSING;
-  if (*state != TL_BLOB_INTACT &&
-      tl_blob_file_check(store, hex, size, false, &file, NULL) == AERO_OK &&
-      file == TL_BLOB_INTACT)
-    *state = TL_BLOB_INTACT;
+  file_still_serves(store, hex, size, false, state);
   return AERO_OK;
 }
 
