@@ -83,7 +83,11 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
                      "AND ended_at < $1",
                      &p, NULL, "listing old dev runs", err);
   /* Until nothing changes: a candidate stays when a run outside the set
-   * read or re-declared a version it made, or reused it. */
+   * read or re-declared a version it made, or reused it. A kept reused
+   * run holds the outputs of the run it reuses (the view run_outputs,
+   * schema 3), and that run stays by the last clause, so the versions are
+   * asked of run_own_outputs: asking the view by version would scan runs
+   * once per version (reused_run has no index). */
   for (bool changed = true; status == AERO_OK && changed;) {
     PGresult *res = NULL;
     status = tp_exec(
@@ -91,8 +95,8 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
         "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
         "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 "
         "FROM run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN "
-        "(SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_outputs o "
-        "WHERE o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM "
+        "(SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_own_outputs "
+        "o WHERE o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM "
         "gc_runs)))) OR id IN (SELECT reused_run FROM runs WHERE reused_run "
         "IS NOT NULL AND id NOT IN (SELECT id FROM gc_runs))",
         NULL, &res, "listing old dev runs", err);
@@ -122,7 +126,8 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
   return tp_exec(
       store,
       "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
-      "DELETE FROM run_outputs WHERE run_id IN (SELECT id FROM gc_runs);"
+      "DELETE FROM run_own_outputs WHERE run_id IN (SELECT id FROM "
+      "gc_runs);"
       "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
       "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs);",
       NULL, NULL, "removing old dev runs", err);

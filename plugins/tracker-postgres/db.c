@@ -144,6 +144,32 @@ static const char schema_v2[] =
     "CREATE INDEX run_keys_by_job ON run_keys (job, run_id);"
     "UPDATE aero_schema SET version = 2;";
 
+/* Version 3 (tracker-local's schema 9): a reused run's outputs are those
+ * of the run it reuses, no longer copied rows. The table run_outputs
+ * becomes run_own_outputs (the pairs each run recorded itself: publish
+ * writes there), the copies the reused runs held are deleted from it
+ * (exactly the pairs the view gives back: a reused run's row that its
+ * reused run does not also hold stays), and the view run_outputs gives
+ * every run's outputs as the table did, so every SELECT on it reads as
+ * before. A reused run reuses an `ok` run, never another reused one
+ * (reuse.c checks it under FOR SHARE), so one join is the whole chain, as
+ * in tracker-local's view. Each copy was a row and an entry of
+ * run_outputs_by_version per reused output: the table and its index grew
+ * with every unchanged re-run. Asked by run_id (show, lineage,
+ * query_versions) the view reads two primary keys; asked by version_id
+ * its second half scans runs (no index on reused_run: it would be that
+ * churn again), which gc does not ask (collect.c). */
+static const char schema_v3[] =
+    "ALTER TABLE run_outputs RENAME TO run_own_outputs;"
+    "DELETE FROM run_own_outputs c WHERE EXISTS (SELECT 1 FROM runs r JOIN "
+    "run_own_outputs o ON o.run_id = r.reused_run WHERE r.id = c.run_id AND "
+    "o.version_id = c.version_id);"
+    "CREATE VIEW run_outputs (run_id, version_id) AS"
+    " SELECT run_id, version_id FROM run_own_outputs UNION ALL"
+    " SELECT r.id, o.version_id FROM runs r JOIN run_own_outputs o"
+    " ON o.run_id = r.reused_run;"
+    "UPDATE aero_schema SET version = 3;";
+
 int64_t tp_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -461,6 +487,12 @@ static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
                      "migrating the schema to version 2", err);
     if (status == AERO_OK)
       ctx->version = 2;
+  }
+  if (status == AERO_OK && ctx->version == 2) {
+    status = tp_exec(store, schema_v3, NULL, NULL,
+                     "migrating the schema to version 3", err);
+    if (status == AERO_OK)
+      ctx->version = 3;
   }
   return status;
 }

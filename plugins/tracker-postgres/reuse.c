@@ -1,9 +1,10 @@
 /* tracker-postgres: the reuse members (ABI 1.3). A run's reuse key
  * (computed by the host) is kept in run_keys; a reused run is a row of
- * `runs` with status `reused`, `reused_run` pointing at the run it stands
- * for, and that run's output versions in run_outputs: the same layout as
- * tracker-local's. A run is reused only while every file of its outputs is
- * whole in the bucket (a HEAD per blob, with its size). */
+ * `runs` with status `reused` and `reused_run` pointing at the run it
+ * stands for, whose outputs it holds without copies (schema 3: the view
+ * run_outputs adds them, db.c): the same layout as tracker-local's. A run
+ * is reused only while every file of its outputs is whole in the bucket
+ * (a HEAD per blob, with its size). */
 #include "tp.h"
 
 #include <stdio.h>
@@ -71,14 +72,16 @@ static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
   /* Each candidate with the number of outputs it declared, the number of
    * published versions it holds (a run holding fewer is not whole: a
    * version left pending by a crash mid-publish, or unpublished since, is
-   * not there to reuse) and the blobs of those versions. */
+   * not there to reuse) and the blobs of those versions. A candidate is an
+   * `ok` run: its outputs are its own rows. */
   return tp_exec(
       store,
       "SELECT r.id, r.ended_at, cardinality(string_to_array(r.outputs, "
       "E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT "
-      "count(*) FROM run_outputs o JOIN versions v ON v.id = o.version_id "
-      "WHERE o.run_id = r.id AND v.published = 1), (SELECT "
-      "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_outputs o JOIN "
+      "count(*) FROM run_own_outputs o JOIN versions v ON v.id = "
+      "o.version_id WHERE o.run_id = r.id AND v.published = 1), (SELECT "
+      "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_own_outputs o "
+      "JOIN "
       "version_files f ON f.version_id = o.version_id WHERE o.run_id = "
       "r.id) FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
       "$5 AND r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND "
@@ -198,12 +201,12 @@ static aero_status record_item_body(tp_store *store, record_item *item,
   tp_param_int(&u, item->ins.id);
   tp_param_int(&u, item->reused);
   tp_param_text(&u, item->input_array);
+  /* No output rows: reused_run is what gives the run its outputs (the
+   * view run_outputs). */
   return tp_exec(
       store,
       "WITH r AS (UPDATE runs SET status = 'reused', reused_run = $2, "
-      "ended_at = started_at WHERE id = $1), o AS (INSERT INTO run_outputs "
-      "(run_id, version_id) SELECT $1, version_id FROM run_outputs WHERE "
-      "run_id = $2 ON CONFLICT DO NOTHING) INSERT INTO run_inputs (run_id, "
+      "ended_at = started_at WHERE id = $1) INSERT INTO run_inputs (run_id, "
       "version_id) SELECT $1, u.v FROM unnest($3::bigint[]) AS u(v) ON "
       "CONFLICT DO NOTHING",
       &u, NULL, "recording a reused run", err);

@@ -189,9 +189,9 @@ static aero_status publish_one(tp_store *store, int64_t run_id, const char *id,
       tp_param_text(&same, existing);
       tp_param_text(&same, id);
       return tp_exec(store,
-                     "WITH o AS (INSERT INTO run_outputs (run_id, version_id) "
-                     "VALUES ($1, $2) ON CONFLICT DO NOTHING) DELETE FROM "
-                     "versions WHERE id = $3 AND published = 0",
+                     "WITH o AS (INSERT INTO run_own_outputs (run_id, "
+                     "version_id) VALUES ($1, $2) ON CONFLICT DO NOTHING) "
+                     "DELETE FROM versions WHERE id = $3 AND published = 0",
                      &same, NULL, "recording an output", err);
     }
     PQclear(res);
@@ -205,7 +205,7 @@ static aero_status publish_one(tp_store *store, int64_t run_id, const char *id,
       store,
       "WITH v AS (UPDATE versions SET version = (SELECT coalesce(max(version), "
       "-1) + 1 FROM versions WHERE artifact_id = $2), published = 1, "
-      "created_at = $3 WHERE id = $1 RETURNING id) INSERT INTO run_outputs "
+      "created_at = $3 WHERE id = $1 RETURNING id) INSERT INTO run_own_outputs "
       "(run_id, version_id) SELECT $4, id FROM v ON CONFLICT DO NOTHING",
       &n, NULL, "publishing a version", err);
 }

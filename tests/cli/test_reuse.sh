@@ -196,10 +196,8 @@ run "$AEROHOST" run --dev "$R" -- --seed 11
 assert_contains "$err" "0 ok, 3 reused"
 # As if its version were gone: every run with this key that holds it lets
 # it go, so the newest one lists an output it no longer holds.
-# (Its own outputs: in the local store a reused run's are its reused run's.)
-own_outputs=run_own_outputs
-[[ $AERO_TEST_BACKEND == postgres ]] && own_outputs=run_outputs
-sql "DELETE FROM $own_outputs WHERE run_id IN (SELECT k.run_id FROM run_keys
+# (Its own outputs: in both stores a reused run's are its reused run's.)
+sql "DELETE FROM run_own_outputs WHERE run_id IN (SELECT k.run_id FROM run_keys
   k JOIN runs r ON r.id = k.run_id WHERE r.job_type = 'train' AND
   r.status = 'ok')"
 run "$AEROHOST" run --dev "$R" -- --seed 11

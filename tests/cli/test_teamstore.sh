@@ -15,6 +15,17 @@ aero_team_start
 AERO_PG_URL_MAIN=$AERO_PG_URL
 q() { aero_psql "$1"; }
 
+# schema3_undo_sql: SQL that turns a database of schema 3 back into the
+# shape of schema 2: run_outputs a table again, each reused run holding a
+# copy of the outputs of the run it reuses.
+schema3_undo_sql() {
+  echo "DROP VIEW run_outputs;"
+  echo "ALTER TABLE run_own_outputs RENAME TO run_outputs;"
+  echo "INSERT INTO run_outputs SELECT r.id, o.version_id FROM runs r JOIN"
+  echo "  run_outputs o ON o.run_id = r.reused_run ON CONFLICT DO NOTHING;"
+  echo "UPDATE aero_schema SET version = 2;"
+}
+
 case_ pipeline_recorded
 run "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 0
@@ -138,7 +149,7 @@ case_ schema_migrated_from_version_1
 aero_team_new_store oldschema
 run "$AEROHOST" run "$PLUGIN" --dev -- --content old
 assert_rc 0
-q "DROP TABLE run_keys; ALTER TABLE runs DROP COLUMN reused_run;
+q "$(schema3_undo_sql) DROP TABLE run_keys; ALTER TABLE runs DROP COLUMN reused_run;
    ALTER TABLE runs DROP CONSTRAINT runs_status_check;
    ALTER TABLE runs ADD CONSTRAINT runs_status_check CHECK (status IN
    ('running', 'ok', 'failed', 'crashed', 'timed_out', 'killed', 'skipped',
@@ -146,7 +157,7 @@ q "DROP TABLE run_keys; ALTER TABLE runs DROP COLUMN reused_run;
 assert_eq "$(q "SELECT to_regclass('run_keys') IS NULL")" t
 run "$AEROHOST" run "$PLUGIN" --dev -- --content old
 assert_rc 0
-assert_eq "$(q "SELECT version FROM aero_schema")" 2
+assert_eq "$(q "SELECT version FROM aero_schema")" 3
 # The old runs are kept; having no reuse keys they are not reused, but the
 # runs made since are.
 assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 6 "old runs kept"
@@ -161,11 +172,83 @@ assert_rc 0
 assert_eq "$(jq -r '.reused_run' <<<"$out")" \
   "$(q "SELECT reused_run FROM runs WHERE id = $reused")"
 assert_not_contains "$(jq -r '.reused_run' <<<"$out")" null
-q "UPDATE aero_schema SET version = 3" >/dev/null
+q "UPDATE aero_schema SET version = 4" >/dev/null
 run "$AEROHOST" run "$PLUGIN" --dev -- --content newer
 assert_rc 3
 assert_one_line "$err"
-assert_contains "$err" "schema version 3 is not the one this tracker-postgres understands (2)"
+assert_contains "$err" "schema version 4 is not the one this tracker-postgres understands (3)"
+
+case_ reused_outputs_implied_and_migrated_from_version_2
+# Schema 3: a reused run holds the outputs of the run it reuses through
+# the view run_outputs, without rows of its own. A version 2 database,
+# where they were copies in the table run_outputs, is migrated: the copies
+# go, and show and lineage answer as before.
+aero_team_new_store schema2
+run "$AEROHOST" run "$PLUGIN" --dev -- --content two
+assert_rc 0
+run "$AEROHOST" run "$PLUGIN" --dev -- --content two
+assert_rc 0
+assert_contains "$err" "0 ok, 3 reused"
+assert_eq "$(q "SELECT count(*) FROM run_own_outputs o JOIN runs r ON
+  r.id = o.run_id WHERE r.status = 'reused'")" 0 "a reused run's own rows"
+assert_eq "$(q "SELECT count(*) FROM run_outputs o JOIN runs r ON
+  r.id = o.run_id WHERE r.status = 'reused'")" 3 "a reused run's outputs"
+# outputs_of RUN: its outputs as aeromancy show --json gives them (nothing
+# when show fails).
+outputs_of() {
+  "$AEROMANCY" show "$1" --json | jq -c '[.outputs[] | .ref]'
+}
+# down_of REF: each run lineage --down finds from REF, with its outputs.
+down_of() {
+  "$AEROMANCY" lineage "$1" --down --format json |
+    jq -c '[.runs[] | {id, status, outputs}] | sort_by(.id)'
+}
+train=$(q "SELECT max(id) FROM runs WHERE job_type = 'train'")
+evaluate=$(q "SELECT max(id) FROM runs WHERE job_type = 'evaluate'")
+assert_eq "$(q "SELECT status FROM runs WHERE id = $train")" reused
+proj=$(q "SELECT project FROM artifacts WHERE name = 'raw'")
+assert_eq "$(outputs_of "$train")" "[\"$proj/model:v0\"]"
+raw=$proj/raw:v0
+down=$(down_of "$raw")
+assert_eq "$(jq -r "[.[] | select(.id == $train) | .outputs[]] | join(\" \")" \
+  <<<"$down")" "$proj/model:v0" "lineage --down: the reused train's output"
+before_train=$(outputs_of "$train") before_evaluate=$(outputs_of "$evaluate")
+pairs=$(q "SELECT string_agg(run_id || ':' || version_id, ' ' ORDER BY
+  run_id, version_id) FROM run_outputs")
+# Back to version 2, and a reused run's row that its reused run does not
+# hold (not a copy: the migration keeps it).
+q "$(schema3_undo_sql)" >/dev/null
+assert_eq "$(q "SELECT count(*) FROM run_outputs")" 6 "copies at version 2"
+q "INSERT INTO run_outputs SELECT $evaluate, id FROM versions WHERE
+   artifact_id = (SELECT id FROM artifacts WHERE name = 'raw')" >/dev/null
+run "$AEROMANCY" show "$train" --json
+assert_rc 0
+assert_eq "$(q "SELECT version FROM aero_schema")" 3
+assert_eq "$(q "SELECT count(*) FROM pg_views WHERE viewname = 'run_outputs'")" 1
+# What a host of version 2 still connected would write fails.
+assert_contains "$(q "INSERT INTO run_outputs VALUES ($train, 1)" 2>&1)" \
+  'cannot insert into view "run_outputs"'
+assert_eq "$(q "SELECT count(*) FROM run_own_outputs o JOIN runs r ON
+  r.id = o.run_id WHERE r.status = 'reused'")" 1 "copies left"
+assert_eq "$(q "SELECT string_agg(run_id || ':' || version_id, ' ' ORDER BY
+  run_id, version_id) FROM run_outputs WHERE NOT (run_id = $evaluate AND
+  version_id IN (SELECT version_id FROM artifact_versions WHERE name =
+  'raw'))")" \
+  "$pairs" "every run's outputs, as before"
+assert_eq "$(outputs_of "$train")" "$before_train"
+assert_eq "$(outputs_of "$evaluate")" \
+  "$(jq -c --arg r "$raw" '. + [$r] | sort' <<<"$before_evaluate")"
+assert_eq "$(down_of "$raw")" \
+  "$(jq -c --arg r "$raw" --argjson e "$evaluate" 'map(if .id == $e then
+  .outputs += [$r] | .outputs |= sort else . end)' <<<"$down")" "lineage --down"
+# A reused run recorded after the migration writes no row of its own.
+run "$AEROHOST" run "$PLUGIN" --dev -- --content two
+assert_rc 0
+assert_contains "$err" "0 ok, 3 reused"
+assert_eq "$(q "SELECT count(*) FROM run_own_outputs o JOIN runs r ON
+  r.id = o.run_id WHERE r.status = 'reused'")" 1 "a new reused run's rows"
+new_train=$(q "SELECT max(id) FROM runs WHERE job_type = 'train'")
+assert_eq "$(outputs_of "$new_train")" "[\"$proj/model:v0\"]"
 export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
 export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
 

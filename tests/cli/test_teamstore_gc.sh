@@ -4,7 +4,7 @@
 # (--dry-run removes nothing), nothing removed while another aerohost is
 # in the middle of a run, hosts writing new content while gc runs in a
 # loop lose nothing, a host that starts while gc deletes waits for it,
-# and old dev runs removed with --keep-dev.
+# and old dev runs removed with --keep-dev, but not one a kept run reuses.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../servers.sh"
 
@@ -178,5 +178,29 @@ q "DROP TRIGGER aero_warn ON leases; DROP FUNCTION aero_warn();
 case_ "gc --keep-dev removes finished dev runs older than that, and their objects"
 blob_objects() { aero_s3_objects | grep -c /blobs/; }
 keep_dev_removes_runs q blob_objects
+
+case_ "gc --keep-dev keeps an old dev run that a kept run reuses, and its outputs"
+# A reused run holds the outputs of the run it reuses (the view
+# run_outputs), not copies: that run and its versions stay while it does.
+aero_team_new_store gcreuse
+"$AEROHOST" run "$PIPE" --dev -- --content kept >/dev/null 2>&1 || fail "first run"
+run "$AEROHOST" run "$PIPE" --dev -- --content kept
+assert_contains "$err" "0 ok, 3 reused"
+"$AEROHOST" run "$PIPE" --dev -- --content gone >/dev/null 2>&1 || fail "other run"
+train=$(q "SELECT max(id) FROM runs WHERE job_type = 'train' AND status = 'reused'")
+assert_eq "$(q "SELECT count(*) FROM run_own_outputs WHERE run_id = $train")" 0
+# Every run old but the reused ones.
+q "UPDATE runs SET started_at = 1, ended_at = 1 WHERE status <> 'reused'" >/dev/null
+run "$A" gc --keep-dev 1
+assert_rc 0
+assert_contains "$err" " 3 dev runs in "
+assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id)
+  FROM runs")" "ingest:ok train:ok evaluate:ok ingest:reused train:reused evaluate:reused"
+assert_eq "$(q "SELECT count(*) FROM versions")" 3 "the reused runs' versions"
+assert_eq "$("$A" show "$train" --json | jq -c '[.outputs[].ref]')" \
+  '["trk/model:v0"]' "the reused train's output"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
 
 done_
