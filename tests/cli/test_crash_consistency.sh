@@ -16,9 +16,12 @@ N=${AERO_CRASH_TRIALS:-20}
 S=$AEROMANCY_STORE
 unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 
-# 64 MiB: past the size from which the action's process stores it itself,
-# and long enough to write that a kill can land in the middle.
-head -c $((64 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
+# 24 MiB: past the size from which the action's process stores it itself
+# (16 MiB, relay_client.c), and long enough to write that a kill can land
+# in the middle. Each of the N/2 trials that write it keeps a new version:
+# 64 MiB made the test write and check 0.6 GiB, and under a loaded disk
+# take 15 times its 11 s.
+head -c $((24 << 20)) /dev/urandom >"$AERO_TMP/big.bin"
 
 # live_in_session SID: the processes of session SID that have not ended.
 live_in_session() {
