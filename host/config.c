@@ -1,4 +1,5 @@
 #include "config.h"
+#include "aeu.h"
 #include "names.h"
 #include "options.h"
 
@@ -142,16 +143,13 @@ static int add_entry(load_state *st, const char *section, const char *key,
   aeh_config *cfg = st->cfg;
   if (!check_entry(st, section, key))
     return 0;
-  if (cfg->count == st->cap) {
-    size_t cap = st->cap ? st->cap * 2 : 16;
-    aeh_config_entry *grown = realloc(cfg->entries, cap * sizeof *grown);
-    if (grown == NULL) {
-      st->failed_alloc = 1;
-      return 0;
-    }
-    cfg->entries = grown;
-    st->cap = cap;
+  aeh_config_entry *grown =
+      aeu_grow(cfg->entries, &st->cap, cfg->count + 1, sizeof *grown, 16);
+  if (grown == NULL) {
+    st->failed_alloc = 1;
+    return 0;
   }
+  cfg->entries = grown;
   aeh_config_entry *e = &cfg->entries[cfg->count];
   e->section = strdup(section);
   e->key = strdup(key);

@@ -77,16 +77,10 @@ void aeh_console_release(void) {
 static bool hold_line(const char *line, size_t len) {
   if (!held.on)
     return false;
-  if (held.len + len > held.cap) {
-    size_t cap = held.cap > 0 ? 2 * held.cap : 16384;
-    while (cap < held.len + len)
-      cap *= 2;
-    char *grown = realloc(held.text, cap);
-    if (grown == NULL)
-      return false;
-    held.text = grown;
-    held.cap = cap;
-  }
+  char *grown = aeu_grow(held.text, &held.cap, held.len + len, 1, 16384);
+  if (grown == NULL)
+    return false;
+  held.text = grown;
   memcpy(held.text + held.len, line, len);
   held.len += len;
   return true;

@@ -2,6 +2,7 @@
  * whole graph, the deterministic run order, and --only selection. Rendering
  * lives in graph_render.c. */
 #include "graph.h"
+#include "aeu.h"
 #include "graph_private.h"
 #include "minheap.h"
 #include "names.h"
@@ -288,18 +289,15 @@ aero_status aeh_graph_add(aero_graph *graph, const aero_action_desc *desc,
   status = check_desc(graph, &d, err);
   if (status != AERO_OK)
     goto fail;
-  if (graph->count == graph->cap) {
-    size_t cap = graph->cap ? graph->cap * 2 : 16;
-    aeh_action *grown = realloc(graph->actions, cap * sizeof *grown);
-    if (grown == NULL) {
-      status = aeh_error_set(err, AERO_E_NOMEM,
-                             "out of memory adding an "
-                             "action");
-      goto fail;
-    }
-    graph->actions = grown;
-    graph->cap = cap;
+  aeh_action *grown = aeu_grow(graph->actions, &graph->cap, graph->count + 1,
+                               sizeof *grown, 16);
+  if (grown == NULL) {
+    status = aeh_error_set(err, AERO_E_NOMEM,
+                           "out of memory adding an "
+                           "action");
+    goto fail;
   }
+  graph->actions = grown;
   aeh_action *a = &graph->actions[graph->count];
   memset(a, 0, sizeof *a);
   status = copy_desc(&d, a, err);

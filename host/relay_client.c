@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aeu.h"
 #include "error.h"
 #include "fdio.h"
 #include "relay_wire.h"
@@ -189,14 +190,10 @@ static int hold_or_send(relay_client *c) {
     return 1;
   bool hold = c->burst >= HELD_AFTER && (c->flusher || start_flusher(c));
   if (hold && c->held_len + c->out.len > c->held_cap) {
-    size_t cap = c->held_cap > 0 ? c->held_cap : 4096;
-    while (cap < c->held_len + c->out.len)
-      cap *= 2;
-    char *grown = realloc(c->held, cap);
-    if (grown != NULL) {
+    char *grown =
+        aeu_grow(c->held, &c->held_cap, c->held_len + c->out.len, 1, 4096);
+    if (grown != NULL)
       c->held = grown;
-      c->held_cap = cap;
-    }
     hold = grown != NULL;
   }
   int rc = 0;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "aeu.h"
 #include "console.h"
 #include "error.h"
 #include "fdio.h"
@@ -81,14 +82,11 @@ static void flush_rows(aeh_relay_conn *c, aeh_store *store) {
 /* Keeps one metric for the next flush. */
 static bool add_row(aeh_relay_conn *c, const char *key, double value,
                     int64_t step, int64_t logged_ns) {
-  if (c->row_count == c->row_cap) {
-    size_t cap = c->row_cap ? 2 * c->row_cap : 64;
-    aero_metric_row *grown = realloc(c->rows, cap * sizeof *grown);
-    if (grown == NULL)
-      return false;
-    c->rows = grown;
-    c->row_cap = cap;
-  }
+  aero_metric_row *grown =
+      aeu_grow(c->rows, &c->row_cap, c->row_count + 1, sizeof *grown, 64);
+  if (grown == NULL)
+    return false;
+  c->rows = grown;
   char *copy = strdup(key != NULL ? key : "");
   if (copy == NULL)
     return false;
@@ -381,14 +379,11 @@ bool aeh_relay_conn_serve(aeh_relay_conn *c, aeh_store *store) {
   if (c->fd < 0)
     return false;
   for (;;) {
-    if (c->cap - c->len < 4096) {
-      size_t cap = c->cap ? 2 * c->cap : 8192;
-      char *grown = realloc(c->buf, cap);
-      if (grown == NULL)
-        return false;
-      c->buf = grown;
-      c->cap = cap;
-    }
+    /* At least 4 KiB free for the next recv. */
+    char *grown = aeu_grow(c->buf, &c->cap, c->len + 4096, 1, 8192);
+    if (grown == NULL)
+      return false;
+    c->buf = grown;
     ssize_t got = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
     if (got < 0 && errno == EINTR)
       continue;

@@ -92,16 +92,13 @@ static aeh_run *active_run(aero_tracker *tracker, const char *call,
 static void *own(aeh_run *run, void *p) {
   if (p == NULL)
     return NULL;
-  if (run->owned_count == run->owned_cap) {
-    size_t cap = run->owned_cap ? 2 * run->owned_cap : 16;
-    void **grown = realloc(run->owned, cap * sizeof *grown);
-    if (grown == NULL) {
-      free(p);
-      return NULL;
-    }
-    run->owned = grown;
-    run->owned_cap = cap;
+  void **grown = aeu_grow(run->owned, &run->owned_cap, run->owned_count + 1,
+                          sizeof *grown, 16);
+  if (grown == NULL) {
+    free(p);
+    return NULL;
   }
+  run->owned = grown;
   run->owned[run->owned_count++] = p;
   return p;
 }
@@ -122,16 +119,13 @@ static void collect_path(void *ctx, const char *path) {
   path_list *list = ctx;
   if (list->failed)
     return;
-  if (list->count == list->cap) {
-    size_t cap = list->cap ? 2 * list->cap : 16;
-    const char **grown = realloc(list->paths, cap * sizeof *grown);
-    if (grown == NULL) {
-      list->failed = true;
-      return;
-    }
-    list->paths = grown;
-    list->cap = cap;
+  const char **grown =
+      aeu_grow(list->paths, &list->cap, list->count + 1, sizeof *grown, 16);
+  if (grown == NULL) {
+    list->failed = true;
+    return;
   }
+  list->paths = grown;
   const char *copy = own_strdup(list->run, path);
   if (copy == NULL) {
     list->failed = true;

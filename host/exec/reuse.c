@@ -61,14 +61,11 @@ void aeh_reuse_age(int64_t ended_ns, char *buf, size_t size) {
  * nothing pending to end it, past the next wait. */
 static aero_status reserve_pending(aeh_exec *ex, const aeh_run *preview,
                                    aero_error *err) {
-  if (ex->pending_count == ex->pending_cap) {
-    size_t cap = ex->pending_cap > 0 ? 2 * ex->pending_cap : 64;
-    aeh_reused *grown = realloc(ex->pending, cap * sizeof *grown);
-    if (grown == NULL)
-      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    ex->pending = grown;
-    ex->pending_cap = cap;
-  }
+  aeh_reused *grown = aeu_grow(ex->pending, &ex->pending_cap,
+                               ex->pending_count + 1, sizeof *grown, 64);
+  if (grown == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  ex->pending = grown;
   aeh_reused *slot = &ex->pending[ex->pending_count];
   aero_status status = aeh_reused_prepare(preview, 0, slot, err);
   if (status != AERO_OK)

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "aeu.h"
+
 extern char **environ;
 
 static int decode_status(int status) {
@@ -54,14 +56,11 @@ typedef struct buffer {
 } buffer;
 
 static int buffer_read(buffer *b, int fd) {
-  if (b->cap - b->len < 4096) {
-    size_t cap = b->cap ? b->cap * 2 : 8192;
-    char *grown = realloc(b->data, cap);
-    if (grown == NULL)
-      return -1;
-    b->data = grown;
-    b->cap = cap;
-  }
+  /* At least 4 KiB free for the next read. */
+  char *grown = aeu_grow(b->data, &b->cap, b->len + 4096, 1, 8192);
+  if (grown == NULL)
+    return -1;
+  b->data = grown;
   ssize_t got = read(fd, b->data + b->len, b->cap - b->len - 1);
   if (got < 0)
     return errno == EINTR || errno == EAGAIN ? 1 : -1;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
 #include "command.h"
 #include "read_cmd.h"
 #include "store.h"
@@ -60,16 +61,12 @@ typedef struct strs {
 static void strs_add(strs *s, const char *text) {
   if (s->failed)
     return;
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 16;
-    char **grown = realloc(s->v, cap * sizeof *grown);
-    if (grown == NULL) {
-      s->failed = true;
-      return;
-    }
-    s->v = grown;
-    s->cap = cap;
+  char **grown = aeu_grow(s->v, &s->cap, s->n + 1, sizeof *grown, 16);
+  if (grown == NULL) {
+    s->failed = true;
+    return;
   }
+  s->v = grown;
   if ((s->v[s->n] = strdup(text != NULL ? text : "")) == NULL)
     s->failed = true;
   else
@@ -165,14 +162,11 @@ static aero_status kvs_add(kvs *k, const aero_kv *kv, aero_error *err) {
   default:
     value = kv->value.as.s;
   }
-  if (k->keys.n == k->cap) {
-    size_t cap = k->cap ? 2 * k->cap : 16;
-    uint32_t *grown = realloc(k->types, cap * sizeof *grown);
-    if (grown == NULL)
-      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-    k->types = grown;
-    k->cap = cap;
-  }
+  uint32_t *grown =
+      aeu_grow(k->types, &k->cap, k->keys.n + 1, sizeof *grown, 16);
+  if (grown == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  k->types = grown;
   k->types[k->keys.n] = kv->value.type;
   strs_add(&k->keys, kv->key);
   strs_add(&k->values, value);

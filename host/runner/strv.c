@@ -5,15 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
+
 static aero_status push_owned(aeh_strv *sv, char *s) {
-  if (sv->n + 2 > sv->cap) {
-    size_t cap = sv->cap ? sv->cap * 2 : 8;
-    char **grown = realloc(sv->v, cap * sizeof *grown);
-    if (grown == NULL)
-      return AERO_E_NOMEM;
-    sv->v = grown;
-    sv->cap = cap;
-  }
+  /* The string and the NULL that ends the vector. */
+  char **grown = aeu_grow(sv->v, &sv->cap, sv->n + 2, sizeof *grown, 8);
+  if (grown == NULL)
+    return AERO_E_NOMEM;
+  sv->v = grown;
   sv->v[sv->n++] = s;
   sv->v[sv->n] = NULL;
   return AERO_OK;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aeu.h"
+
 bool aeh_out_aligned(void) {
   static int aligned = -1;
   if (aligned < 0)
@@ -56,18 +58,20 @@ void aeh_table_init(aeh_table *t, size_t cols) {
 }
 
 aero_status aeh_table_add(aeh_table *t, const char *const *cells) {
-  if (t->rows == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 16;
-    char **grown = realloc(t->cells, cap * t->cols * sizeof *grown);
-    if (grown == NULL)
-      return AERO_E_NOMEM;
-    t->cells = grown;
-    aeh_colour *colours = realloc(t->colours, cap * t->cols * sizeof *colours);
-    if (colours == NULL)
-      return AERO_E_NOMEM;
-    t->colours = colours;
-    t->cap = cap;
-  }
+  /* Rows of cells and of colours, one capacity (t->cap) for both. */
+  size_t cap = t->cap;
+  char **grown =
+      aeu_grow(t->cells, &cap, t->rows + 1, t->cols * sizeof *grown, 16);
+  if (grown == NULL)
+    return AERO_E_NOMEM;
+  t->cells = grown;
+  cap = t->cap;
+  aeh_colour *colours =
+      aeu_grow(t->colours, &cap, t->rows + 1, t->cols * sizeof *colours, 16);
+  if (colours == NULL)
+    return AERO_E_NOMEM;
+  t->colours = colours;
+  t->cap = cap;
   for (size_t c = 0; c < t->cols; c++) {
     char *copy = strdup(cells[c] != NULL ? cells[c] : "");
     if (copy == NULL) {

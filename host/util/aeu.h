@@ -21,6 +21,15 @@ int aeu_mkdirs(const char *path, unsigned mode);
 /* aeu_mkdirs of the folder holding `path` (nothing for a bare name). */
 int aeu_mkdirs_parent(const char *path, unsigned mode);
 
+/* Makes room for `need` (at least 1) elements of `size` bytes in the
+ * array `items` (NULL when empty) of *cap elements: when `need` exceeds
+ * *cap, reallocs it to `first` elements (from empty) or to *cap doubled,
+ * doubled again until there are `need`, and updates *cap. Returns the
+ * array, moved or not; NULL when out of memory (errno ENOMEM), and then
+ * `items` and *cap are as they were, still the caller's to free. */
+void *aeu_grow(void *items, size_t *cap, size_t need, size_t size,
+               size_t first);
+
 /* Called with the bytes hashed so far after each block read. */
 typedef void (*aeu_progress_fn)(void *ctx, uint64_t done);
 

@@ -32,14 +32,11 @@ static aero_status file_list_add(pc_file_list *list, char *source, char *name,
                                  aero_error *err) {
   if (source == NULL || name == NULL)
     goto nomem;
-  if (list->count == list->cap) {
-    size_t cap = list->cap ? 2 * list->cap : 16;
-    pc_file *items = realloc(list->items, cap * sizeof *items);
-    if (items == NULL)
-      goto nomem;
-    list->items = items;
-    list->cap = cap;
-  }
+  pc_file *items =
+      aeu_grow(list->items, &list->cap, list->count + 1, sizeof *items, 16);
+  if (items == NULL)
+    goto nomem;
+  list->items = items;
   list->items[list->count++] = (pc_file){.source = source, .name = name};
   return AERO_OK;
 nomem:
@@ -148,14 +145,10 @@ static aero_status walk(const char *output, const char *dir, const char *name,
   while ((entry = readdir(d)) != NULL) {
     if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
       continue;
-    if (count == cap) {
-      size_t new_cap = cap ? 2 * cap : 32;
-      char **grown = realloc(entries, new_cap * sizeof *grown);
-      if (grown == NULL)
-        goto nomem;
-      entries = grown;
-      cap = new_cap;
-    }
+    char **grown = aeu_grow(entries, &cap, count + 1, sizeof *grown, 32);
+    if (grown == NULL)
+      goto nomem;
+    entries = grown;
     if ((entries[count] = strdup(entry->d_name)) == NULL)
       goto nomem;
     count++;

@@ -86,16 +86,12 @@ static aero_status list_blobs(tl_store *store, blob_ref **out, size_t *count,
   size_t n = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      size_t grown_cap = cap ? 2 * cap : 256;
-      blob_ref *grown = realloc(list, grown_cap * sizeof *grown);
-      if (grown == NULL) {
-        status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-        break;
-      }
-      list = grown;
-      cap = grown_cap;
+    blob_ref *grown = aeu_grow(list, &cap, n + 1, sizeof *grown, 256);
+    if (grown == NULL) {
+      status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+      break;
     }
+    list = grown;
     snprintf(list[n].hex, sizeof list[n].hex, "%s",
              (const char *)sqlite3_column_text(st, 0));
     list[n].size = sqlite3_column_int64(st, 1);

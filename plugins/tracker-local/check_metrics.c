@@ -50,14 +50,11 @@ static bool counts_add(key_counts *kc, int64_t run_id, const char *key,
     last->count += (uint64_t)count;
     return true;
   }
-  if (kc->n == kc->cap) {
-    size_t cap = kc->cap ? 2 * kc->cap : 1024;
-    key_count *grown = realloc(kc->list, cap * sizeof *grown);
-    if (grown == NULL)
-      return false;
-    kc->list = grown;
-    kc->cap = cap;
-  }
+  key_count *grown =
+      aeu_grow(kc->list, &kc->cap, kc->n + 1, sizeof *grown, 1024);
+  if (grown == NULL)
+    return false;
+  kc->list = grown;
   char *copy = strdup(key);
   if (copy == NULL)
     return false;

@@ -86,14 +86,11 @@ bool tl_declared_mine(const tl_store *store, int64_t run_id) {
 
 aero_status tl_declared_begun(tl_store *store, int64_t run_id,
                               aero_error *err) {
-  if (store->begun_count == store->begun_cap) {
-    size_t cap = store->begun_cap ? 2 * store->begun_cap : 8;
-    int64_t *grown = realloc(store->begun, cap * sizeof *grown);
-    if (grown == NULL)
-      return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-    store->begun = grown;
-    store->begun_cap = cap;
-  }
+  int64_t *grown = aeu_grow(store->begun, &store->begun_cap,
+                            store->begun_count + 1, sizeof *grown, 8);
+  if (grown == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  store->begun = grown;
   store->begun[store->begun_count++] = run_id;
   return AERO_OK;
 }
@@ -209,14 +206,12 @@ aero_status tl_declared_keep(tl_store *store, int64_t run_id,
       ok = ok && copy->key != NULL;
     }
   }
-  if (ok && store->declared_count == store->declared_cap) {
-    size_t cap = store->declared_cap ? 2 * store->declared_cap : 8;
-    tl_declared **grown = realloc(store->declared, cap * sizeof *grown);
+  if (ok) {
+    tl_declared **grown = aeu_grow(store->declared, &store->declared_cap,
+                                   store->declared_count + 1, sizeof *grown, 8);
     ok = grown != NULL;
-    if (ok) {
+    if (ok)
       store->declared = grown;
-      store->declared_cap = cap;
-    }
   }
   if (!ok) {
     declared_free(d);

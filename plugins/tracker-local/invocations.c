@@ -53,14 +53,10 @@ typedef struct spans {
 } spans;
 
 static bool spans_add(spans *s, span item) {
-  if (s->count == s->cap) {
-    size_t cap = s->cap != 0 ? 2 * s->cap : 64;
-    span *grown = realloc(s->items, cap * sizeof *grown);
-    if (grown == NULL)
-      return false;
-    s->items = grown;
-    s->cap = cap;
-  }
+  span *grown = aeu_grow(s->items, &s->cap, s->count + 1, sizeof *grown, 64);
+  if (grown == NULL)
+    return false;
+  s->items = grown;
   s->items[s->count++] = item;
   return true;
 }

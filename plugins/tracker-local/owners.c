@@ -82,14 +82,10 @@ static bool reap_owner(tl_store *store, const char *token) {
   bool all = true;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      size_t grown_cap = cap ? 2 * cap : 16;
-      struct owned_run *grown = realloc(ids, grown_cap * sizeof *grown);
-      if (grown == NULL)
-        break; /* the rest are reaped by the next host */
-      ids = grown;
-      cap = grown_cap;
-    }
+    struct owned_run *grown = aeu_grow(ids, &cap, n + 1, sizeof *grown, 16);
+    if (grown == NULL)
+      break; /* the rest are reaped by the next host */
+    ids = grown;
     ids[n].id = sqlite3_column_int64(st, 0);
     ids[n++].running = sqlite3_column_int(st, 1) != 0;
   }

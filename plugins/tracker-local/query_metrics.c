@@ -114,14 +114,10 @@ static aero_status take_pending(merge *m, aero_error *err) {
     return aero_fail(
         err, AERO_E_STORE, "%s: metric block %lld is damaged (aeromancy fsck)",
         m->store->db_path, (long long)sqlite3_column_int64(m->st, C_ID));
-  if (m->used == m->cap) {
-    size_t cap = m->cap ? 2 * m->cap : 16;
-    active **heap = realloc(m->heap, cap * sizeof *heap);
-    if (heap == NULL)
-      return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-    m->heap = heap;
-    m->cap = cap;
-  }
+  active **heap = aeu_grow(m->heap, &m->cap, m->used + 1, sizeof *heap, 16);
+  if (heap == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  m->heap = heap;
   active *a = malloc(sizeof *a + 24 * b.n);
   if (a == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");

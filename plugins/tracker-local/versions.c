@@ -222,16 +222,12 @@ aero_status tl_settling_list(tl_store *store, const char *sql, int64_t run_id,
   size_t n = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      size_t new_cap = cap ? 2 * cap : 4;
-      tl_settling *grown = realloc(list, new_cap * sizeof *grown);
-      if (grown == NULL) {
-        status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-        goto done;
-      }
-      list = grown;
-      cap = new_cap;
+    tl_settling *grown = aeu_grow(list, &cap, n + 1, sizeof *grown, 4);
+    if (grown == NULL) {
+      status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+      goto done;
     }
+    list = grown;
     const unsigned char *mode = sqlite3_column_text(st, 3);
     list[n].version_id = sqlite3_column_int64(st, 0);
     list[n].artifact_id = sqlite3_column_int64(st, 1);

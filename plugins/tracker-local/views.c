@@ -60,14 +60,10 @@ static aero_status list_files(tl_store *store, int64_t version_id,
   size_t n = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      size_t new_cap = cap ? 2 * cap : 16;
-      view_file *grown = realloc(files, new_cap * sizeof *grown);
-      if (grown == NULL)
-        goto nomem;
-      files = grown;
-      cap = new_cap;
-    }
+    view_file *grown = aeu_grow(files, &cap, n + 1, sizeof *grown, 16);
+    if (grown == NULL)
+      goto nomem;
+    files = grown;
     files[n].path = strdup((const char *)sqlite3_column_text(st, 0));
     if (files[n].path == NULL)
       goto nomem;

@@ -91,13 +91,10 @@ static size_t list_entries(const char *root, bool views, cached **out) {
     while (dir != NULL && (d2 = readdir(dir)) != NULL) {
       if (d2->d_name[0] == '.')
         continue;
-      if (n == cap) {
-        cap = cap ? 2 * cap : 64;
-        cached *grown = realloc(list, cap * sizeof *grown);
-        if (grown == NULL)
-          break;
-        list = grown;
-      }
+      cached *grown = aeu_grow(list, &cap, n + 1, sizeof *grown, 64);
+      if (grown == NULL)
+        break;
+      list = grown;
       cached *c = &list[n];
       struct stat st;
       if (snprintf(c->path, sizeof c->path, "%s/%s", sub, d2->d_name) >=

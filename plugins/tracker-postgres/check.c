@@ -58,14 +58,11 @@ static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
 static aero_status add_obj(void *ctx, const char *hex, uint64_t size,
                            aero_error *err) {
   checker *c = ctx;
-  if (c->nobjs == c->capobjs) {
-    size_t cap = c->capobjs != 0 ? c->capobjs * 2 : 256;
-    obj_blob *grown = realloc(c->objs, cap * sizeof *grown);
-    if (grown == NULL)
-      return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
-    c->objs = grown;
-    c->capobjs = cap;
-  }
+  obj_blob *grown =
+      aeu_grow(c->objs, &c->capobjs, c->nobjs + 1, sizeof *grown, 256);
+  if (grown == NULL)
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  c->objs = grown;
   snprintf(c->objs[c->nobjs].hex, 65, "%s", hex);
   c->objs[c->nobjs++].size = size;
   return AERO_OK;

@@ -1,5 +1,5 @@
-/* aero_util (host/util/aeu.h): the one mkdir -p of the host, the runner and
- * the backend plugins. */
+/* aero_util (host/util/aeu.h): the one mkdir -p and the one array growth of
+ * the host, the runner and the backend plugins. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +74,51 @@ static void parent_of_a_path(void **state) {
   assert_int_equal(aeu_mkdirs_parent("bare-name", 0755), 0);
 }
 
+static void grows_from_first_then_doubles(void **state) {
+  (void)state;
+  size_t cap = 0;
+  int *items = aeu_grow(NULL, &cap, 1, sizeof *items, 8);
+  assert_non_null(items);
+  assert_int_equal(cap, 8);
+  for (int i = 0; i < 8; i++)
+    items[i] = i;
+  /* Room enough: the same array, untouched. */
+  assert_ptr_equal(aeu_grow(items, &cap, 8, sizeof *items, 8), items);
+  assert_int_equal(cap, 8);
+  items = aeu_grow(items, &cap, 9, sizeof *items, 8);
+  assert_non_null(items);
+  assert_int_equal(cap, 16);
+  /* Doubled as often as it takes; the elements kept. */
+  items = aeu_grow(items, &cap, 40, sizeof *items, 8);
+  assert_non_null(items);
+  assert_int_equal(cap, 64);
+  for (int i = 0; i < 8; i++)
+    assert_int_equal(items[i], i);
+  items[63] = 63;
+  free(items);
+  /* Bytes, with room for more than one at once; no `first`: 1. */
+  cap = 0;
+  char *bytes = aeu_grow(NULL, &cap, 5, 1, 0);
+  assert_non_null(bytes);
+  assert_int_equal(cap, 8);
+  free(bytes);
+}
+
+static void too_large_is_enomem_and_keeps_the_array(void **state) {
+  (void)state;
+  size_t cap = 0;
+  double *items = aeu_grow(NULL, &cap, 4, sizeof *items, 4);
+  assert_non_null(items);
+  items[3] = 0.5;
+  errno = 0;
+  assert_null(aeu_grow(items, &cap, SIZE_MAX / 2, sizeof *items, 4));
+  assert_int_equal(errno, ENOMEM);
+  assert_null(aeu_grow(items, &cap, SIZE_MAX, 1, 4));
+  assert_int_equal(cap, 4);
+  assert_true(items[3] == 0.5);
+  free(items);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(
@@ -81,6 +126,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(a_file_in_the_way_is_enotdir, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(parent_of_a_path, setup, teardown),
+      cmocka_unit_test(grows_from_first_then_doubles),
+      cmocka_unit_test(too_large_is_enomem_and_keeps_the_array),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
+
 #ifndef AERO_CHARTJS_PATH
 #define AERO_CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
 #endif
@@ -50,16 +52,13 @@ aero_status aeh_ui_assets_load(const char *path, aero_error *err) {
                          "libjs-chart.js)",
                          path, strerror(errno));
   for (;;) {
-    if (size == cap) {
-      cap = cap == 0 ? 256 * 1024 : cap * 2;
-      unsigned char *grown = realloc(data, cap);
-      if (grown == NULL) {
-        free(data);
-        fclose(f);
-        return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-      }
-      data = grown;
+    unsigned char *grown = aeu_grow(data, &cap, size + 1, 1, 256 * 1024);
+    if (grown == NULL) {
+      free(data);
+      fclose(f);
+      return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
     }
+    data = grown;
     size_t n = fread(data + size, 1, cap - size, f);
     size += n;
     if (n == 0)

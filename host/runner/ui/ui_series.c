@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
 #include "record_json.h"
 #include "ui_api.h"
 #include "ui_downsample.h"
@@ -87,16 +88,10 @@ typedef struct text_buf {
 } text_buf;
 
 static int put(text_buf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 64 * 1024;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *grown = realloc(b->data, cap);
-    if (grown == NULL)
-      return -1;
-    b->data = grown;
-    b->cap = cap;
-  }
+  char *grown = aeu_grow(b->data, &b->cap, b->len + n + 1, 1, 64 * 1024);
+  if (grown == NULL)
+    return -1;
+  b->data = grown;
   memcpy(b->data + b->len, s, n);
   b->len += n;
   b->data[b->len] = '\0';
