@@ -1,4 +1,5 @@
 #include "options.h"
+#include "aeu.h"
 #include "names.h"
 
 #include <ctype.h>
@@ -172,16 +173,6 @@ void aeh_options_free_table(aero_option *options, size_t count) {
   free(options);
 }
 
-/* strdup that keeps NULL as NULL; sets *failed on allocation failure. */
-static char *dup_or_null(const char *s, bool *failed) {
-  if (s == NULL)
-    return NULL;
-  char *copy = strdup(s);
-  if (copy == NULL)
-    *failed = true;
-  return copy;
-}
-
 aero_status aeh_options_copy_table(const aero_option *options, size_t count,
                                    aero_option **out, aero_error *err) {
   aero_option *copy = calloc(count ? count : 1, sizeof *copy);
@@ -193,11 +184,11 @@ aero_status aeh_options_copy_table(const aero_option *options, size_t count,
     aero_option *c = &copy[i];
     c->type = o->type;
     c->short_name = o->short_name;
-    c->name = dup_or_null(o->name, &failed);
-    c->help = dup_or_null(o->help ? o->help : "", &failed);
+    c->name = aeu_strdup_or_null(o->name, &failed);
+    c->help = aeu_strdup_or_null(o->help ? o->help : "", &failed);
     c->def = o->def;
     if (o->type == AERO_OPT_STRING || o->type == AERO_OPT_CHOICE)
-      c->def.s = dup_or_null(o->def.s, &failed);
+      c->def.s = aeu_strdup_or_null(o->def.s, &failed);
     if (o->type == AERO_OPT_CHOICE && o->choices != NULL) {
       size_t n = 0;
       while (o->choices[n] != NULL)
@@ -209,10 +200,10 @@ aero_status aeh_options_copy_table(const aero_option *options, size_t count,
       }
       c->choices = choices;
       for (size_t k = 0; k < n && !failed; k++)
-        choices[k] = dup_or_null(o->choices[k], &failed);
+        choices[k] = aeu_strdup_or_null(o->choices[k], &failed);
       /* A CHOICE's default is its first choice unless it names another. */
       if (c->def.s == NULL && !failed)
-        c->def.s = dup_or_null(o->choices[0], &failed);
+        c->def.s = aeu_strdup_or_null(o->choices[0], &failed);
     }
   }
   if (failed) {

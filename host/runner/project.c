@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
 #include "ini_doc.h"
 #include "shell_words.h"
 #include "tracker.h"
@@ -83,10 +84,6 @@ static aero_status split_list(const aeh_config *cfg, const char *section,
   return AERO_OK;
 }
 
-static char *dup_or_null(const char *s) {
-  return s ? strdup(s) : NULL;
-}
-
 static const char *env_or(const char *name, const char *fallback) {
   const char *v = getenv(name);
   return v != NULL && v[0] != '\0' ? v : fallback;
@@ -127,21 +124,23 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
                       ? aeh_config_get(&cfg, "project", "name")
                       : base);
   const char *target = aeh_config_get(&cfg, "build", "target");
-  p.target = dup_or_null(target);
+  p.target = aeu_strdup_or_null(target, NULL);
   p.engine = strdup(env_or("AEROMANCY_ENGINE",
                            aeh_config_get(&cfg, "container", "engine")
                                ? aeh_config_get(&cfg, "container", "engine")
                                : "docker"));
   const char *image = aeh_config_get(&cfg, "container", "image");
   p.image_repo = strdup(image ? image : "aeromancy-host");
-  p.base_image = dup_or_null(env_or(
-      "AEROMANCY_BASE_IMAGE", aeh_config_get(&cfg, "container", "base_image")));
+  p.base_image = aeu_strdup_or_null(
+      env_or("AEROMANCY_BASE_IMAGE",
+             aeh_config_get(&cfg, "container", "base_image")),
+      NULL);
   const char *backend =
       env_or("AEROMANCY_BACKEND", aeh_config_get(&cfg, "store", "backend"));
   const char *blobs =
       env_or("AEROMANCY_BLOBS", aeh_config_get(&cfg, "store", "blobs"));
-  p.backend = dup_or_null(backend);
-  p.blobs = dup_or_null(blobs);
+  p.backend = aeu_strdup_or_null(backend, NULL);
+  p.blobs = aeu_strdup_or_null(blobs, NULL);
   if (!p.dir || !p.ini_path || !p.name || (target && !p.target) || !p.engine ||
       !p.image_repo || (backend && !p.backend) || (blobs && !p.blobs)) {
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");

@@ -9,6 +9,7 @@
 #ifndef AEU_H
 #define AEU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,12 @@ int aeu_mkdirs_parent(const char *path, unsigned mode);
  * `items` and *cap are as they were, still the caller's to free. */
 void *aeu_grow(void *items, size_t *cap, size_t need, size_t size,
                size_t first);
+
+/* strdup of an optional string: NULL stays NULL. NULL for a string too
+ * when out of memory, and then *failed is set to true (`failed` may be
+ * NULL: the caller compares the copy with `s` instead); it is never
+ * cleared, so that one flag covers several copies. */
+char *aeu_strdup_or_null(const char *s, bool *failed);
 
 /* Called with the bytes hashed so far after each block read. */
 typedef void (*aeu_progress_fn)(void *ctx, uint64_t done);

@@ -41,11 +41,11 @@ struct tl_declared {
   char digest[65];
 };
 
-static char *dup_or_null(const char *s) {
-  return s != NULL ? strdup(s) : NULL;
-}
-
-static bool differs(const char *a, const char *b) {
+/* Whether two parts of artifact references name different things, NULL
+ * counting as "": the store records a reference without an entity under
+ * entity '' (output.c, versions.c), so both name the same artifact. Not
+ * invocations.c's same_text_or_both_null, where NULL and "" differ. */
+static bool differs_null_as_empty(const char *a, const char *b) {
   return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
 }
 
@@ -109,9 +109,9 @@ void tl_declared_drop(tl_store *store, int64_t run_id,
   for (size_t i = store->declared_count; i-- > 0;) {
     const tl_declared *d = store->declared[i];
     if (d->run_id != run_id ||
-        (ref != NULL &&
-         (differs(d->entity, ref->entity) || differs(d->project, ref->project) ||
-          differs(d->name, ref->name))))
+        (ref != NULL && (differs_null_as_empty(d->entity, ref->entity) ||
+                         differs_null_as_empty(d->project, ref->project) ||
+                         differs_null_as_empty(d->name, ref->name))))
       continue;
     remove_at(store, i);
   }
@@ -182,10 +182,10 @@ aero_status tl_declared_keep(tl_store *store, int64_t run_id,
   bool ok = d != NULL;
   if (ok) {
     d->run_id = run_id;
-    d->entity = dup_or_null(ref->entity);
-    d->project = dup_or_null(ref->project);
-    d->name = dup_or_null(ref->name);
-    d->type = dup_or_null(desc->artifact_type);
+    d->entity = aeu_strdup_or_null(ref->entity, NULL);
+    d->project = aeu_strdup_or_null(ref->project, NULL);
+    d->name = aeu_strdup_or_null(ref->name, NULL);
+    d->type = aeu_strdup_or_null(desc->artifact_type, NULL);
     ok = d->project != NULL && d->name != NULL &&
          (ref->entity == NULL) == (d->entity == NULL) &&
          (desc->artifact_type == NULL) == (d->type == NULL);
@@ -199,10 +199,10 @@ aero_status tl_declared_keep(tl_store *store, int64_t run_id,
       d->metadata_count = i + 1;
       copy->value = kv->value;
       if (kv->value.type == AERO_VALUE_STRING) {
-        copy->value.as.s = dup_or_null(kv->value.as.s);
+        copy->value.as.s = aeu_strdup_or_null(kv->value.as.s, NULL);
         ok = (kv->value.as.s == NULL) == (copy->value.as.s == NULL);
       }
-      copy->key = dup_or_null(kv->key);
+      copy->key = aeu_strdup_or_null(kv->key, NULL);
       ok = ok && copy->key != NULL;
     }
   }

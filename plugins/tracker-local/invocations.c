@@ -218,7 +218,11 @@ static bool record_facts(const aero_run_record *rec, const char **facts) {
   return strings;
 }
 
-static bool same_text(const char *a, const char *b) {
+/* Whether two facts are the same, NULL equal to NULL only: a fact the run
+ * does not have is NULL in its invocation row and "" is '', which `runs`
+ * shows apart, so a row of one cannot stand for a run of the other. Not
+ * declared.c's differs_null_as_empty, where NULL and "" name one artifact. */
+static bool same_text_or_both_null(const char *a, const char *b) {
   return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
@@ -275,8 +279,8 @@ static aero_status still_there(tl_store *store, bool *there, aero_error *err) {
     for (int i = 0; *there && i < PC_ENV_COLUMN_COUNT; i++) {
       int type = sqlite3_column_type(st, i);
       *there = (type == SQLITE_NULL || type == SQLITE_TEXT) &&
-               same_text(store->invocation.facts[i],
-                         (const char *)sqlite3_column_text(st, i));
+               same_text_or_both_null(store->invocation.facts[i],
+                                      (const char *)sqlite3_column_text(st, i));
     }
     store->invocation.seen = *there;
   } else if (rc == SQLITE_DONE) {
@@ -295,7 +299,7 @@ aero_status tl_invocation_of(tl_store *store, const aero_run_record *rec,
   if (strings && store->invocation.id != 0) {
     bool same = true;
     for (int i = 0; same && i < PC_ENV_COLUMN_COUNT; i++)
-      same = same_text(store->invocation.facts[i], facts[i]);
+      same = same_text_or_both_null(store->invocation.facts[i], facts[i]);
     bool there = false;
     if (same) {
       aero_status status = still_there(store, &there, err);

@@ -1,7 +1,8 @@
-/* aero_util (host/util/aeu.h): the one mkdir -p and the one array growth of
- * the host, the runner and the backend plugins. */
+/* aero_util (host/util/aeu.h): the one mkdir -p, array growth and copy of an
+ * optional string of the host, the runner and the backend plugins. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,6 +120,29 @@ static void too_large_is_enomem_and_keeps_the_array(void **state) {
   free(items);
 }
 
+static void optional_string_copied_null_kept(void **state) {
+  (void)state;
+  bool failed = false;
+  assert_null(aeu_strdup_or_null(NULL, &failed));
+  assert_false(failed);
+  assert_null(aeu_strdup_or_null(NULL, NULL));
+  const char text[] = "text";
+  char *copy = aeu_strdup_or_null(text, &failed);
+  assert_non_null(copy);
+  assert_ptr_not_equal(copy, text);
+  assert_string_equal(copy, "text");
+  assert_false(failed);
+  free(copy);
+  copy = aeu_strdup_or_null("", NULL);
+  assert_string_equal(copy, "");
+  free(copy);
+  /* Never cleared: one flag covers several copies. */
+  failed = true;
+  copy = aeu_strdup_or_null(text, &failed);
+  assert_true(failed);
+  free(copy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(
@@ -128,6 +152,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(parent_of_a_path, setup, teardown),
       cmocka_unit_test(grows_from_first_then_doubles),
       cmocka_unit_test(too_large_is_enomem_and_keeps_the_array),
+      cmocka_unit_test(optional_string_copied_null_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
