@@ -134,6 +134,21 @@ static bool git_present(bool *has_identity) {
   return true;
 }
 
+/* Whether git takes `branch` as a branch name (git check-ref-format
+ * --branch): asked before anything is written, so that a bad --branch is
+ * a usage error, not a half-made project left behind by a failed switch.
+ * True when git cannot be run: init_repository then says so. */
+static bool branch_name_valid(const char *branch) {
+  char *argv[] = {"git", "check-ref-format", "--branch", (char *)branch, NULL};
+  aero_error err = AEH_ERROR_INIT;
+  aeh_spawn_out out = {0};
+  if (aeh_spawn_capture(argv, NULL, &out, &err) != AERO_OK)
+    return true;
+  bool valid = out.code == 0;
+  aeh_spawn_out_free(&out);
+  return valid;
+}
+
 static int init_repository(const char *dir, const char *name,
                            const char *branch) {
   bool identity = false;
@@ -191,6 +206,9 @@ static int new_run(const aeh_command *self, int argc, char **argv) {
         "--branch %s: production runs refuse main and master; name a "
         "feature branch",
         o.branch);
+  if (!o.no_git && !branch_name_valid(o.branch))
+    return aeh_command_usage_error(
+        self, "--branch '%s' is not a valid git branch name", o.branch);
   rc = make_dir(self, dir);
   for (size_t i = 0; rc == 0 && i < aeh_new_template_count; i++)
     rc = write_file(dir, aeh_new_template[i].path,

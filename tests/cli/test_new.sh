@@ -84,6 +84,11 @@ assert_one_line "$err"
 run "$AEROMANCY" new x --branch main
 assert_rc 3
 assert_contains "$err" "refuse main"
+run "$AEROMANCY" new y --branch 'bad..branch'
+assert_rc 3
+assert_contains "$err" "--branch 'bad..branch' is not a valid git branch name"
+assert_one_line "$err"
+[[ ! -e y ]] || fail "a folder was made for a bad --branch"
 run "$AEROMANCY" new
 assert_rc 3
 assert_one_line "$err"
