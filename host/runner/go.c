@@ -1137,6 +1137,21 @@ static aero_status plan_store(const aeh_project *p, const aeh_go_options *o,
   return st;
 }
 
+/* A folder without CMakeLists.txt is no project: said in one line before
+ * anything is built, rather than with CMake's own error of several. */
+static aero_status need_cmakelists(const char *dir, aero_error *err) {
+  char path[PATH_MAX];
+  struct stat sb;
+  snprintf(path, sizeof path, "%s/CMakeLists.txt", dir);
+  if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+    return AERO_OK;
+  return aeh_error_set(err, AERO_E_CONFIG,
+                       "%s has no CMakeLists.txt: not an aeromancy project "
+                       "(aeromancy new NAME starts one; --plugin PATH runs a "
+                       "plugin built elsewhere)",
+                       dir);
+}
+
 static int production(const aeh_go_options *o) {
   int code = AEH_EXIT_USAGE;
   aero_error err = AEH_ERROR_INIT;
@@ -1156,6 +1171,8 @@ static int production(const aeh_go_options *o) {
     st = find_project_dir(o->project_dir, &dir, &err);
   if (st == AERO_OK)
     st = load_project(o, dir, false, &p, &err);
+  if (st == AERO_OK && o->plugin == NULL)
+    st = need_cmakelists(dir, &err);
   /* The jobs' nodes reach a team store; a folder here they do not. */
   if (st == AERO_OK && slurm)
     st = aeh_store_location_check_shared(p.store, &err);
@@ -1511,7 +1528,9 @@ static int dev(const aeh_go_options *o) {
     if (st == AERO_OK)
       snprintf(plugin, sizeof plugin, "%s", prebuilt);
   } else if (st == AERO_OK) {
-    st = dev_build(&p, &layout, o->debug, plugin, sizeof plugin, &err);
+    st = need_cmakelists(dir, &err);
+    if (st == AERO_OK)
+      st = dev_build(&p, &layout, o->debug, plugin, sizeof plugin, &err);
   }
   int code = AEH_EXIT_USAGE;
   if (st == AERO_OK) {

@@ -74,6 +74,22 @@ assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "unknown option --no-such-option"
 
+case_ "a folder without CMakeLists.txt is refused in one line, before CMake"
+mkdir -p "$AERO_TMP/not-a-project"
+(cd "$AERO_TMP/not-a-project" && "$AEROMANCY" go --dev) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "not-a-project has no CMakeLists.txt: not an aeromancy project"
+# Production says the same, before git, the engine or an image.
+(cd "$AERO_TMP/not-a-project" && "$AEROMANCY" go) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "not-a-project has no CMakeLists.txt"
+
 case_ "help lists aerohost's options from aerohost's table"
 run "$AEROMANCY" go --help
 assert_rc 0
