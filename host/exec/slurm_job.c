@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "console.h"
 #include "error.h"
+#include "exec.h"
 #include "process.h"
 
 /* How long a production job's aerohost waits for its wrapper's word on
@@ -106,13 +106,10 @@ static bool appears(const char *dir, const char *path) {
     close(fd);
     fd = -1;
   }
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double t0 = aeh_exec_now();
   bool found;
   while (!(found = access(path, F_OK) == 0)) {
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    long left = END_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-                               (t.tv_nsec - t0.tv_nsec) / 1000000);
+    long left = END_WAIT_MS - (long)((aeh_exec_now() - t0) * 1000);
     if (left <= 0)
       break;
     /* poll() ignores a negative fd: then it only sleeps the step. */
