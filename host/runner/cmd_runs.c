@@ -96,7 +96,7 @@ static const aeh_option runs_options[] = {
     {"job-type", 0, "T", "runs of job type T", O_JOB_TYPE},
     {"status", 0, "S",
      "runs with status S: running, ok, failed, crashed, timed_out, killed, "
-     "skipped or bailed",
+     "skipped, bailed or reused",
      O_STATUS},
     {"tag", 0, "T", "runs tagged T (aerohost run --tags)", O_TAG},
     {"branch", 0, "B", "runs of git branch B", O_BRANCH},

@@ -17,7 +17,8 @@ enum { O_STORE = 1, O_PORT, O_HOST };
 static const aeh_option ui_options[] = {
     {"store", 0, "PATH",
      "the store (default: $AEROMANCY_STORE, else [store] path in "
-     "aeromancy.ini, else ~/.local/share/aeromancy)",
+     "aeromancy.ini, else $XDG_DATA_HOME/aeromancy, else "
+     "~/.local/share/aeromancy)",
      O_STORE},
     {"port", 0, "N", "the port (default 8765; 0: any free port)", O_PORT},
     {"host", 0, "ADDR",

@@ -20,7 +20,8 @@
   {                                                                            \
     "store", 0, "PATH",                                                        \
         "the store to read (default: $AEROMANCY_STORE, else [store] path of "  \
-        "aeromancy.ini, else ~/.local/share/aeromancy)",                       \
+        "aeromancy.ini, else $XDG_DATA_HOME/aeromancy, else "                  \
+        "~/.local/share/aeromancy)",                                           \
         AEH_READ_O_STORE                                                       \
   }
 

@@ -327,7 +327,12 @@ for c in runs show metrics diff artifacts lineage export path; do
   run "$A" $c --help
   assert_rc 0
   assert_contains "$out" "usage: aeromancy $c"
+  # --store's default is the store rule, which aerohost and the runner share.
+  # (the help is wrapped: compared with its spaces and line breaks squeezed)
+  assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "else \$XDG_DATA_HOME/aeromancy, else"
 done
+run "$A" runs --help
+assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "skipped, bailed or reused"
 run "$A" --help
 assert_contains "$out" "runs "
 assert_contains "$out" "metrics "
