@@ -246,6 +246,7 @@ const aeh_command aeh_cmd_fsck = {
         "the store could not be read (or the backend's count of problems "
         "disagrees with the problems it reported); 3 no store there.",
     .options = fsck_options,
+    .own_exit_codes = true,
     .run = cmd_fsck,
 };
 
@@ -267,5 +268,6 @@ const aeh_command aeh_cmd_gc = {
         "progress kept the unreferenced blobs); 2 the store could not be "
         "read or changed; 3 no store there, or a bad --keep-dev.",
     .options = gc_options,
+    .own_exit_codes = true,
     .run = cmd_gc,
 };

@@ -184,7 +184,8 @@ static void write_exit_codes(const aeh_doc *d, int section) {
 void aeh_command_print_help(const aeh_command *cmd, FILE *out) {
   aeh_doc d = {out, AEH_DOC_TEXT};
   write_command(&d, cmd);
-  write_exit_codes(&d, 0);
+  if (!cmd->own_exit_codes)
+    write_exit_codes(&d, 0);
 }
 
 static const char intro[] =

@@ -51,6 +51,9 @@ struct aeh_command {
   size_t min_positional;     /* words it needs (NAME for new) */
   size_t max_positional;     /* words it takes, <= AEH_MAX_POSITIONAL */
   bool takes_rest;           /* whether "-- words..." is allowed */
+  bool own_exit_codes;       /* its description says its exit codes: its
+                                --help leaves out the runner's table, which
+                                would contradict them */
   /* Runs the command; argv[0] is its name. Returns the exit code. */
   int (*run)(const aeh_command *self, int argc, char **argv);
 };
