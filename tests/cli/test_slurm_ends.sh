@@ -69,10 +69,25 @@ kill_job() {
   [[ -n $pids ]] || fail "no processes for job $1"
   kill -KILL $pids
 }
+# start_hanging_train: start_host on exec_pipeline with [train] hanging in
+# its job (-k: [side] goes on).
+start_hanging_train() {
+  start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
+}
+# kill_train_unseen: once [train] runs, the host stopped (SIGSTOP) while
+# [train]'s job ($train_job) is killed outright and purged from the queue,
+# so that the host, continued by the caller, learns of neither.
+kill_train_unseen() {
+  wait_running train
+  train_job=$(job_of train)
+  kill -STOP "$host"
+  kill_job "$train_job"
+  wait_purged "$train_job"
+}
 
 case_ job_killed_outright_recorded_killed
 fresh slurm_sigkill
-start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
+start_hanging_train
 wait_running train
 train_job=$(job_of train)
 [[ -n $train_job ]] || fail "no job for [train]"
@@ -112,12 +127,8 @@ assert_not_contains "$err" "sacct"
 
 case_ purged_killed_job_recorded_killed
 fresh slurm_purged_kill
-start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
-wait_running train
-train_job=$(job_of train)
-kill -STOP "$host"
-kill_job "$train_job"
-wait_purged "$train_job"
+start_hanging_train
+kill_train_unseen
 kill -CONT "$host"
 wait_host
 assert_rc 1
@@ -180,12 +191,8 @@ assert_not_contains "$err" "sacct"
 if ((acct)); then
   case_ reused_id_older_record_ignored
   fresh slurm_reused_id
-  start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
-  wait_running train
-  train_job=$(job_of train)
-  kill -STOP "$host"
-  kill_job "$train_job"
-  wait_purged "$train_job"
+  start_hanging_train
+  kill_train_unseen
   ended_in_db() { [[ $(sacct -n -X -j "$train_job" -o State | tr -d ' ') == FAILED ]]; }
   wait_until 600 0.1 ended_in_db || fail "job $train_job's end never reached the database"
   cluster=$(sed -n 's/^ClusterName=//p' "$SLURM_CONF")
@@ -212,12 +219,8 @@ if ((acct)); then
   case_ sacct_failing_said_in_one_line
   fresh slurm_dbd_unreachable
   sed "s/^AccountingStoragePort=.*/AccountingStoragePort=1/" "$SLURM_CONF" >"$AERO_TMP/broken.conf"
-  SLURM_CONF=$AERO_TMP/broken.conf start_host "$EXEC" --dev --executor slurm -k -- --misbehave train --how hang
-  wait_running train
-  train_job=$(job_of train)
-  kill -STOP "$host"
-  kill_job "$train_job"
-  wait_purged "$train_job"
+  SLURM_CONF=$AERO_TMP/broken.conf start_hanging_train
+  kill_train_unseen
   kill -CONT "$host"
   wait_host
   assert_rc 1
