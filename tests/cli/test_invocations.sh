@@ -75,10 +75,15 @@ same_as_schema_6() {
   done
 }
 
+# unpack_v6 DIR: the schema 6 store in DIR, with the empty folders the
+# archive leaves out.
+unpack_v6() {
+  mkdir -p "$1/tmp" "$1/views"
+  tar -C "$1" -xzf "$AERO_SOURCE_DIR/tests/cli/data/store-v6.tar.gz"
+}
+
 OLD=$AERO_TMP/v6
-mkdir -p "$OLD"
-tar -C "$OLD" -xzf "$AERO_SOURCE_DIR/tests/cli/data/store-v6.tar.gz"
-mkdir -p "$OLD/tmp" "$OLD/views"
+unpack_v6 "$OLD"
 osql() { sqlite3 -batch -noheader "$OLD/aeromancy.db" "$1"; }
 
 case_ "a schema 6 store is upgraded on open: one invocation per streak of runs"
@@ -118,8 +123,7 @@ done
 
 case_ "gc removes the invocations only removed runs pointed at"
 GC=$AERO_TMP/gc
-mkdir -p "$GC/tmp" "$GC/views"
-tar -C "$GC" -xzf "$AERO_SOURCE_DIR/tests/cli/data/store-v6.tar.gz"
+unpack_v6 "$GC"
 run "$A" gc --keep-dev 0 --store "$GC"
 assert_rc 0
 gsql() { sqlite3 -batch -noheader "$GC/aeromancy.db" "$1"; }
