@@ -118,13 +118,22 @@ static bool run_holds(const fixture *f, const char *table, int64_t run,
   return sql_int(f, query) == 1;
 }
 
-static void open_store(fixture *f) {
-  aero_error err = AEH_ERROR_INIT;
+/* A handle on the fixture's store: the fixture's own, or another one (the
+ * caller closes it): the one an action's own process opens to record a
+ * large output (relay_client.c), whose declarations are committed at once,
+ * as pending versions or links; another aerohost's; `aeromancy gc`'s. */
+static void *open_handle(const fixture *f) {
+  void *h = NULL;
   aero_backend_open_params params = {.struct_size = sizeof params,
                                      .location = f->store};
-  aero_status status = vt->open(&params, &f->handle, &err);
-  if (status != AERO_OK)
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->open(&params, &h, &err) != AERO_OK)
     fail_msg("open: %s", err.message);
+  return h;
+}
+
+static void open_store(fixture *f) {
+  f->handle = open_handle(f);
 }
 
 static int setup(void **state) {
@@ -240,6 +249,19 @@ static void collect(void *ctx, const char *path) {
     snprintf(p->items[p->count++], PATH_MAX, "%s", path);
 }
 
+/* The record the host sends for a dev run of [make] (output "data")
+ * reused from an earlier one. */
+static aero_run_record reused_record(void) {
+  static const char *const outputs[] = {"data"};
+  return (aero_run_record){.struct_size = sizeof(aero_run_record),
+                           .entity = "",
+                           .project = "proj",
+                           .job_type = "make",
+                           .outputs = outputs,
+                           .output_count = 1,
+                           .dev = true};
+}
+
 /* reuse_record_batch (ABI 1.4): every item in one transaction, each new
  * run `reused` with its reused run's outputs and its own inputs; one reused
  * run that is not OK fails the call naming it and records none of them. */
@@ -253,14 +275,7 @@ static void test_reuse_record_batch_all_or_none(void **state) {
   assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
   int64_t failed = begin(f->handle, true, "make");
   assert_int_equal(end(f->handle, failed, AERO_RUN_FAILED, &err), AERO_OK);
-  static const char *const outputs[] = {"data"};
-  aero_run_record rec = {.struct_size = sizeof rec,
-                         .entity = "",
-                         .project = "proj",
-                         .job_type = "make",
-                         .outputs = outputs,
-                         .output_count = 1,
-                         .dev = true};
+  aero_run_record rec = reused_record();
   int64_t inputs[] = {v.id};
   aero_reuse_item items[3];
   for (size_t i = 0; i < 3; i++)
@@ -316,14 +331,7 @@ static aero_status count_version(void *ctx, const aero_version_info *version,
 /* Reused runs of run `good` (`n` of them, n <= 4), recorded in one batch;
  * their ids into `ids`. */
 static void reuse_of(fixture *f, int64_t good, size_t n, int64_t *ids) {
-  static const char *const outputs[] = {"data"};
-  aero_run_record rec = {.struct_size = sizeof rec,
-                         .entity = "",
-                         .project = "proj",
-                         .job_type = "make",
-                         .outputs = outputs,
-                         .output_count = 1,
-                         .dev = true};
+  aero_run_record rec = reused_record();
   aero_reuse_item items[4];
   for (size_t i = 0; i < n; i++)
     items[i] = (aero_reuse_item){
@@ -468,14 +476,7 @@ static void test_close_empties_checkpointed_wal(void **state) {
   assert_true(wal_size(f) > 0);
   open_store(f);
   int64_t good = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
-  static const char *const outputs[] = {"data"};
-  aero_run_record rec = {.struct_size = sizeof rec,
-                         .entity = "",
-                         .project = "proj",
-                         .job_type = "make",
-                         .outputs = outputs,
-                         .output_count = 1,
-                         .dev = true};
+  aero_run_record rec = reused_record();
   /* Enough runs for one commit to pass the 1,024-frame checkpoint. */
   enum { N = 64000 };
   aero_reuse_item *items = calloc(N, sizeof *items);
@@ -1084,17 +1085,33 @@ static void test_dev_and_prod_resolution(void **state) {
   assert_int_equal(v.version, 3);
 }
 
+/* A folder (`content` NULL) or a file, relative to the test's folder. */
+typedef struct tree_entry {
+  const char *path, *content;
+} tree_entry;
+
+/* Makes `count` entries in order (a folder before what it holds). */
+static void make_tree(const fixture *f, const tree_entry *entries,
+                      size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", f->dir, entries[i].path);
+    if (entries[i].content == NULL)
+      assert_int_equal(mkdir(path, 0755), 0);
+    else
+      write_file(path, entries[i].content);
+  }
+}
+
 static void test_materialized_files_read_only_right_bytes(void **state) {
   fixture *f = *state;
-  char tree[PATH_MAX], sub[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+  static const tree_entry entries[] = {{"out", NULL},
+                                       {"out/sub", NULL},
+                                       {"out/a.csv", "x,y\n1,2\n"},
+                                       {"out/sub/b.csv", "bee\n"}};
+  make_tree(f, entries, 4);
+  char tree[PATH_MAX];
   snprintf(tree, sizeof tree, "%s/out", f->dir);
-  snprintf(sub, sizeof sub, "%s/out/sub", f->dir);
-  snprintf(a, sizeof a, "%s/out/a.csv", f->dir);
-  snprintf(b, sizeof b, "%s/out/sub/b.csv", f->dir);
-  assert_int_equal(mkdir(tree, 0755), 0);
-  assert_int_equal(mkdir(sub, 0755), 0);
-  write_file(a, "x,y\n1,2\n");
-  write_file(b, "bee\n");
   int64_t run = begin(f->handle, true, "make");
   const char *files[] = {tree};
   aero_error err = AEH_ERROR_INIT;
@@ -1138,15 +1155,13 @@ static void test_materialized_files_read_only_right_bytes(void **state) {
 
 static void test_strip_prefix_and_bad_names(void **state) {
   fixture *f = *state;
-  char d1[PATH_MAX], d2[PATH_MAX], a1[PATH_MAX], a2[PATH_MAX];
+  static const tree_entry entries[] = {
+      {"one", NULL}, {"two", NULL}, {"one/a.txt", "1"}, {"two/a.txt", "2"}};
+  make_tree(f, entries, 4);
+  char d1[PATH_MAX], a1[PATH_MAX], a2[PATH_MAX];
   snprintf(d1, sizeof d1, "%s/one", f->dir);
-  snprintf(d2, sizeof d2, "%s/two", f->dir);
   snprintf(a1, sizeof a1, "%s/one/a.txt", f->dir);
   snprintf(a2, sizeof a2, "%s/two/a.txt", f->dir);
-  assert_int_equal(mkdir(d1, 0755), 0);
-  assert_int_equal(mkdir(d2, 0755), 0);
-  write_file(a1, "1");
-  write_file(a2, "2");
   int64_t run = begin(f->handle, true, "make");
   aero_error err = AEH_ERROR_INIT;
   const char *both[] = {a1, a2};
@@ -1274,19 +1289,6 @@ static void test_run_begin_records_inputs_and_key(void **state) {
 }
 
 /* put_output with an explicit type and one `rows` metadata value. */
-/* A second handle on the fixture's store: the one an action's own process
- * opens to record a large output (relay_client.c), whose declarations are
- * committed at once, as pending versions or links. */
-static void *action_handle(const fixture *f) {
-  void *h = NULL;
-  aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = f->store};
-  aero_error err = AEH_ERROR_INIT;
-  if (vt->open(&params, &h, &err) != AERO_OK)
-    fail_msg("open: %s", err.message);
-  return h;
-}
-
 /* The content of the latest version of `name` (dev), one file. */
 static const char *latest_content(fixture *f, const char *name,
                                   int64_t *version) {
@@ -1364,7 +1366,7 @@ static void test_host_death_before_run_end_publishes_nothing(void **state) {
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
-    void *h = action_handle(f);
+    void *h = open_handle(f);
     int64_t run = begin(h, true, "make");
     put_ok(h, run, "data", path);
     _exit(0); /* dies holding the run: no run_end, no close */
@@ -1388,7 +1390,7 @@ static void test_host_death_before_run_end_publishes_nothing(void **state) {
  * it, as when both went through one handle. */
 static void test_last_declaration_wins_across_handles(void **state) {
   fixture *f = *state;
-  void *act = action_handle(f);
+  void *act = open_handle(f);
   char host_path[PATH_MAX], act_path[PATH_MAX];
   snprintf(host_path, sizeof host_path, "%s/host.txt", f->dir);
   snprintf(act_path, sizeof act_path, "%s/action.txt", f->dir);
@@ -1430,18 +1432,29 @@ static void put_typed(void *handle, int64_t run, const char *file,
     fail_msg("put_output: %s", err.message);
 }
 
+/* The link tests' start: an action's handle (*act, closed by the caller),
+ * the latest dev version of "data" published with `content` from
+ * data.txt (its path into `path`), and a dev run of [make] that declares
+ * data.txt again through *act: a link to that version. Returns the run. */
+static int64_t begin_linked_run(fixture *f, const char *content, void **act,
+                                char path[PATH_MAX]) {
+  *act = open_handle(f);
+  publish(f->handle, f, true, "data", content);
+  snprintf(path, PATH_MAX, "%s/data.txt", f->dir);
+  int64_t run = begin(f->handle, true, "make");
+  put_ok(*act, run, "data", path);
+  return run;
+}
+
 /* Declaring the latest version's content (same type and metadata) from the
  * action's own handle records a link, not a pending version: no versions
  * or file rows written, and the run ends holding that version, as before;
  * a failed run's link goes. */
 static void test_unchanged_output_is_a_link(void **state) {
   fixture *f = *state;
-  void *act = action_handle(f);
-  publish(f->handle, f, true, "data", "same\n");
+  void *act = NULL;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/data.txt", f->dir);
-  int64_t run = begin(f->handle, true, "make");
-  put_ok(act, run, "data", path);
+  int64_t run = begin_linked_run(f, "same\n", &act, path);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 1);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM version_files"), 1);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links WHERE "
@@ -1493,19 +1506,17 @@ static void test_unchanged_output_is_a_link(void **state) {
       sql_int(f, "SELECT count(*) FROM versions WHERE published = 0"), 1);
   end_ok(f->handle, run);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
-  assert_true(run_holds(f, "run_outputs", run, v.id));  vt->close(act);
+  assert_true(run_holds(f, "run_outputs", run, v.id));
+  vt->close(act);
 }
 
 /* gc keeps a dev version that a running run linked as its output, with
  * the run that made it, and the linked run ends holding it. */
 static void test_gc_keeps_linked_versions(void **state) {
   fixture *f = *state;
-  void *act = action_handle(f);
-  publish(f->handle, f, true, "data", "kept\n");
+  void *act = NULL;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/data.txt", f->dir);
-  int64_t run = begin(f->handle, true, "make");
-  put_ok(act, run, "data", path);
+  int64_t run = begin_linked_run(f, "kept\n", &act, path);
   aero_collect_params params = {.struct_size = sizeof params, .keep_dev_ns = 0};
   aero_error err = AEH_ERROR_INIT;
   /* AERO_E_STATE: the running run's scratch folder is kept too. */
@@ -1516,7 +1527,8 @@ static void test_gc_keeps_linked_versions(void **state) {
   end_ok(f->handle, run);
   aero_artifact_version v;
   assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
-  assert_int_equal(v.version, 0);  vt->close(act);
+  assert_int_equal(v.version, 0);
+  vt->close(act);
 }
 
 /* A run linked to the latest version while another run published other
@@ -1525,18 +1537,12 @@ static void test_gc_keeps_linked_versions(void **state) {
  * would have become. */
 static void test_link_outrun_publishes_its_content(void **state) {
   fixture *f = *state;
-  void *act = action_handle(f);
-  publish(f->handle, f, true, "data", "mine\n");
+  void *act = NULL;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/data.txt", f->dir);
-  int64_t run = begin(f->handle, true, "make");
-  put_ok(act, run, "data", path);
+  int64_t run = begin_linked_run(f, "mine\n", &act, path);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 1);
-  void *other = NULL;
-  aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = f->store};
+  void *other = open_handle(f);
   aero_error err = AEH_ERROR_INIT;
-  assert_int_equal(vt->open(&params, &other, &err), AERO_OK);
   publish(other, f, true, "data", "theirs\n");
   vt->close(other);
   end_ok(f->handle, run);
@@ -1567,7 +1573,8 @@ static void test_link_outrun_publishes_its_content(void **state) {
       AERO_OK);
   assert_int_equal(got.count, 1);
   assert_string_equal(read_file(got.items[0]), "mine\n");
-  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);  vt->close(act);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM output_links"), 0);
+  vt->close(act);
 }
 
 /* Closes the fixture's handle and removes its database (with its WAL and
@@ -1631,17 +1638,6 @@ static void test_invocation_facts_per_run(void **state) {
                    0);
 }
 
-/* Another handle on the fixture's store (as another aerohost or
- * `aeromancy gc`); the caller closes it. */
-static void *other_handle(const fixture *f) {
-  void *other = NULL;
-  aero_backend_open_params params = {.struct_size = sizeof params,
-                                     .location = f->store};
-  aero_error err = AEH_ERROR_INIT;
-  assert_int_equal(vt->open(&params, &other, &err), AERO_OK);
-  return other;
-}
-
 /* `aeromancy gc --keep-dev 0` through `handle`. */
 static void collect_all_dev(void *handle) {
   aero_collect_params params = {.struct_size = sizeof params, .keep_dev_ns = 0};
@@ -1656,7 +1652,7 @@ static void collect_all_dev(void *handle) {
 static void test_invocation_rewritten_after_gc(void **state) {
   fixture *f = *state;
   end_ok(f->handle, begin(f->handle, true, "a"));
-  void *gc = other_handle(f);
+  void *gc = open_handle(f);
   collect_all_dev(gc);
   vt->close(gc);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM invocations"), 0);
@@ -1677,7 +1673,7 @@ static void test_invocation_id_taken_after_gc(void **state) {
   fixture *f = *state;
   end_ok(f->handle, begin(f->handle, true, "a"));
   long long first = sql_int(f, "SELECT max(id) FROM invocations");
-  void *other = other_handle(f);
+  void *other = open_handle(f);
   collect_all_dev(other);
   aero_kv env[] = {AERO_KV_STRING("git_commit", "beef")};
   aero_run_record rec = {.struct_size = sizeof rec,
