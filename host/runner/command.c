@@ -59,6 +59,38 @@ static const aeh_option *find_short(const aeh_command *cmd, char c) {
   return c == 'h' ? &help_option : NULL;
 }
 
+/* The name of operand `n` (from 0) in the first line of cmd's usage
+ * ("aeromancy diff RUN RUN [--all]...": 1 -> "RUN"): the words outside
+ * brackets after "aeromancy NAME", into `out` (quoted when it is a literal
+ * word); "argument" when there is no such word. */
+static void operand_name(const aeh_command *cmd, size_t n, char *out,
+                         size_t size) {
+  snprintf(out, size, "argument");
+  const char *p = cmd->usage + strcspn(cmd->usage, " "); /* "aeromancy" */
+  p += strspn(p, " ");
+  p += strcspn(p, " \n"); /* the command's name */
+  int depth = 0;
+  size_t seen = 0;
+  while (*p != '\0' && *p != '\n') {
+    p += strspn(p, " ");
+    size_t len = strcspn(p, " \n");
+    if (len == 0)
+      break;
+    bool operand = depth == 0 && p[0] != '[' && p[0] != '-';
+    for (size_t i = 0; i < len; i++)
+      depth += p[i] == '[' ? 1 : p[i] == ']' ? -1 : 0;
+    if (operand && seen++ == n) {
+      /* A literal word ("copy" of `store copy`) is quoted; a name is not. */
+      bool literal = false;
+      for (size_t i = 0; i < len; i++)
+        literal |= p[i] >= 'a' && p[i] <= 'z';
+      snprintf(out, size, literal ? "'%.*s'" : "%.*s", (int)len, p);
+      return;
+    }
+    p += len;
+  }
+}
+
 int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
                       aeh_option_fn apply, void *ctx, aeh_args *out) {
   aeh_args a = {.rest_argc = 0};
@@ -131,9 +163,11 @@ int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
     aeh_command_print_help(cmd, stdout);
     return AEH_EXIT_OK;
   }
-  if (a.positional_count < cmd->min_positional)
-    return aeh_command_usage_error(cmd, "aeromancy %s: missing argument",
-                                   cmd->name);
+  if (a.positional_count < cmd->min_positional) {
+    char missing[64];
+    operand_name(cmd, a.positional_count, missing, sizeof missing);
+    return aeh_command_usage_error(cmd, "missing %s", missing);
+  }
   if (out != NULL)
     *out = a;
   return -1;

@@ -337,6 +337,18 @@ run "$A" --help
 assert_contains "$out" "runs "
 assert_contains "$out" "metrics "
 
+case_ "a missing operand is named in one line, from the command's usage"
+run "$A" diff 1
+assert_rc 3
+assert_one_line "$err"
+assert_eq "$err" "aeromancy: missing RUN (see aeromancy diff --help)"
+run "$A" export "aerodemo/model"
+assert_rc 3
+assert_eq "$err" "aeromancy: missing DIR (see aeromancy export --help)"
+run "$A" store
+assert_rc 3
+assert_eq "$err" "aeromancy: missing 'copy' (see aeromancy store --help)"
+
 case_ "metrics: every value reads back as exactly the stored double, in its shortest form"
 # Tricky and random doubles written into the store as IEEE values (a block
 # packed by Python), then compared bit for bit with what text, CSV and JSON say, and
