@@ -14,6 +14,7 @@
 
 #include "aeu.h"
 #include "go.h"
+#include "options.h"
 #include "text_table.h"
 
 enum { O_JSON = 1, O_CSV };
@@ -57,6 +58,9 @@ typedef enum { OUT_TEXT, OUT_ALIGNED, OUT_CSV, OUT_JSON } out_format;
 typedef struct points {
   out_format format;
   int64_t count;
+  const char *const *keys; /* the KEYs asked for, and which had points */
+  size_t key_count;
+  bool key_seen[AEH_MAX_POSITIONAL];
   bool failed_write;
   size_t used;
   char out[OUT_SIZE];
@@ -115,6 +119,13 @@ static size_t seconds_text(int64_t ns, char *buf) {
   return (size_t)(b - buf);
 }
 
+/* Notes that the asked-for KEY `key` had points (once per run of a key). */
+static void mark_key(points *p, const char *key) {
+  for (size_t k = 0; k < p->key_count; k++)
+    if (!p->key_seen[k] && strcmp(p->keys[k], key) == 0)
+      p->key_seen[k] = true;
+}
+
 static aero_status json_point(points *p, const aero_metric_row *r,
                               aero_error *err) {
   json_t *o = aeh_json_point(r);
@@ -142,6 +153,8 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
   for (size_t i = 0; i < count; i++) {
     const aero_metric_row *r = &rows[i];
     if (p->format == OUT_JSON) {
+      if (r->key != key)
+        mark_key(p, key = r->key);
       aero_status status = json_point(p, r, err);
       if (status != AERO_OK)
         return status;
@@ -151,6 +164,7 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
     if (r->key != key) { /* a batch shares one copy of a run of keys */
       key = r->key;
       key_len = strlen(key);
+      mark_key(p, key);
     }
     char step[24] = "", value[AEU_DOUBLE_CHARS], secs[32];
     size_t step_len =
@@ -184,6 +198,59 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
   return AERO_OK;
 }
 
+/* The run's metric keys (from their summaries), for naming the nearest. */
+typedef struct key_list {
+  const char *names[64];
+  char *owned[64];
+  size_t count;
+} key_list;
+
+static aero_status on_summary(void *ctx, const aero_metric_summary *m,
+                              aero_error *err) {
+  key_list *l = ctx;
+  if (l->count == sizeof l->names / sizeof *l->names)
+    return AERO_OK;
+  if ((l->owned[l->count] = strdup(m->key)) == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  l->names[l->count] = l->owned[l->count];
+  l->count++;
+  return AERO_OK;
+}
+
+/* A KEY that had no point is a typo or a key of another run: one line
+ * naming it and the run's nearest key (exit 3), rather than exit 0 with
+ * nothing printed for it. Asks for the run's summaries only then. */
+static aero_status check_keys(const aeh_record *rec, int64_t id,
+                              const points *p, aero_error *err) {
+  size_t k = 0;
+  while (k < p->key_count && p->key_seen[k])
+    k++;
+  if (k == p->key_count)
+    return AERO_OK;
+  key_list l = {.count = 0};
+  aero_run_sink sink = {.struct_size = sizeof sink,
+                        .metric_summary = on_summary};
+  aero_status st = rec->vt->query_run != NULL
+                       ? rec->vt->query_run(rec->handle, id, &sink, &l, err)
+                       : AERO_OK;
+  if (st == AERO_OK) {
+    const char *near = aeh_suggest(p->keys[k], l.names, l.count);
+    char hint[160] = " (it logged no metrics)";
+    if (near != NULL)
+      snprintf(hint, sizeof hint, " (nearest: %.120s)", near);
+    else if (l.count > 0)
+      snprintf(hint, sizeof hint, " (its metrics: %s%s%.100s%s)", l.names[0],
+               l.count > 1 ? ", " : "", l.count > 1 ? l.names[1] : "",
+               l.count > 2 ? ", ..." : "");
+    st = aeh_error_set(err, AERO_E_NOT_FOUND,
+                       "run %lld has no metric '%.100s'%s", (long long)id,
+                       p->keys[k], hint);
+  }
+  for (size_t i = 0; i < l.count; i++)
+    free(l.owned[i]);
+  return st;
+}
+
 static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
   metrics_opts o = {.read = {apply_option, check_metrics, NULL}};
   aeh_args a;
@@ -205,6 +272,8 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
                 : o.csv             ? OUT_CSV
                 : aeh_out_aligned() ? OUT_ALIGNED
                                     : OUT_TEXT;
+    p->keys = (const char *const *)&a.positional[1];
+    p->key_count = a.positional_count - 1;
     aero_metric_query q = {.struct_size = sizeof q,
                            .run_id = id,
                            .keys = &a.positional[1],
@@ -221,6 +290,8 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
     out_flush(p);
     if (p->failed_write && st == AERO_OK)
       st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
+    if (st == AERO_OK)
+      st = check_keys(&rec, id, p, &err);
   }
   if (fflush(stdout) != 0 && st == AERO_OK)
     st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
@@ -240,7 +311,8 @@ const aeh_command aeh_cmd_metrics = {
         "none), value, and time (seconds since the Unix epoch). Points are "
         "streamed as the store hands them over, never loaded whole. Values "
         "are the shortest decimals that read back as exactly the recorded "
-        "numbers.",
+        "numbers. A KEY the run did not log is named with the run's nearest "
+        "key (exit 3).",
     .options = metrics_options,
     .min_positional = 1,
     .max_positional = AEH_MAX_POSITIONAL,

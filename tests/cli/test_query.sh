@@ -171,8 +171,20 @@ run "$A" metrics "$evaluate" test_r2 --json
 assert_rc 0
 assert_eq "$(jq -r 'length' <<<"$out")" 1
 assert_eq "$(jq -r '.[0].key + " " + (.[0].step|tostring)' <<<"$out")" "test_r2 null"
+# A KEY the run never logged is named, with its nearest key, and exit 3:
+# not an empty answer that looks like success (the JSON stays well-formed).
 run "$A" metrics "$evaluate" no_such_key --json
+assert_rc 3
 assert_eq "$(jq -r 'length' <<<"$out")" 0
+assert_one_line "$err"
+assert_contains "$err" "run $evaluate has no metric 'no_such_key' (its metrics: "
+run "$A" metrics "$evaluate" test_r2 test_r
+assert_rc 3
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | sort -u)" "test_r2"
+assert_eq "$err" "aeromancy metrics: run $evaluate has no metric 'test_r' (nearest: test_r2)"
+run "$A" metrics "$(sql "SELECT max(id) FROM runs WHERE job_type = 'ingest'")" loss
+assert_rc 3
+assert_contains "$err" "has no metric 'loss' (it logged no metrics)"
 
 case_ "on a terminal: aligned columns, colour, and none with NO_COLOR"
 on_tty "$A" runs
