@@ -274,8 +274,25 @@ void aeh_cli_write_manual(FILE *out) {
   aeh_doc_heading(&d, "Environment", 1);
   aeh_doc_entry(&d, "AEROMANCY_STORE",
                 "the store to record in, unless --store is given", 0);
+  aeh_doc_entry(&d, "XDG_DATA_HOME",
+                "the store is $XDG_DATA_HOME/aeromancy when neither "
+                "--store, AEROMANCY_STORE nor [store] path names one "
+                "(default: ~/.local/share)",
+                0);
+  aeh_doc_entry(&d, "AEROMANCY_BACKEND",
+                "the tracker backend, unless --backend is given (over "
+                "[store] backend)",
+                0);
+  aeh_doc_entry(&d, "AEROMANCY_CONFIG",
+                "another file to read instead of aeromancy.ini (it must "
+                "exist)",
+                0);
   aeh_doc_entry(&d, "AEROMANCY_PLUGIN_PATH",
                 "colon-separated folders searched first for backend plugins",
+                0);
+  aeh_doc_entry(&d, "AEROMANCY_PLUGIN_LOAD_TIMEOUT",
+                "seconds a plugin may take to load before aerohost gives up "
+                "on it, exit 3 (default: 30)",
                 0);
   aeh_doc_entry(&d, "NO_COLOR", "no colour on the terminal", 0);
   aeh_doc_heading(&d, "See also", 1);

@@ -56,7 +56,7 @@
     "the builder to use when the plugin has several (default: the first)")     \
   X(O_BACKEND, "backend", 0, "NAME", AEH_CMD_RUN, G_RUNTIME,                   \
     "the tracker backend plugin tracker-NAME.so to record with (default: "     \
-    "[store] backend in aeromancy.ini, else local)")                           \
+    "$AEROMANCY_BACKEND, else [store] backend in aeromancy.ini, else local)")  \
   X(O_EXECUTOR, "executor", 0, "local|slurm", AEH_CMD_RUN, G_TASK,             \
     "where actions run: here (local, the default) or each as a Slurm job "     \
     "(slurm; needs a team store every node reaches)")                          \

@@ -87,6 +87,14 @@ for c in rerun fsck gc; do
     fail "aeromancy $c --help also lists the runner's exit codes, which contradict its own"
 done
 
+case_ "aerohost(1) names every environment variable aerohost reads"
+for v in AEROMANCY_STORE XDG_DATA_HOME AEROMANCY_BACKEND AEROMANCY_CONFIG \
+  AEROMANCY_PLUGIN_PATH AEROMANCY_PLUGIN_LOAD_TIMEOUT NO_COLOR; do
+  grep -q "^$v\$" <(sed -n '/^\.SH "\?ENVIRONMENT"\?$/,/^\.SH /p' "$docs/aerohost.1" |
+    sed -n 's/^\.TP.*//; s/^\\fB\(.*\)\\fR$/\1/p; s/^\.B \(.*\)/\1/p') ||
+    fail "aerohost.1 ENVIRONMENT does not name $v"
+done
+
 case_ "aeromancy.ini(5) says what aeromancy help aeromancy.ini says"
 run "$AEROMANCY" help aeromancy.ini
 assert_rc 0
