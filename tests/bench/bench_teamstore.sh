@@ -47,6 +47,29 @@ before=$(aero_psql "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_databas
 "${team[@]}" "$AEROHOST" run "$steps" --dev -- -n 1 >/dev/null 2>&1
 after=$(aero_psql "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database WHERE datname = 'aero'")
 
+# An unchanged re-run on each store (every action reused: a lookup and a
+# `reused` run each), beside make's no-op re-run of the same graph.
+R=${BENCH_TEAM_REUSE_N:-1000}
+note "filling both stores with $R actions"
+for store in local_store team; do
+  declare -n cmd=$store
+  "${cmd[@]}" "$AEROHOST" run "$steps" --dev --no-isolation -- --actions "$R" \
+    --shape wide >"$bench_dir/fill-$store.log" 2>&1 ||
+    die "filling the $store store failed: $(tail -1 "$bench_dir/fill-$store.log")"
+done
+make_graph "$bench_dir/w$R" "$R" wide
+make -s -C "$bench_dir/w$R" >/dev/null 2>&1 || die "make failed on $R steps"
+note "timing the unchanged re-run of $R actions on both stores"
+hf "$bench_dir/reuse.json" -N --warmup 1 --runs 10 \
+  -n "re-run, local" "${local_store[*]} $AEROHOST run $steps --dev -- --actions $R --shape wide" \
+  -n "re-run, team" "${team[*]} $AEROHOST run $steps --dev -- --actions $R --shape wide" \
+  -n "make (no-op)" "make -s -C $bench_dir/w$R"
+grep -q "0 ok, $R reused" <("${team[@]}" "$AEROHOST" run "$steps" --dev -- \
+  --actions "$R" --shape wide 2>&1) || die "the team store's re-run did not reuse all $R actions"
+reuse_l=$(median "$bench_dir/reuse.json" 0)
+reuse_t=$(median "$bench_dir/reuse.json" 1)
+reuse_m=$(median "$bench_dir/reuse.json" 2)
+
 note "writing a $MIB MiB file of random bytes"
 head -c "$bytes" /dev/urandom >"$bench_dir/big.bin" || die "cannot write big.bin"
 # New content for every fresh declare: its first 32 bytes rewritten.
@@ -78,6 +101,10 @@ echo "| command | local (ms) | team (ms) | team / local |"
 echo "|---|---:|---:|---:|"
 echo "| tracked no-op action (bench_steps -n 1) | $(ms "$noop_l") | $(ms "$noop_t") | $(ratio "$noop_t" "$noop_l") |"
 echo "| aerodemo --dev (3 actions, 40 metrics) | $(ms "$demo_l") | $(ms "$demo_t") | $(ratio "$demo_t" "$demo_l") |"
+echo "| unchanged re-run of $R actions (all reused) | $(ms "$reuse_l") | $(ms "$reuse_t") | $(ratio "$reuse_t" "$reuse_l") |"
+echo
+echo "The unchanged re-run beside GNU make's no-op re-run of the same graph of"
+echo "$R \`touch\` steps ($(ms "$reuse_m") ms): local $(ratio "$reuse_l" "$reuse_m")×, team $(ratio "$reuse_t" "$reuse_m")×."
 echo
 echo "Transactions the server counted for one run of the no-op action (open,"
 echo "lease, run begin and end, close): $((after - before))."
