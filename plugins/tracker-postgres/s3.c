@@ -553,16 +553,40 @@ aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
   return status;
 }
 
+/* Checks that blob `hex` is whole in the bucket right after its upload.
+ * S3 answers a read after a write with what was written; a compatible
+ * server may take a moment (s3rver answers a small PUT before its file is
+ * written: a HEAD right after it saw a short or missing object about once
+ * in a few thousand uploads here, and failed a run that had stored its
+ * blob). So a blob not seen whole is asked for again, for up to
+ * VERIFY_SETTLE_S (the retry budget, AEROMANCY_S3_RETRY_SECONDS, if
+ * smaller), before the upload counts as failed: on S3 itself the first
+ * answer holds and this costs nothing. */
+#define VERIFY_SETTLE_S 2.0
+
 static aero_status verify(tp_s3 *s3, const char *hex, uint64_t size,
                           aero_error *err) {
-  bool present = false;
-  aero_status status = tp_s3_has_blob(s3, hex, size, &present, err);
-  if (status == AERO_OK && !present)
-    status = aero_fail(err, AERO_E_STORE,
-                       "%s: blob %.16s... is not complete in the bucket after "
-                       "its upload",
-                       s3->name, hex);
-  return status;
+  double budget =
+      s3->retry_seconds < VERIFY_SETTLE_S ? s3->retry_seconds : VERIFY_SETTLE_S;
+  double waited = 0, delay = 0.02;
+  int checks = 0;
+  for (;;) {
+    bool present = false;
+    aero_status status = tp_s3_has_blob(s3, hex, size, &present, err);
+    checks++;
+    if (status != AERO_OK || present)
+      return status;
+    if (waited + delay > budget)
+      break;
+    struct timespec pause = {0, (long)(delay * 1e9)};
+    nanosleep(&pause, NULL);
+    waited += delay;
+    delay = delay * 2 < 0.5 ? delay * 2 : 0.5;
+  }
+  return aero_fail(err, AERO_E_STORE,
+                   "%s: blob %.16s... is not complete in the bucket after "
+                   "its upload (%d checks over %.1f s)",
+                   s3->name, hex, checks, waited);
 }
 
 /* The text between <tag> and </tag> in `xml`, malloc'd, or NULL. */

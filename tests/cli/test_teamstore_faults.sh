@@ -88,6 +88,27 @@ obj="$AERO_S3_DIR/data/$AERO_S3_BUCKET/team/blobs/${hash:0:2}/${hash:2}._S3rver_
 assert_eq "$(sha256sum "$obj" 2>/dev/null | cut -d' ' -f1)" "$hash" "blob whole"
 unset AEROMANCY_S3_PART_MB AEROMANCY_S3_RETRY_SECONDS
 
+case_ s3_slow_to_show_an_upload
+# A server whose read right after a write may not show it yet (s3rver, now
+# and then, answers a small PUT before its file is written): here a proxy
+# in front of s3rver answers the first HEAD of each uploaded blob 404. The
+# check after the upload asks again instead of failing a run whose blob
+# is stored.
+mark
+"$AERO_SOURCE_DIR/tests/s3_lag_proxy.py" "$AERO_S3_URL" "$AERO_TMP/lag.port" \
+  "$AERO_TMP/lag.log" &
+lag_proxy=$!
+wait_until 200 0.05 test -s "$AERO_TMP/lag.port" || fail "the lagging proxy did not start"
+AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$AERO_TMP/lag.port") \
+  run "$AEROHOST" run "$PLUGIN" --dev -- --content "lagged $$ $RANDOM"
+kill "$lag_proxy" 2>/dev/null
+wait "$lag_proxy" 2>/dev/null
+assert_rc 0
+assert_eq "$(q "SELECT string_agg(status, ' ' ORDER BY id) FROM runs WHERE id >
+  $seen")" "ok ok ok"
+lagged=$(grep -c ' 404 lagged$' "$AERO_TMP/lag.log")
+[[ $lagged -ge 1 ]] || fail "no upload was checked through the lagging proxy: $(cat "$AERO_TMP/lag.log")"
+
 case_ dead_host_recorded_killed
 mark
 export AEROMANCY_LEASE_SECONDS=2
