@@ -334,7 +334,9 @@ static int64_t *found_inputs(const aeh_run *run, size_t *count) {
 aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
                           const aero_graph *graph, const aeh_action *action,
                           aeh_run_key_fn key_of, void *key_ctx, aeh_run **out,
-                          aero_error *err) {
+                          int64_t *failed_id, aero_error *err) {
+  if (failed_id != NULL)
+    *failed_id = 0;
   void *handle = NULL;
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)
@@ -395,6 +397,8 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
     aero_error ignored = AEH_ERROR_INIT;
     vt->run_end(handle, run->id, &outcome, &ignored);
     run->ended = true;
+    if (failed_id != NULL)
+      *failed_id = run->id;
     status = resolved;
     goto fail;
   }
@@ -603,7 +607,9 @@ void aeh_run_release(aeh_run *run) {
 
 aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
                                    const aeh_action *action, const char *why,
-                                   aero_error *err) {
+                                   int64_t *id_out, aero_error *err) {
+  if (id_out != NULL)
+    *id_out = 0;
   void *handle = NULL;
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)
@@ -614,6 +620,8 @@ aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
   status = vt->run_begin(handle, &record, &id, err);
   if (status != AERO_OK)
     return status;
+  if (id_out != NULL)
+    *id_out = id;
   aero_run_outcome outcome = {.struct_size = sizeof outcome,
                               .state = AERO_RUN_SKIPPED,
                               .exit_code = -1,

@@ -119,11 +119,12 @@ typedef bool (*aeh_run_key_fn)(void *ctx, const aeh_run *run, const char **key,
  * older backend gets the inputs by record_input, and the key from
  * aeh_run_note_key). An input that does not exist fails with
  * AERO_E_NOT_FOUND naming it (the run is then recorded FAILED, holding
- * the inputs resolved before it). The caller owns *out. */
+ * the inputs resolved before it, and *failed_id, when not NULL, gets its
+ * id: 0 when no run was recorded). The caller owns *out. */
 aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
                           const aero_graph *graph, const aeh_action *action,
                           aeh_run_key_fn key_of, void *key_ctx, aeh_run **out,
-                          aero_error *err);
+                          int64_t *failed_id, aero_error *err);
 
 int64_t aeh_run_id(const aeh_run *run);
 
@@ -180,10 +181,11 @@ aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
  * runs the action. */
 void aeh_run_release(aeh_run *run);
 
-/* Records a run that never started (parent failed, or not selected). */
+/* Records a run that never started (parent failed, or not selected);
+ * *id (may be NULL) gets its id, 0 when none was recorded. */
 aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
                                    const aeh_action *action, const char *why,
-                                   aero_error *err);
+                                   int64_t *id, aero_error *err);
 
 /* The host API's tracker members. Each runs whole under one lock per
  * process (below), so that any number of the action's threads may call

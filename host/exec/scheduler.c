@@ -78,12 +78,16 @@ static void skip(aeh_exec *ex, size_t p, const char *why, bool record,
   if (record) {
     aeh_reuse_flush(ex);
     aero_error err = AEH_ERROR_INIT;
-    if (aeh_run_record_skipped(ex->store, ex->session, nd->action, why, &err) !=
-        AERO_OK) {
+    int64_t id = 0;
+    if (aeh_run_record_skipped(ex->store, ex->session, nd->action, why, &id,
+                               &err) != AERO_OK) {
       aeh_console_error("recording the skipped run of %s: %s", label,
                         err.message);
       ex->infra = true;
     }
+    /* The summary's "runs N-M" names every run recorded. */
+    if (id != 0)
+      aeh_exec_count_run(ex, id);
   }
   ex->skipped++;
   resolve(ex, p, AERO_RUN_SKIPPED, bad);
@@ -230,14 +234,21 @@ static void place(aeh_exec *ex, size_t p) {
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
   aeh_reuse_key_ctx key = {.ex = ex, .p = p};
+  int64_t failed_id = 0;
   aero_status status =
       aeh_run_begin(ex->store, ex->session, ex->graph, nd->action,
-                    aeh_reuse_key_for, &key, &run, &err);
+                    aeh_reuse_key_for, &key, &run, &failed_id, &err);
   if (status != AERO_OK) {
-    char detail[AERO_ERROR_MESSAGE_MAX + 64];
-    snprintf(detail, sizeof detail, "%s%s",
+    /* Recorded FAILED (an input that does not exist): named, and in the
+     * summary's range, as every other run. */
+    char detail[AERO_ERROR_MESSAGE_MAX + 64], in_run[40] = "";
+    if (failed_id != 0) {
+      aeh_exec_count_run(ex, failed_id);
+      snprintf(in_run, sizeof in_run, " (run %lld)", (long long)failed_id);
+    }
+    snprintf(detail, sizeof detail, "%s%s%s",
              infra_status(status) ? "recording the run failed: " : "",
-             err.message);
+             err.message, in_run);
     aeh_console_banner(AEH_BANNER_FAILED, p + 1, ex->n, label, detail);
     ex->infra |= infra_status(status);
     ex->failed++;

@@ -57,6 +57,8 @@ assert_contains "$err" "[2/4] Failed [train] model: training diverged: loss is N
 assert_eq "$(col evaluate message)" "parent [train] model failed"
 assert_contains "$(col side message)" "not started after [train] model failed"
 assert_contains "$err" "1 ok, 1 failed, 2 skipped in "
+# The summary names every run recorded, the skipped ones too.
+assert_contains "$err" "; runs $(sql "SELECT min(id) FROM runs")-$(sql "SELECT max(id) FROM runs") in "
 assert_eq "$(sql "SELECT group_concat(name) FROM artifact_versions")" "data"
 
 case_ "-k: independent branches go on"

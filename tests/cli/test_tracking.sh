@@ -106,6 +106,11 @@ run "$AEROHOST" run "$PLUGIN" --dev --only train --artifact-override raw:v7
 assert_rc 1
 assert_contains "$err" "input 'raw' (pinned by --artifact-override)"
 assert_contains "$err" "raw:v7"
+# Recorded failed: its banner and the summary name the run.
+failed=$(sql "SELECT max(id) FROM runs WHERE status = 'failed'")
+assert_contains "$err" "does not exist (latest is v"
+assert_contains "$err" ") (run $failed)"
+assert_contains "$err" "; run $failed in "
 run "$AEROHOST" run "$PLUGIN" --dev --artifact-override raw
 assert_rc 3
 assert_one_line "$err"

@@ -65,8 +65,8 @@ static int host_main(const char *dir, const char *store_dir, int host) {
   int rc = 0;
   for (int k = 0; k < RUNS_PER_HOST && rc == 0; k++) {
     aeh_run *run = NULL;
-    if (aeh_run_begin(store, &session, graph, action, NULL, NULL, &run, &err) !=
-        AERO_OK) {
+    if (aeh_run_begin(store, &session, graph, action, NULL, NULL, &run, NULL,
+                      &err) != AERO_OK) {
       fprintf(stderr, "host %d: %s\n", host, err.message);
       rc = 1;
       break;

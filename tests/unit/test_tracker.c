@@ -164,7 +164,7 @@ static aeh_run *begin(fixture *f, const char *job) {
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
   if (aeh_run_begin(f->store, &f->session, f->graph, action_named(f, job), NULL,
-                    NULL, &run, &err) != AERO_OK)
+                    NULL, &run, NULL, &err) != AERO_OK)
     fail_msg("run_begin %s: %s", job, err.message);
   return run;
 }
@@ -316,9 +316,10 @@ static void test_missing_input_fails_and_is_recorded(void **state) {
   fixture *f = *state;
   aeh_run *run = NULL;
   aero_error err = AEH_ERROR_INIT;
+  int64_t failed_id = -1;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
                                  action_named(f, "train"), NULL, NULL, &run,
-                                 &err),
+                                 &failed_id, &err),
                    AERO_E_NOT_FOUND);
   assert_null(run);
   assert_string_equal(err.message,
@@ -328,6 +329,10 @@ static void test_missing_input_fails_and_is_recorded(void **state) {
       sql(f, "SELECT status || '|' || message FROM runs"),
       "failed|input 'raw' does not exist in the store (run its producer "
       "first, or check --only)");
+  /* The caller names it and counts it in its summary. */
+  char want[32];
+  snprintf(want, sizeof want, "%lld", (long long)failed_id);
+  assert_string_equal(sql(f, "SELECT id FROM runs"), want);
 }
 
 /* An input missing after one found: the failed run holds the one found,
@@ -337,7 +342,7 @@ static void missing_second_input(fixture *f) {
   aero_error err = AEH_ERROR_INIT;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
                                  action_named(f, "compare"), NULL, NULL, &run,
-                                 &err),
+                                 NULL, &err),
                    AERO_E_NOT_FOUND);
   assert_null(run);
   assert_non_null(strstr(err.message, "input 'model' does not exist"));
@@ -390,7 +395,7 @@ static void test_override_pins_input(void **state) {
   run = NULL;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
                                  action_named(f, "train"), NULL, NULL, &run,
-                                 &err),
+                                 NULL, &err),
                    AERO_E_NOT_FOUND);
   assert_non_null(strstr(err.message, "--artifact-override"));
   assert_non_null(strstr(err.message, "raw:v9"));
@@ -912,13 +917,17 @@ static void test_reused_runs_batched_or_one_by_one(void **state) {
 static void test_skipped_run_recorded(void **state) {
   fixture *f = *state;
   aero_error err = AEH_ERROR_INIT;
+  int64_t id = -1;
   assert_int_equal(aeh_run_record_skipped(f->store, &f->session,
                                           action_named(f, "evaluate"),
-                                          "parent [train] failed", &err),
+                                          "parent [train] failed", &id, &err),
                    AERO_OK);
   assert_string_equal(sql(f, "SELECT job_type || '|' || status || '|' || "
                              "message FROM runs"),
                       "evaluate|skipped|parent [train] failed");
+  char want[32];
+  snprintf(want, sizeof want, "%lld", (long long)id);
+  assert_string_equal(sql(f, "SELECT id FROM runs"), want);
 }
 
 static void test_prod_never_reads_dev(void **state) {
@@ -929,7 +938,7 @@ static void test_prod_never_reads_dev(void **state) {
   aero_error err = AEH_ERROR_INIT;
   assert_int_equal(aeh_run_begin(f->store, &f->session, f->graph,
                                  action_named(f, "train"), NULL, NULL, &run,
-                                 &err),
+                                 NULL, &err),
                    AERO_E_NOT_FOUND);
   assert_non_null(strstr(err.message, "input 'raw' has only dev versions"));
   produce(f, "ingest", "raw", "prod data\n");
