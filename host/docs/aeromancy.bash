@@ -5,11 +5,16 @@
 # project of the current folder), read by aerohost's completion.
 
 # _aeromancy_plugin: the plugin `aeromancy go` built last for the project
-# in the current folder (by its aeromancy.ini [project] name).
+# of the current folder, found as the runner finds it: its root is the git
+# work tree holding the folder, else the folder; its name is [project] name
+# of the root's aeromancy.ini, else the root folder's name (a project needs
+# no aeromancy.ini).
 _aeromancy_plugin() {
-  local name
+  local root name
+  root=$(git rev-parse --show-toplevel 2>/dev/null) || root=$PWD
   name=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*\([^;#[:space:]]*\).*/\1/p' \
-    aeromancy.ini 2>/dev/null | head -n 1)
+    "$root/aeromancy.ini" 2>/dev/null | head -n 1)
+  [[ -n $name ]] || name=${root##*/}
   [[ -n $name ]] || return 0
   ls -t "${XDG_CACHE_HOME:-$HOME/.cache}"/aeromancy/build/"$name"-*/*/plugin/*.so \
     2>/dev/null | head -n 1

@@ -26,6 +26,17 @@ assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'ok' AND
 assert_contains "$(sql "SELECT DISTINCT plugin_path FROM runs")" \
   "/aeromain.so"
 
+case_ "bash completion offers that plugin's flags, without aeromancy.ini"
+# The runner names the project by its folder: so does the completion.
+complete_in() { # DIR WORD: what Tab offers after `aeromancy go --dev -- WORD`
+  (cd "$1" && PATH="$(dirname "$AEROHOST"):$PATH" bash -c '
+    . "$1/aerohost"; . "$1/aeromancy"
+    COMP_WORDS=(aeromancy go --dev -- "$2"); COMP_CWORD=4
+    _aeromancy aeromancy "$2" --; echo "${COMPREPLY[*]}"' _ \
+    "$AERO_BUILD_DIR/host/docs/completion" "$2")
+}
+assert_eq "$(complete_in "$proj" --learning)" "--learning-rate"
+
 case_ "--list, --graph and --format are passed on"
 run "$AEROMANCY" go --dev --list
 assert_rc 0
