@@ -36,7 +36,9 @@ static const ini_section sections[] = {
 
 static const ini_key keys[] = {
     {"project", "name", "NAME",
-     "the project's name (default: the folder's name)"},
+     "the project's name for the runner (default: the project folder's "
+     "name): its build folder, its containers' label, its messages; runs "
+     "are recorded under the project the plugin's builder names"},
     {"build", "system", "cmake",
      "the only one: CMake with find_package(Aeromancy) and "
      "aeromancy_add_plugin"},
