@@ -198,12 +198,25 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
   return AERO_OK;
 }
 
-/* The run's metric keys (from their summaries), for naming the nearest. */
+/* The run's state and metric keys (from their summaries), for naming the
+ * nearest. */
 typedef struct key_list {
+  uint32_t state;
+  int64_t reused_run;
   const char *names[64];
   char *owned[64];
   size_t count;
 } key_list;
+
+static aero_status on_run(void *ctx, const aero_run_info *run,
+                          aero_error *err) {
+  key_list *l = ctx;
+  (void)err;
+  l->state = run->state;
+  if (AERO_ROW_HAS(run, aero_run_info, reused_run))
+    l->reused_run = run->reused_run;
+  return AERO_OK;
+}
 
 static aero_status on_summary(void *ctx, const aero_metric_summary *m,
                               aero_error *err) {
@@ -219,7 +232,9 @@ static aero_status on_summary(void *ctx, const aero_metric_summary *m,
 
 /* A KEY that had no point is a typo or a key of another run: one line
  * naming it and the run's nearest key (exit 3), rather than exit 0 with
- * nothing printed for it. Asks for the run's summaries only then. */
+ * nothing printed for it; a reused run is named with the run whose
+ * metrics they are. A running run may log it later: no error. Asks for
+ * the run's summaries only then. */
 static aero_status check_keys(const aeh_record *rec, int64_t id,
                               const points *p, aero_error *err) {
   size_t k = 0;
@@ -228,15 +243,22 @@ static aero_status check_keys(const aeh_record *rec, int64_t id,
   if (k == p->key_count)
     return AERO_OK;
   key_list l = {.count = 0};
-  aero_run_sink sink = {.struct_size = sizeof sink,
-                        .metric_summary = on_summary};
+  aero_run_sink sink = {
+      .struct_size = sizeof sink, .run = on_run, .metric_summary = on_summary};
   aero_status st = rec->vt->query_run != NULL
                        ? rec->vt->query_run(rec->handle, id, &sink, &l, err)
                        : AERO_OK;
-  if (st == AERO_OK) {
+  if (st == AERO_OK && l.state == AERO_RUN_RUNNING) {
+    /* not logged yet */
+  } else if (st == AERO_OK) {
     const char *near = aeh_suggest(p->keys[k], l.names, l.count);
     char hint[160] = " (it logged no metrics)";
-    if (near != NULL)
+    if (l.state == AERO_RUN_REUSED && l.reused_run > 0)
+      snprintf(hint, sizeof hint,
+               " (it was reused: its metrics are run %lld's, aeromancy "
+               "metrics %lld)",
+               (long long)l.reused_run, (long long)l.reused_run);
+    else if (near != NULL)
       snprintf(hint, sizeof hint, " (nearest: %.120s)", near);
     else if (l.count > 0)
       snprintf(hint, sizeof hint, " (its metrics: %s%s%.100s%s)", l.names[0],

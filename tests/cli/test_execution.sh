@@ -101,6 +101,21 @@ assert_eq "$(col ingest status)" failed
 assert_eq "$(col ingest message)" "action called exit(0)"
 assert_eq "$(col train message)" "parent [ingest] data failed"
 
+case_ "metrics of a running run: a key it has not logged yet is no error"
+fresh_store
+"$AEROHOST" run --dev "$P" -- --misbehave train --how hang >/dev/null 2>&1 &
+host=$!
+train_running() {
+  [[ $(sql "SELECT count(*) FROM runs WHERE job_type = 'train' AND
+    status = 'running'") == 1 ]]
+}
+wait_until 200 0.05 train_running || fail "train never started"
+run "$AEROMANCY" metrics "$(sql "SELECT id FROM runs WHERE job_type = 'train'")" not_yet
+assert_rc 0
+assert_eq "$out$err" ""
+kill -TERM "$host"
+wait "$host"
+
 case_ "hang with --timeout: timed out"
 start=$(date +%s%N)
 go --timeout 0.5 "$P" -- --misbehave train --how hang

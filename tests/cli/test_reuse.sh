@@ -55,6 +55,10 @@ assert_eq "$(sql "SELECT version_id FROM run_outputs WHERE run_id = 5")" \
   "the reused run holds the same version"
 assert_eq "$(sql "SELECT count(*) FROM run_inputs WHERE run_id = 6")" 2 \
   "a reused run records what it read"
+# A metric of it is the run's it stands for: said so, not "no metric".
+run "$AEROMANCY" metrics 5 loss
+assert_rc 3
+assert_contains "$err" "run 5 has no metric 'loss' (it was reused: its metrics are run 2's"
 # What aeromancy show and runs say of it: the run it stands for.
 run "$AEROMANCY" show 5 --json
 assert_rc 0
