@@ -75,6 +75,40 @@ static void reject_line(load_state *st, const char *fmt, ...) {
   st->error_line = st->line;
 }
 
+/* An unknown section, named with the nearest known one. */
+static void reject_section(load_state *st, const char *section) {
+  const char *near = NULL;
+  for (size_t i = 0; near == NULL && aeh_config_sections[i] != NULL; i++)
+    if (strcasecmp(aeh_config_sections[i], section) == 0)
+      near = aeh_config_sections[i];
+  if (near == NULL)
+    near = aeh_suggest(section, aeh_config_sections, section_count());
+  char q[AEH_QUOTE_MAX + 8];
+  reject_line(st, "unknown section [%s] (%s%s%s)",
+              aeh_quote(section, q, sizeof q),
+              near ? "did you mean ["
+                   : "sections: project, build, "
+                     "container, env, store, git, flags, slurm",
+              near ? near : "", near ? "]?" : "");
+}
+
+/* A section header is checked on its own line, as inih reads it (the
+ * text between '[' and the first ']'), so that an unknown one is named
+ * there, and also when no key follows it. */
+static void check_header(load_state *st, const char *line) {
+  if (st->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+    line += 3; /* inih skips a UTF-8 byte order mark */
+  while (isspace((unsigned char)*line))
+    line++;
+  const char *end = line[0] == '[' ? strchr(line + 1, ']') : NULL;
+  if (end == NULL)
+    return; /* not a header, or one inih reports as malformed */
+  char section[256];
+  snprintf(section, sizeof section, "%.*s", (int)(end - line - 1), line + 1);
+  if (!aeh_config_section_known(section))
+    reject_section(st, section);
+}
+
 static char *read_line(char *buf, int size, void *stream) {
   load_state *st = stream;
   if (st->error_line != 0)
@@ -100,6 +134,7 @@ static char *read_line(char *buf, int size, void *stream) {
     }
   }
   snprintf(st->raw, sizeof st->raw, "%s", buf);
+  check_header(st, buf);
   return got;
 }
 
@@ -113,19 +148,7 @@ static int check_entry(load_state *st, const char *section, const char *key) {
     return 0;
   }
   if (!aeh_config_section_known(section)) {
-    const char *near = NULL;
-    for (size_t i = 0; near == NULL && aeh_config_sections[i] != NULL; i++)
-      if (strcasecmp(aeh_config_sections[i], section) == 0)
-        near = aeh_config_sections[i];
-    if (near == NULL)
-      near = aeh_suggest(section, aeh_config_sections, section_count());
-    char q[AEH_QUOTE_MAX + 8];
-    reject_line(st, "unknown section [%s] (%s%s%s)",
-                aeh_quote(section, q, sizeof q),
-                near ? "did you mean ["
-                     : "sections: project, build, "
-                       "container, env, store, git, flags, slurm",
-                near ? near : "", near ? "]?" : "");
+    reject_section(st, section); /* check_header named it already */
     return 0;
   }
   const aeh_config_entry *first = aeh_config_find(st->cfg, section, key);

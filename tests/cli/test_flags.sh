@@ -174,7 +174,7 @@ bad_ini '[flags]\nloss = l2\n' \
   "aeromancy.ini:2: [flags] loss: 'l2' is not one of: mse, mae, huber"
 case_ "unknown section in aeromancy.ini"
 bad_ini '[project]\nname = x\n[FLAGS]\nepochs = 3\n' \
-  "aeromancy.ini:4: unknown section [FLAGS] (did you mean [flags]?)"
+  "aeromancy.ini:3: unknown section [FLAGS] (did you mean [flags]?)"
 case_ "duplicate key in aeromancy.ini"
 bad_ini '[flags]\nepochs = 3\nloss = mae\nepochs = 4\n' \
   "aeromancy.ini:4: duplicate key 'epochs' in [flags] (first set on line 2)"

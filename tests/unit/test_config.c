@@ -96,18 +96,23 @@ static void unknown_sections_and_duplicates_are_errors(void **state) {
              "4: duplicate key 'epochs' in [flags] (first set on line 2)");
   load_fails("[flags]\nepochs = 3\n[store]\npath = x\n[flags]\nepochs = 4\n",
              "6: duplicate key 'epochs' in [flags] (first set on line 2)");
+  /* Named on the header's line, and also with no key under it. */
   load_fails("[project]\nname = x\n\n[FLAGS]\nepochs = 3\n",
-             "5: unknown section [FLAGS] (did you mean [flags]?)");
+             "4: unknown section [FLAGS] (did you mean [flags]?)");
+  load_fails("[flags]\n  [FLAGS]  ; typo\n",
+             "2: unknown section [FLAGS] (did you mean [flags]?)");
+  load_fails("\xEF\xBB\xBF[FLAGS]\n",
+             "1: unknown section [FLAGS] (did you mean [flags]?)");
   load_fails("[contianer]\nimage = x\n",
-             "2: unknown section [contianer] (did you mean [container]?)");
+             "1: unknown section [contianer] (did you mean [container]?)");
   load_fails("[zzz]\na = 1\n",
-             "2: unknown section [zzz] (sections: project, build, container, "
+             "1: unknown section [zzz] (sections: project, build, container, "
              "env, store, git, flags, slurm)");
   load_fails("top = level\n[flags]\n", "1: 'top' is outside any [section]");
   /* Found by the fuzz target: what the file holds is quoted, so a control
    * character cannot break the one line. */
   load_fails("[fl\rags]\na = 1\n",
-             "2: unknown section [fl?ags] (did you mean [flags]?)");
+             "1: unknown section [fl?ags] (did you mean [flags]?)");
   load_fails("[flags]\na\x01 = 1\na\x01 = 2\n",
              "3: duplicate key 'a?' in [flags] (first set on line 2)");
   /* The same key in two sections is two keys. */
