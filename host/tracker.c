@@ -223,6 +223,10 @@ static aero_status fix_inputs(aeh_run *run, void *handle, aero_error *err) {
     bool pinned = aeh_run_override(run, &want, &want.version);
     if (pinned)
       want.has_version = true;
+    else if (!want.has_version && run->session->made != NULL &&
+             run->session->made(run->session->made_ctx, run->action, &want,
+                                &want.version))
+      want.has_version = true; /* what its parent's run here holds */
     aero_artifact_ref view = aeh_artifact_ref_view(&want);
     aero_status status =
         vt->resolve(handle, &view, run->session->dev, &in->version, err);

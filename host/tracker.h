@@ -15,6 +15,7 @@
 #include <aeromancy/backend.h>
 #include <aeromancy/host_api.h>
 
+#include "artifact_ref.h"
 #include "error.h"
 #include "graph.h"
 
@@ -97,6 +98,13 @@ typedef struct aeh_session {
   size_t override_count;
   const aero_kv *environment; /* runtime facts, see aero_run_record */
   size_t environment_count;
+  /* The version of `ref`, an output of one of `action`'s parents, that
+   * this execution's run of that parent made or reused (host/exec/made.h):
+   * an input without an explicit version resolves to it rather than to
+   * the latest. NULL, or false: the latest. */
+  bool (*made)(void *ctx, const aeh_action *action,
+               const aeh_artifact_ref *ref, int64_t *version);
+  void *made_ctx;
 } aeh_session;
 
 /* Checks every --artifact-override before anything runs: a valid reference

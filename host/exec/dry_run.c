@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "made.h"
 #include "reuse.h"
 #include "reuse_key.h"
 
@@ -11,9 +12,9 @@ enum { PLAN_SKIP, PLAN_RUN, PLAN_REUSE };
 /* Decides what the action at `i` would do and why, given what its parents
  * would do (`plan`, by insertion index). */
 static int plan_one(const aero_graph *graph, aeh_store *store,
-                    const aeh_session *session, const aeh_exec_options *opts,
-                    const aeh_action *a, const int *plan, char *why,
-                    size_t size) {
+                    const aeh_session *session, aeh_made *made,
+                    const aeh_exec_options *opts, const aeh_action *a,
+                    const int *plan, char *why, size_t size) {
   why[0] = '\0';
   if (!a->selected) {
     snprintf(why, size,
@@ -52,6 +53,7 @@ static int plan_one(const aero_graph *graph, aeh_store *store,
     return PLAN_RUN;
   }
   if (match.run_id > 0) {
+    aeh_made_by(made, a, match.run_id); /* its dependents read its outputs */
     char age[64] = "";
     aeh_reuse_age(match.ended_ns, age, sizeof age);
     snprintf(why, size, "run %lld, %s", (long long)match.run_id, age);
@@ -77,7 +79,11 @@ int aeh_dry_run(const aero_graph *graph, aeh_store *store,
     store = NULL;
   int *plan = calloc(n + 1, sizeof *plan);
   char(*why)[1200] = calloc(n + 1, sizeof *why);
-  if (plan == NULL || why == NULL) {
+  /* A reused parent's dependents read its outputs' versions (made.h). */
+  aeh_made *made = store != NULL ? aeh_made_new(store, graph) : NULL;
+  aeh_session here = aeh_made_session(session, made);
+  if (plan == NULL || why == NULL || (store != NULL && made == NULL)) {
+    aeh_made_free(made);
     free(plan);
     free(why);
     fprintf(stderr, "aerohost: error: out of memory planning %zu actions\n", n);
@@ -86,8 +92,8 @@ int aeh_dry_run(const aero_graph *graph, aeh_store *store,
   size_t counts[3] = {0};
   for (size_t i = 0; i < n; i++) {
     const aeh_action *a = aeh_graph_at(graph, i);
-    plan[a->index] =
-        plan_one(graph, store, session, opts, a, plan, why[i], sizeof why[i]);
+    plan[a->index] = plan_one(graph, store, &here, made, opts, a, plan, why[i],
+                              sizeof why[i]);
     counts[plan[a->index]]++;
   }
   printf("Plan for %s: %zu action%s, %zu to run, ", aeh_graph_project(graph), n,
@@ -115,6 +121,7 @@ int aeh_dry_run(const aero_graph *graph, aeh_store *store,
     printf("\n");
   }
   fflush(stdout);
+  aeh_made_free(made);
   free(why);
   free(plan);
   return AEH_EXIT_OK;

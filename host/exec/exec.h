@@ -115,6 +115,9 @@ typedef struct aeh_exec {
   size_t ok, failed, skipped, reused;
   size_t submitted; /* --detach: jobs submitted and not followed */
   bool reuses;      /* the backend can find past runs to reuse */
+  /* What each action's run here made or reused, for its dependents
+   * (made.h). */
+  struct aeh_made *made;
   /* Reused runs decided and not yet recorded (reuse.h). */
   aeh_reused *pending;
   size_t pending_count, pending_cap;

@@ -21,6 +21,7 @@
 #include "exec.h"
 #include "interrupt.h"
 #include "loop.h"
+#include "made.h"
 #include "oom.h"
 #include "placement.h"
 #include "scheduler.h"
@@ -90,9 +91,13 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
                 const aeh_exec_options *opts) {
   if (opts->dry_run)
     return aeh_dry_run(graph, store, session, opts);
+  /* The caller's session, with this execution's parent versions for the
+   * inputs of dependents (made.h). */
+  aeh_made *made = aeh_made_new(store, graph);
+  aeh_session here = aeh_made_session(session, made);
   aeh_exec ex = {.graph = graph,
                  .store = store,
-                 .session = session,
+                 .session = &here,
                  .opts = opts,
                  .place = opts->slurm     ? &aeh_place_slurm
                           : opts->isolate ? &aeh_place_process
@@ -100,11 +105,12 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
                  .n = aeh_graph_count(graph),
                  .sig_r = -1,
                  .sig_w = -1,
-                 .first_failure = AEH_EXEC_NONE};
+                 .first_failure = AEH_EXEC_NONE,
+                 .made = made};
   int code = AEH_EXIT_INFRA;
   aeh_saved_handlers saved;
   bool installed = false;
-  if (!aeh_sched_init(&ex)) {
+  if (made == NULL || !aeh_sched_init(&ex)) {
     aeh_console_error("out of memory preparing %zu actions", ex.n);
     goto done;
   }
@@ -159,5 +165,6 @@ done:
   if (ex.sig_r >= 0)
     close(ex.sig_r);
   aeh_sched_free(&ex);
+  aeh_made_free(made);
   return code;
 }

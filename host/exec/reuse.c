@@ -7,6 +7,7 @@
 
 #include "aeu.h"
 #include "console.h"
+#include "made.h"
 #include "reuse_key.h"
 
 const char *aeh_reuse_refused(const aeh_exec_options *opts,
@@ -97,6 +98,7 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p) {
     if (status == AERO_OK && match.run_id > 0) {
       slot->reused_run_id = match.run_id;
       ex->pending_count++;
+      aeh_made_by(ex->made, a, match.run_id); /* its dependents read them */
     } else {
       aeh_reused_release(slot);
     }

@@ -6,6 +6,7 @@
 
 #include "console.h"
 #include "interrupt.h"
+#include "made.h"
 #include "placement.h"
 #include "reuse.h"
 #include "slurm_job.h"
@@ -135,6 +136,8 @@ static void announce(aeh_exec *ex, size_t p, const aero_run_outcome *outcome,
     snprintf(took, sizeof took, "%.2f s", aeh_exec_now() - started);
     aeh_console_banner(AEH_BANNER_OK, p + 1, ex->n, label, took);
     ex->ok++;
+    if (run_id != 0)
+      aeh_made_by(ex->made, ex->nodes[p].action, run_id);
     resolve(ex, p, state, false);
     return;
   }

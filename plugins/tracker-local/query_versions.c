@@ -36,23 +36,34 @@ aero_status tl_query_versions(void *handle, const aero_version_filter *filter,
                      "tracker-local: query_versions needs a filter and a "
                      "callback");
   /* Unset members match everything through the "? IS NULL" arms, so one
-   * statement serves every filter and is prepared once per connection. */
+   * statement serves every filter and is prepared once per connection; a
+   * run's versions have their own, which starts from the run's outputs
+   * (asked once per parent whose dependents run here, host/exec/made.h):
+   * through the general one's "OR" arms SQLite read every version. */
+#define FILTERS                                                                \
+  " AND (:entity IS NULL OR a.entity = :entity)"                               \
+  " AND (:project IS NULL OR a.project = :project)"                            \
+  " AND (:name IS NULL OR a.name = :name)"                                     \
+  " AND (:version < 0 OR v.version = :version)"                                \
+  " AND (:mode = 0 OR v.mode = CASE :mode WHEN 1 THEN 'dev' ELSE 'prod' "      \
+  "END)"                                                                       \
+  " AND (:id = 0 OR v.id = :id)"                                               \
+  " ORDER BY a.entity, a.project, a.name, v.version"
   static const char sql[] =
       "SELECT " TL_VERSION_COLUMNS
       " FROM versions v JOIN artifacts a ON a.id = v.artifact_id"
       " WHERE v.published = 1"
-      " AND (:entity IS NULL OR a.entity = :entity)"
-      " AND (:project IS NULL OR a.project = :project)"
-      " AND (:name IS NULL OR a.name = :name)"
-      " AND (:version < 0 OR v.version = :version)"
-      " AND (:mode = 0 OR v.mode = CASE :mode WHEN 1 THEN 'dev' ELSE 'prod' "
-      "END)"
       " AND (:run = 0 OR v.id IN (SELECT o.version_id FROM run_outputs o "
-      "WHERE o.run_id = :run))"
-      " AND (:id = 0 OR v.id = :id)"
-      " ORDER BY a.entity, a.project, a.name, v.version";
+      "WHERE o.run_id = :run))" FILTERS;
+  static const char by_run[] =
+      "SELECT " TL_VERSION_COLUMNS
+      " FROM run_outputs o JOIN versions v ON v.id = o.version_id"
+      " JOIN artifacts a ON a.id = v.artifact_id"
+      " WHERE o.run_id = :run AND v.published = 1" FILTERS;
+#undef FILTERS
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(store, sql, &st, err);
+  aero_status status =
+      tl_prepare(store, filter->run_id != 0 ? by_run : sql, &st, err);
   if (status != AERO_OK)
     return status;
   tl_bind_text(st, sqlite3_bind_parameter_index(st, ":entity"), filter->entity);

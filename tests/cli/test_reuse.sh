@@ -233,6 +233,11 @@ run "$AEROHOST" run --dev --dry-run "$R" -- --volatile-source
 assert_contains "$out" "[1/3] run  [source] raw: volatile"
 
 case_ "code_version stands for the plugin: a rebuilt plugin does not rerun it"
+# A store of its own: on the cases' store the first run below reuses
+# [source] from run 1 (raw v0), while the rebuilt one's [source] runs and
+# declares that content again, which the store now holds as its latest
+# version (v3, the same bytes): another version for [train] to read.
+new_store code_version
 cp "$R" "$AERO_TMP/rebuilt.so"
 run "$AEROHOST" run --dev "$AERO_TMP/rebuilt.so" -- --train-version t1
 printf '\0' >>"$AERO_TMP/rebuilt.so" # another SHA-256, same code
@@ -285,5 +290,32 @@ assert_eq "$(sql "SELECT count(*) FROM runs r JOIN runs o ON o.id = r.reused_run
   AND r.id - $first = o.id")" 70
 # A chain: every run but the first read its parent's output.
 assert_eq "$(sql "SELECT count(*) FROM run_inputs WHERE run_id > $first")" 69
+
+case_ "a flag changed and back: dependents read what the reused parent holds"
+# train reused from run 2 holds model v0; v1, made since with --epochs 41,
+# is the latest. evaluate must read v0 (and so be reused from run 3, which
+# did), not the latest (run 6's: what another config made).
+new_store back_and_forth
+# input_of RUN NAME: the version number of input NAME that run RUN read.
+input_of() {
+  sql "SELECT v.version FROM run_inputs i JOIN versions v ON v.id = i.version_id
+    JOIN artifacts a ON a.id = v.artifact_id WHERE i.run_id = $1 AND a.name = '$2'"
+}
+run "$AEROHOST" run --dev "$AERO_TMP/demo1.so"
+assert_rc 0
+run "$AEROHOST" run --dev "$AERO_TMP/demo1.so" -- --epochs 41
+assert_contains "$err" "2 ok, 1 reused"
+assert_eq "$(input_of 6 model)" 1 "evaluate with --epochs 41 read the new model"
+run "$AEROHOST" run --dev --dry-run "$AERO_TMP/demo1.so"
+assert_contains "$out" "reuse [evaluate] report <- model dataset: run 3, "
+run "$AEROHOST" run --dev "$AERO_TMP/demo1.so"
+assert_rc 0
+assert_contains "$err" "[2/3] Reused [train] model (run 2, "
+assert_contains "$err" "[3/3] Reused [evaluate] report (run 3, "
+assert_eq "$(input_of 9 model)" 0 "the reused evaluate holds the inputs of run 3"
+run "$AEROHOST" run --dev --force-only evaluate "$AERO_TMP/demo1.so"
+assert_rc 0
+assert_contains "$err" "[3/3] OK [evaluate] report"
+assert_eq "$(input_of 12 model)" 0 "evaluate run again read the reused train's model"
 
 done_
