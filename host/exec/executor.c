@@ -26,6 +26,7 @@
 #include "placement.h"
 #include "scheduler.h"
 #include "signals.h"
+#include "slurm_job.h"
 
 /* "runs 41-43 in ~/.local/share/aeromancy": where the record of this
  * execution is, so that `aeromancy show 41` is one copy away. Ids of
@@ -114,6 +115,7 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     aeh_console_error("out of memory preparing %zu actions", ex.n);
     goto done;
   }
+  aeh_slurm_inputs_apply(&ex); /* in a Slurm job: its reused parents' runs */
   ex.capture = opts->isolate && !opts->slurm && ex.slot_count > 1;
   ex.oom_kills = aeh_oom_kills();
   int sp[2];

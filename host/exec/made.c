@@ -48,6 +48,11 @@ void aeh_made_by(aeh_made *made, const aeh_action *a, int64_t run_id) {
   *m = (made_action){.run_id = run_id};
 }
 
+int64_t aeh_made_run(const aeh_made *made, const aeh_action *a) {
+  return made != NULL && a->index < made->count ? made->actions[a->index].run_id
+                                                : 0;
+}
+
 static void copy_part(char *dst, const char *src) {
   size_t n = src != NULL ? strnlen(src, AEH_REF_PART_MAX - 1) : 0;
   memcpy(dst, src != NULL ? src : "", n);

@@ -31,6 +31,9 @@ aeh_made *aeh_made_new(aeh_store *store, const aero_graph *graph);
  * run it ran, or the one it reused). */
 void aeh_made_by(aeh_made *made, const aeh_action *a, int64_t run_id);
 
+/* The run noted for action `a` by aeh_made_by, or 0. */
+int64_t aeh_made_run(const aeh_made *made, const aeh_action *a);
+
 /* aeh_session.made (tracker.h), `ctx` an aeh_made: the version of `ref`
  * that a parent of `action` made or reused here. */
 bool aeh_made_version(void *ctx, const aeh_action *action,

@@ -233,8 +233,12 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
    * build the user's login environment (`su - USER -c env`) before the
    * job starts, 0.7-3 s per job here. */
   snprintf(env, sizeof env, "AEROMANCY_SLURM_ACTION=%zu", p + 1);
-  char *sets[] = {env};
-  char **envp = aeh_spawn_env_with(NULL, sets, 1);
+  /* And the runs its reused parents hold, whose versions it reads. */
+  char inputs[4096] = "AEROMANCY_SLURM_INPUTS=";
+  size_t prefix = strlen(inputs);
+  aeh_slurm_inputs_of(ex, p, inputs + prefix, sizeof inputs - prefix);
+  char *sets[] = {env, inputs};
+  char **envp = aeh_spawn_env_with(NULL, sets, 2);
   if (envp == NULL) {
     not_submitted(ex, p, "", "out of memory", started);
     return;

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "error.h"
 #include "exec.h"
+#include "made.h"
 #include "process.h"
 
 /* How long a production job's aerohost waits for its wrapper's word on
@@ -241,4 +242,41 @@ bool aeh_slurm_job_gone(long id) {
   bool shown = show_job(job, &record, why, sizeof why);
   aeh_spawn_out_free(&record);
   return !shown && strstr(why, "Invalid job id") != NULL;
+}
+
+void aeh_slurm_inputs_of(const aeh_exec *ex, size_t p, char *buf, size_t size) {
+  const aeh_action *a = ex->nodes[p].action;
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t k = 0; a->parents != NULL && k < a->parent_count; k++) {
+    size_t pp = ex->pos_of[a->parents[k]];
+    int64_t run = aeh_made_run(ex->made, ex->nodes[pp].action);
+    if (run == 0)
+      continue; /* submitted here: its job makes the latest version */
+    int n = snprintf(buf + used, size - used, "%s%zu:%lld", used ? "," : "",
+                     pp + 1, (long long)run);
+    if (n < 0 || (size_t)n >= size - used) {
+      buf[used] = '\0'; /* what fits; the rest resolves to the latest */
+      return;
+    }
+    used += (size_t)n;
+  }
+}
+
+void aeh_slurm_inputs_apply(aeh_exec *ex) {
+  const char *v = getenv("AEROMANCY_SLURM_INPUTS");
+  if (own_job() == NULL || v == NULL)
+    return;
+  while (*v != '\0') {
+    char *end = NULL;
+    unsigned long long pos = strtoull(v, &end, 10);
+    if (end == v || *end != ':' || pos == 0 || pos > ex->n)
+      return;
+    v = end + 1;
+    long long run = strtoll(v, &end, 10);
+    if (end == v || run <= 0 || (*end != ',' && *end != '\0'))
+      return;
+    aeh_made_by(ex->made, ex->nodes[pos - 1].action, run);
+    v = *end == ',' ? end + 1 : end;
+  }
 }

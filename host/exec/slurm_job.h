@@ -18,6 +18,8 @@
 
 #include <aeromancy/backend.h>
 
+#include "exec.h"
+
 /* When this aerohost runs in a Slurm job and Slurm is ending that job,
  * rewrites the failed outcome `o` with Slurm's reason in `msg`: timed
  * out for the time limit, killed otherwise. False (nothing changed) when
@@ -50,5 +52,15 @@ aero_status aeh_slurm_job_signal(long id, int *sig, aero_error *err);
  * specified"): it ended and was purged after MinJobAge. False when it
  * knows it, or cannot say. */
 bool aeh_slurm_job_gone(long id);
+
+/* The inputs a job's action reads from parents reused by the submitting
+ * host: "$AEROMANCY_SLURM_INPUTS" is "POS:RUN,POS:RUN,...", each a
+ * parent's run-order position (1-based) and the run whose outputs it holds
+ * (host/exec/made.h). The submitting host writes it for each job
+ * (aeh_slurm_inputs_of, into `buf` of `size`: "" for none); the job's
+ * aerohost notes each in `ex`'s aeh_made (aeh_slurm_inputs_apply; a
+ * malformed value is ignored, its inputs then resolve to the latest). */
+void aeh_slurm_inputs_of(const aeh_exec *ex, size_t p, char *buf, size_t size);
+void aeh_slurm_inputs_apply(aeh_exec *ex);
 
 #endif /* AEH_EXEC_SLURM_JOB_H */

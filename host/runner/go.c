@@ -186,6 +186,7 @@ static const char *const reserved_names[] = {"AEROMANCY_GIT_COMMIT",
                                              "AEROMANCY_BLOBS",
                                              "AEROMANCY_CACHE",
                                              "AEROMANCY_SLURM_ACTION",
+                                             "AEROMANCY_SLURM_INPUTS",
                                              "AEROMANCY_SLURM_DIR",
                                              "AEROMANCY_SLURM_JOB_COMMAND",
                                              NULL};
@@ -986,6 +987,7 @@ static aero_status slurm_job_command(const container_run *r,
   /* What Slurm sets and the job's aerohost reads (slurm_job.c). */
   const char *const job_vars[] = {
       "-e", "AEROMANCY_SLURM_ACTION",
+      "-e", "AEROMANCY_SLURM_INPUTS",
       "-e", "SLURM_JOB_ID",
       "-e", AEH_SLURM_ENDS_ENV "=" AEH_SLURM_ENDS_IN,
       NULL};

@@ -119,6 +119,24 @@ aero_slurm_wait_idle || fail "jobs still queued"
 assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id) FROM runs WHERE id > 9")" \
   "ingest:reused fit:ok evaluate:ok"
 
+case_ reused_parent_versions_reach_the_job
+# train reused from run 2 holds model v0; v1, made with --epochs 41, is the
+# latest. evaluate's job must read v0 (AEROMANCY_SLURM_INPUTS), not the
+# latest.
+fresh back_and_forth
+run "$AEROHOST" run "$DEMO" --dev
+assert_rc 0
+run "$AEROHOST" run "$DEMO" --dev -- --epochs 41
+assert_rc 0
+run "$AEROHOST" run "$DEMO" --dev --executor slurm --force-only evaluate
+assert_rc 0
+assert_contains "$err" "[2/3] Reused [train] model (run 2, "
+assert_contains "$err" "1 ok, 2 reused, 0 failed"
+assert_eq "$(q "SELECT v.version FROM run_inputs i JOIN versions v ON v.id =
+  i.version_id JOIN artifacts a ON a.id = v.artifact_id WHERE a.name = 'model'
+  AND i.run_id = (SELECT max(id) FROM runs WHERE job_type = 'evaluate')")" 0 \
+  "the job's evaluate read the reused train's model"
+
 case_ children_submitted_at_once_with_afterok
 fresh slurm_chain
 run "$AEROHOST" run "$EXEC" --dev --executor slurm -- --sleep 2
