@@ -291,8 +291,9 @@ void aeh_cli_write_manual(FILE *out) {
                 "colon-separated folders searched first for backend plugins",
                 0);
   aeh_doc_entry(&d, "AEROMANCY_PLUGIN_LOAD_TIMEOUT",
-                "seconds a plugin may take to load before aerohost gives up "
-                "on it, exit 3 (default: 30)",
+                "seconds (0-86400, 0 for no limit) a plugin may take to "
+                "load before aerohost gives up on it, exit 3 (default: 30); "
+                "another value is refused, exit 3",
                 0);
   aeh_doc_entry(&d, "NO_COLOR", "no colour on the terminal", 0);
   aeh_doc_heading(&d, "See also", 1);

@@ -87,16 +87,37 @@ static void on_exit_while_loading(int status, void *unused) {
             "exit)");
 }
 
-static unsigned timeout_seconds(void) {
+/* The timeout $AEROMANCY_PLUGIN_LOAD_TIMEOUT sets into *seconds (the
+ * default when unset or empty); false when it is not 0-86400 seconds. */
+static bool read_timeout(unsigned *seconds) {
+  *seconds = AEH_LOAD_TIMEOUT_S;
   const char *text = getenv("AEROMANCY_PLUGIN_LOAD_TIMEOUT");
   if (text == NULL || text[0] == '\0')
-    return AEH_LOAD_TIMEOUT_S;
+    return true;
   char *end = NULL;
   errno = 0;
   unsigned long value = strtoul(text, &end, 10);
-  if (errno != 0 || *end != '\0' || value > 86400 || text[0] == '-')
-    return AEH_LOAD_TIMEOUT_S;
-  return (unsigned)value;
+  if (errno != 0 || *end != '\0' || value > 86400 || text[0] < '0' ||
+      text[0] > '9')
+    return false;
+  *seconds = (unsigned)value;
+  return true;
+}
+
+aero_status aeh_load_guard_check(aero_error *err) {
+  unsigned seconds;
+  if (read_timeout(&seconds))
+    return AERO_OK;
+  return aeh_error_set(err, AERO_E_CONFIG,
+                       "AEROMANCY_PLUGIN_LOAD_TIMEOUT: '%.64s' is not a "
+                       "number of seconds from 0 (no limit) to 86400",
+                       getenv("AEROMANCY_PLUGIN_LOAD_TIMEOUT"));
+}
+
+static unsigned timeout_seconds(void) {
+  unsigned seconds;
+  (void)read_timeout(&seconds); /* checked by aeh_load_guard_check */
+  return seconds;
 }
 
 void aeh_load_guard_begin(const char *path) {

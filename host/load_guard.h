@@ -14,6 +14,13 @@
  * $AEROMANCY_PLUGIN_LOAD_TIMEOUT says otherwise (0 disables it). */
 #define AEH_LOAD_TIMEOUT_S 30
 
+#include "error.h"
+
+/* Checks $AEROMANCY_PLUGIN_LOAD_TIMEOUT before a load: unset, empty, or
+ * whole seconds from 0 to 86400; anything else is AERO_E_CONFIG, one line
+ * quoting it (it was taken as the default, 30 s, without a word). */
+aero_status aeh_load_guard_check(aero_error *err);
+
 /* From here until aeh_load_guard_end, a crash signal, exit() or the
  * timeout prints "aerohost: error: PATH: <what happened> while loading"
  * and ends the process with exit 3. Not nested; not thread-safe (the host

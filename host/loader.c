@@ -422,7 +422,9 @@ aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
   char *dl_path = NULL;
   if (path == NULL || path[0] == '\0')
     return aeh_error_set(err, AERO_E_INVALID, "no plugin path given");
-  rc = check_file(path, err);
+  rc = aeh_load_guard_check(err);
+  if (rc == AERO_OK)
+    rc = check_file(path, err);
   if (rc == AERO_OK)
     rc = aeh_elf_check(path, err);
   if (rc != AERO_OK)

@@ -43,7 +43,18 @@ export AEROMANCY_PLUGIN_LOAD_TIMEOUT=1
 refused "$F/ldr_ctor_hang.so" "the plugin did not finish loading within 1 s" run
 unset AEROMANCY_PLUGIN_LOAD_TIMEOUT
 
+
 refused "$F/ldr_abi_old.so" "plugin built for ABI 0.9, but this host speaks ABI 1."
+
+case_ "a bad AEROMANCY_PLUGIN_LOAD_TIMEOUT is named, not taken as 30 s"
+for bad in 1s -5 86401 ' 3'; do
+  AEROMANCY_PLUGIN_LOAD_TIMEOUT=$bad run "$AEROHOST" run --dev "$GOOD"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "AEROMANCY_PLUGIN_LOAD_TIMEOUT: '$bad' is not a number of seconds"
+done
+AEROMANCY_PLUGIN_LOAD_TIMEOUT=0 run "$AEROHOST" run --dev "$GOOD"
+assert_rc 0
 
 case_ "a good plugin still loads and runs"
 run "$AEROHOST" run --dev "$GOOD"
