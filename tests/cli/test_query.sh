@@ -171,6 +171,12 @@ run "$A" metrics "$evaluate" test_r2 --json
 assert_rc 0
 assert_eq "$(jq -r 'length' <<<"$out")" 1
 assert_eq "$(jq -r '.[0].key + " " + (.[0].step|tostring)' <<<"$out")" "test_r2 null"
+# A KEY given twice streams its points once.
+run "$A" metrics "$train" loss
+once=$out
+run "$A" metrics "$train" loss loss
+assert_rc 0
+assert_eq "$out" "$once" "loss given twice"
 # A KEY the run never logged is named, with its nearest key, and exit 3:
 # not an empty answer that looks like success (the JSON stays well-formed).
 run "$A" metrics "$evaluate" no_such_key --json
