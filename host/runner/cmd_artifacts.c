@@ -445,9 +445,9 @@ static int cmd_export(const aeh_command *cmd, int argc, char **argv) {
   if (rc < 0) {
     char ref[512];
     aeh_version_ref(v.entity, v.project, v.name, v.version, ref, sizeof ref);
-    fprintf(stderr,
-            "aeromancy export: %s: %zu files into %s (%zu hard links)\n", ref,
-            list.count, dest, linked);
+    fprintf(stderr, "aeromancy export: %s: %zu file%s into %s (%zu hard link%s)\n",
+            ref, list.count, list.count == 1 ? "" : "s", dest, linked,
+            linked == 1 ? "" : "s");
     rc = AEH_EXIT_OK;
   }
   free_files(&list);

@@ -39,6 +39,9 @@ assert_contains "$(model_text)" "model of hello "
 run "$A" export raw "$AERO_TMP/exported"
 assert_rc 0
 assert_eq "$(cat "$AERO_TMP/exported/"*)" hello
+# One file (a link to the version's view, which holds the row's bytes):
+# said in the singular.
+assert_contains "$err" ": 1 file into $AERO_TMP/exported (1 hard link)"
 run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 orphan blobs, 0 problems in"
