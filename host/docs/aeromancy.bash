@@ -49,9 +49,12 @@ _aeromancy() {
   fi
   v=_aeromancy_valopts_${cmd//-/_}
   if [[ " ${!v-} " == *" $prev "* ]]; then
-    case $prev in
-    --plugin) COMPREPLY=($(compgen -f -X '!*.so' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
-    --project) COMPREPLY=($(compgen -d -- "$cur")) ;;
+    case $cmd$prev in
+    *--plugin) COMPREPLY=($(compgen -f -X '!*.so' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
+    *--project) COMPREPLY=($(compgen -d -- "$cur")) ;;
+    *--store) COMPREPLY=($(compgen -d -- "$cur")) ;;
+    runs--status) COMPREPLY=($(compgen -W "running ok failed crashed timed_out killed skipped bailed reused" -- "$cur")) ;;
+    lineage--format) COMPREPLY=($(compgen -W "text dot json" -- "$cur")) ;;
     esac
     return 0
   fi

@@ -33,6 +33,21 @@ assert_eq "$(complete_ aerohost run --j)" "--json --jobs"
 assert_eq "$(complete_ aerohost list --j)" "--json"
 assert_eq "$(complete_ aerohost graph --format '')" "dot text"
 
+case_ "aeromancy: the values runs --status and lineage --format take"
+# What each command's --help lists, so that the two cannot drift apart.
+run "$AEROMANCY" runs --help
+want=$(printf '%s\n' "$out" | tr '\n' ' ' | grep -o 'runs with status S: [a-z_, ]* or [a-z_]*' |
+  sed 's/runs with status S: //; s/,//g; s/ or / /' | tr -s ' ')
+[[ -n $want ]] || fail "runs --help lists no statuses: $out"
+assert_eq "$(complete_ aeromancy runs --status '')" "$want"
+assert_eq "$(complete_ aeromancy runs --status re)" "reused"
+run "$AEROMANCY" lineage --help
+want=$(grep -o -- '--format text|[a-z|]*' <<<"$out" | head -1 | sed 's/--format //; s/|/ /g')
+[[ -n $want ]] || fail "lineage --help lists no formats: $out"
+assert_eq "$(complete_ aeromancy lineage x --format '')" "$want"
+mkdir -p "$AERO_TMP/cdir/store-a"
+assert_eq "$(cd "$AERO_TMP/cdir" && complete_ aeromancy runs --store st)" "store-a"
+
 case_ "every option aerohost run --help lists is offered"
 run "$AEROHOST" run --help
 offered=" $(complete_ aerohost run --) "
