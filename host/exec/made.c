@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
 #include "console.h"
 #include "exec.h"
 
@@ -18,7 +19,7 @@ typedef struct made_output {
 typedef struct made_action {
   int64_t run_id;       /* the run whose outputs its dependents read; 0 */
   made_output *outputs; /* their versions, once read */
-  size_t output_count;
+  size_t output_count, output_cap;
   bool read;
 } made_action;
 
@@ -62,8 +63,8 @@ static void copy_part(char *dst, const char *src) {
 static aero_status add_output(void *ctx, const aero_version_info *v,
                               aero_error *err) {
   made_action *m = ctx;
-  made_output *grown =
-      realloc(m->outputs, (m->output_count + 1) * sizeof *grown);
+  made_output *grown = aeu_grow(m->outputs, &m->output_cap,
+                                m->output_count + 1, sizeof *grown, 4);
   if (grown == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   m->outputs = grown;
@@ -102,7 +103,7 @@ static void read_outputs(aeh_made *made, const aeh_action *parent,
                      label, (long long)m->run_id, err.message);
     free(m->outputs);
     m->outputs = NULL;
-    m->output_count = 0;
+    m->output_count = m->output_cap = 0;
   }
 }
 
