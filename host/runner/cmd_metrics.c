@@ -204,8 +204,7 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
 typedef struct key_list {
   uint32_t state;
   int64_t reused_run;
-  const char *names[64];
-  char *owned[64];
+  char *names[64]; /* owned */
   size_t count;
 } key_list;
 
@@ -224,9 +223,8 @@ static aero_status on_summary(void *ctx, const aero_metric_summary *m,
   key_list *l = ctx;
   if (l->count == sizeof l->names / sizeof *l->names)
     return AERO_OK;
-  if ((l->owned[l->count] = strdup(m->key)) == NULL)
+  if ((l->names[l->count] = strdup(m->key)) == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  l->names[l->count] = l->owned[l->count];
   l->count++;
   return AERO_OK;
 }
@@ -252,7 +250,8 @@ static aero_status check_keys(const aeh_record *rec, int64_t id,
   if (st == AERO_OK && l.state == AERO_RUN_RUNNING) {
     /* not logged yet */
   } else if (st == AERO_OK) {
-    const char *near = aeh_suggest(p->keys[k], l.names, l.count);
+    const char *near =
+        aeh_suggest(p->keys[k], (const char *const *)l.names, l.count);
     char hint[160] = " (it logged no metrics)";
     if (l.state == AERO_RUN_REUSED && l.reused_run > 0)
       snprintf(hint, sizeof hint,
@@ -270,7 +269,7 @@ static aero_status check_keys(const aeh_record *rec, int64_t id,
                        p->keys[k], hint);
   }
   for (size_t i = 0; i < l.count; i++)
-    free(l.owned[i]);
+    free(l.names[i]);
   return st;
 }
 

@@ -234,6 +234,14 @@ static aero_status stream(tl_store *store, sqlite3_stmt *st, batch *b,
   return status;
 }
 
+/* Whether the query's key `i` is one of its keys before it. */
+static bool asked_before(const aero_metric_query *query, size_t i) {
+  for (size_t j = 0; j < i; j++)
+    if (strcmp(query->keys[j], query->keys[i]) == 0)
+      return true;
+  return false;
+}
+
 aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
                              aero_metric_rows_fn each, void *ctx,
                              aero_error *err) {
@@ -266,8 +274,12 @@ aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
       tl_finish(store, st);
     }
   } else {
-    /* One index range per key, in the order asked. */
+    /* One index range per key, in the order asked. The keys are a set, as
+     * tracker-postgres's `key = ANY(keys)` reads them: a key given again
+     * is skipped, not streamed twice. */
     for (size_t i = 0; status == AERO_OK && i < query->key_count; i++) {
+      if (asked_before(query, i))
+        continue;
       status = tl_prepare(store,
                           "SELECT key, id, first_step, count, steps, vals, "
                           "times FROM metric_blocks WHERE run_id = ? AND "

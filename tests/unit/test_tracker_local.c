@@ -847,6 +847,25 @@ static void test_points_read_in_order_and_migrated(void **state) {
   }
 }
 
+/* The keys of a query are a set, as on tracker-postgres (`key = ANY`): a
+ * key asked twice streams its points once. */
+static void test_points_of_a_key_asked_twice_once(void **state) {
+  fixture *f = *state;
+  int64_t run = begin(f->handle, true, "train");
+  aero_error err = AEH_ERROR_INIT;
+  const aero_metric_row rows[] = {
+      {"loss", 1.0, 1, 1}, {"acc", 0.5, 1, 1}, {"loss", 2.0, 2, 1}};
+  assert_int_equal(vt->log_metric_rows(f->handle, run, rows, 3, &err), AERO_OK);
+  end_ok(f->handle, run);
+  const char *asked[] = {"loss", "acc", "loss", "acc"};
+  aero_metric_query q = {
+      .struct_size = sizeof q, .run_id = run, .keys = asked, .key_count = 4};
+  points_seen seen = {.text = ""};
+  assert_int_equal(vt->query_metrics(f->handle, &q, on_points, &seen, &err),
+                   AERO_OK);
+  assert_string_equal(seen.text, "loss:1=1 loss:2=2 acc:1=0.5 ");
+}
+
 /* A point as the tests below log and expect it. */
 typedef struct point {
   int64_t key;
@@ -2061,6 +2080,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_points_of_many_batches_merge_in_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_points_of_a_key_asked_twice_once,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_metric_summaries_kept_and_migrated,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_put_publish_resolve_dedupe, setup,

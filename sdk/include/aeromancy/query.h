@@ -155,7 +155,9 @@ typedef struct aero_version_filter {
 typedef struct aero_metric_query {
   uint32_t struct_size; /* sizeof(aero_metric_query) */
   int64_t run_id;
-  const char *const *keys; /* only these keys; NULL or key_count 0: all */
+  /* Only these keys, a set (a key given twice streams once); NULL or
+   * key_count 0: all. */
+  const char *const *keys;
   size_t key_count;
 } aero_metric_query;
 
