@@ -104,9 +104,8 @@ static bool read_timeout(unsigned *seconds) {
   return true;
 }
 
-aero_status aeh_load_guard_check(aero_error *err) {
-  unsigned seconds;
-  if (read_timeout(&seconds))
+aero_status aeh_load_guard_check(unsigned *seconds, aero_error *err) {
+  if (read_timeout(seconds))
     return AERO_OK;
   return aeh_error_set(err, AERO_E_CONFIG,
                        "AEROMANCY_PLUGIN_LOAD_TIMEOUT: '%.64s' is not a "
@@ -114,17 +113,11 @@ aero_status aeh_load_guard_check(aero_error *err) {
                        getenv("AEROMANCY_PLUGIN_LOAD_TIMEOUT"));
 }
 
-static unsigned timeout_seconds(void) {
-  unsigned seconds;
-  (void)read_timeout(&seconds); /* checked by aeh_load_guard_check */
-  return seconds;
-}
-
-void aeh_load_guard_begin(const char *path) {
+void aeh_load_guard_begin(const char *path, unsigned timeout_s) {
   int n = snprintf(guard.prefix, sizeof guard.prefix,
                    "aerohost: error: %s: ", path);
   guard.prefix_len = n < 0 ? 0 : (size_t)n;
-  guard.timeout_s = timeout_seconds();
+  guard.timeout_s = timeout_s;
   if (!guard.exit_hook) {
     /* Once per process; it does nothing unless a load is under way. */
     on_exit(on_exit_while_loading, NULL);

@@ -16,16 +16,18 @@
 
 #include "error.h"
 
-/* Checks $AEROMANCY_PLUGIN_LOAD_TIMEOUT before a load: unset, empty, or
- * whole seconds from 0 to 86400; anything else is AERO_E_CONFIG, one line
- * quoting it (it was taken as the default, 30 s, without a word). */
-aero_status aeh_load_guard_check(aero_error *err);
+/* Reads $AEROMANCY_PLUGIN_LOAD_TIMEOUT before a load into *seconds, for
+ * aeh_load_guard_begin: unset, empty, or whole seconds from 0 to 86400;
+ * anything else is AERO_E_CONFIG, one line quoting it (it was taken as the
+ * default, 30 s, without a word). */
+aero_status aeh_load_guard_check(unsigned *seconds, aero_error *err);
 
 /* From here until aeh_load_guard_end, a crash signal, exit() or the
  * timeout prints "aerohost: error: PATH: <what happened> while loading"
  * and ends the process with exit 3. Not nested; not thread-safe (the host
- * loads plugins from its main thread). `path` is copied. */
-void aeh_load_guard_begin(const char *path);
+ * loads plugins from its main thread). `path` is copied; `timeout_s` is
+ * aeh_load_guard_check's (0: no limit). */
+void aeh_load_guard_begin(const char *path, unsigned timeout_s);
 /* Restores the signal handlers and timer that were there before (nothing
  * when no guard is up). */
 void aeh_load_guard_end(void);

@@ -420,9 +420,10 @@ aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
   aero_status rc = AERO_OK;
   aeh_plugin *p = NULL;
   char *dl_path = NULL;
+  unsigned timeout_s = 0;
   if (path == NULL || path[0] == '\0')
     return aeh_error_set(err, AERO_E_INVALID, "no plugin path given");
-  rc = aeh_load_guard_check(err);
+  rc = aeh_load_guard_check(&timeout_s, err);
   if (rc == AERO_OK)
     rc = check_file(path, err);
   if (rc == AERO_OK)
@@ -447,7 +448,7 @@ aero_status aeh_plugin_load(const char *path, aero_plugin_kind kind,
   snprintf(dl_path, len + 3, "%s%s", strchr(path, '/') ? "" : "./", path);
 
   /* From here to init's return, plugin code runs in this process: */
-  aeh_load_guard_begin(path);
+  aeh_load_guard_begin(path, timeout_s);
   dlerror();
   p->handle = dlopen(dl_path, RTLD_NOW | RTLD_LOCAL);
   if (p->handle == NULL) {
