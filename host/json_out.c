@@ -110,8 +110,13 @@ int aeh_json_append(json_t *array, json_t *value) {
   return json_array_append_new(array, value);
 }
 
+static int put_file(const char *bytes, size_t size, void *out) {
+  return fwrite(bytes, 1, size, out) == size ? 0 : -1;
+}
+
 int aeh_json_write(FILE *out, const json_t *doc) {
-  if (json_dumpf(doc, out, JSON_INDENT(2)) != 0 || putc('\n', out) == EOF)
+  if (aeh_json_dump(doc, JSON_INDENT(2), put_file, out) != 0 ||
+      putc('\n', out) == EOF)
     return -1;
   return 0;
 }

@@ -33,4 +33,13 @@ int aeh_json_append(json_t *array, json_t *value);
  * encoded or written. */
 int aeh_json_write(FILE *out, const json_t *doc);
 
+/* json_dump_callback and json_dumps (flags JSON_INDENT(n), JSON_COMPACT,
+ * JSON_ESCAPE_SLASH; keys in insertion order; `doc` any value), but with
+ * real numbers in the shortest form that reads back as the same double, as
+ * `aeromancy metrics` prints them (0.1, not jansson's 0.10000000000000001),
+ * still with a '.' or an exponent (3.0). json_dump.c. */
+int aeh_json_dump(const json_t *doc, size_t flags, json_dump_callback_t put,
+                  void *data);
+char *aeh_json_dumps(const json_t *doc, size_t flags);
+
 #endif /* AEH_JSON_OUT_H */

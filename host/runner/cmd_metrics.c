@@ -6,7 +6,8 @@
  * were most of the time (docs/performance.md). Values go through
  * aeu_format_double, which writes the shortest decimal that reads back as
  * exactly the stored double; steps and times are integers where they are
- * stored. JSON stays jansson's (never hand-escaped). */
+ * stored. JSON is jansson's values (never hand-escaped) written by
+ * aeh_json_dump, whose numbers are aeu_format_double's too. */
 #include "read_cmd.h"
 
 #include <stdlib.h>
@@ -127,20 +128,19 @@ static void mark_key(points *p, const char *key) {
       p->key_seen[k] = true;
 }
 
+static int json_put(const char *text, size_t len, void *p) {
+  out_put(p, text, len);
+  return 0;
+}
+
 static aero_status json_point(points *p, const aero_metric_row *r,
                               aero_error *err) {
   json_t *o = aeh_json_point(r);
-  char *text =
-      o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  if (o != NULL)
+    out_put(p, p->count > 0 ? ",\n  " : "  ", p->count > 0 ? 4 : 2);
+  int rc = o != NULL ? aeh_json_dump(o, JSON_COMPACT, json_put, p) : -1;
   json_decref(o);
-  if (text == NULL)
-    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  if (p->count > 0)
-    out_put(p, ",\n", 2);
-  out_put(p, "  ", 2);
-  out_put(p, text, strlen(text));
-  free(text);
-  return AERO_OK;
+  return rc == 0 ? AERO_OK : aeh_error_set(err, AERO_E_NOMEM, "out of memory");
 }
 
 /* One point per line, written as it comes. On a terminal the columns have

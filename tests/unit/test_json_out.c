@@ -105,12 +105,84 @@ static void test_write_failure_is_reported(void **state) {
   fclose(full);
 }
 
+/* aeh_json_dump lays a document out as jansson does, whatever the flags:
+ * the same text for a document without reals. */
+static void test_dump_lays_out_as_jansson(void **state) {
+  (void)state;
+  json_error_t jerr;
+  json_t *doc = json_loads(
+      "{\"a\": 1, \"e/\\\"\\u0001k\": \"x/y\\n\\u00e9\\ud83d\\ude00\", "
+      "\"list\": [[], {}, [true, false, null, -7], {\"in\": {\"deep\": "
+      "[\"s\"]}}], \"empty\": {}, \"\": \"\"}",
+      0, &jerr);
+  if (doc == NULL)
+    fail_msg("%s", jerr.text);
+  const size_t flags[] = {0,
+                          JSON_INDENT(2),
+                          JSON_INDENT(3) | JSON_ESCAPE_SLASH,
+                          JSON_COMPACT,
+                          JSON_COMPACT | JSON_ESCAPE_SLASH,
+                          JSON_INDENT(2) | JSON_COMPACT};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+    char *want = json_dumps(doc, flags[i]),
+         *got = aeh_json_dumps(doc, flags[i]);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+  }
+  json_decref(doc);
+}
+
+/* Reals in the shortest form that reads back as the same double (jansson
+ * writes 17 digits), laid out as jansson lays them out: a '.' or an
+ * exponent, and no '+' or leading zeros in the exponent. */
+static void test_dump_writes_shortest_reals(void **state) {
+  (void)state;
+  const struct {
+    double v;
+    const char *text;
+  } cases[] = {{0.1, "0.1"},
+               {0.1 + 0.2, "0.30000000000000004"},
+               {0.07, "0.07"},
+               {3.0, "3.0"},
+               {-0.0, "-0.0"},
+               {-2.5, "-2.5"},
+               {1e15, "1000000000000000.0"},
+               {1e17, "1e17"},
+               {1e22, "1e22"},
+               {1e-4, "0.0001"},
+               {1e-5, "1e-5"},
+               {-1.5e-7, "-1.5e-7"},
+               {1e-300, "1e-300"},
+               {5e-324, "5e-324"},
+               {1.7976931348623157e308, "1.7976931348623157e308"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_t *doc = json_pack("[f,{s:f}]", cases[i].v, "v", cases[i].v);
+    char *got = aeh_json_dumps(doc, JSON_COMPACT);
+    char want[96];
+    snprintf(want, sizeof want, "[%s,{\"v\":%s}]", cases[i].text,
+             cases[i].text);
+    assert_string_equal(got, want);
+    json_t *back = json_loads(got, 0, NULL);
+    assert_true(json_is_real(json_array_get(back, 0)));
+    double v = json_real_value(json_array_get(back, 0));
+    assert_memory_equal(&v, &cases[i].v, sizeof v);
+    json_decref(back);
+    json_decref(doc);
+    free(got);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_keeps_valid_utf8_and_escapes_the_rest),
       cmocka_unit_test(test_number_outside_json_is_null),
       cmocka_unit_test(test_written_document_parses_back),
       cmocka_unit_test(test_write_failure_is_reported),
+      cmocka_unit_test(test_dump_lays_out_as_jansson),
+      cmocka_unit_test(test_dump_writes_shortest_reals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,7 +151,7 @@ void aeh_ui_series_what(char *what, size_t size, long points, const char *key) {
 }
 
 char *aeh_ui_kept_text(json_t *doc, size_t *len) {
-  char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
+  char *text = aeh_json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
   json_decref(doc);
   if (text != NULL)
     *len = strlen(text);

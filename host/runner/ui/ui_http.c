@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_out.h"
+
 /* Scripts, styles, images and fetches from this server only; nothing
  * inline, no plugins, no frames, no forms posting anywhere. */
 static const char csp[] =
@@ -77,7 +79,7 @@ enum MHD_Result aeh_ui_reply_json(const aeh_ui_request *rq, unsigned status,
                                   json_t *doc) {
   /* Escaping "/" keeps "</script>" out of any JSON text, wherever it
    * ends up. */
-  char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
+  char *text = aeh_json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
   json_decref(doc);
   if (text == NULL)
     return aeh_ui_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,

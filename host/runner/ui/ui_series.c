@@ -105,8 +105,8 @@ static aero_status on_point_rows(void *ctx, const aero_metric_row *rows,
     json_t *point = aeh_json_point(&rows[i]);
     char *text = point == NULL
                      ? NULL
-                     : json_dumps(point, JSON_COMPACT | JSON_ESCAPE_SLASH |
-                                             JSON_PRESERVE_ORDER);
+                     : aeh_json_dumps(point, JSON_COMPACT | JSON_ESCAPE_SLASH |
+                                                 JSON_PRESERVE_ORDER);
     json_decref(point);
     int bad = text == NULL || put(b, b->len > 1 ? "," : "", b->len > 1) ||
               put(b, text, strlen(text));
