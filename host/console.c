@@ -222,6 +222,18 @@ void aeh_console_summary(size_t ok, size_t reused, size_t failed,
             reused_text, failed, skipped, seconds, sep, where);
 }
 
+const char *aeh_console_path(const char *path, char *buf, size_t size) {
+  const char *home = getenv("HOME");
+  size_t home_len = home != NULL ? strlen(home) : 0;
+  /* HOME=/ would make every path "~/...". */
+  if (home_len > 1 && strncmp(path, home, home_len) == 0 &&
+      (path[home_len] == '/' || path[home_len] == '\0'))
+    snprintf(buf, size, "~%s", path + home_len);
+  else
+    snprintf(buf, size, "%s", path);
+  return buf;
+}
+
 #define PROGRESS_MIN_BYTES (100ull << 20)
 
 void aeh_console_progress(const char *label, uint64_t done, uint64_t total) {

@@ -54,6 +54,12 @@ void aeh_console_release(void);
 void aeh_console_summary(size_t ok, size_t reused, size_t failed,
                          size_t skipped, double seconds, const char *where);
 
+/* `path` as the console shows a store's place, into `buf` (`size` bytes),
+ * which it returns: "~" for $HOME when the path is in it
+ * ("~/.local/share/aeromancy"), else the path as it is. The run summary
+ * and `aeromancy fsck` and `gc` say the same. */
+const char *aeh_console_path(const char *path, char *buf, size_t size);
+
 /* Turns colour and redraws off from here on, in this process: an action's
  * process whose stderr is a pipe to the host (-j > 1). */
 void aeh_console_set_plain(void);

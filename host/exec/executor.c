@@ -35,15 +35,8 @@ static void record_where(const aeh_exec *ex, char *buf, size_t size) {
   buf[0] = '\0';
   if (ex->runs_begun == 0 || ex->store == NULL)
     return;
-  const char *location = aeh_store_location(ex->store);
-  const char *home = getenv("HOME");
-  size_t home_len = home != NULL ? strlen(home) : 0;
   char shown[4096];
-  if (home_len > 1 && strncmp(location, home, home_len) == 0 &&
-      (location[home_len] == '/' || location[home_len] == '\0'))
-    snprintf(shown, sizeof shown, "~%s", location + home_len);
-  else
-    snprintf(shown, sizeof shown, "%s", location);
+  aeh_console_path(aeh_store_location(ex->store), shown, sizeof shown);
   long long first = ex->first_run, last = ex->last_run;
   if (ex->runs_begun == 1)
     snprintf(buf, size, "run %lld in %s", first, shown);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "console.h"
 #include "go.h"
 #include "read_cmd.h"
 #include "text_table.h"
@@ -103,6 +104,8 @@ static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
     st = rec.vt->check(rec.handle, &params, on_problem, &n, &report, &err);
   }
   double seconds = now_s() - started;
+  char where[4096]; /* "~/..." as the run summary says it */
+  aeh_console_path(aeh_record_location(&rec), where, sizeof where);
   if (st != AERO_OK) {
     rc = aeh_read_fail(cmd, st, &err);
   } else if (report.problems != (int64_t)n.found) {
@@ -111,7 +114,7 @@ static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
     fprintf(stderr,
             "aeromancy fsck: the backend counted %lld problems but reported "
             "%zu in %s: not trusting this check\n",
-            (long long)report.problems, n.found, aeh_record_location(&rec));
+            (long long)report.problems, n.found, where);
     rc = AEH_EXIT_INFRA;
   } else {
     /* The time of the whole check, not a hashing rate: the check also
@@ -124,7 +127,7 @@ static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
             (long long)report.orphans, n.found,
             n.repaired > 0 ? ", repaired: " : "",
             n.repaired > 0 ? (n.repaired == n.found ? "all" : "some") : "",
-            aeh_record_location(&rec), seconds);
+            where, seconds);
     /* Problems that remain are a failed check, like fsck(8). */
     rc = n.found > n.repaired ? AEH_EXIT_ACTION_FAILED : AEH_EXIT_OK;
   }
@@ -214,6 +217,8 @@ static int cmd_gc(const aeh_command *cmd, int argc, char **argv) {
     fprintf(stderr, "aeromancy gc: note: %s\n", err.message);
     st = AERO_OK;
   }
+  char where[4096];
+  aeh_console_path(aeh_record_location(&rec), where, sizeof where);
   if (st != AERO_OK) {
     rc = aeh_read_fail(cmd, st, &err);
   } else {
@@ -222,7 +227,7 @@ static int cmd_gc(const aeh_command *cmd, int argc, char **argv) {
             "%zu temp files, %zu dev runs in %s\n",
             o.dry_run ? "would remove" : "removed", n.count[AERO_GARBAGE_BLOB],
             n.bytes, n.count[AERO_GARBAGE_SCRATCH], n.count[AERO_GARBAGE_TEMP],
-            n.count[AERO_GARBAGE_DEV_RUN], aeh_record_location(&rec));
+            n.count[AERO_GARBAGE_DEV_RUN], where);
     rc = AEH_EXIT_OK;
   }
   aeh_record_close(&rec);

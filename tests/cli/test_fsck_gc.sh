@@ -42,6 +42,17 @@ assert_not_contains "$err" "MB/s"
 [[ $err =~ "0 problems in $AEROMANCY_STORE ("[0-9]+\.[0-9]" s)" ]] ||
   fail "no time of the whole check in: $err"
 
+case_ "fsck and gc name a store in the home folder as the run summary does: ~/..."
+mkdir -p "$HOME"
+cp -a "$AEROMANCY_STORE" "$HOME/st"
+run env AEROMANCY_STORE="$HOME/st" "$A" fsck
+assert_rc 0
+[[ $err =~ "0 problems in ~/st ("[0-9]+\.[0-9]" s)" ]] || fail "not ~/st in: $err"
+run env AEROMANCY_STORE="$HOME/st" "$A" gc --dry-run
+assert_rc 0
+assert_contains "$err" " dev runs in ~/st"
+rm -rf "$HOME/st"
+
 case_ "fsck while another aerohost is mid-run: its running run is not abandoned"
 start_hanging
 run "$A" fsck

@@ -231,6 +231,33 @@ static void set_plain_stops_colour(void **state) {
   free(text);
 }
 
+/* A store's place: "~" for $HOME only when the path is in it. */
+static void paths_in_home_shown_with_tilde(void **state) {
+  (void)state;
+  const struct {
+    const char *home, *path, *shown;
+  } cases[] = {
+      {"/home/u", "/home/u/.local/share/aeromancy", "~/.local/share/aeromancy"},
+      {"/home/u", "/home/u", "~"},
+      {"/home/u", "/home/u2/st", "/home/u2/st"}, /* a sibling */
+      {"/home/u", "/srv/st", "/srv/st"},
+      {"/", "/srv/st", "/srv/st"}, /* not "~/srv/st" */
+      {NULL, "/home/u/st", "/home/u/st"}};
+  char *saved = getenv("HOME") != NULL ? strdup(getenv("HOME")) : NULL;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (cases[i].home != NULL)
+      setenv("HOME", cases[i].home, 1);
+    else
+      unsetenv("HOME");
+    char buf[64];
+    assert_string_equal(aeh_console_path(cases[i].path, buf, sizeof buf),
+                        cases[i].shown);
+  }
+  if (saved != NULL)
+    setenv("HOME", saved, 1);
+  free(saved);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(colour_only_on_a_usable_terminal),
@@ -238,6 +265,7 @@ int main(void) {
       cmocka_unit_test(held_banners_keep_their_order),
       cmocka_unit_test(colour_and_redraws_on_a_terminal),
       cmocka_unit_test(set_plain_stops_colour),
+      cmocka_unit_test(paths_in_home_shown_with_tilde),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
