@@ -716,6 +716,42 @@ aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
   return aeh_store_backend(store)->reuse_find(handle, &query, match, err);
 }
 
+bool aeh_store_reuses_batch(const aeh_store *store) {
+  return aeh_store_reuses(store) &&
+         aeh_store_backend(store)->reuse_find_batch != NULL;
+}
+
+aero_status aeh_reuse_find_batch(aeh_store *store, const aeh_session *session,
+                                 const aeh_reuse_ask *asks, size_t count,
+                                 aero_reuse_match *matches, aero_error *err) {
+  for (size_t i = 0; i < count; i++) {
+    matches[i].struct_size = sizeof *matches;
+    matches[i].run_id = 0;
+    matches[i].parts[0] = '\0';
+  }
+  if (count == 0 || !aeh_store_reuses_batch(store))
+    return AERO_OK;
+  void *handle = NULL;
+  aero_status status = aeh_store_handle(store, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  aero_reuse_query *queries = malloc(count * sizeof *queries);
+  if (queries == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < count; i++)
+    queries[i] = (aero_reuse_query){.struct_size = sizeof *queries,
+                                    .entity = session_entity(session),
+                                    .project = session->project,
+                                    .job_type = asks[i].action->job_type,
+                                    .key = asks[i].key,
+                                    .dev = session->dev,
+                                    .job = asks[i].job};
+  status = aeh_store_backend(store)->reuse_find_batch(handle, queries, count,
+                                                      matches, err);
+  free(queries);
+  return status;
+}
+
 aero_status aeh_reused_prepare(const aeh_run *preview, int64_t reused_run_id,
                                aeh_reused *out, aero_error *err) {
   *out = (aeh_reused){.record = make_record(preview->session, preview->action),

@@ -266,6 +266,20 @@ aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
                            const aeh_action *action, const char *key,
                            const char *job, aero_reuse_match *match,
                            aero_error *err);
+/* Whether the store answers many reuse lookups in one call (ABI 1.6). */
+bool aeh_store_reuses_batch(const aeh_store *store);
+/* One action's lookup for aeh_reuse_find_batch; all borrowed. */
+typedef struct aeh_reuse_ask {
+  const aeh_action *action;
+  const char *key;
+  const char *job;
+} aeh_reuse_ask;
+/* aeh_reuse_find for each of `asks` (count `count`) into matches[i], in
+ * one call of the backend; nothing is asked (every match 0) when it cannot
+ * batch. A failure says nothing about any of them. */
+aero_status aeh_reuse_find_batch(aeh_store *store, const aeh_session *session,
+                                 const aeh_reuse_ask *asks, size_t count,
+                                 aero_reuse_match *matches, aero_error *err);
 /* A reused run decided and not yet recorded: the executor gathers a streak
  * of them and records them at once (aeh_reused_record), in one transaction
  * where the backend can. */

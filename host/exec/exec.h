@@ -80,6 +80,15 @@ typedef struct aeh_slot {
   int forwarded; /* the interrupt signal sent to it, or 0 */
 } aeh_slot;
 
+/* A batch lookup's answer for one action, until aeh_reuse_try takes it
+ * (reuse_batch.c). */
+typedef struct aeh_looked {
+  aeh_run *preview; /* owned; NULL: no answer waits */
+  int64_t run_id;          /* the run to reuse, 0 for none */
+  int64_t ended_ns;
+  double at; /* monotonic, when answered */
+} aeh_looked;
+
 typedef struct aeh_exec {
   aero_graph *graph;
   aeh_store *store;
@@ -121,6 +130,9 @@ typedef struct aeh_exec {
   /* Reused runs decided and not yet recorded (reuse.h). */
   aeh_reused *pending;
   size_t pending_count, pending_cap;
+  /* Answers of batch lookups by position; NULL until the first
+   * (reuse_batch.c). */
+  aeh_looked *looked;
   /* The runs this execution began, for the summary line. */
   int64_t first_run, last_run;
   size_t runs_begun;

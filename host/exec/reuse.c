@@ -80,21 +80,29 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p) {
   const aeh_action *a = ex->nodes[p].action;
   aeh_run *preview = NULL;
   aero_error err = AEH_ERROR_INIT;
+  aero_reuse_match match = {.run_id = 0};
+  /* A streak's lookup may have answered already (reuse_batch.c). */
+  bool answered = aeh_reuse_take(ex, p, &preview, &match);
+  if (answered && match.run_id == 0) {
+    aeh_run_free(preview);
+    return false;
+  }
   /* An input that cannot be resolved is not reusable: the action's run
    * begins as usual and records why it failed. */
-  if (aeh_run_preview(ex->store, ex->session, ex->graph, a, &preview, &err) !=
-      AERO_OK)
+  if (!answered && aeh_run_preview(ex->store, ex->session, ex->graph, a,
+                                   &preview, &err) != AERO_OK)
     return false;
   aeh_reuse_key key;
-  aeh_reuse_key_of(ex->session, a, preview, &key);
-  aero_reuse_match match = {.run_id = 0};
+  if (!answered)
+    aeh_reuse_key_of(ex->session, a, preview, &key);
   aero_status status = reserve_pending(ex, preview, &err);
   aeh_run_free(preview);
   if (status == AERO_OK) {
     /* Nothing may fail from here on once a run matched. */
     aeh_reused *slot = &ex->pending[ex->pending_count];
-    status = aeh_reuse_find(ex->store, ex->session, a, key.key, key.job, &match,
-                            &err);
+    if (!answered)
+      status = aeh_reuse_find(ex->store, ex->session, a, key.key, key.job,
+                              &match, &err);
     if (status == AERO_OK && match.run_id > 0) {
       slot->reused_run_id = match.run_id;
       ex->pending_count++;

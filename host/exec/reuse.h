@@ -44,6 +44,27 @@ void aeh_reuse_flush(aeh_exec *ex);
 /* Frees ex->pending. */
 void aeh_reuse_free(aeh_exec *ex);
 
+/* ---- reuse_batch.c: a streak looked up at once (ABI 1.6) ---- */
+
+/* Whether the backend answers many lookups in one call. */
+bool aeh_reuse_batches(const aeh_exec *ex);
+/* Looks up every action of `positions` (count `count`) not looked up yet,
+ * in one call of the backend; each answer waits for aeh_reuse_try. A
+ * failed call keeps no answer: each action is then asked alone. */
+void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions,
+                          size_t count);
+/* Whether an answer waits for the action at `p`; and whether it found a
+ * run to reuse (such an action needs no slot). */
+bool aeh_reuse_looked(const aeh_exec *ex, size_t p);
+bool aeh_reuse_found(const aeh_exec *ex, size_t p);
+/* Takes the answer waiting for `p`: its preview (the caller's, to free)
+ * and match->run_id / ended_ns; false when none waits or it is too old to
+ * trust (then dropped). */
+bool aeh_reuse_take(aeh_exec *ex, size_t p, aeh_run **preview,
+                    aero_reuse_match *match);
+/* Frees every answer not taken. */
+void aeh_reuse_batch_free(aeh_exec *ex);
+
 /* The key of the action at position `p` for aeh_run_begin (an
  * aeh_run_key_fn): the caller's `ctx` holds the position and the key's
  * storage. */

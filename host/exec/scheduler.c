@@ -205,19 +205,26 @@ void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
 
 /* Reuses a past run for the action at `p` or, when none stands for it,
  * announces it, begins its run and hands it to the placement. */
-static void place(aeh_exec *ex, size_t p) {
-  aeh_node *nd = &ex->nodes[p];
-  nd->state = AEH_NODE_RUNNING;
+/* Reuses a past run for the action at `p` when one stands for it. */
+static bool reuse(aeh_exec *ex, size_t p) {
   /* A parent placed and not yet ended (a Slurm job the placement chains
    * with afterok) has not made its outputs: what they will be is not
    * known, so neither is a past run that would stand for this one. */
-  if (aeh_sched_parents_resolved(ex, p) && aeh_reuse_try(ex, p)) {
-    ex->reused++;
-    resolve(ex, p, AERO_RUN_REUSED, false);
-    if (ex->pending_count >= AEH_REUSE_FLUSH_AT)
-      aeh_reuse_flush(ex);
+  if (!aeh_sched_parents_resolved(ex, p) || !aeh_reuse_try(ex, p))
+    return false;
+  ex->nodes[p].state = AEH_NODE_RUNNING;
+  ex->reused++;
+  resolve(ex, p, AERO_RUN_REUSED, false);
+  if (ex->pending_count >= AEH_REUSE_FLUSH_AT)
+    aeh_reuse_flush(ex);
+  return true;
+}
+
+static void place(aeh_exec *ex, size_t p) {
+  aeh_node *nd = &ex->nodes[p];
+  if (reuse(ex, p))
     return;
-  }
+  nd->state = AEH_NODE_RUNNING;
   aeh_reuse_flush(ex);
   if (ex->infra) {
     /* Quietly, as aeh_sched_run_ready does: the error is out. */
@@ -312,6 +319,28 @@ bool aeh_sched_never_started(aeh_exec *ex, size_t p) {
   return skip_if_barred(ex, p);
 }
 
+/* Ready actions looked up at once at most: bounds one query's size. */
+#define AEH_LOOK_AHEAD_MAX 1024
+
+/* Whether position `p` may be looked up for reuse now. */
+static bool may_look(const aeh_exec *ex, size_t p) {
+  return !barred(ex, p) && !aeh_reuse_looked(ex, p) &&
+         aeh_reuse_allowed(ex, p) && aeh_sched_parents_resolved(ex, p);
+}
+
+/* With a backend that batches lookups, asks for every ready action that
+ * may be reused at once, before placing the first of them. */
+static void look_ahead(aeh_exec *ex, size_t first) {
+  if (!aeh_reuse_batches(ex) || !may_look(ex, first))
+    return;
+  size_t batch[AEH_LOOK_AHEAD_MAX], n = 0;
+  batch[n++] = first;
+  for (size_t i = 0; i < ex->ready.count && n < AEH_LOOK_AHEAD_MAX; i++)
+    if (ex->ready.items[i] != first && may_look(ex, ex->ready.items[i]))
+      batch[n++] = ex->ready.items[i];
+  aeh_reuse_look_ahead(ex, batch, n);
+}
+
 void aeh_sched_run_ready(aeh_exec *ex) {
   while (ex->ready.count > 0) {
     aeh_interrupt_check(ex); /* one may have come during the last record */
@@ -321,8 +350,18 @@ void aeh_sched_run_ready(aeh_exec *ex) {
       skip_if_barred(ex, p);
       continue;
     }
-    if (ex->place->has_room != NULL && !ex->place->has_room(ex))
-      break;
+    look_ahead(ex, p);
+    if (ex->place->has_room != NULL && !ex->place->has_room(ex)) {
+      /* An action a past run stands for takes no slot. */
+      if (!aeh_reuse_found(ex, p))
+        break;
+      aeh_minheap_pop(&ex->ready);
+      if (!reuse(ex, p)) {
+        aeh_minheap_push(&ex->ready, p); /* it runs when a slot frees */
+        break;
+      }
+      continue;
+    }
     aeh_minheap_pop(&ex->ready);
     place(ex, p);
   }
@@ -404,6 +443,7 @@ void aeh_sched_free(aeh_exec *ex) {
       aeh_linebuf_free(&ex->slots[i].out);
     }
   aeh_reuse_free(ex);
+  aeh_reuse_batch_free(ex);
   free(ex->children);
   free(ex->pfd_slot);
   free(ex->pfd_buf);

@@ -117,6 +117,7 @@ static const aero_backend_vtable postgres_backend = {
     .reuse_find = tp_reuse_find,
     .reuse_record = tp_reuse_record,
     .reuse_record_batch = tp_reuse_record_batch,
+    .reuse_find_batch = tp_reuse_find_batch,
     .check = tp_check,
     .collect = tp_collect,
     .query_metadata = tp_query_metadata,

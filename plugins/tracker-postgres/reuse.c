@@ -170,54 +170,58 @@ typedef struct record_item {
   tp_run_insert ins;
   bool prepared;
   int64_t reused;
-  char *input_array; /* "{1,2}" */
 } record_item;
 
 typedef struct record_ctx {
   record_item *items;
   size_t count;
+  char *reused_array; /* every item's reused run, "{1,2}" */
 } record_ctx;
 
-static aero_status record_item_body(tp_store *store, record_item *item,
-                                    aero_error *err) {
+/* Locks every run to reuse against a change of status until the commit,
+ * in one statement; fails naming the first that is no longer OK. */
+static aero_status lock_reused(tp_store *store, record_ctx *ctx,
+                               aero_error *err) {
   tp_params p = {0};
-  tp_param_int(&p, item->reused);
+  tp_param_text(&p, ctx->reused_array);
   PGresult *res = NULL;
   aero_status status =
-      tp_exec(store, "SELECT status FROM runs WHERE id = $1 FOR SHARE", &p,
-              &res, "reading the run to reuse", err);
+      tp_exec(store,
+              "SELECT id FROM runs WHERE id = ANY($1::bigint[]) AND status = "
+              "'ok' ORDER BY id FOR SHARE",
+              &p, &res, "reading the runs to reuse", err);
   if (status != AERO_OK)
     return status;
-  bool ok = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "ok") == 0;
+  int rows = PQntuples(res);
+  for (size_t i = 0; i < ctx->count && status == AERO_OK; i++) {
+    bool ok = false;
+    for (int lo = 0, hi = rows; lo < hi && !ok;) {
+      int mid = lo + (hi - lo) / 2;
+      long long id = strtoll(PQgetvalue(res, mid, 0), NULL, 10);
+      if (id == ctx->items[i].reused)
+        ok = true;
+      else if (id < ctx->items[i].reused)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (!ok)
+      status = aero_fail(err, AERO_E_NOT_FOUND,
+                         "%s: run %lld is not a successful run to reuse",
+                         store->server, (long long)ctx->items[i].reused);
+  }
   PQclear(res);
-  if (!ok)
-    return aero_fail(err, AERO_E_NOT_FOUND,
-                     "%s: run %lld is not a successful run to reuse",
-                     store->server, (long long)item->reused);
-  status = tp_run_insert_exec(store, &item->ins, err);
-  if (status != AERO_OK)
-    return status;
-  tp_params u = {0};
-  tp_param_int(&u, item->ins.id);
-  tp_param_int(&u, item->reused);
-  tp_param_text(&u, item->input_array);
-  /* No output rows: reused_run is what gives the run its outputs (the
-   * view run_outputs). */
-  return tp_exec(
-      store,
-      "WITH r AS (UPDATE runs SET status = 'reused', reused_run = $2, "
-      "ended_at = started_at WHERE id = $1) INSERT INTO run_inputs (run_id, "
-      "version_id) SELECT $1, u.v FROM unnest($3::bigint[]) AS u(v) ON "
-      "CONFLICT DO NOTHING",
-      &u, NULL, "recording a reused run", err);
+  return status;
 }
 
-/* Every item in the one transaction (retried whole by tp_txn). */
+/* Every item in the one transaction (retried whole by tp_txn): each a
+ * single statement, its inputs with it (no output rows: reused_run is what
+ * gives the run its outputs, the view run_outputs). */
 static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
   record_ctx *ctx = ctx_;
-  aero_status status = AERO_OK;
+  aero_status status = lock_reused(store, ctx, err);
   for (size_t i = 0; i < ctx->count && status == AERO_OK; i++)
-    status = record_item_body(store, &ctx->items[i], err);
+    status = tp_run_insert_exec(store, &ctx->items[i].ins, err);
   return status;
 }
 
@@ -234,20 +238,17 @@ static aero_status prepare_item(const aero_reuse_item *in, record_item *out,
   aero_status status = pc_check_record(&rec, err);
   if (status != AERO_OK)
     return status;
-  size_t len = 0, cap = 0;
-  bool ok = true;
-  for (size_t i = 0; i < in->input_count; i++) {
-    char num[32];
-    snprintf(num, sizeof num, "%lld", (long long)in->input_ids[i]);
-    ok = ok && tp_array_add(&out->input_array, &len, &cap, num);
-  }
-  ok = ok && tp_array_end(&out->input_array, &len, &cap);
-  if (!ok)
-    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  /* Its inputs are the item's (the record's own, ABI 1.5, are for a run
+   * begun). */
+  rec.input_ids = in->input_ids;
+  rec.input_count = in->input_count;
+  rec.reuse_key = rec.reuse_job = rec.reuse_parts = NULL;
   out->reused = in->reused_run_id;
-  /* No lease: the run is never RUNNING outside this transaction. */
+  /* No lease: the run is never RUNNING. */
   status = tp_run_prepare(&out->ins, &rec, NULL, NULL, err);
   out->prepared = status == AERO_OK;
+  if (out->prepared)
+    tp_run_as_reused(&out->ins, out->reused);
   return status;
 }
 
@@ -266,19 +267,28 @@ aero_status tp_reuse_record_batch(void *handle, aero_reuse_item *items,
     status = prepare_item(
         (const aero_reuse_item *)(const void *)((char *)items + i * stride),
         &prepared[i], err);
+  record_ctx ctx = {prepared, count, NULL};
+  size_t len = 0, cap = 0;
+  bool ok = true;
+  for (size_t i = 0; i < count && status == AERO_OK && ok; i++) {
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)prepared[i].reused);
+    ok = tp_array_add(&ctx.reused_array, &len, &cap, num);
+  }
+  if (status == AERO_OK && !(ok && tp_array_end(&ctx.reused_array, &len, &cap)))
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   if (status == AERO_OK) {
-    record_ctx ctx = {prepared, count};
     pthread_mutex_lock(&store->lock);
     status = tp_txn(store, record_body, &ctx, "recording reused runs", err);
     pthread_mutex_unlock(&store->lock);
   }
+  free(ctx.reused_array);
   for (size_t i = 0; i < count; i++) {
     /* None was recorded when the transaction failed (backend.h). */
     ((aero_reuse_item *)(void *)((char *)items + i * stride))->run_id =
         status == AERO_OK ? prepared[i].ins.id : 0;
     if (prepared[i].prepared)
       tp_run_prepared_free(&prepared[i].ins);
-    free(prepared[i].input_array);
   }
   free(prepared);
   return status;

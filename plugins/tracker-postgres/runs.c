@@ -51,6 +51,7 @@ const char *tp_value_text(const aero_value *v, char *buf, size_t size,
 aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
                                aero_error *err) {
   _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
+  _Static_assert(TP_MAX_PARAMS >= 34, "the INSERT takes 34 parameters");
   PGresult *res = NULL;
   aero_status status = tp_exec(
       store,
@@ -58,9 +59,11 @@ aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
       "outputs, mode, status, started_at, git_commit, git_branch, "
       "git_message, git_remote, image_id, packages, plugin_path, "
       "plugin_sha256, host_version, abi_version, hostname, command_line, "
-      "passthrough_env, lease, client_key) VALUES ($1, $2, $3, $4, $5, $6, "
-      "'running', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-      "$19, $20, $21, $22) ON CONFLICT (client_key) DO UPDATE SET "
+      "passthrough_env, lease, client_key, reused_run, ended_at) VALUES ($1, "
+      "$2, $3, $4, $5, $6, $33, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+      "$16, $17, $18, $19, $20, $21, $22, $34::bigint, CASE WHEN $34::bigint "
+      "IS NULL THEN NULL ELSE $7::bigint END) ON CONFLICT (client_key) DO "
+      "UPDATE SET "
       "client_key = excluded.client_key RETURNING id),"
       " c AS (INSERT INTO run_config (run_id, key, type, value) SELECT r.id, "
       "u.k, u.t, u.v FROM r, unnest($23::text[], $24::text[], $25::text[]) "
@@ -84,6 +87,13 @@ aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
     PQclear(res);
   }
   return status;
+}
+
+void tp_run_as_reused(tp_run_insert *ins, int64_t reused_run) {
+  tp_params *p = &ins->params;
+  p->values[32] = "reused";
+  snprintf(p->buf[33], sizeof p->buf[33], "%lld", (long long)reused_run);
+  p->values[33] = p->buf[33];
 }
 
 static aero_status insert_body(tp_store *store, void *ctx, aero_error *err) {
@@ -165,6 +175,8 @@ aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
   tp_param_text(p, rec->reuse_key);
   tp_param_text(p, rec->reuse_job);
   tp_param_text(p, rec->reuse_parts);
+  tp_param_text(p, "running"); /* $33, $34: tp_run_as_reused */
+  tp_param_text(p, NULL);
   if (status == AERO_OK && failed)
     status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   if (status != AERO_OK)

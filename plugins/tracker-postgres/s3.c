@@ -339,9 +339,10 @@ static void error_code(const s3_req *r, char *out, size_t size) {
     snprintf(out, size, " (%.*s)", (int)(end - start - 6), start + 6);
 }
 
-static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
-  CURL *c = s3->curl;
-  curl_easy_reset(c);
+/* Sets `c` up for `r` on `path`, signed now; the caller frees *headers
+ * and *url once the transfer is over. */
+static CURLcode setup(tp_s3 *s3, CURL *c, s3_req *r, const char *path,
+                      struct curl_slist **headers_out, char **url_out) {
   char date[17];
   amz_now(date);
   const char *names[5], *values[5];
@@ -382,11 +383,10 @@ static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
 
   char *url = pc_strdup_printf("%s%s%s%s", s3->endpoint, path,
                                r->query[0] != '\0' ? "?" : "", r->query);
-  if (url == NULL || headers == NULL) {
-    free(url);
-    curl_slist_free_all(headers);
+  *headers_out = headers;
+  *url_out = url;
+  if (url == NULL || headers == NULL)
     return CURLE_OUT_OF_MEMORY;
-  }
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -421,7 +421,17 @@ static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
   }
   if (strcmp(r->method, "GET") == 0)
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
-  CURLcode rc = curl_easy_perform(c);
+  return CURLE_OK;
+}
+
+static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
+  CURL *c = s3->curl;
+  curl_easy_reset(c);
+  struct curl_slist *headers = NULL;
+  char *url = NULL;
+  CURLcode rc = setup(s3, c, r, path, &headers, &url);
+  if (rc == CURLE_OK)
+    rc = curl_easy_perform(c);
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
   if (code != 0)
@@ -433,14 +443,20 @@ static CURLcode perform_once(tp_s3 *s3, s3_req *r, const char *path) {
 
 /* Runs `r`, retrying what may pass. Fails with one line naming the
  * server unless the reply is 2xx, or 404 when `allow_404`. */
-static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
-                           bool allow_404, aero_error *err) {
+/* The request's path, "/bucket/key" (key URI-encoded), malloc'd. */
+static char *request_path(const tp_s3 *s3, const s3_req *r) {
   char *key = r->key != NULL ? tp_uri_encode(r->key, true) : NULL;
   char *path =
       r->key != NULL && key != NULL
           ? pc_strdup_printf("/%s/%s", s3->bucket, key)
           : (r->key == NULL ? pc_strdup_printf("/%s", s3->bucket) : NULL);
   free(key);
+  return path;
+}
+
+static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
+                           bool allow_404, aero_error *err) {
+  char *path = request_path(s3, r);
   if (path == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   struct timespec start, now;
@@ -530,6 +546,13 @@ static char *blob_key(const tp_s3 *s3, const char *hex) {
   return pc_strdup_printf("%sblobs/%.2s/%s", s3->prefix, hex, hex + 2);
 }
 
+/* Whether the HEAD `r` of blob `hex` found it whole: of its size and put
+ * there by an upload of ours (below). */
+static bool blob_whole(const s3_req *r, const char *hex, uint64_t size) {
+  return r->code == 200 && r->has_length && r->content_length == size &&
+         strcmp(r->meta, hex) == 0;
+}
+
 aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
                            bool *present, aero_error *err) {
   char *key = blob_key(s3, hex);
@@ -546,10 +569,140 @@ aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
    * size without it (or with another digest) was written by someone else
    * and may hold other bytes: it is uploaded again, which costs what the
    * upload costs, never a download. */
-  *present = status == AERO_OK && r.code == 200 && r.has_length &&
-             r.content_length == size && strcmp(r.meta, hex) == 0;
+  *present = status == AERO_OK && blob_whole(&r, hex, size);
   free(r.resp);
   free(key);
+  return status;
+}
+
+/* ---- many HEADs at once ---- */
+
+/* HEADs in flight at most: a streak's checks overlap their round trips
+ * without opening a connection per blob. */
+#define HEADS_AT_ONCE 16
+
+typedef struct head_slot {
+  CURL *curl;
+  s3_req r;
+  size_t index; /* into the caller's blobs */
+  char *key, *path, *url;
+  struct curl_slist *headers;
+} head_slot;
+
+static void head_done(head_slot *h) {
+  curl_slist_free_all(h->headers);
+  free(h->url);
+  free(h->path);
+  free(h->key);
+  free(h->r.resp);
+  h->headers = NULL;
+  h->url = h->path = h->key = h->r.resp = NULL;
+}
+
+/* Starts the HEAD of blob `i` on slot `h`; false when it could not be
+ * set up (then asked alone). */
+static bool head_start(tp_s3 *s3, CURLM *multi, head_slot *h, size_t i,
+                       const char *hex) {
+  h->index = i;
+  h->key = blob_key(s3, hex);
+  if (h->key == NULL)
+    return false;
+  req_init(&h->r, "HEAD", h->key, "");
+  h->path = request_path(s3, &h->r);
+  curl_easy_reset(h->curl);
+  if (h->path == NULL ||
+      setup(s3, h->curl, &h->r, h->path, &h->headers, &h->url) != CURLE_OK ||
+      curl_easy_setopt(h->curl, CURLOPT_PRIVATE, (char *)h) != CURLE_OK ||
+      curl_multi_add_handle(multi, h->curl) != CURLM_OK) {
+    head_done(h);
+    return false;
+  }
+  return true;
+}
+
+aero_status tp_s3_has_blobs(tp_s3 *s3, const char *const *hexes,
+                            const uint64_t *sizes, size_t count,
+                            bool *present, aero_error *err) {
+  /* Each blob not answered 200 or 404 at once (a transfer failed, 5xx,
+   * 403...) is asked again alone, with tp_s3_has_blob's retries and its
+   * one-line error. */
+  bool *again = calloc(count > 0 ? count : 1, sizeof *again);
+  CURLM *multi = count > 1 ? curl_multi_init() : NULL;
+  head_slot slots[HEADS_AT_ONCE];
+  size_t slot_count = 0;
+  for (; multi != NULL && slot_count < HEADS_AT_ONCE && slot_count < count;
+       slot_count++)
+    if ((slots[slot_count] = (head_slot){.curl = curl_easy_init()}).curl ==
+        NULL)
+      break;
+  bool batched = again != NULL && multi != NULL && slot_count > 0;
+  for (size_t i = 0; i < count; i++) {
+    present[i] = false;
+    if (again != NULL)
+      again[i] = !batched;
+  }
+  head_slot *idle[HEADS_AT_ONCE];
+  size_t idle_count = 0, next = 0, active = 0;
+  for (size_t k = 0; batched && k < slot_count; k++)
+    idle[idle_count++] = &slots[k];
+  while (batched && (next < count || active > 0)) {
+    while (idle_count > 0 && next < count) {
+      head_slot *h = idle[--idle_count];
+      if (head_start(s3, multi, h, next, hexes[next]))
+        active++;
+      else
+        again[next] = true, idle[idle_count++] = h;
+      next++;
+    }
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK ||
+        (running > 0 &&
+         curl_multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK)) {
+      batched = false; /* what is left is asked alone */
+      break;
+    }
+    CURLMsg *msg;
+    int queued = 0;
+    while ((msg = curl_multi_info_read(multi, &queued)) != NULL) {
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      char *private = NULL;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &private);
+      head_slot *h = (head_slot *)(void *)private;
+      long code = 0;
+      curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+      h->r.code = code != 0 ? code : h->r.code;
+      bool answered = msg->data.result == CURLE_OK &&
+                      (h->r.code == 200 || h->r.code == 404);
+      if (answered)
+        present[h->index] =
+            blob_whole(&h->r, hexes[h->index], sizes[h->index]);
+      else
+        again[h->index] = true;
+      curl_multi_remove_handle(multi, h->curl);
+      head_done(h);
+      active--;
+      idle[idle_count++] = h;
+    }
+  }
+  for (size_t k = 0; k < slot_count; k++) {
+    if (multi != NULL && slots[k].url != NULL) { /* left in flight */
+      curl_multi_remove_handle(multi, slots[k].curl);
+      again[slots[k].index] = true;
+      head_done(&slots[k]);
+    }
+    curl_easy_cleanup(slots[k].curl);
+  }
+  if (!batched && again != NULL)
+    for (size_t i = next; i < count; i++)
+      again[i] = true;
+  if (multi != NULL)
+    curl_multi_cleanup(multi);
+  aero_status status = AERO_OK;
+  for (size_t i = 0; i < count && status == AERO_OK; i++)
+    if (again == NULL || again[i])
+      status = tp_s3_has_blob(s3, hexes[i], sizes[i], &present[i], err);
+  free(again);
   return status;
 }
 

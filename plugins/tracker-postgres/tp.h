@@ -76,7 +76,7 @@ void tp_db_close(tp_store *store);
 /* The most parameters a statement takes here; a parameter past it is
  * dropped (the statement then fails on the missing $N). The run insert
  * (runs.c) uses all 32. */
-#define TP_MAX_PARAMS 32
+#define TP_MAX_PARAMS 36
 typedef struct tp_params {
   const char *values[TP_MAX_PARAMS];
   int count;
@@ -156,6 +156,9 @@ typedef struct tp_run_insert {
 aero_status tp_run_prepare(tp_run_insert *ins, const aero_run_record *rec,
                            const char *lease, const char *client_key,
                            aero_error *err);
+/* Makes the prepared insert record a run with status `reused` pointing at
+ * `reused_run` (ended when it started) instead of a RUNNING one. */
+void tp_run_as_reused(tp_run_insert *ins, int64_t reused_run);
 /* Records the run as RUNNING (one statement); writes ins->id. */
 aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
                                aero_error *err);
@@ -245,6 +248,10 @@ aero_status tp_reuse_record(void *handle, const aero_run_record *record,
 /* ABI 1.4: many reused runs in one transaction. */
 aero_status tp_reuse_record_batch(void *handle, aero_reuse_item *items,
                                   size_t count, aero_error *err);
+/* ---- reuse_batch.c: ABI 1.6, many lookups in three round trips ---- */
+aero_status tp_reuse_find_batch(void *handle, const aero_reuse_query *queries,
+                                size_t count, aero_reuse_match *matches,
+                                aero_error *err);
 
 /* ---- s3.c: the blob bucket ---- */
 
@@ -257,6 +264,12 @@ const char *tp_s3_name(const tp_s3 *s3);
 /* Whether blob `hex` is in the bucket with `size` bytes. */
 aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
                            bool *present, aero_error *err);
+/* tp_s3_has_blob for each of `count` blobs (hexes[i], sizes[i]) into
+ * present[i], their HEADs overlapping: a streak of reuse lookups waits for
+ * one round trip, not one per blob. */
+aero_status tp_s3_has_blobs(tp_s3 *s3, const char *const *hexes,
+                            const uint64_t *sizes, size_t count,
+                            bool *present, aero_error *err);
 /* Uploads `size` bytes of `fd` as blob `hex` (in parts when large,
  * streamed), then checks the bucket holds it. `label` names it in the
  * progress line. */

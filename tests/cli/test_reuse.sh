@@ -318,4 +318,46 @@ assert_rc 0
 assert_contains "$err" "[3/3] OK [evaluate] report"
 assert_eq "$(input_of 12 model)" 0 "evaluate run again read the reused train's model"
 
+
+case_ "a wide re-run: each ready action is answered for itself"
+# 40 actions ready at once: the team store looks them up in one batch
+# (reuse_find_batch), the local store one by one; either way each gets its
+# own answer. --fresh writes new content at every run, so two runs with the
+# same key hold different blobs: step-7 lost its newest run's blob and is
+# reused from its older run; step-23 lost both and runs.
+new_store wide
+run "$AEROHOST" run --dev "$S" -- --actions 40 --shape wide --fresh
+assert_rc 0
+older=$(sql "SELECT max(id) FROM runs")
+run "$AEROHOST" run --dev --force "$S" -- --actions 40 --shape wide --fresh
+assert_rc 0
+newest=$(sql "SELECT max(id) FROM runs")
+# run_of STEP NEWER: the run of step-STEP after run NEWER, or up to it.
+run_of() {
+  sql "SELECT id FROM runs WHERE outputs = 'step-$1' AND status = 'ok' AND
+    id $2 $older"
+}
+# blob_of RUN: the blob file of run RUN's one output.
+blob_of() {
+  blob_file "$(sql "SELECT f.sha256 FROM version_files f JOIN run_outputs o
+    ON o.version_id = f.version_id WHERE o.run_id = $1")"
+}
+old7=$(run_of 7 '<=')
+for gone in "$(blob_of "$(run_of 7 '>')")" "$(blob_of "$(run_of 23 '>')")" \
+    "$(blob_of "$(run_of 23 '<=')")"; do
+  [[ -f $gone ]] || fail "no blob at $gone"
+  rm -f "$gone"
+done
+run "$AEROHOST" run --dev "$S" -- --actions 40 --shape wide --fresh
+assert_rc 0
+assert_contains "$err" "1 ok, 39 reused, 0 failed"
+assert_contains "$err" "Running [step] step-23"
+assert_contains "$err" "Reused [step] step-7 (run $old7, "
+assert_eq "$(sql "SELECT reused_run FROM runs WHERE outputs = 'step-7' ORDER BY
+  id DESC LIMIT 1")" "$old7" "step-7 reused from its older run"
+# Every other reused run stands for the newest run of its own action.
+assert_eq "$(sql "SELECT count(*) FROM runs r JOIN runs o ON o.id =
+  r.reused_run WHERE r.id > $newest AND r.status = 'reused' AND r.outputs =
+  o.outputs AND o.id > $older")" 38
+
 done_

@@ -331,6 +331,18 @@ typedef struct aero_backend_vtable {
    * calls reuse_record per item. */
   aero_status (*reuse_record_batch)(void *store, aero_reuse_item *items,
                                     size_t count, aero_error *err);
+
+  /* Since ABI 1.6, optional: answers for each of `queries` (count `count`,
+   * each queries->struct_size bytes apart) what reuse_find would answer
+   * for it alone, into the match at the same index (each
+   * matches->struct_size bytes apart, set by the caller). A store across a
+   * network answers a streak of ready actions in one round trip (one
+   * query, the blobs' checks at once) instead of one per action. Fails as
+   * a whole: the host then asks reuse_find one action at a time. NULL: it
+   * always does. */
+  aero_status (*reuse_find_batch)(void *store, const aero_reuse_query *queries,
+                                  size_t count, aero_reuse_match *matches,
+                                  aero_error *err);
 } aero_backend_vtable;
 
 #ifdef __cplusplus
