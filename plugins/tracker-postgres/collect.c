@@ -86,8 +86,8 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
    * read or re-declared a version it made, or reused it. A kept reused
    * run holds the outputs of the run it reuses (the view run_outputs,
    * schema 3), and that run stays by the last clause, so the versions are
-   * asked of run_own_outputs: asking the view by version would scan runs
-   * once per version (reused_run has no index). */
+   * asked of run_own_outputs: asking the view by version would look runs
+   * up once per version. */
   for (bool changed = true; status == AERO_OK && changed;) {
     PGresult *res = NULL;
     status = tp_exec(

@@ -157,8 +157,8 @@ static const char schema_v2[] =
  * run_outputs_by_version per reused output: the table and its index grew
  * with every unchanged re-run. Asked by run_id (show, lineage,
  * query_versions) the view reads two primary keys; asked by version_id
- * its second half scans runs (no index on reused_run: it would be that
- * churn again), which gc does not ask (collect.c). */
+ * its second half looks up runs by reused_run (indexed since version 4),
+ * which gc does not ask (collect.c). */
 static const char schema_v3[] =
     "ALTER TABLE run_outputs RENAME TO run_own_outputs;"
     "DELETE FROM run_own_outputs c WHERE EXISTS (SELECT 1 FROM runs r JOIN "
@@ -169,6 +169,19 @@ static const char schema_v3[] =
     " SELECT r.id, o.version_id FROM runs r JOIN run_own_outputs o"
     " ON o.run_id = r.reused_run;"
     "UPDATE aero_schema SET version = 3;";
+
+/* Version 4: an index on runs.reused_run, of the reused runs only. The
+ * foreign key reused_run -> runs (id) has every DELETE FROM runs look for
+ * runs reusing each deleted one: without an index, a scan of runs per
+ * deleted run, so gc's time grew with the product of the two. Measured on
+ * PostgreSQL 15 (121,000 runs, 100,000 of them reused): deleting 20,000
+ * dev runs took 188 s without it, 0.55 s with it; the price, 100 unchanged
+ * re-runs of 1,000 actions wrote 17% more WAL (46 MB against 39), in the
+ * same time. */
+static const char schema_v4[] =
+    "CREATE INDEX runs_by_reused_run ON runs (reused_run) WHERE reused_run "
+    "IS NOT NULL;"
+    "UPDATE aero_schema SET version = 4;";
 
 int64_t tp_now_ns(void) {
   struct timespec ts;
@@ -493,6 +506,12 @@ static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
                      "migrating the schema to version 3", err);
     if (status == AERO_OK)
       ctx->version = 3;
+  }
+  if (status == AERO_OK && ctx->version == 3) {
+    status = tp_exec(store, schema_v4, NULL, NULL,
+                     "migrating the schema to version 4", err);
+    if (status == AERO_OK)
+      ctx->version = 4;
   }
   return status;
 }

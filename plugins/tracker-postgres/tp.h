@@ -26,7 +26,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (table aero_schema). */
-#define TP_SCHEMA_VERSION 3
+#define TP_SCHEMA_VERSION 4
 
 /* The advisory lock key that keeps gc's deletion of unreferenced objects
  * and a host's first lease apart: gc holds it exclusively from its look at

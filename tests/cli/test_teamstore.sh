@@ -15,10 +15,18 @@ aero_team_start
 AERO_PG_URL_MAIN=$AERO_PG_URL
 q() { aero_psql "$1"; }
 
-# schema3_undo_sql: SQL that turns a database of schema 3 back into the
+# schema4_undo_sql: SQL that turns a database of schema 4 back into the
+# shape of schema 3: no index on runs.reused_run.
+schema4_undo_sql() {
+  echo "DROP INDEX runs_by_reused_run;"
+  echo "UPDATE aero_schema SET version = 3;"
+}
+
+# schema3_undo_sql: SQL that turns a database of schema 4 back into the
 # shape of schema 2: run_outputs a table again, each reused run holding a
 # copy of the outputs of the run it reuses.
 schema3_undo_sql() {
+  schema4_undo_sql
   echo "DROP VIEW run_outputs;"
   echo "ALTER TABLE run_own_outputs RENAME TO run_outputs;"
   echo "INSERT INTO run_outputs SELECT r.id, o.version_id FROM runs r JOIN"
@@ -157,7 +165,7 @@ q "$(schema3_undo_sql) DROP TABLE run_keys; ALTER TABLE runs DROP COLUMN reused_
 assert_eq "$(q "SELECT to_regclass('run_keys') IS NULL")" t
 run "$AEROHOST" run "$PLUGIN" --dev -- --content old
 assert_rc 0
-assert_eq "$(q "SELECT version FROM aero_schema")" 3
+assert_eq "$(q "SELECT version FROM aero_schema")" 4
 # The old runs are kept; having no reuse keys they are not reused, but the
 # runs made since are.
 assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 6 "old runs kept"
@@ -172,11 +180,11 @@ assert_rc 0
 assert_eq "$(jq -r '.reused_run' <<<"$out")" \
   "$(q "SELECT reused_run FROM runs WHERE id = $reused")"
 assert_not_contains "$(jq -r '.reused_run' <<<"$out")" null
-q "UPDATE aero_schema SET version = 4" >/dev/null
+q "UPDATE aero_schema SET version = 5" >/dev/null
 run "$AEROHOST" run "$PLUGIN" --dev -- --content newer
 assert_rc 3
 assert_one_line "$err"
-assert_contains "$err" "schema version 4 is not the one this tracker-postgres understands (3)"
+assert_contains "$err" "schema version 5 is not the one this tracker-postgres understands (4)"
 
 case_ reused_outputs_implied_and_migrated_from_version_2
 # Schema 3: a reused run holds the outputs of the run it reuses through
@@ -223,7 +231,7 @@ q "INSERT INTO run_outputs SELECT $evaluate, id FROM versions WHERE
    artifact_id = (SELECT id FROM artifacts WHERE name = 'raw')" >/dev/null
 run "$AEROMANCY" show "$train" --json
 assert_rc 0
-assert_eq "$(q "SELECT version FROM aero_schema")" 3
+assert_eq "$(q "SELECT version FROM aero_schema")" 4
 assert_eq "$(q "SELECT count(*) FROM pg_views WHERE viewname = 'run_outputs'")" 1
 # What a host of version 2 still connected would write fails.
 assert_contains "$(q "INSERT INTO run_outputs VALUES ($train, 1)" 2>&1)" \
@@ -249,6 +257,24 @@ assert_eq "$(q "SELECT count(*) FROM run_own_outputs o JOIN runs r ON
   r.id = o.run_id WHERE r.status = 'reused'")" 1 "a new reused run's rows"
 new_train=$(q "SELECT max(id) FROM runs WHERE job_type = 'train'")
 assert_eq "$(outputs_of "$new_train")" "[\"$proj/model:v0\"]"
+
+case_ reused_run_indexed_from_version_3
+# Schema 4: runs.reused_run is indexed, for the foreign key's look-up of
+# each run gc deletes. A version 3 database gets the index when opened.
+index_of_reused_run() {
+  q "SELECT indexdef FROM pg_indexes WHERE indexname = 'runs_by_reused_run'"
+}
+assert_contains "$(index_of_reused_run)" \
+  "ON public.runs USING btree (reused_run) WHERE (reused_run IS NOT NULL)"
+q "$(schema4_undo_sql)" >/dev/null
+assert_eq "$(index_of_reused_run)" ""
+run "$AEROMANCY" show "$new_train" --json
+assert_rc 0
+assert_eq "$(q "SELECT version FROM aero_schema")" 4
+assert_contains "$(index_of_reused_run)" \
+  "ON public.runs USING btree (reused_run) WHERE (reused_run IS NOT NULL)"
+assert_contains "$(q "SET enable_seqscan = off; EXPLAIN SELECT 1 FROM runs
+  WHERE reused_run = $train")" "Index Cond: (reused_run = $train)"
 export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
 export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
 
