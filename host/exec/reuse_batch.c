@@ -31,12 +31,11 @@ static void forget(aeh_looked *l) {
   *l = (aeh_looked){.preview = NULL};
 }
 
-void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions,
-                          size_t count) {
+void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
   if (count == 0 || !aeh_reuse_batches(ex))
     return;
-  if (ex->looked == NULL && (ex->looked = calloc(ex->n, sizeof *ex->looked)) ==
-                                NULL)
+  if (ex->looked == NULL &&
+      (ex->looked = calloc(ex->n, sizeof *ex->looked)) == NULL)
     return; /* each is then asked alone */
   aeh_reuse_key *keys = malloc(count * sizeof *keys);
   aeh_reuse_ask *asks = malloc(count * sizeof *asks);
@@ -54,18 +53,18 @@ void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions,
     aeh_run *preview = NULL;
     /* An input that cannot be resolved: aeh_reuse_try finds it again and
      * the action runs, recording why it failed. */
-    if (aeh_run_preview(ex->store, ex->session, ex->graph, a, &preview,
-                        &err) != AERO_OK)
+    if (aeh_run_preview(ex->store, ex->session, ex->graph, a, &preview, &err) !=
+        AERO_OK)
       continue;
     aeh_reuse_key_of(ex->session, a, preview, &keys[n]);
-    asks[n] = (aeh_reuse_ask){.action = a, .key = keys[n].key,
-                              .job = keys[n].job};
+    asks[n] =
+        (aeh_reuse_ask){.action = a, .key = keys[n].key, .job = keys[n].job};
     ex->looked[p].preview = preview;
     asked[n++] = p;
   }
   aero_error err = AEH_ERROR_INIT;
-  bool answered = n > 0 && aeh_reuse_find_batch(ex->store, ex->session, asks,
-                                                n, matches, &err) == AERO_OK;
+  bool answered = n > 0 && aeh_reuse_find_batch(ex->store, ex->session, asks, n,
+                                                matches, &err) == AERO_OK;
   double now = aeh_exec_now();
   for (size_t i = 0; i < n; i++) {
     aeh_looked *l = &ex->looked[asked[i]];

@@ -327,6 +327,28 @@ char *tp_utf8_escaped(const char *text) {
   return out;
 }
 
+/* Fails with the one line `res` (or the connection) says, naming `what`
+ * and the server; notes whether a retry may pass. Clears `res`. */
+static aero_status result_failed(tp_store *store, PGresult *res,
+                                 const char *what, aero_error *err) {
+  store->last_retryable = retryable(store, res);
+  char line[512];
+  first_line(res != NULL && PQresultErrorMessage(res)[0] != '\0'
+                 ? PQresultErrorMessage(res)
+                 : PQerrorMessage(store->db),
+             line, sizeof line);
+  const char *state =
+      res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  aero_status code = state != NULL && strcmp(state, "53100") == 0
+                         ? AERO_E_NOSPACE
+                         : AERO_E_STORE;
+  PQclear(res);
+  if (store->notice[0] != '\0' && strstr(line, store->notice) == NULL)
+    return aero_fail(err, code, "%s: %s: %s (the server said: %s)",
+                     store->server, what, line, store->notice);
+  return aero_fail(err, code, "%s: %s: %s", store->server, what, line);
+}
+
 aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
                     PGresult **out, const char *what, aero_error *err) {
   if (p != NULL) {
@@ -367,22 +389,101 @@ aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
       PQclear(res);
     return AERO_OK;
   }
-  store->last_retryable = retryable(store, res);
-  char line[512];
-  first_line(res != NULL && PQresultErrorMessage(res)[0] != '\0'
-                 ? PQresultErrorMessage(res)
-                 : PQerrorMessage(store->db),
-             line, sizeof line);
-  const char *state =
-      res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  aero_status code = state != NULL && strcmp(state, "53100") == 0
-                         ? AERO_E_NOSPACE
-                         : AERO_E_STORE;
-  PQclear(res);
-  if (store->notice[0] != '\0' && strstr(line, store->notice) == NULL)
-    return aero_fail(err, code, "%s: %s: %s (the server said: %s)",
-                     store->server, what, line, store->notice);
-  return aero_fail(err, code, "%s: %s: %s", store->server, what, line);
+  return result_failed(store, res, what, err);
+}
+
+/* Statements of tp_exec_ids in flight at most: their answers must fit the
+ * socket's buffers while the rest is sent (libpq's pipeline mode, used in
+ * blocking mode, would otherwise wait on a server waiting on us). */
+#define TP_PIPELINE_MAX 128
+
+/* One chunk of tp_exec_ids, pipelined. */
+static aero_status exec_ids_chunk(tp_store *store, const char *sql,
+                                  tp_params *const *sets, size_t n,
+                                  int64_t *ids, const char *what,
+                                  aero_error *err) {
+  PGconn *db = store->db;
+  aero_status status = AERO_OK;
+  size_t sent = 0;
+  for (; sent < n; sent++)
+    if (!PQsendQueryParams(db, sql, sets[sent]->count, NULL, sets[sent]->values,
+                           NULL, NULL, 0))
+      break;
+  bool synced = PQpipelineSync(db) == 1;
+  if (sent < n || !synced) {
+    store->last_retryable = PQstatus(db) == CONNECTION_BAD;
+    char line[512];
+    first_line(PQerrorMessage(db), line, sizeof line);
+    status =
+        aero_fail(err, AERO_E_STORE, "%s: %s: %s", store->server, what, line);
+  }
+  /* Every answer is read up to the sync's (each statement's followed by
+   * NULL), whatever failed: the pipeline must be empty to leave it. Two
+   * NULLs in a row: nothing more comes (a lost connection). */
+  bool was_null = false;
+  for (size_t i = 0; synced;) {
+    PGresult *res = PQgetResult(db);
+    if (res == NULL) {
+      if (was_null)
+        break;
+      was_null = true;
+      continue;
+    }
+    was_null = false;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(res);
+      break;
+    }
+    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && i < n) {
+      ids[i] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+      PQclear(res);
+    } else if (st == PGRES_PIPELINE_ABORTED || status != AERO_OK) {
+      PQclear(res);
+    } else {
+      status = result_failed(store, res, what, err);
+    }
+    i++;
+  }
+  return status;
+}
+
+aero_status tp_exec_ids(tp_store *store, const char *sql,
+                        tp_params *const *sets, size_t n, int64_t *ids,
+                        const char *what, aero_error *err) {
+  /* A parameter that is not UTF-8 takes tp_exec's escaping path. */
+  bool plain = store->db != NULL && PQstatus(store->db) == CONNECTION_OK;
+  for (size_t i = 0; plain && i < n; i++)
+    for (int k = 0; plain && k < sets[i]->count; k++) {
+      char *escaped = sets[i]->values[k] != NULL
+                          ? tp_utf8_escaped(sets[i]->values[k])
+                          : NULL;
+      plain = escaped == NULL;
+      free(escaped);
+    }
+  if (!plain || PQenterPipelineMode(store->db) != 1) {
+    aero_status status = AERO_OK;
+    for (size_t i = 0; i < n && status == AERO_OK; i++) {
+      PGresult *res = NULL;
+      status = tp_exec(store, sql, sets[i], &res, what, err);
+      if (status == AERO_OK) {
+        ids[i] =
+            PQntuples(res) > 0 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+        PQclear(res);
+      }
+    }
+    return status;
+  }
+  store->notice[0] = '\0';
+  aero_status status = AERO_OK;
+  for (size_t at = 0; at < n && status == AERO_OK; at += TP_PIPELINE_MAX)
+    status = exec_ids_chunk(store, sql, sets + at,
+                            n - at < TP_PIPELINE_MAX ? n - at : TP_PIPELINE_MAX,
+                            ids + at, what, err);
+  if (PQexitPipelineMode(store->db) != 1 && status == AERO_OK)
+    status = aero_fail(err, AERO_E_STORE, "%s: %s: %s", store->server, what,
+                       "the pipeline did not end");
+  return status;
 }
 
 static double retry_seconds(void) {

@@ -215,13 +215,19 @@ static aero_status lock_reused(tp_store *store, record_ctx *ctx,
 }
 
 /* Every item in the one transaction (retried whole by tp_txn): each a
- * single statement, its inputs with it (no output rows: reused_run is what
- * gives the run its outputs, the view run_outputs). */
+ * single statement, pipelined, its inputs with it (no output rows: reused_run
+ * is what gives the run its outputs, the view run_outputs). */
 static aero_status record_body(tp_store *store, void *ctx_, aero_error *err) {
   record_ctx *ctx = ctx_;
   aero_status status = lock_reused(store, ctx, err);
-  for (size_t i = 0; i < ctx->count && status == AERO_OK; i++)
-    status = tp_run_insert_exec(store, &ctx->items[i].ins, err);
+  tp_run_insert **ins = malloc((ctx->count + 1) * sizeof *ins);
+  if (status == AERO_OK && ins == NULL)
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  for (size_t i = 0; status == AERO_OK && i < ctx->count; i++)
+    ins[i] = &ctx->items[i].ins;
+  if (status == AERO_OK)
+    status = tp_run_insert_many(store, ins, ctx->count, err);
+  free(ins);
   return status;
 }
 

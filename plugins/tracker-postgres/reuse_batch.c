@@ -224,14 +224,13 @@ static aero_status settle(tp_store *store, batch *b, long *match_row,
        * declared: not whole, whatever the bucket holds. */
       while (cursor[i] < b->start[i + 1] &&
              strtol(PQgetvalue(res, (int)b->rows[cursor[i]], 4), NULL, 10) <
-                 strtol(PQgetvalue(res, (int)b->rows[cursor[i]], 3), NULL,
-                        10))
+                 strtol(PQgetvalue(res, (int)b->rows[cursor[i]], 3), NULL, 10))
         cursor[i]++;
       if (cursor[i] < b->start[i + 1]) {
         open = true;
         if (!add_blobs(res, b->rows[cursor[i]], &asks, &n, &cap))
-          status = aero_fail(err, AERO_E_NOMEM,
-                             "tracker-postgres: out of memory");
+          status =
+              aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
       }
     }
     if (!open || status != AERO_OK)
@@ -309,8 +308,7 @@ static void answer(const batch *b, size_t i, long row,
   match->parts[0] = '\0';
   if (row >= 0) {
     match->run_id = strtoll(PQgetvalue(b->candidates, (int)row, 1), NULL, 10);
-    match->ended_ns =
-        strtoll(PQgetvalue(b->candidates, (int)row, 2), NULL, 10);
+    match->ended_ns = strtoll(PQgetvalue(b->candidates, (int)row, 2), NULL, 10);
     return;
   }
   const char *job = b->queries[i]->job;
@@ -336,8 +334,7 @@ aero_status tp_reuse_find_batch(void *handle, const aero_reuse_query *queries,
                      "tracker-postgres: bad reuse queries");
   /* Stepped by the caller's struct_size: a newer host's are larger. */
   size_t qstride = queries->struct_size, mstride = matches->struct_size;
-  batch b = {.count = count,
-             .queries = malloc(count * sizeof *b.queries)};
+  batch b = {.count = count, .queries = malloc(count * sizeof *b.queries)};
   long *match_row = malloc(count * sizeof *match_row);
   aero_status status = AERO_OK;
   if (b.queries == NULL || match_row == NULL)

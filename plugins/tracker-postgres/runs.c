@@ -48,40 +48,41 @@ const char *tp_value_text(const aero_value *v, char *buf, size_t size,
   }
 }
 
+static const char RUN_INSERT_SQL[] =
+    "WITH r AS (INSERT INTO runs (entity, project, job_type, job_group, "
+    "outputs, mode, status, started_at, git_commit, git_branch, "
+    "git_message, git_remote, image_id, packages, plugin_path, "
+    "plugin_sha256, host_version, abi_version, hostname, command_line, "
+    "passthrough_env, lease, client_key, reused_run, ended_at) VALUES ($1, "
+    "$2, $3, $4, $5, $6, $33, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+    "$16, $17, $18, $19, $20, $21, $22, $34::bigint, CASE WHEN $34::bigint "
+    "IS NULL THEN NULL ELSE $7::bigint END) ON CONFLICT (client_key) DO "
+    "UPDATE SET "
+    "client_key = excluded.client_key RETURNING id),"
+    " c AS (INSERT INTO run_config (run_id, key, type, value) SELECT r.id, "
+    "u.k, u.t, u.v FROM r, unnest($23::text[], $24::text[], $25::text[]) "
+    "AS u(k, t, v) ON CONFLICT DO NOTHING),"
+    " t AS (INSERT INTO run_tags (run_id, tag) SELECT r.id, u.t FROM r, "
+    "unnest($26::text[]) AS u(t) ON CONFLICT DO NOTHING),"
+    " e AS (INSERT INTO run_env (run_id, key, value) SELECT r.id, u.k, u.v "
+    "FROM r, unnest($27::text[], $28::text[]) AS u(k, v) ON CONFLICT DO "
+    "NOTHING),"
+    /* ABI 1.5: its inputs and reuse key, in the same statement. */
+    " i AS (INSERT INTO run_inputs (run_id, version_id) SELECT r.id, u.v "
+    "FROM r, unnest($29::bigint[]) AS u(v) ON CONFLICT DO NOTHING),"
+    " k AS (INSERT INTO run_keys (run_id, key, parts, job) SELECT r.id, "
+    "$30, $32, $31 FROM r WHERE $30::text IS NOT NULL ON CONFLICT (run_id) "
+    "DO UPDATE SET key = excluded.key, parts = excluded.parts, job = "
+    "excluded.job)"
+    " SELECT id FROM r";
+
 aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
                                aero_error *err) {
   _Static_assert(PC_ENV_COLUMN_COUNT == 13, "the INSERT lists 13 facts");
   _Static_assert(TP_MAX_PARAMS >= 34, "the INSERT takes 34 parameters");
   PGresult *res = NULL;
-  aero_status status = tp_exec(
-      store,
-      "WITH r AS (INSERT INTO runs (entity, project, job_type, job_group, "
-      "outputs, mode, status, started_at, git_commit, git_branch, "
-      "git_message, git_remote, image_id, packages, plugin_path, "
-      "plugin_sha256, host_version, abi_version, hostname, command_line, "
-      "passthrough_env, lease, client_key, reused_run, ended_at) VALUES ($1, "
-      "$2, $3, $4, $5, $6, $33, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-      "$16, $17, $18, $19, $20, $21, $22, $34::bigint, CASE WHEN $34::bigint "
-      "IS NULL THEN NULL ELSE $7::bigint END) ON CONFLICT (client_key) DO "
-      "UPDATE SET "
-      "client_key = excluded.client_key RETURNING id),"
-      " c AS (INSERT INTO run_config (run_id, key, type, value) SELECT r.id, "
-      "u.k, u.t, u.v FROM r, unnest($23::text[], $24::text[], $25::text[]) "
-      "AS u(k, t, v) ON CONFLICT DO NOTHING),"
-      " t AS (INSERT INTO run_tags (run_id, tag) SELECT r.id, u.t FROM r, "
-      "unnest($26::text[]) AS u(t) ON CONFLICT DO NOTHING),"
-      " e AS (INSERT INTO run_env (run_id, key, value) SELECT r.id, u.k, u.v "
-      "FROM r, unnest($27::text[], $28::text[]) AS u(k, v) ON CONFLICT DO "
-      "NOTHING),"
-      /* ABI 1.5: its inputs and reuse key, in the same statement. */
-      " i AS (INSERT INTO run_inputs (run_id, version_id) SELECT r.id, u.v "
-      "FROM r, unnest($29::bigint[]) AS u(v) ON CONFLICT DO NOTHING),"
-      " k AS (INSERT INTO run_keys (run_id, key, parts, job) SELECT r.id, "
-      "$30, $32, $31 FROM r WHERE $30::text IS NOT NULL ON CONFLICT (run_id) "
-      "DO UPDATE SET key = excluded.key, parts = excluded.parts, job = "
-      "excluded.job)"
-      " SELECT id FROM r",
-      &ins->params, &res, "recording a run", err);
+  aero_status status = tp_exec(store, RUN_INSERT_SQL, &ins->params, &res,
+                               "recording a run", err);
   if (status == AERO_OK) {
     ins->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
@@ -94,6 +95,25 @@ void tp_run_as_reused(tp_run_insert *ins, int64_t reused_run) {
   p->values[32] = "reused";
   snprintf(p->buf[33], sizeof p->buf[33], "%lld", (long long)reused_run);
   p->values[33] = p->buf[33];
+}
+
+aero_status tp_run_insert_many(tp_store *store, tp_run_insert *const *ins,
+                               size_t n, aero_error *err) {
+  tp_params **sets = calloc(n + 1, sizeof *sets);
+  int64_t *ids = calloc(n + 1, sizeof *ids);
+  aero_status status = AERO_OK;
+  if (sets == NULL || ids == NULL)
+    status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  for (size_t i = 0; status == AERO_OK && i < n; i++)
+    sets[i] = &ins[i]->params;
+  if (status == AERO_OK)
+    status =
+        tp_exec_ids(store, RUN_INSERT_SQL, sets, n, ids, "recording runs", err);
+  for (size_t i = 0; status == AERO_OK && i < n; i++)
+    ins[i]->id = ids[i];
+  free(ids);
+  free(sets);
+  return status;
 }
 
 static aero_status insert_body(tp_store *store, void *ctx, aero_error *err) {

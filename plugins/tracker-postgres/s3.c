@@ -621,8 +621,8 @@ static bool head_start(tp_s3 *s3, CURLM *multi, head_slot *h, size_t i,
 }
 
 aero_status tp_s3_has_blobs(tp_s3 *s3, const char *const *hexes,
-                            const uint64_t *sizes, size_t count,
-                            bool *present, aero_error *err) {
+                            const uint64_t *sizes, size_t count, bool *present,
+                            aero_error *err) {
   /* Each blob not answered 200 or 404 at once (a transfer failed, 5xx,
    * 403...) is asked again alone, with tp_s3_has_blob's retries and its
    * one-line error. */
@@ -675,8 +675,7 @@ aero_status tp_s3_has_blobs(tp_s3 *s3, const char *const *hexes,
       bool answered = msg->data.result == CURLE_OK &&
                       (h->r.code == 200 || h->r.code == 404);
       if (answered)
-        present[h->index] =
-            blob_whole(&h->r, hexes[h->index], sizes[h->index]);
+        present[h->index] = blob_whole(&h->r, hexes[h->index], sizes[h->index]);
       else
         again[h->index] = true;
       curl_multi_remove_handle(multi, h->curl);

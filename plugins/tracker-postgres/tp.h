@@ -91,6 +91,15 @@ void tp_param_int(tp_params *p, int64_t value);
 aero_status tp_exec(tp_store *store, const char *sql, const tp_params *p,
                     PGresult **out, const char *what, aero_error *err);
 
+/* Runs `sql` once with each of `sets` (count `n`), each answering one row
+ * whose first column is written to ids[i]: pipelined, so that n
+ * statements wait for one round trip per 128, not one each. Fails as
+ * tp_exec does, on the first that fails (in a transaction, which then
+ * rolls back). */
+aero_status tp_exec_ids(tp_store *store, const char *sql,
+                        tp_params *const *sets, size_t n, int64_t *ids,
+                        const char *what, aero_error *err);
+
 /* A transaction body: runs statements with tp_exec. */
 typedef aero_status (*tp_txn_fn)(tp_store *store, void *ctx, aero_error *err);
 /* BEGIN, body, COMMIT, retried with backoff when the connection was lost
@@ -162,6 +171,10 @@ void tp_run_as_reused(tp_run_insert *ins, int64_t reused_run);
 /* Records the run as RUNNING (one statement); writes ins->id. */
 aero_status tp_run_insert_exec(tp_store *store, tp_run_insert *ins,
                                aero_error *err);
+/* tp_run_insert_exec for each of `ins` (count `n`), pipelined
+ * (tp_exec_ids). */
+aero_status tp_run_insert_many(tp_store *store, tp_run_insert *const *ins,
+                               size_t n, aero_error *err);
 void tp_run_prepared_free(tp_run_insert *ins);
 
 aero_status tp_run_begin(void *handle, const aero_run_record *record,

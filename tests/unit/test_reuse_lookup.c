@@ -276,6 +276,56 @@ static void batch_failing_late_hands_back_no_run_ids(void **state) {
   assert_int_equal(sql_number(e, query), BATCH);
 }
 
+/* A batch of 300 whose 201st reads a version that does not exist fails
+ * inside the statements that insert the runs (tracker-postgres sends them
+ * 128 at a time without waiting for each answer: this one is in the
+ * second group), not at the check of the reused runs: nothing is
+ * recorded, no run id is handed back, and the store takes the same batch
+ * without it at once. */
+static void batch_failing_mid_insert_records_nothing(void **state) {
+  env *e = *state;
+  assert_int_equal(aeh_execute(e->graph, e->store, &e->session, &reusing), 0);
+  enum { N = 300, BAD = 200 };
+  static const char *const outs[] = {"made"};
+  static const aero_run_record record = {.struct_size = sizeof record,
+                                         .entity = "",
+                                         .project = "reusetest",
+                                         .job_type = "make",
+                                         .outputs = outs,
+                                         .output_count = 1,
+                                         .dev = true};
+  static const int64_t missing[] = {424242};
+  aero_reuse_item *items = calloc(N, sizeof *items);
+  assert_non_null(items);
+  for (int i = 0; i < N; i++)
+    items[i] = (aero_reuse_item){.struct_size = sizeof *items,
+                                 .record = &record,
+                                 .reused_run_id = 1,
+                                 .input_ids = i == BAD ? missing : NULL,
+                                 .input_count = i == BAD ? 1 : 0,
+                                 .run_id = -7};
+  void *handle = NULL;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(aeh_store_handle(e->store, &handle, &err), AERO_OK);
+  const aero_backend_vtable *vt = aeh_store_backend(e->store);
+  assert_int_not_equal(vt->reuse_record_batch(handle, items, N, &err), AERO_OK);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(items[i].run_id, 0);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM runs"), 1);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM run_inputs"), 0);
+
+  items[BAD].input_ids = NULL;
+  items[BAD].input_count = 0;
+  err = (aero_error)AEH_ERROR_INIT;
+  assert_int_equal(vt->reuse_record_batch(handle, items, N, &err), AERO_OK);
+  for (int i = 1; i < N; i++)
+    assert_int_equal(items[i].run_id, items[0].run_id + i);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM runs WHERE status = "
+                                 "'reused' AND reused_run = 1"),
+                   N);
+  free(items);
+}
+
 /* The host's side: two matched runs, the second marked failed by another
  * process before the pending reused runs are recorded. The batch fails
  * after the first was written and numbered, and is rolled back: one error
@@ -338,6 +388,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(
           lookup_failing_for_memory_leaves_no_stale_snapshot, setup, teardown),
+      cmocka_unit_test_setup_teardown(batch_failing_mid_insert_records_nothing,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(batch_failing_late_hands_back_no_run_ids,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
