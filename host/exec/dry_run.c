@@ -3,18 +3,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "console.h"
 #include "made.h"
 #include "reuse.h"
 #include "reuse_key.h"
 
-enum { PLAN_SKIP, PLAN_RUN, PLAN_REUSE };
+enum { PLAN_SKIP, PLAN_RUN, PLAN_REUSE, PLAN_LOOK };
 
-/* Decides what the action at `i` would do and why, given what its parents
- * would do (`plan`, by insertion index). */
+/* Actions looked up in one call of a backend that batches (ABI 1.6). */
+#define AEH_DRY_WAVE_MAX 1024
+
+/* Decides what the action `a` would do and why, given what its parents
+ * would do (`plan`, by insertion index), as far as it can without the
+ * store's answer: PLAN_LOOK, with its key in *key, when a past run may
+ * stand for it. */
 static int plan_one(const aero_graph *graph, aeh_store *store,
-                    const aeh_session *session, aeh_made *made,
-                    const aeh_exec_options *opts, const aeh_action *a,
-                    const int *plan, char *why, size_t size) {
+                    const aeh_session *session, const aeh_exec_options *opts,
+                    const aeh_action *a, const int *plan, aeh_reuse_key *key,
+                    char *why, size_t size) {
   why[0] = '\0';
   if (!a->selected) {
     snprintf(why, size,
@@ -43,25 +49,25 @@ static int plan_one(const aero_graph *graph, aeh_store *store,
     snprintf(why, size, "%s", err.message);
     return PLAN_RUN;
   }
-  aeh_reuse_key key;
-  aeh_reuse_key_of(session, a, preview, &key);
+  aeh_reuse_key_of(session, a, preview, key);
   aeh_run_free(preview);
-  aero_reuse_match match;
-  if (aeh_reuse_find(store, session, a, key.key, key.job, &match, &err) !=
-      AERO_OK) {
-    snprintf(why, size, "looking for a run to reuse failed: %s", err.message);
-    return PLAN_RUN;
-  }
-  if (match.run_id > 0) {
-    aeh_made_by(made, a, match.run_id); /* its dependents read its outputs */
+  return PLAN_LOOK;
+}
+
+/* The plan of an action looked up with `key`, from the store's answer. */
+static int plan_found(aeh_made *made, const aeh_action *a,
+                      const aeh_reuse_key *key, const aero_reuse_match *match,
+                      char *why, size_t size) {
+  if (match->run_id > 0) {
+    aeh_made_by(made, a, match->run_id); /* its dependents read its outputs */
     char age[64] = "";
-    aeh_reuse_age(match.ended_ns, age, sizeof age);
-    snprintf(why, size, "run %lld, %s", (long long)match.run_id, age);
+    aeh_reuse_age(match->ended_ns, age, sizeof age);
+    snprintf(why, size, "run %lld, %s", (long long)match->run_id, age);
     return PLAN_REUSE;
   }
   char changed[128];
-  aeh_reuse_key_diff(match.parts, key.parts, changed, sizeof changed);
-  if (match.parts[0] == '\0')
+  aeh_reuse_key_diff(match->parts, key->parts, changed, sizeof changed);
+  if (match->parts[0] == '\0')
     snprintf(why, size, "no past successful run");
   else if (changed[0] == '\0')
     snprintf(why, size, "its past outputs are gone or damaged");
@@ -70,13 +76,100 @@ static int plan_one(const aero_graph *graph, aeh_store *store,
   return PLAN_RUN;
 }
 
+/* Actions waiting for the store's answer: none depends on another. */
+typedef struct wave {
+  size_t count;
+  size_t at[AEH_DRY_WAVE_MAX]; /* positions */
+  aeh_reuse_key keys[AEH_DRY_WAVE_MAX];
+  aeh_reuse_ask asks[AEH_DRY_WAVE_MAX];
+  aero_reuse_match matches[AEH_DRY_WAVE_MAX];
+  bool *in; /* by insertion index: waiting in this wave */
+} wave;
+
+/* Asks the store about every action of the wave (at once where the
+ * backend can) and settles their plans. */
+static void flush_wave(const aero_graph *graph, aeh_store *store,
+                       const aeh_session *session, aeh_made *made, wave *w,
+                       int *plan, char (*why)[1200]) {
+  if (w->count == 0)
+    return;
+  aero_error err = AEH_ERROR_INIT;
+  bool batched = aeh_store_reuses_batch(store);
+  if (batched) {
+    for (size_t j = 0; j < w->count; j++)
+      w->asks[j] = (aeh_reuse_ask){.action = aeh_graph_at(graph, w->at[j]),
+                                   .key = w->keys[j].key,
+                                   .job = w->keys[j].job};
+    batched = aeh_reuse_find_batch(store, session, w->asks, w->count,
+                                   w->matches, &err) == AERO_OK;
+  }
+  for (size_t j = 0; j < w->count; j++) {
+    const aeh_action *a = aeh_graph_at(graph, w->at[j]);
+    err = (aero_error)AEH_ERROR_INIT;
+    if (!batched &&
+        aeh_reuse_find(store, session, a, w->keys[j].key, w->keys[j].job,
+                       &w->matches[j], &err) != AERO_OK) {
+      snprintf(why[w->at[j]], sizeof why[w->at[j]],
+               "looking for a run to reuse failed: %s", err.message);
+      plan[a->index] = PLAN_RUN;
+    } else {
+      plan[a->index] = plan_found(made, a, &w->keys[j], &w->matches[j],
+                                  why[w->at[j]], sizeof why[w->at[j]]);
+    }
+    w->in[a->index] = false;
+  }
+  w->count = 0;
+}
+
+/* Plans every action in order; those that may be reused wait in a wave
+ * until one depends on them (or it is full), then are looked up at
+ * once. */
+static bool plan_all(const aero_graph *graph, aeh_store *store,
+                     const aeh_session *session, aeh_made *made,
+                     const aeh_exec_options *opts, int *plan,
+                     char (*why)[1200]) {
+  size_t n = aeh_graph_count(graph);
+  wave *w = calloc(1, sizeof *w);
+  if (w == NULL || (w->in = calloc(n + 1, sizeof *w->in)) == NULL) {
+    free(w);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const aeh_action *a = aeh_graph_at(graph, i);
+    bool waits_on_wave = w->count == AEH_DRY_WAVE_MAX;
+    for (size_t k = 0; k < a->parent_count && !waits_on_wave; k++)
+      waits_on_wave = w->in[a->parents[k]];
+    if (waits_on_wave)
+      flush_wave(graph, store, session, made, w, plan, why);
+    plan[a->index] = plan_one(graph, store, session, opts, a, plan,
+                              &w->keys[w->count], why[i], sizeof why[i]);
+    if (plan[a->index] == PLAN_LOOK) {
+      w->at[w->count++] = i;
+      w->in[a->index] = true;
+    }
+  }
+  flush_wave(graph, store, session, made, w, plan, why);
+  free(w->in);
+  free(w);
+  return true;
+}
+
 int aeh_dry_run(const aero_graph *graph, aeh_store *store,
                 const aeh_session *session, const aeh_exec_options *opts) {
   size_t n = aeh_graph_count(graph);
-  /* Reads the store when there is one; a dry run never creates it. */
+  /* Reads the store when there is one; a dry run never creates it, and
+   * without one every action would run. A store that is there but cannot
+   * be read (a newer schema, a server refusing) is said, as a run says it:
+   * planning as if nothing were recorded would say every action runs. */
   aero_error err = AEH_ERROR_INIT;
-  if (store != NULL && aeh_store_connect_existing(store, &err) != AERO_OK)
+  aero_status connected =
+      store != NULL ? aeh_store_connect_existing(store, &err) : AERO_OK;
+  if (connected == AERO_E_NOT_FOUND)
     store = NULL;
+  else if (connected != AERO_OK) {
+    aeh_console_error("%s", err.message);
+    return AEH_EXIT_USAGE;
+  }
   int *plan = calloc(n + 1, sizeof *plan);
   char(*why)[1200] = calloc(n + 1, sizeof *why);
   /* A reused parent's dependents read its outputs' versions (made.h). */
@@ -89,13 +182,16 @@ int aeh_dry_run(const aero_graph *graph, aeh_store *store,
     fprintf(stderr, "aerohost: error: out of memory planning %zu actions\n", n);
     return AEH_EXIT_INFRA;
   }
-  size_t counts[3] = {0};
-  for (size_t i = 0; i < n; i++) {
-    const aeh_action *a = aeh_graph_at(graph, i);
-    plan[a->index] = plan_one(graph, store, &here, made, opts, a, plan, why[i],
-                              sizeof why[i]);
-    counts[plan[a->index]]++;
+  if (!plan_all(graph, store, &here, made, opts, plan, why)) {
+    aeh_made_free(made);
+    free(plan);
+    free(why);
+    fprintf(stderr, "aerohost: error: out of memory planning %zu actions\n", n);
+    return AEH_EXIT_INFRA;
   }
+  size_t counts[3] = {0};
+  for (size_t i = 0; i < n; i++)
+    counts[plan[aeh_graph_at(graph, i)->index]]++;
   printf("Plan for %s: %zu action%s, %zu to run, ", aeh_graph_project(graph), n,
          n == 1 ? "" : "s", counts[PLAN_RUN]);
   if (counts[PLAN_REUSE] > 0)

@@ -348,6 +348,12 @@ for gone in "$(blob_of "$(run_of 7 '>')")" "$(blob_of "$(run_of 23 '>')")" \
   [[ -f $gone ]] || fail "no blob at $gone"
   rm -f "$gone"
 done
+# The dry run says the same (looked up at once on the team store too).
+run "$AEROHOST" run --dev --dry-run "$S" -- --actions 40 --shape wide --fresh
+assert_rc 0
+assert_contains "$out" "40 actions, 1 to run, 39 to reuse"
+assert_contains "$out" "run  [step] step-23: its past outputs are gone or damaged"
+assert_contains "$out" "reuse [step] step-7: run $old7, "
 run "$AEROHOST" run --dev "$S" -- --actions 40 --shape wide --fresh
 assert_rc 0
 assert_contains "$err" "1 ok, 39 reused, 0 failed"

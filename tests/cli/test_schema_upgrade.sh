@@ -152,7 +152,20 @@ wait "$newer"
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "schema version 99 is not the one this tracker-local understands ($current)"
+
+case_ "a dry run on a store it cannot read says why and plans nothing"
+# It planned every action as run, as if nothing were recorded, exit 0.
+run "$AEROHOST" run "$PLUGIN" --dev --dry-run
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "schema version 99 is not the one this tracker-local understands ($current)"
+assert_eq "$out" ""
 sql "PRAGMA user_version = $current"
+# No store at all: nothing recorded, so every action would run.
+run env AEROMANCY_STORE="$AERO_TMP/no-store-here" "$AEROHOST" run "$PLUGIN" --dev --dry-run
+assert_rc 0
+assert_contains "$out" "to run, 0 skipped"
+[[ ! -e $AERO_TMP/no-store-here ]] || fail "a dry run created a store"
 
 case_ "a store changed under a running host by a program without the lock: its failure names both versions"
 # The sqlite3 shell takes no schema.lock: it turns version_files into a
