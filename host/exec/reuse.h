@@ -50,7 +50,7 @@ void aeh_reuse_free(aeh_exec *ex);
 bool aeh_reuse_batches(const aeh_exec *ex);
 /* Looks up every action of `positions` (count `count`) not looked up yet,
  * in one call of the backend; each answer waits for aeh_reuse_try. A
- * failed call keeps no answer: each action is then asked alone. */
+ * failed call is said in one line, and its actions run. */
 void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions,
                           size_t count);
 /* Whether an answer waits for the action at `p`; and whether it found a

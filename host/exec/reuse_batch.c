@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "aeu.h"
+#include "console.h"
 
 /* An answer older than this is asked again, one action at a time: it
  * stood for the store as it was, and an action kept waiting for a slot
@@ -65,16 +66,18 @@ void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
   aero_error err = AEH_ERROR_INIT;
   bool answered = n > 0 && aeh_reuse_find_batch(ex->store, ex->session, asks, n,
                                                 matches, &err) == AERO_OK;
+  /* A failed batch is said once and its actions run, as a failed lookup
+   * makes one action run: asking again one at a time would wait out the
+   * store's retries once per action (30 s each by default). */
+  if (n > 0 && !answered)
+    aeh_console_warn("looking for runs to reuse failed for %zu action%s, "
+                     "running %s: %s",
+                     n, n == 1 ? "" : "s", n == 1 ? "it" : "them", err.message);
   double now = aeh_exec_now();
   for (size_t i = 0; i < n; i++) {
     aeh_looked *l = &ex->looked[asked[i]];
-    if (!answered) {
-      /* Asked again one at a time, where a failure is said per action. */
-      forget(l);
-      continue;
-    }
-    l->run_id = matches[i].run_id;
-    l->ended_ns = matches[i].ended_ns;
+    l->run_id = answered ? matches[i].run_id : 0;
+    l->ended_ns = answered ? matches[i].ended_ns : 0;
     l->at = now;
   }
   free(matches);
@@ -88,7 +91,9 @@ bool aeh_reuse_take(aeh_exec *ex, size_t p, aeh_run **preview,
   if (!aeh_reuse_looked(ex, p))
     return false;
   aeh_looked *l = &ex->looked[p];
-  if (aeh_exec_now() - l->at > AEH_LOOKED_FRESH_S) {
+  /* Only a match goes stale: an answer to run the action stays one (at
+   * worst a run made meanwhile is not reused). */
+  if (l->run_id > 0 && aeh_exec_now() - l->at > AEH_LOOKED_FRESH_S) {
     forget(l);
     return false;
   }

@@ -4,7 +4,9 @@
 # run goes on), the database gone for good (one line naming it, nothing
 # recorded lost), s3rver killed in the middle of a multipart upload (the
 # run fails naming the server, no version refers to the half-uploaded
-# blob, a later run uploads it whole), and an aerohost killed with -9
+# blob, a later run uploads it whole), the bucket gone while a streak of
+# actions is looked up for reuse (one warning, they run), and an aerohost
+# killed with -9
 # (its lease expires and the next host records its run killed).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../servers.sh"
@@ -108,6 +110,26 @@ assert_eq "$(q "SELECT string_agg(status, ' ' ORDER BY id) FROM runs WHERE id >
   $seen")" "ok ok ok"
 lagged=$(grep -c ' 404 lagged$' "$AERO_TMP/lag.log")
 [[ $lagged -ge 1 ]] || fail "no upload was checked through the lagging proxy: $(cat "$AERO_TMP/lag.log")"
+
+case_ s3_down_at_reuse_lookup
+# The bucket gone while 6 ready actions are looked up at once: one warning
+# for them all, and they run (with -k each fails on its own upload). Asked
+# again one at a time, each would have waited out the retries and said so.
+STEPS="$AERO_FIXTURES/bench_steps.so"
+run "$AEROHOST" run "$STEPS" --dev -- --actions 6 --shape wide
+assert_rc 0
+aero_s3_kill
+export AEROMANCY_S3_RETRY_SECONDS=1
+run "$AEROHOST" run "$STEPS" --dev -k -- --actions 6 --shape wide
+assert_rc 1
+assert_contains "$err" "looking for runs to reuse failed for 6 actions, running them: S3 server $AERO_S3_URL"
+assert_eq "$(grep -c "looking for" <<<"$err")" 1 "lookup warnings"
+assert_contains "$err" "0 ok, 6 failed"
+aero_s3_restart || fail "s3rver did not restart"
+unset AEROMANCY_S3_RETRY_SECONDS
+run "$AEROHOST" run "$STEPS" --dev -- --actions 6 --shape wide
+assert_rc 0
+assert_contains "$err" "0 ok, 6 reused"
 
 case_ dead_host_recorded_killed
 mark
