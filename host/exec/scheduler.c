@@ -203,8 +203,6 @@ void aeh_sched_resolved(aeh_exec *ex, size_t p, aero_run_outcome *outcome,
   announce(ex, p, outcome, run_id, started);
 }
 
-/* Reuses a past run for the action at `p` or, when none stands for it,
- * announces it, begins its run and hands it to the placement. */
 /* Reuses a past run for the action at `p` when one stands for it. */
 static bool reuse(aeh_exec *ex, size_t p) {
   /* A parent placed and not yet ended (a Slurm job the placement chains
@@ -220,6 +218,8 @@ static bool reuse(aeh_exec *ex, size_t p) {
   return true;
 }
 
+/* Reuses a past run for the action at `p` or, when none stands for it,
+ * announces it, begins its run and hands it to the placement. */
 static void place(aeh_exec *ex, size_t p) {
   aeh_node *nd = &ex->nodes[p];
   if (reuse(ex, p))
