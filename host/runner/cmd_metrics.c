@@ -294,8 +294,10 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
                 : o.csv             ? OUT_CSV
                 : aeh_out_aligned() ? OUT_ALIGNED
                                     : OUT_TEXT;
-    /* Each KEY once, in the order given: a repeated one streamed its
-     * points again. */
+    /* Each KEY once. The backends take the keys as a set (a repeated one
+     * streams its points once), but mark_key marks one KEY per key
+     * streamed: a repeated KEY would stay unmarked, and check_keys would
+     * call it a metric the run never logged. */
     size_t unique = 0;
     for (size_t k = 1; k < a.positional_count; k++) {
       bool seen = false;
