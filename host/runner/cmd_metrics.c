@@ -294,10 +294,10 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
                 : o.csv             ? OUT_CSV
                 : aeh_out_aligned() ? OUT_ALIGNED
                                     : OUT_TEXT;
-    /* Each KEY once. The backends take the keys as a set (a repeated one
-     * streams its points once), but mark_key marks one KEY per key
-     * streamed: a repeated KEY would stay unmarked, and check_keys would
-     * call it a metric the run never logged. */
+    /* Each KEY once. Both backends take the keys as a set (query.h: a
+     * repeated one streams its points once) and mark_key marks every copy
+     * of a key, so neither needs it: it keeps a backend that streams a
+     * repeated key twice all the same from printing its points twice. */
     size_t unique = 0;
     for (size_t k = 1; k < a.positional_count; k++) {
       bool seen = false;
