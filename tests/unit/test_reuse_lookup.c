@@ -221,21 +221,23 @@ static long long sql_number(const env *e, const char *query) {
   40 /* two of tracker-local's chunks (32 runs each), the second               \
         not full */
 
+/* The record of a reused run of [make] made, for the batches below. */
+static const char *const made_outputs[] = {"made"};
+static const aero_run_record made_record = {.struct_size = sizeof made_record,
+                                            .entity = "",
+                                            .project = "reusetest",
+                                            .job_type = "make",
+                                            .outputs = made_outputs,
+                                            .output_count = 1,
+                                            .dev = true};
+
 /* Calls the store's reuse_record_batch for BATCH reused runs of run 1,
  * item `bad` standing for a run that is not a successful one (-1: none). */
 static aero_status record_batch(env *e, aero_reuse_item *items, int bad,
                                 aero_error *err) {
-  static const char *const outs[] = {"made"};
-  static const aero_run_record record = {.struct_size = sizeof record,
-                                         .entity = "",
-                                         .project = "reusetest",
-                                         .job_type = "make",
-                                         .outputs = outs,
-                                         .output_count = 1,
-                                         .dev = true};
   for (int i = 0; i < BATCH; i++)
     items[i] = (aero_reuse_item){.struct_size = sizeof *items,
-                                 .record = &record,
+                                 .record = &made_record,
                                  .reused_run_id = i == bad ? 999 : 1,
                                  .run_id = -7};
   void *handle = NULL;
@@ -286,20 +288,12 @@ static void batch_failing_mid_insert_records_nothing(void **state) {
   env *e = *state;
   assert_int_equal(aeh_execute(e->graph, e->store, &e->session, &reusing), 0);
   enum { N = 300, BAD = 200 };
-  static const char *const outs[] = {"made"};
-  static const aero_run_record record = {.struct_size = sizeof record,
-                                         .entity = "",
-                                         .project = "reusetest",
-                                         .job_type = "make",
-                                         .outputs = outs,
-                                         .output_count = 1,
-                                         .dev = true};
   static const int64_t missing[] = {424242};
   aero_reuse_item *items = calloc(N, sizeof *items);
   assert_non_null(items);
   for (int i = 0; i < N; i++)
     items[i] = (aero_reuse_item){.struct_size = sizeof *items,
-                                 .record = &record,
+                                 .record = &made_record,
                                  .reused_run_id = 1,
                                  .input_ids = i == BAD ? missing : NULL,
                                  .input_count = i == BAD ? 1 : 0,
