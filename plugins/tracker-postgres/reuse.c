@@ -76,14 +76,8 @@ static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
    * `ok` run: its outputs are its own rows. */
   return tp_exec(
       store,
-      "SELECT r.id, r.ended_at, cardinality(string_to_array(r.outputs, "
-      "E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT "
-      "count(*) FROM run_own_outputs o JOIN versions v ON v.id = "
-      "o.version_id WHERE o.run_id = r.id AND v.published = 1), (SELECT "
-      "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_own_outputs o "
-      "JOIN "
-      "version_files f ON f.version_id = o.version_id WHERE o.run_id = "
-      "r.id) FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
+      "SELECT " TP_CANDIDATE_COLUMNS
+      " FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
       "$5 AND r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND "
       "r.mode = $4 AND r.status = 'ok' ORDER BY r.id DESC",
       &p, &ctx->candidates, "finding a run to reuse", err);

@@ -45,13 +45,8 @@ static aero_status candidates_body(tp_store *store, void *ctx_,
    * the keys' index, and took 1.4 s for 1,000 keys). */
   return tp_exec(
       store,
-      "SELECT k.key, r.id, r.ended_at, cardinality(string_to_array("
-      "r.outputs, E'\\n')) - (CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), "
-      "(SELECT count(*) FROM run_own_outputs o JOIN versions v ON v.id = "
-      "o.version_id WHERE o.run_id = r.id AND v.published = 1), (SELECT "
-      "string_agg(f.sha256 || ' ' || f.size, ',') FROM run_own_outputs o "
-      "JOIN version_files f ON f.version_id = o.version_id WHERE o.run_id = "
-      "r.id), r.project, r.job_type, r.entity, r.mode FROM run_keys k JOIN "
+      "SELECT k.key, " TP_CANDIDATE_COLUMNS
+      ", r.project, r.job_type, r.entity, r.mode FROM run_keys k JOIN "
       "runs r ON r.id = k.run_id WHERE k.key = ANY($1::text[]) AND r.status "
       "= 'ok' ORDER BY k.key, r.id DESC",
       &p, &b->candidates, "finding runs to reuse", err);

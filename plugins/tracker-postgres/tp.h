@@ -261,6 +261,17 @@ aero_status tp_reuse_record(void *handle, const aero_run_record *record,
 /* ABI 1.4: many reused runs in one transaction. */
 aero_status tp_reuse_record_batch(void *handle, aero_reuse_item *items,
                                   size_t count, aero_error *err);
+/* A reuse candidate `r` (a row of runs) as both lookups read it: the
+ * outputs it declared, the published versions it holds (fewer: not
+ * whole) and its blobs, "sha size,sha size". */
+#define TP_CANDIDATE_COLUMNS                                                   \
+  "r.id, r.ended_at, cardinality(string_to_array(r.outputs, E'\\n')) - "       \
+  "(CASE WHEN r.outputs = '' THEN 1 ELSE 0 END), (SELECT count(*) FROM "       \
+  "run_own_outputs o JOIN versions v ON v.id = o.version_id WHERE "            \
+  "o.run_id = r.id AND v.published = 1), (SELECT string_agg(f.sha256 || ' ' "  \
+  "|| f.size, ',') FROM run_own_outputs o JOIN version_files f ON "            \
+  "f.version_id = o.version_id WHERE o.run_id = r.id)"
+
 /* ---- reuse_batch.c: ABI 1.6, many lookups in three round trips ---- */
 aero_status tp_reuse_find_batch(void *handle, const aero_reuse_query *queries,
                                 size_t count, aero_reuse_match *matches,
@@ -281,8 +292,8 @@ aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
  * present[i], their HEADs overlapping: a streak of reuse lookups waits for
  * one round trip, not one per blob. */
 aero_status tp_s3_has_blobs(tp_s3 *s3, const char *const *hexes,
-                            const uint64_t *sizes, size_t count,
-                            bool *present, aero_error *err);
+                            const uint64_t *sizes, size_t count, bool *present,
+                            aero_error *err);
 /* Uploads `size` bytes of `fd` as blob `hex` (in parts when large,
  * streamed), then checks the bucket holds it. `label` names it in the
  * progress line. */
