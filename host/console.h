@@ -56,8 +56,9 @@ void aeh_console_summary(size_t ok, size_t reused, size_t failed,
 
 /* `path` as the console shows a store's place, into `buf` (`size` bytes),
  * which it returns: "~" for $HOME when the path is in it
- * ("~/.local/share/aeromancy"), else the path as it is. The run summary
- * and `aeromancy fsck` and `gc` say the same. */
+ * ("~/.local/share/aeromancy"), else the path as it is. The run summary,
+ * `aeromancy fsck` and `gc`, "no run N in ...", "no artifact 'X' in ..."
+ * and `aeromancy ui`'s "serving ..." say the same. */
 const char *aeh_console_path(const char *path, char *buf, size_t size);
 
 /* Turns colour and redraws off from here on, in this process: an action's

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "artifact_ref.h"
+#include "console.h"
 
 static aero_status keep_first_id(void *ctx, const aero_run_info *run,
                                  aero_error *err) {
@@ -68,8 +69,10 @@ aero_status aeh_record_find_run(const aeh_record *rec, const char *text,
                          "'%.60s' is not a run id (a number, as `aeromancy "
                          "runs` shows)%s",
                          text, hint);
-  return aeh_error_set(err, AERO_E_NOT_FOUND, "no run %lld in %s%s", id,
-                       aeh_record_location(rec), hint);
+  char where[4096]; /* "~/..." as the run summary says it */
+  return aeh_error_set(
+      err, AERO_E_NOT_FOUND, "no run %lld in %s%s", id,
+      aeh_console_path(aeh_record_location(rec), where, sizeof where), hint);
 }
 
 void aeh_version_copy(aeh_version *out, const aero_version_info *in) {
@@ -202,10 +205,13 @@ aero_status aeh_record_find_version(const aeh_record *rec, const char *text,
                              "artifact '%s' exists in projects %s and %s: "
                              "write project/name",
                              text, m->best.project, m->other_project);
-    else if (!m->found)
-      status = aeh_error_set(err, AERO_E_NOT_FOUND, "no artifact '%s' in %s%s",
-                             text, aeh_record_location(rec), hint);
-    else
+    else if (!m->found) {
+      char where[4096]; /* "~/..." as the run summary says it */
+      status = aeh_error_set(
+          err, AERO_E_NOT_FOUND, "no artifact '%s' in %s%s", text,
+          aeh_console_path(aeh_record_location(rec), where, sizeof where),
+          hint);
+    } else
       *out = m->best;
   }
   free(m);

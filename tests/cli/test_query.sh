@@ -218,6 +218,15 @@ assert_contains "$err" "; run $((first + 3)) in $AEROMANCY_STORE"
 if [[ $AERO_TEST_BACKEND == local ]]; then
   run env AEROMANCY_STORE="$HOME/st" "$AEROHOST" run "$DEMO" --dev
   assert_contains "$(printf '%s' "$err" | tail -1)" "; runs 1-3 in ~/st"
+
+  case_ "a run or artifact not in a store under the home folder: the store named ~/..."
+  run env AEROMANCY_STORE="$HOME/st" "$A" show 999
+  assert_rc 3
+  assert_eq "$err" "aeromancy show: no run 999 in ~/st (nearest: 3)"
+  run env AEROMANCY_STORE="$HOME/st" "$A" artifacts modle
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "no artifact 'modle' in ~/st (nearest: aerodemo/model:v"
 fi
 
 case_ "diff: config, flags, outputs by digest, last metrics; only what differs unless --all"

@@ -279,6 +279,16 @@ assert_one_line "$err"
 assert_contains "$err" "port $UI_PORT"
 ui_stop
 
+if [[ $AERO_TEST_BACKEND == local ]]; then
+  case_ names_a_store_in_home_as_tilde
+  # As the run summary, fsck and gc do.
+  cp -a "$AEROMANCY_STORE" "$HOME/st"
+  ui_start --store "$HOME/st" || fail "server did not start on ~/st"
+  assert_contains "$(cat "$AERO_TMP/ui.err")" "serving ~/st on http://127.0.0.1:"
+  ui_stop
+  rm -rf "$HOME/st"
+fi
+
 case_ other_host_warns
 ui_start --host 0.0.0.0 || fail "server did not start on 0.0.0.0"
 assert_contains "$(cat "$AERO_TMP/ui.err")" "warning: listening on 0.0.0.0"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "console.h"
 #include "record.h"
 #include "ui_assets.h"
 #include "ui_cache.h"
@@ -62,10 +63,11 @@ int aeh_ui_serve(const aeh_ui_options *o) {
             "this store (there is no login)\n",
             host);
   int v6 = strchr(host, ':') != NULL;
+  char where[4096]; /* "~/..." as the run summary says it */
   fprintf(stderr,
           "aeromancy ui: serving %s on http://%s%s%s:%u/ (Ctrl-C to stop)\n",
-          aeh_record_location(&rec), v6 ? "[" : "", host, v6 ? "]" : "",
-          aeh_ui_server_port(server));
+          aeh_console_path(aeh_record_location(&rec), where, sizeof where),
+          v6 ? "[" : "", host, v6 ? "]" : "", aeh_ui_server_port(server));
   wait_for_stop(&stop);
   aeh_ui_server_stop(server);
 done:
