@@ -341,7 +341,8 @@ const aeh_command aeh_cmd_metrics = {
     .summary = "every point of a run's metrics, streamed",
     .description =
         "Prints every point run RUN logged (of the metrics KEY..., at most "
-        "7, or all), key by key in step order: key, step (empty when "
+        "7, or all), key by key in key order (whatever the order of the "
+        "KEYs) and each in step order: key, step (empty when "
         "none), value, and time (seconds since the Unix epoch). Points are "
         "streamed as the store hands them over, never loaded whole. Values "
         "are the shortest decimals that read back as exactly the recorded "

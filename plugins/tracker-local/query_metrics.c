@@ -234,12 +234,8 @@ static aero_status stream(tl_store *store, sqlite3_stmt *st, batch *b,
   return status;
 }
 
-/* Whether the query's key `i` is one of its keys before it. */
-static bool asked_before(const aero_metric_query *query, size_t i) {
-  for (size_t j = 0; j < i; j++)
-    if (strcmp(query->keys[j], query->keys[i]) == 0)
-      return true;
-  return false;
+static int by_key(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
@@ -253,8 +249,18 @@ aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
                      "tracker-local: query_metrics needs a query and a "
                      "callback");
   batch *b = malloc(sizeof *b);
-  if (b == NULL)
+  /* The keys asked for, sorted as the points are streamed without keys
+   * (ORDER BY key: bytes, as strcmp and tracker-postgres's COLLATE "C"). */
+  const char **keys =
+      query->key_count > 0 ? malloc(query->key_count * sizeof *keys) : NULL;
+  if (b == NULL || (query->key_count > 0 && keys == NULL)) {
+    free(b);
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  }
+  if (keys != NULL) {
+    memcpy(keys, query->keys, query->key_count * sizeof *keys);
+    qsort(keys, query->key_count, sizeof *keys, by_key);
+  }
   b->count = 0;
   b->keys_used = 0;
   b->last_key = NULL;
@@ -274,11 +280,12 @@ aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
       tl_finish(store, st);
     }
   } else {
-    /* One index range per key, in the order asked. The keys are a set, as
-     * tracker-postgres's `key = ANY(keys)` reads them: a key given again
-     * is skipped, not streamed twice. */
+    /* One index range per key, in key order whatever the order asked
+     * (query.h). The keys are a set, as tracker-postgres's `key =
+     * ANY(keys)` reads them: a key given again is skipped, not streamed
+     * twice. */
     for (size_t i = 0; status == AERO_OK && i < query->key_count; i++) {
-      if (asked_before(query, i))
+      if (i > 0 && strcmp(keys[i - 1], keys[i]) == 0)
         continue;
       status = tl_prepare(store,
                           "SELECT key, id, first_step, count, steps, vals, "
@@ -288,7 +295,7 @@ aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
       if (status != AERO_OK)
         break;
       sqlite3_bind_int64(st, 1, query->run_id);
-      tl_bind_text(st, 2, query->keys[i]);
+      tl_bind_text(st, 2, keys[i]);
       status = stream(store, st, b, each, ctx, err);
       tl_finish(store, st);
     }
@@ -297,6 +304,7 @@ aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
     status = flush(b, each, ctx, err);
   tl_read_end(store);
 done:
+  free(keys);
   free(b);
   return status;
 }

@@ -180,6 +180,16 @@ once=$out
 run "$A" metrics "$train" loss loss
 assert_rc 0
 assert_eq "$out" "$once" "loss given twice"
+# KEYs are a filter: their points come in key order, as in the whole
+# listing, whatever the order they are given in (both backends).
+run "$A" metrics "$evaluate"
+whole=$(printf '%s\n' "$out" | grep -E $'^(test_mae|test_r2)\t')
+run "$A" metrics "$evaluate" test_r2 test_mae
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | uniq | tr '\n' ' ')" "test_mae test_r2 "
+assert_eq "$out" "$whole" "test_r2 test_mae against the whole listing"
+run "$A" metrics "$evaluate" test_mae test_r2
+assert_eq "$out" "$whole" "test_mae test_r2 against the whole listing"
 # A KEY the run never logged is named, with its nearest key, and exit 3:
 # not an empty answer that looks like success (the JSON stays well-formed).
 run "$A" metrics "$evaluate" no_such_key --json

@@ -863,7 +863,7 @@ static void test_points_of_a_key_asked_twice_once(void **state) {
   points_seen seen = {.text = ""};
   assert_int_equal(vt->query_metrics(f->handle, &q, on_points, &seen, &err),
                    AERO_OK);
-  assert_string_equal(seen.text, "loss:1=1 loss:2=2 acc:1=0.5 ");
+  assert_string_equal(seen.text, "acc:1=0.5 loss:1=1 loss:2=2 ");
 }
 
 /* A point as the tests below log and expect it. */
@@ -942,7 +942,7 @@ static void test_points_of_many_batches_merge_in_order(void **state) {
   assert_int_equal(got.n, n);
   assert_memory_equal(got.p, logged, n * sizeof *logged);
 
-  /* Keys asked for, in the order asked. */
+  /* Keys asked for, in key order whatever the order asked (query.h). */
   const char *asked[] = {"c", "a"};
   q.keys = asked;
   q.key_count = 2;
@@ -955,9 +955,9 @@ static void test_points_of_many_batches_merge_in_order(void **state) {
   c = a;
   while (c < n && logged[c].key == 1)
     c++;
-  assert_int_equal(got.n, (n - c) + a);
-  assert_memory_equal(got.p, logged + c, (n - c) * sizeof *logged);
-  assert_memory_equal(got.p + (n - c), logged, a * sizeof *logged);
+  assert_int_equal(got.n, a + (n - c));
+  assert_memory_equal(got.p, logged, a * sizeof *logged);
+  assert_memory_equal(got.p + a, logged + c, (n - c) * sizeof *logged);
 
   /* The metrics view shows the same points, values exact. */
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), (long long)n);

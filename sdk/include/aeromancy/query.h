@@ -150,13 +150,14 @@ typedef struct aero_version_filter {
   int64_t version_id;   /* only this version (backend key); 0: any */
 } aero_version_filter;
 
-/* Which metric points query_metrics streams, in the order key, step,
- * logged order. */
+/* Which metric points query_metrics streams, in the order key (its bytes,
+ * as strcmp compares them), step (none first), logged order. */
 typedef struct aero_metric_query {
   uint32_t struct_size; /* sizeof(aero_metric_query) */
   int64_t run_id;
-  /* Only these keys, a set (a key given twice streams once); NULL or
-   * key_count 0: all. */
+  /* Only these keys, a set: in key order whatever the order given ("b",
+   * "a" streams a's points first), and a key given twice streams once;
+   * NULL or key_count 0: all. */
   const char *const *keys;
   size_t key_count;
 } aero_metric_query;
