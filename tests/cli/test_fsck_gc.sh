@@ -366,6 +366,17 @@ run "$A" fsck
 assert_rc 1
 assert_contains "$out" "run $last_run, metric '$last_key': its blocks hold"
 
+
+# gc_within SECONDS ARGS...: runs `aeromancy gc ARGS` (its output in
+# $AERO_TMP/out and err) and fails when it took SECONDS of CPU or more.
+gc_within() {
+  local limit=$1 cpu wall user sys
+  shift
+  cpu=$( { TIMEFORMAT='%R %U %S'; time "$A" gc "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err"; } 2>&1 )
+  read -r wall user sys <<<"$cpu"
+  awk -v u="$user" -v s="$sys" -v l="$limit" 'BEGIN { exit !(u + s < l) }' ||
+    fail "gc took $user s of user and $sys s of system CPU ($wall s): $limit s at most"
+}
 case_ "gc --keep-dev of 22,000 reused runs: one scan of the runs, not one per run deleted"
 # Deleting a run has SQLite look for the runs reusing it (the foreign key
 # on reused_run), which without an index is a scan of every run: about
@@ -379,11 +390,8 @@ for i in $(seq 0 10); do
 done
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'reused'")" 20000
 schema=$(sql "SELECT name FROM sqlite_schema ORDER BY name")
-cpu=$( { TIMEFORMAT='%R %U %S'; time "$A" gc --keep-dev 0 >"$AERO_TMP/out" 2>"$AERO_TMP/err"; } 2>&1 )
+gc_within 10 --keep-dev 0
 assert_contains "$(cat "$AERO_TMP/err")" " 22000 dev runs in "
-read -r wall user sys <<<"$cpu"
-awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 10) }' ||
-  fail "gc took $user s of user and $sys s of system CPU ($wall s): 10 s at most"
 assert_eq "$(sql "SELECT count(*) FROM runs")" 0
 # The index is gone with the transaction: the schema is as it was.
 assert_eq "$(sql "SELECT name FROM sqlite_schema ORDER BY name")" "$schema"
@@ -409,11 +417,8 @@ schema=$(sql "SELECT name FROM sqlite_schema ORDER BY name")
 # Ended 1 s after the first run's end at the latest (the time gc takes
 # to start is added): the first run's 1,000 runs, not the second's.
 days=$(awk -v o="$old" -v n="$(date +%s%N)" 'BEGIN { printf "%.12f", (n - o - 1e9) / 864e11 }')
-cpu=$( { TIMEFORMAT='%R %U %S'; time "$A" gc --keep-dev "$days" >"$AERO_TMP/out" 2>"$AERO_TMP/err"; } 2>&1 )
+gc_within 8 --keep-dev "$days"
 assert_contains "$(cat "$AERO_TMP/err")" " 0 dev runs in "
-read -r wall user sys <<<"$cpu"
-awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 8) }' ||
-  fail "gc took $user s of user and $sys s of system CPU ($wall s): 8 s at most"
 assert_eq "$(sql "SELECT count(*) FROM runs")" 1001
 assert_eq "$(sql "SELECT name FROM sqlite_schema ORDER BY name")" "$schema"
 run "$A" fsck
