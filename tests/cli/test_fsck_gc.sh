@@ -124,7 +124,7 @@ locker=$!
 exec {to_locker}>"$fifo"
 echo "BEGIN IMMEDIATE;" >&$to_locker
 write_lock_held() { ! sqlite3 "$db" "BEGIN IMMEDIATE; ROLLBACK" 2>/dev/null; }
-wait_until 100 0.05 write_lock_held || fail "the locker never took the lock"
+wait_until 600 0.05 write_lock_held || fail "the locker never took the lock"
 "$A" fsck --repair >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
 fsck=$!
 # holds PID FILE: process PID has FILE open.
@@ -136,7 +136,7 @@ holds() {
   return 1
 }
 # Open for long (not a moment of the hashing pass): waiting for the lock.
-wait_until 200 0.05 holds "$fsck" "${blob[$first]}" && sleep 0.5 &&
+wait_until 600 0.05 holds "$fsck" "${blob[$first]}" && sleep 0.5 &&
   holds "$fsck" "${blob[$first]}" ||
   fail "fsck never waited to move the first blob with it open"
 for sha in "$first" "$second"; do
