@@ -143,7 +143,7 @@ aero_slurm_start() {
       aero_slurm_pids+=($!)
       "$AERO_SLURM_SBIN/slurmd" -D -N localhost -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmd.out" 2>&1 &
       aero_slurm_pids+=($!)
-      for ((i = 0; i < 300; i++)); do
+      for ((i = 0; i < 600; i++)); do
         state=$(sinfo -h -N -o '%T' 2>/dev/null | head -1)
         [[ $state == idle ]] && break
         for pid in "${aero_slurm_pids[@]}"; do
