@@ -4,7 +4,7 @@
  * stands for, whose outputs it holds without copies (schema 3: the view
  * run_outputs adds them, db.c): the same layout as tracker-local's. A run
  * is reused only while every file of its outputs is whole in the bucket
- * (a HEAD per blob, with its size). */
+ * (a HEAD per blob, with its size): reuse_batch.c finds it. */
 #include "tp.h"
 
 #include <stdio.h>
@@ -52,110 +52,19 @@ aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
   return status;
 }
 
-typedef struct find_ctx {
-  const aero_reuse_query *query;
-  PGresult *parts;      /* the newest OK run's key parts */
-  PGresult *candidates; /* runs with the key, newest first */
-} find_ctx;
-
-static aero_status find_body(tp_store *store, void *ctx_, aero_error *err) {
-  find_ctx *ctx = ctx_;
-  PQclear(ctx->candidates);
-  ctx->candidates = NULL;
-  const aero_reuse_query *q = ctx->query;
-  tp_params p = {0};
-  tp_param_text(&p, q->project);
-  tp_param_text(&p, q->job_type);
-  tp_param_text(&p, q->entity != NULL ? q->entity : "");
-  tp_param_text(&p, q->dev ? "dev" : "prod");
-  tp_param_text(&p, q->key);
-  /* Each candidate with the number of outputs it declared, the number of
-   * published versions it holds (a run holding fewer is not whole: a
-   * version left pending by a crash mid-publish, or unpublished since, is
-   * not there to reuse) and the blobs of those versions. A candidate is an
-   * `ok` run: its outputs are its own rows. */
-  return tp_exec(
-      store,
-      "SELECT " TP_CANDIDATE_COLUMNS
-      " FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE k.key = "
-      "$5 AND r.project = $1 AND r.job_type = $2 AND r.entity = $3 AND "
-      "r.mode = $4 AND r.status = 'ok' ORDER BY r.id DESC",
-      &p, &ctx->candidates, "finding a run to reuse", err);
-}
-
-/* The newest OK run of this action (its job digest), for its parts: asked
- * only when no run matched (backend.h). */
-static aero_status parts_body(tp_store *store, void *ctx_, aero_error *err) {
-  find_ctx *ctx = ctx_;
-  PQclear(ctx->parts);
-  ctx->parts = NULL;
-  tp_params j = {0};
-  tp_param_text(&j, ctx->query->job != NULL ? ctx->query->job : "");
-  return tp_exec(
-      store,
-      "SELECT k.parts FROM run_keys k JOIN runs r ON r.id = k.run_id WHERE "
-      "k.job = $1 AND r.status = 'ok' ORDER BY k.run_id DESC LIMIT 1",
-      &j, &ctx->parts, "finding a run to reuse", err);
-}
-
-/* Whether every blob of "sha size,sha size,..." is whole in the bucket. */
-static aero_status blobs_whole(tp_store *store, const char *list, bool *whole,
-                               aero_error *err) {
-  *whole = true;
-  for (const char *p = list; p != NULL && *p != '\0' && *whole;) {
-    char hex[65];
-    unsigned long long size = 0;
-    if (sscanf(p, "%64s %llu", hex, &size) != 2)
-      break;
-    aero_status status =
-        tp_s3_has_blob(store->s3, hex, (uint64_t)size, whole, err);
-    if (status != AERO_OK)
-      return status;
-    p = strchr(p, ',');
-    if (p != NULL)
-      p++;
-  }
-  return AERO_OK;
-}
-
+/* One lookup is a batch of one (reuse_batch.c): the same query, the same
+ * checks of the blobs, the same parts. */
 aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err) {
-  tp_store *store = handle;
-  if (query == NULL || query->struct_size < sizeof *query || match == NULL ||
-      query->key == NULL || query->project == NULL || query->job_type == NULL)
+  if (query == NULL || query->struct_size < sizeof *query || match == NULL)
     return aero_fail(err, AERO_E_INVALID, "tracker-postgres: bad reuse query");
-  match->run_id = 0;
-  match->ended_ns = 0;
-  match->parts[0] = '\0';
-  find_ctx ctx = {.query = query};
-  pthread_mutex_lock(&store->lock);
-  aero_status status =
-      tp_once(store, find_body, &ctx, "finding a run to reuse", err);
-  /* Newest first: an older run with the same key is tried when the newer
-   * one's outputs are no longer whole. */
-  for (int i = 0; status == AERO_OK && ctx.candidates != NULL &&
-                  i < PQntuples(ctx.candidates);
-       i++) {
-    long declared = strtol(PQgetvalue(ctx.candidates, i, 2), NULL, 10);
-    long published = strtol(PQgetvalue(ctx.candidates, i, 3), NULL, 10);
-    bool whole = published >= declared;
-    if (whole)
-      status =
-          blobs_whole(store, PQgetvalue(ctx.candidates, i, 4), &whole, err);
-    if (status == AERO_OK && whole) {
-      match->run_id = strtoll(PQgetvalue(ctx.candidates, i, 0), NULL, 10);
-      match->ended_ns = strtoll(PQgetvalue(ctx.candidates, i, 1), NULL, 10);
-      break;
-    }
-  }
-  if (status == AERO_OK && match->run_id == 0)
-    status = tp_once(store, parts_body, &ctx, "finding a run to reuse", err);
-  if (status == AERO_OK && ctx.parts != NULL && PQntuples(ctx.parts) > 0)
-    snprintf(match->parts, sizeof match->parts, "%s",
-             PQgetvalue(ctx.parts, 0, 0));
-  pthread_mutex_unlock(&store->lock);
-  PQclear(ctx.parts);
-  PQclear(ctx.candidates);
+  /* The caller's match may predate struct_size being checked: answered in
+   * one of this build's size, then copied. */
+  aero_reuse_match one = {.struct_size = sizeof one};
+  aero_status status = tp_reuse_find_batch(handle, query, 1, &one, err);
+  match->run_id = one.run_id;
+  match->ended_ns = one.ended_ns;
+  memcpy(match->parts, one.parts, sizeof match->parts);
   return status;
 }
 

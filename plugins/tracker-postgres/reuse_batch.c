@@ -87,21 +87,23 @@ static bool row_fits(const PGresult *res, int r, const aero_reuse_query *q) {
          strcmp(PQgetvalue(res, r, 9), q->dev ? "dev" : "prod") == 0;
 }
 
-static const batch *sort_batch; /* for by_key; the caller holds the lock */
+/* A query's key and index, sorted by key to find a row's queries. */
+typedef struct keyed {
+  const char *key;
+  size_t index;
+} keyed;
 
 static int by_key(const void *x, const void *y) {
-  return strcmp(sort_batch->queries[*(const size_t *)x]->key,
-                sort_batch->queries[*(const size_t *)y]->key);
+  return strcmp(((const keyed *)x)->key, ((const keyed *)y)->key);
 }
 
-/* The first of `order` (query indices sorted by key) whose key is `key`,
- * or b->count. */
-static size_t first_with_key(const batch *b, const size_t *order,
-                             const char *key) {
-  size_t lo = 0, hi = b->count;
+/* The first of `order` (count `n`, sorted by key) whose key is `key`, or
+ * n. */
+static size_t first_with_key(const keyed *order, size_t n, const char *key) {
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (strcmp(b->queries[order[mid]]->key, key) < 0)
+    if (strcmp(order[mid].key, key) < 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -114,15 +116,14 @@ static size_t first_with_key(const batch *b, const size_t *order,
 static bool assign_rows(batch *b) {
   const PGresult *res = b->candidates;
   int nrows = PQntuples(res);
-  size_t *order = malloc((b->count + 1) * sizeof *order);
+  keyed *order = malloc((b->count + 1) * sizeof *order);
   b->start = calloc(b->count + 2, sizeof *b->start);
   if (order == NULL || b->start == NULL) {
     free(order);
     return false;
   }
   for (size_t i = 0; i < b->count; i++)
-    order[i] = i;
-  sort_batch = b;
+    order[i] = (keyed){b->queries[i]->key, i};
   qsort(order, b->count, sizeof *order, by_key);
   size_t total = 0;
   /* Twice: count each query's rows, then place them. */
@@ -141,9 +142,9 @@ static bool assign_rows(batch *b) {
     }
     for (int r = 0; r < nrows; r++) {
       const char *key = PQgetvalue(res, r, 0);
-      for (size_t k = first_with_key(b, order, key);
-           k < b->count && strcmp(b->queries[order[k]]->key, key) == 0; k++) {
-        size_t i = order[k];
+      for (size_t k = first_with_key(order, b->count, key);
+           k < b->count && strcmp(order[k].key, key) == 0; k++) {
+        size_t i = order[k].index;
         if (!row_fits(res, r, b->queries[i]))
           continue;
         if (pass == 0) {
