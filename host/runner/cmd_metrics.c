@@ -61,7 +61,6 @@ typedef struct points {
   int64_t count;
   const char *const *keys; /* the KEYs asked for, and which had points */
   size_t key_count;
-  const char *unique_keys[AEH_MAX_POSITIONAL]; /* keys' storage */
   bool key_seen[AEH_MAX_POSITIONAL];
   bool failed_write;
   size_t used;
@@ -294,24 +293,14 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
                 : o.csv             ? OUT_CSV
                 : aeh_out_aligned() ? OUT_ALIGNED
                                     : OUT_TEXT;
-    /* Each KEY once. Both backends take the keys as a set (query.h: a
-     * repeated one streams its points once) and mark_key marks every copy
-     * of a key, so neither needs it: it keeps a backend that streams a
-     * repeated key twice all the same from printing its points twice. */
-    size_t unique = 0;
-    for (size_t k = 1; k < a.positional_count; k++) {
-      bool seen = false;
-      for (size_t j = 0; j < unique && !seen; j++)
-        seen = strcmp(p->unique_keys[j], a.positional[k]) == 0;
-      if (!seen)
-        p->unique_keys[unique++] = a.positional[k];
-    }
-    p->keys = p->unique_keys;
-    p->key_count = unique;
+    /* The keys are a set for the backend (query.h: a repeated one streams
+     * its points once) and mark_key marks every copy of one. */
+    p->keys = (const char *const *)&a.positional[1];
+    p->key_count = a.positional_count - 1;
     aero_metric_query q = {.struct_size = sizeof q,
                            .run_id = id,
-                           .keys = p->unique_keys,
-                           .key_count = unique};
+                           .keys = p->keys,
+                           .key_count = p->key_count};
     if (p->format == OUT_JSON)
       out_put(p, "[\n", 2);
     else if (p->format == OUT_CSV)
