@@ -693,6 +693,20 @@ aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
       ->reuse_key(handle, run->id, key, job, parts, err);
 }
 
+/* What the backend is asked about `action` with `key` and `job` (all
+ * borrowed). */
+static aero_reuse_query reuse_query(const aeh_session *session,
+                                    const aeh_action *action, const char *key,
+                                    const char *job) {
+  return (aero_reuse_query){.struct_size = sizeof(aero_reuse_query),
+                            .entity = session_entity(session),
+                            .project = session->project,
+                            .job_type = action->job_type,
+                            .key = key,
+                            .dev = session->dev,
+                            .job = job};
+}
+
 aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
                            const aeh_action *action, const char *key,
                            const char *job, aero_reuse_match *match,
@@ -706,13 +720,7 @@ aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)
     return status;
-  aero_reuse_query query = {.struct_size = sizeof query,
-                            .entity = session_entity(session),
-                            .project = session->project,
-                            .job_type = action->job_type,
-                            .key = key,
-                            .dev = session->dev,
-                            .job = job};
+  aero_reuse_query query = reuse_query(session, action, key, job);
   return aeh_store_backend(store)->reuse_find(handle, &query, match, err);
 }
 
@@ -739,13 +747,7 @@ aero_status aeh_reuse_find_batch(aeh_store *store, const aeh_session *session,
   if (queries == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   for (size_t i = 0; i < count; i++)
-    queries[i] = (aero_reuse_query){.struct_size = sizeof *queries,
-                                    .entity = session_entity(session),
-                                    .project = session->project,
-                                    .job_type = asks[i].action->job_type,
-                                    .key = asks[i].key,
-                                    .dev = session->dev,
-                                    .job = asks[i].job};
+    queries[i] = reuse_query(session, asks[i].action, asks[i].key, asks[i].job);
   status = aeh_store_backend(store)->reuse_find_batch(handle, queries, count,
                                                       matches, err);
   free(queries);
