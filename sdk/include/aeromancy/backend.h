@@ -338,8 +338,9 @@ typedef struct aero_backend_vtable {
    * matches->struct_size bytes apart, set by the caller). A store across a
    * network answers a streak of ready actions in one round trip (one
    * query, the blobs' checks at once) instead of one per action. Fails as
-   * a whole: the host then asks reuse_find one action at a time. NULL: it
-   * always does. */
+   * a whole, answering none: the host then says so once and runs those
+   * actions, as when reuse_find fails for one. NULL: the host calls
+   * reuse_find per action. */
   aero_status (*reuse_find_batch)(void *store, const aero_reuse_query *queries,
                                   size_t count, aero_reuse_match *matches,
                                   aero_error *err);
