@@ -366,4 +366,45 @@ assert_eq "$(sql "SELECT count(*) FROM runs r JOIN runs o ON o.id =
   r.reused_run WHERE r.id > $newest AND r.status = 'reused' AND r.outputs =
   o.outputs AND o.id > $older")" 38
 
+case_ "a match that waited for a slot is asked again: its blob went meanwhile"
+# -j 1: step-0 (volatile, 5 s) holds the one slot; step-1 lost its blob, so
+# it must run and holds the slot next. Looked up while step-0 runs, steps
+# 2-5 match; step-2's blob goes before its turn. A match that waited longer
+# than 2 s is asked again (on the team store, where a streak is looked up at
+# once; the local store asks each action at its turn): step-2 runs, the
+# others are reused from the same runs as before.
+new_store stale
+run "$AEROHOST" run --dev "$S" -- --actions 6 --shape wide --fresh
+assert_rc 0
+blob_of_step() {
+  blob_of "$(sql "SELECT id FROM runs WHERE outputs = 'step-$1' AND status =
+    'ok' ORDER BY id DESC LIMIT 1")"
+}
+step1=$(blob_of_step 1) step2=$(blob_of_step 2)
+[[ -f $step1 && -f $step2 ]] || fail "no blob at $step1 or $step2"
+rm -f "$step1"
+"$AEROHOST" run --dev -j 1 "$S" -- --actions 6 --shape wide --fresh \
+  --slow-first 5000 >"$AERO_TMP/stale.out" 2>"$AERO_TMP/stale.err" &
+host=$!
+wait_until 600 0.05 grep -q "Running \[step\] step-0" "$AERO_TMP/stale.err" ||
+  fail "step-0 never started: $(cat "$AERO_TMP/stale.err")"
+sleep 2 # the streak's lookup is done by now (milliseconds)
+rm -f "$step2"
+rc=0
+wait "$host" || rc=$?
+assert_eq "$rc" 0 "the run with a stale match"
+err=$(cat "$AERO_TMP/stale.err")
+assert_contains "$err" "Running [step] step-2"
+assert_not_contains "$err" "Reused [step] step-2"
+assert_contains "$err" "Reused [step] step-5"
+assert_contains "$err" "3 ok, 3 reused, 0 failed"
+if [[ $AERO_TEST_BACKEND == postgres ]]; then
+  # Asked again one at a time (tp_reuse_find), steps 3-5 are reused while
+  # step-2 runs: before its end, not after it by a new batch.
+  line_of() { grep -n -F "$1" <<<"$err" | head -1 | cut -d: -f1; }
+  reused3=$(line_of "Reused [step] step-3") ok2=$(line_of "OK [step] step-2")
+  [[ -n $reused3 && -n $ok2 && $reused3 -lt $ok2 ]] ||
+    fail "step-3 not reused while step-2 ran: $err"
+fi
+
 done_

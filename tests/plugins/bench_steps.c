@@ -3,6 +3,7 @@
  * outputs it lists), chained one after the other or all independent. Drives
  * tests/bench/bench_steps.sh (per-action overhead) and bench_plan.sh (`aerohost
  * list` of 100,000 actions). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@
     "Each action writes 100 bytes the store has never seen (a nonce) "         \
     "instead of its name")                                                     \
   X(INT, fresh_bytes, 0, 100, "How many bytes a --fresh action writes")        \
-  X(INT, metrics, 0, 0, "Points each action logs, one aero_log_metric each")
+  X(INT, metrics, 0, 0, "Points each action logs, one aero_log_metric each")  \
+  X(INT, slow_first, 0, 0,                                                     \
+    "step-0 is volatile (never reused) and sleeps this many ms first")
 
 typedef struct bench {
   int64_t actions;
@@ -29,13 +32,14 @@ typedef struct bench {
   bool fresh;
   int64_t fresh_bytes;
   int64_t metrics;
+  int64_t slow_first;
 } bench;
 
 static bench settings; /* one builder per process: static is enough */
 
 static aero_status bench_new(void **self, int64_t actions, const char *shape,
                              bool fresh, int64_t fresh_bytes, int64_t metrics,
-                             aero_error *err) {
+                             int64_t slow_first, aero_error *err) {
   if (actions < 1 || actions > 10000000)
     return aero_fail(err, AERO_E_INVALID,
                      "--actions must be between 1 and 10000000, got %lld",
@@ -52,6 +56,11 @@ static aero_status bench_new(void **self, int64_t actions, const char *shape,
     return aero_fail(err, AERO_E_INVALID, "--metrics must be >= 0, got %lld",
                      (long long)metrics);
   settings.metrics = metrics;
+  if (slow_first < 0 || slow_first > 600000)
+    return aero_fail(err, AERO_E_INVALID,
+                     "--slow-first must be between 0 and 600000 ms, got %lld",
+                     (long long)slow_first);
+  settings.slow_first = slow_first;
   *self = &settings;
   return AERO_OK;
 }
@@ -82,7 +91,15 @@ static aero_status declare_fresh(aero_tracker *tracker, const char *name,
 static aero_status bench_run(void *data, aero_tracker *tracker,
                              aero_error *err) {
   char name[32];
-  snprintf(name, sizeof name, "step-%zu", (size_t)(uintptr_t)data);
+  size_t index = (size_t)(uintptr_t)data;
+  snprintf(name, sizeof name, "step-%zu", index);
+  if (index == 0 && settings.slow_first > 0) {
+    struct timespec pause = {.tv_sec = (time_t)(settings.slow_first / 1000),
+                             .tv_nsec = (long)(settings.slow_first % 1000) *
+                                        1000000L};
+    while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+      ;
+  }
   for (int64_t i = 0; i < settings.metrics; i++) {
     aero_status st =
         aero_log_metric(tracker, "loss", 1.0 / (double)(i + 1), i, err);
@@ -108,6 +125,7 @@ static aero_status bench_build(void *self, aero_graph *graph, aero_error *err) {
         &AERO_ACTION(.job_type = "step", .outputs = outputs, .output_count = 1,
                      .parents = has_parent ? parents : NULL,
                      .parent_count = has_parent ? 1 : 0, .run = bench_run,
+                     .is_volatile = i == 0 && b->slow_first > 0,
                      .data = (void *)(uintptr_t)i),
         err);
     if (st != AERO_OK)
