@@ -64,6 +64,46 @@ static aero_status remove_path(collector *c, const char *path, bool tree) {
 
 /* ---- 1. old dev runs ---- */
 
+/* The candidates (gc_runs) a run that stays needs, in one pass: those a
+ * run outside the set refers to, then those a candidate kept so refers
+ * to, and so on (UNION: each kept run is followed once). A run refers to
+ * the run it reuses (reused_run: a reused run holds the outputs of the run
+ * it stands for, schema 9's run_outputs view) and to the run that made a
+ * version it read (run_inputs), re-declared (run_own_outputs) or linked as
+ * its output (output_links). From outside, each candidate version is asked
+ * for its readers and holders by version (gc_inputs_by_version,
+ * run_outputs_by_version), since the runs that stay are most of the store;
+ * output_links, which holds only running runs' links, is read whole (it has
+ * no index by version). From a kept candidate, every reference is a lookup
+ * by run (the tables are keyed so). A chain of dev runs, each reading the
+ * version of the one before, that one newer run reads is kept in one pass:
+ * removing one layer per round, as gc did, cost the square of its length
+ * (10,000 links: 43 s of CPU, docs/performance.md). */
+static const char kept_runs[] =
+    "WITH RECURSIVE kept(id) AS ("
+    "SELECT reused_run FROM run_records WHERE reused_run IN (SELECT id FROM "
+    "gc_runs) AND id NOT IN (SELECT id FROM gc_runs) "
+    "UNION SELECT v.run_id FROM versions v WHERE v.run_id IN (SELECT id FROM "
+    "gc_runs) AND (EXISTS (SELECT 1 FROM run_inputs i WHERE i.version_id = "
+    "v.id AND i.run_id NOT IN (SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 "
+    "FROM run_own_outputs o WHERE o.version_id = v.id AND o.run_id NOT IN "
+    "(SELECT id FROM gc_runs))) "
+    "UNION SELECT v.run_id FROM output_links l JOIN versions v ON v.id = "
+    "l.version_id WHERE l.run_id NOT IN (SELECT id FROM gc_runs) AND "
+    "v.run_id IN (SELECT id FROM gc_runs) "
+    "UNION SELECT r.reused_run FROM kept k JOIN run_records r ON r.id = k.id "
+    "WHERE r.reused_run IN (SELECT id FROM gc_runs) "
+    "UNION SELECT v.run_id FROM kept k JOIN run_inputs i ON i.run_id = k.id "
+    "JOIN versions v ON v.id = i.version_id WHERE v.run_id IN (SELECT id "
+    "FROM gc_runs) "
+    "UNION SELECT v.run_id FROM kept k JOIN run_own_outputs o ON o.run_id = "
+    "k.id JOIN versions v ON v.id = o.version_id WHERE v.run_id IN (SELECT "
+    "id FROM gc_runs) "
+    "UNION SELECT v.run_id FROM kept k JOIN output_links l ON l.run_id = "
+    "k.id JOIN versions v ON v.id = l.version_id WHERE v.run_id IN (SELECT "
+    "id FROM gc_runs)) "
+    "DELETE FROM gc_runs WHERE id IN (SELECT id FROM kept)";
+
 static aero_status old_dev_runs(collector *c) {
   if (c->params->keep_dev_ns < 0)
     return AERO_OK;
@@ -71,8 +111,7 @@ static aero_status old_dev_runs(collector *c) {
   aero_status status = tl_begin(store, c->err);
   if (status != AERO_OK)
     return status;
-  /* Candidates, then (until nothing changes) every candidate that made a
-   * version a run outside the set read or re-declared is dropped. */
+  /* Candidates, less those a run that stays needs (kept_runs below). */
   char sql[512];
   snprintf(
       sql, sizeof sql,
@@ -82,47 +121,22 @@ static aero_status old_dev_runs(collector *c) {
       "status <> 'running' AND ended_at IS NOT NULL AND ended_at < %lld",
       (long long)(tl_now_ns() - c->params->keep_dev_ns));
   status = tl_exec(store, sql, c->err);
-  /* run_inputs is keyed by run: asking it by version, as the loop below
-   * does for every candidate version in every round and the foreign key
-   * for every version deleted, scans it each time (20,000 fresh dev runs of
-   * a chain, all deleted: 11 s of CPU). A lasting index would be one more entry
-   * per input of every run, reused runs' included, beside the version's
+  /* run_inputs is keyed by run: asking it by version, as kept_runs does
+   * for every candidate version and the foreign key for every version
+   * deleted, scans it each time (20,000 fresh dev runs of a chain, all
+   * deleted: 11 s of CPU). A lasting index would be one more entry per
+   * input of every run, reused runs' included, beside the version's
    * earlier ones (the churn schema 9 took away from run_outputs), for gc
-   * alone; so gc builds one (the same deletes: 0.9 s) and drops it
-   * with gc_reused_runs below, in the same transaction (a dry run's
-   * rollback drops it). docs/store.md. */
+   * alone; so gc builds one (the same deletes: 0.9 s) and drops it with
+   * gc_reused_runs below, in the same transaction (a dry run's rollback
+   * drops it). docs/store.md. */
   if (status == AERO_OK)
     status = tl_exec(store,
                      "CREATE INDEX gc_inputs_by_version ON run_inputs "
                      "(version_id)",
                      c->err);
-  while (status == AERO_OK) {
-    /* A run that a kept run reuses stays (the reused run's reused_run
-     * points at it, and holds its outputs: schema 9's run_outputs view):
-     * one scan of run_records, where asking the view by version would
-     * scan it once per version (reused_run has no index). A kept run's
-     * own outputs are then in run_own_outputs. */
-    status = tl_exec(store,
-                     "DELETE FROM gc_runs WHERE id IN (SELECT reused_run FROM "
-                     "run_records WHERE reused_run IS NOT NULL AND id NOT IN "
-                     "(SELECT id FROM gc_runs))",
-                     c->err);
-    int kept = status == AERO_OK ? sqlite3_changes(store->db) : 0;
-    if (status == AERO_OK)
-      status = tl_exec(
-          store,
-          "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
-          "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 "
-          "FROM run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN "
-          "(SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_own_outputs "
-          "o WHERE o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM "
-          "gc_runs)) OR EXISTS (SELECT 1 FROM output_links l WHERE "
-          "l.version_id = v.id AND l.run_id NOT IN (SELECT id FROM "
-          "gc_runs))))",
-          c->err);
-    if (status != AERO_OK || kept + sqlite3_changes(store->db) == 0)
-      break;
-  }
+  if (status == AERO_OK)
+    status = tl_exec(store, kept_runs, c->err);
   sqlite3_stmt *st = NULL;
   if (status == AERO_OK)
     status =

@@ -427,6 +427,53 @@ static void test_gc_keeps_reused_runs(void **state) {
   assert_int_equal(sql_int(f, sql), 1);
 }
 
+/* gc follows what it keeps to any depth: a run kept only because a run
+ * that stays needs it keeps in turn what it needs. Made by SQL (no host
+ * makes a reused run stand for another reused run): a recent reused run
+ * standing for an old reused run, which stands for an old run and read a
+ * version an old run made. All four stay; an old run nothing needs goes. */
+static void test_gc_keeps_what_kept_runs_need(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "made\n");
+  int64_t made = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  publish(f->handle, f, true, "input", "read\n");
+  int64_t wrote = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  int64_t old = begin(f->handle, true, "make");
+  end_ok(f->handle, old);
+  aero_artifact_version v;
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(resolve(f->handle, "input", -1, true, &v, &err), AERO_OK);
+  aero_run_record rec = reused_record();
+  int64_t inputs[] = {v.id};
+  aero_reuse_item item = {.struct_size = sizeof item,
+                          .record = &rec,
+                          .reused_run_id = made,
+                          .input_ids = inputs,
+                          .input_count = 1};
+  assert_int_equal(vt->reuse_record_batch(f->handle, &item, 1, &err), AERO_OK);
+  int64_t middle = item.run_id;
+  int64_t recent = 0;
+  reuse_of(f, made, 1, &recent);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "UPDATE run_records SET reused_run = %lld WHERE id = %lld; "
+           "UPDATE run_records SET started_at = 1, ended_at = 1 WHERE id <> "
+           "%lld; SELECT 0",
+           (long long)middle, (long long)recent, (long long)recent);
+  sql_int(f, sql);
+  aero_collect_params params = {.struct_size = sizeof params,
+                                .keep_dev_ns = 3600 * (int64_t)1000000000};
+  if (vt->collect(f->handle, &params, NULL, NULL, &err) != AERO_OK)
+    fail_msg("collect: %s", err.message);
+  char want[128];
+  snprintf(want, sizeof want, "%lld %lld %lld %lld", (long long)made,
+           (long long)wrote, (long long)middle, (long long)recent);
+  assert_string_equal(sql_text(f, "SELECT group_concat(id, ' ') FROM (SELECT "
+                                  "id FROM runs ORDER BY id)"),
+                      want);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM versions"), 2);
+}
+
 static long long wal_size(const fixture *f) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/aeromancy.db-wal", f->store);
@@ -2114,6 +2161,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_gc_keeps_reused_runs, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_gc_keeps_what_kept_runs_need,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_gc_keeps_linked_versions, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_invocation_facts_per_run, setup,
