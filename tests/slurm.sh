@@ -47,7 +47,8 @@ trap aero_slurm_stop EXIT
 # the node's slurmd on PORT+1 (and, with accounting, slurmdbd.conf for
 # slurmdbd on PORT+2, its MariaDB on PORT+3). AERO_SLURM_MIN_JOB_AGE:
 # seconds an ended job stays in squeue (3600; a test of purged jobs sets a
-# few).
+# few). AERO_SLURM_FIRST_JOB_ID: the first job's id (1; a test of long job
+# lists sets a 7-digit one).
 aero_slurm_conf() {
   local d=$AERO_SLURM_DIR cpus mem acct=accounting_storage/none
   if [[ ${AERO_SLURM_ACCOUNTING:-} == 1 ]]; then
@@ -96,6 +97,7 @@ SchedulerType=sched/builtin
 SchedulerParameters=sched_interval=1,batch_sched_delay=0
 ReturnToService=2
 MinJobAge=${AERO_SLURM_MIN_JOB_AGE:-3600}
+FirstJobId=${AERO_SLURM_FIRST_JOB_ID:-1}
 KillWait=2
 InactiveLimit=0
 JobAcctGatherType=jobacct_gather/none

@@ -108,7 +108,12 @@ int aeh_execute(aero_graph *graph, aeh_store *store, const aeh_session *session,
     aeh_console_error("out of memory preparing %zu actions", ex.n);
     goto done;
   }
-  aeh_slurm_inputs_apply(&ex); /* in a Slurm job: its reused parents' runs */
+  aero_error inputs_err = AEH_ERROR_INIT;
+  /* In a Slurm job: its reused parents' runs. */
+  if (aeh_slurm_inputs_apply(&ex, &inputs_err) != AERO_OK) {
+    aeh_console_error("%s", inputs_err.message);
+    goto done;
+  }
   ex.capture = opts->isolate && !opts->slurm && ex.slot_count > 1;
   ex.oom_kills = aeh_oom_kills();
   int sp[2];

@@ -206,7 +206,7 @@ static size_t put_resources(const aeh_exec *ex, size_t p, char *argv[],
 static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   (void)run; /* NULL: the job records its run */
   slurm_state *sl = state_of(ex);
-  char script[PATH_MAX], label[512], name[600], env[64], dep[4096], why[1024],
+  char script[PATH_MAX], label[512], name[600], env[64], why[1024],
       output[PATH_MAX + 32];
   aeh_slot *s = free_slot(ex);
   if (sl == NULL || sl->job == NULL || s == NULL) {
@@ -234,22 +234,29 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
    * job starts, 0.7-3 s per job here. */
   snprintf(env, sizeof env, "AEROMANCY_SLURM_ACTION=%zu", p + 1);
   /* And the runs its reused parents hold, whose versions it reads. */
-  char inputs[4096] = "AEROMANCY_SLURM_INPUTS=";
-  size_t prefix = strlen(inputs);
-  aeh_slurm_inputs_of(ex, p, inputs + prefix, sizeof inputs - prefix);
+  char *inputs = aeh_slurm_inputs_of(ex, p);
   char *sets[] = {env, inputs};
-  char **envp = aeh_spawn_env_with(NULL, sets, 2);
-  if (envp == NULL) {
+  /* envp borrows `inputs`: both freed once sbatch ran. */
+  char **envp = inputs != NULL ? aeh_spawn_env_with(NULL, sets, 2) : NULL;
+  /* Every parent's job, however many: one left out could let this job
+   * start before it ended and read what it had not made yet. */
+  const aeh_action *a = ex->nodes[p].action;
+  static const char afterok[] = "--dependency=afterok";
+  size_t dep_size = sizeof afterok + a->parent_count * 21;
+  char *dep = malloc(dep_size);
+  if (envp == NULL || dep == NULL) {
+    free(envp);
+    free(inputs);
+    free(dep);
     not_submitted(ex, p, "", "out of memory", started);
     return;
   }
-  size_t used = (size_t)snprintf(dep, sizeof dep, "--dependency=afterok");
-  const aeh_action *a = ex->nodes[p].action;
+  size_t used = (size_t)snprintf(dep, dep_size, "%s", afterok);
   bool any = false;
-  for (size_t k = 0; k < a->parent_count && used < sizeof dep - 24; k++) {
+  for (size_t k = 0; k < a->parent_count; k++) {
     long parent = sl->job[ex->pos_of[a->parents[k]]];
     if (parent > 0) {
-      used += (size_t)snprintf(dep + used, sizeof dep - used, ":%ld", parent);
+      used += (size_t)snprintf(dep + used, dep_size - used, ":%ld", parent);
       any = true;
     }
   }
@@ -274,6 +281,8 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
   time_t before = time(NULL);
   bool ran = aeh_spawn_check(argv, envp, &out, why, sizeof why);
   free(envp);
+  free(inputs);
+  free(dep);
   char *end = NULL;
   long id = ran ? strtol(out.out, &end, 10) : 0;
   bool parsed = id > 0 && (*end == '\0' || *end == '\n' || *end == ';');

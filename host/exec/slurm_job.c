@@ -244,39 +244,55 @@ bool aeh_slurm_job_gone(long id) {
   return !shown && strstr(why, "Invalid job id") != NULL;
 }
 
-void aeh_slurm_inputs_of(const aeh_exec *ex, size_t p, char *buf, size_t size) {
+char *aeh_slurm_inputs_of(const aeh_exec *ex, size_t p) {
+  static const char name[] = "AEROMANCY_SLURM_INPUTS=";
   const aeh_action *a = ex->nodes[p].action;
-  size_t used = 0;
-  buf[0] = '\0';
+  /* "POS:RUN," at most 20 + 1 + 20 + 1 bytes a parent: sized for all of
+   * them, never cut (a parent left out would resolve to the latest
+   * version, not the one its reused run holds). */
+  size_t size = sizeof name + (a->parents != NULL ? a->parent_count : 0) * 42;
+  char *buf = malloc(size);
+  if (buf == NULL)
+    return NULL;
+  size_t used = (size_t)snprintf(buf, size, "%s", name);
   for (size_t k = 0; a->parents != NULL && k < a->parent_count; k++) {
     size_t pp = ex->pos_of[a->parents[k]];
     int64_t run = aeh_made_run(ex->made, ex->nodes[pp].action);
     if (run == 0)
       continue; /* submitted here: its job makes the latest version */
-    int n = snprintf(buf + used, size - used, "%s%zu:%lld", used ? "," : "",
-                     pp + 1, (long long)run);
-    if (n < 0 || (size_t)n >= size - used) {
-      buf[used] = '\0'; /* what fits; the rest resolves to the latest */
-      return;
-    }
-    used += (size_t)n;
+    used += (size_t)snprintf(buf + used, size - used, "%s%zu:%lld",
+                             used > sizeof name - 1 ? "," : "", pp + 1,
+                             (long long)run);
   }
+  return buf;
 }
 
-void aeh_slurm_inputs_apply(aeh_exec *ex) {
+aero_status aeh_slurm_inputs_apply(aeh_exec *ex, aero_error *err) {
   const char *v = getenv("AEROMANCY_SLURM_INPUTS");
   if (own_job() == NULL || v == NULL)
-    return;
-  while (*v != '\0') {
+    return AERO_OK;
+  const char *at = v;
+  while (*at != '\0') {
     char *end = NULL;
-    unsigned long long pos = strtoull(v, &end, 10);
-    if (end == v || *end != ':' || pos == 0 || pos > ex->n)
-      return;
-    v = end + 1;
-    long long run = strtoll(v, &end, 10);
-    if (end == v || run <= 0 || (*end != ',' && *end != '\0'))
-      return;
+    unsigned long long pos = strtoull(at, &end, 10);
+    if (end == at || *end != ':' || pos == 0 || pos > ex->n)
+      break;
+    const char *run_at = end + 1;
+    long long run = strtoll(run_at, &end, 10);
+    if (end == run_at || run <= 0 || (*end != ',' && *end != '\0'))
+      break;
     aeh_made_by(ex->made, ex->nodes[pos - 1].action, run);
-    v = *end == ',' ? end + 1 : end;
+    if (*end == ',' && end[1] == '\0') {
+      at = end; /* a comma with nothing after it */
+      break;
+    }
+    at = *end == ',' ? end + 1 : end;
   }
+  if (*at == '\0')
+    return AERO_OK;
+  /* Its reused parents' versions would silently be the latest instead. */
+  return aeh_error_set(err, AERO_E_INVALID,
+                       "$AEROMANCY_SLURM_INPUTS is malformed at '%.40s' (it "
+                       "is \"POS:RUN,...\", %zu actions)",
+                       at, ex->n);
 }

@@ -56,11 +56,14 @@ bool aeh_slurm_job_gone(long id);
 /* The inputs a job's action reads from parents reused by the submitting
  * host: "$AEROMANCY_SLURM_INPUTS" is "POS:RUN,POS:RUN,...", each a
  * parent's run-order position (1-based) and the run whose outputs it holds
- * (host/exec/made.h). The submitting host writes it for each job
- * (aeh_slurm_inputs_of, into `buf` of `size`: "" for none); the job's
- * aerohost notes each in `ex`'s aeh_made (aeh_slurm_inputs_apply; a
- * malformed value is ignored, its inputs then resolve to the latest). */
-void aeh_slurm_inputs_of(const aeh_exec *ex, size_t p, char *buf, size_t size);
-void aeh_slurm_inputs_apply(aeh_exec *ex);
+ * (host/exec/made.h). The submitting host writes it for each job:
+ * aeh_slurm_inputs_of returns "AEROMANCY_SLURM_INPUTS=..." for position
+ * `p`, every such parent in it (malloc'd, the caller frees it; NULL when
+ * out of memory). The job's aerohost notes each in `ex`'s aeh_made
+ * (aeh_slurm_inputs_apply): a malformed value is an error (AERO_E_INVALID,
+ * quoting where), since its inputs would otherwise resolve to the latest
+ * versions, not the ones its parents' reused runs hold. */
+char *aeh_slurm_inputs_of(const aeh_exec *ex, size_t p);
+aero_status aeh_slurm_inputs_apply(aeh_exec *ex, aero_error *err);
 
 #endif /* AEH_EXEC_SLURM_JOB_H */

@@ -16,8 +16,9 @@
 
 #define BENCH_OPTIONS(X)                                                       \
   X(INT, actions, 'n', 10, "Number of actions")                                \
-  X(CHOICE, shape, 0, ("chain", "wide"),                                       \
-    "chain: each action after the previous one; wide: all independent")        \
+  X(CHOICE, shape, 0, ("chain", "wide", "fan-in"),                             \
+    "chain: each action after the previous one; wide: all independent; "       \
+    "fan-in: the last after all the others")                                   \
   X(BOOL, fresh, 0, false,                                                     \
     "Each action writes 100 bytes the store has never seen (a nonce) "         \
     "instead of its name")                                                     \
@@ -29,6 +30,7 @@
 typedef struct bench {
   int64_t actions;
   bool chain;
+  bool fan_in;
   bool fresh;
   int64_t fresh_bytes;
   int64_t metrics;
@@ -46,6 +48,7 @@ static aero_status bench_new(void **self, int64_t actions, const char *shape,
                      (long long)actions);
   settings.actions = actions;
   settings.chain = strcmp(shape, "chain") == 0;
+  settings.fan_in = strcmp(shape, "fan-in") == 0;
   settings.fresh = fresh;
   if (fresh_bytes < 100 || fresh_bytes > ((int64_t)1 << 24))
     return aero_fail(err, AERO_E_INVALID,
@@ -111,10 +114,39 @@ static aero_status bench_run(void *data, aero_tracker *tracker,
   return fixture_declare_file(tracker, name, err);
 }
 
+/* The last action of a fan-in: after every other one. */
+static aero_status add_fan_in(aero_graph *graph, int64_t last,
+                              aero_error *err) {
+  char (*names)[32] = calloc((size_t)last + 1, sizeof *names);
+  const char **parents = calloc((size_t)last + 1, sizeof *parents);
+  aero_status st = AERO_OK;
+  if (names == NULL || parents == NULL)
+    st = aero_fail(err, AERO_E_NOMEM, "bench_steps: out of memory");
+  for (int64_t i = 0; st == AERO_OK && i <= last; i++) {
+    snprintf(names[i], sizeof names[i], "step-%lld", (long long)i);
+    parents[i] = names[i];
+  }
+  if (st == AERO_OK) {
+    const char *outputs[] = {names[last]};
+    st = aero_graph_add(
+        graph,
+        &AERO_ACTION(.job_type = "step", .outputs = outputs,
+                     .output_count = 1, .parents = parents,
+                     .parent_count = (size_t)last, .run = bench_run,
+                     .data = (void *)(uintptr_t)last),
+        err);
+  }
+  free(parents);
+  free(names);
+  return st;
+}
+
 static aero_status bench_build(void *self, aero_graph *graph, aero_error *err) {
   const bench *b = self;
   char name[32], parent[32];
   for (int64_t i = 0; i < b->actions; i++) {
+    if (b->fan_in && i > 0 && i == b->actions - 1)
+      return add_fan_in(graph, i, err);
     snprintf(name, sizeof name, "step-%lld", (long long)i);
     snprintf(parent, sizeof parent, "step-%lld", (long long)i - 1);
     const char *outputs[] = {name};
