@@ -12,12 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A query's key and index, sorted by key to find a row's queries; or a
+ * parts row's job and row, sorted by job to find a query's parts. */
+typedef struct keyed {
+  const char *key;
+  size_t index;
+} keyed;
+
 typedef struct batch {
   const aero_reuse_query **queries;
   size_t count;
   PGresult *candidates; /* (key, id, ended_at, declared, published, blobs,
                            project, job_type, entity, mode) */
   PGresult *parts;      /* (job, parts) */
+  keyed *parts_order;   /* its rows by job (sort_parts) */
   char *keys;           /* the queries' keys, as an array */
   char *jobs;           /* the unmatched queries' jobs, as an array */
   /* Each query's candidates, newest first: rows[start[i] .. start[i+1]). */
@@ -86,12 +94,6 @@ static bool row_fits(const PGresult *res, int r, const aero_reuse_query *q) {
              0 &&
          strcmp(PQgetvalue(res, r, 9), q->dev ? "dev" : "prod") == 0;
 }
-
-/* A query's key and index, sorted by key to find a row's queries. */
-typedef struct keyed {
-  const char *key;
-  size_t index;
-} keyed;
 
 static int by_key(const void *x, const void *y) {
   return strcmp(((const keyed *)x)->key, ((const keyed *)y)->key);
@@ -297,6 +299,21 @@ static aero_status find_parts(tp_store *store, batch *b, const long *match_row,
   return tp_once(store, parts_body, b, "finding runs to reuse", err);
 }
 
+/* The parts rows by job, for answer() to find each query's by a binary
+ * search (a scan of them per unmatched query was quadratic in the batch). */
+static bool sort_parts(batch *b) {
+  int n = b->parts != NULL ? PQntuples(b->parts) : 0;
+  if (n == 0)
+    return true;
+  b->parts_order = malloc((size_t)n * sizeof *b->parts_order);
+  if (b->parts_order == NULL)
+    return false;
+  for (int r = 0; r < n; r++)
+    b->parts_order[r] = (keyed){PQgetvalue(b->parts, r, 0), (size_t)r};
+  qsort(b->parts_order, (size_t)n, sizeof *b->parts_order, by_key);
+  return true;
+}
+
 static void answer(const batch *b, size_t i, long row,
                    aero_reuse_match *match) {
   match->run_id = 0;
@@ -308,13 +325,13 @@ static void answer(const batch *b, size_t i, long row,
     return;
   }
   const char *job = b->queries[i]->job;
-  for (int r = 0; b->parts != NULL && job != NULL && r < PQntuples(b->parts);
-       r++)
-    if (strcmp(PQgetvalue(b->parts, r, 0), job) == 0) {
-      snprintf(match->parts, sizeof match->parts, "%s",
-               PQgetvalue(b->parts, r, 1));
-      break;
-    }
+  if (b->parts_order == NULL || job == NULL)
+    return;
+  size_t n = (size_t)PQntuples(b->parts);
+  size_t at = first_with_key(b->parts_order, n, job);
+  if (at < n && strcmp(b->parts_order[at].key, job) == 0)
+    snprintf(match->parts, sizeof match->parts, "%s",
+             PQgetvalue(b->parts, (int)b->parts_order[at].index, 1));
 }
 
 aero_status tp_reuse_find_batch(void *handle, const aero_reuse_query *queries,
@@ -356,12 +373,15 @@ aero_status tp_reuse_find_batch(void *handle, const aero_reuse_query *queries,
     if (status == AERO_OK)
       status = find_parts(store, &b, match_row, err);
     pthread_mutex_unlock(&store->lock);
+    if (status == AERO_OK && !sort_parts(&b))
+      status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   }
   for (size_t i = 0; status == AERO_OK && i < count; i++)
     answer(&b, i, match_row[i],
            (aero_reuse_match *)(void *)((char *)matches + i * mstride));
   PQclear(b.candidates);
   PQclear(b.parts);
+  free(b.parts_order);
   free(b.keys);
   free(b.jobs);
   free(b.start);

@@ -354,6 +354,14 @@ assert_rc 0
 assert_contains "$out" "40 actions, 1 to run, 39 to reuse"
 assert_contains "$out" "run  [step] step-23: its past outputs are gone or damaged"
 assert_contains "$out" "reuse [step] step-7: run $old7, "
+# Two more actions, never run: each unmatched one is told its own reason
+# (on the team store, from one query for all of their jobs' past runs).
+run "$AEROHOST" run --dev --dry-run "$S" -- --actions 42 --shape wide --fresh
+assert_rc 0
+assert_contains "$out" "42 actions, 3 to run, 39 to reuse"
+assert_contains "$out" "run  [step] step-23: its past outputs are gone or damaged"
+assert_contains "$out" "run  [step] step-40: no past successful run"
+assert_contains "$out" "run  [step] step-41: no past successful run"
 run "$AEROHOST" run --dev "$S" -- --actions 40 --shape wide --fresh
 assert_rc 0
 assert_contains "$err" "1 ok, 39 reused, 0 failed"
