@@ -737,8 +737,17 @@ aero_status aeh_reuse_find_batch(aeh_store *store, const aeh_session *session,
     matches[i].run_id = 0;
     matches[i].parts[0] = '\0';
   }
-  if (count == 0 || !aeh_store_reuses_batch(store))
+  if (count == 0 || !aeh_store_reuses(store))
     return AERO_OK;
+  if (!aeh_store_reuses_batch(store)) {
+    /* A backend of ABI 1.3-1.5: one lookup each, the first failure the
+     * whole call's (a failure says nothing about any of them). */
+    aero_status status = AERO_OK;
+    for (size_t i = 0; i < count && status == AERO_OK; i++)
+      status = aeh_reuse_find(store, session, asks[i].action, asks[i].key,
+                              asks[i].job, &matches[i], err);
+    return status;
+  }
   void *handle = NULL;
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)

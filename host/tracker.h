@@ -274,9 +274,9 @@ typedef struct aeh_reuse_ask {
   const char *key;
   const char *job;
 } aeh_reuse_ask;
-/* aeh_reuse_find for each of `asks` (count `count`) into matches[i], in
- * one call of the backend; nothing is asked (every match 0) when it cannot
- * batch. A failure says nothing about any of them. */
+/* aeh_reuse_find for each of `asks` (count `count`) into matches[i]: in
+ * one call of a backend that batches (aeh_store_reuses_batch), else one
+ * reuse_find each. A failure says nothing about any of them. */
 aero_status aeh_reuse_find_batch(aeh_store *store, const aeh_session *session,
                                  const aeh_reuse_ask *asks, size_t count,
                                  aero_reuse_match *matches, aero_error *err);

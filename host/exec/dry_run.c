@@ -86,31 +86,33 @@ typedef struct wave {
   bool *in; /* by insertion index: waiting in this wave */
 } wave;
 
-/* Asks the store about every action of the wave (at once where the
- * backend can) and settles their plans. */
+/* Asks the store about every action of the wave at once (one call of a
+ * backend that batches) and settles their plans. A failed lookup fails the
+ * wave: asked again one at a time, each would wait out the store's
+ * retries (seconds each), as a run does not either (reuse_batch.c). */
 static void flush_wave(const aero_graph *graph, aeh_store *store,
                        const aeh_session *session, aeh_made *made, wave *w,
                        int *plan, char (*why)[1200]) {
   if (w->count == 0)
     return;
+  for (size_t j = 0; j < w->count; j++)
+    w->asks[j] = (aeh_reuse_ask){.action = aeh_graph_at(graph, w->at[j]),
+                                 .key = w->keys[j].key,
+                                 .job = w->keys[j].job};
   aero_error err = AEH_ERROR_INIT;
-  bool batched = aeh_store_reuses_batch(store);
-  if (batched) {
-    for (size_t j = 0; j < w->count; j++)
-      w->asks[j] = (aeh_reuse_ask){.action = aeh_graph_at(graph, w->at[j]),
-                                   .key = w->keys[j].key,
-                                   .job = w->keys[j].job};
-    batched = aeh_reuse_find_batch(store, session, w->asks, w->count,
-                                   w->matches, &err) == AERO_OK;
-  }
+  bool answered = aeh_reuse_find_batch(store, session, w->asks, w->count,
+                                       w->matches, &err) == AERO_OK;
   for (size_t j = 0; j < w->count; j++) {
     const aeh_action *a = aeh_graph_at(graph, w->at[j]);
-    err = (aero_error)AEH_ERROR_INIT;
-    if (!batched &&
-        aeh_reuse_find(store, session, a, w->keys[j].key, w->keys[j].job,
-                       &w->matches[j], &err) != AERO_OK) {
+    if (!answered && w->count == 1) {
       snprintf(why[w->at[j]], sizeof why[w->at[j]],
                "looking for a run to reuse failed: %s", err.message);
+      plan[a->index] = PLAN_RUN;
+    } else if (!answered) {
+      snprintf(why[w->at[j]], sizeof why[w->at[j]],
+               "looking for runs to reuse failed (%zu actions asked at "
+               "once): %s",
+               w->count, err.message);
       plan[a->index] = PLAN_RUN;
     } else {
       plan[a->index] = plan_found(made, a, &w->keys[j], &w->matches[j],

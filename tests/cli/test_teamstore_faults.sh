@@ -125,6 +125,12 @@ assert_rc 1
 assert_contains "$err" "looking for runs to reuse failed for 6 actions, running them: S3 server $AERO_S3_URL"
 assert_eq "$(grep -c "looking for" <<<"$err")" 1 "lookup warnings"
 assert_contains "$err" "0 ok, 6 failed"
+# A dry run says so of each, from the one lookup of all six.
+run "$AEROHOST" run "$STEPS" --dev --dry-run -- --actions 6 --shape wide
+assert_rc 0
+assert_contains "$out" "6 actions, 6 to run"
+assert_eq "$(grep -c "run  \[step\] step-.: looking for runs to reuse failed (6 actions asked at once): S3 server $AERO_S3_URL" <<<"$out")" 6 \
+  "each action's reason"
 aero_s3_restart || fail "s3rver did not restart"
 unset AEROMANCY_S3_RETRY_SECONDS
 run "$AEROHOST" run "$STEPS" --dev -- --actions 6 --shape wide
