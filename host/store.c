@@ -188,7 +188,13 @@ static char *absolute_location(const char *location);
 static aero_status choose_location(const char *explicit,
                                    const char *project_dir, char **out,
                                    aero_error *err) {
-  if (explicit != NULL && explicit[0] != '\0')
+  /* Given, but empty (`--store "$UNSET"`, an empty FROM or TO): not "the
+   * default", which would read or write another store than the one meant. */
+  if (explicit != NULL && explicit[0] == '\0')
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "the store location given is empty: name a folder "
+                         "or a URL");
+  if (explicit != NULL)
     return (*out = strdup(explicit)) != NULL
                ? AERO_OK
                : aeh_error_set(err, AERO_E_NOMEM, "out of memory");

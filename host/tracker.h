@@ -42,7 +42,9 @@ aero_status aeh_store_open_existing(const char *backend, const char *location,
  * aeromancy.ini ($AEROMANCY_CONFIG, else the one in `project_dir`, NULL:
  * the current folder; "~/" is $HOME, a relative path is from the file's
  * folder), else $XDG_DATA_HOME/aeromancy, else ~/.local/share/aeromancy.
- * Written to *out (owned by the caller) as an absolute path. */
+ * An empty `explicit` is AERO_E_INVALID (an empty AEROMANCY_STORE or
+ * [store] path counts as unset). Written to *out (owned by the caller) as
+ * an absolute path. */
 aero_status aeh_store_choose_location(const char *explicit,
                                       const char *project_dir, char **out,
                                       aero_error *err);

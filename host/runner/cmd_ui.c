@@ -33,6 +33,12 @@ static int apply(void *ctx, const aeh_option *op, const char *value) {
   aeh_ui_options *o = ctx;
   switch (op->id) {
   case O_STORE:
+    /* aeromancy-ui reads "" as no --store (the store rule): refused here,
+     * as every other command refuses an empty store location. */
+    if (value[0] == '\0')
+      return aeh_command_usage_error(&aeh_cmd_ui,
+                                     "the store location given is empty: name "
+                                     "a folder or a URL");
     o->store = value;
     break;
   case O_HOST:

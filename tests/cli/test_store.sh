@@ -35,6 +35,29 @@ env -u AEROMANCY_STORE XDG_DATA_HOME="$AERO_TMP/xdg" "$AEROHOST" run \
   "$PLUGIN" --dev --only ingest >/dev/null 2>&1
 assert_eq "$(db_of "$AERO_TMP/xdg/aeromancy" "SELECT count(*) FROM runs")" 1
 
+case_ empty_store_location_is_refused
+# `--store "$UNSET"` is a mistake, not "the default": every command that
+# takes a store refuses it in one line and touches no store (here the one
+# AEROMANCY_STORE names, which the default would be).
+AEROMANCY_STORE="$AERO_TMP/env-store" "$AEROHOST" run "$PLUGIN" --dev \
+  --only ingest >/dev/null 2>&1
+before=$(db_of "$AERO_TMP/env-store" "SELECT count(*) FROM runs")
+for cmd in "$AEROHOST run $PLUGIN --dev --only ingest --store" \
+  "$AEROMANCY runs --store" "$AEROMANCY ui --port 0 --store" \
+  "$AEROMANCY store copy $AERO_TMP/env-store" "$AEROMANCY go --dev --store"; do
+  # shellcheck disable=SC2086 # the command's words
+  run timeout -s KILL 60 env AEROMANCY_STORE="$AERO_TMP/env-store" $cmd ""
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "the store location given is empty"
+done
+run env AEROMANCY_STORE="$AERO_TMP/env-store" "$AEROMANCY" store copy "" \
+  "$AERO_TMP/env-store"
+assert_rc 3
+assert_contains "$err" "the store location given is empty"
+assert_eq "$(db_of "$AERO_TMP/env-store" "SELECT count(*) FROM runs")" \
+  "$before"
+
 case_ backend_exports_only_its_entry
 assert_eq "$(nm -D --defined-only "$AEROMANCY_PLUGIN_PATH/tracker-local.so" |
   awk '$2 ~ /^[A-Z]$/ && $2 != "W" && $2 != "V" {print $3}')" \
