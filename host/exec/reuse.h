@@ -49,8 +49,10 @@ void aeh_reuse_free(aeh_exec *ex);
 /* Whether the backend answers many lookups in one call. */
 bool aeh_reuse_batches(const aeh_exec *ex);
 /* Looks up every action of `positions` (count `count`) not looked up yet,
- * in one call of the backend; each answer waits for aeh_reuse_try. A
- * failed call is said in one line, and its actions run. */
+ * in one call of the backend; each answer waits for aeh_reuse_try. Many
+ * only with a backend that batches; one with any (the scheduler asks for
+ * an action waiting for a slot, which a match lets skip it). A failed call
+ * is said in one line, and its actions run. */
 void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions,
                           size_t count);
 /* Whether an answer waits for the action at `p`; and whether it found a

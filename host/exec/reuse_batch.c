@@ -33,7 +33,8 @@ static void forget(aeh_looked *l) {
 }
 
 void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
-  if (count == 0 || !aeh_reuse_batches(ex))
+  /* Many at once from a backend that batches; one from any other. */
+  if (count == 0 || !ex->reuses || (count > 1 && !aeh_reuse_batches(ex)))
     return;
   if (ex->looked == NULL &&
       (ex->looked = calloc(ex->n, sizeof *ex->looked)) == NULL)

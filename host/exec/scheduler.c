@@ -352,7 +352,12 @@ void aeh_sched_run_ready(aeh_exec *ex) {
     }
     look_ahead(ex, p);
     if (ex->place->has_room != NULL && !ex->place->has_room(ex)) {
-      /* An action a past run stands for takes no slot. */
+      /* An action a past run stands for takes no slot: a batching backend
+       * answered above; any other is asked now, for this action alone
+       * (its answer kept until it is placed: previews of every ready
+       * action at once would cost an unchanged re-run their memory). */
+      if (!aeh_reuse_batches(ex) && may_look(ex, p))
+        aeh_reuse_look_ahead(ex, &p, 1);
       if (!aeh_reuse_found(ex, p))
         break;
       aeh_minheap_pop(&ex->ready);

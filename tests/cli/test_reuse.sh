@@ -415,4 +415,19 @@ if [[ $AERO_TEST_BACKEND == postgres ]]; then
     fail "step-3 not reused while step-2 ran: $err"
 fi
 
+case_ "an action a past run stands for takes no slot"
+# -j 1 and step-0 (volatile, 3 s) holds the one slot: the other five are
+# reused meanwhile, not after it (each asked for as it waits, or with its
+# streak on the team store).
+new_store noslot
+run "$AEROHOST" run --dev "$S" -- --actions 6 --shape wide
+assert_rc 0
+run "$AEROHOST" run --dev -j 1 "$S" -- --actions 6 --shape wide --slow-first 3000
+assert_rc 0
+assert_contains "$err" "1 ok, 5 reused, 0 failed"
+reused5=$(grep -n -F "Reused [step] step-5" <<<"$err" | cut -d: -f1)
+ok0=$(grep -n -F "OK [step] step-0" <<<"$err" | cut -d: -f1)
+[[ -n $reused5 && -n $ok0 && $reused5 -lt $ok0 ]] ||
+  fail "step-5 not reused while step-0 ran: $err"
+
 done_
