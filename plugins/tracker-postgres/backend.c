@@ -71,11 +71,26 @@ static aero_status tp_open(const aero_backend_open_params *params, void **out,
     store_free(store);
     return status;
   }
-  /* Views are per database and bucket: their ids mean nothing elsewhere. */
-  char ns_source[1024], ns[65];
-  snprintf(ns_source, sizeof ns_source, "%s\n%s", store->server,
-           tp_s3_name(store->s3));
+  /* Views are per database and bucket: their ids mean nothing elsewhere.
+   * Named from the whole names, not the copies cut for messages (255 and
+   * 511 bytes): two databases behind one long host list read each other's
+   * views under the same version ids. The same text as before for names
+   * that fit, so that existing caches keep their views. */
+  char *server = tp_server_text(store->conninfo);
+  char *s3 = tp_s3_text(store->s3);
+  char *ns_source = server != NULL && s3 != NULL
+                        ? pc_strdup_printf("%s\n%s", server, s3)
+                        : NULL;
+  free(server);
+  free(s3);
+  if (ns_source == NULL) {
+    tp_db_close(store);
+    store_free(store);
+    return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  }
+  char ns[65];
   pc_sha256_buf(ns_source, strlen(ns_source), ns);
+  free(ns_source);
   snprintf(store->view_ns, sizeof store->view_ns, "%.16s", ns);
   *out = store;
   return AERO_OK;

@@ -617,11 +617,9 @@ static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
   return status;
 }
 
-/* "postgres host:port/db" from libpq's view of the connection string:
- * never the password or the full string. */
-static void server_name(tp_store *store) {
+char *tp_server_text(const char *conninfo) {
   const char *host = "", *port = "", *db = "";
-  PQconninfoOption *opts = PQconninfoParse(store->conninfo, NULL);
+  PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
   for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
     if (o->val == NULL)
       continue;
@@ -632,10 +630,19 @@ static void server_name(tp_store *store) {
     else if (strcmp(o->keyword, "dbname") == 0)
       db = o->val;
   }
-  snprintf(store->server, sizeof store->server, "postgres %s%s%s/%s",
-           host[0] != '\0' ? host : "localhost", port[0] != '\0' ? ":" : "",
-           port, db);
+  char *text = pc_strdup_printf("postgres %s%s%s/%s",
+                                host[0] != '\0' ? host : "localhost",
+                                port[0] != '\0' ? ":" : "", port, db);
   PQconninfoFree(opts);
+  return text;
+}
+
+/* store->server, for messages: tp_server_text cut to fit. */
+static void server_name(tp_store *store) {
+  char *text = tp_server_text(store->conninfo);
+  snprintf(store->server, sizeof store->server, "%s",
+           text != NULL ? text : "postgres");
+  free(text);
 }
 
 /* libpq's default prints what the server says outside a result to stderr:

@@ -65,6 +65,9 @@ typedef struct tp_store {
 /* ---- db.c: connection, retries, schema ---- */
 
 aero_status tp_db_open(tp_store *store, aero_error *err);
+/* "postgres host:port/db" of `conninfo` whole, never its password (malloc'd;
+ * NULL when out of memory). store->server is this, cut for messages. */
+char *tp_server_text(const char *conninfo);
 /* PQconnectdb with the server's notices kept off stderr: in
  * keeper->notice (borrowed for the connection's life), or dropped when
  * `keeper` is NULL. Caller owns the result (PQfinish), as with
@@ -285,6 +288,9 @@ aero_status tp_s3_open(tp_s3 **out, aero_error *err);
 void tp_s3_close(tp_s3 *s3);
 /* "s3://bucket/prefix at endpoint", for messages. */
 const char *tp_s3_name(const tp_s3 *s3);
+/* tp_s3_name's text whole, however long the endpoint and bucket (malloc'd;
+ * NULL when out of memory): tp_s3_name's is cut for messages. */
+char *tp_s3_text(const tp_s3 *s3);
 /* Whether blob `hex` is in the bucket with `size` bytes. */
 aero_status tp_s3_has_blob(tp_s3 *s3, const char *hex, uint64_t size,
                            bool *present, aero_error *err);

@@ -278,6 +278,29 @@ assert_contains "$(q "SET enable_seqscan = off; EXPLAIN SELECT 1 FROM runs
 export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
 export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
 
+case_ views_apart_past_a_long_host_list
+# The cache names each database's views by a hash of its whole server name
+# and bucket: two databases behind one host list longer than the 255 bytes
+# that messages keep (both database names past that cut) each read their
+# own views, never the other's under the same version ids.
+hosts=$AERO_PG_DIR
+while ((${#hosts} < 300)); do hosts+=",$AERO_PG_DIR"; done
+for db in long_hosts_a long_hosts_b; do
+  aero_team_new_store "$db"
+  run env AEROMANCY_CACHE="$AERO_TMP/cache-long-hosts" \
+    AEROMANCY_STORE="postgresql://$AERO_PG_USER@/$db?host=$hosts" \
+    "$AEROHOST" run "$PLUGIN" --dev -- --content "$db"
+  assert_rc 0
+done
+model=$(q "SELECT f.sha256 FROM version_files f JOIN artifact_versions v ON
+  v.version_id = f.version_id WHERE v.name = 'model'")
+assert_eq "$(cat "$(aero_team_blob "$model")")" \
+  "model of long_hosts_b (from trk/raw:v0)" "train read its own database's raw"
+assert_eq "$(find "$AERO_TMP/cache-long-hosts/views" -mindepth 1 -maxdepth 1 |
+  wc -l)" 2 "one folder of views per database"
+export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
+export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
+
 case_ bad_settings_one_line
 run env AEROMANCY_BLOBS=bucket-without-scheme "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 3
