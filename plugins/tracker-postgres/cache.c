@@ -31,18 +31,31 @@ aero_status tp_cache_init(tp_store *store, aero_error *err) {
   const char *dir = getenv("AEROMANCY_CACHE");
   const char *xdg = getenv("XDG_CACHE_HOME");
   const char *home = getenv("HOME");
-  if (dir != NULL && dir[0] != '\0')
+  const char *from;
+  if (dir != NULL && dir[0] != '\0') {
     store->cache = strdup(dir);
-  else if (xdg != NULL && xdg[0] == '/')
+    from = "$AEROMANCY_CACHE";
+  } else if (xdg != NULL && xdg[0] == '/') {
     store->cache = pc_strdup_printf("%s/aeromancy", xdg);
-  else if (home != NULL && home[0] != '\0')
+    from = "$XDG_CACHE_HOME/aeromancy";
+  } else if (home != NULL && home[0] != '\0') {
     store->cache = pc_strdup_printf("%s/.cache/aeromancy", home);
-  else
+    from = "$HOME/.cache/aeromancy";
+  } else {
     return aero_fail(err, AERO_E_CONFIG,
                      "tracker-postgres: no cache folder: set AEROMANCY_CACHE "
                      "or HOME");
+  }
   if (store->cache == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  /* Leaves room under PATH_MAX for the names made inside it: cut to fit a
+   * PATH_MAX buffer, views/NS/42 would be views/NS/4, another version's
+   * view. */
+  if (strlen(store->cache) > TP_CACHE_MAX)
+    return aero_fail(err, AERO_E_CONFIG,
+                     "tracker-postgres: cache folder %.60s... (%s) is longer "
+                     "than %d bytes",
+                     store->cache, from, TP_CACHE_MAX);
   const char *max = getenv("AEROMANCY_CACHE_MAX_MB");
   char *end = NULL;
   double mb = max != NULL ? strtod(max, &end) : -1;

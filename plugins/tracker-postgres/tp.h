@@ -221,6 +221,10 @@ aero_status tp_materialize(void *handle, int64_t version_id,
                            aero_backend_file_fn each, void *ctx,
                            char *directory, size_t directory_size,
                            aero_error *err);
+/* The longest cache folder path accepted, leaving room under PATH_MAX
+ * for the blobs', views' and temporary names inside it. */
+#define TP_CACHE_MAX 1024
+
 /* Chooses the cache folder and its bound ($AEROMANCY_CACHE,
  * $AEROMANCY_CACHE_MAX_MB). */
 aero_status tp_cache_init(tp_store *store, aero_error *err);

@@ -314,6 +314,14 @@ run env AEROMANCY_STORE="$AERO_TMP/a-folder" "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "is not a PostgreSQL connection string"
+# A cache folder too long to hold its views' and blobs' paths under
+# PATH_MAX (cut, a view's path would name another version's view).
+long_cache=$AERO_TMP/$(printf 'c%.0s' {1..200})
+for _ in 1 2 3 4 5; do long_cache+=/$(printf 'c%.0s' {1..200}); done
+run env AEROMANCY_CACHE="$long_cache" "$AEROHOST" run "$PLUGIN" --dev
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "cache folder ${long_cache:0:60}... (\$AEROMANCY_CACHE) is longer than 1024 bytes"
 run env AWS_ENDPOINT_URL=http://127.0.0.1:1 AEROMANCY_S3_RETRY_SECONDS=0 \
   "$AEROHOST" run "$PLUGIN" --dev -- --content unreachable
 assert_rc 1
