@@ -7,13 +7,21 @@ so that SigV4 signatures still match).
 
     s3_lag_proxy.py UPSTREAM_URL PORT_FILE LOG_FILE
 
+It also checks each request's SigV4 signature with $AWS_SECRET_ACCESS_KEY,
+which s3rver does not: a request signed over other bytes than it carries (a
+header cut short) is answered 403 SignatureDoesNotMatch.
+
 Listens on 127.0.0.1 on a port the kernel picks, written to PORT_FILE once it
 listens; LOG_FILE gets one line per request ("PUT /bucket/key 200", "HEAD
-/bucket/key 404 lagged"). Used by tests/cli/test_teamstore_faults.sh.
+/bucket/key 404 lagged", "GET /bucket/key 403 bad signature"). Used by
+tests/cli/test_teamstore_faults.sh.
 """
+import hashlib
+import hmac
 import http.client
 import http.server
 import os
+import re
 import sys
 import threading
 import urllib.parse
@@ -28,6 +36,42 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "expect",
        "proxy-connection", "te", "upgrade"}
 
 
+secret = os.environ["AWS_SECRET_ACCESS_KEY"]
+AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=([^,]+),\s*"
+                  r"SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$")
+
+
+def _hmac(key, text):
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def signature_ok(handler):
+    """The request's SigV4 signature, computed here from what it carries."""
+    m = AUTH.match(handler.headers.get("Authorization", ""))
+    if m is None:
+        return False
+    credential, signed, signature = m.groups()
+    scope = credential.split("/")[1:]
+    if len(scope) != 4:
+        return False
+    path, _, query = handler.path.partition("?")
+    query = "&".join(sorted(q if "=" in q else q + "="
+                            for q in query.split("&") if q))
+    names = signed.split(";")
+    canonical = "\n".join(
+        [handler.command, path, query] +
+        ["%s:%s" % (n, (handler.headers.get(n) or "").strip()) for n in names] +
+        ["", signed, handler.headers.get("x-amz-content-sha256", "")])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256",
+                         handler.headers.get("x-amz-date", ""), "/".join(scope),
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in scope:
+        key = _hmac(key, part)
+    want = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(want, signature)
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -36,6 +80,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def relay(self):
         key = urllib.parse.urlsplit(self.path).path
+        if not signature_ok(self):
+            log.write("%s %s 403 bad signature\n" % (self.command, key))
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            body = b"<Error><Code>SignatureDoesNotMatch</Code></Error>"
+            self.send_response(403)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return
         if self.command == "HEAD":
             with lock:
                 lag = key in put_keys

@@ -371,20 +371,34 @@ static CURLcode setup(tp_s3 *s3, CURL *c, s3_req *r, const char *path,
                   .service = "s3",
                   .access_key = s3->access_key,
                   .secret_key = s3->secret_key};
-  char auth[768];
-  tp_sigv4_authorization(&sig, auth, sizeof auth);
+  /* Each line sized for its value: a session token of STS is often longer
+   * than 1 KiB, and a line cut to a fixed buffer sent a token other than
+   * the one signed (the server's 403 named neither). */
+  char *auth = tp_sigv4_authorization(&sig);
   struct curl_slist *headers = NULL;
-  char line[1024];
-  for (size_t i = 0; i < n; i++) {
-    snprintf(line, sizeof line, "%s: %s", names[i], values[i]);
-    headers = curl_slist_append(headers, line);
+  bool whole = auth != NULL;
+  for (size_t i = 0; whole && i < n + 3; i++) {
+    char *line = i < n    ? pc_strdup_printf("%s: %s", names[i], values[i])
+                 : i == n ? pc_strdup_printf("Authorization: %s", auth)
+                          : strdup(i == n + 1 ? "Expect:" : "Content-Type:");
+    struct curl_slist *grown =
+        line != NULL ? curl_slist_append(headers, line) : NULL;
+    if (line != NULL) {
+      memset(line, 0, strlen(line)); /* it may hold the token */
+      free(line);
+    }
+    whole = grown != NULL;
+    if (whole)
+      headers = grown;
   }
-  snprintf(line, sizeof line, "Authorization: %s", auth);
-  headers = curl_slist_append(headers, line);
-  headers = curl_slist_append(headers, "Expect:");
-  headers = curl_slist_append(headers, "Content-Type:");
-  memset(line, 0, sizeof line);
-  memset(auth, 0, sizeof auth);
+  if (auth != NULL) {
+    memset(auth, 0, strlen(auth));
+    free(auth);
+  }
+  if (!whole) {
+    curl_slist_free_all(headers);
+    headers = NULL;
+  }
 
   char *url = pc_strdup_printf("%s%s%s%s", s3->endpoint, path,
                                r->query[0] != '\0' ? "?" : "", r->query);

@@ -88,44 +88,59 @@ static void canonical_hash(const tp_sigv4 *req, const char *signed_headers,
   pc_sha256_hex(digest, hex);
 }
 
-void tp_sigv4_authorization(const tp_sigv4 *req, char *out, size_t size) {
-  char signed_headers[512] = "";
-  size_t used = 0;
+char *tp_sigv4_authorization(const tp_sigv4 *req) {
+  /* Every part sized for its input: cut, the header would name another
+   * scope or key than the one signed. */
+  size_t names_len = 0;
   for (size_t i = 0; i < req->header_count; i++)
-    used += (size_t)snprintf(
-        signed_headers + used,
-        used < sizeof signed_headers ? sizeof signed_headers - used : 0, "%s%s",
-        i > 0 ? ";" : "", req->names[i]);
+    names_len += strlen(req->names[i]) + 1;
+  char *signed_headers = malloc(names_len + 1);
+  if (signed_headers == NULL)
+    return NULL;
+  size_t used = 0;
+  signed_headers[0] = '\0';
+  for (size_t i = 0; i < req->header_count; i++) {
+    size_t len = strlen(req->names[i]);
+    if (i > 0)
+      signed_headers[used++] = ';';
+    memcpy(signed_headers + used, req->names[i], len + 1);
+    used += len;
+  }
   char request_hash[65];
   canonical_hash(req, signed_headers, request_hash);
 
   char day[9];
   snprintf(day, sizeof day, "%.8s", req->amz_date);
-  char scope[128];
-  snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", day, req->region,
-           req->service);
-  char to_sign[512];
-  snprintf(to_sign, sizeof to_sign, "AWS4-HMAC-SHA256\n%s\n%s\n%s",
-           req->amz_date, scope, request_hash);
-
-  /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region),
-   * service), "aws4_request"). */
+  char *scope = pc_strdup_printf("%s/%s/%s/aws4_request", day, req->region,
+                                 req->service);
+  char *to_sign =
+      scope != NULL ? pc_strdup_printf("AWS4-HMAC-SHA256\n%s\n%s\n%s",
+                                       req->amz_date, scope, request_hash)
+                    : NULL;
   char *secret = pc_strdup_printf("AWS4%s", req->secret_key);
-  unsigned char key[32], next[32];
-  hmac_sha256(secret != NULL ? secret : "", secret != NULL ? strlen(secret) : 0,
-              day, strlen(day), key);
+  char *out = NULL;
+  if (to_sign != NULL && secret != NULL) {
+    /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region),
+     * service), "aws4_request"). */
+    unsigned char key[32], next[32];
+    hmac_sha256(secret, strlen(secret), day, strlen(day), key);
+    hmac_str(key, req->region, next);
+    hmac_str(next, req->service, key);
+    hmac_str(key, "aws4_request", next);
+    unsigned char signature[32];
+    hmac_str(next, to_sign, signature);
+    char hex[65];
+    pc_sha256_hex(signature, hex);
+    out = pc_strdup_printf(
+        "AWS4-HMAC-SHA256 Credential=%s/%s,SignedHeaders=%s,Signature=%s",
+        req->access_key, scope, signed_headers, hex);
+  }
   if (secret != NULL) {
     memset(secret, 0, strlen(secret));
     free(secret);
   }
-  hmac_str(key, req->region, next);
-  hmac_str(next, req->service, key);
-  hmac_str(key, "aws4_request", next);
-  unsigned char signature[32];
-  hmac_str(next, to_sign, signature);
-  char hex[65];
-  pc_sha256_hex(signature, hex);
-  snprintf(out, size,
-           "AWS4-HMAC-SHA256 Credential=%s/%s,SignedHeaders=%s,Signature=%s",
-           req->access_key, scope, signed_headers, hex);
+  free(to_sign);
+  free(scope);
+  free(signed_headers);
+  return out;
 }

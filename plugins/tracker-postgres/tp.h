@@ -381,8 +381,9 @@ typedef struct tp_sigv4 {
   const char *secret_key;
 } tp_sigv4;
 
-/* Writes the Authorization header value for `req` into `out`. */
-void tp_sigv4_authorization(const tp_sigv4 *req, char *out, size_t size);
+/* The Authorization header value for `req`, however long its parts
+ * (malloc'd; NULL when out of memory). */
+char *tp_sigv4_authorization(const tp_sigv4 *req);
 /* URI-encodes `in` as SigV4 wants (unreserved characters kept; '/' kept
  * when `keep_slash`). Returns a malloc'd string or NULL. */
 char *tp_uri_encode(const char *in, bool keep_slash);
