@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aeu.h"
 #include "command.h"
@@ -530,6 +531,29 @@ static aero_status open_side(const char *backend, const char *location,
   return st;
 }
 
+/* FROM and TO the same store: copying would add a second copy of every
+ * run to it (each copy is a new run, and FROM's runs are not copies of
+ * themselves), and again at every repeat. A folder is compared by what it
+ * is (another path, a symbolic link or a bind mount to it included), a
+ * URL as written. */
+static aero_status check_distinct(const side *from, const side *to,
+                                  aero_error *err) {
+  const char *a = aeh_store_location(from->store);
+  const char *b = aeh_store_location(to->store);
+  bool same = strcmp(from->vt->name, to->vt->name) == 0 && strcmp(a, b) == 0;
+  struct stat sa, sb;
+  if (!same && strcmp(from->vt->name, "local") == 0 &&
+      strcmp(to->vt->name, "local") == 0 && stat(a, &sa) == 0 &&
+      stat(b, &sb) == 0)
+    same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  if (same)
+    return aeh_error_set(err, AERO_E_INVALID,
+                         "FROM and TO are the same store (%s): a copy into "
+                         "itself would duplicate every run",
+                         b);
+  return AERO_OK;
+}
+
 static aero_status copy_all(side *from, side *to, size_t *copied,
                             size_t *skipped, aero_error *err) {
   strs done = {0};
@@ -598,6 +622,8 @@ static int cmd_store(const aeh_command *cmd, int argc, char **argv) {
   if (st == AERO_OK)
     st = open_side(to_backend, to_loc, false, &to, &err);
   if (st == AERO_OK)
+    st = check_distinct(&from, &to, &err);
+  if (st == AERO_OK)
     st = copy_all(&from, &to, &copied, &skipped, &err);
   if (st == AERO_OK)
     fprintf(stderr,
@@ -632,8 +658,9 @@ const aeh_command aeh_cmd_store = {
         "if needed): its record, metrics, log lines, inputs and outputs, "
         "whose files TO stores and dedupes as for any run. FROM and TO are "
         "store locations: a folder (the local store) or a PostgreSQL "
-        "connection string (the team store). Idempotent: runs copied before "
-        "are skipped, so a copy can be repeated or resumed.",
+        "connection string (the team store), two different stores. "
+        "Idempotent: runs copied before are skipped, so a copy can be "
+        "repeated or resumed.",
     .options = store_options,
     .min_positional = 1,
     .max_positional = 3,

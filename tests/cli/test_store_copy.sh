@@ -105,6 +105,35 @@ run "$A" store copy "$AERO_TMP/nowhere" "$BACK"
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "nowhere"
+case_ into_itself_is_refused
+# The same store by another path, a symbolic link, or as written: a copy
+# into itself would add a copy of every run, and more at each repeat.
+runs_before=$(lsql "$LOCAL" "SELECT count(*) FROM runs")
+ln -s "$LOCAL" "$AERO_TMP/local-link"
+for to in "$LOCAL" "$LOCAL/" "$AERO_TMP/local-link" "$AERO_TMP/./local"; do
+  run "$A" store copy "$LOCAL" "$to"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "FROM and TO are the same store ($LOCAL)"
+done
+# A bind mount is another path to the same folder, which no path
+# resolution sees (root only: the suite runs as root in CI).
+mkdir -p "$AERO_TMP/local-bind"
+if mount --bind "$LOCAL" "$AERO_TMP/local-bind" 2>/dev/null; then
+  run "$A" store copy "$LOCAL" "$AERO_TMP/local-bind"
+  umount "$AERO_TMP/local-bind"
+  assert_rc 3
+  assert_contains "$err" "FROM and TO are the same store"
+elif [[ ${CI:-} == true ]]; then
+  fail "cannot bind-mount a store (CI runs the tests as root)"
+fi
+assert_eq "$(lsql "$LOCAL" "SELECT count(*) FROM runs")" "$runs_before"
+run "$A" store copy "$TEAM" "$TEAM"
+assert_rc 3
+assert_contains "$err" "FROM and TO are the same store"
+assert_eq "$(tsql "SELECT count(*) FROM runs")" "$runs"
+
+case_ unknown_subcommand
 run "$A" store move "$LOCAL" "$BACK"
 assert_rc 3
 assert_contains "$err" "unknown store command 'move'"
