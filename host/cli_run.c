@@ -106,7 +106,8 @@ static bool help_word(const aeh_cli_args *a) {
 static aero_status settle_values(run_ctx *c, const aeh_cli_args *a, bool *help,
                                  aero_error *err) {
   char cfg_path[4096];
-  aeh_config_default_path(NULL, cfg_path, sizeof cfg_path);
+  if (aeh_config_default_path(NULL, cfg_path, sizeof cfg_path, err) == NULL)
+    return AERO_E_CONFIG;
   aero_status rc = aeh_config_load(cfg_path, 0, &c->cfg, err);
   if (rc != AERO_OK)
     return rc;

@@ -33,15 +33,25 @@ bool aeh_config_section_known(const char *section) {
 }
 
 const char *aeh_config_default_path(const char *project_dir, char *buf,
-                                    size_t size) {
+                                    size_t size, aero_error *err) {
   const char *env = getenv("AEROMANCY_CONFIG");
+  int n;
   if (env != NULL && env[0] != '\0')
-    snprintf(buf, size, "%s", env);
+    n = snprintf(buf, size, "%s", env);
   else if (project_dir != NULL && project_dir[0] != '\0')
-    snprintf(buf, size, "%s/aeromancy.ini", project_dir);
+    n = snprintf(buf, size, "%s/aeromancy.ini", project_dir);
   else
-    snprintf(buf, size, "aeromancy.ini");
-  return buf;
+    n = snprintf(buf, size, "aeromancy.ini");
+  if (n >= 0 && (size_t)n < size)
+    return buf;
+  aeh_error_set(err, AERO_E_CONFIG,
+                "%.60s...: the configuration file's path (%s) is longer than "
+                "%zu bytes",
+                buf,
+                env != NULL && env[0] != '\0' ? "AEROMANCY_CONFIG"
+                                                : "the project folder's",
+                size - 1);
+  return NULL;
 }
 
 /* Debian's inih is built without INI_HANDLER_LINENO, so the line number

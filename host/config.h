@@ -37,9 +37,11 @@ bool aeh_config_section_known(const char *section);
 
 /* The file aerohost and the runner read: $AEROMANCY_CONFIG if set, else
  * aeromancy.ini in `project_dir` (NULL: the current folder). Writes into
- * `buf`. */
+ * `buf` and returns it; NULL with AERO_E_CONFIG in `err` when the path does
+ * not fit in `size` bytes (cut, it would name another file, and a missing
+ * one reads as empty: every setting silently dropped). */
 const char *aeh_config_default_path(const char *project_dir, char *buf,
-                                    size_t size);
+                                    size_t size, aero_error *err);
 
 /* Reads `path` into `*out`. A missing file is not an error when `required`
  * is false, unless $AEROMANCY_CONFIG names it (AERO_E_CONFIG): *out is then

@@ -140,7 +140,8 @@ static const char *home_dir(void) {
 static aero_status load_config(const char *project_dir, aeh_config *cfg,
                                aero_error *err) {
   char path[PATH_MAX];
-  aeh_config_default_path(project_dir, path, sizeof path);
+  if (aeh_config_default_path(project_dir, path, sizeof path, err) == NULL)
+    return AERO_E_CONFIG;
   return aeh_config_load(path, 0, cfg, err);
 }
 
@@ -334,7 +335,8 @@ static aero_status config_blobs(aero_error *err) {
   if (set != NULL && set[0] != '\0')
     return AERO_OK;
   char path[PATH_MAX];
-  aeh_config_default_path(NULL, path, sizeof path);
+  if (aeh_config_default_path(NULL, path, sizeof path, err) == NULL)
+    return AERO_E_CONFIG;
   aeh_config cfg;
   aero_status status = aeh_config_load(path, 0, &cfg, err);
   if (status != AERO_OK)

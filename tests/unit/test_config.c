@@ -236,7 +236,7 @@ static void missing_file_named_by_environment(void **state) {
   aeh_config cfg = {.count = 5};
   char buf[256];
   setenv("AEROMANCY_CONFIG", "/nonexistent/custom.ini", 1);
-  const char *path = aeh_config_default_path(NULL, buf, sizeof buf);
+  const char *path = aeh_config_default_path(NULL, buf, sizeof buf, &err);
   assert_int_equal(aeh_config_load(path, 0, &cfg, &err), AERO_E_CONFIG);
   assert_string_equal(err.message, "/nonexistent/custom.ini: no such file "
                                    "(named by AEROMANCY_CONFIG)");
@@ -266,18 +266,50 @@ static void default_path(void **state) {
   (void)state;
   char buf[256];
   unsetenv("AEROMANCY_CONFIG");
-  assert_string_equal(aeh_config_default_path(NULL, buf, sizeof buf),
+  assert_string_equal(aeh_config_default_path(NULL, buf, sizeof buf, NULL),
                       "aeromancy.ini");
-  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf),
+  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf, NULL),
                       "/proj/aeromancy.ini");
-  assert_string_equal(aeh_config_default_path("", buf, sizeof buf),
+  assert_string_equal(aeh_config_default_path("", buf, sizeof buf, NULL),
                       "aeromancy.ini");
   setenv("AEROMANCY_CONFIG", "/etc/custom.ini", 1);
-  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf),
+  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf, NULL),
                       "/etc/custom.ini");
   setenv("AEROMANCY_CONFIG", "", 1);
-  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf),
+  assert_string_equal(aeh_config_default_path("/proj", buf, sizeof buf, NULL),
                       "/proj/aeromancy.ini");
+  unsetenv("AEROMANCY_CONFIG");
+}
+
+/* A path that does not fit is an error, never a cut one: cut, it named
+ * another file, and that one missing read as an empty configuration (every
+ * setting dropped without a word, even the file AEROMANCY_CONFIG names). */
+static void default_path_too_long(void **state) {
+  (void)state;
+  char buf[64], dir[64], named[80];
+  aero_error err = AEH_ERROR_INIT;
+  unsetenv("AEROMANCY_CONFIG");
+  memset(dir, 'd', sizeof dir - 1);
+  dir[0] = '/';
+  dir[sizeof dir - 1] = '\0';
+  assert_null(aeh_config_default_path(dir, buf, sizeof buf, &err));
+  assert_int_equal(err.code, AERO_E_CONFIG);
+  assert_non_null(strstr(err.message, "the configuration file's path (the "
+                                      "project folder's) is longer than 63 "
+                                      "bytes"));
+  /* 49 bytes of folder and "/aeromancy.ini" fill buf exactly. */
+  dir[49] = '\0';
+  assert_string_equal(aeh_config_default_path(dir, buf, sizeof buf, &err) +
+                          49,
+                      "/aeromancy.ini");
+  memset(named, 'n', sizeof named - 1);
+  named[0] = '/';
+  named[sizeof named - 1] = '\0';
+  setenv("AEROMANCY_CONFIG", named, 1);
+  err = (aero_error)AEH_ERROR_INIT;
+  assert_null(aeh_config_default_path(NULL, buf, sizeof buf, &err));
+  assert_non_null(strstr(err.message, "(AEROMANCY_CONFIG) is longer than 63 "
+                                      "bytes"));
   unsetenv("AEROMANCY_CONFIG");
 }
 
@@ -314,6 +346,7 @@ int main(void) {
       cmocka_unit_test(missing_file_named_by_environment),
       cmocka_unit_test(directory_is_an_error),
       cmocka_unit_test(default_path),
+      cmocka_unit_test(default_path_too_long),
       cmocka_unit_test(parse_bool_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
