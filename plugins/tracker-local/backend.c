@@ -85,6 +85,12 @@ static aero_status existing_folder(const char *location, char **root_out,
     free(root);
     return status;
   }
+  /* Empty: told before SQLite opens it, which would write its header. */
+  if (st.st_size == 0) {
+    aero_status status = tl_no_record(root, err);
+    free(root);
+    return status;
+  }
   *root_out = root;
   return AERO_OK;
 }
@@ -107,6 +113,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
       params->struct_size >=
           offsetof(aero_backend_open_params, flags) + sizeof params->flags &&
       (params->flags & AERO_OPEN_EXISTING) != 0;
+  store->existing = existing;
   status = existing ? existing_folder(params->location, &store->root, err)
                     : prepare_folder(params->location, &store->root, err);
   if (status != AERO_OK)

@@ -440,6 +440,14 @@ void tl_kv_from(sqlite3_stmt *st, int first, aero_kv *out) {
   }
 }
 
+aero_status tl_no_record(const char *root, aero_error *err) {
+  return aero_fail(err, AERO_E_NOT_FOUND,
+                   "no store at %s: its aeromancy.db holds no record (an "
+                   "empty database: nothing recorded yet, or the file was "
+                   "emptied)",
+                   root);
+}
+
 static aero_status read_user_version(tl_store *store, int *version,
                                      aero_error *err) {
   sqlite3_stmt *st = NULL;
@@ -518,6 +526,13 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
   aero_status status = read_user_version(store, &version, err);
   if (status != AERO_OK)
     return status;
+  /* An empty database (a file emptied, or one a host has only just
+   * created): a reader says so instead of making it a store, so that
+   * `aeromancy runs` and fsck never report an empty record as a sound one
+   * and a reader never creates a store. An older schema is upgraded as
+   * for a writer. */
+  if (version == 0 && store->existing)
+    return tl_no_record(store->root, err);
   if (version >= 0 && version < TL_SCHEMA_VERSION) {
     int lock_fd = upgrade_lock(store);
     status = tl_begin(store, err);

@@ -74,6 +74,9 @@ typedef struct tl_store {
   int schema_fd;       /* schema.lock, flock'd while open (schema_lock.c); -1 */
   size_t inline_max;   /* the largest blob stored in the database (inline.c) */
   bool schema_checked; /* the schema was this version once opened */
+  bool existing;       /* opened for reading (AERO_OPEN_EXISTING): a
+                          database without a schema is no store, and none
+                          is created in it */
   int64_t *begun; /* runs this handle began and has not ended (declared.c) */
   size_t begun_count, begun_cap;
   struct tl_declared **declared; /* small outputs waiting for their run's
@@ -126,6 +129,9 @@ void tl_schema_release(tl_store *store);
 /* Opens and, if needed, creates the database of `store` (root and db_path
  * set). Writes store->db on success only. */
 aero_status tl_db_open(tl_store *store, aero_error *err);
+/* A reader's error for a store whose aeromancy.db has no schema (empty):
+ * AERO_E_NOT_FOUND naming the folder `root`. */
+aero_status tl_no_record(const char *root, aero_error *err);
 void tl_db_close(tl_store *store);
 
 /* Fills `err` from the connection's last error, with `what` saying what was

@@ -177,6 +177,28 @@ assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "$AERO_TMP/corrupt/aeromancy.db: not a database (file is corrupt?)"
 
+case_ emptied_database_is_no_store_to_readers
+# An aeromancy.db emptied (truncated to nothing, or only a header) beside
+# the blobs of its runs: readers and fsck say so in one line, exit 3,
+# instead of listing no runs and finding the store sound, and leave the
+# file as it is (a reader never creates a store).
+"$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/emptied" >/dev/null 2>&1
+rm -f "$AERO_TMP/emptied"/aeromancy.db*
+: >"$AERO_TMP/emptied/aeromancy.db"
+for cmd in runs fsck gc "show 1" artifacts; do
+  # shellcheck disable=SC2086 # the command's words
+  run "$AEROMANCY" $cmd --store "$AERO_TMP/emptied"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "$AERO_TMP/emptied: its aeromancy.db holds no record"
+done
+assert_eq "$(stat -c %s "$AERO_TMP/emptied/aeromancy.db")" 0
+sqlite3 "$AERO_TMP/emptied/aeromancy.db" "PRAGMA journal_mode = WAL" >/dev/null
+run "$AEROMANCY" fsck --store "$AERO_TMP/emptied"
+assert_rc 3
+assert_contains "$err" "$AERO_TMP/emptied: its aeromancy.db holds no record"
+assert_eq "$(db_of "$AERO_TMP/emptied" "SELECT count(*) FROM sqlite_schema")" 0
+
 case_ unusable_store_folder_is_one_line
 touch "$AERO_TMP/a-file"
 run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/a-file/store"
