@@ -11,16 +11,25 @@
 #include "json_out.h"
 #include "options.h"
 
+/* The default as the command line would write it: a text whole (a buffer
+ * cut it to 127 bytes), a number in `buf`. */
+static const char *default_text(const aero_option *o, char *buf, size_t size) {
+  if ((o->type == AERO_OPT_STRING || o->type == AERO_OPT_CHOICE) &&
+      o->def.s != NULL)
+    return o->def.s;
+  aeh_options_format(o->type, o->def, buf, size);
+  return buf;
+}
+
 static void describe_option(FILE *out, const aero_option *o) {
   char name[80], def[128];
   size_t n = 0;
   for (; o->name[n] != '\0' && n + 1 < sizeof name; n++)
     name[n] = o->name[n] == '_' ? '-' : o->name[n];
   name[n] = '\0';
-  aeh_options_format(o->type, o->def, def, sizeof def);
   fprintf(out, "  --%s\n", name);
   fprintf(out, "      type:    %s\n", aeh_option_type_name(o->type));
-  fprintf(out, "      default: %s\n", def);
+  fprintf(out, "      default: %s\n", default_text(o, def, sizeof def));
   if (o->short_name != '\0')
     fprintf(out, "      short:   -%c\n", o->short_name);
   if (o->type == AERO_OPT_BOOL)
@@ -46,7 +55,6 @@ static json_t *option_json(const aero_option *o) {
   name[n] = '\0';
   bool none = (o->type == AERO_OPT_STRING || o->type == AERO_OPT_CHOICE) &&
               o->def.s == NULL;
-  aeh_options_format(o->type, o->def, def, sizeof def);
   json_t *j = json_object();
   if (j == NULL)
     return NULL;
@@ -54,7 +62,9 @@ static json_t *option_json(const aero_option *o) {
   bad |= aeh_json_set(j, "name", aeh_json_text(name));
   bad |= aeh_json_set(j, "c_name", aeh_json_text(o->name));
   bad |= aeh_json_set(j, "type", aeh_json_text(aeh_option_type_name(o->type)));
-  bad |= aeh_json_set(j, "default", none ? json_null() : aeh_json_text(def));
+  bad |= aeh_json_set(j, "default",
+                      none ? json_null()
+                           : aeh_json_text(default_text(o, def, sizeof def)));
   bad |= aeh_json_set(j, "short",
                       o->short_name ? aeh_json_text(letter) : json_null());
   bad |= aeh_json_set(j, "help", aeh_json_text(o->help));

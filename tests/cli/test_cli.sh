@@ -167,6 +167,15 @@ assert_contains "$out" "builders: alpha, beta"
 assert_contains "$out" "builder alpha: The first builder"
 assert_contains "$out" "builder beta: The second builder"
 assert_contains "$out" "default: b"
+# A default is given whole, in the text and in the JSON completion reads
+# (it was cut to 127 bytes).
+note=$(printf 'n123456789%.0s' {1..20})
+note=${note:0:197}end
+assert_contains "$out" "default: $note"
+run "$AEROHOST" describe "$T" --json
+assert_rc 0
+assert_eq "$(jq -r '.builders[] | select(.project == "beta") | .options[] |
+  select(.name == "note") | .default' <<<"$out")" "$note"
 
 case_ "list: one line per action on stdout, nothing on stderr"
 run "$AEROHOST" list "$G"

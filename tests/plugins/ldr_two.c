@@ -21,7 +21,14 @@ static aero_status add_one(aero_graph *graph, const char *job_type,
 }
 
 #define ALPHA_OPTIONS(X) X(INT, count, 'c', 1, "How many")
-#define BETA_OPTIONS(X) X(STRING, label, 0, "b", "What to call it")
+/* note's default is 200 bytes: describe gives it whole (test_cli.sh). */
+#define LONG_NOTE                                                              \
+  "n123456789n123456789n123456789n123456789n123456789n123456789n123456789"     \
+  "n123456789n123456789n123456789n123456789n123456789n123456789n123456789"     \
+  "n123456789n123456789n123456789n123456789n123456789n123456end"
+#define BETA_OPTIONS(X)                                                        \
+  X(STRING, label, 0, "b", "What to call it")                                  \
+  X(STRING, note, 0, LONG_NOTE, "A note with a long default")
 
 static aero_status alpha_new(void **self, int64_t count, aero_error *err) {
   char *name = malloc(64);
@@ -31,7 +38,9 @@ static aero_status alpha_new(void **self, int64_t count, aero_error *err) {
   *self = name;
   return AERO_OK;
 }
-static aero_status beta_new(void **self, const char *label, aero_error *err) {
+static aero_status beta_new(void **self, const char *label, const char *note,
+                           aero_error *err) {
+  (void)note;
   char *name = malloc(128);
   if (name == NULL)
     return aero_fail(err, AERO_E_NOMEM, "out of memory");
