@@ -4,6 +4,7 @@
  * `aeromancy go` (which refuses main) works at once. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,12 @@ static int make_dir(const aeh_command *self, const char *dir) {
 /* Writes `text` to dir/path with every "@NAME@" replaced by `name`. */
 static int write_file(const char *dir, const char *path, const char *text,
                       const char *name) {
-  char full[4096];
-  snprintf(full, sizeof full, "%s/%s", dir, path);
+  char full[PATH_MAX];
+  if (snprintf(full, sizeof full, "%s/%s", dir, path) >= (int)sizeof full) {
+    fprintf(stderr, "aeromancy: cannot create %s/%s: path too long\n", dir,
+            path);
+    return AEH_EXIT_INFRA;
+  }
   int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (f == NULL) {
@@ -209,6 +214,16 @@ static int new_run(const aeh_command *self, int argc, char **argv) {
   if (!o.no_git && !branch_name_valid(o.branch))
     return aeh_command_usage_error(
         self, "--branch '%s' is not a valid git branch name", o.branch);
+  /* Before anything is written: cut to fit a buffer, a file's path would
+   * name another file (DIR/CMakeLis). */
+  for (size_t i = 0; i < aeh_new_template_count; i++)
+    if (strlen(dir) + 1 + strlen(aeh_new_template[i].path) >= PATH_MAX)
+      return aeh_command_usage_error(
+          self,
+          "%.60s...: the folder's path is too long for its files (%s "
+          "needs %zu bytes, more than PATH_MAX)",
+          dir, aeh_new_template[i].path,
+          strlen(dir) + 1 + strlen(aeh_new_template[i].path));
   rc = make_dir(self, dir);
   for (size_t i = 0; rc == 0 && i < aeh_new_template_count; i++)
     rc = write_file(dir, aeh_new_template[i].path,

@@ -92,5 +92,16 @@ assert_one_line "$err"
 run "$AEROMANCY" new
 assert_rc 3
 assert_one_line "$err"
+# A folder of 4,090 bytes: mkdir takes it, but its files' paths pass
+# PATH_MAX. Cut to fit, they named other files (DIR/CMakeLis).
+deep=$PWD
+while ((${#deep} < 3880)); do deep+=/$(printf 'd%.0s' {1..200}); done
+mkdir -p "$deep" || fail "cannot make $deep"
+last=$(printf 'p%.0s' $(seq $((4090 - ${#deep} - 1))))
+run "$AEROMANCY" new deep "$deep/$last" --no-git
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "the folder's path is too long for its files"
+[[ ! -e $deep/$last ]] || fail "a folder was made for a path too long: $(ls "$deep/$last")"
 
 done_
