@@ -49,7 +49,7 @@ const char *aeh_config_default_path(const char *project_dir, char *buf,
                 "%zu bytes",
                 buf,
                 env != NULL && env[0] != '\0' ? "AEROMANCY_CONFIG"
-                                                : "the project folder's",
+                                              : "the project folder's",
                 size - 1);
   return NULL;
 }

@@ -95,8 +95,7 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
   aeh_config cfg = {0};
   aeh_project p = {0};
   char pathbuf[4096];
-  const char *path =
-      aeh_config_default_path(dir, pathbuf, sizeof pathbuf, err);
+  const char *path = aeh_config_default_path(dir, pathbuf, sizeof pathbuf, err);
   if (path == NULL)
     return AERO_E_CONFIG;
 

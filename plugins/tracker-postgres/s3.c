@@ -117,8 +117,7 @@ const char *tp_s3_name(const tp_s3 *s3) {
 }
 
 char *tp_s3_text(const tp_s3 *s3) {
-  return pc_strdup_printf("S3 server %s (bucket %s)", s3->endpoint,
-                          s3->bucket);
+  return pc_strdup_printf("S3 server %s (bucket %s)", s3->endpoint, s3->bucket);
 }
 
 aero_status tp_s3_open(tp_s3 **out, aero_error *err) {

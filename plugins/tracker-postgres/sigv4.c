@@ -111,12 +111,12 @@ char *tp_sigv4_authorization(const tp_sigv4 *req) {
 
   char day[9];
   snprintf(day, sizeof day, "%.8s", req->amz_date);
-  char *scope = pc_strdup_printf("%s/%s/%s/aws4_request", day, req->region,
-                                 req->service);
-  char *to_sign =
-      scope != NULL ? pc_strdup_printf("AWS4-HMAC-SHA256\n%s\n%s\n%s",
-                                       req->amz_date, scope, request_hash)
-                    : NULL;
+  char *scope =
+      pc_strdup_printf("%s/%s/%s/aws4_request", day, req->region, req->service);
+  char *to_sign = scope != NULL
+                      ? pc_strdup_printf("AWS4-HMAC-SHA256\n%s\n%s\n%s",
+                                         req->amz_date, scope, request_hash)
+                      : NULL;
   char *secret = pc_strdup_printf("AWS4%s", req->secret_key);
   char *out = NULL;
   if (to_sign != NULL && secret != NULL) {

@@ -39,7 +39,7 @@ static aero_status alpha_new(void **self, int64_t count, aero_error *err) {
   return AERO_OK;
 }
 static aero_status beta_new(void **self, const char *label, const char *note,
-                           aero_error *err) {
+                            aero_error *err) {
   (void)note;
   char *name = malloc(128);
   if (name == NULL)

@@ -299,8 +299,7 @@ static void default_path_too_long(void **state) {
                                       "bytes"));
   /* 49 bytes of folder and "/aeromancy.ini" fill buf exactly. */
   dir[49] = '\0';
-  assert_string_equal(aeh_config_default_path(dir, buf, sizeof buf, &err) +
-                          49,
+  assert_string_equal(aeh_config_default_path(dir, buf, sizeof buf, &err) + 49,
                       "/aeromancy.ini");
   memset(named, 'n', sizeof named - 1);
   named[0] = '/';

@@ -159,9 +159,12 @@ static void uri_encoding(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(get_object_with_range), cmocka_unit_test(put_object),
-      cmocka_unit_test(get_bucket_lifecycle),  cmocka_unit_test(list_objects),
-      cmocka_unit_test(uri_encoding), cmocka_unit_test(long_parts_signed_whole),
+      cmocka_unit_test(get_object_with_range),
+      cmocka_unit_test(put_object),
+      cmocka_unit_test(get_bucket_lifecycle),
+      cmocka_unit_test(list_objects),
+      cmocka_unit_test(uri_encoding),
+      cmocka_unit_test(long_parts_signed_whole),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
