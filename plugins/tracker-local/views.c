@@ -11,7 +11,8 @@
  *
  * Every use checks each file of the view (size and seal, blobs.c): a view
  * file that fails is rebuilt from its blob when the blob is intact, and
- * refused, naming the blob, when it is not.
+ * refused, naming the blob, when it is not. A view built anew checks its
+ * blobs the same way first.
  *
  * A blob kept in the database (inline.c) has no file to link: its view
  * file is written from the row, which is hashed at every use (a damaged
@@ -189,6 +190,27 @@ static int copy_blob(const char *blob, const char *dest, uint64_t size) {
   return rc;
 }
 
+/* Checks the blob files a new view is about to link (size and seal, one
+ * stat each; a broken seal is hashed): a link shares the blob's bytes, so
+ * a blob damaged in place would otherwise reach the action as the
+ * version's content. Rows were hashed by load_rows. */
+static aero_status check_blob_files(tl_store *store, int64_t version_id,
+                                    const view_file *files, size_t count,
+                                    aero_error *err) {
+  for (size_t i = 0; i < count; i++) {
+    if (files[i].content != NULL)
+      continue;
+    tl_blob_state state = TL_BLOB_INTACT;
+    aero_status status = tl_blob_file_check(store, files[i].hash,
+                                            files[i].size, false, &state, err);
+    if (status != AERO_OK)
+      return status;
+    if (state != TL_BLOB_INTACT)
+      return refuse(store, version_id, &files[i], state, err);
+  }
+  return AERO_OK;
+}
+
 static aero_status build_view(tl_store *store, int64_t version_id,
                               const view_file *files, size_t count,
                               const char *final, aero_error *err) {
@@ -316,10 +338,13 @@ aero_status tl_materialize(void *handle, int64_t version_id,
     goto done;
   }
   struct stat st;
-  if (stat(final, &st) == 0)
+  if (stat(final, &st) == 0) {
     status = check_view(store, version_id, files, count, final, err);
-  else
-    status = build_view(store, version_id, files, count, final, err);
+  } else {
+    status = check_blob_files(store, version_id, files, count, err);
+    if (status == AERO_OK)
+      status = build_view(store, version_id, files, count, final, err);
+  }
   if (status != AERO_OK)
     goto done;
   if (each != NULL) {

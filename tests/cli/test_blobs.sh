@@ -4,7 +4,7 @@
 # the wrong bytes with one line naming the blob; declaring the right
 # content again replaces the damaged blob instead of reusing it; an intact
 # blob that lost its seal (touched, copied without times) is hashed once
-# and sealed again.
+# and sealed again. A view made anew (views/ removed) checks its blobs.
 . "$(dirname "$0")/../lib.sh"
 # This script is about blob files: none is kept in the database
 # (test_inline_blobs.sh covers those).
@@ -53,6 +53,25 @@ run "$AEROHOST" run "$PLUGIN" --dev --force --only train
 assert_rc 1
 assert_contains "$err" "is damaged"
 assert_eq "$(grep -c 'is damaged' <<<"$err")" 1 "one line"
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content hello
+assert_rc 0
+assert_eq "$(cat "$raw")" hello
+
+case_ "a view built anew checks its blobs too"
+# views/ is a cache (gc removes views; a copied store may lack them): a
+# view made again from a blob damaged in place must not hand the damaged
+# bytes to the consumer as the version's content.
+printf 'HELLO' >"$raw"
+rm -rf "$AEROMANCY_STORE/views"
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train
+assert_rc 1
+assert_one_line "$(grep 'is damaged' <<<"$err")"
+assert_contains "$err" "blob $(basename "$(dirname "$raw")")$(basename "$raw") is damaged"
+assert_eq "$(sql "SELECT status FROM runs ORDER BY id DESC LIMIT 1")" failed
+rm -rf "$AEROMANCY_STORE/views"
+run "$AEROMANCY" path raw
+assert_rc 2
+assert_contains "$err" "is damaged"
 run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content hello
 assert_rc 0
 assert_eq "$(cat "$raw")" hello
