@@ -58,42 +58,56 @@ static int by_key(const void *a, const void *b) {
   return strcmp(x->key, y->key);
 }
 
+/* One config entry: its key, then its type and value. */
+static void hash_entry(SHA256_CTX *ctx, const aero_kv *kv) {
+  const aero_value *v = &kv->value;
+  char buf[64];
+  field(ctx, kv->key);
+  switch (v->type) {
+  case AERO_VALUE_BOOL:
+    field(ctx, v->as.b ? "b:true" : "b:false");
+    break;
+  case AERO_VALUE_INT:
+    snprintf(buf, sizeof buf, "i:%" PRId64, v->as.i);
+    field(ctx, buf);
+    break;
+  case AERO_VALUE_DOUBLE:
+    /* %a: exact, so that 0.1 and 0.10000000000000001 stay one value */
+    snprintf(buf, sizeof buf, "d:%a", v->as.d);
+    field(ctx, buf);
+    break;
+  default:
+    field(ctx, "s:");
+    field(ctx, v->as.s);
+    break;
+  }
+}
+
+/* Config entries sorted in place up to this many (no allocation). */
+#define SORT_ON_STACK 64
+
 static void hash_config(SHA256_CTX *ctx, const aeh_action *a) {
-  const aero_kv **sorted = malloc((a->config_count + 1) * sizeof *sorted);
-  size_t n = 0;
-  for (size_t i = 0; sorted != NULL && i < a->config_count; i++)
-    sorted[n++] = &a->config[i];
+  const aero_kv *on_stack[SORT_ON_STACK];
+  const aero_kv **sorted =
+      a->config_count <= SORT_ON_STACK
+          ? on_stack
+          : malloc(a->config_count * sizeof *sorted);
   if (sorted == NULL) {
-    /* Out of memory: declared order, still deterministic. */
+    /* Out of memory: every entry, values too, in declared order. The
+     * same config declared in another order then hashes otherwise (a run
+     * that could have been reused runs); values left out would let a
+     * changed config be reused. */
     for (size_t i = 0; i < a->config_count; i++)
-      field(ctx, a->config[i].key);
+      hash_entry(ctx, &a->config[i]);
     return;
   }
-  qsort(sorted, n, sizeof *sorted, by_key);
-  for (size_t i = 0; i < n; i++) {
-    const aero_value *v = &sorted[i]->value;
-    char buf[64];
-    field(ctx, sorted[i]->key);
-    switch (v->type) {
-    case AERO_VALUE_BOOL:
-      field(ctx, v->as.b ? "b:true" : "b:false");
-      break;
-    case AERO_VALUE_INT:
-      snprintf(buf, sizeof buf, "i:%" PRId64, v->as.i);
-      field(ctx, buf);
-      break;
-    case AERO_VALUE_DOUBLE:
-      /* %a: exact, so that 0.1 and 0.10000000000000001 stay one value */
-      snprintf(buf, sizeof buf, "d:%a", v->as.d);
-      field(ctx, buf);
-      break;
-    default:
-      field(ctx, "s:");
-      field(ctx, v->as.s);
-      break;
-    }
-  }
-  free(sorted);
+  for (size_t i = 0; i < a->config_count; i++)
+    sorted[i] = &a->config[i];
+  qsort(sorted, a->config_count, sizeof *sorted, by_key);
+  for (size_t i = 0; i < a->config_count; i++)
+    hash_entry(ctx, sorted[i]);
+  if (sorted != on_stack)
+    free(sorted);
 }
 
 static void hash_inputs(SHA256_CTX *ctx, const aeh_run *run) {
