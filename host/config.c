@@ -123,14 +123,29 @@ static char *read_line(char *buf, int size, void *stream) {
   load_state *st = stream;
   if (st->error_line != 0)
     return NULL; /* stop at our first rejection */
-  char *got = fgets(buf, size, st->file);
-  if (got == NULL) {
+  /* fgets, but counting: a NUL byte would end the line for strlen and
+   * inih, dropping the rest of it without a word. */
+  size_t len = 0;
+  bool nul = false;
+  int ch;
+  while (len + 1 < (size_t)size && (ch = getc(st->file)) != EOF) {
+    nul = nul || ch == '\0';
+    buf[len++] = (char)ch;
+    if (ch == '\n')
+      break;
+  }
+  buf[len] = '\0';
+  if (len == 0) {
     if (ferror(st->file))
       st->read_errno = errno ? errno : EIO;
     return NULL;
   }
+  char *got = buf;
   st->line++;
-  size_t len = strlen(buf);
+  if (nul) {
+    reject_line(st, "a NUL byte in the line (is it a text file?)");
+    return NULL;
+  }
   if (len > 0 && buf[len - 1] != '\n') {
     /* The buffer is full: fine only if the line ends right here. */
     int c = getc(st->file);

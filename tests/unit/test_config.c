@@ -204,6 +204,41 @@ static void line_of_exact_buffer_length_is_fine(void **state) {
   aeh_config_free(&cfg);
 }
 
+/* A NUL byte ends the line for fgets' reader (strlen): the rest of the
+ * value was dropped without a word ("notes = a\0b" gave "a"), or, with a
+ * line after it, called "too long". It is an error naming file and line,
+ * on the last line too. */
+static void nul_bytes_are_an_error(void **state) {
+  (void)state;
+#define TEXT(s) {s, sizeof s - 1}
+  static const struct {
+    const char *text;
+    size_t length;
+  } texts[] = {
+      TEXT("[flags]\nnotes = a\0b\n"),            /* the last line */
+      TEXT("[flags]\nnotes = a\0b\nother = 1\n"), /* a line after it */
+      TEXT("[flags]\nnotes = a\0b"), /* no newline at the end */
+  };
+#undef TEXT
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(ini_path, sizeof ini_path, "/tmp/aero-test-config-XXXXXX");
+    int fd = mkstemp(ini_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, texts[i].text, texts[i].length),
+                     (ssize_t)texts[i].length);
+    close(fd);
+    aero_error err = AEH_ERROR_INIT;
+    aeh_config cfg;
+    aero_status rc = aeh_config_load(ini_path, 1, &cfg, &err);
+    char want[128];
+    snprintf(want, sizeof want, "%s:2: a NUL byte in the line", ini_path);
+    unlink(ini_path);
+    if (rc != AERO_E_CONFIG || strncmp(err.message, want, strlen(want)) != 0)
+      fail_msg("text %zu: got %s \"%s\"", i, aero_status_name(rc),
+               err.message);
+  }
+}
+
 static void last_line_without_newline(void **state) {
   (void)state;
   aeh_config cfg;
@@ -346,6 +381,7 @@ int main(void) {
       cmocka_unit_test(directory_is_an_error),
       cmocka_unit_test(default_path),
       cmocka_unit_test(default_path_too_long),
+      cmocka_unit_test(nul_bytes_are_an_error),
       cmocka_unit_test(parse_bool_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
