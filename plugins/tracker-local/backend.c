@@ -68,6 +68,11 @@ static aero_status existing_folder(const char *location, char **root_out,
                                    aero_error *err) {
   char *root = realpath(location, NULL);
   struct stat st;
+  /* Only a store that is not there is "nothing recorded": one this user
+   * may not read (a folder of another user's) is said to be so. */
+  if (root == NULL && errno != ENOENT && errno != ENOTDIR)
+    return aero_fail(err, AERO_E_STORE, "cannot read the store at %s: %s",
+                     location, strerror(errno));
   if (root == NULL || strlen(root) > TL_ROOT_MAX) {
     free(root);
     return aero_fail(err, AERO_E_NOT_FOUND,
@@ -76,7 +81,15 @@ static aero_status existing_folder(const char *location, char **root_out,
   }
   char db[PATH_MAX];
   snprintf(db, sizeof db, "%s/aeromancy.db", root);
-  if (stat(db, &st) != 0 || !S_ISREG(st.st_mode)) {
+  int rc = stat(db, &st) == 0 ? 0 : errno;
+  if (rc != 0 && rc != ENOENT && rc != ENOTDIR) {
+    aero_status status =
+        aero_fail(err, AERO_E_STORE, "cannot read the store at %s: %s", root,
+                  strerror(rc));
+    free(root);
+    return status;
+  }
+  if (rc != 0 || !S_ISREG(st.st_mode)) {
     aero_status status = aero_fail(
         err, AERO_E_NOT_FOUND,
         "no store at %s: it has no aeromancy.db (nothing was recorded there "

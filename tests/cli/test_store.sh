@@ -199,6 +199,28 @@ assert_rc 3
 assert_contains "$err" "$AERO_TMP/emptied: its aeromancy.db holds no record"
 assert_eq "$(db_of "$AERO_TMP/emptied" "SELECT count(*) FROM sqlite_schema")" 0
 
+case_ unreadable_store_is_not_called_missing
+# A store this user may not enter (another user's, mode 0700) has runs:
+# "no store ... nothing was recorded there yet", exit 3, told a user that
+# it had none. Now one line naming it and the cause, exit 2.
+"$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/private" >/dev/null 2>&1
+chmod 711 "$AERO_TMP"
+chmod 700 "$AERO_TMP/private"
+if [[ $(id -u) == 0 ]] && command -v runuser >/dev/null; then
+  for where in private private/sub; do
+    run runuser -u nobody -- "$AEROMANCY" runs --store "$AERO_TMP/$where"
+    assert_rc 2
+    assert_one_line "$err"
+    assert_contains "$err" "cannot read the store at $AERO_TMP/$where: Permission denied"
+  done
+  run runuser -u nobody -- "$AEROMANCY" runs --store "$AERO_TMP/nowhere"
+  assert_rc 3
+  assert_contains "$err" "no store at $AERO_TMP/nowhere (nothing was recorded"
+elif [[ ${CI:-} == true ]]; then
+  fail "cannot run as another user (CI runs the tests as root)"
+fi
+chmod 700 "$AERO_TMP"
+
 case_ unusable_store_folder_is_one_line
 touch "$AERO_TMP/a-file"
 run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/a-file/store"
