@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "aeu.h"
+#include "fdio.h"
 #include "go.h"
 #include "read_cmd.h"
 #include "text_table.h"
@@ -361,6 +362,9 @@ static int cmd_path(const aeh_command *cmd, int argc, char **argv) {
   return rc;
 }
 
+/* A read-only copy of `from` as the new file `to`; a copy that fails (a
+ * full disk) is removed, so that what an export leaves under a file's
+ * name is that file whole. Returns 0 or an errno value. */
 static int copy_file(const char *from, const char *to) {
   int in = open(from, O_RDONLY | O_CLOEXEC);
   if (in < 0)
@@ -374,16 +378,19 @@ static int copy_file(const char *from, const char *to) {
   }
   char buf[1 << 16];
   ssize_t n;
-  while ((n = read(in, buf, sizeof buf)) > 0)
-    if (write(out, buf, (size_t)n) != n) {
+  while ((n = read(in, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 || aeh_write_all(out, buf, (size_t)n) != 0) {
       rc = errno != 0 ? errno : EIO;
       break;
     }
-  if (n < 0)
-    rc = errno;
+  }
   if (close(out) != 0 && rc == 0)
     rc = errno;
   close(in);
+  if (rc != 0)
+    unlink(to);
   return rc;
 }
 

@@ -17,7 +17,7 @@ unset AEROMANCY_GIT_COMMIT AEROMANCY_IMAGE_ID AEROMANCY_CONFIG XDG_DATA_HOME
 
 mnt=$AERO_TMP/small-fs
 mkdir -p "$mnt"
-trap 'umount -l "$mnt" 2>/dev/null; rm -rf "$AERO_TMP"' EXIT
+trap 'umount -l "$AERO_TMP/small-dest" "$mnt" 2>/dev/null; rm -rf "$AERO_TMP"' EXIT
 if ! mount -t tmpfs -o size=8m tmpfs "$mnt" 2>/dev/null; then
   if [[ ${CI:-} == true ]]; then
     fail "cannot mount a tmpfs to fill (CI runs the tests as root)"
@@ -120,5 +120,25 @@ full fill_store
 assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
 assert_contains "$err" "recording the run failed: $DB: committing: no space left on device"
 intact
+
+case_ "full while export copies a version's file: no cut-short file is left"
+# Another file system than the store's: export copies instead of linking.
+# A copy that runs out of space is removed, so that what stays under the
+# file's name is never a read-only file cut short.
+small=$AERO_TMP/small-dest
+mkdir -p "$small"
+if mount -t tmpfs -o size=1m tmpfs "$small" 2>/dev/null; then
+  head -c 1500000 /dev/urandom >"$AERO_TMP/big.bin"
+  run "$AEROHOST" run --dev "$AERO_FIXTURES/bench_hash.so" -- --file \
+    "$AERO_TMP/big.bin" --name big
+  assert_rc 0
+  run "$A" export big "$small/e"
+  left=$(ls -A "$small/e")
+  umount -l "$small"
+  assert_rc 2
+  assert_one_line "$err"
+  assert_contains "$err" "cannot write $small/e/big.bin: No space left on device"
+  assert_eq "$left" "" "what the export left"
+fi
 
 done_
