@@ -10,7 +10,9 @@
  * are pinned to TO's version of the same artifact with the same digest.
  * Each copied run carries the tag "copied" and the environment fact
  * copied_from = "FROM#ID": a second copy skips what the first did, so the
- * command is idempotent and resumes where an interrupted copy stopped.
+ * command is idempotent and resumes where an interrupted copy stopped (a
+ * run whose copy was cut short or failed is copied again: a copy is done
+ * when it ended as its original did).
  * Runs still running in FROM are left out. A version's metadata goes with
  * it when FROM's backend reads it back (query_metadata, ABI 1.4). Not
  * carried over: when each log line was written (TO records the copy's
@@ -96,10 +98,24 @@ typedef struct side {
 
 /* ---- what TO already holds: copied_from of its copied runs ---- */
 
+/* How a run ended, as a copy must have ended too: "STATE<US>MESSAGE". */
+static void add_ending(strs *s, const aero_run_info *run) {
+  char *text = NULL;
+  if (asprintf(&text, "%u\x1f%s", (unsigned)run->state,
+               run->message != NULL ? run->message : "") < 0) {
+    s->failed = true;
+    return;
+  }
+  strs_add(s, text);
+  free(text);
+}
+
 typedef struct seen_ctx {
   side *to;
-  strs ids;  /* TO's copied runs */
-  strs from; /* their copied_from */
+  strs ids;     /* TO's copied runs */
+  strs endings; /* how each ended (add_ending) */
+  size_t at;    /* the run whose environment is being read */
+  strs from;    /* "copied_from<US>ending" of each */
 } seen_ctx;
 
 static aero_status seen_run(void *ctx, const aero_run_info *run,
@@ -109,27 +125,45 @@ static aero_status seen_run(void *ctx, const aero_run_info *run,
   char id[32];
   snprintf(id, sizeof id, "%lld", (long long)run->id);
   strs_add(&s->ids, id);
+  add_ending(&s->endings, run);
   return AERO_OK;
 }
 
 static aero_status seen_env(void *ctx, const char *key, const char *value,
                             aero_error *err) {
   (void)err;
-  if (strcmp(key, "copied_from") == 0)
-    strs_add(&((seen_ctx *)ctx)->from, value);
+  seen_ctx *s = ctx;
+  char *text = NULL;
+  if (strcmp(key, "copied_from") != 0)
+    return AERO_OK;
+  if (asprintf(&text, "%s\x1f%s", value, s->endings.v[s->at]) < 0)
+    s->from.failed = true;
+  else
+    strs_add(&s->from, text);
+  free(text);
   return AERO_OK;
 }
 
+/* The runs of FROM that TO holds a whole copy of, as "FROM#ID<US>ending".
+ * A copy counts only when it ended as its original did: one cut short
+ * (the command interrupted: `running`, later `killed`) or failed ("the
+ * copy of this run failed") is copied again, not counted as done. */
 static aero_status already_copied(side *to, strs *out, aero_error *err) {
   seen_ctx s = {.to = to};
   aero_run_filter filter = {.struct_size = sizeof filter, .tag = "copied"};
   aero_status st = to->vt->query_runs(to->handle, &filter, seen_run, &s, err);
+  if (st == AERO_OK && (s.ids.failed || s.endings.failed))
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   aero_run_sink sink = {.struct_size = sizeof sink, .environment = seen_env};
-  for (size_t i = 0; st == AERO_OK && i < s.ids.n; i++)
+  for (size_t i = 0; st == AERO_OK && i < s.ids.n; i++) {
+    s.at = i;
     st = to->vt->query_run(to->handle, strtoll(s.ids.v[i], NULL, 10), &sink, &s,
                            err);
+  }
+  bool failed = s.ids.failed || s.endings.failed || s.from.failed;
   strs_free(&s.ids);
-  if (st == AERO_OK && (s.ids.failed || s.from.failed))
+  strs_free(&s.endings);
+  if (st == AERO_OK && failed)
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (st != AERO_OK) {
     strs_free(&s.from);
@@ -497,6 +531,7 @@ static aero_status write_run(side *from, side *to, const char *origin,
 
 typedef struct list_ctx {
   strs ids;
+  strs endings; /* how each ended (add_ending) */
 } list_ctx;
 
 static aero_status list_run(void *ctx, const aero_run_info *run,
@@ -504,9 +539,11 @@ static aero_status list_run(void *ctx, const aero_run_info *run,
   (void)err;
   if (run->state == AERO_RUN_RUNNING)
     return AERO_OK;
+  list_ctx *l = ctx;
   char id[32];
   snprintf(id, sizeof id, "%lld", (long long)run->id);
-  strs_add(&((list_ctx *)ctx)->ids, id);
+  strs_add(&l->ids, id);
+  add_ending(&l->endings, run);
   return AERO_OK;
 }
 
@@ -558,20 +595,24 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
                             size_t *skipped, aero_error *err) {
   strs done = {0};
   aero_status st = already_copied(to, &done, err);
-  list_ctx runs = {{0}};
+  list_ctx runs = {{0}, {0}};
   aero_run_filter filter = {.struct_size = sizeof filter, .oldest_first = true};
   if (st == AERO_OK)
     st = from->vt->query_runs(from->handle, &filter, list_run, &runs, err);
-  if (st == AERO_OK && runs.ids.failed)
+  if (st == AERO_OK && (runs.ids.failed || runs.endings.failed))
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   const char *where = aeh_store_location(from->store);
   for (size_t i = 0; st == AERO_OK && i < runs.ids.n; i++) {
-    char *origin = NULL;
-    if (asprintf(&origin, "%s#%s", where, runs.ids.v[i]) < 0) {
+    char *origin = NULL, *copy = NULL;
+    if (asprintf(&origin, "%s#%s", where, runs.ids.v[i]) < 0 ||
+        asprintf(&copy, "%s\x1f%s", origin, runs.endings.v[i]) < 0) {
+      free(origin);
       st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
       break;
     }
-    if (strs_has(&done, origin)) {
+    bool whole = strs_has(&done, copy);
+    free(copy);
+    if (whole) {
       (*skipped)++;
       free(origin);
       continue;
@@ -595,6 +636,7 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
     free(origin);
   }
   strs_free(&runs.ids);
+  strs_free(&runs.endings);
   strs_free(&done);
   return st;
 }

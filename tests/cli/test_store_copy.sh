@@ -105,6 +105,31 @@ run "$A" store copy "$AERO_TMP/nowhere" "$BACK"
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "nowhere"
+case_ a_copy_cut_short_is_copied_again
+# An interrupted copy leaves its last run `running` in TO (later reaped as
+# killed), with part of its metrics and no outputs; a copy that failed
+# ends `failed` ("the copy of this run failed"). Neither is "copied
+# before": the next copy copies those runs again, and the rest not.
+RESUME=$AERO_TMP/resume
+run "$A" store copy "$LOCAL" "$RESUME"
+assert_rc 0
+total=$(lsql "$RESUME" "SELECT count(*) FROM runs")
+ok_runs=$(lsql "$LOCAL" "SELECT count(*) FROM runs WHERE status = 'ok'")
+lsql "$RESUME" "UPDATE run_records SET status = 'running', ended_at = NULL
+  WHERE id = (SELECT max(id) FROM runs WHERE status = 'ok');
+  UPDATE run_records SET status = 'failed',
+  message = 'the copy of this run failed'
+  WHERE id = (SELECT min(id) FROM runs WHERE status = 'ok')"
+assert_eq "$(lsql "$RESUME" "SELECT count(*) FROM runs WHERE status = 'ok'")" \
+  "$((ok_runs - 2))"
+run "$A" store copy "$LOCAL" "$RESUME"
+assert_rc 0
+assert_contains "$err" "2 runs copied, $((total - 2)) copied before"
+assert_eq "$(lsql "$RESUME" "SELECT count(*) FROM runs WHERE status = 'ok'")" \
+  "$ok_runs"
+run "$A" store copy "$LOCAL" "$RESUME"
+assert_contains "$err" "0 runs copied, $total copied before"
+
 case_ into_itself_is_refused
 # The same store by another path, a symbolic link, or as written: a copy
 # into itself would add a copy of every run, and more at each repeat.
