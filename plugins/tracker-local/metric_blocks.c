@@ -16,6 +16,7 @@
  */
 #include "local.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,10 +372,15 @@ aero_status tl_blocks_migrate(tl_store *store, aero_error *err) {
 
 bool tl_block_view(sqlite3_stmt *st, int first, tl_block *out) {
   int64_t count = sqlite3_column_int64(st, first);
+  /* `count` comes from the file: a damaged one past what a blob can hold
+   * (at most INT_MAX bytes) made 8 * count wrap to a blob's real size, and
+   * the readers ran that many points past its end. */
+  if (count <= 0 || count > INT_MAX / 8)
+    return false;
   const unsigned char *cols[3];
   for (int i = 0; i < 3; i++) {
     cols[i] = sqlite3_column_blob(st, first + 1 + i);
-    if (count <= 0 || sqlite3_column_bytes(st, first + 1 + i) != 8 * count)
+    if (sqlite3_column_bytes(st, first + 1 + i) != 8 * count)
       return false;
   }
   *out = (tl_block){

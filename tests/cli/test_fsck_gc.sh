@@ -332,6 +332,28 @@ damage "vals = x'000000000000F07F' || substr(vals, 9)" \
 run "$A" fsck
 assert_rc 0
 
+case_ "a block whose count is past what a blob holds is damaged, not read past its arrays"
+# 8 * (2^61 + 1) wraps to 8: each array cut to its first point matched it,
+# and fsck and the reader walked 2^61 points past the blob (ASan: read
+# out of bounds; else a crash).
+IFS='|' read -r run_of count times < <(sql "SELECT run_id, count, hex(times)
+  FROM metric_blocks WHERE id = $block")
+sql "UPDATE metric_blocks SET count = 2305843009213693953,
+  steps = substr(steps, 1, 8), vals = substr(vals, 1, 8),
+  times = substr(times, 1, 8) WHERE id = $block"
+run "$A" fsck
+assert_rc 1
+assert_contains "$out" "metric block $block of run $run_of"
+assert_contains "$out" "its arrays do not hold"
+run "$A" metrics "$run_of"
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "metric block $block is damaged"
+sql "UPDATE metric_blocks SET count = $count, steps = x'$steps', vals = x'$vals',
+  times = x'$times' WHERE id = $block"
+run "$A" fsck
+assert_rc 0
+
 case_ "fsck adds up a key's blocks wherever they lie: KEY KEY OTHER KEY is sound"
 run_id=$(sql "SELECT run_id FROM metric_blocks GROUP BY run_id HAVING count(DISTINCT key) >= 2 LIMIT 1")
 [[ -n $run_id ]] || fail "no run logged two metrics"
