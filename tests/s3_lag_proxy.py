@@ -7,6 +7,12 @@ so that SigV4 signatures still match).
 
     s3_lag_proxy.py UPSTREAM_URL PORT_FILE LOG_FILE
 
+With $AERO_PROXY_LIST_LOOP set, each listing (GET ?list-type=2) is
+answered as truncated with the continuation token "loop", the one it was
+asked with after the first (s3rver is asked for the first page again): a
+server that would keep a client asking for the same page. After 20 of them it answers 400 ListedInCircles, so that
+a client that never notices still stops.
+
 It also checks each request's SigV4 signature with $AWS_SECRET_ACCESS_KEY,
 which s3rver does not: a request signed over other bytes than it carries (a
 header cut short) is answered 403 SignatureDoesNotMatch.
@@ -29,6 +35,7 @@ import urllib.parse
 upstream = urllib.parse.urlsplit(sys.argv[1])
 port_file, log_file = sys.argv[2], sys.argv[3]
 put_keys = set()  # objects PUT through here whose first HEAD has not lagged
+listed = 0  # listings answered (AERO_PROXY_LIST_LOOP)
 lock = threading.Lock()
 log = open(log_file, "a", buffering=1)
 
@@ -106,7 +113,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         conn = http.client.HTTPConnection(upstream.hostname, upstream.port,
                                           timeout=60)
-        conn.putrequest(self.command, self.path, skip_host=True,
+        path = self.path
+        if os.environ.get("AERO_PROXY_LIST_LOOP"):
+            # s3rver refuses the made-up token: it is asked for page one.
+            path = re.sub(r"continuation-token=[^&]*&?", "", path)
+        conn.putrequest(self.command, path, skip_host=True,
                         skip_accept_encoding=True)
         for name, value in self.headers.items():
             if name.lower() not in HOP:
@@ -115,6 +126,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         resp = conn.getresponse()
         data = resp.read()
         conn.close()
+        if os.environ.get("AERO_PROXY_LIST_LOOP") and \
+                self.command == "GET" and "list-type=2" in self.path and \
+                resp.status == 200:
+            global listed
+            with lock:
+                listed += 1
+                looped = listed
+            if looped > 20:
+                log.write("GET %s 400 listed in circles\n" % key)
+                data = b"<Error><Code>ListedInCircles</Code></Error>"
+                self.send_response(400)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            data = re.sub(rb"<IsTruncated>[^<]*</IsTruncated>",
+                          b"<IsTruncated>true</IsTruncated>"
+                          b"<NextContinuationToken>loop"
+                          b"</NextContinuationToken>", data)
         if self.command == "PUT" and resp.status == 200 and \
                 "uploadId=" not in self.path:
             with lock:

@@ -986,6 +986,7 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
   if (enc_prefix == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   char *token = NULL; /* the continuation token, URI-encoded */
+  char *sent = NULL;  /* the token of the page just asked for */
   aero_status status = AERO_OK;
   do {
     /* Pages of 100 keep a reply well under RESPONSE_MAX. */
@@ -996,7 +997,8 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                                token, enc_prefix)
             : pc_strdup_printf("list-type=2&max-keys=100&prefix=%s",
                                enc_prefix);
-    free(token);
+    free(sent);
+    sent = token;
     token = NULL;
     if (query == NULL) {
       status = aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
@@ -1033,10 +1035,18 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                            "%s: listing the blobs: a truncated reply without "
                            "a continuation token",
                            s3->name);
+      /* A server that hands back the token it was given would be asked
+       * for the same page for ever. */
+      else if (sent != NULL && strcmp(token, sent) == 0)
+        status = aero_fail(err, AERO_E_STORE,
+                           "%s: listing the blobs: the server answered a "
+                           "page with its own continuation token again",
+                           s3->name);
     }
     free(truncated);
     free(r.resp);
   } while (status == AERO_OK && token != NULL);
+  free(sent);
   free(token);
   free(enc_prefix);
   return status;

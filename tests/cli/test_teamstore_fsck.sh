@@ -132,4 +132,18 @@ assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0 "pending 
 run "$A" fsck
 assert_rc 0
 
+case_ "fsck against a server that answers a listing page with the token it was asked with: one line, no endless listing"
+AERO_PROXY_LIST_LOOP=1 "$AERO_SOURCE_DIR/tests/s3_lag_proxy.py" \
+  "$AERO_S3_URL" "$AERO_TMP/loop.port" "$AERO_TMP/loop.log" &
+loop_proxy=$!
+wait_until 200 0.05 test -s "$AERO_TMP/loop.port" || fail "the looping proxy did not start"
+AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$AERO_TMP/loop.port") run "$A" fsck
+kill "$loop_proxy" 2>/dev/null
+wait "$loop_proxy" 2>/dev/null
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "listing the blobs: the server answered a page with its own continuation token again"
+# The first page, then the second asked with "loop" and answered with it.
+assert_eq "$(grep -cE '^GET /[^/ ]+ ' "$AERO_TMP/loop.log")" 2 "listings asked"
+
 done_
