@@ -118,8 +118,7 @@ const aero_backend_vtable *aeh_store_backend(const aeh_store *store) {
   return &stub_backend;
 }
 
-aero_status aeh_store_handle(aeh_store *store, void **handle,
-                             aero_error *err) {
+aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err) {
   (void)err;
   *handle = store;
   return AERO_OK;
