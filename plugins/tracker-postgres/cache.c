@@ -8,10 +8,11 @@
  * <ns> names the database and bucket (version ids are per database).
  *
  * A view that exists is complete (built in tmp/, then renamed into
- * place), so reading a version whose view exists makes no request at all.
- * Building a view checks every blob's SHA-256, whether it was just
- * downloaded or already cached (a damaged cached blob is downloaded
- * again). The cache is bounded ($AEROMANCY_CACHE_MAX_MB, default 10240):
+ * place), so reading a version whose view exists makes no request at all;
+ * its files are checked for their seal (see sealed()), and a view with a
+ * file written to since is built again. Building a view checks every
+ * blob's SHA-256, whether it was just downloaded or already cached (a
+ * damaged cached blob is downloaded again). The cache is bounded ($AEROMANCY_CACHE_MAX_MB, default 10240):
  * past the bound, blobs no view uses go first, oldest first, then the
  * oldest views.
  */
@@ -115,7 +116,7 @@ static size_t list_entries(const char *root, bool views, cached **out) {
           lstat(c->path, &st) != 0 || (views != S_ISDIR(st.st_mode)))
         continue;
       c->size = (uint64_t)st.st_size;
-      c->mtime = st.st_mtime;
+      c->mtime = views ? st.st_mtime : st.st_ctime; /* a blob's: its seal */
       c->links = st.st_nlink;
       n++;
     }
@@ -162,6 +163,24 @@ static void evict(tp_store *store, const char *keep) {
   }
 }
 
+/* A cached blob is sealed when it is installed, as tracker-local's are
+ * (blobs.c): its modification time is set to the epoch. Views are hard
+ * links to blobs, so an action that writes to its input (root ignores the
+ * 0444 mode) changes the cached blob and its time: every use of a view
+ * checks that its files still carry the seal (one stat each, no request),
+ * and a view that fails is built again, which hashes its blobs and
+ * downloads a damaged one again. A blob's age, for eviction, is then its
+ * status change time. */
+static bool sealed(const struct stat *st) {
+  return st->st_mtim.tv_sec == 0 && st->st_mtim.tv_nsec == 0;
+}
+
+static void seal(int fd) {
+  const struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+                                    {.tv_sec = 0, .tv_nsec = 0}};
+  (void)futimens(fd, times); /* unsealed: the view is checked again */
+}
+
 static void blob_path(const tp_store *store, const char *hex, char *buf,
                       size_t size) {
   snprintf(buf, size, "%s/blobs/%.2s/%s", store->cache, hex, hex + 2);
@@ -178,9 +197,12 @@ static aero_status ensure_blob(tp_store *store, const char *hex, uint64_t size,
     char got[65] = "";
     aero_status status =
         fd >= 0 ? pc_sha256_fd(fd, path, size, NULL, got, NULL) : AERO_E_IO;
+    bool intact = status == AERO_OK && strcmp(got, hex) == 0;
+    if (intact && !sealed(&st))
+      seal(fd); /* cached before blobs were sealed */
     if (fd >= 0)
       close(fd);
-    if (status == AERO_OK && strcmp(got, hex) == 0)
+    if (intact)
       return AERO_OK;
     unlink(path); /* damaged: fetched again below */
   }
@@ -203,6 +225,8 @@ static aero_status ensure_blob(tp_store *store, const char *hex, uint64_t size,
     status = aero_fail(err, pc_errno_status(errno, AERO_E_IO),
                        "tracker-postgres: cannot write %s: %s", tmp,
                        strerror(errno));
+  if (status == AERO_OK)
+    seal(fd);
   close(fd);
   if (status == AERO_OK && rename(tmp, path) != 0)
     status = aero_fail(err, pc_errno_status(errno, AERO_E_IO),
@@ -285,6 +309,45 @@ static aero_status build_view(tp_store *store, int64_t version_id,
   return status;
 }
 
+/* True when every file of view `view` still carries its blob's seal. */
+static bool view_sealed(const char *view) {
+  const char *files[] = {view};
+  aero_output_desc desc = {.struct_size = sizeof desc,
+                           .files = files,
+                           .file_count = 1,
+                           .strip_prefix = view};
+  pc_file_list list = {0};
+  bool ok = pc_collect("materialize", &desc, &list, NULL) == AERO_OK;
+  for (size_t i = 0; ok && i < list.count; i++) {
+    struct stat st;
+    ok = lstat(list.items[i].source, &st) == 0 && sealed(&st);
+  }
+  pc_file_list_free(&list);
+  return ok;
+}
+
+/* Moves view `view` aside and removes it: a concurrent builder's rename
+ * of a fresh one cannot collide with it. */
+static aero_status drop_view(tp_store *store, const char *view,
+                             aero_error *err) {
+  char aside[PATH_MAX];
+  snprintf(aside, sizeof aside, "%s/tmp/view-stale-XXXXXX", store->cache);
+  if (mkdtemp(aside) == NULL)
+    return aero_fail(err, pc_errno_status(errno, AERO_E_IO),
+                     "tracker-postgres: cannot create a folder in %s: %s",
+                     store->cache, strerror(errno));
+  char inside[PATH_MAX + 8];
+  snprintf(inside, sizeof inside, "%s/v", aside);
+  aero_status status = AERO_OK;
+  if (rename(view, inside) != 0 && errno != ENOENT)
+    status = aero_fail(err, pc_errno_status(errno, AERO_E_IO),
+                       "tracker-postgres: cannot replace the damaged view "
+                       "%s: %s",
+                       view, strerror(errno));
+  pc_remove_tree(aside);
+  return status;
+}
+
 aero_status tp_materialize(void *handle, int64_t version_id,
                            aero_backend_file_fn each, void *ctx,
                            char *directory, size_t directory_size,
@@ -296,7 +359,12 @@ aero_status tp_materialize(void *handle, int64_t version_id,
   pthread_mutex_lock(&store->lock);
   aero_status status = AERO_OK;
   struct stat st;
-  if (stat(view, &st) != 0 || !S_ISDIR(st.st_mode)) {
+  bool exists = stat(view, &st) == 0 && S_ISDIR(st.st_mode);
+  if (exists && !view_sealed(view)) {
+    status = drop_view(store, view, err);
+    exists = false;
+  }
+  if (status == AERO_OK && !exists) {
     status = build_view(store, version_id, view, err);
     if (status == AERO_OK)
       evict(store, view);

@@ -64,6 +64,19 @@ view=$(find "$AEROMANCY_CACHE/views" -mindepth 2 -maxdepth 2 -name "$raw")
 assert_eq "$(cat "$view/raw.txt")" hello "materialized from the cache"
 assert_eq "$(stat -c %a "$view/raw.txt")" 444
 
+case_ a_cached_view_written_to_is_built_again
+# An action running as root may write to its input: the cached view's
+# file and its blob change. The next read notices the broken seal (no
+# request while it holds), hashes the blob, downloads it again and reads
+# the version's content, not the damaged bytes.
+assert_eq "$(stat -c %Y "$view/raw.txt")" 0 "a cached blob is sealed"
+printf 'HELLO' >"$view/raw.txt"
+run "$AEROHOST" run "$PLUGIN" --dev --force --only train
+assert_rc 0
+assert_eq "$(cat "$view/raw.txt")" hello "the view built again"
+assert_eq "$(q "SELECT count(*) FROM artifact_versions WHERE name =
+  'model'")" 1 "train read hello: the same model, no new version"
+
 case_ identical_content_is_no_new_version
 before=$(aero_s3_objects | wc -l)
 run "$AEROHOST" run "$PLUGIN" --dev
