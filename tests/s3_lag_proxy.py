@@ -13,6 +13,9 @@ asked with after the first (s3rver is asked for the first page again): a
 server that would keep a client asking for the same page. After 20 of them it answers 400 ListedInCircles, so that
 a client that never notices still stops.
 
+With $AERO_PROXY_LIST_PAD set, each listing gets 70,000 bytes of XML
+comment before its first <Contents>: a reply longer than the client keeps.
+
 It also checks each request's SigV4 signature with $AWS_SECRET_ACCESS_KEY,
 which s3rver does not: a request signed over other bytes than it carries (a
 header cut short) is answered 403 SignatureDoesNotMatch.
@@ -145,6 +148,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           b"<IsTruncated>true</IsTruncated>"
                           b"<NextContinuationToken>loop"
                           b"</NextContinuationToken>", data)
+        if os.environ.get("AERO_PROXY_LIST_PAD") and \
+                self.command == "GET" and "list-type=2" in self.path:
+            data = data.replace(b"<Contents>", b"<!--" + b"x" * 70000 +
+                                b"--><Contents>", 1)
         if self.command == "PUT" and resp.status == 200 and \
                 "uploadId=" not in self.path:
             with lock:

@@ -76,6 +76,7 @@ typedef struct s3_req {
   bool has_length;
   char *resp;
   size_t resp_len;
+  bool resp_cut; /* the reply was longer than RESPONSE_MAX: resp is cut */
 } s3_req;
 
 static char *env_dup(const char *name, const char *fallback) {
@@ -251,6 +252,8 @@ static size_t write_body(char *buf, size_t size, size_t n, void *ctx) {
   /* Error documents and small XML replies: kept, bounded. */
   size_t room = r->resp_len < RESPONSE_MAX ? RESPONSE_MAX - r->resp_len : 0;
   size_t keep = len < room ? len : room;
+  if (keep < len)
+    r->resp_cut = true;
   if (keep > 0) {
     char *grown = realloc(r->resp, r->resp_len + keep + 1);
     if (grown == NULL)
@@ -489,6 +492,7 @@ static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
     free(r->resp);
     r->resp = NULL;
     r->resp_len = 0;
+    r->resp_cut = false;
     if (r->out_fd >= 0 || r->hash_only) {
       if (r->out_fd >= 0 && (ftruncate(r->out_fd, 0) != 0 ||
                              lseek(r->out_fd, 0, SEEK_SET) != 0)) {
@@ -1008,6 +1012,13 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
     req_init(&r, "GET", NULL, query);
     status = perform(s3, &r, "listing the blobs", false, err);
     free(query);
+    /* Read cut, the page would lose its last keys without a word: fsck
+     * then called their blobs missing. */
+    if (status == AERO_OK && r.resp_cut)
+      status = aero_fail(err, AERO_E_STORE,
+                         "%s: listing the blobs: a reply of more than %zu "
+                         "KiB for a page of 100 keys",
+                         s3->name, RESPONSE_MAX >> 10);
     for (const char *at = r.resp; status == AERO_OK && at != NULL &&
                                   (at = strstr(at, "<Contents>")) != NULL;) {
       const char *end = strstr(at, "</Contents>");

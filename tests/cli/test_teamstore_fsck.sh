@@ -146,4 +146,17 @@ assert_contains "$err" "listing the blobs: the server answered a page with its o
 # The first page, then the second asked with "loop" and answered with it.
 assert_eq "$(grep -cE '^GET /[^/ ]+ ' "$AERO_TMP/loop.log")" 2 "listings asked"
 
+case_ "fsck against a server whose listing is longer than a reply is kept: one line, no blob called missing"
+AERO_PROXY_LIST_PAD=1 "$AERO_SOURCE_DIR/tests/s3_lag_proxy.py" \
+  "$AERO_S3_URL" "$AERO_TMP/pad.port" "$AERO_TMP/pad.log" &
+pad_proxy=$!
+wait_until 200 0.05 test -s "$AERO_TMP/pad.port" || fail "the padding proxy did not start"
+AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$AERO_TMP/pad.port") run "$A" fsck
+kill "$pad_proxy" 2>/dev/null
+wait "$pad_proxy" 2>/dev/null
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "listing the blobs: a reply of more than 64 KiB for a page of 100 keys"
+assert_not_contains "$out" "missing"
+
 done_
