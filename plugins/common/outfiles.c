@@ -47,8 +47,32 @@ nomem:
 
 /* A name inside an artifact: relative, no empty, "." or ".." part, so that
  * a materialized view can never reach outside its folder. */
+const char *pc_name_problem(const char *name) {
+  if (name[0] == '\0')
+    return "is empty";
+  if (strlen(name) >= 1024)
+    return "is longer than 1023 bytes";
+  if (name[0] == '/')
+    return "is absolute";
+  for (const char *part = name; *part != '\0';) {
+    size_t len = strcspn(part, "/");
+    if (len == 0 || (len == 1 && part[0] == '.') ||
+        (len == 2 && part[0] == '.' && part[1] == '.'))
+      return "has an empty, '.' or '..' part";
+    part += len;
+    if (*part == '/')
+      part++;
+    if (*part == '\0' && part[-1] == '/')
+      return "ends with '/'";
+  }
+  return NULL;
+}
+
 static aero_status check_name(const char *output, const char *source,
                               const char *name, aero_error *err) {
+  const char *problem = pc_name_problem(name);
+  if (problem == NULL)
+    return AERO_OK;
   if (name[0] == '\0')
     return aero_fail(err, AERO_E_INVALID,
                      "output '%s': %s gets an empty name in the artifact "
@@ -59,27 +83,8 @@ static aero_status check_name(const char *output, const char *source,
                      "output '%s': the name of %s in the artifact is longer "
                      "than 1023 bytes",
                      output, source);
-  if (name[0] == '/')
-    return aero_fail(err, AERO_E_INVALID,
-                     "output '%s': name '%s' (from %s) is absolute", output,
-                     name, source);
-  for (const char *part = name; *part != '\0';) {
-    size_t len = strcspn(part, "/");
-    if (len == 0 || (len == 1 && part[0] == '.') ||
-        (len == 2 && part[0] == '.' && part[1] == '.'))
-      return aero_fail(err, AERO_E_INVALID,
-                       "output '%s': name '%s' (from %s) has an empty, '.' "
-                       "or '..' part",
-                       output, name, source);
-    part += len;
-    if (*part == '/')
-      part++;
-    if (*part == '\0' && part[-1] == '/')
-      return aero_fail(err, AERO_E_INVALID,
-                       "output '%s': name '%s' (from %s) ends with '/'", output,
-                       name, source);
-  }
-  return AERO_OK;
+  return aero_fail(err, AERO_E_INVALID, "output '%s': name '%s' (from %s) %s",
+                   output, name, source, problem);
 }
 
 /* The name of top-level path `path` inside the artifact: what follows

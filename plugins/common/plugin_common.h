@@ -80,6 +80,12 @@ aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
                           aero_error *err);
 /* Expands the declared paths into the sorted list of files with their
  * names, rejecting bad and clashing names. */
+/* What is wrong with `name` as a file's name inside an artifact (empty,
+ * 1,024 bytes or longer, absolute, an empty, '.' or '..' part, a trailing
+ * '/'), or NULL when it is sound. A view writes files under these names:
+ * read back from a store, one that is not sound would lead outside. */
+const char *pc_name_problem(const char *name);
+
 aero_status pc_collect(const char *output, const aero_output_desc *desc,
                        pc_file_list *list, aero_error *err);
 /* Stores the content of `file` (open as `fd`, its hash and size filled)

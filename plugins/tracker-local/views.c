@@ -65,11 +65,28 @@ static aero_status list_files(tl_store *store, int64_t version_id,
     if (grown == NULL)
       goto nomem;
     files = grown;
-    files[n].path = strdup((const char *)sqlite3_column_text(st, 0));
+    const char *path = (const char *)sqlite3_column_text(st, 0);
+    const char *hash = (const char *)sqlite3_column_text(st, 1);
+    /* A view is written under these names from these blobs: a damaged
+     * (or forged) row would have it write outside the view, or read a
+     * blob path cut short. */
+    const char *problem = path != NULL ? pc_name_problem(path) : "is NULL";
+    if (problem != NULL || hash == NULL || sqlite3_column_bytes(st, 1) != 64 ||
+        strspn(hash, "0123456789abcdef") != 64) {
+      status = aero_fail(
+          err, AERO_E_STORE,
+          problem != NULL
+              ? "%s: version %lld is damaged: the name of its file '%.200s' %s"
+              : "%s: version %lld is damaged: its file '%.200s' names blob "
+                "'%.80s', not a SHA-256",
+          store->db_path, (long long)version_id, path != NULL ? path : "",
+          problem != NULL ? problem : (hash != NULL ? hash : ""));
+      goto fail;
+    }
+    files[n].path = strdup(path);
     if (files[n].path == NULL)
       goto nomem;
-    snprintf(files[n].hash, sizeof files[n].hash, "%s",
-             (const char *)sqlite3_column_text(st, 1));
+    snprintf(files[n].hash, sizeof files[n].hash, "%s", hash);
     files[n].size = (uint64_t)sqlite3_column_int64(st, 2);
     files[n].content = NULL;
     n++;
@@ -201,8 +218,8 @@ static aero_status check_blob_files(tl_store *store, int64_t version_id,
     if (files[i].content != NULL)
       continue;
     tl_blob_state state = TL_BLOB_INTACT;
-    aero_status status = tl_blob_file_check(store, files[i].hash,
-                                            files[i].size, false, &state, err);
+    aero_status status = tl_blob_file_check(store, files[i].hash, files[i].size,
+                                            false, &state, err);
     if (status != AERO_OK)
       return status;
     if (state != TL_BLOB_INTACT)

@@ -1219,6 +1219,57 @@ static void test_materialized_files_read_only_right_bytes(void **state) {
   assert_int_equal(count_files(tmp), 0);
 }
 
+/* sql_exec: runs `query` on the store's database through the sqlite3
+ * tool. */
+static void sql_exec(const fixture *f, const char *query) {
+  char cmd[PATH_MAX + 512];
+  snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s/aeromancy.db' \"%s\"", f->store,
+           query);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* A view is written under the names and from the blobs its version's rows
+ * give: a damaged row ('..' in a name, a blob that is no SHA-256) is
+ * refused in one line, and nothing is written outside the view. */
+static void test_damaged_file_rows_refused(void **state) {
+  fixture *f = *state;
+  static const tree_entry entries[] = {{"out", NULL},
+                                       {"out/a.csv", "x,y\n1,2\n"}};
+  make_tree(f, entries, 2);
+  char tree[PATH_MAX];
+  snprintf(tree, sizeof tree, "%s/out", f->dir);
+  int64_t run = begin(f->handle, true, "make");
+  const char *files[] = {tree};
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(put(f->handle, run, "data", files, 1, NULL, &err), AERO_OK);
+  end_ok(f->handle, run);
+  aero_artifact_version v;
+  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  paths got = {0};
+  char dir[1024];
+  sql_exec(f, "UPDATE version_files SET path = '../../escaped' WHERE path = "
+              "'out/a.csv'");
+  assert_int_equal(
+      vt->materialize(f->handle, v.id, collect, &got, dir, sizeof dir, &err),
+      AERO_E_STORE);
+  assert_non_null(strstr(err.message, "is damaged: the name of its file "
+                                      "'../../escaped' has an empty, '.' or "
+                                      "'..' part"));
+  assert_null(strchr(err.message, '\n'));
+  char escaped[PATH_MAX];
+  snprintf(escaped, sizeof escaped, "%s/escaped", f->store);
+  assert_int_equal(access(escaped, F_OK), -1);
+  sql_exec(f, "UPDATE version_files SET path = 'out/a.csv', sha256 = '' "
+              "WHERE path = '../../escaped'");
+  err = (aero_error)AEH_ERROR_INIT;
+  assert_int_equal(
+      vt->materialize(f->handle, v.id, collect, &got, dir, sizeof dir, &err),
+      AERO_E_STORE);
+  assert_non_null(strstr(err.message, "is damaged: its file 'out/a.csv' "
+                                      "names blob '', not a SHA-256"));
+  assert_int_equal(got.count, 0);
+}
+
 static void test_strip_prefix_and_bad_names(void **state) {
   fixture *f = *state;
   static const tree_entry entries[] = {
@@ -1365,8 +1416,8 @@ static const char *latest_content(fixture *f, const char *name,
   *version = v.version;
   paths got = {0};
   char dir[PATH_MAX];
-  if (vt->materialize(f->handle, v.id, collect, &got, dir, sizeof dir,
-                      &err) != AERO_OK)
+  if (vt->materialize(f->handle, v.id, collect, &got, dir, sizeof dir, &err) !=
+      AERO_OK)
     fail_msg("materialize: %s", err.message);
   assert_int_equal(got.count, 1);
   return read_file(got.items[0]);
@@ -2141,6 +2192,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(
           test_materialized_files_read_only_right_bytes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_damaged_file_rows_refused, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_strip_prefix_and_bad_names, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_redeclare_copies_nothing, setup,
