@@ -66,6 +66,51 @@ static aero_status reap_body(tp_store *store, void *ctx, aero_error *err) {
 
 /* ---- 2. old dev runs ---- */
 
+/* The candidates (gc_runs) a run that stays needs, in one pass: those a
+ * run outside the set refers to, then those a candidate kept so refers
+ * to, and so on (UNION: each kept run is followed once). A run refers to
+ * the run it reuses (reused_run: a reused run holds the outputs of the
+ * run it stands for, the view run_outputs of schema 3) and to the run
+ * that made a version it read (run_inputs) or re-declared
+ * (run_own_outputs: asking the view by version would look runs up once
+ * per version, and the run it reuses is kept by reused_run anyway).
+ *
+ * From outside, each table is joined to the candidates once, whole (the
+ * runs that stay are most of the store; run_inputs has no index by
+ * version). From a kept candidate, every reference is a lookup by run
+ * (the tables' keys), and the query is written so that the planner can
+ * make nothing else of it: the recursive term runs once per level of the
+ * recursion (a chain: once per link), so a join it planned as a hash
+ * join would scan versions or gc_runs at every level, which it did where
+ * the tables had no statistics yet (a store just filled, before
+ * autovacuum's ANALYZE: 4,000 links, 6.5 s). The LATERAL subquery names
+ * the work table once, as PostgreSQL requires, and the version's run and
+ * the membership of gc_runs are scalar subqueries, which PostgreSQL
+ * never turns into joins: lookups by primary key, per row. NOT EXISTS
+ * rather than NOT IN: a NOT IN whose hashed list outgrows work_mem is
+ * asked row by row. A chain of dev runs, each reading the version of the
+ * one before, that one newer run reads is kept in one pass: removing one
+ * layer per round, as gc did, cost the square of its length
+ * (docs/performance.md). */
+static const char kept_runs[] =
+    "WITH RECURSIVE kept(id) AS ("
+    "SELECT r.reused_run FROM runs r JOIN gc_runs g ON g.id = r.reused_run "
+    "WHERE NOT EXISTS (SELECT 1 FROM gc_runs o WHERE o.id = r.id) "
+    "UNION SELECT v.run_id FROM run_inputs i JOIN versions v ON v.id = "
+    "i.version_id JOIN gc_runs g ON g.id = v.run_id WHERE NOT EXISTS "
+    "(SELECT 1 FROM gc_runs o WHERE o.id = i.run_id) "
+    "UNION SELECT v.run_id FROM run_own_outputs i JOIN versions v ON v.id = "
+    "i.version_id JOIN gc_runs g ON g.id = v.run_id WHERE NOT EXISTS "
+    "(SELECT 1 FROM gc_runs o WHERE o.id = i.run_id) "
+    "UNION SELECT n.id FROM kept k CROSS JOIN LATERAL ("
+    "SELECT r.reused_run AS id FROM runs r WHERE r.id = k.id "
+    "UNION ALL SELECT (SELECT v.run_id FROM versions v WHERE v.id = "
+    "i.version_id) FROM run_inputs i WHERE i.run_id = k.id "
+    "UNION ALL SELECT (SELECT v.run_id FROM versions v WHERE v.id = "
+    "o.version_id) FROM run_own_outputs o WHERE o.run_id = k.id) n "
+    "WHERE (SELECT true FROM gc_runs g WHERE g.id = n.id)) "
+    "DELETE FROM gc_runs WHERE id IN (SELECT id FROM kept)";
+
 static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
   collector *c = ctx;
   free_runs(c);
@@ -82,29 +127,17 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
                      "'dev' AND status <> 'running' AND ended_at IS NOT NULL "
                      "AND ended_at < $1",
                      &p, NULL, "listing old dev runs", err);
-  /* Until nothing changes: a candidate stays when a run outside the set
-   * read or re-declared a version it made, or reused it. A kept reused
-   * run holds the outputs of the run it reuses (the view run_outputs,
-   * schema 3), and that run stays by the last clause, so the versions are
-   * asked of run_own_outputs: asking the view by version would look runs
-   * up once per version. */
-  for (bool changed = true; status == AERO_OK && changed;) {
-    PGresult *res = NULL;
-    status = tp_exec(
-        store,
-        "DELETE FROM gc_runs WHERE id IN (SELECT v.run_id FROM versions v "
-        "WHERE v.run_id IN (SELECT id FROM gc_runs) AND (EXISTS (SELECT 1 "
-        "FROM run_inputs i WHERE i.version_id = v.id AND i.run_id NOT IN "
-        "(SELECT id FROM gc_runs)) OR EXISTS (SELECT 1 FROM run_own_outputs "
-        "o WHERE o.version_id = v.id AND o.run_id NOT IN (SELECT id FROM "
-        "gc_runs)))) OR id IN (SELECT reused_run FROM runs WHERE reused_run "
-        "IS NOT NULL AND id NOT IN (SELECT id FROM gc_runs))",
-        NULL, &res, "listing old dev runs", err);
-    if (status == AERO_OK) {
-      changed = strcmp(PQcmdTuples(res), "0") != 0;
-      PQclear(res);
-    }
-  }
+  /* Candidates, less those a run that stays needs (kept_runs above).
+   * Without JIT: the planner multiplies its guess of a level's rows by a
+   * guess of the levels, and past jit_above_cost compiles the query,
+   * which took 0.6-1.2 s for one that runs in 0.05-0.1 s (4,000 links).
+   * Until the transaction ends (commit or rollback). */
+  if (status == AERO_OK)
+    status = tp_exec(store, "SET LOCAL jit = off", NULL, NULL,
+                     "listing old dev runs", err);
+  if (status == AERO_OK)
+    status = tp_exec(store, kept_runs, NULL, NULL, "listing old dev runs",
+                     err);
   PGresult *res = NULL;
   if (status == AERO_OK)
     status = tp_exec(store,
