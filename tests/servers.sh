@@ -94,6 +94,22 @@ aero_psql() {
     -U "$AERO_PG_USER" -d "$AERO_PG_DB" -c "$1"
 }
 
+# aero_pg_cpu: the CPU seconds (user + system) the server has used so far:
+# the postmaster's, its live children's (each client's backend among
+# them) and its ended children's (cutime and cstime, counted when the
+# postmaster reaps them). What a query costs is spent there, not in the
+# client that sent it.
+aero_pg_cpu() {
+  local pm child stats=()
+  pm=$(head -1 "$AERO_PG_DIR/data/postmaster.pid")
+  stats=("/proc/$pm/stat")
+  for child in $(pgrep -P "$pm"); do stats+=("/proc/$child/stat"); done
+  # Fields after "pid (comm) ": utime, stime, cutime, cstime are 12-15.
+  cat "${stats[@]}" 2>/dev/null |
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^[0-9]+ \([^)]*\) /, ""); t += $12 + $13 }
+      NR == 1 { t += $14 + $15 } END { printf "%.2f\n", t / hz }'
+}
+
 # aero_pg_restart: a fast restart (connections are cut).
 aero_pg_restart() {
   aero_pg_ctl restart -m fast -w -t 60 -l "$AERO_PG_DIR/server.log" \

@@ -4,7 +4,8 @@
 # (--dry-run removes nothing), nothing removed while another aerohost is
 # in the middle of a run, hosts writing new content while gc runs in a
 # loop lose nothing, a host that starts while gc deletes waits for it,
-# and old dev runs removed with --keep-dev, but not one a kept run reuses.
+# and old dev runs removed with --keep-dev, but not one a kept run reuses
+# or, to any depth, one whose versions a kept run read or re-declared.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../servers.sh"
 
@@ -199,6 +200,99 @@ assert_eq "$(q "SELECT string_agg(job_type || ':' || status, ' ' ORDER BY id)
 assert_eq "$(q "SELECT count(*) FROM versions")" 3 "the reused runs' versions"
 assert_eq "$("$A" show "$train" --json | jq -c '[.outputs[].ref]')" \
   '["trk/model:v0"]' "the reused train's output"
+run "$A" fsck
+assert_rc 0
+assert_contains "$err" "0 problems"
+
+# gc_server_within SECONDS ARGS...: runs `aeromancy gc ARGS` (its output in
+# $out and $err, its exit code in $rc) and fails when the server spent
+# SECONDS of CPU or more meanwhile: the work of gc is the server's. Past
+# that, gc is stopped (and its backend with it) rather than waited for.
+gc_server_within() {
+  local limit=$1 start used gc
+  shift
+  start=$(aero_pg_cpu)
+  "$A" gc "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err" &
+  gc=$!
+  while kill -0 "$gc" 2>/dev/null; do
+    used=$(awk -v a="$(aero_pg_cpu)" -v b="$start" 'BEGIN { print a - b }')
+    awk -v u="$used" -v l="$limit" 'BEGIN { exit !(u < l) }' || break
+    sleep 0.1
+  done
+  if kill -0 "$gc" 2>/dev/null; then
+    kill "$gc"
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE
+       datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+  fi
+  wait "$gc"
+  rc=$?
+  out=$(cat "$AERO_TMP/out")
+  err=$(cat "$AERO_TMP/err")
+  used=$(awk -v a="$(aero_pg_cpu)" -v b="$start" 'BEGIN { print a - b }')
+  awk -v u="$used" -v l="$limit" 'BEGIN { exit !(u < l) }' ||
+    fail "gc $* took $used s of the server's CPU: $limit s at most"
+}
+
+case_ "gc --keep-dev of a chain a newer run reads: what it needs kept in one pass, the rest removed"
+# Made by SQL, as hosts would have recorded it: old dev runs 1..4200, a
+# chain (run i made version i and read version i-1), and run 5006, newer,
+# which read version 3999 and re-declared version 4000: runs 1..4000
+# stay, 4001..4200 go. gc finds them in one pass (collect.c): 0.2-0.4 s
+# of the server's CPU. Keeping one link of the chain per round, as it
+# did, costs the square of its length (36 s for 1,000 links): it is
+# stopped here at the bound. Beside the chain, one of each reference
+# from a run that stays and from a candidate kept so: run 2001 also
+# re-declared version 5001 (run 5001's); run 5007, newer, reuses run 5004
+# (an old reused run, which reuses run 5003: no host makes such a pair,
+# but a kept run that reuses is kept the same) and read version 5002 (run
+# 5002's); run 5005, old, nothing needs.
+aero_team_new_store gcchain
+"$A" runs >/dev/null 2>&1 || fail "creating the schema"
+now=$(date +%s%N)
+q "INSERT INTO artifacts (id, project, name)
+     SELECT i, 'chain', 'step-' || i FROM generate_series(1, 4200) i
+     UNION ALL VALUES (5001, 'chain', 'made'), (5002, 'chain', 'read');
+   INSERT INTO runs (id, project, job_type, mode, status, started_at, ended_at)
+     SELECT i, 'chain', 'step-' || i, 'dev', 'ok', 1, 1
+     FROM generate_series(1, 4200) i;
+   INSERT INTO runs (id, project, job_type, mode, status, started_at,
+     ended_at, reused_run) VALUES
+     (5001, 'chain', 'made', 'dev', 'ok', 1, 1, NULL),
+     (5002, 'chain', 'read', 'dev', 'ok', 1, 1, NULL),
+     (5003, 'chain', 'reused', 'dev', 'ok', 1, 1, NULL),
+     (5004, 'chain', 'reused', 'dev', 'reused', 1, 1, 5003),
+     (5005, 'chain', 'lone', 'dev', 'ok', 1, 1, NULL),
+     (5006, 'chain', 'step-4000', 'dev', 'ok', $now, $now, NULL),
+     (5007, 'chain', 'reused', 'dev', 'reused', $now, $now, 5004);
+   INSERT INTO versions (id, artifact_id, version, digest, mode, run_id,
+     created_at, published)
+     SELECT i, i, 0, 'digest ' || i, 'dev', i, 1, 1
+     FROM generate_series(1, 4200) i
+     UNION ALL VALUES (5001, 5001, 0, 'made', 'dev', 5001, 1, 1),
+                      (5002, 5002, 0, 'read', 'dev', 5002, 1, 1);
+   INSERT INTO run_own_outputs SELECT id, id FROM versions;
+   INSERT INTO run_own_outputs VALUES (2001, 5001), (5006, 4000);
+   INSERT INTO run_inputs SELECT i, i - 1 FROM generate_series(2, 4200) i;
+   INSERT INTO run_inputs VALUES (5006, 3999), (5007, 5002);
+   SELECT setval('runs_id_seq', 5007), setval('versions_id_seq', 5002),
+     setval('artifacts_id_seq', 5002)" >/dev/null
+gone="$(seq -s ' ' 4001 4200) 5005 "
+gone_runs() {
+  grep $'^dev-run\t' <<<"$out" | sed 's/^dev-run\trun \([0-9]*\) .*/\1/' | tr '\n' ' '
+}
+gc_server_within 5 --keep-dev 1 --dry-run
+assert_rc 0
+assert_eq "$(gone_runs)" "$gone" "the runs a dry run would remove"
+assert_eq "$(q "SELECT count(*) FROM runs")" 4207
+gc_server_within 5 --keep-dev 1
+assert_rc 0
+assert_eq "$(gone_runs)" "$gone" "the runs removed"
+assert_contains "$err" " 201 dev runs in "
+assert_eq "$(q "SELECT count(*) || ' ' || min(id) || ' ' || max(id) FROM runs
+  WHERE id <= 4200")" "4000 1 4000" "the chain's runs"
+assert_eq "$(q "SELECT string_agg(id::text, ' ' ORDER BY id) FROM runs
+  WHERE id > 4200")" "5001 5002 5003 5004 5006 5007" "the other runs"
+assert_eq "$(q "SELECT count(*) FROM versions")" 4002
 run "$A" fsck
 assert_rc 0
 assert_contains "$err" "0 problems"
