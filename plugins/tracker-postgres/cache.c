@@ -12,9 +12,9 @@
  * its files are checked for their seal (see sealed()), and a view with a
  * file written to since is built again. Building a view checks every
  * blob's SHA-256, whether it was just downloaded or already cached (a
- * damaged cached blob is downloaded again). The cache is bounded ($AEROMANCY_CACHE_MAX_MB, default 10240):
- * past the bound, blobs no view uses go first, oldest first, then the
- * oldest views.
+ * damaged cached blob is downloaded again). The cache is bounded
+ * ($AEROMANCY_CACHE_MAX_MB, default 10240): past the bound, blobs no view uses
+ * go first, oldest first, then the oldest views.
  */
 #include "tp.h"
 
@@ -281,6 +281,22 @@ static aero_status build_view(tp_store *store, int64_t version_id,
     const char *name = PQgetvalue(ctx.res, i, 0);
     const char *hex = PQgetvalue(ctx.res, i, 1);
     uint64_t size = strtoull(PQgetvalue(ctx.res, i, 2), NULL, 10);
+    /* The view is written under these names from these blobs: a damaged
+     * (or forged) row would have it write outside the view, or read a
+     * blob path cut short. */
+    const char *problem = pc_name_problem(name);
+    if (problem != NULL || strlen(hex) != 64 ||
+        strspn(hex, "0123456789abcdef") != 64) {
+      status = aero_fail(
+          err, AERO_E_STORE,
+          problem != NULL
+              ? "%s: version %lld is damaged: the name of its file '%.200s' %s"
+              : "%s: version %lld is damaged: its file '%.200s' names blob "
+                "'%.80s', not a SHA-256",
+          store->server, (long long)version_id, name,
+          problem != NULL ? problem : hex);
+      break;
+    }
     status = ensure_blob(store, hex, size, err);
     if (status != AERO_OK)
       break;

@@ -88,6 +88,22 @@ assert_rc 0
 assert_eq "$(q "SELECT max(version) FROM artifact_versions WHERE name =
   'raw'")" 1
 
+case_ damaged_file_row_refused
+# A view is written under the names its version's rows give: a row whose
+# name leads out ('..') is refused in one line, and nothing is written
+# outside the view (here: the cache's own folder).
+path=$(q "SELECT f.path FROM version_files f JOIN artifact_versions v ON
+  v.version_id = f.version_id WHERE v.name = 'raw' AND v.version = 1")
+vid=$(q "SELECT version_id FROM artifact_versions WHERE name = 'raw' AND
+  version = 1")
+q "UPDATE version_files SET path = '../../escaped' WHERE version_id = $vid" >/dev/null
+run env AEROMANCY_CACHE="$AERO_TMP/cache-escape" "$AEROHOST" run "$PLUGIN" \
+  --dev --force --only train
+q "UPDATE version_files SET path = '$path' WHERE version_id = $vid" >/dev/null
+assert_rc 1
+assert_contains "$err" "version $vid is damaged: the name of its file '../../escaped' has an empty, '.' or '..' part"
+[[ ! -e $AERO_TMP/cache-escape/escaped ]] || fail "a file was written outside the view"
+
 case_ cached_reads_make_no_request
 # raw:v1 was read by train from the cache: with its blob gone from the
 # bucket, reading it again still works, from the cache alone.
