@@ -580,6 +580,14 @@ static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
     return status;
   bool exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
   PQclear(res);
+  /* A reader never makes a store, as tracker-local's does not: an empty
+   * database (a team store nobody has recorded in yet, or the wrong
+   * database named) is said to be so, not listed as a store with no runs. */
+  if (!exists && store->existing)
+    return aero_fail(err, AERO_E_NOT_FOUND,
+                     "no store at %s: its database holds no aeromancy "
+                     "record (nothing recorded there yet)",
+                     store->server);
   if (!exists) {
     status = tp_exec(store, schema_v1, NULL, NULL, "creating the schema", err);
     if (status == AERO_OK)

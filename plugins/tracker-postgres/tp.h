@@ -42,6 +42,8 @@ typedef struct tp_s3 tp_s3;
 typedef struct tp_store {
   char *conninfo;   /* as given: may hold a password, never printed */
   char server[256]; /* "postgres host:port/db", for messages */
+  bool existing;    /* opened for reading (AERO_OPEN_EXISTING): a database
+                       without the schema is no store, and none is made */
   PGconn *db;
   pid_t pid;
   pthread_mutex_t lock;

@@ -330,6 +330,28 @@ assert_eq "$(find "$AERO_TMP/cache-long-hosts/views" -mindepth 1 -maxdepth 1 |
 export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
 export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
 
+case_ empty_database_is_no_store_to_readers
+# A database nobody recorded in (or the wrong one named): readers and
+# fsck say so in one line, exit 3, as for a local folder without a
+# store, and create no schema in it; the first host to run creates it.
+aero_team_new_store empty_db
+for cmd in runs fsck "show 1"; do
+  # shellcheck disable=SC2086 # the command's words
+  run "$AEROMANCY" $cmd
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "no store at postgres "
+  assert_contains "$err" "empty_db: its database holds no aeromancy record"
+done
+assert_eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" \
+  0 "no schema made by a reader"
+run "$AEROHOST" run "$PLUGIN" --dev --only ingest
+assert_rc 0
+run "$AEROMANCY" runs
+assert_rc 0
+export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
+export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
+
 case_ bad_settings_one_line
 run env AEROMANCY_BLOBS=bucket-without-scheme "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 3
