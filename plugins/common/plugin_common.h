@@ -80,6 +80,14 @@ aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
                           aero_error *err);
 /* Expands the declared paths into the sorted list of files with their
  * names, rejecting bad and clashing names. */
+/* The number in environment variable `name`, or `fallback` when it is
+ * unset or empty; anything else than a number from lo to hi is refused
+ * (AERO_E_CONFIG, one line naming `backend` and the variable) rather than
+ * replaced by the default without a word. */
+aero_status pc_env_number(const char *backend, const char *name,
+                          double fallback, double lo, double hi, double *out,
+                          aero_error *err);
+
 /* What is wrong with `name` as a file's name inside an artifact (empty,
  * 1,024 bytes or longer, absolute, an empty, '.' or '..' part, a trailing
  * '/'), or NULL when it is sound. A view writes files under these names:

@@ -65,6 +65,9 @@ static aero_status tp_open(const aero_backend_open_params *params, void **out,
           ? AERO_OK
           : aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   if (status == AERO_OK)
+    status = pc_env_number("tracker-postgres", "AEROMANCY_PG_RETRY_SECONDS", 30,
+                           0, 86400, &store->retry_seconds, err);
+  if (status == AERO_OK)
     status = tp_s3_open(&store->s3, err);
   if (status == AERO_OK)
     status = tp_cache_init(store, err);

@@ -57,11 +57,13 @@ aero_status tp_cache_init(tp_store *store, aero_error *err) {
                      "tracker-postgres: cache folder %.60s... (%s) is longer "
                      "than %d bytes",
                      store->cache, from, TP_CACHE_MAX);
-  const char *max = getenv("AEROMANCY_CACHE_MAX_MB");
-  char *end = NULL;
-  double mb = max != NULL ? strtod(max, &end) : -1;
-  if (max == NULL || end == max || *end != '\0' || mb < 0)
-    mb = 10240;
+  double mb = 10240;
+  /* At most 2^40 MiB (an exbibyte): the bytes still fit in 64 bits. */
+  aero_status status =
+      pc_env_number("tracker-postgres", "AEROMANCY_CACHE_MAX_MB", 10240, 0,
+                    1099511627776.0, &mb, err);
+  if (status != AERO_OK)
+    return status;
   store->cache_max = (uint64_t)(mb * 1048576.0);
   static const char *const subdirs[] = {"blobs", "views", "tmp"};
   for (size_t i = 0; i < 3; i++) {

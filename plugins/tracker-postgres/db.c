@@ -486,13 +486,6 @@ aero_status tp_exec_ids(tp_store *store, const char *sql,
   return status;
 }
 
-static double retry_seconds(void) {
-  const char *v = getenv("AEROMANCY_PG_RETRY_SECONDS");
-  char *end = NULL;
-  double d = v != NULL ? strtod(v, &end) : -1;
-  return v != NULL && end != v && *end == '\0' && d >= 0 ? d : 30;
-}
-
 static double since(const struct timespec *start) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -511,7 +504,7 @@ static aero_status with_retries(tp_store *store, tp_txn_fn fn, void *ctx,
                                 aero_error *err) {
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  double limit = retry_seconds(), delay = 0.05;
+  double limit = store->retry_seconds, delay = 0.05;
   for (int attempt = 1;; attempt++) {
     store->last_retryable = false;
     aero_status status =

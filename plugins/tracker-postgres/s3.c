@@ -86,15 +86,6 @@ static char *env_dup(const char *name, const char *fallback) {
   return v != NULL ? strdup(v) : NULL;
 }
 
-static double env_number(const char *name, double fallback) {
-  const char *v = getenv(name);
-  if (v == NULL || v[0] == '\0')
-    return fallback;
-  char *end = NULL;
-  double d = strtod(v, &end);
-  return end != v && *end == '\0' && d >= 0 ? d : fallback;
-}
-
 void tp_s3_close(tp_s3 *s3) {
   if (s3 == NULL)
     return;
@@ -185,8 +176,15 @@ aero_status tp_s3_open(tp_s3 **out, aero_error *err) {
                        s3->name);
     goto fail;
   }
-  s3->retry_seconds = env_number("AEROMANCY_S3_RETRY_SECONDS", 30);
-  double part_mb = env_number("AEROMANCY_S3_PART_MB", 64);
+  /* At most a day of retries, and parts of at most 5 GiB, S3's largest. */
+  double part_mb = 64;
+  status = pc_env_number("tracker-postgres", "AEROMANCY_S3_RETRY_SECONDS", 30,
+                         0, 86400, &s3->retry_seconds, err);
+  if (status == AERO_OK)
+    status = pc_env_number("tracker-postgres", "AEROMANCY_S3_PART_MB", 64, 0,
+                           5120, &part_mb, err);
+  if (status != AERO_OK)
+    goto fail;
   if (part_mb < 5)
     part_mb = 5; /* S3's smallest part but the last */
   s3->part_size = (uint64_t)(part_mb * 1048576.0);

@@ -58,10 +58,11 @@ typedef struct tp_store {
   bool heartbeat_running;
   bool heartbeat_stop;
   pthread_cond_t heartbeat_cond;
-  int64_t run_seq;     /* numbers this handle's run_begin calls */
-  bool last_retryable; /* the last failure may pass on a new try */
-  char notice[256];    /* what the server said outside a result during the
-                          current statement (first line), for its error */
+  int64_t run_seq;      /* numbers this handle's run_begin calls */
+  bool last_retryable;  /* the last failure may pass on a new try */
+  double retry_seconds; /* $AEROMANCY_PG_RETRY_SECONDS, read at open */
+  char notice[256];     /* what the server said outside a result during the
+                           current statement (first line), for its error */
 } tp_store;
 
 /* ---- db.c: connection, retries, schema ---- */

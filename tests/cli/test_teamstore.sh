@@ -373,6 +373,16 @@ run env AEROMANCY_CACHE="$long_cache" "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "cache folder ${long_cache:0:60}... (\$AEROMANCY_CACHE) is longer than 1024 bytes"
+# Numbers from the environment: a typo or "inf" is refused, named (it was
+# the default without a word; inf made an undefined cast and endless
+# retries).
+for setting in AEROMANCY_S3_PART_MB=64M AEROMANCY_S3_RETRY_SECONDS=inf \
+  AEROMANCY_PG_RETRY_SECONDS=-1 AEROMANCY_CACHE_MAX_MB=1e400; do
+  run env "$setting" "$AEROHOST" run "$PLUGIN" --dev
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "tracker-postgres: ${setting%%=*} is '${setting#*=}', not a number from 0 to"
+done
 run env AWS_ENDPOINT_URL=http://127.0.0.1:1 AEROMANCY_S3_RETRY_SECONDS=0 \
   "$AEROHOST" run "$PLUGIN" --dev -- --content unreachable
 assert_rc 1
