@@ -11,6 +11,7 @@
  */
 #include "local.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -448,6 +449,21 @@ aero_status tl_no_record(const char *root, aero_error *err) {
                    root);
 }
 
+/* True when folder `name` of the store holds anything: blobs/ and views/
+ * are only written into once the store has a schema. */
+static bool holds_anything(const tl_store *store, const char *name) {
+  char *path = pc_strdup_printf("%s/%s", store->root, name);
+  DIR *dir = path != NULL ? opendir(path) : NULL;
+  free(path);
+  bool found = false;
+  struct dirent *d;
+  while (dir != NULL && !found && (d = readdir(dir)) != NULL)
+    found = strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+  if (dir != NULL)
+    closedir(dir);
+  return found;
+}
+
 static aero_status read_user_version(tl_store *store, int *version,
                                      aero_error *err) {
   sqlite3_stmt *st = NULL;
@@ -542,6 +558,20 @@ static aero_status ensure_schema(tl_store *store, aero_error *err) {
       return status;
     }
     status = read_user_version(store, &version, err);
+    /* The record lost beside what it recorded (a copy of aeromancy.db
+     * without its -wal file, which holds every commit since the last
+     * checkpoint; a file emptied): a new schema would number runs and
+     * versions from 1 again over views of the old ones. Told under the
+     * write lock: a host creating this store at the same time cannot
+     * have stored a blob before its schema is committed. */
+    if (status == AERO_OK && version == 0 &&
+        (holds_anything(store, "blobs") || holds_anything(store, "views")))
+      status = aero_fail(err, AERO_E_STORE,
+                         "%s holds no record, but the store %s holds blobs "
+                         "or views: its database was lost or emptied "
+                         "(copied without aeromancy.db-wal?); restore it, or "
+                         "move the folder aside to start a new store",
+                         store->db_path, store->root);
     /* Still old under the write lock: whoever holds schema.lock uses the
      * store at this version (a process at the new one would have found
      * it upgraded), and the upgrade must not break its writes. */

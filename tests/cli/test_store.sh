@@ -178,10 +178,11 @@ assert_one_line "$err"
 assert_contains "$err" "$AERO_TMP/corrupt/aeromancy.db: not a database (file is corrupt?)"
 
 case_ emptied_database_is_no_store_to_readers
-# An aeromancy.db emptied (truncated to nothing, or only a header) beside
-# the blobs of its runs: readers and fsck say so in one line, exit 3,
-# instead of listing no runs and finding the store sound, and leave the
-# file as it is (a reader never creates a store).
+# An aeromancy.db emptied (truncated to nothing, or only a header: a copy
+# without its -wal file) beside the blobs of its runs: readers and fsck
+# say so in one line, exit 3, instead of listing no runs and finding the
+# store sound, and leave the file as it is (a reader never creates a
+# store); a host refuses to start a new record over the old one.
 "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/emptied" >/dev/null 2>&1
 rm -f "$AERO_TMP/emptied"/aeromancy.db*
 : >"$AERO_TMP/emptied/aeromancy.db"
@@ -198,6 +199,17 @@ run "$AEROMANCY" fsck --store "$AERO_TMP/emptied"
 assert_rc 3
 assert_contains "$err" "$AERO_TMP/emptied: its aeromancy.db holds no record"
 assert_eq "$(db_of "$AERO_TMP/emptied" "SELECT count(*) FROM sqlite_schema")" 0
+# Nor does a host start a new record there, numbering runs and versions
+# from 1 again over the views and blobs of the lost one.
+run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/emptied"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$AERO_TMP/emptied/aeromancy.db holds no record, but the store $AERO_TMP/emptied holds blobs or views"
+assert_eq "$(db_of "$AERO_TMP/emptied" "SELECT count(*) FROM sqlite_schema")" 0
+# A new store's empty folders are no history: the first host creates it.
+mkdir -p "$AERO_TMP/fresh/blobs" "$AERO_TMP/fresh/views"
+run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_TMP/fresh" --only ingest
+assert_rc 0
 
 case_ unreadable_store_is_not_called_missing
 # A store this user may not enter (another user's, mode 0700) has runs:
