@@ -362,14 +362,23 @@ static int cmd_path(const aeh_command *cmd, int argc, char **argv) {
   return rc;
 }
 
-/* A read-only copy of `from` as the new file `to`; a copy that fails (a
- * full disk) is removed, so that what an export leaves under a file's
- * name is that file whole. Returns 0 or an errno value. */
+/* A read-only copy of `from` as the new file `to`, written under a
+ * hidden temp name beside it and linked to its name once whole: what an
+ * export leaves under a file's name is that file whole, whether the copy
+ * fails (a full disk: the temp file is removed) or the command is killed
+ * midway (the temp file stays, under its own name). Returns 0 or an errno
+ * value (EEXIST when `to` exists). */
 static int copy_file(const char *from, const char *to) {
+  const char *slash = strrchr(to, '/');
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%.*s.%s.export-XXXXXX",
+               slash != NULL ? (int)(slash - to + 1) : 0, to,
+               slash != NULL ? slash + 1 : to) >= (int)sizeof tmp)
+    return ENAMETOOLONG;
   int in = open(from, O_RDONLY | O_CLOEXEC);
   if (in < 0)
     return errno;
-  int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  int out = mkostemp(tmp, O_CLOEXEC);
   int rc = 0;
   if (out < 0) {
     rc = errno;
@@ -386,11 +395,15 @@ static int copy_file(const char *from, const char *to) {
       break;
     }
   }
+  if (rc == 0 && fchmod(out, 0444) != 0)
+    rc = errno;
   if (close(out) != 0 && rc == 0)
     rc = errno;
   close(in);
-  if (rc != 0)
-    unlink(to);
+  /* link, not rename: an existing `to` is EEXIST, never replaced. */
+  if (rc == 0 && link(tmp, to) != 0)
+    rc = errno;
+  unlink(tmp);
   return rc;
 }
 

@@ -123,8 +123,10 @@ intact
 
 case_ "full while export copies a version's file: no cut-short file is left"
 # Another file system than the store's: export copies instead of linking.
-# A copy that runs out of space is removed, so that what stays under the
-# file's name is never a read-only file cut short.
+# A copy is written under a hidden temp name and linked to its own once
+# whole: what stays under the file's name is never a read-only file cut
+# short, whether the disk fills up (the temp file removed) or the command
+# is killed.
 small=$AERO_TMP/small-dest
 mkdir -p "$small"
 if mount -t tmpfs -o size=1m tmpfs "$small" 2>/dev/null; then
@@ -139,6 +141,12 @@ if mount -t tmpfs -o size=1m tmpfs "$small" 2>/dev/null; then
   assert_one_line "$err"
   assert_contains "$err" "cannot write $small/e/big.bin: No space left on device"
   assert_eq "$left" "" "what the export left"
+  # Killed midway (SIGXFSZ past a file size limit, as a Ctrl-C would):
+  # the copy's hidden temp file stays, nothing under the file's name.
+  run bash -c 'ulimit -f 1000; exec "$0" export big "$1"' "$A" \
+    "$AERO_TMP/killed"
+  assert_rc 153
+  assert_eq "$(ls "$AERO_TMP/killed")" "" "a file under its name"
 fi
 
 done_
