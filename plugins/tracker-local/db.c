@@ -176,6 +176,18 @@ aero_status tl_db_fail(tl_store *store, int rc, const char *what,
   case SQLITE_NOMEM:
     return aero_fail(err, AERO_E_NOMEM, "%s: %s: out of memory", store->db_path,
                      what);
+  case SQLITE_IOERR: {
+    /* "disk I/O error" names no cause: SQLite keeps the system's. A full
+     * disk met while growing the WAL index (-shm) or the WAL is one. */
+    int sys = store->db != NULL ? sqlite3_system_errno(store->db) : 0;
+    if (sys == ENOSPC || sys == EDQUOT)
+      return aero_fail(err, AERO_E_NOSPACE, "%s: %s: no space left on device",
+                       store->db_path, what);
+    if (sys != 0)
+      return aero_fail(err, AERO_E_STORE, "%s: %s: %s (%s)", store->db_path,
+                       what, detail, strerror(sys));
+    break;
+  }
   default:
     break;
   }

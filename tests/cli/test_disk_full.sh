@@ -121,6 +121,22 @@ assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" running
 assert_contains "$err" "recording the run failed: $DB: committing: no space left on device"
 intact
 
+case_ "full before a new store's database is made: the cause is named"
+# 8 KiB left: the database's first page fits, the WAL index (-shm) does
+# not, and SQLite says "disk I/O error": the line names the cause the
+# system gave instead.
+avail=$(df --output=avail -B1 "$mnt" | tail -1)
+head -c $((avail - 8192)) /dev/zero >"$mnt/filler-all"
+run "$AEROHOST" run --dev --store "$mnt/fresh" "$TRK"
+rm -f "$mnt/filler-all"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "$mnt/fresh/aeromancy.db: "
+assert_contains "$err" ": no space left on device"
+assert_not_contains "$err" "disk I/O error"
+run "$AEROHOST" run --dev --store "$mnt/fresh" "$TRK"
+assert_rc 0
+
 case_ "full while export copies a version's file: no cut-short file is left"
 # Another file system than the store's: export copies instead of linking.
 # A copy is written under a hidden temp name and linked to its own once
