@@ -101,7 +101,9 @@ static size_t list_entries(const char *root, bool views, cached **out) {
     if (d1->d_name[0] == '.')
       continue;
     char sub[PATH_MAX];
-    snprintf(sub, sizeof sub, "%s/%s", root, d1->d_name);
+    if (snprintf(sub, sizeof sub, "%s/%s", root, d1->d_name) >=
+        (int)sizeof sub)
+      continue; /* no cache folder is this long (tp_cache_open) */
     DIR *dir = opendir(sub);
     struct dirent *d2;
     while (dir != NULL && (d2 = readdir(dir)) != NULL) {
@@ -283,22 +285,9 @@ static aero_status build_view(tp_store *store, int64_t version_id,
     const char *name = PQgetvalue(ctx.res, i, 0);
     const char *hex = PQgetvalue(ctx.res, i, 1);
     uint64_t size = strtoull(PQgetvalue(ctx.res, i, 2), NULL, 10);
-    /* The view is written under these names from these blobs: a damaged
-     * (or forged) row would have it write outside the view, or read a
-     * blob path cut short. */
-    const char *problem = pc_name_problem(name);
-    if (problem != NULL || strlen(hex) != 64 ||
-        strspn(hex, "0123456789abcdef") != 64) {
-      status = aero_fail(
-          err, AERO_E_STORE,
-          problem != NULL
-              ? "%s: version %lld is damaged: the name of its file '%.200s' %s"
-              : "%s: version %lld is damaged: its file '%.200s' names blob "
-                "'%.80s', not a SHA-256",
-          store->server, (long long)version_id, name,
-          problem != NULL ? problem : hex);
+    status = pc_check_file_row(store->server, version_id, name, hex, err);
+    if (status != AERO_OK)
       break;
-    }
     status = ensure_blob(store, hex, size, err);
     if (status != AERO_OK)
       break;
