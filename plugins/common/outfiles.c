@@ -68,6 +68,26 @@ const char *pc_name_problem(const char *name) {
   return NULL;
 }
 
+aero_status pc_check_file_row(const char *where, int64_t version_id,
+                              const char *name, const char *hex,
+                              aero_error *err) {
+  const char *problem = name != NULL ? pc_name_problem(name) : "is NULL";
+  if (problem != NULL)
+    return aero_fail(err, AERO_E_STORE,
+                     "%s: version %lld is damaged: the name of its file "
+                     "'%.200s' %s",
+                     where, (long long)version_id, name != NULL ? name : "",
+                     problem);
+  if (hex == NULL || strlen(hex) != 64 ||
+      strspn(hex, "0123456789abcdef") != 64)
+    return aero_fail(err, AERO_E_STORE,
+                     "%s: version %lld is damaged: its file '%.200s' names "
+                     "blob '%.80s', not a SHA-256",
+                     where, (long long)version_id, name,
+                     hex != NULL ? hex : "");
+  return AERO_OK;
+}
+
 static aero_status check_name(const char *output, const char *source,
                               const char *name, aero_error *err) {
   const char *problem = pc_name_problem(name);

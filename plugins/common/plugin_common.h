@@ -93,6 +93,15 @@ aero_status pc_env_number(const char *backend, const char *name,
  * '/'), or NULL when it is sound. A view writes files under these names:
  * read back from a store, one that is not sound would lead outside. */
 const char *pc_name_problem(const char *name);
+/* Fails (AERO_E_STORE, naming `where` and the version) unless a file row
+ * read back from a store, `name` and its blob `hex`, is sound: the name as
+ * pc_name_problem says, the blob 64 lowercase hex digits. A view is
+ * written under these names from these blobs: a damaged (or forged) row
+ * would have it write outside the view, or read a blob path cut short.
+ * NULLs are damage too. */
+aero_status pc_check_file_row(const char *where, int64_t version_id,
+                              const char *name, const char *hex,
+                              aero_error *err);
 
 aero_status pc_collect(const char *output, const aero_output_desc *desc,
                        pc_file_list *list, aero_error *err);

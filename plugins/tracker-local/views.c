@@ -67,22 +67,14 @@ static aero_status list_files(tl_store *store, int64_t version_id,
     files = grown;
     const char *path = (const char *)sqlite3_column_text(st, 0);
     const char *hash = (const char *)sqlite3_column_text(st, 1);
-    /* A view is written under these names from these blobs: a damaged
-     * (or forged) row would have it write outside the view, or read a
-     * blob path cut short. */
-    const char *problem = path != NULL ? pc_name_problem(path) : "is NULL";
-    if (problem != NULL || hash == NULL || sqlite3_column_bytes(st, 1) != 64 ||
-        strspn(hash, "0123456789abcdef") != 64) {
-      status = aero_fail(
-          err, AERO_E_STORE,
-          problem != NULL
-              ? "%s: version %lld is damaged: the name of its file '%.200s' %s"
-              : "%s: version %lld is damaged: its file '%.200s' names blob "
-                "'%.80s', not a SHA-256",
-          store->db_path, (long long)version_id, path != NULL ? path : "",
-          problem != NULL ? problem : (hash != NULL ? hash : ""));
+    /* A NUL inside the blob's text is damage too (then named as ''). */
+    const char *blob =
+        hash != NULL && (size_t)sqlite3_column_bytes(st, 1) == strlen(hash)
+            ? hash
+            : "";
+    status = pc_check_file_row(store->db_path, version_id, path, blob, err);
+    if (status != AERO_OK)
       goto fail;
-    }
     files[n].path = strdup(path);
     if (files[n].path == NULL)
       goto nomem;
