@@ -316,15 +316,22 @@ static aero_status build_view(tp_store *store, int64_t version_id,
   return status;
 }
 
-/* True when every file of view `view` still carries its blob's seal. */
-static bool view_sealed(const char *view) {
+/* The files of a complete view `view` into *list, sorted as in the
+ * record (names relative to the view). */
+static aero_status view_files(const char *view, pc_file_list *list,
+                              aero_error *err) {
   const char *files[] = {view};
   aero_output_desc desc = {.struct_size = sizeof desc,
                            .files = files,
                            .file_count = 1,
                            .strip_prefix = view};
+  return pc_collect("materialize", &desc, list, err);
+}
+
+/* True when every file of view `view` still carries its blob's seal. */
+static bool view_sealed(const char *view) {
   pc_file_list list = {0};
-  bool ok = pc_collect("materialize", &desc, &list, NULL) == AERO_OK;
+  bool ok = view_files(view, &list, NULL) == AERO_OK;
   for (size_t i = 0; ok && i < list.count; i++) {
     struct stat st;
     ok = lstat(list.items[i].source, &st) == 0 && sealed(&st);
@@ -379,14 +386,8 @@ aero_status tp_materialize(void *handle, int64_t version_id,
   pthread_mutex_unlock(&store->lock);
   if (status != AERO_OK)
     return status;
-  /* The files of a complete view, sorted as in the record. */
-  const char *files[] = {view};
-  aero_output_desc desc = {.struct_size = sizeof desc,
-                           .files = files,
-                           .file_count = 1,
-                           .strip_prefix = view};
   pc_file_list list = {0};
-  status = pc_collect("materialize", &desc, &list, err);
+  status = view_files(view, &list, err);
   if (status == AERO_OK && strlen(view) >= directory_size)
     status = aero_fail(err, AERO_E_INVALID,
                        "tracker-postgres: cache path %s is too long", view);

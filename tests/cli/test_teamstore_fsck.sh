@@ -132,14 +132,22 @@ assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0 "pending 
 run "$A" fsck
 assert_rc 0
 
+# fsck_through_proxy MODE NAME: `aeromancy fsck` (run) through
+# tests/s3_lag_proxy.py with its MODE variable set, its log in
+# $AERO_TMP/NAME.log.
+fsck_through_proxy() {
+  local proxy
+  env "$1=1" "$AERO_SOURCE_DIR/tests/s3_lag_proxy.py" \
+    "$AERO_S3_URL" "$AERO_TMP/$2.port" "$AERO_TMP/$2.log" &
+  proxy=$!
+  wait_until 200 0.05 test -s "$AERO_TMP/$2.port" || fail "the $2 proxy did not start"
+  AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$AERO_TMP/$2.port") run "$A" fsck
+  kill "$proxy" 2>/dev/null
+  wait "$proxy" 2>/dev/null
+}
+
 case_ "fsck against a server that answers a listing page with the token it was asked with: one line, no endless listing"
-AERO_PROXY_LIST_LOOP=1 "$AERO_SOURCE_DIR/tests/s3_lag_proxy.py" \
-  "$AERO_S3_URL" "$AERO_TMP/loop.port" "$AERO_TMP/loop.log" &
-loop_proxy=$!
-wait_until 200 0.05 test -s "$AERO_TMP/loop.port" || fail "the looping proxy did not start"
-AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$AERO_TMP/loop.port") run "$A" fsck
-kill "$loop_proxy" 2>/dev/null
-wait "$loop_proxy" 2>/dev/null
+fsck_through_proxy AERO_PROXY_LIST_LOOP loop
 assert_rc 2
 assert_one_line "$err"
 assert_contains "$err" "listing the blobs: the server answered a page with its own continuation token again"
@@ -147,13 +155,7 @@ assert_contains "$err" "listing the blobs: the server answered a page with its o
 assert_eq "$(grep -cE '^GET /[^/ ]+ ' "$AERO_TMP/loop.log")" 2 "listings asked"
 
 case_ "fsck against a server whose listing is longer than a reply is kept: one line, no blob called missing"
-AERO_PROXY_LIST_PAD=1 "$AERO_SOURCE_DIR/tests/s3_lag_proxy.py" \
-  "$AERO_S3_URL" "$AERO_TMP/pad.port" "$AERO_TMP/pad.log" &
-pad_proxy=$!
-wait_until 200 0.05 test -s "$AERO_TMP/pad.port" || fail "the padding proxy did not start"
-AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$AERO_TMP/pad.port") run "$A" fsck
-kill "$pad_proxy" 2>/dev/null
-wait "$pad_proxy" 2>/dev/null
+fsck_through_proxy AERO_PROXY_LIST_PAD pad
 assert_rc 2
 assert_one_line "$err"
 assert_contains "$err" "listing the blobs: a reply of more than 64 KiB for a page of 100 keys"

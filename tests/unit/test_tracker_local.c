@@ -1169,13 +1169,12 @@ static void make_tree(const fixture *f, const tree_entry *entries,
   }
 }
 
-static void test_materialized_files_read_only_right_bytes(void **state) {
-  fixture *f = *state;
-  static const tree_entry entries[] = {{"out", NULL},
-                                       {"out/sub", NULL},
-                                       {"out/a.csv", "x,y\n1,2\n"},
-                                       {"out/sub/b.csv", "bee\n"}};
-  make_tree(f, entries, 4);
+/* The tree of `entries` (under out/) made, declared as artifact "data" by
+ * an ok run, and that version resolved. */
+static aero_artifact_version stored_tree(const fixture *f,
+                                         const tree_entry *entries,
+                                         size_t count) {
+  make_tree(f, entries, count);
   char tree[PATH_MAX];
   snprintf(tree, sizeof tree, "%s/out", f->dir);
   int64_t run = begin(f->handle, true, "make");
@@ -1185,6 +1184,17 @@ static void test_materialized_files_read_only_right_bytes(void **state) {
   end_ok(f->handle, run);
   aero_artifact_version v;
   assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
+  return v;
+}
+
+static void test_materialized_files_read_only_right_bytes(void **state) {
+  fixture *f = *state;
+  static const tree_entry entries[] = {{"out", NULL},
+                                       {"out/sub", NULL},
+                                       {"out/a.csv", "x,y\n1,2\n"},
+                                       {"out/sub/b.csv", "bee\n"}};
+  aero_artifact_version v = stored_tree(f, entries, 4);
+  aero_error err = AEH_ERROR_INIT;
 
   paths got = {0};
   char dir[1024];
@@ -1235,16 +1245,8 @@ static void test_damaged_file_rows_refused(void **state) {
   fixture *f = *state;
   static const tree_entry entries[] = {{"out", NULL},
                                        {"out/a.csv", "x,y\n1,2\n"}};
-  make_tree(f, entries, 2);
-  char tree[PATH_MAX];
-  snprintf(tree, sizeof tree, "%s/out", f->dir);
-  int64_t run = begin(f->handle, true, "make");
-  const char *files[] = {tree};
+  aero_artifact_version v = stored_tree(f, entries, 2);
   aero_error err = AEH_ERROR_INIT;
-  assert_int_equal(put(f->handle, run, "data", files, 1, NULL, &err), AERO_OK);
-  end_ok(f->handle, run);
-  aero_artifact_version v;
-  assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
   paths got = {0};
   char dir[1024];
   sql_exec(f, "UPDATE version_files SET path = '../../escaped' WHERE path = "
