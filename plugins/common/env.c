@@ -1,4 +1,5 @@
-/* Numbers the backends read from environment variables. */
+/* What a backend reads as it opens: numbers from environment variables,
+ * and the host's open flags. */
 #include "plugin_common.h"
 
 #include <math.h>
@@ -21,4 +22,10 @@ aero_status pc_env_number(const char *backend, const char *name,
                      name, v, lo, hi);
   *out = d;
   return AERO_OK;
+}
+
+bool pc_open_existing(const aero_backend_open_params *params) {
+  return params->struct_size >=
+             offsetof(aero_backend_open_params, flags) + sizeof params->flags &&
+         (params->flags & AERO_OPEN_EXISTING) != 0;
 }

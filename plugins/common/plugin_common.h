@@ -78,8 +78,6 @@ void pc_file_list_free(pc_file_list *list);
  * it in messages. */
 aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
                           aero_error *err);
-/* Expands the declared paths into the sorted list of files with their
- * names, rejecting bad and clashing names. */
 /* The number in environment variable `name`, or `fallback` when it is
  * unset or empty; anything else than a number from lo to hi is refused
  * (AERO_E_CONFIG, one line naming `backend` and the variable) rather than
@@ -87,6 +85,10 @@ aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
 aero_status pc_env_number(const char *backend, const char *name,
                           double fallback, double lo, double hi, double *out,
                           aero_error *err);
+/* Whether the host opens the store to read an existing record only
+ * (AERO_OPEN_EXISTING, from a host whose params carry flags): then a
+ * backend never creates a store. */
+bool pc_open_existing(const aero_backend_open_params *params);
 
 /* What is wrong with `name` as a file's name inside an artifact (empty,
  * 1,024 bytes or longer, absolute, an empty, '.' or '..' part, a trailing
@@ -102,7 +104,8 @@ const char *pc_name_problem(const char *name);
 aero_status pc_check_file_row(const char *where, int64_t version_id,
                               const char *name, const char *hex,
                               aero_error *err);
-
+/* Expands the declared paths into the sorted list of files with their
+ * names, rejecting bad and clashing names. */
 aero_status pc_collect(const char *output, const aero_output_desc *desc,
                        pc_file_list *list, aero_error *err);
 /* Stores the content of `file` (open as `fd`, its hash and size filled)

@@ -122,10 +122,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
   aero_status status = tl_inline_limit(&store->inline_max, err);
   if (status != AERO_OK)
     goto fail;
-  bool existing =
-      params->struct_size >=
-          offsetof(aero_backend_open_params, flags) + sizeof params->flags &&
-      (params->flags & AERO_OPEN_EXISTING) != 0;
+  bool existing = pc_open_existing(params);
   store->existing = existing;
   status = existing ? existing_folder(params->location, &store->root, err)
                     : prepare_folder(params->location, &store->root, err);

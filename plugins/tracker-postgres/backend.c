@@ -55,10 +55,7 @@ static aero_status tp_open(const aero_backend_open_params *params, void **out,
   pthread_mutex_init(&store->lock, NULL);
   pthread_cond_init(&store->heartbeat_cond, NULL);
   store->pid = getpid();
-  store->existing =
-      params->struct_size >=
-          offsetof(aero_backend_open_params, flags) + sizeof params->flags &&
-      (params->flags & AERO_OPEN_EXISTING) != 0;
+  store->existing = pc_open_existing(params);
   store->conninfo = strdup(loc);
   aero_status status =
       store->conninfo != NULL
