@@ -12,6 +12,7 @@
 #include "console.h"
 #include "doc.h"
 #include "exec/executor.h"
+#include "names.h"
 #include "options.h"
 
 #define ALL_COMMANDS                                                           \

@@ -1,7 +1,6 @@
 #include "config.h"
 #include "aeu.h"
 #include "names.h"
-#include "options.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -64,3 +64,58 @@ const char *aeh_quote(const char *text, char *buf, size_t size) {
   buf[n] = '\0';
   return buf;
 }
+
+/* Longer words are compared with nothing: no typo of a name is that long,
+ * and the table below stays small on the stack. */
+#define SUGGEST_MAX_LEN 128
+
+size_t aeh_edit_distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  if (n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN)
+    return (size_t)-1;
+  /* Three rows of the optimal-string-alignment table. */
+  size_t rows[3][SUGGEST_MAX_LEN + 1];
+  size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+  for (size_t j = 0; j <= m; j++)
+    prev[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    cur[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      size_t best = prev[j] + 1;
+      if (cur[j - 1] + 1 < best)
+        best = cur[j - 1] + 1;
+      if (prev[j - 1] + cost < best)
+        best = prev[j - 1] + cost;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+          prev2[j - 2] + 1 < best)
+        best = prev2[j - 2] + 1;
+      cur[j] = best;
+    }
+    size_t *t = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = t;
+  }
+  return prev[m];
+}
+
+const char *aeh_suggest(const char *word, const char *const *candidates,
+                        size_t count) {
+  size_t len = strlen(word);
+  size_t limit = len / 3 > 1 ? len / 3 : 1;
+  const char *best = NULL;
+  size_t best_distance = (size_t)-1;
+  for (size_t i = 0; i < count; i++) {
+    size_t d = aeh_edit_distance(word, candidates[i]);
+    if (d < best_distance) {
+      best = candidates[i];
+      best_distance = d;
+    }
+  }
+  /* Suggesting "ab" for "xy" helps no one: the nearest must also share most
+   * of the word. */
+  if (best == NULL || best_distance > limit || best_distance >= len)
+    return NULL;
+  return best;
+}

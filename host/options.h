@@ -82,14 +82,4 @@ void aeh_options_free(aeh_option_values *values);
 void aeh_options_format(uint32_t type, aero_scalar value, char *buf,
                         size_t size);
 
-/* Damerau-Levenshtein distance (adjacent transpositions count as one edit)
- * of two strings, for "did you mean". */
-size_t aeh_edit_distance(const char *a, const char *b);
-
-/* The candidate nearest to `word`, when close enough to be a plausible typo
- * (at most a third of the word's length in edits, at least one); else NULL.
- * Ties go to the earlier candidate. Borrowed from `candidates`. */
-const char *aeh_suggest(const char *word, const char *const *candidates,
-                        size_t count);
-
 #endif /* AEH_OPTIONS_H */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "artifact_ref.h"
-#include "options.h"
+#include "names.h"
 
 /* Adds `name` to `names` unless it is there already. */
 static void add_unique(const char **names, size_t *count, const char *name) {

@@ -15,6 +15,7 @@
 
 #include "aeu.h"
 #include "go.h"
+#include "names.h"
 #include "options.h"
 #include "text_table.h"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "option_table.h"
 #include "options.h"
 
