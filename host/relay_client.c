@@ -19,6 +19,7 @@
 #include "fdio.h"
 #include "relay_wire.h"
 #include "store.h"
+#include "tracker_lock.h"
 
 /* Metric points logged in a burst are sent together: one send per point
  * wakes the host per point, which capped an action at a few hundred

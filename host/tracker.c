@@ -15,6 +15,7 @@
 
 #include "relay.h"
 #include "store.h"
+#include "tracker_lock.h"
 #include "tracker_private.h"
 
 static void take_kept_workdir(aeh_run *run);

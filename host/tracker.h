@@ -198,7 +198,7 @@ aero_status aeh_run_record_skipped(aeh_store *store, const aeh_session *session,
                                    int64_t *id, aero_error *err);
 
 /* The host API's tracker members. Each runs whole under one lock per
- * process (below), so that any number of the action's threads may call
+ * process (tracker_lock.h), so that any number of the action's threads may call
  * them at once: calls are serialized, never interleaved. */
 aero_status aeh_tracker_declare_input(aero_tracker *tracker,
                                       const char *artifact, aero_input *input,
@@ -213,20 +213,6 @@ void aeh_tracker_log_text(aero_tracker *tracker, aero_log_level level,
                           const char *message);
 aero_status aeh_tracker_bailout(aero_tracker *tracker, const char *reason);
 const char *aeh_tracker_workdir(aero_tracker *tracker);
-/* The lock every tracker member above holds for its whole length (the
- * request it builds, sends and the reply it reads, or the store call it
- * makes in this process). The relay's flusher and its final report take
- * it too, and aeh_run_end: it orders every use of the run's transport.
- * Fork-safe once a tracker member ran or the flusher started (before,
- * no other thread holds it): a child forked while another thread held it
- * starts with it free. Not
- * recursive: never taken by code a tracker member calls. */
-void aeh_tracker_calls_lock(void);
-void aeh_tracker_calls_unlock(void);
-/* Registers the lock's fork handlers, once per process (what the first
- * member does), for a thread that takes it outside a member: the relay's
- * flusher. False when they could not be registered. */
-bool aeh_tracker_calls_fork_safe(void);
 /* After the action's run returned AERO_OK: AERO_OK when it declared every
  * output it lists, else AERO_E_ACTION naming the first it did not declare
  * (a dependent would otherwise read an older version of it). */

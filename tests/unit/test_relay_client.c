@@ -21,6 +21,7 @@
 
 #include "error.h"
 #include "relay.h"
+#include "tracker_lock.h"
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
