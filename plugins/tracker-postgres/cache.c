@@ -328,16 +328,15 @@ static aero_status view_files(const char *view, pc_file_list *list,
   return pc_collect("materialize", &desc, list, err);
 }
 
-/* True when every file of view `view` still carries its blob's seal. */
-static bool view_sealed(const char *view) {
-  pc_file_list list = {0};
-  bool ok = view_files(view, &list, NULL) == AERO_OK;
-  for (size_t i = 0; ok && i < list.count; i++) {
+/* True when every file of a view, listed in `list`, still carries its
+ * blob's seal (lstat: a file replaced by a symbolic link is no blob). */
+static bool view_sealed(const pc_file_list *list) {
+  for (size_t i = 0; i < list->count; i++) {
     struct stat st;
-    ok = lstat(list.items[i].source, &st) == 0 && sealed(&st);
+    if (lstat(list->items[i].source, &st) != 0 || !sealed(&st))
+      return false;
   }
-  pc_file_list_free(&list);
-  return ok;
+  return true;
 }
 
 /* Moves view `view` aside and removes it: a concurrent builder's rename
@@ -372,22 +371,27 @@ aero_status tp_materialize(void *handle, int64_t version_id,
            (long long)version_id);
   pthread_mutex_lock(&store->lock);
   aero_status status = AERO_OK;
+  /* One listing of a cached view serves both its seal check and the
+   * caller; the view is listed again only when it was built again. A view
+   * that cannot be listed is as untrusted as one whose seal is broken. */
+  pc_file_list list = {0};
   struct stat st;
   bool exists = stat(view, &st) == 0 && S_ISDIR(st.st_mode);
-  if (exists && !view_sealed(view)) {
+  if (exists &&
+      (view_files(view, &list, NULL) != AERO_OK || !view_sealed(&list))) {
+    pc_file_list_free(&list);
+    list = (pc_file_list){0};
     status = drop_view(store, view, err);
     exists = false;
   }
   if (status == AERO_OK && !exists) {
     status = build_view(store, version_id, view, err);
-    if (status == AERO_OK)
+    if (status == AERO_OK) {
       evict(store, view);
+      status = view_files(view, &list, err);
+    }
   }
   pthread_mutex_unlock(&store->lock);
-  if (status != AERO_OK)
-    return status;
-  pc_file_list list = {0};
-  status = view_files(view, &list, err);
   if (status == AERO_OK && strlen(view) >= directory_size)
     status = aero_fail(err, AERO_E_INVALID,
                        "tracker-postgres: cache path %s is too long", view);
