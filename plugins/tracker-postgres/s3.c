@@ -344,6 +344,21 @@ static void error_code(const s3_req *r, char *out, size_t size) {
     snprintf(out, size, " (%.*s)", (int)(end - start - 6), start + 6);
 }
 
+/* Appends header line `line` (malloc'd; NULL when it could not be made)
+ * to *headers, then wipes and frees it: it may hold the token or the
+ * signature. False when the line is not in the list. */
+static bool append_header(struct curl_slist **headers, char *line) {
+  if (line == NULL)
+    return false;
+  struct curl_slist *grown = curl_slist_append(*headers, line);
+  memset(line, 0, strlen(line));
+  free(line);
+  if (grown == NULL)
+    return false;
+  *headers = grown;
+  return true;
+}
+
 /* Sets `c` up for `r` on `path`, signed now; the caller frees *headers
  * and *url once the transfer is over. */
 static CURLcode setup(tp_s3 *s3, CURL *c, s3_req *r, const char *path,
@@ -377,20 +392,15 @@ static CURLcode setup(tp_s3 *s3, CURL *c, s3_req *r, const char *path,
   char *auth = tp_sigv4_authorization(&sig);
   struct curl_slist *headers = NULL;
   bool whole = auth != NULL;
-  for (size_t i = 0; whole && i < n + 3; i++) {
-    char *line = i < n    ? pc_strdup_printf("%s: %s", names[i], values[i])
-                 : i == n ? pc_strdup_printf("Authorization: %s", auth)
-                          : strdup(i == n + 1 ? "Expect:" : "Content-Type:");
-    struct curl_slist *grown =
-        line != NULL ? curl_slist_append(headers, line) : NULL;
-    if (line != NULL) {
-      memset(line, 0, strlen(line)); /* it may hold the token */
-      free(line);
-    }
-    whole = grown != NULL;
-    if (whole)
-      headers = grown;
-  }
+  for (size_t i = 0; whole && i < n; i++)
+    whole = append_header(&headers,
+                          pc_strdup_printf("%s: %s", names[i], values[i]));
+  whole = whole &&
+          append_header(&headers, pc_strdup_printf("Authorization: %s", auth));
+  /* Empty values: curl adds none of its own (Expect: 100-continue before an
+   * upload, a form's Content-Type on a POST). */
+  whole = whole && append_header(&headers, strdup("Expect:"));
+  whole = whole && append_header(&headers, strdup("Content-Type:"));
   if (auth != NULL) {
     memset(auth, 0, strlen(auth));
     free(auth);
