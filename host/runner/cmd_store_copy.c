@@ -83,13 +83,6 @@ static void strs_free(strs *s) {
   memset(s, 0, sizeof *s);
 }
 
-static bool strs_has(const strs *s, const char *text) {
-  for (size_t i = 0; i < s->n; i++)
-    if (strcmp(s->v[i], text) == 0)
-      return true;
-  return false;
-}
-
 typedef struct side {
   aeh_store *store;
   const aero_backend_vtable *vt;
@@ -98,24 +91,76 @@ typedef struct side {
 
 /* ---- what TO already holds: copied_from of its copied runs ---- */
 
-/* How a run ended, as a copy must have ended too: "STATE<US>MESSAGE". */
-static void add_ending(strs *s, const aero_run_info *run) {
-  char *text = NULL;
-  if (asprintf(&text, "%u\x1f%s", (unsigned)run->state,
-               run->message != NULL ? run->message : "") < 0) {
-    s->failed = true;
+/* A copy as TO holds it, or a run of FROM as its copy would be: where it
+ * came from (copied_from, "FROM#ID"; NULL where not needed) and how it
+ * ended. A copy is whole when the three match its original's, compared
+ * field by field. */
+typedef struct copy_key {
+  char *origin;
+  unsigned state;
+  char *message;
+} copy_key;
+
+/* A growing list of copy keys, all owned. */
+typedef struct copy_keys {
+  copy_key *v;
+  size_t n, cap;
+  bool failed;
+} copy_keys;
+
+static void keys_add(copy_keys *k, const char *origin, unsigned state,
+                     const char *message) {
+  if (k->failed)
+    return;
+  copy_key *grown = aeu_grow(k->v, &k->cap, k->n + 1, sizeof *grown, 16);
+  if (grown == NULL) {
+    k->failed = true;
     return;
   }
-  strs_add(s, text);
-  free(text);
+  k->v = grown;
+  copy_key *key = &k->v[k->n];
+  key->origin = origin != NULL ? strdup(origin) : NULL;
+  key->state = state;
+  key->message = strdup(message != NULL ? message : "");
+  if ((origin != NULL && key->origin == NULL) || key->message == NULL) {
+    free(key->origin);
+    free(key->message);
+    k->failed = true;
+    return;
+  }
+  k->n++;
+}
+
+static void keys_free(copy_keys *k) {
+  for (size_t i = 0; i < k->n; i++) {
+    free(k->v[i].origin);
+    free(k->v[i].message);
+  }
+  free(k->v);
+  memset(k, 0, sizeof *k);
+}
+
+static bool keys_has(const copy_keys *k, const char *origin,
+                     const copy_key *end) {
+  for (size_t i = 0; i < k->n; i++)
+    if (k->v[i].origin != NULL && strcmp(k->v[i].origin, origin) == 0 &&
+        k->v[i].state == end->state &&
+        strcmp(k->v[i].message, end->message) == 0)
+      return true;
+  return false;
+}
+
+/* How a run ended, as a copy must have ended too. */
+static void add_ending(copy_keys *k, const aero_run_info *run) {
+  keys_add(k, NULL, (unsigned)run->state, run->message);
 }
 
 typedef struct seen_ctx {
   side *to;
-  strs ids;     /* TO's copied runs */
-  strs endings; /* how each ended (add_ending) */
-  size_t at;    /* the run whose environment is being read */
-  strs from;    /* "copied_from<US>ending" of each */
+  strs ids;          /* TO's copied runs */
+  copy_keys endings; /* how each ended (add_ending) */
+  size_t at;         /* the run whose environment is being read */
+  copy_keys from;    /* copied_from and ending of each */
 } seen_ctx;
 
 static aero_status seen_run(void *ctx, const aero_run_info *run,
@@ -133,22 +178,18 @@ static aero_status seen_env(void *ctx, const char *key, const char *value,
                             aero_error *err) {
   (void)err;
   seen_ctx *s = ctx;
-  char *text = NULL;
   if (strcmp(key, "copied_from") != 0)
     return AERO_OK;
-  if (asprintf(&text, "%s\x1f%s", value, s->endings.v[s->at]) < 0)
-    s->from.failed = true;
-  else
-    strs_add(&s->from, text);
-  free(text);
+  const copy_key *end = &s->endings.v[s->at];
+  keys_add(&s->from, value, end->state, end->message);
   return AERO_OK;
 }
 
-/* The runs of FROM that TO holds a whole copy of, as "FROM#ID<US>ending".
+/* The runs of FROM that TO holds a whole copy of: copied_from and ending.
  * A copy counts only when it ended as its original did: one cut short
  * (the command interrupted: `running`, later `killed`) or failed ("the
  * copy of this run failed") is copied again, not counted as done. */
-static aero_status already_copied(side *to, strs *out, aero_error *err) {
+static aero_status already_copied(side *to, copy_keys *out, aero_error *err) {
   seen_ctx s = {.to = to};
   aero_run_filter filter = {.struct_size = sizeof filter, .tag = "copied"};
   aero_status st = to->vt->query_runs(to->handle, &filter, seen_run, &s, err);
@@ -162,11 +203,11 @@ static aero_status already_copied(side *to, strs *out, aero_error *err) {
   }
   bool failed = s.ids.failed || s.endings.failed || s.from.failed;
   strs_free(&s.ids);
-  strs_free(&s.endings);
+  keys_free(&s.endings);
   if (st == AERO_OK && failed)
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (st != AERO_OK) {
-    strs_free(&s.from);
+    keys_free(&s.from);
     return st;
   }
   *out = s.from;
@@ -531,7 +572,7 @@ static aero_status write_run(side *from, side *to, const char *origin,
 
 typedef struct list_ctx {
   strs ids;
-  strs endings; /* how each ended (add_ending) */
+  copy_keys endings; /* how each ended (add_ending) */
 } list_ctx;
 
 static aero_status list_run(void *ctx, const aero_run_info *run,
@@ -593,7 +634,7 @@ static aero_status check_distinct(const side *from, const side *to,
 
 static aero_status copy_all(side *from, side *to, size_t *copied,
                             size_t *skipped, aero_error *err) {
-  strs done = {0};
+  copy_keys done = {0};
   aero_status st = already_copied(to, &done, err);
   list_ctx runs = {{0}, {0}};
   aero_run_filter filter = {.struct_size = sizeof filter, .oldest_first = true};
@@ -603,16 +644,12 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   const char *where = aeh_store_location(from->store);
   for (size_t i = 0; st == AERO_OK && i < runs.ids.n; i++) {
-    char *origin = NULL, *copy = NULL;
-    if (asprintf(&origin, "%s#%s", where, runs.ids.v[i]) < 0 ||
-        asprintf(&copy, "%s\x1f%s", origin, runs.endings.v[i]) < 0) {
-      free(origin);
+    char *origin = NULL;
+    if (asprintf(&origin, "%s#%s", where, runs.ids.v[i]) < 0) {
       st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
       break;
     }
-    bool whole = strs_has(&done, copy);
-    free(copy);
-    if (whole) {
+    if (keys_has(&done, origin, &runs.endings.v[i])) {
       (*skipped)++;
       free(origin);
       continue;
@@ -636,8 +673,8 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
     free(origin);
   }
   strs_free(&runs.ids);
-  strs_free(&runs.endings);
-  strs_free(&done);
+  keys_free(&runs.endings);
+  keys_free(&done);
   return st;
 }
 

@@ -129,6 +129,13 @@ assert_eq "$(lsql "$RESUME" "SELECT count(*) FROM runs WHERE status = 'ok'")" \
   "$ok_runs"
 run "$A" store copy "$LOCAL" "$RESUME"
 assert_contains "$err" "0 runs copied, $total copied before"
+# The ending's message counts too: a copy that ended ok with a message its
+# original has not is copied again.
+lsql "$RESUME" "UPDATE run_records SET message = 'not as the original'
+  WHERE id = (SELECT max(id) FROM runs WHERE status = 'ok')"
+run "$A" store copy "$LOCAL" "$RESUME"
+assert_rc 0
+assert_contains "$err" "1 run copied, $((total - 1)) copied before"
 
 case_ into_itself_is_refused
 # The same store by another path, a symbolic link, or as written: a copy
