@@ -1,9 +1,16 @@
 /* aerohost: loads a project plugin and builds, lists, draws or runs its
- * action graph. Everything but the console setup lives in cli.c. */
+ * action graph. The command line is read by cli.c; the command it names
+ * runs in cli_run.c (run, list, graph) or cli_describe.c (describe). */
 #include "cli.h"
 #include "console.h"
 
 int main(int argc, char **argv) {
   aeh_console_init();
-  return aeh_cli_main(argc, argv);
+  aeh_cli_args args;
+  int code;
+  if (aeh_cli_parse(argc, argv, &args, &code))
+    code = args.command == AEH_CMD_DESCRIBE ? aeh_cli_describe(&args)
+                                            : aeh_cli_run(&args, argc, argv);
+  aeh_cli_args_free(&args);
+  return code;
 }

@@ -599,25 +599,27 @@ const aero_builder_vtable *aeh_cli_pick_builder(const aeh_plugin *plugin,
   return NULL;
 }
 
-int aeh_cli_main(int argc, char **argv) {
+bool aeh_cli_parse(int argc, char **argv, aeh_cli_args *args, int *code) {
   aero_error err = AEH_ERROR_INIT;
-  aeh_cli_args args = {.jobs = 1};
-  int code = AEH_EXIT_USAGE;
+  *args = (aeh_cli_args){.jobs = 1};
+  *code = AEH_EXIT_USAGE;
   if (argc < 2) {
     aeh_console_error("no command given (usage: aerohost run|list|graph|"
                       "describe PLUGIN ...; see aerohost --help)");
-    return AEH_EXIT_USAGE;
+    return false;
   }
   const char *word = argv[1];
   if (strcmp(word, "--version") == 0) {
     printf("aerohost %s (plugin ABI %d.%d, SDK %s)\n", AERO_HOST_VERSION,
            AERO_ABI_MAJOR, AERO_ABI_MINOR, AERO_SDK_VERSION);
-    return AEH_EXIT_OK;
+    *code = AEH_EXIT_OK;
+    return false;
   }
   if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0 ||
       (strcmp(word, "help") == 0 && argc == 2)) {
     print_main_help(stdout);
-    return AEH_EXIT_OK;
+    *code = AEH_EXIT_OK;
+    return false;
   }
   bool help_word = strcmp(word, "help") == 0;
   if (help_word)
@@ -626,9 +628,9 @@ int aeh_cli_main(int argc, char **argv) {
   for (size_t i = 0; i < COMMAND_COUNT; i++) {
     names[i] = commands[i].name;
     if (strcmp(word, commands[i].name) == 0)
-      args.command = commands[i].command;
+      args->command = commands[i].command;
   }
-  if (args.command == 0) {
+  if (args->command == 0) {
     const char *near = aeh_suggest(word, names, COMMAND_COUNT);
     if (word[0] == '-')
       aeh_console_error("unknown option %s before the command (usage: "
@@ -640,31 +642,33 @@ int aeh_cli_main(int argc, char **argv) {
       aeh_console_error("unknown command '%s' (commands: run, list, graph, "
                         "describe)",
                         word);
-    return AEH_EXIT_USAGE;
+    return false;
   }
   if (help_word) {
-    aeh_cli_print_help(stdout, args.command, NULL, NULL);
-    return AEH_EXIT_OK;
+    aeh_cli_print_help(stdout, args->command, NULL, NULL);
+    *code = AEH_EXIT_OK;
+    return false;
   }
-  if (parse_args(argc, argv, 2, &args, &err) != AERO_OK) {
+  if (parse_args(argc, argv, 2, args, &err) != AERO_OK) {
     aeh_console_error("%s", err.message);
-    goto done;
+    return false;
   }
-  if (args.plugin == NULL) {
-    if (args.help) {
-      aeh_cli_print_help(stdout, args.command, NULL, NULL);
-      code = AEH_EXIT_OK;
-      goto done;
+  if (args->plugin == NULL) {
+    if (args->help) {
+      aeh_cli_print_help(stdout, args->command, NULL, NULL);
+      *code = AEH_EXIT_OK;
+      return false;
     }
     aeh_console_error("aerohost %s: no PLUGIN given (usage: %s)",
-                      command_name(args.command), command_usage(args.command));
-    goto done;
+                      command_name(args->command),
+                      command_usage(args->command));
+    return false;
   }
-  if (args.command == AEH_CMD_DESCRIBE)
-    code = aeh_cli_describe(&args);
-  else
-    code = aeh_cli_run(&args, argc, argv);
-done:
-  free(args.overrides);
-  return code;
+  return true;
+}
+
+void aeh_cli_args_free(aeh_cli_args *args) {
+  free(args->overrides);
+  args->overrides = NULL;
+  args->override_count = 0;
 }

@@ -1,8 +1,10 @@
 /* The aerohost command line: run, list, graph, describe.
  *
- * Owner: front-end (cli.c: arguments, help and dispatch; cli_run.c: the
- * load-build-run flow; cli_describe.c: describe). aerohost_main.c calls
- * aeh_cli_main and exits with what it returns (executor.h's exit codes).
+ * Owner: front-end (cli.c: arguments and help; cli_run.c: the
+ * load-build-run flow; cli_describe.c: describe). aerohost_main.c parses
+ * with aeh_cli_parse, hands the command to cli_run.c or cli_describe.c, and
+ * exits with what they return (executor.h's exit codes). Arrows run one
+ * way: main -> cli_run.c, cli_describe.c -> cli.c.
  */
 #ifndef AEH_CLI_H
 #define AEH_CLI_H
@@ -60,8 +62,14 @@ typedef struct aeh_cli_args {
   char **project_argv;
 } aeh_cli_args;
 
-/* Runs aerohost with its whole command line; returns the exit code. */
-int aeh_cli_main(int argc, char **argv);
+/* Reads aerohost's whole command line into *args. True when a command is
+ * to run on a plugin (aerohost_main.c then calls aeh_cli_run or
+ * aeh_cli_describe); false when the line was answered here (--version,
+ * help) or refused (one line on stderr): *code is then the exit code. The
+ * caller frees *args with aeh_cli_args_free either way. */
+bool aeh_cli_parse(int argc, char **argv, aeh_cli_args *args, int *code);
+
+void aeh_cli_args_free(aeh_cli_args *args);
 
 /* The load, build, list/graph/run flow of `run`, `list` and `graph`.
  * `argc`/`argv` are the whole command line, for the run record. */
