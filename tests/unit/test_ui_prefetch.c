@@ -19,10 +19,11 @@
 #include "error.h"
 #include "record.h"
 #include "tracker.h"
-#include "ui_api.h"
 #include "ui_cache.h"
 #include "ui_guard.h"
+#include "ui_kept.h"
 #include "ui_prefetch.h"
+#include "ui_series.h"
 
 /* A key of `n` times `c`, in a buffer of the test's. */
 static const char *key_of(char *buf, char c, size_t n) {

@@ -1,4 +1,4 @@
-/* The JSON API under /api/ (ui_server.h): the documents of
+/* The JSON API under /api/ (ui_api.h): the documents of
  * docs/json-schema.md, built by the record layer (record_json.h) from the
  * backend's query members; the UI adds only the routes, the parameters'
  * checks and the downsampled series of a chart (ui_series.c).
@@ -23,8 +23,9 @@
 #include "ui_api.h"
 #include "ui_cache.h"
 #include "ui_guard.h"
+#include "ui_kept.h"
 #include "ui_prefetch.h"
-#include "ui_server.h"
+#include "ui_series.h"
 
 enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 500 };
 
@@ -123,39 +124,6 @@ static enum MHD_Result runs(const aeh_ui_request *rq, aeh_record *rec) {
   json_t *doc = NULL;
   aero_status st = aeh_record_runs_search_json(rec, &f, query, &doc, &err);
   return answer(rq, st, doc, &err);
-}
-
-static aero_status on_state(void *ctx, const aero_run_info *run,
-                            aero_error *err) {
-  (void)err;
-  *(uint32_t *)ctx = run->state;
-  return AERO_OK;
-}
-
-/* Asks the backend every time, so a run that is gone is never answered
- * from memory. */
-void aeh_ui_kept_key(const aeh_record *rec, int64_t id, const char *what,
-                     char *key, size_t size) {
-  uint32_t state = 0;
-  aero_error err = AEH_ERROR_INIT;
-  aero_run_sink sink = {.struct_size = sizeof sink, .run = on_state};
-  key[0] = '\0';
-  if (rec->vt->query_run(rec->handle, id, &sink, &state, &err) == AERO_OK &&
-      state != 0 && state != AERO_RUN_RUNNING &&
-      (size_t)snprintf(key, size, "%lld/%s", (long long)id, what) >= size)
-    key[0] = '\0';
-}
-
-void aeh_ui_series_what(char *what, size_t size, long points, const char *key) {
-  snprintf(what, size, "series/%ld/%s", points, key);
-}
-
-char *aeh_ui_kept_text(json_t *doc, size_t *len) {
-  char *text = aeh_json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);
-  json_decref(doc);
-  if (text != NULL)
-    *len = strlen(text);
-  return text;
 }
 
 /* Replies with what is kept under `key`; 0 when nothing is. When the
@@ -303,9 +271,8 @@ static int split_run_path(const char *rest, int64_t *id, const char **tail) {
   return 1;
 }
 
-enum MHD_Result aeh_ui_api(const aeh_ui_request *rq) {
-  aeh_record *rec = aeh_ui_server_store(rq->server);
-  const char *p = rq->path + 5; /* after "/api/" */
+enum MHD_Result aeh_ui_api(const aeh_ui_request *rq, aeh_record *rec) {
+    const char *p = rq->path + 5; /* after "/api/" */
   int64_t id;
   const char *tail;
   if (strcmp(p, "runs") == 0)

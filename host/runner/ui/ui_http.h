@@ -13,12 +13,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-typedef struct aeh_ui_server aeh_ui_server;
-
 typedef struct aeh_ui_request {
   struct MHD_Connection *conn;
-  const char *path;      /* decoded URL path, without the query */
-  aeh_ui_server *server; /* borrowed */
+  const char *path; /* decoded URL path, without the query */
 } aeh_ui_request;
 
 /* The decoded value of query parameter `name`, or NULL. Borrowed from the

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "record_json.h"
-#include "ui_api.h"
 #include "ui_cache.h"
 #include "ui_guard.h"
+#include "ui_kept.h"
+#include "ui_series.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER; /* a run asked, stop */

@@ -1,11 +1,12 @@
-/* A metric's series for a chart, downsampled on the way (ui_api.h). */
+/* A metric's series for a chart, downsampled on the way (ui_series.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aeu.h"
 #include "record_json.h"
-#include "ui_api.h"
+#include "ui_series.h"
 #include "ui_downsample.h"
 
 static aero_status on_rows(void *ctx, const aero_metric_row *rows, size_t count,
@@ -147,4 +148,8 @@ aero_status aeh_ui_points_text(const aeh_record *rec, int64_t run_id,
   *out = b.data;
   *len = b.len;
   return AERO_OK;
+}
+
+void aeh_ui_series_what(char *what, size_t size, long points, const char *key) {
+  snprintf(what, size, "series/%ld/%s", points, key);
 }

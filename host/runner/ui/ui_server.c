@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "artifact_ref.h"
+#include "ui_api.h"
 #include "ui_assets.h"
 #include "ui_guard.h"
 #include "ui_prefetch.h"
@@ -32,10 +33,6 @@ struct aeh_ui_server {
 
 unsigned aeh_ui_server_port(const aeh_ui_server *server) {
   return server->port;
-}
-
-void *aeh_ui_server_store(const aeh_ui_server *server) {
-  return server->store;
 }
 
 /* Serves an embedded file. */
@@ -106,7 +103,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   (void)upload;
   (void)state;
   aeh_ui_server *s = cls;
-  aeh_ui_request rq = {conn, url, s};
+  aeh_ui_request rq = {conn, url};
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
       strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
     return aeh_ui_reply_error(&rq, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -124,7 +121,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   if (strlen(url) > MAX_URL_BYTES)
     return aeh_ui_reply_error(&rq, MHD_HTTP_URI_TOO_LONG, "URL too long");
   if (strncmp(url, "/api/", 5) == 0)
-    return aeh_ui_api(&rq);
+    return aeh_ui_api(&rq, s->store);
   return page(&rq);
 }
 

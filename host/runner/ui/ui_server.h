@@ -16,6 +16,8 @@
 #include "error.h"
 #include "ui_http.h"
 
+typedef struct aeh_ui_server aeh_ui_server;
+
 typedef struct aeh_ui_settings {
   const char *host; /* numeric address to bind; NULL: 127.0.0.1 */
   unsigned port;    /* 0: any free port */
@@ -31,14 +33,7 @@ aero_status aeh_ui_server_start(const aeh_ui_settings *settings,
 /* The port actually bound (the chosen one when 0 was asked for). */
 unsigned aeh_ui_server_port(const aeh_ui_server *server);
 
-/* The store the settings named (for the routes). */
-void *aeh_ui_server_store(const aeh_ui_server *server);
-
 /* Stops serving (waits for the request in progress) and frees `server`. */
 void aeh_ui_server_stop(aeh_ui_server *server);
-
-/* The API routes (ui_api.c): answers a request whose path starts with
- * "/api/". */
-enum MHD_Result aeh_ui_api(const aeh_ui_request *rq);
 
 #endif /* AEH_UI_SERVER_H */
