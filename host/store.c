@@ -192,9 +192,7 @@ static aero_status choose_location(const char *explicit,
   /* Given, but empty (`--store "$UNSET"`, an empty FROM or TO): not "the
    * default", which would read or write another store than the one meant. */
   if (explicit != NULL && explicit[0] == '\0')
-    return aeh_error_set(err, AERO_E_INVALID,
-                         "the store location given is empty: name a folder "
-                         "or a URL");
+    return aeh_error_set(err, AERO_E_INVALID, "%s", AEH_STORE_EMPTY_LOCATION);
   if (explicit != NULL)
     return (*out = strdup(explicit)) != NULL
                ? AERO_OK

@@ -37,14 +37,21 @@ aero_status aeh_store_open(const char *backend, const char *location,
 aero_status aeh_store_open_existing(const char *backend, const char *location,
                                     aeh_store **out, aero_error *err);
 
+/* The refusal of a store location given empty (`--store "$UNSET"`): not
+ * "the default", which would read or write another store than the one
+ * meant. One text for aeh_store_choose_location and for `aeromancy ui`,
+ * which refuses "" itself (aeromancy-ui reads it as no --store). */
+#define AEH_STORE_EMPTY_LOCATION                                               \
+  "the store location given is empty: name a folder or a URL"
+
 /* The one rule for where the store is, for aerohost and the runner alike:
  * `explicit` (--store), else $AEROMANCY_STORE, else [store] path in
  * aeromancy.ini ($AEROMANCY_CONFIG, else the one in `project_dir`, NULL:
  * the current folder; "~/" is $HOME, a relative path is from the file's
  * folder), else $XDG_DATA_HOME/aeromancy, else ~/.local/share/aeromancy.
- * An empty `explicit` is AERO_E_INVALID (an empty AEROMANCY_STORE or
- * [store] path counts as unset). Written to *out (owned by the caller) as
- * an absolute path. */
+ * An empty `explicit` is AERO_E_INVALID, AEH_STORE_EMPTY_LOCATION (an
+ * empty AEROMANCY_STORE or [store] path counts as unset). Written to *out
+ * (owned by the caller) as an absolute path. */
 aero_status aeh_store_choose_location(const char *explicit,
                                       const char *project_dir, char **out,
                                       aero_error *err);

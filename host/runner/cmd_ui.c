@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "exit_codes.h"
+#include "tracker.h"
 #include "ui.h"
 
 enum { O_STORE = 1, O_PORT, O_HOST };
@@ -34,11 +35,10 @@ static int apply(void *ctx, const aeh_option *op, const char *value) {
   switch (op->id) {
   case O_STORE:
     /* aeromancy-ui reads "" as no --store (the store rule): refused here,
-     * as every other command refuses an empty store location. */
+     * in the words every other command refuses an empty store location. */
     if (value[0] == '\0')
-      return aeh_command_usage_error(&aeh_cmd_ui,
-                                     "the store location given is empty: name "
-                                     "a folder or a URL");
+      return aeh_command_usage_error(&aeh_cmd_ui, "%s",
+                                     AEH_STORE_EMPTY_LOCATION);
     o->store = value;
     break;
   case O_HOST:

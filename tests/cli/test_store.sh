@@ -49,7 +49,8 @@ for cmd in "$AEROHOST run $PLUGIN --dev --only ingest --store" \
   run timeout -s KILL 60 env AEROMANCY_STORE="$AERO_TMP/env-store" $cmd ""
   assert_rc 3
   assert_one_line "$err"
-  assert_contains "$err" "the store location given is empty"
+  assert_contains "$err" \
+    "the store location given is empty: name a folder or a URL"
 done
 run env AEROMANCY_STORE="$AERO_TMP/env-store" "$AEROMANCY" store copy "" \
   "$AERO_TMP/env-store"
