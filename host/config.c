@@ -43,12 +43,14 @@ const char *aeh_config_default_path(const char *project_dir, char *buf,
     n = snprintf(buf, size, "aeromancy.ini");
   if (n >= 0 && (size_t)n < size)
     return buf;
+  /* Where the path came from: the variable, or the project's folder. */
   aeh_error_set(err, AERO_E_CONFIG,
                 "%.60s...: the configuration file's path (%s) is longer than "
                 "%zu bytes",
                 buf,
-                env != NULL && env[0] != '\0' ? "AEROMANCY_CONFIG"
-                                              : "the project folder's",
+                env != NULL && env[0] != '\0'
+                    ? "AEROMANCY_CONFIG"
+                    : "aeromancy.ini in the project folder",
                 size - 1);
   return NULL;
 }

@@ -329,9 +329,9 @@ static void default_path_too_long(void **state) {
   dir[sizeof dir - 1] = '\0';
   assert_null(aeh_config_default_path(dir, buf, sizeof buf, &err));
   assert_int_equal(err.code, AERO_E_CONFIG);
-  assert_non_null(strstr(err.message, "the configuration file's path (the "
-                                      "project folder's) is longer than 63 "
-                                      "bytes"));
+  assert_non_null(strstr(err.message, "the configuration file's path "
+                                      "(aeromancy.ini in the project folder) "
+                                      "is longer than 63 bytes"));
   /* 49 bytes of folder and "/aeromancy.ini" fill buf exactly. */
   dir[49] = '\0';
   assert_string_equal(aeh_config_default_path(dir, buf, sizeof buf, &err) + 49,
