@@ -24,6 +24,7 @@
 
 #include <aeromancy/aeromancy.h>
 
+#include "block.h"
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
@@ -292,24 +293,11 @@ aero_status tl_points_migrate(tl_store *store, aero_error *err);
  * transaction. */
 aero_status tl_blocks_migrate(tl_store *store, aero_error *err);
 
-/* A block's arrays, borrowed from a statement's current row. */
-typedef struct tl_block {
-  size_t n;
-  const unsigned char *steps, *vals, *times; /* n 8-byte little-endian */
-} tl_block;
 /* Points `out` at the arrays of the block in columns first (count),
- * first + 1 (steps), + 2 (vals), + 3 (times) of st's row; false when their
- * sizes do not match the count. Valid until the statement moves. */
+ * first + 1 (steps), + 2 (vals), + 3 (times) of st's row (block.c's
+ * tl_block_decode); false when their sizes do not match the count. Valid
+ * until the statement moves. */
 bool tl_block_view(sqlite3_stmt *st, int first, tl_block *out);
-/* What is wrong with a block read with tl_block_view, given its
- * first_step and last_step columns (has_* false for NULL); NULL when it
- * is sound. */
-const char *tl_block_check(const tl_block *b, bool has_first, int64_t first,
-                           bool has_last, int64_t last);
-/* The 8-byte little-endian integers and doubles of the arrays. */
-void tl_put_i64(unsigned char *p, int64_t v);
-int64_t tl_get_i64(const unsigned char *p);
-double tl_get_f64(const unsigned char *p);
 
 /* ---- versions.c: resolution, inputs, publication ---- */
 aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,

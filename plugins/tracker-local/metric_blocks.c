@@ -16,8 +16,6 @@
  */
 #include "local.h"
 
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,36 +34,10 @@ static const char table_sql[] =
     "CREATE INDEX metric_blocks_by_run ON metric_blocks"
     " (run_id, key, first_step, id);";
 
-void tl_put_i64(unsigned char *p, int64_t v) {
-  uint64_t u = (uint64_t)v;
-  for (int i = 0; i < 8; i++)
-    p[i] = (unsigned char)(u >> (8 * i));
-}
-
-int64_t tl_get_i64(const unsigned char *p) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  int64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-#else
-  uint64_t u = 0;
-  for (int i = 0; i < 8; i++)
-    u |= (uint64_t)p[i] << (8 * i);
-  return (int64_t)u;
-#endif
-}
-
 static void put_f64(unsigned char *p, double d) {
   int64_t bits;
   memcpy(&bits, &d, sizeof bits);
   tl_put_i64(p, bits);
-}
-
-double tl_get_f64(const unsigned char *p) {
-  int64_t bits = tl_get_i64(p);
-  double d;
-  memcpy(&d, &bits, sizeof d);
-  return d;
 }
 
 /* Writes one block of `n` points whose arrays are already encoded and
@@ -371,40 +343,11 @@ aero_status tl_blocks_migrate(tl_store *store, aero_error *err) {
 }
 
 bool tl_block_view(sqlite3_stmt *st, int first, tl_block *out) {
-  int64_t count = sqlite3_column_int64(st, first);
-  /* `count` comes from the file: a damaged one past what a blob can hold
-   * (at most INT_MAX bytes) made 8 * count wrap to a blob's real size, and
-   * the readers ran that many points past its end. */
-  if (count <= 0 || count > INT_MAX / 8)
-    return false;
-  const unsigned char *cols[3];
+  const void *arrays[3];
+  size_t sizes[3];
   for (int i = 0; i < 3; i++) {
-    cols[i] = sqlite3_column_blob(st, first + 1 + i);
-    if (sqlite3_column_bytes(st, first + 1 + i) != 8 * count)
-      return false;
+    arrays[i] = sqlite3_column_blob(st, first + 1 + i);
+    sizes[i] = (size_t)sqlite3_column_bytes(st, first + 1 + i);
   }
-  *out = (tl_block){
-      .n = (size_t)count, .steps = cols[0], .vals = cols[1], .times = cols[2]};
-  return true;
-}
-
-const char *tl_block_check(const tl_block *b, bool has_first, int64_t first,
-                           bool has_last, int64_t last) {
-  int64_t prev = AERO_NO_STEP;
-  for (size_t i = 0; i < b->n; i++) {
-    int64_t step = tl_get_i64(b->steps + 8 * i);
-    if (step < AERO_NO_STEP)
-      return "a negative step";
-    if (step < prev)
-      return "steps out of order";
-    prev = step;
-    if (!isfinite(tl_get_f64(b->vals + 8 * i)))
-      return "a value that is not a finite number";
-  }
-  int64_t lo = tl_get_i64(b->steps), hi = prev;
-  if (has_first != (lo != AERO_NO_STEP) || (has_first && first != lo))
-    return "first_step is not its lowest step";
-  if (has_last != (hi != AERO_NO_STEP) || (has_last && last != hi))
-    return "last_step is not its highest step";
-  return NULL;
+  return tl_block_decode(sqlite3_column_int64(st, first), arrays, sizes, out);
 }
