@@ -335,15 +335,6 @@ static void amz_now(char out[17]) {
   strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* The error code in an S3 error document, e.g. "NoSuchBucket". */
-static void error_code(const s3_req *r, char *out, size_t size) {
-  out[0] = '\0';
-  const char *start = r->resp != NULL ? strstr(r->resp, "<Code>") : NULL;
-  const char *end = start != NULL ? strstr(start, "</Code>") : NULL;
-  if (start != NULL && end != NULL && end - start - 6 < 64)
-    snprintf(out, size, " (%.*s)", (int)(end - start - 6), start + 6);
-}
-
 /* Appends header line `line` (malloc'd; NULL when it could not be made)
  * to *headers, then wipes and frees it: it may hold the token or the
  * signature. False when the line is not in the list. */
@@ -535,7 +526,7 @@ static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
     } else {
       transient = r->code >= 500 || r->code == 429 || r->code == 408;
       char code[80];
-      error_code(r, code, sizeof code);
+      tp_s3_error_code(r->resp, code, sizeof code);
       if (code[0] == '\0' && r->code == 403) /* a HEAD has no body */
         snprintf(code, sizeof code,
                  " (access denied: check "
@@ -771,17 +762,6 @@ static aero_status verify(tp_s3 *s3, const char *hex, uint64_t size,
                    s3->name, hex, checks, waited);
 }
 
-/* The text between <tag> and </tag> in `xml`, malloc'd, or NULL. */
-static char *xml_text(const char *xml, const char *tag) {
-  char open[64], close[64];
-  snprintf(open, sizeof open, "<%s>", tag);
-  snprintf(close, sizeof close, "</%s>", tag);
-  const char *a = xml != NULL ? strstr(xml, open) : NULL;
-  const char *b = a != NULL ? strstr(a, close) : NULL;
-  return b != NULL ? strndup(a + strlen(open), (size_t)(b - a - strlen(open)))
-                   : NULL;
-}
-
 static aero_status put_parts(tp_s3 *s3, const char *key, const char *hex,
                              int fd, uint64_t size, const char *label,
                              aero_error *err) {
@@ -790,7 +770,7 @@ static aero_status put_parts(tp_s3 *s3, const char *key, const char *hex,
   r.meta_sha256 = hex;
   aero_status status =
       perform(s3, &r, "starting a multipart upload", false, err);
-  char *upload_id = status == AERO_OK ? xml_text(r.resp, "UploadId") : NULL;
+  char *upload_id = status == AERO_OK ? tp_s3_xml_text(r.resp, "UploadId") : NULL;
   free(r.resp);
   if (status != AERO_OK)
     return status;
@@ -977,19 +957,6 @@ aero_status tp_s3_delete_blob(tp_s3 *s3, const char *hex, aero_error *err) {
   return status;
 }
 
-/* The blob named by an object key under <prefix>blobs/, or false. */
-static bool key_blob(const tp_s3 *s3, const char *key, char hex[65]) {
-  size_t plen = strlen(s3->prefix);
-  if (strncmp(key, s3->prefix, plen) != 0 ||
-      strncmp(key + plen, "blobs/", 6) != 0)
-    return false;
-  const char *k = key + plen + 6;
-  if (strlen(k) != 65 || k[2] != '/')
-    return false;
-  snprintf(hex, 65, "%.2s%s", k, k + 3);
-  return strspn(hex, "0123456789abcdef") == 64;
-}
-
 aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                              aero_error *err) {
   char *prefix = pc_strdup_printf("%sblobs/", s3->prefix);
@@ -1027,33 +994,15 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                          "%s: listing the blobs: a reply of more than %zu "
                          "KiB for a page of 100 keys",
                          s3->name, RESPONSE_MAX >> 10);
-    for (const char *at = r.resp; status == AERO_OK && at != NULL &&
-                                  (at = strstr(at, "<Contents>")) != NULL;) {
-      const char *end = strstr(at, "</Contents>");
-      if (end == NULL)
-        break;
-      char *entry = strndup(at, (size_t)(end - at));
-      char *key = entry != NULL ? xml_text(entry, "Key") : NULL;
-      char *size = entry != NULL ? xml_text(entry, "Size") : NULL;
-      char hex[65];
-      if (key != NULL && size != NULL && key_blob(s3, key, hex))
-        status = each(ctx, hex, strtoull(size, NULL, 10), err);
-      free(entry);
-      free(key);
-      free(size);
-      at = end;
-    }
-    char *truncated =
-        status == AERO_OK ? xml_text(r.resp, "IsTruncated") : NULL;
-    if (truncated != NULL && strcmp(truncated, "true") == 0) {
-      char *next = xml_text(r.resp, "NextContinuationToken");
-      token = next != NULL ? tp_uri_encode(next, false) : NULL;
-      free(next);
+    char *next = NULL;
+    if (status == AERO_OK)
+      status = tp_s3_list_page(r.resp, s3->name, s3->prefix, each, ctx, &next,
+                               err);
+    if (next != NULL) {
+      token = tp_uri_encode(next, false);
       if (token == NULL)
-        status = aero_fail(err, AERO_E_STORE,
-                           "%s: listing the blobs: a truncated reply without "
-                           "a continuation token",
-                           s3->name);
+        status =
+            aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
       /* A server that hands back the token it was given would be asked
        * for the same page for ever. */
       else if (sent != NULL && strcmp(token, sent) == 0)
@@ -1062,7 +1011,7 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                            "page with its own continuation token again",
                            s3->name);
     }
-    free(truncated);
+    free(next);
     free(r.resp);
   } while (status == AERO_OK && token != NULL);
   free(sent);

@@ -24,6 +24,7 @@
 #include <aeromancy/aeromancy.h>
 
 #include "plugin_common.h"
+#include "s3_xml.h"
 
 /* The schema this build creates and understands (table aero_schema). */
 #define TP_SCHEMA_VERSION 4
@@ -323,9 +324,8 @@ aero_status tp_s3_hash_blob(tp_s3 *s3, const char *hex, bool *found,
                             aero_error *err);
 /* Deletes blob `hex` (no error when already gone). */
 aero_status tp_s3_delete_blob(tp_s3 *s3, const char *hex, aero_error *err);
-/* Calls `each` for every blob object in the bucket, in key order. */
-typedef aero_status (*tp_s3_blob_fn)(void *ctx, const char *hex, uint64_t size,
-                                     aero_error *err);
+/* Calls `each` (s3_xml.h) for every blob object in the bucket, in key
+ * order. */
 aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                              aero_error *err);
 

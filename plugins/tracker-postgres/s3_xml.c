@@ -1,0 +1,70 @@
+/* tracker-postgres: what an S3 server answers in XML (s3_xml.h). */
+#include "s3_xml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *tp_s3_xml_text(const char *xml, const char *tag) {
+  char open[64], close[64];
+  snprintf(open, sizeof open, "<%s>", tag);
+  snprintf(close, sizeof close, "</%s>", tag);
+  const char *a = xml != NULL ? strstr(xml, open) : NULL;
+  const char *b = a != NULL ? strstr(a, close) : NULL;
+  return b != NULL ? strndup(a + strlen(open), (size_t)(b - a - strlen(open)))
+                   : NULL;
+}
+
+void tp_s3_error_code(const char *xml, char *out, size_t size) {
+  out[0] = '\0';
+  const char *start = xml != NULL ? strstr(xml, "<Code>") : NULL;
+  const char *end = start != NULL ? strstr(start, "</Code>") : NULL;
+  if (start != NULL && end != NULL && end - start - 6 < 64)
+    snprintf(out, size, " (%.*s)", (int)(end - start - 6), start + 6);
+}
+
+bool tp_s3_key_blob(const char *prefix, const char *key, char hex[65]) {
+  size_t plen = strlen(prefix);
+  if (strncmp(key, prefix, plen) != 0 || strncmp(key + plen, "blobs/", 6) != 0)
+    return false;
+  const char *k = key + plen + 6;
+  if (strlen(k) != 65 || k[2] != '/')
+    return false;
+  snprintf(hex, 65, "%.2s%s", k, k + 3);
+  return strspn(hex, "0123456789abcdef") == 64;
+}
+
+aero_status tp_s3_list_page(const char *xml, const char *name,
+                            const char *prefix, tp_s3_blob_fn each, void *ctx,
+                            char **next, aero_error *err) {
+  *next = NULL;
+  aero_status status = AERO_OK;
+  for (const char *at = xml; status == AERO_OK && at != NULL &&
+                             (at = strstr(at, "<Contents>")) != NULL;) {
+    const char *end = strstr(at, "</Contents>");
+    if (end == NULL)
+      break;
+    char *entry = strndup(at, (size_t)(end - at));
+    char *key = entry != NULL ? tp_s3_xml_text(entry, "Key") : NULL;
+    char *size = entry != NULL ? tp_s3_xml_text(entry, "Size") : NULL;
+    char hex[65];
+    if (key != NULL && size != NULL && tp_s3_key_blob(prefix, key, hex))
+      status = each(ctx, hex, strtoull(size, NULL, 10), err);
+    free(entry);
+    free(key);
+    free(size);
+    at = end;
+  }
+  char *truncated =
+      status == AERO_OK ? tp_s3_xml_text(xml, "IsTruncated") : NULL;
+  if (truncated != NULL && strcmp(truncated, "true") == 0) {
+    *next = tp_s3_xml_text(xml, "NextContinuationToken");
+    if (*next == NULL)
+      status = aero_fail(err, AERO_E_STORE,
+                         "%s: listing the blobs: a truncated reply without "
+                         "a continuation token",
+                         name);
+  }
+  free(truncated);
+  return status;
+}
