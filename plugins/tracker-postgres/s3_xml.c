@@ -34,6 +34,22 @@ bool tp_s3_key_blob(const char *prefix, const char *key, char hex[65]) {
   return strspn(hex, "0123456789abcdef") == 64;
 }
 
+/* The value of a decimal number of bytes, `text` whole; false for
+ * anything else (a sign, spaces, other characters, more than 64 bits). */
+static bool decimal(const char *text, uint64_t *out) {
+  uint64_t v = 0;
+  if (text[0] == '\0')
+    return false;
+  for (const char *c = text; *c != '\0'; c++) {
+    unsigned d = (unsigned)(*c - '0');
+    if (d > 9 || v > (UINT64_MAX - d) / 10)
+      return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
 aero_status tp_s3_list_page(const char *xml, const char *name,
                             const char *prefix, tp_s3_blob_fn each, void *ctx,
                             char **next, aero_error *err) {
@@ -48,8 +64,19 @@ aero_status tp_s3_list_page(const char *xml, const char *name,
     char *key = entry != NULL ? tp_s3_xml_text(entry, "Key") : NULL;
     char *size = entry != NULL ? tp_s3_xml_text(entry, "Size") : NULL;
     char hex[65];
-    if (key != NULL && size != NULL && tp_s3_key_blob(prefix, key, hex))
-      status = each(ctx, hex, strtoull(size, NULL, 10), err);
+    uint64_t bytes = 0;
+    /* Read with strtoull, a size of "-1" wrapped to 2^64 - 1 and one of
+     * "4096</Key>..." (an element left open) passed as 4096: what is not
+     * a number is said, not read as one. */
+    if (key != NULL && size != NULL && tp_s3_key_blob(prefix, key, hex)) {
+      if (decimal(size, &bytes))
+        status = each(ctx, hex, bytes, err);
+      else
+        status = aero_fail(err, AERO_E_STORE,
+                           "%s: listing the blobs: blob %.16s... is listed "
+                           "with a size that is not a number of bytes",
+                           name, hex);
+    }
     free(entry);
     free(key);
     free(size);
