@@ -19,8 +19,15 @@ void tp_s3_error_code(const char *xml, char *out, size_t size) {
   out[0] = '\0';
   const char *start = xml != NULL ? strstr(xml, "<Code>") : NULL;
   const char *end = start != NULL ? strstr(start, "</Code>") : NULL;
-  if (start != NULL && end != NULL && end - start - 6 < 64)
-    snprintf(out, size, " (%.*s)", (int)(end - start - 6), start + 6);
+  size_t len = end != NULL ? (size_t)(end - start - 6) : 0;
+  /* S3's codes are names ("SlowDown", "NoSuchKey"): anything else, e.g.
+   * a newline or a terminal's escape, would have gone into the one-line
+   * message as it came. */
+  if (len > 0 && len < 64 &&
+      strspn(start + 6,
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             "0123456789._-") >= len)
+    snprintf(out, size, " (%.*s)", (int)len, start + 6);
 }
 
 bool tp_s3_key_blob(const char *prefix, const char *key, char hex[65]) {

@@ -1,5 +1,6 @@
 /* What an S3 server answers in XML (s3_xml.c), on replies fuzz.s3_xml
- * found read wrong: a listed size that is not a number. */
+ * found read wrong: a listed size that is not a number, an error code
+ * holding control characters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,9 +73,31 @@ static void listed_sizes_are_numbers(void **state) {
   assert_int_equal(s.n, 2);
 }
 
+static void error_codes_are_names(void **state) {
+  (void)state;
+  char code[80];
+  tp_s3_error_code("<Error><Code>NoSuchBucket</Code></Error>", code,
+                   sizeof code);
+  assert_string_equal(code, " (NoSuchBucket)");
+  tp_s3_error_code("<Error><Code>Slow.Down_1-x</Code></Error>", code,
+                   sizeof code);
+  assert_string_equal(code, " (Slow.Down_1-x)");
+  /* Found by fuzz.s3_xml: a control character went into the message. */
+  const char *bad[] = {"<Code>Internal\x1e"
+                       "Error</Code>",
+                       "<Code>Slow\nDown</Code>", "<Code>a\x1b[2Jb</Code>",
+                       "<Code></Code>", "<Code>NoSuchKey",
+                       "<Code>Has Space</Code>"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    tp_s3_error_code(bad[i], code, sizeof code);
+    assert_string_equal(code, "");
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(listed_sizes_are_numbers),
+      cmocka_unit_test(error_codes_are_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
