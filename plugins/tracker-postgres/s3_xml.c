@@ -93,6 +93,11 @@ aero_status tp_s3_list_page(const char *xml, const char *name,
       status == AERO_OK ? tp_s3_xml_text(xml, "IsTruncated") : NULL;
   if (truncated != NULL && strcmp(truncated, "true") == 0) {
     *next = tp_s3_xml_text(xml, "NextContinuationToken");
+    /* An empty token would ask for the first page again. */
+    if (*next != NULL && (*next)[0] == '\0') {
+      free(*next);
+      *next = NULL;
+    }
     if (*next == NULL)
       status = aero_fail(err, AERO_E_STORE,
                          "%s: listing the blobs: a truncated reply without "

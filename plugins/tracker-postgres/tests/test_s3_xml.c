@@ -1,6 +1,6 @@
 /* What an S3 server answers in XML (s3_xml.c), on replies fuzz.s3_xml
  * found read wrong: a listed size that is not a number, an error code
- * holding control characters. */
+ * holding control characters, a truncated page with an empty token. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,10 +94,48 @@ static void error_codes_are_names(void **state) {
   }
 }
 
+/* A truncated page names the next one; found with fuzz.s3_xml's check on
+ * a seed (truncated_empty_token): an empty token was handed over, which
+ * asks for the first page again. */
+static void truncated_pages_have_a_token(void **state) {
+  (void)state;
+  seen s = {0};
+  const char *pages[] = {
+      "<IsTruncated>true</IsTruncated>",
+      "<IsTruncated>true</IsTruncated><NextContinuationToken>"
+      "</NextContinuationToken>",
+      "<IsTruncated>true</IsTruncated><NextContinuationToken>"
+      "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="
+      "</NextContinuationToken>",
+      "<IsTruncated>false</IsTruncated>"};
+  for (size_t i = 0; i < 4; i++) {
+    aero_error err = AEH_ERROR_INIT;
+    char *next = NULL;
+    aero_status status =
+        tp_s3_list_page(pages[i], NAME, "", note, &s, &next, &err);
+    if (i < 2) {
+      assert_int_equal(status, AERO_E_STORE);
+      assert_null(next);
+      assert_string_equal(err.message,
+                          NAME ": listing the blobs: a truncated reply "
+                               "without a continuation token");
+    } else {
+      assert_int_equal(status, AERO_OK);
+      if (i == 2)
+        assert_string_equal(next,
+                            "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+      else
+        assert_null(next);
+      free(next);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(listed_sizes_are_numbers),
       cmocka_unit_test(error_codes_are_names),
+      cmocka_unit_test(truncated_pages_have_a_token),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
