@@ -765,7 +765,7 @@ aero_status tl_db_open(tl_store *store, aero_error *err) {
    * them, not copied into that heap: the kernel maps 16 pages a fault
    * around a read, where each heap page is a fault of its own, and a fault
    * costs 20-40 us on the VMs we measure on (docs/performance.md). An
-   * unchanged re-run of 1,000 actions: 649 -> 539 faults, 15% less CPU.
+   * unchanged re-run of 1,000 actions: 649 -> 539 faults, 4-10% less CPU.
    * Writes still go through the WAL and write(). The one cost: an I/O
    * error of the disk while reading the file is a SIGBUS, not an error
    * code (SQLite's "memory-mapped I/O" page). */
