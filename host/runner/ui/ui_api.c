@@ -272,7 +272,7 @@ static int split_run_path(const char *rest, int64_t *id, const char **tail) {
 }
 
 enum MHD_Result aeh_ui_api(const aeh_ui_request *rq, aeh_record *rec) {
-    const char *p = rq->path + 5; /* after "/api/" */
+  const char *p = rq->path + 5; /* after "/api/" */
   int64_t id;
   const char *tail;
   if (strcmp(p, "runs") == 0)

@@ -6,8 +6,8 @@
 
 #include "aeu.h"
 #include "record_json.h"
-#include "ui_series.h"
 #include "ui_downsample.h"
+#include "ui_series.h"
 
 static aero_status on_rows(void *ctx, const aero_metric_row *rows, size_t count,
                            aero_error *err) {
