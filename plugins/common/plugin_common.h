@@ -138,6 +138,12 @@ const char *pc_level_name(aero_log_level level);
 char *pc_join_outputs(const aero_run_record *rec);
 /* Checks a run record's required members and arrays. */
 aero_status pc_check_record(const aero_run_record *rec, aero_error *err);
+/* Checks a reuse key, its job and parts as reuse_key takes them (and a
+ * run record that carries them): key and job 64 characters, the parts at
+ * most 255 bytes. `backend` names the backend in the message. */
+aero_status pc_check_reuse_key(const char *backend, const char *key,
+                               const char *job, const char *parts,
+                               aero_error *err);
 
 /* The vtable's reuse_record, for a backend whose reuse_record_batch does
  * the work: one item through `batch`. */

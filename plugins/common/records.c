@@ -123,6 +123,18 @@ aero_status pc_check_record(const aero_run_record *rec, aero_error *err) {
   return AERO_OK;
 }
 
+aero_status pc_check_reuse_key(const char *backend, const char *key,
+                               const char *job, const char *parts,
+                               aero_error *err) {
+  if (key == NULL || strlen(key) != 64 || job == NULL || strlen(job) != 64 ||
+      parts == NULL || strlen(parts) > 255)
+    return aero_fail(err, AERO_E_INVALID,
+                     "%s: a reuse key and job are 64 hex digits, the parts at "
+                     "most 255 bytes",
+                     backend);
+  return AERO_OK;
+}
+
 void pc_format_ref(const aero_artifact_ref *ref, char *buf, size_t size) {
   const char *entity = ref->entity != NULL ? ref->entity : "";
   if (entity[0] != '\0')

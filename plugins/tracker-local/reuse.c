@@ -48,13 +48,12 @@ aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
 aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
                          const char *job, const char *parts, aero_error *err) {
   tl_store *store = handle;
-  if (key == NULL || strlen(key) != 64 || job == NULL || strlen(job) != 64 ||
-      parts == NULL || strlen(parts) > 255)
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-local: a reuse key and job are 64 hex digits, "
-                     "the parts at most 255 bytes");
+  aero_status status =
+      pc_check_reuse_key("tracker-local", key, job, parts, err);
+  if (status != AERO_OK)
+    return status;
   sqlite3_stmt *st = NULL;
-  aero_status status = tl_prepare(
+  status = tl_prepare(
       store,
       "INSERT OR REPLACE INTO run_keys (run_id, key, job, parts) VALUES (?, "
       "?, ?, ?)",

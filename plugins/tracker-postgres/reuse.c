@@ -24,20 +24,11 @@ static aero_status key_body(tp_store *store, void *ctx_, aero_error *err) {
                  &ctx->params, NULL, "recording a reuse key", err);
 }
 
-aero_status tp_reuse_key_check(const char *key, const char *job,
-                               const char *parts, aero_error *err) {
-  if (key == NULL || strlen(key) != 64 || job == NULL || strlen(job) != 64 ||
-      parts == NULL || strlen(parts) > 255)
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-postgres: a reuse key and job are 64 hex "
-                     "digits, the parts at most 255 bytes");
-  return AERO_OK;
-}
-
 aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
                          const char *job, const char *parts, aero_error *err) {
   tp_store *store = handle;
-  aero_status checked = tp_reuse_key_check(key, job, parts, err);
+  aero_status checked =
+      pc_check_reuse_key("tracker-postgres", key, job, parts, err);
   if (checked != AERO_OK)
     return checked;
   key_ctx ctx = {0};

@@ -214,8 +214,8 @@ aero_status tp_run_begin(void *handle, const aero_run_record *record,
          record->struct_size < sizeof rec ? record->struct_size : sizeof rec);
   aero_status status = pc_check_record(&rec, err);
   if (status == AERO_OK && rec.reuse_key != NULL)
-    status =
-        tp_reuse_key_check(rec.reuse_key, rec.reuse_job, rec.reuse_parts, err);
+    status = pc_check_reuse_key("tracker-postgres", rec.reuse_key,
+                                rec.reuse_job, rec.reuse_parts, err);
   if (status != AERO_OK)
     return status;
   pthread_mutex_lock(&store->lock);

@@ -258,9 +258,6 @@ aero_status tp_query_metadata(void *handle, int64_t version_id,
                               void *ctx, aero_error *err);
 
 /* ---- reuse.c: the reuse members (ABI 1.3) ---- */
-/* Checks the reuse key, job and parts as reuse_key takes them. */
-aero_status tp_reuse_key_check(const char *key, const char *job,
-                               const char *parts, aero_error *err);
 aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
                          const char *job, const char *parts, aero_error *err);
 aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,

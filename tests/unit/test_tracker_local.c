@@ -584,6 +584,31 @@ static void test_reuse_lookup_read_ends_at_next_write(void **state) {
   assert_int_equal(v.version, 1);
 }
 
+/* A reuse key or job of another length, or parts past 255 bytes, is
+ * refused with the backend's name (the check both backends share). */
+static void test_reuse_key_checked(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "v0\n");
+  int64_t run = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  char key[65], job[65], parts[257];
+  memset(key, 'a', 64);
+  memset(job, 'b', 64);
+  memset(parts, 'p', 256);
+  key[64] = job[64] = parts[256] = '\0';
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->reuse_key(f->handle, run, key + 1, job, "p", &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "tracker-local: a reuse key and job "
+                                      "are 64 hex digits"));
+  assert_int_equal(vt->reuse_key(f->handle, run, key, job + 1, "p", &err),
+                   AERO_E_INVALID);
+  assert_int_equal(vt->reuse_key(f->handle, run, key, job, parts, &err),
+                   AERO_E_INVALID);
+  assert_int_equal(vt->reuse_key(f->handle, run, key, job, parts + 1, &err),
+                   AERO_OK);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM run_keys"), 1);
+}
+
 /* ------------------------------------------------------------- cases */
 
 static void test_open_creates_layout_and_schema(void **state) {
@@ -2168,6 +2193,7 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_lookup_read_ends_at_next_write,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_key_checked, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_checkpoints_long_wal, setup,
