@@ -77,8 +77,7 @@ static aero_status reap_body(tp_store *store, void *ctx, aero_error *err) {
  * per version, and the run it reuses is kept by reused_run anyway).
  *
  * From outside, each table is joined to the candidates once, whole (the
- * runs that stay are most of the store; run_inputs has no index by
- * version). From a kept candidate, every reference is a lookup by run
+ * runs that stay are most of the store). From a kept candidate, every reference is a lookup by run
  * (the tables' keys), and the query is written so that the planner can
  * make nothing else of it: the recursive term runs once per level of the
  * recursion (a chain: once per link), so a join it planned as a hash
@@ -157,6 +156,10 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
   if (c->params->dry_run)
     return AERO_OK; /* gc_runs is emptied at commit */
+  /* Each row deleted has its foreign keys checked by index: run_inputs
+   * and versions by version and by run since schema 5, runs by
+   * reused_run since 4 (db.c); without them, a scan of what stays per
+   * row. */
   return tp_exec(
       store,
       "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"

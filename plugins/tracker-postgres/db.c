@@ -183,6 +183,22 @@ static const char schema_v4[] =
     "IS NOT NULL;"
     "UPDATE aero_schema SET version = 4;";
 
+/* Version 5: run_inputs by version and versions by run, for the foreign
+ * keys of gc's deletes (collect.c). run_inputs is keyed by run, and
+ * versions_pending holds only pending versions: without these, each
+ * deleted version had run_inputs scanned for a reader, each deleted run
+ * versions for a version it made, so gc's time grew with the product of
+ * what it deletes and what stays. Measured on PostgreSQL 15 (4,000 old
+ * dev runs of a chain deleted, 16,000 newer ones staying, docs/
+ * team-store.md): see there. tracker-local builds the same two for gc
+ * alone and drops them (store.md); here an index built in gc's
+ * transaction would hold off every host recording an input meanwhile
+ * (CREATE INDEX locks the table against writes). */
+static const char schema_v5[] =
+    "CREATE INDEX run_inputs_by_version ON run_inputs (version_id);"
+    "CREATE INDEX versions_by_run ON versions (run_id);"
+    "UPDATE aero_schema SET version = 5;";
+
 int64_t tp_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -615,6 +631,12 @@ static aero_status create_schema(tp_store *store, void *ctx_, aero_error *err) {
     if (status == AERO_OK)
       ctx->version = 4;
   }
+  if (status == AERO_OK && ctx->version == 4) {
+    status = tp_exec(store, schema_v5, NULL, NULL,
+                     "migrating the schema to version 5", err);
+    if (status == AERO_OK)
+      ctx->version = 5;
+  }
   return status;
 }
 
@@ -665,6 +687,29 @@ PGconn *tp_connect(const char *conninfo, tp_store *keeper) {
   return conn;
 }
 
+/* The oldest server the SQL here runs on: gc's `SET LOCAL jit = off`
+ * (collect.c) needs 11, an older server's error naming a setting it does
+ * not know ("unrecognized configuration parameter"). Said when the store
+ * is opened, before anything is written, rather than by gc later. */
+#define TP_SERVER_VERSION_MIN 110000
+
+static aero_status check_server_version(tp_store *store, aero_error *err) {
+  int v = PQserverVersion(store->db);
+  if (v >= TP_SERVER_VERSION_MIN)
+    return AERO_OK;
+  /* 10 and later: major * 10000 + minor; before: 9.6.24 is 90624. */
+  char name[48]; /* three ints and two dots, whatever their values */
+  if (v >= 100000)
+    snprintf(name, sizeof name, "%d.%d", v / 10000, v % 10000);
+  else
+    snprintf(name, sizeof name, "%d.%d.%d", v / 10000, v / 100 % 100,
+             v % 100);
+  return aero_fail(err, AERO_E_STORE,
+                   "%s: the server is PostgreSQL %s; tracker-postgres needs "
+                   "PostgreSQL %d or newer",
+                   store->server, name, TP_SERVER_VERSION_MIN / 10000);
+}
+
 aero_status tp_db_open(tp_store *store, aero_error *err) {
   server_name(store);
   store->db = tp_connect(store->conninfo, store);
@@ -676,11 +721,13 @@ aero_status tp_db_open(tp_store *store, aero_error *err) {
     return aero_fail(err, AERO_E_STORE, "%s: cannot connect: %s", store->server,
                      line);
   }
+  aero_status status = check_server_version(store, err);
+  if (status != AERO_OK)
+    return status;
   PGresult *res = PQexec(store->db, "SET client_min_messages = warning");
   PQclear(res);
   schema_ctx ctx = {0};
-  aero_status status =
-      tp_txn(store, create_schema, &ctx, "creating the schema", err);
+  status = tp_txn(store, create_schema, &ctx, "creating the schema", err);
   if (status == AERO_OK && ctx.version != TP_SCHEMA_VERSION)
     status = aero_fail(err, AERO_E_STORE,
                        "%s: schema version %d is not the one this "

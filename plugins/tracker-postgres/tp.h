@@ -27,7 +27,7 @@
 #include "s3_xml.h"
 
 /* The schema this build creates and understands (table aero_schema). */
-#define TP_SCHEMA_VERSION 4
+#define TP_SCHEMA_VERSION 5
 
 /* The advisory lock key that keeps gc's deletion of unreferenced objects
  * and a host's first lease apart: gc holds it exclusively from its look at

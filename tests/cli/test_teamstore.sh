@@ -15,14 +15,23 @@ aero_team_start
 AERO_PG_URL_MAIN=$AERO_PG_URL
 q() { aero_psql "$1"; }
 
-# schema4_undo_sql: SQL that turns a database of schema 4 back into the
+# schema5_undo_sql: SQL that turns a database of schema 5 back into the
+# shape of schema 4: no index on run_inputs by version nor on versions by
+# run.
+schema5_undo_sql() {
+  echo "DROP INDEX run_inputs_by_version; DROP INDEX versions_by_run;"
+  echo "UPDATE aero_schema SET version = 4;"
+}
+
+# schema4_undo_sql: SQL that turns a database of schema 5 back into the
 # shape of schema 3: no index on runs.reused_run.
 schema4_undo_sql() {
+  schema5_undo_sql
   echo "DROP INDEX runs_by_reused_run;"
   echo "UPDATE aero_schema SET version = 3;"
 }
 
-# schema3_undo_sql: SQL that turns a database of schema 4 back into the
+# schema3_undo_sql: SQL that turns a database of schema 5 back into the
 # shape of schema 2: run_outputs a table again, each reused run holding a
 # copy of the outputs of the run it reuses.
 schema3_undo_sql() {
@@ -166,6 +175,30 @@ assert_one_line "$err"
 assert_contains "$err" "postgres $AERO_TMP/nowhere/aero: cannot connect"
 assert_not_contains "$err" pg-s3cret-pw
 
+case_ server_older_than_11_refused
+# gc turns JIT off for its transaction (collect.c), a setting PostgreSQL
+# has since 11: an older server is refused when the store is opened, in
+# one line naming its version, by writers and readers alike. A stand-in
+# that says its version (tests/pg_old_server.py) and fails every query.
+for version in 10.23 9.6.24; do
+  old=$AERO_TMP/pg-$version
+  mkdir -p "$old"
+  python3 "$AERO_SOURCE_DIR/tests/pg_old_server.py" "$old" "$version" \
+    2>"$old.log" &
+  stand_in=$!
+  wait_until 100 0.05 test -S "$old/.s.PGSQL.5432"
+  # aerohost's exit code for a store it cannot open, then aeromancy's.
+  for cmd in "3 $AEROHOST run $PLUGIN --dev" "2 $AEROMANCY runs"; do
+    run env AEROMANCY_STORE="postgresql://$AERO_PG_USER@/aero?host=$old" \
+      ${cmd#* }
+    assert_rc "${cmd%% *}"
+    assert_one_line "$err"
+    assert_contains "$err" "postgres $old/aero: the server is PostgreSQL $version; tracker-postgres needs PostgreSQL 11 or newer"
+  done
+  kill "$stand_in"
+  wait "$stand_in" 2>/dev/null
+done
+
 case_ settings_from_aeromancy_ini
 # [store] backend, url and blobs, with none of the variables set.
 mkdir -p "$AERO_TMP/proj"
@@ -194,7 +227,7 @@ q "$(schema3_undo_sql) DROP TABLE run_keys; ALTER TABLE runs DROP COLUMN reused_
 assert_eq "$(q "SELECT to_regclass('run_keys') IS NULL")" t
 run "$AEROHOST" run "$PLUGIN" --dev -- --content old
 assert_rc 0
-assert_eq "$(q "SELECT version FROM aero_schema")" 4
+assert_eq "$(q "SELECT version FROM aero_schema")" 5
 # The old runs are kept; having no reuse keys they are not reused, but the
 # runs made since are.
 assert_eq "$(q "SELECT count(*) FROM runs WHERE status = 'ok'")" 6 "old runs kept"
@@ -209,11 +242,11 @@ assert_rc 0
 assert_eq "$(jq -r '.reused_run' <<<"$out")" \
   "$(q "SELECT reused_run FROM runs WHERE id = $reused")"
 assert_not_contains "$(jq -r '.reused_run' <<<"$out")" null
-q "UPDATE aero_schema SET version = 5" >/dev/null
+q "UPDATE aero_schema SET version = 6" >/dev/null
 run "$AEROHOST" run "$PLUGIN" --dev -- --content newer
 assert_rc 3
 assert_one_line "$err"
-assert_contains "$err" "schema version 5 is not the one this tracker-postgres understands (4)"
+assert_contains "$err" "schema version 6 is not the one this tracker-postgres understands (5)"
 
 case_ reused_outputs_implied_and_migrated_from_version_2
 # Schema 3: a reused run holds the outputs of the run it reuses through
@@ -260,7 +293,7 @@ q "INSERT INTO run_outputs SELECT $evaluate, id FROM versions WHERE
    artifact_id = (SELECT id FROM artifacts WHERE name = 'raw')" >/dev/null
 run "$AEROMANCY" show "$train" --json
 assert_rc 0
-assert_eq "$(q "SELECT version FROM aero_schema")" 4
+assert_eq "$(q "SELECT version FROM aero_schema")" 5
 assert_eq "$(q "SELECT count(*) FROM pg_views WHERE viewname = 'run_outputs'")" 1
 # What a host of version 2 still connected would write fails.
 assert_contains "$(q "INSERT INTO run_outputs VALUES ($train, 1)" 2>&1)" \
@@ -299,11 +332,28 @@ q "$(schema4_undo_sql)" >/dev/null
 assert_eq "$(index_of_reused_run)" ""
 run "$AEROMANCY" show "$new_train" --json
 assert_rc 0
-assert_eq "$(q "SELECT version FROM aero_schema")" 4
+assert_eq "$(q "SELECT version FROM aero_schema")" 5
 assert_contains "$(index_of_reused_run)" \
   "ON public.runs USING btree (reused_run) WHERE (reused_run IS NOT NULL)"
 assert_contains "$(q "SET enable_seqscan = off; EXPLAIN SELECT 1 FROM runs
   WHERE reused_run = $train")" "Index Cond: (reused_run = $train)"
+
+case_ inputs_and_versions_indexed_from_version_4
+# Schema 5: run_inputs by version and versions by run, for the foreign
+# keys of the runs and versions gc deletes (test_teamstore_gc bounds what
+# they cost). A version 4 database gets both when opened.
+indexes_of_gc() {
+  q "SELECT string_agg(indexdef, '; ' ORDER BY indexname) FROM pg_indexes
+     WHERE indexname IN ('run_inputs_by_version', 'versions_by_run')"
+}
+both="CREATE INDEX run_inputs_by_version ON public.run_inputs USING btree (version_id); CREATE INDEX versions_by_run ON public.versions USING btree (run_id)"
+assert_eq "$(indexes_of_gc)" "$both"
+q "$(schema5_undo_sql)" >/dev/null
+assert_eq "$(indexes_of_gc)" ""
+run "$AEROMANCY" show "$new_train" --json
+assert_rc 0
+assert_eq "$(q "SELECT version FROM aero_schema")" 5
+assert_eq "$(indexes_of_gc)" "$both"
 export AERO_PG_DB=aero AEROMANCY_STORE=$AERO_PG_URL_MAIN
 export AEROMANCY_BLOBS=s3://$AERO_S3_BUCKET/team
 
