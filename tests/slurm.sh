@@ -24,6 +24,7 @@ AERO_SLURM_LOADED=1
 . "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 AERO_SLURM_SBIN=${AERO_SLURM_SBIN:-/usr/sbin}
 aero_slurm_pids=()
+aero_slurm_names=() # each daemon's name, for aero_slurm_how
 
 aero_slurm_stop() {
   local pid
@@ -40,6 +41,38 @@ aero_slurm_kill() {
     kill "${aero_slurm_pids[i]}" 2>/dev/null && wait "${aero_slurm_pids[i]}" 2>/dev/null
   done
   aero_slurm_pids=()
+  aero_slurm_names=()
+}
+
+# aero_slurm_daemon NAME CMD...: starts daemon NAME in the background, its
+# stdout and stderr to NAME.out in the cluster's folder.
+aero_slurm_daemon() {
+  local name=$1
+  shift
+  "$@" >>"$AERO_SLURM_DIR/$name.out" 2>&1 &
+  aero_slurm_pids+=($!)
+  aero_slurm_names+=("$name")
+}
+
+# aero_slurm_how: sets aero_slurm_how to how each daemon is: "NAME exited
+# STATUS", or running with its process state and the kernel function it
+# waits in (a daemon stuck on a lock or the disk says so). Not in a
+# subshell: only this shell can wait for its daemons.
+aero_slurm_how() {
+  local i pid rc st wchan
+  aero_slurm_how=
+  for i in "${!aero_slurm_pids[@]}"; do
+    pid=${aero_slurm_pids[i]}
+    if kill -0 "$pid" 2>/dev/null; then
+      st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+      wchan=$(cat "/proc/$pid/wchan" 2>/dev/null)
+      aero_slurm_how+="${aero_slurm_names[i]} running (${st:-?} ${wchan:-?}); "
+    else
+      rc=0
+      wait "$pid" 2>/dev/null || rc=$?
+      aero_slurm_how+="${aero_slurm_names[i]} exited $rc; "
+    fi
+  done
 }
 trap aero_slurm_stop EXIT
 
@@ -125,7 +158,10 @@ EOF
 }
 
 # aero_slurm_start: starts slurmctld and slurmd, waits until sinfo shows
-# the node idle. Sets and exports SLURM_CONF and AERO_SLURM_DIR.
+# the node idle (AERO_SLURM_START_SECONDS at most, 180; a daemon that
+# exits ends the wait). Sets and exports SLURM_CONF and AERO_SLURM_DIR.
+# A cluster that does not start says how each daemon is and the tails of
+# what each wrote.
 aero_slurm_start() {
   ((EUID == 0)) || aero_servers_skip "the test Slurm cluster runs as root"
   [[ -x $AERO_SLURM_SBIN/slurmctld && -x $AERO_SLURM_SBIN/slurmd ]] ||
@@ -135,32 +171,40 @@ aero_slurm_start() {
   aero_server_dirs+=("$AERO_SLURM_DIR")
   mkdir -p "$AERO_SLURM_DIR/state" "$AERO_SLURM_DIR/spool"
   export AERO_SLURM_DIR SLURM_CONF=$AERO_SLURM_DIR/slurm.conf
-  local try port i state=
+  # The wait was 60 s, and timed out on a loaded two-core machine (a suite
+  # beside) with nothing in the logs; bounded by the clock, not by rounds:
+  # sinfo alone takes 9 s to give up on a controller that does not answer.
+  local try port pid deadline state= how= limit=${AERO_SLURM_START_SECONDS:-180}
   for try in 1 2 3 4 5; do
     port=$((20000 + (RANDOM % 10000) * 4))
     aero_slurm_conf "$port"
     : >"$AERO_SLURM_DIR/slurmctld.log"
     if [[ ${AERO_SLURM_ACCOUNTING:-} != 1 ]] || aero_slurm_start_dbd "$port"; then
-      "$AERO_SLURM_SBIN/slurmctld" -D -i -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmctld.out" 2>&1 &
-      aero_slurm_pids+=($!)
-      "$AERO_SLURM_SBIN/slurmd" -D -N localhost -f "$SLURM_CONF" >>"$AERO_SLURM_DIR/slurmd.out" 2>&1 &
-      aero_slurm_pids+=($!)
-      for ((i = 0; i < 600; i++)); do
-        state=$(sinfo -h -N -o '%T' 2>/dev/null | head -1)
-        [[ $state == idle ]] && break
+      aero_slurm_daemon slurmctld "$AERO_SLURM_SBIN/slurmctld" -D -i -f "$SLURM_CONF"
+      aero_slurm_daemon slurmd "$AERO_SLURM_SBIN/slurmd" -D -N localhost -f "$SLURM_CONF"
+      deadline=$((SECONDS + limit))
+      while ((SECONDS < deadline)); do
+        state=$(sinfo -h -N -o '%T' 2>"$AERO_SLURM_DIR/sinfo.out" | head -1)
+        [[ $state == idle ]] && return 0
         for pid in "${aero_slurm_pids[@]}"; do
           kill -0 "$pid" 2>/dev/null || break 2
         done
         sleep 0.1
       done
-      [[ $state == idle ]] && return 0
     fi
+    aero_slurm_how
+    how=$aero_slurm_how
     aero_slurm_kill
     # A port taken by another cluster: try others; anything else: give up.
     grep -qi 'address already in use' "$AERO_SLURM_DIR"/*.log "$AERO_SLURM_DIR"/*.out \
       "$AERO_SLURM_DIR"/db/*.err 2>/dev/null || break
   done
-  aero_servers_skip "Slurm did not start (node: ${state:-none}): $(tail -2 "$AERO_SLURM_DIR/slurmctld.log" "$AERO_SLURM_DIR/slurmd.log" "$AERO_SLURM_DIR/slurmdbd.log" "$AERO_SLURM_DIR/db/mariadbd.err" 2>/dev/null | tr '\n' ' ')"
+  # The daemons' logs, then what they wrote to stdout and stderr (an error
+  # before their log is open goes there), and sinfo's last complaint.
+  local d=$AERO_SLURM_DIR
+  aero_servers_skip "Slurm did not start (node: ${state:-none}; ${how}waited up to $limit s): $(
+    cd "$d" && tail -n 3 slurmctld.log slurmd.log slurmdbd.log db/mariadbd.err \
+      slurmctld.out slurmd.out slurmdbd.out sinfo.out 2>/dev/null | grep -v '^$' | tr '\n' ' ')"
 }
 
 # aero_slurm_start_dbd PORT: starts MariaDB on PORT+3 (an empty data
@@ -181,13 +225,13 @@ aero_slurm_start_dbd() {
     --innodb-data-file-path=ibdata1:1M:autoextend \
     --innodb-temp-data-file-path=ibtmp1:1M:autoextend --innodb-lock-wait-timeout=900 >/dev/null 2>&1 &
   aero_slurm_pids+=($!)
+  aero_slurm_names+=(mariadbd)
   for ((i = 0; i < 300; i++)); do
     [[ -S $d/db/mariadbd.sock ]] && break
     kill -0 "${aero_slurm_pids[-1]}" 2>/dev/null || return 1
     sleep 0.05
   done
-  "$AERO_SLURM_SBIN/slurmdbd" -D >>"$d/slurmdbd.out" 2>&1 &
-  aero_slurm_pids+=($!)
+  aero_slurm_daemon slurmdbd "$AERO_SLURM_SBIN/slurmdbd" -D
   # slurmctld gives up at once on a database it cannot reach.
   for ((i = 0; i < 600; i++)); do
     (: </dev/tcp/127.0.0.1/$(($1 + 2))) 2>/dev/null && return 0
