@@ -103,7 +103,7 @@ static size_t list_entries(const char *root, bool views, cached **out) {
     char sub[PATH_MAX];
     if (snprintf(sub, sizeof sub, "%s/%s", root, d1->d_name) >=
         (int)sizeof sub)
-      continue; /* no cache folder is this long (tp_cache_open) */
+      continue; /* no cache folder is this long (tp_cache_init) */
     DIR *dir = opendir(sub);
     struct dirent *d2;
     while (dir != NULL && (d2 = readdir(dir)) != NULL) {

@@ -67,7 +67,7 @@ static aero_status stub_put_output(void *store, int64_t run_id,
              touch(desc->strip_prefix);
   for (size_t i = 0; desc->files != NULL && i < desc->file_count; i++)
     touched += touch(desc->files[i]);
-  /* The backends refuse a count without metadata (pc_output_check). */
+  /* The backends refuse a count without metadata (pc_check_desc). */
   for (size_t i = 0; desc->metadata != NULL && i < desc->metadata_count; i++) {
     touched += touch(desc->metadata[i].key);
     if (desc->metadata[i].value.type == AERO_VALUE_STRING)

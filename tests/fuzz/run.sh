@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh TARGET [SECONDS]      run fuzz_TARGET on its seed corpus
 #                                           for SECONDS (default 5)
 # The build goes to $AERO_FUZZ_BUILD_DIR (default $AERO_BUILD_DIR/fuzz, or
-# build-fuzz at the top). Without clang and libFuzzer it exits 77 (ctest:
+# build/fuzz at the top). Without clang and libFuzzer it exits 77 (ctest:
 # skipped), except under CI=true, where that is a failure. A crash leaves
 # its input as crash-TARGET-* in the build folder and fails.
 set -uo pipefail
