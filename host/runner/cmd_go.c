@@ -26,7 +26,8 @@ enum {
 #define PROJECT_OPTION                                                         \
   {                                                                            \
     "project", 0, "DIR",                                                       \
-        "the project (default: the git work tree of the current folder)",      \
+        "the project (default: the git work tree of the current folder, "      \
+        "else the current folder)",                                            \
         O_PROJECT                                                              \
   }
 #define PACKAGE_OPTION                                                         \
