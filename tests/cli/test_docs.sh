@@ -78,6 +78,51 @@ check_program aeromancy "$AEROMANCY" 4
 case_ "every aerohost command has a man page section with its --help text"
 check_program aerohost "$AEROHOST" 4
 
+# options_of HELP: the long options a --help lists (its option lines).
+options_of() {
+  grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' <<<"$1" | grep -oE -- '--[a-z0-9-]+' |
+    grep -vx -- --help | sort -u
+}
+
+# assert_named OPTION WHAT WHERE FILE...: one of FILEs (WHERE, in the
+# message) names OPTION as a whole word (--force does not count for
+# --force-only).
+assert_named() {
+  local o=$1 what=$2 where=$3
+  shift 3
+  grep -qE -- "(^|[^a-z0-9-])$o([^a-z0-9-]|\$)" "$@" ||
+    fail "$what lists $o, which $where never names"
+}
+
+case_ "every option a command's --help lists is named in the README or docs/"
+docs_md=("$AERO_SOURCE_DIR/README.md" "$AERO_SOURCE_DIR"/docs/*.md)
+run "$AEROMANCY" --help
+mapfile -t cmds < <(commands_of "$out")
+for c in "${cmds[@]}" "store copy"; do
+  # shellcheck disable=SC2086 # "store copy" is two words
+  run "$AEROMANCY" $c --help
+  assert_rc 0
+  for o in $(options_of "$out"); do
+    assert_named "$o" "aeromancy $c --help" "README.md or docs/" "${docs_md[@]}"
+  done
+done
+for c in run list graph describe; do
+  run "$AEROHOST" "$c" --help
+  assert_rc 0
+  for o in $(options_of "$out"); do
+    assert_named "$o" "aerohost $c --help" "README.md or docs/" "${docs_md[@]}"
+  done
+done
+
+case_ "docs/runner.md names every option of aeromancy go"
+run "$AEROMANCY" go --help
+assert_rc 0
+mapfile -t opts < <(options_of "$out")
+((${#opts[@]} > 20)) || fail "aeromancy go --help lists too few options: ${opts[*]}"
+for o in "${opts[@]}"; do
+  assert_named "$o" "aeromancy go --help" docs/runner.md "$AERO_SOURCE_DIR/docs/runner.md"
+done
+
 case_ "a command that says its own exit codes does not add the runner's table"
 for c in rerun fsck gc; do
   run "$AEROMANCY" "$c" --help
