@@ -6,7 +6,7 @@
 #define NULL_STRING UINT32_MAX
 
 static void put(aeh_wire *w, const void *bytes, size_t size) {
-  if (w->failed)
+  if (w->failed || size == 0) /* no bytes may come as NULL */
     return;
   if (w->len + size > w->cap) {
     size_t cap = w->cap ? w->cap : 256;

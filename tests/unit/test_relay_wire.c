@@ -59,6 +59,22 @@ static void test_fields_read_back(void **state) {
   aeh_wire_free(&w);
 }
 
+/* A materialize of no files hands over no bytes: (NULL, 0) adds nothing
+ * (memcpy's source may not be NULL even for 0 bytes: UBSan stops here). */
+static void test_no_bytes_add_nothing(void **state) {
+  (void)state;
+  aeh_wire w = {0};
+  aeh_wire_start(&w);
+  aeh_wire_bytes(&w, NULL, 0);
+  aeh_wire_u32(&w, 9);
+  assert_true(aeh_wire_finish(&w));
+  assert_int_equal(w.len, 8);
+  aeh_wire_reader r = body_of(&w);
+  assert_int_equal(aeh_wire_get_u32(&r), 9);
+  assert_int_equal(r.left, 0);
+  aeh_wire_free(&w);
+}
+
 static void test_truncated_frame_is_bad(void **state) {
   (void)state;
   aeh_wire w = {0};
@@ -142,6 +158,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fields_read_back),
       cmocka_unit_test(test_next_frame_splits_the_stream),
+      cmocka_unit_test(test_no_bytes_add_nothing),
       cmocka_unit_test(test_truncated_frame_is_bad),
       cmocka_unit_test(test_string_without_terminator_is_bad),
       cmocka_unit_test(test_string_with_inner_nul_is_bad),
