@@ -123,6 +123,30 @@ for o in "${opts[@]}"; do
   assert_named "$o" "aeromancy go --help" docs/runner.md "$AERO_SOURCE_DIR/docs/runner.md"
 done
 
+case_ "docs/execution.md's table of host/exec/ has every file, and the arrows point down it"
+# The table lists the executor's parts so that "a file uses only those
+# listed below it": a file's rank is its row (files named in a row's text
+# share it); an #include of a part must not reach a row above.
+declare -A rank
+row=0
+while IFS= read -r line; do
+  row=$((row + 1))
+  for n in $(grep -oE '`[a-z_]+\.[ch]`' <<<"$line" | tr -d '`'); do
+    rank[${n%.[ch]}]=$row
+  done
+done < <(sed -n '/^| file | what it does |$/,/^$/p' "$AERO_SOURCE_DIR/docs/execution.md" | tail -n +3)
+((row > 5)) || fail "docs/execution.md: no table of host/exec/'s files found"
+for f in "$AERO_SOURCE_DIR"/host/exec/*.[ch]; do
+  b=$(basename "$f")
+  stem=${b%.[ch]}
+  [[ -n ${rank[$stem]:-} ]] || { fail "docs/execution.md's table of host/exec/ lacks $b"; continue; }
+  for inc in $(sed -n 's/^#include "\([a-z_]*\)\.h"$/\1/p' "$f"); do
+    [[ $inc == "$stem" || -z ${rank[$inc]:-} ]] && continue
+    ((rank[$inc] >= rank[$stem])) ||
+      fail "host/exec/$b includes $inc.h, which docs/execution.md lists above it"
+  done
+done
+
 case_ "a command that says its own exit codes does not add the runner's table"
 for c in rerun fsck gc; do
   run "$AEROMANCY" "$c" --help
