@@ -14,7 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "exec/exec_options.h"
+#include "exit_codes.h"
 
 static const int guarded[] = {SIGSEGV, SIGBUS, SIGILL,  SIGFPE,
                               SIGABRT, SIGSYS, SIGTRAP, SIGALRM};
