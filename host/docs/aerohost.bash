@@ -45,6 +45,7 @@ _aerohost() {
   if [[ " ${!v-} " == *" $prev "* ]]; then
     case $prev in
     --format) COMPREPLY=($(compgen -W "dot text" -- "$cur")) ;;
+    --executor) COMPREPLY=($(compgen -W "local slurm" -- "$cur")) ;;
     --store) COMPREPLY=($(compgen -d -- "$cur")) ;;
     esac
     return 0

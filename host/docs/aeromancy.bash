@@ -55,6 +55,8 @@ _aeromancy() {
     *--store) COMPREPLY=($(compgen -d -- "$cur")) ;;
     runs--status) COMPREPLY=($(compgen -W "running ok failed crashed timed_out killed skipped bailed reused" -- "$cur")) ;;
     lineage--format) COMPREPLY=($(compgen -W "text dot json" -- "$cur")) ;;
+    go--format) COMPREPLY=($(compgen -W "dot text" -- "$cur")) ;;
+    go--executor) COMPREPLY=($(compgen -W "local slurm" -- "$cur")) ;;
     esac
     return 0
   fi
@@ -63,6 +65,8 @@ _aeromancy() {
     COMPREPLY=($(compgen -W "${!v-}" -- "$cur"))
   elif [[ $cmd == help ]]; then
     COMPREPLY=($(compgen -W "$_aeromancy_commands aeromancy.ini" -- "$cur"))
+  elif [[ $cmd == store && $prev == store ]]; then
+    COMPREPLY=($(compgen -W "copy" -- "$cur")) # store's one subcommand
   fi
   return 0
 }

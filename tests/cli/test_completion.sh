@@ -56,6 +56,44 @@ for o in $(grep -o -- '--[a-z][a-z-]*' <<<"$out" | sort -u); do
   [[ $offered == *" $o "* ]] || fail "run --help lists $o, completion does not offer it"
 done
 
+case_ "every option each command's --help lists is offered, and store's copy"
+# options_of HELP: the options a --help lists on its option lines.
+options_of() {
+  grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' <<<"$1" | grep -oE -- '--[a-z0-9-]+' | sort -u
+}
+for c in run list graph describe; do
+  run "$AEROHOST" "$c" --help
+  offered=" $(complete_ aerohost "$c" x.so --) "
+  for o in $(options_of "$out"); do
+    [[ $offered == *" $o "* ]] || fail "aerohost $c --help lists $o, completion does not offer it"
+  done
+done
+run "$AEROMANCY" --help
+for c in $(sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p' <<<"$out") "store copy"; do
+  # shellcheck disable=SC2086 # "store copy" is two words
+  run "$AEROMANCY" $c --help
+  assert_rc 0
+  # shellcheck disable=SC2086
+  offered=" $(complete_ aeromancy $c --) "
+  for o in $(options_of "$out"); do
+    [[ $offered == *" $o "* ]] || fail "aeromancy $c --help lists $o, completion does not offer it"
+  done
+done
+assert_eq "$(complete_ aeromancy store '')" "copy"
+assert_eq "$(complete_ aeromancy store copy --f)" "--from-backend"
+
+case_ "the values --executor and go's --format take, as --help lists them"
+run "$AEROHOST" run --help
+want=$(grep -oE -- '--executor [a-z|]+' <<<"$out" | head -1 | sed 's/--executor //; s/|/ /g')
+[[ -n $want ]] || fail "aerohost run --help lists no executors: $out"
+assert_eq "$(complete_ aerohost run x.so --executor '')" "$want"
+assert_eq "$(complete_ aeromancy go --executor '')" "$want"
+assert_eq "$(complete_ aeromancy go --executor sl)" "slurm"
+want=$(grep -oE -- '--format [a-z|]+' <<<"$out" | head -1 | sed 's/--format //; s/|/ /g')
+[[ -n $want ]] || fail "aerohost run --help lists no graph formats: $out"
+assert_eq "$(complete_ aerohost run x.so --format '')" "$want"
+assert_eq "$(complete_ aeromancy go --format '')" "$want"
+
 case_ "project flags after -- come from the plugin"
 assert_eq "$(complete_ aerohost run "$demo" -- --le)" "--learning-rate"
 assert_eq "$(complete_ aerohost run "$demo" --only x -- --sh)" "--shuffle"
