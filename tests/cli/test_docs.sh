@@ -147,6 +147,19 @@ for f in "$AERO_SOURCE_DIR"/host/exec/*.[ch]; do
   done
 done
 
+case_ "docs/fuzzing.md names every fuzz target ctest runs, in its table and its release loop"
+fuzzing="$AERO_SOURCE_DIR/docs/fuzzing.md"
+targets=$(sed -n '/^set(AERO_FUZZ_TARGETS/,/)/p' "$AERO_SOURCE_DIR/tests/CMakeLists.txt" |
+  sed 's/set(AERO_FUZZ_TARGETS//; s/)//' | tr -s ' \n' '\n\n' | grep -v '^$')
+[[ $(wc -l <<<"$targets") -ge 5 ]] || fail "tests/CMakeLists.txt: no AERO_FUZZ_TARGETS found"
+loop=" $(sed -n 's/^for t in \(.*\); do$/\1/p' "$fuzzing") "
+for t in $targets; do
+  grep -q "^| \`fuzz_$t\` |" "$fuzzing" || fail "docs/fuzzing.md's table lacks fuzz_$t"
+  [[ $loop == *" $t "* ]] || fail "docs/fuzzing.md's release loop lacks $t"
+  [[ -f $AERO_SOURCE_DIR/tests/fuzz/fuzz_$t.c && -d $AERO_SOURCE_DIR/tests/fuzz/corpus/$t ]] ||
+    fail "fuzz target $t has no tests/fuzz/fuzz_$t.c or corpus/$t/"
+done
+
 case_ "a command that says its own exit codes does not add the runner's table"
 for c in rerun fsck gc; do
   run "$AEROMANCY" "$c" --help
