@@ -284,6 +284,12 @@ void aeh_cli_write_manual(FILE *out) {
                 "the tracker backend, unless --backend is given (over "
                 "[store] backend)",
                 0);
+  aeh_doc_entry(&d, "AEROMANCY_BLOBS",
+                "the postgres backend's bucket, over [store] blobs", 0);
+  aeh_doc_entry(&d, "AEROMANCY_INLINE_MAX",
+                "the local backend's largest blob kept in the database, in "
+                "bytes, 0 to 65536 (default: 4096; 0: every blob a file)",
+                0);
   aeh_doc_entry(&d, "AEROMANCY_CONFIG",
                 "another file to read instead of aeromancy.ini (it must "
                 "exist)",

@@ -170,7 +170,14 @@ for c in rerun fsck gc; do
 done
 
 case_ "aerohost(1) names every environment variable aerohost reads"
-for v in AEROMANCY_STORE XDG_DATA_HOME AEROMANCY_BACKEND AEROMANCY_CONFIG \
+# Read from the code: the host's own files and the default backend's
+# (which runs inside aerohost), but not the runner's facts (runtime_env.c,
+# docs/runtime-environment.md) nor what aerohost tells its own Slurm jobs.
+read_vars=$(cd "$AERO_SOURCE_DIR" &&
+  grep -ohE 'getenv\("(AEROMANCY|XDG)_[A-Z_]+"\)' host/*.c plugins/tracker-local/*.c \
+    --exclude=runtime_env.c | sed 's/getenv("//; s/")//' | grep -v '^AEROMANCY_SLURM_' | sort -u)
+[[ $read_vars == *AEROMANCY_STORE* ]] || fail "found no getenv of AEROMANCY_STORE: $read_vars"
+for v in $read_vars AEROMANCY_STORE XDG_DATA_HOME AEROMANCY_BACKEND AEROMANCY_CONFIG \
   AEROMANCY_PLUGIN_PATH AEROMANCY_PLUGIN_LOAD_TIMEOUT NO_COLOR; do
   grep -q "^$v\$" <(sed -n '/^\.SH "\?ENVIRONMENT"\?$/,/^\.SH /p' "$docs/aerohost.1" |
     sed -n 's/^\.TP.*//; s/^\\fB\(.*\)\\fR$/\1/p; s/^\.B \(.*\)/\1/p') ||
