@@ -101,6 +101,10 @@ static const char *const environment[][2] = {
      "another image build context instead of the installed one"},
     {"XDG_CACHE_HOME", "parent of the plugin build folders (default: "
                        "~/.cache)"},
+    {"AEROMANCY_CACHE",
+     "a team store's blob cache, mounted into the container (default: "
+     "$XDG_CACHE_HOME/aeromancy)"},
+    {"NO_COLOR", "no colour on the terminal"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))

@@ -184,6 +184,17 @@ for v in $read_vars AEROMANCY_STORE XDG_DATA_HOME AEROMANCY_BACKEND AEROMANCY_CO
     fail "aerohost.1 ENVIRONMENT does not name $v"
 done
 
+case_ "aeromancy(1) names every environment variable the runner reads"
+read_vars=$(cd "$AERO_SOURCE_DIR" &&
+  grep -ohE 'getenv\("(AEROMANCY|XDG)_[A-Z_]+"\)' host/runner/*.c host/runner/ui/*.c |
+    sed 's/getenv("//; s/")//' | sort -u)
+[[ $read_vars == *AEROMANCY_DATA_DIR* ]] || fail "found no getenv of AEROMANCY_DATA_DIR: $read_vars"
+for v in $read_vars AEROMANCY_STORE AEROMANCY_BACKEND AEROMANCY_CONFIG NO_COLOR; do
+  grep -q "^$v\$" <(sed -n '/^\.SH "\?ENVIRONMENT"\?$/,/^\.SH /p' "$docs/aeromancy.1" |
+    sed -n 's/^\.TP.*//; s/^\\fB\(.*\)\\fR$/\1/p; s/^\.B \(.*\)/\1/p') ||
+    fail "aeromancy.1 ENVIRONMENT does not name $v"
+done
+
 case_ "aeromancy.ini(5) says what aeromancy help aeromancy.ini says"
 run "$AEROMANCY" help aeromancy.ini
 assert_rc 0
