@@ -159,7 +159,10 @@ static void write_exit_codes(const aeh_doc *d, int section) {
   aeh_doc_heading(d, section ? "Exit status" : "Exit codes", section);
   aeh_doc_entry(d, "0", "every selected action succeeded", 10);
   aeh_doc_entry(d, "1", "an action failed, crashed or timed out", 10);
-  aeh_doc_entry(d, "2", "infrastructure error while running (store, host)", 10);
+  aeh_doc_entry(d, "2",
+                "infrastructure error while running (store, host), also a "
+                "store that cannot keep an output an action declares",
+                10);
   aeh_doc_entry(d, "3",
                 "error before anything ran: bad flag, bad plugin, bad graph, "
                 "bad config, or a store that cannot be opened",

@@ -48,6 +48,9 @@ typedef enum aeh_relay_op {
   AEH_RELAY_PUT_OUTPUT = 5,
   AEH_RELAY_LOG_METRICS = 6, /* no reply */
   AEH_RELAY_LOG_TEXT = 7,    /* no reply */
+  /* i64 run id; no reply: the store could not keep an output the action's
+   * process stored itself (a large one), as relay_client.c tells. */
+  AEH_RELAY_OUTPUT_REFUSED = 8,
 } aeh_relay_op;
 
 /* ------------------------------------------------------ action's side */
@@ -86,6 +89,10 @@ typedef struct aeh_relay_conn {
   size_t unrecorded; /* metrics and log lines the store refused */
   /* Why the store refused the first of them. */
   char unrecorded_why[AERO_ERROR_MESSAGE_MAX];
+  /* The store could not keep an output the action declared, stored here
+   * or by the action's process (aeh_store_refused): the store's failure,
+   * exit 2, whatever the action returned. */
+  bool output_refused;
   char broken[160]; /* why the stream was refused as malformed (plugin
                        code wrote on the socket); "" while it was not */
   bool returned;    /* the report arrived: see code and message */

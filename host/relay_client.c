@@ -370,9 +370,17 @@ static aero_status relay_put_output(void *handle, int64_t run_id,
     const aero_backend_vtable *vt = NULL;
     void *own = NULL;
     aero_status status = aeh_store_direct(c->store, &vt, &own, err);
-    if (status != AERO_OK)
-      return status;
-    return vt->put_output(own, run_id, ref, desc, err);
+    if (status == AERO_OK)
+      status = vt->put_output(own, run_id, ref, desc, err);
+    /* The host learns it here only: as when it stores an output itself,
+     * the store's failure is its own (exit 2), not the action's. */
+    if (aeh_store_refused(status)) {
+      aeh_wire *w = request(c, AEH_RELAY_OUTPUT_REFUSED);
+      aeh_wire_i64(w, run_id);
+      aero_error ignored = AEH_ERROR_INIT;
+      (void)post(c, "declaring an output", &ignored);
+    }
+    return status;
   }
   /* The host reads the files where this process would: relative paths
    * (and strip_prefix) mean the same there. */

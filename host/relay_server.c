@@ -318,6 +318,13 @@ static bool serve_frame(aeh_relay_conn *c, aeh_store *store, const char *data,
   flush_rows(c, store);
   if (op == AEH_RELAY_LOG_TEXT)
     return take_log_text(c, store, &r) || refuse(c, op);
+  if (op == AEH_RELAY_OUTPUT_REFUSED) {
+    int64_t run_id = aeh_wire_get_i64(&r);
+    if (r.bad || run_id != c->run_id)
+      return refuse(c, op);
+    c->output_refused = true;
+    return true;
+  }
   if (op == AEH_RELAY_RETURNED) {
     c->code = (int32_t)aeh_wire_get_i64(&r);
     const char *message = aeh_wire_get_str(&r);
@@ -352,6 +359,8 @@ static bool serve_frame(aeh_relay_conn *c, aeh_store *store, const char *data,
     case AEH_RELAY_PUT_OUTPUT:
       c->outputs++;
       status = do_put_output(c, &r, vt, h, &err);
+      if (aeh_store_refused(status))
+        c->output_refused = true;
       break;
     default:
       r.bad = true;

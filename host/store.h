@@ -30,4 +30,11 @@ aero_status aeh_store_handle(aeh_store *store, void **handle, aero_error *err);
 aero_status aeh_store_direct(aeh_store *store, const aero_backend_vtable **vt,
                              void **handle, aero_error *err);
 
+/* Whether a backend's call failed for the store's sake (a full disk, a
+ * store error), not the caller's: a declaration the store could not keep
+ * is the store's failure, exit 2, whatever the action then returns. */
+static inline bool aeh_store_refused(aero_status status) {
+  return status == AERO_E_STORE || status == AERO_E_NOSPACE;
+}
+
 #endif /* AEH_STORE_H */

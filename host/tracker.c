@@ -423,6 +423,10 @@ size_t aeh_run_unrecorded(const aeh_run *run, const char **why) {
   return run->unrecorded;
 }
 
+bool aeh_run_output_refused(const aeh_run *run) {
+  return run->output_refused;
+}
+
 aero_tracker *aeh_run_tracker(aeh_run *run) {
   return run != NULL ? &run->tracker : NULL;
 }

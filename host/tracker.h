@@ -150,6 +150,10 @@ int64_t aeh_run_id(const aeh_run *run);
  * the first was (*why: borrowed from the run, "" for none). */
 size_t aeh_run_unrecorded(const aeh_run *run, const char **why);
 
+/* Whether the store failed to keep an output `run` declared in this
+ * process (an action run on the host's stack): the store's failure. */
+bool aeh_run_output_refused(const aeh_run *run);
+
 /* In the action's process, forked from the host: ties the process to its
  * parent and sends every tracker call of `run` over `fd` to the host,
  * which makes it (relay.h). The run holds that transport; the store and

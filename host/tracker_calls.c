@@ -257,6 +257,8 @@ static aero_status declare_output_locked(aero_tracker *tracker,
   status = vt->put_output(handle, run->id, &view, &d, err);
   if (status == AERO_OK)
     run->declared[index] = 1;
+  else if (aeh_store_refused(status))
+    run->output_refused = true;
   return status;
 }
 

@@ -44,6 +44,8 @@ struct aeh_run {
                               NULL until the first declaration */
   size_t unrecorded;       /* metrics and log lines its backend refused here */
   char *unrecorded_why;    /* the first refusal's message; NULL for none */
+  bool output_refused;     /* the store could not keep an output declared
+                              here (aeh_store_refused) */
   /* The transport this run's tracker calls use, when it is not the
    * store's own backend and handle: the relay to the host, in the action's
    * process (aeh_run_relay_to). NULL: the store's (aeh_run_backend). */

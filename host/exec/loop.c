@@ -57,6 +57,10 @@ void aeh_loop_finish(aeh_exec *ex, aeh_slot *s, int wstatus) {
       aeh_outcome_unrecorded(&o, rec->unrecorded, rec->unrecorded_why, msg,
                              sizeof msg);
   }
+  /* The store could not keep an output it declared: the store's failure
+   * too, whichever process stored it (relay_client.c). */
+  if (rec->output_refused)
+    ex->infra = true;
   if (o.state != AERO_RUN_OK)
     aeh_slurm_job_ending(&o, s->forwarded != 0, msg, sizeof msg);
   if (ex->opts->debug) {

@@ -473,6 +473,8 @@ static void inline_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
     if (o.state == AERO_RUN_OK)
       aeh_outcome_unrecorded(&o, unrecorded, why, msg, sizeof msg);
   }
+  if (aeh_run_output_refused(run))
+    ex->infra = true; /* as in its own process (loop.c) */
   aeh_sched_complete(ex, p, run, &o, started);
 }
 

@@ -2,8 +2,9 @@
 # A local store whose file system fills up during a run (ENOSPC while
 # SQLite writes its WAL, or while a blob is written): while the action
 # logs metrics, when it declares its output, when its run ends (the
-# outputs published with it). Each time: exit 2, a line naming the store's
-# database and the cause, the run never recorded `ok` nor its output
+# outputs published with it), when its output is stored (by aerohost or,
+# a large one, by the action's process). Each time: exit 2, a line naming
+# the store and the cause, the run never recorded `ok` nor its output
 # published, the earlier runs untouched, and `aeromancy fsck` clean once
 # space is back and the next host recorded what this one could not.
 # The store lives on a tmpfs of 8 MiB; the exec_pipeline fixture's train
@@ -113,6 +114,33 @@ intact
 
 case_ "full when the action declares its output"
 full fill_declare
+intact
+
+case_ "full when an output is stored, by aerohost or by the action's process: exit 2 both"
+# The action fills the store, declares its output (a file outside the
+# store) and removes the filler: the run's end is recorded, failed and
+# saying why, and the exit code is the store's failure whichever process
+# stored the output. A large one (16 MiB or more) is stored by the
+# action's own process, where aerohost never saw the store fail: it exited
+# 1 for it, 2 for a small one. And the same on the host's stack.
+head -c 1000000 /dev/urandom >"$AERO_TMP/small.bin"
+head -c $((17 << 20)) /dev/urandom >"$AERO_TMP/large.bin"
+for size in small large; do
+  for isolation in "" --no-isolation; do
+    run "$AEROHOST" run --dev --force ${isolation:+"$isolation"} "$EXEC" -- --misbehave \
+      train --how fill_free --declare "$AERO_TMP/$size.bin"
+    assert_rc 2
+    assert_contains "$err" "Failed [train] model: store $AEROMANCY_STORE: \
+cannot store $AERO_TMP/$size.bin: No space left on device"
+    train=$(sql "SELECT max(id) FROM runs WHERE job_type = 'train'")
+    [[ $train -gt $earlier ]] || fail "$size $isolation: train's run was not recorded"
+    assert_eq "$(sql "SELECT status FROM runs WHERE id = $train")" failed \
+      "$size $isolation: train's run"
+    assert_eq "$(sql "SELECT count(*) FROM run_outputs WHERE run_id = $train")" \
+      0 "$size $isolation: train's published outputs"
+    [[ ! -e $AEROMANCY_STORE/filler ]] || fail "$size $isolation: the filler stayed"
+  done
+done
 intact
 
 case_ "full when the run ends and publishes its output"

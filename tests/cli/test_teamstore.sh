@@ -433,13 +433,14 @@ for setting in AEROMANCY_S3_PART_MB=64M AEROMANCY_S3_RETRY_SECONDS=inf \
   assert_one_line "$err"
   assert_contains "$err" "tracker-postgres: ${setting%%=*} is '${setting#*=}', not a number from 0 to"
 done
+# The bucket refusing an output is the store's failure: exit 2.
 run env AWS_ENDPOINT_URL=http://127.0.0.1:1 AEROMANCY_S3_RETRY_SECONDS=0 \
   "$AEROHOST" run "$PLUGIN" --dev -- --content unreachable
-assert_rc 1
+assert_rc 2
 assert_contains "$err" "S3 server http://127.0.0.1:1 (bucket $AERO_S3_BUCKET)"
 run env AWS_ACCESS_KEY_ID=NOSUCHKEY "$AEROHOST" run "$PLUGIN" --dev -- \
   --content badkey
-assert_rc 1
+assert_rc 2
 assert_contains "$err" "HTTP 403 (access denied: check AWS_ACCESS_KEY_ID"
 
 done_

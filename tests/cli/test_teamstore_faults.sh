@@ -3,9 +3,10 @@
 # s3rver started here: the database restarted in the middle of a run (the
 # run goes on), the database gone for good (one line naming it, nothing
 # recorded lost), s3rver killed in the middle of a multipart upload (the
-# run fails naming the server, no version refers to the half-uploaded
-# blob, a later run uploads it whole), the bucket gone while a streak of
-# actions is looked up for reuse (one warning, they run), and an aerohost
+# run fails naming the server, exit 2, no version refers to the
+# half-uploaded blob, a later run uploads it whole), the bucket gone while
+# a streak of actions is looked up for reuse (one warning, they run until
+# the first upload fails), and an aerohost
 # killed with -9
 # (its lease expires and the next host records its run killed).
 . "$(dirname "$0")/../lib.sh"
@@ -74,7 +75,7 @@ wait_until 600 0.1 part_stored || fail "no part was uploaded"
 aero_s3_kill
 wait "$pid"
 rc=$?
-assert_eq "$rc" 1 "exit code; $(cat "$AERO_TMP/r3.err")"
+assert_eq "$rc" 2 "exit code (the store's failure); $(cat "$AERO_TMP/r3.err")"
 assert_contains "$(cat "$AERO_TMP/r3.err")" "S3 server $AERO_S3_URL (bucket $AERO_S3_BUCKET): uploading part"
 assert_contains "$(cat "$AERO_TMP/r3.err")" "gave up retrying"
 assert_eq "$(q "SELECT status FROM runs WHERE job_type = 'declare'")" failed
@@ -130,7 +131,8 @@ assert_contains "$(cat "$AERO_TMP/lag.log")" "PUT "
 
 case_ s3_down_at_reuse_lookup
 # The bucket gone while 6 ready actions are looked up at once: one warning
-# for them all, and they run (with -k each fails on its own upload). Asked
+# for them all, and they run; the first fails on its own upload, the
+# store's failure, where the host stops (exit 2), even with -k. Asked
 # again one at a time, each would have waited out the retries and said so.
 STEPS="$AERO_FIXTURES/bench_steps.so"
 run "$AEROHOST" run "$STEPS" --dev -- --actions 6 --shape wide
@@ -138,10 +140,10 @@ assert_rc 0
 aero_s3_kill
 export AEROMANCY_S3_RETRY_SECONDS=1
 run "$AEROHOST" run "$STEPS" --dev -k -- --actions 6 --shape wide
-assert_rc 1
+assert_rc 2
 assert_contains "$err" "looking for runs to reuse failed for 6 actions, running them: S3 server $AERO_S3_URL"
 assert_eq "$(grep -c "looking for" <<<"$err")" 1 "lookup warnings"
-assert_contains "$err" "0 ok, 6 failed"
+assert_contains "$err" "0 ok, 1 failed, 5 skipped"
 # A dry run says so of each, from the one lookup of all six.
 run "$AEROHOST" run "$STEPS" --dev --dry-run -- --actions 6 --shape wide
 assert_rc 0

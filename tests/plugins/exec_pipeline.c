@@ -17,7 +17,12 @@
  * 500 metrics after declaring its output one call at a time and remove the
  * filler before returning OK
  * (`fill_metrics`: space is back by the time the run ends), or fill it
- * before declaring its output (`fill_declare`). `--marker PATH`
+ * before declaring its output (`fill_declare`), or fill it, declare its
+ * output and remove the filler, returning what the declaration said
+ * (`fill_free`: the run's end is recordable, its output was not).
+ * `--declare PATH` makes it declare the file PATH instead of its own small
+ * one, e.g. one large enough to be stored from the action's process.
+ * `--marker PATH`
  * makes that action write its pid to PATH first (so that a test knows it
  * runs); `--sleep S` makes every action sleep S seconds; `--talk` makes
  * every action print lines on stdout and stderr. [train] asks Slurm for
@@ -38,11 +43,13 @@
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
      "linger_segv", "hang_tree", "fill_store", "fill_metrics",                 \
-     "fill_declare"),                                                          \
+     "fill_declare", "fill_free"),                                             \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
-  X(BOOL, talk, 0, false, "Every action prints to stdout and stderr")
+  X(BOOL, talk, 0, false, "Every action prints to stdout and stderr")       \
+  X(STRING, declare, 0, NULL,                                                  \
+    "File the misbehaving action declares as its output instead of its own")
 
 typedef struct settings {
   char misbehave[64];
@@ -50,13 +57,14 @@ typedef struct settings {
   char marker[4096];
   double sleep_s;
   bool talk;
+  char declare[4096];
 } settings;
 
 static settings config; /* one builder per process */
 
 static aero_status exec_new(void **self, const char *misbehave, const char *how,
                             const char *marker, double sleep_s, bool talk,
-                            aero_error *err) {
+                            const char *declare, aero_error *err) {
   (void)err;
   snprintf(config.misbehave, sizeof config.misbehave, "%s",
            misbehave != NULL ? misbehave : "");
@@ -65,6 +73,8 @@ static aero_status exec_new(void **self, const char *misbehave, const char *how,
            marker != NULL ? marker : "");
   config.sleep_s = sleep_s;
   config.talk = talk;
+  snprintf(config.declare, sizeof config.declare, "%s",
+           declare != NULL ? declare : "");
   *self = &config;
   return AERO_OK;
 }
@@ -262,7 +272,9 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
   else if (mine && strcmp(config.how, "lock_store") != 0 &&
            strncmp(config.how, "fill_", 5) != 0)
     return misbehave(tracker, err);
-  if (mine && strcmp(config.how, "fill_declare") == 0 &&
+  if (mine &&
+      (strcmp(config.how, "fill_declare") == 0 ||
+       strcmp(config.how, "fill_free") == 0) &&
       fill_store(err) != AERO_OK)
     return AERO_E_IO;
   /* In a Slurm job with GPUs, which ones it got (test_slurm.sh). */
@@ -282,14 +294,21 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
     fprintf(stderr, "%s: a warning\n", s->job_type);
   }
   char path[4096];
-  snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), s->output);
-  FILE *f = fopen(path, "w");
-  if (f == NULL)
-    return aero_fail(err, AERO_E_IO, "cannot create %s", path);
-  fprintf(f, "%s\n", s->output);
-  if (ferror(f) | fclose(f))
-    return aero_fail(err, AERO_E_IO, "cannot write %s", path);
   const char *files[] = {path};
+  if (mine && config.declare[0] != '\0') {
+    /* Not a byte written on the store's file system (the scratch folder
+     * is there, and may be full). */
+    files[0] = config.declare;
+  } else {
+    snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker),
+             s->output);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+      return aero_fail(err, AERO_E_IO, "cannot create %s", path);
+    fprintf(f, "%s\n", s->output);
+    if (ferror(f) | fclose(f))
+      return aero_fail(err, AERO_E_IO, "cannot write %s", path);
+  }
   aero_status status = aero_declare_output(
       tracker, &AERO_OUTPUT(.name = s->output, .files = files, .file_count = 1),
       err);
@@ -299,6 +318,12 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
     return fill_store(err);
   if (status == AERO_OK && mine && strcmp(config.how, "fill_metrics") == 0)
     return fill_then_log(tracker, err);
+  if (mine && strcmp(config.how, "fill_free") == 0) {
+    char filler[4096];
+    snprintf(filler, sizeof filler, "%s/filler", getenv("AEROMANCY_STORE"));
+    if (unlink(filler) != 0 && status == AERO_OK)
+      return aero_fail(err, AERO_E_IO, "cannot remove %s", filler);
+  }
   return status;
 }
 
