@@ -440,7 +440,9 @@ const aeh_command aeh_cmd_rerun = {
         "command lines.\n\n"
         "Exit codes: 0 reproduced; 1 an output differs or the rerun "
         "failed; 2 infrastructure; 3 unknown run or commit, no commit "
-        "recorded, not in a git repository.",
+        "recorded, not in a git repository. A rerun whose aeromancy go "
+        "failed and recorded no run exits with go's own code (3: the plugin "
+        "did not build; 128+N: killed by signal N).",
     .options = rerun_options,
     .min_positional = 1,
     .max_positional = 1,

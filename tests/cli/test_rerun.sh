@@ -114,6 +114,19 @@ else
   mv "$AERO_TMP/sample.blob" "$sample_blob"
 fi
 
+case_ "a rerun whose aeromancy go fails before recording a run exits with go's code"
+# The plugin does not build (aeromancy.ini named by AEROMANCY_CONFIG asks
+# for a target the project lacks): go exits 3, and so does rerun, as its
+# --help says, not 1.
+{ cat noisy/aeromancy.ini; printf '\n[build]\ntarget = no_such_target\n'; } >"$AERO_TMP/bad.ini"
+runs_before=$(sql "SELECT count(*) FROM runs")
+run bash -c "cd noisy && AEROMANCY_CONFIG='$AERO_TMP/bad.ini' '$A' rerun $model_run --dev"
+assert_rc 3
+assert_contains "$err" "recorded no run of [fit] (aeromancy go exited 3)"
+assert_eq "$(sql "SELECT count(*) FROM runs")" "$runs_before"
+run "$A" rerun --help
+assert_contains "$(tr '\n' ' ' <<<"$out")" "exits with go's own code (3: the plugin"
+
 case_ "a run without a commit, an unknown commit, an unknown run: one line, exit 3"
 "$AEROHOST" run "$AERO_BUILD_DIR/examples/aerodemo/aerodemo.so" --dev >/dev/null 2>&1
 nocommit=$(sql "SELECT max(id) FROM runs")
