@@ -5,13 +5,101 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The code point of a character reference's digits ("#38", "#x26"),
+ * 0 for none (or one past Unicode). */
+static uint32_t char_ref(const char *digits, size_t len) {
+  bool hex = len > 1 && (digits[1] == 'x' || digits[1] == 'X');
+  size_t first = hex ? 2 : 1;
+  if (len <= first || len > first + 8)
+    return 0;
+  uint32_t v = 0;
+  for (size_t i = first; i < len; i++) {
+    char c = digits[i];
+    int d = c >= '0' && c <= '9'          ? c - '0'
+            : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+    if (d < 0)
+      return 0;
+    v = v * (hex ? 16u : 10u) + (uint32_t)d;
+  }
+  return v <= 0x10FFFF ? v : 0;
+}
+
+/* Writes code point `cp` as UTF-8 at `out`; how many bytes. */
+static size_t utf8(uint32_t cp, char *out) {
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | cp >> 6);
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | cp >> 12);
+    out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | cp >> 18);
+  out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+  out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* The `len` bytes at `text` with XML's five entities and its character
+ * references replaced by what they stand for (a key or token holding
+ * '&' comes as "&amp;"), malloc'd; what is not one stays as it came. A
+ * reference takes at least the bytes of what it stands for, so `len` + 1
+ * bytes hold the result. */
+static char *unescape(const char *text, size_t len) {
+  static const struct {
+    const char *name;
+    char c;
+  } entities[] = {
+      {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+  char *out = malloc(len + 1);
+  if (out == NULL)
+    return NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < len;) {
+    const char *semi =
+        text[i] == '&' ? memchr(text + i + 1, ';', len - i - 1) : NULL;
+    if (semi != NULL) {
+      const char *ref = text + i + 1;
+      size_t ref_len = (size_t)(semi - ref);
+      size_t wrote = 0;
+      for (size_t e = 0; e < sizeof entities / sizeof *entities; e++)
+        if (ref_len == strlen(entities[e].name) &&
+            memcmp(ref, entities[e].name, ref_len) == 0) {
+          out[n] = entities[e].c;
+          wrote = 1;
+        }
+      uint32_t cp = ref_len > 0 && ref[0] == '#' ? char_ref(ref, ref_len) : 0;
+      if (cp != 0)
+        wrote = utf8(cp, out + n);
+      if (wrote > 0) {
+        n += wrote;
+        i += ref_len + 2;
+        continue;
+      }
+    }
+    out[n++] = text[i++];
+  }
+  out[n] = '\0';
+  return out;
+}
+
 char *tp_s3_xml_text(const char *xml, const char *tag) {
   char open[64], close[64];
   snprintf(open, sizeof open, "<%s>", tag);
   snprintf(close, sizeof close, "</%s>", tag);
   const char *a = xml != NULL ? strstr(xml, open) : NULL;
   const char *b = a != NULL ? strstr(a, close) : NULL;
-  return b != NULL ? strndup(a + strlen(open), (size_t)(b - a - strlen(open)))
+  return b != NULL ? unescape(a + strlen(open), (size_t)(b - a - strlen(open)))
                    : NULL;
 }
 
@@ -24,9 +112,8 @@ void tp_s3_error_code(const char *xml, char *out, size_t size) {
    * a newline or a terminal's escape, would have gone into the one-line
    * message as it came. */
   if (len > 0 && len < 64 &&
-      strspn(start + 6,
-             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-             "0123456789._-") >= len)
+      strspn(start + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789._-") >= len)
     snprintf(out, size, " (%.*s)", (int)len, start + 6);
 }
 

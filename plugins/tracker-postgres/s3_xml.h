@@ -22,7 +22,9 @@ typedef aero_status (*tp_s3_blob_fn)(void *ctx, const char *hex, uint64_t size,
                                      aero_error *err);
 
 /* The text between the first <tag> and the </tag> after it in `xml`,
- * malloc'd; NULL when there is none (or no memory). */
+ * with XML's entities and character references replaced by what they
+ * stand for ("p&amp;q" is "p&q"), malloc'd; NULL when there is none (or
+ * no memory). */
 char *tp_s3_xml_text(const char *xml, const char *tag);
 
 /* The error code of an S3 error document as " (Code)", e.g.
@@ -36,8 +38,8 @@ bool tp_s3_key_blob(const char *prefix, const char *key, char hex[65]);
 
 /* Reads one page of a ListObjectsV2 reply for the objects under
  * <prefix>blobs/: calls `each` for every blob object on it, in the page's
- * order, then sets *next to the token of the next page (malloc'd, as the
- * server wrote it) when the reply says it is truncated, NULL when it is
+ * order, then sets *next to the token of the next page (malloc'd, the
+ * token itself, unescaped) when the reply says it is truncated, NULL when it is
  * the last page. `name` names the bucket in messages. */
 aero_status tp_s3_list_page(const char *xml, const char *name,
                             const char *prefix, tp_s3_blob_fn each, void *ctx,

@@ -161,4 +161,16 @@ assert_one_line "$err"
 assert_contains "$err" "listing the blobs: a reply of more than 64 KiB for a page of 100 keys"
 assert_not_contains "$out" "missing"
 
+case_ "a blob prefix holding XML's special characters: fsck lists its blobs as they are named"
+# A listing's keys are XML text: "p&q<>" comes back as "p&amp;q&lt;&gt;".
+# Read as written, none matched the prefix: every blob called missing.
+aero_team_new_store amp_prefix
+export AEROMANCY_BLOBS="s3://$AERO_S3_BUCKET/p&q<>"
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo on prefix p&q<>"
+run "$A" fsck
+assert_rc 0
+assert_not_contains "$out" "missing"
+assert_contains "$err" "$(q "SELECT count(DISTINCT sha256) FROM version_files") blobs re-hashed"
+assert_contains "$err" "0 orphan blobs, 0 problems"
+
 done_
