@@ -39,8 +39,8 @@ bool tp_s3_key_blob(const char *prefix, const char *key, char hex[65]);
 /* Reads one page of a ListObjectsV2 reply for the objects under
  * <prefix>blobs/: calls `each` for every blob object on it, in the page's
  * order, then sets *next to the token of the next page (malloc'd, the
- * token itself, unescaped) when the reply says it is truncated, NULL when it is
- * the last page. `name` names the bucket in messages. */
+ * token itself, unescaped) when the reply says it is truncated, NULL when
+ * it is the last page. `name` names the bucket in messages. */
 aero_status tp_s3_list_page(const char *xml, const char *name,
                             const char *prefix, tp_s3_blob_fn each, void *ctx,
                             char **next, aero_error *err);
