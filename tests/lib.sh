@@ -13,6 +13,50 @@ aero_cases=0
 aero_failed=0
 trap 'rm -rf "$AERO_TMP"' EXIT
 
+# aero_reap_start: from here on, what this test starts dies with it even
+# when it is SIGKILLed (ctest's TIMEOUT) and no trap runs: starts
+# tests/reaper.sh, detached, once, and exports AERO_REAP_TOKEN (the mark
+# the watchdog finds the test's processes by). Sets AERO_REAP_DIR; the
+# test's teardown removes it once it stopped its servers (aero_reap_done).
+# Called by servers.sh and container/lib.sh before a server starts.
+aero_reap_start() {
+  [[ -z ${AERO_REAP_DIR:-} ]] || return 0
+  local stat fields
+  AERO_REAP_DIR=$(mktemp -d /tmp/aero-reap.XXXXXX)
+  echo "$AERO_TMP" >"$AERO_REAP_DIR/dirs"
+  export AERO_REAP_TOKEN=$AERO_REAP_DIR
+  read -r stat <"/proc/$$/stat"
+  read -r -a fields <<<"${stat##*) }"
+  setsid -f bash "$(dirname "${BASH_SOURCE[0]}")/reaper.sh" "$$" "${fields[19]}" \
+    "$AERO_REAP_DIR" </dev/null >/dev/null 2>&1
+}
+
+# aero_reap_note KIND LINE: tells the watchdog of a server to stop (KIND pg:
+# a PostgreSQL data folder; slurm: a slurm.conf) or a folder to remove
+# (dirs).
+aero_reap_note() {
+  [[ -z ${AERO_REAP_DIR:-} ]] || echo "$2" >>"$AERO_REAP_DIR/$1"
+}
+
+# aero_reap_done: the servers are stopped; the watchdog ends.
+aero_reap_done() {
+  [[ -n ${AERO_REAP_DIR:-} ]] && rm -rf "$AERO_REAP_DIR"
+  AERO_REAP_DIR=
+}
+
+# aero_fds_close: closes every descriptor but 0, 1 and 2, in the subshell
+# that starts a daemon: it keeps none the test inherited (a lock the test
+# runs under, as flock's on /work/slurm.lock, would be held as long as the
+# daemon lives).
+aero_fds_close() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    ((fd > 2)) && { eval "exec $fd>&-"; } 2>/dev/null
+  done
+  return 0
+}
+
 # fail MESSAGE: marks the current case failed.
 fail() {
   echo "FAIL [$AERO_TEST_NAME:${aero_case:-?}] $*" >&2
@@ -312,3 +356,4 @@ done_() {
   echo "$AERO_TEST_NAME: $passed passed, $aero_failed failed"
   ((aero_failed == 0))
 }
+

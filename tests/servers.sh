@@ -32,8 +32,18 @@ aero_servers_stop() {
   done
   for dir in "${aero_server_dirs[@]}"; do rm -rf "$dir"; done
   rm -rf "$AERO_TMP"
+  aero_reap_done
 }
 trap aero_servers_stop EXIT
+
+# aero_server_dir PREFIX: a new temporary folder for a server, removed at
+# exit (by the watchdog too: tests/reaper.sh). Sets aero_server_dir.
+aero_server_dir() {
+  aero_reap_start
+  aero_server_dir=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  aero_server_dirs+=("$aero_server_dir")
+  aero_reap_note dirs "$aero_server_dir"
+}
 
 # aero_servers_skip WHY: skips the test where allowed (never under CI).
 aero_servers_skip() {
@@ -69,17 +79,18 @@ aero_pg_start() {
       2>/dev/null || id aerotest >/dev/null 2>&1 ||
       aero_servers_skip "cannot create the system user aerotest"
   fi
-  AERO_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aero-pg.XXXXXX")
-  aero_server_dirs+=("$AERO_PG_DIR")
+  aero_server_dir aero-pg
+  AERO_PG_DIR=$aero_server_dir
   ((EUID == 0)) && chown aerotest "$AERO_PG_DIR"
   local user
   user=$( ((EUID == 0)) && echo aerotest || id -un)
   aero_pg_as "$AERO_PG_BIN/initdb" -D "$AERO_PG_DIR/data" -A trust \
     -U "$user" --no-sync -E UTF8 --locale=C >"$AERO_PG_DIR/initdb.log" 2>&1 ||
     aero_servers_skip "initdb failed: $(tail -1 "$AERO_PG_DIR/initdb.log")"
-  aero_pg_ctl start -w -t 60 -l "$AERO_PG_DIR/server.log" \
+  aero_reap_note pg "$AERO_PG_DIR/data"
+  (aero_fds_close && aero_pg_ctl start -w -t 60 -l "$AERO_PG_DIR/server.log" \
     -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \
-      -c fsync=off -c max_connections=200" >/dev/null ||
+      -c fsync=off -c max_connections=200") >/dev/null ||
     aero_servers_skip "PostgreSQL did not start: $(tail -3 "$AERO_PG_DIR/server.log")"
   aero_pg_as "$AERO_PG_BIN/createdb" -h "$AERO_PG_DIR" -U "$user" "$AERO_PG_DB" ||
     aero_servers_skip "createdb failed"
@@ -112,9 +123,9 @@ aero_pg_cpu() {
 
 # aero_pg_restart: a fast restart (connections are cut).
 aero_pg_restart() {
-  aero_pg_ctl restart -m fast -w -t 60 -l "$AERO_PG_DIR/server.log" \
+  (aero_fds_close && aero_pg_ctl restart -m fast -w -t 60 -l "$AERO_PG_DIR/server.log" \
     -o "-c listen_addresses='' -c unix_socket_directories='$AERO_PG_DIR' \
-      -c fsync=off -c max_connections=200" >/dev/null
+      -c fsync=off -c max_connections=200") >/dev/null
 }
 
 # The s3rver executable, installed with npm on first use.
@@ -141,8 +152,8 @@ aero_s3_start() {
   local bin
   bin=$(aero_s3rver_bin) || aero_servers_skip "$bin"
   AERO_S3_BUCKET=${1:-aero}
-  AERO_S3_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aero-s3.XXXXXX")
-  aero_server_dirs+=("$AERO_S3_DIR")
+  aero_server_dir aero-s3
+  AERO_S3_DIR=$aero_server_dir
   aero_s3_launch "$bin" 0
   export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
   export AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$AERO_S3_URL
@@ -155,9 +166,12 @@ aero_s3_launch() {
   # s3rver makes a listing's continuation token with DES, which Node's
   # OpenSSL 3 keeps in its legacy provider: without it any listing of more
   # than one page fails (HTTP 500).
-  NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
-    "$1" -d "$AERO_S3_DIR/data" -a 127.0.0.1 -p "$2" \
-    --configure-bucket "$AERO_S3_BUCKET" >"$AERO_S3_DIR/log" 2>&1 &
+  (
+    aero_fds_close
+    NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
+      exec "$1" -d "$AERO_S3_DIR/data" -a 127.0.0.1 -p "$2" \
+      --configure-bucket "$AERO_S3_BUCKET"
+  ) >"$AERO_S3_DIR/log" 2>&1 &
   AERO_S3_PID=$!
   aero_server_pids+=("$AERO_S3_PID")
   local i port=

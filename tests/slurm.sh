@@ -49,7 +49,7 @@ aero_slurm_kill() {
 aero_slurm_daemon() {
   local name=$1
   shift
-  "$@" >>"$AERO_SLURM_DIR/$name.out" 2>&1 &
+  (aero_fds_close && exec "$@") >>"$AERO_SLURM_DIR/$name.out" 2>&1 &
   aero_slurm_pids+=($!)
   aero_slurm_names+=("$name")
 }
@@ -167,10 +167,11 @@ aero_slurm_start() {
   [[ -x $AERO_SLURM_SBIN/slurmctld && -x $AERO_SLURM_SBIN/slurmd ]] ||
     aero_servers_skip "no slurmctld/slurmd (install slurmctld slurmd)"
   command -v sbatch >/dev/null || aero_servers_skip "no sbatch (install slurm-client)"
-  AERO_SLURM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aero-slurm.XXXXXX")
-  aero_server_dirs+=("$AERO_SLURM_DIR")
+  aero_server_dir aero-slurm
+  AERO_SLURM_DIR=$aero_server_dir
   mkdir -p "$AERO_SLURM_DIR/state" "$AERO_SLURM_DIR/spool"
   export AERO_SLURM_DIR SLURM_CONF=$AERO_SLURM_DIR/slurm.conf
+  aero_reap_note slurm "$SLURM_CONF"
   # The wait was 60 s, and timed out on a loaded two-core machine (a suite
   # beside) with nothing in the logs; bounded by the clock, not by rounds:
   # sinfo alone takes 9 s to give up on a controller that does not answer.
@@ -216,14 +217,14 @@ aero_slurm_start_dbd() {
     aero_servers_skip "no slurmdbd/mariadbd (install slurmdbd mariadb-server)"
   rm -rf "$d/db" && mkdir -p "$d/db/data"
   # Small files, no syncs: the database lives as long as the test.
-  "$AERO_SLURM_SBIN/mariadbd" --no-defaults --user=root --datadir="$d/db/data" \
+  (aero_fds_close && exec "$AERO_SLURM_SBIN/mariadbd" --no-defaults --user=root --datadir="$d/db/data" \
     --socket="$d/db/mariadbd.sock" --bind-address=127.0.0.1 --port=$(($1 + 3)) \
     --skip-grant-tables --skip-log-bin --pid-file="$d/db/mariadbd.pid" \
     --log-error="$d/db/mariadbd.err" --innodb-buffer-pool-size=32M \
     --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
     --innodb-doublewrite=0 --skip-innodb-use-native-aio \
     --innodb-data-file-path=ibdata1:1M:autoextend \
-    --innodb-temp-data-file-path=ibtmp1:1M:autoextend --innodb-lock-wait-timeout=900 >/dev/null 2>&1 &
+    --innodb-temp-data-file-path=ibtmp1:1M:autoextend --innodb-lock-wait-timeout=900) >/dev/null 2>&1 &
   aero_slurm_pids+=($!)
   aero_slurm_names+=(mariadbd)
   for ((i = 0; i < 300; i++)); do

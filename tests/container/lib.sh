@@ -25,6 +25,7 @@ container_cleanup() {
     kill "$aero_dockerd_pid" 2>/dev/null
     wait "$aero_dockerd_pid" 2>/dev/null
   fi
+  aero_reap_done
   # Containers and build folders write as the caller; nothing needs root.
   rm -rf "$AERO_TMP"
 }
@@ -55,7 +56,9 @@ container_setup() {
         { cat "$AERO_TMP/apt.log" >&2; echo "FAIL cannot install docker.io" >&2; exit 1; }
     fi
     echo "# starting dockerd (stopped at exit)" >&2
-    dockerd >"$AERO_TMP/dockerd.log" 2>&1 &
+    # Killed with the test too (tests/reaper.sh), without its descriptors.
+    aero_reap_start
+    (aero_fds_close && exec dockerd) >"$AERO_TMP/dockerd.log" 2>&1 &
     aero_dockerd_pid=$!
     local i
     for ((i = 0; i < 120; i++)); do
