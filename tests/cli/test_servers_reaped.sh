@@ -57,7 +57,13 @@ token_pids() {
   done
 }
 running() { [[ -e /proc/$1 && $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
-none_left() { [[ -z $(token_pids "$token") ]] && ! running "$pm" && ! running "$s3pid"; }
+# none_left: none of $watched (the child's processes, PostgreSQL's
+# postmaster and s3rver among them) runs.
+none_left() {
+  local pid
+  for pid in $watched; do running "$pid" && return 1; done
+  return 0
+}
 ready() { [[ -e $READY ]] || ! running "$flock_pid"; }
 
 # start_child KIND HOW: runs the child under flock on $LOCK; reads $READY
@@ -94,8 +100,11 @@ holders_of_lock() {
 killed_leaves_nothing() {
   start_child "$1" wait
   local before
+  watched="$(token_pids "$token") $pm $s3pid"
   before=$(token_pids "$token" | wc -l)
-  ((before > 3)) || fail "only $before processes carry the child's mark"
+  # The child, the postmaster (its children rewrite their environment to
+  # show their role), s3rver and the watchdog at least.
+  ((before >= 4)) || fail "only $before processes carry the child's mark"
   running "$pm" || fail "PostgreSQL ($pm) is not running"
   running "$s3pid" || fail "s3rver ($s3pid) is not running"
   # The servers: all but the child itself and the sleep it waits in.
@@ -105,8 +114,13 @@ killed_leaves_nothing() {
   assert_eq "$(holders_of_lock $servers)" "" "servers holding the test's lock"
   kill -KILL "$child"
   wait "$flock_pid"
-  if ! wait_until 300 0.1 none_left; then
-    fail "left after 30 s: $(token_pids "$token" | xargs -r ps -o pid=,args= -p)"
+  if ! wait_until 300 0.1 none_left || [[ -n $(token_pids "$token") ]]; then
+    fail "left after 30 s: $( (token_pids "$token"; echo "$watched") | xargs -r ps -o pid=,args= -p)"
+    # Not to leave them (nor the lock held) to the next case.
+    SLURM_CONF=$slurm/slurm.conf timeout 10 scancel --user=root >/dev/null 2>&1
+    kill -QUIT "$pm" 2>/dev/null
+    token_pids "$token" | xargs -r kill -KILL
+    rm -rf "$pg" "$s3" "$slurm" "$tmp" "$token"
   fi
   local d
   for d in "$pg" "$s3" "$slurm" "$tmp" "$token"; do
@@ -120,9 +134,13 @@ killed_leaves_nothing team
 
 case_ "team store servers of a test that ends"
 start_child team exit
+watched="$pm $s3pid"
 wait "$flock_pid"
 assert_eq "$?" 0 "the child's exit status"
-wait_until 300 0.1 none_left || fail "left: $(token_pids "$token" | xargs -r ps -o pid=,args= -p)"
+wait_until 300 0.1 none_left || fail "left: $(echo "$watched" | xargs -r ps -o pid=,args= -p)"
+# The watchdog too.
+wait_until 50 0.1 test -z "$(token_pids "$token")" ||
+  fail "left: $(token_pids "$token" | xargs -r ps -o pid=,args= -p)"
 for d in "$pg" "$s3" "$tmp" "$token"; do
   [[ ! -e $d ]] || fail "$d is left"
 done
