@@ -67,7 +67,7 @@ static const aeh_option go_options[] = {
 /* Every other option of aerohost run, from aerohost's own table, is
  * passed on as given. */
 #define PASSED_ON(id, name, letter, metavar, commands, group, help)            \
-  {name, letter, metavar, help " (aerohost run --" name ")", O_FORWARD},
+  {name, letter, metavar, help "; aerohost run --" name, O_FORWARD},
     AEH_CLI_OPTIONS_PASSED_ON(PASSED_ON)
 #undef PASSED_ON
         {NULL, 0, NULL, NULL, 0},

@@ -650,8 +650,6 @@ aero_status tl_inline_orphans(tl_store *store, bool remove, tl_inline_fn each,
 #define tl_progress pc_progress
 #define tl_errno_status pc_errno_status
 #define tl_sha256_fd pc_sha256_fd
-#define tl_sha256_hex pc_sha256_hex
 #define tl_sha256_buf pc_sha256_buf
-#define tl_format_ref pc_format_ref
 
 #endif /* TL_LOCAL_H */
