@@ -111,8 +111,8 @@ typedef struct aeh_session {
    * this execution's run of that parent made or reused (host/exec/made.h):
    * an input without an explicit version resolves to it rather than to
    * the latest. NULL, or false: the latest. */
-  bool (*made)(void *ctx, const aeh_action *action,
-               const aeh_artifact_ref *ref, int64_t *version);
+  bool (*made)(void *ctx, const aeh_action *action, const aeh_artifact_ref *ref,
+               int64_t *version);
   void *made_ctx;
 } aeh_session;
 

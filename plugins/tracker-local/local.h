@@ -394,8 +394,7 @@ aero_status tl_version_insert(tl_store *store, int64_t artifact_id,
 /* Whether run `run_id` was begun by this handle and has not ended. */
 bool tl_declared_mine(const tl_store *store, int64_t run_id);
 /* After run_begin's commit: the run is this handle's. */
-aero_status tl_declared_begun(tl_store *store, int64_t run_id,
-                              aero_error *err);
+aero_status tl_declared_begun(tl_store *store, int64_t run_id, aero_error *err);
 /* After run_end's commit: the run is no longer this handle's, and its kept
  * declarations are forgotten. */
 void tl_declared_ended(tl_store *store, int64_t run_id);

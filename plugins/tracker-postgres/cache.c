@@ -101,8 +101,7 @@ static size_t list_entries(const char *root, bool views, cached **out) {
     if (d1->d_name[0] == '.')
       continue;
     char sub[PATH_MAX];
-    if (snprintf(sub, sizeof sub, "%s/%s", root, d1->d_name) >=
-        (int)sizeof sub)
+    if (snprintf(sub, sizeof sub, "%s/%s", root, d1->d_name) >= (int)sizeof sub)
       continue; /* no cache folder is this long (tp_cache_init) */
     DIR *dir = opendir(sub);
     struct dirent *d2;

@@ -77,10 +77,10 @@ static aero_status reap_body(tp_store *store, void *ctx, aero_error *err) {
  * per version, and the run it reuses is kept by reused_run anyway).
  *
  * From outside, each table is joined to the candidates once, whole (the
- * runs that stay are most of the store). From a kept candidate, every reference is a lookup by run
- * (the tables' keys), and the query is written so that the planner can
- * make nothing else of it: the recursive term runs once per level of the
- * recursion (a chain: once per link), so a join it planned as a hash
+ * runs that stay are most of the store). From a kept candidate, every reference
+ * is a lookup by run (the tables' keys), and the query is written so that the
+ * planner can make nothing else of it: the recursive term runs once per level
+ * of the recursion (a chain: once per link), so a join it planned as a hash
  * join would scan versions or gc_runs at every level, which it did where
  * the tables had no statistics yet (a store just filled, before
  * autovacuum's ANALYZE: 4,000 links, 6.5 s). The LATERAL subquery names

@@ -702,8 +702,7 @@ static aero_status check_server_version(tp_store *store, aero_error *err) {
   if (v >= 100000)
     snprintf(name, sizeof name, "%d.%d", v / 10000, v % 10000);
   else
-    snprintf(name, sizeof name, "%d.%d.%d", v / 10000, v / 100 % 100,
-             v % 100);
+    snprintf(name, sizeof name, "%d.%d.%d", v / 10000, v / 100 % 100, v % 100);
   return aero_fail(err, AERO_E_STORE,
                    "%s: the server is PostgreSQL %s; tracker-postgres needs "
                    "PostgreSQL %d or newer",

@@ -770,7 +770,8 @@ static aero_status put_parts(tp_s3 *s3, const char *key, const char *hex,
   r.meta_sha256 = hex;
   aero_status status =
       perform(s3, &r, "starting a multipart upload", false, err);
-  char *upload_id = status == AERO_OK ? tp_s3_xml_text(r.resp, "UploadId") : NULL;
+  char *upload_id =
+      status == AERO_OK ? tp_s3_xml_text(r.resp, "UploadId") : NULL;
   free(r.resp);
   if (status != AERO_OK)
     return status;
@@ -996,8 +997,8 @@ aero_status tp_s3_list_blobs(tp_s3 *s3, tp_s3_blob_fn each, void *ctx,
                          s3->name, RESPONSE_MAX >> 10);
     char *next = NULL;
     if (status == AERO_OK)
-      status = tp_s3_list_page(r.resp, s3->name, s3->prefix, each, ctx, &next,
-                               err);
+      status =
+          tp_s3_list_page(r.resp, s3->name, s3->prefix, each, ctx, &next, err);
     if (next != NULL) {
       token = tp_uri_encode(next, false);
       if (token == NULL)

@@ -126,8 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (memcmp(again, b.times + 8 * i, 8) != 0)
         fail("a time that does not encode back to its bytes");
     }
-  } else if (count > 0 && count <= INT32_MAX / 8 && sizes[0] == 8 * (size_t)count &&
-             sizes[1] == sizes[0] && sizes[2] == sizes[0]) {
+  } else if (count > 0 && count <= INT32_MAX / 8 &&
+             sizes[0] == 8 * (size_t)count && sizes[1] == sizes[0] &&
+             sizes[2] == sizes[0]) {
     fail("a block whose arrays hold its count refused");
   }
   for (int i = 0; i < 3; i++)

@@ -19,8 +19,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const aero_host_api fuzz_api = {
-    .struct_size = sizeof fuzz_api, .error_set = aeh_error_set_message};
+static const aero_host_api fuzz_api = {.struct_size = sizeof fuzz_api,
+                                       .error_set = aeh_error_set_message};
 const aero_host_api *aero_api = &fuzz_api;
 
 #define NAME "S3 server http://s3 (bucket b)"
@@ -72,8 +72,9 @@ static aero_status each(void *ctx, const char *hex, uint64_t size,
   for (size_t i = 0; i < p->nsizes && !written; i++)
     written = p->sizes[i] == size;
   if (!written) {
-    fprintf(stderr, "fuzz: blob %s handed over with a size of %llu, which "
-                    "the reply does not write\n",
+    fprintf(stderr,
+            "fuzz: blob %s handed over with a size of %llu, which "
+            "the reply does not write\n",
             hex, (unsigned long long)size);
     abort();
   }
@@ -92,8 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (code[0] != '\0' &&
       (strncmp(code, " (", 2) != 0 || code[strlen(code) - 1] != ')' ||
        !printable_line(code))) {
-    fprintf(stderr, "fuzz: an error code that is not one line: \"%s\"\n",
-            code);
+    fprintf(stderr, "fuzz: an error code that is not one line: \"%s\"\n", code);
     abort();
   }
 

@@ -42,12 +42,12 @@
   X(CHOICE, how, 0,                                                            \
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
-     "linger_segv", "hang_tree", "fill_store", "fill_metrics",                 \
-     "fill_declare", "fill_free"),                                             \
+     "linger_segv", "hang_tree", "fill_store", "fill_metrics", "fill_declare", \
+     "fill_free"),                                                             \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
-  X(BOOL, talk, 0, false, "Every action prints to stdout and stderr")       \
+  X(BOOL, talk, 0, false, "Every action prints to stdout and stderr")          \
   X(STRING, declare, 0, NULL,                                                  \
     "File the misbehaving action declares as its output instead of its own")
 
@@ -300,8 +300,7 @@ static aero_status exec_run(void *data, aero_tracker *tracker,
      * is there, and may be full). */
     files[0] = config.declare;
   } else {
-    snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker),
-             s->output);
+    snprintf(path, sizeof path, "%s/%s.txt", aero_workdir(tracker), s->output);
     FILE *f = fopen(path, "w");
     if (f == NULL)
       return aero_fail(err, AERO_E_IO, "cannot create %s", path);

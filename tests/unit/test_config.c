@@ -210,14 +210,15 @@ static void line_of_exact_buffer_length_is_fine(void **state) {
  * on the last line too. */
 static void nul_bytes_are_an_error(void **state) {
   (void)state;
-#define TEXT(s) {s, sizeof s - 1}
+#define TEXT(s)                                                                \
+  { s, sizeof s - 1 }
   static const struct {
     const char *text;
     size_t length;
   } texts[] = {
       TEXT("[flags]\nnotes = a\0b\n"),            /* the last line */
       TEXT("[flags]\nnotes = a\0b\nother = 1\n"), /* a line after it */
-      TEXT("[flags]\nnotes = a\0b"), /* no newline at the end */
+      TEXT("[flags]\nnotes = a\0b"),              /* no newline at the end */
   };
 #undef TEXT
   for (size_t i = 0; i < 3; i++) {
@@ -234,8 +235,7 @@ static void nul_bytes_are_an_error(void **state) {
     snprintf(want, sizeof want, "%s:2: a NUL byte in the line", ini_path);
     unlink(ini_path);
     if (rc != AERO_E_CONFIG || strncmp(err.message, want, strlen(want)) != 0)
-      fail_msg("text %zu: got %s \"%s\"", i, aero_status_name(rc),
-               err.message);
+      fail_msg("text %zu: got %s \"%s\"", i, aero_status_name(rc), err.message);
   }
 }
 

@@ -1196,9 +1196,8 @@ static void make_tree(const fixture *f, const tree_entry *entries,
 
 /* The tree of `entries` (under out/) made, declared as artifact "data" by
  * an ok run, and that version resolved. */
-static aero_artifact_version stored_tree(const fixture *f,
-                                         const tree_entry *entries,
-                                         size_t count) {
+static aero_artifact_version
+stored_tree(const fixture *f, const tree_entry *entries, size_t count) {
   make_tree(f, entries, count);
   char tree[PATH_MAX];
   snprintf(tree, sizeof tree, "%s/out", f->dir);
