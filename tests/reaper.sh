@@ -45,10 +45,18 @@ alive() {
   [[ ${fields[0]} != Z ]]
 }
 
-# A wait that forks nothing: read on a FIFO that no one writes.
-mkfifo "$dir/.tick" 2>/dev/null
-exec 3<>"$dir/.tick"
-tick() { read -r -t "$1" -u 3 _; }
+# A wait that forks nothing: read on a FIFO that no one writes. Made
+# outside DIR and unlinked at once: made inside it, it raced the test's
+# normal teardown (a FIFO made while `rm -rf DIR` ran left DIR behind,
+# and the watchdog then reaped a test that had ended well).
+tick_fifo=$(mktemp -u /tmp/aero-reap-tick.XXXXXX)
+if mkfifo "$tick_fifo" 2>/dev/null && exec 3<>"$tick_fifo"; then
+  rm -f "$tick_fifo"
+  tick() { read -r -t "$1" -u 3 _; }
+else
+  rm -f "$tick_fifo"
+  tick() { sleep "$1"; }
+fi
 
 while [[ -d $dir ]] && [[ $(aero_reap_start_of "$test_pid") == "$test_start" ]]; do
   tick 0.2

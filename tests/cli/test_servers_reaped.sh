@@ -137,10 +137,19 @@ start_child team exit
 watched="$pm $s3pid"
 wait "$flock_pid"
 assert_eq "$?" 0 "the child's exit status"
-wait_until 300 0.1 none_left || fail "left: $(echo "$watched" | xargs -r ps -o pid=,args= -p)"
-# The watchdog too.
-wait_until 50 0.1 test -z "$(token_pids "$token")" ||
-  fail "left: $(token_pids "$token" | xargs -r ps -o pid=,args= -p)"
+# left_of PID...: what each of PIDs that still runs is, said at once.
+left_of() {
+  local pid
+  for pid; do
+    running "$pid" && echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+  done
+}
+wait_until 300 0.1 none_left ||
+  fail "servers left after 30 s: $(left_of $watched)"
+# The watchdog too (it looks at its folder every 0.2 s).
+no_mark() { marked=$(token_pids "$token"); [[ -z $marked ]]; }
+wait_until 300 0.1 no_mark ||
+  fail "marked processes left after 30 s: $(left_of $marked)"
 for d in "$pg" "$s3" "$tmp" "$token"; do
   [[ ! -e $d ]] || fail "$d is left"
 done
