@@ -13,10 +13,15 @@
 #      SIGQUIT to the postmaster: an immediate shutdown, its children with it);
 #   2. cancels the jobs of each Slurm cluster listed in DIR/slurm (a
 #      slurm.conf a line), while its controller may still answer;
-#   3. SIGKILLs every process whose environment holds AERO_REAP_TOKEN=DIR
+#   3. kills the containers of each project folder listed in DIR/docker
+#      (a folder a line; the runner labels a container with its project's
+#      folder, org.aeromancy.project-dir, and a folder under the listed
+#      one counts), while the engine may still answer: a container's
+#      processes are the engine's, not the test's, and carry no mark;
+#   4. SIGKILLs every process whose environment holds AERO_REAP_TOKEN=DIR
 #      (servers.sh exports it before the first server starts: every server,
 #      Slurm job and other process the test left inherited it);
-#   4. removes the folders listed in DIR/dirs, then DIR.
+#   5. removes the folders listed in DIR/dirs, then DIR.
 # It holds none of the test's descriptors (a lock the test ran under, as
 # /work/slurm.lock, is not kept by it), and writes nothing.
 
@@ -28,12 +33,15 @@ for fd in /proc/$$/fd/*; do
   ((fd > 2 && fd != 255)) && { eval "exec $fd>&-"; } 2>/dev/null
 done
 
-# aero_reap_start_of PID: the start time of PID (empty when gone).
+# aero_reap_start_of PID: sets start to the start time of PID (empty when
+# gone). It sets a variable rather than printing: `$(...)` would fork a
+# subshell on every tick of the wait below.
 aero_reap_start_of() {
   local stat fields
+  start=
   read -r stat </proc/"$1"/stat 2>/dev/null || return 0
   read -r -a fields <<<"${stat##*) }"
-  echo "${fields[19]}"
+  printf -v start '%s' "${fields[19]}"
 }
 
 # alive PID: PID runs (a zombie does not: one re-parented to an init that
@@ -58,7 +66,7 @@ else
   tick() { sleep "$1"; }
 fi
 
-while [[ -d $dir ]] && [[ $(aero_reap_start_of "$test_pid") == "$test_start" ]]; do
+while [[ -d $dir ]] && aero_reap_start_of "$test_pid" && [[ $start == "$test_start" ]]; do
   tick 0.2
 done
 [[ -d $dir ]] || exit 0
@@ -82,7 +90,17 @@ if [[ -f $dir/slurm ]]; then
     SLURM_CONF=$conf timeout 10 scancel --quiet --user=root </dev/null >/dev/null 2>&1
   done <"$dir/slurm"
 fi
-# 3. Everything else the test started, until none is left (bounded).
+# 3. The test's containers, through their engine (10 s at most each).
+if [[ -f $dir/docker ]]; then
+  while read -r folder; do
+    timeout 10 docker ps --no-trunc \
+      --format '{{.ID}} {{.Label "org.aeromancy.project-dir"}}' </dev/null 2>/dev/null |
+      while read -r id project; do
+        [[ $project == "$folder" || $project == "$folder"/* ]] && echo "$id"
+      done | xargs -r timeout 10 docker kill >/dev/null 2>&1
+  done <"$dir/docker"
+fi
+# 4. Everything else the test started, until none is left (bounded).
 for ((round = 0; round < 50; round++)); do
   left=0
   for env in /proc/[0-9]*/environ; do
@@ -100,6 +118,6 @@ for ((round = 0; round < 50; round++)); do
   ((left)) || break
   tick 0.1
 done
-# 4. The servers' folders.
+# 5. The servers' folders.
 [[ -f $dir/dirs ]] && while read -r d; do rm -rf "$d"; done <"$dir/dirs"
 rm -rf "$dir"

@@ -65,6 +65,14 @@ none_left() {
   return 0
 }
 ready() { [[ -e $READY ]] || ! running "$flock_pid"; }
+# children_faults PID: the page faults of PID's children it has reaped
+# (cminflt): grows with every process it forks and waits for.
+children_faults() {
+  local stat fields
+  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
+  read -r -a fields <<<"${stat##*) }"
+  echo "${fields[8]}"
+}
 
 # start_child KIND HOW: runs the child under flock on $LOCK; reads $READY
 # into child, token, pg, s3, slurm, tmp, pm, s3pid. Skips the test when
@@ -112,6 +120,14 @@ killed_leaves_nothing() {
   servers=$(token_pids "$token" | grep -vxF -e "$child" -e "$(pgrep -P "$child" -x sleep)")
   # shellcheck disable=SC2086
   assert_eq "$(holders_of_lock $servers)" "" "servers holding the test's lock"
+  # The watchdog's wait forks nothing (it lives as long as the test): over
+  # 1 s (5 of its looks) it reaps no child.
+  local watchdog faults
+  watchdog=$(pgrep -f "reaper.sh $child " | head -1)
+  [[ -n $watchdog ]] || fail "no watchdog runs for the child ($child)"
+  faults=$(children_faults "$watchdog")
+  sleep 1
+  assert_eq "$(children_faults "$watchdog")" "$faults" "page faults of the watchdog's children after 1 s of waiting"
   kill -KILL "$child"
   wait "$flock_pid"
   if ! wait_until 300 0.1 none_left || [[ -n $(token_pids "$token") ]]; then
@@ -146,9 +162,16 @@ left_of() {
 }
 wait_until 300 0.1 none_left ||
   fail "servers left after 30 s: $(left_of $watched)"
-# The watchdog too (it looks at its folder every 0.2 s).
-no_mark() { marked=$(token_pids "$token"); [[ -z $marked ]]; }
-wait_until 300 0.1 no_mark ||
+# The watchdog too (it looks at its folder every 0.2 s). The marked
+# processes are found once (a scan of every environment is slow under
+# load); nothing new takes the mark once the child is gone.
+marked=$(token_pids "$token")
+none_marked() {
+  local pid
+  for pid in $marked; do running "$pid" && return 1; done
+  return 0
+}
+wait_until 300 0.1 none_marked ||
   fail "marked processes left after 30 s: $(left_of $marked)"
 for d in "$pg" "$s3" "$tmp" "$token"; do
   [[ ! -e $d ]] || fail "$d is left"

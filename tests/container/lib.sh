@@ -47,6 +47,10 @@ engine_up() { docker version >/dev/null 2>&1; }
 container_setup() {
   [[ -n ${AEROMANCY:-} && -x ${AEROMANCY:-} ]] ||
     skip_or_fail "AEROMANCY (the runner) is not set; run through ctest"
+  # The containers of the test's projects (all under $AERO_TMP) die with
+  # the test too, on whichever engine (tests/reaper.sh).
+  aero_reap_start
+  aero_reap_note docker "$(realpath "$AERO_TMP")"
   if ! engine_up; then
     ((EUID == 0)) || skip_or_fail "no reachable Docker engine, and starting one needs root"
     if ! command -v dockerd >/dev/null; then
@@ -57,7 +61,6 @@ container_setup() {
     fi
     echo "# starting dockerd (stopped at exit)" >&2
     # Killed with the test too (tests/reaper.sh), without its descriptors.
-    aero_reap_start
     (aero_fds_close && exec dockerd) >"$AERO_TMP/dockerd.log" 2>&1 &
     aero_dockerd_pid=$!
     local i
