@@ -93,14 +93,30 @@ static char *unescape(const char *text, size_t len) {
   return out;
 }
 
-char *tp_s3_xml_text(const char *xml, const char *tag) {
+/* The bounds of the first `tag` element's text within [from, to): its
+ * first byte, and its length through `len`; NULL for none. Searched within
+ * the bounds, so that a listing reads each entry where it lies. */
+static const char *element(const char *from, const char *to, const char *tag,
+                           size_t *len) {
   char open[64], close[64];
-  snprintf(open, sizeof open, "<%s>", tag);
-  snprintf(close, sizeof close, "</%s>", tag);
-  const char *a = xml != NULL ? strstr(xml, open) : NULL;
-  const char *b = a != NULL ? strstr(a, close) : NULL;
-  return b != NULL ? unescape(a + strlen(open), (size_t)(b - a - strlen(open)))
-                   : NULL;
+  int open_len = snprintf(open, sizeof open, "<%s>", tag);
+  int close_len = snprintf(close, sizeof close, "</%s>", tag);
+  const char *a = memmem(from, (size_t)(to - from), open, (size_t)open_len);
+  if (a == NULL)
+    return NULL;
+  a += open_len;
+  const char *b = memmem(a, (size_t)(to - a), close, (size_t)close_len);
+  if (b == NULL)
+    return NULL;
+  *len = (size_t)(b - a);
+  return a;
+}
+
+char *tp_s3_xml_text(const char *xml, const char *tag) {
+  size_t len = 0;
+  const char *text =
+      xml != NULL ? element(xml, xml + strlen(xml), tag, &len) : NULL;
+  return text != NULL ? unescape(text, len) : NULL;
 }
 
 void tp_s3_error_code(const char *xml, char *out, size_t size) {
@@ -128,14 +144,15 @@ bool tp_s3_key_blob(const char *prefix, const char *key, char hex[65]) {
   return strspn(hex, "0123456789abcdef") == 64;
 }
 
-/* The value of a decimal number of bytes, `text` whole; false for
- * anything else (a sign, spaces, other characters, more than 64 bits). */
-static bool decimal(const char *text, uint64_t *out) {
+/* The value of a decimal number of bytes, the `len` bytes at `text`
+ * whole; false for anything else (none, a sign, spaces, other
+ * characters, more than 64 bits). */
+static bool decimal(const char *text, size_t len, uint64_t *out) {
   uint64_t v = 0;
-  if (text[0] == '\0')
+  if (len == 0)
     return false;
-  for (const char *c = text; *c != '\0'; c++) {
-    unsigned d = (unsigned)(*c - '0');
+  for (size_t i = 0; i < len; i++) {
+    unsigned d = (unsigned)(text[i] - '0');
     if (d > 9 || v > (UINT64_MAX - d) / 10)
       return false;
     v = v * 10 + d;
@@ -154,16 +171,22 @@ aero_status tp_s3_list_page(const char *xml, const char *name,
     const char *end = strstr(at, "</Contents>");
     if (end == NULL)
       break;
-    char *entry = strndup(at, (size_t)(end - at));
-    char *key = entry != NULL ? tp_s3_xml_text(entry, "Key") : NULL;
-    char *size = entry != NULL ? tp_s3_xml_text(entry, "Size") : NULL;
+    /* Read where the entry lies: only its key is copied (to unescape it),
+     * one allocation a blob of a 1,000-key page. */
+    size_t key_len = 0, size_len = 0;
+    const char *key_text = element(at, end, "Key", &key_len);
+    const char *size = element(at, end, "Size", &size_len);
+    char *key = key_text != NULL ? unescape(key_text, key_len) : NULL;
     char hex[65];
     uint64_t bytes = 0;
     /* Read with strtoull, a size of "-1" wrapped to 2^64 - 1 and one of
      * "4096</Key>..." (an element left open) passed as 4096: what is not
      * a number is said, not read as one. */
-    if (key != NULL && size != NULL && tp_s3_key_blob(prefix, key, hex)) {
-      if (decimal(size, &bytes))
+    if (key_text != NULL && key == NULL)
+      status = aero_fail(err, AERO_E_NOMEM,
+                         "%s: listing the blobs: out of memory", name);
+    else if (key != NULL && size != NULL && tp_s3_key_blob(prefix, key, hex)) {
+      if (decimal(size, size_len, &bytes))
         status = each(ctx, hex, bytes, err);
       else
         status = aero_fail(err, AERO_E_STORE,
@@ -171,9 +194,7 @@ aero_status tp_s3_list_page(const char *xml, const char *name,
                            "with a size that is not a number of bytes",
                            name, hex);
     }
-    free(entry);
     free(key);
-    free(size);
     at = end;
   }
   char *truncated =
