@@ -200,26 +200,35 @@ static void write_command(const aeh_doc *d, const aeh_command *cmd) {
   write_option(d, &help_option);
 }
 
-static const char exit_codes[][2][160] = {
-    {"0", "all ok"},
-    {"1", "an action failed"},
-    {"2", "infrastructure error while running (store, container engine)"},
-    {"3", "nothing ran: bad option or aeromancy.ini, dirty tree, branch "
-          "main, engine unreachable, plugin build failed"},
-    {"128+N", "aerohost killed by signal N"},
+static const struct {
+  const char *code, *meaning;
+  bool runs_actions; /* only a command that runs actions returns it */
+} exit_codes[] = {
+    {"0", "all ok", false},
+    {"1", "an action failed", true},
+    {"2", "infrastructure error while running (store, container engine)",
+     false},
+    {"3",
+     "nothing ran: bad option or aeromancy.ini, dirty tree, branch "
+     "main, engine unreachable, plugin build failed",
+     false},
+    {"128+N", "aerohost killed by signal N", true},
 };
 
-static void write_exit_codes(const aeh_doc *d, int section) {
+/* The exit codes: all of them, or (`all` false) those of a command that
+ * runs no action. */
+static void write_exit_codes(const aeh_doc *d, int section, bool all) {
   aeh_doc_heading(d, section ? "Exit status" : "Exit codes", section);
   for (size_t i = 0; i < sizeof exit_codes / sizeof *exit_codes; i++)
-    aeh_doc_entry(d, exit_codes[i][0], exit_codes[i][1], 10);
+    if (all || !exit_codes[i].runs_actions)
+      aeh_doc_entry(d, exit_codes[i].code, exit_codes[i].meaning, 10);
 }
 
 void aeh_command_print_help(const aeh_command *cmd, FILE *out) {
   aeh_doc d = {out, AEH_DOC_TEXT};
   write_command(&d, cmd);
   if (!cmd->own_exit_codes)
-    write_exit_codes(&d, 0);
+    write_exit_codes(&d, 0, cmd->runs_actions);
 }
 
 static const char intro[] =
@@ -240,7 +249,7 @@ void aeh_commands_print_help(FILE *out) {
   aeh_doc_para(&d, 0,
                "`aeromancy COMMAND --help` shows a command's options; "
                "`aeromancy help aeromancy.ini` the project file's keys.");
-  write_exit_codes(&d, 0);
+  write_exit_codes(&d, 0, true);
 }
 
 void aeh_commands_write_manual(FILE *out) {
@@ -261,7 +270,7 @@ void aeh_commands_write_manual(FILE *out) {
                 "the project's settings, at its root; see aeromancy.ini(5)", 0);
   aeh_doc_heading(&d, "Environment", 1);
   aeh_ini_write_environment(&d);
-  write_exit_codes(&d, 1);
+  write_exit_codes(&d, 1, true);
   aeh_doc_heading(&d, "See also", 1);
   aeh_doc_para(&d, 0, "aerohost(1), aeromancy.ini(5)");
 }

@@ -54,6 +54,9 @@ struct aeh_command {
   bool own_exit_codes;       /* its description says its exit codes: its
                                 --help leaves out the runner's table, which
                                 would contradict them */
+  bool runs_actions;         /* it runs the project's actions with aerohost:
+                                its --help lists the exit codes only such a
+                                command returns (1, 128+N) */
   /* Runs the command; argv[0] is its name. Returns the exit code. */
   int (*run)(const aeh_command *self, int argc, char **argv);
 };

@@ -370,6 +370,10 @@ for c in runs show metrics diff artifacts lineage export path; do
   # --store's default is the store rule, which aerohost and the runner share.
   # (the help is wrapped: compared with its spaces and line breaks squeezed)
   assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "else \$XDG_DATA_HOME/aeromancy, else"
+  # Its exit codes are those a read returns: no action runs.
+  assert_contains "$out" "Exit codes:"
+  [[ $out != *"an action failed"* && $out != *"killed by signal"* ]] ||
+    fail "aeromancy $c --help lists exit codes of a command that runs actions"
 done
 run "$A" runs --help
 assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "skipped, bailed or reused"

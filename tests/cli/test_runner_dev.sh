@@ -107,6 +107,8 @@ assert_rc 0
 for o in --list --graph --builder --backend --no-isolation --timeout; do
   assert_contains "$out" "$o"
 done
+# go runs actions: its exit codes say what an action's failure returns.
+assert_contains "$out" "  1       an action failed"
 
 case_ "several plugins: the runner asks for [build] target, then builds it"
 cat >>CMakeLists.txt <<'EOF'
