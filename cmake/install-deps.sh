@@ -30,10 +30,16 @@ if [[ ${1:-build} == test ]]; then
   # and conflicts with Debian's package.
   command -v npm >/dev/null || want+=(npm)
 fi
+# One dpkg-query for all of them: called twice by tests/run-all.sh (its
+# own check, then the main job's), it costs a few milliseconds when all is
+# installed. A package dpkg does not know is not printed.
+declare -A installed=()
+while read -r pkg status; do
+  [[ $status == 'install ok installed' ]] && installed[$pkg]=1
+done < <(dpkg-query -W -f='${Package} ${Status}\n' "${want[@]}" 2>/dev/null)
 missing=()
 for pkg in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
-    missing+=("$pkg")
+  [[ -n ${installed[$pkg]:-} ]] || missing+=("$pkg")
 done
 ((${#missing[@]} == 0)) && exit 0
 sudo=()
