@@ -18,7 +18,7 @@ read -r -a sizes <<<"${BENCH_REUSE_SIZES:-1000 100000}"
 
 fill_prefix=()
 command -v eatmydata >/dev/null && fill_prefix=(eatmydata)
-declare -A t_reuse t_make t_makeq per c_reuse c_makeq
+declare -A t_reuse t_make t_makeq t_floor per c_reuse c_makeq
 # cpu JSON INDEX: mean user + system seconds of the INDEX-th command.
 cpu() {
   python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.9f" % (r["user"] + r["system"]))' \
@@ -53,6 +53,31 @@ for n in "${sizes[@]}"; do
   # CPU time (user + system, means): what the machine's load moves less.
   c_reuse[$n]=$(cpu "$bench_dir/reuse$n.json" 0)
   c_makeq[$n]=$(cpu "$bench_dir/reuse$n.json" 2)
+  # The floor of the record: what SQLite alone costs to record the N
+  # reused runs an unchanged re-run must record, each found by its key,
+  # in one statement of the sqlite3 shell on a copy of the same store (no
+  # output checked, no input, no process, no console). Timed separately:
+  # each run starts from the copy.
+  note "timing the record's floor in the sqlite3 shell ($n runs)"
+  sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".backup '$bench_dir/floor$n.orig'" ||
+    die "cannot copy the store for the floor"
+  cat >"$bench_dir/floor.sql" <<'SQL'
+PRAGMA foreign_keys = ON;
+PRAGMA synchronous = NORMAL;
+BEGIN;
+INSERT INTO run_records (entity, project, job_type, job_group, outputs, mode,
+  status, started_at, ended_at, reused_run, invocation_id)
+SELECT r.entity, r.project, r.job_type, r.job_group, r.outputs, r.mode,
+  'reused', r.started_at, r.ended_at, r.id, r.invocation_id
+FROM run_keys k CROSS JOIN run_records r ON r.id = k.run_id
+WHERE r.status = 'ok';
+COMMIT;
+SQL
+  hf "$bench_dir/floor$n.json" --warmup 1 --runs "$runs" \
+    --prepare "cp $bench_dir/floor$n.orig $bench_dir/floor$n.db && rm -f $bench_dir/floor$n.db-wal $bench_dir/floor$n.db-shm" \
+    -n "sqlite3 floor" "sqlite3 $bench_dir/floor$n.db < $bench_dir/floor.sql"
+  t_floor[$n]=$(median "$bench_dir/floor$n.json" 0)
+  rm -f "$bench_dir/floor$n".*
 done
 
 echo "## Unchanged re-run (bench_reuse)"
@@ -62,15 +87,19 @@ echo "nothing changed: every action is reused (its run recorded \`reused\`, no"
 echo "process started). Beside it, GNU make on the same graph of N \`touch\` steps,"
 echo "everything up to date: its no-op run, and \`make -q\`. Medians of hyperfine"
 echo "runs; each aerohost re-run records N more runs, so the store grows by N"
-echo "runs per timed run."
+echo "runs per timed run. \"SQLite floor\": the sqlite3 shell recording the same"
+echo "N reused runs, each found by its reuse key, in one INSERT ... SELECT on a"
+echo "copy of the same store: what the record alone costs, before any output is"
+echo "checked; its ratio is to \`make -q\`."
 echo
-echo "| actions | aerohost re-run (ms) | µs per action | make no-op (ms) | ratio | make -q (ms) | ratio | CPU ratio to make -q |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| actions | aerohost re-run (ms) | µs per action | make no-op (ms) | ratio | make -q (ms) | ratio | CPU ratio to make -q | SQLite floor (ms) | floor / make -q |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
   echo "| $n | $(ms "${t_reuse[$n]}") | $(python3 -c "print('%.1f' % ${per[$n]})") |" \
        "$(ms "${t_make[$n]}") | $(ratio "${t_reuse[$n]}" "${t_make[$n]}") |" \
        "$(ms "${t_makeq[$n]}") | $(ratio "${t_reuse[$n]}" "${t_makeq[$n]}") |" \
-       "$(ratio "${c_reuse[$n]}" "${c_makeq[$n]}") |"
+       "$(ratio "${c_reuse[$n]}" "${c_makeq[$n]}") |" \
+       "$(ms "${t_floor[$n]}") | $(ratio "${t_floor[$n]}" "${t_makeq[$n]}") |"
 done
 echo
 small=${sizes[0]}
