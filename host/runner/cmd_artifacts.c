@@ -490,6 +490,7 @@ const aeh_command aeh_cmd_artifacts = {
         "existing artifact (exit 3).",
     .options = artifacts_options,
     .max_positional = 1,
+    .exits = AEH_EXITS_READ,
     .run = cmd_artifacts,
 };
 
@@ -508,6 +509,7 @@ const aeh_command aeh_cmd_lineage = {
     .options = lineage_options,
     .min_positional = 1,
     .max_positional = 1,
+    .exits = AEH_EXITS_READ,
     .run = cmd_lineage,
 };
 
@@ -522,6 +524,7 @@ const aeh_command aeh_cmd_export = {
     .options = path_options,
     .min_positional = 2,
     .max_positional = 2,
+    .exits = AEH_EXITS_READ,
     .run = cmd_export,
 };
 
@@ -535,5 +538,6 @@ const aeh_command aeh_cmd_path = {
     .options = path_options,
     .min_positional = 1,
     .max_positional = 1,
+    .exits = AEH_EXITS_READ,
     .run = cmd_path,
 };

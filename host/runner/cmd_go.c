@@ -177,7 +177,7 @@ const aeh_command aeh_cmd_go = {
         "PLUGIN --help lists them).",
     .options = go_options,
     .takes_rest = true,
-    .runs_actions = true,
+    .exits = AEH_EXITS_RUN,
     .run = go_or_image,
 };
 

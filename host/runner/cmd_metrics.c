@@ -341,5 +341,6 @@ const aeh_command aeh_cmd_metrics = {
     .options = metrics_options,
     .min_positional = 1,
     .max_positional = AEH_MAX_POSITIONAL,
+    .exits = AEH_EXITS_READ,
     .run = cmd_metrics,
 };

@@ -446,6 +446,6 @@ const aeh_command aeh_cmd_rerun = {
     .options = rerun_options,
     .min_positional = 1,
     .max_positional = 1,
-    .own_exit_codes = true,
+    .exits = AEH_EXITS_OWN,
     .run = cmd_rerun,
 };

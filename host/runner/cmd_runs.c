@@ -605,6 +605,7 @@ const aeh_command aeh_cmd_runs = {
         "NO_COLOR turns colour off. A read command never creates a store: "
         "without one it exits 3.",
     .options = runs_options,
+    .exits = AEH_EXITS_READ,
     .run = cmd_runs,
 };
 
@@ -625,6 +626,7 @@ const aeh_command aeh_cmd_show = {
     .options = show_options,
     .min_positional = 1,
     .max_positional = 1,
+    .exits = AEH_EXITS_READ,
     .run = cmd_show,
 };
 
@@ -643,5 +645,6 @@ const aeh_command aeh_cmd_diff = {
     .options = diff_options,
     .min_positional = 2,
     .max_positional = 2,
+    .exits = AEH_EXITS_READ,
     .run = cmd_diff,
 };

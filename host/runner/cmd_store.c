@@ -251,7 +251,7 @@ const aeh_command aeh_cmd_fsck = {
         "the store could not be read (or the backend's count of problems "
         "disagrees with the problems it reported); 3 no store there.",
     .options = fsck_options,
-    .own_exit_codes = true,
+    .exits = AEH_EXITS_OWN,
     .run = cmd_fsck,
 };
 
@@ -273,6 +273,6 @@ const aeh_command aeh_cmd_gc = {
         "progress kept the unreferenced blobs); 2 the store could not be "
         "read or changed; 3 no store there, or a bad --keep-dev.",
     .options = gc_options,
-    .own_exit_codes = true,
+    .exits = AEH_EXITS_OWN,
     .run = cmd_gc,
 };

@@ -200,35 +200,48 @@ static void write_command(const aeh_doc *d, const aeh_command *cmd) {
   write_option(d, &help_option);
 }
 
+/* Each row says which commands return it (1u << aeh_exits). */
+#define EXITS(k) (1u << (k))
 static const struct {
   const char *code, *meaning;
-  bool runs_actions; /* only a command that runs actions returns it */
+  unsigned exits;
 } exit_codes[] = {
-    {"0", "all ok", false},
-    {"1", "an action failed", true},
+    {"0", "all ok",
+     EXITS(AEH_EXITS_RUN) | EXITS(AEH_EXITS_OTHER) | EXITS(AEH_EXITS_READ)},
+    {"1", "an action failed", EXITS(AEH_EXITS_RUN)},
     {"2", "infrastructure error while running (store, container engine)",
-     false},
+     EXITS(AEH_EXITS_RUN) | EXITS(AEH_EXITS_OTHER)},
+    {"2",
+     "reading the record: the store could not be read, or the answer "
+     "not written",
+     EXITS(AEH_EXITS_READ)},
     {"3",
      "nothing ran: bad option or aeromancy.ini, dirty tree, branch "
      "main, engine unreachable, plugin build failed",
-     false},
-    {"128+N", "aerohost killed by signal N", true},
+     EXITS(AEH_EXITS_RUN) | EXITS(AEH_EXITS_OTHER)},
+    {"3",
+     "reading the record: bad option, no such store, run, artifact or "
+     "version, or export's folder already there",
+     EXITS(AEH_EXITS_READ)},
+    {"128+N", "aerohost killed by signal N", EXITS(AEH_EXITS_RUN)},
 };
 
-/* The exit codes: all of them, or (`all` false) those of a command that
- * runs no action. */
-static void write_exit_codes(const aeh_doc *d, int section, bool all) {
+/* The exit codes of commands of kinds `kinds` (EXITS bits). */
+static void write_exit_codes(const aeh_doc *d, int section, unsigned kinds) {
   aeh_doc_heading(d, section ? "Exit status" : "Exit codes", section);
   for (size_t i = 0; i < sizeof exit_codes / sizeof *exit_codes; i++)
-    if (all || !exit_codes[i].runs_actions)
+    if (exit_codes[i].exits & kinds)
       aeh_doc_entry(d, exit_codes[i].code, exit_codes[i].meaning, 10);
 }
+
+/* Every command's codes: the runner's whole table. */
+#define ALL_EXITS (EXITS(AEH_EXITS_RUN) | EXITS(AEH_EXITS_READ))
 
 void aeh_command_print_help(const aeh_command *cmd, FILE *out) {
   aeh_doc d = {out, AEH_DOC_TEXT};
   write_command(&d, cmd);
-  if (!cmd->own_exit_codes)
-    write_exit_codes(&d, 0, cmd->runs_actions);
+  if (cmd->exits != AEH_EXITS_OWN)
+    write_exit_codes(&d, 0, EXITS(cmd->exits));
 }
 
 static const char intro[] =
@@ -249,7 +262,7 @@ void aeh_commands_print_help(FILE *out) {
   aeh_doc_para(&d, 0,
                "`aeromancy COMMAND --help` shows a command's options; "
                "`aeromancy help aeromancy.ini` the project file's keys.");
-  write_exit_codes(&d, 0, true);
+  write_exit_codes(&d, 0, ALL_EXITS);
 }
 
 void aeh_commands_write_manual(FILE *out) {
@@ -270,7 +283,7 @@ void aeh_commands_write_manual(FILE *out) {
                 "the project's settings, at its root; see aeromancy.ini(5)", 0);
   aeh_doc_heading(&d, "Environment", 1);
   aeh_ini_write_environment(&d);
-  write_exit_codes(&d, 1, true);
+  write_exit_codes(&d, 1, ALL_EXITS);
   aeh_doc_heading(&d, "See also", 1);
   aeh_doc_para(&d, 0, "aerohost(1), aeromancy.ini(5)");
 }

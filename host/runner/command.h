@@ -40,6 +40,16 @@ typedef struct aeh_args {
 
 typedef struct aeh_command aeh_command;
 
+/* Which exit codes a command returns, for its --help (the runner's table
+ * in aeromancy(1) has them all). */
+typedef enum {
+  AEH_EXITS_OTHER = 0, /* runs no action: 0, 2 and 3 of the runner's table */
+  AEH_EXITS_RUN,       /* runs the project's actions (go): the whole table */
+  AEH_EXITS_READ,      /* reads the record: 0, and its own 2 and 3 */
+  AEH_EXITS_OWN,       /* its description says them: the table would
+                          contradict it, and is left out */
+} aeh_exits;
+
 struct aeh_command {
   const char *name;          /* the word after `aeromancy` */
   const char *usage;         /* synopsis lines, '\n'-separated, each whole
@@ -51,12 +61,7 @@ struct aeh_command {
   size_t min_positional;     /* words it needs (NAME for new) */
   size_t max_positional;     /* words it takes, <= AEH_MAX_POSITIONAL */
   bool takes_rest;           /* whether "-- words..." is allowed */
-  bool own_exit_codes;       /* its description says its exit codes: its
-                                --help leaves out the runner's table, which
-                                would contradict them */
-  bool runs_actions;         /* it runs the project's actions with aerohost:
-                                its --help lists the exit codes only such a
-                                command returns (1, 128+N) */
+  aeh_exits exits;           /* the exit codes its --help lists */
   /* Runs the command; argv[0] is its name. Returns the exit code. */
   int (*run)(const aeh_command *self, int argc, char **argv);
 };

@@ -374,6 +374,9 @@ for c in runs show metrics diff artifacts lineage export path; do
   assert_contains "$out" "Exit codes:"
   [[ $out != *"an action failed"* && $out != *"killed by signal"* ]] ||
     fail "aeromancy $c --help lists exit codes of a command that runs actions"
+  # ... in the words of a read (not "nothing ran: ... dirty tree").
+  assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "2 reading the record: the store could not be read"
+  [[ $out != *"dirty tree"* ]] || fail "aeromancy $c --help lists the exit codes of go"
 done
 run "$A" runs --help
 assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "skipped, bailed or reused"
