@@ -21,14 +21,31 @@ trap 'rm -rf "$AERO_TMP"' EXIT
 # Called by servers.sh and container/lib.sh before a server starts.
 aero_reap_start() {
   [[ -z ${AERO_REAP_DIR:-} ]] || return 0
-  local stat fields
   AERO_REAP_DIR=$(mktemp -d /tmp/aero-reap.XXXXXX)
   echo "$AERO_TMP" >"$AERO_REAP_DIR/dirs"
   export AERO_REAP_TOKEN=$AERO_REAP_DIR
-  read -r stat <"/proc/$$/stat"
+  # Field 22: the test's start time, so that a pid used again is not
+  # taken for it.
+  setsid -f bash "$(dirname "${BASH_SOURCE[0]}")/reaper.sh" "$$" \
+    "$(aero_proc_field $$ 22)" "$AERO_REAP_DIR" </dev/null >/dev/null 2>&1
+}
+
+# aero_proc_field PID N: field N of /proc/PID/stat, numbered as proc(5)
+# numbers them (3 the state, 11 cminflt, 22 the start time); empty when
+# PID is gone. The command name (field 2) may hold spaces: the fields are
+# read after its closing parenthesis.
+aero_proc_field() {
+  local stat fields
+  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
   read -r -a fields <<<"${stat##*) }"
-  setsid -f bash "$(dirname "${BASH_SOURCE[0]}")/reaper.sh" "$$" "${fields[19]}" \
-    "$AERO_REAP_DIR" </dev/null >/dev/null 2>&1
+  echo "${fields[$2 - 3]}"
+}
+
+# aero_alive PID: PID runs (a zombie does not).
+aero_alive() {
+  local state
+  state=$(aero_proc_field "$1" 3)
+  [[ -n $state && $state != Z ]]
 }
 
 # aero_reap_note KIND LINE: tells the watchdog of a server to stop (KIND pg:

@@ -56,23 +56,14 @@ token_pids() {
     done
   done
 }
-running() { [[ -e /proc/$1 && $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 # none_left: none of $watched (the child's processes, PostgreSQL's
 # postmaster and s3rver among them) runs.
 none_left() {
   local pid
-  for pid in $watched; do running "$pid" && return 1; done
+  for pid in $watched; do aero_alive "$pid" && return 1; done
   return 0
 }
-ready() { [[ -e $READY ]] || ! running "$flock_pid"; }
-# children_faults PID: the page faults of PID's children it has reaped
-# (cminflt): grows with every process it forks and waits for.
-children_faults() {
-  local stat fields
-  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
-  read -r -a fields <<<"${stat##*) }"
-  echo "${fields[8]}"
-}
+ready() { [[ -e $READY ]] || ! aero_alive "$flock_pid"; }
 
 # start_child KIND HOW: runs the child under flock on $LOCK; reads $READY
 # into child, token, pg, s3, slurm, tmp, pm, s3pid. Skips the test when
@@ -113,8 +104,8 @@ killed_leaves_nothing() {
   # The child, the postmaster (its children rewrite their environment to
   # show their role), s3rver and the watchdog at least.
   ((before >= 4)) || fail "only $before processes carry the child's mark"
-  running "$pm" || fail "PostgreSQL ($pm) is not running"
-  running "$s3pid" || fail "s3rver ($s3pid) is not running"
+  aero_alive "$pm" || fail "PostgreSQL ($pm) is not running"
+  aero_alive "$s3pid" || fail "s3rver ($s3pid) is not running"
   # The servers: all but the child itself and the sleep it waits in.
   local servers
   servers=$(token_pids "$token" | grep -vxF -e "$child" -e "$(pgrep -P "$child" -x sleep)")
@@ -125,9 +116,11 @@ killed_leaves_nothing() {
   local watchdog faults
   watchdog=$(pgrep -f "reaper.sh $child " | head -1)
   [[ -n $watchdog ]] || fail "no watchdog runs for the child ($child)"
-  faults=$(children_faults "$watchdog")
+  # cminflt: the page faults of the children it has reaped, which grows
+  # with every process it forks and waits for.
+  faults=$(aero_proc_field "$watchdog" 11)
   sleep 1
-  assert_eq "$(children_faults "$watchdog")" "$faults" "page faults of the watchdog's children after 1 s of waiting"
+  assert_eq "$(aero_proc_field "$watchdog" 11)" "$faults" "page faults of the watchdog's children after 1 s of waiting"
   kill -KILL "$child"
   wait "$flock_pid"
   if ! wait_until 300 0.1 none_left || [[ -n $(token_pids "$token") ]]; then
@@ -157,7 +150,7 @@ assert_eq "$?" 0 "the child's exit status"
 left_of() {
   local pid
   for pid; do
-    running "$pid" && echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    aero_alive "$pid" && echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
   done
 }
 wait_until 300 0.1 none_left ||
@@ -168,7 +161,7 @@ wait_until 300 0.1 none_left ||
 marked=$(token_pids "$token")
 none_marked() {
   local pid
-  for pid in $marked; do running "$pid" && return 1; done
+  for pid in $marked; do aero_alive "$pid" && return 1; done
   return 0
 }
 wait_until 300 0.1 none_marked ||

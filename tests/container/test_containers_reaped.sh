@@ -10,17 +10,16 @@
 container_setup
 
 TESTS=$(cd "$(dirname "$0")/.." && pwd)
-running() { [[ -e /proc/$1 && $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 
-# The child test: a container for a project of its own, its pid and the
-# child's to $READY, then it waits to be killed.
+# The child test: a container for a project of its own, its id and pid to
+# $READY, then it waits to be killed.
 cat >"$AERO_TMP/child.sh" <<EOF
 . "$TESTS/container/lib.sh"
 container_setup
 mkdir -p "\$AERO_TMP/proj"
 id=\$(docker run -d --rm --label "org.aeromancy.project-dir=\$(realpath "\$AERO_TMP/proj")" \
   "\$AEROMANCY_BASE_IMAGE" sleep 300) || exit 1
-echo "child=\$\$ id=\$id cpid=\$(docker inspect -f '{{.State.Pid}}' "\$id")" >"\$READY.part" &&
+echo "id=\$id cpid=\$(docker inspect -f '{{.State.Pid}}' "\$id")" >"\$READY.part" &&
   mv "\$READY.part" "\$READY"
 sleep 300
 EOF
@@ -32,20 +31,20 @@ other=$(docker run -d --rm --label "org.aeromancy.project-dir=$(realpath "$AERO_
 other_pid=$(docker inspect -f '{{.State.Pid}}' "$other")
 export READY=$AERO_TMP/ready
 bash "$AERO_TMP/child.sh" >"$AERO_TMP/child.out" 2>&1 &
-child_bash=$!
-ready() { [[ -e $READY ]] || ! running "$child_bash"; }
+child=$!
+ready() { [[ -e $READY ]] || ! aero_alive "$child"; }
 wait_until 1200 0.1 ready
 if [[ ! -e $READY ]]; then
   fail "the child test did not start its container: $(tail -5 "$AERO_TMP/child.out")"
 else
   eval "$(cat "$READY")"
-  running "$cpid" || fail "the child's container ($cpid) is not running"
+  aero_alive "$cpid" || fail "the child's container ($cpid) is not running"
   kill -KILL "$child"
-  wait "$child_bash" 2>/dev/null
-  gone() { ! running "$cpid"; }
+  wait "$child" 2>/dev/null
+  gone() { ! aero_alive "$cpid"; }
   wait_until 300 0.1 gone ||
     fail "the killed test's container still runs after 30 s: $(docker ps --filter "id=$id" --format '{{.ID}} {{.Labels}}')"
-  running "$other_pid" || fail "a container of another folder was killed"
+  aero_alive "$other_pid" || fail "a container of another folder was killed"
 fi
 docker kill "$other" >/dev/null 2>&1
 
