@@ -24,6 +24,20 @@ cpu() {
   python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.9f" % (r["user"] + r["system"]))' \
     "$1" "$2"
 }
+# The record's floor (below): the N reused runs an unchanged re-run must
+# record, each found by its key, in one statement of the sqlite3 shell.
+cat >"$bench_dir/floor.sql" <<'SQL'
+PRAGMA foreign_keys = ON;
+PRAGMA synchronous = NORMAL;
+BEGIN;
+INSERT INTO run_records (entity, project, job_type, job_group, outputs, mode,
+  status, started_at, ended_at, reused_run, invocation_id)
+SELECT r.entity, r.project, r.job_type, r.job_group, r.outputs, r.mode,
+  'reused', r.started_at, r.ended_at, r.id, r.invocation_id
+FROM run_keys k CROSS JOIN run_records r ON r.id = k.run_id
+WHERE r.status = 'ok';
+COMMIT;
+SQL
 for n in "${sizes[@]}"; do
   export AEROMANCY_STORE="$bench_dir/store$n"
   make_graph "$bench_dir/w$n" "$n" wide
@@ -61,18 +75,6 @@ for n in "${sizes[@]}"; do
   note "timing the record's floor in the sqlite3 shell ($n runs)"
   sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".backup '$bench_dir/floor$n.orig'" ||
     die "cannot copy the store for the floor"
-  cat >"$bench_dir/floor.sql" <<'SQL'
-PRAGMA foreign_keys = ON;
-PRAGMA synchronous = NORMAL;
-BEGIN;
-INSERT INTO run_records (entity, project, job_type, job_group, outputs, mode,
-  status, started_at, ended_at, reused_run, invocation_id)
-SELECT r.entity, r.project, r.job_type, r.job_group, r.outputs, r.mode,
-  'reused', r.started_at, r.ended_at, r.id, r.invocation_id
-FROM run_keys k CROSS JOIN run_records r ON r.id = k.run_id
-WHERE r.status = 'ok';
-COMMIT;
-SQL
   hf "$bench_dir/floor$n.json" --warmup 1 --runs "$runs" \
     --prepare "cp $bench_dir/floor$n.orig $bench_dir/floor$n.db && rm -f $bench_dir/floor$n.db-wal $bench_dir/floor$n.db-shm" \
     -n "sqlite3 floor" "sqlite3 $bench_dir/floor$n.db < $bench_dir/floor.sql"
