@@ -261,10 +261,26 @@ static int workdir_into(char *buf, size_t size, const aeh_store *store,
                   (long long)id);
 }
 
-/* "[job_type output]", for log lines, written to `buf` like snprintf. */
+/* "[job_type output]", for log lines, written to `buf` like snprintf
+ * (as much as fits; the whole length returned). Copied, not formatted:
+ * every reused action's preview makes one. */
 static int label_into(char *buf, size_t size, const aeh_action *action) {
-  return snprintf(buf, size, "[%s %s]", action->job_type,
-                  action->output_count > 0 ? action->outputs[0] : "");
+  const char *output = action->output_count > 0 ? action->outputs[0] : "";
+  size_t type_len = strlen(action->job_type), output_len = strlen(output);
+  size_t len = type_len + output_len + 3;
+  if (len > INT_MAX)
+    return -1;
+  if (size > len) {
+    buf[0] = '[';
+    memcpy(buf + 1, action->job_type, type_len);
+    buf[1 + type_len] = ' ';
+    memcpy(buf + 2 + type_len, output, output_len);
+    buf[len - 1] = ']';
+    buf[len] = '\0';
+  } else if (size > 0) {
+    snprintf(buf, size, "[%s %s]", action->job_type, output);
+  }
+  return (int)len;
 }
 
 static char *workdir_path(const aeh_store *store, int64_t id,

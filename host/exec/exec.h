@@ -51,13 +51,17 @@ typedef enum aeh_node_state {
 } aeh_node_state;
 
 /* One action, by its position in run order. */
+/* Members ordered so that none pads: 40 bytes, not 56 (100,000 actions
+ * are 1.6 MB less to touch, 390 page faults). */
 typedef struct aeh_node {
   aeh_action *action;
-  size_t need; /* parents not yet resolved */
+  size_t need;  /* parents not yet resolved */
+  size_t blame; /* the failed action (position) that stops this one */
   aeh_node_state state;
   uint32_t result; /* an aero_run_state once resolved */
+  uint32_t looked; /* 1 + its slot in aeh_exec.looked while a batch
+                      lookup's answer waits for it; 0: none */
   bool bad;        /* its dependents must not run */
-  size_t blame;    /* the failed action (position) that stops this one */
   bool direct;     /* `blame` is a parent, not a further ancestor */
   bool released;   /* its dependents were let go (scheduler.c) */
   bool detached;   /* --detach: submitted, not followed; resolved ok */
@@ -130,9 +134,15 @@ typedef struct aeh_exec {
   /* Reused runs decided and not yet recorded (reuse.h). */
   aeh_reused *pending;
   size_t pending_count, pending_cap;
-  /* Answers of batch lookups by position; NULL until the first
-   * (reuse_batch.c). */
+  /* Answers of batch lookups waiting for their actions, each in a slot
+   * its node names (aeh_node.looked); a free slot's preview is NULL.
+   * NULL until the first (reuse_batch.c). */
   aeh_looked *looked;
+  size_t looked_cap;
+  uint32_t *looked_free; /* free slots, a stack */
+  size_t looked_free_count;
+  /* The arrays one batch lookup uses, kept for the next (reuse_batch.c). */
+  struct aeh_look_space *look_space;
   /* The runs this execution began, for the summary line. */
   int64_t first_run, last_run;
   size_t runs_begun;

@@ -1,8 +1,8 @@
 /* Looking up a streak of ready actions at once, for a backend that can
  * (reuse_find_batch, ABI 1.6): a store across a network then answers a
  * whole streak in one round trip instead of one per action. Each answer,
- * with the preview it was computed from, waits in ex->looked until
- * aeh_reuse_try takes it. */
+ * with the preview it was computed from, waits in a slot of ex->looked
+ * that its node names until aeh_reuse_try takes it. */
 #include "reuse.h"
 
 #include <stdlib.h>
@@ -20,33 +20,119 @@ bool aeh_reuse_batches(const aeh_exec *ex) {
 }
 
 bool aeh_reuse_looked(const aeh_exec *ex, size_t p) {
-  return ex->looked != NULL && ex->looked[p].preview != NULL;
+  return ex->nodes[p].looked != 0;
+}
+
+/* The answer waiting for position `p` (aeh_reuse_looked). */
+static aeh_looked *looked_of(const aeh_exec *ex, size_t p) {
+  return &ex->looked[ex->nodes[p].looked - 1];
 }
 
 bool aeh_reuse_found(const aeh_exec *ex, size_t p) {
-  return aeh_reuse_looked(ex, p) && ex->looked[p].run_id > 0;
+  return aeh_reuse_looked(ex, p) && looked_of(ex, p)->run_id > 0;
 }
 
-static void forget(aeh_looked *l) {
-  aeh_run_free(l->preview);
+/* A free slot for an answer to position `p`, named in its node; NULL when
+ * out of memory. Answers live in slots rather than in an array of one per
+ * action: that array, read before it was written, cost two page faults
+ * for each of its pages (1,500 in an unchanged re-run of 100,000 actions)
+ * where the slots, as many as answers wait at once, are a few pages. */
+static aeh_looked *take_slot(aeh_exec *ex, size_t p) {
+  if (ex->looked_free_count == 0) {
+    size_t cap = ex->looked_cap == 0 ? 256 : 2 * ex->looked_cap;
+    if (cap > UINT32_MAX - 1)
+      return NULL;
+    aeh_looked *grown = realloc(ex->looked, cap * sizeof *grown);
+    if (grown == NULL)
+      return NULL;
+    ex->looked = grown;
+    uint32_t *free_slots =
+        realloc(ex->looked_free, cap * sizeof *free_slots);
+    if (free_slots == NULL)
+      return NULL; /* ex->looked grown, its new slots unused */
+    ex->looked_free = free_slots;
+    /* Pushed in reverse, so that slots are taken in order. */
+    for (size_t i = cap; i > ex->looked_cap; i--) {
+      ex->looked[i - 1] = (aeh_looked){.preview = NULL};
+      ex->looked_free[ex->looked_free_count++] = (uint32_t)(i - 1);
+    }
+    ex->looked_cap = cap;
+  }
+  uint32_t slot = ex->looked_free[--ex->looked_free_count];
+  ex->nodes[p].looked = slot + 1;
+  return &ex->looked[slot];
+}
+
+/* Ends position `p`'s wait: its slot freed, its preview too unless
+ * `keep`. */
+static void forget(aeh_exec *ex, size_t p, bool keep) {
+  aeh_looked *l = looked_of(ex, p);
+  if (!keep)
+    aeh_run_free(l->preview);
   *l = (aeh_looked){.preview = NULL};
+  ex->looked_free[ex->looked_free_count++] = ex->nodes[p].looked - 1;
+  ex->nodes[p].looked = 0;
+}
+
+/* What one batch lookup works in: allocated for the first batch and kept
+ * for the next ones. Allocated and freed per batch, these 700 KB for 1,024
+ * actions were new pages at every batch (malloc hands blocks this large
+ * back to the kernel when freed): 2,600 page faults in an unchanged
+ * re-run of 100,000 actions, a fault costing 20-40 us on a VM. */
+typedef struct aeh_look_space {
+  size_t cap;
+  aeh_reuse_key *keys;
+  aeh_reuse_ask *asks;
+  size_t *asked;
+  aero_reuse_match *matches;
+} aeh_look_space;
+
+static void space_free(aeh_look_space *s) {
+  if (s == NULL)
+    return;
+  free(s->keys);
+  free(s->asks);
+  free(s->asked);
+  free(s->matches);
+  free(s);
+}
+
+/* ex's space for `count` actions; NULL when out of memory. */
+static aeh_look_space *space_for(aeh_exec *ex, size_t count) {
+  aeh_look_space *s = ex->look_space;
+  if (s != NULL && s->cap >= count)
+    return s;
+  space_free(s);
+  ex->look_space = s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return NULL;
+  s->keys = malloc(count * sizeof *s->keys);
+  s->asks = malloc(count * sizeof *s->asks);
+  s->asked = malloc(count * sizeof *s->asked);
+  s->matches = malloc(count * sizeof *s->matches);
+  if (s->keys == NULL || s->asks == NULL || s->asked == NULL ||
+      s->matches == NULL) {
+    space_free(s);
+    ex->look_space = NULL;
+    return NULL;
+  }
+  s->cap = count;
+  return s;
 }
 
 void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
   /* Many at once from a backend that batches; one from any other. */
   if (count == 0 || !ex->reuses || (count > 1 && !aeh_reuse_batches(ex)))
     return;
-  if (ex->looked == NULL &&
-      (ex->looked = calloc(ex->n, sizeof *ex->looked)) == NULL)
-    return; /* each is then asked alone */
-  aeh_reuse_key *keys = malloc(count * sizeof *keys);
-  aeh_reuse_ask *asks = malloc(count * sizeof *asks);
-  size_t *asked = malloc(count * sizeof *asked);
-  aero_reuse_match *matches = malloc(count * sizeof *matches);
+  aeh_look_space *space = space_for(ex, count);
+  if (space == NULL)
+    return; /* likewise */
+  aeh_reuse_key *keys = space->keys;
+  aeh_reuse_ask *asks = space->asks;
+  size_t *asked = space->asked;
+  aero_reuse_match *matches = space->matches;
   size_t n = 0;
-  for (size_t i = 0; keys != NULL && asks != NULL && asked != NULL &&
-                     matches != NULL && i < count;
-       i++) {
+  for (size_t i = 0; i < count; i++) {
     size_t p = positions[i];
     if (aeh_reuse_looked(ex, p))
       continue;
@@ -58,10 +144,15 @@ void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
     if (aeh_run_preview(ex->store, ex->session, ex->graph, a, &preview, &err) !=
         AERO_OK)
       continue;
+    aeh_looked *l = take_slot(ex, p);
+    if (l == NULL) { /* out of memory: asked alone, later */
+      aeh_run_free(preview);
+      continue;
+    }
     aeh_reuse_key_of(ex->session, a, preview, &keys[n]);
     asks[n] =
         (aeh_reuse_ask){.action = a, .key = keys[n].key, .job = keys[n].job};
-    ex->looked[p].preview = preview;
+    l->preview = preview;
     asked[n++] = p;
   }
   aero_error err = AEH_ERROR_INIT;
@@ -76,41 +167,41 @@ void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
                      n, n == 1 ? "" : "s", n == 1 ? "it" : "them", err.message);
   double now = aeh_exec_now();
   for (size_t i = 0; i < n; i++) {
-    aeh_looked *l = &ex->looked[asked[i]];
+    aeh_looked *l = looked_of(ex, asked[i]);
     l->run_id = answered ? matches[i].run_id : 0;
     l->ended_ns = answered ? matches[i].ended_ns : 0;
     l->at = now;
   }
-  free(matches);
-  free(asked);
-  free(asks);
-  free(keys);
 }
 
 bool aeh_reuse_take(aeh_exec *ex, size_t p, aeh_run **preview,
                     aero_reuse_match *match) {
   if (!aeh_reuse_looked(ex, p))
     return false;
-  aeh_looked *l = &ex->looked[p];
+  aeh_looked *l = looked_of(ex, p);
   /* Only a match goes stale: an answer to run the action stays one (at
    * worst a run made meanwhile is not reused). */
   if (l->run_id > 0 && aeh_exec_now() - l->at > AEH_LOOKED_FRESH_S) {
-    forget(l);
+    forget(ex, p, false);
     return false;
   }
   *preview = l->preview;
   match->run_id = l->run_id;
   match->ended_ns = l->ended_ns;
-  *l = (aeh_looked){.preview = NULL};
+  forget(ex, p, true); /* the preview is the caller's now */
   return true;
 }
 
 void aeh_reuse_batch_free(aeh_exec *ex) {
-  if (ex->looked == NULL)
-    return;
-  for (size_t p = 0; p < ex->n; p++)
-    if (ex->looked[p].preview != NULL)
-      forget(&ex->looked[p]);
+  space_free(ex->look_space);
+  ex->look_space = NULL;
+  for (size_t i = 0; i < ex->looked_cap; i++)
+    aeh_run_free(ex->looked[i].preview); /* NULL in a free slot */
+  for (size_t p = 0; ex->looked_cap > 0 && p < ex->n; p++)
+    ex->nodes[p].looked = 0;
   free(ex->looked);
+  free(ex->looked_free);
   ex->looked = NULL;
+  ex->looked_free = NULL;
+  ex->looked_cap = ex->looked_free_count = 0;
 }

@@ -328,16 +328,25 @@ static bool may_look(const aeh_exec *ex, size_t p) {
          aeh_reuse_allowed(ex, p) && aeh_sched_parents_resolved(ex, p);
 }
 
-/* With a backend that batches lookups, asks for every ready action that
- * may be reused at once, before placing the first of them. */
+/* With a backend that batches lookups, asks for the ready actions that
+ * may be reused at once, before placing the first of them: the next ones
+ * to be placed, in order, taken off the heap and put back. The first
+ * entries of the heap's array are not those: a batch taken from them
+ * missed some of the next actions, each of which then made a batch of its
+ * own, and the answers of the rest waited, holding their previews (at
+ * 100,000 ready actions, 3,000 more page faults than no batching). */
 static void look_ahead(aeh_exec *ex, size_t first) {
   if (!aeh_reuse_batches(ex) || !may_look(ex, first))
     return;
-  size_t batch[AEH_LOOK_AHEAD_MAX], n = 0;
-  batch[n++] = first;
-  for (size_t i = 0; i < ex->ready.count && n < AEH_LOOK_AHEAD_MAX; i++)
-    if (ex->ready.items[i] != first && may_look(ex, ex->ready.items[i]))
-      batch[n++] = ex->ready.items[i];
+  size_t batch[AEH_LOOK_AHEAD_MAX], taken[AEH_LOOK_AHEAD_MAX], n = 0, m = 0;
+  while (ex->ready.count > 0 && m < AEH_LOOK_AHEAD_MAX) {
+    size_t p = aeh_minheap_pop(&ex->ready);
+    taken[m++] = p;
+    if (may_look(ex, p))
+      batch[n++] = p;
+  }
+  for (size_t i = 0; i < m; i++)
+    aeh_minheap_push(&ex->ready, taken[i]);
   aeh_reuse_look_ahead(ex, batch, n);
 }
 

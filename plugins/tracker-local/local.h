@@ -227,6 +227,9 @@ aero_status tl_run_record_read(const aero_run_record *record,
  * `run_id`'s record `rec` (checked), inside the caller's transaction. */
 aero_status tl_run_pairs(tl_store *store, int64_t run_id,
                          const aero_run_record *rec, aero_error *err);
+/* Whether `rec` has an environment key kept in run_env (not a column of
+ * invocations): one that tl_run_pairs writes. */
+bool tl_run_has_env_rows(const aero_run_record *rec);
 /* tl_run_end for a run of another handle (a dead owner's): does not count
  * against this handle's unended runs. */
 aero_status tl_run_settle(tl_store *store, int64_t run_id,
@@ -505,8 +508,14 @@ void tl_version_info_from(sqlite3_stmt *st, int first, aero_version_info *out);
 aero_status tl_reuse_migrate(tl_store *store, aero_error *err);
 aero_status tl_reuse_key(void *handle, int64_t run_id, const char *key,
                          const char *job, const char *parts, aero_error *err);
+
+/* ---- reuse_find.c: finding the run to reuse ---- */
 aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err);
+aero_status tl_reuse_find_batch(void *handle, const aero_reuse_query *queries,
+                                size_t count, aero_reuse_match *matches,
+                                aero_error *err);
+
 /* Every run's output versions, as the table run_outputs held them until
  * schema 8: the pairs each run recorded itself (run_own_outputs), and
  * for a reused run those of the run it reuses (a reused run reuses an

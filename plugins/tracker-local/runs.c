@@ -45,9 +45,7 @@ done:
   return status;
 }
 
-/* Whether `rec` has an environment key kept in run_env (not a column of
- * invocations). */
-static bool has_env_rows(const aero_run_record *rec) {
+bool tl_run_has_env_rows(const aero_run_record *rec) {
   for (size_t i = 0; i < rec->environment_count; i++)
     if (pc_env_column(rec->environment[i].key) < 0)
       return true;
@@ -58,7 +56,7 @@ aero_status tl_run_pairs(tl_store *store, int64_t run_id,
                          const aero_run_record *rec, aero_error *err) {
   /* Most reused runs have nothing to write here: no statement is readied
    * and reset for them. */
-  if (rec->config_count == 0 && rec->tag_count == 0 && !has_env_rows(rec))
+  if (rec->config_count == 0 && rec->tag_count == 0 && !tl_run_has_env_rows(rec))
     return AERO_OK;
   sqlite3_stmt *config = NULL, *tags = NULL, *env = NULL;
   aero_status status =

@@ -320,9 +320,9 @@ assert_eq "$(input_of 12 model)" 0 "evaluate run again read the reused train's m
 
 
 case_ "a wide re-run: each ready action is answered for itself"
-# 40 actions ready at once: the team store looks them up in one batch
-# (reuse_find_batch), the local store one by one; either way each gets its
-# own answer. --fresh writes new content at every run, so two runs with the
+# 40 actions ready at once, looked up in one batch (reuse_find_batch: a
+# round trip on the team store, a statement per 32 on the local one): each
+# gets its own answer. --fresh writes new content at every run, so two runs with the
 # same key hold different blobs: step-7 lost its newest run's blob and is
 # reused from its older run; step-23 lost both and runs.
 new_store wide
@@ -378,9 +378,8 @@ case_ "a match that waited for a slot is asked again: its blob went meanwhile"
 # -j 1: step-0 (volatile, 5 s) holds the one slot; step-1 lost its blob, so
 # it must run and holds the slot next. Looked up while step-0 runs, steps
 # 2-5 match; step-2's blob goes before its turn. A match that waited longer
-# than 2 s is asked again (on the team store, where a streak is looked up at
-# once; the local store asks each action at its turn): step-2 runs, the
-# others are reused from the same runs as before.
+# than 2 s is asked again (a streak is looked up at once, on either store):
+# step-2 runs, the others are reused from the same runs as before.
 new_store stale
 run "$AEROHOST" run --dev "$S" -- --actions 6 --shape wide --fresh
 assert_rc 0
@@ -406,14 +405,12 @@ assert_contains "$err" "Running [step] step-2"
 assert_not_contains "$err" "Reused [step] step-2"
 assert_contains "$err" "Reused [step] step-5"
 assert_contains "$err" "3 ok, 3 reused, 0 failed"
-if [[ $AERO_TEST_BACKEND == postgres ]]; then
-  # Asked again one at a time (tp_reuse_find), steps 3-5 are reused while
-  # step-2 runs: before its end, not after it by a new batch.
-  line_of() { grep -n -F "$1" <<<"$err" | head -1 | cut -d: -f1; }
-  reused3=$(line_of "Reused [step] step-3") ok2=$(line_of "OK [step] step-2")
-  [[ -n $reused3 && -n $ok2 && $reused3 -lt $ok2 ]] ||
-    fail "step-3 not reused while step-2 ran: $err"
-fi
+# Asked again one at a time (reuse_find), steps 3-5 are reused while step-2
+# runs: before its end, not after it by a new batch.
+line_of() { grep -n -F "$1" <<<"$err" | head -1 | cut -d: -f1; }
+reused3=$(line_of "Reused [step] step-3") ok2=$(line_of "OK [step] step-2")
+[[ -n $reused3 && -n $ok2 && $reused3 -lt $ok2 ]] ||
+  fail "step-3 not reused while step-2 ran: $err"
 
 case_ "an action a past run stands for takes no slot"
 # -j 1 and step-0 (volatile, 3 s) holds the one slot: the other five are

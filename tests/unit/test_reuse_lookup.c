@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,46 @@ aero_status __wrap_aeh_reused_prepare(const aeh_run *preview,
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   }
   return __real_aeh_reused_prepare(preview, reused_run_id, out, err);
+}
+
+/* The store's batch lookups, as the executor asks them: checked against
+ * the order actions are placed in (wide_rerun_asks_the_next_actions). */
+static bool watch_batches;
+static size_t asked_so_far; /* actions asked, over all batches */
+static size_t batch_calls;
+static bool batch_out_of_order;
+
+aero_status __real_aeh_reuse_find_batch(aeh_store *store,
+                                        const aeh_session *session,
+                                        const aeh_reuse_ask *asks,
+                                        size_t count,
+                                        aero_reuse_match *matches,
+                                        aero_error *err);
+aero_status __wrap_aeh_reuse_find_batch(aeh_store *store,
+                                        const aeh_session *session,
+                                        const aeh_reuse_ask *asks,
+                                        size_t count,
+                                        aero_reuse_match *matches,
+                                        aero_error *err);
+aero_status __wrap_aeh_reuse_find_batch(aeh_store *store,
+                                        const aeh_session *session,
+                                        const aeh_reuse_ask *asks,
+                                        size_t count,
+                                        aero_reuse_match *matches,
+                                        aero_error *err) {
+  if (watch_batches) {
+    batch_calls++;
+    /* Action i outputs "o<i>": each batch asks the next ones, in order. */
+    for (size_t i = 0; i < count; i++) {
+      char want[32];
+      snprintf(want, sizeof want, "o%zu", asked_so_far + i);
+      if (strcmp(asks[i].action->outputs[0], want) != 0)
+        batch_out_of_order = true;
+    }
+    asked_so_far += count;
+  }
+  return __real_aeh_reuse_find_batch(store, session, asks, count, matches,
+                                     err);
 }
 
 /* Declares the output named `data` (a static string), one file. */
@@ -109,6 +150,30 @@ static int setup_with(void **state, int actions) {
   }
   *state = e;
   return 0;
+}
+
+/* A store and a graph of WIDE independent actions, "o0" to "o2099": more
+ * than two batches of lookups (AEH_LOOK_AHEAD_MAX, 1,024). */
+enum { WIDE = 2100 };
+static int setup_wide(void **state) {
+  if (setup_with(state, 0) != 0)
+    return -1;
+  env *e = *state;
+  static char names[WIDE][8];
+  for (int i = 0; i < WIDE; i++) {
+    snprintf(names[i], sizeof names[i], "o%d", i);
+    const char *outs[] = {names[i]};
+    aero_action_desc d =
+        AERO_ACTION(.job_type = "wide", .outputs = outs, .output_count = 1,
+                    .run = declare, .data = names[i]);
+    aero_error err = AEH_ERROR_INIT;
+    if (aeh_graph_add(e->graph, &d, &err) != AERO_OK) {
+      fprintf(stderr, "the graph: %s\n", err.message);
+      return -1;
+    }
+  }
+  aero_error err = AEH_ERROR_INIT;
+  return aeh_graph_validate(e->graph, &err) == AERO_OK ? 0 : -1;
 }
 
 static int setup(void **state) {
@@ -376,6 +441,37 @@ static void reused_run_gone_before_recording_is_not_counted(void **state) {
   aeh_sched_free(&ex);
 }
 
+/* An unchanged re-run of many ready actions asks the store for the next
+ * actions to be placed, in their order, a batch at a time: each action
+ * once, in three batches for 2,100. Batches taken from the ready heap's
+ * array instead missed some of the next actions, each of which then made
+ * a batch of its own while the others' answers waited. */
+static void wide_rerun_asks_the_next_actions(void **state) {
+  env *e = *state;
+  /* In this process (no fork per action), the banners out of the way. */
+  static const aeh_exec_options inline_run = {.jobs = 1, .isolate = false};
+  fflush(stderr);
+  int saved = dup(STDERR_FILENO);
+  int null = open("/dev/null", O_WRONLY);
+  assert_true(saved >= 0 && null >= 0 && dup2(null, STDERR_FILENO) >= 0);
+  int first = aeh_execute(e->graph, e->store, &e->session, &inline_run);
+  watch_batches = true;
+  int again = aeh_execute(e->graph, e->store, &e->session, &inline_run);
+  watch_batches = false;
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(null);
+  assert_int_equal(first, 0);
+  assert_int_equal(again, 0);
+  assert_int_equal(sql_number(e, "SELECT count(*) FROM runs WHERE status = "
+                                 "'reused'"),
+                   WIDE);
+  assert_int_equal(asked_so_far, WIDE);
+  assert_int_equal(batch_calls, 3);
+  assert_false(batch_out_of_order);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(lookup_matches_the_ok_run, setup,
@@ -388,6 +484,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
           reused_run_gone_before_recording_is_not_counted, setup_two, teardown),
+      cmocka_unit_test_setup_teardown(wide_rerun_asks_the_next_actions,
+                                      setup_wide, teardown),
   };
   /* One case by name (tests/unit/on_team_store.sh: a fresh store each). */
   if (getenv("AERO_TEST_ONLY") != NULL)

@@ -311,6 +311,47 @@ static void test_reuse_record_batch_all_or_none(void **state) {
   assert_int_equal(sql_int(f, query), items[1].run_id);
 }
 
+/* A batch of reused runs whose environments differ: each run gets its
+ * own invocation (the one its facts name) and its own environment rows,
+ * though the backend reads an environment once for the runs that share it. */
+static void test_reuse_record_batch_environments(void **state) {
+  fixture *f = *state;
+  publish(f->handle, f, true, "data", "a,b\n");
+  int64_t good = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  aero_kv first[] = {AERO_KV_STRING("git_commit", "c1")};
+  aero_kv second[] = {AERO_KV_STRING("git_commit", "c2"),
+                      AERO_KV_STRING("future_fact", "f2")};
+  aero_kv third[] = {AERO_KV_STRING("git_commit", "c3")};
+  aero_run_record recs[4];
+  const aero_kv *envs[] = {first, second, first, third};
+  const size_t counts[] = {1, 2, 1, 1};
+  aero_reuse_item items[4];
+  for (size_t i = 0; i < 4; i++) {
+    recs[i] = reused_record();
+    recs[i].environment = envs[i];
+    recs[i].environment_count = counts[i];
+    items[i] = (aero_reuse_item){.struct_size = sizeof items[i],
+                                 .record = &recs[i],
+                                 .reused_run_id = good};
+  }
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(vt->reuse_record_batch(f->handle, items, 4, &err), AERO_OK);
+  const char *const commits[] = {"c1", "c2", "c1", "c3"};
+  for (size_t i = 0; i < 4; i++) {
+    char query[256];
+    snprintf(query, sizeof query,
+             "SELECT i.git_commit FROM run_records r JOIN invocations i ON "
+             "i.id = r.invocation_id WHERE r.id = %lld",
+             (long long)items[i].run_id);
+    assert_string_equal(sql_text(f, query), commits[i]);
+    snprintf(query, sizeof query,
+             "SELECT count(*) FROM run_env WHERE run_id = %lld AND key = "
+             "'future_fact' AND value = 'f2'",
+             (long long)items[i].run_id);
+    assert_int_equal(sql_int(f, query), i == 1 ? 1 : 0);
+  }
+}
+
 /* Turns the store back into schema 8: run_outputs a table again, with a
  * copy of its reused run's outputs for each reused run. */
 #define TO_SCHEMA_8                                                            \
@@ -582,6 +623,112 @@ static void test_reuse_lookup_read_ends_at_next_write(void **state) {
   aero_artifact_version v;
   assert_int_equal(resolve(f->handle, "data", -1, true, &v, &err), AERO_OK);
   assert_int_equal(v.version, 1);
+}
+
+/* The key `c` repeated 64 times. */
+static void key_of(char c, char out[65]) {
+  memset(out, c, 64);
+  out[64] = '\0';
+}
+
+/* Publishes `content` as a new version of "data" from a run with key
+ * `key` (a letter, repeated), job `job` (likewise) and parts `parts`;
+ * returns the run. */
+static int64_t keyed_run(fixture *f, bool dev, const char *content, char key,
+                         char job, const char *parts) {
+  publish(f->handle, f, dev, "data", content);
+  int64_t run = (int64_t)sql_int(f, "SELECT max(id) FROM runs");
+  char k[65], j[65];
+  key_of(key, k);
+  key_of(job, j);
+  aero_error err = AEH_ERROR_INIT;
+  if (vt->reuse_key(f->handle, run, k, j, parts, &err) != AERO_OK)
+    fail_msg("reuse_key: %s", err.message);
+  return run;
+}
+
+/* A match as a newer host would pass it: larger than this build's. */
+typedef struct wide_match {
+  aero_reuse_match match;
+  char newer[24];
+} wide_match;
+
+/* reuse_find_batch (ABI 1.6) answers each query as reuse_find answers it
+ * alone, across chunks of the one statement that serves many: an older run
+ * when the newest one's blob is damaged; none for a key recorded in the
+ * other mode or with another job type, with the parts of the query's job's
+ * newest run; two queries with the same key each; and its answers are
+ * stepped by the caller's struct sizes. */
+static void test_reuse_find_batch_answers_each(void **state) {
+  fixture *f = *state;
+  assert_non_null(vt->reuse_find_batch);
+  int64_t a = keyed_run(f, true, "a\n", 'a', '1', "pa");
+  int64_t b_old = keyed_run(f, true, "b-old\n", 'b', '2', "pb");
+  int64_t b_new = keyed_run(f, true, "b-new\n", 'b', '2', "pb2");
+  keyed_run(f, false, "c\n", 'c', '3', "pc"); /* production */
+  /* b_new's blob is damaged: kept in the database, its hash no longer
+   * matches. */
+  char damage[512];
+  snprintf(damage, sizeof damage,
+           "UPDATE inline_blobs SET content = x'00' WHERE sha256 = (SELECT "
+           "f.sha256 FROM version_files f JOIN run_outputs o ON o.version_id "
+           "= f.version_id WHERE o.run_id = %lld); SELECT changes();",
+           (long long)b_new);
+  assert_int_equal(sql_int(f, damage), 1);
+  char ka[65], kb[65], kc[65], kd[65], ja[65], jb[65], jc[65], jd[65];
+  key_of('a', ka), key_of('b', kb), key_of('c', kc), key_of('d', kd);
+  key_of('1', ja), key_of('2', jb), key_of('3', jc), key_of('4', jd);
+  /* The cases, repeated over 70 queries: three chunks, the last short. */
+  typedef struct expect {
+    const char *key, *job, *job_type;
+    int64_t run;
+    const char *parts;
+  } expect;
+  const expect cases[] = {
+      {ka, ja, "make", a, ""},      {kb, jb, "make", b_old, ""},
+      {kc, jc, "make", 0, "pc"},    {kd, jd, "make", 0, ""},
+      {ka, ja, "other", 0, "pa"},   {kb, jb, "make", b_old, ""},
+      {ka, ja, "make", a, ""},
+  };
+  enum { N = 70, CASES = sizeof cases / sizeof cases[0] };
+  aero_reuse_query queries[N];
+  wide_match matches[N];
+  for (size_t i = 0; i < N; i++) {
+    const expect *c = &cases[i % CASES];
+    queries[i] = (aero_reuse_query){.struct_size = sizeof queries[i],
+                                    .entity = "",
+                                    .project = "proj",
+                                    .job_type = c->job_type,
+                                    .key = c->key,
+                                    .dev = true,
+                                    .job = c->job};
+    memset(&matches[i], 0x5a, sizeof matches[i]);
+    matches[i].match.struct_size = sizeof matches[i];
+  }
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(
+      vt->reuse_find_batch(f->handle, queries, N, &matches[0].match, &err),
+      AERO_OK);
+  for (size_t i = 0; i < N; i++) {
+    const expect *c = &cases[i % CASES];
+    aero_reuse_match alone = {.struct_size = sizeof alone};
+    assert_int_equal(vt->reuse_find(f->handle, &queries[i], &alone, &err),
+                     AERO_OK);
+    if (matches[i].match.run_id != c->run || alone.run_id != c->run)
+      fail_msg("query %zu: batch %lld, alone %lld, expected %lld", i,
+               (long long)matches[i].match.run_id, (long long)alone.run_id,
+               (long long)c->run);
+    if (c->run == 0) {
+      assert_string_equal(matches[i].match.parts, c->parts);
+      assert_string_equal(alone.parts, c->parts);
+    } else {
+      assert_true(matches[i].match.ended_ns > 0);
+      assert_int_equal(matches[i].match.ended_ns, alone.ended_ns);
+    }
+    /* Past this build's match: untouched. */
+    for (size_t k = 0; k < sizeof matches[i].newer; k++)
+      assert_int_equal((unsigned char)matches[i].newer[k], 0x5a);
+  }
 }
 
 /* A reuse key or job of another length, or parts past 255 bytes, is
@@ -2193,6 +2340,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reuse_lookup_read_ends_at_next_write,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_key_checked, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_find_batch_answers_each,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_record_batch_environments,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_checkpoints_long_wal, setup,
