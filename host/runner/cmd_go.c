@@ -189,7 +189,11 @@ const aeh_command aeh_cmd_image = {
     .description =
         "Builds the host image for the current recipe when it is missing "
         "(or again with --rebuild) and prints its id. --prune removes the "
-        "host images of older recipes.",
+        "host images of older recipes.\n\n"
+        "Exit codes: 0 the image is there (its id printed); 2 the id could "
+        "not be written; 3 no image: a bad option or aeromancy.ini, the "
+        "engine unreachable, or the build failed.",
     .options = image_options,
+    .exits = AEH_EXITS_OWN,
     .run = go_or_image,
 };

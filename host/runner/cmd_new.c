@@ -257,8 +257,11 @@ const aeh_command aeh_cmd_new = {
         "run in dev mode and run in production. With git installed it runs "
         "git init, commits the files on main and switches to a feature "
         "branch, so that both `aeromancy go --dev` and `aeromancy go` work "
-        "at once.",
+        "at once.\n\n"
+        "Exit codes: 0 created; 2 a file could not be written or git "
+        "failed; 3 a bad option or NAME, or DIR is not an empty folder.",
     .options = new_options_table,
+    .exits = AEH_EXITS_OWN,
     .min_positional = 1,
     .max_positional = 2,
     .run = new_run,

@@ -105,8 +105,11 @@ const aeh_command aeh_cmd_ui = {
         "internet: Chart.js comes from Debian's libjs-chart.js.\n\n"
         "It listens on 127.0.0.1 only unless --host says otherwise, answers "
         "GET and HEAD only, and only to requests that name it in their Host "
-        "header. Stops on Ctrl-C (exit 0); a missing store, a bad address "
-        "or a port in use exits 3.",
+        "header. Stops on Ctrl-C or SIGTERM.\n\n"
+        "Exit codes: 0 stopped; 3 it could not start serving: no store "
+        "there or the store unreadable, Chart.js missing, a bad address or "
+        "a port in use.",
     .options = ui_options,
+    .exits = AEH_EXITS_OWN,
     .run = run,
 };

@@ -161,13 +161,23 @@ for t in $targets; do
 done
 
 case_ "a command that says its own exit codes does not add the runner's table"
-for c in rerun fsck gc; do
+for c in rerun fsck gc new ui image; do
   run "$AEROMANCY" "$c" --help
   assert_rc 0
   assert_contains "$out" "Exit codes: 0 "
   [[ $out != *"an action failed"* ]] ||
     fail "aeromancy $c --help also lists the runner's exit codes, which contradict its own"
+  # Nor go's reasons for 3, which new, ui and image never give.
+  [[ $out != *"dirty tree"* ]] || fail "aeromancy $c --help lists the exit codes of go"
 done
+# Their own reasons (tr: the help is wrapped).
+run "$AEROMANCY" new --help
+assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "3 a bad option or NAME, or DIR is not an empty folder"
+run "$AEROMANCY" ui --help
+assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "3 it could not start serving: no store there"
+run "$AEROMANCY" image --help
+assert_contains "$(tr -s ' \n' '  ' <<<"$out")" "3 no image: a bad option or aeromancy.ini"
+
 
 case_ "aerohost(1) names every environment variable aerohost reads"
 # Read from the code: the host's own files and the default backend's
