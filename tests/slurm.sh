@@ -64,7 +64,7 @@ aero_slurm_how() {
   for i in "${!aero_slurm_pids[@]}"; do
     pid=${aero_slurm_pids[i]}
     if kill -0 "$pid" 2>/dev/null; then
-      st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+      st=$(aero_proc_field "$pid" 3)
       wchan=$(cat "/proc/$pid/wchan" 2>/dev/null)
       aero_slurm_how+="${aero_slurm_names[i]} running (${st:-?} ${wchan:-?}); "
     else

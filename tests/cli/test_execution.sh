@@ -22,9 +22,7 @@ runs() {
 # ended PID: the process is gone or a zombie (one waiting for its parent
 # to reap it has ended).
 ended() {
-  local state
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-  [[ -z $state || $state == Z ]]
+  ! aero_alive "$1"
 }
 # alive PID: the process runs. Waits up to 1 s for it to end.
 alive() {

@@ -42,16 +42,14 @@ EOF
 # token_pids TOKEN: the live processes whose environment holds
 # AERO_REAP_TOKEN=TOKEN (what the child started, the watchdog among them).
 token_pids() {
-  local env pid vars var stat
+  local env pid vars var
   for env in /proc/[0-9]*/environ; do
     pid=${env#/proc/}
     pid=${pid%/environ}
     mapfile -d '' -t vars 2>/dev/null <"$env" || continue
     for var in "${vars[@]}"; do
       [[ $var == "AERO_REAP_TOKEN=$1" ]] || continue
-      read -r stat <"/proc/$pid/stat" 2>/dev/null || break
-      stat=${stat##*) }
-      [[ ${stat:0:1} == Z ]] || echo "$pid"
+      ! aero_alive "$pid" || echo "$pid"
       break
     done
   done

@@ -10,9 +10,7 @@ marker=$AERO_TMP/train.pid
 # alive PID: the process exists and is not a zombie (one waiting for a
 # parent to reap it has ended).
 alive() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n $state && $state != Z ]]
+  aero_alive "$1"
 }
 
 case_ "timeout: the action and the child it started are both ended"
