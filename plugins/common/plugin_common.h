@@ -154,6 +154,17 @@ aero_status pc_reuse_record_one(void *handle,
                                 int64_t reused_run_id, const int64_t *input_ids,
                                 size_t input_count, int64_t *run_id,
                                 aero_error *err);
+/* The vtable's reuse_find, for a backend whose reuse_find_batch does the
+ * work: one query through `batch`, answered in a match of this build's
+ * size (the caller's may predate struct_size being checked), then copied.
+ * `backend` names it in the error for a bad query. */
+aero_status pc_reuse_find_one(void *handle, const char *backend,
+                              aero_status (*batch)(void *,
+                                                   const aero_reuse_query *,
+                                                   size_t, aero_reuse_match *,
+                                                   aero_error *),
+                              const aero_reuse_query *query,
+                              aero_reuse_match *match, aero_error *err);
 /* Checks that a reference has a project and a name. */
 aero_status pc_check_ref(const aero_artifact_ref *ref, aero_error *err);
 /* "entity/project/name" or "project/name", for messages. */

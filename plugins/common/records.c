@@ -266,3 +266,20 @@ aero_status pc_reuse_record_one(void *handle,
     *run_id = item.run_id;
   return status;
 }
+
+aero_status pc_reuse_find_one(void *handle, const char *backend,
+                              aero_status (*batch)(void *,
+                                                   const aero_reuse_query *,
+                                                   size_t, aero_reuse_match *,
+                                                   aero_error *),
+                              const aero_reuse_query *query,
+                              aero_reuse_match *match, aero_error *err) {
+  if (query == NULL || query->struct_size < sizeof *query || match == NULL)
+    return aero_fail(err, AERO_E_INVALID, "%s: bad reuse query", backend);
+  aero_reuse_match one = {.struct_size = sizeof one};
+  aero_status status = batch(handle, query, 1, &one, err);
+  match->run_id = one.run_id;
+  match->ended_ns = one.ended_ns;
+  memcpy(match->parts, one.parts, sizeof match->parts);
+  return status;
+}

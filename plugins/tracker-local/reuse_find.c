@@ -285,16 +285,9 @@ aero_status tl_reuse_find_batch(void *handle, const aero_reuse_query *queries,
   return status;
 }
 
+/* One lookup is a batch of one: the same statement (its one-key form). */
 aero_status tl_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err) {
-  if (query == NULL || query->struct_size < sizeof *query || match == NULL)
-    return aero_fail(err, AERO_E_INVALID, "tracker-local: bad reuse query");
-  /* The caller's match may predate struct_size being set: answer into one
-   * of this build's size. */
-  aero_reuse_match one = {.struct_size = sizeof one};
-  aero_status status = tl_reuse_find_batch(handle, query, 1, &one, err);
-  match->run_id = one.run_id;
-  match->ended_ns = one.ended_ns;
-  memcpy(match->parts, one.parts, sizeof match->parts);
-  return status;
+  return pc_reuse_find_one(handle, "tracker-local", tl_reuse_find_batch, query,
+                           match, err);
 }

@@ -47,16 +47,8 @@ aero_status tp_reuse_key(void *handle, int64_t run_id, const char *key,
  * checks of the blobs, the same parts. */
 aero_status tp_reuse_find(void *handle, const aero_reuse_query *query,
                           aero_reuse_match *match, aero_error *err) {
-  if (query == NULL || query->struct_size < sizeof *query || match == NULL)
-    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: bad reuse query");
-  /* The caller's match may predate struct_size being checked: answered in
-   * one of this build's size, then copied. */
-  aero_reuse_match one = {.struct_size = sizeof one};
-  aero_status status = tp_reuse_find_batch(handle, query, 1, &one, err);
-  match->run_id = one.run_id;
-  match->ended_ns = one.ended_ns;
-  memcpy(match->parts, one.parts, sizeof match->parts);
-  return status;
+  return pc_reuse_find_one(handle, "tracker-postgres", tp_reuse_find_batch,
+                           query, match, err);
 }
 
 /* One reused run, prepared before the transaction. */
