@@ -133,7 +133,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
     status = aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
     goto fail;
   }
-  status = tl_db_open(store, err);
+  status = tl_store_connect(store, err);
   if (status != AERO_OK)
     goto fail;
   store->pid = getpid();

@@ -226,23 +226,6 @@ static bool same_text_or_both_null(const char *a, const char *b) {
   return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-void tl_invocation_forget(tl_store *store) {
-  for (int i = 0; i < PC_ENV_COLUMN_COUNT; i++) {
-    free(store->invocation.facts[i]);
-    store->invocation.facts[i] = NULL;
-  }
-  store->invocation.id = 0;
-  store->invocation.committed = false;
-}
-
-void tl_invocation_after(tl_store *store, bool committed) {
-  store->invocation.seen = false;
-  if (committed)
-    store->invocation.committed = store->invocation.id != 0;
-  else if (!store->invocation.committed)
-    tl_invocation_forget(store); /* its row went with the rollback */
-}
-
 /* Keeps copies of `facts` as those of invocation `id`. */
 static bool remember(tl_store *store, const char **facts, int64_t id) {
   tl_invocation_forget(store);

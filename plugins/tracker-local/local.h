@@ -109,12 +109,16 @@ aero_status tl_invocations_migrate(tl_store *store, aero_error *err);
  * row. Inside the caller's write transaction. */
 aero_status tl_invocation_of(tl_store *store, const aero_run_record *rec,
                              int64_t *id, aero_error *err);
+
+/* ---- invocation_memo.c: the invocation a handle remembers ---- */
+
 /* After a commit (`committed`) or a rollback: a row the handle wrote in a
  * transaction that was rolled back is forgotten. */
 void tl_invocation_after(tl_store *store, bool committed);
 /* Forgets the handle's invocation and frees its copies (close). */
 void tl_invocation_forget(tl_store *store);
-/* ---- schema_lock.c: the schema version in use ---- */
+
+/* ---- schema_lock.c: the schema version in use, and its upgrade ---- */
 
 /* Before upgrading from `version`: takes schema.lock exclusively, without
  * waiting; fails with one line naming both versions when another process
@@ -124,15 +128,32 @@ aero_status tl_schema_claim(tl_store *store, int version, aero_error *err);
  * tl_schema_release, waiting for an upgrade another process runs. */
 void tl_schema_share(tl_store *store);
 void tl_schema_release(tl_store *store);
+/* Whether another process holds upgrade.lock: it upgrades the schema, and
+ * a connection waiting for the write lock waits for it longer. */
+bool tl_upgrade_running(const tl_store *store);
+/* Takes upgrade.lock for the upgrade about to run; its descriptor, or -1
+ * when another process holds it. */
+int tl_upgrade_lock(const tl_store *store);
 
-/* ---- db.c: connection, schema, statement helpers ---- */
+/* ---- schema.c: the schema, created or upgraded ---- */
 
-/* Opens and, if needed, creates the database of `store` (root and db_path
- * set). Writes store->db on success only. */
-aero_status tl_db_open(tl_store *store, aero_error *err);
+/* Opens the database of `store` (root and db_path set; tl_db_open) and
+ * creates its schema, or brings an older one to this version
+ * (tl_schema_ensure); closed again on failure. */
+aero_status tl_store_connect(tl_store *store, aero_error *err);
+/* Creates the schema of a new database, or brings an older one to this
+ * version; a reader's empty database is tl_no_record. */
+aero_status tl_schema_ensure(tl_store *store, aero_error *err);
 /* A reader's error for a store whose aeromancy.db has no schema (empty):
  * AERO_E_NOT_FOUND naming the folder `root`. */
 aero_status tl_no_record(const char *root, aero_error *err);
+
+/* ---- db.c: connection, transactions, statement helpers ---- */
+
+/* Opens the connection to the database of `store` (root and db_path set),
+ * creating the file if needed, in WAL mode with the settings above; the
+ * schema is tl_schema_ensure's. Writes store->db; tl_db_close undoes it. */
+aero_status tl_db_open(tl_store *store, aero_error *err);
 void tl_db_close(tl_store *store);
 
 /* Fills `err` from the connection's last error, with `what` saying what was

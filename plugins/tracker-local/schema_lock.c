@@ -69,3 +69,38 @@ void tl_schema_release(tl_store *store) {
     close(store->schema_fd);
   store->schema_fd = -1;
 }
+
+/* A schema upgrade holds the write lock while it rewrites the store:
+ * seconds on a large one, maybe longer than BUSY_TIMEOUT_MS, after which
+ * a concurrent host's write would fail although nothing is wrong. So the
+ * upgrading connection also holds an flock on upgrade.lock in the store,
+ * and the others keep waiting while it is held (up to UPGRADE_WAIT_MS). */
+static char *upgrade_lock_path(const tl_store *store) {
+  return pc_strdup_printf("%s/upgrade.lock", store->root);
+}
+
+bool tl_upgrade_running(const tl_store *store) {
+  char *path = upgrade_lock_path(store);
+  int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  free(path);
+  if (fd < 0)
+    return false; /* never upgraded here */
+  bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd); /* drops the shared lock, if taken */
+  return held;
+}
+
+/* Takes upgrade.lock for the upgrade about to run (-1 when another
+ * process holds it: it upgrades, and this one waits for its write lock). */
+int tl_upgrade_lock(const tl_store *store) {
+  char *path = upgrade_lock_path(store);
+  int fd = path != NULL
+               ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)
+               : -1;
+  free(path);
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
