@@ -153,25 +153,3 @@ aero_status tl_link_copy(tl_store *store, int64_t run_id, const tl_settling *l,
                  *new_id, l->version_id, "recording a version's metadata", err);
   return status;
 }
-
-aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
-                            aero_error *err) {
-  tl_settling *list = NULL;
-  size_t n = 0;
-  aero_status status = AERO_OK;
-  if (publish)
-    status = tl_settling_list(
-        store,
-        "SELECT l.version_id, l.artifact_id, v.digest, r.mode FROM "
-        "output_links l JOIN versions v ON v.id = l.version_id JOIN "
-        "run_records r "
-        "ON r.id = l.run_id WHERE l.run_id = ? ORDER BY l.artifact_id",
-        run_id, &list, &n, err);
-  for (size_t i = 0; status == AERO_OK && i < n; i++)
-    status = tl_output_publish(store, run_id, &list[i], true, err);
-  free(list);
-  if (status != AERO_OK)
-    return status;
-  return tl_exec1(store, "DELETE FROM output_links WHERE run_id = ?", run_id,
-                  "settling a run's outputs", err);
-}

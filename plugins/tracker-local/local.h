@@ -323,7 +323,7 @@ aero_status tl_blocks_migrate(tl_store *store, aero_error *err);
  * until the statement moves. */
 bool tl_block_view(sqlite3_stmt *st, int first, tl_block *out);
 
-/* ---- versions.c: resolution, inputs, publication ---- */
+/* ---- versions.c: resolution, inputs ---- */
 aero_status tl_resolve(void *handle, const aero_artifact_ref *ref, bool dev,
                        aero_artifact_version *out, aero_error *err);
 aero_status tl_record_input(void *handle, int64_t run_id, int64_t version_id,
@@ -339,6 +339,8 @@ aero_status tl_version_latest(tl_store *store, int64_t artifact_id, bool dev,
 aero_status tl_version_next(tl_store *store, int64_t artifact_id, int64_t *next,
                             aero_error *err);
 
+/* ---- settle.c: a run's outputs at its end ---- */
+
 /* An output of a run being settled: a pending version, or the version an
  * output link names, with its artifact, content and the run's mode. */
 typedef struct tl_settling {
@@ -347,24 +349,6 @@ typedef struct tl_settling {
   char digest[65];
   bool dev;
 } tl_settling;
-/* The rows of `sql` (static storage; one parameter, the run's id; columns
- * version id, artifact id, digest, mode) as a malloc'd list the caller
- * frees. */
-aero_status tl_settling_list(tl_store *store, const char *sql, int64_t run_id,
-                             tl_settling **out, size_t *count, aero_error *err);
-
-/* Makes output `p` (a pending version, or a link when `linked`) an output
- * of run `run_id`. When the latest version the run's mode sees has the
- * same content, that version is the output (a pending row then goes):
- * identical content never makes a new version. Only the latest is
- * compared, so that going back to older content still makes it `latest`
- * again (as a new version) rather than leaving a newer, different version
- * as what readers get. Otherwise a pending version is numbered, and a
- * link's content copied into a new version (tl_link_copy). Inside the
- * run_end transaction. */
-aero_status tl_output_publish(tl_store *store, int64_t run_id,
-                              const tl_settling *p, bool linked,
-                              aero_error *err);
 
 /* Publishes (or, when `publish` is false, discards) the pending versions
  * and output links of run `run_id`. Call inside the run_end transaction. */
@@ -390,10 +374,6 @@ aero_status tl_link_record(tl_store *store, int64_t run_id, int64_t artifact_id,
  * had: tl_link_record compared them); *new_id is its id. */
 aero_status tl_link_copy(tl_store *store, int64_t run_id, const tl_settling *l,
                          int64_t *new_id, aero_error *err);
-/* Turns the links of run `run_id` into its outputs (`publish`), or drops
- * them. Inside the run_end transaction. */
-aero_status tl_links_settle(tl_store *store, int64_t run_id, bool publish,
-                            aero_error *err);
 
 /* ---- output.c ---- */
 aero_status tl_put_output(void *handle, int64_t run_id,
