@@ -251,10 +251,6 @@ aero_status tl_run_pairs(tl_store *store, int64_t run_id,
 /* Whether `rec` has an environment key kept in run_env (not a column of
  * invocations): one that tl_run_pairs writes. */
 bool tl_run_has_env_rows(const aero_run_record *rec);
-/* tl_run_end for a run of another handle (a dead owner's): does not count
- * against this handle's unended runs. */
-aero_status tl_run_settle(tl_store *store, int64_t run_id,
-                          const aero_run_outcome *outcome, aero_error *err);
 aero_status tl_log_metrics(void *handle, int64_t run_id,
                            const aero_metric *metrics, size_t count,
                            int64_t step, aero_error *err);
@@ -269,6 +265,14 @@ aero_status tl_log_text(void *handle, int64_t run_id, aero_log_level level,
 uint32_t tl_state_from_name(const char *name);
 uint32_t tl_level_from_name(const char *name);
 
+
+/* ---- run_settle.c: how a run ends ---- */
+
+/* Records how run `run_id` ended and settles its outputs, in one
+ * transaction: tl_run_end's work, without counting it against this
+ * handle's unended runs (a dead owner's run, owners.c). */
+aero_status tl_run_settle(tl_store *store, int64_t run_id,
+                          const aero_run_outcome *outcome, aero_error *err);
 /* Reads the mode of run `run_id` and checks that it is still running.
  * Call inside a transaction. */
 aero_status tl_run_mode(tl_store *store, int64_t run_id, bool *dev,
@@ -379,6 +383,9 @@ aero_status tl_link_copy(tl_store *store, int64_t run_id, const tl_settling *l,
 aero_status tl_put_output(void *handle, int64_t run_id,
                           const aero_artifact_ref *ref,
                           const aero_output_desc *desc, aero_error *err);
+
+/* ---- versions.c: inserting artifacts and versions ---- */
+
 /* The artifact's id, its row inserted when it has none. Inside a write
  * transaction. */
 aero_status tl_artifact_id(tl_store *store, const aero_artifact_ref *ref,

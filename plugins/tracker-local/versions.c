@@ -1,5 +1,6 @@
-/* tracker-local: resolving references to versions and recording inputs
- * (a run's outputs are published at its end by settle.c).
+/* tracker-local: version rows: resolving references to them, recording
+ * inputs, and inserting artifacts and versions (a run's outputs are
+ * published at its end by settle.c).
  *
  * Version numbers are per artifact and shared by dev and production runs;
  * a production run never sees a dev version (`latest` means the highest
@@ -206,6 +207,105 @@ aero_status tl_version_next(tl_store *store, int64_t artifact_id, int64_t *next,
     *next = sqlite3_column_int64(st, 0) + 1;
   else
     status = tl_db_fail(store, rc, "allocating a version", err);
+  tl_finish(store, st);
+  return status;
+}
+
+/* Looks the artifact up before inserting it: an upsert that finds the row
+ * still rewrites it and its index page, one WAL frame per declared output
+ * for nothing once the artifact exists (issue 10). */
+aero_status tl_artifact_id(tl_store *store, const aero_artifact_ref *ref,
+                           int64_t *id, aero_error *err) {
+  static const char *const sql[] = {
+      "SELECT id FROM artifacts WHERE entity = ? AND project = ? AND name = ?",
+      "INSERT INTO artifacts (entity, project, name) VALUES (?, ?, ?) "
+      "RETURNING id"};
+  aero_status status = AERO_OK;
+  int rc = SQLITE_DONE;
+  for (size_t i = 0; i < 2 && status == AERO_OK && rc == SQLITE_DONE; i++) {
+    sqlite3_stmt *st = NULL;
+    status = tl_prepare(store, sql[i], &st, err);
+    if (status != AERO_OK)
+      return status;
+    tl_bind_text(st, 1, ref->entity != NULL ? ref->entity : "");
+    tl_bind_text(st, 2, ref->project);
+    tl_bind_text(st, 3, ref->name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      *id = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+      status = tl_db_fail(store, rc, "recording an artifact", err);
+    tl_finish(store, st);
+  }
+  if (status == AERO_OK && rc != SQLITE_ROW)
+    status = aero_fail(err, AERO_E_IO, "%s: recording an artifact gave no id",
+                       store->db_path);
+  return status;
+}
+
+static aero_status step_done(tl_store *store, sqlite3_stmt *st,
+                             const char *what, aero_error *err) {
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE)
+    return tl_db_fail(store, rc, what, err);
+  return AERO_OK;
+}
+
+aero_status tl_version_insert(tl_store *store, int64_t artifact_id,
+                              int64_t run_id, bool dev,
+                              const aero_output_desc *desc,
+                              const pc_file_list *list, const char *digest,
+                              int64_t number, int64_t *version_id,
+                              aero_error *err) {
+  sqlite3_stmt *st = NULL;
+  aero_status status = tl_prepare(
+      store,
+      "INSERT INTO versions (artifact_id, version, digest, type, mode, "
+      "run_id, created_at, published) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      &st, err);
+  if (status != AERO_OK)
+    return status;
+  sqlite3_bind_int64(st, 1, artifact_id);
+  if (number >= 0)
+    sqlite3_bind_int64(st, 2, number);
+  tl_bind_text(st, 3, digest);
+  tl_bind_text(st, 4, desc->artifact_type != NULL ? desc->artifact_type : "");
+  tl_bind_text(st, 5, dev ? "dev" : "prod");
+  sqlite3_bind_int64(st, 6, run_id);
+  sqlite3_bind_int64(st, 7, tl_now_ns());
+  sqlite3_bind_int(st, 8, number >= 0);
+  status = step_done(store, st, "recording a version", err);
+  tl_finish(store, st);
+  st = NULL;
+  if (status != AERO_OK)
+    return status;
+  *version_id = sqlite3_last_insert_rowid(store->db);
+
+  status = tl_prepare(store,
+                      "INSERT INTO version_files (version_id, path, sha256, "
+                      "size) VALUES (?, ?, ?, ?)",
+                      &st, err);
+  for (size_t i = 0; status == AERO_OK && i < list->count; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, *version_id);
+    tl_bind_text(st, 2, list->items[i].name);
+    tl_bind_text(st, 3, list->items[i].hash);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)list->items[i].size);
+    status = step_done(store, st, "recording a version's files", err);
+  }
+  tl_finish(store, st);
+  st = NULL;
+  if (status != AERO_OK || desc->metadata_count == 0)
+    return status;
+
+  status = tl_prepare(store,
+                      "INSERT OR REPLACE INTO version_metadata (version_id, "
+                      "key, type, value) VALUES (?, ?, ?, ?)",
+                      &st, err);
+  for (size_t i = 0; status == AERO_OK && i < desc->metadata_count; i++) {
+    tl_bind_metadata(st, *version_id, &desc->metadata[i]);
+    status = step_done(store, st, "recording a version's metadata", err);
+  }
   tl_finish(store, st);
   return status;
 }
