@@ -654,41 +654,53 @@ typedef struct wide_match {
 } wide_match;
 
 /* reuse_find_batch (ABI 1.6) answers each query as reuse_find answers it
- * alone, across chunks of the one statement that serves many: an older run
- * when the newest one's blob is damaged; none for a key recorded in the
- * other mode or with another job type, with the parts of the query's job's
- * newest run; two queries with the same key each; and its answers are
- * stepped by the caller's struct sizes. */
+ * alone, across chunks of the one statement that serves many: the newest
+ * of two complete runs with its key; an older run when the newest one's
+ * blob is damaged; none for a key whose one run's blob is damaged, or that
+ * was recorded in the other mode or with another job type, with the parts
+ * of the query's job's newest run; two queries with the same key each; and
+ * its answers are stepped by the caller's struct sizes. */
 static void test_reuse_find_batch_answers_each(void **state) {
   fixture *f = *state;
   assert_non_null(vt->reuse_find_batch);
-  int64_t a = keyed_run(f, true, "a\n", 'a', '1', "pa");
-  int64_t b_old = keyed_run(f, true, "b-old\n", 'b', '2', "pb");
-  int64_t b_new = keyed_run(f, true, "b-new\n", 'b', '2', "pb2");
-  keyed_run(f, false, "c\n", 'c', '3', "pc"); /* production */
-  /* b_new's blob is damaged: kept in the database, its hash no longer
+  /* Keys a, c, d, f have one run at most: a chunk answers them itself.
+   * Keys 1 and 2 (the lowest, so a chunk reaches them last) have two: the
+   * chunk stops there and asks their queries alone. */
+  int64_t a = keyed_run(f, true, "a\n", 'a', 'a', "pa");
+  keyed_run(f, false, "c\n", 'c', 'c', "pc"); /* production */
+  int64_t damaged = keyed_run(f, true, "f\n", 'f', 'f', "pf");
+  int64_t two_old = keyed_run(f, true, "2-old\n", '2', '2', "p2");
+  int64_t two_new = keyed_run(f, true, "2-new\n", '2', '2', "p2");
+  keyed_run(f, true, "1-old\n", '1', '1', "p1");
+  int64_t one_new = keyed_run(f, true, "1-new\n", '1', '1', "p1");
+  /* Two blobs damaged: kept in the database, their hash no longer
    * matches. */
-  char damage[512];
-  snprintf(damage, sizeof damage,
-           "UPDATE inline_blobs SET content = x'00' WHERE sha256 = (SELECT "
-           "f.sha256 FROM version_files f JOIN run_outputs o ON o.version_id "
-           "= f.version_id WHERE o.run_id = %lld); SELECT changes();",
-           (long long)b_new);
-  assert_int_equal(sql_int(f, damage), 1);
-  char ka[65], kb[65], kc[65], kd[65], ja[65], jb[65], jc[65], jd[65];
-  key_of('a', ka), key_of('b', kb), key_of('c', kc), key_of('d', kd);
-  key_of('1', ja), key_of('2', jb), key_of('3', jc), key_of('4', jd);
-  /* The cases, repeated over 70 queries: three chunks, the last short. */
+  const int64_t damage_of[] = {damaged, two_new};
+  for (size_t i = 0; i < 2; i++) {
+    char damage[512];
+    snprintf(damage, sizeof damage,
+             "UPDATE inline_blobs SET content = x'00' WHERE sha256 = (SELECT "
+             "f.sha256 FROM version_files f JOIN run_outputs o ON "
+             "o.version_id = f.version_id WHERE o.run_id = %lld); SELECT "
+             "changes();",
+             (long long)damage_of[i]);
+    assert_int_equal(sql_int(f, damage), 1);
+  }
+  char ka[65], kc[65], kd[65], kf[65], k1[65], k2[65];
+  key_of('a', ka), key_of('c', kc), key_of('d', kd), key_of('f', kf);
+  key_of('1', k1), key_of('2', k2);
+  /* The cases, repeated over 70 queries: three chunks, the last short. A
+   * query's job is its key here. */
   typedef struct expect {
-    const char *key, *job, *job_type;
+    const char *key, *job_type;
     int64_t run;
     const char *parts;
   } expect;
   const expect cases[] = {
-      {ka, ja, "make", a, ""},      {kb, jb, "make", b_old, ""},
-      {kc, jc, "make", 0, "pc"},    {kd, jd, "make", 0, ""},
-      {ka, ja, "other", 0, "pa"},   {kb, jb, "make", b_old, ""},
-      {ka, ja, "make", a, ""},
+      {ka, "make", a, ""},         {k2, "make", two_old, ""},
+      {kc, "make", 0, "pc"},       {kd, "make", 0, ""},
+      {ka, "other", 0, "pa"},      {kf, "make", 0, "pf"},
+      {ka, "make", a, ""},         {k1, "make", one_new, ""},
   };
   enum { N = 70, CASES = sizeof cases / sizeof cases[0] };
   aero_reuse_query queries[N];
@@ -701,7 +713,7 @@ static void test_reuse_find_batch_answers_each(void **state) {
                                     .job_type = c->job_type,
                                     .key = c->key,
                                     .dev = true,
-                                    .job = c->job};
+                                    .job = c->key};
     memset(&matches[i], 0x5a, sizeof matches[i]);
     matches[i].match.struct_size = sizeof matches[i];
   }
