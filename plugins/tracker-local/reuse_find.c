@@ -181,8 +181,8 @@ static aero_reuse_match *match_at(aero_reuse_match *matches, size_t i) {
                                       i * matches->struct_size);
 }
 
-/* Distinct published versions a chunk's candidate may hold before it is
- * left to find_alone (an action with more outputs). */
+/* Distinct published versions a chunk counts for a run: a run with more
+ * outputs never looks complete there, and its queries are asked alone. */
 #define NEWEST_VERSIONS 16
 
 /* The newest `ok` run of a key in a chunk, from its rows. */
@@ -192,8 +192,7 @@ typedef struct newest {
   size_t expected; /* output names it lists */
   int64_t versions[NEWEST_VERSIONS]; /* published ones it holds, distinct */
   size_t held;
-  bool too_many; /* more than NEWEST_VERSIONS: left to find_alone */
-  bool intact;   /* no file found wanting */
+  bool intact; /* no file found wanting */
 } newest;
 
 /* One query of a chunk. */
@@ -251,17 +250,15 @@ static void take_row(tl_store *store, sqlite3_stmt *st, newest *c,
     for (size_t i = lo; i < hi; i++)
       asks[i].fits = row_fits(st, asks[i].query);
   }
-  if (!c->intact || c->too_many || !row_published(st, CHUNK_VERSION))
+  if (!c->intact || !row_published(st, CHUNK_VERSION))
     return;
   int64_t version = sqlite3_column_int64(st, CHUNK_VERSION);
   size_t k = 0;
   while (k < c->held && c->versions[k] != version)
     k++;
   if (k == c->held) {
-    if (c->held == NEWEST_VERSIONS) {
-      c->too_many = true;
-      return;
-    }
+    if (c->held == NEWEST_VERSIONS)
+      return; /* not counted: held < expected, asked alone */
     c->versions[c->held++] = version;
   }
   if (!file_intact(store, st, CHUNK_VERSION))
@@ -272,7 +269,7 @@ static void take_row(tl_store *store, sqlite3_stmt *st, newest *c,
  * answered by it when it is complete and theirs, else asked alone (an
  * older run; another project's with the same key). */
 static void settle(const newest *c, asked *asks, size_t lo, size_t hi) {
-  bool whole = c->seen && !c->too_many && c->intact && c->held == c->expected;
+  bool whole = c->seen && c->intact && c->held == c->expected;
   for (size_t k = lo; k < hi; k++) {
     if (whole && asks[k].fits) {
       asks[k].match->run_id = c->id;

@@ -743,6 +743,74 @@ static void test_reuse_find_batch_answers_each(void **state) {
   }
 }
 
+/* An action with more outputs than a chunk counts for a run (16) is
+ * answered too (asked alone): its run holds all 20, and one output's blob
+ * damaged makes it run. */
+static void test_reuse_find_batch_many_outputs(void **state) {
+  fixture *f = *state;
+  enum { OUTPUTS = 20 };
+  char names[OUTPUTS][16], files[OUTPUTS][PATH_MAX];
+  const char *outputs[OUTPUTS];
+  for (int i = 0; i < OUTPUTS; i++) {
+    snprintf(names[i], sizeof names[i], "out%d", i);
+    snprintf(files[i], sizeof files[i], "%s/%s.txt", f->dir, names[i]);
+    char content[32];
+    snprintf(content, sizeof content, "content %d\n", i);
+    write_file(files[i], content);
+    outputs[i] = names[i];
+  }
+  aero_run_record rec = {.struct_size = sizeof rec,
+                         .entity = "",
+                         .project = "proj",
+                         .job_type = "many",
+                         .outputs = outputs,
+                         .output_count = OUTPUTS,
+                         .dev = true};
+  aero_error err = AEH_ERROR_INIT;
+  int64_t run = 0;
+  assert_int_equal(vt->run_begin(f->handle, &rec, &run, &err), AERO_OK);
+  for (int i = 0; i < OUTPUTS; i++)
+    put_ok(f->handle, run, names[i], files[i]);
+  end_ok(f->handle, run);
+  char key[65], other[65];
+  key_of('9', key);
+  key_of('8', other);
+  assert_int_equal(vt->reuse_key(f->handle, run, key, key, "p9", &err),
+                   AERO_OK);
+  /* Two queries: a chunk, not a lookup alone. */
+  aero_reuse_query queries[2];
+  aero_reuse_match matches[2];
+  const char *keys[] = {key, other};
+  for (int i = 0; i < 2; i++) {
+    queries[i] = (aero_reuse_query){.struct_size = sizeof queries[i],
+                                    .entity = "",
+                                    .project = "proj",
+                                    .job_type = "many",
+                                    .key = keys[i],
+                                    .dev = true,
+                                    .job = keys[i]};
+    matches[i] = (aero_reuse_match){.struct_size = sizeof matches[i]};
+  }
+  assert_int_equal(vt->reuse_find_batch(f->handle, queries, 2, matches, &err),
+                   AERO_OK);
+  assert_int_equal(matches[0].run_id, run);
+  assert_int_equal(matches[1].run_id, 0);
+  char damage[512];
+  snprintf(damage, sizeof damage,
+           "UPDATE inline_blobs SET content = x'00' WHERE sha256 = (SELECT "
+           "f.sha256 FROM version_files f JOIN artifact_versions a ON "
+           "a.version_id = f.version_id WHERE a.name = 'out17'); SELECT "
+           "changes();");
+  assert_int_equal(sql_int(f, damage), 1);
+  /* A new handle: the match kept this one's read (a streak's snapshot). */
+  vt->close(f->handle);
+  open_store(f);
+  assert_int_equal(vt->reuse_find_batch(f->handle, queries, 2, matches, &err),
+                   AERO_OK);
+  assert_int_equal(matches[0].run_id, 0);
+  assert_string_equal(matches[0].parts, "p9");
+}
+
 /* A reuse key or job of another length, or parts past 255 bytes, is
  * refused with the backend's name (the check both backends share). */
 static void test_reuse_key_checked(void **state) {
@@ -2355,6 +2423,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reuse_find_batch_answers_each,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_record_batch_environments,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_find_batch_many_outputs,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
