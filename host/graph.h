@@ -68,6 +68,9 @@ aero_status aeh_graph_select(aero_graph *graph, const char *only,
 aero_status aeh_graph_force(aero_graph *graph, const char *force_only,
                             aero_error *err);
 
+/* "[job_type] first_output" into buf: the label of banners and messages. */
+void aeh_graph_label(const aeh_action *action, char *buf, size_t size);
+
 const char *aeh_graph_project(const aero_graph *graph);
 size_t aeh_graph_count(const aero_graph *graph);
 /* The i-th action in run order (valid after aeh_graph_validate). */

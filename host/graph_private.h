@@ -33,7 +33,4 @@ const char *aeh_graph_local_name(const aero_graph *graph, const char *name,
 bool aeh_graph_children(const aero_graph *graph, const size_t *visit,
                         size_t **start, size_t **children);
 
-/* "[job_type] first_output" into buf. */
-void aeh_graph_label(const aeh_action *action, char *buf, size_t size);
-
 #endif /* AEH_GRAPH_PRIVATE_H */

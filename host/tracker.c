@@ -261,26 +261,10 @@ static int workdir_into(char *buf, size_t size, const aeh_store *store,
                   (long long)id);
 }
 
-/* "[job_type output]", for log lines, written to `buf` like snprintf
- * (as much as fits; the whole length returned). Copied, not formatted:
- * every reused action's preview makes one. */
+/* "[job_type output]", for log lines, written to `buf` like snprintf. */
 static int label_into(char *buf, size_t size, const aeh_action *action) {
-  const char *output = action->output_count > 0 ? action->outputs[0] : "";
-  size_t type_len = strlen(action->job_type), output_len = strlen(output);
-  size_t len = type_len + output_len + 3;
-  if (len > INT_MAX)
-    return -1;
-  if (size > len) {
-    buf[0] = '[';
-    memcpy(buf + 1, action->job_type, type_len);
-    buf[1 + type_len] = ' ';
-    memcpy(buf + 2 + type_len, output, output_len);
-    buf[len - 1] = ']';
-    buf[len] = '\0';
-  } else if (size > 0) {
-    snprintf(buf, size, "[%s %s]", action->job_type, output);
-  }
-  return (int)len;
+  return snprintf(buf, size, "[%s %s]", action->job_type,
+                  action->output_count > 0 ? action->outputs[0] : "");
 }
 
 static char *workdir_path(const aeh_store *store, int64_t id,
@@ -321,10 +305,10 @@ void aeh_run_relay_to(aeh_run *run, int fd) {
   run->vt = aeh_relay_backend();
 }
 
-/* A run of `action`, not yet begun, with its label; NULL when out of
- * memory. */
+/* A run of `action`, not yet begun, with its label when `labelled`; NULL
+ * when out of memory. */
 static aeh_run *new_run(aeh_store *store, const aeh_session *session,
-                        const aeh_action *action) {
+                        const aeh_action *action, bool labelled) {
   aeh_run *run = calloc(1, sizeof *run);
   if (run == NULL)
     return NULL;
@@ -332,8 +316,7 @@ static aeh_run *new_run(aeh_store *store, const aeh_session *session,
   run->store = store;
   run->session = session;
   run->action = action;
-  run->label = make_label(action);
-  if (run->label == NULL) {
+  if (labelled && (run->label = make_label(action)) == NULL) {
     free(run);
     return NULL;
   }
@@ -363,7 +346,7 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
   if (status != AERO_OK)
     return status;
   const aero_backend_vtable *vt = aeh_store_backend(store);
-  aeh_run *run = new_run(store, session, action);
+  aeh_run *run = new_run(store, session, action, true);
   if (run == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   aero_run_record record = make_record(session, action);
@@ -670,7 +653,9 @@ aero_status aeh_run_preview(aeh_store *store, const aeh_session *session,
   aero_status status = aeh_store_handle(store, &handle, err);
   if (status != AERO_OK)
     return status;
-  aeh_run *run = new_run(store, session, action);
+  /* No label: it is for log lines, and no tracker call may use a preview
+   * (every reused action makes one). */
+  aeh_run *run = new_run(store, session, action, false);
   if (run == NULL)
     return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   run->ended = true; /* never begun: no tracker call may use it */

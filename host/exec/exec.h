@@ -157,7 +157,5 @@ double aeh_exec_now(void);
 int64_t aeh_exec_wall_ns(void);
 /* Counts run `id` as one of this execution's (for the summary line). */
 void aeh_exec_count_run(aeh_exec *ex, int64_t id);
-/* "[job_type] first_output", the label of banners and messages. */
-void aeh_exec_label(const aeh_action *a, char *buf, size_t size);
 
 #endif /* AEH_EXEC_EXEC_H */

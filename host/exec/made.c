@@ -97,7 +97,7 @@ static void read_outputs(aeh_made *made, const aeh_action *parent,
     status = vt->query_versions(handle, &f, add_output, m, &err);
   if (status != AERO_OK) {
     char label[512];
-    aeh_exec_label(parent, label, sizeof label);
+    aeh_graph_label(parent, label, sizeof label);
     aeh_console_warn("%s: reading the versions of run %lld failed (%s): its "
                      "dependents read the latest versions",
                      label, (long long)m->run_id, err.message);

@@ -226,7 +226,7 @@ static void slurm_start(aeh_exec *ex, size_t p, aeh_run *run, double started) {
     not_submitted(ex, p, "", why, started);
     return;
   }
-  aeh_exec_label(ex->nodes[p].action, label, sizeof label);
+  aeh_graph_label(ex->nodes[p].action, label, sizeof label);
   snprintf(name, sizeof name, "--job-name=aero %s", label);
   /* The job's position reaches it in sbatch's own environment, exported
    * whole (--export=ALL): naming it there instead ("ALL,VAR") makes slurmd

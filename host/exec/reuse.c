@@ -112,7 +112,7 @@ bool aeh_reuse_try(aeh_exec *ex, size_t p) {
     }
   }
   char label[512];
-  aeh_exec_label(a, label, sizeof label);
+  aeh_graph_label(a, label, sizeof label);
   if (status != AERO_OK) {
     aeh_console_warn("%s: looking for a run to reuse failed, running it: %s",
                      label, err.message);
@@ -194,7 +194,7 @@ void aeh_reuse_note(aeh_exec *ex, size_t p, aeh_run *run) {
   aero_error err = AEH_ERROR_INIT;
   if (aeh_run_note_key(run, key.key, key.job, key.parts, &err) != AERO_OK) {
     char label[512];
-    aeh_exec_label(a, label, sizeof label);
+    aeh_graph_label(a, label, sizeof label);
     aeh_console_warn("%s: its reuse key was not recorded (%s): a later run "
                      "will not reuse it",
                      label, err.message);

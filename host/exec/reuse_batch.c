@@ -126,7 +126,7 @@ void aeh_reuse_look_ahead(aeh_exec *ex, const size_t *positions, size_t count) {
     return;
   aeh_look_space *space = space_for(ex, count);
   if (space == NULL)
-    return; /* likewise */
+    return; /* out of memory: each is asked alone, at its turn */
   aeh_reuse_key *keys = space->keys;
   aeh_reuse_ask *asks = space->asks;
   size_t *asked = space->asked;

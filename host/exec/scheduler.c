@@ -74,7 +74,7 @@ static void skip(aeh_exec *ex, size_t p, const char *why, bool record,
                  bool bad) {
   aeh_node *nd = &ex->nodes[p];
   char label[512];
-  aeh_exec_label(nd->action, label, sizeof label);
+  aeh_graph_label(nd->action, label, sizeof label);
   aeh_console_banner(AEH_BANNER_SKIPPED, p + 1, ex->n, label, why);
   if (record) {
     aeh_reuse_flush(ex);
@@ -101,7 +101,7 @@ void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
                         aero_run_outcome *outcome, double started) {
   aeh_node *nd = &ex->nodes[p];
   char label[512];
-  aeh_exec_label(nd->action, label, sizeof label);
+  aeh_graph_label(nd->action, label, sizeof label);
   outcome->struct_size = sizeof *outcome;
   outcome->ended_ns = aeh_exec_wall_ns();
   aero_error err = AEH_ERROR_INIT;
@@ -129,7 +129,7 @@ void aeh_sched_complete(aeh_exec *ex, size_t p, aeh_run *run,
 static void announce(aeh_exec *ex, size_t p, const aero_run_outcome *outcome,
                      int64_t run_id, double started) {
   char label[512];
-  aeh_exec_label(ex->nodes[p].action, label, sizeof label);
+  aeh_graph_label(ex->nodes[p].action, label, sizeof label);
   uint32_t state = outcome->state;
   if (state == AERO_RUN_OK) {
     char took[64];
@@ -233,7 +233,7 @@ static void place(aeh_exec *ex, size_t p) {
     return;
   }
   char label[512];
-  aeh_exec_label(nd->action, label, sizeof label);
+  aeh_graph_label(nd->action, label, sizeof label);
   aeh_console_banner(AEH_BANNER_RUNNING, p + 1, ex->n, label, NULL);
   double started = aeh_exec_now();
   if (ex->place->records_elsewhere) {
@@ -301,14 +301,14 @@ static bool skip_if_barred(aeh_exec *ex, size_t p) {
   }
   if (nd->blame != AEH_EXEC_NONE) {
     const aeh_node *culprit = &ex->nodes[nd->blame];
-    aeh_exec_label(culprit->action, label, sizeof label);
+    aeh_graph_label(culprit->action, label, sizeof label);
     snprintf(why, sizeof why, "%s %s %s", nd->direct ? "parent" : "ancestor",
              label, result_verb(culprit->result));
     skip(ex, p, why, true, true);
     return true;
   }
   /* ex->stop */
-  aeh_exec_label(ex->nodes[ex->first_failure].action, label, sizeof label);
+  aeh_graph_label(ex->nodes[ex->first_failure].action, label, sizeof label);
   snprintf(why, sizeof why, "not started after %s %s (-k keeps going)", label,
            result_verb(ex->nodes[ex->first_failure].result));
   skip(ex, p, why, true, false);

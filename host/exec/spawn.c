@@ -249,7 +249,7 @@ static void settle_starts(aeh_exec *ex, bool wait) {
       s->pid = pid;
       if (ex->opts->debug) {
         char label[512];
-        aeh_exec_label(ex->nodes[s->pos].action, label, sizeof label);
+        aeh_graph_label(ex->nodes[s->pos].action, label, sizeof label);
         aeh_console_info("%s: run %lld in process %ld", label,
                          (long long)aeh_run_id(s->run), (long)pid);
       }
@@ -320,7 +320,7 @@ static void process_start(aeh_exec *ex, size_t p, aeh_run *run,
   if (ticket == 0)
     setpgid(pid, pid);
   char label[512];
-  aeh_exec_label(nd->action, label, sizeof label);
+  aeh_graph_label(nd->action, label, sizeof label);
   s->busy = true;
   s->pos = p;
   s->pid = ticket != 0 ? 0 : pid;

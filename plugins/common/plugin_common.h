@@ -154,6 +154,13 @@ aero_status pc_reuse_record_one(void *handle,
                                 int64_t reused_run_id, const int64_t *input_ids,
                                 size_t input_count, int64_t *run_id,
                                 aero_error *err);
+/* Copies a caller's run outcome into `out` (members the caller predates
+ * read as zero) and checks it: an end state, named in *state
+ * (pc_state_name). Else AERO_E_INVALID naming `backend` and run `run_id`. */
+aero_status pc_run_outcome_read(const char *backend, int64_t run_id,
+                                const aero_run_outcome *outcome,
+                                aero_run_outcome *out, const char **state,
+                                aero_error *err);
 /* The vtable's reuse_find, for a backend whose reuse_find_batch does the
  * work: one query through `batch`, answered in a match of this build's
  * size (the caller's may predate struct_size being checked), then copied.

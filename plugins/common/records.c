@@ -283,3 +283,21 @@ aero_status pc_reuse_find_one(void *handle, const char *backend,
   memcpy(match->parts, one.parts, sizeof match->parts);
   return status;
 }
+
+aero_status pc_run_outcome_read(const char *backend, int64_t run_id,
+                                const aero_run_outcome *outcome,
+                                aero_run_outcome *out, const char **state,
+                                aero_error *err) {
+  if (outcome == NULL || outcome->struct_size == 0)
+    return aero_fail(err, AERO_E_INVALID, "%s: no run outcome", backend);
+  *out = (aero_run_outcome){0};
+  memcpy(out, outcome,
+         outcome->struct_size < sizeof *out ? outcome->struct_size
+                                            : sizeof *out);
+  *state = pc_state_name(out->state);
+  if (*state == NULL || out->state == AERO_RUN_RUNNING)
+    return aero_fail(err, AERO_E_INVALID,
+                     "%s: run %lld cannot end in state %u", backend,
+                     (long long)run_id, (unsigned)out->state);
+  return AERO_OK;
+}

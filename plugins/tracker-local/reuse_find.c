@@ -48,10 +48,11 @@ static const char find_one[] =
  * queries that differ in them). Ordered by key, then newest first: SQLite
  * walks the IN list in order and run_keys by (key, run_id), so the ORDER
  * BY costs no sort (EXPLAIN QUERY PLAN shows no temp b-tree), and each
- * key's newest run comes first. Only that one is taken (find_some): a key
- * with more `ok` runs (one per --force re-run) would cost its lookup as
- * many joins, so the chunk stops there and the rest of its queries are
- * asked alone, which stops at the first complete run. Asked by a list of
+ * key's newest run comes first, its rows by version. Only that one is
+ * taken (find_some): a key with more `ok` runs (one per --force re-run)
+ * would cost its lookup as many joins, so the chunk stops there and the
+ * rest of its queries are asked alone, which stops at the first complete
+ * run. Asked by a list of
  * keys, not by a table of the queries: ordering by a query's place in such
  * a table sorted each chunk's rows; picking each key's newest run in SQL
  * (GROUP BY, or NOT EXISTS a newer one) cost a fifth more instructions
@@ -103,31 +104,43 @@ static bool row_published(sqlite3_stmt *st, int col) {
          sqlite3_column_int(st, col + 1) == 1;
 }
 
-/* One candidate of a query alone, read row by row: its outputs are
- * complete when every output it lists has a published version it holds,
- * and every file of those versions is intact. */
+/* One candidate run, read row by row: its outputs are complete when every
+ * output it lists has a published version it holds, and every file of
+ * those versions is intact. */
 typedef struct candidate {
-  int64_t id, ended_ns;
-  size_t expected; /* output names it lists */
-  size_t held;     /* published versions it holds, so far */
-  int64_t last;    /* the last version counted */
-  bool intact;     /* no file found wanting, so far */
+  int64_t id, ended_ns; /* id 0: none yet */
+  size_t expected;      /* output names it lists */
+  size_t held;          /* published versions it holds, so far */
+  int64_t last;         /* the last version counted */
+  bool intact;          /* no file found wanting, so far */
 } candidate;
 
 static bool complete(const candidate *c) {
   return c->id != 0 && c->intact && c->held == c->expected;
 }
 
-/* Takes one row of find_one (a version file of the candidate's, or NULLs
- * for none) into `c`. */
-static void candidate_row(tl_store *store, sqlite3_stmt *st, candidate *c) {
-  if (!c->intact || !row_published(st, ALONE_VERSION))
+/* The candidate whose id, end and output names are columns `col` to
+ * col + 2 of the row. */
+static candidate candidate_at(sqlite3_stmt *st, int col) {
+  return (candidate){
+      .id = sqlite3_column_int64(st, col),
+      .ended_ns = sqlite3_column_int64(st, col + 1),
+      .expected = count_lines((const char *)sqlite3_column_text(st, col + 2)),
+      .intact = true};
+}
+
+/* Takes one row (a version file of the candidate's from column `col`, or
+ * NULLs for none) into `c`. The rows come ordered by version: a version
+ * is counted once per run of its rows. */
+static void candidate_row(tl_store *store, sqlite3_stmt *st, int col,
+                          candidate *c) {
+  if (!c->intact || !row_published(st, col))
     return; /* already refused; no output; not published: not held */
-  int64_t version = sqlite3_column_int64(st, ALONE_VERSION);
+  int64_t version = sqlite3_column_int64(st, col);
   if (c->held == 0 || version != c->last)
     c->held++;
   c->last = version;
-  if (!file_intact(store, st, ALONE_VERSION))
+  if (!file_intact(store, st, col))
     c->intact = false;
 }
 
@@ -152,13 +165,9 @@ static aero_status find_alone(tl_store *store, const aero_reuse_query *q,
     if (id != c.id) {
       if (complete(&c))
         break; /* the previous candidate is complete */
-      c = (candidate){.id = id,
-                      .ended_ns = sqlite3_column_int64(st, 1),
-                      .expected =
-                          count_lines((const char *)sqlite3_column_text(st, 2)),
-                      .intact = true};
+      c = candidate_at(st, 0);
     }
-    candidate_row(store, st, &c);
+    candidate_row(store, st, ALONE_VERSION, &c);
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "finding a run to reuse", err);
@@ -180,20 +189,6 @@ static aero_reuse_match *match_at(aero_reuse_match *matches, size_t i) {
   return (aero_reuse_match *)(void *)((char *)matches +
                                       i * matches->struct_size);
 }
-
-/* Distinct published versions a chunk counts for a run: a run with more
- * outputs never looks complete there, and its queries are asked alone. */
-#define NEWEST_VERSIONS 16
-
-/* The newest `ok` run of a key in a chunk, from its rows. */
-typedef struct newest {
-  bool seen; /* a row came: the key has an `ok` run */
-  int64_t id, ended_ns;
-  size_t expected; /* output names it lists */
-  int64_t versions[NEWEST_VERSIONS]; /* published ones it holds, distinct */
-  size_t held;
-  bool intact; /* no file found wanting */
-} newest;
 
 /* One query of a chunk. */
 typedef struct asked {
@@ -236,40 +231,11 @@ static bool row_fits(sqlite3_stmt *st, const aero_reuse_query *q) {
          strcmp(column_text(st, 12), q->dev ? "dev" : "prod") == 0;
 }
 
-/* Takes one row of find_chunk's newest run of a key into `c`, for the
- * asks asks[lo..hi) of that key. */
-static void take_row(tl_store *store, sqlite3_stmt *st, newest *c,
-                     asked *asks, size_t lo, size_t hi) {
-  if (!c->seen) {
-    *c = (newest){.seen = true,
-                  .id = sqlite3_column_int64(st, 1),
-                  .ended_ns = sqlite3_column_int64(st, 2),
-                  .expected =
-                      count_lines((const char *)sqlite3_column_text(st, 3)),
-                  .intact = true};
-    for (size_t i = lo; i < hi; i++)
-      asks[i].fits = row_fits(st, asks[i].query);
-  }
-  if (!c->intact || !row_published(st, CHUNK_VERSION))
-    return;
-  int64_t version = sqlite3_column_int64(st, CHUNK_VERSION);
-  size_t k = 0;
-  while (k < c->held && c->versions[k] != version)
-    k++;
-  if (k == c->held) {
-    if (c->held == NEWEST_VERSIONS)
-      return; /* not counted: held < expected, asked alone */
-    c->versions[c->held++] = version;
-  }
-  if (!file_intact(store, st, CHUNK_VERSION))
-    c->intact = false;
-}
-
 /* Decides the asks asks[lo..hi) of one key, whose newest run is `c`:
  * answered by it when it is complete and theirs, else asked alone (an
  * older run; another project's with the same key). */
-static void settle(const newest *c, asked *asks, size_t lo, size_t hi) {
-  bool whole = c->seen && c->intact && c->held == c->expected;
+static void settle(const candidate *c, asked *asks, size_t lo, size_t hi) {
+  bool whole = complete(c);
   for (size_t k = lo; k < hi; k++) {
     if (whole && asks[k].fits) {
       asks[k].match->run_id = c->id;
@@ -285,12 +251,9 @@ static aero_status find_some(tl_store *store, const aero_reuse_query *queries,
                              aero_reuse_match *matches, size_t first, size_t n,
                              aero_error *err) {
   asked asks[CHUNK];
-  newest found[CHUNK]; /* by the first ask of each key */
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     asks[i] = (asked){.query = query_at(queries, first + i),
                       .match = match_at(matches, first + i)};
-    found[i] = (newest){.seen = false};
-  }
   /* Sorted, the asks of one key (two actions may share one) are side by
    * side, and the rows (by key, descending) come for them from the last
    * to the first. */
@@ -303,19 +266,22 @@ static aero_status find_some(tl_store *store, const aero_reuse_query *queries,
   for (size_t i = 0; i < n; i++)
     tl_bind_text(st, 1 + (int)i, asks[i].query->key);
   size_t lo = n, hi = n; /* the asks of the current rows' key */
+  candidate c = {.id = 0}; /* that key's newest run */
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *key = column_text(st, 0);
     if (lo == n || strcmp(key, asks[lo].query->key) != 0) {
       if (lo < n)
-        settle(&found[lo], asks, lo, hi);
+        settle(&c, asks, lo, hi);
       lo = first_with(asks, n, key);
       for (hi = lo; hi < n && strcmp(asks[hi].query->key, key) == 0; hi++)
         ;
       if (lo == n)
         continue; /* not asked (cannot happen) */
-    }
-    if (found[lo].seen && sqlite3_column_int64(st, 1) != found[lo].id) {
+      c = candidate_at(st, 1);
+      for (size_t k = lo; k < hi; k++)
+        asks[k].fits = row_fits(st, asks[k].query);
+    } else if (sqlite3_column_int64(st, 1) != c.id) {
       /* A second `ok` run of this key: this key's asks and those of the
        * keys still to come (before it in asks) are asked alone. */
       for (size_t k = 0; k < hi; k++)
@@ -324,12 +290,12 @@ static aero_status find_some(tl_store *store, const aero_reuse_query *queries,
       rc = SQLITE_DONE;
       break;
     }
-    take_row(store, st, &found[lo], asks, lo, hi);
+    candidate_row(store, st, CHUNK_VERSION, &c);
   }
   if (rc != SQLITE_DONE)
     status = tl_db_fail(store, rc, "finding a run to reuse", err);
   else if (lo < n)
-    settle(&found[lo], asks, lo, hi);
+    settle(&c, asks, lo, hi);
   tl_finish(store, st);
   /* A key without an `ok` run has nothing to find: neither answered nor
    * asked alone. */

@@ -62,17 +62,13 @@ static aero_status update_run(tl_store *store, int64_t run_id,
 
 aero_status tl_run_settle(tl_store *store, int64_t run_id,
                           const aero_run_outcome *outcome, aero_error *err) {
-  if (outcome == NULL || outcome->struct_size == 0)
-    return aero_fail(err, AERO_E_INVALID, "tracker-local: no run outcome");
-  aero_run_outcome out = {0};
-  memcpy(&out, outcome,
-         outcome->struct_size < sizeof out ? outcome->struct_size : sizeof out);
-  const char *state = pc_state_name(out.state);
-  if (state == NULL || out.state == AERO_RUN_RUNNING)
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-local: run %lld cannot end in state %u",
-                     (long long)run_id, (unsigned)out.state);
-  aero_status status = tl_begin(store, err);
+  aero_run_outcome out;
+  const char *state = NULL;
+  aero_status status =
+      pc_run_outcome_read("tracker-local", run_id, outcome, &out, &state, err);
+  if (status != AERO_OK)
+    return status;
+  status = tl_begin(store, err);
   if (status != AERO_OK)
     return status;
   bool dev = false;

@@ -313,16 +313,12 @@ static aero_status end_body(tp_store *store, void *ctx_, aero_error *err) {
 aero_status tp_run_end(void *handle, int64_t run_id,
                        const aero_run_outcome *outcome, aero_error *err) {
   tp_store *store = handle;
-  if (outcome == NULL || outcome->struct_size == 0)
-    return aero_fail(err, AERO_E_INVALID, "tracker-postgres: no run outcome");
-  aero_run_outcome out = {0};
-  memcpy(&out, outcome,
-         outcome->struct_size < sizeof out ? outcome->struct_size : sizeof out);
-  const char *state = pc_state_name(out.state);
-  if (state == NULL || out.state == AERO_RUN_RUNNING)
-    return aero_fail(err, AERO_E_INVALID,
-                     "tracker-postgres: run %lld cannot end in state %u",
-                     (long long)run_id, (unsigned)out.state);
+  aero_run_outcome out;
+  const char *state = NULL;
+  aero_status checked = pc_run_outcome_read("tracker-postgres", run_id,
+                                            outcome, &out, &state, err);
+  if (checked != AERO_OK)
+    return checked;
   end_ctx ctx = {.run_id = run_id, .out = &out, .state = state};
   pthread_mutex_lock(&store->lock);
   aero_status status =

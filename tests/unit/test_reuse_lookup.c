@@ -35,15 +35,18 @@
 /* How many of the next aeh_reused_prepare calls fail as out of memory. */
 static int prepare_failures;
 
-aero_status __real_aeh_reused_prepare(const aeh_run *preview,
-                                      int64_t reused_run_id, aeh_reused *out,
-                                      aero_error *err);
-aero_status __wrap_aeh_reused_prepare(const aeh_run *preview,
-                                      int64_t reused_run_id, aeh_reused *out,
-                                      aero_error *err);
-aero_status __wrap_aeh_reused_prepare(const aeh_run *preview,
-                                      int64_t reused_run_id, aeh_reused *out,
-                                      aero_error *err) {
+/* The wrapped functions' parameters, once for the three declarations each
+ * (-Wmissing-prototypes wants the wrapper declared before it). */
+#define PREPARE_PARAMS                                                         \
+  const aeh_run *preview, int64_t reused_run_id, aeh_reused *out,              \
+      aero_error *err
+#define FIND_BATCH_PARAMS                                                      \
+  aeh_store *store, const aeh_session *session, const aeh_reuse_ask *asks,     \
+      size_t count, aero_reuse_match *matches, aero_error *err
+
+aero_status __real_aeh_reused_prepare(PREPARE_PARAMS);
+aero_status __wrap_aeh_reused_prepare(PREPARE_PARAMS);
+aero_status __wrap_aeh_reused_prepare(PREPARE_PARAMS) {
   if (prepare_failures > 0) {
     prepare_failures--;
     *out = (aeh_reused){0};
@@ -59,24 +62,9 @@ static size_t asked_so_far; /* actions asked, over all batches */
 static size_t batch_calls;
 static bool batch_out_of_order;
 
-aero_status __real_aeh_reuse_find_batch(aeh_store *store,
-                                        const aeh_session *session,
-                                        const aeh_reuse_ask *asks,
-                                        size_t count,
-                                        aero_reuse_match *matches,
-                                        aero_error *err);
-aero_status __wrap_aeh_reuse_find_batch(aeh_store *store,
-                                        const aeh_session *session,
-                                        const aeh_reuse_ask *asks,
-                                        size_t count,
-                                        aero_reuse_match *matches,
-                                        aero_error *err);
-aero_status __wrap_aeh_reuse_find_batch(aeh_store *store,
-                                        const aeh_session *session,
-                                        const aeh_reuse_ask *asks,
-                                        size_t count,
-                                        aero_reuse_match *matches,
-                                        aero_error *err) {
+aero_status __real_aeh_reuse_find_batch(FIND_BATCH_PARAMS);
+aero_status __wrap_aeh_reuse_find_batch(FIND_BATCH_PARAMS);
+aero_status __wrap_aeh_reuse_find_batch(FIND_BATCH_PARAMS) {
   if (watch_batches) {
     batch_calls++;
     /* Action i outputs "o<i>": each batch asks the next ones, in order. */

@@ -743,9 +743,9 @@ static void test_reuse_find_batch_answers_each(void **state) {
   }
 }
 
-/* An action with more outputs than a chunk counts for a run (16) is
- * answered too (asked alone): its run holds all 20, and one output's blob
- * damaged makes it run. */
+/* An action with many outputs is answered in a chunk too: its run holds
+ * all 20 (each counted once), and one output's blob damaged makes it
+ * run. */
 static void test_reuse_find_batch_many_outputs(void **state) {
   fixture *f = *state;
   enum { OUTPUTS = 20 };
@@ -809,6 +809,29 @@ static void test_reuse_find_batch_many_outputs(void **state) {
                    AERO_OK);
   assert_int_equal(matches[0].run_id, 0);
   assert_string_equal(matches[0].parts, "p9");
+}
+
+/* A run's end that is not an end state, or no outcome at all, is refused
+ * with one line naming the backend (and the run), and the run stays
+ * running: a later end still records it. */
+static void test_run_end_checks_its_outcome(void **state) {
+  fixture *f = *state;
+  int64_t run = begin(f->handle, true, "make");
+  aero_error err = AEH_ERROR_INIT;
+  assert_int_equal(end(f->handle, run, AERO_RUN_RUNNING, &err),
+                   AERO_E_INVALID);
+  char want[96];
+  snprintf(want, sizeof want, "tracker-local: run %lld cannot end in state %u",
+           (long long)run, (unsigned)AERO_RUN_RUNNING);
+  assert_string_equal(err.message, want);
+  assert_int_equal(vt->run_end(f->handle, run, NULL, &err), AERO_E_INVALID);
+  assert_string_equal(err.message, "tracker-local: no run outcome");
+  char query[96];
+  snprintf(query, sizeof query,
+           "SELECT count(*) FROM runs WHERE id = %lld AND status = 'running'",
+           (long long)run);
+  assert_int_equal(sql_int(f, query), 1);
+  end_ok(f->handle, run);
 }
 
 /* A reuse key or job of another length, or parts past 255 bytes, is
@@ -2426,6 +2449,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_find_batch_many_outputs,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_run_end_checks_its_outcome, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_close_empties_checkpointed_wal,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_checkpoints_long_wal, setup,
