@@ -170,6 +170,18 @@ static int apply_option(void *ctx, const aeh_option *op, const char *value) {
   return 0;
 }
 
+/* Seconds since the epoch as nanoseconds, held within what int64_t holds
+ * (1678 to 2261, a margin for the double's rounding): a --since before
+ * that is every run, after it none. */
+static int64_t clamped_ns(double seconds) {
+  const double limit = 9.2e9;
+  if (seconds >= limit)
+    return INT64_MAX;
+  if (seconds <= -limit)
+    return INT64_MIN;
+  return (int64_t)(seconds * 1e9);
+}
+
 /* --since: YYYY-MM-DD[THH:MM[:SS]] (local time) or an age: 30m, 12h, 7d. */
 static bool parse_since(const char *text, int64_t *ns) {
   char *end = NULL;
@@ -182,8 +194,8 @@ static bool parse_since(const char *text, int64_t *ns) {
                   : end[0] == 'd' ? 86400
                   : end[0] == 'w' ? 604800
                                   : 0;
-    if (unit > 0) {
-      *ns = (int64_t)((double)time(NULL) - amount * unit) * 1000000000;
+    if (unit > 0 && isfinite(amount)) {
+      *ns = clamped_ns((double)time(NULL) - amount * unit);
       return true;
     }
   }
@@ -198,7 +210,7 @@ static bool parse_since(const char *text, int64_t *ns) {
       time_t t = mktime(&tm);
       if (t == (time_t)-1)
         return false;
-      *ns = (int64_t)t * 1000000000;
+      *ns = clamped_ns((double)t);
       return true;
     }
   }

@@ -191,8 +191,8 @@ static int check_gc(const aeh_command *cmd, aeh_read_opts *opts,
     char *end = NULL;
     errno = 0;
     double days = strtod(o->keep_dev, &end);
-    if (end == o->keep_dev || *end != '\0' || errno != 0 || days < 0 ||
-        days > 100000)
+    if (end == o->keep_dev || *end != '\0' || errno != 0 || !(days >= 0) ||
+        days > 100000) /* NaN fails >= */
       return aeh_command_usage_error(
           cmd, "--keep-dev '%s' is not a number of days", o->keep_dev);
     o->collect.keep_dev_ns = (int64_t)(days * 86400.0 * 1e9);

@@ -238,9 +238,12 @@ blob_files() { find "$AEROMANCY_STORE/blobs" -type f | wc -l; }
 keep_dev_removes_runs sql blob_files
 assert_eq "$(sql "SELECT count(*) FROM metric_blocks")" 0 "metric blocks left"
 assert_eq "$(sql "SELECT count(*) FROM metric_summaries")" 0 "metric summaries left"
-run "$A" gc --keep-dev soon
-assert_rc 3
-assert_one_line "$err"
+for bad in soon nan -1 1e6; do
+  run "$A" gc --keep-dev "$bad"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "--keep-dev '$bad' is not a number of days"
+done
 
 case_ "fsck hashes every blob (two threads share them): each one changed is reported"
 new_store every-blob

@@ -75,8 +75,17 @@ assert_rc 0
 assert_eq "$out" ""
 run "$A" runs --dev --since 1h
 assert_eq "$(printf '%s\n' "$out" | wc -l)" "$(sql "SELECT count(*) FROM runs")"
+# Past what nanoseconds since 1970 hold in 64 bits (2262): none, and
+# before it (1677): every run; no overflow either way.
 run "$A" runs --since 2999-01-01
+assert_rc 0
 assert_eq "$out" ""
+run "$A" runs --dev --since 1e300d
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | wc -l)" "$(sql "SELECT count(*) FROM runs")"
+run "$A" runs --since 1200-01-01
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | wc -l)" "$(sql "SELECT count(*) FROM runs")"
 run "$A" runs --limit 2
 assert_eq "$(printf '%s\n' "$out" | cut -f1 | tr '\n' ' ')" "$last $((last - 1)) "
 run "$A" runs --limit 2 --before $((last - 1))
@@ -96,7 +105,7 @@ run "$A" runs --json --limit 0
 assert_eq "$(jq -r '.next_before_id' <<<"$out")" "null"
 
 case_ "runs: bad options get one line and exit 3"
-for bad in "--status bogus" "--since yesterday-ish" "--limit -1" "--dev --prod" "--frobnicate" "--before x"; do
+for bad in "--status bogus" "--since yesterday-ish" "--since infd" "--limit -1" "--dev --prod" "--frobnicate" "--before x"; do
   # shellcheck disable=SC2086
   run "$A" runs $bad
   assert_rc 3
