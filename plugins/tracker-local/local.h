@@ -28,7 +28,7 @@
 #include "plugin_common.h"
 
 /* The schema this build creates and understands (PRAGMA user_version). */
-#define TL_SCHEMA_VERSION 9
+#define TL_SCHEMA_VERSION 10
 
 /* The longest store folder path accepted, leaving room under PATH_MAX for
  * the names the store makes inside it. */
@@ -507,6 +507,21 @@ void tl_run_info_from(sqlite3_stmt *st, int first, aero_run_info *out);
   "(SELECT coalesce(sum(size), 0) FROM version_files f "                       \
   "WHERE f.version_id = v.id)"
 void tl_version_info_from(sqlite3_stmt *st, int first, aero_version_info *out);
+
+/* ---- schema_edit.c: a table's text edited in sqlite_schema ---- */
+
+/* Runs `update` (statements on sqlite_schema) with writable_schema on, then
+ * bumps the schema cookie so that every connection reads the schema again.
+ * Only for a change no stored row can break. Inside the caller's
+ * transaction. */
+aero_status tl_schema_edit(tl_store *store, const char *update,
+                           aero_error *err);
+
+/* ---- checks.c: schema 9 -> 10 ---- */
+
+/* The CHECK constraints that list allowed values (`x IN (...)`) rewritten
+ * as comparisons allowing the same. Inside the caller's transaction. */
+aero_status tl_checks_migrate(tl_store *store, aero_error *err);
 
 /* ---- reuse.c: the vtable's reuse members (schema version 2) ---- */
 

@@ -10,15 +10,11 @@
 #include <string.h>
 
 aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
-  /* SQLite cannot alter a CHECK constraint: the table's text is edited in
-   * sqlite_schema, as its manual describes for a constraint that only
-   * allows more, and the schema cookie bumped so that every connection
-   * reads it again. */
+  /* A CHECK constraint that allows more: edited in place
+   * (schema_edit.c). */
   static const char allow_reused[] =
-      "PRAGMA writable_schema = ON;"
       "UPDATE sqlite_schema SET sql = replace(sql, '''bailed'')', "
-      "'''bailed'', ''reused'')') WHERE type = 'table' AND name = 'runs';"
-      "PRAGMA writable_schema = OFF;";
+      "'''bailed'', ''reused'')') WHERE type = 'table' AND name = 'runs';";
   static const char tables[] =
       "ALTER TABLE runs ADD COLUMN reused_run INTEGER REFERENCES runs (id);"
       "CREATE TABLE run_keys ("
@@ -28,19 +24,7 @@ aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
       " parts TEXT NOT NULL);"
       "CREATE INDEX run_keys_by_key ON run_keys (key, run_id);"
       "CREATE INDEX run_keys_by_job ON run_keys (job, run_id);";
-  sqlite3_stmt *st = NULL;
-  int cookie = 0;
-  aero_status status = tl_prepare(store, "PRAGMA schema_version", &st, err);
-  if (status != AERO_OK)
-    return status;
-  if (sqlite3_step(st) == SQLITE_ROW)
-    cookie = sqlite3_column_int(st, 0);
-  tl_finish(store, st);
-  status = tl_exec(store, allow_reused, err);
-  char bump[64];
-  snprintf(bump, sizeof bump, "PRAGMA schema_version = %d", cookie + 1);
-  if (status == AERO_OK)
-    status = tl_exec(store, bump, err);
+  aero_status status = tl_schema_edit(store, allow_reused, err);
   if (status == AERO_OK)
     status = tl_exec(store, tables, err);
   return status;

@@ -218,6 +218,8 @@ aero_status tl_schema_ensure(tl_store *store, aero_error *err) {
         status = tl_inline_migrate(store, err);
       if (status == AERO_OK && version <= 8)
         status = tl_reuse_outputs_migrate(store, err);
+      if (status == AERO_OK && version <= 9)
+        status = tl_checks_migrate(store, err);
       if (status == AERO_OK)
         status = tl_exec(store, set_version, err);
       if (status == AERO_OK)

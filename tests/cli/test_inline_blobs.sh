@@ -167,7 +167,7 @@ sql "$(schema9_undo_sql) DROP TABLE inline_blobs; PRAGMA user_version = 7"
 runs_before=$(sql "SELECT count(*) FROM runs")
 run "$AEROHOST" run "$PLUGIN" --dev --force -- --content hello
 assert_rc 0
-assert_eq "$(sql "PRAGMA user_version")" 9
+assert_eq "$(sql "PRAGMA user_version")" 10
 assert_eq "$(sql "SELECT count(*) FROM runs")" "$((runs_before + 3))" "runs kept"
 [[ -f $(file_of "$hello") ]] || fail "the old blob file is gone"
 assert_eq "$(row_count "$hello")" 0 "the content of an intact file is not a row too"

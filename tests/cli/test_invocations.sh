@@ -94,7 +94,7 @@ rows=$(osql "SELECT * FROM runs ORDER BY id" | sha256sum)
 columns=$(osql "SELECT group_concat(name) FROM pragma_table_info('runs')")
 run "$A" runs --store "$OLD"
 assert_rc 0
-assert_eq "$(osql "PRAGMA user_version")" 9
+assert_eq "$(osql "PRAGMA user_version")" 10
 assert_eq "$(osql "SELECT type FROM sqlite_schema WHERE name = 'runs'")" view
 # Runs 1-3, 4-6, 7, 8 (its command line differs), 9-10.
 assert_eq "$(osql "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM

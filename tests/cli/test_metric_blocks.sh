@@ -86,7 +86,7 @@ POINTS="SELECT group_concat(line, char(10)) FROM (SELECT run_id || '|' || key
 points=$(osql "$POINTS" | sha256sum)
 run "$A" runs --store "$OLD"
 assert_rc 0
-assert_eq "$(osql "PRAGMA user_version")" 9
+assert_eq "$(osql "PRAGMA user_version")" 10
 assert_eq "$(osql "SELECT type FROM sqlite_schema WHERE name = 'metrics'")" view
 assert_eq "$(osql "SELECT sum(count) FROM metric_blocks")" "$rows"
 # One block per key of each run: 1,206 points, none more than 4,096.

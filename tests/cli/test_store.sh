@@ -68,7 +68,7 @@ case_ layout_and_read_only_files
 run "$AEROHOST" run "$PLUGIN" --dev
 assert_rc 0
 assert_eq "$(sql "PRAGMA journal_mode")" wal
-assert_eq "$(sql "PRAGMA user_version")" 9
+assert_eq "$(sql "PRAGMA user_version")" 10
 for blob in "$AEROMANCY_STORE"/blobs/*/*; do
   name="$(basename "$(dirname "$blob")")$(basename "$blob")"
   assert_eq "$(sha256sum "$blob" | cut -d' ' -f1)" "$name" "blob name"

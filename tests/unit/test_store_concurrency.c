@@ -190,7 +190,7 @@ static void test_hosts_open_a_new_store_at_once(void **state) {
       assert_true(WIFEXITED(status));
       assert_int_equal(WEXITSTATUS(status), 0);
     }
-    assert_int_equal(sql_int(store, "PRAGMA user_version"), 9);
+    assert_int_equal(sql_int(store, "PRAGMA user_version"), 10);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);

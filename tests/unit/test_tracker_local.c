@@ -423,7 +423,7 @@ static void test_reused_outputs_are_implied(void **state) {
   sql_int(f, TO_SCHEMA_8 "PRAGMA user_version = 8; SELECT 0");
   assert_int_equal(sql_int(f, "SELECT count(*) FROM run_outputs"), 3);
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 10);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM run_own_outputs"), 1);
   assert_int_equal(sql_int(f, OUTPUT_PAIRS), pairs);
 }
@@ -871,7 +871,7 @@ static void test_open_creates_layout_and_schema(void **state) {
     snprintf(path, sizeof path, "%s/%s", f->store, subs[i]);
     assert_int_equal(stat(path, &st), 0);
   }
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 10);
   /* The tables and views other tools query by name. */
   assert_int_equal(
       sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', "
@@ -1077,7 +1077,7 @@ static void test_metric_summaries_kept_and_migrated(void **state) {
                          "metrics (run_id, key, step); PRAGMA user_version = "
                          "2; SELECT 0");
   open_store(f);
-  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 10);
   assert_int_equal(sql_int(f, "SELECT count(*) FROM metric_summaries"), 42);
   assert_int_equal(sql_int(f, SUMMARY_WRONG), 0);
   s = summary_of(f->handle, run, "loss");
@@ -1161,7 +1161,7 @@ static void test_points_read_in_order_and_migrated(void **state) {
                                           "user_version = 3; SELECT 0");
     assert_int_equal(sql_int(f, "SELECT count(*) FROM metrics"), 8);
     open_store(f);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 10);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE "
                                 "name IN ('metrics_by_run', 'metrics_points')"),
                      0);
@@ -1588,6 +1588,122 @@ static void test_reuse_find_batch_skips_older_runs(void **state) {
     fail_msg("%d runs per key cost the lookups %.1f ms, %d runs %.1f ms: "
              "older runs are read",
              MANY, cpu[1] * 1e3, FEW, cpu[0] * 1e3);
+}
+
+/* Whether the sqlite3 tool's `statement`, in a transaction rolled back,
+ * succeeds on the store's database. */
+static bool sql_accepts(const fixture *f, const char *statement) {
+  char cmd[PATH_MAX + 1024];
+  snprintf(cmd, sizeof cmd,
+           "sqlite3 -bail -batch '%s/aeromancy.db' \"BEGIN; %s; ROLLBACK;\" "
+           "2>/dev/null",
+           f->store, statement);
+  return system(cmd) == 0;
+}
+
+#define RUN_WITH(mode, status)                                                 \
+  "INSERT INTO run_records (project, job_type, mode, status, started_at) "     \
+  "VALUES ('p', 'j', '" mode "', '" status "', 0)"
+#define VERSION_WITH(mode, published)                                          \
+  "INSERT INTO versions (artifact_id, digest, mode, run_id, created_at, "      \
+  "published) VALUES (1, 'd', '" mode "', 1, 0, " published ")"
+#define CONFIG_OF(type)                                                        \
+  "INSERT INTO run_config (run_id, key, type, value) VALUES (1, 'k', '" type  \
+  "', 1)"
+#define METADATA_OF(type)                                                      \
+  "INSERT INTO version_metadata (version_id, key, type, value) VALUES (1, "    \
+  "'k', '" type "', 1)"
+#define LOG_AT(level)                                                          \
+  "INSERT INTO run_logs (run_id, level, message, logged_at) VALUES (1, '"      \
+  level "', 'm', 0)"
+
+/* The constraints that name the values a column allows hold every one of
+ * them and nothing else, and are comparisons, not lists (which SQLite
+ * evaluates by building a table at every row: schema 10). */
+static void assert_value_checks(const fixture *f) {
+  assert_int_equal(
+      sql_int(f, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%CHECK "
+                 "(% IN (%'"),
+      0);
+  static const char *const allowed[] = {
+      RUN_WITH("dev", "running"),   RUN_WITH("prod", "ok"),
+      RUN_WITH("dev", "failed"),    RUN_WITH("dev", "crashed"),
+      RUN_WITH("dev", "timed_out"), RUN_WITH("dev", "killed"),
+      RUN_WITH("dev", "skipped"),   RUN_WITH("dev", "bailed"),
+      RUN_WITH("dev", "reused"),    VERSION_WITH("dev", "0"),
+      VERSION_WITH("prod", "0"),    CONFIG_OF("bool"),
+      CONFIG_OF("int"),             CONFIG_OF("double"),
+      CONFIG_OF("string"),          METADATA_OF("bool"),
+      METADATA_OF("int"),           METADATA_OF("double"),
+      METADATA_OF("string"),        LOG_AT("error"),
+      LOG_AT("warn"),               LOG_AT("info"),
+      LOG_AT("debug")};
+  static const char *const refused[] = {
+      RUN_WITH("dev", "Ok"),       RUN_WITH("dev", "done"),
+      RUN_WITH("test", "ok"),      VERSION_WITH("staging", "0"),
+      VERSION_WITH("dev", "2"),    CONFIG_OF("float"),
+      METADATA_OF("list"),         LOG_AT("fatal")};
+  for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
+    if (!sql_accepts(f, allowed[i]))
+      fail_msg("refused: %s", allowed[i]);
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+    if (sql_accepts(f, refused[i]))
+      fail_msg("allowed: %s", refused[i]);
+}
+
+/* The lists as schema 1 wrote them (with schema 2's `reused`): a store of
+ * schema 9. `level_list` is run_logs' list. */
+static void rewind_to_schema_9(const fixture *f, const char *level_list) {
+  char query[4096];
+  snprintf(
+      query, sizeof query,
+      "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
+      "replace(sql, 'CHECK (mode = ''dev'' OR mode = ''prod'')', 'CHECK (mode "
+      "IN (''dev'', ''prod''))'); UPDATE sqlite_schema SET sql = replace(sql, "
+      "'CHECK (status = ''running'' OR status = ''ok'' OR status = ''reused'' "
+      "OR status = ''failed'' OR status = ''crashed'' OR status = "
+      "''timed_out'' OR status = ''killed'' OR status = ''skipped'' OR status "
+      "= ''bailed'')', 'CHECK (status IN (''running'', ''ok'', ''failed'',  "
+      "''crashed'', ''timed_out'', ''killed'', ''skipped'', ''bailed'', "
+      "''reused''))'); UPDATE sqlite_schema SET sql = replace(sql, 'CHECK "
+      "(published = 0 OR published = 1)', 'CHECK (published IN (0, 1))'); "
+      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (type = ''double'' "
+      "OR type = ''int'' OR type = ''string'' OR type = ''bool'')', 'CHECK "
+      "(type IN (''bool'', ''int'', ''double'', ''string''))'); UPDATE "
+      "sqlite_schema SET sql = replace(sql, 'CHECK (level = ''info'' OR level "
+      "= ''debug'' OR level = ''warn'' OR level = ''error'')', 'CHECK (level "
+      "IN (%s))'); PRAGMA writable_schema = OFF; PRAGMA user_version = 9; "
+      "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%CHECK (%% IN "
+      "(%%';",
+      level_list);
+  assert_int_equal(sql_int(f, query), 5);
+}
+
+/* A new store's value checks, and those of a store of schema 9 upgraded;
+ * one whose list was changed by hand is refused in one line, unchanged. */
+static void test_value_checks(void **state) {
+  fixture *f = *state;
+  assert_value_checks(f);
+  vt->close(f->handle);
+  f->handle = NULL;
+  rewind_to_schema_9(f, "''error'', ''warn'', ''info'', ''debug''");
+  assert_false(sql_accepts(f, LOG_AT("fatal")));
+  open_store(f);
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 10);
+  assert_value_checks(f);
+  vt->close(f->handle);
+  f->handle = NULL;
+  rewind_to_schema_9(f, "''error'', ''warn'', ''info'', ''debug'', ''trace''");
+  aero_backend_open_params params = {.struct_size = sizeof params,
+                                     .location = f->store};
+  aero_error err = AEH_ERROR_INIT;
+  void *h = NULL;
+  assert_int_not_equal(vt->open(&params, &h, &err), AERO_OK);
+  assert_null(h);
+  assert_non_null(strstr(err.message, "table run_logs is not as aeromancy "
+                                      "created it"));
+  assert_int_equal(sql_int(f, "PRAGMA user_version"), 9);
+  assert_true(sql_accepts(f, LOG_AT("trace")));
 }
 
 /* A view is written under the names and from the blobs its version's rows
@@ -2525,6 +2641,7 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_record_batch_environments,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_value_checks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_find_batch_skips_older_runs,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_find_batch_many_outputs,
