@@ -1,5 +1,6 @@
 #include "loop.h"
 
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -150,8 +151,12 @@ void aeh_loop_wait(aeh_exec *ex) {
         add_fd(ex, &nfds, bufs[k]->fd, NULL, bufs[k]);
   }
   int timeout_ms = -1;
-  if (next > 0)
-    timeout_ms = next <= now ? 0 : (int)ceil((next - now) * 1000.0);
+  if (next > 0) {
+    /* poll() takes an int of milliseconds (24.8 days): a deadline further
+     * away is waited for that long, then looked at again. */
+    double ms = next <= now ? 0 : ceil((next - now) * 1000.0);
+    timeout_ms = ms < (double)INT_MAX ? (int)ms : INT_MAX;
+  }
   int ready = poll(ex->pfds, (nfds_t)nfds, timeout_ms);
   bool reap = ready == 0; /* a deadline: someone may have died meanwhile */
   if (ready > 0) {

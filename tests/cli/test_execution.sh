@@ -124,6 +124,14 @@ assert_eq "$(col train message)" "timed out after 0.5 s"
 assert_eq "$(col evaluate message)" "parent [train] model timed out"
 ((took_ms >= 500 && took_ms < 10000)) || fail "took $took_ms ms"
 
+case_ "a timeout further than poll() counts (24.8 days), or of centuries: the run goes on"
+for far in 3e6 1e300; do
+  go --timeout "$far" "$P"
+  assert_rc 0
+  assert_eq "$(col train status)" ok
+  assert_eq "$(col evaluate status)" ok
+done
+
 case_ "a hang that ignores SIGTERM is killed after the grace period"
 go --timeout 0.3 "$P" -- --misbehave train --how stubborn
 assert_rc 1
