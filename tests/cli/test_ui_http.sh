@@ -154,6 +154,32 @@ assert_eq "$code" 200
 assert_contains "$headers" "Content-Type: application/json"
 assert_contains "$body" '"notes":"<script>alert(1)<\/script>"'
 
+case_ api_run_metrics_as_the_cli_writes_them
+# /api/runs/ID/metrics[?key=K] is `aeromancy metrics ID [K] --json`, point
+# for point (run 2: aerodemo's train, its loss; run 3: evaluate, four
+# metrics; run 1: ingest, none).
+for q in "2" "3" "3 test_mse" "1"; do
+  read -r id key <<<"$q"
+  http "/api/runs/$id/metrics${key:+?key=$key}"
+  assert_eq "$code" 200 "$q"
+  assert_contains "$headers" "Content-Type: application/json"
+  run "$AEROMANCY" metrics "$id" $key --json
+  assert_rc 0
+  assert_eq "$(jq -c . <<<"$body")" "$(jq -c . <<<"$out")" "metrics $q"
+done
+assert_eq "$(jq 'length' <<<"$body")" 0 "run 1 logged no metric"
+http "/api/runs/3/metrics?key=test_mse"
+assert_eq "$(jq -c '[.[].key] | unique' <<<"$body")" '["test_mse"]'
+http "/api/runs/3/metrics"
+assert_eq "$(jq -c '[.[].key] | unique' <<<"$body")" \
+  '["test_mae","test_mse","test_r2","test_rmse"]'
+
+http "/api/runs/2/metrics?key=no_such_metric"
+assert_eq "$code" 404
+assert_contains "$body" "run 2 has no metric 'no_such_metric'"
+http "/api/runs/99/metrics"
+assert_eq "$code" 404
+
 case_ api_artifact_versions_carry_metadata
 http "/api/artifacts?ref=aerodemo/model"
 assert_eq "$code" 200

@@ -139,6 +139,9 @@ aero_status aeh_ui_points_text(const aeh_record *rec, int64_t run_id,
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (st == AERO_OK)
     st = rec->vt->query_metrics(rec->handle, &q, on_point_rows, &b, err);
+  if (st == AERO_OK && key != NULL && b.len == 1)
+    st = aeh_error_set(err, AERO_E_NOT_FOUND, "run %lld has no metric '%s'",
+                       (long long)run_id, key);
   if (st == AERO_OK && put(&b, "]", 1) != 0)
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (st != AERO_OK) {

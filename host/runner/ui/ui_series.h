@@ -28,7 +28,8 @@ aero_status aeh_ui_series_json(const aeh_record *rec, int64_t run_id,
 /* The points of run `run_id` (of metric `key` only, unless NULL) as the
  * JSON array of `aeromancy metrics --json` (docs/json-schema.md), in one
  * malloc'd buffer: *out (the caller frees it) and *len, written on success
- * only. An unknown run is AERO_E_NOT_FOUND. */
+ * only. An unknown run, or a `key` the run did not log, is AERO_E_NOT_FOUND
+ * (as `aeromancy metrics RUN KEY` refuses it). */
 aero_status aeh_ui_points_text(const aeh_record *rec, int64_t run_id,
                                const char *key, char **out, size_t *len,
                                aero_error *err);
