@@ -1654,7 +1654,7 @@ static void assert_value_checks(const fixture *f) {
 /* The lists as schema 1 wrote them (with schema 2's `reused`): a store of
  * schema 9. `level_list` is run_logs' list. */
 static void rewind_to_schema_9(const fixture *f, const char *level_list) {
-  char query[4096];
+  char query[2048];
   snprintf(
       query, sizeof query,
       "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
