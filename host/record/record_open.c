@@ -31,6 +31,15 @@ const char *aeh_record_location(const aeh_record *rec) {
   return aeh_store_location(rec->store);
 }
 
+size_t aeh_record_settle_dead(const aeh_record *rec) {
+  size_t settled = 0;
+  aero_error ignored = AEH_ERROR_INIT;
+  if (rec->vt->settle_dead != NULL &&
+      rec->vt->settle_dead(rec->handle, &settled, &ignored) != AERO_OK)
+    settled = 0;
+  return settled;
+}
+
 aero_status aeh_record_need(const aeh_record *rec, bool present,
                             const char *member, aero_error *err) {
   if (present)

@@ -88,7 +88,8 @@ static aero_status on_problem(void *ctx, const aero_problem *p,
 }
 
 static int cmd_fsck(const aeh_command *cmd, int argc, char **argv) {
-  store_opts o = {.read = {apply_option, NULL, NULL}};
+  /* As found: a dead host's running run is a problem to report. */
+  store_opts o = {.read = {apply_option, NULL, NULL, .as_found = true}};
   aeh_record rec;
   int rc = aeh_read_start(cmd, argc, argv, &o.read, NULL, &rec);
   if (rc >= 0)
@@ -201,7 +202,9 @@ static int check_gc(const aeh_command *cmd, aeh_read_opts *opts,
 }
 
 static int cmd_gc(const aeh_command *cmd, int argc, char **argv) {
-  store_opts o = {.read = {apply_option, check_gc, NULL}};
+  /* As found: collect records dead hosts' runs itself, and --dry-run
+   * changes nothing. */
+  store_opts o = {.read = {apply_option, check_gc, NULL, .as_found = true}};
   aeh_record rec;
   int rc = aeh_read_start(cmd, argc, argv, &o.read, NULL, &rec);
   if (rc >= 0)

@@ -36,7 +36,11 @@ int aeh_read_start(const aeh_command *cmd, int argc, char **argv,
     return rc;
   aero_error err = AEH_ERROR_INIT;
   aero_status status = aeh_record_open(NULL, opts->store, rec, &err);
-  return status == AERO_OK ? -1 : aeh_read_fail(cmd, status, &err);
+  if (status != AERO_OK)
+    return aeh_read_fail(cmd, status, &err);
+  if (!opts->as_found)
+    aeh_record_settle_dead(rec);
+  return -1;
 }
 
 int aeh_read_write_json(const aeh_command *cmd, const json_t *doc) {

@@ -36,6 +36,10 @@ typedef struct aeh_read_opts {
   int (*check)(const aeh_command *cmd, struct aeh_read_opts *opts,
                const aeh_args *args);
   const char *store; /* --store PATH; NULL: the store rule */
+  /* Read the store as found: runs left running by hosts that are gone
+   * stay so (fsck reports them; gc records them itself). Otherwise they
+   * are recorded killed first (aeh_record_settle_dead). */
+  bool as_found;
 } aeh_read_opts;
 
 /* A read command's prologue: parses its command line into `opts` and

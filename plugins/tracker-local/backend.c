@@ -185,6 +185,7 @@ static const aero_backend_vtable local_backend = {
     .query_metadata = tl_query_metadata,
     .reuse_record_batch = tl_reuse_record_batch,
     .reuse_find_batch = tl_reuse_find_batch,
+    .settle_dead = tl_settle_dead,
 };
 
 static aero_status local_init(aero_registrar *reg, aero_error *err) {

@@ -140,6 +140,7 @@ static const aero_backend_vtable postgres_backend = {
     .check = tp_check,
     .collect = tp_collect,
     .query_metadata = tp_query_metadata,
+    .settle_dead = tp_settle_dead,
 };
 
 static aero_status postgres_init(aero_registrar *reg, aero_error *err) {

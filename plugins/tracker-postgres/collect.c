@@ -62,7 +62,7 @@ static void free_runs(collector *c) {
 
 static aero_status reap_body(tp_store *store, void *ctx, aero_error *err) {
   (void)ctx;
-  return tp_lease_reap(store, err);
+  return tp_lease_reap(store, NULL, err);
 }
 
 /* ---- 2. old dev runs ---- */

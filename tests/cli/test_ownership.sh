@@ -66,6 +66,39 @@ else
   echo "test_ownership: disk-full case skipped: mounting a tmpfs needs root" >&2
 fi
 
+case_ "a reader records a dead host's run killed, and leaves a live host's running"
+export AEROMANCY_STORE="$AERO_TMP/readers"
+start_hanging # a live host, its train hanging
+live_host=$host
+live=$(sql "SELECT id FROM runs WHERE status = 'running'")
+start_abandoned sql # then one killed with SIGKILL
+dead=$(sql "SELECT id FROM runs WHERE status = 'running' AND id <> $live")
+[[ -n $live && -n $dead ]] || fail "runs left running: '$live' '$dead'"
+assert_eq "$(owners)" 2 "the owner files of the live host and of the dead one"
+run "$AEROMANCY" runs --status killed
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | cut -f1)" "$dead" "the killed runs listed"
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $dead")" killed
+assert_contains "$(sql "SELECT message FROM runs WHERE id = $dead")" \
+  "aerohost ended without recording how this run ended"
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $live")" running
+assert_eq "$(owners)" 1 "the live host's owner file"
+run "$AEROMANCY" show "$live"
+assert_rc 0
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $live")" running
+# fsck reports what it finds and changes nothing without --repair.
+kill -KILL "$live_host"
+wait "$live_host" 2>/dev/null
+run "$AEROMANCY" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'abandoned\t%s\t' "$live")"
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $live")" running
+run "$AEROMANCY" gc --dry-run
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $live")" running
+run "$AEROMANCY" show "$live" --json
+assert_rc 0
+assert_eq "$(jq -r .status <<<"$out")" killed
+
 case_ "kill -9 while storing an output: the next host removes what the run left"
 export AEROMANCY_STORE="$AERO_TMP/killed"
 # Large enough (a direct store by the action's process) that storing it

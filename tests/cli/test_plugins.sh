@@ -46,8 +46,8 @@ fi
 bad "$F/ldr_null_info.so" "returned no info block"
 bad "$F/ldr_bad_magic.so" "bad magic 0x12345678 in the plugin info block (expected 0x4F524541"
 bad "$F/ldr_abi_major.so" \
-  "plugin built for ABI 2.0, but this host speaks ABI 1.6: rebuild the plugin against SDK 1.x"
-bad "$F/ldr_abi_minor.so" "plugin built for ABI 1.13, newer than this host's ABI 1.6"
+  "plugin built for ABI 2.0, but this host speaks ABI 1.7: rebuild the plugin against SDK 1.x"
+bad "$F/ldr_abi_minor.so" "plugin built for ABI 1.14, newer than this host's ABI 1.7"
 bad "$F/ldr_size_zero.so" "plugin info block has struct_size 0 (expected at least 40"
 bad "$F/ldr_size_short.so" "plugin info block has struct_size 16 (expected at least 40"
 bad "$F/ldr_bad_name.so" "plugin name '../bad name' is invalid"

@@ -8,7 +8,8 @@
 # a streak of actions is looked up for reuse (one warning, they run until
 # the first upload fails), and an aerohost
 # killed with -9
-# (its lease expires and the next host records its run killed).
+# (its lease expires and the next host, or a reader, records its run
+# killed).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../servers.sh"
 
@@ -177,6 +178,26 @@ assert_contains "$(q "SELECT message FROM runs WHERE id = $doomed")" \
   "stopped renewing its lease"
 assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0
 
+case_ a_reader_records_a_dead_host_killed
+# Without a host starting: `aeromancy show` (a reader) records the run of
+# a host whose lease expired killed before it reads it.
+mark
+"$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 60000 --content doomed \
+  >/dev/null 2>&1 &
+pid=$!
+wait_until 600 0.1 running_ingest || fail "ingest never started"
+doomed=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+sleep 3
+assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" running \
+  "nobody reaped it yet"
+run "$AEROMANCY" show "$doomed" --json
+assert_rc 0
+assert_eq "$(jq -r .status <<<"$out")" killed
+assert_contains "$(jq -r .message <<<"$out")" "stopped renewing its lease"
+assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" killed
+
 case_ live_lease_is_renewed
 mark
 # A run longer than the lease: its heartbeat keeps it; a host starting
@@ -187,6 +208,10 @@ pid=$!
 wait_until 600 0.1 running_ingest || fail "ingest never started"
 long=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
 sleep 3
+run "$AEROMANCY" runs
+assert_rc 0
+assert_eq "$(q "SELECT status FROM runs WHERE id = $long")" running \
+  "a live host's run, after a reader"
 run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content meanwhile
 assert_rc 0
 wait "$pid"

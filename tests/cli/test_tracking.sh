@@ -73,7 +73,7 @@ assert_eq "$(sql "SELECT count(DISTINCT plugin_sha256) || ':' ||
 assert_eq "$(sql "SELECT plugin_path FROM runs LIMIT 1")" "$PLUGIN"
 assert_eq "$(sql "SELECT abi_version || ' ' || CASE WHEN host_version <> ''
   THEN 1 ELSE 0 END || ' ' || CASE WHEN hostname <> '' THEN 1 ELSE 0 END
-  FROM runs LIMIT 1")" "1.6 1 1"
+  FROM runs LIMIT 1")" "1.7 1 1"
 assert_contains "$(sql "SELECT command_line FROM runs LIMIT 1")" \
   "run $PLUGIN --dev --tags a,b"
 # The file behind raw:v0 is the blob of what ingest wrote.

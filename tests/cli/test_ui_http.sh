@@ -277,6 +277,23 @@ assert_contains "$body" '"key":"loss","count":'
 http "/api/runs/$other/series?key=loss"
 assert_eq "$code" 404
 
+if [[ $AERO_TEST_BACKEND == local ]]; then
+  case_ a_dead_hosts_run_reads_killed
+  # A host killed with SIGKILL while its action hangs: within the server's
+  # pace (a take-over every 2 s at most), the page's answers record and
+  # show its run killed, not running.
+  start_abandoned sql
+  killed_shown() {
+    http "/api/runs/$hung"
+    [[ $body == *'"status":"killed"'* ]]
+  }
+  wait_until 100 0.05 killed_shown ||
+    fail "run $hung still reads: $(jq -r .status <<<"$body")"
+  assert_contains "$(jq -r .message <<<"$body")" "aerohost ended without recording"
+  http "/api/runs?status=running"
+  assert_eq "$(jq '.runs | length' <<<"$body")" 0
+fi
+
 case_ stops_cleanly_on_sigterm
 ui_stop
 assert_eq "$ui_rc" 0 "exit code after SIGTERM"

@@ -1,5 +1,5 @@
 /* Pins the layout of every struct that crosses the plugin ABI to its
- * x86-64 values in ABI 1.6, and the numbers of every enum, so that an
+ * x86-64 values in ABI 1.7, and the numbers of every enum, so that an
  * accidental change (a reordered member, a changed type, a renumbered
  * status) fails here before it breaks plugins built against an older SDK.
  * Growing the ABI means appending members and updating these pins in the
@@ -171,7 +171,7 @@ static void struct_layouts(void **state) {
   OFF(aero_artifact_version, dev, 24);
   OFF(aero_artifact_version, digest, 25);
   OFF(aero_artifact_version, type, 90);
-  SIZE(aero_backend_vtable, 208);
+  SIZE(aero_backend_vtable, 216);
   OFF(aero_backend_vtable, struct_size, 0);
   OFF(aero_backend_vtable, name, 8);
   OFF(aero_backend_vtable, open, 16);
@@ -198,6 +198,7 @@ static void struct_layouts(void **state) {
   OFF(aero_backend_vtable, query_metadata, 184); /* since 1.4 */
   OFF(aero_backend_vtable, reuse_record_batch, 192);
   OFF(aero_backend_vtable, reuse_find_batch, 200); /* since 1.6 */
+  OFF(aero_backend_vtable, settle_dead, 208);      /* since 1.7 */
   SIZE(aero_reuse_item, 48);
   OFF(aero_reuse_item, struct_size, 0);
   OFF(aero_reuse_item, record, 8);
@@ -406,7 +407,7 @@ static void query_layouts(void **state) {
 static void enum_values_and_constants(void **state) {
   (void)state;
   assert_int_equal(AERO_ABI_MAJOR, 1);
-  assert_int_equal(AERO_ABI_MINOR, 6);
+  assert_int_equal(AERO_ABI_MINOR, 7);
   assert_int_equal(AERO_PLUGIN_MAGIC, 0x4F524541u);
   assert_memory_equal(&(uint32_t){AERO_PLUGIN_MAGIC}, "AERO", 4);
   assert_string_equal(AERO_ENTRY_SYMBOL, "aero_plugin_entry");

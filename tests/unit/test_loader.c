@@ -152,10 +152,10 @@ static void info_block_checks(void **state) {
   expect_failure(fixture("ldr_bad_magic"), AERO_PLUGIN_PROJECT, AERO_E_ABI,
                  "bad magic 0x12345678", "expected 0x4F524541");
   expect_failure(fixture("ldr_abi_major"), AERO_PLUGIN_PROJECT, AERO_E_ABI,
-                 "plugin built for ABI 2.0, but this host speaks ABI 1.6",
+                 "plugin built for ABI 2.0, but this host speaks ABI 1.7",
                  "rebuild the plugin against SDK 1.x");
   expect_failure(fixture("ldr_abi_minor"), AERO_PLUGIN_PROJECT, AERO_E_ABI,
-                 "ABI 1.13, newer than this host's ABI 1.6", NULL);
+                 "ABI 1.14, newer than this host's ABI 1.7", NULL);
   expect_failure(fixture("ldr_size_zero"), AERO_PLUGIN_PROJECT, AERO_E_ABI,
                  "struct_size 0", "at least 40");
   expect_failure(fixture("ldr_size_short"), AERO_PLUGIN_PROJECT, AERO_E_ABI,

@@ -96,7 +96,7 @@ static void test_prod_records_runner_facts(void **state) {
   assert_string_equal(fact(&env, "plugin_path"), "/plugins/p.so");
   assert_string_equal(fact(&env, "plugin_sha256"), "abc123");
   assert_string_equal(fact(&env, "host_version"), AERO_HOST_VERSION);
-  assert_string_equal(fact(&env, "abi_version"), "1.6");
+  assert_string_equal(fact(&env, "abi_version"), "1.7");
   char host[256];
   assert_int_equal(gethostname(host, sizeof host), 0);
   assert_string_equal(fact(&env, "hostname"), host);

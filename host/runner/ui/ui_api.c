@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "record_json.h"
 #include "ui_api.h"
@@ -271,15 +272,35 @@ static int split_run_path(const char *rest, int64_t *id, const char **tail) {
   return 1;
 }
 
+/* Before answering with runs' statuses: the runs of hosts that died since
+ * are recorded killed (aeh_record_settle_dead), at most every
+ * SETTLE_EVERY_S seconds (a page asks for runs every second or two while
+ * one runs). Requests are served by one thread. */
+#define SETTLE_EVERY_S 2.0
+static void settle_dead_hosts(const aeh_record *rec) {
+  static double last = -SETTLE_EVERY_S;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  if (now - last < SETTLE_EVERY_S)
+    return;
+  last = now;
+  aeh_record_settle_dead(rec);
+}
+
 enum MHD_Result aeh_ui_api(const aeh_ui_request *rq, aeh_record *rec) {
   const char *p = rq->path + 5; /* after "/api/" */
   int64_t id;
   const char *tail;
-  if (strcmp(p, "runs") == 0)
+  if (strcmp(p, "runs") == 0) {
+    settle_dead_hosts(rec);
     return runs(rq, rec);
+  }
   if (strncmp(p, "runs/", 5) == 0 && split_run_path(p + 5, &id, &tail)) {
-    if (tail[0] == '\0')
+    if (tail[0] == '\0') {
+      settle_dead_hosts(rec);
       return one_run(rq, rec, id);
+    }
     if (strcmp(tail, "/series") == 0)
       return series(rq, rec, id);
     if (strcmp(tail, "/metrics") == 0)

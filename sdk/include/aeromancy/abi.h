@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 #define AERO_ABI_MAJOR 1
-#define AERO_ABI_MINOR 6
+#define AERO_ABI_MINOR 7
 
 /* First field of every plugin info block: "AERO" read as a little-endian
  * uint32. */
