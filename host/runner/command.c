@@ -143,7 +143,13 @@ int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
             "unexpected argument '%s' (project flags go after --: "
             "aeromancy %s -- --flag value)",
             arg, cmd->name);
-      return aeh_command_usage_error(cmd, "unexpected argument '%s'", arg);
+      if (cmd->max_positional == 0)
+        return aeh_command_usage_error(
+            cmd, "unexpected argument '%s' (aeromancy %s takes no operand)",
+            arg, cmd->name);
+      return aeh_command_usage_error(
+          cmd, "unexpected argument '%s' (aeromancy %s takes at most %zu)",
+          arg, cmd->name, cmd->max_positional);
     }
     if (o->metavar != NULL && value == NULL) {
       if (i + 1 >= argc || strcmp(argv[i + 1], "--") == 0)

@@ -213,6 +213,17 @@ assert_eq "$err" "aeromancy metrics: run $evaluate has no metric 'test_r' (neare
 run "$A" metrics "$(sql "SELECT max(id) FROM runs WHERE job_type = 'ingest'")" loss
 assert_rc 3
 assert_contains "$err" "has no metric 'loss' (it logged no metrics)"
+# Words past what a command takes are named, with how many it takes.
+run "$A" metrics "$evaluate" k1 k2 k3 k4 k5 k6 k7 k8
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "unexpected argument 'k8' (aeromancy metrics takes at most 8)"
+run "$A" show "$train" "$evaluate"
+assert_rc 3
+assert_contains "$err" "unexpected argument '$evaluate' (aeromancy show takes at most 1)"
+run "$A" runs "$train"
+assert_rc 3
+assert_contains "$err" "unexpected argument '$train' (aeromancy runs takes no operand)"
 
 case_ "on a terminal: aligned columns, colour, and none with NO_COLOR"
 on_tty "$A" runs
