@@ -615,7 +615,12 @@ const aeh_command aeh_cmd_runs = {
         "value of a few metrics.\n\n"
         "Columns are aligned on a terminal and separated by tabs otherwise; "
         "NO_COLOR turns colour off. A read command never creates a store: "
-        "without one it exits 3.",
+        "without one it exits 3.\n\n"
+        "A run whose aerohost is gone (killed with SIGKILL, its machine "
+        "stopped) is recorded killed before the runs are read, as the next "
+        "aerohost would record it. Every read command and the web page do "
+        "the same; fsck reports such runs instead, and gc records them "
+        "itself.",
     .options = runs_options,
     .exits = AEH_EXITS_READ,
     .run = cmd_runs,
