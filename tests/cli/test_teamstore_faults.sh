@@ -157,20 +157,26 @@ run "$AEROHOST" run "$STEPS" --dev -- --actions 6 --shape wide
 assert_rc 0
 assert_contains "$err" "0 ok, 6 reused"
 
+# doomed_host: a host killed with -9 in the middle of its ingest ($doomed,
+# still running) and its lease left to expire (another host's lease is
+# renewed meanwhile; the dead one's expires).
+doomed_host() {
+  mark
+  "$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 60000 --content doomed \
+    >/dev/null 2>&1 &
+  local pid=$!
+  wait_until 600 0.1 running_ingest || fail "ingest never started"
+  doomed=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  sleep 3
+  assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" running \
+    "nobody reaped it yet"
+}
+
 case_ dead_host_recorded_killed
-mark
 export AEROMANCY_LEASE_SECONDS=2
-"$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 60000 --content doomed \
-  >/dev/null 2>&1 &
-pid=$!
-wait_until 600 0.1 running_ingest || fail "ingest never started"
-doomed=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-# Another host's lease is renewed meanwhile; the dead one's expires.
-sleep 3
-assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" running \
-  "nobody reaped it yet"
+doomed_host
 run "$AEROHOST" run "$PLUGIN" --dev --only ingest -- --content next
 assert_rc 0
 assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" killed
@@ -181,17 +187,7 @@ assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0
 case_ a_reader_records_a_dead_host_killed
 # Without a host starting: `aeromancy show` (a reader) records the run of
 # a host whose lease expired killed before it reads it.
-mark
-"$AEROHOST" run "$PLUGIN" --dev -- --sleep-ms 60000 --content doomed \
-  >/dev/null 2>&1 &
-pid=$!
-wait_until 600 0.1 running_ingest || fail "ingest never started"
-doomed=$(q "SELECT id FROM runs WHERE status = 'running' AND id > $seen")
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-sleep 3
-assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" running \
-  "nobody reaped it yet"
+doomed_host
 run "$AEROMANCY" show "$doomed" --json
 assert_rc 0
 assert_eq "$(jq -r .status <<<"$out")" killed
