@@ -93,13 +93,27 @@ case_() {
   aero_cases=$((aero_cases + 1))
 }
 
+# sanitizer_clean: a sanitizer's report on the stderr just captured
+# ($AERO_TMP/err) fails the case, whatever the test checks next. In the
+# sanitized build a report ends the process, whose output is then cut
+# short: a test that checked only that nothing was printed once passed
+# on an overflow that way.
+sanitizer_clean() {
+  local report
+  report=$(grep -m1 -E 'runtime error: |ERROR: (Address|Leak|UndefinedBehavior)Sanitizer' \
+    "$AERO_TMP/err" 2>/dev/null)
+  [[ -z $report ]] || fail "a sanitizer reported: $report"
+}
+
 # run CMD...: runs CMD, keeping its exit code in $rc, stdout in $out and
-# stderr in $err (files $AERO_TMP/out, $AERO_TMP/err).
+# stderr in $err (files $AERO_TMP/out, $AERO_TMP/err). A sanitizer's report
+# on stderr fails the case (sanitizer_clean).
 run() {
   "$@" >"$AERO_TMP/out" 2>"$AERO_TMP/err"
   rc=$?
   out=$(cat "$AERO_TMP/out")
   err=$(cat "$AERO_TMP/err")
+  sanitizer_clean
 }
 
 # run_store_locked CMD...: like run, for an aerohost run of the exec_pipeline
@@ -121,6 +135,7 @@ run_store_locked() {
   wait "$locker" 2>/dev/null
   out=$(cat "$AERO_TMP/out")
   err=$(cat "$AERO_TMP/err")
+  sanitizer_clean
 }
 
 # store_exists: the store was created (the local file, the team store's
