@@ -178,7 +178,10 @@ static aero_status walk(const char *output, const char *dir, const char *name,
       goto nomem;
     count++;
   }
-  qsort(entries, count, sizeof *entries, compare_names);
+  /* An empty folder has no array to sort (qsort's base may not be NULL,
+   * even for no element). */
+  if (count > 1)
+    qsort(entries, count, sizeof *entries, compare_names);
   for (size_t i = 0; status == AERO_OK && i < count; i++) {
     char *source = join(dir, entries[i]);
     if (source == NULL)

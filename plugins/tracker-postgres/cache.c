@@ -128,7 +128,8 @@ static size_t list_entries(const char *root, bool views, cached **out) {
   }
   if (top != NULL)
     closedir(top);
-  qsort(list, n, sizeof *list, by_age);
+  if (n > 1) /* an empty cache leaves list NULL, which qsort may not get */
+    qsort(list, n, sizeof *list, by_age);
   *out = list;
   return n;
 }

@@ -1464,11 +1464,11 @@ stored_tree(const fixture *f, const tree_entry *entries, size_t count) {
 
 static void test_materialized_files_read_only_right_bytes(void **state) {
   fixture *f = *state;
-  static const tree_entry entries[] = {{"out", NULL},
-                                       {"out/sub", NULL},
-                                       {"out/a.csv", "x,y\n1,2\n"},
-                                       {"out/sub/b.csv", "bee\n"}};
-  aero_artifact_version v = stored_tree(f, entries, 4);
+  /* An empty folder in the output holds no file: nothing of it is kept. */
+  static const tree_entry entries[] = {
+      {"out", NULL},        {"out/sub", NULL},         {"out/empty", NULL},
+      {"out/a.csv", "x,y\n1,2\n"}, {"out/sub/b.csv", "bee\n"}};
+  aero_artifact_version v = stored_tree(f, entries, 5);
   aero_error err = AEH_ERROR_INIT;
 
   paths got = {0};
