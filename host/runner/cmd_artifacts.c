@@ -427,7 +427,7 @@ static int cmd_export(const aeh_command *cmd, int argc, char **argv) {
   if (rc >= 0)
     return rc;
   const char *dest = a.positional[1];
-  char dir[PATH_MAX];
+  char dir[PATH_MAX] = ""; /* written by a materialize that succeeds */
   files list = {0};
   rc = materialize(cmd, &rec, &v, &list, dir, sizeof dir);
   size_t dir_len = strlen(dir);

@@ -244,7 +244,8 @@ static aero_status settle(tp_store *store, batch *b, long *match_row,
       break;
     }
     /* Each blob once, however many candidates hold it. */
-    qsort(asks, n, sizeof *asks, by_blob);
+    if (n > 1)
+      qsort(asks, n, sizeof *asks, by_blob);
     size_t unique = 0;
     for (size_t k = 0; k < n; k++)
       if (k == 0 || by_blob(&asks[k - 1], &asks[k]) != 0) {
