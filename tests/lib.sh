@@ -12,6 +12,15 @@ mkdir -p "$HOME"
 aero_cases=0
 aero_failed=0
 trap 'rm -rf "$AERO_TMP"' EXIT
+# AddressSanitizer's and LeakSanitizer's reports, of every process this
+# test starts (in the background too, or with its stderr thrown away), go
+# to files $AERO_TMP/sanitizer.PID: a report fails the case that made it
+# (sanitizer_clean) or, from a process nobody waited for, the test
+# (done_). UndefinedBehaviorSanitizer's stay on stderr whatever log_path
+# says (GCC 12's combined runtime): `run` reads them there.
+if [[ -n ${ASAN_OPTIONS+x} ]]; then
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}log_path=$AERO_TMP/sanitizer"
+fi
 
 # aero_reap_start: from here on, what this test starts dies with it even
 # when it is SIGKILLed (ctest's TIMEOUT) and no trap runs: starts
@@ -99,9 +108,15 @@ case_() {
 # short: a test that checked only that nothing was printed once passed
 # on an overflow that way.
 sanitizer_clean() {
-  local report
+  local report f
   report=$(grep -m1 -E 'runtime error: |ERROR: (Address|Leak|UndefinedBehavior)Sanitizer' \
     "$AERO_TMP/err" 2>/dev/null)
+  for f in "$AERO_TMP"/sanitizer.*; do
+    [[ -e $f ]] || continue
+    [[ -n $report ]] || report="$(basename "$f"): $(grep -m1 -E \
+      'runtime error: |ERROR: ' "$f" || head -1 "$f")"
+    mv "$f" "$AERO_TMP/reported-${f##*/}"
+  done
   [[ -z $report ]] || fail "a sanitizer reported: $report"
 }
 
@@ -384,6 +399,7 @@ keep_dev_removes_runs() {
 
 # done_: prints the plain summary line and exits non-zero on any failure.
 done_() {
+  sanitizer_clean # what processes in the background reported
   local passed=$((aero_cases - aero_failed))
   echo "$AERO_TEST_NAME: $passed passed, $aero_failed failed"
   ((aero_failed == 0))
