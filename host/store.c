@@ -369,7 +369,14 @@ static aero_status config_backend(char **out, char *origin, size_t size,
 
 aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err) {
-  char origin[PATH_MAX + 64] = "--backend";
+  return aeh_store_prepare_as(backend, "--backend", location, out, err);
+}
+
+aero_status aeh_store_prepare_as(const char *backend, const char *given_by,
+                                 const char *location, aeh_store **out,
+                                 aero_error *err) {
+  char origin[PATH_MAX + 64];
+  snprintf(origin, sizeof origin, "%s", given_by);
   char *configured = NULL;
   aero_status blobs = config_blobs(err);
   if (blobs != AERO_OK)

@@ -588,13 +588,21 @@ static aero_status list_run(void *ctx, const aero_run_info *run,
   return AERO_OK;
 }
 
-static aero_status open_side(const char *backend, const char *location,
-                             bool existing, side *s, aero_error *err) {
+/* Opens one side: `backend` as `origin` gave it (an option, or what the
+ * location implies), named by a bad backend's message. */
+static aero_status open_side(const char *backend, const char *origin,
+                             const char *location, bool existing, side *s,
+                             aero_error *err) {
   aero_status st =
-      existing ? aeh_store_open_existing(backend, location, &s->store, err)
-               : aeh_store_open(backend, location, &s->store, err);
-  if (st != AERO_OK)
+      aeh_store_prepare_as(backend, origin, location, &s->store, err);
+  if (st == AERO_OK)
+    st = existing ? aeh_store_connect_existing(s->store, err)
+                  : aeh_store_connect(s->store, err);
+  if (st != AERO_OK) {
+    aeh_store_close(s->store);
+    s->store = NULL;
     return st;
+  }
   s->vt = aeh_store_backend(s->store);
   st = aeh_store_handle(s->store, &s->handle, err);
   const char *missing = s->vt->query_runs == NULL       ? "query_runs"
@@ -697,9 +705,16 @@ static int cmd_store(const aeh_command *cmd, int argc, char **argv) {
   aero_error err = AEH_ERROR_INIT;
   side from = {0}, to = {0};
   size_t copied = 0, skipped = 0;
-  aero_status st = open_side(from_backend, from_loc, true, &from, &err);
+  aero_status st =
+      open_side(from_backend,
+                o.from_backend != NULL ? "--from-backend"
+                                       : "the backend FROM's location implies",
+                from_loc, true, &from, &err);
   if (st == AERO_OK)
-    st = open_side(to_backend, to_loc, false, &to, &err);
+    st = open_side(to_backend,
+                   o.to_backend != NULL ? "--to-backend"
+                                        : "the backend TO's location implies",
+                   to_loc, false, &to, &err);
   if (st == AERO_OK)
     st = check_distinct(&from, &to, &err);
   if (st == AERO_OK)

@@ -105,6 +105,27 @@ run "$A" store copy "$AERO_TMP/nowhere" "$BACK"
 assert_rc 3
 assert_one_line "$err"
 assert_contains "$err" "nowhere"
+case_ backends_named_by_option
+# A folder named like key=value words is taken for a PostgreSQL address
+# unless --to-backend says it is a local store; a backend that does not
+# exist is named with the option that gave it.
+copy_in_tmp() { run bash -c 'cd "$1" && shift && exec "$@"' _ "$AERO_TMP" "$A" store copy "$@"; }
+copy_in_tmp "$LOCAL" "k=v"
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" 'invalid connection option "k"'
+copy_in_tmp --to-backend local "$LOCAL" "k=v"
+assert_rc 0
+assert_contains "$err" "$(lsql "$LOCAL" "SELECT count(*) FROM runs") runs copied"
+assert_eq "$(lsql "$AERO_TMP/k=v" "$RUNS")" "$(lsql "$LOCAL" "$RUNS")"
+for side in from to; do
+  run "$A" store copy "--$side-backend" nosuch "$LOCAL" "$AERO_TMP/other"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "--$side-backend: tracker backend 'nosuch' not found"
+done
+[[ ! -e $AERO_TMP/other ]] || fail "a copy with a backend that does not exist wrote TO"
+
 case_ a_copy_cut_short_is_copied_again
 # An interrupted copy leaves its last run `running` in TO (later reaped as
 # killed), with part of its metrics and no outputs; a copy that failed
