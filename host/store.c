@@ -367,14 +367,11 @@ static aero_status config_backend(char **out, char *origin, size_t size,
   return status;
 }
 
-aero_status aeh_store_prepare(const char *backend, const char *location,
-                              aeh_store **out, aero_error *err) {
-  return aeh_store_prepare_as(backend, "--backend", location, out, err);
-}
-
-aero_status aeh_store_prepare_as(const char *backend, const char *given_by,
-                                 const char *location, aeh_store **out,
-                                 aero_error *err) {
+/* aeh_store_prepare for a `backend` given by `given_by` (an option's
+ * name, or what implied it), which a bad backend's message names. */
+static aero_status prepare_as(const char *backend, const char *given_by,
+                              const char *location, aeh_store **out,
+                              aero_error *err) {
   char origin[PATH_MAX + 64];
   snprintf(origin, sizeof origin, "%s", given_by);
   char *configured = NULL;
@@ -431,6 +428,11 @@ aero_status aeh_store_prepare_as(const char *backend, const char *given_by,
   }
   *out = store;
   return AERO_OK;
+}
+
+aero_status aeh_store_prepare(const char *backend, const char *location,
+                              aeh_store **out, aero_error *err) {
+  return prepare_as(backend, "--backend", location, out, err);
 }
 
 /* Loads the backend plugin unless it is loaded. */
@@ -520,12 +522,14 @@ aero_status aeh_store_connect_existing(aeh_store *store, aero_error *err) {
   return aeh_store_connect(store, err);
 }
 
-aero_status aeh_store_open(const char *backend, const char *location,
-                           aeh_store **out, aero_error *err) {
+aero_status aeh_store_open_as(const char *backend, const char *given_by,
+                              const char *location, bool existing,
+                              aeh_store **out, aero_error *err) {
   aeh_store *store = NULL;
-  aero_status status = aeh_store_prepare(backend, location, &store, err);
+  aero_status status = prepare_as(backend, given_by, location, &store, err);
   if (status == AERO_OK)
-    status = aeh_store_connect(store, err);
+    status = existing ? aeh_store_connect_existing(store, err)
+                      : aeh_store_connect(store, err);
   if (status != AERO_OK) {
     aeh_store_close(store);
     return status;
@@ -534,20 +538,14 @@ aero_status aeh_store_open(const char *backend, const char *location,
   return AERO_OK;
 }
 
+aero_status aeh_store_open(const char *backend, const char *location,
+                           aeh_store **out, aero_error *err) {
+  return aeh_store_open_as(backend, "--backend", location, false, out, err);
+}
+
 aero_status aeh_store_open_existing(const char *backend, const char *location,
                                     aeh_store **out, aero_error *err) {
-  aeh_store *store = NULL;
-  aero_status status = aeh_store_prepare(backend, location, &store, err);
-  if (status == AERO_OK) {
-    store->open_flags = AERO_OPEN_EXISTING;
-    status = aeh_store_connect(store, err);
-  }
-  if (status != AERO_OK) {
-    aeh_store_close(store);
-    return status;
-  }
-  *out = store;
-  return AERO_OK;
+  return aeh_store_open_as(backend, "--backend", location, true, out, err);
 }
 
 void aeh_store_close(aeh_store *store) {

@@ -37,6 +37,14 @@ aero_status aeh_store_open(const char *backend, const char *location,
 aero_status aeh_store_open_existing(const char *backend, const char *location,
                                     aeh_store **out, aero_error *err);
 
+/* aeh_store_open (or, `existing`, aeh_store_open_existing) for a `backend`
+ * given by `given_by` (an option's name, or what implied it), which a bad
+ * backend's message names: `aeromancy store copy`'s --from-backend and
+ * --to-backend. */
+aero_status aeh_store_open_as(const char *backend, const char *given_by,
+                              const char *location, bool existing,
+                              aeh_store **out, aero_error *err);
+
 /* The refusal of a store location given empty (`--store "$UNSET"`): not
  * "the default", which would read or write another store than the one
  * meant. One text for aeh_store_choose_location and for `aeromancy ui`,
@@ -78,12 +86,7 @@ aero_status aeh_store_location_check_shared(const char *location,
  * connected store does nothing. */
 aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err);
-/* aeh_store_prepare for a `backend` given by `origin` (an option's name,
- * or what implied it), which a bad backend's message names: `aeromancy
- * store copy`'s --from-backend and --to-backend. */
-aero_status aeh_store_prepare_as(const char *backend, const char *origin,
-                                 const char *location, aeh_store **out,
-                                 aero_error *err);
+
 aero_status aeh_store_connect(aeh_store *store, aero_error *err);
 /* aeh_store_connect for a prepared store that must exist already (a dry
  * run reads it, never creates it): AERO_E_NOT_FOUND when there is none. */

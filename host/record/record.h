@@ -36,8 +36,8 @@ const char *aeh_record_location(const aeh_record *rec);
 /* Records as `killed` the runs left `running` by hosts that are gone
  * (the backend's settle_dead, ABI 1.7), so that what is read next does
  * not call them running. Best effort: a backend without the member, or a
- * store this process may not write, is read as it is. Returns how many. */
-size_t aeh_record_settle_dead(const aeh_record *rec);
+ * store this process may not write, is read as it is. */
+void aeh_record_settle_dead(const aeh_record *rec);
 
 /* AERO_OK when the backend has query member `member`; else
  * AERO_E_UNSUPPORTED naming it and the backend. */

@@ -31,13 +31,10 @@ const char *aeh_record_location(const aeh_record *rec) {
   return aeh_store_location(rec->store);
 }
 
-size_t aeh_record_settle_dead(const aeh_record *rec) {
-  size_t settled = 0;
+void aeh_record_settle_dead(const aeh_record *rec) {
   aero_error ignored = AEH_ERROR_INIT;
-  if (rec->vt->settle_dead != NULL &&
-      rec->vt->settle_dead(rec->handle, &settled, &ignored) != AERO_OK)
-    settled = 0;
-  return settled;
+  if (rec->vt->settle_dead != NULL)
+    (void)rec->vt->settle_dead(rec->handle, &ignored);
 }
 
 aero_status aeh_record_need(const aeh_record *rec, bool present,

@@ -594,15 +594,9 @@ static aero_status open_side(const char *backend, const char *origin,
                              const char *location, bool existing, side *s,
                              aero_error *err) {
   aero_status st =
-      aeh_store_prepare_as(backend, origin, location, &s->store, err);
-  if (st == AERO_OK)
-    st = existing ? aeh_store_connect_existing(s->store, err)
-                  : aeh_store_connect(s->store, err);
-  if (st != AERO_OK) {
-    aeh_store_close(s->store);
-    s->store = NULL;
+      aeh_store_open_as(backend, origin, location, existing, &s->store, err);
+  if (st != AERO_OK)
     return st;
-  }
   s->vt = aeh_store_backend(s->store);
   st = aeh_store_handle(s->store, &s->handle, err);
   const char *missing = s->vt->query_runs == NULL       ? "query_runs"

@@ -98,7 +98,7 @@ aero_status tl_owner_claim(tl_store *store, aero_error *err);
 void tl_owner_release(tl_store *store);
 /* The vtable's settle_dead (ABI 1.7): takes over the owner files nobody
  * holds, as a host's first run does, for a reader. */
-aero_status tl_settle_dead(void *handle, size_t *settled, aero_error *err);
+aero_status tl_settle_dead(void *handle, aero_error *err);
 
 /* ---- invocations.c: an invocation's facts, once (schema 7) ---- */
 

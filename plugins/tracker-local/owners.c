@@ -64,7 +64,7 @@ static void remove_owner_views(tl_store *store, const char *token) {
  * scratch folder. A run another reaper ended first is no longer running.
  * Returns true when every run of the owner is recorded ended, so that the
  * owner file may go. */
-static bool reap_owner(tl_store *store, const char *token, size_t *settled) {
+static bool reap_owner(tl_store *store, const char *token) {
   sqlite3_stmt *st = NULL;
   aero_error *none = NULL;
   if (tl_prepare(
@@ -104,8 +104,6 @@ static bool reap_owner(tl_store *store, const char *token, size_t *settled) {
       all = false; /* still running: its scratch folder stays too */
       continue;
     }
-    if (ids[i].running && status == AERO_OK)
-      (*settled)++;
     /* The run's scratch folder (the host names it tmp/run-<id>), with any
      * blob being written in it (blobs.c). */
     char *scratch =
@@ -120,10 +118,8 @@ static bool reap_owner(tl_store *store, const char *token, size_t *settled) {
   return all;
 }
 
-/* Takes over every owner file whose lock nobody holds, adding the runs it
- * recorded killed to *settled. */
-static void reap_dead_owners(tl_store *store, const char *dir,
-                             size_t *settled) {
+/* Takes over every owner file whose lock nobody holds. */
+static void reap_dead_owners(tl_store *store, const char *dir) {
   DIR *d = opendir(dir);
   if (d == NULL)
     return;
@@ -134,7 +130,7 @@ static void reap_dead_owners(tl_store *store, const char *dir,
     char *path = tl_strdup_printf("%s/%s", dir, e->d_name);
     int fd = path ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-        reap_owner(store, e->d_name, settled))
+        reap_owner(store, e->d_name))
       unlink(path);
     if (fd >= 0)
       close(fd);
@@ -176,8 +172,7 @@ aero_status tl_owner_claim(tl_store *store, aero_error *err) {
     goto done;
   }
   store->owner_fd = fd;
-  size_t settled = 0;
-  reap_dead_owners(store, dir, &settled);
+  reap_dead_owners(store, dir);
 done:
   free(path);
   free(tmp);
@@ -197,18 +192,15 @@ void tl_owner_release(tl_store *store) {
   store->owner_fd = -1;
 }
 
-aero_status tl_settle_dead(void *handle, size_t *settled, aero_error *err) {
+aero_status tl_settle_dead(void *handle, aero_error *err) {
   tl_store *store = handle;
-  size_t n = 0;
   char *dir = tl_strdup_printf("%s/" OWNERS_DIR, store->root);
   /* An owner file this process may not lock for writing (another user's;
    * a store mounted read-only) is skipped, and so is a run the database
    * refuses to record: a reader leaves such a store as it is. */
   if (dir == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
-  reap_dead_owners(store, dir, &n);
+  reap_dead_owners(store, dir);
   free(dir);
-  if (settled != NULL)
-    *settled = n;
   return AERO_OK;
 }

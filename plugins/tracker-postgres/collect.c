@@ -60,11 +60,6 @@ static void free_runs(collector *c) {
   c->nruns = 0;
 }
 
-static aero_status reap_body(tp_store *store, void *ctx, aero_error *err) {
-  (void)ctx;
-  return tp_lease_reap(store, NULL, err);
-}
-
 /* ---- 2. old dev runs ---- */
 
 /* The candidates (gc_runs) a run that stays needs, in one pass: those a
@@ -299,7 +294,7 @@ aero_status tp_collect(void *handle, const aero_collect_params *params,
   pthread_mutex_lock(&store->lock);
   aero_status status = c.params->dry_run
                            ? AERO_OK
-                           : tp_txn(store, reap_body, NULL,
+                           : tp_txn(store, tp_lease_reap, NULL,
                                     "recording the runs of dead hosts", err);
   if (status == AERO_OK)
     status = old_dev_runs(&c);

@@ -108,43 +108,28 @@ static aero_status claim_body(tp_store *store, void *ctx_, aero_error *err) {
   return tp_lease_reap(store, NULL, err);
 }
 
-aero_status tp_lease_reap(tp_store *store, size_t *killed, aero_error *err) {
+aero_status tp_lease_reap(tp_store *store, void *unused, aero_error *err) {
+  (void)unused;
   tp_params k = {0};
   tp_param_int(&k, tp_now_ns());
-  PGresult *res = NULL;
-  aero_status status = tp_exec(
+  return tp_exec(
       store,
       "WITH dead AS (DELETE FROM leases WHERE expires_at < now() RETURNING "
       "token), killed AS (UPDATE runs SET status = 'killed', ended_at = $1, "
       "message = 'its aerohost stopped renewing its lease (the host died or "
       "lost the database)' WHERE status = 'running' AND lease IN (SELECT "
-      "token FROM dead) RETURNING id), dropped AS (DELETE FROM versions WHERE "
-      "published = 0 AND run_id IN (SELECT id FROM killed)) SELECT count(*) "
-      "FROM killed",
-      &k, &res, "recording the runs of dead hosts", err);
-  if (status == AERO_OK && killed != NULL)
-    *killed = PQntuples(res) == 1
-                  ? (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10)
-                  : 0;
-  PQclear(res);
-  return status;
+      "token FROM dead) RETURNING id) DELETE FROM versions WHERE published = "
+      "0 AND run_id IN (SELECT id FROM killed)",
+      &k, NULL, "recording the runs of dead hosts", err);
 }
 
-typedef struct settle_ctx {
-  size_t killed;
-} settle_ctx;
-
-static aero_status settle_body(tp_store *store, void *ctx, aero_error *err) {
-  return tp_lease_reap(store, &((settle_ctx *)ctx)->killed, err);
-}
-
-aero_status tp_settle_dead(void *handle, size_t *settled, aero_error *err) {
-  settle_ctx ctx = {0};
+aero_status tp_settle_dead(void *handle, aero_error *err) {
+  tp_store *store = handle;
+  pthread_mutex_lock(&store->lock);
   /* One statement: atomic without BEGIN. */
-  aero_status status = tp_once(handle, settle_body, &ctx,
+  aero_status status = tp_once(store, tp_lease_reap, NULL,
                                "recording the runs of dead hosts", err);
-  if (settled != NULL)
-    *settled = status == AERO_OK ? ctx.killed : 0;
+  pthread_mutex_unlock(&store->lock);
   return status;
 }
 

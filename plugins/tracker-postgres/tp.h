@@ -141,12 +141,12 @@ int64_t tp_now_ns(void);
 /* Before this handle's first run: takes a lease, renewed by a heartbeat
  * thread, and records as killed the running runs whose lease expired. */
 aero_status tp_lease_claim(tp_store *store, aero_error *err);
-/* One statement (inside a transaction or not): drops the expired leases,
- * records their running runs killed, writing how many in *killed (may be
- * NULL), and drops those runs' pending versions. */
-aero_status tp_lease_reap(tp_store *store, size_t *killed, aero_error *err);
+/* One statement (a tp_txn_fn, inside a transaction or not; `unused` is
+ * its context): drops the expired leases, records their running runs
+ * killed and drops those runs' pending versions. */
+aero_status tp_lease_reap(tp_store *store, void *unused, aero_error *err);
 /* The vtable's settle_dead (ABI 1.7): tp_lease_reap for a reader. */
-aero_status tp_settle_dead(void *handle, size_t *settled, aero_error *err);
+aero_status tp_settle_dead(void *handle, aero_error *err);
 /* Stops the heartbeat and drops the lease. */
 void tp_lease_release(tp_store *store);
 

@@ -347,14 +347,13 @@ typedef struct aero_backend_vtable {
 
   /* Since ABI 1.7, optional: records as `killed` the runs left `running`
    * by hosts that are gone (died without recording how their runs ended),
-   * as the next host to start a run does, and writes how many in
-   * *settled (may be NULL). A live host's runs are never touched. Readers
-   * call it before reading (`aeromancy runs`, `show`, the web page), so
-   * that the record they show does not call a dead host's run running. A
-   * store the caller may not write is left as it is: AERO_OK, 0 settled.
-   * NULL: such runs read `running` until a host or `fsck --repair`
-   * records them. */
-  aero_status (*settle_dead)(void *store, size_t *settled, aero_error *err);
+   * as the next host to start a run does. A live host's runs are never
+   * touched. Readers call it before reading (`aeromancy runs`, `show`, the
+   * web page), so that the record they show does not call a dead host's
+   * run running; a reader that may not write the store ignores its
+   * failure and reads the store as it is. NULL: such runs read `running`
+   * until a host or `fsck --repair` records them. */
+  aero_status (*settle_dead)(void *store, aero_error *err);
 } aero_backend_vtable;
 
 #ifdef __cplusplus
