@@ -103,7 +103,8 @@ case_() {
 }
 
 # sanitizer_clean: a sanitizer's report on the stderr just captured
-# ($AERO_TMP/err) fails the case, whatever the test checks next. In the
+# ($AERO_TMP/err), or in a report file written since the last call (set
+# aside once reported), fails the case, whatever the test checks next. In the
 # sanitized build a report ends the process, whose output is then cut
 # short: a test that checked only that nothing was printed once passed
 # on an overflow that way.

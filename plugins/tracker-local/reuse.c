@@ -5,10 +5,6 @@
  * run to reuse is found by reuse_find.c. */
 #include "local.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 aero_status tl_reuse_migrate(tl_store *store, aero_error *err) {
   /* A CHECK constraint that allows more: edited in place
    * (schema_edit.c). */

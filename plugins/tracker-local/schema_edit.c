@@ -21,8 +21,10 @@ aero_status tl_schema_edit(tl_store *store, const char *update,
   status = tl_exec(store, "PRAGMA writable_schema = ON", err);
   if (status == AERO_OK)
     status = tl_exec(store, update, err);
-  /* Off again whatever happened: no later statement may write it. */
-  aero_status off = tl_exec(store, "PRAGMA writable_schema = OFF", err);
+  /* Off again whatever happened: no later statement may write it (a
+   * failure before keeps its own message). */
+  aero_status off = tl_exec(store, "PRAGMA writable_schema = OFF",
+                            status == AERO_OK ? err : NULL);
   if (status == AERO_OK)
     status = off;
   char bump[64];
