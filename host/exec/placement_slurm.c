@@ -187,6 +187,11 @@ static size_t put_resources(const aeh_exec *ex, size_t p, char *argv[],
                    : ex->opts->timeout_s > 0
                        ? ceil(ex->opts->timeout_s / 60.0) + 1
                        : 0;
+  /* Slurm keeps a limit as seconds in an int: past 24,855 days it keeps
+   * garbage (asked 71,582,789 minutes, a job got one minute), so a longer
+   * one (--timeout 1e300) asks for that much. */
+  if (minutes > AEH_SLURM_MAX_TIME_S / 60)
+    minutes = AEH_SLURM_MAX_TIME_S / 60;
   if (minutes > 0)
     snprintf(buf[n++], sizeof *buf, "--time=%.0f", minutes);
   if (res.cpus > 0)

@@ -17,6 +17,10 @@
 #include "config.h"
 #include "graph.h"
 
+/* The longest time limit Slurm 22.05 keeps as asked: 24,855 days (it
+ * reads a limit's seconds into an int). */
+#define AEH_SLURM_MAX_TIME_S (24855LL * 86400)
+
 /* One job's request; 0 or NULL: the cluster's default. */
 typedef struct aeh_slurm_res {
   uint32_t cpus;

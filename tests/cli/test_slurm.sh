@@ -311,6 +311,19 @@ run "$AEROHOST" run "$EXEC" --dev --executor slurm
 assert_rc 3
 assert_contains "$err" "aeromancy.ini:2: [slurm] train.time: 'soon' is not a time limit"
 rm aeromancy.ini
+# Past 24,855 days Slurm keeps garbage (71,582,789 minutes became one
+# minute): a longer limit, from --timeout or [slurm] time, asks for that.
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --force --only ingest --detach \
+  --timeout 1e300
+assert_rc 0
+assert_eq "$(show ingest TimeLimit)" " TimeLimit=24855-00:00:00" "--timeout 1e300"
+aero_slurm_wait_idle || fail "jobs still queued"
+printf '[slurm]\ntime = 49000d\n' >aeromancy.ini
+run "$AEROHOST" run "$EXEC" --dev --executor slurm --force --only ingest --detach
+assert_rc 0
+assert_eq "$(show ingest TimeLimit)" " TimeLimit=24855-00:00:00" "[slurm] time = 49000d"
+aero_slurm_wait_idle || fail "jobs still queued"
+rm aeromancy.ini
 run "$AEROHOST" run "$EXEC" --dev --executor slurm --slurm-cpus none
 assert_rc 3
 assert_contains "$err" "--slurm-cpus: 'none' is not a number of CPUs (1 or more)"
