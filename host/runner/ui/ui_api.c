@@ -106,9 +106,12 @@ static enum MHD_Result runs(const aeh_ui_request *rq, aeh_record *rec) {
   long n;
   if ((v = aeh_ui_arg(rq, "since")) != NULL && v[0] != '\0') {
     int64_t seconds;
-    if (!aeh_ui_parse_id(v, &seconds) || seconds > INT64_MAX / 1000000000)
+    if (!aeh_ui_parse_id(v, &seconds))
       return bad_arg(rq, "since");
-    f.since_ns = seconds * 1000000000;
+    /* A time past 2262 (nanoseconds out of int64) reads no run, as
+     * `aeromancy runs --since` does. */
+    f.since_ns = seconds > INT64_MAX / 1000000000 ? INT64_MAX
+                                                  : seconds * 1000000000;
   }
   if ((v = aeh_ui_arg(rq, "limit")) != NULL) {
     if (!aeh_ui_parse_count(v, &n) || n < 1 || n > MAX_LIMIT)
