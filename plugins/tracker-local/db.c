@@ -362,8 +362,9 @@ static int on_busy(void *ctx, int count) {
   }
   double waited_ms = (double)(now.tv_sec - store->busy_since.tv_sec) * 1e3 +
                      (double)(now.tv_nsec - store->busy_since.tv_nsec) / 1e6;
-  if (waited_ms >= BUSY_TIMEOUT_MS &&
-      (waited_ms >= UPGRADE_WAIT_MS || !tl_upgrade_running(store))) {
+  if ((store->busy_short_ms > 0 && waited_ms >= store->busy_short_ms) ||
+      (waited_ms >= BUSY_TIMEOUT_MS &&
+       (waited_ms >= UPGRADE_WAIT_MS || !tl_upgrade_running(store)))) {
     store->busy_waited_s = (int)(waited_ms / 1e3);
     return 0;
   }

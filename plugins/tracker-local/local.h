@@ -62,6 +62,8 @@ typedef struct tl_store {
                           commit (db.c) */
   struct timespec busy_since; /* when the current wait for a lock began */
   int busy_waited_s;          /* how long the last wait that gave up took */
+  int busy_short_ms; /* nonzero: a wait for a lock gives up after this
+                        many ms (a reader's settle_dead, owners.c) */
   bool lingering; /* a read transaction kept open (tl_read_linger) */
   int blobs_fd;   /* root/blobs opened O_PATH for quick stats (blobs.c); -1:
                      not (yet) */

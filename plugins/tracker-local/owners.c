@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #define OWNERS_DIR "owners"
+/* How long a reader's settle_dead waits for the write lock. */
+#define SETTLE_WAIT_MS 200
 
 static const char *const VANISHED =
     "aerohost ended without recording how this run ended (killed with "
@@ -200,7 +202,13 @@ aero_status tl_settle_dead(void *handle, aero_error *err) {
    * refuses to record: a reader leaves such a store as it is. */
   if (dir == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
+  /* A reader does not wait out a writer's 10 s for this: while another
+   * process holds the write lock longer than SETTLE_WAIT_MS, the dead
+   * host's runs are read as they are, and the next reader or host
+   * settles them. */
+  store->busy_short_ms = SETTLE_WAIT_MS;
   reap_dead_owners(store, dir);
+  store->busy_short_ms = 0;
   free(dir);
   return AERO_OK;
 }

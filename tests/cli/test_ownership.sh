@@ -75,6 +75,21 @@ start_abandoned sql # then one killed with SIGKILL
 dead=$(sql "SELECT id FROM runs WHERE status = 'running' AND id <> $live")
 [[ -n $live && -n $dead ]] || fail "runs left running: '$live' '$dead'"
 assert_eq "$(owners)" 2 "the owner files of the live host and of the dead one"
+# While another process holds the write lock, a reader does not wait it
+# out (a host's 10 s): it reads the dead host's run as it is.
+sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN IMMEDIATE;" \
+  ".shell touch '$AERO_TMP/held' && sleep 30" "COMMIT;" >/dev/null 2>&1 &
+locker=$!
+wait_until 100 0.05 test -e "$AERO_TMP/held" || fail "the lock was not taken"
+start=$(date +%s%N)
+run "$AEROMANCY" runs --status running
+took_ms=$((($(date +%s%N) - start) / 1000000))
+kill "$locker"
+wait "$locker" 2>/dev/null
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | cut -f1 | sort -n | paste -sd' ')" "$live $dead" \
+  "both runs still running while the lock is held"
+((took_ms < 5000)) || fail "aeromancy runs waited ${took_ms} ms for the write lock"
 run "$AEROMANCY" runs --status killed
 assert_rc 0
 assert_eq "$(printf '%s\n' "$out" | cut -f1)" "$dead" "the killed runs listed"
@@ -94,6 +109,7 @@ assert_rc 1
 assert_contains "$out" "$(printf 'abandoned\t%s\t' "$live")"
 assert_eq "$(sql "SELECT status FROM runs WHERE id = $live")" running
 run "$AEROMANCY" gc --dry-run
+assert_rc 0
 assert_eq "$(sql "SELECT status FROM runs WHERE id = $live")" running
 run "$AEROMANCY" show "$live" --json
 assert_rc 0
