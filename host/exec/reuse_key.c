@@ -1,4 +1,5 @@
 #include "reuse_key.h"
+#include "aeu.h"
 
 /* SHA256_*, not EVP: see loader.c (no provider tables to initialise). */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -103,7 +104,7 @@ static void hash_config(SHA256_CTX *ctx, const aeh_action *a) {
   }
   for (size_t i = 0; i < a->config_count; i++)
     sorted[i] = &a->config[i];
-  qsort(sorted, a->config_count, sizeof *sorted, by_key);
+  aeu_sort(sorted, a->config_count, sizeof *sorted, by_key);
   for (size_t i = 0; i < a->config_count; i++)
     hash_entry(ctx, sorted[i]);
   if (sorted != on_stack)

@@ -63,9 +63,9 @@ static int compare_strings(const void *a, const void *b) {
 }
 
 void aeh_strv_sort_unique(aeh_strv *sv) {
-  if (sv->n < 2)
+  if (sv->n < 2) /* nothing to sort or to drop */
     return;
-  qsort(sv->v, sv->n, sizeof *sv->v, compare_strings);
+  aeu_sort(sv->v, sv->n, sizeof *sv->v, compare_strings);
   size_t kept = 1;
   for (size_t i = 1; i < sv->n; i++) {
     if (strcmp(sv->v[i], sv->v[kept - 1]) == 0)

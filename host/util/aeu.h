@@ -31,6 +31,11 @@ int aeu_mkdirs_parent(const char *path, unsigned mode);
 void *aeu_grow(void *items, size_t *cap, size_t need, size_t size,
                size_t first);
 
+/* qsort of `count` elements of `size` bytes at `items`, which may be NULL
+ * when `count` is 0 (qsort's may not). */
+void aeu_sort(void *items, size_t count, size_t size,
+              int (*compare)(const void *, const void *));
+
 /* strdup of an optional string: NULL stays NULL. NULL for a string too
  * when out of memory, and then *failed is set to true (`failed` may be
  * NULL: the caller compares the copy with `s` instead); it is never

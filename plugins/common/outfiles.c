@@ -178,10 +178,7 @@ static aero_status walk(const char *output, const char *dir, const char *name,
       goto nomem;
     count++;
   }
-  /* An empty folder has no array to sort (qsort's base may not be NULL,
-   * even for no element). */
-  if (count > 1)
-    qsort(entries, count, sizeof *entries, compare_names);
+  aeu_sort(entries, count, sizeof *entries, compare_names);
   for (size_t i = 0; status == AERO_OK && i < count; i++) {
     char *source = join(dir, entries[i]);
     if (source == NULL)
@@ -279,7 +276,7 @@ aero_status pc_collect(const char *output, const aero_output_desc *desc,
     if (status != AERO_OK)
       return status;
   }
-  qsort(list->items, list->count, sizeof *list->items, compare_files);
+  aeu_sort(list->items, list->count, sizeof *list->items, compare_files);
   for (size_t i = 1; i < list->count; i++)
     if (strcmp(list->items[i - 1].name, list->items[i].name) == 0)
       return aero_fail(err, AERO_E_INVALID,

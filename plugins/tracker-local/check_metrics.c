@@ -78,9 +78,7 @@ static int compare_counts(const void *a, const void *b) {
 
 /* Sorts the counts by (run, key) and adds up the entries of one key. */
 static void counts_settle(key_counts *kc) {
-  if (kc->n == 0) /* no list to hand qsort */
-    return;
-  qsort(kc->list, kc->n, sizeof *kc->list, compare_counts);
+  aeu_sort(kc->list, kc->n, sizeof *kc->list, compare_counts);
   size_t kept = 0;
   for (size_t i = 0; i < kc->n; i++) {
     key_count *k = &kc->list[i];

@@ -159,7 +159,7 @@ aero_status tl_blocks_record(tl_store *store, int64_t run_id,
       sorted = false;
   }
   if (!sorted)
-    qsort(order, count, sizeof *order, cmp_place);
+    aeu_sort(order, count, sizeof *order, cmp_place);
   builder b;
   aero_status status = builder_init(&b, count, err);
   const char *key = NULL;

@@ -259,7 +259,7 @@ aero_status tl_query_metrics(void *handle, const aero_metric_query *query,
   }
   if (keys != NULL) {
     memcpy(keys, query->keys, query->key_count * sizeof *keys);
-    qsort(keys, query->key_count, sizeof *keys, by_key);
+    aeu_sort(keys, query->key_count, sizeof *keys, by_key);
   }
   b->count = 0;
   b->keys_used = 0;

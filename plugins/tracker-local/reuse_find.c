@@ -257,7 +257,7 @@ static aero_status find_some(tl_store *store, const aero_reuse_query *queries,
   /* Sorted, the asks of one key (two actions may share one) are side by
    * side, and the rows (by key, descending) come for them from the last
    * to the first. */
-  qsort(asks, n, sizeof *asks, by_key);
+  aeu_sort(asks, n, sizeof *asks, by_key);
   sqlite3_stmt *st = NULL;
   aero_status status = tl_prepare(store, find_chunk, &st, err);
   if (status != AERO_OK)

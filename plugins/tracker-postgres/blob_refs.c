@@ -35,7 +35,7 @@ aero_status tp_blob_refs_load(tp_store *store, tp_blob_refs *refs,
   }
   PQclear(res);
   /* Byte order for bsearch, whatever the database's collation. */
-  qsort(v, n, sizeof *v, tp_cmp_hex);
+  aeu_sort(v, n, sizeof *v, tp_cmp_hex);
   tp_blob_refs_free(refs);
   refs->v = v;
   refs->n = n;

@@ -128,8 +128,7 @@ static size_t list_entries(const char *root, bool views, cached **out) {
   }
   if (top != NULL)
     closedir(top);
-  if (n > 1) /* an empty cache leaves list NULL, which qsort may not get */
-    qsort(list, n, sizeof *list, by_age);
+  aeu_sort(list, n, sizeof *list, by_age);
   *out = list;
   return n;
 }

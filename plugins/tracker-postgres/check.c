@@ -116,8 +116,7 @@ static aero_status check_blobs(checker *c) {
   aero_status status = tp_s3_list_blobs(c->store->s3, add_obj, c, c->err);
   if (status != AERO_OK)
     return status;
-  if (c->nobjs > 0) /* an empty bucket leaves objs NULL */
-    qsort(c->objs, c->nobjs, sizeof *c->objs, tp_cmp_hex);
+  aeu_sort(c->objs, c->nobjs, sizeof *c->objs, tp_cmp_hex);
   for (size_t i = 0; status == AERO_OK && i < c->nobjs; i++)
     status = check_obj(c, &c->objs[i]);
   for (size_t i = 0; status == AERO_OK && i < c->refs.n; i++) {

@@ -126,7 +126,7 @@ static bool assign_rows(batch *b) {
   }
   for (size_t i = 0; i < b->count; i++)
     order[i] = (keyed){b->queries[i]->key, i};
-  qsort(order, b->count, sizeof *order, by_key);
+  aeu_sort(order, b->count, sizeof *order, by_key);
   size_t total = 0;
   /* Twice: count each query's rows, then place them. */
   for (int pass = 0; pass < 2; pass++) {
@@ -244,8 +244,7 @@ static aero_status settle(tp_store *store, batch *b, long *match_row,
       break;
     }
     /* Each blob once, however many candidates hold it. */
-    if (n > 1)
-      qsort(asks, n, sizeof *asks, by_blob);
+    aeu_sort(asks, n, sizeof *asks, by_blob);
     size_t unique = 0;
     for (size_t k = 0; k < n; k++)
       if (k == 0 || by_blob(&asks[k - 1], &asks[k]) != 0) {
@@ -311,7 +310,7 @@ static bool sort_parts(batch *b) {
     return false;
   for (int r = 0; r < n; r++)
     b->parts_order[r] = (keyed){PQgetvalue(b->parts, r, 0), (size_t)r};
-  qsort(b->parts_order, (size_t)n, sizeof *b->parts_order, by_key);
+  aeu_sort(b->parts_order, (size_t)n, sizeof *b->parts_order, by_key);
   return true;
 }
 

@@ -120,6 +120,25 @@ static void too_large_is_enomem_and_keeps_the_array(void **state) {
   free(items);
 }
 
+static int by_value(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* An empty array grown with aeu_grow is NULL, which qsort may not be given
+ * (UBSan's nonnull-attribute check fails the test if it is). */
+static void sorts_any_count_even_a_null_array(void **state) {
+  (void)state;
+  aeu_sort(NULL, 0, sizeof(int), by_value);
+  int one[] = {5};
+  aeu_sort(one, 1, sizeof *one, by_value);
+  assert_int_equal(one[0], 5);
+  int v[] = {3, -1, 7, 3, 0};
+  aeu_sort(v, 5, sizeof *v, by_value);
+  const int want[] = {-1, 0, 3, 3, 7};
+  assert_memory_equal(v, want, sizeof want);
+}
+
 static void optional_string_copied_null_kept(void **state) {
   (void)state;
   bool failed = false;
@@ -152,6 +171,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(parent_of_a_path, setup, teardown),
       cmocka_unit_test(grows_from_first_then_doubles),
       cmocka_unit_test(too_large_is_enomem_and_keeps_the_array),
+      cmocka_unit_test(sorts_any_count_even_a_null_array),
       cmocka_unit_test(optional_string_copied_null_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
