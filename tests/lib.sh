@@ -16,10 +16,12 @@ trap 'rm -rf "$AERO_TMP"' EXIT
 # test starts (in the background too, or with its stderr thrown away), go
 # to files $AERO_TMP/sanitizer.PID: a report fails the case that made it
 # (sanitizer_clean) or, from a process nobody waited for, the test
-# (done_). UndefinedBehaviorSanitizer's stay on stderr whatever log_path
-# says (GCC 12's combined runtime): `run` reads them there.
+# (done_). UndefinedBehaviorSanitizer prints to stderr whatever log_path
+# says (GCC 12); the sanitized programs also write its reports to
+# $AERO_UBSAN_LOG.PID (host/ubsan_report.c), here $AERO_TMP/sanitizer.ubsan.PID.
 if [[ -n ${ASAN_OPTIONS+x} ]]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}log_path=$AERO_TMP/sanitizer"
+  export AERO_UBSAN_LOG=$AERO_TMP/sanitizer.ubsan
 fi
 
 # aero_reap_start: from here on, what this test starts dies with it even

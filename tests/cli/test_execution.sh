@@ -263,6 +263,21 @@ done
 kill -0 "$host" 2>/dev/null || fail "aerohost ended before the check"
 wait "$host"
 
+# The harness's own check: UBSan's report from a process whose stderr
+# nobody reads (here an action of a host in the background) reaches the
+# test (tests/lib.sh, host/ubsan_report.c). Sanitized builds only: the CI's.
+case_ "a UBSan report from a background host's action reaches the test"
+if [[ $(ldd "$AEROHOST" 2>/dev/null) == *libubsan* ]]; then
+  "$AEROHOST" run --dev "$P" -- --misbehave ingest --how ub >/dev/null 2>&1 &
+  wait $!
+  reports=$(cat "$AERO_TMP"/sanitizer.ubsan.* 2>/dev/null)
+  assert_contains "$reports" "exec_pipeline.c:"
+  assert_contains "$reports" "runtime error: signed-integer-overflow"
+  rm -f "$AERO_TMP"/sanitizer.ubsan.* # made on purpose: not this test's failure
+elif [[ ${CI:-} == true ]]; then
+  fail "CI runs the tests in the sanitized build; $AEROHOST is not"
+fi
+
 # Local store only: it holds the SQLite file's write lock from outside.
 if [[ $AERO_TEST_BACKEND == local ]]; then
   case_ "the store failing while recording: exit 2, nothing more starts"

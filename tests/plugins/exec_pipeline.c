@@ -19,7 +19,8 @@
  * (`fill_metrics`: space is back by the time the run ends), or fill it
  * before declaring its output (`fill_declare`), or fill it, declare its
  * output and remove the filler, returning what the declaration said
- * (`fill_free`: the run's end is recordable, its output was not).
+ * (`fill_free`: the run's end is recordable, its output was not), or
+ * overflow a signed int (`ub`: UBSan's to report in sanitized builds).
  * `--declare PATH` makes it declare the file PATH instead of its own small
  * one, e.g. one large enough to be stored from the action's process.
  * `--marker PATH`
@@ -28,6 +29,7 @@
  * every action print lines on stdout and stderr. [train] asks Slurm for
  * 2 CPUs, 96 MiB and 7 minutes (ABI 1.4's resources). */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +45,7 @@
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
      "linger_segv", "hang_tree", "fill_store", "fill_metrics", "fill_declare", \
-     "fill_free"),                                                             \
+     "fill_free", "ub"),                                                       \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -222,6 +224,10 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
   }
   if (strcmp(how, "abort") == 0)
     abort();
+  if (strcmp(how, "ub") == 0) { /* signed overflow: UBSan's to report */
+    volatile int large = INT_MAX;
+    printf("%d\n", large + (int)strlen(how));
+  }
   if (strcmp(how, "exit3") == 0)
     exit(3);
   if (strcmp(how, "exit0") == 0)
