@@ -123,12 +123,24 @@ aero_status tp_lease_reap(tp_store *store, void *unused, aero_error *err) {
       &k, NULL, "recording the runs of dead hosts", err);
 }
 
+/* A reader's reap: it gives up after SETTLE_LOCK_WAIT rather than wait for
+ * a row another transaction holds (a lock timeout is not retried); the
+ * runs are then read as they are, and the next reader or host records
+ * them. */
+#define SETTLE_LOCK_WAIT "200ms"
+static aero_status settle_body(tp_store *store, void *unused,
+                               aero_error *err) {
+  aero_status status =
+      tp_exec(store, "SET LOCAL lock_timeout = '" SETTLE_LOCK_WAIT "'", NULL,
+              NULL, "recording the runs of dead hosts", err);
+  return status == AERO_OK ? tp_lease_reap(store, unused, err) : status;
+}
+
 aero_status tp_settle_dead(void *handle, aero_error *err) {
   tp_store *store = handle;
   pthread_mutex_lock(&store->lock);
-  /* One statement: atomic without BEGIN. */
-  aero_status status = tp_once(store, tp_lease_reap, NULL,
-                               "recording the runs of dead hosts", err);
+  aero_status status = tp_txn(store, settle_body, NULL,
+                              "recording the runs of dead hosts", err);
   pthread_mutex_unlock(&store->lock);
   return status;
 }

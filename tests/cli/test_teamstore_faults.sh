@@ -188,6 +188,25 @@ case_ a_reader_records_a_dead_host_killed
 # Without a host starting: `aeromancy show` (a reader) records the run of
 # a host whose lease expired killed before it reads it.
 doomed_host
+# While another transaction holds the run's row, the reader does not wait
+# for it: it reads the run as it is.
+q "BEGIN; SELECT 1 FROM runs WHERE id = $doomed FOR UPDATE; SELECT pg_sleep(30); COMMIT" \
+  >/dev/null 2>&1 &
+locker=$!
+locking() {
+  [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND state = 'active' AND pid <> pg_backend_pid()") == 1 ]]
+}
+wait_until 100 0.1 locking || fail "the row was not locked"
+sleep 0.5
+start=$(date +%s%N)
+run "$AEROMANCY" show "$doomed" --json
+took_ms=$((($(date +%s%N) - start) / 1000000))
+kill "$locker"
+wait "$locker" 2>/dev/null
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
+assert_rc 0
+assert_eq "$(jq -r .status <<<"$out")" running "while its row is locked"
+((took_ms < 5000)) || fail "aeromancy show waited ${took_ms} ms for a locked row"
 run "$AEROMANCY" show "$doomed" --json
 assert_rc 0
 assert_eq "$(jq -r .status <<<"$out")" killed
