@@ -169,7 +169,6 @@ aero_slurm_start() {
   command -v sbatch >/dev/null || aero_servers_skip "no sbatch (install slurm-client)"
   aero_server_dir aero-slurm
   AERO_SLURM_DIR=$aero_server_dir
-  mkdir -p "$AERO_SLURM_DIR/state" "$AERO_SLURM_DIR/spool"
   export AERO_SLURM_DIR SLURM_CONF=$AERO_SLURM_DIR/slurm.conf
   aero_reap_note slurm "$SLURM_CONF"
   # The wait was 60 s, and timed out on a loaded two-core machine (a suite
@@ -178,6 +177,10 @@ aero_slurm_start() {
   local try port pid deadline state= how= limit=${AERO_SLURM_START_SECONDS:-180}
   for try in 1 2 3 4 5; do
     port=$((20000 + (RANDOM % 10000) * 4))
+    # Each try is a cluster of its own (ClusterName=aeroPORT): slurmctld
+    # refuses a state folder that a try before it named otherwise.
+    rm -rf "$AERO_SLURM_DIR/state" "$AERO_SLURM_DIR/spool"
+    mkdir -p "$AERO_SLURM_DIR/state" "$AERO_SLURM_DIR/spool"
     aero_slurm_conf "$port"
     : >"$AERO_SLURM_DIR/slurmctld.log"
     if [[ ${AERO_SLURM_ACCOUNTING:-} != 1 ]] || aero_slurm_start_dbd "$port"; then

@@ -6,7 +6,20 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../slurm.sh"
 cd "$AERO_TMP" || exit 1
+# The first port aero_slurm_start picks is taken (RANDOM seeded, so the
+# same port is computed here): it must start the cluster on another try,
+# in a state folder of its own (one named by the first try was refused).
+RANDOM=4242
+first=$((20000 + (RANDOM % 10000) * 4))
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1)
+time.sleep(600)' "$first" &
+squatter=$!
+sleep 0.5
+RANDOM=4242
 aero_slurm_start
+kill "$squatter"
+wait "$squatter" 2>/dev/null
 
 # state JOB: the job's state as squeue shows it (ended jobs stay listed).
 state() { squeue -h -t all -j "$1" -o %T 2>/dev/null; }
@@ -26,6 +39,8 @@ wait_ended() {
 
 case_ node_idle
 assert_eq "$(sinfo -h -N -o '%N %T')" "localhost idle"
+port=$(grep -o '^SlurmctldPort=[0-9]*' "$SLURM_CONF" | cut -d= -f2)
+[[ -n $port && $port != "$first" ]] || fail "started on the taken port $first ($port)"
 
 case_ dependency_chain
 a=$(sbatch --parsable -o "$AERO_TMP/a.out" --wrap "sleep 1; echo a >'$AERO_TMP/order'")
