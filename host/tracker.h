@@ -86,7 +86,6 @@ aero_status aeh_store_location_check_shared(const char *location,
  * connected store does nothing. */
 aero_status aeh_store_prepare(const char *backend, const char *location,
                               aeh_store **out, aero_error *err);
-
 aero_status aeh_store_connect(aeh_store *store, aero_error *err);
 /* aeh_store_connect for a prepared store that must exist already (a dry
  * run reads it, never creates it): AERO_E_NOT_FOUND when there is none. */

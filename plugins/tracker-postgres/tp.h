@@ -145,7 +145,8 @@ aero_status tp_lease_claim(tp_store *store, aero_error *err);
  * its context): drops the expired leases, records their running runs
  * killed and drops those runs' pending versions. */
 aero_status tp_lease_reap(tp_store *store, void *unused, aero_error *err);
-/* The vtable's settle_dead (ABI 1.7): tp_lease_reap for a reader. */
+/* The vtable's settle_dead (ABI 1.7): tp_lease_reap for a reader, which
+ * gives up after 0.2 s for a row another transaction holds. */
 aero_status tp_settle_dead(void *handle, aero_error *err);
 /* Stops the heartbeat and drops the lease. */
 void tp_lease_release(tp_store *store);

@@ -11,9 +11,11 @@ cd "$AERO_TMP" || exit 1
 # in a state folder of its own (one named by the first try was refused).
 RANDOM=4242
 first=$((20000 + (RANDOM % 10000) * 4))
-python3 -c 'import socket, sys, time
+# It holds the port until it is killed or this test ends, however it ends.
+python3 -c 'import os, socket, sys, time
 s = socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1)
-time.sleep(600)' "$first" &
+parent = os.getppid()
+while os.getppid() == parent: time.sleep(0.5)' "$first" >/dev/null 2>&1 &
 squatter=$!
 sleep 0.5
 RANDOM=4242
