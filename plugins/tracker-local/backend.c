@@ -117,6 +117,7 @@ static aero_status tl_open(const aero_backend_open_params *params, void **out,
   if (store == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   store->owner_fd = -1;
+  store->busy_gave_up_ms = -1;
   store->schema_fd = -1;
   store->blobs_fd = -1;
   aero_status status = tl_inline_limit(&store->inline_max, err);

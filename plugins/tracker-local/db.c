@@ -59,13 +59,21 @@ aero_status tl_db_fail(tl_store *store, int rc, const char *what,
                      store->db_path, what);
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
-    return aero_fail(err, AERO_E_STORE,
-                     "%s: %s: the database stayed locked for %d s by another "
-                     "process",
-                     store->db_path, what,
-                     store->busy_waited_s > BUSY_TIMEOUT_MS / 1000
-                         ? store->busy_waited_s
-                         : BUSY_TIMEOUT_MS / 1000);
+  {
+    /* SQLite also answers busy without waiting (a lock upgrade that could
+     * deadlock): then no wait gave up, and none is named. */
+    int waited_ms = store->busy_gave_up_ms;
+    store->busy_gave_up_ms = -1;
+    if (waited_ms < 0)
+      return aero_fail(err, AERO_E_STORE,
+                       "%s: %s: the database is locked by another process",
+                       store->db_path, what);
+    return aero_fail(
+        err, AERO_E_STORE,
+        "%s: %s: the database stayed locked for %d %s by another process",
+        store->db_path, what, waited_ms >= 1000 ? waited_ms / 1000 : waited_ms,
+        waited_ms >= 1000 ? "s" : "ms");
+  }
   case SQLITE_READONLY:
   case SQLITE_PERM:
   case SQLITE_CANTOPEN:
@@ -358,14 +366,18 @@ static int on_busy(void *ctx, int count) {
   clock_gettime(CLOCK_MONOTONIC, &now);
   if (count == 0) {
     store->busy_since = now;
-    store->busy_waited_s = 0;
   }
   double waited_ms = (double)(now.tv_sec - store->busy_since.tv_sec) * 1e3 +
                      (double)(now.tv_nsec - store->busy_since.tv_nsec) / 1e6;
-  if ((store->busy_short_ms > 0 && waited_ms >= store->busy_short_ms) ||
+  bool past_deadline =
+      store->busy_deadline_on &&
+      (now.tv_sec > store->busy_deadline.tv_sec ||
+       (now.tv_sec == store->busy_deadline.tv_sec &&
+        now.tv_nsec >= store->busy_deadline.tv_nsec));
+  if (past_deadline ||
       (waited_ms >= BUSY_TIMEOUT_MS &&
        (waited_ms >= UPGRADE_WAIT_MS || !tl_upgrade_running(store)))) {
-    store->busy_waited_s = (int)(waited_ms / 1e3);
+    store->busy_gave_up_ms = (int)waited_ms;
     return 0;
   }
   sqlite3_sleep(count < 10 ? 1 : 10);
@@ -435,8 +447,11 @@ static aero_status set_wal_mode(tl_store *store, aero_error *err) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     double waited_ms = (double)(now.tv_sec - start.tv_sec) * 1e3 +
                        (double)(now.tv_nsec - start.tv_nsec) / 1e6;
-    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS)
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS) {
+      if ((rc & 0xff) == SQLITE_BUSY)
+        store->busy_gave_up_ms = (int)waited_ms;
       return tl_db_fail(store, rc, "PRAGMA journal_mode = WAL", err);
+    }
     sqlite3_sleep(attempt < 10 ? 1 : 10);
   }
 }

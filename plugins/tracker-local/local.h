@@ -61,9 +61,11 @@ typedef struct tl_store {
   int wal_frames;      /* frames in the WAL after this connection's last
                           commit (db.c) */
   struct timespec busy_since; /* when the current wait for a lock began */
-  int busy_waited_s;          /* how long the last wait that gave up took */
-  int busy_short_ms; /* nonzero: a wait for a lock gives up after this
-                        many ms (a reader's settle_dead, owners.c) */
+  int busy_gave_up_ms; /* how long the last wait that gave up took; -1: no
+                          wait gave up since tl_db_fail last read it */
+  bool busy_deadline_on;          /* every wait for a lock gives up at */
+  struct timespec busy_deadline;  /* this time (a reader's settle_dead,
+                                     owners.c: one bound for all its waits) */
   bool lingering; /* a read transaction kept open (tl_read_linger) */
   int blobs_fd;   /* root/blobs opened O_PATH for quick stats (blobs.c); -1:
                      not (yet) */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OWNERS_DIR "owners"
@@ -203,12 +204,18 @@ aero_status tl_settle_dead(void *handle, aero_error *err) {
   if (dir == NULL)
     return aero_fail(err, AERO_E_NOMEM, "tracker-local: out of memory");
   /* A reader does not wait out a writer's 10 s for this: while another
-   * process holds the write lock longer than SETTLE_WAIT_MS, the dead
-   * host's runs are read as they are, and the next reader or host
-   * settles them. */
-  store->busy_short_ms = SETTLE_WAIT_MS;
+   * process holds the write lock, the dead hosts' runs are read as they
+   * are, and the next reader or host settles them. SETTLE_WAIT_MS bounds
+   * all the waits together (a dead host leaves a running run per slot,
+   * each settled in a transaction of its own): past it, every wait for the
+   * lock gives up at once. */
+  clock_gettime(CLOCK_MONOTONIC, &store->busy_deadline);
+  store->busy_deadline.tv_nsec += SETTLE_WAIT_MS * 1000000L;
+  store->busy_deadline.tv_sec += store->busy_deadline.tv_nsec / 1000000000L;
+  store->busy_deadline.tv_nsec %= 1000000000L;
+  store->busy_deadline_on = true;
   reap_dead_owners(store, dir);
-  store->busy_short_ms = 0;
+  store->busy_deadline_on = false;
   free(dir);
   return AERO_OK;
 }

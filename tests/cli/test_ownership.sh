@@ -115,6 +115,39 @@ run "$AEROMANCY" show "$live" --json
 assert_rc 0
 assert_eq "$(jq -r .status <<<"$out")" killed
 
+case_ "a reader waits 0.2 s in all for the write lock, however many dead runs"
+# A dead host leaves a running run per -j slot; each is settled in a
+# transaction of its own, and the 0.2 s a reader gives the lock bounds
+# them together (at 0.2 s each, these 40 runs would take 8 s).
+export AEROMANCY_STORE="$AERO_TMP/many-dead"
+start_abandoned sql
+dead=$hung
+sql "CREATE TEMP TABLE copy AS SELECT * FROM run_records WHERE id = $dead;
+  UPDATE copy SET id = NULL;
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 39)
+  INSERT INTO run_records SELECT copy.* FROM n, copy;
+  INSERT INTO run_env (run_id, key, value) SELECT r.id, e.key, e.value
+  FROM run_records r, run_env e WHERE r.id > $dead AND e.run_id = $dead
+  AND e.key = 'owner';"
+assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 40 \
+  "the dead host's running runs"
+sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN IMMEDIATE;" \
+  ".shell touch '$AERO_TMP/held-many' && sleep 30" "COMMIT;" >/dev/null 2>&1 &
+locker=$!
+wait_until 100 0.05 test -e "$AERO_TMP/held-many" || fail "the lock was not taken"
+start=$(date +%s%N)
+run "$AEROMANCY" runs --status running
+took_ms=$((($(date +%s%N) - start) / 1000000))
+kill "$locker"
+wait "$locker" 2>/dev/null
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | grep -c .)" 40 "runs still running while the lock is held"
+((took_ms < 3000)) || fail "aeromancy runs waited ${took_ms} ms for the write lock"
+run "$AEROMANCY" runs --status killed
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | grep -c .)" 40 "the dead host's runs, killed once the lock is free"
+assert_eq "$(owners)" 0
+
 case_ "kill -9 while storing an output: the next host removes what the run left"
 export AEROMANCY_STORE="$AERO_TMP/killed"
 # Large enough (a direct store by the action's process) that storing it

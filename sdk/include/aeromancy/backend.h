@@ -352,7 +352,8 @@ typedef struct aero_backend_vtable {
    * web page), so that the record they show does not call a dead host's
    * run running; a reader that may not write the store ignores its
    * failure and reads the store as it is. It should give up soon rather
-   * than wait long for a lock a writer holds (both backends wait 0.2 s):
+   * than wait long for a lock a writer holds (both backends give up once
+   * a wait for a lock reaches 0.2 s, and settle no more runs then):
    * a reader is not to hang on it. NULL: such runs read `running`
    * until a host or `fsck --repair` records them. */
   aero_status (*settle_dead)(void *store, aero_error *err);
