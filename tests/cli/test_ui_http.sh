@@ -287,6 +287,16 @@ if [[ $AERO_TEST_BACKEND == local ]]; then
   # pace (a take-over every 2 s at most), the page's answers record and
   # show its run killed, not running.
   start_abandoned sql
+  # The lineage page shows the runs that read a version, with their
+  # statuses: it takes over a dead host's runs too (asked first here).
+  lineage_killed() {
+    http "/api/lineage?ref=execdemo/data&down=1"
+    [[ $(jq -r --argjson id "$hung" \
+      '[.. | objects | select(.id? == $id and has("status")) | .status] | first' \
+      <<<"$body") == killed ]]
+  }
+  wait_until 100 0.05 lineage_killed ||
+    fail "run $hung in the lineage still reads: $(jq -c . <<<"$body" | head -c 600)"
   killed_shown() {
     http "/api/runs/$hung"
     [[ $body == *'"status":"killed"'* ]]

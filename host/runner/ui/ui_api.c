@@ -275,7 +275,8 @@ static int split_run_path(const char *rest, int64_t *id, const char **tail) {
   return 1;
 }
 
-/* Before answering with runs' statuses: the runs of hosts that died since
+/* Before answering with runs' statuses (runs, a run, a lineage's runs;
+ * versions show none): the runs of hosts that died since
  * are recorded killed (aeh_record_settle_dead), at most every
  * SETTLE_EVERY_S seconds (a page asks for runs every second or two while
  * one runs). Requests are served by one thread. */
@@ -311,8 +312,10 @@ enum MHD_Result aeh_ui_api(const aeh_ui_request *rq, aeh_record *rec) {
   }
   if (strcmp(p, "artifacts") == 0)
     return artifacts(rq, rec);
-  if (strcmp(p, "lineage") == 0)
+  if (strcmp(p, "lineage") == 0) { /* its runs, with their statuses */
+    settle_dead_hosts(rec);
     return lineage(rq, rec);
+  }
   if (strncmp(p, "files/", 6) == 0 && split_run_path(p + 6, &id, &tail) &&
       tail[0] == '/' && aeh_ui_is_digest(tail + 1))
     return aeh_ui_file(rq, rec, id, tail + 1);
