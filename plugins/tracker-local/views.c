@@ -277,10 +277,26 @@ fail:
   return status;
 }
 
+/* Whether view file `st` is still the blob file of `f` (one file, two
+ * names). A view can outlive its blob file: fsck --repair moves a damaged
+ * blob aside, and a host declaring the content again renames a good copy
+ * over a damaged blob; either way the view's link keeps the damaged bytes,
+ * with their size and seal. A private copy (copy_blob, where a link is
+ * impossible) is never the blob file: such a view is built again at each
+ * use. */
+static bool links_blob(tl_store *store, const view_file *f,
+                       const struct stat *st) {
+  char blob[PATH_MAX];
+  struct stat b;
+  tl_blob_path(store, f->hash, blob, sizeof blob);
+  return stat(blob, &b) == 0 && b.st_ino == st->st_ino &&
+         b.st_dev == st->st_dev;
+}
+
 /* Checks that the view `final` still holds what version `version_id`
- * recorded (size and seal of each file); rebuilds it from the blobs when
- * it does not and they are intact, and fails naming the first damaged or
- * missing blob when they are not. */
+ * recorded (size and seal of each file, each file still its blob's);
+ * rebuilds it from the blobs when it does not and they are intact, and
+ * fails naming the first damaged or missing blob when they are not. */
 static aero_status check_view(tl_store *store, int64_t version_id,
                               const view_file *files, size_t count,
                               const char *final, aero_error *err) {
@@ -292,7 +308,8 @@ static aero_status check_view(tl_store *store, int64_t version_id,
                 (int)sizeof path ||
             stat(path, &st) != 0 || (uint64_t)st.st_size != files[i].size ||
             !tl_blob_sealed(&st) ||
-            (files[i].content != NULL && !same_as_row(path, &files[i]));
+            (files[i].content != NULL ? !same_as_row(path, &files[i])
+                                      : !links_blob(store, &files[i], &st));
   }
   if (!stale)
     return AERO_OK;

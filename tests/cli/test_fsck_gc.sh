@@ -97,6 +97,36 @@ run "$A" fsck
 assert_rc 0
 assert_contains "$err" "orphan blobs, 0 problems in"
 
+case_ "a version's folder never serves a blob that fsck --repair moved aside"
+# A view (aeromancy path, an action's input) links its version's blobs: a
+# blob changed in place with its size and seal kept reads the same through
+# it, and stays linked there once fsck --repair has moved the blob aside.
+run "$A" path aerodemo/model
+assert_rc 0
+view=$out
+model=$(blob_of model model.txt)
+good=$(sha256sum <"$model")
+chmod u+w "$model"
+printf 'X' | dd of="$model" bs=1 seek=3 conv=notrunc status=none
+touch -m -r "$(blob_of dataset train.csv)" "$model" # the seal, as it was
+run "$A" fsck --repair
+assert_rc 0
+assert_contains "$out" "damaged"
+run "$A" path aerodemo/model
+assert_rc 2
+assert_one_line "$err"
+assert_contains "$err" "is missing"
+run "$A" export aerodemo/model "$AERO_TMP/exported"
+assert_rc 2
+[[ ! -e $AERO_TMP/exported/model.txt ]] || fail "exported the damaged bytes"
+# Declared again (the host stores the content anew), the folder links the
+# good blob, not the damaged bytes it held.
+"$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1 || fail "aerodemo after repair"
+run "$A" path aerodemo/model
+assert_rc 0
+assert_eq "$out" "$view"
+assert_eq "$(sha256sum <"$view/model.txt")" "$good" "the folder's model.txt"
+
 case_ "fsck --repair never moves aside a good copy a host stored while fsck checked"
 # Two blobs damaged in place; fsck --repair moves them aside in the order
 # of their names, each under the store's write lock, held here by a sqlite3
