@@ -51,6 +51,9 @@ typedef enum aeh_relay_op {
   /* i64 run id; no reply: the store could not keep an output the action's
    * process stored itself (a large one), as relay_client.c tells. */
   AEH_RELAY_OUTPUT_REFUSED = 8,
+  /* i64 run id, key, job, parts: reuse_key (the run read outside its key,
+   * aeh_run_read_outside_key) */
+  AEH_RELAY_REUSE_KEY = 9,
 } aeh_relay_op;
 
 /* ------------------------------------------------------ action's side */

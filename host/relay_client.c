@@ -335,6 +335,18 @@ static aero_status relay_record_input(void *handle, int64_t run_id,
   return call_for_status(c, "recording an input", err);
 }
 
+static aero_status relay_reuse_key(void *handle, int64_t run_id,
+                                   const char *key, const char *job,
+                                   const char *parts, aero_error *err) {
+  relay_client *c = handle;
+  aeh_wire *w = request(c, AEH_RELAY_REUSE_KEY);
+  aeh_wire_i64(w, run_id);
+  aeh_wire_str(w, key);
+  aeh_wire_str(w, job);
+  aeh_wire_str(w, parts);
+  return call_for_status(c, "recording a reuse key", err);
+}
+
 static aero_status relay_materialize(void *handle, int64_t version_id,
                                      aero_backend_file_fn each, void *ctx,
                                      char *directory, size_t directory_size,
@@ -459,6 +471,7 @@ static const aero_backend_vtable relay_vtable = {
     .close = relay_close,
     .resolve = relay_resolve,
     .record_input = relay_record_input,
+    .reuse_key = relay_reuse_key,
     .materialize = relay_materialize,
     .put_output = relay_put_output,
     .log_metrics = relay_log_metrics,

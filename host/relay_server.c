@@ -353,6 +353,19 @@ static bool serve_frame(aeh_relay_conn *c, aeh_store *store, const char *data,
         status = vt->record_input(h, run_id, version_id, &err);
       break;
     }
+    case AEH_RELAY_REUSE_KEY: {
+      int64_t run_id = aeh_wire_get_i64(&r);
+      const char *key = aeh_wire_get_str(&r);
+      const char *job = aeh_wire_get_str(&r);
+      const char *parts = aeh_wire_get_str(&r);
+      status = r.bad ? AERO_E_INVALID : own_run(c, run_id, &err);
+      if (status == AERO_OK)
+        status = vt->reuse_key != NULL
+                     ? vt->reuse_key(h, run_id, key, job, parts, &err)
+                     : aeh_error_set(&err, AERO_E_STATE,
+                                     "backend %s keeps no reuse keys", vt->name);
+      break;
+    }
     case AEH_RELAY_MATERIALIZE:
       status = do_materialize(&r, vt, h, &results, &err);
       break;

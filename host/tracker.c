@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aeu.h"
 #include "relay.h"
 #include "store.h"
 #include "tracker_lock.h"
@@ -325,6 +326,14 @@ static aeh_run *new_run(aeh_store *store, const aeh_session *session,
 
 /* The ids of the inputs of `run` resolved so far (malloc'd; NULL when
  * none or out of memory, which *count 0 says apart). */
+/* Keeps the reuse key recorded for `run` (aeh_run_read_outside_key). */
+static void keep_key(aeh_run *run, const char *key, const char *job,
+                     const char *parts) {
+  snprintf(run->key, sizeof run->key, "%s", key);
+  snprintf(run->job, sizeof run->job, "%s", job);
+  snprintf(run->parts, sizeof run->parts, "%s", parts);
+}
+
 static int64_t *found_inputs(const aeh_run *run, size_t *count) {
   *count = 0;
   int64_t *ids =
@@ -363,9 +372,12 @@ aero_status aeh_run_begin(aeh_store *store, const aeh_session *session,
     record.input_ids = ids;
     record.input_count = found;
   }
-  if (whole && resolved == AERO_OK && key_of != NULL)
+  if (whole && resolved == AERO_OK && key_of != NULL) {
     run->keyed = key_of(key_ctx, run, &record.reuse_key, &record.reuse_job,
                         &record.reuse_parts);
+    if (run->keyed)
+      keep_key(run, record.reuse_key, record.reuse_job, record.reuse_parts);
+  }
   aero_error begin_err = AEH_ERROR_INIT;
   status = vt->run_begin(handle, &record, &run->id, &begin_err);
   if (status != AERO_OK) {
@@ -497,6 +509,7 @@ typedef struct run_state {
   int64_t id;
   int64_t host_pid; /* the process that began the run: names its folder */
   uint64_t input_count;
+  char key[65], job[65], parts[256]; /* its reuse key, if any (aeh_run) */
 } run_state;
 
 size_t aeh_run_state_size(const aeh_run *run) {
@@ -507,6 +520,9 @@ void aeh_run_state_write(const aeh_run *run, void *buf) {
   run_state head = {.id = run->id,
                     .host_pid = run->host_pid,
                     .input_count = run->input_count};
+  memcpy(head.key, run->key, sizeof head.key);
+  memcpy(head.job, run->job, sizeof head.job);
+  memcpy(head.parts, run->parts, sizeof head.parts);
   memcpy(buf, &head, sizeof head);
   if (run->input_count > 0)
     memcpy((char *)buf + sizeof head, run->inputs,
@@ -571,6 +587,9 @@ aero_status aeh_run_adopt(aeh_store *store, const aeh_session *session,
   run->action = action;
   run->id = head.id;
   run->host_pid = head.host_pid;
+  head.key[sizeof head.key - 1] = head.job[sizeof head.job - 1] = '\0';
+  head.parts[sizeof head.parts - 1] = '\0';
+  keep_key(run, head.key, head.job, head.parts);
   if (head.input_count > 0 && run->inputs != NULL)
     memcpy(run->inputs, (const char *)state + sizeof head,
            head.input_count * sizeof *run->inputs);
@@ -687,16 +706,46 @@ bool aeh_run_keyed(const aeh_run *run) {
   return run->keyed;
 }
 
+aero_status aeh_run_read_outside_key(aeh_run *run, aero_error *err) {
+  if (run->key[0] == '\0' || run->read_outside)
+    return AERO_OK;
+  const aero_backend_vtable *vt = NULL;
+  void *handle = NULL;
+  aero_status status = aeh_run_backend(run, &vt, &handle, err);
+  if (status != AERO_OK)
+    return status;
+  if (vt->reuse_key == NULL)
+    return aeh_error_set(err, AERO_E_STATE,
+                         "backend %s cannot replace a run's reuse key", vt->name);
+  /* A key no lookup computes (every computed key hashes the six parts),
+   * the same for the same original key. */
+  /* The parts, at most 255 bytes, are the host's own (~141). */
+  char seed[sizeof run->key + 16], key[65],
+      parts[sizeof run->parts + sizeof AEH_PARTS_READ_OUTSIDE];
+  unsigned char digest[32];
+  int n = snprintf(seed, sizeof seed, "read-outside %s", run->key);
+  if (aeu_sha256_buf(seed, (size_t)n, digest) != 0)
+    return aeh_error_set(err, AERO_E_STATE, "no SHA-256 for a reuse key");
+  aeu_sha256_hex(digest, key);
+  snprintf(parts, sizeof parts, "%s" AEH_PARTS_READ_OUTSIDE, run->parts);
+  status = vt->reuse_key(handle, run->id, key, run->job, parts, err);
+  if (status == AERO_OK)
+    run->read_outside = true;
+  return status;
+}
+
 aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
                              const char *parts, aero_error *err) {
   if (!aeh_store_reuses(run->store) || run->keyed)
     return AERO_OK;
   void *handle = NULL;
   aero_status status = aeh_store_handle(run->store, &handle, err);
-  if (status != AERO_OK)
-    return status;
-  return aeh_store_backend(run->store)
-      ->reuse_key(handle, run->id, key, job, parts, err);
+  if (status == AERO_OK)
+    status = aeh_store_backend(run->store)
+                 ->reuse_key(handle, run->id, key, job, parts, err);
+  if (status == AERO_OK)
+    keep_key(run, key, job, parts);
+  return status;
 }
 
 /* What the backend is asked about `action` with `key` and `job` (all

@@ -267,6 +267,16 @@ bool aeh_run_input(const aeh_run *run, size_t i, const char **label,
 aero_status aeh_run_note_key(aeh_run *run, const char *key, const char *job,
                              const char *parts, aero_error *err);
 bool aeh_run_keyed(const aeh_run *run);
+/* The action read an input its reuse key does not hold: an artifact none
+ * of its parents makes (another project's, or one an earlier pipeline
+ * made) at its latest version, or one an --artifact-override pinned. The
+ * key only holds what is known before the action runs, so such a run may
+ * never be reused: its key is replaced (once) by one no lookup computes,
+ * whose parts end with AEH_PARTS_READ_OUTSIDE (--dry-run says why). A
+ * version the action's code names (`name:v3`) is covered by the code and
+ * config parts, and needs none of this. Nothing for a run without a key. */
+aero_status aeh_run_read_outside_key(aeh_run *run, aero_error *err);
+#define AEH_PARTS_READ_OUTSIDE " read=outside"
 /* Finds a past run of `action` with `key` (match->run_id 0 for none), and
  * the parts of the newest run of `job`. */
 aero_status aeh_reuse_find(aeh_store *store, const aeh_session *session,

@@ -94,13 +94,17 @@ static void collect_path(void *ctx, const char *path) {
 /* Which version `ref` means for this run: an --artifact-override first,
  * then an explicit version, then the version fixed at start for a parent's
  * output, then the latest now. *fixed says it was fixed (and recorded)
- * at start. */
+ * at start; *outside that it is none of the versions fixed at start and
+ * was not named by the code: the latest version of an artifact no parent
+ * makes, or an override of one (the run's reuse key holds neither). */
 static aero_status pick_version(aeh_run *run, void *handle,
                                 const char *artifact, aeh_artifact_ref *ref,
                                 aero_artifact_version *out, bool *fixed,
-                                aero_error *err) {
+                                bool *outside, aero_error *err) {
   *fixed = false;
+  bool in_code = ref->has_version;
   bool pinned = aeh_run_override(run, ref, &ref->version);
+  *outside = false;
   if (pinned)
     ref->has_version = true;
   if (!ref->has_version) {
@@ -119,9 +123,16 @@ static aero_status pick_version(aeh_run *run, void *handle,
   aero_status status = aeh_run_backend(run, &vt, &own, err);
   if (status == AERO_OK)
     status = vt->resolve(handle, &view, run->session->dev, out, err);
-  if (status != AERO_OK)
+  if (status != AERO_OK) {
     aeh_run_input_missing(run, handle, artifact, ref, pinned, err);
-  return status;
+    return status;
+  }
+  /* An overridden parent's output is fixed at start as overridden. */
+  *outside = pinned || !in_code;
+  for (size_t i = 0; *outside && i < run->input_count; i++)
+    if (run->inputs[i].found && run->inputs[i].version.id == out->id)
+      *outside = false;
+  return AERO_OK;
 }
 
 static aero_status declare_input_locked(aero_tracker *tracker,
@@ -146,12 +157,15 @@ static aero_status declare_input_locked(aero_tracker *tracker,
   if (status != AERO_OK)
     return status;
   aero_artifact_version version = {.struct_size = sizeof version};
-  bool fixed = false;
-  status = pick_version(run, handle, artifact, &ref, &version, &fixed, err);
+  bool fixed = false, outside = false;
+  status = pick_version(run, handle, artifact, &ref, &version, &fixed,
+                        &outside, err);
   if (status != AERO_OK)
     return status;
   if (!fixed) {
     status = vt->record_input(handle, run->id, version.id, err);
+    if (status == AERO_OK && outside)
+      status = aeh_run_read_outside_key(run, err);
     if (status != AERO_OK)
       return status;
   }

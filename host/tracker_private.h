@@ -36,6 +36,11 @@ struct aeh_run {
   int64_t host_pid; /* the process that began the run (names workdir) */
   bool ended;       /* run_end recorded: tracker calls now fail */
   bool keyed;       /* its reuse key was recorded with it (aeh_run_begin) */
+  /* Its reuse key as recorded (with the run, or by aeh_run_note_key); key
+   * "" for none. Kept so that a read outside the key can replace it
+   * (aeh_run_read_outside_key), in the action's process too. */
+  char key[65], job[65], parts[256];
+  bool read_outside; /* its key was replaced: it read outside it */
   bool bailed;
   char *bail_reason; /* as given to aero_bailout; NULL for none */
   bool in_storage;   /* run, inputs, label and workdir live in the caller's

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "console.h"
 #include "made.h"
@@ -69,6 +70,8 @@ static int plan_found(aeh_made *made, const aeh_action *a,
   aeh_reuse_key_diff(match->parts, key->parts, changed, sizeof changed);
   if (match->parts[0] == '\0')
     snprintf(why, size, "no past successful run");
+  else if (changed[0] == '\0' && strstr(match->parts, AEH_PARTS_READ_OUTSIDE))
+    snprintf(why, size, "its last run read an artifact no parent of it makes");
   else if (changed[0] == '\0')
     snprintf(why, size, "its past outputs are gone or damaged");
   else

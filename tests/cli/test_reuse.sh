@@ -249,6 +249,40 @@ assert_contains "$err" "[3/3] Running [report] report"
 run "$AEROHOST" run --dev "$AERO_TMP/rebuilt.so" -- --train-version t2
 assert_contains "$err" "[2/3] Running [train] model"
 
+case_ "an action that read an artifact no parent makes is never reused"
+# report also reads bench/ext, another project's artifact: its latest
+# version is known only once report runs, so its key cannot hold it.
+new_store outside
+printf 'one\n' >"$AERO_TMP/ext.txt"
+run "$AEROHOST" run --dev "$AERO_FIXTURES/bench_hash.so" -- \
+  --file "$AERO_TMP/ext.txt" --name ext
+assert_rc 0
+for isolation in "" --no-isolation; do
+  run "$AEROHOST" run --dev $isolation "$R" -- --also-read bench/ext
+  assert_rc 0
+  run "$AEROHOST" run --dev $isolation "$R" -- --also-read bench/ext
+  assert_rc 0
+  assert_contains "$err" "[2/3] Reused [train] model"
+  assert_contains "$err" "[3/3] Running [report] report"
+done
+run "$AEROHOST" run --dev --dry-run "$R" -- --also-read bench/ext
+assert_contains "$out" \
+  "[3/3] run  [report] report <- model: its last run read an artifact no parent of it makes"
+# bench/ext gets a new version: report reads it (a reused report would
+# hold what it made of v0). --force: bench_hash's key holds no flag.
+printf 'two\n' >"$AERO_TMP/ext.txt"
+"$AEROHOST" run --dev --force "$AERO_FIXTURES/bench_hash.so" -- \
+  --file "$AERO_TMP/ext.txt" --name ext >/dev/null 2>&1 || fail "bench/ext v1"
+run "$AEROHOST" run --dev "$R" -- --also-read bench/ext
+assert_contains "$err" "[3/3] Running [report] report"
+run "$AEROMANCY" path reusedemo/report
+assert_eq "$(cat "$out/report.txt")" "model of raw 1 x 1 and two" "report's content"
+# A version its code (here its config) names is in its key: reused.
+run "$AEROHOST" run --dev "$R" -- --also-read bench/ext:v0
+assert_contains "$err" "[3/3] Running [report] report"
+run "$AEROHOST" run --dev "$R" -- --also-read bench/ext:v0
+assert_contains "$err" "[3/3] Reused [report] report"
+
 case_ "two hosts reusing at once on one store"
 run "$AEROHOST" run --dev "$R" -- --seed 7
 for k in 1 2; do

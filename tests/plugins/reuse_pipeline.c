@@ -6,7 +6,8 @@
  * train writes "model of <raw> x SCALE"; report copies the model. With
  * `--volatile-source` source is volatile (never reused); `--train-version
  * V` gives train a code_version, so that a rebuilt plugin does not rerun
- * it. */
+ * it. `--also-read REF` makes report also read artifact REF, which no
+ * parent of it makes (in its config, as every flag it reads). */
 #include <aeromancy/aeromancy.h>
 
 #include <stdio.h>
@@ -16,26 +17,30 @@
   X(INT, seed, 0, 1, "What source writes")                                     \
   X(INT, scale, 0, 1, "What train multiplies by")                              \
   X(BOOL, volatile_source, 0, false, "source is volatile")                     \
-  X(STRING, train_version, 0, NULL, "train's code_version")
+  X(STRING, train_version, 0, NULL, "train's code_version")                   \
+  X(STRING, also_read, 0, NULL, "An artifact report also reads")
 
 typedef struct settings {
   int64_t seed;
   int64_t scale;
   bool volatile_source;
   char train_version[64];
+  char also_read[256];
 } settings;
 
 static settings config; /* one builder per process */
 
 static aero_status reuse_new(void **self, int64_t seed, int64_t scale,
                              bool volatile_source, const char *train_version,
-                             aero_error *err) {
+                             const char *also_read, aero_error *err) {
   (void)err;
   config.seed = seed;
   config.scale = scale;
   config.volatile_source = volatile_source;
   snprintf(config.train_version, sizeof config.train_version, "%s",
            train_version != NULL ? train_version : "");
+  snprintf(config.also_read, sizeof config.also_read, "%s",
+           also_read != NULL ? also_read : "");
   *self = &config;
   return AERO_OK;
 }
@@ -93,7 +98,12 @@ static aero_status report(void *data, aero_tracker *tracker, aero_error *err) {
   (void)data;
   char model[256];
   aero_status st = get(tracker, "model", model, sizeof model, err);
-  return st == AERO_OK ? put(tracker, "report", model, err) : st;
+  char extra[128] = "";
+  if (st == AERO_OK && config.also_read[0])
+    st = get(tracker, config.also_read, extra, sizeof extra, err);
+  char text[512];
+  snprintf(text, sizeof text, "%s%s%s", model, extra[0] ? " and " : "", extra);
+  return st == AERO_OK ? put(tracker, "report", text, err) : st;
 }
 
 static aero_status reuse_build(void *self, aero_graph *graph, aero_error *err) {
@@ -101,6 +111,7 @@ static aero_status reuse_build(void *self, aero_graph *graph, aero_error *err) {
   const char *raw[] = {"raw"}, *model[] = {"model"}, *rep[] = {"report"};
   aero_kv seed[] = {AERO_KV_INT("seed", config.seed)};
   aero_kv scale[] = {AERO_KV_INT("scale", config.scale)};
+  aero_kv also[] = {AERO_KV_STRING("also_read", config.also_read)};
   aero_status st = aero_graph_add(
       graph,
       &AERO_ACTION(.job_type = "source", .outputs = raw, .output_count = 1,
@@ -120,7 +131,9 @@ static aero_status reuse_build(void *self, aero_graph *graph, aero_error *err) {
     st = aero_graph_add(graph,
                         &AERO_ACTION(.job_type = "report", .outputs = rep,
                                      .output_count = 1, .parents = model,
-                                     .parent_count = 1, .run = report),
+                                     .parent_count = 1, .config = also,
+                                     .config_count = config.also_read[0] ? 1 : 0,
+                                     .run = report),
                         err);
   return st;
 }

@@ -48,6 +48,9 @@ typedef void (*aero_action_destroy_fn)(void *data);
  * outputs are still complete in the store is reused instead of running
  * the action again. So every flag an action reads belongs in its
  * `config`: a flag read without being declared there does not rerun it.
+ * An action that reads the latest version of an artifact none of its
+ * parents makes (another project's) is never reused: that version is
+ * known only once it runs. A version its code names ("data:v3") is.
  *
  * Ownership: every string and array is borrowed for the call and copied by
  * the host. `data` is transferred to the host, which calls `destroy(data)`

@@ -290,7 +290,9 @@ typedef struct aero_backend_vtable {
   /* Records the reuse key `key` of run `run_id`, still RUNNING, with `job`
    * (both 64 hex digits; `job` names the action, so that reuse_find can
    * report the parts of its newest run) and `parts` (at most 255 bytes,
-   * handed back by reuse_find). A key counts only once its run ended OK. */
+   * handed back by reuse_find). A key counts only once its run ended OK.
+   * A second call for the same run replaces its key: the host does so
+   * while the run is RUNNING when its action read outside the key. */
   aero_status (*reuse_key)(void *store, int64_t run_id, const char *key,
                            const char *job, const char *parts, aero_error *err);
   /* Finds the newest run of the query's job that ended OK with the
