@@ -1,10 +1,12 @@
 /* aerohost: loads a project plugin and builds, lists, draws or runs its
  * action graph. The command line is read by cli.c; the command it names
  * runs in cli_run.c (run, list, graph) or cli_describe.c (describe). */
+#include "aeu.h"
 #include "cli.h"
 #include "console.h"
 
 int main(int argc, char **argv) {
+  aeu_guard_std_fds();
   aeh_console_init();
   aeh_cli_args args;
   int code;

@@ -5,22 +5,32 @@
 
 #include <aeromancy/abi.h>
 
+#include "aeu.h"
 #include "command.h"
 #include "go.h"
 
+/* The exit code of --help and --version: 2 when stdout took not all. */
+static int written(void) {
+  if (fflush(stdout) == 0 && !ferror(stdout))
+    return AEH_EXIT_OK;
+  fprintf(stderr, "aeromancy: cannot write to standard output\n");
+  return AEH_EXIT_INFRA;
+}
+
 int main(int argc, char **argv) {
+  aeu_guard_std_fds();
   if (argc < 2)
     return aeh_command_usage_error(NULL, "no command given (aeromancy "
                                          "COMMAND [options])");
   const char *word = argv[1];
   if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
     aeh_commands_print_help(stdout);
-    return AEH_EXIT_OK;
+    return written();
   }
   if (strcmp(word, "--version") == 0) {
     printf("aeromancy %s (plugin ABI %d.%d, SDK %s)\n", AERO_HOST_VERSION,
            AERO_ABI_MAJOR, AERO_ABI_MINOR, AERO_SDK_VERSION);
-    return AEH_EXIT_OK;
+    return written();
   }
   const aeh_command *cmd = aeh_command_find(word);
   if (cmd == NULL) {
@@ -32,5 +42,5 @@ int main(int argc, char **argv) {
     return aeh_command_usage_error(NULL, "unknown command '%s' (commands: %s)",
                                    word, names);
   }
-  return cmd->run(cmd, argc - 1, argv + 1);
+  return aeh_command_finish(cmd, cmd->run(cmd, argc - 1, argv + 1));
 }

@@ -287,7 +287,8 @@ static int cmd_lineage(const aeh_command *cmd, int argc, char **argv) {
       print_tree(doc, str(doc, "root"), 0, seen);
       json_decref(seen);
     }
-    rc = fflush(stdout) == 0 ? AEH_EXIT_OK : AEH_EXIT_INFRA;
+    rc = fflush(stdout) == 0 ? AEH_EXIT_OK
+                             : aeh_command_write_failed(cmd, errno);
   }
   json_decref(doc);
   aeh_record_close(&rec);

@@ -10,6 +10,7 @@
  * aeh_json_dump, whose numbers are aeu_format_double's too. */
 #include "read_cmd.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,9 +318,11 @@ static int cmd_metrics(const aeh_command *cmd, int argc, char **argv) {
     if (st == AERO_OK)
       st = check_keys(&rec, id, p, &err);
   }
-  if (fflush(stdout) != 0 && st == AERO_OK)
-    st = aeh_error_set(&err, AERO_E_IO, "cannot write to standard output");
-  rc = st == AERO_OK ? AEH_EXIT_OK : aeh_read_fail(cmd, st, &err);
+  int error = fflush(stdout) != 0 ? errno : 0;
+  if (p->failed_write || error != 0 || ferror(stdout))
+    rc = aeh_command_write_failed(cmd, error);
+  else
+    rc = st == AERO_OK ? AEH_EXIT_OK : aeh_read_fail(cmd, st, &err);
   free(p);
   aeh_record_close(&rec);
   return rc;

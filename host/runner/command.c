@@ -1,5 +1,6 @@
 #include "command.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -27,6 +28,25 @@ const aeh_command *aeh_command_find(const char *name) {
     if (strcmp(aeh_commands[i]->name, name) == 0)
       return aeh_commands[i];
   return NULL;
+}
+
+static bool write_failure_told;
+
+int aeh_command_write_failed(const aeh_command *cmd, int error) {
+  if (!write_failure_told)
+    fprintf(stderr, "aeromancy %s: cannot write to standard output%s%s\n",
+            cmd->name, error != 0 ? ": " : "",
+            error != 0 ? strerror(error) : "");
+  write_failure_told = true;
+  return AEH_EXIT_INFRA;
+}
+
+int aeh_command_finish(const aeh_command *cmd, int rc) {
+  int error = fflush(stdout) != 0 ? errno : 0;
+  if (error == 0 && !ferror(stdout))
+    return rc;
+  aeh_command_write_failed(cmd, error);
+  return rc == AEH_EXIT_OK ? AEH_EXIT_INFRA : rc;
 }
 
 int aeh_command_usage_error(const aeh_command *cmd, const char *fmt, ...) {

@@ -90,6 +90,16 @@ int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
 int aeh_command_usage_error(const aeh_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* "aeromancy CMD: cannot write to standard output[: strerror(error)]" on
+ * stderr, once per process (`error` 0: no cause known); returns 2. */
+int aeh_command_write_failed(const aeh_command *cmd, int error);
+
+/* What command `cmd`, which returned `rc`, exits with: standard output
+ * flushed, and 2 (said once) when any of it could not be written, so
+ * that an answer lost to a full disk or a closed pipe is never a success.
+ * Called by main for every command. */
+int aeh_command_finish(const aeh_command *cmd, int rc);
+
 /* `aeromancy CMD --help`. */
 void aeh_command_print_help(const aeh_command *cmd, FILE *out);
 /* `aeromancy --help`: every command's usage and summary. */

@@ -1,6 +1,8 @@
 /* Shared by the read commands; see read_cmd.h. */
 #include "read_cmd.h"
 
+#include <errno.h>
+
 #include "go.h"
 #include "json_out.h"
 
@@ -46,8 +48,7 @@ int aeh_read_start(const aeh_command *cmd, int argc, char **argv,
 int aeh_read_write_json(const aeh_command *cmd, const json_t *doc) {
   if (aeh_json_write(stdout, doc) == 0)
     return AEH_EXIT_OK;
-  fprintf(stderr, "aeromancy %s: cannot write the JSON document\n", cmd->name);
-  return AEH_EXIT_INFRA;
+  return aeh_command_write_failed(cmd, 0);
 }
 
 int aeh_read_finish(const aeh_command *cmd, aero_status status,
@@ -61,7 +62,7 @@ int aeh_read_finish(const aeh_command *cmd, aero_status status,
   } else {
     print_text(doc);
     if (fflush(stdout) != 0)
-      rc = AEH_EXIT_INFRA;
+      rc = aeh_command_write_failed(cmd, errno);
   }
   json_decref(doc);
   aeh_record_close(rec);

@@ -13,6 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Fills each of the descriptors 0, 1 and 2 that is closed (a program
+ * started with `>&-`) with /dev/null opened read-only, first thing in a
+ * program's main: otherwise the next file or socket opened takes that
+ * number, and what the program writes to stdout or stderr goes into it
+ * (a database connection's socket). A write to it still fails, EBADF, as
+ * to the closed descriptor, so a lost answer is still seen as lost. */
+void aeu_guard_std_fds(void);
+
 /* mkdir -p: creates `path` and every missing folder above it, each with
  * `mode`. Returns 0 when `path` is a folder afterwards (also when it was
  * already), else an errno value: ENOTDIR when a part is not a folder,

@@ -382,6 +382,27 @@ if [[ $AERO_TEST_BACKEND == local ]]; then
   [[ ! -e $AERO_TMP/none && ! -e $AERO_TMP/elsewhere ]] || fail "a read command created a store"
 fi
 
+case_ "an answer that cannot be written is never a success: exit 2, one line"
+# A full disk (/dev/full) or a closed stdout: text and JSON, and the help.
+for c in "runs" "runs --json" "show $train" "show $train --json" \
+  "metrics $train" "metrics $train --json" "metrics $train --csv" \
+  "diff $train $train --all" "diff $train $train --json" "artifacts" \
+  "artifacts --json" "lineage aerodemo/dataset:v0" \
+  "lineage aerodemo/dataset:v0 --format json" "path aerodemo/dataset:v0" \
+  "runs --help" "--help" "--version"; do
+  # shellcheck disable=SC2086
+  "$A" $c >/dev/full 2>"$AERO_TMP/err"
+  rc=$?
+  err=$(cat "$AERO_TMP/err")
+  [[ $rc == 2 ]] || fail "aeromancy $c >/dev/full: exit $rc, not 2 ($err)"
+  assert_one_line "$err"
+  assert_contains "$err" "cannot write to standard output"
+done
+"$A" runs >&- 2>"$AERO_TMP/err"
+rc=$?
+assert_eq "$rc" 2 "aeromancy runs with stdout closed"
+assert_contains "$(cat "$AERO_TMP/err")" "cannot write to standard output"
+
 case_ "--help of every read command, and aeromancy --help lists them"
 for c in runs show metrics diff artifacts lineage export path; do
   run "$A" $c --help

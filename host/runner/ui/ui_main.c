@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aeu.h"
 #include "ui.h"
 
 int main(int argc, char **argv) {
+  aeu_guard_std_fds();
   char *end = NULL;
   unsigned long port = argc == 4 ? strtoul(argv[3], &end, 10) : 0;
   if (argc != 4 || end == argv[3] || *end != '\0' || port > 65535) {
