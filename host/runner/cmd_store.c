@@ -242,9 +242,11 @@ const aeh_command aeh_cmd_fsck = {
     .usage = "aeromancy fsck [--repair] [--store PATH]",
     .summary = "verify every blob and version of the store",
     .description =
-        "Re-hashes every blob a version refers to and checks it has the "
-        "recorded size and digest; counts the blobs no version refers to; "
-        "reports runs left running by an aerohost that is gone. One line "
+        "Checks the store's database (the local store: every page of the "
+        "SQLite file), re-hashes every blob a version refers to and checks "
+        "it has the recorded size and digest; counts the blobs no version "
+        "refers to; reports runs left running by an aerohost that is gone. "
+        "One line "
         "per problem on stdout (kind, blob or run, what is wrong), a "
         "summary on stderr. Safe while other hosts write to the store.\n\n"
         "With --repair, damaged blobs are moved aside (to damaged/ in a "

@@ -440,6 +440,44 @@ static aero_status check_runs(checker *c) {
   return status;
 }
 
+/* How many of SQLite's messages about a damaged database are reported. */
+#define DB_PROBLEMS_MAX "20"
+
+/* The database file itself: SQLite's integrity check (every page of
+ * every table and index, and every index against its table), in the read
+ * snapshot of the checks below. A damaged page that none of them reads
+ * (a run's invocation, a log line) would leave the store "sound" while
+ * `aeromancy runs` fails on it. Reported, never repaired. */
+static aero_status check_database(checker *c) {
+  sqlite3_stmt *st = NULL;
+  aero_status status =
+      tl_prepare(c->store, "PRAGMA integrity_check(" DB_PROBLEMS_MAX ")",
+                 &st, c->err);
+  if (status != AERO_OK)
+    return status;
+  int rc;
+  while (status == AERO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *what = (const char *)sqlite3_column_text(st, 0);
+    if (what == NULL || strcmp(what, "ok") == 0)
+      continue;
+    char detail[512];
+    snprintf(detail, sizeof detail, "the database is damaged: %s", what);
+    for (char *p = detail; *p; p++) /* a message may span lines */
+      if (*p == '\n' || *p == '\t')
+        *p = ' ';
+    status = report(c, AERO_PROBLEM_OTHER, "aeromancy.db", detail, 0, 0, false);
+  }
+  if (status == AERO_OK && rc != SQLITE_DONE) {
+    /* So damaged that the check itself cannot go on: that is the finding. */
+    char detail[512];
+    snprintf(detail, sizeof detail, "the database is damaged: %s",
+             sqlite3_errmsg(c->store->db));
+    status = report(c, AERO_PROBLEM_OTHER, "aeromancy.db", detail, 0, 0, false);
+  }
+  tl_finish(c->store, st);
+  return status;
+}
+
 aero_status tl_check(void *handle, const aero_check_params *params,
                      aero_status (*each)(void *, const aero_problem *,
                                          aero_error *),
@@ -454,7 +492,9 @@ aero_status tl_check(void *handle, const aero_check_params *params,
                .ctx = ctx,
                .counts = {.struct_size = sizeof c.counts},
                .err = err};
-  aero_status status = check_blobs(&c);
+  aero_status status = check_database(&c);
+  if (status == AERO_OK)
+    status = check_blobs(&c);
   if (status == AERO_OK)
     status = count_orphans(&c);
   if (status == AERO_OK)

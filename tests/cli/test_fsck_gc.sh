@@ -42,6 +42,24 @@ assert_not_contains "$err" "MB/s"
 [[ $err =~ "0 problems in $AEROMANCY_STORE ("[0-9]+\.[0-9]" s)" ]] ||
   fail "no time of the whole check in: $err"
 
+case_ "fsck checks the database file itself: a damaged page no other check reads"
+# A copy of the store whose invocations table's root page is overwritten:
+# aeromancy runs fails on it, and fsck must not call it sound.
+cp -a "$AEROMANCY_STORE" "$AERO_TMP/damaged-db"
+db=$AERO_TMP/damaged-db/aeromancy.db
+sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+page=$(sqlite3 "$db" "SELECT rootpage FROM sqlite_master WHERE name = 'invocations'")
+[[ $page -gt 1 ]] || fail "no root page for invocations: '$page'"
+head -c 4096 /dev/zero | tr '\0' '\252' |
+  dd of="$db" bs=4096 seek=$((page - 1)) count=1 conv=notrunc status=none
+run env AEROMANCY_STORE="$AERO_TMP/damaged-db" "$A" runs
+assert_rc 2
+run env AEROMANCY_STORE="$AERO_TMP/damaged-db" "$A" fsck
+assert_rc 1
+assert_contains "$out" "$(printf 'problem\taeromancy.db\tthe database is damaged: ')"
+assert_not_contains "$err" " 0 problems"
+rm -rf "$AERO_TMP/damaged-db"
+
 case_ "fsck and gc name a store in the home folder as the run summary does: ~/..."
 mkdir -p "$HOME"
 cp -a "$AEROMANCY_STORE" "$HOME/st"
