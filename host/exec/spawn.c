@@ -36,15 +36,16 @@ static const int reset_signals[] = {
 
 /* Calls the action's run with its tracker. An action that called
  * aero_bailout ends as a bailout whatever it returned, with the reason it
- * gave unless it set a message of its own; one that returned OK without
- * declaring all its outputs fails. */
+ * gave (`err` may hold the message of a tracker call the action let fail
+ * before: not the reason), or its own message when it gave none; one that
+ * returned OK without declaring all its outputs fails. */
 static aero_status call_action(aeh_action *a, aeh_run *run, aero_error *err) {
   aero_tracker *tracker = aeh_run_tracker(run);
   aero_status status = a->run(a->data, tracker, err);
   if (tracker != NULL && aeh_tracker_bailed(tracker)) {
     status = AERO_E_BAILOUT;
     const char *why = aeh_tracker_bail_reason(tracker);
-    if (err->message[0] == '\0' && why != NULL)
+    if (why != NULL)
       aeh_error_set_message(err, status, why);
   } else if (status == AERO_OK) {
     status = aeh_tracker_check_outputs(tracker, err);

@@ -143,6 +143,8 @@ go "$P" -- --misbehave train --how bail
 assert_rc 0
 assert_eq "$(runs)" "ingest:ok train:bailed "
 assert_contains "$err" "Bailed out: [train] model"
+assert_eq "$(sql "SELECT message FROM runs WHERE job_type = 'train'")" \
+  "looked at the data, enough" "the reason recorded"
 assert_not_contains "$err" "[3/4]"
 
 case_ "-j 2: output lines prefixed and whole"

@@ -39,6 +39,8 @@
 
 #include <aeromancy/aeromancy.h>
 
+#include <math.h>
+
 #define EXEC_OPTIONS(X)                                                        \
   X(STRING, misbehave, 0, NULL, "Job type of the action that misbehaves")      \
   X(CHOICE, how, 0,                                                            \
@@ -237,8 +239,13 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
   if (strcmp(how, "hang") == 0 || strcmp(how, "stubborn") == 0)
     for (;;)
       pause();
-  if (strcmp(how, "bail") == 0)
+  if (strcmp(how, "bail") == 0) {
+    /* A tracker call refused first, its error left in `err` unread (as
+     * an action that ignores aero_log_metric's status does): the reason
+     * given to aero_bailout is still the one recorded. */
+    aero_log_metric(tracker, "not_a_number", NAN, 0, err);
     return aero_bailout(tracker, "looked at the data, enough");
+  }
   if (strcmp(how, "no_output") == 0)
     return AERO_OK;
   if (strncmp(how, "linger", 6) == 0)
