@@ -325,6 +325,19 @@ static aero_status log_metrics_locked(aero_tracker *tracker,
       return aeh_error_set(err, AERO_E_INVALID,
                            "aero_log_metrics: metric %zu has an empty key",
                            i + 1);
+    size_t len = strnlen(metrics[i].key, AERO_METRIC_KEY_MAX + 1);
+    if (len > AERO_METRIC_KEY_MAX)
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "aero_log_metrics: metric '%.40s...' has a key "
+                           "longer than %d bytes",
+                           metrics[i].key, AERO_METRIC_KEY_MAX);
+    for (size_t c = 0; c < len; c++)
+      if ((unsigned char)metrics[i].key[c] < 0x20 ||
+          metrics[i].key[c] == 0x7f)
+        return aeh_error_set(err, AERO_E_INVALID,
+                             "aero_log_metrics: metric key '%.*s' has a "
+                             "control character (byte %zu)",
+                             (int)c, metrics[i].key, c + 1);
     if (!isfinite(metrics[i].value))
       return aeh_error_set(err, AERO_E_INVALID,
                            "aero_log_metrics: metric '%s' is %g, not a "

@@ -92,6 +92,31 @@ static void out_char(points *p, char c) {
   out_put(p, &c, 1);
 }
 
+/* A key as a CSV field (RFC 4180: quoted, quotes doubled, when it holds a
+ * comma, a quote or a line break) or a tab-separated one (a tab or line
+ * break, which aero_log_metrics refuses since, but an older store may
+ * hold, written as a space, as `show` does). */
+static void out_key(points *p, const char *key, size_t len) {
+  size_t plain = strcspn(key, p->format == OUT_CSV ? ",\"\r\n" : "\t\r\n");
+  if (plain >= len) {
+    out_put(p, key, len);
+    return;
+  }
+  if (p->format != OUT_CSV) {
+    for (size_t i = 0; i < len; i++)
+      out_char(p, key[i] == '\t' || key[i] == '\r' || key[i] == '\n' ? ' '
+                                                                     : key[i]);
+    return;
+  }
+  out_char(p, '"');
+  for (size_t i = 0; i < len; i++) {
+    if (key[i] == '"')
+      out_char(p, '"');
+    out_char(p, key[i]);
+  }
+  out_char(p, '"');
+}
+
 /* `text` and then spaces up to `width` (before it, when `right`). */
 static void out_padded(points *p, const char *text, size_t len, size_t width,
                        bool right) {
@@ -181,8 +206,7 @@ static aero_status on_points(void *ctx, const aero_metric_row *rows,
       out_padded(p, value, value_len, 23, false);
       out_char(p, ' ');
     } else {
-      /* Keys are [A-Za-z0-9_.-/]: no CSV quoting needed. */
-      out_put(p, key, key_len);
+      out_key(p, key, key_len);
       out_char(p, sep);
       out_put(p, step, step_len);
       out_char(p, sep);

@@ -501,4 +501,19 @@ PY
   done
 fi
 
+case_ "metrics: a key with a comma and quotes is one CSV field (RFC 4180)"
+"$AEROHOST" run --dev "$AERO_FIXTURES/trk_pipeline.so" -- \
+  --metric-key 'a,b "c"' >/dev/null 2>&1 || fail "trk_pipeline"
+trk=$(sql "SELECT max(id) FROM runs WHERE project = 'trk' AND job_type = 'train'")
+run "$A" metrics "$trk" --csv
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+print(sorted({r[0] for r in rows[1:] if len(r) == 4} - {"loss"}),
+      sum(len(r) != 4 for r in rows))')" "['a,b \"c\"'] 0" "the keys read back by a CSV reader, and rows of other widths"
+run "$A" metrics "$trk" 'a,b "c"'
+assert_rc 0
+assert_eq "$(printf '%s\n' "$out" | cut -f1)" 'a,b "c"'
+
 done_

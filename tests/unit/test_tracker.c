@@ -478,6 +478,26 @@ static void test_metrics_and_logs(void **state) {
                    AERO_E_INVALID);
   assert_int_equal(aeh_tracker_log_metrics(t, good, 1, -5, &err),
                    AERO_E_INVALID);
+  /* Keys of AERO_METRIC_KEY_MAX bytes at most, without control characters:
+   * a longer one was once recorded and then unreadable, a tab or a line
+   * break broke the lines that print it. */
+  static char longest[AERO_METRIC_KEY_MAX + 2];
+  memset(longest, 'k', AERO_METRIC_KEY_MAX);
+  aero_metric at_max = {longest, 1.0};
+  assert_int_equal(aeh_tracker_log_metrics(t, &at_max, 1, 0, &err), AERO_OK);
+  longest[AERO_METRIC_KEY_MAX] = 'k';
+  assert_int_equal(aeh_tracker_log_metrics(t, &at_max, 1, 0, &err),
+                   AERO_E_INVALID);
+  assert_non_null(strstr(err.message, "longer than 4096 bytes"));
+  const char *bad_keys[] = {"a\tb", "line\nbreak", "bell\a", "del\x7f"};
+  for (size_t i = 0; i < sizeof bad_keys / sizeof *bad_keys; i++) {
+    aero_metric bad = {bad_keys[i], 1.0};
+    assert_int_equal(aeh_tracker_log_metrics(t, &bad, 1, 0, &err),
+                     AERO_E_INVALID);
+    assert_non_null(strstr(err.message, "control character"));
+  }
+  aero_metric unicode = {"lo\xc3\x9f, \"x\"", 1.0}; /* UTF-8, commas, quotes */
+  assert_int_equal(aeh_tracker_log_metrics(t, &unicode, 1, 0, &err), AERO_OK);
   aeh_tracker_log_text(t, AERO_LOG_INFO, "hello\n");
   int64_t id = aeh_run_id(run);
   end(run, AERO_RUN_OK);
@@ -485,10 +505,14 @@ static void test_metrics_and_logs(void **state) {
   char q[256];
   snprintf(q, sizeof q,
            "SELECT group_concat(key || '@' || ifnull(step, '-'), ',') FROM "
-           "(SELECT * FROM metrics WHERE run_id = %lld ORDER BY key, step)",
+           "(SELECT * FROM metrics WHERE run_id = %lld AND length(key) < 99 "
+           "ORDER BY key, step)",
            (long long)id);
-  assert_string_equal(sql(f, q), "acc@0,loss@-,loss@0,loss@1");
+  assert_string_equal(sql(f, q), "acc@0,loss@-,loss@0,loss@1,"
+                                 "lo\xc3\x9f, \"x\"@0");
   assert_string_equal(sql(f, "SELECT message FROM run_logs"), "hello");
+  assert_string_equal(
+      sql(f, "SELECT count(*) FROM metrics WHERE length(key) = 4096"), "1");
 }
 
 static void test_calls_outside_a_run(void **state) {

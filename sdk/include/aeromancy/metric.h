@@ -8,6 +8,12 @@
 extern "C" {
 #endif
 
+/* The longest metric key, in bytes. A key is 1 to AERO_METRIC_KEY_MAX
+ * bytes without control characters (a tab or a line break would break the
+ * tab-separated lines `aeromancy metrics` and `show` print); the value a
+ * finite number. aero_log_metrics refuses anything else. */
+#define AERO_METRIC_KEY_MAX 4096
+
 /* One scalar metric. The key is borrowed for the duration of the call. */
 typedef struct aero_metric {
   const char *key;
