@@ -7,6 +7,7 @@
 #include "minheap.h"
 #include "names.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,11 @@ static aero_status check_desc(const aero_graph *graph,
     if (kv->value.type == AERO_VALUE_STRING && kv->value.as.s == NULL)
       return aeh_error_set(err, AERO_E_INVALID,
                            "%s: config \"%s\" is a NULL string", who, bad);
+    /* As a flag's value (options.c): a store keeps no NaN, JSON neither. */
+    if (kv->value.type == AERO_VALUE_DOUBLE && !isfinite(kv->value.as.d))
+      return aeh_error_set(err, AERO_E_INVALID,
+                           "%s: config \"%s\" is %g, not a finite number", who,
+                           bad, kv->value.as.d);
   }
   return AERO_OK;
 }

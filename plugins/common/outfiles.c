@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,12 @@ aero_status pc_check_desc(const char *output, const aero_output_desc *desc,
       return aero_fail(err, AERO_E_INVALID,
                        "output '%s': metadata '%s' has unknown value type %u",
                        output, kv->key, (unsigned)kv->value.type);
+    /* As a metric's value: a database keeps no NaN (it read back as 0)
+     * and JSON has neither. */
+    if (kv->value.type == AERO_VALUE_DOUBLE && !isfinite(kv->value.as.d))
+      return aero_fail(err, AERO_E_INVALID,
+                       "output '%s': metadata '%s' is %g, not a finite number",
+                       output, kv->key, kv->value.as.d);
   }
   return AERO_OK;
 }

@@ -234,6 +234,14 @@ static void add_rejects_bad_descriptions(void **state) {
   d.config = no_key;
   d.config_count = 1;
   expect_reject(&d, "config entry 1 has no key");
+
+  /* A store keeps no NaN (it read back as 0): refused as a flag's is. */
+  aero_kv not_finite[] = {AERO_KV_DOUBLE("lr", 0.1),
+                          AERO_KV_DOUBLE("beta", 1.0 / 0.0)};
+  d = ok;
+  d.config = not_finite;
+  d.config_count = 2;
+  expect_reject(&d, "config \"beta\" is inf, not a finite number");
 }
 
 static void add_rejects_short_struct_without_reading_it(void **state) {

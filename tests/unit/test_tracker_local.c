@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2019,6 +2020,34 @@ static void put_typed(void *handle, int64_t run, const char *file,
     fail_msg("put_output: %s", err.message);
 }
 
+/* Metadata doubles are finite numbers, as metric values: a NaN was
+ * stored as NULL and read back as 0. */
+static void test_metadata_must_be_finite(void **state) {
+  fixture *f = *state;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/data.txt", f->dir);
+  write_file(path, "x\n");
+  const char *file = path;
+  int64_t run = begin(f->handle, true, "make");
+  aero_artifact_ref ref = {
+      .entity = "", .project = "proj", .name = "data", .version = -1};
+  const double bad[] = {NAN, INFINITY, -INFINITY};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    aero_kv meta[] = {AERO_KV_DOUBLE("ok", 1.5), AERO_KV_DOUBLE("x", bad[i])};
+    aero_output_desc desc = AERO_OUTPUT(.name = "data", .files = &file,
+                                        .file_count = 1, .metadata = meta,
+                                        .metadata_count = 2);
+    aero_error err = AEH_ERROR_INIT;
+    assert_int_equal(vt->put_output(f->handle, run, &ref, &desc, &err),
+                     AERO_E_INVALID);
+    assert_non_null(strstr(err.message, "metadata 'x' is"));
+    assert_non_null(strstr(err.message, "not a finite number"));
+  }
+  put_typed(f->handle, run, path, "dataset", 3);
+  end_ok(f->handle, run);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM version_metadata"), 1);
+}
+
 /* The link tests' start: an action's handle (*act, closed by the caller),
  * the latest dev version of "data" published with `content` from
  * data.txt (its path into `path`), and a dev run of [make] that declares
@@ -2682,6 +2711,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_run_begin_records_inputs_and_key,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_metadata_must_be_finite, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_small_output_recorded_with_run_end,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_last_declaration_wins_across_handles,

@@ -48,7 +48,9 @@ typedef struct aero_output_desc {
   const char *artifact_type;     /* e.g. "dataset", "model"; NULL for none */
   const char *strip_prefix;      /* removed from each path to name it in the
                                     artifact; NULL keeps only the base name */
-  const aero_kv *metadata;       /* recorded with the version */
+  const aero_kv *metadata;       /* recorded with the version; a double
+                                    must be finite (NaN and infinities
+                                    are refused, as in a config) */
   size_t metadata_count;
 } aero_output_desc;
 
