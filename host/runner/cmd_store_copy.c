@@ -99,6 +99,7 @@ typedef struct copy_key {
   char *origin;
   unsigned state;
   char *message;
+  int64_t to_id; /* the copy's id in TO; 0 for a run of FROM */
 } copy_key;
 
 /* A growing list of copy keys, all owned. */
@@ -109,7 +110,7 @@ typedef struct copy_keys {
 } copy_keys;
 
 static void keys_add(copy_keys *k, const char *origin, unsigned state,
-                     const char *message) {
+                     const char *message, int64_t to_id) {
   if (k->failed)
     return;
   copy_key *grown = aeu_grow(k->v, &k->cap, k->n + 1, sizeof *grown, 16);
@@ -121,6 +122,7 @@ static void keys_add(copy_keys *k, const char *origin, unsigned state,
   copy_key *key = &k->v[k->n];
   key->origin = origin != NULL ? strdup(origin) : NULL;
   key->state = state;
+  key->to_id = to_id;
   key->message = strdup(message != NULL ? message : "");
   if ((origin != NULL && key->origin == NULL) || key->message == NULL) {
     free(key->origin);
@@ -140,19 +142,20 @@ static void keys_free(copy_keys *k) {
   memset(k, 0, sizeof *k);
 }
 
-static bool keys_has(const copy_keys *k, const char *origin,
-                     const copy_key *end) {
+/* TO's whole copy of `origin`, ended as `end`: its id, 0 for none. */
+static int64_t keys_find(const copy_keys *k, const char *origin,
+                         const copy_key *end) {
   for (size_t i = 0; i < k->n; i++)
     if (k->v[i].origin != NULL && strcmp(k->v[i].origin, origin) == 0 &&
         k->v[i].state == end->state &&
         strcmp(k->v[i].message, end->message) == 0)
-      return true;
-  return false;
+      return k->v[i].to_id;
+  return 0;
 }
 
 /* How a run ended, as a copy must have ended too. */
 static void add_ending(copy_keys *k, const aero_run_info *run) {
-  keys_add(k, NULL, (unsigned)run->state, run->message);
+  keys_add(k, NULL, (unsigned)run->state, run->message, 0);
 }
 
 typedef struct seen_ctx {
@@ -181,7 +184,8 @@ static aero_status seen_env(void *ctx, const char *key, const char *value,
   if (strcmp(key, "copied_from") != 0)
     return AERO_OK;
   const copy_key *end = &s->endings.v[s->at];
-  keys_add(&s->from, value, end->state, end->message);
+  keys_add(&s->from, value, end->state, end->message,
+           strtoll(s->ids.v[s->at], NULL, 10));
   return AERO_OK;
 }
 
@@ -475,8 +479,39 @@ static aero_status copy_output(side *from, side *to, int64_t run_id,
   return st;
 }
 
+/* TO's versions of run `g`'s inputs (the same artifact with the same
+ * digest), into *ids (malloc'd, the caller's), *count of them: an input
+ * TO lacks is left out, as FROM's run read it from a store TO is not. */
+static aero_status pin_inputs(side *to, const gathered *g, int64_t **ids,
+                              size_t *count, aero_error *err) {
+  *ids = g->input_count > 0 ? calloc(g->input_count, sizeof **ids) : NULL;
+  *count = 0;
+  if (g->input_count > 0 && *ids == NULL)
+    return aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  aero_status st = AERO_OK;
+  for (size_t i = 0; st == AERO_OK && i < g->input_count; i++) {
+    const version_ref *v = &g->inputs[i];
+    aero_version_filter f = {.struct_size = sizeof f,
+                             .entity = v->entity,
+                             .project = v->project,
+                             .name = v->name,
+                             .version = -1};
+    match_ctx m = {.digest = v->digest};
+    st = to->vt->query_versions(to->handle, &f, match_version, &m, err);
+    if (st == AERO_OK && m.id != 0)
+      (*ids)[(*count)++] = m.id;
+  }
+  return st;
+}
+
+/* Copies run `g` of FROM into TO as a new run, its id into *copy_id (0
+ * when none was begun). A reused run whose reused run TO holds a copy of
+ * (`reused_copy`, else 0) is recorded as reused from that copy, so that
+ * it keeps what it stands for and holds that copy's output versions. */
 static aero_status write_run(side *from, side *to, const char *origin,
-                             gathered *g, aero_error *err) {
+                             gathered *g, int64_t reused_copy,
+                             int64_t *copy_id, aero_error *err) {
+  *copy_id = 0;
   size_t out_count = 0;
   strs outputs = {0};
   for (const char *p = g->run.outputs; p != NULL && *p != '\0';) {
@@ -502,8 +537,9 @@ static aero_status write_run(side *from, side *to, const char *origin,
         .key = g->env_keys.v[i],
         .value = {.type = AERO_VALUE_STRING, .as.s = g->env_values.v[i]}};
   int64_t run_id = 0;
+  aero_run_record rec = {0};
   if (st == AERO_OK) {
-    aero_run_record rec = {.struct_size = sizeof rec,
+    rec = (aero_run_record){.struct_size = sizeof rec,
                            .entity = g->run.entity,
                            .project = g->run.project,
                            .job_type = g->run.job_type,
@@ -518,8 +554,23 @@ static aero_status write_run(side *from, side *to, const char *origin,
                            .environment_count = nenv,
                            .dev = g->run.dev,
                            .started_ns = g->run.started_ns};
-    st = to->vt->run_begin(to->handle, &rec, &run_id, err);
   }
+  if (st == AERO_OK && reused_copy != 0 && to->vt->reuse_record != NULL) {
+    int64_t *ids = NULL;
+    size_t n = 0;
+    st = pin_inputs(to, g, &ids, &n, err);
+    if (st == AERO_OK)
+      st = to->vt->reuse_record(to->handle, &rec, reused_copy, ids, n, &run_id,
+                                err);
+    free(ids);
+    *copy_id = st == AERO_OK ? run_id : 0;
+    free(env);
+    free(cfg);
+    strs_free(&outputs);
+    return st;
+  }
+  if (st == AERO_OK)
+    st = to->vt->run_begin(to->handle, &rec, &run_id, err);
   /* From here on the run exists in TO: whatever fails, it is ended. */
   if (st == AERO_OK) {
     aero_metric_query q = {.struct_size = sizeof q, .run_id = g->run.id};
@@ -531,17 +582,13 @@ static aero_status write_run(side *from, side *to, const char *origin,
       st = to->vt->log_text(to->handle, run_id,
                             (aero_log_level)atoi(g->log_levels.v[i]),
                             g->log_lines.v[i], err);
-  for (size_t i = 0; st == AERO_OK && i < g->input_count; i++) {
-    const version_ref *v = &g->inputs[i];
-    aero_version_filter f = {.struct_size = sizeof f,
-                             .entity = v->entity,
-                             .project = v->project,
-                             .name = v->name,
-                             .version = -1};
-    match_ctx m = {.digest = v->digest};
-    st = to->vt->query_versions(to->handle, &f, match_version, &m, err);
-    if (st == AERO_OK && m.id != 0)
-      st = to->vt->record_input(to->handle, run_id, m.id, err);
+  if (st == AERO_OK) {
+    int64_t *ids = NULL;
+    size_t n = 0;
+    st = pin_inputs(to, g, &ids, &n, err);
+    for (size_t i = 0; st == AERO_OK && i < n; i++)
+      st = to->vt->record_input(to->handle, run_id, ids[i], err);
+    free(ids);
   }
   for (size_t i = 0; st == AERO_OK && i < g->output_count; i++)
     st = copy_output(from, to, run_id, &g->outputs[i], err);
@@ -561,6 +608,7 @@ static aero_status write_run(side *from, side *to, const char *origin,
                                       st == AERO_OK ? err : &ignored);
     if (st == AERO_OK)
       st = end;
+    *copy_id = run_id;
   }
   free(env);
   free(cfg);
@@ -570,8 +618,18 @@ static aero_status write_run(side *from, side *to, const char *origin,
 
 /* ---- the command ---- */
 
+/* A finished run of FROM to copy. */
+typedef struct listed {
+  int64_t id;
+  int64_t ended_ns;
+  int64_t reused_run; /* the run a reused one stands for; else 0 */
+  size_t ending;      /* its ending in list_ctx.endings */
+} listed;
+
 typedef struct list_ctx {
-  strs ids;
+  listed *runs;
+  size_t n, cap;
+  bool failed;
   copy_keys endings; /* how each ended (add_ending) */
 } list_ctx;
 
@@ -581,11 +639,48 @@ static aero_status list_run(void *ctx, const aero_run_info *run,
   if (run->state == AERO_RUN_RUNNING)
     return AERO_OK;
   list_ctx *l = ctx;
-  char id[32];
-  snprintf(id, sizeof id, "%lld", (long long)run->id);
-  strs_add(&l->ids, id);
+  listed *grown = aeu_grow(l->runs, &l->cap, l->n + 1, sizeof *grown, 64);
+  if (grown == NULL) {
+    l->failed = true;
+    return AERO_OK;
+  }
+  l->runs = grown;
+  l->runs[l->n] = (listed){
+      .id = run->id,
+      .ended_ns = run->ended_ns,
+      .reused_run = AERO_ROW_HAS(run, aero_run_info, reused_run)
+                        ? run->reused_run
+                        : 0,
+      .ending = l->endings.n};
+  l->n++;
   add_ending(&l->endings, run);
   return AERO_OK;
+}
+
+/* The order runs ended in, which is the order their outputs were
+ * published in, and so their version numbers: copied in it, TO numbers
+ * each version as FROM did (copied in the order they began, two runs
+ * that ended the other way round swapped their versions' numbers). A
+ * run's inputs were published before it ended, and a reused run's
+ * reused run ended before it: both are copied first. */
+static int by_ending(const void *a, const void *b) {
+  const listed *x = a, *y = b;
+  if (x->ended_ns != y->ended_ns)
+    return x->ended_ns < y->ended_ns ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* TO's whole copy of FROM's run `id` that ended OK (the run a reused
+ * run stands for), 0 for none. */
+static int64_t ok_copy_of(const copy_keys *done, const char *where,
+                          int64_t id) {
+  char origin[4200];
+  snprintf(origin, sizeof origin, "%s#%lld", where, (long long)id);
+  for (size_t i = 0; i < done->n; i++)
+    if (done->v[i].origin != NULL && strcmp(done->v[i].origin, origin) == 0 &&
+        done->v[i].state == AERO_RUN_OK)
+      return done->v[i].to_id;
+  return 0;
 }
 
 /* Opens one side: `backend` as `origin` gave it (an option, or what the
@@ -638,20 +733,24 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
                             size_t *skipped, aero_error *err) {
   copy_keys done = {0};
   aero_status st = already_copied(to, &done, err);
-  list_ctx runs = {{0}, {0}};
+  list_ctx runs = {0};
   aero_run_filter filter = {.struct_size = sizeof filter, .oldest_first = true};
   if (st == AERO_OK)
     st = from->vt->query_runs(from->handle, &filter, list_run, &runs, err);
-  if (st == AERO_OK && (runs.ids.failed || runs.endings.failed))
+  if (st == AERO_OK && (runs.failed || runs.endings.failed))
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+  if (st == AERO_OK)
+    aeu_sort(runs.runs, runs.n, sizeof *runs.runs, by_ending);
   const char *where = aeh_store_location(from->store);
-  for (size_t i = 0; st == AERO_OK && i < runs.ids.n; i++) {
+  for (size_t i = 0; st == AERO_OK && i < runs.n; i++) {
+    const listed *r = &runs.runs[i];
+    const copy_key *ending = &runs.endings.v[r->ending];
     char *origin = NULL;
-    if (asprintf(&origin, "%s#%s", where, runs.ids.v[i]) < 0) {
+    if (asprintf(&origin, "%s#%lld", where, (long long)r->id) < 0) {
       st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
       break;
     }
-    if (keys_has(&done, origin, &runs.endings.v[i])) {
+    if (keys_find(&done, origin, ending) != 0) {
       (*skipped)++;
       free(origin);
       continue;
@@ -665,16 +764,23 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
                           .input = g_input,
                           .output = g_output,
                           .log_line = g_log};
-    st = from->vt->query_run(from->handle, strtoll(runs.ids.v[i], NULL, 10),
-                             &sink, &g, err);
+    st = from->vt->query_run(from->handle, r->id, &sink, &g, err);
+    int64_t reused_copy =
+        r->reused_run != 0 ? ok_copy_of(&done, where, r->reused_run) : 0;
+    int64_t copy_id = 0;
     if (st == AERO_OK)
-      st = write_run(from, to, origin, &g, err);
-    if (st == AERO_OK)
+      st = write_run(from, to, origin, &g, reused_copy, &copy_id, err);
+    if (st == AERO_OK) {
       (*copied)++;
+      /* What a later reused run of it needs. */
+      keys_add(&done, origin, ending->state, ending->message, copy_id);
+      if (done.failed)
+        st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    }
     gathered_free(&g);
     free(origin);
   }
-  strs_free(&runs.ids);
+  free(runs.runs);
   keys_free(&runs.endings);
   keys_free(&done);
   return st;

@@ -37,6 +37,11 @@ METADATA_VALUES="SELECT av.name || ':v' || av.version || ':' || m.key || '='
   av.version_id = m.version_id ORDER BY av.name, av.version, m.key"
 FAILED="SELECT job_type || ':' || status || ':' || coalesce(message, '') FROM
   runs WHERE status <> 'ok' ORDER BY started_at"
+# A reused run: the run it stands for, and the versions it holds.
+REUSED="SELECT r.job_type || '->' || o.job_type || ':' || o.started_at || ':'
+  || av.name || ':v' || av.version FROM runs r JOIN runs o ON o.id =
+  r.reused_run JOIN run_outputs ro ON ro.run_id = r.id JOIN artifact_versions
+  av ON av.version_id = ro.version_id ORDER BY r.started_at, r.job_type"
 
 case_ local_to_team
 AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force --tags a >/dev/null 2>&1
@@ -45,14 +50,35 @@ AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- --content two 
 AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- --content two \
   --extra-input nothing >/dev/null 2>&1
 AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$DEMO" --dev --force >/dev/null 2>&1
+# An unchanged re-run: three runs reused.
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1
+# Two hosts: the one that began first ends last, so its raw is the later
+# version (the copy must not number them by when the runs began).
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- \
+  --content slow --sleep-ms 1500 >/dev/null 2>&1 &
+slow=$!
+slow_began() {
+  [[ $(lsql "$LOCAL" "SELECT count(*) FROM runs WHERE status = 'running'") -gt 0 ]]
+}
+wait_until 200 0.05 slow_began || fail "the slow host never began"
+AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- \
+  --content fast >/dev/null 2>&1 || fail "the fast host"
+wait "$slow" || fail "the slow host"
+assert_eq "$(lsql "$LOCAL" "SELECT count(*) FROM runs WHERE status = 'reused'")" 3
+assert_eq "$(lsql "$LOCAL" "SELECT r.started_at < f.started_at FROM
+  artifact_versions a JOIN runs r ON r.id = a.run_id, artifact_versions b JOIN
+  runs f ON f.id = b.run_id WHERE a.name = 'raw' AND b.name = 'raw' AND
+  a.version = b.version + 1 AND a.version = (SELECT max(version) FROM
+  artifact_versions WHERE name = 'raw')")" 1 "the last raw began first"
 runs=$(lsql "$LOCAL" "SELECT count(*) FROM runs")
 run "$A" store copy "$LOCAL" "$TEAM"
 assert_rc 0
 assert_one_line "$err"
 assert_contains "$err" "$runs runs copied, 0 copied before"
-for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA"; do
+for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA" "$REUSED"; do
   assert_eq "$(tsql "$q")" "$(lsql "$LOCAL" "$q")" "$q"
 done
+assert_eq "$(tsql "$REUSED" | wc -l)" 3 "reused runs with what they stand for"
 assert_contains "$(tsql "$METADATA")" "model:v0:trained_on:string"
 assert_eq "$(tsql "SELECT count(*) FROM metrics")" \
   "$(lsql "$LOCAL" "SELECT count(*) FROM metrics")"
@@ -71,7 +97,8 @@ case_ team_back_to_local
 run "$A" store copy "$TEAM" "$BACK"
 assert_rc 0
 assert_contains "$err" "$runs runs copied"
-for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA_VALUES"; do
+for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA_VALUES" \
+  "$REUSED"; do
   assert_eq "$(lsql "$BACK" "$q")" "$(lsql "$LOCAL" "$q")" "$q"
 done
 # The files themselves: the blobs of the copy are those of the original.
