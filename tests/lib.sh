@@ -391,8 +391,13 @@ keep_dev_removes_runs() {
   assert_eq "$(grep -c $'^dev-run\t' <<<"$out")" "$before" "dev runs it would remove"
   assert_contains "$err" "would remove"
   assert_eq "$("$1" "SELECT count(*) FROM runs")" "$before"
+  local dry=$out dry_err=$err
   run "$A" gc --keep-dev 0
   assert_rc 0
+  # The dry run listed, and counted, what gc then removed: with the runs,
+  # the blobs only they referred to (it said "0 blobs" once).
+  assert_eq "$(sort <<<"$out")" "$(sort <<<"$dry")" "what the dry run listed"
+  assert_eq "${err#*removed }" "${dry_err#*would remove }" "the dry run's counts"
   assert_eq "$("$1" "SELECT count(*) FROM runs")" 0
   assert_eq "$("$1" "SELECT count(*) FROM metrics")" 0 "metric points left"
   assert_eq "$("$2")" 0 "blobs left"

@@ -15,8 +15,11 @@
  * blob it finds intact. So step 4 runs under the write lock, which no run
  * can begin without, and only when no run is running at all (a run whose
  * host is gone is reaped first, as the next host would); otherwise it is
- * skipped and reported. Steps 1 and 4 are transactions; with dry_run they
- * are rolled back after reporting what they would remove.
+ * skipped and reported. Steps 1 and 4 are transactions; with dry_run, one
+ * transaction from step 1 to step 4, where step 1 deletes as a real gc
+ * would, rolled back after reporting what they would remove (its blobs
+ * and views are those of the runs it would remove: each counted as gc
+ * would count it).
  */
 #include "local.h"
 
@@ -38,6 +41,10 @@ typedef struct collector {
   aero_status (*each)(void *, const aero_garbage *, aero_error *);
   void *ctx;
   aero_error *err;
+  /* Dry-running, step 1's transaction stays open, its runs deleted, until
+   * the end: steps 2 and 4 then see what a real gc would leave, and report
+   * the views and blobs it would remove with those runs. Rolled back. */
+  bool in_txn;
 } collector;
 
 static aero_status found(collector *c, uint32_t kind, const char *subject,
@@ -169,7 +176,7 @@ static aero_status old_dev_runs(collector *c) {
    * deleted run is a scan of the versions that stay (20,000 dev runs of a
    * chain deleted, 20,000 newer kept: 48-72 s with none of the three,
    * 14-16 s with the other two, 1.0 s with all three). */
-  if (status == AERO_OK && !c->params->dry_run)
+  if (status == AERO_OK)
     status = tl_exec(
         store,
         "CREATE INDEX gc_reused_runs ON run_records (reused_run) WHERE "
@@ -186,9 +193,13 @@ static aero_status old_dev_runs(collector *c) {
         "DELETE FROM invocations WHERE id NOT IN (SELECT invocation_id FROM "
         "run_records WHERE invocation_id IS NOT NULL);",
         c->err);
-  if (status == AERO_OK && !c->params->dry_run)
+  if (status == AERO_OK && c->params->dry_run) {
+    c->in_txn = true; /* rolled back by tl_collect */
+    return AERO_OK;
+  }
+  if (status == AERO_OK)
     status = tl_commit(store, c->err);
-  if (status != AERO_OK || c->params->dry_run)
+  if (status != AERO_OK)
     tl_rollback(store);
   return status;
 }
@@ -342,13 +353,14 @@ static aero_status remove_row(void *ctx, const char *hex, int64_t bytes) {
 
 static aero_status orphan_blobs(collector *c) {
   tl_store *store = c->store;
-  aero_status status = tl_begin(store, c->err);
+  aero_status status = c->in_txn ? AERO_OK : tl_begin(store, c->err);
   if (status != AERO_OK)
     return status;
   bool running = false;
   status = any_running(store, &running, c->err);
   if (status == AERO_OK && running) {
-    tl_rollback(store);
+    if (!c->in_txn)
+      tl_rollback(store);
     return aero_fail(c->err, AERO_E_STATE,
                      "store %s: a run is in progress: unreferenced blobs are "
                      "kept (a live host may be about to refer to them); run "
@@ -369,7 +381,7 @@ static aero_status orphan_blobs(collector *c) {
         tl_inline_orphans(store, !c->params->dry_run, remove_row, c, c->err);
   if (status == AERO_OK && !c->params->dry_run)
     status = tl_commit(store, c->err);
-  if (status != AERO_OK || c->params->dry_run)
+  if ((status != AERO_OK || c->params->dry_run) && !c->in_txn)
     tl_rollback(store);
   return status;
 }
@@ -382,7 +394,7 @@ aero_status tl_collect(void *handle, const aero_collect_params *params,
   aero_collect_params none = {.struct_size = sizeof none, .keep_dev_ns = -1};
   if (params == NULL)
     params = &none;
-  collector c = {store, params, each, ctx, err};
+  collector c = {store, params, each, ctx, err, false};
   /* Runs whose host is gone first, as the next host would: their scratch
    * folders and pending outputs go, and they stop counting as running. */
   aero_status status = params->dry_run ? AERO_OK : tl_owner_claim(store, err);
@@ -394,5 +406,7 @@ aero_status tl_collect(void *handle, const aero_collect_params *params,
     status = scratch(&c);
   if (status == AERO_OK)
     status = orphan_blobs(&c);
+  if (c.in_txn)
+    tl_rollback(store);
   return status;
 }

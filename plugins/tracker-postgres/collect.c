@@ -39,7 +39,10 @@ typedef struct collector {
   /* Step 3: the referenced blobs and whether a host is at work. */
   tp_blob_refs refs;
   bool busy;
+  bool refs_loaded; /* dry-running: by step 2, as its deletes would leave */
 } collector;
+
+static aero_status load_refs(tp_store *store, collector *c, aero_error *err);
 
 static aero_status found(collector *c, uint32_t kind, const char *subject,
                          int64_t bytes) {
@@ -149,20 +152,33 @@ static aero_status dev_body(tp_store *store, void *ctx, aero_error *err) {
   PQclear(res);
   if (c->runs == NULL || c->nruns != n)
     return aero_fail(err, AERO_E_NOMEM, "tracker-postgres: out of memory");
+  /* Dry-running, the runs are deleted after a savepoint, the blobs the
+   * rest refers to are read (step 3's list), and the deletes undone: the
+   * dry run then reports the blobs gc would remove with those runs. */
   if (c->params->dry_run)
-    return AERO_OK; /* gc_runs is emptied at commit */
+    status = tp_exec(store, "SAVEPOINT gc_dry_run", NULL, NULL,
+                     "listing old dev runs", err);
   /* Each row deleted has its foreign keys checked by index: run_inputs
    * and versions by version and by run since schema 5, runs by
    * reused_run since 4 (db.c); without them, a scan of what stays per
    * row. */
-  return tp_exec(
-      store,
-      "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
-      "DELETE FROM run_own_outputs WHERE run_id IN (SELECT id FROM "
-      "gc_runs);"
-      "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
-      "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs);",
-      NULL, NULL, "removing old dev runs", err);
+  if (status == AERO_OK)
+    status = tp_exec(
+        store,
+        "DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM run_own_outputs WHERE run_id IN (SELECT id FROM "
+        "gc_runs);"
+        "DELETE FROM versions WHERE run_id IN (SELECT id FROM gc_runs);"
+        "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs);",
+        NULL, NULL, "removing old dev runs", err);
+  if (status == AERO_OK && c->params->dry_run) {
+    status = load_refs(store, c, err);
+    c->refs_loaded = status == AERO_OK;
+    if (status == AERO_OK)
+      status = tp_exec(store, "ROLLBACK TO SAVEPOINT gc_dry_run", NULL, NULL,
+                       "listing old dev runs", err);
+  }
+  return status;
 }
 
 static aero_status old_dev_runs(collector *c) {
@@ -181,19 +197,12 @@ static aero_status old_dev_runs(collector *c) {
 
 /* ---- 3. unreferenced blobs ---- */
 
-static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
-  collector *c = ctx;
+/* Whether a host is at work and, when none is, the blobs versions refer
+ * to (c->refs), as this transaction sees them. */
+static aero_status load_refs(tp_store *store, collector *c, aero_error *err) {
   PGresult *res = NULL;
-  tp_params k = {0};
-  tp_param_int(&k, TP_GC_LOCK);
-  /* On this connection until released (or the connection is lost). */
-  aero_status status =
-      c->params->dry_run
-          ? AERO_OK
-          : tp_exec(store, "SELECT pg_advisory_lock($1)", &k, NULL,
-                    "waiting for hosts taking a lease", err);
-  if (status == AERO_OK)
-    status = tp_exec(
+  tp_blob_refs_free(&c->refs); /* a transaction tried again */
+  aero_status status = tp_exec(
         store,
         "SELECT (SELECT count(*) FROM leases WHERE expires_at >= now()) + "
         "(SELECT count(*) FROM runs WHERE status = 'running')",
@@ -205,6 +214,19 @@ static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
   if (c->busy)
     return AERO_OK;
   return tp_blob_refs_load(store, &c->refs, err);
+}
+
+static aero_status refs_body(tp_store *store, void *ctx, aero_error *err) {
+  collector *c = ctx;
+  tp_params k = {0};
+  tp_param_int(&k, TP_GC_LOCK);
+  /* On this connection until released (or the connection is lost). */
+  aero_status status =
+      c->params->dry_run
+          ? AERO_OK
+          : tp_exec(store, "SELECT pg_advisory_lock($1)", &k, NULL,
+                    "waiting for hosts taking a lease", err);
+  return status == AERO_OK ? load_refs(store, c, err) : status;
 }
 
 /* Whether this connection still holds TP_GC_LOCK: a connection lost (and
@@ -264,7 +286,9 @@ static void unlock(tp_store *store) {
 }
 
 static aero_status orphan_blobs(collector *c) {
-  aero_status status = tp_once(c->store, refs_body, c,
+  aero_status status =
+      c->refs_loaded ? AERO_OK
+                     : tp_once(c->store, refs_body, c,
                                "listing the blobs versions refer to", c->err);
   if (status == AERO_OK && c->busy)
     status = aero_fail(c->err, AERO_E_STATE,
