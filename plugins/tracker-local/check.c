@@ -424,7 +424,8 @@ static aero_status check_runs(checker *c) {
                               .exit_code = -1,
                               .message = "recorded as killed by aeromancy "
                                          "fsck --repair: its aerohost was "
-                                         "gone"};
+                                         "gone",
+                              .ended_ns = tl_run_last_sign(c->store, ids[i])};
       repaired = tl_run_settle(c->store, ids[i], &out, NULL) == AERO_OK;
     }
     char subject[32], detail[160];

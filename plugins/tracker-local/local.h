@@ -275,9 +275,15 @@ uint32_t tl_level_from_name(const char *name);
 
 /* ---- run_settle.c: how a run ends ---- */
 
+/* When run `run_id`, whose host vanished, was last seen alive: the latest
+ * of its start, its last log line and its last metric point (ns). A run
+ * recorded killed long after its host died (by the next reader, maybe a
+ * week later) ends then, not when it was noticed. 0 when unreadable. */
+
 /* Records how run `run_id` ended and settles its outputs, in one
  * transaction: tl_run_end's work, without counting it against this
  * handle's unended runs (a dead owner's run, owners.c). */
+int64_t tl_run_last_sign(tl_store *store, int64_t run_id);
 aero_status tl_run_settle(tl_store *store, int64_t run_id,
                           const aero_run_outcome *outcome, aero_error *err);
 /* Reads the mode of run `run_id` and checks that it is still running.

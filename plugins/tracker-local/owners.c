@@ -101,6 +101,7 @@ static bool reap_owner(tl_store *store, const char *token) {
                           .signal = 0,
                           .message = VANISHED};
   for (size_t i = 0; i < n; i++) {
+    out.ended_ns = ids[i].running ? tl_run_last_sign(store, ids[i].id) : 0;
     aero_status status =
         ids[i].running ? tl_run_settle(store, ids[i].id, &out, none) : AERO_OK;
     if (status != AERO_OK && status != AERO_E_STATE) {

@@ -60,6 +60,33 @@ static aero_status update_run(tl_store *store, int64_t run_id,
   return status;
 }
 
+int64_t tl_run_last_sign(tl_store *store, int64_t run_id) {
+  sqlite3_stmt *st = NULL;
+  aero_error *none = NULL;
+  int64_t last = 0;
+  /* A block's times are in logged order: its last one is its latest. */
+  if (tl_prepare(store,
+                 "SELECT started_at FROM run_records WHERE id = ?1 UNION ALL "
+                 "SELECT max(logged_at) FROM run_logs WHERE run_id = ?1 "
+                 "UNION ALL SELECT substr(times, -8) FROM metric_blocks "
+                 "WHERE run_id = ?1",
+                 &st, none) != AERO_OK)
+    return 0;
+  sqlite3_bind_int64(st, 1, run_id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int64_t t = 0;
+    if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+      t = sqlite3_column_int64(st, 0);
+    else if (sqlite3_column_type(st, 0) == SQLITE_BLOB &&
+             sqlite3_column_bytes(st, 0) == 8)
+      t = tl_get_i64(sqlite3_column_blob(st, 0));
+    if (t > last)
+      last = t;
+  }
+  tl_finish(store, st);
+  return last;
+}
+
 aero_status tl_run_settle(tl_store *store, int64_t run_id,
                           const aero_run_outcome *outcome, aero_error *err) {
   aero_run_outcome out;

@@ -169,15 +169,17 @@ static aero_status kill_body(tp_store *store, void *ctx, aero_error *err) {
   kill_ctx *k = ctx;
   tp_params p = {0};
   tp_param_int(&p, k->run_id);
-  tp_param_int(&p, tp_now_ns());
-  /* Only while still running: its host may have come back meanwhile. */
+  /* Only while still running: its host may have come back meanwhile. It
+   * ends when it was last seen alive, as tp_lease_reap's runs. */
   return tp_exec(
       store,
-      "WITH killed AS (UPDATE runs SET status = 'killed', ended_at = $2, "
-      "message = 'recorded as killed by aeromancy fsck --repair: its "
-      "aerohost stopped renewing its lease' WHERE id = $1 AND status = "
-      "'running' RETURNING id) DELETE FROM versions WHERE published = 0 AND "
-      "run_id IN (SELECT id FROM killed)",
+      "WITH killed AS (UPDATE runs r SET status = 'killed', ended_at = "
+      "GREATEST(r.started_at, (SELECT max(l.logged_at) FROM run_logs l WHERE "
+      "l.run_id = r.id), (SELECT max(m.logged_at) FROM metrics m WHERE "
+      "m.run_id = r.id)), message = 'recorded as killed by aeromancy fsck "
+      "--repair: its aerohost stopped renewing its lease' WHERE r.id = $1 "
+      "AND r.status = 'running' RETURNING r.id) DELETE FROM versions WHERE "
+      "published = 0 AND run_id IN (SELECT id FROM killed)",
       &p, NULL, "recording an abandoned run killed", err);
 }
 

@@ -108,19 +108,22 @@ static aero_status claim_body(tp_store *store, void *ctx_, aero_error *err) {
   return tp_lease_reap(store, NULL, err);
 }
 
+/* A dead host's run ends when it was last seen alive: the latest of its
+ * start, its last log line and its last metric point (GREATEST skips
+ * NULLs), not when a reader or host noticed, maybe a week later. */
 aero_status tp_lease_reap(tp_store *store, void *unused, aero_error *err) {
   (void)unused;
-  tp_params k = {0};
-  tp_param_int(&k, tp_now_ns());
   return tp_exec(
       store,
       "WITH dead AS (DELETE FROM leases WHERE expires_at < now() RETURNING "
-      "token), killed AS (UPDATE runs SET status = 'killed', ended_at = $1, "
-      "message = 'its aerohost stopped renewing its lease (the host died or "
-      "lost the database)' WHERE status = 'running' AND lease IN (SELECT "
-      "token FROM dead) RETURNING id) DELETE FROM versions WHERE published = "
-      "0 AND run_id IN (SELECT id FROM killed)",
-      &k, NULL, "recording the runs of dead hosts", err);
+      "token), killed AS (UPDATE runs r SET status = 'killed', ended_at = "
+      "GREATEST(r.started_at, (SELECT max(l.logged_at) FROM run_logs l WHERE "
+      "l.run_id = r.id), (SELECT max(m.logged_at) FROM metrics m WHERE "
+      "m.run_id = r.id)), message = 'its aerohost stopped renewing its lease "
+      "(the host died or lost the database)' WHERE r.status = 'running' AND "
+      "r.lease IN (SELECT token FROM dead) RETURNING r.id) DELETE FROM "
+      "versions WHERE published = 0 AND run_id IN (SELECT id FROM killed)",
+      NULL, NULL, "recording the runs of dead hosts", err);
 }
 
 /* A reader's reap: it gives up after SETTLE_LOCK_WAIT rather than wait for

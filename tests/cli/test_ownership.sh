@@ -148,6 +148,35 @@ assert_rc 0
 assert_eq "$(printf '%s\n' "$out" | grep -c .)" 40 "the dead host's runs, killed once the lock is free"
 assert_eq "$(owners)" 0
 
+case_ "a dead host's run ends when it was last seen alive, not when it was noticed"
+# Its last metric point and log line reach the store; then its host is
+# killed, and the run is noticed 1.5 s later: it ended at its last line.
+export AEROMANCY_STORE="$AERO_TMP/last-sign"
+"$AEROHOST" run --dev "$EXEC" -- --misbehave train --how hang_logged \
+  >/dev/null 2>&1 &
+victim=$!
+logged() { # (the sqlite3 shell would create a missing database file)
+  [[ -s $AEROMANCY_STORE/aeromancy.db ]] &&
+    [[ $(sql "SELECT count(*) FROM run_logs WHERE message = 'about to hang'" \
+      2>/dev/null) == 1 ]]
+}
+wait_until 200 0.05 logged || fail "the hanging action's line never arrived"
+kill -KILL "$victim"
+wait "$victim" 2>/dev/null
+sleep 1.5
+run "$AEROMANCY" runs --status killed
+assert_rc 0
+id=$(sql "SELECT id FROM runs WHERE status = 'killed'")
+[[ -n $id ]] || fail "no run recorded killed"
+last=$(sql "SELECT max(t) FROM (SELECT logged_at AS t FROM metrics WHERE run_id = $id
+  UNION ALL SELECT logged_at FROM run_logs WHERE run_id = $id)")
+assert_eq "$(sql "SELECT ended_at FROM runs WHERE id = $id")" "$last" \
+  "ended_at, against its last metric point or log line"
+assert_eq "$(sql "SELECT count(*) FROM metrics WHERE run_id = $id")" 1 "its point"
+run "$AEROMANCY" show "$id" --json
+jq -e '.duration_s < 1' <<<"$out" >/dev/null ||
+  fail "duration $(jq .duration_s <<<"$out") s for a run that lived < 1 s"
+
 case_ "kill -9 while storing an output: the next host removes what the run left"
 export AEROMANCY_STORE="$AERO_TMP/killed"
 # Large enough (a direct store by the action's process) that storing it

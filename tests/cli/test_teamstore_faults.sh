@@ -183,6 +183,12 @@ assert_eq "$(q "SELECT status FROM runs WHERE id = $doomed")" killed
 assert_contains "$(q "SELECT message FROM runs WHERE id = $doomed")" \
   "stopped renewing its lease"
 assert_eq "$(q "SELECT count(*) FROM versions WHERE published = 0")" 0
+# It ended when it was last seen alive (its start, its last log line or
+# metric point), not when the next host noticed, 3 s and more later.
+assert_eq "$(q "SELECT r.ended_at = GREATEST(r.started_at, (SELECT
+  max(logged_at) FROM run_logs WHERE run_id = r.id), (SELECT max(logged_at)
+  FROM metrics WHERE run_id = r.id)) AND r.ended_at - r.started_at <
+  2000000000 FROM runs r WHERE r.id = $doomed")" t "its ended_at"
 
 case_ a_reader_records_a_dead_host_killed
 # Without a host starting: `aeromancy show` (a reader) records the run of

@@ -47,7 +47,7 @@
     ("fail", "segv", "abort", "exit3", "exit0", "hang", "stubborn", "bail",    \
      "lock_store", "no_output", "bad_level", "linger", "linger_exit",          \
      "linger_segv", "hang_tree", "fill_store", "fill_metrics", "fill_declare", \
-     "fill_free", "ub"),                                                       \
+     "fill_free", "ub", "hang_logged"),                                        \
     "What the misbehaving action does")                                        \
   X(STRING, marker, 0, NULL, "File the misbehaving action writes its pid to")  \
   X(DOUBLE, sleep, 0, 0.0, "Seconds every action sleeps")                      \
@@ -236,7 +236,12 @@ static aero_status misbehave(aero_tracker *tracker, aero_error *err) {
     exit(0);
   if (strcmp(how, "stubborn") == 0)
     signal(SIGTERM, SIG_IGN);
-  if (strcmp(how, "hang") == 0 || strcmp(how, "stubborn") == 0)
+  if (strcmp(how, "hang_logged") == 0) { /* a metric, a line, then silence */
+    aero_log_metric(tracker, "before_hang", 1.0, 0, err);
+    aero_logf(tracker, AERO_LOG_INFO, "about to hang");
+  }
+  if (strcmp(how, "hang") == 0 || strcmp(how, "stubborn") == 0 ||
+      strcmp(how, "hang_logged") == 0)
     for (;;)
       pause();
   if (strcmp(how, "bail") == 0) {
