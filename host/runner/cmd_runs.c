@@ -182,6 +182,16 @@ static int64_t clamped_ns(double seconds) {
   return (int64_t)(seconds * 1e9);
 }
 
+/* Whether day `tm` exists: strptime takes 2026-02-31 (day 1 to 31 in any
+ * month), which mktime would make March 3. */
+static bool day_exists(const struct tm *tm) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int year = tm->tm_year + 1900;
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return tm->tm_mon >= 0 && tm->tm_mon < 12 && tm->tm_mday >= 1 &&
+         tm->tm_mday <= days[tm->tm_mon] + (tm->tm_mon == 1 && leap);
+}
+
 /* --since: YYYY-MM-DD[THH:MM[:SS]] (local time) or an age: 30m, 12h, 7d. */
 static bool parse_since(const char *text, int64_t *ns) {
   char *end = NULL;
@@ -206,6 +216,8 @@ static bool parse_since(const char *text, int64_t *ns) {
     struct tm tm = {0};
     const char *rest = strptime(text, formats[i], &tm);
     if (rest != NULL && *rest == '\0') {
+      if (!day_exists(&tm))
+        return false;
       tm.tm_isdst = -1;
       time_t t = mktime(&tm);
       if (t == (time_t)-1)

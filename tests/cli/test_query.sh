@@ -105,11 +105,17 @@ run "$A" runs --json --limit 0
 assert_eq "$(jq -r '.next_before_id' <<<"$out")" "null"
 
 case_ "runs: bad options get one line and exit 3"
-for bad in "--status bogus" "--since yesterday-ish" "--since infd" "--limit -1" "--dev --prod" "--frobnicate" "--before x"; do
+for bad in "--status bogus" "--since yesterday-ish" "--since infd" "--limit -1" \
+  "--dev --prod" "--frobnicate" "--before x" "--since 2026-02-30" \
+  "--since 2026-02-29" "--since 2026-04-31" "--since 1900-02-29T10:00"; do
   # shellcheck disable=SC2086
   run "$A" runs $bad
   assert_rc 3
   assert_one_line "$err"
+done
+for good in 2024-02-29 2000-02-29 2026-11-30T23:59; do # days that exist
+  run "$A" runs --since "$good"
+  assert_rc 0
 done
 
 case_ "show: config, environment, inputs and outputs with digests, metrics, log"
