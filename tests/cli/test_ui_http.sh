@@ -101,6 +101,14 @@ http "/api/runs/2/series?key=loss&points=..%2fetc"
 assert_eq "$code" 400
 http "/api/lineage?ref=dataset&down=..%2fetc"
 assert_eq "$code" 400
+# Filters that would select every run if read as absent: each a 400 that
+# names it (ids start at 1; a %00 would end the C string).
+for bad in before=0 input_version=0 q=%00 q=a%00b project=%00x since=%00 \
+  status=ok%00; do
+  http "/api/runs?$bad"
+  assert_eq "$code" 400 "/api/runs?$bad"
+  assert_contains "$body" "parameter '"
+done
 
 case_ api_runs_search_pages_through_matches
 run "$AEROHOST" run "$DEMO" --dev -- --learning-rate 0.02 # runs 4-6

@@ -118,11 +118,13 @@ static enum MHD_Result runs(const aeh_ui_request *rq, aeh_record *rec) {
       return bad_arg(rq, "limit");
     f.limit = (uint32_t)n;
   }
+  /* Ids start at 1: a 0 would mean no filter at all (the CLI refuses
+   * --before 0 too). */
   if ((v = aeh_ui_arg(rq, "before")) != NULL &&
-      !aeh_ui_parse_id(v, &f.before_id))
+      (!aeh_ui_parse_id(v, &f.before_id) || f.before_id < 1))
     return bad_arg(rq, "before");
   if ((v = aeh_ui_arg(rq, "input_version")) != NULL &&
-      !aeh_ui_parse_id(v, &f.input_version_id))
+      (!aeh_ui_parse_id(v, &f.input_version_id) || f.input_version_id < 1))
     return bad_arg(rq, "input_version");
   aero_error err = AEH_ERROR_INIT;
   json_t *doc = NULL;

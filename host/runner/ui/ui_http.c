@@ -19,7 +19,16 @@ static const char csp[] =
     "form-action 'self'; frame-ancestors 'none'";
 
 const char *aeh_ui_arg(const aeh_ui_request *rq, const char *name) {
-  return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+  const char *value = NULL;
+  size_t size = 0;
+  if (MHD_lookup_connection_value_n(rq->conn, MHD_GET_ARGUMENT_KIND, name,
+                                    strlen(name), &value,
+                                    &size) != MHD_YES)
+    return NULL;
+  /* A %00 inside: the C string would end there ("q=%00" read as no q
+   * at all). A control character instead, which every parameter's check
+   * refuses. */
+  return value != NULL && strlen(value) != size ? "\x01" : value;
 }
 
 /* Adds the headers every reply carries, queues it and drops our
