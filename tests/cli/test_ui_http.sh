@@ -103,6 +103,11 @@ http "/api/lineage?ref=dataset&down=..%2fetc"
 assert_eq "$code" 400
 # Filters that would select every run if read as absent: each a 400 that
 # names it (ids start at 1; a %00 would end the C string).
+# An error quoting bytes that are not UTF-8 is still the JSON document.
+http "/api/runs/2/metrics?key=x%FF"
+assert_eq "$code" 404
+assert_contains "$headers" "application/json"
+assert_contains "$(jq -r .error <<<"$body")" 'x\xff'
 for bad in before=0 input_version=0 q=%00 q=a%00b project=%00x since=%00 \
   status=ok%00; do
   http "/api/runs?$bad"

@@ -105,7 +105,14 @@ enum MHD_Result aeh_ui_reply_error(const aeh_ui_request *rq, unsigned status,
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (strncmp(rq->path, "/api/", 5) == 0) {
-    json_t *doc = json_pack("{s:s}", "error", msg);
+    /* The message may quote what the request named, in any bytes: not
+     * valid UTF-8 is escaped (aeh_json_text), so the answer stays the
+     * documented {"error": ...} JSON. */
+    json_t *doc = json_object();
+    if (doc != NULL && aeh_json_set(doc, "error", aeh_json_text(msg)) != 0) {
+      json_decref(doc);
+      doc = NULL;
+    }
     char *text = doc == NULL ? NULL : json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (text != NULL)
