@@ -54,6 +54,23 @@ static bool valid_name(const char *name) {
                       "0123456789_-") == len;
 }
 
+/* Whether `name` is one CMake keeps for itself (policy CMP0037, and the
+ * targets its generators make): the plugin's target is named after the
+ * project, so `aeromancy go` would fail to configure it. */
+static bool reserved_by_cmake(const char *name) {
+  static const char *const reserved[] = {
+      "all",           "clean",         "help",
+      "install",       "test",          "package",
+      "package_source", "edit_cache",   "rebuild_cache",
+      "depend",        "preinstall",    "list_install_components",
+      "ALL_BUILD",     "ZERO_CHECK",    "INSTALL",
+      "RUN_TESTS",     "PACKAGE"};
+  for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+    if (strcmp(name, reserved[i]) == 0)
+      return true;
+  return false;
+}
+
 /* Makes `dir`, or accepts it when it is an empty folder. */
 static int make_dir(const aeh_command *self, const char *dir) {
   if (mkdir(dir, 0777) == 0)
@@ -203,6 +220,13 @@ static int new_run(const aeh_command *self, int argc, char **argv) {
         self,
         "'%s' is not a usable project name (a letter, then letters, digits, "
         "_ or -; at most 64)",
+        name);
+  if (reserved_by_cmake(name))
+    return aeh_command_usage_error(
+        self,
+        "'%s' is not a usable project name: CMake keeps that target name "
+        "for itself, and the project's plugin is built as a target of its "
+        "name",
         name);
   if (strcmp(o.branch, "main") == 0 || strcmp(o.branch, "master") == 0 ||
       o.branch[0] == '-' || o.branch[0] == '\0')

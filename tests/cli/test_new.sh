@@ -40,6 +40,13 @@ assert_rc 0
 assert_contains "$err" "2 ok, 0 failed"
 assert_contains "$err" "epoch 2: mean"
 assert_eq "$(sql "select count(*) from runs where status = 'ok'")" 2
+# fit reads --verbose: it is in fit's config, so dropping it reruns fit
+# (reused, it would print no epoch lines), and prepare is reused.
+(cd demo && "$AEROMANCY" go --dev -- --epochs 3) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
+rc=$?
+err=$(cat "$AERO_TMP/err")
+assert_rc 0
+assert_contains "$err" "1 ok, 1 reused, 0 failed"
 # The project's typed flags are checked by aerohost.
 (cd demo && "$AEROMANCY" go --dev -- --epochs many) >"$AERO_TMP/out" 2>"$AERO_TMP/err"
 rc=$?
@@ -77,6 +84,14 @@ assert_rc 3
 assert_contains "$err" "'9lives' is not a usable project name"
 assert_one_line "$err"
 [[ ! -e 9lives ]] || fail "a folder was made for a bad name"
+# Names CMake keeps for its own targets: the plugin's target is the name.
+for reserved in all clean install help test edit_cache; do
+  run "$AEROMANCY" new "$reserved"
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "'$reserved' is not a usable project name: CMake keeps"
+  [[ ! -e $reserved ]] || fail "a folder was made for '$reserved'"
+done
 run "$AEROMANCY" new demo
 assert_rc 3
 assert_contains "$err" "demo exists and is not empty"

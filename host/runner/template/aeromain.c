@@ -153,8 +153,10 @@ static aero_status project_build(void *self, aero_graph *graph,
       err);
   if (st != AERO_OK)
     return st;
+  /* Every flag fit reads: a flag missing here would not rerun it. */
   const aero_kv config[] = {AERO_KV_DOUBLE("learning_rate", s->learning_rate),
-                            AERO_KV_INT("epochs", s->epochs)};
+                            AERO_KV_INT("epochs", s->epochs),
+                            AERO_KV_BOOL("verbose", s->verbose)};
   return aero_graph_add(
       graph,
       &AERO_ACTION(.job_type = "fit", .outputs = model, .output_count = 1,
