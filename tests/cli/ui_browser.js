@@ -241,6 +241,27 @@ async function main() {
   const refused = problems.splice(seen).filter((p) => !/status of 400/.test(p));
   check(refused.length === 0, 'nothing else went wrong on that page: ' + refused.join('; '));
 
+  // 9. Values near the largest double: one point, and two (DBL_MAX then
+  // half of it), whose axis Chart.js rounded out to Infinity and then hung
+  // the tab making ticks (one point: an Intl RangeError in its place).
+  for (const points of ['1', '2']) {
+    const big = require('child_process').spawnSync(process.env.AEROHOST,
+      ['run', process.env.TRK, '--dev', '--force', '--', '--metric-key', 'big',
+        '--metric-value', '1.7976931348623157e308', '--metric-points', points],
+      {stdio: 'ignore'});
+    check(big.status === 0, 'aerohost ran the pipeline logging ' + points + ' huge point(s)');
+    const withBig = (await api('/api/runs?job_type=train&limit=1')).runs[0];
+    await page.goto(URL_ + '/run/' + withBig.id, {timeout: 20000});
+    await ready(page);
+    const bigFailed = await page.$$eval('div.chart[data-failed]', (bs) => bs.map((b) => b.textContent));
+    check(bigFailed.length === 0, 'no chart of that run says it failed: ' + bigFailed.join('; '));
+    const drawn = await page.$$eval('canvas[data-key="big"]', (cs) => {
+      const ch = cs.length ? Chart.getChart(cs[0]) : null;
+      return ch ? ch.data.datasets[0].data.length : -1;
+    });
+    check(drawn === Number(points), 'the chart of ' + points + ' value(s) near 1.8e308 is drawn (' + drawn + ')');
+  }
+
   check(problems.length === 0, 'no page errors or CSP violations: ' + problems.join('; '));
   check(foreign.length === 0, 'nothing fetched from elsewhere: ' + foreign.join(' '));
   await browser.close();

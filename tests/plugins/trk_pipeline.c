@@ -23,13 +23,18 @@
   X(INT, steps, 0, 3, "Metric steps train logs")                               \
   X(INT, sleep_ms, 0, 0, "How long ingest sleeps before declaring")            \
   X(STRING, extra_input, 0, NULL, "Another input evaluate reads")              \
-  X(STRING, metric_key, 0, NULL, "Another metric key train logs")
+  X(STRING, metric_key, 0, NULL, "Another metric key train logs")            \
+  X(DOUBLE, metric_value, 0, 0.5,                                              \
+    "Its value at step 0 (half of it at step 1, with --metric-points 2)")      \
+  X(INT, metric_points, 0, 1, "Points of --metric-key, 1 or 2")
 
 typedef struct trk {
   char content[8192]; /* up to 8 KiB: test_inline_blobs.sh writes 4097 bytes */
   char out_name[256];
   char extra_input[256];
   char metric_key[1024];
+  double metric_value;
+  int64_t metric_points;
   int64_t steps;
   int64_t sleep_ms;
 } trk;
@@ -37,7 +42,8 @@ typedef struct trk {
 static aero_status trk_new(void **self, const char *content,
                            const char *out_name, int64_t steps,
                            int64_t sleep_ms, const char *extra_input,
-                           const char *metric_key, aero_error *err) {
+                           const char *metric_key, double metric_value,
+                           int64_t metric_points, aero_error *err) {
   trk *t = calloc(1, sizeof *t);
   if (t == NULL)
     return aero_fail(err, AERO_E_NOMEM, "trk: out of memory");
@@ -47,6 +53,8 @@ static aero_status trk_new(void **self, const char *content,
            extra_input ? extra_input : "");
   snprintf(t->metric_key, sizeof t->metric_key, "%s",
            metric_key ? metric_key : "");
+  t->metric_value = metric_value;
+  t->metric_points = metric_points;
   t->steps = steps;
   t->sleep_ms = sleep_ms;
   *self = t;
@@ -121,7 +129,9 @@ static aero_status train(void *data, aero_tracker *tracker, aero_error *err) {
       return st;
   }
   if (t->metric_key[0] != '\0') {
-    st = aero_log_metric(tracker, t->metric_key, 0.5, 0, err);
+    st = aero_log_metric(tracker, t->metric_key, t->metric_value, 0, err);
+    if (st == AERO_OK && t->metric_points > 1)
+      st = aero_log_metric(tracker, t->metric_key, t->metric_value / 2, 1, err);
     if (st != AERO_OK)
       return st;
   }

@@ -132,6 +132,24 @@ ui.lineChart = async function (canvas, series, title) {
     pointHitRadius: 4,
     spanGaps: true,
   }));
+  // Values near the largest double (1e308): Chart.js's own ticks round
+  // the axis ends outward past it, to Infinity, and then never stop making
+  // ticks (the tab hangs), or format them with Intl options out of range.
+  // Such an axis gets its ends from the data and five ticks written here.
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]))
+    .filter((v) => typeof v === 'number' && isFinite(v));
+  const yAxis = {type: 'linear', title: {display: false}};
+  // (reduce, not Math.max(...ys): a compare page holds 16 series of 20,000)
+  let lo = ys.reduce((a, b) => Math.min(a, b), Infinity);
+  let hi = ys.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (ys.length && Math.max(Math.abs(lo), Math.abs(hi)) > 1e300) {
+    if (lo === hi) {
+      const d = Math.abs(lo) / 100;
+      lo -= d;
+      hi = isFinite(hi + d) ? hi + d : hi;
+    }
+    Object.assign(yAxis, {min: lo, max: hi, ticks: {count: 5, callback: (v) => ui.number(v)}});
+  }
   await ui.chartReady();
   return new Chart(canvas, {
     type: 'line',
@@ -145,7 +163,7 @@ ui.lineChart = async function (canvas, series, title) {
       interaction: {mode: 'nearest', axis: 'x', intersect: false},
       scales: {
         x: {type: 'linear', title: {display: true, text: 'step'}},
-        y: {type: 'linear', title: {display: false}},
+        y: yAxis,
       },
       plugins: {
         title: {display: !!title, text: title},
