@@ -101,9 +101,9 @@ static json_t *last_values(const json_t *metrics) {
 }
 
 static json_t *run_facts(const json_t *run) {
-  static const char *const keys[] = {"project", "job_type", "output_names",
-                                     "mode",    "status",   "exit_code",
-                                     "message"};
+  static const char *const keys[] = {"project",   "job_type", "output_names",
+                                     "mode",      "status",   "exit_code",
+                                     "message",   "duration_s"};
   json_t *o = json_object();
   for (size_t i = 0; o != NULL && i < sizeof keys / sizeof *keys; i++)
     json_object_set(o, keys[i], json_object_get(run, keys[i]));

@@ -278,6 +278,9 @@ assert_eq "$(jq -r 'map(select(.section == "flags")) | .[0].b' <<<"$rows")" \
 assert_eq "$(jq -r 'map(select(.section == "metrics" and .key == "loss")) | length' <<<"$rows")" 1
 assert_eq "$(jq -r 'map(select(.same)) | length' <<<"$rows")" 0
 assert_eq "$(jq -r 'map(select(.section == "inputs")) | length' <<<"$rows")" 0
+# The run itself: its duration too, as the help says (each run's own).
+assert_eq "$(jq -r 'map(select(.section == "run" and .key == "duration_s")) | .[0] | "\(.a) \(.b)"' <<<"$rows")" \
+  "$("$A" show "$t1" --json | jq -r .duration_s) $("$A" show "$train" --json | jq -r .duration_s)"
 run "$A" diff "$t1" "$train" --all --json
 assert_eq "$(jq -r '.rows | map(select(.section == "inputs" and .same)) | .[0].key' <<<"$out")" "aerodemo/dataset"
 run "$A" diff "$t1" "$t1"
