@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "doc.h"
@@ -115,6 +116,10 @@ int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
                       aeh_option_fn apply, void *ctx, aeh_args *out) {
   aeh_args a = {.rest_argc = 0};
   bool help = false;
+  /* Options given so far: one that takes a value and is not said to be
+   * repeatable, given twice, is refused (the last one used to win
+   * silently: `runs --tag a --tag b` listed the runs tagged b). */
+  uint64_t given = 0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const aeh_option *o = NULL;
@@ -180,6 +185,15 @@ int aeh_command_parse(const aeh_command *cmd, int argc, char **argv,
     if (o == &help_option) {
       help = true;
       continue;
+    }
+    size_t at = (size_t)(o - cmd->options);
+    if (o->metavar != NULL && at < 64 &&
+        strstr(o->help != NULL ? o->help : "", "(repeatable)") == NULL) {
+      if (given & ((uint64_t)1 << at))
+        return aeh_command_usage_error(
+            cmd, "--%s given twice (it takes one value; the second was '%s')",
+            o->name, value);
+      given |= (uint64_t)1 << at;
     }
     int rc = apply ? apply(ctx, o, value) : 0;
     if (rc != 0)

@@ -117,6 +117,14 @@ for good in 2024-02-29 2000-02-29 2026-11-30T23:59; do # days that exist
   run "$A" runs --since "$good"
   assert_rc 0
 done
+# An option of one value given twice: refused, not the last one kept.
+for twice in "--tag a --tag b" "--status ok --status=failed" "--limit 1 --limit 2"; do
+  # shellcheck disable=SC2086
+  run "$A" runs $twice
+  assert_rc 3
+  assert_one_line "$err"
+  assert_contains "$err" "given twice"
+done
 
 case_ "show: config, environment, inputs and outputs with digests, metrics, log"
 run "$A" show "$train"
