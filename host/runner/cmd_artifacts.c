@@ -413,6 +413,8 @@ static int check_dest(const aeh_command *cmd, aeh_read_opts *opts,
                       const aeh_args *args) {
   (void)opts;
   struct stat st;
+  if (args->positional[1][0] == '\0')
+    return aeh_command_usage_error(cmd, "the destination folder is empty");
   if (stat(args->positional[1], &st) == 0 && !S_ISDIR(st.st_mode))
     return aeh_command_usage_error(cmd, "%s exists and is not a folder",
                                    args->positional[1]);

@@ -357,6 +357,11 @@ run "$A" path aerodemo/model:v0
 assert_rc 0
 [[ -d $out && -f $out/model.txt && $(stat -c %a "$out/model.txt") == 444 ]] ||
   fail "path gave $out"
+# An empty destination is a bad argument (3), not a store failure (2).
+run "$A" export aerodemo/dataset:v0 ""
+assert_rc 3
+assert_one_line "$err"
+assert_contains "$err" "the destination folder is empty"
 run "$A" export aerodemo/dataset:v0 "$AERO_TMP/exported"
 assert_rc 0
 for f in train.csv test.csv; do
