@@ -208,6 +208,23 @@ http /api/runs/2
 assert_eq "$(jq -r '.outputs[0].metadata.trained_on' <<<"$body")" \
   "$(jq -r '.inputs[0].ref' <<<"$body")"
 
+case_ a_download_keeps_its_name
+# A file whose name is not plain ASCII: the name itself in filename*
+# (RFC 6266, UTF-8 percent-encoded), a plain fallback in filename.
+printf 'bytes\n' >"$AERO_TMP/naïve ✓.bin"
+run "$AEROHOST" run --dev --force "$AERO_FIXTURES/bench_hash.so" -- \
+  --file "$AERO_TMP/naïve ✓.bin" --name oddname
+assert_rc 0
+http "/api/artifacts?ref=bench/oddname"
+vid=$(jq -r '.artifacts[0].id' <<<"$body")
+sha=$(jq -r '.artifacts[0].files[0].sha256' <<<"$body")
+http "/api/files/$vid/$sha"
+assert_eq "$code" 200
+assert_eq "$body" "bytes"
+disposition=$(grep -i '^content-disposition:' <<<"$headers" | tr -d '\r')
+assert_contains "$disposition" "filename=\"na__ve____.bin\""
+assert_contains "$disposition" "filename*=UTF-8''na%C3%AFve%20%E2%9C%93.bin"
+
 case_ api_runs_filters_select
 # Each filter of the runs page, through /api/runs: what it keeps and what
 # it leaves out (the store: aerodemo dev runs and trk_pipeline's ingest).

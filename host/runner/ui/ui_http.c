@@ -71,15 +71,34 @@ enum MHD_Result aeh_ui_reply_fd(const aeh_ui_request *rq, int fd, uint64_t size,
     close(fd);
     return MHD_NO;
   }
-  /* The name only as a suggestion, and only in characters that need no
-   * quoting: anything else becomes '_'. */
-  char disposition[160] = "attachment; filename=\"";
+  /* The name only as a suggestion: `filename` in characters that need no
+   * quoting (anything else '_'), for old clients, and the name itself in
+   * `filename*` (RFC 6266: UTF-8, percent-encoded), which browsers take
+   * instead, when it is valid UTF-8 ("naïve.txt" was "na__ve.txt"). */
+  char disposition[1200] = "attachment; filename=\"";
   size_t n = strlen(disposition);
-  for (const char *c = name; *c != '\0' && n + 3 < sizeof disposition; c++)
+  for (const char *c = name; *c != '\0' && n + 3 < 160; c++)
     disposition[n++] =
         (isalnum((unsigned char)*c) || strchr("._-", *c)) ? *c : '_';
   disposition[n++] = '"';
   disposition[n] = '\0';
+  json_t *utf8 = strlen(name) <= 255 ? json_string(name) : NULL;
+  if (utf8 != NULL) { /* jansson takes valid UTF-8 only */
+    static const char hex[] = "0123456789ABCDEF";
+    n += (size_t)snprintf(disposition + n, sizeof disposition - n,
+                          "; filename*=UTF-8''");
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+      if (isalnum(*c) || strchr("!#$&+-.^_`|~", *c)) {
+        disposition[n++] = (char)*c;
+      } else {
+        disposition[n++] = '%';
+        disposition[n++] = hex[*c >> 4];
+        disposition[n++] = hex[*c & 15];
+      }
+    }
+    disposition[n] = '\0';
+    json_decref(utf8);
+  }
   MHD_add_response_header(r, "Content-Disposition", disposition);
   return queue(rq, MHD_HTTP_OK, r, "application/octet-stream", 0);
 }
