@@ -45,6 +45,21 @@ lock_released() {
   return 0
 }
 space_freed() { rm -f "$AEROMANCY_STORE/filler"; }
+# runs_while_locked MARKER: `aeromancy runs --status running` (into $out,
+# $err, $rc) while the sqlite3 shell holds the store's write lock (it
+# touches $AERO_TMP/MARKER once it does); how long it took in $took_ms.
+runs_while_locked() {
+  local locker start
+  sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN IMMEDIATE;" \
+    ".shell touch '$AERO_TMP/$1' && sleep 30" "COMMIT;" >/dev/null 2>&1 &
+  locker=$!
+  wait_until 100 0.05 test -e "$AERO_TMP/$1" || fail "the lock was not taken"
+  start=$(date +%s%N)
+  run "$AEROMANCY" runs --status running
+  took_ms=$((($(date +%s%N) - start) / 1000000))
+  kill "$locker"
+  wait "$locker" 2>/dev/null
+}
 
 case_ "run end unrecorded (store locked): ownership kept, the next host records it"
 # The test holds the write lock longer than the host waits to record.
@@ -77,15 +92,7 @@ dead=$(sql "SELECT id FROM runs WHERE status = 'running' AND id <> $live")
 assert_eq "$(owners)" 2 "the owner files of the live host and of the dead one"
 # While another process holds the write lock, a reader does not wait it
 # out (a host's 10 s): it reads the dead host's run as it is.
-sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN IMMEDIATE;" \
-  ".shell touch '$AERO_TMP/held' && sleep 30" "COMMIT;" >/dev/null 2>&1 &
-locker=$!
-wait_until 100 0.05 test -e "$AERO_TMP/held" || fail "the lock was not taken"
-start=$(date +%s%N)
-run "$AEROMANCY" runs --status running
-took_ms=$((($(date +%s%N) - start) / 1000000))
-kill "$locker"
-wait "$locker" 2>/dev/null
+runs_while_locked held
 assert_rc 0
 assert_eq "$(printf '%s\n' "$out" | cut -f1 | sort -n | paste -sd' ')" "$live $dead" \
   "both runs still running while the lock is held"
@@ -131,15 +138,7 @@ sql "CREATE TEMP TABLE copy AS SELECT * FROM run_records WHERE id = $dead;
   AND e.key = 'owner';"
 assert_eq "$(sql "SELECT count(*) FROM runs WHERE status = 'running'")" 40 \
   "the dead host's running runs"
-sqlite3 "$AEROMANCY_STORE/aeromancy.db" ".timeout 5000" "BEGIN IMMEDIATE;" \
-  ".shell touch '$AERO_TMP/held-many' && sleep 30" "COMMIT;" >/dev/null 2>&1 &
-locker=$!
-wait_until 100 0.05 test -e "$AERO_TMP/held-many" || fail "the lock was not taken"
-start=$(date +%s%N)
-run "$AEROMANCY" runs --status running
-took_ms=$((($(date +%s%N) - start) / 1000000))
-kill "$locker"
-wait "$locker" 2>/dev/null
+runs_while_locked held-many
 assert_rc 0
 assert_eq "$(printf '%s\n' "$out" | grep -c .)" 40 "runs still running while the lock is held"
 ((took_ms < 3000)) || fail "aeromancy runs waited ${took_ms} ms for the write lock"
