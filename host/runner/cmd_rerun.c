@@ -128,6 +128,25 @@ static aero_status go_argv(const json_t *run, const char *self, bool dev,
   }
   const char *line = str(json_object_get(run, "environment"), "command_line");
   const char *flags = line != NULL ? strstr(line, " -- ") : NULL;
+  /* aerohost's --timeout, as recorded: without it a run that timed out
+   * could never time out again. (Other host options do not change what an
+   * action computes; --only and the overrides above stand for the rest.) */
+  if (st == AERO_OK && line != NULL) {
+    char *head = strndup(line, flags != NULL ? (size_t)(flags - line)
+                                             : strlen(line));
+    aeh_strv words = {0};
+    if (head == NULL ||
+        aeh_shell_words_split(head, &words, NULL) == AERO_E_NOMEM)
+      st = AERO_E_NOMEM;
+    for (size_t w = 0; st == AERO_OK && w < words.n; w++) {
+      if (strcmp(words.v[w], "--timeout") == 0 && w + 1 < words.n)
+        st = aeh_strv_pushf(argv, "--timeout=%s", words.v[w + 1]);
+      else if (strncmp(words.v[w], "--timeout=", 10) == 0)
+        st = aeh_strv_push(argv, words.v[w]);
+    }
+    aeh_strv_free(&words);
+    free(head);
+  }
   if (st == AERO_OK && flags != NULL) {
     st = aeh_strv_push(argv, "--");
     if (st == AERO_OK)
@@ -395,6 +414,19 @@ static int cmd_rerun(const aeh_command *cmd, int argc, char **argv) {
     rc = AEH_EXIT_ACTION_FAILED;
     goto done;
   }
+  /* The original did not succeed: a rerun that does is another outcome,
+   * not a reproduction (it compared no outputs: "0 of 0 identical"). */
+  if (strcmp(str(old, "status"), "ok") != 0 &&
+      strcmp(str(old, "status"), "reused") != 0) {
+    fprintf(stderr,
+            "aeromancy rerun: not reproduced: run %lld ended ok, where run "
+            "%lld ended %s\n",
+            (long long)made.id,
+            (long long)json_integer_value(json_object_get(old, "id")),
+            str(old, "status"));
+    rc = AEH_EXIT_ACTION_FAILED;
+    goto done;
+  }
   rc = compare(old, fresh);
 done:
   if (made_worktree) {
@@ -430,7 +462,9 @@ const aeh_command aeh_cmd_rerun = {
         "is an error), the plugin is rebuilt there (in the host image, "
         "rebuilt from its recipe if it is gone; with --dev on this "
         "machine), and only that action runs with the recorded project "
-        "flags and every input pinned to the version the run read. Then "
+        "flags and --timeout and every input pinned to the version the run "
+        "read. A run that did not succeed (failed, timed out, killed...) "
+        "is not reproduced by a rerun that does. Then "
         "each output's digest is compared with the original's: one line per "
         "output (identical or differs, artifact, old digest, new digest) "
         "and \"reproduced: N of N outputs identical\", or the differing "

@@ -79,6 +79,40 @@ assert_contains "$out" "$(printf 'differs\tnoisy/model\t')"
 assert_contains "$err" "not reproduced: 0 of 1 outputs identical"
 assert_contains "$err" "differing: noisy/model"
 
+case_ "a run that did not succeed is not reproduced by a rerun that does"
+# fit sleeps 2 s. Timed out (--timeout 1): the rerun takes the recorded
+# --timeout, and times out again. Stopped with SIGTERM (killed): the
+# rerun ends ok, another outcome, not a reproduction (it said "0 of 0
+# outputs identical", exit 0).
+"$A" new sleepy >/dev/null 2>&1 || fail "aeromancy new"
+sed -i 's|^  double mean = 0;|  sleep(2);\n  double mean = 0;|' sleepy/aeromain.c
+sed -i 's|#include <string.h>|#include <string.h>\n#include <unistd.h>|' sleepy/aeromain.c
+grep -q 'sleep(2)' sleepy/aeromain.c || fail "could not make fit sleep"
+git -C sleepy commit -qam "fit sleeps" || fail "git commit"
+go_dev sleepy --timeout 1
+assert_rc 1
+slow=$(sql "SELECT max(id) FROM runs WHERE project = 'sleepy' AND job_type = 'fit'")
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $slow")" timed_out
+run bash -c "cd sleepy && '$A' rerun $slow --dev --dry-run"
+assert_contains "$out" "--timeout=1"
+run bash -c "cd sleepy && '$A' rerun $slow --dev"
+assert_rc 1
+assert_contains "$err" "not reproduced: run "
+assert_contains "$err" " ended timed_out"
+(cd sleepy && exec "$A" go --dev) >/dev/null 2>&1 &
+goer=$!
+fit_running() {
+  [[ $(sql "SELECT count(*) FROM runs WHERE project = 'sleepy' AND job_type = 'fit' AND status = 'running'") == 1 ]]
+}
+wait_until 200 0.05 fit_running || fail "fit never started"
+kill -TERM "$goer"
+wait "$goer" 2>/dev/null
+stopped=$(sql "SELECT max(id) FROM runs WHERE project = 'sleepy' AND job_type = 'fit'")
+assert_eq "$(sql "SELECT status FROM runs WHERE id = $stopped")" killed
+run bash -c "cd sleepy && '$A' rerun $stopped --dev"
+assert_rc 1
+assert_contains "$err" "ended ok, where run $stopped ended killed"
+
 case_ "a run whose input's content is gone from the store: rerun fails, says so, loses nothing"
 sample_sha=$(sql "SELECT f.sha256 FROM run_inputs i JOIN version_files f ON
   f.version_id = i.version_id WHERE i.run_id = $model_run LIMIT 1")
