@@ -36,7 +36,13 @@ static void record_where(const aeh_exec *ex, char *buf, size_t size) {
   if (ex->runs_begun == 0 || ex->store == NULL)
     return;
   char shown[4096];
-  aeh_console_path(aeh_store_location(ex->store), shown, sizeof shown);
+  /* In a container, the runner names the store as the user finds it
+   * (container_store.c): its location here is only the mount point. */
+  const char *outside = getenv("AEROMANCY_STORE_SHOWN");
+  if (outside != NULL && outside[0] != '\0')
+    snprintf(shown, sizeof shown, "%s", outside);
+  else
+    aeh_console_path(aeh_store_location(ex->store), shown, sizeof shown);
   long long first = ex->first_run, last = ex->last_run;
   if (ex->runs_begun == 1)
     snprintf(buf, size, "run %lld in %s", first, shown);

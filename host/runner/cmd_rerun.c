@@ -8,6 +8,7 @@
  * into the same store. Then the new run's outputs are compared with the
  * old run's by digest, and its plugin SHA-256 and image id with the
  * recorded ones: a difference is reported, never hidden. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,8 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aeu.h"
 #include "git_state.h"
 #include "go.h"
+#include "locate.h"
 #include "process.h"
 #include "read_cmd.h"
 #include "shell_words.h"
@@ -263,6 +266,39 @@ static int compare(const json_t *old, const json_t *fresh) {
   return AEH_EXIT_ACTION_FAILED;
 }
 
+/* Removes the plugin build folder `aeromancy go` made for the rerun's
+ * worktree `src` (go.c's build_dir_for names it NAME-HASH, HASH the first
+ * six bytes of the SHA-256 of the project's folder): each rerun's worktree
+ * is a new folder, and each left a whole build tree in the cache. */
+static void remove_build_of(const char *src) {
+  unsigned char md[32];
+  char *cache = NULL, suffix[16];
+  aero_error ignored = AEH_ERROR_INIT;
+  if (aeu_sha256_buf(src, strlen(src), md) != 0 ||
+      aeh_layout_cache_dir(&cache, &ignored) != AERO_OK)
+    return;
+  snprintf(suffix, sizeof suffix, "-%02x%02x%02x%02x%02x%02x", md[0], md[1],
+           md[2], md[3], md[4], md[5]);
+  char builds[PATH_MAX];
+  snprintf(builds, sizeof builds, "%s/build", cache);
+  free(cache);
+  DIR *d = opendir(builds);
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name), s = strlen(suffix);
+    if (n <= s || strcmp(e->d_name + n - s, suffix) != 0)
+      continue;
+    char path[PATH_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s", builds, e->d_name);
+    char *const rmtree[] = {"rm", "-rf", path, NULL};
+    aeh_spawn_out out = {0};
+    if (aeh_spawn_capture(rmtree, NULL, &out, &ignored) == AERO_OK)
+      aeh_spawn_out_free(&out);
+  }
+  if (d != NULL)
+    closedir(d);
+}
+
 static int cmd_rerun(const aeh_command *cmd, int argc, char **argv) {
   rerun_opts o = {.read = {apply_option, NULL, NULL}};
   aeh_args a;
@@ -430,6 +466,7 @@ static int cmd_rerun(const aeh_command *cmd, int argc, char **argv) {
   rc = compare(old, fresh);
 done:
   if (made_worktree) {
+    remove_build_of(src);
     const char *rm[] = {"worktree", "remove", "--force", src, NULL};
     int ignored = 0;
     aero_error e2 = AEH_ERROR_INIT;

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #endif
 
+#include "console.h"
 #include "locate.h"
 #include "tracker.h"
 
@@ -383,6 +384,14 @@ aero_status aeh_container_store_plan(const char *location, const char *backend,
       st = push_mount(&cs, location, AEH_IN_STORE, false, err);
     if (st == AERO_OK &&
         aeh_strv_pushf(&cs.sets, "AEROMANCY_STORE=%s", AEH_IN_STORE) != AERO_OK)
+      st = nomem(err);
+    /* What aerohost's summary names: the store where the user finds it,
+     * not its mount point in the container. */
+    char shown[4096];
+    if (st == AERO_OK &&
+        aeh_strv_pushf(&cs.sets, "AEROMANCY_STORE_SHOWN=%s",
+                       aeh_console_path(location, shown, sizeof shown)) !=
+            AERO_OK)
       st = nomem(err);
   }
   if (st != AERO_OK) {

@@ -705,9 +705,22 @@ static aero_status push_run_head(const container_run *r, bool build,
   const aeh_project *p = r->p;
   char user[64];
   snprintf(user, sizeof user, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
-  const char *const head[] = {p->engine,   "run",      "--rm",
-                              "--init",    "--user",   user,
-                              "--workdir", IN_PROJECT, NULL};
+  /* The init (tini) passes a signal to its child's whole process group,
+   * as a terminal's Ctrl-C reaches every process of the foreground group:
+   * passed to the build script's shell alone, SIGINT waited for the
+   * compiler to finish (a shell defers it while a foreground child runs),
+   * when the runner's stdin was not a terminal (no -t). */
+  const char *const head[] = {p->engine,
+                              "run",
+                              "--rm",
+                              "--init",
+                              "--env",
+                              "TINI_KILL_PROCESS_GROUP=1",
+                              "--user",
+                              user,
+                              "--workdir",
+                              IN_PROJECT,
+                              NULL};
   int failed =
       push_list(argv, head) != AERO_OK ||
       /* Rootless podman maps the caller to root unless told not to. */

@@ -73,7 +73,12 @@ git -C noisy commit -qam "nondeterministic" || fail "git commit"
 go_dev noisy -- --epochs 2
 assert_rc 0
 model_run=$(sql "SELECT max(id) FROM runs WHERE project = 'noisy' AND job_type = 'fit'")
+builds() { ls "${XDG_CACHE_HOME:-$HOME/.cache}/aeromancy/build" 2>/dev/null | sort; }
+builds_before=$(builds)
 run bash -c "cd noisy && '$A' rerun $model_run --dev"
+# The build folder of the rerun's worktree goes with the worktree (each
+# rerun's is a new folder: each left a whole build tree in the cache).
+assert_eq "$(builds)" "$builds_before" "the plugin build folders in the cache"
 assert_rc 1
 assert_contains "$out" "$(printf 'differs\tnoisy/model\t')"
 assert_contains "$err" "not reproduced: 0 of 1 outputs identical"

@@ -17,6 +17,12 @@ case_ "first production run: image built once, plugin built and run in the conta
 t0=$(now)
 run "$RUNNER" go -- --epochs 5
 assert_rc 0
+# The summary names the store where the user finds it, not its mount point
+# in the container (/aeromancy/store).
+shown=$AEROMANCY_STORE
+[[ -n ${HOME:-} && $HOME != / && $shown == "$HOME"/* ]] && shown="~${shown#"$HOME"}"
+assert_contains "$err" "; runs 1-3 in $shown"
+assert_not_contains "$err" "/aeromancy/store"
 tag=$(image_tag_of "$err")
 [[ -n $tag ]] || fail "the runner named no image tag: $err"
 # Built during this run unless an earlier test already built this recipe.
@@ -94,5 +100,31 @@ case_ "project flags reach the plugin; a bad one is exit 3 from aerohost"
 run "$RUNNER" go -- --no-such-flag 1
 assert_rc 3
 assert_contains "$err" "no-such-flag"
+
+case_ "SIGINT while the plugin builds in the container: it stops at once, not after the build"
+# Not from a terminal (stdin /dev/null, its own process group, as in a CI
+# job): the build waits 120 s in a custom step. The init passed SIGINT to
+# the build script's shell alone, which let the build finish first.
+git checkout -q -b slow-build
+printf 'add_custom_target(slow_step COMMAND sleep 120)\nadd_dependencies(aerodemo slow_step)\n' \
+  >>CMakeLists.txt
+commit_all . "a slow build"
+setsid "$RUNNER" go </dev/null >"$AERO_TMP/slow.out" 2>"$AERO_TMP/slow.err" &
+goer=$!
+sleeping() {
+  [[ -n $(docker ps -q --filter "label=org.aeromancy.project-dir=$(realpath "$proj")") ]] &&
+    pgrep -f "sleep 120" >/dev/null
+}
+wait_until 1200 0.1 sleeping || fail "the slow build never started: $(tail -3 "$AERO_TMP/slow.err")"
+t_int=$(date +%s%N)
+kill -INT -- "-$goer"
+wait "$goer"
+rc=$?
+took_ms=$((($(date +%s%N) - t_int) / 1000000))
+assert_rc 130
+((took_ms < 20000)) || fail "aeromancy go took ${took_ms} ms to stop after SIGINT"
+gone() { [[ -z $(docker ps -q --filter "label=org.aeromancy.project-dir=$(realpath "$proj")") ]]; }
+wait_until 100 0.1 gone || fail "a container of this checkout still runs"
+git checkout -q -
 
 done_
