@@ -293,6 +293,8 @@ static aero_status kvs_add_cb(void *ctx, const aero_kv *kv, aero_error *err) {
 typedef struct version_ref {
   char entity[128], project[128], name[128], digest[65], type[64];
   int64_t id;
+  int64_t version; /* its number */
+  bool dev;        /* made by a dev run */
 } version_ref;
 
 typedef struct gathered {
@@ -358,6 +360,8 @@ static aero_status add_version(version_ref **list, size_t *count,
   snprintf(r->digest, sizeof r->digest, "%s", v->digest);
   snprintf(r->type, sizeof r->type, "%s", v->type ? v->type : "");
   r->id = v->id;
+  r->version = v->version;
+  r->dev = v->dev;
   return AERO_OK;
 }
 
@@ -419,17 +423,26 @@ static aero_status copy_metrics(void *ctx, const aero_metric_row *rows,
 }
 
 /* TO's version of the same artifact with the same digest, if any. */
+/* TO's version of an input: the same digest and mode (a production run
+ * never read a dev version, whatever its bytes), the same number when
+ * there is one. */
 typedef struct match_ctx {
-  const char *digest;
+  const version_ref *want;
   int64_t id;
+  bool same_number;
 } match_ctx;
 
 static aero_status match_version(void *ctx, const aero_version_info *v,
                                  aero_error *err) {
   (void)err;
   match_ctx *m = ctx;
-  if (strcmp(v->digest, m->digest) == 0 && m->id == 0)
+  if (strcmp(v->digest, m->want->digest) != 0 || v->dev != m->want->dev ||
+      m->same_number)
+    return AERO_OK;
+  if (m->id == 0 || v->version == m->want->version) {
     m->id = v->id;
+    m->same_number = v->version == m->want->version;
+  }
   return AERO_OK;
 }
 
@@ -496,7 +509,7 @@ static aero_status pin_inputs(side *to, const gathered *g, int64_t **ids,
                              .project = v->project,
                              .name = v->name,
                              .version = -1};
-    match_ctx m = {.digest = v->digest};
+    match_ctx m = {.want = v};
     st = to->vt->query_versions(to->handle, &f, match_version, &m, err);
     if (st == AERO_OK && m.id != 0)
       (*ids)[(*count)++] = m.id;

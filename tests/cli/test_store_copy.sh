@@ -22,7 +22,7 @@ tsql() { aero_psql "$1"; }
 RUNS="SELECT job_type || ':' || status || ':' || mode || ':' || started_at
   || ':' || coalesce(ended_at, 0) FROM runs ORDER BY started_at, job_type"
 VERSIONS="SELECT name || ':v' || version || ':' || mode || ':' || digest FROM
-  artifact_versions ORDER BY name, version"
+  artifact_versions ORDER BY name, version, mode, digest"
 METRICS="SELECT count(*) || ':' || sum(value) FROM metrics"
 LINEAGE="SELECT r.job_type || '<' || a.name || ':' || v.digest FROM run_inputs
   i JOIN runs r ON r.id = i.run_id JOIN versions v ON v.id = i.version_id JOIN
@@ -37,6 +37,12 @@ METADATA_VALUES="SELECT av.name || ':v' || av.version || ':' || m.key || '='
   av.version_id = m.version_id ORDER BY av.name, av.version, m.key"
 FAILED="SELECT job_type || ':' || status || ':' || coalesce(message, '') FROM
   runs WHERE status <> 'ok' ORDER BY started_at"
+# Each input as pinned: the reading run's mode, the version's number and
+# mode (a production run's input has dev twins of the same digest).
+PINS="SELECT r.job_type || ':' || r.mode || '<' || a.name || ':v' || v.version
+  || ':' || v.mode FROM run_inputs i JOIN runs r ON r.id = i.run_id JOIN
+  versions v ON v.id = i.version_id JOIN artifacts a ON a.id = v.artifact_id
+  ORDER BY r.started_at, a.name"
 # A reused run: the run it stands for, and the versions it holds.
 REUSED="SELECT r.job_type || '->' || o.job_type || ':' || o.started_at || ':'
   || av.name || ':v' || av.version FROM runs r JOIN runs o ON o.id =
@@ -52,6 +58,11 @@ AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- --content two 
 AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$DEMO" --dev --force >/dev/null 2>&1
 # An unchanged re-run: three runs reused.
 AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$DEMO" --dev >/dev/null 2>&1
+# A production run (what aeromancy go sets): its versions have the same
+# digests as the dev ones.
+AEROMANCY_STORE=$LOCAL AEROMANCY_GIT_COMMIT=0123456789abcdef0123456789abcdef01234567 \
+  AEROMANCY_IMAGE_ID=sha256:0123 "$AEROHOST" run "$DEMO" >/dev/null 2>&1 ||
+  fail "the production run"
 # Two hosts: the one that began first ends last, so its raw is the later
 # version (the copy must not number them by when the runs began).
 AEROMANCY_STORE=$LOCAL "$AEROHOST" run "$PLUGIN" --dev --force -- \
@@ -75,7 +86,7 @@ run "$A" store copy "$LOCAL" "$TEAM"
 assert_rc 0
 assert_one_line "$err"
 assert_contains "$err" "$runs runs copied, 0 copied before"
-for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA" "$REUSED"; do
+for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA" "$REUSED" "$PINS"; do
   assert_eq "$(tsql "$q")" "$(lsql "$LOCAL" "$q")" "$q"
 done
 assert_eq "$(tsql "$REUSED" | wc -l)" 3 "reused runs with what they stand for"
@@ -98,7 +109,7 @@ run "$A" store copy "$TEAM" "$BACK"
 assert_rc 0
 assert_contains "$err" "$runs runs copied"
 for q in "$RUNS" "$VERSIONS" "$LINEAGE" "$FAILED" "$METADATA_VALUES" \
-  "$REUSED"; do
+  "$REUSED" "$PINS"; do
   assert_eq "$(lsql "$BACK" "$q")" "$(lsql "$LOCAL" "$q")" "$q"
 done
 # The files themselves: the blobs of the copy are those of the original.

@@ -22,7 +22,7 @@ assert_rc 0
 shown=$AEROMANCY_STORE
 [[ -n ${HOME:-} && $HOME != / && $shown == "$HOME"/* ]] && shown="~${shown#"$HOME"}"
 assert_contains "$err" "; runs 1-3 in $shown"
-assert_not_contains "$err" "/aeromancy/store"
+assert_not_contains "$err" " in /aeromancy/store"
 tag=$(image_tag_of "$err")
 [[ -n $tag ]] || fail "the runner named no image tag: $err"
 # Built during this run unless an earlier test already built this recipe.
