@@ -9,6 +9,8 @@
 
 #include <aeromancy/abi.h>
 
+#include "tracker.h"
+
 /* The package list is the image's `dpkg-query` output: a few hundred KiB.
  * Anything far larger is not a package list. */
 #define PACKAGES_MAX ((size_t)16 << 20)
@@ -131,15 +133,51 @@ static bool needs_quotes(const char *arg) {
   return false;
 }
 
+/* argv[i], or a copy without its password when it is the store (the value
+ * of --store, or --store=VALUE): credentials are never written to the
+ * record (a password in a URL or a password=VALUE word). *copy is what to
+ * free. */
+static const char *without_password(int argc, char **argv, int i,
+                                    char **copy) {
+  *copy = NULL;
+  const char *a = argv[i];
+  if (i > 0 && strcmp(argv[i - 1], "--store") == 0) {
+    *copy = aeh_store_location_shown(a);
+  } else if (strncmp(a, "--store=", 8) == 0) {
+    char *shown = aeh_store_location_shown(a + 8);
+    if (shown != NULL && asprintf(copy, "--store=%s", shown) < 0)
+      *copy = NULL;
+    free(shown);
+  }
+  (void)argc;
+  return *copy != NULL ? *copy : a;
+}
+
 /* argv joined with spaces, each argument shell-quoted when it needs it, so
- * that the line can be pasted back into a shell. */
+ * that the line can be pasted back into a shell (the store's password left
+ * out: without_password). */
 static char *command_line(int argc, char **argv) {
+  char **args = calloc((size_t)argc + 1, sizeof *args);
+  char **copies = calloc((size_t)argc + 1, sizeof *copies);
+  if (args == NULL || copies == NULL) {
+    free(args);
+    free(copies);
+    return NULL;
+  }
+  for (int i = 0; i < argc; i++)
+    args[i] = (char *)without_password(argc, argv, i, &copies[i]);
+  argv = args;
   size_t len = 1;
   for (int i = 0; i < argc; i++)
     len += 4 * strlen(argv[i]) + 3;
   char *out = malloc(len);
-  if (out == NULL)
+  if (out == NULL) {
+    for (int i = 0; i < argc; i++)
+      free(copies[i]);
+    free(copies);
+    free(args);
     return NULL;
+  }
   size_t n = 0;
   for (int i = 0; i < argc; i++) {
     if (i > 0)
@@ -162,6 +200,10 @@ static char *command_line(int argc, char **argv) {
     out[n++] = '\'';
   }
   out[n] = '\0';
+  for (int i = 0; i < argc; i++)
+    free(copies[i]);
+  free(copies);
+  free(args);
   return out;
 }
 

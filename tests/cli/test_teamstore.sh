@@ -164,6 +164,16 @@ run env AEROMANCY_STORE="host=$AERO_PG_DIR dbname=aero password=pg-s3cret-pw \
 assert_rc 0
 assert_not_contains "$out$err" s3cret
 assert_contains "$err" "in host=$AERO_PG_DIR dbname=aero user=$AERO_PG_USER"
+# Given with --store (and --store=), the store is on the recorded command
+# line: there without its password.
+run "$AEROHOST" run "$PLUGIN" --dev --store "$AERO_PG_PW_URL" -- --content flag
+assert_rc 0
+assert_not_contains "$out$err" s3cret
+run "$AEROHOST" run "$PLUGIN" --dev \
+  "--store=host=$AERO_PG_DIR dbname=aero password=pg-s3cret-pw user=$AERO_PG_USER" \
+  -- --content flag2
+assert_rc 0
+assert_contains "$(q "SELECT string_agg(command_line, ' ') FROM runs")" "--store"
 "$AERO_PG_BIN/pg_dump" -h "$AERO_PG_DIR" -U "$AERO_PG_USER" aero \
   >"$AERO_TMP/dump.sql"
 assert_contains "$(cat "$AERO_TMP/dump.sql")" creds
