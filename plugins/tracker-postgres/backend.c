@@ -24,6 +24,19 @@ static void store_free(tp_store *store) {
   free(store);
 }
 
+/* The oid of the connected database, as text into `ctx` (32 bytes). */
+static aero_status database_oid(tp_store *store, void *ctx, aero_error *err) {
+  PGresult *res = NULL;
+  aero_status status = tp_exec(
+      store, "SELECT oid::text FROM pg_database WHERE datname = current_database()",
+      NULL, &res, "reading the database's oid", err);
+  if (status != AERO_OK)
+    return status;
+  snprintf(ctx, 32, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+  PQclear(res);
+  return AERO_OK;
+}
+
 static aero_status tp_open(const aero_backend_open_params *params, void **out,
                            aero_error *err) {
   if (params == NULL || params->location == NULL || params->location[0] == '\0')
@@ -78,12 +91,21 @@ static aero_status tp_open(const aero_backend_open_params *params, void **out,
   /* Views are per database and bucket: their ids mean nothing elsewhere.
    * Named from the whole names, not the copies cut for messages (255 and
    * 511 bytes): two databases behind one long host list read each other's
-   * views under the same version ids. The same text as before for names
-   * that fit, so that existing caches keep their views. */
+   * views under the same version ids. And from the database's own oid: a
+   * database dropped and made again under the same name numbers its
+   * versions from 1 again, and read the views of the old one's (another
+   * file served for a version, silently). */
+  char oid[32] = "";
+  status = tp_once(store, database_oid, oid, "reading the database's oid", err);
+  if (status != AERO_OK) {
+    tp_db_close(store);
+    store_free(store);
+    return status;
+  }
   char *server = tp_server_text(store->conninfo);
   char *s3 = tp_s3_text(store->s3);
   char *ns_source = server != NULL && s3 != NULL
-                        ? pc_strdup_printf("%s\n%s", server, s3)
+                        ? pc_strdup_printf("%s\n%s\n%s", server, s3, oid)
                         : NULL;
   free(server);
   free(s3);
