@@ -502,7 +502,7 @@ static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
       SHA256_Init(&r->out_hash);
     }
     CURLcode rc = perform_once(s3, r, path);
-    bool transient = false;
+    bool transient = false, no_bucket = false;
     char detail[256];
     if (rc == CURLE_OK && r->out_errno != 0) {
       status = aero_fail(err, pc_errno_status(r->out_errno, AERO_E_IO),
@@ -527,6 +527,9 @@ static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
       transient = r->code >= 500 || r->code == 429 || r->code == 408;
       char code[80];
       tp_s3_error_code(r->resp, code, sizeof code);
+      /* Not an object missing: the bucket itself, so nothing can be kept
+       * there (a store failure, exit 2), not a blob to report missing. */
+      no_bucket = strstr(code, "NoSuchBucket") != NULL;
       if (code[0] == '\0' && r->code == 403) /* a HEAD has no body */
         snprintf(code, sizeof code,
                  " (access denied: check "
@@ -538,7 +541,9 @@ static aero_status perform(tp_s3 *s3, s3_req *r, const char *what,
     double waited = (double)(now.tv_sec - start.tv_sec) +
                     (double)(now.tv_nsec - start.tv_nsec) / 1e9;
     if (!transient || waited + delay > s3->retry_seconds) {
-      status = aero_fail(err, r->code == 404 ? AERO_E_NOT_FOUND : AERO_E_STORE,
+      status = aero_fail(err,
+                         r->code == 404 && !no_bucket ? AERO_E_NOT_FOUND
+                                                      : AERO_E_STORE,
                          "%s: %s: %s%s", s3->name, what, detail,
                          attempt > 1 ? " (gave up retrying)" : "");
       break;

@@ -475,5 +475,11 @@ run env AWS_ACCESS_KEY_ID=NOSUCHKEY "$AEROHOST" run "$PLUGIN" --dev -- \
   --content badkey
 assert_rc 2
 assert_contains "$err" "HTTP 403 (access denied: check AWS_ACCESS_KEY_ID"
+# So is a bucket that does not exist (a 404 of the bucket, not of a blob:
+# it answered exit 1, as an action's own failure).
+run env AEROMANCY_BLOBS=s3://nosuchbucket/team "$AEROHOST" run "$PLUGIN" \
+  --dev -- --content nobucket
+assert_rc 2
+assert_contains "$err" "NoSuchBucket"
 
 done_
