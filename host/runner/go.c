@@ -1186,6 +1186,16 @@ static int production(const aeh_go_options *o) {
     st = find_project_dir(o->project_dir, &dir, &err);
   if (st == AERO_OK)
     st = load_project(o, dir, false, &p, &err);
+  /* The container's aerohost reads the committed aeromancy.ini: flags from
+   * another file would be dropped without a word (and a run's flags must
+   * come from its commit or its command line, to be reproduced). */
+  if (st == AERO_OK && p.flags_elsewhere)
+    st = aeh_error_set(&err, AERO_E_CONFIG,
+                       "%s (AEROMANCY_CONFIG) sets [flags], which a "
+                       "production run does not read (its container reads "
+                       "the committed aeromancy.ini): commit them there, "
+                       "or give them after --",
+                       p.ini_path);
   if (st == AERO_OK && o->plugin == NULL)
     st = need_cmakelists(dir, &err);
   /* The jobs' nodes reach a team store; a folder here they do not. */

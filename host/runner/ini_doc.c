@@ -96,7 +96,9 @@ static const char *const environment[][2] = {
     {"AEROMANCY_ENGINE", "the container engine, over [container] engine"},
     {"AEROMANCY_BASE_IMAGE", "the base image, over [container] base_image"},
     {"AEROMANCY_CONFIG",
-     "another file to read instead of aeromancy.ini (it must exist)"},
+     "another file to read instead of aeromancy.ini (it must exist; with "
+     "[flags], --dev only: a production run's container reads the committed "
+     "aeromancy.ini)"},
     {"AEROMANCY_DATA_DIR",
      "another image build context instead of the installed one"},
     {"XDG_CACHE_HOME", "parent of the plugin build folders (default: "

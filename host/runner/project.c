@@ -120,6 +120,21 @@ aero_status aeh_project_load(const char *dir, bool required, aeh_project *out,
 
   p.dir = strdup(dir);
   p.ini_path = strdup(cfg.path ? cfg.path : path);
+  {
+    const char *named = getenv("AEROMANCY_CONFIG");
+    char own[4096], *a = NULL, *b = NULL;
+    snprintf(own, sizeof own, "%s/aeromancy.ini", dir);
+    bool has_flags = false;
+    for (size_t i = 0; i < cfg.count; i++)
+      has_flags |= strcmp(cfg.entries[i].section, "flags") == 0;
+    if (has_flags && named != NULL && named[0] != '\0' && cfg.path != NULL) {
+      a = realpath(cfg.path, NULL);
+      b = realpath(own, NULL);
+      p.flags_elsewhere = a == NULL || b == NULL || strcmp(a, b) != 0;
+    }
+    free(a);
+    free(b);
+  }
   const char *base = strrchr(dir, '/');
   base = base && base[1] ? base + 1 : dir;
   p.name = strdup(aeh_config_get(&cfg, "project", "name")

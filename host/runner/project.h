@@ -44,6 +44,10 @@ typedef struct aeh_project {
                            NULL (aerohost's default) */
   char *blobs;          /* $AEROMANCY_BLOBS, else [store] blobs, or NULL */
   bool allow_main;      /* production runs allowed on main/master */
+  bool flags_elsewhere; /* $AEROMANCY_CONFIG names another file than the
+                           project's aeromancy.ini, and it has [flags]:
+                           a production run would not read them (the
+                           container reads the committed one) */
 } aeh_project;
 
 /* Reads `dir`/aeromancy.ini (or $AEROMANCY_CONFIG), which must exist when

@@ -87,6 +87,14 @@ run "$AEROMANCY" go
 refused "aeromancy.ini:4: unknown key 'run_arg' in [container]"
 git checkout -q HEAD~2 -- aeromancy.ini && commit_all . "restore the ini"
 
+case_ "[flags] in a file AEROMANCY_CONFIG names are refused in production"
+# The container's aerohost reads the committed aeromancy.ini: they would
+# be dropped without a word. --dev reads them.
+{ cat aeromancy.ini; printf '\n[flags]\nepochs = 4\n'; } >"$AERO_TMP/alt.ini"
+t0=$(now)
+run env AEROMANCY_CONFIG="$AERO_TMP/alt.ini" "$AEROMANCY" go
+refused "alt.ini (AEROMANCY_CONFIG) sets [flags], which a production run does not read"
+
 case_ "an unreachable engine is refused before anything starts"
 t0=$(now)
 DOCKER_HOST=unix:///nonexistent run "$AEROMANCY" go
