@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "aeu.h"
+#include "minheap.h"
 #include "command.h"
 #include "read_cmd.h"
 #include "store.h"
@@ -670,17 +671,211 @@ static aero_status list_run(void *ctx, const aero_run_info *run,
   return AERO_OK;
 }
 
-/* The order runs ended in, which is the order their outputs were
- * published in, and so their version numbers: copied in it, TO numbers
- * each version as FROM did (copied in the order they began, two runs
- * that ended the other way round swapped their versions' numbers). A
- * run's inputs were published before it ended, and a reused run's
- * reused run ended before it: both are copied first. */
+/* The order runs ended in: where order_by_publishing leaves runs free to
+ * go in any order, the one that ended first goes first. */
 static int by_ending(const void *a, const void *b) {
   const listed *x = a, *y = b;
   if (x->ended_ns != y->ended_ns)
     return x->ended_ns < y->ended_ns ? -1 : 1;
   return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* ---- the order runs are copied in ---- */
+
+/* What a run published and read, for the order: each output version (its
+ * artifact and number) and the versions it read. */
+typedef struct made_version {
+  int64_t version_id;
+  char key[400]; /* entity/project/name */
+  int64_t number;
+  size_t run; /* index in the listed runs */
+} made_version;
+
+typedef struct order_edge {
+  size_t from, to;
+} order_edge;
+
+typedef struct order_ctx {
+  size_t run;
+  bool producer; /* an OK run: its outputs are its own versions */
+  made_version *made;
+  size_t made_n, made_cap;
+  int64_t (*reads)[2]; /* (version id, reading run) */
+  size_t reads_n, reads_cap;
+  bool failed;
+} order_ctx;
+
+static aero_status o_output(void *ctx, const aero_version_info *v,
+                            aero_error *err) {
+  (void)err;
+  order_ctx *o = ctx;
+  if (!o->producer)
+    return AERO_OK;
+  made_version *grown =
+      aeu_grow(o->made, &o->made_cap, o->made_n + 1, sizeof *grown, 64);
+  if (grown == NULL) {
+    o->failed = true;
+    return AERO_OK;
+  }
+  o->made = grown;
+  made_version *m = &o->made[o->made_n++];
+  m->version_id = v->id;
+  snprintf(m->key, sizeof m->key, "%s/%s/%s", v->entity ? v->entity : "",
+           v->project, v->name);
+  m->number = v->version;
+  m->run = o->run;
+  return AERO_OK;
+}
+
+static aero_status o_input(void *ctx, const aero_version_info *v,
+                           aero_error *err) {
+  (void)err;
+  order_ctx *o = ctx;
+  int64_t(*grown)[2] =
+      aeu_grow(o->reads, &o->reads_cap, o->reads_n + 1, sizeof *grown, 64);
+  if (grown == NULL) {
+    o->failed = true;
+    return AERO_OK;
+  }
+  o->reads = grown;
+  o->reads[o->reads_n][0] = v->id;
+  o->reads[o->reads_n][1] = (int64_t)o->run;
+  o->reads_n++;
+  return AERO_OK;
+}
+
+static int made_by_key(const void *a, const void *b) {
+  const made_version *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+  if (c != 0)
+    return c;
+  return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static int made_by_id(const void *a, const void *b) {
+  const made_version *x = a, *y = b;
+  return x->version_id < y->version_id ? -1 : x->version_id > y->version_id;
+}
+
+static int edge_by_from(const void *a, const void *b) {
+  const order_edge *x = a, *y = b;
+  return x->from < y->from ? -1 : x->from > y->from;
+}
+
+static int64_t listed_id(const listed *r) { return r->id; }
+
+/* Puts the runs (sorted by when they ended) in the order their versions
+ * were published: the versions of one artifact by number, every run after
+ * the runs that made what it read, a reused run after the run it stands
+ * for; among runs free to go, the one that ended first. Ended order alone
+ * is not that order: with several hosts, the run that ended first may have
+ * committed (and numbered its versions) last. One query_run per run. */
+static aero_status order_by_publishing(side *from, list_ctx *l,
+                                       aero_error *err) {
+  size_t n = l->n;
+  if (n < 2)
+    return AERO_OK;
+  order_ctx o = {0};
+  aero_run_sink sink = {.struct_size = sizeof sink,
+                        .input = o_input,
+                        .output = o_output};
+  aero_status st = AERO_OK;
+  for (size_t i = 0; st == AERO_OK && i < n; i++) {
+    o.run = i;
+    o.producer = l->endings.v[l->runs[i].ending].state == AERO_RUN_OK;
+    st = from->vt->query_run(from->handle, l->runs[i].id, &sink, &o, err);
+  }
+  order_edge *edges = NULL;
+  size_t en = 0, ecap = 0;
+  size_t *indegree = calloc(n, sizeof *indegree);
+  size_t *heap_items = malloc(n * sizeof *heap_items);
+  size_t *order = malloc(n * sizeof *order);
+  size_t *first_edge = calloc(n + 1, sizeof *first_edge);
+  if (st == AERO_OK && (o.failed || indegree == NULL || heap_items == NULL ||
+                        order == NULL || first_edge == NULL))
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+#define ADD_EDGE(a, b)                                                         \
+  do {                                                                         \
+    order_edge *g_ = aeu_grow(edges, &ecap, en + 1, sizeof *g_, 256);           \
+    if (g_ == NULL) {                                                          \
+      st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");                  \
+      break;                                                                   \
+    }                                                                          \
+    edges = g_;                                                                \
+    edges[en++] = (order_edge){(a), (b)};                                      \
+  } while (0)
+  /* One artifact's versions, by number. */
+  if (st == AERO_OK)
+    aeu_sort(o.made, o.made_n, sizeof *o.made, made_by_key);
+  for (size_t i = 1; st == AERO_OK && i < o.made_n; i++)
+    if (strcmp(o.made[i - 1].key, o.made[i].key) == 0 &&
+        o.made[i - 1].run != o.made[i].run)
+      ADD_EDGE(o.made[i - 1].run, o.made[i].run);
+  /* What a run read, made before it. */
+  if (st == AERO_OK)
+    aeu_sort(o.made, o.made_n, sizeof *o.made, made_by_id);
+  for (size_t i = 0; st == AERO_OK && i < o.reads_n; i++) {
+    made_version want = {.version_id = o.reads[i][0]};
+    const made_version *m =
+        o.made_n > 0 ? bsearch(&want, o.made, o.made_n, sizeof *o.made,
+                               made_by_id)
+                     : NULL;
+    if (m != NULL && m->run != (size_t)o.reads[i][1])
+      ADD_EDGE(m->run, (size_t)o.reads[i][1]);
+  }
+  /* A reused run after the run it stands for. */
+  for (size_t i = 0; st == AERO_OK && i < n; i++)
+    for (size_t j = 0; l->runs[i].reused_run != 0 && j < n; j++)
+      if (listed_id(&l->runs[j]) == l->runs[i].reused_run && j != i) {
+        ADD_EDGE(j, i);
+        break;
+      }
+#undef ADD_EDGE
+  if (st == AERO_OK) {
+    aeu_sort(edges, en, sizeof *edges, edge_by_from);
+    for (size_t e = 0; e < en; e++) {
+      indegree[edges[e].to]++;
+      first_edge[edges[e].from + 1]++;
+    }
+    for (size_t i = 0; i < n; i++)
+      first_edge[i + 1] += first_edge[i];
+    /* Kahn: the runs are sorted by when they ended, so the smallest index
+     * ready is the one that ended first. */
+    aeh_minheap ready = {heap_items, 0};
+    for (size_t i = 0; i < n; i++)
+      if (indegree[i] == 0)
+        aeh_minheap_push(&ready, i);
+    size_t done = 0;
+    while (ready.count > 0) {
+      size_t i = aeh_minheap_pop(&ready);
+      order[done++] = i;
+      for (size_t e = first_edge[i]; e < first_edge[i + 1]; e++)
+        if (--indegree[edges[e].to] == 0)
+          aeh_minheap_push(&ready, edges[e].to);
+    }
+    /* A cycle cannot come from one store's record; should one, the rest
+     * keep the order they ended in. */
+    for (size_t i = 0; done < n && i < n; i++)
+      if (indegree[i] != 0)
+        order[done++] = i;
+    listed *sorted = malloc(n * sizeof *sorted);
+    if (sorted == NULL) {
+      st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
+    } else {
+      for (size_t i = 0; i < n; i++)
+        sorted[i] = l->runs[order[i]];
+      memcpy(l->runs, sorted, n * sizeof *sorted);
+      free(sorted);
+    }
+  }
+  free(edges);
+  free(indegree);
+  free(heap_items);
+  free(order);
+  free(first_edge);
+  free(o.made);
+  free(o.reads);
+  return st;
 }
 
 /* TO's whole copy of FROM's run `id` that ended OK (the run a reused
@@ -752,8 +947,10 @@ static aero_status copy_all(side *from, side *to, size_t *copied,
     st = from->vt->query_runs(from->handle, &filter, list_run, &runs, err);
   if (st == AERO_OK && (runs.failed || runs.endings.failed))
     st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
-  if (st == AERO_OK)
+  if (st == AERO_OK) {
     aeu_sort(runs.runs, runs.n, sizeof *runs.runs, by_ending);
+    st = order_by_publishing(from, &runs, err);
+  }
   const char *where = aeh_store_location(from->store);
   for (size_t i = 0; st == AERO_OK && i < runs.n; i++) {
     const listed *r = &runs.runs[i];
