@@ -563,18 +563,8 @@ aero_status aeh_graph_validate(aero_graph *graph, aero_error *err) {
   for (size_t i = 0; i < n; i++)
     indegree[i] = graph->actions[i].parent_count;
 
-  /* Kahn's algorithm with a min-heap: O((V + E) log V). */
-  for (size_t i = 0; i < n; i++)
-    if (indegree[i] == 0)
-      aeh_minheap_push(&ready, i);
-  size_t placed = 0;
-  while (ready.count > 0) {
-    size_t i = aeh_minheap_pop(&ready);
-    order[placed++] = i;
-    for (size_t c = child_start[i]; c < child_start[i + 1]; c++)
-      if (--indegree[children[c]] == 0)
-        aeh_minheap_push(&ready, children[c]);
-  }
+  size_t placed = aeh_kahn_order(n, indegree, child_start, children,
+                                 ready.items, order);
   if (placed < n) {
     describe_cycle(graph, indegree, err);
     status = AERO_E_GRAPH;

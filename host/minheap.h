@@ -48,4 +48,28 @@ static inline size_t aeh_minheap_pop(aeh_minheap *h) {
   return top;
 }
 
+/* Kahn's algorithm with this heap: the `n` nodes of a graph whose edges out
+ * of node i go to targets[start[i] .. start[i + 1]), each placed after
+ * every node with an edge to it, the smallest-numbered ready node first
+ * (O((V + E) log V)), into `order`. `indegree` holds each node's incoming
+ * edges and is used up; `heap` has room for n items. Returns how many
+ * nodes were placed: fewer than n when the rest lie on a cycle. */
+static inline size_t aeh_kahn_order(size_t n, size_t *indegree,
+                                    const size_t *start, const size_t *targets,
+                                    size_t *heap, size_t *order) {
+  aeh_minheap ready = {heap, 0};
+  for (size_t i = 0; i < n; i++)
+    if (indegree[i] == 0)
+      aeh_minheap_push(&ready, i);
+  size_t placed = 0;
+  while (ready.count > 0) {
+    size_t i = aeh_minheap_pop(&ready);
+    order[placed++] = i;
+    for (size_t e = start[i]; e < start[i + 1]; e++)
+      if (--indegree[targets[e]] == 0)
+        aeh_minheap_push(&ready, targets[e]);
+  }
+  return placed;
+}
+
 #endif /* AEH_MINHEAP_H */

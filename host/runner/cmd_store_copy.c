@@ -831,28 +831,22 @@ static aero_status order_by_publishing(side *from, list_ctx *l,
         break;
       }
 #undef ADD_EDGE
+  size_t *targets = st == AERO_OK ? malloc((en + 1) * sizeof *targets) : NULL;
+  if (st == AERO_OK && targets == NULL)
+    st = aeh_error_set(err, AERO_E_NOMEM, "out of memory");
   if (st == AERO_OK) {
     aeu_sort(edges, en, sizeof *edges, edge_by_from);
     for (size_t e = 0; e < en; e++) {
       indegree[edges[e].to]++;
       first_edge[edges[e].from + 1]++;
+      targets[e] = edges[e].to;
     }
     for (size_t i = 0; i < n; i++)
       first_edge[i + 1] += first_edge[i];
-    /* Kahn: the runs are sorted by when they ended, so the smallest index
-     * ready is the one that ended first. */
-    aeh_minheap ready = {heap_items, 0};
-    for (size_t i = 0; i < n; i++)
-      if (indegree[i] == 0)
-        aeh_minheap_push(&ready, i);
-    size_t done = 0;
-    while (ready.count > 0) {
-      size_t i = aeh_minheap_pop(&ready);
-      order[done++] = i;
-      for (size_t e = first_edge[i]; e < first_edge[i + 1]; e++)
-        if (--indegree[edges[e].to] == 0)
-          aeh_minheap_push(&ready, edges[e].to);
-    }
+    /* The runs are sorted by when they ended: the smallest index ready is
+     * the one that ended first. */
+    size_t done =
+        aeh_kahn_order(n, indegree, first_edge, targets, heap_items, order);
     /* A cycle cannot come from one store's record; should one, the rest
      * keep the order they ended in. */
     for (size_t i = 0; done < n && i < n; i++)
@@ -869,6 +863,7 @@ static aero_status order_by_publishing(side *from, list_ctx *l,
     }
   }
   free(edges);
+  free(targets);
   free(indegree);
   free(heap_items);
   free(order);
