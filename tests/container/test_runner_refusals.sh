@@ -90,7 +90,7 @@ git checkout -q HEAD~2 -- aeromancy.ini && commit_all . "restore the ini"
 case_ "[flags] in a file AEROMANCY_CONFIG names are refused in production"
 # The container's aerohost reads the committed aeromancy.ini: they would
 # be dropped without a word. --dev reads them.
-{ cat aeromancy.ini; printf '\n[flags]\nepochs = 4\n'; } >"$AERO_TMP/alt.ini"
+printf '[project]\nname = aerodemo\n\n[flags]\nepochs = 4\n' >"$AERO_TMP/alt.ini"
 t0=$(now)
 run env AEROMANCY_CONFIG="$AERO_TMP/alt.ini" "$AEROMANCY" go
 refused "alt.ini (AEROMANCY_CONFIG) sets [flags], which a production run does not read"
