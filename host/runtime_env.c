@@ -137,8 +137,7 @@ static bool needs_quotes(const char *arg) {
  * of --store, or --store=VALUE): credentials are never written to the
  * record (a password in a URL or a password=VALUE word). *copy is what to
  * free. */
-static const char *without_password(int argc, char **argv, int i,
-                                    char **copy) {
+static const char *without_password(char **argv, int i, char **copy) {
   *copy = NULL;
   const char *a = argv[i];
   if (i > 0 && strcmp(argv[i - 1], "--store") == 0) {
@@ -149,7 +148,6 @@ static const char *without_password(int argc, char **argv, int i,
       *copy = NULL;
     free(shown);
   }
-  (void)argc;
   return *copy != NULL ? *copy : a;
 }
 
@@ -165,7 +163,7 @@ static char *command_line(int argc, char **argv) {
     return NULL;
   }
   for (int i = 0; i < argc; i++)
-    args[i] = (char *)without_password(argc, argv, i, &copies[i]);
+    args[i] = (char *)without_password(argv, i, &copies[i]);
   argv = args;
   size_t len = 1;
   for (int i = 0; i < argc; i++)

@@ -705,12 +705,17 @@ typedef struct order_ctx {
   bool failed;
 } order_ctx;
 
+static aero_status o_input(void *ctx, const aero_version_info *v,
+                           aero_error *err);
+
+/* A run's output: its own version (an OK run), else one it holds (a
+ * reused run holds its run's versions), which must be there before it,
+ * as what it read. */
 static aero_status o_output(void *ctx, const aero_version_info *v,
                             aero_error *err) {
-  (void)err;
   order_ctx *o = ctx;
   if (!o->producer)
-    return AERO_OK;
+    return o_input(ctx, v, err);
   made_version *grown =
       aeu_grow(o->made, &o->made_cap, o->made_n + 1, sizeof *grown, 64);
   if (grown == NULL) {
@@ -762,8 +767,6 @@ static int edge_by_from(const void *a, const void *b) {
   return x->from < y->from ? -1 : x->from > y->from;
 }
 
-static int64_t listed_id(const listed *r) { return r->id; }
-
 /* Puts the runs (sorted by when they ended) in the order their versions
  * were published: the versions of one artifact by number, every run after
  * the runs that made what it read, a reused run after the run it stands
@@ -811,7 +814,8 @@ static aero_status order_by_publishing(side *from, list_ctx *l,
     if (strcmp(o.made[i - 1].key, o.made[i].key) == 0 &&
         o.made[i - 1].run != o.made[i].run)
       ADD_EDGE(o.made[i - 1].run, o.made[i].run);
-  /* What a run read, made before it. */
+  /* What a run read (or, reused, holds), made before it: a reused run
+   * after the run it stands for. */
   if (st == AERO_OK)
     aeu_sort(o.made, o.made_n, sizeof *o.made, made_by_id);
   for (size_t i = 0; st == AERO_OK && i < o.reads_n; i++) {
@@ -823,13 +827,6 @@ static aero_status order_by_publishing(side *from, list_ctx *l,
     if (m != NULL && m->run != (size_t)o.reads[i][1])
       ADD_EDGE(m->run, (size_t)o.reads[i][1]);
   }
-  /* A reused run after the run it stands for. */
-  for (size_t i = 0; st == AERO_OK && i < n; i++)
-    for (size_t j = 0; l->runs[i].reused_run != 0 && j < n; j++)
-      if (listed_id(&l->runs[j]) == l->runs[i].reused_run && j != i) {
-        ADD_EDGE(j, i);
-        break;
-      }
 #undef ADD_EDGE
   size_t *targets = st == AERO_OK ? malloc((en + 1) * sizeof *targets) : NULL;
   if (st == AERO_OK && targets == NULL)
